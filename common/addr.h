@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* IP addresses and prefixes, IPv4 and IPv6, as plain values. */
+#pragma once
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+union in_addr_union {
+	struct in_addr in;
+	struct in6_addr in6;
+	uint8_t bytes[16];
+};
+
+struct ip_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	union in_addr_union addr;
+	uint8_t len;
+};
+
+/* Longest text of an address or prefix, with the "/128". */
+#define IP_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4)
+
+int ip_addr_parse(const char *s, int *ret_family, union in_addr_union *ret);
+int ip_prefix_parse(const char *s, struct ip_prefix *ret);
+const char *ip_addr_format(int family, const union in_addr_union *a, char *buf, size_t size);
+const char *ip_prefix_format(const struct ip_prefix *p, char *buf, size_t size);
+
+unsigned ip_family_bits(int family);
+void ip_prefix_mask(struct ip_prefix *p);
+bool ip_prefix_is_masked(const struct ip_prefix *p);
+bool ip_prefix_contains(const struct ip_prefix *p, int family, const union in_addr_union *a);
+bool ip_prefix_overlaps(const struct ip_prefix *a, const struct ip_prefix *b);
+bool ip_addr_equal(int family, const union in_addr_union *a, const union in_addr_union *b);
+
+/* IPv4 helpers on a masked prefix. */
+void ip_prefix_first_host(const struct ip_prefix *p, union in_addr_union *ret);
+void ip_prefix_broadcast(const struct ip_prefix *p, union in_addr_union *ret);
+uint32_t ip4_to_host(const union in_addr_union *a);
+void ip4_from_host(uint32_t h, union in_addr_union *ret);

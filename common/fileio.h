@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Write through a temporary file in the same directory, fsync, rename: readers see old or new. */
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/* Read a whole (small) file; *ret is NUL-terminated. */
+int read_file(const char *path, char **ret, size_t *ret_len);
+/* mkdir -p */
+int mkdir_p(const char *path, mode_t mode);
+/* rm -rf of a directory netd owns (one level of files and dirs below it is enough for us). */
+int rm_rf(const char *path);
+char *path_join(const char *a, const char *b);

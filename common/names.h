@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Names that reach the kernel or a generated file. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define NAME_MAX_LEN 32
+#define IFNAME_MAX_LEN 15
+
+/* Object names (networks, guests): [a-z0-9][a-z0-9_-]{0,31}, case-sensitive letters allowed. */
+bool object_name_valid(const char *s);
+/* Interface names: 1..15 bytes of [A-Za-z0-9_.-], not "." or "..". */
+bool ifname_valid(const char *s);
+/* Why an interface name is invalid, for the error message; NULL when valid. */
+const char *ifname_invalid_reason(const char *s);
+const char *object_name_invalid_reason(const char *s);

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "link.h"
+#include "network.h"
+#include "store.h"
+
+struct client;
+
+/* One request being answered. Methods reply through call_reply()/call_fail(), now or later. */
+struct call {
+	struct client *client;
+	char err[1024];
+};
+
+struct daemon {
+	sd_event *event;
+	struct netd_paths paths;
+	struct link_backend link;
+	struct network **networks;
+	size_t n_networks;
+	uint64_t start_usec;
+	int lock_fd;
+	int listen_fd;
+	gid_t netd_gid; /* (gid_t)-1 when there is no group 'netd' */
+	struct client *clients;
+};
+
+typedef int (*method_fn)(struct daemon *d, struct call *c, json_object *params);
+
+struct method {
+	const char *name;
+	method_fn fn;
+};
+
+const struct method *method_find(const char *name);
+
+void call_reply(struct call *c, json_object *result);
+/* Record the user-facing message of a failure; the method then returns the negative errno. */
+int call_errorf(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void call_progress(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct network *daemon_network_find(struct daemon *d, const char *name);
+int daemon_network_add(struct daemon *d, struct network *n);
+void daemon_network_remove(struct daemon *d, struct network *n);
+/* Check a definition against the other networks and the host's addresses, routes and links. */
+int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen);
+/* Make the kernel match one network's desired state (active or not). */
+int daemon_network_reconcile(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen);
+/* Reconcile every network and remove bridges netd owns that nothing wants any more. */
+int daemon_reconcile_all(struct daemon *d);
+int daemon_reload(struct daemon *d, json_object **ret_report);
+
+int control_listen(struct daemon *d);
+void control_close_all(struct daemon *d);

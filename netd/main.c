@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+
+uint64_t daemon_now_usec(void);
+
+static void usage(void)
+{
+	printf("Usage: netd [OPTIONS]\n"
+	       "Host networking daemon: isolated networks on Linux bridges, driven by netdctl.\n\n"
+	       "  --config-dir DIR   definitions (default /etc/netd)\n"
+	       "  --state-dir DIR    generated state that survives reboots (default /var/lib/netd)\n"
+	       "  --run-dir DIR      runtime state, lock (default /run/netd)\n"
+	       "  --socket PATH      control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
+	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
+	       "  --version          print the version\n"
+	       "  -h, --help         this text\n\n"
+	       "Signals: SIGHUP reloads the definitions in the config dir; SIGTERM stops netd and\n"
+	       "leaves its networks running (a restarted netd adopts them).\n");
+}
+
+static int parse_args(int argc, char **argv, struct netd_paths *p)
+{
+	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION };
+	static const struct option opts[] = {
+		{ "config-dir", required_argument, NULL, ARG_CONFIG },
+		{ "state-dir", required_argument, NULL, ARG_STATE },
+		{ "run-dir", required_argument, NULL, ARG_RUN },
+		{ "socket", required_argument, NULL, ARG_SOCKET },
+		{ "log-level", required_argument, NULL, ARG_LOG },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c, level;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		switch (c) {
+		case ARG_CONFIG:
+			p->config_dir = optarg;
+			break;
+		case ARG_STATE:
+			p->state_dir = optarg;
+			break;
+		case ARG_RUN:
+			p->run_dir = optarg;
+			break;
+		case ARG_SOCKET:
+			p->socket = optarg;
+			break;
+		case ARG_LOG:
+			level = log_level_from_string(optarg);
+			if (level < 0) {
+				fprintf(stderr, "netd: unknown log level '%s' (error, warning, notice, info, debug)\n", optarg);
+				return -EINVAL;
+			}
+			log_set_max_level(level);
+			break;
+		case ARG_VERSION:
+			printf("netd %s\n", NETD_VERSION);
+			exit(EXIT_SUCCESS);
+		case 'h':
+			usage();
+			exit(EXIT_SUCCESS);
+		default:
+			fprintf(stderr, "Try 'netd --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "netd: unexpected argument '%s'\nTry 'netd --help'.\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One netd per run dir: an flock held for the daemon's life. */
+static int lock_run_dir(struct daemon *d)
+{
+	_cleanup_free_ char *path = path_join(d->paths.run_dir, "netd.lock");
+	char pid[32] = "", buf[32];
+	int fd, r;
+
+	if (!path)
+		return -ENOMEM;
+	r = mkdir_p(d->paths.run_dir, 0755);
+	if (r < 0) {
+		log_error("cannot create run dir %s: %s", d->paths.run_dir, strerror(-r));
+		return r;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_error("cannot open %s: %m", path);
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0) {
+			buf[n] = 0;
+			snprintf(pid, sizeof(pid), " (pid %d)", atoi(buf));
+		}
+		log_error("another netd%s is already running with run dir %s; stop it first", pid, d->paths.run_dir);
+		close(fd);
+		return -EBUSY;
+	}
+	snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, strlen(buf), 0) < 0)
+		log_warning("cannot write pid to %s: %m", path);
+	d->lock_fd = fd;
+	return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	json_object *report = NULL;
+
+	log_info("SIGHUP: reloading definitions from %s", d->paths.config_dir);
+	sd_notify(0, "RELOADING=1");
+	if (daemon_reload(d, &report) < 0)
+		log_error("reload failed: cannot read %s/networks", d->paths.config_dir);
+	json_object_put(report);
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	log_info("signal %d: exiting; networks keep running", (int)si->ssi_signo);
+	sd_notify(0, "STOPPING=1");
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static void start_networks(struct daemon *d)
+{
+	/* Markers in the run dir mean netd ran since boot: keep what was running. Otherwise this
+	 * is a boot, and autostart decides. */
+	bool restart = store_active_known(&d->paths);
+
+	store_active_init(&d->paths);
+	for (size_t i = 0; i < d->n_networks && !restart; i++)
+		store_active_set(&d->paths, d->networks[i]->name, d->networks[i]->autostart);
+	log_info("%s: %zu network(s) defined", restart ? "restart, adopting what runs" : "first start since boot",
+		 d->n_networks);
+	daemon_reconcile_all(d);
+}
+
+static void load_error(const char *file, const char *msg, void *userdata)
+{
+	log_error("config %s: %s; skipped", file, msg);
+}
+
+static int run(struct daemon *d)
+{
+	sigset_t mask;
+	int r;
+
+	r = lock_run_dir(d);
+	if (r < 0)
+		return r;
+	r = link_nl_open(&d->link);
+	if (r < 0) {
+		log_error("cannot open rtnetlink: %s", strerror(-r));
+		return r;
+	}
+	r = store_networks_load(&d->paths, &d->networks, &d->n_networks, load_error, NULL);
+	if (r < 0) {
+		log_error("cannot read %s/networks: %s", d->paths.config_dir, strerror(-r));
+		return r;
+	}
+	r = sd_event_default(&d->event);
+	if (r < 0)
+		return r;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
+	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
+	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
+	start_networks(d);
+	r = control_listen(d);
+	if (r < 0) {
+		log_error("cannot listen on %s: %s", d->paths.socket, strerror(-r));
+		return r;
+	}
+	log_info("netd %s ready on %s", NETD_VERSION, d->paths.socket);
+	sd_notify(0, "READY=1\nSTATUS=ready");
+	return sd_event_loop(d->event);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .lock_fd = -1, .listen_fd = -1 };
+	int r;
+
+	d.paths = (struct netd_paths){ .config_dir = "/etc/netd", .state_dir = "/var/lib/netd", .run_dir = "/run/netd" };
+	d.paths.socket = getenv("NETD_SOCKET");
+	if (parse_args(argc, argv, &d.paths) < 0)
+		return 2;
+	if (!d.paths.socket || !*d.paths.socket)
+		d.paths.socket = path_join(d.paths.run_dir, "netd.sock");
+	d.start_usec = daemon_now_usec();
+	r = run(&d);
+	control_close_all(&d);
+	if (d.listen_fd >= 0) {
+		close(d.listen_fd);
+		unlink(d.paths.socket);
+	}
+	sd_event_unref(d.event);
+	if (d.link.ops)
+		link_nl_close(&d.link);
+	for (size_t i = 0; i < d.n_networks; i++)
+		free(d.networks[i]);
+	free(d.networks);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

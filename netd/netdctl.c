@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* netdctl: one command line -> one request to netd -> the reply as a table or JSON. */
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "protocol.h"
+
+static const char *arg_socket;
+static bool arg_json;
+
+struct verb {
+	const char *noun;
+	const char *verb;
+	const char *method;
+	int (*build)(int argc, char **argv, json_object *params); /* argv[0] is the verb */
+	void (*print)(json_object *result);
+	const char *usage;
+};
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "netdctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'netdctl --help'.\n");
+	return -EINVAL;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return "-";
+	return json_object_get_string(v);
+}
+
+static int build_none(int argc, char **argv, json_object *params)
+{
+	if (argc > 1)
+		return usage_error("unexpected argument '%s'", argv[1]);
+	return 0;
+}
+
+static int build_name(int argc, char **argv, json_object *params)
+{
+	if (argc < 2)
+		return usage_error("%s: missing network NAME", argv[0]);
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	return 0;
+}
+
+static int parse_mtu(const char *s, json_object *params)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || !*s || v < 0 || v > 1000000)
+		return usage_error("invalid MTU '%s': expected a number", s);
+	json_object_object_add(params, "mtu", json_object_new_int64(v));
+	return 0;
+}
+
+static int build_create(int argc, char **argv, json_object *params)
+{
+	enum { ARG_MODE = 0x100, ARG_BRIDGE, ARG_SUBNET, ARG_GATEWAY, ARG_MTU, ARG_NO_AUTOSTART };
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, ARG_MODE },
+		{ "bridge", required_argument, NULL, ARG_BRIDGE },
+		{ "subnet", required_argument, NULL, ARG_SUBNET },
+		{ "gateway", required_argument, NULL, ARG_GATEWAY },
+		{ "mtu", required_argument, NULL, ARG_MTU },
+		{ "no-autostart", no_argument, NULL, ARG_NO_AUTOSTART },
+		{},
+	};
+	static const char *const keys[] = { [ARG_MODE - 0x100] = "mode", [ARG_BRIDGE - 0x100] = "bridge",
+					    [ARG_SUBNET - 0x100] = "subnet", [ARG_GATEWAY - 0x100] = "gateway" };
+	const char *name = NULL;
+	int c;
+
+	optind = 0; /* 0 makes glibc re-initialise getopt after main()'s own pass */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-", opts, NULL)) >= 0) {
+		switch (c) {
+		case 1:
+			if (name)
+				return usage_error("unexpected argument '%s'", optarg);
+			name = optarg;
+			break;
+		case ARG_MODE:
+		case ARG_BRIDGE:
+		case ARG_SUBNET:
+		case ARG_GATEWAY:
+			json_object_object_add(params, keys[c - 0x100], json_object_new_string(optarg));
+			break;
+		case ARG_MTU:
+			if (parse_mtu(optarg, params) < 0)
+				return -EINVAL;
+			break;
+		case ARG_NO_AUTOSTART:
+			json_object_object_add(params, "autostart", json_object_new_boolean(false));
+			break;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("network create: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!name)
+		return usage_error("network create: missing network NAME");
+	if (!json_object_object_get_ex(params, "mode", NULL))
+		return usage_error("network create: missing --mode (isolated)");
+	json_object_object_add(params, "name", json_object_new_string(name));
+	return 0;
+}
+
+static void print_network(json_object *n)
+{
+	json_object *k, *addrs;
+
+	printf("name:       %s\nmode:       %s\nstate:      %s", jstr(n, "name"), jstr(n, "mode"), jstr(n, "state"));
+	if (json_object_object_get_ex(n, "problem", NULL))
+		printf(" (%s)", jstr(n, "problem"));
+	printf("\nbridge:     %s\nsubnet:     %s\ngateway:    %s\nmac:        %s\nmtu:        %s\nautostart:  %s\n",
+	       jstr(n, "bridge"), jstr(n, "subnet"), jstr(n, "gateway"), jstr(n, "mac"), jstr(n, "mtu"),
+	       jstr(n, "autostart"));
+	if (!json_object_object_get_ex(n, "kernel", &k))
+		return;
+	if (!json_object_get_boolean(json_object_object_get(k, "exists"))) {
+		printf("kernel:     bridge does not exist\n");
+		return;
+	}
+	printf("kernel:     ifindex %s, %s, mtu %s, mac %s, stp %s\naddresses: ", jstr(k, "ifindex"),
+	       json_object_get_boolean(json_object_object_get(k, "up")) ? "up" : "down", jstr(k, "mtu"),
+	       jstr(k, "mac"), json_object_get_boolean(json_object_object_get(k, "stp")) ? "on" : "off");
+	addrs = json_object_object_get(k, "addresses");
+	for (size_t i = 0; i < json_object_array_length(addrs); i++)
+		printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, i)));
+	printf("\n");
+}
+
+static void print_list(json_object *list)
+{
+	printf("%-20s %-10s %-15s %-18s %s\n", "NAME", "MODE", "BRIDGE", "SUBNET", "STATE");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *n = json_object_array_get_idx(list, i);
+		printf("%-20s %-10s %-15s %-18s %s\n", jstr(n, "name"), jstr(n, "mode"), jstr(n, "bridge"),
+		       jstr(n, "subnet"), jstr(n, "state"));
+	}
+}
+
+static void print_deleted(json_object *o)
+{
+	printf("network '%s' deleted\n", jstr(o, "name"));
+}
+
+static void print_status(json_object *o)
+{
+	json_object *p = json_object_object_get(o, "paths"), *c = json_object_object_get(o, "counts");
+
+	printf("netd %s, pid %s, up %ss\nconfig dir: %s\nstate dir:  %s\nrun dir:    %s\nsocket:     %s\n"
+	       "networks:   %s defined, %s active\n",
+	       jstr(o, "version"), jstr(o, "pid"), jstr(o, "uptime_sec"), jstr(p, "config_dir"),
+	       jstr(p, "state_dir"), jstr(p, "run_dir"), jstr(p, "socket"), jstr(c, "networks"),
+	       jstr(c, "networks_active"));
+}
+
+static void print_names(const char *what, json_object *a)
+{
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		printf("%s %s\n", what, json_object_get_string(json_object_array_get_idx(a, i)));
+}
+
+static void print_reload(json_object *o)
+{
+	print_names("added:  ", json_object_object_get(o, "added"));
+	print_names("changed:", json_object_object_get(o, "changed"));
+	print_names("removed:", json_object_object_get(o, "removed"));
+	print_names("error:  ", json_object_object_get(o, "errors"));
+	if (!json_object_array_length(json_object_object_get(o, "added")) &&
+	    !json_object_array_length(json_object_object_get(o, "changed")) &&
+	    !json_object_array_length(json_object_object_get(o, "removed")) &&
+	    !json_object_array_length(json_object_object_get(o, "errors")))
+		printf("nothing changed\n");
+}
+
+static const struct verb verbs[] = {
+	{ "network", "create", "network.create", build_create, print_network,
+	  "network create NAME --mode isolated --subnet CIDR [--bridge IFNAME] [--gateway IP] [--mtu N] [--no-autostart]" },
+	{ "network", "list", "network.list", build_none, print_list, "network list" },
+	{ "network", "show", "network.show", build_name, print_network, "network show NAME" },
+	{ "network", "start", "network.start", build_name, print_network, "network start NAME" },
+	{ "network", "stop", "network.stop", build_name, print_network, "network stop NAME" },
+	{ "network", "delete", "network.delete", build_name, print_deleted, "network delete NAME" },
+	{ "status", NULL, "daemon.status", build_none, print_status, "status" },
+	{ "reload", NULL, "daemon.reload", build_none, print_reload, "reload" },
+};
+
+static void usage(void)
+{
+	printf("Usage: netdctl [--socket PATH] [--json] COMMAND\n\nCommands:\n");
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		printf("  %s\n", verbs[i].usage);
+	printf("\nOptions:\n"
+	       "  --socket PATH  netd's control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
+	       "  --json         print the reply as JSON\n"
+	       "  -h, --help     this text\n"
+	       "  --version      print the version\n\n"
+	       "Modes: isolated (a bridge with a gateway address; no forwarding).\n"
+	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");
+}
+
+static int connect_socket(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(arg_socket) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "netdctl: socket path too long: %s\n", arg_socket);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, arg_socket);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+		fprintf(stderr, "netdctl: cannot connect to netd at %s: %s%s\n", arg_socket, strerror(-r),
+			r == -ENOENT || r == -ECONNREFUSED ? " (is netd running?)" :
+			r == -EACCES ? " (run as root or as a member of group 'netd')" : "");
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Send one request and print progress lines until the reply; returns the reply. */
+static int call(const char *method, json_object *params, json_object **ret_reply)
+{
+	_cleanup_json_ json_object *req = json_object_new_object();
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	const char *s;
+	int fd;
+
+	fd = connect_socket();
+	if (fd < 0)
+		return fd;
+	json_object_object_add(req, "method", json_object_new_string(method));
+	json_object_object_add(req, "params", json_object_get(params));
+	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	/* A refused peer is told why and then disconnected, maybe before the request is written:
+	 * a failed send is not the end, the reply may already be waiting. */
+	if (send(fd, s, strlen(s), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
+		if (errno != EPIPE && errno != ECONNRESET) {
+			fprintf(stderr, "netdctl: cannot send request to netd: %m\n");
+			close(fd);
+			return -EIO;
+		}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		json_object *o = json_tokener_parse(line), *v;
+
+		if (!o) {
+			fprintf(stderr, "netdctl: malformed reply from netd\n");
+			return -EBADMSG;
+		}
+		if (json_object_object_get_ex(o, "progress", &v) && !json_object_object_get_ex(o, "ok", NULL)) {
+			if (!arg_json)
+				fprintf(stderr, "%s\n", json_object_get_string(v));
+			json_object_put(o);
+			continue;
+		}
+		*ret_reply = o;
+		return 0;
+	}
+	fprintf(stderr, "netdctl: netd closed the connection without a reply\n");
+	return -ECONNRESET;
+}
+
+static const struct verb *verb_find(int argc, char **argv, int *ret_shift)
+{
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+		if (strcmp(argv[0], verbs[i].noun))
+			continue;
+		if (!verbs[i].verb) {
+			*ret_shift = 0;
+			return &verbs[i];
+		}
+		if (argc > 1 && !strcmp(argv[1], verbs[i].verb)) {
+			*ret_shift = 1;
+			return &verbs[i];
+		}
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	_cleanup_json_ json_object *params = json_object_new_object(), *reply = NULL;
+	const struct verb *v;
+	json_object *ok;
+	int c, shift;
+
+	arg_socket = getenv("NETD_SOCKET");
+	if (!arg_socket || !*arg_socket)
+		arg_socket = "/run/netd/netd.sock";
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 's':
+			arg_socket = optarg;
+			break;
+		case 'j':
+			arg_json = true;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		case 'V':
+			printf("netdctl %s\n", NETD_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'netdctl --help'.\n");
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage_error("missing command");
+		return 2;
+	}
+	/* --json may also follow the command. */
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--json")) {
+			arg_json = true;
+			memmove(&argv[i], &argv[i + 1], (argc - i) * sizeof(char *));
+			argc--;
+			i--;
+		}
+	v = verb_find(argc, argv, &shift);
+	if (!v) {
+		usage_error("unknown command '%s%s%s'", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		return 2;
+	}
+	if (v->build(argc - shift, argv + shift, params) < 0)
+		return 2;
+	if (call(v->method, params, &reply) < 0)
+		return 1;
+	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
+		if (arg_json)
+			printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
+		fprintf(stderr, "netdctl: %s\n", jstr(reply, "error"));
+		return 1;
+	}
+	if (arg_json)
+		printf("%s\n", json_object_to_json_string_ext(json_object_object_get(reply, "result"),
+							      JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		v->print(json_object_object_get(reply, "result"));
+	return 0;
+}

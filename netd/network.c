@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "network.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "macro.h"
+
+#define ALIAS_PREFIX "netd:"
+
+static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
+	[NETWORK_MODE_ISOLATED] = "isolated",
+};
+
+const char *network_mode_to_string(enum network_mode m)
+{
+	if (m < 0 || m >= _NETWORK_MODE_MAX)
+		return NULL;
+	return network_mode_table[m];
+}
+
+enum network_mode network_mode_from_string(const char *s)
+{
+	for (int i = 0; s && i < _NETWORK_MODE_MAX; i++)
+		if (!strcmp(s, network_mode_table[i]))
+			return i;
+	return _NETWORK_MODE_INVALID;
+}
+
+void network_init(struct network *n, const char *name)
+{
+	*n = (struct network){ .mode = NETWORK_MODE_ISOLATED, .autostart = true };
+	snprintf(n->name, sizeof(n->name), "%s", name);
+}
+
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+void network_default_bridge(const char *name, char ret[IFNAMSIZ])
+{
+	/* "nd-" + name when it fits; else a prefix of the name and a hash, so that two long names
+	 * sharing a prefix still get different, stable bridges. */
+	if (strlen(name) <= IFNAME_MAX_LEN - 3)
+		snprintf(ret, IFNAMSIZ, "nd-%s", name);
+	else
+		snprintf(ret, IFNAMSIZ, "nd-%.7s-%04x", name, fnv1a(name) & 0xffff);
+}
+
+void network_fill_defaults(struct network *n)
+{
+	if (!n->bridge[0])
+		network_default_bridge(n->name, n->bridge);
+	if (!n->has_gateway && n->subnet.family == AF_INET) {
+		ip_prefix_first_host(&n->subnet, &n->gateway);
+		n->has_gateway = true;
+	}
+}
+
+void network_gateway_prefix(const struct network *n, struct ip_prefix *ret)
+{
+	*ret = (struct ip_prefix){ .family = n->subnet.family, .addr = n->gateway, .len = n->subnet.len };
+}
+
+void network_alias(const struct network *n, char *buf, size_t size)
+{
+	snprintf(buf, size, ALIAS_PREFIX "%s", n->name);
+}
+
+const char *network_alias_owner(const char *alias)
+{
+	if (strncmp(alias, ALIAS_PREFIX, strlen(ALIAS_PREFIX)))
+		return NULL;
+	alias += strlen(ALIAS_PREFIX);
+	return object_name_valid(alias) ? alias : NULL;
+}
+
+static int check_subnet(const struct network *n, char *err, size_t errlen)
+{
+	char s[IP_PREFIX_STRLEN], m[IP_PREFIX_STRLEN];
+	struct ip_prefix masked = n->subnet;
+
+	if (n->subnet.family == 0) {
+		snprintf(err, errlen, "network '%s' needs a subnet (--subnet CIDR)", n->name);
+		return -EINVAL;
+	}
+	if (n->subnet.family != AF_INET) {
+		snprintf(err, errlen, "network '%s': subnet %s is not IPv4; only IPv4 subnets are supported",
+			 n->name, ip_prefix_format(&n->subnet, s, sizeof(s)));
+		return -EAFNOSUPPORT;
+	}
+	if (n->subnet.len < 8 || n->subnet.len > 30) {
+		snprintf(err, errlen, "network '%s': subnet %s must have a prefix length between /8 and /30",
+			 n->name, ip_prefix_format(&n->subnet, s, sizeof(s)));
+		return -ERANGE;
+	}
+	ip_prefix_mask(&masked);
+	if (!ip_prefix_is_masked(&n->subnet)) {
+		snprintf(err, errlen, "network '%s': subnet %s has host bits set; did you mean %s?", n->name,
+			 ip_prefix_format(&n->subnet, s, sizeof(s)), ip_prefix_format(&masked, m, sizeof(m)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_gateway(const struct network *n, char *err, size_t errlen)
+{
+	char g[INET6_ADDRSTRLEN], s[IP_PREFIX_STRLEN];
+	union in_addr_union bcast;
+
+	if (!n->has_gateway)
+		return 0;
+	ip_addr_format(AF_INET, &n->gateway, g, sizeof(g));
+	ip_prefix_format(&n->subnet, s, sizeof(s));
+	if (!ip_prefix_contains(&n->subnet, AF_INET, &n->gateway)) {
+		snprintf(err, errlen, "network '%s': gateway %s is outside subnet %s", n->name, g, s);
+		return -EINVAL;
+	}
+	if (ip_addr_equal(AF_INET, &n->gateway, &n->subnet.addr)) {
+		snprintf(err, errlen, "network '%s': gateway %s is the network address of %s", n->name, g, s);
+		return -EINVAL;
+	}
+	ip_prefix_broadcast(&n->subnet, &bcast);
+	if (ip_addr_equal(AF_INET, &n->gateway, &bcast)) {
+		snprintf(err, errlen, "network '%s': gateway %s is the broadcast address of %s", n->name, g, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int network_validate(const struct network *n, char *err, size_t errlen)
+{
+	const char *why;
+	int r;
+
+	why = object_name_invalid_reason(n->name);
+	if (why) {
+		snprintf(err, errlen, "invalid network name '%s': %s", n->name, why);
+		return -EINVAL;
+	}
+	if (n->mode < 0 || n->mode >= _NETWORK_MODE_MAX) {
+		snprintf(err, errlen, "network '%s': unknown mode", n->name);
+		return -EINVAL;
+	}
+	why = ifname_invalid_reason(n->bridge);
+	if (why) {
+		snprintf(err, errlen, "network '%s': invalid bridge name '%s': %s", n->name, n->bridge, why);
+		return -EINVAL;
+	}
+	r = check_subnet(n, err, errlen);
+	if (r < 0)
+		return r;
+	r = check_gateway(n, err, errlen);
+	if (r < 0)
+		return r;
+	if (n->mtu && (n->mtu < NETWORK_MTU_MIN || n->mtu > NETWORK_MTU_MAX)) {
+		snprintf(err, errlen, "network '%s': MTU %u is out of range (%d-%d)", n->name, n->mtu,
+			 NETWORK_MTU_MIN, NETWORK_MTU_MAX);
+		return -ERANGE;
+	}
+	if (n->has_mac && (mac_is_multicast(&n->mac) || mac_is_zero(&n->mac))) {
+		snprintf(err, errlen, "network '%s': bridge MAC must be a unicast, non-zero address", n->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_other_networks(const struct network *n, struct network *const *others, size_t n_others,
+				char *err, size_t errlen)
+{
+	char s[IP_PREFIX_STRLEN];
+
+	for (size_t i = 0; i < n_others; i++) {
+		const struct network *o = others[i];
+
+		if (!strcmp(o->name, n->name))
+			continue;
+		if (!strcmp(o->bridge, n->bridge)) {
+			snprintf(err, errlen, "network '%s': bridge '%s' is already used by network '%s'",
+				 n->name, n->bridge, o->name);
+			return -EEXIST;
+		}
+		if (ip_prefix_overlaps(&n->subnet, &o->subnet)) {
+			snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
+				 ip_prefix_format(&o->subnet, s, sizeof(s)));
+			return -EADDRINUSE;
+		}
+	}
+	return 0;
+}
+
+/* Objects on links netd owns are netd's networks, checked above with better names. */
+static bool link_is_netd_owned(const struct link_dump *host, int ifindex)
+{
+	const struct link_info *l = link_dump_find_index(host, ifindex);
+
+	return l && network_alias_owner(l->alias);
+}
+
+static int check_host_addresses(const struct network *n, const struct link_dump *host, char *err,
+				size_t errlen)
+{
+	char s[IP_PREFIX_STRLEN];
+
+	for (size_t i = 0; i < host->n_addrs; i++) {
+		const struct addr_info *a = &host->addrs[i];
+
+		if (link_is_netd_owned(host, a->ifindex) || !ip_prefix_overlaps(&n->subnet, &a->prefix))
+			continue;
+		snprintf(err, errlen, "network '%s' overlaps address %s on %s", n->name,
+			 ip_prefix_format(&a->prefix, s, sizeof(s)), link_dump_ifname(host, a->ifindex));
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+static bool route_counts(const struct route_info *r)
+{
+	/* A default route overlaps everything and says nothing; broadcast, multicast and anycast
+	 * entries of the local table follow addresses, checked on their own. */
+	enum { UNICAST = 1, LOCAL = 2, BROADCAST = 3, ANYCAST = 4, MULTICAST = 5 };
+
+	if (r->dst.len == 0)
+		return false;
+	return r->type != BROADCAST && r->type != ANYCAST && r->type != MULTICAST;
+}
+
+static int check_host_routes(const struct network *n, const struct link_dump *host, char *err,
+			     size_t errlen)
+{
+	char s[IP_PREFIX_STRLEN];
+
+	for (size_t i = 0; i < host->n_routes; i++) {
+		const struct route_info *r = &host->routes[i];
+
+		if (!route_counts(r) || link_is_netd_owned(host, r->ifindex) ||
+		    !ip_prefix_overlaps(&n->subnet, &r->dst))
+			continue;
+		if (r->ifindex)
+			snprintf(err, errlen, "network '%s' overlaps route %s dev %s", n->name,
+				 ip_prefix_format(&r->dst, s, sizeof(s)), link_dump_ifname(host, r->ifindex));
+		else
+			snprintf(err, errlen, "network '%s' overlaps route %s (table %u)", n->name,
+				 ip_prefix_format(&r->dst, s, sizeof(s)), r->table);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+static int check_bridge_name(const struct network *n, const struct link_dump *host, char *err, size_t errlen)
+{
+	const struct link_info *l = link_dump_find_name(host, n->bridge);
+	const char *owner;
+
+	if (!l)
+		return 0;
+	owner = network_alias_owner(l->alias);
+	if (owner && !strcmp(owner, n->name))
+		return 0;
+	if (owner)
+		snprintf(err, errlen, "network '%s': interface '%s' already exists and belongs to network '%s'",
+			 n->name, n->bridge, owner);
+	else
+		snprintf(err, errlen, "network '%s': interface '%s' already exists and is not managed by netd",
+			 n->name, n->bridge);
+	return -EEXIST;
+}
+
+int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
+			    const struct link_dump *host, char *err, size_t errlen)
+{
+	int r;
+
+	r = check_other_networks(n, others, n_others, err, errlen);
+	if (r < 0 || !host)
+		return r;
+	r = check_bridge_name(n, host, err, errlen);
+	if (r < 0)
+		return r;
+	r = check_host_addresses(n, host, err, errlen);
+	if (r < 0)
+		return r;
+	return check_host_routes(n, host, err, errlen);
+}
+
+bool network_equal(const struct network *a, const struct network *b)
+{
+	return !strcmp(a->name, b->name) && a->mode == b->mode && !strcmp(a->bridge, b->bridge) &&
+	       a->subnet.family == b->subnet.family && a->subnet.len == b->subnet.len &&
+	       ip_addr_equal(AF_INET, &a->subnet.addr, &b->subnet.addr) &&
+	       a->has_gateway == b->has_gateway && ip_addr_equal(AF_INET, &a->gateway, &b->gateway) &&
+	       a->mtu == b->mtu && a->autostart == b->autostart && a->has_mac == b->has_mac &&
+	       (!a->has_mac || mac_equal(&a->mac, &b->mac));
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A network definition: what the config says. Pure: no kernel, no files. */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "link.h"
+#include "mac.h"
+#include "names.h"
+
+enum network_mode {
+	NETWORK_MODE_ISOLATED,
+	_NETWORK_MODE_MAX,
+	_NETWORK_MODE_INVALID = -1,
+};
+
+const char *network_mode_to_string(enum network_mode m);
+enum network_mode network_mode_from_string(const char *s);
+
+struct network {
+	char name[NAME_MAX_LEN + 1];
+	enum network_mode mode;
+	char bridge[IFNAMSIZ];
+	struct ip_prefix subnet; /* masked, IPv4 */
+	union in_addr_union gateway;
+	bool has_gateway;
+	uint32_t mtu; /* 0: kernel default */
+	bool autostart;
+	bool has_mac; /* mac pinned in the config file */
+	struct mac mac;
+};
+
+#define NETWORK_MTU_MIN 68
+#define NETWORK_MTU_MAX 65535
+
+/* A fresh definition with defaults (isolated, autostart). */
+void network_init(struct network *n, const char *name);
+/* The stable default bridge name derived from a network name: "nd-<name>" or a hashed form. */
+void network_default_bridge(const char *name, char ret[IFNAMSIZ]);
+/* Fill the defaults that derive from other fields (bridge, gateway). */
+void network_fill_defaults(struct network *n);
+/* Check one definition on its own; on failure writes a message for the user into err. */
+int network_validate(const struct network *n, char *err, size_t errlen);
+/* Check against the other definitions and what the host already has (addresses, routes,
+ * interfaces netd does not own). */
+int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
+			    const struct link_dump *host, char *err, size_t errlen);
+/* The gateway address with the subnet's prefix length, as put on the bridge. */
+void network_gateway_prefix(const struct network *n, struct ip_prefix *ret);
+/* "netd:<name>": the alias netd tags its bridges with. */
+void network_alias(const struct network *n, char *buf, size_t size);
+/* If alias is a netd network tag, the network name it carries; NULL otherwise. */
+const char *network_alias_owner(const char *alias);
+bool network_equal(const struct network *a, const struct network *b);

@@ -1,0 +1,87 @@
+# Shared helpers for the netns tests: each test runs netd inside a network namespace it creates
+# itself, with its own config/state/run dirs, and removes all of it on exit, also on failure.
+set -euo pipefail
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; [ -f "${T:-/nonexistent}/netd.log" ] && { echo "--- netd log (tail)" >&2; tail -n 40 "$T/netd.log" >&2; }; exit 1; }
+ok() { echo "ok - $*"; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
+command -v ip >/dev/null || skip "iproute2 missing"
+command -v jq >/dev/null || skip "jq missing"
+: "${NETD:?NETD must point to the netd binary}" "${NETDCTL:?NETDCTL must point to netdctl}"
+
+NS="netdt-$$-${RANDOM}"
+T=$(mktemp -d /tmp/netd-test.XXXXXX)
+SOCK="$T/run/netd.sock"
+NETD_PID=
+EXTRA_NS=()
+
+cleanup() {
+	local rc=$?
+	if [ -n "$NETD_PID" ] && kill -0 "$NETD_PID" 2>/dev/null; then
+		kill -9 "$NETD_PID" 2>/dev/null || true
+		wait "$NETD_PID" 2>/dev/null || true
+	fi
+	# Anything else still running in our namespaces (dnsmasq, qemu, clients) goes too.
+	for ns in "$NS" "${EXTRA_NS[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$NS" || skip "cannot create a network namespace"
+ip -n "$NS" link set lo up
+
+nsx() { ip netns exec "$NS" "$@"; }
+
+start_netd() {
+	# Not through nsx: $! must be netd's own pid ('ip netns exec' execs it).
+	ip netns exec "$NS" "$NETD" --config-dir "$T/etc" --state-dir "$T/lib" --run-dir "$T/run" --socket "$SOCK" \
+		--log-level debug "$@" 2>>"$T/netd.log" &
+	NETD_PID=$!
+	for _ in $(seq 1 200); do
+		[ -S "$SOCK" ] && ctl status >/dev/null 2>&1 && return 0
+		kill -0 "$NETD_PID" 2>/dev/null || fail "netd exited at start"
+		sleep 0.02
+	done
+	fail "netd did not open its socket"
+}
+
+kill9_netd() {
+	kill -9 "$NETD_PID"
+	wait "$NETD_PID" 2>/dev/null || true
+	NETD_PID=
+}
+
+stop_netd() {
+	kill -TERM "$NETD_PID"
+	wait "$NETD_PID" 2>/dev/null || true
+	NETD_PID=
+}
+
+ctl() { "$NETDCTL" --socket "$SOCK" "$@"; }
+
+# Send one raw line to the control socket and print the reply line.
+raw_request() { printf '%s\n' "$1" | timeout 5 socat -t 2 - "UNIX-CONNECT:$SOCK"; }
+
+link_json() { ip -n "$NS" -d -j link show "$1" 2>/dev/null | jq '.[0]'; }
+link_field() { ip -n "$NS" -d -j link show "$1" | jq -r ".[0]$2"; }
+has_link() { ip -n "$NS" link show "$1" >/dev/null 2>&1; }
+
+assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+
+# Everything a failed request must leave untouched: links, addresses, routes, files.
+snapshot() {
+	{
+		ip -n "$NS" -d -j link show |
+			jq -c 'map({ifindex, ifname, address, mtu, flags, ifalias, master, kind: .linkinfo.info_kind}) | sort_by(.ifname)'
+		ip -n "$NS" -j addr show | jq -c 'map({ifname, addr_info: [.addr_info[] | {local, prefixlen}]})'
+		ip -n "$NS" -j route show table all | jq -c 'sort_by(.dst)'
+		(cd "$T" && find etc lib -type f 2>/dev/null | sort | xargs -r md5sum)
+	}
+}

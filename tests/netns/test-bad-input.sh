@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Each bad input gets one clear error line, a non-zero exit, and changes nothing.
+. "$(dirname "$0")/lib.sh"
+command -v socat >/dev/null || skip "socat missing"
+
+# The host: an uplink with an address and a route that networks must not overlap.
+ip -n "$NS" link add host0 type veth peer name host1
+ip -n "$NS" link set host0 up
+ip -n "$NS" addr add 192.168.50.2/24 dev host0
+ip -n "$NS" route add 10.200.0.0/16 via 192.168.50.1 dev host0
+ip -n "$NS" link add br-user type bridge
+
+start_netd
+ctl network create lab --mode isolated --subnet 10.90.0.0/24 >/dev/null
+
+# exit code | expected stderr (grep -F) | command...
+cases=(
+	"1|invalid network name 'bad name': may contain only letters, digits, '-' and '_'|network create 'bad name' --mode isolated --subnet 10.1.0.0/24"
+	"1|invalid network name '_x': must start with a letter or digit|network create _x --mode isolated --subnet 10.1.0.0/24"
+	"1|is longer than 32 characters|network create aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa --mode isolated --subnet 10.1.0.0/24"
+	"1|invalid bridge name 'br-much-too-long': is longer than 15 bytes|network create x --mode isolated --bridge br-much-too-long --subnet 10.1.0.0/24"
+	"1|invalid bridge name 'br/0': may contain only letters|network create x --mode isolated --bridge br/0 --subnet 10.1.0.0/24"
+	"1|invalid subnet '10.1.0.0': expected CIDR notation|network create x --mode isolated --subnet 10.1.0.0"
+	"1|invalid subnet '10.1.0.0/33'|network create x --mode isolated --subnet 10.1.0.0/33"
+	"1|subnet 10.1.0.5/24 has host bits set; did you mean 10.1.0.0/24?|network create x --mode isolated --subnet 10.1.0.5/24"
+	"1|gateway 10.2.0.1 is outside subnet 10.1.0.0/24|network create x --mode isolated --subnet 10.1.0.0/24 --gateway 10.2.0.1"
+	"1|gateway 10.1.0.0 is the network address of 10.1.0.0/24|network create x --mode isolated --subnet 10.1.0.0/24 --gateway 10.1.0.0"
+	"1|gateway 10.1.0.255 is the broadcast address of 10.1.0.0/24|network create x --mode isolated --subnet 10.1.0.0/24 --gateway 10.1.0.255"
+	"1|network 'x' overlaps network 'lab' (10.90.0.0/24)|network create x --mode isolated --subnet 10.90.0.0/16"
+	"1|network 'x' overlaps route 10.200.0.0/16 dev host0|network create x --mode isolated --subnet 10.200.5.0/24"
+	"1|network 'x' overlaps address 192.168.50.2/24 on host0|network create x --mode isolated --subnet 192.168.50.0/26"
+	"1|network 'lab' already exists|network create lab --mode isolated --subnet 10.1.0.0/24"
+	"1|interface 'br-user' already exists and is not managed by netd|network create x --mode isolated --bridge br-user --subnet 10.1.0.0/24"
+	"1|interface 'host0' already exists and is not managed by netd|network create x --mode isolated --bridge host0 --subnet 10.1.0.0/24"
+	"1|unknown mode 'bogus' (known: isolated)|network create x --mode bogus --subnet 10.1.0.0/24"
+	"1|network 'x' needs a subnet (--subnet CIDR)|network create x --mode isolated"
+	"1|MTU 50 is out of range (68-65535)|network create x --mode isolated --subnet 10.1.0.0/24 --mtu 50"
+	"1|subnet fd00::/64 is not IPv4|network create x --mode isolated --subnet fd00::/64"
+	"1|no network named 'nope'|network show nope"
+	"1|no network named 'nope'|network delete nope"
+	"2|unknown command 'network explode'|network explode lab"
+	"2|network create: missing --mode|network create x --subnet 10.1.0.0/24"
+	"2|invalid MTU 'big'|network create x --mode isolated --subnet 10.1.0.0/24 --mtu big"
+)
+
+before=$(snapshot)
+n=0
+for c in "${cases[@]}"; do
+	IFS='|' read -r code msg cmd <<<"$c"
+	eval "set -- $cmd"
+	rc=0
+	ctl "$@" >"$T/out" 2>"$T/err" || rc=$?
+	assert_eq "$rc" "$code" "exit code of '$cmd' ($(cat "$T/err"))"
+	grep -qF -- "$msg" "$T/err" || fail "'$cmd': expected error containing \"$msg\", got: $(cat "$T/err")"
+	[ "$(wc -l <"$T/err")" -le 2 ] || fail "'$cmd': error is not one clear line: $(cat "$T/err")"
+	after=$(snapshot)
+	[ "$before" = "$after" ] || fail "'$cmd' changed state: $(diff <(echo "$before") <(echo "$after"))"
+	ok "$(head -n1 "$T/err")"
+	n=$((n + 1))
+done
+
+# Requests that netdctl would never send, straight on the socket.
+raw_cases=(
+	'garbage, not json|malformed request: unexpected character'
+	'{"method": "network.create", "params": |malformed request: incomplete JSON'
+	'{"params": {}}|malformed request: expected an object with a string'
+	'{"method": "network.explode"}|unknown method '"'"'network.explode'"'"
+	'{"method": "network.create", "params": {"name": 5}}|parameter '"'"'name'"'"' must be a string'
+	'{"method": "network.create", "params": {"name": "x", "mode": "isolated", "subnet": "10.1.0.0/24", "mtu": "big"}}|invalid MTU'
+)
+for c in "${raw_cases[@]}"; do
+	line=${c%%|*}
+	msg=${c#*|}
+	reply=$(raw_request "$line")
+	assert_eq "$(jq -r .ok <<<"$reply")" false "reply to $line"
+	grep -qF -- "$msg" <<<"$(jq -r .error <<<"$reply")" || fail "raw '$line': expected \"$msg\", got $reply"
+	[ "$before" = "$(snapshot)" ] || fail "raw '$line' changed state"
+	ok "raw request refused: $(jq -r .error <<<"$reply")"
+	n=$((n + 1))
+done
+
+# A peer that is neither root nor in group 'netd' is refused by SO_PEERCRED, even when the
+# socket file's mode would let it connect.
+chmod 0711 "$T"
+chmod 0666 "$SOCK"
+rc=0
+setpriv --reuid=65534 --regid=65534 --clear-groups "$NETDCTL" --socket "$SOCK" network list >"$T/out" 2>"$T/err" || rc=$?
+chmod 0660 "$SOCK"
+assert_eq "$rc" 1 "exit code for an unauthorised uid"
+grep -qF "permission denied: uid 65534 is neither root nor in group 'netd'" "$T/err" || fail "unauthorised: $(cat "$T/err")"
+[ "$before" = "$(snapshot)" ] || fail "unauthorised request changed state"
+ok "unauthorised uid refused: $(cat "$T/err")"
+n=$((n + 1))
+
+if getent group netd >/dev/null; then
+	chmod 0666 "$SOCK"
+	setpriv --reuid=65534 --regid=65534 --groups="$(getent group netd | cut -d: -f3)" \
+		"$NETDCTL" --socket "$SOCK" network list >/dev/null || fail "a member of group netd was refused"
+	chmod 0660 "$SOCK"
+	ok "a member of group 'netd' is allowed"
+fi
+echo "$n bad inputs refused, state unchanged"
+[ "$n" -ge 15 ] || fail "fewer than 15 cases"

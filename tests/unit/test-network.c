@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "golden.h"
+
+#include <errno.h>
+
+#include "config.h"
+#include "link.h"
+#include "network.h"
+
+static struct network make(const char *name, const char *subnet)
+{
+	struct network n;
+
+	network_init(&n, name);
+	assert_int_equal(ip_prefix_parse(subnet, &n.subnet), 0);
+	network_fill_defaults(&n);
+	return n;
+}
+
+static void test_mode_roundtrip(void **state)
+{
+	for (int m = 0; m < _NETWORK_MODE_MAX; m++)
+		assert_int_equal(network_mode_from_string(network_mode_to_string(m)), m);
+	assert_int_equal(network_mode_from_string("bogus"), _NETWORK_MODE_INVALID);
+	assert_null(network_mode_to_string(_NETWORK_MODE_MAX));
+}
+
+static void test_default_bridge(void **state)
+{
+	char a[IFNAMSIZ], b[IFNAMSIZ];
+
+	network_default_bridge("lab", a);
+	assert_string_equal(a, "nd-lab");
+	network_default_bridge("twelve-chars", a);
+	assert_string_equal(a, "nd-twelve-chars");
+	network_default_bridge("a-rather-long-network-name", a);
+	network_default_bridge("a-rather-long-network-name2", b);
+	assert_true(strlen(a) <= 15 && strlen(b) <= 15);
+	assert_string_not_equal(a, b);
+	assert_true(ifname_valid(a));
+	network_default_bridge("a-rather-long-network-name", b);
+	assert_string_equal(a, b); /* stable */
+}
+
+static void test_defaults(void **state)
+{
+	struct network n = make("lab", "10.20.0.0/16");
+	char buf[64];
+
+	assert_string_equal(n.bridge, "nd-lab");
+	assert_string_equal(ip_addr_format(AF_INET, &n.gateway, buf, sizeof(buf)), "10.20.0.1");
+	assert_true(n.autostart);
+}
+
+struct bad_case {
+	const char *name, *subnet, *gateway, *bridge;
+	unsigned mtu;
+	const char *error;
+};
+
+static void test_validate(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "-x", "10.0.0.0/24", NULL, NULL, 0, "invalid network name '-x': must start with a letter or digit" },
+		{ "a b", "10.0.0.0/24", NULL, "br0", 0, "invalid network name 'a b': may contain only letters, digits, '-' and '_'" },
+		{ "lab", "10.0.0.0/24", NULL, "br:0", 0, "network 'lab': invalid bridge name 'br:0': may contain only letters, digits, '-', '_' and '.'" },
+		{ "lab", "10.0.0.5/24", NULL, NULL, 0, "network 'lab': subnet 10.0.0.5/24 has host bits set; did you mean 10.0.0.0/24?" },
+		{ "lab", "10.0.0.0/31", NULL, NULL, 0, "network 'lab': subnet 10.0.0.0/31 must have a prefix length between /8 and /30" },
+		{ "lab", "fd00::/64", NULL, NULL, 0, "network 'lab': subnet fd00::/64 is not IPv4; only IPv4 subnets are supported" },
+		{ "lab", "10.0.0.0/24", "10.0.1.1", NULL, 0, "network 'lab': gateway 10.0.1.1 is outside subnet 10.0.0.0/24" },
+		{ "lab", "10.0.0.0/24", "10.0.0.0", NULL, 0, "network 'lab': gateway 10.0.0.0 is the network address of 10.0.0.0/24" },
+		{ "lab", "10.0.0.0/24", "10.0.0.255", NULL, 0, "network 'lab': gateway 10.0.0.255 is the broadcast address of 10.0.0.0/24" },
+		{ "lab", "10.0.0.0/24", NULL, NULL, 67, "network 'lab': MTU 67 is out of range (68-65535)" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct bad_case *c = &cases[i];
+		struct network n;
+		char err[256] = "";
+
+		network_init(&n, c->name);
+		assert_int_equal(ip_prefix_parse(c->subnet, &n.subnet), 0);
+		if (c->bridge)
+			snprintf(n.bridge, sizeof(n.bridge), "%s", c->bridge);
+		if (c->gateway) {
+			assert_int_equal(ip_addr_parse(c->gateway, &(int){ 0 }, &n.gateway), 0);
+			n.has_gateway = true;
+		}
+		n.mtu = c->mtu;
+		network_fill_defaults(&n);
+		assert_true(network_validate(&n, err, sizeof(err)) < 0);
+		assert_string_equal(err, c->error);
+	}
+	struct network ok = make("lab", "10.0.0.0/24");
+	char err[256];
+	assert_int_equal(network_validate(&ok, err, sizeof(err)), 0);
+}
+
+static void test_conflicts(void **state)
+{
+	struct network a = make("a", "10.1.0.0/24"), b = make("b", "10.1.0.0/16"), c = make("c", "10.9.0.0/24");
+	struct network *others[] = { &a };
+	struct link_fake *fake;
+	struct link_backend be;
+	struct link_dump dump;
+	char err[256];
+	int eth1;
+
+	assert_int_equal(network_check_conflicts(&b, others, 1, NULL, err, sizeof(err)), -EADDRINUSE);
+	assert_string_equal(err, "network 'b' overlaps network 'a' (10.1.0.0/24)");
+	assert_int_equal(network_check_conflicts(&c, others, 1, NULL, err, sizeof(err)), 0);
+	strcpy(c.bridge, a.bridge);
+	assert_int_equal(network_check_conflicts(&c, others, 1, NULL, err, sizeof(err)), -EEXIST);
+	assert_string_equal(err, "network 'c': bridge 'nd-a' is already used by network 'a'");
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(link_fake_add_link(fake, "eth1", "veth", &eth1), 0);
+	assert_int_equal(link_fake_add_route(fake, eth1, "10.0.0.0/8"), 0);
+	assert_int_equal(link_fake_add_route(fake, eth1, "0.0.0.0/0"), 0);
+	assert_int_equal(link_fake_add_addr(fake, eth1, "192.168.5.7/24"), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+
+	c = make("lab", "10.9.0.0/24");
+	assert_int_equal(network_check_conflicts(&c, NULL, 0, &dump, err, sizeof(err)), -EADDRINUSE);
+	assert_string_equal(err, "network 'lab' overlaps route 10.0.0.0/8 dev eth1");
+	c = make("lab", "192.168.5.0/25");
+	assert_int_equal(network_check_conflicts(&c, NULL, 0, &dump, err, sizeof(err)), -EADDRINUSE);
+	assert_string_equal(err, "network 'lab' overlaps address 192.168.5.7/24 on eth1");
+	c = make("lab", "172.16.0.0/24"); /* the default route does not count */
+	assert_int_equal(network_check_conflicts(&c, NULL, 0, &dump, err, sizeof(err)), 0);
+	strcpy(c.bridge, "eth1");
+	assert_int_equal(network_check_conflicts(&c, NULL, 0, &dump, err, sizeof(err)), -EEXIST);
+	assert_string_equal(err, "network 'lab': interface 'eth1' already exists and is not managed by netd");
+	link_dump_free(&dump);
+	link_fake_free(fake);
+}
+
+static void test_config_roundtrip(void **state)
+{
+	struct network n = make("lab", "10.30.0.0/24"), back;
+	char *text, err[256];
+
+	n.mtu = 9000;
+	assert_int_equal(mac_parse("52:54:00:00:00:01", &n.mac), 0);
+	n.has_mac = true;
+	text = config_network_render(&n);
+	assert_non_null(text);
+	assert_golden("network-lab.conf", text);
+	assert_int_equal(config_network_parse("lab", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	free(text);
+
+	n = make("plain", "10.31.0.0/24");
+	n.autostart = false;
+	text = config_network_render(&n);
+	assert_golden("network-plain.conf", text);
+	assert_int_equal(config_network_parse("plain", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	free(text);
+}
+
+static void test_config_errors(void **state)
+{
+	static const struct {
+		const char *text, *error;
+	} cases[] = {
+		{ "[network]\nmode = bogus\n", "line 2: invalid value 'bogus' for 'mode'" },
+		{ "[network]\nsubnet = 10.0.0.0/24\ncolour = blue\n", "line 3: unknown key 'colour' in section [network]" },
+		{ "[network]\nsubnet 10.0.0.0/24\n", "line 2: syntax error" },
+		{ "[network]\nmtu = -5\n", "line 2: invalid value '-5' for 'mtu'" },
+		{ "[network]\nautostart = maybe\n", "line 2: invalid value 'maybe' for 'autostart'" },
+		{ "[network]\ngateway = fd00::1\n", "line 2: invalid value 'fd00::1' for 'gateway'" },
+		{ "[network]\nbridge = x\n  continued = 1\n", "line 3: unknown key 'continued' in section [network]" },
+		{ "[network\nmode = isolated\n", "line 1: syntax error" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct network n;
+		char err[256] = "";
+
+		assert_true(config_network_parse("lab", cases[i].text, &n, err, sizeof(err)) < 0);
+		assert_string_equal(err, cases[i].error);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mode_roundtrip), cmocka_unit_test(test_default_bridge),
+		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_conflicts),      cmocka_unit_test(test_config_roundtrip),
+		cmocka_unit_test(test_config_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "golden.h"
+
+#include <errno.h>
+
+#include "link.h"
+#include "reconcile.h"
+
+static struct desired_bridge want(const char *owner, const char *ifname, const char *addr)
+{
+	struct desired_bridge w = { .n_addrs = 1 };
+
+	snprintf(w.owner, sizeof(w.owner), "netd:%s", owner);
+	snprintf(w.ifname, sizeof(w.ifname), "%s", ifname);
+	assert_int_equal(mac_parse("52:54:00:aa:bb:01", &w.mac), 0);
+	assert_int_equal(ip_prefix_parse(addr, &w.addrs[0]), 0);
+	return w;
+}
+
+/* Plan against the fake kernel, apply, return the plan text. */
+static char *plan_and_apply(struct link_backend *be, const struct desired_bridge *w, size_t n, const char *scope,
+			    int expect)
+{
+	struct link_dump dump;
+	struct plan plan;
+	char err[512] = "", *text;
+
+	assert_int_equal(be->ops->dump(be->userdata, LINK_DUMP_ALL, &dump), 0);
+	assert_int_equal(reconcile_plan(w, n, &dump, scope, &plan), 0);
+	link_dump_free(&dump);
+	text = plan_format(&plan);
+	assert_int_equal(plan_apply(&plan, be, err, sizeof(err)), expect);
+	plan_free(&plan);
+	return text;
+}
+
+static void test_create_adopt_delete(void **state)
+{
+	struct link_fake *fake;
+	struct link_backend be;
+	struct desired_bridge w = want("lab", "nd-lab", "10.0.0.1/24");
+	char *text;
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	text = plan_and_apply(&be, &w, 1, "netd:lab", 0);
+	assert_golden("plan-create.txt", text);
+	free(text);
+	assert_golden("fake-create.log", link_fake_log(fake));
+
+	/* The same desired state again: adoption, nothing to do. */
+	text = plan_and_apply(&be, &w, 1, "netd:lab", 0);
+	assert_string_equal(text, "");
+	free(text);
+
+	/* Subnet changed by a reload: the new address goes on before the old one comes off. */
+	link_fake_clear_log(fake);
+	w = want("lab", "nd-lab", "10.0.1.1/24");
+	w.mtu = 9000;
+	text = plan_and_apply(&be, &w, 1, "netd:lab", 0);
+	assert_golden("plan-change.txt", text);
+	free(text);
+
+	/* Stop: nothing wanted in scope, the bridge goes. */
+	text = plan_and_apply(&be, NULL, 0, "netd:lab", 0);
+	assert_string_equal(text, "link-del nd-lab\n");
+	free(text);
+	link_fake_free(fake);
+}
+
+static void test_foreign_links_untouched(void **state)
+{
+	struct link_fake *fake;
+	struct link_backend be;
+	char *text;
+	int idx;
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(link_fake_add_link(fake, "br-user", "bridge", &idx), 0);
+	assert_int_equal(link_fake_add_link(fake, "eth0", "veth", &idx), 0);
+	text = plan_and_apply(&be, NULL, 0, NULL, 0);
+	assert_string_equal(text, ""); /* an unscoped prune deletes only bridges netd tagged */
+	free(text);
+	link_fake_free(fake);
+}
+
+static void test_prune_orphans(void **state)
+{
+	struct link_fake *fake;
+	struct link_backend be;
+	struct desired_bridge a = want("a", "nd-a", "10.0.0.1/24"), b = want("b", "nd-b", "10.0.1.1/24");
+	struct desired_bridge both[] = { a, b };
+	char *text;
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	free(plan_and_apply(&be, both, 2, NULL, 0));
+	text = plan_and_apply(&be, &a, 1, NULL, 0);
+	assert_string_equal(text, "link-del nd-b\n");
+	free(text);
+	link_fake_free(fake);
+}
+
+/* A failure at every step of a create leaves the fake kernel as it was. */
+static void test_rollback_every_step(void **state)
+{
+	for (unsigned step = 1; step <= 3; step++) {
+		struct link_fake *fake;
+		struct link_backend be;
+		struct desired_bridge w = want("lab", "nd-lab", "10.0.0.1/24");
+		struct link_dump dump;
+		char name[64];
+
+		assert_int_equal(link_fake_new(&fake, &be), 0);
+		link_fake_fail_at(fake, step, EBUSY);
+		free(plan_and_apply(&be, &w, 1, "netd:lab", -EBUSY));
+		snprintf(name, sizeof(name), "rollback-step%u.log", step);
+		assert_golden(name, link_fake_log(fake));
+		assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+		assert_int_equal(dump.n_links, 1); /* only lo */
+		assert_int_equal(dump.n_addrs, 0);
+		link_dump_free(&dump);
+		link_fake_free(fake);
+	}
+}
+
+static void test_error_message(void **state)
+{
+	struct link_fake *fake;
+	struct link_backend be;
+	struct desired_bridge w = want("lab", "nd-lab", "10.0.0.1/24");
+	struct link_dump dump;
+	struct plan plan;
+	char err[512];
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	link_fake_fail_op(fake, "addr_add", EADDRNOTAVAIL);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	assert_int_equal(reconcile_plan(&w, 1, &dump, NULL, &plan), 0);
+	assert_int_equal(plan_apply(&plan, &be, err, sizeof(err)), -EADDRNOTAVAIL);
+	assert_string_equal(err, "addr-add nd-lab 10.0.0.1/24 failed: Cannot assign requested address");
+	plan_free(&plan);
+	link_dump_free(&dump);
+	link_fake_free(fake);
+}
+
+static void test_op_names(void **state)
+{
+	for (int t = 0; t < _PLAN_OP_MAX; t++)
+		assert_non_null(plan_op_type_to_string(t));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_adopt_delete), cmocka_unit_test(test_foreign_links_untouched),
+		cmocka_unit_test(test_prune_orphans),	    cmocka_unit_test(test_rollback_every_step),
+		cmocka_unit_test(test_error_message),	    cmocka_unit_test(test_op_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
