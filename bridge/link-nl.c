@@ -69,57 +69,39 @@ static void nl_keep_ext_ack(struct link_nl *n, const struct nlmsghdr *nlh, size_
 	}
 }
 
-static void nl_error(struct nl_call *c, const struct nlmsghdr *nlh)
+/* An ACK, an error, or the end of a dump (which carries the dump's error, if any). */
+static void nl_status(struct nl_call *c, const struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	size_t offset = sizeof(*e);
+	size_t offset = nlh->nlmsg_type == NLMSG_DONE ? sizeof(int) : sizeof(*e);
 
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
-		c->error = c->error ?: -EBADMSG;
+	if (mnl_nlmsg_get_payload_len(nlh) < offset) {
+		c->error = c->error ?: (nlh->nlmsg_type == NLMSG_DONE ? 0 : -EBADMSG);
 		return;
 	}
-	if (e->error == 0)
+	if (e->error >= 0)
 		return;
-	/* Unless capped, the kernel echoes our whole request before the TLVs. */
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
+	/* Unless capped, an error echoes our whole request before the TLVs. */
+	if (nlh->nlmsg_type == NLMSG_ERROR && !(nlh->nlmsg_flags & NLM_F_CAPPED) &&
+	    e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
 		offset += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
 	nl_keep_ext_ack(c->n, nlh, offset);
-	c->error = e->error < 0 ? e->error : -e->error;
+	c->error = c->error ?: e->error;
 }
 
-static void nl_done(struct nl_call *c, const struct nlmsghdr *nlh)
-{
-	int err;
-
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(err))
-		return;
-	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
-	if (err >= 0)
-		return;
-	nl_keep_ext_ack(c->n, nlh, sizeof(err));
-	c->error = c->error ?: err;
-}
-
-/* Returns true once the reply is complete (ACK, error or end of dump). */
+/* Returns true once the reply is complete. */
 static bool nl_dispatch(struct nl_call *c, const struct nlmsghdr *nlh)
 {
 	int r;
 
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 		c->interrupted = true;
-	switch (nlh->nlmsg_type) {
-	case NLMSG_ERROR:
-		nl_error(c, nlh);
+	if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
+		nl_status(c, nlh);
 		return true;
-	case NLMSG_DONE:
-		nl_done(c, nlh);
-		return true;
-	case NLMSG_NOOP:
-	case NLMSG_OVERRUN:
-		return false;
 	}
 	/* After a parse error keep reading, so the rest of the dump does not linger. */
-	if (c->parse && !c->error) {
+	if (nlh->nlmsg_type >= NLMSG_MIN_TYPE && c->parse && !c->error) {
 		r = c->parse(nlh, c->data);
 		if (r < 0)
 			c->error = r;
@@ -196,10 +178,13 @@ static void attr_get_u32(const struct nlattr *a, uint32_t *ret)
 		*ret = mnl_attr_get_u32(a);
 }
 
-static void attr_get_addr(const struct nlattr *a, int family, union in_addr_union *ret)
+/* Returns the family, or AF_UNSPEC if the attribute does not hold an address of it. */
+static int attr_get_addr(const struct nlattr *a, int family, union in_addr_union *ret)
 {
-	if (mnl_attr_get_payload_len(a) == ip_family_bits(family) / 8)
-		memcpy(ret->bytes, mnl_attr_get_payload(a), ip_family_bits(family) / 8);
+	if (mnl_attr_get_payload_len(a) != ip_family_bits(family) / 8)
+		return AF_UNSPEC;
+	memcpy(ret->bytes, mnl_attr_get_payload(a), ip_family_bits(family) / 8);
+	return family;
 }
 
 static int ifindex_parse(const struct nlmsghdr *nlh, void *data)
@@ -473,27 +458,20 @@ static int link_parse(const struct nlmsghdr *nlh, void *userdata)
 	l->running = ifi->ifi_flags & (IFF_RUNNING | IFF_LOWER_UP);
 	l->stp_state = -1;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
-		switch (mnl_attr_get_type(attr)) {
-		case IFLA_IFNAME:
+		uint16_t type = mnl_attr_get_type(attr);
+
+		if (type == IFLA_IFNAME)
 			attr_copy_str(attr, l->name, sizeof(l->name));
-			break;
-		case IFLA_IFALIAS:
+		else if (type == IFLA_IFALIAS)
 			attr_copy_str(attr, l->alias, sizeof(l->alias));
-			break;
-		case IFLA_ADDRESS:
-			if (mnl_attr_get_payload_len(attr) == sizeof(l->mac.b))
-				memcpy(l->mac.b, mnl_attr_get_payload(attr), sizeof(l->mac.b));
-			break;
-		case IFLA_MTU:
+		else if (type == IFLA_ADDRESS && mnl_attr_get_payload_len(attr) == sizeof(l->mac.b))
+			memcpy(l->mac.b, mnl_attr_get_payload(attr), sizeof(l->mac.b));
+		else if (type == IFLA_MTU)
 			attr_get_u32(attr, &l->mtu);
-			break;
-		case IFLA_MASTER:
+		else if (type == IFLA_MASTER)
 			attr_get_u32(attr, &master);
-			break;
-		case IFLA_LINKINFO:
+		else if (type == IFLA_LINKINFO)
 			link_info_parse(l, attr);
-			break;
-		}
 	}
 	l->master = master;
 	return 0;
@@ -551,21 +529,16 @@ static int route_parse(const struct nlmsghdr *nlh, void *userdata)
 	rt->dst.family = rtm->rtm_family;
 	rt->dst.len = rtm->rtm_dst_len;
 	mnl_attr_for_each(attr, nlh, sizeof(*rtm)) {
-		switch (mnl_attr_get_type(attr)) {
-		case RTA_TABLE:
+		uint16_t type = mnl_attr_get_type(attr);
+
+		if (type == RTA_TABLE)
 			attr_get_u32(attr, &rt->table);
-			break;
-		case RTA_DST:
-			attr_get_addr(attr, rtm->rtm_family, &rt->dst.addr);
-			break;
-		case RTA_OIF:
+		else if (type == RTA_DST)
+			attr_get_addr(attr, rt->dst.family, &rt->dst.addr);
+		else if (type == RTA_OIF)
 			attr_get_u32(attr, &oif);
-			break;
-		case RTA_GATEWAY:
-			rt->gw_family = rtm->rtm_family;
-			attr_get_addr(attr, rtm->rtm_family, &rt->gw);
-			break;
-		}
+		else if (type == RTA_GATEWAY)
+			rt->gw_family = attr_get_addr(attr, rt->dst.family, &rt->gw);
 	}
 	rt->ifindex = oif;
 	return 0;
