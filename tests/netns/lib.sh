@@ -19,6 +19,12 @@ EXTRA_NS=()
 
 cleanup() {
 	local rc=$?
+	# A sanitizer build reports into netd's log: any report fails the test.
+	if [ -f "$T/netd.log" ] && grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/netd.log"; then
+		echo "FAIL: sanitizer report in netd's log:" >&2
+		grep -A20 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/netd.log" | head -40 >&2
+		rc=1
+	fi
 	if [ -n "$NETD_PID" ] && kill -0 "$NETD_PID" 2>/dev/null; then
 		kill -9 "$NETD_PID" 2>/dev/null || true
 		wait "$NETD_PID" 2>/dev/null || true
