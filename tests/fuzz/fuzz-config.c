@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libFuzzer target: a network definition file (/etc/netd/networks/NAME.conf). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "network.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct network net, again;
+	char err[512], *text, *rendered;
+
+	/* Files are read as C strings: cut at the first NUL like the loader does. */
+	text = malloc(size + 1);
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = 0;
+	if (config_network_parse("fuzz", text, &net, err, sizeof(err)) < 0 ||
+	    network_validate(&net, err, sizeof(err)) < 0) {
+		free(text);
+		return 0;
+	}
+	rendered = config_network_render(&net);
+	/* What netd writes must read back as the same definition. */
+	if (rendered && (config_network_parse("fuzz", rendered, &again, err, sizeof(err)) < 0 ||
+			 !network_equal(&net, &again)))
+		abort();
+	free(rendered);
+	free(text);
+	return 0;
+}
