@@ -1,0 +1,55 @@
+# Helpers for benchmark cases: a private namespace, netd in it, statistics, and the result row.
+# A case prints rows on fd 3: figure|netd|baseline|ratio|target|met (fields may be "-").
+set -euo pipefail
+
+: "${BUILD:?}" "${REPS:=5}"
+NETD="$BUILD/netd/netd"
+NETDCTL="$BUILD/netd/netdctl"
+NS="netdb-$$-${RANDOM}"
+T=$(mktemp -d /tmp/netd-bench.XXXXXX)
+SOCK="$T/run/netd.sock"
+NETD_PID=
+
+bench_cleanup() {
+	[ -n "$NETD_PID" ] && kill -9 "$NETD_PID" 2>/dev/null || true
+	for pid in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+	ip netns del "$NS" 2>/dev/null || true
+	for ns in ${EXTRA_NS:-}; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap bench_cleanup EXIT
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+
+ctl() { "$NETDCTL" --socket "$SOCK" "$@"; }
+
+start_netd() {
+	ip netns exec "$NS" "$NETD" --config-dir "$T/etc" --state-dir "$T/lib" --run-dir "$T/run" \
+		--socket "$SOCK" --log-level warning 2>>"$T/netd.log" &
+	NETD_PID=$!
+	disown "$NETD_PID" # no "Killed" job report when a case kills it
+	until ctl status >/dev/null 2>&1; do
+		kill -0 "$NETD_PID" 2>/dev/null || { echo "netd died: $(tail -5 "$T/netd.log")" >&2; exit 1; }
+		sleep 0.005
+	done
+}
+
+now_us() { echo $(($(date +%s%N) / 1000)); }
+
+# stats FILE -> "median p10 p90 n" of the numbers in FILE (one per line)
+stats() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "- - - 0"; exit }
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		lo = v[int((NR - 1) * 0.1) + 1]; hi = v[int((NR - 1) * 0.9) + 1]
+		printf "%g %g %g %d\n", m, lo, hi, NR }'
+}
+
+# fmt VALUE UNIT -> "12.3 ms"
+fmt() { awk -v v="$1" -v u="$2" 'BEGIN { printf (v < 10 ? "%.2f %s" : "%.1f %s"), v, u }'; }
+
+# row FIGURE NETD BASELINE RATIO TARGET MET
+row() { printf '%s|%s|%s|%s|%s|%s\n' "$@" >&3; }
