@@ -13,6 +13,7 @@ command -v jq >/dev/null || skip "jq missing"
 
 NS="netdt-$$-${RANDOM}"
 T=$(mktemp -d /tmp/netd-test.XXXXXX)
+chmod 0711 "$T" # dnsmasq re-reads its hosts files in $T/run after dropping privileges
 SOCK="$T/run/netd.sock"
 NETD_PID=
 EXTRA_NS=()
