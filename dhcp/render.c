@@ -105,7 +105,9 @@ static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const stru
 			   ip4(&mask, m), t);
 		total += ip4_to_host(&ranges[i].end) - ip4_to_host(&ranges[i].start) + 1;
 	}
-	buf_printf(b, "dhcp-lease-max=%llu\n", (unsigned long long)(total + s->n_hosts));
+	/* Room for every address of the ranges and every possible reservation: the limit must not
+	 * depend on the reservations, which change without a restart. */
+	buf_printf(b, "dhcp-lease-max=%llu\n", (unsigned long long)(total + DHCP_HOSTS_MAX));
 	if (!ctx->router)
 		buf_printf(b, "# no default route on this network: an empty router option\ndhcp-option=3\n");
 	/* A private bridge has no other DHCP server: answer at once, and skip the ~3 s ping
