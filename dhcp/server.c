@@ -218,6 +218,17 @@ int dhcp_server_leases_load(struct dhcp_server *s)
 	return 0;
 }
 
+static void write_pid_file(struct dhcp_server *s)
+{
+	char buf[32];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%d\n", (int)s->pid);
+	r = write_file_atomic(s->pid_path, buf, strlen(buf), 0644);
+	if (r < 0)
+		log_warning("network '%s': cannot write %s: %s", s->network, s->pid_path, strerror(-r));
+}
+
 int dhcp_server_start(struct dhcp_server *s)
 {
 	pid_t pid;
@@ -236,6 +247,9 @@ int dhcp_server_start(struct dhcp_server *s)
 		return r;
 	}
 	s->adopted = false;
+	/* dnsmasq writes the same pid there a few milliseconds later; writing it now closes the
+	 * window in which a netd killed right after the spawn would find nothing to adopt. */
+	write_pid_file(s);
 	if (s->restarts++ > 0)
 		log_info("network '%s': dnsmasq restarted (pid %d)", s->network, (int)pid);
 	dhcp_server_leases_load(s);

@@ -196,8 +196,9 @@ int dhcp_host_parse(const char *s, struct dhcp_host *ret, char *err, size_t errl
 		return -EINVAL;
 	}
 	if (mac_parse(f[0], &h.mac) < 0) {
+		char e2[160];
 		snprintf(err, errlen, "invalid MAC '%s' in host '%s': expected six hex pairs like 52:54:00:12:34:56",
-			 dhcp_escape(f[0], e, sizeof(e)), f[1]);
+			 dhcp_escape(f[0], e, sizeof(e)), dhcp_escape(s, e2, sizeof(e2)));
 		return -EINVAL;
 	}
 	if (mac_is_multicast(&h.mac) || mac_is_zero(&h.mac)) {
@@ -205,8 +206,9 @@ int dhcp_host_parse(const char *s, struct dhcp_host *ret, char *err, size_t errl
 		return -EINVAL;
 	}
 	if (parse_ip4(f[1], &h.ip) < 0) {
+		char e2[160];
 		snprintf(err, errlen, "invalid IP '%s' in host '%s': expected an IPv4 address",
-			 dhcp_escape(f[1], e, sizeof(e)), f[0]);
+			 dhcp_escape(f[1], e, sizeof(e)), dhcp_escape(s, e2, sizeof(e2)));
 		return -EINVAL;
 	}
 	if (n == 3) {

@@ -177,6 +177,18 @@ static int reply_network(struct daemon *d, struct call *c, const struct network 
 	return 0;
 }
 
+/* An optional string parameter: 1 when present, 0 when absent, or the error, reported. */
+static int opt_string(struct call *c, json_object *params, const char *key, const char **ret)
+{
+	int r = protocol_param_string(params, key, ret);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return call_errorf(c, r, "parameter '%s' must be a string without NUL characters", key);
+	return 1;
+}
+
 /* Each string of an array parameter, through fn; an absent key is fine. */
 typedef int (*param_item_fn)(struct call *c, struct dhcp_settings *d, const char *value);
 
@@ -195,6 +207,8 @@ static int param_each(struct call *c, json_object *params, const char *key, stru
 
 		if (!json_object_is_type(v, json_type_string))
 			return call_errorf(c, -EINVAL, "parameter '%s' must be an array of strings", key);
+		if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+			return call_errorf(c, -EINVAL, "parameter '%s' contains a NUL character", key);
 		r = fn(c, d, json_object_get_string(v));
 		if (r < 0)
 			return r;
@@ -248,10 +262,15 @@ static int dhcp_from_params(struct call *c, json_object *params, struct dhcp_set
 		d->dhcp = b;
 	if (protocol_param_bool(params, "dns", &b) >= 0)
 		d->dns = b;
-	if (protocol_param_string(params, "lease_time", &s) >= 0 &&
-	    dhcp_lease_time_parse(s, &d->lease_time, c->err, sizeof(c->err)) < 0)
+	r = opt_string(c, params, "lease_time", &s);
+	if (r < 0)
+		return r;
+	if (r > 0 && dhcp_lease_time_parse(s, &d->lease_time, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
-	if (protocol_param_string(params, "domain", &s) >= 0) {
+	r = opt_string(c, params, "domain", &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
 		if (dhcp_domain_check(s, c->err, sizeof(c->err)) < 0)
 			return -EINVAL;
 		snprintf(d->domain, sizeof(d->domain), "%s", s);
@@ -281,20 +300,32 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 		return call_errorf(c, -EINVAL, "invalid network name '%s': is longer than %d characters", name,
 				   NAME_MAX_LEN);
 	snprintf(n->name, sizeof(n->name), "%s", name);
-	if (protocol_param_string(params, "mode", &s) >= 0) {
+	r = opt_string(c, params, "mode", &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
 		n->mode = network_mode_from_string(s);
 		if (n->mode < 0)
 			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: isolated)", s);
 	}
-	if (protocol_param_string(params, "bridge", &s) >= 0) {
+	r = opt_string(c, params, "bridge", &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
 		const char *why = ifname_invalid_reason(s);
 		if (why)
 			return call_errorf(c, -EINVAL, "invalid bridge name '%s': %s", s, why);
 		snprintf(n->bridge, sizeof(n->bridge), "%s", s);
 	}
-	if (protocol_param_string(params, "subnet", &s) >= 0 && ip_prefix_parse(s, &n->subnet) < 0)
+	r = opt_string(c, params, "subnet", &s);
+	if (r < 0)
+		return r;
+	if (r > 0 && ip_prefix_parse(s, &n->subnet) < 0)
 		return call_errorf(c, -EINVAL, "invalid subnet '%s': expected CIDR notation like 10.0.0.0/24", s);
-	if (protocol_param_string(params, "gateway", &s) >= 0) {
+	r = opt_string(c, params, "gateway", &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
 		if (ip_addr_parse(s, &family, &n->gateway) < 0 || family != AF_INET)
 			return call_errorf(c, -EINVAL, "invalid gateway '%s': expected an IPv4 address", s);
 		n->has_gateway = true;
@@ -492,7 +523,9 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 		return r;
 	if (protocol_param_string(params, "ip", &ip) < 0)
 		return call_errorf(c, -EINVAL, "missing parameter 'ip'");
-	protocol_param_string(params, "hostname", &hostname);
+	r = opt_string(c, params, "hostname", &hostname);
+	if (r < 0)
+		return r;
 	snprintf(spec, sizeof(spec), "%s,%s%s%s", mac_format(&h.mac, m, sizeof(m)), ip, hostname ? "," : "",
 		 hostname ? hostname : "");
 	if (dhcp_host_parse(spec, &h, c->err, sizeof(c->err)) < 0)
