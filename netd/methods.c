@@ -369,6 +369,11 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	if (n->autostart) {
 		r = daemon_network_reconcile(d, n, true, err, sizeof(err));
 		if (r < 0) {
+			char undo[512];
+
+			/* The bridge may be up already when dnsmasq's files could not be written. */
+			if (daemon_network_reconcile(d, n, false, undo, sizeof(undo)) < 0)
+				log_error("network '%s': cannot undo the failed start: %s", n->name, undo);
 			store_network_remove(&d->paths, n->name);
 			store_network_state_remove(&d->paths, n->name);
 			return call_errorf(c, r, "cannot start network '%s': %s", n->name, err);

@@ -72,6 +72,12 @@ ok "guest g1 got $ip1 from the range, DNS 10.50.0.1, domain lab.test, no router"
 ms=$(sed 's/.*ms=//' <<<"$visible")
 [ "$ms" -lt 1000 ] || fail "lease listed only ${ms} ms after bound"
 ok "lease visible in 'netdctl network leases' ${ms} ms after the client's bound event"
+# The same, without the cost of polling with netdctl and jq: netd's own log line of the event
+# against the client's bound time (both wall clock, milliseconds).
+b_ms=$(sed 's/.* t=\([0-9]*\).*/\1/' <<<"$bound")
+t=$(grep -m1 "lease add 52:54:00:aa:00:01" "$T/netd.log" | cut -d' ' -f1) # HH:MM:SS.mmm, local time
+n_ms=$(($(date -d "$(date -d @$((b_ms / 1000)) +%F) ${t%.*}" +%s) * 1000 + 10#${t#*.}))
+ok "netd logged the lease event $((n_ms - b_ms)) ms after the client's bound event (negative: before the client's script ran)"
 assert_eq "$(lease_of 52:54:00:aa:00:01)" "$ip1 g1 dynamic" "lease of g1"
 ctl network leases lab | grep -q "^52:54:00:aa:00:01  $ip1 *g1 .* dynamic$" || fail "leases table: $(ctl network leases lab)"
 assert_eq "$(ctl --json network show lab | jq -r .dhcp.leases)" 1 "lease count in network show"
@@ -83,6 +89,26 @@ grep -q "10.50.0.53" <<<"$ans" || fail "DNS host ns1.lab.test: $ans"
 ans=$(ip netns exec "$g1ns" busybox nslookup g1.lab.test 10.50.0.1 2>&1) || true
 grep -q "$ip1" <<<"$ans" || fail "DHCP name g1.lab.test: $ans"
 ok "DNS on the gateway: ns1.lab.test -> 10.50.0.53, g1.lab.test -> $ip1"
+
+# Editing the definition by hand: a new lease time restarts dnsmasq (its config changed); a new
+# DNS host only rewrites the addn-hosts file and sends SIGHUP.
+sed -i 's/^lease-time = .*/lease-time = 20m/' "$T/etc/networks/lab.conf"
+ctl reload >/dev/null
+new=$(dnsmasq_pid)
+[ "$new" != "$pid" ] || fail "dnsmasq not restarted after the lease time changed"
+grep -q "^dhcp-range=10.50.0.100,10.50.0.150,255.255.255.0,20m$" "$T/run/dnsmasq/lab.conf" || fail "new lease time not in the config"
+pid=$new
+echo "host = 10.50.0.54,ns2" >>"$T/etc/networks/lab.conf"
+ctl reload >/dev/null
+assert_eq "$(dnsmasq_pid)" "$pid" "dnsmasq pid after a DNS host was added by hand"
+for _ in $(seq 1 50); do
+	ans=$(ip netns exec "$g1ns" busybox nslookup ns2.lab.test 10.50.0.1 2>&1) || true
+	grep -q "10.50.0.54" <<<"$ans" && break
+	sleep 0.05
+done
+grep -q "10.50.0.54" <<<"$ans" || fail "DNS host ns2 added by hand: $ans"
+assert_eq "$(lease_of 52:54:00:aa:00:01)" "$ip1 g1 dynamic" "lease of g1 across the dnsmasq restart"
+ok "hand edits: lease time -> dnsmasq restarted ($pid), DNS host -> SIGHUP only, ns2.lab.test resolves"
 
 # 2. A reservation added live wins at the next renewal; dnsmasq keeps its pid.
 ctl network host add lab 52:54:00:aa:00:01 10.50.0.7 fixed >/dev/null

@@ -3,7 +3,7 @@
 # address, and on "bound" measures how long netd takes to list the lease.
 # Environment: EVENTS (file to append to), NETDCTL, SOCK, NETWORK.
 now=$(date +%s%N)
-echo "$1 ip=$ip router=$router dns=$dns domain=$domain lease=$lease" >>"$EVENTS"
+echo "$1 ip=$ip router=$router dns=$dns domain=$domain lease=$lease t=$((now / 1000000))" >>"$EVENTS"
 case "$1" in
 deconfig)
 	ip addr flush dev "$interface"
