@@ -120,6 +120,68 @@ static int parse_mac(struct network *n, const char *v)
 	return r;
 }
 
+static int parse_dhcp_enabled(struct network *n, const char *v)
+{
+	return parse_bool(v, &n->dhcp.dhcp);
+}
+
+static int parse_dns_enabled(struct network *n, const char *v)
+{
+	return parse_bool(v, &n->dhcp.dns);
+}
+
+static int parse_range(struct network *n, const char *v)
+{
+	char err[256];
+
+	if (n->dhcp.n_ranges >= DHCP_RANGES_MAX)
+		return -E2BIG;
+	if (dhcp_range_parse(v, &n->dhcp.ranges[n->dhcp.n_ranges], err, sizeof(err)) < 0)
+		return -EINVAL;
+	n->dhcp.n_ranges++;
+	return 0;
+}
+
+static int parse_lease_time(struct network *n, const char *v)
+{
+	char err[256];
+
+	return dhcp_lease_time_parse(v, &n->dhcp.lease_time, err, sizeof(err));
+}
+
+static int parse_dhcp_host(struct network *n, const char *v)
+{
+	struct dhcp_host h;
+	char err[256];
+
+	if (dhcp_host_parse(v, &h, err, sizeof(err)) < 0)
+		return -EINVAL;
+	return dhcp_host_add(&n->dhcp, &h);
+}
+
+static int parse_domain(struct network *n, const char *v)
+{
+	char err[256];
+
+	if (dhcp_domain_check(v, err, sizeof(err)) < 0)
+		return -EINVAL;
+	snprintf(n->dhcp.domain, sizeof(n->dhcp.domain), "%s", v);
+	return 0;
+}
+
+static int parse_dns_host(struct network *n, const char *v)
+{
+	char err[256];
+
+	if (n->dhcp.n_dns_hosts >= DNS_HOSTS_MAX)
+		return -E2BIG;
+	if (dns_host_parse(v, &n->dhcp.dns_hosts[n->dhcp.n_dns_hosts], err, sizeof(err)) < 0)
+		return -EINVAL;
+	n->dhcp.n_dns_hosts++;
+	return 0;
+}
+
+/* "range" and both "host" keys may repeat: each line adds one. */
 static const struct {
 	const char *section;
 	const char *key;
@@ -129,6 +191,10 @@ static const struct {
 	{ "network", "subnet", parse_subnet },	 { "network", "gateway", parse_gateway },
 	{ "network", "mtu", parse_mtu },	 { "network", "autostart", parse_autostart },
 	{ "network", "mac", parse_mac },
+	{ "dhcp", "enabled", parse_dhcp_enabled },	 { "dhcp", "range", parse_range },
+	{ "dhcp", "lease-time", parse_lease_time },	 { "dhcp", "host", parse_dhcp_host },
+	{ "dns", "enabled", parse_dns_enabled },	 { "dns", "domain", parse_domain },
+	{ "dns", "host", parse_dns_host },
 };
 
 static int handler(void *user, const char *section, const char *key, const char *value)
@@ -173,29 +239,63 @@ int config_network_parse(const char *name, const char *text, struct network *ret
 	return 0;
 }
 
+static void render_dhcp(FILE *f, const struct dhcp_settings *d)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], m[MAC_STRLEN], t[16];
+
+	/* Sections with only defaults are left out: a plain network's file stays short. */
+	if (!d->dhcp || d->n_ranges || d->lease_time || d->n_hosts)
+		fprintf(f, "\n[dhcp]\n");
+	if (!d->dhcp)
+		fprintf(f, "enabled = no\n");
+	for (size_t i = 0; i < d->n_ranges; i++)
+		fprintf(f, "range = %s-%s\n", ip_addr_format(AF_INET, &d->ranges[i].start, a, sizeof(a)),
+			ip_addr_format(AF_INET, &d->ranges[i].end, b, sizeof(b)));
+	if (d->lease_time)
+		fprintf(f, "lease-time = %s\n", dhcp_lease_time_format(d->lease_time, t, sizeof(t)));
+	for (size_t i = 0; i < d->n_hosts; i++)
+		fprintf(f, "host = %s,%s%s%s\n", mac_format(&d->hosts[i].mac, m, sizeof(m)),
+			ip_addr_format(AF_INET, &d->hosts[i].ip, a, sizeof(a)), d->hosts[i].hostname[0] ? "," : "",
+			d->hosts[i].hostname);
+	if (!d->dns || d->domain[0] || d->n_dns_hosts)
+		fprintf(f, "\n[dns]\n");
+	if (!d->dns)
+		fprintf(f, "enabled = no\n");
+	if (d->domain[0])
+		fprintf(f, "domain = %s\n", d->domain);
+	for (size_t i = 0; i < d->n_dns_hosts; i++)
+		fprintf(f, "host = %s,%s\n", ip_addr_format(AF_INET, &d->dns_hosts[i].ip, a, sizeof(a)),
+			d->dns_hosts[i].hostname);
+}
+
 char *config_network_render(const struct network *n)
 {
-	char subnet[IP_PREFIX_STRLEN], gw[INET6_ADDRSTRLEN], mtu[32] = "", mac[64] = "", m[MAC_STRLEN];
-	char *s;
+	char subnet[IP_PREFIX_STRLEN], gw[INET6_ADDRSTRLEN], m[MAC_STRLEN];
+	char *s = NULL;
+	size_t len;
+	FILE *f = open_memstream(&s, &len);
 
-	if (n->mtu)
-		snprintf(mtu, sizeof(mtu), "mtu = %u\n", n->mtu);
-	if (n->has_mac)
-		snprintf(mac, sizeof(mac), "mac = %s\n", mac_format(&n->mac, m, sizeof(m)));
-	if (asprintf(&s,
-		     "# netd network '%s'. Edit, then run 'netdctl reload' (or send SIGHUP to netd).\n"
-		     "[network]\n"
-		     "mode = %s\n"
-		     "bridge = %s\n"
-		     "subnet = %s\n"
-		     "gateway = %s\n"
-		     "%s"
-		     "%s"
-		     "autostart = %s\n",
-		     n->name, network_mode_to_string(n->mode), n->bridge,
-		     ip_prefix_format(&n->subnet, subnet, sizeof(subnet)),
-		     ip_addr_format(AF_INET, &n->gateway, gw, sizeof(gw)), mtu, mac,
-		     n->autostart ? "yes" : "no") < 0)
+	if (!f)
 		return NULL;
+	fprintf(f,
+		"# netd network '%s'. Edit, then run 'netdctl reload' (or send SIGHUP to netd).\n"
+		"[network]\n"
+		"mode = %s\n"
+		"bridge = %s\n"
+		"subnet = %s\n"
+		"gateway = %s\n",
+		n->name, network_mode_to_string(n->mode), n->bridge,
+		ip_prefix_format(&n->subnet, subnet, sizeof(subnet)),
+		ip_addr_format(AF_INET, &n->gateway, gw, sizeof(gw)));
+	if (n->mtu)
+		fprintf(f, "mtu = %u\n", n->mtu);
+	if (n->has_mac)
+		fprintf(f, "mac = %s\n", mac_format(&n->mac, m, sizeof(m)));
+	fprintf(f, "autostart = %s\n", n->autostart ? "yes" : "no");
+	render_dhcp(f, &n->dhcp);
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }

@@ -135,6 +135,7 @@ static void dispatch(struct client *c, const char *line, size_t len)
 	if (!call)
 		return;
 	call->client = c;
+	call->uid = c->cred.uid;
 	c->call = call;
 	r = protocol_request_parse(line, len, &req, &method, &params, call->err, sizeof(call->err));
 	if (r < 0) {

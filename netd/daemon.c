@@ -105,14 +105,22 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 	int r;
 
 	network_alias(n, scope, sizeof(scope));
-	if (!active)
+	if (!active) {
+		/* dnsmasq goes first, while its bridge still exists. */
+		r = daemon_dhcp_sync(d, n, false, err, errlen);
+		if (r < 0)
+			return r;
 		return reconcile_scoped(d, NULL, 0, scope, err, errlen);
+	}
 	r = desired_from_network(d, n, &w);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot get the bridge MAC of network '%s': %s", n->name, strerror(-r));
 		return r;
 	}
-	return reconcile_scoped(d, &w, 1, scope, err, errlen);
+	r = reconcile_scoped(d, &w, 1, scope, err, errlen);
+	if (r < 0)
+		return r;
+	return daemon_dhcp_sync(d, n, true, err, errlen);
 }
 
 /* Bridges tagged for a network that has no definition any more. */
@@ -153,6 +161,7 @@ int daemon_reconcile_all(struct daemon *d)
 		}
 	}
 	prune_orphans(d);
+	daemon_dhcp_prune(d);
 	return failed ? -EIO : 0;
 }
 

@@ -7,6 +7,8 @@
 
 #include "link.h"
 #include "network.h"
+#include "proc.h"
+#include "server.h"
 #include "store.h"
 
 struct client;
@@ -14,6 +16,7 @@ struct client;
 /* One request being answered. Methods reply through call_reply()/call_fail(), now or later. */
 struct call {
 	struct client *client;
+	uid_t uid; /* of the peer, from SO_PEERCRED */
 	char err[1024];
 };
 
@@ -28,6 +31,11 @@ struct daemon {
 	int listen_fd;
 	gid_t netd_gid; /* (gid_t)-1 when there is no group 'netd' */
 	struct client *clients;
+	struct proc_backend proc;
+	struct dhcp_server **servers; /* one per network with a dnsmasq */
+	size_t n_servers;
+	const char *dnsmasq;	 /* the binary */
+	char *lease_helper;	 /* dnsmasq's --dhcp-script */
 };
 
 typedef int (*method_fn)(struct daemon *d, struct call *c, json_object *params);
@@ -54,6 +62,14 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 /* Reconcile every network and remove bridges netd owns that nothing wants any more. */
 int daemon_reconcile_all(struct daemon *d);
 int daemon_reload(struct daemon *d, json_object **ret_report);
+
+/* dnsmasq of one network (dnsmasq.c): make it match the definition; start, adopt, SIGHUP or
+ * stop as needed. */
+int daemon_dhcp_sync(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen);
+struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name);
+int daemon_dhcp_init(struct daemon *d);
+void daemon_dhcp_prune(struct daemon *d);
+void daemon_dhcp_done(struct daemon *d);
 
 int control_listen(struct daemon *d);
 void control_close_all(struct daemon *d);

@@ -20,11 +20,12 @@ uint64_t daemon_now_usec(void);
 static void usage(void)
 {
 	printf("Usage: netd [OPTIONS]\n"
-	       "Host networking daemon: isolated networks on Linux bridges, driven by netdctl.\n\n"
+	       "Host networking daemon: isolated networks on Linux bridges with DHCP and DNS, driven by netdctl.\n\n"
 	       "  --config-dir DIR   definitions (default /etc/netd)\n"
 	       "  --state-dir DIR    generated state that survives reboots (default /var/lib/netd)\n"
 	       "  --run-dir DIR      runtime state, lock (default /run/netd)\n"
 	       "  --socket PATH      control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
+	       "  --dnsmasq PATH     the dnsmasq binary (default /usr/sbin/dnsmasq)\n"
 	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
 	       "  --version          print the version\n"
 	       "  -h, --help         this text\n\n"
@@ -32,15 +33,16 @@ static void usage(void)
 	       "leaves its networks running (a restarted netd adopts them).\n");
 }
 
-static int parse_args(int argc, char **argv, struct netd_paths *p)
+static int parse_args(int argc, char **argv, struct netd_paths *p, const char **ret_dnsmasq)
 {
-	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION };
+	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ };
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, ARG_CONFIG },
 		{ "state-dir", required_argument, NULL, ARG_STATE },
 		{ "run-dir", required_argument, NULL, ARG_RUN },
 		{ "socket", required_argument, NULL, ARG_SOCKET },
 		{ "log-level", required_argument, NULL, ARG_LOG },
+		{ "dnsmasq", required_argument, NULL, ARG_DNSMASQ },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -60,6 +62,9 @@ static int parse_args(int argc, char **argv, struct netd_paths *p)
 			break;
 		case ARG_SOCKET:
 			p->socket = optarg;
+			break;
+		case ARG_DNSMASQ:
+			*ret_dnsmasq = optarg;
 			break;
 		case ARG_LOG:
 			level = log_level_from_string(optarg);
@@ -189,6 +194,9 @@ static int run(struct daemon *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	r = daemon_dhcp_init(d);
+	if (r < 0)
+		return r;
 	sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
 	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
 	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
@@ -210,13 +218,14 @@ int main(int argc, char **argv)
 
 	d.paths = (struct netd_paths){ .config_dir = "/etc/netd", .state_dir = "/var/lib/netd", .run_dir = "/run/netd" };
 	d.paths.socket = getenv("NETD_SOCKET");
-	if (parse_args(argc, argv, &d.paths) < 0)
+	if (parse_args(argc, argv, &d.paths, &d.dnsmasq) < 0)
 		return 2;
 	if (!d.paths.socket || !*d.paths.socket)
 		d.paths.socket = path_join(d.paths.run_dir, "netd.sock");
 	d.start_usec = daemon_now_usec();
 	r = run(&d);
 	control_close_all(&d);
+	daemon_dhcp_done(&d);
 	if (d.listen_fd >= 0) {
 		close(d.listen_fd);
 		unlink(d.paths.socket);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "lease.h"
 #include "log.h"
 #include "macro.h"
 #include "protocol.h"
@@ -96,6 +97,36 @@ static json_object *kernel_state(struct daemon *d, const struct network *n, cons
 	return k;
 }
 
+static json_object *dhcp_json(struct daemon *d, const struct network *n)
+{
+	struct dhcp_server *srv = daemon_dhcp_find(d, n->name);
+	struct dhcp_range ranges[DHCP_RANGES_MAX + 1];
+	size_t nr = dhcp_ranges_effective(&n->dhcp, &n->subnet, &n->gateway, ranges);
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	char x[INET_ADDRSTRLEN], y[INET_ADDRSTRLEN], line[40], t[16];
+
+	json_object_object_add(o, "enabled", json_object_new_boolean(n->dhcp.dhcp));
+	json_object_object_add(o, "dns", json_object_new_boolean(n->dhcp.dns));
+	for (size_t i = 0; n->dhcp.dhcp && i < nr; i++) {
+		snprintf(line, sizeof(line), "%s-%s", ip_addr_format(AF_INET, &ranges[i].start, x, sizeof(x)),
+			 ip_addr_format(AF_INET, &ranges[i].end, y, sizeof(y)));
+		json_object_array_add(a, json_object_new_string(line));
+	}
+	json_object_object_add(o, "ranges", a);
+	json_object_object_add(o, "lease_time",
+			       json_object_new_string(dhcp_lease_time_format(n->dhcp.lease_time ?: DHCP_LEASE_TIME_DEFAULT, t, sizeof(t))));
+	json_object_object_add(o, "domain", n->dhcp.domain[0] ? json_object_new_string(n->dhcp.domain) : NULL);
+	json_object_object_add(o, "router", json_object_new_boolean(n->dhcp_router));
+	json_object_object_add(o, "hosts", json_object_new_int64(n->dhcp.n_hosts));
+	json_object_object_add(o, "dns_hosts", json_object_new_int64(n->dhcp.n_dns_hosts));
+	json_object_object_add(o, "dnsmasq_state",
+			       json_object_new_string(srv ? dhcp_server_state_to_string(srv->state) : "stopped"));
+	json_object_object_add(o, "dnsmasq_pid", srv && srv->pid ? json_object_new_int(srv->pid) : NULL);
+	json_object_object_add(o, "dnsmasq_restarts", json_object_new_int(srv && srv->restarts ? srv->restarts - 1 : 0));
+	json_object_object_add(o, "leases", json_object_new_int64(srv ? srv->leases.n : 0));
+	return o;
+}
+
 static json_object *network_json(struct daemon *d, const struct network *n, const struct link_dump *dump,
 				 bool with_kernel)
 {
@@ -113,6 +144,7 @@ static json_object *network_json(struct daemon *d, const struct network *n, cons
 	if (store_network_mac(&d->paths, n, &mac) >= 0)
 		json_object_object_add(o, "mac", json_mac(&mac));
 	json_object_object_add(o, "autostart", json_object_new_boolean(n->autostart));
+	json_object_object_add(o, "dhcp", dhcp_json(d, n));
 	k = kernel_state(d, n, dump, &problem);
 	json_object_object_add(o, "state", json_object_new_string(!active ? "inactive" : problem ? "degraded" : "active"));
 	if (active && problem)
@@ -145,6 +177,113 @@ static int reply_network(struct daemon *d, struct call *c, const struct network 
 	return 0;
 }
 
+/* An optional string parameter: 1 when present, 0 when absent, or the error, reported. */
+static int opt_string(struct call *c, json_object *params, const char *key, const char **ret)
+{
+	int r = protocol_param_string(params, key, ret);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return call_errorf(c, r, "parameter '%s' must be a string without NUL characters", key);
+	return 1;
+}
+
+/* Each string of an array parameter, through fn; an absent key is fine. */
+typedef int (*param_item_fn)(struct call *c, struct dhcp_settings *d, const char *value);
+
+static int param_each(struct call *c, json_object *params, const char *key, struct dhcp_settings *d,
+		      param_item_fn fn)
+{
+	json_object *a;
+	int r;
+
+	if (!params || !json_object_object_get_ex(params, key, &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array))
+		return call_errorf(c, -EINVAL, "parameter '%s' must be an array of strings", key);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *v = json_object_array_get_idx(a, i);
+
+		if (!json_object_is_type(v, json_type_string))
+			return call_errorf(c, -EINVAL, "parameter '%s' must be an array of strings", key);
+		if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+			return call_errorf(c, -EINVAL, "parameter '%s' contains a NUL character", key);
+		r = fn(c, d, json_object_get_string(v));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int item_range(struct call *c, struct dhcp_settings *d, const char *v)
+{
+	if (d->n_ranges >= DHCP_RANGES_MAX)
+		return call_errorf(c, -E2BIG, "too many DHCP ranges (at most %d)", DHCP_RANGES_MAX);
+	if (dhcp_range_parse(v, &d->ranges[d->n_ranges], c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	d->n_ranges++;
+	return 0;
+}
+
+static int item_host(struct call *c, struct dhcp_settings *d, const char *v)
+{
+	struct dhcp_host h;
+	char m[MAC_STRLEN];
+
+	if (dhcp_host_parse(v, &h, c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	switch (dhcp_host_add(d, &h)) {
+	case -EEXIST:
+		return call_errorf(c, -EEXIST, "host %s is reserved twice", mac_format(&h.mac, m, sizeof(m)));
+	case -E2BIG:
+		return call_errorf(c, -E2BIG, "too many host reservations (at most %d)", DHCP_HOSTS_MAX);
+	}
+	return 0;
+}
+
+static int item_dns_host(struct call *c, struct dhcp_settings *d, const char *v)
+{
+	if (d->n_dns_hosts >= DNS_HOSTS_MAX)
+		return call_errorf(c, -E2BIG, "too many DNS hosts (at most %d)", DNS_HOSTS_MAX);
+	if (dns_host_parse(v, &d->dns_hosts[d->n_dns_hosts], c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	d->n_dns_hosts++;
+	return 0;
+}
+
+static int dhcp_from_params(struct call *c, json_object *params, struct dhcp_settings *d)
+{
+	const char *s;
+	bool b;
+	int r;
+
+	if (protocol_param_bool(params, "dhcp", &b) >= 0)
+		d->dhcp = b;
+	if (protocol_param_bool(params, "dns", &b) >= 0)
+		d->dns = b;
+	r = opt_string(c, params, "lease_time", &s);
+	if (r < 0)
+		return r;
+	if (r > 0 && dhcp_lease_time_parse(s, &d->lease_time, c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	r = opt_string(c, params, "domain", &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (dhcp_domain_check(s, c->err, sizeof(c->err)) < 0)
+			return -EINVAL;
+		snprintf(d->domain, sizeof(d->domain), "%s", s);
+	}
+	r = param_each(c, params, "dhcp_ranges", d, item_range);
+	if (r < 0)
+		return r;
+	r = param_each(c, params, "hosts", d, item_host);
+	if (r < 0)
+		return r;
+	return param_each(c, params, "dns_hosts", d, item_dns_host);
+}
+
 /* Fill a definition from request parameters; messages name the flag the user typed. */
 static int network_from_params(struct call *c, json_object *params, struct network *n)
 {
@@ -161,20 +300,32 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 		return call_errorf(c, -EINVAL, "invalid network name '%s': is longer than %d characters", name,
 				   NAME_MAX_LEN);
 	snprintf(n->name, sizeof(n->name), "%s", name);
-	if (protocol_param_string(params, "mode", &s) >= 0) {
+	r = opt_string(c, params, "mode", &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
 		n->mode = network_mode_from_string(s);
 		if (n->mode < 0)
 			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: isolated)", s);
 	}
-	if (protocol_param_string(params, "bridge", &s) >= 0) {
+	r = opt_string(c, params, "bridge", &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
 		const char *why = ifname_invalid_reason(s);
 		if (why)
 			return call_errorf(c, -EINVAL, "invalid bridge name '%s': %s", s, why);
 		snprintf(n->bridge, sizeof(n->bridge), "%s", s);
 	}
-	if (protocol_param_string(params, "subnet", &s) >= 0 && ip_prefix_parse(s, &n->subnet) < 0)
+	r = opt_string(c, params, "subnet", &s);
+	if (r < 0)
+		return r;
+	if (r > 0 && ip_prefix_parse(s, &n->subnet) < 0)
 		return call_errorf(c, -EINVAL, "invalid subnet '%s': expected CIDR notation like 10.0.0.0/24", s);
-	if (protocol_param_string(params, "gateway", &s) >= 0) {
+	r = opt_string(c, params, "gateway", &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
 		if (ip_addr_parse(s, &family, &n->gateway) < 0 || family != AF_INET)
 			return call_errorf(c, -EINVAL, "invalid gateway '%s': expected an IPv4 address", s);
 		n->has_gateway = true;
@@ -186,6 +337,9 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 		n->mtu = mtu ? mtu : 1; /* 0 is not "default" when typed: let validation refuse it */
 	if (protocol_param_bool(params, "autostart", &b) >= 0)
 		n->autostart = b;
+	r = dhcp_from_params(c, params, &n->dhcp);
+	if (r < 0)
+		return r;
 	network_fill_defaults(n);
 	return 0;
 }
@@ -215,6 +369,11 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	if (n->autostart) {
 		r = daemon_network_reconcile(d, n, true, err, sizeof(err));
 		if (r < 0) {
+			char undo[512];
+
+			/* The bridge may be up already when dnsmasq's files could not be written. */
+			if (daemon_network_reconcile(d, n, false, undo, sizeof(undo)) < 0)
+				log_error("network '%s': cannot undo the failed start: %s", n->name, undo);
 			store_network_remove(&d->paths, n->name);
 			store_network_state_remove(&d->paths, n->name);
 			return call_errorf(c, r, "cannot start network '%s': %s", n->name, err);
@@ -321,6 +480,196 @@ static int method_network_list(struct daemon *d, struct call *c, json_object *pa
 	return 0;
 }
 
+/* The definition with one change applied, validated, saved, and made live. */
+static int network_replace(struct daemon *d, struct call *c, struct network *n, const struct network *changed)
+{
+	bool active = store_active_get(&d->paths, n->name);
+	char err[1024];
+	int r;
+
+	if (network_validate(changed, c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	r = store_network_save(&d->paths, changed);
+	if (r < 0)
+		return call_errorf(c, r, "cannot write %s/networks/%s.conf: %s", d->paths.config_dir, n->name,
+				   strerror(-r));
+	*n = *changed;
+	if (active && daemon_dhcp_sync(d, n, true, err, sizeof(err)) < 0)
+		return call_errorf(c, -EIO, "network '%s': saved, but dnsmasq did not take it: %s", n->name, err);
+	return 0;
+}
+
+static int param_mac(struct call *c, json_object *params, struct mac *ret)
+{
+	const char *s;
+	char e[64];
+
+	if (protocol_param_string(params, "mac", &s) < 0)
+		return call_errorf(c, -EINVAL, "missing parameter 'mac'");
+	if (mac_parse(s, ret) < 0)
+		return call_errorf(c, -EINVAL, "invalid MAC '%s': expected six hex pairs like 52:54:00:12:34:56",
+				   dhcp_escape(s, e, sizeof(e)));
+	return 0;
+}
+
+static int method_host_add(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_free_ struct network *copy = NULL;
+	const char *ip, *hostname = NULL;
+	struct network *n;
+	struct dhcp_host h;
+	char spec[256], m[MAC_STRLEN];
+	int r = lookup(d, c, params, &n);
+
+	if (r < 0)
+		return r;
+	r = param_mac(c, params, &h.mac);
+	if (r < 0)
+		return r;
+	if (protocol_param_string(params, "ip", &ip) < 0)
+		return call_errorf(c, -EINVAL, "missing parameter 'ip'");
+	r = opt_string(c, params, "hostname", &hostname);
+	if (r < 0)
+		return r;
+	snprintf(spec, sizeof(spec), "%s,%s%s%s", mac_format(&h.mac, m, sizeof(m)), ip, hostname ? "," : "",
+		 hostname ? hostname : "");
+	if (dhcp_host_parse(spec, &h, c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	copy = malloc(sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	*copy = *n;
+	r = dhcp_host_add(&copy->dhcp, &h);
+	if (r == -EEXIST)
+		return call_errorf(c, r, "network '%s': host %s is already reserved (remove it first)", n->name, m);
+	if (r < 0)
+		return call_errorf(c, r, "network '%s': too many reservations (at most %d)", n->name, DHCP_HOSTS_MAX);
+	r = network_replace(d, c, n, copy);
+	if (r < 0)
+		return r;
+	log_info("network '%s': host %s reserved %s", n->name, m, ip);
+	return reply_network(d, c, n);
+}
+
+static int method_host_remove(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_free_ struct network *copy = NULL;
+	struct network *n;
+	struct mac mac;
+	char m[MAC_STRLEN];
+	int r = lookup(d, c, params, &n);
+
+	if (r < 0)
+		return r;
+	r = param_mac(c, params, &mac);
+	if (r < 0)
+		return r;
+	copy = malloc(sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	*copy = *n;
+	if (dhcp_host_remove(&copy->dhcp, &mac) < 0)
+		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", n->name,
+				   mac_format(&mac, m, sizeof(m)));
+	r = network_replace(d, c, n, copy);
+	if (r < 0)
+		return r;
+	log_info("network '%s': reservation of %s removed", n->name, mac_format(&mac, m, sizeof(m)));
+	return reply_network(d, c, n);
+}
+
+static json_object *lease_json(const struct network *n, const struct dhcp_lease *l, time_t now)
+{
+	const struct dhcp_host *h = dhcp_host_find(&n->dhcp, &l->mac);
+	bool is_static = h && ip_addr_equal(AF_INET, &h->ip, &l->ip);
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mac", json_mac(&l->mac));
+	json_object_object_add(o, "ip", json_addr(AF_INET, &l->ip));
+	json_object_object_add(o, "hostname", l->hostname[0] ? json_object_new_string(l->hostname) : NULL);
+	json_object_object_add(o, "expires", json_object_new_int64(l->expiry));
+	json_object_object_add(o, "expires_in", l->expiry ? json_object_new_int64((int64_t)l->expiry - now) : NULL);
+	json_object_object_add(o, "type", json_object_new_string(is_static ? "static" : "dynamic"));
+	json_object_object_add(o, "client_id", l->client_id[0] ? json_object_new_string(l->client_id) : NULL);
+	return o;
+}
+
+static int method_network_leases(struct daemon *d, struct call *c, json_object *params)
+{
+	struct network *n;
+	struct dhcp_server *srv;
+	json_object *list;
+	time_t now = time(NULL);
+	int r = lookup(d, c, params, &n);
+
+	if (r < 0)
+		return r;
+	srv = daemon_dhcp_find(d, n->name);
+	list = json_object_new_array();
+	for (size_t i = 0; srv && i < srv->leases.n; i++)
+		json_object_array_add(list, lease_json(n, &srv->leases.leases[i], now));
+	call_reply(c, list);
+	return 0;
+}
+
+static const struct {
+	const char *action;
+	bool remove;
+} lease_actions[] = { { "add", false }, { "old", false }, { "del", true } };
+
+static int lease_from_params(struct call *c, json_object *params, struct dhcp_lease *ret)
+{
+	const char *ip, *s;
+	struct dhcp_lease l = {};
+	int family;
+	int r = param_mac(c, params, &l.mac);
+
+	if (r < 0)
+		return r;
+	if (protocol_param_string(params, "ip", &ip) < 0 || ip_addr_parse(ip, &family, &l.ip) < 0 || family != AF_INET)
+		return call_errorf(c, -EINVAL, "lease event: missing or invalid 'ip'");
+	if (protocol_param_string(params, "hostname", &s) >= 0 && !dns_label_invalid_reason(s))
+		snprintf(l.hostname, sizeof(l.hostname), "%s", s);
+	if (protocol_param_string(params, "expires", &s) >= 0)
+		l.expiry = strtoull(s, NULL, 10);
+	*ret = l;
+	return 0;
+}
+
+/* From netd-lease-event, run by dnsmasq (as root) for every lease change. */
+static int method_lease_event(struct daemon *d, struct call *c, json_object *params)
+{
+	const char *network, *action;
+	struct dhcp_server *srv;
+	struct dhcp_lease l;
+	char m[MAC_STRLEN], ip[INET_ADDRSTRLEN];
+	size_t i;
+	int r;
+
+	if (c->uid != 0)
+		return call_errorf(c, -EPERM, "lease events are accepted from root only");
+	if (protocol_param_string(params, "network", &network) < 0 || protocol_param_string(params, "action", &action) < 0)
+		return call_errorf(c, -EINVAL, "lease event: missing 'network' or 'action'");
+	for (i = 0; i < ELEMENTSOF(lease_actions) && strcmp(action, lease_actions[i].action); i++)
+		;
+	if (i == ELEMENTSOF(lease_actions))
+		return call_errorf(c, -EINVAL, "lease event: unknown action");
+	srv = daemon_dhcp_find(d, network);
+	if (!srv)
+		return call_errorf(c, -ENOENT, "lease event: network has no dnsmasq");
+	r = lease_from_params(c, params, &l);
+	if (r < 0)
+		return r;
+	if (lease_actions[i].remove)
+		dhcp_lease_table_remove(&srv->leases, &l.ip);
+	else if (dhcp_lease_table_put(&srv->leases, &l) < 0)
+		return -ENOMEM;
+	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, mac_format(&l.mac, m, sizeof(m)),
+		 ip_addr_format(AF_INET, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
+	call_reply(c, NULL);
+	return 0;
+}
+
 static uint64_t now_usec(void)
 {
 	struct timespec ts;
@@ -369,6 +718,8 @@ static const struct method methods[] = {
 	{ "network.list", method_network_list },     { "network.show", method_network_show },
 	{ "network.start", method_network_start },   { "network.stop", method_network_stop },
 	{ "daemon.status", method_daemon_status },   { "daemon.reload", method_daemon_reload },
+	{ "network.leases", method_network_leases }, { "network.host.add", method_host_add },
+	{ "network.host.remove", method_host_remove }, { "lease.event", method_lease_event },
 };
 
 const struct method *method_find(const char *name)

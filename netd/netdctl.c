@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -79,20 +80,46 @@ static int parse_mtu(const char *s, json_object *params)
 	return 0;
 }
 
+static void add_to_array(json_object *params, const char *key, const char *value)
+{
+	json_object *a;
+
+	if (!json_object_object_get_ex(params, key, &a)) {
+		a = json_object_new_array();
+		json_object_object_add(params, key, a);
+	}
+	json_object_array_add(a, json_object_new_string(value));
+}
+
 static int build_create(int argc, char **argv, json_object *params)
 {
-	enum { ARG_MODE = 0x100, ARG_BRIDGE, ARG_SUBNET, ARG_GATEWAY, ARG_MTU, ARG_NO_AUTOSTART };
+	enum {
+		ARG_MODE = 0x100, ARG_BRIDGE, ARG_SUBNET, ARG_GATEWAY, ARG_LEASE_TIME, ARG_DOMAIN,
+		ARG_RANGE, ARG_HOST, ARG_DNS_HOST, ARG_MTU, ARG_NO_AUTOSTART, ARG_NO_DHCP, ARG_NO_DNS,
+	};
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, ARG_MODE },
 		{ "bridge", required_argument, NULL, ARG_BRIDGE },
 		{ "subnet", required_argument, NULL, ARG_SUBNET },
 		{ "gateway", required_argument, NULL, ARG_GATEWAY },
+		{ "lease-time", required_argument, NULL, ARG_LEASE_TIME },
+		{ "domain", required_argument, NULL, ARG_DOMAIN },
+		{ "dhcp-range", required_argument, NULL, ARG_RANGE },
+		{ "host", required_argument, NULL, ARG_HOST },
+		{ "dns-host", required_argument, NULL, ARG_DNS_HOST },
 		{ "mtu", required_argument, NULL, ARG_MTU },
 		{ "no-autostart", no_argument, NULL, ARG_NO_AUTOSTART },
+		{ "no-dhcp", no_argument, NULL, ARG_NO_DHCP },
+		{ "no-dns", no_argument, NULL, ARG_NO_DNS },
 		{},
 	};
+	/* Options that carry one string (first group) or add one to a list (second group). */
 	static const char *const keys[] = { [ARG_MODE - 0x100] = "mode", [ARG_BRIDGE - 0x100] = "bridge",
-					    [ARG_SUBNET - 0x100] = "subnet", [ARG_GATEWAY - 0x100] = "gateway" };
+					    [ARG_SUBNET - 0x100] = "subnet", [ARG_GATEWAY - 0x100] = "gateway",
+					    [ARG_LEASE_TIME - 0x100] = "lease_time", [ARG_DOMAIN - 0x100] = "domain",
+					    [ARG_RANGE - 0x100] = "dhcp_ranges", [ARG_HOST - 0x100] = "hosts",
+					    [ARG_DNS_HOST - 0x100] = "dns_hosts", [ARG_NO_AUTOSTART - 0x100] = "autostart",
+					    [ARG_NO_DHCP - 0x100] = "dhcp", [ARG_NO_DNS - 0x100] = "dns" };
 	const char *name = NULL;
 	int c;
 
@@ -109,14 +136,23 @@ static int build_create(int argc, char **argv, json_object *params)
 		case ARG_BRIDGE:
 		case ARG_SUBNET:
 		case ARG_GATEWAY:
+		case ARG_LEASE_TIME:
+		case ARG_DOMAIN:
 			json_object_object_add(params, keys[c - 0x100], json_object_new_string(optarg));
+			break;
+		case ARG_RANGE:
+		case ARG_HOST:
+		case ARG_DNS_HOST:
+			add_to_array(params, keys[c - 0x100], optarg);
 			break;
 		case ARG_MTU:
 			if (parse_mtu(optarg, params) < 0)
 				return -EINVAL;
 			break;
 		case ARG_NO_AUTOSTART:
-			json_object_object_add(params, "autostart", json_object_new_boolean(false));
+		case ARG_NO_DHCP:
+		case ARG_NO_DNS:
+			json_object_object_add(params, keys[c - 0x100], json_object_new_boolean(false));
 			break;
 		case ':':
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -130,6 +166,68 @@ static int build_create(int argc, char **argv, json_object *params)
 		return usage_error("network create: missing --mode (isolated)");
 	json_object_object_add(params, "name", json_object_new_string(name));
 	return 0;
+}
+
+static int build_host_add(int argc, char **argv, json_object *params)
+{
+	if (argc < 4)
+		return usage_error("network host add: expected NAME MAC IP [HOSTNAME]");
+	if (argc > 5)
+		return usage_error("unexpected argument '%s'", argv[5]);
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	json_object_object_add(params, "mac", json_object_new_string(argv[2]));
+	json_object_object_add(params, "ip", json_object_new_string(argv[3]));
+	if (argc == 5)
+		json_object_object_add(params, "hostname", json_object_new_string(argv[4]));
+	return 0;
+}
+
+static int build_host_remove(int argc, char **argv, json_object *params)
+{
+	if (argc != 3)
+		return usage_error(argc < 3 ? "network host remove: expected NAME MAC" : "unexpected argument '%s'",
+				   argc > 3 ? argv[3] : "");
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	json_object_object_add(params, "mac", json_object_new_string(argv[2]));
+	return 0;
+}
+
+static void print_dhcp(json_object *n)
+{
+	json_object *h, *ranges;
+
+	if (!json_object_object_get_ex(n, "dhcp", &h))
+		return;
+	printf("dhcp:       ");
+	if (!json_object_get_boolean(json_object_object_get(h, "enabled"))) {
+		printf("off");
+	} else {
+		ranges = json_object_object_get(h, "ranges");
+		for (size_t i = 0; i < json_object_array_length(ranges); i++)
+			printf("%s%s", i ? ", " : "", json_object_get_string(json_object_array_get_idx(ranges, i)));
+		printf(" (lease %s, %s reservation(s), %s)", jstr(h, "lease_time"), jstr(h, "hosts"),
+		       json_object_get_boolean(json_object_object_get(h, "router")) ? "router: gateway" : "no router");
+	}
+	printf("\ndns:        %s", json_object_get_boolean(json_object_object_get(h, "dns")) ? "on" : "off");
+	if (json_object_object_get(h, "domain"))
+		printf(", domain %s", jstr(h, "domain"));
+	printf("\ndnsmasq:    %s, pid %s, %s restart(s)\nleases:     %s\n", jstr(h, "dnsmasq_state"),
+	       jstr(h, "dnsmasq_pid"), jstr(h, "dnsmasq_restarts"), jstr(h, "leases"));
+}
+
+static void print_leases(json_object *list)
+{
+	printf("%-17s  %-15s  %-20s  %-20s  %s\n", "MAC", "IP", "HOSTNAME", "EXPIRES", "TYPE");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *l = json_object_array_get_idx(list, i);
+		time_t t = json_object_get_int64(json_object_object_get(l, "expires"));
+		char when[32] = "never";
+
+		if (t)
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		printf("%-17s  %-15s  %-20s  %-20s  %s\n", jstr(l, "mac"), jstr(l, "ip"), jstr(l, "hostname"), when,
+		       jstr(l, "type"));
+	}
 }
 
 static void print_network(json_object *n)
@@ -155,6 +253,7 @@ static void print_network(json_object *n)
 	for (size_t i = 0; i < json_object_array_length(addrs); i++)
 		printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, i)));
 	printf("\n");
+	print_dhcp(n);
 }
 
 static void print_list(json_object *list)
@@ -204,12 +303,21 @@ static void print_reload(json_object *o)
 
 static const struct verb verbs[] = {
 	{ "network", "create", "network.create", build_create, print_network,
-	  "network create NAME --mode isolated --subnet CIDR [--bridge IFNAME] [--gateway IP] [--mtu N] [--no-autostart]" },
+	  "network create NAME --mode isolated --subnet CIDR [--bridge IFNAME] [--gateway IP] [--mtu N]\n"
+	  "        [--dhcp-range START-END]... [--lease-time DURATION] [--domain DOMAIN]\n"
+	  "        [--host MAC,IP[,HOSTNAME]]... [--dns-host IP,HOSTNAME]... [--no-dhcp] [--no-dns]\n"
+	  "        [--no-autostart]" },
 	{ "network", "list", "network.list", build_none, print_list, "network list" },
 	{ "network", "show", "network.show", build_name, print_network, "network show NAME" },
 	{ "network", "start", "network.start", build_name, print_network, "network start NAME" },
 	{ "network", "stop", "network.stop", build_name, print_network, "network stop NAME" },
 	{ "network", "delete", "network.delete", build_name, print_deleted, "network delete NAME" },
+	{ "network", "leases", "network.leases", build_name, print_leases,
+	  "network leases NAME                  live leases: MAC, IP, hostname, expiry, static/dynamic" },
+	{ "network", "host add", "network.host.add", build_host_add, print_network,
+	  "network host add NAME MAC IP [HOSTNAME]   reserve IP for MAC (live: no dnsmasq restart)" },
+	{ "network", "host remove", "network.host.remove", build_host_remove, print_network,
+	  "network host remove NAME MAC" },
 	{ "status", NULL, "daemon.status", build_none, print_status, "status" },
 	{ "reload", NULL, "daemon.reload", build_none, print_reload, "reload" },
 };
@@ -224,7 +332,9 @@ static void usage(void)
 	       "  --json         print the reply as JSON\n"
 	       "  -h, --help     this text\n"
 	       "  --version      print the version\n\n"
-	       "Modes: isolated (a bridge with a gateway address; no forwarding).\n"
+	       "Modes: isolated (a bridge with a gateway address; no forwarding; DHCP gives no default route).\n"
+	       "DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
+	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
 	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");
 }
 
@@ -300,17 +410,35 @@ static int call(const char *method, json_object *params, json_object **ret_reply
 	return -ECONNRESET;
 }
 
+/* Does the verb ("show", or "host add") match the words after the noun? Returns their count. */
+static int verb_words(const char *verb, int argc, char **argv)
+{
+	int n = 0;
+
+	for (const char *p = verb; *p; n++) {
+		size_t len = strcspn(p, " ");
+
+		if (n + 1 >= argc || strlen(argv[n + 1]) != len || strncmp(argv[n + 1], p, len))
+			return 0;
+		p += len + (p[len] == ' ');
+	}
+	return n;
+}
+
 static const struct verb *verb_find(int argc, char **argv, int *ret_shift)
 {
 	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+		int words;
+
 		if (strcmp(argv[0], verbs[i].noun))
 			continue;
 		if (!verbs[i].verb) {
 			*ret_shift = 0;
 			return &verbs[i];
 		}
-		if (argc > 1 && !strcmp(argv[1], verbs[i].verb)) {
-			*ret_shift = 1;
+		words = verb_words(verbs[i].verb, argc, argv);
+		if (words) {
+			*ret_shift = words;
 			return &verbs[i];
 		}
 	}

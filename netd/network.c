@@ -12,6 +12,11 @@ static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
 	[NETWORK_MODE_ISOLATED] = "isolated",
 };
 
+/* Whether DHCP hands out the gateway as the default route, by mode. */
+static const bool network_mode_router[_NETWORK_MODE_MAX] = {
+	[NETWORK_MODE_ISOLATED] = false,
+};
+
 const char *network_mode_to_string(enum network_mode m)
 {
 	if (m < 0 || m >= _NETWORK_MODE_MAX)
@@ -29,7 +34,10 @@ enum network_mode network_mode_from_string(const char *s)
 
 void network_init(struct network *n, const char *name)
 {
-	*n = (struct network){ .mode = NETWORK_MODE_ISOLATED, .autostart = true };
+	memset(n, 0, sizeof(*n));
+	n->mode = NETWORK_MODE_ISOLATED;
+	n->autostart = true;
+	dhcp_settings_init(&n->dhcp);
 	snprintf(n->name, sizeof(n->name), "%s", name);
 }
 
@@ -60,6 +68,12 @@ void network_fill_defaults(struct network *n)
 		ip_prefix_first_host(&n->subnet, &n->gateway);
 		n->has_gateway = true;
 	}
+	n->dhcp_router = network_mode_router[n->mode >= 0 && n->mode < _NETWORK_MODE_MAX ? n->mode : 0];
+}
+
+bool network_wants_dnsmasq(const struct network *n)
+{
+	return n->dhcp.dhcp || n->dhcp.dns;
 }
 
 void network_gateway_prefix(const struct network *n, struct ip_prefix *ret)
@@ -133,6 +147,16 @@ static int check_gateway(const struct network *n, char *err, size_t errlen)
 	return 0;
 }
 
+static int check_dhcp(const struct network *n, char *err, size_t errlen)
+{
+	char msg[512];
+	int r = dhcp_settings_validate(&n->dhcp, &n->subnet, &n->gateway, msg, sizeof(msg));
+
+	if (r < 0)
+		snprintf(err, errlen, "network '%s': %s", n->name, msg);
+	return r;
+}
+
 int network_validate(const struct network *n, char *err, size_t errlen)
 {
 	const char *why;
@@ -167,7 +191,7 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 		snprintf(err, errlen, "network '%s': bridge MAC must be a unicast, non-zero address", n->name);
 		return -EINVAL;
 	}
-	return 0;
+	return check_dhcp(n, err, errlen);
 }
 
 static int check_other_networks(const struct network *n, struct network *const *others, size_t n_others,
@@ -295,5 +319,6 @@ bool network_equal(const struct network *a, const struct network *b)
 	       ip_addr_equal(AF_INET, &a->subnet.addr, &b->subnet.addr) &&
 	       a->has_gateway == b->has_gateway && ip_addr_equal(AF_INET, &a->gateway, &b->gateway) &&
 	       a->mtu == b->mtu && a->autostart == b->autostart && a->has_mac == b->has_mac &&
-	       (!a->has_mac || mac_equal(&a->mac, &b->mac));
+	       (!a->has_mac || mac_equal(&a->mac, &b->mac)) && a->dhcp_router == b->dhcp_router &&
+	       dhcp_settings_equal(&a->dhcp, &b->dhcp);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "dhcp.h"
 #include "link.h"
 #include "mac.h"
 #include "names.h"
@@ -31,6 +32,9 @@ struct network {
 	bool autostart;
 	bool has_mac; /* mac pinned in the config file */
 	struct mac mac;
+	struct dhcp_settings dhcp;
+	/* DHCP hands out the gateway as default route; set from the mode (not for isolated). */
+	bool dhcp_router;
 };
 
 #define NETWORK_MTU_MIN 68
@@ -40,7 +44,7 @@ struct network {
 void network_init(struct network *n, const char *name);
 /* The stable default bridge name derived from a network name: "nd-<name>" or a hashed form. */
 void network_default_bridge(const char *name, char ret[IFNAMSIZ]);
-/* Fill the defaults that derive from other fields (bridge, gateway). */
+/* Fill the defaults that derive from other fields (bridge, gateway, dhcp_router). */
 void network_fill_defaults(struct network *n);
 /* Check one definition on its own; on failure writes a message for the user into err. */
 int network_validate(const struct network *n, char *err, size_t errlen);
@@ -55,3 +59,5 @@ void network_alias(const struct network *n, char *buf, size_t size);
 /* If alias is a netd network tag, the network name it carries; NULL otherwise. */
 const char *network_alias_owner(const char *alias);
 bool network_equal(const struct network *a, const struct network *b);
+/* Whether the network needs a dnsmasq at all (DHCP or DNS on). */
+bool network_wants_dnsmasq(const struct network *n);

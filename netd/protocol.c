@@ -74,6 +74,9 @@ int protocol_param_string(json_object *params, const char *key, const char **ret
 
 	if (r < 0)
 		return r;
+	/* JSON allows "\u0000"; C strings end there, so a value with one would be silently cut. */
+	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return -EINVAL;
 	*ret = json_object_get_string(v);
 	return 0;
 }

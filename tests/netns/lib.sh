@@ -13,6 +13,7 @@ command -v jq >/dev/null || skip "jq missing"
 
 NS="netdt-$$-${RANDOM}"
 T=$(mktemp -d /tmp/netd-test.XXXXXX)
+chmod 0711 "$T" # dnsmasq re-reads its hosts files in $T/run after dropping privileges
 SOCK="$T/run/netd.sock"
 NETD_PID=
 EXTRA_NS=()
@@ -81,9 +82,18 @@ has_link() { ip -n "$NS" link show "$1" >/dev/null 2>&1; }
 
 assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
-# Everything a failed request must leave untouched: links, addresses, routes, files.
+# Everything a failed request must leave untouched: links, addresses, routes, files, and which
+# dnsmasq processes run.
 snapshot() {
 	{
+		# pid files are rewritten by dnsmasq itself as it starts: the process list below covers them
+		(cd "$T" && find run/dnsmasq -type f ! -name "*.pid" 2>/dev/null | sort | xargs -r md5sum)
+		# main dnsmasq processes only: each forks its script helper a moment after it starts
+		for pid in $(ip netns pids "$NS" 2>/dev/null); do
+			ppid=$(awk '/^PPid:/ {print $2}' /proc/"$pid"/status 2>/dev/null)
+			[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = dnsmasq ] &&
+				[ "$(cat /proc/"$ppid"/comm 2>/dev/null)" != dnsmasq ] && echo "dnsmasq $pid"
+		done | sort
 		ip -n "$NS" -d -j link show |
 			jq -c 'map({ifindex, ifname, address, mtu, flags, ifalias, master, kind: .linkinfo.info_kind}) | sort_by(.ifname)'
 		ip -n "$NS" -j addr show | jq -c 'map({ifname, addr_info: [.addr_info[] | {local, prefixlen}]})'

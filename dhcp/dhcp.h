@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * DHCP and DNS settings of a network, as values: parsing of what a user types, validation
+ * against the subnet, and rendering of dnsmasq's config, hosts file and DNS hosts file.
+ * Pure: no files, no processes.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "mac.h"
+
+#define DHCP_RANGES_MAX 16
+#define DHCP_HOSTS_MAX 256
+#define DNS_HOSTS_MAX 256
+#define DNS_LABEL_MAX 63
+#define DNS_NAME_MAX 253
+
+#define DHCP_LEASE_TIME_DEFAULT 3600u
+#define DHCP_LEASE_TIME_MIN 120u
+#define DHCP_LEASE_TIME_MAX (30u * 86400u)
+
+struct dhcp_range {
+	union in_addr_union start, end; /* IPv4, inclusive */
+};
+
+/* A reservation: this MAC always gets this address (and name). */
+struct dhcp_host {
+	struct mac mac;
+	union in_addr_union ip;
+	char hostname[DNS_LABEL_MAX + 1]; /* "" for none */
+};
+
+/* An extra DNS record served on the network. */
+struct dns_host {
+	union in_addr_union ip;
+	char hostname[DNS_NAME_MAX + 1];
+};
+
+struct dhcp_settings {
+	bool dhcp;	     /* serve DHCP */
+	bool dns;	     /* serve DNS (port 53 on the gateway) */
+	uint32_t lease_time; /* seconds; 0: DHCP_LEASE_TIME_DEFAULT */
+	char domain[DNS_NAME_MAX + 1];
+	struct dhcp_range ranges[DHCP_RANGES_MAX]; /* none: the whole subnet minus the gateway */
+	size_t n_ranges;
+	struct dhcp_host hosts[DHCP_HOSTS_MAX];
+	size_t n_hosts;
+	struct dns_host dns_hosts[DNS_HOSTS_MAX];
+	size_t n_dns_hosts;
+};
+
+void dhcp_settings_init(struct dhcp_settings *s);
+bool dhcp_settings_equal(const struct dhcp_settings *a, const struct dhcp_settings *b);
+/* Only the reservations and DNS hosts differ: dnsmasq takes them with SIGHUP, no restart. */
+bool dhcp_settings_equal_but_hosts(const struct dhcp_settings *a, const struct dhcp_settings *b);
+
+/* Parsers of one user value; on failure a message naming the value is written into err. */
+int dhcp_range_parse(const char *s, struct dhcp_range *ret, char *err, size_t errlen);
+int dhcp_host_parse(const char *s, struct dhcp_host *ret, char *err, size_t errlen);
+int dns_host_parse(const char *s, struct dns_host *ret, char *err, size_t errlen);
+/* "3600", "90s", "30m", "1h", "7d". */
+int dhcp_lease_time_parse(const char *s, uint32_t *ret, char *err, size_t errlen);
+/* The shortest exact form: "1h", "90m", "45s". */
+const char *dhcp_lease_time_format(uint32_t secs, char *buf, size_t size);
+int dhcp_domain_check(const char *s, char *err, size_t errlen);
+/* Why a single DNS label / a dotted DNS name is invalid; NULL when valid. */
+const char *dns_label_invalid_reason(const char *s);
+const char *dns_name_invalid_reason(const char *s);
+/* Copy s into buf with control characters and backslashes escaped, for error messages. */
+const char *dhcp_escape(const char *s, char *buf, size_t size);
+
+int dhcp_host_add(struct dhcp_settings *s, const struct dhcp_host *h);
+int dhcp_host_remove(struct dhcp_settings *s, const struct mac *mac);
+const struct dhcp_host *dhcp_host_find(const struct dhcp_settings *s, const struct mac *mac);
+
+/*
+ * The ranges dnsmasq serves: the configured ones, or the subnet's hosts minus the gateway
+ * (one or two ranges). Returns the count written to ret.
+ */
+size_t dhcp_ranges_effective(const struct dhcp_settings *s, const struct ip_prefix *subnet,
+			     const union in_addr_union *gateway, struct dhcp_range ret[DHCP_RANGES_MAX + 1]);
+
+/* Check the settings against the network's subnet and gateway. */
+int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix *subnet,
+			   const union in_addr_union *gateway, char *err, size_t errlen);
+
+/* What the dnsmasq config needs besides the settings. */
+struct dhcp_render_ctx {
+	const char *network;
+	const char *bridge;
+	struct ip_prefix subnet;
+	union in_addr_union gateway;
+	bool router;	  /* hand out the gateway as default route (false for isolated) */
+	bool dns_forward; /* forward other DNS queries upstream (false for isolated) */
+	const char *lease_file;
+	const char *hosts_file;
+	const char *addn_hosts_file;
+	const char *script; /* the lease-event helper, NULL for none */
+};
+
+/* dnsmasq's config file; caller frees. -EINVAL if a value would break the file's syntax. */
+int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_ctx *ctx, char **ret);
+/* --dhcp-hostsfile: "MAC,IP[,HOSTNAME]" per line. */
+int dhcp_hosts_render(const struct dhcp_settings *s, char **ret);
+/* --addn-hosts: "IP HOSTNAME" per line. */
+int dhcp_addn_hosts_render(const struct dhcp_settings *s, char **ret);

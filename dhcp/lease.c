@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* dnsmasq lease-file parsing and the in-memory lease table. Pure. */
+#include "lease.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELDS_MAX 5
+#define FIELD_MAX 256
+
+/* Split one line at blanks; more fields than expected makes it malformed. */
+static int split_fields(const char *line, size_t len, char fields[FIELDS_MAX][FIELD_MAX])
+{
+	size_t i = 0;
+	int n = 0;
+
+	while (i < len) {
+		size_t start, flen;
+
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == len)
+			break;
+		if (n == FIELDS_MAX)
+			return -EINVAL;
+		start = i;
+		while (i < len && line[i] != ' ' && line[i] != '\t')
+			i++;
+		flen = i - start;
+		if (flen >= FIELD_MAX || memchr(line + start, 0, flen))
+			return -EINVAL;
+		memcpy(fields[n], line + start, flen);
+		fields[n++][flen] = 0;
+	}
+	return n;
+}
+
+static int parse_expiry(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!*s || strlen(s) > 19)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (*s - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+static bool client_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > DHCP_CLIENT_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefABCDEF:", s[i]))
+			return false;
+	return true;
+}
+
+int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
+{
+	char f[FIELDS_MAX][FIELD_MAX];
+	struct dhcp_lease l = {};
+	int family, n = split_fields(line, len, f);
+
+	if (n < 0)
+		return n;
+	if (n >= 1 && !strcmp(f[0], "duid"))
+		return -ENOENT;
+	if (n != 5 && n != 4)
+		return -EINVAL;
+	if (parse_expiry(f[0], &l.expiry) < 0)
+		return -EINVAL;
+	if (ip_addr_parse(f[2], &family, &l.ip) < 0)
+		return -EINVAL;
+	if (family != AF_INET)
+		return -ENOENT;
+	if (mac_parse(f[1], &l.mac) < 0)
+		return strchr(f[1], '-') ? -ENOENT : -EINVAL; /* "06-..." is a non-Ethernet client */
+	if (strcmp(f[3], "*") && !dns_label_invalid_reason(f[3]))
+		memcpy(l.hostname, f[3], strlen(f[3]) + 1);
+	if (n == 5 && strcmp(f[4], "*") && client_id_ok(f[4]))
+		memcpy(l.client_id, f[4], strlen(f[4]) + 1);
+	*ret = l;
+	return 0;
+}
+
+int dhcp_lease_file_parse(const char *text, size_t len, struct dhcp_lease_table *ret, size_t *ret_bad)
+{
+	struct dhcp_lease_table t = {};
+	size_t bad = 0, pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t llen = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		struct dhcp_lease l;
+		int r = dhcp_lease_parse_line(text + pos, llen, &l);
+
+		pos += llen + 1;
+		if (r == -EINVAL && llen > 0)
+			bad++;
+		if (r < 0)
+			continue;
+		r = dhcp_lease_table_put(&t, &l);
+		if (r < 0) {
+			dhcp_lease_table_clear(&t);
+			return r;
+		}
+	}
+	if (ret_bad)
+		*ret_bad = bad;
+	*ret = t;
+	return 0;
+}
+
+static struct dhcp_lease *find(struct dhcp_lease_table *t, const union in_addr_union *ip)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (ip_addr_equal(AF_INET, &t->leases[i].ip, ip))
+			return &t->leases[i];
+	return NULL;
+}
+
+int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
+{
+	struct dhcp_lease *old = find(t, &l->ip), *v;
+
+	if (old) {
+		*old = *l;
+		return 0;
+	}
+	v = realloc(t->leases, (t->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->leases = v;
+	t->leases[t->n++] = *l;
+	return 0;
+}
+
+int dhcp_lease_table_remove(struct dhcp_lease_table *t, const union in_addr_union *ip)
+{
+	struct dhcp_lease *l = find(t, ip);
+	size_t i;
+
+	if (!l)
+		return -ENOENT;
+	i = l - t->leases;
+	memmove(&t->leases[i], &t->leases[i + 1], (t->n - i - 1) * sizeof(*l));
+	t->n--;
+	return 0;
+}
+
+void dhcp_lease_table_clear(struct dhcp_lease_table *t)
+{
+	free(t->leases);
+	*t = (struct dhcp_lease_table){};
+}

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Supervision of one dnsmasq: start or adopt, watch the pidfd, restart with backoff, stop. */
+#include "server.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+
+static const char *const state_table[_DHCP_SERVER_STATE_MAX] = {
+	[DHCP_SERVER_STOPPED] = "stopped",
+	[DHCP_SERVER_RUNNING] = "running",
+	[DHCP_SERVER_BACKOFF] = "restarting",
+};
+
+const char *dhcp_server_state_to_string(enum dhcp_server_state s)
+{
+	return s >= 0 && s < _DHCP_SERVER_STATE_MAX ? state_table[s] : NULL;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **strv_copy(char *const *v)
+{
+	size_t n = 0;
+	char **c;
+
+	while (v && v[n])
+		n++;
+	c = calloc(n + 1, sizeof(*c));
+	for (size_t i = 0; c && i < n; i++)
+		if (!(c[i] = strdup(v[i]))) {
+			strv_free(c);
+			return NULL;
+		}
+	return c;
+}
+
+static char *argf(const char *opt, const char *value)
+{
+	char *s;
+
+	return asprintf(&s, "%s=%s", opt, value) < 0 ? NULL : s;
+}
+
+static int build_argv(struct dhcp_server *s, const struct dhcp_server_spec *spec)
+{
+	char *argv[8] = {};
+	size_t n = 0;
+
+	argv[n++] = strdup(spec->dnsmasq);
+	/* Stay in the foreground: a real child of netd, reaped through its pidfd. */
+	argv[n++] = strdup("--keep-in-foreground");
+	argv[n++] = argf("--conf-file", spec->conf_path);
+	argv[n++] = argf("--pid-file", spec->pid_path);
+	if (spec->user)
+		argv[n++] = argf("--user", spec->user);
+	if (spec->group)
+		argv[n++] = argf("--group", spec->group);
+	argv[n++] = strdup("--log-facility=-");
+	s->argv = strv_copy(argv);
+	for (size_t i = 0; i < n; i++) {
+		if (!argv[i]) {
+			strv_free(s->argv);
+			s->argv = NULL;
+		}
+		free(argv[i]);
+	}
+	return s->argv ? 0 : -ENOMEM;
+}
+
+int dhcp_server_new(sd_event *e, const struct proc_backend *proc, const struct dhcp_server_spec *spec,
+		    struct dhcp_server **ret)
+{
+	struct dhcp_server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->event = sd_event_ref(e);
+	s->proc = *proc;
+	s->pidfd = -1;
+	s->network = strdup(spec->network);
+	s->conf_path = strdup(spec->conf_path);
+	s->pid_path = strdup(spec->pid_path);
+	s->lease_path = strdup(spec->lease_path);
+	s->env = strv_copy(spec->env);
+	if (!s->network || !s->conf_path || !s->pid_path || !s->lease_path || !s->env || build_argv(s, spec) < 0) {
+		dhcp_server_free(s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
+static void unwatch(struct dhcp_server *s)
+{
+	s->exit_source = sd_event_source_disable_unref(s->exit_source);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	s->pidfd = -1;
+}
+
+void dhcp_server_free(struct dhcp_server *s)
+{
+	if (!s)
+		return;
+	unwatch(s);
+	sd_event_source_disable_unref(s->timer);
+	sd_event_unref(s->event);
+	strv_free(s->argv);
+	strv_free(s->env);
+	free(s->network);
+	free(s->conf_path);
+	free(s->pid_path);
+	free(s->lease_path);
+	dhcp_lease_table_clear(&s->leases);
+	free(s);
+}
+
+static uint64_t now(struct dhcp_server *s)
+{
+	uint64_t t = 0;
+
+	sd_event_now(s->event, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static void describe_status(int status, char *buf, size_t size)
+{
+	if (status < 0)
+		snprintf(buf, size, "exited (not our child: status unknown)");
+	else if (WIFEXITED(status))
+		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, size, "was killed by signal %s", sigabbrev_np(WTERMSIG(status)) ?: "?");
+	else
+		snprintf(buf, size, "ended (wait status 0x%x)", status);
+}
+
+static int on_restart_timer(sd_event_source *src, uint64_t usec, void *userdata);
+
+static void schedule_restart(struct dhcp_server *s)
+{
+	int r;
+
+	s->state = DHCP_SERVER_BACKOFF;
+	s->timer = sd_event_source_disable_unref(s->timer);
+	r = sd_event_add_time_relative(s->event, &s->timer, CLOCK_MONOTONIC, s->backoff_usec, 0,
+				       on_restart_timer, s);
+	if (r < 0)
+		log_error("network '%s': cannot schedule a dnsmasq restart: %s", s->network, strerror(-r));
+	log_notice("network '%s': restarting dnsmasq in %llu ms", s->network,
+		   (unsigned long long)(s->backoff_usec / 1000));
+	s->backoff_usec = s->backoff_usec * 2 > DHCP_BACKOFF_MAX_USEC ? DHCP_BACKOFF_MAX_USEC : s->backoff_usec * 2;
+}
+
+static int on_process_exit(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct dhcp_server *s = userdata;
+	char how[96];
+	int status = -1, r;
+
+	r = s->proc.ops->reap(s->proc.userdata, s->pid, s->pidfd, &status);
+	if (r == -EAGAIN)
+		return 0; /* not yet */
+	describe_status(r < 0 ? -1 : status, how, sizeof(how));
+	log_error("network '%s': dnsmasq (pid %d) %s", s->network, (int)s->pid, how);
+	unwatch(s);
+	s->pid = 0;
+	if (now(s) - s->started_usec >= DHCP_BACKOFF_RESET_USEC || !s->backoff_usec)
+		s->backoff_usec = DHCP_BACKOFF_MIN_USEC;
+	schedule_restart(s);
+	return 0;
+}
+
+static int watch(struct dhcp_server *s, pid_t pid, int pidfd)
+{
+	int r = sd_event_add_io(s->event, &s->exit_source, pidfd, EPOLLIN, on_process_exit, s);
+
+	if (r < 0)
+		return r;
+	s->pid = pid;
+	s->pidfd = pidfd;
+	s->state = DHCP_SERVER_RUNNING;
+	s->started_usec = now(s);
+	return 0;
+}
+
+int dhcp_server_leases_load(struct dhcp_server *s)
+{
+	_cleanup_free_ char *text = NULL;
+	struct dhcp_lease_table t = {};
+	size_t len = 0;
+	int r = read_file(s->lease_path, &text, &len);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r >= 0) {
+		r = dhcp_lease_file_parse(text, len, &t, NULL);
+		if (r < 0)
+			return r;
+	}
+	dhcp_lease_table_clear(&s->leases);
+	s->leases = t;
+	return 0;
+}
+
+static void write_pid_file(struct dhcp_server *s)
+{
+	char buf[32];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%d\n", (int)s->pid);
+	r = write_file_atomic(s->pid_path, buf, strlen(buf), 0644);
+	if (r < 0)
+		log_warning("network '%s': cannot write %s: %s", s->network, s->pid_path, strerror(-r));
+}
+
+int dhcp_server_start(struct dhcp_server *s)
+{
+	pid_t pid;
+	int pidfd, r;
+
+	s->timer = sd_event_source_disable_unref(s->timer);
+	if (s->state == DHCP_SERVER_RUNNING)
+		return 0;
+	r = s->proc.ops->spawn(s->proc.userdata, s->argv, s->env, &pid, &pidfd);
+	if (r < 0)
+		return r;
+	r = watch(s, pid, pidfd);
+	if (r < 0) {
+		s->proc.ops->kill(s->proc.userdata, pid, pidfd, SIGKILL);
+		close(pidfd);
+		return r;
+	}
+	s->adopted = false;
+	/* dnsmasq writes the same pid there a few milliseconds later; writing it now closes the
+	 * window in which a netd killed right after the spawn would find nothing to adopt. */
+	write_pid_file(s);
+	if (s->restarts++ > 0)
+		log_info("network '%s': dnsmasq restarted (pid %d)", s->network, (int)pid);
+	dhcp_server_leases_load(s);
+	return 0;
+}
+
+static int on_restart_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct dhcp_server *s = userdata;
+	int r;
+
+	s->timer = sd_event_source_disable_unref(s->timer);
+	r = dhcp_server_start(s);
+	if (r < 0) {
+		log_error("network '%s': cannot start dnsmasq: %s", s->network, strerror(-r));
+		schedule_restart(s);
+	}
+	return 0;
+}
+
+/* Is the process this server's dnsmasq: the same binary name and the same config file? */
+static bool cmdline_matches(struct dhcp_server *s, pid_t pid)
+{
+	_cleanup_free_ char *cmd = NULL, *want = argf("--conf-file", s->conf_path);
+	const char *base, *bin = strrchr(s->argv[0], '/');
+	size_t len;
+	bool conf = false;
+
+	if (!want || s->proc.ops->cmdline(s->proc.userdata, pid, &cmd, &len) < 0 || len == 0)
+		return false;
+	base = strrchr(cmd, '/');
+	if (strcmp(base ? base + 1 : cmd, bin ? bin + 1 : s->argv[0]))
+		return false;
+	for (size_t o = strlen(cmd) + 1; o < len; o += strlen(cmd + o) + 1)
+		conf |= !strcmp(cmd + o, want);
+	return conf;
+}
+
+static int read_pid_file(const char *path, pid_t *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	char *end;
+	long v;
+	int r = read_file(path, &text, NULL);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || (*end && *end != '\n') || v <= 1 || v > 1 << 22)
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
+int dhcp_server_adopt(struct dhcp_server *s)
+{
+	pid_t pid;
+	int pidfd, r;
+
+	if (s->state == DHCP_SERVER_RUNNING)
+		return 0;
+	if (read_pid_file(s->pid_path, &pid) < 0 || !cmdline_matches(s, pid))
+		return -ESRCH;
+	r = s->proc.ops->open(s->proc.userdata, pid, &pidfd);
+	if (r < 0)
+		return -ESRCH;
+	/* The pid may have been reused between the check and the pidfd: check again through it. */
+	if (!cmdline_matches(s, pid)) {
+		close(pidfd);
+		return -ESRCH;
+	}
+	r = watch(s, pid, pidfd);
+	if (r < 0) {
+		close(pidfd);
+		return r;
+	}
+	s->adopted = true;
+	s->restarts = 1;
+	dhcp_server_leases_load(s);
+	return 0;
+}
+
+int dhcp_server_reload(struct dhcp_server *s)
+{
+	if (s->state != DHCP_SERVER_RUNNING)
+		return 0; /* a starting dnsmasq reads the files anyway */
+	return s->proc.ops->kill(s->proc.userdata, s->pid, s->pidfd, SIGHUP);
+}
+
+static bool wait_exit(int pidfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, timeout_ms) > 0;
+}
+
+int dhcp_server_stop(struct dhcp_server *s)
+{
+	int status, r = 0;
+
+	s->timer = sd_event_source_disable_unref(s->timer);
+	if (s->state == DHCP_SERVER_RUNNING) {
+		/* dnsmasq exits within milliseconds of SIGTERM; the wait is bounded so a wedged
+		 * one cannot stall the daemon, and SIGKILL follows. */
+		s->proc.ops->kill(s->proc.userdata, s->pid, s->pidfd, SIGTERM);
+		if (!wait_exit(s->pidfd, DHCP_STOP_TIMEOUT_MS)) {
+			s->proc.ops->kill(s->proc.userdata, s->pid, s->pidfd, SIGKILL);
+			if (!wait_exit(s->pidfd, DHCP_STOP_TIMEOUT_MS))
+				r = -ETIMEDOUT;
+		}
+		s->proc.ops->reap(s->proc.userdata, s->pid, s->pidfd, &status);
+		unwatch(s);
+	}
+	s->pid = 0;
+	s->state = DHCP_SERVER_STOPPED;
+	if (unlink(s->pid_path) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One supervised dnsmasq: started (or adopted from its pid file), watched through a pidfd
+ * on the event loop, restarted with backoff when it dies, signalled to re-read its hosts
+ * files, stopped. It also holds the network's live lease table.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+#include <sys/types.h>
+
+#include "lease.h"
+#include "proc.h"
+
+enum dhcp_server_state {
+	DHCP_SERVER_STOPPED,
+	DHCP_SERVER_RUNNING,
+	DHCP_SERVER_BACKOFF, /* died; a restart is scheduled */
+	_DHCP_SERVER_STATE_MAX,
+};
+
+const char *dhcp_server_state_to_string(enum dhcp_server_state s);
+
+#define DHCP_BACKOFF_MIN_USEC (250 * 1000ull)
+#define DHCP_BACKOFF_MAX_USEC (30 * 1000 * 1000ull)
+/* A dnsmasq that ran this long before dying starts over at the shortest backoff. */
+#define DHCP_BACKOFF_RESET_USEC (60 * 1000 * 1000ull)
+#define DHCP_STOP_TIMEOUT_MS 2000
+
+struct dhcp_server_spec {
+	const char *network;
+	const char *dnsmasq;	/* the binary */
+	const char *user;	/* --user, NULL to leave dnsmasq's default */
+	const char *group;	/* --group, NULL to leave dnsmasq's default */
+	const char *conf_path;	/* --conf-file */
+	const char *pid_path;	/* --pid-file */
+	const char *lease_path; /* read back at start and adoption */
+	char *const *env;	/* the whole environment dnsmasq (and its dhcp-script) gets */
+};
+
+struct dhcp_server {
+	char *network;
+	sd_event *event;
+	struct proc_backend proc;
+	char **argv;
+	char **env;
+	char *conf_path, *pid_path, *lease_path;
+	enum dhcp_server_state state;
+	pid_t pid;
+	int pidfd;
+	bool adopted;
+	sd_event_source *exit_source, *timer;
+	uint64_t started_usec, backoff_usec;
+	unsigned restarts;
+	struct dhcp_lease_table leases;
+};
+
+int dhcp_server_new(sd_event *e, const struct proc_backend *proc, const struct dhcp_server_spec *spec,
+		    struct dhcp_server **ret);
+/* Stops watching; the process keeps running (netd exiting, or a network handed over). */
+void dhcp_server_free(struct dhcp_server *s);
+int dhcp_server_start(struct dhcp_server *s);
+/* Take over the dnsmasq named by the pid file if it is ours (that binary with that config
+ * file); -ESRCH when there is nothing to adopt. */
+int dhcp_server_adopt(struct dhcp_server *s);
+/* SIGHUP: re-read the hosts files. */
+int dhcp_server_reload(struct dhcp_server *s);
+/* SIGTERM, a bounded wait, SIGKILL; then the pid file goes. */
+int dhcp_server_stop(struct dhcp_server *s);
+/* Replace the lease table with the lease file's contents. */
+int dhcp_server_leases_load(struct dhcp_server *s);

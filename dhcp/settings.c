@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* DHCP/DNS settings: parsing user values and validating them against the subnet. */
+#include "dhcp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+
+void dhcp_settings_init(struct dhcp_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->dhcp = true;
+	s->dns = true;
+}
+
+static bool ranges_equal(const struct dhcp_settings *a, const struct dhcp_settings *b)
+{
+	if (a->n_ranges != b->n_ranges)
+		return false;
+	for (size_t i = 0; i < a->n_ranges; i++)
+		if (!ip_addr_equal(AF_INET, &a->ranges[i].start, &b->ranges[i].start) ||
+		    !ip_addr_equal(AF_INET, &a->ranges[i].end, &b->ranges[i].end))
+			return false;
+	return true;
+}
+
+bool dhcp_settings_equal_but_hosts(const struct dhcp_settings *a, const struct dhcp_settings *b)
+{
+	return a->dhcp == b->dhcp && a->dns == b->dns && a->lease_time == b->lease_time &&
+	       !strcmp(a->domain, b->domain) && ranges_equal(a, b);
+}
+
+bool dhcp_settings_equal(const struct dhcp_settings *a, const struct dhcp_settings *b)
+{
+	if (!dhcp_settings_equal_but_hosts(a, b) || a->n_hosts != b->n_hosts || a->n_dns_hosts != b->n_dns_hosts)
+		return false;
+	for (size_t i = 0; i < a->n_hosts; i++)
+		if (!mac_equal(&a->hosts[i].mac, &b->hosts[i].mac) ||
+		    !ip_addr_equal(AF_INET, &a->hosts[i].ip, &b->hosts[i].ip) ||
+		    strcmp(a->hosts[i].hostname, b->hosts[i].hostname))
+			return false;
+	for (size_t i = 0; i < a->n_dns_hosts; i++)
+		if (!ip_addr_equal(AF_INET, &a->dns_hosts[i].ip, &b->dns_hosts[i].ip) ||
+		    strcmp(a->dns_hosts[i].hostname, b->dns_hosts[i].hostname))
+			return false;
+	return true;
+}
+
+const char *dhcp_escape(const char *s, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	for (; *s && o + 5 < size; s++) {
+		unsigned char c = *s;
+
+		if (c == '\n')
+			o += snprintf(buf + o, size - o, "\\n");
+		else if (c == '\\')
+			o += snprintf(buf + o, size - o, "\\\\");
+		else if (c < 0x20 || c == 0x7f)
+			o += snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = c;
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+static bool is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+const char *dns_label_invalid_reason(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return "must not be empty";
+	if (n > DNS_LABEL_MAX)
+		return "is longer than 63 characters";
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '-')
+			return "may contain only letters, digits and '-'";
+	if (s[0] == '-' || s[n - 1] == '-')
+		return "must not start or end with '-'";
+	return NULL;
+}
+
+const char *dns_name_invalid_reason(const char *s)
+{
+	char label[DNS_NAME_MAX + 2];
+	const char *p = s;
+
+	if (strlen(s) > DNS_NAME_MAX)
+		return "is longer than 253 characters";
+	if (!*s)
+		return "must not be empty";
+	do {
+		size_t len = strcspn(p, ".");
+		const char *why;
+
+		if (len == 0)
+			return "has an empty label (two dots, or a leading or trailing dot)";
+		memcpy(label, p, len);
+		label[len] = 0;
+		why = dns_label_invalid_reason(label);
+		if (why)
+			return why;
+		p += len;
+	} while (*p++ == '.');
+	return NULL;
+}
+
+int dhcp_domain_check(const char *s, char *err, size_t errlen)
+{
+	const char *why = dns_name_invalid_reason(s);
+	char e[128];
+
+	if (!why)
+		return 0;
+	snprintf(err, errlen, "invalid domain '%s': %s", dhcp_escape(s, e, sizeof(e)), why);
+	return -EINVAL;
+}
+
+static int parse_ip4(const char *s, union in_addr_union *ret)
+{
+	int family;
+
+	if (ip_addr_parse(s, &family, ret) < 0 || family != AF_INET)
+		return -EINVAL;
+	return 0;
+}
+
+int dhcp_range_parse(const char *s, struct dhcp_range *ret, char *err, size_t errlen)
+{
+	char buf[64], e[128];
+	struct dhcp_range r = {};
+	char *dash;
+
+	if (strlen(s) >= sizeof(buf) || !(dash = strchr(strcpy(buf, s), '-')))
+		goto bad;
+	*dash = 0;
+	if (parse_ip4(buf, &r.start) < 0 || parse_ip4(dash + 1, &r.end) < 0)
+		goto bad;
+	*ret = r;
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid DHCP range '%s': expected START-END with IPv4 addresses, like 10.0.0.10-10.0.0.99",
+		 dhcp_escape(s, e, sizeof(e)));
+	return -EINVAL;
+}
+
+/* Split s at commas into at most max fields (in buf); returns the field count. */
+static int split_commas(const char *s, char *buf, size_t size, char **fields, int max)
+{
+	int n = 0;
+	char *p;
+
+	if (strlen(s) >= size)
+		return -ENAMETOOLONG;
+	p = strcpy(buf, s);
+	for (;;) {
+		if (n == max)
+			return -E2BIG;
+		fields[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			return n;
+		*p++ = 0;
+	}
+}
+
+static int check_hostname(const char *what, const char *name, char *err, size_t errlen)
+{
+	const char *why = dns_label_invalid_reason(name);
+	char e[128];
+
+	if (!why)
+		return 0;
+	snprintf(err, errlen, "invalid hostname '%s' in %s: %s", dhcp_escape(name, e, sizeof(e)), what, why);
+	return -EINVAL;
+}
+
+int dhcp_host_parse(const char *s, struct dhcp_host *ret, char *err, size_t errlen)
+{
+	char buf[160], e[160], *f[3];
+	struct dhcp_host h = {};
+	int n = split_commas(s, buf, sizeof(buf), f, 3);
+
+	if (n < 2) {
+		snprintf(err, errlen, "invalid host '%s': expected MAC,IP[,HOSTNAME]", dhcp_escape(s, e, sizeof(e)));
+		return -EINVAL;
+	}
+	if (mac_parse(f[0], &h.mac) < 0) {
+		char e2[160];
+		snprintf(err, errlen, "invalid MAC '%s' in host '%s': expected six hex pairs like 52:54:00:12:34:56",
+			 dhcp_escape(f[0], e, sizeof(e)), dhcp_escape(s, e2, sizeof(e2)));
+		return -EINVAL;
+	}
+	if (mac_is_multicast(&h.mac) || mac_is_zero(&h.mac)) {
+		snprintf(err, errlen, "invalid MAC '%s': a reservation needs a unicast, non-zero MAC", f[0]);
+		return -EINVAL;
+	}
+	if (parse_ip4(f[1], &h.ip) < 0) {
+		char e2[160];
+		snprintf(err, errlen, "invalid IP '%s' in host '%s': expected an IPv4 address",
+			 dhcp_escape(f[1], e, sizeof(e)), dhcp_escape(s, e2, sizeof(e2)));
+		return -EINVAL;
+	}
+	if (n == 3) {
+		if (check_hostname("a host reservation", f[2], err, errlen) < 0)
+			return -EINVAL;
+		snprintf(h.hostname, sizeof(h.hostname), "%s", f[2]);
+	}
+	*ret = h;
+	return 0;
+}
+
+int dns_host_parse(const char *s, struct dns_host *ret, char *err, size_t errlen)
+{
+	char buf[DNS_NAME_MAX + 64], e[160], *f[2];
+	struct dns_host h = {};
+	const char *why;
+	int n = split_commas(s, buf, sizeof(buf), f, 2);
+
+	if (n != 2 || parse_ip4(f[0], &h.ip) < 0) {
+		snprintf(err, errlen, "invalid DNS host '%s': expected IP,HOSTNAME with an IPv4 address",
+			 dhcp_escape(s, e, sizeof(e)));
+		return -EINVAL;
+	}
+	why = dns_name_invalid_reason(f[1]);
+	if (why) {
+		snprintf(err, errlen, "invalid hostname '%s' in a DNS host: %s", dhcp_escape(f[1], e, sizeof(e)), why);
+		return -EINVAL;
+	}
+	snprintf(h.hostname, sizeof(h.hostname), "%s", f[1]);
+	*ret = h;
+	return 0;
+}
+
+static const struct {
+	char suffix;
+	uint32_t mult;
+} lease_units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+
+int dhcp_lease_time_parse(const char *s, uint32_t *ret, char *err, size_t errlen)
+{
+	char e[64], m1[16], m2[16];
+	unsigned long long v = 0, mult = 1;
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		v = v < (1ull << 40) ? v * 10 + (s[i] - '0') : v; /* saturates: out of range anyway */
+	if (i == 0 || n - i > 1)
+		goto bad;
+	if (i < n) {
+		size_t u;
+		for (u = 0; u < ELEMENTSOF(lease_units) && lease_units[u].suffix != s[i]; u++)
+			;
+		if (u == ELEMENTSOF(lease_units))
+			goto bad;
+		mult = lease_units[u].mult;
+	}
+	v *= mult;
+	if (v < DHCP_LEASE_TIME_MIN || v > DHCP_LEASE_TIME_MAX) {
+		snprintf(err, errlen, "lease time '%s' is out of range (%s to %s)", dhcp_escape(s, e, sizeof(e)),
+			 dhcp_lease_time_format(DHCP_LEASE_TIME_MIN, m1, sizeof(m1)),
+			 dhcp_lease_time_format(DHCP_LEASE_TIME_MAX, m2, sizeof(m2)));
+		return -ERANGE;
+	}
+	*ret = v;
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid lease time '%s': expected a number of seconds or a duration like 30m, 1h, 7d",
+		 dhcp_escape(s, e, sizeof(e)));
+	return -EINVAL;
+}
+
+const char *dhcp_lease_time_format(uint32_t secs, char *buf, size_t size)
+{
+	for (size_t u = ELEMENTSOF(lease_units); u-- > 1;)
+		if (secs && secs % lease_units[u].mult == 0) {
+			snprintf(buf, size, "%u%c", secs / lease_units[u].mult, lease_units[u].suffix);
+			return buf;
+		}
+	snprintf(buf, size, "%us", secs);
+	return buf;
+}
+
+const struct dhcp_host *dhcp_host_find(const struct dhcp_settings *s, const struct mac *mac)
+{
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (mac_equal(&s->hosts[i].mac, mac))
+			return &s->hosts[i];
+	return NULL;
+}
+
+int dhcp_host_add(struct dhcp_settings *s, const struct dhcp_host *h)
+{
+	if (dhcp_host_find(s, &h->mac))
+		return -EEXIST;
+	if (s->n_hosts >= DHCP_HOSTS_MAX)
+		return -E2BIG;
+	s->hosts[s->n_hosts++] = *h;
+	return 0;
+}
+
+int dhcp_host_remove(struct dhcp_settings *s, const struct mac *mac)
+{
+	const struct dhcp_host *h = dhcp_host_find(s, mac);
+	size_t i;
+
+	if (!h)
+		return -ENOENT;
+	i = h - s->hosts;
+	memmove(&s->hosts[i], &s->hosts[i + 1], (s->n_hosts - i - 1) * sizeof(s->hosts[0]));
+	s->n_hosts--;
+	return 0;
+}
+
+size_t dhcp_ranges_effective(const struct dhcp_settings *s, const struct ip_prefix *subnet,
+			     const union in_addr_union *gateway, struct dhcp_range ret[DHCP_RANGES_MAX + 1])
+{
+	union in_addr_union first, last;
+	uint32_t f, l, g = ip4_to_host(gateway);
+	size_t n = 0;
+
+	if (s->n_ranges) {
+		memcpy(ret, s->ranges, s->n_ranges * sizeof(ret[0]));
+		return s->n_ranges;
+	}
+	ip_prefix_first_host(subnet, &first);
+	ip_prefix_broadcast(subnet, &last);
+	f = ip4_to_host(&first);
+	l = ip4_to_host(&last) - 1;
+	if (g > f) {
+		ip4_from_host(f, &ret[n].start);
+		ip4_from_host(g - 1, &ret[n++].end);
+	}
+	if (g < l) {
+		ip4_from_host(g + 1, &ret[n].start);
+		ip4_from_host(l, &ret[n++].end);
+	}
+	return n;
+}
+
+static int check_range(const struct dhcp_range *r, const struct ip_prefix *subnet,
+		       const union in_addr_union *gateway, char *err, size_t errlen)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], sn[IP_PREFIX_STRLEN], gw[INET_ADDRSTRLEN];
+	union in_addr_union bcast;
+	uint32_t s = ip4_to_host(&r->start), e = ip4_to_host(&r->end), g = ip4_to_host(gateway);
+
+	ip_addr_format(AF_INET, &r->start, a, sizeof(a));
+	ip_addr_format(AF_INET, &r->end, b, sizeof(b));
+	ip_prefix_format(subnet, sn, sizeof(sn));
+	ip_prefix_broadcast(subnet, &bcast);
+	if (s > e) {
+		snprintf(err, errlen, "DHCP range %s-%s: start is after end", a, b);
+		return -EINVAL;
+	}
+	if (!ip_prefix_contains(subnet, AF_INET, &r->start) || !ip_prefix_contains(subnet, AF_INET, &r->end) ||
+	    s == ip4_to_host(&subnet->addr) || e == ip4_to_host(&bcast)) {
+		snprintf(err, errlen, "DHCP range %s-%s is not inside the hosts of subnet %s", a, b, sn);
+		return -EINVAL;
+	}
+	if (g >= s && g <= e) {
+		snprintf(err, errlen, "DHCP range %s-%s covers the gateway %s", a, b,
+			 ip_addr_format(AF_INET, gateway, gw, sizeof(gw)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_ranges(const struct dhcp_settings *set, const struct ip_prefix *subnet,
+			const union in_addr_union *gateway, char *err, size_t errlen)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], c[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < set->n_ranges; i++) {
+		const struct dhcp_range *r = &set->ranges[i];
+		int k = check_range(r, subnet, gateway, err, errlen);
+
+		if (k < 0)
+			return k;
+		for (size_t j = 0; j < i; j++) {
+			const struct dhcp_range *o = &set->ranges[j];
+
+			if (ip4_to_host(&r->start) > ip4_to_host(&o->end) || ip4_to_host(&r->end) < ip4_to_host(&o->start))
+				continue;
+			snprintf(err, errlen, "DHCP ranges %s-%s and %s-%s overlap",
+				 ip_addr_format(AF_INET, &o->start, a, sizeof(a)), ip_addr_format(AF_INET, &o->end, b, sizeof(b)),
+				 ip_addr_format(AF_INET, &r->start, c, sizeof(c)), ip_addr_format(AF_INET, &r->end, d, sizeof(d)));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_host(const struct dhcp_settings *set, size_t i, const struct ip_prefix *subnet,
+		      const union in_addr_union *gateway, char *err, size_t errlen)
+{
+	const struct dhcp_host *h = &set->hosts[i];
+	char m[MAC_STRLEN], ip[INET_ADDRSTRLEN], sn[IP_PREFIX_STRLEN];
+	union in_addr_union bcast;
+
+	mac_format(&h->mac, m, sizeof(m));
+	ip_addr_format(AF_INET, &h->ip, ip, sizeof(ip));
+	ip_prefix_broadcast(subnet, &bcast);
+	if (!ip_prefix_contains(subnet, AF_INET, &h->ip) || ip_addr_equal(AF_INET, &h->ip, &subnet->addr) ||
+	    ip_addr_equal(AF_INET, &h->ip, &bcast)) {
+		snprintf(err, errlen, "host %s: address %s is not a host address of subnet %s", m, ip,
+			 ip_prefix_format(subnet, sn, sizeof(sn)));
+		return -EINVAL;
+	}
+	if (ip_addr_equal(AF_INET, &h->ip, gateway)) {
+		snprintf(err, errlen, "host %s: address %s is the gateway", m, ip);
+		return -EINVAL;
+	}
+	if (mac_is_multicast(&h->mac) || mac_is_zero(&h->mac)) {
+		snprintf(err, errlen, "host %s: a reservation needs a unicast, non-zero MAC", m);
+		return -EINVAL;
+	}
+	if (h->hostname[0] && check_hostname("a host reservation", h->hostname, err, errlen) < 0)
+		return -EINVAL;
+	for (size_t j = 0; j < i; j++) {
+		const struct dhcp_host *o = &set->hosts[j];
+
+		if (mac_equal(&o->mac, &h->mac)) {
+			snprintf(err, errlen, "host %s is reserved twice", m);
+			return -EEXIST;
+		}
+		if (ip_addr_equal(AF_INET, &o->ip, &h->ip)) {
+			snprintf(err, errlen, "address %s is reserved for both %s and %s", ip,
+				 mac_format(&o->mac, sn, sizeof(sn)), m);
+			return -EEXIST;
+		}
+		if (h->hostname[0] && !strcasecmp(o->hostname, h->hostname)) {
+			snprintf(err, errlen, "hostname '%s' is reserved for both %s and %s", h->hostname,
+				 mac_format(&o->mac, sn, sizeof(sn)), m);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix *subnet,
+			   const union in_addr_union *gateway, char *err, size_t errlen)
+{
+	char m1[16], m2[16];
+	int r;
+
+	if (s->lease_time && (s->lease_time < DHCP_LEASE_TIME_MIN || s->lease_time > DHCP_LEASE_TIME_MAX)) {
+		snprintf(err, errlen, "lease time %us is out of range (%s to %s)", s->lease_time,
+			 dhcp_lease_time_format(DHCP_LEASE_TIME_MIN, m1, sizeof(m1)),
+			 dhcp_lease_time_format(DHCP_LEASE_TIME_MAX, m2, sizeof(m2)));
+		return -ERANGE;
+	}
+	if (s->domain[0] && dhcp_domain_check(s->domain, err, errlen) < 0)
+		return -EINVAL;
+	r = check_ranges(s, subnet, gateway, err, errlen);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		r = check_host(s, i, subnet, gateway, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < s->n_dns_hosts; i++) {
+		const char *why = dns_name_invalid_reason(s->dns_hosts[i].hostname);
+		char e[128];
+
+		if (why) {
+			snprintf(err, errlen, "invalid hostname '%s' in a DNS host: %s",
+				 dhcp_escape(s->dns_hosts[i].hostname, e, sizeof(e)), why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Bad DHCP/DNS input gets one clear error and changes nothing: links, addresses, routes, the
+# definition and state files, the dnsmasq files and which dnsmasq processes run.
+. "$(dirname "$0")/lib.sh"
+command -v socat >/dev/null || skip "socat missing"
+command -v dnsmasq >/dev/null || skip "dnsmasq missing"
+
+start_netd
+ctl network create lab --mode isolated --subnet 10.90.0.0/24 --host 52:54:00:00:00:aa,10.90.0.10,web >/dev/null
+[ "$(ctl --json network show lab | jq -r .dhcp.dnsmasq_state)" = running ] || fail "dnsmasq of lab not running"
+C="network create x --mode isolated --subnet 10.1.0.0/24"
+M=52:54:00:00:00:01
+
+# exit code | expected stderr (grep -F) | command...
+cases=(
+	"1|invalid DHCP range '10.1.0.10': expected START-END|$C --dhcp-range 10.1.0.10"
+	"1|DHCP range 10.2.0.10-10.2.0.20 is not inside the hosts of subnet 10.1.0.0/24|$C --dhcp-range 10.2.0.10-10.2.0.20"
+	"1|DHCP range 10.1.0.200-10.1.0.255 is not inside the hosts of subnet 10.1.0.0/24|$C --dhcp-range 10.1.0.200-10.1.0.255"
+	"1|DHCP range 10.1.0.1-10.1.0.50 covers the gateway 10.1.0.1|$C --dhcp-range 10.1.0.1-10.1.0.50"
+	"1|DHCP range 10.1.0.50-10.1.0.10: start is after end|$C --dhcp-range 10.1.0.50-10.1.0.10"
+	"1|DHCP ranges 10.1.0.10-10.1.0.50 and 10.1.0.40-10.1.0.60 overlap|$C --dhcp-range 10.1.0.10-10.1.0.50 --dhcp-range 10.1.0.40-10.1.0.60"
+	"1|lease time '30s' is out of range (2m to 30d)|$C --lease-time 30s"
+	"1|lease time '31d' is out of range (2m to 30d)|$C --lease-time 31d"
+	"1|invalid lease time '1y': expected a number of seconds or a duration|$C --lease-time 1y"
+	"1|invalid domain 'lab example': may contain only letters, digits and '-'|$C --domain 'lab example'"
+	"1|invalid domain 'lab\\nport=0': may contain only letters|$C --domain \$'lab\\nport=0'"
+	"1|invalid domain 'lab=x'|$C --domain lab=x"
+	"1|host 52:54:00:00:00:01 is reserved twice|$C --host $M,10.1.0.5 --host $M,10.1.0.6"
+	"1|address 10.1.0.5 is reserved for both 52:54:00:00:00:01 and 52:54:00:00:00:02|$C --host $M,10.1.0.5 --host 52:54:00:00:00:02,10.1.0.5"
+	"1|host 52:54:00:00:00:01: address 10.2.0.5 is not a host address of subnet 10.1.0.0/24|$C --host $M,10.2.0.5"
+	"1|host 52:54:00:00:00:01: address 10.1.0.1 is the gateway|$C --host $M,10.1.0.1"
+	"1|invalid MAC '52:54:00:zz:00:01' in host|$C --host 52:54:00:zz:00:01,10.1.0.5"
+	"1|invalid MAC '01:00:5e:00:00:01': a reservation needs a unicast, non-zero MAC|$C --host 01:00:5e:00:00:01,10.1.0.5"
+	"1|invalid MAC '00:00:00:00:00:00': a reservation needs a unicast, non-zero MAC|$C --host 00:00:00:00:00:00,10.1.0.5"
+	"1|invalid hostname 'web_1' in a host reservation: may contain only letters, digits and '-'|$C --host $M,10.1.0.5,web_1"
+	"1|invalid hostname 'web\\nport=0' in a host reservation|$C --host \$'$M,10.1.0.5,web\\nport=0'"
+	"1|invalid host '52:54:00:00:00:01,10.1.0.5,web\\ndhcp-range=1.2.3.4,1.2.3.9': expected MAC,IP[,HOSTNAME]|$C --host \$'$M,10.1.0.5,web\\ndhcp-range=1.2.3.4,1.2.3.9'"
+	"1|invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,HOSTNAME]|$C --host $M,10.1.0.5,a,b"
+	"1|invalid hostname 'a=b' in a DNS host|$C --dns-host 10.1.0.9,a=b"
+	"1|invalid hostname 'a b' in a DNS host|$C --dns-host '10.1.0.9,a b'"
+	"1|invalid DNS host '10.1.0.9': expected IP,HOSTNAME|$C --dns-host 10.1.0.9"
+	"1|invalid MAC 'nope'|network host add lab nope 10.90.0.20"
+	"1|host 52:54:00:00:00:01: address 10.91.0.20 is not a host address of subnet 10.90.0.0/24|network host add lab $M 10.91.0.20"
+	"1|host 52:54:00:00:00:01: address 10.90.0.1 is the gateway|network host add lab $M 10.90.0.1"
+	"1|host 52:54:00:00:00:aa is already reserved (remove it first)|network host add lab 52:54:00:00:00:aa 10.90.0.20"
+	"1|address 10.90.0.10 is reserved for both 52:54:00:00:00:aa and 52:54:00:00:00:01|network host add lab $M 10.90.0.10"
+	"1|hostname 'web' is reserved for both 52:54:00:00:00:aa and 52:54:00:00:00:01|network host add lab $M 10.90.0.20 web"
+	"1|invalid hostname 'a;b' in a host reservation|network host add lab $M 10.90.0.20 'a;b'"
+	"1|network 'lab' has no reservation for 52:54:00:00:00:01|network host remove lab $M"
+	"1|no network named 'nope'|network leases nope"
+	"1|no network named 'nope'|network host add nope $M 10.90.0.20"
+	"2|network host add: expected NAME MAC IP [HOSTNAME]|network host add lab $M"
+	"2|network host remove: expected NAME MAC|network host remove lab"
+)
+
+before=$(snapshot)
+n=0
+for c in "${cases[@]}"; do
+	IFS='|' read -r code msg cmd <<<"$c"
+	msg=${msg//\\\\n/\\n}
+	eval "set -- $cmd"
+	rc=0
+	ctl "$@" >"$T/out" 2>"$T/err" || rc=$?
+	assert_eq "$rc" "$code" "exit code of '$cmd' ($(cat "$T/err"))"
+	grep -qF -- "$msg" "$T/err" || fail "'$cmd': expected error containing \"$msg\", got: $(cat "$T/err")"
+	[ "$(wc -l <"$T/err")" -le 2 ] || fail "'$cmd': error is not one clear line: $(cat "$T/err")"
+	after=$(snapshot)
+	[ "$before" = "$after" ] || fail "'$cmd' changed state: $(diff <(echo "$before") <(echo "$after"))"
+	ok "$(head -n1 "$T/err")"
+	n=$((n + 1))
+done
+
+raw_cases=(
+	'{"method": "network.create", "params": {"name": "x", "mode": "isolated", "subnet": "10.1.0.0/24", "hosts": "52:54:00:00:00:01,10.1.0.5"}}|parameter '"'"'hosts'"'"' must be an array of strings'
+	'{"method": "network.create", "params": {"name": "x", "mode": "isolated", "subnet": "10.1.0.0/24", "dhcp_ranges": [5]}}|parameter '"'"'dhcp_ranges'"'"' must be an array of strings'
+	'{"method": "network.create", "params": {"name": "x", "mode": "isolated", "subnet": "10.1.0.0/24", "dns_hosts": ["10.1.0.9,a\u0000b"]}}|parameter '"'"'dns_hosts'"'"' contains a NUL character'
+	'{"method": "network.create", "params": {"name": "x", "mode": "isolated", "subnet": "10.1.0.0/24", "domain": "lab\u0000.evil"}}|parameter '"'"'domain'"'"' must be a string without NUL characters'
+	'{"method": "lease.event", "params": {"network": "lab", "action": "explode", "mac": "52:54:00:00:00:01", "ip": "10.90.0.5"}}|lease event: unknown action'
+	'{"method": "lease.event", "params": {"network": "nope", "action": "add", "mac": "52:54:00:00:00:01", "ip": "10.90.0.5"}}|lease event: network has no dnsmasq'
+	'{"method": "lease.event", "params": {"network": "lab", "action": "add", "mac": "52:54:00:00:00:01", "ip": "fd00::1"}}|lease event: missing or invalid '"'"'ip'"'"
+)
+for c in "${raw_cases[@]}"; do
+	line=${c%%|*}
+	msg=${c#*|}
+	reply=$(raw_request "$line")
+	assert_eq "$(jq -r .ok <<<"$reply")" false "reply to $line"
+	grep -qF -- "$msg" <<<"$(jq -r .error <<<"$reply")" || fail "raw '$line': expected \"$msg\", got $reply"
+	[ "$before" = "$(snapshot)" ] || fail "raw '$line' changed state"
+	ok "raw request refused: $(jq -r .error <<<"$reply")"
+	n=$((n + 1))
+done
+assert_eq "$(ctl --json network leases lab | jq length)" 0 "no lease was invented"
+
+# Lease events come from dnsmasq's helper, which runs as root: nobody else may send them, even
+# a member of group 'netd'.
+if getent group netd >/dev/null; then
+	chmod 0666 "$SOCK"
+	reply=$(printf '%s\n' '{"method": "lease.event", "params": {"network": "lab", "action": "add", "mac": "52:54:00:00:00:01", "ip": "10.90.0.5"}}' |
+		setpriv --reuid=65534 --regid=65534 --groups="$(getent group netd | cut -d: -f3)" socat -t 2 - "UNIX-CONNECT:$SOCK")
+	chmod 0660 "$SOCK"
+	grep -qF "lease events are accepted from root only" <<<"$reply" || fail "non-root lease event: $reply"
+	ok "lease event from a non-root member of group netd refused"
+	n=$((n + 1))
+fi
+echo "$n bad inputs refused, state unchanged"
+[ "$n" -ge 15 ] || fail "fewer than 15 cases"

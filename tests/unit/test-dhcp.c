@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "golden.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "config.h"
+#include "dhcp.h"
+#include "lease.h"
+#include "macro.h"
+#include "network.h"
+#include "proc.h"
+#include "server.h"
+
+static struct network make(const char *name, const char *subnet)
+{
+	struct network n;
+
+	network_init(&n, name);
+	assert_int_equal(ip_prefix_parse(subnet, &n.subnet), 0);
+	network_fill_defaults(&n);
+	return n;
+}
+
+static void add_range(struct network *n, const char *s)
+{
+	char err[256];
+
+	assert_int_equal(dhcp_range_parse(s, &n->dhcp.ranges[n->dhcp.n_ranges++], err, sizeof(err)), 0);
+}
+
+static void add_host(struct network *n, const char *s)
+{
+	struct dhcp_host h;
+	char err[256];
+
+	assert_int_equal(dhcp_host_parse(s, &h, err, sizeof(err)), 0);
+	assert_int_equal(dhcp_host_add(&n->dhcp, &h), 0);
+}
+
+static void add_dns_host(struct network *n, const char *s)
+{
+	char err[256];
+
+	assert_int_equal(dns_host_parse(s, &n->dhcp.dns_hosts[n->dhcp.n_dns_hosts++], err, sizeof(err)), 0);
+}
+
+static void golden_config(const char *file, const struct network *n)
+{
+	struct dhcp_render_ctx ctx = {
+		.network = n->name, .bridge = n->bridge, .subnet = n->subnet, .gateway = n->gateway,
+		.router = n->dhcp_router, .dns_forward = n->dhcp_router,
+		.lease_file = "/var/lib/netd/networks/lab/leases", .hosts_file = "/run/netd/dnsmasq/lab.hosts",
+		.addn_hosts_file = "/run/netd/dnsmasq/lab.addnhosts", .script = "/usr/libexec/netd-lease-event",
+	};
+	char *text = NULL, err[256];
+
+	assert_int_equal(network_validate(n, err, sizeof(err)), 0);
+	assert_int_equal(dhcp_config_render(&n->dhcp, &ctx, &text), 0);
+	assert_golden(file, text);
+	free(text);
+}
+
+static void test_config_golden(void **state)
+{
+	struct network n = make("lab", "10.60.0.0/24");
+	char *text;
+
+	golden_config("dnsmasq-defaults.conf", &n);
+
+	n = make("lab", "10.60.0.0/24");
+	add_range(&n, "10.60.0.10-10.60.0.99");
+	add_range(&n, "10.60.0.150-10.60.0.200");
+	n.dhcp.lease_time = 1800;
+	golden_config("dnsmasq-ranges.conf", &n);
+
+	n = make("lab", "10.60.0.0/24");
+	add_host(&n, "52:54:00:00:00:0a,10.60.0.10,web");
+	add_host(&n, "52:54:00:00:00:0b,10.60.0.11");
+	add_dns_host(&n, "10.60.0.200,printer");
+	add_dns_host(&n, "10.60.0.201,nas.lab.example");
+	golden_config("dnsmasq-hosts.conf", &n);
+	assert_int_equal(dhcp_hosts_render(&n.dhcp, &text), 0);
+	assert_golden("dnsmasq-hosts.hosts", text);
+	free(text);
+	assert_int_equal(dhcp_addn_hosts_render(&n.dhcp, &text), 0);
+	assert_golden("dnsmasq-hosts.addnhosts", text);
+	free(text);
+
+	n = make("lab", "10.60.0.0/24");
+	n.dhcp.dns = false;
+	golden_config("dnsmasq-no-dns.conf", &n);
+
+	n = make("lab", "10.60.0.0/24");
+	snprintf(n.dhcp.domain, sizeof(n.dhcp.domain), "lab.example");
+	golden_config("dnsmasq-domain.conf", &n);
+
+	/* The gateway in the middle of the subnet splits the default range in two. */
+	n = make("lab", "10.60.0.0/24");
+	ip4_from_host(ip4_to_host(&n.subnet.addr) + 100, &n.gateway);
+	golden_config("dnsmasq-gateway-middle.conf", &n);
+
+	/* What the nat mode will flip: the router option and upstream DNS. */
+	n = make("lab", "10.60.0.0/24");
+	n.dhcp_router = true;
+	golden_config("dnsmasq-router.conf", &n);
+
+	n = make("lab", "10.60.0.0/24");
+	n.dhcp.dhcp = false;
+	golden_config("dnsmasq-dns-only.conf", &n);
+}
+
+static void test_isolated_has_no_router(void **state)
+{
+	struct network n = make("lab", "10.60.0.0/24");
+
+	assert_false(n.dhcp_router);
+}
+
+static void test_render_refuses_injection(void **state)
+{
+	struct network n = make("lab", "10.60.0.0/24");
+	struct dhcp_render_ctx ctx = { .network = "lab", .bridge = "nd-lab", .subnet = n.subnet, .gateway = n.gateway,
+				       .lease_file = "/x\nport=99", .hosts_file = "/h", .addn_hosts_file = "/a" };
+	char *text = NULL;
+
+	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), -EINVAL);
+	ctx.lease_file = "/l";
+	snprintf(n.dhcp.domain, sizeof(n.dhcp.domain), "a\nport=99");
+	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), -EINVAL);
+	n.dhcp.domain[0] = 0;
+	add_host(&n, "52:54:00:00:00:0a,10.60.0.10,web");
+	strcpy(n.dhcp.hosts[0].hostname, "a\nb");
+	assert_int_equal(dhcp_hosts_render(&n.dhcp, &text), -EINVAL);
+	strcpy(n.dhcp.hosts[0].hostname, "a,b");
+	assert_int_equal(dhcp_hosts_render(&n.dhcp, &text), -EINVAL);
+}
+
+static void test_lease_time(void **state)
+{
+	static const struct {
+		const char *in;
+		uint32_t secs;
+		const char *out;
+	} good[] = { { "3600", 3600, "1h" }, { "1h", 3600, "1h" }, { "30m", 1800, "30m" }, { "90m", 5400, "90m" },
+		     { "2m", 120, "2m" },     { "30d", 2592000, "30d" }, { "125s", 125, "125s" } };
+	static const struct {
+		const char *in, *err;
+	} bad[] = {
+		{ "1m", "lease time '1m' is out of range (2m to 30d)" },
+		{ "31d", "lease time '31d' is out of range (2m to 30d)" },
+		{ "99999999999999999999", "lease time '99999999999999999999' is out of range (2m to 30d)" },
+		{ "", "invalid lease time '': expected a number of seconds or a duration like 30m, 1h, 7d" },
+		{ "1x", "invalid lease time '1x': expected a number of seconds or a duration like 30m, 1h, 7d" },
+		{ "1hh", "invalid lease time '1hh': expected a number of seconds or a duration like 30m, 1h, 7d" },
+		{ "-5", "invalid lease time '-5': expected a number of seconds or a duration like 30m, 1h, 7d" },
+		{ "1h\n", "invalid lease time '1h\\n': expected a number of seconds or a duration like 30m, 1h, 7d" },
+	};
+	char buf[16], err[256];
+	uint32_t v;
+
+	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+		assert_int_equal(dhcp_lease_time_parse(good[i].in, &v, err, sizeof(err)), 0);
+		assert_int_equal(v, good[i].secs);
+		assert_string_equal(dhcp_lease_time_format(v, buf, sizeof(buf)), good[i].out);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		assert_true(dhcp_lease_time_parse(bad[i].in, &v, err, sizeof(err)) < 0);
+		assert_string_equal(err, bad[i].err);
+	}
+}
+
+static void test_parse_errors(void **state)
+{
+	static const struct {
+		int kind; /* 0 range, 1 host, 2 dns host, 3 domain */
+		const char *in, *err;
+	} cases[] = {
+		{ 0, "10.0.0.5", "invalid DHCP range '10.0.0.5': expected START-END with IPv4 addresses, like 10.0.0.10-10.0.0.99" },
+		{ 0, "10.0.0.5-fd00::1", "invalid DHCP range '10.0.0.5-fd00::1': expected START-END with IPv4 addresses, like 10.0.0.10-10.0.0.99" },
+		{ 1, "52:54:00:00:00:01", "invalid host '52:54:00:00:00:01': expected MAC,IP[,HOSTNAME]" },
+		{ 1, "52:54:00:00:00,10.0.0.5", "invalid MAC '52:54:00:00:00' in host '52:54:00:00:00,10.0.0.5': expected six hex pairs like 52:54:00:12:34:56" },
+		{ 1, "01:00:5e:00:00:01,10.0.0.5", "invalid MAC '01:00:5e:00:00:01': a reservation needs a unicast, non-zero MAC" },
+		{ 1, "00:00:00:00:00:00,10.0.0.5", "invalid MAC '00:00:00:00:00:00': a reservation needs a unicast, non-zero MAC" },
+		{ 1, "52:54:00:00:00:01,10.0.0", "invalid IP '10.0.0' in host '52:54:00:00:00:01,10.0.0': expected an IPv4 address" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,a_b", "invalid hostname 'a_b' in a host reservation: may contain only letters, digits and '-'" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web\nport=1", "invalid hostname 'web\\nport=1' in a host reservation: may contain only letters, digits and '-'" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,a,b", "invalid host '52:54:00:00:00:01,10.0.0.5,a,b': expected MAC,IP[,HOSTNAME]" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web.lab", "invalid hostname 'web.lab' in a host reservation: may contain only letters, digits and '-'" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,-web", "invalid hostname '-web' in a host reservation: must not start or end with '-'" },
+		{ 2, "10.0.0.5", "invalid DNS host '10.0.0.5': expected IP,HOSTNAME with an IPv4 address" },
+		{ 2, "10.0.0.5,a=b", "invalid hostname 'a=b' in a DNS host: may contain only letters, digits and '-'" },
+		{ 2, "10.0.0.5,a..b", "invalid hostname 'a..b' in a DNS host: has an empty label (two dots, or a leading or trailing dot)" },
+		{ 3, "lab example", "invalid domain 'lab example': may contain only letters, digits and '-'" },
+		{ 3, "lab.\x01", "invalid domain 'lab.\\x01': may contain only letters, digits and '-'" },
+	};
+	struct dhcp_range r;
+	struct dhcp_host h;
+	struct dns_host d;
+	char err[512];
+	int k = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		err[0] = 0;
+		switch (cases[i].kind) {
+		case 0:
+			k = dhcp_range_parse(cases[i].in, &r, err, sizeof(err));
+			break;
+		case 1:
+			k = dhcp_host_parse(cases[i].in, &h, err, sizeof(err));
+			break;
+		case 2:
+			k = dns_host_parse(cases[i].in, &d, err, sizeof(err));
+			break;
+		case 3:
+			k = dhcp_domain_check(cases[i].in, err, sizeof(err));
+			break;
+		}
+		assert_true(k < 0);
+		assert_string_equal(err, cases[i].err);
+	}
+}
+
+static void test_validate(void **state)
+{
+	static const struct {
+		const char *ranges[3], *hosts[3];
+		const char *err;
+	} cases[] = {
+		{ { "10.60.1.10-10.60.1.20" }, {}, "network 'lab': DHCP range 10.60.1.10-10.60.1.20 is not inside the hosts of subnet 10.60.0.0/24" },
+		{ { "10.60.0.0-10.60.0.20" }, {}, "network 'lab': DHCP range 10.60.0.0-10.60.0.20 is not inside the hosts of subnet 10.60.0.0/24" },
+		{ { "10.60.0.200-10.60.0.255" }, {}, "network 'lab': DHCP range 10.60.0.200-10.60.0.255 is not inside the hosts of subnet 10.60.0.0/24" },
+		{ { "10.60.0.1-10.60.0.20" }, {}, "network 'lab': DHCP range 10.60.0.1-10.60.0.20 covers the gateway 10.60.0.1" },
+		{ { "10.60.0.30-10.60.0.20" }, {}, "network 'lab': DHCP range 10.60.0.30-10.60.0.20: start is after end" },
+		{ { "10.60.0.10-10.60.0.50", "10.60.0.50-10.60.0.60" }, {}, "network 'lab': DHCP ranges 10.60.0.10-10.60.0.50 and 10.60.0.50-10.60.0.60 overlap" },
+		{ {}, { "52:54:00:00:00:01,10.60.1.5" }, "network 'lab': host 52:54:00:00:00:01: address 10.60.1.5 is not a host address of subnet 10.60.0.0/24" },
+		{ {}, { "52:54:00:00:00:01,10.60.0.255" }, "network 'lab': host 52:54:00:00:00:01: address 10.60.0.255 is not a host address of subnet 10.60.0.0/24" },
+		{ {}, { "52:54:00:00:00:01,10.60.0.1" }, "network 'lab': host 52:54:00:00:00:01: address 10.60.0.1 is the gateway" },
+		{ {}, { "52:54:00:00:00:01,10.60.0.5", "52:54:00:00:00:02,10.60.0.5" }, "network 'lab': address 10.60.0.5 is reserved for both 52:54:00:00:00:01 and 52:54:00:00:00:02" },
+		{ {}, { "52:54:00:00:00:01,10.60.0.5,web", "52:54:00:00:00:02,10.60.0.6,WEB" }, "network 'lab': hostname 'WEB' is reserved for both 52:54:00:00:00:01 and 52:54:00:00:00:02" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct network n = make("lab", "10.60.0.0/24");
+		char err[512] = "";
+
+		for (size_t j = 0; j < 3 && cases[i].ranges[j]; j++)
+			add_range(&n, cases[i].ranges[j]);
+		for (size_t j = 0; j < 3 && cases[i].hosts[j]; j++)
+			add_host(&n, cases[i].hosts[j]);
+		assert_true(network_validate(&n, err, sizeof(err)) < 0);
+		assert_string_equal(err, cases[i].err);
+	}
+	struct network n = make("lab", "10.60.0.0/24");
+	char err[512];
+	n.dhcp.lease_time = 60;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), -ERANGE);
+	assert_string_equal(err, "network 'lab': lease time 60s is out of range (2m to 30d)");
+	/* The same MAC twice is refused when added. */
+	add_host(&n, "52:54:00:00:00:01,10.60.0.5");
+	struct dhcp_host h = n.dhcp.hosts[0];
+	assert_int_equal(dhcp_host_add(&n.dhcp, &h), -EEXIST);
+}
+
+static void test_definition_roundtrip(void **state)
+{
+	struct network n = make("lab", "10.60.0.0/24"), back;
+	char *text, err[256];
+
+	add_range(&n, "10.60.0.10-10.60.0.99");
+	add_range(&n, "10.60.0.150-10.60.0.200");
+	n.dhcp.lease_time = 7200;
+	add_host(&n, "52:54:00:00:00:0a,10.60.0.10,web");
+	add_host(&n, "52:54:00:00:00:0b,10.60.0.11");
+	add_dns_host(&n, "10.60.0.201,nas.lab.example");
+	snprintf(n.dhcp.domain, sizeof(n.dhcp.domain), "lab.example");
+	text = config_network_render(&n);
+	assert_golden("network-dhcp.conf", text);
+	assert_int_equal(config_network_parse("lab", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	free(text);
+
+	n.dhcp.dhcp = false;
+	n.dhcp.dns = false;
+	text = config_network_render(&n);
+	assert_int_equal(config_network_parse("lab", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	assert_false(network_wants_dnsmasq(&back));
+	free(text);
+
+	assert_true(config_network_parse("lab", "[dhcp]\nhost = 52:54:00:00:00:01,10.0.0.5,a=b\n", &back, err,
+					 sizeof(err)) < 0);
+	assert_string_equal(err, "line 2: invalid value '52:54:00:00:00:01,10.0.0.5,a=b' for 'host'");
+	assert_true(config_network_parse("lab", "[dhcp]\nlease-time = 1s\n", &back, err, sizeof(err)) < 0);
+	assert_string_equal(err, "line 2: invalid value '1s' for 'lease-time'");
+	assert_true(config_network_parse("lab", "[dns]\nport = 5353\n", &back, err, sizeof(err)) < 0);
+	assert_string_equal(err, "line 2: unknown key 'port' in section [dns]");
+}
+
+static void test_lease_parser(void **state)
+{
+	static const char text[] =
+		"1700000000 52:54:00:00:00:0a 10.60.0.10 web 01:52:54:00:00:00:0a\n"
+		"0 52:54:00:00:00:0b 10.60.0.11 * *\n"
+		"duid 00:01:00:01:2c:5b:2e:8f:52:54:00:00:00:01\n"
+		"1700000000 1234 fd00::5 web6 00:01\n"
+		"1700000000 06-aa:bb 10.60.0.12 * *\n"
+		"garbage\n"
+		"\n"
+		"1700000000 52:54:00:00:00:0c 10.60.0.13 bad_name!\x1b[2J *\n"
+		"17x 52:54:00:00:00:0d 10.60.0.14 * *\n"
+		"1700000000 52:54:00:00:00:0e 10.60.0.15 * * extra\n"
+		"1700000000 52:54:00:00:00:0f 10.60.0.16 host zz:zz\n"
+		"1700000000 52:54:00:00:00:0a 10.60.0.10 web2 *"; /* no final newline; replaces line 1 */
+	struct dhcp_lease_table t;
+	struct dhcp_lease l;
+	size_t bad;
+	char ip[INET_ADDRSTRLEN];
+
+	assert_int_equal(dhcp_lease_file_parse(text, strlen(text), &t, &bad), 0);
+	assert_int_equal(t.n, 4);
+	assert_int_equal(bad, 3); /* garbage, 17x, extra field */
+	assert_string_equal(ip_addr_format(AF_INET, &t.leases[0].ip, ip, sizeof(ip)), "10.60.0.10");
+	assert_string_equal(t.leases[0].hostname, "web2");
+	assert_string_equal(t.leases[0].client_id, "");
+	assert_int_equal(t.leases[1].expiry, 0);
+	assert_string_equal(t.leases[1].hostname, "");
+	assert_string_equal(t.leases[2].hostname, ""); /* a name with an escape sequence is dropped */
+	assert_string_equal(t.leases[3].client_id, "");
+	assert_int_equal(dhcp_lease_table_remove(&t, &t.leases[1].ip), 0);
+	assert_int_equal(t.n, 3);
+	assert_int_equal(dhcp_lease_table_remove(&t, &t.leases[0].ip), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, &t.leases[0].ip), 0);
+	assert_int_equal(t.n, 1);
+	dhcp_lease_table_clear(&t);
+
+	assert_int_equal(dhcp_lease_parse_line("1 52:54:00:00:00:01 10.0.0.1 a", 30, &l), 0);
+	assert_int_equal(dhcp_lease_parse_line("1 52:54:00:00:00:01 10.0.0.1 a\0b *", 34, &l), -EINVAL);
+	assert_int_equal(dhcp_lease_parse_line("99999999999999999999 52:54:00:00:00:01 10.0.0.1 a *", 51, &l), -EINVAL);
+	assert_int_equal(dhcp_lease_file_parse("", 0, &t, &bad), 0);
+	assert_int_equal(t.n, 0);
+	dhcp_lease_table_clear(&t);
+}
+
+/* The supervisor against the recording fake: start, SIGHUP, crash and restart, adopt, stop. */
+static sd_event *event;
+static struct proc_fake *fake;
+static struct proc_backend proc;
+static char dir[] = "/tmp/netd-unit-XXXXXX";
+
+static struct dhcp_server *server_make(void)
+{
+	char conf[128], pid[128], leases[128];
+	char *env[] = { "NETD_NETWORK=lab", NULL };
+	struct dhcp_server_spec spec = { .network = "lab", .dnsmasq = "/usr/sbin/dnsmasq", .user = "dnsmasq",
+					 .group = "nogroup", .conf_path = conf, .pid_path = pid,
+					 .lease_path = leases, .env = env };
+	struct dhcp_server *s;
+
+	snprintf(conf, sizeof(conf), "%s/lab.conf", dir);
+	snprintf(pid, sizeof(pid), "%s/lab.pid", dir);
+	snprintf(leases, sizeof(leases), "%s/leases", dir);
+	assert_int_equal(dhcp_server_new(event, &proc, &spec, &s), 0);
+	return s;
+}
+
+static void run_until(struct dhcp_server *s, enum dhcp_server_state want)
+{
+	for (int i = 0; i < 200 && s->state != want; i++)
+		assert_true(sd_event_run(event, 100 * 1000) >= 0);
+	assert_int_equal(s->state, want);
+}
+
+static void test_supervisor(void **state)
+{
+	struct dhcp_server *s;
+	char line[512], pidtext[32];
+	pid_t first;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(sd_event_new(&event), 0);
+	assert_int_equal(proc_fake_new(&fake, &proc), 0);
+	s = server_make();
+	snprintf(line, sizeof(line), "%s/leases", dir);
+	assert_int_equal(write_file_atomic(line, "0 52:54:00:00:00:0a 10.60.0.10 web *\n", 37, 0644), 0);
+
+	assert_int_equal(dhcp_server_start(s), 0);
+	assert_int_equal(s->state, DHCP_SERVER_RUNNING);
+	assert_int_equal(s->leases.n, 1); /* read back from the lease file */
+	first = s->pid;
+	snprintf(line, sizeof(line),
+		 "spawn /usr/sbin/dnsmasq --keep-in-foreground --conf-file=%s/lab.conf --pid-file=%s/lab.pid "
+		 "--user=dnsmasq --group=nogroup --log-facility=-\n",
+		 dir, dir);
+	assert_string_equal(proc_fake_log(fake), line);
+	proc_fake_log_clear(fake);
+
+	assert_int_equal(dhcp_server_reload(s), 0);
+	snprintf(line, sizeof(line), "kill %d HUP\n", (int)first);
+	assert_string_equal(proc_fake_log(fake), line);
+	assert_int_equal(s->pid, first);
+	proc_fake_log_clear(fake);
+
+	/* It dies: noticed through the pidfd, restarted after the backoff; a failed spawn
+	 * doubles the backoff and tries again. */
+	assert_int_equal(proc_fake_exit(fake, first, W_EXITCODE(3, 0)), 0);
+	run_until(s, DHCP_SERVER_BACKOFF);
+	assert_int_equal(s->backoff_usec, 2 * DHCP_BACKOFF_MIN_USEC);
+	proc_fake_fail_spawn(fake, -ENOENT);
+	run_until(s, DHCP_SERVER_RUNNING);
+	assert_int_not_equal(s->pid, first);
+	assert_int_equal(s->restarts, 2);
+	assert_true(strstr(proc_fake_log(fake), "reap 1000\nspawn") != NULL);
+	proc_fake_log_clear(fake);
+
+	/* Stop: SIGTERM, then reaped, and the pid file goes. */
+	snprintf(pidtext, sizeof(pidtext), "%d\n", (int)s->pid);
+	snprintf(line, sizeof(line), "%s/lab.pid", dir);
+	assert_int_equal(write_file_atomic(line, pidtext, strlen(pidtext), 0644), 0);
+	assert_int_equal(dhcp_server_stop(s), 0);
+	assert_int_equal(s->state, DHCP_SERVER_STOPPED);
+	snprintf(line, sizeof(line), "kill %d TERM\nreap %d\n", atoi(pidtext), atoi(pidtext));
+	assert_string_equal(proc_fake_log(fake), line);
+	snprintf(line, sizeof(line), "%s/lab.pid", dir);
+	assert_int_equal(access(line, F_OK), -1);
+	dhcp_server_free(s);
+
+	/* Adoption: only a dnsmasq with our config file is taken over. */
+	static const char other[] = "/usr/sbin/dnsmasq\0--conf-file=/etc/dnsmasq.conf";
+	char ours[256];
+	int len = snprintf(ours, sizeof(ours), "dnsmasq%c--keep-in-foreground%c--conf-file=%s/lab.conf", 0, 0, dir);
+	assert_int_equal(proc_fake_add_foreign(fake, 4242, other, sizeof(other)), 0);
+	assert_int_equal(proc_fake_add_foreign(fake, 4343, ours, len + 1), 0);
+	s = server_make();
+	assert_int_equal(write_file_atomic(line, "4242\n", 5, 0644), 0);
+	assert_int_equal(dhcp_server_adopt(s), -ESRCH);
+	assert_int_equal(write_file_atomic(line, "4343\n", 5, 0644), 0);
+	assert_int_equal(dhcp_server_adopt(s), 0);
+	assert_true(s->adopted);
+	assert_int_equal(s->pid, 4343);
+	/* An adopted dnsmasq that dies is restarted too (its status is unknown: not our child). */
+	proc_fake_log_clear(fake);
+	assert_int_equal(proc_fake_exit(fake, 4343, 0), 0);
+	run_until(s, DHCP_SERVER_BACKOFF);
+	run_until(s, DHCP_SERVER_RUNNING);
+	assert_false(s->adopted);
+	assert_true(strstr(proc_fake_log(fake), "reap 4343\nspawn /usr/sbin/dnsmasq") != NULL);
+	dhcp_server_free(s);
+
+	proc_fake_free(fake);
+	sd_event_unref(event);
+	rm_rf(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_golden),	      cmocka_unit_test(test_isolated_has_no_router),
+		cmocka_unit_test(test_render_refuses_injection), cmocka_unit_test(test_lease_time),
+		cmocka_unit_test(test_parse_errors),	      cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_definition_roundtrip), cmocka_unit_test(test_lease_parser),
+		cmocka_unit_test(test_supervisor),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
