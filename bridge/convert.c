@@ -202,6 +202,28 @@ int convert_snapshot_read_sysctls(struct convert_snapshot *s, struct link_backen
 	return 0;
 }
 
+int convert_snapshot_refresh(struct convert_snapshot *s, const struct link_dump *now)
+{
+	const struct link_info *br = link_dump_find_name(now, s->bridge);
+	struct convert_snapshot fresh = {};
+	int r;
+
+	if (!br)
+		return -ENODEV;
+	r = snapshot_objects(now, br->ifindex, &fresh);
+	if (r < 0) {
+		convert_snapshot_free(&fresh);
+		return r;
+	}
+	free(s->addrs);
+	free(s->routes);
+	s->addrs = fresh.addrs;
+	s->n_addrs = fresh.n_addrs;
+	s->routes = fresh.routes;
+	s->n_routes = fresh.n_routes;
+	return 0;
+}
+
 /* ---- text form ---- */
 
 static void hex_format(const uint8_t *b, size_t n, char *buf)
@@ -510,9 +532,11 @@ static int plan_burst(struct convert_plan *p, const struct convert_snapshot *s, 
 			return -ENOMEM;
 		snprintf(st->master, sizeof(st->master), "%s", attach ? s->bridge : "");
 	}
-	for (size_t i = 0; r >= 0 && i < s->n_routes; i++)
-		if (!(s->routes[i].dst.family == AF_INET6 && ipv6_off(s)))
-			r = push_route(p, to, &s->routes[i]);
+	/* Routes on the link first: a gateway is only valid once its subnet is reachable. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; r >= 0 && i < s->n_routes; i++)
+			if (!(s->routes[i].dst.family == AF_INET6 && ipv6_off(s)) && !!s->routes[i].gw_family == pass)
+				r = push_route(p, to, &s->routes[i]);
 	for (size_t i = 0; r >= 0 && i < n_old; i++)
 		r = push_addr(p, CONVERT_PHASE_CUTOVER, CONVERT_ADDR_DEL, from, &old[i], old[i].flags);
 	if (r >= 0)

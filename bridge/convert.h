@@ -67,6 +67,9 @@ void convert_snapshot_free(struct convert_snapshot *s);
 int convert_snapshot_take(const struct link_dump *dump, const char *port, const char *bridge,
 			  struct convert_snapshot *ret, char *err, size_t errlen);
 int convert_snapshot_read_sysctls(struct convert_snapshot *s, struct link_backend *b);
+/* After a confirmed conversion: take the addresses and routes the bridge holds now (a DHCP
+ * renewal or an operator may have changed them), so a revert moves those back. */
+int convert_snapshot_refresh(struct convert_snapshot *s, const struct link_dump *now);
 
 /* Text form kept in the state dir; parse is the inverse of format. Caller frees the text. */
 char *convert_snapshot_format(const struct convert_snapshot *s);

@@ -378,6 +378,8 @@ static int nl_link_set_alias(void *userdata, int ifindex, const char *alias)
 	return r;
 }
 
+static int nl_submit(struct link_nl *n, struct nlmsghdr *nlh, const char *desc);
+
 static int addr_change(struct link_nl *n, uint16_t type, uint16_t flags, int ifindex,
 		       const struct ip_prefix *p)
 {
@@ -385,8 +387,7 @@ static int addr_change(struct link_nl *n, uint16_t type, uint16_t flags, int ifi
 	struct nlmsghdr *nlh = nl_msg(n, type, flags, sizeof(struct ifaddrmsg));
 	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	union in_addr_union bcast;
-	char s[IP_PREFIX_STRLEN];
-	int r;
+	char s[IP_PREFIX_STRLEN], desc[NL_DESC_SIZE];
 
 	if ((p->family != AF_INET && p->family != AF_INET6) || p->len > ip_family_bits(p->family))
 		return nl_invalid(n, "invalid address");
@@ -398,11 +399,9 @@ static int addr_change(struct link_nl *n, uint16_t type, uint16_t flags, int ifi
 		ip_prefix_broadcast(p, &bcast);
 		mnl_attr_put(nlh, IFA_BROADCAST, bytes, bcast.bytes);
 	}
-	r = nl_call(n, nlh, NULL, NULL);
-	if (r >= 0)
-		log_debug("addr %s %s dev %d", type == RTM_NEWADDR ? "add" : "del",
-			  ip_prefix_format(p, s, sizeof(s)), ifindex);
-	return r;
+	snprintf(desc, sizeof(desc), "addr %s %s dev %d", type == RTM_NEWADDR ? "add" : "del",
+		 ip_prefix_format(p, s, sizeof(s)), ifindex);
+	return nl_submit(n, nlh, desc);
 }
 
 static int nl_addr_add(void *userdata, int ifindex, const struct ip_prefix *addr)

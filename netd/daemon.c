@@ -19,6 +19,14 @@ struct network *daemon_network_find(struct daemon *d, const char *name)
 	return NULL;
 }
 
+struct network *daemon_network_find_bridge(struct daemon *d, const char *bridge)
+{
+	for (size_t i = 0; i < d->n_networks; i++)
+		if (!strcmp(d->networks[i]->bridge, bridge))
+			return d->networks[i];
+	return NULL;
+}
+
 int daemon_network_add(struct daemon *d, struct network *n)
 {
 	struct network **l = realloc(d->networks, (d->n_networks + 1) * sizeof(*l));

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "macro.h"
 #include "protocol.h"
+#include "uplink.h"
 
 static int param_name(struct call *c, json_object *params, const char **ret)
 {
@@ -369,6 +370,8 @@ static const struct method methods[] = {
 	{ "network.list", method_network_list },     { "network.show", method_network_show },
 	{ "network.start", method_network_start },   { "network.stop", method_network_stop },
 	{ "daemon.status", method_daemon_status },   { "daemon.reload", method_daemon_reload },
+	{ "uplink.convert", uplink_method_convert }, { "uplink.confirm", uplink_method_confirm },
+	{ "uplink.revert", uplink_method_revert },   { "uplink.status", uplink_method_status },
 };
 
 const struct method *method_find(const char *name)
