@@ -135,10 +135,20 @@ static int check_rules(const struct link_dump *dump, const char *port, char *err
 	return 0;
 }
 
+/* fe80::/64, which the kernel gives every link with IPv6 on, and takes away with it. */
+static bool route_is_linklocal_prefix(const struct route_info *rt)
+{
+	static const uint8_t fe80[2] = { 0xfe, 0x80 };
+
+	return rt->dst.family == AF_INET6 && rt->dst.len == 64 && rt->protocol == RTPROT_KERNEL &&
+	       !memcmp(rt->dst.addr.bytes, fe80, 2) && !memcmp(rt->dst.addr.bytes + 2, "\0\0\0\0\0\0", 6);
+}
+
 static bool route_moves(const struct route_info *rt, int port)
 {
-	/* The local table follows the addresses by itself. */
-	return rt->ifindex == port && rt->table != RT_TABLE_LOCAL;
+	/* The local table and fe80::/64 follow the addresses and the link by themselves: moving
+	 * them would leave a duplicate once the kernel adds its own. */
+	return rt->ifindex == port && rt->table != RT_TABLE_LOCAL && !route_is_linklocal_prefix(rt);
 }
 
 static int snapshot_objects(const struct link_dump *dump, int port, struct convert_snapshot *s)

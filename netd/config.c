@@ -182,19 +182,23 @@ char *config_network_render(const struct network *n)
 		snprintf(mtu, sizeof(mtu), "mtu = %u\n", n->mtu);
 	if (n->has_mac)
 		snprintf(mac, sizeof(mac), "mac = %s\n", mac_format(&n->mac, m, sizeof(m)));
+	char addressing[128] = "";
+
+	/* A bridge-mode network has no addressing of its own: the LAN's DHCP server serves it. */
+	if (n->subnet.family)
+		snprintf(addressing, sizeof(addressing), "subnet = %s\ngateway = %s\n",
+			 ip_prefix_format(&n->subnet, subnet, sizeof(subnet)),
+			 ip_addr_format(AF_INET, &n->gateway, gw, sizeof(gw)));
 	if (asprintf(&s,
 		     "# netd network '%s'. Edit, then run 'netdctl reload' (or send SIGHUP to netd).\n"
 		     "[network]\n"
 		     "mode = %s\n"
 		     "bridge = %s\n"
-		     "subnet = %s\n"
-		     "gateway = %s\n"
+		     "%s"
 		     "%s"
 		     "%s"
 		     "autostart = %s\n",
-		     n->name, network_mode_to_string(n->mode), n->bridge,
-		     ip_prefix_format(&n->subnet, subnet, sizeof(subnet)),
-		     ip_addr_format(AF_INET, &n->gateway, gw, sizeof(gw)), mtu, mac,
+		     n->name, network_mode_to_string(n->mode), n->bridge, addressing, mtu, mac,
 		     n->autostart ? "yes" : "no") < 0)
 		return NULL;
 	return s;

@@ -112,6 +112,9 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 	char scope[64];
 	int r;
 
+	/* Mode bridge attaches to a bridge netd does not own: nothing to create or remove. */
+	if (n->mode == NETWORK_MODE_BRIDGE)
+		return active ? daemon_check_conflicts(d, n, err, errlen) : 0;
 	network_alias(n, scope, sizeof(scope));
 	if (!active)
 		return reconcile_scoped(d, NULL, 0, scope, err, errlen);

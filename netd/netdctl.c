@@ -127,7 +127,7 @@ static int build_create(int argc, char **argv, json_object *params)
 	if (!name)
 		return usage_error("network create: missing network NAME");
 	if (!json_object_object_get_ex(params, "mode", NULL))
-		return usage_error("network create: missing --mode (isolated)");
+		return usage_error("network create: missing --mode (isolated or bridge)");
 	json_object_object_add(params, "name", json_object_new_string(name));
 	return 0;
 }
@@ -325,6 +325,8 @@ static void print_reverted(json_object *o)
 static const struct verb verbs[] = {
 	{ "network", "create", "network.create", build_create, print_network,
 	  "network create NAME --mode isolated --subnet CIDR [--bridge IFNAME] [--gateway IP] [--mtu N] [--no-autostart]" },
+	{ "network", "create", "network.create", build_create, print_network,
+	  "network create NAME --mode bridge --bridge BRIDGE   (guests straight onto an existing bridge's LAN)" },
 	{ "network", "list", "network.list", build_none, print_list, "network list" },
 	{ "network", "show", "network.show", build_name, print_network, "network show NAME" },
 	{ "network", "start", "network.start", build_name, print_network, "network start NAME" },
@@ -349,7 +351,8 @@ static void usage(void)
 	       "  --json         print the reply as JSON\n"
 	       "  -h, --help     this text\n"
 	       "  --version      print the version\n\n"
-	       "Modes: isolated (a bridge with a gateway address; no forwarding).\n"
+	       "Modes: isolated (a bridge with a gateway address; no forwarding),\n"
+	       "       bridge (an existing bridge, e.g. a converted uplink; the LAN's DHCP serves guests).\n"
 	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");
 }
 

@@ -58,7 +58,7 @@ static void lab_new(struct lab *l)
 	add_route(l, "0.0.0.0/0", "192.168.50.1", RT_TABLE_MAIN, RTPROT_DHCP, RT_SCOPE_UNIVERSE, 0, NULL);
 	add_route(l, "0.0.0.0/0", "192.168.50.1", 100, RTPROT_STATIC, RT_SCOPE_UNIVERSE, 0, NULL);
 	add_route(l, "2001:db8:1::/64", NULL, RT_TABLE_MAIN, RTPROT_RA, RT_SCOPE_UNIVERSE, 256, NULL);
-	add_route(l, "fe80::/64", NULL, RT_TABLE_MAIN, RTPROT_KERNEL, RT_SCOPE_UNIVERSE, 256, NULL);
+	add_route(l, "fe80::/64", NULL, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, 512, NULL); /* not the kernel's */
 	add_route(l, "::/0", "fe80::1", RT_TABLE_MAIN, RTPROT_RA, RT_SCOPE_UNIVERSE, 1024, NULL);
 	add_route(l, "192.168.50.10/32", NULL, RT_TABLE_LOCAL, RTPROT_KERNEL, RT_SCOPE_HOST, 0, "192.168.50.10");
 	assert_int_equal(l->be.ops->sysctl_set(l->be.userdata, AF_INET, "eth0", "rp_filter", "1"), 0);
