@@ -13,14 +13,14 @@ ctl uplink convert eth0 >/dev/null 2>"$T/err" && fail "convert returned although
 wait "$NETD_PID" 2>/dev/null || true
 NETD_PID=
 has_link br0 || fail "the hook did not stop netd after the cut-over"
-grep -q "^state=cutting-over" "$T/lib/uplinks/br0/state" || fail "state file: $(cat "$T/lib/uplinks/br0/state")"
+grep -q "^state=finishing" "$T/lib/uplinks/br0/state" || fail "state file: $(cat "$T/lib/uplinks/br0/state")"
 ok "netd died after the cut-over (state file says $(sed -n 's/^state=//p' "$T/lib/uplinks/br0/state"))"
 
 probes_start 300
 start_netd
 probes_wait
 has_link br0 && fail "restarted netd did not roll back"
-grep -q "netd stopped while it was cutting-over; finishing the rollback" "$T/netd.log" || fail "no recovery message"
+grep -q "netd stopped while it was finishing; finishing the rollback" "$T/netd.log" || fail "no recovery message"
 after=$(host_state)
 diff <(echo "$before") <(echo "$after") >"$T/diff" || fail "state after recovery differs: $(cat "$T/diff")"
 [ -e "$T/lib/uplinks/br0" ] && fail "recovery left the state dir"

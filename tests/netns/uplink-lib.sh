@@ -90,7 +90,7 @@ SCRIPT
 port_security_on() {
 	swx nft -f - <<NFT
 table bridge portsec {
-	chain fwd {
+	chain portsec {
 		type filter hook forward priority 0; policy accept;
 		iifname "sw-host" ether saddr != $HOST_MAC counter drop
 	}
