@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
 
 #include "link.h"
 
@@ -11,6 +14,7 @@ void link_dump_free(struct link_dump *d)
 	free(d->links);
 	free(d->addrs);
 	free(d->routes);
+	free(d->rules);
 	*d = (struct link_dump){};
 }
 
@@ -35,4 +39,52 @@ const char *link_dump_ifname(const struct link_dump *d, int ifindex)
 	const struct link_info *l = link_dump_find_index(d, ifindex);
 
 	return l ? l->name : "?";
+}
+
+static const char *const rtn_type_table[] = {
+	[RTN_UNICAST] = "unicast", [RTN_LOCAL] = "local",	      [RTN_BROADCAST] = "broadcast",
+	[RTN_ANYCAST] = "anycast", [RTN_MULTICAST] = "multicast", [RTN_BLACKHOLE] = "blackhole",
+	[RTN_UNREACHABLE] = "unreachable", [RTN_PROHIBIT] = "prohibit", [RTN_THROW] = "throw",
+};
+
+static const char *rtn_type_to_string(uint8_t t)
+{
+	return t < sizeof(rtn_type_table) / sizeof(rtn_type_table[0]) && rtn_type_table[t] ? rtn_type_table[t] : "?";
+}
+
+char *route_info_format(const struct route_info *rt, const struct link_dump *names, char *buf, size_t size)
+{
+	char dst[IP_PREFIX_STRLEN], gw[INET6_ADDRSTRLEN] = "", src[INET6_ADDRSTRLEN] = "";
+
+	ip_prefix_format(&rt->dst, dst, sizeof(dst));
+	if (rt->gw_family)
+		ip_addr_format(rt->gw_family, &rt->gw, gw, sizeof(gw));
+	if (rt->prefsrc_family)
+		ip_addr_format(rt->prefsrc_family, &rt->prefsrc, src, sizeof(src));
+	snprintf(buf, size, "%s %s%s%s dev %s table %u proto %u scope %u metric %u%s%s%s", rtn_type_to_string(rt->type),
+		 dst, gw[0] ? " via " : "", gw, names ? link_dump_ifname(names, rt->ifindex) : "?", rt->table,
+		 rt->protocol, rt->scope, rt->priority, src[0] ? " src " : "", src,
+		 rt->metrics_len ? " +metrics" : "");
+	return buf;
+}
+
+char *addr_info_format(const struct addr_info *a, char *buf, size_t size)
+{
+	char p[IP_PREFIX_STRLEN], v[16] = "forever", l[16] = "forever";
+
+	if (a->valid_lft != LINK_LFT_FOREVER)
+		snprintf(v, sizeof(v), "%u", a->valid_lft);
+	if (a->preferred_lft != LINK_LFT_FOREVER)
+		snprintf(l, sizeof(l), "%u", a->preferred_lft);
+	snprintf(buf, size, "%s scope %u flags 0x%x valid %s preferred %s", ip_prefix_format(&a->prefix, p, sizeof(p)),
+		 a->scope, a->flags, v, l);
+	return buf;
+}
+
+/* The key the kernel matches a replace or delete on: table, destination, metric. */
+bool route_info_same_key(const struct route_info *a, const struct route_info *b)
+{
+	return a->table == b->table && a->dst.family == b->dst.family && a->dst.len == b->dst.len &&
+	       ip_addr_equal(a->dst.family, &a->dst.addr, &b->dst.addr) && a->priority == b->priority &&
+	       a->type == b->type;
 }

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+
 #include "link.h"
 #include "macro.h"
 
@@ -18,6 +22,13 @@ struct link_fake {
 	unsigned fail_at;
 	int fail_errno;
 	char fail_op[32];
+	bool batching;
+	struct fake_sysctl {
+		int family;
+		char name[IFNAMSIZ + 40];
+		char value[32];
+	} *sysctls;
+	size_t n_sysctls;
 };
 
 static void fake_log(struct link_fake *f, const char *fmt, ...) _printf_(2, 3);
@@ -112,6 +123,9 @@ static int fake_link_del(void *userdata, int ifindex)
 	if (!l)
 		return -ENODEV;
 	fake_log(f, "link_del %s", l->name);
+	for (i = 0; i < f->k.n_links; i++)
+		if (f->k.links[i].master == ifindex)
+			f->k.links[i].master = 0;
 	for (i = j = 0; i < f->k.n_addrs; i++)
 		if (f->k.addrs[i].ifindex != ifindex)
 			f->k.addrs[j++] = f->k.addrs[i];
@@ -213,7 +227,9 @@ static int fake_addr_add(void *userdata, int ifindex, const struct ip_prefix *a)
 	if (!p)
 		return -ENOMEM;
 	f->k.addrs = p;
-	f->k.addrs[f->k.n_addrs++] = (struct addr_info){ .ifindex = ifindex, .prefix = *a };
+	f->k.addrs[f->k.n_addrs++] = (struct addr_info){ .ifindex = ifindex, .prefix = *a,
+							 .valid_lft = LINK_LFT_FOREVER,
+							 .preferred_lft = LINK_LFT_FOREVER };
 	fake_log(f, "addr_add %s %s", l->name, ip_prefix_format(a, buf, sizeof(buf)));
 	return 0;
 }
@@ -268,6 +284,10 @@ static int fake_dump(void *userdata, unsigned what, struct link_dump *ret)
 		d.routes = dup_array(f->k.routes, f->k.n_routes, sizeof(*d.routes));
 		d.n_routes = f->k.n_routes;
 	}
+	if (what & LINK_DUMP_RULES) {
+		d.rules = dup_array(f->k.rules, f->k.n_rules, sizeof(*d.rules));
+		d.n_rules = f->k.n_rules;
+	}
 	*ret = d;
 	return 0;
 }
@@ -275,6 +295,209 @@ static int fake_dump(void *userdata, unsigned what, struct link_dump *ret)
 static const char *fake_last_error(void *userdata)
 {
 	return NULL;
+}
+
+
+static int fake_port_set(void *userdata, int ifindex, int master)
+{
+	struct link_fake *f = userdata;
+	struct link_info *l = fake_link(f, ifindex), *m = master ? fake_link(f, master) : NULL;
+	int r = fake_mutation(f, "port_set");
+
+	if (r < 0)
+		return r;
+	if (!l || (master && !m))
+		return -ENODEV;
+	if (m && strcmp(m->kind, "bridge"))
+		return -EOPNOTSUPP;
+	l->master = master;
+	fake_log(f, "port_set %s %s", l->name, m ? m->name : "nomaster");
+	return 0;
+}
+
+static int fake_addr_add_full(void *userdata, const struct addr_info *a, bool replace)
+{
+	struct link_fake *f = userdata;
+	struct link_info *l = fake_link(f, a->ifindex);
+	char buf[128];
+	int r = fake_mutation(f, "addr_add_full");
+	bool existed;
+	ssize_t i;
+
+	if (r < 0)
+		return r;
+	if (!l)
+		return -ENODEV;
+	i = fake_addr_find(f, a->ifindex, &a->prefix);
+	existed = i >= 0;
+	if (existed && !replace)
+		return -EEXIST;
+	if (i < 0) {
+		struct addr_info *p = realloc(f->k.addrs, (f->k.n_addrs + 1) * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		f->k.addrs = p;
+		i = f->k.n_addrs++;
+	}
+	/* As the kernel: IPv4 keeps its flags on replace; NODAD is not a state; no lifetime means
+	 * permanent. */
+	if (!existed || a->prefix.family == AF_INET6) {
+		uint32_t keep = IFA_F_NOPREFIXROUTE | IFA_F_MANAGETEMPADDR | IFA_F_HOMEADDRESS;
+		f->k.addrs[i] = *a;
+		f->k.addrs[i].flags = a->flags & keep;
+	} else {
+		f->k.addrs[i].flags &= ~IFA_F_PERMANENT;
+	}
+	f->k.addrs[i].valid_lft = a->valid_lft;
+	f->k.addrs[i].preferred_lft = a->preferred_lft;
+	if (a->valid_lft == LINK_LFT_FOREVER)
+		f->k.addrs[i].flags |= IFA_F_PERMANENT;
+	fake_log(f, "addr_%s %s %s", replace ? "replace" : "add", l->name, addr_info_format(a, buf, sizeof(buf)));
+	return 0;
+}
+
+static ssize_t fake_route_find(struct link_fake *f, const struct route_info *rt)
+{
+	for (size_t i = 0; i < f->k.n_routes; i++)
+		if (route_info_same_key(&f->k.routes[i], rt))
+			return i;
+	return -1;
+}
+
+static int fake_route_change(void *userdata, enum route_change op, const struct route_info *rt)
+{
+	static const char *const names[] = { "route_add", "route_replace", "route_del" };
+	struct link_fake *f = userdata;
+	char buf[256];
+	int r = fake_mutation(f, names[op]);
+	ssize_t i;
+
+	if (r < 0)
+		return r;
+	if (rt->ifindex && !fake_link(f, rt->ifindex))
+		return -ENODEV;
+	i = fake_route_find(f, rt);
+	if (op == ROUTE_DEL) {
+		if (i < 0)
+			return -ESRCH;
+		memmove(&f->k.routes[i], &f->k.routes[i + 1], (f->k.n_routes - i - 1) * sizeof(*rt));
+		f->k.n_routes--;
+	} else if (i >= 0 && op == ROUTE_ADD) {
+		return -EEXIST;
+	} else {
+		if (i < 0) {
+			struct route_info *p = realloc(f->k.routes, (f->k.n_routes + 1) * sizeof(*p));
+			if (!p)
+				return -ENOMEM;
+			f->k.routes = p;
+			i = f->k.n_routes++;
+		}
+		f->k.routes[i] = *rt;
+	}
+	fake_log(f, "%s %s", names[op], route_info_format(rt, &f->k, buf, sizeof(buf)));
+	return 0;
+}
+
+static struct fake_sysctl *fake_sysctl_find(struct link_fake *f, int family, const char *ifname, const char *key)
+{
+	char name[sizeof(f->sysctls->name)];
+
+	snprintf(name, sizeof(name), "%s/%s", ifname, key);
+	for (size_t i = 0; i < f->n_sysctls; i++)
+		if (f->sysctls[i].family == family && !strcmp(f->sysctls[i].name, name))
+			return &f->sysctls[i];
+	return NULL;
+}
+
+int link_fake_sysctl(struct link_fake *f, int family, const char *ifname, const char *key, char *buf, size_t size)
+{
+	struct fake_sysctl *s = fake_sysctl_find(f, family, ifname, key);
+
+	if (!link_dump_find_name(&f->k, ifname) && strcmp(ifname, "all") && strcmp(ifname, "default"))
+		return -ENOENT;
+	snprintf(buf, size, "%s", s ? s->value : !strcmp(key, "accept_ra") || !strcmp(key, "autoconf") ? "1" : "0");
+	return 0;
+}
+
+static int fake_sysctl_get(void *userdata, int family, const char *ifname, const char *key, char *buf, size_t size)
+{
+	return link_fake_sysctl(userdata, family, ifname, key, buf, size);
+}
+
+/* Disabling IPv6 drops the link's IPv6 addresses and routes, as the kernel does. */
+static void fake_ipv6_disable(struct link_fake *f, int ifindex)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < f->k.n_addrs; i++)
+		if (f->k.addrs[i].ifindex != ifindex || f->k.addrs[i].prefix.family != AF_INET6)
+			f->k.addrs[j++] = f->k.addrs[i];
+	f->k.n_addrs = j;
+	for (i = j = 0; i < f->k.n_routes; i++)
+		if (f->k.routes[i].ifindex != ifindex || f->k.routes[i].dst.family != AF_INET6)
+			f->k.routes[j++] = f->k.routes[i];
+	f->k.n_routes = j;
+}
+
+static int fake_sysctl_set(void *userdata, int family, const char *ifname, const char *key, const char *value)
+{
+	struct link_fake *f = userdata;
+	const struct link_info *l = link_dump_find_name(&f->k, ifname);
+	struct fake_sysctl *s;
+	int r = fake_mutation(f, "sysctl_set");
+
+	if (r < 0)
+		return r;
+	if (!l)
+		return -ENOENT;
+	s = fake_sysctl_find(f, family, ifname, key);
+	if (!s) {
+		s = realloc(f->sysctls, (f->n_sysctls + 1) * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		f->sysctls = s;
+		s = &f->sysctls[f->n_sysctls++];
+		s->family = family;
+		snprintf(s->name, sizeof(s->name), "%s/%s", ifname, key);
+	}
+	snprintf(s->value, sizeof(s->value), "%s", value);
+	if (family == AF_INET6 && !strcmp(key, "disable_ipv6") && !strcmp(value, "1"))
+		fake_ipv6_disable(f, l->ifindex);
+	fake_log(f, "sysctl_set %s %s %s=%s", family == AF_INET ? "ipv4" : "ipv6", ifname, key, value);
+	return 0;
+}
+
+static int fake_announce(void *userdata, int ifindex, const struct mac *mac, const struct ip_prefix *addr)
+{
+	struct link_fake *f = userdata;
+	char a[IP_PREFIX_STRLEN], m[MAC_STRLEN];
+	int r = fake_mutation(f, "announce");
+
+	if (r < 0)
+		return r;
+	fake_log(f, "announce %s %s %s", link_dump_ifname(&f->k, ifindex), mac_format(mac, m, sizeof(m)),
+		 ip_prefix_format(addr, a, sizeof(a)));
+	return 0;
+}
+
+static int fake_batch_begin(void *userdata)
+{
+	struct link_fake *f = userdata;
+
+	if (f->batching)
+		return -EBUSY;
+	f->batching = true;
+	fake_log(f, "batch_begin");
+	return 0;
+}
+
+static int fake_batch_commit(void *userdata)
+{
+	struct link_fake *f = userdata;
+
+	f->batching = false;
+	fake_log(f, "batch_commit");
+	return 0;
 }
 
 static const struct link_ops fake_ops = {
@@ -289,6 +512,14 @@ static const struct link_ops fake_ops = {
 	.addr_del = fake_addr_del,
 	.dump = fake_dump,
 	.last_error = fake_last_error,
+	.port_set = fake_port_set,
+	.addr_add_full = fake_addr_add_full,
+	.route_change = fake_route_change,
+	.sysctl_get = fake_sysctl_get,
+	.sysctl_set = fake_sysctl_set,
+	.announce = fake_announce,
+	.batch_begin = fake_batch_begin,
+	.batch_commit = fake_batch_commit,
 };
 
 int link_fake_new(struct link_fake **ret, struct link_backend *ret_backend)
@@ -304,6 +535,7 @@ int link_fake_new(struct link_fake **ret, struct link_backend *ret_backend)
 		return -ENOMEM;
 	}
 	lo->up = true;
+	lo->loopback = true;
 	*ret = f;
 	*ret_backend = (struct link_backend){ .ops = &fake_ops, .userdata = f };
 	return 0;
@@ -314,6 +546,7 @@ void link_fake_free(struct link_fake *f)
 	if (!f)
 		return;
 	link_dump_free(&f->k);
+	free(f->sysctls);
 	free(f->log);
 	free(f);
 }
@@ -382,5 +615,48 @@ int link_fake_add_addr(struct link_fake *f, int ifindex, const char *prefix)
 		return -ENOMEM;
 	f->k.addrs = p;
 	f->k.addrs[f->k.n_addrs++] = a;
+	return 0;
+}
+
+int link_fake_add_addr_full(struct link_fake *f, const struct addr_info *a)
+{
+	struct addr_info *p = realloc(f->k.addrs, (f->k.n_addrs + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	f->k.addrs = p;
+	f->k.addrs[f->k.n_addrs++] = *a;
+	return 0;
+}
+
+int link_fake_add_route_full(struct link_fake *f, const struct route_info *rt)
+{
+	struct route_info *p = realloc(f->k.routes, (f->k.n_routes + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	f->k.routes = p;
+	f->k.routes[f->k.n_routes++] = *rt;
+	return 0;
+}
+
+int link_fake_add_rule(struct link_fake *f, const struct rule_info *rule)
+{
+	struct rule_info *p = realloc(f->k.rules, (f->k.n_rules + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	f->k.rules = p;
+	f->k.rules[f->k.n_rules++] = *rule;
+	return 0;
+}
+
+int link_fake_set_mac(struct link_fake *f, int ifindex, const struct mac *mac)
+{
+	struct link_info *l = fake_link(f, ifindex);
+
+	if (!l)
+		return -ENODEV;
+	l->mac = *mac;
 	return 0;
 }

@@ -4,16 +4,23 @@
  * Every request asks for an ACK and waits for it, so each call is synchronous and returns the
  * kernel's own errno; the extended-ACK text of the last failure is kept for last_error().
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if_addr.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "link.h"
 #include "log.h"
@@ -28,6 +35,9 @@
 #define NL_RECV_SIZE (64 * 1024)
 #define NL_ALIAS_MAX 255 /* IFALIASZ - 1 */
 #define NL_DUMP_TRIES 4
+#define NL_BATCH_SIZE (128 * 1024)
+#define NL_BATCH_MAX 512
+#define NL_DESC_SIZE 160
 
 struct link_nl {
 	struct mnl_socket *nl;
@@ -36,6 +46,13 @@ struct link_nl {
 	char error[256]; /* extended-ACK text of the last failed request, "" if none */
 	_Alignas(struct nlmsghdr) char req[NL_REQ_SIZE];
 	_Alignas(struct nlmsghdr) char buf[NL_RECV_SIZE];
+	/* A burst being queued (batch_begin .. batch_commit). */
+	bool batching;
+	size_t batch_len;
+	unsigned batch_n;
+	uint32_t batch_seq; /* sequence number of the first queued request */
+	char batch_desc[NL_BATCH_MAX][NL_DESC_SIZE];
+	_Alignas(struct nlmsghdr) char batch[NL_BATCH_SIZE];
 };
 
 /* Parses one data message of a reply; returns 0 or -errno. */
@@ -52,7 +69,7 @@ struct nl_call {
 
 struct dump_ctx {
 	struct link_dump d;
-	size_t cap_links, cap_addrs, cap_routes;
+	size_t cap_links, cap_addrs, cap_routes, cap_rules;
 };
 
 static void nl_keep_ext_ack(struct link_nl *n, const struct nlmsghdr *nlh, size_t offset)
@@ -361,6 +378,8 @@ static int nl_link_set_alias(void *userdata, int ifindex, const char *alias)
 	return r;
 }
 
+static int nl_submit(struct link_nl *n, struct nlmsghdr *nlh, const char *desc);
+
 static int addr_change(struct link_nl *n, uint16_t type, uint16_t flags, int ifindex,
 		       const struct ip_prefix *p)
 {
@@ -368,8 +387,7 @@ static int addr_change(struct link_nl *n, uint16_t type, uint16_t flags, int ifi
 	struct nlmsghdr *nlh = nl_msg(n, type, flags, sizeof(struct ifaddrmsg));
 	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	union in_addr_union bcast;
-	char s[IP_PREFIX_STRLEN];
-	int r;
+	char s[IP_PREFIX_STRLEN], desc[NL_DESC_SIZE];
 
 	if ((p->family != AF_INET && p->family != AF_INET6) || p->len > ip_family_bits(p->family))
 		return nl_invalid(n, "invalid address");
@@ -381,11 +399,9 @@ static int addr_change(struct link_nl *n, uint16_t type, uint16_t flags, int ifi
 		ip_prefix_broadcast(p, &bcast);
 		mnl_attr_put(nlh, IFA_BROADCAST, bytes, bcast.bytes);
 	}
-	r = nl_call(n, nlh, NULL, NULL);
-	if (r >= 0)
-		log_debug("addr %s %s dev %d", type == RTM_NEWADDR ? "add" : "del",
-			  ip_prefix_format(p, s, sizeof(s)), ifindex);
-	return r;
+	snprintf(desc, sizeof(desc), "addr %s %s dev %d", type == RTM_NEWADDR ? "add" : "del",
+		 ip_prefix_format(p, s, sizeof(s)), ifindex);
+	return nl_submit(n, nlh, desc);
 }
 
 static int nl_addr_add(void *userdata, int ifindex, const struct ip_prefix *addr)
@@ -456,6 +472,7 @@ static int link_parse(const struct nlmsghdr *nlh, void *userdata)
 	l->ifindex = ifi->ifi_index;
 	l->up = ifi->ifi_flags & IFF_UP;
 	l->running = ifi->ifi_flags & (IFF_RUNNING | IFF_LOWER_UP);
+	l->loopback = ifi->ifi_flags & IFF_LOOPBACK;
 	l->stp_state = -1;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
 		uint16_t type = mnl_attr_get_type(attr);
@@ -495,6 +512,7 @@ static int addr_parse(const struct nlmsghdr *nlh, void *userdata)
 	a->prefix.len = ifa->ifa_prefixlen;
 	a->scope = ifa->ifa_scope;
 	a->flags = ifa->ifa_flags;
+	a->valid_lft = a->preferred_lft = LINK_LFT_FOREVER;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
 		if (mnl_attr_get_type(attr) == IFA_LOCAL)
 			local = attr;
@@ -502,6 +520,12 @@ static int addr_parse(const struct nlmsghdr *nlh, void *userdata)
 			address = attr;
 		else if (mnl_attr_get_type(attr) == IFA_FLAGS)
 			attr_get_u32(attr, &a->flags);
+		else if (mnl_attr_get_type(attr) == IFA_CACHEINFO &&
+			 mnl_attr_get_payload_len(attr) >= sizeof(struct ifa_cacheinfo)) {
+			const struct ifa_cacheinfo *ci = mnl_attr_get_payload(attr);
+			a->valid_lft = ci->ifa_valid;
+			a->preferred_lft = ci->ifa_prefered;
+		}
 	}
 	/* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
 	if (local || address)
@@ -528,6 +552,8 @@ static int route_parse(const struct nlmsghdr *nlh, void *userdata)
 	rt->protocol = rtm->rtm_protocol;
 	rt->dst.family = rtm->rtm_family;
 	rt->dst.len = rtm->rtm_dst_len;
+	rt->scope = rtm->rtm_scope;
+	rt->flags = rtm->rtm_flags;
 	mnl_attr_for_each(attr, nlh, sizeof(*rtm)) {
 		uint16_t type = mnl_attr_get_type(attr);
 
@@ -539,8 +565,48 @@ static int route_parse(const struct nlmsghdr *nlh, void *userdata)
 			attr_get_u32(attr, &oif);
 		else if (type == RTA_GATEWAY)
 			rt->gw_family = attr_get_addr(attr, rt->dst.family, &rt->gw);
+		else if (type == RTA_PRIORITY)
+			attr_get_u32(attr, &rt->priority);
+		else if (type == RTA_PREFSRC)
+			rt->prefsrc_family = attr_get_addr(attr, rt->dst.family, &rt->prefsrc);
+		else if (type == RTA_PREF && mnl_attr_get_payload_len(attr) >= 1)
+			rt->pref = mnl_attr_get_u8(attr);
+		else if (type == RTA_METRICS && mnl_attr_get_payload_len(attr) <= LINK_METRICS_MAX) {
+			rt->metrics_len = mnl_attr_get_payload_len(attr);
+			memcpy(rt->metrics, mnl_attr_get_payload(attr), rt->metrics_len);
+		}
 	}
 	rt->ifindex = oif;
+	return 0;
+}
+
+static int rule_parse(const struct nlmsghdr *nlh, void *userdata)
+{
+	struct dump_ctx *ctx = userdata;
+	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct rule_info *rule;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*frh))
+		return 0;
+	rule = ARRAY_PUSH(ctx->d.rules, ctx->d.n_rules, ctx->cap_rules);
+	if (!rule)
+		return -ENOMEM;
+	rule->family = frh->family;
+	rule->table = frh->table;
+	rule->action = frh->action;
+	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
+		uint16_t type = mnl_attr_get_type(attr);
+
+		if (type == FRA_PRIORITY)
+			attr_get_u32(attr, &rule->priority);
+		else if (type == FRA_TABLE)
+			attr_get_u32(attr, &rule->table);
+		else if (type == FRA_IFNAME)
+			attr_copy_str(attr, rule->iif, sizeof(rule->iif));
+		else if (type == FRA_OIFNAME)
+			attr_copy_str(attr, rule->oif, sizeof(rule->oif));
+	}
 	return 0;
 }
 
@@ -549,6 +615,7 @@ static int dump_request(struct link_nl *n, uint16_t type, int family, nl_parse_t
 {
 	size_t hdrlen = type == RTM_GETLINK    ? sizeof(struct ifinfomsg)
 			: type == RTM_GETROUTE ? sizeof(struct rtmsg)
+			: type == RTM_GETRULE  ? sizeof(struct fib_rule_hdr)
 					       : sizeof(struct ifaddrmsg);
 	struct nlmsghdr *nlh = nl_msg(n, type, NLM_F_DUMP, hdrlen);
 	/* Each of these headers starts with the family byte. */
@@ -572,6 +639,10 @@ static int dump_once(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
 		r = dump_request(n, RTM_GETROUTE, AF_INET, route_parse, ctx);
 	if (r >= 0 && (what & LINK_DUMP_ROUTES))
 		r = dump_request(n, RTM_GETROUTE, AF_INET6, route_parse, ctx);
+	if (r >= 0 && (what & LINK_DUMP_RULES))
+		r = dump_request(n, RTM_GETRULE, AF_INET, rule_parse, ctx);
+	if (r >= 0 && (what & LINK_DUMP_RULES))
+		r = dump_request(n, RTM_GETRULE, AF_INET6, rule_parse, ctx);
 	return r;
 }
 
@@ -600,6 +671,298 @@ static const char *nl_last_error(void *userdata)
 	return n->error[0] ? n->error : NULL;
 }
 
+
+/*
+ * A mutation: sent now and logged once it is acknowledged, or queued while a burst is being
+ * built (logged when the burst's ACKs come back).
+ */
+static int nl_submit(struct link_nl *n, struct nlmsghdr *nlh, const char *desc)
+{
+	int r;
+
+	if (!n->batching) {
+		r = nl_call(n, nlh, NULL, NULL);
+		if (r >= 0)
+			log_debug("%s", desc);
+		return r;
+	}
+	if (n->batch_n >= NL_BATCH_MAX || n->batch_len + nlh->nlmsg_len > sizeof(n->batch))
+		return -ENOBUFS;
+	if (++n->seq == 0)
+		n->seq = 1;
+	if (n->batch_n == 0)
+		n->batch_seq = n->seq;
+	nlh->nlmsg_seq = n->seq;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	memcpy(n->batch + n->batch_len, nlh, nlh->nlmsg_len);
+	n->batch_len += MNL_ALIGN(nlh->nlmsg_len);
+	snprintf(n->batch_desc[n->batch_n++], NL_DESC_SIZE, "%s", desc);
+	return 0;
+}
+
+static int nl_batch_begin(void *userdata)
+{
+	struct link_nl *n = userdata;
+
+	if (n->batching)
+		return -EBUSY;
+	n->batching = true;
+	n->batch_len = 0;
+	n->batch_n = 0;
+	return 0;
+}
+
+/* One ACK of a burst: logs the request it answers; returns its error (0 if acknowledged). */
+static int batch_ack(struct link_nl *n, const struct nlmsghdr *m, unsigned i)
+{
+	struct nl_call c = { .n = n };
+
+	nl_status(&c, m);
+	if (c.error < 0)
+		log_debug("%s: failed: %s (in burst)", n->batch_desc[i], strerror(-c.error));
+	else
+		log_debug("%s (in burst)", n->batch_desc[i]);
+	return c.error;
+}
+
+static int nl_batch_commit(void *userdata)
+{
+	struct link_nl *n = userdata;
+	unsigned acked = 0, total = n->batch_n;
+	int first = 0;
+
+	n->batching = false;
+	n->error[0] = 0;
+	if (total == 0)
+		return 0;
+	if (mnl_socket_sendto(n->nl, n->batch, n->batch_len) < 0)
+		return negative_errno();
+	while (acked < total) {
+		ssize_t r = mnl_socket_recvfrom(n->nl, n->buf, sizeof(n->buf));
+		int len = r;
+
+		if (r < 0)
+			return first ?: negative_errno();
+		for (const struct nlmsghdr *m = (void *)n->buf; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+			uint32_t i = m->nlmsg_seq - n->batch_seq;
+			char saved[sizeof(n->error)];
+			int e;
+
+			if (m->nlmsg_pid != n->portid || i >= total || m->nlmsg_type != NLMSG_ERROR)
+				continue;
+			memcpy(saved, n->error, sizeof(saved));
+			e = batch_ack(n, m, i);
+			if (e < 0 && !first)
+				first = e;
+			else
+				memcpy(n->error, saved, sizeof(saved)); /* keep the first failure's text */
+			acked++;
+		}
+	}
+	return first;
+}
+
+static int nl_port_set(void *userdata, int ifindex, int master)
+{
+	struct nlmsghdr *nlh = link_msg(userdata, RTM_NEWLINK, 0, ifindex);
+	char desc[NL_DESC_SIZE];
+
+	mnl_attr_put_u32(nlh, IFLA_MASTER, master);
+	if (master)
+		snprintf(desc, sizeof(desc), "link %d master %d", ifindex, master);
+	else
+		snprintf(desc, sizeof(desc), "link %d nomaster", ifindex);
+	return nl_submit(userdata, nlh, desc);
+}
+
+static int nl_addr_add_full(void *userdata, const struct addr_info *a, bool replace)
+{
+	struct link_nl *n = userdata;
+	const struct ip_prefix *p = &a->prefix;
+	unsigned bytes = ip_family_bits(p->family) / 8;
+	uint16_t flags = NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL);
+	struct nlmsghdr *nlh = nl_msg(n, RTM_NEWADDR, flags, sizeof(struct ifaddrmsg));
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct ifa_cacheinfo ci = { .ifa_prefered = a->preferred_lft, .ifa_valid = a->valid_lft };
+	char desc[NL_DESC_SIZE], text[128];
+	union in_addr_union bcast;
+
+	if ((p->family != AF_INET && p->family != AF_INET6) || p->len > ip_family_bits(p->family))
+		return nl_invalid(n, "invalid address");
+	*ifa = (struct ifaddrmsg){ .ifa_family = p->family, .ifa_prefixlen = p->len, .ifa_flags = a->flags & 0xff,
+				   .ifa_scope = a->scope, .ifa_index = a->ifindex };
+	mnl_attr_put(nlh, IFA_LOCAL, bytes, p->addr.bytes);
+	mnl_attr_put(nlh, IFA_ADDRESS, bytes, p->addr.bytes);
+	if (p->family == AF_INET && p->len < 31) {
+		ip_prefix_broadcast(p, &bcast);
+		mnl_attr_put(nlh, IFA_BROADCAST, bytes, bcast.bytes);
+	}
+	mnl_attr_put_u32(nlh, IFA_FLAGS, a->flags);
+	if (a->valid_lft != LINK_LFT_FOREVER || a->preferred_lft != LINK_LFT_FOREVER)
+		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+	snprintf(desc, sizeof(desc), "addr %s %s dev %d", replace ? "replace" : "add",
+		 addr_info_format(a, text, sizeof(text)), a->ifindex);
+	return nl_submit(n, nlh, desc);
+}
+
+static void route_put(struct nlmsghdr *nlh, const struct route_info *rt)
+{
+	unsigned bytes = ip_family_bits(rt->dst.family) / 8;
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+	*rtm = (struct rtmsg){ .rtm_family = rt->dst.family, .rtm_dst_len = rt->dst.len,
+			       .rtm_table = rt->table < 256 ? rt->table : RT_TABLE_UNSPEC,
+			       .rtm_protocol = rt->protocol, .rtm_scope = rt->scope, .rtm_type = rt->type,
+			       .rtm_flags = rt->flags & RTNH_F_ONLINK };
+	mnl_attr_put_u32(nlh, RTA_TABLE, rt->table);
+	if (rt->dst.len)
+		mnl_attr_put(nlh, RTA_DST, bytes, rt->dst.addr.bytes);
+	if (rt->ifindex)
+		mnl_attr_put_u32(nlh, RTA_OIF, rt->ifindex);
+	if (rt->gw_family)
+		mnl_attr_put(nlh, RTA_GATEWAY, ip_family_bits(rt->gw_family) / 8, rt->gw.bytes);
+	if (rt->priority)
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, rt->priority);
+	if (rt->prefsrc_family)
+		mnl_attr_put(nlh, RTA_PREFSRC, ip_family_bits(rt->prefsrc_family) / 8, rt->prefsrc.bytes);
+	if (rt->dst.family == AF_INET6 && rt->pref)
+		mnl_attr_put_u8(nlh, RTA_PREF, rt->pref);
+	if (rt->metrics_len)
+		mnl_attr_put(nlh, RTA_METRICS, rt->metrics_len, rt->metrics);
+}
+
+static int nl_route_change(void *userdata, enum route_change op, const struct route_info *rt)
+{
+	static const struct {
+		uint16_t type, flags;
+		const char *name;
+	} ops[] = {
+		[ROUTE_ADD] = { RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, "add" },
+		[ROUTE_REPLACE] = { RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, "replace" },
+		[ROUTE_DEL] = { RTM_DELROUTE, 0, "del" },
+	};
+	struct link_nl *n = userdata;
+	struct nlmsghdr *nlh;
+	char desc[NL_DESC_SIZE], text[NL_DESC_SIZE - 16];
+
+	if (op > ROUTE_DEL || (rt->dst.family != AF_INET && rt->dst.family != AF_INET6))
+		return nl_invalid(n, "invalid route");
+	nlh = nl_msg(n, ops[op].type, ops[op].flags, sizeof(struct rtmsg));
+	route_put(nlh, rt);
+	route_info_format(rt, NULL, text, sizeof(text));
+	snprintf(desc, sizeof(desc), "route %s %s oif %d", ops[op].name, text, rt->ifindex);
+	return nl_submit(n, nlh, desc);
+}
+
+static int sysctl_path(int family, const char *ifname, const char *key, char *buf, size_t size)
+{
+	if ((family != AF_INET && family != AF_INET6) || !ifname[0] || strchr(ifname, '/') ||
+	    !strcmp(ifname, ".") || !strcmp(ifname, "..") || strchr(key, '/') || strchr(key, '.'))
+		return -EINVAL;
+	snprintf(buf, size, "/proc/sys/net/%s/conf/%s/%s", family == AF_INET ? "ipv4" : "ipv6", ifname, key);
+	return 0;
+}
+
+static int nl_sysctl_get(void *userdata, int family, const char *ifname, const char *key, char *buf, size_t size)
+{
+	char path[256];
+	_cleanup_close_ int fd = -1;
+	ssize_t len;
+	int r = sysctl_path(family, ifname, key, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	len = read(fd, buf, size - 1);
+	if (len < 0)
+		return negative_errno();
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		len--;
+	buf[len] = 0;
+	return 0;
+}
+
+static int nl_sysctl_set(void *userdata, int family, const char *ifname, const char *key, const char *value)
+{
+	char path[256];
+	_cleanup_close_ int fd = -1;
+	int r = sysctl_path(family, ifname, key, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	if (write(fd, value, strlen(value)) < 0)
+		return negative_errno();
+	log_debug("sysctl net.%s.conf.%s.%s=%s", family == AF_INET ? "ipv4" : "ipv6", ifname, key, value);
+	return 0;
+}
+
+/* Gratuitous ARP request: sender and target are the address itself. */
+static int announce_arp(int ifindex, const struct mac *mac, const struct ip_prefix *addr)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+				   .sll_ifindex = ifindex, .sll_halen = ETH_ALEN };
+	uint8_t pkt[28] = { 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01 };
+	_cleanup_close_ int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+
+	if (fd < 0)
+		return negative_errno();
+	memset(sll.sll_addr, 0xff, ETH_ALEN);
+	memcpy(pkt + 8, mac->b, 6);
+	memcpy(pkt + 14, addr->addr.bytes, 4);
+	memcpy(pkt + 24, addr->addr.bytes, 4);
+	if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return negative_errno();
+	return 0;
+}
+
+/* Unsolicited NA to all nodes, override flag set, with our link-layer address. */
+static int announce_na(int ifindex, const struct mac *mac, const struct ip_prefix *addr)
+{
+	struct sockaddr_in6 src = { .sin6_family = AF_INET6, .sin6_addr = addr->addr.in6 };
+	struct sockaddr_in6 dst = { .sin6_family = AF_INET6, .sin6_scope_id = ifindex };
+	struct {
+		struct nd_neighbor_advert na;
+		uint8_t opt[8];
+	} pkt = {};
+	_cleanup_close_ int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	int hops = 255;
+
+	if (fd < 0)
+		return negative_errno();
+	if (IN6_IS_ADDR_LINKLOCAL(&src.sin6_addr))
+		src.sin6_scope_id = ifindex;
+	inet_pton(AF_INET6, "ff02::1", &dst.sin6_addr);
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)) < 0 ||
+	    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
+		return negative_errno();
+	pkt.na.nd_na_type = ND_NEIGHBOR_ADVERT;
+	pkt.na.nd_na_flags_reserved = ND_NA_FLAG_OVERRIDE;
+	pkt.na.nd_na_target = addr->addr.in6;
+	pkt.opt[0] = ND_OPT_TARGET_LINKADDR;
+	pkt.opt[1] = 1;
+	memcpy(pkt.opt + 2, mac->b, 6);
+	if (sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+		return negative_errno();
+	return 0;
+}
+
+static int nl_announce(void *userdata, int ifindex, const struct mac *mac, const struct ip_prefix *addr)
+{
+	char s[IP_PREFIX_STRLEN];
+	int r = addr->family == AF_INET ? announce_arp(ifindex, mac, addr) : announce_na(ifindex, mac, addr);
+
+	if (r >= 0)
+		log_debug("announce %s dev %d (%s)", ip_prefix_format(addr, s, sizeof(s)), ifindex,
+			  addr->family == AF_INET ? "gratuitous ARP" : "unsolicited NA");
+	return r;
+}
+
 static const struct link_ops link_nl_ops = {
 	.name = "netlink",
 	.bridge_add = nl_bridge_add,
@@ -612,6 +975,14 @@ static const struct link_ops link_nl_ops = {
 	.addr_del = nl_addr_del,
 	.dump = nl_dump,
 	.last_error = nl_last_error,
+	.port_set = nl_port_set,
+	.addr_add_full = nl_addr_add_full,
+	.route_change = nl_route_change,
+	.sysctl_get = nl_sysctl_get,
+	.sysctl_set = nl_sysctl_set,
+	.announce = nl_announce,
+	.batch_begin = nl_batch_begin,
+	.batch_commit = nl_batch_commit,
 };
 
 int link_nl_open(struct link_backend *ret)

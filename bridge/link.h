@@ -23,6 +23,7 @@ struct link_info {
 	uint32_t mtu;
 	bool up;		/* administratively up (IFF_UP) */
 	bool running;		/* IFF_RUNNING / lower up */
+	bool loopback;		/* IFF_LOOPBACK */
 	int master;		/* ifindex of the bridge this link is a port of, 0 if none */
 	int stp_state;		/* bridges only: IFLA_BR_STP_STATE, -1 if not a bridge */
 	uint32_t forward_delay; /* bridges only: IFLA_BR_FORWARD_DELAY (centiseconds) */
@@ -33,7 +34,12 @@ struct addr_info {
 	struct ip_prefix prefix; /* the address itself, with its prefix length */
 	uint8_t scope;		 /* RT_SCOPE_* */
 	uint32_t flags;		 /* IFA_F_* */
+	uint32_t valid_lft;	 /* remaining seconds (IFA_CACHEINFO); LINK_LFT_FOREVER if none */
+	uint32_t preferred_lft;
 };
+
+#define LINK_LFT_FOREVER UINT32_MAX
+#define LINK_METRICS_MAX 64
 
 struct route_info {
 	int ifindex; /* RTA_OIF, 0 if none (blackhole, multipath) */
@@ -43,12 +49,37 @@ struct route_info {
 	struct ip_prefix dst;
 	int gw_family; /* AF_UNSPEC when there is no gateway */
 	union in_addr_union gw;
+	uint8_t scope;	   /* RT_SCOPE_* */
+	uint32_t flags;	   /* rtm_flags, e.g. RTNH_F_ONLINK */
+	uint32_t priority; /* RTA_PRIORITY: the metric */
+	int prefsrc_family; /* AF_UNSPEC when there is no preferred source */
+	union in_addr_union prefsrc;
+	uint8_t pref;	   /* RTA_PREF (IPv6 router preference), 0 if none */
+	uint8_t metrics_len; /* RTA_METRICS, kept as the kernel's bytes */
+	uint8_t metrics[LINK_METRICS_MAX];
+};
+
+/* A policy routing rule; only what decides whether it names an interface. */
+struct rule_info {
+	int family;
+	uint32_t priority;
+	uint32_t table;
+	uint8_t action; /* FR_ACT_* */
+	char iif[IFNAMSIZ];
+	char oif[IFNAMSIZ];
+};
+
+enum route_change {
+	ROUTE_ADD,
+	ROUTE_REPLACE, /* create, or replace the route with the same key (dst, table, metric) */
+	ROUTE_DEL,
 };
 
 enum {
 	LINK_DUMP_LINKS = 1 << 0,
 	LINK_DUMP_ADDRS = 1 << 1,
 	LINK_DUMP_ROUTES = 1 << 2, /* IPv4 and IPv6, every table */
+	LINK_DUMP_RULES = 1 << 3,  /* IPv4 and IPv6 policy rules */
 	LINK_DUMP_ALL = LINK_DUMP_LINKS | LINK_DUMP_ADDRS | LINK_DUMP_ROUTES,
 };
 
@@ -59,6 +90,8 @@ struct link_dump {
 	size_t n_addrs;
 	struct route_info *routes;
 	size_t n_routes;
+	struct rule_info *rules;
+	size_t n_rules;
 };
 
 void link_dump_free(struct link_dump *d);
@@ -89,6 +122,27 @@ struct link_ops {
 	int (*addr_add)(void *userdata, int ifindex, const struct ip_prefix *addr);
 	int (*addr_del)(void *userdata, int ifindex, const struct ip_prefix *addr);
 	int (*dump)(void *userdata, unsigned what, struct link_dump *ret);
+	/* Make ifindex a port of master, or release it from its bridge when master is 0. */
+	int (*port_set)(void *userdata, int ifindex, int master);
+	/* Address with its flags (IFA_F_NODAD, IFA_F_NOPREFIXROUTE, ...), scope and lifetimes;
+	 * replace updates an existing one (IPv6 applies new flags, IPv4 only lifetimes). */
+	int (*addr_add_full)(void *userdata, const struct addr_info *a, bool replace);
+	/* Any table, keeping protocol, scope, type, metric, gateway, source and metrics. */
+	int (*route_change)(void *userdata, enum route_change op, const struct route_info *rt);
+	/* Per-interface sysctl net.ipv{4,6}.conf.IFNAME.KEY; value without the newline. */
+	int (*sysctl_get)(void *userdata, int family, const char *ifname, const char *key, char *buf,
+			  size_t size);
+	int (*sysctl_set)(void *userdata, int family, const char *ifname, const char *key,
+			  const char *value);
+	/* Gratuitous ARP (IPv4) or unsolicited neighbour advertisement (IPv6) for addr. */
+	int (*announce)(void *userdata, int ifindex, const struct mac *mac, const struct ip_prefix *addr);
+	/*
+	 * A burst: after batch_begin, port, address and route changes are queued and return 0;
+	 * batch_commit sends them in one write and collects every ACK. It returns the first
+	 * error; the kernel still applies the requests after a failed one.
+	 */
+	int (*batch_begin)(void *userdata);
+	int (*batch_commit)(void *userdata);
 	const char *(*last_error)(void *userdata);
 };
 
@@ -117,3 +171,15 @@ void link_fake_fail_op(struct link_fake *f, const char *op, int err);
 int link_fake_add_link(struct link_fake *f, const char *name, const char *kind, int *ret_ifindex);
 int link_fake_add_route(struct link_fake *f, int ifindex, const char *dst);
 int link_fake_add_addr(struct link_fake *f, int ifindex, const char *prefix);
+int link_fake_add_addr_full(struct link_fake *f, const struct addr_info *a);
+int link_fake_add_route_full(struct link_fake *f, const struct route_info *rt);
+int link_fake_add_rule(struct link_fake *f, const struct rule_info *rule);
+int link_fake_set_mac(struct link_fake *f, int ifindex, const struct mac *mac);
+/* Sysctls of the fake: "IFNAME/KEY" per family; unset ones read as "0" (accept_ra "1"). */
+int link_fake_sysctl(struct link_fake *f, int family, const char *ifname, const char *key, char *buf,
+		     size_t size);
+
+/* Text forms for logs, plans and golden files. */
+char *route_info_format(const struct route_info *rt, const struct link_dump *names, char *buf, size_t size);
+char *addr_info_format(const struct addr_info *a, char *buf, size_t size);
+bool route_info_same_key(const struct route_info *a, const struct route_info *b);

@@ -281,12 +281,12 @@ char *config_network_render(const struct network *n)
 		"# netd network '%s'. Edit, then run 'netdctl reload' (or send SIGHUP to netd).\n"
 		"[network]\n"
 		"mode = %s\n"
-		"bridge = %s\n"
-		"subnet = %s\n"
-		"gateway = %s\n",
-		n->name, network_mode_to_string(n->mode), n->bridge,
-		ip_prefix_format(&n->subnet, subnet, sizeof(subnet)),
-		ip_addr_format(AF_INET, &n->gateway, gw, sizeof(gw)));
+		"bridge = %s\n",
+		n->name, network_mode_to_string(n->mode), n->bridge);
+	/* A bridge-mode network has no addressing of its own: the LAN's DHCP server serves it. */
+	if (n->subnet.family)
+		fprintf(f, "subnet = %s\ngateway = %s\n", ip_prefix_format(&n->subnet, subnet, sizeof(subnet)),
+			ip_addr_format(AF_INET, &n->gateway, gw, sizeof(gw)));
 	if (n->mtu)
 		fprintf(f, "mtu = %u\n", n->mtu);
 	if (n->has_mac)

@@ -108,6 +108,16 @@ static void call_fail(struct call *call, int error)
 	call_finish(call, reply);
 }
 
+void call_reply_error(struct call *call, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(call->err, sizeof(call->err), fmt, ap);
+	va_end(ap);
+	call_fail(call, error);
+}
+
 void call_progress(struct call *call, const char *fmt, ...)
 {
 	_cleanup_json_ json_object *o = json_object_new_object();

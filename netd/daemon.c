@@ -19,6 +19,14 @@ struct network *daemon_network_find(struct daemon *d, const char *name)
 	return NULL;
 }
 
+struct network *daemon_network_find_bridge(struct daemon *d, const char *bridge)
+{
+	for (size_t i = 0; i < d->n_networks; i++)
+		if (!strcmp(d->networks[i]->bridge, bridge))
+			return d->networks[i];
+	return NULL;
+}
+
 int daemon_network_add(struct daemon *d, struct network *n)
 {
 	struct network **l = realloc(d->networks, (d->n_networks + 1) * sizeof(*l));
@@ -104,6 +112,9 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 	char scope[64];
 	int r;
 
+	/* Mode bridge attaches to a bridge netd does not own: nothing to create or remove. */
+	if (n->mode == NETWORK_MODE_BRIDGE)
+		return active ? daemon_check_conflicts(d, n, err, errlen) : 0;
 	network_alias(n, scope, sizeof(scope));
 	if (!active) {
 		/* dnsmasq goes first, while its bridge still exists. */

@@ -36,6 +36,8 @@ struct daemon {
 	size_t n_servers;
 	const char *dnsmasq;	 /* the binary */
 	char *lease_helper;	 /* dnsmasq's --dhcp-script */
+	struct uplink **uplinks; /* uplink conversions, confirmed or in progress */
+	size_t n_uplinks;
 };
 
 typedef int (*method_fn)(struct daemon *d, struct call *c, json_object *params);
@@ -51,8 +53,11 @@ void call_reply(struct call *c, json_object *result);
 /* Record the user-facing message of a failure; the method then returns the negative errno. */
 int call_errorf(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void call_progress(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fail a call that a method kept for later (the method already returned). */
+void call_reply_error(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 struct network *daemon_network_find(struct daemon *d, const char *name);
+struct network *daemon_network_find_bridge(struct daemon *d, const char *bridge);
 int daemon_network_add(struct daemon *d, struct network *n);
 void daemon_network_remove(struct daemon *d, struct network *n);
 /* Check a definition against the other networks and the host's addresses, routes and links. */

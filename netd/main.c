@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "uplink.h"
 
 uint64_t daemon_now_usec(void);
 
@@ -200,6 +201,8 @@ static int run(struct daemon *d)
 	sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
 	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
 	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
+	/* The uplink first: networks in bridge mode may sit on its bridge. */
+	uplink_start(d);
 	start_networks(d);
 	r = control_listen(d);
 	if (r < 0) {
@@ -230,6 +233,7 @@ int main(int argc, char **argv)
 		close(d.listen_fd);
 		unlink(d.paths.socket);
 	}
+	uplink_free_all(&d);
 	sd_event_unref(d.event);
 	if (d.link.ops)
 		link_nl_close(&d.link);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "protocol.h"
+#include "uplink.h"
 
 static int param_name(struct call *c, json_object *params, const char **ret)
 {
@@ -58,6 +59,35 @@ static json_object *json_mac(const struct mac *m)
 	return json_object_new_string(mac_format(m, s, sizeof(s)));
 }
 
+/* Mode bridge: the bridge is someone else's (a converted uplink, say); report it and its ports. */
+static json_object *kernel_state_attached(struct daemon *d, const struct network *n, const struct link_dump *dump,
+					  const char **ret_problem)
+{
+	const struct link_info *l = link_dump_find_name(dump, n->bridge);
+	json_object *k = json_object_new_object(), *ports;
+	bool ok = l && !strcmp(l->kind, "bridge");
+
+	json_object_object_add(k, "exists", json_object_new_boolean(ok));
+	if (!ok) {
+		*ret_problem = "bridge missing";
+		return k;
+	}
+	ports = json_object_new_array();
+	for (size_t i = 0; i < dump->n_links; i++)
+		if (dump->links[i].master == l->ifindex)
+			json_object_array_add(ports, json_object_new_string(dump->links[i].name));
+	json_object_object_add(k, "ifindex", json_object_new_int(l->ifindex));
+	json_object_object_add(k, "up", json_object_new_boolean(l->up));
+	json_object_object_add(k, "mtu", json_object_new_int64(l->mtu));
+	json_object_object_add(k, "mac", json_mac(&l->mac));
+	json_object_object_add(k, "stp", json_object_new_boolean(l->stp_state > 0));
+	json_object_object_add(k, "uplink", json_object_new_boolean(uplink_is_bridge(d, n->bridge)));
+	json_object_object_add(k, "ports", ports);
+	json_object_object_add(k, "addresses", json_object_new_array());
+	*ret_problem = !l->up ? "bridge down" : NULL;
+	return k;
+}
+
 /* The kernel's view of a network's bridge, and whether it matches what the network wants. */
 static json_object *kernel_state(struct daemon *d, const struct network *n, const struct link_dump *dump,
 				 const char **ret_problem)
@@ -68,6 +98,8 @@ static json_object *kernel_state(struct daemon *d, const struct network *n, cons
 	char alias[64];
 	bool has_gw = false;
 
+	if (n->mode == NETWORK_MODE_BRIDGE)
+		return kernel_state_attached(d, n, dump, ret_problem);
 	network_alias(n, alias, sizeof(alias));
 	network_gateway_prefix(n, &gw);
 	json_object_object_add(k, "exists", json_object_new_boolean(l && !strcmp(l->alias, alias)));
@@ -105,8 +137,8 @@ static json_object *dhcp_json(struct daemon *d, const struct network *n)
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
 	char x[INET_ADDRSTRLEN], y[INET_ADDRSTRLEN], line[40], t[16];
 
-	json_object_object_add(o, "enabled", json_object_new_boolean(n->dhcp.dhcp));
-	json_object_object_add(o, "dns", json_object_new_boolean(n->dhcp.dns));
+	json_object_object_add(o, "enabled", json_object_new_boolean(network_wants_dnsmasq(n) && n->dhcp.dhcp));
+	json_object_object_add(o, "dns", json_object_new_boolean(network_wants_dnsmasq(n) && n->dhcp.dns));
 	for (size_t i = 0; n->dhcp.dhcp && i < nr; i++) {
 		snprintf(line, sizeof(line), "%s-%s", ip_addr_format(AF_INET, &ranges[i].start, x, sizeof(x)),
 			 ip_addr_format(AF_INET, &ranges[i].end, y, sizeof(y)));
@@ -138,10 +170,10 @@ static json_object *network_json(struct daemon *d, const struct network *n, cons
 	json_object_object_add(o, "name", json_object_new_string(n->name));
 	json_object_object_add(o, "mode", json_object_new_string(network_mode_to_string(n->mode)));
 	json_object_object_add(o, "bridge", json_object_new_string(n->bridge));
-	json_object_object_add(o, "subnet", json_prefix(&n->subnet));
-	json_object_object_add(o, "gateway", json_addr(AF_INET, &n->gateway));
+	json_object_object_add(o, "subnet", n->subnet.family ? json_prefix(&n->subnet) : NULL);
+	json_object_object_add(o, "gateway", n->has_gateway ? json_addr(AF_INET, &n->gateway) : NULL);
 	json_object_object_add(o, "mtu", n->mtu ? json_object_new_int64(n->mtu) : NULL);
-	if (store_network_mac(&d->paths, n, &mac) >= 0)
+	if (n->mode != NETWORK_MODE_BRIDGE && store_network_mac(&d->paths, n, &mac) >= 0)
 		json_object_object_add(o, "mac", json_mac(&mac));
 	json_object_object_add(o, "autostart", json_object_new_boolean(n->autostart));
 	json_object_object_add(o, "dhcp", dhcp_json(d, n));
@@ -306,7 +338,7 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 	if (r > 0) {
 		n->mode = network_mode_from_string(s);
 		if (n->mode < 0)
-			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: isolated)", s);
+			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: isolated, bridge)", s);
 	}
 	r = opt_string(c, params, "bridge", &s);
 	if (r < 0)
@@ -720,6 +752,8 @@ static const struct method methods[] = {
 	{ "daemon.status", method_daemon_status },   { "daemon.reload", method_daemon_reload },
 	{ "network.leases", method_network_leases }, { "network.host.add", method_host_add },
 	{ "network.host.remove", method_host_remove }, { "lease.event", method_lease_event },
+	{ "uplink.convert", uplink_method_convert }, { "uplink.confirm", uplink_method_confirm },
+	{ "uplink.revert", uplink_method_revert },   { "uplink.status", uplink_method_status },
 };
 
 const struct method *method_find(const char *name)

@@ -163,7 +163,7 @@ static int build_create(int argc, char **argv, json_object *params)
 	if (!name)
 		return usage_error("network create: missing network NAME");
 	if (!json_object_object_get_ex(params, "mode", NULL))
-		return usage_error("network create: missing --mode (isolated)");
+		return usage_error("network create: missing --mode (isolated or bridge)");
 	json_object_object_add(params, "name", json_object_new_string(name));
 	return 0;
 }
@@ -301,12 +301,134 @@ static void print_reload(json_object *o)
 		printf("nothing changed\n");
 }
 
+
+/* "60", "60s", "2m", "1h" -> seconds */
+static int parse_duration(const char *s, json_object *params, const char *key)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || v <= 0)
+		return usage_error("invalid duration '%s': expected e.g. 60s, 2m", s);
+	if (!strcmp(end, "m"))
+		v *= 60;
+	else if (!strcmp(end, "h"))
+		v *= 3600;
+	else if (*end && strcmp(end, "s"))
+		return usage_error("invalid duration '%s': expected e.g. 60s, 2m", s);
+	json_object_object_add(params, key, json_object_new_int64(v));
+	return 0;
+}
+
+static int build_uplink_convert(int argc, char **argv, json_object *params)
+{
+	enum { ARG_BRIDGE = 0x100, ARG_CONFIRM_TIMEOUT, ARG_NO_VERIFY };
+	static const struct option opts[] = {
+		{ "bridge", required_argument, NULL, ARG_BRIDGE },
+		{ "confirm-timeout", required_argument, NULL, ARG_CONFIRM_TIMEOUT },
+		{ "no-verify", no_argument, NULL, ARG_NO_VERIFY },
+		{},
+	};
+	const char *port = NULL;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-", opts, NULL)) >= 0) {
+		switch (c) {
+		case 1:
+			if (port)
+				return usage_error("unexpected argument '%s'", optarg);
+			port = optarg;
+			break;
+		case ARG_BRIDGE:
+			json_object_object_add(params, "bridge", json_object_new_string(optarg));
+			break;
+		case ARG_CONFIRM_TIMEOUT:
+			if (parse_duration(optarg, params, "confirm_timeout") < 0)
+				return -EINVAL;
+			break;
+		case ARG_NO_VERIFY:
+			json_object_object_add(params, "verify", json_object_new_boolean(false));
+			break;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("uplink convert: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!port)
+		return usage_error("uplink convert: missing IFACE (the uplink, e.g. eth0)");
+	json_object_object_add(params, "port", json_object_new_string(port));
+	return 0;
+}
+
+static int build_bridge(int argc, char **argv, json_object *params)
+{
+	if (argc < 2)
+		return usage_error("uplink %s: missing BRIDGE", argv[0]);
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	json_object_object_add(params, "bridge", json_object_new_string(argv[1]));
+	return 0;
+}
+
+static int build_opt_bridge(int argc, char **argv, json_object *params)
+{
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	if (argc == 2)
+		json_object_object_add(params, "bridge", json_object_new_string(argv[1]));
+	return 0;
+}
+
+static void print_uplink(json_object *u)
+{
+	json_object *gws = json_object_object_get(u, "gateways"), *dhcp;
+
+	printf("bridge:     %s\nport:       %s\nstate:      %s\nmac:        %s\nmtu:        %s\n", jstr(u, "bridge"),
+	       jstr(u, "port"), jstr(u, "state"), jstr(u, "mac"), jstr(u, "mtu"));
+	if (json_object_object_get_ex(u, "cutover_ms", NULL))
+		printf("cut-over:   %s ms\n", jstr(u, "cutover_ms"));
+	if (json_object_object_get_ex(u, "confirm_remaining_sec", NULL))
+		printf("confirm:    within %s s (netdctl uplink confirm %s), else netd rolls back\n",
+		       jstr(u, "confirm_remaining_sec"), jstr(u, "bridge"));
+	for (size_t i = 0; i < json_object_array_length(gws); i++) {
+		json_object *g = json_object_array_get_idx(gws, i);
+		printf("gateway:    %s %s\n", jstr(g, "address"),
+		       json_object_get_boolean(json_object_object_get(g, "answered")) ? "answered" : "not verified");
+	}
+	if (json_object_object_get_ex(u, "dhcp_client", &dhcp))
+		printf("dhcp:       %s (now on %s, pid %s)\n", jstr(dhcp, "original"), jstr(u, "bridge"),
+		       jstr(dhcp, "bridge_pid"));
+}
+
+static void print_uplink_list(json_object *list)
+{
+	printf("%-15s %-15s %-13s %-18s %s\n", "BRIDGE", "PORT", "STATE", "MAC", "CUT-OVER");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *u = json_object_array_get_idx(list, i);
+		printf("%-15s %-15s %-13s %-18s %s%s\n", jstr(u, "bridge"), jstr(u, "port"), jstr(u, "state"),
+		       jstr(u, "mac"), jstr(u, "cutover_ms"),
+		       json_object_object_get_ex(u, "cutover_ms", NULL) ? " ms" : "");
+	}
+}
+
+static void print_reverted(json_object *o)
+{
+	printf("'%s' reverted: %s has its addresses and routes again\n", jstr(o, "bridge"), jstr(o, "port"));
+}
+
 static const struct verb verbs[] = {
 	{ "network", "create", "network.create", build_create, print_network,
 	  "network create NAME --mode isolated --subnet CIDR [--bridge IFNAME] [--gateway IP] [--mtu N]\n"
 	  "        [--dhcp-range START-END]... [--lease-time DURATION] [--domain DOMAIN]\n"
 	  "        [--host MAC,IP[,HOSTNAME]]... [--dns-host IP,HOSTNAME]... [--no-dhcp] [--no-dns]\n"
 	  "        [--no-autostart]" },
+	{ "network", "create", "network.create", build_create, print_network,
+	  "network create NAME --mode bridge --bridge BRIDGE   (guests straight onto an existing bridge's LAN)" },
 	{ "network", "list", "network.list", build_none, print_list, "network list" },
 	{ "network", "show", "network.show", build_name, print_network, "network show NAME" },
 	{ "network", "start", "network.start", build_name, print_network, "network start NAME" },
@@ -318,6 +440,11 @@ static const struct verb verbs[] = {
 	  "network host add NAME MAC IP [HOSTNAME]   reserve IP for MAC (live: no dnsmasq restart)" },
 	{ "network", "host remove", "network.host.remove", build_host_remove, print_network,
 	  "network host remove NAME MAC" },
+	{ "uplink", "convert", "uplink.convert", build_uplink_convert, print_uplink,
+	  "uplink convert IFACE [--bridge br0] [--confirm-timeout 60s] [--no-verify]" },
+	{ "uplink", "confirm", "uplink.confirm", build_bridge, print_uplink, "uplink confirm BRIDGE" },
+	{ "uplink", "revert", "uplink.revert", build_bridge, print_reverted, "uplink revert BRIDGE" },
+	{ "uplink", "status", "uplink.status", build_opt_bridge, print_uplink_list, "uplink status [BRIDGE]" },
 	{ "status", NULL, "daemon.status", build_none, print_status, "status" },
 	{ "reload", NULL, "daemon.reload", build_none, print_reload, "reload" },
 };
@@ -332,7 +459,8 @@ static void usage(void)
 	       "  --json         print the reply as JSON\n"
 	       "  -h, --help     this text\n"
 	       "  --version      print the version\n\n"
-	       "Modes: isolated (a bridge with a gateway address; no forwarding; DHCP gives no default route).\n"
+	       "Modes: isolated (a bridge with a gateway address; no forwarding; DHCP gives no default route),\n"
+	       "       bridge (an existing bridge, e.g. a converted uplink; the LAN's DHCP serves guests).\n"
 	       "DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
 	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
 	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");

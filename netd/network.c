@@ -10,6 +10,7 @@
 
 static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
 	[NETWORK_MODE_ISOLATED] = "isolated",
+	[NETWORK_MODE_BRIDGE] = "bridge",
 };
 
 /* Whether DHCP hands out the gateway as the default route, by mode. */
@@ -62,6 +63,8 @@ void network_default_bridge(const char *name, char ret[IFNAMSIZ])
 
 void network_fill_defaults(struct network *n)
 {
+	if (n->mode == NETWORK_MODE_BRIDGE)
+		return; /* the bridge exists already and must be named; there is no gateway */
 	if (!n->bridge[0])
 		network_default_bridge(n->name, n->bridge);
 	if (!n->has_gateway && n->subnet.family == AF_INET) {
@@ -73,7 +76,8 @@ void network_fill_defaults(struct network *n)
 
 bool network_wants_dnsmasq(const struct network *n)
 {
-	return n->dhcp.dhcp || n->dhcp.dns;
+	/* A bridge-mode network's guests are served by the LAN's own DHCP server. */
+	return n->mode != NETWORK_MODE_BRIDGE && (n->dhcp.dhcp || n->dhcp.dns);
 }
 
 void network_gateway_prefix(const struct network *n, struct ip_prefix *ret)
@@ -157,6 +161,32 @@ static int check_dhcp(const struct network *n, char *err, size_t errlen)
 	return r;
 }
 
+static int validate_bridge_mode(const struct network *n, char *err, size_t errlen)
+{
+	const char *why;
+
+	if (!n->bridge[0]) {
+		snprintf(err, errlen, "network '%s': mode bridge needs the bridge to attach to (--bridge br0)", n->name);
+		return -EINVAL;
+	}
+	why = ifname_invalid_reason(n->bridge);
+	if (why) {
+		snprintf(err, errlen, "network '%s': invalid bridge name '%s': %s", n->name, n->bridge, why);
+		return -EINVAL;
+	}
+	if (n->subnet.family || n->has_gateway || n->mtu || n->has_mac) {
+		snprintf(err, errlen, "network '%s': mode bridge takes no subnet, gateway, MTU or MAC: the bridge "
+			 "and the LAN behind it decide those", n->name);
+		return -EINVAL;
+	}
+	if (n->dhcp.n_ranges || n->dhcp.lease_time || n->dhcp.n_hosts || n->dhcp.domain[0] || n->dhcp.n_dns_hosts) {
+		snprintf(err, errlen, "network '%s': mode bridge takes no DHCP or DNS settings: the LAN's own "
+			 "DHCP server serves its guests", n->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int network_validate(const struct network *n, char *err, size_t errlen)
 {
 	const char *why;
@@ -171,6 +201,8 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 		snprintf(err, errlen, "network '%s': unknown mode", n->name);
 		return -EINVAL;
 	}
+	if (n->mode == NETWORK_MODE_BRIDGE)
+		return validate_bridge_mode(n, err, errlen);
 	why = ifname_invalid_reason(n->bridge);
 	if (why) {
 		snprintf(err, errlen, "network '%s': invalid bridge name '%s': %s", n->name, n->bridge, why);
@@ -209,7 +241,7 @@ static int check_other_networks(const struct network *n, struct network *const *
 				 n->name, n->bridge, o->name);
 			return -EEXIST;
 		}
-		if (ip_prefix_overlaps(&n->subnet, &o->subnet)) {
+		if (n->subnet.family && o->subnet.family && ip_prefix_overlaps(&n->subnet, &o->subnet)) {
 			snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
 				 ip_prefix_format(&o->subnet, s, sizeof(s)));
 			return -EADDRINUSE;
@@ -295,6 +327,28 @@ static int check_bridge_name(const struct network *n, const struct link_dump *ho
 	return -EEXIST;
 }
 
+int network_check_bridge_exists(const struct network *n, const struct link_dump *host, char *err, size_t errlen)
+{
+	const struct link_info *l = link_dump_find_name(host, n->bridge);
+	const char *owner;
+
+	if (!l) {
+		snprintf(err, errlen, "network '%s': bridge '%s' does not exist; convert an uplink into it first "
+			 "(netdctl uplink convert eth0 --bridge %s) or create it", n->name, n->bridge, n->bridge);
+		return -ENODEV;
+	}
+	if (strcmp(l->kind, "bridge")) {
+		snprintf(err, errlen, "network '%s': '%s' is not a bridge", n->name, n->bridge);
+		return -EINVAL;
+	}
+	owner = network_alias_owner(l->alias);
+	if (owner && strcmp(owner, n->name)) {
+		snprintf(err, errlen, "network '%s': bridge '%s' belongs to network '%s'", n->name, n->bridge, owner);
+		return -EEXIST;
+	}
+	return 0;
+}
+
 int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
 			    const struct link_dump *host, char *err, size_t errlen)
 {
@@ -303,6 +357,8 @@ int network_check_conflicts(const struct network *n, struct network *const *othe
 	r = check_other_networks(n, others, n_others, err, errlen);
 	if (r < 0 || !host)
 		return r;
+	if (n->mode == NETWORK_MODE_BRIDGE)
+		return network_check_bridge_exists(n, host, err, errlen);
 	r = check_bridge_name(n, host, err, errlen);
 	if (r < 0)
 		return r;

@@ -14,6 +14,7 @@
 
 enum network_mode {
 	NETWORK_MODE_ISOLATED,
+	NETWORK_MODE_BRIDGE, /* an existing bridge (a converted uplink, say): no address, NAT or DHCP */
 	_NETWORK_MODE_MAX,
 	_NETWORK_MODE_INVALID = -1,
 };
@@ -52,6 +53,8 @@ int network_validate(const struct network *n, char *err, size_t errlen);
  * interfaces netd does not own). */
 int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
 			    const struct link_dump *host, char *err, size_t errlen);
+/* Mode bridge: the bridge must exist, be a bridge, and not be another network's. */
+int network_check_bridge_exists(const struct network *n, const struct link_dump *host, char *err, size_t errlen);
 /* The gateway address with the subnet's prefix length, as put on the bridge. */
 void network_gateway_prefix(const struct network *n, struct ip_prefix *ret);
 /* "netd:<name>": the alias netd tags its bridges with. */

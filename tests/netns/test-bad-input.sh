@@ -32,7 +32,7 @@ cases=(
 	"1|network 'lab' already exists|network create lab --mode isolated --subnet 10.1.0.0/24"
 	"1|interface 'br-user' already exists and is not managed by netd|network create x --mode isolated --bridge br-user --subnet 10.1.0.0/24"
 	"1|interface 'host0' already exists and is not managed by netd|network create x --mode isolated --bridge host0 --subnet 10.1.0.0/24"
-	"1|unknown mode 'bogus' (known: isolated)|network create x --mode bogus --subnet 10.1.0.0/24"
+	"1|unknown mode 'bogus' (known: isolated, bridge)|network create x --mode bogus --subnet 10.1.0.0/24"
 	"1|network 'x' needs a subnet (--subnet CIDR)|network create x --mode isolated"
 	"1|MTU 50 is out of range (68-65535)|network create x --mode isolated --subnet 10.1.0.0/24 --mtu 50"
 	"1|subnet fd00::/64 is not IPv4|network create x --mode isolated --subnet fd00::/64"

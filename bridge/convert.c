@@ -1,0 +1,887 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The uplink conversion planner (pure) and the loop that applies a plan through the link ops. */
+#include "convert.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "macro.h"
+#include "names.h"
+
+/* Flags an address can be given; the others (secondary, permanent, tentative...) are state. */
+#define ADDR_FLAGS_SETTABLE                                                                      \
+	(IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE | IFA_F_OPTIMISTIC)
+#define ADDR_FLAGS_SKIP (IFA_F_TENTATIVE | IFA_F_DADFAILED)
+#define RP_FILTER_LOOSE "2"
+
+static const char *const convert_phase_table[_CONVERT_PHASE_MAX] = {
+	[CONVERT_PHASE_PREPARE] = "prepare",
+	[CONVERT_PHASE_CUTOVER] = "cut-over",
+	[CONVERT_PHASE_FINISH] = "finish",
+};
+
+const char *convert_phase_to_string(enum convert_phase p)
+{
+	return p < _CONVERT_PHASE_MAX ? convert_phase_table[p] : NULL;
+}
+
+static const struct convert_sysctl_def convert_sysctl_table[_CONVERT_SYSCTL_MAX] = {
+	[CONVERT_SYSCTL_DISABLE_IPV6] = { AF_INET6, "disable_ipv6" },
+	[CONVERT_SYSCTL_ACCEPT_RA] = { AF_INET6, "accept_ra" },
+	[CONVERT_SYSCTL_AUTOCONF] = { AF_INET6, "autoconf" },
+	[CONVERT_SYSCTL_RP_FILTER] = { AF_INET, "rp_filter" },
+};
+
+const struct convert_sysctl_def *convert_sysctl_get(enum convert_sysctl s)
+{
+	return s < _CONVERT_SYSCTL_MAX ? &convert_sysctl_table[s] : NULL;
+}
+
+static const char *const convert_step_table[_CONVERT_STEP_MAX] = {
+	[CONVERT_BRIDGE_ADD] = "bridge-add",	   [CONVERT_LINK_UP] = "link-up",
+	[CONVERT_LINK_DEL] = "link-del",	   [CONVERT_SYSCTL_SET] = "sysctl",
+	[CONVERT_ADDR_ADD] = "addr-add",	   [CONVERT_ADDR_REPLACE] = "addr-replace",
+	[CONVERT_ADDR_DEL] = "addr-del",	   [CONVERT_PORT_ATTACH] = "port-attach",
+	[CONVERT_PORT_RELEASE] = "port-release",   [CONVERT_ROUTE_REPLACE] = "route-replace",
+	[CONVERT_BURST_BEGIN] = "burst-begin",	   [CONVERT_BURST_END] = "burst-end",
+	[CONVERT_ANNOUNCE] = "announce",
+};
+
+const char *convert_step_type_to_string(enum convert_step_type t)
+{
+	return t < _CONVERT_STEP_MAX ? convert_step_table[t] : NULL;
+}
+
+void convert_snapshot_free(struct convert_snapshot *s)
+{
+	if (!s)
+		return;
+	free(s->addrs);
+	free(s->routes);
+	*s = (struct convert_snapshot){};
+}
+
+void convert_plan_free(struct convert_plan *p)
+{
+	if (!p)
+		return;
+	free(p->steps);
+	*p = (struct convert_plan){};
+}
+
+static int refuse(char *err, size_t errlen, int error, const char *fmt, ...) _printf_(4, 5);
+static int refuse(char *err, size_t errlen, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return error;
+}
+
+static int check_port(const struct link_dump *dump, const struct link_info *l, const char *port, char *err,
+		      size_t errlen)
+{
+	if (!l)
+		return refuse(err, errlen, -ENODEV, "interface '%s' does not exist", port);
+	if (l->loopback)
+		return refuse(err, errlen, -EINVAL, "'%s' is the loopback interface; only an Ethernet uplink can be bridged",
+			      port);
+	if (!strcmp(l->kind, "bridge"))
+		return refuse(err, errlen, -EINVAL, "'%s' is a bridge itself; attach guests to it with "
+			      "'netdctl network create NAME --mode bridge --bridge %s'", port, port);
+	if (l->master)
+		return refuse(err, errlen, -EBUSY, "'%s' is already a port of '%s'; release it first (ip link set %s nomaster)",
+			      port, link_dump_ifname(dump, l->master), port);
+	if (mac_is_zero(&l->mac))
+		return refuse(err, errlen, -EINVAL, "'%s' has no Ethernet address and cannot be a bridge port", port);
+	return 0;
+}
+
+static int check_bridge_name(const struct link_dump *dump, const char *port, const char *bridge, char *err,
+			     size_t errlen)
+{
+	const char *why = ifname_invalid_reason(bridge);
+
+	if (why)
+		return refuse(err, errlen, -EINVAL, "invalid bridge name '%s': %s", bridge, why);
+	if (!strcmp(port, bridge))
+		return refuse(err, errlen, -EINVAL, "the bridge needs a name other than '%s' (e.g. --bridge br0)", port);
+	if (link_dump_find_name(dump, bridge))
+		return refuse(err, errlen, -EEXIST, "interface '%s' already exists; choose another name with --bridge",
+			      bridge);
+	return 0;
+}
+
+static int check_rules(const struct link_dump *dump, const char *port, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < dump->n_rules; i++) {
+		const struct rule_info *r = &dump->rules[i];
+
+		if (strcmp(r->iif, port) && strcmp(r->oif, port))
+			continue;
+		return refuse(err, errlen, -EOPNOTSUPP,
+			      "policy rule %u (%s) names '%s'; netd does not rewrite rules: change it to the bridge "
+			      "name after converting, or remove it first",
+			      r->priority, !strcmp(r->iif, port) ? "iif" : "oif", port);
+	}
+	return 0;
+}
+
+/* fe80::/64, which the kernel gives every link with IPv6 on, and takes away with it. */
+static bool route_is_linklocal_prefix(const struct route_info *rt)
+{
+	static const uint8_t fe80[2] = { 0xfe, 0x80 };
+
+	return rt->dst.family == AF_INET6 && rt->dst.len == 64 && rt->protocol == RTPROT_KERNEL &&
+	       !memcmp(rt->dst.addr.bytes, fe80, 2) && !memcmp(rt->dst.addr.bytes + 2, "\0\0\0\0\0\0", 6);
+}
+
+static bool route_moves(const struct route_info *rt, int port)
+{
+	/* The local table and fe80::/64 follow the addresses and the link by themselves: moving
+	 * them would leave a duplicate once the kernel adds its own. */
+	return rt->ifindex == port && rt->table != RT_TABLE_LOCAL && !route_is_linklocal_prefix(rt);
+}
+
+static int snapshot_objects(const struct link_dump *dump, int port, struct convert_snapshot *s)
+{
+	s->addrs = calloc(dump->n_addrs + 1, sizeof(*s->addrs));
+	s->routes = calloc(dump->n_routes + 1, sizeof(*s->routes));
+	if (!s->addrs || !s->routes)
+		return -ENOMEM;
+	for (size_t i = 0; i < dump->n_addrs; i++) {
+		const struct addr_info *a = &dump->addrs[i];
+
+		if (a->ifindex != port || (a->flags & ADDR_FLAGS_SKIP))
+			continue;
+		s->addrs[s->n_addrs] = *a;
+		s->addrs[s->n_addrs++].ifindex = 0;
+	}
+	for (size_t i = 0; i < dump->n_routes; i++) {
+		if (!route_moves(&dump->routes[i], port))
+			continue;
+		s->routes[s->n_routes] = dump->routes[i];
+		s->routes[s->n_routes++].ifindex = 0;
+	}
+	return 0;
+}
+
+int convert_snapshot_take(const struct link_dump *dump, const char *port, const char *bridge,
+			  struct convert_snapshot *ret, char *err, size_t errlen)
+{
+	const struct link_info *l = link_dump_find_name(dump, port);
+	struct convert_snapshot s = {};
+	int r;
+
+	r = check_port(dump, l, port, err, errlen);
+	if (r >= 0)
+		r = check_bridge_name(dump, port, bridge, err, errlen);
+	if (r >= 0)
+		r = check_rules(dump, port, err, errlen);
+	if (r < 0)
+		return r;
+	snprintf(s.port, sizeof(s.port), "%s", port);
+	snprintf(s.bridge, sizeof(s.bridge), "%s", bridge);
+	s.mac = l->mac;
+	s.mtu = l->mtu;
+	r = snapshot_objects(dump, l->ifindex, &s);
+	if (r < 0) {
+		convert_snapshot_free(&s);
+		return refuse(err, errlen, r, "cannot take a snapshot of '%s': %s", port, strerror(-r));
+	}
+	*ret = s;
+	return 0;
+}
+
+int convert_snapshot_read_sysctls(struct convert_snapshot *s, struct link_backend *b)
+{
+	for (int i = 0; i < _CONVERT_SYSCTL_MAX; i++) {
+		int r = b->ops->sysctl_get(b->userdata, convert_sysctl_table[i].family, s->port, convert_sysctl_table[i].key,
+					   s->sysctl[i], sizeof(s->sysctl[i]));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int convert_snapshot_refresh(struct convert_snapshot *s, const struct link_dump *now)
+{
+	const struct link_info *br = link_dump_find_name(now, s->bridge);
+	struct convert_snapshot fresh = {};
+	int r;
+
+	if (!br)
+		return -ENODEV;
+	r = snapshot_objects(now, br->ifindex, &fresh);
+	if (r < 0) {
+		convert_snapshot_free(&fresh);
+		return r;
+	}
+	free(s->addrs);
+	free(s->routes);
+	s->addrs = fresh.addrs;
+	s->n_addrs = fresh.n_addrs;
+	s->routes = fresh.routes;
+	s->n_routes = fresh.n_routes;
+	return 0;
+}
+
+/* ---- text form ---- */
+
+static void hex_format(const uint8_t *b, size_t n, char *buf)
+{
+	if (n == 0) {
+		strcpy(buf, "-");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		sprintf(buf + 2 * i, "%02x", b[i]);
+}
+
+static int hex_parse(const char *s, uint8_t *b, size_t max, uint8_t *ret_len)
+{
+	size_t n = strlen(s);
+
+	if (!strcmp(s, "-")) {
+		*ret_len = 0;
+		return 0;
+	}
+	if (n % 2 || n / 2 > max)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		b[i] = v;
+	}
+	*ret_len = n / 2;
+	return 0;
+}
+
+static const char *addr_or_dash(int family, const union in_addr_union *a, char *buf, size_t size)
+{
+	return family ? ip_addr_format(family, a, buf, size) : "-";
+}
+
+static int append(char **text, size_t *len, const char *fmt, ...) _printf_(3, 4);
+static int append(char **text, size_t *len, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -EINVAL;
+	p = realloc(*text, *len + n + 1);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p + *len, line, n + 1);
+	*text = p;
+	*len += n;
+	return 0;
+}
+
+static int format_route(char **text, size_t *len, const struct route_info *rt)
+{
+	char dst[IP_PREFIX_STRLEN], gw[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN], m[2 * LINK_METRICS_MAX + 1];
+
+	hex_format(rt->metrics, rt->metrics_len, m);
+	return append(text, len, "route %s %u %u %u %u %u %u %s %s %u %s\n", ip_prefix_format(&rt->dst, dst, sizeof(dst)),
+		      rt->table, rt->type, rt->protocol, rt->scope, rt->flags, rt->priority,
+		      addr_or_dash(rt->gw_family, &rt->gw, gw, sizeof(gw)),
+		      addr_or_dash(rt->prefsrc_family, &rt->prefsrc, src, sizeof(src)), rt->pref, m);
+}
+
+char *convert_snapshot_format(const struct convert_snapshot *s)
+{
+	char *text = NULL, m[MAC_STRLEN], p[IP_PREFIX_STRLEN];
+	size_t len = 0;
+	int r;
+
+	r = append(&text, &len, "port %s\nbridge %s\nmac %s\nmtu %u\n", s->port, s->bridge,
+		   mac_format(&s->mac, m, sizeof(m)), s->mtu);
+	for (int i = 0; r >= 0 && i < _CONVERT_SYSCTL_MAX; i++)
+		r = append(&text, &len, "sysctl %s %s\n", convert_sysctl_table[i].key, s->sysctl[i][0] ? s->sysctl[i] : "-");
+	for (size_t i = 0; r >= 0 && i < s->n_addrs; i++) {
+		const struct addr_info *a = &s->addrs[i];
+		r = append(&text, &len, "addr %s %u %u %u %u\n", ip_prefix_format(&a->prefix, p, sizeof(p)), a->scope,
+			   a->flags, a->valid_lft, a->preferred_lft);
+	}
+	for (size_t i = 0; r >= 0 && i < s->n_routes; i++)
+		r = format_route(&text, &len, &s->routes[i]);
+	if (r < 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static int parse_opt_addr(const char *s, int *ret_family, union in_addr_union *ret)
+{
+	if (!strcmp(s, "-")) {
+		*ret_family = AF_UNSPEC;
+		return 0;
+	}
+	return ip_addr_parse(s, ret_family, ret);
+}
+
+static int parse_route(const char *line, struct route_info *rt)
+{
+	char dst[64], gw[64], src[64], m[2 * LINK_METRICS_MAX + 2];
+	unsigned type, proto, scope, pref;
+
+	*rt = (struct route_info){};
+	if (sscanf(line, "route %63s %u %u %u %u %u %u %63s %63s %u %129s", dst, &rt->table, &type, &proto, &scope,
+		   &rt->flags, &rt->priority, gw, src, &pref, m) != 11)
+		return -EINVAL;
+	rt->type = type;
+	rt->protocol = proto;
+	rt->scope = scope;
+	rt->pref = pref;
+	if (ip_prefix_parse(dst, &rt->dst) < 0 || parse_opt_addr(gw, &rt->gw_family, &rt->gw) < 0 ||
+	    parse_opt_addr(src, &rt->prefsrc_family, &rt->prefsrc) < 0)
+		return -EINVAL;
+	return hex_parse(m, rt->metrics, sizeof(rt->metrics), &rt->metrics_len);
+}
+
+static int parse_addr(const char *line, struct addr_info *a)
+{
+	char p[64];
+	unsigned scope;
+
+	*a = (struct addr_info){};
+	if (sscanf(line, "addr %63s %u %u %u %u", p, &scope, &a->flags, &a->valid_lft, &a->preferred_lft) != 5)
+		return -EINVAL;
+	a->scope = scope;
+	return ip_prefix_parse(p, &a->prefix);
+}
+
+static int parse_sysctl(const char *line, struct convert_snapshot *s)
+{
+	char key[32], value[16];
+
+	if (sscanf(line, "sysctl %31s %15s", key, value) != 2)
+		return -EINVAL;
+	for (int i = 0; i < _CONVERT_SYSCTL_MAX; i++)
+		if (!strcmp(key, convert_sysctl_table[i].key)) {
+			snprintf(s->sysctl[i], sizeof(s->sysctl[i]), "%s", strcmp(value, "-") ? value : "");
+			return 0;
+		}
+	return 0; /* a key from a newer netd: ignored */
+}
+
+static int parse_line(const char *line, struct convert_snapshot *s)
+{
+	char word[32];
+
+	if (sscanf(line, "port %15s", s->port) == 1 || sscanf(line, "bridge %15s", s->bridge) == 1 ||
+	    sscanf(line, "mtu %u", &s->mtu) == 1)
+		return 0;
+	if (sscanf(line, "mac %31s", word) == 1)
+		return mac_parse(word, &s->mac);
+	if (!strncmp(line, "sysctl ", 7))
+		return parse_sysctl(line, s);
+	if (!strncmp(line, "addr ", 5))
+		return parse_addr(line, &s->addrs[s->n_addrs++]);
+	if (!strncmp(line, "route ", 6))
+		return parse_route(line, &s->routes[s->n_routes++]);
+	return line[0] ? -EINVAL : 0;
+}
+
+int convert_snapshot_parse(const char *text, struct convert_snapshot *ret)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	struct convert_snapshot s = {};
+	size_t lines = 1;
+	char *save = NULL;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (const char *p = text; *p; p++)
+		lines += *p == '\n';
+	s.addrs = calloc(lines, sizeof(*s.addrs));
+	s.routes = calloc(lines, sizeof(*s.routes));
+	if (!s.addrs || !s.routes)
+		r = -ENOMEM;
+	for (char *line = strtok_r(copy, "\n", &save); line && r >= 0; line = strtok_r(NULL, "\n", &save))
+		r = parse_line(line, &s);
+	if (r >= 0 && (!s.port[0] || !s.bridge[0]))
+		r = -EINVAL;
+	if (r < 0) {
+		convert_snapshot_free(&s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* ---- plans ---- */
+
+static struct convert_step *step_push(struct convert_plan *p, enum convert_phase phase, enum convert_step_type type,
+				      const char *ifname)
+{
+	struct convert_step *s = realloc(p->steps, (p->n_steps + 1) * sizeof(*s));
+
+	if (!s)
+		return NULL;
+	p->steps = s;
+	s += p->n_steps++;
+	*s = (struct convert_step){ .type = type, .phase = phase };
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	return s;
+}
+
+static int push_simple(struct convert_plan *p, enum convert_phase phase, enum convert_step_type type,
+		       const char *ifname)
+{
+	return step_push(p, phase, type, ifname) ? 0 : -ENOMEM;
+}
+
+static int push_sysctl(struct convert_plan *p, enum convert_phase phase, const char *ifname, enum convert_sysctl which,
+		       const char *value)
+{
+	struct convert_step *s;
+
+	if (!value || !value[0])
+		return 0; /* not known (a kernel without IPv6, say): leave it */
+	s = step_push(p, phase, CONVERT_SYSCTL_SET, ifname);
+	if (!s)
+		return -ENOMEM;
+	s->family = convert_sysctl_table[which].family;
+	snprintf(s->key, sizeof(s->key), "%s", convert_sysctl_table[which].key);
+	snprintf(s->value, sizeof(s->value), "%s", value);
+	return 0;
+}
+
+static int push_addr(struct convert_plan *p, enum convert_phase phase, enum convert_step_type type, const char *ifname,
+		     const struct addr_info *a, uint32_t flags)
+{
+	struct convert_step *s = step_push(p, phase, type, ifname);
+
+	if (!s)
+		return -ENOMEM;
+	s->addr = *a;
+	s->addr.flags = flags;
+	return 0;
+}
+
+static int push_route(struct convert_plan *p, const char *ifname, const struct route_info *rt)
+{
+	struct convert_step *s = step_push(p, CONVERT_PHASE_CUTOVER, CONVERT_ROUTE_REPLACE, ifname);
+
+	if (!s)
+		return -ENOMEM;
+	s->route = *rt;
+	return 0;
+}
+
+static int push_announce(struct convert_plan *p, const char *ifname, const struct mac *mac, const struct addr_info *a)
+{
+	struct convert_step *s = step_push(p, CONVERT_PHASE_FINISH, CONVERT_ANNOUNCE, ifname);
+
+	if (!s)
+		return -ENOMEM;
+	s->mac = *mac;
+	s->addr = *a;
+	return 0;
+}
+
+static bool ipv6_off(const struct convert_snapshot *s)
+{
+	return !strcmp(s->sysctl[CONVERT_SYSCTL_DISABLE_IPV6], "1");
+}
+
+/* Pre-add on `to` every address of the snapshot: no DAD (it is ours already), no prefix route. */
+static int plan_preadd(struct convert_plan *p, const struct convert_snapshot *s, const char *to,
+		       const struct link_dump *now, int to_ifindex)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < s->n_addrs; i++) {
+		const struct addr_info *a = &s->addrs[i];
+		bool present = false;
+
+		if (a->prefix.family == AF_INET6 && ipv6_off(s))
+			continue;
+		for (size_t j = 0; now && j < now->n_addrs; j++)
+			present |= now->addrs[j].ifindex == to_ifindex && now->addrs[j].prefix.family == a->prefix.family &&
+				   ip_addr_equal(a->prefix.family, &now->addrs[j].prefix.addr, &a->prefix.addr);
+		if (!present)
+			r = push_addr(p, CONVERT_PHASE_PREPARE, CONVERT_ADDR_ADD, to, a,
+				      (a->flags & ADDR_FLAGS_SETTABLE) | IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
+	}
+	return r;
+}
+
+/* The burst: attach or release the port, every route to `to`, the old addresses off. */
+static int plan_burst(struct convert_plan *p, const struct convert_snapshot *s, bool attach, const char *to,
+		      const struct addr_info *old, size_t n_old, const char *from)
+{
+	struct convert_step *st;
+	int r;
+
+	r = push_simple(p, CONVERT_PHASE_CUTOVER, CONVERT_BURST_BEGIN, "");
+	if (r < 0)
+		return r;
+	if (attach || p->rollback) {
+		st = step_push(p, CONVERT_PHASE_CUTOVER, attach ? CONVERT_PORT_ATTACH : CONVERT_PORT_RELEASE, s->port);
+		if (!st)
+			return -ENOMEM;
+		snprintf(st->master, sizeof(st->master), "%s", attach ? s->bridge : "");
+	}
+	/* Routes on the link first: a gateway is only valid once its subnet is reachable. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; r >= 0 && i < s->n_routes; i++)
+			if (!(s->routes[i].dst.family == AF_INET6 && ipv6_off(s)) && !!s->routes[i].gw_family == pass)
+				r = push_route(p, to, &s->routes[i]);
+	for (size_t i = 0; r >= 0 && i < n_old; i++)
+		r = push_addr(p, CONVERT_PHASE_CUTOVER, CONVERT_ADDR_DEL, from, &old[i], old[i].flags);
+	if (r >= 0)
+		r = push_simple(p, CONVERT_PHASE_CUTOVER, CONVERT_BURST_END, "");
+	return r;
+}
+
+/* IPv6 applies flags on replace: give back the prefix route and the original flags. */
+static int plan_restore_flags(struct convert_plan *p, const struct convert_snapshot *s, const char *on)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < s->n_addrs; i++) {
+		const struct addr_info *a = &s->addrs[i];
+
+		if (a->prefix.family == AF_INET6 && !ipv6_off(s) && !(a->flags & IFA_F_NOPREFIXROUTE))
+			r = push_addr(p, CONVERT_PHASE_FINISH, CONVERT_ADDR_REPLACE, on, a, a->flags & ADDR_FLAGS_SETTABLE);
+	}
+	return r;
+}
+
+static int plan_announce(struct convert_plan *p, const struct convert_snapshot *s, const char *on)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < s->n_addrs; i++)
+		if (!(s->addrs[i].prefix.family == AF_INET6 && ipv6_off(s)))
+			r = push_announce(p, on, &s->mac, &s->addrs[i]);
+	return r;
+}
+
+static int plan_prepare_bridge(struct convert_plan *p, const struct convert_snapshot *s)
+{
+	struct convert_step *st = step_push(p, CONVERT_PHASE_PREPARE, CONVERT_BRIDGE_ADD, s->bridge);
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	st->mac = s->mac;
+	st->mtu = s->mtu;
+	snprintf(st->alias, sizeof(st->alias), CONVERT_ALIAS_PREFIX "%s", s->port);
+	r = push_sysctl(p, CONVERT_PHASE_PREPARE, s->bridge, CONVERT_SYSCTL_DISABLE_IPV6, s->sysctl[CONVERT_SYSCTL_DISABLE_IPV6]);
+	if (r >= 0)
+		r = push_sysctl(p, CONVERT_PHASE_PREPARE, s->bridge, CONVERT_SYSCTL_ACCEPT_RA, s->sysctl[CONVERT_SYSCTL_ACCEPT_RA]);
+	if (r >= 0)
+		r = push_sysctl(p, CONVERT_PHASE_PREPARE, s->bridge, CONVERT_SYSCTL_AUTOCONF, s->sysctl[CONVERT_SYSCTL_AUTOCONF]);
+	if (r >= 0)
+		r = push_sysctl(p, CONVERT_PHASE_PREPARE, s->bridge, CONVERT_SYSCTL_RP_FILTER, RP_FILTER_LOOSE);
+	if (r >= 0)
+		r = push_simple(p, CONVERT_PHASE_PREPARE, CONVERT_LINK_UP, s->bridge);
+	return r;
+}
+
+int convert_plan_forward(const struct convert_snapshot *s, struct convert_plan *ret)
+{
+	struct convert_plan p = {};
+	int r;
+
+	r = plan_prepare_bridge(&p, s);
+	if (r >= 0)
+		r = plan_preadd(&p, s, s->bridge, NULL, 0);
+	if (r >= 0)
+		r = plan_burst(&p, s, true, s->bridge, s->addrs, s->n_addrs, s->port);
+	if (r >= 0 && !ipv6_off(s))
+		r = push_sysctl(&p, CONVERT_PHASE_CUTOVER, s->port, CONVERT_SYSCTL_DISABLE_IPV6, "1");
+	if (r >= 0)
+		r = plan_restore_flags(&p, s, s->bridge);
+	if (r >= 0)
+		r = push_sysctl(&p, CONVERT_PHASE_FINISH, s->bridge, CONVERT_SYSCTL_RP_FILTER, s->sysctl[CONVERT_SYSCTL_RP_FILTER]);
+	if (r >= 0)
+		r = plan_announce(&p, s, s->bridge);
+	if (r < 0) {
+		convert_plan_free(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* Addresses the bridge holds now: they all go (the bridge is deleted at the end anyway). */
+static size_t bridge_addrs(const struct link_dump *now, int bridge, struct addr_info *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; bridge && i < now->n_addrs; i++)
+		if (now->addrs[i].ifindex == bridge)
+			out[n++] = now->addrs[i];
+	return n;
+}
+
+int convert_plan_rollback(const struct convert_snapshot *s, const struct link_dump *now, struct convert_plan *ret)
+{
+	const struct link_info *port = link_dump_find_name(now, s->port), *br = link_dump_find_name(now, s->bridge);
+	_cleanup_free_ struct addr_info *old = calloc(now->n_addrs + 1, sizeof(*old));
+	struct convert_plan p = { .rollback = true };
+	size_t n_old;
+	int r;
+
+	if (!old)
+		return -ENOMEM;
+	/* Only a bridge this conversion made is touched. */
+	if (br && (strncmp(br->alias, CONVERT_ALIAS_PREFIX, strlen(CONVERT_ALIAS_PREFIX)) ||
+		   strcmp(br->alias + strlen(CONVERT_ALIAS_PREFIX), s->port)))
+		br = NULL;
+	n_old = bridge_addrs(now, br ? br->ifindex : 0, old);
+	r = push_sysctl(&p, CONVERT_PHASE_PREPARE, s->port, CONVERT_SYSCTL_DISABLE_IPV6, s->sysctl[CONVERT_SYSCTL_DISABLE_IPV6]);
+	if (r >= 0)
+		r = plan_preadd(&p, s, s->port, now, port ? port->ifindex : 0);
+	if (r >= 0)
+		r = plan_burst(&p, s, false, s->port, old, n_old, br ? s->bridge : "");
+	if (r >= 0)
+		r = plan_restore_flags(&p, s, s->port);
+	for (int i = CONVERT_SYSCTL_ACCEPT_RA; r >= 0 && i < _CONVERT_SYSCTL_MAX; i++)
+		r = push_sysctl(&p, CONVERT_PHASE_FINISH, s->port, i, s->sysctl[i]);
+	if (r >= 0)
+		r = plan_announce(&p, s, s->port);
+	if (r >= 0 && br)
+		r = push_simple(&p, CONVERT_PHASE_FINISH, CONVERT_LINK_DEL, s->bridge);
+	if (r < 0) {
+		convert_plan_free(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+static void step_describe(const struct convert_step *s, char *buf, size_t size)
+{
+	const char *t = convert_step_type_to_string(s->type);
+	char a[160], m[MAC_STRLEN];
+
+	switch (s->type) {
+	case CONVERT_BRIDGE_ADD:
+		snprintf(buf, size, "%s %s mac=%s mtu=%u stp=off forward_delay=0 alias=%s", t, s->ifname,
+			 mac_format(&s->mac, m, sizeof(m)), s->mtu, s->alias);
+		break;
+	case CONVERT_SYSCTL_SET:
+		snprintf(buf, size, "%s net.%s.conf.%s.%s=%s", t, s->family == AF_INET ? "ipv4" : "ipv6", s->ifname, s->key,
+			 s->value);
+		break;
+	case CONVERT_ADDR_ADD:
+	case CONVERT_ADDR_REPLACE:
+	case CONVERT_ADDR_DEL:
+		snprintf(buf, size, "%s %s %s", t, s->ifname, addr_info_format(&s->addr, a, sizeof(a)));
+		break;
+	case CONVERT_PORT_ATTACH:
+		snprintf(buf, size, "%s %s master %s", t, s->ifname, s->master);
+		break;
+	case CONVERT_ROUTE_REPLACE:
+		route_info_format(&s->route, NULL, a, sizeof(a));
+		snprintf(buf, size, "%s %s", t, a);
+		/* The formatter does not know names; the device is the step's. */
+		if (strstr(buf, " dev ?"))
+			snprintf(strstr(buf, " dev ?"), size - (strstr(buf, " dev ?") - buf), " dev %s%s", s->ifname,
+				 strstr(a, " dev ?") + 6);
+		break;
+	case CONVERT_ANNOUNCE:
+		snprintf(buf, size, "%s %s %s from %s", t, s->ifname, ip_prefix_format(&s->addr.prefix, a, sizeof(a)),
+			 mac_format(&s->mac, m, sizeof(m)));
+		break;
+	default:
+		snprintf(buf, size, "%s%s%s", t, s->ifname[0] ? " " : "", s->ifname);
+	}
+}
+
+char *convert_plan_format(const struct convert_plan *p)
+{
+	char *text = NULL, line[400];
+	size_t len = 0;
+	int phase = -1;
+
+	for (size_t i = 0; i < p->n_steps; i++) {
+		if ((int)p->steps[i].phase != phase) {
+			phase = p->steps[i].phase;
+			if (append(&text, &len, "[%s]\n", convert_phase_to_string(phase)) < 0)
+				goto fail;
+		}
+		step_describe(&p->steps[i], line, sizeof(line));
+		if (append(&text, &len, "  %s\n", line) < 0)
+			goto fail;
+	}
+	return text ? text : strdup("");
+fail:
+	free(text);
+	return NULL;
+}
+
+/* ---- apply ---- */
+
+struct apply_ctx {
+	struct link_backend *b;
+	struct link_dump links;
+	int bridge_ifindex; /* created by this apply */
+	char bridge[IFNAMSIZ];
+};
+
+static int resolve(struct apply_ctx *c, const char *name)
+{
+	const struct link_info *l;
+
+	if (c->bridge_ifindex && !strcmp(name, c->bridge))
+		return c->bridge_ifindex;
+	l = link_dump_find_name(&c->links, name);
+	return l ? l->ifindex : -ENODEV;
+}
+
+static int step_bridge_add(struct apply_ctx *c, const struct convert_step *s)
+{
+	struct bridge_spec spec = { .name = s->ifname, .mac = s->mac, .mtu = s->mtu, .alias = s->alias };
+	int r = c->b->ops->bridge_add(c->b->userdata, &spec, &c->bridge_ifindex);
+
+	if (r >= 0)
+		snprintf(c->bridge, sizeof(c->bridge), "%s", s->ifname);
+	return r;
+}
+
+static int step_run(struct apply_ctx *c, const struct convert_step *s)
+{
+	const struct link_ops *o = c->b->ops;
+	void *u = c->b->userdata;
+	struct addr_info a = s->addr;
+	struct route_info rt = s->route;
+	int ifindex = 0, master;
+
+	if (s->type == CONVERT_BRIDGE_ADD)
+		return step_bridge_add(c, s);
+	if (s->type == CONVERT_BURST_BEGIN)
+		return o->batch_begin(u);
+	if (s->type == CONVERT_BURST_END)
+		return o->batch_commit(u);
+	if (s->type == CONVERT_SYSCTL_SET)
+		return o->sysctl_set(u, s->family, s->ifname, s->key, s->value);
+	ifindex = resolve(c, s->ifname);
+	if (ifindex < 0)
+		return ifindex;
+	a.ifindex = rt.ifindex = ifindex;
+	switch (s->type) {
+	case CONVERT_LINK_UP:
+		return o->link_set_up(u, ifindex, true);
+	case CONVERT_LINK_DEL:
+		return o->link_del(u, ifindex);
+	case CONVERT_ADDR_ADD:
+		return o->addr_add_full(u, &a, false);
+	case CONVERT_ADDR_REPLACE:
+		return o->addr_add_full(u, &a, true);
+	case CONVERT_ADDR_DEL:
+		return o->addr_del(u, ifindex, &a.prefix);
+	case CONVERT_PORT_ATTACH:
+		master = resolve(c, s->master);
+		return master < 0 ? master : o->port_set(u, ifindex, master);
+	case CONVERT_PORT_RELEASE:
+		return o->port_set(u, ifindex, 0);
+	case CONVERT_ROUTE_REPLACE:
+		return o->route_change(u, ROUTE_REPLACE, &rt);
+	case CONVERT_ANNOUNCE:
+		return o->announce(u, ifindex, &s->mac, &a.prefix);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* In a rollback these mean the kernel is already as wanted. */
+static bool already_so(int r)
+{
+	return r == -EEXIST || r == -ESRCH || r == -ENOENT || r == -EADDRNOTAVAIL || r == -ENODEV;
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
+}
+
+static void describe_failure(struct apply_ctx *c, const struct convert_step *s, int r, char *err, size_t errlen)
+{
+	const char *ack = c->b->ops->last_error(c->b->userdata);
+	char what[400];
+
+	step_describe(s, what, sizeof(what));
+	snprintf(err, errlen, "%s failed: %s%s%s", what, strerror(-r), ack ? ": " : "", ack ? ack : "");
+}
+
+/* Returns the first error that counts; in a burst keeps going to the commit. */
+static int apply_steps(struct apply_ctx *c, const struct convert_plan *p, convert_phase_fn on_phase, void *userdata,
+		       uint64_t *cut, char *err, size_t errlen)
+{
+	int phase = -1, first = 0;
+	bool burst = false;
+
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct convert_step *s = &p->steps[i];
+		int r;
+
+		if ((int)s->phase != phase) {
+			if (phase == CONVERT_PHASE_CUTOVER)
+				*cut = now_usec() - *cut;
+			phase = s->phase;
+			if (phase == CONVERT_PHASE_CUTOVER)
+				*cut = now_usec();
+			r = on_phase ? on_phase(phase, userdata) : 0;
+			if (r < 0)
+				return first ?: r;
+		}
+		r = step_run(c, s);
+		burst = s->type == CONVERT_BURST_BEGIN ? true : s->type == CONVERT_BURST_END ? false : burst;
+		if (r >= 0 || (p->rollback && already_so(r)))
+			continue;
+		if (!first)
+			describe_failure(c, s, r, err, errlen);
+		first = first ?: r;
+		if (!burst && !p->rollback)
+			return first;
+	}
+	if (phase == CONVERT_PHASE_CUTOVER)
+		*cut = now_usec() - *cut;
+	return first;
+}
+
+int convert_apply(const struct convert_plan *p, struct link_backend *b, convert_phase_fn on_phase, void *userdata,
+		  uint64_t *ret_cutover_usec, char *err, size_t errlen)
+{
+	struct apply_ctx c = { .b = b };
+	uint64_t cut = 0;
+	int r;
+
+	r = b->ops->dump(b->userdata, LINK_DUMP_LINKS, &c.links);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+		return r;
+	}
+	r = apply_steps(&c, p, on_phase, userdata, &cut, err, errlen);
+	link_dump_free(&c.links);
+	if (ret_cutover_usec)
+		*ret_cutover_usec = cut;
+	return r;
+}

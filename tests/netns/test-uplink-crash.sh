@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# netd dies in the middle: killed by a debug hook right after the cut-over (before the finish
+# phase), and killed -9 while waiting for the confirmation. Each time the restarted netd
+# completes the rollback: state identical to before, DHCP client back on eth0.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/uplink-lib.sh"
+
+lab_build
+before=$(host_state)
+
+NETD_DEBUG_UPLINK_KILL_AT=finish start_netd
+ctl uplink convert eth0 >/dev/null 2>"$T/err" && fail "convert returned although netd was to die"
+wait "$NETD_PID" 2>/dev/null || true
+NETD_PID=
+has_link br0 || fail "the hook did not stop netd after the cut-over"
+grep -q "^state=finishing" "$T/lib/uplinks/br0/state" || fail "state file: $(cat "$T/lib/uplinks/br0/state")"
+ok "netd died after the cut-over (state file says $(sed -n 's/^state=//p' "$T/lib/uplinks/br0/state"))"
+
+probes_start 300
+start_netd
+probes_wait
+has_link br0 && fail "restarted netd did not roll back"
+grep -q "netd stopped while it was finishing; finishing the rollback" "$T/netd.log" || fail "no recovery message"
+after=$(host_state)
+diff <(echo "$before") <(echo "$after") >"$T/diff" || fail "state after recovery differs: $(cat "$T/diff")"
+[ -e "$T/lib/uplinks/br0" ] && fail "recovery left the state dir"
+[ "$(pgrep -fc "udhcpc .*-i eth0 .*$T")" = 1 ] || fail "expected the DHCP client back on eth0"
+echo "# recovery after a crash mid-conversion: lost IPv4 $LOST4/300, IPv6 $LOST6/300"
+ok "restarted netd completed the rollback; state identical; DHCP client back on eth0"
+
+ctl uplink convert eth0 --confirm-timeout 60s >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"
+assert_eq "$(sed -n 's/^state=//p' "$T/lib/uplinks/br0/state")" waiting "state file while waiting"
+kill9_netd
+has_link br0 || fail "kill -9 removed br0"
+probes_start 300
+start_netd
+probes_wait
+has_link br0 && fail "restarted netd did not roll back the unconfirmed conversion"
+after=$(host_state)
+diff <(echo "$before") <(echo "$after") >"$T/diff" || fail "state after recovery differs: $(cat "$T/diff")"
+echo "# recovery after kill -9 while waiting for confirm: lost IPv4 $LOST4/300, IPv6 $LOST6/300"
+assert_eq "$LOST4/$LOST6" "0/0" "probes lost by the recovery rollback"
+ok "kill -9 while waiting for confirm: the restarted netd rolled back with 0 probes lost"

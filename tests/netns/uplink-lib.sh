@@ -1,0 +1,123 @@
+# The uplink lab, built per test on top of lib.sh:
+#   $NS  (host):    eth0 (veth, MAC $HOST_MAC), IPv4 from busybox udhcpc, IPv6 by SLAAC
+#   $SW  (switch):  bridge sw with sw-host and sw-gw; optional port security on sw-host
+#   $GW  (gateway): gw0 192.168.77.1/24 + 2001:db8:77::1/64, dnsmasq (DHCP, 2 min leases, RA);
+#                   off-link probe sources 10.99.0.1 and 2001:db8:99::1 on lo
+command -v busybox >/dev/null || skip "busybox missing (udhcpc)"
+command -v dnsmasq >/dev/null || skip "dnsmasq missing"
+command -v ping >/dev/null || skip "ping missing"
+
+SW="netdt-sw-$$-${RANDOM}"
+GW="netdt-gw-$$-${RANDOM}"
+EXTRA_NS+=("$SW" "$GW")
+HOST_MAC=52:54:00:12:34:56
+GW4=192.168.77.1
+PROBE4=10.99.0.1
+PROBE6=2001:db8:99::1
+
+swx() { ip netns exec "$SW" "$@"; }
+gwx() { ip netns exec "$GW" "$@"; }
+
+lab_build() {
+	ip netns add "$SW"
+	ip netns add "$GW"
+	ip -n "$SW" link set lo up
+	ip -n "$GW" link set lo up
+	ip -n "$SW" link add sw type bridge stp_state 0 forward_delay 0
+	ip -n "$SW" link add sw-host type veth peer name eth0 netns "$NS"
+	ip -n "$SW" link add sw-gw type veth peer name gw0 netns "$GW"
+	ip -n "$SW" link set sw-host master sw
+	ip -n "$SW" link set sw-gw master sw
+	for l in sw sw-host sw-gw; do ip -n "$SW" link set "$l" up; done
+	ip netns exec "$SW" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+
+	gwx sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0
+	ip -n "$GW" addr add $GW4/24 dev gw0
+	ip -n "$GW" addr add 2001:db8:77::1/64 dev gw0 nodad
+	ip -n "$GW" addr add $PROBE4/32 dev lo
+	ip -n "$GW" addr add $PROBE6/128 dev lo
+	ip -n "$GW" link set gw0 up
+	# dnsmasq advertises a default router only when it has a default route itself.
+	ip -n "$GW" route add default dev lo
+	ip -n "$GW" -6 route add default dev lo
+
+	ip -n "$NS" link set eth0 address $HOST_MAC
+	nsx sysctl -qw net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1 net.ipv4.conf.all.rp_filter=1 \
+		net.ipv4.conf.eth0.rp_filter=1
+	ip -n "$NS" link set eth0 up
+
+	gwx dnsmasq --keep-in-foreground --port=0 --interface=gw0 --bind-interfaces --user=root --group=root \
+		--dhcp-range=192.168.77.100,192.168.77.150,2m --dhcp-authoritative --no-ping \
+		--dhcp-leasefile="$T/leases" --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" --log-dhcp \
+		--enable-ra --dhcp-range=::,constructor:gw0,ra-only,64,2h --ra-param=gw0,3,1800 --conf-file=/dev/null &
+	DNSMASQ_PID=$!
+
+	cat >"$T/udhcpc.script" <<SCRIPT
+#!/bin/sh
+# Configures without flushing: a renewal of the same address changes nothing.
+case "\$1" in
+deconfig) ip link set "\$interface" up ;;
+bound|renew)
+	ip addr replace "\$ip/\$mask" dev "\$interface"
+	[ -n "\$router" ] && ip route replace default via "\${router%% *}" dev "\$interface"
+	echo "\$1 \$interface \$ip \$(date +%s)" >>"$T/dhcp-events"
+	;;
+esac
+exit 0
+SCRIPT
+	chmod +x "$T/udhcpc.script"
+	ip netns exec "$NS" busybox udhcpc -f -i eth0 -s "$T/udhcpc.script" -t 20 -T 1 -A 1 >/dev/null 2>&1 &
+	UDHCPC_PID=$!
+	for _ in $(seq 1 100); do
+		HOST4=$(ip -n "$NS" -j addr show eth0 | jq -r '.[0].addr_info[] | select(.family=="inet") | .local' | head -1)
+		HOST6=$(ip -n "$NS" -j addr show eth0 | jq -r '.[0].addr_info[] | select(.family=="inet6" and .scope=="global") | .local' | head -1)
+		DEF6=$(ip -n "$NS" -6 route show default | head -1)
+		[ -n "$HOST4" ] && [ -n "$HOST6" ] && [ -n "$DEF6" ] && break
+		sleep 0.1
+	done
+	[ -n "$HOST4" ] || fail "host got no DHCP lease on eth0"
+	[ -n "$HOST6" ] || fail "host got no SLAAC address on eth0"
+	[ -n "$DEF6" ] || fail "host got no IPv6 default route from the RA"
+	# Wait for the SLAAC address to finish DAD.
+	for _ in $(seq 1 50); do
+		ip -n "$NS" -6 addr show dev eth0 tentative | grep -q inet6 || break
+		sleep 0.1
+	done
+	gwx ping -c 1 -W 2 -I $PROBE4 "$HOST4" >/dev/null || fail "gateway cannot reach the host over IPv4"
+	gwx ping -6 -c 1 -W 2 -I $PROBE6 "$HOST6" >/dev/null || fail "gateway cannot reach the host over IPv6"
+}
+
+port_security_on() {
+	swx nft -f - <<NFT
+table bridge portsec {
+	chain portsec {
+		type filter hook forward priority 0; policy accept;
+		iifname "sw-host" ether saddr != $HOST_MAC counter drop
+	}
+}
+NFT
+}
+
+# probes_start N: N probes per family at 100 Hz from off-link addresses, in the background.
+probes_start() {
+	gwx ping -q -n -i 0.01 -W 1 -c "$1" -I $PROBE4 "$HOST4" >"$T/probe4" 2>&1 &
+	PROBE4_PID=$!
+	gwx ping -6 -q -n -i 0.01 -W 1 -c "$1" -I $PROBE6 "$HOST6" >"$T/probe6" 2>&1 &
+	PROBE6_PID=$!
+}
+
+# probes_wait: waits for both and sets LOST4 / LOST6
+probes_wait() {
+	wait "$PROBE4_PID" || true
+	wait "$PROBE6_PID" || true
+	LOST4=$(awk '/packets transmitted/ { print $1 - $4 }' "$T/probe4")
+	LOST6=$(awk '/packets transmitted/ { print $1 - $4 }' "$T/probe6")
+	[ -n "$LOST4" ] && [ -n "$LOST6" ] || fail "probe output: $(cat "$T/probe4" "$T/probe6")"
+}
+
+# Addresses, routes, MAC and links of the host: what a rollback must give back.
+host_state() {
+	ip -n "$NS" -j addr show | jq -c 'map({ifname, address, addr_info: [.addr_info[] | {family, local, prefixlen, scope}]}) | sort_by(.ifname)'
+	ip -n "$NS" -j route show table all | jq -c 'map(select(.table != "local")) | map(del(.expires)) | sort_by(.dst, .dev)'
+	ip -n "$NS" -j link show | jq -c 'map({ifname, address, mtu, master}) | sort_by(.ifname)'
+}

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The uplink conversion planner: golden plans, refusals, and rollback after a failure at every step. */
+#include "golden.h"
+
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "convert.h"
+#include "link.h"
+#include "macro.h"
+
+#define ETH0_MAC "52:54:00:12:34:56"
+
+struct lab {
+	struct link_fake *fake;
+	struct link_backend be;
+	int eth0;
+};
+
+static void add_addr(struct lab *l, const char *prefix, uint8_t scope, uint32_t flags, uint32_t valid, uint32_t pref)
+{
+	struct addr_info a = { .ifindex = l->eth0, .scope = scope, .flags = flags, .valid_lft = valid,
+			       .preferred_lft = pref };
+
+	assert_int_equal(ip_prefix_parse(prefix, &a.prefix), 0);
+	assert_int_equal(link_fake_add_addr_full(l->fake, &a), 0);
+}
+
+static void add_route(struct lab *l, const char *dst, const char *gw, uint32_t table, uint8_t proto, uint8_t scope,
+		      uint32_t metric, const char *src)
+{
+	struct route_info rt = { .ifindex = l->eth0, .table = table, .type = RTN_UNICAST, .protocol = proto,
+				 .scope = scope, .priority = metric };
+
+	assert_int_equal(ip_prefix_parse(dst, &rt.dst), 0);
+	if (gw)
+		assert_int_equal(ip_addr_parse(gw, &rt.gw_family, &rt.gw), 0);
+	if (src)
+		assert_int_equal(ip_addr_parse(src, &rt.prefsrc_family, &rt.prefsrc), 0);
+	assert_int_equal(link_fake_add_route_full(l->fake, &rt), 0);
+}
+
+/* A host as DHCP and SLAAC leave it: an address of each kind, routes in main, a policy table and local. */
+static void lab_new(struct lab *l)
+{
+	struct mac mac;
+	char v[8];
+
+	assert_int_equal(link_fake_new(&l->fake, &l->be), 0);
+	assert_int_equal(link_fake_add_link(l->fake, "eth0", "veth", &l->eth0), 0);
+	assert_int_equal(mac_parse(ETH0_MAC, &mac), 0);
+	assert_int_equal(link_fake_set_mac(l->fake, l->eth0, &mac), 0);
+	add_addr(l, "192.168.50.10/24", RT_SCOPE_UNIVERSE, IFA_F_PERMANENT, LINK_LFT_FOREVER, LINK_LFT_FOREVER);
+	add_addr(l, "2001:db8:1:0:5054:ff:fe12:3456/64", RT_SCOPE_UNIVERSE, IFA_F_MANAGETEMPADDR, 86400, 14400);
+	add_addr(l, "fe80::5054:ff:fe12:3456/64", RT_SCOPE_LINK, IFA_F_PERMANENT, LINK_LFT_FOREVER, LINK_LFT_FOREVER);
+	add_route(l, "192.168.50.0/24", NULL, RT_TABLE_MAIN, RTPROT_KERNEL, RT_SCOPE_LINK, 0, "192.168.50.10");
+	add_route(l, "0.0.0.0/0", "192.168.50.1", RT_TABLE_MAIN, RTPROT_DHCP, RT_SCOPE_UNIVERSE, 0, NULL);
+	add_route(l, "0.0.0.0/0", "192.168.50.1", 100, RTPROT_STATIC, RT_SCOPE_UNIVERSE, 0, NULL);
+	add_route(l, "2001:db8:1::/64", NULL, RT_TABLE_MAIN, RTPROT_RA, RT_SCOPE_UNIVERSE, 256, NULL);
+	add_route(l, "fe80::/64", NULL, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, 512, NULL); /* not the kernel's */
+	add_route(l, "::/0", "fe80::1", RT_TABLE_MAIN, RTPROT_RA, RT_SCOPE_UNIVERSE, 1024, NULL);
+	add_route(l, "192.168.50.10/32", NULL, RT_TABLE_LOCAL, RTPROT_KERNEL, RT_SCOPE_HOST, 0, "192.168.50.10");
+	assert_int_equal(l->be.ops->sysctl_set(l->be.userdata, AF_INET, "eth0", "rp_filter", "1"), 0);
+	assert_int_equal(link_fake_sysctl(l->fake, AF_INET, "eth0", "rp_filter", v, sizeof(v)), 0);
+	link_fake_clear_log(l->fake);
+}
+
+static void snapshot(struct lab *l, struct convert_snapshot *s)
+{
+	struct link_dump d;
+	char err[512] = "";
+
+	assert_int_equal(l->be.ops->dump(l->be.userdata, LINK_DUMP_ALL | LINK_DUMP_RULES, &d), 0);
+	assert_int_equal(convert_snapshot_take(&d, "eth0", "br0", s, err, sizeof(err)), 0);
+	assert_int_equal(convert_snapshot_read_sysctls(s, &l->be), 0);
+	link_dump_free(&d);
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lines in order, so that the same objects in another order compare equal. */
+static char *sort_lines(char *text)
+{
+	char *lines[256], *save = NULL, *out;
+	size_t n = 0, len = strlen(text) + 1;
+
+	for (char *l = strtok_r(text, "\n", &save); l && n < 256; l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	qsort(lines, n, sizeof(char *), line_cmp);
+	out = calloc(1, len + 1);
+	for (size_t i = 0; i < n; i++) {
+		strcat(out, lines[i]);
+		strcat(out, "\n");
+	}
+	free(text);
+	return out;
+}
+
+/* Everything the conversion may touch, as text; IPv4 keeps NOPREFIXROUTE (the kernel cannot clear it). */
+static char *state_text(struct lab *l)
+{
+	struct link_dump d;
+	char *text = NULL, line[512], buf[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_int_equal(l->be.ops->dump(l->be.userdata, LINK_DUMP_ALL, &d), 0);
+	for (size_t i = 0; i < d.n_links; i++)
+		fprintf(f, "link %s kind=%s mac=%s mtu=%u master=%s up=%d\n", d.links[i].name, d.links[i].kind,
+			mac_format(&d.links[i].mac, buf, sizeof(buf)), d.links[i].mtu,
+			d.links[i].master ? link_dump_ifname(&d, d.links[i].master) : "-", d.links[i].up);
+	for (size_t i = 0; i < d.n_addrs; i++) {
+		struct addr_info a = d.addrs[i];
+		if (a.prefix.family == AF_INET)
+			a.flags &= ~IFA_F_NOPREFIXROUTE;
+		fprintf(f, "addr %s %s\n", link_dump_ifname(&d, a.ifindex), addr_info_format(&a, buf, sizeof(buf)));
+	}
+	for (size_t i = 0; i < d.n_routes; i++)
+		fprintf(f, "route %s\n", route_info_format(&d.routes[i], &d, line, sizeof(line)));
+	for (int i = 0; i < _CONVERT_SYSCTL_MAX; i++) {
+		const struct convert_sysctl_def *def = convert_sysctl_get(i);
+		assert_int_equal(link_fake_sysctl(l->fake, def->family, "eth0", def->key, buf, sizeof(buf)), 0);
+		fprintf(f, "sysctl eth0 %s=%s\n", def->key, buf);
+	}
+	fclose(f);
+	link_dump_free(&d);
+	return sort_lines(text);
+}
+
+static int convert_run(struct lab *l, const struct convert_snapshot *s, char *err, size_t errlen)
+{
+	struct convert_plan p;
+	int r;
+
+	assert_int_equal(convert_plan_forward(s, &p), 0);
+	r = convert_apply(&p, &l->be, NULL, NULL, NULL, err, errlen);
+	convert_plan_free(&p);
+	return r;
+}
+
+static int rollback_run(struct lab *l, const struct convert_snapshot *s, char **ret_plan)
+{
+	struct link_dump now;
+	struct convert_plan p;
+	char err[512] = "";
+	int r;
+
+	assert_int_equal(l->be.ops->dump(l->be.userdata, LINK_DUMP_ALL, &now), 0);
+	assert_int_equal(convert_plan_rollback(s, &now, &p), 0);
+	link_dump_free(&now);
+	if (ret_plan)
+		*ret_plan = convert_plan_format(&p);
+	r = convert_apply(&p, &l->be, NULL, NULL, NULL, err, sizeof(err));
+	if (r < 0)
+		print_error("rollback: %s\n", err);
+	convert_plan_free(&p);
+	return r;
+}
+
+static void test_plan_golden(void **state)
+{
+	struct lab l;
+	struct convert_snapshot s;
+	struct convert_plan p;
+	char *text, err[512];
+
+	lab_new(&l);
+	snapshot(&l, &s);
+	assert_int_equal(convert_plan_forward(&s, &p), 0);
+	text = convert_plan_format(&p);
+	assert_golden("convert-plan.txt", text);
+	free(text);
+	convert_plan_free(&p);
+
+	assert_int_equal(convert_run(&l, &s, err, sizeof(err)), 0);
+	assert_golden("convert-apply.log", link_fake_log(l.fake));
+	assert_int_equal(rollback_run(&l, &s, &text), 0);
+	assert_golden("convert-rollback-plan.txt", text);
+	free(text);
+	convert_snapshot_free(&s);
+	link_fake_free(l.fake);
+}
+
+/* After the conversion the bridge holds everything and the port only forwards. */
+static void test_converted_state(void **state)
+{
+	struct lab l;
+	struct convert_snapshot s;
+	char *text, err[512];
+
+	lab_new(&l);
+	snapshot(&l, &s);
+	assert_int_equal(convert_run(&l, &s, err, sizeof(err)), 0);
+	text = state_text(&l);
+	assert_golden("convert-state-after.txt", text);
+	free(text);
+	convert_snapshot_free(&s);
+	link_fake_free(l.fake);
+}
+
+/* A failure at each mutation of the conversion: the rollback gives back exactly the snapshot. */
+static void test_rollback_every_step(void **state)
+{
+	unsigned steps, failed = 0;
+	struct lab l;
+	struct convert_snapshot s;
+	char *before, *after, err[512];
+
+	/* Count the mutations of a full run. */
+	lab_new(&l);
+	snapshot(&l, &s);
+	assert_int_equal(convert_run(&l, &s, err, sizeof(err)), 0);
+	steps = 0;
+	for (const char *p = link_fake_log(l.fake); *p; p++)
+		steps += *p == '\n';
+	convert_snapshot_free(&s);
+	link_fake_free(l.fake);
+
+	for (unsigned k = 1; k <= steps; k++) {
+		int r;
+
+		lab_new(&l);
+		before = state_text(&l);
+		snapshot(&l, &s);
+		link_fake_fail_at(l.fake, k, EBUSY);
+		r = convert_run(&l, &s, err, sizeof(err));
+		if (r < 0) {
+			assert_int_equal(r, -EBUSY);
+			assert_non_null(strstr(err, "failed: Device or resource busy"));
+			failed++;
+		}
+		link_fake_fail_at(l.fake, 0, 0);
+		assert_int_equal(rollback_run(&l, &s, NULL), 0);
+		after = state_text(&l);
+		if (strcmp(before, after))
+			print_error("after a failure at mutation %u:\n--- before\n%s--- after\n%s", k, before, after);
+		assert_string_equal(before, after);
+		free(before);
+		free(after);
+		convert_snapshot_free(&s);
+		link_fake_free(l.fake);
+	}
+	/* The markers (batch begin/commit) count as mutations in the log but cannot fail. */
+	assert_true(failed >= steps - 2);
+}
+
+/* Rolling back twice (a restart in the middle of a rollback) changes nothing more. */
+static void test_rollback_idempotent(void **state)
+{
+	struct lab l;
+	struct convert_snapshot s;
+	char *before, *after, err[512];
+
+	lab_new(&l);
+	before = state_text(&l);
+	snapshot(&l, &s);
+	assert_int_equal(convert_run(&l, &s, err, sizeof(err)), 0);
+	assert_int_equal(rollback_run(&l, &s, NULL), 0);
+	assert_int_equal(rollback_run(&l, &s, NULL), 0);
+	after = state_text(&l);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	convert_snapshot_free(&s);
+	link_fake_free(l.fake);
+}
+
+static void test_snapshot_roundtrip(void **state)
+{
+	struct lab l;
+	struct convert_snapshot s, t;
+	char *a, *b;
+
+	lab_new(&l);
+	snapshot(&l, &s);
+	a = convert_snapshot_format(&s);
+	assert_golden("convert-snapshot.txt", a);
+	assert_int_equal(convert_snapshot_parse(a, &t), 0);
+	b = convert_snapshot_format(&t);
+	assert_string_equal(a, b);
+	assert_int_equal(convert_snapshot_parse("port eth0\nbogus\n", &t), -EINVAL);
+	free(a);
+	free(b);
+	convert_snapshot_free(&s);
+	convert_snapshot_free(&t);
+	link_fake_free(l.fake);
+}
+
+static void test_refusals(void **state)
+{
+	static const struct {
+		const char *port, *bridge;
+		int error;
+		const char *message;
+	} cases[] = {
+		{ "eth9", "br0", -ENODEV, "interface 'eth9' does not exist" },
+		{ "lo", "br0", -EINVAL, "'lo' is the loopback interface" },
+		{ "brx", "br0", -EINVAL, "'brx' is a bridge itself" },
+		{ "eth1", "br0", -EBUSY, "'eth1' is already a port of 'brx'" },
+		{ "eth0", "brx", -EEXIST, "interface 'brx' already exists" },
+		{ "eth0", "a-very-long-bridge", -EINVAL, "invalid bridge name 'a-very-long-bridge': is longer than 15 bytes" },
+		{ "eth0", "br/0", -EINVAL, "invalid bridge name 'br/0'" },
+		{ "eth0", "eth0", -EINVAL, "needs a name other than 'eth0'" },
+		{ "eth2", "br0", -EOPNOTSUPP, "policy rule 100 (iif) names 'eth2'" },
+	};
+	struct lab l;
+	struct link_dump d;
+	struct mac mac;
+	struct rule_info rule = { .family = AF_INET, .priority = 100, .table = 100, .iif = "eth2" };
+	int brx, eth1, eth2;
+
+	lab_new(&l);
+	assert_int_equal(link_fake_add_link(l.fake, "brx", "bridge", &brx), 0);
+	assert_int_equal(link_fake_add_link(l.fake, "eth1", "veth", &eth1), 0);
+	assert_int_equal(link_fake_add_link(l.fake, "eth2", "veth", &eth2), 0);
+	assert_int_equal(mac_parse("52:54:00:00:00:02", &mac), 0);
+	assert_int_equal(link_fake_set_mac(l.fake, eth2, &mac), 0);
+	assert_int_equal(link_fake_add_rule(l.fake, &rule), 0);
+	assert_int_equal(l.be.ops->port_set(l.be.userdata, eth1, brx), 0);
+	assert_int_equal(l.be.ops->dump(l.be.userdata, LINK_DUMP_ALL | LINK_DUMP_RULES, &d), 0);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct convert_snapshot s;
+		char err[512] = "";
+
+		assert_int_equal(convert_snapshot_take(&d, cases[i].port, cases[i].bridge, &s, err, sizeof(err)),
+				 cases[i].error);
+		if (!strstr(err, cases[i].message))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].message);
+	}
+	link_dump_free(&d);
+	link_fake_free(l.fake);
+}
+
+static void test_names(void **state)
+{
+	for (int t = 0; t < _CONVERT_STEP_MAX; t++)
+		assert_non_null(convert_step_type_to_string(t));
+	for (int p = 0; p < _CONVERT_PHASE_MAX; p++)
+		assert_non_null(convert_phase_to_string(p));
+	for (int s = 0; s < _CONVERT_SYSCTL_MAX; s++)
+		assert_non_null(convert_sysctl_get(s)->key);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plan_golden),	    cmocka_unit_test(test_converted_state),
+		cmocka_unit_test(test_rollback_every_step), cmocka_unit_test(test_rollback_idempotent),
+		cmocka_unit_test(test_snapshot_roundtrip),  cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
