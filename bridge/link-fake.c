@@ -187,6 +187,21 @@ static int fake_link_set_alias(void *userdata, int ifindex, const char *alias)
 	return 0;
 }
 
+static int fake_link_set_master(void *userdata, int ifindex, int master_ifindex)
+{
+	struct link_fake *f = userdata;
+	struct link_info *l = fake_link(f, ifindex), *m = fake_link(f, master_ifindex);
+	int r = fake_mutation(f, "link_set_master");
+
+	if (r < 0)
+		return r;
+	if (!l || (master_ifindex && !m))
+		return -ENODEV;
+	l->master = master_ifindex;
+	fake_log(f, "link_set_master %s %s", l->name, m ? m->name : "none");
+	return 0;
+}
+
 static ssize_t fake_addr_find(struct link_fake *f, int ifindex, const struct ip_prefix *a)
 {
 	for (size_t i = 0; i < f->k.n_addrs; i++)
@@ -285,6 +300,7 @@ static const struct link_ops fake_ops = {
 	.link_set_mtu = fake_link_set_mtu,
 	.link_set_mac = fake_link_set_mac,
 	.link_set_alias = fake_link_set_alias,
+	.link_set_master = fake_link_set_master,
 	.addr_add = fake_addr_add,
 	.addr_del = fake_addr_del,
 	.dump = fake_dump,

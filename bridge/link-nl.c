@@ -348,6 +348,16 @@ static int nl_link_set_mac(void *userdata, int ifindex, const struct mac *mac)
 	return r;
 }
 
+static int nl_link_set_master(void *userdata, int ifindex, int master_ifindex)
+{
+	uint32_t master = master_ifindex;
+	int r = link_set(userdata, ifindex, IFLA_MASTER, &master, sizeof(master));
+
+	if (r >= 0)
+		log_debug("link %d master %d", ifindex, master_ifindex);
+	return r;
+}
+
 static int nl_link_set_alias(void *userdata, int ifindex, const char *alias)
 {
 	int r;
@@ -608,6 +618,7 @@ static const struct link_ops link_nl_ops = {
 	.link_set_mtu = nl_link_set_mtu,
 	.link_set_mac = nl_link_set_mac,
 	.link_set_alias = nl_link_set_alias,
+	.link_set_master = nl_link_set_master,
 	.addr_add = nl_addr_add,
 	.addr_del = nl_addr_del,
 	.dump = nl_dump,

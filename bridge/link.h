@@ -86,6 +86,8 @@ struct link_ops {
 	int (*link_set_mtu)(void *userdata, int ifindex, uint32_t mtu);
 	int (*link_set_mac)(void *userdata, int ifindex, const struct mac *mac);
 	int (*link_set_alias)(void *userdata, int ifindex, const char *alias);
+	/* Make ifindex a port of the bridge master_ifindex (0: release it from its bridge). */
+	int (*link_set_master)(void *userdata, int ifindex, int master_ifindex);
 	int (*addr_add)(void *userdata, int ifindex, const struct ip_prefix *addr);
 	int (*addr_del)(void *userdata, int ifindex, const struct ip_prefix *addr);
 	int (*dump)(void *userdata, unsigned what, struct link_dump *ret);
