@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Build the tiny test guest: a cpio initramfs with busybox-static and the virtio-net modules of
+# the installed Debian kernel. Prints "KERNEL INITRD" on stdout. Exit 77 (skip) when there is no
+# kernel image or no busybox-static.
+#
+#   build-initramfs.sh OUTDIR
+#
+# The guest's /init loads the virtio modules (FACTS.md order), brings eth0 up, runs udhcpc with a
+# script that configures the lease and prints "LEASE <ip>/<mask> router <gw>" on the serial
+# console, and powers off when the ACPI power button is pressed (QMP system_powerdown): the
+# Debian kernel has no handler of its own, so /init waits for a byte on the button's evdev node.
+set -euo pipefail
+
+out=${1:?usage: build-initramfs.sh OUTDIR}
+skip() { echo "SKIP: $*" >&2; exit 77; }
+
+kernel=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$kernel" ] && [ -r "$kernel" ] || skip "no kernel image in /boot (install linux-image-amd64)"
+kver=${kernel#/boot/vmlinuz-}
+moddir=/lib/modules/$kver/kernel
+[ -d "$moddir" ] || skip "no modules for $kver in /lib/modules"
+bb=$(command -v busybox || true)
+[ -n "$bb" ] && file -L "$bb" 2>/dev/null | grep -q 'statically linked' || bb=/bin/busybox
+[ -x "$bb" ] || skip "busybox-static is not installed"
+ldd "$bb" >/dev/null 2>&1 && skip "$bb is not statically linked (install busybox-static)"
+
+mods="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
+drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/core/failover
+drivers/net/net_failover drivers/net/virtio_net drivers/acpi/button drivers/input/evdev"
+
+mkdir -p "$out"
+img="$out/initramfs-$kver.cpio.gz"
+stamp="$out/.stamp-$kver"
+self_sum=$(md5sum "$0" | cut -d' ' -f1)
+if [ -f "$img" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$self_sum" ]; then
+	echo "$kernel $img"
+	exit 0
+fi
+
+root=$(mktemp -d "$out/root.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,etc/udhcpc,lib/modules,tmp,run}
+cp "$bb" "$root/bin/busybox"
+for m in $mods; do
+	f=$(ls "$moddir/$m".ko* 2>/dev/null | head -n 1) || true
+	[ -n "$f" ] || skip "module $m missing under $moddir"
+	case $f in
+	*.ko.xz) xz -dc "$f" >"$root/lib/modules/$(basename "$m").ko" ;;
+	*.ko.zst) zstd -qdc "$f" >"$root/lib/modules/$(basename "$m").ko" ;;
+	*.ko.gz) gzip -dc "$f" >"$root/lib/modules/$(basename "$m").ko" ;;
+	*) cp "$f" "$root/lib/modules/" ;;
+	esac
+done
+
+cat >"$root/etc/udhcpc/script" <<'SCRIPT'
+#!/bin/sh
+case "$1" in
+deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+bound|renew)
+	ip addr flush dev "$interface"
+	ip addr add "$ip/${mask:-24}" dev "$interface"
+	[ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+	echo "LEASE $ip/${mask:-24} router ${router%% *}" >/dev/console
+	[ -n "$router" ] && ping -c 1 -W 2 "${router%% *}" >/dev/null 2>&1 &&
+		echo "GATEWAY-PING ok ${router%% *}" >/dev/console
+	;;
+esac
+exit 0
+SCRIPT
+
+cat >"$root/init" <<'INIT'
+#!/bin/sh
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover \
+	net_failover virtio_net button evdev; do
+	insmod /lib/modules/$m.ko 2>/dev/null
+done
+echo "GUEST-BOOTED $(cut -d' ' -f1 /proc/uptime)"
+# ACPI power button (QMP system_powerdown) -> power off.
+for ev in /sys/class/input/event*; do
+	[ "$(cat $ev/device/name 2>/dev/null)" = "Power Button" ] || continue
+	(head -c 1 /dev/input/${ev##*/} >/dev/null; echo "GUEST-POWERDOWN"; poweroff -f) &
+done
+ip link set lo up
+ip link set eth0 up
+# -t/-T: retry quickly; the link flap of a network move makes udhcpc re-discover.
+udhcpc -i eth0 -s /etc/udhcpc/script -t 20 -T 1 -A 1 -b -R
+# Renew at once when the link comes back after a flap (vm set-network).
+(last=1; while sleep 0.3; do
+	c=$(cat /sys/class/net/eth0/carrier 2>/dev/null || echo 0)
+	if [ "$c" = 1 ] && [ "$last" = 0 ]; then
+		echo "LINK-UP"; killall udhcpc; udhcpc -i eth0 -s /etc/udhcpc/script -t 20 -T 1 -A 1 -b -R
+	fi
+	last=$c
+done) &
+while true; do sleep 3600; done
+INIT
+chmod +x "$root/init" "$root/etc/udhcpc/script"
+for a in $("$bb" --list); do
+	[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+done
+ln -sf ../bin/busybox "$root/sbin/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$img.tmp"
+mv "$img.tmp" "$img"
+echo "$self_sum" >"$stamp"
+echo "$kernel $img"

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "golden.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "guest-config.h"
+#include "macro.h"
+#include "guest.h"
+#include "qemu-argv.h"
+#include "qmp.h"
+#include "tap.h"
+
+static struct guest kernel_guest(void)
+{
+	struct guest g;
+
+	guest_init(&g, "web");
+	g.memory_mib = 512;
+	snprintf(g.kernel, sizeof(g.kernel), "/boot/vmlinuz");
+	snprintf(g.initrd, sizeof(g.initrd), "/var/lib/netd/initrd.img");
+	snprintf(g.append, sizeof(g.append), "console=ttyS0 panic=-1");
+	g.n_nics = 1;
+	snprintf(g.nics[0].network, sizeof(g.nics[0].network), "lab");
+	return g;
+}
+
+static struct qemu_launch launch(const struct guest *g, bool vhost)
+{
+	struct qemu_launch l = { .guest = g, .binary = "/usr/bin/qemu-system-x86_64", .run_dir = "/run/netd/guests/web",
+				 .caps = { 7, 2, true }, .accel = QEMU_ACCEL_TCG, .n_nics = g->n_nics };
+
+	for (size_t i = 0; i < g->n_nics; i++) {
+		snprintf(l.nics[i].tap, sizeof(l.nics[i].tap), "vm-%.8s-%zu", g->name, i);
+		l.nics[i].mac = (struct mac){ { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + i) } };
+		l.nics[i].queues = g->queues;
+		l.nics[i].vhost = vhost;
+	}
+	qemu_fds_layout(l.nics, l.n_nics);
+	return l;
+}
+
+static void check_argv(const struct qemu_launch *l, const char *golden)
+{
+	char **argv = NULL, *text;
+
+	assert_int_equal(qemu_argv_render(l, &argv), 0);
+	text = qemu_argv_format(argv);
+	assert_golden(golden, text);
+	free(text);
+	strv_free(argv);
+}
+
+static void test_argv_single_nic(void **state)
+{
+	struct guest g = kernel_guest();
+	struct qemu_launch l = launch(&g, false);
+
+	check_argv(&l, "qemu-single-nic.argv");
+}
+
+static void test_argv_two_nics_vhost(void **state)
+{
+	struct guest g = kernel_guest();
+	struct qemu_launch l;
+
+	g.n_nics = 2;
+	snprintf(g.nics[1].network, sizeof(g.nics[1].network), "lan");
+	l = launch(&g, true);
+	l.accel = QEMU_ACCEL_KVM_TCG;
+	assert_int_equal(l.nics[1].first_fd, 5);
+	check_argv(&l, "qemu-two-nics-vhost.argv");
+}
+
+static void test_argv_multiqueue(void **state)
+{
+	struct guest g = kernel_guest();
+	struct qemu_launch l;
+
+	g.queues = 4;
+	g.vcpus = 4;
+	l = launch(&g, true);
+	l.accel = QEMU_ACCEL_KVM;
+	check_argv(&l, "qemu-multiqueue-vhost.argv");
+	l = launch(&g, false);
+	check_argv(&l, "qemu-multiqueue.argv");
+}
+
+static void test_argv_disk(void **state)
+{
+	struct guest g = kernel_guest();
+	struct qemu_launch l;
+	char err[256];
+
+	g.kernel[0] = g.initrd[0] = g.append[0] = 0;
+	assert_int_equal(guest_disk_parse(&g, "/var/lib/images/web.qcow2,format=qcow2,cache=writeback", err,
+					  sizeof(err)),
+			 0);
+	snprintf(g.cdrom, sizeof(g.cdrom), "/srv/iso/debian.iso");
+	snprintf(g.vnc, sizeof(g.vnc), "127.0.0.1:3");
+	l = launch(&g, false);
+	l.user = "netd-qemu";
+	check_argv(&l, "qemu-disk-vnc-runas.argv");
+	l.caps = (struct qemu_caps){ 10, 0, false };
+	g.disk_format = DISK_FORMAT_RAW;
+	g.disk_cache = DISK_CACHE_NONE;
+	snprintf(g.vnc, sizeof(g.vnc), "5");
+	check_argv(&l, "qemu-disk-raw-run-with.argv");
+}
+
+static void test_disk_parse_bad(void **state)
+{
+	struct guest g = kernel_guest();
+	char err[256];
+
+	assert_int_equal(guest_disk_parse(&g, "/a,format=vmdk", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "format=vmdk"));
+	assert_int_equal(guest_disk_parse(&g, "/a,cache=fast", err, sizeof(err)), -EINVAL);
+	assert_int_equal(guest_disk_parse(&g, ",", err, sizeof(err)), -EINVAL);
+}
+
+static int counter_bytes(uint8_t *buf, size_t n)
+{
+	static uint8_t seq[] = { 0x12, 0x34, 0x56, 0x12, 0x34, 0x56, 0xab, 0xcd, 0xef };
+	static size_t pos;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = seq[pos++ % sizeof(seq)];
+	return 0;
+}
+
+static int real_bytes(uint8_t *buf, size_t n)
+{
+	return getentropy(buf, n) < 0 ? -errno : 0;
+}
+
+static void test_mac_generate(void **state)
+{
+	struct mac taken[200], m;
+	const char *why;
+	char s[MAC_STRLEN];
+
+	/* The second draw repeats the first: the generator must skip it. */
+	assert_int_equal(guest_mac_generate(NULL, 0, counter_bytes, &m), 0);
+	assert_string_equal(mac_format(&m, s, sizeof(s)), "52:54:00:12:34:56");
+	taken[0] = m;
+	assert_int_equal(guest_mac_generate(taken, 1, counter_bytes, &m), 0);
+	assert_string_equal(mac_format(&m, s, sizeof(s)), "52:54:00:ab:cd:ef");
+	for (size_t i = 1; i < ELEMENTSOF(taken); i++) {
+		assert_int_equal(guest_mac_generate(taken, i, real_bytes, &taken[i]), 0);
+		assert_true(guest_mac_valid(&taken[i], &why));
+		assert_int_equal(taken[i].b[0], 0x52);
+		for (size_t j = 0; j < i; j++)
+			assert_false(mac_equal(&taken[i], &taken[j]));
+	}
+	guest_mac_host_side(&taken[0], &m);
+	assert_string_equal(mac_format(&m, s, sizeof(s)), "fe:54:00:12:34:56");
+}
+
+static bool known_network(const char *name, void *userdata)
+{
+	return !strcmp(name, "lab") || !strcmp(name, "lan");
+}
+
+struct bad_guest {
+	const char *what;
+	void (*change)(struct guest *g);
+	const char *error;
+};
+
+static void bad_memory_low(struct guest *g) { g->memory_mib = 16; }
+static void bad_memory_high(struct guest *g) { g->memory_mib = 4ull * 1024 * 1024; }
+static void bad_vcpus(struct guest *g) { g->vcpus = 0; }
+static void bad_vcpus_high(struct guest *g) { g->vcpus = 1000; }
+static void bad_queues(struct guest *g) { g->queues = 9; }
+static void bad_two_boots(struct guest *g) { snprintf(g->disk, sizeof(g->disk), "/x.img"); }
+static void bad_no_boot(struct guest *g) { g->kernel[0] = 0; g->initrd[0] = 0; g->append[0] = 0; }
+static void bad_no_nic(struct guest *g) { g->n_nics = 0; }
+static void bad_mac_multicast(struct guest *g) { g->nics[0].has_mac = true; mac_parse("01:00:5e:00:00:01", &g->nics[0].mac); }
+static void bad_mac_zero(struct guest *g) { g->nics[0].has_mac = true; g->nics[0].mac = (struct mac){}; }
+static void bad_name(struct guest *g) { snprintf(g->name, sizeof(g->name), "-bad"); }
+static void bad_network(struct guest *g) { snprintf(g->nics[0].network, sizeof(g->nics[0].network), "nope"); }
+static void bad_dup_mac(struct guest *g) { g->nics[0].has_mac = true; mac_parse("52:54:00:00:00:01", &g->nics[0].mac); }
+static void bad_dup_mac_self(struct guest *g)
+{
+	g->n_nics = 2;
+	snprintf(g->nics[1].network, sizeof(g->nics[1].network), "lan");
+	g->nics[0].has_mac = g->nics[1].has_mac = true;
+	mac_parse("52:54:00:00:00:09", &g->nics[0].mac);
+	g->nics[1].mac = g->nics[0].mac;
+}
+static void bad_kernel_missing(struct guest *g) { snprintf(g->kernel, sizeof(g->kernel), "/nonexistent/vmlinuz"); }
+
+static void test_validation_table(void **state)
+{
+	static const struct bad_guest cases[] = {
+		{ "memory too low", bad_memory_low, "memory 16M is out of range" },
+		{ "memory too high", bad_memory_high, "is out of range (64M..1024G)" },
+		{ "no vcpus", bad_vcpus, "vcpus 0 is out of range" },
+		{ "too many vcpus", bad_vcpus_high, "vcpus 1000 is out of range" },
+		{ "queues", bad_queues, "queues 9 is out of range (1..8)" },
+		{ "kernel and disk", bad_two_boots, "exactly one boot source" },
+		{ "no boot source", bad_no_boot, "exactly one boot source" },
+		{ "no nic", bad_no_nic, "has no network" },
+		{ "multicast mac", bad_mac_multicast, "a multicast address" },
+		{ "zero mac", bad_mac_zero, "the all-zero address" },
+		{ "bad name", bad_name, "invalid guest name '-bad'" },
+		{ "unknown network", bad_network, "unknown network 'nope'" },
+		{ "duplicate mac on a network", bad_dup_mac, "MAC 52:54:00:00:00:01 is already used on network 'lab' by guest 'db'" },
+		{ "duplicate mac in a guest", bad_dup_mac_self, "MAC 52:54:00:00:00:09 is given twice" },
+		{ "missing kernel", bad_kernel_missing, "--kernel /nonexistent/vmlinuz: No such file or directory" },
+	};
+	struct guest other;
+	const struct guest *others[] = { &other };
+	struct guest_context ctx = { known_network, NULL, others, 1 };
+
+	guest_init(&other, "db");
+	other.n_nics = 1;
+	snprintf(other.nics[0].network, sizeof(other.nics[0].network), "lab");
+	mac_parse("52:54:00:00:00:01", &other.nics[0].mac);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct guest g = kernel_guest();
+		char err[512] = "";
+		int r;
+
+		snprintf(g.kernel, sizeof(g.kernel), "/proc/self/status"); /* a readable file */
+		g.initrd[0] = 0;
+		cases[i].change(&g);
+		r = guest_validate(&g, err, sizeof(err));
+		if (r >= 0)
+			r = guest_check_conflicts(&g, &ctx, err, sizeof(err));
+		if (r >= 0)
+			r = guest_check_files(&g, err, sizeof(err));
+		if (r >= 0 || !strstr(err, cases[i].error))
+			fail_msg("case '%s': r=%d err='%s', expected '%s'", cases[i].what, r, err, cases[i].error);
+	}
+}
+
+static void test_config_roundtrip(void **state)
+{
+	struct guest g = kernel_guest(), back;
+	char *text, *again, err[256];
+
+	g.n_nics = 2;
+	snprintf(g.nics[1].network, sizeof(g.nics[1].network), "lan");
+	g.nics[1].has_mac = true;
+	mac_parse("52:54:00:aa:bb:cc", &g.nics[1].mac);
+	g.queues = 2;
+	g.accel = GUEST_ACCEL_TCG;
+	g.autostart = false;
+	text = guest_config_render(&g);
+	assert_golden("guest-web.conf", text);
+	assert_int_equal(guest_config_parse("web", text, &back, err, sizeof(err)), 0);
+	again = guest_config_render(&back);
+	assert_string_equal(text, again);
+	free(text);
+	free(again);
+	assert_int_equal(guest_config_parse("web", "[guest]\nmemory = lots\n", &back, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 2: invalid value 'lots' for 'memory'");
+	assert_int_equal(guest_config_parse("web", "[guest]\ncolour = red\n", &back, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 2: unknown key 'colour' in section [guest]");
+	assert_int_equal(guest_config_parse("web", "[nic1]\nmac = 52:54:00:00:00:01\n", &back, err, sizeof(err)),
+			 -EINVAL);
+}
+
+static void test_enums_roundtrip(void **state)
+{
+	for (int i = 0; i < _GUEST_ACCEL_MAX; i++)
+		assert_int_equal(guest_accel_from_string(guest_accel_to_string(i)), i);
+	for (int i = 0; i < _DISK_FORMAT_MAX; i++)
+		assert_int_equal(disk_format_from_string(disk_format_to_string(i)), i);
+	for (int i = 0; i < _DISK_CACHE_MAX; i++)
+		assert_int_equal(disk_cache_from_string(disk_cache_to_string(i)), i);
+	assert_int_equal(guest_accel_from_string("xen"), _GUEST_ACCEL_INVALID);
+}
+
+static void test_memory_parse(void **state)
+{
+	uint64_t m;
+
+	assert_int_equal(guest_memory_parse("512M", &m), 0);
+	assert_int_equal(m, 512);
+	assert_int_equal(guest_memory_parse("2G", &m), 0);
+	assert_int_equal(m, 2048);
+	assert_int_equal(guest_memory_parse("1024", &m), 0);
+	assert_int_equal(guest_memory_parse("1T", &m), -EINVAL);
+	assert_int_equal(guest_memory_parse("-1M", &m), -EINVAL);
+	assert_int_equal(guest_memory_parse("", &m), -EINVAL);
+}
+
+static bool held(const char *name, void *userdata)
+{
+	const char *const *names = userdata;
+
+	for (size_t i = 0; names[i]; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+static void test_tap_name(void **state)
+{
+	struct guest g = kernel_guest();
+	const char *none[] = { NULL }, *some[] = { "vm-web-0", "vnet0", NULL };
+	char name[IFNAMSIZ];
+
+	assert_int_equal(guest_tap_name(&g, 0, held, none, name, sizeof(name)), 0);
+	assert_string_equal(name, "vm-web-0");
+	assert_int_equal(guest_tap_name(&g, 0, held, some, name, sizeof(name)), 0);
+	assert_string_equal(name, "vnet1");
+	snprintf(g.name, sizeof(g.name), "a-very-long-guest-name");
+	assert_int_equal(guest_tap_name(&g, 1, held, none, name, sizeof(name)), 0);
+	assert_string_equal(name, "vnet0");
+}
+
+static void test_tap_fake(void **state)
+{
+	struct tap_fake *f;
+	struct tap_backend b;
+	int fds[4], ifindex;
+
+	assert_int_equal(tap_fake_new(true, &f, &b), 0);
+	assert_int_equal(b.ops->tap_open(b.userdata, "vm-web-0", 4, fds, &ifindex), 0);
+	assert_int_equal(ifindex, 100);
+	for (int i = 0; i < 4; i++) {
+		assert_true(fcntl(fds[i], F_GETFD) & FD_CLOEXEC);
+		close(fds[i]);
+	}
+	assert_int_equal(b.ops->vhost_open(b.userdata, 4, fds), 0);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	assert_int_equal(b.ops->tap_open(b.userdata, "vm-web-1", 1, fds, &ifindex), 0);
+	close(fds[0]);
+	tap_fake_fail_op(f, "tap_open", -EBUSY);
+	assert_int_equal(b.ops->tap_open(b.userdata, "vm-web-2", 1, fds, &ifindex), -EBUSY);
+	assert_string_equal(tap_fake_log(f), "tap_open name=vm-web-0 queues=4 flags=TAP|NO_PI|VNET_HDR|MULTI_QUEUE\n"
+					     "vhost_open n=4\n"
+					     "tap_open name=vm-web-1 queues=1 flags=TAP|NO_PI|VNET_HDR\n"
+					     "tap_open name=vm-web-2 queues=1 flags=TAP|NO_PI|VNET_HDR -> fail\n");
+	tap_fake_free(f);
+	assert_int_equal(tap_fake_new(false, &f, &b), 0);
+	assert_int_equal(b.ops->vhost_open(b.userdata, 1, fds), -ENOENT);
+	assert_string_equal(tap_fake_log(f), "vhost_open n=1 -> no /dev/vhost-net\n");
+	tap_fake_free(f);
+}
+
+/* A recorded session: "<- " lines from QEMU, "-> " lines we sent. Summarise what we parse. */
+static void check_session(const char *file, const char *golden)
+{
+	char path[512], *text = NULL, *save = NULL, *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	snprintf(path, sizeof(path), "%s/%s", TEST_DATA_DIR, file);
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct qmp_message m;
+		const char *status;
+		bool running;
+
+		if (strncmp(line, "<- ", 3))
+			continue;
+		if (qmp_message_parse(line + 3, strlen(line + 3), &m) < 0) {
+			fprintf(out, "malformed\n");
+			continue;
+		}
+		fprintf(out, "%s", qmp_message_type_to_string(m.type));
+		if (m.has_id)
+			fprintf(out, " id=%llu", (unsigned long long)m.id);
+		if (m.type == QMP_MESSAGE_GREETING)
+			fprintf(out, " qemu=%d.%d.%d", m.version_major, m.version_minor, m.version_micro);
+		if (m.type == QMP_MESSAGE_EVENT)
+			fprintf(out, " %s", m.event);
+		if (m.type == QMP_MESSAGE_ERROR)
+			fprintf(out, " %s: %s", m.error_class, strna(m.error_desc));
+		if (m.type == QMP_MESSAGE_RETURN && qmp_status_parse(m.data, &status, &running) >= 0)
+			fprintf(out, " status=%s running=%d", status, running);
+		fprintf(out, "\n");
+		qmp_message_done(&m);
+	}
+	fclose(out);
+	assert_golden(golden, buf);
+	free(buf);
+	free(text);
+}
+
+static void test_qmp_sessions(void **state)
+{
+	check_session("qmp-session-lifecycle.txt", "qmp-session-lifecycle.parsed");
+	check_session("qmp-session-garbage.txt", "qmp-session-garbage.parsed");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_argv_single_nic),	   cmocka_unit_test(test_argv_two_nics_vhost),
+		cmocka_unit_test(test_argv_multiqueue),	   cmocka_unit_test(test_argv_disk),
+		cmocka_unit_test(test_disk_parse_bad),	   cmocka_unit_test(test_mac_generate),
+		cmocka_unit_test(test_validation_table),   cmocka_unit_test(test_config_roundtrip),
+		cmocka_unit_test(test_enums_roundtrip),	   cmocka_unit_test(test_memory_parse),
+		cmocka_unit_test(test_tap_name),	   cmocka_unit_test(test_tap_fake),
+		cmocka_unit_test(test_qmp_sessions),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

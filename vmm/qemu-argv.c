@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "qemu-argv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+
+static const char *const accel_names[_QEMU_ACCEL_MAX] = {
+	[QEMU_ACCEL_KVM] = "kvm", [QEMU_ACCEL_TCG] = "tcg", [QEMU_ACCEL_KVM_TCG] = "kvm, tcg fallback",
+};
+
+const char *qemu_accel_to_string(enum qemu_accel a)
+{
+	return a < _QEMU_ACCEL_MAX ? accel_names[a] : NULL;
+}
+
+struct strv {
+	char **v;
+	size_t n;
+	int r;
+};
+
+static void add(struct strv *s, const char *fmt, ...) _printf_(2, 3);
+static void add(struct strv *s, const char *fmt, ...)
+{
+	char **v, *a;
+	va_list ap;
+	int r;
+
+	if (s->r < 0)
+		return;
+	va_start(ap, fmt);
+	r = vasprintf(&a, fmt, ap);
+	va_end(ap);
+	v = r < 0 ? NULL : realloc(s->v, (s->n + 2) * sizeof(char *));
+	if (!v) {
+		if (r >= 0)
+			free(a);
+		s->r = -ENOMEM;
+		return;
+	}
+	s->v = v;
+	s->v[s->n++] = a;
+	s->v[s->n] = NULL;
+}
+
+void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+int qemu_fds_layout(struct qemu_nic *nics, size_t n_nics)
+{
+	int fd = QEMU_FIRST_FD;
+
+	for (size_t i = 0; i < n_nics; i++) {
+		nics[i].first_fd = fd;
+		fd += nics[i].queues * (nics[i].vhost ? 2 : 1);
+	}
+	return fd - QEMU_FIRST_FD;
+}
+
+/* "3" or "3:4:5" */
+static void fd_list(char *buf, size_t size, int first, unsigned n)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (unsigned q = 0; q < n && len < size; q++)
+		len += snprintf(buf + len, size - len, "%s%d", q ? ":" : "", first + (int)q);
+}
+
+/* QEMU's option syntax: a comma inside a value is written twice. Caller frees. */
+static char *escape(const char *s)
+{
+	char *e = malloc(2 * strlen(s) + 1), *p = e;
+
+	if (!e)
+		return NULL;
+	for (; *s; s++) {
+		if (*s == ',')
+			*p++ = ',';
+		*p++ = *s;
+	}
+	*p = 0;
+	return e;
+}
+
+static void add_nic(struct strv *s, const struct qemu_nic *n, size_t i)
+{
+	char fds[128], vfds[128] = "", m[MAC_STRLEN];
+	bool mq = n->queues > 1;
+
+	fd_list(fds, sizeof(fds), n->first_fd, n->queues);
+	if (n->vhost)
+		fd_list(vfds, sizeof(vfds), n->first_fd + n->queues, n->queues);
+	add(s, "-netdev");
+	add(s, "tap,id=net%zu,%s=%s%s%s%s", i, mq ? "fds" : "fd", fds, n->vhost ? ",vhost=on," : ",vhost=off",
+	    n->vhost ? (mq ? "vhostfds=" : "vhostfd=") : "", vfds);
+	add(s, "-device");
+	if (mq)
+		add(s, "virtio-net-pci,id=nic%zu,netdev=net%zu,mac=%s,mq=on,vectors=%u", i, i,
+		    mac_format(&n->mac, m, sizeof(m)), 2 * n->queues + 2);
+	else
+		add(s, "virtio-net-pci,id=nic%zu,netdev=net%zu,mac=%s", i, i, mac_format(&n->mac, m, sizeof(m)));
+}
+
+static void add_accel(struct strv *s, enum qemu_accel a)
+{
+	if (a == QEMU_ACCEL_KVM || a == QEMU_ACCEL_KVM_TCG) {
+		add(s, "-accel");
+		add(s, "kvm");
+	}
+	if (a == QEMU_ACCEL_TCG || a == QEMU_ACCEL_KVM_TCG) {
+		add(s, "-accel");
+		add(s, "tcg");
+	}
+}
+
+static void add_boot(struct strv *s, const struct guest *g)
+{
+	if (g->kernel[0]) {
+		add(s, "-kernel");
+		add(s, "%s", g->kernel);
+	}
+	if (g->initrd[0]) {
+		add(s, "-initrd");
+		add(s, "%s", g->initrd);
+	}
+	if (g->append[0]) {
+		add(s, "-append");
+		add(s, "%s", g->append);
+	}
+	if (g->disk[0]) {
+		_cleanup_free_ char *file = escape(g->disk);
+
+		add(s, "-drive");
+		add(s, "file=%s,if=virtio,format=%s,cache=%s", strna(file), disk_format_to_string(g->disk_format),
+		    disk_cache_to_string(g->disk_cache));
+	}
+	if (g->cdrom[0]) {
+		_cleanup_free_ char *file = escape(g->cdrom);
+
+		add(s, "-drive");
+		add(s, "file=%s,media=cdrom,readonly=on", strna(file));
+	}
+}
+
+/* -runas was deprecated in 9.1 and removed in 10.0 in favour of -run-with user=. */
+static void add_user(struct strv *s, const struct qemu_launch *l)
+{
+	bool run_with = l->caps.major > 9 || (l->caps.major == 9 && l->caps.minor >= 1);
+
+	if (!l->user)
+		return;
+	add(s, run_with ? "-run-with" : "-runas");
+	add(s, run_with ? "user=%s" : "%s", l->user);
+}
+
+int qemu_argv_render(const struct qemu_launch *l, char ***ret)
+{
+	const struct guest *g = l->guest;
+	_cleanup_free_ char *dir = escape(l->run_dir);
+	struct strv s = {};
+
+	add(&s, "%s", l->binary);
+	add(&s, "-name");
+	add(&s, "guest=%s", g->name);
+	add(&s, "-nodefaults");
+	add(&s, "-no-user-config");
+	add(&s, "-machine");
+	add(&s, "q35");
+	add_accel(&s, l->accel);
+	add(&s, "-m");
+	add(&s, "%" PRIu64 "M", g->memory_mib);
+	add(&s, "-smp");
+	add(&s, "%u", g->vcpus);
+	add_boot(&s, g);
+	for (size_t i = 0; i < l->n_nics; i++)
+		add_nic(&s, &l->nics[i], i);
+	add(&s, "-chardev");
+	add(&s, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", strna(dir));
+	add(&s, "-mon");
+	add(&s, "chardev=qmp,mode=control");
+	/* The serial console goes to a log file and to a socket 'vm console' attaches to. */
+	add(&s, "-chardev");
+	add(&s, "socket,id=serial0,path=%s/console.sock,server=on,wait=off,logfile=%s/serial.log,logappend=on",
+	    strna(dir), strna(dir));
+	add(&s, "-serial");
+	add(&s, "chardev:serial0");
+	if (g->vnc[0]) {
+		add(&s, "-vga");
+		add(&s, "std");
+		add(&s, "-vnc");
+		add(&s, "%s%s", strchr(g->vnc, ':') ? "" : ":", g->vnc);
+	} else {
+		add(&s, "-display");
+		add(&s, "none");
+	}
+	if (l->caps.sandbox) {
+		/* -runas calls set*uid after the filter is installed: allow it only then. */
+		add(&s, "-sandbox");
+		add(&s, "on,obsolete=deny,elevateprivileges=%s,spawn=deny,resourcecontrol=deny",
+		    l->user ? "allow" : "deny");
+	}
+	add_user(&s, l);
+	if (s.r < 0) {
+		strv_free(s.v);
+		return s.r;
+	}
+	*ret = s.v;
+	return 0;
+}
+
+char *qemu_argv_format(char *const *argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; argv[i]; i++) {
+		bool value_follows = argv[i][0] == '-' && argv[i + 1] && argv[i + 1][0] != '-';
+
+		fprintf(f, "%s%s", argv[i], value_follows ? " " : "\n");
+		if (!value_follows)
+			continue;
+		i++;
+		fprintf(f, strchr(argv[i], ' ') ? "'%s'\n" : "%s\n", argv[i]);
+	}
+	fclose(f);
+	return buf;
+}

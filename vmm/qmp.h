@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * QMP: the pure message parser (tested against recorded sessions) and a non-blocking client
+ * for the sd-event loop (greeting, qmp_capabilities, commands with ids, events).
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+enum qmp_message_type {
+	QMP_MESSAGE_GREETING,
+	QMP_MESSAGE_RETURN,
+	QMP_MESSAGE_ERROR,
+	QMP_MESSAGE_EVENT,
+	_QMP_MESSAGE_MAX,
+};
+const char *qmp_message_type_to_string(enum qmp_message_type t);
+
+struct qmp_message {
+	enum qmp_message_type type;
+	bool has_id;
+	uint64_t id;
+	const char *event;	 /* EVENT: "SHUTDOWN", ... */
+	const char *error_class; /* ERROR */
+	const char *error_desc;	 /* ERROR */
+	int version_major, version_minor, version_micro; /* GREETING */
+	json_object *data; /* RETURN: the value; EVENT: "data" or NULL. Owned by root. */
+	json_object *root;
+};
+
+int qmp_message_parse(const char *line, size_t len, struct qmp_message *ret);
+void qmp_message_done(struct qmp_message *m);
+/* A query-status return: {"status": "running", "running": true}. */
+int qmp_status_parse(json_object *ret, const char **ret_status, bool *ret_running);
+
+struct qmp_client;
+/* m is NULL when the connection closed before the answer. */
+typedef void (*qmp_reply_fn)(struct qmp_client *c, const struct qmp_message *m, void *userdata);
+typedef void (*qmp_event_fn)(struct qmp_client *c, const struct qmp_message *m, void *userdata);
+/* error 0: capabilities negotiated, commands flow; negative: connection lost or never made. */
+typedef void (*qmp_state_fn)(struct qmp_client *c, int error, void *userdata);
+
+int qmp_client_new(sd_event *e, const char *path, uint64_t connect_timeout_usec, qmp_event_fn on_event,
+		   qmp_state_fn on_state, void *userdata, struct qmp_client **ret);
+/* Queue a command; sent once the client is ready. args is taken (may be NULL). */
+int qmp_client_command(struct qmp_client *c, const char *command, json_object *args, qmp_reply_fn fn,
+		       void *userdata);
+bool qmp_client_ready(const struct qmp_client *c);
+void qmp_client_free(struct qmp_client *c);
