@@ -32,7 +32,7 @@ static struct qemu_launch launch(const struct guest *g, bool vhost)
 				 .caps = { 7, 2, true }, .accel = QEMU_ACCEL_TCG, .n_nics = g->n_nics };
 
 	for (size_t i = 0; i < g->n_nics; i++) {
-		snprintf(l.nics[i].tap, sizeof(l.nics[i].tap), "vm-%.8s-%zu", g->name, i);
+		snprintf(l.nics[i].tap, sizeof(l.nics[i].tap), "vm-%.8s-%u", g->name, (unsigned char)i);
 		l.nics[i].mac = (struct mac){ { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + i) } };
 		l.nics[i].queues = g->queues;
 		l.nics[i].vhost = vhost;
