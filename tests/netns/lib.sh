@@ -101,3 +101,53 @@ snapshot() {
 		(cd "$T" && find etc lib -type f 2>/dev/null | sort | xargs -r md5sum)
 	}
 }
+
+# Bad-input tables. BAD_BEFORE is the snapshot every case must leave unchanged (taken by
+# bad_cli_cases on first use); BAD_N counts the cases checked.
+BAD_N=0
+BAD_BEFORE=
+bad_unchanged() {
+	[ -n "$BAD_BEFORE" ] || BAD_BEFORE=$(snapshot)
+	local after
+	after=$(snapshot)
+	[ "$BAD_BEFORE" = "$after" ] || fail "$1 changed state: $(diff <(echo "$BAD_BEFORE") <(echo "$after"))"
+}
+
+# bad_cli_cases ARRAY: each entry "exit code|expected stderr (grep -F; \\n for a newline)|netdctl
+# arguments (shell words)". Each must exit with that code, print one clear line, change nothing.
+bad_cli_cases() {
+	local -n _bad=$1
+	local c code msg cmd rc
+	[ -n "$BAD_BEFORE" ] || BAD_BEFORE=$(snapshot)
+	for c in "${_bad[@]}"; do
+		IFS='|' read -r code msg cmd <<<"$c"
+		msg=${msg//\\\\n/\\n}
+		eval "set -- $cmd"
+		rc=0
+		ctl "$@" >"$T/out" 2>"$T/err" || rc=$?
+		assert_eq "$rc" "$code" "exit code of '$cmd' ($(cat "$T/err"))"
+		grep -qF -- "$msg" "$T/err" || fail "'$cmd': expected error containing \"$msg\", got: $(cat "$T/err")"
+		[ "$(wc -l <"$T/err")" -le 2 ] || fail "'$cmd': error is not one clear line: $(cat "$T/err")"
+		bad_unchanged "'$cmd'"
+		ok "$(head -n1 "$T/err")"
+		BAD_N=$((BAD_N + 1))
+	done
+}
+
+# bad_raw_cases ARRAY: each entry "request line|expected error (grep -F)", sent straight to the
+# socket (requests netdctl would never send).
+bad_raw_cases() {
+	local -n _bad=$1
+	local c line msg reply
+	[ -n "$BAD_BEFORE" ] || BAD_BEFORE=$(snapshot)
+	for c in "${_bad[@]}"; do
+		line=${c%%|*}
+		msg=${c#*|}
+		reply=$(raw_request "$line")
+		assert_eq "$(jq -r .ok <<<"$reply")" false "reply to $line"
+		grep -qF -- "$msg" <<<"$(jq -r .error <<<"$reply")" || fail "raw '$line': expected \"$msg\", got $reply"
+		bad_unchanged "raw '$line'"
+		ok "raw request refused: $(jq -r .error <<<"$reply")"
+		BAD_N=$((BAD_N + 1))
+	done
+}

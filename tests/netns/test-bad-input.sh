@@ -43,21 +43,7 @@ cases=(
 	"2|invalid MTU 'big'|network create x --mode isolated --subnet 10.1.0.0/24 --mtu big"
 )
 
-before=$(snapshot)
-n=0
-for c in "${cases[@]}"; do
-	IFS='|' read -r code msg cmd <<<"$c"
-	eval "set -- $cmd"
-	rc=0
-	ctl "$@" >"$T/out" 2>"$T/err" || rc=$?
-	assert_eq "$rc" "$code" "exit code of '$cmd' ($(cat "$T/err"))"
-	grep -qF -- "$msg" "$T/err" || fail "'$cmd': expected error containing \"$msg\", got: $(cat "$T/err")"
-	[ "$(wc -l <"$T/err")" -le 2 ] || fail "'$cmd': error is not one clear line: $(cat "$T/err")"
-	after=$(snapshot)
-	[ "$before" = "$after" ] || fail "'$cmd' changed state: $(diff <(echo "$before") <(echo "$after"))"
-	ok "$(head -n1 "$T/err")"
-	n=$((n + 1))
-done
+bad_cli_cases cases
 
 # Requests that netdctl would never send, straight on the socket.
 raw_cases=(
@@ -68,16 +54,7 @@ raw_cases=(
 	'{"method": "network.create", "params": {"name": 5}}|parameter '"'"'name'"'"' must be a string'
 	'{"method": "network.create", "params": {"name": "x", "mode": "isolated", "subnet": "10.1.0.0/24", "mtu": "big"}}|invalid MTU'
 )
-for c in "${raw_cases[@]}"; do
-	line=${c%%|*}
-	msg=${c#*|}
-	reply=$(raw_request "$line")
-	assert_eq "$(jq -r .ok <<<"$reply")" false "reply to $line"
-	grep -qF -- "$msg" <<<"$(jq -r .error <<<"$reply")" || fail "raw '$line': expected \"$msg\", got $reply"
-	[ "$before" = "$(snapshot)" ] || fail "raw '$line' changed state"
-	ok "raw request refused: $(jq -r .error <<<"$reply")"
-	n=$((n + 1))
-done
+bad_raw_cases raw_cases
 
 # A peer that is neither root nor in group 'netd' is refused by SO_PEERCRED, even when the
 # socket file's mode would let it connect.
@@ -88,9 +65,9 @@ setpriv --reuid=65534 --regid=65534 --clear-groups "$NETDCTL" --socket "$SOCK" n
 chmod 0660 "$SOCK"
 assert_eq "$rc" 1 "exit code for an unauthorised uid"
 grep -qF "permission denied: uid 65534 is neither root nor in group 'netd'" "$T/err" || fail "unauthorised: $(cat "$T/err")"
-[ "$before" = "$(snapshot)" ] || fail "unauthorised request changed state"
+bad_unchanged "the unauthorised request"
 ok "unauthorised uid refused: $(cat "$T/err")"
-n=$((n + 1))
+BAD_N=$((BAD_N + 1))
 
 if getent group netd >/dev/null; then
 	chmod 0666 "$SOCK"
@@ -99,5 +76,5 @@ if getent group netd >/dev/null; then
 	chmod 0660 "$SOCK"
 	ok "a member of group 'netd' is allowed"
 fi
-echo "$n bad inputs refused, state unchanged"
-[ "$n" -ge 15 ] || fail "fewer than 15 cases"
+echo "$BAD_N bad inputs refused, state unchanged"
+[ "$BAD_N" -ge 15 ] || fail "fewer than 15 cases"

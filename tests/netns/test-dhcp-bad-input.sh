@@ -53,22 +53,7 @@ cases=(
 	"2|network host remove: expected NAME MAC|network host remove lab"
 )
 
-before=$(snapshot)
-n=0
-for c in "${cases[@]}"; do
-	IFS='|' read -r code msg cmd <<<"$c"
-	msg=${msg//\\\\n/\\n}
-	eval "set -- $cmd"
-	rc=0
-	ctl "$@" >"$T/out" 2>"$T/err" || rc=$?
-	assert_eq "$rc" "$code" "exit code of '$cmd' ($(cat "$T/err"))"
-	grep -qF -- "$msg" "$T/err" || fail "'$cmd': expected error containing \"$msg\", got: $(cat "$T/err")"
-	[ "$(wc -l <"$T/err")" -le 2 ] || fail "'$cmd': error is not one clear line: $(cat "$T/err")"
-	after=$(snapshot)
-	[ "$before" = "$after" ] || fail "'$cmd' changed state: $(diff <(echo "$before") <(echo "$after"))"
-	ok "$(head -n1 "$T/err")"
-	n=$((n + 1))
-done
+bad_cli_cases cases
 
 raw_cases=(
 	'{"method": "network.create", "params": {"name": "x", "mode": "isolated", "subnet": "10.1.0.0/24", "hosts": "52:54:00:00:00:01,10.1.0.5"}}|parameter '"'"'hosts'"'"' must be an array of strings'
@@ -79,16 +64,7 @@ raw_cases=(
 	'{"method": "lease.event", "params": {"network": "nope", "action": "add", "mac": "52:54:00:00:00:01", "ip": "10.90.0.5"}}|lease event: network has no dnsmasq'
 	'{"method": "lease.event", "params": {"network": "lab", "action": "add", "mac": "52:54:00:00:00:01", "ip": "fd00::1"}}|lease event: missing or invalid '"'"'ip'"'"
 )
-for c in "${raw_cases[@]}"; do
-	line=${c%%|*}
-	msg=${c#*|}
-	reply=$(raw_request "$line")
-	assert_eq "$(jq -r .ok <<<"$reply")" false "reply to $line"
-	grep -qF -- "$msg" <<<"$(jq -r .error <<<"$reply")" || fail "raw '$line': expected \"$msg\", got $reply"
-	[ "$before" = "$(snapshot)" ] || fail "raw '$line' changed state"
-	ok "raw request refused: $(jq -r .error <<<"$reply")"
-	n=$((n + 1))
-done
+bad_raw_cases raw_cases
 assert_eq "$(ctl --json network leases lab | jq length)" 0 "no lease was invented"
 
 # Lease events come from dnsmasq's helper, which runs as root: nobody else may send them, even
@@ -100,7 +76,7 @@ if getent group netd >/dev/null; then
 	chmod 0660 "$SOCK"
 	grep -qF "lease events are accepted from root only" <<<"$reply" || fail "non-root lease event: $reply"
 	ok "lease event from a non-root member of group netd refused"
-	n=$((n + 1))
+	BAD_N=$((BAD_N + 1))
 fi
-echo "$n bad inputs refused, state unchanged"
-[ "$n" -ge 15 ] || fail "fewer than 15 cases"
+echo "$BAD_N bad inputs refused, state unchanged"
+[ "$BAD_N" -ge 15 ] || fail "fewer than 15 cases"
