@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "manager.h"
 #include "uplink.h"
 
 uint64_t daemon_now_usec(void);
@@ -28,6 +29,8 @@ static void usage(void)
 	       "  --socket PATH      control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
 	       "  --dnsmasq PATH     the dnsmasq binary (default /usr/sbin/dnsmasq)\n"
 	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
+	       "  --manager-root DIR where other network managers keep their /run files (default /, when\n"
+	       "                     netd runs in the initial network namespace; otherwise not looked at)\n"
 	       "  --version          print the version\n"
 	       "  -h, --help         this text\n\n"
 	       "Signals: SIGHUP reloads the definitions in the config dir; SIGTERM stops netd and\n"
@@ -36,7 +39,7 @@ static void usage(void)
 
 static int parse_args(int argc, char **argv, struct netd_paths *p, const char **ret_dnsmasq)
 {
-	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ };
+	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_MANAGER_ROOT };
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, ARG_CONFIG },
 		{ "state-dir", required_argument, NULL, ARG_STATE },
@@ -44,6 +47,7 @@ static int parse_args(int argc, char **argv, struct netd_paths *p, const char **
 		{ "socket", required_argument, NULL, ARG_SOCKET },
 		{ "log-level", required_argument, NULL, ARG_LOG },
 		{ "dnsmasq", required_argument, NULL, ARG_DNSMASQ },
+		{ "manager-root", required_argument, NULL, ARG_MANAGER_ROOT },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -66,6 +70,9 @@ static int parse_args(int argc, char **argv, struct netd_paths *p, const char **
 			break;
 		case ARG_DNSMASQ:
 			*ret_dnsmasq = optarg;
+			break;
+		case ARG_MANAGER_ROOT:
+			p->manager_root = optarg;
 			break;
 		case ARG_LOG:
 			level = log_level_from_string(optarg);
@@ -223,6 +230,8 @@ int main(int argc, char **argv)
 	d.paths.socket = getenv("NETD_SOCKET");
 	if (parse_args(argc, argv, &d.paths, &d.dnsmasq) < 0)
 		return 2;
+	if (!d.paths.manager_root)
+		d.paths.manager_root = manager_root_default();
 	if (!d.paths.socket || !*d.paths.socket)
 		d.paths.socket = path_join(d.paths.run_dir, "netd.sock");
 	d.start_usec = daemon_now_usec();

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +31,11 @@ const char *manager_kind_to_string(enum manager_kind k)
 
 static const char *const dhcp_clients[] = { "dhclient", "udhcpc", "dhcpcd" };
 
-static int detect_nm(const char *ifname, int ifindex, char *err, size_t errlen)
+static int detect_nm(const char *root, const char *ifname, int ifindex, char *err, size_t errlen)
 {
-	char path[64];
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/run/NetworkManager/devices/%d", ifindex);
+	snprintf(path, sizeof(path), "%s/run/NetworkManager/devices/%d", root, ifindex);
 	if (access(path, F_OK) < 0)
 		return 0;
 	snprintf(err, errlen, "NetworkManager manages '%s'; make it leave the interface first "
@@ -42,12 +43,12 @@ static int detect_nm(const char *ifname, int ifindex, char *err, size_t errlen)
 	return -EBUSY;
 }
 
-static int detect_networkd(const char *ifname, int ifindex, char *err, size_t errlen)
+static int detect_networkd(const char *root, const char *ifname, int ifindex, char *err, size_t errlen)
 {
 	_cleanup_free_ char *text = NULL;
-	char path[64];
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/run/systemd/netif/links/%d", ifindex);
+	snprintf(path, sizeof(path), "%s/run/systemd/netif/links/%d", root, ifindex);
 	if (read_file(path, &text, NULL) < 0 || strstr(text, "ADMIN_STATE=unmanaged"))
 		return 0;
 	snprintf(err, errlen, "systemd-networkd manages '%s'; give it a .network file with [Link] Unmanaged=yes "
@@ -55,12 +56,13 @@ static int detect_networkd(const char *ifname, int ifindex, char *err, size_t er
 	return -EBUSY;
 }
 
-static int detect_ifupdown(const char *ifname, int ifindex, char *err, size_t errlen)
+static int detect_ifupdown(const char *root, const char *ifname, int ifindex, char *err, size_t errlen)
 {
 	_cleanup_free_ char *text = NULL;
-	char needle[32];
+	char path[PATH_MAX], needle[32];
 
-	if (read_file("/run/network/ifstate", &text, NULL) < 0)
+	snprintf(path, sizeof(path), "%s/run/network/ifstate", root);
+	if (read_file(path, &text, NULL) < 0)
 		return 0;
 	snprintf(needle, sizeof(needle), "%s=", ifname);
 	for (char *p = text; (p = strstr(p, needle)); p++)
@@ -158,15 +160,15 @@ static int detect_client(const char *ifname, struct manager *ret)
 	return 0;
 }
 
-int manager_detect(const char *ifname, int ifindex, struct manager *ret, char *err, size_t errlen)
+int manager_detect(const char *root, const char *ifname, int ifindex, struct manager *ret, char *err, size_t errlen)
 {
-	static int (*const detectors[])(const char *, int, char *, size_t) = { detect_nm, detect_networkd,
-									       detect_ifupdown };
+	static int (*const detectors[])(const char *, const char *, int, char *, size_t) = { detect_nm, detect_networkd,
+											     detect_ifupdown };
 	struct manager m = { .kind = MANAGER_NONE };
 	int r;
 
-	for (size_t i = 0; i < ELEMENTSOF(detectors); i++) {
-		r = detectors[i](ifname, ifindex, err, errlen);
+	for (size_t i = 0; root && i < ELEMENTSOF(detectors); i++) {
+		r = detectors[i](root, ifname, ifindex, err, errlen);
 		if (r < 0)
 			return r;
 	}
@@ -181,6 +183,15 @@ int manager_detect(const char *ifname, int ifindex, struct manager *ret, char *e
 	}
 	*ret = m;
 	return 0;
+}
+
+const char *manager_root_default(void)
+{
+	ino_t self = netns_of("self"), init = netns_of("1");
+
+	/* The managers' files name interfaces by ifindex in the namespace they run in, the
+	 * initial one: in another namespace the same number is another interface. */
+	return self && self == init ? "/" : NULL;
 }
 
 static int argv_append(char *buf, size_t size, size_t *len, const char *arg)

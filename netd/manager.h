@@ -33,8 +33,13 @@ struct manager {
 };
 
 /* MANAGER_NONE or what manages ifname; for a network manager err says what to change and
- * the return is -EBUSY. */
-int manager_detect(const char *ifname, int ifindex, struct manager *ret, char *err, size_t errlen);
+ * the return is -EBUSY. The network managers' runtime files are looked up under root
+ * (<root>/run/NetworkManager, <root>/run/systemd/netif, <root>/run/network); root NULL looks
+ * for DHCP client processes only. */
+int manager_detect(const char *root, const char *ifname, int ifindex, struct manager *ret, char *err, size_t errlen);
+/* "/" when netd runs in the initial network namespace (where the network managers run), else
+ * NULL: their files' ifindexes would name other interfaces. */
+const char *manager_root_default(void);
 
 /* The client's command line with every mention of `from` turned into `to`, plus `-r IP` for
  * udhcpc when ip is given and it has none; NUL-separated, as in /proc. */

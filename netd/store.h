@@ -16,6 +16,9 @@ struct netd_paths {
 	char *state_dir;
 	char *run_dir;
 	char *socket;
+	/* where NetworkManager, systemd-networkd and ifupdown keep their runtime files (their
+	 * /run); NULL: don't look for them (netd is not in their network namespace) */
+	const char *manager_root;
 };
 
 /* Load every definition; a file that does not parse is reported through the callback and skipped. */

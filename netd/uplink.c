@@ -674,7 +674,7 @@ static int convert_check(struct daemon *d, struct call *c, const struct convert_
 	if (r >= 0)
 		r = convert_snapshot_read_sysctls(snap, &d->link);
 	if (r >= 0)
-		r = manager_detect(p->port, l->ifindex, mgr, c->err, sizeof(c->err));
+		r = manager_detect(d->paths.manager_root, p->port, l->ifindex, mgr, c->err, sizeof(c->err));
 	link_dump_free(&dump);
 	if (r < 0)
 		convert_snapshot_free(snap);
@@ -913,6 +913,26 @@ static void recover_one(struct daemon *d, const char *bridge)
 	uplink_rollback(u, "interrupted conversion");
 }
 
+/* At boot the port may have a DHCP client again (the distribution's own config starts it): hand
+ * that one over, as convert does, rather than leave two clients. A network manager on the port
+ * means the host's config still claims it: leave the port alone and say what to change. */
+static int rebuild_take_client(struct uplink *u)
+{
+	struct manager found = {};
+	char err[512] = "";
+	int r = manager_detect(u->d->paths.manager_root, u->port, (int)if_nametoindex(u->port), &found, err, sizeof(err));
+
+	if (r < 0) {
+		log_error("uplink %s: not rebuilt: %s; then restart netd", u->bridge, err);
+		return r;
+	}
+	if (found.kind == MANAGER_DHCP_CLIENT) {
+		u->client = found;
+		client_stop(u, NULL);
+	}
+	return 0;
+}
+
 /* A confirmed conversion whose bridge is missing (a reboot): build it again, no verification. */
 static void rebuild_one(struct daemon *d, const char *bridge, const char *port)
 {
@@ -950,6 +970,10 @@ static void rebuild_one(struct daemon *d, const char *bridge, const char *port)
 		return;
 	}
 	link_dump_free(&dump);
+	if (rebuild_take_client(u) < 0) {
+		uplink_free(u);
+		return;
+	}
 	u->state = UPLINK_PREPARING;
 	if (uplink_save_all(u) < 0 || convert_run(u, err, sizeof(err)) < 0) {
 		log_error("uplink %s: rebuilding failed: %s", bridge, err);

@@ -82,7 +82,7 @@ has_link() { ip -n "$NS" link show "$1" >/dev/null 2>&1; }
 
 assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
-# Everything a failed request must leave untouched: links, addresses, routes, files, and which
+# Everything a failed request must leave untouched: links, addresses, routes, rules, files, and which
 # dnsmasq processes run.
 snapshot() {
 	{
@@ -97,7 +97,10 @@ snapshot() {
 		ip -n "$NS" -d -j link show |
 			jq -c 'map({ifindex, ifname, address, mtu, flags, ifalias, master, kind: .linkinfo.info_kind}) | sort_by(.ifname)'
 		ip -n "$NS" -j addr show | jq -c 'map({ifname, addr_info: [.addr_info[] | {local, prefixlen}]})'
-		ip -n "$NS" -j route show table all | jq -c 'sort_by(.dst)'
+		# RA-learnt routes count their lifetime down: the route is the same
+		ip -n "$NS" -j route show table all | jq -c 'map(del(.expires)) | sort_by(.dst)'
+		ip -n "$NS" -j -4 rule show | jq -c .
+		ip -n "$NS" -j -6 rule show | jq -c .
 		(cd "$T" && find etc lib -type f 2>/dev/null | sort | xargs -r md5sum)
 	}
 }
