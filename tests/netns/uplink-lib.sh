@@ -42,9 +42,7 @@ lab_build() {
 	ip -n "$GW" -6 route add default dev lo
 
 	ip -n "$NS" link set eth0 address $HOST_MAC
-	nsx sysctl -qw net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1 net.ipv4.conf.all.rp_filter=1 \
-		net.ipv4.conf.eth0.rp_filter=1
-	ip -n "$NS" link set eth0 up
+	nsx sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.eth0.rp_filter=1
 
 	gwx dnsmasq --keep-in-foreground --port=0 --interface=gw0 --bind-interfaces --user=root --group=root \
 		--dhcp-range=192.168.77.100,192.168.77.150,2m --dhcp-authoritative --no-ping \
@@ -66,6 +64,13 @@ esac
 exit 0
 SCRIPT
 	chmod +x "$T/udhcpc.script"
+	host_boot
+}
+
+# What the host's boot does to eth0 (IPv6 autoconf, a DHCP client); waits for its addresses.
+host_boot() {
+	nsx sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1
+	ip -n "$NS" link set eth0 up
 	ip netns exec "$NS" busybox udhcpc -f -i eth0 -s "$T/udhcpc.script" -t 20 -T 1 -A 1 >/dev/null 2>&1 &
 	UDHCPC_PID=$!
 	for _ in $(seq 1 100); do
