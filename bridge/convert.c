@@ -86,6 +86,17 @@ static int refuse(char *err, size_t errlen, int error, const char *fmt, ...)
 	return error;
 }
 
+/* These take over the lower link's receive path, which a bridge port needs (EBUSY). */
+static bool is_upper_with_rx_handler(const char *kind)
+{
+	static const char *const kinds[] = { "macvlan", "macvtap", "ipvlan", "ipvtap" };
+
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+		if (!strcmp(kind, kinds[i]))
+			return true;
+	return false;
+}
+
 static int check_port(const struct link_dump *dump, const struct link_info *l, const char *port, char *err,
 		      size_t errlen)
 {
@@ -100,6 +111,11 @@ static int check_port(const struct link_dump *dump, const struct link_info *l, c
 	if (l->master)
 		return refuse(err, errlen, -EBUSY, "'%s' is already a port of '%s'; release it first (ip link set %s nomaster)",
 			      port, link_dump_ifname(dump, l->master), port);
+	for (size_t i = 0; i < dump->n_links; i++)
+		if (dump->links[i].lower == l->ifindex && is_upper_with_rx_handler(dump->links[i].kind))
+			return refuse(err, errlen, -EBUSY, "'%s' carries %s '%s', and the kernel cannot make it a bridge port "
+				      "then; remove '%s' first (and recreate it on the bridge)", port, dump->links[i].kind,
+				      dump->links[i].name, dump->links[i].name);
 	if (mac_is_zero(&l->mac))
 		return refuse(err, errlen, -EINVAL, "'%s' has no Ethernet address and cannot be a bridge port", port);
 	return 0;

@@ -651,6 +651,16 @@ int link_fake_add_rule(struct link_fake *f, const struct rule_info *rule)
 	return 0;
 }
 
+int link_fake_set_lower(struct link_fake *f, int ifindex, int lower)
+{
+	struct link_info *l = fake_link(f, ifindex);
+
+	if (!l)
+		return -ENODEV;
+	l->lower = lower;
+	return 0;
+}
+
 int link_fake_set_mac(struct link_fake *f, int ifindex, const struct mac *mac)
 {
 	struct link_info *l = fake_link(f, ifindex);

@@ -462,7 +462,8 @@ static int link_parse(const struct nlmsghdr *nlh, void *userdata)
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
 	struct link_info *l;
-	uint32_t master = 0;
+	uint32_t master = 0, lower = 0;
+	bool other_netns = false;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return 0;
@@ -487,10 +488,16 @@ static int link_parse(const struct nlmsghdr *nlh, void *userdata)
 			attr_get_u32(attr, &l->mtu);
 		else if (type == IFLA_MASTER)
 			attr_get_u32(attr, &master);
+		else if (type == IFLA_LINK)
+			attr_get_u32(attr, &lower);
+		else if (type == IFLA_LINK_NETNSID)
+			other_netns = true;
 		else if (type == IFLA_LINKINFO)
 			link_info_parse(l, attr);
 	}
 	l->master = master;
+	/* With a link netnsid the number is an ifindex of another namespace. */
+	l->lower = other_netns || lower == (uint32_t)l->ifindex ? 0 : (int)lower;
 	return 0;
 }
 

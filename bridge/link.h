@@ -25,6 +25,7 @@ struct link_info {
 	bool running;		/* IFF_RUNNING / lower up */
 	bool loopback;		/* IFF_LOOPBACK */
 	int master;		/* ifindex of the bridge this link is a port of, 0 if none */
+	int lower;		/* IFLA_LINK in this namespace (a macvlan's parent, a veth's peer), 0 if none */
 	int stp_state;		/* bridges only: IFLA_BR_STP_STATE, -1 if not a bridge */
 	uint32_t forward_delay; /* bridges only: IFLA_BR_FORWARD_DELAY (centiseconds) */
 };
@@ -175,6 +176,7 @@ int link_fake_add_addr_full(struct link_fake *f, const struct addr_info *a);
 int link_fake_add_route_full(struct link_fake *f, const struct route_info *rt);
 int link_fake_add_rule(struct link_fake *f, const struct rule_info *rule);
 int link_fake_set_mac(struct link_fake *f, int ifindex, const struct mac *mac);
+int link_fake_set_lower(struct link_fake *f, int ifindex, int lower);
 /* Sysctls of the fake: "IFNAME/KEY" per family; unset ones read as "0" (accept_ra "1"). */
 int link_fake_sysctl(struct link_fake *f, int family, const char *ifname, const char *key, char *buf,
 		     size_t size);

@@ -10,13 +10,15 @@ command -v socat >/dev/null || skip "socat missing"
 
 lab_build
 # Things to refuse: a bridge with a port, a device without an Ethernet address, an interface
-# a policy rule names, a network's bridge name.
+# a policy rule names, one with a macvlan on top, a network's bridge name.
 ip -n "$NS" link add brx type bridge
 ip -n "$NS" link add px type veth peer name px-peer
 ip -n "$NS" link set px master brx
 ip -n "$NS" tuntap add tun0 mode tun
 ip -n "$NS" link add eth1 type veth peer name eth1-peer
 ip -n "$NS" rule add oif eth1 table 100 pref 1000
+ip -n "$NS" link add eth4 type veth peer name eth4-peer
+ip -n "$NS" link add mv0 link eth4 type macvlan mode bridge
 mkdir -p "$T/mgr"
 start_netd --manager-root "$T/mgr"
 ctl network create other --mode isolated --subnet 10.55.0.0/24 --bridge nd-other --no-dhcp --no-dns >/dev/null
@@ -36,6 +38,7 @@ cases=(
 	"1|invalid bridge name 'br/0': may contain only letters|uplink convert eth0 --bridge br/0"
 	"1|the bridge needs a name other than 'eth0'|uplink convert eth0 --bridge eth0"
 	"1|policy rule 1000 (oif) names 'eth1'; netd does not rewrite rules|uplink convert eth1"
+	"1|'eth4' carries macvlan 'mv0', and the kernel cannot make it a bridge port then; remove 'mv0' first|uplink convert eth4"
 	"2|invalid duration '0': expected e.g. 60s, 2m|uplink convert eth0 --confirm-timeout 0"
 	"2|invalid duration 'soon': expected e.g. 60s, 2m|uplink convert eth0 --confirm-timeout soon"
 	"1|confirm timeout must be between 1 and 3600 seconds|uplink convert eth0 --confirm-timeout 2h"

@@ -306,12 +306,13 @@ static void test_refusals(void **state)
 		{ "eth0", "br/0", -EINVAL, "invalid bridge name 'br/0'" },
 		{ "eth0", "eth0", -EINVAL, "needs a name other than 'eth0'" },
 		{ "eth2", "br0", -EOPNOTSUPP, "policy rule 100 (iif) names 'eth2'" },
+		{ "eth3", "br0", -EBUSY, "'eth3' carries macvlan 'mv0'" },
 	};
 	struct lab l;
 	struct link_dump d;
 	struct mac mac;
 	struct rule_info rule = { .family = AF_INET, .priority = 100, .table = 100, .iif = "eth2" };
-	int brx, eth1, eth2;
+	int brx, eth1, eth2, eth3, mv0;
 
 	lab_new(&l);
 	assert_int_equal(link_fake_add_link(l.fake, "brx", "bridge", &brx), 0);
@@ -320,6 +321,10 @@ static void test_refusals(void **state)
 	assert_int_equal(mac_parse("52:54:00:00:00:02", &mac), 0);
 	assert_int_equal(link_fake_set_mac(l.fake, eth2, &mac), 0);
 	assert_int_equal(link_fake_add_rule(l.fake, &rule), 0);
+	assert_int_equal(link_fake_add_link(l.fake, "eth3", "veth", &eth3), 0);
+	assert_int_equal(link_fake_set_mac(l.fake, eth3, &mac), 0);
+	assert_int_equal(link_fake_add_link(l.fake, "mv0", "macvlan", &mv0), 0);
+	assert_int_equal(link_fake_set_lower(l.fake, mv0, eth3), 0);
 	assert_int_equal(l.be.ops->port_set(l.be.userdata, eth1, brx), 0);
 	assert_int_equal(l.be.ops->dump(l.be.userdata, LINK_DUMP_ALL | LINK_DUMP_RULES, &d), 0);
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
