@@ -314,10 +314,10 @@ static int format_route(char **text, size_t *len, const struct route_info *rt)
 	char dst[IP_PREFIX_STRLEN], gw[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN], m[2 * LINK_METRICS_MAX + 1];
 
 	hex_format(rt->metrics, rt->metrics_len, m);
-	return append(text, len, "route %s %u %u %u %u %u %u %s %s %u %s\n", ip_prefix_format(&rt->dst, dst, sizeof(dst)),
+	return append(text, len, "route %s %u %u %u %u %u %u %s %s %u %s %u\n", ip_prefix_format(&rt->dst, dst, sizeof(dst)),
 		      rt->table, rt->type, rt->protocol, rt->scope, rt->flags, rt->priority,
 		      addr_or_dash(rt->gw_family, &rt->gw, gw, sizeof(gw)),
-		      addr_or_dash(rt->prefsrc_family, &rt->prefsrc, src, sizeof(src)), rt->pref, m);
+		      addr_or_dash(rt->prefsrc_family, &rt->prefsrc, src, sizeof(src)), rt->pref, m, rt->expires);
 }
 
 char *convert_snapshot_format(const struct convert_snapshot *s)
@@ -357,10 +357,13 @@ static int parse_route(const char *line, struct route_info *rt)
 {
 	char dst[64], gw[64], src[64], m[2 * LINK_METRICS_MAX + 2];
 	unsigned type, proto, scope, pref;
+	int n;
 
 	*rt = (struct route_info){};
-	if (sscanf(line, "route %63s %u %u %u %u %u %u %63s %63s %u %129s", dst, &rt->table, &type, &proto, &scope,
-		   &rt->flags, &rt->priority, gw, src, &pref, m) != 11)
+	/* The expiry came later: a snapshot written before has 11 fields. */
+	n = sscanf(line, "route %63s %u %u %u %u %u %u %63s %63s %u %129s %u", dst, &rt->table, &type, &proto, &scope,
+		   &rt->flags, &rt->priority, gw, src, &pref, m, &rt->expires);
+	if (n != 11 && n != 12)
 		return -EINVAL;
 	rt->type = type;
 	rt->protocol = proto;

@@ -54,17 +54,19 @@ static const char *rtn_type_to_string(uint8_t t)
 
 char *route_info_format(const struct route_info *rt, const struct link_dump *names, char *buf, size_t size)
 {
-	char dst[IP_PREFIX_STRLEN], gw[INET6_ADDRSTRLEN] = "", src[INET6_ADDRSTRLEN] = "";
+	char dst[IP_PREFIX_STRLEN], gw[INET6_ADDRSTRLEN] = "", src[INET6_ADDRSTRLEN] = "", exp[24] = "";
 
 	ip_prefix_format(&rt->dst, dst, sizeof(dst));
 	if (rt->gw_family)
 		ip_addr_format(rt->gw_family, &rt->gw, gw, sizeof(gw));
 	if (rt->prefsrc_family)
 		ip_addr_format(rt->prefsrc_family, &rt->prefsrc, src, sizeof(src));
-	snprintf(buf, size, "%s %s%s%s dev %s table %u proto %u scope %u metric %u%s%s%s", rtn_type_to_string(rt->type),
+	if (rt->expires)
+		snprintf(exp, sizeof(exp), " expires %u", rt->expires);
+	snprintf(buf, size, "%s %s%s%s dev %s table %u proto %u scope %u metric %u%s%s%s%s", rtn_type_to_string(rt->type),
 		 dst, gw[0] ? " via " : "", gw, names ? link_dump_ifname(names, rt->ifindex) : "?", rt->table,
 		 rt->protocol, rt->scope, rt->priority, src[0] ? " src " : "", src,
-		 rt->metrics_len ? " +metrics" : "");
+		 rt->metrics_len ? " +metrics" : "", exp);
 	return buf;
 }
 

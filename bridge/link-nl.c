@@ -581,6 +581,11 @@ static int route_parse(const struct nlmsghdr *nlh, void *userdata)
 		else if (type == RTA_METRICS && mnl_attr_get_payload_len(attr) <= LINK_METRICS_MAX) {
 			rt->metrics_len = mnl_attr_get_payload_len(attr);
 			memcpy(rt->metrics, mnl_attr_get_payload(attr), rt->metrics_len);
+		} else if (type == RTA_CACHEINFO && rt->dst.family == AF_INET6 &&
+			   mnl_attr_get_payload_len(attr) >= sizeof(struct rta_cacheinfo)) {
+			const struct rta_cacheinfo *ci = mnl_attr_get_payload(attr);
+			/* in USER_HZ (100 a second); round up so a live route never reads as 0 */
+			rt->expires = ci->rta_expires > 0 ? ((uint32_t)ci->rta_expires + 99) / 100 : 0;
 		}
 	}
 	rt->ifindex = oif;
@@ -836,6 +841,8 @@ static void route_put(struct nlmsghdr *nlh, const struct route_info *rt)
 		mnl_attr_put_u8(nlh, RTA_PREF, rt->pref);
 	if (rt->metrics_len)
 		mnl_attr_put(nlh, RTA_METRICS, rt->metrics_len, rt->metrics);
+	if (rt->dst.family == AF_INET6 && rt->expires)
+		mnl_attr_put_u32(nlh, RTA_EXPIRES, rt->expires);
 }
 
 static int nl_route_change(void *userdata, enum route_change op, const struct route_info *rt)

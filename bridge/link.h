@@ -58,6 +58,9 @@ struct route_info {
 	uint8_t pref;	   /* RTA_PREF (IPv6 router preference), 0 if none */
 	uint8_t metrics_len; /* RTA_METRICS, kept as the kernel's bytes */
 	uint8_t metrics[LINK_METRICS_MAX];
+	/* IPv6: seconds until the kernel drops it (an RA-learnt route), 0 if never. Kept on a move:
+	 * only a route with an expiry is refreshed (and expired) by the router's advertisements. */
+	uint32_t expires;
 };
 
 /* A policy routing rule; only what decides whether it names an interface. */

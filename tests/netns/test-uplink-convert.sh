@@ -35,7 +35,9 @@ ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST6" '.[0].addr_info[] | select
 [ -z "$(ip -n "$NS" route show dev eth0; ip -n "$NS" -6 route show dev eth0)" ] || fail "routes left on eth0"
 ip -n "$NS" route show default | grep -q "dev br0" || fail "IPv4 default route not on br0"
 ip -n "$NS" -6 route show default | grep -q "dev br0" || fail "IPv6 default route not on br0"
-ok "br0 has eth0's MAC ($HOST_MAC), STP off, $HOST4 and $HOST6, both default routes"
+exp6=$(ip -n "$NS" -6 -j route show default dev br0 | jq '.[0].expires // 0')
+[ "$exp6" -gt 0 ] || fail "the IPv6 default route on br0 lost its expiry: router advertisements would not refresh it"
+ok "br0 has eth0's MAC ($HOST_MAC), STP off, $HOST4 and $HOST6, both default routes (IPv6 one expires in $exp6 s, as learnt)"
 
 jq -e '.gateways | length >= 2 and all(.answered)' "$T/convert.json" >/dev/null || fail "gateways not verified: $(cat "$T/convert.json")"
 ok "verification: $(jq -r '[.gateways[] | "\(.address) \(.ms) ms"] | join(", ")' "$T/convert.json")"

@@ -38,6 +38,9 @@ static void add_route(struct lab *l, const char *dst, const char *gw, uint32_t t
 		assert_int_equal(ip_addr_parse(gw, &rt.gw_family, &rt.gw), 0);
 	if (src)
 		assert_int_equal(ip_addr_parse(src, &rt.prefsrc_family, &rt.prefsrc), 0);
+	/* RA-learnt routes expire unless the router advertises again. */
+	if (proto == RTPROT_RA && rt.dst.len == 0)
+		rt.expires = 1800;
 	assert_int_equal(link_fake_add_route_full(l->fake, &rt), 0);
 }
 
