@@ -672,6 +672,10 @@ int convert_plan_rollback(const struct convert_snapshot *s, const struct link_du
 		br = NULL;
 	n_old = bridge_addrs(now, br ? br->ifindex : 0, old);
 	r = push_sysctl(&p, CONVERT_PHASE_PREPARE, s->port, CONVERT_SYSCTL_DISABLE_IPV6, s->sysctl[CONVERT_SYSCTL_DISABLE_IPV6]);
+	/* As forward: a frame the port receives before its routes are back must pass a strict
+	 * reverse-path check (the finish restores the snapshot's value). */
+	if (r >= 0)
+		r = push_sysctl(&p, CONVERT_PHASE_PREPARE, s->port, CONVERT_SYSCTL_RP_FILTER, RP_FILTER_LOOSE);
 	if (r >= 0)
 		r = plan_preadd(&p, s, s->port, now, port ? port->ifindex : 0);
 	if (r >= 0)
