@@ -88,8 +88,9 @@ host_boot() {
 		ip -n "$NS" -6 addr show dev eth0 tentative | grep -q inet6 || break
 		sleep 0.1
 	done
-	gwx ping -c 1 -W 2 -I $PROBE4 "$HOST4" >/dev/null || fail "gateway cannot reach the host over IPv4"
-	gwx ping -6 -c 1 -W 2 -I $PROBE6 "$HOST6" >/dev/null || fail "gateway cannot reach the host over IPv6"
+	# -w: keep asking until one reply or the deadline (the first may go while ND resolves)
+	gwx ping -c 1 -w 5 -I $PROBE4 "$HOST4" >/dev/null || fail "gateway cannot reach the host over IPv4"
+	gwx ping -6 -c 1 -w 5 -I $PROBE6 "$HOST6" >/dev/null || fail "gateway cannot reach the host over IPv6"
 }
 
 port_security_on() {
