@@ -121,6 +121,9 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 		r = daemon_dhcp_sync(d, n, false, err, errlen);
 		if (r < 0)
 			return r;
+		r = daemon_firewall_sync(d, n, false, err, errlen);
+		if (r < 0)
+			return r;
 		return reconcile_scoped(d, NULL, 0, scope, err, errlen);
 	}
 	r = desired_from_network(d, n, &w);
@@ -129,6 +132,9 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 		return r;
 	}
 	r = reconcile_scoped(d, &w, 1, scope, err, errlen);
+	if (r < 0)
+		return r;
+	r = daemon_firewall_sync(d, n, true, err, errlen);
 	if (r < 0)
 		return r;
 	return daemon_dhcp_sync(d, n, true, err, errlen);
@@ -159,12 +165,12 @@ static int prune_orphans(struct daemon *d)
 
 int daemon_reconcile_all(struct daemon *d)
 {
+	char err[1024];
 	int failed = 0;
 
 	for (size_t i = 0; i < d->n_networks; i++) {
 		const struct network *n = d->networks[i];
 		bool active = store_active_get(&d->paths, n->name);
-		char err[1024];
 
 		if (daemon_network_reconcile(d, n, active, err, sizeof(err)) < 0) {
 			log_error("network '%s': %s", n->name, err);
@@ -173,6 +179,11 @@ int daemon_reconcile_all(struct daemon *d)
 	}
 	prune_orphans(d);
 	daemon_dhcp_prune(d);
+	/* With no network at all the loop never synced: a table left from before goes now. */
+	if (daemon_firewall_sync(d, NULL, false, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		failed++;
+	}
 	return failed ? -EIO : 0;
 }
 

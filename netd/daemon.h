@@ -36,6 +36,7 @@ struct daemon {
 	size_t n_servers;
 	const char *dnsmasq;	 /* the binary */
 	char *lease_helper;	 /* dnsmasq's --dhcp-script */
+	struct firewall *fw;	 /* netd's nftables table (firewall.c); NULL without libnftables */
 	struct uplink **uplinks; /* uplink conversions, confirmed or in progress */
 	size_t n_uplinks;
 };
@@ -75,6 +76,15 @@ struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name);
 int daemon_dhcp_init(struct daemon *d);
 void daemon_dhcp_prune(struct daemon *d);
 void daemon_dhcp_done(struct daemon *d);
+
+/* netd's nftables table (firewall.c): render it from the active networks, with `changed`
+ * counted as `active`, and apply it when it differs. A failure leaves the previous rules. */
+int daemon_firewall_sync(struct daemon *d, const struct network *changed, bool active, char *err, size_t errlen);
+int daemon_firewall_init(struct daemon *d);
+void daemon_firewall_done(struct daemon *d);
+/* Why the network's rules do not work as they should (not applied, another table drops its
+ * forwarded traffic), or NULL. */
+const char *daemon_firewall_problem(struct daemon *d, const struct network *n, char *buf, size_t size);
 
 int control_listen(struct daemon *d);
 void control_close_all(struct daemon *d);

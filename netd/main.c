@@ -21,7 +21,7 @@ uint64_t daemon_now_usec(void);
 static void usage(void)
 {
 	printf("Usage: netd [OPTIONS]\n"
-	       "Host networking daemon: isolated networks on Linux bridges with DHCP and DNS, driven by netdctl.\n\n"
+	       "Host networking daemon: NAT, routed and isolated networks on Linux bridges with nftables, DHCP and DNS,\nuplink conversion; driven by netdctl.\n\n"
 	       "  --config-dir DIR   definitions (default /etc/netd)\n"
 	       "  --state-dir DIR    generated state that survives reboots (default /var/lib/netd)\n"
 	       "  --run-dir DIR      runtime state, lock (default /run/netd)\n"
@@ -198,6 +198,9 @@ static int run(struct daemon *d)
 	r = daemon_dhcp_init(d);
 	if (r < 0)
 		return r;
+	r = daemon_firewall_init(d);
+	if (r < 0)
+		return r;
 	sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
 	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
 	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
@@ -229,6 +232,7 @@ int main(int argc, char **argv)
 	r = run(&d);
 	control_close_all(&d);
 	daemon_dhcp_done(&d);
+	daemon_firewall_done(&d);
 	if (d.listen_fd >= 0) {
 		close(d.listen_fd);
 		unlink(d.paths.socket);

@@ -165,6 +165,7 @@ static json_object *network_json(struct daemon *d, const struct network *n, cons
 	json_object *o = json_object_new_object(), *k;
 	bool active = store_active_get(&d->paths, n->name);
 	const char *problem = NULL;
+	char fw_problem[640];
 	struct mac mac;
 
 	json_object_object_add(o, "name", json_object_new_string(n->name));
@@ -173,11 +174,14 @@ static json_object *network_json(struct daemon *d, const struct network *n, cons
 	json_object_object_add(o, "subnet", n->subnet.family ? json_prefix(&n->subnet) : NULL);
 	json_object_object_add(o, "gateway", n->has_gateway ? json_addr(AF_INET, &n->gateway) : NULL);
 	json_object_object_add(o, "mtu", n->mtu ? json_object_new_int64(n->mtu) : NULL);
+	json_object_object_add(o, "uplink", n->uplink[0] ? json_object_new_string(n->uplink) : NULL);
 	if (n->mode != NETWORK_MODE_BRIDGE && store_network_mac(&d->paths, n, &mac) >= 0)
 		json_object_object_add(o, "mac", json_mac(&mac));
 	json_object_object_add(o, "autostart", json_object_new_boolean(n->autostart));
 	json_object_object_add(o, "dhcp", dhcp_json(d, n));
 	k = kernel_state(d, n, dump, &problem);
+	if (!problem && active)
+		problem = daemon_firewall_problem(d, n, fw_problem, sizeof(fw_problem));
 	json_object_object_add(o, "state", json_object_new_string(!active ? "inactive" : problem ? "degraded" : "active"));
 	if (active && problem)
 		json_object_object_add(o, "problem", json_object_new_string(problem));
@@ -338,7 +342,7 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 	if (r > 0) {
 		n->mode = network_mode_from_string(s);
 		if (n->mode < 0)
-			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: isolated, bridge)", s);
+			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: nat, routed, isolated, bridge)", s);
 	}
 	r = opt_string(c, params, "bridge", &s);
 	if (r < 0)
@@ -348,6 +352,15 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 		if (why)
 			return call_errorf(c, -EINVAL, "invalid bridge name '%s': %s", s, why);
 		snprintf(n->bridge, sizeof(n->bridge), "%s", s);
+	}
+	r = opt_string(c, params, "uplink", &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		const char *why = ifname_invalid_reason(s);
+		if (why)
+			return call_errorf(c, -EINVAL, "invalid uplink name '%s': %s", s, why);
+		snprintf(n->uplink, sizeof(n->uplink), "%s", s);
 	}
 	r = opt_string(c, params, "subnet", &s);
 	if (r < 0)

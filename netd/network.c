@@ -11,12 +11,21 @@
 static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
 	[NETWORK_MODE_ISOLATED] = "isolated",
 	[NETWORK_MODE_BRIDGE] = "bridge",
+	[NETWORK_MODE_NAT] = "nat",
+	[NETWORK_MODE_ROUTED] = "routed",
 };
 
 /* Whether DHCP hands out the gateway as the default route, by mode. */
 static const bool network_mode_router[_NETWORK_MODE_MAX] = {
 	[NETWORK_MODE_ISOLATED] = false,
+	[NETWORK_MODE_NAT] = true,
+	[NETWORK_MODE_ROUTED] = true,
 };
+
+bool network_forwards(const struct network *n)
+{
+	return n->mode == NETWORK_MODE_NAT || n->mode == NETWORK_MODE_ROUTED;
+}
 
 const char *network_mode_to_string(enum network_mode m)
 {
@@ -208,6 +217,22 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 		snprintf(err, errlen, "network '%s': invalid bridge name '%s': %s", n->name, n->bridge, why);
 		return -EINVAL;
 	}
+	if (n->uplink[0]) {
+		if (!network_forwards(n)) {
+			snprintf(err, errlen, "network '%s': --uplink needs mode nat or routed (mode %s forwards nothing)",
+				 n->name, network_mode_to_string(n->mode));
+			return -EINVAL;
+		}
+		why = ifname_invalid_reason(n->uplink);
+		if (why) {
+			snprintf(err, errlen, "network '%s': invalid uplink name '%s': %s", n->name, n->uplink, why);
+			return -EINVAL;
+		}
+		if (!strcmp(n->uplink, n->bridge)) {
+			snprintf(err, errlen, "network '%s': the uplink cannot be the network's own bridge", n->name);
+			return -EINVAL;
+		}
+	}
 	r = check_subnet(n, err, errlen);
 	if (r < 0)
 		return r;
@@ -376,5 +401,5 @@ bool network_equal(const struct network *a, const struct network *b)
 	       a->has_gateway == b->has_gateway && ip_addr_equal(AF_INET, &a->gateway, &b->gateway) &&
 	       a->mtu == b->mtu && a->autostart == b->autostart && a->has_mac == b->has_mac &&
 	       (!a->has_mac || mac_equal(&a->mac, &b->mac)) && a->dhcp_router == b->dhcp_router &&
-	       dhcp_settings_equal(&a->dhcp, &b->dhcp);
+	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp);
 }
