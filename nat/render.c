@@ -103,8 +103,16 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-char *fw_render(const struct fw_network *nets, size_t n, char **ret_marker)
+static int by_bridge(const void *a, const void *b)
 {
+	return strcmp(((const struct fw_network *)a)->bridge, ((const struct fw_network *)b)->bridge);
+}
+
+char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
+{
+	/* Sorted by bridge: the same networks give the same script whatever order they come in, so
+	 * a restarted netd that reads the config dir in another order still recognises its table. */
+	_cleanup_free_ struct fw_network *nets = n ? malloc(n * sizeof(*nets)) : NULL;
 	_cleanup_free_ char *body = NULL;
 	size_t len;
 	struct out o = { .f = open_memstream(&body, &len) };
@@ -112,8 +120,15 @@ char *fw_render(const struct fw_network *nets, size_t n, char **ret_marker)
 	char *script = NULL;
 
 	*ret_marker = NULL;
-	if (!o.f)
+	if (!o.f || (n && !nets)) {
+		if (o.f)
+			fclose(o.f);
 		return NULL;
+	}
+	if (n) {
+		memcpy(nets, in, n * sizeof(*nets));
+		qsort(nets, n, sizeof(*nets), by_bridge);
+	}
 	for (size_t i = 0; i < n; i++)
 		nat |= nets[i].mode == FW_NAT;
 	render_forward(&o, nets, n);

@@ -11,6 +11,7 @@ command -v ip >/dev/null || skip "iproute2 missing"
 command -v jq >/dev/null || skip "jq missing"
 : "${NETD:?NETD must point to the netd binary}" "${NETDCTL:?NETDCTL must point to netdctl}"
 
+TESTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NS="netdt-$$-${RANDOM}"
 T=$(mktemp -d /tmp/netd-test.XXXXXX)
 chmod 0711 "$T" # dnsmasq re-reads its hosts files in $T/run after dropping privileges
@@ -151,3 +152,42 @@ bad_raw_cases() {
 		BAD_N=$((BAD_N + 1))
 	done
 }
+
+# Guests: a namespace each, its eth0's veth peer a port of a bridge in netd's namespace, with a
+# real DHCP client (busybox udhcpc) that records its events in $T/NAME.events.
+# add_guest NAME MAC BRIDGE: sets GNS_NAME to the guest's namespace.
+add_guest() {
+	local ns="netdt-$1-$$-${RANDOM}"
+	ip netns add "$ns"
+	EXTRA_NS+=("$ns")
+	ip -n "$NS" link add "v$1" type veth peer name eth0 netns "$ns"
+	ip -n "$NS" link set "v$1" master "$3" up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 address "$2" up
+	eval "GNS_$1=$ns"
+}
+gx() { local ns; eval "ns=\$GNS_$1"; shift; ip netns exec "$ns" "$@"; }
+
+# dhcp_client NAME [NETWORK]: udhcpc in the guest, in the background, renewing on SIGUSR1; on
+# bound its script checks how soon NETWORK's leases (default $NETWORK) list the address.
+dhcp_client() {
+	command -v busybox >/dev/null || skip "busybox missing (udhcpc)"
+	EVENTS="$T/$1.events" NETWORK="${2:-${NETWORK:-}}" NETDCTL="$NETDCTL" SOCK="$SOCK" gx "$1" busybox udhcpc \
+		-i eth0 -f -s "$TESTS_LIB_DIR/udhcpc-script.sh" -x "hostname:$1" -t 20 -T 1 -A 1 \
+		-p "$T/$1.udhcpc.pid" >"$T/$1.udhcpc.log" 2>&1 &
+	eval "CLIENT_$1=$!"
+}
+
+# wait_event NAME REGEX: wait up to 15 s for a line of the guest's event file; prints it.
+wait_event() {
+	for _ in $(seq 1 300); do
+		grep -E -- "$2" "$T/$1.events" 2>/dev/null | tail -n1 | grep -q . && {
+			grep -E -- "$2" "$T/$1.events" | tail -n1
+			return 0
+		}
+		sleep 0.05
+	done
+	fail "guest $1: no event matching '$2'; events: $(cat "$T/$1.events" 2>/dev/null)"
+}
+# guest_ip NAME: the address of the guest's last bound event.
+guest_ip() { wait_event "$1" '^bound ' | sed 's/.* ip=\([^ ]*\).*/\1/'; }
