@@ -30,6 +30,7 @@ struct firewall {
 	size_t n_nets;
 	struct fw_blocker *blockers;
 	size_t n_blockers;
+	char *blocks; /* "bridge family table chain\n" per block found by the last scan */
 	char error[512]; /* the last apply error, "" when the kernel has the rules */
 };
 
@@ -43,36 +44,44 @@ static enum fw_mode fw_mode_of(const struct network *n)
 	return n->mode == NETWORK_MODE_NAT ? FW_NAT : n->mode == NETWORK_MODE_ROUTED ? FW_ROUTED : FW_ISOLATED;
 }
 
-static bool blocked_before(const struct firewall *fw, const struct fw_blocker *b, const char *bridge)
-{
-	for (size_t i = 0; i < fw->n_blockers; i++)
-		if (!strcmp(fw->blockers[i].family, b->family) && !strcmp(fw->blockers[i].table, b->table) &&
-		    !strcmp(fw->blockers[i].chain, b->chain))
-			return fw_blocker_blocks(&fw->blockers[i], bridge);
-	return false;
-}
-
-/* Read other tables' forward chains again; log each network newly blocked (or let through). */
+/* Read other tables' forward chains again; log each block that is new since the last scan. */
 static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
 {
 	struct firewall *fw = d->fw;
+	_cleanup_free_ char *blocks = NULL;
+	size_t len;
+	FILE *f;
 	struct fw_blocker *b;
 	size_t n;
 
 	if (fw_nft_blockers(fw->nft, &b, &n) < 0)
 		return;
+	f = open_memstream(&blocks, &len);
+	if (!f) {
+		fw_blockers_free(b, n);
+		return;
+	}
 	for (size_t j = 0; j < n_nets; j++) {
 		const char *br = nets[j].bridge;
+		char line[256];
 
 		if (nets[j].mode == FW_ISOLATED)
 			continue;
 		for (size_t i = 0; i < n; i++) {
-			if (fw_blocker_blocks(&b[i], br) && !blocked_before(fw, &b[i], br))
+			if (!fw_blocker_blocks(&b[i], br))
+				continue;
+			snprintf(line, sizeof(line), "%s %s %s %s\n", br, b[i].family, b[i].table, b[i].chain);
+			fputs(line, f);
+			if (!fw->blocks || !strstr(fw->blocks, line))
 				log_warning("bridge %s: forwarding is blocked by table %s %s chain %s (hook forward, policy "
 					    "drop); let it through there, e.g. nft insert rule %s %s %s iifname \"%s\" accept, "
 					    "and the same with oifname",
 					    br, b[i].family, b[i].table, b[i].chain, b[i].family, b[i].table, b[i].chain, br);
 		}
+	}
+	if (fclose(f) == 0) {
+		free(fw->blocks);
+		fw->blocks = TAKE_PTR(blocks);
 	}
 	fw_blockers_free(fw->blockers, fw->n_blockers);
 	fw->blockers = b;
@@ -286,6 +295,7 @@ void daemon_firewall_done(struct daemon *d)
 	fw_nft_free(fw->nft);
 	fw_blockers_free(fw->blockers, fw->n_blockers);
 	free(fw->nets);
+	free(fw->blocks);
 	free(fw->script);
 	free(fw->marker);
 	free(fw);

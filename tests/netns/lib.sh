@@ -191,3 +191,21 @@ wait_event() {
 }
 # guest_ip NAME: the address of the guest's last bound event.
 guest_ip() { wait_event "$1" '^bound ' | sed 's/.* ip=\([^ ]*\).*/\1/'; }
+
+# add_upstream: namespace $UP on netd's uplink up0 (192.168.50.2 here, 192.168.50.1 there) that
+# answers TCP port 7000 with the source address it sees.
+add_upstream() {
+	command -v socat >/dev/null || skip "socat missing"
+	UP="netdt-up-$$-${RANDOM}"
+	ip netns add "$UP"
+	EXTRA_NS+=("$UP")
+	ip -n "$UP" link set lo up
+	ip -n "$NS" link add up0 type veth peer name eth0 netns "$UP"
+	ip -n "$NS" addr add 192.168.50.2/24 dev up0
+	ip -n "$NS" link set up0 up
+	ip -n "$UP" addr add 192.168.50.1/24 dev eth0
+	ip -n "$UP" link set eth0 up
+	ip netns exec "$UP" socat -T 2 TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
+}
+# ask_upstream GUEST: the source address upstream saw for the guest's connection ("" if none).
+ask_upstream() { gx "$1" busybox timeout 3 busybox nc 192.168.50.1 7000 </dev/null 2>/dev/null | tr -d '\r\n' || true; }

@@ -14,22 +14,12 @@ command -v socat >/dev/null || skip "socat missing"
 command -v dnsmasq >/dev/null || skip "dnsmasq missing"
 command -v busybox >/dev/null || skip "busybox missing"
 
-UP="netdt-up-$$-${RANDOM}"
-ip netns add "$UP"
-EXTRA_NS+=("$UP")
-ip -n "$UP" link set lo up
-ip -n "$NS" link add up0 type veth peer name eth0 netns "$UP"
-ip -n "$NS" addr add 192.168.50.2/24 dev up0
-ip -n "$NS" link set up0 up
-ip -n "$UP" addr add 192.168.50.1/24 dev eth0
-ip -n "$UP" link set eth0 up
+add_upstream
 ip -n "$UP" route add 10.63.0.0/24 via 192.168.50.2 # the routed network, as a real router would
 # An interface that leads nowhere, for --uplink.
 ip -n "$NS" link add dead0 type veth peer name dead1
 ip -n "$NS" link set dead0 up
 ip -n "$NS" addr add 192.168.60.2/24 dev dead0
-ip netns exec "$UP" socat -T 2 TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
-UPSTREAM_PID=$!
 
 start_netd
 ctl network create nat1 --mode nat --subnet 10.61.0.0/24 >/dev/null
@@ -62,7 +52,6 @@ for net in nat1 nat2 rt iso deadend; do
 done
 ok "leases: nat1 ${IP[nat1]}, nat2 ${IP[nat2]}, rt ${IP[rt]}, iso ${IP[iso]} (no router), deadend ${IP[deadend]}"
 
-ask_upstream() { gx "$1" busybox timeout 3 busybox nc 192.168.50.1 7000 </dev/null 2>/dev/null | tr -d '\r\n' || true; }
 assert_eq "$(ask_upstream nat1)" 192.168.50.2 "source address upstream sees from the nat guest"
 ok "nat: upstream sees the host's uplink address 192.168.50.2"
 assert_eq "$(ask_upstream rt)" "${IP[rt]}" "source address upstream sees from the routed guest"
@@ -121,4 +110,3 @@ ok "kill -9 of netd: $(grep -o '[0-9]* received' "$T/ping-kill") of 300 pings, t
 for net in nat1 nat2 rt iso deadend; do ctl network delete "$net" >/dev/null; done
 nsx nft list table inet netd >/dev/null 2>&1 && fail "table inet netd left after the last network went"
 ok "deleting every network removes table inet netd"
-kill "$UPSTREAM_PID" 2>/dev/null || true
