@@ -43,16 +43,31 @@ static int run(struct fw_nft *f, const char *cmd, bool json, char *err, size_t e
 	unsigned flags = nft_ctx_output_get_flags(f->ctx);
 
 	nft_ctx_output_set_flags(f->ctx, json ? flags | NFT_CTX_OUTPUT_JSON : flags & ~NFT_CTX_OUTPUT_JSON);
+	/* Reading a buffer empties it: start from clean ones, whatever an earlier command left. */
+	(void)nft_ctx_get_error_buffer(f->ctx);
+	(void)nft_ctx_get_output_buffer(f->ctx);
 	if (nft_run_cmd_from_buffer(f->ctx, cmd) == 0)
 		return 0;
 	if (err && errlen) {
 		const char *e = nft_ctx_get_error_buffer(f->ctx);
 		size_t n;
 
+		const char *ctx;
+		size_t m;
+
 		while (e && (*e == '\n' || *e == ' '))
 			e++;
 		n = e ? strcspn(e, "\n") : 0;
-		snprintf(err, errlen, "%.*s", (int)n, n ? e : "libnftables failed without a message");
+		if (!n) {
+			snprintf(err, errlen, "libnftables failed without a message");
+			return -EIO;
+		}
+		/* libnftables prints the message, then the command it refers to: keep both. */
+		ctx = e[n] ? e + n + 1 : "";
+		while (*ctx == ' ' || *ctx == '\t')
+			ctx++;
+		m = strcspn(ctx, "\n");
+		snprintf(err, errlen, "%.*s%s%.*s", (int)n, e, m ? " in: " : "", (int)(m < 160 ? m : 160), ctx);
 	}
 	return -EIO;
 }
