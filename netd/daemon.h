@@ -54,6 +54,10 @@ void call_reply(struct call *c, json_object *result);
 /* Record the user-facing message of a failure; the method then returns the negative errno. */
 int call_errorf(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void call_progress(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Turn the call's connection into an event stream (daemon.monitor): it gets no reply. */
+void control_monitor(struct call *c);
+/* Send {"event": type, "time": ..., data...} to every monitor; takes data. */
+void daemon_event(struct daemon *d, const char *type, json_object *data);
 /* Fail a call that a method kept for later (the method already returned). */
 void call_reply_error(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

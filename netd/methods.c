@@ -389,6 +389,15 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 	return 0;
 }
 
+static void network_event(struct daemon *d, const char *name, const char *what)
+{
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "network", json_object_new_string(name));
+	json_object_object_add(e, "action", json_object_new_string(what));
+	daemon_event(d, "network", e);
+}
+
 static int method_network_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_free_ struct network *n = malloc(sizeof(*n));
@@ -429,6 +438,7 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	if (r < 0)
 		return r;
 	log_info("network '%s' created (%s)", n->name, n->autostart ? "started" : "not started");
+	network_event(d, n->name, n->autostart ? "created, started" : "created");
 	return reply_network(d, c, TAKE_PTR(n));
 }
 
@@ -448,6 +458,7 @@ static int method_network_start(struct daemon *d, struct call *c, json_object *p
 		return call_errorf(c, r, "cannot start network '%s': %s", n->name, err);
 	store_active_set(&d->paths, n->name, true);
 	log_info("network '%s' started", n->name);
+	network_event(d, n->name, "started");
 	return reply_network(d, c, n);
 }
 
@@ -473,6 +484,7 @@ static int method_network_stop(struct daemon *d, struct call *c, json_object *pa
 	if (r < 0)
 		return r;
 	log_info("network '%s' stopped", n->name);
+	network_event(d, n->name, "stopped");
 	return reply_network(d, c, n);
 }
 
@@ -492,6 +504,7 @@ static int method_network_delete(struct daemon *d, struct call *c, json_object *
 				   n->name, strerror(-r));
 	store_network_state_remove(&d->paths, n->name);
 	log_info("network '%s' deleted", n->name);
+	network_event(d, n->name, "deleted");
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(n->name));
 	daemon_network_remove(d, n);
@@ -686,6 +699,7 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 {
 	const char *network, *action;
 	struct dhcp_server *srv;
+	const struct network *n;
 	struct dhcp_lease l;
 	char m[MAC_STRLEN], ip[INET_ADDRSTRLEN];
 	size_t i;
@@ -712,6 +726,20 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, mac_format(&l.mac, m, sizeof(m)),
 		 ip_addr_format(AF_INET, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
 	call_reply(c, NULL);
+	n = daemon_network_find(d, network);
+	if (n) {
+		json_object *e = lease_json(n, &l, time(NULL));
+
+		json_object_object_add(e, "network", json_object_new_string(network));
+		json_object_object_add(e, "action", json_object_new_string(action));
+		daemon_event(d, "lease", e);
+	}
+	return 0;
+}
+
+static int method_monitor(struct daemon *d, struct call *c, json_object *params)
+{
+	control_monitor(c);
 	return 0;
 }
 
@@ -762,7 +790,7 @@ static const struct method methods[] = {
 	{ "network.create", method_network_create }, { "network.delete", method_network_delete },
 	{ "network.list", method_network_list },     { "network.show", method_network_show },
 	{ "network.start", method_network_start },   { "network.stop", method_network_stop },
-	{ "daemon.status", method_daemon_status },   { "daemon.reload", method_daemon_reload },
+	{ "daemon.status", method_daemon_status },   { "daemon.monitor", method_monitor },   { "daemon.reload", method_daemon_reload },
 	{ "network.leases", method_network_leases }, { "network.host.add", method_host_add },
 	{ "network.host.remove", method_host_remove }, { "lease.event", method_lease_event },
 	{ "uplink.convert", uplink_method_convert }, { "uplink.confirm", uplink_method_confirm },

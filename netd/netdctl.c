@@ -448,6 +448,8 @@ static const struct verb verbs[] = {
 	{ "uplink", "confirm", "uplink.confirm", build_bridge, print_uplink, "uplink confirm BRIDGE" },
 	{ "uplink", "revert", "uplink.revert", build_bridge, print_reverted, "uplink revert BRIDGE" },
 	{ "uplink", "status", "uplink.status", build_opt_bridge, print_uplink_list, "uplink status [BRIDGE]" },
+	{ "monitor", NULL, "daemon.monitor", build_none, print_status,
+	  "monitor                              print netd's events (leases, networks) as they happen" },
 	{ "status", NULL, "daemon.status", build_none, print_status, "status" },
 	{ "reload", NULL, "daemon.reload", build_none, print_reload, "reload" },
 };
@@ -495,6 +497,26 @@ static int connect_socket(void)
 	return fd;
 }
 
+/* One line per event of 'netdctl monitor' (JSON as netd sent it with --json). */
+static void print_event(json_object *e)
+{
+	const char *type = jstr(e, "event");
+	time_t t = (time_t)json_object_get_double(json_object_object_get(e, "time"));
+	char when[32];
+
+	if (arg_json) {
+		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+	} else {
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+		if (!strcmp(type, "lease"))
+			printf("%s lease %s %s: %s %s %s (%s)\n", when, jstr(e, "action"), jstr(e, "network"),
+			       jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"), jstr(e, "type"));
+		else
+			printf("%s %s %s: %s\n", when, type, jstr(e, "network"), jstr(e, "action"));
+	}
+	fflush(stdout);
+}
+
 /* Send one request and print progress lines until the reply; returns the reply. */
 static int call(const char *method, json_object *params, json_object **ret_reply)
 {
@@ -530,6 +552,11 @@ static int call(const char *method, json_object *params, json_object **ret_reply
 		if (!o) {
 			fprintf(stderr, "netdctl: malformed reply from netd\n");
 			return -EBADMSG;
+		}
+		if (json_object_object_get_ex(o, "event", NULL) && !json_object_object_get_ex(o, "ok", NULL)) {
+			print_event(o);
+			json_object_put(o);
+			continue;
 		}
 		if (json_object_object_get_ex(o, "progress", &v) && !json_object_object_get_ex(o, "ok", NULL)) {
 			if (!arg_json)

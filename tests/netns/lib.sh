@@ -18,6 +18,7 @@ chmod 0711 "$T" # dnsmasq re-reads its hosts files in $T/run after dropping priv
 SOCK="$T/run/netd.sock"
 NETD_PID=
 EXTRA_NS=()
+BG_PIDS=()
 
 cleanup() {
 	local rc=$?
@@ -31,6 +32,8 @@ cleanup() {
 		kill -9 "$NETD_PID" 2>/dev/null || true
 		wait "$NETD_PID" 2>/dev/null || true
 	fi
+	# Background helpers outside the namespaces (netdctl monitor, say), by pid.
+	for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	# Anything else still running in our namespaces (dnsmasq, qemu, clients) goes too.
 	for ns in "$NS" "${EXTRA_NS[@]}"; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done

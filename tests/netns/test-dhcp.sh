@@ -23,6 +23,8 @@ assert_eq "$(ps -o user= -p "$pid")" "$(getent passwd dnsmasq >/dev/null && echo
 ok "dnsmasq $pid runs unprivileged ($(ps -o user= -p "$pid")) for network lab"
 
 # 1. A lease from the range, the gateway as DNS server, no router (isolated).
+ctl --json monitor >"$T/events" 2>/dev/null &
+BG_PIDS+=($!)
 add_guest g1 52:54:00:aa:00:01 nd-lab
 dhcp_client g1
 bound=$(wait_event g1 '^bound ')
@@ -43,6 +45,11 @@ b_ms=$(sed 's/.* t=\([0-9]*\).*/\1/' <<<"$bound")
 t=$(grep -m1 "lease add 52:54:00:aa:00:01" "$T/netd.log" | cut -d' ' -f1) # HH:MM:SS.mmm, local time
 n_ms=$(($(date -d "$(date -d @$((b_ms / 1000)) +%F) ${t%.*}" +%s) * 1000 + 10#${t#*.}))
 ok "netd logged the lease event $((n_ms - b_ms)) ms after the client's bound event (negative: before the client's script ran)"
+for _ in $(seq 1 100); do grep -q '"event":"lease"' "$T/events" && break; sleep 0.01; done
+ev=$(grep -m1 '"event":"lease"' "$T/events") || fail "no lease event on 'netdctl monitor': $(cat "$T/events")"
+assert_eq "$(jq -r '"\(.action) \(.network) \(.mac) \(.ip) \(.hostname)"' <<<"$ev")" "add lab 52:54:00:aa:00:01 $ip1 g1" "lease event"
+e_ms=$(jq -r '.time * 1000 | floor' <<<"$ev")
+ok "'netdctl monitor' got the lease event $((e_ms - b_ms)) ms after the client's bound event"
 assert_eq "$(lease_of 52:54:00:aa:00:01)" "$ip1 g1 dynamic" "lease of g1"
 ctl network leases lab | grep -q "^52:54:00:aa:00:01  $ip1 *g1 .* dynamic$" || fail "leases table: $(ctl network leases lab)"
 assert_eq "$(ctl --json network show lab | jq -r .dhcp.leases)" 1 "lease count in network show"
