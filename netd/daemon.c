@@ -64,6 +64,20 @@ int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err,
 	return r;
 }
 
+int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen)
+{
+	struct link_dump host = {};
+	int r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, &host);
+
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read addresses and routes from the kernel: %s", strerror(-r));
+		return r;
+	}
+	r = network_choose_subnet(n, &d->subnet_pool, d->networks, d->n_networks, &host, err, errlen);
+	link_dump_free(&host);
+	return r;
+}
+
 static int desired_from_network(struct daemon *d, const struct network *n, struct desired_bridge *ret)
 {
 	struct desired_bridge w = { .mtu = n->mtu, .n_addrs = 1 };

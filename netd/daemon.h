@@ -36,10 +36,15 @@ struct daemon {
 	size_t n_servers;
 	const char *dnsmasq;	 /* the binary */
 	char *lease_helper;	 /* dnsmasq's --dhcp-script */
+	struct ip_prefix subnet_pool; /* where --subnet auto picks a /24 */
+	struct watch *watch;	 /* conflicts that appear after a network started (watch.c) */
 	struct firewall *fw;	 /* netd's nftables table (firewall.c); NULL without libnftables */
 	struct uplink **uplinks; /* uplink conversions, confirmed or in progress */
 	size_t n_uplinks;
 };
+
+/* Where --subnet auto looks by default: 256 /24s that home and office networks rarely use. */
+#define NETD_SUBNET_POOL_DEFAULT "10.122.0.0/16"
 
 typedef int (*method_fn)(struct daemon *d, struct call *c, json_object *params);
 
@@ -67,6 +72,8 @@ int daemon_network_add(struct daemon *d, struct network *n);
 void daemon_network_remove(struct daemon *d, struct network *n);
 /* Check a definition against the other networks and the host's addresses, routes and links. */
 int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen);
+/* --subnet auto: pick a free /24 of the pool for n (see network_choose_subnet). */
+int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen);
 /* Make the kernel match one network's desired state (active or not). */
 int daemon_network_reconcile(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen);
 /* Reconcile every network and remove bridges netd owns that nothing wants any more. */
@@ -89,6 +96,11 @@ void daemon_firewall_done(struct daemon *d);
 /* Why the network's rules do not work as they should (not applied, another table drops its
  * forwarded traffic), or NULL. */
 const char *daemon_firewall_problem(struct daemon *d, const struct network *n, char *buf, size_t size);
+
+int daemon_watch_init(struct daemon *d);
+void daemon_watch_done(struct daemon *d);
+/* Why an active network overlaps something on the host now, or NULL. */
+const char *daemon_watch_problem(struct daemon *d, const struct network *n);
 
 int control_listen(struct daemon *d);
 void control_close_all(struct daemon *d);

@@ -27,6 +27,7 @@ static void usage(void)
 	       "  --run-dir DIR      runtime state, lock (default /run/netd)\n"
 	       "  --socket PATH      control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
 	       "  --dnsmasq PATH     the dnsmasq binary (default /usr/sbin/dnsmasq)\n"
+	       "  --subnet-pool CIDR where --subnet auto picks a free /24 (default " NETD_SUBNET_POOL_DEFAULT ")\n"
 	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
 	       "  --version          print the version\n"
 	       "  -h, --help         this text\n\n"
@@ -34,9 +35,9 @@ static void usage(void)
 	       "leaves its networks running (a restarted netd adopts them).\n");
 }
 
-static int parse_args(int argc, char **argv, struct netd_paths *p, const char **ret_dnsmasq)
+static int parse_args(int argc, char **argv, struct netd_paths *p, const char **ret_dnsmasq, struct ip_prefix *pool)
 {
-	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ };
+	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_POOL };
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, ARG_CONFIG },
 		{ "state-dir", required_argument, NULL, ARG_STATE },
@@ -44,6 +45,7 @@ static int parse_args(int argc, char **argv, struct netd_paths *p, const char **
 		{ "socket", required_argument, NULL, ARG_SOCKET },
 		{ "log-level", required_argument, NULL, ARG_LOG },
 		{ "dnsmasq", required_argument, NULL, ARG_DNSMASQ },
+		{ "subnet-pool", required_argument, NULL, ARG_POOL },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -66,6 +68,14 @@ static int parse_args(int argc, char **argv, struct netd_paths *p, const char **
 			break;
 		case ARG_DNSMASQ:
 			*ret_dnsmasq = optarg;
+			break;
+		case ARG_POOL:
+			if (ip_prefix_parse(optarg, pool) < 0 || pool->family != AF_INET || pool->len > 24 ||
+			    !ip_prefix_is_masked(pool)) {
+				fprintf(stderr, "netd: invalid --subnet-pool '%s': expected an IPv4 CIDR of /24 or wider, "
+					"like %s\n", optarg, NETD_SUBNET_POOL_DEFAULT);
+				return -EINVAL;
+			}
 			break;
 		case ARG_LOG:
 			level = log_level_from_string(optarg);
@@ -201,6 +211,9 @@ static int run(struct daemon *d)
 	r = daemon_firewall_init(d);
 	if (r < 0)
 		return r;
+	r = daemon_watch_init(d);
+	if (r < 0)
+		return r;
 	sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
 	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
 	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
@@ -222,9 +235,10 @@ int main(int argc, char **argv)
 	struct daemon d = { .lock_fd = -1, .listen_fd = -1 };
 	int r;
 
+	ip_prefix_parse(NETD_SUBNET_POOL_DEFAULT, &d.subnet_pool);
 	d.paths = (struct netd_paths){ .config_dir = "/etc/netd", .state_dir = "/var/lib/netd", .run_dir = "/run/netd" };
 	d.paths.socket = getenv("NETD_SOCKET");
-	if (parse_args(argc, argv, &d.paths, &d.dnsmasq) < 0)
+	if (parse_args(argc, argv, &d.paths, &d.dnsmasq, &d.subnet_pool) < 0)
 		return 2;
 	if (!d.paths.socket || !*d.paths.socket)
 		d.paths.socket = path_join(d.paths.run_dir, "netd.sock");
@@ -233,6 +247,7 @@ int main(int argc, char **argv)
 	control_close_all(&d);
 	daemon_dhcp_done(&d);
 	daemon_firewall_done(&d);
+	daemon_watch_done(&d);
 	if (d.listen_fd >= 0) {
 		close(d.listen_fd);
 		unlink(d.paths.socket);

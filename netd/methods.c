@@ -181,6 +181,8 @@ static json_object *network_json(struct daemon *d, const struct network *n, cons
 	json_object_object_add(o, "dhcp", dhcp_json(d, n));
 	k = kernel_state(d, n, dump, &problem);
 	if (!problem && active)
+		problem = daemon_watch_problem(d, n);
+	if (!problem && active)
 		problem = daemon_firewall_problem(d, n, fw_problem, sizeof(fw_problem));
 	json_object_object_add(o, "state", json_object_new_string(!active ? "inactive" : problem ? "degraded" : "active"));
 	if (active && problem)
@@ -365,8 +367,8 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 	r = opt_string(c, params, "subnet", &s);
 	if (r < 0)
 		return r;
-	if (r > 0 && ip_prefix_parse(s, &n->subnet) < 0)
-		return call_errorf(c, -EINVAL, "invalid subnet '%s': expected CIDR notation like 10.0.0.0/24", s);
+	if (r > 0 && strcmp(s, "auto") && ip_prefix_parse(s, &n->subnet) < 0)
+		return call_errorf(c, -EINVAL, "invalid subnet '%s': expected CIDR notation like 10.0.0.0/24, or auto", s);
 	r = opt_string(c, params, "gateway", &s);
 	if (r < 0)
 		return r;
@@ -411,6 +413,13 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 		return r;
 	if (daemon_network_find(d, n->name))
 		return call_errorf(c, -EEXIST, "network '%s' already exists", n->name);
+	if (n->mode != NETWORK_MODE_BRIDGE && !n->subnet.family) {
+		/* --subnet auto, or none: a free /24 of the pool, written into the definition. */
+		r = daemon_choose_subnet(d, n, c->err, sizeof(c->err));
+		if (r < 0)
+			return r;
+		call_progress(c, "picked subnet %s", ip_prefix_format(&n->subnet, err, sizeof(err)));
+	}
 	if (network_validate(n, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
 	r = daemon_check_conflicts(d, n, c->err, sizeof(c->err));

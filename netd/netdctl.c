@@ -426,7 +426,7 @@ static void print_reverted(json_object *o)
 
 static const struct verb verbs[] = {
 	{ "network", "create", "network.create", build_create, print_network,
-	  "network create NAME --mode nat|routed|isolated --subnet CIDR [--bridge IFNAME] [--gateway IP] [--mtu N]\n"
+	  "network create NAME --mode nat|routed|isolated [--subnet CIDR|auto] [--bridge IFNAME] [--gateway IP] [--mtu N]\n"
 	  "        [--uplink IFNAME] [--dhcp-range START-END]... [--lease-time DURATION] [--domain DOMAIN]\n"
 	  "        [--host MAC,IP[,HOSTNAME]]... [--dns-host IP,HOSTNAME]... [--no-dhcp] [--no-dns]\n"
 	  "        [--no-autostart]" },
@@ -471,6 +471,8 @@ static void usage(void)
 	       "DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
 	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
 	       "--uplink IFNAME lets nat/routed traffic out through that interface only.\n"
+	       "--subnet auto (or no --subnet): a free /24 from netd's pool (netd --subnet-pool), avoiding\n"
+	       "every address and route on the host and the other networks.\n"
 	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");
 }
 

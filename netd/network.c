@@ -403,3 +403,35 @@ bool network_equal(const struct network *a, const struct network *b)
 	       (!a->has_mac || mac_equal(&a->mac, &b->mac)) && a->dhcp_router == b->dhcp_router &&
 	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp);
 }
+
+int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,
+			  size_t n_others, const struct link_dump *host, char *err, size_t errlen)
+{
+	uint32_t first = ip4_to_host(&pool->addr), count = pool->len <= 24 ? 1u << (24 - pool->len) : 0;
+	bool had_gateway = n->has_gateway;
+	char p[IP_PREFIX_STRLEN];
+
+	for (uint32_t i = 0; i < count; i++) {
+		n->subnet = (struct ip_prefix){ .family = AF_INET, .len = 24 };
+		ip4_from_host(first + (i << 8), &n->subnet.addr);
+		bool taken = false;
+
+		if (!had_gateway)
+			n->has_gateway = false;
+		network_fill_defaults(n);
+		/* Only what the subnet overlaps: other problems (the bridge name, say) are reported as
+		 * themselves by the checks after the choice, not as "no free subnet". */
+		for (size_t j = 0; j < n_others && !taken; j++)
+			taken = strcmp(others[j]->name, n->name) && others[j]->subnet.family &&
+				ip_prefix_overlaps(&n->subnet, &others[j]->subnet);
+		if (!taken && check_host_addresses(n, host, err, errlen) == 0 && check_host_routes(n, host, err, errlen) == 0)
+			return 0;
+	}
+	n->subnet = (struct ip_prefix){};
+	if (!had_gateway)
+		n->has_gateway = false;
+	snprintf(err, errlen, "network '%s': no free /24 left in the subnet pool %s: each overlaps a network, an "
+		 "address or a route (netd --subnet-pool sets another pool)",
+		 n->name, ip_prefix_format(pool, p, sizeof(p)));
+	return -EADDRNOTAVAIL;
+}

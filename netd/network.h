@@ -56,6 +56,10 @@ int network_validate(const struct network *n, char *err, size_t errlen);
  * interfaces netd does not own). */
 int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
 			    const struct link_dump *host, char *err, size_t errlen);
+/* --subnet auto: the first /24 of pool that passes network_check_conflicts(); sets n->subnet and
+ * the gateway (when not given). -EADDRNOTAVAIL with a message when every one is taken. */
+int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,
+			  size_t n_others, const struct link_dump *host, char *err, size_t errlen);
 /* Mode bridge: the bridge must exist, be a bridge, and not be another network's. */
 int network_check_bridge_exists(const struct network *n, const struct link_dump *host, char *err, size_t errlen);
 /* The gateway address with the subnet's prefix length, as put on the bridge. */
