@@ -66,6 +66,10 @@ static void test_marker_follows_content(void **state)
 	_cleanup_free_ char *sa = fw_render(a, 1, &ma), *sb = fw_render(b, 1, &mb), *sc = fw_render(c, 1, &mc),
 			    *sa2 = fw_render(a, 1, &ma2);
 
+	assert_non_null(sa);
+	assert_non_null(sb);
+	assert_non_null(sc);
+	assert_string_equal(sa, sa2);
 	assert_string_equal(ma, ma2); /* stable: a restarted netd recognises its table */
 	assert_string_not_equal(ma, mb);
 	assert_string_not_equal(ma, mc);
