@@ -75,6 +75,14 @@ static int parse_bridge(struct network *n, const char *v)
 	return 0;
 }
 
+static int parse_uplink(struct network *n, const char *v)
+{
+	if (strlen(v) >= sizeof(n->uplink))
+		return -ENAMETOOLONG;
+	snprintf(n->uplink, sizeof(n->uplink), "%s", v);
+	return 0;
+}
+
 static int parse_subnet(struct network *n, const char *v)
 {
 	return ip_prefix_parse(v, &n->subnet);
@@ -190,7 +198,7 @@ static const struct {
 	{ "network", "mode", parse_mode },	 { "network", "bridge", parse_bridge },
 	{ "network", "subnet", parse_subnet },	 { "network", "gateway", parse_gateway },
 	{ "network", "mtu", parse_mtu },	 { "network", "autostart", parse_autostart },
-	{ "network", "mac", parse_mac },
+	{ "network", "mac", parse_mac },	 { "network", "uplink", parse_uplink },
 	{ "dhcp", "enabled", parse_dhcp_enabled },	 { "dhcp", "range", parse_range },
 	{ "dhcp", "lease-time", parse_lease_time },	 { "dhcp", "host", parse_dhcp_host },
 	{ "dns", "enabled", parse_dns_enabled },	 { "dns", "domain", parse_domain },
@@ -287,6 +295,8 @@ char *config_network_render(const struct network *n)
 	if (n->subnet.family)
 		fprintf(f, "subnet = %s\ngateway = %s\n", ip_prefix_format(&n->subnet, subnet, sizeof(subnet)),
 			ip_addr_format(AF_INET, &n->gateway, gw, sizeof(gw)));
+	if (n->uplink[0])
+		fprintf(f, "uplink = %s\n", n->uplink);
 	if (n->mtu)
 		fprintf(f, "mtu = %u\n", n->mtu);
 	if (n->has_mac)

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -26,6 +27,7 @@ struct client {
 	struct call *call; /* the request being answered; reading pauses meanwhile */
 	bool dispatching;
 	bool eof;
+	bool monitor; /* its call is daemon.monitor: events go to it until it hangs up */
 	struct ucred cred;
 };
 
@@ -39,7 +41,9 @@ static void client_free(struct client *c)
 			break;
 		}
 	sd_event_source_disable_unref(c->source);
-	if (c->call)
+	if (c->call && c->monitor)
+		free(c->call); /* a monitor's call never ends otherwise */
+	else if (c->call)
 		c->call->client = NULL; /* a late reply goes nowhere */
 	close(c->fd);
 	free(c->buf);
@@ -188,9 +192,30 @@ static int client_process(struct client *c)
 		dispatch(c, line, strlen(line));
 		c->dispatching = false;
 	}
-	if (!c->call && c->eof)
+	if ((!c->call || c->monitor) && c->eof)
 		client_free(c);
 	return 0;
+}
+
+void control_monitor(struct call *call)
+{
+	if (!call->client)
+		return;
+	call->client->monitor = true;
+	call_progress(call, "watching netd's events (Ctrl-C to stop)");
+}
+
+void daemon_event(struct daemon *d, const char *type, json_object *data)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_object_add(data, "event", json_object_new_string(type));
+	json_object_object_add(data, "time", json_object_new_double(ts.tv_sec + ts.tv_nsec / 1e9));
+	for (struct client *c = d->clients; c; c = c->next)
+		if (c->monitor && !c->eof)
+			client_send(c, data);
+	json_object_put(data);
 }
 
 static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)

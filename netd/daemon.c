@@ -64,6 +64,20 @@ int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err,
 	return r;
 }
 
+int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen)
+{
+	struct link_dump host = {};
+	int r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, &host);
+
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read addresses and routes from the kernel: %s", strerror(-r));
+		return r;
+	}
+	r = network_choose_subnet(n, &d->subnet_pool, d->networks, d->n_networks, &host, err, errlen);
+	link_dump_free(&host);
+	return r;
+}
+
 static int desired_from_network(struct daemon *d, const struct network *n, struct desired_bridge *ret)
 {
 	struct desired_bridge w = { .mtu = n->mtu, .n_addrs = 1 };
@@ -121,6 +135,9 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 		r = daemon_dhcp_sync(d, n, false, err, errlen);
 		if (r < 0)
 			return r;
+		r = daemon_firewall_sync(d, n, false, err, errlen);
+		if (r < 0)
+			return r;
 		return reconcile_scoped(d, NULL, 0, scope, err, errlen);
 	}
 	r = desired_from_network(d, n, &w);
@@ -129,6 +146,9 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 		return r;
 	}
 	r = reconcile_scoped(d, &w, 1, scope, err, errlen);
+	if (r < 0)
+		return r;
+	r = daemon_firewall_sync(d, n, true, err, errlen);
 	if (r < 0)
 		return r;
 	return daemon_dhcp_sync(d, n, true, err, errlen);
@@ -159,12 +179,12 @@ static int prune_orphans(struct daemon *d)
 
 int daemon_reconcile_all(struct daemon *d)
 {
+	char err[1024];
 	int failed = 0;
 
 	for (size_t i = 0; i < d->n_networks; i++) {
 		const struct network *n = d->networks[i];
 		bool active = store_active_get(&d->paths, n->name);
-		char err[1024];
 
 		if (daemon_network_reconcile(d, n, active, err, sizeof(err)) < 0) {
 			log_error("network '%s': %s", n->name, err);
@@ -173,6 +193,11 @@ int daemon_reconcile_all(struct daemon *d)
 	}
 	prune_orphans(d);
 	daemon_dhcp_prune(d);
+	/* With no network at all the loop never synced: a table left from before goes now. */
+	if (daemon_firewall_sync(d, NULL, false, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		failed++;
+	}
 	return failed ? -EIO : 0;
 }
 

@@ -36,9 +36,15 @@ struct daemon {
 	size_t n_servers;
 	const char *dnsmasq;	 /* the binary */
 	char *lease_helper;	 /* dnsmasq's --dhcp-script */
+	struct ip_prefix subnet_pool; /* where --subnet auto picks a /24 */
+	struct watch *watch;	 /* conflicts that appear after a network started (watch.c) */
+	struct firewall *fw;	 /* netd's nftables table (firewall.c); NULL without libnftables */
 	struct uplink **uplinks; /* uplink conversions, confirmed or in progress */
 	size_t n_uplinks;
 };
+
+/* Where --subnet auto looks by default: 256 /24s that home and office networks rarely use. */
+#define NETD_SUBNET_POOL_DEFAULT "10.122.0.0/16"
 
 typedef int (*method_fn)(struct daemon *d, struct call *c, json_object *params);
 
@@ -53,6 +59,10 @@ void call_reply(struct call *c, json_object *result);
 /* Record the user-facing message of a failure; the method then returns the negative errno. */
 int call_errorf(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void call_progress(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Turn the call's connection into an event stream (daemon.monitor): it gets no reply. */
+void control_monitor(struct call *c);
+/* Send {"event": type, "time": ..., data...} to every monitor; takes data. */
+void daemon_event(struct daemon *d, const char *type, json_object *data);
 /* Fail a call that a method kept for later (the method already returned). */
 void call_reply_error(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -62,6 +72,8 @@ int daemon_network_add(struct daemon *d, struct network *n);
 void daemon_network_remove(struct daemon *d, struct network *n);
 /* Check a definition against the other networks and the host's addresses, routes and links. */
 int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen);
+/* --subnet auto: pick a free /24 of the pool for n (see network_choose_subnet). */
+int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen);
 /* Make the kernel match one network's desired state (active or not). */
 int daemon_network_reconcile(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen);
 /* Reconcile every network and remove bridges netd owns that nothing wants any more. */
@@ -75,6 +87,20 @@ struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name);
 int daemon_dhcp_init(struct daemon *d);
 void daemon_dhcp_prune(struct daemon *d);
 void daemon_dhcp_done(struct daemon *d);
+
+/* netd's nftables table (firewall.c): render it from the active networks, with `changed`
+ * counted as `active`, and apply it when it differs. A failure leaves the previous rules. */
+int daemon_firewall_sync(struct daemon *d, const struct network *changed, bool active, char *err, size_t errlen);
+int daemon_firewall_init(struct daemon *d);
+void daemon_firewall_done(struct daemon *d);
+/* Why the network's rules do not work as they should (not applied, another table drops its
+ * forwarded traffic), or NULL. */
+const char *daemon_firewall_problem(struct daemon *d, const struct network *n, char *buf, size_t size);
+
+int daemon_watch_init(struct daemon *d);
+void daemon_watch_done(struct daemon *d);
+/* Why an active network overlaps something on the host now, or NULL. */
+const char *daemon_watch_problem(struct daemon *d, const struct network *n);
 
 int control_listen(struct daemon *d);
 void control_close_all(struct daemon *d);

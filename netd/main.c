@@ -22,12 +22,13 @@ uint64_t daemon_now_usec(void);
 static void usage(void)
 {
 	printf("Usage: netd [OPTIONS]\n"
-	       "Host networking daemon: isolated networks on Linux bridges with DHCP and DNS, driven by netdctl.\n\n"
+	       "Host networking daemon: NAT, routed and isolated networks on Linux bridges with nftables, DHCP and DNS,\nuplink conversion; driven by netdctl.\n\n"
 	       "  --config-dir DIR   definitions (default /etc/netd)\n"
 	       "  --state-dir DIR    generated state that survives reboots (default /var/lib/netd)\n"
 	       "  --run-dir DIR      runtime state, lock (default /run/netd)\n"
 	       "  --socket PATH      control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
 	       "  --dnsmasq PATH     the dnsmasq binary (default /usr/sbin/dnsmasq)\n"
+	       "  --subnet-pool CIDR where --subnet auto picks a free /24 (default " NETD_SUBNET_POOL_DEFAULT ")\n"
 	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
 	       "  --manager-root DIR where other network managers keep their /run files (default /, when\n"
 	       "                     netd runs in the initial network namespace; otherwise not looked at)\n"
@@ -37,9 +38,10 @@ static void usage(void)
 	       "leaves its networks running (a restarted netd adopts them).\n");
 }
 
-static int parse_args(int argc, char **argv, struct netd_paths *p, const char **ret_dnsmasq)
+static int parse_args(int argc, char **argv, struct netd_paths *p, const char **ret_dnsmasq, struct ip_prefix *pool)
 {
-	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_MANAGER_ROOT };
+	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_POOL,
+	       ARG_MANAGER_ROOT };
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, ARG_CONFIG },
 		{ "state-dir", required_argument, NULL, ARG_STATE },
@@ -47,6 +49,7 @@ static int parse_args(int argc, char **argv, struct netd_paths *p, const char **
 		{ "socket", required_argument, NULL, ARG_SOCKET },
 		{ "log-level", required_argument, NULL, ARG_LOG },
 		{ "dnsmasq", required_argument, NULL, ARG_DNSMASQ },
+		{ "subnet-pool", required_argument, NULL, ARG_POOL },
 		{ "manager-root", required_argument, NULL, ARG_MANAGER_ROOT },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -73,6 +76,14 @@ static int parse_args(int argc, char **argv, struct netd_paths *p, const char **
 			break;
 		case ARG_MANAGER_ROOT:
 			p->manager_root = optarg;
+			break;
+		case ARG_POOL:
+			if (ip_prefix_parse(optarg, pool) < 0 || pool->family != AF_INET || pool->len > 24 ||
+			    !ip_prefix_is_masked(pool)) {
+				fprintf(stderr, "netd: invalid --subnet-pool '%s': expected an IPv4 CIDR of /24 or wider, "
+					"like %s\n", optarg, NETD_SUBNET_POOL_DEFAULT);
+				return -EINVAL;
+			}
 			break;
 		case ARG_LOG:
 			level = log_level_from_string(optarg);
@@ -205,6 +216,12 @@ static int run(struct daemon *d)
 	r = daemon_dhcp_init(d);
 	if (r < 0)
 		return r;
+	r = daemon_firewall_init(d);
+	if (r < 0)
+		return r;
+	r = daemon_watch_init(d);
+	if (r < 0)
+		return r;
 	sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
 	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
 	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
@@ -226,9 +243,10 @@ int main(int argc, char **argv)
 	struct daemon d = { .lock_fd = -1, .listen_fd = -1 };
 	int r;
 
+	ip_prefix_parse(NETD_SUBNET_POOL_DEFAULT, &d.subnet_pool);
 	d.paths = (struct netd_paths){ .config_dir = "/etc/netd", .state_dir = "/var/lib/netd", .run_dir = "/run/netd" };
 	d.paths.socket = getenv("NETD_SOCKET");
-	if (parse_args(argc, argv, &d.paths, &d.dnsmasq) < 0)
+	if (parse_args(argc, argv, &d.paths, &d.dnsmasq, &d.subnet_pool) < 0)
 		return 2;
 	if (!d.paths.manager_root)
 		d.paths.manager_root = manager_root_default();
@@ -238,6 +256,8 @@ int main(int argc, char **argv)
 	r = run(&d);
 	control_close_all(&d);
 	daemon_dhcp_done(&d);
+	daemon_firewall_done(&d);
+	daemon_watch_done(&d);
 	if (d.listen_fd >= 0) {
 		close(d.listen_fd);
 		unlink(d.paths.socket);

@@ -165,6 +165,7 @@ static json_object *network_json(struct daemon *d, const struct network *n, cons
 	json_object *o = json_object_new_object(), *k;
 	bool active = store_active_get(&d->paths, n->name);
 	const char *problem = NULL;
+	char fw_problem[640];
 	struct mac mac;
 
 	json_object_object_add(o, "name", json_object_new_string(n->name));
@@ -173,11 +174,16 @@ static json_object *network_json(struct daemon *d, const struct network *n, cons
 	json_object_object_add(o, "subnet", n->subnet.family ? json_prefix(&n->subnet) : NULL);
 	json_object_object_add(o, "gateway", n->has_gateway ? json_addr(AF_INET, &n->gateway) : NULL);
 	json_object_object_add(o, "mtu", n->mtu ? json_object_new_int64(n->mtu) : NULL);
+	json_object_object_add(o, "uplink", n->uplink[0] ? json_object_new_string(n->uplink) : NULL);
 	if (n->mode != NETWORK_MODE_BRIDGE && store_network_mac(&d->paths, n, &mac) >= 0)
 		json_object_object_add(o, "mac", json_mac(&mac));
 	json_object_object_add(o, "autostart", json_object_new_boolean(n->autostart));
 	json_object_object_add(o, "dhcp", dhcp_json(d, n));
 	k = kernel_state(d, n, dump, &problem);
+	if (!problem && active)
+		problem = daemon_watch_problem(d, n);
+	if (!problem && active)
+		problem = daemon_firewall_problem(d, n, fw_problem, sizeof(fw_problem));
 	json_object_object_add(o, "state", json_object_new_string(!active ? "inactive" : problem ? "degraded" : "active"));
 	if (active && problem)
 		json_object_object_add(o, "problem", json_object_new_string(problem));
@@ -338,7 +344,7 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 	if (r > 0) {
 		n->mode = network_mode_from_string(s);
 		if (n->mode < 0)
-			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: isolated, bridge)", s);
+			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: nat, routed, isolated, bridge)", s);
 	}
 	r = opt_string(c, params, "bridge", &s);
 	if (r < 0)
@@ -349,11 +355,20 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 			return call_errorf(c, -EINVAL, "invalid bridge name '%s': %s", s, why);
 		snprintf(n->bridge, sizeof(n->bridge), "%s", s);
 	}
+	r = opt_string(c, params, "uplink", &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		const char *why = ifname_invalid_reason(s);
+		if (why)
+			return call_errorf(c, -EINVAL, "invalid uplink name '%s': %s", s, why);
+		snprintf(n->uplink, sizeof(n->uplink), "%s", s);
+	}
 	r = opt_string(c, params, "subnet", &s);
 	if (r < 0)
 		return r;
-	if (r > 0 && ip_prefix_parse(s, &n->subnet) < 0)
-		return call_errorf(c, -EINVAL, "invalid subnet '%s': expected CIDR notation like 10.0.0.0/24", s);
+	if (r > 0 && strcmp(s, "auto") && ip_prefix_parse(s, &n->subnet) < 0)
+		return call_errorf(c, -EINVAL, "invalid subnet '%s': expected CIDR notation like 10.0.0.0/24, or auto", s);
 	r = opt_string(c, params, "gateway", &s);
 	if (r < 0)
 		return r;
@@ -376,6 +391,15 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 	return 0;
 }
 
+static void network_event(struct daemon *d, const char *name, const char *what)
+{
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "network", json_object_new_string(name));
+	json_object_object_add(e, "action", json_object_new_string(what));
+	daemon_event(d, "network", e);
+}
+
 static int method_network_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_free_ struct network *n = malloc(sizeof(*n));
@@ -389,6 +413,13 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 		return r;
 	if (daemon_network_find(d, n->name))
 		return call_errorf(c, -EEXIST, "network '%s' already exists", n->name);
+	if (n->mode != NETWORK_MODE_BRIDGE && !n->subnet.family) {
+		/* --subnet auto, or none: a free /24 of the pool, written into the definition. */
+		r = daemon_choose_subnet(d, n, c->err, sizeof(c->err));
+		if (r < 0)
+			return r;
+		call_progress(c, "picked subnet %s", ip_prefix_format(&n->subnet, err, sizeof(err)));
+	}
 	if (network_validate(n, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
 	r = daemon_check_conflicts(d, n, c->err, sizeof(c->err));
@@ -416,6 +447,7 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	if (r < 0)
 		return r;
 	log_info("network '%s' created (%s)", n->name, n->autostart ? "started" : "not started");
+	network_event(d, n->name, n->autostart ? "created, started" : "created");
 	return reply_network(d, c, TAKE_PTR(n));
 }
 
@@ -435,6 +467,7 @@ static int method_network_start(struct daemon *d, struct call *c, json_object *p
 		return call_errorf(c, r, "cannot start network '%s': %s", n->name, err);
 	store_active_set(&d->paths, n->name, true);
 	log_info("network '%s' started", n->name);
+	network_event(d, n->name, "started");
 	return reply_network(d, c, n);
 }
 
@@ -460,6 +493,7 @@ static int method_network_stop(struct daemon *d, struct call *c, json_object *pa
 	if (r < 0)
 		return r;
 	log_info("network '%s' stopped", n->name);
+	network_event(d, n->name, "stopped");
 	return reply_network(d, c, n);
 }
 
@@ -479,6 +513,7 @@ static int method_network_delete(struct daemon *d, struct call *c, json_object *
 				   n->name, strerror(-r));
 	store_network_state_remove(&d->paths, n->name);
 	log_info("network '%s' deleted", n->name);
+	network_event(d, n->name, "deleted");
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(n->name));
 	daemon_network_remove(d, n);
@@ -673,6 +708,7 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 {
 	const char *network, *action;
 	struct dhcp_server *srv;
+	const struct network *n;
 	struct dhcp_lease l;
 	char m[MAC_STRLEN], ip[INET_ADDRSTRLEN];
 	size_t i;
@@ -699,6 +735,20 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, mac_format(&l.mac, m, sizeof(m)),
 		 ip_addr_format(AF_INET, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
 	call_reply(c, NULL);
+	n = daemon_network_find(d, network);
+	if (n) {
+		json_object *e = lease_json(n, &l, time(NULL));
+
+		json_object_object_add(e, "network", json_object_new_string(network));
+		json_object_object_add(e, "action", json_object_new_string(action));
+		daemon_event(d, "lease", e);
+	}
+	return 0;
+}
+
+static int method_monitor(struct daemon *d, struct call *c, json_object *params)
+{
+	control_monitor(c);
 	return 0;
 }
 
@@ -749,7 +799,7 @@ static const struct method methods[] = {
 	{ "network.create", method_network_create }, { "network.delete", method_network_delete },
 	{ "network.list", method_network_list },     { "network.show", method_network_show },
 	{ "network.start", method_network_start },   { "network.stop", method_network_stop },
-	{ "daemon.status", method_daemon_status },   { "daemon.reload", method_daemon_reload },
+	{ "daemon.status", method_daemon_status },   { "daemon.monitor", method_monitor },   { "daemon.reload", method_daemon_reload },
 	{ "network.leases", method_network_leases }, { "network.host.add", method_host_add },
 	{ "network.host.remove", method_host_remove }, { "lease.event", method_lease_event },
 	{ "uplink.convert", uplink_method_convert }, { "uplink.confirm", uplink_method_confirm },

@@ -95,7 +95,7 @@ static int build_create(int argc, char **argv, json_object *params)
 {
 	enum {
 		ARG_MODE = 0x100, ARG_BRIDGE, ARG_SUBNET, ARG_GATEWAY, ARG_LEASE_TIME, ARG_DOMAIN,
-		ARG_RANGE, ARG_HOST, ARG_DNS_HOST, ARG_MTU, ARG_NO_AUTOSTART, ARG_NO_DHCP, ARG_NO_DNS,
+		ARG_RANGE, ARG_HOST, ARG_DNS_HOST, ARG_MTU, ARG_NO_AUTOSTART, ARG_NO_DHCP, ARG_NO_DNS, ARG_UPLINK,
 	};
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, ARG_MODE },
@@ -111,6 +111,7 @@ static int build_create(int argc, char **argv, json_object *params)
 		{ "no-autostart", no_argument, NULL, ARG_NO_AUTOSTART },
 		{ "no-dhcp", no_argument, NULL, ARG_NO_DHCP },
 		{ "no-dns", no_argument, NULL, ARG_NO_DNS },
+		{ "uplink", required_argument, NULL, ARG_UPLINK },
 		{},
 	};
 	/* Options that carry one string (first group) or add one to a list (second group). */
@@ -119,7 +120,8 @@ static int build_create(int argc, char **argv, json_object *params)
 					    [ARG_LEASE_TIME - 0x100] = "lease_time", [ARG_DOMAIN - 0x100] = "domain",
 					    [ARG_RANGE - 0x100] = "dhcp_ranges", [ARG_HOST - 0x100] = "hosts",
 					    [ARG_DNS_HOST - 0x100] = "dns_hosts", [ARG_NO_AUTOSTART - 0x100] = "autostart",
-					    [ARG_NO_DHCP - 0x100] = "dhcp", [ARG_NO_DNS - 0x100] = "dns" };
+					    [ARG_NO_DHCP - 0x100] = "dhcp", [ARG_NO_DNS - 0x100] = "dns",
+					    [ARG_UPLINK - 0x100] = "uplink" };
 	const char *name = NULL;
 	int c;
 
@@ -138,6 +140,7 @@ static int build_create(int argc, char **argv, json_object *params)
 		case ARG_GATEWAY:
 		case ARG_LEASE_TIME:
 		case ARG_DOMAIN:
+		case ARG_UPLINK:
 			json_object_object_add(params, keys[c - 0x100], json_object_new_string(optarg));
 			break;
 		case ARG_RANGE:
@@ -163,7 +166,7 @@ static int build_create(int argc, char **argv, json_object *params)
 	if (!name)
 		return usage_error("network create: missing network NAME");
 	if (!json_object_object_get_ex(params, "mode", NULL))
-		return usage_error("network create: missing --mode (isolated or bridge)");
+		return usage_error("network create: missing --mode (nat, routed, isolated or bridge)");
 	json_object_object_add(params, "name", json_object_new_string(name));
 	return 0;
 }
@@ -423,8 +426,8 @@ static void print_reverted(json_object *o)
 
 static const struct verb verbs[] = {
 	{ "network", "create", "network.create", build_create, print_network,
-	  "network create NAME --mode isolated --subnet CIDR [--bridge IFNAME] [--gateway IP] [--mtu N]\n"
-	  "        [--dhcp-range START-END]... [--lease-time DURATION] [--domain DOMAIN]\n"
+	  "network create NAME --mode nat|routed|isolated [--subnet CIDR|auto] [--bridge IFNAME] [--gateway IP] [--mtu N]\n"
+	  "        [--uplink IFNAME] [--dhcp-range START-END]... [--lease-time DURATION] [--domain DOMAIN]\n"
 	  "        [--host MAC,IP[,HOSTNAME]]... [--dns-host IP,HOSTNAME]... [--no-dhcp] [--no-dns]\n"
 	  "        [--no-autostart]" },
 	{ "network", "create", "network.create", build_create, print_network,
@@ -445,6 +448,8 @@ static const struct verb verbs[] = {
 	{ "uplink", "confirm", "uplink.confirm", build_bridge, print_uplink, "uplink confirm BRIDGE" },
 	{ "uplink", "revert", "uplink.revert", build_bridge, print_reverted, "uplink revert BRIDGE" },
 	{ "uplink", "status", "uplink.status", build_opt_bridge, print_uplink_list, "uplink status [BRIDGE]" },
+	{ "monitor", NULL, "daemon.monitor", build_none, print_status,
+	  "monitor                              print netd's events (leases, networks) as they happen" },
 	{ "status", NULL, "daemon.status", build_none, print_status, "status" },
 	{ "reload", NULL, "daemon.reload", build_none, print_reload, "reload" },
 };
@@ -459,10 +464,15 @@ static void usage(void)
 	       "  --json         print the reply as JSON\n"
 	       "  -h, --help     this text\n"
 	       "  --version      print the version\n\n"
-	       "Modes: isolated (a bridge with a gateway address; no forwarding; DHCP gives no default route),\n"
+	       "Modes: nat (the subnet masqueraded to the outside; DHCP gives the gateway as router),\n"
+	       "       routed (the same without masquerade: the outside must route the subnet back),\n"
+	       "       isolated (a bridge with a gateway address; no forwarding; DHCP gives no default route),\n"
 	       "       bridge (an existing bridge, e.g. a converted uplink; the LAN's DHCP serves guests).\n"
 	       "DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
 	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
+	       "--uplink IFNAME lets nat/routed traffic out through that interface only.\n"
+	       "--subnet auto (or no --subnet): a free /24 from netd's pool (netd --subnet-pool), avoiding\n"
+	       "every address and route on the host and the other networks.\n"
 	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");
 }
 
@@ -487,6 +497,26 @@ static int connect_socket(void)
 		return r;
 	}
 	return fd;
+}
+
+/* One line per event of 'netdctl monitor' (JSON as netd sent it with --json). */
+static void print_event(json_object *e)
+{
+	const char *type = jstr(e, "event");
+	time_t t = (time_t)json_object_get_double(json_object_object_get(e, "time"));
+	char when[32];
+
+	if (arg_json) {
+		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+	} else {
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+		if (!strcmp(type, "lease"))
+			printf("%s lease %s %s: %s %s %s (%s)\n", when, jstr(e, "action"), jstr(e, "network"),
+			       jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"), jstr(e, "type"));
+		else
+			printf("%s %s %s: %s\n", when, type, jstr(e, "network"), jstr(e, "action"));
+	}
+	fflush(stdout);
 }
 
 /* Send one request and print progress lines until the reply; returns the reply. */
@@ -524,6 +554,11 @@ static int call(const char *method, json_object *params, json_object **ret_reply
 		if (!o) {
 			fprintf(stderr, "netdctl: malformed reply from netd\n");
 			return -EBADMSG;
+		}
+		if (json_object_object_get_ex(o, "event", NULL) && !json_object_object_get_ex(o, "ok", NULL)) {
+			print_event(o);
+			json_object_put(o);
+			continue;
 		}
 		if (json_object_object_get_ex(o, "progress", &v) && !json_object_object_get_ex(o, "ok", NULL)) {
 			if (!arg_json)

@@ -11,12 +11,21 @@
 static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
 	[NETWORK_MODE_ISOLATED] = "isolated",
 	[NETWORK_MODE_BRIDGE] = "bridge",
+	[NETWORK_MODE_NAT] = "nat",
+	[NETWORK_MODE_ROUTED] = "routed",
 };
 
 /* Whether DHCP hands out the gateway as the default route, by mode. */
 static const bool network_mode_router[_NETWORK_MODE_MAX] = {
 	[NETWORK_MODE_ISOLATED] = false,
+	[NETWORK_MODE_NAT] = true,
+	[NETWORK_MODE_ROUTED] = true,
 };
+
+bool network_forwards(const struct network *n)
+{
+	return n->mode == NETWORK_MODE_NAT || n->mode == NETWORK_MODE_ROUTED;
+}
 
 const char *network_mode_to_string(enum network_mode m)
 {
@@ -208,6 +217,22 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 		snprintf(err, errlen, "network '%s': invalid bridge name '%s': %s", n->name, n->bridge, why);
 		return -EINVAL;
 	}
+	if (n->uplink[0]) {
+		if (!network_forwards(n)) {
+			snprintf(err, errlen, "network '%s': --uplink needs mode nat or routed (mode %s forwards nothing)",
+				 n->name, network_mode_to_string(n->mode));
+			return -EINVAL;
+		}
+		why = ifname_invalid_reason(n->uplink);
+		if (why) {
+			snprintf(err, errlen, "network '%s': invalid uplink name '%s': %s", n->name, n->uplink, why);
+			return -EINVAL;
+		}
+		if (!strcmp(n->uplink, n->bridge)) {
+			snprintf(err, errlen, "network '%s': the uplink cannot be the network's own bridge", n->name);
+			return -EINVAL;
+		}
+	}
 	r = check_subnet(n, err, errlen);
 	if (r < 0)
 		return r;
@@ -376,5 +401,37 @@ bool network_equal(const struct network *a, const struct network *b)
 	       a->has_gateway == b->has_gateway && ip_addr_equal(AF_INET, &a->gateway, &b->gateway) &&
 	       a->mtu == b->mtu && a->autostart == b->autostart && a->has_mac == b->has_mac &&
 	       (!a->has_mac || mac_equal(&a->mac, &b->mac)) && a->dhcp_router == b->dhcp_router &&
-	       dhcp_settings_equal(&a->dhcp, &b->dhcp);
+	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp);
+}
+
+int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,
+			  size_t n_others, const struct link_dump *host, char *err, size_t errlen)
+{
+	uint32_t first = ip4_to_host(&pool->addr), count = pool->len <= 24 ? 1u << (24 - pool->len) : 0;
+	bool had_gateway = n->has_gateway;
+	char p[IP_PREFIX_STRLEN];
+
+	for (uint32_t i = 0; i < count; i++) {
+		n->subnet = (struct ip_prefix){ .family = AF_INET, .len = 24 };
+		ip4_from_host(first + (i << 8), &n->subnet.addr);
+		bool taken = false;
+
+		if (!had_gateway)
+			n->has_gateway = false;
+		network_fill_defaults(n);
+		/* Only what the subnet overlaps: other problems (the bridge name, say) are reported as
+		 * themselves by the checks after the choice, not as "no free subnet". */
+		for (size_t j = 0; j < n_others && !taken; j++)
+			taken = strcmp(others[j]->name, n->name) && others[j]->subnet.family &&
+				ip_prefix_overlaps(&n->subnet, &others[j]->subnet);
+		if (!taken && check_host_addresses(n, host, err, errlen) == 0 && check_host_routes(n, host, err, errlen) == 0)
+			return 0;
+	}
+	n->subnet = (struct ip_prefix){};
+	if (!had_gateway)
+		n->has_gateway = false;
+	snprintf(err, errlen, "network '%s': no free /24 left in the subnet pool %s: each overlaps a network, an "
+		 "address or a route (netd --subnet-pool sets another pool)",
+		 n->name, ip_prefix_format(pool, p, sizeof(p)));
+	return -EADDRNOTAVAIL;
 }

@@ -15,6 +15,8 @@
 enum network_mode {
 	NETWORK_MODE_ISOLATED,
 	NETWORK_MODE_BRIDGE, /* an existing bridge (a converted uplink, say): no address, NAT or DHCP */
+	NETWORK_MODE_NAT,    /* the subnet masqueraded to the outside */
+	NETWORK_MODE_ROUTED, /* the subnet forwarded as it is */
 	_NETWORK_MODE_MAX,
 	_NETWORK_MODE_INVALID = -1,
 };
@@ -34,6 +36,7 @@ struct network {
 	bool has_mac; /* mac pinned in the config file */
 	struct mac mac;
 	struct dhcp_settings dhcp;
+	char uplink[IFNAMSIZ]; /* nat/routed: egress only through this interface ("": any) */
 	/* DHCP hands out the gateway as default route; set from the mode (not for isolated). */
 	bool dhcp_router;
 };
@@ -53,6 +56,10 @@ int network_validate(const struct network *n, char *err, size_t errlen);
  * interfaces netd does not own). */
 int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
 			    const struct link_dump *host, char *err, size_t errlen);
+/* --subnet auto: the first /24 of pool that passes network_check_conflicts(); sets n->subnet and
+ * the gateway (when not given). -EADDRNOTAVAIL with a message when every one is taken. */
+int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,
+			  size_t n_others, const struct link_dump *host, char *err, size_t errlen);
 /* Mode bridge: the bridge must exist, be a bridge, and not be another network's. */
 int network_check_bridge_exists(const struct network *n, const struct link_dump *host, char *err, size_t errlen);
 /* The gateway address with the subnet's prefix length, as put on the bridge. */
@@ -62,5 +69,7 @@ void network_alias(const struct network *n, char *buf, size_t size);
 /* If alias is a netd network tag, the network name it carries; NULL otherwise. */
 const char *network_alias_owner(const char *alias);
 bool network_equal(const struct network *a, const struct network *b);
+/* Whether the network forwards traffic in and out of its subnet (nat, routed). */
+bool network_forwards(const struct network *n);
 /* Whether the network needs a dnsmasq at all (DHCP or DNS on). */
 bool network_wants_dnsmasq(const struct network *n);

@@ -11,12 +11,14 @@ command -v ip >/dev/null || skip "iproute2 missing"
 command -v jq >/dev/null || skip "jq missing"
 : "${NETD:?NETD must point to the netd binary}" "${NETDCTL:?NETDCTL must point to netdctl}"
 
+TESTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NS="netdt-$$-${RANDOM}"
 T=$(mktemp -d /tmp/netd-test.XXXXXX)
 chmod 0711 "$T" # dnsmasq re-reads its hosts files in $T/run after dropping privileges
 SOCK="$T/run/netd.sock"
 NETD_PID=
 EXTRA_NS=()
+BG_PIDS=()
 
 cleanup() {
 	local rc=$?
@@ -30,6 +32,8 @@ cleanup() {
 		kill -9 "$NETD_PID" 2>/dev/null || true
 		wait "$NETD_PID" 2>/dev/null || true
 	fi
+	# Background helpers outside the namespaces (netdctl monitor, say), by pid.
+	for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	# Anything else still running in our namespaces (dnsmasq, qemu, clients) goes too.
 	for ns in "$NS" "${EXTRA_NS[@]}"; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
@@ -154,3 +158,60 @@ bad_raw_cases() {
 		BAD_N=$((BAD_N + 1))
 	done
 }
+
+# Guests: a namespace each, its eth0's veth peer a port of a bridge in netd's namespace, with a
+# real DHCP client (busybox udhcpc) that records its events in $T/NAME.events.
+# add_guest NAME MAC BRIDGE: sets GNS_NAME to the guest's namespace.
+add_guest() {
+	local ns="netdt-$1-$$-${RANDOM}"
+	ip netns add "$ns"
+	EXTRA_NS+=("$ns")
+	ip -n "$NS" link add "v$1" type veth peer name eth0 netns "$ns"
+	ip -n "$NS" link set "v$1" master "$3" up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 address "$2" up
+	eval "GNS_$1=$ns"
+}
+gx() { local ns; eval "ns=\$GNS_$1"; shift; ip netns exec "$ns" "$@"; }
+
+# dhcp_client NAME [NETWORK]: udhcpc in the guest, in the background, renewing on SIGUSR1; on
+# bound its script checks how soon NETWORK's leases (default $NETWORK) list the address.
+dhcp_client() {
+	command -v busybox >/dev/null || skip "busybox missing (udhcpc)"
+	EVENTS="$T/$1.events" NETWORK="${2:-${NETWORK:-}}" NETDCTL="$NETDCTL" SOCK="$SOCK" gx "$1" busybox udhcpc \
+		-i eth0 -f -s "$TESTS_LIB_DIR/udhcpc-script.sh" -x "hostname:$1" -t 20 -T 1 -A 1 \
+		-p "$T/$1.udhcpc.pid" >"$T/$1.udhcpc.log" 2>&1 &
+	eval "CLIENT_$1=$!"
+}
+
+# wait_event NAME REGEX: wait up to 15 s for a line of the guest's event file; prints it.
+wait_event() {
+	for _ in $(seq 1 300); do
+		grep -E -- "$2" "$T/$1.events" 2>/dev/null | tail -n1 | grep -q . && {
+			grep -E -- "$2" "$T/$1.events" | tail -n1
+			return 0
+		}
+		sleep 0.05
+	done
+	fail "guest $1: no event matching '$2'; events: $(cat "$T/$1.events" 2>/dev/null)"
+}
+# guest_ip NAME: the address of the guest's last bound event.
+guest_ip() { wait_event "$1" '^bound ' | sed 's/.* ip=\([^ ]*\).*/\1/'; }
+
+# add_upstream: namespace $UP on netd's uplink up0 (192.168.50.2 here, 192.168.50.1 there) that
+# answers TCP port 7000 with the source address it sees.
+add_upstream() {
+	command -v socat >/dev/null || skip "socat missing"
+	UP="netdt-up-$$-${RANDOM}"
+	ip netns add "$UP"
+	EXTRA_NS+=("$UP")
+	ip -n "$UP" link set lo up
+	ip -n "$NS" link add up0 type veth peer name eth0 netns "$UP"
+	ip -n "$NS" addr add 192.168.50.2/24 dev up0
+	ip -n "$NS" link set up0 up
+	ip -n "$UP" addr add 192.168.50.1/24 dev eth0
+	ip -n "$UP" link set eth0 up
+	ip netns exec "$UP" socat -T 2 TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
+}
+# ask_upstream GUEST: the source address upstream saw for the guest's connection ("" if none).
+ask_upstream() { gx "$1" busybox timeout 3 busybox nc 192.168.50.1 7000 </dev/null 2>/dev/null | tr -d '\r\n' || true; }

@@ -7,42 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v busybox >/dev/null || skip "busybox missing (udhcpc)"
 command -v dnsmasq >/dev/null || skip "dnsmasq missing"
-SCRIPT="$(dirname "$0")/udhcpc-script.sh"
 export NETDCTL SOCK NETWORK=lab
-
-GUESTS=()
-# add_guest NAME MAC: a namespace whose eth0's peer is a port of nd-lab.
-add_guest() {
-	local ns="netdt-$1-$$-${RANDOM}"
-	ip netns add "$ns"
-	EXTRA_NS+=("$ns")
-	ip -n "$NS" link add "v$1" type veth peer name eth0 netns "$ns"
-	ip -n "$NS" link set "v$1" master nd-lab up
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link set eth0 address "$2" up
-	eval "GNS_$1=$ns"
-}
-
-# dhcp_client NAME: udhcpc in the guest, in the background, renewing on SIGUSR1.
-dhcp_client() {
-	local ns
-	eval "ns=\$GNS_$1"
-	EVENTS="$T/$1.events" ip netns exec "$ns" busybox udhcpc -i eth0 -f -s "$SCRIPT" -x "hostname:$1" \
-		-t 20 -T 1 -A 1 -p "$T/$1.udhcpc.pid" >"$T/$1.udhcpc.log" 2>&1 &
-	eval "CLIENT_$1=$!"
-}
-
-# wait_event NAME REGEX: wait up to 15 s for a line of the guest's event file.
-wait_event() {
-	for _ in $(seq 1 300); do
-		grep -E -- "$2" "$T/$1.events" 2>/dev/null | tail -n1 | grep -q . && {
-			grep -E -- "$2" "$T/$1.events" | tail -n1
-			return 0
-		}
-		sleep 0.05
-	done
-	fail "guest $1: no event matching '$2'; events: $(cat "$T/$1.events" 2>/dev/null)"
-}
 
 dnsmasq_pid() { ctl --json network show lab | jq -r .dhcp.dnsmasq_pid; }
 leases() { ctl --json network leases lab; }
@@ -58,7 +23,9 @@ assert_eq "$(ps -o user= -p "$pid")" "$(getent passwd dnsmasq >/dev/null && echo
 ok "dnsmasq $pid runs unprivileged ($(ps -o user= -p "$pid")) for network lab"
 
 # 1. A lease from the range, the gateway as DNS server, no router (isolated).
-add_guest g1 52:54:00:aa:00:01
+ctl --json monitor >"$T/events" 2>/dev/null &
+BG_PIDS+=($!)
+add_guest g1 52:54:00:aa:00:01 nd-lab
 dhcp_client g1
 bound=$(wait_event g1 '^bound ')
 visible=$(wait_event g1 '^(visible|invisible) ')
@@ -78,6 +45,11 @@ b_ms=$(sed 's/.* t=\([0-9]*\).*/\1/' <<<"$bound")
 t=$(grep -m1 "lease add 52:54:00:aa:00:01" "$T/netd.log" | cut -d' ' -f1) # HH:MM:SS.mmm, local time
 n_ms=$(($(date -d "$(date -d @$((b_ms / 1000)) +%F) ${t%.*}" +%s) * 1000 + 10#${t#*.}))
 ok "netd logged the lease event $((n_ms - b_ms)) ms after the client's bound event (negative: before the client's script ran)"
+for _ in $(seq 1 100); do grep -q '"event":"lease"' "$T/events" && break; sleep 0.01; done
+ev=$(grep -m1 '"event":"lease"' "$T/events") || fail "no lease event on 'netdctl monitor': $(cat "$T/events")"
+assert_eq "$(jq -r '"\(.action) \(.network) \(.mac) \(.ip) \(.hostname)"' <<<"$ev")" "add lab 52:54:00:aa:00:01 $ip1 g1" "lease event"
+e_ms=$(jq -r '.time * 1000 | floor' <<<"$ev")
+ok "'netdctl monitor' got the lease event $((e_ms - b_ms)) ms after the client's bound event"
 assert_eq "$(lease_of 52:54:00:aa:00:01)" "$ip1 g1 dynamic" "lease of g1"
 ctl network leases lab | grep -q "^52:54:00:aa:00:01  $ip1 *g1 .* dynamic$" || fail "leases table: $(ctl network leases lab)"
 assert_eq "$(ctl --json network show lab | jq -r .dhcp.leases)" 1 "lease count in network show"
@@ -129,7 +101,7 @@ start_netd
 assert_eq "$(dnsmasq_pid)" "$pid" "dnsmasq pid after netd restart"
 assert_eq "$(leases | jq -c 'map({mac, ip, hostname, type}) | sort_by(.ip)')" "$before" "leases after netd restart"
 grep -q "adopted running dnsmasq (pid $pid)" "$T/netd.log" || fail "adoption not logged"
-add_guest g2 52:54:00:aa:00:02
+add_guest g2 52:54:00:aa:00:02 nd-lab
 dhcp_client g2
 v2=$(wait_event g2 '^(visible|invisible) ')
 [[ "$v2" == visible* ]] || fail "lease of g2 not listed after adoption"

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* netd's nftables table ("table inet netd"): rendered from the networks by a pure function,
+ * applied through libnftables in one transaction, watched for changes made by others. */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "addr.h"
+
+#define FW_FAMILY "inet"
+#define FW_TABLE "netd"
+
+enum fw_mode {
+	FW_ISOLATED, /* no forwarding in or out of the bridge */
+	FW_ROUTED,   /* the subnet is forwarded as it is */
+	FW_NAT,	     /* the subnet is masqueraded to everything outside it */
+};
+
+/* One active network as the rules see it. */
+struct fw_network {
+	char bridge[IFNAMSIZ];
+	struct ip_prefix subnet; /* IPv4, masked */
+	enum fw_mode mode;
+	char uplink[IFNAMSIZ]; /* "": egress through any interface */
+};
+
+/* The whole table as an nft script that replaces netd's table in one transaction (or removes it
+ * when there are no networks). Pure. *ret_marker gets the marker that the applied table carries
+ * (see fw_table_marker), NULL on allocation failure. */
+char *fw_render(const struct fw_network *nets, size_t n, char **ret_marker);
+
+/* libnftables (nft.c). */
+struct fw_nft;
+struct fw_nft *fw_nft_new(void);
+void fw_nft_free(struct fw_nft *f);
+/* Run an nft script as one transaction; on failure err gets libnftables' message. */
+int fw_nft_apply(struct fw_nft *f, const char *script, char *err, size_t errlen);
+/* The marker of netd's table in the kernel into buf: -ENOENT when the table is missing, and an
+ * empty marker when the table does not look like the one netd applied (rules removed). */
+int fw_nft_marker(struct fw_nft *f, char *buf, size_t size);
+
+/* A base chain of another table that drops forwarded traffic by policy. */
+struct fw_blocker {
+	char family[8];
+	char table[64];
+	char chain[64];
+	char *rules; /* its rules as JSON text, to tell whether any names a bridge */
+};
+/* Forward-hook filter chains with policy drop outside netd's table. */
+int fw_nft_blockers(struct fw_nft *f, struct fw_blocker **ret, size_t *ret_n);
+void fw_blockers_free(struct fw_blocker *b, size_t n);
+/* Whether blocker b drops the bridge's forwarded traffic: none of its rules names the bridge. */
+bool fw_blocker_blocks(const struct fw_blocker *b, const char *bridge);
+
+/* nftables change notifications (monitor.c): a netlink socket in group NFNLGRP_NFTABLES. */
+int fw_monitor_open(void);
+/* Drain the socket: 1 when a transaction by another process than self was seen (or events were
+ * lost), 0 when only self's own, negative errno on error. */
+int fw_monitor_read(int fd, pid_t self);

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libnftables: apply netd's script, read back its table's marker, find other tables' forward
+ * chains that drop by policy. Listings are read as JSON (json-c). */
+#include <errno.h>
+#include <json-c/json.h>
+#include <nftables/libnftables.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "firewall.h"
+#include "macro.h"
+
+struct fw_nft {
+	struct nft_ctx *ctx;
+};
+
+struct fw_nft *fw_nft_new(void)
+{
+	struct fw_nft *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!f->ctx || nft_ctx_buffer_output(f->ctx) < 0 || nft_ctx_buffer_error(f->ctx) < 0) {
+		fw_nft_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void fw_nft_free(struct fw_nft *f)
+{
+	if (!f)
+		return;
+	if (f->ctx)
+		nft_ctx_free(f->ctx);
+	free(f);
+}
+
+/* Run cmd; on failure copy libnftables' message (first line that says something) into err. */
+static int run(struct fw_nft *f, const char *cmd, bool json, char *err, size_t errlen)
+{
+	unsigned flags = nft_ctx_output_get_flags(f->ctx);
+
+	nft_ctx_output_set_flags(f->ctx, json ? flags | NFT_CTX_OUTPUT_JSON : flags & ~NFT_CTX_OUTPUT_JSON);
+	/* Reading a buffer empties it: start from clean ones, whatever an earlier command left. */
+	(void)nft_ctx_get_error_buffer(f->ctx);
+	(void)nft_ctx_get_output_buffer(f->ctx);
+	if (nft_run_cmd_from_buffer(f->ctx, cmd) == 0)
+		return 0;
+	if (err && errlen) {
+		const char *e = nft_ctx_get_error_buffer(f->ctx);
+		size_t n;
+
+		const char *ctx;
+		size_t m;
+
+		while (e && (*e == '\n' || *e == ' '))
+			e++;
+		n = e ? strcspn(e, "\n") : 0;
+		if (!n) {
+			snprintf(err, errlen, "libnftables failed without a message");
+			return -EIO;
+		}
+		/* libnftables prints the message, then the command it refers to: keep both. */
+		ctx = e[n] ? e + n + 1 : "";
+		while (*ctx == ' ' || *ctx == '\t')
+			ctx++;
+		m = strcspn(ctx, "\n");
+		snprintf(err, errlen, "%.*s%s%.*s", (int)n, e, m ? " in: " : "", (int)(m < 160 ? m : 160), ctx);
+	}
+	return -EIO;
+}
+
+int fw_nft_apply(struct fw_nft *f, const char *script, char *err, size_t errlen)
+{
+	return run(f, script, false, err, errlen);
+}
+
+/* The "nftables" array of a JSON listing, or NULL. The caller owns *root. */
+static json_object *listing(struct fw_nft *f, const char *cmd, json_object **root)
+{
+	json_object *a;
+
+	*root = NULL;
+	if (run(f, cmd, true, NULL, 0) < 0)
+		return NULL;
+	*root = json_tokener_parse(nft_ctx_get_output_buffer(f->ctx));
+	if (!*root || !json_object_object_get_ex(*root, "nftables", &a) || !json_object_is_type(a, json_type_array))
+		return NULL;
+	return a;
+}
+
+static const char *str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+												 : NULL;
+}
+
+int fw_nft_marker(struct fw_nft *f, char *buf, size_t size)
+{
+	json_object *root, *a = listing(f, "list table " FW_FAMILY " " FW_TABLE, &root);
+	const char *marker = NULL, *p;
+	unsigned rules = 0;
+
+	if (!a) {
+		json_object_put(root);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *item = json_object_array_get_idx(a, i), *o;
+
+		if (json_object_object_get_ex(item, "rule", &o))
+			rules++;
+		else if (json_object_object_get_ex(item, "set", &o) && !strcmp(str(o, "name") ?: "", "bridges"))
+			marker = str(o, "comment");
+	}
+	/* The marker ends in the number of rules netd put in: fewer means someone flushed a chain. */
+	p = marker ? strrchr(marker, ':') : NULL;
+	if (p && strtoul(p + 1, NULL, 10) == rules)
+		snprintf(buf, size, "%s", marker);
+	else if (size)
+		buf[0] = 0;
+	json_object_put(root);
+	return 0;
+}
+
+void fw_blockers_free(struct fw_blocker *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(b[i].rules);
+	free(b);
+}
+
+int fw_nft_blockers(struct fw_nft *f, struct fw_blocker **ret, size_t *ret_n)
+{
+	json_object *root, *a = listing(f, "list chains", &root);
+	struct fw_blocker *list = NULL;
+	size_t n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!a) {
+		json_object_put(root);
+		return 0; /* no ruleset at all: nothing blocks */
+	}
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *c, *rroot, *rules;
+		const char *family, *table, *name;
+		char cmd[256];
+
+		if (!json_object_object_get_ex(json_object_array_get_idx(a, i), "chain", &c))
+			continue;
+		family = str(c, "family");
+		table = str(c, "table");
+		name = str(c, "name");
+		if (!family || !table || !name || strcmp(str(c, "hook") ?: "", "forward") ||
+		    strcmp(str(c, "policy") ?: "", "drop") || strcmp(str(c, "type") ?: "", "filter"))
+			continue;
+		if (strcmp(family, "ip") && strcmp(family, "inet"))
+			continue; /* netd's networks are IPv4 */
+		if (!strcmp(family, FW_FAMILY) && !strcmp(table, FW_TABLE))
+			continue;
+		struct fw_blocker *l = reallocarray(list, n + 1, sizeof(*list));
+		if (!l) {
+			fw_blockers_free(list, n);
+			json_object_put(root);
+			return -ENOMEM;
+		}
+		list = l;
+		memset(&list[n], 0, sizeof(list[n]));
+		snprintf(list[n].family, sizeof(list[n].family), "%s", family);
+		snprintf(list[n].table, sizeof(list[n].table), "%s", table);
+		snprintf(list[n].chain, sizeof(list[n].chain), "%s", name);
+		snprintf(cmd, sizeof(cmd), "list chain %s %s %s", family, table, name);
+		rules = listing(f, cmd, &rroot);
+		list[n].rules = strdup(rules ? json_object_to_json_string(rules) : "");
+		json_object_put(rroot);
+		n++;
+	}
+	json_object_put(root);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+bool fw_blocker_blocks(const struct fw_blocker *b, const char *bridge)
+{
+	char quoted[IFNAMSIZ + 3];
+
+	/* A rule that names the bridge (iifname/oifname "nd-x" accept, as an operator would add) is
+	 * taken as the operator having let the network through. */
+	snprintf(quoted, sizeof(quoted), "\"%s\"", bridge);
+	return !b->rules || !strstr(b->rules, quoted);
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Coexistence with another firewall: a Docker-style table (table ip filter, chain FORWARD, policy
+# drop) exists before netd starts. netd never edits it; it reports exactly which table and chain
+# blocks a nat network (network show, --json, the log), and once the operator lets the bridge
+# through there (the way the log suggests) the report clears by itself and traffic flows.
+. "$(dirname "$0")/lib.sh"
+command -v nft >/dev/null || skip "nft missing"
+command -v dnsmasq >/dev/null || skip "dnsmasq missing"
+command -v busybox >/dev/null || skip "busybox missing"
+
+add_upstream
+nsx nft -f - <<'NFT'
+table ip filter {
+	chain FORWARD { type filter hook forward priority filter; policy drop; }
+	chain INPUT { type filter hook input priority filter; policy accept; }
+}
+NFT
+foreign_before=$(nsx nft list table ip filter)
+
+start_netd
+ctl network create lab --mode nat --subnet 10.71.0.0/24 >/dev/null
+ctl network create quiet --mode isolated --subnet 10.72.0.0/24 >/dev/null
+want="forwarding blocked by table ip filter chain FORWARD (hook forward, policy drop)"
+assert_eq "$(ctl --json network show lab | jq -r .state)" degraded "state of the blocked nat network"
+assert_eq "$(ctl --json network show lab | jq -r .problem)" "$want" "problem of the blocked nat network"
+ctl network show lab | grep -qF "state:      degraded ($want)" || fail "network show: $(ctl network show lab)"
+assert_eq "$(ctl --json network show quiet | jq -r .state)" active "an isolated network is not blocked by a forward chain"
+grep -qF 'bridge nd-lab: forwarding is blocked by table ip filter chain FORWARD' "$T/netd.log" || fail "not logged"
+grep -qF 'nft insert rule ip filter FORWARD iifname "nd-lab" accept' "$T/netd.log" || fail "no hint in the log"
+ok "blocked: network show says '$want'; the log says how to let nd-lab through"
+
+add_guest g 52:54:00:cc:00:01 nd-lab
+dhcp_client g lab
+gw=10.71.0.1
+wait_event g '^bound ' >/dev/null
+gx g ip route add default via $gw
+gx g ping -c1 -W1 $gw >/dev/null || fail "guest cannot reach its gateway"
+[ -z "$(ask_upstream g)" ] || fail "traffic passed a FORWARD chain with policy drop?"
+ok "the guest has its lease and reaches the gateway; upstream is blocked, as reported"
+
+# The operator lets the bridge through in the foreign chain: netd sees the change by itself.
+nsx nft insert rule ip filter FORWARD iifname nd-lab accept
+nsx nft insert rule ip filter FORWARD oifname nd-lab accept
+for _ in $(seq 1 100); do
+	[ "$(ctl --json network show lab | jq -r .state)" = active ] && break
+	sleep 0.01
+done
+assert_eq "$(ctl --json network show lab | jq -r .state)" active "state once the foreign chain lets nd-lab through"
+assert_eq "$(ask_upstream g)" 192.168.50.2 "source address upstream sees"
+ok "after 'nft insert rule ip filter FORWARD iifname/oifname nd-lab accept' the report clears and NAT works"
+
+# netd never touched the foreign table (apart from the operator's two rules).
+after=$(nsx nft list table ip filter | grep -v 'nd-lab" accept')
+assert_eq "$after" "$foreign_before" "the foreign table"
+ok "table ip filter is as the operator left it"
