@@ -251,10 +251,14 @@ static int run(struct daemon *d)
 	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
 	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
 	/* The uplink first: networks in bridge mode may sit on its bridge. */
+	bool boot = !store_active_known(&d->paths);
+
 	uplink_start(d);
 	start_networks(d);
 	qemu_probe_version(d);
 	vm_load_all(d);
+	if (boot)
+		vm_autostart_all(d);
 	r = control_listen(d);
 	if (r < 0) {
 		log_error("cannot listen on %s: %s", d->paths.socket, strerror(-r));

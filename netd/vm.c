@@ -1040,6 +1040,25 @@ int vm_load_all(struct daemon *d)
 	return 0;
 }
 
+void vm_autostart_all(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_vms; i++) {
+		struct vm *v = d->vms[i];
+		struct call *c;
+
+		if (!v->def.autostart || vm_alive(v))
+			continue;
+		c = calloc(1, sizeof(*c)); /* no client: the reply goes nowhere, the log says it */
+		if (!c)
+			return;
+		log_info("guest '%s': autostart", v->def.name);
+		if (vm_start(d, c, v) < 0) {
+			log_error("guest '%s': autostart failed: %s", v->def.name, c->err);
+			call_reply_error(c, -EIO, "%s", c->err);
+		}
+	}
+}
+
 void vm_free_all(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_vms; i++)

@@ -56,6 +56,8 @@ enum kvm_probe_state {
 /* Load definitions, adopt guests that survived a netd restart. */
 int vm_load_all(struct daemon *d);
 void vm_free_all(struct daemon *d);
+/* At boot: start the guests marked autostart. */
+void vm_autostart_all(struct daemon *d);
 int vm_kvm_probe_start(struct daemon *d);
 void vm_kvm_probe_done(struct daemon *d);
 /* The guest NICs on network name, for 'network show' and for refusing to stop a busy network. */

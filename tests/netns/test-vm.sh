@@ -95,6 +95,17 @@ alive "$pid" && fail "QEMU still running after destroy"
 has_link "$tap" && fail "TAP $tap left after destroy"
 ok "vm destroy: QEMU killed, TAP gone"
 
+# --accel auto: KVM where it runs guests; here (nested) the probe notices and netd says so.
+ctl vm create g3 --network n1 --memory 128M --kernel "$KERNEL" --initrd "$INITRD" --append console=ttyS0 >/dev/null 2>"$T/err"
+note=$(vm_field g3 .note)
+if [ "$(vm_field g3 .running_with)" = tcg ]; then
+	grep -q "^TCG (KVM unusable: " <<<"$note" || fail "fallback not explained: $note"
+	grep -q "KVM is not usable (.*); running with TCG" "$T/netd.log" || fail "fallback not logged"
+fi
+ok "--accel auto runs with $(vm_field g3 .running_with): $note"
+ctl vm destroy g3 >/dev/null
+ctl vm delete g3 >/dev/null
+
 # A --mode bridge network: a plain bridge with a LAN whose DHCP server lives in another namespace.
 LAN="netdt-lan-$$-${RANDOM}"
 ip netns add "$LAN"
