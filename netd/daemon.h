@@ -9,7 +9,9 @@
 #include "network.h"
 #include "proc.h"
 #include "server.h"
+#include "qemu-argv.h"
 #include "store.h"
+#include "tap.h"
 
 struct client;
 
@@ -39,6 +41,17 @@ struct daemon {
 	struct ip_prefix subnet_pool; /* where --subnet auto picks a /24 */
 	struct watch *watch;	 /* conflicts that appear after a network started (watch.c) */
 	struct firewall *fw;	 /* netd's nftables table (firewall.c); NULL without libnftables */
+	/* Guests (vm.c) */
+	struct tap_backend tap;
+	struct vm **vms;
+	size_t n_vms;
+	const char *qemu_binary;
+	const char *qemu_user; /* NULL: QEMU runs as netd's user */
+	struct qemu_caps qemu_caps;
+	int kvm_probe;	    /* enum kvm_probe_state */
+	char kvm_note[160]; /* what the KVM probe found */
+	pid_t kvm_probe_pid;
+	sd_event_source *kvm_probe_source, *kvm_probe_timer;
 	struct uplink **uplinks; /* uplink conversions, confirmed or in progress */
 	size_t n_uplinks;
 };

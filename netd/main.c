@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "vm.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
@@ -28,6 +29,8 @@ static void usage(void)
 	       "  --run-dir DIR      runtime state, lock (default /run/netd)\n"
 	       "  --socket PATH      control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
 	       "  --dnsmasq PATH     the dnsmasq binary (default /usr/sbin/dnsmasq)\n"
+	       "  --qemu PATH        the QEMU binary (default /usr/bin/qemu-system-x86_64)\n"
+	       "  --qemu-user USER   run QEMU as this user (default: netd's own)\n"
 	       "  --subnet-pool CIDR where --subnet auto picks a free /24 (default " NETD_SUBNET_POOL_DEFAULT ")\n"
 	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
 	       "  --manager-root DIR where other network managers keep their /run files (default /, when\n"
@@ -38,10 +41,11 @@ static void usage(void)
 	       "leaves its networks running (a restarted netd adopts them).\n");
 }
 
-static int parse_args(int argc, char **argv, struct netd_paths *p, const char **ret_dnsmasq, struct ip_prefix *pool)
+static int parse_args(int argc, char **argv, struct daemon *d)
 {
-	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_POOL,
-	       ARG_MANAGER_ROOT };
+	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_POOL, ARG_QEMU,
+	       ARG_QEMU_USER, ARG_MANAGER_ROOT };
+	struct netd_paths *p = &d->paths;
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, ARG_CONFIG },
 		{ "state-dir", required_argument, NULL, ARG_STATE },
@@ -50,6 +54,8 @@ static int parse_args(int argc, char **argv, struct netd_paths *p, const char **
 		{ "log-level", required_argument, NULL, ARG_LOG },
 		{ "dnsmasq", required_argument, NULL, ARG_DNSMASQ },
 		{ "subnet-pool", required_argument, NULL, ARG_POOL },
+		{ "qemu", required_argument, NULL, ARG_QEMU },
+		{ "qemu-user", required_argument, NULL, ARG_QEMU_USER },
 		{ "manager-root", required_argument, NULL, ARG_MANAGER_ROOT },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -72,14 +78,20 @@ static int parse_args(int argc, char **argv, struct netd_paths *p, const char **
 			p->socket = optarg;
 			break;
 		case ARG_DNSMASQ:
-			*ret_dnsmasq = optarg;
+			d->dnsmasq = optarg;
+			break;
+		case ARG_QEMU:
+			d->qemu_binary = optarg;
+			break;
+		case ARG_QEMU_USER:
+			d->qemu_user = optarg;
 			break;
 		case ARG_MANAGER_ROOT:
 			p->manager_root = optarg;
 			break;
 		case ARG_POOL:
-			if (ip_prefix_parse(optarg, pool) < 0 || pool->family != AF_INET || pool->len > 24 ||
-			    !ip_prefix_is_masked(pool)) {
+			if (ip_prefix_parse(optarg, &d->subnet_pool) < 0 || d->subnet_pool.family != AF_INET ||
+			    d->subnet_pool.len > 24 || !ip_prefix_is_masked(&d->subnet_pool)) {
 				fprintf(stderr, "netd: invalid --subnet-pool '%s': expected an IPv4 CIDR of /24 or wider, "
 					"like %s\n", optarg, NETD_SUBNET_POOL_DEFAULT);
 				return -EINVAL;
@@ -109,6 +121,26 @@ static int parse_args(int argc, char **argv, struct netd_paths *p, const char **
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* What the installed QEMU supports (its version decides a few options). */
+static void qemu_probe_version(struct daemon *d)
+{
+	char cmd[1200], line[256] = "";
+	FILE *f;
+
+	d->qemu_caps = (struct qemu_caps){ 7, 2, true };
+	if (access(d->qemu_binary, X_OK) < 0) {
+		log_info("no QEMU at %s: guests cannot start until it is installed", d->qemu_binary);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' --version 2>/dev/null", d->qemu_binary);
+	f = strchr(d->qemu_binary, '\'') ? NULL : popen(cmd, "r");
+	if (f && fgets(line, sizeof(line), f))
+		sscanf(line, "QEMU emulator version %d.%d", &d->qemu_caps.major, &d->qemu_caps.minor);
+	if (f)
+		pclose(f);
+	log_debug("QEMU %s is version %d.%d", d->qemu_binary, d->qemu_caps.major, d->qemu_caps.minor);
 }
 
 /* One netd per run dir: an flock held for the daemon's life. */
@@ -226,8 +258,14 @@ static int run(struct daemon *d)
 	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
 	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
 	/* The uplink first: networks in bridge mode may sit on its bridge. */
+	bool boot = !store_active_known(&d->paths);
+
 	uplink_start(d);
 	start_networks(d);
+	qemu_probe_version(d);
+	vm_load_all(d);
+	if (boot)
+		vm_autostart_all(d);
 	r = control_listen(d);
 	if (r < 0) {
 		log_error("cannot listen on %s: %s", d->paths.socket, strerror(-r));
@@ -244,9 +282,11 @@ int main(int argc, char **argv)
 	int r;
 
 	ip_prefix_parse(NETD_SUBNET_POOL_DEFAULT, &d.subnet_pool);
+	d.qemu_binary = "/usr/bin/qemu-system-x86_64";
+	d.tap = (struct tap_backend){ .ops = &tap_linux_ops };
 	d.paths = (struct netd_paths){ .config_dir = "/etc/netd", .state_dir = "/var/lib/netd", .run_dir = "/run/netd" };
 	d.paths.socket = getenv("NETD_SOCKET");
-	if (parse_args(argc, argv, &d.paths, &d.dnsmasq, &d.subnet_pool) < 0)
+	if (parse_args(argc, argv, &d) < 0)
 		return 2;
 	if (!d.paths.manager_root)
 		d.paths.manager_root = manager_root_default();
@@ -255,6 +295,7 @@ int main(int argc, char **argv)
 	d.start_usec = daemon_now_usec();
 	r = run(&d);
 	control_close_all(&d);
+	vm_free_all(&d);
 	daemon_dhcp_done(&d);
 	daemon_firewall_done(&d);
 	daemon_watch_done(&d);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "protocol.h"
+#include "vm-methods.h"
 #include "uplink.h"
 
 static int param_name(struct call *c, json_object *params, const char **ret)
@@ -802,6 +803,12 @@ static const struct method methods[] = {
 	{ "daemon.status", method_daemon_status },   { "daemon.monitor", method_monitor },   { "daemon.reload", method_daemon_reload },
 	{ "network.leases", method_network_leases }, { "network.host.add", method_host_add },
 	{ "network.host.remove", method_host_remove }, { "lease.event", method_lease_event },
+	{ "vm.create", method_vm_create },	     { "vm.start", method_vm_start },
+	{ "vm.shutdown", method_vm_shutdown },	     { "vm.destroy", method_vm_destroy },
+	{ "vm.reboot", method_vm_reboot },	     { "vm.suspend", method_vm_suspend },
+	{ "vm.resume", method_vm_resume },	     { "vm.delete", method_vm_delete },
+	{ "vm.list", method_vm_list },		     { "vm.show", method_vm_show },
+	{ "vm.set-network", method_vm_set_network },
 	{ "uplink.convert", uplink_method_convert }, { "uplink.confirm", uplink_method_confirm },
 	{ "uplink.revert", uplink_method_revert },   { "uplink.status", uplink_method_status },
 };

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <poll.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -424,6 +427,207 @@ static void print_reverted(json_object *o)
 	printf("'%s' reverted: %s has its addresses and routes again\n", jstr(o, "bridge"), jstr(o, "port"));
 }
 
+
+static int build_guest(int argc, char **argv, json_object *params)
+{
+	if (argc < 2)
+		return usage_error("vm %s: missing guest NAME", argv[0]);
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	return 0;
+}
+
+/* A positive number option into params[key]. */
+static int parse_count(const char *opt, const char *s, json_object *params, const char *key)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 1 << 20)
+		return usage_error("invalid %s '%s': expected a number", opt, s);
+	json_object_object_add(params, key, json_object_new_int64(v));
+	return 0;
+}
+
+static int build_vm_create(int argc, char **argv, json_object *params)
+{
+	enum {
+		ARG_NETWORK = 0x100, ARG_MAC, ARG_MEMORY, ARG_KERNEL, ARG_INITRD, ARG_APPEND, ARG_DISK, ARG_CDROM,
+		ARG_ACCEL, ARG_VNC, ARG_VCPUS, ARG_QUEUES, ARG_NO_AUTOSTART,
+	};
+	static const struct option opts[] = {
+		{ "network", required_argument, NULL, ARG_NETWORK }, { "mac", required_argument, NULL, ARG_MAC },
+		{ "memory", required_argument, NULL, ARG_MEMORY },   { "kernel", required_argument, NULL, ARG_KERNEL },
+		{ "initrd", required_argument, NULL, ARG_INITRD },   { "append", required_argument, NULL, ARG_APPEND },
+		{ "disk", required_argument, NULL, ARG_DISK },	     { "cdrom", required_argument, NULL, ARG_CDROM },
+		{ "accel", required_argument, NULL, ARG_ACCEL },     { "vnc", required_argument, NULL, ARG_VNC },
+		{ "vcpus", required_argument, NULL, ARG_VCPUS },     { "queues", required_argument, NULL, ARG_QUEUES },
+		{ "no-autostart", no_argument, NULL, ARG_NO_AUTOSTART },
+		{},
+	};
+	static const char *const keys[] = {
+		[ARG_NETWORK - 0x100] = "networks", [ARG_MAC - 0x100] = "macs",	    [ARG_MEMORY - 0x100] = "memory",
+		[ARG_KERNEL - 0x100] = "kernel",    [ARG_INITRD - 0x100] = "initrd", [ARG_APPEND - 0x100] = "append",
+		[ARG_DISK - 0x100] = "disk",	    [ARG_CDROM - 0x100] = "cdrom",   [ARG_ACCEL - 0x100] = "accel",
+		[ARG_VNC - 0x100] = "vnc",	    [ARG_VCPUS - 0x100] = "vcpus",   [ARG_QUEUES - 0x100] = "queues",
+	};
+	const char *name = NULL;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-", opts, NULL)) >= 0) {
+		switch (c) {
+		case 1:
+			if (name)
+				return usage_error("unexpected argument '%s'", optarg);
+			name = optarg;
+			break;
+		case ARG_NETWORK:
+		case ARG_MAC:
+			add_to_array(params, keys[c - 0x100], optarg);
+			break;
+		case ARG_VCPUS:
+		case ARG_QUEUES:
+			if (parse_count(argv[optind - 1], optarg, params, keys[c - 0x100]) < 0)
+				return -EINVAL;
+			break;
+		case ARG_NO_AUTOSTART:
+			json_object_object_add(params, "autostart", json_object_new_boolean(false));
+			break;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		case '?':
+			return usage_error("vm create: unknown option '%s'", argv[optind - 1]);
+		default:
+			json_object_object_add(params, keys[c - 0x100], json_object_new_string(optarg));
+		}
+	}
+	if (!name)
+		return usage_error("vm create: missing guest NAME");
+	if (!json_object_object_get_ex(params, "networks", NULL))
+		return usage_error("vm create: missing --network NET");
+	if (!json_object_object_get_ex(params, "kernel", NULL) && !json_object_object_get_ex(params, "disk", NULL) &&
+	    !json_object_object_get_ex(params, "cdrom", NULL))
+		return usage_error("vm create: missing a boot source (--kernel PATH or --disk PATH)");
+	json_object_object_add(params, "name", json_object_new_string(name));
+	return 0;
+}
+
+static int build_vm_shutdown(int argc, char **argv, json_object *params)
+{
+	if (argc == 4 && !strcmp(argv[2], "--timeout"))
+		return parse_count("--timeout", argv[3], params, "timeout") < 0 ? -EINVAL : build_guest(2, argv, params);
+	return build_guest(argc, argv, params);
+}
+
+static int build_vm_set_network(int argc, char **argv, json_object *params)
+{
+	const char *pos[2] = {};
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--nic") && i + 1 < argc) {
+			if (parse_count("--nic", argv[++i], params, "nic") < 0)
+				return -EINVAL;
+		} else if (argv[i][0] == '-' || n == 2) {
+			return usage_error("vm set-network: unexpected argument '%s'", argv[i]);
+		} else {
+			pos[n++] = argv[i];
+		}
+	}
+	if (n != 2)
+		return usage_error("vm set-network: expected NAME [--nic N] NET");
+	json_object_object_add(params, "name", json_object_new_string(pos[0]));
+	json_object_object_add(params, "network", json_object_new_string(pos[1]));
+	return 0;
+}
+
+static void print_vm(json_object *v)
+{
+	json_object *nics = json_object_object_get(v, "nics");
+
+	printf("name:       %s\nstate:      %s\n", jstr(v, "name"), jstr(v, "state"));
+	if (json_object_object_get_ex(v, "note", NULL))
+		printf("note:       %s\n", jstr(v, "note"));
+	printf("pid:        %s\nmemory:     %s MiB\nvcpus:      %s\naccel:      %s\nautostart:  %s\n", jstr(v, "pid"),
+	       jstr(v, "memory_mib"), jstr(v, "vcpus"), jstr(v, "accel"), jstr(v, "autostart"));
+	for (size_t i = 0; i < json_object_array_length(nics); i++) {
+		json_object *n = json_object_array_get_idx(nics, i);
+		printf("nic%zu:       network %s, mac %s, tap %s, ip %s\n", i, jstr(n, "network"), jstr(n, "mac"),
+		       jstr(n, "tap"), jstr(n, "ip"));
+	}
+	printf("console:    netdctl vm console %s (log: %s)\n", jstr(v, "name"), jstr(v, "serial_log"));
+}
+
+static void print_vm_list(json_object *list)
+{
+	printf("%-20s %-14s %-8s %-20s %s\n", "NAME", "STATE", "PID", "NETWORKS", "IP");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *v = json_object_array_get_idx(list, i), *nics = json_object_object_get(v, "nics");
+		char nets[256] = "", ips[256] = "";
+
+		for (size_t j = 0; j < json_object_array_length(nics); j++) {
+			json_object *n = json_object_array_get_idx(nics, j);
+			snprintf(nets + strlen(nets), sizeof(nets) - strlen(nets), "%s%s", j ? "," : "", jstr(n, "network"));
+			snprintf(ips + strlen(ips), sizeof(ips) - strlen(ips), "%s%s", j ? "," : "", jstr(n, "ip"));
+		}
+		printf("%-20s %-14s %-8s %-20s %s\n", jstr(v, "name"), jstr(v, "state"), jstr(v, "pid"), nets, ips);
+	}
+}
+
+static void print_vm_deleted(json_object *o)
+{
+	printf("guest '%s' deleted\n", jstr(o, "name"));
+}
+
+/* vm console: the serial console's socket, both ways, until Ctrl-] or QEMU hangs up. */
+static void console_attach(json_object *v)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = jstr(v, "console");
+	struct termios old, raw;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "netdctl: cannot attach to %s: %m (is the guest running?)\n", path);
+		exit(EXIT_FAILURE);
+	}
+	fprintf(stderr, "Connected to the console of '%s'; Ctrl-] detaches.\n", jstr(v, "name"));
+	if (tty) {
+		raw = old;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	for (;;) {
+		struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
+		char buf[4096];
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0 || write(STDOUT_FILENO, buf, n) < 0)
+				break;
+		}
+		if (p[0].revents) {
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n <= 0 || memchr(buf, 0x1d, n) || write(fd, buf, n) < 0)
+				break;
+		}
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+	close(fd);
+	fprintf(stderr, "\r\nDetached.\n");
+}
+
 static const struct verb verbs[] = {
 	{ "network", "create", "network.create", build_create, print_network,
 	  "network create NAME --mode nat|routed|isolated [--subnet CIDR|auto] [--bridge IFNAME] [--gateway IP] [--mtu N]\n"
@@ -448,6 +652,24 @@ static const struct verb verbs[] = {
 	{ "uplink", "confirm", "uplink.confirm", build_bridge, print_uplink, "uplink confirm BRIDGE" },
 	{ "uplink", "revert", "uplink.revert", build_bridge, print_reverted, "uplink revert BRIDGE" },
 	{ "uplink", "status", "uplink.status", build_opt_bridge, print_uplink_list, "uplink status [BRIDGE]" },
+	{ "vm", "create", "vm.create", build_vm_create, print_vm,
+	  "vm create NAME --network NET [--network NET2]... [--mac MAC]... [--memory 512M] [--vcpus N]\n"
+	  "        (--kernel PATH [--initrd PATH] [--append ARGS] | --disk PATH[,format=raw|qcow2][,cache=MODE]\n"
+	  "        [--cdrom ISO]) [--accel auto|kvm|tcg] [--vnc [ADDR:]DISPLAY] [--queues N] [--no-autostart]" },
+	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
+	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
+	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },
+	{ "vm", "destroy", "vm.destroy", build_guest, print_vm, "vm destroy NAME                        kill QEMU" },
+	{ "vm", "reboot", "vm.reboot", build_guest, print_vm, "vm reboot NAME" },
+	{ "vm", "suspend", "vm.suspend", build_guest, print_vm, "vm suspend NAME" },
+	{ "vm", "resume", "vm.resume", build_guest, print_vm, "vm resume NAME" },
+	{ "vm", "delete", "vm.delete", build_guest, print_vm_deleted, "vm delete NAME" },
+	{ "vm", "list", "vm.list", build_none, print_vm_list, "vm list" },
+	{ "vm", "show", "vm.show", build_guest, print_vm, "vm show NAME" },
+	{ "vm", "console", "vm.show", build_guest, console_attach,
+	  "vm console NAME                        attach to the serial console (Ctrl-] detaches)" },
+	{ "vm", "set-network", "vm.set-network", build_vm_set_network, print_vm,
+	  "vm set-network NAME [--nic N] NET     move a running guest's NIC to another network, live" },
 	{ "monitor", NULL, "daemon.monitor", build_none, print_status,
 	  "monitor                              print netd's events (leases, networks) as they happen" },
 	{ "status", NULL, "daemon.status", build_none, print_status, "status" },

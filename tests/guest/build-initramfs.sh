@@ -7,8 +7,8 @@
 #
 # The guest's /init loads the virtio modules (FACTS.md order), brings eth0 up, runs udhcpc with a
 # script that configures the lease and prints "LEASE <ip>/<mask> router <gw>" on the serial
-# console, and powers off when the ACPI power button is pressed (QMP system_powerdown): the
-# Debian kernel has no handler of its own, so /init waits for a byte on the button's evdev node.
+# console (with probe=IP on the kernel command line, also what IP's port 7000 says), and powers
+# off when the ACPI power button is pressed (QMP system_powerdown): the Debian kernel has no handler of its own, so /init waits for a byte on the button's evdev node.
 set -euo pipefail
 
 out=${1:?usage: build-initramfs.sh OUTDIR}
@@ -63,6 +63,10 @@ bound|renew)
 	echo "LEASE $ip/${mask:-24} router ${router%% *}" >/dev/console
 	[ -n "$router" ] && ping -c 1 -W 2 "${router%% *}" >/dev/null 2>&1 &&
 		echo "GATEWAY-PING ok ${router%% *}" >/dev/console
+	# probe=IP on the kernel command line: ask IP's port 7000 who we are (the tests' upstream).
+	for a in $(cat /proc/cmdline); do
+		case $a in probe=*) echo "UPSTREAM-SAYS $(echo | nc -w 3 "${a#probe=}" 7000 | tr -d '\r\n')" >/dev/console ;; esac
+	done
 	;;
 esac
 exit 0

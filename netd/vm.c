@@ -1,0 +1,1079 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Guests: definitions (vm-store.c), and at run time one QEMU child each (see vm.h).
+ *
+ * start: TAP per NIC (tap ops; host side MAC fe:..., a port of the network's bridge, up) and
+ * vhost-net fds where /dev/vhost-net exists, then QEMU with exactly those fds, then QMP; the call
+ * is answered once QMP reports the guest running. Our copies of the fds are closed right after
+ * the spawn: the TAPs live as long as QEMU holds them and vanish with it.
+ * <run>/guests/NAME/{pid,taps} let a restarted netd find QEMU again (adoption).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "fileio.h"
+#include "guest-config.h"
+#include "lease.h"
+#include "log.h"
+#include "macro.h"
+#include "process.h"
+#include "protocol.h"
+#include "vm-methods.h"
+#include "vm-store.h"
+#include "vm.h"
+
+#define QMP_CONNECT_USEC (10 * 1000 * 1000)
+#define SHUTDOWN_TIMEOUT_SEC_DEFAULT 60
+#define LINK_FLAP_USEC (1000 * 1000)
+
+static const char *const vm_state_table[_VM_STATE_MAX] = {
+	[VM_STATE_STOPPED] = "stopped",	  [VM_STATE_STARTING] = "starting",
+	[VM_STATE_RUNNING] = "running",	  [VM_STATE_PAUSED] = "paused",
+	[VM_STATE_SHUTTING_DOWN] = "shutting-down", [VM_STATE_CRASHED] = "crashed",
+};
+
+static struct vm *vm_find(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_vms; i++)
+		if (!strcmp(d->vms[i]->def.name, name))
+			return d->vms[i];
+	return NULL;
+}
+
+static bool vm_alive(const struct vm *v)
+{
+	return v->pid > 0;
+}
+
+static char *run_path(struct vm *v, const char *file)
+{
+	_cleanup_free_ char *dir = store_guest_run_dir(&v->daemon->paths, v->def.name);
+
+	return dir ? path_join(dir, file) : NULL;
+}
+
+static void vm_event(struct vm *v, const char *action)
+{
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "guest", json_object_new_string(v->def.name));
+	json_object_object_add(e, "action", json_object_new_string(action));
+	json_object_object_add(e, "state", json_object_new_string(vm_state_table[v->state]));
+	daemon_event(v->daemon, "guest", e);
+}
+
+static void pending_reply(struct vm *v, json_object *result)
+{
+	struct call *c = TAKE_PTR(v->pending);
+
+	if (c)
+		call_reply(c, result);
+	else
+		json_object_put(result);
+}
+
+static void pending_fail(struct vm *v, int error, const char *msg)
+{
+	struct call *c = TAKE_PTR(v->pending);
+
+	if (c)
+		call_reply_error(c, error, "%s", msg);
+}
+
+static json_object *vm_json(struct vm *v);
+
+/* QEMU is gone: bookkeeping follows (the kernel removed the TAPs with QEMU's fds). */
+static void vm_exited(struct vm *v, int code)
+{
+	bool expected = v->state == VM_STATE_SHUTTING_DOWN || v->state == VM_STATE_STOPPED;
+	_cleanup_free_ char *pidf = run_path(v, "pid"), *taps = run_path(v, "taps");
+
+	v->pid_source = sd_event_source_disable_unref(v->pid_source);
+	v->timer = sd_event_source_disable_unref(v->timer);
+	qmp_client_free(TAKE_PTR(v->qmp));
+	v->pid = 0;
+	if (pidf)
+		unlink(pidf);
+	if (taps)
+		unlink(taps);
+	memset(v->nics, 0, sizeof(v->nics));
+	if (expected || code == 0) {
+		snprintf(v->note, sizeof(v->note), "%s", v->state == VM_STATE_STOPPED ? "destroyed" : "powered off");
+		v->state = VM_STATE_STOPPED;
+		log_info("guest '%s': QEMU exited (%d)", v->def.name, code);
+	} else {
+		v->state = VM_STATE_CRASHED;
+		snprintf(v->note, sizeof(v->note), "QEMU exited unexpectedly (%s %d); see %s/guests/%s/qemu.log",
+			 code > 128 ? "signal" : "code", code > 128 ? code - 128 : code, v->daemon->paths.run_dir,
+			 v->def.name);
+		log_warning("guest '%s': %s", v->def.name, v->note);
+	}
+	vm_event(v, "exited");
+	if (v->pending)
+		pending_reply(v, vm_json(v));
+}
+
+static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct vm *v = userdata;
+	int code = process_reap(v->pid);
+
+	if (code == -EAGAIN)
+		return 0;
+	vm_exited(v, code == -ECHILD ? 0 : code);
+	return 0;
+}
+
+static void on_qmp_status(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+	const char *status;
+	bool running;
+
+	if (!m || m->type != QMP_MESSAGE_RETURN || qmp_status_parse(m->data, &status, &running) < 0)
+		return;
+	if (v->state == VM_STATE_STARTING || v->state == VM_STATE_RUNNING || v->state == VM_STATE_PAUSED) {
+		v->state = running ? VM_STATE_RUNNING : !strcmp(status, "paused") ? VM_STATE_PAUSED : v->state;
+		if (v->pending && v->state != VM_STATE_STARTING) {
+			vm_event(v, "started");
+			pending_reply(v, vm_json(v));
+		}
+	}
+}
+
+static void on_qmp_event(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+
+	log_debug("guest '%s': QMP event %s", v->def.name, m->event);
+	if (!strcmp(m->event, "STOP") && v->state == VM_STATE_RUNNING)
+		v->state = VM_STATE_PAUSED;
+	else if (!strcmp(m->event, "RESUME") && v->state == VM_STATE_PAUSED)
+		v->state = VM_STATE_RUNNING;
+	else if (!strcmp(m->event, "SHUTDOWN") && v->state != VM_STATE_STOPPED)
+		v->state = VM_STATE_SHUTTING_DOWN;
+}
+
+static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
+{
+	struct vm *v = userdata;
+
+	if (error == 0) {
+		qmp_client_command(c, "query-status", NULL, on_qmp_status, v);
+		return;
+	}
+	if (v->state == VM_STATE_SHUTTING_DOWN || v->state == VM_STATE_STOPPED)
+		log_debug("guest '%s': QMP connection closed: %s", v->def.name, strerror(-error));
+	else
+		log_warning("guest '%s': QMP connection lost: %s", v->def.name, strerror(-error));
+	if (v->state == VM_STATE_STARTING && vm_alive(v)) {
+		kill(v->pid, SIGKILL); /* an unusable QEMU: on_pidfd does the rest */
+		pending_fail(v, error, "QEMU started but its QMP socket did not answer; see qemu.log in the run dir");
+	}
+}
+
+static int watch_qemu(struct vm *v)
+{
+	struct daemon *d = v->daemon;
+	_cleanup_free_ char *qmp = run_path(v, "qmp.sock");
+	int fd = process_pidfd(v->pid), r;
+
+	if (fd < 0)
+		return fd;
+	r = sd_event_add_io(d->event, &v->pid_source, fd, EPOLLIN, on_pidfd, v);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	sd_event_source_set_io_fd_own(v->pid_source, true);
+	if (!qmp)
+		return -ENOMEM;
+	return qmp_client_new(d->event, qmp, QMP_CONNECT_USEC, on_qmp_event, on_qmp_state, v, &v->qmp);
+}
+
+static bool tap_in_use(const char *name, void *userdata)
+{
+	struct daemon *d = ((void **)userdata)[0];
+	const struct link_dump *dump = ((void **)userdata)[1];
+
+	if (link_dump_find_name(dump, name))
+		return true;
+	for (size_t i = 0; i < d->n_vms; i++)
+		for (size_t j = 0; j < d->vms[i]->def.n_nics; j++)
+			if (!strcmp(d->vms[i]->nics[j].tap, name))
+				return true;
+	return false;
+}
+
+/* The bridge of network name, if the network runs. */
+static const struct link_info *network_bridge(struct daemon *d, const char *name, const struct link_dump *dump,
+					      char *err, size_t errlen)
+{
+	const struct network *n = daemon_network_find(d, name);
+	const struct link_info *l;
+
+	if (!n) {
+		snprintf(err, errlen, "network '%s' does not exist", name);
+		return NULL;
+	}
+	l = link_dump_find_name(dump, n->bridge);
+	if ((n->mode != NETWORK_MODE_BRIDGE && !store_active_get(&d->paths, n->name)) || !l) {
+		snprintf(err, errlen, "network '%s' is not running (netdctl network start %s)", name, name);
+		return NULL;
+	}
+	return l;
+}
+
+static int plug_tap(struct daemon *d, const char *tap, int ifindex, const struct mac *guest_mac,
+		    const struct link_info *bridge, char *err, size_t errlen)
+{
+	struct mac host;
+	int r;
+
+	guest_mac_host_side(guest_mac, &host);
+	r = d->link.ops->link_set_mac(d->link.userdata, ifindex, &host);
+	if (r >= 0)
+		r = d->link.ops->port_set(d->link.userdata, ifindex, bridge->ifindex);
+	if (r == -EXFULL || r == -EBUSY) {
+		snprintf(err, errlen, "bridge %s has the kernel's maximum of 1023 ports; cannot add %s", bridge->name, tap);
+		return r;
+	}
+	if (r >= 0)
+		r = d->link.ops->link_set_up(d->link.userdata, ifindex, true);
+	if (r < 0)
+		snprintf(err, errlen, "cannot plug %s into %s: %s", tap, bridge->name, strerror(-r));
+	return r;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+static int write_run_files(struct vm *v)
+{
+	_cleanup_free_ char *pidf = run_path(v, "pid"), *taps = run_path(v, "taps");
+	char buf[32], list[GUEST_NICS_MAX * (IFNAMSIZ + 1) + 1] = "";
+	int r;
+
+	if (!pidf || !taps)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->def.n_nics; i++) {
+		strcat(list, v->nics[i].tap);
+		strcat(list, "\n");
+	}
+	snprintf(buf, sizeof(buf), "%d\n", (int)v->pid);
+	r = write_file_atomic(pidf, buf, strlen(buf), 0644);
+	return r < 0 ? r : write_file_atomic(taps, list, strlen(list), 0644);
+}
+
+/* TAPs, QEMU, QMP. On failure nothing is left: the fds close, the TAPs go, QEMU is killed. */
+static int vm_launch(struct vm *v, char *err, size_t errlen)
+{
+	struct daemon *d = v->daemon;
+	struct guest *g = &v->def;
+	_cleanup_free_ char *dir = store_guest_run_dir(&d->paths, g->name);
+	_cleanup_free_ char *log = run_path(v, "qemu.log"), *qmp = run_path(v, "qmp.sock");
+	struct qemu_launch l = { .guest = g, .binary = d->qemu_binary, .run_dir = dir, .user = d->qemu_user,
+				 .caps = d->qemu_caps, .accel = v->accel, .n_nics = g->n_nics };
+	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2];
+	size_t n_fds = 0;
+	struct link_dump dump = {};
+	bool vhost = access("/dev/vhost-net", R_OK | W_OK) == 0;
+	char **argv = NULL;
+	int r;
+
+	if (!dir || !log || !qmp)
+		return -ENOMEM;
+	r = mkdir_p(dir, 0755);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-r));
+		return r;
+	}
+	unlink(qmp);
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < g->n_nics; i++) {
+		const struct link_info *br = network_bridge(d, g->nics[i].network, &dump, err, errlen);
+		void *ctx[2] = { d, &dump };
+		unsigned q = g->queues ? g->queues : 1;
+		int ifindex;
+
+		if (!br) {
+			r = -ENETDOWN;
+			goto fail;
+		}
+		r = guest_tap_name(g, i, tap_in_use, ctx, v->nics[i].tap, sizeof(v->nics[i].tap));
+		if (r < 0) {
+			snprintf(err, errlen, "no free TAP name for NIC %zu", i);
+			goto fail;
+		}
+		r = d->tap.ops->tap_open(d->tap.userdata, v->nics[i].tap, q, fds + n_fds, &ifindex);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot create TAP %s: %s", v->nics[i].tap, strerror(-r));
+			goto fail;
+		}
+		n_fds += q;
+		r = plug_tap(d, v->nics[i].tap, ifindex, &g->nics[i].mac, br, err, errlen);
+		if (r < 0)
+			goto fail;
+		v->nics[i].vhost = false;
+		if (vhost && d->tap.ops->vhost_open(d->tap.userdata, q, fds + n_fds) >= 0) {
+			v->nics[i].vhost = true;
+			n_fds += q;
+		}
+		snprintf(l.nics[i].tap, sizeof(l.nics[i].tap), "%s", v->nics[i].tap);
+		l.nics[i].mac = g->nics[i].mac;
+		l.nics[i].queues = q;
+		l.nics[i].vhost = v->nics[i].vhost;
+	}
+	qemu_fds_layout(l.nics, l.n_nics);
+	r = qemu_argv_render(&l, &argv);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot render the QEMU command line: %s", strerror(-r));
+		goto fail;
+	}
+	if (log_get_max_level() >= LOG_DEBUG) {
+		_cleanup_free_ char *text = qemu_argv_format(argv);
+		log_debug("guest '%s': QEMU command line:\n%s", g->name, strna(text));
+	}
+	r = process_spawn(argv, fds, n_fds, log, &v->pid);
+	strv_free(argv);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot start %s: %s", d->qemu_binary, strerror(-r));
+		goto fail;
+	}
+	close_fds(fds, n_fds);
+	n_fds = 0;
+	r = write_run_files(v);
+	if (r >= 0)
+		r = watch_qemu(v);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot watch QEMU (pid %d): %s", (int)v->pid, strerror(-r));
+		kill(v->pid, SIGKILL);
+		process_reap(v->pid);
+		v->pid = 0;
+		goto fail;
+	}
+	link_dump_free(&dump);
+	log_info("guest '%s': QEMU pid %d, %s", g->name, (int)v->pid, v->note);
+	return 0;
+fail:
+	close_fds(fds, n_fds);
+	memset(v->nics, 0, sizeof(v->nics));
+	link_dump_free(&dump);
+	return r;
+}
+
+static void vm_start_now(struct vm *v)
+{
+	char err[512];
+	const char *accel = v->accel == QEMU_ACCEL_KVM ? "KVM" : "TCG";
+	bool vhost = access("/dev/vhost-net", R_OK | W_OK) == 0;
+
+	bool fallback = v->def.accel == GUEST_ACCEL_AUTO && v->accel == QEMU_ACCEL_TCG;
+	char why[128] = "";
+
+	if (fallback)
+		snprintf(why, sizeof(why), " (KVM unusable: %.100s)", v->daemon->kvm_note);
+	snprintf(v->note, sizeof(v->note), "%s%s; virtio-net %s", accel, why,
+		 vhost ? "with vhost-net" : "in userspace (no /dev/vhost-net)");
+	v->state = VM_STATE_STARTING;
+	if (vm_launch(v, err, sizeof(err)) < 0) {
+		v->state = VM_STATE_STOPPED;
+		pending_fail(v, -EIO, err);
+		return;
+	}
+}
+
+void vm_kvm_probe_done(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_vms; i++) {
+		struct vm *v = d->vms[i];
+
+		if (!v->waiting_probe)
+			continue;
+		v->waiting_probe = false;
+		v->accel = d->kvm_probe == KVM_PROBE_OK ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG;
+		if (v->accel == QEMU_ACCEL_TCG)
+			log_warning("guest '%s': KVM is not usable (%s); running with TCG, which is much slower",
+				    v->def.name, d->kvm_note);
+		vm_start_now(v);
+	}
+}
+
+static int check_qemu(struct daemon *d, struct call *c)
+{
+	if (access(d->qemu_binary, X_OK) < 0)
+		return call_errorf(c, -ENOENT, "QEMU binary %s not found: install qemu-system-x86 or start netd with "
+				   "--qemu PATH", d->qemu_binary);
+	return 0;
+}
+
+/* Start v and answer c when QMP says it runs (or when it failed). */
+static int vm_start(struct daemon *d, struct call *c, struct vm *v)
+{
+	char err[512];
+	int r;
+
+	if (vm_alive(v) || v->state == VM_STATE_STARTING)
+		return call_errorf(c, -EBUSY, "guest '%s' is already %s", v->def.name, vm_state_table[v->state]);
+	r = check_qemu(d, c);
+	if (r < 0)
+		return r;
+	r = guest_check_files(&v->def, err, sizeof(err));
+	if (r < 0)
+		return call_errorf(c, r, "%s", err);
+	for (size_t i = 0; i < v->def.n_nics; i++) {
+		struct link_dump dump = {};
+
+		r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
+		if (r >= 0 && !network_bridge(d, v->def.nics[i].network, &dump, err, sizeof(err)))
+			r = -ENETDOWN;
+		link_dump_free(&dump);
+		if (r < 0)
+			return call_errorf(c, r, "cannot start guest '%s': %s", v->def.name, err);
+	}
+	v->pending = c;
+	switch (v->def.accel) {
+	case GUEST_ACCEL_TCG:
+		v->accel = QEMU_ACCEL_TCG;
+		break;
+	case GUEST_ACCEL_KVM:
+		if (access("/dev/kvm", R_OK | W_OK) < 0) {
+			v->pending = NULL;
+			return call_errorf(c, -ENODEV, "guest '%s' asks for --accel kvm but /dev/kvm is not usable: %m",
+					   v->def.name);
+		}
+		v->accel = QEMU_ACCEL_KVM;
+		break;
+	default:
+		if (d->kvm_probe == KVM_PROBE_UNKNOWN || d->kvm_probe == KVM_PROBE_RUNNING) {
+			v->waiting_probe = true;
+			v->state = VM_STATE_STARTING;
+			call_progress(c, "checking whether KVM runs guests here (at most 2 s)");
+			r = vm_kvm_probe_start(d);
+			if (r < 0) {
+				v->waiting_probe = false;
+				v->state = VM_STATE_STOPPED;
+				v->pending = NULL;
+				return call_errorf(c, r, "cannot probe KVM: %s", strerror(-r));
+			}
+			return 0;
+		}
+		v->accel = d->kvm_probe == KVM_PROBE_OK ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG;
+	}
+	vm_start_now(v);
+	return 0;
+}
+
+static json_object *vm_json(struct vm *v)
+{
+	struct daemon *d = v->daemon;
+	json_object *o = json_object_new_object(), *nics = json_object_new_array();
+	_cleanup_free_ char *dir = store_guest_run_dir(&d->paths, v->def.name);
+	char m[MAC_STRLEN], ip[INET_ADDRSTRLEN];
+
+	json_object_object_add(o, "name", json_object_new_string(v->def.name));
+	json_object_object_add(o, "state", json_object_new_string(vm_state_table[v->state]));
+	json_object_object_add(o, "pid", v->pid ? json_object_new_int(v->pid) : NULL);
+	json_object_object_add(o, "note", v->note[0] ? json_object_new_string(v->note) : NULL);
+	json_object_object_add(o, "memory_mib", json_object_new_int64(v->def.memory_mib));
+	json_object_object_add(o, "vcpus", json_object_new_int(v->def.vcpus));
+	json_object_object_add(o, "accel", json_object_new_string(guest_accel_to_string(v->def.accel)));
+	json_object_object_add(o, "autostart", json_object_new_boolean(v->def.autostart));
+	if (vm_alive(v))
+		json_object_object_add(o, "running_with", json_object_new_string(qemu_accel_to_string(v->accel)));
+	for (size_t i = 0; i < v->def.n_nics; i++) {
+		const struct guest_nic *n = &v->def.nics[i];
+		json_object *j = json_object_new_object();
+		struct dhcp_server *srv = daemon_dhcp_find(d, n->network);
+		const struct dhcp_lease *lease = NULL;
+
+		for (size_t k = 0; srv && k < srv->leases.n && !lease; k++)
+			if (mac_equal(&srv->leases.leases[k].mac, &n->mac))
+				lease = &srv->leases.leases[k];
+		json_object_object_add(j, "network", json_object_new_string(n->network));
+		json_object_object_add(j, "mac", json_object_new_string(mac_format(&n->mac, m, sizeof(m))));
+		json_object_object_add(j, "tap", v->nics[i].tap[0] ? json_object_new_string(v->nics[i].tap) : NULL);
+		json_object_object_add(j, "vhost", vm_alive(v) ? json_object_new_boolean(v->nics[i].vhost) : NULL);
+		if (!vm_alive(v))
+			lease = NULL; /* the lease may still run, but nobody answers at it */
+		json_object_object_add(j, "ip", lease ? json_object_new_string(ip_addr_format(AF_INET, &lease->ip, ip,
+											     sizeof(ip)))
+						      : NULL);
+		json_object_array_add(nics, j);
+	}
+	json_object_object_add(o, "nics", nics);
+	if (dir) {
+		_cleanup_free_ char *console = path_join(dir, "console.sock"), *serial = path_join(dir, "serial.log");
+		json_object_object_add(o, "console", console ? json_object_new_string(console) : NULL);
+		json_object_object_add(o, "serial_log", serial ? json_object_new_string(serial) : NULL);
+	}
+	return o;
+}
+
+/* ---- methods ---- */
+
+static int lookup(struct daemon *d, struct call *c, json_object *params, struct vm **ret)
+{
+	const char *name;
+
+	if (protocol_param_string(params, "name", &name) < 0)
+		return call_errorf(c, -EINVAL, "missing guest name");
+	*ret = vm_find(d, name);
+	if (!*ret)
+		return call_errorf(c, -ENOENT, "no guest named '%s'", name);
+	return 0;
+}
+
+static bool network_exists(const char *name, void *userdata)
+{
+	return daemon_network_find(userdata, name) != NULL;
+}
+
+/* Every MAC of the other guests, for generating new ones. */
+static size_t taken_macs(struct daemon *d, const char *except, struct mac *ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_vms; i++)
+		for (size_t j = 0; j < d->vms[i]->def.n_nics && n < max; j++)
+			if (strcmp(d->vms[i]->def.name, except))
+				ret[n++] = d->vms[i]->def.nics[j].mac;
+	return n;
+}
+
+/* An optional number in [min, max]: 1 when given, 0 when not, negative (message set) when bad. */
+static int opt_uint(struct call *c, json_object *params, const char *key, const char *what, unsigned min,
+		    unsigned max, unsigned *ret)
+{
+	int r = protocol_param_uint(params, key, 1u << 30, ret);
+
+	if (r == -ENOENT || r == -ENODATA)
+		return 0;
+	if (r >= 0 && *ret >= min && *ret <= max)
+		return 1;
+	if (r == -EINVAL)
+		return call_errorf(c, -EINVAL, "%s must be a number", what);
+	return call_errorf(c, -ERANGE, "%s is out of range (%u-%u)", what, min, max);
+}
+
+static int guest_from_params(struct call *c, json_object *params, struct guest *g)
+{
+	const char *name, *s;
+	json_object *a;
+	unsigned v;
+	char err[512];
+	bool b;
+	int r;
+
+	if (protocol_param_string(params, "name", &name) < 0)
+		return call_errorf(c, -EINVAL, "missing guest name");
+	if (strlen(name) > NAME_MAX_LEN)
+		return call_errorf(c, -EINVAL, "invalid guest name '%s': is longer than %d characters", name, NAME_MAX_LEN);
+	guest_init(g, name);
+	if (json_object_object_get_ex(params, "networks", &a) && json_object_is_type(a, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(a); i++) {
+			const char *net = json_object_get_string(json_object_array_get_idx(a, i));
+
+			if (g->n_nics >= GUEST_NICS_MAX)
+				return call_errorf(c, -E2BIG, "at most %d NICs", GUEST_NICS_MAX);
+			if (!net || strlen(net) > NAME_MAX_LEN)
+				return call_errorf(c, -EINVAL, "invalid network name in --network");
+			snprintf(g->nics[g->n_nics++].network, sizeof(g->nics[0].network), "%s", net);
+		}
+	}
+	if (json_object_object_get_ex(params, "macs", &a) && json_object_is_type(a, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(a); i++) {
+			const char *mac = json_object_get_string(json_object_array_get_idx(a, i));
+
+			if (i >= g->n_nics)
+				return call_errorf(c, -EINVAL, "more --mac than --network options");
+			if (!mac || mac_parse(mac, &g->nics[i].mac) < 0)
+				return call_errorf(c, -EINVAL, "invalid MAC '%s'", strna(mac));
+			g->nics[i].has_mac = true;
+		}
+	}
+	if (protocol_param_string(params, "memory", &s) >= 0 && guest_memory_parse(s, &g->memory_mib) < 0)
+		return call_errorf(c, -EINVAL, "invalid memory '%s': expected a size like 512M or 2G", s);
+	r = opt_uint(c, params, "vcpus", "vcpus", 1, GUEST_VCPUS_MAX, &v);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		g->vcpus = v;
+	r = opt_uint(c, params, "queues", "queues", 1, GUEST_QUEUES_MAX, &v);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		g->queues = v;
+	static const struct {
+		const char *key;
+		size_t off;
+	} paths[] = {
+		{ "kernel", offsetof(struct guest, kernel) },
+		{ "initrd", offsetof(struct guest, initrd) },
+		{ "append", offsetof(struct guest, append) },
+		{ "cdrom", offsetof(struct guest, cdrom) },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+		if (protocol_param_string(params, paths[i].key, &s) >= 0) {
+			if (strlen(s) >= GUEST_PATH_MAX)
+				return call_errorf(c, -ENAMETOOLONG, "%s is too long", paths[i].key);
+			snprintf((char *)g + paths[i].off, GUEST_PATH_MAX, "%s", s);
+		}
+	if (protocol_param_string(params, "disk", &s) >= 0 && guest_disk_parse(g, s, err, sizeof(err)) < 0)
+		return call_errorf(c, -EINVAL, "%s", err);
+	if (protocol_param_string(params, "accel", &s) >= 0) {
+		g->accel = guest_accel_from_string(s);
+		if (g->accel < 0)
+			return call_errorf(c, -EINVAL, "unknown accel '%s' (known: auto, kvm, tcg)", s);
+	}
+	if (protocol_param_string(params, "vnc", &s) >= 0 && guest_vnc_parse(s, g->vnc, sizeof(g->vnc)) < 0)
+		return call_errorf(c, -EINVAL, "invalid VNC display '%s': expected [ADDR:]DISPLAY", s);
+	if (protocol_param_bool(params, "autostart", &b) >= 0)
+		g->autostart = b;
+	return 0;
+}
+
+static int vm_add(struct daemon *d, struct vm *v)
+{
+	struct vm **l = reallocarray(d->vms, d->n_vms + 1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	d->vms = l;
+	d->vms[d->n_vms++] = v;
+	return 0;
+}
+
+static void vm_free(struct vm *v)
+{
+	if (!v)
+		return;
+	sd_event_source_disable_unref(v->pid_source);
+	sd_event_source_disable_unref(v->timer);
+	qmp_client_free(v->qmp);
+	if (v->pending)
+		call_reply_error(v->pending, -ECANCELED, "netd is stopping");
+	free(v);
+}
+
+static void vm_remove(struct daemon *d, struct vm *v)
+{
+	for (size_t i = 0; i < d->n_vms; i++)
+		if (d->vms[i] == v) {
+			memmove(d->vms + i, d->vms + i + 1, (d->n_vms - i - 1) * sizeof(*d->vms));
+			d->n_vms--;
+			break;
+		}
+	vm_free(v);
+}
+
+int method_vm_create(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_free_ struct vm *v = calloc(1, sizeof(*v));
+	struct mac taken[1024];
+	const struct guest *others[256];
+	struct guest_context ctx = { .network_exists = network_exists, .userdata = d, .others = others };
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	v->daemon = d;
+	r = guest_from_params(c, params, &v->def);
+	if (r < 0)
+		return r;
+	if (vm_find(d, v->def.name))
+		return call_errorf(c, -EEXIST, "guest '%s' already exists", v->def.name);
+	if (guest_validate(&v->def, c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	if (guest_check_files(&v->def, c->err, sizeof(c->err)) < 0)
+		return -ENOENT;
+	for (size_t i = 0; i < d->n_vms && i < ELEMENTSOF(others); i++)
+		others[ctx.n_others++] = &d->vms[i]->def;
+	r = guest_check_conflicts(&v->def, &ctx, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
+	r = check_qemu(d, c);
+	if (r < 0)
+		return r;
+	r = store_guest_macs(&d->paths, &v->def, taken, taken_macs(d, v->def.name, taken, ELEMENTSOF(taken)));
+	if (r < 0)
+		return call_errorf(c, r, "cannot store the guest's MACs: %s", strerror(-r));
+	r = store_guest_save(&d->paths, &v->def);
+	if (r < 0) {
+		store_guest_remove(&d->paths, v->def.name);
+		return call_errorf(c, r, "cannot write the guest definition: %s", strerror(-r));
+	}
+	r = vm_add(d, v);
+	if (r < 0)
+		return r;
+	struct vm *vm = TAKE_PTR(v); /* d->vms owns it now */
+
+	log_info("guest '%s' created", vm->def.name);
+	vm_event(vm, "created");
+	if (!vm->def.autostart) {
+		call_reply(c, vm_json(vm));
+		return 0;
+	}
+	r = vm_start(d, c, vm);
+	if (r < 0) {
+		/* Nothing was started: the definition goes too, as if create had never been asked. */
+		store_guest_remove(&d->paths, vm->def.name);
+		vm_remove(d, vm);
+	}
+	return r;
+}
+
+int method_vm_start(struct daemon *d, struct call *c, json_object *params)
+{
+	struct vm *v;
+	int r = lookup(d, c, params, &v);
+
+	return r < 0 ? r : vm_start(d, c, v);
+}
+
+static int on_shutdown_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vm *v = userdata;
+
+	v->timer = sd_event_source_disable_unref(v->timer);
+	if (v->state == VM_STATE_SHUTTING_DOWN)
+		v->state = VM_STATE_RUNNING;
+	pending_fail(v, -ETIMEDOUT, "the guest did not power off in time (does it handle the ACPI power button?); "
+				    "'netdctl vm destroy' kills it");
+	return 0;
+}
+
+static int need_qmp(struct call *c, struct vm *v)
+{
+	if (!vm_alive(v))
+		return call_errorf(c, -ENOTCONN, "guest '%s' is not running", v->def.name);
+	if (!v->qmp || !qmp_client_ready(v->qmp))
+		return call_errorf(c, -ENOTCONN, "guest '%s': no QMP connection to QEMU yet", v->def.name);
+	if (v->pending)
+		return call_errorf(c, -EBUSY, "guest '%s' is busy with another request", v->def.name);
+	return 0;
+}
+
+int method_vm_shutdown(struct daemon *d, struct call *c, json_object *params)
+{
+	struct vm *v;
+	unsigned timeout = SHUTDOWN_TIMEOUT_SEC_DEFAULT;
+	int r = lookup(d, c, params, &v);
+
+	if (r >= 0)
+		r = opt_uint(c, params, "timeout", "timeout", 1, 3600, &timeout);
+	if (r >= 0)
+		r = need_qmp(c, v);
+	if (r < 0)
+		return r;
+	r = qmp_client_command(v->qmp, "system_powerdown", NULL, NULL, NULL);
+	if (r < 0)
+		return call_errorf(c, r, "cannot send system_powerdown: %s", strerror(-r));
+	v->state = VM_STATE_SHUTTING_DOWN;
+	v->pending = c;
+	sd_event_add_time_relative(d->event, &v->timer, CLOCK_MONOTONIC, timeout * 1000000ull, 0, on_shutdown_timeout, v);
+	call_progress(c, "ACPI power button pressed; waiting up to %u s for the guest to power off", timeout);
+	return 0;
+}
+
+int method_vm_destroy(struct daemon *d, struct call *c, json_object *params)
+{
+	struct vm *v;
+	int r = lookup(d, c, params, &v);
+
+	if (r < 0)
+		return r;
+	if (!vm_alive(v))
+		return call_errorf(c, -ENOTCONN, "guest '%s' is not running", v->def.name);
+	if (v->pending)
+		pending_fail(v, -ECANCELED, "the guest was destroyed");
+	v->timer = sd_event_source_disable_unref(v->timer);
+	v->state = VM_STATE_STOPPED;
+	if (kill(v->pid, SIGKILL) < 0 && errno != ESRCH)
+		return call_errorf(c, -errno, "cannot kill QEMU (pid %d): %m", (int)v->pid);
+	v->pending = c; /* answered when the pidfd says QEMU is gone */
+	return 0;
+}
+
+static void on_simple_reply(struct qmp_client *q, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+
+	if (!m)
+		pending_fail(v, -ECONNRESET, "QMP connection lost");
+	else if (m->type == QMP_MESSAGE_ERROR)
+		pending_fail(v, -EIO, m->error_desc ? m->error_desc : "QMP error");
+	else {
+		qmp_client_command(v->qmp, "query-status", NULL, on_qmp_status, v);
+		pending_reply(v, vm_json(v));
+	}
+}
+
+static int simple_command(struct daemon *d, struct call *c, json_object *params, const char *cmd, const char *what)
+{
+	struct vm *v;
+	int r = lookup(d, c, params, &v);
+
+	if (r >= 0)
+		r = need_qmp(c, v);
+	if (r < 0)
+		return r;
+	r = qmp_client_command(v->qmp, cmd, NULL, on_simple_reply, v);
+	if (r < 0)
+		return call_errorf(c, r, "cannot send %s: %s", cmd, strerror(-r));
+	v->pending = c;
+	log_info("guest '%s': %s", v->def.name, what);
+	return 0;
+}
+
+int method_vm_reboot(struct daemon *d, struct call *c, json_object *params)
+{
+	return simple_command(d, c, params, "system_reset", "reset");
+}
+
+int method_vm_suspend(struct daemon *d, struct call *c, json_object *params)
+{
+	return simple_command(d, c, params, "stop", "paused");
+}
+
+int method_vm_resume(struct daemon *d, struct call *c, json_object *params)
+{
+	return simple_command(d, c, params, "cont", "resumed");
+}
+
+int method_vm_delete(struct daemon *d, struct call *c, json_object *params)
+{
+	struct vm *v;
+	json_object *o;
+	int r = lookup(d, c, params, &v);
+
+	if (r < 0)
+		return r;
+	if (vm_alive(v))
+		return call_errorf(c, -EBUSY, "guest '%s' is %s: shut it down or destroy it first", v->def.name,
+				   vm_state_table[v->state]);
+	r = store_guest_remove(&d->paths, v->def.name);
+	if (r < 0)
+		return call_errorf(c, r, "cannot remove the guest's files: %s", strerror(-r));
+	log_info("guest '%s' deleted", v->def.name);
+	vm_event(v, "deleted");
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(v->def.name));
+	vm_remove(d, v);
+	call_reply(c, o);
+	return 0;
+}
+
+int method_vm_list(struct daemon *d, struct call *c, json_object *params)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < d->n_vms; i++)
+		json_object_array_add(a, vm_json(d->vms[i]));
+	call_reply(c, a);
+	return 0;
+}
+
+int method_vm_show(struct daemon *d, struct call *c, json_object *params)
+{
+	struct vm *v;
+	int r = lookup(d, c, params, &v);
+
+	if (r < 0)
+		return r;
+	call_reply(c, vm_json(v));
+	return 0;
+}
+
+static int on_link_back(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vm *v = userdata;
+	json_object *args = json_object_new_object();
+
+	v->timer = sd_event_source_disable_unref(v->timer);
+	json_object_object_add(args, "name", json_object_new_string("nic0"));
+	json_object_object_add(args, "up", json_object_new_boolean(true));
+	if (v->qmp)
+		qmp_client_command(v->qmp, "set_link", args, NULL, NULL);
+	else
+		json_object_put(args);
+	return 0;
+}
+
+int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
+{
+	struct vm *v;
+	const char *net;
+	unsigned nic = 0;
+	struct link_dump dump = {};
+	const struct link_info *br, *tap;
+	char err[512], id[16];
+	struct guest copy;
+	int r = lookup(d, c, params, &v);
+
+	if (r < 0)
+		return r;
+	if (protocol_param_string(params, "network", &net) < 0)
+		return call_errorf(c, -EINVAL, "missing network");
+	if (protocol_param_uint(params, "nic", 1u << 30, &nic) >= 0 && nic >= v->def.n_nics)
+		return call_errorf(c, -ERANGE, "guest '%s' has no NIC %u (it has %zu)", v->def.name, nic, v->def.n_nics);
+	if (!daemon_network_find(d, net))
+		return call_errorf(c, -ENOENT, "network '%s' does not exist", net);
+	copy = v->def;
+	snprintf(copy.nics[nic].network, sizeof(copy.nics[nic].network), "%s", net);
+	if (vm_alive(v)) {
+		r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
+		if (r < 0)
+			return call_errorf(c, r, "cannot read links: %s", strerror(-r));
+		br = network_bridge(d, net, &dump, err, sizeof(err));
+		tap = link_dump_find_name(&dump, v->nics[nic].tap);
+		if (!br || !tap) {
+			link_dump_free(&dump);
+			return call_errorf(c, -ENETDOWN, "%s", br ? "the guest's TAP is gone" : err);
+		}
+		r = plug_tap(d, tap->name, tap->ifindex, &v->def.nics[nic].mac, br, err, sizeof(err));
+		link_dump_free(&dump);
+		if (r < 0)
+			return call_errorf(c, r, "%s", err);
+		/* Flap the guest's link so that its DHCP client asks again, in the new subnet. */
+		if (v->qmp && qmp_client_ready(v->qmp)) {
+			json_object *args = json_object_new_object();
+
+			snprintf(id, sizeof(id), "nic%u", nic);
+			json_object_object_add(args, "name", json_object_new_string(id));
+			json_object_object_add(args, "up", json_object_new_boolean(false));
+			qmp_client_command(v->qmp, "set_link", args, NULL, NULL);
+			v->timer = sd_event_source_disable_unref(v->timer);
+			sd_event_add_time_relative(d->event, &v->timer, CLOCK_MONOTONIC, LINK_FLAP_USEC, 0, on_link_back, v);
+		}
+	}
+	v->def = copy;
+	r = store_guest_save(&d->paths, &v->def);
+	if (r < 0)
+		log_error("guest '%s': moved, but the definition could not be saved: %s", v->def.name, strerror(-r));
+	log_info("guest '%s': NIC %u now on network '%s'", v->def.name, nic, net);
+	vm_event(v, "network changed");
+	call_reply(c, vm_json(v));
+	return 0;
+}
+
+/* ---- load and adopt ---- */
+
+static void load_error(const char *file, const char *msg, void *userdata)
+{
+	log_error("guest definition %s: %s; skipped", file, msg);
+}
+
+static void adopt(struct vm *v)
+{
+	_cleanup_free_ char *pidf = run_path(v, "pid"), *taps = run_path(v, "taps"), *qmp = run_path(v, "qmp.sock");
+	_cleanup_free_ char *text = NULL, *list = NULL;
+	char *save = NULL;
+	size_t i = 0;
+	int pid;
+
+	if (!pidf || !taps || !qmp || read_file(pidf, &text, NULL) < 0)
+		return;
+	pid = atoi(text);
+	if (pid <= 0 || !process_is_qemu_with(pid, qmp)) {
+		v->state = VM_STATE_CRASHED;
+		snprintf(v->note, sizeof(v->note), "QEMU (pid %d) exited while netd was not running", pid);
+		log_warning("guest '%s': %s", v->def.name, v->note);
+		unlink(pidf);
+		unlink(taps);
+		return;
+	}
+	v->pid = pid;
+	if (read_file(taps, &list, NULL) >= 0)
+		for (char *t = strtok_r(list, "\n", &save); t && i < GUEST_NICS_MAX; t = strtok_r(NULL, "\n", &save))
+			snprintf(v->nics[i++].tap, IFNAMSIZ, "%s", t);
+	v->state = VM_STATE_RUNNING;
+	snprintf(v->note, sizeof(v->note), "adopted after a netd restart");
+	if (watch_qemu(v) < 0) {
+		log_error("guest '%s': cannot watch QEMU pid %d", v->def.name, pid);
+		return;
+	}
+	log_info("guest '%s': adopted running QEMU (pid %d)", v->def.name, pid);
+}
+
+int vm_load_all(struct daemon *d)
+{
+	struct guest **list = NULL;
+	size_t n = 0;
+	int r = store_guests_load(&d->paths, &list, &n, load_error, NULL);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		struct vm *v = calloc(1, sizeof(*v));
+		struct mac taken[1024];
+
+		if (!v || vm_add(d, v) < 0) {
+			free(v);
+			free(list[i]);
+			continue;
+		}
+		v->daemon = d;
+		v->def = *list[i];
+		free(list[i]);
+		if (store_guest_macs(&d->paths, &v->def, taken, taken_macs(d, v->def.name, taken, ELEMENTSOF(taken))) < 0)
+			log_error("guest '%s': cannot read its MACs", v->def.name);
+		adopt(v);
+	}
+	free(list);
+	return 0;
+}
+
+void vm_autostart_all(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_vms; i++) {
+		struct vm *v = d->vms[i];
+		struct call *c;
+
+		if (!v->def.autostart || vm_alive(v))
+			continue;
+		c = calloc(1, sizeof(*c)); /* no client: the reply goes nowhere, the log says it */
+		if (!c)
+			return;
+		log_info("guest '%s': autostart", v->def.name);
+		if (vm_start(d, c, v) < 0) {
+			log_error("guest '%s': autostart failed: %s", v->def.name, c->err);
+			call_reply_error(c, -EIO, "%s", c->err);
+		}
+	}
+}
+
+void vm_free_all(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_vms; i++)
+		vm_free(d->vms[i]);
+	free(d->vms);
+	d->vms = NULL;
+	d->n_vms = 0;
+}
+
+size_t vm_count_on_network(struct daemon *d, const char *network)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_vms; i++)
+		for (size_t j = 0; j < d->vms[i]->def.n_nics; j++)
+			n += vm_alive(d->vms[i]) && !strcmp(d->vms[i]->def.nics[j].network, network);
+	return n;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Guests at run time: one QEMU child each, its TAPs, its QMP connection, its state. The state
+ * follows QEMU: the process (pidfd) and QMP (query-status, events).
+ */
+#pragma once
+
+#include <net/if.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "guest.h"
+#include "qemu-argv.h"
+#include "qmp.h"
+
+struct daemon;
+struct call;
+
+enum vm_state {
+	VM_STATE_STOPPED,
+	VM_STATE_STARTING,
+	VM_STATE_RUNNING,
+	VM_STATE_PAUSED,
+	VM_STATE_SHUTTING_DOWN,
+	VM_STATE_CRASHED, /* QEMU died unexpectedly, or while netd was down */
+	_VM_STATE_MAX,
+};
+
+struct vm_nic {
+	char tap[IFNAMSIZ];
+	bool vhost;
+};
+
+struct vm {
+	struct daemon *daemon;
+	struct guest def; /* MACs resolved (generated ones filled in) */
+	enum vm_state state;
+	pid_t pid;
+	sd_event_source *pid_source; /* owns the pidfd */
+	struct qmp_client *qmp;
+	struct vm_nic nics[GUEST_NICS_MAX];
+	enum qemu_accel accel;
+	char note[200];	     /* how it runs: accelerator, vhost; or why it stopped */
+	struct call *pending; /* start/shutdown/destroy waiting for QEMU */
+	bool waiting_probe;   /* a start waiting for the KVM probe */
+	sd_event_source *timer;
+};
+
+enum kvm_probe_state {
+	KVM_PROBE_UNKNOWN,
+	KVM_PROBE_RUNNING,
+	KVM_PROBE_OK,
+	KVM_PROBE_BROKEN,
+};
+
+/* Load definitions, adopt guests that survived a netd restart. */
+int vm_load_all(struct daemon *d);
+void vm_free_all(struct daemon *d);
+/* At boot: start the guests marked autostart. */
+void vm_autostart_all(struct daemon *d);
+int vm_kvm_probe_start(struct daemon *d);
+void vm_kvm_probe_done(struct daemon *d);
+/* The guest NICs on network name, for 'network show' and for refusing to stop a busy network. */
+size_t vm_count_on_network(struct daemon *d, const char *network);

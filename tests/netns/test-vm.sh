@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Guests end to end with real QEMU (TCG here) and a tiny guest built from Debian's kernel and
+# busybox-static: on a NAT network the guest gets a lease (shown by 'vm show'), pings its gateway
+# and reaches an upstream namespace through masquerade; 'vm set-network' moves it to another NAT
+# network and it gets a lease there without a reboot; kill -9 of netd leaves it answering pings
+# and the restarted netd controls it again; shutdown powers it off through ACPI, destroy kills it,
+# and the TAP goes with QEMU; on a --mode bridge network its lease comes from the LAN's server.
+. "$(dirname "$0")/lib.sh"
+QEMU=/usr/bin/qemu-system-x86_64
+[ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
+command -v dnsmasq >/dev/null || skip "dnsmasq missing"
+IMG=$(bash "$TESTS_LIB_DIR/../guest/build-initramfs.sh" "$T/guest") || exit $?
+read -r KERNEL INITRD <<<"$IMG"
+
+add_upstream
+start_netd
+ctl network create n1 --mode nat --subnet 10.81.0.0/24 >/dev/null
+ctl network create n2 --mode nat --subnet 10.82.0.0/24 >/dev/null
+serial() { tr -d '\r' <"$T/run/guests/$1/serial.log" 2>/dev/null || true; }
+# wait_serial GUEST REGEX [SECONDS]: the last serial line matching REGEX.
+wait_serial() {
+	for _ in $(seq 1 $((${3:-60} * 10))); do
+		serial "$1" | grep -aE -- "$2" | tail -n1 | grep -q . && { serial "$1" | grep -aE -- "$2" | tail -n1; return 0; }
+		sleep 0.1
+	done
+	fail "guest $1: no serial line matching '$2'; serial: $(serial "$1" | tail -n 20)"
+}
+vm_field() { ctl --json vm show "$1" | jq -r "$2"; }
+# A process that runs (an exited QEMU that netd adopted stays a zombie until init reaps it).
+alive() { [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
+t0=$(date +%s%N)
+ctl vm create g1 --network n1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+	--append "console=ttyS0 quiet probe=192.168.50.1" --accel tcg >/dev/null
+assert_eq "$(vm_field g1 .state)" running "state after create"
+tap=$(vm_field g1 '.nics[0].tap')
+assert_eq "$(link_field "$tap" .master)" nd-n1 "TAP's bridge"
+[[ "$(link_field "$tap" .address)" == fe:* ]] || fail "TAP's host-side MAC is not fe:..."
+grep -q "virtio-net in userspace (no /dev/vhost-net)" <<<"$(vm_field g1 .note)" || fail "note: $(vm_field g1 .note)"
+lease=$(wait_serial g1 '^LEASE 10\.81\.0\.')
+ip1=$(sed 's/LEASE \([^/]*\).*/\1/' <<<"$lease")
+ok "guest g1 booted with TCG, TAP $tap on nd-n1 ($(vm_field g1 .note)); lease $ip1 after $((($(date +%s%N) - t0) / 1000000)) ms"
+for _ in $(seq 1 50); do [ "$(vm_field g1 '.nics[0].ip')" = "$ip1" ] && break; sleep 0.1; done
+assert_eq "$(vm_field g1 '.nics[0].ip')" "$ip1" "vm show's address"
+wait_serial g1 '^GATEWAY-PING ok 10.81.0.1' >/dev/null
+assert_eq "$(wait_serial g1 '^UPSTREAM-SAYS' | cut -d' ' -f2)" 192.168.50.2 "what upstream saw"
+ok "vm show lists $ip1; the guest pinged its gateway and reached upstream as 192.168.50.2 (masquerade)"
+
+# A second start of a running guest is refused.
+rc=0
+ctl vm start g1 >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of starting a running guest"
+grep -q "guest 'g1' is already running" "$T/err" || fail "start of a running guest: $(cat "$T/err")"
+ok "$(cat "$T/err")"
+
+# Move to n2 live.
+pid=$(vm_field g1 .pid)
+ctl vm set-network g1 n2 >/dev/null
+assert_eq "$(link_field "$tap" .master)" nd-n2 "TAP's bridge after set-network"
+lease2=$(wait_serial g1 '^LEASE 10\.82\.0\.' 30)
+assert_eq "$(vm_field g1 .pid)" "$pid" "QEMU pid after set-network"
+ok "vm set-network g1 n2: TAP now on nd-n2, guest renewed into ${lease2#LEASE } without a reboot"
+ip2=$(sed 's/LEASE \([^/]*\).*/\1/' <<<"$lease2")
+grep -qx "network = n2" "$T/etc/guests/g1.conf" || fail "definition not updated"
+
+# kill -9 of netd: the guest keeps answering; the next netd adopts it.
+nsx ping -c 1 -W 2 "$ip2" >/dev/null || fail "guest does not answer pings at $ip2"
+nsx ping -i 0.05 -c 60 -W 1 "$ip2" >"$T/ping" 2>&1 &
+PING=$!
+sleep 0.5
+kill9_netd
+sleep 0.5
+start_netd
+wait "$PING" || true
+grep -q " 0% packet loss" "$T/ping" || fail "pings lost across kill -9 of netd: $(tail -n2 "$T/ping")"
+assert_eq "$(vm_field g1 .state)" running "state after adoption"
+assert_eq "$(vm_field g1 .pid)" "$pid" "pid after adoption"
+grep -q "guest 'g1': adopted running QEMU (pid $pid)" "$T/netd.log" || fail "adoption not logged"
+ok "kill -9 of netd: 60 of 60 pings answered, QEMU $pid adopted"
+
+# ACPI shutdown; the TAP goes with QEMU.
+ctl vm shutdown g1 --timeout 30 >/dev/null 2>&1
+assert_eq "$(vm_field g1 .state)" stopped "state after shutdown"
+alive "$pid" && fail "QEMU still running after shutdown"
+serial g1 | grep -q GUEST-POWERDOWN || fail "the guest did not see the power button"
+has_link "$tap" && fail "TAP $tap left after shutdown"
+ok "vm shutdown: ACPI power-down, QEMU gone, TAP gone"
+
+ctl vm start g1 >/dev/null
+pid=$(vm_field g1 .pid)
+tap=$(vm_field g1 '.nics[0].tap')
+ctl vm destroy g1 >/dev/null
+assert_eq "$(vm_field g1 .state)" stopped "state after destroy"
+alive "$pid" && fail "QEMU still running after destroy"
+has_link "$tap" && fail "TAP $tap left after destroy"
+ok "vm destroy: QEMU killed, TAP gone"
+
+# --accel auto: KVM where it runs guests; here (nested) the probe notices and netd says so.
+ctl vm create g3 --network n1 --memory 128M --kernel "$KERNEL" --initrd "$INITRD" --append console=ttyS0 >/dev/null 2>"$T/err"
+note=$(vm_field g3 .note)
+if [ "$(vm_field g3 .running_with)" = tcg ]; then
+	grep -q "^TCG (KVM unusable: " <<<"$note" || fail "fallback not explained: $note"
+	grep -q "KVM is not usable (.*); running with TCG" "$T/netd.log" || fail "fallback not logged"
+fi
+ok "--accel auto runs with $(vm_field g3 .running_with): $note"
+ctl vm destroy g3 >/dev/null
+ctl vm delete g3 >/dev/null
+
+# A --mode bridge network: a plain bridge with a LAN whose DHCP server lives in another namespace.
+LAN="netdt-lan-$$-${RANDOM}"
+ip netns add "$LAN"
+EXTRA_NS+=("$LAN")
+ip -n "$NS" link add br-lan type bridge
+ip -n "$NS" link set br-lan up
+ip -n "$NS" link add lan0 type veth peer name eth0 netns "$LAN"
+ip -n "$NS" link set lan0 master br-lan up
+ip -n "$LAN" addr add 172.30.0.1/24 dev eth0
+ip -n "$LAN" link set eth0 up
+ip netns exec "$LAN" dnsmasq --keep-in-foreground --port=0 --interface=eth0 --bind-interfaces \
+	--dhcp-range=172.30.0.100,172.30.0.150,2m --dhcp-leasefile="$T/lan.leases" --no-ping >/dev/null 2>&1 &
+ctl network create lan --mode bridge --bridge br-lan >/dev/null
+ctl vm create g2 --network lan --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+	--append "console=ttyS0 quiet" --accel tcg >/dev/null
+lease=$(wait_serial g2 '^LEASE 172\.30\.0\.')
+assert_eq "$(link_field "$(vm_field g2 '.nics[0].tap')" .master)" br-lan "g2's TAP's bridge"
+ok "guest on a --mode bridge network got ${lease#LEASE } from the LAN's own DHCP server"
+ctl vm destroy g2 >/dev/null
+ctl vm delete g2 >/dev/null
+ctl vm delete g1 >/dev/null
+[ -e "$T/etc/guests/g1.conf" ] && fail "definition left after delete"
+ok "vm delete removes the definitions"
