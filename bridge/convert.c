@@ -555,17 +555,28 @@ static int plan_burst(struct convert_plan *p, const struct convert_snapshot *s, 
 	r = push_simple(p, CONVERT_PHASE_CUTOVER, CONVERT_BURST_BEGIN, "");
 	if (r < 0)
 		return r;
-	if (attach || p->rollback) {
-		st = step_push(p, CONVERT_PHASE_CUTOVER, attach ? CONVERT_PORT_ATTACH : CONVERT_PORT_RELEASE, s->port);
+	if (attach) {
+		st = step_push(p, CONVERT_PHASE_CUTOVER, CONVERT_PORT_ATTACH, s->port);
 		if (!st)
 			return -ENOMEM;
-		snprintf(st->master, sizeof(st->master), "%s", attach ? s->bridge : "");
+		snprintf(st->master, sizeof(st->master), "%s", s->bridge);
 	}
 	/* Routes on the link first: a gateway is only valid once its subnet is reachable. */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; r >= 0 && i < s->n_routes; i++)
 			if (!(s->routes[i].dst.family == AF_INET6 && ipv6_off(s)) && !!s->routes[i].gw_family == pass)
 				r = push_route(p, to, &s->routes[i]);
+	/*
+	 * Released after the routes moved: a port sends by itself while still enslaved, but a bridge
+	 * without its port drops what is routed to it, and the release waits for an RCU grace period
+	 * (milliseconds) before the routes would follow. Frames it receives meanwhile still reach the
+	 * bridge, which keeps the addresses until the end of the burst.
+	 */
+	if (r >= 0 && p->rollback) {
+		st = step_push(p, CONVERT_PHASE_CUTOVER, CONVERT_PORT_RELEASE, s->port);
+		if (!st)
+			return -ENOMEM;
+	}
 	for (size_t i = 0; r >= 0 && i < n_old; i++)
 		r = push_addr(p, CONVERT_PHASE_CUTOVER, CONVERT_ADDR_DEL, from, &old[i], old[i].flags);
 	if (r >= 0)
@@ -676,6 +687,9 @@ int convert_plan_rollback(const struct convert_snapshot *s, const struct link_du
 	 * reverse-path check (the finish restores the snapshot's value). */
 	if (r >= 0)
 		r = push_sysctl(&p, CONVERT_PHASE_PREPARE, s->port, CONVERT_SYSCTL_RP_FILTER, RP_FILTER_LOOSE);
+	/* The bridge receives for the port until the release, with the routes already on the port. */
+	if (r >= 0 && br)
+		r = push_sysctl(&p, CONVERT_PHASE_PREPARE, s->bridge, CONVERT_SYSCTL_RP_FILTER, RP_FILTER_LOOSE);
 	if (r >= 0)
 		r = plan_preadd(&p, s, s->port, now, port ? port->ifindex : 0);
 	if (r >= 0)
