@@ -315,6 +315,43 @@ static int fake_port_set(void *userdata, int ifindex, int master)
 	return 0;
 }
 
+static int fake_port_plug(void *userdata, int ifindex, int master, const struct mac *mac)
+{
+	struct link_fake *f = userdata;
+	struct link_info *l = fake_link(f, ifindex), *m = fake_link(f, master);
+	char buf[MAC_STRLEN] = "-";
+	int r = fake_mutation(f, "port_plug");
+
+	if (r < 0)
+		return r;
+	if (!l || !m)
+		return -ENODEV;
+	if (strcmp(m->kind, "bridge"))
+		return -EOPNOTSUPP;
+	if (mac) {
+		l->mac = *mac;
+		mac_format(mac, buf, sizeof(buf));
+	}
+	l->master = master;
+	l->up = l->running = true;
+	fake_log(f, "port_plug %s %s mac %s up", l->name, m->name, buf);
+	return 0;
+}
+
+static int fake_links_del(void *userdata, const int *ifindexes, size_t n)
+{
+	struct link_fake *f = userdata;
+	int r = fake_mutation(f, "links_del");
+
+	if (r < 0)
+		return r;
+	fake_log(f, "links_del %zu", n);
+	for (size_t i = 0; i < n; i++)
+		if (fake_link(f, ifindexes[i]))
+			fake_link_del(f, ifindexes[i]);
+	return 0;
+}
+
 static int fake_addr_add_full(void *userdata, const struct addr_info *a, bool replace)
 {
 	struct link_fake *f = userdata;
@@ -513,6 +550,8 @@ static const struct link_ops fake_ops = {
 	.dump = fake_dump,
 	.last_error = fake_last_error,
 	.port_set = fake_port_set,
+	.port_plug = fake_port_plug,
+	.links_del = fake_links_del,
 	.addr_add_full = fake_addr_add_full,
 	.route_change = fake_route_change,
 	.sysctl_get = fake_sysctl_get,

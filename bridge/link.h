@@ -114,6 +114,9 @@ struct bridge_spec {
  * All functions return 0 or a positive value on success, negative errno on failure.
  * After a failure, last_error() returns the kernel's extended-ACK text if there was one.
  */
+/* The link group links_del borrows for a moment ("netd" in ASCII); nothing else should use it. */
+#define LINK_SCRATCH_GROUP 0x6e657464u
+
 struct link_ops {
 	const char *name;
 	/* Bridge with STP off and forward delay 0, the given MAC, MTU and alias; not brought up. */
@@ -128,6 +131,13 @@ struct link_ops {
 	int (*dump)(void *userdata, unsigned what, struct link_dump *ret);
 	/* Make ifindex a port of master, or release it from its bridge when master is 0. */
 	int (*port_set)(void *userdata, int ifindex, int master);
+	/* A new port in one request: its MAC (unless mac is NULL), a port of master, up. */
+	int (*port_plug)(void *userdata, int ifindex, int master, const struct mac *mac);
+	/*
+	 * Deletes n links in one kernel transaction: one RCU grace period for all of them instead of
+	 * one each (they are moved into link group LINK_SCRATCH_GROUP, then the group is deleted).
+	 */
+	int (*links_del)(void *userdata, const int *ifindexes, size_t n);
 	/* Address with its flags (IFA_F_NODAD, IFA_F_NOPREFIXROUTE, ...), scope and lifetimes;
 	 * replace updates an existing one (IPv6 applies new flags, IPv4 only lifetimes). */
 	int (*addr_add_full)(void *userdata, const struct addr_info *a, bool replace);

@@ -239,15 +239,11 @@ static int plug_tap(struct daemon *d, const char *tap, int ifindex, const struct
 	int r;
 
 	guest_mac_host_side(guest_mac, &host);
-	r = d->link.ops->link_set_mac(d->link.userdata, ifindex, &host);
-	if (r >= 0)
-		r = d->link.ops->port_set(d->link.userdata, ifindex, bridge->ifindex);
+	r = d->link.ops->port_plug(d->link.userdata, ifindex, bridge->ifindex, &host);
 	if (r == -EXFULL || r == -EBUSY) {
 		snprintf(err, errlen, "bridge %s has the kernel's maximum of 1023 ports; cannot add %s", bridge->name, tap);
 		return r;
 	}
-	if (r >= 0)
-		r = d->link.ops->link_set_up(d->link.userdata, ifindex, true);
 	if (r < 0)
 		snprintf(err, errlen, "cannot plug %s into %s: %s", tap, bridge->name, strerror(-r));
 	return r;
@@ -792,6 +788,25 @@ int method_vm_shutdown(struct daemon *d, struct call *c, json_object *params)
 	return 0;
 }
 
+/*
+ * The guest's TAPs go in one transaction before QEMU is killed; left to QEMU's exit, the kernel
+ * would pay an RCU grace period for each fd it closes.
+ */
+static void delete_taps(struct daemon *d, struct vm *v)
+{
+	int ifindexes[GUEST_NICS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->def.n_nics; i++) {
+		int ifindex = v->nics[i].tap[0] ? (int)if_nametoindex(v->nics[i].tap) : 0;
+
+		if (ifindex > 0)
+			ifindexes[n++] = ifindex;
+	}
+	if (n > 0 && d->link.ops->links_del(d->link.userdata, ifindexes, n) < 0)
+		log_debug("guest %s: TAPs left to QEMU's exit", v->def.name); /* they go with its fds */
+}
+
 int method_vm_destroy(struct daemon *d, struct call *c, json_object *params)
 {
 	struct vm *v;
@@ -805,6 +820,7 @@ int method_vm_destroy(struct daemon *d, struct call *c, json_object *params)
 		pending_fail(v, -ECANCELED, "the guest was destroyed");
 	v->timer = sd_event_source_disable_unref(v->timer);
 	v->state = VM_STATE_STOPPED;
+	delete_taps(d, v);
 	if (kill(v->pid, SIGKILL) < 0 && errno != ESRCH)
 		return call_errorf(c, -errno, "cannot kill QEMU (pid %d): %m", (int)v->pid);
 	v->pending = c; /* answered when the pidfd says QEMU is gone */
