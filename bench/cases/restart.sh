@@ -32,7 +32,8 @@ kill -INT "$PING"
 wait "$PING" 2>/dev/null || true
 sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$T/ping")
 recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T/ping")
+dnsmasqs=$(ip netns pids "$NS" | xargs -r ps -o comm= -p | grep -c dnsmasq || true)
 read -r med lo hi n < <(stats "$T/restart")
 met=$(awk -v v="$med" -v l="$((sent - recv))" 'BEGIN { print (v < 1000 && l == 0) ? "yes" : "NO" }')
-row "netd restart (kill -9) with 100 networks: back in control (median of $n; $((sent - recv)) of $sent pings lost)" \
+row "netd restart (kill -9) with 100 networks, $dnsmasqs dnsmasq running: back in control (median of $n; $((sent - recv)) of $sent pings lost)" \
 	"$(fmt "$med" ms)" "-" "-" "< 1 s, 0 lost" "$met"
