@@ -3,7 +3,7 @@
  * netd's ruleset for N NAT networks the way the daemon applies it (nat/render.c fw_render, then
  * nat/nft.c fw_nft_apply: libnftables, one transaction that replaces the table).
  * Usage: bench-nft N REPS   prints the milliseconds of each apply, one per line
- *        bench-nft N --print   prints the script (the baseline replays it rule by rule)
+ *        bench-nft N --print   prints the script
  * Run inside a network namespace: it replaces "table inet netd" there.
  */
 #include <arpa/inet.h>

@@ -39,7 +39,8 @@ void fw_nft_free(struct fw_nft *f);
 /* Run an nft script as one transaction; on failure err gets libnftables' message. */
 int fw_nft_apply(struct fw_nft *f, const char *script, char *err, size_t errlen);
 /* The marker of netd's table in the kernel into buf: -ENOENT when the table is missing, and an
- * empty marker when the table does not look like the one netd applied (rules removed). */
+ * empty marker when the table does not look like the one netd applied (rules or set elements
+ * removed). */
 int fw_nft_marker(struct fw_nft *f, char *buf, size_t size);
 
 /* A base chain of another table that drops forwarded traffic by policy. */

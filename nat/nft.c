@@ -103,7 +103,7 @@ int fw_nft_marker(struct fw_nft *f, char *buf, size_t size)
 {
 	json_object *root, *a = listing(f, "list table " FW_FAMILY " " FW_TABLE, &root);
 	const char *marker = NULL, *p;
-	unsigned rules = 0;
+	size_t objects = 0;
 
 	if (!a) {
 		json_object_put(root);
@@ -112,14 +112,21 @@ int fw_nft_marker(struct fw_nft *f, char *buf, size_t size)
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *item = json_object_array_get_idx(a, i), *o;
 
-		if (json_object_object_get_ex(item, "rule", &o))
-			rules++;
-		else if (json_object_object_get_ex(item, "set", &o) && !strcmp(str(o, "name") ?: "", "bridges"))
-			marker = str(o, "comment");
+		if (json_object_object_get_ex(item, "rule", &o)) {
+			objects++;
+		} else if (json_object_object_get_ex(item, "set", &o)) {
+			json_object *elem;
+
+			if (json_object_object_get_ex(o, "elem", &elem) && json_object_is_type(elem, json_type_array))
+				objects += json_object_array_length(elem);
+			if (!strcmp(str(o, "name") ?: "", "bridges"))
+				marker = str(o, "comment");
+		}
 	}
-	/* The marker ends in the number of rules netd put in: fewer means someone flushed a chain. */
+	/* The marker ends in the number of rules and set elements netd put in: fewer means someone
+	 * flushed a chain or a set. */
 	p = marker ? strrchr(marker, ':') : NULL;
-	if (p && strtoul(p + 1, NULL, 10) == rules)
+	if (p && strtoul(p + 1, NULL, 10) == objects)
 		snprintf(buf, size, "%s", marker);
 	else if (size)
 		buf[0] = 0;

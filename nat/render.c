@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The nft script of netd's table. Pure: text in memory, nothing else.
  *
+ * What differs between networks lives in named sets; the rules are a fixed handful that look
+ * packets up in them, so applying 100 networks costs set elements, not 100 times the rules
+ * (nf_tables_newrule and the commit's per-rule work dominated that: nat/DESIGN.md).
  * forward (filter, priority filter, policy accept: traffic of other interfaces is not ours):
- *   per forwarding network, in order: replies into the subnet (nat) or anything into it from
- *   outside netd's bridges (routed); the subnet out, to anything but another netd bridge (or
- *   only through the uplink); then for every network: port to port on the same bridge; and last
- *   reject whatever else enters or leaves a netd bridge.
+ *   replies into a nat subnet; anything into a routed subnet from outside netd's bridges; a
+ *   subnet out, to anything but another netd bridge (or only through its uplink); port to port
+ *   on the same bridge; last, reject whatever else enters or leaves a netd bridge.
  * postrouting (nat, priority srcnat): the nat subnets masqueraded, except multicast and
  *   broadcast and traffic that stays inside the subnet.
  * The set "bridges" holds every netd bridge; its comment is the table's marker: a hash of the
- * script and the number of rules, which tells netd whether the table in the kernel is the one it
- * applied. */
+ * script and the number of rules and set elements, which tells netd whether the table in the
+ * kernel is the one it applied. */
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -21,10 +23,53 @@
 #include "firewall.h"
 #include "macro.h"
 
+enum set_id {
+	SET_SELF,	 /* every network: bridge . bridge */
+	SET_REPLIES,	 /* nat: bridge . subnet */
+	SET_ROUTED_IN,	 /* routed: bridge . subnet */
+	SET_OUT,	 /* nat, routed: bridge . subnet */
+	SET_OUT_UPLINK,	 /* nat, routed with an uplink: bridge . subnet . uplink */
+	SET_INSIDE,	 /* nat: subnet . subnet */
+	SET_MASQ,	 /* nat: subnet */
+	SET_MASQ_UPLINK, /* nat with an uplink: subnet . uplink */
+	_SET_MAX,
+};
+
+static const struct {
+	const char *name, *type;
+	bool interval;
+} set_defs[_SET_MAX] = {
+	[SET_SELF] = { "self", "ifname . ifname", false },
+	[SET_REPLIES] = { "replies", "ifname . ipv4_addr", true },
+	[SET_ROUTED_IN] = { "routed_in", "ifname . ipv4_addr", true },
+	[SET_OUT] = { "out", "ifname . ipv4_addr", true },
+	[SET_OUT_UPLINK] = { "out_uplink", "ifname . ipv4_addr . ifname", true },
+	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", true },
+	[SET_MASQ] = { "masq", "ipv4_addr", true },
+	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", true },
+};
+
 struct out {
 	FILE *f;
-	unsigned rules;
+	unsigned objects; /* rules and set elements */
+	FILE *set[_SET_MAX];
+	char *set_text[_SET_MAX];
+	size_t set_len[_SET_MAX];
+	unsigned set_n[_SET_MAX];
 };
+
+static void element(struct out *o, enum set_id s, const char *fmt, ...) _printf_(3, 4);
+static void element(struct out *o, enum set_id s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->set_n[s]++)
+		fputs(", ", o->set[s]);
+	va_start(ap, fmt);
+	vfprintf(o->set[s], fmt, ap);
+	va_end(ap);
+	o->objects++;
+}
 
 static void rule(struct out *o, const char *fmt, ...) _printf_(2, 3);
 static void rule(struct out *o, const char *fmt, ...)
@@ -36,61 +81,78 @@ static void rule(struct out *o, const char *fmt, ...)
 	vfprintf(o->f, fmt, ap);
 	va_end(ap);
 	fputc('\n', o->f);
-	o->rules++;
+	o->objects++;
 }
 
-static bool forwards(const struct fw_network *n)
-{
-	return n->mode == FW_ROUTED || n->mode == FW_NAT;
-}
-
-static void render_forward(struct out *o, const struct fw_network *nets, size_t n)
+/* Each network's elements; the caller has opened the set streams. */
+static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 {
 	char s[IP_PREFIX_STRLEN];
 
-	fprintf(o->f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct fw_network *w = &nets[i];
+		const char *b = w->bridge, *u = w->uplink;
 
-		if (!forwards(w))
-			continue;
 		ip_prefix_format(&w->subnet, s, sizeof(s));
-		if (w->mode == FW_NAT)
-			rule(o, "oifname \"%s\" ip daddr %s ct state established,related accept", w->bridge, s);
-		else
-			rule(o, "iifname != @bridges oifname \"%s\" ip daddr %s accept", w->bridge, s);
-		if (w->uplink[0])
-			rule(o, "iifname \"%s\" ip saddr %s oifname \"%s\" accept", w->bridge, s, w->uplink);
-		else
-			rule(o, "iifname \"%s\" ip saddr %s oifname != @bridges accept", w->bridge, s);
+		element(o, SET_SELF, "\"%s\" . \"%s\"", b, b);
+		if (w->mode == FW_NAT) {
+			element(o, SET_REPLIES, "\"%s\" . %s", b, s);
+			element(o, SET_INSIDE, "%s . %s", s, s);
+			if (u[0])
+				element(o, SET_MASQ_UPLINK, "%s . \"%s\"", s, u);
+			else
+				element(o, SET_MASQ, "%s", s);
+		} else if (w->mode == FW_ROUTED) {
+			element(o, SET_ROUTED_IN, "\"%s\" . %s", b, s);
+		}
+		if (w->mode == FW_NAT || w->mode == FW_ROUTED) {
+			if (u[0])
+				element(o, SET_OUT_UPLINK, "\"%s\" . %s . \"%s\"", b, s, u);
+			else
+				element(o, SET_OUT, "\"%s\" . %s", b, s);
+		}
 	}
-	for (size_t i = 0; i < n; i++)
-		rule(o, "iifname \"%s\" oifname \"%s\" accept", nets[i].bridge, nets[i].bridge);
-	for (size_t i = 0; i < n; i++) {
-		rule(o, "iifname \"%s\" reject with icmpx type admin-prohibited", nets[i].bridge);
-		rule(o, "oifname \"%s\" reject with icmpx type admin-prohibited", nets[i].bridge);
+}
+
+static void render_sets(struct out *o)
+{
+	for (int s = 0; s < _SET_MAX; s++) {
+		if (!o->set_n[s])
+			continue;
+		fprintf(o->f, "\tset %s {\n\t\ttype %s\n%s\t\telements = { %s }\n\t}\n\n", set_defs[s].name,
+			set_defs[s].type, set_defs[s].interval ? "\t\tflags interval\n" : "", o->set_text[s]);
 	}
+}
+
+/* Rules only for sets that exist: a rule naming a missing set fails the whole script. */
+static void render_forward(struct out *o)
+{
+	fprintf(o->f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
+	if (o->set_n[SET_REPLIES])
+		rule(o, "oifname . ip daddr @replies ct state established,related accept");
+	if (o->set_n[SET_ROUTED_IN])
+		rule(o, "iifname != @bridges oifname . ip daddr @routed_in accept");
+	if (o->set_n[SET_OUT])
+		rule(o, "iifname . ip saddr @out oifname != @bridges accept");
+	if (o->set_n[SET_OUT_UPLINK])
+		rule(o, "iifname . ip saddr . oifname @out_uplink accept");
+	rule(o, "iifname . oifname @self accept");
+	rule(o, "iifname @bridges reject with icmpx type admin-prohibited");
+	rule(o, "oifname @bridges reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n");
 }
 
-static void render_postrouting(struct out *o, const struct fw_network *nets, size_t n)
+static void render_postrouting(struct out *o)
 {
-	char s[IP_PREFIX_STRLEN];
-
+	if (!o->set_n[SET_INSIDE])
+		return;
 	fprintf(o->f, "\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct fw_network *w = &nets[i];
-
-		if (w->mode != FW_NAT)
-			continue;
-		ip_prefix_format(&w->subnet, s, sizeof(s));
-		rule(o, "ip saddr %s ip daddr 224.0.0.0/4 return", s);
-		rule(o, "ip saddr %s ip daddr 255.255.255.255 return", s);
-		if (w->uplink[0])
-			rule(o, "ip saddr %s ip daddr != %s oifname \"%s\" masquerade", s, s, w->uplink);
-		else
-			rule(o, "ip saddr %s ip daddr != %s masquerade", s, s);
-	}
+	rule(o, "ip daddr { 224.0.0.0/4, 255.255.255.255 } return");
+	rule(o, "ip saddr . ip daddr @inside return");
+	if (o->set_n[SET_MASQ])
+		rule(o, "ip saddr @masq masquerade");
+	if (o->set_n[SET_MASQ_UPLINK])
+		rule(o, "ip saddr . oifname @masq_uplink masquerade");
 	fprintf(o->f, "\t}\n");
 }
 
@@ -110,33 +172,15 @@ static int by_bridge(const void *a, const void *b)
 
 char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 {
-	/* Sorted by bridge: the same networks give the same script whatever order they come in, so
-	 * a restarted netd that reads the config dir in another order still recognises its table. */
-	_cleanup_free_ struct fw_network *nets = n ? malloc(n * sizeof(*nets)) : NULL;
-	_cleanup_free_ char *body = NULL;
-	size_t len;
-	struct out o = { .f = open_memstream(&body, &len) };
-	bool nat = false;
+	_cleanup_free_ struct fw_network *nets = NULL;
+	_cleanup_free_ char *body = NULL, *bridges = NULL;
+	size_t len, blen;
+	struct out o = {};
+	FILE *b = NULL;
 	char *script = NULL;
+	bool ok = true;
 
 	*ret_marker = NULL;
-	if (!o.f || (n && !nets)) {
-		if (o.f)
-			fclose(o.f);
-		return NULL;
-	}
-	if (n) {
-		memcpy(nets, in, n * sizeof(*nets));
-		qsort(nets, n, sizeof(*nets), by_bridge);
-	}
-	for (size_t i = 0; i < n; i++)
-		nat |= nets[i].mode == FW_NAT;
-	render_forward(&o, nets, n);
-	if (nat)
-		render_postrouting(&o, nets, n);
-	if (fclose(o.f) != 0)
-		return NULL;
-
 	/* "table X" first so that "delete table X" never fails: the pair empties the table inside
 	 * the same transaction that fills it again, so no packet sees it half-built. */
 	if (n == 0) {
@@ -149,32 +193,52 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 		}
 		return script;
 	}
+	/* Sorted by bridge: the same networks give the same script whatever order they come in, so
+	 * a restarted netd that reads the config dir in another order still recognises its table. */
+	nets = malloc(n * sizeof(*nets));
+	if (!nets)
+		return NULL;
+	memcpy(nets, in, n * sizeof(*nets));
+	qsort(nets, n, sizeof(*nets), by_bridge);
 
-	_cleanup_free_ char *elements = NULL;
-	size_t elen;
-	FILE *e = open_memstream(&elements, &elen);
-
-	if (!e)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		fprintf(e, "%s\"%s\"", i ? ", " : "", nets[i].bridge);
-	if (fclose(e) != 0)
-		return NULL;
-	if (asprintf(ret_marker, "netd:%016" PRIx64 ":%u", fnv1a(body) ^ fnv1a(elements), o.rules) < 0) {
-		*ret_marker = NULL;
-		return NULL;
+	for (int s = 0; s < _SET_MAX; s++)
+		ok &= (o.set[s] = open_memstream(&o.set_text[s], &o.set_len[s])) != NULL;
+	ok &= (b = open_memstream(&bridges, &blen)) != NULL;
+	if (ok) {
+		for (size_t i = 0; i < n; i++)
+			fprintf(b, "%s\"%s\"", i ? ", " : "", nets[i].bridge);
+		o.objects += n;
+		fill_sets(&o, nets, n);
 	}
-	if (asprintf(&script,
-		     "table %s %s\n"
-		     "delete table %s %s\n"
-		     "table %s %s {\n"
-		     "\tset bridges {\n\t\ttype ifname\n\t\tcomment \"%s\"\n\t\telements = { %s }\n\t}\n\n"
-		     "%s"
-		     "}\n",
-		     FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE, *ret_marker, elements, body) < 0) {
+	for (int s = 0; s < _SET_MAX; s++)
+		if (o.set[s] && fclose(o.set[s]) != 0)
+			ok = false;
+	if (b && fclose(b) != 0)
+		ok = false;
+	if (ok && (o.f = open_memstream(&body, &len))) {
+		render_sets(&o);
+		render_forward(&o);
+		render_postrouting(&o);
+		ok = fclose(o.f) == 0;
+	} else {
+		ok = false;
+	}
+	if (ok && asprintf(ret_marker, "netd:%016" PRIx64 ":%u", fnv1a(body) ^ fnv1a(bridges), o.objects) < 0)
+		*ret_marker = NULL;
+	if (*ret_marker && asprintf(&script,
+				    "table %s %s\n"
+				    "delete table %s %s\n"
+				    "table %s %s {\n"
+				    "\tset bridges {\n\t\ttype ifname\n\t\tcomment \"%s\"\n\t\telements = { %s }\n\t}\n\n"
+				    "%s"
+				    "}\n",
+				    FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE, *ret_marker, bridges,
+				    body) < 0) {
 		free(*ret_marker);
 		*ret_marker = NULL;
-		return NULL;
+		script = NULL;
 	}
+	for (int s = 0; s < _SET_MAX; s++)
+		free(o.set_text[s]);
 	return script;
 }

@@ -5,7 +5,8 @@
 # - nat: the guest's lease has the gateway as router; upstream sees the host's uplink address;
 # - routed: upstream sees the guest's own address; isolated: the gateway, not upstream;
 # - two nat networks' guests cannot reach each other; --uplink limits egress to that interface;
-# - nft flush ruleset while a guest pings upstream: the table is back within a second;
+# - nft flush ruleset while a guest pings upstream: the table is back within a second; an
+#   emptied set is refilled;
 # - kill -9 of netd while a guest pings upstream at 100 Hz: no ping lost, the table adopted,
 #   dnsmasq's pid and the leases unchanged.
 . "$(dirname "$0")/lib.sh"
@@ -87,6 +88,21 @@ wait "$PING" || true
 grep -q "was removed by another process; re-applying it" "$T/netd.log" || fail "re-apply not logged"
 assert_eq "$(ask_upstream nat1)" 192.168.50.2 "masquerade after the flush"
 ok "nft flush ruleset: table back within $back ms ($(grep -oE '[0-9.]+% packet loss' "$T/ping-flush") during it)"
+
+# An emptied set (the nat subnets to masquerade) is seen by the marker's element count.
+nsx nft flush set inet netd masq
+back=
+for _ in $(seq 1 200); do
+	if nsx nft list set inet netd masq 2>/dev/null | grep -q 10.61.0.0/24; then
+		back=1
+		break
+	fi
+	sleep 0.005
+done
+[ -n "$back" ] || fail "set masq not refilled after nft flush set"
+grep -q "table inet netd was changed by another process; re-applying it" "$T/netd.log" || fail "re-apply not logged"
+assert_eq "$(ask_upstream nat1)" 192.168.50.2 "masquerade after the set flush"
+ok "nft flush set inet netd masq: re-applied"
 
 # kill -9 of netd while nat1's guest pings upstream at 100 Hz.
 pid=$(ctl --json network show nat1 | jq -r .dhcp.dnsmasq_pid)

@@ -37,7 +37,7 @@ static void test_nat_default(void **state)
 {
 	struct fw_network n[] = { net("virbr0", "192.168.122.0/24", FW_NAT, NULL) };
 
-	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "8");
+	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "14");
 }
 
 static void test_all_modes(void **state)
@@ -49,7 +49,7 @@ static void test_all_modes(void **state)
 		net("nd-out", "10.10.0.0/24", FW_NAT, "eth1"),
 	};
 
-	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "24");
+	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "29");
 }
 
 static void test_no_networks_removes_table(void **state)
