@@ -7,6 +7,7 @@ NETD="$BUILD/netd/netd"
 NETDCTL="$BUILD/netd/netdctl"
 NS="netdb-$$-${RANDOM}"
 T=$(mktemp -d /tmp/netd-bench.XXXXXX)
+chmod 0711 "$T" # dnsmasq, run as nobody, reads its hosts files below it
 SOCK="$T/run/netd.sock"
 NETD_PID=
 
@@ -36,6 +37,29 @@ start_netd() {
 		sleep 0.005
 	done
 }
+
+# libvirt 9.0's libvirtd, the baseline some figures compare with, in a network and mount
+# namespace of its own (bench/libvirtd-ns.sh); virsh ARGS talks to it. Returns 1 when libvirt is
+# not installed (scripts/install-deps --bench installs it).
+LV_PID=
+start_libvirtd() {
+	type -P libvirtd >/dev/null && type -P virsh >/dev/null || return 1
+	local ns="$NS-lv" i
+	EXTRA_NS="${EXTRA_NS:-} $ns"
+	ip netns add "$ns"
+	ip netns exec "$ns" unshare -m --propagation private \
+		bash "$(dirname "${BASH_SOURCE[0]}")/libvirtd-ns.sh" "$T/lv" 2>>"$T/libvirtd.log" &
+	LV_PID=$! # ip netns exec, unshare and bash all exec: this is libvirtd
+	disown "$LV_PID"
+	for i in $(seq 1 1000); do
+		virsh list >/dev/null 2>&1 && return 0
+		kill -0 "$LV_PID" 2>/dev/null || break
+		sleep 0.01
+	done
+	echo "libvirtd did not come up: $(tail -3 "$T/libvirtd.log")" >&2
+	return 1
+}
+virsh() { nsenter -t "$LV_PID" -m -n virsh -q -c qemu:///system "$@"; }
 
 now_us() { echo $(($(date +%s%N) / 1000)); }
 
