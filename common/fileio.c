@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ char *path_join(const char *a, const char *b)
 	return p;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
+static int write_atomic(const char *path, const char *data, size_t len, mode_t mode, bool sync)
 {
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
@@ -41,12 +42,22 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
 		}
 		done += n;
 	}
-	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+	if ((sync && fsync(fd) < 0) || rename(tmp, path) < 0) {
 		int r = -errno;
 		unlink(tmp);
 		return r;
 	}
 	return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+	return write_atomic(path, data, len, mode, true);
+}
+
+int write_runtime_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+	return write_atomic(path, data, len, mode, false);
 }
 
 int read_file(const char *path, char **ret, size_t *ret_len)

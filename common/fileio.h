@@ -6,6 +6,9 @@
 
 /* Write through a temporary file in the same directory, fsync, rename: readers see old or new. */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/* The same without the fsync, for files under the run dir (tmpfs on a host, gone at a reboot):
+ * a crashed netd loses nothing of them, and a start does not wait for the disk. */
+int write_runtime_file(const char *path, const char *data, size_t len, mode_t mode);
 /* Read a whole (small) file; *ret is NUL-terminated. */
 int read_file(const char *path, char **ret, size_t *ret_len);
 /* mkdir -p */

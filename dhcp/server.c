@@ -224,7 +224,7 @@ static void write_pid_file(struct dhcp_server *s)
 	int r;
 
 	snprintf(buf, sizeof(buf), "%d\n", (int)s->pid);
-	r = write_file_atomic(s->pid_path, buf, strlen(buf), 0644);
+	r = write_runtime_file(s->pid_path, buf, strlen(buf), 0644);
 	if (r < 0)
 		log_warning("network '%s': cannot write %s: %s", s->network, s->pid_path, strerror(-r));
 }

@@ -169,7 +169,7 @@ static int write_if_changed(const char *path, const char *text)
 	if (read_file(path, &old, NULL) >= 0 && !strcmp(old, text))
 		return 0;
 	/* 0644 and a 0755 dir: dnsmasq re-reads the hosts files after dropping privileges. */
-	r = write_file_atomic(path, text, strlen(text), 0644);
+	r = write_runtime_file(path, text, strlen(text), 0644);
 	return r < 0 ? r : 1;
 }
 

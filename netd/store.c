@@ -206,7 +206,7 @@ int store_active_set(const struct netd_paths *p, const char *name, bool active)
 		return -ENOMEM;
 	if (!active)
 		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-	return write_file_atomic(path, "", 0, 0644);
+	return write_runtime_file(path, "", 0, 0644);
 }
 
 bool store_active_get(const struct netd_paths *p, const char *name)

@@ -269,8 +269,8 @@ static int write_run_files(struct vm *v)
 		strcat(list, "\n");
 	}
 	snprintf(buf, sizeof(buf), "%d\n", (int)v->pid);
-	r = write_file_atomic(pidf, buf, strlen(buf), 0644);
-	return r < 0 ? r : write_file_atomic(taps, list, strlen(list), 0644);
+	r = write_runtime_file(pidf, buf, strlen(buf), 0644);
+	return r < 0 ? r : write_runtime_file(taps, list, strlen(list), 0644);
 }
 
 /* TAPs, QEMU, QMP. On failure nothing is left: the fds close, the TAPs go, QEMU is killed. */
