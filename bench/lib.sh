@@ -61,6 +61,16 @@ start_libvirtd() {
 }
 virsh() { nsenter -t "$LV_PID" -m -n virsh -q -c qemu:///system "$@"; }
 
+# A guest stand-in: namespace $G with gv0, its veth peer a port of BRIDGE in $NS.
+add_guest_ns() {
+	G="${NS}-g"
+	EXTRA_NS="${EXTRA_NS:-} $G"
+	ip netns add "$G"
+	ip link add gv0 netns "$G" type veth peer name gv1 netns "$NS"
+	ip -n "$NS" link set gv1 master "$1" up
+	ip -n "$G" link set gv0 up
+}
+
 now_us() { echo $(($(date +%s%N) / 1000)); }
 
 # stats FILE -> "median p10 p90 n" of the numbers in FILE (one per line)

@@ -9,12 +9,7 @@ for c in dnsmasq busybox tcpdump; do
 done
 start_netd
 ctl network create d --mode nat --subnet 10.66.0.0/24 >/dev/null
-G="${NS}-g"
-EXTRA_NS=$G
-ip netns add "$G"
-ip link add gv0 netns "$G" type veth peer name gv1 netns "$NS"
-ip -n "$NS" link set gv1 master nd-d up
-ip -n "$G" link set gv0 up
+add_guest_ns nd-d
 stamp() { while IFS= read -r l; do echo "$EPOCHREALTIME $l"; done; }
 ctl --json monitor 2>/dev/null | stamp >"$T/events" &
 MON=$!

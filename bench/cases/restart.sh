@@ -7,12 +7,7 @@ start_netd
 for i in $(seq 1 100); do
 	ctl network create "n$i" --mode isolated --subnet "10.$((100 + i / 200)).$((i % 200)).0/24" >/dev/null
 done
-G="${NS}-g"
-EXTRA_NS=$G
-ip netns add "$G"
-ip link add gv0 netns "$G" type veth peer name gv1 netns "$NS"
-ip -n "$NS" link set gv1 master nd-n1 up
-ip -n "$G" link set gv0 up
+add_guest_ns nd-n1
 gw=$(ctl --json network show n1 | jq -r .gateway)
 ip -n "$G" addr add "${gw%.*}.50/24" dev gv0
 ip netns exec "$G" ping -q -i 0.01 -W 1 "$gw" >"$T/ping" 2>&1 &
