@@ -3,7 +3,6 @@
  * netd's ruleset for N NAT networks the way the daemon applies it (nat/render.c fw_render, then
  * nat/nft.c fw_nft_apply: libnftables, one transaction that replaces the table).
  * Usage: bench-nft N REPS   prints the milliseconds of each apply, one per line
- *        bench-nft N --print   prints the script
  * Run inside a network namespace: it replaces "table inet netd" there.
  */
 #include <arpa/inet.h>
@@ -30,7 +29,7 @@ int main(int argc, char **argv)
 	int n, reps;
 
 	if (argc != 3 || (n = atoi(argv[1])) <= 0 || n > 250) {
-		fprintf(stderr, "usage: bench-nft N REPS|--print (N <= 250)\n");
+		fprintf(stderr, "usage: bench-nft N REPS (N <= 250)\n");
 		return 2;
 	}
 	nets = calloc(n, sizeof(*nets));
@@ -46,10 +45,6 @@ int main(int argc, char **argv)
 	script = fw_render(nets, n, &marker);
 	if (!script)
 		return 1;
-	if (!strcmp(argv[2], "--print")) {
-		fputs(script, stdout);
-		return 0;
-	}
 	reps = atoi(argv[2]);
 	f = fw_nft_new();
 	if (!f)
