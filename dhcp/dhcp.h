@@ -47,13 +47,19 @@ struct dhcp_settings {
 	char domain[DNS_NAME_MAX + 1];
 	struct dhcp_range ranges[DHCP_RANGES_MAX]; /* none: the whole subnet minus the gateway */
 	size_t n_ranges;
-	struct dhcp_host hosts[DHCP_HOSTS_MAX];
+	/* Grown as needed (at most DHCP_HOSTS_MAX / DNS_HOSTS_MAX): most networks have none, and a
+	 * fixed array of the maximum made every definition 90 KB. */
+	struct dhcp_host *hosts;
 	size_t n_hosts;
-	struct dns_host dns_hosts[DNS_HOSTS_MAX];
+	struct dns_host *dns_hosts;
 	size_t n_dns_hosts;
 };
 
 void dhcp_settings_init(struct dhcp_settings *s);
+/* Free the host arrays; the settings are empty (n_hosts 0) afterwards. */
+void dhcp_settings_done(struct dhcp_settings *s);
+/* dst (uninitialised) becomes a deep copy of src. -ENOMEM leaves dst without hosts. */
+int dhcp_settings_copy(struct dhcp_settings *dst, const struct dhcp_settings *src);
 bool dhcp_settings_equal(const struct dhcp_settings *a, const struct dhcp_settings *b);
 /* Only the reservations and DNS hosts differ: dnsmasq takes them with SIGHUP, no restart. */
 bool dhcp_settings_equal_but_hosts(const struct dhcp_settings *a, const struct dhcp_settings *b);
@@ -73,7 +79,10 @@ const char *dns_name_invalid_reason(const char *s);
 /* Copy s into buf with control characters and backslashes escaped, for error messages. */
 const char *dhcp_escape(const char *s, char *buf, size_t size);
 
+/* -EEXIST: the MAC is reserved already; -E2BIG: DHCP_HOSTS_MAX reached. */
 int dhcp_host_add(struct dhcp_settings *s, const struct dhcp_host *h);
+/* -E2BIG: DNS_HOSTS_MAX reached. */
+int dns_host_add(struct dhcp_settings *s, const struct dns_host *h);
 int dhcp_host_remove(struct dhcp_settings *s, const struct mac *mac);
 const struct dhcp_host *dhcp_host_find(const struct dhcp_settings *s, const struct mac *mac);
 

@@ -16,6 +16,61 @@ void dhcp_settings_init(struct dhcp_settings *s)
 	s->dns = true;
 }
 
+void dhcp_settings_done(struct dhcp_settings *s)
+{
+	free(s->hosts);
+	s->hosts = NULL;
+	s->n_hosts = 0;
+	free(s->dns_hosts);
+	s->dns_hosts = NULL;
+	s->n_dns_hosts = 0;
+}
+
+/* The room an array of n elements has: 0, 4, 8, 16, ... (at least n). Copies and growth both keep
+ * at least this much, so the room never needs storing. */
+static size_t array_capacity(size_t n)
+{
+	size_t c = 4;
+
+	if (!n)
+		return 0;
+	while (c < n)
+		c *= 2;
+	return c;
+}
+
+/* p, an array of n elements, with room for one more. */
+static void *array_room(void *p, size_t n, size_t size)
+{
+	if (n < array_capacity(n))
+		return p;
+	return realloc(p, (n ? n * 2 : 4) * size);
+}
+
+static void *array_dup(const void *p, size_t n, size_t size)
+{
+	void *q;
+
+	if (!n)
+		return NULL;
+	q = malloc(array_capacity(n) * size);
+	if (q)
+		memcpy(q, p, n * size);
+	return q;
+}
+
+int dhcp_settings_copy(struct dhcp_settings *dst, const struct dhcp_settings *src)
+{
+	*dst = *src;
+	dst->hosts = array_dup(src->hosts, src->n_hosts, sizeof(src->hosts[0]));
+	dst->dns_hosts = array_dup(src->dns_hosts, src->n_dns_hosts, sizeof(src->dns_hosts[0]));
+	if ((src->n_hosts && !dst->hosts) || (src->n_dns_hosts && !dst->dns_hosts)) {
+		dhcp_settings_done(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static bool ranges_equal(const struct dhcp_settings *a, const struct dhcp_settings *b)
 {
 	if (a->n_ranges != b->n_ranges)
@@ -301,11 +356,31 @@ const struct dhcp_host *dhcp_host_find(const struct dhcp_settings *s, const stru
 
 int dhcp_host_add(struct dhcp_settings *s, const struct dhcp_host *h)
 {
+	struct dhcp_host *p;
+
 	if (dhcp_host_find(s, &h->mac))
 		return -EEXIST;
 	if (s->n_hosts >= DHCP_HOSTS_MAX)
 		return -E2BIG;
+	p = array_room(s->hosts, s->n_hosts, sizeof(*h));
+	if (!p)
+		return -ENOMEM;
+	s->hosts = p;
 	s->hosts[s->n_hosts++] = *h;
+	return 0;
+}
+
+int dns_host_add(struct dhcp_settings *s, const struct dns_host *h)
+{
+	struct dns_host *p;
+
+	if (s->n_dns_hosts >= DNS_HOSTS_MAX)
+		return -E2BIG;
+	p = array_room(s->dns_hosts, s->n_dns_hosts, sizeof(*h));
+	if (!p)
+		return -ENOMEM;
+	s->dns_hosts = p;
+	s->dns_hosts[s->n_dns_hosts++] = *h;
 	return 0;
 }
 

@@ -179,14 +179,12 @@ static int parse_domain(struct network *n, const char *v)
 
 static int parse_dns_host(struct network *n, const char *v)
 {
+	struct dns_host h;
 	char err[256];
 
-	if (n->dhcp.n_dns_hosts >= DNS_HOSTS_MAX)
-		return -E2BIG;
-	if (dns_host_parse(v, &n->dhcp.dns_hosts[n->dhcp.n_dns_hosts], err, sizeof(err)) < 0)
+	if (dns_host_parse(v, &h, err, sizeof(err)) < 0)
 		return -EINVAL;
-	n->dhcp.n_dns_hosts++;
-	return 0;
+	return dns_host_add(&n->dhcp, &h);
 }
 
 /* "range" and both "host" keys may repeat: each line adds one. */
@@ -240,6 +238,7 @@ int config_network_parse(const char *name, const char *text, struct network *ret
 		bool value_error = c.r < 0 && c.err_line == line;
 
 		snprintf(err, errlen, "line %d: %s", line, value_error ? msg : "syntax error");
+		network_done(&n);
 		return value_error ? c.r : -EINVAL;
 	}
 	network_fill_defaults(&n);

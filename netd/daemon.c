@@ -45,7 +45,7 @@ void daemon_network_remove(struct daemon *d, struct network *n)
 			continue;
 		memmove(&d->networks[i], &d->networks[i + 1], (d->n_networks - i - 1) * sizeof(n));
 		d->n_networks--;
-		free(n);
+		network_free(n);
 		return;
 	}
 }
@@ -264,14 +264,14 @@ static void reload_one(struct daemon *d, struct network *n, json_object *report)
 	char err[1024];
 
 	if (old && network_equal(old, n)) {
-		free(n);
+		network_free(n);
 		return;
 	}
 	if (daemon_check_conflicts(d, n, err, sizeof(err)) < 0 ||
 	    (active && daemon_network_reconcile(d, n, true, err, sizeof(err)) < 0)) {
 		log_error("network '%s': %s; keeping the previous state", n->name, err);
 		json_object_array_add(json_object_object_get(report, "errors"), json_object_new_string(err));
-		free(n);
+		network_free(n);
 		return;
 	}
 	log_info("network '%s': %s", n->name, old ? "definition changed, applied" : "new definition loaded");
@@ -281,7 +281,7 @@ static void reload_one(struct daemon *d, struct network *n, json_object *report)
 		daemon_network_remove(d, old);
 	store_active_set(&d->paths, n->name, active);
 	if (daemon_network_add(d, n) < 0)
-		free(n);
+		network_free(n);
 }
 
 int daemon_reload(struct daemon *d, json_object **ret_report)

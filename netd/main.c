@@ -308,7 +308,7 @@ int main(int argc, char **argv)
 	if (d.link.ops)
 		link_nl_close(&d.link);
 	for (size_t i = 0; i < d.n_networks; i++)
-		free(d.networks[i]);
+		network_free(d.networks[i]);
 	free(d.networks);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -269,26 +269,31 @@ static int item_host(struct call *c, struct dhcp_settings *d, const char *v)
 {
 	struct dhcp_host h;
 	char m[MAC_STRLEN];
+	int r;
 
 	if (dhcp_host_parse(v, &h, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
-	switch (dhcp_host_add(d, &h)) {
+	r = dhcp_host_add(d, &h);
+	switch (r) {
 	case -EEXIST:
 		return call_errorf(c, -EEXIST, "host %s is reserved twice", mac_format(&h.mac, m, sizeof(m)));
 	case -E2BIG:
 		return call_errorf(c, -E2BIG, "too many host reservations (at most %d)", DHCP_HOSTS_MAX);
 	}
-	return 0;
+	return r;
 }
 
 static int item_dns_host(struct call *c, struct dhcp_settings *d, const char *v)
 {
-	if (d->n_dns_hosts >= DNS_HOSTS_MAX)
-		return call_errorf(c, -E2BIG, "too many DNS hosts (at most %d)", DNS_HOSTS_MAX);
-	if (dns_host_parse(v, &d->dns_hosts[d->n_dns_hosts], c->err, sizeof(c->err)) < 0)
+	struct dns_host h;
+	int r;
+
+	if (dns_host_parse(v, &h, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
-	d->n_dns_hosts++;
-	return 0;
+	r = dns_host_add(d, &h);
+	if (r == -E2BIG)
+		return call_errorf(c, -E2BIG, "too many DNS hosts (at most %d)", DNS_HOSTS_MAX);
+	return r;
 }
 
 static int dhcp_from_params(struct call *c, json_object *params, struct dhcp_settings *d)
@@ -403,7 +408,7 @@ static void network_event(struct daemon *d, const char *name, const char *what)
 
 static int method_network_create(struct daemon *d, struct call *c, json_object *params)
 {
-	_cleanup_free_ struct network *n = malloc(sizeof(*n));
+	_cleanup_network_ struct network *n = calloc(1, sizeof(*n)); /* calloc: no hosts to free */
 	char err[1024];
 	int r;
 
@@ -549,7 +554,8 @@ static int method_network_list(struct daemon *d, struct call *c, json_object *pa
 }
 
 /* The definition with one change applied, validated, saved, and made live. */
-static int network_replace(struct daemon *d, struct call *c, struct network *n, const struct network *changed)
+/* On success n takes changed's contents and changed holds n's old ones. */
+static int network_replace(struct daemon *d, struct call *c, struct network *n, struct network *changed)
 {
 	bool active = store_active_get(&d->paths, n->name);
 	char err[1024];
@@ -561,7 +567,7 @@ static int network_replace(struct daemon *d, struct call *c, struct network *n, 
 	if (r < 0)
 		return call_errorf(c, r, "cannot write %s/networks/%s.conf: %s", d->paths.config_dir, n->name,
 				   strerror(-r));
-	*n = *changed;
+	network_swap(n, changed);
 	if (active && daemon_dhcp_sync(d, n, true, err, sizeof(err)) < 0)
 		return call_errorf(c, -EIO, "network '%s': saved, but dnsmasq did not take it: %s", n->name, err);
 	return 0;
@@ -582,7 +588,7 @@ static int param_mac(struct call *c, json_object *params, struct mac *ret)
 
 static int method_host_add(struct daemon *d, struct call *c, json_object *params)
 {
-	_cleanup_free_ struct network *copy = NULL;
+	_cleanup_network_ struct network *copy = NULL;
 	const char *ip, *hostname = NULL;
 	struct network *n;
 	struct dhcp_host h;
@@ -606,12 +612,15 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 	copy = malloc(sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
-	*copy = *n;
+	if (network_copy(copy, n) < 0)
+		return -ENOMEM;
 	r = dhcp_host_add(&copy->dhcp, &h);
 	if (r == -EEXIST)
 		return call_errorf(c, r, "network '%s': host %s is already reserved (remove it first)", n->name, m);
-	if (r < 0)
+	if (r == -E2BIG)
 		return call_errorf(c, r, "network '%s': too many reservations (at most %d)", n->name, DHCP_HOSTS_MAX);
+	if (r < 0)
+		return r;
 	r = network_replace(d, c, n, copy);
 	if (r < 0)
 		return r;
@@ -621,7 +630,7 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 
 static int method_host_remove(struct daemon *d, struct call *c, json_object *params)
 {
-	_cleanup_free_ struct network *copy = NULL;
+	_cleanup_network_ struct network *copy = NULL;
 	struct network *n;
 	struct mac mac;
 	char m[MAC_STRLEN];
@@ -635,7 +644,8 @@ static int method_host_remove(struct daemon *d, struct call *c, json_object *par
 	copy = malloc(sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
-	*copy = *n;
+	if (network_copy(copy, n) < 0)
+		return -ENOMEM;
 	if (dhcp_host_remove(&copy->dhcp, &mac) < 0)
 		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", n->name,
 				   mac_format(&mac, m, sizeof(m)));

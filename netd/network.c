@@ -51,6 +51,34 @@ void network_init(struct network *n, const char *name)
 	snprintf(n->name, sizeof(n->name), "%s", name);
 }
 
+void network_done(struct network *n)
+{
+	dhcp_settings_done(&n->dhcp);
+}
+
+struct network *network_free(struct network *n)
+{
+	if (n) {
+		network_done(n);
+		free(n);
+	}
+	return NULL;
+}
+
+int network_copy(struct network *dst, const struct network *src)
+{
+	*dst = *src;
+	return dhcp_settings_copy(&dst->dhcp, &src->dhcp);
+}
+
+void network_swap(struct network *a, struct network *b)
+{
+	struct network t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
 static uint32_t fnv1a(const char *s)
 {
 	uint32_t h = 2166136261u;

@@ -44,8 +44,19 @@ struct network {
 #define NETWORK_MTU_MIN 68
 #define NETWORK_MTU_MAX 65535
 
-/* A fresh definition with defaults (isolated, autostart). */
+/* A fresh definition with defaults (isolated, autostart). Owns memory: network_done() it. */
 void network_init(struct network *n, const char *name);
+void network_done(struct network *n);
+/* network_done() and free(); returns NULL. */
+struct network *network_free(struct network *n);
+static inline void network_freep(struct network **n)
+{
+	network_free(*n);
+}
+#define _cleanup_network_ __attribute__((cleanup(network_freep)))
+/* dst (uninitialised) becomes a deep copy of src; -ENOMEM leaves it initialised, without hosts. */
+int network_copy(struct network *dst, const struct network *src);
+void network_swap(struct network *a, struct network *b);
 /* The stable default bridge name derived from a network name: "nd-<name>" or a hashed form. */
 void network_default_bridge(const char *name, char ret[IFNAMSIZ]);
 /* Fill the defaults that derive from other fields (bridge, gateway, dhcp_router). */

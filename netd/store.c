@@ -57,10 +57,13 @@ static int load_one(const struct netd_paths *p, const char *file, struct network
 	if (!n)
 		return -ENOMEM;
 	r = config_network_parse(name, text, n, err, errlen);
-	if (r >= 0)
-		r = network_validate(n, err, errlen);
 	if (r < 0) {
 		free(n);
+		return r;
+	}
+	r = network_validate(n, err, errlen);
+	if (r < 0) {
+		network_free(n);
 		return r;
 	}
 	*ret = n;
@@ -105,7 +108,7 @@ int store_networks_load(const struct netd_paths *p, struct network ***ret, size_
 		}
 		l = realloc(list, (n + 1) * sizeof(*l));
 		if (!l) {
-			free(net);
+			network_free(net);
 			break;
 		}
 		list = l;

@@ -14,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct network net, again;
 	char err[512], *text, *rendered;
+	int r;
 
 	/* Files are read as C strings: cut at the first NUL like the loader does. */
 	text = malloc(size + 1);
@@ -21,9 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = 0;
-	if (config_network_parse("fuzz", text, &net, err, sizeof(err)) < 0 ||
-	    network_validate(&net, err, sizeof(err)) < 0) {
-		free(text);
+	r = config_network_parse("fuzz", text, &net, err, sizeof(err));
+	free(text);
+	if (r < 0)
+		return 0;
+	if (network_validate(&net, err, sizeof(err)) < 0) {
+		network_done(&net);
 		return 0;
 	}
 	rendered = config_network_render(&net);
@@ -31,7 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rendered && (config_network_parse("fuzz", rendered, &again, err, sizeof(err)) < 0 ||
 			 !network_equal(&net, &again)))
 		abort();
+	if (rendered)
+		network_done(&again);
 	free(rendered);
-	free(text);
+	network_done(&net);
 	return 0;
 }

@@ -41,9 +41,11 @@ static void add_host(struct network *n, const char *s)
 
 static void add_dns_host(struct network *n, const char *s)
 {
+	struct dns_host h;
 	char err[256];
 
-	assert_int_equal(dns_host_parse(s, &n->dhcp.dns_hosts[n->dhcp.n_dns_hosts++], err, sizeof(err)), 0);
+	assert_int_equal(dns_host_parse(s, &h, err, sizeof(err)), 0);
+	assert_int_equal(dns_host_add(&n->dhcp, &h), 0);
 }
 
 static void golden_config(const char *file, const struct network *n)
@@ -87,6 +89,7 @@ static void test_config_golden(void **state)
 	assert_int_equal(dhcp_addn_hosts_render(&n.dhcp, &text), 0);
 	assert_golden("dnsmasq-hosts.addnhosts", text);
 	free(text);
+	network_done(&n);
 
 	n = make("lab", "10.60.0.0/24");
 	n.dhcp.dns = false;
@@ -135,6 +138,7 @@ static void test_render_refuses_injection(void **state)
 	assert_int_equal(dhcp_hosts_render(&n.dhcp, &text), -EINVAL);
 	strcpy(n.dhcp.hosts[0].hostname, "a,b");
 	assert_int_equal(dhcp_hosts_render(&n.dhcp, &text), -EINVAL);
+	network_done(&n);
 }
 
 static void test_lease_time(void **state)
@@ -251,6 +255,7 @@ static void test_validate(void **state)
 			add_host(&n, cases[i].hosts[j]);
 		assert_true(network_validate(&n, err, sizeof(err)) < 0);
 		assert_string_equal(err, cases[i].err);
+		network_done(&n);
 	}
 	struct network n = make("lab", "10.60.0.0/24");
 	char err[512];
@@ -261,6 +266,49 @@ static void test_validate(void **state)
 	add_host(&n, "52:54:00:00:00:01,10.60.0.5");
 	struct dhcp_host h = n.dhcp.hosts[0];
 	assert_int_equal(dhcp_host_add(&n.dhcp, &h), -EEXIST);
+	network_done(&n);
+}
+
+/* Hosts live in arrays that grow; copies are deep and keep room to grow too. */
+static void test_hosts_grow_and_copy(void **state)
+{
+	struct network n = make("lab", "10.60.0.0/22"), copy;
+	struct dhcp_host h = {};
+	struct dns_host dh = {};
+
+	for (unsigned i = 0; i < DHCP_HOSTS_MAX; i++) {
+		h.mac = (struct mac){ { 0x52, 0x54, 0, 0, i >> 8, i & 0xff } };
+		ip4_from_host(ip4_to_host(&n.subnet.addr) + 10 + i, &h.ip);
+		snprintf(h.hostname, sizeof(h.hostname), "h%u", i);
+		assert_int_equal(dhcp_host_add(&n.dhcp, &h), 0);
+	}
+	h.mac.b[2] = 0x99; /* a MAC not yet reserved: the limit, not the duplicate, refuses it */
+	assert_int_equal(dhcp_host_add(&n.dhcp, &h), -E2BIG);
+	for (unsigned i = 0; i < DNS_HOSTS_MAX; i++) {
+		ip4_from_host(ip4_to_host(&n.subnet.addr) + 500 + i, &dh.ip);
+		snprintf(dh.hostname, sizeof(dh.hostname), "d%u.lab", i);
+		assert_int_equal(dns_host_add(&n.dhcp, &dh), 0);
+	}
+	assert_int_equal(dns_host_add(&n.dhcp, &dh), -E2BIG);
+
+	/* Remove down to 5 (room for 8 left), copy (room for 8 made), grow both past 8 again. */
+	while (n.dhcp.n_hosts > 5)
+		assert_int_equal(dhcp_host_remove(&n.dhcp, &n.dhcp.hosts[n.dhcp.n_hosts - 1].mac), 0);
+	assert_int_equal(network_copy(&copy, &n), 0);
+	assert_true(network_equal(&n, &copy));
+	assert_ptr_not_equal(copy.dhcp.hosts, n.dhcp.hosts);
+	for (unsigned i = 0; i < 20; i++) {
+		h.mac = (struct mac){ { 0x52, 0x54, 1, 0, 0, i } };
+		assert_int_equal(dhcp_host_add(&copy.dhcp, &h), 0);
+		assert_int_equal(dhcp_host_add(&n.dhcp, &h), 0);
+	}
+	assert_true(network_equal(&n, &copy));
+	assert_int_equal(copy.dhcp.n_hosts, 25);
+	assert_non_null(dhcp_host_find(&copy.dhcp, &h.mac));
+	network_done(&copy);
+	network_done(&n);
+	assert_int_equal(n.dhcp.n_hosts, 0);
+	assert_null(n.dhcp.hosts);
 }
 
 static void test_definition_roundtrip(void **state)
@@ -280,6 +328,7 @@ static void test_definition_roundtrip(void **state)
 	assert_int_equal(config_network_parse("lab", text, &back, err, sizeof(err)), 0);
 	assert_true(network_equal(&n, &back));
 	free(text);
+	network_done(&back);
 
 	n.dhcp.dhcp = false;
 	n.dhcp.dns = false;
@@ -288,6 +337,8 @@ static void test_definition_roundtrip(void **state)
 	assert_true(network_equal(&n, &back));
 	assert_false(network_wants_dnsmasq(&back));
 	free(text);
+	network_done(&back);
+	network_done(&n);
 
 	assert_true(config_network_parse("lab", "[dhcp]\nhost = 52:54:00:00:00:01,10.0.0.5,a=b\n", &back, err,
 					 sizeof(err)) < 0);
@@ -460,7 +511,7 @@ int main(void)
 		cmocka_unit_test(test_render_refuses_injection), cmocka_unit_test(test_lease_time),
 		cmocka_unit_test(test_parse_errors),	      cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_definition_roundtrip), cmocka_unit_test(test_lease_parser),
-		cmocka_unit_test(test_supervisor),
+		cmocka_unit_test(test_supervisor),	      cmocka_unit_test(test_hosts_grow_and_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
