@@ -167,6 +167,7 @@ static void dispatch(struct client *c, const char *line, size_t len)
 	r = m->fn(c->daemon, call, params);
 	if (r < 0)
 		call_fail(call, r);
+	daemon_trim_later(c->daemon);
 }
 
 /* Handle complete lines in the buffer, one request at a time. */

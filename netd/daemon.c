@@ -3,6 +3,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,33 @@
 #include "protocol.h"
 #include "macro.h"
 #include "reconcile.h"
+
+#define TRIM_DELAY_USEC (1000 * 1000)
+
+/* glibc gives memory back only from the top of the heap on free(); the chunks a request or a
+ * libnftables transaction freed below that stay resident (0.7 MiB with 10 networks).
+ * malloc_trim() returns every free page inside the heap too. */
+static int on_trim(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	malloc_trim(0);
+	return 0;
+}
+
+int daemon_trim_init(struct daemon *d)
+{
+	int r = sd_event_add_time_relative(d->event, &d->trim_timer, CLOCK_MONOTONIC, TRIM_DELAY_USEC, 0, on_trim, d);
+
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->trim_timer, SD_EVENT_ONESHOT);
+	return r;
+}
+
+void daemon_trim_later(struct daemon *d)
+{
+	/* One-shot, re-armed: a burst of requests gives one trim, a second after the last. */
+	if (d->trim_timer && sd_event_source_set_time_relative(d->trim_timer, TRIM_DELAY_USEC) >= 0)
+		sd_event_source_set_enabled(d->trim_timer, SD_EVENT_ONESHOT);
+}
 
 struct network *daemon_network_find(struct daemon *d, const char *name)
 {

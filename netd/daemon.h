@@ -54,6 +54,7 @@ struct daemon {
 	sd_event_source *kvm_probe_source, *kvm_probe_timer;
 	struct uplink **uplinks; /* uplink conversions, confirmed or in progress */
 	size_t n_uplinks;
+	sd_event_source *trim_timer; /* daemon_trim_later() */
 };
 
 /* Where --subnet auto looks by default: 256 /24s that home and office networks rarely use. */
@@ -92,6 +93,11 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 /* Reconcile every network and remove bridges netd owns that nothing wants any more. */
 int daemon_reconcile_all(struct daemon *d);
 int daemon_reload(struct daemon *d, json_object **ret_report);
+
+/* Hand the heap's free pages back to the kernel once netd has been idle for a second: call it
+ * after work that allocates and frees a lot (requests, reconciles, reloads). */
+int daemon_trim_init(struct daemon *d);
+void daemon_trim_later(struct daemon *d);
 
 /* dnsmasq of one network (dnsmasq.c): make it match the definition; start, adopt, SIGHUP or
  * stop as needed. */

@@ -214,6 +214,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 
 	if (!fw->marker)
 		return 0;
+	daemon_trim_later(d);
 	r = fw_nft_marker(fw->nft, have, sizeof(have));
 	if (!(r == -ENOENT && !fw->marker[0]) && !(r >= 0 && !strcmp(have, fw->marker))) {
 		log_warning("nftables: table %s %s was %s by another process; re-applying it", FW_FAMILY, FW_TABLE,

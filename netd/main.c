@@ -189,6 +189,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	if (daemon_reload(d, &report) < 0)
 		log_error("reload failed: cannot read %s/networks", d->paths.config_dir);
 	json_object_put(report);
+	daemon_trim_later(d);
 	sd_notify(0, "READY=1");
 	return 0;
 }
@@ -254,6 +255,9 @@ static int run(struct daemon *d)
 	r = daemon_watch_init(d);
 	if (r < 0)
 		return r;
+	r = daemon_trim_init(d); /* armed: the startup reconcile below is trimmed after too */
+	if (r < 0)
+		return r;
 	sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
 	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
 	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
@@ -304,6 +308,7 @@ int main(int argc, char **argv)
 		unlink(d.paths.socket);
 	}
 	uplink_free_all(&d);
+	sd_event_source_unref(d.trim_timer);
 	sd_event_unref(d.event);
 	if (d.link.ops)
 		link_nl_close(&d.link);
