@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -247,6 +249,33 @@ void manager_argv_format(const char *argv, size_t len, char *buf, size_t size)
 		o += snprintf(buf + o, size - o, "%s%s", o ? " " : "", p);
 }
 
+/* How long a stop waits for the killed client to be gone. */
+#define CLIENT_EXIT_TIMEOUT_MS 1000
+
+/*
+ * SIGKILL pid, or its whole process group when group (a client netd started has a session of its
+ * own: its script and the commands that script runs go with it), and wait until pid is gone. A
+ * client that just got a lease may be running its script: until it is gone, that script can still
+ * put the address or a default route back where the caller is about to move them from.
+ */
+static int kill_wait(pid_t pid, bool group)
+{
+	_cleanup_close_ int fd = syscall(SYS_pidfd_open, pid, 0);
+	pid_t pgid = group ? getpgid(pid) : -1;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	if (pgid > 1 && pgid != getpgrp())
+		r = kill(-pgid, SIGKILL);
+	else
+		r = kill(pid, SIGKILL);
+	if (r < 0)
+		return negative_errno();
+	if (fd >= 0 && poll(&p, 1, CLIENT_EXIT_TIMEOUT_MS) == 0)
+		return -ETIMEDOUT;
+	return 0;
+}
+
 int manager_client_stop(const struct manager *m)
 {
 	char argv[MANAGER_ARGV_MAX];
@@ -255,9 +284,14 @@ int manager_client_stop(const struct manager *m)
 	/* Make sure the pid still is that client before killing it. */
 	if (read_cmdline(m->pid, argv, sizeof(argv), &len) < 0 || len != m->argv_len || memcmp(argv, m->argv, len))
 		return -ESRCH;
-	if (kill(m->pid, SIGKILL) < 0)
-		return negative_errno();
-	return 0;
+	return kill_wait(m->pid, false);
+}
+
+int manager_client_kill(pid_t pid, const char *ifname)
+{
+	if (!manager_client_running(pid, ifname))
+		return -ESRCH;
+	return kill_wait(pid, true);
 }
 
 bool manager_client_running(pid_t pid, const char *ifname)

@@ -48,8 +48,13 @@ int manager_argv_retarget(const struct manager *m, const char *from, const char 
 /* Text form "a b c" of a NUL-separated command line, for messages and the state file. */
 void manager_argv_format(const char *argv, size_t len, char *buf, size_t size);
 
+/* SIGKILL (no release) the client found by manager_detect() and wait for it to be gone.
+ * -ESRCH: it is not running any more. */
 int manager_client_stop(const struct manager *m);
 /* Starts a NUL-separated command line detached from netd (it survives netd); returns its pid. */
 int manager_client_start(const char *argv, size_t len, pid_t *ret_pid);
 /* Whether pid is still a DHCP client running on ifname (the pid was not reused). */
 bool manager_client_running(pid_t pid, const char *ifname);
+/* SIGKILL a client manager_client_start() started, with its script, and wait for it to be gone.
+ * -ESRCH: pid is not a DHCP client on ifname (any more). */
+int manager_client_kill(pid_t pid, const char *ifname);

@@ -296,6 +296,22 @@ static int client_start_on(struct uplink *u, const char *on, pid_t *ret_pid, cha
 	return r;
 }
 
+/*
+ * Before a rollback moves the address back: the client netd started on the bridge goes (no
+ * RELEASE: the port keeps the lease). One still running could bind just after the burst and put
+ * the address and default route back on the bridge, which is then deleted: IPv4 lost until the
+ * port's client binds (seen under load after a netd crash, 150 ms).
+ */
+static void bridge_client_stop(struct uplink *u)
+{
+	if (u->client.kind != MANAGER_DHCP_CLIENT || u->bridge_client_pid <= 0)
+		return;
+	if (manager_client_kill(u->bridge_client_pid, u->bridge) == -ETIMEDOUT)
+		log_warning("uplink %s: DHCP client pid %d on %s did not exit after SIGKILL", u->bridge,
+			    (int)u->bridge_client_pid, u->bridge);
+	u->bridge_client_pid = 0;
+}
+
 static void client_back_to_port(struct uplink *u)
 {
 	char text[512];
@@ -303,9 +319,6 @@ static void client_back_to_port(struct uplink *u)
 
 	if (u->client.kind != MANAGER_DHCP_CLIENT)
 		return;
-	if (u->bridge_client_pid > 0 && manager_client_running(u->bridge_client_pid, u->bridge))
-		kill(u->bridge_client_pid, SIGKILL); /* no RELEASE: the port keeps the lease */
-	u->bridge_client_pid = 0;
 	if (client_start_on(u, u->port, &pid, text, sizeof(text)) < 0)
 		log_error("uplink %s: cannot restart the DHCP client on %s; start it again by hand", u->bridge, u->port);
 }
@@ -345,6 +358,7 @@ static int uplink_rollback(struct uplink *u, const char *why)
 	log_warning("uplink %s: rolling back to %s: %s", u->bridge, u->port, why);
 	probe_stop(u);
 	u->confirm_timer = sd_event_source_disable_unref(u->confirm_timer);
+	bridge_client_stop(u);
 	uplink_save_state(u, UPLINK_ROLLING_BACK);
 	r = uplink_apply_rollback(u, &usec, err, sizeof(err));
 	if (r < 0)
@@ -719,11 +733,15 @@ static int convert_run(struct uplink *u, char *err, size_t errlen)
 static void client_stop(struct uplink *u, struct call *c)
 {
 	char text[512];
+	int r;
 
 	if (u->client.kind != MANAGER_DHCP_CLIENT)
 		return;
 	manager_argv_format(u->client.argv, u->client.argv_len, text, sizeof(text));
-	if (manager_client_stop(&u->client) < 0)
+	r = manager_client_stop(&u->client);
+	if (r == -ETIMEDOUT)
+		log_warning("uplink %s: DHCP client pid %d did not exit after SIGKILL", u->bridge, (int)u->client.pid);
+	else if (r < 0)
 		log_warning("uplink %s: DHCP client pid %d is gone already", u->bridge, (int)u->client.pid);
 	log_info("uplink %s: stopped DHCP client on %s (pid %d, no release): %s", u->bridge, u->port, (int)u->client.pid, text);
 	if (c)
