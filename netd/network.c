@@ -216,6 +216,11 @@ static int validate_bridge_mode(const struct network *n, char *err, size_t errle
 			 "and the LAN behind it decide those", n->name);
 		return -EINVAL;
 	}
+	if (n->uplink[0]) {
+		snprintf(err, errlen, "network '%s': mode bridge takes no --uplink: guests reach the LAN through the "
+			 "bridge's own ports", n->name);
+		return -EINVAL;
+	}
 	if (n->dhcp.n_ranges || n->dhcp.lease_time || n->dhcp.n_hosts || n->dhcp.domain[0] || n->dhcp.n_dns_hosts) {
 		snprintf(err, errlen, "network '%s': mode bridge takes no DHCP or DNS settings: the LAN's own "
 			 "DHCP server serves its guests", n->name);

@@ -94,6 +94,19 @@ static void test_validate(void **state)
 	struct network ok = make("lab", "10.0.0.0/24");
 	char err[256];
 	assert_int_equal(network_validate(&ok, err, sizeof(err)), 0);
+
+	/* Mode bridge: an uplink was accepted and ignored (fuzz-config found it: it did not even
+	 * have to be a valid name, so the file did not read back the same). */
+	struct network br;
+	network_init(&br, "lan");
+	br.mode = NETWORK_MODE_BRIDGE;
+	snprintf(br.bridge, sizeof(br.bridge), "br0");
+	network_fill_defaults(&br);
+	assert_int_equal(network_validate(&br, err, sizeof(err)), 0);
+	snprintf(br.uplink, sizeof(br.uplink), "; e");
+	assert_true(network_validate(&br, err, sizeof(err)) < 0);
+	assert_string_equal(err, "network 'lan': mode bridge takes no --uplink: guests reach the LAN through the "
+				 "bridge's own ports");
 }
 
 static void test_conflicts(void **state)
