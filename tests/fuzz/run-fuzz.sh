@@ -12,7 +12,9 @@ mkdir -p "$work/corpus" "$artifacts"
 cp -r "$corpus"/. "$work/corpus/"
 log="$artifacts/$name.log"
 rc=0
+# libFuzzer exits 77 on a finding by default, which meson counts as a skip: make it a failure.
 "$fuzzer" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
+	-error_exitcode=1 -timeout_exitcode=1 \
 	-artifact_prefix="$artifacts/$name-" "$work/corpus" >"$log" 2>&1 || rc=$?
 # The whole log is kept; its tail has the final stats or the crash report.
 tail -n 60 "$log"
