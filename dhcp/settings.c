@@ -39,12 +39,17 @@ static size_t array_capacity(size_t n)
 	return c;
 }
 
-/* p, an array of n elements, with room for one more. */
-static void *array_room(void *p, size_t n, size_t size)
+/* Append elem to p, an array of *n elements: the array (moved, maybe), NULL without memory. */
+static void *array_push(void *p, size_t *n, const void *elem, size_t size)
 {
-	if (n < array_capacity(n))
-		return p;
-	return realloc(p, (n ? n * 2 : 4) * size);
+	if (*n >= array_capacity(*n)) {
+		p = realloc(p, (*n ? *n * 2 : 4) * size);
+		if (!p)
+			return NULL;
+	}
+	memcpy((char *)p + *n * size, elem, size);
+	(*n)++;
+	return p;
 }
 
 static void *array_dup(const void *p, size_t n, size_t size)
@@ -362,11 +367,10 @@ int dhcp_host_add(struct dhcp_settings *s, const struct dhcp_host *h)
 		return -EEXIST;
 	if (s->n_hosts >= DHCP_HOSTS_MAX)
 		return -E2BIG;
-	p = array_room(s->hosts, s->n_hosts, sizeof(*h));
+	p = array_push(s->hosts, &s->n_hosts, h, sizeof(*h));
 	if (!p)
 		return -ENOMEM;
 	s->hosts = p;
-	s->hosts[s->n_hosts++] = *h;
 	return 0;
 }
 
@@ -376,11 +380,10 @@ int dns_host_add(struct dhcp_settings *s, const struct dns_host *h)
 
 	if (s->n_dns_hosts >= DNS_HOSTS_MAX)
 		return -E2BIG;
-	p = array_room(s->dns_hosts, s->n_dns_hosts, sizeof(*h));
+	p = array_push(s->dns_hosts, &s->n_dns_hosts, h, sizeof(*h));
 	if (!p)
 		return -ENOMEM;
 	s->dns_hosts = p;
-	s->dns_hosts[s->n_dns_hosts++] = *h;
 	return 0;
 }
 
