@@ -609,10 +609,8 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 		 hostname ? hostname : "");
 	if (dhcp_host_parse(spec, &h, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
-	copy = malloc(sizeof(*copy));
+	copy = network_dup(n);
 	if (!copy)
-		return -ENOMEM;
-	if (network_copy(copy, n) < 0)
 		return -ENOMEM;
 	r = dhcp_host_add(&copy->dhcp, &h);
 	if (r == -EEXIST)
@@ -641,10 +639,8 @@ static int method_host_remove(struct daemon *d, struct call *c, json_object *par
 	r = param_mac(c, params, &mac);
 	if (r < 0)
 		return r;
-	copy = malloc(sizeof(*copy));
+	copy = network_dup(n);
 	if (!copy)
-		return -ENOMEM;
-	if (network_copy(copy, n) < 0)
 		return -ENOMEM;
 	if (dhcp_host_remove(&copy->dhcp, &mac) < 0)
 		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", n->name,

@@ -71,6 +71,15 @@ int network_copy(struct network *dst, const struct network *src)
 	return dhcp_settings_copy(&dst->dhcp, &src->dhcp);
 }
 
+struct network *network_dup(const struct network *n)
+{
+	struct network *copy = malloc(sizeof(*copy));
+
+	if (copy && network_copy(copy, n) < 0)
+		return network_free(copy);
+	return copy;
+}
+
 void network_swap(struct network *a, struct network *b)
 {
 	struct network t = *a;

@@ -56,6 +56,8 @@ static inline void network_freep(struct network **n)
 #define _cleanup_network_ __attribute__((cleanup(network_freep)))
 /* dst (uninitialised) becomes a deep copy of src; -ENOMEM leaves it initialised, without hosts. */
 int network_copy(struct network *dst, const struct network *src);
+/* A deep copy on the heap (network_free() it); NULL without memory. */
+struct network *network_dup(const struct network *n);
 void network_swap(struct network *a, struct network *b);
 /* The stable default bridge name derived from a network name: "nd-<name>" or a hashed form. */
 void network_default_bridge(const char *name, char ret[IFNAMSIZ]);

@@ -37,7 +37,7 @@ static int load_one(const struct netd_paths *p, const char *file, struct network
 	_cleanup_free_ char *path = pathf("%s/networks/%s", p->config_dir, file), *text = NULL;
 	char name[NAME_MAX_LEN + 2];
 	size_t len = strlen(file) - strlen(".conf");
-	struct network *n;
+	_cleanup_network_ struct network *n = NULL;
 	int r;
 
 	if (!path)
@@ -53,20 +53,15 @@ static int load_one(const struct netd_paths *p, const char *file, struct network
 		snprintf(err, errlen, "cannot read: %s", strerror(-r));
 		return r;
 	}
-	n = malloc(sizeof(*n));
+	n = calloc(1, sizeof(*n)); /* calloc: a failed parse leaves nothing to free */
 	if (!n)
 		return -ENOMEM;
 	r = config_network_parse(name, text, n, err, errlen);
-	if (r < 0) {
-		free(n);
+	if (r >= 0)
+		r = network_validate(n, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	r = network_validate(n, err, errlen);
-	if (r < 0) {
-		network_free(n);
-		return r;
-	}
-	*ret = n;
+	*ret = TAKE_PTR(n);
 	return 0;
 }
 
