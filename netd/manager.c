@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "fileio.h"
 #include "macro.h"
+#include "process.h"
 
 static const char *const manager_kind_table[_MANAGER_KIND_MAX] = {
 	[MANAGER_NONE] = "none",
@@ -260,7 +260,7 @@ void manager_argv_format(const char *argv, size_t len, char *buf, size_t size)
  */
 static int kill_wait(pid_t pid, bool group)
 {
-	_cleanup_close_ int fd = syscall(SYS_pidfd_open, pid, 0);
+	_cleanup_close_ int fd = process_pidfd(pid);
 	pid_t pgid = group ? getpgid(pid) : -1;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int r;
