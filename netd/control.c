@@ -29,6 +29,7 @@ struct client {
 	bool eof;
 	bool monitor; /* its call is daemon.monitor: events go to it until it hangs up */
 	struct ucred cred;
+	struct peer_cred peer;
 };
 
 static void client_free(struct client *c)
@@ -150,6 +151,7 @@ static void dispatch(struct client *c, const char *line, size_t len)
 		return;
 	call->client = c;
 	call->uid = c->cred.uid;
+	call->peer = c->peer;
 	c->call = call;
 	r = protocol_request_parse(line, len, &req, &method, &params, call->err, sizeof(call->err));
 	if (r < 0) {
@@ -255,21 +257,37 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	return client_process(c);
 }
 
-static bool peer_authorized(struct daemon *d, int fd, const struct ucred *cred)
+/* The peer's uid, gid and supplementary groups. A peer with more groups than we keep is refused
+ * (-E2BIG): checks made with a cut list could answer wrongly. */
+static int peer_read(int fd, struct peer_cred *ret)
 {
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct peer_cred p = {};
 
-	if (cred->uid == 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return negative_errno();
+	p.pid = cred.pid;
+	p.uid = cred.uid;
+	p.gid = cred.gid;
+	len = sizeof(p.groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p.groups, &len) < 0)
+		return errno == ERANGE ? -E2BIG : negative_errno();
+	p.n_groups = len / sizeof(gid_t);
+	*ret = p;
+	return 0;
+}
+
+static bool peer_authorized(struct daemon *d, const struct peer_cred *p)
+{
+	if (p->uid == 0)
 		return true;
 	if (d->netd_gid == (gid_t)-1)
 		return false;
-	if (cred->gid == d->netd_gid)
+	if (p->gid == d->netd_gid)
 		return true;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return false;
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == d->netd_gid)
+	for (size_t i = 0; i < p->n_groups; i++)
+		if (p->groups[i] == d->netd_gid)
 			return true;
 	return false;
 }
@@ -296,15 +314,20 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 {
 	struct daemon *d = userdata;
 	_cleanup_close_ int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct peer_cred peer;
 	struct ucred cred;
-	socklen_t len = sizeof(cred);
 	struct client *c;
+	int r;
 
 	if (cfd < 0)
 		return 0;
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+	r = peer_read(cfd, &peer);
+	if (r < 0) {
+		log_warning("refused a control connection: cannot read the peer's credentials: %s", strerror(-r));
 		return 0;
-	if (!peer_authorized(d, cfd, &cred)) {
+	}
+	cred = (struct ucred){ .pid = peer.pid, .uid = peer.uid, .gid = peer.gid };
+	if (!peer_authorized(d, &peer)) {
 		refuse(cfd, &cred);
 		return 0;
 	}
@@ -313,6 +336,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		return 0;
 	c->daemon = d;
 	c->cred = cred;
+	c->peer = peer;
 	c->fd = TAKE_FD(cfd);
 	if (sd_event_add_io(d->event, &c->source, c->fd, EPOLLIN, on_client_io, c) < 0) {
 		close(c->fd);

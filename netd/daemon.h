@@ -15,10 +15,23 @@
 
 struct client;
 
+#define PEER_GROUPS_MAX 256
+
+/* Who sent a request: SO_PEERCRED and SO_PEERGROUPS, read when the connection was accepted. What
+ * a request may touch on the host (files a guest uses) is checked with these credentials. */
+struct peer_cred {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[PEER_GROUPS_MAX];
+	size_t n_groups;
+};
+
 /* One request being answered. Methods reply through call_reply()/call_fail(), now or later. */
 struct call {
 	struct client *client;
-	uid_t uid; /* of the peer, from SO_PEERCRED */
+	uid_t uid; /* of the peer, from SO_PEERCRED (peer.uid) */
+	struct peer_cred peer;
 	char err[1024];
 };
 
