@@ -19,12 +19,18 @@ enum fw_mode {
 	FW_NAT,	     /* the subnet is masqueraded to everything outside it */
 };
 
+#define FW_HOST_PORTS_MAX 32
+
 /* One active network as the rules see it. */
 struct fw_network {
 	char bridge[IFNAMSIZ];
 	struct ip_prefix subnet; /* IPv4, masked */
+	union in_addr_union gateway; /* IPv4: the only host address its guests reach */
 	enum fw_mode mode;
 	char uplink[IFNAMSIZ]; /* "": egress through any interface */
+	/* Host services on the gateway its guests may reach besides DHCP, DNS and ICMP. */
+	struct l4_port host_ports[FW_HOST_PORTS_MAX];
+	size_t n_host_ports;
 };
 
 /* The whole table as an nft script that replaces netd's table in one transaction (or removes it

@@ -176,6 +176,9 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 	r = reconcile_scoped(d, &w, 1, scope, err, errlen);
 	if (r < 0)
 		return r;
+	r = daemon_bridge_guard(d, n, err, errlen);
+	if (r < 0)
+		return r;
 	r = daemon_firewall_sync(d, n, true, err, errlen);
 	if (r < 0)
 		return r;

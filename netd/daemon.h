@@ -129,6 +129,10 @@ void daemon_firewall_done(struct daemon *d);
  * forwarded traffic), or NULL. */
 const char *daemon_firewall_problem(struct daemon *d, const struct network *n, char *buf, size_t size);
 
+/* The bridge's sysctls that keep the host from learning from guests (bridge-guard.c): no router
+ * advertisements or redirects accepted, strict reverse-path filtering. */
+int daemon_bridge_guard(struct daemon *d, const struct network *n, char *err, size_t errlen);
+
 int daemon_watch_init(struct daemon *d);
 void daemon_watch_done(struct daemon *d);
 /* Why an active network overlaps something on the host now, or NULL. */

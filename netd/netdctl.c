@@ -99,6 +99,7 @@ static int build_create(int argc, char **argv, json_object *params)
 	enum {
 		ARG_MODE = 0x100, ARG_BRIDGE, ARG_SUBNET, ARG_GATEWAY, ARG_LEASE_TIME, ARG_DOMAIN,
 		ARG_RANGE, ARG_HOST, ARG_DNS_HOST, ARG_MTU, ARG_NO_AUTOSTART, ARG_NO_DHCP, ARG_NO_DNS, ARG_UPLINK,
+		ARG_HOST_PORT,
 	};
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, ARG_MODE },
@@ -115,6 +116,7 @@ static int build_create(int argc, char **argv, json_object *params)
 		{ "no-dhcp", no_argument, NULL, ARG_NO_DHCP },
 		{ "no-dns", no_argument, NULL, ARG_NO_DNS },
 		{ "uplink", required_argument, NULL, ARG_UPLINK },
+		{ "allow-host-port", required_argument, NULL, ARG_HOST_PORT },
 		{},
 	};
 	/* Options that carry one string (first group) or add one to a list (second group). */
@@ -124,7 +126,7 @@ static int build_create(int argc, char **argv, json_object *params)
 					    [ARG_RANGE - 0x100] = "dhcp_ranges", [ARG_HOST - 0x100] = "hosts",
 					    [ARG_DNS_HOST - 0x100] = "dns_hosts", [ARG_NO_AUTOSTART - 0x100] = "autostart",
 					    [ARG_NO_DHCP - 0x100] = "dhcp", [ARG_NO_DNS - 0x100] = "dns",
-					    [ARG_UPLINK - 0x100] = "uplink" };
+					    [ARG_UPLINK - 0x100] = "uplink", [ARG_HOST_PORT - 0x100] = "allow_host_ports" };
 	const char *name = NULL;
 	int c;
 
@@ -149,6 +151,7 @@ static int build_create(int argc, char **argv, json_object *params)
 		case ARG_RANGE:
 		case ARG_HOST:
 		case ARG_DNS_HOST:
+		case ARG_HOST_PORT:
 			add_to_array(params, keys[c - 0x100], optarg);
 			break;
 		case ARG_MTU:
@@ -236,6 +239,19 @@ static void print_leases(json_object *list)
 	}
 }
 
+/* What the guests reach on the host: always DHCP, DNS and ping on their gateway; more if allowed. */
+static void print_host_ports(json_object *n)
+{
+	json_object *a = json_object_object_get(n, "allow_host_ports");
+
+	if (!strcmp(jstr(n, "mode"), "bridge"))
+		return;
+	printf("host:       guests reach DHCP, DNS and ICMP on the gateway");
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		printf("%s%s", i ? ", " : "; also ", json_object_get_string(json_object_array_get_idx(a, i)));
+	printf("\n");
+}
+
 static void print_network(json_object *n)
 {
 	json_object *k, *addrs;
@@ -246,6 +262,7 @@ static void print_network(json_object *n)
 	printf("\nbridge:     %s\nsubnet:     %s\ngateway:    %s\nmac:        %s\nmtu:        %s\nautostart:  %s\n",
 	       jstr(n, "bridge"), jstr(n, "subnet"), jstr(n, "gateway"), jstr(n, "mac"), jstr(n, "mtu"),
 	       jstr(n, "autostart"));
+	print_host_ports(n);
 	if (!json_object_object_get_ex(n, "kernel", &k))
 		return;
 	if (!json_object_get_boolean(json_object_object_get(k, "exists"))) {
@@ -633,7 +650,7 @@ static const struct verb verbs[] = {
 	  "network create NAME --mode nat|routed|isolated [--subnet CIDR|auto] [--bridge IFNAME] [--gateway IP] [--mtu N]\n"
 	  "        [--uplink IFNAME] [--dhcp-range START-END]... [--lease-time DURATION] [--domain DOMAIN]\n"
 	  "        [--host MAC,IP[,HOSTNAME]]... [--dns-host IP,HOSTNAME]... [--no-dhcp] [--no-dns]\n"
-	  "        [--no-autostart]" },
+	  "        [--allow-host-port PROTO/PORT]... [--no-autostart]" },
 	{ "network", "create", "network.create", build_create, print_network,
 	  "network create NAME --mode bridge --bridge BRIDGE   (guests straight onto an existing bridge's LAN)" },
 	{ "network", "list", "network.list", build_none, print_list, "network list" },

@@ -22,7 +22,10 @@
 
 int main(void)
 {
-	struct fw_network n = { .bridge = "nd-a", .mode = FW_NAT };
+	/* Every kind of rule: nat, and an isolated network with host ports (the input chain's set). */
+	struct fw_network n[2] = { { .bridge = "nd-a", .mode = FW_NAT },
+				   { .bridge = "nd-b", .mode = FW_ISOLATED, .n_host_ports = 2,
+				     .host_ports = { { IPPROTO_TCP, 22 }, { IPPROTO_UDP, 53 } } } };
 	char err[512] = "", marker[128];
 	_cleanup_free_ char *want = NULL;
 	_cleanup_free_ char *script = NULL;
@@ -32,8 +35,11 @@ int main(void)
 		printf("SKIP: cannot create a network namespace: %s\n", strerror(errno));
 		return 77;
 	}
-	ip_prefix_parse("10.1.0.0/24", &n.subnet);
-	script = fw_render(&n, 1, &want);
+	ip_prefix_parse("10.1.0.0/24", &n[0].subnet);
+	ip_prefix_parse("10.2.0.0/24", &n[1].subnet);
+	ip_prefix_first_host(&n[0].subnet, &n[0].gateway);
+	ip_prefix_first_host(&n[1].subnet, &n[1].gateway);
+	script = fw_render(n, ELEMENTSOF(n), &want);
 	f = fw_nft_new();
 	CHECK(f, "no libnftables context");
 	CHECK(fw_nft_marker(f, marker, sizeof(marker)) == -ENOENT, "a fresh namespace has netd's table");

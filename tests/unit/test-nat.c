@@ -15,6 +15,7 @@ static struct fw_network net(const char *bridge, const char *subnet, enum fw_mod
 	snprintf(n.bridge, sizeof(n.bridge), "%s", bridge);
 	snprintf(n.uplink, sizeof(n.uplink), "%s", uplink ? uplink : "");
 	assert_int_equal(ip_prefix_parse(subnet, &n.subnet), 0);
+	ip_prefix_first_host(&n.subnet, &n.gateway);
 	return n;
 }
 
@@ -37,7 +38,7 @@ static void test_nat_default(void **state)
 {
 	struct fw_network n[] = { net("virbr0", "192.168.122.0/24", FW_NAT, NULL) };
 
-	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "14");
+	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "29");
 }
 
 static void test_all_modes(void **state)
@@ -49,7 +50,11 @@ static void test_all_modes(void **state)
 		net("nd-out", "10.10.0.0/24", FW_NAT, "eth1"),
 	};
 
-	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "29");
+	/* An isolated network whose guests may also reach the host's SSH and a UDP service. */
+	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_TCP, 22 };
+	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_UDP, 5353 };
+
+	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "50");
 }
 
 static void test_no_networks_removes_table(void **state)
