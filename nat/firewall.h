@@ -49,6 +49,11 @@ int fw_nft_apply(struct fw_nft *f, const char *script, char *err, size_t errlen)
  * removed). */
 int fw_nft_marker(struct fw_nft *f, char *buf, size_t size);
 
+/* The comment of set marker_set in table FAMILY TABLE, and how many rules and set elements the
+ * table holds; -ENOENT when the table does not exist. */
+int fw_nft_table_state(struct fw_nft *f, const char *family, const char *table, const char *marker_set,
+		       char *marker, size_t size, size_t *ret_rules, size_t *ret_elements);
+
 /* A base chain of another table that drops forwarded traffic by policy. */
 struct fw_blocker {
 	char family[8];

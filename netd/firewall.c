@@ -228,6 +228,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 			log_error("nftables: cannot re-apply table %s %s: %s", FW_FAMILY, FW_TABLE, err);
 	}
 	scan_blockers(d, fw->nets, fw->n_nets);
+	daemon_portsec_check(d);
 	return 0;
 }
 
@@ -305,6 +306,11 @@ void daemon_firewall_done(struct daemon *d)
 	free(fw->marker);
 	free(fw);
 	d->fw = NULL;
+}
+
+struct fw_nft *daemon_firewall_nft(struct daemon *d)
+{
+	return d->fw ? d->fw->nft : NULL;
 }
 
 const char *daemon_firewall_problem(struct daemon *d, const struct network *n, char *buf, size_t size)

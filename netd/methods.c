@@ -777,6 +777,7 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 		return -ENOMEM;
 	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, mac_format(&l.mac, m, sizeof(m)),
 		 ip_addr_format(AF_INET, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
+	daemon_portsec_network_changed(d, network);
 	call_reply(c, NULL);
 	n = daemon_network_find(d, network);
 	if (n) {

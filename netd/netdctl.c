@@ -473,7 +473,7 @@ static int build_vm_create(int argc, char **argv, json_object *params)
 {
 	enum {
 		ARG_NETWORK = 0x100, ARG_MAC, ARG_MEMORY, ARG_KERNEL, ARG_INITRD, ARG_APPEND, ARG_DISK, ARG_CDROM,
-		ARG_ACCEL, ARG_VNC, ARG_VCPUS, ARG_QUEUES, ARG_NO_AUTOSTART,
+		ARG_ACCEL, ARG_VNC, ARG_VCPUS, ARG_QUEUES, ARG_NO_AUTOSTART, ARG_NIC_SECURITY,
 	};
 	static const struct option opts[] = {
 		{ "network", required_argument, NULL, ARG_NETWORK }, { "mac", required_argument, NULL, ARG_MAC },
@@ -483,6 +483,7 @@ static int build_vm_create(int argc, char **argv, json_object *params)
 		{ "accel", required_argument, NULL, ARG_ACCEL },     { "vnc", required_argument, NULL, ARG_VNC },
 		{ "vcpus", required_argument, NULL, ARG_VCPUS },     { "queues", required_argument, NULL, ARG_QUEUES },
 		{ "no-autostart", no_argument, NULL, ARG_NO_AUTOSTART },
+		{ "nic-security", required_argument, NULL, ARG_NIC_SECURITY },
 		{},
 	};
 	static const char *const keys[] = {
@@ -490,6 +491,7 @@ static int build_vm_create(int argc, char **argv, json_object *params)
 		[ARG_KERNEL - 0x100] = "kernel",    [ARG_INITRD - 0x100] = "initrd", [ARG_APPEND - 0x100] = "append",
 		[ARG_DISK - 0x100] = "disk",	    [ARG_CDROM - 0x100] = "cdrom",   [ARG_ACCEL - 0x100] = "accel",
 		[ARG_VNC - 0x100] = "vnc",	    [ARG_VCPUS - 0x100] = "vcpus",   [ARG_QUEUES - 0x100] = "queues",
+		[ARG_NIC_SECURITY - 0x100] = "nic_security",
 	};
 	const char *name = NULL;
 	int c;
@@ -574,8 +576,8 @@ static void print_vm(json_object *v)
 	       jstr(v, "memory_mib"), jstr(v, "vcpus"), jstr(v, "accel"), jstr(v, "autostart"));
 	for (size_t i = 0; i < json_object_array_length(nics); i++) {
 		json_object *n = json_object_array_get_idx(nics, i);
-		printf("nic%zu:       network %s, mac %s, tap %s, ip %s\n", i, jstr(n, "network"), jstr(n, "mac"),
-		       jstr(n, "tap"), jstr(n, "ip"));
+		printf("nic%zu:       network %s, mac %s, tap %s, ip %s, port security %s\n", i, jstr(n, "network"),
+		       jstr(n, "mac"), jstr(n, "tap"), jstr(n, "ip"), jstr(n, "security"));
 	}
 	printf("console:    netdctl vm console %s (log: %s)\n", jstr(v, "name"), jstr(v, "serial_log"));
 }
@@ -672,7 +674,8 @@ static const struct verb verbs[] = {
 	{ "vm", "create", "vm.create", build_vm_create, print_vm,
 	  "vm create NAME --network NET [--network NET2]... [--mac MAC]... [--memory 512M] [--vcpus N]\n"
 	  "        (--kernel PATH [--initrd PATH] [--append ARGS] | --disk PATH[,format=raw|qcow2][,cache=MODE]\n"
-	  "        [--cdrom ISO]) [--accel auto|kvm|tcg] [--vnc [ADDR:]DISPLAY] [--queues N] [--no-autostart]" },
+	  "        [--cdrom ISO]) [--accel auto|kvm|tcg] [--vnc [ADDR:]DISPLAY] [--queues N] [--nic-security on|off]\n"
+	  "        [--no-autostart]" },
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
 	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },
@@ -710,6 +713,11 @@ static void usage(void)
 	       "DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
 	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
 	       "--uplink IFNAME lets nat/routed traffic out through that interface only.\n"
+	       "Guests reach only DHCP, DNS and ICMP on their own gateway; --allow-host-port tcp/22 adds a\n"
+	       "host service (on that gateway address only).\n"
+	       "Guest NICs may send only from their own MAC and their leased or reserved addresses, and never\n"
+	       "as a DHCP server or IPv6 router (on a --mode bridge network: the MAC only); --nic-security off\n"
+	       "lifts that for a guest that routes or bridges other traffic.\n"
 	       "--subnet auto (or no --subnet): a free /24 from netd's pool (netd --subnet-pool), avoiding\n"
 	       "every address and route on the host and the other networks.\n"
 	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");
