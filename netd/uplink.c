@@ -263,8 +263,8 @@ static void uplink_load_client(struct uplink *u)
 	if (r >= 0)
 		r = manager_client_check(m.exe, m.argv, m.argv_len, why, sizeof(why));
 	if (r < 0) {
-		log_error("uplink %s: not restarting the DHCP client saved in %s: %s; start it on %s by hand",
-			  u->bridge, path, why, u->port);
+		log_warning("uplink %s: the DHCP client saved in %s will not be restarted: %s", u->bridge,
+			    path, why);
 		return;
 	}
 	u->client = m;

@@ -128,13 +128,13 @@ chmod 0600 "$T/lib/uplinks/br0/dhcp-argv"
 : >"$T/netd.log"
 start_netd
 has_link br0 && fail "the restarted netd did not roll back"
-grep -q "not restarting the DHCP client saved in $T/lib/uplinks/br0/dhcp-argv: $FAKE/evil is not in a system directory" \
+grep -q "the DHCP client saved in $T/lib/uplinks/br0/dhcp-argv will not be restarted: $FAKE/evil is not in a system directory" \
 	"$T/netd.log" || fail "the log does not say why the saved client was not restarted"
 sleep 0.5
 fakes_untouched "$A" "$B"
 alive "$bp" && fail "the rollback left the client on br0"
 grep -q evil "$RAN" && fail "the script a tampered dhcp-argv names was run: $(grep evil "$RAN")"
-ok "rollback after a crash: $(grep -o "not restarting the DHCP client.*" "$T/netd.log" | sed "s|$T|\$T|g" | head -1)"
+ok "rollback after a crash: $(grep -o "the DHCP client saved.*" "$T/netd.log" | sed "s|$T|\$T|g" | head -1)"
 
 # --- rebuild after a reboot: replayed from an intact file; not from one open to others, nor an old one
 reboot_host() {
@@ -159,7 +159,7 @@ reboot_host
 chmod 0644 "$T/lib/uplinks/br0/dhcp-argv"
 start_netd
 assert_eq "$(link_field eth0 .master)" br0 "eth0's master after the rebuild"
-grep -q "not restarting the DHCP client saved in .*dhcp-argv: .*dhcp-argv has mode 0644" "$T/netd.log" ||
+grep -q "the DHCP client saved in .*dhcp-argv will not be restarted: .*dhcp-argv has mode 0644" "$T/netd.log" ||
 	fail "the log does not say why a 0644 dhcp-argv was not replayed"
 pgrep -f "udhcpc .*-i br0 .*$T" >/dev/null && fail "a DHCP client was replayed from a 0644 dhcp-argv"
 ok "rebuild: a dhcp-argv open to others is not replayed"
@@ -169,7 +169,7 @@ reboot_host
 printf '%s\0%s\0' "$FAKE/dhclient" br0 >"$T/lib/uplinks/br0/dhcp-argv"
 chmod 0600 "$T/lib/uplinks/br0/dhcp-argv"
 start_netd
-grep -q "not restarting the DHCP client saved in .*dhcp-argv: .*no executable recorded (an older netd wrote it)" \
+grep -q "the DHCP client saved in .*dhcp-argv will not be restarted: .*no executable recorded (an older netd wrote it)" \
 	"$T/netd.log" || fail "the log does not say why an old dhcp-argv was not replayed"
 pgrep -f "udhcpc .*-i br0 .*$T" >/dev/null && fail "a DHCP client was replayed from an old dhcp-argv"
 sleep 0.5
