@@ -19,6 +19,7 @@
 
 #include "fileio.h"
 #include "macro.h"
+#include "names.h"
 #include "process.h"
 
 static const char *const manager_kind_table[_MANAGER_KIND_MAX] = {
@@ -157,9 +158,12 @@ static bool dhcpcd_title(const char *argv, size_t len, char *ifname, size_t size
 		return false;
 	p = argv + strlen(DHCPCD_TITLE);
 	end = strchrnul(p, ' ');
-	if (end == p || p[0] == '[' || (size_t)(end - p) >= size)
+	if (end == p || (size_t)(end - p) >= size)
 		return false;
 	snprintf(ifname, size, "%.*s", (int)(end - p), p);
+	/* An interface name, never an option when netd starts "dhcpcd IFACE". */
+	if (!ifname_valid(ifname) || ifname[0] == '-')
+		return false;
 	if (ret_ip4)
 		*ret_ip4 = strstr(end, " [ip4]") != NULL;
 	if (ret_ip6)
