@@ -574,8 +574,10 @@ static int read_uids(int dfd, uid_t uids[3])
 
 /*
  * What process dfd (its /proc directory) is, for ifname (NULL: any): 0 when not a DHCP client on
- * ifname, or gone; 1 when a genuine one (m filled); -EPERM for a look-alike (m, *ret_uid and why
- * filled): named like a client, but not root's, or not a system binary.
+ * ifname, or gone; 1 when a genuine one (m filled). A process named like a client that is not
+ * genuine (m, *ret_uid and why filled): -EPERM when it does not run as root (anyone can start
+ * that: a look-alike), -EACCES when it runs as root but netd cannot verify or restart it (a
+ * client whose binary was upgraded since, or one run from /usr/local).
  */
 static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, uid_t *ret_uid, char *why,
 		    size_t whylen)
@@ -599,26 +601,26 @@ static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, u
 	if ((ifname && !manager_argv_names(m->argv, m->argv_len, ifname)) || read_uids(dfd, uids) < 0)
 		return 0;
 	*ret_uid = uids[0];
-	if (exe_errno) {
+	if (exe_errno)
 		snprintf(m->exe, sizeof(m->exe), "?");
-		return fail(why, whylen, -EPERM, "cannot read its executable: %s", strerror(exe_errno));
-	}
 	if (uids[0] == uids[1] && uids[0] == uids[2] && uids[0])
 		return fail(why, whylen, -EPERM, "it runs as uid %u", (unsigned)uids[0]);
 	if (uids[0] || uids[1] || uids[2])
 		return fail(why, whylen, -EPERM,
 			    "its real, effective and saved uids are %u, %u, %u, not all root",
 			    (unsigned)uids[0], (unsigned)uids[1], (unsigned)uids[2]);
+	if (exe_errno)
+		return fail(why, whylen, -EACCES, "cannot read its executable: %s", strerror(exe_errno));
 	if (truncated)
-		return fail(why, whylen, -EPERM, "its command line is longer than %d bytes",
+		return fail(why, whylen, -EACCES, "its command line is longer than %d bytes",
 			    MANAGER_ARGV_MAX - 1);
 	r = manager_client_check(m->exe, m->argv, m->argv_len, why, whylen);
 	if (r < 0)
-		return -EPERM;
+		return -EACCES;
 	/* The file at that path is the one running: not replaced since, not another mount namespace's. */
 	if (fstatat(dfd, "exe", &running, 0) < 0 || lstat(m->exe, &installed) < 0 ||
 	    running.st_dev != installed.st_dev || running.st_ino != installed.st_ino)
-		return fail(why, whylen, -EPERM, "it no longer runs the file %s", m->exe);
+		return fail(why, whylen, -EACCES, "it no longer runs the file %s", m->exe);
 	return 1;
 }
 
@@ -630,14 +632,18 @@ static int proc_open(pid_t pid)
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* A DHCP client for ifname in our network namespace (another namespace's eth0 is not ours). */
+/*
+ * A DHCP client for ifname in our network namespace (another namespace's eth0 is not ours).
+ * -ENOTUNIQ: two genuine ones; -EACCES: a root one netd cannot hand over (err says which).
+ */
 static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void *userdata,
-			 struct manager *ret)
+			 struct manager *ret, char *err, size_t errlen)
 {
 	DIR *d = opendir("/proc");
 	ino_t self = netns_of("self");
 	struct dirent *de;
 	bool found = false;
+	int refused = 0;
 
 	if (!d)
 		return negative_errno();
@@ -657,6 +663,13 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 		r = classify(dfd, atoi(de->d_name), ifname, &m, &uid, why, sizeof(why));
 		if (r == -EPERM && on_ignored)
 			on_ignored(&m, uid, why, userdata);
+		/* Left running on the port, it would put the address back there at its next renewal. */
+		if (r == -EACCES && !refused)
+			refused = fail(
+				err, errlen, -EACCES,
+				"pid %d (%s) runs as root like a DHCP client on '%s', but netd cannot hand "
+				"it over: %s; stop it, or restart it from its package's binary",
+				(int)m.pid, m.exe, ifname, why);
 		if (r <= 0)
 			continue;
 		if (found) {
@@ -667,7 +680,7 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 		found = true;
 	}
 	closedir(d);
-	return 0;
+	return refused;
 }
 
 int manager_detect(const char *root, const char *ifname, int ifindex, manager_ignored_fn on_ignored,
@@ -683,7 +696,9 @@ int manager_detect(const char *root, const char *ifname, int ifindex, manager_ig
 		if (r < 0)
 			return r;
 	}
-	r = detect_client(ifname, on_ignored, userdata, &m);
+	r = detect_client(ifname, on_ignored, userdata, &m, err, errlen);
+	if (r == -EACCES)
+		return -EBUSY;
 	if (r == -ENOTUNIQ) {
 		snprintf(err, errlen, "more than one DHCP client runs on '%s'; stop all but one first", ifname);
 		return -EBUSY;

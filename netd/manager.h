@@ -47,9 +47,10 @@ struct manager {
 typedef void (*manager_ignored_fn)(const struct manager *m, uid_t uid, const char *why, void *userdata);
 
 /* MANAGER_NONE or what manages ifname; for a network manager err says what to change and
- * the return is -EBUSY (also for two genuine DHCP clients). The network managers' runtime files
- * are looked up under root (<root>/run/NetworkManager, <root>/run/systemd/netif, <root>/run/network);
- * root NULL looks for DHCP client processes only. on_ignored may be NULL. */
+ * the return is -EBUSY (also for two genuine DHCP clients, and for a process that runs as root
+ * like a DHCP client on ifname but is not genuine: its binary deleted by an upgrade, say). The network
+ * managers' runtime files are looked up under root (<root>/run/NetworkManager, <root>/run/systemd/netif,
+ * <root>/run/network); root NULL looks for DHCP client processes only. on_ignored may be NULL. */
 int manager_detect(const char *root, const char *ifname, int ifindex, manager_ignored_fn on_ignored,
 		   void *userdata, struct manager *ret, char *err, size_t errlen);
 /* "/" when netd runs in the initial network namespace (where the network managers run), else

@@ -101,6 +101,24 @@ ctl uplink revert br0 >/dev/null 2>"$T/err" || fail "revert: $(cat "$T/err")"
 fakes_untouched "$A"
 ok "revert: the look-alike was neither killed nor run as root"
 
+# --- a process root runs like a client that netd cannot verify (here a shell named dhclient; a
+# dhclient whose binary an upgrade replaced is the real case): left on eth0 it would put the
+# address back there at its next renewal, so the conversion is refused, and nothing is killed
+mkdir "$T/root-fake"
+sed 's|"${0%/\*}/ran"|/dev/null|' "$FAKE/dhclient" >"$T/root-fake/dhclient"
+chmod 0755 "$T/root-fake/dhclient"
+ip netns exec "$NS" "$T/root-fake/dhclient" -v eth0 &
+R=$!
+for _ in $(seq 1 100); do [[ $(cmdline_of "$R") == "$T/root-fake/"*" -c "* ]] && break; sleep 0.05; done
+ctl uplink convert eth0 >"$T/out" 2>"$T/err" && fail "converted with an unverifiable root client on eth0"
+grep -q "pid $R (/usr/bin/bash) runs as root like a DHCP client on 'eth0', but netd cannot hand it over: /usr/bin/bash does not run a DHCP client" "$T/err" ||
+	fail "refusal: $(cat "$T/err")"
+alive "$R" || fail "netd killed the root process it refused to hand over"
+has_link br0 && fail "a refused conversion left br0"
+ok "refused: $(grep '^netdctl:' "$T/err")"
+kill -9 "$R"
+wait "$R" 2>/dev/null || true
+
 # --- two look-alikes and the genuine client: the genuine one is handed over, from busybox itself
 genuine_client
 start_fake B bin
