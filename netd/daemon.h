@@ -15,6 +15,7 @@
 #include "tap.h"
 
 struct client;
+struct control;
 
 #define PEER_GROUPS_MAX 256
 
@@ -47,6 +48,7 @@ struct daemon {
 	int listen_fd;
 	gid_t netd_gid; /* (gid_t)-1 when there is no group 'netd' */
 	struct client *clients;
+	struct control *control; /* control.c: the listening side and its limits */
 	struct proc_backend proc;
 	struct dhcp_server **servers; /* one per network with a dnsmasq */
 	size_t n_servers;

@@ -21,6 +21,7 @@
 #include "macro.h"
 #include "names.h"
 #include "process.h"
+#include "rlimit.h"
 
 static const char *const manager_kind_table[_MANAGER_KIND_MAX] = {
 	[MANAGER_NONE] = "none",
@@ -811,6 +812,7 @@ static void exec_detached(const char *exe, char *const *args, int report_fd)
 		dup2(null, 1);
 		dup2(null, 2);
 	}
+	rlimit_nofile_restore();
 	/* The verified file, never a PATH lookup of argv[0]. */
 	execv(exe, args);
 	_exit(127);

@@ -757,7 +757,9 @@ static void print_event(json_object *e)
 		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
 	} else {
 		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
-		if (!strcmp(type, "lease"))
+		if (!strcmp(type, "overflow"))
+			printf("%s overflow: this monitor fell behind, %s event(s) dropped\n", when, jstr(e, "dropped"));
+		else if (!strcmp(type, "lease"))
 			printf("%s lease %s %s: %s %s %s (%s)\n", when, jstr(e, "action"), jstr(e, "network"),
 			       jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"), jstr(e, "type"));
 		else
@@ -771,7 +773,7 @@ static int call(const char *method, json_object *params, json_object **ret_reply
 {
 	_cleanup_json_ json_object *req = json_object_new_object();
 	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ char *line = NULL, *dropped = NULL;
 	size_t cap = 0;
 	const char *s;
 	int fd;
@@ -804,6 +806,9 @@ static int call(const char *method, json_object *params, json_object **ret_reply
 		}
 		if (json_object_object_get_ex(o, "event", NULL) && !json_object_object_get_ex(o, "ok", NULL)) {
 			print_event(o);
+			/* netd's last line to a monitor that fell behind: it closes the connection next */
+			if (!strcmp(jstr(o, "event"), "overflow") && !dropped)
+				dropped = strdup(jstr(o, "dropped"));
 			json_object_put(o);
 			continue;
 		}
@@ -815,6 +820,11 @@ static int call(const char *method, json_object *params, json_object **ret_reply
 		}
 		*ret_reply = o;
 		return 0;
+	}
+	if (dropped) {
+		fprintf(stderr, "netdctl: netd disconnected this monitor: it did not read events as fast as they "
+			"came, %s were dropped; run 'netdctl monitor' again (and read its output faster)\n", dropped);
+		return -ENOBUFS;
 	}
 	fprintf(stderr, "netdctl: netd closed the connection without a reply\n");
 	return -ECONNRESET;
