@@ -2,45 +2,21 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "inifile.h"
 #include "macro.h"
 
 struct parse_ctx {
 	struct network *net;
-	const char *next; /* the text not yet read */
-	int line;	  /* number of the line last handed to inih */
-	bool mid_line;	  /* the last read stopped inside an overlong line */
+	struct inifile file;
 	int err_line;
 	char *err;
 	size_t errlen;
 	int r;
 };
-
-/* inih's line reader, counting lines so that a value's error names its line. */
-static char *read_line(char *str, int num, void *stream)
-{
-	struct parse_ctx *c = stream;
-	size_t len;
-
-	if (!*c->next)
-		return NULL;
-	len = strcspn(c->next, "\n");
-	if (c->next[len] == '\n')
-		len++;
-	if (len > (size_t)num - 1)
-		len = num - 1;
-	memcpy(str, c->next, len);
-	str[len] = 0;
-	c->next += len;
-	if (!c->mid_line)
-		c->line++;
-	c->mid_line = str[len - 1] != '\n' && *c->next;
-	return str;
-}
 
 typedef int (*key_parser)(struct network *n, const char *value);
 
@@ -209,13 +185,19 @@ static int handler(void *user, const char *section, const char *key, const char 
 
 	if (c->r < 0)
 		return 1;
-	c->err_line = c->line;
+	c->err_line = c->file.line;
 	for (size_t i = 0; i < ELEMENTSOF(network_keys); i++) {
+		const char *why;
+		char e[256];
+
 		if (strcmp(section, network_keys[i].section) || strcmp(key, network_keys[i].key))
 			continue;
-		c->r = network_keys[i].parse(c->net, value);
+		/* What netd writes reads back unchanged; a hand-written value is held to the same. */
+		why = inifile_value_invalid_reason(value);
+		c->r = why ? -EINVAL : network_keys[i].parse(c->net, value);
 		if (c->r < 0)
-			snprintf(c->err, c->errlen, "invalid value '%s' for '%s'", value, key);
+			snprintf(c->err, c->errlen, "invalid value '%s' for '%s'%s%s",
+				 inifile_escape(value, e, sizeof(e)), key, why ? ": " : "", why ?: "");
 		return c->r >= 0;
 	}
 	c->r = -EINVAL;
@@ -227,17 +209,18 @@ int config_network_parse(const char *name, const char *text, struct network *ret
 {
 	struct network n;
 	char msg[256] = "";
-	struct parse_ctx c = { .net = &n, .next = text, .err = msg, .errlen = sizeof(msg) };
+	struct parse_ctx c = { .net = &n, .err = msg, .errlen = sizeof(msg) };
 	int line;
 
-	/* Continuation lines would let a value span lines; a definition never needs that. */
-	ini_allow_multiline = false;
 	network_init(&n, name);
-	line = ini_parse_stream(read_line, &c, handler, &c);
+	line = inifile_parse(&c.file, text, handler, &c);
 	if (line != 0) {
 		bool value_error = c.r < 0 && c.err_line == line;
 
-		snprintf(err, errlen, "line %d: %s", line, value_error ? msg : "syntax error");
+		if (c.file.too_long)
+			snprintf(msg, sizeof(msg), "longer than %d characters", INIFILE_LINE_MAX);
+		snprintf(err, errlen, "line %d: %s", line,
+			 value_error || c.file.too_long ? msg : "syntax error");
 		network_done(&n);
 		return value_error ? c.r : -EINVAL;
 	}
