@@ -18,7 +18,8 @@ struct parse_ctx {
 	int r;
 };
 
-typedef int (*key_parser)(struct network *n, const char *value);
+/* A parser that knows why a value is wrong says so in err (the message the CLI gives for it too). */
+typedef int (*key_parser)(struct network *n, const char *value, char *err, size_t errlen);
 
 static int parse_bool(const char *v, bool *ret)
 {
@@ -37,13 +38,13 @@ static int parse_bool(const char *v, bool *ret)
 	return -EINVAL;
 }
 
-static int parse_mode(struct network *n, const char *v)
+static int parse_mode(struct network *n, const char *v, char *err, size_t errlen)
 {
 	n->mode = network_mode_from_string(v);
 	return n->mode < 0 ? -EINVAL : 0;
 }
 
-static int parse_bridge(struct network *n, const char *v)
+static int parse_bridge(struct network *n, const char *v, char *err, size_t errlen)
 {
 	if (strlen(v) >= sizeof(n->bridge))
 		return -ENAMETOOLONG;
@@ -51,7 +52,7 @@ static int parse_bridge(struct network *n, const char *v)
 	return 0;
 }
 
-static int parse_uplink(struct network *n, const char *v)
+static int parse_uplink(struct network *n, const char *v, char *err, size_t errlen)
 {
 	if (strlen(v) >= sizeof(n->uplink))
 		return -ENAMETOOLONG;
@@ -59,12 +60,12 @@ static int parse_uplink(struct network *n, const char *v)
 	return 0;
 }
 
-static int parse_subnet(struct network *n, const char *v)
+static int parse_subnet(struct network *n, const char *v, char *err, size_t errlen)
 {
 	return ip_prefix_parse(v, &n->subnet);
 }
 
-static int parse_gateway(struct network *n, const char *v)
+static int parse_gateway(struct network *n, const char *v, char *err, size_t errlen)
 {
 	int family;
 	int r = ip_addr_parse(v, &family, &n->gateway);
@@ -77,7 +78,7 @@ static int parse_gateway(struct network *n, const char *v)
 	return 0;
 }
 
-static int parse_mtu(struct network *n, const char *v)
+static int parse_mtu(struct network *n, const char *v, char *err, size_t errlen)
 {
 	char *end;
 	unsigned long u;
@@ -90,12 +91,12 @@ static int parse_mtu(struct network *n, const char *v)
 	return 0;
 }
 
-static int parse_autostart(struct network *n, const char *v)
+static int parse_autostart(struct network *n, const char *v, char *err, size_t errlen)
 {
 	return parse_bool(v, &n->autostart);
 }
 
-static int parse_mac(struct network *n, const char *v)
+static int parse_mac(struct network *n, const char *v, char *err, size_t errlen)
 {
 	int r = mac_parse(v, &n->mac);
 
@@ -104,61 +105,58 @@ static int parse_mac(struct network *n, const char *v)
 	return r;
 }
 
-static int parse_dhcp_enabled(struct network *n, const char *v)
+static int parse_dhcp_enabled(struct network *n, const char *v, char *err, size_t errlen)
 {
 	return parse_bool(v, &n->dhcp.dhcp);
 }
 
-static int parse_dns_enabled(struct network *n, const char *v)
+static int parse_dns_enabled(struct network *n, const char *v, char *err, size_t errlen)
 {
 	return parse_bool(v, &n->dhcp.dns);
 }
 
-static int parse_range(struct network *n, const char *v)
+static int parse_range(struct network *n, const char *v, char *err, size_t errlen)
 {
-	char err[256];
-
 	if (n->dhcp.n_ranges >= DHCP_RANGES_MAX)
 		return -E2BIG;
-	if (dhcp_range_parse(v, &n->dhcp.ranges[n->dhcp.n_ranges], err, sizeof(err)) < 0)
+	if (dhcp_range_parse(v, &n->dhcp.ranges[n->dhcp.n_ranges], err, errlen) < 0)
 		return -EINVAL;
 	n->dhcp.n_ranges++;
 	return 0;
 }
 
-static int parse_lease_time(struct network *n, const char *v)
+static int parse_lease_time(struct network *n, const char *v, char *err, size_t errlen)
 {
-	char err[256];
-
-	return dhcp_lease_time_parse(v, &n->dhcp.lease_time, err, sizeof(err));
+	return dhcp_lease_time_parse(v, &n->dhcp.lease_time, err, errlen);
 }
 
-static int parse_dhcp_host(struct network *n, const char *v)
+static int parse_dhcp_host(struct network *n, const char *v, char *err, size_t errlen)
 {
 	struct dhcp_host h;
-	char err[256];
+	char m[MAC_STRLEN];
+	int r;
 
-	if (dhcp_host_parse(v, &h, err, sizeof(err)) < 0)
+	if (dhcp_host_parse(v, &h, err, errlen) < 0)
 		return -EINVAL;
-	return dhcp_host_add(&n->dhcp, &h);
+	r = dhcp_host_add(&n->dhcp, &h);
+	if (r == -EEXIST)
+		snprintf(err, errlen, "host %s is reserved twice", mac_format(&h.mac, m, sizeof(m)));
+	return r;
 }
 
-static int parse_domain(struct network *n, const char *v)
+static int parse_domain(struct network *n, const char *v, char *err, size_t errlen)
 {
-	char err[256];
-
-	if (dhcp_domain_check(v, err, sizeof(err)) < 0)
+	if (dhcp_domain_check(v, err, errlen) < 0)
 		return -EINVAL;
 	snprintf(n->dhcp.domain, sizeof(n->dhcp.domain), "%s", v);
 	return 0;
 }
 
-static int parse_dns_host(struct network *n, const char *v)
+static int parse_dns_host(struct network *n, const char *v, char *err, size_t errlen)
 {
 	struct dns_host h;
-	char err[256];
 
-	if (dns_host_parse(v, &h, err, sizeof(err)) < 0)
+	if (dns_host_parse(v, &h, err, errlen) < 0)
 		return -EINVAL;
 	return dns_host_add(&n->dhcp, &h);
 }
@@ -194,8 +192,9 @@ static int handler(void *user, const char *section, const char *key, const char 
 			continue;
 		/* What netd writes reads back unchanged; a hand-written value is held to the same. */
 		why = inifile_value_invalid_reason(value);
-		c->r = why ? -EINVAL : network_keys[i].parse(c->net, value);
-		if (c->r < 0)
+		c->err[0] = 0;
+		c->r = why ? -EINVAL : network_keys[i].parse(c->net, value, c->err, c->errlen);
+		if (c->r < 0 && !c->err[0])
 			snprintf(c->err, c->errlen, "invalid value '%s' for '%s'%s%s",
 				 inifile_escape(value, e, sizeof(e)), key, why ? ": " : "", why ?: "");
 		return c->r >= 0;
