@@ -60,14 +60,25 @@ static int buf_finish(struct buf *b, char **ret)
 	return 0;
 }
 
+/* dnsmasq reads its config with fgets() into a buffer of MAXDNAME (1025) bytes: a longer line
+ * comes in pieces, the rest read as a line of its own. The keys are short. */
+#define DNSMASQ_VALUE_MAX 960
+
 /*
- * Every value has been validated already; this is the last line of defence against a value
- * that would start a new line (or end one early) in a file dnsmasq parses.
+ * Every value has been validated already; this is the last line of defence against a value that
+ * dnsmasq's config reader (option.c read_file) would not read back as written: a control
+ * character (a new line), a '"' (quoting), a '#' at the start or after a blank (a comment), a
+ * blank at either end (stripped), or a line too long for its buffer.
  */
 static bool value_safe(const char *s)
 {
-	for (; s && *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+	size_t n = s ? strlen(s) : 0;
+
+	if (n > DNSMASQ_VALUE_MAX || (n && (s[0] == ' ' || s[n - 1] == ' ')))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' ||
+		    (s[i] == '#' && (i == 0 || s[i - 1] == ' ')))
 			return false;
 	return true;
 }

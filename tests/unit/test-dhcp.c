@@ -132,6 +132,15 @@ static void test_render_refuses_injection(void **state)
 	char *text = NULL;
 
 	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), -EINVAL);
+	/* What dnsmasq's config reader would cut: a comment, quotes, blanks at the ends. */
+	static const char *const cut[] = { "/run/a #b", "#x", "/run/\"a\"", " /run/a", "/run/a " };
+	for (size_t i = 0; i < ELEMENTSOF(cut); i++) {
+		ctx.lease_file = cut[i];
+		assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), -EINVAL);
+	}
+	ctx.lease_file = "/run/a#b c";
+	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), 0);
+	free(text);
 	ctx.lease_file = "/l";
 	snprintf(n.dhcp.domain, sizeof(n.dhcp.domain), "a\nport=99");
 	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), -EINVAL);
