@@ -91,6 +91,11 @@ static int parse_mtu(struct network *n, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+static int parse_host_port(struct network *n, const char *v, char *err, size_t errlen)
+{
+	return network_host_port_add(n, v, err, errlen);
+}
+
 static int parse_autostart(struct network *n, const char *v, char *err, size_t errlen)
 {
 	return parse_bool(v, &n->autostart);
@@ -161,7 +166,7 @@ static int parse_dns_host(struct network *n, const char *v, char *err, size_t er
 	return dns_host_add(&n->dhcp, &h);
 }
 
-/* "range" and both "host" keys may repeat: each line adds one. */
+/* "range", "allow-host-port" and both "host" keys may repeat: each line adds one. */
 static const struct {
 	const char *section;
 	const char *key;
@@ -171,6 +176,7 @@ static const struct {
 	{ "network", "subnet", parse_subnet },	 { "network", "gateway", parse_gateway },
 	{ "network", "mtu", parse_mtu },	 { "network", "autostart", parse_autostart },
 	{ "network", "mac", parse_mac },	 { "network", "uplink", parse_uplink },
+	{ "network", "allow-host-port", parse_host_port },
 	{ "dhcp", "enabled", parse_dhcp_enabled },	 { "dhcp", "range", parse_range },
 	{ "dhcp", "lease-time", parse_lease_time },	 { "dhcp", "host", parse_dhcp_host },
 	{ "dns", "enabled", parse_dns_enabled },	 { "dns", "domain", parse_domain },
@@ -280,6 +286,8 @@ char *config_network_render(const struct network *n)
 		fprintf(f, "uplink = %s\n", n->uplink);
 	if (n->mtu)
 		fprintf(f, "mtu = %u\n", n->mtu);
+	for (size_t i = 0; i < n->n_host_ports; i++)
+		fprintf(f, "allow-host-port = %s\n", l4_port_format(&n->host_ports[i], m, sizeof(m)));
 	if (n->has_mac)
 		fprintf(f, "mac = %s\n", mac_format(&n->mac, m, sizeof(m)));
 	fprintf(f, "autostart = %s\n", n->autostart ? "yes" : "no");

@@ -255,6 +255,9 @@ static int run(struct daemon *d)
 	r = daemon_watch_init(d);
 	if (r < 0)
 		return r;
+	r = daemon_portsec_init(d);
+	if (r < 0)
+		return r;
 	r = daemon_trim_init(d); /* armed: the startup reconcile below is trimmed after too */
 	if (r < 0)
 		return r;
@@ -268,6 +271,7 @@ static int run(struct daemon *d)
 	start_networks(d);
 	qemu_probe_version(d);
 	vm_load_all(d);
+	daemon_portsec_start(d); /* the guests' ports are known now */
 	if (boot)
 		vm_autostart_all(d);
 	r = control_listen(d);
@@ -301,6 +305,7 @@ int main(int argc, char **argv)
 	control_close_all(&d);
 	vm_free_all(&d);
 	daemon_dhcp_done(&d);
+	daemon_portsec_done(&d);
 	daemon_firewall_done(&d);
 	daemon_watch_done(&d);
 	if (d.listen_fd >= 0) {

@@ -135,12 +135,22 @@ static int n_mac(struct guest_nic *n, const char *v)
 	return r;
 }
 
+static int n_security(struct guest_nic *n, const char *v)
+{
+	bool on;
+	int r = parse_bool(v, &on);
+
+	n->security_off = r >= 0 && !on;
+	return r;
+}
+
 static const struct {
 	const char *key;
 	nic_key_parser parse;
 } nic_keys[] = {
 	{ "network", n_network },
 	{ "mac", n_mac },
+	{ "security", n_security },
 };
 
 struct parse_ctx {
@@ -275,6 +285,8 @@ char *guest_config_render(const struct guest *g)
 		fprintf(f, "\n[nic%zu]\nnetwork = %s\n", i, g->nics[i].network);
 		if (g->nics[i].has_mac)
 			fprintf(f, "mac = %s\n", mac_format(&g->nics[i].mac, m, sizeof(m)));
+		if (g->nics[i].security_off)
+			fprintf(f, "security = off\n");
 	}
 	if (fclose(f) != 0 || bad) {
 		free(buf);
