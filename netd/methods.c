@@ -727,22 +727,17 @@ static const struct {
 	bool remove;
 } lease_actions[] = { { "add", false }, { "old", false }, { "del", true } };
 
+/* The fields are what netd-lease-event passes on from dnsmasq: the hostname and client id are the
+ * guest's choice. dhcp_lease_from_fields applies the lease file's rules to them. */
 static int lease_from_params(struct call *c, json_object *params, struct dhcp_lease *ret)
 {
-	const char *ip, *s;
-	struct dhcp_lease l = {};
-	int family;
-	int r = param_mac(c, params, &l.mac);
+	static const char *const keys[] = { "expires", "mac", "ip", "hostname", "client_id" };
+	const char *v[ELEMENTSOF(keys)] = {};
 
-	if (r < 0)
-		return r;
-	if (protocol_param_string(params, "ip", &ip) < 0 || ip_addr_parse(ip, &family, &l.ip) < 0 || family != AF_INET)
-		return call_errorf(c, -EINVAL, "lease event: missing or invalid 'ip'");
-	if (protocol_param_string(params, "hostname", &s) >= 0 && !dns_label_invalid_reason(s))
-		snprintf(l.hostname, sizeof(l.hostname), "%s", s);
-	if (protocol_param_string(params, "expires", &s) >= 0)
-		l.expiry = strtoull(s, NULL, 10);
-	*ret = l;
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		(void)protocol_param_string(params, keys[i], &v[i]);
+	if (!v[1] || !v[2] || dhcp_lease_from_fields(v[0], v[1], v[2], v[3], v[4], ret) < 0)
+		return call_errorf(c, -EINVAL, "lease event: missing or invalid 'mac', 'ip' or 'expires'");
 	return 0;
 }
 

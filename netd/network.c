@@ -501,6 +501,17 @@ int network_check_conflicts(const struct network *n, struct network *const *othe
 	return check_host_routes(n, host, err, errlen);
 }
 
+/* Field by field: struct l4_port has a padding byte that its parser leaves unset. */
+static bool host_ports_equal(const struct network *a, const struct network *b)
+{
+	if (a->n_host_ports != b->n_host_ports)
+		return false;
+	for (size_t i = 0; i < a->n_host_ports; i++)
+		if (a->host_ports[i].proto != b->host_ports[i].proto || a->host_ports[i].port != b->host_ports[i].port)
+			return false;
+	return true;
+}
+
 bool network_equal(const struct network *a, const struct network *b)
 {
 	return !strcmp(a->name, b->name) && a->mode == b->mode && !strcmp(a->bridge, b->bridge) &&
@@ -509,9 +520,7 @@ bool network_equal(const struct network *a, const struct network *b)
 	       a->has_gateway == b->has_gateway && ip_addr_equal(AF_INET, &a->gateway, &b->gateway) &&
 	       a->mtu == b->mtu && a->autostart == b->autostart && a->has_mac == b->has_mac &&
 	       (!a->has_mac || mac_equal(&a->mac, &b->mac)) && a->dhcp_router == b->dhcp_router &&
-	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp) &&
-	       a->n_host_ports == b->n_host_ports &&
-	       !memcmp(a->host_ports, b->host_ports, a->n_host_ports * sizeof(a->host_ports[0]));
+	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp) && host_ports_equal(a, b);
 }
 
 int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,

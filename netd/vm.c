@@ -650,12 +650,19 @@ static int guest_from_params(struct call *c, json_object *params, struct guest *
 		{ "append", offsetof(struct guest, append) },
 		{ "cdrom", offsetof(struct guest, cdrom) },
 	};
-	for (size_t i = 0; i < ELEMENTSOF(paths); i++)
-		if (protocol_param_string(params, paths[i].key, &s) >= 0) {
-			if (strlen(s) >= GUEST_PATH_MAX)
-				return call_errorf(c, -ENAMETOOLONG, "%s is too long", paths[i].key);
-			snprintf((char *)g + paths[i].off, GUEST_PATH_MAX, "%s", s);
-		}
+	/* Copied as given: guest_validate refuses what the definition file could not hold. */
+	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+		r = protocol_param_string(params, paths[i].key, &s);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return call_errorf(c, -EINVAL,
+					   "parameter '%s' must be a string without NUL characters",
+					   paths[i].key);
+		if (strlen(s) >= GUEST_PATH_MAX)
+			return call_errorf(c, -ENAMETOOLONG, "%s is too long", paths[i].key);
+		snprintf((char *)g + paths[i].off, GUEST_PATH_MAX, "%s", s);
+	}
 	if (protocol_param_string(params, "disk", &s) >= 0 && guest_disk_parse(g, s, err, sizeof(err)) < 0)
 		return call_errorf(c, -EINVAL, "%s", err);
 	if (protocol_param_string(params, "accel", &s) >= 0) {

@@ -254,7 +254,7 @@ static void test_config_errors(void **state)
 		{ "[network]\ngateway = fd00::1\n", "line 2: invalid value 'fd00::1' for 'gateway'" },
 		{ "[network]\nbridge = x\n  continued = 1\n", "line 3: unknown key 'continued' in section [network]" },
 		{ "[network\nmode = isolated\n", "line 1: syntax error" },
-		{ "[network]\nallow-host-port = tcp/99999\n", "line 2: invalid value 'tcp/99999' for 'allow-host-port'" },
+		{ "[network]\nallow-host-port = tcp/99999\n", "line 2: invalid host port 'tcp/99999': expected PROTO/PORT like tcp/22 or udp/5353" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct network n;
