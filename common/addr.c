@@ -153,6 +153,24 @@ void ip_prefix_broadcast(const struct ip_prefix *p, union in_addr_union *ret)
 	ip4_from_host(ip4_to_host(&p->addr) | host_mask, ret);
 }
 
+size_t ip4_range_prefixes(uint32_t first, uint32_t last, struct ip_prefix *ret)
+{
+	uint64_t at = first;
+	size_t n = 0;
+
+	while (at <= last) {
+		unsigned bits = 0; /* the block's host bits: aligned at `at`, ending by `last` */
+
+		while (bits < 32 && !(at & ((2ull << bits) - 1)) && at + (2ull << bits) - 1 <= last)
+			bits++;
+		ret[n] = (struct ip_prefix){ .family = AF_INET, .len = 32 - bits };
+		ip4_from_host((uint32_t)at, &ret[n].addr);
+		n++;
+		at += 1ull << bits;
+	}
+	return n;
+}
+
 const char *l4_proto_to_string(uint8_t proto)
 {
 	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : NULL;

@@ -39,6 +39,11 @@ void ip_prefix_broadcast(const struct ip_prefix *p, union in_addr_union *ret);
 uint32_t ip4_to_host(const union in_addr_union *a);
 void ip4_from_host(uint32_t h, union in_addr_union *ret);
 
+/* The IPv4 addresses first..last (host order, inclusive) as the fewest prefixes, in order; at most
+ * IP4_RANGE_PREFIXES_MAX. Returns how many were written to ret. */
+#define IP4_RANGE_PREFIXES_MAX 62
+size_t ip4_range_prefixes(uint32_t first, uint32_t last, struct ip_prefix *ret);
+
 /* A transport port: "tcp/22", "udp/53". */
 struct l4_port {
 	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */

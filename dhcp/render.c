@@ -142,6 +142,9 @@ static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const stru
 	/* A private bridge has no other DHCP server: answer at once, and skip the ~3 s ping
 	 * dnsmasq otherwise sends before offering an address. */
 	buf_printf(b, "dhcp-authoritative\nno-ping\n");
+	/* Leases are the MAC's, never a client-id's: a guest could otherwise release or take another
+	 * guest's lease by sending that guest's client-id (port security pins the MAC, not option 61). */
+	buf_printf(b, "dhcp-ignore-clid\n");
 	buf_printf(b, "dhcp-leasefile=%s\n", ctx->lease_file);
 	buf_printf(b, "dhcp-hostsfile=%s\n", ctx->hosts_file);
 	if (ctx->script)

@@ -10,6 +10,7 @@
 
 #include "firewall.h"
 #include "macro.h"
+#include "portsec.h"
 
 struct fw_nft {
 	struct nft_ctx *ctx;
@@ -133,6 +134,28 @@ int fw_nft_table_state(struct fw_nft *f, const char *family, const char *table, 
 	*ret_rules = rules;
 	*ret_elements = elements;
 	json_object_put(root);
+	return 0;
+}
+
+int ps_nft_state(struct fw_nft *f, char *marker, size_t size, size_t *ret_rules, size_t *ret_elements)
+{
+	size_t rules = 0, elements = 0;
+	char unused[8];
+	int r = fw_nft_table_state(f, PS_FAMILY, PS_TABLE, "ports", marker, size, ret_rules, ret_elements);
+	int r2 = fw_nft_table_state(f, PS_INET_FAMILY, PS_INET_TABLE, "-", unused, sizeof(unused), &rules, &elements);
+
+	if (r == -ENOENT && r2 == -ENOENT)
+		return -ENOENT;
+	if (r == -ENOENT) {
+		snprintf(marker, size, "%s", "");
+		*ret_rules = *ret_elements = 0;
+	} else if (r < 0) {
+		return r;
+	}
+	if (r2 < 0 && r2 != -ENOENT)
+		return r2;
+	*ret_rules += rules;
+	*ret_elements += elements;
 	return 0;
 }
 

@@ -31,30 +31,37 @@ enum ps_level ps_level_from_string(const char *s)
 }
 
 enum ps_set {
-	PS_PORTS,     /* FULL ports */
-	PS_PORTS_MAC, /* MAC-only ports */
-	PS_PORT_MAC,  /* port . its MAC */
-	PS_PORT_IP4,  /* port . an IPv4 address it holds */
-	PS_PORT_NET4, /* port . an IPv4 prefix it may use (no DHCP on its network) */
-	PS_PORT_IP6,
+	PS_PORTS,	/* FULL ports */
+	PS_PORTS_MAC,	/* MAC-only ports */
+	PS_PORT_MAC,	/* port . its MAC */
+	PS_PORT_CHADDR, /* port . its MAC as DHCP's chaddr field reads it (a 48-bit number) */
+	PS_PORT_IP4,	/* port . an IPv4 address it holds */
+	PS_PORT_NET4,	/* port . an IPv4 prefix it may use (no DHCP on its network) */
+	PS_PORT_IP6,	/* port . an IPv6 address it holds (its EUI-64 link-local one at least) */
 	PS_PORT_NET6,
+	PS_PORT_ND,	/* port . an IPv6 address it holds, as ND's target field reads it */
+	PS_TAPS,	/* every guest port, in the inet table */
 	_PS_SET_MAX,
 };
 
 static const struct {
 	const char *name, *type;
-	bool interval;
+	bool interval, inet;
 } ps_sets[_PS_SET_MAX] = {
-	[PS_PORTS] = { "ports", "ifname", false },
-	[PS_PORTS_MAC] = { "ports_mac", "ifname", false },
-	[PS_PORT_MAC] = { "port_mac", "ifname . ether_addr", false },
-	[PS_PORT_IP4] = { "port_ip4", "ifname . ipv4_addr", false },
-	[PS_PORT_NET4] = { "port_net4", "ifname . ipv4_addr", true },
-	[PS_PORT_IP6] = { "port_ip6", "ifname . ipv6_addr", false },
-	[PS_PORT_NET6] = { "port_net6", "ifname . ipv6_addr", true },
+	[PS_PORTS] = { "ports", "type ifname" },
+	[PS_PORTS_MAC] = { "ports_mac", "type ifname" },
+	[PS_PORT_MAC] = { "port_mac", "type ifname . ether_addr" },
+	[PS_PORT_CHADDR] = { "port_chaddr", "typeof iifname . @th,288,48" },
+	[PS_PORT_IP4] = { "port_ip4", "type ifname . ipv4_addr" },
+	[PS_PORT_NET4] = { "port_net4", "type ifname . ipv4_addr", true },
+	[PS_PORT_IP6] = { "port_ip6", "type ifname . ipv6_addr" },
+	[PS_PORT_NET6] = { "port_net6", "type ifname . ipv6_addr", true },
+	[PS_PORT_ND] = { "port_nd", "typeof iifname . @th,64,128" },
+	[PS_TAPS] = { "taps", "type ifname", false, true },
 };
 
-/* The rules: fixed, whatever the ports. */
+/* The rules: fixed, whatever the ports. DHCP's chaddr is at byte 28 of the BOOTP message, after
+ * the 8 bytes of UDP header (bit 288); an ND message's target address at byte 8 (bit 64). */
 static const char ps_chains[] =
 	"\tchain prerouting {\n"
 	"\t\ttype filter hook prerouting priority filter; policy accept;\n"
@@ -80,6 +87,8 @@ static const char ps_chains[] =
 	"\n"
 	"\tchain guest_ip4 {\n"
 	"\t\tudp sport 67 drop\n"
+	"\t\tudp dport 68 drop\n"
+	"\t\tudp dport 67 iifname . @th,288,48 != @port_chaddr drop\n"
 	"\t\tip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n"
 	"\t\tiifname . ip saddr @port_ip4 accept\n"
 	"\t\tiifname . ip saddr @port_net4 accept\n"
@@ -89,22 +98,56 @@ static const char ps_chains[] =
 	"\tchain guest_ip6 {\n"
 	"\t\ticmpv6 type { nd-router-advert, nd-redirect } drop\n"
 	"\t\tudp sport 547 drop\n"
-	"\t\tip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld-listener-report, mld2-listener-report } accept\n"
-	"\t\tip6 saddr fe80::/10 accept\n"
+	"\t\tudp dport 546 drop\n"
+	"\t\ticmpv6 type nd-neighbor-advert iifname . @th,64,128 != @port_nd drop\n"
+	"\t\tip6 saddr :: icmpv6 type nd-neighbor-solicit iifname . @th,64,128 @port_nd accept\n"
+	"\t\tip6 saddr :: icmpv6 type { mld-listener-report, mld2-listener-report } accept\n"
 	"\t\tiifname . ip6 saddr @port_ip6 accept\n"
 	"\t\tiifname . ip6 saddr @port_net6 accept\n"
 	"\t\tdrop\n"
 	"\t}\n";
 
-static unsigned chain_rules(void)
+/* The host's side: IP packets received or forwarded on a guest port itself, never legitimate
+ * (a guest's traffic reaches the stack through its bridge), go before any other chain sees them. */
+static const char ps_inet_chains[] =
+	"\tchain input {\n"
+	"\t\ttype filter hook input priority filter - 10; policy accept;\n"
+	"\t\tiifname @taps drop\n"
+	"\t}\n"
+	"\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter - 10; policy accept;\n"
+	"\t\tiifname @taps drop\n"
+	"\t}\n";
+
+static unsigned chain_rules(const char *chains)
 {
 	unsigned n = 0;
 
 	/* Every line that is not a chain's opening, its type line or its closing brace. */
-	for (const char *l = ps_chains; *l; l = strchr(l, '\n') + 1)
+	for (const char *l = chains; *l; l = strchr(l, '\n') + 1)
 		if (!strncmp(l, "\t\t", 2) && strncmp(l, "\t\ttype ", 7))
 			n++;
 	return n;
+}
+
+/* The EUI-64 link-local address of a MAC (RFC 4291, appendix A): what Linux and most guests use. */
+static struct ip_prefix eui64_link_local(const struct mac *m)
+{
+	struct ip_prefix a = { .family = AF_INET6, .len = 128 };
+	uint8_t *b = a.addr.in6.s6_addr;
+
+	b[0] = 0xfe;
+	b[1] = 0x80;
+	b[8] = m->b[0] ^ 0x02;
+	b[9] = m->b[1];
+	b[10] = m->b[2];
+	b[11] = 0xff;
+	b[12] = 0xfe;
+	b[13] = m->b[3];
+	b[14] = m->b[4];
+	b[15] = m->b[5];
+	return a;
 }
 
 /* Which set an address of a FULL port goes to. */
@@ -125,10 +168,21 @@ static void element(FILE *f, enum ps_set s, const struct ps_port *p, const struc
 	switch (s) {
 	case PS_PORTS:
 	case PS_PORTS_MAC:
+	case PS_TAPS:
 		fprintf(f, "\"%s\"", p->ifname);
 		break;
 	case PS_PORT_MAC:
 		fprintf(f, "\"%s\" . %s", p->ifname, mac_format(&p->mac, m, sizeof(m)));
+		break;
+	case PS_PORT_CHADDR:
+		fprintf(f, "\"%s\" . 0x", p->ifname);
+		for (size_t i = 0; i < sizeof(p->mac.b); i++)
+			fprintf(f, "%02x", p->mac.b[i]);
+		break;
+	case PS_PORT_ND:
+		fprintf(f, "\"%s\" . 0x", p->ifname);
+		for (size_t i = 0; i < 16; i++)
+			fprintf(f, "%02x", a->addr.in6.s6_addr[i]);
 		break;
 	case PS_PORT_IP4:
 	case PS_PORT_IP6:
@@ -144,14 +198,34 @@ typedef void (*element_fn)(FILE *f, enum ps_set s, const struct ps_port *p, cons
 
 static size_t port_elements(FILE *f, const struct ps_port *p, element_fn fn, void *u)
 {
-	size_t n = 2;
+	struct ip_prefix ll = eui64_link_local(&p->mac);
+	size_t n = 1;
 
-	if (p->level != PS_LEVEL_FULL && p->level != PS_LEVEL_MAC)
-		return 0;
-	fn(f, p->level == PS_LEVEL_FULL ? PS_PORTS : PS_PORTS_MAC, p, NULL, u);
+	fn(f, PS_TAPS, p, NULL, u);
+	if (p->level == PS_LEVEL_MAC) {
+		fn(f, PS_PORTS_MAC, p, NULL, u);
+		fn(f, PS_PORT_MAC, p, NULL, u);
+		return n + 2;
+	}
+	if (p->level != PS_LEVEL_FULL)
+		return n;
+	fn(f, PS_PORTS, p, NULL, u);
 	fn(f, PS_PORT_MAC, p, NULL, u);
-	for (size_t i = 0; p->level == PS_LEVEL_FULL && i < p->n_addrs; i++, n++)
-		fn(f, addr_set(&p->addrs[i]), p, &p->addrs[i], u);
+	fn(f, PS_PORT_CHADDR, p, NULL, u);
+	fn(f, PS_PORT_IP6, p, &ll, u);
+	fn(f, PS_PORT_ND, p, &ll, u);
+	n += 5;
+	for (size_t i = 0; i < p->n_addrs; i++, n++) {
+		const struct ip_prefix *a = &p->addrs[i];
+
+		if (a->family == AF_INET6 && a->len == 128 && !memcmp(&a->addr.in6, &ll.addr.in6, 16))
+			continue; /* the link-local one is there already */
+		fn(f, addr_set(a), p, a, u);
+		if (addr_set(a) == PS_PORT_IP6) {
+			fn(f, PS_PORT_ND, p, a, u);
+			n++;
+		}
+	}
 	return n;
 }
 
@@ -194,6 +268,12 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
+/* "table X" before "delete table X", so that the delete never fails: the pair empties a table
+ * inside the transaction that fills it again. */
+static const char tables_reset[] = "table " PS_FAMILY " " PS_TABLE "\ndelete table " PS_FAMILY " " PS_TABLE "\n"
+				   "table " PS_INET_FAMILY " " PS_INET_TABLE "\ndelete table " PS_INET_FAMILY
+				   " " PS_INET_TABLE "\n";
+
 static char *render_table(const struct ps_port *ports, size_t n, const char *marker)
 {
 	struct set_streams ss = {};
@@ -212,18 +292,22 @@ static char *render_table(const struct ps_port *ports, size_t n, const char *mar
 	if (ok)
 		f = open_memstream(&script, &len);
 	if (f) {
-		fprintf(f, "table %s %s\ndelete table %s %s\ntable %s %s {\n", PS_FAMILY, PS_TABLE, PS_FAMILY, PS_TABLE,
-			PS_FAMILY, PS_TABLE);
-		for (int s = 0; s < _PS_SET_MAX; s++) {
-			fprintf(f, "\tset %s {\n\t\ttype %s\n%s", ps_sets[s].name, ps_sets[s].type,
-				ps_sets[s].interval ? "\t\tflags interval\n" : "");
-			if (s == PS_PORTS)
-				fprintf(f, "\t\tcomment \"%s\"\n", marker);
-			if (ss.n[s])
-				fprintf(f, "\t\telements = { %s }\n", ss.text[s]);
-			fprintf(f, "\t}\n\n");
+		fprintf(f, "%s", tables_reset);
+		for (int inet = 0; inet < 2; inet++) {
+			fprintf(f, "table %s %s {\n", inet ? PS_INET_FAMILY : PS_FAMILY, inet ? PS_INET_TABLE : PS_TABLE);
+			for (int s = 0; s < _PS_SET_MAX; s++) {
+				if (ps_sets[s].inet != inet)
+					continue;
+				fprintf(f, "\tset %s {\n\t\t%s\n%s", ps_sets[s].name, ps_sets[s].type,
+					ps_sets[s].interval ? "\t\tflags interval\n" : "");
+				if (s == PS_PORTS)
+					fprintf(f, "\t\tcomment \"%s\"\n", marker);
+				if (ss.n[s])
+					fprintf(f, "\t\telements = { %s }\n", ss.text[s]);
+				fprintf(f, "\t}\n\n");
+			}
+			fprintf(f, "%s}\n", inet ? ps_inet_chains : ps_chains);
 		}
-		fprintf(f, "%s}\n", ps_chains);
 		if (fclose(f) != 0) {
 			free(script);
 			script = NULL;
@@ -240,16 +324,18 @@ char *ps_render(const struct ps_port *ports, size_t n, char **ret_marker)
 
 	*ret_marker = NULL;
 	if (n == 0) {
-		if (asprintf(&script, "table %s %s\ndelete table %s %s\n", PS_FAMILY, PS_TABLE, PS_FAMILY, PS_TABLE) < 0)
-			return NULL;
+		script = strdup(tables_reset);
 		*ret_marker = strdup("");
-		if (!*ret_marker) {
+		if (!script || !*ret_marker) {
 			free(script);
+			free(*ret_marker);
+			*ret_marker = NULL;
 			return NULL;
 		}
 		return script;
 	}
-	if (asprintf(&marker, "netd:%016" PRIx64 ":%u", fnv1a(ps_chains), chain_rules()) < 0)
+	if (asprintf(&marker, "netd:%016" PRIx64 ":%u", fnv1a(ps_chains) ^ fnv1a(ps_inet_chains),
+		     chain_rules(ps_chains) + chain_rules(ps_inet_chains)) < 0)
 		return NULL;
 	script = render_table(ports, n, marker);
 	if (!script) {
@@ -268,7 +354,8 @@ static void change_line(FILE *f, enum ps_set s, const struct ps_port *p, const s
 {
 	const struct change_ctx *c = u;
 
-	fprintf(f, "%s element %s %s %s { ", c->verb, PS_FAMILY, PS_TABLE, ps_sets[s].name);
+	fprintf(f, "%s element %s %s %s { ", c->verb, ps_sets[s].inet ? PS_INET_FAMILY : PS_FAMILY,
+		ps_sets[s].inet ? PS_INET_TABLE : PS_TABLE, ps_sets[s].name);
 	element(f, s, p, a);
 	fputs(" }\n", f);
 }

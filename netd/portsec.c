@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Port security for guest NICs (nat/portsec.h has the rules): netd's table "bridge netd", with
- * one entry per guest port that netd keeps in step with what the port may send.
+ * Port security for guest NICs (nat/portsec.h has the rules): netd's tables "bridge netd" and
+ * "inet netd_ports", with one entry per guest port that netd keeps in step with what the port may
+ * send. Every guest port has an entry, level off included: the host never takes IP packets on
+ * the port itself (only through its bridge).
  *
  * - A guest NIC's TAP gets its entry before QEMU starts (vm.c), and loses it when QEMU is gone;
  *   a NIC moved to another network gets that network's addresses.
  * - A port on a network with DHCP may send from the addresses dnsmasq leased to its MAC and the
  *   one reserved for it; a lease event, a reservation or a reload changes the port's addresses
- *   in one small transaction (add/delete of the changed elements only). Without DHCP on the
- *   network, the whole subnet. On a network of mode bridge (the LAN's addresses), the MAC only.
+ *   in one small transaction (that port's elements only). Without DHCP on the network, the
+ *   subnet's host addresses except the gateway. On a network of mode bridge (the LAN's
+ *   addresses), the MAC only.
  * - The whole table is applied when netd starts (adopted as it is when it matches), and again
  *   when someone else's change removed or emptied it, or when a small transaction fails.
  */
@@ -25,7 +28,8 @@
 #include "portsec.h"
 
 struct secured_port {
-	struct ps_port p; /* p.addrs owned */
+	struct ps_port p; /* p.addrs owned; p.level what applies on its network */
+	enum ps_level want; /* what the NIC asks for: FULL or OFF */
 	char network[NAME_MAX_LEN + 1];
 };
 
@@ -69,6 +73,33 @@ static bool addrs_has(const struct ps_port *p, const struct ip_prefix *a)
 	return false;
 }
 
+static int push_range(struct ps_port *p, uint32_t first, uint32_t last)
+{
+	struct ip_prefix blocks[IP4_RANGE_PREFIXES_MAX];
+	size_t n = first <= last ? ip4_range_prefixes(first, last, blocks) : 0;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = addrs_push(p, &blocks[i]);
+	return r;
+}
+
+/* A network without DHCP: its guests choose their addresses, any host address of the subnet but
+ * the gateway (a guest must not answer for it). */
+static int push_subnet_hosts(struct ps_port *p, const struct network *n)
+{
+	union in_addr_union bcast;
+	uint32_t first = ip4_to_host(&n->subnet.addr) + 1, gw = ip4_to_host(&n->gateway), last;
+	int r;
+
+	ip_prefix_broadcast(&n->subnet, &bcast);
+	last = ip4_to_host(&bcast) - 1;
+	if (!n->has_gateway || gw < first || gw > last)
+		return push_range(p, first, last);
+	r = gw > first ? push_range(p, first, gw - 1) : 0;
+	return r >= 0 && gw < last ? push_range(p, gw + 1, last) : r;
+}
+
 /* What a port on network n with that MAC may send from now. */
 static int port_compute(struct daemon *d, const struct network *n, struct ps_port *p)
 {
@@ -84,7 +115,7 @@ static int port_compute(struct daemon *d, const struct network *n, struct ps_por
 		return 0;
 	}
 	if (!n->dhcp.dhcp)
-		return addrs_push(p, &n->subnet); /* static addresses: anything in the subnet */
+		return push_subnet_hosts(p, n);
 	h = dhcp_host_find(&n->dhcp, &p->mac);
 	if (h)
 		r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET, .addr = h->ip, .len = 32 });
@@ -194,14 +225,14 @@ static int port_append(struct portsec *ps, struct secured_port *s)
 	return 0;
 }
 
-/* Replace the entry of ifname (if any) by new (level OFF: none), in memory and in the kernel. On
+/* Replace the entry of ifname (if any) by new (NULL: none), in memory and in the kernel. On
  * failure both are as before. Takes new's addresses. */
 static int port_replace(struct daemon *d, const char *ifname, struct secured_port *new, char *err, size_t errlen)
 {
 	struct portsec *ps = d->portsec;
 	ssize_t i = port_index(ps, ifname);
 	struct secured_port old = {};
-	bool add = new && new->p.level != PS_LEVEL_OFF;
+	bool add = new != NULL;
 	struct ps_change c = {};
 	int r;
 
@@ -219,8 +250,6 @@ static int port_replace(struct daemon *d, const char *ifname, struct secured_por
 	}
 	r = apply_change(d, &c, err, errlen);
 	if (r >= 0) {
-		if (!add && new)
-			port_done(new);
 		port_done(&old);
 		return 0;
 	}
@@ -236,7 +265,7 @@ int daemon_portsec_port_set(struct daemon *d, const char *ifname, const char *ne
 			    enum ps_level level, char *err, size_t errlen)
 {
 	const struct network *n = daemon_network_find(d, network);
-	struct secured_port new = { .p = { .mac = *mac, .level = level } };
+	struct secured_port new = { .p = { .mac = *mac, .level = level }, .want = level };
 	int r;
 
 	if (!n) {
@@ -286,7 +315,8 @@ static int port_refresh(struct daemon *d, const struct network *n, const char *i
 
 	if (i < 0)
 		return 0;
-	new = (struct secured_port){ .p = { .mac = ps->ports[i].p.mac, .level = PS_LEVEL_FULL } };
+	new = (struct secured_port){ .p = { .mac = ps->ports[i].p.mac, .level = ps->ports[i].want },
+				     .want = ps->ports[i].want };
 	memcpy(new.p.ifname, ifname, sizeof(new.p.ifname));
 	memcpy(new.network, ps->ports[i].network, sizeof(new.network));
 	r = port_compute(d, n, &new.p);
@@ -385,7 +415,7 @@ void daemon_portsec_check(struct daemon *d)
 
 	if (!ps || !ps->started || !ps->marker || !nft)
 		return;
-	r = fw_nft_table_state(nft, PS_FAMILY, PS_TABLE, "ports", marker, sizeof(marker), &rules, &elements);
+	r = ps_nft_state(nft, marker, sizeof(marker), &rules, &elements);
 	if (r == -ENOENT && !ps->marker[0])
 		return;
 	v = ports_view(ps);

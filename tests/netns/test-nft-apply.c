@@ -42,8 +42,7 @@ static void portsec(struct fw_nft *f)
 	script = ps_render(p, 2, &marker);
 	CHECK(script && marker, "no memory");
 	CHECK(fw_nft_apply(f, script, err, sizeof(err)) == 0, "apply the bridge table: %s", err);
-	CHECK(fw_nft_table_state(f, PS_FAMILY, PS_TABLE, "ports", have, sizeof(have), &rules, &elements) == 0,
-	      "bridge table missing");
+	CHECK(ps_nft_state(f, have, sizeof(have), &rules, &elements) == 0, "port security tables missing");
 	colon = strrchr(marker, ':');
 	CHECK(!strcmp(have, marker) && rules == strtoul(colon + 1, NULL, 10) && elements == ps_elements(p, 2),
 	      "bridge table reads back as marker '%s' %zu rules %zu elements, want '%s' %zu elements", have, rules,
@@ -58,8 +57,7 @@ static void portsec(struct fw_nft *f)
 	change = ps_render_change(&c);
 	p[1] = now;
 	CHECK(change && fw_nft_apply(f, change, err, sizeof(err)) == 0, "apply a change: %s\n%s", err, change);
-	CHECK(fw_nft_table_state(f, PS_FAMILY, PS_TABLE, "ports", have, sizeof(have), &rules, &elements) == 0 &&
-		      elements == ps_elements(p, 2),
+	CHECK(ps_nft_state(f, have, sizeof(have), &rules, &elements) == 0 && elements == ps_elements(p, 2),
 	      "after the change: %zu elements", elements);
 	CHECK(fw_nft_apply(f, change, err, sizeof(err)) < 0, "deleting elements that are gone succeeded");
 	printf("ok - a change applied in one transaction; replaying it fails (netd then applies the table)\n");

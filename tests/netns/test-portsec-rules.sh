@@ -5,8 +5,12 @@
 # each attack is first shown to work with A's port at level off, then to fail with it on:
 # - another guest's IPv4 source (B's), an address it does not hold, another guest's MAC;
 # - gratuitous ARP claiming B's address (C's neighbour entry for B must not move to A);
-# - a DHCP server (busybox udhcpd) answering C's DHCP client; a DHCPv6 server port;
-# - a router advertisement (C must get no route or address from it); a frame of another ethertype.
+# - a DHCP server (busybox udhcpd) answering C's DHCP client, or answering from another port than
+#   67; a DHCPv6 server port; a DHCPRELEASE of B's lease (B's MAC as chaddr) to dnsmasq;
+# - a router advertisement (C must get no route or address from it); a frame of another ethertype;
+# - a neighbour advertisement claiming B's link-local address; a datagram from B's link-local one;
+# - a datagram to the host in a frame to an IEEE link-local group (01:80:c2:00:00:0e, LLDP's): the
+#   bridge hands those to the port's own stack, past every bridge hook; dropped at every level.
 # What must still work: A's own traffic both ways, ARP, IPv6 link-local, DHCP discovery from
 # 0.0.0.0 against a real dnsmasq. At level mac (a bridge-mode network) only the MAC is checked.
 . "$(dirname "$0")/lib.sh"
@@ -108,8 +112,22 @@ nsx dnsmasq --keep-in-foreground --port=0 --interface=br-ps --bind-interfaces --
 DNSMASQ=$!
 sleep 0.3
 gx A busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s /bin/true >/dev/null 2>&1 || fail "A's DHCP client got no lease through its filter"
-kill "$DNSMASQ"
 ok "A's DHCP discovery from 0.0.0.0 reaches dnsmasq and A gets its lease at level on"
+
+# A releases B's lease: chaddr B, ciaddr B's leased address, from A's own address.
+release_b() {
+	secure "$1"
+	gx B busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s /bin/true >/dev/null 2>&1 || fail "B got no lease"
+	leased=$(awk -v m=$MAC_B '$2 == m { print $3 }' "$T/ps.leases")
+	[ -n "$leased" ] || fail "no lease of B in dnsmasq's file"
+	gx A python3 "$TESTS_LIB_DIR/craft.py" dhcp-release eth0 $MAC_B "$leased" 10.80.0.1
+	sleep 0.5
+	grep -q " $MAC_B $leased " "$T/ps.leases" && echo kept || echo released
+}
+assert_eq "$(release_b off)" released "B's lease after A's DHCPRELEASE with B's MAC at level off"
+assert_eq "$(release_b on)" kept "B's lease after A's DHCPRELEASE with B's MAC at level on"
+kill "$DNSMASQ"
+ok "a DHCPRELEASE of B's lease sent by A: B lost its lease at level off; dnsmasq never saw it at level on"
 
 # A router advertisement from A: C (a plain host, accept_ra 1) must learn nothing from it.
 for g in A C; do
@@ -154,6 +172,65 @@ frame() {
 assert_eq "$(frame off)" 1 "frames of ethertype 0x88b5 from A at level off"
 assert_eq "$(frame on)" 0 "frames of ethertype 0x88b5 from A at level on"
 ok "a DHCPv6 server's port and an unknown ethertype: through at level off, dropped at level on"
+
+# A DHCP "server" answering from another port than 67, to C's client port.
+gx C socat -u UDP-RECVFROM:68,fork SYSTEM:"cat >/dev/null; echo offer >>$T/c68.log" &
+sleep 0.2
+to_68() {
+	secure "$1"
+	: >"$T/c68.log"
+	echo x | gx A socat -u - "UDP:10.80.0.12:68,sourceport=1067" 2>/dev/null || true
+	sleep 0.3
+	[ -s "$T/c68.log" ] && echo yes || echo no
+}
+assert_eq "$(to_68 off)" yes "a datagram from A's port 1067 to C's DHCP client port at level off"
+assert_eq "$(to_68 on)" no "a datagram from A's port 1067 to C's DHCP client port at level on"
+ok "a DHCP answer from another port than 67: through at level off, dropped at level on"
+
+# IPv6 neighbours: A claims B's link-local address, then sends from it.
+LL_B=fe80::5054:ff:feaa:b
+nd_claim() {
+	secure "$1"
+	gx C ip -6 neigh flush dev eth0
+	gx C ping -6 -c1 -W1 "$LL_B%eth0" >/dev/null || fail "C cannot reach B's link-local address"
+	gx A python3 "$TESTS_LIB_DIR/craft.py" na eth0 $LL_B
+	sleep 0.3
+	gx C ip -6 neigh show $LL_B dev eth0 | grep -qi $MAC_A && echo moved || echo kept
+}
+assert_eq "$(nd_claim off)" moved "C's neighbour entry for B's link-local address after A's NA at level off"
+assert_eq "$(nd_claim on)" kept "C's neighbour entry for B's link-local address after A's NA at level on"
+gx A ip -6 addr add $LL_B/64 dev eth0 nodad
+gx C socat -u UDP6-RECVFROM:9998,fork SYSTEM:"cat >/dev/null; echo \$SOCAT_PEERADDR >>$T/c9998.log" &
+sleep 0.2
+llc=$(gx C ip -6 -j addr show dev eth0 scope link | jq -r '.[0].addr_info[0].local')
+from_ll_b() {
+	secure "$1"
+	: >"$T/c9998.log"
+	echo x | gx A socat -u - "UDP6:[$llc%eth0]:9998,bind=[$LL_B%eth0]" 2>/dev/null || true
+	sleep 0.3
+	[ -s "$T/c9998.log" ] && echo yes || echo no
+}
+assert_eq "$(from_ll_b off)" yes "a datagram from B's link-local address sent by A at level off"
+assert_eq "$(from_ll_b on)" no "a datagram from B's link-local address sent by A at level on"
+gx A ip -6 addr del $LL_B/64 dev eth0
+ok "IPv6: an NA claiming B's link-local address and a datagram from it: through at level off, dropped at level on"
+
+# A datagram to the host inside a frame to 01:80:c2:00:00:0e: with no table the host takes it (on
+# the veth port itself, past the bridge); any level of A's port drops it.
+nsx socat -u UDP-RECVFROM:5353,fork SYSTEM:"cat >/dev/null; echo \$SOCAT_PEERADDR >>$T/host.log" &
+sleep 0.2
+to_group() {
+	if [ "$1" = none ]; then nsx "$PORTSEC_APPLY"; else secure "$1"; fi
+	: >"$T/host.log"
+	gx A python3 "$TESTS_LIB_DIR/craft.py" udp-to-mac eth0 01:80:c2:00:00:0e 10.99.0.7 10.80.0.1 5353
+	sleep 0.3
+	[ -s "$T/host.log" ] && echo yes || echo no
+}
+assert_eq "$(to_group none)" yes "the host took a datagram in an LLDP-addressed frame with no filter"
+for level in off mac on; do
+	assert_eq "$(to_group $level)" no "the host took a datagram in an LLDP-addressed frame at level $level"
+done
+ok "a datagram to the host in a frame to 01:80:c2:00:00:0e: taken with no filter, dropped at every level"
 
 # What a guest does every day still works at level on.
 secure on

@@ -208,6 +208,27 @@ static void test_names(void **state)
 	assert_false(ifname_valid(""));
 }
 
+/* A /24 without its network, gateway (.1) and broadcast addresses, and the edges of the space. */
+static void test_range_prefixes(void **state)
+{
+	struct ip_prefix b[IP4_RANGE_PREFIXES_MAX];
+	char text[1024] = "", one[IP_PREFIX_STRLEN];
+	size_t n = ip4_range_prefixes(0x0a000002, 0x0a0000fe, b);
+
+	for (size_t i = 0; i < n; i++) {
+		strcat(text, ip_prefix_format(&b[i], one, sizeof(one)));
+		strcat(text, " ");
+	}
+	assert_string_equal(text, "10.0.0.2/31 10.0.0.4/30 10.0.0.8/29 10.0.0.16/28 10.0.0.32/27 10.0.0.64/26 "
+				  "10.0.0.128/26 10.0.0.192/27 10.0.0.224/28 10.0.0.240/29 10.0.0.248/30 "
+				  "10.0.0.252/31 10.0.0.254/32 ");
+	assert_int_equal(ip4_range_prefixes(0, UINT32_MAX, b), 1);
+	assert_int_equal(b[0].len, 0);
+	assert_int_equal(ip4_range_prefixes(1, UINT32_MAX - 1, b), IP4_RANGE_PREFIXES_MAX);
+	assert_int_equal(ip4_range_prefixes(7, 7, b), 1);
+	assert_int_equal(b[0].len, 32);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_inifile_values),
 		cmocka_unit_test(test_inifile_lines),
+		cmocka_unit_test(test_range_prefixes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

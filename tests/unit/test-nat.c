@@ -39,7 +39,7 @@ static void test_nat_default(void **state)
 {
 	struct fw_network n[] = { net("virbr0", "192.168.122.0/24", FW_NAT, NULL) };
 
-	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "29");
+	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "30");
 }
 
 static void test_all_modes(void **state)
@@ -55,7 +55,7 @@ static void test_all_modes(void **state)
 	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_TCP, 22 };
 	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_UDP, 5353 };
 
-	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "50");
+	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "51");
 }
 
 static void test_no_networks_removes_table(void **state)
@@ -106,12 +106,13 @@ static void test_portsec(void **state)
 	script = ps_render(ports, 3, &marker);
 	assert_non_null(script);
 	assert_golden("nft-portsec.txt", script);
-	assert_int_equal(ps_elements(ports, 3), 2 + 2 + 2 + 1 + 2);
+	/* taps, ports, MAC, chaddr, EUI-64 link-local (address and ND target) each; addresses */
+	assert_int_equal(ps_elements(ports, 3), (6 + 1 + 2) + (6 + 1) + 3);
 	/* The marker follows the rules, not the ports: a lease does not change it. */
 	script2 = ps_render(ports, 1, &marker2);
 	assert_string_equal(marker, marker2);
 	none = ps_render(NULL, 0, &none_marker);
-	assert_string_equal(none, "table bridge netd\ndelete table bridge netd\n");
+	assert_string_equal(none, "table bridge netd\ndelete table bridge netd\ntable inet netd_ports\ndelete table inet netd_ports\n");
 	assert_string_equal(none_marker, "");
 
 	/* A lease comes: the port's elements go and come back with the new address, in one transaction. */
