@@ -11,7 +11,8 @@
  * postrouting (nat, priority srcnat): the nat subnets masqueraded, except multicast and
  *   broadcast and traffic that stays inside the subnet.
  * input (filter, policy accept: only traffic from netd's bridges is looked at): what guests reach
- *   on the host. Replies to what the host started; DHCP, DNS, ICMP essentials and the ports the
+ *   on the host. Replies to what the host started; DHCP broadcasts; nothing from a source not
+ *   routed back through the bridge; DHCP, DNS, ICMP essentials and the ports the
  *   network allows, on that network's own gateway address; IPv6 neighbour discovery, MLD, ICMPv6
  *   errors and echo to link-local, DHCPv6. Everything else from a bridge is rejected: the host's
  *   other addresses and other networks' gateways included.
@@ -162,6 +163,9 @@ static void render_input(struct out *o)
 	fprintf(o->f, "\t}\n\n\tchain guest_in {\n");
 	rule(o, "ct state established,related accept");
 	rule(o, "udp dport 67 ip daddr 255.255.255.255 accept");
+	/* Reverse-path filtering whatever the sysctls say (the kernel takes the larger of "all" and
+	 * the bridge's rp_filter, and IPv6 has none): a source not routed back through the bridge. */
+	rule(o, "fib saddr . iif oif missing drop");
 	rule(o, "iifname . ip daddr @gateways jump guest_to_gateway");
 	rule(o, "meta nfproto ipv6 jump guest_in6");
 	rule(o, "reject with icmpx type admin-prohibited");

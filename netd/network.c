@@ -341,6 +341,12 @@ static int check_other_networks(const struct network *n, struct network *const *
 				 "lead out of the host, not into another network", n->name, n->uplink, o->name);
 			return -EINVAL;
 		}
+		/* The same, the other way round: the network that names the bridge came first. */
+		if (o->uplink[0] && n->mode != NETWORK_MODE_BRIDGE && !strcmp(o->uplink, n->bridge)) {
+			snprintf(err, errlen, "network '%s': bridge '%s' is the uplink of network '%s'; change that "
+				 "network's uplink first", n->name, n->bridge, o->name);
+			return -EINVAL;
+		}
 		if (n->subnet.family && o->subnet.family && ip_prefix_overlaps(&n->subnet, &o->subnet)) {
 			snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
 				 ip_prefix_format(&o->subnet, s, sizeof(s)));

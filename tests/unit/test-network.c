@@ -184,6 +184,12 @@ static void test_uplink_conflicts(void **state)
 	assert_int_equal(network_check_conflicts(&c, others, 2, &dump, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "network 'c': uplink 'vm-a-0' is a port of bridge 'nd-iso' (network 'iso'); an "
 				 "uplink must lead out of the host, not into a network");
+	/* The other order: c first, with nd-iso as its uplink, then iso. */
+	struct network *c_first[] = { &c };
+	strcpy(c.uplink, "nd-iso");
+	assert_int_equal(network_check_conflicts(&iso, c_first, 1, NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "network 'iso': bridge 'nd-iso' is the uplink of network 'c'; change that network's "
+				 "uplink first");
 	/* A bridge-mode network's bridge is the host's LAN: a fine way out. */
 	strcpy(c.uplink, "br0");
 	assert_int_equal(network_check_conflicts(&c, others, 2, &dump, err, sizeof(err)), 0);
