@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -211,5 +212,24 @@ int vm_socket_listen(const char *path, mode_t mode, int *ret_fd)
 	if (chown(path, 0, vm_netd_gid()) < 0 || chmod(path, mode) < 0 || listen(fd, 8) < 0)
 		return -errno;
 	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int vm_vnc_password(char ret[static 9])
+{
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	const size_t n = sizeof(alphabet) - 1, limit = 256 - 256 % n;
+	uint8_t b[64];
+	size_t len = 0;
+
+	/* Rejection sampling keeps the characters equally likely. */
+	while (len < 8) {
+		if (getrandom(b, sizeof(b), 0) != sizeof(b))
+			return -EIO;
+		for (size_t i = 0; i < sizeof(b) && len < 8; i++)
+			if (b[i] < limit)
+				ret[len++] = alphabet[b[i] % n];
+	}
+	ret[8] = 0;
 	return 0;
 }

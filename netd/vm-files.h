@@ -30,3 +30,5 @@ int vm_run_dir_prepare(struct daemon *d, const char *name, char *err, size_t err
 int vm_log_open(const char *path, int *ret_fd);
 /* A listening unix socket at path, mode (0600 or 0660) and owner root:netd from the start. */
 int vm_socket_listen(const char *path, mode_t mode, int *ret_fd);
+/* A random VNC password (VNC uses 8 characters at most). */
+int vm_vnc_password(char ret[static 9]);

@@ -105,6 +105,7 @@ static void vm_exited(struct vm *v, int code)
 	v->pid = 0;
 	if (v->kernel_memfd >= 0)
 		close(TAKE_FD(v->kernel_memfd));
+	v->vnc_password[0] = 0;
 	if (pidf)
 		unlink(pidf);
 	if (taps)
@@ -167,6 +168,38 @@ static void on_qmp_event(struct qmp_client *c, const struct qmp_message *m, void
 		v->state = VM_STATE_SHUTTING_DOWN;
 }
 
+static void on_vnc_password(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+
+	if (m && m->type == QMP_MESSAGE_RETURN)
+		return;
+	log_warning("guest '%s': cannot set the VNC password (%s); the display refuses every viewer",
+		    v->def.name, m && m->error_desc ? m->error_desc : "QMP connection lost");
+	v->vnc_password[0] = 0;
+}
+
+/* A display off the loopback asks for a password; a new one at each start and adoption. */
+static void vnc_password_set(struct vm *v)
+{
+	struct qemu_vnc vnc;
+	json_object *args;
+
+	v->vnc_password[0] = 0;
+	if (!v->def.vnc[0] || qemu_vnc_parse(v->def.vnc, &vnc) < 0 || vnc.local)
+		return;
+	if (vm_vnc_password(v->vnc_password) < 0) {
+		log_error("guest '%s': cannot make a VNC password; the display refuses every viewer",
+			  v->def.name);
+		return;
+	}
+	args = json_object_new_object();
+	json_object_object_add(args, "protocol", json_object_new_string("vnc"));
+	json_object_object_add(args, "password", json_object_new_string(v->vnc_password));
+	if (qmp_client_command(v->qmp, "set_password", args, on_vnc_password, v) < 0)
+		v->vnc_password[0] = 0;
+}
+
 /*
  * QMP answers only once QEMU's main loop runs, after machine init read the kernel into QEMU's own
  * memory: our copy can go. (The initrd stays: QEMU maps it, and reads it again at each reset.)
@@ -186,6 +219,7 @@ static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 
 	if (error == 0) {
 		kernel_copy_release(v);
+		vnc_password_set(v);
 		qmp_client_command(c, "query-status", NULL, on_qmp_status, v);
 		return;
 	}
@@ -638,6 +672,41 @@ static int vm_start(struct daemon *d, struct call *c, struct vm *v)
 	return 0;
 }
 
+/* Where the display listens and how to reach it: through an ssh tunnel when it is local. */
+static json_object *vnc_json(struct vm *v)
+{
+	json_object *o;
+	struct qemu_vnc vnc;
+	char addr[96], how[320], host[128] = "HOST";
+
+	if (!v->def.vnc[0] || qemu_vnc_parse(v->def.vnc, &vnc) < 0)
+		return NULL;
+	o = json_object_new_object();
+	snprintf(addr, sizeof(addr), "%s:%u", vnc.host, vnc.port);
+	if (vnc.local) {
+		if (gethostname(host, sizeof(host)) < 0 || !host[0])
+			snprintf(host, sizeof(host), "HOST");
+		snprintf(how, sizeof(how),
+			 "local only: ssh -L %u:%s:%u %s, then a VNC viewer on localhost:%u", vnc.port,
+			 vnc.host, vnc.port, host, vnc.port);
+	} else if (!strcmp(vnc.host, "0.0.0.0") || !strcmp(vnc.host, "[::]")) {
+		snprintf(how, sizeof(how),
+			 "a VNC viewer on any address of this host, port %u, with the password (a new one at "
+			 "each start)",
+			 vnc.port);
+	} else {
+		snprintf(how, sizeof(how), "a VNC viewer on %s with the password (a new one at each start)",
+			 addr);
+	}
+	json_object_object_add(o, "address", json_object_new_string(addr));
+	json_object_object_add(o, "local", json_object_new_boolean(vnc.local));
+	json_object_object_add(o, "password",
+			       vm_alive(v) && v->vnc_password[0] ? json_object_new_string(v->vnc_password) :
+								   NULL);
+	json_object_object_add(o, "connect", json_object_new_string(how));
+	return o;
+}
+
 static json_object *vm_json(struct vm *v)
 {
 	struct daemon *d = v->daemon;
@@ -676,6 +745,7 @@ static json_object *vm_json(struct vm *v)
 		json_object_array_add(nics, j);
 	}
 	json_object_object_add(o, "nics", nics);
+	json_object_object_add(o, "vnc", vnc_json(v));
 	if (dir) {
 		_cleanup_free_ char *console = path_join(dir, "console.sock"), *serial = path_join(dir, "serial.log");
 		json_object_object_add(o, "console", console ? json_object_new_string(console) : NULL);

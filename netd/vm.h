@@ -48,6 +48,7 @@ struct vm {
 	sd_event_source *timer;
 	int files[_GUEST_FILE_MAX]; /* opened with the requester's rights for the start under way, or -1 */
 	int kernel_memfd; /* netd's fd of QEMU's kernel copy, emptied once QMP answers; -1 */
+	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
 };
 
 enum kvm_probe_state {

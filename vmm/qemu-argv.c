@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "qemu-argv.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -161,17 +162,50 @@ static void add_boot(struct strv *s, const struct guest *g, const struct qemu_fi
 	}
 }
 
+static bool vnc_host_local(const char *host)
+{
+	struct in_addr a;
+
+	if (!strcmp(host, "localhost") || !strcmp(host, "[::1]"))
+		return true;
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+int qemu_vnc_parse(const char *vnc, struct qemu_vnc *ret)
+{
+	const char *colon = strrchr(vnc, ':'), *disp = colon ? colon + 1 : vnc;
+	size_t host_len = colon ? (size_t)(colon - vnc) : 0;
+	struct qemu_vnc v = {};
+	char *end;
+	long d;
+
+	d = strtol(disp, &end, 10);
+	if (!*disp || *end || d < 0 || d > 99 || host_len >= sizeof(v.host))
+		return -EINVAL;
+	if (host_len == 0)
+		snprintf(v.host, sizeof(v.host), "127.0.0.1");
+	else
+		snprintf(v.host, sizeof(v.host), "%.*s", (int)host_len, vnc);
+	v.port = 5900 + (unsigned)d;
+	v.local = vnc_host_local(v.host);
+	*ret = v;
+	return 0;
+}
+
 static void add_display(struct strv *s, const struct guest *g)
 {
-	if (g->vnc[0]) {
-		add(s, "-vga");
-		add(s, "std");
-		add(s, "-vnc");
-		add(s, "%s%s", strchr(g->vnc, ':') ? "" : ":", g->vnc);
-	} else {
+	struct qemu_vnc v;
+
+	if (!g->vnc[0] || qemu_vnc_parse(g->vnc, &v) < 0) {
 		add(s, "-display");
 		add(s, "none");
+		return;
 	}
+	add(s, "-vga");
+	add(s, "std");
+	add(s, "-vnc");
+	/* Off the loopback QEMU refuses everyone until netd sets a password over QMP. */
+	add(s, "%s:%u%s", v.host, v.port - 5900, v.local ? "" : ",password=on");
 }
 
 int qemu_argv_render(const struct qemu_launch *l, char ***ret)

@@ -74,6 +74,14 @@ struct qemu_launch {
  * Other files follow them. */
 int qemu_fds_layout(struct qemu_nic *nics, size_t n_nics);
 
+/* Where a guest's VNC server listens: its "[ADDR:]DISPLAY" with 127.0.0.1 when no address is given.
+ * A display anywhere but on the loopback (127.0.0.0/8, [::1], localhost) needs a password. */
+struct qemu_vnc {
+	char host[64];
+	unsigned port; /* 5900 + display */
+	bool local;
+};
+int qemu_vnc_parse(const char *vnc, struct qemu_vnc *ret);
 /* NULL-terminated argv; free with strv_free(). */
 int qemu_argv_render(const struct qemu_launch *l, char ***ret);
 /* One option with its value per line, for golden files and logs. Caller frees. */

@@ -147,6 +147,37 @@ static void test_argv_disk(void **state)
 	check_argv(&l, "qemu-disk-raw-vnc-password.argv");
 }
 
+static void test_vnc_parse(void **state)
+{
+	static const struct {
+		const char *vnc, *host;
+		unsigned port;
+		bool local;
+	} cases[] = {
+		{ "0", "127.0.0.1", 5900, true },
+		{ ":1", "127.0.0.1", 5901, true },
+		{ "127.0.0.1:3", "127.0.0.1", 5903, true },
+		{ "127.1.2.3:0", "127.1.2.3", 5900, true },
+		{ "[::1]:2", "[::1]", 5902, true },
+		{ "localhost:0", "localhost", 5900, true },
+		{ "0.0.0.0:1", "0.0.0.0", 5901, false },
+		{ "[::]:0", "[::]", 5900, false },
+		{ "192.168.1.5:99", "192.168.1.5", 5999, false },
+		{ "myhost:4", "myhost", 5904, false },
+	};
+	struct qemu_vnc v;
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		assert_int_equal(qemu_vnc_parse(cases[i].vnc, &v), 0);
+		assert_string_equal(v.host, cases[i].host);
+		assert_int_equal(v.port, cases[i].port);
+		assert_int_equal(v.local, cases[i].local);
+	}
+	assert_int_equal(qemu_vnc_parse("100", &v), -EINVAL);
+	assert_int_equal(qemu_vnc_parse("x:", &v), -EINVAL);
+	assert_int_equal(qemu_vnc_parse("1.2.3.4:-1", &v), -EINVAL);
+}
+
 static void test_file_check(void **state)
 {
 	static const char *const dirs[] = { "/var/lib/netd/images", "/srv/vm" };
@@ -608,7 +639,7 @@ int main(void)
 		cmocka_unit_test(test_validation_table), cmocka_unit_test(test_config_roundtrip),
 		cmocka_unit_test(test_enums_roundtrip),	 cmocka_unit_test(test_memory_parse),
 		cmocka_unit_test(test_tap_name),	 cmocka_unit_test(test_tap_fake),
-		cmocka_unit_test(test_qmp_sessions),
+		cmocka_unit_test(test_qmp_sessions),	 cmocka_unit_test(test_vnc_parse),
 		cmocka_unit_test(test_file_check),	 cmocka_unit_test(test_qcow2_refers),
 		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
 		cmocka_unit_test(test_file_memfd),
