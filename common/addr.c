@@ -152,3 +152,39 @@ void ip_prefix_broadcast(const struct ip_prefix *p, union in_addr_union *ret)
 
 	ip4_from_host(ip4_to_host(&p->addr) | host_mask, ret);
 }
+
+const char *l4_proto_to_string(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : NULL;
+}
+
+int l4_port_parse(const char *s, struct l4_port *ret)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
+	unsigned long port = 0;
+	const char *p;
+
+	if (!s)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(protos); i++) {
+		const char *name = l4_proto_to_string(protos[i]);
+		size_t n = strlen(name);
+
+		if (strncmp(s, name, n) || s[n] != '/')
+			continue;
+		/* Digits only: strtoul would take signs, spaces and "0x". */
+		for (p = s + n + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
+			port = port * 10 + (*p - '0');
+		if (*p || p == s + n + 1 || s[n + 1] == '0' || port < 1 || port > 65535)
+			return -EINVAL;
+		*ret = (struct l4_port){ .proto = protos[i], .port = port };
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *l4_port_format(const struct l4_port *p, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%u", l4_proto_to_string(p->proto) ?: "?", p->port);
+	return buf;
+}

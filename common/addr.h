@@ -38,3 +38,16 @@ void ip_prefix_first_host(const struct ip_prefix *p, union in_addr_union *ret);
 void ip_prefix_broadcast(const struct ip_prefix *p, union in_addr_union *ret);
 uint32_t ip4_to_host(const union in_addr_union *a);
 void ip4_from_host(uint32_t h, union in_addr_union *ret);
+
+/* A transport port: "tcp/22", "udp/53". */
+struct l4_port {
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port; /* 1-65535 */
+};
+
+#define L4_PORT_STRLEN sizeof("tcp/65535")
+
+/* "tcp/22" or "udp/5353" (lower case, decimal, no leading zeros or signs). */
+int l4_port_parse(const char *s, struct l4_port *ret);
+const char *l4_port_format(const struct l4_port *p, char *buf, size_t size);
+const char *l4_proto_to_string(uint8_t proto);

@@ -76,6 +76,9 @@ int dhcp_domain_check(const char *s, char *err, size_t errlen);
 /* Why a single DNS label / a dotted DNS name is invalid; NULL when valid. */
 const char *dns_label_invalid_reason(const char *s);
 const char *dns_name_invalid_reason(const char *s);
+/* Why a reservation's hostname is invalid: not a DNS label, or a word dnsmasq reads as a keyword
+ * or a lease time in a dhcp-host line (ignore, infinite, 120, 12h); NULL when valid. */
+const char *dhcp_hostname_invalid_reason(const char *s);
 /* Copy s into buf with control characters and backslashes escaped, for error messages. */
 const char *dhcp_escape(const char *s, char *buf, size_t size);
 

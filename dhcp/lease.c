@@ -3,6 +3,7 @@
 #include "lease.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,11 +64,34 @@ static bool client_id_ok(const char *s)
 	return true;
 }
 
+int dhcp_lease_from_fields(const char *expiry, const char *mac, const char *ip, const char *hostname,
+			   const char *client_id, struct dhcp_lease *ret)
+{
+	struct dhcp_lease l = {};
+	int family;
+
+	if (expiry && parse_expiry(expiry, &l.expiry) < 0)
+		return -EINVAL;
+	if (ip_addr_parse(ip, &family, &l.ip) < 0)
+		return -EINVAL;
+	if (family != AF_INET)
+		return -ENOENT;
+	if (mac_parse(mac, &l.mac) < 0)
+		return strchr(mac, '-') ? -ENOENT : -EINVAL; /* "06-..." is a non-Ethernet client */
+	/* The guest chose these: a name that is not a DNS label (it ends up on a terminal) and a
+	 * client id that is not hex are dropped, not the lease. */
+	if (hostname && strcmp(hostname, "*") && !dns_label_invalid_reason(hostname))
+		snprintf(l.hostname, sizeof(l.hostname), "%s", hostname);
+	if (client_id && strcmp(client_id, "*") && client_id_ok(client_id))
+		snprintf(l.client_id, sizeof(l.client_id), "%s", client_id);
+	*ret = l;
+	return 0;
+}
+
 int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
 {
 	char f[FIELDS_MAX][FIELD_MAX];
-	struct dhcp_lease l = {};
-	int family, n = split_fields(line, len, f);
+	int n = split_fields(line, len, f);
 
 	if (n < 0)
 		return n;
@@ -75,20 +99,7 @@ int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
 		return -ENOENT;
 	if (n != 5 && n != 4)
 		return -EINVAL;
-	if (parse_expiry(f[0], &l.expiry) < 0)
-		return -EINVAL;
-	if (ip_addr_parse(f[2], &family, &l.ip) < 0)
-		return -EINVAL;
-	if (family != AF_INET)
-		return -ENOENT;
-	if (mac_parse(f[1], &l.mac) < 0)
-		return strchr(f[1], '-') ? -ENOENT : -EINVAL; /* "06-..." is a non-Ethernet client */
-	if (strcmp(f[3], "*") && !dns_label_invalid_reason(f[3]))
-		memcpy(l.hostname, f[3], strlen(f[3]) + 1);
-	if (n == 5 && strcmp(f[4], "*") && client_id_ok(f[4]))
-		memcpy(l.client_id, f[4], strlen(f[4]) + 1);
-	*ret = l;
-	return 0;
+	return dhcp_lease_from_fields(f[0], f[1], f[2], f[3], n == 5 ? f[4] : NULL, ret);
 }
 
 int dhcp_lease_file_parse(const char *text, size_t len, struct dhcp_lease_table *ret, size_t *ret_bad)

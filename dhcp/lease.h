@@ -27,6 +27,14 @@ struct dhcp_lease_table {
 	size_t n;
 };
 
+/*
+ * One lease from its fields, as the lease file or dnsmasq's --dhcp-script give them: EXPIRY
+ * (decimal seconds; NULL: 0, never), MAC, IP, HOSTNAME and CLIENT-ID ("*" or NULL for none).
+ * -ENOENT: not an IPv4 lease of an Ethernet client; -EINVAL: a malformed expiry, MAC or IP.
+ * A hostname that is not a DNS label and a client id that is not hex are dropped.
+ */
+int dhcp_lease_from_fields(const char *expiry, const char *mac, const char *ip, const char *hostname,
+			   const char *client_id, struct dhcp_lease *ret);
 /* One line (without its newline). -ENOENT: a line that is not an IPv4 lease (DHCPv6 "duid"
  * and IAID lines, non-Ethernet clients); -EINVAL: malformed. */
 int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret);

@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "rlimit.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -40,6 +41,7 @@ static _Noreturn void child(char *const argv[], char *const envp[], int null_fd)
 		_exit(127);
 	/* Everything else netd holds is O_CLOEXEC; close_range makes "exactly 0, 1, 2" explicit. */
 	syscall(SYS_close_range, 3, ~0u, 0);
+	rlimit_nofile_restore();
 	execve(argv[0], argv, envp);
 	_exit(127);
 }

@@ -234,9 +234,40 @@ static int split_commas(const char *s, char *buf, size_t size, char **fields, in
 	}
 }
 
+/* dnsmasq's time suffixes after a number in a dhcp-host field: seconds to weeks, either case. */
+static bool is_time_suffix(char c)
+{
+	return c && strchr("smhdwSMHDW", c);
+}
+
+/*
+ * dnsmasq (option.c, --dhcp-host, also for each line of --dhcp-hostsfile) reads each
+ * comma-separated field by its look, not by its position: with a ':' it is a hardware address, a
+ * client id ("id:"), a tag ("set:", "tag:", "net:") or "[IPv6]"; with a '.' and an IPv4 form, the
+ * address; "infinite" and digits with an optional time suffix (120, 45m, 12h, 2d, 1w) are the
+ * lease time; "ignore" means never answer that MAC. Only what is left is the hostname. A label
+ * has no ':' nor '.', so the keywords and times are what remain to refuse; dnsmasq compares the
+ * words case-sensitively, netd refuses every case because DNS names are case-insensitive.
+ */
+const char *dhcp_hostname_invalid_reason(const char *s)
+{
+	const char *why = dns_label_invalid_reason(s);
+	size_t n = strlen(s), digits = strspn(s, "0123456789");
+
+	if (why)
+		return why;
+	if (!strcasecmp(s, "ignore"))
+		return "dnsmasq reads 'ignore' as 'never give this MAC a lease', not as a name";
+	if (!strcasecmp(s, "infinite"))
+		return "dnsmasq reads 'infinite' as a lease time, not as a name";
+	if (digits > 0 && (digits == n || (digits + 1 == n && is_time_suffix(s[n - 1]))))
+		return "dnsmasq reads a number (with an optional s, m, h, d or w) as a lease time, not as a name";
+	return NULL;
+}
+
 static int check_hostname(const char *what, const char *name, char *err, size_t errlen)
 {
-	const char *why = dns_label_invalid_reason(name);
+	const char *why = dhcp_hostname_invalid_reason(name);
 	char e[128];
 
 	if (!why)

@@ -19,12 +19,18 @@ enum fw_mode {
 	FW_NAT,	     /* the subnet is masqueraded to everything outside it */
 };
 
+#define FW_HOST_PORTS_MAX 32
+
 /* One active network as the rules see it. */
 struct fw_network {
 	char bridge[IFNAMSIZ];
 	struct ip_prefix subnet; /* IPv4, masked */
+	union in_addr_union gateway; /* IPv4: the only host address its guests reach */
 	enum fw_mode mode;
 	char uplink[IFNAMSIZ]; /* "": egress through any interface */
+	/* Host services on the gateway its guests may reach besides DHCP, DNS and ICMP. */
+	struct l4_port host_ports[FW_HOST_PORTS_MAX];
+	size_t n_host_ports;
 };
 
 /* The whole table as an nft script that replaces netd's table in one transaction (or removes it
@@ -42,6 +48,11 @@ int fw_nft_apply(struct fw_nft *f, const char *script, char *err, size_t errlen)
  * empty marker when the table does not look like the one netd applied (rules or set elements
  * removed). */
 int fw_nft_marker(struct fw_nft *f, char *buf, size_t size);
+
+/* The comment of set marker_set in table FAMILY TABLE, and how many rules and set elements the
+ * table holds; -ENOENT when the table does not exist. */
+int fw_nft_table_state(struct fw_nft *f, const char *family, const char *table, const char *marker_set,
+		       char *marker, size_t size, size_t *ret_rules, size_t *ret_elements);
 
 /* A base chain of another table that drops forwarded traffic by policy. */
 struct fw_blocker {

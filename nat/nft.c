@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <nftables/libnftables.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,12 +100,17 @@ static const char *str(json_object *o, const char *key)
 												 : NULL;
 }
 
-int fw_nft_marker(struct fw_nft *f, char *buf, size_t size)
+int fw_nft_table_state(struct fw_nft *f, const char *family, const char *table, const char *marker_set,
+		       char *marker, size_t size, size_t *ret_rules, size_t *ret_elements)
 {
-	json_object *root, *a = listing(f, "list table " FW_FAMILY " " FW_TABLE, &root);
-	const char *marker = NULL, *p;
-	size_t objects = 0;
+	_cleanup_free_ char *cmd = NULL;
+	json_object *root, *a;
+	const char *comment = NULL;
+	size_t rules = 0, elements = 0;
 
+	if (asprintf(&cmd, "list table %s %s", family, table) < 0)
+		return -ENOMEM;
+	a = listing(f, cmd, &root);
 	if (!a) {
 		json_object_put(root);
 		return -ENOENT;
@@ -113,24 +119,39 @@ int fw_nft_marker(struct fw_nft *f, char *buf, size_t size)
 		json_object *item = json_object_array_get_idx(a, i), *o;
 
 		if (json_object_object_get_ex(item, "rule", &o)) {
-			objects++;
+			rules++;
 		} else if (json_object_object_get_ex(item, "set", &o)) {
 			json_object *elem;
 
 			if (json_object_object_get_ex(o, "elem", &elem) && json_object_is_type(elem, json_type_array))
-				objects += json_object_array_length(elem);
-			if (!strcmp(str(o, "name") ?: "", "bridges"))
-				marker = str(o, "comment");
+				elements += json_object_array_length(elem);
+			if (!strcmp(str(o, "name") ?: "", marker_set))
+				comment = str(o, "comment");
 		}
 	}
+	snprintf(marker, size, "%s", comment ?: "");
+	*ret_rules = rules;
+	*ret_elements = elements;
+	json_object_put(root);
+	return 0;
+}
+
+int fw_nft_marker(struct fw_nft *f, char *buf, size_t size)
+{
+	char marker[128];
+	size_t rules, elements;
+	const char *p;
+	int r = fw_nft_table_state(f, FW_FAMILY, FW_TABLE, "bridges", marker, sizeof(marker), &rules, &elements);
+
+	if (r < 0)
+		return r;
 	/* The marker ends in the number of rules and set elements netd put in: fewer means someone
 	 * flushed a chain or a set. */
-	p = marker ? strrchr(marker, ':') : NULL;
-	if (p && strtoul(p + 1, NULL, 10) == objects)
+	p = strrchr(marker, ':');
+	if (p && strtoul(p + 1, NULL, 10) == rules + elements)
 		snprintf(buf, size, "%s", marker);
 	else if (size)
 		buf[0] = 0;
-	json_object_put(root);
 	return 0;
 }
 

@@ -10,6 +10,11 @@
  *   on the same bridge; last, reject whatever else enters or leaves a netd bridge.
  * postrouting (nat, priority srcnat): the nat subnets masqueraded, except multicast and
  *   broadcast and traffic that stays inside the subnet.
+ * input (filter, policy accept: only traffic from netd's bridges is looked at): what guests reach
+ *   on the host. Replies to what the host started; DHCP, DNS, ICMP essentials and the ports the
+ *   network allows, on that network's own gateway address; IPv6 neighbour discovery, MLD, ICMPv6
+ *   errors and echo to link-local, DHCPv6. Everything else from a bridge is rejected: the host's
+ *   other addresses and other networks' gateways included.
  * The set "bridges" holds every netd bridge; its comment is the table's marker: a hash of the
  * script and the number of rules and set elements, which tells netd whether the table in the
  * kernel is the one it applied. */
@@ -32,6 +37,8 @@ enum set_id {
 	SET_INSIDE,	 /* nat: subnet . subnet */
 	SET_MASQ,	 /* nat: subnet */
 	SET_MASQ_UPLINK, /* nat with an uplink: subnet . uplink */
+	SET_GATEWAYS,	 /* every network: bridge . gateway */
+	SET_HOST_PORTS,	 /* allowed host services: bridge . protocol . port */
 	_SET_MAX,
 };
 
@@ -47,6 +54,8 @@ static const struct {
 	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", true },
 	[SET_MASQ] = { "masq", "ipv4_addr", true },
 	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", true },
+	[SET_GATEWAYS] = { "gateways", "ifname . ipv4_addr", false },
+	[SET_HOST_PORTS] = { "host_ports", "ifname . inet_proto . inet_service", false },
 };
 
 struct out {
@@ -87,7 +96,7 @@ static void rule(struct out *o, const char *fmt, ...)
 /* Each network's elements; the caller has opened the set streams. */
 static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 {
-	char s[IP_PREFIX_STRLEN];
+	char s[IP_PREFIX_STRLEN], g[INET_ADDRSTRLEN];
 
 	for (size_t i = 0; i < n; i++) {
 		const struct fw_network *w = &nets[i];
@@ -95,6 +104,10 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 
 		ip_prefix_format(&w->subnet, s, sizeof(s));
 		element(o, SET_SELF, "\"%s\" . \"%s\"", b, b);
+		element(o, SET_GATEWAYS, "\"%s\" . %s", b, ip_addr_format(AF_INET, &w->gateway, g, sizeof(g)));
+		for (size_t j = 0; j < w->n_host_ports; j++)
+			element(o, SET_HOST_PORTS, "\"%s\" . %s . %u", b, l4_proto_to_string(w->host_ports[j].proto),
+				w->host_ports[j].port);
 		if (w->mode == FW_NAT) {
 			element(o, SET_REPLIES, "\"%s\" . %s", b, s);
 			element(o, SET_INSIDE, "%s . %s", s, s);
@@ -139,6 +152,33 @@ static void render_forward(struct out *o)
 	rule(o, "iifname . oifname @self accept");
 	rule(o, "iifname @bridges reject with icmpx type admin-prohibited");
 	rule(o, "oifname @bridges reject with icmpx type admin-prohibited");
+	fprintf(o->f, "\t}\n");
+}
+
+static void render_input(struct out *o)
+{
+	fprintf(o->f, "\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n");
+	rule(o, "iifname @bridges jump guest_in");
+	fprintf(o->f, "\t}\n\n\tchain guest_in {\n");
+	rule(o, "ct state established,related accept");
+	rule(o, "udp dport 67 ip daddr 255.255.255.255 accept");
+	rule(o, "iifname . ip daddr @gateways jump guest_to_gateway");
+	rule(o, "meta nfproto ipv6 jump guest_in6");
+	rule(o, "reject with icmpx type admin-prohibited");
+	fprintf(o->f, "\t}\n\n\tchain guest_to_gateway {\n");
+	rule(o, "udp dport { 53, 67 } accept");
+	rule(o, "tcp dport 53 accept");
+	rule(o, "icmp type { echo-request, destination-unreachable, time-exceeded, parameter-problem } accept");
+	if (o->set_n[SET_HOST_PORTS])
+		rule(o, "iifname . meta l4proto . th dport @host_ports accept");
+	rule(o, "reject with icmpx type admin-prohibited");
+	fprintf(o->f, "\t}\n\n\tchain guest_in6 {\n");
+	rule(o, "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, "
+		"mld2-listener-report, mld-listener-done } accept");
+	rule(o, "ip6 daddr fe80::/10 icmpv6 type { echo-request, destination-unreachable, packet-too-big, "
+		"time-exceeded, parameter-problem } accept");
+	rule(o, "ip6 daddr { ff02::1:2, fe80::/10 } udp dport 547 accept");
+	rule(o, "reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n");
 }
 
@@ -218,6 +258,7 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 	if (ok && (o.f = open_memstream(&body, &len))) {
 		render_sets(&o);
 		render_forward(&o);
+		render_input(&o);
 		render_postrouting(&o);
 		ok = fclose(o.f) == 0;
 	} else {

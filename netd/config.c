@@ -2,47 +2,24 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "inifile.h"
 #include "macro.h"
 
 struct parse_ctx {
 	struct network *net;
-	const char *next; /* the text not yet read */
-	int line;	  /* number of the line last handed to inih */
-	bool mid_line;	  /* the last read stopped inside an overlong line */
+	struct inifile file;
 	int err_line;
 	char *err;
 	size_t errlen;
 	int r;
 };
 
-/* inih's line reader, counting lines so that a value's error names its line. */
-static char *read_line(char *str, int num, void *stream)
-{
-	struct parse_ctx *c = stream;
-	size_t len;
-
-	if (!*c->next)
-		return NULL;
-	len = strcspn(c->next, "\n");
-	if (c->next[len] == '\n')
-		len++;
-	if (len > (size_t)num - 1)
-		len = num - 1;
-	memcpy(str, c->next, len);
-	str[len] = 0;
-	c->next += len;
-	if (!c->mid_line)
-		c->line++;
-	c->mid_line = str[len - 1] != '\n' && *c->next;
-	return str;
-}
-
-typedef int (*key_parser)(struct network *n, const char *value);
+/* A parser that knows why a value is wrong says so in err (the message the CLI gives for it too). */
+typedef int (*key_parser)(struct network *n, const char *value, char *err, size_t errlen);
 
 static int parse_bool(const char *v, bool *ret)
 {
@@ -61,13 +38,13 @@ static int parse_bool(const char *v, bool *ret)
 	return -EINVAL;
 }
 
-static int parse_mode(struct network *n, const char *v)
+static int parse_mode(struct network *n, const char *v, char *err, size_t errlen)
 {
 	n->mode = network_mode_from_string(v);
 	return n->mode < 0 ? -EINVAL : 0;
 }
 
-static int parse_bridge(struct network *n, const char *v)
+static int parse_bridge(struct network *n, const char *v, char *err, size_t errlen)
 {
 	if (strlen(v) >= sizeof(n->bridge))
 		return -ENAMETOOLONG;
@@ -75,7 +52,7 @@ static int parse_bridge(struct network *n, const char *v)
 	return 0;
 }
 
-static int parse_uplink(struct network *n, const char *v)
+static int parse_uplink(struct network *n, const char *v, char *err, size_t errlen)
 {
 	if (strlen(v) >= sizeof(n->uplink))
 		return -ENAMETOOLONG;
@@ -83,12 +60,12 @@ static int parse_uplink(struct network *n, const char *v)
 	return 0;
 }
 
-static int parse_subnet(struct network *n, const char *v)
+static int parse_subnet(struct network *n, const char *v, char *err, size_t errlen)
 {
 	return ip_prefix_parse(v, &n->subnet);
 }
 
-static int parse_gateway(struct network *n, const char *v)
+static int parse_gateway(struct network *n, const char *v, char *err, size_t errlen)
 {
 	int family;
 	int r = ip_addr_parse(v, &family, &n->gateway);
@@ -101,7 +78,7 @@ static int parse_gateway(struct network *n, const char *v)
 	return 0;
 }
 
-static int parse_mtu(struct network *n, const char *v)
+static int parse_mtu(struct network *n, const char *v, char *err, size_t errlen)
 {
 	char *end;
 	unsigned long u;
@@ -114,12 +91,17 @@ static int parse_mtu(struct network *n, const char *v)
 	return 0;
 }
 
-static int parse_autostart(struct network *n, const char *v)
+static int parse_host_port(struct network *n, const char *v, char *err, size_t errlen)
+{
+	return network_host_port_add(n, v, err, errlen);
+}
+
+static int parse_autostart(struct network *n, const char *v, char *err, size_t errlen)
 {
 	return parse_bool(v, &n->autostart);
 }
 
-static int parse_mac(struct network *n, const char *v)
+static int parse_mac(struct network *n, const char *v, char *err, size_t errlen)
 {
 	int r = mac_parse(v, &n->mac);
 
@@ -128,66 +110,63 @@ static int parse_mac(struct network *n, const char *v)
 	return r;
 }
 
-static int parse_dhcp_enabled(struct network *n, const char *v)
+static int parse_dhcp_enabled(struct network *n, const char *v, char *err, size_t errlen)
 {
 	return parse_bool(v, &n->dhcp.dhcp);
 }
 
-static int parse_dns_enabled(struct network *n, const char *v)
+static int parse_dns_enabled(struct network *n, const char *v, char *err, size_t errlen)
 {
 	return parse_bool(v, &n->dhcp.dns);
 }
 
-static int parse_range(struct network *n, const char *v)
+static int parse_range(struct network *n, const char *v, char *err, size_t errlen)
 {
-	char err[256];
-
 	if (n->dhcp.n_ranges >= DHCP_RANGES_MAX)
 		return -E2BIG;
-	if (dhcp_range_parse(v, &n->dhcp.ranges[n->dhcp.n_ranges], err, sizeof(err)) < 0)
+	if (dhcp_range_parse(v, &n->dhcp.ranges[n->dhcp.n_ranges], err, errlen) < 0)
 		return -EINVAL;
 	n->dhcp.n_ranges++;
 	return 0;
 }
 
-static int parse_lease_time(struct network *n, const char *v)
+static int parse_lease_time(struct network *n, const char *v, char *err, size_t errlen)
 {
-	char err[256];
-
-	return dhcp_lease_time_parse(v, &n->dhcp.lease_time, err, sizeof(err));
+	return dhcp_lease_time_parse(v, &n->dhcp.lease_time, err, errlen);
 }
 
-static int parse_dhcp_host(struct network *n, const char *v)
+static int parse_dhcp_host(struct network *n, const char *v, char *err, size_t errlen)
 {
 	struct dhcp_host h;
-	char err[256];
+	char m[MAC_STRLEN];
+	int r;
 
-	if (dhcp_host_parse(v, &h, err, sizeof(err)) < 0)
+	if (dhcp_host_parse(v, &h, err, errlen) < 0)
 		return -EINVAL;
-	return dhcp_host_add(&n->dhcp, &h);
+	r = dhcp_host_add(&n->dhcp, &h);
+	if (r == -EEXIST)
+		snprintf(err, errlen, "host %s is reserved twice", mac_format(&h.mac, m, sizeof(m)));
+	return r;
 }
 
-static int parse_domain(struct network *n, const char *v)
+static int parse_domain(struct network *n, const char *v, char *err, size_t errlen)
 {
-	char err[256];
-
-	if (dhcp_domain_check(v, err, sizeof(err)) < 0)
+	if (dhcp_domain_check(v, err, errlen) < 0)
 		return -EINVAL;
 	snprintf(n->dhcp.domain, sizeof(n->dhcp.domain), "%s", v);
 	return 0;
 }
 
-static int parse_dns_host(struct network *n, const char *v)
+static int parse_dns_host(struct network *n, const char *v, char *err, size_t errlen)
 {
 	struct dns_host h;
-	char err[256];
 
-	if (dns_host_parse(v, &h, err, sizeof(err)) < 0)
+	if (dns_host_parse(v, &h, err, errlen) < 0)
 		return -EINVAL;
 	return dns_host_add(&n->dhcp, &h);
 }
 
-/* "range" and both "host" keys may repeat: each line adds one. */
+/* "range", "allow-host-port" and both "host" keys may repeat: each line adds one. */
 static const struct {
 	const char *section;
 	const char *key;
@@ -197,6 +176,7 @@ static const struct {
 	{ "network", "subnet", parse_subnet },	 { "network", "gateway", parse_gateway },
 	{ "network", "mtu", parse_mtu },	 { "network", "autostart", parse_autostart },
 	{ "network", "mac", parse_mac },	 { "network", "uplink", parse_uplink },
+	{ "network", "allow-host-port", parse_host_port },
 	{ "dhcp", "enabled", parse_dhcp_enabled },	 { "dhcp", "range", parse_range },
 	{ "dhcp", "lease-time", parse_lease_time },	 { "dhcp", "host", parse_dhcp_host },
 	{ "dns", "enabled", parse_dns_enabled },	 { "dns", "domain", parse_domain },
@@ -209,13 +189,20 @@ static int handler(void *user, const char *section, const char *key, const char 
 
 	if (c->r < 0)
 		return 1;
-	c->err_line = c->line;
+	c->err_line = c->file.line;
 	for (size_t i = 0; i < ELEMENTSOF(network_keys); i++) {
+		const char *why;
+		char e[256];
+
 		if (strcmp(section, network_keys[i].section) || strcmp(key, network_keys[i].key))
 			continue;
-		c->r = network_keys[i].parse(c->net, value);
-		if (c->r < 0)
-			snprintf(c->err, c->errlen, "invalid value '%s' for '%s'", value, key);
+		/* What netd writes reads back unchanged; a hand-written value is held to the same. */
+		why = inifile_value_invalid_reason(value);
+		c->err[0] = 0;
+		c->r = why ? -EINVAL : network_keys[i].parse(c->net, value, c->err, c->errlen);
+		if (c->r < 0 && !c->err[0])
+			snprintf(c->err, c->errlen, "invalid value '%s' for '%s'%s%s",
+				 inifile_escape(value, e, sizeof(e)), key, why ? ": " : "", why ?: "");
 		return c->r >= 0;
 	}
 	c->r = -EINVAL;
@@ -227,17 +214,18 @@ int config_network_parse(const char *name, const char *text, struct network *ret
 {
 	struct network n;
 	char msg[256] = "";
-	struct parse_ctx c = { .net = &n, .next = text, .err = msg, .errlen = sizeof(msg) };
+	struct parse_ctx c = { .net = &n, .err = msg, .errlen = sizeof(msg) };
 	int line;
 
-	/* Continuation lines would let a value span lines; a definition never needs that. */
-	ini_allow_multiline = false;
 	network_init(&n, name);
-	line = ini_parse_stream(read_line, &c, handler, &c);
+	line = inifile_parse(&c.file, text, handler, &c);
 	if (line != 0) {
 		bool value_error = c.r < 0 && c.err_line == line;
 
-		snprintf(err, errlen, "line %d: %s", line, value_error ? msg : "syntax error");
+		if (c.file.too_long)
+			snprintf(msg, sizeof(msg), "longer than %d characters", INIFILE_LINE_MAX);
+		snprintf(err, errlen, "line %d: %s", line,
+			 value_error || c.file.too_long ? msg : "syntax error");
 		network_done(&n);
 		return value_error ? c.r : -EINVAL;
 	}
@@ -298,6 +286,8 @@ char *config_network_render(const struct network *n)
 		fprintf(f, "uplink = %s\n", n->uplink);
 	if (n->mtu)
 		fprintf(f, "mtu = %u\n", n->mtu);
+	for (size_t i = 0; i < n->n_host_ports; i++)
+		fprintf(f, "allow-host-port = %s\n", l4_port_format(&n->host_ports[i], m, sizeof(m)));
 	if (n->has_mac)
 		fprintf(f, "mac = %s\n", mac_format(&n->mac, m, sizeof(m)));
 	fprintf(f, "autostart = %s\n", n->autostart ? "yes" : "no");

@@ -176,6 +176,9 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 	r = reconcile_scoped(d, &w, 1, scope, err, errlen);
 	if (r < 0)
 		return r;
+	r = daemon_bridge_guard(d, n, err, errlen);
+	if (r < 0)
+		return r;
 	r = daemon_firewall_sync(d, n, true, err, errlen);
 	if (r < 0)
 		return r;
@@ -308,8 +311,12 @@ static void reload_one(struct daemon *d, struct network *n, json_object *report)
 	if (old)
 		daemon_network_remove(d, old);
 	store_active_set(&d->paths, n->name, active);
-	if (daemon_network_add(d, n) < 0)
+	if (daemon_network_add(d, n) < 0) {
 		network_free(n);
+		return;
+	}
+	/* The reconcile above still saw the old definition: the guests' filters follow the new one. */
+	daemon_portsec_network_changed(d, n->name);
 }
 
 int daemon_reload(struct daemon *d, json_object **ret_report)

@@ -7,6 +7,7 @@
 
 #include "link.h"
 #include "network.h"
+#include "portsec.h"
 #include "proc.h"
 #include "server.h"
 #include "qemu-argv.h"
@@ -14,6 +15,7 @@
 #include "tap.h"
 
 struct client;
+struct control;
 
 #define PEER_GROUPS_MAX 256
 #define NETD_IMAGE_DIRS_MAX 16
@@ -49,6 +51,7 @@ struct daemon {
 	int listen_fd;
 	gid_t netd_gid; /* (gid_t)-1 when there is no group 'netd' */
 	struct client *clients;
+	struct control *control; /* control.c: the listening side and its limits */
 	struct proc_backend proc;
 	struct dhcp_server **servers; /* one per network with a dnsmasq */
 	size_t n_servers;
@@ -73,6 +76,7 @@ struct daemon {
 	struct uplink **uplinks; /* uplink conversions, confirmed or in progress */
 	size_t n_uplinks;
 	sd_event_source *trim_timer; /* daemon_trim_later() */
+	struct portsec *portsec;     /* guest ports' filters (portsec.c) */
 };
 
 /* Where --subnet auto looks by default: 256 /24s that home and office networks rarely use. */
@@ -133,6 +137,28 @@ void daemon_firewall_done(struct daemon *d);
 /* Why the network's rules do not work as they should (not applied, another table drops its
  * forwarded traffic), or NULL. */
 const char *daemon_firewall_problem(struct daemon *d, const struct network *n, char *buf, size_t size);
+
+/* The bridge's sysctls that keep the host from learning from guests (bridge-guard.c): no router
+ * advertisements or redirects accepted, strict reverse-path filtering. */
+int daemon_bridge_guard(struct daemon *d, const struct network *n, char *err, size_t errlen);
+
+/* Port security (portsec.c): what each guest port may send, in table bridge netd. */
+int daemon_portsec_init(struct daemon *d);
+void daemon_portsec_done(struct daemon *d);
+/* Apply the table once the guests are adopted; until then port changes are only recorded. */
+int daemon_portsec_start(struct daemon *d);
+/* The port ifname is a NIC of a guest on network, with that MAC: filter it at that level (OFF
+ * removes its filter). FULL becomes MAC on a network of mode bridge. */
+int daemon_portsec_port_set(struct daemon *d, const char *ifname, const char *network, const struct mac *mac,
+			    enum ps_level level, char *err, size_t errlen);
+void daemon_portsec_port_remove(struct daemon *d, const char *ifname);
+/* The network's leases, reservations or settings changed: its ports' addresses follow. */
+void daemon_portsec_network_changed(struct daemon *d, const char *network);
+enum ps_level daemon_portsec_level(struct daemon *d, const char *ifname);
+/* After another process's nftables change. */
+void daemon_portsec_check(struct daemon *d);
+/* The libnftables context of the firewall (firewall.c), or NULL without nftables. */
+struct fw_nft *daemon_firewall_nft(struct daemon *d);
 
 int daemon_watch_init(struct daemon *d);
 void daemon_watch_done(struct daemon *d);

@@ -270,7 +270,7 @@ static int start_or_update(struct daemon *d, const struct network *n, const stru
 	return 0;
 }
 
-int daemon_dhcp_sync(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)
+static int dhcp_sync(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)
 {
 	struct dnsmasq_files f;
 	struct rendered text;
@@ -296,6 +296,15 @@ int daemon_dhcp_sync(struct daemon *d, const struct network *n, bool active, cha
 		r = start_or_update(d, n, &f, &text, err, errlen);
 	rendered_free(&text);
 	files_free(&f);
+	return r;
+}
+
+int daemon_dhcp_sync(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)
+{
+	int r = dhcp_sync(d, n, active, err, errlen);
+
+	/* Leases (re)loaded, reservations or DHCP settings changed: what guest ports may send follows. */
+	daemon_portsec_network_changed(d, n->name);
 	return r;
 }
 

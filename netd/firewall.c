@@ -17,6 +17,8 @@
 #include "log.h"
 #include "macro.h"
 
+_Static_assert(NETWORK_HOST_PORTS_MAX <= FW_HOST_PORTS_MAX, "a network's host ports must fit the rules' facts");
+
 /* Coalesce a burst of foreign transactions (a firewall reload is several) into one check. */
 #define CHECK_DELAY_USEC (50 * 1000)
 
@@ -154,9 +156,11 @@ int daemon_firewall_sync(struct daemon *d, const struct network *changed, bool a
 			continue;
 		if (!w || (i < d->n_networks && w == changed) || !on || !fw_wants(w))
 			continue;
-		nets[n] = (struct fw_network){ .subnet = w->subnet, .mode = fw_mode_of(w) };
+		nets[n] = (struct fw_network){ .subnet = w->subnet, .gateway = w->gateway, .mode = fw_mode_of(w),
+					       .n_host_ports = w->n_host_ports };
 		snprintf(nets[n].bridge, sizeof(nets[n].bridge), "%s", w->bridge);
 		snprintf(nets[n].uplink, sizeof(nets[n].uplink), "%s", w->uplink);
+		memcpy(nets[n].host_ports, w->host_ports, w->n_host_ports * sizeof(w->host_ports[0]));
 		n++;
 		if (network_forwards(w))
 			forwarder = w;
@@ -224,6 +228,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 			log_error("nftables: cannot re-apply table %s %s: %s", FW_FAMILY, FW_TABLE, err);
 	}
 	scan_blockers(d, fw->nets, fw->n_nets);
+	daemon_portsec_check(d);
 	return 0;
 }
 
@@ -301,6 +306,11 @@ void daemon_firewall_done(struct daemon *d)
 	free(fw->marker);
 	free(fw);
 	d->fw = NULL;
+}
+
+struct fw_nft *daemon_firewall_nft(struct daemon *d)
+{
+	return d->fw ? d->fw->nft : NULL;
 }
 
 const char *daemon_firewall_problem(struct daemon *d, const struct network *n, char *buf, size_t size)

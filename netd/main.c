@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "rlimit.h"
 #include "uplink.h"
 
 uint64_t daemon_now_usec(void);
@@ -198,6 +200,19 @@ static int lock_run_dir(struct daemon *d)
 	return 0;
 }
 
+/* One fd per control client, dnsmasq pidfd, QEMU's QMP socket...: take the hard limit. Children
+ * get the original one back (rlimit_nofile_restore() in each spawner). */
+static void raise_fd_limit(void)
+{
+	rlim_t before, after;
+	int r = rlimit_nofile_raise(&before, &after);
+
+	if (r < 0)
+		log_warning("cannot raise the open files limit to the hard limit: %s", strerror(-r));
+	else
+		log_debug("open files limit %ju (was %ju, which children keep)", (uintmax_t)after, (uintmax_t)before);
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -247,6 +262,8 @@ static int run(struct daemon *d)
 	r = lock_run_dir(d);
 	if (r < 0)
 		return r;
+	qemu_probe_version(d); /* before the raise: popen's shell would inherit it */
+	raise_fd_limit();
 	r = link_nl_open(&d->link);
 	if (r < 0) {
 		log_error("cannot open rtnetlink: %s", strerror(-r));
@@ -274,6 +291,9 @@ static int run(struct daemon *d)
 	r = daemon_watch_init(d);
 	if (r < 0)
 		return r;
+	r = daemon_portsec_init(d);
+	if (r < 0)
+		return r;
 	r = daemon_trim_init(d); /* armed: the startup reconcile below is trimmed after too */
 	if (r < 0)
 		return r;
@@ -285,8 +305,8 @@ static int run(struct daemon *d)
 
 	uplink_start(d);
 	start_networks(d);
-	qemu_probe_version(d);
 	vm_load_all(d);
+	daemon_portsec_start(d); /* the guests' ports are known now */
 	if (boot)
 		vm_autostart_all(d);
 	r = control_listen(d);
@@ -321,6 +341,7 @@ int main(int argc, char **argv)
 	control_close_all(&d);
 	vm_free_all(&d);
 	daemon_dhcp_done(&d);
+	daemon_portsec_done(&d);
 	daemon_firewall_done(&d);
 	daemon_watch_done(&d);
 	if (d.listen_fd >= 0) {

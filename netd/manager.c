@@ -5,18 +5,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "fileio.h"
 #include "macro.h"
+#include "names.h"
 #include "process.h"
+#include "rlimit.h"
 
 static const char *const manager_kind_table[_MANAGER_KIND_MAX] = {
 	[MANAGER_NONE] = "none",
@@ -76,34 +81,438 @@ static int detect_ifupdown(const char *root, const char *ifname, int ifindex, ch
 	return 0;
 }
 
-static bool is_dhcp_client(const char *argv, size_t len)
-{
-	/* argv[0], or argv[1] after a multi-call "busybox". */
-	for (int i = 0; i < 2 && len; i++) {
-		const char *base = strrchr(argv, '/') ? strrchr(argv, '/') + 1 : argv;
+/* ---- command lines (pure) ---- */
 
-		for (size_t j = 0; j < ELEMENTSOF(dhcp_clients); j++)
-			if (!strcmp(base, dhcp_clients[j]))
-				return true;
-		if (strcmp(base, "busybox"))
-			return false;
-		len -= strlen(argv) + 1;
-		argv += strlen(argv) + 1;
-	}
-	return false;
+#define DHCPCD_TITLE "dhcpcd: "
+
+static int fail(char *why, size_t whylen, int r, const char *fmt, ...) _printf_(4, 5);
+static int fail(char *why, size_t whylen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
-static bool argv_names(const char *argv, size_t len, const char *ifname)
+static const char *base_name(const char *path)
 {
-	char opt[64], lopt[64];
+	const char *s = strrchr(path, '/');
 
+	return s ? s + 1 : path;
+}
+
+static const char *client_table_name(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(dhcp_clients); i++)
+		if (!strcmp(name, dhcp_clients[i]))
+			return dhcp_clients[i];
+	return NULL;
+}
+
+static bool argv_valid(const char *argv, size_t len)
+{
+	return len > 0 && argv[len - 1] == 0;
+}
+
+/* The argument after p, NULL after the last. */
+static const char *argv_next(const char *argv, size_t len, const char *p)
+{
+	p += strlen(p) + 1;
+	return p < argv + len ? p : NULL;
+}
+
+int manager_argv_count(const char *argv, size_t len)
+{
+	size_t n = 0;
+
+	if (!argv_valid(argv, len))
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		n += argv[i] == 0;
+	return n > MANAGER_ARGS_MAX ? -E2BIG : (int)n;
+}
+
+/* The applet busybox runs for argv: argv[0]'s basename, or argv[1]'s when that is "busybox". */
+static const char *busybox_applet(const char *argv, size_t len)
+{
+	const char *p = argv;
+
+	if (!strcmp(base_name(p), "busybox") && !(p = argv_next(argv, len, p)))
+		return "";
+	return base_name(p);
+}
+
+/*
+ * dhcpcd's rewritten title, "dhcpcd: eth0 [ip4] [ip6]", a command line of one argument: the
+ * interface and the families. Its manager mode ("dhcpcd: [manager] ...") and its privilege
+ * separation helpers ("dhcpcd: [BPF ARP] eth0 ...") name no interface here.
+ */
+static bool dhcpcd_title(const char *argv, size_t len, char *ifname, size_t size, bool *ret_ip4,
+			 bool *ret_ip6)
+{
+	const char *p, *end;
+
+	if (!argv_valid(argv, len) || strlen(argv) + 1 != len ||
+	    strncmp(argv, DHCPCD_TITLE, strlen(DHCPCD_TITLE)))
+		return false;
+	p = argv + strlen(DHCPCD_TITLE);
+	end = strchrnul(p, ' ');
+	if (end == p || (size_t)(end - p) >= size)
+		return false;
+	snprintf(ifname, size, "%.*s", (int)(end - p), p);
+	/* An interface name, never an option when netd starts "dhcpcd IFACE". */
+	if (!ifname_valid(ifname) || ifname[0] == '-')
+		return false;
+	if (ret_ip4)
+		*ret_ip4 = strstr(end, " [ip4]") != NULL;
+	if (ret_ip6)
+		*ret_ip6 = strstr(end, " [ip6]") != NULL;
+	return true;
+}
+
+bool manager_argv_looks_like_client(const char *argv, size_t len)
+{
+	char ifname[IFNAMSIZ];
+
+	if (!argv_valid(argv, len))
+		return false;
+	if (dhcpcd_title(argv, len, ifname, sizeof(ifname), NULL, NULL))
+		return true;
+	return client_table_name(busybox_applet(argv, len)) != NULL;
+}
+
+const char *manager_client_name(const char *exe, const char *argv, size_t len)
+{
+	if (!argv_valid(argv, len))
+		return NULL;
+	if (strcmp(base_name(exe), "busybox"))
+		return client_table_name(base_name(exe));
+	return !strcmp(busybox_applet(argv, len), "udhcpc") ? "udhcpc" : NULL;
+}
+
+bool manager_argv_names(const char *argv, size_t len, const char *ifname)
+{
+	char opt[64], lopt[64], title[IFNAMSIZ];
+
+	if (!argv_valid(argv, len) || !ifname[0])
+		return false;
+	if (dhcpcd_title(argv, len, title, sizeof(title), NULL, NULL))
+		return !strcmp(title, ifname);
 	snprintf(opt, sizeof(opt), "-i%s", ifname);
 	snprintf(lopt, sizeof(lopt), "--interface=%s", ifname);
-	for (const char *p = argv; p < argv + len; p += strlen(p) + 1)
+	for (const char *p = argv; p; p = argv_next(argv, len, p))
 		if (!strcmp(p, ifname) || !strcmp(p, opt) || !strcmp(p, lopt))
 			return true;
 	return false;
 }
+
+static int argv_append(char *buf, size_t size, size_t *len, const char *arg)
+{
+	size_t n = strlen(arg) + 1;
+
+	if (*len + n > size)
+		return -E2BIG;
+	memcpy(buf + *len, arg, n);
+	*len += n;
+	return 0;
+}
+
+/* dhcpcd started again from its title: "dhcpcd [-4|-6] IFACE". Its other options are not in the
+ * title; its dhcpcd.conf still applies. */
+static int retarget_title(const char *argv, size_t len, const char *from, const char *to, char *buf,
+			  size_t size, size_t *n)
+{
+	char ifname[IFNAMSIZ];
+	bool ip4 = false, ip6 = false;
+	int r;
+
+	(void)dhcpcd_title(argv, len, ifname, sizeof(ifname), &ip4, &ip6);
+	r = argv_append(buf, size, n, "dhcpcd");
+	if (r >= 0 && ip4 != ip6)
+		r = argv_append(buf, size, n, ip4 ? "-4" : "-6");
+	if (r >= 0)
+		r = argv_append(buf, size, n, strcmp(ifname, from) ? ifname : to);
+	return r;
+}
+
+int manager_argv_retarget(const char *argv, size_t len, const char *from, const char *to, const char *ip,
+			  char *buf, size_t size, size_t *ret_len)
+{
+	char opt_from[64], lopt_from[64], arg[128], title[IFNAMSIZ];
+	bool has_r = false;
+	size_t n = 0;
+	int r = 0;
+
+	if (manager_argv_count(argv, len) < 0)
+		return -EINVAL;
+	if (dhcpcd_title(argv, len, title, sizeof(title), NULL, NULL)) {
+		r = retarget_title(argv, len, from, to, buf, size, &n);
+		goto done;
+	}
+	snprintf(opt_from, sizeof(opt_from), "-i%s", from);
+	snprintf(lopt_from, sizeof(lopt_from), "--interface=%s", from);
+	for (const char *p = argv; r >= 0 && p; p = argv_next(argv, len, p)) {
+		has_r |= !strncmp(p, "-r", 2) || !strncmp(p, "--request", 9);
+		if (!strcmp(p, from))
+			r = argv_append(buf, size, &n, to);
+		else if (!strcmp(p, opt_from) || !strcmp(p, lopt_from)) {
+			snprintf(arg, sizeof(arg), "%s%s", p[1] == 'i' ? "-i" : "--interface=", to);
+			r = argv_append(buf, size, &n, arg);
+		} else
+			r = argv_append(buf, size, &n, p);
+	}
+	/* Ask for the address we hold, so the server grants it again at once (only udhcpc: dhclient's
+	 * -r is a release). */
+	if (r >= 0 && !strcmp(busybox_applet(argv, len), "udhcpc") && !has_r && ip && ip[0]) {
+		r = argv_append(buf, size, &n, "-r");
+		if (r >= 0)
+			r = argv_append(buf, size, &n, ip);
+	}
+done:
+	if (r >= 0 && manager_argv_count(buf, n) < 0)
+		r = -E2BIG;
+	if (r < 0)
+		return r;
+	*ret_len = n;
+	return 0;
+}
+
+void manager_argv_format(const char *argv, size_t len, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = 0;
+	if (!argv_valid(argv, len))
+		return;
+	for (const char *p = argv; p && o + 1 < size; p = argv_next(argv, len, p))
+		o += snprintf(buf + o, size - o, "%s%s", o ? " " : "", p);
+}
+
+int manager_status_uids(const char *text, uid_t ret[3])
+{
+	const char *p = strncmp(text, "Uid:", 4) ? strstr(text, "\nUid:") : text;
+	unsigned u[3];
+
+	if (!p)
+		return -EINVAL;
+	if (*p == '\n')
+		p++;
+	if (sscanf(p, "Uid: %u %u %u", &u[0], &u[1], &u[2]) != 3)
+		return -EINVAL;
+	for (int i = 0; i < 3; i++)
+		ret[i] = u[i];
+	return 0;
+}
+
+/* ---- system binaries ---- */
+
+/* Where distributions install DHCP clients; all root's. Not /usr/local or /opt: what an admin
+ * drops there is not vetted by a package manager, and such trees are often group-writable. */
+static const char *const system_dirs[] = { "/usr/sbin/", "/usr/bin/", "/usr/libexec/", "/usr/lib/",
+					   "/sbin/",	 "/bin/",     "/lib/" };
+
+/* Absolute, with no empty, "." or ".." component and no trailing slash: what /proc/PID/exe
+ * gives, and what a prefix comparison can be trusted on. */
+static bool path_canonical(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	for (const char *s = p; *s; s++) {
+		if (*s != '/')
+			continue;
+		if (s[1] == '/' || s[1] == 0)
+			return false;
+		if (s[1] == '.' && (s[2] == '/' || s[2] == 0))
+			return false;
+		if (s[1] == '.' && s[2] == '.' && (s[3] == '/' || s[3] == 0))
+			return false;
+	}
+	return true;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+static int check_component(const char *path, const char *shown, bool file, uid_t owner, char *why,
+			   size_t whylen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return fail(why, whylen, negative_errno(), "cannot look at %s: %s", shown, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return fail(why, whylen, -EPERM, "%s is a symbolic link", shown);
+	if (file && (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)))
+		return fail(why, whylen, -EPERM, "%s is not an executable file", shown);
+	if (!file && !S_ISDIR(st.st_mode))
+		return fail(why, whylen, -EPERM, "%s is not a directory", shown);
+	if (st.st_uid != owner)
+		return fail(why, whylen, -EPERM, "%s is owned by uid %u, not %u", shown, (unsigned)st.st_uid,
+			    (unsigned)owner);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return fail(why, whylen, -EPERM, "%s is writable by %s (mode %04o)", shown,
+			    st.st_mode & S_IWOTH ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+int manager_exe_check(const char *root, const char *exe, uid_t owner, char *why, size_t whylen)
+{
+	char path[2 * PATH_MAX], shown[PATH_MAX];
+	size_t rootlen = strcmp(root, "/") ? strlen(root) : 0;
+	bool under = false;
+	int r;
+
+	if (strlen(exe) >= PATH_MAX || !path_canonical(exe) || ends_with(exe, " (deleted)"))
+		return fail(why, whylen, -EPERM,
+			    "'%s' is not the canonical path of an executable that exists", exe);
+	for (size_t i = 0; i < ELEMENTSOF(system_dirs); i++)
+		under |= !strncmp(exe, system_dirs[i], strlen(system_dirs[i]));
+	if (!under)
+		return fail(
+			why, whylen, -EPERM,
+			"%s is not in a system directory (/usr/sbin, /usr/bin, /usr/libexec, /usr/lib, /sbin, /bin, /lib)",
+			exe);
+	/* "/", then each directory down, then the file itself. */
+	for (size_t i = 0;; i++) {
+		if (i > 0 && exe[i] != '/' && exe[i] != 0)
+			continue;
+		snprintf(shown, sizeof(shown), "%.*s", (int)(i ? i : 1), exe);
+		snprintf(path, sizeof(path), "%.*s%s", (int)rootlen, root, shown);
+		r = check_component(path, shown, exe[i] == 0, owner, why, whylen);
+		if (r < 0 || exe[i] == 0)
+			return r;
+	}
+}
+
+int manager_client_check(const char *exe, const char *argv, size_t len, char *why, size_t whylen)
+{
+	int r = manager_exe_check("/", exe, 0, why, whylen);
+
+	if (r < 0)
+		return r;
+	if (manager_argv_count(argv, len) < 0)
+		return fail(why, whylen, -EINVAL, "its command line is empty or has more than %d arguments",
+			    MANAGER_ARGS_MAX);
+	if (!manager_client_name(exe, argv, len))
+		return fail(why, whylen, -EPERM,
+			    "%s does not run a DHCP client (dhclient, udhcpc, dhcpcd, busybox udhcpc)", exe);
+	return 0;
+}
+
+/* ---- the saved client ---- */
+
+int manager_client_format(const struct manager *m, char *buf, size_t size, size_t *ret_len)
+{
+	int r, count = manager_argv_count(m->argv, m->argv_len);
+	char num[16];
+	size_t n = 0;
+
+	if (m->exe[0] != '/' || count < 0)
+		return -EINVAL;
+	snprintf(num, sizeof(num), "%d", count);
+	r = argv_append(buf, size, &n, MANAGER_CLIENT_MAGIC);
+	if (r >= 0)
+		r = argv_append(buf, size, &n, m->exe);
+	if (r >= 0)
+		r = argv_append(buf, size, &n, num);
+	if (r >= 0 && n + m->argv_len > size)
+		r = -E2BIG;
+	if (r < 0)
+		return r;
+	memcpy(buf + n, m->argv, m->argv_len);
+	*ret_len = n + m->argv_len;
+	return 0;
+}
+
+/* The next NUL-terminated field of data[*pos..len); NULL when there is none. */
+static const char *field_next(const char *data, size_t len, size_t *pos)
+{
+	const char *f = data + *pos;
+	size_t n;
+
+	if (*pos >= len)
+		return NULL;
+	n = strnlen(f, len - *pos);
+	if (n == len - *pos)
+		return NULL;
+	*pos += n + 1;
+	return f;
+}
+
+int manager_client_parse(const char *data, size_t len, struct manager *ret)
+{
+	struct manager m = { .kind = MANAGER_DHCP_CLIENT };
+	const char *magic, *exe, *count;
+	size_t pos = 0;
+	char num[16];
+
+	magic = field_next(data, len, &pos);
+	if (!magic || strcmp(magic, MANAGER_CLIENT_MAGIC))
+		return -EPROTONOSUPPORT;
+	exe = field_next(data, len, &pos);
+	count = field_next(data, len, &pos);
+	if (!exe || !count || exe[0] != '/' || strlen(exe) >= sizeof(m.exe))
+		return -EINVAL;
+	memcpy(m.exe, exe, strlen(exe) + 1);
+	data += pos;
+	len -= pos;
+	/* The count tells a whole file from one cut after an argument. */
+	if (len > sizeof(m.argv) || manager_argv_count(data, len) < 0)
+		return -EINVAL;
+	snprintf(num, sizeof(num), "%d", manager_argv_count(data, len));
+	if (strcmp(count, num))
+		return -EINVAL;
+	memcpy(m.argv, data, len);
+	m.argv_len = len;
+	*ret = m;
+	return 0;
+}
+
+int manager_client_read(const char *path, uid_t owner, struct manager *ret, char *why, size_t whylen)
+{
+	char buf[sizeof(MANAGER_CLIENT_MAGIC) + PATH_MAX + MANAGER_ARGV_MAX + 1];
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	int r;
+
+	if (fd < 0 && errno == ENOENT)
+		return -ENOENT;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return fail(why, whylen, negative_errno(), "cannot open %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(why, whylen, -EPERM, "%s is not a regular file", path);
+	if (st.st_uid != owner)
+		return fail(why, whylen, -EPERM, "%s is owned by uid %u, not %u", path, (unsigned)st.st_uid,
+			    (unsigned)owner);
+	if (st.st_mode & 077)
+		return fail(why, whylen, -EPERM,
+			    "%s has mode %04o; it must not be open to group or others (0600)", path,
+			    (unsigned)(st.st_mode & 07777));
+	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
+		if (n < 0)
+			return fail(why, whylen, negative_errno(), "cannot read %s: %s", path,
+				    strerror(errno));
+		len += n;
+	}
+	if (len == sizeof(buf))
+		return fail(why, whylen, -EFBIG, "%s is too large", path);
+	r = manager_client_parse(buf, len, ret);
+	if (r == -EPROTONOSUPPORT)
+		return fail(why, whylen, r, "%s has no executable recorded (an older netd wrote it)", path);
+	if (r < 0)
+		return fail(why, whylen, r, "%s is malformed", path);
+	return 0;
+}
+
+/* ---- processes ---- */
 
 static ino_t netns_of(const char *pid)
 {
@@ -114,19 +523,36 @@ static ino_t netns_of(const char *pid)
 	return stat(path, &st) < 0 ? 0 : st.st_ino;
 }
 
-static int read_cmdline(pid_t pid, char *buf, size_t size, size_t *ret_len)
+/* A /proc/PID file through the directory fd of that process: once the process is gone the reads
+ * fail, also when its pid has been reused. Returns the bytes read; *ret_more when there are more. */
+static int read_at(int dfd, const char *name, char *buf, size_t size, size_t *ret_len, bool *ret_more)
 {
-	char path[64];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t k;
+	char c;
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return negative_errno();
-	n = read(fd, buf, size - 1);
-	if (n <= 0)
-		return n < 0 ? negative_errno() : -ESRCH;
+	while (n < size && (k = read(fd, buf + n, size - n)) != 0) {
+		if (k < 0)
+			return negative_errno();
+		n += k;
+	}
+	*ret_more = n == size && read(fd, &c, 1) > 0;
+	*ret_len = n;
+	return 0;
+}
+
+static int read_cmdline(int dfd, char *buf, size_t size, size_t *ret_len, bool *ret_truncated)
+{
+	size_t n;
+	int r = read_at(dfd, "cmdline", buf, size - 1, &n, ret_truncated);
+
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return -ESRCH; /* a kernel thread, or a zombie */
 	buf[n] = 0;
 	if (buf[n - 1])
 		n++; /* keep the last argument terminated */
@@ -134,35 +560,132 @@ static int read_cmdline(pid_t pid, char *buf, size_t size, size_t *ret_len)
 	return 0;
 }
 
-/* A DHCP client for ifname in our network namespace (another namespace's eth0 is not ours). */
-static int detect_client(const char *ifname, struct manager *ret)
+static int read_uids(int dfd, uid_t uids[3])
+{
+	char status[8192];
+	size_t n;
+	bool more;
+	int r = read_at(dfd, "status", status, sizeof(status) - 1, &n, &more);
+
+	if (r < 0)
+		return r;
+	status[n] = 0;
+	return manager_status_uids(status, uids);
+}
+
+/*
+ * What process dfd (its /proc directory) is, for ifname (NULL: any): 0 when not a DHCP client on
+ * ifname, or gone; 1 when a genuine one (m filled). A process named like a client that is not
+ * genuine (m, *ret_uid and why filled): -EPERM when it does not run as root (anyone can start
+ * that: a look-alike), -EACCES when it runs as root but netd cannot verify or restart it (a
+ * client whose binary was upgraded since, or one run from /usr/local).
+ */
+static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, uid_t *ret_uid, char *why,
+		    size_t whylen)
+{
+	struct stat running, installed;
+	uid_t uids[3];
+	bool truncated;
+	ssize_t n;
+	int r, exe_errno = 0;
+
+	*m = (struct manager){ .kind = MANAGER_DHCP_CLIENT, .pid = pid };
+	if (read_cmdline(dfd, m->argv, sizeof(m->argv), &m->argv_len, &truncated) < 0)
+		return 0;
+	n = readlinkat(dfd, "exe", m->exe, sizeof(m->exe) - 1);
+	if (n < 0)
+		exe_errno = errno;
+	m->exe[n < 0 ? 0 : n] = 0;
+	if (!manager_argv_looks_like_client(m->argv, m->argv_len) &&
+	    !manager_client_name(m->exe, m->argv, m->argv_len))
+		return 0;
+	if ((ifname && !manager_argv_names(m->argv, m->argv_len, ifname)) || read_uids(dfd, uids) < 0)
+		return 0;
+	*ret_uid = uids[0];
+	if (exe_errno)
+		snprintf(m->exe, sizeof(m->exe), "?");
+	if (uids[0] == uids[1] && uids[0] == uids[2] && uids[0])
+		return fail(why, whylen, -EPERM, "it runs as uid %u", (unsigned)uids[0]);
+	if (uids[0] || uids[1] || uids[2])
+		return fail(why, whylen, -EPERM,
+			    "its real, effective and saved uids are %u, %u, %u, not all root",
+			    (unsigned)uids[0], (unsigned)uids[1], (unsigned)uids[2]);
+	if (exe_errno)
+		return fail(why, whylen, -EACCES, "cannot read its executable: %s", strerror(exe_errno));
+	if (truncated)
+		return fail(why, whylen, -EACCES, "its command line is longer than %d bytes",
+			    MANAGER_ARGV_MAX - 1);
+	r = manager_client_check(m->exe, m->argv, m->argv_len, why, whylen);
+	if (r < 0)
+		return -EACCES;
+	/* The file at that path is the one running: not replaced since, not another mount namespace's. */
+	if (fstatat(dfd, "exe", &running, 0) < 0 || lstat(m->exe, &installed) < 0 ||
+	    running.st_dev != installed.st_dev || running.st_ino != installed.st_ino)
+		return fail(why, whylen, -EACCES, "it no longer runs the file %s", m->exe);
+	return 1;
+}
+
+static int proc_open(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/*
+ * A DHCP client for ifname in our network namespace (another namespace's eth0 is not ours).
+ * -ENOTUNIQ: two genuine ones; -EACCES: a root one netd cannot hand over (err says which).
+ */
+static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void *userdata,
+			 struct manager *ret, char *err, size_t errlen)
 {
 	DIR *d = opendir("/proc");
 	ino_t self = netns_of("self");
 	struct dirent *de;
+	bool found = false;
+	int refused = 0;
 
 	if (!d)
 		return negative_errno();
 	while ((de = readdir(d))) {
-		struct manager m = { .kind = MANAGER_DHCP_CLIENT };
+		_cleanup_close_ int dfd = -1;
+		struct manager m;
+		char why[512];
+		uid_t uid = 0;
+		int r;
 
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' || netns_of(de->d_name) != self)
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || netns_of(de->d_name) != self ||
+		    atoi(de->d_name) == getpid())
 			continue;
-		m.pid = atoi(de->d_name);
-		if (m.pid == getpid() || read_cmdline(m.pid, m.argv, sizeof(m.argv), &m.argv_len) < 0 ||
-		    !is_dhcp_client(m.argv, m.argv_len) || !argv_names(m.argv, m.argv_len, ifname))
+		dfd = proc_open(atoi(de->d_name));
+		if (dfd < 0)
 			continue;
-		if (ret->kind == MANAGER_DHCP_CLIENT) {
+		r = classify(dfd, atoi(de->d_name), ifname, &m, &uid, why, sizeof(why));
+		if (r == -EPERM && on_ignored)
+			on_ignored(&m, uid, why, userdata);
+		/* Left running on the port, it would put the address back there at its next renewal. */
+		if (r == -EACCES && !refused)
+			refused = fail(
+				err, errlen, -EACCES,
+				"pid %d (%s) runs as root like a DHCP client on '%s', but netd cannot hand "
+				"it over: %s; stop it, or restart it from its package's binary",
+				(int)m.pid, m.exe, ifname, why);
+		if (r <= 0)
+			continue;
+		if (found) {
 			closedir(d);
 			return -ENOTUNIQ;
 		}
 		*ret = m;
+		found = true;
 	}
 	closedir(d);
-	return 0;
+	return refused;
 }
 
-int manager_detect(const char *root, const char *ifname, int ifindex, struct manager *ret, char *err, size_t errlen)
+int manager_detect(const char *root, const char *ifname, int ifindex, manager_ignored_fn on_ignored,
+		   void *userdata, struct manager *ret, char *err, size_t errlen)
 {
 	static int (*const detectors[])(const char *, const char *, int, char *, size_t) = { detect_nm, detect_networkd,
 											     detect_ifupdown };
@@ -174,7 +697,9 @@ int manager_detect(const char *root, const char *ifname, int ifindex, struct man
 		if (r < 0)
 			return r;
 	}
-	r = detect_client(ifname, &m);
+	r = detect_client(ifname, on_ignored, userdata, &m, err, errlen);
+	if (r == -EACCES)
+		return -EBUSY;
 	if (r == -ENOTUNIQ) {
 		snprintf(err, errlen, "more than one DHCP client runs on '%s'; stop all but one first", ifname);
 		return -EBUSY;
@@ -196,114 +721,82 @@ const char *manager_root_default(void)
 	return self && self == init ? "/" : NULL;
 }
 
-static int argv_append(char *buf, size_t size, size_t *len, const char *arg)
-{
-	size_t n = strlen(arg) + 1;
-
-	if (*len + n > size)
-		return -E2BIG;
-	memcpy(buf + *len, arg, n);
-	*len += n;
-	return 0;
-}
-
-int manager_argv_retarget(const struct manager *m, const char *from, const char *to, const char *ip, char *buf,
-			  size_t size, size_t *ret_len)
-{
-	char opt_from[64], lopt_from[64], arg[128];
-	bool udhcpc = false, has_r = false;
-	size_t len = 0;
-	int r = 0;
-
-	snprintf(opt_from, sizeof(opt_from), "-i%s", from);
-	snprintf(lopt_from, sizeof(lopt_from), "--interface=%s", from);
-	for (const char *p = m->argv; r >= 0 && p < m->argv + m->argv_len; p += strlen(p) + 1) {
-		udhcpc |= strstr(p, "udhcpc") != NULL;
-		has_r |= !strcmp(p, "-r") || !strncmp(p, "--request", 9);
-		if (!strcmp(p, from))
-			r = argv_append(buf, size, &len, to);
-		else if (!strcmp(p, opt_from) || !strcmp(p, lopt_from)) {
-			snprintf(arg, sizeof(arg), "%s%s", p[1] == 'i' ? "-i" : "--interface=", to);
-			r = argv_append(buf, size, &len, arg);
-		} else
-			r = argv_append(buf, size, &len, p);
-	}
-	/* Ask for the address we hold, so the server grants it again at once. */
-	if (r >= 0 && udhcpc && !has_r && ip && ip[0]) {
-		r = argv_append(buf, size, &len, "-r");
-		if (r >= 0)
-			r = argv_append(buf, size, &len, ip);
-	}
-	if (r < 0)
-		return r;
-	*ret_len = len;
-	return 0;
-}
-
-void manager_argv_format(const char *argv, size_t len, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	buf[0] = 0;
-	for (const char *p = argv; p < argv + len && o + 1 < size; p += strlen(p) + 1)
-		o += snprintf(buf + o, size - o, "%s%s", o ? " " : "", p);
-}
-
 /* How long a stop waits for the killed client to be gone. */
 #define CLIENT_EXIT_TIMEOUT_MS 1000
 
 /*
- * SIGKILL pid, or its whole process group when group (a client netd started has a session of its
- * own: its script and the commands that script runs go with it), and wait until pid is gone. A
- * client that just got a lease may be running its script: until it is gone, that script can still
- * put the address or a default route back where the caller is about to move them from.
+ * The pidfd of pid, if pid is a genuine DHCP client on ifname (NULL: any) whose command line is
+ * was's (NULL: any). The pidfd is opened first, then the /proc directory that is checked: if the
+ * pid is reused in between, the pidfd's process is a dead one that no signal reaches.
  */
-static int kill_wait(pid_t pid, bool group)
+static int client_open(pid_t pid, const char *ifname, const struct manager *was, int *ret_pidfd)
 {
-	_cleanup_close_ int fd = process_pidfd(pid);
+	_cleanup_close_ int pidfd = pid > 0 ? process_pidfd(pid) : -ESRCH, dfd = -1;
+	struct manager m;
+	char why[512];
+	uid_t uid;
+
+	if (pidfd < 0)
+		return -ESRCH;
+	dfd = proc_open(pid);
+	if (dfd < 0 || classify(dfd, pid, ifname, &m, &uid, why, sizeof(why)) != 1)
+		return -ESRCH;
+	if (was &&
+	    (strcmp(m.exe, was->exe) || m.argv_len != was->argv_len || memcmp(m.argv, was->argv, m.argv_len)))
+		return -ESRCH;
+	*ret_pidfd = TAKE_FD(pidfd);
+	return 0;
+}
+
+/*
+ * SIGKILL the process of pidfd, or its whole process group when group (a client netd started has
+ * a session of its own: its script and the commands that script runs go with it), and wait until
+ * it is gone. A client that just got a lease may be running its script: until it is gone, that
+ * script can still put the address or a default route back where the caller is about to move
+ * them from.
+ */
+static int kill_wait(int pidfd, pid_t pid, bool group)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 	pid_t pgid = group ? getpgid(pid) : -1;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int r;
 
-	if (pgid > 1 && pgid != getpgrp())
+	/* While the process runs its pid is not reused: pgid is its group. */
+	if (pgid > 1 && pgid != getpgrp() && poll(&p, 1, 0) == 0)
 		r = kill(-pgid, SIGKILL);
 	else
-		r = kill(pid, SIGKILL);
+		r = (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 	if (r < 0)
 		return negative_errno();
-	if (fd >= 0 && poll(&p, 1, CLIENT_EXIT_TIMEOUT_MS) == 0)
+	if (poll(&p, 1, CLIENT_EXIT_TIMEOUT_MS) == 0)
 		return -ETIMEDOUT;
 	return 0;
 }
 
 int manager_client_stop(const struct manager *m)
 {
-	char argv[MANAGER_ARGV_MAX];
-	size_t len;
+	_cleanup_close_ int pidfd = -1;
+	int r = client_open(m->pid, NULL, m, &pidfd);
 
-	/* Make sure the pid still is that client before killing it. */
-	if (read_cmdline(m->pid, argv, sizeof(argv), &len) < 0 || len != m->argv_len || memcmp(argv, m->argv, len))
-		return -ESRCH;
-	return kill_wait(m->pid, false);
+	return r < 0 ? r : kill_wait(pidfd, m->pid, false);
 }
 
 int manager_client_kill(pid_t pid, const char *ifname)
 {
-	if (!manager_client_running(pid, ifname))
-		return -ESRCH;
-	return kill_wait(pid, true);
+	_cleanup_close_ int pidfd = -1;
+	int r = client_open(pid, ifname, NULL, &pidfd);
+
+	return r < 0 ? r : kill_wait(pidfd, pid, true);
 }
 
 bool manager_client_running(pid_t pid, const char *ifname)
 {
-	char argv[MANAGER_ARGV_MAX];
-	size_t len;
+	_cleanup_close_ int pidfd = -1;
 
-	return pid > 0 && read_cmdline(pid, argv, sizeof(argv), &len) >= 0 && is_dhcp_client(argv, len) &&
-	       argv_names(argv, len, ifname);
+	return client_open(pid, ifname, NULL, &pidfd) >= 0;
 }
 
-static void exec_detached(char *const *args, int report_fd)
+static void exec_detached(const char *exe, char *const *args, int report_fd)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	pid_t pid;
@@ -319,33 +812,41 @@ static void exec_detached(char *const *args, int report_fd)
 		dup2(null, 1);
 		dup2(null, 2);
 	}
-	execvp(args[0], args);
+	rlimit_nofile_restore();
+	/* The verified file, never a PATH lookup of argv[0]. */
+	execv(exe, args);
 	_exit(127);
 }
 
-int manager_client_start(const char *argv, size_t len, pid_t *ret_pid)
+int manager_client_start(const char *exe, const char *argv, size_t len, pid_t *ret_pid, char *why,
+			 size_t whylen)
 {
-	char *args[128], copy[MANAGER_ARGV_MAX];
-	int pipefd[2], status, n = 0;
+	char *args[MANAGER_ARGS_MAX + 1], copy[MANAGER_ARGV_MAX];
+	int pipefd[2], status, n = 0, r;
 	pid_t child, pid = -1;
 
-	if (len == 0 || len > sizeof(copy))
-		return -EINVAL;
+	r = manager_client_check(exe, argv, len, why, whylen);
+	if (r < 0)
+		return r;
+	if (len > sizeof(copy))
+		return fail(why, whylen, -E2BIG, "its command line is longer than %d bytes",
+			    MANAGER_ARGV_MAX);
 	memcpy(copy, argv, len);
-	for (char *p = copy; p < copy + len && n < 127; p += strlen(p) + 1)
+	for (char *p = copy; p < copy + len; p += strlen(p) + 1)
 		args[n++] = p;
 	args[n] = NULL;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return negative_errno();
+		return fail(why, whylen, negative_errno(), "pipe: %s", strerror(errno));
 	child = fork();
 	if (child < 0) {
+		r = fail(why, whylen, negative_errno(), "fork: %s", strerror(errno));
 		close(pipefd[0]);
 		close(pipefd[1]);
-		return negative_errno();
+		return r;
 	}
 	if (child == 0) {
 		close(pipefd[0]);
-		exec_detached(args, pipefd[1]);
+		exec_detached(exe, args, pipefd[1]);
 	}
 	close(pipefd[1]);
 	if (read(pipefd[0], &pid, sizeof(pid)) != sizeof(pid))
@@ -353,7 +854,7 @@ int manager_client_start(const char *argv, size_t len, pid_t *ret_pid)
 	close(pipefd[0]);
 	waitpid(child, &status, 0);
 	if (pid <= 0)
-		return -ECHILD;
+		return fail(why, whylen, -ECHILD, "the detached start failed");
 	*ret_pid = pid;
 	return 0;
 }

@@ -160,6 +160,16 @@ static json_object *dhcp_json(struct daemon *d, const struct network *n)
 	return o;
 }
 
+static json_object *host_ports_json(const struct network *n)
+{
+	json_object *a = json_object_new_array();
+	char s[L4_PORT_STRLEN];
+
+	for (size_t i = 0; i < n->n_host_ports; i++)
+		json_object_array_add(a, json_object_new_string(l4_port_format(&n->host_ports[i], s, sizeof(s))));
+	return a;
+}
+
 static json_object *network_json(struct daemon *d, const struct network *n, const struct link_dump *dump,
 				 bool with_kernel)
 {
@@ -179,6 +189,7 @@ static json_object *network_json(struct daemon *d, const struct network *n, cons
 	if (n->mode != NETWORK_MODE_BRIDGE && store_network_mac(&d->paths, n, &mac) >= 0)
 		json_object_object_add(o, "mac", json_mac(&mac));
 	json_object_object_add(o, "autostart", json_object_new_boolean(n->autostart));
+	json_object_object_add(o, "allow_host_ports", host_ports_json(n));
 	json_object_object_add(o, "dhcp", dhcp_json(d, n));
 	k = kernel_state(d, n, dump, &problem);
 	if (!problem && active)
@@ -328,6 +339,28 @@ static int dhcp_from_params(struct call *c, json_object *params, struct dhcp_set
 	return param_each(c, params, "dns_hosts", d, item_dns_host);
 }
 
+static int host_ports_from_params(struct call *c, json_object *params, struct network *n)
+{
+	json_object *a;
+
+	if (!params || !json_object_object_get_ex(params, "allow_host_ports", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array))
+		return call_errorf(c, -EINVAL, "parameter 'allow_host_ports' must be an array of strings");
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *v = json_object_array_get_idx(a, i);
+		int r;
+
+		if (!json_object_is_type(v, json_type_string) ||
+		    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+			return call_errorf(c, -EINVAL, "parameter 'allow_host_ports' must be an array of strings");
+		r = network_host_port_add(n, json_object_get_string(v), c->err, sizeof(c->err));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Fill a definition from request parameters; messages name the flag the user typed. */
 static int network_from_params(struct call *c, json_object *params, struct network *n)
 {
@@ -391,6 +424,9 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 	if (protocol_param_bool(params, "autostart", &b) >= 0)
 		n->autostart = b;
 	r = dhcp_from_params(c, params, &n->dhcp);
+	if (r < 0)
+		return r;
+	r = host_ports_from_params(c, params, n);
 	if (r < 0)
 		return r;
 	network_fill_defaults(n);
@@ -691,22 +727,17 @@ static const struct {
 	bool remove;
 } lease_actions[] = { { "add", false }, { "old", false }, { "del", true } };
 
+/* The fields are what netd-lease-event passes on from dnsmasq: the hostname and client id are the
+ * guest's choice. dhcp_lease_from_fields applies the lease file's rules to them. */
 static int lease_from_params(struct call *c, json_object *params, struct dhcp_lease *ret)
 {
-	const char *ip, *s;
-	struct dhcp_lease l = {};
-	int family;
-	int r = param_mac(c, params, &l.mac);
+	static const char *const keys[] = { "expires", "mac", "ip", "hostname", "client_id" };
+	const char *v[ELEMENTSOF(keys)] = {};
 
-	if (r < 0)
-		return r;
-	if (protocol_param_string(params, "ip", &ip) < 0 || ip_addr_parse(ip, &family, &l.ip) < 0 || family != AF_INET)
-		return call_errorf(c, -EINVAL, "lease event: missing or invalid 'ip'");
-	if (protocol_param_string(params, "hostname", &s) >= 0 && !dns_label_invalid_reason(s))
-		snprintf(l.hostname, sizeof(l.hostname), "%s", s);
-	if (protocol_param_string(params, "expires", &s) >= 0)
-		l.expiry = strtoull(s, NULL, 10);
-	*ret = l;
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		(void)protocol_param_string(params, keys[i], &v[i]);
+	if (!v[1] || !v[2] || dhcp_lease_from_fields(v[0], v[1], v[2], v[3], v[4], ret) < 0)
+		return call_errorf(c, -EINVAL, "lease event: missing or invalid 'mac', 'ip' or 'expires'");
 	return 0;
 }
 
@@ -741,6 +772,7 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 		return -ENOMEM;
 	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, mac_format(&l.mac, m, sizeof(m)),
 		 ip_addr_format(AF_INET, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
+	daemon_portsec_network_changed(d, network);
 	call_reply(c, NULL);
 	n = daemon_network_find(d, network);
 	if (n) {

@@ -99,6 +99,7 @@ static int build_create(int argc, char **argv, json_object *params)
 	enum {
 		ARG_MODE = 0x100, ARG_BRIDGE, ARG_SUBNET, ARG_GATEWAY, ARG_LEASE_TIME, ARG_DOMAIN,
 		ARG_RANGE, ARG_HOST, ARG_DNS_HOST, ARG_MTU, ARG_NO_AUTOSTART, ARG_NO_DHCP, ARG_NO_DNS, ARG_UPLINK,
+		ARG_HOST_PORT,
 	};
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, ARG_MODE },
@@ -115,6 +116,7 @@ static int build_create(int argc, char **argv, json_object *params)
 		{ "no-dhcp", no_argument, NULL, ARG_NO_DHCP },
 		{ "no-dns", no_argument, NULL, ARG_NO_DNS },
 		{ "uplink", required_argument, NULL, ARG_UPLINK },
+		{ "allow-host-port", required_argument, NULL, ARG_HOST_PORT },
 		{},
 	};
 	/* Options that carry one string (first group) or add one to a list (second group). */
@@ -124,7 +126,7 @@ static int build_create(int argc, char **argv, json_object *params)
 					    [ARG_RANGE - 0x100] = "dhcp_ranges", [ARG_HOST - 0x100] = "hosts",
 					    [ARG_DNS_HOST - 0x100] = "dns_hosts", [ARG_NO_AUTOSTART - 0x100] = "autostart",
 					    [ARG_NO_DHCP - 0x100] = "dhcp", [ARG_NO_DNS - 0x100] = "dns",
-					    [ARG_UPLINK - 0x100] = "uplink" };
+					    [ARG_UPLINK - 0x100] = "uplink", [ARG_HOST_PORT - 0x100] = "allow_host_ports" };
 	const char *name = NULL;
 	int c;
 
@@ -149,6 +151,7 @@ static int build_create(int argc, char **argv, json_object *params)
 		case ARG_RANGE:
 		case ARG_HOST:
 		case ARG_DNS_HOST:
+		case ARG_HOST_PORT:
 			add_to_array(params, keys[c - 0x100], optarg);
 			break;
 		case ARG_MTU:
@@ -236,6 +239,19 @@ static void print_leases(json_object *list)
 	}
 }
 
+/* What the guests reach on the host: always DHCP, DNS and ping on their gateway; more if allowed. */
+static void print_host_ports(json_object *n)
+{
+	json_object *a = json_object_object_get(n, "allow_host_ports");
+
+	if (!strcmp(jstr(n, "mode"), "bridge"))
+		return;
+	printf("host:       guests reach DHCP, DNS and ICMP on the gateway");
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		printf("%s%s", i ? ", " : "; also ", json_object_get_string(json_object_array_get_idx(a, i)));
+	printf("\n");
+}
+
 static void print_network(json_object *n)
 {
 	json_object *k, *addrs;
@@ -246,6 +262,7 @@ static void print_network(json_object *n)
 	printf("\nbridge:     %s\nsubnet:     %s\ngateway:    %s\nmac:        %s\nmtu:        %s\nautostart:  %s\n",
 	       jstr(n, "bridge"), jstr(n, "subnet"), jstr(n, "gateway"), jstr(n, "mac"), jstr(n, "mtu"),
 	       jstr(n, "autostart"));
+	print_host_ports(n);
 	if (!json_object_object_get_ex(n, "kernel", &k))
 		return;
 	if (!json_object_get_boolean(json_object_object_get(k, "exists"))) {
@@ -456,7 +473,7 @@ static int build_vm_create(int argc, char **argv, json_object *params)
 {
 	enum {
 		ARG_NETWORK = 0x100, ARG_MAC, ARG_MEMORY, ARG_KERNEL, ARG_INITRD, ARG_APPEND, ARG_DISK, ARG_CDROM,
-		ARG_ACCEL, ARG_VNC, ARG_VCPUS, ARG_QUEUES, ARG_NO_AUTOSTART,
+		ARG_ACCEL, ARG_VNC, ARG_VCPUS, ARG_QUEUES, ARG_NO_AUTOSTART, ARG_NIC_SECURITY,
 	};
 	static const struct option opts[] = {
 		{ "network", required_argument, NULL, ARG_NETWORK }, { "mac", required_argument, NULL, ARG_MAC },
@@ -466,6 +483,7 @@ static int build_vm_create(int argc, char **argv, json_object *params)
 		{ "accel", required_argument, NULL, ARG_ACCEL },     { "vnc", required_argument, NULL, ARG_VNC },
 		{ "vcpus", required_argument, NULL, ARG_VCPUS },     { "queues", required_argument, NULL, ARG_QUEUES },
 		{ "no-autostart", no_argument, NULL, ARG_NO_AUTOSTART },
+		{ "nic-security", required_argument, NULL, ARG_NIC_SECURITY },
 		{},
 	};
 	static const char *const keys[] = {
@@ -473,6 +491,7 @@ static int build_vm_create(int argc, char **argv, json_object *params)
 		[ARG_KERNEL - 0x100] = "kernel",    [ARG_INITRD - 0x100] = "initrd", [ARG_APPEND - 0x100] = "append",
 		[ARG_DISK - 0x100] = "disk",	    [ARG_CDROM - 0x100] = "cdrom",   [ARG_ACCEL - 0x100] = "accel",
 		[ARG_VNC - 0x100] = "vnc",	    [ARG_VCPUS - 0x100] = "vcpus",   [ARG_QUEUES - 0x100] = "queues",
+		[ARG_NIC_SECURITY - 0x100] = "nic_security",
 	};
 	const char *name = NULL;
 	int c;
@@ -557,8 +576,8 @@ static void print_vm(json_object *v)
 	       jstr(v, "memory_mib"), jstr(v, "vcpus"), jstr(v, "accel"), jstr(v, "autostart"));
 	for (size_t i = 0; i < json_object_array_length(nics); i++) {
 		json_object *n = json_object_array_get_idx(nics, i);
-		printf("nic%zu:       network %s, mac %s, tap %s, ip %s\n", i, jstr(n, "network"), jstr(n, "mac"),
-		       jstr(n, "tap"), jstr(n, "ip"));
+		printf("nic%zu:       network %s, mac %s, tap %s, ip %s, port security %s\n", i, jstr(n, "network"),
+		       jstr(n, "mac"), jstr(n, "tap"), jstr(n, "ip"), jstr(n, "security"));
 	}
 	printf("console:    netdctl vm console %s (log: %s)\n", jstr(v, "name"), jstr(v, "serial_log"));
 	if (json_object_object_get_ex(v, "vnc", &vnc) && vnc) {
@@ -639,7 +658,7 @@ static const struct verb verbs[] = {
 	  "network create NAME --mode nat|routed|isolated [--subnet CIDR|auto] [--bridge IFNAME] [--gateway IP] [--mtu N]\n"
 	  "        [--uplink IFNAME] [--dhcp-range START-END]... [--lease-time DURATION] [--domain DOMAIN]\n"
 	  "        [--host MAC,IP[,HOSTNAME]]... [--dns-host IP,HOSTNAME]... [--no-dhcp] [--no-dns]\n"
-	  "        [--no-autostart]" },
+	  "        [--allow-host-port PROTO/PORT]... [--no-autostart]" },
 	{ "network", "create", "network.create", build_create, print_network,
 	  "network create NAME --mode bridge --bridge BRIDGE   (guests straight onto an existing bridge's LAN)" },
 	{ "network", "list", "network.list", build_none, print_list, "network list" },
@@ -661,7 +680,8 @@ static const struct verb verbs[] = {
 	{ "vm", "create", "vm.create", build_vm_create, print_vm,
 	  "vm create NAME --network NET [--network NET2]... [--mac MAC]... [--memory 512M] [--vcpus N]\n"
 	  "        (--kernel PATH [--initrd PATH] [--append ARGS] | --disk PATH[,format=raw|qcow2][,cache=MODE]\n"
-	  "        [--cdrom ISO]) [--accel auto|kvm|tcg] [--vnc [ADDR:]DISPLAY] [--queues N] [--no-autostart]" },
+	  "        [--cdrom ISO]) [--accel auto|kvm|tcg] [--vnc [ADDR:]DISPLAY] [--queues N] [--nic-security on|off]\n"
+	  "        [--no-autostart]" },
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
 	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },
@@ -699,6 +719,11 @@ static void usage(void)
 	       "DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
 	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
 	       "--uplink IFNAME lets nat/routed traffic out through that interface only.\n"
+	       "Guests reach only DHCP, DNS and ICMP on their own gateway; --allow-host-port tcp/22 adds a\n"
+	       "host service (on that gateway address only).\n"
+	       "Guest NICs may send only from their own MAC and their leased or reserved addresses, and never\n"
+	       "as a DHCP server or IPv6 router (on a --mode bridge network: the MAC only); --nic-security off\n"
+	       "lifts that for a guest that routes or bridges other traffic.\n"
 	       "--subnet auto (or no --subnet): a free /24 from netd's pool (netd --subnet-pool), avoiding\n"
 	       "every address and route on the host and the other networks.\n"
 	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");
@@ -738,7 +763,9 @@ static void print_event(json_object *e)
 		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
 	} else {
 		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
-		if (!strcmp(type, "lease"))
+		if (!strcmp(type, "overflow"))
+			printf("%s overflow: this monitor fell behind, %s event(s) dropped\n", when, jstr(e, "dropped"));
+		else if (!strcmp(type, "lease"))
 			printf("%s lease %s %s: %s %s %s (%s)\n", when, jstr(e, "action"), jstr(e, "network"),
 			       jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"), jstr(e, "type"));
 		else
@@ -752,7 +779,7 @@ static int call(const char *method, json_object *params, json_object **ret_reply
 {
 	_cleanup_json_ json_object *req = json_object_new_object();
 	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ char *line = NULL, *dropped = NULL;
 	size_t cap = 0;
 	const char *s;
 	int fd;
@@ -785,6 +812,9 @@ static int call(const char *method, json_object *params, json_object **ret_reply
 		}
 		if (json_object_object_get_ex(o, "event", NULL) && !json_object_object_get_ex(o, "ok", NULL)) {
 			print_event(o);
+			/* netd's last line to a monitor that fell behind: it closes the connection next */
+			if (!strcmp(jstr(o, "event"), "overflow") && !dropped)
+				dropped = strdup(jstr(o, "dropped"));
 			json_object_put(o);
 			continue;
 		}
@@ -796,6 +826,11 @@ static int call(const char *method, json_object *params, json_object **ret_reply
 		}
 		*ret_reply = o;
 		return 0;
+	}
+	if (dropped) {
+		fprintf(stderr, "netdctl: netd disconnected this monitor: it did not read events as fast as they "
+			"came, %s were dropped; run 'netdctl monitor' again (and read its output faster)\n", dropped);
+		return -ENOBUFS;
 	}
 	fprintf(stderr, "netdctl: netd closed the connection without a reply\n");
 	return -ECONNRESET;

@@ -207,6 +207,27 @@ static int check_dhcp(const struct network *n, char *err, size_t errlen)
 	return r;
 }
 
+int network_host_port_add(struct network *n, const char *spec, char *err, size_t errlen)
+{
+	struct l4_port p;
+
+	if (l4_port_parse(spec, &p) < 0) {
+		snprintf(err, errlen, "invalid host port '%.40s': expected PROTO/PORT like tcp/22 or udp/5353", spec);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n->n_host_ports; i++)
+		if (n->host_ports[i].proto == p.proto && n->host_ports[i].port == p.port) {
+			snprintf(err, errlen, "host port %s is given twice", spec);
+			return -EEXIST;
+		}
+	if (n->n_host_ports >= NETWORK_HOST_PORTS_MAX) {
+		snprintf(err, errlen, "too many host ports (at most %d)", NETWORK_HOST_PORTS_MAX);
+		return -E2BIG;
+	}
+	n->host_ports[n->n_host_ports++] = p;
+	return 0;
+}
+
 static int validate_bridge_mode(const struct network *n, char *err, size_t errlen)
 {
 	const char *why;
@@ -228,6 +249,11 @@ static int validate_bridge_mode(const struct network *n, char *err, size_t errle
 	if (n->uplink[0]) {
 		snprintf(err, errlen, "network '%s': mode bridge takes no --uplink: guests reach the LAN through the "
 			 "bridge's own ports", n->name);
+		return -EINVAL;
+	}
+	if (n->n_host_ports) {
+		snprintf(err, errlen, "network '%s': mode bridge takes no --allow-host-port: netd does not filter "
+			 "what the LAN reaches on the host", n->name);
 		return -EINVAL;
 	}
 	if (n->dhcp.n_ranges || n->dhcp.lease_time || n->dhcp.n_hosts || n->dhcp.domain[0] || n->dhcp.n_dns_hosts) {
@@ -307,6 +333,13 @@ static int check_other_networks(const struct network *n, struct network *const *
 			snprintf(err, errlen, "network '%s': bridge '%s' is already used by network '%s'",
 				 n->name, n->bridge, o->name);
 			return -EEXIST;
+		}
+		/* Out through another network's bridge would be a way into that network (a bridge-mode
+		 * network's bridge is the host's LAN: a fine uplink). */
+		if (n->uplink[0] && o->mode != NETWORK_MODE_BRIDGE && !strcmp(o->bridge, n->uplink)) {
+			snprintf(err, errlen, "network '%s': uplink '%s' is the bridge of network '%s'; an uplink must "
+				 "lead out of the host, not into another network", n->name, n->uplink, o->name);
+			return -EINVAL;
 		}
 		if (n->subnet.family && o->subnet.family && ip_prefix_overlaps(&n->subnet, &o->subnet)) {
 			snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
@@ -416,6 +449,36 @@ int network_check_bridge_exists(const struct network *n, const struct link_dump 
 	return 0;
 }
 
+/* The uplink must not be a bridge netd owns or a port of one (a guest's TAP, say). */
+static int check_uplink(const struct network *n, struct network *const *others, size_t n_others,
+			const struct link_dump *host, char *err, size_t errlen)
+{
+	const struct link_info *l = n->uplink[0] ? link_dump_find_name(host, n->uplink) : NULL;
+	const struct link_info *master;
+	const char *owner;
+
+	if (!l)
+		return 0;
+	owner = network_alias_owner(l->alias);
+	if (owner) {
+		snprintf(err, errlen, "network '%s': uplink '%s' is the bridge of network '%s'; an uplink must lead "
+			 "out of the host, not into another network", n->name, n->uplink, owner);
+		return -EINVAL;
+	}
+	master = l->master ? link_dump_find_index(host, l->master) : NULL;
+	if (!master)
+		return 0;
+	owner = network_alias_owner(master->alias);
+	for (size_t i = 0; !owner && i < n_others; i++)
+		if (others[i]->mode != NETWORK_MODE_BRIDGE && !strcmp(others[i]->bridge, master->name))
+			owner = others[i]->name;
+	if (!owner && strcmp(master->name, n->bridge))
+		return 0;
+	snprintf(err, errlen, "network '%s': uplink '%s' is a port of bridge '%s' (network '%s'); an uplink must "
+		 "lead out of the host, not into a network", n->name, n->uplink, master->name, owner ? owner : n->name);
+	return -EINVAL;
+}
+
 int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
 			    const struct link_dump *host, char *err, size_t errlen)
 {
@@ -429,10 +492,24 @@ int network_check_conflicts(const struct network *n, struct network *const *othe
 	r = check_bridge_name(n, host, err, errlen);
 	if (r < 0)
 		return r;
+	r = check_uplink(n, others, n_others, host, err, errlen);
+	if (r < 0)
+		return r;
 	r = check_host_addresses(n, host, err, errlen);
 	if (r < 0)
 		return r;
 	return check_host_routes(n, host, err, errlen);
+}
+
+/* Field by field: struct l4_port has a padding byte that its parser leaves unset. */
+static bool host_ports_equal(const struct network *a, const struct network *b)
+{
+	if (a->n_host_ports != b->n_host_ports)
+		return false;
+	for (size_t i = 0; i < a->n_host_ports; i++)
+		if (a->host_ports[i].proto != b->host_ports[i].proto || a->host_ports[i].port != b->host_ports[i].port)
+			return false;
+	return true;
 }
 
 bool network_equal(const struct network *a, const struct network *b)
@@ -443,7 +520,7 @@ bool network_equal(const struct network *a, const struct network *b)
 	       a->has_gateway == b->has_gateway && ip_addr_equal(AF_INET, &a->gateway, &b->gateway) &&
 	       a->mtu == b->mtu && a->autostart == b->autostart && a->has_mac == b->has_mac &&
 	       (!a->has_mac || mac_equal(&a->mac, &b->mac)) && a->dhcp_router == b->dhcp_router &&
-	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp);
+	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp) && host_ports_equal(a, b);
 }
 
 int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,

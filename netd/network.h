@@ -12,6 +12,8 @@
 #include "mac.h"
 #include "names.h"
 
+#define NETWORK_HOST_PORTS_MAX 32 /* FW_HOST_PORTS_MAX too */
+
 enum network_mode {
 	NETWORK_MODE_ISOLATED,
 	NETWORK_MODE_BRIDGE, /* an existing bridge (a converted uplink, say): no address, NAT or DHCP */
@@ -39,6 +41,9 @@ struct network {
 	char uplink[IFNAMSIZ]; /* nat/routed: egress only through this interface ("": any) */
 	/* DHCP hands out the gateway as default route; set from the mode (not for isolated). */
 	bool dhcp_router;
+	/* Host services the network's guests may reach on its gateway, beyond DHCP, DNS and ICMP. */
+	struct l4_port host_ports[NETWORK_HOST_PORTS_MAX];
+	size_t n_host_ports;
 };
 
 #define NETWORK_MTU_MIN 68
@@ -84,5 +89,7 @@ const char *network_alias_owner(const char *alias);
 bool network_equal(const struct network *a, const struct network *b);
 /* Whether the network forwards traffic in and out of its subnet (nat, routed). */
 bool network_forwards(const struct network *n);
+/* Add "tcp/22" to the host ports; -EEXIST, -E2BIG, -EINVAL (with a message). */
+int network_host_port_add(struct network *n, const char *spec, char *err, size_t errlen);
 /* Whether the network needs a dnsmasq at all (DHCP or DNS on). */
 bool network_wants_dnsmasq(const struct network *n);

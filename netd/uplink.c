@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "names.h"
 #include "probe.h"
 #include "protocol.h"
 
@@ -98,36 +100,119 @@ static char *uplink_config_path(struct daemon *d, const char *bridge)
 	return p;
 }
 
-static int write_text(char *path, const char *text, size_t len)
+/* The files under <state>/uplinks/BR are root's alone (0600): dhcp-argv names a program netd
+ * runs as root, the others say what netd changes and which process it kills. */
+static int write_text(char *path, const char *text, size_t len, mode_t mode)
 {
 	_cleanup_free_ char *p = path;
 
-	return p ? write_file_atomic(p, text, len, 0644) : -ENOMEM;
+	return p ? write_file_atomic(p, text, len, mode) : -ENOMEM;
+}
+
+int uplink_state_format(const struct uplink_state_file *s, char *buf, size_t size)
+{
+	const char *state = uplink_state_to_string(s->state);
+	int n;
+
+	if (!state || !ifname_valid(s->port) || s->bridge_client_pid < 0)
+		return -EINVAL;
+	n = snprintf(buf, size, "state=%s\nport=%s\nbridge_client_pid=%d\n", state, s->port,
+		     (int)s->bridge_client_pid);
+	return n < 0 || (size_t)n >= size ? -E2BIG : 0;
+}
+
+static int state_pid_parse(const char *s, pid_t *ret)
+{
+	long v = 0;
+
+	if (!s[0] || strlen(s) > 10)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (*p - '0');
+	}
+	if (v > INT_MAX)
+		return -ERANGE;
+	*ret = (pid_t)v;
+	return 0;
+}
+
+/* One "key=value" line of the state file; keys this netd does not know (a newer one's) are skipped. */
+static int state_line_parse(const char *key, size_t klen, const char *value, struct uplink_state_file *s)
+{
+	if (klen == 5 && !strncmp(key, "state", 5)) {
+		s->state = uplink_state_from_string(value);
+		return s->state < 0 ? -EINVAL : 0;
+	}
+	if (klen == 4 && !strncmp(key, "port", 4)) {
+		if (!ifname_valid(value))
+			return -EINVAL;
+		snprintf(s->port, sizeof(s->port), "%s", value);
+		return 0;
+	}
+	if (klen == 17 && !strncmp(key, "bridge_client_pid", 17))
+		return state_pid_parse(value, &s->bridge_client_pid);
+	return 0;
+}
+
+int uplink_state_parse(const char *text, struct uplink_state_file *ret)
+{
+	struct uplink_state_file s = { .state = _UPLINK_STATE_INVALID };
+
+	for (const char *line = text; *line;) {
+		const char *end = strchrnul(line, '\n'), *eq = memchr(line, '=', end - line);
+		char value[32];
+		int r;
+
+		if (end > line) {
+			if (!eq || (size_t)(end - eq - 1) >= sizeof(value))
+				return -EINVAL;
+			snprintf(value, sizeof(value), "%.*s", (int)(end - eq - 1), eq + 1);
+			r = state_line_parse(line, eq - line, value, &s);
+			if (r < 0)
+				return r;
+		}
+		line = *end ? end + 1 : end;
+	}
+	if (s.state < 0 || !s.port[0])
+		return -EINVAL;
+	*ret = s;
+	return 0;
 }
 
 static int uplink_save_state(struct uplink *u, enum uplink_state state)
 {
+	struct uplink_state_file f = { .state = state, .bridge_client_pid = u->bridge_client_pid };
 	char text[128];
+	int r;
 
 	u->state = state;
-	snprintf(text, sizeof(text), "state=%s\nport=%s\nbridge_client_pid=%d\n", uplink_state_to_string(state), u->port,
-		 (int)u->bridge_client_pid);
-	return write_text(uplink_path(u, "state"), text, strlen(text));
+	snprintf(f.port, sizeof(f.port), "%s", u->port);
+	r = uplink_state_format(&f, text, sizeof(text));
+	if (r < 0)
+		return r;
+	return write_text(uplink_path(u, "state"), text, strlen(text), 0600);
 }
 
 /* Everything a restarted netd needs to roll back, written before the first change. */
 static int uplink_save_all(struct uplink *u)
 {
 	_cleanup_free_ char *dir = uplink_path(u, NULL), *snap = convert_snapshot_format(&u->snap);
+	char argv[sizeof(MANAGER_CLIENT_MAGIC) + PATH_MAX + MANAGER_ARGV_MAX];
+	size_t len;
 	int r;
 
 	if (!dir || !snap)
 		return -ENOMEM;
-	r = mkdir_p(dir, 0755);
+	r = mkdir_p(dir, 0700);
 	if (r >= 0)
-		r = write_text(uplink_path(u, "snapshot"), snap, strlen(snap));
-	if (r >= 0 && u->client.kind == MANAGER_DHCP_CLIENT)
-		r = write_text(uplink_path(u, "dhcp-argv"), u->client.argv, u->client.argv_len);
+		r = write_text(uplink_path(u, "snapshot"), snap, strlen(snap), 0600);
+	if (r >= 0 && u->client.kind == MANAGER_DHCP_CLIENT) {
+		r = manager_client_format(&u->client, argv, sizeof(argv), &len);
+		if (r >= 0)
+			r = write_text(uplink_path(u, "dhcp-argv"), argv, len, 0600);
+	}
 	if (r >= 0)
 		r = uplink_save_state(u, u->state);
 	return r;
@@ -135,35 +220,54 @@ static int uplink_save_all(struct uplink *u)
 
 static int uplink_load(struct uplink *u)
 {
-	_cleanup_free_ char *snap = NULL, *state = NULL, *argv = NULL;
-	_cleanup_free_ char *ps = uplink_path(u, "snapshot"), *pst = uplink_path(u, "state"), *pa = uplink_path(u, "dhcp-argv");
-	char name[32] = "";
-	size_t len = 0;
-	const char *p;
+	_cleanup_free_ char *snap = NULL, *state = NULL;
+	_cleanup_free_ char *ps = uplink_path(u, "snapshot"), *pst = uplink_path(u, "state");
+	struct uplink_state_file f;
 	int r;
 
-	if (!ps || !pst || !pa)
+	if (!ps || !pst)
 		return -ENOMEM;
 	r = read_file(ps, &snap, NULL);
 	if (r >= 0)
 		r = read_file(pst, &state, NULL);
+	if (r >= 0)
+		r = uplink_state_parse(state, &f);
 	if (r < 0)
 		return r;
 	r = convert_snapshot_parse(snap, &u->snap);
 	if (r < 0)
 		return r;
 	snprintf(u->port, sizeof(u->port), "%s", u->snap.port);
-	if ((p = strstr(state, "state=")))
-		sscanf(p, "state=%31s", name);
-	u->state = uplink_state_from_string(name);
-	if ((p = strstr(state, "bridge_client_pid=")))
-		u->bridge_client_pid = atoi(p + strlen("bridge_client_pid="));
-	if (read_file(pa, &argv, &len) >= 0 && len <= sizeof(u->client.argv)) {
-		u->client.kind = MANAGER_DHCP_CLIENT;
-		memcpy(u->client.argv, argv, len);
-		u->client.argv_len = len;
+	u->state = f.state;
+	u->bridge_client_pid = f.bridge_client_pid;
+	return 0;
+}
+
+/*
+ * The DHCP client handed over before netd stopped, to restart it on the port (rollback) or the
+ * bridge (rebuild). Replayed only from a file that is root's alone and names a system binary
+ * that runs a DHCP client; otherwise nothing is started, and the log says why.
+ */
+static void uplink_load_client(struct uplink *u)
+{
+	_cleanup_free_ char *path = uplink_path(u, "dhcp-argv");
+	struct manager m;
+	char why[PATH_MAX + 256];
+	int r;
+
+	if (!path)
+		return;
+	r = manager_client_read(path, 0, &m, why, sizeof(why));
+	if (r == -ENOENT)
+		return;
+	if (r >= 0)
+		r = manager_client_check(m.exe, m.argv, m.argv_len, why, sizeof(why));
+	if (r < 0) {
+		log_warning("uplink %s: the DHCP client saved in %s will not be restarted: %s", u->bridge,
+			    path, why);
+		return;
 	}
-	return u->state < 0 ? -EINVAL : 0;
+	u->client = m;
 }
 
 static int uplink_config_save(struct uplink *u)
@@ -177,7 +281,7 @@ static int uplink_config_save(struct uplink *u)
 		return negative_errno();
 	snprintf(text, sizeof(text), "# Written by netd: %s is a port of bridge %s, which carries its addresses.\n"
 		 "[uplink]\nport = %s\nbridge = %s\n", u->port, u->bridge, u->port, u->bridge);
-	return write_text(uplink_config_path(u->d, u->bridge), text, strlen(text));
+	return write_text(uplink_config_path(u->d, u->bridge), text, strlen(text), 0644);
 }
 
 static void uplink_forget_files(struct uplink *u)
@@ -279,21 +383,51 @@ static const char *first_ipv4(const struct convert_snapshot *s, char *buf, size_
 	return NULL;
 }
 
-/* Start the handed-over DHCP client on `on` (the bridge, or the port after a rollback). */
+/* Start the handed-over DHCP client on `on` (the bridge, or the port after a rollback): the
+ * verified executable, never what argv[0] names. Logs a failure. */
 static int client_start_on(struct uplink *u, const char *on, pid_t *ret_pid, char *text, size_t textlen)
 {
-	char argv[MANAGER_ARGV_MAX], ip[INET6_ADDRSTRLEN];
+	char argv[MANAGER_ARGV_MAX], ip[INET6_ADDRSTRLEN], why[PATH_MAX + 256];
 	size_t len;
 	int r;
 
-	r = manager_argv_retarget(&u->client, u->port, on, first_ipv4(&u->snap, ip, sizeof(ip)), argv, sizeof(argv), &len);
-	if (r < 0)
+	r = manager_argv_retarget(u->client.argv, u->client.argv_len, u->port, on,
+				  first_ipv4(&u->snap, ip, sizeof(ip)), argv, sizeof(argv), &len);
+	if (r < 0) {
+		log_error("uplink %s: cannot start the DHCP client on %s: its command line does not fit: %s",
+			  u->bridge, on, strerror(-r));
 		return r;
+	}
 	manager_argv_format(argv, len, text, textlen);
-	r = manager_client_start(argv, len, ret_pid);
-	if (r >= 0)
-		log_info("uplink %s: started DHCP client on %s (pid %d): %s", u->bridge, on, (int)*ret_pid, text);
-	return r;
+	r = manager_client_start(u->client.exe, argv, len, ret_pid, why, sizeof(why));
+	if (r < 0) {
+		log_error("uplink %s: not starting the DHCP client on %s (%s): %s; start it by hand",
+			  u->bridge, on, text, why);
+		return r;
+	}
+	log_info("uplink %s: started DHCP client %s on %s (pid %d): %s", u->bridge, u->client.exe, on,
+		 (int)*ret_pid, text);
+	return 0;
+}
+
+struct ignored_ctx {
+	const char *bridge;
+	struct call *call; /* the convert request, or NULL */
+};
+
+/* A look-alike of a DHCP client on the port: named in the log (and the reply), left alone. */
+static void on_client_ignored(const struct manager *m, uid_t uid, const char *why, void *userdata)
+{
+	const struct ignored_ctx *ctx = userdata;
+	char argv[512];
+
+	manager_argv_format(m->argv, m->argv_len, argv, sizeof(argv));
+	log_warning("uplink %s: ignoring pid %d (uid %u, %s): not a root-owned system binary (%s); "
+		    "neither stopped nor restarted: %s",
+		    ctx->bridge, (int)m->pid, (unsigned)uid, m->exe, why, argv);
+	if (ctx->call)
+		call_progress(ctx->call, "ignoring pid %d (uid %u, %s): not a root-owned system binary (%s)",
+			      (int)m->pid, (unsigned)uid, m->exe, why);
 }
 
 /*
@@ -304,7 +438,8 @@ static int client_start_on(struct uplink *u, const char *on, pid_t *ret_pid, cha
  */
 static void bridge_client_stop(struct uplink *u)
 {
-	if (u->client.kind != MANAGER_DHCP_CLIENT || u->bridge_client_pid <= 0)
+	/* Also when the saved client was refused: the one running on the bridge is checked itself. */
+	if (u->bridge_client_pid <= 0)
 		return;
 	if (manager_client_kill(u->bridge_client_pid, u->bridge) == -ETIMEDOUT)
 		log_warning("uplink %s: DHCP client pid %d on %s did not exit after SIGKILL", u->bridge,
@@ -317,10 +452,8 @@ static void client_back_to_port(struct uplink *u)
 	char text[512];
 	pid_t pid;
 
-	if (u->client.kind != MANAGER_DHCP_CLIENT)
-		return;
-	if (client_start_on(u, u->port, &pid, text, sizeof(text)) < 0)
-		log_error("uplink %s: cannot restart the DHCP client on %s; start it again by hand", u->bridge, u->port);
+	if (u->client.kind == MANAGER_DHCP_CLIENT)
+		(void)client_start_on(u, u->port, &pid, text, sizeof(text));
 }
 
 /* ---- rollback ---- */
@@ -415,6 +548,7 @@ static json_object *uplink_json(struct uplink *u)
 		json_object *c = json_object_new_object();
 		manager_argv_format(u->client.argv, u->client.argv_len, argv, sizeof(argv));
 		json_object_object_add(c, "original", json_object_new_string(argv));
+		json_object_object_add(c, "exe", json_object_new_string(u->client.exe));
 		if (u->bridge_client_pid > 0)
 			json_object_object_add(c, "bridge_pid", json_object_new_int(u->bridge_client_pid));
 		json_object_object_add(o, "dhcp_client", c);
@@ -455,9 +589,9 @@ static void uplink_converted(struct uplink *u)
 	if (u->client.kind == MANAGER_DHCP_CLIENT) {
 		r = client_start_on(u, u->bridge, &u->bridge_client_pid, text, sizeof(text));
 		if (c && r >= 0)
-			call_progress(c, "DHCP client moved to %s: %s", u->bridge, text);
-		else if (r < 0)
-			log_error("uplink %s: cannot start the DHCP client on it: %s", u->bridge, strerror(-r));
+			call_progress(c, "DHCP client moved to %s: %s (%s)", u->bridge, text, u->client.exe);
+		else if (c)
+			call_progress(c, "the DHCP client was not started on %s; see netd's log", u->bridge);
 	}
 	r = uplink_wait_confirm(u);
 	if (r < 0) {
@@ -669,6 +803,7 @@ static int convert_check(struct daemon *d, struct call *c, const struct convert_
 			 struct convert_snapshot *snap, struct manager *mgr)
 {
 	struct uplink *busy = uplink_in_progress(d);
+	struct ignored_ctx ignored = { .bridge = p->bridge, .call = c };
 	struct link_dump dump = {};
 	const struct link_info *l;
 	int r;
@@ -688,7 +823,8 @@ static int convert_check(struct daemon *d, struct call *c, const struct convert_
 	if (r >= 0)
 		r = convert_snapshot_read_sysctls(snap, &d->link);
 	if (r >= 0)
-		r = manager_detect(d->paths.manager_root, p->port, l->ifindex, mgr, c->err, sizeof(c->err));
+		r = manager_detect(d->paths.manager_root, p->port, l->ifindex, on_client_ignored, &ignored,
+				   mgr, c->err, sizeof(c->err));
 	link_dump_free(&dump);
 	if (r < 0)
 		convert_snapshot_free(snap);
@@ -925,6 +1061,7 @@ static void recover_one(struct daemon *d, const char *bridge)
 		uplink_free(u);
 		return;
 	}
+	uplink_load_client(u);
 	if (u->state == UPLINK_CONFIRMED)
 		return;
 	log_warning("uplink %s: netd stopped while it was %s; finishing the rollback", bridge, uplink_state_to_string(u->state));
@@ -936,9 +1073,11 @@ static void recover_one(struct daemon *d, const char *bridge)
  * means the host's config still claims it: leave the port alone and say what to change. */
 static int rebuild_take_client(struct uplink *u)
 {
+	struct ignored_ctx ignored = { .bridge = u->bridge };
 	struct manager found = {};
 	char err[512] = "";
-	int r = manager_detect(u->d->paths.manager_root, u->port, (int)if_nametoindex(u->port), &found, err, sizeof(err));
+	int r = manager_detect(u->d->paths.manager_root, u->port, (int)if_nametoindex(u->port),
+			       on_client_ignored, &ignored, &found, err, sizeof(err));
 
 	if (r < 0) {
 		log_error("uplink %s: not rebuilt: %s; then restart netd", u->bridge, err);

@@ -5,12 +5,15 @@
  *
  * Files: <state>/uplinks/BR/snapshot (what eth0 was), <state>/uplinks/BR/state (the
  * transaction's state, written before each phase), <state>/uplinks/BR/dhcp-argv (the DHCP
- * client that was handed over); <config>/uplinks/BR.conf once confirmed (persistent).
+ * client that was handed over: manager_client_format), all three 0600 in a 0700 directory;
+ * <config>/uplinks/BR.conf once confirmed (persistent).
  */
 #pragma once
 
 #include <json-c/json.h>
+#include <net/if.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct daemon;
 struct call;
@@ -29,6 +32,17 @@ enum uplink_state {
 
 const char *uplink_state_to_string(enum uplink_state s);
 enum uplink_state uplink_state_from_string(const char *s);
+
+/* The state file: "state=S", "port=IFNAME" and "bridge_client_pid=N" lines (keys it does not
+ * know are skipped). parse is the inverse of format. */
+struct uplink_state_file {
+	enum uplink_state state;
+	char port[IFNAMSIZ];
+	pid_t bridge_client_pid; /* the DHCP client netd started on the bridge, 0 if none */
+};
+
+int uplink_state_format(const struct uplink_state_file *s, char *buf, size_t size);
+int uplink_state_parse(const char *text, struct uplink_state_file *ret);
 
 int uplink_method_convert(struct daemon *d, struct call *c, json_object *params);
 int uplink_method_confirm(struct daemon *d, struct call *c, json_object *params);

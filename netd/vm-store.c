@@ -111,7 +111,9 @@ int store_guest_save(const struct netd_paths *p, const struct guest *g)
 	_cleanup_free_ char *text = guest_config_render(g);
 	int r;
 
-	if (!dir || !path || !text)
+	if (!text)
+		return -errno;
+	if (!dir || !path)
 		return -ENOMEM;
 	r = mkdir_p(dir, 0755);
 	if (r < 0)

@@ -93,6 +93,21 @@ static void pending_fail(struct vm *v, int error, const char *msg)
 
 static json_object *vm_json(struct vm *v);
 
+static enum ps_level nic_level(const struct guest_nic *n)
+{
+	return n->security_off ? PS_LEVEL_OFF : PS_LEVEL_FULL;
+}
+
+/* The TAPs are gone (with QEMU) or never became ports: their filters go too, before another
+ * guest's TAP could get the same name. */
+static void ports_forget(struct vm *v)
+{
+	for (size_t i = 0; i < v->def.n_nics; i++)
+		if (v->nics[i].tap[0])
+			daemon_portsec_port_remove(v->daemon, v->nics[i].tap);
+	memset(v->nics, 0, sizeof(v->nics));
+}
+
 /* QEMU is gone: bookkeeping follows (the kernel removed the TAPs with QEMU's fds). */
 static void vm_exited(struct vm *v, int code)
 {
@@ -110,7 +125,7 @@ static void vm_exited(struct vm *v, int code)
 		unlink(pidf);
 	if (taps)
 		unlink(taps);
-	memset(v->nics, 0, sizeof(v->nics));
+	ports_forget(v);
 	if (expected || code == 0) {
 		snprintf(v->note, sizeof(v->note), "%s", v->state == VM_STATE_STOPPED ? "destroyed" : "powered off");
 		v->state = VM_STATE_STOPPED;
@@ -491,6 +506,11 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 			goto fail;
 		}
 		n_fds += q;
+		/* The port's filter is in place before QEMU can send a frame through it. */
+		r = daemon_portsec_port_set(d, v->nics[i].tap, g->nics[i].network, &g->nics[i].mac, nic_level(&g->nics[i]),
+					    err, errlen);
+		if (r < 0)
+			goto fail;
 		r = plug_tap(d, v->nics[i].tap, ifindex, &g->nics[i].mac, br, err, errlen);
 		if (r < 0)
 			goto fail;
@@ -544,7 +564,7 @@ fail:
 	launch_files_close(&f);
 	if (v->kernel_memfd >= 0)
 		close(TAKE_FD(v->kernel_memfd));
-	memset(v->nics, 0, sizeof(v->nics));
+	ports_forget(v);
 	link_dump_free(&dump);
 	return r;
 }
@@ -737,6 +757,11 @@ static json_object *vm_json(struct vm *v)
 		json_object_object_add(j, "mac", json_object_new_string(mac_format(&n->mac, m, sizeof(m))));
 		json_object_object_add(j, "tap", v->nics[i].tap[0] ? json_object_new_string(v->nics[i].tap) : NULL);
 		json_object_object_add(j, "vhost", vm_alive(v) ? json_object_new_boolean(v->nics[i].vhost) : NULL);
+		/* What the port is filtered at now (running), or will be (stopped). */
+		json_object_object_add(j, "security",
+				       json_object_new_string(ps_level_to_string(
+					       vm_alive(v) ? daemon_portsec_level(d, v->nics[i].tap)
+							   : n->security_off ? PS_LEVEL_OFF : PS_LEVEL_FULL)));
 		if (!vm_alive(v))
 			lease = NULL; /* the lease may still run, but nobody answers at it */
 		json_object_object_add(j, "ip", lease ? json_object_new_string(ip_addr_format(AF_INET, &lease->ip, ip,
@@ -857,12 +882,19 @@ static int guest_from_params(struct call *c, json_object *params, struct guest *
 		{ "append", offsetof(struct guest, append) },
 		{ "cdrom", offsetof(struct guest, cdrom) },
 	};
-	for (size_t i = 0; i < ELEMENTSOF(paths); i++)
-		if (protocol_param_string(params, paths[i].key, &s) >= 0) {
-			if (strlen(s) >= GUEST_PATH_MAX)
-				return call_errorf(c, -ENAMETOOLONG, "%s is too long", paths[i].key);
-			snprintf((char *)g + paths[i].off, GUEST_PATH_MAX, "%s", s);
-		}
+	/* Copied as given: guest_validate refuses what the definition file could not hold. */
+	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+		r = protocol_param_string(params, paths[i].key, &s);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return call_errorf(c, -EINVAL,
+					   "parameter '%s' must be a string without NUL characters",
+					   paths[i].key);
+		if (strlen(s) >= GUEST_PATH_MAX)
+			return call_errorf(c, -ENAMETOOLONG, "%s is too long", paths[i].key);
+		snprintf((char *)g + paths[i].off, GUEST_PATH_MAX, "%s", s);
+	}
 	if (protocol_param_string(params, "disk", &s) >= 0 && guest_disk_parse(g, s, err, sizeof(err)) < 0)
 		return call_errorf(c, -EINVAL, "%s", err);
 	if (protocol_param_string(params, "accel", &s) >= 0) {
@@ -874,6 +906,12 @@ static int guest_from_params(struct call *c, json_object *params, struct guest *
 		return call_errorf(c, -EINVAL, "invalid VNC display '%s': expected [ADDR:]DISPLAY", s);
 	if (protocol_param_bool(params, "autostart", &b) >= 0)
 		g->autostart = b;
+	if (protocol_param_string(params, "nic_security", &s) >= 0) {
+		if (strcmp(s, "on") && strcmp(s, "off"))
+			return call_errorf(c, -EINVAL, "invalid --nic-security '%s': expected on or off", s);
+		for (size_t i = 0; i < g->n_nics; i++)
+			g->nics[i].security_off = !strcmp(s, "off");
+	}
 	return 0;
 }
 
@@ -1231,7 +1269,17 @@ int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 			link_dump_free(&dump);
 			return call_errorf(c, -ENETDOWN, "%s", br ? "the guest's TAP is gone" : err);
 		}
-		r = plug_tap(d, tap->name, tap->ifindex, &v->def.nics[nic].mac, br, err, sizeof(err));
+		/* The new network's addresses first: its DHCP lease must get through the filter. */
+		r = daemon_portsec_port_set(d, tap->name, net, &v->def.nics[nic].mac, nic_level(&v->def.nics[nic]), err,
+					    sizeof(err));
+		if (r >= 0) {
+			char undo[256];
+
+			r = plug_tap(d, tap->name, tap->ifindex, &v->def.nics[nic].mac, br, err, sizeof(err));
+			if (r < 0 && daemon_portsec_port_set(d, tap->name, v->def.nics[nic].network, &v->def.nics[nic].mac,
+							     nic_level(&v->def.nics[nic]), undo, sizeof(undo)) < 0)
+				log_error("guest '%s': NIC %u: cannot restore its port security: %s", v->def.name, nic, undo);
+		}
 		link_dump_free(&dump);
 		if (r < 0)
 			return call_errorf(c, r, "%s", err);
@@ -1309,6 +1357,13 @@ static void adopt(struct vm *v)
 			snprintf(v->nics[i++].tap, IFNAMSIZ, "%s", t);
 	v->state = VM_STATE_RUNNING;
 	snprintf(v->note, sizeof(v->note), "adopted after a netd restart");
+	for (size_t j = 0; j < v->def.n_nics && j < i; j++) {
+		char err[256];
+
+		if (daemon_portsec_port_set(v->daemon, v->nics[j].tap, v->def.nics[j].network, &v->def.nics[j].mac,
+					    nic_level(&v->def.nics[j]), err, sizeof(err)) < 0)
+			log_error("guest '%s': %s", v->def.name, err);
+	}
 	if (watch_qemu(v) < 0) {
 		log_error("guest '%s': cannot watch QEMU pid %d", v->def.name, pid);
 		return;

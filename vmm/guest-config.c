@@ -7,11 +7,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "inifile.h"
 #include "macro.h"
 
 static int parse_bool(const char *v, bool *ret)
@@ -135,16 +135,27 @@ static int n_mac(struct guest_nic *n, const char *v)
 	return r;
 }
 
+static int n_security(struct guest_nic *n, const char *v)
+{
+	bool on;
+	int r = parse_bool(v, &on);
+
+	n->security_off = r >= 0 && !on;
+	return r;
+}
+
 static const struct {
 	const char *key;
 	nic_key_parser parse;
 } nic_keys[] = {
 	{ "network", n_network },
 	{ "mac", n_mac },
+	{ "security", n_security },
 };
 
 struct parse_ctx {
 	struct guest *g;
+	struct inifile file;
 	char *err;
 	size_t errlen;
 	int r;
@@ -159,11 +170,14 @@ static int nic_section(const char *section)
 	return section[3] - '0';
 }
 
-static int handle_nic(struct parse_ctx *c, int idx, const char *key, const char *value)
+/* Unknown keys first (-ENOKEY), then values the definition file cannot hold (why: -EINVAL). */
+static int handle_nic(struct parse_ctx *c, int idx, const char *key, const char *value, const char *why)
 {
 	for (size_t i = 0; i < ELEMENTSOF(nic_keys); i++) {
 		if (strcmp(key, nic_keys[i].key))
 			continue;
+		if (why)
+			return -EINVAL;
 		if ((size_t)idx >= c->g->n_nics)
 			c->g->n_nics = idx + 1;
 		return nic_keys[i].parse(&c->g->nics[idx], value);
@@ -171,11 +185,11 @@ static int handle_nic(struct parse_ctx *c, int idx, const char *key, const char 
 	return -ENOKEY;
 }
 
-static int handle_guest(struct parse_ctx *c, const char *key, const char *value)
+static int handle_guest(struct parse_ctx *c, const char *key, const char *value, const char *why)
 {
 	for (size_t i = 0; i < ELEMENTSOF(guest_keys); i++)
 		if (!strcmp(key, guest_keys[i].key))
-			return guest_keys[i].parse(c->g, value);
+			return why ? -EINVAL : guest_keys[i].parse(c->g, value);
 	return -ENOKEY;
 }
 
@@ -183,19 +197,24 @@ static int handler(void *user, const char *section, const char *key, const char 
 {
 	struct parse_ctx *c = user;
 	int idx = nic_section(section), r;
+	/* What netd writes reads back unchanged; a hand-written value is held to the same rules
+	 * ("kernel = ;x" reads as "", "kernel =;x" as ";x": both refused). */
+	const char *why = inifile_value_invalid_reason(value);
+	char e[256];
 
 	if (c->r < 0)
 		return 0;
 	if (!strcmp(section, "guest"))
-		r = handle_guest(c, key, value);
+		r = handle_guest(c, key, value, why);
 	else if (idx >= 0)
-		r = handle_nic(c, idx, key, value);
+		r = handle_nic(c, idx, key, value, why);
 	else
 		r = -ENOKEY;
 	if (r == -ENOKEY)
 		snprintf(c->err, c->errlen, "unknown key '%s' in section [%s]", key, section);
 	else if (r < 0)
-		snprintf(c->err, c->errlen, "invalid value '%s' for '%s'", value, key);
+		snprintf(c->err, c->errlen, "invalid value '%s' for '%s'%s%s",
+			 inifile_escape(value, e, sizeof(e)), key, why ? ": " : "", why ?: "");
 	c->r = r < 0 ? r : 0;
 	return r >= 0;
 }
@@ -210,11 +229,12 @@ int guest_config_parse(const char *name, const char *text, struct guest *ret, ch
 	if (!g)
 		return -ENOMEM;
 	c.g = g;
-	ini_allow_multiline = false;
 	guest_init(g, name);
-	line = ini_parse_string(text, handler, &c);
+	line = inifile_parse(&c.file, text, handler, &c);
 	if (line != 0) {
-		snprintf(err, errlen, "line %d: %s", line, c.r < 0 ? msg : "syntax error");
+		if (c.file.too_long)
+			snprintf(msg, sizeof(msg), "longer than %d characters", INIFILE_LINE_MAX);
+		snprintf(err, errlen, "line %d: %s", line, c.r < 0 || c.file.too_long ? msg : "syntax error");
 		return c.r < 0 ? (c.r == -ENOKEY ? -EINVAL : c.r) : -EINVAL;
 	}
 	for (size_t i = 0; i < g->n_nics; i++)
@@ -226,9 +246,14 @@ int guest_config_parse(const char *name, const char *text, struct guest *ret, ch
 	return 0;
 }
 
-static void add_line(FILE *f, const char *key, const char *value)
+/* A value that would not read back as itself is not written: it fails the render (*bad). */
+static void add_line(FILE *f, const char *key, const char *value, bool *bad)
 {
-	if (value && *value)
+	if (!value || !*value)
+		return;
+	if (inifile_value_invalid_reason(value))
+		*bad = true;
+	else
 		fprintf(f, "%s = %s\n", key, value);
 }
 
@@ -236,31 +261,36 @@ char *guest_config_render(const struct guest *g)
 {
 	char *buf = NULL, m[MAC_STRLEN];
 	size_t len = 0;
+	bool bad = !object_name_valid(g->name);
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return NULL;
 	fprintf(f, "# netd guest '%s'. Changes apply at the next 'netdctl vm start'.\n[guest]\n", g->name);
 	fprintf(f, "memory = %" PRIu64 "M\nvcpus = %u\n", g->memory_mib, g->vcpus);
-	add_line(f, "kernel", g->kernel);
-	add_line(f, "initrd", g->initrd);
-	add_line(f, "append", g->append);
-	add_line(f, "disk", g->disk);
+	add_line(f, "kernel", g->kernel, &bad);
+	add_line(f, "initrd", g->initrd, &bad);
+	add_line(f, "append", g->append, &bad);
+	add_line(f, "disk", g->disk, &bad);
 	if (g->disk[0]) {
-		add_line(f, "disk-format", disk_format_to_string(g->disk_format));
-		add_line(f, "disk-cache", disk_cache_to_string(g->disk_cache));
+		add_line(f, "disk-format", disk_format_to_string(g->disk_format), &bad);
+		add_line(f, "disk-cache", disk_cache_to_string(g->disk_cache), &bad);
 	}
-	add_line(f, "cdrom", g->cdrom);
-	add_line(f, "accel", guest_accel_to_string(g->accel));
-	add_line(f, "vnc", g->vnc);
+	add_line(f, "cdrom", g->cdrom, &bad);
+	add_line(f, "accel", guest_accel_to_string(g->accel), &bad);
+	add_line(f, "vnc", g->vnc, &bad);
 	fprintf(f, "queues = %u\nautostart = %s\n", g->queues, g->autostart ? "yes" : "no");
 	for (size_t i = 0; i < g->n_nics; i++) {
+		bad = bad || !object_name_valid(g->nics[i].network);
 		fprintf(f, "\n[nic%zu]\nnetwork = %s\n", i, g->nics[i].network);
 		if (g->nics[i].has_mac)
 			fprintf(f, "mac = %s\n", mac_format(&g->nics[i].mac, m, sizeof(m)));
+		if (g->nics[i].security_off)
+			fprintf(f, "security = off\n");
 	}
-	if (fclose(f) != 0) {
+	if (fclose(f) != 0 || bad) {
 		free(buf);
+		errno = bad ? EINVAL : ENOMEM;
 		return NULL;
 	}
 	return buf;

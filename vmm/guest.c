@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "inifile.h"
 #include "macro.h"
 
 static const char *const accel_names[_GUEST_ACCEL_MAX] = {
@@ -199,6 +200,39 @@ static int errf(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/*
+ * The free-text values: each becomes one "key = value" line of the definition file, which must
+ * read back as the same value (no newline starting a [nic1] of its own, no ';' comment cutting it
+ * short: see common/inifile.h). The same rules hold for a request and a hand-written file.
+ */
+static int check_text_values(const struct guest *g, char *err, size_t errlen)
+{
+	static const struct {
+		const char *flag;
+		size_t offset;
+	} values[] = {
+		{ "--kernel", offsetof(struct guest, kernel) },
+		{ "--initrd", offsetof(struct guest, initrd) },
+		{ "--append", offsetof(struct guest, append) },
+		{ "--disk", offsetof(struct guest, disk) },
+		{ "--cdrom", offsetof(struct guest, cdrom) },
+		{ "--vnc", offsetof(struct guest, vnc) },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(values); i++) {
+		const char *v = (const char *)g + values[i].offset, *why;
+		char e[256];
+
+		if (!*v)
+			continue;
+		why = inifile_value_invalid_reason(v);
+		if (why)
+			return errf(err, errlen, "invalid %s '%s': %s", values[i].flag,
+				    inifile_escape(v, e, sizeof(e)), why);
+	}
+	return 0;
+}
+
 int guest_validate(const struct guest *g, char *err, size_t errlen)
 {
 	const char *why = object_name_invalid_reason(g->name);
@@ -206,6 +240,8 @@ int guest_validate(const struct guest *g, char *err, size_t errlen)
 
 	if (why)
 		return errf(err, errlen, "invalid guest name '%s': %s", g->name, why);
+	if (check_text_values(g, err, errlen) < 0)
+		return -EINVAL;
 	if (g->n_nics == 0)
 		return errf(err, errlen, "guest '%s' has no network (add --network NET)", g->name);
 	if (g->memory_mib < GUEST_MEMORY_MIN_MIB || g->memory_mib > GUEST_MEMORY_MAX_MIB)
@@ -220,8 +256,6 @@ int guest_validate(const struct guest *g, char *err, size_t errlen)
 			    g->name);
 	if (!g->kernel[0] && (g->initrd[0] || g->append[0]))
 		return errf(err, errlen, "--initrd and --append need --kernel");
-	if (strchr(g->append, '\n'))
-		return errf(err, errlen, "--append must be one line");
 	for (size_t i = 0; i < g->n_nics; i++) {
 		if (g->nics[i].has_mac && !guest_mac_valid(&g->nics[i].mac, &why))
 			return errf(err, errlen, "invalid MAC %s for NIC %zu: %s",

@@ -56,6 +56,7 @@ struct guest_nic {
 	char network[NAME_MAX_LEN + 1];
 	bool has_mac; /* pinned in the definition; otherwise generated once and kept in the state dir */
 	struct mac mac;
+	bool security_off; /* port security opted out: the NIC may send anything (a router guest) */
 };
 
 struct guest {

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "macro.h"
 #include "qemu-argv.h"
+#include "rlimit.h"
 
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE (1U << 1)
@@ -113,6 +114,7 @@ static _Noreturn void child(char *const *argv, const int *fds, size_t n_fds, int
 		if (tmp[i] < 0 || dup2(tmp[i], QEMU_FIRST_FD + (int)i) < 0) /* dup2 clears CLOEXEC */
 			_exit(127);
 	syscall(SYS_close_range, QEMU_FIRST_FD + n_fds, ~0U, 0);
+	rlimit_nofile_restore();
 	child_drop_privileges(cred);
 	execv(argv[0], argv);
 	child_fail("exec failed");

@@ -31,12 +31,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	rendered = config_network_render(&net);
-	/* What netd writes must read back as the same definition. */
+	/* What netd writes must read back as the same definition, and be written the same again. */
 	if (rendered && (config_network_parse("fuzz", rendered, &again, err, sizeof(err)) < 0 ||
 			 !network_equal(&net, &again)))
 		abort();
-	if (rendered)
+	if (rendered) {
+		char *twice = config_network_render(&again);
+
+		if (twice && strcmp(rendered, twice))
+			abort();
+		free(twice);
 		network_done(&again);
+	}
 	free(rendered);
 	network_done(&net);
 	return 0;

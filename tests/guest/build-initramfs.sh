@@ -7,7 +7,8 @@
 #
 # The guest's /init loads the virtio modules (FACTS.md order), brings eth0 up, runs udhcpc with a
 # script that configures the lease and prints "LEASE <ip>/<mask> router <gw>" on the serial
-# console (with probe=IP on the kernel command line, also what IP's port 7000 says), and powers
+# console (with probe=IP on the kernel command line, also what IP's port 7000 says; with spoof=IP,
+# whether a ping from an address it was not given gets through), and powers
 # off when the ACPI power button is pressed (QMP system_powerdown): the Debian kernel has no handler of its own, so /init waits for a byte on the button's evdev node.
 # With showcdrom on the kernel command line it also loads the AHCI and CD-ROM drivers and prints
 # "CDROM <the first line of the cdrom>" (what QEMU read through the fd netd passed it).
@@ -68,8 +69,16 @@ bound|renew)
 	[ -n "$router" ] && ping -c 1 -W 2 "${router%% *}" >/dev/null 2>&1 &&
 		echo "GATEWAY-PING ok ${router%% *}" >/dev/console
 	# probe=IP on the kernel command line: ask IP's port 7000 who we are (the tests' upstream).
+	# spoof=IP: ping the gateway from IP, an address the guest was not given (port security).
 	for a in $(cat /proc/cmdline); do
-		case $a in probe=*) echo "UPSTREAM-SAYS $(echo | nc -w 3 "${a#probe=}" 7000 | tr -d '\r\n')" >/dev/console ;; esac
+		case $a in
+		probe=*) echo "UPSTREAM-SAYS $(echo | nc -w 3 "${a#probe=}" 7000 | tr -d '\r\n')" >/dev/console ;;
+		spoof=*)
+			ip addr add "${a#spoof=}/32" dev "$interface" 2>/dev/null
+			ping -c 2 -W 2 -I "${a#spoof=}" "${router%% *}" >/dev/null 2>&1 && r=ok || r=fail
+			echo "SPOOF-PING $r ${a#spoof=}" >/dev/console
+			;;
+		esac
 	done
 	;;
 esac

@@ -46,6 +46,15 @@ cases=(
 	"1|address 10.90.0.10 is reserved for both 52:54:00:00:00:aa and 52:54:00:00:00:01|network host add lab $M 10.90.0.10"
 	"1|hostname 'web' is reserved for both 52:54:00:00:00:aa and 52:54:00:00:00:01|network host add lab $M 10.90.0.20 web"
 	"1|invalid hostname 'a;b' in a host reservation|network host add lab $M 10.90.0.20 'a;b'"
+	# Issue 12, attack 9: dnsmasq read these hostnames as keywords or lease times (no lease at all
+	# for 'ignore', a 120 s lease and no name for '120'); test-dhcp-hostnames.sh shows it.
+	"1|invalid hostname 'ignore' in a host reservation: dnsmasq reads 'ignore' as 'never give this MAC a lease', not as a name|network host add lab $M 10.90.0.50 ignore"
+	"1|invalid hostname '120' in a host reservation: dnsmasq reads a number (with an optional s, m, h, d or w) as a lease time, not as a name|network host add lab $M 10.90.0.50 120"
+	"1|invalid hostname 'infinite' in a host reservation: dnsmasq reads 'infinite' as a lease time, not as a name|network host add lab $M 10.90.0.50 infinite"
+	"1|invalid hostname '45m' in a host reservation: dnsmasq reads a number|network host add lab $M 10.90.0.50 45m"
+	"1|invalid hostname 'IGNORE' in a host reservation: dnsmasq reads 'ignore'|network host add lab $M 10.90.0.50 IGNORE"
+	"1|invalid hostname 'id:01' in a host reservation|network host add lab $M 10.90.0.50 id:01"
+	"1|invalid hostname 'ignore' in a host reservation|$C --host $M,10.1.0.5,ignore"
 	"1|network 'lab' has no reservation for 52:54:00:00:00:01|network host remove lab $M"
 	"1|no network named 'nope'|network leases nope"
 	"1|no network named 'nope'|network host add nope $M 10.90.0.20"
@@ -62,7 +71,9 @@ raw_cases=(
 	'{"method": "network.create", "params": {"name": "x", "mode": "isolated", "subnet": "10.1.0.0/24", "domain": "lab\u0000.evil"}}|parameter '"'"'domain'"'"' must be a string without NUL characters'
 	'{"method": "lease.event", "params": {"network": "lab", "action": "explode", "mac": "52:54:00:00:00:01", "ip": "10.90.0.5"}}|lease event: unknown action'
 	'{"method": "lease.event", "params": {"network": "nope", "action": "add", "mac": "52:54:00:00:00:01", "ip": "10.90.0.5"}}|lease event: network has no dnsmasq'
-	'{"method": "lease.event", "params": {"network": "lab", "action": "add", "mac": "52:54:00:00:00:01", "ip": "fd00::1"}}|lease event: missing or invalid '"'"'ip'"'"
+	'{"method": "network.host.add", "params": {"name": "lab", "mac": "52:54:00:00:00:01", "ip": "10.90.0.50", "hostname": "1w"}}|invalid hostname '"'"'1w'"'"' in a host reservation: dnsmasq reads a number'
+	'{"method": "lease.event", "params": {"network": "lab", "action": "add", "mac": "52:54:00:00:00:01", "ip": "fd00::1"}}|lease event: missing or invalid '"'"'mac'"'"', '"'"'ip'"'"' or '"'"'expires'"'"
+	'{"method": "lease.event", "params": {"network": "lab", "action": "add", "mac": "52:54:00:00:00:01", "ip": "10.90.0.5", "expires": "-1"}}|lease event: missing or invalid '"'"'mac'"'"', '"'"'ip'"'"' or '"'"'expires'"'"
 )
 bad_raw_cases raw_cases
 assert_eq "$(ctl --json network leases lab | jq length)" 0 "no lease was invented"
@@ -78,5 +89,20 @@ if getent group netd >/dev/null; then
 	ok "lease event from a non-root member of group netd refused"
 	BAD_N=$((BAD_N + 1))
 fi
+# The same hostname written into the definition by hand: reload names the line, lab keeps running
+# with its definition and dnsmasq files as they were.
+hosts_before=$(md5sum <"$T/run/dnsmasq/lab.hosts")
+cp "$T/etc/networks/lab.conf" "$T/lab.good"
+printf '[dhcp]\nhost = 52:54:00:00:00:01,10.90.0.50,ignore\n' >>"$T/etc/networks/lab.conf"
+line=$(grep -n ',ignore$' "$T/etc/networks/lab.conf" | cut -d: -f1)
+rep=$(ctl --json reload)
+grep -qF "line $line: invalid hostname 'ignore' in a host reservation: dnsmasq reads 'ignore'" <<<"$(jq -r '.errors[0]' <<<"$rep")" ||
+	fail "hand-written 'ignore' on reload: $rep"
+assert_eq "$(md5sum <"$T/run/dnsmasq/lab.hosts")" "$hosts_before" "lab's hosts file after the refused reload"
+assert_eq "$(ctl --json network show lab | jq .dhcp.hosts)" 1 "reservations of lab after the refused reload"
+cp "$T/lab.good" "$T/etc/networks/lab.conf"
+ok "a hand-written 'ignore' reservation is refused at reload: $(jq -r '.errors[0]' <<<"$rep")"
+BAD_N=$((BAD_N + 1))
+
 echo "$BAD_N bad inputs refused, state unchanged"
 [ "$BAD_N" -ge 15 ] || fail "fewer than 15 cases"

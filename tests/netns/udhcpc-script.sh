@@ -6,11 +6,11 @@ now=$(date +%s%N)
 echo "$1 ip=$ip router=$router dns=$dns domain=$domain lease=$lease t=$((now / 1000000))" >>"$EVENTS"
 case "$1" in
 deconfig)
-	ip addr flush dev "$interface"
+	ip -4 addr flush dev "$interface" # IPv4 only, as real clients do: link-local IPv6 stays
 	ip link set "$interface" up
 	;;
 bound | renew)
-	ip addr flush dev "$interface"
+	ip -4 addr flush dev "$interface" # IPv4 only, as real clients do: link-local IPv6 stays
 	ip addr add "$ip/$mask" dev "$interface"
 	[ "$1" = bound ] || exit 0
 	i=0

@@ -7,11 +7,14 @@
 
 #include "config.h"
 #include "dhcp.h"
+#include "inifile.h"
 #include "lease.h"
 #include "macro.h"
 #include "network.h"
 #include "proc.h"
 #include "server.h"
+
+#define LONG_LABEL "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk" /* 63 */
 
 static struct network make(const char *name, const char *subnet)
 {
@@ -129,6 +132,15 @@ static void test_render_refuses_injection(void **state)
 	char *text = NULL;
 
 	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), -EINVAL);
+	/* What dnsmasq's config reader would cut: a comment, quotes, blanks at the ends. */
+	static const char *const cut[] = { "/run/a #b", "#x", "/run/\"a\"", " /run/a", "/run/a " };
+	for (size_t i = 0; i < ELEMENTSOF(cut); i++) {
+		ctx.lease_file = cut[i];
+		assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), -EINVAL);
+	}
+	ctx.lease_file = "/run/a#b c";
+	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), 0);
+	free(text);
 	ctx.lease_file = "/l";
 	snprintf(n.dhcp.domain, sizeof(n.dhcp.domain), "a\nport=99");
 	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), -EINVAL);
@@ -340,13 +352,162 @@ static void test_definition_roundtrip(void **state)
 	network_done(&back);
 	network_done(&n);
 
+	/* A hand-written file gets the message the CLI gives for the same value. */
 	assert_true(config_network_parse("lab", "[dhcp]\nhost = 52:54:00:00:00:01,10.0.0.5,a=b\n", &back, err,
 					 sizeof(err)) < 0);
-	assert_string_equal(err, "line 2: invalid value '52:54:00:00:00:01,10.0.0.5,a=b' for 'host'");
+	assert_string_equal(err,
+			    "line 2: invalid hostname 'a=b' in a host reservation: may contain only letters, digits and '-'");
+	assert_true(config_network_parse("lab", "[dhcp]\nhost = 52:54:00:00:00:01,10.0.0.5,ignore\n", &back, err,
+					 sizeof(err)) < 0);
+	assert_string_equal(err, "line 2: invalid hostname 'ignore' in a host reservation: dnsmasq reads 'ignore' as "
+				 "'never give this MAC a lease', not as a name");
 	assert_true(config_network_parse("lab", "[dhcp]\nlease-time = 1s\n", &back, err, sizeof(err)) < 0);
-	assert_string_equal(err, "line 2: invalid value '1s' for 'lease-time'");
+	assert_string_equal(err, "line 2: lease time '1s' is out of range (2m to 30d)");
+	assert_true(config_network_parse("lab",
+					 "[dhcp]\nhost = 52:54:00:00:00:01,10.0.0.5\n"
+					 "host = 52:54:00:00:00:01,10.0.0.6\n",
+					 &back, err, sizeof(err)) < 0);
+	assert_string_equal(err, "line 3: host 52:54:00:00:00:01 is reserved twice");
 	assert_true(config_network_parse("lab", "[dns]\nport = 5353\n", &back, err, sizeof(err)) < 0);
 	assert_string_equal(err, "line 2: unknown key 'port' in section [dns]");
+}
+
+/* What dnsmasq reads as a hostname in a dhcp-host field (its option.c, measured with a real client in
+ * tests/netns/test-dhcp-hostnames.sh): keywords and lease times are refused, names close to them kept. */
+static void test_hostname_keywords(void **state)
+{
+	static const char *const refused[] = { "ignore", "IGNORE", "Ignore", "infinite", "INFINITE", "0", "5",
+					       "120", "007", "45m", "45M", "12h", "2d", "1w", "90s", "99999999999W" };
+	static const char *const kept[] = { "web1", "ignore-me", "ignored", "xignore", "infinity", "infinite1",
+					     "m", "w", "s", "1x", "5m5", "5mm", "1-2", "a1", "m5", "ab--cd", "xn--abc",
+					     "Web-2", "h1m" };
+	struct dhcp_host h;
+	char spec[128], err[256];
+
+	for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+		const char *why = dhcp_hostname_invalid_reason(refused[i]);
+
+		if (!why)
+			fail_msg("'%s' accepted as a hostname", refused[i]);
+		assert_non_null(strstr(why, "dnsmasq reads"));
+		snprintf(spec, sizeof(spec), "52:54:00:00:00:01,10.0.0.5,%s", refused[i]);
+		assert_int_equal(dhcp_host_parse(spec, &h, err, sizeof(err)), -EINVAL);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(kept); i++) {
+		if (dhcp_hostname_invalid_reason(kept[i]))
+			fail_msg("'%s' refused: %s", kept[i], dhcp_hostname_invalid_reason(kept[i]));
+		snprintf(spec, sizeof(spec), "52:54:00:00:00:01,10.0.0.5,%s", kept[i]);
+		assert_int_equal(dhcp_host_parse(spec, &h, err, sizeof(err)), 0);
+		assert_string_equal(h.hostname, kept[i]);
+	}
+	/* Not labels at all: also what dnsmasq would read as a client id, a tag or an address. */
+	assert_non_null(dhcp_hostname_invalid_reason("id:01"));
+	assert_non_null(dhcp_hostname_invalid_reason("set:x"));
+	assert_non_null(dhcp_hostname_invalid_reason("10.0.0.6"));
+	assert_non_null(dhcp_hostname_invalid_reason(""));
+	snprintf(spec, sizeof(spec), "52:54:00:00:00:01,10.0.0.5,120");
+	assert_int_equal(dhcp_host_parse(spec, &h, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid hostname '120' in a host reservation: dnsmasq reads a number (with an "
+				 "optional s, m, h, d or w) as a lease time, not as a name");
+}
+
+/* Names reach dnsmasq in lower case: an upper-case one goes through IDN there, which refuses some
+ * ASCII labels ("AB--CD": the reservation was dropped; as the domain, dnsmasq did not start). */
+static void test_render_lower_case(void **state)
+{
+	struct network n = make("lab", "10.60.0.0/24");
+	struct dhcp_render_ctx ctx = { .network = "lab", .bridge = "nd-lab", .subnet = n.subnet,
+				       .gateway = n.gateway, .lease_file = "/l", .hosts_file = "/h",
+				       .addn_hosts_file = "/a" };
+	char *text = NULL;
+
+	add_host(&n, "52:54:00:00:00:0a,10.60.0.10,AB--CD");
+	add_host(&n, "52:54:00:00:00:0b,10.60.0.11,Web1");
+	add_dns_host(&n, "10.60.0.12,NS1.Lab.Example");
+	snprintf(n.dhcp.domain, sizeof(n.dhcp.domain), "XN--Lab.Example");
+	assert_int_equal(dhcp_hosts_render(&n.dhcp, &text), 0);
+	assert_string_equal(text, "52:54:00:00:00:0a,10.60.0.10,ab--cd\n52:54:00:00:00:0b,10.60.0.11,web1\n");
+	free(text);
+	assert_int_equal(dhcp_addn_hosts_render(&n.dhcp, &text), 0);
+	assert_string_equal(text, "10.60.0.12 ns1.lab.example\n");
+	free(text);
+	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), 0);
+	assert_non_null(strstr(text, "\ndomain=xn--lab.example\n"));
+	assert_non_null(strstr(text, "\nlocal=/xn--lab.example/\n"));
+	free(text);
+	/* The definition keeps the name as typed. */
+	assert_string_equal(n.dhcp.hosts[1].hostname, "Web1");
+	/* Last line of defence: a keyword that got into the settings is not rendered. */
+	strcpy(n.dhcp.hosts[1].hostname, "ignore");
+	assert_int_equal(dhcp_hosts_render(&n.dhcp, &text), -EINVAL);
+	network_done(&n);
+}
+
+/* Values as long as the types allow fit on a line of the definition file, which inih read in
+ * 200-byte pieces before: a 253-character domain came back as a syntax error. */
+static void test_definition_long_values(void **state)
+{
+	struct network n = make("lab", "10.60.0.0/24"), back;
+	char name[DNS_NAME_MAX + 1], *text, *big, err[256];
+
+	/* 3 labels of 63 and one of 61: 253 characters */
+	snprintf(name, sizeof(name), "%.63s.%.63s.%.63s.%.61s", LONG_LABEL, LONG_LABEL, LONG_LABEL, LONG_LABEL);
+	assert_int_equal(strlen(name), DNS_NAME_MAX);
+	assert_null(dns_name_invalid_reason(name));
+	snprintf(n.dhcp.domain, sizeof(n.dhcp.domain), "%s", name);
+	struct dns_host h = {};
+	ip4_from_host(ip4_to_host(&n.subnet.addr) + 9, &h.ip);
+	snprintf(h.hostname, sizeof(h.hostname), "%s", name);
+	assert_int_equal(dns_host_add(&n.dhcp, &h), 0);
+	text = config_network_render(&n);
+	assert_non_null(text);
+	assert_int_equal(config_network_parse("lab", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	network_done(&back);
+	free(text);
+	network_done(&n);
+
+	/* A hand-written line too long to hold any value is refused as a whole, with its number. */
+	big = malloc(INIFILE_LINE_MAX + 64);
+	assert_non_null(big);
+	snprintf(big, INIFILE_LINE_MAX + 64, "[network]\nmode = nat\nbridge = %0*d\n", INIFILE_LINE_MAX, 0);
+	assert_true(config_network_parse("lab", big, &back, err, sizeof(err)) < 0);
+	assert_string_equal(err, "line 3: longer than 4000 characters");
+	free(big);
+	/* An earlier error is the one reported. */
+	assert_true(config_network_parse("lab", "[network]\nmode = bogus\n", &back, err, sizeof(err)) < 0);
+	assert_string_equal(err, "line 2: invalid value 'bogus' for 'mode'");
+	assert_true(config_network_parse("lab", "[network]\nmode = nat\x1b[2J\n", &back, err, sizeof(err)) < 0);
+	assert_string_equal(err, "line 2: invalid value 'nat\\x1b[2J' for 'mode': contains a control character "
+				 "(a definition file holds one value per line)");
+}
+
+static void test_lease_fields(void **state)
+{
+	struct dhcp_lease l;
+
+	assert_int_equal(dhcp_lease_from_fields("1700000000", "52:54:00:00:00:0a", "10.60.0.10", "web",
+						 "01:52:54:00:00:00:0a", &l), 0);
+	assert_int_equal(l.expiry, 1700000000);
+	assert_string_equal(l.hostname, "web");
+	assert_string_equal(l.client_id, "01:52:54:00:00:00:0a");
+	/* No expiry (a --dhcp-script event without DNSMASQ_LEASE_EXPIRES): never. */
+	assert_int_equal(dhcp_lease_from_fields(NULL, "52:54:00:00:00:0a", "10.60.0.10", NULL, NULL, &l), 0);
+	assert_int_equal(l.expiry, 0);
+	/* The guest's choices are dropped, not the lease. */
+	assert_int_equal(dhcp_lease_from_fields("1", "52:54:00:00:00:0a", "10.60.0.10", "a\x1b[2Jb", "zz", &l), 0);
+	assert_string_equal(l.hostname, "");
+	assert_string_equal(l.client_id, "");
+	assert_int_equal(dhcp_lease_from_fields("1", "52:54:00:00:00:0a", "10.60.0.10", LONG_LABEL "x", "*", &l), 0);
+	assert_string_equal(l.hostname, "");
+	/* What the event carries must parse as the lease file's fields do. */
+	static const char *const bad_expiry[] = { "-1", "12abc", "", " 1", "99999999999999999999" };
+	for (size_t i = 0; i < ELEMENTSOF(bad_expiry); i++)
+		assert_int_equal(dhcp_lease_from_fields(bad_expiry[i], "52:54:00:00:00:0a", "10.60.0.10", NULL, NULL, &l),
+				 -EINVAL);
+	assert_int_equal(dhcp_lease_from_fields("1", "52:54:00:00:00", "10.60.0.10", NULL, NULL, &l), -EINVAL);
+	assert_int_equal(dhcp_lease_from_fields("1", "52:54:00:00:00:0a", "10.60.0", NULL, NULL, &l), -EINVAL);
+	assert_int_equal(dhcp_lease_from_fields("1", "52:54:00:00:00:0a", "fd00::1", NULL, NULL, &l), -ENOENT);
 }
 
 static void test_lease_parser(void **state)
@@ -512,6 +673,8 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),	      cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_definition_roundtrip), cmocka_unit_test(test_lease_parser),
 		cmocka_unit_test(test_supervisor),	      cmocka_unit_test(test_hosts_grow_and_copy),
+		cmocka_unit_test(test_hostname_keywords),     cmocka_unit_test(test_render_lower_case),
+		cmocka_unit_test(test_definition_long_values), cmocka_unit_test(test_lease_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

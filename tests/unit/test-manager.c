@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Who else manages an interface: the network managers' /run files under a fake root, and the
- * DHCP client command line a hand-over restarts. */
+/* Who else manages an interface: the network managers' /run files under a fake root, the DHCP
+ * client command line a hand-over restarts, what counts as a genuine client (system binaries,
+ * checked in a tree of our own), and the file that keeps a handed-over client. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -46,7 +49,7 @@ static void put(const char *rel, const char *text)
 static int detect(char *err, size_t errlen, struct manager *m)
 {
 	err[0] = 0;
-	return manager_detect(root, IFNAME, IFINDEX, m, err, errlen);
+	return manager_detect(root, IFNAME, IFINDEX, NULL, NULL, m, err, errlen);
 }
 
 static void test_none(void **state)
@@ -57,7 +60,7 @@ static void test_none(void **state)
 	assert_int_equal(detect(err, sizeof(err), &m), 0);
 	assert_int_equal(m.kind, MANAGER_NONE);
 	/* Without a root only DHCP client processes count, whatever /run says. */
-	assert_int_equal(manager_detect(NULL, IFNAME, IFINDEX, &m, err, sizeof(err)), 0);
+	assert_int_equal(manager_detect(NULL, IFNAME, IFINDEX, NULL, NULL, &m, err, sizeof(err)), 0);
 	assert_int_equal(m.kind, MANAGER_NONE);
 }
 
@@ -102,18 +105,25 @@ static void test_ifupdown(void **state)
 	put("run/network/ifstate", "lo=lo\n");
 }
 
-static void retarget(const char *const *in, size_t n, const char *ip, const char *want)
+/* A NUL-separated command line from n strings, as /proc/PID/cmdline holds it. */
+static size_t cmdline(char *buf, const char *const *in, size_t n)
 {
-	struct manager m = { .kind = MANAGER_DHCP_CLIENT };
-	char out[MANAGER_ARGV_MAX], text[512];
-	size_t len;
+	size_t len = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		memcpy(m.argv + m.argv_len, in[i], strlen(in[i]) + 1);
-		m.argv_len += strlen(in[i]) + 1;
+		memcpy(buf + len, in[i], strlen(in[i]) + 1);
+		len += strlen(in[i]) + 1;
 	}
-	assert_int_equal(manager_argv_retarget(&m, "eth0", "br0", ip, out, sizeof(out), &len), 0);
-	manager_argv_format(out, len, text, sizeof(text));
+	return len;
+}
+
+static void retarget(const char *const *in, size_t n, const char *ip, const char *want)
+{
+	char argv[MANAGER_ARGV_MAX], out[MANAGER_ARGV_MAX], text[512];
+	size_t len = cmdline(argv, in, n), out_len;
+
+	assert_int_equal(manager_argv_retarget(argv, len, "eth0", "br0", ip, out, sizeof(out), &out_len), 0);
+	manager_argv_format(out, out_len, text, sizeof(text));
 	assert_string_equal(text, want);
 }
 
@@ -123,6 +133,10 @@ static void test_retarget(void **state)
 	static const char *const udhcpc_r[] = { "udhcpc", "-ieth0", "-r", "10.0.0.9" };
 	static const char *const dhclient[] = { "/sbin/dhclient", "-4", "-v", "eth0" };
 	static const char *const dhcpcd[] = { "dhcpcd", "--interface=eth0" };
+	static const char *const dhclient_sf[] = { "/sbin/dhclient", "-sf", "/etc/udhcpc/x", "eth0" };
+	static const char *const title[] = { "dhcpcd: eth0 [ip4]" }, *const title46[] = {
+		"dhcpcd: eth0 [ip4] [ip6]"
+	};
 
 	/* udhcpc asks for the address it holds; a script path merely mentioning eth0 stays. */
 	retarget(udhcpc, 7, "10.0.0.9", "busybox udhcpc -f -i br0 -s /x/eth0.script -r 10.0.0.9");
@@ -130,13 +144,229 @@ static void test_retarget(void **state)
 	/* dhclient's -r would be a release: never added. */
 	retarget(dhclient, 4, "10.0.0.9", "/sbin/dhclient -4 -v br0");
 	retarget(dhcpcd, 2, NULL, "dhcpcd --interface=br0");
+	/* Only udhcpc itself gets -r, not a client whose script path mentions udhcpc. */
+	retarget(dhclient_sf, 4, "10.0.0.9", "/sbin/dhclient -sf /etc/udhcpc/x br0");
+	/* dhcpcd's rewritten title: started again on the interface, with the one family it ran. */
+	retarget(title, 1, "10.0.0.9", "dhcpcd -4 br0");
+	retarget(title46, 1, NULL, "dhcpcd br0");
+}
+
+static void test_identify(void **state)
+{
+	static const char *const bb[] = { "busybox", "udhcpc", "-i", "eth0" }, *const bb_sh[] = { "busybox",
+												  "sh",
+												  "eth0" };
+	static const char *const applet[] = { "/sbin/udhcpc", "-ieth0" }, *const fake[] = {
+		"/home/x/dhclient", "eth0"
+	};
+	static const char *const title[] = { "dhcpcd: eth0 [ip4] [ip6]" }, *const manager[] = {
+		"dhcpcd: [manager] [ip4]"
+	};
+	static const char *const helper[] = { "dhcpcd: [BPF ARP] eth0 10.0.0.9" };
+	char argv[MANAGER_ARGV_MAX];
+	size_t len;
+
+	/* busybox runs the applet argv[0] or, after "busybox", argv[1] names. */
+	len = cmdline(argv, bb, 4);
+	assert_string_equal(manager_client_name("/usr/bin/busybox", argv, len), "udhcpc");
+	assert_true(manager_argv_looks_like_client(argv, len));
+	assert_true(manager_argv_names(argv, len, "eth0"));
+	assert_false(manager_argv_names(argv, len, "eth1"));
+	len = cmdline(argv, applet, 2);
+	assert_string_equal(manager_client_name("/usr/bin/busybox", argv, len), "udhcpc");
+	assert_true(manager_argv_names(argv, len, "eth0"));
+	len = cmdline(argv, bb_sh, 3);
+	assert_null(manager_client_name("/usr/bin/busybox", argv, len));
+	assert_false(manager_argv_looks_like_client(argv, len));
+	/* A script named dhclient: named like a client, but its executable is a shell. */
+	len = cmdline(argv, fake, 2);
+	assert_true(manager_argv_looks_like_client(argv, len));
+	assert_null(manager_client_name("/usr/bin/bash", argv, len));
+	assert_string_equal(manager_client_name("/usr/sbin/dhclient", argv, len), "dhclient");
+	/* dhcpcd is known by its executable; its title names the interface it runs on. */
+	len = cmdline(argv, title, 1);
+	assert_string_equal(manager_client_name("/usr/sbin/dhcpcd", argv, len), "dhcpcd");
+	assert_true(manager_argv_looks_like_client(argv, len));
+	assert_true(manager_argv_names(argv, len, "eth0"));
+	len = cmdline(argv, manager, 1);
+	assert_false(manager_argv_names(argv, len, "eth0"));
+	len = cmdline(argv, helper, 1);
+	assert_false(manager_argv_names(argv, len, "eth0"));
+	/* Not a command line: no final NUL, or nothing. */
+	assert_false(manager_argv_names("eth0", 4, "eth0"));
+	assert_null(manager_client_name("/usr/sbin/dhclient", "", 0));
+	assert_int_equal(manager_argv_count("a\0b", 3), -EINVAL);
+	assert_int_equal(manager_argv_count("a\0\0b\0", 5), 3);
+}
+
+static void test_status_uids(void **state)
+{
+	uid_t u[3];
+
+	assert_int_equal(
+		manager_status_uids("Name:\tx\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n", u), 0);
+	assert_int_equal(u[0], 1000);
+	assert_int_equal(u[1], 0);
+	assert_int_equal(manager_status_uids("Uid:\t0\t0\t0\t0\n", u), 0);
+	assert_int_equal(u[0] | u[1] | u[2], 0);
+	assert_int_equal(manager_status_uids("Name:\tUid:\n", u), -EINVAL);
+	assert_int_equal(manager_status_uids("Uid:\t0\n", u), -EINVAL);
+}
+
+/* root/usr/sbin/dhclient, every part ours and 0755: a system binary with owner = our uid. */
+static void tree(void)
+{
+	char path[256];
+
+	put("usr/sbin/dhclient", "#!/bin/sh\n");
+	snprintf(path, sizeof(path), "%s/usr", root);
+	assert_int_equal(chmod(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/usr/sbin", root);
+	assert_int_equal(chmod(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/usr/sbin/dhclient", root);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+static void exe_refused(const char *exe, uid_t owner, const char *want)
+{
+	char why[512] = "";
+
+	assert_true(manager_exe_check(root, exe, owner, why, sizeof(why)) < 0);
+	if (!strstr(why, want))
+		fail_msg("%s: expected '%s' in '%s'", exe, want, why);
+}
+
+static void test_exe_check(void **state)
+{
+	char path[256], link[256], why[512];
+
+	tree();
+	assert_int_equal(manager_exe_check(root, "/usr/sbin/dhclient", getuid(), why, sizeof(why)), 0);
+	/* Owned by another uid: every part must be the owner's (root's on a host). */
+	exe_refused("/usr/sbin/dhclient", getuid() + 1, "/ is owned by uid");
+	/* Not canonical, deleted, or not in a system directory. */
+	exe_refused("usr/sbin/dhclient", getuid(), "not the canonical path");
+	exe_refused("/usr/sbin/../../tmp/dhclient", getuid(), "not the canonical path");
+	exe_refused("/usr/sbin//dhclient", getuid(), "not the canonical path");
+	exe_refused("/usr/sbin/dhclient (deleted)", getuid(), "not the canonical path");
+	exe_refused("/usr/local/sbin/dhclient", getuid(), "not in a system directory");
+	exe_refused("/home/x/dhclient", getuid(), "not in a system directory");
+	exe_refused("/usr/sbinx/dhclient", getuid(), "not in a system directory");
+	exe_refused("/usr/sbin/udhcpc", getuid(), "cannot look at /usr/sbin/udhcpc");
+	/* Writable by group or others: the file, or any directory above it. */
+	snprintf(path, sizeof(path), "%s/usr/sbin/dhclient", root);
+	assert_int_equal(chmod(path, 0775), 0);
+	exe_refused("/usr/sbin/dhclient", getuid(), "/usr/sbin/dhclient is writable by its group");
+	assert_int_equal(chmod(path, 0644), 0);
+	exe_refused("/usr/sbin/dhclient", getuid(), "/usr/sbin/dhclient is not an executable file");
+	assert_int_equal(chmod(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/usr", root);
+	assert_int_equal(chmod(path, 0757), 0);
+	exe_refused("/usr/sbin/dhclient", getuid(), "/usr is writable by others");
+	assert_int_equal(chmod(path, 0755), 0);
+	/* A symbolic link anywhere: the path is not the one the kernel resolved. */
+	snprintf(link, sizeof(link), "%s/usr/bin", root);
+	assert_int_equal(symlink("sbin", link), 0);
+	exe_refused("/usr/bin/dhclient", getuid(), "/usr/bin is a symbolic link");
+	assert_int_equal(unlink(link), 0);
+	snprintf(link, sizeof(link), "%s/usr/sbin/udhcpc", root);
+	assert_int_equal(symlink("dhclient", link), 0);
+	exe_refused("/usr/sbin/udhcpc", getuid(), "/usr/sbin/udhcpc is a symbolic link");
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(manager_exe_check(root, "/usr/sbin/dhclient", getuid(), why, sizeof(why)), 0);
+}
+
+/* A user's script is never started, whatever its name and arguments. */
+static void test_start_refuses(void **state)
+{
+	static const char *const argv[] = { "dhclient", "br0" };
+	char script[256], marker[256], buf[512], why[512] = "";
+	pid_t pid = 0;
+	size_t len;
+
+	snprintf(marker, sizeof(marker), "%s/ran", root);
+	snprintf(script, sizeof(script), "%s/dhclient", root);
+	snprintf(buf, sizeof(buf), "#!/bin/sh\n: >%s\n", marker);
+	put("dhclient", buf);
+	assert_int_equal(chmod(script, 0755), 0);
+	len = cmdline(buf, argv, 2);
+	assert_int_equal(manager_client_start(script, buf, len, &pid, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "not in a system directory"));
+	/* A system binary that is no DHCP client is not started either. */
+	assert_int_equal(manager_client_start("/bin/sh", buf, len, &pid, why, sizeof(why)), -EPERM);
+	usleep(100 * 1000);
+	assert_int_equal(access(marker, F_OK), -1);
+	assert_int_equal(pid, 0);
+}
+
+static void test_client_file(void **state)
+{
+	static const char *const argv[] = { "busybox", "udhcpc", "", "-i", "eth0" };
+	struct manager m = { .kind = MANAGER_DHCP_CLIENT, .exe = "/usr/bin/busybox" }, back;
+	char buf[sizeof(MANAGER_CLIENT_MAGIC) + PATH_MAX + MANAGER_ARGV_MAX], path[256], why[512];
+	size_t len;
+	int fd;
+
+	m.argv_len = cmdline(m.argv, argv, 5);
+	assert_int_equal(manager_client_format(&m, buf, sizeof(buf), &len), 0);
+	assert_int_equal(manager_client_parse(buf, len, &back), 0);
+	assert_string_equal(back.exe, m.exe);
+	assert_int_equal(back.argv_len, m.argv_len);
+	assert_memory_equal(back.argv, m.argv, m.argv_len);
+	/* Too small a buffer. */
+	assert_int_equal(manager_client_format(&m, buf, 30, &len), -E2BIG);
+	/* Cut anywhere, it does not parse. */
+	assert_int_equal(manager_client_format(&m, buf, sizeof(buf), &len), 0);
+	for (size_t n = 0; n < len; n++)
+		assert_true(manager_client_parse(buf, n, &back) < 0);
+	/* An older netd's file: the arguments alone, argv[0] never verified. */
+	assert_int_equal(manager_client_parse(m.argv, m.argv_len, &back), -EPROTONOSUPPORT);
+	/* A relative executable, no arguments. */
+	assert_int_equal(manager_client_parse(MANAGER_CLIENT_MAGIC "\0bin/x\0001\0x\0",
+					      sizeof(MANAGER_CLIENT_MAGIC) + 10, &back),
+			 -EINVAL);
+	assert_int_equal(manager_client_parse(MANAGER_CLIENT_MAGIC "\0/bin/x\0000\0",
+					      sizeof(MANAGER_CLIENT_MAGIC) + 9, &back),
+			 -EINVAL);
+	/* A count that does not match. */
+	assert_int_equal(manager_client_parse(MANAGER_CLIENT_MAGIC "\0/bin/x\0002\0x\0",
+					      sizeof(MANAGER_CLIENT_MAGIC) + 11, &back),
+			 -EINVAL);
+	assert_int_equal(manager_client_parse(MANAGER_CLIENT_MAGIC "\0/bin/x\0001\0x\0",
+					      sizeof(MANAGER_CLIENT_MAGIC) + 11, &back),
+			 0);
+
+	/* The file: ours alone (owner = our uid here, root on a host), 0600. */
+	snprintf(path, sizeof(path), "%s/dhcp-argv", root);
+	assert_int_equal(manager_client_format(&m, buf, sizeof(buf), &len), 0);
+	assert_int_equal(write_file_atomic(path, buf, len, 0600), 0);
+	assert_int_equal(manager_client_read(path, getuid(), &back, why, sizeof(why)), 0);
+	assert_string_equal(back.exe, m.exe);
+	assert_int_equal(manager_client_read(path, getuid() + 1, &back, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "is owned by uid"));
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(manager_client_read(path, getuid(), &back, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "has mode 0644"));
+	assert_int_equal(write_file_atomic(path, m.argv, m.argv_len, 0600), 0);
+	assert_int_equal(manager_client_read(path, getuid(), &back, why, sizeof(why)), -EPROTONOSUPPORT);
+	assert_non_null(strstr(why, "no executable recorded (an older netd wrote it)"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(manager_client_read(path, getuid(), &back, why, sizeof(why)), -ENOENT);
+	/* Not through a symbolic link. */
+	fd = symlink("/etc/passwd", path);
+	assert_int_equal(fd, 0);
+	assert_true(manager_client_read(path, getuid(), &back, why, sizeof(why)) < 0);
+	assert_int_equal(unlink(path), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_none),	 cmocka_unit_test(test_networkd), cmocka_unit_test(test_networkmanager),
-		cmocka_unit_test(test_ifupdown), cmocka_unit_test(test_retarget),
+		cmocka_unit_test(test_none),	       cmocka_unit_test(test_networkd),
+		cmocka_unit_test(test_networkmanager), cmocka_unit_test(test_ifupdown),
+		cmocka_unit_test(test_retarget),       cmocka_unit_test(test_identify),
+		cmocka_unit_test(test_status_uids),    cmocka_unit_test(test_exe_check),
+		cmocka_unit_test(test_start_refuses),  cmocka_unit_test(test_client_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

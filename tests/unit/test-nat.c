@@ -7,6 +7,7 @@
 #include "firewall.h"
 #include "macro.h"
 #include "network.h"
+#include "portsec.h"
 
 static struct fw_network net(const char *bridge, const char *subnet, enum fw_mode mode, const char *uplink)
 {
@@ -15,6 +16,7 @@ static struct fw_network net(const char *bridge, const char *subnet, enum fw_mod
 	snprintf(n.bridge, sizeof(n.bridge), "%s", bridge);
 	snprintf(n.uplink, sizeof(n.uplink), "%s", uplink ? uplink : "");
 	assert_int_equal(ip_prefix_parse(subnet, &n.subnet), 0);
+	ip_prefix_first_host(&n.subnet, &n.gateway);
 	return n;
 }
 
@@ -37,7 +39,7 @@ static void test_nat_default(void **state)
 {
 	struct fw_network n[] = { net("virbr0", "192.168.122.0/24", FW_NAT, NULL) };
 
-	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "14");
+	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "29");
 }
 
 static void test_all_modes(void **state)
@@ -49,7 +51,11 @@ static void test_all_modes(void **state)
 		net("nd-out", "10.10.0.0/24", FW_NAT, "eth1"),
 	};
 
-	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "29");
+	/* An isolated network whose guests may also reach the host's SSH and a UDP service. */
+	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_TCP, 22 };
+	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_UDP, 5353 };
+
+	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "50");
 }
 
 static void test_no_networks_removes_table(void **state)
@@ -73,6 +79,50 @@ static void test_marker_follows_content(void **state)
 	assert_string_equal(ma, ma2); /* stable: a restarted netd recognises its table */
 	assert_string_not_equal(ma, mb);
 	assert_string_not_equal(ma, mc);
+}
+
+static struct ps_port port(const char *ifname, const char *mac, enum ps_level level, struct ip_prefix *addrs, size_t n)
+{
+	struct ps_port p = { .level = level, .addrs = addrs, .n_addrs = n };
+
+	snprintf(p.ifname, sizeof(p.ifname), "%s", ifname);
+	assert_int_equal(mac_parse(mac, &p.mac), 0);
+	return p;
+}
+
+static void test_portsec(void **state)
+{
+	struct ip_prefix a1[2], a2[1];
+	struct ps_port ports[3];
+	_cleanup_free_ char *marker = NULL, *marker2 = NULL, *none_marker = NULL;
+	_cleanup_free_ char *script = NULL, *script2 = NULL, *none = NULL, *change = NULL;
+
+	assert_int_equal(ip_prefix_parse("10.1.0.5/32", &a1[0]), 0);
+	assert_int_equal(ip_prefix_parse("fd00::5/128", &a1[1]), 0);
+	assert_int_equal(ip_prefix_parse("10.2.0.0/24", &a2[0]), 0); /* a network without DHCP */
+	ports[0] = port("vm-web-0", "52:54:00:00:00:01", PS_LEVEL_FULL, a1, 2);
+	ports[1] = port("vm-db-0", "52:54:00:00:00:02", PS_LEVEL_FULL, a2, 1);
+	ports[2] = port("vnet7", "52:54:00:00:00:03", PS_LEVEL_MAC, NULL, 0);
+	script = ps_render(ports, 3, &marker);
+	assert_non_null(script);
+	assert_golden("nft-portsec.txt", script);
+	assert_int_equal(ps_elements(ports, 3), 2 + 2 + 2 + 1 + 2);
+	/* The marker follows the rules, not the ports: a lease does not change it. */
+	script2 = ps_render(ports, 1, &marker2);
+	assert_string_equal(marker, marker2);
+	none = ps_render(NULL, 0, &none_marker);
+	assert_string_equal(none, "table bridge netd\ndelete table bridge netd\n");
+	assert_string_equal(none_marker, "");
+
+	/* A lease comes: the port's elements go and come back with the new address, in one transaction. */
+	struct ps_port before = port("vm-db-0", "52:54:00:00:00:02", PS_LEVEL_FULL, a1, 1);
+	struct ps_change c = { .gone = &before, .n_gone = 1, .added = &ports[1], .n_added = 1 };
+
+	change = ps_render_change(&c);
+	assert_non_null(change);
+	assert_golden("nft-portsec-change.txt", change);
+	assert_int_equal(ps_level_from_string(ps_level_to_string(PS_LEVEL_MAC)), PS_LEVEL_MAC);
+	assert_int_equal(ps_level_from_string("bogus"), _PS_LEVEL_INVALID);
 }
 
 static void test_uplink_validation(void **state)
@@ -121,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_nat_default),	       cmocka_unit_test(test_all_modes),
 		cmocka_unit_test(test_no_networks_removes_table), cmocka_unit_test(test_marker_follows_content),
 		cmocka_unit_test(test_uplink_validation),      cmocka_unit_test(test_definition_roundtrip),
+		cmocka_unit_test(test_portsec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

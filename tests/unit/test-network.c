@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "link.h"
+#include "macro.h"
 #include "network.h"
 
 static struct network make(const char *name, const char *subnet)
@@ -148,12 +149,80 @@ static void test_conflicts(void **state)
 	link_fake_free(fake);
 }
 
+/* An uplink leads out of the host: not into another network's bridge or one of its ports. */
+static void test_uplink_conflicts(void **state)
+{
+	struct network iso = make("iso", "10.50.0.0/24"), lan, c = make("c", "10.60.0.0/24");
+	struct network *others[] = { &iso, &lan };
+	struct bridge_spec spec = { .name = "nd-iso", .alias = "netd:iso" };
+	struct link_fake *fake;
+	struct link_backend be;
+	struct link_dump dump;
+	int br, tap, eth0, br0;
+	char err[256];
+
+	network_init(&lan, "lan");
+	lan.mode = NETWORK_MODE_BRIDGE;
+	strcpy(lan.bridge, "br0");
+	c.mode = NETWORK_MODE_NAT;
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(be.ops->bridge_add(be.userdata, &spec, &br), 0);
+	assert_int_equal(link_fake_add_link(fake, "vm-a-0", "tun", &tap), 0);
+	assert_int_equal(be.ops->port_set(be.userdata, tap, br), 0);
+	assert_int_equal(link_fake_add_link(fake, "br0", "bridge", &br0), 0);
+	assert_int_equal(link_fake_add_link(fake, "eth0", "veth", &eth0), 0);
+	assert_int_equal(be.ops->port_set(be.userdata, eth0, br0), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+
+	strcpy(c.uplink, "nd-iso");
+	assert_int_equal(network_check_conflicts(&c, others, 2, &dump, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "network 'c': uplink 'nd-iso' is the bridge of network 'iso'; an uplink must lead "
+				 "out of the host, not into another network");
+	/* The same when the definitions are not known (a reload): the kernel's tag says it. */
+	assert_int_equal(network_check_conflicts(&c, NULL, 0, &dump, err, sizeof(err)), -EINVAL);
+	strcpy(c.uplink, "vm-a-0");
+	assert_int_equal(network_check_conflicts(&c, others, 2, &dump, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "network 'c': uplink 'vm-a-0' is a port of bridge 'nd-iso' (network 'iso'); an "
+				 "uplink must lead out of the host, not into a network");
+	/* A bridge-mode network's bridge is the host's LAN: a fine way out. */
+	strcpy(c.uplink, "br0");
+	assert_int_equal(network_check_conflicts(&c, others, 2, &dump, err, sizeof(err)), 0);
+	link_dump_free(&dump);
+	link_fake_free(fake);
+	network_done(&lan);
+}
+
+static void test_host_ports(void **state)
+{
+	static const char *const bad[] = { "tcp/0", "tcp/65536", "sctp/22", "tcp/022", "tcp/ 22", "tcp/+22", "TCP/22",
+					   "tcp", "tcp/", "/22", "tcp/22/x", "tcp/0x16" };
+	struct network n = make("lab", "10.30.0.0/24");
+	char err[256];
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		assert_int_equal(network_host_port_add(&n, bad[i], err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid host port 'tcp/0x16': expected PROTO/PORT like tcp/22 or udp/5353");
+	assert_int_equal(network_host_port_add(&n, "tcp/22", err, sizeof(err)), 0);
+	assert_int_equal(network_host_port_add(&n, "udp/22", err, sizeof(err)), 0);
+	assert_int_equal(network_host_port_add(&n, "tcp/22", err, sizeof(err)), -EEXIST);
+	assert_string_equal(err, "host port tcp/22 is given twice");
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+	n.mode = NETWORK_MODE_BRIDGE;
+	n.subnet = (struct ip_prefix){};
+	n.has_gateway = false;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "network 'lab': mode bridge takes no --allow-host-port: netd does not filter what "
+				 "the LAN reaches on the host");
+}
+
 static void test_config_roundtrip(void **state)
 {
 	struct network n = make("lab", "10.30.0.0/24"), back;
 	char *text, err[256];
 
 	n.mtu = 9000;
+	assert_int_equal(network_host_port_add(&n, "tcp/22", err, sizeof(err)), 0);
+	assert_int_equal(network_host_port_add(&n, "udp/5353", err, sizeof(err)), 0);
 	assert_int_equal(mac_parse("52:54:00:00:00:01", &n.mac), 0);
 	n.has_mac = true;
 	text = config_network_render(&n);
@@ -185,6 +254,7 @@ static void test_config_errors(void **state)
 		{ "[network]\ngateway = fd00::1\n", "line 2: invalid value 'fd00::1' for 'gateway'" },
 		{ "[network]\nbridge = x\n  continued = 1\n", "line 3: unknown key 'continued' in section [network]" },
 		{ "[network\nmode = isolated\n", "line 1: syntax error" },
+		{ "[network]\nallow-host-port = tcp/99999\n", "line 2: invalid host port 'tcp/99999': expected PROTO/PORT like tcp/22 or udp/5353" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct network n;
@@ -201,7 +271,8 @@ int main(void)
 		cmocka_unit_test(test_mode_roundtrip), cmocka_unit_test(test_default_bridge),
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_conflicts),      cmocka_unit_test(test_config_roundtrip),
-		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_errors),  cmocka_unit_test(test_uplink_conflicts),
+		cmocka_unit_test(test_host_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

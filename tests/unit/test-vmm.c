@@ -432,6 +432,16 @@ static void bad_dup_mac_self(struct guest *g)
 	mac_parse("52:54:00:00:00:09", &g->nics[0].mac);
 	g->nics[1].mac = g->nics[0].mac;
 }
+/* Issue 12, attack 10: a value that becomes a [nic1] of its own in the definition file. */
+static void bad_kernel_newline(struct guest *g)
+{
+	snprintf(g->kernel, sizeof(g->kernel), "/boot/k\n[nic1]\nnetwork = b\n[guest]");
+}
+static void bad_kernel_comment(struct guest *g) { snprintf(g->kernel, sizeof(g->kernel), ";x"); }
+static void bad_append_comment(struct guest *g) { snprintf(g->append, sizeof(g->append), "console=ttyS0 ;x"); }
+static void bad_append_space(struct guest *g) { snprintf(g->append, sizeof(g->append), "quiet "); }
+static void bad_initrd_tab(struct guest *g) { snprintf(g->initrd, sizeof(g->initrd), "/boot/i\tx"); }
+static void bad_cdrom_space(struct guest *g) { snprintf(g->cdrom, sizeof(g->cdrom), " /x.iso"); }
 
 static void test_validation_table(void **state)
 {
@@ -451,6 +461,17 @@ static void test_validation_table(void **state)
 		{ "duplicate mac on a network", bad_dup_mac,
 		  "MAC 52:54:00:00:00:01 is already used on network 'lab' by guest 'db'" },
 		{ "duplicate mac in a guest", bad_dup_mac_self, "MAC 52:54:00:00:00:09 is given twice" },
+		{ "kernel with a newline", bad_kernel_newline,
+		  "invalid --kernel '/boot/k\\n[nic1]\\nnetwork = b\\n[guest]': contains a control character (a "
+		  "definition file holds one value per line)" },
+		{ "kernel with a comment", bad_kernel_comment,
+		  "invalid --kernel ';x': has a ';' at its start or after a space, which starts a comment in the "
+		  "definition file" },
+		{ "append with a comment", bad_append_comment, "invalid --append 'console=ttyS0 ;x': has a ';'" },
+		{ "append with a space at its end", bad_append_space,
+		  "invalid --append 'quiet ': starts or ends with a space, which the definition file would drop" },
+		{ "initrd with a tab", bad_initrd_tab, "invalid --initrd '/boot/i\\x09x': contains a control character" },
+		{ "cdrom with a space first", bad_cdrom_space, "invalid --cdrom ' /x.iso': starts or ends with a space" },
 	};
 	struct guest other;
 	const struct guest *others[] = { &other };
@@ -501,6 +522,66 @@ static void test_config_roundtrip(void **state)
 	assert_string_equal(err, "line 2: unknown key 'colour' in section [guest]");
 	assert_int_equal(guest_config_parse("web", "[nic1]\nmac = 52:54:00:00:00:01\n", &back, err, sizeof(err)),
 			 -EINVAL);
+}
+
+/* Values that inih reads back as they are written survive render -> parse; those that would not are
+ * refused on both sides, a hand-written file with its line number. */
+static void test_config_values(void **state)
+{
+	static const char *const kept[] = { "console=ttyS0 root=/dev/vda1 quiet;x a=b:c #y [z] \xc3\xa9",
+					     "/srv/images/a;b", "/srv/images/#x", "/srv/[nic1]" };
+	static const struct {
+		const char *text, *err;
+	} refused[] = {
+		{ "[guest]\nkernel = ;x\n", "line 2: invalid value '' for 'kernel': is empty" },
+		{ "[guest]\nkernel =;x\n",
+		  "line 2: invalid value ';x' for 'kernel': has a ';' at its start or after a space, which starts a "
+		  "comment in the definition file" },
+		{ "[guest]\nmemory = 1G\nappend = a\x1b[2Jb\n",
+		  "line 3: invalid value 'a\\x1b[2Jb' for 'append': contains a control character (a definition file "
+		  "holds one value per line)" },
+		{ "[guest]\nkernel = /k\r\x01\n", "line 2: invalid value '/k\\x0d\\x01' for 'kernel': contains a control" },
+		{ "[nic0]\nnetwork =\n", "line 2: invalid value '' for 'network': is empty" },
+		{ "[guest]\ncolour =\n", "line 2: unknown key 'colour' in section [guest]" },
+		{ "[guest]\nkernel = /k\n  more\n", "line 3: syntax error" },
+	};
+	struct guest g = kernel_guest(), back;
+	char *text, *again, err[256];
+
+	for (size_t i = 0; i < ELEMENTSOF(kept); i++) {
+		snprintf(g.append, sizeof(g.append), "%s", kept[i]);
+		snprintf(g.initrd, sizeof(g.initrd), "%s", kept[i]);
+		assert_int_equal(guest_validate(&g, err, sizeof(err)), 0);
+		text = guest_config_render(&g);
+		assert_non_null(text);
+		assert_int_equal(guest_config_parse("web", text, &back, err, sizeof(err)), 0);
+		assert_string_equal(back.append, kept[i]);
+		assert_string_equal(back.initrd, kept[i]);
+		again = guest_config_render(&back);
+		assert_string_equal(text, again);
+		free(text);
+		free(again);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+		err[0] = 0;
+		assert_int_equal(guest_config_parse("web", refused[i].text, &back, err, sizeof(err)), -EINVAL);
+		if (strncmp(err, refused[i].err, strlen(refused[i].err)))
+			fail_msg("'%s': got '%s', expected '%s'", refused[i].text, err, refused[i].err);
+	}
+	/* The renderer does not write what would not read back, even past guest_validate. */
+	snprintf(g.kernel, sizeof(g.kernel), "/boot/k\n[nic1]\nnetwork = b");
+	errno = 0;
+	assert_null(guest_config_render(&g));
+	assert_int_equal(errno, EINVAL);
+	/* The longest path fits on one line and reads back whole. */
+	g = kernel_guest();
+	memset(g.kernel, 'k', GUEST_PATH_MAX - 1);
+	g.kernel[0] = '/';
+	g.kernel[GUEST_PATH_MAX - 1] = 0;
+	text = guest_config_render(&g);
+	assert_int_equal(guest_config_parse("web", text, &back, err, sizeof(err)), 0);
+	assert_string_equal(back.kernel, g.kernel);
+	free(text);
 }
 
 static void test_enums_roundtrip(void **state)
@@ -637,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_argv_multiqueue),	 cmocka_unit_test(test_argv_disk),
 		cmocka_unit_test(test_disk_parse_bad),	 cmocka_unit_test(test_mac_generate),
 		cmocka_unit_test(test_validation_table), cmocka_unit_test(test_config_roundtrip),
+		cmocka_unit_test(test_config_values),
 		cmocka_unit_test(test_enums_roundtrip),	 cmocka_unit_test(test_memory_parse),
 		cmocka_unit_test(test_tap_name),	 cmocka_unit_test(test_tap_fake),
 		cmocka_unit_test(test_qmp_sessions),	 cmocka_unit_test(test_vnc_parse),

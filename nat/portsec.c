@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The nft script of port security (see portsec.h). Pure. */
+#include "portsec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+
+static const char *const level_names[_PS_LEVEL_MAX] = {
+	[PS_LEVEL_OFF] = "off",
+	[PS_LEVEL_MAC] = "mac",
+	[PS_LEVEL_FULL] = "on",
+};
+
+const char *ps_level_to_string(enum ps_level l)
+{
+	return l >= 0 && l < _PS_LEVEL_MAX ? level_names[l] : NULL;
+}
+
+enum ps_level ps_level_from_string(const char *s)
+{
+	for (int i = 0; s && i < _PS_LEVEL_MAX; i++)
+		if (!strcmp(s, level_names[i]))
+			return i;
+	return _PS_LEVEL_INVALID;
+}
+
+enum ps_set {
+	PS_PORTS,     /* FULL ports */
+	PS_PORTS_MAC, /* MAC-only ports */
+	PS_PORT_MAC,  /* port . its MAC */
+	PS_PORT_IP4,  /* port . an IPv4 address it holds */
+	PS_PORT_NET4, /* port . an IPv4 prefix it may use (no DHCP on its network) */
+	PS_PORT_IP6,
+	PS_PORT_NET6,
+	_PS_SET_MAX,
+};
+
+static const struct {
+	const char *name, *type;
+	bool interval;
+} ps_sets[_PS_SET_MAX] = {
+	[PS_PORTS] = { "ports", "ifname", false },
+	[PS_PORTS_MAC] = { "ports_mac", "ifname", false },
+	[PS_PORT_MAC] = { "port_mac", "ifname . ether_addr", false },
+	[PS_PORT_IP4] = { "port_ip4", "ifname . ipv4_addr", false },
+	[PS_PORT_NET4] = { "port_net4", "ifname . ipv4_addr", true },
+	[PS_PORT_IP6] = { "port_ip6", "ifname . ipv6_addr", false },
+	[PS_PORT_NET6] = { "port_net6", "ifname . ipv6_addr", true },
+};
+
+/* The rules: fixed, whatever the ports. */
+static const char ps_chains[] =
+	"\tchain prerouting {\n"
+	"\t\ttype filter hook prerouting priority filter; policy accept;\n"
+	"\t\tiifname @ports jump guest\n"
+	"\t\tiifname @ports_mac iifname . ether saddr != @port_mac drop\n"
+	"\t}\n"
+	"\n"
+	"\tchain guest {\n"
+	"\t\tiifname . ether saddr != @port_mac drop\n"
+	"\t\tether type arp jump guest_arp\n"
+	"\t\tether type ip jump guest_ip4\n"
+	"\t\tether type ip6 jump guest_ip6\n"
+	"\t\tdrop\n"
+	"\t}\n"
+	"\n"
+	"\tchain guest_arp {\n"
+	"\t\tiifname . arp saddr ether != @port_mac drop\n"
+	"\t\tarp saddr ip 0.0.0.0 accept\n"
+	"\t\tiifname . arp saddr ip @port_ip4 accept\n"
+	"\t\tiifname . arp saddr ip @port_net4 accept\n"
+	"\t\tdrop\n"
+	"\t}\n"
+	"\n"
+	"\tchain guest_ip4 {\n"
+	"\t\tudp sport 67 drop\n"
+	"\t\tip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n"
+	"\t\tiifname . ip saddr @port_ip4 accept\n"
+	"\t\tiifname . ip saddr @port_net4 accept\n"
+	"\t\tdrop\n"
+	"\t}\n"
+	"\n"
+	"\tchain guest_ip6 {\n"
+	"\t\ticmpv6 type { nd-router-advert, nd-redirect } drop\n"
+	"\t\tudp sport 547 drop\n"
+	"\t\tip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld-listener-report, mld2-listener-report } accept\n"
+	"\t\tip6 saddr fe80::/10 accept\n"
+	"\t\tiifname . ip6 saddr @port_ip6 accept\n"
+	"\t\tiifname . ip6 saddr @port_net6 accept\n"
+	"\t\tdrop\n"
+	"\t}\n";
+
+static unsigned chain_rules(void)
+{
+	unsigned n = 0;
+
+	/* Every line that is not a chain's opening, its type line or its closing brace. */
+	for (const char *l = ps_chains; *l; l = strchr(l, '\n') + 1)
+		if (!strncmp(l, "\t\t", 2) && strncmp(l, "\t\ttype ", 7))
+			n++;
+	return n;
+}
+
+/* Which set an address of a FULL port goes to. */
+static enum ps_set addr_set(const struct ip_prefix *a)
+{
+	bool host = a->len == ip_family_bits(a->family);
+
+	if (a->family == AF_INET)
+		return host ? PS_PORT_IP4 : PS_PORT_NET4;
+	return host ? PS_PORT_IP6 : PS_PORT_NET6;
+}
+
+/* The element of port p in set s, as nft writes it; for the address sets, address a. */
+static void element(FILE *f, enum ps_set s, const struct ps_port *p, const struct ip_prefix *a)
+{
+	char m[MAC_STRLEN], x[IP_PREFIX_STRLEN];
+
+	switch (s) {
+	case PS_PORTS:
+	case PS_PORTS_MAC:
+		fprintf(f, "\"%s\"", p->ifname);
+		break;
+	case PS_PORT_MAC:
+		fprintf(f, "\"%s\" . %s", p->ifname, mac_format(&p->mac, m, sizeof(m)));
+		break;
+	case PS_PORT_IP4:
+	case PS_PORT_IP6:
+		fprintf(f, "\"%s\" . %s", p->ifname, ip_addr_format(a->family, &a->addr, x, sizeof(x)));
+		break;
+	default:
+		fprintf(f, "\"%s\" . %s", p->ifname, ip_prefix_format(a, x, sizeof(x)));
+	}
+}
+
+/* Calls fn for every element of port p; returns how many. */
+typedef void (*element_fn)(FILE *f, enum ps_set s, const struct ps_port *p, const struct ip_prefix *a, void *u);
+
+static size_t port_elements(FILE *f, const struct ps_port *p, element_fn fn, void *u)
+{
+	size_t n = 2;
+
+	if (p->level != PS_LEVEL_FULL && p->level != PS_LEVEL_MAC)
+		return 0;
+	fn(f, p->level == PS_LEVEL_FULL ? PS_PORTS : PS_PORTS_MAC, p, NULL, u);
+	fn(f, PS_PORT_MAC, p, NULL, u);
+	for (size_t i = 0; p->level == PS_LEVEL_FULL && i < p->n_addrs; i++, n++)
+		fn(f, addr_set(&p->addrs[i]), p, &p->addrs[i], u);
+	return n;
+}
+
+static void count_element(FILE *f, enum ps_set s, const struct ps_port *p, const struct ip_prefix *a, void *u)
+{
+}
+
+size_t ps_elements(const struct ps_port *ports, size_t n)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += port_elements(NULL, &ports[i], count_element, NULL);
+	return total;
+}
+
+/* Full render: one stream per set collects its elements. */
+struct set_streams {
+	FILE *f[_PS_SET_MAX];
+	char *text[_PS_SET_MAX];
+	size_t len[_PS_SET_MAX];
+	unsigned n[_PS_SET_MAX];
+};
+
+static void collect(FILE *unused, enum ps_set s, const struct ps_port *p, const struct ip_prefix *a, void *u)
+{
+	struct set_streams *ss = u;
+
+	if (ss->n[s]++)
+		fputs(", ", ss->f[s]);
+	element(ss->f[s], s, p, a);
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static char *render_table(const struct ps_port *ports, size_t n, const char *marker)
+{
+	struct set_streams ss = {};
+	char *script = NULL;
+	size_t len;
+	FILE *f = NULL;
+	bool ok = true;
+
+	for (int s = 0; s < _PS_SET_MAX; s++)
+		ok &= (ss.f[s] = open_memstream(&ss.text[s], &ss.len[s])) != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		port_elements(NULL, &ports[i], collect, &ss);
+	for (int s = 0; s < _PS_SET_MAX; s++)
+		if (ss.f[s] && fclose(ss.f[s]) != 0)
+			ok = false;
+	if (ok)
+		f = open_memstream(&script, &len);
+	if (f) {
+		fprintf(f, "table %s %s\ndelete table %s %s\ntable %s %s {\n", PS_FAMILY, PS_TABLE, PS_FAMILY, PS_TABLE,
+			PS_FAMILY, PS_TABLE);
+		for (int s = 0; s < _PS_SET_MAX; s++) {
+			fprintf(f, "\tset %s {\n\t\ttype %s\n%s", ps_sets[s].name, ps_sets[s].type,
+				ps_sets[s].interval ? "\t\tflags interval\n" : "");
+			if (s == PS_PORTS)
+				fprintf(f, "\t\tcomment \"%s\"\n", marker);
+			if (ss.n[s])
+				fprintf(f, "\t\telements = { %s }\n", ss.text[s]);
+			fprintf(f, "\t}\n\n");
+		}
+		fprintf(f, "%s}\n", ps_chains);
+		if (fclose(f) != 0) {
+			free(script);
+			script = NULL;
+		}
+	}
+	for (int s = 0; s < _PS_SET_MAX; s++)
+		free(ss.text[s]);
+	return script;
+}
+
+char *ps_render(const struct ps_port *ports, size_t n, char **ret_marker)
+{
+	char *script = NULL, *marker = NULL;
+
+	*ret_marker = NULL;
+	if (n == 0) {
+		if (asprintf(&script, "table %s %s\ndelete table %s %s\n", PS_FAMILY, PS_TABLE, PS_FAMILY, PS_TABLE) < 0)
+			return NULL;
+		*ret_marker = strdup("");
+		if (!*ret_marker) {
+			free(script);
+			return NULL;
+		}
+		return script;
+	}
+	if (asprintf(&marker, "netd:%016" PRIx64 ":%u", fnv1a(ps_chains), chain_rules()) < 0)
+		return NULL;
+	script = render_table(ports, n, marker);
+	if (!script) {
+		free(marker);
+		return NULL;
+	}
+	*ret_marker = marker;
+	return script;
+}
+
+struct change_ctx {
+	const char *verb;
+};
+
+static void change_line(FILE *f, enum ps_set s, const struct ps_port *p, const struct ip_prefix *a, void *u)
+{
+	const struct change_ctx *c = u;
+
+	fprintf(f, "%s element %s %s %s { ", c->verb, PS_FAMILY, PS_TABLE, ps_sets[s].name);
+	element(f, s, p, a);
+	fputs(" }\n", f);
+}
+
+char *ps_render_change(const struct ps_change *c)
+{
+	struct change_ctx del = { "delete" }, add = { "add" };
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	/* Deletions first: a port that goes and comes back under the same name (a restarted guest)
+	 * ends with its new elements. */
+	for (size_t i = 0; i < c->n_gone; i++)
+		port_elements(f, &c->gone[i], change_line, &del);
+	for (size_t i = 0; i < c->n_added; i++)
+		port_elements(f, &c->added[i], change_line, &add);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}

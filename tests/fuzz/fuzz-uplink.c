@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libFuzzer target: the files of an uplink conversion in <state>/uplinks/BR, which a restarted
+ * netd reads to roll back or rebuild: the first byte chooses the parser ('s' snapshot, 't'
+ * state, 'a' dhcp-argv), the rest is the file. Whatever parses must render to a text that parses
+ * back to the same value.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert.h"
+#include "manager.h"
+#include "uplink.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool addr_equal(int family, const union in_addr_union *a, const union in_addr_union *b)
+{
+	return family == AF_UNSPEC || ip_addr_equal(family, a, b);
+}
+
+static bool prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	return a->family == b->family && a->len == b->len && addr_equal(a->family, &a->addr, &b->addr);
+}
+
+static bool route_equal(const struct route_info *a, const struct route_info *b)
+{
+	return a->ifindex == b->ifindex && a->table == b->table && a->type == b->type &&
+	       a->protocol == b->protocol && prefix_equal(&a->dst, &b->dst) && a->gw_family == b->gw_family &&
+	       addr_equal(a->gw_family, &a->gw, &b->gw) && a->scope == b->scope && a->flags == b->flags &&
+	       a->priority == b->priority && a->prefsrc_family == b->prefsrc_family &&
+	       addr_equal(a->prefsrc_family, &a->prefsrc, &b->prefsrc) && a->pref == b->pref &&
+	       a->metrics_len == b->metrics_len && !memcmp(a->metrics, b->metrics, a->metrics_len) &&
+	       a->expires == b->expires;
+}
+
+static bool snapshot_equal(const struct convert_snapshot *a, const struct convert_snapshot *b)
+{
+	if (strcmp(a->port, b->port) || strcmp(a->bridge, b->bridge) ||
+	    memcmp(&a->mac, &b->mac, sizeof(a->mac)) || a->mtu != b->mtu || a->n_addrs != b->n_addrs ||
+	    a->n_routes != b->n_routes)
+		return false;
+	for (int i = 0; i < _CONVERT_SYSCTL_MAX; i++)
+		if (strcmp(a->sysctl[i], b->sysctl[i]))
+			return false;
+	for (size_t i = 0; i < a->n_addrs; i++) {
+		const struct addr_info *x = &a->addrs[i], *y = &b->addrs[i];
+		if (x->ifindex != y->ifindex || !prefix_equal(&x->prefix, &y->prefix) ||
+		    x->scope != y->scope || x->flags != y->flags || x->valid_lft != y->valid_lft ||
+		    x->preferred_lft != y->preferred_lft)
+			return false;
+	}
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (!route_equal(&a->routes[i], &b->routes[i]))
+			return false;
+	return true;
+}
+
+static void fuzz_snapshot(const char *text)
+{
+	struct convert_snapshot s, again;
+	char *rendered;
+
+	if (convert_snapshot_parse(text, &s) < 0)
+		return;
+	rendered = convert_snapshot_format(&s);
+	if (!rendered || convert_snapshot_parse(rendered, &again) < 0)
+		abort();
+	if (!snapshot_equal(&s, &again))
+		abort();
+	free(rendered);
+	convert_snapshot_free(&s);
+	convert_snapshot_free(&again);
+}
+
+static void fuzz_state(const char *text)
+{
+	struct uplink_state_file s, again;
+	char rendered[256];
+
+	if (uplink_state_parse(text, &s) < 0)
+		return;
+	if (uplink_state_format(&s, rendered, sizeof(rendered)) < 0 ||
+	    uplink_state_parse(rendered, &again) < 0)
+		abort();
+	if (s.state != again.state || strcmp(s.port, again.port) ||
+	    s.bridge_client_pid != again.bridge_client_pid)
+		abort();
+}
+
+static void fuzz_dhcp_argv(const char *data, size_t size)
+{
+	static struct manager m, again;
+	static char rendered[sizeof(MANAGER_CLIENT_MAGIC) + PATH_MAX + MANAGER_ARGV_MAX];
+	size_t len;
+
+	if (manager_client_parse(data, size, &m) < 0)
+		return;
+	/* One way to write each value: the file is what netd wrote, byte for byte. */
+	if (manager_client_format(&m, rendered, sizeof(rendered), &len) < 0 || len != size ||
+	    memcmp(rendered, data, size))
+		abort();
+	if (manager_client_parse(rendered, len, &again) < 0 || strcmp(m.exe, again.exe) ||
+	    m.argv_len != again.argv_len || memcmp(m.argv, again.argv, m.argv_len))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text;
+
+	if (size < 1)
+		return 0;
+	if (data[0] == 'a') {
+		fuzz_dhcp_argv((const char *)data + 1, size - 1);
+		return 0;
+	}
+	/* The text files are read as C strings: cut at the first NUL like the loader does. */
+	text = malloc(size);
+	if (!text)
+		return 0;
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = 0;
+	if (data[0] == 's')
+		fuzz_snapshot(text);
+	else if (data[0] == 't')
+		fuzz_state(text);
+	free(text);
+	return 0;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Port security with real QEMU guests (TCG), as netd runs it (test-portsec-rules.sh has every
+# attack against the rules themselves):
+# - a guest's TAP is in "table bridge netd" with its MAC before QEMU starts; its lease's address
+#   is added when dnsmasq reports the lease, within 50 ms (netd's log), before anyone else hears
+#   of the lease;
+# - the guest's ping from an address it was not given (spoof=) fails; with --nic-security off
+#   the same ping gets through (the attack is real);
+# - a reservation added while it runs is allowed at once; after a move to another network and
+#   back the guest gets the reserved address and uses it;
+# - kill -9 and restart of netd keep the entries; QEMU gone -> the entries go.
+. "$(dirname "$0")/lib.sh"
+QEMU=/usr/bin/qemu-system-x86_64
+[ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
+command -v dnsmasq >/dev/null || skip "dnsmasq missing"
+command -v nft >/dev/null || skip "nft missing"
+IMG=$(bash "$TESTS_LIB_DIR/../guest/build-initramfs.sh" "$T/guest") || exit $?
+read -r KERNEL INITRD <<<"$IMG"
+
+start_netd
+ctl network create n1 --mode nat --subnet 10.85.0.0/24 >/dev/null
+ctl network create n2 --mode nat --subnet 10.86.0.0/24 >/dev/null
+serial() { tr -d '\r' <"$T/run/guests/$1/serial.log" 2>/dev/null || true; }
+wait_serial() {
+	for _ in $(seq 1 $((${3:-60} * 10))); do
+		serial "$1" | grep -aE -- "$2" | tail -n1 | grep -q . && { serial "$1" | grep -aE -- "$2" | tail -n1; return 0; }
+		sleep 0.1
+	done
+	fail "guest $1: no serial line matching '$2'; serial: $(serial "$1" | tail -n 20)"
+}
+# in_set SET ELEMENT: whether netd's bridge table has it (elements as nft -j prints them).
+set_json() { nsx nft -j list set bridge netd "$1" 2>/dev/null | jq -c '[.nftables[] | select(.set) | .set.elem // [] | .[] | (.concat? // .)]'; }
+in_set() { set_json "$1" | jq -e --argjson e "$2" 'index([$e]) != null' >/dev/null; }
+M1=52:54:00:85:00:01 M2=52:54:00:85:00:02
+
+ctl vm create g1 --network n1 --mac $M1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+	--append "console=ttyS0 quiet spoof=10.85.0.200" --accel tcg >/dev/null
+ctl vm create g2 --network n1 --mac $M2 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+	--append "console=ttyS0 quiet spoof=10.85.0.201" --accel tcg --nic-security off >/dev/null
+in_set port_mac "[\"vm-g1-0\",\"$M1\"]" || fail "g1's TAP and MAC are not in port_mac: $(set_json port_mac)"
+in_set ports '"vm-g2-0"' && fail "g2 (--nic-security off) is filtered"
+assert_eq "$(ctl --json vm show g1 | jq -r '.nics[0].security')" on "g1's port security"
+assert_eq "$(ctl --json vm show g2 | jq -r '.nics[0].security')" off "g2's port security"
+ok "g1's TAP vm-g1-0 is filtered with its MAC from the start; g2 (--nic-security off) is not"
+
+ip1=$(wait_serial g1 '^LEASE 10\.85\.0\.' | sed 's/LEASE \([^/]*\).*/\1/')
+wait_serial g1 '^GATEWAY-PING ok' >/dev/null
+in_set port_ip4 "[\"vm-g1-0\",\"$ip1\"]" || fail "g1's lease $ip1 is not in port_ip4: $(set_json port_ip4)"
+# From netd's log: the lease event, then the rules (timestamps HH:MM:SS.mmm).
+ms() { awk -F'[:. ]' '{ print (($1 * 60 + $2) * 60 + $3) * 1000 + $4 }'; }
+t_lease=$(grep -m1 "network 'n1': lease add $M1 $ip1" "$T/netd.log" | ms)
+t_rules=$(grep -m1 "port security: vm-g1-0 may now send from 1 address" "$T/netd.log" | ms)
+[ -n "$t_lease" ] && [ -n "$t_rules" ] || fail "lease or rule update not in netd's log"
+[ $((t_rules - t_lease)) -lt 50 ] || fail "rules updated $((t_rules - t_lease)) ms after the lease event"
+ok "g1 leased $ip1 and pinged its gateway; its address was allowed $((t_rules - t_lease)) ms after the lease event"
+
+assert_eq "$(wait_serial g1 '^SPOOF-PING' | cut -d' ' -f2)" fail "g1's ping from 10.85.0.200 (port security on)"
+assert_eq "$(wait_serial g2 '^SPOOF-PING' | cut -d' ' -f2)" ok "g2's ping from 10.85.0.201 (port security off)"
+ok "a ping from an address the guest was not given: dropped for g1, through for g2 (--nic-security off)"
+
+# A reservation while g1 runs: allowed at once; after a move away and back g1 gets and uses it.
+ctl network host add n1 $M1 10.85.0.5 >/dev/null
+in_set port_ip4 '["vm-g1-0","10.85.0.5"]' || fail "the reservation is not in port_ip4: $(set_json port_ip4)"
+ctl vm set-network g1 n2 >/dev/null
+wait_serial g1 '^LEASE 10\.86\.0\.' 30 >/dev/null
+# The guest's link watcher waits for its DHCP client's script (the spoof ping) before it can see
+# the next link flap.
+for _ in $(seq 1 100); do [ "$(serial g1 | grep -ac '^SPOOF-PING')" -ge 2 ] && break; sleep 0.1; done
+in_set port_ip4 '["vm-g1-0","10.85.0.5"]' && fail "n1's reservation still allowed on n2: $(set_json port_ip4)"
+ctl vm set-network g1 n1 >/dev/null
+wait_serial g1 '^LEASE 10\.85\.0\.5/' 30 >/dev/null
+wait_serial g1 '^GATEWAY-PING ok 10.85.0.1' >/dev/null
+ok "a reservation added live is allowed at once; moved to n2 and back, g1 got 10.85.0.5 and pinged its gateway"
+
+# kill -9 and restart: the entries stay; QEMU gone: they go.
+before=$(set_json port_ip4)
+kill9_netd
+start_netd
+assert_eq "$(set_json port_ip4)" "$before" "port_ip4 after a netd restart"
+in_set port_mac "[\"vm-g1-0\",\"$M1\"]" || fail "g1 lost its entry across the restart"
+ctl vm destroy g1 >/dev/null
+ctl vm destroy g2 >/dev/null
+[ "$(set_json port_mac)" = "[]" ] || [ -z "$(set_json port_mac)" ] || fail "entries left after QEMU went: $(set_json port_mac)"
+ok "kill -9 + restart kept g1's entries; destroyed guests left none"
