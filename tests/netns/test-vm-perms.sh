@@ -12,7 +12,7 @@
 #   gateway; the operator may not start root's guest again;
 # - --vnc 0 listens on 127.0.0.1:5900 only (a guest of another network cannot connect);
 #   --vnc 0.0.0.0:1 asks for a password (RFB security type 2), which 'vm show' gives;
-# - nobody can neither list a guest's run dir nor read its logs; an operator reads serial.log and
+# - user nobody can list no guest run dir and read no log; an operator reads serial.log and
 #   attaches to the console;
 # - at boot a guest starts with the rights of who created it: the operator's guest, edited by hand
 #   to name the root-only file, is refused; root's guest starts.
@@ -180,7 +180,7 @@ nobody cat "$dir/qemu.log" >/dev/null 2>&1 && fail "nobody reads g1's qemu.log"
 run_as "$OP" cat "$dir/serial.log" | grep -q "^CDROM" || fail "an operator cannot read the serial log"
 op vm console g1 </dev/null 2>"$T/err" >/dev/null || fail "operator's vm console: $(cat "$T/err")"
 grep -q "Connected to the console of 'g1'" "$T/err" || fail "operator's vm console: $(cat "$T/err")"
-ok "nobody can neither list the run dir nor read serial.log/qemu.log; an operator reads serial.log and attaches to the console"
+ok "nobody lists no run dir and reads neither serial.log nor qemu.log; an operator reads serial.log and attaches to the console"
 
 # Checked again at each start, with the starter's rights: root's guest is not the operator's.
 op vm destroy g1 >/dev/null
