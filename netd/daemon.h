@@ -18,6 +18,9 @@ struct client;
 struct control;
 
 #define PEER_GROUPS_MAX 256
+#define NETD_IMAGE_DIRS_MAX 16
+#define NETD_QEMU_USER_DEFAULT "netd-qemu"
+#define NETD_IMAGE_DIR_DEFAULT "/var/lib/netd/images"
 
 /* Who sent a request: SO_PEERCRED and SO_PEERGROUPS, read when the connection was accepted. What
  * a request may touch on the host (files a guest uses) is checked with these credentials. */
@@ -62,7 +65,9 @@ struct daemon {
 	struct vm **vms;
 	size_t n_vms;
 	const char *qemu_binary;
-	const char *qemu_user; /* NULL: QEMU runs as netd's user */
+	const char *qemu_user; /* QEMU runs as this user (netd --qemu-user; "root" keeps root) */
+	const char *image_dirs[NETD_IMAGE_DIRS_MAX]; /* where non-root requesters' guest files may live */
+	size_t n_image_dirs;
 	struct qemu_caps qemu_caps;
 	int kvm_probe;	    /* enum kvm_probe_state */
 	char kvm_note[160]; /* what the KVM probe found */

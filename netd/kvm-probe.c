@@ -5,13 +5,17 @@
  * firmware with -accel kvm: it writes "K" to the serial port and exits through isa-debug-exit.
  * QEMU must exit with code 99 within KVM_PROBE_USEC (TCG needs about 0.1 s for the same);
  * otherwise KVM counts as broken and 'auto' guests use TCG, with a warning. Never waits longer.
+ * The probe runs as QEMU's user, as guests do, with its boot sector in a memfd: it tests what a
+ * guest would get, /dev/kvm's permissions included.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,24 +24,36 @@
 #include "log.h"
 #include "macro.h"
 #include "process.h"
+#include "vm-files.h"
 #include "vm.h"
 
 #define KVM_PROBE_USEC (2 * 1000 * 1000)
 #define KVM_PROBE_OK_EXIT 99 /* isa-debug-exit: (0x31 << 1) | 1 */
 
-
-
-static int write_boot_sector(const char *path)
+/* The boot sector in a memfd: fds[0] read-write, fds[1] read-only (QEMU opens a drive read-only
+ * first; an IDE disk cannot stay read-only). */
+static int boot_sector_fds(int fds[static 2])
 {
 	/* mov dx,0x3f8; mov al,'K'; out dx,al; mov dx,0xf4; mov al,0x31; out dx,al; hlt; jmp $-1 */
 	static const unsigned char code[] = { 0xba, 0xf8, 0x03, 0xb0, 'K',  0xee, 0xba, 0xf4,
 					      0x00, 0xb0, 0x31, 0xee, 0xf4, 0xeb, 0xfd };
 	unsigned char sector[512] = {};
+	_cleanup_close_ int fd = memfd_create("netd-kvm-probe", MFD_CLOEXEC);
+	char proc[64];
 
+	if (fd < 0)
+		return -errno;
 	memcpy(sector, code, sizeof(code));
 	sector[510] = 0x55;
 	sector[511] = 0xaa;
-	return write_file_atomic(path, (const char *)sector, sizeof(sector), 0644);
+	if (write(fd, sector, sizeof(sector)) != sizeof(sector))
+		return -EIO;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	fds[1] = open(proc, O_RDONLY | O_CLOEXEC);
+	if (fds[1] < 0)
+		return -errno;
+	fds[0] = TAKE_FD(fd);
+	return 0;
 }
 
 static void finish(struct daemon *d, bool ok, const char *fmt, ...) _printf_(3, 4);
@@ -97,29 +113,36 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 
 int vm_kvm_probe_start(struct daemon *d)
 {
-	_cleanup_free_ char *img = path_join(d->paths.run_dir, "kvm-probe.img");
 	_cleanup_free_ char *log = path_join(d->paths.run_dir, "kvm-probe.log");
-	char drive[4200];
+	_cleanup_close_ int log_fd = -1;
+	int sector[2] = { -1, -1 };
 	char *argv[] = { (char *)d->qemu_binary, "-nodefaults", "-no-user-config", "-machine", "pc", "-accel", "kvm",
 			 "-m", "16", "-display", "none", "-serial", "none", "-device",
-			 "isa-debug-exit,iobase=0xf4,iosize=1", "-drive", drive, NULL };
+			 "isa-debug-exit,iobase=0xf4,iosize=1", "-add-fd", "fd=3,set=1", "-add-fd", "fd=4,set=1",
+			 "-drive", "file=/dev/fdset/1,format=raw,if=ide", NULL };
+	struct process_cred qemu;
+	char err[256];
 	int r, pidfd;
 
 	if (d->kvm_probe != KVM_PROBE_UNKNOWN)
 		return 0;
-	if (access("/dev/kvm", R_OK | W_OK) < 0) {
-		finish(d, false, "/dev/kvm: %m");
+	if (vm_qemu_cred(d, &qemu, err, sizeof(err)) < 0 ||
+	    !vm_qemu_may_use_kvm(&qemu, d->qemu_user, err, sizeof(err))) {
+		finish(d, false, "%s", err);
 		return 0;
 	}
-	if (!img || !log)
+	if (!log)
 		return -ENOMEM;
-	r = write_boot_sector(img);
-	if (r < 0)
-		return r;
-	snprintf(drive, sizeof(drive), "file=%s,format=raw,if=ide", img);
-	r = process_spawn(argv, NULL, 0, log, &d->kvm_probe_pid);
+	r = vm_log_open(log, &log_fd);
+	if (r >= 0)
+		r = boot_sector_fds(sector);
+	if (r >= 0)
+		r = process_spawn(argv, sector, 2, log_fd, &qemu, &d->kvm_probe_pid);
+	for (int i = 0; i < 2; i++)
+		if (sector[i] >= 0)
+			close(sector[i]);
 	if (r < 0) {
-		finish(d, false, "cannot start %s: %s", d->qemu_binary, strerror(-r));
+		finish(d, false, "cannot start %s for the probe: %s", d->qemu_binary, strerror(-r));
 		return 0;
 	}
 	pidfd = process_pidfd(d->kvm_probe_pid);

@@ -32,8 +32,12 @@ static void usage(void)
 	       "  --socket PATH      control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
 	       "  --dnsmasq PATH     the dnsmasq binary (default /usr/sbin/dnsmasq)\n"
 	       "  --qemu PATH        the QEMU binary (default /usr/bin/qemu-system-x86_64)\n"
-	       "  --qemu-user USER   run QEMU as this user (default: netd's own)\n"
-	       "  --subnet-pool CIDR where --subnet auto picks a free /24 (default " NETD_SUBNET_POOL_DEFAULT ")\n"
+	       "  --qemu-user USER   run QEMU as this user (default " NETD_QEMU_USER_DEFAULT
+	       "; root keeps root)\n"
+	       "  --image-dir DIR    where users other than root may keep guest files (repeatable;\n"
+	       "                     default " NETD_IMAGE_DIR_DEFAULT ")\n"
+	       "  --subnet-pool CIDR where --subnet auto picks a free /24 (default " NETD_SUBNET_POOL_DEFAULT
+	       ")\n"
 	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
 	       "  --manager-root DIR where other network managers keep their /run files (default /, when\n"
 	       "                     netd runs in the initial network namespace; otherwise not looked at)\n"
@@ -46,7 +50,7 @@ static void usage(void)
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
 	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_POOL, ARG_QEMU,
-	       ARG_QEMU_USER, ARG_MANAGER_ROOT };
+	       ARG_QEMU_USER, ARG_MANAGER_ROOT, ARG_IMAGE_DIR };
 	struct netd_paths *p = &d->paths;
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, ARG_CONFIG },
@@ -58,6 +62,7 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "subnet-pool", required_argument, NULL, ARG_POOL },
 		{ "qemu", required_argument, NULL, ARG_QEMU },
 		{ "qemu-user", required_argument, NULL, ARG_QEMU_USER },
+		{ "image-dir", required_argument, NULL, ARG_IMAGE_DIR },
 		{ "manager-root", required_argument, NULL, ARG_MANAGER_ROOT },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -87,6 +92,18 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 			break;
 		case ARG_QEMU_USER:
 			d->qemu_user = optarg;
+			break;
+		case ARG_IMAGE_DIR:
+			if (optarg[0] != '/') {
+				fprintf(stderr, "netd: invalid --image-dir '%s': expected an absolute path\n",
+					optarg);
+				return -EINVAL;
+			}
+			if (d->n_image_dirs >= NETD_IMAGE_DIRS_MAX) {
+				fprintf(stderr, "netd: at most %d --image-dir\n", NETD_IMAGE_DIRS_MAX);
+				return -EINVAL;
+			}
+			d->image_dirs[d->n_image_dirs++] = optarg;
 			break;
 		case ARG_MANAGER_ROOT:
 			p->manager_root = optarg;
@@ -122,6 +139,8 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		fprintf(stderr, "netd: unexpected argument '%s'\nTry 'netd --help'.\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (d->n_image_dirs == 0)
+		d->image_dirs[d->n_image_dirs++] = NETD_IMAGE_DIR_DEFAULT;
 	return 0;
 }
 
@@ -307,6 +326,7 @@ int main(int argc, char **argv)
 
 	ip_prefix_parse(NETD_SUBNET_POOL_DEFAULT, &d.subnet_pool);
 	d.qemu_binary = "/usr/bin/qemu-system-x86_64";
+	d.qemu_user = NETD_QEMU_USER_DEFAULT;
 	d.tap = (struct tap_backend){ .ops = &tap_linux_ops };
 	d.paths = (struct netd_paths){ .config_dir = "/etc/netd", .state_dir = "/var/lib/netd", .run_dir = "/run/netd" };
 	d.paths.socket = getenv("NETD_SOCKET");

@@ -567,7 +567,7 @@ static int build_vm_set_network(int argc, char **argv, json_object *params)
 
 static void print_vm(json_object *v)
 {
-	json_object *nics = json_object_object_get(v, "nics");
+	json_object *nics = json_object_object_get(v, "nics"), *vnc;
 
 	printf("name:       %s\nstate:      %s\n", jstr(v, "name"), jstr(v, "state"));
 	if (json_object_object_get_ex(v, "note", NULL))
@@ -580,6 +580,12 @@ static void print_vm(json_object *v)
 		       jstr(n, "mac"), jstr(n, "tap"), jstr(n, "ip"), jstr(n, "security"));
 	}
 	printf("console:    netdctl vm console %s (log: %s)\n", jstr(v, "name"), jstr(v, "serial_log"));
+	if (json_object_object_get_ex(v, "vnc", &vnc) && vnc) {
+		printf("vnc:        %s", jstr(vnc, "address"));
+		if (strcmp(jstr(vnc, "password"), "-"))
+			printf(", password %s", jstr(vnc, "password"));
+		printf("\n            %s\n", jstr(vnc, "connect"));
+	}
 }
 
 static void print_vm_list(json_object *list)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,4 +182,97 @@ int store_guest_macs(const struct netd_paths *p, struct guest *g, const struct m
 	if (r < 0)
 		return r;
 	return write_file_atomic(path, buf, strlen(buf), 0644);
+}
+
+int store_guest_uuid(const struct netd_paths *p, const char *name, char ret[static 37])
+{
+	_cleanup_free_ char *dir = pathf("%s/guests/%s", p->state_dir, name);
+	_cleanup_free_ char *path = pathf("%s/guests/%s/uuid", p->state_dir, name), *text = NULL;
+	uint8_t b[16];
+	char buf[38];
+	int r;
+
+	if (!dir || !path)
+		return -ENOMEM;
+	if (read_file(path, &text, NULL) >= 0 && strlen(text) >= 36 &&
+	    strspn(text, "0123456789abcdef-") >= 36) {
+		snprintf(ret, 37, "%.36s", text);
+		return 0;
+	}
+	r = random_bytes(b, sizeof(b));
+	if (r < 0)
+		return r;
+	b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
+	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+	snprintf(buf, sizeof(buf), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		 b[14], b[15]);
+	r = mkdir_p(dir, 0755);
+	if (r >= 0)
+		r = write_file_atomic(path, buf, strlen(buf), 0644);
+	if (r < 0)
+		return r;
+	snprintf(ret, 37, "%.36s", buf);
+	return 0;
+}
+
+/* "uid 1001\ngid 1001\ngroups 995 1001\n" */
+int store_guest_owner_save(const struct netd_paths *p, const char *name, const struct process_cred *c)
+{
+	_cleanup_free_ char *dir = pathf("%s/guests/%s", p->state_dir, name);
+	_cleanup_free_ char *path = pathf("%s/guests/%s/owner", p->state_dir, name);
+	char buf[64 + PROCESS_GROUPS_MAX * 12];
+	size_t len;
+	int r;
+
+	if (!dir || !path)
+		return -ENOMEM;
+	len = snprintf(buf, sizeof(buf), "uid %u\ngid %u\ngroups", (unsigned)c->uid, (unsigned)c->gid);
+	for (size_t i = 0; i < c->n_groups && i < PROCESS_GROUPS_MAX; i++)
+		len += snprintf(buf + len, sizeof(buf) - len, " %u", (unsigned)c->groups[i]);
+	len += snprintf(buf + len, sizeof(buf) - len, "\n");
+	r = mkdir_p(dir, 0755);
+	return r < 0 ? r : write_file_atomic(path, buf, len, 0600);
+}
+
+static int parse_id(const char *s, char **end, unsigned *ret)
+{
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, end, 10);
+	if (errno || v >= UINT32_MAX)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int store_guest_owner_load(const struct netd_paths *p, const char *name, struct process_cred *ret)
+{
+	_cleanup_free_ char *path = pathf("%s/guests/%s/owner", p->state_dir, name), *text = NULL;
+	struct process_cred c = {};
+	unsigned uid, gid, g;
+	char *s;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = read_file(path, &text, NULL);
+	if (r < 0)
+		return r;
+	if (strncmp(text, "uid ", 4) || parse_id(text + 4, &s, &uid) < 0 || strncmp(s, "\ngid ", 5) ||
+	    parse_id(s + 5, &s, &gid) < 0 || strncmp(s, "\ngroups", 7))
+		return -EBADMSG;
+	for (s += 7; *s == ' '; c.groups[c.n_groups++] = g) {
+		if (c.n_groups >= PROCESS_GROUPS_MAX || parse_id(s + 1, &s, &g) < 0)
+			return -EBADMSG;
+	}
+	if (strcmp(s, "\n"))
+		return -EBADMSG;
+	c.uid = uid;
+	c.gid = gid;
+	*ret = c;
+	return 0;
 }

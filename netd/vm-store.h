@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Guest files: <config>/guests/NAME.conf (the definition), <state>/guests/NAME/macs (the MACs
- * generated once for NICs without a pinned one, one a line), <run>/guests/NAME/ (runtime:
- * pid, taps, qmp.sock, console.sock, serial.log, qemu.log).
+ * generated once for NICs without a pinned one, one a line), <state>/guests/NAME/uuid (QEMU's
+ * -uuid, generated once), <state>/guests/NAME/owner (root-only: the uid, gid and groups of who
+ * created it), <run>/guests/NAME/ (runtime: pid, taps, qmp.sock, console.sock, serial.log,
+ * qemu.log).
  */
 #pragma once
 
 #include "guest.h"
+#include "process.h"
 #include "store.h"
 
 int store_guests_load(const struct netd_paths *p, struct guest ***ret, size_t *ret_n, store_error_fn on_error,
@@ -18,3 +21,9 @@ int store_guest_remove(const struct netd_paths *p, const char *name);
  * the missing ones, none of them in taken. */
 int store_guest_macs(const struct netd_paths *p, struct guest *g, const struct mac *taken, size_t n_taken);
 char *store_guest_run_dir(const struct netd_paths *p, const char *name);
+/* The guest's UUID ("xxxxxxxx-xxxx-4xxx-..."), generated once and kept. */
+int store_guest_uuid(const struct netd_paths *p, const char *name, char ret[static 37]);
+/* Who created the guest: the rights its files are opened with when it starts at boot.
+ * load: -ENOENT when none is recorded (a hand-written definition: root's). */
+int store_guest_owner_save(const struct netd_paths *p, const char *name, const struct process_cred *c);
+int store_guest_owner_load(const struct netd_paths *p, const char *name, struct process_cred *ret);

@@ -6,6 +6,8 @@
  * vhost-net fds where /dev/vhost-net exists, then QEMU with exactly those fds, then QMP; the call
  * is answered once QMP reports the guest running. Our copies of the fds are closed right after
  * the spawn: the TAPs live as long as QEMU holds them and vanish with it.
+ * QEMU runs as its own user (vm-files.c) and opens no path: the guest's files, opened with the
+ * rights of the user who asked for the start, its sockets and logs are fds too.
  * <run>/guests/NAME/{pid,taps} let a restarted netd find QEMU again (adoption).
  */
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include "macro.h"
 #include "process.h"
 #include "protocol.h"
+#include "vm-files.h"
 #include "vm-methods.h"
 #include "vm-store.h"
 #include "vm.h"
@@ -115,6 +118,9 @@ static void vm_exited(struct vm *v, int code)
 	v->timer = sd_event_source_disable_unref(v->timer);
 	qmp_client_free(TAKE_PTR(v->qmp));
 	v->pid = 0;
+	if (v->kernel_memfd >= 0)
+		close(TAKE_FD(v->kernel_memfd));
+	v->vnc_password[0] = 0;
 	if (pidf)
 		unlink(pidf);
 	if (taps)
@@ -177,11 +183,58 @@ static void on_qmp_event(struct qmp_client *c, const struct qmp_message *m, void
 		v->state = VM_STATE_SHUTTING_DOWN;
 }
 
+static void on_vnc_password(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+
+	if (m && m->type == QMP_MESSAGE_RETURN)
+		return;
+	log_warning("guest '%s': cannot set the VNC password (%s); the display refuses every viewer",
+		    v->def.name, m && m->error_desc ? m->error_desc : "QMP connection lost");
+	v->vnc_password[0] = 0;
+}
+
+/* A display off the loopback asks for a password; a new one at each start and adoption. */
+static void vnc_password_set(struct vm *v)
+{
+	struct qemu_vnc vnc;
+	json_object *args;
+
+	v->vnc_password[0] = 0;
+	if (!v->def.vnc[0] || qemu_vnc_parse(v->def.vnc, &vnc) < 0 || vnc.local)
+		return;
+	if (vm_vnc_password(v->vnc_password) < 0) {
+		log_error("guest '%s': cannot make a VNC password; the display refuses every viewer",
+			  v->def.name);
+		return;
+	}
+	args = json_object_new_object();
+	json_object_object_add(args, "protocol", json_object_new_string("vnc"));
+	json_object_object_add(args, "password", json_object_new_string(v->vnc_password));
+	if (qmp_client_command(v->qmp, "set_password", args, on_vnc_password, v) < 0)
+		v->vnc_password[0] = 0;
+}
+
+/*
+ * QMP answers only once QEMU's main loop runs, after machine init read the kernel into QEMU's own
+ * memory: our copy can go. (The initrd stays: QEMU maps it, and reads it again at each reset.)
+ */
+static void kernel_copy_release(struct vm *v)
+{
+	if (v->kernel_memfd < 0)
+		return;
+	if (ftruncate(v->kernel_memfd, 0) < 0)
+		log_debug("guest '%s': cannot empty the kernel's copy: %m", v->def.name);
+	close(TAKE_FD(v->kernel_memfd));
+}
+
 static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 {
 	struct vm *v = userdata;
 
 	if (error == 0) {
+		kernel_copy_release(v);
+		vnc_password_set(v);
 		qmp_client_command(c, "query-status", NULL, on_qmp_status, v);
 		return;
 	}
@@ -288,30 +341,145 @@ static int write_run_files(struct vm *v)
 	return r < 0 ? r : write_runtime_file(taps, list, strlen(list), 0644);
 }
 
+/* What QEMU gets besides its NICs and the guest's files, made for one launch; closed once QEMU
+ * has its copies (the kernel's copy is kept in v->kernel_memfd until QMP answers). */
+struct launch_files {
+	struct process_cred user;
+	char uuid[37];
+	int qemu_log, serial_log, qmp, console, disk_ro, kernel_ro, initrd, initrd_ro;
+};
+
+static void launch_files_close(struct launch_files *f)
+{
+	int *all[] = { &f->qemu_log, &f->serial_log, &f->qmp,	 &f->console,
+		       &f->disk_ro,  &f->kernel_ro,  &f->initrd, &f->initrd_ro };
+
+	for (size_t i = 0; i < ELEMENTSOF(all); i++)
+		if (*all[i] >= 0)
+			close(TAKE_FD(*all[i]));
+}
+
+/* -kernel and -initrd take paths: sealed copies QEMU reads through /proc/self/fd/N. */
+static int boot_copies(struct vm *v, struct launch_files *f, char *err, size_t errlen)
+{
+	int r = 0;
+
+	if (v->files[GUEST_FILE_KERNEL] >= 0)
+		r = guest_file_memfd(v->files[GUEST_FILE_KERNEL], "netd-kernel", &v->kernel_memfd,
+				     &f->kernel_ro);
+	if (r < 0) {
+		snprintf(err, errlen, "guest '%s': cannot copy kernel %s: %s", v->def.name, v->def.kernel,
+			 r == -EFBIG ? "larger than 1 GiB" : strerror(-r));
+		return r;
+	}
+	if (v->files[GUEST_FILE_INITRD] >= 0)
+		r = guest_file_memfd(v->files[GUEST_FILE_INITRD], "netd-initrd", &f->initrd, &f->initrd_ro);
+	if (r < 0)
+		snprintf(err, errlen, "guest '%s': cannot copy initrd %s: %s", v->def.name, v->def.initrd,
+			 r == -EFBIG ? "larger than 1 GiB" : strerror(-r));
+	return r;
+}
+
+/* The disk read-only too: QEMU opens it read-only first, then read-write (both from its fd set). */
+static int disk_read_only(struct vm *v, struct launch_files *f)
+{
+	char proc[64];
+
+	if (v->files[GUEST_FILE_DISK] < 0)
+		return 0;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", v->files[GUEST_FILE_DISK]);
+	f->disk_ro = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return f->disk_ro < 0 ? -errno : 0;
+}
+
+static int launch_files_make(struct vm *v, struct launch_files *f, char *err, size_t errlen)
+{
+	struct daemon *d = v->daemon;
+	_cleanup_free_ char *log = run_path(v, "qemu.log"), *serial = run_path(v, "serial.log");
+	_cleanup_free_ char *qmp = run_path(v, "qmp.sock"), *console = run_path(v, "console.sock");
+	int r;
+
+	if (!log || !serial || !qmp || !console)
+		return -ENOMEM;
+	r = vm_qemu_cred(d, &f->user, err, errlen);
+	if (r >= 0)
+		r = vm_run_dir_prepare(d, v->def.name, err, errlen);
+	if (r < 0)
+		return r;
+	r = store_guest_uuid(&d->paths, v->def.name, f->uuid);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read or make the guest's UUID: %s", strerror(-r));
+		return r;
+	}
+	r = vm_log_open(log, &f->qemu_log);
+	if (r >= 0)
+		r = vm_log_open(serial, &f->serial_log);
+	if (r >= 0)
+		r = vm_socket_listen(qmp, 0600, &f->qmp);
+	if (r >= 0)
+		r = vm_socket_listen(console, 0660, &f->console); /* operators: 'netdctl vm console' */
+	if (r >= 0)
+		r = disk_read_only(v, f);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot prepare the run dir of guest '%s': %s", v->def.name,
+			 strerror(-r));
+		return r;
+	}
+	return boot_copies(v, f, err, errlen);
+}
+
+/* fd becomes the next inherited fd; its number in QEMU's table, -1 for none. */
+static int pass_fd(int *fds, size_t *n, int fd)
+{
+	if (fd < 0)
+		return -1;
+	fds[*n] = fd;
+	return QEMU_FIRST_FD + (int)(*n)++;
+}
+
+static void pass_files(struct vm *v, const struct launch_files *f, int *fds, size_t *n,
+		       struct qemu_files *ret)
+{
+	*ret = QEMU_FILES_NONE;
+	ret->qmp = pass_fd(fds, n, f->qmp);
+	ret->console = pass_fd(fds, n, f->console);
+	ret->serial_log = pass_fd(fds, n, f->serial_log);
+	ret->disk = pass_fd(fds, n, v->files[GUEST_FILE_DISK]);
+	ret->disk_ro = pass_fd(fds, n, f->disk_ro);
+	ret->cdrom = pass_fd(fds, n, v->files[GUEST_FILE_CDROM]);
+	ret->kernel = pass_fd(fds, n, f->kernel_ro);
+	ret->initrd = pass_fd(fds, n, f->initrd_ro);
+}
+
 /* TAPs, QEMU, QMP. On failure nothing is left: the fds close, the TAPs go, QEMU is killed. */
 static int vm_launch(struct vm *v, char *err, size_t errlen)
 {
 	struct daemon *d = v->daemon;
 	struct guest *g = &v->def;
-	_cleanup_free_ char *dir = store_guest_run_dir(&d->paths, g->name);
-	_cleanup_free_ char *log = run_path(v, "qemu.log"), *qmp = run_path(v, "qmp.sock");
-	struct qemu_launch l = { .guest = g, .binary = d->qemu_binary, .run_dir = dir, .user = d->qemu_user,
-				 .caps = d->qemu_caps, .accel = v->accel, .n_nics = g->n_nics };
-	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2];
-	size_t n_fds = 0;
+	struct launch_files f = { .qemu_log = -1,
+				  .serial_log = -1,
+				  .qmp = -1,
+				  .console = -1,
+				  .disk_ro = -1,
+				  .kernel_ro = -1,
+				  .initrd = -1,
+				  .initrd_ro = -1 };
+	struct qemu_launch l = { .guest = g,
+				 .binary = d->qemu_binary,
+				 .uuid = f.uuid,
+				 .caps = d->qemu_caps,
+				 .accel = v->accel,
+				 .n_nics = g->n_nics };
+	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2 + 8];
+	size_t n_fds = 0, n_all;
 	struct link_dump dump = {};
 	bool vhost = access("/dev/vhost-net", R_OK | W_OK) == 0;
 	char **argv = NULL;
 	int r;
 
-	if (!dir || !log || !qmp)
-		return -ENOMEM;
-	r = mkdir_p(dir, 0755);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-r));
-		return r;
-	}
-	unlink(qmp);
+	r = launch_files_make(v, &f, err, errlen);
+	if (r < 0)
+		goto fail;
 	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read links: %s", strerror(-r));
@@ -357,6 +525,8 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 		l.nics[i].vhost = v->nics[i].vhost;
 	}
 	qemu_fds_layout(l.nics, l.n_nics);
+	n_all = n_fds;
+	pass_files(v, &f, fds, &n_all, &l.files);
 	r = qemu_argv_render(&l, &argv);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot render the QEMU command line: %s", strerror(-r));
@@ -366,7 +536,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 		_cleanup_free_ char *text = qemu_argv_format(argv);
 		log_debug("guest '%s': QEMU command line:\n%s", g->name, strna(text));
 	}
-	r = process_spawn(argv, fds, n_fds, log, &v->pid);
+	r = process_spawn(argv, fds, n_all, f.qemu_log, &f.user, &v->pid);
 	strv_free(argv);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot start %s: %s", d->qemu_binary, strerror(-r));
@@ -374,6 +544,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 	}
 	close_fds(fds, n_fds);
 	n_fds = 0;
+	launch_files_close(&f);
 	r = write_run_files(v);
 	if (r >= 0)
 		r = watch_qemu(v);
@@ -385,10 +556,14 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 		goto fail;
 	}
 	link_dump_free(&dump);
-	log_info("guest '%s': QEMU pid %d, %s", g->name, (int)v->pid, v->note);
+	log_info("guest '%s': QEMU pid %d as uid %u, %s", g->name, (int)v->pid, (unsigned)f.user.uid,
+		 v->note);
 	return 0;
 fail:
 	close_fds(fds, n_fds);
+	launch_files_close(&f);
+	if (v->kernel_memfd >= 0)
+		close(TAKE_FD(v->kernel_memfd));
 	ports_forget(v);
 	link_dump_free(&dump);
 	return r;
@@ -396,19 +571,22 @@ fail:
 
 static void vm_start_now(struct vm *v)
 {
-	char err[512];
+	char err[GUEST_PATH_MAX + 512];
 	const char *accel = v->accel == QEMU_ACCEL_KVM ? "KVM" : "TCG";
 	bool vhost = access("/dev/vhost-net", R_OK | W_OK) == 0;
 
 	bool fallback = v->def.accel == GUEST_ACCEL_AUTO && v->accel == QEMU_ACCEL_TCG;
 	char why[128] = "";
+	int r;
 
 	if (fallback)
 		snprintf(why, sizeof(why), " (KVM unusable: %.100s)", v->daemon->kvm_note);
 	snprintf(v->note, sizeof(v->note), "%s%s; virtio-net %s", accel, why,
 		 vhost ? "with vhost-net" : "in userspace (no /dev/vhost-net)");
 	v->state = VM_STATE_STARTING;
-	if (vm_launch(v, err, sizeof(err)) < 0) {
+	r = vm_launch(v, err, sizeof(err));
+	vm_files_close(v->files); /* QEMU has its copies */
+	if (r < 0) {
 		v->state = VM_STATE_STOPPED;
 		pending_fail(v, -EIO, err);
 		return;
@@ -439,20 +617,17 @@ static int check_qemu(struct daemon *d, struct call *c)
 	return 0;
 }
 
-/* Start v and answer c when QMP says it runs (or when it failed). */
-static int vm_start(struct daemon *d, struct call *c, struct vm *v)
+/* QEMU, its user, the networks. */
+static int start_check(struct daemon *d, struct call *c, struct vm *v, struct process_cred *ret_qemu)
 {
 	char err[512];
-	int r;
+	int r = check_qemu(d, c);
 
-	if (vm_alive(v) || v->state == VM_STATE_STARTING)
-		return call_errorf(c, -EBUSY, "guest '%s' is already %s", v->def.name, vm_state_table[v->state]);
-	r = check_qemu(d, c);
 	if (r < 0)
 		return r;
-	r = guest_check_files(&v->def, err, sizeof(err));
+	r = vm_qemu_cred(d, ret_qemu, err, sizeof(err));
 	if (r < 0)
-		return call_errorf(c, r, "%s", err);
+		return call_errorf(c, r, "cannot start guest '%s': %s", v->def.name, err);
 	for (size_t i = 0; i < v->def.n_nics; i++) {
 		struct link_dump dump = {};
 
@@ -463,17 +638,37 @@ static int vm_start(struct daemon *d, struct call *c, struct vm *v)
 		if (r < 0)
 			return call_errorf(c, r, "cannot start guest '%s': %s", v->def.name, err);
 	}
+	if (v->def.accel == GUEST_ACCEL_KVM && !vm_qemu_may_use_kvm(ret_qemu, d->qemu_user, err, sizeof(err)))
+		return call_errorf(c, -ENODEV, "guest '%s' asks for --accel kvm but %s", v->def.name, err);
+	return 0;
+}
+
+/*
+ * Start v and answer c when QMP says it runs (or when it failed). The guest's files are opened
+ * now, with the rights of c's peer (at boot: of the guest's owner), whoever wrote the definition.
+ */
+static int vm_start(struct daemon *d, struct call *c, struct vm *v)
+{
+	struct process_cred qemu, who;
+	int r;
+
+	if (vm_alive(v) || v->state == VM_STATE_STARTING)
+		return call_errorf(c, -EBUSY, "guest '%s' is already %s", v->def.name,
+				   vm_state_table[v->state]);
+	r = start_check(d, c, v, &qemu);
+	if (r < 0)
+		return r;
+	vm_cred_from_peer(&c->peer, &who);
+	vm_files_close(v->files);
+	r = vm_files_open(d, &v->def, &who, v->files, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
 	v->pending = c;
 	switch (v->def.accel) {
 	case GUEST_ACCEL_TCG:
 		v->accel = QEMU_ACCEL_TCG;
 		break;
 	case GUEST_ACCEL_KVM:
-		if (access("/dev/kvm", R_OK | W_OK) < 0) {
-			v->pending = NULL;
-			return call_errorf(c, -ENODEV, "guest '%s' asks for --accel kvm but /dev/kvm is not usable: %m",
-					   v->def.name);
-		}
 		v->accel = QEMU_ACCEL_KVM;
 		break;
 	default:
@@ -486,6 +681,7 @@ static int vm_start(struct daemon *d, struct call *c, struct vm *v)
 				v->waiting_probe = false;
 				v->state = VM_STATE_STOPPED;
 				v->pending = NULL;
+				vm_files_close(v->files);
 				return call_errorf(c, r, "cannot probe KVM: %s", strerror(-r));
 			}
 			return 0;
@@ -494,6 +690,41 @@ static int vm_start(struct daemon *d, struct call *c, struct vm *v)
 	}
 	vm_start_now(v);
 	return 0;
+}
+
+/* Where the display listens and how to reach it: through an ssh tunnel when it is local. */
+static json_object *vnc_json(struct vm *v)
+{
+	json_object *o;
+	struct qemu_vnc vnc;
+	char addr[96], how[320], host[128] = "HOST";
+
+	if (!v->def.vnc[0] || qemu_vnc_parse(v->def.vnc, &vnc) < 0)
+		return NULL;
+	o = json_object_new_object();
+	snprintf(addr, sizeof(addr), "%s:%u", vnc.host, vnc.port);
+	if (vnc.local) {
+		if (gethostname(host, sizeof(host)) < 0 || !host[0])
+			snprintf(host, sizeof(host), "HOST");
+		snprintf(how, sizeof(how),
+			 "local only: ssh -L %u:%s:%u %s, then a VNC viewer on localhost:%u", vnc.port,
+			 vnc.host, vnc.port, host, vnc.port);
+	} else if (!strcmp(vnc.host, "0.0.0.0") || !strcmp(vnc.host, "[::]")) {
+		snprintf(how, sizeof(how),
+			 "a VNC viewer on any address of this host, port %u, with the password (a new one at "
+			 "each start)",
+			 vnc.port);
+	} else {
+		snprintf(how, sizeof(how), "a VNC viewer on %s with the password (a new one at each start)",
+			 addr);
+	}
+	json_object_object_add(o, "address", json_object_new_string(addr));
+	json_object_object_add(o, "local", json_object_new_boolean(vnc.local));
+	json_object_object_add(o, "password",
+			       vm_alive(v) && v->vnc_password[0] ? json_object_new_string(v->vnc_password) :
+								   NULL);
+	json_object_object_add(o, "connect", json_object_new_string(how));
+	return o;
 }
 
 static json_object *vm_json(struct vm *v)
@@ -539,6 +770,7 @@ static json_object *vm_json(struct vm *v)
 		json_object_array_add(nics, j);
 	}
 	json_object_object_add(o, "nics", nics);
+	json_object_object_add(o, "vnc", vnc_json(v));
 	if (dir) {
 		_cleanup_free_ char *console = path_join(dir, "console.sock"), *serial = path_join(dir, "serial.log");
 		json_object_object_add(o, "console", console ? json_object_new_string(console) : NULL);
@@ -694,10 +926,26 @@ static int vm_add(struct daemon *d, struct vm *v)
 	return 0;
 }
 
+static struct vm *vm_new(struct daemon *d)
+{
+	struct vm *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->daemon = d;
+	v->kernel_memfd = -1;
+	for (int k = 0; k < _GUEST_FILE_MAX; k++)
+		v->files[k] = -1;
+	return v;
+}
+
 static void vm_free(struct vm *v)
 {
 	if (!v)
 		return;
+	vm_files_close(v->files);
+	if (v->kernel_memfd >= 0)
+		close(v->kernel_memfd);
 	sd_event_source_disable_unref(v->pid_source);
 	sd_event_source_disable_unref(v->timer);
 	qmp_client_free(v->qmp);
@@ -717,17 +965,35 @@ static void vm_remove(struct daemon *d, struct vm *v)
 	vm_free(v);
 }
 
+/* The creator may use every file the guest names (checked again at each start) and QEMU's user exists. */
+static int create_check_files(struct daemon *d, struct call *c, struct vm *v, struct process_cred *ret_who)
+{
+	struct process_cred qemu;
+	int fds[_GUEST_FILE_MAX], r;
+	char err[512];
+
+	vm_cred_from_peer(&c->peer, ret_who);
+	r = vm_files_open(d, &v->def, ret_who, fds, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
+	vm_files_close(fds);
+	r = vm_qemu_cred(d, &qemu, err, sizeof(err));
+	if (r < 0)
+		return call_errorf(c, r, "cannot create guest '%s': %s", v->def.name, err);
+	return 0;
+}
+
 int method_vm_create(struct daemon *d, struct call *c, json_object *params)
 {
-	_cleanup_free_ struct vm *v = calloc(1, sizeof(*v));
+	_cleanup_free_ struct vm *v = vm_new(d);
 	struct mac taken[1024];
 	const struct guest *others[256];
 	struct guest_context ctx = { .network_exists = network_exists, .userdata = d, .others = others };
+	struct process_cred who;
 	int r;
 
 	if (!v)
 		return -ENOMEM;
-	v->daemon = d;
 	r = guest_from_params(c, params, &v->def);
 	if (r < 0)
 		return r;
@@ -735,20 +1001,22 @@ int method_vm_create(struct daemon *d, struct call *c, json_object *params)
 		return call_errorf(c, -EEXIST, "guest '%s' already exists", v->def.name);
 	if (guest_validate(&v->def, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
-	if (guest_check_files(&v->def, c->err, sizeof(c->err)) < 0)
-		return -ENOENT;
 	for (size_t i = 0; i < d->n_vms && i < ELEMENTSOF(others); i++)
 		others[ctx.n_others++] = &d->vms[i]->def;
 	r = guest_check_conflicts(&v->def, &ctx, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
 	r = check_qemu(d, c);
+	if (r >= 0)
+		r = create_check_files(d, c, v, &who);
 	if (r < 0)
 		return r;
 	r = store_guest_macs(&d->paths, &v->def, taken, taken_macs(d, v->def.name, taken, ELEMENTSOF(taken)));
 	if (r < 0)
 		return call_errorf(c, r, "cannot store the guest's MACs: %s", strerror(-r));
 	r = store_guest_save(&d->paths, &v->def);
+	if (r >= 0)
+		r = store_guest_owner_save(&d->paths, v->def.name, &who);
 	if (r < 0) {
 		store_guest_remove(&d->paths, v->def.name);
 		return call_errorf(c, r, "cannot write the guest definition: %s", strerror(-r));
@@ -1044,18 +1312,38 @@ static void load_error(const char *file, const char *msg, void *userdata)
 	log_error("guest definition %s: %s; skipped", file, msg);
 }
 
+/*
+ * Whether pid (from the guest's pid file) is still this guest's QEMU: the QEMU binary, with our
+ * -name and the guest's -uuid (a netd from before fds were passed: our QMP socket's path).
+ */
+static bool is_our_qemu(struct vm *v, pid_t pid)
+{
+	_cleanup_free_ char *dir = store_guest_run_dir(&v->daemon->paths, v->def.name), *legacy = NULL;
+	char name[NAME_MAX_LEN + 8], uuid[37];
+	const char *args[] = { name, uuid, NULL };
+
+	snprintf(name, sizeof(name), "guest=%s", v->def.name);
+	if (store_guest_uuid(&v->daemon->paths, v->def.name, uuid) >= 0 &&
+	    process_is_qemu(pid, v->daemon->qemu_binary, args))
+		return true;
+	if (!dir || asprintf(&legacy, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", dir) < 0)
+		return false;
+	args[1] = legacy;
+	return process_is_qemu(pid, v->daemon->qemu_binary, args);
+}
+
 static void adopt(struct vm *v)
 {
-	_cleanup_free_ char *pidf = run_path(v, "pid"), *taps = run_path(v, "taps"), *qmp = run_path(v, "qmp.sock");
+	_cleanup_free_ char *pidf = run_path(v, "pid"), *taps = run_path(v, "taps");
 	_cleanup_free_ char *text = NULL, *list = NULL;
 	char *save = NULL;
 	size_t i = 0;
 	int pid;
 
-	if (!pidf || !taps || !qmp || read_file(pidf, &text, NULL) < 0)
+	if (!pidf || !taps || read_file(pidf, &text, NULL) < 0)
 		return;
 	pid = atoi(text);
-	if (pid <= 0 || !process_is_qemu_with(pid, qmp)) {
+	if (pid <= 0 || !is_our_qemu(v, pid)) {
 		v->state = VM_STATE_CRASHED;
 		snprintf(v->note, sizeof(v->note), "QEMU (pid %d) exited while netd was not running", pid);
 		log_warning("guest '%s': %s", v->def.name, v->note);
@@ -1092,7 +1380,7 @@ int vm_load_all(struct daemon *d)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		struct vm *v = calloc(1, sizeof(*v));
+		struct vm *v = vm_new(d);
 		struct mac taken[1024];
 
 		if (!v || vm_add(d, v) < 0) {
@@ -1100,7 +1388,6 @@ int vm_load_all(struct daemon *d)
 			free(list[i]);
 			continue;
 		}
-		v->daemon = d;
 		v->def = *list[i];
 		free(list[i]);
 		if (store_guest_macs(&d->paths, &v->def, taken, taken_macs(d, v->def.name, taken, ELEMENTSOF(taken))) < 0)
@@ -1115,14 +1402,28 @@ void vm_autostart_all(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_vms; i++) {
 		struct vm *v = d->vms[i];
+		struct process_cred owner;
 		struct call *c;
+		int r;
 
 		if (!v->def.autostart || vm_alive(v))
 			continue;
 		c = calloc(1, sizeof(*c)); /* no client: the reply goes nowhere, the log says it */
 		if (!c)
 			return;
-		log_info("guest '%s': autostart", v->def.name);
+		/* With the rights of who created it; a hand-written definition is root's. */
+		r = store_guest_owner_load(&d->paths, v->def.name, &owner);
+		if (r < 0 && r != -ENOENT) {
+			log_error(
+				"guest '%s': not started at boot: cannot read who created it (%s/guests/%s/owner): %s",
+				v->def.name, d->paths.state_dir, v->def.name, strerror(-r));
+			free(c);
+			continue;
+		}
+		if (r >= 0)
+			vm_peer_from_cred(&owner, &c->peer);
+		c->uid = c->peer.uid;
+		log_info("guest '%s': autostart as uid %u", v->def.name, (unsigned)c->peer.uid);
 		if (vm_start(d, c, v) < 0) {
 			log_error("guest '%s': autostart failed: %s", v->def.name, c->err);
 			call_reply_error(c, -EIO, "%s", c->err);

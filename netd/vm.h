@@ -9,7 +9,9 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "guest-files.h"
 #include "guest.h"
+#include "process.h"
 #include "qemu-argv.h"
 #include "qmp.h"
 
@@ -44,6 +46,9 @@ struct vm {
 	struct call *pending; /* start/shutdown/destroy waiting for QEMU */
 	bool waiting_probe;   /* a start waiting for the KVM probe */
 	sd_event_source *timer;
+	int files[_GUEST_FILE_MAX]; /* opened with the requester's rights for the start under way, or -1 */
+	int kernel_memfd; /* netd's fd of QEMU's kernel copy, emptied once QMP answers; -1 */
+	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
 };
 
 enum kvm_probe_state {
@@ -59,6 +64,10 @@ void vm_free_all(struct daemon *d);
 /* At boot: start the guests marked autostart. */
 void vm_autostart_all(struct daemon *d);
 int vm_kvm_probe_start(struct daemon *d);
+/* The user QEMU runs as (netd --qemu-user, default netd-qemu); err says what to do when it is missing. */
+int vm_qemu_cred(struct daemon *d, struct process_cred *ret, char *err, size_t errlen);
+/* Whether QEMU's user may open /dev/kvm; err says why not. */
+bool vm_qemu_may_use_kvm(const struct process_cred *qemu, const char *user, char *err, size_t errlen);
 void vm_kvm_probe_done(struct daemon *d);
 /* The guest NICs on network name, for 'network show' and for refusing to stop a busy network. */
 size_t vm_count_on_network(struct daemon *d, const char *network);

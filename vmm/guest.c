@@ -264,29 +264,6 @@ int guest_validate(const struct guest *g, char *err, size_t errlen)
 	return 0;
 }
 
-int guest_check_files(const struct guest *g, char *err, size_t errlen)
-{
-	static const struct {
-		const char *flag;
-		size_t offset;
-	} files[] = {
-		{ "--kernel", offsetof(struct guest, kernel) }, { "--initrd", offsetof(struct guest, initrd) },
-		{ "--disk", offsetof(struct guest, disk) },	{ "--cdrom", offsetof(struct guest, cdrom) },
-	};
-
-	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-		const char *path = (const char *)g + files[i].offset;
-
-		if (!*path)
-			continue;
-		if (path[0] != '/')
-			return errf(err, errlen, "%s %s: the path must be absolute", files[i].flag, path);
-		if (access(path, R_OK) < 0)
-			return errf(err, errlen, "%s %s: %m", files[i].flag, path);
-	}
-	return 0;
-}
-
 int guest_check_conflicts(const struct guest *g, const struct guest_context *ctx, char *err, size_t errlen)
 {
 	char m[MAC_STRLEN];

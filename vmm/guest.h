@@ -95,8 +95,6 @@ void guest_mac_host_side(const struct mac *guest, struct mac *ret);
 
 /* Check one definition on its own (ranges, one boot source, MACs). */
 int guest_validate(const struct guest *g, char *err, size_t errlen);
-/* Files the guest boots from exist and are readable. */
-int guest_check_files(const struct guest *g, char *err, size_t errlen);
 
 /* What the daemon knows: which networks exist, and the other guests (with their MACs resolved). */
 struct guest_context {

@@ -3,11 +3,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +27,74 @@
 #define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
 
+int process_cred_from_user(const char *name, struct process_cred *ret)
+{
+	struct passwd *pw = getpwnam(name);
+	struct process_cred c = {};
+	int n = PROCESS_GROUPS_MAX;
+
+	if (!pw)
+		return -ENOENT;
+	c.uid = pw->pw_uid;
+	c.gid = pw->pw_gid;
+	if (getgrouplist(name, pw->pw_gid, c.groups, &n) < 0)
+		return -E2BIG;
+	c.n_groups = n;
+	*ret = c;
+	return 0;
+}
+
+static bool cred_in_group(const struct process_cred *c, gid_t gid)
+{
+	if (c->gid == gid)
+		return true;
+	for (size_t i = 0; i < c->n_groups; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
+}
+
+bool process_cred_may_access(const struct process_cred *cred, mode_t mode, uid_t uid, gid_t gid, int access)
+{
+	mode_t want = ((access & R_OK) ? 4 : 0) | ((access & W_OK) ? 2 : 0);
+	mode_t have = cred->uid == uid	       ? (mode >> 6) & 7 :
+		      cred_in_group(cred, gid) ? (mode >> 3) & 7 :
+						 mode & 7;
+
+	return cred->uid == 0 || (have & want) == want;
+}
+
+/* Into the log (stderr is the log by now): only async-signal-safe calls, between fork and exec. */
+static _Noreturn void child_fail(const char *what)
+{
+	struct iovec iov[] = {
+		{ (char *)"netd: cannot start the child: ", 30 },
+		{ (char *)what, strlen(what) },
+		{ (char *)"\n", 1 },
+	};
+
+	writev(2, iov, ELEMENTSOF(iov));
+	_exit(127);
+}
+
+/* Groups first (they need privileges), then the group, then the user; no way back afterwards. */
+static void child_drop_privileges(const struct process_cred *cred)
+{
+	if (cred && cred->uid != 0) {
+		if (setgroups(cred->n_groups, cred->groups) < 0)
+			child_fail("setgroups failed");
+		if (setresgid(cred->gid, cred->gid, cred->gid) < 0)
+			child_fail("setresgid failed");
+		if (setresuid(cred->uid, cred->uid, cred->uid) < 0)
+			child_fail("setresuid failed");
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail("PR_SET_NO_NEW_PRIVS failed");
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static _Noreturn void child(char *const *argv, const int *fds, size_t n_fds, int log_fd)
+static _Noreturn void child(char *const *argv, const int *fds, size_t n_fds, int log_fd,
+			    const struct process_cred *cred)
 {
 	int high = QEMU_FIRST_FD + (int)n_fds + 8, tmp[64];
 	sigset_t none;
@@ -43,17 +115,16 @@ static _Noreturn void child(char *const *argv, const int *fds, size_t n_fds, int
 			_exit(127);
 	syscall(SYS_close_range, QEMU_FIRST_FD + n_fds, ~0U, 0);
 	rlimit_nofile_restore();
+	child_drop_privileges(cred);
 	execv(argv[0], argv);
-	_exit(127);
+	child_fail("exec failed");
 }
 
-int process_spawn(char *const *argv, const int *fds, size_t n_fds, const char *log_path, pid_t *ret_pid)
+int process_spawn(char *const *argv, const int *fds, size_t n_fds, int log_fd,
+		  const struct process_cred *cred, pid_t *ret_pid)
 {
-	_cleanup_close_ int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	pid_t pid;
 
-	if (log_fd < 0)
-		return -errno;
 	if (n_fds > 64)
 		return -E2BIG;
 	if (access(argv[0], X_OK) < 0)
@@ -62,8 +133,9 @@ int process_spawn(char *const *argv, const int *fds, size_t n_fds, const char *l
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		child(argv, fds, n_fds, log_fd);
-	log_debug("spawn %s pid=%d fds=%zu", argv[0], (int)pid, n_fds);
+		child(argv, fds, n_fds, log_fd, cred);
+	log_debug("spawn %s pid=%d fds=%zu uid=%d", argv[0], (int)pid, n_fds,
+		  cred ? (int)cred->uid : (int)getuid());
 	*ret_pid = pid;
 	return 0;
 }
@@ -75,21 +147,42 @@ int process_pidfd(pid_t pid)
 	return fd < 0 ? -errno : fd; /* pidfds are always close-on-exec */
 }
 
-bool process_is_qemu_with(pid_t pid, const char *needle)
+/* /proc/PID/exe is the binary (" (deleted)" after a package upgrade replaced it). */
+static bool exe_is(pid_t pid, const char *binary)
+{
+	char path[64], exe[PATH_MAX + 16], want[PATH_MAX];
+	ssize_t n;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0 || !realpath(binary, want))
+		return false;
+	exe[n] = 0;
+	len = strlen(want);
+	return !strncmp(exe, want, len) && (!exe[len] || !strcmp(exe + len, " (deleted)"));
+}
+
+bool process_is_qemu(pid_t pid, const char *binary, const char *const *args)
 {
 	_cleanup_free_ char *text = NULL;
 	char path[64];
 	size_t len;
-	bool qemu;
 
+	if (!exe_is(pid, binary))
+		return false;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	if (read_file(path, &text, &len) < 0 || len == 0)
 		return false;
-	qemu = strstr(text, "qemu") != NULL;
-	for (size_t off = 0; qemu && off < len; off += strlen(text + off) + 1)
-		if (strstr(text + off, needle))
-			return true;
-	return false;
+	for (size_t i = 0; args[i]; i++) {
+		bool found = false;
+
+		for (size_t off = 0; !found && off < len; off += strlen(text + off) + 1)
+			found = !strcmp(text + off, args[i]);
+		if (!found)
+			return false;
+	}
+	return true;
 }
 
 int process_reap(pid_t pid)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * QEMU processes: the one file that forks. The child gets exactly the fds in the map, at
+ * QEMU processes: the one file that forks QEMU. The child gets exactly the fds in the map, at
  * QEMU_FIRST_FD.., stdin from /dev/null, stdout/stderr to a log file, its own session (so it
- * outlives netd: no PDEATHSIG, no shared process group), everything else closed.
+ * outlives netd: no PDEATHSIG, no shared process group), everything else closed, and runs as the
+ * user it is given (never root unless asked), with no way to gain privileges back.
  */
 #pragma once
 
@@ -10,10 +11,31 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-int process_spawn(char *const *argv, const int *fds, size_t n_fds, const char *log_path, pid_t *ret_pid);
+#define PROCESS_GROUPS_MAX 256
+
+/* Who a process runs as, or whose rights a file is opened with. */
+struct process_cred {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[PROCESS_GROUPS_MAX]; /* supplementary groups */
+	size_t n_groups;
+};
+
+/* The credentials of user name (getpwnam, getgrouplist): -ENOENT when there is no such user,
+ * -E2BIG when it has more groups than we keep. */
+int process_cred_from_user(const char *name, struct process_cred *ret);
+/* Whether cred may open a file of mode st_mode, owner uid and group gid for access (R_OK|W_OK):
+ * the classic owner/group/other check, as the kernel makes it (ACLs aside). Root may. */
+bool process_cred_may_access(const struct process_cred *cred, mode_t mode, uid_t uid, gid_t gid, int access);
+
+/* Fork and exec argv as cred (NULL: netd's own user, i.e. root) with fds at QEMU_FIRST_FD.. and
+ * stdout/stderr to log_fd. */
+int process_spawn(char *const *argv, const int *fds, size_t n_fds, int log_fd,
+		  const struct process_cred *cred, pid_t *ret_pid);
 /* A pidfd for pid (child or not); O_CLOEXEC. */
 int process_pidfd(pid_t pid);
-/* Whether /proc/PID/cmdline is a QEMU whose arguments contain needle (the QMP socket path). */
-bool process_is_qemu_with(pid_t pid, const char *needle);
+/* Whether pid runs the QEMU binary (its /proc/PID/exe) with every one of args among its
+ * arguments (args is NULL-terminated). */
+bool process_is_qemu(pid_t pid, const char *binary, const char *const *args);
 /* Reap a child that exited, if it is ours; returns the exit code or 128+signal, -ECHILD if not ours. */
 int process_reap(pid_t pid);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "qemu-argv.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -124,55 +125,103 @@ static void add_accel(struct strv *s, enum qemu_accel a)
 	}
 }
 
-static void add_boot(struct strv *s, const struct guest *g)
+static void add_fd(struct strv *s, int fd, int set)
 {
-	if (g->kernel[0]) {
+	if (fd < 0)
+		return;
+	add(s, "-add-fd");
+	add(s, "fd=%d,set=%d", fd, set);
+}
+
+/* The files are fds; the format is always given (QEMU never probes what a file claims to be). */
+static void add_boot(struct strv *s, const struct guest *g, const struct qemu_files *f)
+{
+	if (f->kernel >= 0) {
 		add(s, "-kernel");
-		add(s, "%s", g->kernel);
+		add(s, "/proc/self/fd/%d", f->kernel);
 	}
-	if (g->initrd[0]) {
+	if (f->initrd >= 0) {
 		add(s, "-initrd");
-		add(s, "%s", g->initrd);
+		add(s, "/proc/self/fd/%d", f->initrd);
 	}
-	if (g->append[0]) {
+	if (f->kernel >= 0 && g->append[0]) {
 		add(s, "-append");
 		add(s, "%s", g->append);
 	}
-	if (g->disk[0]) {
-		_cleanup_free_ char *file = escape(g->disk);
-
+	add_fd(s, f->disk, QEMU_FDSET_DISK);
+	add_fd(s, f->disk_ro, QEMU_FDSET_DISK);
+	if (f->disk >= 0) {
 		add(s, "-drive");
-		add(s, "file=%s,if=virtio,format=%s,cache=%s", strna(file), disk_format_to_string(g->disk_format),
-		    disk_cache_to_string(g->disk_cache));
+		add(s, "file=/dev/fdset/%d,if=virtio,format=%s,cache=%s", QEMU_FDSET_DISK,
+		    disk_format_to_string(g->disk_format), disk_cache_to_string(g->disk_cache));
 	}
-	if (g->cdrom[0]) {
-		_cleanup_free_ char *file = escape(g->cdrom);
-
+	add_fd(s, f->cdrom, QEMU_FDSET_CDROM);
+	if (f->cdrom >= 0) {
 		add(s, "-drive");
-		add(s, "file=%s,media=cdrom,readonly=on", strna(file));
+		add(s, "file=/dev/fdset/%d,media=cdrom,readonly=on,format=raw", QEMU_FDSET_CDROM);
 	}
 }
 
-/* -runas was deprecated in 9.1 and removed in 10.0 in favour of -run-with user=. */
-static void add_user(struct strv *s, const struct qemu_launch *l)
+static bool vnc_host_local(const char *host)
 {
-	bool run_with = l->caps.major > 9 || (l->caps.major == 9 && l->caps.minor >= 1);
+	struct in_addr a;
 
-	if (!l->user)
+	if (!strcmp(host, "localhost") || !strcmp(host, "[::1]"))
+		return true;
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+int qemu_vnc_parse(const char *vnc, struct qemu_vnc *ret)
+{
+	const char *colon = strrchr(vnc, ':'), *disp = colon ? colon + 1 : vnc;
+	size_t host_len = colon ? (size_t)(colon - vnc) : 0;
+	struct qemu_vnc v = {};
+	char *end;
+	long d;
+
+	d = strtol(disp, &end, 10);
+	if (!*disp || *end || d < 0 || d > 99 || host_len >= sizeof(v.host))
+		return -EINVAL;
+	if (host_len == 0)
+		snprintf(v.host, sizeof(v.host), "127.0.0.1");
+	else
+		snprintf(v.host, sizeof(v.host), "%.*s", (int)host_len, vnc);
+	v.port = 5900 + (unsigned)d;
+	v.local = vnc_host_local(v.host);
+	*ret = v;
+	return 0;
+}
+
+static void add_display(struct strv *s, const struct guest *g)
+{
+	struct qemu_vnc v;
+
+	if (!g->vnc[0] || qemu_vnc_parse(g->vnc, &v) < 0) {
+		add(s, "-display");
+		add(s, "none");
 		return;
-	add(s, run_with ? "-run-with" : "-runas");
-	add(s, run_with ? "user=%s" : "%s", l->user);
+	}
+	add(s, "-vga");
+	add(s, "std");
+	add(s, "-vnc");
+	/* Off the loopback QEMU refuses everyone until netd sets a password over QMP. */
+	add(s, "%s:%u%s", v.host, v.port - 5900, v.local ? "" : ",password=on");
 }
 
 int qemu_argv_render(const struct qemu_launch *l, char ***ret)
 {
 	const struct guest *g = l->guest;
-	_cleanup_free_ char *dir = escape(l->run_dir);
+	const struct qemu_files *f = &l->files;
+	_cleanup_free_ char *name = escape(g->name);
 	struct strv s = {};
 
 	add(&s, "%s", l->binary);
 	add(&s, "-name");
-	add(&s, "guest=%s", g->name);
+	add(&s, "guest=%s", strna(name));
+	if (l->uuid) {
+		add(&s, "-uuid");
+		add(&s, "%s", l->uuid);
+	}
 	add(&s, "-nodefaults");
 	add(&s, "-no-user-config");
 	add(&s, "-machine");
@@ -182,35 +231,29 @@ int qemu_argv_render(const struct qemu_launch *l, char ***ret)
 	add(&s, "%" PRIu64 "M", g->memory_mib);
 	add(&s, "-smp");
 	add(&s, "%u", g->vcpus);
-	add_boot(&s, g);
+	add_boot(&s, g, f);
 	for (size_t i = 0; i < l->n_nics; i++)
 		add_nic(&s, &l->nics[i], i);
 	add(&s, "-chardev");
-	add(&s, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", strna(dir));
+	add(&s, "socket,id=qmp,fd=%d,server=on,wait=off", f->qmp);
 	add(&s, "-mon");
 	add(&s, "chardev=qmp,mode=control");
 	/* The serial console goes to a log file and to a socket 'vm console' attaches to. */
+	add_fd(&s, f->serial_log, QEMU_FDSET_SERIAL_LOG);
 	add(&s, "-chardev");
-	add(&s, "socket,id=serial0,path=%s/console.sock,server=on,wait=off,logfile=%s/serial.log,logappend=on",
-	    strna(dir), strna(dir));
+	if (f->serial_log >= 0)
+		add(&s, "socket,id=serial0,fd=%d,server=on,wait=off,logfile=/dev/fdset/%d,logappend=on",
+		    f->console, QEMU_FDSET_SERIAL_LOG);
+	else
+		add(&s, "socket,id=serial0,fd=%d,server=on,wait=off", f->console);
 	add(&s, "-serial");
 	add(&s, "chardev:serial0");
-	if (g->vnc[0]) {
-		add(&s, "-vga");
-		add(&s, "std");
-		add(&s, "-vnc");
-		add(&s, "%s%s", strchr(g->vnc, ':') ? "" : ":", g->vnc);
-	} else {
-		add(&s, "-display");
-		add(&s, "none");
-	}
+	add_display(&s, g);
 	if (l->caps.sandbox) {
-		/* -runas calls set*uid after the filter is installed: allow it only then. */
+		/* netd started QEMU as its user already: QEMU never needs to change it. */
 		add(&s, "-sandbox");
-		add(&s, "on,obsolete=deny,elevateprivileges=%s,spawn=deny,resourcecontrol=deny",
-		    l->user ? "allow" : "deny");
+		add(&s, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
 	}
-	add_user(&s, l);
 	if (s.r < 0) {
 		strv_free(s.v);
 		return s.r;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The QEMU command line, rendered by a pure function from a guest definition, the fds netd
- * opened for it and what the installed QEMU supports. Golden-file tested.
+ * opened for it and what the installed QEMU supports. Golden-file tested. QEMU opens no path of
+ * its own: every file and socket it uses is an inherited fd, so the command line names none.
  */
 #pragma once
 
@@ -33,20 +34,54 @@ struct qemu_nic {
 	int first_fd;
 };
 
+/* Files and sockets QEMU inherits: fd numbers in its table, -1 when there is none. */
+struct qemu_files {
+	int qmp, console; /* listening unix sockets netd created */
+	int serial_log; /* write-only, appending */
+	int disk, disk_ro; /* the disk read-write and read-only (QEMU opens it read-only first) */
+	int cdrom; /* read-only */
+	int kernel, initrd; /* read-only memfds: -kernel/-initrd read a path, /proc/self/fd/N */
+};
+#define QEMU_FILES_NONE                         \
+	((struct qemu_files){ .qmp = -1,        \
+			      .console = -1,    \
+			      .serial_log = -1, \
+			      .disk = -1,       \
+			      .disk_ro = -1,    \
+			      .cdrom = -1,      \
+			      .kernel = -1,     \
+			      .initrd = -1 })
+/* The fd sets (-add-fd) files are passed in; /dev/fdset/N names them. */
+enum {
+	QEMU_FDSET_DISK = 1,
+	QEMU_FDSET_CDROM = 2,
+	QEMU_FDSET_SERIAL_LOG = 3,
+};
+
 struct qemu_launch {
 	const struct guest *guest;
 	const char *binary;
-	const char *run_dir; /* <run>/guests/NAME: qmp.sock, console.sock, serial.log */
-	const char *user;    /* run QEMU as this user, or NULL */
+	const char *uuid; /* the guest's, also how a restarted netd recognises its QEMU */
 	struct qemu_caps caps;
 	enum qemu_accel accel;
 	struct qemu_nic nics[GUEST_NICS_MAX];
 	size_t n_nics;
+	struct qemu_files files;
 };
 
 #define QEMU_FIRST_FD 3
-/* Assign the fixed fd numbers: NIC by NIC, queues tap fds then queues vhost fds; returns the count. */
+/* Assign the fixed fd numbers: NIC by NIC, queues tap fds then queues vhost fds; returns the count.
+ * Other files follow them. */
 int qemu_fds_layout(struct qemu_nic *nics, size_t n_nics);
+
+/* Where a guest's VNC server listens: its "[ADDR:]DISPLAY" with 127.0.0.1 when no address is given.
+ * A display anywhere but on the loopback (127.0.0.0/8, [::1], localhost) needs a password. */
+struct qemu_vnc {
+	char host[64];
+	unsigned port; /* 5900 + display */
+	bool local;
+};
+int qemu_vnc_parse(const char *vnc, struct qemu_vnc *ret);
 /* NULL-terminated argv; free with strv_free(). */
 int qemu_argv_render(const struct qemu_launch *l, char ***ret);
 /* One option with its value per line, for golden files and logs. Caller frees. */

@@ -10,6 +10,8 @@
 # console (with probe=IP on the kernel command line, also what IP's port 7000 says; with spoof=IP,
 # whether a ping from an address it was not given gets through), and powers
 # off when the ACPI power button is pressed (QMP system_powerdown): the Debian kernel has no handler of its own, so /init waits for a byte on the button's evdev node.
+# With showcdrom on the kernel command line it also loads the AHCI and CD-ROM drivers and prints
+# "CDROM <the first line of the cdrom>" (what QEMU read through the fd netd passed it).
 set -euo pipefail
 
 out=${1:?usage: build-initramfs.sh OUTDIR}
@@ -27,7 +29,9 @@ ldd "$bb" >/dev/null 2>&1 && skip "$bb is not statically linked (install busybox
 
 mods="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
 drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/core/failover
-drivers/net/net_failover drivers/net/virtio_net drivers/acpi/button drivers/input/evdev"
+drivers/net/net_failover drivers/net/virtio_net drivers/acpi/button drivers/input/evdev
+drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/libahci drivers/ata/ahci
+drivers/cdrom/cdrom drivers/scsi/sr_mod"
 
 mkdir -p "$out"
 img="$out/initramfs-$kver.cpio.gz"
@@ -92,6 +96,13 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
 	insmod /lib/modules/$m.ko 2>/dev/null
 done
 echo "GUEST-BOOTED $(cut -d' ' -f1 /proc/uptime)"
+if grep -qw showcdrom /proc/cmdline; then
+	for m in scsi_common scsi_mod libata libahci ahci cdrom sr_mod; do
+		insmod /lib/modules/$m.ko 2>/dev/null
+	done
+	(for _ in $(seq 1 100); do [ -b /dev/sr0 ] && break; sleep 0.1; done
+	echo "CDROM $(head -c 256 /dev/sr0 2>&1 | tr -d '\000' | head -n 1)") &
+fi
 # ACPI power button (QMP system_powerdown) -> power off.
 for ev in /sys/class/input/event*; do
 	[ "$(cat $ev/device/name 2>/dev/null)" = "Power Button" ] || continue

@@ -19,6 +19,7 @@ SOCK="$T/run/netd.sock"
 NETD_PID=
 EXTRA_NS=()
 BG_PIDS=()
+EXTRA_USERS=()
 
 cleanup() {
 	local rc=$?
@@ -39,6 +40,7 @@ cleanup() {
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	for u in "${EXTRA_USERS[@]}"; do userdel "$u" 2>/dev/null || true; done
 	rm -rf "$T"
 	exit $rc
 }
@@ -76,6 +78,19 @@ stop_netd() {
 }
 
 ctl() { "$NETDCTL" --socket "$SOCK" "$@"; }
+
+# add_user NAME [GROUP...]: a throw-away system user (and its own group), removed on exit.
+add_user() {
+	command -v useradd >/dev/null || skip "useradd missing"
+	local name=$1 groups
+	shift
+	groups=$(IFS=,; echo "$*")
+	EXTRA_USERS+=("$name")
+	useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+		${groups:+--groups "$groups"} "$name" || fail "cannot create user $name"
+}
+# run_as USER CMD...: CMD as USER with its groups (an unprivileged peer for netd).
+run_as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups "$@"; }
 
 # Send one raw line to the control socket and print the reply line.
 raw_request() { printf '%s\n' "$1" | timeout 5 socat -t 2 - "UNIX-CONNECT:$SOCK"; }

@@ -2,6 +2,7 @@
 # Bad guest input gets one clear error and changes nothing (links, addresses, routes, files).
 . "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/qemu-system-x86_64 ] || skip "qemu-system-x86_64 missing"
+getent passwd netd-qemu >/dev/null || skip "no user netd-qemu (run scripts/install-deps)"
 K=$T/vmlinuz
 echo kernel >"$K"
 
@@ -80,5 +81,20 @@ cases=(
 	"1|QEMU binary /nonexistent/qemu-system-x86_64 not found|vm start g0"
 )
 bad_cli_cases cases
+
+# QEMU's user missing: netd says how to create it or choose another, and nothing is written.
+stop_netd
+start_netd --qemu-user netdt-no-such-user
+cases=(
+	"1|QEMU's user 'netdt-no-such-user' does not exist: create it with scripts/install-deps, or start netd with --qemu-user USER (--qemu-user root keeps QEMU as root)|$C"
+	"1|cannot start guest 'g0': QEMU's user 'netdt-no-such-user' does not exist|vm start g0"
+)
+bad_cli_cases cases
+stop_netd
+rc=0
+"$NETD" --image-dir images --run-dir "$T/run2" 2>"$T/err" || rc=$?
+assert_eq "$rc" 2 "exit code of netd --image-dir images"
+grep -qF "netd: invalid --image-dir 'images': expected an absolute path" "$T/err" || fail "--image-dir: $(cat "$T/err")"
+ok "$(cat "$T/err")"
 echo "$BAD_N bad inputs refused, state unchanged"
 [ "$BAD_N" -ge 10 ] || fail "fewer than 10 cases"

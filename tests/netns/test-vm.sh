@@ -5,10 +5,12 @@
 # network and it gets a lease there without a reboot; kill -9 of netd leaves it answering pings
 # and the restarted netd controls it again; shutdown powers it off through ACPI, destroy kills it,
 # and the TAP goes with QEMU; on a --mode bridge network its lease comes from the LAN's server.
+# QEMU runs as netd-qemu and its command line names none of the guest's files.
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
 [ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
 command -v dnsmasq >/dev/null || skip "dnsmasq missing"
+getent passwd netd-qemu >/dev/null || skip "no user netd-qemu (run scripts/install-deps)"
 IMG=$(bash "$TESTS_LIB_DIR/../guest/build-initramfs.sh" "$T/guest") || exit $?
 read -r KERNEL INITRD <<<"$IMG"
 
@@ -37,6 +39,9 @@ tap=$(vm_field g1 '.nics[0].tap')
 assert_eq "$(link_field "$tap" .master)" nd-n1 "TAP's bridge"
 [[ "$(link_field "$tap" .address)" == fe:* ]] || fail "TAP's host-side MAC is not fe:..."
 grep -q "virtio-net in userspace (no /dev/vhost-net)" <<<"$(vm_field g1 .note)" || fail "note: $(vm_field g1 .note)"
+qpid=$(vm_field g1 .pid)
+assert_eq "$(ps -o user= -p "$qpid")" netd-qemu "QEMU's user"
+tr '\0' '\n' <"/proc/$qpid/cmdline" | grep -F -e "$KERNEL" -e "$INITRD" -e "$T" && fail "QEMU's command line names a path"
 lease=$(wait_serial g1 '^LEASE 10\.81\.0\.')
 ip1=$(sed 's/LEASE \([^/]*\).*/\1/' <<<"$lease")
 ok "guest g1 booted with TCG, TAP $tap on nd-n1 ($(vm_field g1 .note)); lease $ip1 after $((($(date +%s%N) - t0) / 1000000)) ms"

@@ -3,11 +3,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "guest-config.h"
+#include "guest-files.h"
 #include "macro.h"
 #include "guest.h"
+#include "process.h"
 #include "qemu-argv.h"
 #include "qmp.h"
 #include "tap.h"
@@ -26,10 +31,16 @@ static struct guest kernel_guest(void)
 	return g;
 }
 
+/* As vm.c passes them: NIC fds, then the sockets, the serial log, the guest's files. */
 static struct qemu_launch launch(const struct guest *g, bool vhost)
 {
-	struct qemu_launch l = { .guest = g, .binary = "/usr/bin/qemu-system-x86_64", .run_dir = "/run/netd/guests/web",
-				 .caps = { 7, 2, true }, .accel = QEMU_ACCEL_TCG, .n_nics = g->n_nics };
+	struct qemu_launch l = { .guest = g,
+				 .binary = "/usr/bin/qemu-system-x86_64",
+				 .uuid = "0b5e2f6a-93c1-4d2e-8f4a-5c6d7e8f9a0b",
+				 .caps = { 7, 2, true },
+				 .accel = QEMU_ACCEL_TCG,
+				 .n_nics = g->n_nics };
+	int fd;
 
 	for (size_t i = 0; i < g->n_nics; i++) {
 		snprintf(l.nics[i].tap, sizeof(l.nics[i].tap), "vm-%.8s-%u", g->name, (unsigned char)i);
@@ -37,8 +48,33 @@ static struct qemu_launch launch(const struct guest *g, bool vhost)
 		l.nics[i].queues = g->queues;
 		l.nics[i].vhost = vhost;
 	}
-	qemu_fds_layout(l.nics, l.n_nics);
+	fd = QEMU_FIRST_FD + qemu_fds_layout(l.nics, l.n_nics);
+	l.files = QEMU_FILES_NONE;
+	l.files.qmp = fd++;
+	l.files.console = fd++;
+	l.files.serial_log = fd++;
+	if (g->disk[0]) {
+		l.files.disk = fd++;
+		l.files.disk_ro = fd++;
+	}
+	if (g->cdrom[0])
+		l.files.cdrom = fd++;
+	if (g->kernel[0])
+		l.files.kernel = fd++;
+	if (g->initrd[0])
+		l.files.initrd = fd++;
 	return l;
+}
+
+/* No path of the guest's (nor of netd's run dir) is on QEMU's command line. */
+static void assert_no_paths(char **argv, const struct guest *g)
+{
+	const char *paths[] = { g->kernel, g->initrd, g->disk, g->cdrom, "/run/netd" };
+
+	for (size_t i = 1; argv[i]; i++)
+		for (size_t k = 0; k < ELEMENTSOF(paths); k++)
+			if (paths[k][0] && strstr(argv[i], paths[k]))
+				fail_msg("argument '%s' names %s", argv[i], paths[k]);
 }
 
 static void check_argv(const struct qemu_launch *l, const char *golden)
@@ -46,6 +82,7 @@ static void check_argv(const struct qemu_launch *l, const char *golden)
 	char **argv = NULL, *text;
 
 	assert_int_equal(qemu_argv_render(l, &argv), 0);
+	assert_no_paths(argv, l->guest);
 	text = qemu_argv_format(argv);
 	assert_golden(golden, text);
 	free(text);
@@ -100,13 +137,218 @@ static void test_argv_disk(void **state)
 	snprintf(g.cdrom, sizeof(g.cdrom), "/srv/iso/debian.iso");
 	snprintf(g.vnc, sizeof(g.vnc), "127.0.0.1:3");
 	l = launch(&g, false);
-	l.user = "netd-qemu";
-	check_argv(&l, "qemu-disk-vnc-runas.argv");
+	check_argv(&l, "qemu-disk-vnc.argv");
+	g.cdrom[0] = 0;
+	l = launch(&g, false);
 	l.caps = (struct qemu_caps){ 10, 0, false };
 	g.disk_format = DISK_FORMAT_RAW;
 	g.disk_cache = DISK_CACHE_NONE;
-	snprintf(g.vnc, sizeof(g.vnc), "5");
-	check_argv(&l, "qemu-disk-raw-run-with.argv");
+	snprintf(g.vnc, sizeof(g.vnc), "0.0.0.0:5");
+	check_argv(&l, "qemu-disk-raw-vnc-password.argv");
+}
+
+static void test_vnc_parse(void **state)
+{
+	static const struct {
+		const char *vnc, *host;
+		unsigned port;
+		bool local;
+	} cases[] = {
+		{ "0", "127.0.0.1", 5900, true },
+		{ ":1", "127.0.0.1", 5901, true },
+		{ "127.0.0.1:3", "127.0.0.1", 5903, true },
+		{ "127.1.2.3:0", "127.1.2.3", 5900, true },
+		{ "[::1]:2", "[::1]", 5902, true },
+		{ "localhost:0", "localhost", 5900, true },
+		{ "0.0.0.0:1", "0.0.0.0", 5901, false },
+		{ "[::]:0", "[::]", 5900, false },
+		{ "192.168.1.5:99", "192.168.1.5", 5999, false },
+		{ "myhost:4", "myhost", 5904, false },
+	};
+	struct qemu_vnc v;
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		assert_int_equal(qemu_vnc_parse(cases[i].vnc, &v), 0);
+		assert_string_equal(v.host, cases[i].host);
+		assert_int_equal(v.port, cases[i].port);
+		assert_int_equal(v.local, cases[i].local);
+	}
+	assert_int_equal(qemu_vnc_parse("100", &v), -EINVAL);
+	assert_int_equal(qemu_vnc_parse("x:", &v), -EINVAL);
+	assert_int_equal(qemu_vnc_parse("1.2.3.4:-1", &v), -EINVAL);
+}
+
+static void test_file_check(void **state)
+{
+	static const char *const dirs[] = { "/var/lib/netd/images", "/srv/vm" };
+	struct guest_file_rules user = { dirs, ELEMENTSOF(dirs), false },
+				root = { dirs, ELEMENTSOF(dirs), true };
+	static const struct {
+		enum guest_file_kind k;
+		mode_t mode;
+		const char *path;
+		enum guest_file_verdict user, root;
+	} cases[] = {
+		{ GUEST_FILE_DISK, S_IFREG, "/var/lib/netd/images/a.qcow2", GUEST_FILE_OK, GUEST_FILE_OK },
+		{ GUEST_FILE_CDROM, S_IFREG, "/srv/vm/sub/x.iso", GUEST_FILE_OK, GUEST_FILE_OK },
+		{ GUEST_FILE_KERNEL, S_IFREG, "/boot/vmlinuz", GUEST_FILE_OUTSIDE, GUEST_FILE_OK },
+		{ GUEST_FILE_DISK, S_IFREG, "/var/lib/netd/images-evil/a", GUEST_FILE_OUTSIDE,
+		  GUEST_FILE_OK },
+		{ GUEST_FILE_DISK, S_IFREG, "/srv/vm", GUEST_FILE_OUTSIDE, GUEST_FILE_OK },
+		{ GUEST_FILE_DISK, S_IFBLK, "/var/lib/netd/images/sda", GUEST_FILE_BLOCK_DEVICE,
+		  GUEST_FILE_OK },
+		{ GUEST_FILE_DISK, S_IFBLK, "/dev/sda", GUEST_FILE_BLOCK_DEVICE, GUEST_FILE_OK },
+		{ GUEST_FILE_KERNEL, S_IFBLK, "/dev/sda", GUEST_FILE_NOT_REGULAR, GUEST_FILE_NOT_REGULAR },
+		{ GUEST_FILE_DISK, S_IFCHR, "/var/lib/netd/images/mem", GUEST_FILE_NOT_REGULAR,
+		  GUEST_FILE_NOT_REGULAR },
+		{ GUEST_FILE_INITRD, S_IFDIR, "/srv/vm/d", GUEST_FILE_NOT_REGULAR, GUEST_FILE_NOT_REGULAR },
+		{ GUEST_FILE_CDROM, S_IFIFO, "/srv/vm/f", GUEST_FILE_NOT_REGULAR, GUEST_FILE_NOT_REGULAR },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		assert_int_equal(guest_file_check(cases[i].k, cases[i].mode, cases[i].path, &user),
+				 cases[i].user);
+		assert_int_equal(guest_file_check(cases[i].k, cases[i].mode, cases[i].path, &root),
+				 cases[i].root);
+	}
+	user = (struct guest_file_rules){ (const char *const[]){ "/" }, 1, false };
+	assert_int_equal(guest_file_check(GUEST_FILE_DISK, S_IFREG, "/any/where", &user), GUEST_FILE_OK);
+}
+
+static void test_qcow2_refers(void **state)
+{
+	uint8_t h[104] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+
+	assert_false(guest_qcow2_refers_to_files(h, sizeof(h)));
+	h[15] = 0x70; /* backing_file_offset */
+	assert_true(guest_qcow2_refers_to_files(h, sizeof(h)));
+	assert_false(guest_qcow2_refers_to_files(h, 8));
+	h[15] = 0;
+	h[79] = 1 << 2; /* incompatible feature: external data file */
+	assert_true(guest_qcow2_refers_to_files(h, sizeof(h)));
+	h[7] = 2; /* version 2 has no feature bits */
+	assert_false(guest_qcow2_refers_to_files(h, sizeof(h)));
+	h[0] = 'X';
+	h[15] = 0x70;
+	assert_false(guest_qcow2_refers_to_files(h, sizeof(h)));
+}
+
+static void test_cred_may_access(void **state)
+{
+	struct process_cred c = { .uid = 1001, .gid = 1001, .groups = { 107 }, .n_groups = 1 };
+	struct process_cred root = {};
+
+	assert_true(process_cred_may_access(&c, 0660, 0, 107, R_OK | W_OK)); /* /dev/kvm root:kvm */
+	assert_false(process_cred_may_access(&c, 0600, 0, 107, R_OK));
+	assert_true(process_cred_may_access(&c, 0400, 1001, 0, R_OK));
+	assert_false(process_cred_may_access(&c, 0400, 1001, 0, R_OK | W_OK));
+	assert_false(process_cred_may_access(&c, 0066, 1001, 0, R_OK)); /* the owner's bits decide */
+	assert_true(process_cred_may_access(&c, 0604, 0, 0, R_OK));
+	assert_true(process_cred_may_access(&root, 0, 5, 5, R_OK | W_OK));
+}
+
+/* A scratch dir: images/ (the image dir) with a file, a root-only file, a symlink out; out/. */
+static char scratch[64];
+
+static void scratch_make(void)
+{
+	char p[128];
+
+	snprintf(scratch, sizeof(scratch), "/tmp/netd-test-vmm.XXXXXX");
+	assert_non_null(mkdtemp(scratch));
+	assert_int_equal(chmod(scratch, 0755), 0);
+	snprintf(p, sizeof(p), "%s/images", scratch);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/out", scratch);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/images/disk.img", scratch);
+	assert_int_equal(write_file_atomic(p, "disk", 4, 0666), 0);
+	assert_int_equal(chmod(p, 0666), 0); /* past the umask */
+	snprintf(p, sizeof(p), "%s/images/secret", scratch);
+	assert_int_equal(write_file_atomic(p, "secret", 6, 0600), 0);
+	snprintf(p, sizeof(p), "%s/out/k", scratch);
+	assert_int_equal(write_file_atomic(p, "kernel", 6, 0644), 0);
+	snprintf(p, sizeof(p), "%s/images/link", scratch);
+	assert_int_equal(symlink("../out/k", p), 0);
+}
+
+static int try_open(const struct process_cred *c, enum guest_file_kind k, const char *name, bool privileged,
+		    char *err)
+{
+	char images[128], path[128], canonical[4096];
+	const char *dirs[] = { canonical };
+	struct guest_file_rules rules = { dirs, 1, privileged };
+	int fd = -1, r;
+
+	snprintf(images, sizeof(images), "%s/images", scratch);
+	assert_non_null(realpath(images, canonical));
+	snprintf(path, sizeof(path), "%s/%s", scratch, name);
+	r = guest_file_open(c, k, path, &rules, &fd, err, 512);
+	if (r >= 0) {
+		assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+		assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, k == GUEST_FILE_DISK ? O_RDWR : O_RDONLY);
+		close(fd);
+	}
+	return r;
+}
+
+static void test_file_open(void **state)
+{
+	struct process_cred me = { .uid = geteuid(), .gid = getegid() },
+			    nobody = { .uid = 65534, .gid = 65534 };
+	char err[512] = "";
+
+	scratch_make();
+	assert_int_equal(try_open(&me, GUEST_FILE_DISK, "images/disk.img", false, err), 0);
+	assert_int_equal(try_open(&me, GUEST_FILE_KERNEL, "out/k", false, err), -EPERM);
+	assert_non_null(strstr(err, "/out/k is outside the image directories ("));
+	assert_non_null(strstr(err, "); only root may use other paths"));
+	assert_int_equal(try_open(&me, GUEST_FILE_KERNEL, "images/link", false, err), -EPERM);
+	assert_non_null(strstr(err, "/images/link (really "));
+	assert_int_equal(try_open(&me, GUEST_FILE_KERNEL, "out/k", true, err), 0);
+	assert_int_equal(try_open(&me, GUEST_FILE_CDROM, "images/none", false, err), -ENOENT);
+	assert_non_null(strstr(err, "/images/none: No such file or directory"));
+	assert_int_equal(try_open(&me, GUEST_FILE_INITRD, "images", true, err), -EINVAL);
+	assert_non_null(strstr(err, "/images is not a regular file"));
+	assert_int_equal(guest_file_open(&me, GUEST_FILE_DISK, "rel/path", &(struct guest_file_rules){},
+					 &(int){ -1 }, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "rel/path: the path must be absolute");
+	if (geteuid() == 0) {
+		/* Another user, through the forked child: its own rights, the same rules. */
+		assert_int_equal(try_open(&nobody, GUEST_FILE_DISK, "images/disk.img", false, err), 0);
+		assert_int_equal(try_open(&nobody, GUEST_FILE_CDROM, "images/secret", false, err), -EACCES);
+		assert_non_null(strstr(err,
+				       "/images/secret: permission denied for uid 65534 (the file must be "
+				       "readable by the user who starts the guest)"));
+		assert_int_equal(try_open(&nobody, GUEST_FILE_DISK, "images/secret", true, err), -EACCES);
+		assert_non_null(strstr(err, "readable and writable"));
+		assert_int_equal(try_open(&nobody, GUEST_FILE_KERNEL, "out/k", false, err), -EPERM);
+		assert_non_null(strstr(err, "outside the image directories"));
+	}
+	rm_rf(scratch);
+}
+
+static void test_file_memfd(void **state)
+{
+	char path[] = "/tmp/netd-test-memfd.XXXXXX", buf[16] = "";
+	int fd = mkstemp(path), mfd = -1, ro = -1;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "vmlinuz!", 8), 8);
+	assert_int_equal(guest_file_memfd(fd, "netd-kernel", &mfd, &ro), 0);
+	assert_int_equal(pread(ro, buf, sizeof(buf), 0), 8);
+	assert_string_equal(buf, "vmlinuz!");
+	assert_int_equal(fcntl(ro, F_GETFL) & O_ACCMODE, O_RDONLY);
+	assert_true(fcntl(mfd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(pwrite(mfd, "x", 1, 0), -1); /* sealed: nobody writes */
+	assert_int_equal(ftruncate(mfd, 100), -1); /* nor grows it */
+	assert_int_equal(ftruncate(mfd, 0), 0); /* the owner may empty it */
+	assert_int_equal(pread(ro, buf, sizeof(buf), 0), 0);
+	close(mfd);
+	close(ro);
+	close(fd);
+	unlink(path);
 }
 
 static void test_disk_parse_bad(void **state)
@@ -190,7 +432,6 @@ static void bad_dup_mac_self(struct guest *g)
 	mac_parse("52:54:00:00:00:09", &g->nics[0].mac);
 	g->nics[1].mac = g->nics[0].mac;
 }
-static void bad_kernel_missing(struct guest *g) { snprintf(g->kernel, sizeof(g->kernel), "/nonexistent/vmlinuz"); }
 /* Issue 12, attack 10: a value that becomes a [nic1] of its own in the definition file. */
 static void bad_kernel_newline(struct guest *g)
 {
@@ -217,9 +458,9 @@ static void test_validation_table(void **state)
 		{ "zero mac", bad_mac_zero, "the all-zero address" },
 		{ "bad name", bad_name, "invalid guest name '-bad'" },
 		{ "unknown network", bad_network, "unknown network 'nope'" },
-		{ "duplicate mac on a network", bad_dup_mac, "MAC 52:54:00:00:00:01 is already used on network 'lab' by guest 'db'" },
+		{ "duplicate mac on a network", bad_dup_mac,
+		  "MAC 52:54:00:00:00:01 is already used on network 'lab' by guest 'db'" },
 		{ "duplicate mac in a guest", bad_dup_mac_self, "MAC 52:54:00:00:00:09 is given twice" },
-		{ "missing kernel", bad_kernel_missing, "--kernel /nonexistent/vmlinuz: No such file or directory" },
 		{ "kernel with a newline", bad_kernel_newline,
 		  "invalid --kernel '/boot/k\\n[nic1]\\nnetwork = b\\n[guest]': contains a control character (a "
 		  "definition file holds one value per line)" },
@@ -251,8 +492,6 @@ static void test_validation_table(void **state)
 		r = guest_validate(&g, err, sizeof(err));
 		if (r >= 0)
 			r = guest_check_conflicts(&g, &ctx, err, sizeof(err));
-		if (r >= 0)
-			r = guest_check_files(&g, err, sizeof(err));
 		if (r >= 0 || !strstr(err, cases[i].error))
 			fail_msg("case '%s': r=%d err='%s', expected '%s'", cases[i].what, r, err, cases[i].error);
 	}
@@ -475,14 +714,17 @@ static void test_qmp_sessions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_argv_single_nic),	   cmocka_unit_test(test_argv_two_nics_vhost),
-		cmocka_unit_test(test_argv_multiqueue),	   cmocka_unit_test(test_argv_disk),
-		cmocka_unit_test(test_disk_parse_bad),	   cmocka_unit_test(test_mac_generate),
-		cmocka_unit_test(test_validation_table),   cmocka_unit_test(test_config_roundtrip),
+		cmocka_unit_test(test_argv_single_nic),	 cmocka_unit_test(test_argv_two_nics_vhost),
+		cmocka_unit_test(test_argv_multiqueue),	 cmocka_unit_test(test_argv_disk),
+		cmocka_unit_test(test_disk_parse_bad),	 cmocka_unit_test(test_mac_generate),
+		cmocka_unit_test(test_validation_table), cmocka_unit_test(test_config_roundtrip),
 		cmocka_unit_test(test_config_values),
-		cmocka_unit_test(test_enums_roundtrip),	   cmocka_unit_test(test_memory_parse),
-		cmocka_unit_test(test_tap_name),	   cmocka_unit_test(test_tap_fake),
-		cmocka_unit_test(test_qmp_sessions),
+		cmocka_unit_test(test_enums_roundtrip),	 cmocka_unit_test(test_memory_parse),
+		cmocka_unit_test(test_tap_name),	 cmocka_unit_test(test_tap_fake),
+		cmocka_unit_test(test_qmp_sessions),	 cmocka_unit_test(test_vnc_parse),
+		cmocka_unit_test(test_file_check),	 cmocka_unit_test(test_qcow2_refers),
+		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
+		cmocka_unit_test(test_file_memfd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
