@@ -29,6 +29,20 @@ static const struct {
 	{ AF_INET, "rp_filter", "1" },
 };
 
+/* A guest's TAP is a port, never an interface of the host's own: no IPv6 on it (no link-local
+ * address, no router advertisement or neighbour discovery taken from the guest through it). The
+ * IPv4 side is table inet netd_ports' (portsec.c): the kernel has no switch to turn IPv4 off. */
+int daemon_port_guard(struct daemon *d, const char *ifname, char *err, size_t errlen)
+{
+	int r = d->link.ops->sysctl_set(d->link.userdata, AF_INET6, ifname, "disable_ipv6", "1");
+
+	if (r < 0 && r != -ENOENT) { /* ENOENT: a host without IPv6 */
+		snprintf(err, errlen, "cannot set net.ipv6.conf.%s.disable_ipv6=1: %s", ifname, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 int daemon_bridge_guard(struct daemon *d, const struct network *n, char *err, size_t errlen)
 {
 	const struct link_ops *ops = d->link.ops;

@@ -11,6 +11,7 @@
 #include "protocol.h"
 #include "macro.h"
 #include "reconcile.h"
+#include "vm.h"
 
 #define TRIM_DELAY_USEC (1000 * 1000)
 
@@ -268,13 +269,23 @@ static bool loaded_has(struct network **list, size_t n, const char *name)
 
 /* A definition disappeared from the config dir: stop it and forget it. */
 static void reload_removed(struct daemon *d, struct network **loaded, size_t n_loaded, json_object *failed,
-			   json_object *removed)
+			   json_object *removed, json_object *errors)
 {
 	for (size_t i = 0; i < d->n_networks;) {
 		struct network *n = d->networks[i];
 		char err[1024];
 
+		char names[256];
+
 		if (loaded_has(loaded, n_loaded, n->name) || name_in(failed, n->name)) {
+			i++;
+			continue;
+		}
+		if (vm_count_on_network(d, n->name, names, sizeof(names))) {
+			snprintf(err, sizeof(err), "network '%s': definition removed, but guests %s run on it; it keeps "
+				 "running until they are shut down or moved", n->name, names);
+			log_error("%s", err);
+			json_object_array_add(errors, json_object_new_string(err));
 			i++;
 			continue;
 		}
@@ -337,7 +348,7 @@ int daemon_reload(struct daemon *d, json_object **ret_report)
 		json_object_put(report);
 		return r;
 	}
-	reload_removed(d, loaded, n_loaded, failed, json_object_object_get(report, "removed"));
+	reload_removed(d, loaded, n_loaded, failed, json_object_object_get(report, "removed"), ctx.errors);
 	for (size_t i = 0; i < n_loaded; i++)
 		reload_one(d, loaded[i], report);
 	free(loaded);

@@ -141,6 +141,8 @@ const char *daemon_firewall_problem(struct daemon *d, const struct network *n, c
 /* The bridge's sysctls that keep the host from learning from guests (bridge-guard.c): no router
  * advertisements or redirects accepted, strict reverse-path filtering. */
 int daemon_bridge_guard(struct daemon *d, const struct network *n, char *err, size_t errlen);
+/* A guest's TAP: IPv6 off on it, before it becomes a port and QEMU gets it. */
+int daemon_port_guard(struct daemon *d, const char *ifname, char *err, size_t errlen);
 
 /* Port security (portsec.c): what each guest port may send, in table bridge netd. */
 int daemon_portsec_init(struct daemon *d);

@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "protocol.h"
 #include "vm-methods.h"
+#include "vm.h"
 #include "uplink.h"
 
 static int param_name(struct call *c, json_object *params, const char **ret)
@@ -515,8 +516,15 @@ static int method_network_start(struct daemon *d, struct call *c, json_object *p
 
 static int stop(struct daemon *d, struct call *c, struct network *n)
 {
-	char err[1024];
-	int r = daemon_network_reconcile(d, n, false, err, sizeof(err));
+	char err[1024], names[256];
+	size_t users = vm_count_on_network(d, n->name, names, sizeof(names));
+	int r;
+
+	/* Its guests' TAPs would stay up without a bridge (netd_ports keeps them from the host). */
+	if (users)
+		return call_errorf(c, -EBUSY, "network '%s' has %zu running guest(s): %s; shut them down or move them "
+				   "(netdctl vm set-network) first", n->name, users, names);
+	r = daemon_network_reconcile(d, n, false, err, sizeof(err));
 
 	if (r < 0)
 		return call_errorf(c, r, "cannot stop network '%s': %s", n->name, err);

@@ -506,7 +506,11 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 			goto fail;
 		}
 		n_fds += q;
-		/* The port's filter is in place before QEMU can send a frame through it. */
+		/* The host takes nothing on the TAP itself (IPv6 off on it), and the port's filter is in
+		 * place, before QEMU can send a frame through it. */
+		r = daemon_port_guard(d, v->nics[i].tap, err, errlen);
+		if (r < 0)
+			goto fail;
 		r = daemon_portsec_port_set(d, v->nics[i].tap, g->nics[i].network, &g->nics[i].mac, nic_level(&g->nics[i]),
 					    err, errlen);
 		if (r < 0)
@@ -618,6 +622,8 @@ static int check_qemu(struct daemon *d, struct call *c)
 }
 
 /* QEMU, its user, the networks. */
+static int check_guest_conflicts(struct daemon *d, const struct guest *g, char *err, size_t errlen);
+
 static int start_check(struct daemon *d, struct call *c, struct vm *v, struct process_cred *ret_qemu)
 {
 	char err[512];
@@ -640,6 +646,10 @@ static int start_check(struct daemon *d, struct call *c, struct vm *v, struct pr
 	}
 	if (v->def.accel == GUEST_ACCEL_KVM && !vm_qemu_may_use_kvm(ret_qemu, d->qemu_user, err, sizeof(err)))
 		return call_errorf(c, -ENODEV, "guest '%s' asks for --accel kvm but %s", v->def.name, err);
+	/* A hand-written definition may pin a MAC another guest uses on the same network. */
+	r = check_guest_conflicts(d, &v->def, err, sizeof(err));
+	if (r < 0)
+		return call_errorf(c, r, "cannot start guest '%s': %s", v->def.name, err);
 	return 0;
 }
 
@@ -983,12 +993,24 @@ static int create_check_files(struct daemon *d, struct call *c, struct vm *v, st
 	return 0;
 }
 
+/* g against the networks and every other guest (a MAC twice on one network: two guests' ports
+ * would be allowed the same lease). */
+static int check_guest_conflicts(struct daemon *d, const struct guest *g, char *err, size_t errlen)
+{
+	_cleanup_free_ const struct guest **others = calloc(d->n_vms + 1, sizeof(*others));
+	struct guest_context ctx = { .network_exists = network_exists, .userdata = d, .others = others };
+
+	if (!others)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_vms; i++)
+		others[ctx.n_others++] = &d->vms[i]->def;
+	return guest_check_conflicts(g, &ctx, err, errlen);
+}
+
 int method_vm_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_free_ struct vm *v = vm_new(d);
 	struct mac taken[1024];
-	const struct guest *others[256];
-	struct guest_context ctx = { .network_exists = network_exists, .userdata = d, .others = others };
 	struct process_cred who;
 	int r;
 
@@ -1001,9 +1023,7 @@ int method_vm_create(struct daemon *d, struct call *c, json_object *params)
 		return call_errorf(c, -EEXIST, "guest '%s' already exists", v->def.name);
 	if (guest_validate(&v->def, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
-	for (size_t i = 0; i < d->n_vms && i < ELEMENTSOF(others); i++)
-		others[ctx.n_others++] = &d->vms[i]->def;
-	r = guest_check_conflicts(&v->def, &ctx, c->err, sizeof(c->err));
+	r = check_guest_conflicts(d, &v->def, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
 	r = check_qemu(d, c);
@@ -1259,6 +1279,9 @@ int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 		return call_errorf(c, -ENOENT, "network '%s' does not exist", net);
 	copy = v->def;
 	snprintf(copy.nics[nic].network, sizeof(copy.nics[nic].network), "%s", net);
+	r = check_guest_conflicts(d, &copy, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
 	if (vm_alive(v)) {
 		r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
 		if (r < 0)
@@ -1360,6 +1383,8 @@ static void adopt(struct vm *v)
 	for (size_t j = 0; j < v->def.n_nics && j < i; j++) {
 		char err[256];
 
+		if (daemon_port_guard(v->daemon, v->nics[j].tap, err, sizeof(err)) < 0)
+			log_error("guest '%s': %s", v->def.name, err);
 		if (daemon_portsec_port_set(v->daemon, v->nics[j].tap, v->def.nics[j].network, &v->def.nics[j].mac,
 					    nic_level(&v->def.nics[j]), err, sizeof(err)) < 0)
 			log_error("guest '%s': %s", v->def.name, err);
@@ -1440,12 +1465,22 @@ void vm_free_all(struct daemon *d)
 	d->n_vms = 0;
 }
 
-size_t vm_count_on_network(struct daemon *d, const char *network)
+size_t vm_count_on_network(struct daemon *d, const char *network, char *names, size_t size)
 {
-	size_t n = 0;
+	size_t n = 0, len = 0;
 
-	for (size_t i = 0; i < d->n_vms; i++)
+	if (size)
+		names[0] = 0;
+	for (size_t i = 0; i < d->n_vms; i++) {
+		bool on = false;
+
 		for (size_t j = 0; j < d->vms[i]->def.n_nics; j++)
-			n += vm_alive(d->vms[i]) && !strcmp(d->vms[i]->def.nics[j].network, network);
+			on |= vm_alive(d->vms[i]) && !strcmp(d->vms[i]->def.nics[j].network, network);
+		if (!on)
+			continue;
+		if (len < size)
+			len += snprintf(names + len, size - len, "%s'%s'", n ? ", " : "", d->vms[i]->def.name);
+		n++;
+	}
 	return n;
 }

@@ -47,8 +47,8 @@ done
 gx iso python3 "$TESTS_LIB_DIR/send-ra.py" eth0 fd00:bad:: || fail "the guest could not send its RA"
 sleep 1
 [ -z "$(nsx ip -6 route show default)" ] || fail "the host took a default route from a guest: $(nsx ip -6 route show default)"
-nsx ip -6 addr show | grep -q fd00:bad && fail "the host took an address from a guest's RA: $(nsx ip -6 addr show | grep fd00:bad)"
-nsx ip -6 route show | grep -q fd00:bad && fail "the host took a route from a guest's RA"
+grep -q fd00:bad <<<"$(nsx ip -6 addr show)" && fail "the host took an address from a guest's RA: $(nsx ip -6 addr show | grep fd00:bad)"
+grep -q fd00:bad <<<"$(nsx ip -6 route show)" && fail "the host took a route from a guest's RA"
 ok "a guest's router advertisement gives the host no default route, no SLAAC address, no route"
 
 # Attack 4: a host service listening on every address.

@@ -80,7 +80,7 @@ arp_claim() {
 	gx C ping -c1 -W1 10.80.0.11 >/dev/null || fail "C cannot reach B"
 	sleep 1.2 # past the neighbour entry's locktime
 	gx A busybox arping -U -c 2 -w 2 -I eth0 -s 10.80.0.11 10.80.0.11 >/dev/null 2>&1 || true
-	gx C ip neigh show 10.80.0.11 | grep -qi $MAC_A && echo moved || echo kept
+	grep -qi $MAC_A <<<"$(gx C ip neigh show 10.80.0.11)" && echo moved || echo kept
 }
 assert_eq "$(arp_claim off)" moved "C's neighbour entry for B after A's gratuitous ARP at level off"
 assert_eq "$(arp_claim on)" kept "C's neighbour entry for B after A's gratuitous ARP at level on"
@@ -142,7 +142,7 @@ ra() {
 	gx C ip -6 route flush proto ra 2>/dev/null || true
 	gx A python3 "$TESTS_LIB_DIR/send-ra.py" eth0 fd00:bad:: || fail "A could not send its RA"
 	sleep 0.5
-	gx C ip -6 route show default | grep -q . && echo learnt || echo nothing
+	[ -n "$(gx C ip -6 route show default)" ] && echo learnt || echo nothing
 }
 assert_eq "$(ra off)" learnt "C after A's RA at level off"
 assert_eq "$(ra on)" nothing "C after A's RA at level on"
@@ -195,7 +195,7 @@ nd_claim() {
 	gx C ping -6 -c1 -W1 "$LL_B%eth0" >/dev/null || fail "C cannot reach B's link-local address"
 	gx A python3 "$TESTS_LIB_DIR/craft.py" na eth0 $LL_B
 	sleep 0.3
-	gx C ip -6 neigh show $LL_B dev eth0 | grep -qi $MAC_A && echo moved || echo kept
+	grep -qi $MAC_A <<<"$(gx C ip -6 neigh show $LL_B dev eth0)" && echo moved || echo kept
 }
 assert_eq "$(nd_claim off)" moved "C's neighbour entry for B's link-local address after A's NA at level off"
 assert_eq "$(nd_claim on)" kept "C's neighbour entry for B's link-local address after A's NA at level on"

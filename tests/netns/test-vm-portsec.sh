@@ -8,6 +8,10 @@
 #   the same ping gets through (the attack is real);
 # - a reservation added while it runs is allowed at once; after a move to another network and
 #   back the guest gets the reserved address and uses it;
+# - every TAP (--nic-security off too) is kept from the host's own stack: IPv6 off on it, and in
+#   table inet netd_ports; a network with running guests refuses to stop; set-network refuses a
+#   MAC another guest pins on the target network; on a network without DHCP the guest may use the
+#   subnet's host addresses but not the gateway's;
 # - kill -9 and restart of netd keep the entries; QEMU gone -> the entries go.
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
@@ -71,6 +75,33 @@ ctl vm set-network g1 n1 >/dev/null
 wait_serial g1 '^LEASE 10\.85\.0\.5/' 30 >/dev/null
 wait_serial g1 '^GATEWAY-PING ok 10.85.0.1' >/dev/null
 ok "a reservation added live is allowed at once; moved to n2 and back, g1 got 10.85.0.5 and pinged its gateway"
+
+# Every guest port, filtered or not, is kept from the host's own stack.
+for tap in vm-g1-0 vm-g2-0; do
+	assert_eq "$(nsx sysctl -n net.ipv6.conf.$tap.disable_ipv6)" 1 "IPv6 on $tap"
+	grep -q "\"$tap\"" <<<"$(nsx nft list set inet netd_ports taps)" || fail "$tap is not in netd_ports' taps"
+done
+rc=0
+ctl network stop n1 >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of stopping a network with running guests"
+grep -q "network 'n1' has 2 running guest(s): 'g1', 'g2'" "$T/err" || fail "network stop: $(cat "$T/err")"
+ctl vm create g3 --network n2 --mac $M2 --kernel "$KERNEL" --initrd "$INITRD" --no-autostart >/dev/null
+rc=0
+ctl vm set-network g3 n1 >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of moving g3 (g2's MAC) to n1"
+grep -q "MAC $M2 is already used on network 'n1' by guest 'g2'" "$T/err" || fail "set-network: $(cat "$T/err")"
+ctl vm delete g3 >/dev/null
+ok "TAPs: IPv6 off, in netd_ports (g2's too); 'network stop n1' refused with g1, g2 on it; a duplicate MAC refused"
+
+# A network without DHCP: the subnet's host addresses but the gateway's.
+ctl network create n3 --mode nat --subnet 10.87.0.0/24 --no-dhcp >/dev/null
+ctl vm set-network g1 n3 >/dev/null
+net4=$(nsx nft list set bridge netd port_net4)
+grep -q '"vm-g1-0" . 10.87.0.2/31' <<<"$net4" && grep -q '"vm-g1-0" . 10.87.0.128/26' <<<"$net4" ||
+	fail "g1 on n3 (no DHCP) may not use the subnet: $net4"
+grep -qE '10\.87\.0\.(0/24|0/31|1[^0-9])' <<<"$net4$(set_json port_ip4)" && fail "g1 may use n3's gateway or network address: $net4"
+ctl vm set-network g1 n1 >/dev/null
+ok "on n3 (no DHCP) g1 may use 10.87.0.2-254 but the gateway 10.87.0.1"
 
 # kill -9 and restart: the entries stay; QEMU gone: they go.
 before=$(set_json port_ip4)
