@@ -261,6 +261,7 @@ undo:
 	return r;
 }
 
+/* The network need not exist (an adopted guest whose network went while netd was down). */
 int daemon_portsec_port_set(struct daemon *d, const char *ifname, const char *network, const struct mac *mac,
 			    enum ps_level level, char *err, size_t errlen)
 {
@@ -268,13 +269,11 @@ int daemon_portsec_port_set(struct daemon *d, const char *ifname, const char *ne
 	struct secured_port new = { .p = { .mac = *mac, .level = level }, .want = level };
 	int r;
 
-	if (!n) {
-		snprintf(err, errlen, "network '%s' does not exist", network);
-		return -ENOENT;
-	}
 	snprintf(new.p.ifname, sizeof(new.p.ifname), "%s", ifname);
 	snprintf(new.network, sizeof(new.network), "%s", network);
-	r = port_compute(d, n, &new.p);
+	/* A guest adopted on a network that was removed while netd was down: its port is filtered
+	 * with no address at all (and kept from the host) rather than forgotten. */
+	r = n ? port_compute(d, n, &new.p) : 0;
 	if (r >= 0)
 		r = port_replace(d, ifname, &new, err, errlen);
 	if (r < 0) {
