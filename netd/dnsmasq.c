@@ -10,18 +10,21 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "vm-files.h"
 
 #ifndef NETD_LIBEXECDIR
 #define NETD_LIBEXECDIR "/usr/libexec"
@@ -270,6 +273,19 @@ static int start_or_update(struct daemon *d, const struct network *n, const stru
 	return 0;
 }
 
+/* The guests' MACs, addresses and names are the operators' business: the lease file is 0640
+ * root:netd. dnsmasq opens it as root and rewrites it in place, so the mode stays. */
+static int lease_file_prepare(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
+
+	if (fd < 0)
+		return -errno;
+	if (fchown(fd, 0, vm_netd_gid()) < 0 || fchmod(fd, 0640) < 0)
+		return -errno;
+	return 0;
+}
+
 static int dhcp_sync(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)
 {
 	struct dnsmasq_files f;
@@ -290,8 +306,10 @@ static int dhcp_sync(struct daemon *d, const struct network *n, bool active, cha
 	r = mkdir_p(f.dir, 0755);
 	if (r >= 0)
 		r = mkdir_p(f.state_dir, 0755);
+	if (r >= 0)
+		r = lease_file_prepare(f.leases);
 	if (r < 0)
-		snprintf(err, errlen, "cannot create %s or %s: %s", f.dir, f.state_dir, strerror(-r));
+		snprintf(err, errlen, "cannot create %s, %s or %s: %s", f.dir, f.state_dir, f.leases, strerror(-r));
 	else
 		r = start_or_update(d, n, &f, &text, err, errlen);
 	rendered_free(&text);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "vm-store.h"
+#include "vm-files.h"
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -118,7 +119,11 @@ int store_guest_save(const struct netd_paths *p, const struct guest *g)
 	r = mkdir_p(dir, 0755);
 	if (r < 0)
 		return r;
-	return write_file_atomic(path, text, strlen(text), 0644);
+	/* Paths and the kernel command line are the operators' business, not every local user's. */
+	r = write_file_atomic(path, text, strlen(text), 0640);
+	if (r >= 0 && chown(path, 0, vm_netd_gid()) < 0)
+		r = -errno;
+	return r;
 }
 
 int store_guest_remove(const struct netd_paths *p, const char *name)
@@ -216,63 +221,3 @@ int store_guest_uuid(const struct netd_paths *p, const char *name, char ret[stat
 	return 0;
 }
 
-/* "uid 1001\ngid 1001\ngroups 995 1001\n" */
-int store_guest_owner_save(const struct netd_paths *p, const char *name, const struct process_cred *c)
-{
-	_cleanup_free_ char *dir = pathf("%s/guests/%s", p->state_dir, name);
-	_cleanup_free_ char *path = pathf("%s/guests/%s/owner", p->state_dir, name);
-	char buf[64 + PROCESS_GROUPS_MAX * 12];
-	size_t len;
-	int r;
-
-	if (!dir || !path)
-		return -ENOMEM;
-	len = snprintf(buf, sizeof(buf), "uid %u\ngid %u\ngroups", (unsigned)c->uid, (unsigned)c->gid);
-	for (size_t i = 0; i < c->n_groups && i < PROCESS_GROUPS_MAX; i++)
-		len += snprintf(buf + len, sizeof(buf) - len, " %u", (unsigned)c->groups[i]);
-	len += snprintf(buf + len, sizeof(buf) - len, "\n");
-	r = mkdir_p(dir, 0755);
-	return r < 0 ? r : write_file_atomic(path, buf, len, 0600);
-}
-
-static int parse_id(const char *s, char **end, unsigned *ret)
-{
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, end, 10);
-	if (errno || v >= UINT32_MAX)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-int store_guest_owner_load(const struct netd_paths *p, const char *name, struct process_cred *ret)
-{
-	_cleanup_free_ char *path = pathf("%s/guests/%s/owner", p->state_dir, name), *text = NULL;
-	struct process_cred c = {};
-	unsigned uid, gid, g;
-	char *s;
-	int r;
-
-	if (!path)
-		return -ENOMEM;
-	r = read_file(path, &text, NULL);
-	if (r < 0)
-		return r;
-	if (strncmp(text, "uid ", 4) || parse_id(text + 4, &s, &uid) < 0 || strncmp(s, "\ngid ", 5) ||
-	    parse_id(s + 5, &s, &gid) < 0 || strncmp(s, "\ngroups", 7))
-		return -EBADMSG;
-	for (s += 7; *s == ' '; c.groups[c.n_groups++] = g) {
-		if (c.n_groups >= PROCESS_GROUPS_MAX || parse_id(s + 1, &s, &g) < 0)
-			return -EBADMSG;
-	}
-	if (strcmp(s, "\n"))
-		return -EBADMSG;
-	c.uid = uid;
-	c.gid = gid;
-	*ret = c;
-	return 0;
-}

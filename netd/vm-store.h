@@ -2,9 +2,8 @@
 /*
  * Guest files: <config>/guests/NAME.conf (the definition), <state>/guests/NAME/macs (the MACs
  * generated once for NICs without a pinned one, one a line), <state>/guests/NAME/uuid (QEMU's
- * -uuid, generated once), <state>/guests/NAME/owner (root-only: the uid, gid and groups of who
- * created it), <run>/guests/NAME/ (runtime: pid, taps, qmp.sock, console.sock, serial.log,
- * qemu.log).
+ * -uuid, generated once), <run>/guests/NAME/ (runtime: pid, taps, qmp.sock, console.sock,
+ * serial.log, qemu.log). The definition is 0640 root:netd and names its creator (owner = UID).
  */
 #pragma once
 
@@ -25,5 +24,3 @@ char *store_guest_run_dir(const struct netd_paths *p, const char *name);
 int store_guest_uuid(const struct netd_paths *p, const char *name, char ret[static 37]);
 /* Who created the guest: the rights its files are opened with when it starts at boot.
  * load: -ENOENT when none is recorded (a hand-written definition: root's). */
-int store_guest_owner_save(const struct netd_paths *p, const char *name, const struct process_cred *c);
-int store_guest_owner_load(const struct netd_paths *p, const char *name, struct process_cred *ret);

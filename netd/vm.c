@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,17 @@ static struct vm *vm_find(struct daemon *d, const char *name)
 static bool vm_alive(const struct vm *v)
 {
 	return v->pid > 0;
+}
+
+/* SIGKILL through the pidfd netd watches QEMU with: an adopted QEMU is not netd's child, and its
+ * pid could be another process's by now. */
+static int vm_kill(struct vm *v)
+{
+	int fd = v->pid_source ? sd_event_source_get_io_fd(v->pid_source) : -1;
+
+	if (fd >= 0)
+		return syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0 ? -errno : 0;
+	return kill(v->pid, SIGKILL) < 0 ? -errno : 0;
 }
 
 static char *run_path(struct vm *v, const char *file)
@@ -153,6 +165,8 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	return 0;
 }
 
+static void on_block_checked(struct qmp_client *c, const struct qmp_message *m, void *userdata);
+
 static void on_qmp_status(struct qmp_client *c, const struct qmp_message *m, void *userdata)
 {
 	struct vm *v = userdata;
@@ -161,6 +175,12 @@ static void on_qmp_status(struct qmp_client *c, const struct qmp_message *m, voi
 
 	if (!m || m->type != QMP_MESSAGE_RETURN || qmp_status_parse(m->data, &status, &running) < 0)
 		return;
+	/* Still waiting for its first 'cont' (netd died before it checked): check it now, never resume
+	 * it unchecked. */
+	if (!strcmp(status, "prelaunch")) {
+		qmp_client_command(c, "query-block", NULL, on_block_checked, v);
+		return;
+	}
 	if (v->state == VM_STATE_STARTING || v->state == VM_STATE_RUNNING || v->state == VM_STATE_PAUSED) {
 		v->state = running ? VM_STATE_RUNNING : !strcmp(status, "paused") ? VM_STATE_PAUSED : v->state;
 		if (v->pending && v->state != VM_STATE_STARTING) {
@@ -194,14 +214,15 @@ static void on_vnc_password(struct qmp_client *c, const struct qmp_message *m, v
 	v->vnc_password[0] = 0;
 }
 
-/* A display off the loopback asks for a password; a new one at each start and adoption. */
+/* Every display asks for a password (on the loopback too: any local user can connect there); a
+ * new one at each start and adoption. */
 static void vnc_password_set(struct vm *v)
 {
 	struct qemu_vnc vnc;
 	json_object *args;
 
 	v->vnc_password[0] = 0;
-	if (!v->def.vnc[0] || qemu_vnc_parse(v->def.vnc, &vnc) < 0 || vnc.local)
+	if (!v->def.vnc[0] || qemu_vnc_parse(v->def.vnc, &vnc) < 0)
 		return;
 	if (vm_vnc_password(v->vnc_password) < 0) {
 		log_error("guest '%s': cannot make a VNC password; the display refuses every viewer",
@@ -228,6 +249,45 @@ static void kernel_copy_release(struct vm *v)
 	close(TAKE_FD(v->kernel_memfd));
 }
 
+static void on_cont(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+
+	if (!m || m->type == QMP_MESSAGE_ERROR) {
+		v->state = VM_STATE_STOPPED;
+		vm_kill(v); /* on_pidfd does the rest */
+		pending_fail(v, -EIO, m && m->error_desc ? m->error_desc : "QEMU did not start the guest (cont)");
+		return;
+	}
+	qmp_client_command(c, "query-status", NULL, on_qmp_status, v);
+}
+
+/*
+ * A qcow2 disk names its backing and data files in its own header, which QEMU reads again after
+ * netd checked it: a user who may write the image could add one in between, and QEMU would open
+ * it by path. So a guest whose qcow2 disk another user than root gave starts paused (-S), and runs
+ * only once query-block shows that QEMU opened nothing but the fds netd passed.
+ */
+static void on_block_checked(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+	char what[GUEST_PATH_MAX + 64], msg[GUEST_PATH_MAX + 256];
+	int r = m && m->type == QMP_MESSAGE_RETURN ? qmp_block_external_files(m->data, what, sizeof(what)) : -EIO;
+
+	if (r == 0) {
+		v->paused = false;
+		qmp_client_command(c, "cont", NULL, on_cont, v);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "guest '%s': %s%s; refused (a qcow2 image may name other files only when root "
+		 "gives it)", v->def.name, r > 0 ? "QEMU opened another file than netd passed: " : "cannot check "
+		 "what QEMU opened", r > 0 ? what : "");
+	log_warning("%s", msg);
+	v->state = VM_STATE_STOPPED; /* refused, not crashed: on_pidfd finds it expected */
+	vm_kill(v);
+	pending_fail(v, -EPERM, msg);
+}
+
 static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 {
 	struct vm *v = userdata;
@@ -235,7 +295,10 @@ static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 	if (error == 0) {
 		kernel_copy_release(v);
 		vnc_password_set(v);
-		qmp_client_command(c, "query-status", NULL, on_qmp_status, v);
+		if (v->paused)
+			qmp_client_command(c, "query-block", NULL, on_block_checked, v);
+		else
+			qmp_client_command(c, "query-status", NULL, on_qmp_status, v);
 		return;
 	}
 	if (v->state == VM_STATE_SHUTTING_DOWN || v->state == VM_STATE_STOPPED)
@@ -243,7 +306,7 @@ static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 	else
 		log_warning("guest '%s': QMP connection lost: %s", v->def.name, strerror(-error));
 	if (v->state == VM_STATE_STARTING && vm_alive(v)) {
-		kill(v->pid, SIGKILL); /* an unusable QEMU: on_pidfd does the rest */
+		vm_kill(v); /* an unusable QEMU: on_pidfd does the rest */
 		pending_fail(v, error, "QEMU started but its QMP socket did not answer; see qemu.log in the run dir");
 	}
 }
@@ -469,7 +532,8 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 				 .uuid = f.uuid,
 				 .caps = d->qemu_caps,
 				 .accel = v->accel,
-				 .n_nics = g->n_nics };
+				 .n_nics = g->n_nics,
+				 .paused = v->disk_unchecked };
 	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2 + 8];
 	size_t n_fds = 0, n_all;
 	struct link_dump dump = {};
@@ -531,6 +595,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 	qemu_fds_layout(l.nics, l.n_nics);
 	n_all = n_fds;
 	pass_files(v, &f, fds, &n_all, &l.files);
+	v->paused = l.paused;
 	r = qemu_argv_render(&l, &argv);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot render the QEMU command line: %s", strerror(-r));
@@ -583,6 +648,12 @@ static void vm_start_now(struct vm *v)
 	char why[128] = "";
 	int r;
 
+	static bool told;
+
+	if (!told && process_landlock_abi() <= 0)
+		log_warning("this kernel has no Landlock: QEMU processes, which share one user, are not kept out of "
+			    "each other's /proc (a guest that escapes into its QEMU could reach the other guests' QEMUs)");
+	told = true;
 	if (fallback)
 		snprintf(why, sizeof(why), " (KVM unusable: %.100s)", v->daemon->kvm_note);
 	snprintf(v->note, sizeof(v->note), "%s%s; virtio-net %s", accel, why,
@@ -673,6 +744,9 @@ static int vm_start(struct daemon *d, struct call *c, struct vm *v)
 	r = vm_files_open(d, &v->def, &who, v->files, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
+	/* Root may give qcow2 images that name other files; anyone else's is checked again once QEMU
+	 * opened it (on_block_checked). */
+	v->disk_unchecked = who.uid != 0 && v->def.disk[0] && v->def.disk_format == DISK_FORMAT_QCOW2;
 	v->pending = c;
 	switch (v->def.accel) {
 	case GUEST_ACCEL_TCG:
@@ -717,8 +791,8 @@ static json_object *vnc_json(struct vm *v)
 		if (gethostname(host, sizeof(host)) < 0 || !host[0])
 			snprintf(host, sizeof(host), "HOST");
 		snprintf(how, sizeof(how),
-			 "local only: ssh -L %u:%s:%u %s, then a VNC viewer on localhost:%u", vnc.port,
-			 vnc.host, vnc.port, host, vnc.port);
+			 "local only: ssh -L %u:%s:%u %s, then a VNC viewer on localhost:%u with the "
+			 "password (a new one at each start)", vnc.port, vnc.host, vnc.port, host, vnc.port);
 	} else if (!strcmp(vnc.host, "0.0.0.0") || !strcmp(vnc.host, "[::]")) {
 		snprintf(how, sizeof(how),
 			 "a VNC viewer on any address of this host, port %u, with the password (a new one at "
@@ -1034,9 +1108,9 @@ int method_vm_create(struct daemon *d, struct call *c, json_object *params)
 	r = store_guest_macs(&d->paths, &v->def, taken, taken_macs(d, v->def.name, taken, ELEMENTSOF(taken)));
 	if (r < 0)
 		return call_errorf(c, r, "cannot store the guest's MACs: %s", strerror(-r));
+	v->def.has_owner = true; /* the definition says who may autostart it with which rights */
+	v->def.owner = c->peer.uid;
 	r = store_guest_save(&d->paths, &v->def);
-	if (r >= 0)
-		r = store_guest_owner_save(&d->paths, v->def.name, &who);
 	if (r < 0) {
 		store_guest_remove(&d->paths, v->def.name);
 		return call_errorf(c, r, "cannot write the guest definition: %s", strerror(-r));
@@ -1147,8 +1221,9 @@ int method_vm_destroy(struct daemon *d, struct call *c, json_object *params)
 	v->timer = sd_event_source_disable_unref(v->timer);
 	v->state = VM_STATE_STOPPED;
 	delete_taps(d, v);
-	if (kill(v->pid, SIGKILL) < 0 && errno != ESRCH)
-		return call_errorf(c, -errno, "cannot kill QEMU (pid %d): %m", (int)v->pid);
+	r = vm_kill(v);
+	if (r < 0 && r != -ESRCH)
+		return call_errorf(c, r, "cannot kill QEMU (pid %d): %s", (int)v->pid, strerror(-r));
 	v->pending = c; /* answered when the pidfd says QEMU is gone */
 	return 0;
 }
@@ -1423,30 +1498,58 @@ int vm_load_all(struct daemon *d)
 	return 0;
 }
 
+/* The rights a guest starts with at boot: its owner's as they are now (groups looked up again:
+ * someone who left group netd is no operator any more); a definition without an owner was
+ * written by root. */
+static int autostart_cred(struct daemon *d, const struct guest *g, struct process_cred *ret, char *err,
+			  size_t errlen)
+{
+	struct passwd *pw;
+	gid_t netd = vm_netd_gid();
+	bool member = false;
+	int r;
+
+	*ret = (struct process_cred){};
+	if (!g->has_owner || g->owner == 0)
+		return 0;
+	pw = getpwuid(g->owner);
+	if (!pw) {
+		snprintf(err, errlen, "its owner, uid %u, no longer exists", (unsigned)g->owner);
+		return -ESRCH;
+	}
+	r = process_cred_from_user(pw->pw_name, ret);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read the groups of its owner %s: %s", pw->pw_name, strerror(-r));
+		return r;
+	}
+	member = netd && ret->gid == netd;
+	for (size_t i = 0; i < ret->n_groups && !member; i++)
+		member = netd && ret->groups[i] == netd;
+	if (!member) {
+		snprintf(err, errlen, "its owner %s is no longer in group netd", pw->pw_name);
+		return -EPERM;
+	}
+	return 0;
+}
+
 void vm_autostart_all(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_vms; i++) {
 		struct vm *v = d->vms[i];
 		struct process_cred owner;
+		char err[256];
 		struct call *c;
-		int r;
 
 		if (!v->def.autostart || vm_alive(v))
 			continue;
+		if (autostart_cred(d, &v->def, &owner, err, sizeof(err)) < 0) {
+			log_error("guest '%s': not started at boot: %s", v->def.name, err);
+			continue;
+		}
 		c = calloc(1, sizeof(*c)); /* no client: the reply goes nowhere, the log says it */
 		if (!c)
 			return;
-		/* With the rights of who created it; a hand-written definition is root's. */
-		r = store_guest_owner_load(&d->paths, v->def.name, &owner);
-		if (r < 0 && r != -ENOENT) {
-			log_error(
-				"guest '%s': not started at boot: cannot read who created it (%s/guests/%s/owner): %s",
-				v->def.name, d->paths.state_dir, v->def.name, strerror(-r));
-			free(c);
-			continue;
-		}
-		if (r >= 0)
-			vm_peer_from_cred(&owner, &c->peer);
+		vm_peer_from_cred(&owner, &c->peer);
 		c->uid = c->peer.uid;
 		log_info("guest '%s': autostart as uid %u", v->def.name, (unsigned)c->peer.uid);
 		if (vm_start(d, c, v) < 0) {

@@ -48,6 +48,8 @@ struct vm {
 	sd_event_source *timer;
 	int files[_GUEST_FILE_MAX]; /* opened with the requester's rights for the start under way, or -1 */
 	int kernel_memfd; /* netd's fd of QEMU's kernel copy, emptied once QMP answers; -1 */
+	bool paused;	  /* started with -S: QMP's query-block decides whether it may 'cont' */
+	bool disk_unchecked; /* a qcow2 disk given by another user than root: start it paused */
 	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
 };
 

@@ -101,6 +101,22 @@ static int p_queues(struct guest *g, const char *v)
 {
 	return parse_uint(v, 1024, &g->queues);
 }
+static int p_owner(struct guest *g, const char *v)
+{
+	unsigned long u;
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return -EINVAL;
+	errno = 0;
+	u = strtoul(v, &end, 10);
+	if (errno || *end || u >= UINT32_MAX || (v[0] == '0' && v[1]))
+		return -ERANGE;
+	g->owner = u;
+	g->has_owner = true;
+	return 0;
+}
+
 static int p_autostart(struct guest *g, const char *v)
 {
 	return parse_bool(v, &g->autostart);
@@ -114,7 +130,7 @@ static const struct {
 	{ "initrd", p_initrd },	      { "append", p_append },	      { "disk", p_disk },
 	{ "disk-format", p_disk_format }, { "disk-cache", p_disk_cache }, { "cdrom", p_cdrom },
 	{ "accel", p_accel },	      { "vnc", p_vnc },		      { "queues", p_queues },
-	{ "autostart", p_autostart },
+	{ "autostart", p_autostart }, { "owner", p_owner },
 };
 
 typedef int (*nic_key_parser)(struct guest_nic *n, const char *v);
@@ -280,6 +296,8 @@ char *guest_config_render(const struct guest *g)
 	add_line(f, "accel", guest_accel_to_string(g->accel), &bad);
 	add_line(f, "vnc", g->vnc, &bad);
 	fprintf(f, "queues = %u\nautostart = %s\n", g->queues, g->autostart ? "yes" : "no");
+	if (g->has_owner)
+		fprintf(f, "owner = %u\n", (unsigned)g->owner);
 	for (size_t i = 0; i < g->n_nics; i++) {
 		bad = bad || !object_name_valid(g->nics[i].network);
 		fprintf(f, "\n[nic%zu]\nnetwork = %s\n", i, g->nics[i].network);

@@ -177,13 +177,15 @@ static _Noreturn void child_open(int sock, const struct process_cred *cred, enum
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	int fd = -1;
 
-	/* Nothing of netd's stays open here (the change of user below also makes this process
-	 * non-dumpable: the requester cannot ptrace it). */
+	/* Nothing of netd's stays open here. The requester's rights are the effective (and file
+	 * system) ones only: real and saved uid stay root's, so the requester cannot signal (stop)
+	 * this process while netd waits for it, and the change of user makes it non-dumpable: no
+	 * ptrace either. It runs nothing but the open below. */
 	if (sock > 0)
 		syscall(SYS_close_range, 0, sock - 1, 0);
 	syscall(SYS_close_range, sock + 1, ~0U, 0);
 	if (setgroups(cred->n_groups, cred->groups) < 0 || setresgid(cred->gid, cred->gid, cred->gid) < 0 ||
-	    setresuid(cred->uid, cred->uid, cred->uid) < 0)
+	    setresuid(0, cred->uid, 0) < 0)
 		report(&rep, STEP_CREDS, errno);
 	else
 		fd = open_checked(k, path, rules, &rep);

@@ -76,6 +76,10 @@ struct guest {
 	char vnc[64]; /* "[ADDR:]DISPLAY" or "" */
 	unsigned queues;
 	bool autostart;
+	/* Who created it (uid), written by netd: autostart uses that user's rights. Only root writes the
+	 * config dir, so a definition without one was written by root. */
+	bool has_owner;
+	uint32_t owner;
 };
 
 /* Defaults: 512 MiB, 1 vCPU, accel auto, 1 queue, raw/none disk, autostart. */

@@ -24,6 +24,9 @@ struct process_cred {
 /* The credentials of user name (getpwnam, getgrouplist): -ENOENT when there is no such user,
  * -E2BIG when it has more groups than we keep. */
 int process_cred_from_user(const char *name, struct process_cred *ret);
+/* The kernel's Landlock ABI version, 0 without Landlock: each QEMU (process_spawn) gets a Landlock
+ * domain of its own, which keeps QEMUs out of each other's /proc/PID (they share one user). */
+int process_landlock_abi(void);
 /* Whether cred may open a file of mode st_mode, owner uid and group gid for access (R_OK|W_OK):
  * the classic owner/group/other check, as the kernel makes it (ACLs aside). Root may. */
 bool process_cred_may_access(const struct process_cred *cred, mode_t mode, uid_t uid, gid_t gid, int access);

@@ -204,8 +204,9 @@ static void add_display(struct strv *s, const struct guest *g)
 	add(s, "-vga");
 	add(s, "std");
 	add(s, "-vnc");
-	/* Off the loopback QEMU refuses everyone until netd sets a password over QMP. */
-	add(s, "%s:%u%s", v.host, v.port - 5900, v.local ? "" : ",password=on");
+	/* QEMU refuses everyone until netd sets a password over QMP: on the loopback too, where every
+	 * local user could connect. */
+	add(s, "%s:%u,password=on", v.host, v.port - 5900);
 }
 
 int qemu_argv_render(const struct qemu_launch *l, char ***ret)
@@ -224,6 +225,8 @@ int qemu_argv_render(const struct qemu_launch *l, char ***ret)
 	}
 	add(&s, "-nodefaults");
 	add(&s, "-no-user-config");
+	if (l->paused)
+		add(&s, "-S");
 	add(&s, "-machine");
 	add(&s, "q35");
 	add_accel(&s, l->accel);

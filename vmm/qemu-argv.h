@@ -67,6 +67,9 @@ struct qemu_launch {
 	struct qemu_nic nics[GUEST_NICS_MAX];
 	size_t n_nics;
 	struct qemu_files files;
+	/* -S: the guest waits for 'cont', after netd looked at what QEMU opened (a qcow2 image that
+	 * named a backing or data file after netd checked it). */
+	bool paused;
 };
 
 #define QEMU_FIRST_FD 3

@@ -3,6 +3,7 @@
 #include "qmp.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const type_names[_QMP_MESSAGE_MAX] = {
@@ -115,6 +116,37 @@ void qmp_message_done(struct qmp_message *m)
 {
 	json_object_put(m->root);
 	*m = (struct qmp_message){};
+}
+
+int qmp_block_external_files(json_object *ret, char *what, size_t size)
+{
+	if (!json_object_is_type(ret, json_type_array))
+		return -EBADMSG;
+	for (size_t i = 0; i < json_object_array_length(ret); i++) {
+		json_object *dev = json_object_array_get_idx(ret, i), *inserted, *image, *spec, *data, *v;
+		const char *name = get_string(dev, "device") ?: get_string(dev, "qdev") ?: "?";
+
+		if (!json_object_object_get_ex(dev, "inserted", &inserted))
+			continue;
+		if (!json_object_object_get_ex(inserted, "image", &image)) {
+			snprintf(what, size, "%s: no image information", name);
+			return 1; /* not what netd passed: refuse rather than guess */
+		}
+		if (json_object_object_get_ex(inserted, "backing_file", &v) ||
+		    json_object_object_get_ex(image, "backing-filename", &v) ||
+		    json_object_object_get_ex(image, "backing-image", &v)) {
+			snprintf(what, size, "%s: a backing file (%s)", name,
+				 json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "an image");
+			return 1;
+		}
+		if (json_object_object_get_ex(image, "format-specific", &spec) &&
+		    json_object_object_get_ex(spec, "data", &data) && json_object_object_get_ex(data, "data-file", &v)) {
+			snprintf(what, size, "%s: a data file (%s)", name,
+				 json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "?");
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int qmp_status_parse(json_object *ret, const char **ret_status, bool *ret_running)

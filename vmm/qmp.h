@@ -36,6 +36,9 @@ int qmp_message_parse(const char *line, size_t len, struct qmp_message *ret);
 void qmp_message_done(struct qmp_message *m);
 /* A query-status return: {"status": "running", "running": true}. */
 int qmp_status_parse(json_object *ret, const char **ret_status, bool *ret_running);
+/* A query-block return: 1 when an inserted image opened another file by its name (a backing file,
+ * a qcow2 data file), with which into what; 0 when none did; -EBADMSG when not such a return. */
+int qmp_block_external_files(json_object *ret, char *what, size_t size);
 
 struct qmp_client;
 /* m is NULL when the connection closed before the answer. */

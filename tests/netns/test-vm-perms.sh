@@ -10,11 +10,13 @@
 #   works); QEMU runs as netd-qemu, cannot regain privileges, names no path on its command line,
 #   keeps no copy of the kernel once QMP answered, and the guest gets its lease and pings its
 #   gateway; the operator may not start root's guest again;
-# - --vnc 0 listens on 127.0.0.1:5900 only (a guest of another network cannot connect);
+# - --vnc 0 listens on 127.0.0.1:5900 only (a guest of another network cannot connect) and wants a
+#   password (any local user can reach the loopback);
 #   --vnc 0.0.0.0:1 asks for a password (RFB security type 2), which 'vm show' gives;
 # - user nobody can list no guest run dir and read no log; an operator reads serial.log and
 #   attaches to the console;
-# - at boot a guest starts with the rights of who created it: the operator's guest, edited by hand
+# - at boot a guest starts with the rights of who created it (owner = in the definition, groups
+#   looked up again: an owner who left group netd gets no autostart); the operator's guest, edited by hand
 #   to name the root-only file, is refused; root's guest starts.
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
@@ -111,13 +113,42 @@ if [ -e "$IMAGES/evil.qcow2" ]; then
 fi
 op_refused "guest 'h1': cdrom $SECRET: permission denied for uid $OP_UID" vm start h1
 
+# The operator's own qcow2 disk runs (QEMU starts it paused, netd looks at what it opened, then
+# lets it run); the same image given a backing file between netd's check and QEMU's read of its
+# header is refused once QEMU opened it, and QEMU is killed before the guest ran.
+if command -v qemu-img >/dev/null; then
+	qemu-img create -q -f qcow2 "$IMAGES/d.qcow2" 16M
+	qemu-img create -q -f qcow2 -u -b "$IMAGES/vmlinuz" -F raw "$T/evil-header.qcow2" 16M
+	chown "$OP" "$IMAGES/d.qcow2"
+	chmod 0644 "$T/evil-header.qcow2"
+	op vm create q1 $B --disk "$IMAGES/d.qcow2,format=qcow2" --no-autostart >/dev/null
+	op vm start q1 >/dev/null
+	assert_eq "$(vm_field q1 .state)" running "state of the operator's qcow2 guest"
+	op vm destroy q1 >/dev/null
+	run_as "$OP" /usr/bin/python3 "$TESTS_LIB_DIR/swap-on-read.py" "$IMAGES/d.qcow2" "$T/evil-header.qcow2" 1 \
+		>"$T/swap.out" &
+	SWAP=$!
+	for _ in $(seq 1 50); do grep -q watching "$T/swap.out" && break; sleep 0.05; done
+	rc=0
+	op vm start q1 >/dev/null 2>"$T/err" || rc=$?
+	wait $SWAP || true
+	grep -q swapped "$T/swap.out" || fail "the image was not rewritten during the start"
+	assert_eq "$rc" 1 "exit code of starting q1 with its header rewritten ($(cat "$T/err"))"
+	grep -qF "guest 'q1': QEMU opened another file than netd passed: " "$T/err" ||
+		fail "q1's start: $(cat "$T/err")"
+	for _ in $(seq 1 50); do [ "$(vm_field q1 .state)" = stopped ] && break; sleep 0.1; done
+	assert_eq "$(vm_field q1 .state)" stopped "q1 after the refused start"
+	ok "an operator's qcow2 runs; given a backing file after netd's check, QEMU is killed before the guest runs: $(cat "$T/err")"
+	op vm delete q1 >/dev/null
+fi
+
 # The operator's own guest from the image directory runs (and its display wants a password).
 op vm create m1 --network n2 --memory 128M --kernel "$IMAGES/vmlinuz" --initrd "$IMAGES/initrd" \
 	--append "console=ttyS0 quiet" --accel tcg --vnc 0.0.0.0:1 >/dev/null
 assert_eq "$(vm_field m1 .state)" running "state of the operator's guest"
-assert_eq "$(stat -c '%a %U' "$T/lib/guests/m1/owner")" "600 root" "mode of the owner file"
-grep -qx "uid $OP_UID" "$T/lib/guests/m1/owner" || fail "owner file: $(cat "$T/lib/guests/m1/owner")"
-ok "the operator's guest from $IMAGES runs; netd recorded its creator (uid $OP_UID) root-only"
+assert_eq "$(stat -c '%a %U %G' "$T/etc/guests/m1.conf")" "640 root netd" "mode of the operator's definition"
+grep -qx "owner = $OP_UID" "$T/etc/guests/m1.conf" || fail "the definition names no owner: $(cat "$T/etc/guests/m1.conf")"
+ok "the operator's guest from $IMAGES runs; its definition (0640 root:netd) names its creator (uid $OP_UID)"
 
 # ---- attack 5: VNC off the loopback asks for a password ----
 # The RFB greeting, then our version: the server answers with its security types (1 none, 2 VNC).
@@ -155,6 +186,20 @@ kernel_fd=$(find "/proc/$pid/fd" -lname '/memfd:netd-kernel*' | head -n1)
 assert_eq "$(stat -L -c %s "$kernel_fd")" 0 "size of the kernel's copy once QMP answered"
 ok "the kernel's copy is emptied once QMP answered"
 
+# Another QEMU (the same user) taken over by its guest: a process of netd-qemu's in a Landlock
+# domain of its own, as netd puts each QEMU, cannot read root's guest's initrd through /proc; the
+# same process outside a domain can (what the domains stop).
+initrd_fd=$(find "/proc/$pid/fd" -lname '/memfd:netd-initrd*' | head -n1)
+[ -n "$initrd_fd" ] || fail "QEMU has no initrd memfd"
+as_qemu() { setpriv --reuid=netd-qemu --regid=netd-qemu --init-groups /usr/bin/python3 "$TESTS_LIB_DIR/landlocked-read.py" "$@"; }
+if [ "$(as_qemu --landlock /proc/self/status)" = "landlock unavailable" ]; then
+	echo "SKIP (part): this kernel has no Landlock; QEMUs are not kept out of each other's /proc"
+else
+	assert_eq "$(as_qemu "$initrd_fd")" "read 4096 bytes" "netd-qemu outside a domain reading $initrd_fd"
+	assert_eq "$(as_qemu --landlock "$initrd_fd")" "error: Permission denied" "a landlocked netd-qemu reading $initrd_fd"
+	ok "a QEMU-like process in its own Landlock domain cannot read root's guest's initrd via /proc (outside one it can)"
+fi
+
 # --vnc 0: the loopback only; another network's guest cannot reach it.
 nsx ss -ltnH >"$T/listen"
 grep -qE '127\.0\.0\.1:5900 ' "$T/listen" || fail "nothing listens on 127.0.0.1:5900: $(cat "$T/listen")"
@@ -166,7 +211,12 @@ gx x timeout 3 bash -c 'exec 3<>/dev/tcp/10.84.0.1/53' || fail "the other networ
 gx x timeout 3 bash -c 'exec 3<>/dev/tcp/10.83.0.1/5900' 2>/dev/null && fail "the other network's guest reached g1's VNC"
 gx x timeout 3 bash -c 'exec 3<>/dev/tcp/10.84.0.1/5900' 2>/dev/null && fail "a guest reached g1's VNC on its gateway"
 vm_field g1 .vnc.connect | grep -qF "ssh -L 5900:127.0.0.1:5900" || fail "vm show: $(vm_field g1 .vnc.connect)"
-ok "--vnc 0 listens on 127.0.0.1:5900 only; another network's guest reaches its gateway's DNS, not the display"
+# Any local user reaches the loopback: the display wants the password there too.
+rfb=$(nsx setpriv --reuid=65534 --regid=65534 --clear-groups bash -c \
+	'{ sleep 0.5; printf "RFB 003.008\n"; sleep 1; } | socat -t 2 - TCP:127.0.0.1:5900' | od -An -tx1 | tr -d ' \n')
+assert_eq "$rfb" "524642203030332e3030380a0102" "RFB security types of --vnc 0 for a local user (nobody)"
+[[ $(vm_field g1 .vnc.password) =~ ^[A-Za-z0-9]{8}$ ]] || fail "vm show gives no VNC password for --vnc 0"
+ok "--vnc 0 listens on 127.0.0.1:5900 only and wants the password (nobody gets security type 2 only); another network's guest reaches its gateway's DNS, not the display"
 
 # ---- attack 6: consoles and logs are for root and operators ----
 dir=$T/run/guests/g1
@@ -177,10 +227,13 @@ nobody ls "$T/run/guests" >/dev/null 2>&1 && fail "nobody lists the guests' run 
 nobody ls "$dir" >/dev/null 2>&1 && fail "nobody lists g1's run dir"
 nobody cat "$dir/serial.log" >/dev/null 2>&1 && fail "nobody reads g1's serial log"
 nobody cat "$dir/qemu.log" >/dev/null 2>&1 && fail "nobody reads g1's qemu.log"
+nobody cat "$T/etc/guests/g1.conf" >/dev/null 2>&1 && fail "nobody reads g1's definition (paths, kernel command line)"
+nobody cat "$T/lib/networks/n1/leases" >/dev/null 2>&1 && fail "nobody reads n1's leases (guests' MACs, addresses, names)"
+run_as "$OP" cat "$T/lib/networks/n1/leases" >/dev/null || fail "an operator cannot read n1's leases"
 run_as "$OP" cat "$dir/serial.log" | grep -q "^CDROM" || fail "an operator cannot read the serial log"
 op vm console g1 </dev/null 2>"$T/err" >/dev/null || fail "operator's vm console: $(cat "$T/err")"
 grep -q "Connected to the console of 'g1'" "$T/err" || fail "operator's vm console: $(cat "$T/err")"
-ok "nobody lists no run dir and reads neither serial.log nor qemu.log; an operator reads serial.log and attaches to the console"
+ok "nobody lists no run dir and reads neither serial.log, qemu.log, definitions nor leases; an operator reads serial.log and leases and attaches to the console"
 
 # Checked again at each start, with the starter's rights: root's guest is not the operator's.
 op vm destroy g1 >/dev/null
@@ -198,4 +251,19 @@ assert_eq "$(vm_field m1 .state)" stopped "the operator's hand-edited guest afte
 grep -qF "guest 'm1': autostart failed: guest 'm1': cdrom $SECRET: permission denied for uid $OP_UID" "$T/netd.log" ||
 	fail "autostart of m1 not refused: $(grep m1 "$T/netd.log" | tail -n 5)"
 ok "at boot root's guest started and the operator's, edited to name the secret, was refused with the operator's rights"
+
+# An owner who left group netd is no operator: their guest does not start at boot. Losing the
+# state dir changes nothing (the owner is in the definition, which only root and netd write).
+sed -i "\|^cdrom = $SECRET\$|d" "$T/etc/guests/m1.conf"
+gpasswd -d "$OP" netd >/dev/null
+rm -rf "$T/lib/guests/m1"
+ctl vm destroy g1 >/dev/null
+stop_netd
+rm -rf "$T/run/networks"
+start_netd --image-dir "$IMAGES"
+for _ in $(seq 1 100); do [ "$(vm_field g1 .state)" = running ] && break; sleep 0.1; done
+assert_eq "$(vm_field m1 .state)" stopped "the guest of an owner who left group netd, after a boot"
+grep -qF "guest 'm1': not started at boot: its owner $OP is no longer in group netd" "$T/netd.log" ||
+	fail "autostart of m1 not refused: $(grep m1 "$T/netd.log" | tail -n 5)"
+ok "at boot the guest of an owner who left group netd does not start (state dir lost or not)"
 ctl vm destroy g1 >/dev/null

@@ -137,6 +137,7 @@ static void test_argv_disk(void **state)
 	snprintf(g.cdrom, sizeof(g.cdrom), "/srv/iso/debian.iso");
 	snprintf(g.vnc, sizeof(g.vnc), "127.0.0.1:3");
 	l = launch(&g, false);
+	l.paused = true; /* an operator's qcow2: -S until netd saw what QEMU opened */
 	check_argv(&l, "qemu-disk-vnc.argv");
 	g.cdrom[0] = 0;
 	l = launch(&g, false);
@@ -509,6 +510,8 @@ static void test_config_roundtrip(void **state)
 	g.queues = 2;
 	g.accel = GUEST_ACCEL_TCG;
 	g.autostart = false;
+	g.has_owner = true;
+	g.owner = 1001;
 	text = guest_config_render(&g);
 	assert_golden("guest-web.conf", text);
 	assert_int_equal(guest_config_parse("web", text, &back, err, sizeof(err)), 0);
@@ -705,6 +708,39 @@ static void check_session(const char *file, const char *golden)
 	free(text);
 }
 
+/* query-block returns: what QEMU opened besides the fds netd passed. */
+static void test_qmp_block_files(void **state)
+{
+	static const struct {
+		const char *json;
+		int want;
+		const char *what;
+	} cases[] = {
+		{ "[{\"device\":\"\",\"qdev\":\"/machine/peripheral-anon/device[0]/virtio-backend\",\"inserted\":"
+		  "{\"image\":{\"filename\":\"/dev/fdset/1\",\"format\":\"qcow2\",\"format-specific\":{\"type\":"
+		  "\"qcow2\",\"data\":{\"compat\":\"1.1\"}}}}},{\"device\":\"floppy0\"}]",
+		  0, "" },
+		{ "[{\"device\":\"d0\",\"inserted\":{\"backing_file\":\"/etc/shadow\",\"image\":{\"filename\":"
+		  "\"/dev/fdset/1\",\"backing-filename\":\"/etc/shadow\"}}}]",
+		  1, "d0: a backing file (/etc/shadow)" },
+		{ "[{\"device\":\"d0\",\"inserted\":{\"image\":{\"filename\":\"/dev/fdset/1\",\"format-specific\":"
+		  "{\"type\":\"qcow2\",\"data\":{\"data-file\":\"/proc/1/fd/8\"}}}}}]",
+		  1, "d0: a data file (/proc/1/fd/8)" },
+		{ "[{\"device\":\"d0\",\"inserted\":{}}]", 1, "d0: no image information" },
+		{ "{\"device\":\"d0\"}", -EBADMSG, "" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		json_object *o = json_tokener_parse(cases[i].json);
+		char what[128] = "";
+
+		assert_non_null(o);
+		assert_int_equal(qmp_block_external_files(o, what, sizeof(what)), cases[i].want);
+		assert_string_equal(what, cases[i].what);
+		json_object_put(o);
+	}
+}
+
 static void test_qmp_sessions(void **state)
 {
 	check_session("qmp-session-lifecycle.txt", "qmp-session-lifecycle.parsed");
@@ -722,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_enums_roundtrip),	 cmocka_unit_test(test_memory_parse),
 		cmocka_unit_test(test_tap_name),	 cmocka_unit_test(test_tap_fake),
 		cmocka_unit_test(test_qmp_sessions),	 cmocka_unit_test(test_vnc_parse),
+		cmocka_unit_test(test_qmp_block_files),
 		cmocka_unit_test(test_file_check),	 cmocka_unit_test(test_qcow2_refers),
 		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
 		cmocka_unit_test(test_file_memfd),
