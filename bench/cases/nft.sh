@@ -2,8 +2,7 @@
 # nftables: netd's table for 100 NAT networks applied in one libnftables transaction (bench-nft,
 # the daemon's render + apply code: sets of per-network elements looked up by 8 rules) against
 # the same filtering the way an operator's script or libvirt writes it, 8 rules per network, one
-# 'nft add' command at a time, alternating. Per-guest entries: netd has no per-guest rules (a
-# guest is a plain bridge port).
+# 'nft add' command at a time, alternating. Per-guest entries (port security): bench/cases/portsec.sh.
 . "$(dirname "$0")/../lib.sh"
 N=100
 command -v nft >/dev/null || { row "nftables, $N networks" "-" "-" "-" "-" "skipped: no nft"; exit 0; }
@@ -49,5 +48,3 @@ read -r rm _ _ rn < <(stats "$T/replace")
 row "nftables: $N networks in one transaction, vs $rules per-network rules (median of $n; $(fmt "$nlo" ms)-$(fmt "$nhi" ms); replacing it in place $(fmt "$rm" ms), $rn runs)" \
 	"$(fmt "$nm" ms)" "nft add one by one $(fmt "$mm" ms)" "$(awk -v a="$mm" -v b="$nm" 'BEGIN { printf "%.0fx", a / b }')" \
 	">= 50x, < 10 ms" "$(awk -v a="$mm" -v b="$nm" 'BEGIN { print (a / b >= 50 && b < 10) ? "yes" : "NO" }')"
-row "nftables: per-guest entries for 1000 guests; one guest added at 10 vs 1000" "-" \
-	"not measured: netd keeps no per-guest rules (guests are plain bridge ports)" "-" ">= 50x, < 10 ms, flat" "-"
