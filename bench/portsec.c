@@ -99,9 +99,11 @@ int main(int argc, char **argv)
 		struct ip_prefix *a = calloc(argc, sizeof(*a));
 
 		for (int i = 2; p && a && i < argc; i++) {
-			char *ifname = strtok(argv[i], ","), *mac = strtok(NULL, ","), *addr = strtok(NULL, ",");
+			char *ifname = strtok(argv[i], ","), *mac = strtok(NULL, ","),
+			     *addr = strtok(NULL, ",");
 
-			if (!ifname || !mac || !addr || mac_parse(mac, &p[i - 2].mac) < 0 || ip_prefix_parse(addr, &a[i - 2]) < 0)
+			if (!ifname || !mac || !addr || mac_parse(mac, &p[i - 2].mac) < 0 ||
+			    ip_prefix_parse(addr, &a[i - 2]) < 0)
 				return 2;
 			snprintf(p[i - 2].ifname, IFNAMSIZ, "%s", ifname);
 			p[i - 2].level = PS_LEVEL_FULL;
@@ -120,6 +122,7 @@ int main(int argc, char **argv)
 		n.host_ports[0] = (struct l4_port){ IPPROTO_TCP, (uint16_t)atoi(argv[4]) };
 		return -apply(f, fw_render(&n, 1, &marker), NULL);
 	}
-	fprintf(stderr, "usage: bench-portsec scale N REPS | ports IFNAME,MAC,ADDR... | inet BRIDGE SUBNET PORT\n");
+	fprintf(stderr,
+		"usage: bench-portsec scale N REPS | ports IFNAME,MAC,ADDR... | inet BRIDGE SUBNET PORT\n");
 	return 2;
 }

@@ -31,16 +31,16 @@ enum ps_level ps_level_from_string(const char *s)
 }
 
 enum ps_set {
-	PS_PORTS,	/* FULL ports */
-	PS_PORTS_MAC,	/* MAC-only ports */
-	PS_PORT_MAC,	/* port . its MAC */
+	PS_PORTS, /* FULL ports */
+	PS_PORTS_MAC, /* MAC-only ports */
+	PS_PORT_MAC, /* port . its MAC */
 	PS_PORT_CHADDR, /* port . its MAC as DHCP's chaddr field reads it (a 48-bit number) */
-	PS_PORT_IP4,	/* port . an IPv4 address it holds */
-	PS_PORT_NET4,	/* port . an IPv4 prefix it may use (no DHCP on its network) */
-	PS_PORT_IP6,	/* port . an IPv6 address it holds (its EUI-64 link-local one at least) */
+	PS_PORT_IP4, /* port . an IPv4 address it holds */
+	PS_PORT_NET4, /* port . an IPv4 prefix it may use (no DHCP on its network) */
+	PS_PORT_IP6, /* port . an IPv6 address it holds (its EUI-64 link-local one at least) */
 	PS_PORT_NET6,
-	PS_PORT_ND,	/* port . an IPv6 address it holds, as ND's target field reads it */
-	PS_TAPS,	/* every guest port, in the inet table */
+	PS_PORT_ND, /* port . an IPv6 address it holds, as ND's target field reads it */
+	PS_TAPS, /* every guest port, in the inet table */
 	_PS_SET_MAX,
 };
 
@@ -109,16 +109,15 @@ static const char ps_chains[] =
 
 /* The host's side: IP packets received or forwarded on a guest port itself, never legitimate
  * (a guest's traffic reaches the stack through its bridge), go before any other chain sees them. */
-static const char ps_inet_chains[] =
-	"\tchain input {\n"
-	"\t\ttype filter hook input priority filter - 10; policy accept;\n"
-	"\t\tiifname @taps drop\n"
-	"\t}\n"
-	"\n"
-	"\tchain forward {\n"
-	"\t\ttype filter hook forward priority filter - 10; policy accept;\n"
-	"\t\tiifname @taps drop\n"
-	"\t}\n";
+static const char ps_inet_chains[] = "\tchain input {\n"
+				     "\t\ttype filter hook input priority filter - 10; policy accept;\n"
+				     "\t\tiifname @taps drop\n"
+				     "\t}\n"
+				     "\n"
+				     "\tchain forward {\n"
+				     "\t\ttype filter hook forward priority filter - 10; policy accept;\n"
+				     "\t\tiifname @taps drop\n"
+				     "\t}\n";
 
 static unsigned chain_rules(const char *chains)
 {
@@ -194,7 +193,8 @@ static void element(FILE *f, enum ps_set s, const struct ps_port *p, const struc
 }
 
 /* Calls fn for every element of port p; returns how many. */
-typedef void (*element_fn)(FILE *f, enum ps_set s, const struct ps_port *p, const struct ip_prefix *a, void *u);
+typedef void (*element_fn)(FILE *f, enum ps_set s, const struct ps_port *p, const struct ip_prefix *a,
+			   void *u);
 
 static size_t port_elements(FILE *f, const struct ps_port *p, element_fn fn, void *u)
 {
@@ -270,9 +270,9 @@ static uint64_t fnv1a(const char *s)
 
 /* "table X" before "delete table X", so that the delete never fails: the pair empties a table
  * inside the transaction that fills it again. */
-static const char tables_reset[] = "table " PS_FAMILY " " PS_TABLE "\ndelete table " PS_FAMILY " " PS_TABLE "\n"
-				   "table " PS_INET_FAMILY " " PS_INET_TABLE "\ndelete table " PS_INET_FAMILY
-				   " " PS_INET_TABLE "\n";
+static const char tables_reset[] =
+	"table " PS_FAMILY " " PS_TABLE "\ndelete table " PS_FAMILY " " PS_TABLE "\n"
+	"table " PS_INET_FAMILY " " PS_INET_TABLE "\ndelete table " PS_INET_FAMILY " " PS_INET_TABLE "\n";
 
 static char *render_table(const struct ps_port *ports, size_t n, const char *marker)
 {
@@ -294,7 +294,8 @@ static char *render_table(const struct ps_port *ports, size_t n, const char *mar
 	if (f) {
 		fprintf(f, "%s", tables_reset);
 		for (int inet = 0; inet < 2; inet++) {
-			fprintf(f, "table %s %s {\n", inet ? PS_INET_FAMILY : PS_FAMILY, inet ? PS_INET_TABLE : PS_TABLE);
+			fprintf(f, "table %s %s {\n", inet ? PS_INET_FAMILY : PS_FAMILY,
+				inet ? PS_INET_TABLE : PS_TABLE);
 			for (int s = 0; s < _PS_SET_MAX; s++) {
 				if (ps_sets[s].inet != inet)
 					continue;

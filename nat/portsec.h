@@ -34,8 +34,8 @@
 #define PS_INET_TABLE "netd_ports"
 
 enum ps_level {
-	PS_LEVEL_OFF,  /* not filtered (only kept from the host's stack, as every port) */
-	PS_LEVEL_MAC,  /* only its MAC */
+	PS_LEVEL_OFF, /* not filtered (only kept from the host's stack, as every port) */
+	PS_LEVEL_MAC, /* only its MAC */
 	PS_LEVEL_FULL, /* MAC, addresses, no DHCP server or router */
 	_PS_LEVEL_MAX,
 	_PS_LEVEL_INVALID = -1,

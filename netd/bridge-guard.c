@@ -22,10 +22,8 @@ static const struct {
 	int family;
 	const char *key, *value;
 } bridge_sysctls[] = {
-	{ AF_INET6, "accept_ra", "0" },
-	{ AF_INET6, "autoconf", "0" },
-	{ AF_INET6, "accept_redirects", "0" },
-	{ AF_INET, "accept_redirects", "0" },
+	{ AF_INET6, "accept_ra", "0" },	       { AF_INET6, "autoconf", "0" },
+	{ AF_INET6, "accept_redirects", "0" }, { AF_INET, "accept_redirects", "0" },
 	{ AF_INET, "rp_filter", "1" },
 };
 
@@ -62,8 +60,8 @@ int daemon_bridge_guard(struct daemon *d, const struct network *n, char *err, si
 			continue;
 		r = ops->sysctl_set(d->link.userdata, family, n->bridge, key, value);
 		if (r < 0) {
-			snprintf(err, errlen, "cannot set net.%s.conf.%s.%s=%s: %s", family == AF_INET ? "ipv4" : "ipv6",
-				 n->bridge, key, value, strerror(-r));
+			snprintf(err, errlen, "cannot set net.%s.conf.%s.%s=%s: %s",
+				 family == AF_INET ? "ipv4" : "ipv6", n->bridge, key, value, strerror(-r));
 			return r;
 		}
 	}

@@ -122,8 +122,9 @@ static int port_compute(struct daemon *d, const struct network *n, struct ps_por
 	srv = daemon_dhcp_find(d, n->name);
 	for (size_t i = 0; r >= 0 && srv && i < srv->leases.n; i++)
 		if (mac_equal(&srv->leases.leases[i].mac, &p->mac))
-			r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET, .addr = srv->leases.leases[i].ip,
-								.len = 32 });
+			r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET,
+							       .addr = srv->leases.leases[i].ip,
+							       .len = 32 });
 	return r;
 }
 
@@ -227,7 +228,8 @@ static int port_append(struct portsec *ps, struct secured_port *s)
 
 /* Replace the entry of ifname (if any) by new (NULL: none), in memory and in the kernel. On
  * failure both are as before. Takes new's addresses. */
-static int port_replace(struct daemon *d, const char *ifname, struct secured_port *new, char *err, size_t errlen)
+static int port_replace(struct daemon *d, const char *ifname, struct secured_port *new, char *err,
+			size_t errlen)
 {
 	struct portsec *ps = d->portsec;
 	ssize_t i = port_index(ps, ifname);
@@ -337,7 +339,7 @@ void daemon_portsec_network_changed(struct daemon *d, const char *network)
 {
 	struct portsec *ps = d->portsec;
 	const struct network *n = daemon_network_find(d, network);
-	char (*names)[IFNAMSIZ];
+	char(*names)[IFNAMSIZ];
 	size_t k = 0;
 
 	if (!ps || !n || !ps->n_ports)

@@ -55,7 +55,8 @@ int main(int argc, char **argv)
 
 	for (int i = 1 + print; ports && i < argc; i++)
 		if (port_parse(argv[i], &ports[n++]) < 0) {
-			fprintf(stderr, "portsec-apply: bad port '%s': expected IFNAME,MAC,on|mac|off[,ADDR/LEN]...\n",
+			fprintf(stderr,
+				"portsec-apply: bad port '%s': expected IFNAME,MAC,on|mac|off[,ADDR/LEN]...\n",
 				argv[i]);
 			return 2;
 		}
