@@ -232,3 +232,23 @@ add_upstream() {
 }
 # ask_upstream GUEST: the source address upstream saw for the guest's connection ("" if none).
 ask_upstream() { gx "$1" busybox timeout 3 busybox nc 192.168.50.1 7000 </dev/null 2>/dev/null | tr -d '\r\n' || true; }
+
+# Guests with QEMU (TCG here). guest_image: KERNEL and INITRD of the test guest (built once per test
+# dir by tests/guest/build-initramfs.sh; exits 77 when it cannot be built).
+guest_image() {
+	local img
+	img=$(bash "$TESTS_LIB_DIR/../guest/build-initramfs.sh" "$T/guest") || exit $?
+	read -r KERNEL INITRD <<<"$img"
+}
+serial() { tr -d '\r' <"$T/run/guests/$1/serial.log" 2>/dev/null || true; }
+# wait_serial GUEST REGEX [SECONDS]: the last serial line matching REGEX (default: wait 60 s).
+wait_serial() {
+	local line
+	for _ in $(seq 1 $((${3:-60} * 10))); do
+		line=$(serial "$1" | grep -aE -- "$2" | tail -n1 || true)
+		[ -n "$line" ] && { echo "$line"; return 0; }
+		sleep 0.1
+	done
+	fail "guest $1: no serial line matching '$2'; serial: $(serial "$1" | tail -n 20)"
+}
+vm_field() { ctl --json vm show "$1" | jq -r "$2"; }

@@ -25,8 +25,7 @@ command -v dnsmasq >/dev/null || skip "dnsmasq missing"
 command -v socat >/dev/null || skip "socat missing"
 getent group netd >/dev/null || skip "no group netd (run scripts/install-deps)"
 getent passwd netd-qemu >/dev/null || skip "no user netd-qemu (run scripts/install-deps)"
-IMG=$(bash "$TESTS_LIB_DIR/../guest/build-initramfs.sh" "$T/guest") || exit $?
-read -r KERNEL INITRD <<<"$IMG"
+guest_image
 
 OP="netdt-op-$$"
 add_user "$OP" netd
@@ -68,15 +67,6 @@ EOF
 start_netd --image-dir "$IMAGES"
 ctl network create n1 --mode nat --subnet 10.83.0.0/24 >/dev/null
 ctl network create n2 --mode nat --subnet 10.84.0.0/24 >/dev/null
-serial() { tr -d '\r' <"$T/run/guests/$1/serial.log" 2>/dev/null || true; }
-wait_serial() {
-	for _ in $(seq 1 $((${3:-90} * 10))); do
-		serial "$1" | grep -aE -- "$2" | tail -n1 | grep -q . && { serial "$1" | grep -aE -- "$2" | tail -n1; return 0; }
-		sleep 0.1
-	done
-	fail "guest $1: no serial line matching '$2'; serial: $(serial "$1" | tail -n 20)"
-}
-vm_field() { ctl --json vm show "$1" | jq -r "$2"; }
 qemu_pids() {
 	for pid in $(ip netns pids "$NS"); do
 		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = qemu-system-x86 ]; then echo "$pid"; fi

@@ -18,20 +18,11 @@ QEMU=/usr/bin/qemu-system-x86_64
 [ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
 command -v dnsmasq >/dev/null || skip "dnsmasq missing"
 command -v nft >/dev/null || skip "nft missing"
-IMG=$(bash "$TESTS_LIB_DIR/../guest/build-initramfs.sh" "$T/guest") || exit $?
-read -r KERNEL INITRD <<<"$IMG"
+guest_image
 
 start_netd
 ctl network create n1 --mode nat --subnet 10.85.0.0/24 >/dev/null
 ctl network create n2 --mode nat --subnet 10.86.0.0/24 >/dev/null
-serial() { tr -d '\r' <"$T/run/guests/$1/serial.log" 2>/dev/null || true; }
-wait_serial() {
-	for _ in $(seq 1 $((${3:-60} * 10))); do
-		serial "$1" | grep -aE -- "$2" | tail -n1 | grep -q . && { serial "$1" | grep -aE -- "$2" | tail -n1; return 0; }
-		sleep 0.1
-	done
-	fail "guest $1: no serial line matching '$2'; serial: $(serial "$1" | tail -n 20)"
-}
 # in_set SET ELEMENT: whether netd's bridge table has it (elements as nft -j prints them).
 set_json() { nsx nft -j list set bridge netd "$1" 2>/dev/null | jq -c '[.nftables[] | select(.set) | .set.elem // [] | .[] | (.concat? // .)]'; }
 in_set() { set_json "$1" | jq -e --argjson e "$2" 'index([$e]) != null' >/dev/null; }

@@ -11,23 +11,12 @@ QEMU=/usr/bin/qemu-system-x86_64
 [ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
 command -v dnsmasq >/dev/null || skip "dnsmasq missing"
 getent passwd netd-qemu >/dev/null || skip "no user netd-qemu (run scripts/install-deps)"
-IMG=$(bash "$TESTS_LIB_DIR/../guest/build-initramfs.sh" "$T/guest") || exit $?
-read -r KERNEL INITRD <<<"$IMG"
+guest_image
 
 add_upstream
 start_netd
 ctl network create n1 --mode nat --subnet 10.81.0.0/24 >/dev/null
 ctl network create n2 --mode nat --subnet 10.82.0.0/24 >/dev/null
-serial() { tr -d '\r' <"$T/run/guests/$1/serial.log" 2>/dev/null || true; }
-# wait_serial GUEST REGEX [SECONDS]: the last serial line matching REGEX.
-wait_serial() {
-	for _ in $(seq 1 $((${3:-60} * 10))); do
-		serial "$1" | grep -aE -- "$2" | tail -n1 | grep -q . && { serial "$1" | grep -aE -- "$2" | tail -n1; return 0; }
-		sleep 0.1
-	done
-	fail "guest $1: no serial line matching '$2'; serial: $(serial "$1" | tail -n 20)"
-}
-vm_field() { ctl --json vm show "$1" | jq -r "$2"; }
 # A process that runs (an exited QEMU that netd adopted stays a zombie until init reaps it).
 alive() { [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
