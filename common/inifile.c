@@ -69,24 +69,3 @@ const char *inifile_value_invalid_reason(const char *v)
 	return NULL;
 }
 
-const char *inifile_escape(const char *v, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	if (!size)
-		return buf;
-	for (; *v && o + 5 < size; v++) {
-		unsigned char c = *v;
-
-		if (c == '\n')
-			o += snprintf(buf + o, size - o, "\\n");
-		else if (c == '\\')
-			o += snprintf(buf + o, size - o, "\\\\");
-		else if (c < 0x20 || c == 0x7f)
-			o += snprintf(buf + o, size - o, "\\x%02x", c);
-		else
-			buf[o++] = c;
-	}
-	buf[o] = 0;
-	return buf;
-}

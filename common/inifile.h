@@ -35,6 +35,3 @@ int inifile_parse(struct inifile *f, const char *text, ini_handler handler, void
 
 /* Why "key = v" would not read back as v (nor stay one line); NULL when it would. v is not empty. */
 const char *inifile_value_invalid_reason(const char *v);
-
-/* v with control characters and backslashes escaped, for a message; cut to fit buf. */
-const char *inifile_escape(const char *v, char *buf, size_t size);

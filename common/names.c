@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "names.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool is_alnum(char c)
@@ -50,4 +51,26 @@ const char *ifname_invalid_reason(const char *s)
 bool ifname_valid(const char *s)
 {
 	return !ifname_invalid_reason(s);
+}
+
+const char *text_escape(const char *s, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	if (!size)
+		return buf;
+	for (; *s && o + 5 < size; s++) {
+		unsigned char c = *s;
+
+		if (c == '\n')
+			o += snprintf(buf + o, size - o, "\\n");
+		else if (c == '\\')
+			o += snprintf(buf + o, size - o, "\\\\");
+		else if (c < 0x20 || c == 0x7f)
+			o += snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = c;
+	}
+	buf[o] = 0;
+	return buf;
 }

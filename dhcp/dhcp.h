@@ -79,8 +79,6 @@ const char *dns_name_invalid_reason(const char *s);
 /* Why a reservation's hostname is invalid: not a DNS label, or a word dnsmasq reads as a keyword
  * or a lease time in a dhcp-host line (ignore, infinite, 120, 12h); NULL when valid. */
 const char *dhcp_hostname_invalid_reason(const char *s);
-/* Copy s into buf with control characters and backslashes escaped, for error messages. */
-const char *dhcp_escape(const char *s, char *buf, size_t size);
 
 /* -EEXIST: the MAC is reserved already; -E2BIG: DHCP_HOSTS_MAX reached. */
 int dhcp_host_add(struct dhcp_settings *s, const struct dhcp_host *h);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "macro.h"
+#include "names.h"
 
 void dhcp_settings_init(struct dhcp_settings *s)
 {
@@ -109,26 +110,6 @@ bool dhcp_settings_equal(const struct dhcp_settings *a, const struct dhcp_settin
 	return true;
 }
 
-const char *dhcp_escape(const char *s, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	for (; *s && o + 5 < size; s++) {
-		unsigned char c = *s;
-
-		if (c == '\n')
-			o += snprintf(buf + o, size - o, "\\n");
-		else if (c == '\\')
-			o += snprintf(buf + o, size - o, "\\\\");
-		else if (c < 0x20 || c == 0x7f)
-			o += snprintf(buf + o, size - o, "\\x%02x", c);
-		else
-			buf[o++] = c;
-	}
-	buf[o] = 0;
-	return buf;
-}
-
 static bool is_alnum(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -182,7 +163,7 @@ int dhcp_domain_check(const char *s, char *err, size_t errlen)
 
 	if (!why)
 		return 0;
-	snprintf(err, errlen, "invalid domain '%s': %s", dhcp_escape(s, e, sizeof(e)), why);
+	snprintf(err, errlen, "invalid domain '%s': %s", text_escape(s, e, sizeof(e)), why);
 	return -EINVAL;
 }
 
@@ -210,7 +191,7 @@ int dhcp_range_parse(const char *s, struct dhcp_range *ret, char *err, size_t er
 	return 0;
 bad:
 	snprintf(err, errlen, "invalid DHCP range '%s': expected START-END with IPv4 addresses, like 10.0.0.10-10.0.0.99",
-		 dhcp_escape(s, e, sizeof(e)));
+		 text_escape(s, e, sizeof(e)));
 	return -EINVAL;
 }
 
@@ -272,7 +253,7 @@ static int check_hostname(const char *what, const char *name, char *err, size_t 
 
 	if (!why)
 		return 0;
-	snprintf(err, errlen, "invalid hostname '%s' in %s: %s", dhcp_escape(name, e, sizeof(e)), what, why);
+	snprintf(err, errlen, "invalid hostname '%s' in %s: %s", text_escape(name, e, sizeof(e)), what, why);
 	return -EINVAL;
 }
 
@@ -283,13 +264,13 @@ int dhcp_host_parse(const char *s, struct dhcp_host *ret, char *err, size_t errl
 	int n = split_commas(s, buf, sizeof(buf), f, 3);
 
 	if (n < 2) {
-		snprintf(err, errlen, "invalid host '%s': expected MAC,IP[,HOSTNAME]", dhcp_escape(s, e, sizeof(e)));
+		snprintf(err, errlen, "invalid host '%s': expected MAC,IP[,HOSTNAME]", text_escape(s, e, sizeof(e)));
 		return -EINVAL;
 	}
 	if (mac_parse(f[0], &h.mac) < 0) {
 		char e2[160];
 		snprintf(err, errlen, "invalid MAC '%s' in host '%s': expected six hex pairs like 52:54:00:12:34:56",
-			 dhcp_escape(f[0], e, sizeof(e)), dhcp_escape(s, e2, sizeof(e2)));
+			 text_escape(f[0], e, sizeof(e)), text_escape(s, e2, sizeof(e2)));
 		return -EINVAL;
 	}
 	if (mac_is_multicast(&h.mac) || mac_is_zero(&h.mac)) {
@@ -299,7 +280,7 @@ int dhcp_host_parse(const char *s, struct dhcp_host *ret, char *err, size_t errl
 	if (parse_ip4(f[1], &h.ip) < 0) {
 		char e2[160];
 		snprintf(err, errlen, "invalid IP '%s' in host '%s': expected an IPv4 address",
-			 dhcp_escape(f[1], e, sizeof(e)), dhcp_escape(s, e2, sizeof(e2)));
+			 text_escape(f[1], e, sizeof(e)), text_escape(s, e2, sizeof(e2)));
 		return -EINVAL;
 	}
 	if (n == 3) {
@@ -320,12 +301,12 @@ int dns_host_parse(const char *s, struct dns_host *ret, char *err, size_t errlen
 
 	if (n != 2 || parse_ip4(f[0], &h.ip) < 0) {
 		snprintf(err, errlen, "invalid DNS host '%s': expected IP,HOSTNAME with an IPv4 address",
-			 dhcp_escape(s, e, sizeof(e)));
+			 text_escape(s, e, sizeof(e)));
 		return -EINVAL;
 	}
 	why = dns_name_invalid_reason(f[1]);
 	if (why) {
-		snprintf(err, errlen, "invalid hostname '%s' in a DNS host: %s", dhcp_escape(f[1], e, sizeof(e)), why);
+		snprintf(err, errlen, "invalid hostname '%s' in a DNS host: %s", text_escape(f[1], e, sizeof(e)), why);
 		return -EINVAL;
 	}
 	snprintf(h.hostname, sizeof(h.hostname), "%s", f[1]);
@@ -358,7 +339,7 @@ int dhcp_lease_time_parse(const char *s, uint32_t *ret, char *err, size_t errlen
 	}
 	v *= mult;
 	if (v < DHCP_LEASE_TIME_MIN || v > DHCP_LEASE_TIME_MAX) {
-		snprintf(err, errlen, "lease time '%s' is out of range (%s to %s)", dhcp_escape(s, e, sizeof(e)),
+		snprintf(err, errlen, "lease time '%s' is out of range (%s to %s)", text_escape(s, e, sizeof(e)),
 			 dhcp_lease_time_format(DHCP_LEASE_TIME_MIN, m1, sizeof(m1)),
 			 dhcp_lease_time_format(DHCP_LEASE_TIME_MAX, m2, sizeof(m2)));
 		return -ERANGE;
@@ -367,7 +348,7 @@ int dhcp_lease_time_parse(const char *s, uint32_t *ret, char *err, size_t errlen
 	return 0;
 bad:
 	snprintf(err, errlen, "invalid lease time '%s': expected a number of seconds or a duration like 30m, 1h, 7d",
-		 dhcp_escape(s, e, sizeof(e)));
+		 text_escape(s, e, sizeof(e)));
 	return -EINVAL;
 }
 
@@ -585,7 +566,7 @@ int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix
 
 		if (why) {
 			snprintf(err, errlen, "invalid hostname '%s' in a DNS host: %s",
-				 dhcp_escape(s->dns_hosts[i].hostname, e, sizeof(e)), why);
+				 text_escape(s->dns_hosts[i].hostname, e, sizeof(e)), why);
 			return -EINVAL;
 		}
 	}

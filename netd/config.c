@@ -202,7 +202,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 		c->r = why ? -EINVAL : network_keys[i].parse(c->net, value, c->err, c->errlen);
 		if (c->r < 0 && !c->err[0])
 			snprintf(c->err, c->errlen, "invalid value '%s' for '%s'%s%s",
-				 inifile_escape(value, e, sizeof(e)), key, why ? ": " : "", why ?: "");
+				 text_escape(value, e, sizeof(e)), key, why ? ": " : "", why ?: "");
 		return c->r >= 0;
 	}
 	c->r = -EINVAL;

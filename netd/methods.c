@@ -626,7 +626,7 @@ static int param_mac(struct call *c, json_object *params, struct mac *ret)
 		return call_errorf(c, -EINVAL, "missing parameter 'mac'");
 	if (mac_parse(s, ret) < 0)
 		return call_errorf(c, -EINVAL, "invalid MAC '%s': expected six hex pairs like 52:54:00:12:34:56",
-				   dhcp_escape(s, e, sizeof(e)));
+				   text_escape(s, e, sizeof(e)));
 	return 0;
 }
 

@@ -230,7 +230,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 		snprintf(c->err, c->errlen, "unknown key '%s' in section [%s]", key, section);
 	else if (r < 0)
 		snprintf(c->err, c->errlen, "invalid value '%s' for '%s'%s%s",
-			 inifile_escape(value, e, sizeof(e)), key, why ? ": " : "", why ?: "");
+			 text_escape(value, e, sizeof(e)), key, why ? ": " : "", why ?: "");
 	c->r = r < 0 ? r : 0;
 	return r >= 0;
 }

@@ -228,7 +228,7 @@ static int check_text_values(const struct guest *g, char *err, size_t errlen)
 		why = inifile_value_invalid_reason(v);
 		if (why)
 			return errf(err, errlen, "invalid %s '%s': %s", values[i].flag,
-				    inifile_escape(v, e, sizeof(e)), why);
+				    text_escape(v, e, sizeof(e)), why);
 	}
 	return 0;
 }

@@ -113,7 +113,7 @@ static void test_inifile_lines(void **state)
 	assert_int_equal(inifile_parse(&f, "[s]\r\nk = a\r\n", keep_value, &v), 0);
 	assert_string_equal(v.value, "a");
 	assert_int_equal(f.line, 2);
-	assert_string_equal(inifile_escape("a\nb\x1b\\", e, sizeof(e)), "a\\nb\\x1b\\\\");
+	assert_string_equal(text_escape("a\nb\x1b\\", e, sizeof(e)), "a\\nb\\x1b\\\\");
 }
 
 static void test_prefix_parse(void **state)
