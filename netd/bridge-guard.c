@@ -7,8 +7,8 @@
  * (a packet whose source is not routed back through the bridge is dropped). The bridge keeps IPv6
  * and its link-local address: netd's own router advertisements go out through it.
  *
- * Mode bridge networks are left alone: their bridge is the host's LAN (a converted uplink), where
- * router advertisements and redirects come from the LAN's routers.
+ * Bridges netd does not own (mode bridge) are left alone: such a bridge is the host's LAN (a
+ * converted uplink), where router advertisements and redirects come from the LAN's routers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,7 +45,7 @@ int daemon_bridge_guard(struct daemon *d, const struct network *n, char *err, si
 {
 	const struct link_ops *ops = d->link.ops;
 
-	if (n->mode == NETWORK_MODE_BRIDGE)
+	if (!n->mode->owns_bridge)
 		return 0;
 	for (size_t i = 0; i < ELEMENTSOF(bridge_sysctls); i++) {
 		int family = bridge_sysctls[i].family;

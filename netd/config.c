@@ -40,8 +40,12 @@ static int parse_bool(const char *v, bool *ret)
 
 static int parse_mode(struct network *n, const char *v, char *err, size_t errlen)
 {
-	n->mode = network_mode_from_string(v);
-	return n->mode < 0 ? -EINVAL : 0;
+	const struct net_mode *m = net_mode_from_string(v);
+
+	if (!m)
+		return -EINVAL;
+	n->mode = m;
+	return 0;
 }
 
 static int parse_bridge(struct network *n, const char *v, char *err, size_t errlen)
@@ -277,7 +281,7 @@ char *config_network_render(const struct network *n)
 		"[network]\n"
 		"mode = %s\n"
 		"bridge = %s\n",
-		n->name, network_mode_to_string(n->mode), n->bridge);
+		n->name, n->mode->name, n->bridge);
 	/* A bridge-mode network has no addressing of its own: the LAN's DHCP server serves it. */
 	if (n->subnet.family)
 		fprintf(f, "subnet = %s\ngateway = %s\n", ip_prefix_format(&n->subnet, subnet, sizeof(subnet)),

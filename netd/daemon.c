@@ -156,7 +156,7 @@ int daemon_network_reconcile(struct daemon *d, const struct network *n, bool act
 	int r;
 
 	/* Mode bridge attaches to a bridge netd does not own: nothing to create or remove. */
-	if (n->mode == NETWORK_MODE_BRIDGE)
+	if (!n->mode->owns_bridge)
 		return active ? daemon_check_conflicts(d, n, err, errlen) : 0;
 	network_alias(n, scope, sizeof(scope));
 	if (!active) {

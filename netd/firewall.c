@@ -38,12 +38,12 @@ struct firewall {
 
 static bool fw_wants(const struct network *n)
 {
-	return n->mode != NETWORK_MODE_BRIDGE;
+	return n->mode->has_subnet;
 }
 
 static enum fw_mode fw_mode_of(const struct network *n)
 {
-	return n->mode == NETWORK_MODE_NAT ? FW_NAT : n->mode == NETWORK_MODE_ROUTED ? FW_ROUTED : FW_ISOLATED;
+	return n->mode->fw;
 }
 
 /* Read other tables' forward chains again; log each block that is new since the last scan. */

@@ -100,7 +100,7 @@ static json_object *kernel_state(struct daemon *d, const struct network *n, cons
 	char alias[64];
 	bool has_gw = false;
 
-	if (n->mode == NETWORK_MODE_BRIDGE)
+	if (!n->mode->owns_bridge)
 		return kernel_state_attached(d, n, dump, ret_problem);
 	network_alias(n, alias, sizeof(alias));
 	network_gateway_prefix(n, &gw);
@@ -181,13 +181,13 @@ static json_object *network_json(struct daemon *d, const struct network *n, cons
 	struct mac mac;
 
 	json_object_object_add(o, "name", json_object_new_string(n->name));
-	json_object_object_add(o, "mode", json_object_new_string(network_mode_to_string(n->mode)));
+	json_object_object_add(o, "mode", json_object_new_string(n->mode->name));
 	json_object_object_add(o, "bridge", json_object_new_string(n->bridge));
 	json_object_object_add(o, "subnet", n->subnet.family ? json_prefix(&n->subnet) : NULL);
 	json_object_object_add(o, "gateway", n->has_gateway ? json_addr(AF_INET, &n->gateway) : NULL);
 	json_object_object_add(o, "mtu", n->mtu ? json_object_new_int64(n->mtu) : NULL);
 	json_object_object_add(o, "uplink", n->uplink[0] ? json_object_new_string(n->uplink) : NULL);
-	if (n->mode != NETWORK_MODE_BRIDGE && store_network_mac(&d->paths, n, &mac) >= 0)
+	if (n->mode->owns_bridge && store_network_mac(&d->paths, n, &mac) >= 0)
 		json_object_object_add(o, "mac", json_mac(&mac));
 	json_object_object_add(o, "autostart", json_object_new_boolean(n->autostart));
 	json_object_object_add(o, "allow_host_ports", host_ports_json(n));
@@ -382,9 +382,9 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 	if (r < 0)
 		return r;
 	if (r > 0) {
-		n->mode = network_mode_from_string(s);
-		if (n->mode < 0)
-			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: nat, routed, isolated, bridge)", s);
+		n->mode = net_mode_from_string(s);
+		if (!n->mode)
+			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: %s)", s, net_mode_names());
 	}
 	r = opt_string(c, params, "bridge", &s);
 	if (r < 0)
@@ -456,7 +456,7 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 		return r;
 	if (daemon_network_find(d, n->name))
 		return call_errorf(c, -EEXIST, "network '%s' already exists", n->name);
-	if (n->mode != NETWORK_MODE_BRIDGE && !n->subnet.family) {
+	if (n->mode->has_subnet && !n->subnet.family) {
 		/* --subnet auto, or none: a free /24 of the pool, written into the definition. */
 		r = daemon_choose_subnet(d, n, c->err, sizeof(c->err));
 		if (r < 0)

@@ -5,47 +5,63 @@
 #include <string.h>
 
 #include "macro.h"
+#include "mode.h"
 
 #define ALIAS_PREFIX "netd:"
 
-static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
-	[NETWORK_MODE_ISOLATED] = "isolated",
-	[NETWORK_MODE_BRIDGE] = "bridge",
-	[NETWORK_MODE_NAT] = "nat",
-	[NETWORK_MODE_ROUTED] = "routed",
+/* The modes: one file each, one line here (mode.h). */
+static const struct net_mode *const modes[] = {
+	&mode_nat,
+	&mode_routed,
+	&mode_isolated,
+	&mode_bridge,
 };
 
-/* Whether DHCP hands out the gateway as the default route, by mode. */
-static const bool network_mode_router[_NETWORK_MODE_MAX] = {
-	[NETWORK_MODE_ISOLATED] = false,
-	[NETWORK_MODE_NAT] = true,
-	[NETWORK_MODE_ROUTED] = true,
-};
+const struct net_mode *net_mode_from_string(const char *s)
+{
+	for (size_t i = 0; s && i < ELEMENTSOF(modes); i++)
+		if (!strcmp(s, modes[i]->name))
+			return modes[i];
+	return NULL;
+}
+
+const char *net_mode_names(void)
+{
+	static char names[128];
+
+	if (!names[0])
+		for (size_t i = 0; i < ELEMENTSOF(modes); i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "",
+				 modes[i]->name);
+	return names;
+}
+
+/* "nat or routed": the modes that forward, for messages. */
+static const char *forwarding_modes(void)
+{
+	static char names[128];
+	size_t n = 0, k = 0;
+
+	if (names[0])
+		return names;
+	for (size_t i = 0; i < ELEMENTSOF(modes); i++)
+		n += modes[i]->forwards;
+	for (size_t i = 0; i < ELEMENTSOF(modes); i++)
+		if (modes[i]->forwards)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 !k++ ? "" : k == n ? " or " : ", ", modes[i]->name);
+	return names;
+}
 
 bool network_forwards(const struct network *n)
 {
-	return n->mode == NETWORK_MODE_NAT || n->mode == NETWORK_MODE_ROUTED;
-}
-
-const char *network_mode_to_string(enum network_mode m)
-{
-	if (m < 0 || m >= _NETWORK_MODE_MAX)
-		return NULL;
-	return network_mode_table[m];
-}
-
-enum network_mode network_mode_from_string(const char *s)
-{
-	for (int i = 0; s && i < _NETWORK_MODE_MAX; i++)
-		if (!strcmp(s, network_mode_table[i]))
-			return i;
-	return _NETWORK_MODE_INVALID;
+	return n->mode->forwards;
 }
 
 void network_init(struct network *n, const char *name)
 {
 	memset(n, 0, sizeof(*n));
-	n->mode = NETWORK_MODE_ISOLATED;
+	n->mode = &mode_isolated;
 	n->autostart = true;
 	dhcp_settings_init(&n->dhcp);
 	snprintf(n->name, sizeof(n->name), "%s", name);
@@ -109,7 +125,7 @@ void network_default_bridge(const char *name, char ret[IFNAMSIZ])
 
 void network_fill_defaults(struct network *n)
 {
-	if (n->mode == NETWORK_MODE_BRIDGE)
+	if (!n->mode || !n->mode->owns_bridge)
 		return; /* the bridge exists already and must be named; there is no gateway */
 	if (!n->bridge[0])
 		network_default_bridge(n->name, n->bridge);
@@ -117,13 +133,13 @@ void network_fill_defaults(struct network *n)
 		ip_prefix_first_host(&n->subnet, &n->gateway);
 		n->has_gateway = true;
 	}
-	n->dhcp_router = network_mode_router[n->mode >= 0 && n->mode < _NETWORK_MODE_MAX ? n->mode : 0];
+	n->dhcp_router = n->mode->dhcp_router;
 }
 
 bool network_wants_dnsmasq(const struct network *n)
 {
 	/* A bridge-mode network's guests are served by the LAN's own DHCP server. */
-	return n->mode != NETWORK_MODE_BRIDGE && (n->dhcp.dhcp || n->dhcp.dns);
+	return n->mode->has_subnet && (n->dhcp.dhcp || n->dhcp.dns);
 }
 
 void network_gateway_prefix(const struct network *n, struct ip_prefix *ret)
@@ -228,42 +244,6 @@ int network_host_port_add(struct network *n, const char *spec, char *err, size_t
 	return 0;
 }
 
-static int validate_bridge_mode(const struct network *n, char *err, size_t errlen)
-{
-	const char *why;
-
-	if (!n->bridge[0]) {
-		snprintf(err, errlen, "network '%s': mode bridge needs the bridge to attach to (--bridge br0)", n->name);
-		return -EINVAL;
-	}
-	why = ifname_invalid_reason(n->bridge);
-	if (why) {
-		snprintf(err, errlen, "network '%s': invalid bridge name '%s': %s", n->name, n->bridge, why);
-		return -EINVAL;
-	}
-	if (n->subnet.family || n->has_gateway || n->mtu || n->has_mac) {
-		snprintf(err, errlen, "network '%s': mode bridge takes no subnet, gateway, MTU or MAC: the bridge "
-			 "and the LAN behind it decide those", n->name);
-		return -EINVAL;
-	}
-	if (n->uplink[0]) {
-		snprintf(err, errlen, "network '%s': mode bridge takes no --uplink: guests reach the LAN through the "
-			 "bridge's own ports", n->name);
-		return -EINVAL;
-	}
-	if (n->n_host_ports) {
-		snprintf(err, errlen, "network '%s': mode bridge takes no --allow-host-port: netd does not filter "
-			 "what the LAN reaches on the host", n->name);
-		return -EINVAL;
-	}
-	if (n->dhcp.n_ranges || n->dhcp.lease_time || n->dhcp.n_hosts || n->dhcp.domain[0] || n->dhcp.n_dns_hosts) {
-		snprintf(err, errlen, "network '%s': mode bridge takes no DHCP or DNS settings: the LAN's own "
-			 "DHCP server serves its guests", n->name);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int network_validate(const struct network *n, char *err, size_t errlen)
 {
 	const char *why;
@@ -274,12 +254,17 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 		snprintf(err, errlen, "invalid network name '%s': %s", n->name, why);
 		return -EINVAL;
 	}
-	if (n->mode < 0 || n->mode >= _NETWORK_MODE_MAX) {
+	if (!n->mode) {
 		snprintf(err, errlen, "network '%s': unknown mode", n->name);
 		return -EINVAL;
 	}
-	if (n->mode == NETWORK_MODE_BRIDGE)
-		return validate_bridge_mode(n, err, errlen);
+	if (n->mode->validate) {
+		r = n->mode->validate(n, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (!n->mode->has_subnet)
+		return 0;
 	why = ifname_invalid_reason(n->bridge);
 	if (why) {
 		snprintf(err, errlen, "network '%s': invalid bridge name '%s': %s", n->name, n->bridge, why);
@@ -287,8 +272,8 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 	}
 	if (n->uplink[0]) {
 		if (!network_forwards(n)) {
-			snprintf(err, errlen, "network '%s': --uplink needs mode nat or routed (mode %s forwards nothing)",
-				 n->name, network_mode_to_string(n->mode));
+			snprintf(err, errlen, "network '%s': --uplink needs mode %s (mode %s forwards nothing)", n->name,
+				 forwarding_modes(), n->mode->name);
 			return -EINVAL;
 		}
 		why = ifname_invalid_reason(n->uplink);
@@ -336,13 +321,13 @@ static int check_other_networks(const struct network *n, struct network *const *
 		}
 		/* Out through another network's bridge would be a way into that network (a bridge-mode
 		 * network's bridge is the host's LAN: a fine uplink). */
-		if (n->uplink[0] && o->mode != NETWORK_MODE_BRIDGE && !strcmp(o->bridge, n->uplink)) {
+		if (n->uplink[0] && o->mode->owns_bridge && !strcmp(o->bridge, n->uplink)) {
 			snprintf(err, errlen, "network '%s': uplink '%s' is the bridge of network '%s'; an uplink must "
 				 "lead out of the host, not into another network", n->name, n->uplink, o->name);
 			return -EINVAL;
 		}
 		/* The same, the other way round: the network that names the bridge came first. */
-		if (o->uplink[0] && n->mode != NETWORK_MODE_BRIDGE && !strcmp(o->uplink, n->bridge)) {
+		if (o->uplink[0] && n->mode->owns_bridge && !strcmp(o->uplink, n->bridge)) {
 			snprintf(err, errlen, "network '%s': bridge '%s' is the uplink of network '%s'; change that "
 				 "network's uplink first", n->name, n->bridge, o->name);
 			return -EINVAL;
@@ -476,7 +461,7 @@ static int check_uplink(const struct network *n, struct network *const *others, 
 		return 0;
 	owner = network_alias_owner(master->alias);
 	for (size_t i = 0; !owner && i < n_others; i++)
-		if (others[i]->mode != NETWORK_MODE_BRIDGE && !strcmp(others[i]->bridge, master->name))
+		if (others[i]->mode->owns_bridge && !strcmp(others[i]->bridge, master->name))
 			owner = others[i]->name;
 	if (!owner && strcmp(master->name, n->bridge))
 		return 0;
@@ -493,7 +478,7 @@ int network_check_conflicts(const struct network *n, struct network *const *othe
 	r = check_other_networks(n, others, n_others, err, errlen);
 	if (r < 0 || !host)
 		return r;
-	if (n->mode == NETWORK_MODE_BRIDGE)
+	if (!n->mode->owns_bridge)
 		return network_check_bridge_exists(n, host, err, errlen);
 	r = check_bridge_name(n, host, err, errlen);
 	if (r < 0)

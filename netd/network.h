@@ -10,25 +10,16 @@
 #include "dhcp.h"
 #include "link.h"
 #include "mac.h"
+#include "mode.h"
 #include "names.h"
 
 #define NETWORK_HOST_PORTS_MAX 32 /* FW_HOST_PORTS_MAX too */
 
-enum network_mode {
-	NETWORK_MODE_ISOLATED,
-	NETWORK_MODE_BRIDGE, /* an existing bridge (a converted uplink, say): no address, NAT or DHCP */
-	NETWORK_MODE_NAT,    /* the subnet masqueraded to the outside */
-	NETWORK_MODE_ROUTED, /* the subnet forwarded as it is */
-	_NETWORK_MODE_MAX,
-	_NETWORK_MODE_INVALID = -1,
-};
 
-const char *network_mode_to_string(enum network_mode m);
-enum network_mode network_mode_from_string(const char *s);
 
 struct network {
 	char name[NAME_MAX_LEN + 1];
-	enum network_mode mode;
+	const struct net_mode *mode; /* mode.h: what the mode needs */
 	char bridge[IFNAMSIZ];
 	struct ip_prefix subnet; /* masked, IPv4 */
 	union in_addr_union gateway;

@@ -110,8 +110,8 @@ static int port_compute(struct daemon *d, const struct network *n, struct ps_por
 	p->n_addrs = 0;
 	if (p->level != PS_LEVEL_FULL)
 		return 0;
-	if (n->mode == NETWORK_MODE_BRIDGE) {
-		p->level = PS_LEVEL_MAC; /* the LAN hands out its addresses; netd does not know them */
+	if (n->mode->port_level != PS_LEVEL_FULL) {
+		p->level = n->mode->port_level; /* the LAN hands out its addresses; netd does not know them */
 		return 0;
 	}
 	if (!n->dhcp.dhcp)

@@ -356,7 +356,7 @@ static const struct link_info *network_bridge(struct daemon *d, const char *name
 		return NULL;
 	}
 	l = link_dump_find_name(dump, n->bridge);
-	if ((n->mode != NETWORK_MODE_BRIDGE && !store_active_get(&d->paths, n->name)) || !l) {
+	if ((n->mode->owns_bridge && !store_active_get(&d->paths, n->name)) || !l) {
 		snprintf(err, errlen, "network '%s' is not running (netdctl network start %s)", name, name);
 		return NULL;
 	}

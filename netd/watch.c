@@ -69,7 +69,7 @@ static void check_all(struct daemon *d)
 		const struct network *net = d->networks[i];
 		struct conflict *c = &now[n], *old;
 
-		if (net->mode == NETWORK_MODE_BRIDGE || !store_active_get(&d->paths, net->name))
+		if (!net->mode->has_subnet || !store_active_get(&d->paths, net->name))
 			continue;
 		/* Only the host: netd's own networks were checked against each other at create. */
 		if (network_check_conflicts(net, NULL, 0, &host, c->reason, sizeof(c->reason)) == 0)

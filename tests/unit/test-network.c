@@ -20,10 +20,13 @@ static struct network make(const char *name, const char *subnet)
 
 static void test_mode_roundtrip(void **state)
 {
-	for (int m = 0; m < _NETWORK_MODE_MAX; m++)
-		assert_int_equal(network_mode_from_string(network_mode_to_string(m)), m);
-	assert_int_equal(network_mode_from_string("bogus"), _NETWORK_MODE_INVALID);
-	assert_null(network_mode_to_string(_NETWORK_MODE_MAX));
+	const struct net_mode *const all[] = { &mode_nat, &mode_routed, &mode_isolated, &mode_bridge };
+
+	for (size_t i = 0; i < ELEMENTSOF(all); i++)
+		assert_ptr_equal(net_mode_from_string(all[i]->name), all[i]);
+	assert_null(net_mode_from_string("bogus"));
+	assert_null(net_mode_from_string(NULL));
+	assert_string_equal(net_mode_names(), "nat, routed, isolated, bridge");
 }
 
 static void test_default_bridge(void **state)
@@ -100,7 +103,7 @@ static void test_validate(void **state)
 	 * have to be a valid name, so the file did not read back the same). */
 	struct network br;
 	network_init(&br, "lan");
-	br.mode = NETWORK_MODE_BRIDGE;
+	br.mode = &mode_bridge;
 	snprintf(br.bridge, sizeof(br.bridge), "br0");
 	network_fill_defaults(&br);
 	assert_int_equal(network_validate(&br, err, sizeof(err)), 0);
@@ -162,9 +165,9 @@ static void test_uplink_conflicts(void **state)
 	char err[256];
 
 	network_init(&lan, "lan");
-	lan.mode = NETWORK_MODE_BRIDGE;
+	lan.mode = &mode_bridge;
 	strcpy(lan.bridge, "br0");
-	c.mode = NETWORK_MODE_NAT;
+	c.mode = &mode_nat;
 	assert_int_equal(link_fake_new(&fake, &be), 0);
 	assert_int_equal(be.ops->bridge_add(be.userdata, &spec, &br), 0);
 	assert_int_equal(link_fake_add_link(fake, "vm-a-0", "tun", &tap), 0);
@@ -213,7 +216,7 @@ static void test_host_ports(void **state)
 	assert_int_equal(network_host_port_add(&n, "tcp/22", err, sizeof(err)), -EEXIST);
 	assert_string_equal(err, "host port tcp/22 is given twice");
 	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
-	n.mode = NETWORK_MODE_BRIDGE;
+	n.mode = &mode_bridge;
 	n.subnet = (struct ip_prefix){};
 	n.has_gateway = false;
 	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
