@@ -10,8 +10,6 @@
 #include "log.h"
 #include "protocol.h"
 #include "macro.h"
-#include "reconcile.h"
-#include "vm.h"
 
 #define TRIM_DELAY_USEC (1000 * 1000)
 
@@ -40,173 +38,298 @@ void daemon_trim_later(struct daemon *d)
 		sd_event_source_set_enabled(d->trim_timer, SD_EVENT_ONESHOT);
 }
 
+/* The features of a network, in the order they come up (and go down in reverse): the one place
+ * that names them. A new feature is its own file(s) and one line here (netd/DESIGN.md). */
+static const struct feature *const features[] = {
+	&feature_links, &feature_watch, &feature_firewall, &feature_dhcp, &feature_portsec,
+};
+
+int daemon_features_init(struct daemon *d)
+{
+	for (size_t i = 0; i < ELEMENTSOF(features); i++) {
+		int r = features[i]->init ? features[i]->init(d) : 0;
+
+		if (r < 0) {
+			log_error("cannot start %s: %s", features[i]->name, strerror(-r));
+			while (i-- > 0)
+				if (features[i]->done)
+					features[i]->done(d);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void daemon_features_done(struct daemon *d)
+{
+	for (size_t i = ELEMENTSOF(features); i-- > 0;)
+		if (features[i]->done)
+			features[i]->done(d);
+}
+
+struct net *daemon_net_find(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_nets; i++)
+		if (!strcmp(d->nets[i]->def->name, name))
+			return d->nets[i];
+	return NULL;
+}
+
+struct net *daemon_net_find_bridge(struct daemon *d, const char *bridge)
+{
+	for (size_t i = 0; i < d->n_nets; i++)
+		if (!strcmp(d->nets[i]->def->bridge, bridge))
+			return d->nets[i];
+	return NULL;
+}
+
 struct network *daemon_network_find(struct daemon *d, const char *name)
 {
-	for (size_t i = 0; i < d->n_networks; i++)
-		if (!strcmp(d->networks[i]->name, name))
-			return d->networks[i];
-	return NULL;
+	struct net *n = daemon_net_find(d, name);
+
+	return n ? n->def : NULL;
 }
 
 struct network *daemon_network_find_bridge(struct daemon *d, const char *bridge)
 {
-	for (size_t i = 0; i < d->n_networks; i++)
-		if (!strcmp(d->networks[i]->bridge, bridge))
-			return d->networks[i];
-	return NULL;
+	struct net *n = daemon_net_find_bridge(d, bridge);
+
+	return n ? n->def : NULL;
 }
 
-int daemon_network_add(struct daemon *d, struct network *n)
+int daemon_net_add(struct daemon *d, struct network *def, struct net **ret)
 {
-	struct network **l = realloc(d->networks, (d->n_networks + 1) * sizeof(*l));
+	struct net **l = reallocarray(d->nets, d->n_nets + 1, sizeof(*l));
+	struct net *n = calloc(1, sizeof(*n));
 
-	if (!l)
+	if (!l || !n) {
+		free(n);
+		if (l)
+			d->nets = l;
 		return -ENOMEM;
-	d->networks = l;
-	d->networks[d->n_networks++] = n;
+	}
+	n->def = def;
+	d->nets = l;
+	d->nets[d->n_nets++] = n;
+	if (ret)
+		*ret = n;
 	return 0;
 }
 
-void daemon_network_remove(struct daemon *d, struct network *n)
+void daemon_net_remove(struct daemon *d, struct net *n, bool forget)
 {
-	for (size_t i = 0; i < d->n_networks; i++) {
-		if (d->networks[i] != n)
+	for (size_t i = 0; i < d->n_nets; i++) {
+		if (d->nets[i] != n)
 			continue;
-		memmove(&d->networks[i], &d->networks[i + 1], (d->n_networks - i - 1) * sizeof(n));
-		d->n_networks--;
-		network_free(n);
+		for (size_t k = ELEMENTSOF(features); forget && k-- > 0;)
+			if (features[k]->forget)
+				features[k]->forget(d, n);
+		memmove(&d->nets[i], &d->nets[i + 1], (d->n_nets - i - 1) * sizeof(n));
+		d->n_nets--;
+		network_free(n->def);
+		free(n->users);
+		free(n);
 		return;
 	}
 }
 
+struct network **daemon_net_defs(struct daemon *d)
+{
+	struct network **defs = calloc(d->n_nets + 1, sizeof(*defs));
+
+	for (size_t i = 0; defs && i < d->n_nets; i++)
+		defs[i] = d->nets[i]->def;
+	return defs;
+}
+
+static void net_set_active(struct daemon *d, struct net *n, bool active)
+{
+	n->active = active;
+	if (store_active_set(&d->paths, n->def->name, active) < 0)
+		log_warning("network '%s': cannot record that it %s in %s/networks", n->def->name,
+			    active ? "runs" : "is stopped", d->paths.run_dir);
+}
+
+int daemon_net_up(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	bool was = n->active;
+
+	n->active = true;
+	for (size_t i = 0; i < ELEMENTSOF(features); i++) {
+		int r = features[i]->up ? features[i]->up(d, n, err, errlen) : 0;
+		char undo[512];
+
+		if (r >= 0)
+			continue;
+		n->active = was;
+		if (was)
+			return r; /* it ran before: the caller puts back what ran (daemon_net_redefine) */
+		/* A network that was down is down again: no half of it stays. */
+		while (i-- > 0)
+			if (features[i]->down && features[i]->down(d, n, undo, sizeof(undo)) < 0)
+				log_error("network '%s': cannot undo %s: %s", n->def->name, features[i]->name,
+					  undo);
+		return r;
+	}
+	net_set_active(d, n, true);
+	return 0;
+}
+
+int daemon_net_down(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	int first = 0;
+
+	/* Inactive even if a step fails: what is left goes at the next reconcile. */
+	net_set_active(d, n, false);
+	for (size_t i = ELEMENTSOF(features); i-- > 0;) {
+		char e[512];
+		int r = features[i]->down ? features[i]->down(d, n, e, sizeof(e)) : 0;
+
+		if (r < 0 && !first) {
+			first = r;
+			snprintf(err, errlen, "%s", e);
+		} else if (r < 0) {
+			log_error("network '%s': %s", n->def->name, e);
+		}
+	}
+	return first;
+}
+
+int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, char *err, size_t errlen)
+{
+	struct network *old = n->def;
+	char again[512];
+	int r;
+
+	n->def = def;
+	if (!n->active) {
+		network_free(old);
+		return 0;
+	}
+	r = daemon_net_up(d, n, err, errlen);
+	if (r >= 0) {
+		network_free(old);
+		return 0;
+	}
+	n->def = old;
+	network_free(def);
+	if (daemon_net_up(d, n, again, sizeof(again)) < 0)
+		log_error("network '%s': cannot apply its previous definition again: %s", old->name, again);
+	return r;
+}
+
+void daemon_net_show(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o)
+{
+	const char *problem = NULL;
+	char buf[640];
+
+	for (size_t i = 0; i < ELEMENTSOF(features); i++)
+		if (features[i]->show)
+			features[i]->show(d, n, v, o);
+	for (size_t i = 0; n->active && !problem && i < ELEMENTSOF(features); i++)
+		if (features[i]->problem)
+			problem = features[i]->problem(d, n, v, buf, sizeof(buf));
+	json_object_object_add(o, "state",
+			       json_object_new_string(!n->active ? "inactive" :
+						      problem	 ? "degraded" :
+								   "active"));
+	if (problem)
+		json_object_object_add(o, "problem", json_object_new_string(problem));
+}
+
+int net_user_add(struct net *n, const struct net_user *u)
+{
+	struct net_user *l;
+
+	net_user_remove(n, u->guest, u->nic);
+	l = reallocarray(n->users, n->n_users + 1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	n->users = l;
+	n->users[n->n_users++] = *u;
+	return 0;
+}
+
+void net_user_remove(struct net *n, const char *guest, unsigned nic)
+{
+	for (size_t i = 0; i < n->n_users; i++)
+		if (!strcmp(n->users[i].guest, guest) && n->users[i].nic == nic) {
+			memmove(&n->users[i], &n->users[i + 1], (n->n_users - i - 1) * sizeof(n->users[i]));
+			n->n_users--;
+			return;
+		}
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t net_user_names(const struct net *n, char *names, size_t size)
+{
+	_cleanup_free_ const char **guests = calloc(n->n_users + 1, sizeof(*guests));
+	size_t distinct = 0, len = 0;
+
+	if (size)
+		names[0] = 0;
+	if (!guests)
+		return n->n_users;
+	for (size_t i = 0; i < n->n_users; i++)
+		guests[i] = n->users[i].guest;
+	qsort(guests, n->n_users, sizeof(*guests), by_string);
+	for (size_t i = 0; i < n->n_users; i++) {
+		if (i && !strcmp(guests[i], guests[i - 1]))
+			continue; /* a guest with two NICs on the network */
+		if (len < size)
+			len += snprintf(names + len, size - len, "%s'%s'", distinct ? ", " : "", guests[i]);
+		distinct++;
+	}
+	return distinct;
+}
+
 int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen)
 {
+	_cleanup_free_ struct network **defs = daemon_net_defs(d);
 	struct link_dump host = {};
-	int r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, &host);
+	int r;
 
+	if (!defs)
+		return -ENOMEM;
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, &host);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read addresses and routes from the kernel: %s", strerror(-r));
 		return r;
 	}
-	r = network_check_conflicts(n, d->networks, d->n_networks, &host, err, errlen);
+	r = network_check_conflicts(n, defs, d->n_nets, &host, err, errlen);
 	link_dump_free(&host);
 	return r;
 }
 
 int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen)
 {
+	_cleanup_free_ struct network **defs = daemon_net_defs(d);
 	struct link_dump host = {};
-	int r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, &host);
+	int r;
 
+	if (!defs)
+		return -ENOMEM;
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, &host);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read addresses and routes from the kernel: %s", strerror(-r));
 		return r;
 	}
-	r = network_choose_subnet(n, &d->subnet_pool, d->networks, d->n_networks, &host, err, errlen);
+	r = network_choose_subnet(n, &d->subnet_pool, defs, d->n_nets, &host, err, errlen);
 	link_dump_free(&host);
 	return r;
 }
 
-static int desired_from_network(struct daemon *d, const struct network *n, struct desired_bridge *ret)
+/* What no single network owns, once all were reconciled: bridges, dnsmasq and rules of networks
+ * that are gone. */
+static void features_settle(struct daemon *d)
 {
-	struct desired_bridge w = { .mtu = n->mtu, .n_addrs = 1 };
-	int r;
-
-	network_alias(n, w.owner, sizeof(w.owner));
-	snprintf(w.ifname, sizeof(w.ifname), "%s", n->bridge);
-	network_gateway_prefix(n, &w.addrs[0]);
-	r = store_network_mac(&d->paths, n, &w.mac);
-	if (r < 0)
-		return r;
-	*ret = w;
-	return 0;
-}
-
-static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want, size_t n_want,
-			    const char *scope, char *err, size_t errlen)
-{
-	struct link_dump dump = {};
-	struct plan plan = {};
-	int r;
-
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
-		return r;
-	}
-	r = reconcile_plan(want, n_want, &dump, scope, &plan);
-	link_dump_free(&dump);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot plan: %s", strerror(-r));
-		return r;
-	}
-	if (plan.n_ops && log_get_max_level() >= LOG_DEBUG) {
-		_cleanup_free_ char *text = plan_format(&plan);
-		log_debug("plan for %s:\n%s", scope ? scope : "all", strna(text));
-	}
-	r = plan_apply(&plan, &d->link, err, errlen);
-	plan_free(&plan);
-	return r;
-}
-
-int daemon_network_reconcile(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)
-{
-	struct desired_bridge w;
-	char scope[64];
-	int r;
-
-	/* Mode bridge attaches to a bridge netd does not own: nothing to create or remove. */
-	if (!n->mode->owns_bridge)
-		return active ? daemon_check_conflicts(d, n, err, errlen) : 0;
-	network_alias(n, scope, sizeof(scope));
-	if (!active) {
-		/* dnsmasq goes first, while its bridge still exists. */
-		r = daemon_dhcp_sync(d, n, false, err, errlen);
-		if (r < 0)
-			return r;
-		r = daemon_firewall_sync(d, n, false, err, errlen);
-		if (r < 0)
-			return r;
-		return reconcile_scoped(d, NULL, 0, scope, err, errlen);
-	}
-	r = desired_from_network(d, n, &w);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot get the bridge MAC of network '%s': %s", n->name, strerror(-r));
-		return r;
-	}
-	r = reconcile_scoped(d, &w, 1, scope, err, errlen);
-	if (r < 0)
-		return r;
-	r = daemon_bridge_guard(d, n, err, errlen);
-	if (r < 0)
-		return r;
-	r = daemon_firewall_sync(d, n, true, err, errlen);
-	if (r < 0)
-		return r;
-	return daemon_dhcp_sync(d, n, true, err, errlen);
-}
-
-/* Bridges tagged for a network that has no definition any more. */
-static int prune_orphans(struct daemon *d)
-{
-	struct link_dump dump = {};
-	int r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < dump.n_links; i++) {
-		const struct link_info *l = &dump.links[i];
-		const char *owner = network_alias_owner(l->alias);
-		char err[512];
-
-		if (!owner || strcmp(l->kind, "bridge") || daemon_network_find(d, owner))
-			continue;
-		log_info("removing bridge '%s': network '%s' is no longer defined", l->name, owner);
-		if (reconcile_scoped(d, NULL, 0, l->alias, err, sizeof(err)) < 0)
-			log_error("cannot remove bridge '%s': %s", l->name, err);
-	}
-	link_dump_free(&dump);
-	return 0;
+	for (size_t i = 0; i < ELEMENTSOF(features); i++)
+		if (features[i]->settle)
+			features[i]->settle(d);
 }
 
 int daemon_reconcile_all(struct daemon *d)
@@ -214,22 +337,17 @@ int daemon_reconcile_all(struct daemon *d)
 	char err[1024];
 	int failed = 0;
 
-	for (size_t i = 0; i < d->n_networks; i++) {
-		const struct network *n = d->networks[i];
-		bool active = store_active_get(&d->paths, n->name);
+	for (size_t i = 0; i < d->n_nets; i++) {
+		struct net *n = d->nets[i];
+		int r = n->active ? daemon_net_up(d, n, err, sizeof(err)) :
+				    daemon_net_down(d, n, err, sizeof(err));
 
-		if (daemon_network_reconcile(d, n, active, err, sizeof(err)) < 0) {
-			log_error("network '%s': %s", n->name, err);
+		if (r < 0) {
+			log_error("network '%s': %s", n->def->name, err);
 			failed++;
 		}
 	}
-	prune_orphans(d);
-	daemon_dhcp_prune(d);
-	/* With no network at all the loop never synced: a table left from before goes now. */
-	if (daemon_firewall_sync(d, NULL, false, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		failed++;
-	}
+	features_settle(d);
 	return failed ? -EIO : 0;
 }
 
@@ -271,63 +389,77 @@ static bool loaded_has(struct network **list, size_t n, const char *name)
 static void reload_removed(struct daemon *d, struct network **loaded, size_t n_loaded, json_object *failed,
 			   json_object *removed, json_object *errors)
 {
-	for (size_t i = 0; i < d->n_networks;) {
-		struct network *n = d->networks[i];
-		char err[1024];
+	for (size_t i = 0; i < d->n_nets;) {
+		struct net *n = d->nets[i];
+		char err[1024], names[256];
 
-		char names[256];
-
-		if (loaded_has(loaded, n_loaded, n->name) || name_in(failed, n->name)) {
+		if (loaded_has(loaded, n_loaded, n->def->name) || name_in(failed, n->def->name)) {
 			i++;
 			continue;
 		}
-		if (vm_count_on_network(d, n->name, names, sizeof(names))) {
-			snprintf(err, sizeof(err), "network '%s': definition removed, but guests %s run on it; it keeps "
-				 "running until they are shut down or moved", n->name, names);
+		if (net_user_names(n, names, sizeof(names))) {
+			snprintf(err, sizeof(err),
+				 "network '%s': definition removed, but guests %s run on it; it keeps "
+				 "running until they are shut down or moved",
+				 n->def->name, names);
 			log_error("%s", err);
 			json_object_array_add(errors, json_object_new_string(err));
 			i++;
 			continue;
 		}
-		log_info("network '%s': definition removed, stopping it", n->name);
-		if (daemon_network_reconcile(d, n, false, err, sizeof(err)) < 0)
-			log_error("network '%s': %s", n->name, err);
-		store_active_set(&d->paths, n->name, false);
-		json_object_array_add(removed, json_object_new_string(n->name));
-		daemon_network_remove(d, n);
+		log_info("network '%s': definition removed, stopping it", n->def->name);
+		if (daemon_net_down(d, n, err, sizeof(err)) < 0)
+			log_error("network '%s': %s", n->def->name, err);
+		json_object_array_add(removed, json_object_new_string(n->def->name));
+		daemon_net_remove(d, n, true);
 	}
 }
 
-/* Takes ownership of n: it replaces the current definition of that name, or is added. */
-static void reload_one(struct daemon *d, struct network *n, json_object *report)
+/* A definition that is new in the config dir: added, and started when autostart says so. */
+static int reload_new(struct daemon *d, struct network *def, char *err, size_t errlen)
 {
-	struct network *old = daemon_network_find(d, n->name);
-	bool active = old ? store_active_get(&d->paths, n->name) : n->autostart;
-	char err[1024];
+	bool start = def->autostart;
+	struct net *n;
+	int r = daemon_net_add(d, def, &n);
 
-	if (old && network_equal(old, n)) {
-		network_free(n);
+	if (r < 0) {
+		network_free(def);
+		snprintf(err, errlen, "%s", strerror(-r));
+		return r;
+	}
+	r = start ? daemon_net_up(d, n, err, errlen) : 0;
+	if (r < 0)
+		daemon_net_remove(d, n, true);
+	return r;
+}
+
+/* Takes def: it replaces the current definition of that name, or is added. */
+static void reload_one(struct daemon *d, struct network *def, json_object *report)
+{
+	struct net *n = daemon_net_find(d, def->name);
+	char err[1024], name[NAME_MAX_LEN + 1];
+	int r;
+
+	if (n && network_equal(n->def, def)) {
+		network_free(def);
 		return;
 	}
-	if (daemon_check_conflicts(d, n, err, sizeof(err)) < 0 ||
-	    (active && daemon_network_reconcile(d, n, true, err, sizeof(err)) < 0)) {
-		log_error("network '%s': %s; keeping the previous state", n->name, err);
+	snprintf(name, sizeof(name), "%s", def->name);
+	r = daemon_check_conflicts(d, def, err, sizeof(err));
+	if (r < 0)
+		network_free(def);
+	else if (n)
+		r = daemon_net_redefine(d, n, def, err, sizeof(err));
+	else
+		r = reload_new(d, def, err, sizeof(err));
+	if (r < 0) {
+		log_error("network '%s': %s; keeping the previous state", name, err);
 		json_object_array_add(json_object_object_get(report, "errors"), json_object_new_string(err));
-		network_free(n);
 		return;
 	}
-	log_info("network '%s': %s", n->name, old ? "definition changed, applied" : "new definition loaded");
-	json_object_array_add(json_object_object_get(report, old ? "changed" : "added"),
-			      json_object_new_string(n->name));
-	if (old)
-		daemon_network_remove(d, old);
-	store_active_set(&d->paths, n->name, active);
-	if (daemon_network_add(d, n) < 0) {
-		network_free(n);
-		return;
-	}
-	/* The reconcile above still saw the old definition: the guests' filters follow the new one. */
-	daemon_portsec_network_changed(d, n->name);
+	log_info("network '%s': %s", name, n ? "definition changed, applied" : "new definition loaded");
+	json_object_array_add(json_object_object_get(report, n ? "changed" : "added"),
+			      json_object_new_string(name));
 }
 
 int daemon_reload(struct daemon *d, json_object **ret_report)
@@ -352,6 +484,7 @@ int daemon_reload(struct daemon *d, json_object **ret_report)
 	for (size_t i = 0; i < n_loaded; i++)
 		reload_one(d, loaded[i], report);
 	free(loaded);
+	features_settle(d);
 	*ret_report = report;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "link.h"
+#include "net.h"
 #include "network.h"
 #include "portsec.h"
 #include "proc.h"
@@ -44,8 +45,8 @@ struct daemon {
 	sd_event *event;
 	struct netd_paths paths;
 	struct link_backend link;
-	struct network **networks;
-	size_t n_networks;
+	struct net **nets; /* net.h: every network, running or not */
+	size_t n_nets;
 	uint64_t start_usec;
 	int lock_fd;
 	int listen_fd;
@@ -102,17 +103,18 @@ void daemon_event(struct daemon *d, const char *type, json_object *data);
 /* Fail a call that a method kept for later (the method already returned). */
 void call_reply_error(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The features' init and done, in their order (net.h). */
+int daemon_features_init(struct daemon *d);
+void daemon_features_done(struct daemon *d);
+
+/* The definition of the network of that name (or bridge), or NULL. */
 struct network *daemon_network_find(struct daemon *d, const char *name);
 struct network *daemon_network_find_bridge(struct daemon *d, const char *bridge);
-int daemon_network_add(struct daemon *d, struct network *n);
-void daemon_network_remove(struct daemon *d, struct network *n);
 /* Check a definition against the other networks and the host's addresses, routes and links. */
 int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen);
 /* --subnet auto: pick a free /24 of the pool for n (see network_choose_subnet). */
 int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen);
-/* Make the kernel match one network's desired state (active or not). */
-int daemon_network_reconcile(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen);
-/* Reconcile every network and remove bridges netd owns that nothing wants any more. */
+/* Bring every network up or down as its active flag says, then settle what no network owns. */
 int daemon_reconcile_all(struct daemon *d);
 int daemon_reload(struct daemon *d, json_object **ret_report);
 
@@ -121,22 +123,8 @@ int daemon_reload(struct daemon *d, json_object **ret_report);
 int daemon_trim_init(struct daemon *d);
 void daemon_trim_later(struct daemon *d);
 
-/* dnsmasq of one network (dnsmasq.c): make it match the definition; start, adopt, SIGHUP or
- * stop as needed. */
-int daemon_dhcp_sync(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen);
+/* The dnsmasq of network name (dnsmasq.c, feature_dhcp), or NULL. */
 struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name);
-int daemon_dhcp_init(struct daemon *d);
-void daemon_dhcp_prune(struct daemon *d);
-void daemon_dhcp_done(struct daemon *d);
-
-/* netd's nftables table (firewall.c): render it from the active networks, with `changed`
- * counted as `active`, and apply it when it differs. A failure leaves the previous rules. */
-int daemon_firewall_sync(struct daemon *d, const struct network *changed, bool active, char *err, size_t errlen);
-int daemon_firewall_init(struct daemon *d);
-void daemon_firewall_done(struct daemon *d);
-/* Why the network's rules do not work as they should (not applied, another table drops its
- * forwarded traffic), or NULL. */
-const char *daemon_firewall_problem(struct daemon *d, const struct network *n, char *buf, size_t size);
 
 /* The bridge's sysctls that keep the host from learning from guests (bridge-guard.c): no router
  * advertisements or redirects accepted, strict reverse-path filtering. */
@@ -144,10 +132,8 @@ int daemon_bridge_guard(struct daemon *d, const struct network *n, char *err, si
 /* A guest's TAP: IPv6 off on it, before it becomes a port and QEMU gets it. */
 int daemon_port_guard(struct daemon *d, const char *ifname, char *err, size_t errlen);
 
-/* Port security (portsec.c): what each guest port may send, in table bridge netd. */
-int daemon_portsec_init(struct daemon *d);
-void daemon_portsec_done(struct daemon *d);
-/* Apply the table once the guests are adopted; until then port changes are only recorded. */
+/* Port security (portsec.c, feature_portsec): what each guest port may send. Apply the table once the guests
+ * are adopted; until then port changes are only recorded. */
 int daemon_portsec_start(struct daemon *d);
 /* The port ifname is a NIC of a guest on network, with that MAC: filter it at that level (OFF
  * removes its filter). FULL becomes MAC on a network of mode bridge. */
@@ -161,11 +147,6 @@ enum ps_level daemon_portsec_level(struct daemon *d, const char *ifname);
 void daemon_portsec_check(struct daemon *d);
 /* The libnftables context of the firewall (firewall.c), or NULL without nftables. */
 struct fw_nft *daemon_firewall_nft(struct daemon *d);
-
-int daemon_watch_init(struct daemon *d);
-void daemon_watch_done(struct daemon *d);
-/* Why an active network overlaps something on the host now, or NULL. */
-const char *daemon_watch_problem(struct daemon *d, const struct network *n);
 
 int control_listen(struct daemon *d);
 void control_close_all(struct daemon *d);

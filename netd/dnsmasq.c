@@ -317,13 +317,9 @@ static int dhcp_sync(struct daemon *d, const struct network *n, bool active, cha
 	return r;
 }
 
-int daemon_dhcp_sync(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)
+static int sync_net(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)
 {
-	int r = dhcp_sync(d, n, active, err, errlen);
-
-	/* Leases (re)loaded, reservations or DHCP settings changed: what guest ports may send follows. */
-	daemon_portsec_network_changed(d, n->name);
-	return r;
+	return dhcp_sync(d, n, active, err, errlen);
 }
 
 static char *find_lease_helper(void)
@@ -343,7 +339,7 @@ static char *find_lease_helper(void)
 	return strdup(NETD_LIBEXECDIR "/netd-lease-event");
 }
 
-int daemon_dhcp_init(struct daemon *d)
+static int dhcp_init(struct daemon *d)
 {
 	proc_real_init(&d->proc);
 	if (!d->dnsmasq)
@@ -362,8 +358,9 @@ int daemon_dhcp_init(struct daemon *d)
 	return 0;
 }
 
-/* dnsmasq instances whose network has no definition any more (removed while netd was down). */
-void daemon_dhcp_prune(struct daemon *d)
+/* dnsmasq instances whose network has no definition any more (removed while netd was down, or by a
+ * reload). */
+static void dhcp_settle(struct daemon *d)
 {
 	_cleanup_free_ char *dir = NULL;
 	struct dirent *de;
@@ -388,7 +385,7 @@ void daemon_dhcp_prune(struct daemon *d)
 }
 
 /* netd exits: dnsmasq instances keep running and are adopted by the next netd. */
-void daemon_dhcp_done(struct daemon *d)
+static void dhcp_done(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_servers; i++)
 		dhcp_server_free(d->servers[i]);
@@ -397,3 +394,74 @@ void daemon_dhcp_done(struct daemon *d)
 	d->n_servers = 0;
 	free(d->lease_helper);
 }
+
+static void dhcp_show(struct daemon *d, const struct net *net, const struct net_view *v, json_object *parent)
+{
+	const struct network *n = net->def;
+	struct dhcp_server *srv = daemon_dhcp_find(d, n->name);
+	struct dhcp_range ranges[DHCP_RANGES_MAX + 1];
+	size_t nr = dhcp_ranges_effective(&n->dhcp, &n->subnet, &n->gateway, ranges);
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	char x[INET_ADDRSTRLEN], y[INET_ADDRSTRLEN], line[40], t[16];
+
+	json_object_object_add(o, "enabled",
+			       json_object_new_boolean(network_wants_dnsmasq(n) && n->dhcp.dhcp));
+	json_object_object_add(o, "dns", json_object_new_boolean(network_wants_dnsmasq(n) && n->dhcp.dns));
+	for (size_t i = 0; n->dhcp.dhcp && i < nr; i++) {
+		snprintf(line, sizeof(line), "%s-%s", ip_addr_format(AF_INET, &ranges[i].start, x, sizeof(x)),
+			 ip_addr_format(AF_INET, &ranges[i].end, y, sizeof(y)));
+		json_object_array_add(a, json_object_new_string(line));
+	}
+	json_object_object_add(o, "ranges", a);
+	json_object_object_add(o, "lease_time",
+			       json_object_new_string(dhcp_lease_time_format(
+				       n->dhcp.lease_time ?: DHCP_LEASE_TIME_DEFAULT, t, sizeof(t))));
+	json_object_object_add(o, "domain",
+			       n->dhcp.domain[0] ? json_object_new_string(n->dhcp.domain) : NULL);
+	json_object_object_add(o, "router", json_object_new_boolean(n->dhcp_router));
+	json_object_object_add(o, "hosts", json_object_new_int64(n->dhcp.n_hosts));
+	json_object_object_add(o, "dns_hosts", json_object_new_int64(n->dhcp.n_dns_hosts));
+	json_object_object_add(o, "dnsmasq_state",
+			       json_object_new_string(srv ? dhcp_server_state_to_string(srv->state) :
+							    "stopped"));
+	json_object_object_add(o, "dnsmasq_pid", srv && srv->pid ? json_object_new_int(srv->pid) : NULL);
+	json_object_object_add(o, "dnsmasq_restarts",
+			       json_object_new_int(srv && srv->restarts ? srv->restarts - 1 : 0));
+	json_object_object_add(o, "leases", json_object_new_int64(srv ? srv->leases.n : 0));
+	json_object_object_add(parent, "dhcp", o);
+}
+
+static int dhcp_up(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	return sync_net(d, n->def, true, err, errlen);
+}
+
+static int dhcp_down(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	return sync_net(d, n->def, false, err, errlen);
+}
+
+/* The network is deleted (and down): its dnsmasq files in the run dir go (the lease file stays
+ * with the state dir, which the network's deletion removes). */
+static void dhcp_forget(struct daemon *d, struct net *n)
+{
+	struct dnsmasq_files f;
+
+	if (files_init(d, n->def->name, &f) < 0)
+		return;
+	unlink(f.conf);
+	unlink(f.hosts);
+	unlink(f.addn);
+	files_free(&f);
+}
+
+const struct feature feature_dhcp = {
+	.name = "dhcp",
+	.init = dhcp_init,
+	.done = dhcp_done,
+	.up = dhcp_up,
+	.down = dhcp_down,
+	.forget = dhcp_forget,
+	.show = dhcp_show,
+	.settle = dhcp_settle,
+};

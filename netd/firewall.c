@@ -136,10 +136,11 @@ static int fw_apply(struct daemon *d, bool check_kernel, char *err, size_t errle
 	return 0;
 }
 
-int daemon_firewall_sync(struct daemon *d, const struct network *changed, bool active, char *err, size_t errlen)
+/* Render the table from every active network and apply it when it differs. */
+static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 {
 	struct firewall *fw = d->fw;
-	_cleanup_free_ struct fw_network *nets = calloc(d->n_networks + 1, sizeof(*nets));
+	_cleanup_free_ struct fw_network *nets = calloc(d->n_nets + 1, sizeof(*nets));
 	_cleanup_free_ char *script = NULL, *marker = NULL;
 	const struct network *forwarder = NULL;
 	size_t n = 0;
@@ -147,14 +148,10 @@ int daemon_firewall_sync(struct daemon *d, const struct network *changed, bool a
 
 	if (!nets)
 		return -ENOMEM;
-	/* `changed` may not be in the list yet (create) or any more (delete). */
-	for (size_t i = 0; i <= d->n_networks; i++) {
-		const struct network *w = i < d->n_networks ? d->networks[i] : changed;
-		bool on = w == changed ? active : store_active_get(&d->paths, w->name);
+	for (size_t i = 0; i < d->n_nets; i++) {
+		const struct network *w = d->nets[i]->def;
 
-		if (i < d->n_networks && changed && w != changed && !strcmp(w->name, changed->name))
-			continue;
-		if (!w || (i < d->n_networks && w == changed) || !on || !fw_wants(w))
+		if (!d->nets[i]->active || !fw_wants(w))
 			continue;
 		nets[n] = (struct fw_network){ .subnet = w->subnet, .gateway = w->gateway, .mode = fw_mode_of(w),
 					       .n_host_ports = w->n_host_ports };
@@ -251,7 +248,9 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
 	return 0;
 }
 
-int daemon_firewall_init(struct daemon *d)
+static void firewall_done(struct daemon *d);
+
+static int firewall_init(struct daemon *d)
 {
 	struct firewall *fw = calloc(1, sizeof(*fw));
 	int r;
@@ -281,14 +280,14 @@ int daemon_firewall_init(struct daemon *d)
 	if (r < 0) {
 		log_error("nftables: cannot create the check timer: %s", strerror(-r));
 		d->fw = fw;
-		daemon_firewall_done(d);
+		firewall_done(d);
 		return r;
 	}
 	d->fw = fw;
 	return 0;
 }
 
-void daemon_firewall_done(struct daemon *d)
+static void firewall_done(struct daemon *d)
 {
 	struct firewall *fw = d->fw;
 
@@ -313,9 +312,11 @@ struct fw_nft *daemon_firewall_nft(struct daemon *d)
 	return d->fw ? d->fw->nft : NULL;
 }
 
-const char *daemon_firewall_problem(struct daemon *d, const struct network *n, char *buf, size_t size)
+static const char *firewall_problem(struct daemon *d, const struct net *net, const struct net_view *v,
+				    char *buf, size_t size)
 {
 	struct firewall *fw = d->fw;
+	const struct network *n = net->def;
 
 	if (!fw_wants(n))
 		return NULL;
@@ -339,3 +340,27 @@ const char *daemon_firewall_problem(struct daemon *d, const struct network *n, c
 		}
 	return NULL;
 }
+
+static int firewall_up(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	return firewall_sync(d, err, errlen);
+}
+
+static void firewall_settle(struct daemon *d)
+{
+	char err[512];
+
+	/* With no network at all nothing synced: a table left from before goes now. */
+	if (firewall_sync(d, err, sizeof(err)) < 0)
+		log_error("%s", err);
+}
+
+const struct feature feature_firewall = {
+	.name = "firewall",
+	.init = firewall_init,
+	.done = firewall_done,
+	.up = firewall_up,
+	.down = firewall_up, /* the same: the table is rendered from the networks that run */
+	.problem = firewall_problem,
+	.settle = firewall_settle,
+};

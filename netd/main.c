@@ -241,17 +241,37 @@ static void start_networks(struct daemon *d)
 	 * is a boot, and autostart decides. */
 	bool restart = store_active_known(&d->paths);
 
+	for (size_t i = 0; i < d->n_nets; i++) {
+		struct net *n = d->nets[i];
+
+		n->active = restart ? store_active_get(&d->paths, n->def->name) : n->def->autostart;
+	}
 	store_active_init(&d->paths);
-	for (size_t i = 0; i < d->n_networks && !restart; i++)
-		store_active_set(&d->paths, d->networks[i]->name, d->networks[i]->autostart);
-	log_info("%s: %zu network(s) defined", restart ? "restart, adopting what runs" : "first start since boot",
-		 d->n_networks);
+	log_info("%s: %zu network(s) defined",
+		 restart ? "restart, adopting what runs" : "first start since boot", d->n_nets);
 	daemon_reconcile_all(d);
 }
 
 static void load_error(const char *file, const char *msg, void *userdata)
 {
 	log_error("config %s: %s; skipped", file, msg);
+}
+
+/* Every definition of the config dir, as network objects (not running yet). */
+static int load_networks(struct daemon *d)
+{
+	struct network **defs = NULL;
+	size_t n = 0;
+	int r = store_networks_load(&d->paths, &defs, &n, load_error, NULL);
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		r = daemon_net_add(d, defs[i], NULL);
+		if (r < 0)
+			while (i < n)
+				network_free(defs[i++]);
+	}
+	free(defs);
+	return r;
 }
 
 static int run(struct daemon *d)
@@ -269,7 +289,7 @@ static int run(struct daemon *d)
 		log_error("cannot open rtnetlink: %s", strerror(-r));
 		return r;
 	}
-	r = store_networks_load(&d->paths, &d->networks, &d->n_networks, load_error, NULL);
+	r = load_networks(d);
 	if (r < 0) {
 		log_error("cannot read %s/networks: %s", d->paths.config_dir, strerror(-r));
 		return r;
@@ -282,16 +302,7 @@ static int run(struct daemon *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	r = daemon_dhcp_init(d);
-	if (r < 0)
-		return r;
-	r = daemon_firewall_init(d);
-	if (r < 0)
-		return r;
-	r = daemon_watch_init(d);
-	if (r < 0)
-		return r;
-	r = daemon_portsec_init(d);
+	r = daemon_features_init(d);
 	if (r < 0)
 		return r;
 	r = daemon_trim_init(d); /* armed: the startup reconcile below is trimmed after too */
@@ -340,10 +351,7 @@ int main(int argc, char **argv)
 	r = run(&d);
 	control_close_all(&d);
 	vm_free_all(&d);
-	daemon_dhcp_done(&d);
-	daemon_portsec_done(&d);
-	daemon_firewall_done(&d);
-	daemon_watch_done(&d);
+	daemon_features_done(&d);
 	if (d.listen_fd >= 0) {
 		close(d.listen_fd);
 		unlink(d.paths.socket);
@@ -353,8 +361,8 @@ int main(int argc, char **argv)
 	sd_event_unref(d.event);
 	if (d.link.ops)
 		link_nl_close(&d.link);
-	for (size_t i = 0; i < d.n_networks; i++)
-		network_free(d.networks[i]);
-	free(d.networks);
+	while (d.n_nets)
+		daemon_net_remove(&d, d.nets[d.n_nets - 1], false);
+	free(d.nets);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

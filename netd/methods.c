@@ -27,14 +27,14 @@ static int param_name(struct call *c, json_object *params, const char **ret)
 	return 0;
 }
 
-static int lookup(struct daemon *d, struct call *c, json_object *params, struct network **ret)
+static int lookup(struct daemon *d, struct call *c, json_object *params, struct net **ret)
 {
 	const char *name;
 	int r = param_name(c, params, &name);
 
 	if (r < 0)
 		return r;
-	*ret = daemon_network_find(d, name);
+	*ret = daemon_net_find(d, name);
 	if (!*ret)
 		return call_errorf(c, -ENOENT, "no network named '%s' (see 'netdctl network list')", name);
 	return 0;
@@ -61,106 +61,6 @@ static json_object *json_mac(const struct mac *m)
 	return json_object_new_string(mac_format(m, s, sizeof(s)));
 }
 
-/* Mode bridge: the bridge is someone else's (a converted uplink, say); report it and its ports. */
-static json_object *kernel_state_attached(struct daemon *d, const struct network *n, const struct link_dump *dump,
-					  const char **ret_problem)
-{
-	const struct link_info *l = link_dump_find_name(dump, n->bridge);
-	json_object *k = json_object_new_object(), *ports;
-	bool ok = l && !strcmp(l->kind, "bridge");
-
-	json_object_object_add(k, "exists", json_object_new_boolean(ok));
-	if (!ok) {
-		*ret_problem = "bridge missing";
-		return k;
-	}
-	ports = json_object_new_array();
-	for (size_t i = 0; i < dump->n_links; i++)
-		if (dump->links[i].master == l->ifindex)
-			json_object_array_add(ports, json_object_new_string(dump->links[i].name));
-	json_object_object_add(k, "ifindex", json_object_new_int(l->ifindex));
-	json_object_object_add(k, "up", json_object_new_boolean(l->up));
-	json_object_object_add(k, "mtu", json_object_new_int64(l->mtu));
-	json_object_object_add(k, "mac", json_mac(&l->mac));
-	json_object_object_add(k, "stp", json_object_new_boolean(l->stp_state > 0));
-	json_object_object_add(k, "uplink", json_object_new_boolean(uplink_is_bridge(d, n->bridge)));
-	json_object_object_add(k, "ports", ports);
-	json_object_object_add(k, "addresses", json_object_new_array());
-	*ret_problem = !l->up ? "bridge down" : NULL;
-	return k;
-}
-
-/* The kernel's view of a network's bridge, and whether it matches what the network wants. */
-static json_object *kernel_state(struct daemon *d, const struct network *n, const struct link_dump *dump,
-				 const char **ret_problem)
-{
-	const struct link_info *l = link_dump_find_name(dump, n->bridge);
-	json_object *k = json_object_new_object(), *addrs = json_object_new_array();
-	struct ip_prefix gw;
-	char alias[64];
-	bool has_gw = false;
-
-	if (!n->mode->owns_bridge)
-		return kernel_state_attached(d, n, dump, ret_problem);
-	network_alias(n, alias, sizeof(alias));
-	network_gateway_prefix(n, &gw);
-	json_object_object_add(k, "exists", json_object_new_boolean(l && !strcmp(l->alias, alias)));
-	if (!l || strcmp(l->alias, alias)) {
-		*ret_problem = "bridge missing";
-		json_object_put(addrs);
-		return k;
-	}
-	for (size_t i = 0; i < dump->n_addrs; i++) {
-		const struct addr_info *a = &dump->addrs[i];
-
-		if (a->ifindex != l->ifindex)
-			continue;
-		json_object_array_add(addrs, json_prefix(&a->prefix));
-		if (a->prefix.family == gw.family && a->prefix.len == gw.len &&
-		    ip_addr_equal(gw.family, &a->prefix.addr, &gw.addr))
-			has_gw = true;
-	}
-	json_object_object_add(k, "ifindex", json_object_new_int(l->ifindex));
-	json_object_object_add(k, "up", json_object_new_boolean(l->up));
-	json_object_object_add(k, "mtu", json_object_new_int64(l->mtu));
-	json_object_object_add(k, "mac", json_mac(&l->mac));
-	json_object_object_add(k, "stp", json_object_new_boolean(l->stp_state > 0));
-	json_object_object_add(k, "gateway_present", json_object_new_boolean(has_gw));
-	json_object_object_add(k, "addresses", addrs);
-	*ret_problem = !l->up ? "bridge down" : !has_gw ? "gateway address missing" : NULL;
-	return k;
-}
-
-static json_object *dhcp_json(struct daemon *d, const struct network *n)
-{
-	struct dhcp_server *srv = daemon_dhcp_find(d, n->name);
-	struct dhcp_range ranges[DHCP_RANGES_MAX + 1];
-	size_t nr = dhcp_ranges_effective(&n->dhcp, &n->subnet, &n->gateway, ranges);
-	json_object *o = json_object_new_object(), *a = json_object_new_array();
-	char x[INET_ADDRSTRLEN], y[INET_ADDRSTRLEN], line[40], t[16];
-
-	json_object_object_add(o, "enabled", json_object_new_boolean(network_wants_dnsmasq(n) && n->dhcp.dhcp));
-	json_object_object_add(o, "dns", json_object_new_boolean(network_wants_dnsmasq(n) && n->dhcp.dns));
-	for (size_t i = 0; n->dhcp.dhcp && i < nr; i++) {
-		snprintf(line, sizeof(line), "%s-%s", ip_addr_format(AF_INET, &ranges[i].start, x, sizeof(x)),
-			 ip_addr_format(AF_INET, &ranges[i].end, y, sizeof(y)));
-		json_object_array_add(a, json_object_new_string(line));
-	}
-	json_object_object_add(o, "ranges", a);
-	json_object_object_add(o, "lease_time",
-			       json_object_new_string(dhcp_lease_time_format(n->dhcp.lease_time ?: DHCP_LEASE_TIME_DEFAULT, t, sizeof(t))));
-	json_object_object_add(o, "domain", n->dhcp.domain[0] ? json_object_new_string(n->dhcp.domain) : NULL);
-	json_object_object_add(o, "router", json_object_new_boolean(n->dhcp_router));
-	json_object_object_add(o, "hosts", json_object_new_int64(n->dhcp.n_hosts));
-	json_object_object_add(o, "dns_hosts", json_object_new_int64(n->dhcp.n_dns_hosts));
-	json_object_object_add(o, "dnsmasq_state",
-			       json_object_new_string(srv ? dhcp_server_state_to_string(srv->state) : "stopped"));
-	json_object_object_add(o, "dnsmasq_pid", srv && srv->pid ? json_object_new_int(srv->pid) : NULL);
-	json_object_object_add(o, "dnsmasq_restarts", json_object_new_int(srv && srv->restarts ? srv->restarts - 1 : 0));
-	json_object_object_add(o, "leases", json_object_new_int64(srv ? srv->leases.n : 0));
-	return o;
-}
-
 static json_object *host_ports_json(const struct network *n)
 {
 	json_object *a = json_object_new_array();
@@ -171,14 +71,13 @@ static json_object *host_ports_json(const struct network *n)
 	return a;
 }
 
-static json_object *network_json(struct daemon *d, const struct network *n, const struct link_dump *dump,
-				 bool with_kernel)
+/* The definition, then what each feature says of the network now. */
+static json_object *network_json(struct daemon *d, const struct net *net, const struct link_dump *dump,
+				 bool full)
 {
-	json_object *o = json_object_new_object(), *k;
-	bool active = store_active_get(&d->paths, n->name);
-	const char *problem = NULL;
-	char fw_problem[640];
-	struct mac mac;
+	const struct network *n = net->def;
+	json_object *o = json_object_new_object();
+	struct net_view v = { .dump = dump, .full = full };
 
 	json_object_object_add(o, "name", json_object_new_string(n->name));
 	json_object_object_add(o, "mode", json_object_new_string(n->mode->name));
@@ -187,23 +86,9 @@ static json_object *network_json(struct daemon *d, const struct network *n, cons
 	json_object_object_add(o, "gateway", n->has_gateway ? json_addr(AF_INET, &n->gateway) : NULL);
 	json_object_object_add(o, "mtu", n->mtu ? json_object_new_int64(n->mtu) : NULL);
 	json_object_object_add(o, "uplink", n->uplink[0] ? json_object_new_string(n->uplink) : NULL);
-	if (n->mode->owns_bridge && store_network_mac(&d->paths, n, &mac) >= 0)
-		json_object_object_add(o, "mac", json_mac(&mac));
 	json_object_object_add(o, "autostart", json_object_new_boolean(n->autostart));
 	json_object_object_add(o, "allow_host_ports", host_ports_json(n));
-	json_object_object_add(o, "dhcp", dhcp_json(d, n));
-	k = kernel_state(d, n, dump, &problem);
-	if (!problem && active)
-		problem = daemon_watch_problem(d, n);
-	if (!problem && active)
-		problem = daemon_firewall_problem(d, n, fw_problem, sizeof(fw_problem));
-	json_object_object_add(o, "state", json_object_new_string(!active ? "inactive" : problem ? "degraded" : "active"));
-	if (active && problem)
-		json_object_object_add(o, "problem", json_object_new_string(problem));
-	if (with_kernel)
-		json_object_object_add(o, "kernel", k);
-	else
-		json_object_put(k);
+	daemon_net_show(d, net, &v, o);
 	return o;
 }
 
@@ -216,7 +101,7 @@ static int dump_kernel(struct daemon *d, struct call *c, struct link_dump *ret)
 	return 0;
 }
 
-static int reply_network(struct daemon *d, struct call *c, const struct network *n)
+static int reply_network(struct daemon *d, struct call *c, const struct net *n)
 {
 	struct link_dump dump = {};
 	int r = dump_kernel(d, c, &dump);
@@ -446,6 +331,7 @@ static void network_event(struct daemon *d, const char *name, const char *what)
 static int method_network_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_network_ struct network *n = calloc(1, sizeof(*n)); /* calloc: no hosts to free */
+	struct net *net;
 	char err[1024];
 	int r;
 
@@ -472,108 +358,116 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	if (r < 0)
 		return call_errorf(c, r, "cannot write %s/networks/%s.conf: %s", d->paths.config_dir, n->name,
 				   strerror(-r));
-	if (n->autostart) {
-		r = daemon_network_reconcile(d, n, true, err, sizeof(err));
-		if (r < 0) {
-			char undo[512];
-
-			/* The bridge may be up already when dnsmasq's files could not be written. */
-			if (daemon_network_reconcile(d, n, false, undo, sizeof(undo)) < 0)
-				log_error("network '%s': cannot undo the failed start: %s", n->name, undo);
-			store_network_remove(&d->paths, n->name);
-			store_network_state_remove(&d->paths, n->name);
-			return call_errorf(c, r, "cannot start network '%s': %s", n->name, err);
-		}
-		store_active_set(&d->paths, n->name, true);
-	}
-	r = daemon_network_add(d, n);
-	if (r < 0)
+	r = daemon_net_add(d, n, &net);
+	if (r < 0) {
+		store_network_remove(&d->paths, n->name);
 		return r;
-	log_info("network '%s' created (%s)", n->name, n->autostart ? "started" : "not started");
-	network_event(d, n->name, n->autostart ? "created, started" : "created");
-	return reply_network(d, c, TAKE_PTR(n));
+	}
+	TAKE_PTR(n); /* the list owns it */
+	if (net->def->autostart) {
+		r = daemon_net_up(d, net, err, sizeof(err));
+		if (r < 0) {
+			char name[NAME_MAX_LEN + 1];
+
+			/* Undone by daemon_net_up: the definition goes too, as if never asked. */
+			snprintf(name, sizeof(name), "%s", net->def->name);
+			store_network_remove(&d->paths, name);
+			store_network_state_remove(&d->paths, name);
+			daemon_net_remove(d, net, true);
+			return call_errorf(c, r, "cannot start network '%s': %s", name, err);
+		}
+	}
+	log_info("network '%s' created (%s)", net->def->name, net->active ? "started" : "not started");
+	network_event(d, net->def->name, net->active ? "created, started" : "created");
+	return reply_network(d, c, net);
 }
 
 static int method_network_start(struct daemon *d, struct call *c, json_object *params)
 {
-	struct network *n;
+	struct net *n;
 	char err[1024];
 	int r = lookup(d, c, params, &n);
 
 	if (r < 0)
 		return r;
-	r = daemon_check_conflicts(d, n, c->err, sizeof(c->err));
+	r = daemon_check_conflicts(d, n->def, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
-	r = daemon_network_reconcile(d, n, true, err, sizeof(err));
+	r = daemon_net_up(d, n, err, sizeof(err));
 	if (r < 0)
-		return call_errorf(c, r, "cannot start network '%s': %s", n->name, err);
-	store_active_set(&d->paths, n->name, true);
-	log_info("network '%s' started", n->name);
-	network_event(d, n->name, "started");
+		return call_errorf(c, r, "cannot start network '%s': %s", n->def->name, err);
+	log_info("network '%s' started", n->def->name);
+	network_event(d, n->def->name, "started");
 	return reply_network(d, c, n);
 }
 
-static int stop(struct daemon *d, struct call *c, struct network *n)
+/* A network with running guests stops only when forced: their TAPs stay (without a bridge: the
+ * host takes nothing on them, netd_ports) and are plugged into the bridge again at its next start. */
+static int stop(struct daemon *d, struct call *c, json_object *params, struct net *n)
 {
 	char err[1024], names[256];
-	size_t users = vm_count_on_network(d, n->name, names, sizeof(names));
+	size_t users = net_user_names(n, names, sizeof(names));
+	bool force = false;
 	int r;
 
-	/* Its guests' TAPs would stay up without a bridge (netd_ports keeps them from the host). */
-	if (users)
-		return call_errorf(c, -EBUSY, "network '%s' has %zu running guest(s): %s; shut them down or move them "
-				   "(netdctl vm set-network) first", n->name, users, names);
-	r = daemon_network_reconcile(d, n, false, err, sizeof(err));
-
+	protocol_param_bool(params, "force", &force);
+	if (users && !force)
+		return call_errorf(c, -EBUSY,
+				   "network '%s' has %zu running guest(s): %s; shut them down or move them "
+				   "(netdctl vm set-network) first, or --force",
+				   n->def->name, users, names);
+	r = daemon_net_down(d, n, err, sizeof(err));
 	if (r < 0)
-		return call_errorf(c, r, "cannot stop network '%s': %s", n->name, err);
-	store_active_set(&d->paths, n->name, false);
+		return call_errorf(c, r, "cannot stop network '%s': %s", n->def->name, err);
+	if (users)
+		log_warning("network '%s' stopped under its running guests %s (--force)", n->def->name,
+			    names);
 	return 0;
 }
 
 static int method_network_stop(struct daemon *d, struct call *c, json_object *params)
 {
-	struct network *n;
+	struct net *n;
 	int r = lookup(d, c, params, &n);
 
 	if (r < 0)
 		return r;
-	r = stop(d, c, n);
+	r = stop(d, c, params, n);
 	if (r < 0)
 		return r;
-	log_info("network '%s' stopped", n->name);
-	network_event(d, n->name, "stopped");
+	log_info("network '%s' stopped", n->def->name);
+	network_event(d, n->def->name, "stopped");
 	return reply_network(d, c, n);
 }
 
 static int method_network_delete(struct daemon *d, struct call *c, json_object *params)
 {
-	struct network *n;
+	json_object *o;
+	struct net *n;
 	int r = lookup(d, c, params, &n);
 
 	if (r < 0)
 		return r;
-	r = stop(d, c, n);
+	r = stop(d, c, params, n);
 	if (r < 0)
 		return r;
-	r = store_network_remove(&d->paths, n->name);
+	r = store_network_remove(&d->paths, n->def->name);
 	if (r < 0)
 		return call_errorf(c, r, "network '%s' stopped, but its definition could not be removed: %s",
-				   n->name, strerror(-r));
-	store_network_state_remove(&d->paths, n->name);
-	log_info("network '%s' deleted", n->name);
-	network_event(d, n->name, "deleted");
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(n->name));
-	daemon_network_remove(d, n);
+				   n->def->name, strerror(-r));
+	store_network_state_remove(&d->paths, n->def->name);
+	log_info("network '%s' deleted", n->def->name);
+	network_event(d, n->def->name, "deleted");
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(n->def->name));
+	daemon_net_remove(d, n, true);
 	call_reply(c, o);
 	return 0;
 }
 
 static int method_network_show(struct daemon *d, struct call *c, json_object *params)
 {
-	struct network *n;
+	struct net *n;
 	int r = lookup(d, c, params, &n);
 
 	if (r < 0)
@@ -590,30 +484,36 @@ static int method_network_list(struct daemon *d, struct call *c, json_object *pa
 	if (r < 0)
 		return r;
 	list = json_object_new_array();
-	for (size_t i = 0; i < d->n_networks; i++)
-		json_object_array_add(list, network_json(d, d->networks[i], &dump, false));
+	for (size_t i = 0; i < d->n_nets; i++)
+		json_object_array_add(list, network_json(d, d->nets[i], &dump, false));
 	link_dump_free(&dump);
 	call_reply(c, list);
 	return 0;
 }
 
-/* The definition with one change applied, validated, saved, and made live. */
-/* On success n takes changed's contents and changed holds n's old ones. */
-static int network_replace(struct daemon *d, struct call *c, struct network *n, struct network *changed)
+/* The definition with one change applied: validated, saved, and made live (on failure the
+ * previous one is saved and runs again). Takes changed. */
+static int network_replace(struct daemon *d, struct call *c, struct net *n, struct network *changed)
 {
-	bool active = store_active_get(&d->paths, n->name);
 	char err[1024];
 	int r;
 
-	if (network_validate(changed, c->err, sizeof(c->err)) < 0)
+	if (network_validate(changed, c->err, sizeof(c->err)) < 0) {
+		network_free(changed);
 		return -EINVAL;
+	}
 	r = store_network_save(&d->paths, changed);
-	if (r < 0)
-		return call_errorf(c, r, "cannot write %s/networks/%s.conf: %s", d->paths.config_dir, n->name,
-				   strerror(-r));
-	network_swap(n, changed);
-	if (active && daemon_dhcp_sync(d, n, true, err, sizeof(err)) < 0)
-		return call_errorf(c, -EIO, "network '%s': saved, but dnsmasq did not take it: %s", n->name, err);
+	if (r < 0) {
+		network_free(changed);
+		return call_errorf(c, r, "cannot write %s/networks/%s.conf: %s", d->paths.config_dir,
+				   n->def->name, strerror(-r));
+	}
+	r = daemon_net_redefine(d, n, changed, err, sizeof(err));
+	if (r < 0) {
+		if (store_network_save(&d->paths, n->def) < 0)
+			log_error("network '%s': cannot write its previous definition back", n->def->name);
+		return call_errorf(c, r, "network '%s': not changed: %s", n->def->name, err);
+	}
 	return 0;
 }
 
@@ -634,10 +534,11 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 {
 	_cleanup_network_ struct network *copy = NULL;
 	const char *ip, *hostname = NULL;
-	struct network *n;
+	struct net *net;
+	const struct network *n;
 	struct dhcp_host h;
 	char spec[256], m[MAC_STRLEN];
-	int r = lookup(d, c, params, &n);
+	int r = lookup(d, c, params, &net);
 
 	if (r < 0)
 		return r;
@@ -653,6 +554,7 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 		 hostname ? hostname : "");
 	if (dhcp_host_parse(spec, &h, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
+	n = net->def;
 	copy = network_dup(n);
 	if (!copy)
 		return -ENOMEM;
@@ -663,37 +565,37 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 		return call_errorf(c, r, "network '%s': too many reservations (at most %d)", n->name, DHCP_HOSTS_MAX);
 	if (r < 0)
 		return r;
-	r = network_replace(d, c, n, copy);
+	r = network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
-	log_info("network '%s': host %s reserved %s", n->name, m, ip);
-	return reply_network(d, c, n);
+	log_info("network '%s': host %s reserved %s", net->def->name, m, ip);
+	return reply_network(d, c, net);
 }
 
 static int method_host_remove(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_network_ struct network *copy = NULL;
-	struct network *n;
+	struct net *net;
 	struct mac mac;
 	char m[MAC_STRLEN];
-	int r = lookup(d, c, params, &n);
+	int r = lookup(d, c, params, &net);
 
 	if (r < 0)
 		return r;
 	r = param_mac(c, params, &mac);
 	if (r < 0)
 		return r;
-	copy = network_dup(n);
+	copy = network_dup(net->def);
 	if (!copy)
 		return -ENOMEM;
 	if (dhcp_host_remove(&copy->dhcp, &mac) < 0)
-		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", n->name,
+		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", net->def->name,
 				   mac_format(&mac, m, sizeof(m)));
-	r = network_replace(d, c, n, copy);
+	r = network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
-	log_info("network '%s': reservation of %s removed", n->name, mac_format(&mac, m, sizeof(m)));
-	return reply_network(d, c, n);
+	log_info("network '%s': reservation of %s removed", net->def->name, mac_format(&mac, m, sizeof(m)));
+	return reply_network(d, c, net);
 }
 
 static json_object *lease_json(const struct network *n, const struct dhcp_lease *l, time_t now)
@@ -714,7 +616,7 @@ static json_object *lease_json(const struct network *n, const struct dhcp_lease 
 
 static int method_network_leases(struct daemon *d, struct call *c, json_object *params)
 {
-	struct network *n;
+	struct net *n;
 	struct dhcp_server *srv;
 	json_object *list;
 	time_t now = time(NULL);
@@ -722,10 +624,10 @@ static int method_network_leases(struct daemon *d, struct call *c, json_object *
 
 	if (r < 0)
 		return r;
-	srv = daemon_dhcp_find(d, n->name);
+	srv = daemon_dhcp_find(d, n->def->name);
 	list = json_object_new_array();
 	for (size_t i = 0; srv && i < srv->leases.n; i++)
-		json_object_array_add(list, lease_json(n, &srv->leases.leases[i], now));
+		json_object_array_add(list, lease_json(n->def, &srv->leases.leases[i], now));
 	call_reply(c, list);
 	return 0;
 }
@@ -812,8 +714,8 @@ static int method_daemon_status(struct daemon *d, struct call *c, json_object *p
 	json_object *o = json_object_new_object(), *paths = json_object_new_object(), *counts;
 	size_t active = 0;
 
-	for (size_t i = 0; i < d->n_networks; i++)
-		active += store_active_get(&d->paths, d->networks[i]->name);
+	for (size_t i = 0; i < d->n_nets; i++)
+		active += d->nets[i]->active;
 	json_object_object_add(o, "version", json_object_new_string(NETD_VERSION));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "uptime_sec", json_object_new_int64((now_usec() - d->start_usec) / 1000000));
@@ -823,7 +725,7 @@ static int method_daemon_status(struct daemon *d, struct call *c, json_object *p
 	json_object_object_add(paths, "socket", json_object_new_string(d->paths.socket));
 	json_object_object_add(o, "paths", paths);
 	counts = json_object_new_object();
-	json_object_object_add(counts, "networks", json_object_new_int64(d->n_networks));
+	json_object_object_add(counts, "networks", json_object_new_int64(d->n_nets));
 	json_object_object_add(counts, "networks_active", json_object_new_int64(active));
 	json_object_object_add(o, "counts", counts);
 	json_object_object_add(o, "link_backend", json_object_new_string(d->link.ops->name));

@@ -56,7 +56,7 @@ struct net {
 /* What show and problem() may look at: one kernel dump for every network of a request. */
 struct net_view {
 	const struct link_dump *dump; /* links and addresses */
-	bool full;		      /* 'network show' (kernel details) rather than 'network list' */
+	bool full; /* 'network show' (kernel details) rather than 'network list' */
 };
 
 struct feature {
@@ -75,6 +75,9 @@ struct feature {
 			       size_t size);
 	/* Its part of 'network show' and --json. */
 	void (*show)(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o);
+	/* After the networks were reconciled together (start, reload): what no single network owns
+	 * (a bridge, a dnsmasq, rules of a network whose definition is gone). */
+	void (*settle)(struct daemon *d);
 };
 
 extern const struct feature feature_links, feature_watch, feature_firewall, feature_dhcp, feature_portsec;
@@ -94,8 +97,8 @@ int daemon_net_down(struct daemon *d, struct net *n, char *err, size_t errlen);
 /* Replace n's definition by def (taken) and apply it when n runs; on failure the previous
  * definition is applied again and kept, and def is freed. */
 int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, char *err, size_t errlen);
-/* Every feature's show(), then "state" and "problem". */
-json_object *daemon_net_json(struct daemon *d, const struct net *n, const struct net_view *v);
+/* Into o: every feature's show(), then "state" and "problem". */
+void daemon_net_show(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o);
 
 /* Users: a running guest's NIC registers with its network (and is plugged again into the
  * network's bridge whenever the bridge is made anew). */

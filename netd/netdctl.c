@@ -70,6 +70,25 @@ static int build_name(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+/* NAME [--force]: stop or delete a network even under its running guests. */
+static int build_name_force(int argc, char **argv, json_object *params)
+{
+	const char *name = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--force"))
+			json_object_object_add(params, "force", json_object_new_boolean(true));
+		else if (argv[i][0] == '-' || name)
+			return usage_error("network %s: unexpected argument '%s'", argv[0], argv[i]);
+		else
+			name = argv[i];
+	}
+	if (!name)
+		return usage_error("%s: missing network NAME", argv[0]);
+	json_object_object_add(params, "name", json_object_new_string(name));
+	return 0;
+}
+
 static int parse_mtu(const char *s, json_object *params)
 {
 	char *end;
@@ -664,8 +683,11 @@ static const struct verb verbs[] = {
 	{ "network", "list", "network.list", build_none, print_list, "network list" },
 	{ "network", "show", "network.show", build_name, print_network, "network show NAME" },
 	{ "network", "start", "network.start", build_name, print_network, "network start NAME" },
-	{ "network", "stop", "network.stop", build_name, print_network, "network stop NAME" },
-	{ "network", "delete", "network.delete", build_name, print_deleted, "network delete NAME" },
+	{ "network", "stop", "network.stop", build_name_force, print_network,
+	  "network stop NAME [--force]             --force: under running guests too (their NICs come back\n"
+	  "                                        with the network's next start)" },
+	{ "network", "delete", "network.delete", build_name_force, print_deleted,
+	  "network delete NAME [--force]" },
 	{ "network", "leases", "network.leases", build_name, print_leases,
 	  "network leases NAME                  live leases: MAC, IP, hostname, expiry, static/dynamic" },
 	{ "network", "host add", "network.host.add", build_host_add, print_network,
@@ -676,7 +698,8 @@ static const struct verb verbs[] = {
 	  "uplink convert IFACE [--bridge br0] [--confirm-timeout 60s] [--no-verify]" },
 	{ "uplink", "confirm", "uplink.confirm", build_bridge, print_uplink, "uplink confirm BRIDGE" },
 	{ "uplink", "revert", "uplink.revert", build_bridge, print_reverted, "uplink revert BRIDGE" },
-	{ "uplink", "status", "uplink.status", build_opt_bridge, print_uplink_list, "uplink status [BRIDGE]" },
+	{ "uplink", "status", "uplink.status", build_opt_bridge, print_uplink_list,
+	  "uplink status [BRIDGE]" },
 	{ "vm", "create", "vm.create", build_vm_create, print_vm,
 	  "vm create NAME --network NET [--network NET2]... [--mac MAC]... [--memory 512M] [--vcpus N]\n"
 	  "        (--kernel PATH [--initrd PATH] [--append ARGS] | --disk PATH[,format=raw|qcow2][,cache=MODE]\n"
@@ -685,7 +708,8 @@ static const struct verb verbs[] = {
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
 	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },
-	{ "vm", "destroy", "vm.destroy", build_guest, print_vm, "vm destroy NAME                        kill QEMU" },
+	{ "vm", "destroy", "vm.destroy", build_guest, print_vm,
+	  "vm destroy NAME                        kill QEMU" },
 	{ "vm", "reboot", "vm.reboot", build_guest, print_vm, "vm reboot NAME" },
 	{ "vm", "suspend", "vm.suspend", build_guest, print_vm, "vm suspend NAME" },
 	{ "vm", "resume", "vm.resume", build_guest, print_vm, "vm resume NAME" },

@@ -363,13 +363,13 @@ enum ps_level daemon_portsec_level(struct daemon *d, const char *ifname)
 	return i < 0 ? PS_LEVEL_OFF : d->portsec->ports[i].p.level;
 }
 
-int daemon_portsec_init(struct daemon *d)
+static int portsec_init(struct daemon *d)
 {
 	d->portsec = calloc(1, sizeof(*d->portsec));
 	return d->portsec ? 0 : -ENOMEM;
 }
 
-void daemon_portsec_done(struct daemon *d)
+static void portsec_done(struct daemon *d)
 {
 	struct portsec *ps = d->portsec;
 
@@ -429,3 +429,17 @@ void daemon_portsec_check(struct daemon *d)
 	if (apply_full(d, err, sizeof(err)) < 0)
 		log_error("nftables: cannot re-apply table %s %s: %s", PS_FAMILY, PS_TABLE, err);
 }
+
+/* After the DHCP feature (leases loaded, reservations written): the ports of the network follow. */
+static int portsec_up(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	daemon_portsec_network_changed(d, n->def->name);
+	return 0;
+}
+
+const struct feature feature_portsec = {
+	.name = "port security",
+	.init = portsec_init,
+	.done = portsec_done,
+	.up = portsec_up,
+};

@@ -114,10 +114,31 @@ static enum ps_level nic_level(const struct guest_nic *n)
  * guest's TAP could get the same name. */
 static void ports_forget(struct vm *v)
 {
-	for (size_t i = 0; i < v->def.n_nics; i++)
+	for (size_t i = 0; i < v->def.n_nics; i++) {
+		struct net *n = daemon_net_find(v->daemon, v->def.nics[i].network);
+
+		if (n)
+			net_user_remove(n, v->def.name, i);
 		if (v->nics[i].tap[0])
 			daemon_portsec_port_remove(v->daemon, v->nics[i].tap);
+	}
 	memset(v->nics, 0, sizeof(v->nics));
+}
+
+/* NIC i's TAP is a port of its network's bridge: the network knows it as a user (it refuses to
+ * stop under it, and plugs it into its bridge again when the bridge is made anew). */
+static void nic_register(struct vm *v, size_t i)
+{
+	struct net *n = daemon_net_find(v->daemon, v->def.nics[i].network);
+	struct net_user u = { .nic = i, .mac = v->def.nics[i].mac };
+
+	if (!n || !v->nics[i].tap[0])
+		return;
+	snprintf(u.guest, sizeof(u.guest), "%s", v->def.name);
+	snprintf(u.tap, sizeof(u.tap), "%s", v->nics[i].tap);
+	if (net_user_add(n, &u) < 0)
+		log_error("guest '%s': NIC %zu: cannot register with network '%s'", v->def.name, i,
+			  n->def->name);
 }
 
 /* QEMU is gone: bookkeeping follows (the kernel removed the TAPs with QEMU's fds). */
@@ -348,15 +369,15 @@ static bool tap_in_use(const char *name, void *userdata)
 static const struct link_info *network_bridge(struct daemon *d, const char *name, const struct link_dump *dump,
 					      char *err, size_t errlen)
 {
-	const struct network *n = daemon_network_find(d, name);
+	const struct net *n = daemon_net_find(d, name);
 	const struct link_info *l;
 
 	if (!n) {
 		snprintf(err, errlen, "network '%s' does not exist", name);
 		return NULL;
 	}
-	l = link_dump_find_name(dump, n->bridge);
-	if ((n->mode->owns_bridge && !store_active_get(&d->paths, n->name)) || !l) {
+	l = link_dump_find_name(dump, n->def->bridge);
+	if ((n->def->mode->owns_bridge && !n->active) || !l) {
 		snprintf(err, errlen, "network '%s' is not running (netdctl network start %s)", name, name);
 		return NULL;
 	}
@@ -582,6 +603,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 		r = plug_tap(d, v->nics[i].tap, ifindex, &g->nics[i].mac, br, err, errlen);
 		if (r < 0)
 			goto fail;
+		nic_register(v, i);
 		v->nics[i].vhost = false;
 		if (vhost && d->tap.ops->vhost_open(d->tap.userdata, q, fds + n_fds) >= 0) {
 			v->nics[i].vhost = true;
@@ -1393,7 +1415,16 @@ int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 			sd_event_add_time_relative(d->event, &v->timer, CLOCK_MONOTONIC, LINK_FLAP_USEC, 0, on_link_back, v);
 		}
 	}
+	if (vm_alive(v)) {
+		/* Unregistered from the old network, a user of the new one. */
+		struct net *old = daemon_net_find(d, v->def.nics[nic].network);
+
+		if (old)
+			net_user_remove(old, v->def.name, nic);
+	}
 	v->def = copy;
+	if (vm_alive(v))
+		nic_register(v, nic);
 	r = store_guest_save(&d->paths, &v->def);
 	if (r < 0)
 		log_error("guest '%s': moved, but the definition could not be saved: %s", v->def.name, strerror(-r));
@@ -1464,6 +1495,8 @@ static void adopt(struct vm *v)
 					    nic_level(&v->def.nics[j]), err, sizeof(err)) < 0)
 			log_error("guest '%s': %s", v->def.name, err);
 	}
+	for (size_t j = 0; j < v->def.n_nics && j < i; j++)
+		nic_register(v, j);
 	if (watch_qemu(v) < 0) {
 		log_error("guest '%s': cannot watch QEMU pid %d", v->def.name, pid);
 		return;
@@ -1566,24 +1599,4 @@ void vm_free_all(struct daemon *d)
 	free(d->vms);
 	d->vms = NULL;
 	d->n_vms = 0;
-}
-
-size_t vm_count_on_network(struct daemon *d, const char *network, char *names, size_t size)
-{
-	size_t n = 0, len = 0;
-
-	if (size)
-		names[0] = 0;
-	for (size_t i = 0; i < d->n_vms; i++) {
-		bool on = false;
-
-		for (size_t j = 0; j < d->vms[i]->def.n_nics; j++)
-			on |= vm_alive(d->vms[i]) && !strcmp(d->vms[i]->def.nics[j].network, network);
-		if (!on)
-			continue;
-		if (len < size)
-			len += snprintf(names + len, size - len, "%s'%s'", n ? ", " : "", d->vms[i]->def.name);
-		n++;
-	}
-	return n;
 }

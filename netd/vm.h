@@ -71,6 +71,3 @@ int vm_qemu_cred(struct daemon *d, struct process_cred *ret, char *err, size_t e
 /* Whether QEMU's user may open /dev/kvm; err says why not. */
 bool vm_qemu_may_use_kvm(const struct process_cred *qemu, const char *user, char *err, size_t errlen);
 void vm_kvm_probe_done(struct daemon *d);
-/* The running guests with a NIC on network, their names ("'a', 'b'") into names: a network with
- * running guests refuses to stop. */
-size_t vm_count_on_network(struct daemon *d, const char *network, char *names, size_t size);

@@ -60,16 +60,16 @@ static void check_all(struct daemon *d)
 		log_warning("conflict watch: cannot read addresses and routes: %s", strerror(-r));
 		return;
 	}
-	now = calloc(d->n_networks + 1, sizeof(*now));
+	now = calloc(d->n_nets + 1, sizeof(*now));
 	if (!now) {
 		link_dump_free(&host);
 		return;
 	}
-	for (size_t i = 0; i < d->n_networks; i++) {
-		const struct network *net = d->networks[i];
+	for (size_t i = 0; i < d->n_nets; i++) {
+		const struct network *net = d->nets[i]->def;
 		struct conflict *c = &now[n], *old;
 
-		if (!net->mode->has_subnet || !store_active_get(&d->paths, net->name))
+		if (!net->mode->has_subnet || !d->nets[i]->active)
 			continue;
 		/* Only the host: netd's own networks were checked against each other at create. */
 		if (network_check_conflicts(net, NULL, 0, &host, c->reason, sizeof(c->reason)) == 0)
@@ -124,7 +124,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	return 0;
 }
 
-int daemon_watch_init(struct daemon *d)
+static int watch_init(struct daemon *d)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE };
 	struct watch *w = calloc(1, sizeof(*w));
@@ -151,7 +151,7 @@ int daemon_watch_init(struct daemon *d)
 	return 0;
 }
 
-void daemon_watch_done(struct daemon *d)
+static void watch_done(struct daemon *d)
 {
 	struct watch *w = d->watch;
 
@@ -166,9 +166,17 @@ void daemon_watch_done(struct daemon *d)
 	d->watch = NULL;
 }
 
-const char *daemon_watch_problem(struct daemon *d, const struct network *n)
+static const char *watch_problem(struct daemon *d, const struct net *net, const struct net_view *v, char *buf,
+				 size_t size)
 {
-	struct conflict *c = d->watch ? conflict_find(d->watch, n->name) : NULL;
+	struct conflict *c = d->watch ? conflict_find(d->watch, net->def->name) : NULL;
 
 	return c ? c->reason : NULL;
 }
+
+const struct feature feature_watch = {
+	.name = "conflict watch",
+	.init = watch_init,
+	.done = watch_done,
+	.problem = watch_problem,
+};
