@@ -697,7 +697,7 @@ static const struct verb verbs[] = {
 	{ "vm", "set-network", "vm.set-network", build_vm_set_network, print_vm,
 	  "vm set-network NAME [--nic N] NET     move a running guest's NIC to another network, live" },
 	{ "monitor", NULL, "daemon.monitor", build_none, print_status,
-	  "monitor                              print netd's events (leases, networks) as they happen" },
+	  "monitor                              print netd's events (leases, networks, guests) as they happen" },
 	{ "status", NULL, "daemon.status", build_none, print_status, "status" },
 	{ "reload", NULL, "daemon.reload", build_none, print_reload, "reload" },
 };
@@ -768,6 +768,8 @@ static void print_event(json_object *e)
 		else if (!strcmp(type, "lease"))
 			printf("%s lease %s %s: %s %s %s (%s)\n", when, jstr(e, "action"), jstr(e, "network"),
 			       jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"), jstr(e, "type"));
+		else if (!strcmp(type, "guest"))
+			printf("%s guest %s: %s (%s)\n", when, jstr(e, "guest"), jstr(e, "action"), jstr(e, "state"));
 		else
 			printf("%s %s %s: %s\n", when, type, jstr(e, "network"), jstr(e, "action"));
 	}

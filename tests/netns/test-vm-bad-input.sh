@@ -8,7 +8,14 @@ echo kernel >"$K"
 
 start_netd
 ctl network create n1 --mode isolated --subnet 10.91.0.0/24 --no-dhcp --no-dns >/dev/null
+# 'netdctl monitor' names the guest of a guest event (it printed "guest -: created").
+ctl monitor >"$T/monitor" 2>&1 &
+BG_PIDS+=($!)
+for _ in $(seq 1 100); do grep -q 'request daemon.monitor' "$T/netd.log" && break; sleep 0.05; done
 ctl vm create g0 --network n1 --mac 52:54:00:00:00:10 --kernel "$K" --no-autostart >/dev/null
+for _ in $(seq 1 100); do grep -q ' guest ' "$T/monitor" && break; sleep 0.05; done
+grep -qE '^[0-9:]{8} guest g0: created \(stopped\)$' "$T/monitor" || fail "netdctl monitor: $(cat "$T/monitor")"
+ok "netdctl monitor: $(grep ' guest ' "$T/monitor")"
 C="vm create x --network n1 --kernel $K --no-autostart"
 cases=(
 	"1|unknown network 'nope' (see 'netdctl network list')|vm create x --network nope --kernel $K"
