@@ -3,7 +3,8 @@
 # guest namespace whose veth peer is a port of the bridge): the lease comes from the range with
 # the gateway as DNS server and no router; netd lists it within a second of the client's bound
 # event; a reservation added live wins at the next renewal with dnsmasq's pid unchanged; kill -9
-# of netd, a dnsmasq crash and stop/start all keep the leases.
+# of netd, a dnsmasq crash and stop/start all keep the leases; stop and delete remove the dnsmasq
+# files of the network from the run dir.
 . "$(dirname "$0")/lib.sh"
 command -v busybox >/dev/null || skip "busybox missing (udhcpc)"
 command -v dnsmasq >/dev/null || skip "dnsmasq missing"
@@ -124,6 +125,8 @@ pid=$new
 ctl network stop lab >/dev/null
 kill -0 "$pid" 2>/dev/null && fail "dnsmasq $pid still running after stop"
 [ -s "$T/lib/networks/lab/leases" ] || fail "lease file gone after stop"
+left=$(ls "$T/run/dnsmasq/" | grep '^lab\.' || true)
+[ -z "$left" ] || fail "dnsmasq files left after stop: $left"
 ctl network start lab >/dev/null
 assert_eq "$(leases | jq length)" 2 "leases after stop/start"
 assert_eq "$(lease_of 52:54:00:aa:00:01)" "10.50.0.7 fixed static" "g1's lease after stop/start"
@@ -140,5 +143,6 @@ ok "host remove rewrites the hosts file; dnsmasq pid $pid unchanged"
 for g in g1 g2; do eval "kill \$CLIENT_$g" 2>/dev/null || true; done
 ctl network delete lab >/dev/null
 kill -0 "$pid" 2>/dev/null && fail "dnsmasq still running after delete"
-[ -e "$T/run/dnsmasq/lab.pid" ] && fail "pid file left after delete"
-ok "delete ends dnsmasq"
+left=$(ls "$T/run/dnsmasq/" | grep '^lab\.' || true)
+[ -z "$left" ] || fail "dnsmasq files left after delete: $left"
+ok "delete ends dnsmasq and removes its files in $T/run/dnsmasq"
