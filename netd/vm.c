@@ -128,6 +128,8 @@ static void vm_exited(struct vm *v, int code)
 
 	v->pid_source = sd_event_source_disable_unref(v->pid_source);
 	v->timer = sd_event_source_disable_unref(v->timer);
+	v->link_timer = sd_event_source_disable_unref(v->link_timer);
+	v->links_down = 0;
 	qmp_client_free(TAKE_PTR(v->qmp));
 	v->pid = 0;
 	if (v->kernel_memfd >= 0)
@@ -1032,6 +1034,7 @@ static void vm_free(struct vm *v)
 		close(v->kernel_memfd);
 	sd_event_source_disable_unref(v->pid_source);
 	sd_event_source_disable_unref(v->timer);
+	sd_event_source_disable_unref(v->link_timer);
 	qmp_client_free(v->qmp);
 	if (v->pending)
 		call_reply_error(v->pending, -ECANCELED, "netd is stopping");
@@ -1318,18 +1321,30 @@ int method_vm_show(struct daemon *d, struct call *c, json_object *params)
 	return 0;
 }
 
-static int on_link_back(sd_event_source *s, uint64_t usec, void *userdata)
+static void nic_link_set(struct vm *v, unsigned nic, bool up)
 {
-	struct vm *v = userdata;
 	json_object *args = json_object_new_object();
+	char id[16];
 
-	v->timer = sd_event_source_disable_unref(v->timer);
-	json_object_object_add(args, "name", json_object_new_string("nic0"));
-	json_object_object_add(args, "up", json_object_new_boolean(true));
+	snprintf(id, sizeof(id), "nic%u", nic);
+	json_object_object_add(args, "name", json_object_new_string(id));
+	json_object_object_add(args, "up", json_object_new_boolean(up));
 	if (v->qmp)
 		qmp_client_command(v->qmp, "set_link", args, NULL, NULL);
 	else
 		json_object_put(args);
+}
+
+/* Every NIC that set-network took down comes back: two moves within a flap are two NICs. */
+static int on_link_back(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vm *v = userdata;
+
+	v->link_timer = sd_event_source_disable_unref(v->link_timer);
+	for (unsigned i = 0; i < GUEST_NICS_MAX; i++)
+		if (v->links_down & (1u << i))
+			nic_link_set(v, i, true);
+	v->links_down = 0;
 	return 0;
 }
 
@@ -1340,7 +1355,7 @@ int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 	unsigned nic = 0;
 	struct link_dump dump = {};
 	const struct link_info *br, *tap;
-	char err[512], id[16];
+	char err[512];
 	struct guest copy;
 	int r = lookup(d, c, params, &v);
 
@@ -1383,14 +1398,11 @@ int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 			return call_errorf(c, r, "%s", err);
 		/* Flap the guest's link so that its DHCP client asks again, in the new subnet. */
 		if (v->qmp && qmp_client_ready(v->qmp)) {
-			json_object *args = json_object_new_object();
-
-			snprintf(id, sizeof(id), "nic%u", nic);
-			json_object_object_add(args, "name", json_object_new_string(id));
-			json_object_object_add(args, "up", json_object_new_boolean(false));
-			qmp_client_command(v->qmp, "set_link", args, NULL, NULL);
-			v->timer = sd_event_source_disable_unref(v->timer);
-			sd_event_add_time_relative(d->event, &v->timer, CLOCK_MONOTONIC, LINK_FLAP_USEC, 0, on_link_back, v);
+			nic_link_set(v, nic, false);
+			v->links_down |= 1u << nic;
+			v->link_timer = sd_event_source_disable_unref(v->link_timer);
+			sd_event_add_time_relative(d->event, &v->link_timer, CLOCK_MONOTONIC, LINK_FLAP_USEC, 0,
+						   on_link_back, v);
 		}
 	}
 	v->def = copy;
