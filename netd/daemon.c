@@ -352,6 +352,7 @@ int daemon_reload(struct daemon *d, json_object **ret_report)
 	for (size_t i = 0; i < n_loaded; i++)
 		reload_one(d, loaded[i], report);
 	free(loaded);
+	json_object_object_add(report, "guests", vm_reload(d));
 	*ret_report = report;
 	return 0;
 }
