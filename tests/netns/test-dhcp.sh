@@ -94,13 +94,14 @@ wait_event g1 '^visible ip=10\.50\.0\.7 ' >/dev/null
 assert_eq "$(lease_of 52:54:00:aa:00:01)" "10.50.0.7 fixed static" "g1's lease after the reservation"
 ok "reservation honoured at the next renewal (g1 now 10.50.0.7, static); dnsmasq pid $pid unchanged"
 
-# 3. kill -9 of netd: dnsmasq keeps running, is adopted, leases intact, events still arrive.
-before=$(leases | jq -c 'map({mac, ip, hostname, type}) | sort_by(.ip)')
+# 3. kill -9 of netd: dnsmasq keeps running, is adopted, leases intact, events still arrive. What
+# the lease events said (client id included) is what the lease file says.
+before=$(leases | jq -c 'map({mac, ip, hostname, type, client_id}) | sort_by(.ip)')
 kill9_netd
 kill -0 "$pid" || fail "kill -9 of netd took dnsmasq with it"
 start_netd
 assert_eq "$(dnsmasq_pid)" "$pid" "dnsmasq pid after netd restart"
-assert_eq "$(leases | jq -c 'map({mac, ip, hostname, type}) | sort_by(.ip)')" "$before" "leases after netd restart"
+assert_eq "$(leases | jq -c 'map({mac, ip, hostname, type, client_id}) | sort_by(.ip)')" "$before" "leases after netd restart"
 grep -q "adopted running dnsmasq (pid $pid)" "$T/netd.log" || fail "adoption not logged"
 add_guest g2 52:54:00:aa:00:02 nd-lab
 dhcp_client g2
