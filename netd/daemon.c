@@ -10,6 +10,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "macro.h"
+#include "vm.h"
 
 #define TRIM_DELAY_USEC (1000 * 1000)
 
@@ -116,14 +117,11 @@ int daemon_net_add(struct daemon *d, struct network *def, struct net **ret)
 	return 0;
 }
 
-void daemon_net_remove(struct daemon *d, struct net *n, bool forget)
+void daemon_net_remove(struct daemon *d, struct net *n)
 {
 	for (size_t i = 0; i < d->n_nets; i++) {
 		if (d->nets[i] != n)
 			continue;
-		for (size_t k = ELEMENTSOF(features); forget && k-- > 0;)
-			if (features[k]->forget)
-				features[k]->forget(d, n);
 		memmove(&d->nets[i], &d->nets[i + 1], (d->n_nets - i - 1) * sizeof(n));
 		d->n_nets--;
 		network_free(n->def);
@@ -411,7 +409,7 @@ static void reload_removed(struct daemon *d, struct network **loaded, size_t n_l
 		if (daemon_net_down(d, n, err, sizeof(err)) < 0)
 			log_error("network '%s': %s", n->def->name, err);
 		json_object_array_add(removed, json_object_new_string(n->def->name));
-		daemon_net_remove(d, n, true);
+		daemon_net_remove(d, n);
 	}
 }
 
@@ -429,7 +427,7 @@ static int reload_new(struct daemon *d, struct network *def, char *err, size_t e
 	}
 	r = start ? daemon_net_up(d, n, err, errlen) : 0;
 	if (r < 0)
-		daemon_net_remove(d, n, true);
+		daemon_net_remove(d, n);
 	return r;
 }
 
@@ -485,6 +483,7 @@ int daemon_reload(struct daemon *d, json_object **ret_report)
 		reload_one(d, loaded[i], report);
 	free(loaded);
 	features_settle(d);
+	json_object_object_add(report, "guests", vm_reload(d));
 	*ret_report = report;
 	return 0;
 }

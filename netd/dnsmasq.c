@@ -183,24 +183,36 @@ static bool file_equals(const char *path, const char *text)
 	return read_file(path, &old, NULL) >= 0 && !strcmp(old, text);
 }
 
+/* A dnsmasq that no longer runs needs no files (a stopped or deleted network, DHCP and DNS off);
+ * the next start writes them again. */
+static void files_remove(const struct dnsmasq_files *f)
+{
+	unlink(f->pid);
+	unlink(f->conf);
+	unlink(f->hosts);
+	unlink(f->addn);
+}
+
 static int stop_server(struct daemon *d, const char *name, char *err, size_t errlen)
 {
 	struct dhcp_server *s = daemon_dhcp_find(d, name);
 	struct dnsmasq_files f;
-	int r;
+	int r = files_init(d, name, &f);
 
+	if (r < 0)
+		return r;
 	if (!s) {
 		/* Not known in this run (a restart while the network was being stopped): stop a
 		 * dnsmasq the pid file still names, if it is ours. */
-		r = files_init(d, name, &f);
-		if (r < 0)
-			return r;
 		r = server_new(d, name, &f, &s);
-		files_free(&f);
-		if (r < 0)
+		if (r < 0) {
+			files_free(&f);
 			return r;
+		}
 		if (dhcp_server_adopt(s) < 0) {
 			server_forget(d, s);
+			files_remove(&f);
+			files_free(&f);
 			return 0;
 		}
 	}
@@ -210,6 +222,9 @@ static int stop_server(struct daemon *d, const char *name, char *err, size_t err
 	server_forget(d, s);
 	if (r < 0)
 		snprintf(err, errlen, "cannot stop dnsmasq: %s", strerror(-r));
+	else
+		files_remove(&f);
+	files_free(&f);
 	return r;
 }
 
@@ -441,27 +456,12 @@ static int dhcp_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 	return sync_net(d, n->def, false, err, errlen);
 }
 
-/* The network is deleted (and down): its dnsmasq files in the run dir go (the lease file stays
- * with the state dir, which the network's deletion removes). */
-static void dhcp_forget(struct daemon *d, struct net *n)
-{
-	struct dnsmasq_files f;
-
-	if (files_init(d, n->def->name, &f) < 0)
-		return;
-	unlink(f.conf);
-	unlink(f.hosts);
-	unlink(f.addn);
-	files_free(&f);
-}
-
 const struct feature feature_dhcp = {
 	.name = "dhcp",
 	.init = dhcp_init,
 	.done = dhcp_done,
 	.up = dhcp_up,
 	.down = dhcp_down,
-	.forget = dhcp_forget,
 	.show = dhcp_show,
 	.settle = dhcp_settle,
 };

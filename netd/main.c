@@ -362,7 +362,7 @@ int main(int argc, char **argv)
 	if (d.link.ops)
 		link_nl_close(&d.link);
 	while (d.n_nets)
-		daemon_net_remove(&d, d.nets[d.n_nets - 1], false);
+		daemon_net_remove(&d, d.nets[d.n_nets - 1]);
 	free(d.nets);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

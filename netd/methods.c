@@ -373,7 +373,7 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 			snprintf(name, sizeof(name), "%s", net->def->name);
 			store_network_remove(&d->paths, name);
 			store_network_state_remove(&d->paths, name);
-			daemon_net_remove(d, net, true);
+			daemon_net_remove(d, net);
 			return call_errorf(c, r, "cannot start network '%s': %s", name, err);
 		}
 	}
@@ -460,7 +460,7 @@ static int method_network_delete(struct daemon *d, struct call *c, json_object *
 	network_event(d, n->def->name, "deleted");
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(n->def->name));
-	daemon_net_remove(d, n, true);
+	daemon_net_remove(d, n);
 	call_reply(c, o);
 	return 0;
 }

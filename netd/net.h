@@ -68,8 +68,6 @@ struct feature {
 	int (*up)(struct daemon *d, struct net *n, char *err, size_t errlen);
 	/* Take it away (n->active is already false); idempotent. */
 	int (*down)(struct daemon *d, struct net *n, char *err, size_t errlen);
-	/* The network's definition is deleted: files and state of it go (it is down already). */
-	void (*forget)(struct daemon *d, struct net *n);
 	/* Why the network does not work as it should, or NULL (asked only while it is active). */
 	const char *(*problem)(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
 			       size_t size);
@@ -86,8 +84,8 @@ struct net *daemon_net_find(struct daemon *d, const char *name);
 struct net *daemon_net_find_bridge(struct daemon *d, const char *bridge);
 /* A new network object for def (taken), inactive, in the daemon's list. */
 int daemon_net_add(struct daemon *d, struct network *def, struct net **ret);
-/* Out of the list and freed; every feature forgets it first when forget is true. */
-void daemon_net_remove(struct daemon *d, struct net *n, bool forget);
+/* Out of the list and freed (down already: down() leaves nothing of it behind). */
+void daemon_net_remove(struct daemon *d, struct net *n);
 /* The definitions of every network, for the pure checks (network_check_conflicts); free() it. */
 struct network **daemon_net_defs(struct daemon *d);
 

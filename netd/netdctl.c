@@ -330,16 +330,32 @@ static void print_names(const char *what, json_object *a)
 		printf("%s %s\n", what, json_object_get_string(json_object_array_get_idx(a, i)));
 }
 
+/* Prints one reload part (networks, or the "guests" object); returns how many lines it printed. */
+static size_t print_reload_part(json_object *o, const char *prefix)
+{
+	static const char *const keys[] = { "added", "changed", "removed", "errors" };
+	static const char *const labels[] = { "added:  ", "changed:", "removed:", "error:  " };
+	size_t n = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		json_object *a = json_object_object_get(o, keys[i]);
+		char what[32];
+
+		if (!json_object_is_type(a, json_type_array))
+			continue;
+		snprintf(what, sizeof(what), "%s%s", prefix, labels[i]);
+		print_names(what, a);
+		n += json_object_array_length(a);
+	}
+	return n;
+}
+
 static void print_reload(json_object *o)
 {
-	print_names("added:  ", json_object_object_get(o, "added"));
-	print_names("changed:", json_object_object_get(o, "changed"));
-	print_names("removed:", json_object_object_get(o, "removed"));
-	print_names("error:  ", json_object_object_get(o, "errors"));
-	if (!json_object_array_length(json_object_object_get(o, "added")) &&
-	    !json_object_array_length(json_object_object_get(o, "changed")) &&
-	    !json_object_array_length(json_object_object_get(o, "removed")) &&
-	    !json_object_array_length(json_object_object_get(o, "errors")))
+	size_t n = print_reload_part(o, "");
+
+	n += print_reload_part(json_object_object_get(o, "guests"), "guest ");
+	if (!n)
 		printf("nothing changed\n");
 }
 
@@ -721,7 +737,7 @@ static const struct verb verbs[] = {
 	{ "vm", "set-network", "vm.set-network", build_vm_set_network, print_vm,
 	  "vm set-network NAME [--nic N] NET     move a running guest's NIC to another network, live" },
 	{ "monitor", NULL, "daemon.monitor", build_none, print_status,
-	  "monitor                              print netd's events (leases, networks) as they happen" },
+	  "monitor                              print netd's events (leases, networks, guests) as they happen" },
 	{ "status", NULL, "daemon.status", build_none, print_status, "status" },
 	{ "reload", NULL, "daemon.reload", build_none, print_reload, "reload" },
 };
@@ -792,6 +808,8 @@ static void print_event(json_object *e)
 		else if (!strcmp(type, "lease"))
 			printf("%s lease %s %s: %s %s %s (%s)\n", when, jstr(e, "action"), jstr(e, "network"),
 			       jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"), jstr(e, "type"));
+		else if (!strcmp(type, "guest"))
+			printf("%s guest %s: %s (%s)\n", when, jstr(e, "guest"), jstr(e, "action"), jstr(e, "state"));
 		else
 			printf("%s %s %s: %s\n", when, type, jstr(e, "network"), jstr(e, "action"));
 	}

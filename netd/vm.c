@@ -141,6 +141,16 @@ static void nic_register(struct vm *v, size_t i)
 			  n->def->name);
 }
 
+/* A definition reloaded while QEMU ran (or was being started) is the one from now on. */
+static void apply_next_def(struct vm *v)
+{
+	if (!v->next_def)
+		return;
+	v->def = *v->next_def;
+	free(TAKE_PTR(v->next_def));
+	log_info("guest '%s': the definition reloaded while it ran applies from now on", v->def.name);
+}
+
 /* QEMU is gone: bookkeeping follows (the kernel removed the TAPs with QEMU's fds). */
 static void vm_exited(struct vm *v, int code)
 {
@@ -149,6 +159,8 @@ static void vm_exited(struct vm *v, int code)
 
 	v->pid_source = sd_event_source_disable_unref(v->pid_source);
 	v->timer = sd_event_source_disable_unref(v->timer);
+	v->link_timer = sd_event_source_disable_unref(v->link_timer);
+	v->links_down = 0;
 	qmp_client_free(TAKE_PTR(v->qmp));
 	v->pid = 0;
 	if (v->kernel_memfd >= 0)
@@ -170,6 +182,7 @@ static void vm_exited(struct vm *v, int code)
 			 v->def.name);
 		log_warning("guest '%s': %s", v->def.name, v->note);
 	}
+	apply_next_def(v);
 	vm_event(v, "exited");
 	if (v->pending)
 		pending_reply(v, vm_json(v));
@@ -758,6 +771,7 @@ static int vm_start(struct daemon *d, struct call *c, struct vm *v)
 	if (vm_alive(v) || v->state == VM_STATE_STARTING)
 		return call_errorf(c, -EBUSY, "guest '%s' is already %s", v->def.name,
 				   vm_state_table[v->state]);
+	apply_next_def(v); /* reloaded during a start that did not happen (the KVM probe failed) */
 	r = start_check(d, c, v, &qemu);
 	if (r < 0)
 		return r;
@@ -1054,9 +1068,11 @@ static void vm_free(struct vm *v)
 		close(v->kernel_memfd);
 	sd_event_source_disable_unref(v->pid_source);
 	sd_event_source_disable_unref(v->timer);
+	sd_event_source_disable_unref(v->link_timer);
 	qmp_client_free(v->qmp);
 	if (v->pending)
 		call_reply_error(v->pending, -ECANCELED, "netd is stopping");
+	free(v->next_def);
 	free(v);
 }
 
@@ -1340,18 +1356,30 @@ int method_vm_show(struct daemon *d, struct call *c, json_object *params)
 	return 0;
 }
 
-static int on_link_back(sd_event_source *s, uint64_t usec, void *userdata)
+static void nic_link_set(struct vm *v, unsigned nic, bool up)
 {
-	struct vm *v = userdata;
 	json_object *args = json_object_new_object();
+	char id[16];
 
-	v->timer = sd_event_source_disable_unref(v->timer);
-	json_object_object_add(args, "name", json_object_new_string("nic0"));
-	json_object_object_add(args, "up", json_object_new_boolean(true));
+	snprintf(id, sizeof(id), "nic%u", nic);
+	json_object_object_add(args, "name", json_object_new_string(id));
+	json_object_object_add(args, "up", json_object_new_boolean(up));
 	if (v->qmp)
 		qmp_client_command(v->qmp, "set_link", args, NULL, NULL);
 	else
 		json_object_put(args);
+}
+
+/* Every NIC that set-network took down comes back: two moves within a flap are two NICs. */
+static int on_link_back(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vm *v = userdata;
+
+	v->link_timer = sd_event_source_disable_unref(v->link_timer);
+	for (unsigned i = 0; i < GUEST_NICS_MAX; i++)
+		if (v->links_down & (1u << i))
+			nic_link_set(v, i, true);
+	v->links_down = 0;
 	return 0;
 }
 
@@ -1362,7 +1390,7 @@ int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 	unsigned nic = 0;
 	struct link_dump dump = {};
 	const struct link_info *br, *tap;
-	char err[512], id[16];
+	char err[512];
 	struct guest copy;
 	int r = lookup(d, c, params, &v);
 
@@ -1405,14 +1433,11 @@ int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 			return call_errorf(c, r, "%s", err);
 		/* Flap the guest's link so that its DHCP client asks again, in the new subnet. */
 		if (v->qmp && qmp_client_ready(v->qmp)) {
-			json_object *args = json_object_new_object();
-
-			snprintf(id, sizeof(id), "nic%u", nic);
-			json_object_object_add(args, "name", json_object_new_string(id));
-			json_object_object_add(args, "up", json_object_new_boolean(false));
-			qmp_client_command(v->qmp, "set_link", args, NULL, NULL);
-			v->timer = sd_event_source_disable_unref(v->timer);
-			sd_event_add_time_relative(d->event, &v->timer, CLOCK_MONOTONIC, LINK_FLAP_USEC, 0, on_link_back, v);
+			nic_link_set(v, nic, false);
+			v->links_down |= 1u << nic;
+			v->link_timer = sd_event_source_disable_unref(v->link_timer);
+			sd_event_add_time_relative(d->event, &v->link_timer, CLOCK_MONOTONIC, LINK_FLAP_USEC, 0,
+						   on_link_back, v);
 		}
 	}
 	if (vm_alive(v)) {
@@ -1425,7 +1450,10 @@ int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 	v->def = copy;
 	if (vm_alive(v))
 		nic_register(v, nic);
-	r = store_guest_save(&d->paths, &v->def);
+	/* A definition reloaded while the guest runs is what the file holds: it moves too. */
+	if (v->next_def && nic < v->next_def->n_nics)
+		snprintf(v->next_def->nics[nic].network, sizeof(v->next_def->nics[nic].network), "%s", net);
+	r = store_guest_save(&d->paths, v->next_def ? v->next_def : &v->def);
 	if (r < 0)
 		log_error("guest '%s': moved, but the definition could not be saved: %s", v->def.name, strerror(-r));
 	log_info("guest '%s': NIC %u now on network '%s'", v->def.name, nic, net);
@@ -1504,6 +1532,31 @@ static void adopt(struct vm *v)
 	log_info("guest '%s': adopted running QEMU (pid %d)", v->def.name, pid);
 }
 
+static void resolve_macs(struct daemon *d, struct guest *g)
+{
+	struct mac taken[1024];
+
+	if (store_guest_macs(&d->paths, g, taken, taken_macs(d, g->name, taken, ELEMENTSOF(taken))) < 0)
+		log_error("guest '%s': cannot read its MACs", g->name);
+}
+
+/* Takes g: a guest netd did not know, whose QEMU may run already (a restart). */
+static struct vm *vm_add_loaded(struct daemon *d, struct guest *g)
+{
+	struct vm *v = vm_new(d);
+
+	if (!v || vm_add(d, v) < 0) {
+		free(v);
+		free(g);
+		return NULL;
+	}
+	v->def = *g;
+	free(g);
+	resolve_macs(d, &v->def);
+	adopt(v);
+	return v;
+}
+
 int vm_load_all(struct daemon *d)
 {
 	struct guest **list = NULL;
@@ -1512,23 +1565,144 @@ int vm_load_all(struct daemon *d)
 
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		struct vm *v = vm_new(d);
-		struct mac taken[1024];
-
-		if (!v || vm_add(d, v) < 0) {
-			free(v);
-			free(list[i]);
-			continue;
-		}
-		v->def = *list[i];
-		free(list[i]);
-		if (store_guest_macs(&d->paths, &v->def, taken, taken_macs(d, v->def.name, taken, ELEMENTSOF(taken))) < 0)
-			log_error("guest '%s': cannot read its MACs", v->def.name);
-		adopt(v);
-	}
+	for (size_t i = 0; i < n; i++)
+		vm_add_loaded(d, list[i]);
 	free(list);
 	return 0;
+}
+
+/* ---- reload ---- */
+
+struct reload_report {
+	json_object *added, *changed, *removed, *errors;
+	json_object *failed; /* guests whose file did not load: they stay as they are */
+};
+
+static void reload_error(const char *file, const char *msg, void *userdata)
+{
+	struct reload_report *rep = userdata;
+	size_t len = strlen(file);
+	char line[1024];
+
+	log_error("guest definition %s: %s; skipped", file, msg);
+	snprintf(line, sizeof(line), "%s: %s", file, msg);
+	json_object_array_add(rep->errors, json_object_new_string(line));
+	if (len > 5)
+		json_object_array_add(rep->failed, json_object_new_string_len(file, len - 5));
+}
+
+static bool json_has_name(json_object *names, const char *name)
+{
+	for (size_t i = 0; i < json_object_array_length(names); i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(names, i)), name))
+			return true;
+	return false;
+}
+
+/* Whether QEMU runs or is about to: its definition is in use. */
+static bool vm_busy(const struct vm *v)
+{
+	return vm_alive(v) || v->state == VM_STATE_STARTING || v->pending;
+}
+
+static bool guest_same(const struct guest *a, const struct guest *b)
+{
+	_cleanup_free_ char *x = guest_config_render(a), *y = guest_config_render(b);
+
+	return x && y && !strcmp(x, y);
+}
+
+/* Definitions gone from the config dir: stopped guests are forgotten, running ones kept. */
+static void reload_removed(struct daemon *d, struct guest **list, size_t n, struct reload_report *rep)
+{
+	for (size_t i = 0; i < d->n_vms;) {
+		struct vm *v = d->vms[i];
+		bool found = json_has_name(rep->failed, v->def.name);
+		char err[512];
+
+		for (size_t k = 0; k < n && !found; k++)
+			found = !strcmp(list[k]->name, v->def.name);
+		if (found) {
+			i++;
+			continue;
+		}
+		if (vm_busy(v)) {
+			snprintf(err, sizeof(err), "guest '%s': definition removed, but the guest is %s; it keeps "
+				 "running, and the first reload after it stopped forgets it", v->def.name,
+				 vm_state_table[v->state]);
+			log_error("%s", err);
+			json_object_array_add(rep->errors, json_object_new_string(err));
+			free(TAKE_PTR(v->next_def));
+			i++;
+			continue;
+		}
+		log_info("guest '%s': definition removed, forgetting the guest", v->def.name);
+		json_object_array_add(rep->removed, json_object_new_string(v->def.name));
+		vm_remove(d, v);
+	}
+}
+
+/* Takes g: a new guest, or a changed definition (of a running guest: for its next start). */
+static void reload_one(struct daemon *d, struct guest *g, struct reload_report *rep)
+{
+	struct vm *v = vm_find(d, g->name);
+
+	if (!v) {
+		json_object_array_add(rep->added, json_object_new_string(g->name));
+		log_info("guest '%s': new definition loaded ('netdctl vm start %s' starts it)", g->name, g->name);
+		vm_add_loaded(d, g);
+		return;
+	}
+	if (guest_same(v->next_def ? v->next_def : &v->def, g)) {
+		free(g);
+		return;
+	}
+	json_object_array_add(rep->changed, json_object_new_string(g->name));
+	resolve_macs(d, g);
+	free(TAKE_PTR(v->next_def));
+	if (!vm_busy(v)) {
+		log_info("guest '%s': definition changed", g->name);
+		v->def = *g;
+		free(g);
+	} else if (guest_same(&v->def, g)) {
+		free(g); /* back to what runs */
+	} else {
+		log_info("guest '%s': definition changed; it applies when the guest next starts", g->name);
+		v->next_def = g;
+	}
+}
+
+json_object *vm_reload(struct daemon *d)
+{
+	json_object *o = json_object_new_object();
+	_cleanup_json_ json_object *failed = json_object_new_array();
+	struct reload_report rep = {
+		.added = json_object_new_array(), .changed = json_object_new_array(),
+		.removed = json_object_new_array(), .errors = json_object_new_array(), .failed = failed,
+	};
+	struct guest **list = NULL;
+	size_t n = 0;
+	int r;
+
+	json_object_object_add(o, "added", rep.added);
+	json_object_object_add(o, "changed", rep.changed);
+	json_object_object_add(o, "removed", rep.removed);
+	json_object_object_add(o, "errors", rep.errors);
+	r = store_guests_load(&d->paths, &list, &n, reload_error, &rep);
+	if (r < 0) {
+		char err[512];
+
+		snprintf(err, sizeof(err), "cannot read %s/guests: %s; guests unchanged", d->paths.config_dir,
+			 strerror(-r));
+		log_error("%s", err);
+		json_object_array_add(rep.errors, json_object_new_string(err));
+		return o;
+	}
+	reload_removed(d, list, n, &rep);
+	for (size_t i = 0; i < n; i++)
+		reload_one(d, list[i], &rep);
+	free(list);
+	return o;
 }
 
 /* The rights a guest starts with at boot: its owner's as they are now (groups looked up again:

@@ -36,6 +36,7 @@ struct vm_nic {
 struct vm {
 	struct daemon *daemon;
 	struct guest def; /* MACs resolved (generated ones filled in) */
+	struct guest *next_def; /* reloaded while the guest ran: becomes def when QEMU exits */
 	enum vm_state state;
 	pid_t pid;
 	sd_event_source *pid_source; /* owns the pidfd */
@@ -46,6 +47,8 @@ struct vm {
 	struct call *pending; /* start/shutdown/destroy waiting for QEMU */
 	bool waiting_probe;   /* a start waiting for the KVM probe */
 	sd_event_source *timer;
+	sd_event_source *link_timer; /* brings back the links set-network took down */
+	unsigned links_down;	      /* bit N: NIC N's link is down for a set-network flap */
 	int files[_GUEST_FILE_MAX]; /* opened with the requester's rights for the start under way, or -1 */
 	int kernel_memfd; /* netd's fd of QEMU's kernel copy, emptied once QMP answers; -1 */
 	bool paused;	  /* started with -S: QMP's query-block decides whether it may 'cont' */
@@ -63,6 +66,10 @@ enum kvm_probe_state {
 /* Load definitions, adopt guests that survived a netd restart. */
 int vm_load_all(struct daemon *d);
 void vm_free_all(struct daemon *d);
+/* Reload: load new, changed and removed definitions; returns the report's "guests" part
+ * ({"added", "changed", "removed", "errors"}). A changed definition of a running guest applies
+ * when QEMU exits; a removed one's guest keeps running (an error); nothing is started. */
+json_object *vm_reload(struct daemon *d);
 /* At boot: start the guests marked autostart. */
 void vm_autostart_all(struct daemon *d);
 int vm_kvm_probe_start(struct daemon *d);

@@ -282,7 +282,7 @@ char *guest_config_render(const struct guest *g)
 
 	if (!f)
 		return NULL;
-	fprintf(f, "# netd guest '%s'. Changes apply at the next 'netdctl vm start'.\n[guest]\n", g->name);
+	fprintf(f, "# netd guest '%s'. Edit, then run 'netdctl reload'; changes apply at its next start.\n[guest]\n", g->name);
 	fprintf(f, "memory = %" PRIu64 "M\nvcpus = %u\n", g->memory_mib, g->vcpus);
 	add_line(f, "kernel", g->kernel, &bad);
 	add_line(f, "initrd", g->initrd, &bad);
