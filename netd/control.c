@@ -313,6 +313,44 @@ void call_progress(struct call *call, const char *fmt, ...)
 	client_send(call->client, o);
 }
 
+/* Every area of methods: a new area is its table in its own file and one line here. */
+static const struct method_area *const areas[] = {
+	&network_methods,
+	&guest_methods,
+	&uplink_methods,
+	&daemon_methods,
+};
+
+const struct method *method_find(const char *name)
+{
+	for (size_t a = 0; a < ELEMENTSOF(areas); a++)
+		for (size_t i = 0; i < areas[a]->n; i++)
+			if (!strcmp(areas[a]->methods[i].name, name))
+				return &areas[a]->methods[i];
+	return NULL;
+}
+
+int method_call(struct daemon *d, const struct method *m, struct call *call, json_object *params)
+{
+	struct client *c = call->client;
+	int r;
+
+	if ((m->flags & METHOD_ROOT) && call->uid != 0)
+		return call_errorf(call, -EPERM, "'%s' is accepted from root only (uid %u asked)", m->name,
+				   (unsigned)call->uid);
+	/* Who changed what (root-only methods come from netd's own helpers and log what they did). */
+	if ((m->flags & METHOD_CHANGE) && !(m->flags & METHOD_ROOT))
+		log_info("request %s from uid %u (pid %d)", m->name, (unsigned)call->uid,
+			 (int)call->peer.pid);
+	r = m->fn(d, call, params);
+	/* A method that is not declared async answers before it returns. */
+	if (r >= 0 && !(m->flags & METHOD_ASYNC) && c && c->call == call) {
+		log_error("method %s returned without a reply", m->name);
+		return call_errorf(call, -EIO, "internal error: '%s' gave no reply", m->name);
+	}
+	return r;
+}
+
 static void dispatch(struct client *c, const char *line, size_t len)
 {
 	_cleanup_json_ json_object *req = NULL;
@@ -343,7 +381,7 @@ static void dispatch(struct client *c, const char *line, size_t len)
 		return;
 	}
 	log_debug("request %s from pid %d uid %d", method, (int)c->cred.pid, (int)c->cred.uid);
-	r = m->fn(c->daemon, call, params);
+	r = method_call(c->daemon, m, call, params);
 	if (r < 0)
 		call_fail(call, r);
 	daemon_trim_later(c->daemon);

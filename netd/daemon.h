@@ -85,12 +85,38 @@ struct daemon {
 
 typedef int (*method_fn)(struct daemon *d, struct call *c, json_object *params);
 
+/* What a method does, declared in its area's table and checked in one place (control.c's
+ * method_call), not by the method itself. */
+enum {
+	METHOD_READ = 0, /* reads state; changes nothing */
+	METHOD_CHANGE = 1 << 0, /* changes definitions, the kernel or guests: logged with who asked */
+	METHOD_ROOT = 1 << 1, /* from root only (lease.event: dnsmasq's helper), not from operators */
+	METHOD_ASYNC = 1 << 2, /* may keep the call and reply later (QMP, a verification, a stream) */
+};
+
 struct method {
 	const char *name;
 	method_fn fn;
+	unsigned flags;
 };
 
+/* The methods of one area (network, guest, uplink, daemon): each lives with the code it drives. */
+struct method_area {
+	const struct method *methods;
+	size_t n;
+};
+
+#define METHOD_AREA(table)                                 \
+	{                                                  \
+		.methods = (table), .n = ELEMENTSOF(table) \
+	}
+
+extern const struct method_area network_methods, daemon_methods, guest_methods, uplink_methods;
+
 const struct method *method_find(const char *name);
+/* Run m for call after the checks its flags declare; a negative errno has been answered already
+ * (or, with the call's client gone, dropped). */
+int method_call(struct daemon *d, const struct method *m, struct call *call, json_object *params);
 
 void call_reply(struct call *c, json_object *result);
 /* Record the user-facing message of a failure; the method then returns the negative errno. */

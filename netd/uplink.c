@@ -884,7 +884,7 @@ static void client_stop(struct uplink *u, struct call *c)
 		call_progress(c, "stopped the DHCP client on %s (pid %d, without a release): %s", u->port, (int)u->client.pid, text);
 }
 
-int uplink_method_convert(struct daemon *d, struct call *c, json_object *params)
+static int uplink_method_convert(struct daemon *d, struct call *c, json_object *params)
 {
 	struct convert_params p = {};
 	struct convert_snapshot snap = {};
@@ -955,7 +955,7 @@ static int lookup(struct daemon *d, struct call *c, json_object *params, struct 
 	return 0;
 }
 
-int uplink_method_confirm(struct daemon *d, struct call *c, json_object *params)
+static int uplink_method_confirm(struct daemon *d, struct call *c, json_object *params)
 {
 	struct uplink *u;
 	int r = lookup(d, c, params, &u);
@@ -991,7 +991,7 @@ static int revert_check_ports(struct daemon *d, struct call *c, struct uplink *u
 	return 0;
 }
 
-int uplink_method_revert(struct daemon *d, struct call *c, json_object *params)
+static int uplink_method_revert(struct daemon *d, struct call *c, json_object *params)
 {
 	struct link_dump now = {};
 	struct uplink *u;
@@ -1025,7 +1025,7 @@ int uplink_method_revert(struct daemon *d, struct call *c, json_object *params)
 	return 0;
 }
 
-int uplink_method_status(struct daemon *d, struct call *c, json_object *params)
+static int uplink_method_status(struct daemon *d, struct call *c, json_object *params)
 {
 	json_object *list;
 	const char *bridge = NULL;
@@ -1193,3 +1193,12 @@ void uplink_start(struct daemon *d)
 	for_each_entry(state, "", recover_entry, d);
 	for_each_entry(config, ".conf", rebuild_entry, d);
 }
+
+static const struct method uplink_table[] = {
+	{ "uplink.convert", uplink_method_convert, METHOD_CHANGE | METHOD_ASYNC },
+	{ "uplink.confirm", uplink_method_confirm, METHOD_CHANGE },
+	{ "uplink.revert", uplink_method_revert, METHOD_CHANGE },
+	{ "uplink.status", uplink_method_status, METHOD_READ },
+};
+
+const struct method_area uplink_methods = METHOD_AREA(uplink_table);

@@ -44,11 +44,6 @@ struct uplink_state_file {
 int uplink_state_format(const struct uplink_state_file *s, char *buf, size_t size);
 int uplink_state_parse(const char *text, struct uplink_state_file *ret);
 
-int uplink_method_convert(struct daemon *d, struct call *c, json_object *params);
-int uplink_method_confirm(struct daemon *d, struct call *c, json_object *params);
-int uplink_method_revert(struct daemon *d, struct call *c, json_object *params);
-int uplink_method_status(struct daemon *d, struct call *c, json_object *params);
-
 /* At start, before the networks: finish interrupted transactions (roll them back), adopt or
  * rebuild confirmed conversions. */
 void uplink_start(struct daemon *d);

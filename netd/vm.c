@@ -30,7 +30,6 @@
 #include "process.h"
 #include "protocol.h"
 #include "vm-files.h"
-#include "vm-methods.h"
 #include "vm-store.h"
 #include "vm.h"
 
@@ -1119,7 +1118,7 @@ static int check_guest_conflicts(struct daemon *d, const struct guest *g, char *
 	return guest_check_conflicts(g, &ctx, err, errlen);
 }
 
-int method_vm_create(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_free_ struct vm *v = vm_new(d);
 	struct mac taken[1024];
@@ -1173,7 +1172,7 @@ int method_vm_create(struct daemon *d, struct call *c, json_object *params)
 	return r;
 }
 
-int method_vm_start(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_start(struct daemon *d, struct call *c, json_object *params)
 {
 	struct vm *v;
 	int r = lookup(d, c, params, &v);
@@ -1204,7 +1203,7 @@ static int need_qmp(struct call *c, struct vm *v)
 	return 0;
 }
 
-int method_vm_shutdown(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_shutdown(struct daemon *d, struct call *c, json_object *params)
 {
 	struct vm *v;
 	unsigned timeout = SHUTDOWN_TIMEOUT_SEC_DEFAULT;
@@ -1245,7 +1244,7 @@ static void delete_taps(struct daemon *d, struct vm *v)
 		log_debug("guest %s: TAPs left to QEMU's exit", v->def.name); /* they go with its fds */
 }
 
-int method_vm_destroy(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_destroy(struct daemon *d, struct call *c, json_object *params)
 {
 	struct vm *v;
 	int r = lookup(d, c, params, &v);
@@ -1297,22 +1296,22 @@ static int simple_command(struct daemon *d, struct call *c, json_object *params,
 	return 0;
 }
 
-int method_vm_reboot(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_reboot(struct daemon *d, struct call *c, json_object *params)
 {
 	return simple_command(d, c, params, "system_reset", "reset");
 }
 
-int method_vm_suspend(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_suspend(struct daemon *d, struct call *c, json_object *params)
 {
 	return simple_command(d, c, params, "stop", "paused");
 }
 
-int method_vm_resume(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_resume(struct daemon *d, struct call *c, json_object *params)
 {
 	return simple_command(d, c, params, "cont", "resumed");
 }
 
-int method_vm_delete(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_delete(struct daemon *d, struct call *c, json_object *params)
 {
 	struct vm *v;
 	json_object *o;
@@ -1335,7 +1334,7 @@ int method_vm_delete(struct daemon *d, struct call *c, json_object *params)
 	return 0;
 }
 
-int method_vm_list(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_list(struct daemon *d, struct call *c, json_object *params)
 {
 	json_object *a = json_object_new_array();
 
@@ -1345,7 +1344,7 @@ int method_vm_list(struct daemon *d, struct call *c, json_object *params)
 	return 0;
 }
 
-int method_vm_show(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_show(struct daemon *d, struct call *c, json_object *params)
 {
 	struct vm *v;
 	int r = lookup(d, c, params, &v);
@@ -1383,7 +1382,7 @@ static int on_link_back(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
+static int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 {
 	struct vm *v;
 	const char *net;
@@ -1774,3 +1773,19 @@ void vm_free_all(struct daemon *d)
 	d->vms = NULL;
 	d->n_vms = 0;
 }
+
+static const struct method guest_table[] = {
+	{ "vm.create", method_vm_create, METHOD_CHANGE | METHOD_ASYNC }, /* with --start */
+	{ "vm.start", method_vm_start, METHOD_CHANGE | METHOD_ASYNC },
+	{ "vm.shutdown", method_vm_shutdown, METHOD_CHANGE | METHOD_ASYNC },
+	{ "vm.destroy", method_vm_destroy, METHOD_CHANGE | METHOD_ASYNC },
+	{ "vm.reboot", method_vm_reboot, METHOD_CHANGE | METHOD_ASYNC },
+	{ "vm.suspend", method_vm_suspend, METHOD_CHANGE | METHOD_ASYNC },
+	{ "vm.resume", method_vm_resume, METHOD_CHANGE | METHOD_ASYNC },
+	{ "vm.delete", method_vm_delete, METHOD_CHANGE },
+	{ "vm.list", method_vm_list, METHOD_READ },
+	{ "vm.show", method_vm_show, METHOD_READ },
+	{ "vm.set-network", method_vm_set_network, METHOD_CHANGE },
+};
+
+const struct method_area guest_methods = METHOD_AREA(guest_table);
