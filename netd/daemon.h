@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include "firewall.h"
 #include "link.h"
 #include "net.h"
 #include "network.h"
@@ -44,7 +45,10 @@ struct call {
 struct daemon {
 	sd_event *event;
 	struct netd_paths paths;
+	/* The backends everything reaches the kernel and children through: the real ones from main.c,
+	 * the recording fakes in tests/unit/test-daemon.c. */
 	struct link_backend link;
+	struct fw_backend nft;
 	struct net **nets; /* net.h: every network, running or not */
 	size_t n_nets;
 	uint64_t start_usec;
@@ -171,8 +175,8 @@ void daemon_portsec_network_changed(struct daemon *d, const char *network);
 enum ps_level daemon_portsec_level(struct daemon *d, const char *ifname);
 /* After another process's nftables change. */
 void daemon_portsec_check(struct daemon *d);
-/* The libnftables context of the firewall (firewall.c), or NULL without nftables. */
-struct fw_nft *daemon_firewall_nft(struct daemon *d);
+/* The nftables backend the firewall runs on (firewall.c), or NULL without nftables. */
+const struct fw_backend *daemon_nft(struct daemon *d);
 
 int control_listen(struct daemon *d);
 void control_close_all(struct daemon *d);

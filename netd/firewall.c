@@ -23,7 +23,6 @@ _Static_assert(NETWORK_HOST_PORTS_MAX <= FW_HOST_PORTS_MAX, "a network's host po
 #define CHECK_DELAY_USEC (50 * 1000)
 
 struct firewall {
-	struct fw_nft *nft;
 	int monitor_fd;
 	sd_event_source *monitor_source, *check_timer;
 	char *script, *marker; /* what netd wants in the kernel; marker NULL: nothing rendered yet */
@@ -56,7 +55,7 @@ static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_
 	struct fw_blocker *b;
 	size_t n;
 
-	if (fw_nft_blockers(fw->nft, &b, &n) < 0)
+	if (d->nft.ops->blockers(d->nft.userdata, &b, &n) < 0)
 		return;
 	f = open_memstream(&blocks, &len);
 	if (!f) {
@@ -113,7 +112,7 @@ static int fw_apply(struct daemon *d, bool check_kernel, char *err, size_t errle
 	int r;
 
 	if (check_kernel) {
-		r = fw_nft_marker(fw->nft, have, sizeof(have));
+		r = fw_kernel_marker(&d->nft, have, sizeof(have));
 		if (r >= 0 && !strcmp(have, fw->marker)) {
 			if (!fw->in_kernel && fw->marker[0])
 				log_info("adopted nftables table %s %s (%s)", FW_FAMILY, FW_TABLE, fw->marker);
@@ -125,7 +124,7 @@ static int fw_apply(struct daemon *d, bool check_kernel, char *err, size_t errle
 			return 0;
 		}
 	}
-	r = fw_nft_apply(fw->nft, fw->script, err, errlen);
+	r = d->nft.ops->apply(d->nft.userdata, fw->script, err, errlen);
 	if (r < 0) {
 		snprintf(fw->error, sizeof(fw->error), "%s", err);
 		return r;
@@ -216,7 +215,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 	if (!fw->marker)
 		return 0;
 	daemon_trim_later(d);
-	r = fw_nft_marker(fw->nft, have, sizeof(have));
+	r = fw_kernel_marker(&d->nft, have, sizeof(have));
 	if (!(r == -ENOENT && !fw->marker[0]) && !(r >= 0 && !strcmp(have, fw->marker))) {
 		log_warning("nftables: table %s %s was %s by another process; re-applying it", FW_FAMILY, FW_TABLE,
 			    r == -ENOENT ? "removed" : "changed");
@@ -233,7 +232,7 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
 {
 	struct daemon *d = userdata;
 	struct firewall *fw = d->fw;
-	int r = fw_monitor_read(fd, getpid());
+	int r = d->nft.ops->monitor_read(d->nft.userdata, fd, getpid());
 
 	if (r < 0)
 		log_warning("nftables monitor: %s", strerror(-r));
@@ -258,13 +257,12 @@ static int firewall_init(struct daemon *d)
 	if (!fw)
 		return -ENOMEM;
 	fw->monitor_fd = -1;
-	fw->nft = fw_nft_new();
-	if (!fw->nft) {
+	if (!d->nft.ops) {
 		log_warning("nftables: cannot create a libnftables context; nat and routed networks will not start");
 		free(fw);
 		return 0;
 	}
-	fw->monitor_fd = fw_monitor_open();
+	fw->monitor_fd = d->nft.ops->monitor_open(d->nft.userdata);
 	if (fw->monitor_fd < 0) {
 		log_warning("nftables: cannot watch for ruleset changes (%s); rules flushed by others will not be "
 			    "restored until the next change",
@@ -297,7 +295,6 @@ static void firewall_done(struct daemon *d)
 	sd_event_source_disable_unref(fw->check_timer);
 	if (fw->monitor_fd >= 0)
 		close(fw->monitor_fd);
-	fw_nft_free(fw->nft);
 	fw_blockers_free(fw->blockers, fw->n_blockers);
 	free(fw->nets);
 	free(fw->blocks);
@@ -307,9 +304,9 @@ static void firewall_done(struct daemon *d)
 	d->fw = NULL;
 }
 
-struct fw_nft *daemon_firewall_nft(struct daemon *d)
+const struct fw_backend *daemon_nft(struct daemon *d)
 {
-	return d->fw ? d->fw->nft : NULL;
+	return d->fw && d->nft.ops ? &d->nft : NULL;
 }
 
 static const char *firewall_problem(struct daemon *d, const struct net *net, const struct net_view *v,

@@ -289,6 +289,8 @@ static int run(struct daemon *d)
 		log_error("cannot open rtnetlink: %s", strerror(-r));
 		return r;
 	}
+	if (fw_nft_open(&d->nft) < 0)
+		d->nft = (struct fw_backend){}; /* the firewall says what does not work without it */
 	r = load_networks(d);
 	if (r < 0) {
 		log_error("cannot read %s/networks: %s", d->paths.config_dir, strerror(-r));
@@ -361,6 +363,7 @@ int main(int argc, char **argv)
 	sd_event_unref(d.event);
 	if (d.link.ops)
 		link_nl_close(&d.link);
+	fw_backend_close(&d.nft);
 	while (d.n_nets)
 		daemon_net_remove(&d, d.nets[d.n_nets - 1]);
 	free(d.nets);

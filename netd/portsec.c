@@ -130,13 +130,13 @@ static int port_compute(struct daemon *d, const struct network *n, struct ps_por
 
 static int apply_script(struct daemon *d, const char *script, char *err, size_t errlen)
 {
-	struct fw_nft *nft = daemon_firewall_nft(d);
+	const struct fw_backend *nft = daemon_nft(d);
 
 	if (!nft) {
 		snprintf(err, errlen, "nftables is not available to netd");
 		return -EOPNOTSUPP;
 	}
-	return fw_nft_apply(nft, script, err, errlen);
+	return nft->ops->apply(nft->userdata, script, err, errlen);
 }
 
 static struct ps_port *ports_view(struct portsec *ps)
@@ -393,7 +393,7 @@ int daemon_portsec_start(struct daemon *d)
 	int r;
 
 	ps->started = true;
-	if (!ps->n_ports && !daemon_firewall_nft(d))
+	if (!ps->n_ports && !daemon_nft(d))
 		return 0;
 	r = apply_full(d, err, sizeof(err));
 	if (r < 0)
@@ -407,7 +407,7 @@ int daemon_portsec_start(struct daemon *d)
 void daemon_portsec_check(struct daemon *d)
 {
 	struct portsec *ps = d->portsec;
-	struct fw_nft *nft = daemon_firewall_nft(d);
+	const struct fw_backend *nft = daemon_nft(d);
 	_cleanup_free_ struct ps_port *v = NULL;
 	char marker[128] = "", err[512];
 	size_t rules = 0, elements = 0;
@@ -416,7 +416,7 @@ void daemon_portsec_check(struct daemon *d)
 
 	if (!ps || !ps->started || !ps->marker || !nft)
 		return;
-	r = ps_nft_state(nft, marker, sizeof(marker), &rules, &elements);
+	r = ps_kernel_state(nft, marker, sizeof(marker), &rules, &elements);
 	if (r == -ENOENT && !ps->marker[0])
 		return;
 	v = ports_view(ps);
