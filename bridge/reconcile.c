@@ -19,8 +19,7 @@ const char *reconcile_tag_owner(const char *alias)
 static bool addr_wanted(const struct desired_bridge *w, const struct ip_prefix *a)
 {
 	for (size_t i = 0; i < w->n_addrs; i++)
-		if (w->addrs[i].family == a->family && w->addrs[i].len == a->len &&
-		    ip_addr_equal(a->family, &w->addrs[i].addr, &a->addr))
+		if (ip_prefix_equal(&w->addrs[i], a))
 			return true;
 	return false;
 }
@@ -28,9 +27,7 @@ static bool addr_wanted(const struct desired_bridge *w, const struct ip_prefix *
 static bool addr_present(const struct link_dump *d, int ifindex, const struct ip_prefix *a)
 {
 	for (size_t i = 0; i < d->n_addrs; i++)
-		if (d->addrs[i].ifindex == ifindex && d->addrs[i].prefix.family == a->family &&
-		    d->addrs[i].prefix.len == a->len &&
-		    ip_addr_equal(a->family, &d->addrs[i].prefix.addr, &a->addr))
+		if (d->addrs[i].ifindex == ifindex && ip_prefix_equal(&d->addrs[i].prefix, a))
 			return true;
 	return false;
 }

@@ -216,8 +216,7 @@ static const char *kernel_state(struct daemon *d, const struct network *n, const
 			continue;
 		json_object_array_add(addrs,
 				      json_object_new_string(ip_prefix_format(&a->prefix, s, sizeof(s))));
-		has_gw |= a->prefix.family == gw.family && a->prefix.len == gw.len &&
-			  ip_addr_equal(gw.family, &a->prefix.addr, &gw.addr);
+		has_gw |= ip_prefix_equal(&a->prefix, &gw);
 	}
 	add_common(k, l);
 	json_object_object_add(k, "gateway_present", json_object_new_boolean(has_gw));
