@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The uplink conversion planner (pure) and the loop that applies a plan through the link ops. */
+/* The uplink conversion planner (pure): a snapshot becomes a link plan (steps.h) and its rollback. */
 #include "convert.h"
 
 #include <errno.h>
@@ -43,21 +43,6 @@ const struct convert_sysctl_def *convert_sysctl_get(enum convert_sysctl s)
 	return s < _CONVERT_SYSCTL_MAX ? &convert_sysctl_table[s] : NULL;
 }
 
-static const char *const convert_step_table[_CONVERT_STEP_MAX] = {
-	[CONVERT_BRIDGE_ADD] = "bridge-add",	   [CONVERT_LINK_UP] = "link-up",
-	[CONVERT_LINK_DEL] = "link-del",	   [CONVERT_SYSCTL_SET] = "sysctl",
-	[CONVERT_ADDR_ADD] = "addr-add",	   [CONVERT_ADDR_REPLACE] = "addr-replace",
-	[CONVERT_ADDR_DEL] = "addr-del",	   [CONVERT_PORT_ATTACH] = "port-attach",
-	[CONVERT_PORT_RELEASE] = "port-release",   [CONVERT_ROUTE_REPLACE] = "route-replace",
-	[CONVERT_BURST_BEGIN] = "burst-begin",	   [CONVERT_BURST_END] = "burst-end",
-	[CONVERT_ANNOUNCE] = "announce",
-};
-
-const char *convert_step_type_to_string(enum convert_step_type t)
-{
-	return t < _CONVERT_STEP_MAX ? convert_step_table[t] : NULL;
-}
-
 void convert_snapshot_free(struct convert_snapshot *s)
 {
 	if (!s)
@@ -65,14 +50,6 @@ void convert_snapshot_free(struct convert_snapshot *s)
 	free(s->addrs);
 	free(s->routes);
 	*s = (struct convert_snapshot){};
-}
-
-void convert_plan_free(struct convert_plan *p)
-{
-	if (!p)
-		return;
-	free(p->steps);
-	*p = (struct convert_plan){};
 }
 
 static int refuse(char *err, size_t errlen, int error, const char *fmt, ...) _printf_(4, 5);
@@ -449,34 +426,18 @@ int convert_snapshot_parse(const char *text, struct convert_snapshot *ret)
 
 /* ---- plans ---- */
 
-static struct convert_step *step_push(struct convert_plan *p, enum convert_phase phase, enum convert_step_type type,
-				      const char *ifname)
+static int push_simple(struct link_plan *p, enum link_step_type type, const char *ifname)
 {
-	struct convert_step *s = realloc(p->steps, (p->n_steps + 1) * sizeof(*s));
-
-	if (!s)
-		return NULL;
-	p->steps = s;
-	s += p->n_steps++;
-	*s = (struct convert_step){ .type = type, .phase = phase };
-	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
-	return s;
+	return link_plan_push(p, type, ifname, 0) ? 0 : -ENOMEM;
 }
 
-static int push_simple(struct convert_plan *p, enum convert_phase phase, enum convert_step_type type,
-		       const char *ifname)
+static int push_sysctl(struct link_plan *p, const char *ifname, enum convert_sysctl which, const char *value)
 {
-	return step_push(p, phase, type, ifname) ? 0 : -ENOMEM;
-}
-
-static int push_sysctl(struct convert_plan *p, enum convert_phase phase, const char *ifname, enum convert_sysctl which,
-		       const char *value)
-{
-	struct convert_step *s;
+	struct link_step *s;
 
 	if (!value || !value[0])
 		return 0; /* not known (a kernel without IPv6, say): leave it */
-	s = step_push(p, phase, CONVERT_SYSCTL_SET, ifname);
+	s = link_plan_push(p, LINK_STEP_SYSCTL_SET, ifname, 0);
 	if (!s)
 		return -ENOMEM;
 	s->family = convert_sysctl_table[which].family;
@@ -485,21 +446,23 @@ static int push_sysctl(struct convert_plan *p, enum convert_phase phase, const c
 	return 0;
 }
 
-static int push_addr(struct convert_plan *p, enum convert_phase phase, enum convert_step_type type, const char *ifname,
+/* Addresses keep their flags, scope and lifetimes: the conversion moves them as they are. */
+static int push_addr(struct link_plan *p, enum link_step_type type, const char *ifname,
 		     const struct addr_info *a, uint32_t flags)
 {
-	struct convert_step *s = step_push(p, phase, type, ifname);
+	struct link_step *s = link_plan_push(p, type, ifname, 0);
 
 	if (!s)
 		return -ENOMEM;
 	s->addr = *a;
 	s->addr.flags = flags;
+	s->full = true;
 	return 0;
 }
 
-static int push_route(struct convert_plan *p, const char *ifname, const struct route_info *rt)
+static int push_route(struct link_plan *p, const char *ifname, const struct route_info *rt)
 {
-	struct convert_step *s = step_push(p, CONVERT_PHASE_CUTOVER, CONVERT_ROUTE_REPLACE, ifname);
+	struct link_step *s = link_plan_push(p, LINK_STEP_ROUTE_REPLACE, ifname, 0);
 
 	if (!s)
 		return -ENOMEM;
@@ -507,9 +470,10 @@ static int push_route(struct convert_plan *p, const char *ifname, const struct r
 	return 0;
 }
 
-static int push_announce(struct convert_plan *p, const char *ifname, const struct mac *mac, const struct addr_info *a)
+static int push_announce(struct link_plan *p, const char *ifname, const struct mac *mac,
+			 const struct addr_info *a)
 {
-	struct convert_step *s = step_push(p, CONVERT_PHASE_FINISH, CONVERT_ANNOUNCE, ifname);
+	struct link_step *s = link_plan_push(p, LINK_STEP_ANNOUNCE, ifname, 0);
 
 	if (!s)
 		return -ENOMEM;
@@ -524,7 +488,7 @@ static bool ipv6_off(const struct convert_snapshot *s)
 }
 
 /* Pre-add on `to` every address of the snapshot: no DAD (it is ours already), no prefix route. */
-static int plan_preadd(struct convert_plan *p, const struct convert_snapshot *s, const char *to,
+static int plan_preadd(struct link_plan *p, const struct convert_snapshot *s, const char *to,
 		       const struct link_dump *now, int to_ifindex)
 {
 	int r = 0;
@@ -539,24 +503,24 @@ static int plan_preadd(struct convert_plan *p, const struct convert_snapshot *s,
 			present |= now->addrs[j].ifindex == to_ifindex && now->addrs[j].prefix.family == a->prefix.family &&
 				   ip_addr_equal(a->prefix.family, &now->addrs[j].prefix.addr, &a->prefix.addr);
 		if (!present)
-			r = push_addr(p, CONVERT_PHASE_PREPARE, CONVERT_ADDR_ADD, to, a,
+			r = push_addr(p, LINK_STEP_ADDR_ADD, to, a,
 				      (a->flags & ADDR_FLAGS_SETTABLE) | IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
 	}
 	return r;
 }
 
 /* The burst: attach or release the port, every route to `to`, the old addresses off. */
-static int plan_burst(struct convert_plan *p, const struct convert_snapshot *s, bool attach, const char *to,
+static int plan_burst(struct link_plan *p, const struct convert_snapshot *s, bool attach, const char *to,
 		      const struct addr_info *old, size_t n_old, const char *from)
 {
-	struct convert_step *st;
+	struct link_step *st;
 	int r;
 
-	r = push_simple(p, CONVERT_PHASE_CUTOVER, CONVERT_BURST_BEGIN, "");
+	r = push_simple(p, LINK_STEP_BURST_BEGIN, "");
 	if (r < 0)
 		return r;
 	if (attach) {
-		st = step_push(p, CONVERT_PHASE_CUTOVER, CONVERT_PORT_ATTACH, s->port);
+		st = link_plan_push(p, LINK_STEP_PORT_ATTACH, s->port, 0);
 		if (!st)
 			return -ENOMEM;
 		snprintf(st->master, sizeof(st->master), "%s", s->bridge);
@@ -572,20 +536,17 @@ static int plan_burst(struct convert_plan *p, const struct convert_snapshot *s, 
 	 * (milliseconds) before the routes would follow. Frames it receives meanwhile still reach the
 	 * bridge, which keeps the addresses until the end of the burst.
 	 */
-	if (r >= 0 && p->rollback) {
-		st = step_push(p, CONVERT_PHASE_CUTOVER, CONVERT_PORT_RELEASE, s->port);
-		if (!st)
-			return -ENOMEM;
-	}
+	if (r >= 0 && !attach)
+		r = push_simple(p, LINK_STEP_PORT_RELEASE, s->port);
 	for (size_t i = 0; r >= 0 && i < n_old; i++)
-		r = push_addr(p, CONVERT_PHASE_CUTOVER, CONVERT_ADDR_DEL, from, &old[i], old[i].flags);
+		r = push_addr(p, LINK_STEP_ADDR_DEL, from, &old[i], old[i].flags);
 	if (r >= 0)
-		r = push_simple(p, CONVERT_PHASE_CUTOVER, CONVERT_BURST_END, "");
+		r = push_simple(p, LINK_STEP_BURST_END, "");
 	return r;
 }
 
 /* IPv6 applies flags on replace: give back the prefix route and the original flags. */
-static int plan_restore_flags(struct convert_plan *p, const struct convert_snapshot *s, const char *on)
+static int plan_restore_flags(struct link_plan *p, const struct convert_snapshot *s, const char *on)
 {
 	int r = 0;
 
@@ -593,12 +554,12 @@ static int plan_restore_flags(struct convert_plan *p, const struct convert_snaps
 		const struct addr_info *a = &s->addrs[i];
 
 		if (a->prefix.family == AF_INET6 && !ipv6_off(s) && !(a->flags & IFA_F_NOPREFIXROUTE))
-			r = push_addr(p, CONVERT_PHASE_FINISH, CONVERT_ADDR_REPLACE, on, a, a->flags & ADDR_FLAGS_SETTABLE);
+			r = push_addr(p, LINK_STEP_ADDR_REPLACE, on, a, a->flags & ADDR_FLAGS_SETTABLE);
 	}
 	return r;
 }
 
-static int plan_announce(struct convert_plan *p, const struct convert_snapshot *s, const char *on)
+static int plan_announce(struct link_plan *p, const struct convert_snapshot *s, const char *on)
 {
 	int r = 0;
 
@@ -608,9 +569,9 @@ static int plan_announce(struct convert_plan *p, const struct convert_snapshot *
 	return r;
 }
 
-static int plan_prepare_bridge(struct convert_plan *p, const struct convert_snapshot *s)
+static int plan_prepare_bridge(struct link_plan *p, const struct convert_snapshot *s)
 {
-	struct convert_step *st = step_push(p, CONVERT_PHASE_PREPARE, CONVERT_BRIDGE_ADD, s->bridge);
+	struct link_step *st = link_plan_push(p, LINK_STEP_BRIDGE_ADD, s->bridge, 0);
 	int r;
 
 	if (!st)
@@ -618,38 +579,40 @@ static int plan_prepare_bridge(struct convert_plan *p, const struct convert_snap
 	st->mac = s->mac;
 	st->mtu = s->mtu;
 	snprintf(st->alias, sizeof(st->alias), CONVERT_ALIAS_PREFIX "%s", s->port);
-	r = push_sysctl(p, CONVERT_PHASE_PREPARE, s->bridge, CONVERT_SYSCTL_DISABLE_IPV6, s->sysctl[CONVERT_SYSCTL_DISABLE_IPV6]);
+	r = push_sysctl(p, s->bridge, CONVERT_SYSCTL_DISABLE_IPV6, s->sysctl[CONVERT_SYSCTL_DISABLE_IPV6]);
 	if (r >= 0)
-		r = push_sysctl(p, CONVERT_PHASE_PREPARE, s->bridge, CONVERT_SYSCTL_ACCEPT_RA, s->sysctl[CONVERT_SYSCTL_ACCEPT_RA]);
+		r = push_sysctl(p, s->bridge, CONVERT_SYSCTL_ACCEPT_RA, s->sysctl[CONVERT_SYSCTL_ACCEPT_RA]);
 	if (r >= 0)
-		r = push_sysctl(p, CONVERT_PHASE_PREPARE, s->bridge, CONVERT_SYSCTL_AUTOCONF, s->sysctl[CONVERT_SYSCTL_AUTOCONF]);
+		r = push_sysctl(p, s->bridge, CONVERT_SYSCTL_AUTOCONF, s->sysctl[CONVERT_SYSCTL_AUTOCONF]);
 	if (r >= 0)
-		r = push_sysctl(p, CONVERT_PHASE_PREPARE, s->bridge, CONVERT_SYSCTL_RP_FILTER, RP_FILTER_LOOSE);
+		r = push_sysctl(p, s->bridge, CONVERT_SYSCTL_RP_FILTER, RP_FILTER_LOOSE);
 	if (r >= 0)
-		r = push_simple(p, CONVERT_PHASE_PREPARE, CONVERT_LINK_UP, s->bridge);
+		r = push_simple(p, LINK_STEP_LINK_UP, s->bridge);
 	return r;
 }
 
-int convert_plan_forward(const struct convert_snapshot *s, struct convert_plan *ret)
+int convert_plan_forward(const struct convert_snapshot *s, struct link_plan *ret)
 {
-	struct convert_plan p = {};
+	struct link_plan p = { .on_failure = LINK_PLAN_STOP, .phase_names = convert_phase_table };
 	int r;
 
 	r = plan_prepare_bridge(&p, s);
 	if (r >= 0)
 		r = plan_preadd(&p, s, s->bridge, NULL, 0);
+	p.phase = CONVERT_PHASE_CUTOVER;
 	if (r >= 0)
 		r = plan_burst(&p, s, true, s->bridge, s->addrs, s->n_addrs, s->port);
 	if (r >= 0 && !ipv6_off(s))
-		r = push_sysctl(&p, CONVERT_PHASE_CUTOVER, s->port, CONVERT_SYSCTL_DISABLE_IPV6, "1");
+		r = push_sysctl(&p, s->port, CONVERT_SYSCTL_DISABLE_IPV6, "1");
+	p.phase = CONVERT_PHASE_FINISH;
 	if (r >= 0)
 		r = plan_restore_flags(&p, s, s->bridge);
 	if (r >= 0)
-		r = push_sysctl(&p, CONVERT_PHASE_FINISH, s->bridge, CONVERT_SYSCTL_RP_FILTER, s->sysctl[CONVERT_SYSCTL_RP_FILTER]);
+		r = push_sysctl(&p, s->bridge, CONVERT_SYSCTL_RP_FILTER, s->sysctl[CONVERT_SYSCTL_RP_FILTER]);
 	if (r >= 0)
 		r = plan_announce(&p, s, s->bridge);
 	if (r < 0) {
-		convert_plan_free(&p);
+		link_plan_free(&p);
 		return r;
 	}
 	*ret = p;
@@ -667,11 +630,12 @@ static size_t bridge_addrs(const struct link_dump *now, int bridge, struct addr_
 	return n;
 }
 
-int convert_plan_rollback(const struct convert_snapshot *s, const struct link_dump *now, struct convert_plan *ret)
+int convert_plan_rollback(const struct convert_snapshot *s, const struct link_dump *now,
+			  struct link_plan *ret)
 {
 	const struct link_info *port = link_dump_find_name(now, s->port), *br = link_dump_find_name(now, s->bridge);
 	_cleanup_free_ struct addr_info *old = calloc(now->n_addrs + 1, sizeof(*old));
-	struct convert_plan p = { .rollback = true };
+	struct link_plan p = { .on_failure = LINK_PLAN_BEST_EFFORT, .phase_names = convert_phase_table };
 	size_t n_old;
 	int r;
 
@@ -682,174 +646,37 @@ int convert_plan_rollback(const struct convert_snapshot *s, const struct link_du
 		   strcmp(br->alias + strlen(CONVERT_ALIAS_PREFIX), s->port)))
 		br = NULL;
 	n_old = bridge_addrs(now, br ? br->ifindex : 0, old);
-	r = push_sysctl(&p, CONVERT_PHASE_PREPARE, s->port, CONVERT_SYSCTL_DISABLE_IPV6, s->sysctl[CONVERT_SYSCTL_DISABLE_IPV6]);
+	r = push_sysctl(&p, s->port, CONVERT_SYSCTL_DISABLE_IPV6, s->sysctl[CONVERT_SYSCTL_DISABLE_IPV6]);
 	/* As forward: a frame the port receives before its routes are back must pass a strict
 	 * reverse-path check (the finish restores the snapshot's value). */
 	if (r >= 0)
-		r = push_sysctl(&p, CONVERT_PHASE_PREPARE, s->port, CONVERT_SYSCTL_RP_FILTER, RP_FILTER_LOOSE);
+		r = push_sysctl(&p, s->port, CONVERT_SYSCTL_RP_FILTER, RP_FILTER_LOOSE);
 	/* The bridge receives for the port until the release, with the routes already on the port. */
 	if (r >= 0 && br)
-		r = push_sysctl(&p, CONVERT_PHASE_PREPARE, s->bridge, CONVERT_SYSCTL_RP_FILTER, RP_FILTER_LOOSE);
+		r = push_sysctl(&p, s->bridge, CONVERT_SYSCTL_RP_FILTER, RP_FILTER_LOOSE);
 	if (r >= 0)
 		r = plan_preadd(&p, s, s->port, now, port ? port->ifindex : 0);
+	p.phase = CONVERT_PHASE_CUTOVER;
 	if (r >= 0)
 		r = plan_burst(&p, s, false, s->port, old, n_old, br ? s->bridge : "");
+	p.phase = CONVERT_PHASE_FINISH;
 	if (r >= 0)
 		r = plan_restore_flags(&p, s, s->port);
 	for (int i = CONVERT_SYSCTL_ACCEPT_RA; r >= 0 && i < _CONVERT_SYSCTL_MAX; i++)
-		r = push_sysctl(&p, CONVERT_PHASE_FINISH, s->port, i, s->sysctl[i]);
+		r = push_sysctl(&p, s->port, i, s->sysctl[i]);
 	if (r >= 0)
 		r = plan_announce(&p, s, s->port);
 	if (r >= 0 && br)
-		r = push_simple(&p, CONVERT_PHASE_FINISH, CONVERT_LINK_DEL, s->bridge);
+		r = push_simple(&p, LINK_STEP_LINK_DEL, s->bridge);
 	if (r < 0) {
-		convert_plan_free(&p);
+		link_plan_free(&p);
 		return r;
 	}
 	*ret = p;
 	return 0;
 }
 
-static void step_describe(const struct convert_step *s, char *buf, size_t size)
-{
-	const char *t = convert_step_type_to_string(s->type);
-	char a[160], m[MAC_STRLEN];
-
-	switch (s->type) {
-	case CONVERT_BRIDGE_ADD:
-		snprintf(buf, size, "%s %s mac=%s mtu=%u stp=off forward_delay=0 alias=%s", t, s->ifname,
-			 mac_format(&s->mac, m, sizeof(m)), s->mtu, s->alias);
-		break;
-	case CONVERT_SYSCTL_SET:
-		snprintf(buf, size, "%s net.%s.conf.%s.%s=%s", t, s->family == AF_INET ? "ipv4" : "ipv6", s->ifname, s->key,
-			 s->value);
-		break;
-	case CONVERT_ADDR_ADD:
-	case CONVERT_ADDR_REPLACE:
-	case CONVERT_ADDR_DEL:
-		snprintf(buf, size, "%s %s %s", t, s->ifname, addr_info_format(&s->addr, a, sizeof(a)));
-		break;
-	case CONVERT_PORT_ATTACH:
-		snprintf(buf, size, "%s %s master %s", t, s->ifname, s->master);
-		break;
-	case CONVERT_ROUTE_REPLACE:
-		route_info_format(&s->route, NULL, a, sizeof(a));
-		snprintf(buf, size, "%s %s", t, a);
-		/* The formatter does not know names; the device is the step's. */
-		if (strstr(buf, " dev ?"))
-			snprintf(strstr(buf, " dev ?"), size - (strstr(buf, " dev ?") - buf), " dev %s%s", s->ifname,
-				 strstr(a, " dev ?") + 6);
-		break;
-	case CONVERT_ANNOUNCE:
-		snprintf(buf, size, "%s %s %s from %s", t, s->ifname, ip_prefix_format(&s->addr.prefix, a, sizeof(a)),
-			 mac_format(&s->mac, m, sizeof(m)));
-		break;
-	default:
-		snprintf(buf, size, "%s%s%s", t, s->ifname[0] ? " " : "", s->ifname);
-	}
-}
-
-char *convert_plan_format(const struct convert_plan *p)
-{
-	char *text = NULL, line[400];
-	size_t len = 0;
-	int phase = -1;
-
-	for (size_t i = 0; i < p->n_steps; i++) {
-		if ((int)p->steps[i].phase != phase) {
-			phase = p->steps[i].phase;
-			if (append(&text, &len, "[%s]\n", convert_phase_to_string(phase)) < 0)
-				goto fail;
-		}
-		step_describe(&p->steps[i], line, sizeof(line));
-		if (append(&text, &len, "  %s\n", line) < 0)
-			goto fail;
-	}
-	return text ? text : strdup("");
-fail:
-	free(text);
-	return NULL;
-}
-
 /* ---- apply ---- */
-
-struct apply_ctx {
-	struct link_backend *b;
-	struct link_dump links;
-	int bridge_ifindex; /* created by this apply */
-	char bridge[IFNAMSIZ];
-};
-
-static int resolve(struct apply_ctx *c, const char *name)
-{
-	const struct link_info *l;
-
-	if (c->bridge_ifindex && !strcmp(name, c->bridge))
-		return c->bridge_ifindex;
-	l = link_dump_find_name(&c->links, name);
-	return l ? l->ifindex : -ENODEV;
-}
-
-static int step_bridge_add(struct apply_ctx *c, const struct convert_step *s)
-{
-	struct bridge_spec spec = { .name = s->ifname, .mac = s->mac, .mtu = s->mtu, .alias = s->alias };
-	int r = c->b->ops->bridge_add(c->b->userdata, &spec, &c->bridge_ifindex);
-
-	if (r >= 0)
-		snprintf(c->bridge, sizeof(c->bridge), "%s", s->ifname);
-	return r;
-}
-
-static int step_run(struct apply_ctx *c, const struct convert_step *s)
-{
-	const struct link_ops *o = c->b->ops;
-	void *u = c->b->userdata;
-	struct addr_info a = s->addr;
-	struct route_info rt = s->route;
-	int ifindex = 0, master;
-
-	if (s->type == CONVERT_BRIDGE_ADD)
-		return step_bridge_add(c, s);
-	if (s->type == CONVERT_BURST_BEGIN)
-		return o->batch_begin(u);
-	if (s->type == CONVERT_BURST_END)
-		return o->batch_commit(u);
-	if (s->type == CONVERT_SYSCTL_SET)
-		return o->sysctl_set(u, s->family, s->ifname, s->key, s->value);
-	ifindex = resolve(c, s->ifname);
-	if (ifindex < 0)
-		return ifindex;
-	a.ifindex = rt.ifindex = ifindex;
-	switch (s->type) {
-	case CONVERT_LINK_UP:
-		return o->link_set_up(u, ifindex, true);
-	case CONVERT_LINK_DEL:
-		return o->link_del(u, ifindex);
-	case CONVERT_ADDR_ADD:
-		return o->addr_add_full(u, &a, false);
-	case CONVERT_ADDR_REPLACE:
-		return o->addr_add_full(u, &a, true);
-	case CONVERT_ADDR_DEL:
-		return o->addr_del(u, ifindex, &a.prefix);
-	case CONVERT_PORT_ATTACH:
-		master = resolve(c, s->master);
-		return master < 0 ? master : o->port_set(u, ifindex, master);
-	case CONVERT_PORT_RELEASE:
-		return o->port_set(u, ifindex, 0);
-	case CONVERT_ROUTE_REPLACE:
-		return o->route_change(u, ROUTE_REPLACE, &rt);
-	case CONVERT_ANNOUNCE:
-		return o->announce(u, ifindex, &s->mac, &a.prefix);
-	default:
-		return -EINVAL;
-	}
-}
-
-/* In a rollback these mean the kernel is already as wanted. */
-static bool already_so(int r)
-{
-	return r == -EEXIST || r == -ESRCH || r == -ENOENT || r == -EADDRNOTAVAIL || r == -ENODEV;
-}
 
 static uint64_t now_usec(void)
 {
@@ -859,66 +686,41 @@ static uint64_t now_usec(void)
 	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
 }
 
-static void describe_failure(struct apply_ctx *c, const struct convert_step *s, int r, char *err, size_t errlen)
-{
-	const char *ack = c->b->ops->last_error(c->b->userdata);
-	char what[400];
+struct phase_clock {
+	convert_phase_fn on_phase;
+	void *userdata;
+	bool running;
+	uint64_t start, usec;
+};
 
-	step_describe(s, what, sizeof(what));
-	snprintf(err, errlen, "%s failed: %s%s%s", what, strerror(-r), ack ? ": " : "", ack ? ack : "");
+static void clock_stop(struct phase_clock *c)
+{
+	if (c->running)
+		c->usec = now_usec() - c->start;
+	c->running = false;
 }
 
-/* Returns the first error that counts; in a burst keeps going to the commit. */
-static int apply_steps(struct apply_ctx *c, const struct convert_plan *p, convert_phase_fn on_phase, void *userdata,
-		       uint64_t *cut, char *err, size_t errlen)
+/* Times the cut-over: from before its phase call to before the next phase's, or the end. */
+static int clock_phase(unsigned phase, void *userdata)
 {
-	int phase = -1, first = 0;
-	bool burst = false;
+	struct phase_clock *c = userdata;
 
-	for (size_t i = 0; i < p->n_steps; i++) {
-		const struct convert_step *s = &p->steps[i];
-		int r;
-
-		if ((int)s->phase != phase) {
-			if (phase == CONVERT_PHASE_CUTOVER)
-				*cut = now_usec() - *cut;
-			phase = s->phase;
-			if (phase == CONVERT_PHASE_CUTOVER)
-				*cut = now_usec();
-			r = on_phase ? on_phase(phase, userdata) : 0;
-			if (r < 0)
-				return first ?: r;
-		}
-		r = step_run(c, s);
-		burst = s->type == CONVERT_BURST_BEGIN ? true : s->type == CONVERT_BURST_END ? false : burst;
-		if (r >= 0 || (p->rollback && already_so(r)))
-			continue;
-		if (!first)
-			describe_failure(c, s, r, err, errlen);
-		first = first ?: r;
-		if (!burst && !p->rollback)
-			return first;
+	clock_stop(c);
+	if (phase == CONVERT_PHASE_CUTOVER) {
+		c->running = true;
+		c->start = now_usec();
 	}
-	if (phase == CONVERT_PHASE_CUTOVER)
-		*cut = now_usec() - *cut;
-	return first;
+	return c->on_phase ? c->on_phase(phase, c->userdata) : 0;
 }
 
-int convert_apply(const struct convert_plan *p, struct link_backend *b, convert_phase_fn on_phase, void *userdata,
-		  uint64_t *ret_cutover_usec, char *err, size_t errlen)
+int convert_apply(const struct link_plan *p, struct link_backend *b, convert_phase_fn on_phase,
+		  void *userdata, uint64_t *ret_cutover_usec, char *err, size_t errlen)
 {
-	struct apply_ctx c = { .b = b };
-	uint64_t cut = 0;
-	int r;
+	struct phase_clock c = { .on_phase = on_phase, .userdata = userdata };
+	int r = link_plan_apply(p, b, clock_phase, &c, err, errlen);
 
-	r = b->ops->dump(b->userdata, LINK_DUMP_LINKS, &c.links);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
-		return r;
-	}
-	r = apply_steps(&c, p, on_phase, userdata, &cut, err, errlen);
-	link_dump_free(&c.links);
+	clock_stop(&c);
 	if (ret_cutover_usec)
-		*ret_cutover_usec = cut;
+		*ret_cutover_usec = c.usec;
 	return r;
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "link.h"
+#include "steps.h"
 
 #define CONVERT_ALIAS_PREFIX "netd-uplink:"
 
@@ -75,60 +76,20 @@ int convert_snapshot_refresh(struct convert_snapshot *s, const struct link_dump 
 char *convert_snapshot_format(const struct convert_snapshot *s);
 int convert_snapshot_parse(const char *text, struct convert_snapshot *ret);
 
-enum convert_step_type {
-	CONVERT_BRIDGE_ADD,
-	CONVERT_LINK_UP,
-	CONVERT_LINK_DEL,
-	CONVERT_SYSCTL_SET,
-	CONVERT_ADDR_ADD,
-	CONVERT_ADDR_REPLACE,
-	CONVERT_ADDR_DEL,
-	CONVERT_PORT_ATTACH,
-	CONVERT_PORT_RELEASE,
-	CONVERT_ROUTE_REPLACE,
-	CONVERT_BURST_BEGIN,
-	CONVERT_BURST_END,
-	CONVERT_ANNOUNCE,
-	_CONVERT_STEP_MAX,
-};
-
-const char *convert_step_type_to_string(enum convert_step_type t);
-
-struct convert_step {
-	enum convert_step_type type;
-	enum convert_phase phase;
-	char ifname[IFNAMSIZ];
-	char master[IFNAMSIZ]; /* PORT_ATTACH */
-	struct mac mac;	       /* BRIDGE_ADD, ANNOUNCE */
-	uint32_t mtu;
-	char alias[64];
-	struct addr_info addr; /* ADDR_*, ANNOUNCE (ifindex resolved at apply time) */
-	struct route_info route;
-	int family; /* SYSCTL_SET */
-	char key[24];
-	char value[16];
-};
-
-struct convert_plan {
-	struct convert_step *steps;
-	size_t n_steps;
-	bool rollback; /* best effort: errors meaning "already so" are ignored, later steps still run */
-};
-
-void convert_plan_free(struct convert_plan *p);
-char *convert_plan_format(const struct convert_plan *p);
-
-int convert_plan_forward(const struct convert_snapshot *s, struct convert_plan *ret);
+/* The steps (steps.h) of a conversion, each of a phase (enum convert_phase). A forward plan stops
+ * at the first failure (the caller then rolls back); a rollback plan is best effort. */
+int convert_plan_forward(const struct convert_snapshot *s, struct link_plan *ret);
 /* Back to the snapshot from whatever the kernel holds now (dump: links and addresses). */
-int convert_plan_rollback(const struct convert_snapshot *s, const struct link_dump *now, struct convert_plan *ret);
+int convert_plan_rollback(const struct convert_snapshot *s, const struct link_dump *now,
+			  struct link_plan *ret);
 
 /* Called before the first step of each phase; a negative return stops the apply there. */
 typedef int (*convert_phase_fn)(enum convert_phase phase, void *userdata);
 
 /*
- * Apply a plan. A forward plan stops at the first failure (the caller then rolls back) and
- * returns it with a message in err; a rollback plan runs every step and returns the first real
- * failure. ret_cutover_usec: how long the cut-over phase took.
+ * Apply a plan (link_plan_apply) and time it: ret_cutover_usec is how long the cut-over phase
+ * took. A forward plan returns its first failure with a message in err; a rollback plan runs
+ * every step and returns the first real failure.
  */
-int convert_apply(const struct convert_plan *p, struct link_backend *b, convert_phase_fn on_phase, void *userdata,
-		  uint64_t *ret_cutover_usec, char *err, size_t errlen);
+int convert_apply(const struct link_plan *p, struct link_backend *b, convert_phase_fn on_phase,
+		  void *userdata, uint64_t *ret_cutover_usec, char *err, size_t errlen);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The links feature: a network's bridge. For a mode that owns its bridge, the bridge with its MAC,
- * MTU, alias tag and gateway address, planned against a kernel dump (reconcile.c) and applied with
- * undo; its sysctls (bridge-guard.c). For a mode that attaches to a bridge of the host's (a
- * converted uplink), only that the bridge exists. Either way the running guests' TAPs (the
+ * MTU, alias tag and gateway address, planned against a kernel dump (bridge/reconcile.c) and applied
+ * with undo (bridge/steps.c); its sysctls (bridge-guard.c). For a mode that attaches to a bridge of
+ * the host's (a converted uplink), only that the bridge exists. Either way the running guests' TAPs (the
  * network's users) are plugged into the bridge again when it was made anew.
  */
 #include <errno.h>
@@ -37,7 +37,7 @@ static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want,
 			    const char *scope, char *err, size_t errlen)
 {
 	struct link_dump dump = {};
-	struct plan plan = {};
+	struct link_plan plan = {};
 	int r;
 
 	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump);
@@ -51,12 +51,12 @@ static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want,
 		snprintf(err, errlen, "cannot plan: %s", strerror(-r));
 		return r;
 	}
-	if (plan.n_ops && log_get_max_level() >= LOG_DEBUG) {
-		_cleanup_free_ char *text = plan_format(&plan);
+	if (plan.n_steps && log_get_max_level() >= LOG_DEBUG) {
+		_cleanup_free_ char *text = link_plan_format(&plan);
 		log_debug("plan for %s:\n%s", scope ? scope : "all", strna(text));
 	}
-	r = plan_apply(&plan, &d->link, err, errlen);
-	plan_free(&plan);
+	r = link_plan_apply(&plan, &d->link, NULL, NULL, err, errlen);
+	link_plan_free(&plan);
 	return r;
 }
 
@@ -216,8 +216,7 @@ static const char *kernel_state(struct daemon *d, const struct network *n, const
 			continue;
 		json_object_array_add(addrs,
 				      json_object_new_string(ip_prefix_format(&a->prefix, s, sizeof(s))));
-		has_gw |= a->prefix.family == gw.family && a->prefix.len == gw.len &&
-			  ip_addr_equal(gw.family, &a->prefix.addr, &gw.addr);
+		has_gw |= ip_prefix_equal(&a->prefix, &gw);
 	}
 	add_common(k, l);
 	json_object_object_add(k, "gateway_present", json_object_new_boolean(has_gw));

@@ -6,8 +6,7 @@
 
 #include "macro.h"
 #include "mode.h"
-
-#define ALIAS_PREFIX "netd:"
+#include "reconcile.h"
 
 /* The modes: one file each, one line here (mode.h). */
 static const struct net_mode *const modes[] = {
@@ -149,15 +148,12 @@ void network_gateway_prefix(const struct network *n, struct ip_prefix *ret)
 
 void network_alias(const struct network *n, char *buf, size_t size)
 {
-	snprintf(buf, size, ALIAS_PREFIX "%s", n->name);
+	snprintf(buf, size, RECONCILE_TAG_PREFIX "%s", n->name);
 }
 
 const char *network_alias_owner(const char *alias)
 {
-	if (strncmp(alias, ALIAS_PREFIX, strlen(ALIAS_PREFIX)))
-		return NULL;
-	alias += strlen(ALIAS_PREFIX);
-	return object_name_valid(alias) ? alias : NULL;
+	return reconcile_tag_owner(alias);
 }
 
 static int check_subnet(const struct network *n, char *err, size_t errlen)

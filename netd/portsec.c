@@ -48,29 +48,26 @@ static void port_done(struct secured_port *s)
 	s->p.n_addrs = 0;
 }
 
+static bool addrs_has(const struct ps_port *p, const struct ip_prefix *a)
+{
+	for (size_t i = 0; i < p->n_addrs; i++)
+		if (ip_prefix_equal(&p->addrs[i], a))
+			return true;
+	return false;
+}
+
 static int addrs_push(struct ps_port *p, const struct ip_prefix *a)
 {
 	struct ip_prefix *l;
 
-	for (size_t i = 0; i < p->n_addrs; i++)
-		if (p->addrs[i].family == a->family && p->addrs[i].len == a->len &&
-		    ip_addr_equal(a->family, &p->addrs[i].addr, &a->addr))
-			return 0;
+	if (addrs_has(p, a))
+		return 0;
 	l = reallocarray(p->addrs, p->n_addrs + 1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	p->addrs = l;
 	p->addrs[p->n_addrs++] = *a;
 	return 0;
-}
-
-static bool addrs_has(const struct ps_port *p, const struct ip_prefix *a)
-{
-	for (size_t i = 0; i < p->n_addrs; i++)
-		if (p->addrs[i].family == a->family && p->addrs[i].len == a->len &&
-		    ip_addr_equal(a->family, &p->addrs[i].addr, &a->addr))
-			return true;
-	return false;
 }
 
 static int push_range(struct ps_port *p, uint32_t first, uint32_t last)

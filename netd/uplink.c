@@ -462,7 +462,7 @@ static int uplink_apply_rollback(struct uplink *u, uint64_t *ret_usec, char *err
 {
 	struct link_backend *b = &u->d->link;
 	struct link_dump now = {};
-	struct convert_plan plan = {};
+	struct link_plan plan = {};
 	int r;
 
 	r = b->ops->dump(b->userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &now);
@@ -477,7 +477,7 @@ static int uplink_apply_rollback(struct uplink *u, uint64_t *ret_usec, char *err
 		return r;
 	}
 	r = convert_apply(&plan, b, NULL, NULL, ret_usec, err, errlen);
-	convert_plan_free(&plan);
+	link_plan_free(&plan);
 	return r;
 }
 
@@ -833,7 +833,7 @@ static int convert_check(struct daemon *d, struct call *c, const struct convert_
 
 static void convert_show_plan(struct uplink *u, struct call *c)
 {
-	struct convert_plan plan = {};
+	struct link_plan plan = {};
 	_cleanup_free_ char *text = NULL;
 
 	size_t plan_steps;
@@ -841,8 +841,8 @@ static void convert_show_plan(struct uplink *u, struct call *c)
 	if (convert_plan_forward(&u->snap, &plan) < 0)
 		return;
 	plan_steps = plan.n_steps;
-	text = convert_plan_format(&plan);
-	convert_plan_free(&plan);
+	text = link_plan_format(&plan);
+	link_plan_free(&plan);
 	if (!text)
 		return;
 	call_progress(c, "plan (%zu steps):", plan_steps);
@@ -854,7 +854,7 @@ static void convert_show_plan(struct uplink *u, struct call *c)
 /* Prepare, cut over, finish; on failure roll back at once. Returns 0 when converted. */
 static int convert_run(struct uplink *u, char *err, size_t errlen)
 {
-	struct convert_plan plan = {};
+	struct link_plan plan = {};
 	int r = convert_plan_forward(&u->snap, &plan);
 
 	if (r < 0) {
@@ -862,7 +862,7 @@ static int convert_run(struct uplink *u, char *err, size_t errlen)
 		return r;
 	}
 	r = convert_apply(&plan, &u->d->link, on_phase, u, &u->cutover_usec, err, errlen);
-	convert_plan_free(&plan);
+	link_plan_free(&plan);
 	return r;
 }
 

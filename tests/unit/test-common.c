@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "inifile.h"
 #include "mac.h"
+#include "macro.h"
 #include "names.h"
 
 struct one_value {
@@ -137,6 +138,7 @@ static void test_prefix_parse(void **state)
 
 static void test_prefix_math(void **state)
 {
+	static const char *const unequal[] = { "10.0.0.1/25", "10.0.0.2/24", "::a00:1/24" };
 	struct ip_prefix a, b;
 	union in_addr_union x;
 	char buf[64];
@@ -165,6 +167,14 @@ static void test_prefix_math(void **state)
 	assert_true(ip_prefix_contains(&a, AF_INET, &x));
 	ip_addr_parse("10.0.16.0", &(int){ 0 }, &x);
 	assert_false(ip_prefix_contains(&a, AF_INET, &x));
+
+	ip_prefix_parse("10.0.0.1/24", &a);
+	b = a;
+	assert_true(ip_prefix_equal(&a, &b));
+	for (size_t i = 0; i < ELEMENTSOF(unequal); i++) {
+		ip_prefix_parse(unequal[i], &b);
+		assert_false(ip_prefix_equal(&a, &b));
+	}
 }
 
 static void test_mac(void **state)
