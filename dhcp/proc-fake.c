@@ -7,7 +7,6 @@
 #include "proc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fakelog.h"
 #include "macro.h"
 
 #define FAKE_PROCS_MAX 64
@@ -34,31 +34,8 @@ struct proc_fake {
 	size_t n;
 	pid_t next_pid;
 	int fail_spawn;
-	char *log;
-	size_t log_len;
+	struct fake_log log;
 };
-
-static void logf_(struct proc_fake *f, const char *fmt, ...) _printf_(2, 3);
-static void logf_(struct proc_fake *f, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	size_t n;
-	char *p;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	n = strlen(line);
-	p = realloc(f->log, f->log_len + n + 2);
-	if (!p)
-		return;
-	f->log = p;
-	memcpy(f->log + f->log_len, line, n);
-	f->log_len += n;
-	f->log[f->log_len++] = '\n';
-	f->log[f->log_len] = 0;
-}
 
 static struct fake_proc *find(struct proc_fake *f, pid_t pid)
 {
@@ -92,7 +69,7 @@ static int fake_spawn(void *userdata, char *const argv[], char *const envp[], pi
 
 	for (size_t i = 0; argv[i]; i++)
 		o += snprintf(line + o, o < sizeof(line) ? sizeof(line) - o : 0, "%s%s", i ? " " : "", argv[i]);
-	logf_(f, "spawn %s", line);
+	fake_log_add(&f->log, "spawn %s", line);
 	if (f->fail_spawn) {
 		r = f->fail_spawn;
 		f->fail_spawn = 0;
@@ -119,7 +96,7 @@ static int fake_kill(void *userdata, pid_t pid, int pidfd, int sig)
 	struct proc_fake *f = userdata;
 	struct fake_proc *p = find(f, pid);
 
-	logf_(f, "kill %d %s", (int)pid, sigabbrev_np(sig) ?: "?");
+	fake_log_add(&f->log, "kill %d %s", (int)pid, sigabbrev_np(sig) ?: "?");
 	if (!p || p->write_fd < 0)
 		return -ESRCH;
 	if (sig == SIGTERM || sig == SIGKILL)
@@ -136,7 +113,7 @@ static int fake_reap(void *userdata, pid_t pid, int pidfd, int *ret_status)
 		return -ECHILD;
 	if (p->write_fd >= 0)
 		return -EAGAIN;
-	logf_(f, "reap %d", (int)pid);
+	fake_log_add(&f->log, "reap %d", (int)pid);
 	if (!p->child)
 		return -ECHILD;
 	*ret_status = p->status;
@@ -149,7 +126,7 @@ static int fake_open(void *userdata, pid_t pid, int *ret_pidfd)
 	struct fake_proc *p = find(f, pid);
 	int fds[2];
 
-	logf_(f, "open %d", (int)pid);
+	fake_log_add(&f->log, "open %d", (int)pid);
 	if (!p || p->write_fd < 0)
 		return -ESRCH;
 	/* A second pidfd to the same process: a fresh pipe whose write end the process keeps. */
@@ -209,20 +186,18 @@ void proc_fake_free(struct proc_fake *f)
 			close(f->procs[i].write_fd);
 		free(f->procs[i].cmdline);
 	}
-	free(f->log);
+	fake_log_clear(&f->log);
 	free(f);
 }
 
 const char *proc_fake_log(struct proc_fake *f)
 {
-	return f->log ? f->log : "";
+	return fake_log_text(&f->log);
 }
 
 void proc_fake_log_clear(struct proc_fake *f)
 {
-	free(f->log);
-	f->log = NULL;
-	f->log_len = 0;
+	fake_log_clear(&f->log);
 }
 
 void proc_fake_fail_spawn(struct proc_fake *f, int error)
