@@ -11,9 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "procfs.h"
 #include "rlimit.h"
 
 #ifndef P_PIDFD
@@ -105,10 +105,9 @@ static int real_open(void *userdata, pid_t pid, int *ret_pidfd)
 
 static int real_cmdline(void *userdata, pid_t pid, char **ret, size_t *ret_len)
 {
-	char path[64];
+	_cleanup_close_ int dfd = procfs_open(pid);
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	return read_file(path, ret, ret_len);
+	return dfd < 0 ? dfd : procfs_cmdline_alloc(dfd, ret, ret_len);
 }
 
 static const struct proc_ops real_ops = {

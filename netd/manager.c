@@ -21,6 +21,7 @@
 #include "macro.h"
 #include "names.h"
 #include "process.h"
+#include "procfs.h"
 #include "rlimit.h"
 
 static const char *const manager_kind_table[_MANAGER_KIND_MAX] = {
@@ -290,22 +291,6 @@ void manager_argv_format(const char *argv, size_t len, char *buf, size_t size)
 		o += snprintf(buf + o, size - o, "%s%s", o ? " " : "", p);
 }
 
-int manager_status_uids(const char *text, uid_t ret[3])
-{
-	const char *p = strncmp(text, "Uid:", 4) ? strstr(text, "\nUid:") : text;
-	unsigned u[3];
-
-	if (!p)
-		return -EINVAL;
-	if (*p == '\n')
-		p++;
-	if (sscanf(p, "Uid: %u %u %u", &u[0], &u[1], &u[2]) != 3)
-		return -EINVAL;
-	for (int i = 0; i < 3; i++)
-		ret[i] = u[i];
-	return 0;
-}
-
 /* ---- system binaries ---- */
 
 /* Where distributions install DHCP clients; all root's. Not /usr/local or /opt: what an admin
@@ -514,65 +499,6 @@ int manager_client_read(const char *path, uid_t owner, struct manager *ret, char
 
 /* ---- processes ---- */
 
-static ino_t netns_of(const char *pid)
-{
-	char path[300];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
-	return stat(path, &st) < 0 ? 0 : st.st_ino;
-}
-
-/* A /proc/PID file through the directory fd of that process: once the process is gone the reads
- * fail, also when its pid has been reused. Returns the bytes read; *ret_more when there are more. */
-static int read_at(int dfd, const char *name, char *buf, size_t size, size_t *ret_len, bool *ret_more)
-{
-	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-	ssize_t k;
-	char c;
-
-	if (fd < 0)
-		return negative_errno();
-	while (n < size && (k = read(fd, buf + n, size - n)) != 0) {
-		if (k < 0)
-			return negative_errno();
-		n += k;
-	}
-	*ret_more = n == size && read(fd, &c, 1) > 0;
-	*ret_len = n;
-	return 0;
-}
-
-static int read_cmdline(int dfd, char *buf, size_t size, size_t *ret_len, bool *ret_truncated)
-{
-	size_t n;
-	int r = read_at(dfd, "cmdline", buf, size - 1, &n, ret_truncated);
-
-	if (r < 0)
-		return r;
-	if (n == 0)
-		return -ESRCH; /* a kernel thread, or a zombie */
-	buf[n] = 0;
-	if (buf[n - 1])
-		n++; /* keep the last argument terminated */
-	*ret_len = n;
-	return 0;
-}
-
-static int read_uids(int dfd, uid_t uids[3])
-{
-	char status[8192];
-	size_t n;
-	bool more;
-	int r = read_at(dfd, "status", status, sizeof(status) - 1, &n, &more);
-
-	if (r < 0)
-		return r;
-	status[n] = 0;
-	return manager_status_uids(status, uids);
-}
-
 /*
  * What process dfd (its /proc directory) is, for ifname (NULL: any): 0 when not a DHCP client on
  * ifname, or gone; 1 when a genuine one (m filled). A process named like a client that is not
@@ -586,23 +512,21 @@ static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, u
 	struct stat running, installed;
 	uid_t uids[3];
 	bool truncated;
-	ssize_t n;
-	int r, exe_errno = 0;
+	int r, exe_error;
 
 	*m = (struct manager){ .kind = MANAGER_DHCP_CLIENT, .pid = pid };
-	if (read_cmdline(dfd, m->argv, sizeof(m->argv), &m->argv_len, &truncated) < 0)
+	if (procfs_cmdline(dfd, m->argv, sizeof(m->argv), &m->argv_len, &truncated) < 0)
 		return 0;
-	n = readlinkat(dfd, "exe", m->exe, sizeof(m->exe) - 1);
-	if (n < 0)
-		exe_errno = errno;
-	m->exe[n < 0 ? 0 : n] = 0;
+	exe_error = procfs_exe(dfd, m->exe, sizeof(m->exe));
+	if (exe_error < 0)
+		m->exe[0] = 0;
 	if (!manager_argv_looks_like_client(m->argv, m->argv_len) &&
 	    !manager_client_name(m->exe, m->argv, m->argv_len))
 		return 0;
-	if ((ifname && !manager_argv_names(m->argv, m->argv_len, ifname)) || read_uids(dfd, uids) < 0)
+	if ((ifname && !manager_argv_names(m->argv, m->argv_len, ifname)) || procfs_uids(dfd, uids) < 0)
 		return 0;
 	*ret_uid = uids[0];
-	if (exe_errno)
+	if (exe_error < 0)
 		snprintf(m->exe, sizeof(m->exe), "?");
 	if (uids[0] == uids[1] && uids[0] == uids[2] && uids[0])
 		return fail(why, whylen, -EPERM, "it runs as uid %u", (unsigned)uids[0]);
@@ -610,8 +534,8 @@ static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, u
 		return fail(why, whylen, -EPERM,
 			    "its real, effective and saved uids are %u, %u, %u, not all root",
 			    (unsigned)uids[0], (unsigned)uids[1], (unsigned)uids[2]);
-	if (exe_errno)
-		return fail(why, whylen, -EACCES, "cannot read its executable: %s", strerror(exe_errno));
+	if (exe_error < 0)
+		return fail(why, whylen, -EACCES, "cannot read its executable: %s", strerror(-exe_error));
 	if (truncated)
 		return fail(why, whylen, -EACCES, "its command line is longer than %d bytes",
 			    MANAGER_ARGV_MAX - 1);
@@ -625,14 +549,6 @@ static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, u
 	return 1;
 }
 
-static int proc_open(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
 /*
  * A DHCP client for ifname in our network namespace (another namespace's eth0 is not ours).
  * -ENOTUNIQ: two genuine ones; -EACCES: a root one netd cannot hand over (err says which).
@@ -641,7 +557,7 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 			 struct manager *ret, char *err, size_t errlen)
 {
 	DIR *d = opendir("/proc");
-	ino_t self = netns_of("self");
+	ino_t self = procfs_netns("self");
 	struct dirent *de;
 	bool found = false;
 	int refused = 0;
@@ -655,10 +571,10 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 		uid_t uid = 0;
 		int r;
 
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' || netns_of(de->d_name) != self ||
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || procfs_netns(de->d_name) != self ||
 		    atoi(de->d_name) == getpid())
 			continue;
-		dfd = proc_open(atoi(de->d_name));
+		dfd = procfs_open(atoi(de->d_name));
 		if (dfd < 0)
 			continue;
 		r = classify(dfd, atoi(de->d_name), ifname, &m, &uid, why, sizeof(why));
@@ -714,7 +630,7 @@ int manager_detect(const char *root, const char *ifname, int ifindex, manager_ig
 
 const char *manager_root_default(void)
 {
-	ino_t self = netns_of("self"), init = netns_of("1");
+	ino_t self = procfs_netns("self"), init = procfs_netns("1");
 
 	/* The managers' files name interfaces by ifindex in the namespace they run in, the
 	 * initial one: in another namespace the same number is another interface. */
@@ -738,7 +654,7 @@ static int client_open(pid_t pid, const char *ifname, const struct manager *was,
 
 	if (pidfd < 0)
 		return -ESRCH;
-	dfd = proc_open(pid);
+	dfd = procfs_open(pid);
 	if (dfd < 0 || classify(dfd, pid, ifname, &m, &uid, why, sizeof(why)) != 1)
 		return -ESRCH;
 	if (was &&

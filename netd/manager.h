@@ -78,9 +78,6 @@ int manager_argv_retarget(const char *argv, size_t len, const char *from, const 
 			  char *buf, size_t size, size_t *ret_len);
 /* Text form "a b c" of a NUL-separated command line, for messages. */
 void manager_argv_format(const char *argv, size_t len, char *buf, size_t size);
-/* The real, effective and saved uid of a /proc/PID/status text. */
-int manager_status_uids(const char *text, uid_t ret[3]);
-
 /*
  * Whether exe is a system binary: an absolute, canonical path (no "(deleted)", no ".", "..",
  * "//") under /usr/sbin, /usr/bin, /usr/libexec, /usr/lib, /sbin, /bin or /lib (not /usr/local,

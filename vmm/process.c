@@ -18,9 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "procfs.h"
 #include "qemu-argv.h"
 #include "rlimit.h"
 
@@ -185,40 +185,28 @@ int process_pidfd(pid_t pid)
 }
 
 /* /proc/PID/exe is the binary (" (deleted)" after a package upgrade replaced it). */
-static bool exe_is(pid_t pid, const char *binary)
+static bool exe_is(int dfd, const char *binary)
 {
-	char path[64], exe[PATH_MAX + 16], want[PATH_MAX];
-	ssize_t n;
+	char exe[PATH_MAX + 16], want[PATH_MAX];
 	size_t len;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n < 0 || !realpath(binary, want))
+	if (procfs_exe(dfd, exe, sizeof(exe)) < 0 || !realpath(binary, want))
 		return false;
-	exe[n] = 0;
 	len = strlen(want);
 	return !strncmp(exe, want, len) && (!exe[len] || !strcmp(exe + len, " (deleted)"));
 }
 
 bool process_is_qemu(pid_t pid, const char *binary, const char *const *args)
 {
+	_cleanup_close_ int dfd = procfs_open(pid);
 	_cleanup_free_ char *text = NULL;
-	char path[64];
 	size_t len;
 
-	if (!exe_is(pid, binary))
+	if (dfd < 0 || !exe_is(dfd, binary) || procfs_cmdline_alloc(dfd, &text, &len) < 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	if (read_file(path, &text, &len) < 0 || len == 0)
-		return false;
-	for (size_t i = 0; args[i]; i++) {
-		bool found = false;
-
-		for (size_t off = 0; !found && off < len; off += strlen(text + off) + 1)
-			found = !strcmp(text + off, args[i]);
-		if (!found)
+	for (size_t i = 0; args[i]; i++)
+		if (!procfs_argv_has(text, len, args[i]))
 			return false;
-	}
 	return true;
 }
 

@@ -6,13 +6,18 @@
 #include <cmocka.h>
 #include <sys/socket.h>
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "addr.h"
+#include "macro.h"
 #include "inifile.h"
 #include "mac.h"
 #include "names.h"
+#include "procfs.h"
 
 struct one_value {
 	char value[64];
@@ -229,6 +234,46 @@ static void test_range_prefixes(void **state)
 	assert_int_equal(b[0].len, 32);
 }
 
+/* The /proc reader, on this very process: what it reads through the directory fd is what the
+ * kernel says of us. */
+static void test_procfs(void **state)
+{
+	_cleanup_close_ int dfd = procfs_open(getpid());
+	_cleanup_free_ char *cmd = NULL;
+	char exe[PATH_MAX], want[PATH_MAX], small[8];
+	ssize_t n = readlink("/proc/self/exe", want, sizeof(want) - 1);
+	bool truncated;
+	uid_t uids[3];
+	size_t len;
+
+	assert_true(dfd >= 0);
+	assert_true(n > 0);
+	want[n] = 0;
+	assert_int_equal(procfs_exe(dfd, exe, sizeof(exe)), 0);
+	assert_string_equal(exe, want);
+	assert_int_equal(procfs_exe(dfd, exe, 4), -ENAMETOOLONG);
+	assert_int_equal(procfs_cmdline_alloc(dfd, &cmd, &len), 0);
+	assert_true(len > strlen(cmd));
+	assert_int_equal(cmd[len - 1], 0);
+	assert_non_null(strstr(cmd, "test-common"));
+	assert_true(procfs_argv_has(cmd, len, cmd));
+	assert_false(procfs_argv_has(cmd, len, "test"));
+	assert_int_equal(procfs_cmdline(dfd, small, sizeof(small), &len, &truncated), 0);
+	assert_true(truncated);
+	assert_int_equal(len, sizeof(small));
+	assert_int_equal(small[len - 1], 0);
+	assert_int_equal(procfs_uids(dfd, uids), 0);
+	assert_int_equal(uids[0], getuid());
+	assert_int_equal(uids[1], geteuid());
+	assert_true(procfs_netns("self") != 0);
+	assert_int_equal(procfs_open(-5), -ENOENT);
+
+	assert_true(procfs_argv_has("a\0bc\0", 5, "bc"));
+	assert_false(procfs_argv_has("a\0bc\0", 5, "b"));
+	assert_false(procfs_argv_has("a\0bcd", 4, "bcd")); /* within len, "bc" is all there is */
+	assert_true(procfs_argv_has("a\0\0", 3, ""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_inifile_values),
 		cmocka_unit_test(test_inifile_lines),
 		cmocka_unit_test(test_range_prefixes),
+		cmocka_unit_test(test_procfs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 
 #include "fileio.h"
 #include "manager.h"
+#include "procfs.h"
 
 /* No DHCP client on this machine names it. */
 #define IFNAME "netdut0"
@@ -204,13 +205,13 @@ static void test_status_uids(void **state)
 	uid_t u[3];
 
 	assert_int_equal(
-		manager_status_uids("Name:\tx\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n", u), 0);
+		procfs_status_uids("Name:\tx\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n", u), 0);
 	assert_int_equal(u[0], 1000);
 	assert_int_equal(u[1], 0);
-	assert_int_equal(manager_status_uids("Uid:\t0\t0\t0\t0\n", u), 0);
+	assert_int_equal(procfs_status_uids("Uid:\t0\t0\t0\t0\n", u), 0);
 	assert_int_equal(u[0] | u[1] | u[2], 0);
-	assert_int_equal(manager_status_uids("Name:\tUid:\n", u), -EINVAL);
-	assert_int_equal(manager_status_uids("Uid:\t0\n", u), -EINVAL);
+	assert_int_equal(procfs_status_uids("Name:\tUid:\n", u), -EINVAL);
+	assert_int_equal(procfs_status_uids("Uid:\t0\n", u), -EINVAL);
 }
 
 /* root/usr/sbin/dhclient, every part ours and 0755: a system binary with owner = our uid. */
