@@ -328,6 +328,7 @@ int main(int argc, char **argv)
 	d.qemu_binary = "/usr/bin/qemu-system-x86_64";
 	d.qemu_user = NETD_QEMU_USER_DEFAULT;
 	d.tap = (struct tap_backend){ .ops = &tap_linux_ops };
+	proc_real_init(&d.proc);
 	d.paths = (struct netd_paths){ .config_dir = "/etc/netd", .state_dir = "/var/lib/netd", .run_dir = "/run/netd" };
 	d.paths.socket = getenv("NETD_SOCKET");
 	if (parse_args(argc, argv, &d) < 0)

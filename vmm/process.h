@@ -11,15 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define PROCESS_GROUPS_MAX 256
-
-/* Who a process runs as, or whose rights a file is opened with. */
-struct process_cred {
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[PROCESS_GROUPS_MAX]; /* supplementary groups */
-	size_t n_groups;
-};
+#include "proc.h"
 
 /* The credentials of user name (getpwnam, getgrouplist): -ENOENT when there is no such user,
  * -E2BIG when it has more groups than we keep. */
