@@ -210,7 +210,9 @@ static _Noreturn void child(const struct proc_spawn *spec, int null_fd, int repo
 
 static int spawn_check(const struct proc_spawn *spec, int *ret_pidfd)
 {
-	if (!spec->argv || !spec->argv[0] || spec->n_fds > PROC_FDS_MAX || (spec->detached && ret_pidfd))
+	if (spec->n_fds > PROC_FDS_MAX)
+		return -E2BIG;
+	if (!spec->argv || !spec->argv[0] || (spec->detached && ret_pidfd))
 		return -EINVAL;
 	if (spec->n_fds && spec->first_fd < 3)
 		return -EINVAL;

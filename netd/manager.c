@@ -647,7 +647,7 @@ const char *manager_root_default(void)
  */
 static int client_open(pid_t pid, const char *ifname, const struct manager *was, int *ret_pidfd)
 {
-	_cleanup_close_ int pidfd = pid > 0 ? process_pidfd(pid) : -ESRCH, dfd = -1;
+	_cleanup_close_ int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -ESRCH, dfd = -1;
 	struct manager m;
 	char why[512];
 	uid_t uid;
