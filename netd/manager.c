@@ -13,16 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fileio.h"
 #include "macro.h"
 #include "names.h"
-#include "process.h"
 #include "procfs.h"
-#include "rlimit.h"
 
 static const char *const manager_kind_table[_MANAGER_KIND_MAX] = {
 	[MANAGER_NONE] = "none",
@@ -645,14 +641,15 @@ const char *manager_root_default(void)
  * was's (NULL: any). The pidfd is opened first, then the /proc directory that is checked: if the
  * pid is reused in between, the pidfd's process is a dead one that no signal reaches.
  */
-static int client_open(pid_t pid, const char *ifname, const struct manager *was, int *ret_pidfd)
+static int client_open(const struct proc_backend *proc, pid_t pid, const char *ifname,
+		       const struct manager *was, int *ret_pidfd)
 {
-	_cleanup_close_ int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -ESRCH, dfd = -1;
+	_cleanup_close_ int pidfd = -1, dfd = -1;
 	struct manager m;
 	char why[512];
 	uid_t uid;
 
-	if (pidfd < 0)
+	if (pid <= 0 || proc->ops->open(proc->userdata, pid, &pidfd) < 0)
 		return -ESRCH;
 	dfd = procfs_open(pid);
 	if (dfd < 0 || classify(dfd, pid, ifname, &m, &uid, why, sizeof(why)) != 1)
@@ -671,7 +668,7 @@ static int client_open(pid_t pid, const char *ifname, const struct manager *was,
  * script can still put the address or a default route back where the caller is about to move
  * them from.
  */
-static int kill_wait(int pidfd, pid_t pid, bool group)
+static int kill_wait(const struct proc_backend *proc, int pidfd, pid_t pid, bool group)
 {
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 	pid_t pgid = group ? getpgid(pid) : -1;
@@ -679,67 +676,53 @@ static int kill_wait(int pidfd, pid_t pid, bool group)
 
 	/* While the process runs its pid is not reused: pgid is its group. */
 	if (pgid > 1 && pgid != getpgrp() && poll(&p, 1, 0) == 0)
-		r = kill(-pgid, SIGKILL);
+		r = proc->ops->kill(proc->userdata, -pgid, -1, SIGKILL);
 	else
-		r = (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		r = proc->ops->kill(proc->userdata, pid, pidfd, SIGKILL);
 	if (r < 0)
-		return negative_errno();
+		return r;
 	if (poll(&p, 1, CLIENT_EXIT_TIMEOUT_MS) == 0)
 		return -ETIMEDOUT;
 	return 0;
 }
 
-int manager_client_stop(const struct manager *m)
+int manager_client_stop(const struct proc_backend *proc, const struct manager *m)
 {
 	_cleanup_close_ int pidfd = -1;
-	int r = client_open(m->pid, NULL, m, &pidfd);
+	int r = client_open(proc, m->pid, NULL, m, &pidfd);
 
-	return r < 0 ? r : kill_wait(pidfd, m->pid, false);
+	return r < 0 ? r : kill_wait(proc, pidfd, m->pid, false);
 }
 
-int manager_client_kill(pid_t pid, const char *ifname)
+int manager_client_kill(const struct proc_backend *proc, pid_t pid, const char *ifname)
 {
 	_cleanup_close_ int pidfd = -1;
-	int r = client_open(pid, ifname, NULL, &pidfd);
+	int r = client_open(proc, pid, ifname, NULL, &pidfd);
 
-	return r < 0 ? r : kill_wait(pidfd, pid, true);
+	return r < 0 ? r : kill_wait(proc, pidfd, pid, true);
 }
 
-bool manager_client_running(pid_t pid, const char *ifname)
+bool manager_client_running(const struct proc_backend *proc, pid_t pid, const char *ifname)
 {
 	_cleanup_close_ int pidfd = -1;
 
-	return client_open(pid, ifname, NULL, &pidfd) >= 0;
+	return client_open(proc, pid, ifname, NULL, &pidfd) >= 0;
 }
 
-static void exec_detached(const char *exe, char *const *args, int report_fd)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	pid_t pid;
-
-	setsid();
-	pid = fork();
-	if (pid != 0) {
-		(void)!write(report_fd, &pid, sizeof(pid));
-		_exit(pid < 0 ? 1 : 0);
-	}
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-	}
-	rlimit_nofile_restore();
-	/* The verified file, never a PATH lookup of argv[0]. */
-	execv(exe, args);
-	_exit(127);
-}
-
-int manager_client_start(const char *exe, const char *argv, size_t len, pid_t *ret_pid, char *why,
-			 size_t whylen)
+int manager_client_start(const struct proc_backend *proc, const char *exe, const char *argv, size_t len,
+			 pid_t *ret_pid, char *why, size_t whylen)
 {
 	char *args[MANAGER_ARGS_MAX + 1], copy[MANAGER_ARGV_MAX];
-	int pipefd[2], status, n = 0, r;
-	pid_t child, pid = -1;
+	/* Detached in a session of its own: it outlives netd, and a stop takes its script along. The
+	 * verified file, never a PATH lookup of argv[0]; netd's environment, as it had. */
+	struct proc_spawn spec = {
+		.exe = exe,
+		.argv = args,
+		.envp = environ,
+		.new_session = true,
+		.detached = true,
+	};
+	int n = 0, r;
 
 	r = manager_client_check(exe, argv, len, why, whylen);
 	if (r < 0)
@@ -751,26 +734,8 @@ int manager_client_start(const char *exe, const char *argv, size_t len, pid_t *r
 	for (char *p = copy; p < copy + len; p += strlen(p) + 1)
 		args[n++] = p;
 	args[n] = NULL;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return fail(why, whylen, negative_errno(), "pipe: %s", strerror(errno));
-	child = fork();
-	if (child < 0) {
-		r = fail(why, whylen, negative_errno(), "fork: %s", strerror(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return r;
-	}
-	if (child == 0) {
-		close(pipefd[0]);
-		exec_detached(exe, args, pipefd[1]);
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &pid, sizeof(pid)) != sizeof(pid))
-		pid = -1;
-	close(pipefd[0]);
-	waitpid(child, &status, 0);
-	if (pid <= 0)
-		return fail(why, whylen, -ECHILD, "the detached start failed");
-	*ret_pid = pid;
+	r = proc->ops->spawn(proc->userdata, &spec, ret_pid, NULL);
+	if (r < 0)
+		return fail(why, whylen, r, "%s", proc->ops->last_error(proc->userdata));
 	return 0;
 }

@@ -282,22 +282,27 @@ static void test_start_refuses(void **state)
 {
 	static const char *const argv[] = { "dhclient", "br0" };
 	char script[256], marker[256], buf[512], why[512] = "";
+	struct proc_backend proc;
+	struct proc_fake *fake;
 	pid_t pid = 0;
 	size_t len;
 
+	assert_int_equal(proc_fake_new(&fake, &proc), 0);
 	snprintf(marker, sizeof(marker), "%s/ran", root);
 	snprintf(script, sizeof(script), "%s/dhclient", root);
 	snprintf(buf, sizeof(buf), "#!/bin/sh\n: >%s\n", marker);
 	put("dhclient", buf);
 	assert_int_equal(chmod(script, 0755), 0);
 	len = cmdline(buf, argv, 2);
-	assert_int_equal(manager_client_start(script, buf, len, &pid, why, sizeof(why)), -EPERM);
+	assert_int_equal(manager_client_start(&proc, script, buf, len, &pid, why, sizeof(why)), -EPERM);
 	assert_non_null(strstr(why, "not in a system directory"));
 	/* A system binary that is no DHCP client is not started either. */
-	assert_int_equal(manager_client_start("/bin/sh", buf, len, &pid, why, sizeof(why)), -EPERM);
+	assert_int_equal(manager_client_start(&proc, "/bin/sh", buf, len, &pid, why, sizeof(why)), -EPERM);
 	usleep(100 * 1000);
 	assert_int_equal(access(marker, F_OK), -1);
 	assert_int_equal(pid, 0);
+	assert_string_equal(proc_fake_log(fake), ""); /* nothing was even asked to start */
+	proc_fake_free(fake);
 }
 
 static void test_client_file(void **state)
