@@ -109,3 +109,11 @@ int proc_fake_exit(struct proc_fake *f, pid_t pid, int status);
 int proc_fake_add_foreign(struct proc_fake *f, pid_t pid, const char *cmdline, size_t len);
 /* What a process's /proc/PID/exe says (a spawned one's: the file executed). */
 int proc_fake_set_exe(struct proc_fake *f, pid_t pid, const char *exe);
+
+/*
+ * Run spec's program to its end (proc-run.c): its stdout into out (at most size - 1 bytes kept,
+ * NUL-terminated; the rest is read and dropped), its wait status in *ret_status. One that is not
+ * done within timeout_ms is killed (-ETIMEDOUT). spec's stdout is set here.
+ */
+int proc_run(const struct proc_backend *proc, struct proc_spawn *spec, int timeout_ms, char *out, size_t size,
+	     int *ret_status);

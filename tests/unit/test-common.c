@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <poll.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -285,27 +284,12 @@ static void test_procfs(void **state)
  * the child comes back as the spawn's error, and detached starts. */
 static struct proc_backend real;
 
-/* Run spec to its end with stdout into a pipe; returns its wait status, out gets what it wrote. */
+/* Run spec to its end (proc_run); returns its wait status, out gets what it wrote. */
 static int run(struct proc_spawn *spec, char *out, size_t size)
 {
-	struct pollfd p = { .events = POLLIN };
-	int pipefd[2], pidfd, status = -1;
-	size_t n = 0;
-	ssize_t k;
-	pid_t pid;
+	int status = -1;
 
-	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
-	spec->stdio[1] = (struct proc_io){ PROC_IO_FD, pipefd[1] };
-	assert_int_equal(real.ops->spawn(real.userdata, spec, &pid, &pidfd), 0);
-	close(pipefd[1]);
-	while (n + 1 < size && (k = read(pipefd[0], out + n, size - 1 - n)) > 0)
-		n += k;
-	out[n] = 0;
-	close(pipefd[0]);
-	p.fd = pidfd;
-	assert_int_equal(poll(&p, 1, 5000), 1);
-	assert_int_equal(real.ops->reap(real.userdata, pid, pidfd, &status), 0);
-	close(pidfd);
+	assert_int_equal(proc_run(&real, spec, 5000, out, size, &status), 0);
 	return status;
 }
 
@@ -425,6 +409,23 @@ static void test_spawn_detached(void **state)
 	rmdir(dir);
 }
 
+/* proc_run: output cut to the buffer, the exit status, and a program that does not end in time. */
+static void test_run(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "echo 0123456789; exit 3", NULL };
+	char *sleeper[] = { "/bin/sleep", "10", NULL };
+	struct proc_spawn spec = { .argv = argv };
+	char out[5];
+	int status = 0;
+
+	assert_int_equal(run(&spec, out, sizeof(out)), W_EXITCODE(3, 0));
+	assert_string_equal(out, "0123");
+	spec.argv = sleeper;
+	assert_int_equal(proc_run(&real, &spec, 200, out, sizeof(out), &status), -ETIMEDOUT);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* killed and reaped */
+	assert_int_equal(errno, ECHILD);
+}
+
 static void test_proc_fake(void **state)
 {
 	struct process_cred qemu = { .uid = 107, .gid = 108 };
@@ -485,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_spawn_errors),
 		cmocka_unit_test(test_spawn_credentials),
 		cmocka_unit_test(test_spawn_detached),
+		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_proc_fake),
 	};
 	proc_real_init(&real);
