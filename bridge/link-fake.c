@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A recording, in-memory stand-in for the kernel, for tests without root. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -12,6 +14,8 @@
 #include "fakelog.h"
 #include "link.h"
 #include "macro.h"
+
+#define LINK_FAKE_EVENTS_MAX 8
 
 struct link_fake {
 	struct link_dump k; /* what the "kernel" holds */
@@ -28,6 +32,12 @@ struct link_fake {
 		char value[32];
 	} *sysctls;
 	size_t n_sysctls;
+	/* Subscriptions to change notifications: a pipe each, whose read end plays the socket. */
+	struct fake_events {
+		int fd, write_fd;
+		unsigned what, pending;
+	} events[LINK_FAKE_EVENTS_MAX];
+	size_t n_events;
 };
 
 /* Every mutation passes here first: counts it and decides whether it is made to fail. */
@@ -514,6 +524,54 @@ static int fake_batch_commit(void *userdata)
 	return 0;
 }
 
+static int fake_events_open(void *userdata, unsigned what, int *ret_fd)
+{
+	struct link_fake *f = userdata;
+	int fds[2];
+
+	if (f->n_events == LINK_FAKE_EVENTS_MAX)
+		return -EMFILE;
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	f->events[f->n_events++] = (struct fake_events){ .fd = fds[0], .write_fd = fds[1], .what = what };
+	*ret_fd = fds[0];
+	return 0;
+}
+
+static struct fake_events *fake_events_find(struct link_fake *f, int fd)
+{
+	for (size_t i = 0; i < f->n_events; i++)
+		if (f->events[i].fd == fd)
+			return &f->events[i];
+	return NULL;
+}
+
+static int fake_events_read(void *userdata, int fd, unsigned *ret_what)
+{
+	struct fake_events *e = fake_events_find(userdata, fd);
+	char buf[64];
+
+	if (!e)
+		return -EBADF;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	*ret_what = e->pending;
+	e->pending = 0;
+	return 0;
+}
+
+static void fake_events_close(void *userdata, int fd)
+{
+	struct link_fake *f = userdata;
+	struct fake_events *e = fake_events_find(f, fd);
+
+	if (!e)
+		return;
+	close(e->fd);
+	close(e->write_fd);
+	*e = f->events[--f->n_events];
+}
+
 static const struct link_ops fake_ops = {
 	.name = "fake",
 	.bridge_add = fake_bridge_add,
@@ -536,6 +594,9 @@ static const struct link_ops fake_ops = {
 	.announce = fake_announce,
 	.batch_begin = fake_batch_begin,
 	.batch_commit = fake_batch_commit,
+	.events_open = fake_events_open,
+	.events_read = fake_events_read,
+	.events_close = fake_events_close,
 };
 
 int link_fake_new(struct link_fake **ret, struct link_backend *ret_backend)
@@ -562,6 +623,8 @@ void link_fake_free(struct link_fake *f)
 	if (!f)
 		return;
 	link_dump_free(&f->k);
+	while (f->n_events > 0)
+		fake_events_close(f, f->events[0].fd);
 	free(f->sysctls);
 	fake_log_clear(&f->log);
 	free(f);
@@ -683,4 +746,16 @@ int link_fake_set_mac(struct link_fake *f, int ifindex, const struct mac *mac)
 		return -ENODEV;
 	l->mac = *mac;
 	return 0;
+}
+
+void link_fake_notify(struct link_fake *f, unsigned what)
+{
+	for (size_t i = 0; i < f->n_events; i++) {
+		struct fake_events *e = &f->events[i];
+
+		if (!(what & (e->what | LINK_EVENT_LOST)))
+			continue;
+		e->pending |= what & (e->what | LINK_EVENT_LOST);
+		(void)!write(e->write_fd, "", 1);
+	}
 }
