@@ -356,7 +356,6 @@ static char *find_lease_helper(void)
 
 static int dhcp_init(struct daemon *d)
 {
-	proc_real_init(&d->proc);
 	if (!d->dnsmasq)
 		d->dnsmasq = "/usr/sbin/dnsmasq";
 	d->lease_helper = find_lease_helper();

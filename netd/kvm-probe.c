@@ -78,7 +78,7 @@ static void finish(struct daemon *d, bool ok, const char *fmt, ...)
 static int on_probe_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct daemon *d = userdata;
-	int code = process_reap(d->kvm_probe_pid);
+	int code = process_reap(&d->proc, d->kvm_probe_pid, fd);
 
 	if (code == -EAGAIN)
 		return 0;
@@ -89,23 +89,40 @@ static int on_probe_exit(sd_event_source *s, int fd, uint32_t revents, void *use
 	return 0;
 }
 
+/* A probe killed after its time, reaped once it is gone. */
+struct reaper {
+	const struct proc_backend *proc;
+	pid_t pid;
+};
+
 static int on_reaped(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	process_reap((pid_t)(intptr_t)userdata);
+	struct reaper *r = userdata;
+
+	process_reap(r->proc, r->pid, fd);
 	sd_event_source_set_enabled(s, SD_EVENT_OFF);
 	close(fd);
+	free(r);
 	return 0;
 }
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
+	_cleanup_free_ struct reaper *r = malloc(sizeof(*r));
 	pid_t pid = d->kvm_probe_pid;
-	int fd = process_pidfd(pid);
+	int fd = process_pidfd(&d->proc, pid);
 
-	kill(pid, SIGKILL);
+	d->proc.ops->kill(d->proc.userdata, pid, fd, SIGKILL);
 	/* Reap it later, without holding anything up. */
-	if (fd >= 0 && sd_event_add_io(d->event, NULL, fd, EPOLLIN, on_reaped, (void *)(intptr_t)pid) < 0)
+	if (r && fd >= 0) {
+		*r = (struct reaper){ &d->proc, pid };
+		if (sd_event_add_io(d->event, NULL, fd, EPOLLIN, on_reaped, r) >= 0) {
+			r = NULL;
+			fd = -1;
+		}
+	}
+	if (fd >= 0)
 		close(fd);
 	finish(d, false, "KVM did not run a test guest within %d s (nested host?)", KVM_PROBE_USEC / 1000000);
 	return 0;
@@ -137,7 +154,7 @@ int vm_kvm_probe_start(struct daemon *d)
 	if (r >= 0)
 		r = boot_sector_fds(sector);
 	if (r >= 0)
-		r = process_spawn(argv, sector, 2, log_fd, &qemu, &d->kvm_probe_pid);
+		r = process_spawn(&d->proc, argv, sector, 2, log_fd, &qemu, &d->kvm_probe_pid);
 	for (int i = 0; i < 2; i++)
 		if (sector[i] >= 0)
 			close(sector[i]);
@@ -145,7 +162,7 @@ int vm_kvm_probe_start(struct daemon *d)
 		finish(d, false, "cannot start %s for the probe: %s", d->qemu_binary, strerror(-r));
 		return 0;
 	}
-	pidfd = process_pidfd(d->kvm_probe_pid);
+	pidfd = process_pidfd(&d->proc, d->kvm_probe_pid);
 	if (pidfd < 0)
 		return pidfd;
 	d->kvm_probe = KVM_PROBE_RUNNING;

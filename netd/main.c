@@ -20,6 +20,8 @@
 #include "rlimit.h"
 #include "uplink.h"
 
+#define QEMU_VERSION_TIMEOUT_MS 5000
+
 uint64_t daemon_now_usec(void);
 
 static void usage(void)
@@ -147,20 +149,22 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 /* What the installed QEMU supports (its version decides a few options). */
 static void qemu_probe_version(struct daemon *d)
 {
-	char cmd[1200], line[256] = "";
-	FILE *f;
+	char *argv[] = { (char *)d->qemu_binary, "--version", NULL }, line[256] = "";
+	struct proc_spawn spec = { .argv = argv, .envp = environ };
+	int status, r;
 
 	d->qemu_caps = (struct qemu_caps){ 7, 2, true };
 	if (access(d->qemu_binary, X_OK) < 0) {
 		log_info("no QEMU at %s: guests cannot start until it is installed", d->qemu_binary);
 		return;
 	}
-	snprintf(cmd, sizeof(cmd), "'%s' --version 2>/dev/null", d->qemu_binary);
-	f = strchr(d->qemu_binary, '\'') ? NULL : popen(cmd, "r");
-	if (f && fgets(line, sizeof(line), f))
+	r = proc_run(&d->proc, &spec, QEMU_VERSION_TIMEOUT_MS, line, sizeof(line), &status);
+	if (r >= 0)
 		sscanf(line, "QEMU emulator version %d.%d", &d->qemu_caps.major, &d->qemu_caps.minor);
-	if (f)
-		pclose(f);
+	else
+		log_warning("cannot run %s --version: %s; assuming QEMU %d.%d", d->qemu_binary,
+			    r == -ETIMEDOUT ? "no answer in time" : d->proc.ops->last_error(d->proc.userdata),
+			    d->qemu_caps.major, d->qemu_caps.minor);
 	log_debug("QEMU %s is version %d.%d", d->qemu_binary, d->qemu_caps.major, d->qemu_caps.minor);
 }
 
@@ -282,7 +286,7 @@ static int run(struct daemon *d)
 	r = lock_run_dir(d);
 	if (r < 0)
 		return r;
-	qemu_probe_version(d); /* before the raise: popen's shell would inherit it */
+	qemu_probe_version(d);
 	raise_fd_limit();
 	r = link_nl_open(&d->link);
 	if (r < 0) {
@@ -341,6 +345,7 @@ int main(int argc, char **argv)
 	d.qemu_binary = "/usr/bin/qemu-system-x86_64";
 	d.qemu_user = NETD_QEMU_USER_DEFAULT;
 	d.tap = (struct tap_backend){ .ops = &tap_linux_ops };
+	proc_real_init(&d.proc);
 	d.paths = (struct netd_paths){ .config_dir = "/etc/netd", .state_dir = "/var/lib/netd", .run_dir = "/run/netd" };
 	d.paths.socket = getenv("NETD_SOCKET");
 	if (parse_args(argc, argv, &d) < 0)

@@ -13,15 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fileio.h"
 #include "macro.h"
 #include "names.h"
-#include "process.h"
-#include "rlimit.h"
+#include "procfs.h"
 
 static const char *const manager_kind_table[_MANAGER_KIND_MAX] = {
 	[MANAGER_NONE] = "none",
@@ -290,22 +287,6 @@ void manager_argv_format(const char *argv, size_t len, char *buf, size_t size)
 		o += snprintf(buf + o, size - o, "%s%s", o ? " " : "", p);
 }
 
-int manager_status_uids(const char *text, uid_t ret[3])
-{
-	const char *p = strncmp(text, "Uid:", 4) ? strstr(text, "\nUid:") : text;
-	unsigned u[3];
-
-	if (!p)
-		return -EINVAL;
-	if (*p == '\n')
-		p++;
-	if (sscanf(p, "Uid: %u %u %u", &u[0], &u[1], &u[2]) != 3)
-		return -EINVAL;
-	for (int i = 0; i < 3; i++)
-		ret[i] = u[i];
-	return 0;
-}
-
 /* ---- system binaries ---- */
 
 /* Where distributions install DHCP clients; all root's. Not /usr/local or /opt: what an admin
@@ -514,65 +495,6 @@ int manager_client_read(const char *path, uid_t owner, struct manager *ret, char
 
 /* ---- processes ---- */
 
-static ino_t netns_of(const char *pid)
-{
-	char path[300];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
-	return stat(path, &st) < 0 ? 0 : st.st_ino;
-}
-
-/* A /proc/PID file through the directory fd of that process: once the process is gone the reads
- * fail, also when its pid has been reused. Returns the bytes read; *ret_more when there are more. */
-static int read_at(int dfd, const char *name, char *buf, size_t size, size_t *ret_len, bool *ret_more)
-{
-	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-	ssize_t k;
-	char c;
-
-	if (fd < 0)
-		return negative_errno();
-	while (n < size && (k = read(fd, buf + n, size - n)) != 0) {
-		if (k < 0)
-			return negative_errno();
-		n += k;
-	}
-	*ret_more = n == size && read(fd, &c, 1) > 0;
-	*ret_len = n;
-	return 0;
-}
-
-static int read_cmdline(int dfd, char *buf, size_t size, size_t *ret_len, bool *ret_truncated)
-{
-	size_t n;
-	int r = read_at(dfd, "cmdline", buf, size - 1, &n, ret_truncated);
-
-	if (r < 0)
-		return r;
-	if (n == 0)
-		return -ESRCH; /* a kernel thread, or a zombie */
-	buf[n] = 0;
-	if (buf[n - 1])
-		n++; /* keep the last argument terminated */
-	*ret_len = n;
-	return 0;
-}
-
-static int read_uids(int dfd, uid_t uids[3])
-{
-	char status[8192];
-	size_t n;
-	bool more;
-	int r = read_at(dfd, "status", status, sizeof(status) - 1, &n, &more);
-
-	if (r < 0)
-		return r;
-	status[n] = 0;
-	return manager_status_uids(status, uids);
-}
-
 /*
  * What process dfd (its /proc directory) is, for ifname (NULL: any): 0 when not a DHCP client on
  * ifname, or gone; 1 when a genuine one (m filled). A process named like a client that is not
@@ -586,23 +508,21 @@ static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, u
 	struct stat running, installed;
 	uid_t uids[3];
 	bool truncated;
-	ssize_t n;
-	int r, exe_errno = 0;
+	int r, exe_error;
 
 	*m = (struct manager){ .kind = MANAGER_DHCP_CLIENT, .pid = pid };
-	if (read_cmdline(dfd, m->argv, sizeof(m->argv), &m->argv_len, &truncated) < 0)
+	if (procfs_cmdline(dfd, m->argv, sizeof(m->argv), &m->argv_len, &truncated) < 0)
 		return 0;
-	n = readlinkat(dfd, "exe", m->exe, sizeof(m->exe) - 1);
-	if (n < 0)
-		exe_errno = errno;
-	m->exe[n < 0 ? 0 : n] = 0;
+	exe_error = procfs_exe(dfd, m->exe, sizeof(m->exe));
+	if (exe_error < 0)
+		m->exe[0] = 0;
 	if (!manager_argv_looks_like_client(m->argv, m->argv_len) &&
 	    !manager_client_name(m->exe, m->argv, m->argv_len))
 		return 0;
-	if ((ifname && !manager_argv_names(m->argv, m->argv_len, ifname)) || read_uids(dfd, uids) < 0)
+	if ((ifname && !manager_argv_names(m->argv, m->argv_len, ifname)) || procfs_uids(dfd, uids) < 0)
 		return 0;
 	*ret_uid = uids[0];
-	if (exe_errno)
+	if (exe_error < 0)
 		snprintf(m->exe, sizeof(m->exe), "?");
 	if (uids[0] == uids[1] && uids[0] == uids[2] && uids[0])
 		return fail(why, whylen, -EPERM, "it runs as uid %u", (unsigned)uids[0]);
@@ -610,8 +530,8 @@ static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, u
 		return fail(why, whylen, -EPERM,
 			    "its real, effective and saved uids are %u, %u, %u, not all root",
 			    (unsigned)uids[0], (unsigned)uids[1], (unsigned)uids[2]);
-	if (exe_errno)
-		return fail(why, whylen, -EACCES, "cannot read its executable: %s", strerror(exe_errno));
+	if (exe_error < 0)
+		return fail(why, whylen, -EACCES, "cannot read its executable: %s", strerror(-exe_error));
 	if (truncated)
 		return fail(why, whylen, -EACCES, "its command line is longer than %d bytes",
 			    MANAGER_ARGV_MAX - 1);
@@ -625,14 +545,6 @@ static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, u
 	return 1;
 }
 
-static int proc_open(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
 /*
  * A DHCP client for ifname in our network namespace (another namespace's eth0 is not ours).
  * -ENOTUNIQ: two genuine ones; -EACCES: a root one netd cannot hand over (err says which).
@@ -641,7 +553,7 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 			 struct manager *ret, char *err, size_t errlen)
 {
 	DIR *d = opendir("/proc");
-	ino_t self = netns_of("self");
+	ino_t self = procfs_netns("self");
 	struct dirent *de;
 	bool found = false;
 	int refused = 0;
@@ -655,10 +567,10 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 		uid_t uid = 0;
 		int r;
 
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' || netns_of(de->d_name) != self ||
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || procfs_netns(de->d_name) != self ||
 		    atoi(de->d_name) == getpid())
 			continue;
-		dfd = proc_open(atoi(de->d_name));
+		dfd = procfs_open(atoi(de->d_name));
 		if (dfd < 0)
 			continue;
 		r = classify(dfd, atoi(de->d_name), ifname, &m, &uid, why, sizeof(why));
@@ -714,7 +626,7 @@ int manager_detect(const char *root, const char *ifname, int ifindex, manager_ig
 
 const char *manager_root_default(void)
 {
-	ino_t self = netns_of("self"), init = netns_of("1");
+	ino_t self = procfs_netns("self"), init = procfs_netns("1");
 
 	/* The managers' files name interfaces by ifindex in the namespace they run in, the
 	 * initial one: in another namespace the same number is another interface. */
@@ -729,16 +641,17 @@ const char *manager_root_default(void)
  * was's (NULL: any). The pidfd is opened first, then the /proc directory that is checked: if the
  * pid is reused in between, the pidfd's process is a dead one that no signal reaches.
  */
-static int client_open(pid_t pid, const char *ifname, const struct manager *was, int *ret_pidfd)
+static int client_open(const struct proc_backend *proc, pid_t pid, const char *ifname,
+		       const struct manager *was, int *ret_pidfd)
 {
-	_cleanup_close_ int pidfd = pid > 0 ? process_pidfd(pid) : -ESRCH, dfd = -1;
+	_cleanup_close_ int pidfd = -1, dfd = -1;
 	struct manager m;
 	char why[512];
 	uid_t uid;
 
-	if (pidfd < 0)
+	if (pid <= 0 || proc->ops->open(proc->userdata, pid, &pidfd) < 0)
 		return -ESRCH;
-	dfd = proc_open(pid);
+	dfd = procfs_open(pid);
 	if (dfd < 0 || classify(dfd, pid, ifname, &m, &uid, why, sizeof(why)) != 1)
 		return -ESRCH;
 	if (was &&
@@ -755,7 +668,7 @@ static int client_open(pid_t pid, const char *ifname, const struct manager *was,
  * script can still put the address or a default route back where the caller is about to move
  * them from.
  */
-static int kill_wait(int pidfd, pid_t pid, bool group)
+static int kill_wait(const struct proc_backend *proc, int pidfd, pid_t pid, bool group)
 {
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 	pid_t pgid = group ? getpgid(pid) : -1;
@@ -763,67 +676,53 @@ static int kill_wait(int pidfd, pid_t pid, bool group)
 
 	/* While the process runs its pid is not reused: pgid is its group. */
 	if (pgid > 1 && pgid != getpgrp() && poll(&p, 1, 0) == 0)
-		r = kill(-pgid, SIGKILL);
+		r = proc->ops->kill(proc->userdata, -pgid, -1, SIGKILL);
 	else
-		r = (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		r = proc->ops->kill(proc->userdata, pid, pidfd, SIGKILL);
 	if (r < 0)
-		return negative_errno();
+		return r;
 	if (poll(&p, 1, CLIENT_EXIT_TIMEOUT_MS) == 0)
 		return -ETIMEDOUT;
 	return 0;
 }
 
-int manager_client_stop(const struct manager *m)
+int manager_client_stop(const struct proc_backend *proc, const struct manager *m)
 {
 	_cleanup_close_ int pidfd = -1;
-	int r = client_open(m->pid, NULL, m, &pidfd);
+	int r = client_open(proc, m->pid, NULL, m, &pidfd);
 
-	return r < 0 ? r : kill_wait(pidfd, m->pid, false);
+	return r < 0 ? r : kill_wait(proc, pidfd, m->pid, false);
 }
 
-int manager_client_kill(pid_t pid, const char *ifname)
+int manager_client_kill(const struct proc_backend *proc, pid_t pid, const char *ifname)
 {
 	_cleanup_close_ int pidfd = -1;
-	int r = client_open(pid, ifname, NULL, &pidfd);
+	int r = client_open(proc, pid, ifname, NULL, &pidfd);
 
-	return r < 0 ? r : kill_wait(pidfd, pid, true);
+	return r < 0 ? r : kill_wait(proc, pidfd, pid, true);
 }
 
-bool manager_client_running(pid_t pid, const char *ifname)
+bool manager_client_running(const struct proc_backend *proc, pid_t pid, const char *ifname)
 {
 	_cleanup_close_ int pidfd = -1;
 
-	return client_open(pid, ifname, NULL, &pidfd) >= 0;
+	return client_open(proc, pid, ifname, NULL, &pidfd) >= 0;
 }
 
-static void exec_detached(const char *exe, char *const *args, int report_fd)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	pid_t pid;
-
-	setsid();
-	pid = fork();
-	if (pid != 0) {
-		(void)!write(report_fd, &pid, sizeof(pid));
-		_exit(pid < 0 ? 1 : 0);
-	}
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-	}
-	rlimit_nofile_restore();
-	/* The verified file, never a PATH lookup of argv[0]. */
-	execv(exe, args);
-	_exit(127);
-}
-
-int manager_client_start(const char *exe, const char *argv, size_t len, pid_t *ret_pid, char *why,
-			 size_t whylen)
+int manager_client_start(const struct proc_backend *proc, const char *exe, const char *argv, size_t len,
+			 pid_t *ret_pid, char *why, size_t whylen)
 {
 	char *args[MANAGER_ARGS_MAX + 1], copy[MANAGER_ARGV_MAX];
-	int pipefd[2], status, n = 0, r;
-	pid_t child, pid = -1;
+	/* Detached in a session of its own: it outlives netd, and a stop takes its script along. The
+	 * verified file, never a PATH lookup of argv[0]; netd's environment, as it had. */
+	struct proc_spawn spec = {
+		.exe = exe,
+		.argv = args,
+		.envp = environ,
+		.new_session = true,
+		.detached = true,
+	};
+	int n = 0, r;
 
 	r = manager_client_check(exe, argv, len, why, whylen);
 	if (r < 0)
@@ -835,26 +734,8 @@ int manager_client_start(const char *exe, const char *argv, size_t len, pid_t *r
 	for (char *p = copy; p < copy + len; p += strlen(p) + 1)
 		args[n++] = p;
 	args[n] = NULL;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return fail(why, whylen, negative_errno(), "pipe: %s", strerror(errno));
-	child = fork();
-	if (child < 0) {
-		r = fail(why, whylen, negative_errno(), "fork: %s", strerror(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return r;
-	}
-	if (child == 0) {
-		close(pipefd[0]);
-		exec_detached(exe, args, pipefd[1]);
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &pid, sizeof(pid)) != sizeof(pid))
-		pid = -1;
-	close(pipefd[0]);
-	waitpid(child, &status, 0);
-	if (pid <= 0)
-		return fail(why, whylen, -ECHILD, "the detached start failed");
-	*ret_pid = pid;
+	r = proc->ops->spawn(proc->userdata, &spec, ret_pid, NULL);
+	if (r < 0)
+		return fail(why, whylen, r, "%s", proc->ops->last_error(proc->userdata));
 	return 0;
 }

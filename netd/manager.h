@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "proc.h"
+
 #define MANAGER_ARGV_MAX 4096
 /* Arguments, argv[0] included, of a command line netd restarts. */
 #define MANAGER_ARGS_MAX 128
@@ -78,9 +80,6 @@ int manager_argv_retarget(const char *argv, size_t len, const char *from, const 
 			  char *buf, size_t size, size_t *ret_len);
 /* Text form "a b c" of a NUL-separated command line, for messages. */
 void manager_argv_format(const char *argv, size_t len, char *buf, size_t size);
-/* The real, effective and saved uid of a /proc/PID/status text. */
-int manager_status_uids(const char *text, uid_t ret[3]);
-
 /*
  * Whether exe is a system binary: an absolute, canonical path (no "(deleted)", no ".", "..",
  * "//") under /usr/sbin, /usr/bin, /usr/libexec, /usr/lib, /sbin, /bin or /lib (not /usr/local,
@@ -110,14 +109,14 @@ int manager_client_read(const char *path, uid_t owner, struct manager *ret, char
 
 /* SIGKILL (no release) the client found by manager_detect() and wait for it to be gone.
  * -ESRCH: that genuine client is not running any more. */
-int manager_client_stop(const struct manager *m);
+int manager_client_stop(const struct proc_backend *proc, const struct manager *m);
 /* Starts exe (after manager_client_check) with a NUL-separated command line, argv[0] kept (busybox
  * picks its applet by it), detached from netd (it survives netd); returns its pid. A failed check
  * returns its error with why. */
-int manager_client_start(const char *exe, const char *argv, size_t len, pid_t *ret_pid, char *why,
-			 size_t whylen);
+int manager_client_start(const struct proc_backend *proc, const char *exe, const char *argv, size_t len,
+			 pid_t *ret_pid, char *why, size_t whylen);
 /* Whether pid is still a genuine DHCP client running on ifname (the pid was not reused). */
-bool manager_client_running(pid_t pid, const char *ifname);
+bool manager_client_running(const struct proc_backend *proc, pid_t pid, const char *ifname);
 /* SIGKILL a client manager_client_start() started, with its script, and wait for it to be gone.
  * -ESRCH: pid is not a genuine DHCP client on ifname (any more). */
-int manager_client_kill(pid_t pid, const char *ifname);
+int manager_client_kill(const struct proc_backend *proc, pid_t pid, const char *ifname);

@@ -14,8 +14,7 @@
 #include "fileio.h"
 #include "macro.h"
 
-static char *pathf(const char *fmt, ...) _printf_(1, 2);
-static char *pathf(const char *fmt, ...)
+char *store_pathf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -27,23 +26,24 @@ static char *pathf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
-char *store_network_path(const struct netd_paths *p, const char *name)
-{
-	return pathf("%s/networks/%s.conf", p->config_dir, name);
-}
+/* ---- definitions: <config>/KIND/NAME.conf ---- */
 
-static int load_one(const struct netd_paths *p, const char *file, struct network **ret, char *err, size_t errlen)
+typedef char file_name[256];
+
+/* Read NAME.conf of dir into a new object of k (*ret). */
+static int load_one(const char *dir, const struct store_kind *k, const char *file, void **ret, char *err,
+		    size_t errlen)
 {
-	_cleanup_free_ char *path = pathf("%s/networks/%s", p->config_dir, file), *text = NULL;
-	char name[NAME_MAX_LEN + 2];
+	_cleanup_free_ char *path = store_pathf("%s/%s", dir, file), *text = NULL;
+	char name[NAME_MAX_LEN + 1];
 	size_t len = strlen(file) - strlen(".conf");
-	_cleanup_network_ struct network *n = NULL;
+	void *obj;
 	int r;
 
 	if (!path)
 		return -ENOMEM;
-	if (len >= sizeof(name) - 1) {
-		snprintf(err, errlen, "file name is not a valid network name");
+	if (len >= sizeof(name)) {
+		snprintf(err, errlen, "file name is not a valid %s name", k->noun);
 		return -EINVAL;
 	}
 	memcpy(name, file, len);
@@ -53,99 +53,228 @@ static int load_one(const struct netd_paths *p, const char *file, struct network
 		snprintf(err, errlen, "cannot read: %s", strerror(-r));
 		return r;
 	}
-	n = calloc(1, sizeof(*n)); /* calloc: a failed parse leaves nothing to free */
-	if (!n)
+	obj = calloc(1, k->size); /* zeroed: a failed parse leaves nothing to free */
+	if (!obj)
 		return -ENOMEM;
-	r = config_network_parse(name, text, n, err, errlen);
-	if (r >= 0)
-		r = network_validate(n, err, errlen);
-	if (r < 0)
+	r = k->parse(name, text, obj, err, errlen);
+	if (r < 0) {
+		k->free(obj);
 		return r;
-	*ret = TAKE_PTR(n);
+	}
+	*ret = obj;
 	return 0;
 }
 
-static bool has_suffix(const char *s, const char *suffix)
+static bool is_definition(const char *file)
 {
-	size_t a = strlen(s), b = strlen(suffix);
+	size_t n = strlen(file), k = strlen(".conf");
 
-	return a > b && !strcmp(s + a - b, suffix);
+	return file[0] != '.' && n > k && !strcmp(file + n - k, ".conf");
 }
 
 static int name_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct network *const *)a)->name, (*(struct network *const *)b)->name);
+	return strcmp(a, b);
 }
 
-int store_networks_load(const struct netd_paths *p, struct network ***ret, size_t *ret_n,
-			store_error_fn on_error, void *userdata)
+/* The definition files in dir (none if it does not exist), sorted: the load order. */
+static int list_definitions(const char *dir, file_name **ret, size_t *ret_n)
 {
-	_cleanup_free_ char *dir = pathf("%s/networks", p->config_dir);
-	struct network **list = NULL;
-	size_t n = 0;
+	DIR *d = opendir(dir);
+	file_name *files = NULL, *l;
 	struct dirent *de;
-	DIR *d;
+	size_t n = 0;
 
-	if (!dir)
-		return -ENOMEM;
-	d = opendir(dir);
 	if (!d && errno != ENOENT)
 		return -errno;
 	while (d && (de = readdir(d))) {
-		char err[512];
-		struct network *net, **l;
-
-		if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".conf"))
+		if (!is_definition(de->d_name))
 			continue;
-		if (load_one(p, de->d_name, &net, err, sizeof(err)) < 0) {
-			on_error(de->d_name, err, userdata);
-			continue;
-		}
-		l = realloc(list, (n + 1) * sizeof(*l));
+		l = realloc(files, (n + 1) * sizeof(*l));
 		if (!l) {
-			network_free(net);
-			break;
+			free(files);
+			closedir(d);
+			return -ENOMEM;
 		}
-		list = l;
-		list[n++] = net;
+		files = l;
+		snprintf(files[n++], sizeof(*files), "%s", de->d_name);
 	}
 	if (d)
 		closedir(d);
 	if (n)
-		qsort(list, n, sizeof(*list), name_cmp);
-	*ret = list;
+		qsort(files, n, sizeof(*files), name_cmp);
+	*ret = files;
 	*ret_n = n;
 	return 0;
 }
 
-int store_network_save(const struct netd_paths *p, const struct network *n)
+int store_config_load(const struct netd_paths *p, const struct store_kind *k, void *ret_list, size_t *ret_n,
+		      store_error_fn on_error, void *userdata)
 {
-	_cleanup_free_ char *dir = pathf("%s/networks", p->config_dir), *path = store_network_path(p, n->name);
-	_cleanup_free_ char *text = config_network_render(n);
+	_cleanup_free_ char *dir = store_pathf("%s/%s", p->config_dir, k->folder);
+	_cleanup_free_ file_name *files = NULL;
+	_cleanup_free_ void **list = NULL;
+	size_t n_files = 0, n = 0;
 	int r;
 
-	if (!dir || !path || !text)
+	if (!dir)
 		return -ENOMEM;
-	r = mkdir_p(dir, 0755);
-	if (r < 0)
+	r = list_definitions(dir, &files, &n_files);
+	if (r >= 0 && n_files)
+		list = calloc(n_files, sizeof(*list));
+	if (r >= 0 && n_files && !list)
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < n_files; i++) {
+		char err[512];
+
+		r = load_one(dir, k, files[i], &list[n], err, sizeof(err));
+		if (r >= 0)
+			n++;
+		else if (r != -ENOMEM) {
+			on_error(files[i], err, userdata);
+			r = 0;
+		}
+	}
+	if (r < 0) {
+		while (n > 0)
+			k->free(list[--n]);
 		return r;
-	return write_file_atomic(path, text, strlen(text), 0644);
+	}
+	/* An array of pointers to k's objects, as the caller declared it (struct network **). Object
+	 * pointers share one representation; memcpy keeps the types right. */
+	memcpy(ret_list, &(void *){ TAKE_PTR(list) }, sizeof(void *));
+	*ret_n = n;
+	return 0;
 }
 
-int store_network_remove(const struct netd_paths *p, const char *name)
+/* Atomically, after making its folder. */
+static int write_in(const char *dir, const char *path, const char *text, mode_t mode)
 {
-	_cleanup_free_ char *path = store_network_path(p, name);
+	int r;
+
+	if (!dir || !path)
+		return -ENOMEM;
+	r = mkdir_p(dir, 0755);
+	return r < 0 ? r : write_file_atomic(path, text, strlen(text), mode);
+}
+
+int store_config_save(const struct netd_paths *p, const char *kind, const char *name, const char *text,
+		      mode_t mode)
+{
+	_cleanup_free_ char *dir = store_pathf("%s/%s", p->config_dir, kind);
+	_cleanup_free_ char *path = store_pathf("%s/%s/%s.conf", p->config_dir, kind, name);
+
+	return write_in(dir, path, text, mode);
+}
+
+int store_config_remove(const struct netd_paths *p, const char *kind, const char *name)
+{
+	_cleanup_free_ char *path = store_pathf("%s/%s/%s.conf", p->config_dir, kind, name);
 
 	if (!path)
 		return -ENOMEM;
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+/* ---- generated values: <state>/KIND/NAME/FILE ---- */
+
+int store_state_read(const struct netd_paths *p, const char *kind, const char *name, const char *file,
+		     char **ret)
+{
+	_cleanup_free_ char *path = store_pathf("%s/%s/%s/%s", p->state_dir, kind, name, file);
+
+	return path ? read_file(path, ret, NULL) : -ENOMEM;
+}
+
+int store_state_write(const struct netd_paths *p, const char *kind, const char *name, const char *file,
+		      const char *text)
+{
+	_cleanup_free_ char *dir = store_pathf("%s/%s/%s", p->state_dir, kind, name);
+	_cleanup_free_ char *path = store_pathf("%s/%s/%s/%s", p->state_dir, kind, name, file);
+
+	return write_in(dir, path, text, 0644);
+}
+
+int store_state_remove(const struct netd_paths *p, const char *kind, const char *name)
+{
+	_cleanup_free_ char *dir = store_pathf("%s/%s/%s", p->state_dir, kind, name);
+
+	return dir ? rm_rf(dir) : -ENOMEM;
+}
+
+int store_macs_load(const struct netd_paths *p, const char *kind, const char *name, const char *file,
+		    struct mac *ret, size_t max)
+{
+	_cleanup_free_ char *text = NULL;
+	char *save = NULL;
+	size_t n = 0;
+	int r = store_state_read(p, kind, name, file, &text);
+
+	if (r < 0)
+		return r;
+	for (char *l = strtok_r(text, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save), n++)
+		if (mac_parse(l, &ret[n]) < 0)
+			ret[n] = (struct mac){};
+	return (int)n;
+}
+
+int store_macs_save(const struct netd_paths *p, const char *kind, const char *name, const char *file,
+		    const struct mac *macs, size_t n)
+{
+	_cleanup_free_ char *text = malloc(n * MAC_STRLEN + 1);
+	char m[MAC_STRLEN];
+	size_t o = 0;
+
+	if (!text)
+		return -ENOMEM;
+	text[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		o += sprintf(text + o, "%s\n", mac_format(&macs[i], m, sizeof(m)));
+	return store_state_write(p, kind, name, file, text);
+}
+
+/* ---- networks ---- */
+
+char *store_network_path(const struct netd_paths *p, const char *name)
+{
+	return store_pathf("%s/networks/%s.conf", p->config_dir, name);
+}
+
+static int network_load(const char *name, const char *text, void *obj, char *err, size_t errlen)
+{
+	int r = config_network_parse(name, text, obj, err, errlen);
+
+	return r < 0 ? r : network_validate(obj, err, errlen);
+}
+
+static void network_unload(void *obj)
+{
+	network_free(obj);
+}
+
+static const struct store_kind network_kind = { "networks", "network", sizeof(struct network), network_load,
+						network_unload };
+
+int store_networks_load(const struct netd_paths *p, struct network ***ret, size_t *ret_n,
+			store_error_fn on_error, void *userdata)
+{
+	return store_config_load(p, &network_kind, ret, ret_n, on_error, userdata);
+}
+
+int store_network_save(const struct netd_paths *p, const struct network *n)
+{
+	_cleanup_free_ char *text = config_network_render(n);
+
+	return text ? store_config_save(p, "networks", n->name, text, 0644) : -ENOMEM;
+}
+
+int store_network_remove(const struct netd_paths *p, const char *name)
+{
+	return store_config_remove(p, "networks", name);
+}
+
 int store_network_mac(const struct netd_paths *p, const struct network *n, struct mac *ret)
 {
-	_cleanup_free_ char *dir = pathf("%s/networks/%s", p->state_dir, n->name);
-	_cleanup_free_ char *path = pathf("%s/networks/%s/mac", p->state_dir, n->name), *text = NULL;
-	char buf[MAC_STRLEN + 1];
 	struct mac m;
 	int r;
 
@@ -153,22 +282,13 @@ int store_network_mac(const struct netd_paths *p, const struct network *n, struc
 		*ret = n->mac;
 		return 0;
 	}
-	if (!dir || !path)
-		return -ENOMEM;
-	if (read_file(path, &text, NULL) >= 0) {
-		text[strcspn(text, "\n")] = 0;
-		if (mac_parse(text, ret) >= 0)
-			return 0;
+	if (store_macs_load(p, "networks", n->name, "mac", &m, 1) == 1 && !mac_is_zero(&m)) {
+		*ret = m;
+		return 0;
 	}
 	r = mac_random(&m);
-	if (r < 0)
-		return r;
-	r = mkdir_p(dir, 0755);
-	if (r < 0)
-		return r;
-	mac_format(&m, buf, sizeof(buf) - 1);
-	strcat(buf, "\n");
-	r = write_file_atomic(path, buf, strlen(buf), 0644);
+	if (r >= 0)
+		r = store_macs_save(p, "networks", n->name, "mac", &m, 1);
 	if (r < 0)
 		return r;
 	*ret = m;
@@ -177,28 +297,26 @@ int store_network_mac(const struct netd_paths *p, const struct network *n, struc
 
 int store_network_state_remove(const struct netd_paths *p, const char *name)
 {
-	_cleanup_free_ char *dir = pathf("%s/networks/%s", p->state_dir, name);
-
-	return dir ? rm_rf(dir) : -ENOMEM;
+	return store_state_remove(p, "networks", name);
 }
 
 int store_active_init(const struct netd_paths *p)
 {
-	_cleanup_free_ char *dir = pathf("%s/networks", p->run_dir);
+	_cleanup_free_ char *dir = store_pathf("%s/networks", p->run_dir);
 
 	return dir ? mkdir_p(dir, 0755) : -ENOMEM;
 }
 
 bool store_active_known(const struct netd_paths *p)
 {
-	_cleanup_free_ char *dir = pathf("%s/networks", p->run_dir);
+	_cleanup_free_ char *dir = store_pathf("%s/networks", p->run_dir);
 
 	return dir && access(dir, F_OK) == 0;
 }
 
 int store_active_set(const struct netd_paths *p, const char *name, bool active)
 {
-	_cleanup_free_ char *path = pathf("%s/networks/%s.active", p->run_dir, name);
+	_cleanup_free_ char *path = store_pathf("%s/networks/%s.active", p->run_dir, name);
 
 	if (!path)
 		return -ENOMEM;
@@ -209,7 +327,7 @@ int store_active_set(const struct netd_paths *p, const char *name, bool active)
 
 bool store_active_get(const struct netd_paths *p, const char *name)
 {
-	_cleanup_free_ char *path = pathf("%s/networks/%s.active", p->run_dir, name);
+	_cleanup_free_ char *path = store_pathf("%s/networks/%s.active", p->run_dir, name);
 
 	return path && access(path, F_OK) == 0;
 }

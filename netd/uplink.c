@@ -399,7 +399,7 @@ static int client_start_on(struct uplink *u, const char *on, pid_t *ret_pid, cha
 		return r;
 	}
 	manager_argv_format(argv, len, text, textlen);
-	r = manager_client_start(u->client.exe, argv, len, ret_pid, why, sizeof(why));
+	r = manager_client_start(&u->d->proc, u->client.exe, argv, len, ret_pid, why, sizeof(why));
 	if (r < 0) {
 		log_error("uplink %s: not starting the DHCP client on %s (%s): %s; start it by hand",
 			  u->bridge, on, text, why);
@@ -441,7 +441,7 @@ static void bridge_client_stop(struct uplink *u)
 	/* Also when the saved client was refused: the one running on the bridge is checked itself. */
 	if (u->bridge_client_pid <= 0)
 		return;
-	if (manager_client_kill(u->bridge_client_pid, u->bridge) == -ETIMEDOUT)
+	if (manager_client_kill(&u->d->proc, u->bridge_client_pid, u->bridge) == -ETIMEDOUT)
 		log_warning("uplink %s: DHCP client pid %d on %s did not exit after SIGKILL", u->bridge,
 			    (int)u->bridge_client_pid, u->bridge);
 	u->bridge_client_pid = 0;
@@ -874,7 +874,7 @@ static void client_stop(struct uplink *u, struct call *c)
 	if (u->client.kind != MANAGER_DHCP_CLIENT)
 		return;
 	manager_argv_format(u->client.argv, u->client.argv_len, text, sizeof(text));
-	r = manager_client_stop(&u->client);
+	r = manager_client_stop(&u->d->proc, &u->client);
 	if (r == -ETIMEDOUT)
 		log_warning("uplink %s: DHCP client pid %d did not exit after SIGKILL", u->bridge, (int)u->client.pid);
 	else if (r < 0)
@@ -1140,7 +1140,8 @@ static void rebuild_one(struct daemon *d, const char *bridge, const char *port)
 	uplink_save_state(u, UPLINK_CONFIRMED);
 	log_info("uplink %s: rebuilt with %s as its port (cut-over %.1f ms)%s", bridge, port, u->cutover_usec / 1000.0,
 		 had ? "" : ", from the config");
-	if (u->client.kind == MANAGER_DHCP_CLIENT && !manager_client_running(u->bridge_client_pid, bridge))
+	if (u->client.kind == MANAGER_DHCP_CLIENT &&
+	    !manager_client_running(&u->d->proc, u->bridge_client_pid, bridge))
 		client_start_on(u, bridge, &u->bridge_client_pid, text, sizeof(text));
 }
 

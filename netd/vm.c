@@ -60,11 +60,10 @@ static bool vm_alive(const struct vm *v)
  * pid could be another process's by now. */
 static int vm_kill(struct vm *v)
 {
+	const struct proc_backend *proc = &v->daemon->proc;
 	int fd = v->pid_source ? sd_event_source_get_io_fd(v->pid_source) : -1;
 
-	if (fd >= 0)
-		return syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0 ? -errno : 0;
-	return kill(v->pid, SIGKILL) < 0 ? -errno : 0;
+	return proc->ops->kill(proc->userdata, v->pid, fd, SIGKILL);
 }
 
 static char *run_path(struct vm *v, const char *file)
@@ -190,7 +189,7 @@ static void vm_exited(struct vm *v, int code)
 static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct vm *v = userdata;
-	int code = process_reap(v->pid);
+	int code = process_reap(&v->daemon->proc, v->pid, fd);
 
 	if (code == -EAGAIN)
 		return 0;
@@ -348,7 +347,7 @@ static int watch_qemu(struct vm *v)
 {
 	struct daemon *d = v->daemon;
 	_cleanup_free_ char *qmp = run_path(v, "qmp.sock");
-	int fd = process_pidfd(v->pid), r;
+	int fd = process_pidfd(&d->proc, v->pid), r;
 
 	if (fd < 0)
 		return fd;
@@ -639,7 +638,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 		_cleanup_free_ char *text = qemu_argv_format(argv);
 		log_debug("guest '%s': QEMU command line:\n%s", g->name, strna(text));
 	}
-	r = process_spawn(argv, fds, n_all, f.qemu_log, &f.user, &v->pid);
+	r = process_spawn(&d->proc, argv, fds, n_all, f.qemu_log, &f.user, &v->pid);
 	strv_free(argv);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot start %s: %s", d->qemu_binary, strerror(-r));
@@ -653,8 +652,8 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 		r = watch_qemu(v);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot watch QEMU (pid %d): %s", (int)v->pid, strerror(-r));
-		kill(v->pid, SIGKILL);
-		process_reap(v->pid);
+		d->proc.ops->kill(d->proc.userdata, v->pid, -1, SIGKILL);
+		process_reap(&d->proc, v->pid, -1);
 		v->pid = 0;
 		goto fail;
 	}
@@ -684,7 +683,7 @@ static void vm_start_now(struct vm *v)
 
 	static bool told;
 
-	if (!told && process_landlock_abi() <= 0)
+	if (!told && proc_landlock_abi() <= 0)
 		log_warning("this kernel has no Landlock: QEMU processes, which share one user, are not kept out of "
 			    "each other's /proc (a guest that escapes into its QEMU could reach the other guests' QEMUs)");
 	told = true;
@@ -1480,12 +1479,12 @@ static bool is_our_qemu(struct vm *v, pid_t pid)
 
 	snprintf(name, sizeof(name), "guest=%s", v->def.name);
 	if (store_guest_uuid(&v->daemon->paths, v->def.name, uuid) >= 0 &&
-	    process_is_qemu(pid, v->daemon->qemu_binary, args))
+	    process_is_qemu(&v->daemon->proc, pid, v->daemon->qemu_binary, args))
 		return true;
 	if (!dir || asprintf(&legacy, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", dir) < 0)
 		return false;
 	args[1] = legacy;
-	return process_is_qemu(pid, v->daemon->qemu_binary, args);
+	return process_is_qemu(&v->daemon->proc, pid, v->daemon->qemu_binary, args);
 }
 
 static void adopt(struct vm *v)

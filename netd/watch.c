@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Conflicts that appear after a network started: a VPN that brings up a route or an address over
- * a network's subnet, say. netd listens to IPv4 address and route changes (rtnetlink multicast),
- * and after a burst of them (100 ms) checks every active network against the host's addresses
- * and routes again, exactly as 'network create' does. A network that overlaps something is
+ * a network's subnet, say. netd listens to IPv4 address and route changes (the link ops' change
+ * notifications), and after a burst of them (100 ms) checks every active network against the
+ * host's addresses and routes again, exactly as 'network create' does. A network that overlaps something is
  * marked degraded with the reason, until the conflict goes away. */
 #include <errno.h>
-#include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -108,17 +105,11 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct daemon *d = userdata;
-	char buf[8192];
+	unsigned what = 0;
 
 	/* What changed does not matter: the check reads everything again. */
-	for (;;) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len < 0 && errno != ENOBUFS)
-			break;
-	}
+	if (d->link.ops->events_read(d->link.userdata, fd, &what) >= 0 && what == 0)
+		return 0;
 	if (sd_event_source_set_time_relative(d->watch->timer, WATCH_DELAY_USEC) >= 0)
 		sd_event_source_set_enabled(d->watch->timer, SD_EVENT_ONESHOT);
 	return 0;
@@ -126,16 +117,15 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 static int watch_init(struct daemon *d)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE };
 	struct watch *w = calloc(1, sizeof(*w));
 	int r;
 
 	if (!w)
 		return -ENOMEM;
 	d->watch = w;
-	w->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-	if (w->fd < 0 || bind(w->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
+	r = d->link.ops->events_open(d->link.userdata, LINK_EVENT_ADDRS4 | LINK_EVENT_ROUTES4, &w->fd);
+	if (r < 0) {
+		w->fd = -1;
 		log_warning("conflict watch: cannot listen to address and route changes: %s", strerror(-r));
 		return 0; /* networks work; later conflicts go unnoticed */
 	}
@@ -160,7 +150,7 @@ static void watch_done(struct daemon *d)
 	sd_event_source_disable_unref(w->io);
 	sd_event_source_disable_unref(w->timer);
 	if (w->fd >= 0)
-		close(w->fd);
+		d->link.ops->events_close(d->link.userdata, w->fd);
 	free(w->conflicts);
 	free(w);
 	d->watch = NULL;

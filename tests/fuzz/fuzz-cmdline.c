@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "manager.h"
+#include "procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(argv, data, size);
 	argv[size] = 0;
 	len = argv[size - 1] ? size + 1 : size;
-	(void)manager_status_uids(argv, uids);
+	(void)procfs_status_uids(argv, uids);
 
 	looks = manager_argv_looks_like_client(argv, len);
 	applet = manager_client_name("/usr/bin/busybox", argv, len);

@@ -603,7 +603,7 @@ static void test_supervisor(void **state)
 	first = s->pid;
 	snprintf(line, sizeof(line),
 		 "spawn /usr/sbin/dnsmasq --keep-in-foreground --conf-file=%s/lab.conf --pid-file=%s/lab.pid "
-		 "--user=dnsmasq --group=nogroup --log-facility=-\n",
+		 "--user=dnsmasq --group=nogroup --log-facility=- [stdout=inherit stderr=inherit]\n",
 		 dir, dir);
 	assert_string_equal(proc_fake_log(fake), line);
 	proc_fake_log_clear(fake);

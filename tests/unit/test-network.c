@@ -2,11 +2,16 @@
 #include "golden.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "link.h"
 #include "macro.h"
 #include "network.h"
+#include "store.h"
+#include "vm-store.h"
 
 static struct network make(const char *name, const char *subnet)
 {
@@ -274,6 +279,67 @@ static void test_config_errors(void **state)
 	}
 }
 
+static void count_error(const char *file, const char *msg, void *userdata)
+{
+	char *seen = userdata;
+
+	strcat(seen, file);
+	strcat(seen, ";");
+}
+
+/* The definitions and generated values on disk (store.c, vm-store.c): load order, what is skipped,
+ * what is reported, and values that are generated once. */
+static void test_store(void **state)
+{
+	char dir[] = "/tmp/netd-store-XXXXXX", path[256], uuid[37], again[37], seen[256] = "";
+	static const char plain[] = "[network]\nmode = isolated\nsubnet = 10.31.0.0/24\n";
+	struct netd_paths p;
+	struct network **list = NULL, n;
+	struct mac mac, mac2;
+	size_t count = 0;
+	_cleanup_free_ char *text = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	p = (struct netd_paths){ .config_dir = dir, .state_dir = dir, .run_dir = dir };
+	assert_int_equal(store_networks_load(&p, &list, &count, count_error, seen), 0); /* no folder yet */
+	assert_int_equal(count, 0);
+	snprintf(path, sizeof(path), "%s/networks", dir);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	for (const char *const *f =
+		     (const char *const[]){ "b.conf", "a.conf", ".hidden.conf", "c.conf~", NULL };
+	     *f; f++) {
+		snprintf(path, sizeof(path), "%s/networks/%s", dir, *f);
+		assert_int_equal(write_file_atomic(path, plain, strlen(plain), 0644), 0);
+	}
+	snprintf(path, sizeof(path), "%s/networks/bad.conf", dir);
+	assert_int_equal(write_file_atomic(path, "[network]\nmode = nope\n", 22, 0644), 0);
+	assert_int_equal(store_networks_load(&p, &list, &count, count_error, seen), 0);
+	assert_int_equal(count, 2);
+	assert_string_equal(list[0]->name, "a");
+	assert_string_equal(list[1]->name, "b");
+	assert_string_equal(seen, "bad.conf;");
+	for (size_t i = 0; i < count; i++)
+		network_free(list[i]);
+	free(list);
+
+	/* The bridge MAC: generated once, then read back. */
+	n = make("a", "10.31.0.0/24");
+	assert_int_equal(store_network_mac(&p, &n, &mac), 0);
+	assert_int_equal(store_network_mac(&p, &n, &mac2), 0);
+	assert_true(mac_equal(&mac, &mac2));
+	assert_int_equal(store_state_read(&p, "networks", "a", "mac", &text), 0);
+	assert_int_equal(strlen(text), MAC_STRLEN);
+	assert_int_equal(store_network_state_remove(&p, "a"), 0);
+	assert_int_equal(store_state_read(&p, "networks", "a", "mac", &text), -ENOENT);
+	network_done(&n);
+
+	assert_int_equal(store_guest_uuid(&p, "g", uuid), 0);
+	assert_int_equal(store_guest_uuid(&p, "g", again), 0);
+	assert_string_equal(uuid, again);
+	assert_int_equal(uuid[14], '4');
+	assert_int_equal(rm_rf(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,7 +347,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_conflicts),      cmocka_unit_test(test_config_roundtrip),
 		cmocka_unit_test(test_config_errors),  cmocka_unit_test(test_uplink_conflicts),
-		cmocka_unit_test(test_host_ports),
+		cmocka_unit_test(test_host_ports),     cmocka_unit_test(test_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 #include "golden.h"
 
 #include <errno.h>
+#include <poll.h>
 
 #include "link.h"
 #include "reconcile.h"
@@ -148,12 +149,45 @@ static void test_step_names(void **state)
 		assert_non_null(link_step_type_to_string(t));
 }
 
+/* The fake kernel's change notifications: only what a subscription asked for wakes it up. */
+static void test_link_events(void **state)
+{
+	struct link_backend be;
+	struct link_fake *fake;
+	unsigned what = 99;
+	int fd, other;
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(be.ops->events_open(be.userdata, LINK_EVENT_ADDRS4 | LINK_EVENT_ROUTES4, &fd), 0);
+	assert_int_equal(be.ops->events_open(be.userdata, LINK_EVENT_LINKS, &other), 0);
+	assert_int_equal(be.ops->events_read(be.userdata, fd, &what), 0);
+	assert_int_equal(what, 0);
+	link_fake_notify(fake, LINK_EVENT_LINKS | LINK_EVENT_ADDRS6);
+	assert_int_equal(be.ops->events_read(be.userdata, fd, &what), 0);
+	assert_int_equal(what, 0);
+	link_fake_notify(fake, LINK_EVENT_ROUTES4 | LINK_EVENT_ROUTES6);
+	link_fake_notify(fake, LINK_EVENT_ADDRS4);
+	assert_true(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 0) == 1);
+	assert_int_equal(be.ops->events_read(be.userdata, fd, &what), 0);
+	assert_int_equal(what, LINK_EVENT_ROUTES4 | LINK_EVENT_ADDRS4);
+	assert_true(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 0) == 0);
+	link_fake_notify(fake, LINK_EVENT_LOST);
+	assert_int_equal(be.ops->events_read(be.userdata, fd, &what), 0);
+	assert_int_equal(what, LINK_EVENT_LOST);
+	assert_int_equal(be.ops->events_read(be.userdata, other, &what), 0);
+	assert_int_equal(what, LINK_EVENT_LINKS | LINK_EVENT_LOST);
+	be.ops->events_close(be.userdata, fd);
+	assert_int_equal(be.ops->events_read(be.userdata, fd, &what), -EBADF);
+	link_fake_free(fake); /* closes the other */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_adopt_delete), cmocka_unit_test(test_foreign_links_untouched),
 		cmocka_unit_test(test_prune_orphans),	    cmocka_unit_test(test_rollback_every_step),
 		cmocka_unit_test(test_error_message),	    cmocka_unit_test(test_step_names),
+		cmocka_unit_test(test_link_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

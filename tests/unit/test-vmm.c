@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -637,6 +640,35 @@ static void test_tap_name(void **state)
 	assert_string_equal(name, "vnet0");
 }
 
+/* QEMU as the spawner is asked to start it, and the adoption check, on the recording fake. */
+static void test_process_fake(void **state)
+{
+	struct process_cred qemu = { .uid = 107, .gid = 107, .groups = { 994 }, .n_groups = 1 };
+	char *argv[] = { "/usr/bin/qemu-system-x86_64", "-name", "guest=web", "-uuid", "u-1", NULL };
+	const char *ours[] = { "guest=web", "u-1", NULL }, *other[] = { "guest=web", "u-2", NULL };
+	char bin[PATH_MAX];
+	int fds[] = { 0, 1, 2 };
+	struct proc_backend b;
+	struct proc_fake *f;
+	pid_t pid;
+
+	assert_non_null(realpath("/bin/sh", bin)); /* a binary that exists, as QEMU's must */
+	assert_int_equal(proc_fake_new(&f, &b), 0);
+	assert_int_equal(process_spawn(&b, argv, fds, 3, 2, &qemu, &pid), 0);
+	assert_string_equal(proc_fake_log(f),
+			    "spawn /usr/bin/qemu-system-x86_64 -name guest=web -uuid u-1 [stdout=fd "
+			    "stderr=fd fds=3@3 uid=107 gid=107 groups=1 nnp landlock session]\n");
+	assert_int_equal(proc_fake_set_exe(f, pid, bin), 0);
+	assert_true(process_is_qemu(&b, pid, "/bin/sh", ours));
+	assert_false(process_is_qemu(&b, pid, "/bin/sh", other));
+	assert_false(process_is_qemu(&b, pid, "/bin/true", ours));
+	assert_int_equal(process_reap(&b, pid, -1), -EAGAIN);
+	assert_int_equal(b.ops->kill(b.userdata, pid, -1, SIGKILL), 0);
+	assert_int_equal(process_reap(&b, pid, -1), 128 + SIGKILL);
+	assert_false(process_is_qemu(&b, pid, "/bin/sh", ours)); /* gone */
+	proc_fake_free(f);
+}
+
 static void test_tap_fake(void **state)
 {
 	struct tap_fake *f;
@@ -754,14 +786,13 @@ int main(void)
 		cmocka_unit_test(test_argv_multiqueue),	 cmocka_unit_test(test_argv_disk),
 		cmocka_unit_test(test_disk_parse_bad),	 cmocka_unit_test(test_mac_generate),
 		cmocka_unit_test(test_validation_table), cmocka_unit_test(test_config_roundtrip),
-		cmocka_unit_test(test_config_values),
-		cmocka_unit_test(test_enums_roundtrip),	 cmocka_unit_test(test_memory_parse),
-		cmocka_unit_test(test_tap_name),	 cmocka_unit_test(test_tap_fake),
-		cmocka_unit_test(test_qmp_sessions),	 cmocka_unit_test(test_vnc_parse),
-		cmocka_unit_test(test_qmp_block_files),
+		cmocka_unit_test(test_config_values),	 cmocka_unit_test(test_enums_roundtrip),
+		cmocka_unit_test(test_memory_parse),	 cmocka_unit_test(test_tap_name),
+		cmocka_unit_test(test_tap_fake),	 cmocka_unit_test(test_qmp_sessions),
+		cmocka_unit_test(test_vnc_parse),	 cmocka_unit_test(test_qmp_block_files),
 		cmocka_unit_test(test_file_check),	 cmocka_unit_test(test_qcow2_refers),
 		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
-		cmocka_unit_test(test_file_memfd),
+		cmocka_unit_test(test_file_memfd),	 cmocka_unit_test(test_process_fake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,6 @@
 #include "proc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fakelog.h"
 #include "macro.h"
 
 #define FAKE_PROCS_MAX 64
@@ -27,6 +27,7 @@ struct fake_proc {
 	bool child;
 	char *cmdline;
 	size_t cmdline_len;
+	char *exe;
 };
 
 struct proc_fake {
@@ -34,31 +35,9 @@ struct proc_fake {
 	size_t n;
 	pid_t next_pid;
 	int fail_spawn;
-	char *log;
-	size_t log_len;
+	char error[128];
+	struct fake_log log;
 };
-
-static void logf_(struct proc_fake *f, const char *fmt, ...) _printf_(2, 3);
-static void logf_(struct proc_fake *f, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	size_t n;
-	char *p;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	n = strlen(line);
-	p = realloc(f->log, f->log_len + n + 2);
-	if (!p)
-		return;
-	f->log = p;
-	memcpy(f->log + f->log_len, line, n);
-	f->log_len += n;
-	f->log[f->log_len++] = '\n';
-	f->log[f->log_len] = 0;
-}
 
 static struct fake_proc *find(struct proc_fake *f, pid_t pid)
 {
@@ -82,25 +61,100 @@ static int add_proc(struct proc_fake *f, pid_t pid, bool child, int *ret_pidfd, 
 	return 0;
 }
 
-static int fake_spawn(void *userdata, char *const argv[], char *const envp[], pid_t *ret_pid, int *ret_pidfd)
+static const char *const io_table[] = {
+	[PROC_IO_NULL] = "null",
+	[PROC_IO_INHERIT] = "inherit",
+	[PROC_IO_FD] = "fd",
+};
+
+/* What the spec asks beyond the defaults, each with a blank before it; "" for none. */
+static void spawn_extras(const struct proc_spawn *spec, FILE *m)
 {
-	struct proc_fake *f = userdata;
-	char line[1024] = "";
-	struct fake_proc *p;
-	size_t o = 0;
-	int r;
+	static const char *const stdio_names[] = { "stdin", "stdout", "stderr" };
+
+	if (spec->exe && strcmp(spec->exe, spec->argv[0]))
+		fprintf(m, " exe=%s", spec->exe);
+	for (size_t i = 0; i < 3; i++)
+		if (spec->stdio[i].kind != PROC_IO_NULL)
+			fprintf(m, " %s=%s", stdio_names[i], io_table[spec->stdio[i].kind]);
+	if (spec->n_fds)
+		fprintf(m, " fds=%zu@%d", spec->n_fds, spec->first_fd);
+	if (spec->cred)
+		fprintf(m, " uid=%u gid=%u groups=%zu", (unsigned)spec->cred->uid, (unsigned)spec->cred->gid,
+			spec->cred->n_groups);
+	fprintf(m, "%s%s%s%s", spec->no_new_privs ? " nnp" : "", spec->landlock ? " landlock" : "",
+		spec->new_session ? " session" : "", spec->detached ? " detached" : "");
+}
+
+/* "spawn ARGV... [EXTRAS]" */
+static void log_spawn(struct proc_fake *f, const struct proc_spawn *spec)
+{
+	_cleanup_free_ char *args = NULL, *extras = NULL;
+	size_t n_args = 0, n_extras = 0;
+	FILE *a = open_memstream(&args, &n_args), *e = open_memstream(&extras, &n_extras);
+	int ra, re;
+
+	if (!a || !e) {
+		if (a)
+			fclose(a);
+		if (e)
+			fclose(e);
+		return;
+	}
+	for (size_t i = 0; spec->argv[i]; i++)
+		fprintf(a, "%s%s", i ? " " : "", spec->argv[i]);
+	spawn_extras(spec, e);
+	ra = fclose(a);
+	re = fclose(e);
+	if (ra == 0 && re == 0)
+		fake_log_add(&f->log, "spawn %s%s%s%s", args, *extras ? " [" : "", *extras ? extras + 1 : "",
+			     *extras ? "]" : "");
+}
+
+/* What /proc/PID/cmdline would say: the arguments, each NUL-terminated. */
+static int argv_join(char *const *argv, char **ret, size_t *ret_len)
+{
+	size_t len = 0;
+	char *s;
 
 	for (size_t i = 0; argv[i]; i++)
-		o += snprintf(line + o, o < sizeof(line) ? sizeof(line) - o : 0, "%s%s", i ? " " : "", argv[i]);
-	logf_(f, "spawn %s", line);
+		len += strlen(argv[i]) + 1;
+	s = malloc(len + 1);
+	if (!s)
+		return -ENOMEM;
+	*ret = s;
+	*ret_len = len;
+	for (size_t i = 0; argv[i]; i++)
+		s = stpcpy(s, argv[i]) + 1;
+	return 0;
+}
+
+static int fake_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_pid, int *ret_pidfd)
+{
+	struct proc_fake *f = userdata;
+	struct fake_proc *p;
+	int pidfd, r;
+
+	log_spawn(f, spec);
+	f->error[0] = 0;
 	if (f->fail_spawn) {
 		r = f->fail_spawn;
 		f->fail_spawn = 0;
+		snprintf(f->error, sizeof(f->error), "execve: %s", strerror(-r));
 		return r;
 	}
-	r = add_proc(f, f->next_pid, true, ret_pidfd, &p);
+	if (spec->detached && ret_pidfd)
+		return -EINVAL;
+	r = add_proc(f, f->next_pid, !spec->detached, &pidfd, &p);
 	if (r < 0)
 		return r;
+	if (ret_pidfd)
+		*ret_pidfd = pidfd;
+	else
+		close(pidfd);
+	p->exe = strdup(spec->exe ?: spec->argv[0]);
+	if (!p->exe || argv_join(spec->argv, &p->cmdline, &p->cmdline_len) < 0)
+		return -ENOMEM;
 	*ret_pid = f->next_pid++;
 	return 0;
 }
@@ -119,7 +173,7 @@ static int fake_kill(void *userdata, pid_t pid, int pidfd, int sig)
 	struct proc_fake *f = userdata;
 	struct fake_proc *p = find(f, pid);
 
-	logf_(f, "kill %d %s", (int)pid, sigabbrev_np(sig) ?: "?");
+	fake_log_add(&f->log, "kill %d %s", (int)pid, sigabbrev_np(sig) ?: "?");
 	if (!p || p->write_fd < 0)
 		return -ESRCH;
 	if (sig == SIGTERM || sig == SIGKILL)
@@ -136,7 +190,7 @@ static int fake_reap(void *userdata, pid_t pid, int pidfd, int *ret_status)
 		return -ECHILD;
 	if (p->write_fd >= 0)
 		return -EAGAIN;
-	logf_(f, "reap %d", (int)pid);
+	fake_log_add(&f->log, "reap %d", (int)pid);
 	if (!p->child)
 		return -ECHILD;
 	*ret_status = p->status;
@@ -149,7 +203,7 @@ static int fake_open(void *userdata, pid_t pid, int *ret_pidfd)
 	struct fake_proc *p = find(f, pid);
 	int fds[2];
 
-	logf_(f, "open %d", (int)pid);
+	fake_log_add(&f->log, "open %d", (int)pid);
 	if (!p || p->write_fd < 0)
 		return -ESRCH;
 	/* A second pidfd to the same process: a fresh pipe whose write end the process keeps. */
@@ -179,6 +233,26 @@ static int fake_cmdline(void *userdata, pid_t pid, char **ret, size_t *ret_len)
 	return 0;
 }
 
+static int fake_exe(void *userdata, pid_t pid, char *buf, size_t size)
+{
+	struct proc_fake *f = userdata;
+	struct fake_proc *p = find(f, pid);
+
+	if (!p || p->write_fd < 0 || !p->exe)
+		return -ENOENT;
+	if (strlen(p->exe) >= size)
+		return -ENAMETOOLONG;
+	strcpy(buf, p->exe);
+	return 0;
+}
+
+static const char *fake_last_error(void *userdata)
+{
+	struct proc_fake *f = userdata;
+
+	return f->error;
+}
+
 static const struct proc_ops fake_ops = {
 	.name = "fake",
 	.spawn = fake_spawn,
@@ -186,6 +260,8 @@ static const struct proc_ops fake_ops = {
 	.reap = fake_reap,
 	.open = fake_open,
 	.cmdline = fake_cmdline,
+	.exe = fake_exe,
+	.last_error = fake_last_error,
 };
 
 int proc_fake_new(struct proc_fake **ret, struct proc_backend *ret_backend)
@@ -208,21 +284,20 @@ void proc_fake_free(struct proc_fake *f)
 		if (f->procs[i].write_fd >= 0)
 			close(f->procs[i].write_fd);
 		free(f->procs[i].cmdline);
+		free(f->procs[i].exe);
 	}
-	free(f->log);
+	fake_log_clear(&f->log);
 	free(f);
 }
 
 const char *proc_fake_log(struct proc_fake *f)
 {
-	return f->log ? f->log : "";
+	return fake_log_text(&f->log);
 }
 
 void proc_fake_log_clear(struct proc_fake *f)
 {
-	free(f->log);
-	f->log = NULL;
-	f->log_len = 0;
+	fake_log_clear(&f->log);
 }
 
 void proc_fake_fail_spawn(struct proc_fake *f, int error)
@@ -253,5 +328,20 @@ int proc_fake_add_foreign(struct proc_fake *f, pid_t pid, const char *cmdline, s
 		return -ENOMEM;
 	memcpy(p->cmdline, cmdline, len);
 	p->cmdline_len = len;
+	return 0;
+}
+
+int proc_fake_set_exe(struct proc_fake *f, pid_t pid, const char *exe)
+{
+	struct fake_proc *p = find(f, pid);
+	char *copy;
+
+	if (!p)
+		return -ESRCH;
+	copy = strdup(exe);
+	if (!copy)
+		return -ENOMEM;
+	free(p->exe);
+	p->exe = copy;
 	return 0;
 }

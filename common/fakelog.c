@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "fakelog.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fake_log_add(struct fake_log *l, const char *fmt, ...)
+{
+	_cleanup_free_ char *line = NULL;
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	p = realloc(l->text, l->len + n + 2);
+	if (!p)
+		return;
+	l->text = p;
+	memcpy(l->text + l->len, line, n);
+	l->len += n;
+	l->text[l->len++] = '\n';
+	l->text[l->len] = 0;
+}
+
+const char *fake_log_text(const struct fake_log *l)
+{
+	return l->text ? l->text : "";
+}
+
+void fake_log_clear(struct fake_log *l)
+{
+	free(l->text);
+	*l = (struct fake_log){};
+}
