@@ -108,6 +108,11 @@ static int fake_link_del(void *userdata, int ifindex)
 	if (!l)
 		return -ENODEV;
 	fake_log_add(&f->log, "link_del %s", l->name);
+	/* Its sysctls go with it: a link made anew under the name starts from the defaults. */
+	for (i = j = 0; i < f->n_sysctls; i++)
+		if (strncmp(f->sysctls[i].name, l->name, strlen(l->name)) || f->sysctls[i].name[strlen(l->name)] != '/')
+			f->sysctls[j++] = f->sysctls[i];
+	f->n_sysctls = j;
 	for (i = 0; i < f->k.n_links; i++)
 		if (f->k.links[i].master == ifindex)
 			f->k.links[i].master = 0;
@@ -471,7 +476,7 @@ static int fake_sysctl_set(void *userdata, int family, const char *ifname, const
 
 	if (r < 0)
 		return r;
-	if (!l)
+	if (!l && strcmp(ifname, "all") && strcmp(ifname, "default"))
 		return -ENOENT;
 	s = fake_sysctl_find(f, family, ifname, key);
 	if (!s) {
@@ -484,7 +489,7 @@ static int fake_sysctl_set(void *userdata, int family, const char *ifname, const
 		snprintf(s->name, sizeof(s->name), "%s/%s", ifname, key);
 	}
 	snprintf(s->value, sizeof(s->value), "%s", value);
-	if (family == AF_INET6 && !strcmp(key, "disable_ipv6") && !strcmp(value, "1"))
+	if (l && family == AF_INET6 && !strcmp(key, "disable_ipv6") && !strcmp(value, "1"))
 		fake_ipv6_disable(f, l->ifindex);
 	fake_log_add(&f->log, "sysctl_set %s %s %s=%s", family == AF_INET ? "ipv4" : "ipv6", ifname, key,
 		     value);
@@ -606,6 +611,7 @@ int link_fake_new(struct link_fake **ret, struct link_backend *ret_backend)
 
 	if (!f)
 		return -ENOMEM;
+	f->log.name = "link";
 	f->next_ifindex = 1;
 	if (fake_new_link(f, "lo", "", &lo) < 0) {
 		free(f);

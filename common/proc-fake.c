@@ -270,6 +270,7 @@ int proc_fake_new(struct proc_fake **ret, struct proc_backend *ret_backend)
 
 	if (!f)
 		return -ENOMEM;
+	f->log.name = "proc";
 	f->next_pid = 1000;
 	*ret = f;
 	*ret_backend = (struct proc_backend){ .ops = &fake_ops, .userdata = f };

@@ -246,6 +246,8 @@ static void call_finish(struct call *call, json_object *reply)
 {
 	struct client *c = call->client;
 
+	if (!c && call->on_reply)
+		call->on_reply(call, reply);
 	if (c) {
 		client_send(c, reply);
 		c->call = NULL;
@@ -304,11 +306,15 @@ void call_progress(struct call *call, const char *fmt, ...)
 	char text[1024];
 	va_list ap;
 
-	if (!call->client)
+	if (!call->client && !call->on_progress)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (!call->client) {
+		call->on_progress(call, text);
+		return;
+	}
 	json_object_object_add(o, "progress", json_object_new_string(text));
 	client_send(call->client, o);
 }

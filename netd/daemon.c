@@ -10,6 +10,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "macro.h"
+#include "uplink.h"
 #include "vm.h"
 
 #define TRIM_DELAY_USEC (1000 * 1000)
@@ -458,6 +459,86 @@ static void reload_one(struct daemon *d, struct network *def, json_object *repor
 	log_info("network '%s': %s", name, n ? "definition changed, applied" : "new definition loaded");
 	json_object_array_add(json_object_object_get(report, n ? "changed" : "added"),
 			      json_object_new_string(name));
+}
+
+static void start_networks(struct daemon *d)
+{
+	/* Markers in the run dir mean netd ran since boot: keep what was running. Otherwise this
+	 * is a boot, and autostart decides. */
+	bool restart = store_active_known(&d->paths);
+
+	for (size_t i = 0; i < d->n_nets; i++) {
+		struct net *n = d->nets[i];
+
+		n->active = restart ? store_active_get(&d->paths, n->def->name) : n->def->autostart;
+	}
+	store_active_init(&d->paths);
+	log_info("%s: %zu network(s) defined",
+		 restart ? "restart, adopting what runs" : "first start since boot", d->n_nets);
+	daemon_reconcile_all(d);
+}
+
+static void load_error(const char *file, const char *msg, void *userdata)
+{
+	log_error("config %s: %s; skipped", file, msg);
+}
+
+/* Every definition of the config dir, as network objects (not running yet). */
+static int load_networks(struct daemon *d)
+{
+	struct network **defs = NULL;
+	size_t n = 0;
+	int r = store_networks_load(&d->paths, &defs, &n, load_error, NULL);
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		r = daemon_net_add(d, defs[i], NULL);
+		if (r < 0)
+			while (i < n)
+				network_free(defs[i++]);
+	}
+	free(defs);
+	return r;
+}
+
+/* The daemon on the backends it was given (d->event, d->link, d->nft, d->tap, d->proc): main.c
+ * gives it the real ones, tests/unit/test-daemon.c the recording fakes. */
+int daemon_start(struct daemon *d)
+{
+	bool boot;
+	int r;
+
+	r = load_networks(d);
+	if (r < 0) {
+		log_error("cannot read %s/networks: %s", d->paths.config_dir, strerror(-r));
+		return r;
+	}
+	r = daemon_features_init(d);
+	if (r < 0)
+		return r;
+	r = daemon_trim_init(d); /* armed: the startup reconcile below is trimmed after too */
+	if (r < 0)
+		return r;
+	/* The uplink first: networks in bridge mode may sit on its bridge. */
+	boot = !store_active_known(&d->paths);
+	uplink_start(d);
+	start_networks(d);
+	vm_load_all(d);
+	daemon_portsec_start(d); /* the guests' ports are known now */
+	if (boot)
+		vm_autostart_all(d);
+	return 0;
+}
+
+void daemon_stop(struct daemon *d)
+{
+	vm_free_all(d);
+	daemon_features_done(d);
+	uplink_free_all(d);
+	d->trim_timer = sd_event_source_disable_unref(d->trim_timer);
+	while (d->n_nets)
+		daemon_net_remove(d, d->nets[d->n_nets - 1]);
+	free(d->nets);
+	d->nets = NULL;
 }
 
 int daemon_reload(struct daemon *d, json_object **ret_report)

@@ -40,6 +40,10 @@ struct call {
 	uid_t uid; /* of the peer, from SO_PEERCRED (peer.uid) */
 	struct peer_cred peer;
 	char err[1024];
+	/* A call without a client (tests/unit/test-daemon.c) hands its reply and progress lines here. */
+	void (*on_reply)(struct call *call, json_object *reply);
+	void (*on_progress)(struct call *call, const char *text);
+	void *userdata;
 };
 
 struct daemon {
@@ -147,6 +151,11 @@ int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t 
 /* Bring every network up or down as its active flag says, then settle what no network owns. */
 int daemon_reconcile_all(struct daemon *d);
 int daemon_reload(struct daemon *d, json_object **ret_report);
+/* Everything on the backends and event loop already in d: definitions, features, uplinks, networks
+ * (adopted or started), guests, port security. The control socket is the caller's. */
+int daemon_start(struct daemon *d);
+/* Free what daemon_start made (networks and guests keep running); the backends stay the caller's. */
+void daemon_stop(struct daemon *d);
 
 /* Hand the heap's free pages back to the kernel once netd has been idle for a second: call it
  * after work that allocates and frees a lot (requests, reconciles, reloads). */

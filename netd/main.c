@@ -239,45 +239,6 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
-static void start_networks(struct daemon *d)
-{
-	/* Markers in the run dir mean netd ran since boot: keep what was running. Otherwise this
-	 * is a boot, and autostart decides. */
-	bool restart = store_active_known(&d->paths);
-
-	for (size_t i = 0; i < d->n_nets; i++) {
-		struct net *n = d->nets[i];
-
-		n->active = restart ? store_active_get(&d->paths, n->def->name) : n->def->autostart;
-	}
-	store_active_init(&d->paths);
-	log_info("%s: %zu network(s) defined",
-		 restart ? "restart, adopting what runs" : "first start since boot", d->n_nets);
-	daemon_reconcile_all(d);
-}
-
-static void load_error(const char *file, const char *msg, void *userdata)
-{
-	log_error("config %s: %s; skipped", file, msg);
-}
-
-/* Every definition of the config dir, as network objects (not running yet). */
-static int load_networks(struct daemon *d)
-{
-	struct network **defs = NULL;
-	size_t n = 0;
-	int r = store_networks_load(&d->paths, &defs, &n, load_error, NULL);
-
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		r = daemon_net_add(d, defs[i], NULL);
-		if (r < 0)
-			while (i < n)
-				network_free(defs[i++]);
-	}
-	free(defs);
-	return r;
-}
-
 static int run(struct daemon *d)
 {
 	sigset_t mask;
@@ -295,11 +256,6 @@ static int run(struct daemon *d)
 	}
 	if (fw_nft_open(&d->nft) < 0)
 		d->nft = (struct fw_backend){}; /* the firewall says what does not work without it */
-	r = load_networks(d);
-	if (r < 0) {
-		log_error("cannot read %s/networks: %s", d->paths.config_dir, strerror(-r));
-		return r;
-	}
 	r = sd_event_default(&d->event);
 	if (r < 0)
 		return r;
@@ -308,24 +264,12 @@ static int run(struct daemon *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	r = daemon_features_init(d);
-	if (r < 0)
-		return r;
-	r = daemon_trim_init(d); /* armed: the startup reconcile below is trimmed after too */
-	if (r < 0)
-		return r;
 	sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
 	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
 	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
-	/* The uplink first: networks in bridge mode may sit on its bridge. */
-	bool boot = !store_active_known(&d->paths);
-
-	uplink_start(d);
-	start_networks(d);
-	vm_load_all(d);
-	daemon_portsec_start(d); /* the guests' ports are known now */
-	if (boot)
-		vm_autostart_all(d);
+	r = daemon_start(d);
+	if (r < 0)
+		return r;
 	r = control_listen(d);
 	if (r < 0) {
 		log_error("cannot listen on %s: %s", d->paths.socket, strerror(-r));
@@ -357,20 +301,14 @@ int main(int argc, char **argv)
 	d.start_usec = daemon_now_usec();
 	r = run(&d);
 	control_close_all(&d);
-	vm_free_all(&d);
-	daemon_features_done(&d);
 	if (d.listen_fd >= 0) {
 		close(d.listen_fd);
 		unlink(d.paths.socket);
 	}
-	uplink_free_all(&d);
-	sd_event_source_unref(d.trim_timer);
+	daemon_stop(&d);
 	sd_event_unref(d.event);
 	if (d.link.ops)
 		link_nl_close(&d.link);
 	fw_backend_close(&d.nft);
-	while (d.n_nets)
-		daemon_net_remove(&d, d.nets[d.n_nets - 1]);
-	free(d.nets);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -75,6 +75,7 @@ int tap_fake_new(bool vhost_available, struct tap_fake **ret, struct tap_backend
 
 	if (!f)
 		return -ENOMEM;
+	f->log.name = "tap";
 	f->vhost_available = vhost_available;
 	f->next_ifindex = 100;
 	*ret = f;
@@ -93,6 +94,11 @@ void tap_fake_free(struct tap_fake *f)
 const char *tap_fake_log(struct tap_fake *f)
 {
 	return fake_log_text(&f->log);
+}
+
+void tap_fake_clear_log(struct tap_fake *f)
+{
+	fake_log_clear(&f->log);
 }
 
 void tap_fake_fail_op(struct tap_fake *f, const char *op, int err)

@@ -31,4 +31,5 @@ struct tap_fake;
 int tap_fake_new(bool vhost_available, struct tap_fake **ret, struct tap_backend *ret_backend);
 void tap_fake_free(struct tap_fake *f);
 const char *tap_fake_log(struct tap_fake *f);
+void tap_fake_clear_log(struct tap_fake *f);
 void tap_fake_fail_op(struct tap_fake *f, const char *op, int err);
