@@ -163,10 +163,11 @@ int daemon_net_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 		n->active = was;
 		if (was)
 			return r; /* it ran before: the caller puts back what ran (daemon_net_redefine) */
-		/* A network that was down is down again: no half of it stays. */
-		while (i-- > 0)
-			if (features[i]->down && features[i]->down(d, n, undo, sizeof(undo)) < 0)
-				log_error("network '%s': cannot undo %s: %s", n->def->name, features[i]->name,
+		/* A network that was down is down again: no half of it stays, the failed feature's own
+		 * half included (down() is idempotent). */
+		for (size_t k = i + 1; k-- > 0;)
+			if (features[k]->down && features[k]->down(d, n, undo, sizeof(undo)) < 0)
+				log_error("network '%s': cannot undo %s: %s", n->def->name, features[k]->name,
 					  undo);
 		return r;
 	}
