@@ -16,8 +16,7 @@
 /* The longest value a field formats: a path, an append line. */
 #define VALUE_MAX INIFILE_LINE_MAX
 
-static int errf(char *err, size_t errlen, const char *fmt, ...) _printf_(3, 4);
-static int errf(char *err, size_t errlen, const char *fmt, ...)
+int schema_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -27,13 +26,38 @@ static int errf(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+int schema_invalid(char *err, size_t errlen, const char *label, const char *v, const char *why)
+{
+	char e[256];
+
+	return schema_error(err, errlen, "invalid %s '%s': %s", label, text_escape(v, e, sizeof(e)), why);
+}
+
+int schema_format_text(char *buf, size_t size, const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	if (s != buf)
+		snprintf(buf, size, "%s", s);
+	return 1;
+}
+
+int schema_parse_ifname(const char *label, const char *v, char *dst, char *err, size_t errlen)
+{
+	const char *why = ifname_invalid_reason(v);
+
+	if (why)
+		return schema_invalid(err, errlen, label, v, why);
+	snprintf(dst, IFNAME_MAX_LEN + 1, "%s", v);
+	return 0;
+}
+
 int schema_parse_uint(const char *label, const char *v, unsigned max, unsigned *ret, char *err, size_t errlen)
 {
 	unsigned long long u = 0;
-	char e[64];
 
 	if (!*v || strlen(v) > 10 || strspn(v, "0123456789") != strlen(v) || (u = strtoull(v, NULL, 10)) > max)
-		return errf(err, errlen, "invalid %s '%s': expected a number", label, text_escape(v, e, sizeof(e)));
+		return schema_invalid(err, errlen, label, v, "expected a number");
 	*ret = u;
 	return 0;
 }
@@ -47,7 +71,7 @@ int schema_parse_uint_range(const char *label, const char *v, unsigned min, unsi
 	if (r < 0)
 		return r;
 	if (u < min || u > max)
-		return errf(err, errlen, "%s is out of range (%u-%u)", label, min, max);
+		return schema_error(err, errlen, "%s is out of range (%u-%u)", label, min, max);
 	*ret = u;
 	return 0;
 }
@@ -55,14 +79,13 @@ int schema_parse_uint_range(const char *label, const char *v, unsigned min, unsi
 int schema_parse_bool(const char *label, const char *v, bool *ret, char *err, size_t errlen)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
-	char e[64];
 
 	for (size_t i = 0; i < ELEMENTSOF(yes); i++)
 		if (!strcmp(v, yes[i]) || !strcmp(v, no[i])) {
 			*ret = !strcmp(v, yes[i]);
 			return 0;
 		}
-	return errf(err, errlen, "invalid %s '%s': expected yes or no", label, text_escape(v, e, sizeof(e)));
+	return schema_invalid(err, errlen, label, v, "expected yes or no");
 }
 
 int schema_parse_duration(const char *v, unsigned *ret_sec, char *err, size_t errlen)
@@ -84,7 +107,7 @@ int schema_parse_duration(const char *v, unsigned *ret_sec, char *err, size_t er
 			return 0;
 		}
 	}
-	return errf(err, errlen, "invalid duration '%s': expected e.g. 60s, 2m", text_escape(v, e, sizeof(e)));
+	return schema_error(err, errlen, "invalid duration '%s': expected e.g. 60s, 2m", text_escape(v, e, sizeof(e)));
 }
 
 /* ---- walking the table ---- */
@@ -106,12 +129,12 @@ static int field_parse(const struct schema_field *f, void *target, const char *v
 	r = f->parse(target, value, err, errlen);
 	if (r < 0) {
 		if (!err[0])
-			errf(err, errlen, "invalid %s '%s'", f->label, text_escape(value, e, sizeof(e)));
+			schema_error(err, errlen, "invalid %s '%s'", f->label, text_escape(value, e, sizeof(e)));
 		return r == -ENOKEY ? -EINVAL : r;
 	}
 	why = f->key ? inifile_value_invalid_reason(value) : NULL;
 	if (why)
-		return errf(err, errlen, "invalid %s '%s': %s", f->label, text_escape(value, e, sizeof(e)), why);
+		return schema_invalid(err, errlen, f->label, value, why);
 	return 0;
 }
 
@@ -176,15 +199,15 @@ static int ini_value(struct ini_ctx *c, const char *section, const char *key, co
 		if (!f->key || strcmp(f->key, key))
 			continue;
 		if (!(f->flags & SCHEMA_REPEATABLE) && *first)
-			return errf(c->err, c->errlen, "'%s' is given twice in [%s] (first on line %d); it takes one value",
+			return schema_error(c->err, c->errlen, "'%s' is given twice in [%s] (first on line %d); it takes one value",
 				    key, section, *first);
 		target = is_indexed(sec) ? sec->item(c->obj, item, true) : c->obj;
 		if (!target)
-			return errf(c->err, c->errlen, "section [%s] cannot be used here", section);
+			return schema_error(c->err, c->errlen, "section [%s] cannot be used here", section);
 		*first = c->file.line;
 		return field_parse(f, target, value, c->err, c->errlen);
 	}
-	return errf(c->err, c->errlen, "unknown key '%s' in section [%s]", key, section);
+	return schema_error(c->err, c->errlen, "unknown key '%s' in section [%s]", key, section);
 }
 
 static int ini_line(void *user, const char *section, const char *key, const char *value)
@@ -274,6 +297,25 @@ static int render_section(const struct schema_section *sec, const void *obj, con
 	return 0;
 }
 
+char *schema_ini_render_text(const struct schema *s, const void *obj, const char *comment)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%s\n", comment);
+	r = schema_ini_render(s, obj, f);
+	if (fclose(f) != 0 || r < 0) {
+		free(text);
+		errno = r < 0 ? -r : ENOMEM;
+		return NULL;
+	}
+	return text;
+}
+
 int schema_ini_render(const struct schema *s, const void *obj, FILE *f)
 {
 	char header[64];
@@ -313,22 +355,22 @@ static int json_value_text(const struct schema_field *f, json_object *v, char *b
 		*ret = json_text(v);
 		if (*ret)
 			return 0;
-		return errf(err, errlen, "parameter '%s' must be a string without NUL characters", f->json);
+		return schema_error(err, errlen, "parameter '%s' must be a string without NUL characters", f->json);
 	}
 	switch (f->type) {
 	case SCHEMA_UINT:
 	case SCHEMA_DURATION:
 		if (!json_object_is_type(v, json_type_int))
-			return errf(err, errlen, "parameter '%s' must be a number", f->json);
+			return schema_error(err, errlen, "parameter '%s' must be a number", f->json);
 		snprintf(buf, size, "%" PRId64, json_object_get_int64(v));
 		break;
 	case SCHEMA_BOOL:
 		if (!json_object_is_type(v, json_type_boolean))
-			return errf(err, errlen, "parameter '%s' must be true or false", f->json);
+			return schema_error(err, errlen, "parameter '%s' must be true or false", f->json);
 		snprintf(buf, size, "%s", json_object_get_boolean(v) ? "yes" : "no");
 		break;
 	default:
-		return errf(err, errlen, "parameter '%s' must be a string without NUL characters", f->json);
+		return schema_error(err, errlen, "parameter '%s' must be a string without NUL characters", f->json);
 	}
 	*ret = buf;
 	return 0;
@@ -349,7 +391,7 @@ static int json_array(const struct schema_section *sec, const struct schema_fiel
 	const struct schema_field *adder = section_adder(sec);
 
 	if (!json_object_is_type(a, json_type_array))
-		return errf(err, errlen, "parameter '%s' must be an array of strings", f->json);
+		return schema_error(err, errlen, "parameter '%s' must be an array of strings", f->json);
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *v = json_object_array_get_idx(a, i);
 		void *target = obj;
@@ -357,16 +399,16 @@ static int json_array(const struct schema_section *sec, const struct schema_fiel
 		int r;
 
 		if (!json_object_is_type(v, json_type_string))
-			return errf(err, errlen, "parameter '%s' must be an array of strings", f->json);
+			return schema_error(err, errlen, "parameter '%s' must be an array of strings", f->json);
 		text = json_text(v);
 		if (!text)
-			return errf(err, errlen, "parameter '%s' contains a NUL character", f->json);
+			return schema_error(err, errlen, "parameter '%s' contains a NUL character", f->json);
 		if (f->flags & SCHEMA_PER_ITEM) {
 			if (i >= sec->max_items)
-				return errf(err, errlen, "at most %zu %s", sec->max_items, f->label);
+				return schema_error(err, errlen, "at most %zu %s", sec->max_items, f->label);
 			target = sec->item(obj, i, f->flags & SCHEMA_ADDS_ITEM);
 			if (!target)
-				return errf(err, errlen, "more --%s than --%s options", f->flag, adder ? adder->flag : "");
+				return schema_error(err, errlen, "more --%s than --%s options", f->flag, adder ? adder->flag : "");
 		}
 		r = field_parse(f, target, text, err, errlen);
 		if (r < 0)
@@ -503,7 +545,7 @@ int schema_cli_apply(const struct schema *s, size_t idx, const char *value, json
 		return 0;
 	}
 	if (json_object_object_get_ex(params, f->json, NULL))
-		return errf(err, errlen, "--%s is given twice; it takes one value", f->flag);
+		return schema_error(err, errlen, "--%s is given twice; it takes one value", f->flag);
 	switch (f->type) {
 	case SCHEMA_UINT:
 		r = schema_parse_uint(f->label, value, UINT_MAX, &u, err, errlen);

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "macro.h"
+
 /* How a value travels in a request; the definition file and the command line hold its text. */
 enum schema_type {
 	SCHEMA_STRING,
@@ -76,7 +78,16 @@ struct schema {
 
 #define SCHEMA_MSG_MAX 512
 
-/* ---- helpers for parse functions (the messages are the engine's, on every path) ---- */
+/* ---- helpers for parse and format functions (the messages are the engine's, on every path) ---- */
+
+/* Writes the message into err; returns -EINVAL. */
+int schema_error(char *err, size_t errlen, const char *fmt, ...) _printf_(3, 4);
+/* "invalid LABEL 'v': why" (v escaped); returns -EINVAL. */
+int schema_invalid(char *err, size_t errlen, const char *label, const char *v, const char *why);
+/* s into buf: 1, or 0 when s is NULL or empty (the field is unset). s may be buf. */
+int schema_format_text(char *buf, size_t size, const char *s);
+/* An interface name into dst (IFNAMSIZ): "invalid LABEL 'v': why". */
+int schema_parse_ifname(const char *label, const char *v, char *dst, char *err, size_t errlen);
 
 /* A decimal number up to max: "invalid LABEL 'v': expected a number". */
 int schema_parse_uint(const char *label, const char *v, unsigned max, unsigned *ret, char *err, size_t errlen);
@@ -92,6 +103,8 @@ int schema_parse_duration(const char *v, unsigned *ret_sec, char *err, size_t er
 
 /* Parse INI text into obj (initialised by the caller). On failure err is "line N: why". */
 int schema_ini_parse(const struct schema *s, void *obj, const char *text, char *err, size_t errlen);
+/* The file's text: the comment line, then schema_ini_render(). Caller frees; NULL with errno. */
+char *schema_ini_render_text(const struct schema *s, const void *obj, const char *comment);
 /* Write obj's sections (the first one's header always, the others' only when they hold a value)
  * to f. -EINVAL when a value would not read back as itself. */
 int schema_ini_render(const struct schema *s, const void *obj, FILE *f);

@@ -26,19 +26,9 @@ int config_network_parse(const char *name, const char *text, struct network *ret
 
 char *config_network_render(const struct network *n)
 {
-	char *s = NULL;
-	size_t len;
-	FILE *f = open_memstream(&s, &len);
-	int r;
+	char comment[128];
 
-	if (!f)
-		return NULL;
-	fprintf(f, "# netd network '%s'. Edit, then run 'netdctl reload' (or send SIGHUP to netd).\n", n->name);
-	r = schema_ini_render(&network_schema, n, f);
-	if (fclose(f) != 0 || r < 0) {
-		free(s);
-		errno = r < 0 ? -r : ENOMEM;
-		return NULL;
-	}
-	return s;
+	snprintf(comment, sizeof(comment), "# netd network '%s'. Edit, then run 'netdctl reload' (or send SIGHUP to netd).",
+		 n->name);
+	return schema_ini_render_text(&network_schema, n, comment);
 }

@@ -16,31 +16,11 @@
 #define NET(p) struct network *n = (p)
 #define CNET(p) const struct network *n = (p)
 
-static int fmt(char *buf, size_t size, const char *s)
-{
-	if (!s || !*s)
-		return 0;
-	if (s != buf)
-		snprintf(buf, size, "%s", s);
-	return 1;
-}
+#define fmt schema_format_text
 
 static int fmt_bool(char *buf, size_t size, bool b)
 {
 	return fmt(buf, size, b ? "yes" : "no");
-}
-
-static int parse_ifname(const char *label, const char *v, char *dst, char *err, size_t errlen)
-{
-	const char *why = ifname_invalid_reason(v);
-	char e[64];
-
-	if (why) {
-		snprintf(err, errlen, "invalid %s '%s': %s", label, text_escape(v, e, sizeof(e)), why);
-		return -EINVAL;
-	}
-	snprintf(dst, IFNAMSIZ, "%s", v);
-	return 0;
 }
 
 /* ---- [network] ---- */
@@ -48,13 +28,13 @@ static int parse_ifname(const char *label, const char *v, char *dst, char *err, 
 static int parse_mode(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
-	char e[64];
+	char e[256];
 
 	n->mode = net_mode_from_string(v);
 	if (n->mode)
 		return 0;
-	snprintf(err, errlen, "unknown mode '%s' (known: %s)", text_escape(v, e, sizeof(e)), net_mode_names());
-	return -EINVAL;
+	return schema_error(err, errlen, "unknown mode '%s' (known: %s)", text_escape(v, e, sizeof(e)),
+			    net_mode_names());
 }
 
 static int format_mode(const void *obj, size_t i, char *buf, size_t size)
@@ -68,7 +48,7 @@ static int parse_bridge(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
 
-	return parse_ifname("bridge name", v, n->bridge, err, errlen);
+	return schema_parse_ifname("bridge name", v, n->bridge, err, errlen);
 }
 
 static int format_bridge(const void *obj, size_t i, char *buf, size_t size)
@@ -82,7 +62,6 @@ static int format_bridge(const void *obj, size_t i, char *buf, size_t size)
 static int parse_subnet(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
-	char e[64];
 
 	if (!strcmp(v, "auto")) {
 		n->subnet = (struct ip_prefix){};
@@ -90,9 +69,7 @@ static int parse_subnet(void *obj, const char *v, char *err, size_t errlen)
 	}
 	if (ip_prefix_parse(v, &n->subnet) >= 0)
 		return 0;
-	snprintf(err, errlen, "invalid subnet '%s': expected CIDR notation like 10.0.0.0/24, or auto",
-		 text_escape(v, e, sizeof(e)));
-	return -EINVAL;
+	return schema_invalid(err, errlen, "subnet", v, "expected CIDR notation like 10.0.0.0/24, or auto");
 }
 
 static int format_subnet(const void *obj, size_t i, char *buf, size_t size)
@@ -105,13 +82,10 @@ static int format_subnet(const void *obj, size_t i, char *buf, size_t size)
 static int parse_gateway(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
-	char e[64];
 	int family;
 
-	if (ip_addr_parse(v, &family, &n->gateway) < 0 || family != AF_INET) {
-		snprintf(err, errlen, "invalid gateway '%s': expected an IPv4 address", text_escape(v, e, sizeof(e)));
-		return -EINVAL;
-	}
+	if (ip_addr_parse(v, &family, &n->gateway) < 0 || family != AF_INET)
+		return schema_invalid(err, errlen, "gateway", v, "expected an IPv4 address");
 	n->has_gateway = true;
 	return 0;
 }
@@ -127,7 +101,7 @@ static int parse_uplink(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
 
-	return parse_ifname("uplink name", v, n->uplink, err, errlen);
+	return schema_parse_ifname("uplink name", v, n->uplink, err, errlen);
 }
 
 static int format_uplink(const void *obj, size_t i, char *buf, size_t size)
@@ -170,13 +144,9 @@ static int format_host_port(const void *obj, size_t i, char *buf, size_t size)
 static int parse_mac(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
-	char e[64];
 
-	if (mac_parse(v, &n->mac) < 0) {
-		snprintf(err, errlen, "invalid MAC '%s': expected six hex pairs like 52:54:00:12:34:56",
-			 text_escape(v, e, sizeof(e)));
-		return -EINVAL;
-	}
+	if (mac_parse(v, &n->mac) < 0)
+		return schema_invalid(err, errlen, "MAC", v, "expected six hex pairs like 52:54:00:12:34:56");
 	n->has_mac = true;
 	return 0;
 }

@@ -18,32 +18,13 @@ void uplink_def_init(struct uplink_def *u)
 	*u = (struct uplink_def){ .bridge = "br0", .confirm_timeout = UPLINK_CONFIRM_TIMEOUT_DEFAULT, .verify = true };
 }
 
-static int parse_ifname(const char *label, const char *v, char *dst, char *err, size_t errlen)
-{
-	const char *why = ifname_invalid_reason(v);
-	char e[64];
-
-	if (why) {
-		snprintf(err, errlen, "invalid %s '%s': %s", label, text_escape(v, e, sizeof(e)), why);
-		return -EINVAL;
-	}
-	snprintf(dst, IFNAMSIZ, "%s", v);
-	return 0;
-}
-
-static int fmt(char *buf, size_t size, const char *s)
-{
-	if (!*s)
-		return 0;
-	snprintf(buf, size, "%s", s);
-	return 1;
-}
+#define fmt schema_format_text
 
 static int parse_port(void *obj, const char *v, char *err, size_t errlen)
 {
 	U(obj);
 
-	return parse_ifname("interface name", v, u->port, err, errlen);
+	return schema_parse_ifname("interface name", v, u->port, err, errlen);
 }
 
 static int format_port(const void *obj, size_t i, char *buf, size_t size)
@@ -57,7 +38,7 @@ static int parse_bridge(void *obj, const char *v, char *err, size_t errlen)
 {
 	U(obj);
 
-	return parse_ifname("bridge name", v, u->bridge, err, errlen);
+	return schema_parse_ifname("bridge name", v, u->bridge, err, errlen);
 }
 
 static int format_bridge(const void *obj, size_t i, char *buf, size_t size)
@@ -131,19 +112,9 @@ int uplink_config_parse(const char *text, struct uplink_def *ret, char *err, siz
 
 char *uplink_config_render(const struct uplink_def *u)
 {
-	char *s = NULL;
-	size_t len;
-	FILE *f = open_memstream(&s, &len);
-	int r;
+	char comment[128];
 
-	if (!f)
-		return NULL;
-	fprintf(f, "# Written by netd: %s is a port of bridge %s, which carries its addresses.\n", u->port, u->bridge);
-	r = schema_ini_render(&uplink_schema, u, f);
-	if (fclose(f) != 0 || r < 0) {
-		free(s);
-		errno = r < 0 ? -r : ENOMEM;
-		return NULL;
-	}
-	return s;
+	snprintf(comment, sizeof(comment), "# Written by netd: %s is a port of bridge %s, which carries its addresses.",
+		 u->port, u->bridge);
+	return schema_ini_render_text(&uplink_schema, u, comment);
 }

@@ -31,22 +31,18 @@ int guest_config_parse(const char *name, const char *text, struct guest *ret, ch
 
 char *guest_config_render(const struct guest *g)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	bool bad = !object_name_valid(g->name);
-	FILE *f = open_memstream(&buf, &len);
-	int r;
+	char comment[128];
 
-	if (!f)
-		return NULL;
 	for (size_t i = 0; i < g->n_nics; i++)
-		bad = bad || !object_name_valid(g->nics[i].network);
-	fprintf(f, "# netd guest '%s'. Edit, then run 'netdctl reload'; changes apply at its next start.\n", g->name);
-	r = bad ? -EINVAL : schema_ini_render(&guest_schema, g, f);
-	if (fclose(f) != 0 || r < 0) {
-		free(buf);
-		errno = r < 0 ? -r : ENOMEM;
+		if (!object_name_valid(g->nics[i].network)) {
+			errno = EINVAL;
+			return NULL;
+		}
+	if (!object_name_valid(g->name)) {
+		errno = EINVAL;
 		return NULL;
 	}
-	return buf;
+	snprintf(comment, sizeof(comment),
+		 "# netd guest '%s'. Edit, then run 'netdctl reload'; changes apply at its next start.", g->name);
+	return schema_ini_render_text(&guest_schema, g, comment);
 }

@@ -18,14 +18,7 @@
 #define G(p) struct guest *g = (p)
 #define CG(p) const struct guest *g = (p)
 
-static int fmt(char *buf, size_t size, const char *s)
-{
-	if (!s || !*s)
-		return 0;
-	if (s != buf)
-		snprintf(buf, size, "%s", s);
-	return 1;
-}
+#define fmt schema_format_text
 
 static int fmt_uint(char *buf, size_t size, unsigned u)
 {
@@ -33,13 +26,7 @@ static int fmt_uint(char *buf, size_t size, unsigned u)
 	return 1;
 }
 
-static int invalid(char *err, size_t errlen, const char *label, const char *v, const char *expected)
-{
-	char e[64];
-
-	snprintf(err, errlen, "invalid %s '%s': %s", label, text_escape(v, e, sizeof(e)), expected);
-	return -EINVAL;
-}
+#define invalid schema_invalid
 
 /* A path or the append line, as given: the file's rules for the text are the engine's. */
 static int set_text(char *dst, const char *label, const char *v, char *err, size_t errlen)
@@ -143,13 +130,12 @@ static int format_disk_cache(const void *obj, size_t i, char *buf, size_t size)
 static int parse_accel(void *obj, const char *v, char *err, size_t errlen)
 {
 	G(obj);
-	char e[64];
+	char e[256];
 
 	g->accel = guest_accel_from_string(v);
 	if ((int)g->accel >= 0)
 		return 0;
-	snprintf(err, errlen, "unknown accel '%s' (known: auto, kvm, tcg)", text_escape(v, e, sizeof(e)));
-	return -EINVAL;
+	return schema_error(err, errlen, "unknown accel '%s' (known: auto, kvm, tcg)", text_escape(v, e, sizeof(e)));
 }
 
 static int format_accel(const void *obj, size_t i, char *buf, size_t size)
