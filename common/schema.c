@@ -56,14 +56,15 @@ int schema_parse_uint(const char *label, const char *v, unsigned max, unsigned *
 {
 	unsigned long long u = 0;
 
-	if (!*v || strlen(v) > 10 || strspn(v, "0123456789") != strlen(v) || (u = strtoull(v, NULL, 10)) > max)
+	if (!*v || strlen(v) > 10 || strspn(v, "0123456789") != strlen(v) ||
+	    (u = strtoull(v, NULL, 10)) > max)
 		return schema_invalid(err, errlen, label, v, "expected a number");
 	*ret = u;
 	return 0;
 }
 
-int schema_parse_uint_range(const char *label, const char *v, unsigned min, unsigned max, unsigned *ret, char *err,
-			    size_t errlen)
+int schema_parse_uint_range(const char *label, const char *v, unsigned min, unsigned max, unsigned *ret,
+			    char *err, size_t errlen)
 {
 	unsigned u;
 	int r = schema_parse_uint(label, v, UINT_MAX, &u, err, errlen);
@@ -78,7 +79,8 @@ int schema_parse_uint_range(const char *label, const char *v, unsigned min, unsi
 
 int schema_parse_bool(const char *label, const char *v, bool *ret, char *err, size_t errlen)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off",
+										       "0" };
 
 	for (size_t i = 0; i < ELEMENTSOF(yes); i++)
 		if (!strcmp(v, yes[i]) || !strcmp(v, no[i])) {
@@ -107,7 +109,8 @@ int schema_parse_duration(const char *v, unsigned *ret_sec, char *err, size_t er
 			return 0;
 		}
 	}
-	return schema_error(err, errlen, "invalid duration '%s': expected e.g. 60s, 2m", text_escape(v, e, sizeof(e)));
+	return schema_error(err, errlen, "invalid duration '%s': expected e.g. 60s, 2m",
+			    text_escape(v, e, sizeof(e)));
 }
 
 /* ---- walking the table ---- */
@@ -119,7 +122,8 @@ static bool is_indexed(const struct schema_section *sec)
 
 /* Parse one value into target: the field's own message, or a generic one; then, for a value that
  * goes to the file, whether the file can hold it (the same rule on every path). */
-static int field_parse(const struct schema_field *f, void *target, const char *value, char *err, size_t errlen)
+static int field_parse(const struct schema_field *f, void *target, const char *value, char *err,
+		       size_t errlen)
 {
 	const char *why;
 	char e[256];
@@ -129,7 +133,8 @@ static int field_parse(const struct schema_field *f, void *target, const char *v
 	r = f->parse(target, value, err, errlen);
 	if (r < 0) {
 		if (!err[0])
-			schema_error(err, errlen, "invalid %s '%s'", f->label, text_escape(value, e, sizeof(e)));
+			schema_error(err, errlen, "invalid %s '%s'", f->label,
+				     text_escape(value, e, sizeof(e)));
 		return r == -ENOKEY ? -EINVAL : r;
 	}
 	why = f->key ? inifile_value_invalid_reason(value) : NULL;
@@ -199,8 +204,10 @@ static int ini_value(struct ini_ctx *c, const char *section, const char *key, co
 		if (!f->key || strcmp(f->key, key))
 			continue;
 		if (!(f->flags & SCHEMA_REPEATABLE) && *first)
-			return schema_error(c->err, c->errlen, "'%s' is given twice in [%s] (first on line %d); it takes one value",
-				    key, section, *first);
+			return schema_error(
+				c->err, c->errlen,
+				"'%s' is given twice in [%s] (first on line %d); it takes one value", key,
+				section, *first);
 		target = is_indexed(sec) ? sec->item(c->obj, item, true) : c->obj;
 		if (!target)
 			return schema_error(c->err, c->errlen, "section [%s] cannot be used here", section);
@@ -348,14 +355,15 @@ static const char *json_text(json_object *v)
 }
 
 /* The text of a single value as the field's parser reads it. */
-static int json_value_text(const struct schema_field *f, json_object *v, char *buf, size_t size, const char **ret,
-			   char *err, size_t errlen)
+static int json_value_text(const struct schema_field *f, json_object *v, char *buf, size_t size,
+			   const char **ret, char *err, size_t errlen)
 {
 	if (json_object_is_type(v, json_type_string)) {
 		*ret = json_text(v);
 		if (*ret)
 			return 0;
-		return schema_error(err, errlen, "parameter '%s' must be a string without NUL characters", f->json);
+		return schema_error(err, errlen, "parameter '%s' must be a string without NUL characters",
+				    f->json);
 	}
 	switch (f->type) {
 	case SCHEMA_UINT:
@@ -370,7 +378,8 @@ static int json_value_text(const struct schema_field *f, json_object *v, char *b
 		snprintf(buf, size, "%s", json_object_get_boolean(v) ? "yes" : "no");
 		break;
 	default:
-		return schema_error(err, errlen, "parameter '%s' must be a string without NUL characters", f->json);
+		return schema_error(err, errlen, "parameter '%s' must be a string without NUL characters",
+				    f->json);
 	}
 	*ret = buf;
 	return 0;
@@ -385,8 +394,8 @@ static const struct schema_field *section_adder(const struct schema_section *sec
 }
 
 /* Each element of an array parameter: one more value, or item i's value. */
-static int json_array(const struct schema_section *sec, const struct schema_field *f, void *obj, json_object *a,
-		      char *err, size_t errlen)
+static int json_array(const struct schema_section *sec, const struct schema_field *f, void *obj,
+		      json_object *a, char *err, size_t errlen)
 {
 	const struct schema_field *adder = section_adder(sec);
 
@@ -399,7 +408,8 @@ static int json_array(const struct schema_section *sec, const struct schema_fiel
 		int r;
 
 		if (!json_object_is_type(v, json_type_string))
-			return schema_error(err, errlen, "parameter '%s' must be an array of strings", f->json);
+			return schema_error(err, errlen, "parameter '%s' must be an array of strings",
+					    f->json);
 		text = json_text(v);
 		if (!text)
 			return schema_error(err, errlen, "parameter '%s' contains a NUL character", f->json);
@@ -408,7 +418,8 @@ static int json_array(const struct schema_section *sec, const struct schema_fiel
 				return schema_error(err, errlen, "at most %zu %s", sec->max_items, f->label);
 			target = sec->item(obj, i, f->flags & SCHEMA_ADDS_ITEM);
 			if (!target)
-				return schema_error(err, errlen, "more --%s than --%s options", f->flag, adder ? adder->flag : "");
+				return schema_error(err, errlen, "more --%s than --%s options", f->flag,
+						    adder ? adder->flag : "");
 		}
 		r = field_parse(f, target, text, err, errlen);
 		if (r < 0)
@@ -417,8 +428,8 @@ static int json_array(const struct schema_section *sec, const struct schema_fiel
 	return 0;
 }
 
-static int json_field(const struct schema_section *sec, const struct schema_field *f, void *obj, json_object *v,
-		      char *err, size_t errlen)
+static int json_field(const struct schema_section *sec, const struct schema_field *f, void *obj,
+		      json_object *v, char *err, size_t errlen)
 {
 	char buf[32];
 	const char *text;
@@ -562,9 +573,10 @@ int schema_cli_apply(const struct schema *s, size_t idx, const char *value, json
 	if (r < 0)
 		return r;
 	json_object_object_add(params, f->json,
-			       f->type == SCHEMA_UINT || f->type == SCHEMA_DURATION ? json_object_new_int64(u) :
-			       f->type == SCHEMA_BOOL				     ? json_object_new_boolean(b) :
-										       json_object_new_string(value));
+			       f->type == SCHEMA_UINT || f->type == SCHEMA_DURATION ?
+				       json_object_new_int64(u) :
+			       f->type == SCHEMA_BOOL ? json_object_new_boolean(b) :
+							json_object_new_string(value));
 	return 0;
 }
 
@@ -587,8 +599,8 @@ void schema_cli_usage(const struct schema *s, FILE *f, size_t col, size_t indent
 		char tok[160];
 		int len;
 
-		len = snprintf(tok, sizeof(tok), "%s--%s%s%s%s%s", req ? "" : "[", fl->flag, fl->metavar ? " " : "",
-			       fl->metavar ?: "", req ? "" : "]",
+		len = snprintf(tok, sizeof(tok), "%s--%s%s%s%s%s", req ? "" : "[", fl->flag,
+			       fl->metavar ? " " : "", fl->metavar ?: "", req ? "" : "]",
 			       fl->flags & (SCHEMA_REPEATABLE | SCHEMA_PER_ITEM) ? "..." : "");
 		if (col + 1 + len > width) {
 			fprintf(f, "\n%*s", (int)indent, "");

@@ -90,10 +90,11 @@ int schema_format_text(char *buf, size_t size, const char *s);
 int schema_parse_ifname(const char *label, const char *v, char *dst, char *err, size_t errlen);
 
 /* A decimal number up to max: "invalid LABEL 'v': expected a number". */
-int schema_parse_uint(const char *label, const char *v, unsigned max, unsigned *ret, char *err, size_t errlen);
+int schema_parse_uint(const char *label, const char *v, unsigned max, unsigned *ret, char *err,
+		      size_t errlen);
 /* The same in [min, max]: "LABEL is out of range (min-max)" beyond it. */
-int schema_parse_uint_range(const char *label, const char *v, unsigned min, unsigned max, unsigned *ret, char *err,
-			    size_t errlen);
+int schema_parse_uint_range(const char *label, const char *v, unsigned min, unsigned max, unsigned *ret,
+			    char *err, size_t errlen);
 /* yes/no, true/false, on/off, 1/0: "invalid LABEL 'v': expected yes or no". */
 int schema_parse_bool(const char *label, const char *v, bool *ret, char *err, size_t errlen);
 /* A positive duration: 90, 90s, 2m, 1h: "invalid duration 'v': expected e.g. 60s, 2m". */

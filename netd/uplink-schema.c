@@ -15,7 +15,9 @@
 
 void uplink_def_init(struct uplink_def *u)
 {
-	*u = (struct uplink_def){ .bridge = "br0", .confirm_timeout = UPLINK_CONFIRM_TIMEOUT_DEFAULT, .verify = true };
+	*u = (struct uplink_def){ .bridge = "br0",
+				  .confirm_timeout = UPLINK_CONFIRM_TIMEOUT_DEFAULT,
+				  .verify = true };
 }
 
 #define fmt schema_format_text
@@ -62,7 +64,8 @@ static int parse_confirm_timeout(void *obj, const char *v, char *err, size_t err
 	if (r < 0)
 		return r;
 	if (t < 1 || t > UPLINK_CONFIRM_TIMEOUT_MAX) {
-		snprintf(err, errlen, "confirm timeout must be between 1 and %d seconds", UPLINK_CONFIRM_TIMEOUT_MAX);
+		snprintf(err, errlen, "confirm timeout must be between 1 and %d seconds",
+			 UPLINK_CONFIRM_TIMEOUT_MAX);
 		return -EINVAL;
 	}
 	u->confirm_timeout = t;
@@ -78,12 +81,29 @@ static int parse_verify(void *obj, const char *v, char *err, size_t errlen)
 
 /* The port is netdctl's IFACE argument; the others in the order --help lists them. */
 static const struct schema_field uplink_fields[] = {
-	{ .key = "port", .json = "port", .label = "interface name", .parse = parse_port, .format = format_port },
-	{ .key = "bridge", .json = "bridge", .flag = "bridge", .metavar = "br0", .label = "bridge name",
-	  .parse = parse_bridge, .format = format_bridge },
-	{ .json = "confirm_timeout", .flag = "confirm-timeout", .metavar = "60s", .label = "confirm timeout",
-	  .type = SCHEMA_DURATION, .parse = parse_confirm_timeout },
-	{ .json = "verify", .flag = "no-verify", .flag_value = "no", .label = "verify", .type = SCHEMA_BOOL,
+	{ .key = "port",
+	  .json = "port",
+	  .label = "interface name",
+	  .parse = parse_port,
+	  .format = format_port },
+	{ .key = "bridge",
+	  .json = "bridge",
+	  .flag = "bridge",
+	  .metavar = "br0",
+	  .label = "bridge name",
+	  .parse = parse_bridge,
+	  .format = format_bridge },
+	{ .json = "confirm_timeout",
+	  .flag = "confirm-timeout",
+	  .metavar = "60s",
+	  .label = "confirm timeout",
+	  .type = SCHEMA_DURATION,
+	  .parse = parse_confirm_timeout },
+	{ .json = "verify",
+	  .flag = "no-verify",
+	  .flag_value = "no",
+	  .label = "verify",
+	  .type = SCHEMA_BOOL,
 	  .parse = parse_verify },
 };
 
@@ -114,7 +134,8 @@ char *uplink_config_render(const struct uplink_def *u)
 {
 	char comment[128];
 
-	snprintf(comment, sizeof(comment), "# Written by netd: %s is a port of bridge %s, which carries its addresses.",
-		 u->port, u->bridge);
+	snprintf(comment, sizeof(comment),
+		 "# Written by netd: %s is a port of bridge %s, which carries its addresses.", u->port,
+		 u->bridge);
 	return schema_ini_render_text(&uplink_schema, u, comment);
 }

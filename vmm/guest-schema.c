@@ -72,16 +72,16 @@ static int format_vcpus(const void *obj, size_t i, char *buf, size_t size)
 	return fmt_uint(buf, size, g->vcpus);
 }
 
-#define TEXT_FIELD(name, label)                                                         \
-	static int parse_##name(void *obj, const char *v, char *err, size_t errlen)     \
-	{                                                                               \
-		G(obj);                                                                 \
-		return set_text(g->name, label, v, err, errlen);                        \
-	}                                                                               \
-	static int format_##name(const void *obj, size_t i, char *buf, size_t size)     \
-	{                                                                               \
-		CG(obj);                                                                \
-		return fmt(buf, size, g->name);                                         \
+#define TEXT_FIELD(name, label)                                                     \
+	static int parse_##name(void *obj, const char *v, char *err, size_t errlen) \
+	{                                                                           \
+		G(obj);                                                             \
+		return set_text(g->name, label, v, err, errlen);                    \
+	}                                                                           \
+	static int format_##name(const void *obj, size_t i, char *buf, size_t size) \
+	{                                                                           \
+		CG(obj);                                                            \
+		return fmt(buf, size, g->name);                                     \
 	}
 TEXT_FIELD(kernel, "--kernel")
 TEXT_FIELD(initrd, "--initrd")
@@ -116,7 +116,8 @@ static int parse_disk_cache(void *obj, const char *v, char *err, size_t errlen)
 
 	g->disk_cache = disk_cache_from_string(v);
 	return (int)g->disk_cache < 0 ?
-		       invalid(err, errlen, "disk cache", v, "expected none, writeback, writethrough, directsync or unsafe") :
+		       invalid(err, errlen, "disk cache", v,
+			       "expected none, writeback, writethrough, directsync or unsafe") :
 		       0;
 }
 
@@ -135,7 +136,8 @@ static int parse_accel(void *obj, const char *v, char *err, size_t errlen)
 	g->accel = guest_accel_from_string(v);
 	if ((int)g->accel >= 0)
 		return 0;
-	return schema_error(err, errlen, "unknown accel '%s' (known: auto, kvm, tcg)", text_escape(v, e, sizeof(e)));
+	return schema_error(err, errlen, "unknown accel '%s' (known: auto, kvm, tcg)",
+			    text_escape(v, e, sizeof(e)));
 }
 
 static int format_accel(const void *obj, size_t i, char *buf, size_t size)
@@ -285,44 +287,123 @@ static int format_nic_security(const void *obj, size_t i, char *buf, size_t size
 
 /* In the order the file is written and --help lists the options. */
 static const struct schema_field guest_fields[] = {
-	{ .key = "memory", .json = "memory", .flag = "memory", .metavar = "512M", .label = "memory",
-	  .parse = parse_memory, .format = format_memory },
-	{ .key = "vcpus", .json = "vcpus", .flag = "vcpus", .metavar = "N", .label = "vcpus", .type = SCHEMA_UINT,
-	  .flags = SCHEMA_SHOW, .parse = parse_vcpus, .format = format_vcpus },
-	{ .key = "kernel", .json = "kernel", .flag = "kernel", .metavar = "PATH", .label = "--kernel",
-	  .parse = parse_kernel, .format = format_kernel },
-	{ .key = "initrd", .json = "initrd", .flag = "initrd", .metavar = "PATH", .label = "--initrd",
-	  .parse = parse_initrd, .format = format_initrd },
-	{ .key = "append", .json = "append", .flag = "append", .metavar = "ARGS", .label = "--append",
-	  .parse = parse_append, .format = format_append },
+	{ .key = "memory",
+	  .json = "memory",
+	  .flag = "memory",
+	  .metavar = "512M",
+	  .label = "memory",
+	  .parse = parse_memory,
+	  .format = format_memory },
+	{ .key = "vcpus",
+	  .json = "vcpus",
+	  .flag = "vcpus",
+	  .metavar = "N",
+	  .label = "vcpus",
+	  .type = SCHEMA_UINT,
+	  .flags = SCHEMA_SHOW,
+	  .parse = parse_vcpus,
+	  .format = format_vcpus },
+	{ .key = "kernel",
+	  .json = "kernel",
+	  .flag = "kernel",
+	  .metavar = "PATH",
+	  .label = "--kernel",
+	  .parse = parse_kernel,
+	  .format = format_kernel },
+	{ .key = "initrd",
+	  .json = "initrd",
+	  .flag = "initrd",
+	  .metavar = "PATH",
+	  .label = "--initrd",
+	  .parse = parse_initrd,
+	  .format = format_initrd },
+	{ .key = "append",
+	  .json = "append",
+	  .flag = "append",
+	  .metavar = "ARGS",
+	  .label = "--append",
+	  .parse = parse_append,
+	  .format = format_append },
 	{ .key = "disk", .label = "--disk", .parse = parse_disk, .format = format_disk },
-	{ .json = "disk", .flag = "disk", .metavar = "PATH[,format=raw|qcow2][,cache=MODE]", .label = "--disk",
+	{ .json = "disk",
+	  .flag = "disk",
+	  .metavar = "PATH[,format=raw|qcow2][,cache=MODE]",
+	  .label = "--disk",
 	  .parse = parse_disk_spec },
-	{ .key = "disk-format", .label = "disk format", .parse = parse_disk_format, .format = format_disk_format },
+	{ .key = "disk-format",
+	  .label = "disk format",
+	  .parse = parse_disk_format,
+	  .format = format_disk_format },
 	{ .key = "disk-cache", .label = "disk cache", .parse = parse_disk_cache, .format = format_disk_cache },
-	{ .key = "cdrom", .json = "cdrom", .flag = "cdrom", .metavar = "ISO", .label = "--cdrom",
-	  .parse = parse_cdrom, .format = format_cdrom },
-	{ .key = "accel", .json = "accel", .flag = "accel", .metavar = "auto|kvm|tcg", .label = "accel",
-	  .flags = SCHEMA_SHOW, .parse = parse_accel, .format = format_accel },
-	{ .key = "vnc", .json = "vnc", .flag = "vnc", .metavar = "[ADDR:]DISPLAY", .label = "VNC display",
-	  .parse = parse_vnc, .format = format_vnc },
-	{ .key = "queues", .json = "queues", .flag = "queues", .metavar = "N", .label = "queues", .type = SCHEMA_UINT,
-	  .parse = parse_queues, .format = format_queues },
-	{ .key = "autostart", .json = "autostart", .flag = "no-autostart", .flag_value = "no", .label = "autostart",
-	  .type = SCHEMA_BOOL, .flags = SCHEMA_SHOW, .parse = parse_autostart, .format = format_autostart },
+	{ .key = "cdrom",
+	  .json = "cdrom",
+	  .flag = "cdrom",
+	  .metavar = "ISO",
+	  .label = "--cdrom",
+	  .parse = parse_cdrom,
+	  .format = format_cdrom },
+	{ .key = "accel",
+	  .json = "accel",
+	  .flag = "accel",
+	  .metavar = "auto|kvm|tcg",
+	  .label = "accel",
+	  .flags = SCHEMA_SHOW,
+	  .parse = parse_accel,
+	  .format = format_accel },
+	{ .key = "vnc",
+	  .json = "vnc",
+	  .flag = "vnc",
+	  .metavar = "[ADDR:]DISPLAY",
+	  .label = "VNC display",
+	  .parse = parse_vnc,
+	  .format = format_vnc },
+	{ .key = "queues",
+	  .json = "queues",
+	  .flag = "queues",
+	  .metavar = "N",
+	  .label = "queues",
+	  .type = SCHEMA_UINT,
+	  .parse = parse_queues,
+	  .format = format_queues },
+	{ .key = "autostart",
+	  .json = "autostart",
+	  .flag = "no-autostart",
+	  .flag_value = "no",
+	  .label = "autostart",
+	  .type = SCHEMA_BOOL,
+	  .flags = SCHEMA_SHOW,
+	  .parse = parse_autostart,
+	  .format = format_autostart },
 	{ .key = "owner", .label = "owner", .parse = parse_owner, .format = format_owner },
 };
 
 /* A request's networks[i] and macs[i] are NIC i's; its one nic_security is every NIC's. */
 static const struct schema_field nic_fields[] = {
-	{ .key = "network", .json = "networks", .flag = "network", .metavar = "NET", .label = "network name",
-	  .flags = SCHEMA_PER_ITEM | SCHEMA_ADDS_ITEM | SCHEMA_REQUIRED, .parse = parse_nic_network,
+	{ .key = "network",
+	  .json = "networks",
+	  .flag = "network",
+	  .metavar = "NET",
+	  .label = "network name",
+	  .flags = SCHEMA_PER_ITEM | SCHEMA_ADDS_ITEM | SCHEMA_REQUIRED,
+	  .parse = parse_nic_network,
 	  .format = format_nic_network },
-	{ .key = "mac", .json = "macs", .flag = "mac", .metavar = "MAC", .label = "MAC", .flags = SCHEMA_PER_ITEM,
-	  .parse = parse_nic_mac, .format = format_nic_mac },
-	{ .key = "security", .json = "nic_security", .flag = "nic-security", .metavar = "on|off",
-	  .label = "--nic-security", .def = "on", .flags = SCHEMA_ALL_ITEMS | SCHEMA_OMIT_DEFAULT,
-	  .parse = parse_nic_security, .format = format_nic_security },
+	{ .key = "mac",
+	  .json = "macs",
+	  .flag = "mac",
+	  .metavar = "MAC",
+	  .label = "MAC",
+	  .flags = SCHEMA_PER_ITEM,
+	  .parse = parse_nic_mac,
+	  .format = format_nic_mac },
+	{ .key = "security",
+	  .json = "nic_security",
+	  .flag = "nic-security",
+	  .metavar = "on|off",
+	  .label = "--nic-security",
+	  .def = "on",
+	  .flags = SCHEMA_ALL_ITEMS | SCHEMA_OMIT_DEFAULT,
+	  .parse = parse_nic_security,
+	  .format = format_nic_security },
 };
 
 static const struct schema_section guest_sections[] = {

@@ -44,17 +44,18 @@ _unused_ static size_t walk_fields(const struct schema *s, struct walk_field *re
 	return n;
 }
 
-_unused_ static int walk_file(const struct walk_kind *k, const struct walk_field *w, const char *value, bool twice, char *err,
-		     size_t errlen)
+_unused_ static int walk_file(const struct walk_kind *k, const struct walk_field *w, const char *value,
+			      bool twice, char *err, size_t errlen)
 {
 	char *text;
-	void *obj = k->new();
+	void *obj = k->new ();
 	int r;
 
 	if (!obj)
 		abort();
-	if (asprintf(&text, "[%s%s]\n%s = %s\n%s%s%s%s", w->sec->name, w->sec->max_items ? "0" : "", w->f->key, value,
-		     twice ? w->f->key : "", twice ? " = " : "", twice ? value : "", twice ? "\n" : "") < 0)
+	if (asprintf(&text, "[%s%s]\n%s = %s\n%s%s%s%s", w->sec->name, w->sec->max_items ? "0" : "",
+		     w->f->key, value, twice ? w->f->key : "", twice ? " = " : "", twice ? value : "",
+		     twice ? "\n" : "") < 0)
 		abort();
 	r = schema_ini_parse(k->schema, obj, text, err, errlen);
 	free(text);
@@ -67,16 +68,17 @@ _unused_ static json_object *walk_json_value(const struct schema_field *f, const
 	size_t digits = strspn(value, "0123456789");
 
 	/* A number travels as a number when it is one (and fits), else as the text it is. */
-	if ((f->type == SCHEMA_UINT || f->type == SCHEMA_DURATION) && digits && digits == strlen(value) && digits <= 9)
+	if ((f->type == SCHEMA_UINT || f->type == SCHEMA_DURATION) && digits && digits == strlen(value) &&
+	    digits <= 9)
 		return json_object_new_int64(strtoll(value, NULL, 10));
 	return json_object_new_string(value);
 }
 
-_unused_ static int walk_request(const struct walk_kind *k, const struct walk_field *w, const char *value, char *err,
-			size_t errlen)
+_unused_ static int walk_request(const struct walk_kind *k, const struct walk_field *w, const char *value,
+				 char *err, size_t errlen)
 {
 	json_object *params = json_object_new_object(), *v = walk_json_value(w->f, value);
-	void *obj = k->new();
+	void *obj = k->new ();
 	int r;
 
 	if (!obj)
@@ -94,12 +96,13 @@ _unused_ static int walk_request(const struct walk_kind *k, const struct walk_fi
 	return r;
 }
 
-_unused_ static int walk_cli(const struct walk_kind *k, const struct walk_field *w, const char *value, char *err, size_t errlen)
+_unused_ static int walk_cli(const struct walk_kind *k, const struct walk_field *w, const char *value,
+			     char *err, size_t errlen)
 {
 	struct option opts[64];
 	size_t n = schema_cli_options(k->schema, 0, opts, ELEMENTSOF(opts)), i;
 	json_object *params = json_object_new_object();
-	void *obj = k->new();
+	void *obj = k->new ();
 	int r;
 
 	if (!obj)
@@ -116,11 +119,11 @@ _unused_ static int walk_cli(const struct walk_kind *k, const struct walk_field 
 	return r;
 }
 
-_unused_ static void walk_disagree(const char *what, const struct schema_field *f, const char *value, int r1, const char *e1,
-			  int r2, const char *e2)
+_unused_ static void walk_disagree(const char *what, const struct schema_field *f, const char *value, int r1,
+				   const char *e1, int r2, const char *e2)
 {
-	fprintf(stderr, "schema walk: %s disagree on %s = '%s': %d '%s' / %d '%s'\n", what, f->label, value, r1, e1, r2,
-		e2);
+	fprintf(stderr, "schema walk: %s disagree on %s = '%s': %d '%s' / %d '%s'\n", what, f->label, value,
+		r1, e1, r2, e2);
 	abort();
 }
 
@@ -129,7 +132,8 @@ _unused_ static void walk_value(const struct walk_kind *k, const uint8_t *data, 
 {
 	struct walk_field fields[64];
 	size_t n = walk_fields(k->schema, fields, ELEMENTSOF(fields));
-	char value[512], file_err[SCHEMA_MSG_MAX] = "", req_err[SCHEMA_MSG_MAX] = "", cli_err[SCHEMA_MSG_MAX] = "";
+	char value[512], file_err[SCHEMA_MSG_MAX] = "", req_err[SCHEMA_MSG_MAX] = "",
+			 cli_err[SCHEMA_MSG_MAX] = "";
 	const struct walk_field *w;
 	const char *file_msg;
 	int rf, rr, rc;
@@ -137,7 +141,8 @@ _unused_ static void walk_value(const struct walk_kind *k, const uint8_t *data, 
 	if (size < 2 || n == 0)
 		return;
 	w = &fields[data[0] % n];
-	snprintf(value, sizeof(value), "%.*s", (int)strnlen((const char *)data + 1, size - 1), (const char *)data + 1);
+	snprintf(value, sizeof(value), "%.*s", (int)strnlen((const char *)data + 1, size - 1),
+		 (const char *)data + 1);
 	/* Only what the file carries as it is: one line, no blank at an end, no comment. */
 	if (!w->f->key || !w->f->json || strpbrk(value, "\r\n") || inifile_value_invalid_reason(value))
 		return;
@@ -153,7 +158,8 @@ _unused_ static void walk_value(const struct walk_kind *k, const uint8_t *data, 
 	}
 	/* A good single value, twice: refused, whatever it is. */
 	if (rf >= 0 && !(w->f->flags & SCHEMA_REPEATABLE) &&
-	    (walk_file(k, w, value, true, file_err, sizeof(file_err)) >= 0 || !strstr(file_err, "is given twice")))
+	    (walk_file(k, w, value, true, file_err, sizeof(file_err)) >= 0 ||
+	     !strstr(file_err, "is given twice")))
 		walk_disagree("file and the one-value rule", w->f, value, rf, file_err, 0, "");
 }
 
@@ -163,7 +169,7 @@ _unused_ static void walk_roundtrip(const struct walk_kind *k, const void *obj)
 	char *once = NULL, *twice = NULL, err[SCHEMA_MSG_MAX];
 	size_t len;
 	FILE *f = open_memstream(&once, &len);
-	void *back = k->new();
+	void *back = k->new ();
 	int r;
 
 	if (!f || !back)
@@ -172,13 +178,15 @@ _unused_ static void walk_roundtrip(const struct walk_kind *k, const void *obj)
 	fclose(f);
 	if (r >= 0) {
 		if (schema_ini_parse(k->schema, back, once, err, sizeof(err)) < 0)
-			walk_disagree("render and parse", &k->schema->sections[0].fields[0], once, r, err, 0, "");
+			walk_disagree("render and parse", &k->schema->sections[0].fields[0], once, r, err, 0,
+				      "");
 		f = open_memstream(&twice, &len);
 		if (!f || schema_ini_render(k->schema, back, f) < 0)
 			abort();
 		fclose(f);
 		if (strcmp(once, twice))
-			walk_disagree("render, parse and render", &k->schema->sections[0].fields[0], once, 0, twice, 0, "");
+			walk_disagree("render, parse and render", &k->schema->sections[0].fields[0], once, 0,
+				      twice, 0, "");
 	}
 	free(once);
 	free(twice);
