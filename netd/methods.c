@@ -11,6 +11,7 @@
 #include "lease.h"
 #include "log.h"
 #include "macro.h"
+#include "network-schema.h"
 #include "protocol.h"
 #include "vm.h"
 #include "uplink.h"
@@ -39,13 +40,6 @@ static int lookup(struct daemon *d, struct call *c, json_object *params, struct 
 	return 0;
 }
 
-static json_object *json_prefix(const struct ip_prefix *p)
-{
-	char s[IP_PREFIX_STRLEN];
-
-	return json_object_new_string(ip_prefix_format(p, s, sizeof(s)));
-}
-
 static json_object *json_addr(int family, const union in_addr_union *a)
 {
 	char s[INET6_ADDRSTRLEN];
@@ -60,16 +54,6 @@ static json_object *json_mac(const struct mac *m)
 	return json_object_new_string(mac_format(m, s, sizeof(s)));
 }
 
-static json_object *host_ports_json(const struct network *n)
-{
-	json_object *a = json_object_new_array();
-	char s[L4_PORT_STRLEN];
-
-	for (size_t i = 0; i < n->n_host_ports; i++)
-		json_object_array_add(a, json_object_new_string(l4_port_format(&n->host_ports[i], s, sizeof(s))));
-	return a;
-}
-
 /* The definition, then what each feature says of the network now. */
 static json_object *network_json(struct daemon *d, const struct net *net, const struct link_dump *dump,
 				 bool full)
@@ -79,14 +63,7 @@ static json_object *network_json(struct daemon *d, const struct net *net, const 
 	struct net_view v = { .dump = dump, .full = full };
 
 	json_object_object_add(o, "name", json_object_new_string(n->name));
-	json_object_object_add(o, "mode", json_object_new_string(n->mode->name));
-	json_object_object_add(o, "bridge", json_object_new_string(n->bridge));
-	json_object_object_add(o, "subnet", n->subnet.family ? json_prefix(&n->subnet) : NULL);
-	json_object_object_add(o, "gateway", n->has_gateway ? json_addr(AF_INET, &n->gateway) : NULL);
-	json_object_object_add(o, "mtu", n->mtu ? json_object_new_int64(n->mtu) : NULL);
-	json_object_object_add(o, "uplink", n->uplink[0] ? json_object_new_string(n->uplink) : NULL);
-	json_object_object_add(o, "autostart", json_object_new_boolean(n->autostart));
-	json_object_object_add(o, "allow_host_ports", host_ports_json(n));
+	schema_json_show(&network_schema, n, o);
 	daemon_net_show(d, net, &v, o);
 	return o;
 }
@@ -124,135 +101,11 @@ static int opt_string(struct call *c, json_object *params, const char *key, cons
 	return 1;
 }
 
-/* Each string of an array parameter, through fn; an absent key is fine. */
-typedef int (*param_item_fn)(struct call *c, struct dhcp_settings *d, const char *value);
-
-static int param_each(struct call *c, json_object *params, const char *key, struct dhcp_settings *d,
-		      param_item_fn fn)
-{
-	json_object *a;
-	int r;
-
-	if (!params || !json_object_object_get_ex(params, key, &a))
-		return 0;
-	if (!json_object_is_type(a, json_type_array))
-		return call_errorf(c, -EINVAL, "parameter '%s' must be an array of strings", key);
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *v = json_object_array_get_idx(a, i);
-
-		if (!json_object_is_type(v, json_type_string))
-			return call_errorf(c, -EINVAL, "parameter '%s' must be an array of strings", key);
-		if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-			return call_errorf(c, -EINVAL, "parameter '%s' contains a NUL character", key);
-		r = fn(c, d, json_object_get_string(v));
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int item_range(struct call *c, struct dhcp_settings *d, const char *v)
-{
-	if (d->n_ranges >= DHCP_RANGES_MAX)
-		return call_errorf(c, -E2BIG, "too many DHCP ranges (at most %d)", DHCP_RANGES_MAX);
-	if (dhcp_range_parse(v, &d->ranges[d->n_ranges], c->err, sizeof(c->err)) < 0)
-		return -EINVAL;
-	d->n_ranges++;
-	return 0;
-}
-
-static int item_host(struct call *c, struct dhcp_settings *d, const char *v)
-{
-	struct dhcp_host h;
-	char m[MAC_STRLEN];
-	int r;
-
-	if (dhcp_host_parse(v, &h, c->err, sizeof(c->err)) < 0)
-		return -EINVAL;
-	r = dhcp_host_add(d, &h);
-	switch (r) {
-	case -EEXIST:
-		return call_errorf(c, -EEXIST, "host %s is reserved twice", mac_format(&h.mac, m, sizeof(m)));
-	case -E2BIG:
-		return call_errorf(c, -E2BIG, "too many host reservations (at most %d)", DHCP_HOSTS_MAX);
-	}
-	return r;
-}
-
-static int item_dns_host(struct call *c, struct dhcp_settings *d, const char *v)
-{
-	struct dns_host h;
-	int r;
-
-	if (dns_host_parse(v, &h, c->err, sizeof(c->err)) < 0)
-		return -EINVAL;
-	r = dns_host_add(d, &h);
-	if (r == -E2BIG)
-		return call_errorf(c, -E2BIG, "too many DNS hosts (at most %d)", DNS_HOSTS_MAX);
-	return r;
-}
-
-static int dhcp_from_params(struct call *c, json_object *params, struct dhcp_settings *d)
-{
-	const char *s;
-	bool b;
-	int r;
-
-	if (protocol_param_bool(params, "dhcp", &b) >= 0)
-		d->dhcp = b;
-	if (protocol_param_bool(params, "dns", &b) >= 0)
-		d->dns = b;
-	r = opt_string(c, params, "lease_time", &s);
-	if (r < 0)
-		return r;
-	if (r > 0 && dhcp_lease_time_parse(s, &d->lease_time, c->err, sizeof(c->err)) < 0)
-		return -EINVAL;
-	r = opt_string(c, params, "domain", &s);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		if (dhcp_domain_check(s, c->err, sizeof(c->err)) < 0)
-			return -EINVAL;
-		snprintf(d->domain, sizeof(d->domain), "%s", s);
-	}
-	r = param_each(c, params, "dhcp_ranges", d, item_range);
-	if (r < 0)
-		return r;
-	r = param_each(c, params, "hosts", d, item_host);
-	if (r < 0)
-		return r;
-	return param_each(c, params, "dns_hosts", d, item_dns_host);
-}
-
-static int host_ports_from_params(struct call *c, json_object *params, struct network *n)
-{
-	json_object *a;
-
-	if (!params || !json_object_object_get_ex(params, "allow_host_ports", &a))
-		return 0;
-	if (!json_object_is_type(a, json_type_array))
-		return call_errorf(c, -EINVAL, "parameter 'allow_host_ports' must be an array of strings");
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *v = json_object_array_get_idx(a, i);
-		int r;
-
-		if (!json_object_is_type(v, json_type_string) ||
-		    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-			return call_errorf(c, -EINVAL, "parameter 'allow_host_ports' must be an array of strings");
-		r = network_host_port_add(n, json_object_get_string(v), c->err, sizeof(c->err));
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 /* Fill a definition from request parameters; messages name the flag the user typed. */
 static int network_from_params(struct call *c, json_object *params, struct network *n)
 {
-	const char *name, *s;
-	unsigned mtu;
-	bool b;
-	int r, family;
+	const char *name;
+	int r;
 
 	r = param_name(c, params, &name);
 	if (r < 0)
@@ -262,56 +115,7 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 		return call_errorf(c, -EINVAL, "invalid network name '%s': is longer than %d characters", name,
 				   NAME_MAX_LEN);
 	snprintf(n->name, sizeof(n->name), "%s", name);
-	r = opt_string(c, params, "mode", &s);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		n->mode = net_mode_from_string(s);
-		if (!n->mode)
-			return call_errorf(c, -EINVAL, "unknown mode '%s' (known: %s)", s, net_mode_names());
-	}
-	r = opt_string(c, params, "bridge", &s);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		const char *why = ifname_invalid_reason(s);
-		if (why)
-			return call_errorf(c, -EINVAL, "invalid bridge name '%s': %s", s, why);
-		snprintf(n->bridge, sizeof(n->bridge), "%s", s);
-	}
-	r = opt_string(c, params, "uplink", &s);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		const char *why = ifname_invalid_reason(s);
-		if (why)
-			return call_errorf(c, -EINVAL, "invalid uplink name '%s': %s", s, why);
-		snprintf(n->uplink, sizeof(n->uplink), "%s", s);
-	}
-	r = opt_string(c, params, "subnet", &s);
-	if (r < 0)
-		return r;
-	if (r > 0 && strcmp(s, "auto") && ip_prefix_parse(s, &n->subnet) < 0)
-		return call_errorf(c, -EINVAL, "invalid subnet '%s': expected CIDR notation like 10.0.0.0/24, or auto", s);
-	r = opt_string(c, params, "gateway", &s);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		if (ip_addr_parse(s, &family, &n->gateway) < 0 || family != AF_INET)
-			return call_errorf(c, -EINVAL, "invalid gateway '%s': expected an IPv4 address", s);
-		n->has_gateway = true;
-	}
-	r = protocol_param_uint(params, "mtu", 1u << 30, &mtu);
-	if (r == -EINVAL || r == -ERANGE)
-		return call_errorf(c, -EINVAL, "invalid MTU: expected a number");
-	if (r >= 0)
-		n->mtu = mtu ? mtu : 1; /* 0 is not "default" when typed: let validation refuse it */
-	if (protocol_param_bool(params, "autostart", &b) >= 0)
-		n->autostart = b;
-	r = dhcp_from_params(c, params, &n->dhcp);
-	if (r < 0)
-		return r;
-	r = host_ports_from_params(c, params, n);
+	r = schema_json_parse(&network_schema, n, params, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
 	network_fill_defaults(n);

@@ -16,8 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest-schema.h"
 #include "macro.h"
+#include "network-schema.h"
 #include "protocol.h"
+#include "uplink-schema.h"
+
+/* --help's lines are wrapped here. */
+#define USAGE_WIDTH 110
 
 static const char *arg_socket;
 static bool arg_json;
@@ -29,6 +35,8 @@ struct verb {
 	int (*build)(int argc, char **argv, json_object *params); /* argv[0] is the verb */
 	void (*print)(json_object *result);
 	const char *usage;
+	const struct schema *schema; /* its options, listed after usage */
+	const char *tail; /* after them */
 };
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
@@ -89,108 +97,45 @@ static int build_name_force(int argc, char **argv, json_object *params)
 	return 0;
 }
 
-static int parse_mtu(const char *s, json_object *params)
+/* A positional argument and the options of a kind's schema (network-schema.c, ...) into params. */
+static int build_schema(int argc, char **argv, json_object *params, const struct schema *s, const char *what,
+			const char **ret_pos)
 {
-	char *end;
-	long v;
+	struct option opts[64];
+	char err[SCHEMA_MSG_MAX];
+	const char *pos = NULL;
+	int c;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || !*s || v < 0 || v > 1000000)
-		return usage_error("invalid MTU '%s': expected a number", s);
-	json_object_object_add(params, "mtu", json_object_new_int64(v));
-	return 0;
-}
-
-static void add_to_array(json_object *params, const char *key, const char *value)
-{
-	json_object *a;
-
-	if (!json_object_object_get_ex(params, key, &a)) {
-		a = json_object_new_array();
-		json_object_object_add(params, key, a);
+	schema_cli_options(s, 0x100, opts, ELEMENTSOF(opts));
+	optind = 0; /* 0 makes glibc re-initialise getopt after main()'s own pass */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:", opts, NULL)) >= 0) {
+		if (c == 1) {
+			if (pos)
+				return usage_error("unexpected argument '%s'", optarg);
+			pos = optarg;
+		} else if (c == ':') {
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		} else if (c < 0x100) {
+			return usage_error("%s: unknown option '%s'", what, argv[optind - 1]);
+		} else if (schema_cli_apply(s, c - 0x100, optarg, params, err, sizeof(err)) < 0) {
+			return usage_error("%s", err);
+		}
 	}
-	json_object_array_add(a, json_object_new_string(value));
+	*ret_pos = pos;
+	return 0;
 }
 
 static int build_create(int argc, char **argv, json_object *params)
 {
-	enum {
-		ARG_MODE = 0x100, ARG_BRIDGE, ARG_SUBNET, ARG_GATEWAY, ARG_LEASE_TIME, ARG_DOMAIN,
-		ARG_RANGE, ARG_HOST, ARG_DNS_HOST, ARG_MTU, ARG_NO_AUTOSTART, ARG_NO_DHCP, ARG_NO_DNS, ARG_UPLINK,
-		ARG_HOST_PORT,
-	};
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, ARG_MODE },
-		{ "bridge", required_argument, NULL, ARG_BRIDGE },
-		{ "subnet", required_argument, NULL, ARG_SUBNET },
-		{ "gateway", required_argument, NULL, ARG_GATEWAY },
-		{ "lease-time", required_argument, NULL, ARG_LEASE_TIME },
-		{ "domain", required_argument, NULL, ARG_DOMAIN },
-		{ "dhcp-range", required_argument, NULL, ARG_RANGE },
-		{ "host", required_argument, NULL, ARG_HOST },
-		{ "dns-host", required_argument, NULL, ARG_DNS_HOST },
-		{ "mtu", required_argument, NULL, ARG_MTU },
-		{ "no-autostart", no_argument, NULL, ARG_NO_AUTOSTART },
-		{ "no-dhcp", no_argument, NULL, ARG_NO_DHCP },
-		{ "no-dns", no_argument, NULL, ARG_NO_DNS },
-		{ "uplink", required_argument, NULL, ARG_UPLINK },
-		{ "allow-host-port", required_argument, NULL, ARG_HOST_PORT },
-		{},
-	};
-	/* Options that carry one string (first group) or add one to a list (second group). */
-	static const char *const keys[] = { [ARG_MODE - 0x100] = "mode", [ARG_BRIDGE - 0x100] = "bridge",
-					    [ARG_SUBNET - 0x100] = "subnet", [ARG_GATEWAY - 0x100] = "gateway",
-					    [ARG_LEASE_TIME - 0x100] = "lease_time", [ARG_DOMAIN - 0x100] = "domain",
-					    [ARG_RANGE - 0x100] = "dhcp_ranges", [ARG_HOST - 0x100] = "hosts",
-					    [ARG_DNS_HOST - 0x100] = "dns_hosts", [ARG_NO_AUTOSTART - 0x100] = "autostart",
-					    [ARG_NO_DHCP - 0x100] = "dhcp", [ARG_NO_DNS - 0x100] = "dns",
-					    [ARG_UPLINK - 0x100] = "uplink", [ARG_HOST_PORT - 0x100] = "allow_host_ports" };
-	const char *name = NULL;
-	int c;
+	const char *name;
+	int r = build_schema(argc, argv, params, &network_schema, "network create", &name);
 
-	optind = 0; /* 0 makes glibc re-initialise getopt after main()'s own pass */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "-", opts, NULL)) >= 0) {
-		switch (c) {
-		case 1:
-			if (name)
-				return usage_error("unexpected argument '%s'", optarg);
-			name = optarg;
-			break;
-		case ARG_MODE:
-		case ARG_BRIDGE:
-		case ARG_SUBNET:
-		case ARG_GATEWAY:
-		case ARG_LEASE_TIME:
-		case ARG_DOMAIN:
-		case ARG_UPLINK:
-			json_object_object_add(params, keys[c - 0x100], json_object_new_string(optarg));
-			break;
-		case ARG_RANGE:
-		case ARG_HOST:
-		case ARG_DNS_HOST:
-		case ARG_HOST_PORT:
-			add_to_array(params, keys[c - 0x100], optarg);
-			break;
-		case ARG_MTU:
-			if (parse_mtu(optarg, params) < 0)
-				return -EINVAL;
-			break;
-		case ARG_NO_AUTOSTART:
-		case ARG_NO_DHCP:
-		case ARG_NO_DNS:
-			json_object_object_add(params, keys[c - 0x100], json_object_new_boolean(false));
-			break;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("network create: unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	if (r < 0)
+		return r;
 	if (!name)
 		return usage_error("network create: missing network NAME");
-	if (!json_object_object_get_ex(params, "mode", NULL))
+	if (schema_cli_missing(&network_schema, params))
 		return usage_error("network create: missing --mode (nat, routed, isolated or bridge)");
 	json_object_object_add(params, "name", json_object_new_string(name));
 	return 0;
@@ -360,63 +305,13 @@ static void print_reload(json_object *o)
 }
 
 
-/* "60", "60s", "2m", "1h" -> seconds */
-static int parse_duration(const char *s, json_object *params, const char *key)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || v <= 0)
-		return usage_error("invalid duration '%s': expected e.g. 60s, 2m", s);
-	if (!strcmp(end, "m"))
-		v *= 60;
-	else if (!strcmp(end, "h"))
-		v *= 3600;
-	else if (*end && strcmp(end, "s"))
-		return usage_error("invalid duration '%s': expected e.g. 60s, 2m", s);
-	json_object_object_add(params, key, json_object_new_int64(v));
-	return 0;
-}
-
 static int build_uplink_convert(int argc, char **argv, json_object *params)
 {
-	enum { ARG_BRIDGE = 0x100, ARG_CONFIRM_TIMEOUT, ARG_NO_VERIFY };
-	static const struct option opts[] = {
-		{ "bridge", required_argument, NULL, ARG_BRIDGE },
-		{ "confirm-timeout", required_argument, NULL, ARG_CONFIRM_TIMEOUT },
-		{ "no-verify", no_argument, NULL, ARG_NO_VERIFY },
-		{},
-	};
-	const char *port = NULL;
-	int c;
+	const char *port;
+	int r = build_schema(argc, argv, params, &uplink_schema, "uplink convert", &port);
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "-", opts, NULL)) >= 0) {
-		switch (c) {
-		case 1:
-			if (port)
-				return usage_error("unexpected argument '%s'", optarg);
-			port = optarg;
-			break;
-		case ARG_BRIDGE:
-			json_object_object_add(params, "bridge", json_object_new_string(optarg));
-			break;
-		case ARG_CONFIRM_TIMEOUT:
-			if (parse_duration(optarg, params, "confirm_timeout") < 0)
-				return -EINVAL;
-			break;
-		case ARG_NO_VERIFY:
-			json_object_object_add(params, "verify", json_object_new_boolean(false));
-			break;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("uplink convert: unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	if (r < 0)
+		return r;
 	if (!port)
 		return usage_error("uplink convert: missing IFACE (the uplink, e.g. eth0)");
 	json_object_object_add(params, "port", json_object_new_string(port));
@@ -506,63 +401,14 @@ static int parse_count(const char *opt, const char *s, json_object *params, cons
 
 static int build_vm_create(int argc, char **argv, json_object *params)
 {
-	enum {
-		ARG_NETWORK = 0x100, ARG_MAC, ARG_MEMORY, ARG_KERNEL, ARG_INITRD, ARG_APPEND, ARG_DISK, ARG_CDROM,
-		ARG_ACCEL, ARG_VNC, ARG_VCPUS, ARG_QUEUES, ARG_NO_AUTOSTART, ARG_NIC_SECURITY,
-	};
-	static const struct option opts[] = {
-		{ "network", required_argument, NULL, ARG_NETWORK }, { "mac", required_argument, NULL, ARG_MAC },
-		{ "memory", required_argument, NULL, ARG_MEMORY },   { "kernel", required_argument, NULL, ARG_KERNEL },
-		{ "initrd", required_argument, NULL, ARG_INITRD },   { "append", required_argument, NULL, ARG_APPEND },
-		{ "disk", required_argument, NULL, ARG_DISK },	     { "cdrom", required_argument, NULL, ARG_CDROM },
-		{ "accel", required_argument, NULL, ARG_ACCEL },     { "vnc", required_argument, NULL, ARG_VNC },
-		{ "vcpus", required_argument, NULL, ARG_VCPUS },     { "queues", required_argument, NULL, ARG_QUEUES },
-		{ "no-autostart", no_argument, NULL, ARG_NO_AUTOSTART },
-		{ "nic-security", required_argument, NULL, ARG_NIC_SECURITY },
-		{},
-	};
-	static const char *const keys[] = {
-		[ARG_NETWORK - 0x100] = "networks", [ARG_MAC - 0x100] = "macs",	    [ARG_MEMORY - 0x100] = "memory",
-		[ARG_KERNEL - 0x100] = "kernel",    [ARG_INITRD - 0x100] = "initrd", [ARG_APPEND - 0x100] = "append",
-		[ARG_DISK - 0x100] = "disk",	    [ARG_CDROM - 0x100] = "cdrom",   [ARG_ACCEL - 0x100] = "accel",
-		[ARG_VNC - 0x100] = "vnc",	    [ARG_VCPUS - 0x100] = "vcpus",   [ARG_QUEUES - 0x100] = "queues",
-		[ARG_NIC_SECURITY - 0x100] = "nic_security",
-	};
-	const char *name = NULL;
-	int c;
+	const char *name;
+	int r = build_schema(argc, argv, params, &guest_schema, "vm create", &name);
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "-", opts, NULL)) >= 0) {
-		switch (c) {
-		case 1:
-			if (name)
-				return usage_error("unexpected argument '%s'", optarg);
-			name = optarg;
-			break;
-		case ARG_NETWORK:
-		case ARG_MAC:
-			add_to_array(params, keys[c - 0x100], optarg);
-			break;
-		case ARG_VCPUS:
-		case ARG_QUEUES:
-			if (parse_count(argv[optind - 1], optarg, params, keys[c - 0x100]) < 0)
-				return -EINVAL;
-			break;
-		case ARG_NO_AUTOSTART:
-			json_object_object_add(params, "autostart", json_object_new_boolean(false));
-			break;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		case '?':
-			return usage_error("vm create: unknown option '%s'", argv[optind - 1]);
-		default:
-			json_object_object_add(params, keys[c - 0x100], json_object_new_string(optarg));
-		}
-	}
+	if (r < 0)
+		return r;
 	if (!name)
 		return usage_error("vm create: missing guest NAME");
-	if (!json_object_object_get_ex(params, "networks", NULL))
+	if (schema_cli_missing(&guest_schema, params))
 		return usage_error("vm create: missing --network NET");
 	if (!json_object_object_get_ex(params, "kernel", NULL) && !json_object_object_get_ex(params, "disk", NULL) &&
 	    !json_object_object_get_ex(params, "cdrom", NULL))
@@ -689,11 +535,8 @@ static void console_attach(json_object *v)
 }
 
 static const struct verb verbs[] = {
-	{ "network", "create", "network.create", build_create, print_network,
-	  "network create NAME --mode nat|routed|isolated [--subnet CIDR|auto] [--bridge IFNAME] [--gateway IP] [--mtu N]\n"
-	  "        [--uplink IFNAME] [--dhcp-range START-END]... [--lease-time DURATION] [--domain DOMAIN]\n"
-	  "        [--host MAC,IP[,HOSTNAME]]... [--dns-host IP,HOSTNAME]... [--no-dhcp] [--no-dns]\n"
-	  "        [--allow-host-port PROTO/PORT]... [--no-autostart]" },
+	{ "network", "create", "network.create", build_create, print_network, "network create NAME",
+	  &network_schema },
 	{ "network", "create", "network.create", build_create, print_network,
 	  "network create NAME --mode bridge --bridge BRIDGE   (guests straight onto an existing bridge's LAN)" },
 	{ "network", "list", "network.list", build_none, print_list, "network list" },
@@ -710,17 +553,15 @@ static const struct verb verbs[] = {
 	  "network host add NAME MAC IP [HOSTNAME]   reserve IP for MAC (live: no dnsmasq restart)" },
 	{ "network", "host remove", "network.host.remove", build_host_remove, print_network,
 	  "network host remove NAME MAC" },
-	{ "uplink", "convert", "uplink.convert", build_uplink_convert, print_uplink,
-	  "uplink convert IFACE [--bridge br0] [--confirm-timeout 60s] [--no-verify]" },
+	{ "uplink", "convert", "uplink.convert", build_uplink_convert, print_uplink, "uplink convert IFACE",
+	  &uplink_schema },
 	{ "uplink", "confirm", "uplink.confirm", build_bridge, print_uplink, "uplink confirm BRIDGE" },
 	{ "uplink", "revert", "uplink.revert", build_bridge, print_reverted, "uplink revert BRIDGE" },
 	{ "uplink", "status", "uplink.status", build_opt_bridge, print_uplink_list,
 	  "uplink status [BRIDGE]" },
-	{ "vm", "create", "vm.create", build_vm_create, print_vm,
-	  "vm create NAME --network NET [--network NET2]... [--mac MAC]... [--memory 512M] [--vcpus N]\n"
-	  "        (--kernel PATH [--initrd PATH] [--append ARGS] | --disk PATH[,format=raw|qcow2][,cache=MODE]\n"
-	  "        [--cdrom ISO]) [--accel auto|kvm|tcg] [--vnc [ADDR:]DISPLAY] [--queues N] [--nic-security on|off]\n"
-	  "        [--no-autostart]" },
+	{ "vm", "create", "vm.create", build_vm_create, print_vm, "vm create NAME", &guest_schema,
+	  "\n        (one boot source: --kernel PATH, or --disk PATH with an optional --cdrom ISO; one NIC per --network,\n"
+	  "        the Nth --mac is the Nth NIC's)" },
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
 	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },
@@ -745,8 +586,12 @@ static const struct verb verbs[] = {
 static void usage(void)
 {
 	printf("Usage: netdctl [--socket PATH] [--json] COMMAND\n\nCommands:\n");
-	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-		printf("  %s\n", verbs[i].usage);
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+		printf("  %s", verbs[i].usage);
+		if (verbs[i].schema)
+			schema_cli_usage(verbs[i].schema, stdout, 2 + strlen(verbs[i].usage), 8, USAGE_WIDTH);
+		printf("%s\n", verbs[i].tail ?: "");
+	}
 	printf("\nOptions:\n"
 	       "  --socket PATH  netd's control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
 	       "  --json         print the reply as JSON\n"

@@ -21,12 +21,11 @@
 #include "names.h"
 #include "probe.h"
 #include "protocol.h"
+#include "uplink-schema.h"
 
 #define UPLINK_GATEWAYS_MAX 4
 #define VERIFY_TIMEOUT_USEC (5 * 1000000ull)
 #define VERIFY_INTERVAL_USEC (100 * 1000ull)
-#define CONFIRM_TIMEOUT_DEFAULT 60
-#define CONFIRM_TIMEOUT_MAX 3600
 
 struct gateway {
 	int family;
@@ -272,15 +271,19 @@ static void uplink_load_client(struct uplink *u)
 
 static int uplink_config_save(struct uplink *u)
 {
-	_cleanup_free_ char *dir = NULL;
-	char text[256];
+	_cleanup_free_ char *dir = NULL, *text = NULL;
+	struct uplink_def def;
 
 	if (asprintf(&dir, "%s/uplinks", u->d->paths.config_dir) < 0)
 		return -ENOMEM;
 	if (mkdir_p(dir, 0755) < 0)
 		return negative_errno();
-	snprintf(text, sizeof(text), "# Written by netd: %s is a port of bridge %s, which carries its addresses.\n"
-		 "[uplink]\nport = %s\nbridge = %s\n", u->port, u->bridge, u->port, u->bridge);
+	uplink_def_init(&def);
+	snprintf(def.port, sizeof(def.port), "%s", u->port);
+	snprintf(def.bridge, sizeof(def.bridge), "%s", u->bridge);
+	text = uplink_config_render(&def);
+	if (!text)
+		return negative_errno();
 	return write_text(uplink_config_path(u->d, u->bridge), text, strlen(text), 0644);
 }
 
@@ -775,31 +778,22 @@ static bool is_wireless(const char *ifname)
 	return access(a, F_OK) == 0 || access(b, F_OK) == 0;
 }
 
-struct convert_params {
-	const char *port;
-	const char *bridge;
-	unsigned confirm_timeout;
-	bool verify;
-};
-
-static int convert_params_parse(struct call *c, json_object *params, struct convert_params *ret)
+/* The uplink schema (uplink-schema.c): the same messages as netdctl's options and the file's. */
+static int convert_params_parse(struct call *c, json_object *params, struct uplink_def *ret)
 {
-	struct convert_params p = { .bridge = "br0", .confirm_timeout = CONFIRM_TIMEOUT_DEFAULT, .verify = true };
 	int r;
 
-	if (protocol_param_string(params, "port", &p.port) < 0)
+	uplink_def_init(ret);
+	r = schema_json_parse(&uplink_schema, ret, params, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
+	if (!ret->port[0])
 		return call_errorf(c, -EINVAL, "missing parameter 'port' (the interface to convert)");
-	(void)protocol_param_string(params, "bridge", &p.bridge);
-	r = protocol_param_uint(params, "confirm_timeout", CONFIRM_TIMEOUT_MAX, &p.confirm_timeout);
-	if ((r < 0 && r != -ENOENT) || p.confirm_timeout == 0)
-		return call_errorf(c, -EINVAL, "confirm timeout must be between 1 and %d seconds", CONFIRM_TIMEOUT_MAX);
-	(void)protocol_param_bool(params, "verify", &p.verify);
-	*ret = p;
 	return 0;
 }
 
 /* Everything that can refuse, before anything changes. */
-static int convert_check(struct daemon *d, struct call *c, const struct convert_params *p,
+static int convert_check(struct daemon *d, struct call *c, const struct uplink_def *p,
 			 struct convert_snapshot *snap, struct manager *mgr)
 {
 	struct uplink *busy = uplink_in_progress(d);
@@ -886,7 +880,7 @@ static void client_stop(struct uplink *u, struct call *c)
 
 static int uplink_method_convert(struct daemon *d, struct call *c, json_object *params)
 {
-	struct convert_params p = {};
+	struct uplink_def p;
 	struct convert_snapshot snap = {};
 	struct manager mgr = {};
 	struct uplink *u;
@@ -1172,17 +1166,16 @@ static void recover_entry(struct daemon *d, const char *bridge)
 static void rebuild_entry(struct daemon *d, const char *bridge)
 {
 	_cleanup_free_ char *path = uplink_config_path(d, bridge), *text = NULL;
-	char port[IFNAMSIZ] = "";
-	const char *p;
+	struct uplink_def def;
+	char err[SCHEMA_MSG_MAX];
 
 	if (!path || read_file(path, &text, NULL) < 0)
 		return;
-	p = strstr(text, "\nport = ");
-	if (!p || sscanf(p, "\nport = %15s", port) != 1 || !ifname_valid(port)) {
-		log_error("config %s: no valid 'port = IFNAME'; skipped", path);
+	if (uplink_config_parse(text, &def, err, sizeof(err)) < 0) {
+		log_error("config %s: %s; skipped", path, err);
 		return;
 	}
-	rebuild_one(d, bridge, port);
+	rebuild_one(d, bridge, def.port);
 }
 
 void uplink_start(struct daemon *d)

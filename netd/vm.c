@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "fileio.h"
 #include "guest-config.h"
+#include "guest-schema.h"
 #include "lease.h"
 #include "log.h"
 #include "macro.h"
@@ -857,9 +858,7 @@ static json_object *vm_json(struct vm *v)
 	json_object_object_add(o, "pid", v->pid ? json_object_new_int(v->pid) : NULL);
 	json_object_object_add(o, "note", v->note[0] ? json_object_new_string(v->note) : NULL);
 	json_object_object_add(o, "memory_mib", json_object_new_int64(v->def.memory_mib));
-	json_object_object_add(o, "vcpus", json_object_new_int(v->def.vcpus));
-	json_object_object_add(o, "accel", json_object_new_string(guest_accel_to_string(v->def.accel)));
-	json_object_object_add(o, "autostart", json_object_new_boolean(v->def.autostart));
+	schema_json_show(&guest_schema, &v->def, o); /* vcpus, accel, autostart */
 	if (vm_alive(v))
 		json_object_object_add(o, "running_with", json_object_new_string(qemu_accel_to_string(v->accel)));
 	for (size_t i = 0; i < v->def.n_nics; i++) {
@@ -943,94 +942,17 @@ static int opt_uint(struct call *c, json_object *params, const char *key, const 
 	return call_errorf(c, -ERANGE, "%s is out of range (%u-%u)", what, min, max);
 }
 
+/* The guest's schema (vmm/guest-schema.c): the same messages as a definition file's. */
 static int guest_from_params(struct call *c, json_object *params, struct guest *g)
 {
-	const char *name, *s;
-	json_object *a;
-	unsigned v;
-	char err[512];
-	bool b;
-	int r;
+	const char *name;
 
 	if (protocol_param_string(params, "name", &name) < 0)
 		return call_errorf(c, -EINVAL, "missing guest name");
 	if (strlen(name) > NAME_MAX_LEN)
 		return call_errorf(c, -EINVAL, "invalid guest name '%s': is longer than %d characters", name, NAME_MAX_LEN);
 	guest_init(g, name);
-	if (json_object_object_get_ex(params, "networks", &a) && json_object_is_type(a, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(a); i++) {
-			const char *net = json_object_get_string(json_object_array_get_idx(a, i));
-
-			if (g->n_nics >= GUEST_NICS_MAX)
-				return call_errorf(c, -E2BIG, "at most %d NICs", GUEST_NICS_MAX);
-			if (!net || strlen(net) > NAME_MAX_LEN)
-				return call_errorf(c, -EINVAL, "invalid network name in --network");
-			snprintf(g->nics[g->n_nics++].network, sizeof(g->nics[0].network), "%s", net);
-		}
-	}
-	if (json_object_object_get_ex(params, "macs", &a) && json_object_is_type(a, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(a); i++) {
-			const char *mac = json_object_get_string(json_object_array_get_idx(a, i));
-
-			if (i >= g->n_nics)
-				return call_errorf(c, -EINVAL, "more --mac than --network options");
-			if (!mac || mac_parse(mac, &g->nics[i].mac) < 0)
-				return call_errorf(c, -EINVAL, "invalid MAC '%s'", strna(mac));
-			g->nics[i].has_mac = true;
-		}
-	}
-	if (protocol_param_string(params, "memory", &s) >= 0 && guest_memory_parse(s, &g->memory_mib) < 0)
-		return call_errorf(c, -EINVAL, "invalid memory '%s': expected a size like 512M or 2G", s);
-	r = opt_uint(c, params, "vcpus", "vcpus", 1, GUEST_VCPUS_MAX, &v);
-	if (r < 0)
-		return r;
-	if (r > 0)
-		g->vcpus = v;
-	r = opt_uint(c, params, "queues", "queues", 1, GUEST_QUEUES_MAX, &v);
-	if (r < 0)
-		return r;
-	if (r > 0)
-		g->queues = v;
-	static const struct {
-		const char *key;
-		size_t off;
-	} paths[] = {
-		{ "kernel", offsetof(struct guest, kernel) },
-		{ "initrd", offsetof(struct guest, initrd) },
-		{ "append", offsetof(struct guest, append) },
-		{ "cdrom", offsetof(struct guest, cdrom) },
-	};
-	/* Copied as given: guest_validate refuses what the definition file could not hold. */
-	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
-		r = protocol_param_string(params, paths[i].key, &s);
-		if (r == -ENOENT)
-			continue;
-		if (r < 0)
-			return call_errorf(c, -EINVAL,
-					   "parameter '%s' must be a string without NUL characters",
-					   paths[i].key);
-		if (strlen(s) >= GUEST_PATH_MAX)
-			return call_errorf(c, -ENAMETOOLONG, "%s is too long", paths[i].key);
-		snprintf((char *)g + paths[i].off, GUEST_PATH_MAX, "%s", s);
-	}
-	if (protocol_param_string(params, "disk", &s) >= 0 && guest_disk_parse(g, s, err, sizeof(err)) < 0)
-		return call_errorf(c, -EINVAL, "%s", err);
-	if (protocol_param_string(params, "accel", &s) >= 0) {
-		g->accel = guest_accel_from_string(s);
-		if (g->accel < 0)
-			return call_errorf(c, -EINVAL, "unknown accel '%s' (known: auto, kvm, tcg)", s);
-	}
-	if (protocol_param_string(params, "vnc", &s) >= 0 && guest_vnc_parse(s, g->vnc, sizeof(g->vnc)) < 0)
-		return call_errorf(c, -EINVAL, "invalid VNC display '%s': expected [ADDR:]DISPLAY", s);
-	if (protocol_param_bool(params, "autostart", &b) >= 0)
-		g->autostart = b;
-	if (protocol_param_string(params, "nic_security", &s) >= 0) {
-		if (strcmp(s, "on") && strcmp(s, "off"))
-			return call_errorf(c, -EINVAL, "invalid --nic-security '%s': expected on or off", s);
-		for (size_t i = 0; i < g->n_nics; i++)
-			g->nics[i].security_off = !strcmp(s, "off");
-	}
-	return 0;
+	return schema_json_parse(&guest_schema, g, params, c->err, sizeof(c->err));
 }
 
 static int vm_add(struct daemon *d, struct vm *v)

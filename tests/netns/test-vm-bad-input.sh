@@ -69,11 +69,11 @@ printf '[guest]\nmemory = 256M\nkernel =;x\n\n[nic0]\nnetwork = n1\n' >"$T/etc/g
 printf '[guest]\nkernel = ;x\n\n[nic0]\nnetwork = n1\n' >"$T/etc/guests/bad2.conf"
 printf '[guest]\nkernel = %s\nappend = a\x1b[2Jb\n\n[nic0]\nnetwork = n1\n' "$K" >"$T/etc/guests/bad3.conf"
 start_netd
-grep -qF "guest definition bad1.conf: line 3: invalid value ';x' for 'kernel': has a ';' at its start" "$T/netd.log" ||
+grep -qF "guest definition bad1.conf: line 3: invalid --kernel ';x': has a ';' at its start" "$T/netd.log" ||
 	fail "bad1.conf: $(grep bad1 "$T/netd.log")"
-grep -qF "guest definition bad2.conf: line 2: invalid value '' for 'kernel': is empty" "$T/netd.log" ||
+grep -qF "guest definition bad2.conf: line 2: invalid --kernel '': is empty" "$T/netd.log" ||
 	fail "bad2.conf: $(grep bad2 "$T/netd.log")"
-grep -qF "guest definition bad3.conf: line 3: invalid value 'a\x1b[2Jb' for 'append': contains a control character" "$T/netd.log" ||
+grep -qF "guest definition bad3.conf: line 3: invalid --append 'a\x1b[2Jb': contains a control character" "$T/netd.log" ||
 	fail "bad3.conf: $(grep bad3 "$T/netd.log")"
 assert_eq "$(ctl --json vm list | jq -r '[.[].name] | sort | join(",")')" "g0" "guests loaded"
 ok "hand-written definitions with such values are refused at load with their line: $(grep -c 'guest definition bad' "$T/netd.log") files"
@@ -97,7 +97,7 @@ echo "colour = blue" >>"$T/etc/guests/hand.conf"
 printf '[guest]\nkernel = %s\nmemory = lots\n\n[nic0]\nnetwork = n1\n' "$K" >"$T/etc/guests/bad4.conf"
 rep=$(ctl --json reload)
 assert_eq "$(jq -r '.guests.errors | sort | join(" / ")' <<<"$rep")" \
-	"bad4.conf: line 3: invalid value 'lots' for 'memory' / hand.conf: line 8: unknown key 'colour' in section [nic0]" \
+	"bad4.conf: line 3: invalid memory 'lots': expected a size like 512M or 2G / hand.conf: line 8: unknown key 'colour' in section [nic0]" \
 	"errors of a reload with bad guest files"
 assert_eq "$(vm_field hand .memory_mib)" 300 "hand keeps its definition"
 assert_eq "$(ctl --json vm list | jq -r '[.[].name] | sort | join(",")')" "g0,hand" "guests after a bad reload"

@@ -260,12 +260,12 @@ static void test_config_errors(void **state)
 	static const struct {
 		const char *text, *error;
 	} cases[] = {
-		{ "[network]\nmode = bogus\n", "line 2: invalid value 'bogus' for 'mode'" },
+		{ "[network]\nmode = bogus\n", "line 2: unknown mode 'bogus' (known: nat, routed, isolated, bridge)" },
 		{ "[network]\nsubnet = 10.0.0.0/24\ncolour = blue\n", "line 3: unknown key 'colour' in section [network]" },
 		{ "[network]\nsubnet 10.0.0.0/24\n", "line 2: syntax error" },
-		{ "[network]\nmtu = -5\n", "line 2: invalid value '-5' for 'mtu'" },
-		{ "[network]\nautostart = maybe\n", "line 2: invalid value 'maybe' for 'autostart'" },
-		{ "[network]\ngateway = fd00::1\n", "line 2: invalid value 'fd00::1' for 'gateway'" },
+		{ "[network]\nmtu = -5\n", "line 2: invalid MTU '-5': expected a number" },
+		{ "[network]\nautostart = maybe\n", "line 2: invalid autostart 'maybe': expected yes or no" },
+		{ "[network]\ngateway = fd00::1\n", "line 2: invalid gateway 'fd00::1': expected an IPv4 address" },
 		{ "[network]\nbridge = x\n  continued = 1\n", "line 3: unknown key 'continued' in section [network]" },
 		{ "[network\nmode = isolated\n", "line 1: syntax error" },
 		{ "[network]\nallow-host-port = tcp/99999\n", "line 2: invalid host port 'tcp/99999': expected PROTO/PORT like tcp/22 or udp/5353" },

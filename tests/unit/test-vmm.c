@@ -523,7 +523,7 @@ static void test_config_roundtrip(void **state)
 	free(text);
 	free(again);
 	assert_int_equal(guest_config_parse("web", "[guest]\nmemory = lots\n", &back, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "line 2: invalid value 'lots' for 'memory'");
+	assert_string_equal(err, "line 2: invalid memory 'lots': expected a size like 512M or 2G");
 	assert_int_equal(guest_config_parse("web", "[guest]\ncolour = red\n", &back, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "line 2: unknown key 'colour' in section [guest]");
 	assert_int_equal(guest_config_parse("web", "[nic1]\nmac = 52:54:00:00:00:01\n", &back, err, sizeof(err)),
@@ -539,15 +539,15 @@ static void test_config_values(void **state)
 	static const struct {
 		const char *text, *err;
 	} refused[] = {
-		{ "[guest]\nkernel = ;x\n", "line 2: invalid value '' for 'kernel': is empty" },
+		{ "[guest]\nkernel = ;x\n", "line 2: invalid --kernel '': is empty" },
 		{ "[guest]\nkernel =;x\n",
-		  "line 2: invalid value ';x' for 'kernel': has a ';' at its start or after a space, which starts a "
+		  "line 2: invalid --kernel ';x': has a ';' at its start or after a space, which starts a "
 		  "comment in the definition file" },
 		{ "[guest]\nmemory = 1G\nappend = a\x1b[2Jb\n",
-		  "line 3: invalid value 'a\\x1b[2Jb' for 'append': contains a control character (a definition file "
+		  "line 3: invalid --append 'a\\x1b[2Jb': contains a control character (a definition file "
 		  "holds one value per line)" },
-		{ "[guest]\nkernel = /k\r\x01\n", "line 2: invalid value '/k\\x0d\\x01' for 'kernel': contains a control" },
-		{ "[nic0]\nnetwork =\n", "line 2: invalid value '' for 'network': is empty" },
+		{ "[guest]\nkernel = /k\r\x01\n", "line 2: invalid --kernel '/k\\x0d\\x01': contains a control" },
+		{ "[nic0]\nnetwork =\n", "line 2: invalid network name '': must not be empty" },
 		{ "[guest]\ncolour =\n", "line 2: unknown key 'colour' in section [guest]" },
 		{ "[guest]\nkernel = /k\n  more\n", "line 3: syntax error" },
 	};
