@@ -2,7 +2,9 @@
 /*
  * A recording process backend for unit tests: nothing runs. Each process gets a pipe whose
  * read end plays the pidfd; proc_fake_exit() (or a fatal signal) closes the write end, which
- * makes the "pidfd" readable just as a real exit would.
+ * makes the "pidfd" readable just as a real exit would. A process keeps copies of the fds it was
+ * given (spec->fds) until it exits, as a real child would: a test can play the program on them
+ * (proc_fake_child_fd), e.g. answer on QEMU's QMP socket.
  */
 #include "proc.h"
 
@@ -28,6 +30,9 @@ struct fake_proc {
 	char *cmdline;
 	size_t cmdline_len;
 	char *exe;
+	int fds[PROC_FDS_MAX]; /* what it got as first_fd + i, -1 once it exited */
+	size_t n_fds;
+	int first_fd;
 };
 
 struct proc_fake {
@@ -152,6 +157,11 @@ static int fake_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_
 		*ret_pidfd = pidfd;
 	else
 		close(pidfd);
+	p->first_fd = spec->first_fd;
+	for (size_t i = 0; i < spec->n_fds && i < PROC_FDS_MAX; i++) {
+		p->fds[i] = fcntl(spec->fds[i], F_DUPFD_CLOEXEC, 3);
+		p->n_fds++;
+	}
 	p->exe = strdup(spec->exe ?: spec->argv[0]);
 	if (!p->exe || argv_join(spec->argv, &p->cmdline, &p->cmdline_len) < 0)
 		return -ENOMEM;
@@ -159,10 +169,19 @@ static int fake_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_
 	return 0;
 }
 
+static void close_child_fds(struct fake_proc *p)
+{
+	for (size_t i = 0; i < p->n_fds; i++)
+		if (p->fds[i] >= 0)
+			close(TAKE_FD(p->fds[i]));
+	p->n_fds = 0;
+}
+
 static void exit_proc(struct fake_proc *p, int status)
 {
 	if (p->write_fd < 0)
 		return;
+	close_child_fds(p);
 	p->status = status;
 	close(p->write_fd);
 	p->write_fd = -1;
@@ -284,6 +303,7 @@ void proc_fake_free(struct proc_fake *f)
 	for (size_t i = 0; i < f->n; i++) {
 		if (f->procs[i].write_fd >= 0)
 			close(f->procs[i].write_fd);
+		close_child_fds(&f->procs[i]);
 		free(f->procs[i].cmdline);
 		free(f->procs[i].exe);
 	}
@@ -345,4 +365,13 @@ int proc_fake_set_exe(struct proc_fake *f, pid_t pid, const char *exe)
 	free(p->exe);
 	p->exe = copy;
 	return 0;
+}
+
+int proc_fake_child_fd(struct proc_fake *f, pid_t pid, int child_fd)
+{
+	struct fake_proc *p = find(f, pid);
+
+	if (!p || child_fd < p->first_fd || (size_t)(child_fd - p->first_fd) >= p->n_fds)
+		return -ENOENT;
+	return p->fds[child_fd - p->first_fd];
 }

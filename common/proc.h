@@ -109,6 +109,9 @@ int proc_fake_exit(struct proc_fake *f, pid_t pid, int status);
 int proc_fake_add_foreign(struct proc_fake *f, pid_t pid, const char *cmdline, size_t len);
 /* What a process's /proc/PID/exe says (a spawned one's: the file executed). */
 int proc_fake_set_exe(struct proc_fake *f, pid_t pid, const char *exe);
+/* The fd a running fake process sees as child_fd (first_fd + i of its spawn), or -ENOENT; the fake
+ * keeps owning it. */
+int proc_fake_child_fd(struct proc_fake *f, pid_t pid, int child_fd);
 
 /*
  * Run spec's program to its end (proc-run.c): its stdout into out (at most size - 1 bytes kept,

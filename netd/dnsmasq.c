@@ -293,12 +293,14 @@ static int start_or_update(struct daemon *d, const struct network *n, const stru
 static int lease_file_prepare(const char *path)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
+	int r;
 
 	if (fd < 0)
 		return -errno;
-	if (fchown(fd, 0, vm_netd_gid()) < 0 || fchmod(fd, 0640) < 0)
-		return -errno;
-	return 0;
+	r = give_to_root(fd, NULL, vm_netd_gid());
+	if (r >= 0 && fchmod(fd, 0640) < 0)
+		r = -errno;
+	return r;
 }
 
 static int dhcp_sync(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)

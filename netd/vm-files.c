@@ -153,9 +153,10 @@ static int dir_prepare(const char *path, gid_t gid)
 
 	if (r < 0)
 		return r;
-	if (chown(path, 0, gid) < 0 || chmod(path, 0750) < 0)
-		return -errno;
-	return 0;
+	r = give_to_root(-1, path, gid);
+	if (r >= 0 && chmod(path, 0750) < 0)
+		r = -errno;
+	return r;
 }
 
 int vm_run_dir_prepare(struct daemon *d, const char *name, char *err, size_t errlen)
@@ -179,11 +180,15 @@ int vm_log_open(const char *path, int *ret_fd)
 {
 	_cleanup_close_ int fd =
 		open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+	int r;
 
 	if (fd < 0)
 		return -errno;
 	/* A log of an older netd may be world-readable. */
-	if (fchown(fd, 0, vm_netd_gid()) < 0 || fchmod(fd, 0640) < 0)
+	r = give_to_root(fd, NULL, vm_netd_gid());
+	if (r < 0)
+		return r;
+	if (fchmod(fd, 0640) < 0)
 		return -errno;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
@@ -209,7 +214,10 @@ int vm_socket_listen(const char *path, mode_t mode, int *ret_fd)
 	umask(old);
 	if (r < 0)
 		return -errno;
-	if (chown(path, 0, vm_netd_gid()) < 0 || chmod(path, mode) < 0 || listen(fd, 8) < 0)
+	r = give_to_root(-1, path, vm_netd_gid());
+	if (r < 0)
+		return r;
+	if (chmod(path, mode) < 0 || listen(fd, 8) < 0)
 		return -errno;
 	*ret_fd = TAKE_FD(fd);
 	return 0;

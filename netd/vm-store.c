@@ -46,8 +46,8 @@ int store_guest_save(const struct netd_paths *p, const struct guest *g)
 		return -ENOMEM;
 	/* Paths and the kernel command line are the operators' business, not every local user's. */
 	r = store_config_save(p, "guests", g->name, text, 0640);
-	if (r >= 0 && chown(path, 0, vm_netd_gid()) < 0)
-		r = -errno;
+	if (r >= 0)
+		r = give_to_root(-1, path, vm_netd_gid());
 	return r;
 }
 

@@ -17,6 +17,8 @@ struct tap_fake {
 	int next_ifindex;
 	char fail_op[32];
 	int fail_err;
+	int (*make_link)(void *userdata, const char *ifname, int *ret_ifindex);
+	void *make_link_userdata;
 };
 
 static int null_fds(int *ret, unsigned n)
@@ -48,8 +50,16 @@ static int fake_tap_open(void *userdata, const char *ifname, unsigned queues, in
 	if (r)
 		return r;
 	r = null_fds(ret_fds, queues);
-	if (r >= 0)
+	if (r < 0)
+		return r;
+	if (!f->make_link) {
 		*ret_ifindex = f->next_ifindex++;
+		return 0;
+	}
+	r = f->make_link(f->make_link_userdata, ifname, ret_ifindex);
+	if (r < 0)
+		for (unsigned i = 0; i < queues; i++)
+			close(ret_fds[i]);
 	return r;
 }
 
@@ -105,4 +115,11 @@ void tap_fake_fail_op(struct tap_fake *f, const char *op, int err)
 {
 	snprintf(f->fail_op, sizeof(f->fail_op), "%s", op);
 	f->fail_err = err;
+}
+
+void tap_fake_set_make_link(struct tap_fake *f, int (*make_link)(void *userdata, const char *ifname, int *ret_ifindex),
+			    void *userdata)
+{
+	f->make_link = make_link;
+	f->make_link_userdata = userdata;
 }
