@@ -12,7 +12,7 @@
 /* A table as the last script that named it left it. */
 struct fake_table {
 	char name[96]; /* "FAMILY TABLE" */
-	char *script;  /* NULL: deleted */
+	char *script; /* NULL: deleted */
 };
 
 struct fw_fake {

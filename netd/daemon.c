@@ -237,16 +237,26 @@ void daemon_net_show(struct daemon *d, const struct net *n, const struct net_vie
 		json_object_object_add(o, "problem", json_object_new_string(problem));
 }
 
-int net_user_add(struct net *n, const struct net_user *u)
+int daemon_net_user_add(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen)
 {
 	struct net_user *l;
 
 	net_user_remove(n, u->guest, u->nic);
 	l = reallocarray(n->users, n->n_users + 1, sizeof(*l));
-	if (!l)
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	n->users = l;
 	n->users[n->n_users++] = *u;
+	for (size_t i = 0; i < ELEMENTSOF(features); i++) {
+		int r = features[i]->user_add ? features[i]->user_add(d, n, u, err, errlen) : 0;
+
+		if (r < 0) {
+			net_user_remove(n, u->guest, u->nic);
+			return r;
+		}
+	}
 	return 0;
 }
 

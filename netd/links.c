@@ -60,11 +60,60 @@ static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want,
 	return r;
 }
 
-/* The users' TAPs that are not ports of the bridge (it was made anew) become ports again. */
+/* User u's TAP becomes a port of the network's bridge, with the host side of the guest's MAC,
+ * unless it is one already. */
+static int plug_user(struct daemon *d, struct net *n, const struct link_dump *dump, const struct net_user *u,
+		     char *err, size_t errlen)
+{
+	const struct link_info *br = link_dump_find_name(dump, n->def->bridge);
+	const struct link_info *tap = link_dump_find_name(dump, u->tap);
+	struct mac host;
+	int r;
+
+	if (!br) {
+		snprintf(err, errlen, "network '%s' has no bridge %s", n->def->name, n->def->bridge);
+		return -ENETDOWN;
+	}
+	if (!tap) {
+		snprintf(err, errlen, "guest '%s': its TAP %s is gone", u->guest, u->tap);
+		return -ENODEV;
+	}
+	if (tap->master == br->ifindex)
+		return 0;
+	guest_mac_host_side(&u->mac, &host);
+	r = d->link.ops->port_plug(d->link.userdata, tap->ifindex, br->ifindex, &host);
+	if (r == -EXFULL || r == -EBUSY)
+		snprintf(err, errlen, "bridge %s has the kernel's maximum of 1023 ports; cannot add %s", br->name,
+			 u->tap);
+	else if (r < 0)
+		snprintf(err, errlen, "cannot plug %s into %s: %s", u->tap, br->name, strerror(-r));
+	return r;
+}
+
+static int links_user_add(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen)
+{
+	struct link_dump dump = {};
+	int r;
+
+	/* A stopped network's bridge does not exist: it is plugged when the network starts. (A
+	 * network on someone else's bridge has it whether it runs or not.) */
+	if (n->def->mode->owns_bridge && !n->active)
+		return 0;
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+		return r;
+	}
+	r = plug_user(d, n, &dump, u, err, errlen);
+	link_dump_free(&dump);
+	return r;
+}
+
+/* The users' TAPs that are not ports of the bridge (it was made anew) become ports again. A TAP
+ * that is gone (its QEMU exited, netd will hear of it) is skipped. */
 static int replug_users(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	struct link_dump dump = {};
-	const struct link_info *br;
 	int r;
 
 	if (!n->n_users)
@@ -74,20 +123,15 @@ static int replug_users(struct daemon *d, struct net *n, char *err, size_t errle
 		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
 		return r;
 	}
-	br = link_dump_find_name(&dump, n->def->bridge);
-	for (size_t i = 0; br && r >= 0 && i < n->n_users; i++) {
+	for (size_t i = 0; r >= 0 && i < n->n_users; i++) {
 		const struct net_user *u = &n->users[i];
+		const struct link_info *br = link_dump_find_name(&dump, n->def->bridge);
 		const struct link_info *tap = link_dump_find_name(&dump, u->tap);
-		struct mac host;
 
-		if (!tap || tap->master == br->ifindex)
+		if (!br || !tap || tap->master == br->ifindex)
 			continue;
-		guest_mac_host_side(&u->mac, &host);
-		r = d->link.ops->port_plug(d->link.userdata, tap->ifindex, br->ifindex, &host);
-		if (r < 0)
-			snprintf(err, errlen, "cannot plug guest '%s' (%s) into %s again: %s", u->guest,
-				 u->tap, br->name, strerror(-r));
-		else
+		r = plug_user(d, n, &dump, u, err, errlen);
+		if (r >= 0)
 			log_info("network '%s': guest '%s' (%s) plugged into the new bridge %s", n->def->name,
 				 u->guest, u->tap, br->name);
 	}
@@ -255,4 +299,5 @@ const struct feature feature_links = {
 	.show = links_show,
 	.problem = links_problem,
 	.settle = links_settle,
+	.user_add = links_user_add,
 };

@@ -76,6 +76,9 @@ struct feature {
 	/* After the networks were reconciled together (start, reload): what no single network owns
 	 * (a bridge, a dnsmasq, rules of a network whose definition is gone). */
 	void (*settle)(struct daemon *d);
+	/* A guest's NIC registered with the network (a start, an adoption, set-network): what the
+	 * feature gives a user, e.g. its TAP becomes a port of the bridge. Idempotent. */
+	int (*user_add)(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen);
 };
 
 extern const struct feature feature_links, feature_watch, feature_firewall, feature_dhcp, feature_portsec;
@@ -98,9 +101,10 @@ int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, ch
 /* Into o: every feature's show(), then "state" and "problem". */
 void daemon_net_show(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o);
 
-/* Users: a running guest's NIC registers with its network (and is plugged again into the
- * network's bridge whenever the bridge is made anew). */
-int net_user_add(struct net *n, const struct net_user *u);
+/* Users: a running guest's NIC registers with its network; every feature's user_add() gives it
+ * what it needs (links: a port of the bridge, once the network runs), and again whenever the
+ * network comes up (the bridge made anew). On failure it is not registered. */
+int daemon_net_user_add(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen);
 void net_user_remove(struct net *n, const char *guest, unsigned nic);
 /* "'a', 'b'" into names: the guests with a NIC on n. */
 size_t net_user_names(const struct net *n, char *names, size_t size);

@@ -124,20 +124,20 @@ static void ports_forget(struct vm *v)
 	memset(v->nics, 0, sizeof(v->nics));
 }
 
-/* NIC i's TAP is a port of its network's bridge: the network knows it as a user (it refuses to
- * stop under it, and plugs it into its bridge again when the bridge is made anew). */
-static void nic_register(struct vm *v, size_t i)
+/* NIC i's TAP registers with its network as a user: the network plugs it into its bridge (now,
+ * and again whenever the bridge is made anew) and refuses to stop under it. */
+static int nic_register(struct vm *v, size_t i, char *err, size_t errlen)
 {
 	struct net *n = daemon_net_find(v->daemon, v->def.nics[i].network);
 	struct net_user u = { .nic = i, .mac = v->def.nics[i].mac };
 
-	if (!n || !v->nics[i].tap[0])
-		return;
+	if (!n) {
+		snprintf(err, errlen, "network '%s' does not exist", v->def.nics[i].network);
+		return -ENOENT;
+	}
 	snprintf(u.guest, sizeof(u.guest), "%s", v->def.name);
 	snprintf(u.tap, sizeof(u.tap), "%s", v->nics[i].tap);
-	if (net_user_add(n, &u) < 0)
-		log_error("guest '%s': NIC %zu: cannot register with network '%s'", v->def.name, i,
-			  n->def->name);
+	return daemon_net_user_add(v->daemon, n, &u, err, errlen);
 }
 
 /* A definition reloaded while QEMU ran (or was being started) is the one from now on. */
@@ -396,23 +396,6 @@ static const struct link_info *network_bridge(struct daemon *d, const char *name
 	return l;
 }
 
-static int plug_tap(struct daemon *d, const char *tap, int ifindex, const struct mac *guest_mac,
-		    const struct link_info *bridge, char *err, size_t errlen)
-{
-	struct mac host;
-	int r;
-
-	guest_mac_host_side(guest_mac, &host);
-	r = d->link.ops->port_plug(d->link.userdata, ifindex, bridge->ifindex, &host);
-	if (r == -EXFULL || r == -EBUSY) {
-		snprintf(err, errlen, "bridge %s has the kernel's maximum of 1023 ports; cannot add %s", bridge->name, tap);
-		return r;
-	}
-	if (r < 0)
-		snprintf(err, errlen, "cannot plug %s into %s: %s", tap, bridge->name, strerror(-r));
-	return r;
-}
-
 static void close_fds(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -612,10 +595,9 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 					    err, errlen);
 		if (r < 0)
 			goto fail;
-		r = plug_tap(d, v->nics[i].tap, ifindex, &g->nics[i].mac, br, err, errlen);
+		r = nic_register(v, i, err, errlen);
 		if (r < 0)
 			goto fail;
-		nic_register(v, i);
 		v->nics[i].vhost = false;
 		if (vhost && d->tap.ops->vhost_open(d->tap.userdata, q, fds + n_fds) >= 0) {
 			v->nics[i].vhost = true;
@@ -1308,8 +1290,6 @@ static int method_vm_set_network(struct daemon *d, struct call *c, json_object *
 	struct vm *v;
 	const char *net;
 	unsigned nic = 0;
-	struct link_dump dump = {};
-	const struct link_info *br, *tap;
 	char err[512];
 	struct guest copy;
 	int r = lookup(d, c, params, &v);
@@ -1328,29 +1308,32 @@ static int method_vm_set_network(struct daemon *d, struct call *c, json_object *
 	if (r < 0)
 		return r;
 	if (vm_alive(v)) {
-		r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
-		if (r < 0)
-			return call_errorf(c, r, "cannot read links: %s", strerror(-r));
-		br = network_bridge(d, net, &dump, err, sizeof(err));
-		tap = link_dump_find_name(&dump, v->nics[nic].tap);
-		if (!br || !tap) {
-			link_dump_free(&dump);
-			return call_errorf(c, -ENETDOWN, "%s", br ? "the guest's TAP is gone" : err);
-		}
-		/* The new network's addresses first: its DHCP lease must get through the filter. */
-		r = daemon_portsec_port_set(d, tap->name, net, &v->def.nics[nic].mac, nic_level(&v->def.nics[nic]), err,
-					    sizeof(err));
-		if (r >= 0) {
-			char undo[256];
+		struct net *to = daemon_net_find(d, net), *from = daemon_net_find(d, v->def.nics[nic].network);
+		struct guest old = v->def;
+		char undo[256];
 
-			r = plug_tap(d, tap->name, tap->ifindex, &v->def.nics[nic].mac, br, err, sizeof(err));
-			if (r < 0 && daemon_portsec_port_set(d, tap->name, v->def.nics[nic].network, &v->def.nics[nic].mac,
-							     nic_level(&v->def.nics[nic]), undo, sizeof(undo)) < 0)
-				log_error("guest '%s': NIC %u: cannot restore its port security: %s", v->def.name, nic, undo);
-		}
-		link_dump_free(&dump);
+		if (to->def->mode->owns_bridge && !to->active)
+			return call_errorf(c, -ENETDOWN, "network '%s' is not running (netdctl network start %s)", net,
+					   net);
+		/* The new network's addresses first: its DHCP lease must get through the filter. Then
+		 * unregistered there, registered here (plugged into the new bridge). */
+		r = daemon_portsec_port_set(d, v->nics[nic].tap, net, &v->def.nics[nic].mac,
+					    nic_level(&v->def.nics[nic]), err, sizeof(err));
 		if (r < 0)
 			return call_errorf(c, r, "%s", err);
+		if (from)
+			net_user_remove(from, v->def.name, nic);
+		v->def = copy;
+		r = nic_register(v, nic, err, sizeof(err));
+		if (r < 0) {
+			v->def = old;
+			if (daemon_portsec_port_set(d, v->nics[nic].tap, old.nics[nic].network, &old.nics[nic].mac,
+						    nic_level(&old.nics[nic]), undo, sizeof(undo)) < 0 ||
+			    nic_register(v, nic, undo, sizeof(undo)) < 0)
+				log_error("guest '%s': NIC %u: cannot put it back on network '%s': %s", v->def.name,
+					  nic, old.nics[nic].network, undo);
+			return call_errorf(c, r, "%s", err);
+		}
 		/* Flap the guest's link so that its DHCP client asks again, in the new subnet. */
 		if (v->qmp && qmp_client_ready(v->qmp)) {
 			nic_link_set(v, nic, false);
@@ -1360,16 +1343,7 @@ static int method_vm_set_network(struct daemon *d, struct call *c, json_object *
 						   on_link_back, v);
 		}
 	}
-	if (vm_alive(v)) {
-		/* Unregistered from the old network, a user of the new one. */
-		struct net *old = daemon_net_find(d, v->def.nics[nic].network);
-
-		if (old)
-			net_user_remove(old, v->def.name, nic);
-	}
 	v->def = copy;
-	if (vm_alive(v))
-		nic_register(v, nic);
 	/* A definition reloaded while the guest runs is what the file holds: it moves too. */
 	if (v->next_def && nic < v->next_def->n_nics)
 		snprintf(v->next_def->nics[nic].network, sizeof(v->next_def->nics[nic].network), "%s", net);
@@ -1443,8 +1417,12 @@ static void adopt(struct vm *v)
 					    nic_level(&v->def.nics[j]), err, sizeof(err)) < 0)
 			log_error("guest '%s': %s", v->def.name, err);
 	}
-	for (size_t j = 0; j < v->def.n_nics && j < i; j++)
-		nic_register(v, j);
+	for (size_t j = 0; j < v->def.n_nics && j < i; j++) {
+		char err[256];
+
+		if (nic_register(v, j, err, sizeof(err)) < 0)
+			log_error("guest '%s': NIC %zu: %s", v->def.name, j, err);
+	}
 	if (watch_qemu(v) < 0) {
 		log_error("guest '%s': cannot watch QEMU pid %d", v->def.name, pid);
 		return;

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "macro.h"
 #include "protocol.h"
+#include "vm.h"
 
 struct world {
 	char root[64];
@@ -38,14 +40,27 @@ struct world {
 	struct tap_fake *tap;
 	struct proc_fake *proc;
 	struct fake_log all; /* every fake's lines, in order (fake_log_mirror) */
-	char *log;		/* the scenario's golden log so far */
+	char *log; /* the scenario's golden log so far */
 	size_t log_len;
 	FILE *out;
 	json_object *reply; /* the last reply */
 	bool replied;
+	/* QEMU as the fake spawner "runs" it: the test answers on its QMP socket (qmp_serve). */
+	pid_t qemu_pid;
+	int qmp_fd; /* the accepted connection, -1 */
+	sd_event_source *qmp_source;
+	char qmp_buf[4096];
+	size_t qmp_len;
+	char guest[32]; /* the guest whose QEMU the test plays */
 };
 
-static struct world *W;
+static uint64_t now(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
+}
 
 static void paths_init(struct world *w)
 {
@@ -63,6 +78,13 @@ static void paths_init(struct world *w)
 
 /* A daemon on fresh fakes over the tree in w->root ("boot": no markers in run/ yet, unless a
  * previous daemon_start of this world left them). */
+static int make_tap_link(void *userdata, const char *ifname, int *ret_ifindex)
+{
+	struct world *w = userdata;
+
+	return link_fake_add_link(w->link, ifname, "tun", ret_ifindex);
+}
+
 static void daemon_up(struct world *w)
 {
 	struct daemon *d = &w->d;
@@ -73,10 +95,12 @@ static void daemon_up(struct world *w)
 	d->qemu_binary = "/usr/bin/qemu-system-x86_64";
 	d->qemu_user = "root";
 	d->qemu_caps = (struct qemu_caps){ 7, 2, true };
+	d->kvm_probe = KVM_PROBE_BROKEN; /* TCG, as on these machines: no probe to wait for */
 	assert_int_equal(sd_event_new(&d->event), 0);
 	assert_int_equal(link_fake_new(&w->link, &d->link), 0);
 	assert_int_equal(fw_fake_new(&w->fw, &d->nft), 0);
 	assert_int_equal(tap_fake_new(false, &w->tap, &d->tap), 0);
+	tap_fake_set_make_link(w->tap, make_tap_link, w);
 	assert_int_equal(proc_fake_new(&w->proc, &d->proc), 0);
 	assert_int_equal(daemon_start(d), 0);
 }
@@ -85,6 +109,10 @@ static void daemon_down(struct world *w)
 {
 	struct daemon *d = &w->d;
 
+	w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
+	if (w->qmp_fd >= 0)
+		close(w->qmp_fd);
+
 	daemon_stop(d);
 	d->event = sd_event_unref(d->event);
 	link_fake_free(w->link);
@@ -92,6 +120,8 @@ static void daemon_down(struct world *w)
 	tap_fake_free(w->tap);
 	proc_fake_free(w->proc);
 }
+
+static void flush_backends(struct world *w);
 
 static int setup(void **state)
 {
@@ -102,9 +132,9 @@ static int setup(void **state)
 	log_set_max_level(LOG_ERR);
 	paths_init(w);
 	w->out = open_memstream(&w->log, &w->log_len);
+	w->qmp_fd = -1;
 	fake_log_mirror(&w->all);
 	daemon_up(w);
-	W = w;
 	*state = w;
 	return 0;
 }
@@ -113,6 +143,11 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 
+	if (getenv("NETD_TEST_VERBOSE")) {
+		flush_backends(w);
+		fflush(w->out);
+		fprintf(stderr, "--- log of the scenario:\n%s", w->log);
+	}
 	daemon_down(w);
 	fake_log_mirror(NULL);
 	fake_log_clear(&w->all);
@@ -130,8 +165,8 @@ static int teardown(void **state)
 }
 
 /* Each line of text with the world's root replaced by $ROOT (the log does not depend on mkdtemp)
- * and a bridge MAC netd generated at random by "(generated)" (a MAC the test gave starts with
- * 52:54:00). */
+ * and what netd generated at random (a bridge MAC, a guest's UUID) by "(generated)" (a MAC the
+ * test gave starts with 52:54:00). */
 static void put_text(struct world *w, const char *prefix, const char *text)
 {
 	size_t rl = strlen(w->root);
@@ -144,7 +179,11 @@ static void put_text(struct world *w, const char *prefix, const char *text)
 			if (i + rl <= n && !strncmp(line + i, w->root, rl)) {
 				fputs("$ROOT", w->out);
 				i += rl - 1;
-			} else if (i + 4 + 17 <= n && !strncmp(line + i, "mac=", 4) && strncmp(line + i + 4, "52:54:00", 8) &&
+			} else if (i + 6 + 36 <= n && !strncmp(line + i, "-uuid ", 6)) {
+				fputs("-uuid (generated)", w->out);
+				i += 6 + 36 - 1;
+			} else if (i + 4 + 17 <= n && !strncmp(line + i, "mac=", 4) &&
+				   strncmp(line + i + 4, "52:54:00", 8) &&
 				   strspn(line + i + 4, "0123456789abcdef:") == 17) {
 				fputs("mac=(generated)", w->out);
 				i += 4 + 17 - 1;
@@ -184,6 +223,87 @@ static void on_progress(struct call *call, const char *text)
 	put_text(w, "  progress: ", text);
 }
 
+/* QEMU's side of QMP, as much as netd uses: the greeting, then a return for every command (a
+ * status for query-status); quit and system_powerdown end the process. Each command goes into
+ * the log. */
+static void qmp_send(struct world *w, const char *text)
+{
+	assert_int_equal(write(w->qmp_fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct world *w = userdata;
+	ssize_t n = read(fd, w->qmp_buf + w->qmp_len, sizeof(w->qmp_buf) - 1 - w->qmp_len);
+	char *nl;
+
+	if (n <= 0) {
+		w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
+		close(w->qmp_fd);
+		w->qmp_fd = -1;
+		return 0;
+	}
+	w->qmp_len += n;
+	w->qmp_buf[w->qmp_len] = 0;
+	while ((nl = strchr(w->qmp_buf, '\n'))) {
+		_cleanup_json_ json_object *cmd = json_tokener_parse(w->qmp_buf);
+		json_object *ex, *args = NULL, *id = NULL;
+		const char *what;
+		char line[256];
+
+		*nl = 0;
+		assert_true(cmd && json_object_object_get_ex(cmd, "execute", &ex));
+		what = json_object_get_string(ex);
+		json_object_object_get_ex(cmd, "arguments", &args);
+		snprintf(line, sizeof(line), "qmp: %s%s%s", what, args ? " " : "",
+			 args ? json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN) : "");
+		fake_log_add(&w->all, "%s", line);
+		json_object_object_get_ex(cmd, "id", &id);
+		snprintf(line, sizeof(line), "{\"return\": %s, \"id\": %s}\n",
+			 !strcmp(what, "query-status") ? "{\"status\": \"running\", \"running\": true}" :
+							 "{}",
+			 id ? json_object_to_json_string(id) : "null");
+		qmp_send(w, line);
+		if (!strcmp(what, "quit") || !strcmp(what, "system_powerdown"))
+			assert_int_equal(proc_fake_exit(w->proc, w->qemu_pid, 0), 0);
+		memmove(w->qmp_buf, nl + 1, w->qmp_len - (nl + 1 - w->qmp_buf) + 1);
+		w->qmp_len -= nl + 1 - w->qmp_buf;
+	}
+	return 0;
+}
+
+/* Once guest NAME's QEMU was spawned: accept netd's QMP connection on the listening socket QEMU
+ * was given, and greet. */
+static void qmp_serve(struct world *w, const char *guest)
+{
+	char path[256], *text = NULL;
+	int lfd = -1;
+
+	snprintf(path, sizeof(path), "%s/guests/%s/pid", w->d.paths.run_dir, guest);
+	if (w->qmp_fd >= 0 || read_file(path, &text, NULL) < 0)
+		return;
+	w->qemu_pid = atoi(text);
+	free(text);
+	for (int fd = 3; fd < 3 + PROC_FDS_MAX && lfd < 0; fd++) {
+		struct sockaddr_un sa;
+		socklen_t len = sizeof(sa);
+		int c = proc_fake_child_fd(w->proc, w->qemu_pid, fd);
+
+		if (c >= 0 && getsockname(c, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
+		    strstr(sa.sun_path, "/qmp.sock"))
+			lfd = c;
+	}
+	if (lfd < 0)
+		return;
+	w->qmp_fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (w->qmp_fd < 0)
+		return;
+	w->qmp_len = 0;
+	assert_int_equal(sd_event_add_io(w->d.event, &w->qmp_source, w->qmp_fd, EPOLLIN, on_qmp, w), 0);
+	qmp_send(w, "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0}}, "
+		    "\"capabilities\": []}}\n");
+}
+
 /* One request, as uid, run until it is answered (async ones through the event loop); the
  * request, the backends' work and the reply's first line go into the log. Returns whether ok. */
 static bool request_as(struct world *w, uid_t uid, const char *method, const char *params_json)
@@ -198,7 +318,12 @@ static bool request_as(struct world *w, uid_t uid, const char *method, const cha
 	assert_non_null(call);
 	assert_true(!params_json || params);
 	*call = (struct call){ .uid = uid, .on_reply = on_reply, .on_progress = on_progress, .userdata = w };
-	fprintf(w->out, "%s %s\n", method, params_json ?: "");
+	{
+		char line[1024];
+
+		snprintf(line, sizeof(line), "%s%s%s", method, params_json ? " " : "", params_json ?: "");
+		put_text(w, "", line);
+	}
 	w->replied = false;
 	r = method_call(&w->d, m, call, params);
 	if (r < 0) {
@@ -206,25 +331,52 @@ static bool request_as(struct world *w, uid_t uid, const char *method, const cha
 		json_object *reply = json_object_new_object();
 
 		json_object_object_add(reply, "ok", json_object_new_boolean(false));
-		json_object_object_add(reply, "error", json_object_new_string(call->err[0] ? call->err : strerror(-r)));
+		json_object_object_add(reply, "error",
+				       json_object_new_string(call->err[0] ? call->err : strerror(-r)));
 		on_reply(call, reply);
 		json_object_put(reply);
 		free(call);
 	}
-	for (int i = 0; i < 500 && !w->replied; i++)
+	for (int i = 0; i < 500 && !w->replied; i++) {
+		if (w->guest[0])
+			qmp_serve(w, w->guest);
 		assert_true(sd_event_run(w->d.event, 10 * 1000) >= 0);
+	}
+	if (!w->replied) {
+		flush_backends(w);
+		fflush(w->out);
+		fprintf(stderr, "no reply to %s; so far:\n%s", method, w->log);
+	}
 	assert_true(w->replied);
-	assert_true((m->flags & METHOD_ASYNC) || r < 0 || w->replied);
+	/* What the request set going without waiting for (a QMP command after the reply). */
+	for (int i = 0; i < 100 && sd_event_run(w->d.event, 0) > 0; i++)
+		if (w->guest[0])
+			qmp_serve(w, w->guest);
 	json_object_put(params);
 	flush_backends(w);
 	json_object_object_get_ex(w->reply, "ok", &ok);
 	if (!json_object_get_boolean(ok)) {
 		json_object_object_get_ex(w->reply, "error", &v);
 		put_text(w, "  -> error: ", json_object_get_string(v));
+		if (getenv("NETD_TEST_VERBOSE"))
+			fprintf(stderr, "%s: %s\n", method, json_object_get_string(v));
 		return false;
 	}
 	fprintf(w->out, "  -> ok\n");
 	return true;
+}
+
+/* Let time pass for the daemon's timers (and the guest's QMP peer), then log what happened. */
+static void run_for(struct world *w, uint64_t usec)
+{
+	uint64_t end = now(CLOCK_MONOTONIC) + usec;
+
+	while (now(CLOCK_MONOTONIC) < end) {
+		if (w->guest[0])
+			qmp_serve(w, w->guest);
+		assert_true(sd_event_run(w->d.event, 10 * 1000) >= 0);
+	}
+	flush_backends(w);
 }
 
 static bool request(struct world *w, const char *method, const char *params_json)
@@ -288,7 +440,10 @@ static void test_modes_lifecycle(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(creates); i++) {
 		char p[64];
 
-		snprintf(p, sizeof(p), "{\"name\": \"%s\"}", i == 0 ? "n-nat" : i == 1 ? "n-routed" : "n-iso");
+		snprintf(p, sizeof(p), "{\"name\": \"%s\"}",
+			 i == 0 ? "n-nat" :
+			 i == 1 ? "n-routed" :
+				  "n-iso");
 		assert_true(request(w, "network.delete", p));
 	}
 	check_golden(w, "modes-lifecycle.log");
@@ -313,7 +468,8 @@ static void test_mode_bridge(void **state)
 
 	assert_int_equal(link_fake_add_link(w->link, "br0", "bridge", &ifindex), 0);
 	note(w, "mode bridge on the host's br0: no bridge, no rules of its own, no dnsmasq");
-	assert_true(request(w, "network.create", "{\"name\": \"lan\", \"mode\": \"bridge\", \"bridge\": \"br0\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lan\", \"mode\": \"bridge\", \"bridge\": \"br0\"}"));
 	assert_string_equal(show_field(w, "lan", "state"), "active");
 	assert_true(request(w, "network.stop", "{\"name\": \"lan\"}"));
 	assert_true(request(w, "network.start", "{\"name\": \"lan\"}"));
@@ -329,7 +485,8 @@ static void test_start_fails_each_step(void **state)
 	struct world *w = *state;
 	char line[96];
 
-	assert_true(request(w, "network.create", "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
 	assert_true(request(w, "network.stop", "{\"name\": \"lab\"}"));
 	for (unsigned step = 1;; step++) {
 		snprintf(line, sizeof(line), "the kernel refuses link change %u of the start", step);
@@ -417,6 +574,86 @@ static void test_restart_adopts(void **state)
 	check_golden(w, "restart.log");
 }
 
+static bool link_master_is(struct world *w, const char *ifname, const char *master)
+{
+	struct link_dump dump = {};
+	const struct link_info *l, *m;
+	bool is;
+
+	assert_int_equal(w->d.link.ops->dump(w->d.link.userdata, LINK_DUMP_LINKS, &dump), 0);
+	l = link_dump_find_name(&dump, ifname);
+	m = l && l->master ? link_dump_find_index(&dump, l->master) : NULL;
+	is = master ? m && !strcmp(m->name, master) : l && !m;
+	link_dump_free(&dump);
+	return is;
+}
+
+static int bridge_ifindex(struct world *w, const char *name)
+{
+	struct link_dump dump = {};
+	const struct link_info *l;
+	int ifindex;
+
+	assert_int_equal(w->d.link.ops->dump(w->d.link.userdata, LINK_DUMP_LINKS, &dump), 0);
+	l = link_dump_find_name(&dump, name);
+	assert_non_null(l);
+	ifindex = l->ifindex;
+	link_dump_free(&dump);
+	return ifindex;
+}
+
+/* A guest is a user of its network: plugged at start, the network refuses to stop under it
+ * unless forced, it is plugged again when its bridge is made anew, set-network moves it. */
+static void test_guest_user(void **state)
+{
+	struct world *w = *state;
+	char kernel[128], params[512];
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab2\", \"mode\": \"isolated\", \"subnet\": \"10.62.0.0/24\"}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"lab\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	note(w, "start: a TAP, kept from the host, filtered, plugged; then QEMU");
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_true(link_master_is(w, "vm-g1-0", "nd-lab"));
+	note(w, "the network refuses to stop under its guest");
+	assert_false(request(w, "network.stop", "{\"name\": \"lab\"}"));
+	assert_false(request(w, "network.delete", "{\"name\": \"lab\"}"));
+	note(w, "--force: the bridge goes, the guest keeps running unplugged");
+	assert_true(request(w, "network.stop", "{\"name\": \"lab\", \"force\": true}"));
+	assert_true(link_master_is(w, "vm-g1-0", NULL));
+	note(w, "started again: the guest is plugged into the new bridge");
+	assert_true(request(w, "network.start", "{\"name\": \"lab\"}"));
+	assert_true(link_master_is(w, "vm-g1-0", "nd-lab"));
+	note(w, "set-network: unregistered here, registered there, its link flapped");
+	assert_true(request(w, "vm.set-network", "{\"name\": \"g1\", \"network\": \"lab2\"}"));
+	assert_true(link_master_is(w, "vm-g1-0", "nd-lab2"));
+	note(w, "a second later its link is up again");
+	run_for(w, 1200 * 1000);
+	assert_true(request(w, "network.stop", "{\"name\": \"lab\"}"));
+	assert_false(request(w, "network.stop", "{\"name\": \"lab2\"}"));
+	note(w, "netd restarts after lab2's bridge was deleted behind its back: made anew, g1 plugged again");
+	daemon_stop(&w->d);
+	assert_int_equal(w->d.link.ops->link_del(w->d.link.userdata, bridge_ifindex(w, "nd-lab2")), 0);
+	assert_true(link_master_is(w, "vm-g1-0", NULL));
+	flush_backends(w);
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 100 * 1000);
+	assert_true(link_master_is(w, "vm-g1-0", "nd-lab2"));
+	note(w, "destroyed: QEMU goes, its port's filter goes, the network may stop");
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	assert_true(request(w, "network.stop", "{\"name\": \"lab2\"}"));
+	check_golden(w, "guest-user.log");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +662,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_fails_each_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
