@@ -46,6 +46,26 @@ static const struct feature *const features[] = {
 	&feature_links, &feature_watch, &feature_firewall, &feature_dhcp, &feature_portsec,
 };
 
+_Static_assert(ELEMENTSOF(features) <= DAEMON_FEATURES_MAX, "raise DAEMON_FEATURES_MAX");
+
+static size_t feature_index(const struct feature *f)
+{
+	for (size_t i = 0; i < ELEMENTSOF(features); i++)
+		if (features[i] == f)
+			return i;
+	abort(); /* a feature that is not in the table */
+}
+
+void **daemon_feature_state(struct daemon *d, const struct feature *f)
+{
+	return &d->feature_state[feature_index(f)];
+}
+
+void **net_slot(struct net *n, const struct feature *f)
+{
+	return &n->slot[feature_index(f)];
+}
+
 int daemon_features_init(struct daemon *d)
 {
 	for (size_t i = 0; i < ELEMENTSOF(features); i++) {

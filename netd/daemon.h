@@ -62,13 +62,8 @@ struct daemon {
 	struct client *clients;
 	struct control *control; /* control.c: the listening side and its limits */
 	struct proc_backend proc;
-	struct dhcp_server **servers; /* one per network with a dnsmasq */
-	size_t n_servers;
 	const char *dnsmasq;	 /* the binary */
-	char *lease_helper;	 /* dnsmasq's --dhcp-script */
 	struct ip_prefix subnet_pool; /* where --subnet auto picks a /24 */
-	struct watch *watch;	 /* conflicts that appear after a network started (watch.c) */
-	struct firewall *fw;	 /* netd's nftables table (firewall.c); NULL without libnftables */
 	/* Guests (vm.c) */
 	struct tap_backend tap;
 	struct vm **vms;
@@ -85,7 +80,7 @@ struct daemon {
 	struct uplink **uplinks; /* uplink conversions, confirmed or in progress */
 	size_t n_uplinks;
 	sd_event_source *trim_timer; /* daemon_trim_later() */
-	struct portsec *portsec;     /* guest ports' filters (portsec.c) */
+	void *feature_state[DAEMON_FEATURES_MAX]; /* daemon_feature_state(): each feature's own */
 };
 
 /* Where --subnet auto looks by default: 256 /24s that home and office networks rarely use. */

@@ -61,22 +61,27 @@ static int files_init(struct daemon *d, const char *name, struct dnsmasq_files *
 	return 0;
 }
 
+/* The feature's own state: the lease helper dnsmasq runs (--dhcp-script), NULL when missing.
+ * Each network's dnsmasq is in its slot (net_slot). */
+struct dhcp_feature {
+	char *lease_helper;
+};
+
+#define DHCP(d) ((struct dhcp_feature *)*daemon_feature_state((d), &feature_dhcp))
+
 struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name)
 {
-	for (size_t i = 0; i < d->n_servers; i++)
-		if (!strcmp(d->servers[i]->network, name))
-			return d->servers[i];
-	return NULL;
+	struct net *n = daemon_net_find(d, name);
+
+	return n ? *net_slot(n, &feature_dhcp) : NULL;
 }
 
 static void server_forget(struct daemon *d, struct dhcp_server *s)
 {
-	for (size_t i = 0; i < d->n_servers; i++)
-		if (d->servers[i] == s) {
-			memmove(&d->servers[i], &d->servers[i + 1], (d->n_servers - i - 1) * sizeof(s));
-			d->n_servers--;
-			break;
-		}
+	struct net *n = daemon_net_find(d, s->network);
+
+	if (n && *net_slot(n, &feature_dhcp) == s)
+		*net_slot(n, &feature_dhcp) = NULL;
 	dhcp_server_free(s);
 }
 
@@ -110,7 +115,7 @@ static int server_new(struct daemon *d, const char *name, const struct dnsmasq_f
 		.network = name, .dnsmasq = d->dnsmasq, .conf_path = f->conf, .pid_path = f->pid,
 		.lease_path = f->leases, .env = env,
 	};
-	struct dhcp_server **l;
+	struct net *n;
 	int r;
 
 	if (asprintf(&sock, "NETD_SOCKET=%s", d->paths.socket) < 0 || asprintf(&net, "NETD_NETWORK=%s", name) < 0)
@@ -118,14 +123,13 @@ static int server_new(struct daemon *d, const char *name, const struct dnsmasq_f
 	env[1] = sock;
 	env[2] = net;
 	dnsmasq_user(&spec.user, &spec.group);
-	l = realloc(d->servers, (d->n_servers + 1) * sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	d->servers = l;
 	r = dhcp_server_new(d->event, &d->proc, &spec, ret);
 	if (r < 0)
 		return r;
-	d->servers[d->n_servers++] = *ret;
+	/* A network's: in its slot. A dnsmasq of a network that is gone is only stopped. */
+	n = daemon_net_find(d, name);
+	if (n)
+		*net_slot(n, &feature_dhcp) = *ret;
 	return 0;
 }
 
@@ -145,7 +149,7 @@ static int render(struct daemon *d, const struct network *n, const struct dnsmas
 	struct dhcp_render_ctx ctx = {
 		.network = n->name, .bridge = n->bridge, .subnet = n->subnet, .gateway = n->gateway,
 		.router = n->dhcp_router, .dns_forward = n->dhcp_router, .lease_file = f->leases,
-		.hosts_file = f->hosts, .addn_hosts_file = f->addn, .script = d->lease_helper,
+		.hosts_file = f->hosts, .addn_hosts_file = f->addn, .script = DHCP(d)->lease_helper,
 	};
 	struct rendered r = {};
 	int k;
@@ -358,18 +362,22 @@ static char *find_lease_helper(void)
 
 static int dhcp_init(struct daemon *d)
 {
+	struct dhcp_feature *df = calloc(1, sizeof(*df));
+
+	if (!df || !(df->lease_helper = find_lease_helper())) {
+		free(df);
+		return -ENOMEM;
+	}
+	*daemon_feature_state(d, &feature_dhcp) = df;
 	if (!d->dnsmasq)
 		d->dnsmasq = "/usr/sbin/dnsmasq";
-	d->lease_helper = find_lease_helper();
-	if (!d->lease_helper)
-		return -ENOMEM;
 	if (access(d->dnsmasq, X_OK) < 0)
 		log_warning("%s is not executable: networks with DHCP or DNS cannot start dnsmasq", d->dnsmasq);
-	if (access(d->lease_helper, X_OK) < 0) {
+	if (access(df->lease_helper, X_OK) < 0) {
 		log_warning("lease helper %s is missing: leases show up only when dnsmasq restarts",
-			    d->lease_helper);
-		free(d->lease_helper);
-		d->lease_helper = NULL;
+			    df->lease_helper);
+		free(df->lease_helper);
+		df->lease_helper = NULL;
 	}
 	return 0;
 }
@@ -403,12 +411,16 @@ static void dhcp_settle(struct daemon *d)
 /* netd exits: dnsmasq instances keep running and are adopted by the next netd. */
 static void dhcp_done(struct daemon *d)
 {
-	for (size_t i = 0; i < d->n_servers; i++)
-		dhcp_server_free(d->servers[i]);
-	free(d->servers);
-	d->servers = NULL;
-	d->n_servers = 0;
-	free(d->lease_helper);
+	struct dhcp_feature *df = DHCP(d);
+
+	for (size_t i = 0; i < d->n_nets; i++) {
+		dhcp_server_free(*net_slot(d->nets[i], &feature_dhcp));
+		*net_slot(d->nets[i], &feature_dhcp) = NULL;
+	}
+	if (df)
+		free(df->lease_helper);
+	free(df);
+	*daemon_feature_state(d, &feature_dhcp) = NULL;
 }
 
 static void dhcp_show(struct daemon *d, const struct net *net, const struct net_view *v, json_object *parent)

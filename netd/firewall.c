@@ -35,6 +35,8 @@ struct firewall {
 	char error[512]; /* the last apply error, "" when the kernel has the rules */
 };
 
+#define FW(d) ((struct firewall *)*daemon_feature_state((d), &feature_firewall))
+
 static bool fw_wants(const struct network *n)
 {
 	return n->mode->has_subnet;
@@ -48,7 +50,7 @@ static enum fw_mode fw_mode_of(const struct network *n)
 /* Read other tables' forward chains again; log each block that is new since the last scan. */
 static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
 {
-	struct firewall *fw = d->fw;
+	struct firewall *fw = FW(d);
 	_cleanup_free_ char *blocks = NULL;
 	size_t len;
 	FILE *f;
@@ -107,7 +109,7 @@ static void enable_forwarding(struct daemon *d, const struct network *n)
 /* Apply the wanted script unless the kernel already has it. */
 static int fw_apply(struct daemon *d, bool check_kernel, char *err, size_t errlen)
 {
-	struct firewall *fw = d->fw;
+	struct firewall *fw = FW(d);
 	char have[128] = "";
 	int r;
 
@@ -138,7 +140,7 @@ static int fw_apply(struct daemon *d, bool check_kernel, char *err, size_t errle
 /* Render the table from every active network and apply it when it differs. */
 static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 {
-	struct firewall *fw = d->fw;
+	struct firewall *fw = FW(d);
 	_cleanup_free_ struct fw_network *nets = calloc(d->n_nets + 1, sizeof(*nets));
 	_cleanup_free_ char *script = NULL, *marker = NULL;
 	const struct network *forwarder = NULL;
@@ -208,7 +210,7 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
-	struct firewall *fw = d->fw;
+	struct firewall *fw = FW(d);
 	char have[128] = "", err[512];
 	int r;
 
@@ -231,7 +233,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct daemon *d = userdata;
-	struct firewall *fw = d->fw;
+	struct firewall *fw = FW(d);
 	int r = d->nft.ops->monitor_read(d->nft.userdata, fd, getpid());
 
 	if (r < 0)
@@ -277,17 +279,17 @@ static int firewall_init(struct daemon *d)
 		r = sd_event_source_set_enabled(fw->check_timer, SD_EVENT_OFF);
 	if (r < 0) {
 		log_error("nftables: cannot create the check timer: %s", strerror(-r));
-		d->fw = fw;
+		*daemon_feature_state(d, &feature_firewall) = fw;
 		firewall_done(d);
 		return r;
 	}
-	d->fw = fw;
+	*daemon_feature_state(d, &feature_firewall) = fw;
 	return 0;
 }
 
 static void firewall_done(struct daemon *d)
 {
-	struct firewall *fw = d->fw;
+	struct firewall *fw = FW(d);
 
 	if (!fw)
 		return;
@@ -301,18 +303,18 @@ static void firewall_done(struct daemon *d)
 	free(fw->script);
 	free(fw->marker);
 	free(fw);
-	d->fw = NULL;
+	*daemon_feature_state(d, &feature_firewall) = NULL;
 }
 
 const struct fw_backend *daemon_nft(struct daemon *d)
 {
-	return d->fw && d->nft.ops ? &d->nft : NULL;
+	return FW(d) && d->nft.ops ? &d->nft : NULL;
 }
 
 static const char *firewall_problem(struct daemon *d, const struct net *net, const struct net_view *v,
 				    char *buf, size_t size)
 {
-	struct firewall *fw = d->fw;
+	struct firewall *fw = FW(d);
 	const struct network *n = net->def;
 
 	if (!fw_wants(n))

@@ -28,14 +28,8 @@
 
 struct daemon;
 
-enum feature_id {
-	FEATURE_LINKS,
-	FEATURE_WATCH,
-	FEATURE_FIREWALL,
-	FEATURE_DHCP,
-	FEATURE_PORTSEC,
-	_FEATURE_MAX,
-};
+/* How many features daemon.c's table may list. */
+#define DAEMON_FEATURES_MAX 16
 
 /* A running guest's NIC on a network: its TAP is a port of the network's bridge. */
 struct net_user {
@@ -50,7 +44,7 @@ struct net {
 	bool active;
 	struct net_user *users;
 	size_t n_users;
-	void *slot[_FEATURE_MAX];
+	void *slot[DAEMON_FEATURES_MAX]; /* net_slot(): each feature's state of this network */
 };
 
 /* What show and problem() may look at: one kernel dump for every network of a request. */
@@ -82,6 +76,11 @@ struct feature {
 };
 
 extern const struct feature feature_links, feature_watch, feature_firewall, feature_dhcp, feature_portsec;
+
+/* A feature's own state: for the daemon (its context: a socket, a table, a list) and for one
+ * network (e.g. its dnsmasq). Only the feature itself looks inside. */
+void **daemon_feature_state(struct daemon *d, const struct feature *f);
+void **net_slot(struct net *n, const struct feature *f);
 
 struct net *daemon_net_find(struct daemon *d, const char *name);
 struct net *daemon_net_find_bridge(struct daemon *d, const char *bridge);

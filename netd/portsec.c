@@ -41,6 +41,8 @@ struct portsec {
 	bool started; /* after startup: changes go to the kernel at once */
 };
 
+#define PS(d) ((struct portsec *)*daemon_feature_state((d), &feature_portsec))
+
 static void port_done(struct secured_port *s)
 {
 	free(s->p.addrs);
@@ -148,7 +150,7 @@ static struct ps_port *ports_view(struct portsec *ps)
 /* The whole table, from every port netd knows. */
 static int apply_full(struct daemon *d, char *err, size_t errlen)
 {
-	struct portsec *ps = d->portsec;
+	struct portsec *ps = PS(d);
 	_cleanup_free_ struct ps_port *v = ports_view(ps);
 	_cleanup_free_ char *script = NULL, *marker = NULL;
 	int r;
@@ -174,7 +176,7 @@ static int apply_full(struct daemon *d, char *err, size_t errlen)
  * table instead. The first port creates the table and the last one removes it. */
 static int apply_change(struct daemon *d, const struct ps_change *c, char *err, size_t errlen)
 {
-	struct portsec *ps = d->portsec;
+	struct portsec *ps = PS(d);
 	_cleanup_free_ char *script = NULL;
 	int r;
 
@@ -228,7 +230,7 @@ static int port_append(struct portsec *ps, struct secured_port *s)
 static int port_replace(struct daemon *d, const char *ifname, struct secured_port *new, char *err,
 			size_t errlen)
 {
-	struct portsec *ps = d->portsec;
+	struct portsec *ps = PS(d);
 	ssize_t i = port_index(ps, ifname);
 	struct secured_port old = {};
 	bool add = new != NULL;
@@ -286,7 +288,7 @@ void daemon_portsec_port_remove(struct daemon *d, const char *ifname)
 {
 	char err[512];
 
-	if (!d->portsec || port_index(d->portsec, ifname) < 0)
+	if (!PS(d) || port_index(PS(d), ifname) < 0)
 		return;
 	if (port_replace(d, ifname, NULL, err, sizeof(err)) < 0)
 		log_error("port security: cannot remove the rules of %s: %s", ifname, err);
@@ -305,7 +307,7 @@ static bool port_same(const struct ps_port *a, const struct ps_port *b)
 /* Bring one port up to date with its network; 1 when it changed. */
 static int port_refresh(struct daemon *d, const struct network *n, const char *ifname)
 {
-	struct portsec *ps = d->portsec;
+	struct portsec *ps = PS(d);
 	ssize_t i = port_index(ps, ifname);
 	struct secured_port new;
 	char err[512];
@@ -334,7 +336,7 @@ static int port_refresh(struct daemon *d, const struct network *n, const char *i
 
 void daemon_portsec_network_changed(struct daemon *d, const char *network)
 {
-	struct portsec *ps = d->portsec;
+	struct portsec *ps = PS(d);
 	const struct network *n = daemon_network_find(d, network);
 	char(*names)[IFNAMSIZ];
 	size_t k = 0;
@@ -355,20 +357,22 @@ void daemon_portsec_network_changed(struct daemon *d, const char *network)
 
 enum ps_level daemon_portsec_level(struct daemon *d, const char *ifname)
 {
-	ssize_t i = d->portsec ? port_index(d->portsec, ifname) : -1;
+	ssize_t i = PS(d) ? port_index(PS(d), ifname) : -1;
 
-	return i < 0 ? PS_LEVEL_OFF : d->portsec->ports[i].p.level;
+	return i < 0 ? PS_LEVEL_OFF : PS(d)->ports[i].p.level;
 }
 
 static int portsec_init(struct daemon *d)
 {
-	d->portsec = calloc(1, sizeof(*d->portsec));
-	return d->portsec ? 0 : -ENOMEM;
+	struct portsec *ps = calloc(1, sizeof(*ps));
+
+	*daemon_feature_state(d, &feature_portsec) = ps;
+	return ps ? 0 : -ENOMEM;
 }
 
 static void portsec_done(struct daemon *d)
 {
-	struct portsec *ps = d->portsec;
+	struct portsec *ps = PS(d);
 
 	if (!ps)
 		return;
@@ -377,7 +381,7 @@ static void portsec_done(struct daemon *d)
 	free(ps->ports);
 	free(ps->marker);
 	free(ps);
-	d->portsec = NULL;
+	*daemon_feature_state(d, &feature_portsec) = NULL;
 }
 
 /* After the guests are adopted: the whole table, in one transaction. Not adopted as it is (the
@@ -385,7 +389,7 @@ static void portsec_done(struct daemon *d)
  * atomically disturbs no packet. */
 int daemon_portsec_start(struct daemon *d)
 {
-	struct portsec *ps = d->portsec;
+	struct portsec *ps = PS(d);
 	char err[512];
 	int r;
 
@@ -403,7 +407,7 @@ int daemon_portsec_start(struct daemon *d)
 /* After someone else's nftables transaction: re-apply when netd's table is gone or changed. */
 void daemon_portsec_check(struct daemon *d)
 {
-	struct portsec *ps = d->portsec;
+	struct portsec *ps = PS(d);
 	const struct fw_backend *nft = daemon_nft(d);
 	_cleanup_free_ struct ps_port *v = NULL;
 	char marker[128] = "", err[512];

@@ -26,6 +26,8 @@ struct watch {
 	size_t n_conflicts;
 };
 
+#define WATCH(d) ((struct watch *)*daemon_feature_state((d), &feature_watch))
+
 static struct conflict *conflict_find(struct watch *w, const char *name)
 {
 	for (size_t i = 0; i < w->n_conflicts; i++)
@@ -47,7 +49,7 @@ static void conflict_event(struct daemon *d, const char *name, const char *actio
 
 static void check_all(struct daemon *d)
 {
-	struct watch *w = d->watch;
+	struct watch *w = WATCH(d);
 	struct link_dump host = {};
 	struct conflict *now;
 	size_t n = 0;
@@ -110,8 +112,8 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	/* What changed does not matter: the check reads everything again. */
 	if (d->link.ops->events_read(d->link.userdata, fd, &what) >= 0 && what == 0)
 		return 0;
-	if (sd_event_source_set_time_relative(d->watch->timer, WATCH_DELAY_USEC) >= 0)
-		sd_event_source_set_enabled(d->watch->timer, SD_EVENT_ONESHOT);
+	if (sd_event_source_set_time_relative(WATCH(d)->timer, WATCH_DELAY_USEC) >= 0)
+		sd_event_source_set_enabled(WATCH(d)->timer, SD_EVENT_ONESHOT);
 	return 0;
 }
 
@@ -122,7 +124,7 @@ static int watch_init(struct daemon *d)
 
 	if (!w)
 		return -ENOMEM;
-	d->watch = w;
+	*daemon_feature_state(d, &feature_watch) = w;
 	r = d->link.ops->events_open(d->link.userdata, LINK_EVENT_ADDRS4 | LINK_EVENT_ROUTES4, &w->fd);
 	if (r < 0) {
 		w->fd = -1;
@@ -143,7 +145,7 @@ static int watch_init(struct daemon *d)
 
 static void watch_done(struct daemon *d)
 {
-	struct watch *w = d->watch;
+	struct watch *w = WATCH(d);
 
 	if (!w)
 		return;
@@ -153,13 +155,13 @@ static void watch_done(struct daemon *d)
 		d->link.ops->events_close(d->link.userdata, w->fd);
 	free(w->conflicts);
 	free(w);
-	d->watch = NULL;
+	*daemon_feature_state(d, &feature_watch) = NULL;
 }
 
 static const char *watch_problem(struct daemon *d, const struct net *net, const struct net_view *v, char *buf,
 				 size_t size)
 {
-	struct conflict *c = d->watch ? conflict_find(d->watch, net->def->name) : NULL;
+	struct conflict *c = WATCH(d) ? conflict_find(WATCH(d), net->def->name) : NULL;
 
 	return c ? c->reason : NULL;
 }

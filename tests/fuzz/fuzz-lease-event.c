@@ -19,11 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct daemon d;
 static struct network *net;
 static struct dhcp_server server = { .network = "lab" };
-static struct dhcp_server *servers[] = { &server };
 
 static void setup(void)
 {
 	struct dhcp_host h = {};
+	struct net *n;
 	char err[256];
 
 	log_set_max_level(-1); /* the method logs each lease: keep the fuzzer's output readable */
@@ -35,10 +35,9 @@ static void setup(void)
 		abort();
 	network_fill_defaults(net);
 	if (dhcp_host_parse("52:54:00:00:00:0a,10.60.0.10,web", &h, err, sizeof(err)) < 0 ||
-	    dhcp_host_add(&net->dhcp, &h) < 0 || daemon_net_add(&d, net, NULL) < 0)
+	    dhcp_host_add(&net->dhcp, &h) < 0 || daemon_net_add(&d, net, &n) < 0)
 		abort();
-	d.servers = servers;
-	d.n_servers = 1;
+	*net_slot(n, &feature_dhcp) = &server; /* its dnsmasq */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

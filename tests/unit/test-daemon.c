@@ -247,7 +247,7 @@ static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	w->qmp_buf[w->qmp_len] = 0;
 	while ((nl = strchr(w->qmp_buf, '\n'))) {
 		_cleanup_json_ json_object *cmd = json_tokener_parse(w->qmp_buf);
-		json_object *ex, *args = NULL, *id = NULL;
+		json_object *ex = NULL, *args = NULL, *id = NULL;
 		const char *what;
 		char line[256];
 
