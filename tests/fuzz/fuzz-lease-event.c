@@ -15,6 +15,7 @@
 #include "protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+extern const struct feature feature_dhcp;
 
 static struct daemon d;
 static struct network *net;

@@ -132,13 +132,13 @@ static void test_uplink_validation(void **state)
 	char err[512];
 
 	network_init(&n, "x");
-	n.mode = &mode_isolated;
+	n.mode = net_mode_from_string("isolated");
 	assert_int_equal(ip_prefix_parse("10.1.0.0/24", &n.subnet), 0);
 	snprintf(n.uplink, sizeof(n.uplink), "eth0");
 	network_fill_defaults(&n);
 	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "--uplink needs mode nat or routed"));
-	n.mode = &mode_nat;
+	n.mode = net_mode_from_string("nat");
 	network_fill_defaults(&n);
 	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
 	assert_true(n.dhcp_router);
@@ -154,7 +154,7 @@ static void test_definition_roundtrip(void **state)
 	_cleanup_free_ char *text = NULL;
 
 	network_init(&n, "out");
-	n.mode = &mode_routed;
+	n.mode = net_mode_from_string("routed");
 	assert_int_equal(ip_prefix_parse("10.10.0.0/24", &n.subnet), 0);
 	snprintf(n.uplink, sizeof(n.uplink), "eth1");
 	network_fill_defaults(&n);

@@ -25,7 +25,7 @@ static struct network make(const char *name, const char *subnet)
 
 static void test_mode_roundtrip(void **state)
 {
-	const struct net_mode *const all[] = { &mode_nat, &mode_routed, &mode_isolated, &mode_bridge };
+	const struct net_mode *const all[] = { net_mode_from_string("nat"), net_mode_from_string("routed"), net_mode_from_string("isolated"), net_mode_from_string("bridge") };
 
 	for (size_t i = 0; i < ELEMENTSOF(all); i++)
 		assert_ptr_equal(net_mode_from_string(all[i]->name), all[i]);
@@ -108,7 +108,7 @@ static void test_validate(void **state)
 	 * have to be a valid name, so the file did not read back the same). */
 	struct network br;
 	network_init(&br, "lan");
-	br.mode = &mode_bridge;
+	br.mode = net_mode_from_string("bridge");
 	snprintf(br.bridge, sizeof(br.bridge), "br0");
 	network_fill_defaults(&br);
 	assert_int_equal(network_validate(&br, err, sizeof(err)), 0);
@@ -170,9 +170,9 @@ static void test_uplink_conflicts(void **state)
 	char err[256];
 
 	network_init(&lan, "lan");
-	lan.mode = &mode_bridge;
+	lan.mode = net_mode_from_string("bridge");
 	strcpy(lan.bridge, "br0");
-	c.mode = &mode_nat;
+	c.mode = net_mode_from_string("nat");
 	assert_int_equal(link_fake_new(&fake, &be), 0);
 	assert_int_equal(be.ops->bridge_add(be.userdata, &spec, &br), 0);
 	assert_int_equal(link_fake_add_link(fake, "vm-a-0", "tun", &tap), 0);
@@ -221,7 +221,7 @@ static void test_host_ports(void **state)
 	assert_int_equal(network_host_port_add(&n, "tcp/22", err, sizeof(err)), -EEXIST);
 	assert_string_equal(err, "host port tcp/22 is given twice");
 	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
-	n.mode = &mode_bridge;
+	n.mode = net_mode_from_string("bridge");
 	n.subnet = (struct ip_prefix){};
 	n.has_gateway = false;
 	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);

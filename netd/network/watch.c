@@ -12,6 +12,8 @@
 #include "log.h"
 #include "macro.h"
 
+extern const struct feature feature_watch; /* this file's, at its end */
+
 #define WATCH_DELAY_USEC (100 * 1000)
 
 struct conflict {

@@ -27,6 +27,8 @@
 #include "macro.h"
 #include "portsec.h"
 
+extern const struct feature feature_portsec; /* this file's, at its end */
+
 struct secured_port {
 	struct ps_port p; /* p.addrs owned; p.level what applies on its network */
 	enum ps_level want; /* what the NIC asks for: FULL or OFF */

@@ -17,6 +17,8 @@
 #include "log.h"
 #include "macro.h"
 
+extern const struct feature feature_firewall; /* this file's, at its end */
+
 _Static_assert(NETWORK_HOST_PORTS_MAX <= FW_HOST_PORTS_MAX, "a network's host ports must fit the rules' facts");
 
 /* Coalesce a burst of foreign transactions (a firewall reload is several) into one check. */

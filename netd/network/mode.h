@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Network modes as drivers: what a mode needs, answered by one file each (mode-nat.c, ...), and one
+ * Network modes as drivers: what a mode needs, answered by one file each (mode-nat.c, ...), and its
  * line in network.c's table. Nothing outside a mode file tests which mode a network has: it asks
- * the mode.
+ * the mode (n->mode->...). Others find a mode by its name (net_mode_from_string).
  */
 #pragma once
 
@@ -33,8 +33,6 @@ struct net_mode {
 	/* Rules of its own on a definition (called after the common ones); NULL: none. */
 	int (*validate)(const struct network *n, char *err, size_t errlen);
 };
-
-extern const struct net_mode mode_isolated, mode_bridge, mode_nat, mode_routed;
 
 /* The mode of that name, or NULL; the names joined by ", " for messages. */
 const struct net_mode *net_mode_from_string(const char *s);

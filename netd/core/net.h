@@ -75,8 +75,6 @@ struct feature {
 	int (*user_add)(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen);
 };
 
-extern const struct feature feature_links, feature_watch, feature_firewall, feature_dhcp, feature_portsec;
-
 /* A feature's own state: for the daemon (its context: a socket, a table, a list) and for one
  * network (e.g. its dnsmasq). Only the feature itself looks inside. */
 void **daemon_feature_state(struct daemon *d, const struct feature *f);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The uplink job: a transaction that converts eth0 into br0 (bridge/convert.c does the plan),
+ * The uplink job: a transaction that converts eth0 into br0 (convert.c does the plan),
  * verifies the gateways from the bridge, waits for a confirmation and rolls back by itself.
  *
  * Files: <state>/uplinks/BR/snapshot (what eth0 was), <state>/uplinks/BR/state (the

@@ -26,6 +26,8 @@
 #include "macro.h"
 #include "vm-files.h"
 
+extern const struct feature feature_dhcp; /* this file's, at its end */
+
 #ifndef NETD_LIBEXECDIR
 #define NETD_LIBEXECDIR "/usr/libexec"
 #endif

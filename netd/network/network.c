@@ -8,7 +8,8 @@
 #include "mode.h"
 #include "reconcile.h"
 
-/* The modes: one file each, one line here (mode.h). */
+/* The modes: one file each (mode-NAME.c), one line here. */
+extern const struct net_mode mode_nat, mode_routed, mode_isolated, mode_bridge;
 static const struct net_mode *const modes[] = {
 	&mode_nat,
 	&mode_routed,
