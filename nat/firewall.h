@@ -17,6 +17,7 @@ enum fw_mode {
 	FW_ISOLATED, /* no forwarding in or out of the bridge */
 	FW_ROUTED,   /* the subnet is forwarded as it is */
 	FW_NAT,	     /* the subnet is masqueraded to everything outside it */
+	FW_OPEN,     /* anything in and out between the bridge and the outside, unfiltered, no NAT */
 };
 
 #define FW_HOST_PORTS_MAX 32

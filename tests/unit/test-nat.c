@@ -58,6 +58,19 @@ static void test_all_modes(void **state)
 	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "51");
 }
 
+/* open: unfiltered between its bridge and the outside (only its uplink with one), never into or
+ * out of another netd bridge, no masquerade; the host's input chain as for every network. */
+static void test_open(void **state)
+{
+	struct fw_network n[] = {
+		net("nd-open", "10.20.0.0/24", FW_OPEN, NULL),
+		net("nd-openup", "10.21.0.0/24", FW_OPEN, "eth1"),
+		net("nd-lab", "10.77.0.0/24", FW_ISOLATED, NULL),
+	};
+
+	render_golden("nft-open.txt", n, ELEMENTSOF(n), NULL);
+}
+
 static void test_no_networks_removes_table(void **state)
 {
 	render_golden("nft-empty.txt", NULL, 0, NULL);
@@ -170,6 +183,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nat_default),	       cmocka_unit_test(test_all_modes),
+		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_no_networks_removes_table), cmocka_unit_test(test_marker_follows_content),
 		cmocka_unit_test(test_uplink_validation),      cmocka_unit_test(test_definition_roundtrip),
 		cmocka_unit_test(test_portsec),
