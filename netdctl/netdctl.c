@@ -18,6 +18,7 @@
 
 #include "guest-schema.h"
 #include "macro.h"
+#include "mode.h"
 #include "network-schema.h"
 #include "protocol.h"
 #include "uplink-schema.h"
@@ -596,14 +597,14 @@ static void usage(void)
 	       "  --socket PATH  netd's control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
 	       "  --json         print the reply as JSON\n"
 	       "  -h, --help     this text\n"
-	       "  --version      print the version\n\n"
-	       "Modes: nat (the subnet masqueraded to the outside; DHCP gives the gateway as router),\n"
-	       "       routed (the same without masquerade: the outside must route the subnet back),\n"
-	       "       isolated (a bridge with a gateway address; no forwarding; DHCP gives no default route),\n"
-	       "       bridge (an existing bridge, e.g. a converted uplink; the LAN's DHCP serves guests).\n"
-	       "DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
+	       "  --version      print the version\n\n");
+	/* The modes as their drivers describe themselves (netd/network/mode-*.c). */
+	for (size_t i = 0; net_mode_at(i); i++)
+		printf("%s%s (%s)%s\n", i ? "       " : "Modes: ", net_mode_at(i)->name, net_mode_at(i)->summary,
+		       net_mode_at(i + 1) ? "," : ".");
+	printf("DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
 	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
-	       "--uplink IFNAME lets nat/routed traffic out through that interface only.\n"
+	       "--uplink IFNAME lets a forwarding network's traffic out through that interface only.\n"
 	       "Guests reach only DHCP, DNS and ICMP on their own gateway; --allow-host-port tcp/22 adds a\n"
 	       "host service (on that gateway address only).\n"
 	       "Guest NICs may send only from their own MAC and their leased or reserved addresses, and never\n"

@@ -34,6 +34,8 @@ struct net_mode {
 	int (*validate)(const struct network *n, char *err, size_t errlen);
 };
 
-/* The mode of that name, or NULL; the names joined by ", " for messages. */
+/* The mode of that name, or NULL; the names joined by ", " for messages; the i-th mode of the
+ * table (NULL past the last), for --help. */
 const struct net_mode *net_mode_from_string(const char *s);
 const char *net_mode_names(void);
+const struct net_mode *net_mode_at(size_t i);

@@ -25,6 +25,11 @@ const struct net_mode *net_mode_from_string(const char *s)
 	return NULL;
 }
 
+const struct net_mode *net_mode_at(size_t i)
+{
+	return i < ELEMENTSOF(modes) ? modes[i] : NULL;
+}
+
 const char *net_mode_names(void)
 {
 	static char names[128];
