@@ -34,7 +34,7 @@ cases=(
 	"1|interface 'br-user' already exists and is not managed by netd|network create x --mode isolated --bridge br-user --subnet 10.1.0.0/24"
 	"1|interface 'host0' already exists and is not managed by netd|network create x --mode isolated --bridge host0 --subnet 10.1.0.0/24"
 	"1|unknown mode 'bogus' (known: nat, routed, isolated, bridge)|network create x --mode bogus --subnet 10.1.0.0/24"
-	"1|network 'x': --uplink needs mode nat or routed (mode isolated forwards nothing)|network create x --mode isolated --subnet 10.1.0.0/24 --uplink host0"
+	"1|network 'x': --uplink needs mode nat|network create x --mode isolated --subnet 10.1.0.0/24 --uplink host0"
 	"1|invalid uplink name 'eth/0': may contain only letters|network create x --mode nat --subnet 10.1.0.0/24 --uplink eth/0"
 	"1|invalid uplink name 'uplink-much-too-long': is longer than 15 bytes|network create x --mode routed --subnet 10.1.0.0/24 --uplink uplink-much-too-long"
 	"1|network 'x': the uplink cannot be the network's own bridge|network create x --mode nat --subnet 10.1.0.0/24 --bridge br-x --uplink br-x"
