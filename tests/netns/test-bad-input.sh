@@ -33,7 +33,7 @@ cases=(
 	"1|network 'lab' already exists|network create lab --mode isolated --subnet 10.1.0.0/24"
 	"1|interface 'br-user' already exists and is not managed by netd|network create x --mode isolated --bridge br-user --subnet 10.1.0.0/24"
 	"1|interface 'host0' already exists and is not managed by netd|network create x --mode isolated --bridge host0 --subnet 10.1.0.0/24"
-	"1|unknown mode 'bogus' (known: nat, routed, isolated, bridge)|network create x --mode bogus --subnet 10.1.0.0/24"
+	"1|unknown mode 'bogus' (known: nat, routed, isolated, bridge|network create x --mode bogus --subnet 10.1.0.0/24"
 	"1|network 'x': --uplink needs mode nat|network create x --mode isolated --subnet 10.1.0.0/24 --uplink host0"
 	"1|invalid uplink name 'eth/0': may contain only letters|network create x --mode nat --subnet 10.1.0.0/24 --uplink eth/0"
 	"1|invalid uplink name 'uplink-much-too-long': is longer than 15 bytes|network create x --mode routed --subnet 10.1.0.0/24 --uplink uplink-much-too-long"

@@ -91,7 +91,7 @@ static void test_network_same_message(void **state)
 		{ "network", "subnet", "subnet", "subnet", "bogus", "{\"subnet\": \"bogus\"}",
 		  "invalid subnet 'bogus': expected CIDR notation like 10.0.0.0/24, or auto" },
 		{ "network", "mode", "mode", "mode", "bogus", "{\"mode\": \"bogus\"}",
-		  "unknown mode 'bogus' (known: nat, routed, isolated, bridge)" },
+		  "unknown mode 'bogus' (known: nat, routed, isolated, bridge" }, /* the table's modes */
 		{ "network", "mtu", "mtu", "mtu", "big", "{\"mtu\": \"big\"}",
 		  "invalid MTU 'big': expected a number" },
 		{ "network", "bridge", "bridge", "bridge", "br/0", "{\"bridge\": \"br/0\"}",
