@@ -9,12 +9,13 @@
 #include "reconcile.h"
 
 /* The modes: one file each (mode-NAME.c), one line here. */
-extern const struct net_mode mode_nat, mode_routed, mode_isolated, mode_bridge;
+extern const struct net_mode mode_nat, mode_routed, mode_isolated, mode_bridge, mode_open;
 static const struct net_mode *const modes[] = {
 	&mode_nat,
 	&mode_routed,
 	&mode_isolated,
 	&mode_bridge,
+	&mode_open,
 };
 
 const struct net_mode *net_mode_from_string(const char *s)

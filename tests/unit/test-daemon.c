@@ -449,6 +449,28 @@ static void test_modes_lifecycle(void **state)
 	check_golden(w, "modes-lifecycle.log");
 }
 
+/* open: a bridge of its own with its gateway, rules of its own in table inet netd (set open),
+ * no masquerade, dnsmasq with the gateway as router. */
+static void test_mode_open(void **state)
+{
+	struct world *w = *state;
+
+	note(w, "mode open: created, stopped, started, deleted");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"open\", \"subnet\": \"10.66.0.0/24\"}"));
+	assert_string_equal(show_field(w, "lab", "state"), "active");
+	assert_string_equal(show_field(w, "lab", "mode"), "open");
+	assert_true(request(w, "network.stop", "{\"name\": \"lab\"}"));
+	assert_true(request(w, "network.start", "{\"name\": \"lab\"}"));
+	note(w, "--uplink is allowed: it forwards");
+	assert_true(request(
+		w, "network.create",
+		"{\"name\": \"lab2\", \"mode\": \"open\", \"subnet\": \"10.67.0.0/24\", \"uplink\": \"lo\"}"));
+	assert_true(request(w, "network.delete", "{\"name\": \"lab2\"}"));
+	assert_true(request(w, "network.delete", "{\"name\": \"lab\"}"));
+	check_golden(w, "mode-open.log");
+}
+
 static bool has_bridge(struct world *w, const char *name)
 {
 	struct link_dump dump = {};
@@ -659,6 +681,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_modes_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_bridge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_fails_each_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),

@@ -25,13 +25,15 @@ static struct network make(const char *name, const char *subnet)
 
 static void test_mode_roundtrip(void **state)
 {
-	const struct net_mode *const all[] = { net_mode_from_string("nat"), net_mode_from_string("routed"), net_mode_from_string("isolated"), net_mode_from_string("bridge") };
+	const struct net_mode *const all[] = { net_mode_from_string("nat"), net_mode_from_string("routed"),
+					       net_mode_from_string("isolated"), net_mode_from_string("bridge"),
+					       net_mode_from_string("open") };
 
 	for (size_t i = 0; i < ELEMENTSOF(all); i++)
 		assert_ptr_equal(net_mode_from_string(all[i]->name), all[i]);
 	assert_null(net_mode_from_string("bogus"));
 	assert_null(net_mode_from_string(NULL));
-	assert_string_equal(net_mode_names(), "nat, routed, isolated, bridge");
+	assert_string_equal(net_mode_names(), "nat, routed, isolated, bridge, open");
 }
 
 static void test_default_bridge(void **state)
