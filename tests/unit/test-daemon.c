@@ -574,6 +574,25 @@ static void test_reload(void **state)
 	write_def(w, "web", NULL);
 	assert_true(request(w, "daemon.reload", NULL));
 	assert_false(has_bridge(w, "nd-web"));
+	note(w, "every other mode through reload: added together, a change each, removed together");
+	write_def(w, "r1", "[network]\nmode = routed\nsubnet = 10.72.0.0/24\nmac = 52:54:00:72:00:01\n");
+	write_def(w, "i1", "[network]\nmode = isolated\nsubnet = 10.73.0.0/24\nmac = 52:54:00:73:00:01\n");
+	write_def(w, "o1", "[network]\nmode = open\nsubnet = 10.74.0.0/24\nmac = 52:54:00:74:00:01\n");
+	assert_int_equal(link_fake_add_link(w->link, "br0", "bridge", &(int){ 0 }), 0);
+	write_def(w, "b1", "[network]\nmode = bridge\nbridge = br0\n");
+	assert_true(request(w, "daemon.reload", NULL));
+	write_def(w, "r1", "[network]\nmode = routed\nsubnet = 10.72.0.0/24\nmac = 52:54:00:72:00:01\n\n[dhcp]\nenabled = no\n");
+	write_def(w, "i1", "[network]\nmode = isolated\nsubnet = 10.73.0.0/24\nmac = 52:54:00:73:00:01\nmtu = 1400\n");
+	write_def(w, "o1", "[network]\nmode = nat\nsubnet = 10.74.0.0/24\nmac = 52:54:00:74:00:01\n");
+	write_def(w, "b1", "[network]\nmode = bridge\nbridge = br0\nautostart = no\n");
+	assert_true(request(w, "daemon.reload", NULL));
+	assert_string_equal(show_field(w, "o1", "mode"), "nat");
+	write_def(w, "r1", NULL);
+	write_def(w, "i1", NULL);
+	write_def(w, "o1", NULL);
+	write_def(w, "b1", NULL);
+	assert_true(request(w, "daemon.reload", NULL));
+	assert_true(has_bridge(w, "br0"));
 	check_golden(w, "reload.log");
 }
 
