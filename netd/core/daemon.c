@@ -322,19 +322,32 @@ size_t net_user_names(const struct net *n, char *names, size_t size)
 	return distinct;
 }
 
-int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen)
+/* What the checks against the host look at: every definition, and the kernel's addresses and
+ * routes (link_dump_free and free the definitions' list after). */
+static int host_view(struct daemon *d, struct network ***ret_defs, struct link_dump *ret_host, char *err,
+		     size_t errlen)
 {
-	_cleanup_free_ struct network **defs = daemon_net_defs(d);
-	struct link_dump host = {};
 	int r;
 
-	if (!defs)
+	*ret_defs = daemon_net_defs(d);
+	if (!*ret_defs)
 		return -ENOMEM;
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, &host);
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, ret_host);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read addresses and routes from the kernel: %s", strerror(-r));
-		return r;
+		free(TAKE_PTR(*ret_defs));
 	}
+	return r;
+}
+
+int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen)
+{
+	_cleanup_free_ struct network **defs = NULL;
+	struct link_dump host = {};
+	int r = host_view(d, &defs, &host, err, errlen);
+
+	if (r < 0)
+		return r;
 	r = network_check_conflicts(n, defs, d->n_nets, &host, err, errlen);
 	link_dump_free(&host);
 	return r;
@@ -342,17 +355,12 @@ int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err,
 
 int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen)
 {
-	_cleanup_free_ struct network **defs = daemon_net_defs(d);
+	_cleanup_free_ struct network **defs = NULL;
 	struct link_dump host = {};
-	int r;
+	int r = host_view(d, &defs, &host, err, errlen);
 
-	if (!defs)
-		return -ENOMEM;
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, &host);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read addresses and routes from the kernel: %s", strerror(-r));
+	if (r < 0)
 		return r;
-	}
 	r = network_choose_subnet(n, &d->subnet_pool, defs, d->n_nets, &host, err, errlen);
 	link_dump_free(&host);
 	return r;

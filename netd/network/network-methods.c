@@ -204,15 +204,21 @@ static int method_network_start(struct daemon *d, struct call *c, json_object *p
 	return reply_network(d, c, n);
 }
 
-/* A network with running guests stops only when forced: their TAPs stay (without a bridge: the
- * host takes nothing on them, netd_ports) and are plugged into the bridge again at its next start. */
-static int stop(struct daemon *d, struct call *c, json_object *params, struct net *n)
+/* The network the request names, stopped (stop and delete). A network with running guests stops
+ * only when forced: their TAPs stay (without a bridge: the host takes nothing on them,
+ * netd_ports) and are plugged into the bridge again at its next start. */
+static int stop(struct daemon *d, struct call *c, json_object *params, struct net **ret)
 {
 	char err[1024], names[256];
-	size_t users = net_user_names(n, names, sizeof(names));
 	bool force = false;
-	int r;
+	size_t users;
+	struct net *n;
+	int r = lookup(d, c, params, ret);
 
+	if (r < 0)
+		return r;
+	n = *ret;
+	users = net_user_names(n, names, sizeof(names));
 	protocol_param_bool(params, "force", &force);
 	if (users && !force)
 		return call_errorf(c, -EBUSY,
@@ -231,11 +237,8 @@ static int stop(struct daemon *d, struct call *c, json_object *params, struct ne
 static int method_network_stop(struct daemon *d, struct call *c, json_object *params)
 {
 	struct net *n;
-	int r = lookup(d, c, params, &n);
+	int r = stop(d, c, params, &n);
 
-	if (r < 0)
-		return r;
-	r = stop(d, c, params, n);
 	if (r < 0)
 		return r;
 	log_info("network '%s' stopped", n->def->name);
@@ -247,11 +250,8 @@ static int method_network_delete(struct daemon *d, struct call *c, json_object *
 {
 	json_object *o;
 	struct net *n;
-	int r = lookup(d, c, params, &n);
+	int r = stop(d, c, params, &n);
 
-	if (r < 0)
-		return r;
-	r = stop(d, c, params, n);
 	if (r < 0)
 		return r;
 	r = store_network_remove(&d->paths, n->def->name);
