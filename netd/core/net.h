@@ -9,8 +9,9 @@
  * A feature (the bridge and its links, the firewall, DHCP/DNS, port security, the conflict watch;
  * later router advertisements, port forwards, ...) is a struct feature in a file of its own and one
  * line in daemon.c's table. The daemon brings a network up by calling every feature's up() in the
- * table's order and takes it down in the reverse order; when an up() fails, the features already
- * up are taken down again, in reverse, so a network is never left half up. up() makes the kernel
+ * table's order and takes it down in the reverse order; when an up() fails on a network that was
+ * down, the features already up and the failed one are taken down again, in reverse, so a network
+ * is never left half up. up() makes the kernel
  * and the children match the definition as it is now: it is called again when the definition
  * changes (reload, a reservation) and at adoption, and must change only what differs.
  */
