@@ -32,7 +32,7 @@ static const char *via_file(const struct schema *s, void *obj, const char *secti
 			    const char *value)
 {
 	static char err[SCHEMA_MSG_MAX];
-	char text[1024];
+	char text[2048];
 
 	snprintf(text, sizeof(text), "[%s]\n%s = %s\n", section, key, value);
 	err[0] = 0;
@@ -106,6 +106,12 @@ static void test_network_same_message(void **state)
 		{ "network", "allow-host-port", "allow_host_ports", "allow-host-port", "tcp/99999",
 		  "{\"allow_host_ports\": [\"tcp/99999\"]}",
 		  "invalid host port 'tcp/99999': expected PROTO/PORT" },
+		{ "network", "uplink", "uplink", "uplink", "eth/0", "{\"uplink\": \"eth/0\"}",
+		  "invalid uplink name 'eth/0': may contain only letters" },
+		{ "network", "mtu", "mtu", "mtu", "2000000000", "{\"mtu\": 2000000000}",
+		  "invalid MTU '2000000000': expected a number" },
+		{ "dhcp", "enabled", "dhcp", "no-dhcp", "maybe", "{\"dhcp\": \"maybe\"}",
+		  "invalid dhcp 'maybe': expected yes or no" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -149,6 +155,11 @@ static void test_guest_same_message(void **state)
 		{ "nic0", "mac", "mac", "zz:54:00:00:00:01",
 		  "{\"networks\": [\"n1\"], \"macs\": [\"zz:54:00:00:00:01\"]}",
 		  "invalid MAC 'zz:54:00:00:00:01'" },
+		{ "guest", "queues", "queues", "0", "{\"queues\": 0}", "queues is out of range (1-8)" },
+		{ "guest", "vcpus", "vcpus", "two", "{\"vcpus\": \"two\"}",
+		  "invalid vcpus 'two': expected a number" },
+		{ "guest", "autostart", "no-autostart", "maybe", "{\"autostart\": \"maybe\"}",
+		  "invalid autostart 'maybe': expected yes or no" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -358,6 +369,46 @@ static void test_uplink(void **state)
 	assert_string_equal(u.bridge, "br0");
 }
 
+/* The plain rows' limits: a string's length, the uplink's interface, a number that is unset. */
+static void test_plain_limits(void **state)
+{
+	char value[1100], request[1200], err[SCHEMA_MSG_MAX], *text;
+	_cleanup_json_ json_object *show = json_object_new_object();
+	struct uplink_def u;
+	struct network n;
+	struct guest g;
+
+	memset(value, 'k', sizeof(value) - 1);
+	value[sizeof(value) - 1] = 0;
+	guest_init(&g, "x");
+	assert_string_equal(via_file(&guest_schema, &g, "guest", "kernel", value),
+			    "--kernel is too long (at most 1023 bytes)");
+	snprintf(request, sizeof(request), "{\"kernel\": \"%s\"}", value);
+	guest_init(&g, "x");
+	assert_string_equal(via_request(&guest_schema, &g, request),
+			    "--kernel is too long (at most 1023 bytes)");
+
+	uplink_def_init(&u);
+	assert_string_equal(
+		via_file(&uplink_schema, &u, "uplink", "port", "eth/0"),
+		"invalid interface name 'eth/0': may contain only letters, digits, '-', '_' and '.'");
+	assert_string_equal(via_request(&uplink_schema, &u, "{\"confirm_timeout\": \"99999999999\"}"),
+			    "invalid confirm timeout '99999999999': expected a number");
+
+	/* mtu 0 is the kernel's: not written, null in show */
+	network_init(&n, "x");
+	assert_int_equal(config_network_parse("x", "[network]\nmode = nat\nsubnet = 10.1.0.0/24\n", &n, err,
+					      sizeof(err)),
+			 0);
+	text = config_network_render(&n);
+	assert_non_null(text);
+	assert_null(strstr(text, "mtu"));
+	free(text);
+	schema_json_show(&network_schema, &n, show);
+	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(show, "mtu"), 0), "null");
+	network_done(&n);
+}
+
 static void test_usage(void **state)
 {
 	char *buf = NULL;
@@ -413,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_request_types),
 		cmocka_unit_test(test_guest_request),
 		cmocka_unit_test(test_uplink),
+		cmocka_unit_test(test_plain_limits),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_helpers),
 	};
