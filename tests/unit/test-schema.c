@@ -80,67 +80,106 @@ static const char *via_cli(const struct schema *s, void *obj, const char *flag, 
 	return err;
 }
 
-static void test_network_same_message(void **state)
-{
-	static const struct {
-		const char *section, *key, *json, *flag, *value, *request, *message;
-	} cases[] = {
-		{ "dhcp", "range", "dhcp_ranges", "dhcp-range", "10.1.0.10",
-		  "{\"dhcp_ranges\": [\"10.1.0.10\"]}",
-		  "invalid DHCP range '10.1.0.10': expected START-END" },
-		{ "network", "subnet", "subnet", "subnet", "bogus", "{\"subnet\": \"bogus\"}",
-		  "invalid subnet 'bogus': expected CIDR notation like 10.0.0.0/24, or auto" },
-		{ "network", "mode", "mode", "mode", "bogus", "{\"mode\": \"bogus\"}",
-		  "unknown mode 'bogus' (known: nat, routed, isolated, bridge" }, /* the table's modes */
-		{ "network", "mtu", "mtu", "mtu", "big", "{\"mtu\": \"big\"}",
-		  "invalid MTU 'big': expected a number" },
-		{ "network", "bridge", "bridge", "bridge", "br/0", "{\"bridge\": \"br/0\"}",
-		  "invalid bridge name 'br/0': may contain only letters" },
-		{ "dhcp", "lease-time", "lease_time", "lease-time", "30s", "{\"lease_time\": \"30s\"}",
-		  "lease time '30s' is out of range (2m to 30d)" },
-		{ "dns", "domain", "domain", "domain", "lab example", "{\"domain\": \"lab example\"}",
-		  "invalid domain 'lab example': may contain only letters" },
-		{ "dhcp", "host", "hosts", "host", "52:54:00:00:00:01,10.1.0.5,a,b",
-		  "{\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]}",
-		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,HOSTNAME]" },
-		{ "network", "allow-host-port", "allow_host_ports", "allow-host-port", "tcp/99999",
-		  "{\"allow_host_ports\": [\"tcp/99999\"]}",
-		  "invalid host port 'tcp/99999': expected PROTO/PORT" },
-		{ "network", "uplink", "uplink", "uplink", "eth/0", "{\"uplink\": \"eth/0\"}",
-		  "invalid uplink name 'eth/0': may contain only letters" },
-		{ "network", "mtu", "mtu", "mtu", "2000000000", "{\"mtu\": 2000000000}",
-		  "invalid MTU '2000000000': expected a number" },
-		{ "dhcp", "enabled", "dhcp", "no-dhcp", "maybe", "{\"dhcp\": \"maybe\"}",
-		  "invalid dhcp 'maybe': expected yes or no" },
-	};
+/* One value of one row, given the three ways; the message every way gives starts with message. */
+struct message_case {
+	const char *section, *key, *flag, *value, *request, *message;
+};
 
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+/* A kind's object, made anew for each way a value comes in. */
+struct kind {
+	const struct schema *schema;
+	void (*init)(void *obj);
+	void (*done)(void *obj);
+};
+
+static void network_x(void *obj)
+{
+	network_init(obj, "x");
+}
+
+static void network_free_x(void *obj)
+{
+	network_done(obj);
+}
+
+static void guest_x(void *obj)
+{
+	guest_init(obj, "x");
+}
+
+static void nothing(void *obj)
+{
+}
+
+static const struct kind network_kind = { &network_schema, network_x, network_free_x };
+static const struct kind guest_kind = { &guest_schema, guest_x, nothing };
+
+static void same_message(const struct kind *k, const struct message_case *cases, size_t n)
+{
+	union {
 		struct network n;
+		struct guest g;
+	} obj;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct message_case *c = &cases[i];
+		/* a NIC's other settings need the NIC first (--network n1) */
+		bool nic_first = !strcmp(c->section, "nic0") && strcmp(c->key, "network");
 		char file[SCHEMA_MSG_MAX], request[SCHEMA_MSG_MAX], cli[SCHEMA_MSG_MAX];
 
-		network_init(&n, "x");
-		snprintf(file, sizeof(file), "%s",
-			 via_file(&network_schema, &n, cases[i].section, cases[i].key, cases[i].value));
-		network_done(&n);
-		network_init(&n, "x");
-		snprintf(request, sizeof(request), "%s", via_request(&network_schema, &n, cases[i].request));
-		network_done(&n);
-		network_init(&n, "x");
-		snprintf(cli, sizeof(cli), "%s",
-			 via_cli(&network_schema, &n, cases[i].flag, cases[i].value, false));
-		network_done(&n);
-		if (strncmp(file, cases[i].message, strlen(cases[i].message)))
-			fail_msg("%s: file says '%s', expected '%s'", cases[i].key, file, cases[i].message);
+		k->init(&obj);
+		snprintf(file, sizeof(file), "%s", via_file(k->schema, &obj, c->section, c->key, c->value));
+		k->done(&obj);
+		k->init(&obj);
+		snprintf(request, sizeof(request), "%s", via_request(k->schema, &obj, c->request));
+		k->done(&obj);
+		k->init(&obj);
+		snprintf(cli, sizeof(cli), "%s", via_cli(k->schema, &obj, c->flag, c->value, nic_first));
+		k->done(&obj);
+		if (strncmp(file, c->message, strlen(c->message)))
+			fail_msg("%s: file says '%s', expected '%s'", c->key, file, c->message);
 		assert_string_equal(request, file);
 		assert_string_equal(cli, file);
 	}
 }
 
+static void test_network_same_message(void **state)
+{
+	static const struct message_case cases[] = {
+		{ "dhcp", "range", "dhcp-range", "10.1.0.10", "{\"dhcp_ranges\": [\"10.1.0.10\"]}",
+		  "invalid DHCP range '10.1.0.10': expected START-END" },
+		{ "network", "subnet", "subnet", "bogus", "{\"subnet\": \"bogus\"}",
+		  "invalid subnet 'bogus': expected CIDR notation like 10.0.0.0/24, or auto" },
+		{ "network", "mode", "mode", "bogus", "{\"mode\": \"bogus\"}",
+		  "unknown mode 'bogus' (known: nat, routed, isolated, bridge" }, /* the table's modes */
+		{ "network", "mtu", "mtu", "big", "{\"mtu\": \"big\"}",
+		  "invalid MTU 'big': expected a number" },
+		{ "network", "bridge", "bridge", "br/0", "{\"bridge\": \"br/0\"}",
+		  "invalid bridge name 'br/0': may contain only letters" },
+		{ "dhcp", "lease-time", "lease-time", "30s", "{\"lease_time\": \"30s\"}",
+		  "lease time '30s' is out of range (2m to 30d)" },
+		{ "dns", "domain", "domain", "lab example", "{\"domain\": \"lab example\"}",
+		  "invalid domain 'lab example': may contain only letters" },
+		{ "dhcp", "host", "host", "52:54:00:00:00:01,10.1.0.5,a,b",
+		  "{\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]}",
+		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,HOSTNAME]" },
+		{ "network", "allow-host-port", "allow-host-port", "tcp/99999",
+		  "{\"allow_host_ports\": [\"tcp/99999\"]}",
+		  "invalid host port 'tcp/99999': expected PROTO/PORT" },
+		{ "network", "uplink", "uplink", "eth/0", "{\"uplink\": \"eth/0\"}",
+		  "invalid uplink name 'eth/0': may contain only letters" },
+		{ "network", "mtu", "mtu", "2000000000", "{\"mtu\": 2000000000}",
+		  "invalid MTU '2000000000': expected a number" },
+		{ "dhcp", "enabled", "no-dhcp", "maybe", "{\"dhcp\": \"maybe\"}",
+		  "invalid dhcp 'maybe': expected yes or no" },
+	};
+
+	same_message(&network_kind, cases, ELEMENTSOF(cases));
+}
+
 static void test_guest_same_message(void **state)
 {
-	static const struct {
-		const char *section, *key, *flag, *value, *request, *message;
-	} cases[] = {
+	static const struct message_case cases[] = {
 		{ "guest", "memory", "memory", "lots", "{\"memory\": \"lots\"}",
 		  "invalid memory 'lots': expected a size like 512M or 2G" },
 		{ "guest", "vcpus", "vcpus", "1000", "{\"vcpus\": 1000}", "vcpus is out of range (1-64)" },
@@ -162,24 +201,7 @@ static void test_guest_same_message(void **state)
 		  "invalid autostart 'maybe': expected yes or no" },
 	};
 
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		struct guest g;
-		char file[SCHEMA_MSG_MAX], request[SCHEMA_MSG_MAX], cli[SCHEMA_MSG_MAX];
-
-		guest_init(&g, "x");
-		snprintf(file, sizeof(file), "%s",
-			 via_file(&guest_schema, &g, cases[i].section, cases[i].key, cases[i].value));
-		guest_init(&g, "x");
-		snprintf(request, sizeof(request), "%s", via_request(&guest_schema, &g, cases[i].request));
-		guest_init(&g, "x");
-		snprintf(cli, sizeof(cli), "%s",
-			 via_cli(&guest_schema, &g, cases[i].flag, cases[i].value,
-				 !strcmp(cases[i].key, "mac")));
-		if (strncmp(file, cases[i].message, strlen(cases[i].message)))
-			fail_msg("%s: file says '%s', expected '%s'", cases[i].key, file, cases[i].message);
-		assert_string_equal(request, file);
-		assert_string_equal(cli, file);
-	}
+	same_message(&guest_kind, cases, ELEMENTSOF(cases));
 }
 
 /* A single value twice is refused in a file and on the command line; repeatable ones add up. */
