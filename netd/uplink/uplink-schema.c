@@ -19,30 +19,17 @@ void uplink_def_init(struct uplink_def *u)
 
 /* The port is netdctl's IFACE argument; the others in the order --help lists them. */
 static const struct schema_field uplink_fields[] = {
-	{ .key = "port",
-	  .json = "port",
-	  .label = "interface name",
-	  SCHEMA_STRING_AT(struct uplink_def, port),
+	/* clang-format off */
+	{ .key = "port", .json = "port", .label = "interface name", SCHEMA_STRING_AT(struct uplink_def, port),
 	  .check = ifname_invalid_reason },
-	{ .key = "bridge",
-	  .json = "bridge",
-	  .flag = "bridge",
-	  .metavar = "br0",
-	  .label = "bridge name",
-	  SCHEMA_STRING_AT(struct uplink_def, bridge),
-	  .check = ifname_invalid_reason },
-	{ .json = "confirm_timeout",
-	  .flag = "confirm-timeout",
-	  .metavar = "60s",
-	  .label = "confirm timeout",
+	{ .key = "bridge", .json = "bridge", .flag = "bridge", .metavar = "br0", .label = "bridge name",
+	  SCHEMA_STRING_AT(struct uplink_def, bridge), .check = ifname_invalid_reason },
+	{ .json = "confirm_timeout", .flag = "confirm-timeout", .metavar = "60s", .label = "confirm timeout",
 	  SCHEMA_DURATION_AT(struct uplink_def, confirm_timeout),
-	  .min = 1,
-	  .max = UPLINK_CONFIRM_TIMEOUT_MAX },
-	{ .json = "verify",
-	  .flag = "no-verify",
-	  .flag_value = "no",
-	  .label = "verify",
+	  .min = 1, .max = UPLINK_CONFIRM_TIMEOUT_MAX },
+	{ .json = "verify", .flag = "no-verify", .flag_value = "no", .label = "verify",
 	  SCHEMA_BOOL_AT(struct uplink_def, verify) },
+	/* clang-format on */
 };
 
 static const struct schema_section uplink_sections[] = {
