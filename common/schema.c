@@ -42,16 +42,6 @@ int schema_format_text(char *buf, size_t size, const char *s)
 	return 1;
 }
 
-int schema_parse_ifname(const char *label, const char *v, char *dst, char *err, size_t errlen)
-{
-	const char *why = ifname_invalid_reason(v);
-
-	if (why)
-		return schema_invalid(err, errlen, label, v, why);
-	snprintf(dst, IFNAME_MAX_LEN + 1, "%s", v);
-	return 0;
-}
-
 int schema_parse_uint(const char *label, const char *v, unsigned max, unsigned *ret, char *err, size_t errlen)
 {
 	unsigned long long u = 0;
@@ -113,11 +103,98 @@ int schema_parse_duration(const char *v, unsigned *ret_sec, char *err, size_t er
 			    text_escape(v, e, sizeof(e)));
 }
 
+/* ---- typed rows ---- */
+
+/* Seconds (a request's number), or a duration like 2m; then the row's range. */
+static int parse_seconds(const struct schema_field *f, const char *v, unsigned *ret, char *err, size_t errlen)
+{
+	int r;
+
+	if (*v && strspn(v, "0123456789") == strlen(v))
+		r = schema_parse_uint(f->label, v, UINT_MAX, ret, err, errlen);
+	else
+		r = schema_parse_duration(v, ret, err, errlen);
+	if (r < 0)
+		return r;
+	if (f->max && (*ret < f->min || *ret > f->max))
+		return schema_error(err, errlen, "%s must be between %u and %u seconds", f->label, f->min,
+				    f->max);
+	return 0;
+}
+
+static int typed_parse(const struct schema_field *f, void *target, const char *v, char *err, size_t errlen)
+{
+	void *p = (char *)target + f->offset;
+	const char *why;
+	unsigned u;
+	int r;
+
+	switch (f->type) {
+	case SCHEMA_STRING:
+		why = f->check ? f->check(v) : NULL;
+		if (why)
+			return schema_invalid(err, errlen, f->label, v, why);
+		if (strlen(v) >= f->size) {
+			schema_error(err, errlen, "%s is too long (at most %zu bytes)", f->label,
+				     f->size - 1);
+			return -ENAMETOOLONG;
+		}
+		snprintf(p, f->size, "%s", v);
+		return 0;
+	case SCHEMA_BOOL:
+		return schema_parse_bool(f->label, v, p, err, errlen);
+	case SCHEMA_UINT:
+		r = f->max ? schema_parse_uint_range(f->label, v, f->min, f->max, &u, err, errlen) :
+			     schema_parse_uint(f->label, v, SCHEMA_UINT_ANY, &u, err, errlen);
+		break;
+	default:
+		r = parse_seconds(f, v, &u, err, errlen);
+		break;
+	}
+	if (r < 0)
+		return r;
+	*(unsigned *)p = u;
+	return 0;
+}
+
+static int typed_format(const struct schema_field *f, const void *obj, char *buf, size_t size)
+{
+	const void *p = (const char *)obj + f->offset;
+	unsigned u;
+
+	switch (f->type) {
+	case SCHEMA_STRING:
+		return schema_format_text(buf, size, p);
+	case SCHEMA_BOOL:
+		return schema_format_text(buf, size, *(const bool *)p ? "yes" : "no");
+	default:
+		u = *(const unsigned *)p;
+		if (!u && (f->flags & SCHEMA_ZERO_UNSET))
+			return 0;
+		snprintf(buf, size, "%u", u);
+		return 1;
+	}
+}
+
 /* ---- walking the table ---- */
 
 static bool is_indexed(const struct schema_section *sec)
 {
 	return sec->max_items > 0;
+}
+
+/* Whether the row has values to write and show: a typed row, or one with a format function. */
+static bool has_format(const struct schema_field *f)
+{
+	return !f->parse || f->format;
+}
+
+/* Value number i of the row (a typed row has one). */
+static int field_format(const struct schema_field *f, const void *obj, size_t i, char *buf, size_t size)
+{
+	if (f->parse)
+		return f->format(obj, i, buf, size);
+	return i == 0 ? typed_format(f, obj, buf, size) : 0;
 }
 
 /* Parse one value into target: the field's own message, or a generic one; then, for a value that
@@ -130,7 +207,7 @@ static int field_parse(const struct schema_field *f, void *target, const char *v
 	int r;
 
 	err[0] = 0;
-	r = f->parse(target, value, err, errlen);
+	r = f->parse ? f->parse(target, value, err, errlen) : typed_parse(f, target, value, err, errlen);
 	if (r < 0) {
 		if (!err[0])
 			schema_error(err, errlen, "invalid %s '%s'", f->label,
@@ -263,8 +340,8 @@ static int render_fields(const struct schema_section *sec, const void *obj, FILE
 	for (size_t i = 0; i < sec->n_fields; i++) {
 		const struct schema_field *fl = &sec->fields[i];
 
-		for (size_t k = 0; fl->key && fl->format; k++) {
-			int r = fl->format(obj, k, buf, VALUE_MAX);
+		for (size_t k = 0; fl->key && has_format(fl); k++) {
+			int r = field_format(fl, obj, k, buf, VALUE_MAX);
 
 			if (r <= 0) {
 				if (r < 0)
@@ -490,9 +567,9 @@ static json_object *show_field(const struct schema_field *f, const void *obj, ch
 	json_object *a;
 
 	if (!(f->flags & SCHEMA_REPEATABLE))
-		return f->format(obj, 0, buf, size) > 0 ? show_value(f, buf) : NULL;
+		return field_format(f, obj, 0, buf, size) > 0 ? show_value(f, buf) : NULL;
 	a = json_object_new_array();
-	for (size_t i = 0; f->format(obj, i, buf, size) > 0; i++)
+	for (size_t i = 0; field_format(f, obj, i, buf, size) > 0; i++)
 		json_object_array_add(a, show_value(f, buf));
 	return a;
 }

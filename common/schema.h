@@ -9,6 +9,11 @@
  *
  * A kind's table is a list of sections; a section is plain ([network]) or indexed ([nic0] ..
  * [nic7]: one item per index, e.g. one guest NIC each).
+ *
+ * A plain value (a bool, a number with its range, a duration, a bounded string with an optional
+ * check) is a typed row: SCHEMA_*_AT() names its member, and the engine parses, formats and refuses
+ * it. Parse and format functions are for the values that are special (addresses, lists, enums, a
+ * value with a has_ flag).
  */
 #pragma once
 
@@ -20,13 +25,25 @@
 
 #include "macro.h"
 
-/* How a value travels in a request; the definition file and the command line hold its text. */
+/* How a value travels in a request; the definition file and the command line hold its text. A typed
+ * row's member has the C type after "member:", and the engine refuses a value with the words quoted. */
 enum schema_type {
+	/* member: char[size], "" is unset. "invalid LABEL 'V': WHY" (check), "LABEL is too long (at
+	 * most N bytes)" */
 	SCHEMA_STRING,
-	SCHEMA_UINT, /* a JSON number (its decimal text is parsed; a string is parsed as it is) */
-	SCHEMA_BOOL, /* JSON true/false (as "yes"/"no"); a flag without a value stands for flag_value */
-	SCHEMA_DURATION, /* a JSON number of seconds; the command line also takes 90s, 2m, 1h */
+	/* A JSON number (its decimal text is parsed; a string is parsed as it is). member: unsigned.
+	 * "invalid LABEL 'V': expected a number", "LABEL is out of range (MIN-MAX)"; a row without max
+	 * takes any number up to SCHEMA_UINT_ANY (its range is checked later, as the MTU's) */
+	SCHEMA_UINT,
+	/* JSON true/false (as "yes"/"no"); a flag without a value stands for flag_value. member: bool.
+	 * "invalid LABEL 'V': expected yes or no" */
+	SCHEMA_BOOL,
+	/* A JSON number of seconds; the command line also takes 90s, 2m, 1h. member: unsigned seconds.
+	 * "invalid duration 'V': ...", "LABEL must be between MIN and MAX seconds" */
+	SCHEMA_DURATION,
 };
+
+#define SCHEMA_UINT_ANY (1u << 30)
 
 enum {
 	SCHEMA_REPEATABLE = 1 << 0, /* each line, array element or flag adds one value */
@@ -36,6 +53,7 @@ enum {
 	SCHEMA_PER_ITEM = 1 << 4, /* indexed section: request array element / flag i is item i's */
 	SCHEMA_ADDS_ITEM = 1 << 5, /* with PER_ITEM: its values make the items (a guest's --network) */
 	SCHEMA_ALL_ITEMS = 1 << 6, /* indexed section: the one request/flag value is every item's */
+	SCHEMA_ZERO_UNSET = 1 << 7, /* typed number: 0 is unset (not written, null in show) */
 };
 
 /* Parse one value into obj (the kind's object, or an indexed section's item). A parser that
@@ -55,9 +73,22 @@ struct schema_field {
 	const char *def; /* the default as text (SCHEMA_OMIT_DEFAULT) */
 	enum schema_type type;
 	unsigned flags;
+	/* A special value: its functions (format NULL: not written, not shown). NULL: a typed row. */
 	schema_parse_fn parse;
 	schema_format_fn format;
+	/* A typed row (SCHEMA_*_AT): its member in the object (an indexed section's: in the item). */
+	size_t offset, size;
+	unsigned min, max; /* a number's or duration's range; max 0: none */
+	const char *(*check)(const char *v); /* a string: why v is refused, NULL when it is good */
 };
+
+/* A typed row's member, and a compile error when its C type is not the one the type holds. */
+#define SCHEMA_MEMBER_(T, m, ctype) \
+	.offset = offsetof(T, m) + 0 * sizeof(_Generic(((T *)0)->m, ctype : 1)), .size = sizeof(((T *)0)->m)
+#define SCHEMA_STRING_AT(T, m) .type = SCHEMA_STRING, SCHEMA_MEMBER_(T, m, char *)
+#define SCHEMA_UINT_AT(T, m) .type = SCHEMA_UINT, SCHEMA_MEMBER_(T, m, unsigned)
+#define SCHEMA_BOOL_AT(T, m) .type = SCHEMA_BOOL, SCHEMA_MEMBER_(T, m, bool)
+#define SCHEMA_DURATION_AT(T, m) .type = SCHEMA_DURATION, SCHEMA_MEMBER_(T, m, unsigned)
 
 struct schema_section {
 	const char *name; /* [name], or [name0] .. for an indexed section */
@@ -86,8 +117,6 @@ int schema_error(char *err, size_t errlen, const char *fmt, ...) _printf_(3, 4);
 int schema_invalid(char *err, size_t errlen, const char *label, const char *v, const char *why);
 /* s into buf: 1, or 0 when s is NULL or empty (the field is unset). s may be buf. */
 int schema_format_text(char *buf, size_t size, const char *s);
-/* An interface name into dst (IFNAMSIZ): "invalid LABEL 'v': why". */
-int schema_parse_ifname(const char *label, const char *v, char *dst, char *err, size_t errlen);
 
 /* A decimal number up to max: "invalid LABEL 'v': expected a number". */
 int schema_parse_uint(const char *label, const char *v, unsigned max, unsigned *ret, char *err,

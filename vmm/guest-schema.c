@@ -2,8 +2,9 @@
 /*
  * A guest's settings, one row each: [guest] holds the machine, [nic0] .. [nic7] one NIC each. The
  * definition file, the request, netdctl's options and show/--json come from these tables
- * (common/schema.h); a new setting is one row, with its parse and format functions. Values are
- * checked one at a time here; guest_validate() checks what depends on several (one boot source).
+ * (common/schema.h); a new setting is one row: a typed row for a plain value (SCHEMA_*_AT), parse
+ * and format functions for a special one. Values are checked one at a time here; guest_validate()
+ * checks what depends on several (one boot source).
  */
 #include "guest-schema.h"
 
@@ -14,30 +15,14 @@
 #include <string.h>
 
 #include "macro.h"
+#include "names.h"
 
 #define G(p) struct guest *g = (p)
 #define CG(p) const struct guest *g = (p)
 
 #define fmt schema_format_text
 
-static int fmt_uint(char *buf, size_t size, unsigned u)
-{
-	snprintf(buf, size, "%u", u);
-	return 1;
-}
-
 #define invalid schema_invalid
-
-/* A path or the append line, as given: the file's rules for the text are the engine's. */
-static int set_text(char *dst, const char *label, const char *v, char *err, size_t errlen)
-{
-	if (strlen(v) >= GUEST_PATH_MAX) {
-		snprintf(err, errlen, "%s is too long (at most %d bytes)", label, GUEST_PATH_MAX - 1);
-		return -ENAMETOOLONG;
-	}
-	snprintf(dst, GUEST_PATH_MAX, "%s", v);
-	return 0;
-}
 
 /* ---- [guest] ---- */
 
@@ -57,37 +42,6 @@ static int format_memory(const void *obj, size_t i, char *buf, size_t size)
 	snprintf(buf, size, "%" PRIu64 "M", g->memory_mib);
 	return 1;
 }
-
-static int parse_vcpus(void *obj, const char *v, char *err, size_t errlen)
-{
-	G(obj);
-
-	return schema_parse_uint_range("vcpus", v, 1, GUEST_VCPUS_MAX, &g->vcpus, err, errlen);
-}
-
-static int format_vcpus(const void *obj, size_t i, char *buf, size_t size)
-{
-	CG(obj);
-
-	return fmt_uint(buf, size, g->vcpus);
-}
-
-#define TEXT_FIELD(name, label)                                                     \
-	static int parse_##name(void *obj, const char *v, char *err, size_t errlen) \
-	{                                                                           \
-		G(obj);                                                             \
-		return set_text(g->name, label, v, err, errlen);                    \
-	}                                                                           \
-	static int format_##name(const void *obj, size_t i, char *buf, size_t size) \
-	{                                                                           \
-		CG(obj);                                                            \
-		return fmt(buf, size, g->name);                                     \
-	}
-TEXT_FIELD(kernel, "--kernel")
-TEXT_FIELD(initrd, "--initrd")
-TEXT_FIELD(append, "--append")
-TEXT_FIELD(disk, "--disk")
-TEXT_FIELD(cdrom, "--cdrom")
 
 /* The request's and the command line's --disk PATH[,format=..][,cache=..]: three keys of the file. */
 static int parse_disk_spec(void *obj, const char *v, char *err, size_t errlen)
@@ -163,34 +117,6 @@ static int format_vnc(const void *obj, size_t i, char *buf, size_t size)
 	return fmt(buf, size, g->vnc);
 }
 
-static int parse_queues(void *obj, const char *v, char *err, size_t errlen)
-{
-	G(obj);
-
-	return schema_parse_uint_range("queues", v, 1, GUEST_QUEUES_MAX, &g->queues, err, errlen);
-}
-
-static int format_queues(const void *obj, size_t i, char *buf, size_t size)
-{
-	CG(obj);
-
-	return fmt_uint(buf, size, g->queues);
-}
-
-static int parse_autostart(void *obj, const char *v, char *err, size_t errlen)
-{
-	G(obj);
-
-	return schema_parse_bool("autostart", v, &g->autostart, err, errlen);
-}
-
-static int format_autostart(const void *obj, size_t i, char *buf, size_t size)
-{
-	CG(obj);
-
-	return fmt(buf, size, g->autostart ? "yes" : "no");
-}
-
 /* Written by netd only: a uid, without sign or leading zeros. */
 static int parse_owner(void *obj, const char *v, char *err, size_t errlen)
 {
@@ -208,7 +134,10 @@ static int format_owner(const void *obj, size_t i, char *buf, size_t size)
 {
 	CG(obj);
 
-	return g->has_owner ? fmt_uint(buf, size, g->owner) : 0;
+	if (!g->has_owner)
+		return 0;
+	snprintf(buf, size, "%" PRIu32, g->owner);
+	return 1;
 }
 
 /* ---- [nicN] ---- */
@@ -230,24 +159,6 @@ static size_t nic_count(const void *obj)
 	CG(obj);
 
 	return g->n_nics;
-}
-
-static int parse_nic_network(void *obj, const char *v, char *err, size_t errlen)
-{
-	struct guest_nic *n = obj;
-	const char *why = object_name_invalid_reason(v);
-
-	if (why)
-		return invalid(err, errlen, "network name", v, why);
-	snprintf(n->network, sizeof(n->network), "%s", v);
-	return 0;
-}
-
-static int format_nic_network(const void *obj, size_t i, char *buf, size_t size)
-{
-	const struct guest_nic *n = obj;
-
-	return fmt(buf, size, n->network);
 }
 
 static int parse_nic_mac(void *obj, const char *v, char *err, size_t errlen)
@@ -287,123 +198,50 @@ static int format_nic_security(const void *obj, size_t i, char *buf, size_t size
 
 /* In the order the file is written and --help lists the options. */
 static const struct schema_field guest_fields[] = {
-	{ .key = "memory",
-	  .json = "memory",
-	  .flag = "memory",
-	  .metavar = "512M",
-	  .label = "memory",
-	  .parse = parse_memory,
-	  .format = format_memory },
-	{ .key = "vcpus",
-	  .json = "vcpus",
-	  .flag = "vcpus",
-	  .metavar = "N",
-	  .label = "vcpus",
-	  .type = SCHEMA_UINT,
-	  .flags = SCHEMA_SHOW,
-	  .parse = parse_vcpus,
-	  .format = format_vcpus },
-	{ .key = "kernel",
-	  .json = "kernel",
-	  .flag = "kernel",
-	  .metavar = "PATH",
-	  .label = "--kernel",
-	  .parse = parse_kernel,
-	  .format = format_kernel },
-	{ .key = "initrd",
-	  .json = "initrd",
-	  .flag = "initrd",
-	  .metavar = "PATH",
-	  .label = "--initrd",
-	  .parse = parse_initrd,
-	  .format = format_initrd },
-	{ .key = "append",
-	  .json = "append",
-	  .flag = "append",
-	  .metavar = "ARGS",
-	  .label = "--append",
-	  .parse = parse_append,
-	  .format = format_append },
-	{ .key = "disk", .label = "--disk", .parse = parse_disk, .format = format_disk },
-	{ .json = "disk",
-	  .flag = "disk",
-	  .metavar = "PATH[,format=raw|qcow2][,cache=MODE]",
-	  .label = "--disk",
-	  .parse = parse_disk_spec },
-	{ .key = "disk-format",
-	  .label = "disk format",
-	  .parse = parse_disk_format,
+	/* clang-format off */
+	{ .key = "memory", .json = "memory", .flag = "memory", .metavar = "512M", .label = "memory",
+	  .parse = parse_memory, .format = format_memory },
+	{ .key = "vcpus", .json = "vcpus", .flag = "vcpus", .metavar = "N", .label = "vcpus",
+	  .flags = SCHEMA_SHOW, SCHEMA_UINT_AT(struct guest, vcpus), .min = 1, .max = GUEST_VCPUS_MAX },
+	{ .key = "kernel", .json = "kernel", .flag = "kernel", .metavar = "PATH", .label = "--kernel",
+	  SCHEMA_STRING_AT(struct guest, kernel) },
+	{ .key = "initrd", .json = "initrd", .flag = "initrd", .metavar = "PATH", .label = "--initrd",
+	  SCHEMA_STRING_AT(struct guest, initrd) },
+	{ .key = "append", .json = "append", .flag = "append", .metavar = "ARGS", .label = "--append",
+	  SCHEMA_STRING_AT(struct guest, append) },
+	{ .key = "disk", .label = "--disk", SCHEMA_STRING_AT(struct guest, disk) },
+	{ .json = "disk", .flag = "disk", .metavar = "PATH[,format=raw|qcow2][,cache=MODE]",
+	  .label = "--disk", .parse = parse_disk_spec },
+	{ .key = "disk-format", .label = "disk format", .parse = parse_disk_format,
 	  .format = format_disk_format },
-	{ .key = "disk-cache", .label = "disk cache", .parse = parse_disk_cache, .format = format_disk_cache },
-	{ .key = "cdrom",
-	  .json = "cdrom",
-	  .flag = "cdrom",
-	  .metavar = "ISO",
-	  .label = "--cdrom",
-	  .parse = parse_cdrom,
-	  .format = format_cdrom },
-	{ .key = "accel",
-	  .json = "accel",
-	  .flag = "accel",
-	  .metavar = "auto|kvm|tcg",
-	  .label = "accel",
-	  .flags = SCHEMA_SHOW,
-	  .parse = parse_accel,
-	  .format = format_accel },
-	{ .key = "vnc",
-	  .json = "vnc",
-	  .flag = "vnc",
-	  .metavar = "[ADDR:]DISPLAY",
-	  .label = "VNC display",
-	  .parse = parse_vnc,
-	  .format = format_vnc },
-	{ .key = "queues",
-	  .json = "queues",
-	  .flag = "queues",
-	  .metavar = "N",
-	  .label = "queues",
-	  .type = SCHEMA_UINT,
-	  .parse = parse_queues,
-	  .format = format_queues },
-	{ .key = "autostart",
-	  .json = "autostart",
-	  .flag = "no-autostart",
-	  .flag_value = "no",
-	  .label = "autostart",
-	  .type = SCHEMA_BOOL,
-	  .flags = SCHEMA_SHOW,
-	  .parse = parse_autostart,
-	  .format = format_autostart },
+	{ .key = "disk-cache", .label = "disk cache", .parse = parse_disk_cache,
+	  .format = format_disk_cache },
+	{ .key = "cdrom", .json = "cdrom", .flag = "cdrom", .metavar = "ISO", .label = "--cdrom",
+	  SCHEMA_STRING_AT(struct guest, cdrom) },
+	{ .key = "accel", .json = "accel", .flag = "accel", .metavar = "auto|kvm|tcg", .label = "accel",
+	  .flags = SCHEMA_SHOW, .parse = parse_accel, .format = format_accel },
+	{ .key = "vnc", .json = "vnc", .flag = "vnc", .metavar = "[ADDR:]DISPLAY", .label = "VNC display",
+	  .parse = parse_vnc, .format = format_vnc },
+	{ .key = "queues", .json = "queues", .flag = "queues", .metavar = "N", .label = "queues",
+	  SCHEMA_UINT_AT(struct guest, queues), .min = 1, .max = GUEST_QUEUES_MAX },
+	{ .key = "autostart", .json = "autostart", .flag = "no-autostart", .flag_value = "no",
+	  .label = "autostart", .flags = SCHEMA_SHOW, SCHEMA_BOOL_AT(struct guest, autostart) },
 	{ .key = "owner", .label = "owner", .parse = parse_owner, .format = format_owner },
+	/* clang-format on */
 };
 
 /* A request's networks[i] and macs[i] are NIC i's; its one nic_security is every NIC's. */
 static const struct schema_field nic_fields[] = {
-	{ .key = "network",
-	  .json = "networks",
-	  .flag = "network",
-	  .metavar = "NET",
-	  .label = "network name",
+	/* clang-format off */
+	{ .key = "network", .json = "networks", .flag = "network", .metavar = "NET", .label = "network name",
 	  .flags = SCHEMA_PER_ITEM | SCHEMA_ADDS_ITEM | SCHEMA_REQUIRED,
-	  .parse = parse_nic_network,
-	  .format = format_nic_network },
-	{ .key = "mac",
-	  .json = "macs",
-	  .flag = "mac",
-	  .metavar = "MAC",
-	  .label = "MAC",
-	  .flags = SCHEMA_PER_ITEM,
-	  .parse = parse_nic_mac,
-	  .format = format_nic_mac },
-	{ .key = "security",
-	  .json = "nic_security",
-	  .flag = "nic-security",
-	  .metavar = "on|off",
-	  .label = "--nic-security",
-	  .def = "on",
-	  .flags = SCHEMA_ALL_ITEMS | SCHEMA_OMIT_DEFAULT,
-	  .parse = parse_nic_security,
-	  .format = format_nic_security },
+	  SCHEMA_STRING_AT(struct guest_nic, network), .check = object_name_invalid_reason },
+	{ .key = "mac", .json = "macs", .flag = "mac", .metavar = "MAC", .label = "MAC",
+	  .flags = SCHEMA_PER_ITEM, .parse = parse_nic_mac, .format = format_nic_mac },
+	{ .key = "security", .json = "nic_security", .flag = "nic-security", .metavar = "on|off",
+	  .label = "--nic-security", .def = "on", .flags = SCHEMA_ALL_ITEMS | SCHEMA_OMIT_DEFAULT,
+	  .parse = parse_nic_security, .format = format_nic_security },
+	/* clang-format on */
 };
 
 static const struct schema_section guest_sections[] = {

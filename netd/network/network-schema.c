@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A network's settings, one row each: the definition file, the request, netdctl's options and
- * show/--json all come from this table (common/schema.h). A new setting is one row here, with its
- * parse and format functions. Values are checked one at a time here; what depends on several of
- * them (the gateway inside the subnet, what a mode allows) is network_validate()'s.
+ * show/--json all come from this table (common/schema.h). A new setting is one row here: a typed
+ * row for a plain value (SCHEMA_*_AT), parse and format functions for a special one. Values are
+ * checked one at a time here; what depends on several of them (the gateway inside the subnet, what
+ * a mode allows) is network_validate()'s.
  */
 #include "network-schema.h"
 
@@ -12,16 +13,12 @@
 #include <string.h>
 
 #include "macro.h"
+#include "names.h"
 
 #define NET(p) struct network *n = (p)
 #define CNET(p) const struct network *n = (p)
 
 #define fmt schema_format_text
-
-static int fmt_bool(char *buf, size_t size, bool b)
-{
-	return fmt(buf, size, b ? "yes" : "no");
-}
 
 /* ---- [network] ---- */
 
@@ -42,20 +39,6 @@ static int format_mode(const void *obj, size_t i, char *buf, size_t size)
 	CNET(obj);
 
 	return fmt(buf, size, n->mode ? n->mode->name : NULL);
-}
-
-static int parse_bridge(void *obj, const char *v, char *err, size_t errlen)
-{
-	NET(obj);
-
-	return schema_parse_ifname("bridge name", v, n->bridge, err, errlen);
-}
-
-static int format_bridge(const void *obj, size_t i, char *buf, size_t size)
-{
-	CNET(obj);
-
-	return fmt(buf, size, n->bridge);
 }
 
 /* "auto" (a free /24 of the pool, chosen at create) is no subnet yet. */
@@ -97,38 +80,6 @@ static int format_gateway(const void *obj, size_t i, char *buf, size_t size)
 	return n->has_gateway ? fmt(buf, size, ip_addr_format(AF_INET, &n->gateway, buf, size)) : 0;
 }
 
-static int parse_uplink(void *obj, const char *v, char *err, size_t errlen)
-{
-	NET(obj);
-
-	return schema_parse_ifname("uplink name", v, n->uplink, err, errlen);
-}
-
-static int format_uplink(const void *obj, size_t i, char *buf, size_t size)
-{
-	CNET(obj);
-
-	return fmt(buf, size, n->uplink);
-}
-
-/* Any number: network_validate() says what range an MTU has; 0 is the kernel's default. */
-static int parse_mtu(void *obj, const char *v, char *err, size_t errlen)
-{
-	NET(obj);
-
-	return schema_parse_uint("MTU", v, 1u << 30, &n->mtu, err, errlen);
-}
-
-static int format_mtu(const void *obj, size_t i, char *buf, size_t size)
-{
-	CNET(obj);
-
-	if (!n->mtu)
-		return 0;
-	snprintf(buf, size, "%u", n->mtu);
-	return 1;
-}
-
 static int parse_host_port(void *obj, const char *v, char *err, size_t errlen)
 {
 	return network_host_port_add(obj, v, err, errlen);
@@ -158,35 +109,7 @@ static int format_mac(const void *obj, size_t i, char *buf, size_t size)
 	return n->has_mac ? fmt(buf, size, mac_format(&n->mac, buf, size)) : 0;
 }
 
-static int parse_autostart(void *obj, const char *v, char *err, size_t errlen)
-{
-	NET(obj);
-
-	return schema_parse_bool("autostart", v, &n->autostart, err, errlen);
-}
-
-static int format_autostart(const void *obj, size_t i, char *buf, size_t size)
-{
-	CNET(obj);
-
-	return fmt_bool(buf, size, n->autostart);
-}
-
 /* ---- [dhcp] ---- */
-
-static int parse_dhcp_enabled(void *obj, const char *v, char *err, size_t errlen)
-{
-	NET(obj);
-
-	return schema_parse_bool("dhcp", v, &n->dhcp.dhcp, err, errlen);
-}
-
-static int format_dhcp_enabled(const void *obj, size_t i, char *buf, size_t size)
-{
-	CNET(obj);
-
-	return fmt_bool(buf, size, n->dhcp.dhcp);
-}
 
 static int parse_range(void *obj, const char *v, char *err, size_t errlen)
 {
@@ -261,20 +184,6 @@ static int format_dhcp_host(const void *obj, size_t i, char *buf, size_t size)
 
 /* ---- [dns] ---- */
 
-static int parse_dns_enabled(void *obj, const char *v, char *err, size_t errlen)
-{
-	NET(obj);
-
-	return schema_parse_bool("dns", v, &n->dhcp.dns, err, errlen);
-}
-
-static int format_dns_enabled(const void *obj, size_t i, char *buf, size_t size)
-{
-	CNET(obj);
-
-	return fmt_bool(buf, size, n->dhcp.dns);
-}
-
 static int parse_domain(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
@@ -320,137 +229,52 @@ static int format_dns_host(const void *obj, size_t i, char *buf, size_t size)
 
 /* In the order the file is written and --help lists the options. */
 static const struct schema_field network_fields[] = {
-	{ .key = "mode",
-	  .json = "mode",
-	  .flag = "mode",
-	  .metavar = "MODE",
-	  .label = "mode",
-	  .flags = SCHEMA_SHOW | SCHEMA_REQUIRED,
-	  .parse = parse_mode,
-	  .format = format_mode },
-	{ .key = "bridge",
-	  .json = "bridge",
-	  .flag = "bridge",
-	  .metavar = "IFNAME",
-	  .label = "bridge name",
-	  .flags = SCHEMA_SHOW,
-	  .parse = parse_bridge,
-	  .format = format_bridge },
-	{ .key = "subnet",
-	  .json = "subnet",
-	  .flag = "subnet",
-	  .metavar = "CIDR|auto",
-	  .label = "subnet",
-	  .flags = SCHEMA_SHOW,
-	  .parse = parse_subnet,
-	  .format = format_subnet },
-	{ .key = "gateway",
-	  .json = "gateway",
-	  .flag = "gateway",
-	  .metavar = "IP",
-	  .label = "gateway",
-	  .flags = SCHEMA_SHOW,
-	  .parse = parse_gateway,
-	  .format = format_gateway },
-	{ .key = "uplink",
-	  .json = "uplink",
-	  .flag = "uplink",
-	  .metavar = "IFNAME",
-	  .label = "uplink name",
-	  .flags = SCHEMA_SHOW,
-	  .parse = parse_uplink,
-	  .format = format_uplink },
-	{ .key = "mtu",
-	  .json = "mtu",
-	  .flag = "mtu",
-	  .metavar = "N",
-	  .label = "MTU",
-	  .type = SCHEMA_UINT,
-	  .flags = SCHEMA_SHOW,
-	  .parse = parse_mtu,
-	  .format = format_mtu },
-	{ .key = "allow-host-port",
-	  .json = "allow_host_ports",
-	  .flag = "allow-host-port",
-	  .metavar = "PROTO/PORT",
-	  .label = "host port",
-	  .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE,
-	  .parse = parse_host_port,
-	  .format = format_host_port },
+	/* clang-format off */
+	{ .key = "mode", .json = "mode", .flag = "mode", .metavar = "MODE", .label = "mode",
+	  .flags = SCHEMA_SHOW | SCHEMA_REQUIRED, .parse = parse_mode, .format = format_mode },
+	{ .key = "bridge", .json = "bridge", .flag = "bridge", .metavar = "IFNAME", .label = "bridge name",
+	  .flags = SCHEMA_SHOW, SCHEMA_STRING_AT(struct network, bridge), .check = ifname_invalid_reason },
+	{ .key = "subnet", .json = "subnet", .flag = "subnet", .metavar = "CIDR|auto", .label = "subnet",
+	  .flags = SCHEMA_SHOW, .parse = parse_subnet, .format = format_subnet },
+	{ .key = "gateway", .json = "gateway", .flag = "gateway", .metavar = "IP", .label = "gateway",
+	  .flags = SCHEMA_SHOW, .parse = parse_gateway, .format = format_gateway },
+	{ .key = "uplink", .json = "uplink", .flag = "uplink", .metavar = "IFNAME", .label = "uplink name",
+	  .flags = SCHEMA_SHOW, SCHEMA_STRING_AT(struct network, uplink), .check = ifname_invalid_reason },
+	/* 0: the kernel's; network_validate() has the range */
+	{ .key = "mtu", .json = "mtu", .flag = "mtu", .metavar = "N", .label = "MTU",
+	  .flags = SCHEMA_SHOW | SCHEMA_ZERO_UNSET, SCHEMA_UINT_AT(struct network, mtu) },
+	{ .key = "allow-host-port", .json = "allow_host_ports", .flag = "allow-host-port",
+	  .metavar = "PROTO/PORT", .label = "host port", .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE,
+	  .parse = parse_host_port, .format = format_host_port },
 	{ .key = "mac", .label = "MAC", .parse = parse_mac, .format = format_mac },
-	{ .key = "autostart",
-	  .json = "autostart",
-	  .flag = "no-autostart",
-	  .flag_value = "no",
-	  .label = "autostart",
-	  .type = SCHEMA_BOOL,
-	  .flags = SCHEMA_SHOW,
-	  .parse = parse_autostart,
-	  .format = format_autostart },
+	{ .key = "autostart", .json = "autostart", .flag = "no-autostart", .flag_value = "no",
+	  .label = "autostart", .flags = SCHEMA_SHOW, SCHEMA_BOOL_AT(struct network, autostart) },
+	/* clang-format on */
 };
 
 static const struct schema_field dhcp_fields[] = {
-	{ .key = "enabled",
-	  .json = "dhcp",
-	  .flag = "no-dhcp",
-	  .flag_value = "no",
-	  .label = "dhcp",
-	  .def = "yes",
-	  .type = SCHEMA_BOOL,
-	  .flags = SCHEMA_OMIT_DEFAULT,
-	  .parse = parse_dhcp_enabled,
-	  .format = format_dhcp_enabled },
-	{ .key = "range",
-	  .json = "dhcp_ranges",
-	  .flag = "dhcp-range",
-	  .metavar = "START-END",
-	  .label = "DHCP range",
-	  .flags = SCHEMA_REPEATABLE,
-	  .parse = parse_range,
-	  .format = format_range },
-	{ .key = "lease-time",
-	  .json = "lease_time",
-	  .flag = "lease-time",
-	  .metavar = "DURATION",
-	  .label = "lease time",
-	  .parse = parse_lease_time,
-	  .format = format_lease_time },
-	{ .key = "host",
-	  .json = "hosts",
-	  .flag = "host",
-	  .metavar = "MAC,IP[,HOSTNAME]",
-	  .label = "host",
-	  .flags = SCHEMA_REPEATABLE,
-	  .parse = parse_dhcp_host,
-	  .format = format_dhcp_host },
+	/* clang-format off */
+	{ .key = "enabled", .json = "dhcp", .flag = "no-dhcp", .flag_value = "no", .label = "dhcp",
+	  .def = "yes", .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dhcp) },
+	{ .key = "range", .json = "dhcp_ranges", .flag = "dhcp-range", .metavar = "START-END",
+	  .label = "DHCP range", .flags = SCHEMA_REPEATABLE, .parse = parse_range, .format = format_range },
+	{ .key = "lease-time", .json = "lease_time", .flag = "lease-time", .metavar = "DURATION",
+	  .label = "lease time", .parse = parse_lease_time, .format = format_lease_time },
+	{ .key = "host", .json = "hosts", .flag = "host", .metavar = "MAC,IP[,HOSTNAME]", .label = "host",
+	  .flags = SCHEMA_REPEATABLE, .parse = parse_dhcp_host, .format = format_dhcp_host },
+	/* clang-format on */
 };
 
 static const struct schema_field dns_fields[] = {
-	{ .key = "enabled",
-	  .json = "dns",
-	  .flag = "no-dns",
-	  .flag_value = "no",
-	  .label = "dns",
-	  .def = "yes",
-	  .type = SCHEMA_BOOL,
-	  .flags = SCHEMA_OMIT_DEFAULT,
-	  .parse = parse_dns_enabled,
-	  .format = format_dns_enabled },
-	{ .key = "domain",
-	  .json = "domain",
-	  .flag = "domain",
-	  .metavar = "DOMAIN",
-	  .label = "domain",
-	  .parse = parse_domain,
-	  .format = format_domain },
-	{ .key = "host",
-	  .json = "dns_hosts",
-	  .flag = "dns-host",
-	  .metavar = "IP,HOSTNAME",
-	  .label = "DNS host",
-	  .flags = SCHEMA_REPEATABLE,
-	  .parse = parse_dns_host,
+	/* clang-format off */
+	{ .key = "enabled", .json = "dns", .flag = "no-dns", .flag_value = "no", .label = "dns", .def = "yes",
+	  .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dns) },
+	{ .key = "domain", .json = "domain", .flag = "domain", .metavar = "DOMAIN", .label = "domain",
+	  .parse = parse_domain, .format = format_domain },
+	{ .key = "host", .json = "dns_hosts", .flag = "dns-host", .metavar = "IP,HOSTNAME",
+	  .label = "DNS host", .flags = SCHEMA_REPEATABLE, .parse = parse_dns_host,
 	  .format = format_dns_host },
+	/* clang-format on */
 };
 
 static const struct schema_section network_sections[] = {

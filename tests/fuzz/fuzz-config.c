@@ -23,11 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	walk_value(&network_kind, data, size);
 	/* Files are read as C strings: cut at the first NUL like the loader does. */
-	text = malloc(size + 1);
+	text = strndup((const char *)data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = 0;
 	r = config_network_parse("fuzz", text, &net, err, sizeof(err));
 	free(text);
 	if (r < 0)

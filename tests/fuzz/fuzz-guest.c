@@ -66,11 +66,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk_value(&guest_kind, data, size);
 
 	/* Files are read as C strings: cut at the first NUL like the loader does. */
-	text = malloc(size + 1);
+	text = strndup((const char *)data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = 0;
 	if (guest_config_parse("fuzz", text, &g, err, sizeof(err)) < 0) {
 		free(text);
 		return 0;

@@ -141,11 +141,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	/* The text files are read as C strings: cut at the first NUL like the loader does. */
-	text = malloc(size);
+	text = strndup((const char *)data + 1, size - 1);
 	if (!text)
 		return 0;
-	memcpy(text, data + 1, size - 1);
-	text[size - 1] = 0;
 	if (data[0] == 's')
 		fuzz_snapshot(text);
 	else if (data[0] == 't')

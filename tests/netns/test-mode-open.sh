@@ -8,10 +8,7 @@
 # - the host's input chain still applies: the open guest reaches DHCP, DNS and ICMP on its
 #   gateway, not a service listening on the host's uplink address.
 . "$(dirname "$0")/lib.sh"
-command -v nft >/dev/null || skip "nft missing"
-command -v socat >/dev/null || skip "socat missing"
-command -v dnsmasq >/dev/null || skip "dnsmasq missing"
-command -v busybox >/dev/null || skip "busybox missing"
+need nft socat dnsmasq busybox
 
 add_upstream
 ip -n "$UP" route add 10.66.0.0/24 via 192.168.50.2

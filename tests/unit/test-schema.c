@@ -32,7 +32,7 @@ static const char *via_file(const struct schema *s, void *obj, const char *secti
 			    const char *value)
 {
 	static char err[SCHEMA_MSG_MAX];
-	char text[1024];
+	char text[2048];
 
 	snprintf(text, sizeof(text), "[%s]\n%s = %s\n", section, key, value);
 	err[0] = 0;
@@ -80,61 +80,106 @@ static const char *via_cli(const struct schema *s, void *obj, const char *flag, 
 	return err;
 }
 
-static void test_network_same_message(void **state)
-{
-	static const struct {
-		const char *section, *key, *json, *flag, *value, *request, *message;
-	} cases[] = {
-		{ "dhcp", "range", "dhcp_ranges", "dhcp-range", "10.1.0.10",
-		  "{\"dhcp_ranges\": [\"10.1.0.10\"]}",
-		  "invalid DHCP range '10.1.0.10': expected START-END" },
-		{ "network", "subnet", "subnet", "subnet", "bogus", "{\"subnet\": \"bogus\"}",
-		  "invalid subnet 'bogus': expected CIDR notation like 10.0.0.0/24, or auto" },
-		{ "network", "mode", "mode", "mode", "bogus", "{\"mode\": \"bogus\"}",
-		  "unknown mode 'bogus' (known: nat, routed, isolated, bridge" }, /* the table's modes */
-		{ "network", "mtu", "mtu", "mtu", "big", "{\"mtu\": \"big\"}",
-		  "invalid MTU 'big': expected a number" },
-		{ "network", "bridge", "bridge", "bridge", "br/0", "{\"bridge\": \"br/0\"}",
-		  "invalid bridge name 'br/0': may contain only letters" },
-		{ "dhcp", "lease-time", "lease_time", "lease-time", "30s", "{\"lease_time\": \"30s\"}",
-		  "lease time '30s' is out of range (2m to 30d)" },
-		{ "dns", "domain", "domain", "domain", "lab example", "{\"domain\": \"lab example\"}",
-		  "invalid domain 'lab example': may contain only letters" },
-		{ "dhcp", "host", "hosts", "host", "52:54:00:00:00:01,10.1.0.5,a,b",
-		  "{\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]}",
-		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,HOSTNAME]" },
-		{ "network", "allow-host-port", "allow_host_ports", "allow-host-port", "tcp/99999",
-		  "{\"allow_host_ports\": [\"tcp/99999\"]}",
-		  "invalid host port 'tcp/99999': expected PROTO/PORT" },
-	};
+/* One value of one row, given the three ways; the message every way gives starts with message. */
+struct message_case {
+	const char *section, *key, *flag, *value, *request, *message;
+};
 
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+/* A kind's object, made anew for each way a value comes in. */
+struct kind {
+	const struct schema *schema;
+	void (*init)(void *obj);
+	void (*done)(void *obj);
+};
+
+static void network_x(void *obj)
+{
+	network_init(obj, "x");
+}
+
+static void network_free_x(void *obj)
+{
+	network_done(obj);
+}
+
+static void guest_x(void *obj)
+{
+	guest_init(obj, "x");
+}
+
+static void nothing(void *obj)
+{
+}
+
+static const struct kind network_kind = { &network_schema, network_x, network_free_x };
+static const struct kind guest_kind = { &guest_schema, guest_x, nothing };
+
+static void same_message(const struct kind *k, const struct message_case *cases, size_t n)
+{
+	union {
 		struct network n;
+		struct guest g;
+	} obj;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct message_case *c = &cases[i];
+		/* a NIC's other settings need the NIC first (--network n1) */
+		bool nic_first = !strcmp(c->section, "nic0") && strcmp(c->key, "network");
 		char file[SCHEMA_MSG_MAX], request[SCHEMA_MSG_MAX], cli[SCHEMA_MSG_MAX];
 
-		network_init(&n, "x");
-		snprintf(file, sizeof(file), "%s",
-			 via_file(&network_schema, &n, cases[i].section, cases[i].key, cases[i].value));
-		network_done(&n);
-		network_init(&n, "x");
-		snprintf(request, sizeof(request), "%s", via_request(&network_schema, &n, cases[i].request));
-		network_done(&n);
-		network_init(&n, "x");
-		snprintf(cli, sizeof(cli), "%s",
-			 via_cli(&network_schema, &n, cases[i].flag, cases[i].value, false));
-		network_done(&n);
-		if (strncmp(file, cases[i].message, strlen(cases[i].message)))
-			fail_msg("%s: file says '%s', expected '%s'", cases[i].key, file, cases[i].message);
+		k->init(&obj);
+		snprintf(file, sizeof(file), "%s", via_file(k->schema, &obj, c->section, c->key, c->value));
+		k->done(&obj);
+		k->init(&obj);
+		snprintf(request, sizeof(request), "%s", via_request(k->schema, &obj, c->request));
+		k->done(&obj);
+		k->init(&obj);
+		snprintf(cli, sizeof(cli), "%s", via_cli(k->schema, &obj, c->flag, c->value, nic_first));
+		k->done(&obj);
+		if (strncmp(file, c->message, strlen(c->message)))
+			fail_msg("%s: file says '%s', expected '%s'", c->key, file, c->message);
 		assert_string_equal(request, file);
 		assert_string_equal(cli, file);
 	}
 }
 
+static void test_network_same_message(void **state)
+{
+	static const struct message_case cases[] = {
+		{ "dhcp", "range", "dhcp-range", "10.1.0.10", "{\"dhcp_ranges\": [\"10.1.0.10\"]}",
+		  "invalid DHCP range '10.1.0.10': expected START-END" },
+		{ "network", "subnet", "subnet", "bogus", "{\"subnet\": \"bogus\"}",
+		  "invalid subnet 'bogus': expected CIDR notation like 10.0.0.0/24, or auto" },
+		{ "network", "mode", "mode", "bogus", "{\"mode\": \"bogus\"}",
+		  "unknown mode 'bogus' (known: nat, routed, isolated, bridge" }, /* the table's modes */
+		{ "network", "mtu", "mtu", "big", "{\"mtu\": \"big\"}",
+		  "invalid MTU 'big': expected a number" },
+		{ "network", "bridge", "bridge", "br/0", "{\"bridge\": \"br/0\"}",
+		  "invalid bridge name 'br/0': may contain only letters" },
+		{ "dhcp", "lease-time", "lease-time", "30s", "{\"lease_time\": \"30s\"}",
+		  "lease time '30s' is out of range (2m to 30d)" },
+		{ "dns", "domain", "domain", "lab example", "{\"domain\": \"lab example\"}",
+		  "invalid domain 'lab example': may contain only letters" },
+		{ "dhcp", "host", "host", "52:54:00:00:00:01,10.1.0.5,a,b",
+		  "{\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]}",
+		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,HOSTNAME]" },
+		{ "network", "allow-host-port", "allow-host-port", "tcp/99999",
+		  "{\"allow_host_ports\": [\"tcp/99999\"]}",
+		  "invalid host port 'tcp/99999': expected PROTO/PORT" },
+		{ "network", "uplink", "uplink", "eth/0", "{\"uplink\": \"eth/0\"}",
+		  "invalid uplink name 'eth/0': may contain only letters" },
+		{ "network", "mtu", "mtu", "2000000000", "{\"mtu\": 2000000000}",
+		  "invalid MTU '2000000000': expected a number" },
+		{ "dhcp", "enabled", "no-dhcp", "maybe", "{\"dhcp\": \"maybe\"}",
+		  "invalid dhcp 'maybe': expected yes or no" },
+	};
+
+	same_message(&network_kind, cases, ELEMENTSOF(cases));
+}
+
 static void test_guest_same_message(void **state)
 {
-	static const struct {
-		const char *section, *key, *flag, *value, *request, *message;
-	} cases[] = {
+	static const struct message_case cases[] = {
 		{ "guest", "memory", "memory", "lots", "{\"memory\": \"lots\"}",
 		  "invalid memory 'lots': expected a size like 512M or 2G" },
 		{ "guest", "vcpus", "vcpus", "1000", "{\"vcpus\": 1000}", "vcpus is out of range (1-64)" },
@@ -149,26 +194,14 @@ static void test_guest_same_message(void **state)
 		{ "nic0", "mac", "mac", "zz:54:00:00:00:01",
 		  "{\"networks\": [\"n1\"], \"macs\": [\"zz:54:00:00:00:01\"]}",
 		  "invalid MAC 'zz:54:00:00:00:01'" },
+		{ "guest", "queues", "queues", "0", "{\"queues\": 0}", "queues is out of range (1-8)" },
+		{ "guest", "vcpus", "vcpus", "two", "{\"vcpus\": \"two\"}",
+		  "invalid vcpus 'two': expected a number" },
+		{ "guest", "autostart", "no-autostart", "maybe", "{\"autostart\": \"maybe\"}",
+		  "invalid autostart 'maybe': expected yes or no" },
 	};
 
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		struct guest g;
-		char file[SCHEMA_MSG_MAX], request[SCHEMA_MSG_MAX], cli[SCHEMA_MSG_MAX];
-
-		guest_init(&g, "x");
-		snprintf(file, sizeof(file), "%s",
-			 via_file(&guest_schema, &g, cases[i].section, cases[i].key, cases[i].value));
-		guest_init(&g, "x");
-		snprintf(request, sizeof(request), "%s", via_request(&guest_schema, &g, cases[i].request));
-		guest_init(&g, "x");
-		snprintf(cli, sizeof(cli), "%s",
-			 via_cli(&guest_schema, &g, cases[i].flag, cases[i].value,
-				 !strcmp(cases[i].key, "mac")));
-		if (strncmp(file, cases[i].message, strlen(cases[i].message)))
-			fail_msg("%s: file says '%s', expected '%s'", cases[i].key, file, cases[i].message);
-		assert_string_equal(request, file);
-		assert_string_equal(cli, file);
-	}
+	same_message(&guest_kind, cases, ELEMENTSOF(cases));
 }
 
 /* A single value twice is refused in a file and on the command line; repeatable ones add up. */
@@ -358,6 +391,46 @@ static void test_uplink(void **state)
 	assert_string_equal(u.bridge, "br0");
 }
 
+/* The plain rows' limits: a string's length, the uplink's interface, a number that is unset. */
+static void test_plain_limits(void **state)
+{
+	char value[1100], request[1200], err[SCHEMA_MSG_MAX], *text;
+	_cleanup_json_ json_object *show = json_object_new_object();
+	struct uplink_def u;
+	struct network n;
+	struct guest g;
+
+	memset(value, 'k', sizeof(value) - 1);
+	value[sizeof(value) - 1] = 0;
+	guest_init(&g, "x");
+	assert_string_equal(via_file(&guest_schema, &g, "guest", "kernel", value),
+			    "--kernel is too long (at most 1023 bytes)");
+	snprintf(request, sizeof(request), "{\"kernel\": \"%s\"}", value);
+	guest_init(&g, "x");
+	assert_string_equal(via_request(&guest_schema, &g, request),
+			    "--kernel is too long (at most 1023 bytes)");
+
+	uplink_def_init(&u);
+	assert_string_equal(
+		via_file(&uplink_schema, &u, "uplink", "port", "eth/0"),
+		"invalid interface name 'eth/0': may contain only letters, digits, '-', '_' and '.'");
+	assert_string_equal(via_request(&uplink_schema, &u, "{\"confirm_timeout\": \"99999999999\"}"),
+			    "invalid confirm timeout '99999999999': expected a number");
+
+	/* mtu 0 is the kernel's: not written, null in show */
+	network_init(&n, "x");
+	assert_int_equal(config_network_parse("x", "[network]\nmode = nat\nsubnet = 10.1.0.0/24\n", &n, err,
+					      sizeof(err)),
+			 0);
+	text = config_network_render(&n);
+	assert_non_null(text);
+	assert_null(strstr(text, "mtu"));
+	free(text);
+	schema_json_show(&network_schema, &n, show);
+	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(show, "mtu"), 0), "null");
+	network_done(&n);
+}
+
 static void test_usage(void **state)
 {
 	char *buf = NULL;
@@ -413,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_request_types),
 		cmocka_unit_test(test_guest_request),
 		cmocka_unit_test(test_uplink),
+		cmocka_unit_test(test_plain_limits),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_helpers),
 	};
