@@ -412,14 +412,6 @@ static void reload_error(const char *file, const char *msg, void *userdata)
 		json_object_array_add(ctx->failed, json_object_new_string_len(file, len - 5));
 }
 
-static bool name_in(json_object *names, const char *name)
-{
-	for (size_t i = 0; i < json_object_array_length(names); i++)
-		if (!strcmp(json_object_get_string(json_object_array_get_idx(names, i)), name))
-			return true;
-	return false;
-}
-
 static bool loaded_has(struct network **list, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -436,7 +428,7 @@ static void reload_removed(struct daemon *d, struct network **loaded, size_t n_l
 		struct net *n = d->nets[i];
 		char err[1024], names[256];
 
-		if (loaded_has(loaded, n_loaded, n->def->name) || name_in(failed, n->def->name)) {
+		if (loaded_has(loaded, n_loaded, n->def->name) || protocol_array_has(failed, n->def->name)) {
 			i++;
 			continue;
 		}

@@ -106,3 +106,11 @@ int protocol_param_uint(json_object *params, const char *key, unsigned max, unsi
 	*ret = i;
 	return 0;
 }
+
+bool protocol_array_has(json_object *array, const char *s)
+{
+	for (size_t i = 0; i < json_object_array_length(array); i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(array, i)) ?: "", s))
+			return true;
+	return false;
+}

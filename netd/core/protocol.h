@@ -23,6 +23,8 @@ int protocol_request_parse(const char *line, size_t len, json_object **ret_reque
 int protocol_param_string(json_object *params, const char *key, const char **ret);
 int protocol_param_bool(json_object *params, const char *key, bool *ret);
 int protocol_param_uint(json_object *params, const char *key, unsigned max, unsigned *ret);
+/* Whether the array of strings holds s (a reload report's list of names). */
+bool protocol_array_has(json_object *array, const char *s);
 
 static inline void json_object_putp(json_object **o)
 {

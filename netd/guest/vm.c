@@ -1489,14 +1489,6 @@ static void reload_error(const char *file, const char *msg, void *userdata)
 		json_object_array_add(rep->failed, json_object_new_string_len(file, len - 5));
 }
 
-static bool json_has_name(json_object *names, const char *name)
-{
-	for (size_t i = 0; i < json_object_array_length(names); i++)
-		if (!strcmp(json_object_get_string(json_object_array_get_idx(names, i)), name))
-			return true;
-	return false;
-}
-
 /* Whether QEMU runs or is about to: its definition is in use. */
 static bool vm_busy(const struct vm *v)
 {
@@ -1515,7 +1507,7 @@ static void reload_removed(struct daemon *d, struct guest **list, size_t n, stru
 {
 	for (size_t i = 0; i < d->n_vms;) {
 		struct vm *v = d->vms[i];
-		bool found = json_has_name(rep->failed, v->def.name);
+		bool found = protocol_array_has(rep->failed, v->def.name);
 		char err[512];
 
 		for (size_t k = 0; k < n && !found; k++)
