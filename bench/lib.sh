@@ -4,7 +4,7 @@ set -euo pipefail
 
 : "${BUILD:?}" "${REPS:=5}"
 NETD="$BUILD/netd/netd"
-NETDCTL="$BUILD/netd/netdctl"
+NETDCTL="$BUILD/netdctl/netdctl"
 NS="netdb-$$-${RANDOM}"
 T=$(mktemp -d /tmp/netd-bench.XXXXXX)
 chmod 0711 "$T" # dnsmasq, run as nobody, reads its hosts files below it

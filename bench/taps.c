@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < PORTS_MAX; i++)
 			if ((r = plug(&l, i, br, &fds[i], &ifindexes[i])) < 0)
 				break;
-		/* The message netd's 'vm start' gives (netd/vm.c plug_tap). */
+		/* The message netd's 'vm start' gives (netd/network/links.c plug_user). */
 		if (r == -EXFULL || r == -EBUSY)
 			printf("port %d: bridge %s has the kernel's maximum of 1023 ports; cannot add vnet%d (%s)\n", i + 1,
 			       argv[1], i, strerror(-r));

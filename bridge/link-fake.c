@@ -1,23 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A recording, in-memory stand-in for the kernel, for tests without root. */
 #include <errno.h>
-#include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 
+#include "fakelog.h"
 #include "link.h"
 #include "macro.h"
+
+#define LINK_FAKE_EVENTS_MAX 8
 
 struct link_fake {
 	struct link_dump k; /* what the "kernel" holds */
 	int next_ifindex;
-	char *log;
-	size_t log_len;
+	struct fake_log log;
 	unsigned n_mutations;
 	unsigned fail_at;
 	int fail_errno;
@@ -29,38 +32,20 @@ struct link_fake {
 		char value[32];
 	} *sysctls;
 	size_t n_sysctls;
+	/* Subscriptions to change notifications: a pipe each, whose read end plays the socket. */
+	struct fake_events {
+		int fd, write_fd;
+		unsigned what, pending;
+	} events[LINK_FAKE_EVENTS_MAX];
+	size_t n_events;
 };
-
-static void fake_log(struct link_fake *f, const char *fmt, ...) _printf_(2, 3);
-static void fake_log(struct link_fake *f, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	char *p = realloc(f->log, f->log_len + n + 2);
-	if (!p)
-		return;
-	f->log = p;
-	memcpy(f->log + f->log_len, line, n);
-	f->log_len += n;
-	f->log[f->log_len++] = '\n';
-	f->log[f->log_len] = 0;
-}
 
 /* Every mutation passes here first: counts it and decides whether it is made to fail. */
 static int fake_mutation(struct link_fake *f, const char *op)
 {
 	f->n_mutations++;
 	if ((f->fail_at && f->n_mutations == f->fail_at) || !strcmp(f->fail_op, op)) {
-		fake_log(f, "%s FAILED %s", op, strerror(f->fail_errno));
+		fake_log_add(&f->log, "%s FAILED %s", op, strerror(f->fail_errno));
 		return -f->fail_errno;
 	}
 	return 0;
@@ -105,8 +90,8 @@ static int fake_bridge_add(void *userdata, const struct bridge_spec *spec, int *
 	l->mtu = spec->mtu ? spec->mtu : 1500;
 	l->stp_state = 0;
 	snprintf(l->alias, sizeof(l->alias), "%s", spec->alias ? spec->alias : "");
-	fake_log(f, "bridge_add name=%s mac=%s mtu=%u alias=%s", spec->name,
-		 mac_format(&spec->mac, mac, sizeof(mac)), spec->mtu, l->alias);
+	fake_log_add(&f->log, "bridge_add name=%s mac=%s mtu=%u alias=%s", spec->name,
+		     mac_format(&spec->mac, mac, sizeof(mac)), spec->mtu, l->alias);
 	*ret_ifindex = l->ifindex;
 	return 0;
 }
@@ -122,7 +107,12 @@ static int fake_link_del(void *userdata, int ifindex)
 		return r;
 	if (!l)
 		return -ENODEV;
-	fake_log(f, "link_del %s", l->name);
+	fake_log_add(&f->log, "link_del %s", l->name);
+	/* Its sysctls go with it: a link made anew under the name starts from the defaults. */
+	for (i = j = 0; i < f->n_sysctls; i++)
+		if (strncmp(f->sysctls[i].name, l->name, strlen(l->name)) || f->sysctls[i].name[strlen(l->name)] != '/')
+			f->sysctls[j++] = f->sysctls[i];
+	f->n_sysctls = j;
 	for (i = 0; i < f->k.n_links; i++)
 		if (f->k.links[i].master == ifindex)
 			f->k.links[i].master = 0;
@@ -151,7 +141,7 @@ static int fake_link_set_up(void *userdata, int ifindex, bool up)
 	if (!l)
 		return -ENODEV;
 	l->up = l->running = up;
-	fake_log(f, "link_set_up %s %s", l->name, up ? "up" : "down");
+	fake_log_add(&f->log, "link_set_up %s %s", l->name, up ? "up" : "down");
 	return 0;
 }
 
@@ -166,7 +156,7 @@ static int fake_link_set_mtu(void *userdata, int ifindex, uint32_t mtu)
 	if (!l)
 		return -ENODEV;
 	l->mtu = mtu;
-	fake_log(f, "link_set_mtu %s %u", l->name, mtu);
+	fake_log_add(&f->log, "link_set_mtu %s %u", l->name, mtu);
 	return 0;
 }
 
@@ -182,7 +172,7 @@ static int fake_link_set_mac(void *userdata, int ifindex, const struct mac *mac)
 	if (!l)
 		return -ENODEV;
 	l->mac = *mac;
-	fake_log(f, "link_set_mac %s %s", l->name, mac_format(mac, buf, sizeof(buf)));
+	fake_log_add(&f->log, "link_set_mac %s %s", l->name, mac_format(mac, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -197,7 +187,7 @@ static int fake_link_set_alias(void *userdata, int ifindex, const char *alias)
 	if (!l)
 		return -ENODEV;
 	snprintf(l->alias, sizeof(l->alias), "%s", alias);
-	fake_log(f, "link_set_alias %s %s", l->name, alias);
+	fake_log_add(&f->log, "link_set_alias %s %s", l->name, alias);
 	return 0;
 }
 
@@ -230,7 +220,7 @@ static int fake_addr_add(void *userdata, int ifindex, const struct ip_prefix *a)
 	f->k.addrs[f->k.n_addrs++] = (struct addr_info){ .ifindex = ifindex, .prefix = *a,
 							 .valid_lft = LINK_LFT_FOREVER,
 							 .preferred_lft = LINK_LFT_FOREVER };
-	fake_log(f, "addr_add %s %s", l->name, ip_prefix_format(a, buf, sizeof(buf)));
+	fake_log_add(&f->log, "addr_add %s %s", l->name, ip_prefix_format(a, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -251,7 +241,7 @@ static int fake_addr_del(void *userdata, int ifindex, const struct ip_prefix *a)
 		return -EADDRNOTAVAIL;
 	memmove(&f->k.addrs[i], &f->k.addrs[i + 1], (f->k.n_addrs - i - 1) * sizeof(f->k.addrs[0]));
 	f->k.n_addrs--;
-	fake_log(f, "addr_del %s %s", l->name, ip_prefix_format(a, buf, sizeof(buf)));
+	fake_log_add(&f->log, "addr_del %s %s", l->name, ip_prefix_format(a, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -311,7 +301,7 @@ static int fake_port_set(void *userdata, int ifindex, int master)
 	if (m && strcmp(m->kind, "bridge"))
 		return -EOPNOTSUPP;
 	l->master = master;
-	fake_log(f, "port_set %s %s", l->name, m ? m->name : "nomaster");
+	fake_log_add(&f->log, "port_set %s %s", l->name, m ? m->name : "nomaster");
 	return 0;
 }
 
@@ -334,7 +324,7 @@ static int fake_port_plug(void *userdata, int ifindex, int master, const struct 
 	}
 	l->master = master;
 	l->up = l->running = true;
-	fake_log(f, "port_plug %s %s mac %s up", l->name, m->name, buf);
+	fake_log_add(&f->log, "port_plug %s %s mac %s up", l->name, m->name, buf);
 	return 0;
 }
 
@@ -345,7 +335,7 @@ static int fake_links_del(void *userdata, const int *ifindexes, size_t n)
 
 	if (r < 0)
 		return r;
-	fake_log(f, "links_del %zu", n);
+	fake_log_add(&f->log, "links_del %zu", n);
 	for (size_t i = 0; i < n; i++)
 		if (fake_link(f, ifindexes[i]))
 			fake_link_del(f, ifindexes[i]);
@@ -389,7 +379,8 @@ static int fake_addr_add_full(void *userdata, const struct addr_info *a, bool re
 	f->k.addrs[i].preferred_lft = a->preferred_lft;
 	if (a->valid_lft == LINK_LFT_FOREVER)
 		f->k.addrs[i].flags |= IFA_F_PERMANENT;
-	fake_log(f, "addr_%s %s %s", replace ? "replace" : "add", l->name, addr_info_format(a, buf, sizeof(buf)));
+	fake_log_add(&f->log, "addr_%s %s %s", replace ? "replace" : "add", l->name,
+		     addr_info_format(a, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -431,7 +422,7 @@ static int fake_route_change(void *userdata, enum route_change op, const struct 
 		}
 		f->k.routes[i] = *rt;
 	}
-	fake_log(f, "%s %s", names[op], route_info_format(rt, &f->k, buf, sizeof(buf)));
+	fake_log_add(&f->log, "%s %s", names[op], route_info_format(rt, &f->k, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -485,7 +476,7 @@ static int fake_sysctl_set(void *userdata, int family, const char *ifname, const
 
 	if (r < 0)
 		return r;
-	if (!l)
+	if (!l && strcmp(ifname, "all") && strcmp(ifname, "default"))
 		return -ENOENT;
 	s = fake_sysctl_find(f, family, ifname, key);
 	if (!s) {
@@ -498,9 +489,10 @@ static int fake_sysctl_set(void *userdata, int family, const char *ifname, const
 		snprintf(s->name, sizeof(s->name), "%s/%s", ifname, key);
 	}
 	snprintf(s->value, sizeof(s->value), "%s", value);
-	if (family == AF_INET6 && !strcmp(key, "disable_ipv6") && !strcmp(value, "1"))
+	if (l && family == AF_INET6 && !strcmp(key, "disable_ipv6") && !strcmp(value, "1"))
 		fake_ipv6_disable(f, l->ifindex);
-	fake_log(f, "sysctl_set %s %s %s=%s", family == AF_INET ? "ipv4" : "ipv6", ifname, key, value);
+	fake_log_add(&f->log, "sysctl_set %s %s %s=%s", family == AF_INET ? "ipv4" : "ipv6", ifname, key,
+		     value);
 	return 0;
 }
 
@@ -512,8 +504,8 @@ static int fake_announce(void *userdata, int ifindex, const struct mac *mac, con
 
 	if (r < 0)
 		return r;
-	fake_log(f, "announce %s %s %s", link_dump_ifname(&f->k, ifindex), mac_format(mac, m, sizeof(m)),
-		 ip_prefix_format(addr, a, sizeof(a)));
+	fake_log_add(&f->log, "announce %s %s %s", link_dump_ifname(&f->k, ifindex),
+		     mac_format(mac, m, sizeof(m)), ip_prefix_format(addr, a, sizeof(a)));
 	return 0;
 }
 
@@ -524,7 +516,7 @@ static int fake_batch_begin(void *userdata)
 	if (f->batching)
 		return -EBUSY;
 	f->batching = true;
-	fake_log(f, "batch_begin");
+	fake_log_add(&f->log, "batch_begin");
 	return 0;
 }
 
@@ -533,8 +525,56 @@ static int fake_batch_commit(void *userdata)
 	struct link_fake *f = userdata;
 
 	f->batching = false;
-	fake_log(f, "batch_commit");
+	fake_log_add(&f->log, "batch_commit");
 	return 0;
+}
+
+static int fake_events_open(void *userdata, unsigned what, int *ret_fd)
+{
+	struct link_fake *f = userdata;
+	int fds[2];
+
+	if (f->n_events == LINK_FAKE_EVENTS_MAX)
+		return -EMFILE;
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	f->events[f->n_events++] = (struct fake_events){ .fd = fds[0], .write_fd = fds[1], .what = what };
+	*ret_fd = fds[0];
+	return 0;
+}
+
+static struct fake_events *fake_events_find(struct link_fake *f, int fd)
+{
+	for (size_t i = 0; i < f->n_events; i++)
+		if (f->events[i].fd == fd)
+			return &f->events[i];
+	return NULL;
+}
+
+static int fake_events_read(void *userdata, int fd, unsigned *ret_what)
+{
+	struct fake_events *e = fake_events_find(userdata, fd);
+	char buf[64];
+
+	if (!e)
+		return -EBADF;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	*ret_what = e->pending;
+	e->pending = 0;
+	return 0;
+}
+
+static void fake_events_close(void *userdata, int fd)
+{
+	struct link_fake *f = userdata;
+	struct fake_events *e = fake_events_find(f, fd);
+
+	if (!e)
+		return;
+	close(e->fd);
+	close(e->write_fd);
+	*e = f->events[--f->n_events];
 }
 
 static const struct link_ops fake_ops = {
@@ -559,6 +599,9 @@ static const struct link_ops fake_ops = {
 	.announce = fake_announce,
 	.batch_begin = fake_batch_begin,
 	.batch_commit = fake_batch_commit,
+	.events_open = fake_events_open,
+	.events_read = fake_events_read,
+	.events_close = fake_events_close,
 };
 
 int link_fake_new(struct link_fake **ret, struct link_backend *ret_backend)
@@ -568,6 +611,7 @@ int link_fake_new(struct link_fake **ret, struct link_backend *ret_backend)
 
 	if (!f)
 		return -ENOMEM;
+	f->log.name = "link";
 	f->next_ifindex = 1;
 	if (fake_new_link(f, "lo", "", &lo) < 0) {
 		free(f);
@@ -585,21 +629,21 @@ void link_fake_free(struct link_fake *f)
 	if (!f)
 		return;
 	link_dump_free(&f->k);
+	while (f->n_events > 0)
+		fake_events_close(f, f->events[0].fd);
 	free(f->sysctls);
-	free(f->log);
+	fake_log_clear(&f->log);
 	free(f);
 }
 
 const char *link_fake_log(struct link_fake *f)
 {
-	return f->log ? f->log : "";
+	return fake_log_text(&f->log);
 }
 
 void link_fake_clear_log(struct link_fake *f)
 {
-	free(f->log);
-	f->log = NULL;
-	f->log_len = 0;
+	fake_log_clear(&f->log);
 }
 
 void link_fake_fail_at(struct link_fake *f, unsigned n, int err)
@@ -708,4 +752,16 @@ int link_fake_set_mac(struct link_fake *f, int ifindex, const struct mac *mac)
 		return -ENODEV;
 	l->mac = *mac;
 	return 0;
+}
+
+void link_fake_notify(struct link_fake *f, unsigned what)
+{
+	for (size_t i = 0; i < f->n_events; i++) {
+		struct fake_events *e = &f->events[i];
+
+		if (!(what & (e->what | LINK_EVENT_LOST)))
+			continue;
+		e->pending |= what & (e->what | LINK_EVENT_LOST);
+		(void)!write(e->write_fd, "", 1);
+	}
 }

@@ -1027,6 +1027,89 @@ static int nl_announce(void *userdata, int ifindex, const struct mac *mac, const
 	return r;
 }
 
+/* ---- change notifications: a socket of their own, so they never mix with replies ---- */
+
+static const struct {
+	unsigned what;
+	unsigned group;
+} event_groups[] = {
+	{ LINK_EVENT_LINKS, RTNLGRP_LINK },	    { LINK_EVENT_ADDRS4, RTNLGRP_IPV4_IFADDR },
+	{ LINK_EVENT_ADDRS6, RTNLGRP_IPV6_IFADDR }, { LINK_EVENT_ROUTES4, RTNLGRP_IPV4_ROUTE },
+	{ LINK_EVENT_ROUTES6, RTNLGRP_IPV6_ROUTE },
+};
+
+static int nl_events_open(void *userdata, unsigned what, int *ret_fd)
+{
+	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return negative_errno();
+	for (size_t i = 0; i < ELEMENTSOF(event_groups); i++)
+		if ((what & event_groups[i].what) && setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+								&event_groups[i].group, sizeof(unsigned)) < 0)
+			return negative_errno();
+	log_debug("events open fd=%d what=%#x", fd, what);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* The kind of one notification; 0 for what netd did not subscribe to. */
+static unsigned event_kind(const struct nlmsghdr *nlh)
+{
+	const uint8_t *family = mnl_nlmsg_get_payload(nlh); /* ifa_family, rtm_family: the first byte */
+
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		return LINK_EVENT_LINKS;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifaddrmsg))
+			return 0;
+		return *family == AF_INET ? LINK_EVENT_ADDRS4 : *family == AF_INET6 ? LINK_EVENT_ADDRS6 : 0;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct rtmsg))
+			return 0;
+		return *family == AF_INET ? LINK_EVENT_ROUTES4 : *family == AF_INET6 ? LINK_EVENT_ROUTES6 : 0;
+	}
+	return 0;
+}
+
+static int nl_events_read(void *userdata, int fd, unsigned *ret_what)
+{
+	_Alignas(struct nlmsghdr) char buf[8192];
+	unsigned what = 0;
+
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		int rest = (int)len;
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0 && errno == ENOBUFS) {
+			what |= LINK_EVENT_LOST;
+			continue;
+		}
+		if (len < 0 && errno == EAGAIN)
+			break;
+		if (len < 0)
+			return negative_errno();
+		for (const struct nlmsghdr *nlh = (void *)buf; mnl_nlmsg_ok(nlh, rest);
+		     nlh = mnl_nlmsg_next(nlh, &rest))
+			what |= event_kind(nlh);
+	}
+	*ret_what = what;
+	return 0;
+}
+
+static void nl_events_close(void *userdata, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 static const struct link_ops link_nl_ops = {
 	.name = "netlink",
 	.bridge_add = nl_bridge_add,
@@ -1049,6 +1132,9 @@ static const struct link_ops link_nl_ops = {
 	.links_del = nl_links_del,
 	.batch_begin = nl_batch_begin,
 	.batch_commit = nl_batch_commit,
+	.events_open = nl_events_open,
+	.events_read = nl_events_read,
+	.events_close = nl_events_close,
 };
 
 int link_nl_open(struct link_backend *ret)

@@ -110,6 +110,17 @@ struct bridge_spec {
 	const char *alias;
 };
 
+/* Kinds of kernel change notifications (events_open): a trigger to read the kernel again. */
+enum {
+	LINK_EVENT_LINKS = 1 << 0,
+	LINK_EVENT_ADDRS4 = 1 << 1,
+	LINK_EVENT_ADDRS6 = 1 << 2,
+	LINK_EVENT_ROUTES4 = 1 << 3,
+	LINK_EVENT_ROUTES6 = 1 << 4,
+	/* Notifications were dropped (the socket overran): anything subscribed to may have changed. */
+	LINK_EVENT_LOST = 1 << 5,
+};
+
 /*
  * All functions return 0 or a positive value on success, negative errno on failure.
  * After a failure, last_error() returns the kernel's extended-ACK text if there was one.
@@ -158,6 +169,15 @@ struct link_ops {
 	int (*batch_begin)(void *userdata);
 	int (*batch_commit)(void *userdata);
 	const char *(*last_error)(void *userdata);
+	/*
+	 * Change notifications: subscribe to what (LINK_EVENT_*); *ret_fd (O_CLOEXEC, non-blocking)
+	 * becomes readable when one arrives, for the caller's event loop to watch. events_read takes
+	 * every pending one without blocking and says which kinds came (0: none); events_close ends
+	 * the subscription.
+	 */
+	int (*events_open)(void *userdata, unsigned what, int *ret_fd);
+	int (*events_read)(void *userdata, int fd, unsigned *ret_what);
+	void (*events_close)(void *userdata, int fd);
 };
 
 struct link_backend {
@@ -190,6 +210,8 @@ int link_fake_add_route_full(struct link_fake *f, const struct route_info *rt);
 int link_fake_add_rule(struct link_fake *f, const struct rule_info *rule);
 int link_fake_set_mac(struct link_fake *f, int ifindex, const struct mac *mac);
 int link_fake_set_lower(struct link_fake *f, int ifindex, int lower);
+/* The kernel notifies what (LINK_EVENT_*): every subscription to one of them becomes readable. */
+void link_fake_notify(struct link_fake *f, unsigned what);
 /* Sysctls of the fake: "IFNAME/KEY" per family; unset ones read as "0" (accept_ra "1"). */
 int link_fake_sysctl(struct link_fake *f, int family, const char *ifname, const char *key, char *buf,
 		     size_t size);

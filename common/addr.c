@@ -100,6 +100,11 @@ bool ip_addr_equal(int family, const union in_addr_union *a, const union in_addr
 	return memcmp(a, b, ip_family_bits(family) / 8) == 0;
 }
 
+bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	return a->family == b->family && a->len == b->len && ip_addr_equal(a->family, &a->addr, &b->addr);
+}
+
 bool ip_prefix_contains(const struct ip_prefix *p, int family, const union in_addr_union *a)
 {
 	struct ip_prefix net = *p, other = { .family = family, .addr = *a, .len = p->len };

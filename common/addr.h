@@ -32,6 +32,8 @@ bool ip_prefix_is_masked(const struct ip_prefix *p);
 bool ip_prefix_contains(const struct ip_prefix *p, int family, const union in_addr_union *a);
 bool ip_prefix_overlaps(const struct ip_prefix *a, const struct ip_prefix *b);
 bool ip_addr_equal(int family, const union in_addr_union *a, const union in_addr_union *b);
+/* Same family, length and address (host bits included). */
+bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b);
 
 /* IPv4 helpers on a masked prefix. */
 void ip_prefix_first_host(const struct ip_prefix *p, union in_addr_union *ret);

@@ -135,3 +135,12 @@ int rm_rf(const char *path)
 	closedir(d);
 	return rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
 }
+
+int give_to_root(int fd, const char *path, gid_t gid)
+{
+	if (geteuid() != 0)
+		return 0;
+	if ((fd >= 0 ? fchown(fd, 0, gid) : chown(path, 0, gid)) < 0)
+		return -errno;
+	return 0;
+}

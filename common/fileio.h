@@ -15,4 +15,7 @@ int read_file(const char *path, char **ret, size_t *ret_len);
 int mkdir_p(const char *path, mode_t mode);
 /* rm -rf of a directory netd owns (one level of files and dirs below it is enough for us). */
 int rm_rf(const char *path);
+/* Give fd (path when fd < 0) to root and group gid ((gid_t)-1 keeps the group). A process that is
+ * not root (the whole daemon of the unit tests) cannot, and keeps it its own: 0 then. */
+int give_to_root(int fd, const char *path, gid_t gid);
 char *path_join(const char *a, const char *b);

@@ -231,13 +231,19 @@ static void write_pid_file(struct dhcp_server *s)
 
 int dhcp_server_start(struct dhcp_server *s)
 {
+	/* stdout and stderr are netd's: --log-facility=- logs there. */
+	struct proc_spawn spec = {
+		.argv = s->argv,
+		.envp = s->env,
+		.stdio = { [1] = { PROC_IO_INHERIT }, [2] = { PROC_IO_INHERIT } },
+	};
 	pid_t pid;
 	int pidfd, r;
 
 	s->timer = sd_event_source_disable_unref(s->timer);
 	if (s->state == DHCP_SERVER_RUNNING)
 		return 0;
-	r = s->proc.ops->spawn(s->proc.userdata, s->argv, s->env, &pid, &pidfd);
+	r = s->proc.ops->spawn(s->proc.userdata, &spec, &pid, &pidfd);
 	if (r < 0)
 		return r;
 	r = watch(s, pid, pidfd);

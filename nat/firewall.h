@@ -17,6 +17,7 @@ enum fw_mode {
 	FW_ISOLATED, /* no forwarding in or out of the bridge */
 	FW_ROUTED,   /* the subnet is forwarded as it is */
 	FW_NAT,	     /* the subnet is masqueraded to everything outside it */
+	FW_OPEN,     /* anything in and out between the bridge and the outside, unfiltered, no NAT */
 };
 
 #define FW_HOST_PORTS_MAX 32
@@ -44,10 +45,6 @@ struct fw_nft *fw_nft_new(void);
 void fw_nft_free(struct fw_nft *f);
 /* Run an nft script as one transaction; on failure err gets libnftables' message. */
 int fw_nft_apply(struct fw_nft *f, const char *script, char *err, size_t errlen);
-/* The marker of netd's table in the kernel into buf: -ENOENT when the table is missing, and an
- * empty marker when the table does not look like the one netd applied (rules or set elements
- * removed). */
-int fw_nft_marker(struct fw_nft *f, char *buf, size_t size);
 
 /* The comment of set marker_set in table FAMILY TABLE, and how many rules and set elements the
  * table holds; -ENOENT when the table does not exist. */
@@ -72,3 +69,43 @@ int fw_monitor_open(void);
 /* Drain the socket: 1 when a transaction by another process than self was seen (or events were
  * lost), 0 when only self's own, negative errno on error. */
 int fw_monitor_read(int fd, pid_t self);
+
+/*
+ * How the daemon reaches nftables: the real backend (libnftables and the netlink group above,
+ * fw_nft_open) or the recording fake (fw-fake.c), so a whole daemon runs in a unit test.
+ */
+struct fw_ops {
+	const char *name;
+	int (*apply)(void *userdata, const char *script, char *err, size_t errlen);
+	int (*table_state)(void *userdata, const char *family, const char *table, const char *marker_set,
+			   char *marker, size_t size, size_t *ret_rules, size_t *ret_elements);
+	int (*blockers)(void *userdata, struct fw_blocker **ret, size_t *ret_n);
+	/* A pollable fd that becomes readable on ruleset changes, or negative errno. */
+	int (*monitor_open)(void *userdata);
+	int (*monitor_read)(void *userdata, int fd, pid_t self);
+	void (*close)(void *userdata);
+};
+
+struct fw_backend {
+	const struct fw_ops *ops; /* NULL: no nftables (no libnftables context could be made) */
+	void *userdata;
+};
+
+int fw_nft_open(struct fw_backend *ret);
+void fw_backend_close(struct fw_backend *b);
+/* The marker of netd's table in the kernel into buf: -ENOENT when the table is missing, and an
+ * empty marker when the table does not look like the one netd applied (rules or set elements
+ * removed). */
+int fw_kernel_marker(const struct fw_backend *b, char *buf, size_t size);
+
+/*
+ * The recording fake: an applied script is logged ("apply <first line> (N lines)") and remembered
+ * per table, so that table_state answers with the marker the script carried (as the kernel
+ * would); fail_at = N makes the N-th apply fail. No blockers, no monitor.
+ */
+struct fw_fake;
+int fw_fake_new(struct fw_fake **ret, struct fw_backend *ret_backend);
+void fw_fake_free(struct fw_fake *f);
+const char *fw_fake_log(struct fw_fake *f);
+void fw_fake_clear_log(struct fw_fake *f);
+void fw_fake_fail_at(struct fw_fake *f, unsigned n);

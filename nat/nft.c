@@ -137,12 +137,15 @@ int fw_nft_table_state(struct fw_nft *f, const char *family, const char *table, 
 	return 0;
 }
 
-int ps_nft_state(struct fw_nft *f, char *marker, size_t size, size_t *ret_rules, size_t *ret_elements)
+int ps_kernel_state(const struct fw_backend *b, char *marker, size_t size, size_t *ret_rules,
+		    size_t *ret_elements)
 {
 	size_t rules = 0, elements = 0;
 	char unused[8];
-	int r = fw_nft_table_state(f, PS_FAMILY, PS_TABLE, "ports", marker, size, ret_rules, ret_elements);
-	int r2 = fw_nft_table_state(f, PS_INET_FAMILY, PS_INET_TABLE, "-", unused, sizeof(unused), &rules, &elements);
+	int r = b->ops->table_state(b->userdata, PS_FAMILY, PS_TABLE, "ports", marker, size, ret_rules,
+				    ret_elements);
+	int r2 = b->ops->table_state(b->userdata, PS_INET_FAMILY, PS_INET_TABLE, "-", unused, sizeof(unused),
+				     &rules, &elements);
 
 	if (r == -ENOENT && r2 == -ENOENT)
 		return -ENOENT;
@@ -159,12 +162,13 @@ int ps_nft_state(struct fw_nft *f, char *marker, size_t size, size_t *ret_rules,
 	return 0;
 }
 
-int fw_nft_marker(struct fw_nft *f, char *buf, size_t size)
+int fw_kernel_marker(const struct fw_backend *b, char *buf, size_t size)
 {
 	char marker[128];
 	size_t rules, elements;
 	const char *p;
-	int r = fw_nft_table_state(f, FW_FAMILY, FW_TABLE, "bridges", marker, sizeof(marker), &rules, &elements);
+	int r = b->ops->table_state(b->userdata, FW_FAMILY, FW_TABLE, "bridges", marker, sizeof(marker),
+				    &rules, &elements);
 
 	if (r < 0)
 		return r;
@@ -245,4 +249,62 @@ bool fw_blocker_blocks(const struct fw_blocker *b, const char *bridge)
 	 * taken as the operator having let the network through. */
 	snprintf(quoted, sizeof(quoted), "\"%s\"", bridge);
 	return !b->rules || !strstr(b->rules, quoted);
+}
+
+static int nft_apply_op(void *userdata, const char *script, char *err, size_t errlen)
+{
+	return fw_nft_apply(userdata, script, err, errlen);
+}
+
+static int nft_table_state_op(void *userdata, const char *family, const char *table, const char *marker_set,
+			      char *marker, size_t size, size_t *ret_rules, size_t *ret_elements)
+{
+	return fw_nft_table_state(userdata, family, table, marker_set, marker, size, ret_rules, ret_elements);
+}
+
+static int nft_blockers_op(void *userdata, struct fw_blocker **ret, size_t *ret_n)
+{
+	return fw_nft_blockers(userdata, ret, ret_n);
+}
+
+static int nft_monitor_open_op(void *userdata)
+{
+	return fw_monitor_open();
+}
+
+static int nft_monitor_read_op(void *userdata, int fd, pid_t self)
+{
+	return fw_monitor_read(fd, self);
+}
+
+static void nft_close_op(void *userdata)
+{
+	fw_nft_free(userdata);
+}
+
+static const struct fw_ops nft_ops = {
+	.name = "libnftables",
+	.apply = nft_apply_op,
+	.table_state = nft_table_state_op,
+	.blockers = nft_blockers_op,
+	.monitor_open = nft_monitor_open_op,
+	.monitor_read = nft_monitor_read_op,
+	.close = nft_close_op,
+};
+
+int fw_nft_open(struct fw_backend *ret)
+{
+	struct fw_nft *f = fw_nft_new();
+
+	if (!f)
+		return -ENOMEM;
+	*ret = (struct fw_backend){ .ops = &nft_ops, .userdata = f };
+	return 0;
+}
+
+void fw_backend_close(struct fw_backend *b)
+{
+	if (b->ops && b->ops->close)
+		b->ops->close(b->userdata);
+	*b = (struct fw_backend){};
 }

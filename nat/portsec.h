@@ -72,5 +72,6 @@ char *ps_render_change(const struct ps_change *c);
 
 /* Both tables in the kernel (nft.c): the bridge table's marker and the rules and set elements of
  * both; -ENOENT when neither exists. */
-struct fw_nft;
-int ps_nft_state(struct fw_nft *f, char *marker, size_t size, size_t *ret_rules, size_t *ret_elements);
+struct fw_backend;
+int ps_kernel_state(const struct fw_backend *b, char *marker, size_t size, size_t *ret_rules,
+		    size_t *ret_elements);

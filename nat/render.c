@@ -6,8 +6,10 @@
  * (nf_tables_newrule and the commit's per-rule work dominated that: nat/DESIGN.md).
  * forward (filter, priority filter, policy accept: traffic of other interfaces is not ours):
  *   replies into a nat subnet; anything into a routed subnet from outside netd's bridges; a
- *   subnet out, to anything but another netd bridge (or only through its uplink); port to port
- *   on the same bridge; last, reject whatever else enters or leaves a netd bridge.
+ *   subnet out, to anything but another netd bridge (or only through its uplink); anything
+ *   between an open bridge and the outside (not another netd bridge; only its uplink when it has
+ *   one); port to port on the same bridge; last, reject whatever else enters or leaves a netd
+ *   bridge.
  * postrouting (nat, priority srcnat): the nat subnets masqueraded, except multicast and
  *   broadcast and traffic that stays inside the subnet.
  * input (filter, policy accept: only traffic from netd's bridges is looked at): what guests reach
@@ -38,6 +40,8 @@ enum set_id {
 	SET_INSIDE,	 /* nat: subnet . subnet */
 	SET_MASQ,	 /* nat: subnet */
 	SET_MASQ_UPLINK, /* nat with an uplink: subnet . uplink */
+	SET_OPEN,	 /* open: bridge */
+	SET_OPEN_UPLINK, /* open with an uplink: bridge . uplink */
 	SET_GATEWAYS,	 /* every network: bridge . gateway */
 	SET_HOST_PORTS,	 /* allowed host services: bridge . protocol . port */
 	_SET_MAX,
@@ -55,6 +59,8 @@ static const struct {
 	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", true },
 	[SET_MASQ] = { "masq", "ipv4_addr", true },
 	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", true },
+	[SET_OPEN] = { "open", "ifname", false },
+	[SET_OPEN_UPLINK] = { "open_uplink", "ifname . ifname", false },
 	[SET_GATEWAYS] = { "gateways", "ifname . ipv4_addr", false },
 	[SET_HOST_PORTS] = { "host_ports", "ifname . inet_proto . inet_service", false },
 };
@@ -118,6 +124,11 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 				element(o, SET_MASQ, "%s", s);
 		} else if (w->mode == FW_ROUTED) {
 			element(o, SET_ROUTED_IN, "\"%s\" . %s", b, s);
+		} else if (w->mode == FW_OPEN) {
+			if (u[0])
+				element(o, SET_OPEN_UPLINK, "\"%s\" . \"%s\"", b, u);
+			else
+				element(o, SET_OPEN, "\"%s\"", b);
 		}
 		if (w->mode == FW_NAT || w->mode == FW_ROUTED) {
 			if (u[0])
@@ -150,6 +161,14 @@ static void render_forward(struct out *o)
 		rule(o, "iifname . ip saddr @out oifname != @bridges accept");
 	if (o->set_n[SET_OUT_UPLINK])
 		rule(o, "iifname . ip saddr . oifname @out_uplink accept");
+	if (o->set_n[SET_OPEN]) {
+		rule(o, "iifname @open oifname != @bridges accept");
+		rule(o, "oifname @open iifname != @bridges accept");
+	}
+	if (o->set_n[SET_OPEN_UPLINK]) {
+		rule(o, "iifname . oifname @open_uplink accept");
+		rule(o, "oifname . iifname @open_uplink accept");
+	}
 	rule(o, "iifname . oifname @self accept");
 	rule(o, "iifname @bridges reject with icmpx type admin-prohibited");
 	rule(o, "oifname @bridges reject with icmpx type admin-prohibited");

@@ -11,6 +11,7 @@
 
 #include "inifile.h"
 #include "macro.h"
+#include "schema.h"
 
 static const char *const accel_names[_GUEST_ACCEL_MAX] = {
 	[GUEST_ACCEL_AUTO] = "auto", [GUEST_ACCEL_KVM] = "kvm", [GUEST_ACCEL_TCG] = "tcg",
@@ -189,17 +190,6 @@ void guest_mac_host_side(const struct mac *guest, struct mac *ret)
 	ret->b[0] = 0xfe;
 }
 
-static int errf(char *err, size_t errlen, const char *fmt, ...) _printf_(3, 4);
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /*
  * The free-text values: each becomes one "key = value" line of the definition file, which must
  * read back as the same value (no newline starting a [nic1] of its own, no ';' comment cutting it
@@ -227,7 +217,7 @@ static int check_text_values(const struct guest *g, char *err, size_t errlen)
 			continue;
 		why = inifile_value_invalid_reason(v);
 		if (why)
-			return errf(err, errlen, "invalid %s '%s': %s", values[i].flag,
+			return schema_error(err, errlen, "invalid %s '%s': %s", values[i].flag,
 				    text_escape(v, e, sizeof(e)), why);
 	}
 	return 0;
@@ -239,26 +229,26 @@ int guest_validate(const struct guest *g, char *err, size_t errlen)
 	char m[MAC_STRLEN];
 
 	if (why)
-		return errf(err, errlen, "invalid guest name '%s': %s", g->name, why);
+		return schema_error(err, errlen, "invalid guest name '%s': %s", g->name, why);
 	if (check_text_values(g, err, errlen) < 0)
 		return -EINVAL;
 	if (g->n_nics == 0)
-		return errf(err, errlen, "guest '%s' has no network (add --network NET)", g->name);
+		return schema_error(err, errlen, "guest '%s' has no network (add --network NET)", g->name);
 	if (g->memory_mib < GUEST_MEMORY_MIN_MIB || g->memory_mib > GUEST_MEMORY_MAX_MIB)
-		return errf(err, errlen, "memory %" PRIu64 "M is out of range (%dM..%dG)", g->memory_mib,
+		return schema_error(err, errlen, "memory %" PRIu64 "M is out of range (%dM..%dG)", g->memory_mib,
 			    GUEST_MEMORY_MIN_MIB, GUEST_MEMORY_MAX_MIB / 1024);
 	if (g->vcpus < 1 || g->vcpus > GUEST_VCPUS_MAX)
-		return errf(err, errlen, "vcpus %u is out of range (1..%d)", g->vcpus, GUEST_VCPUS_MAX);
+		return schema_error(err, errlen, "vcpus %u is out of range (1..%d)", g->vcpus, GUEST_VCPUS_MAX);
 	if (g->queues < 1 || g->queues > GUEST_QUEUES_MAX)
-		return errf(err, errlen, "queues %u is out of range (1..%d)", g->queues, GUEST_QUEUES_MAX);
+		return schema_error(err, errlen, "queues %u is out of range (1..%d)", g->queues, GUEST_QUEUES_MAX);
 	if (!!g->kernel[0] == !!g->disk[0])
-		return errf(err, errlen, "guest '%s' needs exactly one boot source: --kernel PATH or --disk PATH",
+		return schema_error(err, errlen, "guest '%s' needs exactly one boot source: --kernel PATH or --disk PATH",
 			    g->name);
 	if (!g->kernel[0] && (g->initrd[0] || g->append[0]))
-		return errf(err, errlen, "--initrd and --append need --kernel");
+		return schema_error(err, errlen, "--initrd and --append need --kernel");
 	for (size_t i = 0; i < g->n_nics; i++) {
 		if (g->nics[i].has_mac && !guest_mac_valid(&g->nics[i].mac, &why))
-			return errf(err, errlen, "invalid MAC %s for NIC %zu: %s",
+			return schema_error(err, errlen, "invalid MAC %s for NIC %zu: %s",
 				    mac_format(&g->nics[i].mac, m, sizeof(m)), i, why);
 	}
 	return 0;
@@ -272,10 +262,10 @@ int guest_check_conflicts(const struct guest *g, const struct guest_context *ctx
 		const struct guest_nic *nic = &g->nics[i];
 
 		if (!ctx->network_exists(nic->network, ctx->userdata))
-			return errf(err, errlen, "unknown network '%s' (see 'netdctl network list')", nic->network);
+			return schema_error(err, errlen, "unknown network '%s' (see 'netdctl network list')", nic->network);
 		for (size_t j = 0; j < g->n_nics; j++)
 			if (j != i && nic->has_mac && g->nics[j].has_mac && mac_equal(&nic->mac, &g->nics[j].mac))
-				return errf(err, errlen, "MAC %s is given twice", mac_format(&nic->mac, m, sizeof(m)));
+				return schema_error(err, errlen, "MAC %s is given twice", mac_format(&nic->mac, m, sizeof(m)));
 		for (size_t k = 0; k < ctx->n_others; k++) {
 			const struct guest *o = ctx->others[k];
 
@@ -284,7 +274,7 @@ int guest_check_conflicts(const struct guest *g, const struct guest_context *ctx
 			for (size_t j = 0; j < o->n_nics; j++)
 				if (nic->has_mac && mac_equal(&nic->mac, &o->nics[j].mac) &&
 				    !strcmp(nic->network, o->nics[j].network))
-					return errf(err, errlen, "MAC %s is already used on network '%s' by guest '%s'",
+					return schema_error(err, errlen, "MAC %s is already used on network '%s' by guest '%s'",
 						    mac_format(&nic->mac, m, sizeof(m)), nic->network, o->name);
 		}
 	}

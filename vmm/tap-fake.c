@@ -2,44 +2,24 @@
 /* The recording fake: fds are /dev/null opens, so callers can close them like real ones. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fakelog.h"
 #include "macro.h"
 #include "tap.h"
 
 struct tap_fake {
 	bool vhost_available;
-	char *log;
-	size_t len;
+	struct fake_log log;
 	int next_ifindex;
 	char fail_op[32];
 	int fail_err;
+	int (*make_link)(void *userdata, const char *ifname, int *ret_ifindex);
+	void *make_link_userdata;
 };
-
-static void logf_(struct tap_fake *f, const char *fmt, ...) _printf_(2, 3);
-static void logf_(struct tap_fake *f, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-	int n;
-	char *l;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	l = realloc(f->log, f->len + n + 2);
-	if (!l)
-		return;
-	f->log = l;
-	memcpy(f->log + f->len, line, n);
-	f->len += n;
-	f->log[f->len++] = '\n';
-	f->log[f->len] = 0;
-}
 
 static int null_fds(int *ret, unsigned n)
 {
@@ -65,13 +45,21 @@ static int fake_tap_open(void *userdata, const char *ifname, unsigned queues, in
 	struct tap_fake *f = userdata;
 	int r = failing(f, "tap_open");
 
-	logf_(f, "tap_open name=%s queues=%u flags=TAP|NO_PI|VNET_HDR%s%s", ifname, queues,
-	      queues > 1 ? "|MULTI_QUEUE" : "", r ? " -> fail" : "");
+	fake_log_add(&f->log, "tap_open name=%s queues=%u flags=TAP|NO_PI|VNET_HDR%s%s", ifname, queues,
+		     queues > 1 ? "|MULTI_QUEUE" : "", r ? " -> fail" : "");
 	if (r)
 		return r;
 	r = null_fds(ret_fds, queues);
-	if (r >= 0)
+	if (r < 0)
+		return r;
+	if (!f->make_link) {
 		*ret_ifindex = f->next_ifindex++;
+		return 0;
+	}
+	r = f->make_link(f->make_link_userdata, ifname, ret_ifindex);
+	if (r < 0)
+		for (unsigned i = 0; i < queues; i++)
+			close(ret_fds[i]);
 	return r;
 }
 
@@ -79,8 +67,9 @@ static int fake_vhost_open(void *userdata, unsigned n, int *ret_fds)
 {
 	struct tap_fake *f = userdata;
 	int r = !f->vhost_available ? -ENOENT : failing(f, "vhost_open");
+	const char *note = r == -ENOENT ? " -> no /dev/vhost-net" : r ? " -> fail" : "";
 
-	logf_(f, "vhost_open n=%u%s", n, r == -ENOENT ? " -> no /dev/vhost-net" : r ? " -> fail" : "");
+	fake_log_add(&f->log, "vhost_open n=%u%s", n, note);
 	return r ? r : null_fds(ret_fds, n);
 }
 
@@ -96,6 +85,7 @@ int tap_fake_new(bool vhost_available, struct tap_fake **ret, struct tap_backend
 
 	if (!f)
 		return -ENOMEM;
+	f->log.name = "tap";
 	f->vhost_available = vhost_available;
 	f->next_ifindex = 100;
 	*ret = f;
@@ -107,17 +97,29 @@ void tap_fake_free(struct tap_fake *f)
 {
 	if (!f)
 		return;
-	free(f->log);
+	fake_log_clear(&f->log);
 	free(f);
 }
 
 const char *tap_fake_log(struct tap_fake *f)
 {
-	return f->log ? f->log : "";
+	return fake_log_text(&f->log);
+}
+
+void tap_fake_clear_log(struct tap_fake *f)
+{
+	fake_log_clear(&f->log);
 }
 
 void tap_fake_fail_op(struct tap_fake *f, const char *op, int err)
 {
 	snprintf(f->fail_op, sizeof(f->fail_op), "%s", op);
 	f->fail_err = err;
+}
+
+void tap_fake_set_make_link(struct tap_fake *f, int (*make_link)(void *userdata, const char *ifname, int *ret_ifindex),
+			    void *userdata)
+{
+	f->make_link = make_link;
+	f->make_link_userdata = userdata;
 }

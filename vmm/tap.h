@@ -31,4 +31,9 @@ struct tap_fake;
 int tap_fake_new(bool vhost_available, struct tap_fake **ret, struct tap_backend *ret_backend);
 void tap_fake_free(struct tap_fake *f);
 const char *tap_fake_log(struct tap_fake *f);
+void tap_fake_clear_log(struct tap_fake *f);
+/* Make each TAP a link of a fake kernel too (a whole daemon on fakes: the link fake then has the
+ * port netd plugs), make_link giving its ifindex. */
+void tap_fake_set_make_link(struct tap_fake *f, int (*make_link)(void *userdata, const char *ifname, int *ret_ifindex),
+			    void *userdata);
 void tap_fake_fail_op(struct tap_fake *f, const char *op, int err);

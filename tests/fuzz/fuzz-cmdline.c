@@ -3,6 +3,8 @@
  * libFuzzer target: a process's /proc/PID/cmdline (and the same bytes as its status), as netd
  * reads them when it looks for the DHCP client on a port: is it named like one, does busybox run
  * udhcpc with it, does it name eth0; and the command line netd would start on br0 instead.
+ * The same bytes are also netdctl's own command line for a kind's create (the options of its
+ * schema table, as netdctl reads them) and the request it makes, as netd reads it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,8 +12,35 @@
 #include <string.h>
 
 #include "manager.h"
+#include "procfs.h"
+#include "schema-kinds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The arguments (NUL-separated) through getopt_long with the schema's options, as netdctl does. */
+static void netdctl_argv(const struct walk_kind *k, const char *args, size_t len)
+{
+	struct option opts[64];
+	char *argv[64] = { (char *)"create" }, err[SCHEMA_MSG_MAX];
+	int argc = 1, c;
+	json_object *params = json_object_new_object();
+	void *obj;
+
+	schema_cli_options(k->schema, 0x100, opts, ELEMENTSOF(opts));
+	for (size_t i = 0; i < len && argc < (int)ELEMENTSOF(argv) - 1; i += strlen(args + i) + 1)
+		argv[argc++] = (char *)args + i;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:", opts, NULL)) >= 0)
+		if (c >= 0x100 && schema_cli_apply(k->schema, c - 0x100, optarg, params, err, sizeof(err)) < 0)
+			break;
+	obj = k->new();
+	if (obj && c < 0 && schema_json_parse(k->schema, obj, params, err, sizeof(err)) >= 0)
+		walk_roundtrip(k, obj);
+	if (obj)
+		k->free(obj);
+	json_object_put(params);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -27,7 +56,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(argv, data, size);
 	argv[size] = 0;
 	len = argv[size - 1] ? size + 1 : size;
-	(void)manager_status_uids(argv, uids);
+	{
+		char args[MANAGER_ARGV_MAX];
+
+		memcpy(args, argv + 1, len - 1);
+		netdctl_argv(walk_kinds[(uint8_t)argv[0] % ELEMENTSOF(walk_kinds)], args, len - 1);
+	}
+	(void)procfs_status_uids(argv, uids);
 
 	looks = manager_argv_looks_like_client(argv, len);
 	applet = manager_client_name("/usr/bin/busybox", argv, len);

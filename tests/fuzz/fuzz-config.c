@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libFuzzer target: a network definition file (/etc/netd/networks/NAME.conf). */
+/*
+ * libFuzzer target: a network definition file (/etc/netd/networks/NAME.conf), and the same bytes as
+ * one value of one row of the network's schema table, through the file, a request and netdctl's
+ * options (schema-walk.h).
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,6 +11,7 @@
 
 #include "config.h"
 #include "network.h"
+#include "schema-kinds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -16,16 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512], *text, *rendered;
 	int r;
 
+	walk_value(&network_kind, data, size);
 	/* Files are read as C strings: cut at the first NUL like the loader does. */
-	text = malloc(size + 1);
+	text = strndup((const char *)data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = 0;
 	r = config_network_parse("fuzz", text, &net, err, sizeof(err));
 	free(text);
 	if (r < 0)
 		return 0;
+	walk_roundtrip(&network_kind, &net);
 	if (network_validate(&net, err, sizeof(err)) < 0) {
 		network_done(&net);
 		return 0;

@@ -3,7 +3,8 @@
  * libFuzzer target: a guest definition file (/etc/netd/guests/NAME.conf), hand-written or netd's.
  * Whatever the parser accepts, netd must write back so that it reads back the same: render ->
  * parse -> render gives the same text and the same values (a value must not turn into a [nicN]
- * of its own, nor lose a part to a comment).
+ * of its own, nor lose a part to a comment). The same bytes are also one value of one row of the
+ * guest's schema table, through the file, a request and netdctl's options (schema-walk.h).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "guest-config.h"
+#include "schema-kinds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,18 +63,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512], *text, *rendered, *again;
 
 	request_values(data, size);
+	walk_value(&guest_kind, data, size);
 
 	/* Files are read as C strings: cut at the first NUL like the loader does. */
-	text = malloc(size + 1);
+	text = strndup((const char *)data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = 0;
 	if (guest_config_parse("fuzz", text, &g, err, sizeof(err)) < 0) {
 		free(text);
 		return 0;
 	}
 	free(text);
+	walk_roundtrip(&guest_kind, &g);
 	/* The parser holds hand-written values to the renderer's rules: it can always write them. */
 	rendered = guest_config_render(&g);
 	if (!rendered)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libFuzzer target: a lease.event request, through the method itself (method_find("lease.event"),
- * the function control.c dispatches to) on a minimal daemon: one network "lab" with a reservation
+ * libFuzzer target: a lease.event request, through method_call() as control.c dispatches it (the
+ * root-only check included) on a minimal daemon: one network "lab" with a reservation
  * and its dnsmasq's lease table, no monitor client. The parameters come from netd-lease-event,
  * which passes on what dnsmasq got from a guest.
  */
@@ -15,15 +15,16 @@
 #include "protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+extern const struct feature feature_dhcp;
 
 static struct daemon d;
 static struct network *net;
 static struct dhcp_server server = { .network = "lab" };
-static struct dhcp_server *servers[] = { &server };
 
 static void setup(void)
 {
 	struct dhcp_host h = {};
+	struct net *n;
 	char err[256];
 
 	log_set_max_level(-1); /* the method logs each lease: keep the fuzzer's output readable */
@@ -35,10 +36,9 @@ static void setup(void)
 		abort();
 	network_fill_defaults(net);
 	if (dhcp_host_parse("52:54:00:00:00:0a,10.60.0.10,web", &h, err, sizeof(err)) < 0 ||
-	    dhcp_host_add(&net->dhcp, &h) < 0 || daemon_network_add(&d, net) < 0)
+	    dhcp_host_add(&net->dhcp, &h) < 0 || daemon_net_add(&d, net, &n) < 0)
 		abort();
-	d.servers = servers;
-	d.n_servers = 1;
+	*net_slot(n, &feature_dhcp) = &server; /* its dnsmasq */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!call)
 		return 0;
 	call->uid = size && data[0] == ' ' ? 1000 : 0; /* mostly root, as dnsmasq's helper is */
-	if (m->fn(&d, call, params) < 0)
+	if (method_call(&d, m, call, params) < 0)
 		free(call);
 	/* What 'network leases' shows: names are DNS labels, client ids hex, at most one lease. */
 	if (server.leases.n > 1)

@@ -2,8 +2,10 @@
 /*
  * libFuzzer target: the files of an uplink conversion in <state>/uplinks/BR, which a restarted
  * netd reads to roll back or rebuild: the first byte chooses the parser ('s' snapshot, 't'
- * state, 'a' dhcp-argv), the rest is the file. Whatever parses must render to a text that parses
- * back to the same value.
+ * state, 'a' dhcp-argv, 'c' the confirmed conversion's <config>/uplinks/BR.conf), the rest is the
+ * file. Whatever parses must render to a text that parses back to the same value. 'w': the rest is
+ * one value of one row of the uplink's schema table, through the file, a request and netdctl's
+ * options (schema-walk.h).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +14,7 @@
 
 #include "convert.h"
 #include "manager.h"
+#include "schema-kinds.h"
 #include "uplink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -108,6 +111,21 @@ static void fuzz_dhcp_argv(const char *data, size_t size)
 		abort();
 }
 
+static void fuzz_config(const char *text)
+{
+	struct uplink_def u, again;
+	char err[SCHEMA_MSG_MAX], *rendered;
+
+	if (uplink_config_parse(text, &u, err, sizeof(err)) < 0)
+		return;
+	rendered = uplink_config_render(&u);
+	if (!rendered || uplink_config_parse(rendered, &again, err, sizeof(err)) < 0 || strcmp(u.port, again.port) ||
+	    strcmp(u.bridge, again.bridge))
+		abort();
+	free(rendered);
+	walk_roundtrip(&uplink_kind, &u);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text;
@@ -118,16 +136,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_dhcp_argv((const char *)data + 1, size - 1);
 		return 0;
 	}
+	if (data[0] == 'w') {
+		walk_value(&uplink_kind, data + 1, size - 1);
+		return 0;
+	}
 	/* The text files are read as C strings: cut at the first NUL like the loader does. */
-	text = malloc(size);
+	text = strndup((const char *)data + 1, size - 1);
 	if (!text)
 		return 0;
-	memcpy(text, data + 1, size - 1);
-	text[size - 1] = 0;
 	if (data[0] == 's')
 		fuzz_snapshot(text);
 	else if (data[0] == 't')
 		fuzz_state(text);
+	else if (data[0] == 'c')
+		fuzz_config(text);
 	free(text);
 	return 0;
 }

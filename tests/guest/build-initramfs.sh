@@ -10,6 +10,8 @@
 # console (with probe=IP on the kernel command line, also what IP's port 7000 says; with spoof=IP,
 # whether a ping from an address it was not given gets through), and powers
 # off when the ACPI power button is pressed (QMP system_powerdown): the Debian kernel has no handler of its own, so /init waits for a byte on the button's evdev node.
+# Every NIC is brought up, and "LINK-DOWN ethN" / "LINK-UP ethN" is printed when its link changes
+# (QMP set_link, as vm set-network flaps it); udhcpc runs on eth0 only.
 # With showcdrom on the kernel command line it also loads the AHCI and CD-ROM drivers and prints
 # "CDROM <the first line of the cdrom>" (what QEMU read through the fd netd passed it).
 set -euo pipefail
@@ -109,16 +111,26 @@ for ev in /sys/class/input/event*; do
 	(head -c 1 /dev/input/${ev##*/} >/dev/null; echo "GUEST-POWERDOWN"; poweroff -f) &
 done
 ip link set lo up
-ip link set eth0 up
+for f in /sys/class/net/eth*; do ip link set "${f##*/}" up; done
 # -t/-T: retry quickly; the link flap of a network move makes udhcpc re-discover.
 udhcpc -i eth0 -s /etc/udhcpc/script -t 20 -T 1 -A 1 -b -R
-# Renew at once when the link comes back after a flap (vm set-network).
-(last=1; while sleep 0.3; do
-	c=$(cat /sys/class/net/eth0/carrier 2>/dev/null || echo 0)
-	if [ "$c" = 1 ] && [ "$last" = 0 ]; then
-		echo "LINK-UP"; killall udhcpc; udhcpc -i eth0 -s /etc/udhcpc/script -t 20 -T 1 -A 1 -b -R
-	fi
-	last=$c
+# Say when a NIC's link goes down or comes back (vm set-network flaps it); renew at once when
+# eth0's comes back.
+(while sleep 0.3; do
+	for f in /sys/class/net/eth*; do
+		n=${f##*/}
+		c=$(cat "$f/carrier" 2>/dev/null || echo 0)
+		eval "last=\${last_$n:-1}"
+		if [ "$c" = 1 ] && [ "$last" = 0 ]; then
+			echo "LINK-UP $n"
+			if [ "$n" = eth0 ]; then
+				killall udhcpc; udhcpc -i eth0 -s /etc/udhcpc/script -t 20 -T 1 -A 1 -b -R
+			fi
+		elif [ "$c" = 0 ] && [ "$last" = 1 ]; then
+			echo "LINK-DOWN $n"
+		fi
+		eval "last_$n=$c"
+	done
 done) &
 while true; do sleep 3600; done
 INIT

@@ -3,6 +3,8 @@
 set -euo pipefail
 
 skip() { echo "SKIP: $*"; exit 77; }
+# need CMD...: skip unless every command is installed.
+need() { local c; for c; do command -v "$c" >/dev/null || skip "$c missing"; done; }
 fail() { echo "FAIL: $*" >&2; [ -f "${T:-/nonexistent}/netd.log" ] && { echo "--- netd log (tail)" >&2; tail -n 40 "$T/netd.log" >&2; }; exit 1; }
 ok() { echo "ok - $*"; }
 

@@ -33,8 +33,8 @@ cases=(
 	"1|network 'lab' already exists|network create lab --mode isolated --subnet 10.1.0.0/24"
 	"1|interface 'br-user' already exists and is not managed by netd|network create x --mode isolated --bridge br-user --subnet 10.1.0.0/24"
 	"1|interface 'host0' already exists and is not managed by netd|network create x --mode isolated --bridge host0 --subnet 10.1.0.0/24"
-	"1|unknown mode 'bogus' (known: nat, routed, isolated, bridge)|network create x --mode bogus --subnet 10.1.0.0/24"
-	"1|network 'x': --uplink needs mode nat or routed (mode isolated forwards nothing)|network create x --mode isolated --subnet 10.1.0.0/24 --uplink host0"
+	"1|unknown mode 'bogus' (known: nat, routed, isolated, bridge|network create x --mode bogus --subnet 10.1.0.0/24"
+	"1|network 'x': --uplink needs mode nat|network create x --mode isolated --subnet 10.1.0.0/24 --uplink host0"
 	"1|invalid uplink name 'eth/0': may contain only letters|network create x --mode nat --subnet 10.1.0.0/24 --uplink eth/0"
 	"1|invalid uplink name 'uplink-much-too-long': is longer than 15 bytes|network create x --mode routed --subnet 10.1.0.0/24 --uplink uplink-much-too-long"
 	"1|network 'x': the uplink cannot be the network's own bridge|network create x --mode nat --subnet 10.1.0.0/24 --bridge br-x --uplink br-x"
@@ -84,3 +84,19 @@ if getent group netd >/dev/null; then
 fi
 echo "$BAD_N bad inputs refused, state unchanged"
 [ "$BAD_N" -ge 15 ] || fail "fewer than 15 cases"
+
+# A start that fails half-way (dnsmasq's lease file cannot be made: after the bridge and the rules)
+# leaves nothing of what it did: the bridge, its rules and the marker go again.
+ctl network create half --mode nat --subnet 10.99.0.0/24 >/dev/null
+ctl network stop half >/dev/null
+rm -f "$T/lib/networks/half/leases"
+mkdir "$T/lib/networks/half/leases"
+before=$(snapshot; nsx nft list ruleset)
+rc=0
+ctl network start half >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of a start that fails half-way"
+grep -qF "cannot start network 'half': cannot create" "$T/err" || fail "half start: $(cat "$T/err")"
+after=$(snapshot; nsx nft list ruleset)
+[ "$before" = "$after" ] || fail "a failed start left something: $(diff <(echo "$before") <(echo "$after"))"
+assert_eq "$(ctl --json network show half | jq -r .state)" inactive "state after the failed start"
+ok "a start that failed half-way is undone: $(cat "$T/err")"

@@ -3,7 +3,8 @@
 # guest namespace whose veth peer is a port of the bridge): the lease comes from the range with
 # the gateway as DNS server and no router; netd lists it within a second of the client's bound
 # event; a reservation added live wins at the next renewal with dnsmasq's pid unchanged; kill -9
-# of netd, a dnsmasq crash and stop/start all keep the leases.
+# of netd, a dnsmasq crash and stop/start all keep the leases; stop and delete remove the dnsmasq
+# files of the network from the run dir.
 . "$(dirname "$0")/lib.sh"
 command -v busybox >/dev/null || skip "busybox missing (udhcpc)"
 command -v dnsmasq >/dev/null || skip "dnsmasq missing"
@@ -93,13 +94,14 @@ wait_event g1 '^visible ip=10\.50\.0\.7 ' >/dev/null
 assert_eq "$(lease_of 52:54:00:aa:00:01)" "10.50.0.7 fixed static" "g1's lease after the reservation"
 ok "reservation honoured at the next renewal (g1 now 10.50.0.7, static); dnsmasq pid $pid unchanged"
 
-# 3. kill -9 of netd: dnsmasq keeps running, is adopted, leases intact, events still arrive.
-before=$(leases | jq -c 'map({mac, ip, hostname, type}) | sort_by(.ip)')
+# 3. kill -9 of netd: dnsmasq keeps running, is adopted, leases intact, events still arrive. What
+# the lease events said (client id included) is what the lease file says.
+before=$(leases | jq -c 'map({mac, ip, hostname, type, client_id}) | sort_by(.ip)')
 kill9_netd
 kill -0 "$pid" || fail "kill -9 of netd took dnsmasq with it"
 start_netd
 assert_eq "$(dnsmasq_pid)" "$pid" "dnsmasq pid after netd restart"
-assert_eq "$(leases | jq -c 'map({mac, ip, hostname, type}) | sort_by(.ip)')" "$before" "leases after netd restart"
+assert_eq "$(leases | jq -c 'map({mac, ip, hostname, type, client_id}) | sort_by(.ip)')" "$before" "leases after netd restart"
 grep -q "adopted running dnsmasq (pid $pid)" "$T/netd.log" || fail "adoption not logged"
 add_guest g2 52:54:00:aa:00:02 nd-lab
 dhcp_client g2
@@ -124,6 +126,8 @@ pid=$new
 ctl network stop lab >/dev/null
 kill -0 "$pid" 2>/dev/null && fail "dnsmasq $pid still running after stop"
 [ -s "$T/lib/networks/lab/leases" ] || fail "lease file gone after stop"
+left=$(ls "$T/run/dnsmasq/" | grep '^lab\.' || true)
+[ -z "$left" ] || fail "dnsmasq files left after stop: $left"
 ctl network start lab >/dev/null
 assert_eq "$(leases | jq length)" 2 "leases after stop/start"
 assert_eq "$(lease_of 52:54:00:aa:00:01)" "10.50.0.7 fixed static" "g1's lease after stop/start"
@@ -140,5 +144,6 @@ ok "host remove rewrites the hosts file; dnsmasq pid $pid unchanged"
 for g in g1 g2; do eval "kill \$CLIENT_$g" 2>/dev/null || true; done
 ctl network delete lab >/dev/null
 kill -0 "$pid" 2>/dev/null && fail "dnsmasq still running after delete"
-[ -e "$T/run/dnsmasq/lab.pid" ] && fail "pid file left after delete"
-ok "delete ends dnsmasq"
+left=$(ls "$T/run/dnsmasq/" | grep '^lab\.' || true)
+[ -z "$left" ] || fail "dnsmasq files left after delete: $left"
+ok "delete ends dnsmasq and removes its files in $T/run/dnsmasq"

@@ -11,9 +11,7 @@
 #   subnet is dropped by reverse-path filtering;
 # - --uplink naming another network's bridge, or a port of it, is refused and changes nothing.
 . "$(dirname "$0")/lib.sh"
-command -v nft >/dev/null || skip "nft missing"
-command -v dnsmasq >/dev/null || skip "dnsmasq missing"
-command -v busybox >/dev/null || skip "busybox missing"
+need nft dnsmasq busybox
 command -v python3 >/dev/null || skip "python3 missing (the guest's RA sender)"
 
 add_upstream

@@ -10,10 +10,7 @@
 # - kill -9 of netd while a guest pings upstream at 100 Hz: no ping lost, the table adopted,
 #   dnsmasq's pid and the leases unchanged.
 . "$(dirname "$0")/lib.sh"
-command -v nft >/dev/null || skip "nft missing"
-command -v socat >/dev/null || skip "socat missing"
-command -v dnsmasq >/dev/null || skip "dnsmasq missing"
-command -v busybox >/dev/null || skip "busybox missing"
+need nft socat dnsmasq busybox
 
 add_upstream
 ip -n "$UP" route add 10.63.0.0/24 via 192.168.50.2 # the routed network, as a real router would

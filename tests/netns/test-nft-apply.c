@@ -23,7 +23,7 @@
 
 /* The bridge table of port security: applied whole, then changed by one small transaction; the
  * listing's counts are what netd compares after someone else's change. */
-static void portsec(struct fw_nft *f)
+static void portsec(const struct fw_backend *f)
 {
 	struct ip_prefix a[2], b[1], leased[1];
 	struct ps_port p[2] = { { .ifname = "vm-a-0", .level = PS_LEVEL_FULL, .addrs = a, .n_addrs = 2 },
@@ -41,8 +41,8 @@ static void portsec(struct fw_nft *f)
 	mac_parse("52:54:00:00:00:02", &p[1].mac);
 	script = ps_render(p, 2, &marker);
 	CHECK(script && marker, "no memory");
-	CHECK(fw_nft_apply(f, script, err, sizeof(err)) == 0, "apply the bridge table: %s", err);
-	CHECK(ps_nft_state(f, have, sizeof(have), &rules, &elements) == 0, "port security tables missing");
+	CHECK(f->ops->apply(f->userdata, script, err, sizeof(err)) == 0, "apply the bridge table: %s", err);
+	CHECK(ps_kernel_state(f, have, sizeof(have), &rules, &elements) == 0, "port security tables missing");
 	colon = strrchr(marker, ':');
 	CHECK(!strcmp(have, marker) && rules == strtoul(colon + 1, NULL, 10) && elements == ps_elements(p, 2),
 	      "bridge table reads back as marker '%s' %zu rules %zu elements, want '%s' %zu elements", have, rules,
@@ -56,10 +56,12 @@ static void portsec(struct fw_nft *f)
 	struct ps_change c = { .gone = &p[1], .n_gone = 1, .added = &now, .n_added = 1 };
 	change = ps_render_change(&c);
 	p[1] = now;
-	CHECK(change && fw_nft_apply(f, change, err, sizeof(err)) == 0, "apply a change: %s\n%s", err, change);
-	CHECK(ps_nft_state(f, have, sizeof(have), &rules, &elements) == 0 && elements == ps_elements(p, 2),
+	CHECK(change && f->ops->apply(f->userdata, change, err, sizeof(err)) == 0, "apply a change: %s\n%s",
+	      err, change);
+	CHECK(ps_kernel_state(f, have, sizeof(have), &rules, &elements) == 0 && elements == ps_elements(p, 2),
 	      "after the change: %zu elements", elements);
-	CHECK(fw_nft_apply(f, change, err, sizeof(err)) < 0, "deleting elements that are gone succeeded");
+	CHECK(f->ops->apply(f->userdata, change, err, sizeof(err)) < 0,
+	      "deleting elements that are gone succeeded");
 	printf("ok - a change applied in one transaction; replaying it fails (netd then applies the table)\n");
 }
 
@@ -72,7 +74,7 @@ int main(void)
 	char err[512] = "", marker[128];
 	_cleanup_free_ char *want = NULL;
 	_cleanup_free_ char *script = NULL;
-	struct fw_nft *f;
+	struct fw_backend nft, *f = &nft;
 
 	if (unshare(CLONE_NEWNET) < 0) {
 		printf("SKIP: cannot create a network namespace: %s\n", strerror(errno));
@@ -83,11 +85,11 @@ int main(void)
 	ip_prefix_first_host(&n[0].subnet, &n[0].gateway);
 	ip_prefix_first_host(&n[1].subnet, &n[1].gateway);
 	script = fw_render(n, ELEMENTSOF(n), &want);
-	f = fw_nft_new();
-	CHECK(f, "no libnftables context");
-	CHECK(fw_nft_marker(f, marker, sizeof(marker)) == -ENOENT, "a fresh namespace has netd's table");
-	CHECK(fw_nft_apply(f, script, err, sizeof(err)) == 0, "apply: %s", err);
-	CHECK(fw_nft_marker(f, marker, sizeof(marker)) == 0 && !strcmp(marker, want), "marker %s, want %s", marker, want);
+	CHECK(fw_nft_open(f) == 0, "no libnftables context");
+	CHECK(fw_kernel_marker(f, marker, sizeof(marker)) == -ENOENT, "a fresh namespace has netd's table");
+	CHECK(f->ops->apply(f->userdata, script, err, sizeof(err)) == 0, "apply: %s", err);
+	CHECK(fw_kernel_marker(f, marker, sizeof(marker)) == 0 && !strcmp(marker, want), "marker %s, want %s",
+	      marker, want);
 	printf("ok - applied, marker %s read back\n", marker);
 
 	/* Valid syntax, refused by the kernel half-way (a set that does not exist): one transaction,
@@ -95,18 +97,18 @@ int main(void)
 	const char *bad = "table inet netd\ndelete table inet netd\n"
 			  "table inet netd {\n\tchain forward {\n\t\ttype filter hook forward priority filter;\n"
 			  "\t\tiifname @nosuchset accept\n\t}\n}\n";
-	CHECK(fw_nft_apply(f, bad, err, sizeof(err)) < 0, "a bad script applied");
+	CHECK(f->ops->apply(f->userdata, bad, err, sizeof(err)) < 0, "a bad script applied");
 	CHECK(err[0], "no error message");
 	printf("ok - refused with libnftables' message: %s\n", err);
-	CHECK(fw_nft_marker(f, marker, sizeof(marker)) == 0 && !strcmp(marker, want),
+	CHECK(fw_kernel_marker(f, marker, sizeof(marker)) == 0 && !strcmp(marker, want),
 	      "the previous table is not intact after a failed apply: marker '%s'", marker);
 	printf("ok - the previous table is still in force\n");
 
-	CHECK(fw_nft_apply(f, "flush table inet netd", err, sizeof(err)) == 0, "flush: %s", err);
-	CHECK(fw_nft_marker(f, marker, sizeof(marker)) == 0 && !marker[0], "a flushed table still looks intact: '%s'",
-	      marker);
+	CHECK(f->ops->apply(f->userdata, "flush table inet netd", err, sizeof(err)) == 0, "flush: %s", err);
+	CHECK(fw_kernel_marker(f, marker, sizeof(marker)) == 0 && !marker[0],
+	      "a flushed table still looks intact: '%s'", marker);
 	printf("ok - a flushed table (rules gone, set kept) is told from an intact one\n");
 	portsec(f);
-	fw_nft_free(f);
+	fw_backend_close(f);
 	return 0;
 }

@@ -8,7 +8,14 @@ echo kernel >"$K"
 
 start_netd
 ctl network create n1 --mode isolated --subnet 10.91.0.0/24 --no-dhcp --no-dns >/dev/null
+# 'netdctl monitor' names the guest of a guest event (it printed "guest -: created").
+ctl monitor >"$T/monitor" 2>&1 &
+BG_PIDS+=($!)
+for _ in $(seq 1 100); do grep -q 'request daemon.monitor' "$T/netd.log" && break; sleep 0.05; done
 ctl vm create g0 --network n1 --mac 52:54:00:00:00:10 --kernel "$K" --no-autostart >/dev/null
+for _ in $(seq 1 100); do grep -q ' guest ' "$T/monitor" && break; sleep 0.05; done
+grep -qE '^[0-9:]{8} guest g0: created \(stopped\)$' "$T/monitor" || fail "netdctl monitor: $(cat "$T/monitor")"
+ok "netdctl monitor: $(grep ' guest ' "$T/monitor")"
 C="vm create x --network n1 --kernel $K --no-autostart"
 cases=(
 	"1|unknown network 'nope' (see 'netdctl network list')|vm create x --network nope --kernel $K"
@@ -62,16 +69,44 @@ printf '[guest]\nmemory = 256M\nkernel =;x\n\n[nic0]\nnetwork = n1\n' >"$T/etc/g
 printf '[guest]\nkernel = ;x\n\n[nic0]\nnetwork = n1\n' >"$T/etc/guests/bad2.conf"
 printf '[guest]\nkernel = %s\nappend = a\x1b[2Jb\n\n[nic0]\nnetwork = n1\n' "$K" >"$T/etc/guests/bad3.conf"
 start_netd
-grep -qF "guest definition bad1.conf: line 3: invalid value ';x' for 'kernel': has a ';' at its start" "$T/netd.log" ||
+grep -qF "guest definition bad1.conf: line 3: invalid --kernel ';x': has a ';' at its start" "$T/netd.log" ||
 	fail "bad1.conf: $(grep bad1 "$T/netd.log")"
-grep -qF "guest definition bad2.conf: line 2: invalid value '' for 'kernel': is empty" "$T/netd.log" ||
+grep -qF "guest definition bad2.conf: line 2: invalid --kernel '': is empty" "$T/netd.log" ||
 	fail "bad2.conf: $(grep bad2 "$T/netd.log")"
-grep -qF "guest definition bad3.conf: line 3: invalid value 'a\x1b[2Jb' for 'append': contains a control character" "$T/netd.log" ||
+grep -qF "guest definition bad3.conf: line 3: invalid --append 'a\x1b[2Jb': contains a control character" "$T/netd.log" ||
 	fail "bad3.conf: $(grep bad3 "$T/netd.log")"
 assert_eq "$(ctl --json vm list | jq -r '[.[].name] | sort | join(",")')" "g0" "guests loaded"
 ok "hand-written definitions with such values are refused at load with their line: $(grep -c 'guest definition bad' "$T/netd.log") files"
 BAD_N=$((BAD_N + 1))
 rm "$T"/etc/guests/bad?.conf
+
+# A definition written by hand (as examples/guest-default.conf says) is loaded by 'reload' or
+# SIGHUP, and started by no one but 'vm start'; changed, broken and removed files likewise.
+printf '[guest]\nmemory = 256M\nkernel = %s\nautostart = yes\n\n[nic0]\nnetwork = n1\n' "$K" >"$T/etc/guests/hand.conf"
+ctl reload >"$T/out"
+grep -qx "guest added:   hand" "$T/out" || fail "reload of a new guest definition: $(cat "$T/out")"
+assert_eq "$(vm_field hand .state)/$(vm_field hand .memory_mib)" stopped/256 "hand-written guest after reload"
+ok "reload: $(cat "$T/out"), not started (autostart is for netd's start)"
+sed -i 's/^memory = .*/memory = 300M/' "$T/etc/guests/hand.conf"
+kill -HUP "$NETD_PID"
+for _ in $(seq 1 100); do [ "$(vm_field hand .memory_mib)" = 300 ] && break; sleep 0.05; done
+assert_eq "$(vm_field hand .memory_mib)" 300 "memory after SIGHUP"
+assert_eq "$(ctl reload)" "nothing changed" "a reload with nothing new"
+ok "SIGHUP applied a changed guest definition (memory 300 MiB); the next reload: nothing changed"
+echo "colour = blue" >>"$T/etc/guests/hand.conf"
+printf '[guest]\nkernel = %s\nmemory = lots\n\n[nic0]\nnetwork = n1\n' "$K" >"$T/etc/guests/bad4.conf"
+rep=$(ctl --json reload)
+assert_eq "$(jq -r '.guests.errors | sort | join(" / ")' <<<"$rep")" \
+	"bad4.conf: line 3: invalid memory 'lots': expected a size like 512M or 2G / hand.conf: line 8: unknown key 'colour' in section [nic0]" \
+	"errors of a reload with bad guest files"
+assert_eq "$(vm_field hand .memory_mib)" 300 "hand keeps its definition"
+assert_eq "$(ctl --json vm list | jq -r '[.[].name] | sort | join(",")')" "g0,hand" "guests after a bad reload"
+ok "bad hand-written guest files are reported with their line; hand keeps its definition, bad4 is not loaded"
+rm "$T/etc/guests/hand.conf" "$T/etc/guests/bad4.conf"
+assert_eq "$(ctl --json reload | jq -c .guests.removed)" '["hand"]' "reload of a removed definition"
+assert_eq "$(ctl --json vm list | jq -r '[.[].name] | join(",")')" "g0" "guests after the removal"
+ok "reload forgets a stopped guest whose definition was removed"
+BAD_BEFORE= # hand's MACs stay in the state dir
 
 # QEMU missing: netd says what to install, and nothing is written.
 stop_netd

@@ -9,7 +9,8 @@
 # - a reservation added while it runs is allowed at once; after a move to another network and
 #   back the guest gets the reserved address and uses it;
 # - every TAP (--nic-security off too) is kept from the host's own stack: IPv6 off on it, and in
-#   table inet netd_ports; a network with running guests refuses to stop; set-network refuses a
+#   table inet netd_ports; a network with running guests refuses to stop (--force stops it, and
+#   starting it again plugs the guests back); set-network refuses a
 #   MAC another guest pins on the target network; on a network without DHCP the guest may use the
 #   subnet's host addresses but not the gateway's;
 # - kill -9 and restart of netd keep the entries; QEMU gone -> the entries go.
@@ -83,6 +84,20 @@ assert_eq "$rc" 1 "exit code of moving g3 (g2's MAC) to n1"
 grep -q "MAC $M2 is already used on network 'n1' by guest 'g2'" "$T/err" || fail "set-network: $(cat "$T/err")"
 ctl vm delete g3 >/dev/null
 ok "TAPs: IPv6 off, in netd_ports (g2's too); 'network stop n1' refused with g1, g2 on it; a duplicate MAC refused"
+
+# --force stops it anyway: the TAPs lose their bridge and get it back when n1 starts again.
+nsx ping -c1 -W2 10.85.0.5 >/dev/null || fail "the host cannot ping g1 (10.85.0.5) before the forced stop"
+ctl network stop n1 --force >/dev/null
+has_link nd-n1 && fail "nd-n1 still exists after 'network stop n1 --force'"
+assert_eq "$(link_field vm-g1-0 .master)" null "vm-g1-0's master while n1 is stopped"
+assert_eq "$(vm_field g1 .state)" running "g1's state while n1 is stopped"
+ctl network start n1 >/dev/null
+assert_eq "$(link_field vm-g1-0 .master)" nd-n1 "vm-g1-0's master after n1 started again"
+assert_eq "$(link_field vm-g2-0 .master)" nd-n1 "vm-g2-0's master after n1 started again"
+in_set port_mac "[\"vm-g1-0\",\"$M1\"]" || fail "g1 lost its port security entry across the forced stop"
+for _ in $(seq 1 30); do nsx ping -c1 -W1 10.85.0.5 >/dev/null && break; done ||
+	fail "the host cannot ping g1 (10.85.0.5) after n1 started again"
+ok "'network stop n1 --force' unplugged g1 and g2 and left them running; 'network start n1' plugged them back"
 
 # A network without DHCP: the subnet's host addresses but the gateway's.
 ctl network create n3 --mode nat --subnet 10.87.0.0/24 --no-dhcp >/dev/null

@@ -2,9 +2,11 @@
 # Guests end to end with real QEMU (TCG here) and a tiny guest built from Debian's kernel and
 # busybox-static: on a NAT network the guest gets a lease (shown by 'vm show'), pings its gateway
 # and reaches an upstream namespace through masquerade; 'vm set-network' moves it to another NAT
-# network and it gets a lease there without a reboot; kill -9 of netd leaves it answering pings
-# and the restarted netd controls it again; shutdown powers it off through ACPI, destroy kills it,
-# and the TAP goes with QEMU; on a --mode bridge network its lease comes from the LAN's server.
+# network and it gets a lease there without a reboot, and its second NIC's link comes back after
+# a move of that NIC; kill -9 of netd leaves it answering pings and the restarted netd controls it
+# again; a definition edited or removed by hand while the guest runs is reloaded and applies once
+# it stopped; shutdown powers it off through ACPI, destroy kills it, and the TAP goes with QEMU;
+# on a --mode bridge network its lease comes from the LAN's server.
 # QEMU runs as netd-qemu and its command line names none of the guest's files.
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
@@ -21,11 +23,13 @@ ctl network create n2 --mode nat --subnet 10.82.0.0/24 >/dev/null
 alive() { [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 t0=$(date +%s%N)
-ctl vm create g1 --network n1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+ctl vm create g1 --network n1 --network n2 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
 	--append "console=ttyS0 quiet probe=192.168.50.1" --accel tcg >/dev/null
 assert_eq "$(vm_field g1 .state)" running "state after create"
 tap=$(vm_field g1 '.nics[0].tap')
 assert_eq "$(link_field "$tap" .master)" nd-n1 "TAP's bridge"
+tap1=$(vm_field g1 '.nics[1].tap')
+assert_eq "$(link_field "$tap1" .master)" nd-n2 "second TAP's bridge"
 [[ "$(link_field "$tap" .address)" == fe:* ]] || fail "TAP's host-side MAC is not fe:..."
 grep -q "virtio-net in userspace (no /dev/vhost-net)" <<<"$(vm_field g1 .note)" || fail "note: $(vm_field g1 .note)"
 qpid=$(vm_field g1 .pid)
@@ -47,15 +51,24 @@ assert_eq "$rc" 1 "exit code of starting a running guest"
 grep -q "guest 'g1' is already running" "$T/err" || fail "start of a running guest: $(cat "$T/err")"
 ok "$(cat "$T/err")"
 
-# Move to n2 live.
+# Move to n2 live, and the second NIC to n1 right after: both links are flapped and both come
+# back (the guest sees eth1 go down and up; a move of NIC 1 used to bring NIC 0's link back).
 pid=$(vm_field g1 .pid)
+ups=$(serial g1 | grep -ac '^LINK-UP eth1' || true)
 ctl vm set-network g1 n2 >/dev/null
+ctl vm set-network g1 --nic 1 n1 >/dev/null
 assert_eq "$(link_field "$tap" .master)" nd-n2 "TAP's bridge after set-network"
+assert_eq "$(link_field "$tap1" .master)" nd-n1 "second TAP's bridge after set-network --nic 1"
 lease2=$(wait_serial g1 '^LEASE 10\.82\.0\.' 30)
 assert_eq "$(vm_field g1 .pid)" "$pid" "QEMU pid after set-network"
 ok "vm set-network g1 n2: TAP now on nd-n2, guest renewed into ${lease2#LEASE } without a reboot"
+wait_serial g1 '^LINK-DOWN eth1' 10 >/dev/null
+for _ in $(seq 1 300); do [ "$(serial g1 | grep -ac '^LINK-UP eth1')" -gt "$ups" ] && break; sleep 0.1; done
+[ "$(serial g1 | grep -ac '^LINK-UP eth1')" -gt "$ups" ] ||
+	fail "the second NIC's link stayed down after set-network --nic 1: $(serial g1 | grep -a LINK-)"
+ok "vm set-network g1 --nic 1 n1 right after: $tap1 on nd-n1, the guest saw eth1 go down and come back"
 ip2=$(sed 's/LEASE \([^/]*\).*/\1/' <<<"$lease2")
-grep -qx "network = n2" "$T/etc/guests/g1.conf" || fail "definition not updated"
+assert_eq "$(grep -x 'network = .*' "$T/etc/guests/g1.conf" | tr '\n' ' ')" "network = n2 network = n1 " "definition's networks"
 
 # kill -9 of netd: the guest keeps answering; the next netd adopts it.
 nsx ping -c 1 -W 2 "$ip2" >/dev/null || fail "guest does not answer pings at $ip2"
@@ -72,9 +85,15 @@ assert_eq "$(vm_field g1 .pid)" "$pid" "pid after adoption"
 grep -q "guest 'g1': adopted running QEMU (pid $pid)" "$T/netd.log" || fail "adoption not logged"
 ok "kill -9 of netd: 60 of 60 pings answered, QEMU $pid adopted"
 
+# A definition edited by hand while the guest runs is reloaded, and applies once QEMU is gone.
+sed -i 's/^memory = .*/memory = 300M/' "$T/etc/guests/g1.conf"
+assert_eq "$(ctl --json reload | jq -c .guests.changed)" '["g1"]' "reload of g1's changed definition"
+assert_eq "$(vm_field g1 .memory_mib)" 256 "g1's memory while it runs"
+
 # ACPI shutdown; the TAP goes with QEMU.
 ctl vm shutdown g1 --timeout 30 >/dev/null 2>&1
 assert_eq "$(vm_field g1 .state)" stopped "state after shutdown"
+assert_eq "$(vm_field g1 .memory_mib)" 300 "g1's memory after shutdown (the reloaded definition)"
 alive "$pid" && fail "QEMU still running after shutdown"
 serial g1 | grep -q GUEST-POWERDOWN || fail "the guest did not see the power button"
 has_link "$tap" && fail "TAP $tap left after shutdown"
@@ -82,6 +101,8 @@ ok "vm shutdown: ACPI power-down, QEMU gone, TAP gone"
 
 ctl vm start g1 >/dev/null
 pid=$(vm_field g1 .pid)
+tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- " -m 300M " || fail "g1 did not start with the reloaded memory"
+ok "a definition changed by hand while g1 ran: reloaded, applied at its next start (-m 300M)"
 tap=$(vm_field g1 '.nics[0].tap')
 ctl vm destroy g1 >/dev/null
 assert_eq "$(vm_field g1 .state)" stopped "state after destroy"
@@ -118,8 +139,15 @@ ctl vm create g2 --network lan --memory 256M --kernel "$KERNEL" --initrd "$INITR
 lease=$(wait_serial g2 '^LEASE 172\.30\.0\.')
 assert_eq "$(link_field "$(vm_field g2 '.nics[0].tap')" .master)" br-lan "g2's TAP's bridge"
 ok "guest on a --mode bridge network got ${lease#LEASE } from the LAN's own DHCP server"
+# Its definition removed by hand while it runs: it keeps running; once stopped, a reload forgets it.
+rm "$T/etc/guests/g2.conf"
+err=$(ctl --json reload | jq -r '.guests.errors[0]')
+grep -qF "guest 'g2': definition removed, but the guest is running; it keeps running" <<<"$err" ||
+	fail "reload of a running guest's removed definition: $err"
+assert_eq "$(vm_field g2 .state)" running "g2 after its definition was removed"
 ctl vm destroy g2 >/dev/null
-ctl vm delete g2 >/dev/null
+assert_eq "$(ctl --json reload | jq -c .guests.removed)" '["g2"]' "reload after g2 stopped"
+ok "g2's definition removed while it ran: reported ($err), forgotten by the reload after it stopped"
 ctl vm delete g1 >/dev/null
 [ -e "$T/etc/guests/g1.conf" ] && fail "definition left after delete"
 ok "vm delete removes the definitions"

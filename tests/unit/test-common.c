@@ -6,13 +6,24 @@
 #include <cmocka.h>
 #include <sys/socket.h>
 
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "addr.h"
+#include "macro.h"
 #include "inifile.h"
 #include "mac.h"
+#include "macro.h"
 #include "names.h"
+#include "proc.h"
+#include "procfs.h"
 
 struct one_value {
 	char value[64];
@@ -137,6 +148,7 @@ static void test_prefix_parse(void **state)
 
 static void test_prefix_math(void **state)
 {
+	static const char *const unequal[] = { "10.0.0.1/25", "10.0.0.2/24", "::a00:1/24" };
 	struct ip_prefix a, b;
 	union in_addr_union x;
 	char buf[64];
@@ -165,6 +177,14 @@ static void test_prefix_math(void **state)
 	assert_true(ip_prefix_contains(&a, AF_INET, &x));
 	ip_addr_parse("10.0.16.0", &(int){ 0 }, &x);
 	assert_false(ip_prefix_contains(&a, AF_INET, &x));
+
+	ip_prefix_parse("10.0.0.1/24", &a);
+	b = a;
+	assert_true(ip_prefix_equal(&a, &b));
+	for (size_t i = 0; i < ELEMENTSOF(unequal); i++) {
+		ip_prefix_parse(unequal[i], &b);
+		assert_false(ip_prefix_equal(&a, &b));
+	}
 }
 
 static void test_mac(void **state)
@@ -229,6 +249,237 @@ static void test_range_prefixes(void **state)
 	assert_int_equal(b[0].len, 32);
 }
 
+/* The /proc reader, on this very process: what it reads through the directory fd is what the
+ * kernel says of us. */
+static void test_procfs(void **state)
+{
+	_cleanup_close_ int dfd = procfs_open(getpid());
+	_cleanup_free_ char *cmd = NULL;
+	char exe[PATH_MAX], want[PATH_MAX], small[8];
+	ssize_t n = readlink("/proc/self/exe", want, sizeof(want) - 1);
+	bool truncated;
+	uid_t uids[3];
+	size_t len;
+
+	assert_true(dfd >= 0);
+	assert_true(n > 0);
+	want[n] = 0;
+	assert_int_equal(procfs_exe(dfd, exe, sizeof(exe)), 0);
+	assert_string_equal(exe, want);
+	assert_int_equal(procfs_exe(dfd, exe, 4), -ENAMETOOLONG);
+	assert_int_equal(procfs_cmdline_alloc(dfd, &cmd, &len), 0);
+	assert_true(len > strlen(cmd));
+	assert_int_equal(cmd[len - 1], 0);
+	assert_non_null(strstr(cmd, "test-common"));
+	assert_true(procfs_argv_has(cmd, len, cmd));
+	assert_false(procfs_argv_has(cmd, len, "test"));
+	assert_int_equal(procfs_cmdline(dfd, small, sizeof(small), &len, &truncated), 0);
+	assert_true(truncated);
+	assert_int_equal(len, sizeof(small));
+	assert_int_equal(small[len - 1], 0);
+	assert_int_equal(procfs_uids(dfd, uids), 0);
+	assert_int_equal(uids[0], getuid());
+	assert_int_equal(uids[1], geteuid());
+	assert_true(procfs_netns("self") != 0);
+	assert_int_equal(procfs_open(-5), -ENOENT);
+
+	assert_true(procfs_argv_has("a\0bc\0", 5, "bc"));
+	assert_false(procfs_argv_has("a\0bc\0", 5, "b"));
+	assert_false(procfs_argv_has("a\0bcd", 4, "bcd")); /* within len, "bc" is all there is */
+	assert_true(procfs_argv_has("a\0\0", 3, ""));
+}
+
+/* The process spawner (common/proc-real.c) with real programs, and its recording fake: what the
+ * child gets (fd map, stdio, environment, signal mask, credentials, session), that a failure in
+ * the child comes back as the spawn's error, and detached starts. */
+static struct proc_backend real;
+
+/* Run spec to its end (proc_run); returns its wait status, out gets what it wrote. */
+static int run(struct proc_spawn *spec, char *out, size_t size)
+{
+	int status = -1;
+
+	assert_int_equal(proc_run(&real, spec, 5000, out, size, &status), 0);
+	return status;
+}
+
+static void test_spawn_fds_env(void **state)
+{
+	_cleanup_close_ int memfd = memfd_create("test", MFD_CLOEXEC), stray = open("/dev/null", O_RDONLY);
+	char *argv[] = { "sh", "-c", "cat <&3; echo; echo \"A=$A\"; ls /proc/$$/fd", NULL };
+	char *envp[] = { "A=1", NULL };
+	int fds[] = { memfd };
+	struct proc_spawn spec = {
+		.exe = "/bin/sh", .argv = argv, .envp = envp, .fds = fds, .n_fds = 1, .first_fd = 3
+	};
+	char out[512];
+
+	/* stray is not O_CLOEXEC: the child must not get it all the same. */
+	assert_true(memfd >= 0 && stray >= 0);
+	assert_int_equal(write(memfd, "hello", 5), 5);
+	assert_int_equal(lseek(memfd, 0, SEEK_SET), 0);
+	assert_int_equal(run(&spec, out, sizeof(out)), 0);
+	assert_string_equal(out, "hello\nA=1\n0\n1\n2\n3\n");
+}
+
+/* netd blocks the signals its event loop takes: the child must not inherit that. */
+static void test_spawn_signals(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "grep SigBlk /proc/self/status", NULL };
+	struct proc_spawn spec = { .argv = argv };
+	sigset_t mask, old;
+	char out[128];
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &mask, &old), 0);
+	assert_int_equal(run(&spec, out, sizeof(out)), 0);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	assert_string_equal(out, "SigBlk:\t0000000000000000\n");
+}
+
+/* A failure between fork and exec is the spawn's error, with the step that failed. */
+static void test_spawn_errors(void **state)
+{
+	char *argv[] = { "/nonexistent/program", NULL }, file[] = "/tmp/netd-proc-XXXXXX";
+	struct proc_spawn spec = { .argv = argv };
+	pid_t pid = 0;
+	int pidfd = -1, fd = mkstemp(file);
+
+	assert_true(fd >= 0);
+	close(fd);
+
+	assert_int_equal(real.ops->spawn(real.userdata, &spec, &pid, &pidfd), -ENOENT);
+	assert_string_equal(real.ops->last_error(real.userdata), "execve: No such file or directory");
+	assert_int_equal(pidfd, -1);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* nothing left behind */
+	assert_int_equal(errno, ECHILD);
+
+	spec.exe = file; /* not executable */
+	argv[0] = "x";
+	assert_int_equal(real.ops->spawn(real.userdata, &spec, &pid, &pidfd), -EACCES);
+	unlink(file);
+
+	spec.exe = NULL;
+	argv[0] = "/bin/true";
+	spec.stdio[2] = (struct proc_io){ PROC_IO_FD, 1000 }; /* not open */
+	assert_int_equal(real.ops->spawn(real.userdata, &spec, &pid, &pidfd), -EBADF);
+	assert_string_equal(real.ops->last_error(real.userdata),
+			    "setting up its file descriptors: Bad file descriptor");
+	spec.stdio[2] = (struct proc_io){ PROC_IO_NULL };
+	spec.detached = true; /* a detached process has no pidfd */
+	assert_int_equal(real.ops->spawn(real.userdata, &spec, &pid, &pidfd), -EINVAL);
+}
+
+/* Credentials, no_new_privs, Landlock and a session of its own (as QEMU gets them). */
+static void test_spawn_credentials(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c",
+			 "echo $(id -u) $(id -g) $(id -G) $(grep NoNewPrivs /proc/self/status | cut -f2) "
+			 "$(($(cut -d' ' -f6 /proc/self/stat) == $$))",
+			 NULL };
+	struct process_cred nobody = { .uid = 65534, .gid = 65534, .groups = { 65534, 4242 }, .n_groups = 2 };
+	struct proc_spawn spec = {
+		.argv = argv, .cred = &nobody, .no_new_privs = true, .landlock = true, .new_session = true
+	};
+	char out[128];
+
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	assert_int_equal(run(&spec, out, sizeof(out)), 0);
+	assert_string_equal(out, "65534 65534 65534 4242 1 1\n");
+}
+
+/* A detached program: not our child, its pid is the program's own. */
+static void test_spawn_detached(void **state)
+{
+	char dir[] = "/tmp/netd-proc-XXXXXX", path[64], *text = NULL;
+	char *argv[] = { "/bin/sh", "-c", "echo $$ > \"$0\"", path, NULL };
+	struct proc_spawn spec = { .argv = argv, .detached = true, .new_session = true };
+	pid_t pid;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	assert_int_equal(real.ops->spawn(real.userdata, &spec, &pid, NULL), 0);
+	assert_int_equal(real.ops->reap(real.userdata, pid, -1, &(int){ 0 }), -ECHILD);
+	for (int i = 0; i < 500 && access(path, F_OK) < 0; i++)
+		usleep(10 * 1000);
+	usleep(20 * 1000);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ms", &text), 1);
+	fclose(f);
+	assert_int_equal(atoi(text), pid);
+	free(text);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* proc_run: output cut to the buffer, the exit status, and a program that does not end in time. */
+static void test_run(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "echo 0123456789; exit 3", NULL };
+	char *sleeper[] = { "/bin/sleep", "10", NULL };
+	struct proc_spawn spec = { .argv = argv };
+	char out[5];
+	int status = 0;
+
+	assert_int_equal(run(&spec, out, sizeof(out)), W_EXITCODE(3, 0));
+	assert_string_equal(out, "0123");
+	spec.argv = sleeper;
+	assert_int_equal(proc_run(&real, &spec, 200, out, sizeof(out), &status), -ETIMEDOUT);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* killed and reaped */
+	assert_int_equal(errno, ECHILD);
+}
+
+static void test_proc_fake(void **state)
+{
+	struct process_cred qemu = { .uid = 107, .gid = 108 };
+	char *argv[] = { "qemu", "-name", "guest=a", NULL };
+	int fds[] = { 0, 1 };
+	struct proc_spawn spec = { .exe = "/usr/bin/qemu-system-x86_64",
+				   .argv = argv,
+				   .stdio = { [1] = { PROC_IO_FD, 2 }, [2] = { PROC_IO_FD, 2 } },
+				   .fds = fds,
+				   .n_fds = 2,
+				   .first_fd = 3,
+				   .cred = &qemu,
+				   .no_new_privs = true,
+				   .landlock = true,
+				   .new_session = true };
+	_cleanup_free_ char *cmd = NULL;
+	struct proc_backend b;
+	struct proc_fake *f;
+	char exe[64];
+	size_t len;
+	pid_t pid;
+	int pidfd, status;
+
+	assert_int_equal(proc_fake_new(&f, &b), 0);
+	assert_int_equal(b.ops->spawn(b.userdata, &spec, &pid, &pidfd), 0);
+	assert_string_equal(proc_fake_log(f),
+			    "spawn qemu -name guest=a [exe=/usr/bin/qemu-system-x86_64 stdout=fd "
+			    "stderr=fd fds=2@3 uid=107 gid=108 groups=0 nnp landlock session]\n");
+	assert_int_equal(b.ops->exe(b.userdata, pid, exe, sizeof(exe)), 0);
+	assert_string_equal(exe, "/usr/bin/qemu-system-x86_64");
+	assert_int_equal(b.ops->cmdline(b.userdata, pid, &cmd, &len), 0);
+	assert_int_equal(len, 19);
+	assert_memory_equal(cmd, "qemu\0-name\0guest=a\0", 19);
+	assert_int_equal(b.ops->reap(b.userdata, pid, -1, &status), -EAGAIN);
+	assert_int_equal(b.ops->kill(b.userdata, pid, -1, SIGKILL), 0);
+	assert_int_equal(b.ops->reap(b.userdata, pid, pidfd, &status), 0);
+	assert_int_equal(status, SIGKILL);
+	close(pidfd);
+	proc_fake_fail_spawn(f, -EACCES);
+	assert_int_equal(b.ops->spawn(b.userdata, &spec, &pid, &pidfd), -EACCES);
+	assert_string_equal(b.ops->last_error(b.userdata), "execve: Permission denied");
+	proc_fake_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +490,15 @@ int main(void)
 		cmocka_unit_test(test_inifile_values),
 		cmocka_unit_test(test_inifile_lines),
 		cmocka_unit_test(test_range_prefixes),
+		cmocka_unit_test(test_procfs),
+		cmocka_unit_test(test_spawn_fds_env),
+		cmocka_unit_test(test_spawn_signals),
+		cmocka_unit_test(test_spawn_errors),
+		cmocka_unit_test(test_spawn_credentials),
+		cmocka_unit_test(test_spawn_detached),
+		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_proc_fake),
 	};
+	proc_real_init(&real);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

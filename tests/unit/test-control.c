@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The control socket's limits (control-limits.c): who is admitted, which deadline applies, the
- * output queue, a monitor's bound and the rate limit of repeated complaints. */
+ * output queue, a monitor's bound and the rate limit of repeated complaints; the method tables'
+ * declared privileges and their one check (control.c's method_call). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 
 #include "control-limits.h"
+#include "daemon.h"
 
 #define SEC CONTROL_USEC_PER_SEC
 
@@ -120,6 +123,52 @@ static void test_ratelimit(void **state)
 	assert_int_equal(more, 0);
 }
 
+static bool method_reads(const char *name)
+{
+	static const char *const suffixes[] = { ".list", ".show", ".status", ".leases" };
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (len > strlen(suffixes[i]) && !strcmp(name + len - strlen(suffixes[i]), suffixes[i]))
+			return true;
+	return false;
+}
+
+/* Every method of every area is found by its name, and what it declares fits what it is called. */
+static void test_method_tables(void **state)
+{
+	const struct method_area *areas[] = { &network_methods, &guest_methods, &uplink_methods,
+					      &daemon_methods };
+	size_t total = 0;
+
+	for (size_t a = 0; a < sizeof(areas) / sizeof(areas[0]); a++)
+		for (size_t i = 0; i < areas[a]->n; i++) {
+			const struct method *m = &areas[a]->methods[i];
+
+			assert_ptr_equal(method_find(m->name), m); /* a name in two tables is found once */
+			assert_non_null(m->fn);
+			if (method_reads(m->name))
+				assert_int_equal(m->flags & (METHOD_CHANGE | METHOD_ROOT), 0);
+			else if (strcmp(m->name, "daemon.monitor"))
+				assert_true(m->flags & METHOD_CHANGE);
+			total++;
+		}
+	assert_true(total >= 28); /* as many as before the tables */
+	assert_null(method_find("network.nope"));
+	assert_true(method_find("lease.event")->flags & METHOD_ROOT);
+	assert_int_equal(method_find("network.create")->flags & METHOD_ROOT, 0);
+}
+
+/* A root-only method from an operator: refused before the method runs, with one message. */
+static void test_method_root_only(void **state)
+{
+	struct daemon d = {};
+	struct call call = { .uid = 1000 };
+
+	assert_int_equal(method_call(&d, method_find("lease.event"), &call, NULL), -EPERM);
+	assert_string_equal(call.err, "'lease.event' is accepted from root only (uid 1000 asked)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +177,8 @@ int main(void)
 		cmocka_unit_test(test_outq),
 		cmocka_unit_test(test_monitor_fits),
 		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_method_tables),
+		cmocka_unit_test(test_method_root_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

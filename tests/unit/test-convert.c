@@ -136,19 +136,19 @@ static char *state_text(struct lab *l)
 
 static int convert_run(struct lab *l, const struct convert_snapshot *s, char *err, size_t errlen)
 {
-	struct convert_plan p;
+	struct link_plan p;
 	int r;
 
 	assert_int_equal(convert_plan_forward(s, &p), 0);
 	r = convert_apply(&p, &l->be, NULL, NULL, NULL, err, errlen);
-	convert_plan_free(&p);
+	link_plan_free(&p);
 	return r;
 }
 
 static int rollback_run(struct lab *l, const struct convert_snapshot *s, char **ret_plan)
 {
 	struct link_dump now;
-	struct convert_plan p;
+	struct link_plan p;
 	char err[512] = "";
 	int r;
 
@@ -156,11 +156,11 @@ static int rollback_run(struct lab *l, const struct convert_snapshot *s, char **
 	assert_int_equal(convert_plan_rollback(s, &now, &p), 0);
 	link_dump_free(&now);
 	if (ret_plan)
-		*ret_plan = convert_plan_format(&p);
+		*ret_plan = link_plan_format(&p);
 	r = convert_apply(&p, &l->be, NULL, NULL, NULL, err, sizeof(err));
 	if (r < 0)
 		print_error("rollback: %s\n", err);
-	convert_plan_free(&p);
+	link_plan_free(&p);
 	return r;
 }
 
@@ -168,16 +168,16 @@ static void test_plan_golden(void **state)
 {
 	struct lab l;
 	struct convert_snapshot s;
-	struct convert_plan p;
+	struct link_plan p;
 	char *text, err[512];
 
 	lab_new(&l);
 	snapshot(&l, &s);
 	assert_int_equal(convert_plan_forward(&s, &p), 0);
-	text = convert_plan_format(&p);
+	text = link_plan_format(&p);
 	assert_golden("convert-plan.txt", text);
 	free(text);
-	convert_plan_free(&p);
+	link_plan_free(&p);
 
 	assert_int_equal(convert_run(&l, &s, err, sizeof(err)), 0);
 	assert_golden("convert-apply.log", link_fake_log(l.fake));
@@ -345,8 +345,6 @@ static void test_refusals(void **state)
 
 static void test_names(void **state)
 {
-	for (int t = 0; t < _CONVERT_STEP_MAX; t++)
-		assert_non_null(convert_step_type_to_string(t));
 	for (int p = 0; p < _CONVERT_PHASE_MAX; p++)
 		assert_non_null(convert_phase_to_string(p));
 	for (int s = 0; s < _CONVERT_SYSCTL_MAX; s++)

@@ -17,6 +17,7 @@
 
 #include "fileio.h"
 #include "manager.h"
+#include "procfs.h"
 
 /* No DHCP client on this machine names it. */
 #define IFNAME "netdut0"
@@ -204,13 +205,13 @@ static void test_status_uids(void **state)
 	uid_t u[3];
 
 	assert_int_equal(
-		manager_status_uids("Name:\tx\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n", u), 0);
+		procfs_status_uids("Name:\tx\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n", u), 0);
 	assert_int_equal(u[0], 1000);
 	assert_int_equal(u[1], 0);
-	assert_int_equal(manager_status_uids("Uid:\t0\t0\t0\t0\n", u), 0);
+	assert_int_equal(procfs_status_uids("Uid:\t0\t0\t0\t0\n", u), 0);
 	assert_int_equal(u[0] | u[1] | u[2], 0);
-	assert_int_equal(manager_status_uids("Name:\tUid:\n", u), -EINVAL);
-	assert_int_equal(manager_status_uids("Uid:\t0\n", u), -EINVAL);
+	assert_int_equal(procfs_status_uids("Name:\tUid:\n", u), -EINVAL);
+	assert_int_equal(procfs_status_uids("Uid:\t0\n", u), -EINVAL);
 }
 
 /* root/usr/sbin/dhclient, every part ours and 0755: a system binary with owner = our uid. */
@@ -281,22 +282,27 @@ static void test_start_refuses(void **state)
 {
 	static const char *const argv[] = { "dhclient", "br0" };
 	char script[256], marker[256], buf[512], why[512] = "";
+	struct proc_backend proc;
+	struct proc_fake *fake;
 	pid_t pid = 0;
 	size_t len;
 
+	assert_int_equal(proc_fake_new(&fake, &proc), 0);
 	snprintf(marker, sizeof(marker), "%s/ran", root);
 	snprintf(script, sizeof(script), "%s/dhclient", root);
 	snprintf(buf, sizeof(buf), "#!/bin/sh\n: >%s\n", marker);
 	put("dhclient", buf);
 	assert_int_equal(chmod(script, 0755), 0);
 	len = cmdline(buf, argv, 2);
-	assert_int_equal(manager_client_start(script, buf, len, &pid, why, sizeof(why)), -EPERM);
+	assert_int_equal(manager_client_start(&proc, script, buf, len, &pid, why, sizeof(why)), -EPERM);
 	assert_non_null(strstr(why, "not in a system directory"));
 	/* A system binary that is no DHCP client is not started either. */
-	assert_int_equal(manager_client_start("/bin/sh", buf, len, &pid, why, sizeof(why)), -EPERM);
+	assert_int_equal(manager_client_start(&proc, "/bin/sh", buf, len, &pid, why, sizeof(why)), -EPERM);
 	usleep(100 * 1000);
 	assert_int_equal(access(marker, F_OK), -1);
 	assert_int_equal(pid, 0);
+	assert_string_equal(proc_fake_log(fake), ""); /* nothing was even asked to start */
+	proc_fake_free(fake);
 }
 
 static void test_client_file(void **state)

@@ -2,11 +2,16 @@
 #include "golden.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "link.h"
 #include "macro.h"
 #include "network.h"
+#include "store.h"
+#include "vm-store.h"
 
 static struct network make(const char *name, const char *subnet)
 {
@@ -20,10 +25,15 @@ static struct network make(const char *name, const char *subnet)
 
 static void test_mode_roundtrip(void **state)
 {
-	for (int m = 0; m < _NETWORK_MODE_MAX; m++)
-		assert_int_equal(network_mode_from_string(network_mode_to_string(m)), m);
-	assert_int_equal(network_mode_from_string("bogus"), _NETWORK_MODE_INVALID);
-	assert_null(network_mode_to_string(_NETWORK_MODE_MAX));
+	const struct net_mode *const all[] = { net_mode_from_string("nat"), net_mode_from_string("routed"),
+					       net_mode_from_string("isolated"), net_mode_from_string("bridge"),
+					       net_mode_from_string("open") };
+
+	for (size_t i = 0; i < ELEMENTSOF(all); i++)
+		assert_ptr_equal(net_mode_from_string(all[i]->name), all[i]);
+	assert_null(net_mode_from_string("bogus"));
+	assert_null(net_mode_from_string(NULL));
+	assert_string_equal(net_mode_names(), "nat, routed, isolated, bridge, open");
 }
 
 static void test_default_bridge(void **state)
@@ -100,7 +110,7 @@ static void test_validate(void **state)
 	 * have to be a valid name, so the file did not read back the same). */
 	struct network br;
 	network_init(&br, "lan");
-	br.mode = NETWORK_MODE_BRIDGE;
+	br.mode = net_mode_from_string("bridge");
 	snprintf(br.bridge, sizeof(br.bridge), "br0");
 	network_fill_defaults(&br);
 	assert_int_equal(network_validate(&br, err, sizeof(err)), 0);
@@ -162,9 +172,9 @@ static void test_uplink_conflicts(void **state)
 	char err[256];
 
 	network_init(&lan, "lan");
-	lan.mode = NETWORK_MODE_BRIDGE;
+	lan.mode = net_mode_from_string("bridge");
 	strcpy(lan.bridge, "br0");
-	c.mode = NETWORK_MODE_NAT;
+	c.mode = net_mode_from_string("nat");
 	assert_int_equal(link_fake_new(&fake, &be), 0);
 	assert_int_equal(be.ops->bridge_add(be.userdata, &spec, &br), 0);
 	assert_int_equal(link_fake_add_link(fake, "vm-a-0", "tun", &tap), 0);
@@ -213,7 +223,7 @@ static void test_host_ports(void **state)
 	assert_int_equal(network_host_port_add(&n, "tcp/22", err, sizeof(err)), -EEXIST);
 	assert_string_equal(err, "host port tcp/22 is given twice");
 	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
-	n.mode = NETWORK_MODE_BRIDGE;
+	n.mode = net_mode_from_string("bridge");
 	n.subnet = (struct ip_prefix){};
 	n.has_gateway = false;
 	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
@@ -252,23 +262,85 @@ static void test_config_errors(void **state)
 	static const struct {
 		const char *text, *error;
 	} cases[] = {
-		{ "[network]\nmode = bogus\n", "line 2: invalid value 'bogus' for 'mode'" },
+		{ "[network]\nmode = bogus\n", "line 2: unknown mode 'bogus' (known: %s)" }, /* net_mode_names() */
 		{ "[network]\nsubnet = 10.0.0.0/24\ncolour = blue\n", "line 3: unknown key 'colour' in section [network]" },
 		{ "[network]\nsubnet 10.0.0.0/24\n", "line 2: syntax error" },
-		{ "[network]\nmtu = -5\n", "line 2: invalid value '-5' for 'mtu'" },
-		{ "[network]\nautostart = maybe\n", "line 2: invalid value 'maybe' for 'autostart'" },
-		{ "[network]\ngateway = fd00::1\n", "line 2: invalid value 'fd00::1' for 'gateway'" },
+		{ "[network]\nmtu = -5\n", "line 2: invalid MTU '-5': expected a number" },
+		{ "[network]\nautostart = maybe\n", "line 2: invalid autostart 'maybe': expected yes or no" },
+		{ "[network]\ngateway = fd00::1\n", "line 2: invalid gateway 'fd00::1': expected an IPv4 address" },
 		{ "[network]\nbridge = x\n  continued = 1\n", "line 3: unknown key 'continued' in section [network]" },
 		{ "[network\nmode = isolated\n", "line 1: syntax error" },
 		{ "[network]\nallow-host-port = tcp/99999\n", "line 2: invalid host port 'tcp/99999': expected PROTO/PORT like tcp/22 or udp/5353" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct network n;
-		char err[256] = "";
+		char err[256] = "", want[256];
 
+		snprintf(want, sizeof(want), cases[i].error, net_mode_names());
 		assert_true(config_network_parse("lab", cases[i].text, &n, err, sizeof(err)) < 0);
-		assert_string_equal(err, cases[i].error);
+		assert_string_equal(err, want);
 	}
+}
+
+static void count_error(const char *file, const char *msg, void *userdata)
+{
+	char *seen = userdata;
+
+	strcat(seen, file);
+	strcat(seen, ";");
+}
+
+/* The definitions and generated values on disk (store.c, vm-store.c): load order, what is skipped,
+ * what is reported, and values that are generated once. */
+static void test_store(void **state)
+{
+	char dir[] = "/tmp/netd-store-XXXXXX", path[256], uuid[37], again[37], seen[256] = "";
+	static const char plain[] = "[network]\nmode = isolated\nsubnet = 10.31.0.0/24\n";
+	struct netd_paths p;
+	struct network **list = NULL, n;
+	struct mac mac, mac2;
+	size_t count = 0;
+	_cleanup_free_ char *text = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	p = (struct netd_paths){ .config_dir = dir, .state_dir = dir, .run_dir = dir };
+	assert_int_equal(store_networks_load(&p, &list, &count, count_error, seen), 0); /* no folder yet */
+	assert_int_equal(count, 0);
+	snprintf(path, sizeof(path), "%s/networks", dir);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	for (const char *const *f =
+		     (const char *const[]){ "b.conf", "a.conf", ".hidden.conf", "c.conf~", NULL };
+	     *f; f++) {
+		snprintf(path, sizeof(path), "%s/networks/%s", dir, *f);
+		assert_int_equal(write_file_atomic(path, plain, strlen(plain), 0644), 0);
+	}
+	snprintf(path, sizeof(path), "%s/networks/bad.conf", dir);
+	assert_int_equal(write_file_atomic(path, "[network]\nmode = nope\n", 22, 0644), 0);
+	assert_int_equal(store_networks_load(&p, &list, &count, count_error, seen), 0);
+	assert_int_equal(count, 2);
+	assert_string_equal(list[0]->name, "a");
+	assert_string_equal(list[1]->name, "b");
+	assert_string_equal(seen, "bad.conf;");
+	for (size_t i = 0; i < count; i++)
+		network_free(list[i]);
+	free(list);
+
+	/* The bridge MAC: generated once, then read back. */
+	n = make("a", "10.31.0.0/24");
+	assert_int_equal(store_network_mac(&p, &n, &mac), 0);
+	assert_int_equal(store_network_mac(&p, &n, &mac2), 0);
+	assert_true(mac_equal(&mac, &mac2));
+	assert_int_equal(store_state_read(&p, "networks", "a", "mac", &text), 0);
+	assert_int_equal(strlen(text), MAC_STRLEN);
+	assert_int_equal(store_network_state_remove(&p, "a"), 0);
+	assert_int_equal(store_state_read(&p, "networks", "a", "mac", &text), -ENOENT);
+	network_done(&n);
+
+	assert_int_equal(store_guest_uuid(&p, "g", uuid), 0);
+	assert_int_equal(store_guest_uuid(&p, "g", again), 0);
+	assert_string_equal(uuid, again);
+	assert_int_equal(uuid[14], '4');
+	assert_int_equal(rm_rf(dir), 0);
 }
 
 int main(void)
@@ -278,7 +350,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_conflicts),      cmocka_unit_test(test_config_roundtrip),
 		cmocka_unit_test(test_config_errors),  cmocka_unit_test(test_uplink_conflicts),
-		cmocka_unit_test(test_host_ports),
+		cmocka_unit_test(test_host_ports),     cmocka_unit_test(test_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 #include "golden.h"
 
 #include <errno.h>
+#include <poll.h>
 
 #include "link.h"
 #include "reconcile.h"
@@ -22,15 +23,15 @@ static char *plan_and_apply(struct link_backend *be, const struct desired_bridge
 			    int expect)
 {
 	struct link_dump dump;
-	struct plan plan;
+	struct link_plan plan;
 	char err[512] = "", *text;
 
 	assert_int_equal(be->ops->dump(be->userdata, LINK_DUMP_ALL, &dump), 0);
 	assert_int_equal(reconcile_plan(w, n, &dump, scope, &plan), 0);
 	link_dump_free(&dump);
-	text = plan_format(&plan);
-	assert_int_equal(plan_apply(&plan, be, err, sizeof(err)), expect);
-	plan_free(&plan);
+	text = link_plan_format(&plan);
+	assert_int_equal(link_plan_apply(&plan, be, NULL, NULL, err, sizeof(err)), expect);
+	link_plan_free(&plan);
 	return text;
 }
 
@@ -128,24 +129,56 @@ static void test_error_message(void **state)
 	struct link_backend be;
 	struct desired_bridge w = want("lab", "nd-lab", "10.0.0.1/24");
 	struct link_dump dump;
-	struct plan plan;
+	struct link_plan plan;
 	char err[512];
 
 	assert_int_equal(link_fake_new(&fake, &be), 0);
 	link_fake_fail_op(fake, "addr_add", EADDRNOTAVAIL);
 	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
 	assert_int_equal(reconcile_plan(&w, 1, &dump, NULL, &plan), 0);
-	assert_int_equal(plan_apply(&plan, &be, err, sizeof(err)), -EADDRNOTAVAIL);
+	assert_int_equal(link_plan_apply(&plan, &be, NULL, NULL, err, sizeof(err)), -EADDRNOTAVAIL);
 	assert_string_equal(err, "addr-add nd-lab 10.0.0.1/24 failed: Cannot assign requested address");
-	plan_free(&plan);
+	link_plan_free(&plan);
 	link_dump_free(&dump);
 	link_fake_free(fake);
 }
 
-static void test_op_names(void **state)
+static void test_step_names(void **state)
 {
-	for (int t = 0; t < _PLAN_OP_MAX; t++)
-		assert_non_null(plan_op_type_to_string(t));
+	for (int t = 0; t < _LINK_STEP_MAX; t++)
+		assert_non_null(link_step_type_to_string(t));
+}
+
+/* The fake kernel's change notifications: only what a subscription asked for wakes it up. */
+static void test_link_events(void **state)
+{
+	struct link_backend be;
+	struct link_fake *fake;
+	unsigned what = 99;
+	int fd, other;
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(be.ops->events_open(be.userdata, LINK_EVENT_ADDRS4 | LINK_EVENT_ROUTES4, &fd), 0);
+	assert_int_equal(be.ops->events_open(be.userdata, LINK_EVENT_LINKS, &other), 0);
+	assert_int_equal(be.ops->events_read(be.userdata, fd, &what), 0);
+	assert_int_equal(what, 0);
+	link_fake_notify(fake, LINK_EVENT_LINKS | LINK_EVENT_ADDRS6);
+	assert_int_equal(be.ops->events_read(be.userdata, fd, &what), 0);
+	assert_int_equal(what, 0);
+	link_fake_notify(fake, LINK_EVENT_ROUTES4 | LINK_EVENT_ROUTES6);
+	link_fake_notify(fake, LINK_EVENT_ADDRS4);
+	assert_true(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 0) == 1);
+	assert_int_equal(be.ops->events_read(be.userdata, fd, &what), 0);
+	assert_int_equal(what, LINK_EVENT_ROUTES4 | LINK_EVENT_ADDRS4);
+	assert_true(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 0) == 0);
+	link_fake_notify(fake, LINK_EVENT_LOST);
+	assert_int_equal(be.ops->events_read(be.userdata, fd, &what), 0);
+	assert_int_equal(what, LINK_EVENT_LOST);
+	assert_int_equal(be.ops->events_read(be.userdata, other, &what), 0);
+	assert_int_equal(what, LINK_EVENT_LINKS | LINK_EVENT_LOST);
+	be.ops->events_close(be.userdata, fd);
+	assert_int_equal(be.ops->events_read(be.userdata, fd, &what), -EBADF);
+	link_fake_free(fake); /* closes the other */
 }
 
 int main(void)
@@ -153,7 +186,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_adopt_delete), cmocka_unit_test(test_foreign_links_untouched),
 		cmocka_unit_test(test_prune_orphans),	    cmocka_unit_test(test_rollback_every_step),
-		cmocka_unit_test(test_error_message),	    cmocka_unit_test(test_op_names),
+		cmocka_unit_test(test_error_message),	    cmocka_unit_test(test_step_names),
+		cmocka_unit_test(test_link_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -520,7 +523,7 @@ static void test_config_roundtrip(void **state)
 	free(text);
 	free(again);
 	assert_int_equal(guest_config_parse("web", "[guest]\nmemory = lots\n", &back, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "line 2: invalid value 'lots' for 'memory'");
+	assert_string_equal(err, "line 2: invalid memory 'lots': expected a size like 512M or 2G");
 	assert_int_equal(guest_config_parse("web", "[guest]\ncolour = red\n", &back, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "line 2: unknown key 'colour' in section [guest]");
 	assert_int_equal(guest_config_parse("web", "[nic1]\nmac = 52:54:00:00:00:01\n", &back, err, sizeof(err)),
@@ -536,15 +539,15 @@ static void test_config_values(void **state)
 	static const struct {
 		const char *text, *err;
 	} refused[] = {
-		{ "[guest]\nkernel = ;x\n", "line 2: invalid value '' for 'kernel': is empty" },
+		{ "[guest]\nkernel = ;x\n", "line 2: invalid --kernel '': is empty" },
 		{ "[guest]\nkernel =;x\n",
-		  "line 2: invalid value ';x' for 'kernel': has a ';' at its start or after a space, which starts a "
+		  "line 2: invalid --kernel ';x': has a ';' at its start or after a space, which starts a "
 		  "comment in the definition file" },
 		{ "[guest]\nmemory = 1G\nappend = a\x1b[2Jb\n",
-		  "line 3: invalid value 'a\\x1b[2Jb' for 'append': contains a control character (a definition file "
+		  "line 3: invalid --append 'a\\x1b[2Jb': contains a control character (a definition file "
 		  "holds one value per line)" },
-		{ "[guest]\nkernel = /k\r\x01\n", "line 2: invalid value '/k\\x0d\\x01' for 'kernel': contains a control" },
-		{ "[nic0]\nnetwork =\n", "line 2: invalid value '' for 'network': is empty" },
+		{ "[guest]\nkernel = /k\r\x01\n", "line 2: invalid --kernel '/k\\x0d\\x01': contains a control" },
+		{ "[nic0]\nnetwork =\n", "line 2: invalid network name '': must not be empty" },
 		{ "[guest]\ncolour =\n", "line 2: unknown key 'colour' in section [guest]" },
 		{ "[guest]\nkernel = /k\n  more\n", "line 3: syntax error" },
 	};
@@ -635,6 +638,35 @@ static void test_tap_name(void **state)
 	snprintf(g.name, sizeof(g.name), "a-very-long-guest-name");
 	assert_int_equal(guest_tap_name(&g, 1, held, none, name, sizeof(name)), 0);
 	assert_string_equal(name, "vnet0");
+}
+
+/* QEMU as the spawner is asked to start it, and the adoption check, on the recording fake. */
+static void test_process_fake(void **state)
+{
+	struct process_cred qemu = { .uid = 107, .gid = 107, .groups = { 994 }, .n_groups = 1 };
+	char *argv[] = { "/usr/bin/qemu-system-x86_64", "-name", "guest=web", "-uuid", "u-1", NULL };
+	const char *ours[] = { "guest=web", "u-1", NULL }, *other[] = { "guest=web", "u-2", NULL };
+	char bin[PATH_MAX];
+	int fds[] = { 0, 1, 2 };
+	struct proc_backend b;
+	struct proc_fake *f;
+	pid_t pid;
+
+	assert_non_null(realpath("/bin/sh", bin)); /* a binary that exists, as QEMU's must */
+	assert_int_equal(proc_fake_new(&f, &b), 0);
+	assert_int_equal(process_spawn(&b, argv, fds, 3, 2, &qemu, &pid), 0);
+	assert_string_equal(proc_fake_log(f),
+			    "spawn /usr/bin/qemu-system-x86_64 -name guest=web -uuid u-1 [stdout=fd "
+			    "stderr=fd fds=3@3 uid=107 gid=107 groups=1 nnp landlock session]\n");
+	assert_int_equal(proc_fake_set_exe(f, pid, bin), 0);
+	assert_true(process_is_qemu(&b, pid, "/bin/sh", ours));
+	assert_false(process_is_qemu(&b, pid, "/bin/sh", other));
+	assert_false(process_is_qemu(&b, pid, "/bin/true", ours));
+	assert_int_equal(process_reap(&b, pid, -1), -EAGAIN);
+	assert_int_equal(b.ops->kill(b.userdata, pid, -1, SIGKILL), 0);
+	assert_int_equal(process_reap(&b, pid, -1), 128 + SIGKILL);
+	assert_false(process_is_qemu(&b, pid, "/bin/sh", ours)); /* gone */
+	proc_fake_free(f);
 }
 
 static void test_tap_fake(void **state)
@@ -754,14 +786,13 @@ int main(void)
 		cmocka_unit_test(test_argv_multiqueue),	 cmocka_unit_test(test_argv_disk),
 		cmocka_unit_test(test_disk_parse_bad),	 cmocka_unit_test(test_mac_generate),
 		cmocka_unit_test(test_validation_table), cmocka_unit_test(test_config_roundtrip),
-		cmocka_unit_test(test_config_values),
-		cmocka_unit_test(test_enums_roundtrip),	 cmocka_unit_test(test_memory_parse),
-		cmocka_unit_test(test_tap_name),	 cmocka_unit_test(test_tap_fake),
-		cmocka_unit_test(test_qmp_sessions),	 cmocka_unit_test(test_vnc_parse),
-		cmocka_unit_test(test_qmp_block_files),
+		cmocka_unit_test(test_config_values),	 cmocka_unit_test(test_enums_roundtrip),
+		cmocka_unit_test(test_memory_parse),	 cmocka_unit_test(test_tap_name),
+		cmocka_unit_test(test_tap_fake),	 cmocka_unit_test(test_qmp_sessions),
+		cmocka_unit_test(test_vnc_parse),	 cmocka_unit_test(test_qmp_block_files),
 		cmocka_unit_test(test_file_check),	 cmocka_unit_test(test_qcow2_refers),
 		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
-		cmocka_unit_test(test_file_memfd),
+		cmocka_unit_test(test_file_memfd),	 cmocka_unit_test(test_process_fake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

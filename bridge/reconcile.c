@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "reconcile.h"
+
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "names.h"
+
+const char *reconcile_tag_owner(const char *alias)
+{
+	if (strncmp(alias, RECONCILE_TAG_PREFIX, strlen(RECONCILE_TAG_PREFIX)))
+		return NULL;
+	alias += strlen(RECONCILE_TAG_PREFIX);
+	return object_name_valid(alias) ? alias : NULL;
+}
+
+static bool addr_wanted(const struct desired_bridge *w, const struct ip_prefix *a)
+{
+	for (size_t i = 0; i < w->n_addrs; i++)
+		if (ip_prefix_equal(&w->addrs[i], a))
+			return true;
+	return false;
+}
+
+static bool addr_present(const struct link_dump *d, int ifindex, const struct ip_prefix *a)
+{
+	for (size_t i = 0; i < d->n_addrs; i++)
+		if (d->addrs[i].ifindex == ifindex && ip_prefix_equal(&d->addrs[i].prefix, a))
+			return true;
+	return false;
+}
+
+static int push_addr(struct link_plan *p, enum link_step_type type, const char *ifname, int ifindex,
+		     const struct ip_prefix *addr)
+{
+	struct link_step *s = link_plan_push(p, type, ifname, ifindex);
+
+	if (!s)
+		return -ENOMEM;
+	s->addr.prefix = *addr;
+	return 0;
+}
+
+static int plan_create(struct link_plan *p, const struct desired_bridge *w)
+{
+	struct link_step *s = link_plan_push(p, LINK_STEP_BRIDGE_ADD, w->ifname, 0);
+	int r = 0;
+
+	if (!s)
+		return -ENOMEM;
+	s->mac = w->mac;
+	s->mtu = w->mtu;
+	snprintf(s->alias, sizeof(s->alias), "%s", w->owner);
+	for (size_t i = 0; r >= 0 && i < w->n_addrs; i++)
+		r = push_addr(p, LINK_STEP_ADDR_ADD, w->ifname, 0, &w->addrs[i]);
+	if (r >= 0 && !link_plan_push(p, LINK_STEP_LINK_UP, w->ifname, 0))
+		r = -ENOMEM;
+	return r;
+}
+
+/* Adopt a bridge netd already owns: change only what differs. New addresses go on before old
+ * ones come off, so the bridge is never without its gateway while a subnet changes. */
+static int plan_adopt(struct link_plan *p, const struct desired_bridge *w, const struct link_info *l,
+		      const struct link_dump *d)
+{
+	struct link_step *s;
+	int r = 0;
+
+	if (w->mtu && l->mtu != w->mtu) {
+		if (!(s = link_plan_push(p, LINK_STEP_LINK_SET_MTU, l->name, l->ifindex)))
+			return -ENOMEM;
+		s->mtu = w->mtu;
+		s->old_mtu = l->mtu;
+	}
+	if (!mac_equal(&l->mac, &w->mac)) {
+		if (!(s = link_plan_push(p, LINK_STEP_LINK_SET_MAC, l->name, l->ifindex)))
+			return -ENOMEM;
+		s->mac = w->mac;
+		s->old_mac = l->mac;
+	}
+	for (size_t i = 0; r >= 0 && i < w->n_addrs; i++)
+		if (!addr_present(d, l->ifindex, &w->addrs[i]))
+			r = push_addr(p, LINK_STEP_ADDR_ADD, l->name, l->ifindex, &w->addrs[i]);
+	for (size_t i = 0; r >= 0 && i < d->n_addrs; i++) {
+		const struct addr_info *a = &d->addrs[i];
+
+		if (a->ifindex == l->ifindex && a->scope == RT_SCOPE_UNIVERSE && !addr_wanted(w, &a->prefix))
+			r = push_addr(p, LINK_STEP_ADDR_DEL, l->name, l->ifindex, &a->prefix);
+	}
+	if (r >= 0 && !l->up && !link_plan_push(p, LINK_STEP_LINK_UP, l->name, l->ifindex))
+		r = -ENOMEM;
+	return r;
+}
+
+static const struct desired_bridge *find_wanted(const struct desired_bridge *want, size_t n,
+						const char *alias)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(want[i].owner, alias))
+			return &want[i];
+	return NULL;
+}
+
+static bool in_scope(const struct link_info *l, const char *scope)
+{
+	if (strcmp(l->kind, "bridge") || !reconcile_tag_owner(l->alias))
+		return false;
+	return !scope || !strcmp(l->alias, scope);
+}
+
+int reconcile_plan(const struct desired_bridge *want, size_t n_want, const struct link_dump *observed,
+		   const char *scope, struct link_plan *ret)
+{
+	struct link_plan p = { .on_failure = LINK_PLAN_UNDO };
+	int r = 0;
+
+	for (size_t i = 0; i < n_want && r >= 0; i++) {
+		const struct link_info *l = NULL;
+
+		for (size_t j = 0; j < observed->n_links && !l; j++)
+			if (in_scope(&observed->links[j], want[i].owner) &&
+			    !strcmp(observed->links[j].name, want[i].ifname))
+				l = &observed->links[j];
+		r = l ? plan_adopt(&p, &want[i], l, observed) : plan_create(&p, &want[i]);
+	}
+	/* Deletions last: they cannot be undone without a new ifindex. A bridge whose network now
+	 * wants a different name is deleted here and was created above. */
+	for (size_t j = 0; j < observed->n_links && r >= 0; j++) {
+		const struct link_info *l = &observed->links[j];
+		const struct desired_bridge *w;
+
+		if (!in_scope(l, scope))
+			continue;
+		w = find_wanted(want, n_want, l->alias);
+		if (w && !strcmp(w->ifname, l->name))
+			continue;
+		r = link_plan_push(&p, LINK_STEP_LINK_DEL, l->name, l->ifindex) ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		link_plan_free(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The bridges netd makes for networks: desired bridges + a kernel dump -> a link plan (steps.h)
+ * that creates the missing ones, changes only what differs on the ones netd owns already (same
+ * ifindex, same MAC) and deletes the ones no longer desired. Pure; the plan undoes itself in
+ * reverse when a step fails, so nothing is left half-applied.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "link.h"
+#include "steps.h"
+
+/* netd tags each bridge it makes for a network with the alias "netd:<network>". */
+#define RECONCILE_TAG_PREFIX "netd:"
+/* The owner a tag names (a valid object name after the prefix), or NULL: not netd's. */
+const char *reconcile_tag_owner(const char *alias);
+
+#define DESIRED_MAX_ADDRS 4
+
+struct desired_bridge {
+	char owner[64]; /* alias tag, "netd:<network>" */
+	char ifname[IFNAMSIZ];
+	struct mac mac;
+	uint32_t mtu; /* 0: leave the kernel's */
+	struct ip_prefix addrs[DESIRED_MAX_ADDRS];
+	size_t n_addrs;
+};
+
+/*
+ * scope: NULL considers every bridge netd owns (any "netd:<name>" alias): the ones not desired
+ * are deleted. Otherwise only the bridge tagged with that owner alias is considered.
+ * The plan undoes itself on failure (LINK_PLAN_UNDO); apply it with link_plan_apply().
+ */
+int reconcile_plan(const struct desired_bridge *want, size_t n_want, const struct link_dump *observed,
+		   const char *scope, struct link_plan *ret);

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The real process backend: the one place netd forks a program (fork, the child's set-up, exec),
+ * plus pidfds, signals, reaping and /proc (through procfs.c).
+ *
+ * The child reports a failure back through a pipe that exec closes (O_CLOEXEC): the parent reads
+ * until end of file, so an empty read means the program runs, and a report names the step that
+ * failed and its errno. A detached child's intermediate process first sends the program's pid the
+ * same way.
+ */
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/landlock.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "procfs.h"
+#include "rlimit.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+/* What the child sends back: the step that failed (a string literal: the child is a copy of
+ * netd, so the pointer means the same in netd) and its errno; or, from a detached program's
+ * intermediate process, step NULL and the program's pid. */
+struct report {
+	const char *step;
+	int value;
+};
+
+struct proc_real {
+	char error[256];
+};
+
+static struct proc_real real;
+
+static int pidfd_open_(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+int proc_landlock_abi(void)
+{
+	static int abi = -1;
+
+	if (abi < 0) {
+		long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+		abi = v > 0 ? (int)v : 0;
+	}
+	return abi;
+}
+
+/* ---- the child: only async-signal-safe calls from here to exec ---- */
+
+static _Noreturn void child_fail(int report_fd, const char *step)
+{
+	struct report r = { .step = step, .value = errno ?: EIO };
+
+	(void)!write(report_fd, &r, sizeof(r));
+	_exit(127);
+}
+
+static void child_signals(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	/* netd blocks the signals its event loop takes through signalfd; a blocked mask would
+	 * survive exec and leave the program deaf to SIGHUP and SIGTERM. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int sig = 1; sig < _NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+}
+
+static const char step_fds[] = "setting up its file descriptors";
+
+/* Where the child's stdio fd i comes from. */
+static int stdio_source(const struct proc_io *io, int i, int null_fd)
+{
+	if (io->kind == PROC_IO_FD)
+		return io->fd;
+	/* netd's own may be closed: then the child gets nothing there either. */
+	if (io->kind == PROC_IO_INHERIT && fcntl(i, F_GETFD) >= 0)
+		return i;
+	return null_fd;
+}
+
+/*
+ * stdio at 0..2 and the map at first_fd..; everything else closed but the report pipe (closed
+ * by exec). Every source is first copied above all targets, so that no dup2 overwrites one not
+ * yet placed. Returns the report pipe's new number.
+ */
+static int child_fds(const struct proc_spawn *spec, int null_fd, int report_fd)
+{
+	int first = spec->n_fds ? spec->first_fd : 3, high = first + (int)spec->n_fds, src[3],
+	    tmp[PROC_FDS_MAX];
+	int moved = fcntl(report_fd, F_DUPFD_CLOEXEC, high);
+
+	if (moved < 0)
+		child_fail(report_fd, step_fds);
+	report_fd = moved;
+	for (int i = 0; i < 3; i++) {
+		src[i] = fcntl(stdio_source(&spec->stdio[i], i, null_fd), F_DUPFD_CLOEXEC, high);
+		if (src[i] < 0)
+			child_fail(report_fd, step_fds);
+	}
+	for (size_t i = 0; i < spec->n_fds; i++) {
+		tmp[i] = fcntl(spec->fds[i], F_DUPFD_CLOEXEC, high);
+		if (tmp[i] < 0)
+			child_fail(report_fd, step_fds);
+	}
+	/* dup2 clears FD_CLOEXEC on the copy: these are the ones that stay. */
+	for (int i = 0; i < 3; i++)
+		if (dup2(src[i], i) < 0)
+			child_fail(report_fd, step_fds);
+	for (size_t i = 0; i < spec->n_fds; i++)
+		if (dup2(tmp[i], spec->first_fd + (int)i) < 0)
+			child_fail(report_fd, step_fds);
+	/* Everything netd holds is O_CLOEXEC anyway; this makes "exactly these" explicit. */
+	if (first > 3)
+		syscall(SYS_close_range, 3, first - 1, 0);
+	if (report_fd > high)
+		syscall(SYS_close_range, high, report_fd - 1, 0);
+	syscall(SYS_close_range, report_fd + 1, ~0U, 0);
+	return report_fd;
+}
+
+/* Groups first (they need privileges), then the group, then the user; no way back afterwards. */
+static void child_credentials(const struct proc_spawn *spec, int report_fd)
+{
+	const struct process_cred *cred = spec->cred;
+
+	if (cred && cred->uid != 0) {
+		if (setgroups(cred->n_groups, cred->groups) < 0)
+			child_fail(report_fd, "setgroups");
+		if (setresgid(cred->gid, cred->gid, cred->gid) < 0)
+			child_fail(report_fd, "setresgid");
+		if (setresuid(cred->uid, cred->uid, cred->uid) < 0)
+			child_fail(report_fd, "setresuid");
+	}
+	if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(report_fd, "PR_SET_NO_NEW_PRIVS");
+}
+
+/*
+ * A Landlock domain of its own. The ruleset handles one right the programs netd starts never use
+ * (making block device nodes), so nothing else is restricted; but Landlock lets a process reach
+ * into (ptrace, /proc/PID/fd, /proc/PID/mem) only processes of its own domain or of domains nested
+ * in it: a child restricted on its own is alone in its domain. netd, outside any domain, still
+ * reads its /proc. Skipped where the kernel has no Landlock (abi 0, asked before the fork).
+ */
+static void child_landlock(int abi, int report_fd)
+{
+	struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_BLOCK };
+	int fd;
+
+	if (abi <= 0)
+		return;
+	fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd < 0 || syscall(SYS_landlock_restrict_self, fd, 0) < 0)
+		child_fail(report_fd, "entering a Landlock domain of its own");
+	close(fd);
+}
+
+/* A detached program's intermediate process: reports the program's pid and exits. */
+static void child_detach(int report_fd)
+{
+	struct report r = {};
+	pid_t pid = fork();
+
+	if (pid < 0)
+		child_fail(report_fd, "fork (detaching)");
+	if (pid == 0)
+		return;
+	r.value = pid;
+	_exit(write(report_fd, &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+}
+
+static _Noreturn void child(const struct proc_spawn *spec, int null_fd, int report_fd, int landlock_abi)
+{
+	static char *const no_env[] = { NULL };
+
+	child_signals();
+	if (spec->new_session && setsid() < 0)
+		child_fail(report_fd, "setsid");
+	if (spec->detached)
+		child_detach(report_fd);
+	report_fd = child_fds(spec, null_fd, report_fd);
+	rlimit_nofile_restore();
+	child_credentials(spec, report_fd);
+	if (spec->landlock)
+		child_landlock(landlock_abi, report_fd);
+	execve(spec->exe ?: spec->argv[0], spec->argv, spec->envp ?: no_env);
+	child_fail(report_fd, "execve");
+}
+
+/* ---- the parent ---- */
+
+static int spawn_check(const struct proc_spawn *spec, int *ret_pidfd)
+{
+	if (spec->n_fds > PROC_FDS_MAX)
+		return -E2BIG;
+	if (!spec->argv || !spec->argv[0] || (spec->detached && ret_pidfd))
+		return -EINVAL;
+	if (spec->n_fds && spec->first_fd < 3)
+		return -EINVAL;
+	for (int i = 0; i < 3; i++)
+		if (spec->stdio[i].kind == PROC_IO_FD && spec->stdio[i].fd < 0)
+			return -EBADF;
+	return 0;
+}
+
+static int fail(int error, const char *step)
+{
+	snprintf(real.error, sizeof(real.error), "%s: %s", step, strerror(-error));
+	return error;
+}
+
+/* Wait for the child's reports until exec closes the pipe; *ret_pid is the detached program's. */
+static int read_reports(int fd, pid_t *ret_pid)
+{
+	struct report r;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, &r, sizeof(r));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return 0;
+		if (n != sizeof(r))
+			return fail(-EIO, "reading the child's report");
+		if (!r.step)
+			*ret_pid = r.value;
+		else
+			return fail(-r.value, r.step);
+	}
+}
+
+static int real_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_pid, int *ret_pidfd)
+{
+	_cleanup_close_ int null_fd = -1, report_rd = -1, report_wr = -1;
+	int pipefd[2], abi = spec->landlock ? proc_landlock_abi() : 0, pidfd = -1, status, r;
+	pid_t pid, program = 0;
+
+	real.error[0] = 0;
+	r = spawn_check(spec, ret_pidfd);
+	if (r < 0)
+		return fail(r, "the process description");
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
+		return fail(negative_errno(), "pipe");
+	report_rd = pipefd[0];
+	report_wr = pipefd[1];
+	pid = fork();
+	if (pid < 0)
+		return fail(negative_errno(), "fork");
+	if (pid == 0)
+		child(spec, null_fd, report_wr, abi);
+	close(TAKE_FD(report_wr));
+	r = read_reports(report_rd, &program);
+	if (spec->detached) {
+		/* The intermediate process exits at once. */
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (r >= 0 && program <= 0)
+			r = fail(-ECHILD, "the detached start");
+		pid = program;
+	} else if (r < 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	} else if (ret_pidfd) {
+		/* Our child cannot be reaped before we wait for it, so the pid cannot be reused here. */
+		pidfd = pidfd_open_(pid);
+		if (pidfd < 0) {
+			r = fail(negative_errno(), "pidfd_open");
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+	}
+	if (r < 0)
+		return r;
+	log_debug("spawn %s pid %d%s fds=%zu uid=%d", spec->exe ?: spec->argv[0], (int)pid,
+		  spec->detached ? " (detached)" : "", spec->n_fds,
+		  spec->cred ? (int)spec->cred->uid : (int)getuid());
+	*ret_pid = pid;
+	if (ret_pidfd)
+		*ret_pidfd = pidfd;
+	return 0;
+}
+
+static int real_kill(void *userdata, pid_t pid, int pidfd, int sig)
+{
+	int r = pidfd >= 0 ? (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) : kill(pid, sig);
+
+	if (r < 0)
+		return -errno;
+	log_debug("kill pid %d signal %s", (int)pid, sigabbrev_np(sig) ?: "?");
+	return 0;
+}
+
+static int real_reap(void *userdata, pid_t pid, int pidfd, int *ret_status)
+{
+	siginfo_t si = {};
+
+	if (waitid(pidfd >= 0 ? P_PIDFD : P_PID, pidfd >= 0 ? (id_t)pidfd : (id_t)pid, &si,
+		   WEXITED | WNOHANG) < 0)
+		return -errno;
+	if (si.si_pid == 0)
+		return -EAGAIN;
+	*ret_status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
+	return 0;
+}
+
+static int real_open(void *userdata, pid_t pid, int *ret_pidfd)
+{
+	int fd = pidfd_open_(pid);
+
+	if (fd < 0)
+		return -errno;
+	*ret_pidfd = fd;
+	return 0;
+}
+
+static int real_cmdline(void *userdata, pid_t pid, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int dfd = procfs_open(pid);
+
+	return dfd < 0 ? dfd : procfs_cmdline_alloc(dfd, ret, ret_len);
+}
+
+static int real_exe(void *userdata, pid_t pid, char *buf, size_t size)
+{
+	_cleanup_close_ int dfd = procfs_open(pid);
+
+	return dfd < 0 ? dfd : procfs_exe(dfd, buf, size);
+}
+
+static const char *real_last_error(void *userdata)
+{
+	return real.error;
+}
+
+static const struct proc_ops real_ops = {
+	.name = "real",
+	.spawn = real_spawn,
+	.kill = real_kill,
+	.reap = real_reap,
+	.open = real_open,
+	.cmdline = real_cmdline,
+	.exe = real_exe,
+	.last_error = real_last_error,
+};
+
+void proc_real_init(struct proc_backend *ret)
+{
+	*ret = (struct proc_backend){ .ops = &real_ops, .userdata = &real };
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "firewall.h"
+#include "link.h"
+#include "net.h"
+#include "network.h"
+#include "portsec.h"
+#include "proc.h"
+#include "server.h"
+#include "qemu-argv.h"
+#include "store.h"
+#include "tap.h"
+
+struct client;
+struct control;
+
+#define PEER_GROUPS_MAX 256
+#define NETD_IMAGE_DIRS_MAX 16
+#define NETD_QEMU_USER_DEFAULT "netd-qemu"
+#define NETD_IMAGE_DIR_DEFAULT "/var/lib/netd/images"
+
+/* Who sent a request: SO_PEERCRED and SO_PEERGROUPS, read when the connection was accepted. What
+ * a request may touch on the host (files a guest uses) is checked with these credentials. */
+struct peer_cred {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[PEER_GROUPS_MAX];
+	size_t n_groups;
+};
+
+/* One request being answered. Methods reply through call_reply()/call_fail(), now or later. */
+struct call {
+	struct client *client;
+	uid_t uid; /* of the peer, from SO_PEERCRED (peer.uid) */
+	struct peer_cred peer;
+	char err[1024];
+	/* A call without a client (tests/unit/test-daemon.c) hands its reply and progress lines here. */
+	void (*on_reply)(struct call *call, json_object *reply);
+	void (*on_progress)(struct call *call, const char *text);
+	void *userdata;
+};
+
+struct daemon {
+	sd_event *event;
+	struct netd_paths paths;
+	/* The backends everything reaches the kernel and children through: the real ones from main.c,
+	 * the recording fakes in tests/unit/test-daemon.c. */
+	struct link_backend link;
+	struct fw_backend nft;
+	struct net **nets; /* net.h: every network, running or not */
+	size_t n_nets;
+	uint64_t start_usec;
+	int lock_fd;
+	int listen_fd;
+	gid_t netd_gid; /* (gid_t)-1 when there is no group 'netd' */
+	struct client *clients;
+	struct control *control; /* control.c: the listening side and its limits */
+	struct proc_backend proc;
+	const char *dnsmasq;	 /* the binary */
+	struct ip_prefix subnet_pool; /* where --subnet auto picks a /24 */
+	/* Guests (vm.c) */
+	struct tap_backend tap;
+	struct vm **vms;
+	size_t n_vms;
+	const char *qemu_binary;
+	const char *qemu_user; /* QEMU runs as this user (netd --qemu-user; "root" keeps root) */
+	const char *image_dirs[NETD_IMAGE_DIRS_MAX]; /* where non-root requesters' guest files may live */
+	size_t n_image_dirs;
+	struct qemu_caps qemu_caps;
+	int kvm_probe;	    /* enum kvm_probe_state */
+	char kvm_note[160]; /* what the KVM probe found */
+	pid_t kvm_probe_pid;
+	sd_event_source *kvm_probe_source, *kvm_probe_timer;
+	struct uplink **uplinks; /* uplink conversions, confirmed or in progress */
+	size_t n_uplinks;
+	sd_event_source *trim_timer; /* daemon_trim_later() */
+	void *feature_state[DAEMON_FEATURES_MAX]; /* daemon_feature_state(): each feature's own */
+};
+
+/* Where --subnet auto looks by default: 256 /24s that home and office networks rarely use. */
+#define NETD_SUBNET_POOL_DEFAULT "10.122.0.0/16"
+
+typedef int (*method_fn)(struct daemon *d, struct call *c, json_object *params);
+
+/* What a method does, declared in its area's table and checked in one place (control.c's
+ * method_call), not by the method itself. */
+enum {
+	METHOD_READ = 0, /* reads state; changes nothing */
+	METHOD_CHANGE = 1 << 0, /* changes definitions, the kernel or guests: logged with who asked */
+	METHOD_ROOT = 1 << 1, /* from root only (lease.event: dnsmasq's helper), not from operators */
+	METHOD_ASYNC = 1 << 2, /* may keep the call and reply later (QMP, a verification, a stream) */
+};
+
+struct method {
+	const char *name;
+	method_fn fn;
+	unsigned flags;
+};
+
+/* The methods of one area (network, guest, uplink, daemon): each lives with the code it drives. */
+struct method_area {
+	const struct method *methods;
+	size_t n;
+};
+
+#define METHOD_AREA(table)                                 \
+	{                                                  \
+		.methods = (table), .n = ELEMENTSOF(table) \
+	}
+
+extern const struct method_area network_methods, daemon_methods, guest_methods, uplink_methods;
+
+const struct method *method_find(const char *name);
+/* Run m for call after the checks its flags declare; a negative errno has been answered already
+ * (or, with the call's client gone, dropped). */
+int method_call(struct daemon *d, const struct method *m, struct call *call, json_object *params);
+
+void call_reply(struct call *c, json_object *result);
+/* Record the user-facing message of a failure; the method then returns the negative errno. */
+int call_errorf(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void call_progress(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Turn the call's connection into an event stream (daemon.monitor): it gets no reply. */
+void control_monitor(struct call *c);
+/* Send {"event": type, "time": ..., data...} to every monitor; takes data. */
+void daemon_event(struct daemon *d, const char *type, json_object *data);
+/* Fail a call that a method kept for later (the method already returned). */
+void call_reply_error(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The features' init and done, in their order (net.h). */
+int daemon_features_init(struct daemon *d);
+void daemon_features_done(struct daemon *d);
+
+/* The definition of the network of that name (or bridge), or NULL. */
+struct network *daemon_network_find(struct daemon *d, const char *name);
+struct network *daemon_network_find_bridge(struct daemon *d, const char *bridge);
+/* Check a definition against the other networks and the host's addresses, routes and links. */
+int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen);
+/* --subnet auto: pick a free /24 of the pool for n (see network_choose_subnet). */
+int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen);
+/* Bring every network up or down as its active flag says, then settle what no network owns. */
+int daemon_reconcile_all(struct daemon *d);
+int daemon_reload(struct daemon *d, json_object **ret_report);
+/* Everything on the backends and event loop already in d: definitions, features, uplinks, networks
+ * (adopted or started), guests, port security. The control socket is the caller's. */
+int daemon_start(struct daemon *d);
+/* Free what daemon_start made (networks and guests keep running); the backends stay the caller's. */
+void daemon_stop(struct daemon *d);
+
+/* Hand the heap's free pages back to the kernel once netd has been idle for a second: call it
+ * after work that allocates and frees a lot (requests, reconciles, reloads). */
+int daemon_trim_init(struct daemon *d);
+void daemon_trim_later(struct daemon *d);
+
+/* The dnsmasq of network name (dnsmasq.c, feature_dhcp), or NULL. */
+struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name);
+
+/* The bridge's sysctls that keep the host from learning from guests (bridge-guard.c): no router
+ * advertisements or redirects accepted, strict reverse-path filtering. */
+int daemon_bridge_guard(struct daemon *d, const struct network *n, char *err, size_t errlen);
+/* A guest's TAP: IPv6 off on it, before it becomes a port and QEMU gets it. */
+int daemon_port_guard(struct daemon *d, const char *ifname, char *err, size_t errlen);
+
+/* Port security (portsec.c, feature_portsec): what each guest port may send. Apply the table once the guests
+ * are adopted; until then port changes are only recorded. */
+int daemon_portsec_start(struct daemon *d);
+/* The port ifname is a NIC of a guest on network, with that MAC: filter it at that level (OFF
+ * removes its filter). FULL becomes MAC on a network of mode bridge. */
+int daemon_portsec_port_set(struct daemon *d, const char *ifname, const char *network, const struct mac *mac,
+			    enum ps_level level, char *err, size_t errlen);
+void daemon_portsec_port_remove(struct daemon *d, const char *ifname);
+/* The network's leases, reservations or settings changed: its ports' addresses follow. */
+void daemon_portsec_network_changed(struct daemon *d, const char *network);
+enum ps_level daemon_portsec_level(struct daemon *d, const char *ifname);
+/* After another process's nftables change. */
+void daemon_portsec_check(struct daemon *d);
+/* The nftables backend the firewall runs on (firewall.c), or NULL without nftables. */
+const struct fw_backend *daemon_nft(struct daemon *d);
+
+int control_listen(struct daemon *d);
+void control_close_all(struct daemon *d);

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "vm.h"
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "rlimit.h"
+#include "uplink.h"
+
+#define QEMU_VERSION_TIMEOUT_MS 5000
+
+uint64_t daemon_now_usec(void);
+
+static void usage(void)
+{
+	printf("Usage: netd [OPTIONS]\n"
+	       "Host networking daemon: NAT, routed and isolated networks on Linux bridges with nftables, DHCP and DNS,\nuplink conversion; driven by netdctl.\n\n"
+	       "  --config-dir DIR   definitions (default /etc/netd)\n"
+	       "  --state-dir DIR    generated state that survives reboots (default /var/lib/netd)\n"
+	       "  --run-dir DIR      runtime state, lock (default /run/netd)\n"
+	       "  --socket PATH      control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
+	       "  --dnsmasq PATH     the dnsmasq binary (default /usr/sbin/dnsmasq)\n"
+	       "  --qemu PATH        the QEMU binary (default /usr/bin/qemu-system-x86_64)\n"
+	       "  --qemu-user USER   run QEMU as this user (default " NETD_QEMU_USER_DEFAULT
+	       "; root keeps root)\n"
+	       "  --image-dir DIR    where users other than root may keep guest files (repeatable;\n"
+	       "                     default " NETD_IMAGE_DIR_DEFAULT ")\n"
+	       "  --subnet-pool CIDR where --subnet auto picks a free /24 (default " NETD_SUBNET_POOL_DEFAULT
+	       ")\n"
+	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
+	       "  --manager-root DIR where other network managers keep their /run files (default /, when\n"
+	       "                     netd runs in the initial network namespace; otherwise not looked at)\n"
+	       "  --version          print the version\n"
+	       "  -h, --help         this text\n\n"
+	       "Signals: SIGHUP reloads the definitions in the config dir; SIGTERM stops netd and\n"
+	       "leaves its networks running (a restarted netd adopts them).\n");
+}
+
+static int parse_args(int argc, char **argv, struct daemon *d)
+{
+	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_POOL, ARG_QEMU,
+	       ARG_QEMU_USER, ARG_MANAGER_ROOT, ARG_IMAGE_DIR };
+	struct netd_paths *p = &d->paths;
+	static const struct option opts[] = {
+		{ "config-dir", required_argument, NULL, ARG_CONFIG },
+		{ "state-dir", required_argument, NULL, ARG_STATE },
+		{ "run-dir", required_argument, NULL, ARG_RUN },
+		{ "socket", required_argument, NULL, ARG_SOCKET },
+		{ "log-level", required_argument, NULL, ARG_LOG },
+		{ "dnsmasq", required_argument, NULL, ARG_DNSMASQ },
+		{ "subnet-pool", required_argument, NULL, ARG_POOL },
+		{ "qemu", required_argument, NULL, ARG_QEMU },
+		{ "qemu-user", required_argument, NULL, ARG_QEMU_USER },
+		{ "image-dir", required_argument, NULL, ARG_IMAGE_DIR },
+		{ "manager-root", required_argument, NULL, ARG_MANAGER_ROOT },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c, level;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		switch (c) {
+		case ARG_CONFIG:
+			p->config_dir = optarg;
+			break;
+		case ARG_STATE:
+			p->state_dir = optarg;
+			break;
+		case ARG_RUN:
+			p->run_dir = optarg;
+			break;
+		case ARG_SOCKET:
+			p->socket = optarg;
+			break;
+		case ARG_DNSMASQ:
+			d->dnsmasq = optarg;
+			break;
+		case ARG_QEMU:
+			d->qemu_binary = optarg;
+			break;
+		case ARG_QEMU_USER:
+			d->qemu_user = optarg;
+			break;
+		case ARG_IMAGE_DIR:
+			if (optarg[0] != '/') {
+				fprintf(stderr, "netd: invalid --image-dir '%s': expected an absolute path\n",
+					optarg);
+				return -EINVAL;
+			}
+			if (d->n_image_dirs >= NETD_IMAGE_DIRS_MAX) {
+				fprintf(stderr, "netd: at most %d --image-dir\n", NETD_IMAGE_DIRS_MAX);
+				return -EINVAL;
+			}
+			d->image_dirs[d->n_image_dirs++] = optarg;
+			break;
+		case ARG_MANAGER_ROOT:
+			p->manager_root = optarg;
+			break;
+		case ARG_POOL:
+			if (ip_prefix_parse(optarg, &d->subnet_pool) < 0 || d->subnet_pool.family != AF_INET ||
+			    d->subnet_pool.len > 24 || !ip_prefix_is_masked(&d->subnet_pool)) {
+				fprintf(stderr, "netd: invalid --subnet-pool '%s': expected an IPv4 CIDR of /24 or wider, "
+					"like %s\n", optarg, NETD_SUBNET_POOL_DEFAULT);
+				return -EINVAL;
+			}
+			break;
+		case ARG_LOG:
+			level = log_level_from_string(optarg);
+			if (level < 0) {
+				fprintf(stderr, "netd: unknown log level '%s' (error, warning, notice, info, debug)\n", optarg);
+				return -EINVAL;
+			}
+			log_set_max_level(level);
+			break;
+		case ARG_VERSION:
+			printf("netd %s\n", NETD_VERSION);
+			exit(EXIT_SUCCESS);
+		case 'h':
+			usage();
+			exit(EXIT_SUCCESS);
+		default:
+			fprintf(stderr, "Try 'netd --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "netd: unexpected argument '%s'\nTry 'netd --help'.\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (d->n_image_dirs == 0)
+		d->image_dirs[d->n_image_dirs++] = NETD_IMAGE_DIR_DEFAULT;
+	return 0;
+}
+
+/* What the installed QEMU supports (its version decides a few options). */
+static void qemu_probe_version(struct daemon *d)
+{
+	char *argv[] = { (char *)d->qemu_binary, "--version", NULL }, line[256] = "";
+	struct proc_spawn spec = { .argv = argv, .envp = environ };
+	int status, r;
+
+	d->qemu_caps = (struct qemu_caps){ 7, 2, true };
+	if (access(d->qemu_binary, X_OK) < 0) {
+		log_info("no QEMU at %s: guests cannot start until it is installed", d->qemu_binary);
+		return;
+	}
+	r = proc_run(&d->proc, &spec, QEMU_VERSION_TIMEOUT_MS, line, sizeof(line), &status);
+	if (r >= 0)
+		sscanf(line, "QEMU emulator version %d.%d", &d->qemu_caps.major, &d->qemu_caps.minor);
+	else
+		log_warning("cannot run %s --version: %s; assuming QEMU %d.%d", d->qemu_binary,
+			    r == -ETIMEDOUT ? "no answer in time" : d->proc.ops->last_error(d->proc.userdata),
+			    d->qemu_caps.major, d->qemu_caps.minor);
+	log_debug("QEMU %s is version %d.%d", d->qemu_binary, d->qemu_caps.major, d->qemu_caps.minor);
+}
+
+/* One netd per run dir: an flock held for the daemon's life. */
+static int lock_run_dir(struct daemon *d)
+{
+	_cleanup_free_ char *path = path_join(d->paths.run_dir, "netd.lock");
+	char pid[32] = "", buf[32];
+	int fd, r;
+
+	if (!path)
+		return -ENOMEM;
+	r = mkdir_p(d->paths.run_dir, 0755);
+	if (r < 0) {
+		log_error("cannot create run dir %s: %s", d->paths.run_dir, strerror(-r));
+		return r;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_error("cannot open %s: %m", path);
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0) {
+			buf[n] = 0;
+			snprintf(pid, sizeof(pid), " (pid %d)", atoi(buf));
+		}
+		log_error("another netd%s is already running with run dir %s; stop it first", pid, d->paths.run_dir);
+		close(fd);
+		return -EBUSY;
+	}
+	snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, strlen(buf), 0) < 0)
+		log_warning("cannot write pid to %s: %m", path);
+	d->lock_fd = fd;
+	return 0;
+}
+
+/* One fd per control client, dnsmasq pidfd, QEMU's QMP socket...: take the hard limit. Children
+ * get the original one back (rlimit_nofile_restore() in each spawner). */
+static void raise_fd_limit(void)
+{
+	rlim_t before, after;
+	int r = rlimit_nofile_raise(&before, &after);
+
+	if (r < 0)
+		log_warning("cannot raise the open files limit to the hard limit: %s", strerror(-r));
+	else
+		log_debug("open files limit %ju (was %ju, which children keep)", (uintmax_t)after, (uintmax_t)before);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	json_object *report = NULL;
+
+	log_info("SIGHUP: reloading definitions from %s", d->paths.config_dir);
+	sd_notify(0, "RELOADING=1");
+	if (daemon_reload(d, &report) < 0)
+		log_error("reload failed: cannot read %s/networks", d->paths.config_dir);
+	json_object_put(report);
+	daemon_trim_later(d);
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	log_info("signal %d: exiting; networks keep running", (int)si->ssi_signo);
+	sd_notify(0, "STOPPING=1");
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int run(struct daemon *d)
+{
+	sigset_t mask;
+	int r;
+
+	r = lock_run_dir(d);
+	if (r < 0)
+		return r;
+	qemu_probe_version(d);
+	raise_fd_limit();
+	r = link_nl_open(&d->link);
+	if (r < 0) {
+		log_error("cannot open rtnetlink: %s", strerror(-r));
+		return r;
+	}
+	if (fw_nft_open(&d->nft) < 0)
+		d->nft = (struct fw_backend){}; /* the firewall says what does not work without it */
+	r = sd_event_default(&d->event);
+	if (r < 0)
+		return r;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
+	sd_event_add_signal(d->event, NULL, SIGTERM, on_exit_signal, d);
+	sd_event_add_signal(d->event, NULL, SIGINT, on_exit_signal, d);
+	r = daemon_start(d);
+	if (r < 0)
+		return r;
+	r = control_listen(d);
+	if (r < 0) {
+		log_error("cannot listen on %s: %s", d->paths.socket, strerror(-r));
+		return r;
+	}
+	log_info("netd %s ready on %s", NETD_VERSION, d->paths.socket);
+	sd_notify(0, "READY=1\nSTATUS=ready");
+	return sd_event_loop(d->event);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .lock_fd = -1, .listen_fd = -1 };
+	int r;
+
+	ip_prefix_parse(NETD_SUBNET_POOL_DEFAULT, &d.subnet_pool);
+	d.qemu_binary = "/usr/bin/qemu-system-x86_64";
+	d.qemu_user = NETD_QEMU_USER_DEFAULT;
+	d.tap = (struct tap_backend){ .ops = &tap_linux_ops };
+	proc_real_init(&d.proc);
+	d.paths = (struct netd_paths){ .config_dir = "/etc/netd", .state_dir = "/var/lib/netd", .run_dir = "/run/netd" };
+	d.paths.socket = getenv("NETD_SOCKET");
+	if (parse_args(argc, argv, &d) < 0)
+		return 2;
+	if (!d.paths.manager_root)
+		d.paths.manager_root = manager_root_default();
+	if (!d.paths.socket || !*d.paths.socket)
+		d.paths.socket = path_join(d.paths.run_dir, "netd.sock");
+	d.start_usec = daemon_now_usec();
+	r = run(&d);
+	control_close_all(&d);
+	if (d.listen_fd >= 0) {
+		close(d.listen_fd);
+		unlink(d.paths.socket);
+	}
+	daemon_stop(&d);
+	sd_event_unref(d.event);
+	if (d.link.ops)
+		link_nl_close(&d.link);
+	fw_backend_close(&d.nft);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

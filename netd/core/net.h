@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A network at run time, and the interface every feature of a network implements.
+ *
+ * struct net is one network as netd runs it: its definition (struct network, pure), whether it
+ * runs (written through to <run>/networks/NAME.active, which a restarted netd adopts), its users
+ * (running guests' NICs) and one slot per feature for that feature's state.
+ *
+ * A feature (the bridge and its links, the firewall, DHCP/DNS, port security, the conflict watch;
+ * later router advertisements, port forwards, ...) is a struct feature in a file of its own and one
+ * line in daemon.c's table. The daemon brings a network up by calling every feature's up() in the
+ * table's order and takes it down in the reverse order; when an up() fails on a network that was
+ * down, the features already up and the failed one are taken down again, in reverse, so a network
+ * is never left half up. up() makes the kernel
+ * and the children match the definition as it is now: it is called again when the definition
+ * changes (reload, a reservation) and at adoption, and must change only what differs.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "link.h"
+#include "mac.h"
+#include "names.h"
+#include "network.h"
+
+struct daemon;
+
+/* How many features daemon.c's table may list. */
+#define DAEMON_FEATURES_MAX 16
+
+/* A running guest's NIC on a network: its TAP is a port of the network's bridge. */
+struct net_user {
+	char guest[NAME_MAX_LEN + 1];
+	unsigned nic;
+	char tap[IFNAMSIZ];
+	struct mac mac; /* the guest's side */
+};
+
+struct net {
+	struct network *def; /* owned */
+	bool active;
+	struct net_user *users;
+	size_t n_users;
+	void *slot[DAEMON_FEATURES_MAX]; /* net_slot(): each feature's state of this network */
+};
+
+/* What show and problem() may look at: one kernel dump for every network of a request. */
+struct net_view {
+	const struct link_dump *dump; /* links and addresses */
+	bool full; /* 'network show' (kernel details) rather than 'network list' */
+};
+
+struct feature {
+	const char *name;
+	int (*init)(struct daemon *d);
+	void (*done)(struct daemon *d);
+	/* Make the network's part of the kernel and children match n->def (n->active is already
+	 * true); idempotent. err gets a message for the user. */
+	int (*up)(struct daemon *d, struct net *n, char *err, size_t errlen);
+	/* Take it away (n->active is already false); idempotent. */
+	int (*down)(struct daemon *d, struct net *n, char *err, size_t errlen);
+	/* Why the network does not work as it should, or NULL (asked only while it is active). */
+	const char *(*problem)(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
+			       size_t size);
+	/* Its part of 'network show' and --json. */
+	void (*show)(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o);
+	/* After the networks were reconciled together (start, reload): what no single network owns
+	 * (a bridge, a dnsmasq, rules of a network whose definition is gone). */
+	void (*settle)(struct daemon *d);
+	/* A guest's NIC registered with the network (a start, an adoption, set-network): what the
+	 * feature gives a user, e.g. its TAP becomes a port of the bridge. Idempotent. */
+	int (*user_add)(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen);
+};
+
+/* A feature's own state: for the daemon (its context: a socket, a table, a list) and for one
+ * network (e.g. its dnsmasq). Only the feature itself looks inside. */
+void **daemon_feature_state(struct daemon *d, const struct feature *f);
+void **net_slot(struct net *n, const struct feature *f);
+
+struct net *daemon_net_find(struct daemon *d, const char *name);
+struct net *daemon_net_find_bridge(struct daemon *d, const char *bridge);
+/* A new network object for def (taken), inactive, in the daemon's list. */
+int daemon_net_add(struct daemon *d, struct network *def, struct net **ret);
+/* Out of the list and freed (down already: down() leaves nothing of it behind). */
+void daemon_net_remove(struct daemon *d, struct net *n);
+/* The definitions of every network, for the pure checks (network_check_conflicts); free() it. */
+struct network **daemon_net_defs(struct daemon *d);
+
+/* Bring n up (every feature, in order; undone in reverse on failure) or down; the marker follows. */
+int daemon_net_up(struct daemon *d, struct net *n, char *err, size_t errlen);
+int daemon_net_down(struct daemon *d, struct net *n, char *err, size_t errlen);
+/* Replace n's definition by def (taken) and apply it when n runs; on failure the previous
+ * definition is applied again and kept, and def is freed. */
+int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, char *err, size_t errlen);
+/* Into o: every feature's show(), then "state" and "problem". */
+void daemon_net_show(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o);
+
+/* Users: a running guest's NIC registers with its network; every feature's user_add() gives it
+ * what it needs (links: a port of the bridge, once the network runs), and again whenever the
+ * network comes up (the bridge made anew). On failure it is not registered. */
+int daemon_net_user_add(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen);
+void net_user_remove(struct net *n, const char *guest, unsigned nic);
+/* "'a', 'b'" into names: the guests with a NIC on n. */
+size_t net_user_names(const struct net *n, char *names, size_t size);

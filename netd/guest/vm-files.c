@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "vm-files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "vm-store.h"
+#include "vm.h"
+
+void vm_cred_from_peer(const struct peer_cred *p, struct process_cred *ret)
+{
+	*ret = (struct process_cred){ .uid = p->uid, .gid = p->gid };
+	for (size_t i = 0; i < p->n_groups && i < PROCESS_GROUPS_MAX; i++)
+		ret->groups[ret->n_groups++] = p->groups[i];
+}
+
+void vm_peer_from_cred(const struct process_cred *c, struct peer_cred *ret)
+{
+	*ret = (struct peer_cred){ .uid = c->uid, .gid = c->gid };
+	for (size_t i = 0; i < c->n_groups && i < PEER_GROUPS_MAX; i++)
+		ret->groups[ret->n_groups++] = c->groups[i];
+}
+
+int vm_qemu_cred(struct daemon *d, struct process_cred *ret, char *err, size_t errlen)
+{
+	int r = process_cred_from_user(d->qemu_user, ret);
+
+	if (r == -ENOENT)
+		snprintf(
+			err, errlen,
+			"QEMU's user '%s' does not exist: create it with scripts/install-deps, or start netd with "
+			"--qemu-user USER (--qemu-user root keeps QEMU as root)",
+			d->qemu_user);
+	else if (r < 0)
+		snprintf(err, errlen, "cannot read the groups of QEMU's user '%s': %s", d->qemu_user,
+			 strerror(-r));
+	return r;
+}
+
+bool vm_qemu_may_use_kvm(const struct process_cred *qemu, const char *user, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat("/dev/kvm", &st) < 0) {
+		snprintf(err, errlen, "/dev/kvm: %s", strerror(errno));
+		return false;
+	}
+	if (process_cred_may_access(qemu, st.st_mode, st.st_uid, st.st_gid, R_OK | W_OK))
+		return true;
+	snprintf(err, errlen,
+		 "QEMU's user '%s' may not open /dev/kvm (add it to the device's group: "
+		 "scripts/install-deps does)",
+		 user);
+	return false;
+}
+
+/* Root may use any path; others only the image directories that exist (compared canonically). */
+struct image_dirs {
+	char canonical[NETD_IMAGE_DIRS_MAX][PATH_MAX];
+	const char *list[NETD_IMAGE_DIRS_MAX];
+};
+
+static void rules_init(struct daemon *d, const struct process_cred *who, struct image_dirs *dirs,
+		       struct guest_file_rules *ret)
+{
+	*ret = (struct guest_file_rules){ .image_dirs = dirs->list, .privileged = who->uid == 0 };
+	for (size_t i = 0; i < d->n_image_dirs; i++) {
+		char *c = dirs->canonical[ret->n_image_dirs];
+
+		if (realpath(d->image_dirs[i], c))
+			dirs->list[ret->n_image_dirs++] = c;
+	}
+}
+
+void vm_files_close(int fds[_GUEST_FILE_MAX])
+{
+	for (int k = 0; k < _GUEST_FILE_MAX; k++)
+		if (fds[k] >= 0)
+			close(TAKE_FD(fds[k]));
+}
+
+/* QEMU opens a qcow2 image's backing or data file by path, with its own rights. */
+static int check_qcow2(const struct guest *g, int fd, const struct process_cred *who, char *err,
+		       size_t errlen)
+{
+	uint8_t header[104];
+	ssize_t n;
+
+	if (g->disk_format != DISK_FORMAT_QCOW2 || who->uid == 0)
+		return 0;
+	n = pread(fd, header, sizeof(header), 0);
+	if (n < 0 || !guest_qcow2_refers_to_files(header, n))
+		return 0;
+	snprintf(err, errlen,
+		 "guest '%s': disk %s is a qcow2 image with a backing or data file, which QEMU would open "
+		 "by path: only root may use such images",
+		 g->name, g->disk);
+	return -EPERM;
+}
+
+int vm_files_open(struct daemon *d, const struct guest *g, const struct process_cred *who,
+		  int fds[_GUEST_FILE_MAX], char *err, size_t errlen)
+{
+	struct image_dirs dirs;
+	struct guest_file_rules rules;
+	char why[PATH_MAX + 512];
+	int r;
+
+	rules_init(d, who, &dirs, &rules);
+	for (int k = 0; k < _GUEST_FILE_MAX; k++)
+		fds[k] = -1;
+	for (int k = 0; k < _GUEST_FILE_MAX; k++) {
+		const char *path = guest_file_path(g, k);
+
+		if (!path[0])
+			continue;
+		r = guest_file_open(who, k, path, &rules, &fds[k], why, sizeof(why));
+		if (r >= 0 && k == GUEST_FILE_DISK)
+			r = check_qcow2(g, fds[k], who, err, errlen);
+		else if (r < 0)
+			snprintf(err, errlen, "guest '%s': %s %s", g->name, guest_file_kind_to_string(k),
+				 why);
+		if (r < 0) {
+			vm_files_close(fds);
+			return r;
+		}
+	}
+	return 0;
+}
+
+gid_t vm_netd_gid(void)
+{
+	struct group *g = getgrnam("netd");
+
+	return g ? g->gr_gid : 0;
+}
+
+static int dir_prepare(const char *path, gid_t gid)
+{
+	int r = mkdir_p(path, 0750);
+
+	if (r < 0)
+		return r;
+	r = give_to_root(-1, path, gid);
+	if (r >= 0 && chmod(path, 0750) < 0)
+		r = -errno;
+	return r;
+}
+
+int vm_run_dir_prepare(struct daemon *d, const char *name, char *err, size_t errlen)
+{
+	_cleanup_free_ char *guests = path_join(d->paths.run_dir, "guests"),
+			    *dir = store_guest_run_dir(&d->paths, name);
+	gid_t gid = vm_netd_gid();
+	int r;
+
+	if (!guests || !dir)
+		return -ENOMEM;
+	r = dir_prepare(guests, gid);
+	if (r >= 0)
+		r = dir_prepare(dir, gid);
+	if (r < 0)
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-r));
+	return r;
+}
+
+int vm_log_open(const char *path, int *ret_fd)
+{
+	_cleanup_close_ int fd =
+		open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	/* A log of an older netd may be world-readable. */
+	r = give_to_root(fd, NULL, vm_netd_gid());
+	if (r < 0)
+		return r;
+	if (fchmod(fd, 0640) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int vm_socket_listen(const char *path, mode_t mode, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	mode_t old;
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	old = umask(0177); /* 0600 until the group is set */
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0)
+		return -errno;
+	r = give_to_root(-1, path, vm_netd_gid());
+	if (r < 0)
+		return r;
+	if (chmod(path, mode) < 0 || listen(fd, 8) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int vm_vnc_password(char ret[static 9])
+{
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	const size_t n = sizeof(alphabet) - 1, limit = 256 - 256 % n;
+	uint8_t b[64];
+	size_t len = 0;
+
+	/* Rejection sampling keeps the characters equally likely. */
+	while (len < 8) {
+		if (getrandom(b, sizeof(b), 0) != sizeof(b))
+			return -EIO;
+		for (size_t i = 0; i < sizeof(b) && len < 8; i++)
+			if (b[i] < limit)
+				ret[len++] = alphabet[b[i] % n];
+	}
+	ret[8] = 0;
+	return 0;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Guests at run time: one QEMU child each, its TAPs, its QMP connection, its state. The state
+ * follows QEMU: the process (pidfd) and QMP (query-status, events).
+ */
+#pragma once
+
+#include <net/if.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "guest-files.h"
+#include "guest.h"
+#include "process.h"
+#include "qemu-argv.h"
+#include "qmp.h"
+
+struct daemon;
+struct call;
+
+enum vm_state {
+	VM_STATE_STOPPED,
+	VM_STATE_STARTING,
+	VM_STATE_RUNNING,
+	VM_STATE_PAUSED,
+	VM_STATE_SHUTTING_DOWN,
+	VM_STATE_CRASHED, /* QEMU died unexpectedly, or while netd was down */
+	_VM_STATE_MAX,
+};
+
+struct vm_nic {
+	char tap[IFNAMSIZ];
+	bool vhost;
+};
+
+struct vm {
+	struct daemon *daemon;
+	struct guest def; /* MACs resolved (generated ones filled in) */
+	struct guest *next_def; /* reloaded while the guest ran: becomes def when QEMU exits */
+	enum vm_state state;
+	pid_t pid;
+	sd_event_source *pid_source; /* owns the pidfd */
+	struct qmp_client *qmp;
+	struct vm_nic nics[GUEST_NICS_MAX];
+	enum qemu_accel accel;
+	char note[200];	     /* how it runs: accelerator, vhost; or why it stopped */
+	struct call *pending; /* start/shutdown/destroy waiting for QEMU */
+	bool waiting_probe;   /* a start waiting for the KVM probe */
+	sd_event_source *timer;
+	sd_event_source *link_timer; /* brings back the links set-network took down */
+	unsigned links_down;	      /* bit N: NIC N's link is down for a set-network flap */
+	int files[_GUEST_FILE_MAX]; /* opened with the requester's rights for the start under way, or -1 */
+	int kernel_memfd; /* netd's fd of QEMU's kernel copy, emptied once QMP answers; -1 */
+	bool paused;	  /* started with -S: QMP's query-block decides whether it may 'cont' */
+	bool disk_unchecked; /* a qcow2 disk given by another user than root: start it paused */
+	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
+};
+
+enum kvm_probe_state {
+	KVM_PROBE_UNKNOWN,
+	KVM_PROBE_RUNNING,
+	KVM_PROBE_OK,
+	KVM_PROBE_BROKEN,
+};
+
+/* Load definitions, adopt guests that survived a netd restart. */
+int vm_load_all(struct daemon *d);
+void vm_free_all(struct daemon *d);
+/* Reload: load new, changed and removed definitions; returns the report's "guests" part
+ * ({"added", "changed", "removed", "errors"}). A changed definition of a running guest applies
+ * when QEMU exits; a removed one's guest keeps running (an error); nothing is started. */
+json_object *vm_reload(struct daemon *d);
+/* At boot: start the guests marked autostart. */
+void vm_autostart_all(struct daemon *d);
+int vm_kvm_probe_start(struct daemon *d);
+/* The user QEMU runs as (netd --qemu-user, default netd-qemu); err says what to do when it is missing. */
+int vm_qemu_cred(struct daemon *d, struct process_cred *ret, char *err, size_t errlen);
+/* Whether QEMU's user may open /dev/kvm; err says why not. */
+bool vm_qemu_may_use_kvm(const struct process_cred *qemu, const char *user, char *err, size_t errlen);
+void vm_kvm_probe_done(struct daemon *d);

@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon's side of DHCP/DNS: where a network's dnsmasq files live, rendering them from the
+ * definition, and keeping one supervised dnsmasq per active network in step with it.
+ *   <run>/dnsmasq/NAME.conf       the config (rendered, written atomically)
+ *   <run>/dnsmasq/NAME.hosts      reservations (--dhcp-hostsfile), re-read on SIGHUP
+ *   <run>/dnsmasq/NAME.addnhosts  extra DNS records (--addn-hosts), re-read on SIGHUP
+ *   <run>/dnsmasq/NAME.pid        dnsmasq's pid file, for adoption
+ *   <state>/networks/NAME/leases  dnsmasq's lease file: survives restarts and reboots
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+#include "vm-files.h"
+
+extern const struct feature feature_dhcp; /* this file's, at its end */
+
+#ifndef NETD_LIBEXECDIR
+#define NETD_LIBEXECDIR "/usr/libexec"
+#endif
+
+struct dnsmasq_files {
+	char *dir, *conf, *hosts, *addn, *pid, *state_dir, *leases;
+};
+
+static void files_free(struct dnsmasq_files *f)
+{
+	free(f->dir);
+	free(f->conf);
+	free(f->hosts);
+	free(f->addn);
+	free(f->pid);
+	free(f->state_dir);
+	free(f->leases);
+}
+
+static int files_init(struct daemon *d, const char *name, struct dnsmasq_files *ret)
+{
+	struct dnsmasq_files f = {};
+
+	if (asprintf(&f.dir, "%s/dnsmasq", d->paths.run_dir) < 0 || asprintf(&f.conf, "%s/%s.conf", f.dir, name) < 0 ||
+	    asprintf(&f.hosts, "%s/%s.hosts", f.dir, name) < 0 || asprintf(&f.addn, "%s/%s.addnhosts", f.dir, name) < 0 ||
+	    asprintf(&f.pid, "%s/%s.pid", f.dir, name) < 0 ||
+	    asprintf(&f.state_dir, "%s/networks/%s", d->paths.state_dir, name) < 0 ||
+	    asprintf(&f.leases, "%s/leases", f.state_dir) < 0) {
+		files_free(&f);
+		return -ENOMEM;
+	}
+	*ret = f;
+	return 0;
+}
+
+/* The feature's own state: the lease helper dnsmasq runs (--dhcp-script), NULL when missing.
+ * Each network's dnsmasq is in its slot (net_slot). */
+struct dhcp_feature {
+	char *lease_helper;
+};
+
+#define DHCP(d) ((struct dhcp_feature *)*daemon_feature_state((d), &feature_dhcp))
+
+struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name)
+{
+	struct net *n = daemon_net_find(d, name);
+
+	return n ? *net_slot(n, &feature_dhcp) : NULL;
+}
+
+static void server_forget(struct daemon *d, struct dhcp_server *s)
+{
+	struct net *n = daemon_net_find(d, s->network);
+
+	if (n && *net_slot(n, &feature_dhcp) == s)
+		*net_slot(n, &feature_dhcp) = NULL;
+	dhcp_server_free(s);
+}
+
+/* dnsmasq drops to this user; the lease file stays writable because dnsmasq opens it as root
+ * before dropping privileges. */
+static void dnsmasq_user(const char **ret_user, const char **ret_group)
+{
+	static char user[64], group[64];
+	struct passwd *pw = getpwnam("dnsmasq");
+	struct group *gr;
+
+	if (!pw)
+		pw = getpwnam("nobody");
+	if (!pw) {
+		*ret_user = *ret_group = NULL;
+		return;
+	}
+	snprintf(user, sizeof(user), "%s", pw->pw_name);
+	gr = getgrgid(pw->pw_gid);
+	snprintf(group, sizeof(group), "%s", gr ? gr->gr_name : "");
+	*ret_user = user;
+	*ret_group = group[0] ? group : NULL;
+}
+
+static int server_new(struct daemon *d, const char *name, const struct dnsmasq_files *f,
+		      struct dhcp_server **ret)
+{
+	_cleanup_free_ char *sock = NULL, *net = NULL;
+	char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL, NULL };
+	struct dhcp_server_spec spec = {
+		.network = name, .dnsmasq = d->dnsmasq, .conf_path = f->conf, .pid_path = f->pid,
+		.lease_path = f->leases, .env = env,
+	};
+	struct net *n;
+	int r;
+
+	if (asprintf(&sock, "NETD_SOCKET=%s", d->paths.socket) < 0 || asprintf(&net, "NETD_NETWORK=%s", name) < 0)
+		return -ENOMEM;
+	env[1] = sock;
+	env[2] = net;
+	dnsmasq_user(&spec.user, &spec.group);
+	r = dhcp_server_new(d->event, &d->proc, &spec, ret);
+	if (r < 0)
+		return r;
+	/* A network's: in its slot. A dnsmasq of a network that is gone is only stopped. */
+	n = daemon_net_find(d, name);
+	if (n)
+		*net_slot(n, &feature_dhcp) = *ret;
+	return 0;
+}
+
+struct rendered {
+	char *conf, *hosts, *addn;
+};
+
+static void rendered_free(struct rendered *r)
+{
+	free(r->conf);
+	free(r->hosts);
+	free(r->addn);
+}
+
+static int render(struct daemon *d, const struct network *n, const struct dnsmasq_files *f, struct rendered *ret)
+{
+	struct dhcp_render_ctx ctx = {
+		.network = n->name, .bridge = n->bridge, .subnet = n->subnet, .gateway = n->gateway,
+		.router = n->dhcp_router, .dns_forward = n->dhcp_router, .lease_file = f->leases,
+		.hosts_file = f->hosts, .addn_hosts_file = f->addn, .script = DHCP(d)->lease_helper,
+	};
+	struct rendered r = {};
+	int k;
+
+	k = dhcp_config_render(&n->dhcp, &ctx, &r.conf);
+	if (k >= 0)
+		k = dhcp_hosts_render(&n->dhcp, &r.hosts);
+	if (k >= 0)
+		k = dhcp_addn_hosts_render(&n->dhcp, &r.addn);
+	if (k < 0) {
+		rendered_free(&r);
+		return k;
+	}
+	*ret = r;
+	return 0;
+}
+
+/* Write path unless it already holds text; returns 1 when it changed. */
+static int write_if_changed(const char *path, const char *text)
+{
+	_cleanup_free_ char *old = NULL;
+	int r;
+
+	if (read_file(path, &old, NULL) >= 0 && !strcmp(old, text))
+		return 0;
+	/* 0644 and a 0755 dir: dnsmasq re-reads the hosts files after dropping privileges. */
+	r = write_runtime_file(path, text, strlen(text), 0644);
+	return r < 0 ? r : 1;
+}
+
+static bool file_equals(const char *path, const char *text)
+{
+	_cleanup_free_ char *old = NULL;
+
+	return read_file(path, &old, NULL) >= 0 && !strcmp(old, text);
+}
+
+/* A dnsmasq that no longer runs needs no files (a stopped or deleted network, DHCP and DNS off);
+ * the next start writes them again. */
+static void files_remove(const struct dnsmasq_files *f)
+{
+	unlink(f->pid);
+	unlink(f->conf);
+	unlink(f->hosts);
+	unlink(f->addn);
+}
+
+static int stop_server(struct daemon *d, const char *name, char *err, size_t errlen)
+{
+	struct dhcp_server *s = daemon_dhcp_find(d, name);
+	struct dnsmasq_files f;
+	int r = files_init(d, name, &f);
+
+	if (r < 0)
+		return r;
+	if (!s) {
+		/* Not known in this run (a restart while the network was being stopped): stop a
+		 * dnsmasq the pid file still names, if it is ours. */
+		r = server_new(d, name, &f, &s);
+		if (r < 0) {
+			files_free(&f);
+			return r;
+		}
+		if (dhcp_server_adopt(s) < 0) {
+			server_forget(d, s);
+			files_remove(&f);
+			files_free(&f);
+			return 0;
+		}
+	}
+	if (s->pid)
+		log_info("network '%s': stopping dnsmasq (pid %d)", name, (int)s->pid);
+	r = dhcp_server_stop(s);
+	server_forget(d, s);
+	if (r < 0)
+		snprintf(err, errlen, "cannot stop dnsmasq: %s", strerror(-r));
+	else
+		files_remove(&f);
+	files_free(&f);
+	return r;
+}
+
+static int write_files(const struct dnsmasq_files *f, const struct rendered *text, bool *ret_conf_changed,
+		       bool *ret_hosts_changed)
+{
+	int a, b, c;
+
+	a = write_if_changed(f->conf, text->conf);
+	b = a < 0 ? a : write_if_changed(f->hosts, text->hosts);
+	c = b < 0 ? b : write_if_changed(f->addn, text->addn);
+	if (c < 0)
+		return c;
+	*ret_conf_changed = a > 0;
+	*ret_hosts_changed = b > 0 || c > 0;
+	return 0;
+}
+
+static int start_or_update(struct daemon *d, const struct network *n, const struct dnsmasq_files *f,
+			   const struct rendered *text, char *err, size_t errlen)
+{
+	struct dhcp_server *s = daemon_dhcp_find(d, n->name);
+	bool conf_changed, hosts_changed, fresh = !s;
+	int r;
+
+	if (!s) {
+		r = server_new(d, n->name, f, &s);
+		if (r < 0)
+			return r;
+		/* A dnsmasq left running by a previous netd with this very config is adopted. */
+		if (file_equals(f->conf, text->conf) && dhcp_server_adopt(s) >= 0)
+			log_info("network '%s': adopted running dnsmasq (pid %d)", n->name, (int)s->pid);
+	}
+	r = write_files(f, text, &conf_changed, &hosts_changed);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot write dnsmasq files in %s: %s", f->dir, strerror(-r));
+		return r;
+	}
+	if (s->state == DHCP_SERVER_RUNNING && conf_changed) {
+		log_info("network '%s': dnsmasq config changed, restarting dnsmasq (pid %d)", n->name, (int)s->pid);
+		dhcp_server_stop(s);
+	}
+	if (s->state == DHCP_SERVER_RUNNING) {
+		if (hosts_changed) {
+			log_info("network '%s': hosts changed, dnsmasq (pid %d) re-reads them (SIGHUP)", n->name,
+				 (int)s->pid);
+			return dhcp_server_reload(s);
+		}
+		return 0;
+	}
+	if (s->state == DHCP_SERVER_BACKOFF && !conf_changed)
+		return 0; /* the scheduled restart reads the new files */
+	r = dhcp_server_start(s);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot start %s: %s", d->dnsmasq, strerror(-r));
+		if (fresh)
+			server_forget(d, s);
+		return r;
+	}
+	log_info("network '%s': dnsmasq started (pid %d)", n->name, (int)s->pid);
+	return 0;
+}
+
+/* The guests' MACs, addresses and names are the operators' business: the lease file is 0640
+ * root:netd. dnsmasq opens it as root and rewrites it in place, so the mode stays. */
+static int lease_file_prepare(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = give_to_root(fd, NULL, vm_netd_gid());
+	if (r >= 0 && fchmod(fd, 0640) < 0)
+		r = -errno;
+	return r;
+}
+
+static int dhcp_sync(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)
+{
+	struct dnsmasq_files f;
+	struct rendered text;
+	int r;
+
+	if (!active || !network_wants_dnsmasq(n))
+		return stop_server(d, n->name, err, errlen);
+	r = files_init(d, n->name, &f);
+	if (r < 0)
+		return r;
+	r = render(d, n, &f, &text);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot render the dnsmasq config: %s", strerror(-r));
+		files_free(&f);
+		return r;
+	}
+	r = mkdir_p(f.dir, 0755);
+	if (r >= 0)
+		r = mkdir_p(f.state_dir, 0755);
+	if (r >= 0)
+		r = lease_file_prepare(f.leases);
+	if (r < 0)
+		snprintf(err, errlen, "cannot create %s, %s or %s: %s", f.dir, f.state_dir, f.leases, strerror(-r));
+	else
+		r = start_or_update(d, n, &f, &text, err, errlen);
+	rendered_free(&text);
+	files_free(&f);
+	return r;
+}
+
+static int sync_net(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)
+{
+	return dhcp_sync(d, n, active, err, errlen);
+}
+
+static char *find_lease_helper(void)
+{
+	char self[PATH_MAX], *slash, *p;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = 0;
+		slash = strrchr(self, '/');
+		if (slash && asprintf(&p, "%.*s/netd-lease-event", (int)(slash - self), self) >= 0) {
+			if (access(p, X_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return strdup(NETD_LIBEXECDIR "/netd-lease-event");
+}
+
+static int dhcp_init(struct daemon *d)
+{
+	struct dhcp_feature *df = calloc(1, sizeof(*df));
+
+	if (!df || !(df->lease_helper = find_lease_helper())) {
+		free(df);
+		return -ENOMEM;
+	}
+	*daemon_feature_state(d, &feature_dhcp) = df;
+	if (!d->dnsmasq)
+		d->dnsmasq = "/usr/sbin/dnsmasq";
+	if (access(d->dnsmasq, X_OK) < 0)
+		log_warning("%s is not executable: networks with DHCP or DNS cannot start dnsmasq", d->dnsmasq);
+	if (access(df->lease_helper, X_OK) < 0) {
+		log_warning("lease helper %s is missing: leases show up only when dnsmasq restarts",
+			    df->lease_helper);
+		free(df->lease_helper);
+		df->lease_helper = NULL;
+	}
+	return 0;
+}
+
+/* dnsmasq instances whose network has no definition any more (removed while netd was down, or by a
+ * reload). */
+static void dhcp_settle(struct daemon *d)
+{
+	_cleanup_free_ char *dir = NULL;
+	struct dirent *de;
+	DIR *dp;
+
+	if (asprintf(&dir, "%s/dnsmasq", d->paths.run_dir) < 0 || !(dp = opendir(dir)))
+		return;
+	while ((de = readdir(dp))) {
+		size_t len = strlen(de->d_name);
+		char name[NAME_MAX_LEN + 1], err[256];
+
+		if (len <= 4 || len - 4 > NAME_MAX_LEN || strcmp(de->d_name + len - 4, ".pid"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 4), de->d_name);
+		if (daemon_network_find(d, name))
+			continue;
+		log_info("network '%s' is no longer defined: stopping its dnsmasq if it runs", name);
+		if (stop_server(d, name, err, sizeof(err)) < 0)
+			log_error("network '%s': %s", name, err);
+	}
+	closedir(dp);
+}
+
+/* netd exits: dnsmasq instances keep running and are adopted by the next netd. */
+static void dhcp_done(struct daemon *d)
+{
+	struct dhcp_feature *df = DHCP(d);
+
+	for (size_t i = 0; i < d->n_nets; i++) {
+		dhcp_server_free(*net_slot(d->nets[i], &feature_dhcp));
+		*net_slot(d->nets[i], &feature_dhcp) = NULL;
+	}
+	if (df)
+		free(df->lease_helper);
+	free(df);
+	*daemon_feature_state(d, &feature_dhcp) = NULL;
+}
+
+static void dhcp_show(struct daemon *d, const struct net *net, const struct net_view *v, json_object *parent)
+{
+	const struct network *n = net->def;
+	struct dhcp_server *srv = daemon_dhcp_find(d, n->name);
+	struct dhcp_range ranges[DHCP_RANGES_MAX + 1];
+	size_t nr = dhcp_ranges_effective(&n->dhcp, &n->subnet, &n->gateway, ranges);
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	char x[INET_ADDRSTRLEN], y[INET_ADDRSTRLEN], line[40], t[16];
+
+	json_object_object_add(o, "enabled",
+			       json_object_new_boolean(network_wants_dnsmasq(n) && n->dhcp.dhcp));
+	json_object_object_add(o, "dns", json_object_new_boolean(network_wants_dnsmasq(n) && n->dhcp.dns));
+	for (size_t i = 0; n->dhcp.dhcp && i < nr; i++) {
+		snprintf(line, sizeof(line), "%s-%s", ip_addr_format(AF_INET, &ranges[i].start, x, sizeof(x)),
+			 ip_addr_format(AF_INET, &ranges[i].end, y, sizeof(y)));
+		json_object_array_add(a, json_object_new_string(line));
+	}
+	json_object_object_add(o, "ranges", a);
+	json_object_object_add(o, "lease_time",
+			       json_object_new_string(dhcp_lease_time_format(
+				       n->dhcp.lease_time ?: DHCP_LEASE_TIME_DEFAULT, t, sizeof(t))));
+	json_object_object_add(o, "domain",
+			       n->dhcp.domain[0] ? json_object_new_string(n->dhcp.domain) : NULL);
+	json_object_object_add(o, "router", json_object_new_boolean(n->dhcp_router));
+	json_object_object_add(o, "hosts", json_object_new_int64(n->dhcp.n_hosts));
+	json_object_object_add(o, "dns_hosts", json_object_new_int64(n->dhcp.n_dns_hosts));
+	json_object_object_add(o, "dnsmasq_state",
+			       json_object_new_string(srv ? dhcp_server_state_to_string(srv->state) :
+							    "stopped"));
+	json_object_object_add(o, "dnsmasq_pid", srv && srv->pid ? json_object_new_int(srv->pid) : NULL);
+	json_object_object_add(o, "dnsmasq_restarts",
+			       json_object_new_int(srv && srv->restarts ? srv->restarts - 1 : 0));
+	json_object_object_add(o, "leases", json_object_new_int64(srv ? srv->leases.n : 0));
+	json_object_object_add(parent, "dhcp", o);
+}
+
+static int dhcp_up(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	return sync_net(d, n->def, true, err, errlen);
+}
+
+static int dhcp_down(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	return sync_net(d, n->def, false, err, errlen);
+}
+
+const struct feature feature_dhcp = {
+	.name = "dhcp",
+	.init = dhcp_init,
+	.done = dhcp_done,
+	.up = dhcp_up,
+	.down = dhcp_down,
+	.show = dhcp_show,
+	.settle = dhcp_settle,
+};

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* netd's nftables table, kept in step with the active networks (see nat/DESIGN.md):
+ * - rendered from every active network whenever one starts or stops, applied only when it differs
+ *   from what netd applied last, in one transaction (a failure leaves the previous rules);
+ * - at start, a table whose marker matches is adopted as it is (kill -9 and restart disturb no
+ *   traffic);
+ * - changes by other processes (nft flush ruleset, a firewall reload) are seen on the nftables
+ *   netlink group; netd checks its table's marker and re-applies when it is gone or emptied;
+ * - other tables' forward chains that drop by policy are reported per network. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "firewall.h"
+#include "log.h"
+#include "macro.h"
+
+extern const struct feature feature_firewall; /* this file's, at its end */
+
+_Static_assert(NETWORK_HOST_PORTS_MAX <= FW_HOST_PORTS_MAX, "a network's host ports must fit the rules' facts");
+
+/* Coalesce a burst of foreign transactions (a firewall reload is several) into one check. */
+#define CHECK_DELAY_USEC (50 * 1000)
+
+struct firewall {
+	int monitor_fd;
+	sd_event_source *monitor_source, *check_timer;
+	char *script, *marker; /* what netd wants in the kernel; marker NULL: nothing rendered yet */
+	bool in_kernel;	       /* the kernel has it */
+	struct fw_network *nets; /* what the script was rendered from */
+	size_t n_nets;
+	struct fw_blocker *blockers;
+	size_t n_blockers;
+	char *blocks; /* "bridge family table chain\n" per block found by the last scan */
+	char error[512]; /* the last apply error, "" when the kernel has the rules */
+};
+
+#define FW(d) ((struct firewall *)*daemon_feature_state((d), &feature_firewall))
+
+static bool fw_wants(const struct network *n)
+{
+	return n->mode->has_subnet;
+}
+
+static enum fw_mode fw_mode_of(const struct network *n)
+{
+	return n->mode->fw;
+}
+
+/* Read other tables' forward chains again; log each block that is new since the last scan. */
+static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
+{
+	struct firewall *fw = FW(d);
+	_cleanup_free_ char *blocks = NULL;
+	size_t len;
+	FILE *f;
+	struct fw_blocker *b;
+	size_t n;
+
+	if (d->nft.ops->blockers(d->nft.userdata, &b, &n) < 0)
+		return;
+	f = open_memstream(&blocks, &len);
+	if (!f) {
+		fw_blockers_free(b, n);
+		return;
+	}
+	for (size_t j = 0; j < n_nets; j++) {
+		const char *br = nets[j].bridge;
+		char line[256];
+
+		if (nets[j].mode == FW_ISOLATED)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (!fw_blocker_blocks(&b[i], br))
+				continue;
+			snprintf(line, sizeof(line), "%s %s %s %s\n", br, b[i].family, b[i].table, b[i].chain);
+			fputs(line, f);
+			if (!fw->blocks || !strstr(fw->blocks, line))
+				log_warning("bridge %s: forwarding is blocked by table %s %s chain %s (hook forward, policy "
+					    "drop); let it through there, e.g. nft insert rule %s %s %s iifname \"%s\" accept, "
+					    "and the same with oifname",
+					    br, b[i].family, b[i].table, b[i].chain, b[i].family, b[i].table, b[i].chain, br);
+		}
+	}
+	if (fclose(f) == 0) {
+		free(fw->blocks);
+		fw->blocks = TAKE_PTR(blocks);
+	}
+	fw_blockers_free(fw->blockers, fw->n_blockers);
+	fw->blockers = b;
+	fw->n_blockers = n;
+}
+
+static void enable_forwarding(struct daemon *d, const struct network *n)
+{
+	char v[16];
+	int r = d->link.ops->sysctl_get(d->link.userdata, AF_INET, "all", "forwarding", v, sizeof(v));
+
+	if (r >= 0 && !strcmp(v, "1"))
+		return;
+	r = d->link.ops->sysctl_set(d->link.userdata, AF_INET, "all", "forwarding", "1");
+	if (r < 0)
+		log_error("network '%s': cannot enable IPv4 forwarding (net.ipv4.conf.all.forwarding): %s", n->name,
+			  strerror(-r));
+	else
+		log_notice("enabled IPv4 forwarding (net.ipv4.ip_forward=1) for network '%s'", n->name);
+}
+
+/* Apply the wanted script unless the kernel already has it. */
+static int fw_apply(struct daemon *d, bool check_kernel, char *err, size_t errlen)
+{
+	struct firewall *fw = FW(d);
+	char have[128] = "";
+	int r;
+
+	if (check_kernel) {
+		r = fw_kernel_marker(&d->nft, have, sizeof(have));
+		if (r >= 0 && !strcmp(have, fw->marker)) {
+			if (!fw->in_kernel && fw->marker[0])
+				log_info("adopted nftables table %s %s (%s)", FW_FAMILY, FW_TABLE, fw->marker);
+			fw->in_kernel = true;
+			return 0;
+		}
+		if (r == -ENOENT && !fw->marker[0]) {
+			fw->in_kernel = true;
+			return 0;
+		}
+	}
+	r = d->nft.ops->apply(d->nft.userdata, fw->script, err, errlen);
+	if (r < 0) {
+		snprintf(fw->error, sizeof(fw->error), "%s", err);
+		return r;
+	}
+	fw->error[0] = 0;
+	fw->in_kernel = true;
+	log_debug("nftables: applied table %s %s (%s)", FW_FAMILY, FW_TABLE, fw->marker[0] ? fw->marker : "removed");
+	return 0;
+}
+
+/* Render the table from every active network and apply it when it differs. */
+static int firewall_sync(struct daemon *d, char *err, size_t errlen)
+{
+	struct firewall *fw = FW(d);
+	_cleanup_free_ struct fw_network *nets = calloc(d->n_nets + 1, sizeof(*nets));
+	_cleanup_free_ char *script = NULL, *marker = NULL;
+	const struct network *forwarder = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!nets)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_nets; i++) {
+		const struct network *w = d->nets[i]->def;
+
+		if (!d->nets[i]->active || !fw_wants(w))
+			continue;
+		nets[n] = (struct fw_network){ .subnet = w->subnet, .gateway = w->gateway, .mode = fw_mode_of(w),
+					       .n_host_ports = w->n_host_ports };
+		snprintf(nets[n].bridge, sizeof(nets[n].bridge), "%s", w->bridge);
+		snprintf(nets[n].uplink, sizeof(nets[n].uplink), "%s", w->uplink);
+		memcpy(nets[n].host_ports, w->host_ports, w->n_host_ports * sizeof(w->host_ports[0]));
+		n++;
+		if (network_forwards(w))
+			forwarder = w;
+	}
+	if (!fw) {
+		if (!forwarder)
+			return 0;
+		snprintf(err, errlen, "network '%s' needs nftables, which netd could not open (see its log)",
+			 forwarder->name);
+		return -EOPNOTSUPP;
+	}
+	script = fw_render(nets, n, &marker);
+	if (!script || !marker)
+		return -ENOMEM;
+	if (fw->marker && fw->in_kernel && !strcmp(marker, fw->marker))
+		return 0;
+
+	bool first = !fw->marker;
+	char *old_script = fw->script, *old_marker = fw->marker;
+	bool old_in_kernel = fw->in_kernel;
+
+	fw->script = TAKE_PTR(script);
+	fw->marker = TAKE_PTR(marker);
+	r = fw_apply(d, first, err, errlen);
+	if (r < 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errlen, "cannot apply nftables rules: %s", msg);
+		/* The kernel kept the previous rules: so does netd. */
+		free(fw->script);
+		free(fw->marker);
+		fw->script = old_script;
+		fw->marker = old_marker;
+		fw->in_kernel = old_in_kernel;
+		return r;
+	}
+	free(old_script);
+	free(old_marker);
+	if (forwarder)
+		enable_forwarding(d, forwarder);
+	free(fw->nets);
+	fw->nets = TAKE_PTR(nets);
+	fw->n_nets = n;
+	scan_blockers(d, fw->nets, fw->n_nets);
+	return 0;
+}
+
+static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct firewall *fw = FW(d);
+	char have[128] = "", err[512];
+	int r;
+
+	if (!fw->marker)
+		return 0;
+	daemon_trim_later(d);
+	r = fw_kernel_marker(&d->nft, have, sizeof(have));
+	if (!(r == -ENOENT && !fw->marker[0]) && !(r >= 0 && !strcmp(have, fw->marker))) {
+		log_warning("nftables: table %s %s was %s by another process; re-applying it", FW_FAMILY, FW_TABLE,
+			    r == -ENOENT ? "removed" : "changed");
+		fw->in_kernel = false;
+		if (fw_apply(d, false, err, sizeof(err)) < 0)
+			log_error("nftables: cannot re-apply table %s %s: %s", FW_FAMILY, FW_TABLE, err);
+	}
+	scan_blockers(d, fw->nets, fw->n_nets);
+	daemon_portsec_check(d);
+	return 0;
+}
+
+static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct firewall *fw = FW(d);
+	int r = d->nft.ops->monitor_read(d->nft.userdata, fd, getpid());
+
+	if (r < 0)
+		log_warning("nftables monitor: %s", strerror(-r));
+	if (r != 0) {
+		/* One-shot timer, re-armed: a burst of changes gives one check. */
+		r = sd_event_source_set_time_relative(fw->check_timer, CHECK_DELAY_USEC);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(fw->check_timer, SD_EVENT_ONESHOT);
+		if (r < 0)
+			log_error("nftables monitor: cannot arm the check: %s", strerror(-r));
+	}
+	return 0;
+}
+
+static void firewall_done(struct daemon *d);
+
+static int firewall_init(struct daemon *d)
+{
+	struct firewall *fw = calloc(1, sizeof(*fw));
+	int r;
+
+	if (!fw)
+		return -ENOMEM;
+	fw->monitor_fd = -1;
+	if (!d->nft.ops) {
+		log_warning("nftables: cannot create a libnftables context; nat and routed networks will not start");
+		free(fw);
+		return 0;
+	}
+	fw->monitor_fd = d->nft.ops->monitor_open(d->nft.userdata);
+	if (fw->monitor_fd < 0) {
+		log_warning("nftables: cannot watch for ruleset changes (%s); rules flushed by others will not be "
+			    "restored until the next change",
+			    strerror(-fw->monitor_fd));
+	} else {
+		r = sd_event_add_io(d->event, &fw->monitor_source, fw->monitor_fd, EPOLLIN, on_monitor, d);
+		if (r < 0)
+			log_warning("nftables monitor: %s", strerror(-r));
+	}
+	r = sd_event_add_time_relative(d->event, &fw->check_timer, CLOCK_MONOTONIC, CHECK_DELAY_USEC, 0, on_check, d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(fw->check_timer, SD_EVENT_OFF);
+	if (r < 0) {
+		log_error("nftables: cannot create the check timer: %s", strerror(-r));
+		*daemon_feature_state(d, &feature_firewall) = fw;
+		firewall_done(d);
+		return r;
+	}
+	*daemon_feature_state(d, &feature_firewall) = fw;
+	return 0;
+}
+
+static void firewall_done(struct daemon *d)
+{
+	struct firewall *fw = FW(d);
+
+	if (!fw)
+		return;
+	sd_event_source_disable_unref(fw->monitor_source);
+	sd_event_source_disable_unref(fw->check_timer);
+	if (fw->monitor_fd >= 0)
+		close(fw->monitor_fd);
+	fw_blockers_free(fw->blockers, fw->n_blockers);
+	free(fw->nets);
+	free(fw->blocks);
+	free(fw->script);
+	free(fw->marker);
+	free(fw);
+	*daemon_feature_state(d, &feature_firewall) = NULL;
+}
+
+const struct fw_backend *daemon_nft(struct daemon *d)
+{
+	return FW(d) && d->nft.ops ? &d->nft : NULL;
+}
+
+static const char *firewall_problem(struct daemon *d, const struct net *net, const struct net_view *v,
+				    char *buf, size_t size)
+{
+	struct firewall *fw = FW(d);
+	const struct network *n = net->def;
+
+	if (!fw_wants(n))
+		return NULL;
+	if (!fw) {
+		if (!network_forwards(n))
+			return NULL;
+		snprintf(buf, size, "nftables is not available to netd");
+		return buf;
+	}
+	if (fw->error[0]) {
+		snprintf(buf, size, "nftables rules not applied: %s", fw->error);
+		return buf;
+	}
+	if (!network_forwards(n))
+		return NULL;
+	for (size_t i = 0; i < fw->n_blockers; i++)
+		if (fw_blocker_blocks(&fw->blockers[i], n->bridge)) {
+			snprintf(buf, size, "forwarding blocked by table %s %s chain %s (hook forward, policy drop)",
+				 fw->blockers[i].family, fw->blockers[i].table, fw->blockers[i].chain);
+			return buf;
+		}
+	return NULL;
+}
+
+static int firewall_up(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	return firewall_sync(d, err, errlen);
+}
+
+static void firewall_settle(struct daemon *d)
+{
+	char err[512];
+
+	/* With no network at all nothing synced: a table left from before goes now. */
+	if (firewall_sync(d, err, sizeof(err)) < 0)
+		log_error("%s", err);
+}
+
+const struct feature feature_firewall = {
+	.name = "firewall",
+	.init = firewall_init,
+	.done = firewall_done,
+	.up = firewall_up,
+	.down = firewall_up, /* the same: the table is rendered from the networks that run */
+	.problem = firewall_problem,
+	.settle = firewall_settle,
+};

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The links feature: a network's bridge. For a mode that owns its bridge, the bridge with its MAC,
+ * MTU, alias tag and gateway address, planned against a kernel dump (bridge/reconcile.c) and applied
+ * with undo (bridge/steps.c); its sysctls (bridge-guard.c). For a mode that attaches to a bridge of
+ * the host's (a converted uplink), only that the bridge exists. Either way the running guests' TAPs (the
+ * network's users) are plugged into the bridge again when it was made anew.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "guest.h"
+#include "log.h"
+#include "macro.h"
+#include "reconcile.h"
+#include "uplink.h"
+
+static int desired_from_network(struct daemon *d, const struct network *n, struct desired_bridge *ret)
+{
+	struct desired_bridge w = { .mtu = n->mtu, .n_addrs = 1 };
+	int r;
+
+	network_alias(n, w.owner, sizeof(w.owner));
+	snprintf(w.ifname, sizeof(w.ifname), "%s", n->bridge);
+	network_gateway_prefix(n, &w.addrs[0]);
+	r = store_network_mac(&d->paths, n, &w.mac);
+	if (r < 0)
+		return r;
+	*ret = w;
+	return 0;
+}
+
+static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want, size_t n_want,
+			    const char *scope, char *err, size_t errlen)
+{
+	struct link_dump dump = {};
+	struct link_plan plan = {};
+	int r;
+
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+		return r;
+	}
+	r = reconcile_plan(want, n_want, &dump, scope, &plan);
+	link_dump_free(&dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot plan: %s", strerror(-r));
+		return r;
+	}
+	if (plan.n_steps && log_get_max_level() >= LOG_DEBUG) {
+		_cleanup_free_ char *text = link_plan_format(&plan);
+		log_debug("plan for %s:\n%s", scope ? scope : "all", strna(text));
+	}
+	r = link_plan_apply(&plan, &d->link, NULL, NULL, err, errlen);
+	link_plan_free(&plan);
+	return r;
+}
+
+/* User u's TAP becomes a port of the network's bridge, with the host side of the guest's MAC,
+ * unless it is one already. */
+static int plug_user(struct daemon *d, struct net *n, const struct link_dump *dump, const struct net_user *u,
+		     char *err, size_t errlen)
+{
+	const struct link_info *br = link_dump_find_name(dump, n->def->bridge);
+	const struct link_info *tap = link_dump_find_name(dump, u->tap);
+	struct mac host;
+	int r;
+
+	if (!br) {
+		snprintf(err, errlen, "network '%s' has no bridge %s", n->def->name, n->def->bridge);
+		return -ENETDOWN;
+	}
+	if (!tap) {
+		snprintf(err, errlen, "guest '%s': its TAP %s is gone", u->guest, u->tap);
+		return -ENODEV;
+	}
+	if (tap->master == br->ifindex)
+		return 0;
+	guest_mac_host_side(&u->mac, &host);
+	r = d->link.ops->port_plug(d->link.userdata, tap->ifindex, br->ifindex, &host);
+	if (r == -EXFULL || r == -EBUSY)
+		snprintf(err, errlen, "bridge %s has the kernel's maximum of 1023 ports; cannot add %s", br->name,
+			 u->tap);
+	else if (r < 0)
+		snprintf(err, errlen, "cannot plug %s into %s: %s", u->tap, br->name, strerror(-r));
+	return r;
+}
+
+static int links_user_add(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen)
+{
+	struct link_dump dump = {};
+	int r;
+
+	/* A stopped network's bridge does not exist: it is plugged when the network starts. (A
+	 * network on someone else's bridge has it whether it runs or not.) */
+	if (n->def->mode->owns_bridge && !n->active)
+		return 0;
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+		return r;
+	}
+	r = plug_user(d, n, &dump, u, err, errlen);
+	link_dump_free(&dump);
+	return r;
+}
+
+/* The users' TAPs that are not ports of the bridge (it was made anew) become ports again. A TAP
+ * that is gone (its QEMU exited, netd will hear of it) is skipped. */
+static int replug_users(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	struct link_dump dump = {};
+	int r;
+
+	if (!n->n_users)
+		return 0;
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; r >= 0 && i < n->n_users; i++) {
+		const struct net_user *u = &n->users[i];
+		const struct link_info *br = link_dump_find_name(&dump, n->def->bridge);
+		const struct link_info *tap = link_dump_find_name(&dump, u->tap);
+
+		if (!br || !tap || tap->master == br->ifindex)
+			continue;
+		r = plug_user(d, n, &dump, u, err, errlen);
+		if (r >= 0)
+			log_info("network '%s': guest '%s' (%s) plugged into the new bridge %s", n->def->name,
+				 u->guest, u->tap, br->name);
+	}
+	link_dump_free(&dump);
+	return r;
+}
+
+static int links_up(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	const struct network *def = n->def;
+	struct desired_bridge w;
+	char scope[64];
+	int r;
+
+	if (!def->mode->owns_bridge) {
+		/* Someone else's bridge: it must exist (the conflict checks say so with a reason). */
+		r = daemon_check_conflicts(d, def, err, errlen);
+		return r < 0 ? r : replug_users(d, n, err, errlen);
+	}
+	network_alias(def, scope, sizeof(scope));
+	r = desired_from_network(d, def, &w);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot get the bridge MAC of network '%s': %s", def->name,
+			 strerror(-r));
+		return r;
+	}
+	r = reconcile_scoped(d, &w, 1, scope, err, errlen);
+	if (r >= 0)
+		r = daemon_bridge_guard(d, def, err, errlen);
+	if (r >= 0)
+		r = replug_users(d, n, err, errlen);
+	return r;
+}
+
+static int links_down(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	char scope[64];
+
+	if (!n->def->mode->owns_bridge)
+		return 0; /* not netd's to remove */
+	network_alias(n->def, scope, sizeof(scope));
+	return reconcile_scoped(d, NULL, 0, scope, err, errlen);
+}
+
+/* Bridges tagged for a network that has no definition any more. */
+static void links_settle(struct daemon *d)
+{
+	struct link_dump dump = {};
+
+	if (d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump) < 0)
+		return;
+	for (size_t i = 0; i < dump.n_links; i++) {
+		const struct link_info *l = &dump.links[i];
+		const char *owner = network_alias_owner(l->alias);
+		char err[512];
+
+		if (!owner || strcmp(l->kind, "bridge") || daemon_network_find(d, owner))
+			continue;
+		log_info("removing bridge '%s': network '%s' is no longer defined", l->name, owner);
+		if (reconcile_scoped(d, NULL, 0, l->alias, err, sizeof(err)) < 0)
+			log_error("cannot remove bridge '%s': %s", l->name, err);
+	}
+	link_dump_free(&dump);
+}
+
+static json_object *json_mac(const struct mac *m)
+{
+	char s[MAC_STRLEN];
+
+	return json_object_new_string(mac_format(m, s, sizeof(s)));
+}
+
+static void add_common(json_object *k, const struct link_info *l)
+{
+	json_object_object_add(k, "ifindex", json_object_new_int(l->ifindex));
+	json_object_object_add(k, "up", json_object_new_boolean(l->up));
+	json_object_object_add(k, "mtu", json_object_new_int64(l->mtu));
+	json_object_object_add(k, "mac", json_mac(&l->mac));
+	json_object_object_add(k, "stp", json_object_new_boolean(l->stp_state > 0));
+}
+
+/* Someone else's bridge (a converted uplink, say): it and its ports. */
+static const char *kernel_state_attached(struct daemon *d, const struct network *n,
+					 const struct link_dump *dump, json_object *k)
+{
+	const struct link_info *l = link_dump_find_name(dump, n->bridge);
+	bool ok = l && !strcmp(l->kind, "bridge");
+	json_object *ports;
+
+	json_object_object_add(k, "exists", json_object_new_boolean(ok));
+	if (!ok)
+		return "bridge missing";
+	ports = json_object_new_array();
+	for (size_t i = 0; i < dump->n_links; i++)
+		if (dump->links[i].master == l->ifindex)
+			json_object_array_add(ports, json_object_new_string(dump->links[i].name));
+	add_common(k, l);
+	json_object_object_add(k, "uplink", json_object_new_boolean(uplink_is_bridge(d, n->bridge)));
+	json_object_object_add(k, "ports", ports);
+	json_object_object_add(k, "addresses", json_object_new_array());
+	return !l->up ? "bridge down" : NULL;
+}
+
+/* The kernel's view of the bridge into k, and what is wrong with it (NULL: nothing). */
+static const char *kernel_state(struct daemon *d, const struct network *n, const struct link_dump *dump,
+				json_object *k)
+{
+	const struct link_info *l = link_dump_find_name(dump, n->bridge);
+	json_object *addrs;
+	struct ip_prefix gw;
+	char alias[64], s[IP_PREFIX_STRLEN];
+	bool has_gw = false;
+
+	if (!n->mode->owns_bridge)
+		return kernel_state_attached(d, n, dump, k);
+	network_alias(n, alias, sizeof(alias));
+	network_gateway_prefix(n, &gw);
+	json_object_object_add(k, "exists", json_object_new_boolean(l && !strcmp(l->alias, alias)));
+	if (!l || strcmp(l->alias, alias))
+		return "bridge missing";
+	addrs = json_object_new_array();
+	for (size_t i = 0; i < dump->n_addrs; i++) {
+		const struct addr_info *a = &dump->addrs[i];
+
+		if (a->ifindex != l->ifindex)
+			continue;
+		json_object_array_add(addrs,
+				      json_object_new_string(ip_prefix_format(&a->prefix, s, sizeof(s))));
+		has_gw |= ip_prefix_equal(&a->prefix, &gw);
+	}
+	add_common(k, l);
+	json_object_object_add(k, "gateway_present", json_object_new_boolean(has_gw));
+	json_object_object_add(k, "addresses", addrs);
+	return !l->up ? "bridge down" : !has_gw ? "gateway address missing" : NULL;
+}
+
+static void links_show(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o)
+{
+	json_object *k = json_object_new_object();
+	struct mac mac;
+
+	if (n->def->mode->owns_bridge && store_network_mac(&d->paths, n->def, &mac) >= 0)
+		json_object_object_add(o, "mac", json_mac(&mac));
+	kernel_state(d, n->def, v->dump, k);
+	if (v->full)
+		json_object_object_add(o, "kernel", k);
+	else
+		json_object_put(k);
+}
+
+static const char *links_problem(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
+				 size_t size)
+{
+	json_object *k = json_object_new_object();
+	const char *problem = kernel_state(d, n->def, v->dump, k);
+
+	json_object_put(k);
+	return problem;
+}
+
+const struct feature feature_links = {
+	.name = "links",
+	.up = links_up,
+	.down = links_down,
+	.show = links_show,
+	.problem = links_problem,
+	.settle = links_settle,
+	.user_add = links_user_add,
+};

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bridge: guests straight onto an existing bridge (a converted uplink): the LAN's addresses and DHCP,
+ * no subnet, firewall or dnsmasq of netd's. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "mode.h"
+#include "network.h"
+
+static int validate(const struct network *n, char *err, size_t errlen)
+{
+	const char *why;
+
+	if (!n->bridge[0]) {
+		snprintf(err, errlen,
+			 "network '%s': mode bridge needs the bridge to attach to (--bridge br0)", n->name);
+		return -EINVAL;
+	}
+	why = ifname_invalid_reason(n->bridge);
+	if (why) {
+		snprintf(err, errlen, "network '%s': invalid bridge name '%s': %s", n->name, n->bridge, why);
+		return -EINVAL;
+	}
+	if (n->subnet.family || n->has_gateway || n->mtu || n->has_mac) {
+		snprintf(err, errlen,
+			 "network '%s': mode bridge takes no subnet, gateway, MTU or MAC: the bridge "
+			 "and the LAN behind it decide those",
+			 n->name);
+		return -EINVAL;
+	}
+	if (n->uplink[0]) {
+		snprintf(err, errlen,
+			 "network '%s': mode bridge takes no --uplink: guests reach the LAN through the "
+			 "bridge's own ports",
+			 n->name);
+		return -EINVAL;
+	}
+	if (n->n_host_ports) {
+		snprintf(err, errlen,
+			 "network '%s': mode bridge takes no --allow-host-port: netd does not filter "
+			 "what the LAN reaches on the host",
+			 n->name);
+		return -EINVAL;
+	}
+	if (n->dhcp.n_ranges || n->dhcp.lease_time || n->dhcp.n_hosts || n->dhcp.domain[0] ||
+	    n->dhcp.n_dns_hosts) {
+		snprintf(err, errlen,
+			 "network '%s': mode bridge takes no DHCP or DNS settings: the LAN's own "
+			 "DHCP server serves its guests",
+			 n->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct net_mode mode_bridge = {
+	.name = "bridge",
+	.summary = "an existing bridge, e.g. a converted uplink; the LAN's DHCP serves guests",
+	.port_level = PS_LEVEL_MAC,
+	.validate = validate,
+};

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The network.* methods of the control socket (and lease.event), one function each, and their table. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lease.h"
+#include "log.h"
+#include "macro.h"
+#include "network-schema.h"
+#include "protocol.h"
+#include "vm.h"
+#include "uplink.h"
+
+static int param_name(struct call *c, json_object *params, const char **ret)
+{
+	int r = protocol_param_string(params, "name", ret);
+
+	if (r == -ENOENT)
+		return call_errorf(c, -EINVAL, "missing parameter 'name'");
+	if (r < 0)
+		return call_errorf(c, r, "parameter 'name' must be a string");
+	return 0;
+}
+
+static int lookup(struct daemon *d, struct call *c, json_object *params, struct net **ret)
+{
+	const char *name;
+	int r = param_name(c, params, &name);
+
+	if (r < 0)
+		return r;
+	*ret = daemon_net_find(d, name);
+	if (!*ret)
+		return call_errorf(c, -ENOENT, "no network named '%s' (see 'netdctl network list')", name);
+	return 0;
+}
+
+static json_object *json_addr(int family, const union in_addr_union *a)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	return json_object_new_string(ip_addr_format(family, a, s, sizeof(s)));
+}
+
+static json_object *json_mac(const struct mac *m)
+{
+	char s[MAC_STRLEN];
+
+	return json_object_new_string(mac_format(m, s, sizeof(s)));
+}
+
+/* The definition, then what each feature says of the network now. */
+static json_object *network_json(struct daemon *d, const struct net *net, const struct link_dump *dump,
+				 bool full)
+{
+	const struct network *n = net->def;
+	json_object *o = json_object_new_object();
+	struct net_view v = { .dump = dump, .full = full };
+
+	json_object_object_add(o, "name", json_object_new_string(n->name));
+	schema_json_show(&network_schema, n, o);
+	daemon_net_show(d, net, &v, o);
+	return o;
+}
+
+static int dump_kernel(struct daemon *d, struct call *c, struct link_dump *ret)
+{
+	int r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, ret);
+
+	if (r < 0)
+		return call_errorf(c, r, "cannot read links from the kernel: %s", strerror(-r));
+	return 0;
+}
+
+static int reply_network(struct daemon *d, struct call *c, const struct net *n)
+{
+	struct link_dump dump = {};
+	int r = dump_kernel(d, c, &dump);
+
+	if (r < 0)
+		return r;
+	call_reply(c, network_json(d, n, &dump, true));
+	link_dump_free(&dump);
+	return 0;
+}
+
+/* An optional string parameter: 1 when present, 0 when absent, or the error, reported. */
+static int opt_string(struct call *c, json_object *params, const char *key, const char **ret)
+{
+	int r = protocol_param_string(params, key, ret);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return call_errorf(c, r, "parameter '%s' must be a string without NUL characters", key);
+	return 1;
+}
+
+/* Fill a definition from request parameters; messages name the flag the user typed. */
+static int network_from_params(struct call *c, json_object *params, struct network *n)
+{
+	const char *name;
+	int r;
+
+	r = param_name(c, params, &name);
+	if (r < 0)
+		return r;
+	network_init(n, "");
+	if (strlen(name) >= sizeof(n->name))
+		return call_errorf(c, -EINVAL, "invalid network name '%s': is longer than %d characters", name,
+				   NAME_MAX_LEN);
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	r = schema_json_parse(&network_schema, n, params, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
+	network_fill_defaults(n);
+	return 0;
+}
+
+static void network_event(struct daemon *d, const char *name, const char *what)
+{
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "network", json_object_new_string(name));
+	json_object_object_add(e, "action", json_object_new_string(what));
+	daemon_event(d, "network", e);
+}
+
+static int method_network_create(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_network_ struct network *n = calloc(1, sizeof(*n)); /* calloc: no hosts to free */
+	struct net *net;
+	char err[1024];
+	int r;
+
+	if (!n)
+		return -ENOMEM;
+	r = network_from_params(c, params, n);
+	if (r < 0)
+		return r;
+	if (daemon_network_find(d, n->name))
+		return call_errorf(c, -EEXIST, "network '%s' already exists", n->name);
+	if (n->mode->has_subnet && !n->subnet.family) {
+		/* --subnet auto, or none: a free /24 of the pool, written into the definition. */
+		r = daemon_choose_subnet(d, n, c->err, sizeof(c->err));
+		if (r < 0)
+			return r;
+		call_progress(c, "picked subnet %s", ip_prefix_format(&n->subnet, err, sizeof(err)));
+	}
+	if (network_validate(n, c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	r = daemon_check_conflicts(d, n, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
+	r = store_network_save(&d->paths, n);
+	if (r < 0)
+		return call_errorf(c, r, "cannot write %s/networks/%s.conf: %s", d->paths.config_dir, n->name,
+				   strerror(-r));
+	r = daemon_net_add(d, n, &net);
+	if (r < 0) {
+		store_network_remove(&d->paths, n->name);
+		return r;
+	}
+	TAKE_PTR(n); /* the list owns it */
+	if (net->def->autostart) {
+		r = daemon_net_up(d, net, err, sizeof(err));
+		if (r < 0) {
+			char name[NAME_MAX_LEN + 1];
+
+			/* Undone by daemon_net_up: the definition goes too, as if never asked. */
+			snprintf(name, sizeof(name), "%s", net->def->name);
+			store_network_remove(&d->paths, name);
+			store_network_state_remove(&d->paths, name);
+			daemon_net_remove(d, net);
+			return call_errorf(c, r, "cannot start network '%s': %s", name, err);
+		}
+	}
+	log_info("network '%s' created (%s)", net->def->name, net->active ? "started" : "not started");
+	network_event(d, net->def->name, net->active ? "created, started" : "created");
+	return reply_network(d, c, net);
+}
+
+static int method_network_start(struct daemon *d, struct call *c, json_object *params)
+{
+	struct net *n;
+	char err[1024];
+	int r = lookup(d, c, params, &n);
+
+	if (r < 0)
+		return r;
+	r = daemon_check_conflicts(d, n->def, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
+	r = daemon_net_up(d, n, err, sizeof(err));
+	if (r < 0)
+		return call_errorf(c, r, "cannot start network '%s': %s", n->def->name, err);
+	log_info("network '%s' started", n->def->name);
+	network_event(d, n->def->name, "started");
+	return reply_network(d, c, n);
+}
+
+/* The network the request names, stopped (stop and delete). A network with running guests stops
+ * only when forced: their TAPs stay (without a bridge: the host takes nothing on them,
+ * netd_ports) and are plugged into the bridge again at its next start. */
+static int stop(struct daemon *d, struct call *c, json_object *params, struct net **ret)
+{
+	char err[1024], names[256];
+	bool force = false;
+	size_t users;
+	struct net *n;
+	int r = lookup(d, c, params, ret);
+
+	if (r < 0)
+		return r;
+	n = *ret;
+	users = net_user_names(n, names, sizeof(names));
+	protocol_param_bool(params, "force", &force);
+	if (users && !force)
+		return call_errorf(c, -EBUSY,
+				   "network '%s' has %zu running guest(s): %s; shut them down or move them "
+				   "(netdctl vm set-network) first, or --force",
+				   n->def->name, users, names);
+	r = daemon_net_down(d, n, err, sizeof(err));
+	if (r < 0)
+		return call_errorf(c, r, "cannot stop network '%s': %s", n->def->name, err);
+	if (users)
+		log_warning("network '%s' stopped under its running guests %s (--force)", n->def->name,
+			    names);
+	return 0;
+}
+
+static int method_network_stop(struct daemon *d, struct call *c, json_object *params)
+{
+	struct net *n;
+	int r = stop(d, c, params, &n);
+
+	if (r < 0)
+		return r;
+	log_info("network '%s' stopped", n->def->name);
+	network_event(d, n->def->name, "stopped");
+	return reply_network(d, c, n);
+}
+
+static int method_network_delete(struct daemon *d, struct call *c, json_object *params)
+{
+	json_object *o;
+	struct net *n;
+	int r = stop(d, c, params, &n);
+
+	if (r < 0)
+		return r;
+	r = store_network_remove(&d->paths, n->def->name);
+	if (r < 0)
+		return call_errorf(c, r, "network '%s' stopped, but its definition could not be removed: %s",
+				   n->def->name, strerror(-r));
+	store_network_state_remove(&d->paths, n->def->name);
+	log_info("network '%s' deleted", n->def->name);
+	network_event(d, n->def->name, "deleted");
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(n->def->name));
+	daemon_net_remove(d, n);
+	call_reply(c, o);
+	return 0;
+}
+
+static int method_network_show(struct daemon *d, struct call *c, json_object *params)
+{
+	struct net *n;
+	int r = lookup(d, c, params, &n);
+
+	if (r < 0)
+		return r;
+	return reply_network(d, c, n);
+}
+
+static int method_network_list(struct daemon *d, struct call *c, json_object *params)
+{
+	struct link_dump dump = {};
+	json_object *list;
+	int r = dump_kernel(d, c, &dump);
+
+	if (r < 0)
+		return r;
+	list = json_object_new_array();
+	for (size_t i = 0; i < d->n_nets; i++)
+		json_object_array_add(list, network_json(d, d->nets[i], &dump, false));
+	link_dump_free(&dump);
+	call_reply(c, list);
+	return 0;
+}
+
+/* The definition with one change applied: validated, saved, and made live (on failure the
+ * previous one is saved and runs again). Takes changed. */
+static int network_replace(struct daemon *d, struct call *c, struct net *n, struct network *changed)
+{
+	char err[1024];
+	int r;
+
+	if (network_validate(changed, c->err, sizeof(c->err)) < 0) {
+		network_free(changed);
+		return -EINVAL;
+	}
+	r = store_network_save(&d->paths, changed);
+	if (r < 0) {
+		network_free(changed);
+		return call_errorf(c, r, "cannot write %s/networks/%s.conf: %s", d->paths.config_dir,
+				   n->def->name, strerror(-r));
+	}
+	r = daemon_net_redefine(d, n, changed, err, sizeof(err));
+	if (r < 0) {
+		if (store_network_save(&d->paths, n->def) < 0)
+			log_error("network '%s': cannot write its previous definition back", n->def->name);
+		return call_errorf(c, r, "network '%s': not changed: %s", n->def->name, err);
+	}
+	return 0;
+}
+
+static int param_mac(struct call *c, json_object *params, struct mac *ret)
+{
+	const char *s;
+	char e[64];
+
+	if (protocol_param_string(params, "mac", &s) < 0)
+		return call_errorf(c, -EINVAL, "missing parameter 'mac'");
+	if (mac_parse(s, ret) < 0)
+		return call_errorf(c, -EINVAL, "invalid MAC '%s': expected six hex pairs like 52:54:00:12:34:56",
+				   text_escape(s, e, sizeof(e)));
+	return 0;
+}
+
+static int method_host_add(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_network_ struct network *copy = NULL;
+	const char *ip, *hostname = NULL;
+	struct net *net;
+	const struct network *n;
+	struct dhcp_host h;
+	char spec[256], m[MAC_STRLEN];
+	int r = lookup(d, c, params, &net);
+
+	if (r < 0)
+		return r;
+	r = param_mac(c, params, &h.mac);
+	if (r < 0)
+		return r;
+	if (protocol_param_string(params, "ip", &ip) < 0)
+		return call_errorf(c, -EINVAL, "missing parameter 'ip'");
+	r = opt_string(c, params, "hostname", &hostname);
+	if (r < 0)
+		return r;
+	snprintf(spec, sizeof(spec), "%s,%s%s%s", mac_format(&h.mac, m, sizeof(m)), ip, hostname ? "," : "",
+		 hostname ? hostname : "");
+	if (dhcp_host_parse(spec, &h, c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	n = net->def;
+	copy = network_dup(n);
+	if (!copy)
+		return -ENOMEM;
+	r = dhcp_host_add(&copy->dhcp, &h);
+	if (r == -EEXIST)
+		return call_errorf(c, r, "network '%s': host %s is already reserved (remove it first)", n->name, m);
+	if (r == -E2BIG)
+		return call_errorf(c, r, "network '%s': too many reservations (at most %d)", n->name, DHCP_HOSTS_MAX);
+	if (r < 0)
+		return r;
+	r = network_replace(d, c, net, TAKE_PTR(copy));
+	if (r < 0)
+		return r;
+	log_info("network '%s': host %s reserved %s", net->def->name, m, ip);
+	return reply_network(d, c, net);
+}
+
+static int method_host_remove(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_network_ struct network *copy = NULL;
+	struct net *net;
+	struct mac mac;
+	char m[MAC_STRLEN];
+	int r = lookup(d, c, params, &net);
+
+	if (r < 0)
+		return r;
+	r = param_mac(c, params, &mac);
+	if (r < 0)
+		return r;
+	copy = network_dup(net->def);
+	if (!copy)
+		return -ENOMEM;
+	if (dhcp_host_remove(&copy->dhcp, &mac) < 0)
+		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", net->def->name,
+				   mac_format(&mac, m, sizeof(m)));
+	r = network_replace(d, c, net, TAKE_PTR(copy));
+	if (r < 0)
+		return r;
+	log_info("network '%s': reservation of %s removed", net->def->name, mac_format(&mac, m, sizeof(m)));
+	return reply_network(d, c, net);
+}
+
+static json_object *lease_json(const struct network *n, const struct dhcp_lease *l, time_t now)
+{
+	const struct dhcp_host *h = dhcp_host_find(&n->dhcp, &l->mac);
+	bool is_static = h && ip_addr_equal(AF_INET, &h->ip, &l->ip);
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mac", json_mac(&l->mac));
+	json_object_object_add(o, "ip", json_addr(AF_INET, &l->ip));
+	json_object_object_add(o, "hostname", l->hostname[0] ? json_object_new_string(l->hostname) : NULL);
+	json_object_object_add(o, "expires", json_object_new_int64(l->expiry));
+	json_object_object_add(o, "expires_in", l->expiry ? json_object_new_int64((int64_t)l->expiry - now) : NULL);
+	json_object_object_add(o, "type", json_object_new_string(is_static ? "static" : "dynamic"));
+	json_object_object_add(o, "client_id", l->client_id[0] ? json_object_new_string(l->client_id) : NULL);
+	return o;
+}
+
+static int method_network_leases(struct daemon *d, struct call *c, json_object *params)
+{
+	struct net *n;
+	struct dhcp_server *srv;
+	json_object *list;
+	time_t now = time(NULL);
+	int r = lookup(d, c, params, &n);
+
+	if (r < 0)
+		return r;
+	srv = daemon_dhcp_find(d, n->def->name);
+	list = json_object_new_array();
+	for (size_t i = 0; srv && i < srv->leases.n; i++)
+		json_object_array_add(list, lease_json(n->def, &srv->leases.leases[i], now));
+	call_reply(c, list);
+	return 0;
+}
+
+static const struct {
+	const char *action;
+	bool remove;
+} lease_actions[] = { { "add", false }, { "old", false }, { "del", true } };
+
+/* The fields are what netd-lease-event passes on from dnsmasq: the hostname and client id are the
+ * guest's choice. dhcp_lease_from_fields applies the lease file's rules to them. */
+static int lease_from_params(struct call *c, json_object *params, struct dhcp_lease *ret)
+{
+	static const char *const keys[] = { "expires", "mac", "ip", "hostname", "client_id" };
+	const char *v[ELEMENTSOF(keys)] = {};
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		(void)protocol_param_string(params, keys[i], &v[i]);
+	if (!v[1] || !v[2] || dhcp_lease_from_fields(v[0], v[1], v[2], v[3], v[4], ret) < 0)
+		return call_errorf(c, -EINVAL, "lease event: missing or invalid 'mac', 'ip' or 'expires'");
+	return 0;
+}
+
+/* From netd-lease-event, run by dnsmasq (as root) for every lease change. */
+static int method_lease_event(struct daemon *d, struct call *c, json_object *params)
+{
+	const char *network, *action;
+	struct dhcp_server *srv;
+	const struct network *n;
+	struct dhcp_lease l;
+	char m[MAC_STRLEN], ip[INET_ADDRSTRLEN];
+	size_t i;
+	int r;
+
+	if (protocol_param_string(params, "network", &network) < 0 || protocol_param_string(params, "action", &action) < 0)
+		return call_errorf(c, -EINVAL, "lease event: missing 'network' or 'action'");
+	for (i = 0; i < ELEMENTSOF(lease_actions) && strcmp(action, lease_actions[i].action); i++)
+		;
+	if (i == ELEMENTSOF(lease_actions))
+		return call_errorf(c, -EINVAL, "lease event: unknown action");
+	srv = daemon_dhcp_find(d, network);
+	if (!srv)
+		return call_errorf(c, -ENOENT, "lease event: network has no dnsmasq");
+	r = lease_from_params(c, params, &l);
+	if (r < 0)
+		return r;
+	if (lease_actions[i].remove)
+		dhcp_lease_table_remove(&srv->leases, &l.ip);
+	else if (dhcp_lease_table_put(&srv->leases, &l) < 0)
+		return -ENOMEM;
+	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, mac_format(&l.mac, m, sizeof(m)),
+		 ip_addr_format(AF_INET, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
+	daemon_portsec_network_changed(d, network);
+	call_reply(c, NULL);
+	n = daemon_network_find(d, network);
+	if (n) {
+		json_object *e = lease_json(n, &l, time(NULL));
+
+		json_object_object_add(e, "network", json_object_new_string(network));
+		json_object_object_add(e, "action", json_object_new_string(action));
+		daemon_event(d, "lease", e);
+	}
+	return 0;
+}
+
+static const struct method network_table[] = {
+	{ "network.create", method_network_create, METHOD_CHANGE },
+	{ "network.delete", method_network_delete, METHOD_CHANGE },
+	{ "network.start", method_network_start, METHOD_CHANGE },
+	{ "network.stop", method_network_stop, METHOD_CHANGE },
+	{ "network.list", method_network_list, METHOD_READ },
+	{ "network.show", method_network_show, METHOD_READ },
+	{ "network.leases", method_network_leases, METHOD_READ },
+	{ "network.host.add", method_host_add, METHOD_CHANGE },
+	{ "network.host.remove", method_host_remove, METHOD_CHANGE },
+	/* From netd-lease-event, which dnsmasq runs as root: an operator must not invent leases
+	 * (port security lets a guest send from its lease's address). */
+	{ "lease.event", method_lease_event, METHOD_CHANGE | METHOD_ROOT },
+};
+
+const struct method_area network_methods = METHOD_AREA(network_table);

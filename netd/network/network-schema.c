@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A network's settings, one row each: the definition file, the request, netdctl's options and
+ * show/--json all come from this table (common/schema.h). A new setting is one row here: a typed
+ * row for a plain value (SCHEMA_*_AT), parse and format functions for a special one. Values are
+ * checked one at a time here; what depends on several of them (the gateway inside the subnet, what
+ * a mode allows) is network_validate()'s.
+ */
+#include "network-schema.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "macro.h"
+#include "names.h"
+
+#define NET(p) struct network *n = (p)
+#define CNET(p) const struct network *n = (p)
+
+#define fmt schema_format_text
+
+/* ---- [network] ---- */
+
+static int parse_mode(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	char e[256];
+
+	n->mode = net_mode_from_string(v);
+	if (n->mode)
+		return 0;
+	return schema_error(err, errlen, "unknown mode '%s' (known: %s)", text_escape(v, e, sizeof(e)),
+			    net_mode_names());
+}
+
+static int format_mode(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return fmt(buf, size, n->mode ? n->mode->name : NULL);
+}
+
+/* "auto" (a free /24 of the pool, chosen at create) is no subnet yet. */
+static int parse_subnet(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+
+	if (!strcmp(v, "auto")) {
+		n->subnet = (struct ip_prefix){};
+		return 0;
+	}
+	if (ip_prefix_parse(v, &n->subnet) >= 0)
+		return 0;
+	return schema_invalid(err, errlen, "subnet", v, "expected CIDR notation like 10.0.0.0/24, or auto");
+}
+
+static int format_subnet(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return n->subnet.family ? fmt(buf, size, ip_prefix_format(&n->subnet, buf, size)) : 0;
+}
+
+static int parse_gateway(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	int family;
+
+	if (ip_addr_parse(v, &family, &n->gateway) < 0 || family != AF_INET)
+		return schema_invalid(err, errlen, "gateway", v, "expected an IPv4 address");
+	n->has_gateway = true;
+	return 0;
+}
+
+static int format_gateway(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return n->has_gateway ? fmt(buf, size, ip_addr_format(AF_INET, &n->gateway, buf, size)) : 0;
+}
+
+static int parse_host_port(void *obj, const char *v, char *err, size_t errlen)
+{
+	return network_host_port_add(obj, v, err, errlen);
+}
+
+static int format_host_port(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return i < n->n_host_ports ? fmt(buf, size, l4_port_format(&n->host_ports[i], buf, size)) : 0;
+}
+
+static int parse_mac(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+
+	if (mac_parse(v, &n->mac) < 0)
+		return schema_invalid(err, errlen, "MAC", v, "expected six hex pairs like 52:54:00:12:34:56");
+	n->has_mac = true;
+	return 0;
+}
+
+static int format_mac(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return n->has_mac ? fmt(buf, size, mac_format(&n->mac, buf, size)) : 0;
+}
+
+/* ---- [dhcp] ---- */
+
+static int parse_range(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+
+	if (n->dhcp.n_ranges >= DHCP_RANGES_MAX) {
+		snprintf(err, errlen, "too many DHCP ranges (at most %d)", DHCP_RANGES_MAX);
+		return -E2BIG;
+	}
+	if (dhcp_range_parse(v, &n->dhcp.ranges[n->dhcp.n_ranges], err, errlen) < 0)
+		return -EINVAL;
+	n->dhcp.n_ranges++;
+	return 0;
+}
+
+static int format_range(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	if (i >= n->dhcp.n_ranges)
+		return 0;
+	snprintf(buf, size, "%s-%s", ip_addr_format(AF_INET, &n->dhcp.ranges[i].start, a, sizeof(a)),
+		 ip_addr_format(AF_INET, &n->dhcp.ranges[i].end, b, sizeof(b)));
+	return 1;
+}
+
+static int parse_lease_time(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+
+	return dhcp_lease_time_parse(v, &n->dhcp.lease_time, err, errlen);
+}
+
+static int format_lease_time(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return n->dhcp.lease_time ? fmt(buf, size, dhcp_lease_time_format(n->dhcp.lease_time, buf, size)) : 0;
+}
+
+static int parse_dhcp_host(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	struct dhcp_host h;
+	char m[MAC_STRLEN];
+	int r;
+
+	if (dhcp_host_parse(v, &h, err, errlen) < 0)
+		return -EINVAL;
+	r = dhcp_host_add(&n->dhcp, &h);
+	if (r == -EEXIST)
+		snprintf(err, errlen, "host %s is reserved twice", mac_format(&h.mac, m, sizeof(m)));
+	else if (r == -E2BIG)
+		snprintf(err, errlen, "too many host reservations (at most %d)", DHCP_HOSTS_MAX);
+	return r;
+}
+
+static int format_dhcp_host(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+	const struct dhcp_host *h;
+	char a[INET_ADDRSTRLEN], m[MAC_STRLEN];
+
+	if (i >= n->dhcp.n_hosts)
+		return 0;
+	h = &n->dhcp.hosts[i];
+	snprintf(buf, size, "%s,%s%s%s", mac_format(&h->mac, m, sizeof(m)),
+		 ip_addr_format(AF_INET, &h->ip, a, sizeof(a)), h->hostname[0] ? "," : "", h->hostname);
+	return 1;
+}
+
+/* ---- [dns] ---- */
+
+static int parse_domain(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+
+	if (dhcp_domain_check(v, err, errlen) < 0)
+		return -EINVAL;
+	snprintf(n->dhcp.domain, sizeof(n->dhcp.domain), "%s", v);
+	return 0;
+}
+
+static int format_domain(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return fmt(buf, size, n->dhcp.domain);
+}
+
+static int parse_dns_host(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	struct dns_host h;
+	int r;
+
+	if (dns_host_parse(v, &h, err, errlen) < 0)
+		return -EINVAL;
+	r = dns_host_add(&n->dhcp, &h);
+	if (r == -E2BIG)
+		snprintf(err, errlen, "too many DNS hosts (at most %d)", DNS_HOSTS_MAX);
+	return r;
+}
+
+static int format_dns_host(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+	char a[INET_ADDRSTRLEN];
+
+	if (i >= n->dhcp.n_dns_hosts)
+		return 0;
+	snprintf(buf, size, "%s,%s", ip_addr_format(AF_INET, &n->dhcp.dns_hosts[i].ip, a, sizeof(a)),
+		 n->dhcp.dns_hosts[i].hostname);
+	return 1;
+}
+
+/* In the order the file is written and --help lists the options. */
+static const struct schema_field network_fields[] = {
+	/* clang-format off */
+	{ .key = "mode", .json = "mode", .flag = "mode", .metavar = "MODE", .label = "mode",
+	  .flags = SCHEMA_SHOW | SCHEMA_REQUIRED, .parse = parse_mode, .format = format_mode },
+	{ .key = "bridge", .json = "bridge", .flag = "bridge", .metavar = "IFNAME", .label = "bridge name",
+	  .flags = SCHEMA_SHOW, SCHEMA_STRING_AT(struct network, bridge), .check = ifname_invalid_reason },
+	{ .key = "subnet", .json = "subnet", .flag = "subnet", .metavar = "CIDR|auto", .label = "subnet",
+	  .flags = SCHEMA_SHOW, .parse = parse_subnet, .format = format_subnet },
+	{ .key = "gateway", .json = "gateway", .flag = "gateway", .metavar = "IP", .label = "gateway",
+	  .flags = SCHEMA_SHOW, .parse = parse_gateway, .format = format_gateway },
+	{ .key = "uplink", .json = "uplink", .flag = "uplink", .metavar = "IFNAME", .label = "uplink name",
+	  .flags = SCHEMA_SHOW, SCHEMA_STRING_AT(struct network, uplink), .check = ifname_invalid_reason },
+	/* 0: the kernel's; network_validate() has the range */
+	{ .key = "mtu", .json = "mtu", .flag = "mtu", .metavar = "N", .label = "MTU",
+	  .flags = SCHEMA_SHOW | SCHEMA_ZERO_UNSET, SCHEMA_UINT_AT(struct network, mtu) },
+	{ .key = "allow-host-port", .json = "allow_host_ports", .flag = "allow-host-port",
+	  .metavar = "PROTO/PORT", .label = "host port", .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE,
+	  .parse = parse_host_port, .format = format_host_port },
+	{ .key = "mac", .label = "MAC", .parse = parse_mac, .format = format_mac },
+	{ .key = "autostart", .json = "autostart", .flag = "no-autostart", .flag_value = "no",
+	  .label = "autostart", .flags = SCHEMA_SHOW, SCHEMA_BOOL_AT(struct network, autostart) },
+	/* clang-format on */
+};
+
+static const struct schema_field dhcp_fields[] = {
+	/* clang-format off */
+	{ .key = "enabled", .json = "dhcp", .flag = "no-dhcp", .flag_value = "no", .label = "dhcp",
+	  .def = "yes", .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dhcp) },
+	{ .key = "range", .json = "dhcp_ranges", .flag = "dhcp-range", .metavar = "START-END",
+	  .label = "DHCP range", .flags = SCHEMA_REPEATABLE, .parse = parse_range, .format = format_range },
+	{ .key = "lease-time", .json = "lease_time", .flag = "lease-time", .metavar = "DURATION",
+	  .label = "lease time", .parse = parse_lease_time, .format = format_lease_time },
+	{ .key = "host", .json = "hosts", .flag = "host", .metavar = "MAC,IP[,HOSTNAME]", .label = "host",
+	  .flags = SCHEMA_REPEATABLE, .parse = parse_dhcp_host, .format = format_dhcp_host },
+	/* clang-format on */
+};
+
+static const struct schema_field dns_fields[] = {
+	/* clang-format off */
+	{ .key = "enabled", .json = "dns", .flag = "no-dns", .flag_value = "no", .label = "dns", .def = "yes",
+	  .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dns) },
+	{ .key = "domain", .json = "domain", .flag = "domain", .metavar = "DOMAIN", .label = "domain",
+	  .parse = parse_domain, .format = format_domain },
+	{ .key = "host", .json = "dns_hosts", .flag = "dns-host", .metavar = "IP,HOSTNAME",
+	  .label = "DNS host", .flags = SCHEMA_REPEATABLE, .parse = parse_dns_host,
+	  .format = format_dns_host },
+	/* clang-format on */
+};
+
+static const struct schema_section network_sections[] = {
+	{ "network", network_fields, ELEMENTSOF(network_fields) },
+	{ "dhcp", dhcp_fields, ELEMENTSOF(dhcp_fields) },
+	{ "dns", dns_fields, ELEMENTSOF(dns_fields) },
+};
+
+const struct schema network_schema = { "network", network_sections, ELEMENTSOF(network_sections) };

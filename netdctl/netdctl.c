@@ -1,0 +1,833 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* netdctl: one command line -> one request to netd -> the reply as a table or JSON. */
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <poll.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest-schema.h"
+#include "macro.h"
+#include "mode.h"
+#include "network-schema.h"
+#include "protocol.h"
+#include "uplink-schema.h"
+
+/* --help's lines are wrapped here. */
+#define USAGE_WIDTH 110
+
+static const char *arg_socket;
+static bool arg_json;
+
+struct verb {
+	const char *noun;
+	const char *verb;
+	const char *method;
+	int (*build)(int argc, char **argv, json_object *params); /* argv[0] is the verb */
+	void (*print)(json_object *result);
+	const char *usage;
+	const struct schema *schema; /* its options, listed after usage */
+	const char *tail; /* after them */
+};
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "netdctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'netdctl --help'.\n");
+	return -EINVAL;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return "-";
+	return json_object_get_string(v);
+}
+
+static int build_none(int argc, char **argv, json_object *params)
+{
+	if (argc > 1)
+		return usage_error("unexpected argument '%s'", argv[1]);
+	return 0;
+}
+
+static int build_name(int argc, char **argv, json_object *params)
+{
+	if (argc < 2)
+		return usage_error("%s: missing network NAME", argv[0]);
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	return 0;
+}
+
+/* NAME [--force]: stop or delete a network even under its running guests. */
+static int build_name_force(int argc, char **argv, json_object *params)
+{
+	const char *name = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--force"))
+			json_object_object_add(params, "force", json_object_new_boolean(true));
+		else if (argv[i][0] == '-' || name)
+			return usage_error("network %s: unexpected argument '%s'", argv[0], argv[i]);
+		else
+			name = argv[i];
+	}
+	if (!name)
+		return usage_error("%s: missing network NAME", argv[0]);
+	json_object_object_add(params, "name", json_object_new_string(name));
+	return 0;
+}
+
+/* A positional argument and the options of a kind's schema (network-schema.c, ...) into params. */
+static int build_schema(int argc, char **argv, json_object *params, const struct schema *s, const char *what,
+			const char **ret_pos)
+{
+	struct option opts[64];
+	char err[SCHEMA_MSG_MAX];
+	const char *pos = NULL;
+	int c;
+
+	schema_cli_options(s, 0x100, opts, ELEMENTSOF(opts));
+	optind = 0; /* 0 makes glibc re-initialise getopt after main()'s own pass */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:", opts, NULL)) >= 0) {
+		if (c == 1) {
+			if (pos)
+				return usage_error("unexpected argument '%s'", optarg);
+			pos = optarg;
+		} else if (c == ':') {
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		} else if (c < 0x100) {
+			return usage_error("%s: unknown option '%s'", what, argv[optind - 1]);
+		} else if (schema_cli_apply(s, c - 0x100, optarg, params, err, sizeof(err)) < 0) {
+			return usage_error("%s", err);
+		}
+	}
+	*ret_pos = pos;
+	return 0;
+}
+
+static int build_create(int argc, char **argv, json_object *params)
+{
+	const char *name;
+	int r = build_schema(argc, argv, params, &network_schema, "network create", &name);
+
+	if (r < 0)
+		return r;
+	if (!name)
+		return usage_error("network create: missing network NAME");
+	if (schema_cli_missing(&network_schema, params))
+		return usage_error("network create: missing --mode (nat, routed, isolated or bridge)");
+	json_object_object_add(params, "name", json_object_new_string(name));
+	return 0;
+}
+
+static int build_host_add(int argc, char **argv, json_object *params)
+{
+	if (argc < 4)
+		return usage_error("network host add: expected NAME MAC IP [HOSTNAME]");
+	if (argc > 5)
+		return usage_error("unexpected argument '%s'", argv[5]);
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	json_object_object_add(params, "mac", json_object_new_string(argv[2]));
+	json_object_object_add(params, "ip", json_object_new_string(argv[3]));
+	if (argc == 5)
+		json_object_object_add(params, "hostname", json_object_new_string(argv[4]));
+	return 0;
+}
+
+static int build_host_remove(int argc, char **argv, json_object *params)
+{
+	if (argc != 3)
+		return usage_error(argc < 3 ? "network host remove: expected NAME MAC" : "unexpected argument '%s'",
+				   argc > 3 ? argv[3] : "");
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	json_object_object_add(params, "mac", json_object_new_string(argv[2]));
+	return 0;
+}
+
+static void print_dhcp(json_object *n)
+{
+	json_object *h, *ranges;
+
+	if (!json_object_object_get_ex(n, "dhcp", &h))
+		return;
+	printf("dhcp:       ");
+	if (!json_object_get_boolean(json_object_object_get(h, "enabled"))) {
+		printf("off");
+	} else {
+		ranges = json_object_object_get(h, "ranges");
+		for (size_t i = 0; i < json_object_array_length(ranges); i++)
+			printf("%s%s", i ? ", " : "", json_object_get_string(json_object_array_get_idx(ranges, i)));
+		printf(" (lease %s, %s reservation(s), %s)", jstr(h, "lease_time"), jstr(h, "hosts"),
+		       json_object_get_boolean(json_object_object_get(h, "router")) ? "router: gateway" : "no router");
+	}
+	printf("\ndns:        %s", json_object_get_boolean(json_object_object_get(h, "dns")) ? "on" : "off");
+	if (json_object_object_get(h, "domain"))
+		printf(", domain %s", jstr(h, "domain"));
+	printf("\ndnsmasq:    %s, pid %s, %s restart(s)\nleases:     %s\n", jstr(h, "dnsmasq_state"),
+	       jstr(h, "dnsmasq_pid"), jstr(h, "dnsmasq_restarts"), jstr(h, "leases"));
+}
+
+static void print_leases(json_object *list)
+{
+	printf("%-17s  %-15s  %-20s  %-20s  %s\n", "MAC", "IP", "HOSTNAME", "EXPIRES", "TYPE");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *l = json_object_array_get_idx(list, i);
+		time_t t = json_object_get_int64(json_object_object_get(l, "expires"));
+		char when[32] = "never";
+
+		if (t)
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		printf("%-17s  %-15s  %-20s  %-20s  %s\n", jstr(l, "mac"), jstr(l, "ip"), jstr(l, "hostname"), when,
+		       jstr(l, "type"));
+	}
+}
+
+/* What the guests reach on the host: always DHCP, DNS and ping on their gateway; more if allowed. */
+static void print_host_ports(json_object *n)
+{
+	json_object *a = json_object_object_get(n, "allow_host_ports");
+
+	if (!strcmp(jstr(n, "mode"), "bridge"))
+		return;
+	printf("host:       guests reach DHCP, DNS and ICMP on the gateway");
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		printf("%s%s", i ? ", " : "; also ", json_object_get_string(json_object_array_get_idx(a, i)));
+	printf("\n");
+}
+
+static void print_network(json_object *n)
+{
+	json_object *k, *addrs;
+
+	printf("name:       %s\nmode:       %s\nstate:      %s", jstr(n, "name"), jstr(n, "mode"), jstr(n, "state"));
+	if (json_object_object_get_ex(n, "problem", NULL))
+		printf(" (%s)", jstr(n, "problem"));
+	printf("\nbridge:     %s\nsubnet:     %s\ngateway:    %s\nmac:        %s\nmtu:        %s\nautostart:  %s\n",
+	       jstr(n, "bridge"), jstr(n, "subnet"), jstr(n, "gateway"), jstr(n, "mac"), jstr(n, "mtu"),
+	       jstr(n, "autostart"));
+	print_host_ports(n);
+	if (!json_object_object_get_ex(n, "kernel", &k))
+		return;
+	if (!json_object_get_boolean(json_object_object_get(k, "exists"))) {
+		printf("kernel:     bridge does not exist\n");
+		return;
+	}
+	printf("kernel:     ifindex %s, %s, mtu %s, mac %s, stp %s\naddresses: ", jstr(k, "ifindex"),
+	       json_object_get_boolean(json_object_object_get(k, "up")) ? "up" : "down", jstr(k, "mtu"),
+	       jstr(k, "mac"), json_object_get_boolean(json_object_object_get(k, "stp")) ? "on" : "off");
+	addrs = json_object_object_get(k, "addresses");
+	for (size_t i = 0; i < json_object_array_length(addrs); i++)
+		printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, i)));
+	printf("\n");
+	print_dhcp(n);
+}
+
+static void print_list(json_object *list)
+{
+	printf("%-20s %-10s %-15s %-18s %s\n", "NAME", "MODE", "BRIDGE", "SUBNET", "STATE");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *n = json_object_array_get_idx(list, i);
+		printf("%-20s %-10s %-15s %-18s %s\n", jstr(n, "name"), jstr(n, "mode"), jstr(n, "bridge"),
+		       jstr(n, "subnet"), jstr(n, "state"));
+	}
+}
+
+static void print_deleted(json_object *o)
+{
+	printf("network '%s' deleted\n", jstr(o, "name"));
+}
+
+static void print_status(json_object *o)
+{
+	json_object *p = json_object_object_get(o, "paths"), *c = json_object_object_get(o, "counts");
+
+	printf("netd %s, pid %s, up %ss\nconfig dir: %s\nstate dir:  %s\nrun dir:    %s\nsocket:     %s\n"
+	       "networks:   %s defined, %s active\n",
+	       jstr(o, "version"), jstr(o, "pid"), jstr(o, "uptime_sec"), jstr(p, "config_dir"),
+	       jstr(p, "state_dir"), jstr(p, "run_dir"), jstr(p, "socket"), jstr(c, "networks"),
+	       jstr(c, "networks_active"));
+}
+
+static void print_names(const char *what, json_object *a)
+{
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		printf("%s %s\n", what, json_object_get_string(json_object_array_get_idx(a, i)));
+}
+
+/* Prints one reload part (networks, or the "guests" object); returns how many lines it printed. */
+static size_t print_reload_part(json_object *o, const char *prefix)
+{
+	static const char *const keys[] = { "added", "changed", "removed", "errors" };
+	static const char *const labels[] = { "added:  ", "changed:", "removed:", "error:  " };
+	size_t n = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		json_object *a = json_object_object_get(o, keys[i]);
+		char what[32];
+
+		if (!json_object_is_type(a, json_type_array))
+			continue;
+		snprintf(what, sizeof(what), "%s%s", prefix, labels[i]);
+		print_names(what, a);
+		n += json_object_array_length(a);
+	}
+	return n;
+}
+
+static void print_reload(json_object *o)
+{
+	size_t n = print_reload_part(o, "");
+
+	n += print_reload_part(json_object_object_get(o, "guests"), "guest ");
+	if (!n)
+		printf("nothing changed\n");
+}
+
+
+static int build_uplink_convert(int argc, char **argv, json_object *params)
+{
+	const char *port;
+	int r = build_schema(argc, argv, params, &uplink_schema, "uplink convert", &port);
+
+	if (r < 0)
+		return r;
+	if (!port)
+		return usage_error("uplink convert: missing IFACE (the uplink, e.g. eth0)");
+	json_object_object_add(params, "port", json_object_new_string(port));
+	return 0;
+}
+
+static int build_bridge(int argc, char **argv, json_object *params)
+{
+	if (argc < 2)
+		return usage_error("uplink %s: missing BRIDGE", argv[0]);
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	json_object_object_add(params, "bridge", json_object_new_string(argv[1]));
+	return 0;
+}
+
+static int build_opt_bridge(int argc, char **argv, json_object *params)
+{
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	if (argc == 2)
+		json_object_object_add(params, "bridge", json_object_new_string(argv[1]));
+	return 0;
+}
+
+static void print_uplink(json_object *u)
+{
+	json_object *gws = json_object_object_get(u, "gateways"), *dhcp;
+
+	printf("bridge:     %s\nport:       %s\nstate:      %s\nmac:        %s\nmtu:        %s\n", jstr(u, "bridge"),
+	       jstr(u, "port"), jstr(u, "state"), jstr(u, "mac"), jstr(u, "mtu"));
+	if (json_object_object_get_ex(u, "cutover_ms", NULL))
+		printf("cut-over:   %s ms\n", jstr(u, "cutover_ms"));
+	if (json_object_object_get_ex(u, "confirm_remaining_sec", NULL))
+		printf("confirm:    within %s s (netdctl uplink confirm %s), else netd rolls back\n",
+		       jstr(u, "confirm_remaining_sec"), jstr(u, "bridge"));
+	for (size_t i = 0; i < json_object_array_length(gws); i++) {
+		json_object *g = json_object_array_get_idx(gws, i);
+		printf("gateway:    %s %s\n", jstr(g, "address"),
+		       json_object_get_boolean(json_object_object_get(g, "answered")) ? "answered" : "not verified");
+	}
+	if (json_object_object_get_ex(u, "dhcp_client", &dhcp))
+		printf("dhcp:       %s (now on %s, pid %s)\n", jstr(dhcp, "original"), jstr(u, "bridge"),
+		       jstr(dhcp, "bridge_pid"));
+}
+
+static void print_uplink_list(json_object *list)
+{
+	printf("%-15s %-15s %-13s %-18s %s\n", "BRIDGE", "PORT", "STATE", "MAC", "CUT-OVER");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *u = json_object_array_get_idx(list, i);
+		printf("%-15s %-15s %-13s %-18s %s%s\n", jstr(u, "bridge"), jstr(u, "port"), jstr(u, "state"),
+		       jstr(u, "mac"), jstr(u, "cutover_ms"),
+		       json_object_object_get_ex(u, "cutover_ms", NULL) ? " ms" : "");
+	}
+}
+
+static void print_reverted(json_object *o)
+{
+	printf("'%s' reverted: %s has its addresses and routes again\n", jstr(o, "bridge"), jstr(o, "port"));
+}
+
+
+static int build_guest(int argc, char **argv, json_object *params)
+{
+	if (argc < 2)
+		return usage_error("vm %s: missing guest NAME", argv[0]);
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	return 0;
+}
+
+/* A positive number option into params[key]. */
+static int parse_count(const char *opt, const char *s, json_object *params, const char *key)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 1 << 20)
+		return usage_error("invalid %s '%s': expected a number", opt, s);
+	json_object_object_add(params, key, json_object_new_int64(v));
+	return 0;
+}
+
+static int build_vm_create(int argc, char **argv, json_object *params)
+{
+	const char *name;
+	int r = build_schema(argc, argv, params, &guest_schema, "vm create", &name);
+
+	if (r < 0)
+		return r;
+	if (!name)
+		return usage_error("vm create: missing guest NAME");
+	if (schema_cli_missing(&guest_schema, params))
+		return usage_error("vm create: missing --network NET");
+	if (!json_object_object_get_ex(params, "kernel", NULL) && !json_object_object_get_ex(params, "disk", NULL) &&
+	    !json_object_object_get_ex(params, "cdrom", NULL))
+		return usage_error("vm create: missing a boot source (--kernel PATH or --disk PATH)");
+	json_object_object_add(params, "name", json_object_new_string(name));
+	return 0;
+}
+
+static int build_vm_shutdown(int argc, char **argv, json_object *params)
+{
+	if (argc == 4 && !strcmp(argv[2], "--timeout"))
+		return parse_count("--timeout", argv[3], params, "timeout") < 0 ? -EINVAL : build_guest(2, argv, params);
+	return build_guest(argc, argv, params);
+}
+
+static int build_vm_set_network(int argc, char **argv, json_object *params)
+{
+	const char *pos[2] = {};
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--nic") && i + 1 < argc) {
+			if (parse_count("--nic", argv[++i], params, "nic") < 0)
+				return -EINVAL;
+		} else if (argv[i][0] == '-' || n == 2) {
+			return usage_error("vm set-network: unexpected argument '%s'", argv[i]);
+		} else {
+			pos[n++] = argv[i];
+		}
+	}
+	if (n != 2)
+		return usage_error("vm set-network: expected NAME [--nic N] NET");
+	json_object_object_add(params, "name", json_object_new_string(pos[0]));
+	json_object_object_add(params, "network", json_object_new_string(pos[1]));
+	return 0;
+}
+
+static void print_vm(json_object *v)
+{
+	json_object *nics = json_object_object_get(v, "nics"), *vnc;
+
+	printf("name:       %s\nstate:      %s\n", jstr(v, "name"), jstr(v, "state"));
+	if (json_object_object_get_ex(v, "note", NULL))
+		printf("note:       %s\n", jstr(v, "note"));
+	printf("pid:        %s\nmemory:     %s MiB\nvcpus:      %s\naccel:      %s\nautostart:  %s\n", jstr(v, "pid"),
+	       jstr(v, "memory_mib"), jstr(v, "vcpus"), jstr(v, "accel"), jstr(v, "autostart"));
+	for (size_t i = 0; i < json_object_array_length(nics); i++) {
+		json_object *n = json_object_array_get_idx(nics, i);
+		printf("nic%zu:       network %s, mac %s, tap %s, ip %s, port security %s\n", i, jstr(n, "network"),
+		       jstr(n, "mac"), jstr(n, "tap"), jstr(n, "ip"), jstr(n, "security"));
+	}
+	printf("console:    netdctl vm console %s (log: %s)\n", jstr(v, "name"), jstr(v, "serial_log"));
+	if (json_object_object_get_ex(v, "vnc", &vnc) && vnc) {
+		printf("vnc:        %s", jstr(vnc, "address"));
+		if (strcmp(jstr(vnc, "password"), "-"))
+			printf(", password %s", jstr(vnc, "password"));
+		printf("\n            %s\n", jstr(vnc, "connect"));
+	}
+}
+
+static void print_vm_list(json_object *list)
+{
+	printf("%-20s %-14s %-8s %-20s %s\n", "NAME", "STATE", "PID", "NETWORKS", "IP");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *v = json_object_array_get_idx(list, i), *nics = json_object_object_get(v, "nics");
+		char nets[256] = "", ips[256] = "";
+
+		for (size_t j = 0; j < json_object_array_length(nics); j++) {
+			json_object *n = json_object_array_get_idx(nics, j);
+			snprintf(nets + strlen(nets), sizeof(nets) - strlen(nets), "%s%s", j ? "," : "", jstr(n, "network"));
+			snprintf(ips + strlen(ips), sizeof(ips) - strlen(ips), "%s%s", j ? "," : "", jstr(n, "ip"));
+		}
+		printf("%-20s %-14s %-8s %-20s %s\n", jstr(v, "name"), jstr(v, "state"), jstr(v, "pid"), nets, ips);
+	}
+}
+
+static void print_vm_deleted(json_object *o)
+{
+	printf("guest '%s' deleted\n", jstr(o, "name"));
+}
+
+/* vm console: the serial console's socket, both ways, until Ctrl-] or QEMU hangs up. */
+static void console_attach(json_object *v)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = jstr(v, "console");
+	struct termios old, raw;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "netdctl: cannot attach to %s: %m (is the guest running?)\n", path);
+		exit(EXIT_FAILURE);
+	}
+	fprintf(stderr, "Connected to the console of '%s'; Ctrl-] detaches.\n", jstr(v, "name"));
+	if (tty) {
+		raw = old;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	for (;;) {
+		struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
+		char buf[4096];
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0 || write(STDOUT_FILENO, buf, n) < 0)
+				break;
+		}
+		if (p[0].revents) {
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n <= 0 || memchr(buf, 0x1d, n) || write(fd, buf, n) < 0)
+				break;
+		}
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+	close(fd);
+	fprintf(stderr, "\r\nDetached.\n");
+}
+
+static const struct verb verbs[] = {
+	{ "network", "create", "network.create", build_create, print_network, "network create NAME",
+	  &network_schema },
+	{ "network", "create", "network.create", build_create, print_network,
+	  "network create NAME --mode bridge --bridge BRIDGE   (guests straight onto an existing bridge's LAN)" },
+	{ "network", "list", "network.list", build_none, print_list, "network list" },
+	{ "network", "show", "network.show", build_name, print_network, "network show NAME" },
+	{ "network", "start", "network.start", build_name, print_network, "network start NAME" },
+	{ "network", "stop", "network.stop", build_name_force, print_network,
+	  "network stop NAME [--force]             --force: under running guests too (their NICs come back\n"
+	  "                                        with the network's next start)" },
+	{ "network", "delete", "network.delete", build_name_force, print_deleted,
+	  "network delete NAME [--force]" },
+	{ "network", "leases", "network.leases", build_name, print_leases,
+	  "network leases NAME                  live leases: MAC, IP, hostname, expiry, static/dynamic" },
+	{ "network", "host add", "network.host.add", build_host_add, print_network,
+	  "network host add NAME MAC IP [HOSTNAME]   reserve IP for MAC (live: no dnsmasq restart)" },
+	{ "network", "host remove", "network.host.remove", build_host_remove, print_network,
+	  "network host remove NAME MAC" },
+	{ "uplink", "convert", "uplink.convert", build_uplink_convert, print_uplink, "uplink convert IFACE",
+	  &uplink_schema },
+	{ "uplink", "confirm", "uplink.confirm", build_bridge, print_uplink, "uplink confirm BRIDGE" },
+	{ "uplink", "revert", "uplink.revert", build_bridge, print_reverted, "uplink revert BRIDGE" },
+	{ "uplink", "status", "uplink.status", build_opt_bridge, print_uplink_list,
+	  "uplink status [BRIDGE]" },
+	{ "vm", "create", "vm.create", build_vm_create, print_vm, "vm create NAME", &guest_schema,
+	  "\n        (one boot source: --kernel PATH, or --disk PATH with an optional --cdrom ISO; one NIC per --network,\n"
+	  "        the Nth --mac is the Nth NIC's)" },
+	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
+	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
+	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },
+	{ "vm", "destroy", "vm.destroy", build_guest, print_vm,
+	  "vm destroy NAME                        kill QEMU" },
+	{ "vm", "reboot", "vm.reboot", build_guest, print_vm, "vm reboot NAME" },
+	{ "vm", "suspend", "vm.suspend", build_guest, print_vm, "vm suspend NAME" },
+	{ "vm", "resume", "vm.resume", build_guest, print_vm, "vm resume NAME" },
+	{ "vm", "delete", "vm.delete", build_guest, print_vm_deleted, "vm delete NAME" },
+	{ "vm", "list", "vm.list", build_none, print_vm_list, "vm list" },
+	{ "vm", "show", "vm.show", build_guest, print_vm, "vm show NAME" },
+	{ "vm", "console", "vm.show", build_guest, console_attach,
+	  "vm console NAME                        attach to the serial console (Ctrl-] detaches)" },
+	{ "vm", "set-network", "vm.set-network", build_vm_set_network, print_vm,
+	  "vm set-network NAME [--nic N] NET     move a running guest's NIC to another network, live" },
+	{ "monitor", NULL, "daemon.monitor", build_none, print_status,
+	  "monitor                              print netd's events (leases, networks, guests) as they happen" },
+	{ "status", NULL, "daemon.status", build_none, print_status, "status" },
+	{ "reload", NULL, "daemon.reload", build_none, print_reload, "reload" },
+};
+
+static void usage(void)
+{
+	printf("Usage: netdctl [--socket PATH] [--json] COMMAND\n\nCommands:\n");
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+		printf("  %s", verbs[i].usage);
+		if (verbs[i].schema)
+			schema_cli_usage(verbs[i].schema, stdout, 2 + strlen(verbs[i].usage), 8, USAGE_WIDTH);
+		printf("%s\n", verbs[i].tail ?: "");
+	}
+	printf("\nOptions:\n"
+	       "  --socket PATH  netd's control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
+	       "  --json         print the reply as JSON\n"
+	       "  -h, --help     this text\n"
+	       "  --version      print the version\n\n");
+	/* The modes as their drivers describe themselves (netd/network/mode-*.c). */
+	for (size_t i = 0; net_mode_at(i); i++)
+		printf("%s%s (%s)%s\n", i ? "       " : "Modes: ", net_mode_at(i)->name, net_mode_at(i)->summary,
+		       net_mode_at(i + 1) ? "," : ".");
+	printf("DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
+	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
+	       "--uplink IFNAME lets a forwarding network's traffic out through that interface only.\n"
+	       "Guests reach only DHCP, DNS and ICMP on their own gateway; --allow-host-port tcp/22 adds a\n"
+	       "host service (on that gateway address only).\n"
+	       "Guest NICs may send only from their own MAC and their leased or reserved addresses, and never\n"
+	       "as a DHCP server or IPv6 router (on a --mode bridge network: the MAC only); --nic-security off\n"
+	       "lifts that for a guest that routes or bridges other traffic.\n"
+	       "--subnet auto (or no --subnet): a free /24 from netd's pool (netd --subnet-pool), avoiding\n"
+	       "every address and route on the host and the other networks.\n"
+	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");
+}
+
+static int connect_socket(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(arg_socket) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "netdctl: socket path too long: %s\n", arg_socket);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, arg_socket);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+		fprintf(stderr, "netdctl: cannot connect to netd at %s: %s%s\n", arg_socket, strerror(-r),
+			r == -ENOENT || r == -ECONNREFUSED ? " (is netd running?)" :
+			r == -EACCES ? " (run as root or as a member of group 'netd')" : "");
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* One line per event of 'netdctl monitor' (JSON as netd sent it with --json). */
+static void print_event(json_object *e)
+{
+	const char *type = jstr(e, "event");
+	time_t t = (time_t)json_object_get_double(json_object_object_get(e, "time"));
+	char when[32];
+
+	if (arg_json) {
+		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+	} else {
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+		if (!strcmp(type, "overflow"))
+			printf("%s overflow: this monitor fell behind, %s event(s) dropped\n", when, jstr(e, "dropped"));
+		else if (!strcmp(type, "lease"))
+			printf("%s lease %s %s: %s %s %s (%s)\n", when, jstr(e, "action"), jstr(e, "network"),
+			       jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"), jstr(e, "type"));
+		else if (!strcmp(type, "guest"))
+			printf("%s guest %s: %s (%s)\n", when, jstr(e, "guest"), jstr(e, "action"), jstr(e, "state"));
+		else
+			printf("%s %s %s: %s\n", when, type, jstr(e, "network"), jstr(e, "action"));
+	}
+	fflush(stdout);
+}
+
+/* Send one request and print progress lines until the reply; returns the reply. */
+static int call(const char *method, json_object *params, json_object **ret_reply)
+{
+	_cleanup_json_ json_object *req = json_object_new_object();
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL, *dropped = NULL;
+	size_t cap = 0;
+	const char *s;
+	int fd;
+
+	fd = connect_socket();
+	if (fd < 0)
+		return fd;
+	json_object_object_add(req, "method", json_object_new_string(method));
+	json_object_object_add(req, "params", json_object_get(params));
+	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	/* A refused peer is told why and then disconnected, maybe before the request is written:
+	 * a failed send is not the end, the reply may already be waiting. */
+	if (send(fd, s, strlen(s), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
+		if (errno != EPIPE && errno != ECONNRESET) {
+			fprintf(stderr, "netdctl: cannot send request to netd: %m\n");
+			close(fd);
+			return -EIO;
+		}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		json_object *o = json_tokener_parse(line), *v;
+
+		if (!o) {
+			fprintf(stderr, "netdctl: malformed reply from netd\n");
+			return -EBADMSG;
+		}
+		if (json_object_object_get_ex(o, "event", NULL) && !json_object_object_get_ex(o, "ok", NULL)) {
+			print_event(o);
+			/* netd's last line to a monitor that fell behind: it closes the connection next */
+			if (!strcmp(jstr(o, "event"), "overflow") && !dropped)
+				dropped = strdup(jstr(o, "dropped"));
+			json_object_put(o);
+			continue;
+		}
+		if (json_object_object_get_ex(o, "progress", &v) && !json_object_object_get_ex(o, "ok", NULL)) {
+			if (!arg_json)
+				fprintf(stderr, "%s\n", json_object_get_string(v));
+			json_object_put(o);
+			continue;
+		}
+		*ret_reply = o;
+		return 0;
+	}
+	if (dropped) {
+		fprintf(stderr, "netdctl: netd disconnected this monitor: it did not read events as fast as they "
+			"came, %s were dropped; run 'netdctl monitor' again (and read its output faster)\n", dropped);
+		return -ENOBUFS;
+	}
+	fprintf(stderr, "netdctl: netd closed the connection without a reply\n");
+	return -ECONNRESET;
+}
+
+/* Does the verb ("show", or "host add") match the words after the noun? Returns their count. */
+static int verb_words(const char *verb, int argc, char **argv)
+{
+	int n = 0;
+
+	for (const char *p = verb; *p; n++) {
+		size_t len = strcspn(p, " ");
+
+		if (n + 1 >= argc || strlen(argv[n + 1]) != len || strncmp(argv[n + 1], p, len))
+			return 0;
+		p += len + (p[len] == ' ');
+	}
+	return n;
+}
+
+static const struct verb *verb_find(int argc, char **argv, int *ret_shift)
+{
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+		int words;
+
+		if (strcmp(argv[0], verbs[i].noun))
+			continue;
+		if (!verbs[i].verb) {
+			*ret_shift = 0;
+			return &verbs[i];
+		}
+		words = verb_words(verbs[i].verb, argc, argv);
+		if (words) {
+			*ret_shift = words;
+			return &verbs[i];
+		}
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	_cleanup_json_ json_object *params = json_object_new_object(), *reply = NULL;
+	const struct verb *v;
+	json_object *ok;
+	int c, shift;
+
+	arg_socket = getenv("NETD_SOCKET");
+	if (!arg_socket || !*arg_socket)
+		arg_socket = "/run/netd/netd.sock";
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 's':
+			arg_socket = optarg;
+			break;
+		case 'j':
+			arg_json = true;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		case 'V':
+			printf("netdctl %s\n", NETD_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'netdctl --help'.\n");
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage_error("missing command");
+		return 2;
+	}
+	/* --json may also follow the command. */
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--json")) {
+			arg_json = true;
+			memmove(&argv[i], &argv[i + 1], (argc - i) * sizeof(char *));
+			argc--;
+			i--;
+		}
+	v = verb_find(argc, argv, &shift);
+	if (!v) {
+		usage_error("unknown command '%s%s%s'", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		return 2;
+	}
+	if (v->build(argc - shift, argv + shift, params) < 0)
+		return 2;
+	if (call(v->method, params, &reply) < 0)
+		return 1;
+	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
+		if (arg_json)
+			printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
+		fprintf(stderr, "netdctl: %s\n", jstr(reply, "error"));
+		return 1;
+	}
+	if (arg_json)
+		printf("%s\n", json_object_to_json_string_ext(json_object_object_get(reply, "result"),
+							      JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		v->print(json_object_object_get(reply, "result"));
+	return 0;
+}

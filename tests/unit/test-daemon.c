@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon as a whole, on the recording fakes (daemon_start() on a fake kernel, fake nftables,
+ * fake TAPs and a fake process spawner; a private config/state/run tree in /tmp), driven through
+ * its methods as the control socket would (method_call()). Each scenario writes what the
+ * backends were asked to do, request by request, and compares it with a golden log in
+ * tests/data/daemon/ (NETD_UPDATE_GOLDEN=1 rewrites them): create/start/stop/delete/reload of
+ * every mode, a start that fails at each of its steps (undone), guests plugged, plugged again
+ * after their bridge was made anew, a refused stop, set-network. Runs without root.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon.h"
+#include "fakelog.h"
+#include "fileio.h"
+#include "golden.h"
+#include "log.h"
+#include "macro.h"
+#include "protocol.h"
+#include "vm.h"
+
+struct world {
+	char root[64];
+	struct daemon d;
+	struct link_fake *link;
+	struct fw_fake *fw;
+	struct tap_fake *tap;
+	struct proc_fake *proc;
+	struct fake_log all; /* every fake's lines, in order (fake_log_mirror) */
+	char *log; /* the scenario's golden log so far */
+	size_t log_len;
+	FILE *out;
+	json_object *reply; /* the last reply */
+	bool replied;
+	/* QEMU as the fake spawner "runs" it: the test answers on its QMP socket (qmp_serve). */
+	pid_t qemu_pid;
+	int qmp_fd; /* the accepted connection, -1 */
+	sd_event_source *qmp_source;
+	char qmp_buf[4096];
+	size_t qmp_len;
+	char guest[32]; /* the guest whose QEMU the test plays */
+};
+
+static uint64_t now(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
+}
+
+static void paths_init(struct world *w)
+{
+	char path[128];
+
+	snprintf(w->root, sizeof(w->root), "/tmp/netd-unit-daemon.XXXXXX");
+	assert_non_null(mkdtemp(w->root));
+	w->d.paths.config_dir = strdup((snprintf(path, sizeof(path), "%s/etc", w->root), path));
+	w->d.paths.state_dir = strdup((snprintf(path, sizeof(path), "%s/lib", w->root), path));
+	w->d.paths.run_dir = strdup((snprintf(path, sizeof(path), "%s/run", w->root), path));
+	w->d.paths.socket = strdup((snprintf(path, sizeof(path), "%s/run/netd.sock", w->root), path));
+	w->d.paths.manager_root = strdup(w->root);
+	assert_int_equal(mkdir_p(w->d.paths.run_dir, 0755), 0);
+}
+
+/* A daemon on fresh fakes over the tree in w->root ("boot": no markers in run/ yet, unless a
+ * previous daemon_start of this world left them). */
+static int make_tap_link(void *userdata, const char *ifname, int *ret_ifindex)
+{
+	struct world *w = userdata;
+
+	return link_fake_add_link(w->link, ifname, "tun", ret_ifindex);
+}
+
+static void daemon_up(struct world *w)
+{
+	struct daemon *d = &w->d;
+
+	d->lock_fd = d->listen_fd = -1;
+	ip_prefix_parse(NETD_SUBNET_POOL_DEFAULT, &d->subnet_pool);
+	d->dnsmasq = "/usr/sbin/dnsmasq";
+	d->qemu_binary = "/usr/bin/qemu-system-x86_64";
+	d->qemu_user = "root";
+	d->qemu_caps = (struct qemu_caps){ 7, 2, true };
+	d->kvm_probe = KVM_PROBE_BROKEN; /* TCG, as on these machines: no probe to wait for */
+	assert_int_equal(sd_event_new(&d->event), 0);
+	assert_int_equal(link_fake_new(&w->link, &d->link), 0);
+	assert_int_equal(fw_fake_new(&w->fw, &d->nft), 0);
+	assert_int_equal(tap_fake_new(false, &w->tap, &d->tap), 0);
+	tap_fake_set_make_link(w->tap, make_tap_link, w);
+	assert_int_equal(proc_fake_new(&w->proc, &d->proc), 0);
+	assert_int_equal(daemon_start(d), 0);
+}
+
+static void daemon_down(struct world *w)
+{
+	struct daemon *d = &w->d;
+
+	w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
+	if (w->qmp_fd >= 0)
+		close(w->qmp_fd);
+
+	daemon_stop(d);
+	d->event = sd_event_unref(d->event);
+	link_fake_free(w->link);
+	fw_fake_free(w->fw);
+	tap_fake_free(w->tap);
+	proc_fake_free(w->proc);
+}
+
+static void flush_backends(struct world *w);
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -1;
+	log_set_max_level(LOG_ERR);
+	paths_init(w);
+	w->out = open_memstream(&w->log, &w->log_len);
+	w->qmp_fd = -1;
+	fake_log_mirror(&w->all);
+	daemon_up(w);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	if (getenv("NETD_TEST_VERBOSE")) {
+		flush_backends(w);
+		fflush(w->out);
+		fprintf(stderr, "--- log of the scenario:\n%s", w->log);
+	}
+	daemon_down(w);
+	fake_log_mirror(NULL);
+	fake_log_clear(&w->all);
+	fclose(w->out);
+	free(w->log);
+	json_object_put(w->reply);
+	rm_rf(w->root);
+	free((char *)w->d.paths.config_dir);
+	free((char *)w->d.paths.state_dir);
+	free((char *)w->d.paths.run_dir);
+	free((char *)w->d.paths.socket);
+	free((char *)w->d.paths.manager_root);
+	free(w);
+	return 0;
+}
+
+/* Each line of text with the world's root replaced by $ROOT (the log does not depend on mkdtemp)
+ * and what netd generated at random (a bridge MAC, a guest's UUID) by "(generated)" (a MAC the
+ * test gave starts with 52:54:00). */
+static void put_text(struct world *w, const char *prefix, const char *text)
+{
+	size_t rl = strlen(w->root);
+
+	for (const char *line = text; *line;) {
+		size_t n = strcspn(line, "\n");
+
+		fputs(prefix, w->out);
+		for (size_t i = 0; i < n; i++) {
+			if (i + rl <= n && !strncmp(line + i, w->root, rl)) {
+				fputs("$ROOT", w->out);
+				i += rl - 1;
+			} else if (i + 6 + 36 <= n && !strncmp(line + i, "-uuid ", 6)) {
+				fputs("-uuid (generated)", w->out);
+				i += 6 + 36 - 1;
+			} else if (i + 4 + 17 <= n && !strncmp(line + i, "mac=", 4) &&
+				   strncmp(line + i + 4, "52:54:00", 8) &&
+				   strspn(line + i + 4, "0123456789abcdef:") == 17) {
+				fputs("mac=(generated)", w->out);
+				i += 4 + 17 - 1;
+			} else {
+				fputc(line[i], w->out);
+			}
+		}
+		fputc('\n', w->out);
+		line += n + (line[n] == '\n');
+	}
+}
+
+/* What the backends were asked since the last flush, into the scenario's log. */
+static void flush_backends(struct world *w)
+{
+	put_text(w, "  ", fake_log_text(&w->all));
+	fake_log_clear(&w->all);
+	link_fake_clear_log(w->link);
+	fw_fake_clear_log(w->fw);
+	tap_fake_clear_log(w->tap);
+	proc_fake_log_clear(w->proc);
+}
+
+static void on_reply(struct call *call, json_object *reply)
+{
+	struct world *w = call->userdata;
+
+	json_object_put(w->reply);
+	w->reply = json_object_get(reply);
+	w->replied = true;
+}
+
+static void on_progress(struct call *call, const char *text)
+{
+	struct world *w = call->userdata;
+
+	put_text(w, "  progress: ", text);
+}
+
+/* QEMU's side of QMP, as much as netd uses: the greeting, then a return for every command (a
+ * status for query-status); quit and system_powerdown end the process. Each command goes into
+ * the log. */
+static void qmp_send(struct world *w, const char *text)
+{
+	assert_int_equal(write(w->qmp_fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct world *w = userdata;
+	ssize_t n = read(fd, w->qmp_buf + w->qmp_len, sizeof(w->qmp_buf) - 1 - w->qmp_len);
+	char *nl;
+
+	if (n <= 0) {
+		w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
+		close(w->qmp_fd);
+		w->qmp_fd = -1;
+		return 0;
+	}
+	w->qmp_len += n;
+	w->qmp_buf[w->qmp_len] = 0;
+	while ((nl = strchr(w->qmp_buf, '\n'))) {
+		_cleanup_json_ json_object *cmd = json_tokener_parse(w->qmp_buf);
+		json_object *ex = NULL, *args = NULL, *id = NULL;
+		const char *what;
+		char line[256];
+
+		*nl = 0;
+		assert_true(cmd && json_object_object_get_ex(cmd, "execute", &ex));
+		what = json_object_get_string(ex);
+		json_object_object_get_ex(cmd, "arguments", &args);
+		snprintf(line, sizeof(line), "qmp: %s%s%s", what, args ? " " : "",
+			 args ? json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN) : "");
+		fake_log_add(&w->all, "%s", line);
+		json_object_object_get_ex(cmd, "id", &id);
+		snprintf(line, sizeof(line), "{\"return\": %s, \"id\": %s}\n",
+			 !strcmp(what, "query-status") ? "{\"status\": \"running\", \"running\": true}" :
+							 "{}",
+			 id ? json_object_to_json_string(id) : "null");
+		qmp_send(w, line);
+		if (!strcmp(what, "quit") || !strcmp(what, "system_powerdown"))
+			assert_int_equal(proc_fake_exit(w->proc, w->qemu_pid, 0), 0);
+		memmove(w->qmp_buf, nl + 1, w->qmp_len - (nl + 1 - w->qmp_buf) + 1);
+		w->qmp_len -= nl + 1 - w->qmp_buf;
+	}
+	return 0;
+}
+
+/* Once guest NAME's QEMU was spawned: accept netd's QMP connection on the listening socket QEMU
+ * was given, and greet. */
+static void qmp_serve(struct world *w, const char *guest)
+{
+	char path[256], *text = NULL;
+	int lfd = -1;
+
+	snprintf(path, sizeof(path), "%s/guests/%s/pid", w->d.paths.run_dir, guest);
+	if (w->qmp_fd >= 0 || read_file(path, &text, NULL) < 0)
+		return;
+	w->qemu_pid = atoi(text);
+	free(text);
+	for (int fd = 3; fd < 3 + PROC_FDS_MAX && lfd < 0; fd++) {
+		struct sockaddr_un sa;
+		socklen_t len = sizeof(sa);
+		int c = proc_fake_child_fd(w->proc, w->qemu_pid, fd);
+
+		if (c >= 0 && getsockname(c, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
+		    strstr(sa.sun_path, "/qmp.sock"))
+			lfd = c;
+	}
+	if (lfd < 0)
+		return;
+	w->qmp_fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (w->qmp_fd < 0)
+		return;
+	w->qmp_len = 0;
+	assert_int_equal(sd_event_add_io(w->d.event, &w->qmp_source, w->qmp_fd, EPOLLIN, on_qmp, w), 0);
+	qmp_send(w, "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0}}, "
+		    "\"capabilities\": []}}\n");
+}
+
+/* One request, as uid, run until it is answered (async ones through the event loop); the
+ * request, the backends' work and the reply's first line go into the log. Returns whether ok. */
+static bool request_as(struct world *w, uid_t uid, const char *method, const char *params_json)
+{
+	json_object *params = params_json ? json_tokener_parse(params_json) : NULL;
+	const struct method *m = method_find(method);
+	struct call *call = calloc(1, sizeof(*call));
+	json_object *ok, *v;
+	int r;
+
+	assert_non_null(m);
+	assert_non_null(call);
+	assert_true(!params_json || params);
+	*call = (struct call){ .uid = uid, .on_reply = on_reply, .on_progress = on_progress, .userdata = w };
+	{
+		char line[1024];
+
+		snprintf(line, sizeof(line), "%s%s%s", method, params_json ? " " : "", params_json ?: "");
+		put_text(w, "", line);
+	}
+	w->replied = false;
+	r = method_call(&w->d, m, call, params);
+	if (r < 0) {
+		/* Answered by dispatch in control.c: the same reply, built here. */
+		json_object *reply = json_object_new_object();
+
+		json_object_object_add(reply, "ok", json_object_new_boolean(false));
+		json_object_object_add(reply, "error",
+				       json_object_new_string(call->err[0] ? call->err : strerror(-r)));
+		on_reply(call, reply);
+		json_object_put(reply);
+		free(call);
+	}
+	for (int i = 0; i < 500 && !w->replied; i++) {
+		if (w->guest[0])
+			qmp_serve(w, w->guest);
+		assert_true(sd_event_run(w->d.event, 10 * 1000) >= 0);
+	}
+	if (!w->replied) {
+		flush_backends(w);
+		fflush(w->out);
+		fprintf(stderr, "no reply to %s; so far:\n%s", method, w->log);
+	}
+	assert_true(w->replied);
+	/* What the request set going without waiting for (a QMP command after the reply). */
+	for (int i = 0; i < 100 && sd_event_run(w->d.event, 0) > 0; i++)
+		if (w->guest[0])
+			qmp_serve(w, w->guest);
+	json_object_put(params);
+	flush_backends(w);
+	json_object_object_get_ex(w->reply, "ok", &ok);
+	if (!json_object_get_boolean(ok)) {
+		json_object_object_get_ex(w->reply, "error", &v);
+		put_text(w, "  -> error: ", json_object_get_string(v));
+		if (getenv("NETD_TEST_VERBOSE"))
+			fprintf(stderr, "%s: %s\n", method, json_object_get_string(v));
+		return false;
+	}
+	fprintf(w->out, "  -> ok\n");
+	return true;
+}
+
+/* Let time pass for the daemon's timers (and the guest's QMP peer), then log what happened. */
+static void run_for(struct world *w, uint64_t usec)
+{
+	uint64_t end = now(CLOCK_MONOTONIC) + usec;
+
+	while (now(CLOCK_MONOTONIC) < end) {
+		if (w->guest[0])
+			qmp_serve(w, w->guest);
+		assert_true(sd_event_run(w->d.event, 10 * 1000) >= 0);
+	}
+	flush_backends(w);
+}
+
+static bool request(struct world *w, const char *method, const char *params_json)
+{
+	return request_as(w, 0, method, params_json);
+}
+
+static void note(struct world *w, const char *text)
+{
+	fprintf(w->out, "# %s\n", text);
+}
+
+static void check_golden(struct world *w, const char *name)
+{
+	char path[128];
+
+	fflush(w->out);
+	snprintf(path, sizeof(path), "daemon/%s", name);
+	assert_golden(path, w->log);
+}
+
+/* A field of 'network show NAME' (a dotted path: "dhcp.dnsmasq_state"). */
+static const char *show_field(struct world *w, const char *name, const char *path)
+{
+	static char buf[256];
+	char params[128], key[64];
+	json_object *o;
+
+	snprintf(params, sizeof(params), "{\"name\": \"%s\"}", name);
+	fprintf(w->out, "  (show %s %s)\n", name, path);
+	assert_true(request(w, "network.show", params));
+	assert_true(json_object_object_get_ex(w->reply, "result", &o));
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		if (!json_object_object_get_ex(o, key, &o))
+			return "(none)";
+		p += n + (p[n] == '.');
+	}
+	snprintf(buf, sizeof(buf), "%s", json_object_get_string(o) ?: "null");
+	return buf;
+}
+
+static void test_modes_lifecycle(void **state)
+{
+	struct world *w = *state;
+	static const char *const creates[] = {
+		"{\"name\": \"n-nat\", \"mode\": \"nat\", \"subnet\": \"10.50.0.0/24\", \"mac\": \"52:54:00:50:00:01\"}",
+		"{\"name\": \"n-routed\", \"mode\": \"routed\", \"subnet\": \"10.51.0.0/24\", \"mac\": \"52:54:00:51:00:01\"}",
+		"{\"name\": \"n-iso\", \"mode\": \"isolated\", \"subnet\": \"10.52.0.0/24\", \"mac\": \"52:54:00:52:00:01\"}",
+	};
+
+	note(w, "every mode that owns its bridge: create, stop, start, delete");
+	for (size_t i = 0; i < ELEMENTSOF(creates); i++)
+		assert_true(request(w, "network.create", creates[i]));
+	assert_string_equal(show_field(w, "n-nat", "state"), "active");
+	assert_true(request(w, "network.stop", "{\"name\": \"n-nat\"}"));
+	assert_string_equal(show_field(w, "n-nat", "state"), "inactive");
+	assert_true(request(w, "network.start", "{\"name\": \"n-nat\"}"));
+	for (size_t i = 0; i < ELEMENTSOF(creates); i++) {
+		char p[64];
+
+		snprintf(p, sizeof(p), "{\"name\": \"%s\"}",
+			 i == 0 ? "n-nat" :
+			 i == 1 ? "n-routed" :
+				  "n-iso");
+		assert_true(request(w, "network.delete", p));
+	}
+	check_golden(w, "modes-lifecycle.log");
+}
+
+/* open: a bridge of its own with its gateway, rules of its own in table inet netd (set open),
+ * no masquerade, dnsmasq with the gateway as router. */
+static void test_mode_open(void **state)
+{
+	struct world *w = *state;
+
+	note(w, "mode open: created, stopped, started, deleted");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"open\", \"subnet\": \"10.66.0.0/24\"}"));
+	assert_string_equal(show_field(w, "lab", "state"), "active");
+	assert_string_equal(show_field(w, "lab", "mode"), "open");
+	assert_true(request(w, "network.stop", "{\"name\": \"lab\"}"));
+	assert_true(request(w, "network.start", "{\"name\": \"lab\"}"));
+	note(w, "--uplink is allowed: it forwards");
+	assert_true(request(
+		w, "network.create",
+		"{\"name\": \"lab2\", \"mode\": \"open\", \"subnet\": \"10.67.0.0/24\", \"uplink\": \"lo\"}"));
+	assert_true(request(w, "network.delete", "{\"name\": \"lab2\"}"));
+	assert_true(request(w, "network.delete", "{\"name\": \"lab\"}"));
+	check_golden(w, "mode-open.log");
+}
+
+static bool has_bridge(struct world *w, const char *name)
+{
+	struct link_dump dump = {};
+	bool found;
+
+	assert_int_equal(w->d.link.ops->dump(w->d.link.userdata, LINK_DUMP_LINKS, &dump), 0);
+	found = link_dump_find_name(&dump, name) != NULL;
+	link_dump_free(&dump);
+	return found;
+}
+
+/* A network of mode bridge sits on a bridge netd does not own: nothing is made or removed. */
+static void test_mode_bridge(void **state)
+{
+	struct world *w = *state;
+	int ifindex;
+
+	assert_int_equal(link_fake_add_link(w->link, "br0", "bridge", &ifindex), 0);
+	note(w, "mode bridge on the host's br0: no bridge, no rules of its own, no dnsmasq");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lan\", \"mode\": \"bridge\", \"bridge\": \"br0\"}"));
+	assert_string_equal(show_field(w, "lan", "state"), "active");
+	assert_true(request(w, "network.stop", "{\"name\": \"lan\"}"));
+	assert_true(request(w, "network.start", "{\"name\": \"lan\"}"));
+	assert_true(request(w, "network.delete", "{\"name\": \"lan\"}"));
+	assert_true(has_bridge(w, "br0"));
+	check_golden(w, "mode-bridge.log");
+}
+
+/* network start that fails at each of its steps in turn: what came up is taken down again, and
+ * the network stays stopped; then it starts. */
+static void test_start_fails_each_step(void **state)
+{
+	struct world *w = *state;
+	char line[96];
+
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	assert_true(request(w, "network.stop", "{\"name\": \"lab\"}"));
+	for (unsigned step = 1;; step++) {
+		snprintf(line, sizeof(line), "the kernel refuses link change %u of the start", step);
+		note(w, line);
+		link_fake_fail_at(w->link, step, EPERM);
+		if (request(w, "network.start", "{\"name\": \"lab\"}"))
+			break;
+		assert_false(has_bridge(w, "nd-lab"));
+		assert_string_equal(show_field(w, "lab", "state"), "inactive");
+	}
+	link_fake_fail_at(w->link, 0, 0);
+	assert_true(request(w, "network.stop", "{\"name\": \"lab\"}"));
+
+	note(w, "nftables refuses the rules");
+	fw_fake_fail_at(w->fw, 1);
+	assert_false(request(w, "network.start", "{\"name\": \"lab\"}"));
+	assert_false(has_bridge(w, "nd-lab"));
+	fw_fake_fail_at(w->fw, 0);
+
+	note(w, "dnsmasq cannot be started");
+	proc_fake_fail_spawn(w->proc, -ENOEXEC);
+	assert_false(request(w, "network.start", "{\"name\": \"lab\"}"));
+	assert_false(has_bridge(w, "nd-lab"));
+	assert_string_equal(show_field(w, "lab", "state"), "inactive");
+	proc_fake_fail_spawn(w->proc, 0);
+
+	note(w, "nothing in the way any more");
+	assert_true(request(w, "network.start", "{\"name\": \"lab\"}"));
+	assert_true(has_bridge(w, "nd-lab"));
+	check_golden(w, "start-fails.log");
+}
+
+static void write_def(struct world *w, const char *name, const char *text)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/networks", w->d.paths.config_dir);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/networks/%s.conf", w->d.paths.config_dir, name);
+	if (text)
+		assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
+	else
+		assert_int_equal(unlink(path), 0);
+}
+
+/* Definitions written by hand: reload adds, changes (in place, no new bridge) and removes them; a
+ * definition that does not parse changes nothing. */
+static void test_reload(void **state)
+{
+	struct world *w = *state;
+
+	note(w, "a new definition, autostart");
+	write_def(w, "web", "[network]\nmode = nat\nsubnet = 10.70.0.0/24\nmac = 52:54:00:70:00:01\n");
+	assert_true(request(w, "daemon.reload", NULL));
+	note(w, "its subnet changes: the same bridge gets the new address before the old one goes");
+	write_def(w, "web", "[network]\nmode = nat\nsubnet = 10.71.0.0/24\nmac = 52:54:00:70:00:01\n");
+	assert_true(request(w, "daemon.reload", NULL));
+	note(w, "a definition that does not parse: nothing changes");
+	write_def(w, "web", "[network]\nmode = nat\nsubnet = 10.71.0.0/33\n");
+	assert_true(request(w, "daemon.reload", NULL));
+	assert_string_equal(show_field(w, "web", "subnet"), "10.71.0.0/24");
+	note(w, "removed: stopped and forgotten");
+	write_def(w, "web", NULL);
+	assert_true(request(w, "daemon.reload", NULL));
+	assert_false(has_bridge(w, "nd-web"));
+	note(w, "every other mode through reload: added together, a change each, removed together");
+	write_def(w, "r1", "[network]\nmode = routed\nsubnet = 10.72.0.0/24\nmac = 52:54:00:72:00:01\n");
+	write_def(w, "i1", "[network]\nmode = isolated\nsubnet = 10.73.0.0/24\nmac = 52:54:00:73:00:01\n");
+	write_def(w, "o1", "[network]\nmode = open\nsubnet = 10.74.0.0/24\nmac = 52:54:00:74:00:01\n");
+	assert_int_equal(link_fake_add_link(w->link, "br0", "bridge", &(int){ 0 }), 0);
+	write_def(w, "b1", "[network]\nmode = bridge\nbridge = br0\n");
+	assert_true(request(w, "daemon.reload", NULL));
+	write_def(w, "r1", "[network]\nmode = routed\nsubnet = 10.72.0.0/24\nmac = 52:54:00:72:00:01\n\n[dhcp]\nenabled = no\n");
+	write_def(w, "i1", "[network]\nmode = isolated\nsubnet = 10.73.0.0/24\nmac = 52:54:00:73:00:01\nmtu = 1400\n");
+	write_def(w, "o1", "[network]\nmode = nat\nsubnet = 10.74.0.0/24\nmac = 52:54:00:74:00:01\n");
+	write_def(w, "b1", "[network]\nmode = bridge\nbridge = br0\nautostart = no\n");
+	assert_true(request(w, "daemon.reload", NULL));
+	assert_string_equal(show_field(w, "o1", "mode"), "nat");
+	write_def(w, "r1", NULL);
+	write_def(w, "i1", NULL);
+	write_def(w, "o1", NULL);
+	write_def(w, "b1", NULL);
+	assert_true(request(w, "daemon.reload", NULL));
+	assert_true(has_bridge(w, "br0"));
+	check_golden(w, "reload.log");
+}
+
+/* netd stops and starts again on the same kernel: everything is adopted, nothing is redone. */
+static void test_restart_adopts(void **state)
+{
+	struct world *w = *state;
+
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"iso\", \"mode\": \"isolated\", \"subnet\": \"10.61.0.0/24\"}"));
+	assert_true(request(w, "network.stop", "{\"name\": \"iso\"}"));
+	note(w, "netd restarts");
+	daemon_stop(&w->d);
+	assert_int_equal(daemon_start(&w->d), 0);
+	flush_backends(w);
+	assert_string_equal(show_field(w, "lab", "state"), "active");
+	assert_string_equal(show_field(w, "iso", "state"), "inactive");
+	check_golden(w, "restart.log");
+}
+
+static bool link_master_is(struct world *w, const char *ifname, const char *master)
+{
+	struct link_dump dump = {};
+	const struct link_info *l, *m;
+	bool is;
+
+	assert_int_equal(w->d.link.ops->dump(w->d.link.userdata, LINK_DUMP_LINKS, &dump), 0);
+	l = link_dump_find_name(&dump, ifname);
+	m = l && l->master ? link_dump_find_index(&dump, l->master) : NULL;
+	is = master ? m && !strcmp(m->name, master) : l && !m;
+	link_dump_free(&dump);
+	return is;
+}
+
+static int bridge_ifindex(struct world *w, const char *name)
+{
+	struct link_dump dump = {};
+	const struct link_info *l;
+	int ifindex;
+
+	assert_int_equal(w->d.link.ops->dump(w->d.link.userdata, LINK_DUMP_LINKS, &dump), 0);
+	l = link_dump_find_name(&dump, name);
+	assert_non_null(l);
+	ifindex = l->ifindex;
+	link_dump_free(&dump);
+	return ifindex;
+}
+
+/* A guest is a user of its network: plugged at start, the network refuses to stop under it
+ * unless forced, it is plugged again when its bridge is made anew, set-network moves it. */
+static void test_guest_user(void **state)
+{
+	struct world *w = *state;
+	char kernel[128], params[512];
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab2\", \"mode\": \"isolated\", \"subnet\": \"10.62.0.0/24\"}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"lab\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	note(w, "start: a TAP, kept from the host, filtered, plugged; then QEMU");
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_true(link_master_is(w, "vm-g1-0", "nd-lab"));
+	note(w, "the network refuses to stop under its guest");
+	assert_false(request(w, "network.stop", "{\"name\": \"lab\"}"));
+	assert_false(request(w, "network.delete", "{\"name\": \"lab\"}"));
+	note(w, "--force: the bridge goes, the guest keeps running unplugged");
+	assert_true(request(w, "network.stop", "{\"name\": \"lab\", \"force\": true}"));
+	assert_true(link_master_is(w, "vm-g1-0", NULL));
+	note(w, "started again: the guest is plugged into the new bridge");
+	assert_true(request(w, "network.start", "{\"name\": \"lab\"}"));
+	assert_true(link_master_is(w, "vm-g1-0", "nd-lab"));
+	note(w, "set-network: unregistered here, registered there, its link flapped");
+	assert_true(request(w, "vm.set-network", "{\"name\": \"g1\", \"network\": \"lab2\"}"));
+	assert_true(link_master_is(w, "vm-g1-0", "nd-lab2"));
+	note(w, "a second later its link is up again");
+	run_for(w, 1200 * 1000);
+	assert_true(request(w, "network.stop", "{\"name\": \"lab\"}"));
+	assert_false(request(w, "network.stop", "{\"name\": \"lab2\"}"));
+	note(w, "netd restarts after lab2's bridge was deleted behind its back: made anew, g1 plugged again");
+	daemon_stop(&w->d);
+	assert_int_equal(w->d.link.ops->link_del(w->d.link.userdata, bridge_ifindex(w, "nd-lab2")), 0);
+	assert_true(link_master_is(w, "vm-g1-0", NULL));
+	flush_backends(w);
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 100 * 1000);
+	assert_true(link_master_is(w, "vm-g1-0", "nd-lab2"));
+	note(w, "destroyed: QEMU goes, its port's filter goes, the network may stop");
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	assert_true(request(w, "network.stop", "{\"name\": \"lab2\"}"));
+	check_golden(w, "guest-user.log");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_modes_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_bridge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_fails_each_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The schema engine (common/schema.c) and the kinds' tables: one message for a bad value whether it
+ * comes from a definition file, a request or netdctl's command line; a single value given twice is
+ * refused on every path that can tell; repeatable ones stay repeatable; render -> parse gives the
+ * same definition back.
+ */
+#include "golden.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "config.h"
+#include "guest-config.h"
+#include "guest-schema.h"
+#include "macro.h"
+#include "network-schema.h"
+#include "protocol.h"
+#include "uplink-schema.h"
+
+/* The message of a file's error without its "line N: ". */
+static const char *after_line(const char *err)
+{
+	const char *p = strstr(err, ": ");
+
+	assert_non_null(p);
+	return p + 2;
+}
+
+/* The three paths a value takes into a definition; each returns the error message (static). */
+static const char *via_file(const struct schema *s, void *obj, const char *section, const char *key,
+			    const char *value)
+{
+	static char err[SCHEMA_MSG_MAX];
+	char text[2048];
+
+	snprintf(text, sizeof(text), "[%s]\n%s = %s\n", section, key, value);
+	err[0] = 0;
+	assert_true(schema_ini_parse(s, obj, text, err, sizeof(err)) < 0);
+	return after_line(err);
+}
+
+static const char *via_request(const struct schema *s, void *obj, const char *request)
+{
+	static char err[SCHEMA_MSG_MAX];
+	_cleanup_json_ json_object *params = json_tokener_parse(request);
+
+	assert_non_null(params);
+	err[0] = 0;
+	assert_true(schema_json_parse(s, obj, params, err, sizeof(err)) < 0);
+	return err;
+}
+
+/* netdctl's options into a request (as netdctl sends it), then the daemon's parse. */
+static size_t option(const struct schema *s, const char *flag)
+{
+	struct option opts[64];
+	size_t n = schema_cli_options(s, 0, opts, ELEMENTSOF(opts)), i;
+
+	for (i = 0; i < n && strcmp(opts[i].name, flag); i++)
+		;
+	assert_true(i < n);
+	return i;
+}
+
+/* network_first: a guest's --network n1 before the option (a --mac needs a NIC). */
+static const char *via_cli(const struct schema *s, void *obj, const char *flag, const char *value,
+			   bool network_first)
+{
+	static char err[SCHEMA_MSG_MAX];
+	_cleanup_json_ json_object *params = json_object_new_object();
+
+	err[0] = 0;
+	if (network_first)
+		assert_int_equal(schema_cli_apply(s, option(s, "network"), "n1", params, err, sizeof(err)),
+				 0);
+	if (schema_cli_apply(s, option(s, flag), value, params, err, sizeof(err)) < 0)
+		return err; /* netdctl refuses it itself (a number that is none), with the same words */
+	assert_true(schema_json_parse(s, obj, params, err, sizeof(err)) < 0);
+	return err;
+}
+
+/* One value of one row, given the three ways; the message every way gives starts with message. */
+struct message_case {
+	const char *section, *key, *flag, *value, *request, *message;
+};
+
+/* A kind's object, made anew for each way a value comes in. */
+struct kind {
+	const struct schema *schema;
+	void (*init)(void *obj);
+	void (*done)(void *obj);
+};
+
+static void network_x(void *obj)
+{
+	network_init(obj, "x");
+}
+
+static void network_free_x(void *obj)
+{
+	network_done(obj);
+}
+
+static void guest_x(void *obj)
+{
+	guest_init(obj, "x");
+}
+
+static void nothing(void *obj)
+{
+}
+
+static const struct kind network_kind = { &network_schema, network_x, network_free_x };
+static const struct kind guest_kind = { &guest_schema, guest_x, nothing };
+
+static void same_message(const struct kind *k, const struct message_case *cases, size_t n)
+{
+	union {
+		struct network n;
+		struct guest g;
+	} obj;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct message_case *c = &cases[i];
+		/* a NIC's other settings need the NIC first (--network n1) */
+		bool nic_first = !strcmp(c->section, "nic0") && strcmp(c->key, "network");
+		char file[SCHEMA_MSG_MAX], request[SCHEMA_MSG_MAX], cli[SCHEMA_MSG_MAX];
+
+		k->init(&obj);
+		snprintf(file, sizeof(file), "%s", via_file(k->schema, &obj, c->section, c->key, c->value));
+		k->done(&obj);
+		k->init(&obj);
+		snprintf(request, sizeof(request), "%s", via_request(k->schema, &obj, c->request));
+		k->done(&obj);
+		k->init(&obj);
+		snprintf(cli, sizeof(cli), "%s", via_cli(k->schema, &obj, c->flag, c->value, nic_first));
+		k->done(&obj);
+		if (strncmp(file, c->message, strlen(c->message)))
+			fail_msg("%s: file says '%s', expected '%s'", c->key, file, c->message);
+		assert_string_equal(request, file);
+		assert_string_equal(cli, file);
+	}
+}
+
+static void test_network_same_message(void **state)
+{
+	static const struct message_case cases[] = {
+		{ "dhcp", "range", "dhcp-range", "10.1.0.10", "{\"dhcp_ranges\": [\"10.1.0.10\"]}",
+		  "invalid DHCP range '10.1.0.10': expected START-END" },
+		{ "network", "subnet", "subnet", "bogus", "{\"subnet\": \"bogus\"}",
+		  "invalid subnet 'bogus': expected CIDR notation like 10.0.0.0/24, or auto" },
+		{ "network", "mode", "mode", "bogus", "{\"mode\": \"bogus\"}",
+		  "unknown mode 'bogus' (known: nat, routed, isolated, bridge" }, /* the table's modes */
+		{ "network", "mtu", "mtu", "big", "{\"mtu\": \"big\"}",
+		  "invalid MTU 'big': expected a number" },
+		{ "network", "bridge", "bridge", "br/0", "{\"bridge\": \"br/0\"}",
+		  "invalid bridge name 'br/0': may contain only letters" },
+		{ "dhcp", "lease-time", "lease-time", "30s", "{\"lease_time\": \"30s\"}",
+		  "lease time '30s' is out of range (2m to 30d)" },
+		{ "dns", "domain", "domain", "lab example", "{\"domain\": \"lab example\"}",
+		  "invalid domain 'lab example': may contain only letters" },
+		{ "dhcp", "host", "host", "52:54:00:00:00:01,10.1.0.5,a,b",
+		  "{\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]}",
+		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,HOSTNAME]" },
+		{ "network", "allow-host-port", "allow-host-port", "tcp/99999",
+		  "{\"allow_host_ports\": [\"tcp/99999\"]}",
+		  "invalid host port 'tcp/99999': expected PROTO/PORT" },
+		{ "network", "uplink", "uplink", "eth/0", "{\"uplink\": \"eth/0\"}",
+		  "invalid uplink name 'eth/0': may contain only letters" },
+		{ "network", "mtu", "mtu", "2000000000", "{\"mtu\": 2000000000}",
+		  "invalid MTU '2000000000': expected a number" },
+		{ "dhcp", "enabled", "no-dhcp", "maybe", "{\"dhcp\": \"maybe\"}",
+		  "invalid dhcp 'maybe': expected yes or no" },
+	};
+
+	same_message(&network_kind, cases, ELEMENTSOF(cases));
+}
+
+static void test_guest_same_message(void **state)
+{
+	static const struct message_case cases[] = {
+		{ "guest", "memory", "memory", "lots", "{\"memory\": \"lots\"}",
+		  "invalid memory 'lots': expected a size like 512M or 2G" },
+		{ "guest", "vcpus", "vcpus", "1000", "{\"vcpus\": 1000}", "vcpus is out of range (1-64)" },
+		{ "guest", "accel", "accel", "fast", "{\"accel\": \"fast\"}",
+		  "unknown accel 'fast' (known: auto, kvm, tcg)" },
+		{ "guest", "append", "append", "a\x1b[2Jb", "{\"append\": \"a\\u001b[2Jb\"}",
+		  "invalid --append 'a\\x1b[2Jb': contains a control character" },
+		{ "guest", "vnc", "vnc", "x:y", "{\"vnc\": \"x:y\"}",
+		  "invalid VNC display 'x:y': expected [ADDR:]DISPLAY" },
+		{ "nic0", "network", "network", "bad name", "{\"networks\": [\"bad name\"]}",
+		  "invalid network name 'bad name': may contain only" },
+		{ "nic0", "mac", "mac", "zz:54:00:00:00:01",
+		  "{\"networks\": [\"n1\"], \"macs\": [\"zz:54:00:00:00:01\"]}",
+		  "invalid MAC 'zz:54:00:00:00:01'" },
+		{ "guest", "queues", "queues", "0", "{\"queues\": 0}", "queues is out of range (1-8)" },
+		{ "guest", "vcpus", "vcpus", "two", "{\"vcpus\": \"two\"}",
+		  "invalid vcpus 'two': expected a number" },
+		{ "guest", "autostart", "no-autostart", "maybe", "{\"autostart\": \"maybe\"}",
+		  "invalid autostart 'maybe': expected yes or no" },
+	};
+
+	same_message(&guest_kind, cases, ELEMENTSOF(cases));
+}
+
+/* A single value twice is refused in a file and on the command line; repeatable ones add up. */
+static void test_twice(void **state)
+{
+	_cleanup_json_ json_object *params = json_object_new_object();
+	struct option opts[64];
+	size_t n = schema_cli_options(&network_schema, 0, opts, ELEMENTSOF(opts)), subnet = n, range = n;
+	struct network net;
+	struct guest g;
+	char err[SCHEMA_MSG_MAX];
+
+	assert_true(config_network_parse(
+			    "x", "[network]\nsubnet = 10.1.0.0/24\nmtu = 1400\nsubnet = 10.2.0.0/24\n", &net,
+			    err, sizeof(err)) < 0);
+	assert_string_equal(
+		err, "line 4: 'subnet' is given twice in [network] (first on line 2); it takes one value");
+	assert_true(config_network_parse("x", "[dns]\nenabled = no\n[dns]\nenabled = yes\n", &net, err,
+					 sizeof(err)) < 0);
+	assert_string_equal(
+		err, "line 4: 'enabled' is given twice in [dns] (first on line 2); it takes one value");
+	/* [dhcp] enabled and [dns] enabled are two settings; range and host repeat */
+	assert_int_equal(
+		config_network_parse("x",
+				     "[network]\nsubnet = 10.1.0.0/24\n[dhcp]\nenabled = no\nrange = "
+				     "10.1.0.10-10.1.0.20\nrange = 10.1.0.30-10.1.0.40\n[dns]\nenabled = no\n"
+				     "host = 10.1.0.9,a\nhost = 10.1.0.8,b\n",
+				     &net, err, sizeof(err)),
+		0);
+	assert_int_equal(net.dhcp.n_ranges, 2);
+	assert_int_equal(net.dhcp.n_dns_hosts, 2);
+	network_done(&net);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(opts[i].name, "subnet"))
+			subnet = i;
+		if (!strcmp(opts[i].name, "dhcp-range"))
+			range = i;
+	}
+	assert_int_equal(schema_cli_apply(&network_schema, subnet, "10.1.0.0/24", params, err, sizeof(err)),
+			 0);
+	assert_int_equal(schema_cli_apply(&network_schema, subnet, "10.2.0.0/24", params, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "--subnet is given twice; it takes one value");
+	assert_int_equal(
+		schema_cli_apply(&network_schema, range, "10.1.0.10-10.1.0.20", params, err, sizeof(err)), 0);
+	assert_int_equal(
+		schema_cli_apply(&network_schema, range, "10.1.0.30-10.1.0.40", params, err, sizeof(err)), 0);
+	assert_string_equal(
+		json_object_to_json_string_ext(params,
+					       JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		"{\"subnet\":\"10.1.0.0/24\",\"dhcp_ranges\":[\"10.1.0.10-10.1.0.20\",\"10.1.0.30-10.1.0.40\"]}");
+
+	/* A guest: memory twice refused; one NIC per [nicN], a key twice in one NIC refused. */
+	assert_true(guest_config_parse("g", "[guest]\nmemory = 1G\nmemory = 2G\n", &g, err, sizeof(err)) < 0);
+	assert_string_equal(
+		err, "line 3: 'memory' is given twice in [guest] (first on line 2); it takes one value");
+	assert_true(guest_config_parse("g", "[nic0]\nnetwork = a\nnetwork = b\n", &g, err, sizeof(err)) < 0);
+	assert_string_equal(
+		err, "line 3: 'network' is given twice in [nic0] (first on line 2); it takes one value");
+	assert_int_equal(
+		guest_config_parse("g", "[guest]\nkernel = /k\n[nic0]\nnetwork = a\n[nic1]\nnetwork = a\n",
+				   &g, err, sizeof(err)),
+		0);
+	assert_int_equal(g.n_nics, 2);
+}
+
+/* The request's types: numbers as numbers or text, booleans, arrays; the rest refused by name. */
+static void test_request_types(void **state)
+{
+	static const struct {
+		const char *request, *error;
+	} bad[] = {
+		{ "{\"mtu\": true}", "parameter 'mtu' must be a number" },
+		{ "{\"autostart\": 5}", "parameter 'autostart' must be true or false" },
+		{ "{\"subnet\": 5}", "parameter 'subnet' must be a string without NUL characters" },
+		{ "{\"hosts\": \"52:54:00:00:00:01,10.1.0.5\"}",
+		  "parameter 'hosts' must be an array of strings" },
+		{ "{\"dns_hosts\": [\"a\\u0000b\"]}", "parameter 'dns_hosts' contains a NUL character" },
+		{ "{\"domain\": \"lab\\u0000.evil\"}",
+		  "parameter 'domain' must be a string without NUL characters" },
+		{ "{\"mtu\": -5}", "invalid MTU '-5': expected a number" },
+	};
+	struct network n;
+	_cleanup_json_ json_object *ok = json_tokener_parse(
+		"{\"mode\": \"nat\", \"subnet\": \"10.1.0.0/24\", \"mtu\": 1400, \"autostart\": false, \"dhcp\": false, "
+		"\"dns\": \"no\", \"allow_host_ports\": [\"tcp/22\"], \"uplink\": null}");
+	_cleanup_json_ json_object *show = json_object_new_object();
+	char err[SCHEMA_MSG_MAX];
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		network_init(&n, "x");
+		assert_string_equal(via_request(&network_schema, &n, bad[i].request), bad[i].error);
+		network_done(&n);
+	}
+	network_init(&n, "x");
+	assert_int_equal(schema_json_parse(&network_schema, &n, ok, err, sizeof(err)), 0);
+	assert_int_equal(n.mtu, 1400);
+	assert_false(n.autostart);
+	assert_false(n.dhcp.dhcp);
+	assert_false(n.dhcp.dns);
+	assert_int_equal(n.n_host_ports, 1);
+	network_fill_defaults(&n);
+	schema_json_show(&network_schema, &n, show);
+	assert_string_equal(
+		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
+		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"10.1.0.0\\/24\",\"gateway\":\"10.1.0.1\","
+		"\"uplink\":null,\"mtu\":1400,\"allow_host_ports\":[\"tcp\\/22\"],\"autostart\":false}");
+	network_done(&n);
+}
+
+/* A guest's request: NIC i from networks[i] and macs[i], nic_security on every NIC. */
+static void test_guest_request(void **state)
+{
+	_cleanup_json_ json_object *req = json_tokener_parse(
+		"{\"networks\": [\"a\", \"b\"], \"macs\": [\"52:54:00:00:00:01\"], \"nic_security\": \"off\", "
+		"\"disk\": \"/d.img,format=qcow2,cache=unsafe\", \"vcpus\": 2}");
+	_cleanup_json_ json_object *more =
+		json_tokener_parse("{\"networks\": [\"a\"], \"macs\": [\"52:54:00:00:00:01\", "
+				   "\"52:54:00:00:00:02\"]}");
+	struct guest g;
+	char err[SCHEMA_MSG_MAX], *text;
+
+	guest_init(&g, "g");
+	assert_int_equal(schema_json_parse(&guest_schema, &g, req, err, sizeof(err)), 0);
+	assert_int_equal(g.n_nics, 2);
+	assert_true(g.nics[0].has_mac && !g.nics[1].has_mac);
+	assert_true(g.nics[0].security_off && g.nics[1].security_off);
+	assert_int_equal(g.disk_format, DISK_FORMAT_QCOW2);
+	assert_int_equal(g.vcpus, 2);
+	text = guest_config_render(&g);
+	assert_non_null(text);
+	assert_string_equal(
+		text, "# netd guest 'g'. Edit, then run 'netdctl reload'; changes apply at its next start.\n"
+		      "[guest]\nmemory = 512M\nvcpus = 2\ndisk = /d.img\ndisk-format = qcow2\n"
+		      "disk-cache = unsafe\naccel = auto\nqueues = 1\nautostart = yes\n\n"
+		      "[nic0]\nnetwork = a\nmac = 52:54:00:00:00:01\nsecurity = off\n\n"
+		      "[nic1]\nnetwork = b\nsecurity = off\n");
+	free(text);
+	guest_init(&g, "g");
+	assert_int_equal(schema_json_parse(&guest_schema, &g, more, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "more --mac than --network options");
+}
+
+/* The confirmed conversion's file, and uplink.convert's request and options. */
+static void test_uplink(void **state)
+{
+	_cleanup_json_ json_object *params = json_object_new_object();
+	struct uplink_def u;
+	char err[SCHEMA_MSG_MAX], *text;
+
+	assert_int_equal(
+		uplink_config_parse("# old\n[uplink]\nport = eth0\nbridge = br0\n", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.port, "eth0");
+	text = uplink_config_render(&u);
+	assert_string_equal(text,
+			    "# Written by netd: eth0 is a port of bridge br0, which carries its addresses.\n"
+			    "[uplink]\nport = eth0\nbridge = br0\n");
+	free(text);
+	assert_int_equal(uplink_config_parse("[uplink]\nbridge = br0\n", &u, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "no 'port = IFNAME' in [uplink]");
+	assert_int_equal(uplink_config_parse("[uplink]\nport = eth0\nport = eth1\n", &u, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(
+		err, "line 3: 'port' is given twice in [uplink] (first on line 2); it takes one value");
+
+	uplink_def_init(&u);
+	assert_string_equal(via_cli(&uplink_schema, &u, "confirm-timeout", "soon", false),
+			    "invalid duration 'soon': expected e.g. 60s, 2m");
+	assert_string_equal(via_cli(&uplink_schema, &u, "confirm-timeout", "2h", false),
+			    "confirm timeout must be between 1 and 3600 seconds");
+	assert_string_equal(via_request(&uplink_schema, &u, "{\"confirm_timeout\": 0}"),
+			    "confirm timeout must be between 1 and 3600 seconds");
+	assert_string_equal(via_cli(&uplink_schema, &u, "bridge", "br/0", false),
+			    via_request(&uplink_schema, &u, "{\"bridge\": \"br/0\"}"));
+	assert_int_equal(schema_cli_apply(&uplink_schema, option(&uplink_schema, "confirm-timeout"), "2m",
+					  params, err, sizeof(err)),
+			 0);
+	assert_int_equal(schema_cli_apply(&uplink_schema, option(&uplink_schema, "no-verify"), NULL, params,
+					  err, sizeof(err)),
+			 0);
+	json_object_object_add(params, "port", json_object_new_string("eth0"));
+	uplink_def_init(&u);
+	assert_int_equal(schema_json_parse(&uplink_schema, &u, params, err, sizeof(err)), 0);
+	assert_int_equal(u.confirm_timeout, 120);
+	assert_false(u.verify);
+	assert_string_equal(u.bridge, "br0");
+}
+
+/* The plain rows' limits: a string's length, the uplink's interface, a number that is unset. */
+static void test_plain_limits(void **state)
+{
+	char value[1100], request[1200], err[SCHEMA_MSG_MAX], *text;
+	_cleanup_json_ json_object *show = json_object_new_object();
+	struct uplink_def u;
+	struct network n;
+	struct guest g;
+
+	memset(value, 'k', sizeof(value) - 1);
+	value[sizeof(value) - 1] = 0;
+	guest_init(&g, "x");
+	assert_string_equal(via_file(&guest_schema, &g, "guest", "kernel", value),
+			    "--kernel is too long (at most 1023 bytes)");
+	snprintf(request, sizeof(request), "{\"kernel\": \"%s\"}", value);
+	guest_init(&g, "x");
+	assert_string_equal(via_request(&guest_schema, &g, request),
+			    "--kernel is too long (at most 1023 bytes)");
+
+	uplink_def_init(&u);
+	assert_string_equal(
+		via_file(&uplink_schema, &u, "uplink", "port", "eth/0"),
+		"invalid interface name 'eth/0': may contain only letters, digits, '-', '_' and '.'");
+	assert_string_equal(via_request(&uplink_schema, &u, "{\"confirm_timeout\": \"99999999999\"}"),
+			    "invalid confirm timeout '99999999999': expected a number");
+
+	/* mtu 0 is the kernel's: not written, null in show */
+	network_init(&n, "x");
+	assert_int_equal(config_network_parse("x", "[network]\nmode = nat\nsubnet = 10.1.0.0/24\n", &n, err,
+					      sizeof(err)),
+			 0);
+	text = config_network_render(&n);
+	assert_non_null(text);
+	assert_null(strstr(text, "mtu"));
+	free(text);
+	schema_json_show(&network_schema, &n, show);
+	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(show, "mtu"), 0), "null");
+	network_done(&n);
+}
+
+static void test_usage(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	fputs("  network create NAME", f);
+	schema_cli_usage(&network_schema, f, 21, 8, 110);
+	fclose(f);
+	assert_string_equal(
+		buf,
+		"  network create NAME --mode MODE [--bridge IFNAME] [--subnet CIDR|auto] [--gateway IP] "
+		"[--uplink IFNAME]\n"
+		"        [--mtu N] [--allow-host-port PROTO/PORT]... [--no-autostart] [--no-dhcp] "
+		"[--dhcp-range START-END]...\n"
+		"        [--lease-time DURATION] [--host MAC,IP[,HOSTNAME]]... [--no-dns] [--domain DOMAIN]\n"
+		"        [--dns-host IP,HOSTNAME]...");
+	free(buf);
+}
+
+static void test_helpers(void **state)
+{
+	char err[SCHEMA_MSG_MAX];
+	unsigned u;
+	bool b;
+
+	assert_int_equal(schema_parse_uint("N", "42", 100, &u, err, sizeof(err)), 0);
+	assert_int_equal(u, 42);
+	assert_int_equal(schema_parse_uint("N", "+4", 100, &u, err, sizeof(err)), -EINVAL);
+	assert_int_equal(schema_parse_uint("N", "101", 100, &u, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid N '101': expected a number");
+	assert_int_equal(schema_parse_uint_range("queues", "9", 1, 8, &u, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "queues is out of range (1-8)");
+	assert_int_equal(schema_parse_bool("x", "off", &b, err, sizeof(err)), 0);
+	assert_false(b);
+	assert_int_equal(schema_parse_bool("x", "maybe", &b, err, sizeof(err)), -EINVAL);
+	assert_int_equal(schema_parse_duration("2m", &u, err, sizeof(err)), 0);
+	assert_int_equal(u, 120);
+	assert_int_equal(schema_parse_duration("90", &u, err, sizeof(err)), 0);
+	assert_int_equal(u, 90);
+	assert_int_equal(schema_parse_duration("0", &u, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid duration '0': expected e.g. 60s, 2m");
+	assert_int_equal(schema_parse_duration("1y", &u, err, sizeof(err)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_network_same_message),
+		cmocka_unit_test(test_guest_same_message),
+		cmocka_unit_test(test_twice),
+		cmocka_unit_test(test_request_types),
+		cmocka_unit_test(test_guest_request),
+		cmocka_unit_test(test_uplink),
+		cmocka_unit_test(test_plain_limits),
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_helpers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
