@@ -42,6 +42,9 @@ const char *ifname_invalid_reason(const char *s)
 		return "is longer than 15 bytes";
 	if (!strcmp(s, ".") || !strcmp(s, ".."))
 		return "must not be '.' or '..'";
+	/* the kernel refuses them: they name the per-interface settings in /proc/sys/net/ipv4/conf */
+	if (!strcmp(s, "all") || !strcmp(s, "default"))
+		return "must not be 'all' or 'default' (the kernel reserves them)";
 	for (size_t i = 0; i < n; i++)
 		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
 			return "may contain only letters, digits, '-', '_' and '.'";

@@ -37,6 +37,9 @@ cases=(
 	"1|invalid bridge name 'br-much-too-long': is longer than 15 bytes|uplink convert eth0 --bridge br-much-too-long"
 	"1|invalid bridge name 'br/0': may contain only letters|uplink convert eth0 --bridge br/0"
 	"1|the bridge needs a name other than 'eth0'|uplink convert eth0 --bridge eth0"
+	"1|invalid bridge name 'default': must not be 'all' or 'default' (the kernel reserves them)|uplink convert eth0 --bridge default"
+	"1|invalid bridge name 'all': must not be 'all' or 'default'|uplink convert eth0 --bridge all"
+	"2|invalid duration '1147797409030816545h': expected e.g. 60s, 2m|uplink convert eth0 --confirm-timeout 1147797409030816545h"
 	"1|policy rule 1000 (oif) names 'eth1'; netd does not rewrite rules|uplink convert eth1"
 	"1|'eth4' carries macvlan 'mv0', and the kernel cannot make it a bridge port then; remove 'mv0' first|uplink convert eth4"
 	"2|invalid duration '0': expected e.g. 60s, 2m|uplink convert eth0 --confirm-timeout 0"
@@ -51,6 +54,11 @@ bad_cli_cases cases
 raw_cases=(
 	'{"method": "uplink.convert", "params": {"port": "eth0", "confirm_timeout": 0}}|confirm timeout must be between 1 and 3600 seconds'
 	'{"method": "uplink.convert", "params": {"bridge": "br0"}}|missing parameter '"'"'port'"'"
+	'{"method": "uplink.convert", "params": {"port": "eth0", "bridge": 7}}|parameter '"'"'bridge'"'"' must be a string'
+	'{"method": "uplink.convert", "params": {"port": "eth0", "verify": 0}}|parameter '"'"'verify'"'"' must be true or false'
+	'{"method": "uplink.convert", "params": {"port": "eth0", "verify": "nope"}}|invalid verify '"'"'nope'"'"': expected yes or no'
+	'{"method": "uplink.convert", "params": {"port": "eth0", "confirm_timeout": 1147797409030816545}}|invalid confirm timeout'
+	'{"method": "uplink.convert", "params": {"port": ["eth0"]}}|parameter '"'"'port'"'"' must be a string'
 	'{"method": "uplink.confirm", "params": {}}|missing parameter '"'"'bridge'"'"
 )
 bad_raw_cases raw_cases

@@ -373,6 +373,23 @@ static void test_uplink(void **state)
 			    "invalid duration 'soon': expected e.g. 60s, 2m");
 	assert_string_equal(via_cli(&uplink_schema, &u, "confirm-timeout", "2h", false),
 			    "confirm timeout must be between 1 and 3600 seconds");
+	/* a request's value has its JSON type, or the text netdctl's option takes ("no"): never ignored */
+	assert_string_equal(via_request(&uplink_schema, &u, "{\"verify\": 0}"),
+			    "parameter 'verify' must be true or false");
+	assert_string_equal(via_request(&uplink_schema, &u, "{\"verify\": \"nope\"}"),
+			    "invalid verify 'nope': expected yes or no");
+	assert_string_equal(via_request(&uplink_schema, &u, "{\"bridge\": 7}"),
+			    "parameter 'bridge' must be a string without NUL characters");
+	assert_string_equal(
+		via_cli(&uplink_schema, &u, "bridge", "default", false),
+		"invalid bridge name 'default': must not be 'all' or 'default' (the kernel reserves them)");
+	assert_string_equal(
+		via_request(&uplink_schema, &u, "{\"bridge\": \"all\"}"),
+		"invalid bridge name 'all': must not be 'all' or 'default' (the kernel reserves them)");
+	assert_string_equal(via_cli(&uplink_schema, &u, "confirm-timeout", "1147797409030816545h", false),
+			    "invalid duration '1147797409030816545h': expected e.g. 60s, 2m");
+	assert_string_equal(via_request(&uplink_schema, &u, "{\"confirm_timeout\": 1147797409030816545}"),
+			    "invalid confirm timeout '1147797409030816545': expected a number");
 	assert_string_equal(via_request(&uplink_schema, &u, "{\"confirm_timeout\": 0}"),
 			    "confirm timeout must be between 1 and 3600 seconds");
 	assert_string_equal(via_cli(&uplink_schema, &u, "bridge", "br/0", false),
@@ -389,6 +406,11 @@ static void test_uplink(void **state)
 	assert_int_equal(u.confirm_timeout, 120);
 	assert_false(u.verify);
 	assert_string_equal(u.bridge, "br0");
+	uplink_def_init(&u);
+	json_object_put(params);
+	params = json_tokener_parse("{\"port\": \"eth0\", \"verify\": \"no\"}");
+	assert_int_equal(schema_json_parse(&uplink_schema, &u, params, err, sizeof(err)), 0);
+	assert_false(u.verify);
 }
 
 /* The plain rows' limits: a string's length, the uplink's interface, a number that is unset. */
