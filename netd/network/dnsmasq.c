@@ -149,16 +149,9 @@ static void rendered_free(struct rendered *r)
 static int render(struct daemon *d, const struct network *n, const struct dnsmasq_files *f, struct rendered *ret)
 {
 	struct dhcp_render_ctx ctx = {
-		.network = n->name,
-		.bridge = n->bridge,
-		.subnet = n->subnet,
-		.gateway = n->gateway,
-		.router = n->dhcp_router,
-		.dns_forward = n->dhcp_router,
-		.lease_file = f->leases,
-		.hosts_file = f->hosts,
-		.addn_hosts_file = f->addn,
-		.script = DHCP(d)->lease_helper,
+		.network = n->name, .bridge = n->bridge, .subnet = n->subnet, .gateway = n->gateway,
+		.router = n->dhcp_router, .dns_forward = n->dhcp_router, .lease_file = f->leases,
+		.hosts_file = f->hosts, .addn_hosts_file = f->addn, .script = DHCP(d)->lease_helper,
 		.servers_file = daemon_upstream_servers_file(d),
 	};
 	struct rendered r = {};
@@ -479,10 +472,8 @@ static const char *dhcp_problem(struct daemon *d, const struct net *net, const s
 		return NULL;
 	if (!srv)
 		return "dnsmasq (DHCP and DNS) is not running";
-	snprintf(
-		buf, size,
-		"dnsmasq (DHCP and DNS) is not running: it %s; netd starts it again (%u restarts so far; the log says why it ends)",
-		srv->last_exit[0] ? srv->last_exit : "stopped", srv->restarts ? srv->restarts - 1 : 0);
+	snprintf(buf, size, "dnsmasq (DHCP and DNS) is not running: it %s; netd starts it again (restarts: %u; the log says why)",
+		 srv->last_exit[0] ? srv->last_exit : "stopped", srv->restarts ? srv->restarts - 1 : 0);
 	return buf;
 }
 

@@ -33,7 +33,9 @@ extern const struct feature feature_upstream; /* this file's, at its end */
 struct upstream {
 	char *resolv_conf, *servers_file;
 	char *text; /* what servers_file holds */
-	sd_event_source *watch[2];
+	sd_event_source *watch;	       /* resolv.conf's directory */
+	sd_event_source *target_watch; /* the directory of the file a symbolic link names */
+	char *target_dir;
 };
 
 #define UPSTREAM(d) ((struct upstream *)*daemon_feature_state((d), &feature_upstream))
@@ -73,12 +75,35 @@ static bool refresh(struct upstream *u)
 	return true;
 }
 
+static int on_change(sd_event_source *s, const struct inotify_event *ev, void *userdata);
+
+/* Watch the directory of the file resolv.conf names now (a link may be pointed elsewhere). */
+static void watch_target(struct daemon *d, struct upstream *u)
+{
+	char target[PATH_MAX], *dir;
+	int r;
+
+	if (!realpath(u->resolv_conf, target) || !strcmp(target, u->resolv_conf))
+		return;
+	dir = dirname(target);
+	if (u->target_dir && !strcmp(u->target_dir, dir))
+		return;
+	u->target_watch = sd_event_source_disable_unref(u->target_watch);
+	free(u->target_dir);
+	u->target_dir = strdup(dir);
+	r = sd_event_add_inotify(d->event, &u->target_watch, dir, UPSTREAM_WATCH_MASK, on_change, d);
+	if (r < 0)
+		log_warning("cannot watch %s for changes of %s: %s; restart netd after a change", dir,
+			    u->resolv_conf, strerror(-r));
+}
+
 static int on_change(sd_event_source *s, const struct inotify_event *ev, void *userdata)
 {
 	struct daemon *d = userdata;
 	struct upstream *u = UPSTREAM(d);
 	size_t n = 0;
 
+	watch_target(d, u);
 	if (!refresh(u))
 		return 0;
 	for (size_t i = 0; i < d->n_nets; i++) {
@@ -94,24 +119,10 @@ static int on_change(sd_event_source *s, const struct inotify_event *ev, void *u
 	return 0;
 }
 
-static void watch_dir_of(struct daemon *d, struct upstream *u, const char *path, size_t slot)
-{
-	_cleanup_free_ char *copy = strdup(path);
-	int r;
-
-	if (!copy)
-		return;
-	r = sd_event_add_inotify(d->event, &u->watch[slot], dirname(copy), UPSTREAM_WATCH_MASK, on_change, d);
-	if (r < 0)
-		log_warning("cannot watch %s for changes of %s: %s; restart netd after a change", copy, path,
-			    strerror(-r));
-}
-
 static int upstream_init(struct daemon *d)
 {
 	struct upstream *u = calloc(1, sizeof(*u));
-	_cleanup_free_ char *dir = NULL;
-	char target[PATH_MAX];
+	_cleanup_free_ char *dir = NULL, *resolv_dir = NULL;
 	int r;
 
 	if (!u)
@@ -129,9 +140,14 @@ static int upstream_init(struct daemon *d)
 	refresh(u);
 	if (!u->text)
 		return -EIO; /* the log says why */
-	watch_dir_of(d, u, u->resolv_conf, 0);
-	if (realpath(u->resolv_conf, target) && strcmp(target, u->resolv_conf))
-		watch_dir_of(d, u, target, 1);
+	resolv_dir = strdup(u->resolv_conf);
+	if (!resolv_dir)
+		return -ENOMEM;
+	r = sd_event_add_inotify(d->event, &u->watch, dirname(resolv_dir), UPSTREAM_WATCH_MASK, on_change, d);
+	if (r < 0)
+		log_warning("cannot watch %s for changes of %s: %s; restart netd after a change", resolv_dir,
+			    u->resolv_conf, strerror(-r));
+	watch_target(d, u);
 	return 0;
 }
 
@@ -141,8 +157,9 @@ static void upstream_done(struct daemon *d)
 
 	if (!u)
 		return;
-	for (size_t i = 0; i < ELEMENTSOF(u->watch); i++)
-		u->watch[i] = sd_event_source_disable_unref(u->watch[i]);
+	sd_event_source_disable_unref(u->watch);
+	sd_event_source_disable_unref(u->target_watch);
+	free(u->target_dir);
 	free(u->resolv_conf);
 	free(u->servers_file);
 	free(u->text);

@@ -64,6 +64,17 @@ assert_eq "$(grep -v '^#' "$T/run/dnsmasq/upstream.servers")" "$(printf 'server=
 	"the servers file"
 ok "a replaced link is followed; only 'nameserver ADDRESS' lines become servers"
 
+# The link pointed into another directory: changes there are seen too.
+mkdir -m 0755 "$T/r2"
+printf 'nameserver 10.53.0.3\n' >"$T/r2/resolv.conf"
+ln -sfn "$T/r2/resolv.conf" "$T/resolv.tmp" && mv -T "$T/resolv.tmp" "$T/resolv.conf"
+expect 203.0.113.3 "after the link was pointed into another directory"
+printf 'nameserver 10.53.0.2\n' >"$T/r2/new" && mv "$T/r2/new" "$T/r2/resolv.conf"
+expect 203.0.113.2 "after a change in the link's new directory"
+ln -sfn "$T/r/resolv.conf" "$T/resolv.tmp" && mv -T "$T/resolv.tmp" "$T/resolv.conf"
+expect 203.0.113.3 "back to the first directory"
+ok "a link pointed into another directory: that directory is watched"
+
 # A resolv.conf that goes away: no upstream; it comes back: forwarded again.
 rm "$T/resolv.conf"
 for _ in $(seq 1 50); do
