@@ -110,6 +110,7 @@ struct dhcp_render_ctx {
 	const char *hosts_file;
 	const char *addn_hosts_file;
 	const char *script; /* the lease-event helper, NULL for none */
+	const char *servers_file; /* the upstream resolvers (dhcp_servers_render), when dns_forward */
 };
 
 /* dnsmasq's config file; caller frees. -EINVAL if a value would break the file's syntax. */
@@ -118,3 +119,6 @@ int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_c
 int dhcp_hosts_render(const struct dhcp_settings *s, char **ret);
 /* --addn-hosts: "IP HOSTNAME" per line. */
 int dhcp_addn_hosts_render(const struct dhcp_settings *s, char **ret);
+/* --servers-file: "server=ADDRESS" for each valid "nameserver ADDRESS" of a resolv.conf text
+ * (IPv4, IPv6, IPv6%IFNAME); the rest is skipped, as dnsmasq skips it. */
+int dhcp_servers_render(const char *resolv_conf, char **ret);

@@ -178,6 +178,7 @@ static int on_process_exit(sd_event_source *src, int fd, uint32_t revents, void 
 		return 0; /* not yet */
 	describe_status(r < 0 ? -1 : status, how, sizeof(how));
 	log_error("network '%s': dnsmasq (pid %d) %s", s->network, (int)s->pid, how);
+	snprintf(s->last_exit, sizeof(s->last_exit), "%s", how);
 	unwatch(s);
 	s->pid = 0;
 	if (now(s) - s->started_usec >= DHCP_BACKOFF_RESET_USEC || !s->backoff_usec)
@@ -271,6 +272,7 @@ static int on_restart_timer(sd_event_source *src, uint64_t usec, void *userdata)
 	r = dhcp_server_start(s);
 	if (r < 0) {
 		log_error("network '%s': cannot start dnsmasq: %s", s->network, strerror(-r));
+		snprintf(s->last_exit, sizeof(s->last_exit), "could not be started (%s)", strerror(-r));
 		schedule_restart(s);
 	}
 	return 0;

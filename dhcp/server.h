@@ -54,6 +54,7 @@ struct dhcp_server {
 	sd_event_source *exit_source, *timer;
 	uint64_t started_usec, backoff_usec;
 	unsigned restarts;
+	char last_exit[128]; /* how the last dnsmasq ended, or why it could not start */
 	struct dhcp_lease_table leases;
 };
 

@@ -63,6 +63,8 @@ struct daemon {
 	struct control *control; /* control.c: the listening side and its limits */
 	struct proc_backend proc;
 	const char *dnsmasq;	 /* the binary */
+	const char *resolv_conf; /* where the upstream resolvers are (netd --resolv-conf), NULL:
+				    /etc/resolv.conf */
 	struct ip_prefix subnet_pool; /* where --subnet auto picks a /24 */
 	/* Guests (vm.c) */
 	struct tap_backend tap;
@@ -159,6 +161,8 @@ void daemon_trim_later(struct daemon *d);
 
 /* The dnsmasq of network name (dnsmasq.c, feature_dhcp), or NULL. */
 struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name);
+/* dnsmasq's --servers-file for the networks that forward DNS (upstream.c, feature_upstream). */
+const char *daemon_upstream_servers_file(struct daemon *d);
 
 /* The bridge's sysctls that keep the host from learning from guests (bridge-guard.c): no router
  * advertisements or redirects accepted, strict reverse-path filtering. */

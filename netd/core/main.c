@@ -33,6 +33,8 @@ static void usage(void)
 	       "  --run-dir DIR      runtime state, lock (default /run/netd)\n"
 	       "  --socket PATH      control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
 	       "  --dnsmasq PATH     the dnsmasq binary (default /usr/sbin/dnsmasq)\n"
+	       "  --resolv-conf PATH the upstream DNS resolvers of the networks that forward DNS\n"
+	       "                     (default /etc/resolv.conf; watched for changes)\n"
 	       "  --qemu PATH        the QEMU binary (default /usr/bin/qemu-system-x86_64)\n"
 	       "  --qemu-user USER   run QEMU as this user (default " NETD_QEMU_USER_DEFAULT
 	       "; root keeps root)\n"
@@ -52,7 +54,7 @@ static void usage(void)
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
 	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_POOL, ARG_QEMU,
-	       ARG_QEMU_USER, ARG_MANAGER_ROOT, ARG_IMAGE_DIR };
+	       ARG_QEMU_USER, ARG_MANAGER_ROOT, ARG_IMAGE_DIR, ARG_RESOLV };
 	struct netd_paths *p = &d->paths;
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, ARG_CONFIG },
@@ -61,6 +63,7 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "socket", required_argument, NULL, ARG_SOCKET },
 		{ "log-level", required_argument, NULL, ARG_LOG },
 		{ "dnsmasq", required_argument, NULL, ARG_DNSMASQ },
+		{ "resolv-conf", required_argument, NULL, ARG_RESOLV },
 		{ "subnet-pool", required_argument, NULL, ARG_POOL },
 		{ "qemu", required_argument, NULL, ARG_QEMU },
 		{ "qemu-user", required_argument, NULL, ARG_QEMU_USER },
@@ -88,6 +91,15 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 			break;
 		case ARG_DNSMASQ:
 			d->dnsmasq = optarg;
+			break;
+		case ARG_RESOLV:
+			if (optarg[0] != '/') {
+				fprintf(stderr,
+					"netd: invalid --resolv-conf '%s': expected an absolute path\n",
+					optarg);
+				return -EINVAL;
+			}
+			d->resolv_conf = optarg;
 			break;
 		case ARG_QEMU:
 			d->qemu_binary = optarg;

@@ -152,6 +152,7 @@ static int render(struct daemon *d, const struct network *n, const struct dnsmas
 		.network = n->name, .bridge = n->bridge, .subnet = n->subnet, .gateway = n->gateway,
 		.router = n->dhcp_router, .dns_forward = n->dhcp_router, .lease_file = f->leases,
 		.hosts_file = f->hosts, .addn_hosts_file = f->addn, .script = DHCP(d)->lease_helper,
+		.servers_file = daemon_upstream_servers_file(d),
 	};
 	struct rendered r = {};
 	int k;
@@ -461,6 +462,21 @@ static void dhcp_show(struct daemon *d, const struct net *net, const struct net_
 	json_object_object_add(parent, "dhcp", o);
 }
 
+/* A network whose dnsmasq does not run has no DHCP or DNS: degraded, never 'active'. */
+static const char *dhcp_problem(struct daemon *d, const struct net *net, const struct net_view *v, char *buf,
+				size_t size)
+{
+	struct dhcp_server *srv = *net_slot((struct net *)net, &feature_dhcp);
+
+	if (!network_wants_dnsmasq(net->def) || (srv && srv->state == DHCP_SERVER_RUNNING))
+		return NULL;
+	if (!srv)
+		return "dnsmasq (DHCP and DNS) is not running";
+	snprintf(buf, size, "dnsmasq (DHCP and DNS) is not running: it %s; netd starts it again (restarts: %u; the log says why)",
+		 srv->last_exit[0] ? srv->last_exit : "stopped", srv->restarts ? srv->restarts - 1 : 0);
+	return buf;
+}
+
 static int dhcp_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	return sync_net(d, n->def, true, err, errlen);
@@ -478,5 +494,6 @@ const struct feature feature_dhcp = {
 	.up = dhcp_up,
 	.down = dhcp_down,
 	.show = dhcp_show,
+	.problem = dhcp_problem,
 	.settle = dhcp_settle,
 };

@@ -2,18 +2,48 @@
 /*
  * libFuzzer target: a network definition file (/etc/netd/networks/NAME.conf), and the same bytes as
  * one value of one row of the network's schema table, through the file, a request and netdctl's
- * options (schema-walk.h).
+ * options (schema-walk.h). The same bytes as a resolv.conf: every line of the servers file netd
+ * renders from it is "server=" and an address dnsmasq reads as one (dhcp_servers_render).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "config.h"
+#include "dhcp.h"
+#include "names.h"
 #include "network.h"
 #include "schema-kinds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void servers(const char *resolv)
+{
+	char *out = NULL, *line, *save = NULL;
+
+	if (dhcp_servers_render(resolv, &out) < 0)
+		return;
+	line = strtok_r(out, "\n", &save);
+	if (!line || line[0] != '#')
+		abort();
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		union in_addr_union a;
+		char *scope;
+		int family;
+
+		if (strncmp(line, "server=", 7))
+			abort();
+		scope = strchr(line + 7, '%');
+		if (scope)
+			*scope = 0;
+		if (ip_addr_parse(line + 7, &family, &a) < 0 ||
+		    (scope && (family != AF_INET6 || !ifname_valid(scope + 1))))
+			abort();
+	}
+	free(out);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -26,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = strndup((const char *)data, size);
 	if (!text)
 		return 0;
+	servers(text);
 	r = config_network_parse("fuzz", text, &net, err, sizeof(err));
 	free(text);
 	if (r < 0)

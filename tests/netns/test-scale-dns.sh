@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# More networks with DNS on than a user may hold inotify instances (issue 20): with dnsmasq
+# reading resolv.conf itself, the 129th network's dnsmasq exited at start ("failed to create
+# inotify: Too many open files", fs.inotify.max_user_instances is 128 by default) while 'network
+# list' said active. Now 150 NAT networks forward DNS, every dnsmasq runs and holds no inotify
+# instance, and the 150th answers DHCP and DNS. First: a network whose dnsmasq cannot run (its
+# DHCP port taken) is 'degraded' with the reason, then 'active' once it runs.
+. "$(dirname "$0")/lib.sh"
+need busybox dnsmasq python3 jq
+N=150
+
+echo "# fs.inotify.max_user_instances here: $(cat /proc/sys/fs/inotify/max_user_instances)"
+ip -n "$NS" link add up0 type veth peer name up1
+ip -n "$NS" addr add 192.168.60.2/24 dev up0
+ip -n "$NS" link set up0 up
+ip -n "$NS" link set up1 up
+printf 'nameserver 192.168.60.1\n' >"$T/resolv.conf"
+start_netd --resolv-conf "$T/resolv.conf"
+
+# state NAME: the network's state in 'network list', and its problem.
+state() { ctl --json network list | jq -r ".[] | select(.name == \"$1\") | .state + \" \" + (.problem // \"\")"; }
+
+# The DHCP port taken by a socket without SO_REUSEADDR: dnsmasq cannot bind it and exits.
+ip netns exec "$NS" python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 67))
+time.sleep(60)' &
+blocker=$!
+BG_PIDS+=("$blocker")
+sleep 0.3
+ctl network create blocked --mode nat --subnet 10.199.0.0/24 --uplink up0 >/dev/null
+for _ in $(seq 1 50); do
+	case "$(state blocked)" in degraded*) break ;; esac
+	sleep 0.1
+done
+s=$(state blocked)
+case "$s" in
+"degraded dnsmasq (DHCP and DNS) is not running: it exited with status"*) ;;
+*) fail "a network whose dnsmasq cannot run: '$s'" ;;
+esac
+ctl network list | grep -q "blocked .*degraded" || fail "'network list' does not say degraded: $(ctl network list)"
+ok "a network whose dnsmasq exits is degraded in 'network list': ${s#degraded }"
+kill "$blocker"
+wait "$blocker" 2>/dev/null || true
+for _ in $(seq 1 100); do
+	[ "$(state blocked)" = "active " ] && break
+	sleep 0.1
+done
+assert_eq "$(state blocked)" "active " "the network once its dnsmasq could bind"
+pid=$(cat "$T/run/dnsmasq/blocked.pid")
+sleep 0.5
+kill -0 "$pid" || fail "dnsmasq $pid of network blocked exited again"
+assert_eq "$(state blocked)" "active " "the network half a second later"
+ok "once dnsmasq runs, the network is active again"
+ctl network delete blocked >/dev/null
+
+start=$(date +%s%N)
+for i in $(seq 1 $N); do
+	ctl network create "n$i" --mode nat --subnet "10.$((200 + i / 250)).$((i % 250)).0/24" --uplink up0 \
+		--dns-host "10.$((200 + i / 250)).$((i % 250)).9,web$i" >/dev/null || fail "create n$i"
+done
+echo "# $N networks created in $((($(date +%s%N) - start) / 1000000)) ms"
+sleep 0.5
+not_active=$(ctl --json network list | jq -r '.[] | select(.state != "active") | .name + ": " + .state + " " + (.problem // "")')
+[ -z "$not_active" ] || fail "networks not active: $not_active"
+pids=()
+for i in $(seq 1 $N); do
+	pid=$(cat "$T/run/dnsmasq/n$i.pid")
+	kill -0 "$pid" || fail "n$i: dnsmasq $pid is not running"
+	pids+=("$pid")
+done
+inotify=0
+for pid in "${pids[@]}"; do inotify=$((inotify + $(find "/proc/$pid/fd" -lname 'anon_inode:inotify' | wc -l))); done
+assert_eq "$inotify" 0 "inotify instances held by the $N dnsmasq"
+ok "$N networks with DNS forwarding active, $N dnsmasq running, 0 inotify instances among them"
+
+# The last network answers DHCP and DNS (a real client; the gateway's DNS).
+last="n$N"
+net="10.$((200 + N / 250)).$((N % 250))"
+NETWORK=$last
+add_guest g1 52:54:00:99:00:01 "nd-$last"
+dhcp_client g1 "$last"
+ip=$(guest_ip g1)
+case "$ip" in "$net".*) ;; *) fail "the guest on $last got '$ip'" ;; esac
+ans=$(gx g1 busybox nslookup "web$N" "$net.1" 2>&1) || true
+echo "$ans" | grep -q "$net.9" || fail "DNS of $last: $ans"
+ok "network $N: a DHCP lease ($ip) and a DNS answer (web$N -> $net.9)"
