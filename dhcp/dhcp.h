@@ -102,6 +102,7 @@ int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix
 struct dhcp_render_ctx {
 	const char *network;
 	const char *bridge;
+	int bridge_ifindex; /* dnsmasq binds to this bridge: a new one (a new ifindex) needs a new dnsmasq */
 	struct ip_prefix subnet;
 	union in_addr_union gateway;
 	bool router;	  /* hand out the gateway as default route (false for isolated) */

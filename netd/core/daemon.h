@@ -159,6 +159,8 @@ void daemon_stop(struct daemon *d);
 int daemon_trim_init(struct daemon *d);
 void daemon_trim_later(struct daemon *d);
 
+/* The ifindex of the bridge network n has now (links.c, feature_links; 0 when it is not up). */
+int daemon_net_bridge_ifindex(struct daemon *d, const struct net *n);
 /* The dnsmasq of network name (dnsmasq.c, feature_dhcp), or NULL. */
 struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name);
 /* dnsmasq's --servers-file for the networks that forward DNS (upstream.c, feature_upstream). */

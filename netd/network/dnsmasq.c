@@ -148,10 +148,19 @@ static void rendered_free(struct rendered *r)
 
 static int render(struct daemon *d, const struct network *n, const struct dnsmasq_files *f, struct rendered *ret)
 {
+	struct net *net = daemon_net_find(d, n->name);
 	struct dhcp_render_ctx ctx = {
-		.network = n->name, .bridge = n->bridge, .subnet = n->subnet, .gateway = n->gateway,
-		.router = n->dhcp_router, .dns_forward = n->dhcp_router, .lease_file = f->leases,
-		.hosts_file = f->hosts, .addn_hosts_file = f->addn, .script = DHCP(d)->lease_helper,
+		.network = n->name,
+		.bridge = n->bridge,
+		.bridge_ifindex = net ? daemon_net_bridge_ifindex(d, net) : 0,
+		.subnet = n->subnet,
+		.gateway = n->gateway,
+		.router = n->dhcp_router,
+		.dns_forward = n->dhcp_router,
+		.lease_file = f->leases,
+		.hosts_file = f->hosts,
+		.addn_hosts_file = f->addn,
+		.script = DHCP(d)->lease_helper,
 		.servers_file = daemon_upstream_servers_file(d),
 	};
 	struct rendered r = {};
@@ -261,9 +270,11 @@ static int start_or_update(struct daemon *d, const struct network *n, const stru
 		r = server_new(d, n->name, f, &s);
 		if (r < 0)
 			return r;
-		/* A dnsmasq left running by a previous netd with this very config is adopted. */
-		if (file_equals(f->conf, text->conf) && dhcp_server_adopt(s) >= 0)
-			log_info("network '%s': adopted running dnsmasq (pid %d)", n->name, (int)s->pid);
+		/* A dnsmasq left running by a previous netd is adopted; with another config (a bridge
+		 * made anew, an older netd's) it is then restarted below, never left behind. */
+		if (dhcp_server_adopt(s) >= 0)
+			log_info("network '%s': adopted running dnsmasq (pid %d)%s", n->name, (int)s->pid,
+				 file_equals(f->conf, text->conf) ? "" : "; its config is not this one");
 	}
 	r = write_files(f, text, &conf_changed, &hosts_changed);
 	if (r < 0) {

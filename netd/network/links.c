@@ -7,6 +7,7 @@
  * network's users) are plugged into the bridge again when it was made anew.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "macro.h"
 #include "reconcile.h"
 #include "uplink.h"
+
+extern const struct feature feature_links; /* this file's, at its end */
 
 static int desired_from_network(struct daemon *d, const struct network *n, struct desired_bridge *ret)
 {
@@ -33,12 +36,14 @@ static int desired_from_network(struct daemon *d, const struct network *n, struc
 	return 0;
 }
 
+/* ret_ifindex (may be NULL): the ifindex of want[0]'s bridge afterwards, the one found or made. */
 static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want, size_t n_want,
-			    const char *scope, char *err, size_t errlen)
+			    const char *scope, int *ret_ifindex, char *err, size_t errlen)
 {
 	struct link_dump dump = {};
 	struct link_plan plan = {};
-	int r;
+	const struct link_info *found;
+	int ifindex = 0, r;
 
 	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump);
 	if (r < 0) {
@@ -46,6 +51,8 @@ static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want,
 		return r;
 	}
 	r = reconcile_plan(want, n_want, &dump, scope, &plan);
+	found = n_want ? link_dump_find_name(&dump, want[0].ifname) : NULL;
+	ifindex = found ? found->ifindex : 0;
 	link_dump_free(&dump);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot plan: %s", strerror(-r));
@@ -56,7 +63,19 @@ static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want,
 		log_debug("plan for %s:\n%s", scope ? scope : "all", strna(text));
 	}
 	r = link_plan_apply(&plan, &d->link, NULL, NULL, err, errlen);
+	for (size_t i = 0; r >= 0 && ret_ifindex && i < plan.n_steps; i++)
+		if (plan.steps[i].type == LINK_STEP_BRIDGE_ADD) {
+			/* made anew: its ifindex from the kernel */
+			if (d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump) >= 0) {
+				found = link_dump_find_name(&dump, want[0].ifname);
+				ifindex = found ? found->ifindex : 0;
+				link_dump_free(&dump);
+			}
+			break;
+		}
 	link_plan_free(&plan);
+	if (ret_ifindex)
+		*ret_ifindex = ifindex;
 	return r;
 }
 
@@ -143,6 +162,7 @@ static int links_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	const struct network *def = n->def;
 	struct desired_bridge w;
+	int ifindex = 0;
 	char scope[64];
 	int r;
 
@@ -158,7 +178,9 @@ static int links_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 			 strerror(-r));
 		return r;
 	}
-	r = reconcile_scoped(d, &w, 1, scope, err, errlen);
+	r = reconcile_scoped(d, &w, 1, scope, &ifindex, err, errlen);
+	/* The slot holds the bridge's ifindex: what dnsmasq is bound to (daemon_net_bridge_ifindex). */
+	*net_slot(n, &feature_links) = (void *)(intptr_t)(r >= 0 ? ifindex : 0);
 	if (r >= 0)
 		r = daemon_bridge_guard(d, def, err, errlen);
 	if (r >= 0)
@@ -173,7 +195,13 @@ static int links_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 	if (!n->def->mode->owns_bridge)
 		return 0; /* not netd's to remove */
 	network_alias(n->def, scope, sizeof(scope));
-	return reconcile_scoped(d, NULL, 0, scope, err, errlen);
+	*net_slot(n, &feature_links) = NULL;
+	return reconcile_scoped(d, NULL, 0, scope, NULL, err, errlen);
+}
+
+int daemon_net_bridge_ifindex(struct daemon *d, const struct net *n)
+{
+	return (int)(intptr_t)*net_slot((struct net *)n, &feature_links);
 }
 
 /* Bridges tagged for a network that has no definition any more. */
@@ -191,7 +219,7 @@ static void links_settle(struct daemon *d)
 		if (!owner || strcmp(l->kind, "bridge") || daemon_network_find(d, owner))
 			continue;
 		log_info("removing bridge '%s': network '%s' is no longer defined", l->name, owner);
-		if (reconcile_scoped(d, NULL, 0, l->alias, err, sizeof(err)) < 0)
+		if (reconcile_scoped(d, NULL, 0, l->alias, NULL, err, sizeof(err)) < 0)
 			log_error("cannot remove bridge '%s': %s", l->name, err);
 	}
 	link_dump_free(&dump);

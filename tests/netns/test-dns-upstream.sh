@@ -33,8 +33,9 @@ ctl network create lab --mode nat --subnet 10.54.0.0/24 --uplink up0 >/dev/null
 add_guest g1 52:54:00:54:00:01 nd-lab
 gx g1 ip addr add 10.54.0.50/24 dev eth0
 
-# ask: the address the guest gets for only.upstream from its gateway ("" if none).
-ask() { gx g1 busybox nslookup only.upstream 10.54.0.1 2>/dev/null | sed -n 's/^Address: *\(203\.[0-9.]*\).*/\1/p' | tail -n1; }
+# ask: the address the guest gets for only.upstream from its gateway ("" if none). A only: the test
+# upstreams refuse AAAA, and dnsmasq then waits for another server.
+ask() { gx g1 busybox nslookup -type=a only.upstream 10.54.0.1 2>/dev/null | sed -n 's/^Address: *\(203\.[0-9.]*\).*/\1/p' | tail -n1; }
 # expect ADDRESS WHAT: within 5 s.
 expect() {
 	local got=

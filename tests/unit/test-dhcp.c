@@ -56,6 +56,7 @@ static void golden_config(const char *file, const struct network *n)
 	struct dhcp_render_ctx ctx = {
 		.network = n->name,
 		.bridge = n->bridge,
+		.bridge_ifindex = 7,
 		.subnet = n->subnet,
 		.gateway = n->gateway,
 		.router = n->dhcp_router,
