@@ -19,6 +19,7 @@ static const char *const state_table[_DHCP_SERVER_STATE_MAX] = {
 	[DHCP_SERVER_STOPPED] = "stopped",
 	[DHCP_SERVER_RUNNING] = "running",
 	[DHCP_SERVER_BACKOFF] = "restarting",
+	[DHCP_SERVER_STOPPING] = "stopping",
 };
 
 const char *dhcp_server_state_to_string(enum dhcp_server_state s)
@@ -167,6 +168,19 @@ static void schedule_restart(struct dhcp_server *s)
 	s->backoff_usec = s->backoff_usec * 2 > DHCP_BACKOFF_MAX_USEC ? DHCP_BACKOFF_MAX_USEC : s->backoff_usec * 2;
 }
 
+/* A dnsmasq told to exit is gone (reaped). */
+static void stopped(struct dhcp_server *s)
+{
+	unwatch(s);
+	s->timer = sd_event_source_disable_unref(s->timer);
+	s->pid = 0;
+	s->state = DHCP_SERVER_STOPPED;
+	if (unlink(s->pid_path) < 0 && errno != ENOENT)
+		log_warning("network '%s': cannot remove %s: %s", s->network, s->pid_path, strerror(errno));
+	if (s->stopped)
+		s->stopped(s, s->stopped_userdata); /* may free s */
+}
+
 static int on_process_exit(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
 	struct dhcp_server *s = userdata;
@@ -176,6 +190,10 @@ static int on_process_exit(sd_event_source *src, int fd, uint32_t revents, void 
 	r = s->proc.ops->reap(s->proc.userdata, s->pid, s->pidfd, &status);
 	if (r == -EAGAIN)
 		return 0; /* not yet */
+	if (s->state == DHCP_SERVER_STOPPING) {
+		stopped(s);
+		return 0;
+	}
 	describe_status(r < 0 ? -1 : status, how, sizeof(how));
 	log_error("network '%s': dnsmasq (pid %d) %s", s->network, (int)s->pid, how);
 	snprintf(s->last_exit, sizeof(s->last_exit), "%s", how);
@@ -355,12 +373,64 @@ static bool wait_exit(int pidfd, int timeout_ms)
 	return poll(&p, 1, timeout_ms) > 0;
 }
 
+static int on_stop_timeout(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct dhcp_server *s = userdata;
+
+	s->timer = sd_event_source_disable_unref(s->timer);
+	if (s->killed) {
+		/* SIGKILL did not end it either (stuck in the kernel): stop waiting for it */
+		log_error(
+			"network '%s': dnsmasq (pid %d) did not exit after SIGKILL either; no longer waiting for it",
+			s->network, (int)s->pid);
+		stopped(s);
+		return 0;
+	}
+	log_warning("network '%s': dnsmasq (pid %d) did not exit within %d ms of SIGTERM; sending SIGKILL",
+		    s->network, (int)s->pid, DHCP_STOP_TIMEOUT_MS);
+	s->proc.ops->kill(s->proc.userdata, s->pid, s->pidfd, SIGKILL);
+	s->killed = true;
+	if (sd_event_add_time_relative(s->event, &s->timer, CLOCK_MONOTONIC, DHCP_STOP_TIMEOUT_MS * 1000ull,
+				       0, on_stop_timeout, s) < 0)
+		stopped(s);
+	return 0;
+}
+
+int dhcp_server_stop_async(struct dhcp_server *s, void (*stopped_fn)(struct dhcp_server *s, void *userdata),
+			   void *userdata)
+{
+	int r;
+
+	if (s->state != DHCP_SERVER_RUNNING && s->state != DHCP_SERVER_STOPPING) {
+		dhcp_server_stop(s);
+		return 0;
+	}
+	s->stopped = stopped_fn;
+	s->stopped_userdata = userdata;
+	if (s->state == DHCP_SERVER_STOPPING)
+		return 1;
+	s->state = DHCP_SERVER_STOPPING;
+	s->killed = false;
+	s->timer = sd_event_source_disable_unref(s->timer);
+	r = sd_event_add_time_relative(s->event, &s->timer, CLOCK_MONOTONIC, DHCP_STOP_TIMEOUT_MS * 1000ull,
+				       0, on_stop_timeout, s);
+	if (r < 0) {
+		/* no timer: the bounded wait instead */
+		s->state = DHCP_SERVER_RUNNING;
+		s->stopped = NULL;
+		dhcp_server_stop(s);
+		return 0;
+	}
+	s->proc.ops->kill(s->proc.userdata, s->pid, s->pidfd, SIGTERM);
+	return 1;
+}
+
 int dhcp_server_stop(struct dhcp_server *s)
 {
 	int status, r = 0;
 
 	s->timer = sd_event_source_disable_unref(s->timer);
-	if (s->state == DHCP_SERVER_RUNNING) {
+	if (s->state == DHCP_SERVER_RUNNING || s->state == DHCP_SERVER_STOPPING) {
 		/* dnsmasq exits within milliseconds of SIGTERM; the wait is bounded so a wedged
 		 * one cannot stall the daemon, and SIGKILL follows. */
 		s->proc.ops->kill(s->proc.userdata, s->pid, s->pidfd, SIGTERM);

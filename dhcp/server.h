@@ -18,6 +18,7 @@ enum dhcp_server_state {
 	DHCP_SERVER_STOPPED,
 	DHCP_SERVER_RUNNING,
 	DHCP_SERVER_BACKOFF, /* died; a restart is scheduled */
+	DHCP_SERVER_STOPPING, /* dhcp_server_stop_async: told to exit, not gone yet */
 	_DHCP_SERVER_STATE_MAX,
 };
 
@@ -55,6 +56,9 @@ struct dhcp_server {
 	uint64_t started_usec, backoff_usec;
 	unsigned restarts;
 	char last_exit[128]; /* how the last dnsmasq ended, or why it could not start */
+	void (*stopped)(struct dhcp_server *s, void *userdata); /* dhcp_server_stop_async's */
+	void *stopped_userdata;
+	bool killed; /* stopping: SIGKILL sent */
 	struct dhcp_lease_table leases;
 };
 
@@ -70,5 +74,10 @@ int dhcp_server_adopt(struct dhcp_server *s);
 int dhcp_server_reload(struct dhcp_server *s);
 /* SIGTERM, a bounded wait, SIGKILL; then the pid file goes. */
 int dhcp_server_stop(struct dhcp_server *s);
+/* The same without waiting: SIGTERM now, SIGKILL after DHCP_STOP_TIMEOUT_MS, the exit awaited on
+ * the event loop through the pidfd; then the pid file goes and stopped(s, userdata) is called. 0:
+ * it was not running (stopped at once, stopped not called); 1: stopping. */
+int dhcp_server_stop_async(struct dhcp_server *s, void (*stopped)(struct dhcp_server *s, void *userdata),
+			   void *userdata);
 /* Replace the lease table with the lease file's contents. */
 int dhcp_server_leases_load(struct dhcp_server *s);

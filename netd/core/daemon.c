@@ -159,6 +159,59 @@ void daemon_net_remove(struct daemon *d, struct net *n)
 	}
 }
 
+struct net_waiter {
+	struct net_waiter *next;
+	char name[NAME_MAX_LEN + 1];
+	void (*done)(struct daemon *d, void *userdata);
+	void *userdata;
+};
+
+bool daemon_net_pending(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(features); i++)
+		if (features[i]->pending && features[i]->pending(d, name))
+			return true;
+	return false;
+}
+
+int daemon_net_when_settled(struct daemon *d, const char *name,
+			    void (*done)(struct daemon *d, void *userdata), void *userdata)
+{
+	struct net_waiter *w;
+
+	if (!daemon_net_pending(d, name))
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	w->done = done;
+	w->userdata = userdata;
+	w->next = d->waiters;
+	d->waiters = w;
+	return 1;
+}
+
+void daemon_net_settled(struct daemon *d, const char *name)
+{
+	struct net_waiter **p = &d->waiters;
+
+	if (daemon_net_pending(d, name))
+		return;
+	while (*p) {
+		struct net_waiter *w = *p;
+
+		if (strcmp(w->name, name)) {
+			p = &w->next;
+			continue;
+		}
+		*p = w->next;
+		w->done(d, w->userdata);
+		free(w);
+		p = &d->waiters; /* done() may have changed the list */
+	}
+}
+
 struct network **daemon_net_defs(struct daemon *d)
 {
 	struct network **defs = calloc(d->n_nets + 1, sizeof(*defs));
@@ -569,6 +622,14 @@ int daemon_start(struct daemon *d)
 
 void daemon_stop(struct daemon *d)
 {
+	/* Calls waiting for a dnsmasq to be gone are answered now: netd is going away. */
+	while (d->waiters) {
+		struct net_waiter *w = d->waiters;
+
+		d->waiters = w->next;
+		w->done(d, w->userdata);
+		free(w);
+	}
 	vm_free_all(d);
 	daemon_features_done(d);
 	uplink_free_all(d);

@@ -55,6 +55,7 @@ struct daemon {
 	struct fw_backend nft;
 	struct net **nets; /* net.h: every network, running or not */
 	size_t n_nets;
+	struct net_waiter *waiters; /* daemon_net_when_settled(), a list */
 	uint64_t start_usec;
 	int lock_fd;
 	int listen_fd;

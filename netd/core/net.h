@@ -74,6 +74,9 @@ struct feature {
 	/* A guest's NIC registered with the network (a start, an adoption, set-network): what the
 	 * feature gives a user, e.g. its TAP becomes a port of the bridge. Idempotent. */
 	int (*user_add)(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen);
+	/* Whether down() left work for the network name that ends later (a dnsmasq exiting): the
+	 * event loop never waits for it. The feature calls daemon_net_settled() when it ended. */
+	bool (*pending)(struct daemon *d, const char *name);
 };
 
 /* A feature's own state: for the daemon (its context: a socket, a table, a list) and for one
@@ -89,6 +92,15 @@ int daemon_net_add(struct daemon *d, struct network *def, struct net **ret);
 void daemon_net_remove(struct daemon *d, struct net *n);
 /* The definitions of every network, for the pure checks (network_check_conflicts); free() it. */
 struct network **daemon_net_defs(struct daemon *d);
+
+/* Whether a feature still finishes what a down() of the network name started (net.h pending). */
+bool daemon_net_pending(struct daemon *d, const char *name);
+/* Call done(d, userdata) once nothing is pending for name any more: 0 when nothing is (done is
+ * not called), 1 when it will be, from the event loop. */
+int daemon_net_when_settled(struct daemon *d, const char *name,
+			    void (*done)(struct daemon *d, void *userdata), void *userdata);
+/* A feature's pending work for name ended (see pending): the waiters run when none is left. */
+void daemon_net_settled(struct daemon *d, const char *name);
 
 /* Bring n up (every feature, in order; undone in reverse on failure) or down; the marker follows. */
 int daemon_net_up(struct daemon *d, struct net *n, char *err, size_t errlen);

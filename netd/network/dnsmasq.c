@@ -63,13 +63,27 @@ static int files_init(struct daemon *d, const char *name, struct dnsmasq_files *
 	return 0;
 }
 
-/* The feature's own state: the lease helper dnsmasq runs (--dhcp-script), NULL when missing.
- * Each network's dnsmasq is in its slot (net_slot). */
+/* The feature's own state: the lease helper dnsmasq runs (--dhcp-script), NULL when missing, and
+ * the dnsmasq told to exit that are not gone yet (a network stopped or deleted: its down() does
+ * not wait; the network's name is pending until they are gone). Each network's running dnsmasq
+ * is in its slot (net_slot). */
 struct dhcp_feature {
 	char *lease_helper;
+	struct dhcp_server **stopping;
+	size_t n_stopping;
 };
 
 #define DHCP(d) ((struct dhcp_feature *)*daemon_feature_state((d), &feature_dhcp))
+
+static struct dhcp_server *stopping_find(struct daemon *d, const char *name)
+{
+	struct dhcp_feature *df = DHCP(d);
+
+	for (size_t i = 0; df && i < df->n_stopping; i++)
+		if (!strcmp(df->stopping[i]->network, name))
+			return df->stopping[i];
+	return NULL;
+}
 
 struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name)
 {
@@ -209,6 +223,61 @@ static void files_remove(const struct dnsmasq_files *f)
 	unlink(f->addn);
 }
 
+/* A stopping dnsmasq is gone: its files go, and the network's name is no longer pending. */
+static void on_stopped(struct dhcp_server *s, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct dhcp_feature *df = DHCP(d);
+	_cleanup_free_ char *name = strdup(s->network);
+	struct dnsmasq_files f;
+
+	for (size_t i = 0; i < df->n_stopping; i++)
+		if (df->stopping[i] == s) {
+			memmove(&df->stopping[i], &df->stopping[i + 1], (df->n_stopping - i - 1) * sizeof(s));
+			df->n_stopping--;
+			break;
+		}
+	if (files_init(d, s->network, &f) >= 0) {
+		files_remove(&f);
+		files_free(&f);
+	}
+	log_debug("network '%s': dnsmasq is gone", s->network);
+	dhcp_server_free(s);
+	if (name)
+		daemon_net_settled(d, name);
+}
+
+/* Out of the network's slot; told to exit. The files go now when it was not running, else when it
+ * is gone (on_stopped). */
+static int stop_async(struct daemon *d, struct dhcp_server *s)
+{
+	struct dhcp_feature *df = DHCP(d);
+	struct dhcp_server **l;
+	struct dnsmasq_files f;
+	int r;
+
+	l = reallocarray(df->stopping, df->n_stopping + 1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	df->stopping = l;
+	r = dhcp_server_stop_async(s, on_stopped, d);
+	if (r > 0) {
+		struct net *n = daemon_net_find(d, s->network);
+
+		if (n && *net_slot(n, &feature_dhcp) == s)
+			*net_slot(n, &feature_dhcp) = NULL;
+		df->stopping[df->n_stopping++] = s;
+		return 0;
+	}
+	r = files_init(d, s->network, &f);
+	if (r >= 0) {
+		files_remove(&f);
+		files_free(&f);
+	}
+	server_forget(d, s);
+	return 0;
+}
+
 static int stop_server(struct daemon *d, const char *name, char *err, size_t errlen)
 {
 	struct dhcp_server *s = daemon_dhcp_find(d, name);
@@ -234,13 +303,10 @@ static int stop_server(struct daemon *d, const char *name, char *err, size_t err
 	}
 	if (s->pid)
 		log_info("network '%s': stopping dnsmasq (pid %d)", name, (int)s->pid);
-	r = dhcp_server_stop(s);
-	server_forget(d, s);
+	r = stop_async(d, s);
+	files_free(&f);
 	if (r < 0)
 		snprintf(err, errlen, "cannot stop dnsmasq: %s", strerror(-r));
-	else
-		files_remove(&f);
-	files_free(&f);
 	return r;
 }
 
@@ -329,6 +395,13 @@ static int dhcp_sync(struct daemon *d, const struct network *n, bool active, cha
 
 	if (!active || !network_wants_dnsmasq(n))
 		return stop_server(d, n->name, err, errlen);
+	if (stopping_find(d, n->name)) {
+		snprintf(
+			err, errlen,
+			"the previous dnsmasq of network '%s' (pid %d) is still exiting; try again in a moment",
+			n->name, (int)stopping_find(d, n->name)->pid);
+		return -EBUSY;
+	}
 	r = files_init(d, n->name, &f);
 	if (r < 0)
 		return r;
@@ -413,7 +486,7 @@ static void dhcp_settle(struct daemon *d)
 		if (len <= 4 || len - 4 > NAME_MAX_LEN || strcmp(de->d_name + len - 4, ".pid"))
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 4), de->d_name);
-		if (daemon_network_find(d, name))
+		if (daemon_network_find(d, name) || stopping_find(d, name))
 			continue;
 		log_info("network '%s' is no longer defined: stopping its dnsmasq if it runs", name);
 		if (stop_server(d, name, err, sizeof(err)) < 0)
@@ -431,8 +504,12 @@ static void dhcp_done(struct daemon *d)
 		dhcp_server_free(*net_slot(d->nets[i], &feature_dhcp));
 		*net_slot(d->nets[i], &feature_dhcp) = NULL;
 	}
-	if (df)
+	for (size_t i = 0; df && i < df->n_stopping; i++)
+		dhcp_server_free(df->stopping[i]); /* they were told to exit: they do without netd */
+	if (df) {
+		free(df->stopping);
 		free(df->lease_helper);
+	}
 	free(df);
 	*daemon_feature_state(d, &feature_dhcp) = NULL;
 }
@@ -488,6 +565,11 @@ static const char *dhcp_problem(struct daemon *d, const struct net *net, const s
 	return buf;
 }
 
+static bool dhcp_pending(struct daemon *d, const char *name)
+{
+	return stopping_find(d, name);
+}
+
 static int dhcp_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	return sync_net(d, n->def, true, err, errlen);
@@ -506,5 +588,6 @@ const struct feature feature_dhcp = {
 	.down = dhcp_down,
 	.show = dhcp_show,
 	.problem = dhcp_problem,
+	.pending = dhcp_pending,
 	.settle = dhcp_settle,
 };

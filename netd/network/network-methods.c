@@ -131,6 +131,16 @@ static void network_event(struct daemon *d, const char *name, const char *what)
 	daemon_event(d, "network", e);
 }
 
+/* A network whose stop is not finished (its dnsmasq still exiting) starts only after it is. */
+static int refuse_pending(struct daemon *d, struct call *c, const char *name)
+{
+	if (!daemon_net_pending(d, name))
+		return 0;
+	return call_errorf(
+		c, -EBUSY,
+		"network '%s' is still being stopped (its dnsmasq is exiting); try again in a moment", name);
+}
+
 static int method_network_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_network_ struct network *n = calloc(1, sizeof(*n)); /* calloc: no hosts to free */
@@ -145,6 +155,9 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 		return r;
 	if (daemon_network_find(d, n->name))
 		return call_errorf(c, -EEXIST, "network '%s' already exists", n->name);
+	r = refuse_pending(d, c, n->name);
+	if (r < 0)
+		return r;
 	if (n->mode->has_subnet && !n->subnet.family) {
 		/* --subnet auto, or none: a free /24 of the pool, written into the definition. */
 		r = daemon_choose_subnet(d, n, c->err, sizeof(c->err));
@@ -193,6 +206,9 @@ static int method_network_start(struct daemon *d, struct call *c, json_object *p
 
 	if (r < 0)
 		return r;
+	r = refuse_pending(d, c, n->def->name);
+	if (r < 0)
+		return r;
 	r = daemon_check_conflicts(d, n->def, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
@@ -234,6 +250,50 @@ static int stop(struct daemon *d, struct call *c, json_object *params, struct ne
 	return 0;
 }
 
+/* The reply to stop and delete, once the network's dnsmasq is gone: the event loop serves other
+ * clients meanwhile. */
+struct stopped_call {
+	struct call *call;
+	char name[NAME_MAX_LEN + 1];
+	bool deleted;
+};
+
+static void reply_stopped(struct daemon *d, void *userdata)
+{
+	struct stopped_call *s = userdata;
+	struct net *n = s->deleted ? NULL : daemon_net_find(d, s->name);
+	json_object *o;
+
+	if (n && reply_network(d, s->call, n) < 0)
+		call_reply_error(s->call, -EIO, "network '%s' stopped; %s", s->name, s->call->err);
+	else if (!n) {
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(s->name));
+		call_reply(s->call, o);
+	}
+	free(s);
+}
+
+/* Reply now, or keep the call until what the network's down() started has ended. */
+static int reply_when_settled(struct daemon *d, struct call *c, const char *name, bool deleted)
+{
+	struct stopped_call *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	*s = (struct stopped_call){ .call = c, .deleted = deleted };
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	r = daemon_net_when_settled(d, name, reply_stopped, s);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	if (r == 0)
+		reply_stopped(d, s);
+	return 0;
+}
+
 static int method_network_stop(struct daemon *d, struct call *c, json_object *params)
 {
 	struct net *n;
@@ -243,12 +303,12 @@ static int method_network_stop(struct daemon *d, struct call *c, json_object *pa
 		return r;
 	log_info("network '%s' stopped", n->def->name);
 	network_event(d, n->def->name, "stopped");
-	return reply_network(d, c, n);
+	return reply_when_settled(d, c, n->def->name, false);
 }
 
 static int method_network_delete(struct daemon *d, struct call *c, json_object *params)
 {
-	json_object *o;
+	char name[NAME_MAX_LEN + 1];
 	struct net *n;
 	int r = stop(d, c, params, &n);
 
@@ -261,11 +321,9 @@ static int method_network_delete(struct daemon *d, struct call *c, json_object *
 	store_network_state_remove(&d->paths, n->def->name);
 	log_info("network '%s' deleted", n->def->name);
 	network_event(d, n->def->name, "deleted");
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(n->def->name));
+	snprintf(name, sizeof(name), "%s", n->def->name);
 	daemon_net_remove(d, n);
-	call_reply(c, o);
-	return 0;
+	return reply_when_settled(d, c, name, true);
 }
 
 static int method_network_show(struct daemon *d, struct call *c, json_object *params)
@@ -498,9 +556,9 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 
 static const struct method network_table[] = {
 	{ "network.create", method_network_create, METHOD_CHANGE },
-	{ "network.delete", method_network_delete, METHOD_CHANGE },
+	{ "network.delete", method_network_delete, METHOD_CHANGE | METHOD_ASYNC },
 	{ "network.start", method_network_start, METHOD_CHANGE },
-	{ "network.stop", method_network_stop, METHOD_CHANGE },
+	{ "network.stop", method_network_stop, METHOD_CHANGE | METHOD_ASYNC },
 	{ "network.list", method_network_list, METHOD_READ },
 	{ "network.show", method_network_show, METHOD_READ },
 	{ "network.leases", method_network_leases, METHOD_READ },
