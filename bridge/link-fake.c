@@ -29,7 +29,7 @@ struct link_fake {
 	struct fake_sysctl {
 		int family;
 		char name[IFNAMSIZ + 40];
-		char value[32];
+		char value[48];
 	} *sysctls;
 	size_t n_sysctls;
 	/* Subscriptions to change notifications: a pipe each, whose read end plays the socket. */
@@ -484,13 +484,14 @@ static bool fake_has_carrier(struct link_fake *f, const struct link_info *l)
 }
 
 /*
- * As the kernel with use_tempaddr > 0: an address that gains MANAGETEMPADDR gets a privacy
- * address in its /64 (here always the IID 7e4d:7e4d:7e4d:7e4d). Its DAD fails on a link without
- * carrier, and after the retries the kernel turns privacy addresses off there (use_tempaddr -1).
+ * As the kernel with use_tempaddr > 0: an address that gains MANAGETEMPADDR (or has it, on a
+ * link without any privacy address) gets a privacy address in its /64 (here the interface ID
+ * 7e4d:7e4d:7e4d:7eXX, XX the ifindex). Its DAD fails on a link without carrier, and after the
+ * retries the kernel turns privacy addresses off there (use_tempaddr -1).
  */
 static void fake_tempaddr_create(struct link_fake *f, const struct link_info *l, const struct addr_info *pub)
 {
-	static const uint8_t iid[8] = { 0x7e, 0x4d, 0x7e, 0x4d, 0x7e, 0x4d, 0x7e, 0x4d };
+	const uint8_t iid[8] = { 0x7e, 0x4d, 0x7e, 0x4d, 0x7e, 0x4d, 0x7e, (uint8_t)l->ifindex };
 	char v[8] = "0";
 	struct addr_info t = *pub, *p;
 
@@ -512,6 +513,15 @@ static void fake_tempaddr_create(struct link_fake *f, const struct link_info *l,
 		return;
 	f->k.addrs = p;
 	f->k.addrs[f->k.n_addrs++] = t;
+}
+
+static bool fake_has_temporary(struct link_fake *f, int ifindex)
+{
+	for (size_t i = 0; i < f->k.n_addrs; i++)
+		if (f->k.addrs[i].ifindex == ifindex && f->k.addrs[i].prefix.family == AF_INET6 &&
+		    (f->k.addrs[i].flags & IFA_F_TEMPORARY))
+			return true;
+	return false;
 }
 
 /* The primary IPv4 address of the subnet of a new address on its link, if there is one. */
@@ -573,12 +583,16 @@ static int fake_addr_add_full(void *userdata, const struct addr_info *a, bool re
 	f->k.addrs[i].proto = a->proto;
 	if (a->valid_lft == LINK_LFT_FOREVER)
 		f->k.addrs[i].flags |= IFA_F_PERMANENT;
+	if (a->preferred_lft == 0)
+		f->k.addrs[i].flags |= IFA_F_DEPRECATED;
+	else
+		f->k.addrs[i].flags &= ~IFA_F_DEPRECATED;
 	if (fake_has_prefix_route(&f->k.addrs[i]) && (!existed || !fake_has_prefix_route(&old))) {
 		struct route_info rt = fake_prefix_route(&f->k.addrs[i]);
 		fake_route_push(f, &rt);
 	}
 	if (a->prefix.family == AF_INET6 && (a->flags & IFA_F_MANAGETEMPADDR) &&
-	    (!existed || !(old.flags & IFA_F_MANAGETEMPADDR))) {
+	    (!existed || !(old.flags & IFA_F_MANAGETEMPADDR) || !fake_has_temporary(f, l->ifindex))) {
 		struct addr_info pub = f->k.addrs[i];
 		fake_tempaddr_create(f, l, &pub);
 	}

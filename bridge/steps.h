@@ -57,8 +57,8 @@ struct link_step {
 	struct route_info route; /* ROUTE_REPLACE; its ifindex is the step's */
 	struct neigh_info neigh; /* NEIGH_*; its ifindex is the step's */
 	int family; /* SYSCTL_SET */
-	char key[24];
-	char value[16];
+	char key[40];   /* the longest, router_solicitation_max_interval, has 32 */
+	char value[48]; /* a stable_secret has 39 */
 };
 
 /* What applying a plan does when a step fails. Inside a burst the rest of the burst is sent

@@ -207,6 +207,21 @@ static bool addr_is_temporary(const struct addr_info *a)
 	return a->prefix.family == AF_INET6 && (a->flags & IFA_F_TEMPORARY);
 }
 
+static bool addr_same(const struct addr_info *a, const struct addr_info *b)
+{
+	return a->prefix.family == b->prefix.family &&
+	       ip_addr_equal(a->prefix.family, &a->prefix.addr, &b->prefix.addr);
+}
+
+/* The bridge's deprecated copy of a privacy address the port had (prev's) is one still. */
+static bool was_temporary(const struct convert_snapshot *prev, const struct addr_info *a)
+{
+	for (size_t i = 0; prev && i < prev->n_addrs; i++)
+		if (addr_is_temporary(&prev->addrs[i]) && addr_same(&prev->addrs[i], a))
+			return true;
+	return false;
+}
+
 static bool label_char_ok(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -253,7 +268,7 @@ static bool neigh_moves(const struct neigh_info *n, const struct link_dump *dump
 }
 
 static int snapshot_objects(const struct link_dump *dump, int port, const char *ifname,
-			    struct convert_snapshot *s)
+			    const struct convert_snapshot *prev, struct convert_snapshot *s)
 {
 	s->addrs = calloc(dump->n_addrs + 1, sizeof(*s->addrs));
 	s->routes = calloc(dump->n_routes + 1, sizeof(*s->routes));
@@ -264,11 +279,13 @@ static int snapshot_objects(const struct link_dump *dump, int port, const char *
 		const struct addr_info *a = &dump->addrs[i];
 		struct addr_info *c;
 
-		if (a->ifindex != port || (a->flags & ADDR_FLAGS_SKIP) || addr_is_temporary(a))
+		if (a->ifindex != port || (a->flags & ADDR_FLAGS_SKIP))
 			continue;
 		c = &s->addrs[s->n_addrs++];
 		*c = *a;
 		c->ifindex = 0;
+		if (was_temporary(prev, a))
+			c->flags = IFA_F_TEMPORARY;
 		label_to_suffix(c->label, ifname);
 	}
 	for (size_t i = 0; i < dump->n_routes; i++) {
@@ -304,7 +321,7 @@ int convert_snapshot_take(const struct link_dump *dump, const char *port, const 
 	snprintf(s.bridge, sizeof(s.bridge), "%s", bridge);
 	s.mac = l->mac;
 	s.mtu = l->mtu;
-	r = snapshot_objects(dump, l->ifindex, port, &s);
+	r = snapshot_objects(dump, l->ifindex, port, NULL, &s);
 	if (r < 0) {
 		convert_snapshot_free(&s);
 		return refuse(err, errlen, r, "cannot take a snapshot of '%s': %s", port, strerror(-r));
@@ -353,7 +370,7 @@ int convert_snapshot_refresh(struct convert_snapshot *s, const struct link_dump 
 
 	if (!br)
 		return -ENODEV;
-	r = snapshot_objects(now, br->ifindex, s->bridge, &fresh);
+	r = snapshot_objects(now, br->ifindex, s->bridge, s, &fresh);
 	if (r < 0) {
 		convert_snapshot_free(&fresh);
 		return r;
@@ -859,18 +876,37 @@ static bool route_made_by_kernel(const struct convert_snapshot *s, const struct 
 	return false;
 }
 
+/*
+ * A privacy address moves to the bridge as an ordinary one (the kernel refuses the flag),
+ * deprecated so that new connections take the one the kernel makes on the bridge, valid as long
+ * as the original was: the connections that use it carry on over the cut-over. The rollback
+ * brings none back: the kernel makes new ones on the port, and copies would pile up.
+ */
+static int push_temporary_copy(struct link_plan *p, const char *to, const struct addr_info *a)
+{
+	struct addr_info c = *a;
+
+	c.preferred_lft = 0;
+	return push_addr(p, LINK_STEP_ADDR_ADD, to, &c, IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
+}
+
 /* Pre-add on `to` every address of the snapshot that is not there yet. */
 static int plan_preadd(struct link_plan *p, const struct convert_snapshot *s, const char *to,
 		       const struct link_dump *now, int to_ifindex)
 {
+	bool forward = !now;
 	int r = 0;
 
 	for (size_t i = 0; r >= 0 && i < s->n_addrs; i++) {
 		const struct addr_info *a = &s->addrs[i];
 		bool present = false;
 
-		if (skipped(s, a->prefix.family))
+		if (skipped(s, a->prefix.family) || (addr_is_temporary(a) && !forward))
 			continue;
+		if (addr_is_temporary(a)) {
+			r = push_temporary_copy(p, to, a);
+			continue;
+		}
 		for (size_t j = 0; now && j < now->n_addrs; j++)
 			present |= now->addrs[j].ifindex == to_ifindex && now->addrs[j].prefix.family == a->prefix.family &&
 				   ip_addr_equal(a->prefix.family, &now->addrs[j].prefix.addr, &a->prefix.addr);
@@ -892,14 +928,15 @@ static int plan_neighs(struct link_plan *p, const struct convert_snapshot *s, en
 }
 
 /* The old addresses off, IPv4 secondaries first: deleting a primary takes its secondaries with it
- * (promote_secondaries=0) or turns one into the primary, and either way a later delete fails. */
+ * (promote_secondaries=0) or turns one into the primary, and either way a later delete fails. The
+ * same bit marks IPv6 privacy addresses, which go with the address they derive from. */
 static int plan_addr_del(struct link_plan *p, const char *from, const struct addr_info *old, size_t n_old)
 {
 	int r = 0;
 
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; r >= 0 && i < n_old; i++) {
-			bool secondary = old[i].prefix.family == AF_INET && (old[i].flags & IFA_F_SECONDARY);
+			bool secondary = old[i].flags & (IFA_F_SECONDARY | IFA_F_TEMPORARY);
 
 			struct addr_info a = old[i];
 
@@ -963,7 +1000,8 @@ static int plan_restore_flags(struct link_plan *p, const struct convert_snapshot
 	for (size_t i = 0; r >= 0 && i < s->n_addrs; i++) {
 		const struct addr_info *a = &s->addrs[i];
 
-		if (a->prefix.family == AF_INET6 && !ipv6_off(s) && flags_final(a) != flags_preadd(a))
+		if (a->prefix.family == AF_INET6 && !ipv6_off(s) && !addr_is_temporary(a) &&
+		    flags_final(a) != flags_preadd(a))
 			r = push_addr(p, LINK_STEP_ADDR_REPLACE, on, a, flags_final(a));
 	}
 	return r;
@@ -974,7 +1012,7 @@ static int plan_announce(struct link_plan *p, const struct convert_snapshot *s, 
 	int r = 0;
 
 	for (size_t i = 0; r >= 0 && i < s->n_addrs; i++)
-		if (!skipped(s, s->addrs[i].prefix.family))
+		if (!skipped(s, s->addrs[i].prefix.family) && !addr_is_temporary(&s->addrs[i]))
 			r = push_announce(p, on, &s->mac, &s->addrs[i]);
 	return r;
 }

@@ -65,8 +65,8 @@ struct convert_snapshot {
 	char sysctl[_CONVERT_SYSCTL_MAX][48]; /* "": not known, or (copied ones) the default */
 	/* ifindex 0: they belong to whichever link holds them. An IPv4 label is kept as what follows
 	 * the link's name ("eth0:1" -> ":1", "" for the name alone). IPv6 temporary (privacy)
-	 * addresses are not kept: the kernel makes new ones on the link that holds the address they
-	 * derive from (use_tempaddr is copied). */
+	 * addresses go to the bridge as deprecated copies and are not brought back: the kernel makes
+	 * new ones on the link that holds the address they derive from (use_tempaddr is copied). */
 	struct addr_info *addrs;
 	size_t n_addrs;
 	struct route_info *routes; /* ifindex 0: the port (or the bridge, after the cut-over) */

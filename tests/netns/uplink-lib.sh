@@ -69,9 +69,12 @@ SCRIPT
 	host_boot
 }
 
-# What the host's boot does to eth0 (IPv6 autoconf, a DHCP client); waits for its addresses.
+# What the host's boot does to eth0 (IPv6 autoconf, $HOST_SYSCTLS, a DHCP client); waits for its
+# addresses.
 host_boot() {
-	nsx sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1
+	# shellcheck disable=SC2086 # a list of key=value words
+	nsx sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1 \
+		${HOST_SYSCTLS:-}
 	ip -n "$NS" link set eth0 up
 	ip netns exec "$NS" busybox udhcpc -f -i eth0 -s "$T/udhcpc.script" -t 20 -T 1 -A 1 >/dev/null 2>&1 &
 	UDHCPC_PID=$!
@@ -137,7 +140,9 @@ host_state() {
 # per-interface sysctl (net.ipv4/ipv6 conf and neigh) of each link. IPv6 privacy (temporary)
 # addresses and their local routes are left out: the kernel makes them at random, one for each
 # address with mngtmpaddr (privacy_check). Waits for DAD first (tentative addresses).
-jq_addrs='map(select(.temporary | not)
+# The kernel's stable-privacy mark is left out too: no one can set it on an address (netd
+# moves such addresses without it; netd/DESIGN.md).
+jq_addrs='map(select(.temporary | not) | del(."stable-privacy")
 	| if .valid_life_time == 4294967295 then . else .valid_life_time = "finite" end
 	| if .preferred_life_time == 4294967295 or .preferred_life_time == 0 then . else .preferred_life_time = "finite" end)
 	| sort_by(.family, .local, .prefixlen)'

@@ -95,7 +95,7 @@ static void add_extras(struct lab *l)
 	add_addr(l, "2001:db8:55::2/64", RT_SCOPE_UNIVERSE, IFA_F_NODAD | IFA_F_PERMANENT, LINK_LFT_FOREVER,
 		 LINK_LFT_FOREVER);
 	add_route(l, "2001:db8:55::/64", NULL, RT_TABLE_MAIN, RTPROT_KERNEL, RT_SCOPE_UNIVERSE, 256, NULL);
-	add_addr(l, "2001:db8:1:0:7e4d:7e4d:7e4d:7e4d/64", RT_SCOPE_UNIVERSE, IFA_F_TEMPORARY, 7200, 3600);
+	add_addr(l, "2001:db8:1:0:7e4d:7e4d:7e4d:7e02/64", RT_SCOPE_UNIVERSE, IFA_F_TEMPORARY, 7200, 3600);
 	add_neigh(l, "192.168.50.50", "02:00:00:00:00:50", NUD_PERMANENT, 0);
 	add_neigh(l, "192.168.50.51", "02:00:00:00:00:51", NUD_NOARP, 0);
 	add_neigh(l, "2001:db8:1::50", "02:00:00:00:00:52", NUD_PERMANENT, NTF_ROUTER);
@@ -320,7 +320,8 @@ static void test_rollback_every_step(void **state)
 		assert_int_equal(rollback_run(&l, &s, NULL), 0);
 		after = state_text(&l);
 		if (strcmp(before, after))
-			print_error("after a failure at mutation %u:\n--- before\n%s--- after\n%s", k, before, after);
+			fprintf(stderr, "after a failure at mutation %u:\n--- before\n%s--- after\n%s", k,
+				before, after);
 		assert_string_equal(before, after);
 		free(before);
 		free(after);
@@ -525,6 +526,11 @@ static void test_attributes_on_bridge(void **state)
 			assert_int_equal(a->peer_family, AF_INET);
 		if (!strcmp(p, "2001:db8:55::2/64"))
 			assert_int_equal(a->flags & (IFA_F_NODAD | IFA_F_NOPREFIXROUTE), IFA_F_NODAD);
+		/* eth0's privacy address: a deprecated copy, for the connections that use it */
+		if (!strcmp(p, "2001:db8:1:0:7e4d:7e4d:7e4d:7e02/64")) {
+			assert_int_equal(a->preferred_lft, 0);
+			assert_false(a->flags & IFA_F_TEMPORARY);
+		}
 		temporaries += a->prefix.family == AF_INET6 && (a->flags & IFA_F_TEMPORARY);
 	}
 	/* The kernel's new one, not a copy of eth0's turned into an ordinary address. */
@@ -539,6 +545,37 @@ static void test_attributes_on_bridge(void **state)
 	}
 	assert_int_equal(neighs, 3);
 	link_dump_free(&d);
+	convert_snapshot_free(&s);
+	link_fake_free(l.fake);
+}
+
+/* A revert after a confirmation moves back what the bridge holds then (convert_snapshot_refresh):
+ * the same state as before, with no copy of a privacy address left on the port. */
+static void test_refresh_revert(void **state)
+{
+	struct convert_snapshot s;
+	struct link_dump now;
+	struct lab l;
+	char *before, *after, err[512];
+
+	lab_new(&l);
+	before = state_text(&l);
+	snapshot(&l, &s);
+	assert_int_equal(convert_run(&l, &s, err, sizeof(err)), 0);
+	assert_int_equal(l.be.ops->dump(l.be.userdata, CONVERT_DUMP, &now), 0);
+	assert_int_equal(convert_snapshot_refresh(&s, &now), 0);
+	link_dump_free(&now);
+	/* The copy of eth0's privacy address is known for what it is. */
+	for (size_t i = 0; i < s.n_addrs; i++)
+		if (s.addrs[i].prefix.family == AF_INET6 && s.addrs[i].prefix.addr.bytes[15] == 0x02 &&
+		    s.addrs[i].prefix.addr.bytes[8] == 0x7e)
+			assert_true(s.addrs[i].flags & IFA_F_TEMPORARY);
+	assert_int_equal(s.n_neighs, 3);
+	assert_int_equal(rollback_run(&l, &s, NULL), 0);
+	after = state_text(&l);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
 	convert_snapshot_free(&s);
 	link_fake_free(l.fake);
 }
@@ -691,8 +728,13 @@ static void test_names(void **state)
 
 	for (int p = 0; p < _CONVERT_PHASE_MAX; p++)
 		assert_non_null(convert_phase_to_string(p));
-	for (int s = 0; convert_sysctl_get(s); s++)
+	for (int s = 0; convert_sysctl_get(s); s++) {
+		struct link_step step;
+
 		n++;
+		assert_true(strlen(convert_sysctl_get(s)->key) < sizeof(step.key));
+		assert_true(strlen("2001:0db8:05ec:07e7:0000:0000:0000:0001") < sizeof(step.value));
+	}
 	/* The table fills the named ones and fits (one NULL at least marks its end). */
 	assert_true(n > _CONVERT_SYSCTL_NAMED && n < _CONVERT_SYSCTL_MAX);
 }
@@ -711,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_attributes_on_bridge),
 		cmocka_unit_test(test_snapshot_legacy),
 		cmocka_unit_test(test_bond_vlan),
+		cmocka_unit_test(test_refresh_revert),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
