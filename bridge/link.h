@@ -174,7 +174,7 @@ struct link_ops {
 	int (*links_del)(void *userdata, const int *ifindexes, size_t n);
 	/* Address with its flags (IFA_F_NODAD, IFA_F_NOPREFIXROUTE, ...), scope, lifetimes, peer,
 	 * broadcast, label, metric and protocol; replace updates an existing one (IPv6 applies new
-	 * flags; IPv4 keeps its flags and changes only lifetimes, metric and protocol). */
+	 * flags; IPv4 changes lifetimes and metric, keeps flags, label and broadcast). */
 	int (*addr_add_full)(void *userdata, const struct addr_info *a, bool replace);
 	/* Neighbour entry with its state, flags and protocol: add (or replace) when add, else delete. */
 	int (*neigh_change)(void *userdata, const struct neigh_info *n, bool add);

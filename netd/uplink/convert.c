@@ -1119,6 +1119,10 @@ int convert_plan_rollback(const struct convert_snapshot *s, const struct link_du
 	p.phase = CONVERT_PHASE_CUTOVER;
 	if (r >= 0)
 		r = plan_burst(&p, s, false, s->port, old, n_old, br ? s->bridge : "");
+	/* Down at once, which takes every route still through it (one a DHCP client added late, the
+	 * subnet route an older netd moved there as a route): the port's own serve from now on. */
+	if (r >= 0 && br)
+		r = push_simple(&p, LINK_STEP_LINK_DOWN, s->bridge);
 	p.phase = CONVERT_PHASE_FINISH;
 	if (r >= 0)
 		r = plan_restore_flags(&p, s, s->port);
