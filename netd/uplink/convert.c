@@ -250,11 +250,12 @@ static void label_to_suffix(char label[IFNAMSIZ], const char *ifname)
 	memcpy(label, suffix, IFNAMSIZ);
 }
 
-/* Static entries people add (permanent, noarp) to unicast addresses; the kernel makes the noarp
- * ones of multicast and broadcast addresses itself, on whichever link sends there. */
+/* Static entries people add (permanent, noarp, with a link-layer address) to unicast addresses;
+ * the kernel makes the noarp ones of multicast and broadcast addresses itself, on whichever link
+ * sends there. */
 static bool neigh_moves(const struct neigh_info *n, const struct link_dump *dump, int port)
 {
-	if (n->ifindex != port || !(n->state & (NUD_PERMANENT | NUD_NOARP)))
+	if (n->ifindex != port || !(n->state & (NUD_PERMANENT | NUD_NOARP)) || !n->has_lladdr)
 		return false;
 	if (n->family == AF_INET6)
 		return n->dst.bytes[0] != 0xff;
