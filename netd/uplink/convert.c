@@ -356,8 +356,10 @@ int convert_snapshot_read_sysctls(struct convert_snapshot *s, struct link_backen
 			r = sysctl_read(b, def->family, "default", def->key, dflt, sizeof(dflt));
 		if (r < 0)
 			return r;
-		/* A new bridge has the default already. */
-		if (i >= _CONVERT_SYSCTL_NAMED && !strcmp(s->sysctl[i], dflt))
+		/* A new bridge has the default already; but writing stable_secret turns addr_gen_mode to
+		 * stable privacy, so the mode that follows it in the table is always written then. */
+		if (i >= _CONVERT_SYSCTL_NAMED && !strcmp(s->sysctl[i], dflt) &&
+		    !(!strcmp(def->key, "addr_gen_mode") && s->sysctl[i - 1][0]))
 			s->sysctl[i][0] = 0;
 	}
 	return 0;

@@ -731,6 +731,9 @@ static void test_names(void **state)
 	for (int s = 0; convert_sysctl_get(s); s++) {
 		struct link_step step;
 
+		/* Writing stable_secret sets addr_gen_mode: the mode is written right after it. */
+		if (!strcmp(convert_sysctl_get(s)->key, "stable_secret"))
+			assert_string_equal(convert_sysctl_get(s + 1)->key, "addr_gen_mode");
 		n++;
 		assert_true(strlen(convert_sysctl_get(s)->key) < sizeof(step.key));
 		assert_true(strlen("2001:0db8:05ec:07e7:0000:0000:0000:0001") < sizeof(step.value));
