@@ -15,6 +15,7 @@ void link_dump_free(struct link_dump *d)
 	free(d->addrs);
 	free(d->routes);
 	free(d->rules);
+	free(d->neighs);
 	*d = (struct link_dump){};
 }
 
@@ -72,14 +73,37 @@ char *route_info_format(const struct route_info *rt, const struct link_dump *nam
 
 char *addr_info_format(const struct addr_info *a, char *buf, size_t size)
 {
-	char p[IP_PREFIX_STRLEN], v[16] = "forever", l[16] = "forever";
+	char p[IP_PREFIX_STRLEN], v[16] = "forever", l[16] = "forever", peer[INET6_ADDRSTRLEN + 8] = "",
+				  brd[INET6_ADDRSTRLEN + 8] = "", extra[64] = "", ip[INET6_ADDRSTRLEN];
 
 	if (a->valid_lft != LINK_LFT_FOREVER)
 		snprintf(v, sizeof(v), "%u", a->valid_lft);
 	if (a->preferred_lft != LINK_LFT_FOREVER)
 		snprintf(l, sizeof(l), "%u", a->preferred_lft);
-	snprintf(buf, size, "%s scope %u flags 0x%x valid %s preferred %s", ip_prefix_format(&a->prefix, p, sizeof(p)),
-		 a->scope, a->flags, v, l);
+	if (a->peer_family)
+		snprintf(peer, sizeof(peer), " peer %s",
+			 ip_addr_format(a->peer_family, &a->peer, ip, sizeof(ip)));
+	if (a->broadcast_family)
+		snprintf(brd, sizeof(brd), " brd %s",
+			 ip_addr_format(a->broadcast_family, &a->broadcast, ip, sizeof(ip)));
+	snprintf(extra, sizeof(extra), "%s%s", a->label[0] ? " label " : "", a->label);
+	if (a->rt_priority)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " metric %u", a->rt_priority);
+	if (a->proto)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " proto %u", a->proto);
+	snprintf(buf, size, "%s%s%s scope %u flags 0x%x valid %s preferred %s%s",
+		 ip_prefix_format(&a->prefix, p, sizeof(p)), peer, brd, a->scope, a->flags, v, l, extra);
+	return buf;
+}
+
+char *neigh_info_format(const struct neigh_info *n, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN], m[MAC_STRLEN] = "-";
+
+	if (n->has_lladdr)
+		mac_format(&n->lladdr, m, sizeof(m));
+	snprintf(buf, size, "%s lladdr %s state 0x%x flags 0x%x proto %u",
+		 ip_addr_format(n->family, &n->dst, ip, sizeof(ip)), m, n->state, n->flags, n->protocol);
 	return buf;
 }
 

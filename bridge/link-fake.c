@@ -29,7 +29,7 @@ struct link_fake {
 	struct fake_sysctl {
 		int family;
 		char name[IFNAMSIZ + 40];
-		char value[32];
+		char value[48];
 	} *sysctls;
 	size_t n_sysctls;
 	/* Subscriptions to change notifications: a pipe each, whose read end plays the socket. */
@@ -39,6 +39,9 @@ struct link_fake {
 	} events[LINK_FAKE_EVENTS_MAX];
 	size_t n_events;
 };
+
+static int fake_sysctl_put(struct link_fake *f, int family, const char *ifname, const char *key,
+			   const char *value);
 
 /* Every mutation passes here first: counts it and decides whether it is made to fail. */
 static int fake_mutation(struct link_fake *f, const char *op)
@@ -124,6 +127,10 @@ static int fake_link_del(void *userdata, int ifindex)
 		if (f->k.routes[i].ifindex != ifindex)
 			f->k.routes[j++] = f->k.routes[i];
 	f->k.n_routes = j;
+	for (i = j = 0; i < f->k.n_neighs; i++)
+		if (f->k.neighs[i].ifindex != ifindex)
+			f->k.neighs[j++] = f->k.neighs[i];
+	f->k.n_neighs = j;
 	i = l - f->k.links;
 	memmove(l, l + 1, (f->k.n_links - i - 1) * sizeof(*l));
 	f->k.n_links--;
@@ -200,6 +207,126 @@ static ssize_t fake_addr_find(struct link_fake *f, int ifindex, const struct ip_
 	return -1;
 }
 
+/* The subnet route the kernel adds for an address without IFA_F_NOPREFIXROUTE (IPv4: primaries). */
+static struct route_info fake_prefix_route(const struct addr_info *a)
+{
+	struct route_info rt = { .ifindex = a->ifindex,
+				 .table = RT_TABLE_MAIN,
+				 .type = RTN_UNICAST,
+				 .protocol = RTPROT_KERNEL,
+				 .dst = a->prefix,
+				 .priority = a->rt_priority };
+
+	if (a->peer_family)
+		rt.dst.addr = a->peer;
+	ip_prefix_mask(&rt.dst);
+	if (a->prefix.family == AF_INET) {
+		rt.scope = RT_SCOPE_LINK;
+		rt.prefsrc_family = AF_INET;
+		rt.prefsrc = a->prefix.addr;
+	} else if (!rt.priority) {
+		rt.priority = 256; /* IP6_RT_PRIO_ADDRCONF */
+	}
+	return rt;
+}
+
+static bool fake_has_prefix_route(const struct addr_info *a)
+{
+	if (a->flags & IFA_F_NOPREFIXROUTE)
+		return false;
+	return a->prefix.family == AF_INET6 ||
+	       (!(a->flags & IFA_F_SECONDARY) && (a->prefix.len < 32 || a->peer_family));
+}
+
+static void fake_route_push(struct link_fake *f, const struct route_info *rt)
+{
+	struct route_info *p;
+
+	for (size_t i = 0; i < f->k.n_routes; i++)
+		if (f->k.routes[i].ifindex == rt->ifindex && route_info_same_key(&f->k.routes[i], rt))
+			return; /* IPv6: the same route exists already (EEXIST, ignored) */
+	p = realloc(f->k.routes, (f->k.n_routes + 1) * sizeof(*p));
+	if (!p)
+		return;
+	f->k.routes = p;
+	f->k.routes[f->k.n_routes++] = *rt;
+}
+
+static void fake_route_drop(struct link_fake *f, const struct route_info *rt)
+{
+	for (size_t i = 0; i < f->k.n_routes; i++) {
+		const struct route_info *x = &f->k.routes[i];
+
+		if (x->ifindex != rt->ifindex || !route_info_same_key(x, rt) ||
+		    x->protocol != RTPROT_KERNEL ||
+		    (rt->prefsrc_family && !ip_addr_equal(AF_INET, &x->prefsrc, &rt->prefsrc)))
+			continue;
+		memmove(&f->k.routes[i], &f->k.routes[i + 1], (f->k.n_routes - i - 1) * sizeof(*x));
+		f->k.n_routes--;
+		return;
+	}
+}
+
+static bool fake_same_64(const struct addr_info *a, const struct addr_info *b)
+{
+	return a->ifindex == b->ifindex && a->prefix.family == AF_INET6 && b->prefix.family == AF_INET6 &&
+	       !memcmp(a->prefix.addr.bytes, b->prefix.addr.bytes, 8);
+}
+
+static bool fake_same_subnet(const struct addr_info *a, const struct addr_info *b)
+{
+	struct ip_prefix x = a->prefix, y = b->prefix;
+
+	ip_prefix_mask(&x);
+	ip_prefix_mask(&y);
+	return a->ifindex == b->ifindex && ip_prefix_equal(&x, &y);
+}
+
+/*
+ * Removes address i as the kernel does: an IPv4 primary takes its secondaries with it unless
+ * promote_secondaries is on, when the first of them becomes the primary.
+ */
+static void fake_addr_remove(struct link_fake *f, const struct link_info *l, size_t i)
+{
+	struct addr_info a = f->k.addrs[i];
+	char v[8] = "0";
+	bool promote;
+	size_t j, k;
+
+	memmove(&f->k.addrs[i], &f->k.addrs[i + 1], (f->k.n_addrs - i - 1) * sizeof(f->k.addrs[0]));
+	f->k.n_addrs--;
+	if (fake_has_prefix_route(&a)) {
+		struct route_info rt = fake_prefix_route(&a);
+		fake_route_drop(f, &rt);
+	}
+	if (a.prefix.family == AF_INET6 && (a.flags & IFA_F_MANAGETEMPADDR)) {
+		for (j = k = 0; j < f->k.n_addrs; j++)
+			if (!(f->k.addrs[j].flags & IFA_F_TEMPORARY) || !fake_same_64(&f->k.addrs[j], &a))
+				f->k.addrs[k++] = f->k.addrs[j];
+		f->k.n_addrs = k;
+	}
+	if (a.prefix.family != AF_INET || (a.flags & IFA_F_SECONDARY))
+		return;
+	(void)link_fake_sysctl(f, AF_INET, l->name, "promote_secondaries", v, sizeof(v));
+	promote = !strcmp(v, "1");
+	for (j = k = 0; j < f->k.n_addrs; j++) {
+		struct addr_info *x = &f->k.addrs[j];
+
+		if (x->prefix.family == AF_INET && (x->flags & IFA_F_SECONDARY) && fake_same_subnet(x, &a)) {
+			if (!promote)
+				continue;
+			x->flags &= ~IFA_F_SECONDARY;
+			promote = false;
+			if (fake_has_prefix_route(x)) {
+				struct route_info rt = fake_prefix_route(x);
+				fake_route_push(f, &rt);
+			}
+		}
+		f->k.addrs[k++] = *x;
+	}
+	f->k.n_addrs = k;
+}
+
 static int fake_addr_add(void *userdata, int ifindex, const struct ip_prefix *a)
 {
 	struct link_fake *f = userdata;
@@ -239,9 +366,8 @@ static int fake_addr_del(void *userdata, int ifindex, const struct ip_prefix *a)
 	i = fake_addr_find(f, ifindex, a);
 	if (i < 0)
 		return -EADDRNOTAVAIL;
-	memmove(&f->k.addrs[i], &f->k.addrs[i + 1], (f->k.n_addrs - i - 1) * sizeof(f->k.addrs[0]));
-	f->k.n_addrs--;
 	fake_log_add(&f->log, "addr_del %s %s", l->name, ip_prefix_format(a, buf, sizeof(buf)));
+	fake_addr_remove(f, l, i);
 	return 0;
 }
 
@@ -277,6 +403,10 @@ static int fake_dump(void *userdata, unsigned what, struct link_dump *ret)
 	if (what & LINK_DUMP_RULES) {
 		d.rules = dup_array(f->k.rules, f->k.n_rules, sizeof(*d.rules));
 		d.n_rules = f->k.n_rules;
+	}
+	if (what & LINK_DUMP_NEIGHS) {
+		d.neighs = dup_array(f->k.neighs, f->k.n_neighs, sizeof(*d.neighs));
+		d.n_neighs = f->k.n_neighs;
 	}
 	*ret = d;
 	return 0;
@@ -342,12 +472,79 @@ static int fake_links_del(void *userdata, const int *ifindexes, size_t n)
 	return 0;
 }
 
+/* A bridge without a port has no carrier. */
+static bool fake_has_carrier(struct link_fake *f, const struct link_info *l)
+{
+	if (strcmp(l->kind, "bridge"))
+		return l->up;
+	for (size_t i = 0; i < f->k.n_links; i++)
+		if (f->k.links[i].master == l->ifindex)
+			return l->running;
+	return false;
+}
+
+/*
+ * As the kernel with use_tempaddr > 0: an address that gains MANAGETEMPADDR (or has it, on a
+ * link without any privacy address) gets a privacy address in its /64 (here the interface ID
+ * 7e4d:7e4d:7e4d:7eXX, XX the ifindex). Its DAD fails on a link without carrier, and after the
+ * retries the kernel turns privacy addresses off there (use_tempaddr -1).
+ */
+static void fake_tempaddr_create(struct link_fake *f, const struct link_info *l, const struct addr_info *pub)
+{
+	const uint8_t iid[8] = { 0x7e, 0x4d, 0x7e, 0x4d, 0x7e, 0x4d, 0x7e, (uint8_t)l->ifindex };
+	char v[8] = "0";
+	struct addr_info t = *pub, *p;
+
+	(void)link_fake_sysctl(f, AF_INET6, l->name, "use_tempaddr", v, sizeof(v));
+	if (atoi(v) <= 0)
+		return;
+	if (!fake_has_carrier(f, l)) {
+		fake_sysctl_put(f, AF_INET6, l->name, "use_tempaddr", "-1");
+		return;
+	}
+	memcpy(t.prefix.addr.bytes + 8, iid, sizeof(iid));
+	t.flags = IFA_F_TEMPORARY;
+	t.valid_lft = pub->valid_lft < 7200 ? pub->valid_lft : 7200;
+	t.preferred_lft = pub->preferred_lft < 3600 ? pub->preferred_lft : 3600;
+	if (fake_addr_find(f, l->ifindex, &t.prefix) >= 0)
+		return;
+	p = realloc(f->k.addrs, (f->k.n_addrs + 1) * sizeof(*p));
+	if (!p)
+		return;
+	f->k.addrs = p;
+	f->k.addrs[f->k.n_addrs++] = t;
+}
+
+static bool fake_has_temporary(struct link_fake *f, int ifindex)
+{
+	for (size_t i = 0; i < f->k.n_addrs; i++)
+		if (f->k.addrs[i].ifindex == ifindex && f->k.addrs[i].prefix.family == AF_INET6 &&
+		    (f->k.addrs[i].flags & IFA_F_TEMPORARY))
+			return true;
+	return false;
+}
+
+/* The primary IPv4 address of the subnet of a new address on its link, if there is one. */
+static bool fake_primary_of(struct link_fake *f, const struct addr_info *a)
+{
+	for (size_t i = 0; i < f->k.n_addrs; i++) {
+		const struct addr_info *x = &f->k.addrs[i];
+
+		if (x != a && x->prefix.family == AF_INET && !(x->flags & IFA_F_SECONDARY) &&
+		    x->prefix.len == a->prefix.len && fake_same_subnet(x, a))
+			return true;
+	}
+	return false;
+}
+
 static int fake_addr_add_full(void *userdata, const struct addr_info *a, bool replace)
 {
 	struct link_fake *f = userdata;
 	struct link_info *l = fake_link(f, a->ifindex);
 	char buf[128];
 	int r = fake_mutation(f, "addr_add_full");
+	uint32_t keep6 = IFA_F_NOPREFIXROUTE | IFA_F_MANAGETEMPADDR | IFA_F_HOMEADDRESS | IFA_F_NODAD;
+	struct addr_info old;
 	bool existed;
 	ssize_t i;
 
@@ -366,19 +563,39 @@ static int fake_addr_add_full(void *userdata, const struct addr_info *a, bool re
 		f->k.addrs = p;
 		i = f->k.n_addrs++;
 	}
-	/* As the kernel: IPv4 keeps its flags on replace; NODAD is not a state; no lifetime means
-	 * permanent. */
-	if (!existed || a->prefix.family == AF_INET6) {
-		uint32_t keep = IFA_F_NOPREFIXROUTE | IFA_F_MANAGETEMPADDR | IFA_F_HOMEADDRESS;
+	old = existed ? f->k.addrs[i] : (struct addr_info){};
+	/* As the kernel: IPv4 keeps its flags on replace and stores what it is given (NODAD too),
+	 * but secondary and permanent, which it decides; IPv6 takes the flags it knows; no lifetime
+	 * means permanent. */
+	if (!existed) {
 		f->k.addrs[i] = *a;
-		f->k.addrs[i].flags = a->flags & keep;
-	} else {
-		f->k.addrs[i].flags &= ~IFA_F_PERMANENT;
+		f->k.addrs[i].flags = a->flags &
+				      (a->prefix.family == AF_INET6 ? keep6 : ~(uint32_t)IFA_F_SECONDARY);
+		if (a->prefix.family == AF_INET && fake_primary_of(f, &f->k.addrs[i]))
+			f->k.addrs[i].flags |= IFA_F_SECONDARY;
+	} else if (a->prefix.family == AF_INET6) {
+		f->k.addrs[i].flags = a->flags & keep6;
 	}
+	f->k.addrs[i].flags &= ~IFA_F_PERMANENT;
 	f->k.addrs[i].valid_lft = a->valid_lft;
 	f->k.addrs[i].preferred_lft = a->preferred_lft;
+	f->k.addrs[i].rt_priority = a->rt_priority;
+	f->k.addrs[i].proto = a->proto;
 	if (a->valid_lft == LINK_LFT_FOREVER)
 		f->k.addrs[i].flags |= IFA_F_PERMANENT;
+	if (a->preferred_lft == 0)
+		f->k.addrs[i].flags |= IFA_F_DEPRECATED;
+	else
+		f->k.addrs[i].flags &= ~IFA_F_DEPRECATED;
+	if (fake_has_prefix_route(&f->k.addrs[i]) && (!existed || !fake_has_prefix_route(&old))) {
+		struct route_info rt = fake_prefix_route(&f->k.addrs[i]);
+		fake_route_push(f, &rt);
+	}
+	if (a->prefix.family == AF_INET6 && (a->flags & IFA_F_MANAGETEMPADDR) &&
+	    (!existed || !(old.flags & IFA_F_MANAGETEMPADDR) || !fake_has_temporary(f, l->ifindex))) {
+		struct addr_info pub = f->k.addrs[i];
+		fake_tempaddr_create(f, l, &pub);
+	}
 	fake_log_add(&f->log, "addr_%s %s %s", replace ? "replace" : "add", l->name,
 		     addr_info_format(a, buf, sizeof(buf)));
 	return 0;
@@ -426,6 +643,46 @@ static int fake_route_change(void *userdata, enum route_change op, const struct 
 	return 0;
 }
 
+static ssize_t fake_neigh_find(struct link_fake *f, const struct neigh_info *n)
+{
+	for (size_t i = 0; i < f->k.n_neighs; i++)
+		if (f->k.neighs[i].ifindex == n->ifindex && f->k.neighs[i].family == n->family &&
+		    ip_addr_equal(n->family, &f->k.neighs[i].dst, &n->dst))
+			return i;
+	return -1;
+}
+
+static int fake_neigh_change(void *userdata, const struct neigh_info *n, bool add)
+{
+	struct link_fake *f = userdata;
+	struct link_info *l = fake_link(f, n->ifindex);
+	int r = fake_mutation(f, add ? "neigh_replace" : "neigh_del");
+	char buf[160];
+	ssize_t i;
+
+	if (r < 0)
+		return r;
+	if (!l)
+		return -ENODEV;
+	i = fake_neigh_find(f, n);
+	if (!add) {
+		if (i < 0)
+			return -ENOENT;
+		memmove(&f->k.neighs[i], &f->k.neighs[i + 1], (f->k.n_neighs - i - 1) * sizeof(*n));
+		f->k.n_neighs--;
+	} else {
+		r = link_fake_add_neigh(f, n);
+		if (r < 0)
+			return r;
+		if (i >= 0) { /* replaced: the new one is last now */
+			f->k.neighs[i] = f->k.neighs[--f->k.n_neighs];
+		}
+	}
+	fake_log_add(&f->log, "neigh_%s %s %s", add ? "replace" : "del", l->name,
+		     neigh_info_format(n, buf, sizeof(buf)));
+	return 0;
+}
+
 static struct fake_sysctl *fake_sysctl_find(struct link_fake *f, int family, const char *ifname, const char *key)
 {
 	char name[sizeof(f->sysctls->name)];
@@ -465,20 +722,17 @@ static void fake_ipv6_disable(struct link_fake *f, int ifindex)
 		if (f->k.routes[i].ifindex != ifindex || f->k.routes[i].dst.family != AF_INET6)
 			f->k.routes[j++] = f->k.routes[i];
 	f->k.n_routes = j;
+	for (i = j = 0; i < f->k.n_neighs; i++)
+		if (f->k.neighs[i].ifindex != ifindex || f->k.neighs[i].family != AF_INET6)
+			f->k.neighs[j++] = f->k.neighs[i];
+	f->k.n_neighs = j;
 }
 
-static int fake_sysctl_set(void *userdata, int family, const char *ifname, const char *key, const char *value)
+static int fake_sysctl_put(struct link_fake *f, int family, const char *ifname, const char *key,
+			   const char *value)
 {
-	struct link_fake *f = userdata;
-	const struct link_info *l = link_dump_find_name(&f->k, ifname);
-	struct fake_sysctl *s;
-	int r = fake_mutation(f, "sysctl_set");
+	struct fake_sysctl *s = fake_sysctl_find(f, family, ifname, key);
 
-	if (r < 0)
-		return r;
-	if (!l && strcmp(ifname, "all") && strcmp(ifname, "default"))
-		return -ENOENT;
-	s = fake_sysctl_find(f, family, ifname, key);
 	if (!s) {
 		s = realloc(f->sysctls, (f->n_sysctls + 1) * sizeof(*s));
 		if (!s)
@@ -489,6 +743,22 @@ static int fake_sysctl_set(void *userdata, int family, const char *ifname, const
 		snprintf(s->name, sizeof(s->name), "%s/%s", ifname, key);
 	}
 	snprintf(s->value, sizeof(s->value), "%s", value);
+	return 0;
+}
+
+static int fake_sysctl_set(void *userdata, int family, const char *ifname, const char *key, const char *value)
+{
+	struct link_fake *f = userdata;
+	const struct link_info *l = link_dump_find_name(&f->k, ifname);
+	int r = fake_mutation(f, "sysctl_set");
+
+	if (r < 0)
+		return r;
+	if (!l && strcmp(ifname, "all") && strcmp(ifname, "default"))
+		return -ENOENT;
+	r = fake_sysctl_put(f, family, ifname, key, value);
+	if (r < 0)
+		return r;
 	if (l && family == AF_INET6 && !strcmp(key, "disable_ipv6") && !strcmp(value, "1"))
 		fake_ipv6_disable(f, l->ifindex);
 	fake_log_add(&f->log, "sysctl_set %s %s %s=%s", family == AF_INET ? "ipv4" : "ipv6", ifname, key,
@@ -594,6 +864,7 @@ static const struct link_ops fake_ops = {
 	.links_del = fake_links_del,
 	.addr_add_full = fake_addr_add_full,
 	.route_change = fake_route_change,
+	.neigh_change = fake_neigh_change,
 	.sysctl_get = fake_sysctl_get,
 	.sysctl_set = fake_sysctl_set,
 	.announce = fake_announce,
@@ -731,6 +1002,27 @@ int link_fake_add_rule(struct link_fake *f, const struct rule_info *rule)
 		return -ENOMEM;
 	f->k.rules = p;
 	f->k.rules[f->k.n_rules++] = *rule;
+	return 0;
+}
+
+int link_fake_add_neigh(struct link_fake *f, const struct neigh_info *n)
+{
+	struct neigh_info *p = realloc(f->k.neighs, (f->k.n_neighs + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	f->k.neighs = p;
+	f->k.neighs[f->k.n_neighs++] = *n;
+	return 0;
+}
+
+int link_fake_set_master(struct link_fake *f, int ifindex, int master)
+{
+	struct link_info *l = fake_link(f, ifindex);
+
+	if (!l)
+		return -ENODEV;
+	l->master = master;
 	return 0;
 }
 

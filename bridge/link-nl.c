@@ -13,6 +13,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/icmp6.h>
@@ -71,7 +72,7 @@ struct nl_call {
 
 struct dump_ctx {
 	struct link_dump d;
-	size_t cap_links, cap_addrs, cap_routes, cap_rules;
+	size_t cap_links, cap_addrs, cap_routes, cap_rules, cap_neighs;
 };
 
 static void nl_keep_ext_ack(struct link_nl *n, const struct nlmsghdr *nlh, size_t offset)
@@ -396,8 +397,11 @@ static int addr_change(struct link_nl *n, uint16_t type, uint16_t flags, int ifi
 	*ifa = (struct ifaddrmsg){ .ifa_family = p->family, .ifa_prefixlen = p->len,
 				   .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = ifindex };
 	mnl_attr_put(nlh, IFA_LOCAL, bytes, p->addr.bytes);
-	mnl_attr_put(nlh, IFA_ADDRESS, bytes, p->addr.bytes);
-	if (p->family == AF_INET && p->len < 31) {
+	/* IPv4 matches a delete's IFA_ADDRESS against the peer of a point-to-point address: without
+	 * it the local address alone picks the address. */
+	if (type == RTM_NEWADDR || p->family == AF_INET6)
+		mnl_attr_put(nlh, IFA_ADDRESS, bytes, p->addr.bytes);
+	if (type == RTM_NEWADDR && p->family == AF_INET && p->len < 31) {
 		ip_prefix_broadcast(p, &bcast);
 		mnl_attr_put(nlh, IFA_BROADCAST, bytes, bcast.bytes);
 	}
@@ -529,6 +533,14 @@ static int addr_parse(const struct nlmsghdr *nlh, void *userdata)
 			address = attr;
 		else if (mnl_attr_get_type(attr) == IFA_FLAGS)
 			attr_get_u32(attr, &a->flags);
+		else if (mnl_attr_get_type(attr) == IFA_BROADCAST)
+			a->broadcast_family = attr_get_addr(attr, a->prefix.family, &a->broadcast);
+		else if (mnl_attr_get_type(attr) == IFA_LABEL)
+			attr_copy_str(attr, a->label, sizeof(a->label));
+		else if (mnl_attr_get_type(attr) == IFA_RT_PRIORITY)
+			attr_get_u32(attr, &a->rt_priority);
+		else if (mnl_attr_get_type(attr) == IFA_PROTO && mnl_attr_get_payload_len(attr) >= 1)
+			a->proto = mnl_attr_get_u8(attr);
 		else if (mnl_attr_get_type(attr) == IFA_CACHEINFO &&
 			 mnl_attr_get_payload_len(attr) >= sizeof(struct ifa_cacheinfo)) {
 			const struct ifa_cacheinfo *ci = mnl_attr_get_payload(attr);
@@ -539,6 +551,41 @@ static int addr_parse(const struct nlmsghdr *nlh, void *userdata)
 	/* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
 	if (local || address)
 		attr_get_addr(local ?: address, a->prefix.family, &a->prefix.addr);
+	if (local && address)
+		a->peer_family = attr_get_addr(address, a->prefix.family, &a->peer);
+	if (a->peer_family && ip_addr_equal(a->prefix.family, &a->peer, &a->prefix.addr))
+		a->peer_family = AF_UNSPEC;
+	return 0;
+}
+
+static int neigh_parse(const struct nlmsghdr *nlh, void *userdata)
+{
+	struct dump_ctx *ctx = userdata;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct neigh_info *n;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ndm) ||
+	    (ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6))
+		return 0;
+	n = ARRAY_PUSH(ctx->d.neighs, ctx->d.n_neighs, ctx->cap_neighs);
+	if (!n)
+		return -ENOMEM;
+	n->ifindex = ndm->ndm_ifindex;
+	n->family = ndm->ndm_family;
+	n->state = ndm->ndm_state;
+	n->flags = ndm->ndm_flags;
+	mnl_attr_for_each(attr, nlh, sizeof(*ndm)) {
+		uint16_t type = mnl_attr_get_type(attr);
+
+		if (type == NDA_DST)
+			attr_get_addr(attr, n->family, &n->dst);
+		else if (type == NDA_LLADDR && mnl_attr_get_payload_len(attr) == sizeof(n->lladdr.b)) {
+			memcpy(n->lladdr.b, mnl_attr_get_payload(attr), sizeof(n->lladdr.b));
+			n->has_lladdr = true;
+		} else if (type == NDA_PROTOCOL && mnl_attr_get_payload_len(attr) >= 1)
+			n->protocol = mnl_attr_get_u8(attr);
+	}
 	return 0;
 }
 
@@ -627,10 +674,11 @@ static int rule_parse(const struct nlmsghdr *nlh, void *userdata)
 static int dump_request(struct link_nl *n, uint16_t type, int family, nl_parse_t parse,
 			struct dump_ctx *ctx)
 {
-	size_t hdrlen = type == RTM_GETLINK    ? sizeof(struct ifinfomsg)
-			: type == RTM_GETROUTE ? sizeof(struct rtmsg)
-			: type == RTM_GETRULE  ? sizeof(struct fib_rule_hdr)
-					       : sizeof(struct ifaddrmsg);
+	size_t hdrlen = type == RTM_GETLINK  ? sizeof(struct ifinfomsg) :
+			type == RTM_GETROUTE ? sizeof(struct rtmsg) :
+			type == RTM_GETRULE  ? sizeof(struct fib_rule_hdr) :
+			type == RTM_GETNEIGH ? sizeof(struct ndmsg) :
+					       sizeof(struct ifaddrmsg);
 	struct nlmsghdr *nlh = nl_msg(n, type, NLM_F_DUMP, hdrlen);
 	/* Each of these headers starts with the family byte. */
 	struct rtgenmsg *hdr = mnl_nlmsg_get_payload(nlh);
@@ -657,6 +705,8 @@ static int dump_once(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
 		r = dump_request(n, RTM_GETRULE, AF_INET, rule_parse, ctx);
 	if (r >= 0 && (what & LINK_DUMP_RULES))
 		r = dump_request(n, RTM_GETRULE, AF_INET6, rule_parse, ctx);
+	if (r >= 0 && (what & LINK_DUMP_NEIGHS))
+		r = dump_request(n, RTM_GETNEIGH, AF_UNSPEC, neigh_parse, ctx);
 	return r;
 }
 
@@ -847,23 +897,52 @@ static int nl_addr_add_full(void *userdata, const struct addr_info *a, bool repl
 	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	struct ifa_cacheinfo ci = { .ifa_prefered = a->preferred_lft, .ifa_valid = a->valid_lft };
 	char desc[NL_DESC_SIZE], text[128];
-	union in_addr_union bcast;
 
 	if ((p->family != AF_INET && p->family != AF_INET6) || p->len > ip_family_bits(p->family))
 		return nl_invalid(n, "invalid address");
 	*ifa = (struct ifaddrmsg){ .ifa_family = p->family, .ifa_prefixlen = p->len, .ifa_flags = a->flags & 0xff,
 				   .ifa_scope = a->scope, .ifa_index = a->ifindex };
 	mnl_attr_put(nlh, IFA_LOCAL, bytes, p->addr.bytes);
-	mnl_attr_put(nlh, IFA_ADDRESS, bytes, p->addr.bytes);
-	if (p->family == AF_INET && p->len < 31) {
-		ip_prefix_broadcast(p, &bcast);
-		mnl_attr_put(nlh, IFA_BROADCAST, bytes, bcast.bytes);
-	}
+	mnl_attr_put(nlh, IFA_ADDRESS, bytes, (a->peer_family == p->family ? &a->peer : &p->addr)->bytes);
+	if (p->family == AF_INET && a->broadcast_family == AF_INET)
+		mnl_attr_put(nlh, IFA_BROADCAST, bytes, a->broadcast.bytes);
+	if (p->family == AF_INET && a->label[0])
+		mnl_attr_put_strz(nlh, IFA_LABEL, a->label);
 	mnl_attr_put_u32(nlh, IFA_FLAGS, a->flags);
+	if (a->rt_priority)
+		mnl_attr_put_u32(nlh, IFA_RT_PRIORITY, a->rt_priority);
+	if (a->proto)
+		mnl_attr_put_u8(nlh, IFA_PROTO, a->proto);
 	if (a->valid_lft != LINK_LFT_FOREVER || a->preferred_lft != LINK_LFT_FOREVER)
 		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
 	snprintf(desc, sizeof(desc), "addr %s %s dev %d", replace ? "replace" : "add",
 		 addr_info_format(a, text, sizeof(text)), a->ifindex);
+	return nl_submit(n, nlh, desc);
+}
+
+static int nl_neigh_change(void *userdata, const struct neigh_info *nb, bool add)
+{
+	struct link_nl *n = userdata;
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	char desc[NL_DESC_SIZE], text[NL_DESC_SIZE - 32];
+
+	if (nb->family != AF_INET && nb->family != AF_INET6)
+		return nl_invalid(n, "invalid neighbour");
+	nlh = nl_msg(n, add ? RTM_NEWNEIGH : RTM_DELNEIGH, add ? NLM_F_CREATE | NLM_F_REPLACE : 0,
+		     sizeof(*ndm));
+	ndm = mnl_nlmsg_get_payload(nlh);
+	*ndm = (struct ndmsg){ .ndm_family = nb->family,
+			       .ndm_ifindex = nb->ifindex,
+			       .ndm_state = nb->state,
+			       .ndm_flags = nb->flags };
+	mnl_attr_put(nlh, NDA_DST, ip_family_bits(nb->family) / 8, nb->dst.bytes);
+	if (add && nb->has_lladdr)
+		mnl_attr_put(nlh, NDA_LLADDR, sizeof(nb->lladdr.b), nb->lladdr.b);
+	if (add && nb->protocol)
+		mnl_attr_put_u8(nlh, NDA_PROTOCOL, nb->protocol);
+	snprintf(desc, sizeof(desc), "neigh %s %s dev %d", add ? "replace" : "del",
+		 neigh_info_format(nb, text, sizeof(text)), nb->ifindex);
 	return nl_submit(n, nlh, desc);
 }
 
@@ -1125,6 +1204,7 @@ static const struct link_ops link_nl_ops = {
 	.port_set = nl_port_set,
 	.addr_add_full = nl_addr_add_full,
 	.route_change = nl_route_change,
+	.neigh_change = nl_neigh_change,
 	.sysctl_get = nl_sysctl_get,
 	.sysctl_set = nl_sysctl_set,
 	.announce = nl_announce,

@@ -37,6 +37,26 @@ struct addr_info {
 	uint32_t flags;		 /* IFA_F_* */
 	uint32_t valid_lft;	 /* remaining seconds (IFA_CACHEINFO); LINK_LFT_FOREVER if none */
 	uint32_t preferred_lft;
+	/* addr_add_full sends these as they are; a dump fills them in. */
+	int peer_family; /* IFA_ADDRESS when it differs from IFA_LOCAL ("peer"), else AF_UNSPEC */
+	union in_addr_union peer;
+	int broadcast_family; /* IPv4 IFA_BROADCAST, AF_UNSPEC when the address has none */
+	union in_addr_union broadcast;
+	char label[IFNAMSIZ]; /* IPv4 IFA_LABEL ("eth0:1"); "" means the link's name */
+	uint32_t rt_priority; /* IFA_RT_PRIORITY: the metric of the address's prefix route */
+	uint8_t proto; /* IFA_PROTO (IFAPROT_*), 0 if unset */
+};
+
+/* A neighbour entry (ARP or NDP) on a link; the conversion moves the static ones. */
+struct neigh_info {
+	int ifindex;
+	int family;
+	union in_addr_union dst;
+	struct mac lladdr;
+	bool has_lladdr;
+	uint16_t state; /* NUD_* */
+	uint8_t flags; /* NTF_* (NTF_ROUTER, ...) */
+	uint8_t protocol; /* NDA_PROTOCOL, 0 if unset */
 };
 
 #define LINK_LFT_FOREVER UINT32_MAX
@@ -83,7 +103,8 @@ enum {
 	LINK_DUMP_LINKS = 1 << 0,
 	LINK_DUMP_ADDRS = 1 << 1,
 	LINK_DUMP_ROUTES = 1 << 2, /* IPv4 and IPv6, every table */
-	LINK_DUMP_RULES = 1 << 3,  /* IPv4 and IPv6 policy rules */
+	LINK_DUMP_RULES = 1 << 3, /* IPv4 and IPv6 policy rules */
+	LINK_DUMP_NEIGHS = 1 << 4, /* IPv4 and IPv6 neighbour entries */
 	LINK_DUMP_ALL = LINK_DUMP_LINKS | LINK_DUMP_ADDRS | LINK_DUMP_ROUTES,
 };
 
@@ -96,6 +117,8 @@ struct link_dump {
 	size_t n_routes;
 	struct rule_info *rules;
 	size_t n_rules;
+	struct neigh_info *neighs;
+	size_t n_neighs;
 };
 
 void link_dump_free(struct link_dump *d);
@@ -149,9 +172,12 @@ struct link_ops {
 	 * one each (they are moved into link group LINK_SCRATCH_GROUP, then the group is deleted).
 	 */
 	int (*links_del)(void *userdata, const int *ifindexes, size_t n);
-	/* Address with its flags (IFA_F_NODAD, IFA_F_NOPREFIXROUTE, ...), scope and lifetimes;
-	 * replace updates an existing one (IPv6 applies new flags, IPv4 only lifetimes). */
+	/* Address with its flags (IFA_F_NODAD, IFA_F_NOPREFIXROUTE, ...), scope, lifetimes, peer,
+	 * broadcast, label, metric and protocol; replace updates an existing one (IPv6 applies new
+	 * flags; IPv4 changes lifetimes and metric, keeps flags, label and broadcast). */
 	int (*addr_add_full)(void *userdata, const struct addr_info *a, bool replace);
+	/* Neighbour entry with its state, flags and protocol: add (or replace) when add, else delete. */
+	int (*neigh_change)(void *userdata, const struct neigh_info *n, bool add);
 	/* Any table, keeping protocol, scope, type, metric, gateway, source and metrics. */
 	int (*route_change)(void *userdata, enum route_change op, const struct route_info *rt);
 	/* Per-interface sysctl net.ipv{4,6}.conf.IFNAME.KEY; value without the newline. */
@@ -208,6 +234,9 @@ int link_fake_add_addr(struct link_fake *f, int ifindex, const char *prefix);
 int link_fake_add_addr_full(struct link_fake *f, const struct addr_info *a);
 int link_fake_add_route_full(struct link_fake *f, const struct route_info *rt);
 int link_fake_add_rule(struct link_fake *f, const struct rule_info *rule);
+int link_fake_add_neigh(struct link_fake *f, const struct neigh_info *n);
+/* Make ifindex a slave of master whatever master is (a bond, say); port_set takes bridges only. */
+int link_fake_set_master(struct link_fake *f, int ifindex, int master);
 int link_fake_set_mac(struct link_fake *f, int ifindex, const struct mac *mac);
 int link_fake_set_lower(struct link_fake *f, int ifindex, int lower);
 /* The kernel notifies what (LINK_EVENT_*): every subscription to one of them becomes readable. */
@@ -219,4 +248,5 @@ int link_fake_sysctl(struct link_fake *f, int family, const char *ifname, const 
 /* Text forms for logs, plans and golden files. */
 char *route_info_format(const struct route_info *rt, const struct link_dump *names, char *buf, size_t size);
 char *addr_info_format(const struct addr_info *a, char *buf, size_t size);
+char *neigh_info_format(const struct neigh_info *n, char *buf, size_t size);
 bool route_info_same_key(const struct route_info *a, const struct route_info *b);

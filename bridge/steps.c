@@ -27,6 +27,8 @@ static const char *const link_step_table[_LINK_STEP_MAX] = {
 	[LINK_STEP_BURST_BEGIN] = "burst-begin",
 	[LINK_STEP_BURST_END] = "burst-end",
 	[LINK_STEP_ANNOUNCE] = "announce",
+	[LINK_STEP_NEIGH_REPLACE] = "neigh-replace",
+	[LINK_STEP_NEIGH_DEL] = "neigh-del",
 };
 
 const char *link_step_type_to_string(enum link_step_type t)
@@ -117,6 +119,12 @@ void link_step_describe(const struct link_step *s, char *buf, size_t size)
 		snprintf(buf, size, "%s %s %s from %s", t, s->ifname,
 			 ip_prefix_format(&s->addr.prefix, a, sizeof(a)), mac_format(&s->mac, m, sizeof(m)));
 		break;
+	case LINK_STEP_NEIGH_REPLACE:
+	case LINK_STEP_NEIGH_DEL: {
+		char n[160];
+		snprintf(buf, size, "%s %s %s", t, s->ifname, neigh_info_format(&s->neigh, n, sizeof(n)));
+		break;
+	}
 	default:
 		snprintf(buf, size, "%s%s%s", t ? t : "?", s->ifname[0] ? " " : "", s->ifname);
 	}
@@ -204,9 +212,10 @@ static int step_run(struct apply *a, const struct link_step *s, int ifindex, siz
 	struct bridge_spec spec = { .name = s->ifname, .mac = s->mac, .mtu = s->mtu, .alias = s->alias };
 	struct addr_info addr = s->addr;
 	struct route_info rt = s->route;
+	struct neigh_info nb = s->neigh;
 	int master;
 
-	addr.ifindex = rt.ifindex = ifindex;
+	addr.ifindex = rt.ifindex = nb.ifindex = ifindex;
 	switch (s->type) {
 	case LINK_STEP_BRIDGE_ADD:
 		return o->bridge_add(u, &spec, ret_made);
@@ -240,6 +249,9 @@ static int step_run(struct apply *a, const struct link_step *s, int ifindex, siz
 		return o->batch_commit(u);
 	case LINK_STEP_ANNOUNCE:
 		return o->announce(u, ifindex, &s->mac, &addr.prefix);
+	case LINK_STEP_NEIGH_REPLACE:
+	case LINK_STEP_NEIGH_DEL:
+		return o->neigh_change(u, &nb, s->type == LINK_STEP_NEIGH_REPLACE);
 	default:
 		return -EINVAL;
 	}
@@ -273,6 +285,8 @@ static bool step_inverse(const struct link_step *s, int ifindex, struct link_ste
 		[LINK_STEP_LINK_SET_MAC] = LINK_STEP_LINK_SET_MAC,
 		[LINK_STEP_ADDR_ADD] = LINK_STEP_ADDR_DEL,
 		[LINK_STEP_ADDR_DEL] = LINK_STEP_ADDR_ADD,
+		[LINK_STEP_NEIGH_REPLACE] = LINK_STEP_NEIGH_DEL,
+		[LINK_STEP_NEIGH_DEL] = LINK_STEP_NEIGH_REPLACE,
 	};
 
 	/* 0 (BRIDGE_ADD) is no step's inverse: it means none. */

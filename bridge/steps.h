@@ -31,6 +31,8 @@ enum link_step_type {
 	LINK_STEP_BURST_BEGIN, /* the steps up to BURST_END go to the kernel in one write */
 	LINK_STEP_BURST_END,
 	LINK_STEP_ANNOUNCE, /* gratuitous ARP / unsolicited NA for addr from mac */
+	LINK_STEP_NEIGH_REPLACE, /* a neighbour entry, created or replaced */
+	LINK_STEP_NEIGH_DEL,
 	_LINK_STEP_MAX,
 };
 
@@ -53,9 +55,10 @@ struct link_step {
 	 * in the text form); otherwise the prefix alone. */
 	bool full;
 	struct route_info route; /* ROUTE_REPLACE; its ifindex is the step's */
+	struct neigh_info neigh; /* NEIGH_*; its ifindex is the step's */
 	int family; /* SYSCTL_SET */
-	char key[24];
-	char value[16];
+	char key[40];   /* the longest, router_solicitation_max_interval, has 32 */
+	char value[48]; /* a stable_secret has 39 */
 };
 
 /* What applying a plan does when a step fails. Inside a burst the rest of the burst is sent

@@ -807,7 +807,7 @@ static int convert_check(struct daemon *d, struct call *c, const struct uplink_d
 				   busy->port, busy->bridge, uplink_state_to_string(busy->state));
 	if (p->bridge[0] && daemon_network_find_bridge(d, p->bridge))
 		return call_errorf(c, -EEXIST, "bridge name '%s' is used by a network", p->bridge);
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL | LINK_DUMP_RULES, &dump);
+	r = d->link.ops->dump(d->link.userdata, CONVERT_DUMP, &dump);
 	if (r < 0)
 		return call_errorf(c, r, "cannot read links from the kernel: %s", strerror(-r));
 	r = convert_snapshot_take(&dump, p->port, p->bridge, snap, c->err, sizeof(c->err));
@@ -996,7 +996,7 @@ static int uplink_method_revert(struct daemon *d, struct call *c, json_object *p
 		return r;
 	if (u->state == UPLINK_VERIFYING)
 		return call_errorf(c, -EBUSY, "'%s' is being verified; it rolls back by itself if that fails", u->bridge);
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, &now);
+	r = d->link.ops->dump(d->link.userdata, CONVERT_DUMP, &now);
 	if (r < 0)
 		return call_errorf(c, r, "cannot read links from the kernel: %s", strerror(-r));
 	r = revert_check_ports(d, c, u, &now);
@@ -1094,7 +1094,7 @@ static void rebuild_one(struct daemon *d, const char *bridge, const char *port)
 	bool had = u != NULL;
 	struct manager client = {};
 
-	if (d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL | LINK_DUMP_RULES, &dump) < 0)
+	if (d->link.ops->dump(d->link.userdata, CONVERT_DUMP, &dump) < 0)
 		return;
 	br = link_dump_find_name(&dump, bridge);
 	p = link_dump_find_name(&dump, port);

@@ -40,22 +40,39 @@ static bool route_equal(const struct route_info *a, const struct route_info *b)
 	       a->expires == b->expires;
 }
 
+static bool addr_info_equal(const struct addr_info *x, const struct addr_info *y)
+{
+	return x->ifindex == y->ifindex && prefix_equal(&x->prefix, &y->prefix) && x->scope == y->scope &&
+	       x->flags == y->flags && x->valid_lft == y->valid_lft && x->preferred_lft == y->preferred_lft &&
+	       x->peer_family == y->peer_family && addr_equal(x->peer_family, &x->peer, &y->peer) &&
+	       x->broadcast_family == y->broadcast_family &&
+	       addr_equal(x->broadcast_family, &x->broadcast, &y->broadcast) && !strcmp(x->label, y->label) &&
+	       x->rt_priority == y->rt_priority && x->proto == y->proto;
+}
+
+static bool neigh_equal(const struct neigh_info *x, const struct neigh_info *y)
+{
+	return x->ifindex == y->ifindex && x->family == y->family &&
+	       addr_equal(x->family, &x->dst, &y->dst) && x->has_lladdr == y->has_lladdr &&
+	       (!x->has_lladdr || !memcmp(&x->lladdr, &y->lladdr, sizeof(x->lladdr))) &&
+	       x->state == y->state && x->flags == y->flags && x->protocol == y->protocol;
+}
+
 static bool snapshot_equal(const struct convert_snapshot *a, const struct convert_snapshot *b)
 {
 	if (strcmp(a->port, b->port) || strcmp(a->bridge, b->bridge) ||
 	    memcmp(&a->mac, &b->mac, sizeof(a->mac)) || a->mtu != b->mtu || a->n_addrs != b->n_addrs ||
-	    a->n_routes != b->n_routes)
+	    a->n_routes != b->n_routes || a->n_neighs != b->n_neighs)
 		return false;
 	for (int i = 0; i < _CONVERT_SYSCTL_MAX; i++)
 		if (strcmp(a->sysctl[i], b->sysctl[i]))
 			return false;
-	for (size_t i = 0; i < a->n_addrs; i++) {
-		const struct addr_info *x = &a->addrs[i], *y = &b->addrs[i];
-		if (x->ifindex != y->ifindex || !prefix_equal(&x->prefix, &y->prefix) ||
-		    x->scope != y->scope || x->flags != y->flags || x->valid_lft != y->valid_lft ||
-		    x->preferred_lft != y->preferred_lft)
+	for (size_t i = 0; i < a->n_addrs; i++)
+		if (!addr_info_equal(&a->addrs[i], &b->addrs[i]))
 			return false;
-	}
+	for (size_t i = 0; i < a->n_neighs; i++)
+		if (!neigh_equal(&a->neighs[i], &b->neighs[i]))
+			return false;
 	for (size_t i = 0; i < a->n_routes; i++)
 		if (!route_equal(&a->routes[i], &b->routes[i]))
 			return false;

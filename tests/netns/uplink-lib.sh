@@ -69,9 +69,12 @@ SCRIPT
 	host_boot
 }
 
-# What the host's boot does to eth0 (IPv6 autoconf, a DHCP client); waits for its addresses.
+# What the host's boot does to eth0 (IPv6 autoconf, $HOST_SYSCTLS, a DHCP client); waits for its
+# addresses.
 host_boot() {
-	nsx sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1
+	# shellcheck disable=SC2086 # a list of key=value words
+	nsx sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1 \
+		${HOST_SYSCTLS:-}
 	ip -n "$NS" link set eth0 up
 	ip netns exec "$NS" busybox udhcpc -f -i eth0 -s "$T/udhcpc.script" -t 20 -T 1 -A 1 >/dev/null 2>&1 &
 	UDHCPC_PID=$!
@@ -128,4 +131,82 @@ host_state() {
 	ip -n "$NS" -j addr show | jq -c 'map({ifname, address, addr_info: [.addr_info[] | {family, local, prefixlen, scope}]}) | sort_by(.ifname)'
 	ip -n "$NS" -j route show table all | jq -c 'map(select(.table != "local")) | map(del(.expires)) | sort_by(.dst, .dev)'
 	ip -n "$NS" -j link show | jq -c 'map({ifname, address, mtu, master}) | sort_by(.ifname)'
+}
+
+# The whole L3 state of the host, normalised for a comparison before/after: links (all of
+# 'ip -d -j addr' but counters and ifindexes), addresses with every attribute (lifetimes that run
+# down only as "finite"), routes of every table (IPv6 expiries dropped), static neighbour entries
+# (permanent, noarp; not the kernel's multicast/broadcast ones), policy rules and every
+# per-interface sysctl (net.ipv4/ipv6 conf and neigh) of each link. IPv6 privacy (temporary)
+# addresses and their local routes are left out: the kernel makes them at random, one for each
+# address with mngtmpaddr (privacy_check). Waits for DAD first (tentative addresses).
+# The kernel's stable-privacy mark is left out too: no one can set it on an address (netd
+# moves such addresses without it; netd/DESIGN.md).
+jq_addrs='map(select(.temporary | not) | del(."stable-privacy")
+	| if .valid_life_time == 4294967295 then . else .valid_life_time = "finite" end
+	| if .preferred_life_time == 4294967295 or .preferred_life_time == 0 then . else .preferred_life_time = "finite" end)
+	| sort_by(.family, .local, .prefixlen)'
+jq_neighs='map(select((.state | index("PERMANENT") or index("NOARP")) and (.dst | test("^(ff|22[4-9]|23[0-9]|255)") | not)))
+	| sort_by(.dev, .dst)'
+
+wait_no_tentative() {
+	for _ in $(seq 1 50); do
+		# Not 'ip | grep -q': with pipefail, ip's SIGPIPE would read as "none".
+		[ -z "$(ip -n "$NS" -6 addr show tentative)" ] && return 0
+		sleep 0.1
+	done
+}
+
+temporaries() { ip -n "$NS" -6 -j addr show | jq -c '[.[].addr_info[] | select(.temporary) | .local]'; }
+
+# privacy_check LINK: every address with mngtmpaddr has a privacy address in its /64 (waits 8 s:
+# the kernel makes them when the flag comes, or at the next router advertisement).
+privacy_check() {
+	local missing
+	for _ in $(seq 1 80); do
+		missing=$(ip -n "$NS" -6 -j addr show dev "$1" | python3 -c '
+import ipaddress, json, sys
+a = json.load(sys.stdin)[0]["addr_info"]
+net = lambda x: ipaddress.ip_interface(x["local"] + "/64").network
+t = {net(x) for x in a if x.get("temporary")}
+print(" ".join(str(net(x)) for x in a if x.get("mngtmpaddr") and net(x) not in t))')
+		[ -z "$missing" ] && return 0
+		sleep 0.1
+	done
+	fail "no privacy address on $1 for $missing: $(ip -n "$NS" -6 addr show dev "$1")"
+}
+
+link_sysctls() { # IFNAME [NAME]: NAME replaces IFNAME in the keys
+	nsx sh -c 'for f in /proc/sys/net/ipv4/conf/$1/* /proc/sys/net/ipv6/conf/$1/* /proc/sys/net/ipv4/neigh/$1/* /proc/sys/net/ipv6/neigh/$1/*; do
+		printf "%s %s\n" "$(echo "${f#/proc/sys/net/}" | sed "s|/$1/|/$2/|")" "$(cat "$f" 2>/dev/null | tr "\t" " " || echo "(unreadable)")"
+	done' - "$1" "${2:-$1}"
+}
+
+full_state() {
+	local t
+	wait_no_tentative
+	t=$(temporaries)
+	ip -n "$NS" -d -j addr show | jq -c "map(del(.ifindex, .stats64, .link_index) | .addr_info |= ($jq_addrs)) | sort_by(.ifname) | .[]"
+	ip -n "$NS" -d -j -4 route show table all | jq -c 'sort_by(.table, .dst, .dev, .metric) | .[]'
+	ip -n "$NS" -d -j -6 route show table all |
+		jq -c --argjson t "$t" 'map(select(.dst as $d | $t | any(. == $d) | not) | del(.expires)) | sort_by(.table, .dst, .dev, .metric) | .[]'
+	{ ip -n "$NS" -d -j neigh show; ip -n "$NS" -d -j -6 neigh show; } | jq -c -s "add | $jq_neighs | .[]"
+	ip -n "$NS" -j rule show | jq -c '.[]'
+	ip -n "$NS" -j -6 rule show | jq -c '.[]'
+	for l in $(ip -n "$NS" -j link show | jq -r '.[].ifname'); do link_sysctls "$l"; done
+}
+
+# What one link holds (addresses, routes through it, static neighbours, its sysctls), with the
+# link's name replaced by "@": what eth0 had before must be what br0 has after the conversion.
+link_l3_state() {
+	local l=$1 t
+	wait_no_tentative
+	t=$(temporaries)
+	ip -n "$NS" -d -j addr show dev "$l" | jq -c --arg l "$l" \
+		".[0].addr_info | map(if .label then .label |= sub(\"^\" + \$l; \"@\") else . end) | $jq_addrs | .[]"
+	{ ip -n "$NS" -d -j -4 route show table all; ip -n "$NS" -d -j -6 route show table all; } |
+		jq -c -s --arg l "$l" --argjson t "$t" \
+			'add | map(select(.dev == $l and (.dst as $d | $t | any(. == $d) | not)) | del(.expires) | .dev = "@") | sort_by(.table, .dst, .metric) | .[]'
+	{ ip -n "$NS" -d -j neigh show dev "$l"; ip -n "$NS" -d -j -6 neigh show dev "$l"; } | jq -c -s "add | $jq_neighs | .[]"
+	link_sysctls "$l" @
 }
