@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,71 @@ void link_dump_free(struct link_dump *d)
 	free(d->routes);
 	free(d->rules);
 	free(d->neighs);
+	free(d->by_name);
 	*d = (struct link_dump){};
+}
+
+static int cmp_link_index(const void *a, const void *b)
+{
+	const struct link_info *x = a, *y = b;
+
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+static int cmp_link_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct link_info *const *)a)->name,
+		      (*(const struct link_info *const *)b)->name);
+}
+
+/* Addresses by ifindex, the kernel's order kept within one (it says which is primary). */
+struct addr_pos {
+	struct addr_info a;
+	size_t pos;
+};
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct addr_pos *x = a, *y = b;
+
+	if (x->a.ifindex != y->a.ifindex)
+		return (x->a.ifindex > y->a.ifindex) - (x->a.ifindex < y->a.ifindex);
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+int link_dump_index(struct link_dump *d)
+{
+	struct addr_pos *addrs = d->n_addrs ? calloc(d->n_addrs, sizeof(*addrs)) : NULL;
+	const struct link_info **by_name = calloc(d->n_links + 1, sizeof(*by_name));
+
+	if (!by_name || (d->n_addrs && !addrs)) {
+		free(addrs);
+		free(by_name);
+		return -ENOMEM;
+	}
+	qsort(d->links, d->n_links, sizeof(*d->links), cmp_link_index);
+	for (size_t i = 0; i < d->n_links; i++)
+		by_name[i] = &d->links[i];
+	qsort(by_name, d->n_links, sizeof(*by_name), cmp_link_name);
+	for (size_t i = 0; i < d->n_addrs; i++)
+		addrs[i] = (struct addr_pos){ .a = d->addrs[i], .pos = i };
+	qsort(addrs, d->n_addrs, sizeof(*addrs), cmp_addr);
+	for (size_t i = 0; i < d->n_addrs; i++)
+		d->addrs[i] = addrs[i].a;
+	free(addrs);
+	free(d->by_name);
+	d->by_name = by_name;
+	d->indexed = true;
+	return 0;
 }
 
 const struct link_info *link_dump_find_index(const struct link_dump *d, int ifindex)
 {
+	struct link_info key = { .ifindex = ifindex };
+
+	if (d->indexed)
+		return d->n_links ? bsearch(&key, d->links, d->n_links, sizeof(*d->links), cmp_link_index) :
+				    NULL;
 	for (size_t i = 0; i < d->n_links; i++)
 		if (d->links[i].ifindex == ifindex)
 			return &d->links[i];
@@ -29,10 +90,40 @@ const struct link_info *link_dump_find_index(const struct link_dump *d, int ifin
 
 const struct link_info *link_dump_find_name(const struct link_dump *d, const char *name)
 {
+	if (d->indexed) {
+		struct link_info key = {};
+		const struct link_info *k = &key, **found;
+
+		snprintf(key.name, sizeof(key.name), "%s", name);
+		found = d->n_links ? bsearch(&k, d->by_name, d->n_links, sizeof(*d->by_name), cmp_link_name) :
+				     NULL;
+		return found && !strcmp((*found)->name, name) ? *found : NULL;
+	}
 	for (size_t i = 0; i < d->n_links; i++)
 		if (!strcmp(d->links[i].name, name))
 			return &d->links[i];
 	return NULL;
+}
+
+const struct addr_info *link_dump_addrs_of(const struct link_dump *d, int ifindex, size_t *ret_n)
+{
+	size_t lo = 0, hi = d->n_addrs, end;
+
+	*ret_n = 0;
+	if (!d->indexed)
+		return NULL;
+	while (lo < hi) { /* the first with an ifindex >= ifindex */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->addrs[mid].ifindex < ifindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < d->n_addrs && d->addrs[end].ifindex == ifindex; end++)
+		;
+	*ret_n = end - lo;
+	return end > lo ? &d->addrs[lo] : NULL;
 }
 
 const char *link_dump_ifname(const struct link_dump *d, int ifindex)

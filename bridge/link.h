@@ -119,9 +119,18 @@ struct link_dump {
 	size_t n_rules;
 	struct neigh_info *neighs;
 	size_t n_neighs;
+	/* link_dump_index(): links sorted by ifindex, by_name sorted by name, addresses grouped by
+	 * ifindex (each link's in the kernel's order): the lookups below are then O(log n). */
+	bool indexed;
+	const struct link_info **by_name;
 };
 
 void link_dump_free(struct link_dump *d);
+/* Index a dump that is only looked at (a view: 'network list' of 1000 networks does 1000
+ * lookups): it reorders links and addresses. -ENOMEM leaves it as it was. */
+int link_dump_index(struct link_dump *d);
+/* The addresses of ifindex: a run of *ret_n from the returned one (an indexed dump), or NULL. */
+const struct addr_info *link_dump_addrs_of(const struct link_dump *d, int ifindex, size_t *ret_n);
 const struct link_info *link_dump_find_index(const struct link_dump *d, int ifindex);
 const struct link_info *link_dump_find_name(const struct link_dump *d, const char *name);
 const char *link_dump_ifname(const struct link_dump *d, int ifindex); /* "?" if unknown */

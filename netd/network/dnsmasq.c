@@ -517,7 +517,7 @@ static void dhcp_done(struct daemon *d)
 static void dhcp_show(struct daemon *d, const struct net *net, const struct net_view *v, json_object *parent)
 {
 	const struct network *n = net->def;
-	struct dhcp_server *srv = daemon_dhcp_find(d, n->name);
+	struct dhcp_server *srv = *net_slot((struct net *)net, &feature_dhcp);
 	struct dhcp_range ranges[DHCP_RANGES_MAX + 1];
 	size_t nr = dhcp_ranges_effective(&n->dhcp, &n->subnet, &n->gateway, ranges);
 	json_object *o = json_object_new_object(), *a = json_object_new_array();

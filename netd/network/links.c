@@ -7,7 +7,6 @@
  * network's users) are plugged into the bridge again when it was made anew.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,18 @@
 #include "uplink.h"
 
 extern const struct feature feature_links; /* this file's, at its end */
+
+/* A running network's bridge as links_up() left it (its slot): what dnsmasq is bound to, and the
+ * MAC, so that 'network list' reads no file per network. */
+struct links_net {
+	int ifindex;
+	struct mac mac;
+};
+
+static struct links_net *links_net(struct net *n)
+{
+	return *net_slot(n, &feature_links);
+}
 
 static int desired_from_network(struct daemon *d, const struct network *n, struct desired_bridge *ret)
 {
@@ -179,8 +190,10 @@ static int links_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 		return r;
 	}
 	r = reconcile_scoped(d, &w, 1, scope, &ifindex, err, errlen);
-	/* The slot holds the bridge's ifindex: what dnsmasq is bound to (daemon_net_bridge_ifindex). */
-	*net_slot(n, &feature_links) = (void *)(intptr_t)(r >= 0 ? ifindex : 0);
+	if (!links_net(n))
+		*net_slot(n, &feature_links) = calloc(1, sizeof(struct links_net));
+	if (links_net(n))
+		*links_net(n) = (struct links_net){ .ifindex = r >= 0 ? ifindex : 0, .mac = w.mac };
 	if (r >= 0)
 		r = daemon_bridge_guard(d, def, err, errlen);
 	if (r >= 0)
@@ -195,13 +208,24 @@ static int links_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 	if (!n->def->mode->owns_bridge)
 		return 0; /* not netd's to remove */
 	network_alias(n->def, scope, sizeof(scope));
+	free(links_net(n));
 	*net_slot(n, &feature_links) = NULL;
 	return reconcile_scoped(d, NULL, 0, scope, NULL, err, errlen);
 }
 
+static void links_done(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_nets; i++) {
+		free(links_net(d->nets[i]));
+		*net_slot(d->nets[i], &feature_links) = NULL;
+	}
+}
+
 int daemon_net_bridge_ifindex(struct daemon *d, const struct net *n)
 {
-	return (int)(intptr_t)*net_slot((struct net *)n, &feature_links);
+	struct links_net *l = links_net((struct net *)n);
+
+	return l ? l->ifindex : 0;
 }
 
 /* Bridges tagged for a network that has no definition any more. */
@@ -268,6 +292,8 @@ static const char *kernel_state(struct daemon *d, const struct network *n, const
 				json_object *k)
 {
 	const struct link_info *l = link_dump_find_name(dump, n->bridge);
+	const struct addr_info *first, *end;
+	size_t n_addrs;
 	json_object *addrs;
 	struct ip_prefix gw;
 	char alias[64], s[IP_PREFIX_STRLEN];
@@ -281,9 +307,14 @@ static const char *kernel_state(struct daemon *d, const struct network *n, const
 	if (!l || strcmp(l->alias, alias))
 		return "bridge missing";
 	addrs = json_object_new_array();
-	for (size_t i = 0; i < dump->n_addrs; i++) {
-		const struct addr_info *a = &dump->addrs[i];
-
+	if (dump->indexed) {
+		first = link_dump_addrs_of(dump, l->ifindex, &n_addrs);
+		end = first ? first + n_addrs : NULL;
+	} else {
+		first = dump->addrs;
+		end = dump->addrs + dump->n_addrs;
+	}
+	for (const struct addr_info *a = first; a && a < end; a++) {
 		if (a->ifindex != l->ifindex)
 			continue;
 		json_object_array_add(addrs,
@@ -301,7 +332,9 @@ static void links_show(struct daemon *d, const struct net *n, const struct net_v
 	json_object *k = json_object_new_object();
 	struct mac mac;
 
-	if (n->def->mode->owns_bridge && store_network_mac(&d->paths, n->def, &mac) >= 0)
+	if (links_net((struct net *)n))
+		json_object_object_add(o, "mac", json_mac(&links_net((struct net *)n)->mac));
+	else if (n->def->mode->owns_bridge && store_network_mac(&d->paths, n->def, &mac) >= 0)
 		json_object_object_add(o, "mac", json_mac(&mac));
 	kernel_state(d, n->def, v->dump, k);
 	if (v->full)
@@ -322,6 +355,7 @@ static const char *links_problem(struct daemon *d, const struct net *n, const st
 
 const struct feature feature_links = {
 	.name = "links",
+	.done = links_done,
 	.up = links_up,
 	.down = links_down,
 	.show = links_show,

@@ -181,13 +181,62 @@ static void test_link_events(void **state)
 	link_fake_free(fake); /* closes the other */
 }
 
+/* An indexed dump finds the same links and addresses as a plain one, in the kernel's order per link. */
+static void test_dump_index(void **state)
+{
+	struct link_fake *fake;
+	struct link_backend be;
+	struct link_dump plain, idx;
+	const struct addr_info *a;
+	int ifindex[40];
+	size_t n;
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	for (int i = 39; i >= 0; i--) {
+		char name[16], addr[32];
+
+		snprintf(name, sizeof(name), "br%02d", (i * 7) % 40);
+		assert_int_equal(link_fake_add_link(fake, name, "bridge", &ifindex[i]), 0);
+		snprintf(addr, sizeof(addr), "10.%d.0.1/24", i);
+		assert_int_equal(link_fake_add_addr(fake, ifindex[i], addr), 0);
+		snprintf(addr, sizeof(addr), "10.%d.0.2/24", i);
+		assert_int_equal(link_fake_add_addr(fake, ifindex[i], addr), 0);
+	}
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &plain), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &idx), 0);
+	assert_int_equal(link_dump_index(&idx), 0);
+	for (int i = 0; i < 40; i++) {
+		char name[16], want[32], got[64];
+
+		snprintf(name, sizeof(name), "br%02d", (i * 7) % 40);
+		assert_int_equal(link_dump_find_name(&idx, name)->ifindex,
+				 link_dump_find_name(&plain, name)->ifindex);
+		assert_string_equal(link_dump_find_index(&idx, ifindex[i])->name, name);
+		a = link_dump_addrs_of(&idx, ifindex[i], &n);
+		assert_int_equal(n, 2);
+		snprintf(want, sizeof(want), "10.%d.0.1/24", i);
+		assert_string_equal(ip_prefix_format(&a[0].prefix, got, sizeof(got)), want);
+		snprintf(want, sizeof(want), "10.%d.0.2/24", i);
+		assert_string_equal(ip_prefix_format(&a[1].prefix, got, sizeof(got)), want);
+	}
+	assert_null(link_dump_find_name(&idx, "nosuch"));
+	assert_null(link_dump_find_name(&idx, "br00-much-too-long-a-name"));
+	assert_null(link_dump_find_index(&idx, 9999));
+	assert_null(link_dump_addrs_of(&idx, 9999, &n));
+	assert_int_equal(n, 0);
+	assert_null(link_dump_addrs_of(&plain, ifindex[0], &n)); /* not indexed */
+	link_dump_free(&plain);
+	link_dump_free(&idx);
+	link_fake_free(fake);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_adopt_delete), cmocka_unit_test(test_foreign_links_untouched),
 		cmocka_unit_test(test_prune_orphans),	    cmocka_unit_test(test_rollback_every_step),
 		cmocka_unit_test(test_error_message),	    cmocka_unit_test(test_step_names),
-		cmocka_unit_test(test_link_events),
+		cmocka_unit_test(test_link_events),	    cmocka_unit_test(test_dump_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
