@@ -36,6 +36,7 @@ struct upstream {
 	sd_event_source *watch;	       /* resolv.conf's directory */
 	sd_event_source *target_watch; /* the directory of the file a symbolic link names */
 	char *target_dir;
+	char *resolv_name, *target_name; /* the names in those directories */
 };
 
 #define UPSTREAM(d) ((struct upstream *)*daemon_feature_state((d), &feature_upstream))
@@ -85,6 +86,8 @@ static void watch_target(struct daemon *d, struct upstream *u)
 
 	if (!realpath(u->resolv_conf, target) || !strcmp(target, u->resolv_conf))
 		return;
+	free(u->target_name);
+	u->target_name = strdup(strrchr(target, '/') + 1); /* realpath: absolute */
 	dir = dirname(target);
 	if (u->target_dir && !strcmp(u->target_dir, dir))
 		return;
@@ -103,6 +106,9 @@ static int on_change(sd_event_source *s, const struct inotify_event *ev, void *u
 	struct upstream *u = UPSTREAM(d);
 	size_t n = 0;
 
+	/* Other files of the directory (/etc is busy) are none of its business. */
+	if (ev->len && strcmp(ev->name, u->resolv_name) && (!u->target_name || strcmp(ev->name, u->target_name)))
+		return 0;
 	watch_target(d, u);
 	if (!refresh(u))
 		return 0;
@@ -141,7 +147,8 @@ static int upstream_init(struct daemon *d)
 	if (!u->text)
 		return -EIO; /* the log says why */
 	resolv_dir = strdup(u->resolv_conf);
-	if (!resolv_dir)
+	u->resolv_name = strdup(strrchr(u->resolv_conf, '/') + 1); /* --resolv-conf: absolute */
+	if (!resolv_dir || !u->resolv_name)
 		return -ENOMEM;
 	r = sd_event_add_inotify(d->event, &u->watch, dirname(resolv_dir), UPSTREAM_WATCH_MASK, on_change, d);
 	if (r < 0)
@@ -160,6 +167,8 @@ static void upstream_done(struct daemon *d)
 	sd_event_source_disable_unref(u->watch);
 	sd_event_source_disable_unref(u->target_watch);
 	free(u->target_dir);
+	free(u->target_name);
+	free(u->resolv_name);
 	free(u->resolv_conf);
 	free(u->servers_file);
 	free(u->text);
