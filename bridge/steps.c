@@ -369,8 +369,8 @@ static size_t apply_steps(struct apply *a, link_phase_fn on_phase, void *userdat
 	return i;
 }
 
-int link_plan_apply(const struct link_plan *p, struct link_backend *b, link_phase_fn on_phase, void *userdata,
-		    char *err, size_t errlen)
+static int plan_apply(const struct link_plan *p, struct link_backend *b, link_phase_fn on_phase,
+		      void *userdata, int *ret_made, char *err, size_t errlen)
 {
 	_cleanup_free_ int *ifindexes = calloc(p->n_steps + 1, sizeof(int));
 	_cleanup_free_ bool *done = calloc(p->n_steps + 1, sizeof(bool));
@@ -390,6 +390,24 @@ int link_plan_apply(const struct link_plan *p, struct link_backend *b, link_phas
 	n = apply_steps(&a, on_phase, userdata, &r, err, errlen);
 	if (r < 0 && p->on_failure == LINK_PLAN_UNDO)
 		plan_undo(&a, n);
+	for (size_t i = 0; r >= 0 && ret_made && i < n; i++)
+		if (p->steps[i].type == LINK_STEP_BRIDGE_ADD) {
+			*ret_made = ifindexes[i];
+			break;
+		}
 	link_dump_free(&a.links);
 	return r;
+}
+
+int link_plan_apply(const struct link_plan *p, struct link_backend *b, link_phase_fn on_phase, void *userdata,
+		    char *err, size_t errlen)
+{
+	return plan_apply(p, b, on_phase, userdata, NULL, err, errlen);
+}
+
+int link_plan_apply_made(const struct link_plan *p, struct link_backend *b, int *ret_made, char *err,
+			 size_t errlen)
+{
+	*ret_made = 0;
+	return plan_apply(p, b, NULL, NULL, ret_made, err, errlen);
 }

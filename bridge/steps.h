@@ -98,3 +98,7 @@ typedef int (*link_phase_fn)(unsigned phase, void *userdata);
  */
 int link_plan_apply(const struct link_plan *p, struct link_backend *b, link_phase_fn on_phase, void *userdata,
 		    char *err, size_t errlen);
+/* link_plan_apply() without phases; *ret_made: the ifindex of the bridge its first BRIDGE_ADD
+ * made, 0 when it made none. */
+int link_plan_apply_made(const struct link_plan *p, struct link_backend *b, int *ret_made, char *err,
+			 size_t errlen);

@@ -54,7 +54,7 @@ static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want,
 	struct link_dump dump = {};
 	struct link_plan plan = {};
 	const struct link_info *found;
-	int ifindex = 0, r;
+	int ifindex = 0, made, r;
 
 	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump);
 	if (r < 0) {
@@ -73,17 +73,9 @@ static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want,
 		_cleanup_free_ char *text = link_plan_format(&plan);
 		log_debug("plan for %s:\n%s", scope ? scope : "all", strna(text));
 	}
-	r = link_plan_apply(&plan, &d->link, NULL, NULL, err, errlen);
-	for (size_t i = 0; r >= 0 && ret_ifindex && i < plan.n_steps; i++)
-		if (plan.steps[i].type == LINK_STEP_BRIDGE_ADD) {
-			/* made anew: its ifindex from the kernel */
-			if (d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump) >= 0) {
-				found = link_dump_find_name(&dump, want[0].ifname);
-				ifindex = found ? found->ifindex : 0;
-				link_dump_free(&dump);
-			}
-			break;
-		}
+	r = link_plan_apply_made(&plan, &d->link, &made, err, errlen);
+	if (made)
+		ifindex = made; /* made anew */
 	link_plan_free(&plan);
 	if (ret_ifindex)
 		*ret_ifindex = ifindex;
