@@ -38,6 +38,22 @@ struct fw_network {
  * when there are no networks). Pure. *ret_marker gets the marker that the applied table carries
  * (see fw_table_marker), NULL on allocation failure. */
 char *fw_render(const struct fw_network *nets, size_t n, char **ret_marker);
+/* The same change as a few set elements: the elements of the networks that went or changed
+ * deleted, of those that came or changed added, and the marker replaced. The rules do not depend
+ * on the networks, so this is the whole difference between the tables fw_render made of old and
+ * of new. "" when the table comes or goes (or nothing changed): use fw_render. NULL: no memory. */
+char *fw_render_change(const struct fw_network *old, size_t n_old, const char *old_marker,
+		       const struct fw_network *new, size_t n_new, const char *new_marker);
+
+/* The marker ("netd:HASH:COUNT", HASH 16 hex digits, COUNT the rules and set elements) is the one
+ * element of set "marker": four names, since a name holds at most 15 characters. */
+#define FW_MARKER_SET "marker"
+#define FW_MARKER_TYPE "ifname . ifname . ifname . ifname"
+#define FW_MARKER_MAX 96
+/* The set element of a marker, as nft reads it; -EINVAL if marker is not one. */
+int fw_marker_element(const char *marker, char *buf, size_t size);
+/* The marker from the element's four names, as a listing gives them back. */
+int fw_marker_from_names(const char *const names[4], char *buf, size_t size);
 
 /* libnftables (nft.c). */
 struct fw_nft;

@@ -13,6 +13,7 @@
 struct fake_table {
 	char name[96]; /* "FAMILY TABLE" */
 	char *script; /* NULL: deleted */
+	char marker[128]; /* a marker element added since the script ("add element ... marker { ... }") */
 };
 
 struct fw_fake {
@@ -42,13 +43,36 @@ static struct fake_table *table_get(struct fw_fake *f, const char *name, bool cr
  * script leaves it. The renderers replace whole tables ("table ...; delete table ...; table ...
  * {...}"), so the last mention decides. A change that only adds or removes elements ("add element
  * ...") leaves the table's marker as it was. */
+/* The marker of an element's text: "netd" . "0123abcd" . "4567ef01" . "42" (what fw_render writes). */
+static void marker_from_text(const char *p, char *buf, size_t size)
+{
+	char names[4][16];
+	const char *v[4];
+
+	if (sscanf(p, "\"%15[^\"]\" . \"%15[^\"]\" . \"%15[^\"]\" . \"%15[^\"]\"", names[0], names[1],
+		   names[2], names[3]) != 4)
+		return;
+	for (int i = 0; i < 4; i++)
+		v[i] = names[i];
+	fw_marker_from_names(v, buf, size);
+}
+
 static int remember(struct fw_fake *f, const char *script)
 {
 	for (const char *p = script; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		char family[16], name[64], full[96];
+		char family[16], name[64], full[96], set[64];
 		bool del = !strncmp(p, "delete table ", 13);
 		struct fake_table *t;
+		int n = 0;
 
+		if (sscanf(p, "add element %15s %63s %63s { %n", family, name, set, &n) == 3 && n &&
+		    !strcmp(set, FW_MARKER_SET)) {
+			snprintf(full, sizeof(full), "%s %s", family, name);
+			t = table_get(f, full, false);
+			if (t)
+				marker_from_text(p + n, t->marker, sizeof(t->marker));
+			continue;
+		}
 		if (sscanf(p + (del ? 13 : 0), del ? "%15s %63s" : "table %15s %63s", family, name) != 2)
 			continue;
 		if (!del && !strstr(p, "{"))
@@ -59,6 +83,7 @@ static int remember(struct fw_fake *f, const char *script)
 			return -ENOMEM;
 		free(t->script);
 		t->script = del ? NULL : strdup(p);
+		t->marker[0] = 0;
 		if (!del && !t->script)
 			return -ENOMEM;
 	}
@@ -88,7 +113,7 @@ static int fake_table_state(void *userdata, const char *family, const char *tabl
 	struct fw_fake *f = userdata;
 	char full[96], set[96];
 	struct fake_table *t;
-	const char *p, *c, *colon;
+	const char *p, *c, *e, *colon;
 
 	snprintf(full, sizeof(full), "%s %s", family, table);
 	t = table_get(f, full, false);
@@ -97,7 +122,12 @@ static int fake_table_state(void *userdata, const char *family, const char *tabl
 	snprintf(set, sizeof(set), "set %s {", marker_set);
 	p = strstr(t->script, set);
 	c = p ? strstr(p, "comment \"") : NULL;
+	e = p ? strstr(p, "elements = { ") : NULL;
 	snprintf(marker, size, "%.*s", c ? (int)strcspn(c + 9, "\"") : 0, c ? c + 9 : "");
+	if (!strcmp(marker_set, FW_MARKER_SET) && t->marker[0])
+		snprintf(marker, size, "%s", t->marker);
+	else if (!strcmp(marker_set, FW_MARKER_SET) && e)
+		marker_from_text(e + 13, marker, size);
 	/* An intact table: as many rules and elements as its marker counts. */
 	colon = strrchr(marker, ':');
 	*ret_rules = colon ? strtoul(colon + 1, NULL, 10) : 0;

@@ -101,12 +101,32 @@ static const char *str(json_object *o, const char *key)
 												 : NULL;
 }
 
+/* A marker set's element, {"concat": ["netd", "0123abcd", "4567ef01", "42"]}, as the marker text. */
+static void marker_of_element(json_object *e, char *buf, size_t size)
+{
+	const char *names[4];
+	json_object *c;
+
+	if (!json_object_object_get_ex(e, "concat", &c) || !json_object_is_type(c, json_type_array) ||
+	    json_object_array_length(c) != 4)
+		return;
+	for (size_t i = 0; i < 4; i++) {
+		json_object *v = json_object_array_get_idx(c, i);
+
+		if (!json_object_is_type(v, json_type_string))
+			return;
+		names[i] = json_object_get_string(v);
+	}
+	fw_marker_from_names(names, buf, size);
+}
+
 int fw_nft_table_state(struct fw_nft *f, const char *family, const char *table, const char *marker_set,
 		       char *marker, size_t size, size_t *ret_rules, size_t *ret_elements)
 {
 	_cleanup_free_ char *cmd = NULL;
 	json_object *root, *a;
 	const char *comment = NULL;
+	char from_element[FW_MARKER_MAX] = "";
 	size_t rules = 0, elements = 0;
 
 	if (asprintf(&cmd, "list table %s %s", family, table) < 0)
@@ -126,11 +146,17 @@ int fw_nft_table_state(struct fw_nft *f, const char *family, const char *table, 
 
 			if (json_object_object_get_ex(o, "elem", &elem) && json_object_is_type(elem, json_type_array))
 				elements += json_object_array_length(elem);
-			if (!strcmp(str(o, "name") ?: "", marker_set))
+			else
+				elem = NULL;
+			if (!strcmp(str(o, "name") ?: "", marker_set)) {
 				comment = str(o, "comment");
+				if (elem && json_object_array_length(elem) == 1)
+					marker_of_element(json_object_array_get_idx(elem, 0), from_element,
+							  sizeof(from_element));
+			}
 		}
 	}
-	snprintf(marker, size, "%s", comment ?: "");
+	snprintf(marker, size, "%s", comment ?: from_element);
 	*ret_rules = rules;
 	*ret_elements = elements;
 	json_object_put(root);
@@ -167,7 +193,7 @@ int fw_kernel_marker(const struct fw_backend *b, char *buf, size_t size)
 	char marker[128];
 	size_t rules, elements;
 	const char *p;
-	int r = b->ops->table_state(b->userdata, FW_FAMILY, FW_TABLE, "bridges", marker, sizeof(marker),
+	int r = b->ops->table_state(b->userdata, FW_FAMILY, FW_TABLE, FW_MARKER_SET, marker, sizeof(marker),
 				    &rules, &elements);
 
 	if (r < 0)

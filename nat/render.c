@@ -18,9 +18,10 @@
  *   network allows, on that network's own gateway address; IPv6 neighbour discovery, MLD, ICMPv6
  *   errors and echo to link-local, DHCPv6. Everything else from a bridge is rejected: the host's
  *   other addresses and other networks' gateways included.
- * The set "bridges" holds every netd bridge; its comment is the table's marker: a hash of the
- * script and the number of rules and set elements, which tells netd whether the table in the
- * kernel is the one it applied. */
+ * The set "bridges" holds every netd bridge; the one element of set "marker" is the table's
+ * marker: a hash of the script and the number of rules and set elements, which tells netd whether
+ * the table in the kernel is the one it applied. Every set and rule is always there (a set may be
+ * empty), so networks that come and go are set elements only (fw_render_change). */
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -139,36 +140,30 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 	}
 }
 
+/* Every set, empty or not: the rules are the same whatever the networks are, so a network that
+ * comes or goes changes set elements only (fw_render_change). */
 static void render_sets(struct out *o)
 {
 	for (int s = 0; s < _SET_MAX; s++) {
-		if (!o->set_n[s])
-			continue;
-		fprintf(o->f, "\tset %s {\n\t\ttype %s\n%s\t\telements = { %s }\n\t}\n\n", set_defs[s].name,
-			set_defs[s].type, set_defs[s].interval ? "\t\tflags interval\n" : "", o->set_text[s]);
+		fprintf(o->f, "\tset %s {\n\t\ttype %s\n%s", set_defs[s].name, set_defs[s].type,
+			set_defs[s].interval ? "\t\tflags interval\n" : "");
+		if (o->set_n[s])
+			fprintf(o->f, "\t\telements = { %s }\n", o->set_text[s]);
+		fprintf(o->f, "\t}\n\n");
 	}
 }
 
-/* Rules only for sets that exist: a rule naming a missing set fails the whole script. */
 static void render_forward(struct out *o)
 {
 	fprintf(o->f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
-	if (o->set_n[SET_REPLIES])
-		rule(o, "oifname . ip daddr @replies ct state established,related accept");
-	if (o->set_n[SET_ROUTED_IN])
-		rule(o, "iifname != @bridges oifname . ip daddr @routed_in accept");
-	if (o->set_n[SET_OUT])
-		rule(o, "iifname . ip saddr @out oifname != @bridges accept");
-	if (o->set_n[SET_OUT_UPLINK])
-		rule(o, "iifname . ip saddr . oifname @out_uplink accept");
-	if (o->set_n[SET_OPEN]) {
-		rule(o, "iifname @open oifname != @bridges accept");
-		rule(o, "oifname @open iifname != @bridges accept");
-	}
-	if (o->set_n[SET_OPEN_UPLINK]) {
-		rule(o, "iifname . oifname @open_uplink accept");
-		rule(o, "oifname . iifname @open_uplink accept");
-	}
+	rule(o, "oifname . ip daddr @replies ct state established,related accept");
+	rule(o, "iifname != @bridges oifname . ip daddr @routed_in accept");
+	rule(o, "iifname . ip saddr @out oifname != @bridges accept");
+	rule(o, "iifname . ip saddr . oifname @out_uplink accept");
+	rule(o, "iifname @open oifname != @bridges accept");
+	rule(o, "oifname @open iifname != @bridges accept");
+	rule(o, "iifname . oifname @open_uplink accept");
+	rule(o, "oifname . iifname @open_uplink accept");
 	rule(o, "iifname . oifname @self accept");
 	rule(o, "iifname @bridges reject with icmpx type admin-prohibited");
 	rule(o, "oifname @bridges reject with icmpx type admin-prohibited");
@@ -192,8 +187,7 @@ static void render_input(struct out *o)
 	rule(o, "udp dport { 53, 67 } accept");
 	rule(o, "tcp dport 53 accept");
 	rule(o, "icmp type { echo-request, destination-unreachable, time-exceeded, parameter-problem } accept");
-	if (o->set_n[SET_HOST_PORTS])
-		rule(o, "iifname . meta l4proto . th dport @host_ports accept");
+	rule(o, "iifname . meta l4proto . th dport @host_ports accept");
 	rule(o, "reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n\n\tchain guest_in6 {\n");
 	rule(o, "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, "
@@ -207,15 +201,11 @@ static void render_input(struct out *o)
 
 static void render_postrouting(struct out *o)
 {
-	if (!o->set_n[SET_INSIDE])
-		return;
 	fprintf(o->f, "\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
 	rule(o, "ip daddr { 224.0.0.0/4, 255.255.255.255 } return");
 	rule(o, "ip saddr . ip daddr @inside return");
-	if (o->set_n[SET_MASQ])
-		rule(o, "ip saddr @masq masquerade");
-	if (o->set_n[SET_MASQ_UPLINK])
-		rule(o, "ip saddr . oifname @masq_uplink masquerade");
+	rule(o, "ip saddr @masq masquerade");
+	rule(o, "ip saddr . oifname @masq_uplink masquerade");
 	fprintf(o->f, "\t}\n");
 }
 
@@ -226,6 +216,27 @@ static uint64_t fnv1a(const char *s)
 	for (; *s; s++)
 		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
 	return h;
+}
+
+int fw_marker_element(const char *marker, char *buf, size_t size)
+{
+	char hash[17];
+	unsigned count;
+	int n = 0;
+
+	/* "netd:HASH:COUNT" (16 hex digits): four names of at most 15 characters */
+	if (sscanf(marker, "netd:%16[0-9a-f]:%u%n", hash, &count, &n) != 2 || marker[n] || strlen(hash) != 16)
+		return -EINVAL;
+	snprintf(buf, size, "\"netd\" . \"%.8s\" . \"%.8s\" . \"%u\"", hash, hash + 8, count);
+	return 0;
+}
+
+int fw_marker_from_names(const char *const names[4], char *buf, size_t size)
+{
+	if (strcmp(names[0], "netd") || strlen(names[1]) != 8 || strlen(names[2]) != 8)
+		return -EINVAL;
+	snprintf(buf, size, "netd:%s%s:%s", names[1], names[2], names[3]);
+	return 0;
 }
 
 static int by_bridge(const void *a, const void *b)
@@ -240,7 +251,7 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 	size_t len, blen;
 	struct out o = {};
 	FILE *b = NULL;
-	char *script = NULL;
+	char *script = NULL, m[FW_MARKER_MAX];
 	bool ok = true;
 
 	*ret_marker = NULL;
@@ -287,17 +298,21 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 	} else {
 		ok = false;
 	}
-	if (ok && asprintf(ret_marker, "netd:%016" PRIx64 ":%u", fnv1a(body) ^ fnv1a(bridges), o.objects) < 0)
+	/* + 1: the marker's own element */
+	if (ok &&
+	    asprintf(ret_marker, "netd:%016" PRIx64 ":%u", fnv1a(body) ^ fnv1a(bridges), o.objects + 1) < 0)
 		*ret_marker = NULL;
-	if (*ret_marker && asprintf(&script,
-				    "table %s %s\n"
-				    "delete table %s %s\n"
-				    "table %s %s {\n"
-				    "\tset bridges {\n\t\ttype ifname\n\t\tcomment \"%s\"\n\t\telements = { %s }\n\t}\n\n"
-				    "%s"
-				    "}\n",
-				    FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE, *ret_marker, bridges,
-				    body) < 0) {
+	if (*ret_marker && (fw_marker_element(*ret_marker, m, sizeof(m)) < 0 ||
+			    asprintf(&script,
+				     "table %s %s\n"
+				     "delete table %s %s\n"
+				     "table %s %s {\n"
+				     "\tset marker {\n\t\ttype %s\n\t\telements = { %s }\n\t}\n\n"
+				     "\tset bridges {\n\t\ttype ifname\n\t\telements = { %s }\n\t}\n\n"
+				     "%s"
+				     "}\n",
+				     FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE,
+				     FW_MARKER_TYPE, m, bridges, body) < 0)) {
 		free(*ret_marker);
 		*ret_marker = NULL;
 		script = NULL;
@@ -305,4 +320,122 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 	for (int s = 0; s < _SET_MAX; s++)
 		free(o.set_text[s]);
 	return script;
+}
+
+/* One network's elements, per set, and its "bridges" element: what it adds to the table. */
+struct net_elements {
+	char *text[_SET_MAX];
+	char *bridge;
+};
+
+static void net_elements_free(struct net_elements *e)
+{
+	for (int s = 0; s < _SET_MAX; s++)
+		free(e->text[s]);
+	free(e->bridge);
+}
+
+static int net_elements(const struct fw_network *w, struct net_elements *ret)
+{
+	struct out o = {};
+	bool ok = true;
+
+	*ret = (struct net_elements){};
+	for (int s = 0; s < _SET_MAX; s++)
+		ok &= (o.set[s] = open_memstream(&o.set_text[s], &o.set_len[s])) != NULL;
+	if (ok)
+		fill_sets(&o, w, 1);
+	for (int s = 0; s < _SET_MAX; s++) {
+		if (o.set[s] && fclose(o.set[s]) != 0)
+			ok = false;
+		ret->text[s] = o.set_text[s];
+	}
+	if (!ok || asprintf(&ret->bridge, "\"%s\"", w->bridge) < 0) {
+		ret->bridge = NULL;
+		net_elements_free(ret);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool net_elements_equal(const struct net_elements *a, const struct net_elements *b)
+{
+	for (int s = 0; s < _SET_MAX; s++)
+		if (strcmp(a->text[s] ?: "", b->text[s] ?: ""))
+			return false;
+	return !strcmp(a->bridge, b->bridge);
+}
+
+static const struct fw_network *find_bridge(const struct fw_network *nets, size_t n, const char *bridge)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(nets[i].bridge, bridge))
+			return &nets[i];
+	return NULL;
+}
+
+/* "VERB element FAMILY TABLE SET { ... }" for each set a network has elements in. */
+static void element_lines(FILE *f, const char *verb, const struct net_elements *e)
+{
+	fprintf(f, "%s element %s %s bridges { %s }\n", verb, FW_FAMILY, FW_TABLE, e->bridge);
+	for (int s = 0; s < _SET_MAX; s++)
+		if (e->text[s] && e->text[s][0])
+			fprintf(f, "%s element %s %s %s { %s }\n", verb, FW_FAMILY, FW_TABLE,
+				set_defs[s].name, e->text[s]);
+}
+
+/* Which networks of old and new differ: the one with the bridge in the other list, rendered. */
+static int diff_side(FILE *f, const char *verb, const struct fw_network *a, size_t n_a,
+		     const struct fw_network *b, size_t n_b, size_t *ret_changed)
+{
+	for (size_t i = 0; i < n_a; i++) {
+		const struct fw_network *other = find_bridge(b, n_b, a[i].bridge);
+		struct net_elements ea, eb;
+		bool same = false;
+
+		if (net_elements(&a[i], &ea) < 0)
+			return -ENOMEM;
+		if (other) {
+			if (net_elements(other, &eb) < 0) {
+				net_elements_free(&ea);
+				return -ENOMEM;
+			}
+			same = net_elements_equal(&ea, &eb);
+			net_elements_free(&eb);
+		}
+		if (!same) {
+			element_lines(f, verb, &ea);
+			(*ret_changed)++;
+		}
+		net_elements_free(&ea);
+	}
+	return 0;
+}
+
+char *fw_render_change(const struct fw_network *old, size_t n_old, const char *old_marker,
+		       const struct fw_network *new, size_t n_new, const char *new_marker)
+{
+	char om[FW_MARKER_MAX], nm[FW_MARKER_MAX], *text = NULL;
+	size_t len, changed = 0;
+	FILE *f;
+	int r;
+
+	if (!n_old || !n_new || fw_marker_element(old_marker, om, sizeof(om)) < 0 ||
+	    fw_marker_element(new_marker, nm, sizeof(nm)) < 0)
+		return strdup(""); /* the table comes or goes: fw_render */
+	f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "delete element %s %s marker { %s }\n", FW_FAMILY, FW_TABLE, om);
+	r = diff_side(f, "delete", old, n_old, new, n_new, &changed);
+	if (r >= 0)
+		r = diff_side(f, "add", new, n_new, old, n_old, &changed);
+	fprintf(f, "add element %s %s marker { %s }\n", FW_FAMILY, FW_TABLE, nm);
+	if (fclose(f) != 0 || r < 0) {
+		free(text);
+		return NULL;
+	}
+	if (!changed || !strcmp(old_marker, new_marker))
+		text[0] = 0; /* nothing to do */
+	return text;
 }

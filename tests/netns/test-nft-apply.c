@@ -8,9 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "firewall.h"
 #include "macro.h"
 #include "portsec.h"
+
+static size_t strcount(const char *s, char c)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
 
 #define CHECK(cond, ...)                                  \
 	do {                                              \
@@ -65,6 +76,133 @@ static void portsec(const struct fw_backend *f)
 	printf("ok - a change applied in one transaction; replaying it fails (netd then applies the table)\n");
 }
 
+static int strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every set of the table as "NAME: e1 | e2 | ..." with the elements sorted, and the rules. */
+static char *table_text(void)
+{
+	FILE *p = popen("nft -j list table inet netd", "r");
+	_cleanup_free_ char *out = NULL;
+	size_t cap = 0, len = 0;
+	json_object *root, *a;
+	char *text = NULL;
+	size_t tlen;
+	FILE *t;
+
+	CHECK(p, "popen nft");
+	for (;;) {
+		if (len + 4096 > cap) {
+			cap = (cap + 4096) * 2;
+			out = realloc(out, cap);
+			CHECK(out, "no memory");
+		}
+		size_t k = fread(out + len, 1, cap - len - 1, p);
+		if (!k)
+			break;
+		len += k;
+	}
+	out[len] = 0;
+	pclose(p);
+	root = json_tokener_parse(out);
+	CHECK(root && json_object_object_get_ex(root, "nftables", &a), "nft -j: %s", out);
+	t = open_memstream(&text, &tlen);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *item = json_object_array_get_idx(a, i), *o, *elem, *name;
+		const char *e[4096];
+		size_t n = 0;
+
+		if (json_object_object_get_ex(item, "rule", &o)) {
+			json_object *expr;
+
+			json_object_object_get_ex(o, "expr", &expr);
+			fprintf(t, "rule %s\n", json_object_to_json_string(expr));
+			continue;
+		}
+		if (!json_object_object_get_ex(item, "set", &o))
+			continue;
+		json_object_object_get_ex(o, "name", &name);
+		if (json_object_object_get_ex(o, "elem", &elem))
+			for (size_t j = 0; j < json_object_array_length(elem) && n < ELEMENTSOF(e); j++)
+				e[n++] = json_object_to_json_string(json_object_array_get_idx(elem, j));
+		qsort(e, n, sizeof(e[0]), strcmp_ptr);
+		fprintf(t, "set %s:", json_object_get_string(name));
+		for (size_t j = 0; j < n; j++)
+			fprintf(t, " %s", e[j]);
+		fputc('\n', t);
+	}
+	fclose(t);
+	json_object_put(root);
+	return text;
+}
+
+static struct fw_network network(const char *bridge, const char *subnet, enum fw_mode mode,
+				 const char *uplink)
+{
+	struct fw_network n = { .mode = mode };
+
+	snprintf(n.bridge, sizeof(n.bridge), "%s", bridge);
+	snprintf(n.uplink, sizeof(n.uplink), "%s", uplink ?: "");
+	ip_prefix_parse(subnet, &n.subnet);
+	ip_prefix_first_host(&n.subnet, &n.gateway);
+	return n;
+}
+
+/* Networks come, go and change by set elements alone (fw_render_change): after each change the
+ * kernel's table is the one fw_render makes of the new networks, element for element. */
+static void changes(const struct fw_backend *f)
+{
+	struct fw_network s0[2] = { network("nd-a", "10.1.0.0/24", FW_NAT, NULL),
+				    network("nd-b", "10.2.0.0/24", FW_ISOLATED, NULL) };
+	struct fw_network s1[6] = { s0[0],
+				    s0[1],
+				    network("nd-c", "10.3.0.0/24", FW_ROUTED, NULL),
+				    network("nd-d", "10.4.0.0/24", FW_NAT, "eth9"),
+				    network("nd-e", "10.5.0.0/24", FW_OPEN, NULL),
+				    network("nd-f", "10.6.0.0/24", FW_OPEN, "eth9") };
+	struct fw_network s2[5] = { network("nd-a", "10.11.0.0/24", FW_NAT, NULL), s1[2], s1[3], s1[4],
+				    s1[5] };
+	const struct {
+		const struct fw_network *nets;
+		size_t n;
+	} steps[] = { { s0, 2 }, { s1, 6 }, { s2, 5 }, { s0, 2 } };
+	_cleanup_free_ char *marker = NULL;
+	char err[512] = "", have[128];
+
+	s0[1].host_ports[s0[1].n_host_ports++] = (struct l4_port){ IPPROTO_TCP, 22 };
+	s1[1] = s0[1];
+	free(fw_render(steps[0].nets, steps[0].n, &marker));
+	{
+		_cleanup_free_ char *m = NULL, *full = fw_render(steps[0].nets, steps[0].n, &m);
+
+		CHECK(f->ops->apply(f->userdata, full, err, sizeof(err)) == 0, "apply: %s", err);
+	}
+	for (size_t i = 1; i < ELEMENTSOF(steps); i++) {
+		_cleanup_free_ char *m = NULL, *full = fw_render(steps[i].nets, steps[i].n, &m);
+		_cleanup_free_ char *change = fw_render_change(steps[i - 1].nets, steps[i - 1].n, marker,
+							       steps[i].nets, steps[i].n, m);
+		_cleanup_free_ char *after_change = NULL, *after_full = NULL;
+
+		CHECK(change && change[0], "step %zu: no change rendered", i);
+		CHECK(f->ops->apply(f->userdata, change, err, sizeof(err)) == 0, "step %zu: %s\n%s", i, err,
+		      change);
+		CHECK(fw_kernel_marker(f, have, sizeof(have)) == 0 && !strcmp(have, m),
+		      "step %zu: marker '%s', want '%s'", i, have, m);
+		after_change = table_text();
+		CHECK(f->ops->apply(f->userdata, full, err, sizeof(err)) == 0, "step %zu: %s", i, err);
+		after_full = table_text();
+		CHECK(!strcmp(after_change, after_full),
+		      "step %zu: the changed table differs from the rendered one:\n%s\n---\n%s", i,
+		      after_change, after_full);
+		free(marker);
+		marker = TAKE_PTR(m);
+		printf("ok - step %zu: %zu networks by a change of %zu lines, the same table as a whole apply\n",
+		       i, steps[i].n, (size_t)strcount(change, '\n'));
+	}
+}
+
 int main(void)
 {
 	/* Every kind of rule: nat, and an isolated network with host ports (the input chain's set). */
@@ -109,6 +247,7 @@ int main(void)
 	      "a flushed table still looks intact: '%s'", marker);
 	printf("ok - a flushed table (rules gone, set kept) is told from an intact one\n");
 	portsec(f);
+	changes(f);
 	fw_backend_close(f);
 	return 0;
 }
