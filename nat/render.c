@@ -358,78 +358,90 @@ static int net_elements(const struct fw_network *w, struct net_elements *ret)
 	return 0;
 }
 
-static bool net_elements_equal(const struct net_elements *a, const struct net_elements *b)
+/* What the rules see of a network is the same (then so are its elements). */
+static bool same_network(const struct fw_network *a, const struct fw_network *b)
 {
-	for (int s = 0; s < _SET_MAX; s++)
-		if (strcmp(a->text[s] ?: "", b->text[s] ?: ""))
-			return false;
-	return !strcmp(a->bridge, b->bridge);
-}
-
-static const struct fw_network *find_bridge(const struct fw_network *nets, size_t n, const char *bridge)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(nets[i].bridge, bridge))
-			return &nets[i];
-	return NULL;
+	return !strcmp(a->bridge, b->bridge) && ip_prefix_equal(&a->subnet, &b->subnet) &&
+	       !memcmp(&a->gateway.in, &b->gateway.in, sizeof(a->gateway.in)) && a->mode == b->mode &&
+	       !strcmp(a->uplink, b->uplink) && a->n_host_ports == b->n_host_ports &&
+	       !memcmp(a->host_ports, b->host_ports, a->n_host_ports * sizeof(a->host_ports[0]));
 }
 
 /* "VERB element FAMILY TABLE SET { ... }" for each set a network has elements in. */
-static void element_lines(FILE *f, const char *verb, const struct net_elements *e)
+static int element_lines(FILE *f, const char *verb, const struct fw_network *w)
 {
-	fprintf(f, "%s element %s %s bridges { %s }\n", verb, FW_FAMILY, FW_TABLE, e->bridge);
+	struct net_elements e;
+
+	if (net_elements(w, &e) < 0)
+		return -ENOMEM;
+	fprintf(f, "%s element %s %s bridges { %s }\n", verb, FW_FAMILY, FW_TABLE, e.bridge);
 	for (int s = 0; s < _SET_MAX; s++)
-		if (e->text[s] && e->text[s][0])
-			fprintf(f, "%s element %s %s %s { %s }\n", verb, FW_FAMILY, FW_TABLE,
-				set_defs[s].name, e->text[s]);
+		if (e.text[s] && e.text[s][0])
+			fprintf(f, "%s element %s %s %s { %s }\n", verb, FW_FAMILY, FW_TABLE, set_defs[s].name,
+				e.text[s]);
+	net_elements_free(&e);
+	return 0;
 }
 
-/* Which networks of old and new differ: the one with the bridge in the other list, rendered. */
-static int diff_side(FILE *f, const char *verb, const struct fw_network *a, size_t n_a,
-		     const struct fw_network *b, size_t n_b, size_t *ret_changed)
+static struct fw_network *sorted_copy(const struct fw_network *nets, size_t n)
 {
-	for (size_t i = 0; i < n_a; i++) {
-		const struct fw_network *other = find_bridge(b, n_b, a[i].bridge);
-		struct net_elements ea, eb;
-		bool same = false;
+	struct fw_network *c = malloc((n + 1) * sizeof(*c));
 
-		if (net_elements(&a[i], &ea) < 0)
-			return -ENOMEM;
-		if (other) {
-			if (net_elements(other, &eb) < 0) {
-				net_elements_free(&ea);
-				return -ENOMEM;
-			}
-			same = net_elements_equal(&ea, &eb);
-			net_elements_free(&eb);
-		}
-		if (!same) {
-			element_lines(f, verb, &ea);
-			(*ret_changed)++;
-		}
-		net_elements_free(&ea);
+	if (c) {
+		memcpy(c, nets, n * sizeof(*c));
+		qsort(c, n, sizeof(*c), by_bridge);
 	}
-	return 0;
+	return c;
 }
 
 char *fw_render_change(const struct fw_network *old, size_t n_old, const char *old_marker,
 		       const struct fw_network *new, size_t n_new, const char *new_marker)
 {
+	_cleanup_free_ struct fw_network *a = NULL, *b = NULL;
 	char om[FW_MARKER_MAX], nm[FW_MARKER_MAX], *text = NULL;
-	size_t len, changed = 0;
-	FILE *f;
-	int r;
+	size_t len, changed = 0, i = 0, j = 0;
+	FILE *f, *adds;
+	char *add_text = NULL;
+	size_t add_len;
+	int r = 0;
 
 	if (!n_old || !n_new || fw_marker_element(old_marker, om, sizeof(om)) < 0 ||
 	    fw_marker_element(new_marker, nm, sizeof(nm)) < 0)
 		return strdup(""); /* the table comes or goes: fw_render */
-	f = open_memstream(&text, &len);
-	if (!f)
+	/* Both sorted by bridge, walked together: O(n log n) for n networks. */
+	a = sorted_copy(old, n_old);
+	b = sorted_copy(new, n_new);
+	if (!a || !b)
 		return NULL;
+	f = open_memstream(&text, &len);
+	adds = open_memstream(&add_text, &add_len);
+	if (!f || !adds) {
+		if (f)
+			fclose(f);
+		if (adds)
+			fclose(adds);
+		free(text);
+		free(add_text);
+		return NULL;
+	}
 	fprintf(f, "delete element %s %s marker { %s }\n", FW_FAMILY, FW_TABLE, om);
-	r = diff_side(f, "delete", old, n_old, new, n_new, &changed);
-	if (r >= 0)
-		r = diff_side(f, "add", new, n_new, old, n_old, &changed);
+	while (r >= 0 && (i < n_old || j < n_new)) {
+		int c = i == n_old ? 1 : j == n_new ? -1 : strcmp(a[i].bridge, b[j].bridge);
+
+		if (c == 0 && same_network(&a[i], &b[j])) {
+			i++, j++;
+			continue;
+		}
+		changed++;
+		if (c <= 0)
+			r = element_lines(f, "delete", &a[i++]); /* went, or changed: its old elements */
+		if (r >= 0 && c >= 0)
+			r = element_lines(adds, "add", &b[j++]); /* came, or changed: its new elements */
+	}
+	fclose(adds);
+	if (add_text)
+		fputs(add_text, f);
+	free(add_text);
 	fprintf(f, "add element %s %s marker { %s }\n", FW_FAMILY, FW_TABLE, nm);
 	if (fclose(f) != 0 || r < 0) {
 		free(text);
