@@ -377,8 +377,8 @@ static int element_lines(FILE *f, const char *verb, const struct fw_network *w)
 	fprintf(f, "%s element %s %s bridges { %s }\n", verb, FW_FAMILY, FW_TABLE, e.bridge);
 	for (int s = 0; s < _SET_MAX; s++)
 		if (e.text[s] && e.text[s][0])
-			fprintf(f, "%s element %s %s %s { %s }\n", verb, FW_FAMILY, FW_TABLE, set_defs[s].name,
-				e.text[s]);
+			fprintf(f, "%s element %s %s %s { %s }\n", verb, FW_FAMILY, FW_TABLE,
+				set_defs[s].name, e.text[s]);
 	net_elements_free(&e);
 	return 0;
 }
