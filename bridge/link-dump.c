@@ -59,13 +59,16 @@ int link_dump_index(struct link_dump *d)
 		free(by_name);
 		return -ENOMEM;
 	}
-	qsort(d->links, d->n_links, sizeof(*d->links), cmp_link_index);
-	for (size_t i = 0; i < d->n_links; i++)
-		by_name[i] = &d->links[i];
-	qsort(by_name, d->n_links, sizeof(*by_name), cmp_link_name);
+	if (d->n_links) { /* qsort of NULL, even of 0 elements, is undefined */
+		qsort(d->links, d->n_links, sizeof(*d->links), cmp_link_index);
+		for (size_t i = 0; i < d->n_links; i++)
+			by_name[i] = &d->links[i];
+		qsort(by_name, d->n_links, sizeof(*by_name), cmp_link_name);
+	}
 	for (size_t i = 0; i < d->n_addrs; i++)
 		addrs[i] = (struct addr_pos){ .a = d->addrs[i], .pos = i };
-	qsort(addrs, d->n_addrs, sizeof(*addrs), cmp_addr);
+	if (d->n_addrs)
+		qsort(addrs, d->n_addrs, sizeof(*addrs), cmp_addr);
 	for (size_t i = 0; i < d->n_addrs; i++)
 		d->addrs[i] = addrs[i].a;
 	free(addrs);
