@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "proc.h"
@@ -72,12 +73,24 @@ bool manager_argv_looks_like_client(const char *argv, size_t len);
  * udhcpc applet chosen by argv[0] or argv[1]; NULL when exe does not run a DHCP client. */
 const char *manager_client_name(const char *exe, const char *argv, size_t len);
 /* Whether the command line names ifname: an argument "ifname", "-iifname", "--interface=ifname",
- * or the interface of dhcpcd's title. */
+ * or the interface of dhcpcd's title (or of its privileged proxy's, "dhcpcd: [privileged proxy]
+ * eth0 [ip4]"). */
 bool manager_argv_names(const char *argv, size_t len, const char *ifname);
 /* The command line with every mention of `from` turned into `to`, plus `-r IP` for udhcpc when
  * ip is given and it has none; dhcpcd's title becomes "dhcpcd [-4|-6] IFACE". */
 int manager_argv_retarget(const char *argv, size_t len, const char *from, const char *to, const char *ip,
 			  char *buf, size_t size, size_t *ret_len);
+/*
+ * The command line netd starts for exe (manager_client_name): argv with, when foreground, the
+ * option that keeps the client in the foreground, so that the pid netd starts is the client's own
+ * for as long as it runs (dhclient -d, dhcpcd -B, udhcpc -f; udhcpc's -b, which forks after a
+ * failed first attempt whatever -f says, is dropped), and for dhcpcd, when metric is not 0 and
+ * argv has no -m of its own, "-m METRIC" (dhcpcd's default, 1000 + ifindex, differs per
+ * interface). Both go right after the program's name ("busybox udhcpc"). -EINVAL when exe runs no
+ * DHCP client.
+ */
+int manager_argv_adapt(const char *exe, const char *argv, size_t len, bool foreground, uint32_t metric,
+		       char *buf, size_t size, size_t *ret_len);
 /* Text form "a b c" of a NUL-separated command line, for messages. */
 void manager_argv_format(const char *argv, size_t len, char *buf, size_t size);
 /*

@@ -3,6 +3,7 @@
 #include "uplink.h"
 
 #include <dirent.h>
+#include <linux/rtnetlink.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -386,16 +387,31 @@ static const char *first_ipv4(const struct convert_snapshot *s, char *buf, size_
 	return NULL;
 }
 
+/* The metric of the routes a dhcpcd made on the port (proto dhcp, else ra), 0 if none: on another
+ * interface dhcpcd would pick another (1000 + ifindex) and leave two of each route. */
+static uint32_t client_metric(const struct convert_snapshot *s)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < s->n_routes; i++)
+			if (s->routes[i].protocol == (pass ? RTPROT_RA : RTPROT_DHCP))
+				return s->routes[i].priority;
+	return 0;
+}
+
 /* Start the handed-over DHCP client on `on` (the bridge, or the port after a rollback): the
- * verified executable, never what argv[0] names. Logs a failure. */
+ * verified executable, never what argv[0] names. On the bridge in the foreground (netd's pid is
+ * the client's, for the stop); on the port as it ran before. Logs a failure. */
 static int client_start_on(struct uplink *u, const char *on, pid_t *ret_pid, char *text, size_t textlen)
 {
-	char argv[MANAGER_ARGV_MAX], ip[INET6_ADDRSTRLEN], why[PATH_MAX + 256];
-	size_t len;
+	char retargeted[MANAGER_ARGV_MAX], argv[MANAGER_ARGV_MAX], ip[INET6_ADDRSTRLEN], why[PATH_MAX + 256];
+	size_t rlen, len;
 	int r;
 
 	r = manager_argv_retarget(u->client.argv, u->client.argv_len, u->port, on,
-				  first_ipv4(&u->snap, ip, sizeof(ip)), argv, sizeof(argv), &len);
+				  first_ipv4(&u->snap, ip, sizeof(ip)), retargeted, sizeof(retargeted), &rlen);
+	if (r >= 0)
+		r = manager_argv_adapt(u->client.exe, retargeted, rlen, !strcmp(on, u->bridge),
+				       client_metric(&u->snap), argv, sizeof(argv), &len);
 	if (r < 0) {
 		log_error("uplink %s: cannot start the DHCP client on %s: its command line does not fit: %s",
 			  u->bridge, on, strerror(-r));
