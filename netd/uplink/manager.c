@@ -179,6 +179,21 @@ static bool dhcpcd_title(const char *argv, size_t len, char *ifname, size_t size
 	return true;
 }
 
+bool manager_argv_dhcpcd_manager(const char *argv, size_t len)
+{
+	const char *p = argv + strlen(DHCPCD_TITLE);
+
+	if (!argv_valid(argv, len) || strlen(argv) + 1 != len || strncmp(argv, DHCPCD_TITLE, strlen(DHCPCD_TITLE)))
+		return false;
+	if (!strncmp(p, "[manager]", 9))
+		return true;
+	/* Its privileged proxy: "[privileged proxy]", then no interface (only "[ip4]" and the like). */
+	if (strncmp(p, DHCPCD_PROXY, strlen(DHCPCD_PROXY) - 1))
+		return false;
+	p += strlen(DHCPCD_PROXY) - 1;
+	return !*p || (p[0] == ' ' && p[1] == '[');
+}
+
 bool manager_argv_looks_like_client(const char *argv, size_t len)
 {
 	char ifname[IFNAMSIZ];
@@ -693,6 +708,15 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 		/* dhcpcd's unprivileged part: its privileged proxy is the one handed over. */
 		if (r == 2)
 			continue;
+		/* A dhcpcd for every interface puts the port's address back on the port when netd
+		 * moves it (measured with 9.4: within seconds); it cannot be handed over. */
+		if (r == 0 && !refused && classify(dfd, atoi(de->d_name), NULL, &m, &uid, why, sizeof(why)) == 1 &&
+		    manager_argv_dhcpcd_manager(m.argv, m.argv_len))
+			refused = fail(err, errlen, -EACCES,
+				       "dhcpcd runs in manager mode (pid %d), for every interface, '%s' among them: "
+				       "it would put the address back on '%s' once it is a bridge port; stop it, or "
+				       "run it for the interface alone (dhcpcd %s), before converting",
+				       (int)m.pid, ifname, ifname, ifname);
 		if (r == -EPERM && on_ignored)
 			on_ignored(&m, uid, why, userdata);
 		/* Left running on the port, it would put the address back there at its next renewal. */

@@ -50,8 +50,9 @@ struct manager {
 typedef void (*manager_ignored_fn)(const struct manager *m, uid_t uid, const char *why, void *userdata);
 
 /* MANAGER_NONE or what manages ifname; for a network manager err says what to change and
- * the return is -EBUSY (also for two genuine DHCP clients, and for a process that runs as root
- * like a DHCP client on ifname but is not genuine: its binary deleted by an upgrade, say). The network
+ * the return is -EBUSY (also for two genuine DHCP clients, for a process that runs as root
+ * like a DHCP client on ifname but is not genuine: its binary deleted by an upgrade, say, and for
+ * a genuine dhcpcd in manager mode, which configures every interface). The network
  * managers' runtime files are looked up under root (<root>/run/NetworkManager, <root>/run/systemd/netif,
  * <root>/run/network); root NULL looks for DHCP client processes only. on_ignored may be NULL. */
 int manager_detect(const char *root, const char *ifname, int ifindex, manager_ignored_fn on_ignored,
@@ -69,6 +70,9 @@ int manager_argv_count(const char *argv, size_t len);
 /* Whether argv[0] (or argv[1] after "busybox") is named like a DHCP client, or argv is dhcpcd's
  * rewritten title ("dhcpcd: eth0 [ip4] [ip6]"): what a look-alike copies. */
 bool manager_argv_looks_like_client(const char *argv, size_t len);
+/* Whether argv is the title of a dhcpcd in manager mode (for every interface): "dhcpcd: [manager]
+ * [ip4] [ip6]", or its privileged proxy's, "dhcpcd: [privileged proxy]" naming no interface. */
+bool manager_argv_dhcpcd_manager(const char *argv, size_t len);
 /* The client an executable runs: its basename (dhclient, udhcpc, dhcpcd) or, for busybox, the
  * udhcpc applet chosen by argv[0] or argv[1]; NULL when exe does not run a DHCP client. */
 const char *manager_client_name(const char *exe, const char *argv, size_t len);
