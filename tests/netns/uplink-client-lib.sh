@@ -247,9 +247,11 @@ client_cases() {
 	done
 	ip -n "$NS" link del br0
 	rm -rf "${T:?}/run" /run/dhcpcd
+	# A booted eth0 has the kernel's default; dhcpcd set "none" (it makes its own link-local when
+	# there is none), and with it the boot's eth0 would not be the first one.
+	ip -n "$NS" link set eth0 addrgenmode eui64
 	client_boot
-	# What this boot gave eth0 is what the revert must give back (the simulated reboot keeps what
-	# dhcpcd set on eth0 before, e.g. addr_gen_mode none: its own link-local this time).
+	# What this boot gave eth0 is what the revert must give back.
 	BEFORE=$(host_state)
 	n0=$(acks)
 	probes_start 300
