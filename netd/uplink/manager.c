@@ -181,10 +181,11 @@ static bool dhcpcd_title(const char *argv, size_t len, char *ifname, size_t size
 
 bool manager_argv_dhcpcd_manager(const char *argv, size_t len)
 {
-	const char *p = argv + strlen(DHCPCD_TITLE);
+	const char *p;
 
 	if (!argv_valid(argv, len) || strlen(argv) + 1 != len || strncmp(argv, DHCPCD_TITLE, strlen(DHCPCD_TITLE)))
 		return false;
+	p = argv + strlen(DHCPCD_TITLE);
 	if (!strncmp(p, "[manager]", 9))
 		return true;
 	/* Its privileged proxy: "[privileged proxy]", then no interface (only "[ip4]" and the like). */
@@ -710,8 +711,8 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 			continue;
 		/* A dhcpcd for every interface puts the port's address back on the port when netd
 		 * moves it (measured with 9.4: within seconds); it cannot be handed over. */
-		if (r == 0 && !refused && classify(dfd, atoi(de->d_name), NULL, &m, &uid, why, sizeof(why)) == 1 &&
-		    manager_argv_dhcpcd_manager(m.argv, m.argv_len))
+		if (r == 0 && !refused && manager_argv_dhcpcd_manager(m.argv, m.argv_len) &&
+		    classify(dfd, atoi(de->d_name), NULL, &m, &uid, why, sizeof(why)) == 1)
 			refused = fail(err, errlen, -EACCES,
 				       "dhcpcd runs in manager mode (pid %d), for every interface, '%s' among them: "
 				       "it would put the address back on '%s' once it is a bridge port; stop it, or "
