@@ -183,7 +183,8 @@ bool manager_argv_dhcpcd_manager(const char *argv, size_t len)
 {
 	const char *p;
 
-	if (!argv_valid(argv, len) || strlen(argv) + 1 != len || strncmp(argv, DHCPCD_TITLE, strlen(DHCPCD_TITLE)))
+	if (!argv_valid(argv, len) || strlen(argv) + 1 != len ||
+	    strncmp(argv, DHCPCD_TITLE, strlen(DHCPCD_TITLE)))
 		return false;
 	p = argv + strlen(DHCPCD_TITLE);
 	if (!strncmp(p, "[manager]", 9))
@@ -310,7 +311,8 @@ static bool argv_has_option(const char *argv, size_t len, const char *const *opt
 		for (size_t i = 0; opts[i]; i++) {
 			size_t n = strlen(opts[i]);
 
-			if (!strcmp(p, opts[i]) || ((opts[i][n - 1] == '=' || n == 2) && !strncmp(p, opts[i], n)))
+			if (!strcmp(p, opts[i]) ||
+			    ((opts[i][n - 1] == '=' || n == 2) && !strncmp(p, opts[i], n)))
 				return true;
 		}
 	return false;
@@ -343,7 +345,8 @@ int manager_argv_adapt(const char *exe, const char *argv, size_t len, bool foreg
 			continue;
 		if (fg)
 			r = argv_append(buf, size, &n, fg);
-		if (r >= 0 && metric && !strcmp(name, "dhcpcd") && !argv_has_option(argv, len, dhcpcd_metric)) {
+		if (r >= 0 && metric && !strcmp(name, "dhcpcd") &&
+		    !argv_has_option(argv, len, dhcpcd_metric)) {
 			snprintf(num, sizeof(num), "%u", metric);
 			r = argv_append(buf, size, &n, "-m");
 			if (r >= 0)
@@ -713,11 +716,12 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 		 * moves it (measured with 9.4: within seconds); it cannot be handed over. */
 		if (r == 0 && !refused && manager_argv_dhcpcd_manager(m.argv, m.argv_len) &&
 		    classify(dfd, atoi(de->d_name), NULL, &m, &uid, why, sizeof(why)) == 1)
-			refused = fail(err, errlen, -EACCES,
-				       "dhcpcd runs in manager mode (pid %d), for every interface, '%s' among them: "
-				       "it would put the address back on '%s' once it is a bridge port; stop it, or "
-				       "run it for the interface alone (dhcpcd %s), before converting",
-				       (int)m.pid, ifname, ifname, ifname);
+			refused = fail(
+				err, errlen, -EACCES,
+				"dhcpcd runs in manager mode (pid %d), for every interface, '%s' among them: "
+				"it would put the address back on '%s' once it is a bridge port; stop it, or "
+				"run it for the interface alone (dhcpcd %s), before converting",
+				(int)m.pid, ifname, ifname, ifname);
 		if (r == -EPERM && on_ignored)
 			on_ignored(&m, uid, why, userdata);
 		/* Left running on the port, it would put the address back there at its next renewal. */

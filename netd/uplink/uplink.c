@@ -408,7 +408,8 @@ static int client_start_on(struct uplink *u, const char *on, pid_t *ret_pid, cha
 	int r;
 
 	r = manager_argv_retarget(u->client.argv, u->client.argv_len, u->port, on,
-				  first_ipv4(&u->snap, ip, sizeof(ip)), retargeted, sizeof(retargeted), &rlen);
+				  first_ipv4(&u->snap, ip, sizeof(ip)), retargeted, sizeof(retargeted),
+				  &rlen);
 	if (r >= 0)
 		r = manager_argv_adapt(u->client.exe, retargeted, rlen, !strcmp(on, u->bridge),
 				       client_metric(&u->snap), argv, sizeof(argv), &len);

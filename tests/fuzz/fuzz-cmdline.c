@@ -94,7 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* In the foreground, as netd starts it on br0: still a command line for the same program,
 	 * on the same interfaces (only options are added or dropped). */
 	{
-		static const char *const exes[] = { "/usr/bin/busybox", "/usr/sbin/dhclient", "/usr/sbin/dhcpcd" };
+		static const char *const exes[] = { "/usr/bin/busybox", "/usr/sbin/dhclient",
+						    "/usr/sbin/dhcpcd" };
 		const char *exe = exes[(uint8_t)argv[0] % ELEMENTSOF(exes)];
 		char fg[MANAGER_ARGV_MAX];
 		size_t fg_len;

@@ -161,15 +161,15 @@ static void adapt(const char *exe, const char *const *in, size_t n, bool foregro
 	char argv[MANAGER_ARGV_MAX], out[MANAGER_ARGV_MAX], text[512];
 	size_t len = cmdline(argv, in, n), out_len;
 
-	assert_int_equal(manager_argv_adapt(exe, argv, len, foreground, metric, out, sizeof(out), &out_len), 0);
+	assert_int_equal(manager_argv_adapt(exe, argv, len, foreground, metric, out, sizeof(out), &out_len),
+			 0);
 	manager_argv_format(out, out_len, text, sizeof(text));
 	assert_string_equal(text, want);
 }
 
 static void test_adapt(void **state)
 {
-	static const char *const dhclient[] = { "dhclient", "-4", "-v", "-i", "-pf", "/run/dhclient.br0.pid",
-						"-lf", "/var/lib/dhcp/dhclient.eth0.leases", "br0" };
+	static const char *const dhclient[] = { "dhclient", "-4", "-v", "-pf", "/run/dhclient.br0.pid", "br0" };
 	static const char *const dhclient_d[] = { "/sbin/dhclient", "-d", "br0" };
 	static const char *const dhcpcd[] = { "dhcpcd", "-4", "br0" };
 	static const char *const dhcpcd_m[] = { "dhcpcd", "-B", "-m", "5", "br0" },
@@ -182,11 +182,9 @@ static void test_adapt(void **state)
 	size_t len, out_len;
 
 	/* On the bridge: in the foreground, the option right after the program's name. */
-	adapt("/usr/sbin/dhclient", dhclient, 9, true, 1002,
-	      "dhclient -d -4 -v -i -pf /run/dhclient.br0.pid -lf /var/lib/dhcp/dhclient.eth0.leases br0");
+	adapt("/usr/sbin/dhclient", dhclient, 6, true, 1002, "dhclient -d -4 -v -pf /run/dhclient.br0.pid br0");
 	/* Back on the port: as it ran. */
-	adapt("/usr/sbin/dhclient", dhclient, 9, false, 1002,
-	      "dhclient -4 -v -i -pf /run/dhclient.br0.pid -lf /var/lib/dhcp/dhclient.eth0.leases br0");
+	adapt("/usr/sbin/dhclient", dhclient, 6, false, 1002, "dhclient -4 -v -pf /run/dhclient.br0.pid br0");
 	/* A second -d does no harm (dhclient, dhcpcd and udhcpc take an option twice). */
 	adapt("/usr/sbin/dhclient", dhclient_d, 3, true, 0, "/sbin/dhclient -d -d br0");
 	/* dhcpcd keeps the port's route metric, unless it was given one. */
@@ -203,10 +201,14 @@ static void test_adapt(void **state)
 	adapt("/usr/bin/busybox", applet, 3, true, 0, "udhcpc -f -ibr0");
 	/* Not a DHCP client: refused. */
 	len = cmdline(argv, nothing, 3);
-	assert_int_equal(manager_argv_adapt("/usr/bin/bash", argv, len, true, 0, out, sizeof(out), &out_len), -EINVAL);
-	assert_int_equal(manager_argv_adapt("/usr/sbin/dhclient", "x", 1, true, 0, out, sizeof(out), &out_len), -EINVAL);
+	assert_int_equal(manager_argv_adapt("/usr/bin/bash", argv, len, true, 0, out, sizeof(out), &out_len),
+			 -EINVAL);
+	assert_int_equal(manager_argv_adapt("/usr/sbin/dhclient", "x", 1, true, 0, out, sizeof(out),
+					    &out_len),
+			 -EINVAL);
 	/* Too long for netd's buffer. */
-	assert_int_equal(manager_argv_adapt("/usr/sbin/dhcpcd", argv, len, true, 7, out, 8, &out_len), -E2BIG);
+	assert_int_equal(manager_argv_adapt("/usr/sbin/dhcpcd", argv, len, true, 7, out, 8, &out_len),
+			 -E2BIG);
 }
 
 static void test_identify(void **state)
@@ -297,7 +299,8 @@ static void test_status_ppid(void **state)
 {
 	pid_t p = -1;
 
-	assert_int_equal(procfs_status_ppid("Name:\tdhcpcd\nTgid:\t9\nPid:\t9\nPPid:\t8\nTracerPid:\t0\n", &p), 0);
+	assert_int_equal(
+		procfs_status_ppid("Name:\tdhcpcd\nTgid:\t9\nPid:\t9\nPPid:\t8\nTracerPid:\t0\n", &p), 0);
 	assert_int_equal(p, 8);
 	assert_int_equal(procfs_status_ppid("PPid:\t0\n", &p), 0);
 	assert_int_equal(p, 0);
