@@ -959,6 +959,34 @@ int manager_client_stop(const struct proc_backend *proc, const struct manager *m
 	return kill_wait(proc, pidfd, m->pid, getpgid(m->pid) == m->pid);
 }
 
+int manager_clients_stop(const struct proc_backend *proc, const char *ifname)
+{
+	DIR *d = opendir("/proc");
+	ino_t self = procfs_netns("self");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return negative_errno();
+	while ((de = readdir(d))) {
+		_cleanup_close_ int dfd = -1;
+		struct manager m;
+		char why[512];
+		uid_t uid;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || procfs_netns(de->d_name) != self ||
+		    atoi(de->d_name) == getpid())
+			continue;
+		dfd = procfs_open(atoi(de->d_name));
+		/* A dhcpcd's main process goes with its privileged proxy (classify 1). */
+		if (dfd >= 0 && classify(dfd, atoi(de->d_name), ifname, &m, &uid, why, sizeof(why)) == 1 &&
+		    manager_client_stop(proc, &m) >= 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 int manager_client_kill(const struct proc_backend *proc, pid_t pid, const char *ifname)
 {
 	_cleanup_close_ int pidfd = -1;

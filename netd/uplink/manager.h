@@ -132,6 +132,10 @@ int manager_client_stop(const struct proc_backend *proc, const struct manager *m
  * returns its error with why. */
 int manager_client_start(const struct proc_backend *proc, const char *exe, const char *argv, size_t len,
 			 pid_t *ret_pid, char *why, size_t whylen);
+/* SIGKILL every genuine DHCP client on ifname in netd's network namespace, as manager_client_stop
+ * does; the number stopped. For a bridge about to go: a client netd started but did not record
+ * (killed in between), or one an older netd left there. */
+int manager_clients_stop(const struct proc_backend *proc, const char *ifname);
 /* Whether pid is still a genuine DHCP client running on ifname (the pid was not reused). */
 bool manager_client_running(const struct proc_backend *proc, pid_t pid, const char *ifname);
 /* SIGKILL a client manager_client_start() started, with its script, and wait for it to be gone.

@@ -458,13 +458,21 @@ static void on_client_ignored(const struct manager *m, uid_t uid, const char *wh
  */
 static void bridge_client_stop(struct uplink *u)
 {
+	int n;
+
 	/* Also when the saved client was refused: the one running on the bridge is checked itself. */
-	if (u->bridge_client_pid <= 0)
-		return;
-	if (manager_client_kill(&u->d->proc, u->bridge_client_pid, u->bridge) == -ETIMEDOUT)
+	if (u->bridge_client_pid > 0 &&
+	    manager_client_kill(&u->d->proc, u->bridge_client_pid, u->bridge) == -ETIMEDOUT)
 		log_warning("uplink %s: DHCP client pid %d on %s did not exit after SIGKILL", u->bridge,
 			    (int)u->bridge_client_pid, u->bridge);
 	u->bridge_client_pid = 0;
+	/* One netd started but had not recorded when it was killed, or one an older netd left (it
+	 * lost track of forking clients): left running, its lease's expiry would later delete the
+	 * address of the next bridge of that name. */
+	n = manager_clients_stop(&u->d->proc, u->bridge);
+	if (n > 0)
+		log_warning("uplink %s: stopped %d more DHCP client(s) on %s that netd had not recorded", u->bridge,
+			    n, u->bridge);
 }
 
 static void client_back_to_port(struct uplink *u)

@@ -275,4 +275,7 @@ client_cases() {
 	assert_eq "$LOST4/$LOST6" 0/0 "probes lost by the revert after the reboot"
 	check_back_on_eth0 "revert after the reboot" "$n0"
 	ok "reboot: netd rebuilt br0 with 0 lost and handed the boot's $CLIENT over; reverted, eth0 as before"
+	# Stopped with SIGKILL, never through a release.
+	! grep -q DHCPRELEASE "$T/dnsmasq.log" || fail "a client sent a release: $(grep DHCPRELEASE "$T/dnsmasq.log")"
+	ok "no DHCPRELEASE reached the server in any case"
 }
