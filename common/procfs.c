@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,17 +110,70 @@ int procfs_status_uids(const char *text, uid_t ret[3])
 	return 0;
 }
 
-int procfs_uids(int dfd, uid_t ret[3])
+static int read_status(int dfd, char *buf, size_t size)
 {
-	char status[8192];
 	size_t n;
 	bool more;
-	int r = procfs_read(dfd, "status", status, sizeof(status) - 1, &n, &more);
+	int r = procfs_read(dfd, "status", buf, size - 1, &n, &more);
 
 	if (r < 0)
 		return r;
-	status[n] = 0;
-	return procfs_status_uids(status, ret);
+	buf[n] = 0;
+	return 0;
+}
+
+int procfs_uids(int dfd, uid_t ret[3])
+{
+	char status[8192];
+	int r = read_status(dfd, status, sizeof(status));
+
+	return r < 0 ? r : procfs_status_uids(status, ret);
+}
+
+int procfs_status_ppid(const char *text, pid_t *ret)
+{
+	const char *p = strncmp(text, "PPid:", 5) ? strstr(text, "\nPPid:") : text;
+	int v;
+
+	if (!p)
+		return -EINVAL;
+	if (*p == '\n')
+		p++;
+	if (sscanf(p, "PPid: %d", &v) != 1 || v < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int procfs_ppid(int dfd, pid_t *ret)
+{
+	char status[8192];
+	int r = read_status(dfd, status, sizeof(status));
+
+	return r < 0 ? r : procfs_status_ppid(status, ret);
+}
+
+int procfs_children(int dfd, pid_t pid, pid_t *ret, size_t n)
+{
+	char path[64], buf[4096], *p, *end;
+	size_t len, k = 0;
+	bool more;
+	int r;
+
+	snprintf(path, sizeof(path), "task/%d/children", (int)pid);
+	r = procfs_read(dfd, path, buf, sizeof(buf) - 1, &len, &more);
+	if (r < 0)
+		return r;
+	buf[len] = 0;
+	for (p = buf; k < n; p = end) {
+		long v = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (v > 0 && v <= INT32_MAX)
+			ret[k++] = (pid_t)v;
+	}
+	return (int)k;
 }
 
 ino_t procfs_netns(const char *pid)

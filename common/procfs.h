@@ -31,6 +31,14 @@ int procfs_exe(int dfd, char *buf, size_t size);
 int procfs_uids(int dfd, uid_t ret[3]);
 /* That line, parsed from the text of a status file. Pure (outside input: fuzzed). */
 int procfs_status_uids(const char *text, uid_t ret[3]);
+/* The parent's pid, from the "PPid:" line of its status (0 for a process whose parent is in another
+ * pid namespace). */
+int procfs_ppid(int dfd, pid_t *ret);
+/* That line, parsed from the text of a status file. Pure (outside input). */
+int procfs_status_ppid(const char *text, pid_t *ret);
+/* The children of process pid (its main thread's, task/PID/children: the kernel lists a child
+ * there until it exits or is reparented), at most n into ret; the number found. */
+int procfs_children(int dfd, pid_t pid, pid_t *ret, size_t n);
 /* The inode of /proc/PID/ns/net (PID a number or "self"): which network namespace; 0 if unknown. */
 ino_t procfs_netns(const char *pid);
 /* Whether arg is one of the arguments of a NUL-separated command line. Pure. */

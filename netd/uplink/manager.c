@@ -81,6 +81,7 @@ static int detect_ifupdown(const char *root, const char *ifname, int ifindex, ch
 /* ---- command lines (pure) ---- */
 
 #define DHCPCD_TITLE "dhcpcd: "
+#define DHCPCD_PROXY "[privileged proxy] "
 
 static int fail(char *why, size_t whylen, int r, const char *fmt, ...) _printf_(4, 5);
 static int fail(char *why, size_t whylen, int r, const char *fmt, ...)
@@ -143,30 +144,56 @@ static const char *busybox_applet(const char *argv, size_t len)
 
 /*
  * dhcpcd's rewritten title, "dhcpcd: eth0 [ip4] [ip6]", a command line of one argument: the
- * interface and the families. Its manager mode ("dhcpcd: [manager] ...") and its privilege
- * separation helpers ("dhcpcd: [BPF ARP] eth0 ...") name no interface here.
+ * interface and the families. With privilege separation (Debian's build) that process runs as
+ * dhcpcd's own user and its root helper, the one that changes addresses and routes, is titled
+ * "dhcpcd: [privileged proxy] eth0 [ip4] [ip6]" (*ret_proxy). Its manager mode ("dhcpcd:
+ * [manager] ...") and its other helpers ("dhcpcd: [BPF ARP] eth0 ...", "[network proxy]") name no
+ * interface here.
  */
 static bool dhcpcd_title(const char *argv, size_t len, char *ifname, size_t size, bool *ret_ip4,
-			 bool *ret_ip6)
+			 bool *ret_ip6, bool *ret_proxy)
 {
 	const char *p, *end;
+	bool proxy;
 
 	if (!argv_valid(argv, len) || strlen(argv) + 1 != len ||
 	    strncmp(argv, DHCPCD_TITLE, strlen(DHCPCD_TITLE)))
 		return false;
 	p = argv + strlen(DHCPCD_TITLE);
+	proxy = !strncmp(p, DHCPCD_PROXY, strlen(DHCPCD_PROXY));
+	if (proxy)
+		p += strlen(DHCPCD_PROXY);
 	end = strchrnul(p, ' ');
 	if (end == p || (size_t)(end - p) >= size)
 		return false;
 	snprintf(ifname, size, "%.*s", (int)(end - p), p);
 	/* An interface name, never an option when netd starts "dhcpcd IFACE". */
-	if (!ifname_valid(ifname) || ifname[0] == '-')
+	if (!ifname_valid(ifname) || ifname[0] == '-' || ifname[0] == '[')
 		return false;
 	if (ret_ip4)
 		*ret_ip4 = strstr(end, " [ip4]") != NULL;
 	if (ret_ip6)
 		*ret_ip6 = strstr(end, " [ip6]") != NULL;
+	if (ret_proxy)
+		*ret_proxy = proxy;
 	return true;
+}
+
+bool manager_argv_dhcpcd_manager(const char *argv, size_t len)
+{
+	const char *p;
+
+	if (!argv_valid(argv, len) || strlen(argv) + 1 != len ||
+	    strncmp(argv, DHCPCD_TITLE, strlen(DHCPCD_TITLE)))
+		return false;
+	p = argv + strlen(DHCPCD_TITLE);
+	if (!strncmp(p, "[manager]", 9))
+		return true;
+	/* Its privileged proxy: "[privileged proxy]", then no interface (only "[ip4]" and the like). */
+	if (strncmp(p, DHCPCD_PROXY, strlen(DHCPCD_PROXY) - 1))
+		return false;
+	p += strlen(DHCPCD_PROXY) - 1;
+	return !*p || (p[0] == ' ' && p[1] == '[');
 }
 
 bool manager_argv_looks_like_client(const char *argv, size_t len)
@@ -175,7 +202,7 @@ bool manager_argv_looks_like_client(const char *argv, size_t len)
 
 	if (!argv_valid(argv, len))
 		return false;
-	if (dhcpcd_title(argv, len, ifname, sizeof(ifname), NULL, NULL))
+	if (dhcpcd_title(argv, len, ifname, sizeof(ifname), NULL, NULL, NULL))
 		return true;
 	return client_table_name(busybox_applet(argv, len)) != NULL;
 }
@@ -195,7 +222,7 @@ bool manager_argv_names(const char *argv, size_t len, const char *ifname)
 
 	if (!argv_valid(argv, len) || !ifname[0])
 		return false;
-	if (dhcpcd_title(argv, len, title, sizeof(title), NULL, NULL))
+	if (dhcpcd_title(argv, len, title, sizeof(title), NULL, NULL, NULL))
 		return !strcmp(title, ifname);
 	snprintf(opt, sizeof(opt), "-i%s", ifname);
 	snprintf(lopt, sizeof(lopt), "--interface=%s", ifname);
@@ -225,7 +252,7 @@ static int retarget_title(const char *argv, size_t len, const char *from, const 
 	bool ip4 = false, ip6 = false;
 	int r;
 
-	(void)dhcpcd_title(argv, len, ifname, sizeof(ifname), &ip4, &ip6);
+	(void)dhcpcd_title(argv, len, ifname, sizeof(ifname), &ip4, &ip6, NULL);
 	r = argv_append(buf, size, n, "dhcpcd");
 	if (r >= 0 && ip4 != ip6)
 		r = argv_append(buf, size, n, ip4 ? "-4" : "-6");
@@ -244,7 +271,7 @@ int manager_argv_retarget(const char *argv, size_t len, const char *from, const 
 
 	if (manager_argv_count(argv, len) < 0)
 		return -EINVAL;
-	if (dhcpcd_title(argv, len, title, sizeof(title), NULL, NULL)) {
+	if (dhcpcd_title(argv, len, title, sizeof(title), NULL, NULL, NULL)) {
 		r = retarget_title(argv, len, from, to, buf, size, &n);
 		goto done;
 	}
@@ -268,6 +295,64 @@ int manager_argv_retarget(const char *argv, size_t len, const char *from, const 
 			r = argv_append(buf, size, &n, ip);
 	}
 done:
+	if (r >= 0 && manager_argv_count(buf, n) < 0)
+		r = -E2BIG;
+	if (r < 0)
+		return r;
+	*ret_len = n;
+	return 0;
+}
+
+/* Whether argv has one of the arguments of the NULL-terminated list, or one starting with a prefix
+ * of it ending in '=' ("--metric="), or glued to a short option of it ("-m1002"). */
+static bool argv_has_option(const char *argv, size_t len, const char *const *opts)
+{
+	for (const char *p = argv_next(argv, len, argv); p; p = argv_next(argv, len, p))
+		for (size_t i = 0; opts[i]; i++) {
+			size_t n = strlen(opts[i]);
+
+			if (!strcmp(p, opts[i]) ||
+			    ((opts[i][n - 1] == '=' || n == 2) && !strncmp(p, opts[i], n)))
+				return true;
+		}
+	return false;
+}
+
+int manager_argv_adapt(const char *exe, const char *argv, size_t len, bool foreground, uint32_t metric,
+		       char *buf, size_t size, size_t *ret_len)
+{
+	static const char *const udhcpc_bg[] = { "-b", "--background", NULL };
+	static const char *const dhcpcd_metric[] = { "-m", "--metric", "--metric=", NULL };
+	const char *name = manager_client_name(exe, argv, len), *first = argv, *fg = NULL;
+	char num[16];
+	size_t n = 0;
+	int r = 0;
+
+	if (!name || manager_argv_count(argv, len) < 0)
+		return -EINVAL;
+	if (foreground)
+		fg = !strcmp(name, "dhclient") ? "-d" : !strcmp(name, "dhcpcd") ? "-B" : "-f";
+	/* Options go right after the program ("busybox udhcpc"): before a "--" or an interface. */
+	if (!strcmp(base_name(argv), "busybox"))
+		first = argv_next(argv, len, argv);
+	for (const char *p = argv; r >= 0 && p; p = argv_next(argv, len, p)) {
+		/* udhcpc -b forks when the first attempt fails, whatever -f says. */
+		if (foreground && !strcmp(name, "udhcpc") && p > first &&
+		    (!strcmp(p, udhcpc_bg[0]) || !strcmp(p, udhcpc_bg[1])))
+			continue;
+		r = argv_append(buf, size, &n, p);
+		if (r < 0 || p != first)
+			continue;
+		if (fg)
+			r = argv_append(buf, size, &n, fg);
+		if (r >= 0 && metric && !strcmp(name, "dhcpcd") &&
+		    !argv_has_option(argv, len, dhcpcd_metric)) {
+			snprintf(num, sizeof(num), "%u", metric);
+			r = argv_append(buf, size, &n, "-m");
+			if (r >= 0)
+				r = argv_append(buf, size, &n, num);
+		}
+	}
 	if (r >= 0 && manager_argv_count(buf, n) < 0)
 		r = -E2BIG;
 	if (r < 0)
@@ -495,20 +580,36 @@ int manager_client_read(const char *path, uid_t owner, struct manager *ret, char
 
 /* ---- processes ---- */
 
+/* Whether exe (what the process of dfd runs) passes manager_client_check and is the file at that
+ * path: not replaced since, not another mount namespace's. */
+static int exe_genuine(int dfd, const struct manager *m, char *why, size_t whylen)
+{
+	struct stat running, installed;
+	int r = manager_client_check(m->exe, m->argv, m->argv_len, why, whylen);
+
+	if (r < 0)
+		return r;
+	if (fstatat(dfd, "exe", &running, 0) < 0 || lstat(m->exe, &installed) < 0 ||
+	    running.st_dev != installed.st_dev || running.st_ino != installed.st_ino)
+		return fail(why, whylen, -EACCES, "it no longer runs the file %s", m->exe);
+	return 0;
+}
+
 /*
  * What process dfd (its /proc directory) is, for ifname (NULL: any): 0 when not a DHCP client on
- * ifname, or gone; 1 when a genuine one (m filled). A process named like a client that is not
- * genuine (m, *ret_uid and why filled): -EPERM when it does not run as root (anyone can start
- * that: a look-alike), -EACCES when it runs as root but netd cannot verify or restart it (a
- * client whose binary was upgraded since, or one run from /usr/local).
+ * ifname, or gone; 1 when a genuine one (m filled). 2 (m filled) when it runs the genuine dhcpcd
+ * binary but not as root: the unprivileged part of a dhcpcd with privilege separation, whose root
+ * helper (dhcpcd_title's privileged proxy) is what counts, or a user's harmless copy. A process
+ * named like a client that is not genuine (m, *ret_uid and why filled): -EPERM when it does not
+ * run as root (anyone can start that: a look-alike), -EACCES when it runs as root but netd cannot
+ * verify or restart it (a client whose binary was upgraded since, or one run from /usr/local).
  */
 static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, uid_t *ret_uid, char *why,
 		    size_t whylen)
 {
-	struct stat running, installed;
 	uid_t uids[3];
 	bool truncated;
-	int r, exe_error;
+	int exe_error;
 
 	*m = (struct manager){ .kind = MANAGER_DHCP_CLIENT, .pid = pid };
 	if (procfs_cmdline(dfd, m->argv, sizeof(m->argv), &m->argv_len, &truncated) < 0)
@@ -524,6 +625,9 @@ static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, u
 	*ret_uid = uids[0];
 	if (exe_error < 0)
 		snprintf(m->exe, sizeof(m->exe), "?");
+	if ((uids[0] || uids[1] || uids[2]) && !truncated && exe_error >= 0 &&
+	    !strcmp(base_name(m->exe), "dhcpcd") && exe_genuine(dfd, m, why, whylen) >= 0)
+		return 2;
 	if (uids[0] == uids[1] && uids[0] == uids[2] && uids[0])
 		return fail(why, whylen, -EPERM, "it runs as uid %u", (unsigned)uids[0]);
 	if (uids[0] || uids[1] || uids[2])
@@ -535,14 +639,45 @@ static int classify(int dfd, pid_t pid, const char *ifname, struct manager *m, u
 	if (truncated)
 		return fail(why, whylen, -EACCES, "its command line is longer than %d bytes",
 			    MANAGER_ARGV_MAX - 1);
-	r = manager_client_check(m->exe, m->argv, m->argv_len, why, whylen);
-	if (r < 0)
-		return -EACCES;
-	/* The file at that path is the one running: not replaced since, not another mount namespace's. */
-	if (fstatat(dfd, "exe", &running, 0) < 0 || lstat(m->exe, &installed) < 0 ||
-	    running.st_dev != installed.st_dev || running.st_ino != installed.st_ino)
-		return fail(why, whylen, -EACCES, "it no longer runs the file %s", m->exe);
-	return 1;
+	return exe_genuine(dfd, m, why, whylen) < 0 ? -EACCES : 1;
+}
+
+static bool is_dhcpcd_proxy(const struct manager *m)
+{
+	char ifname[IFNAMSIZ];
+	bool proxy = false;
+
+	return dhcpcd_title(m->argv, m->argv_len, ifname, sizeof(ifname), NULL, NULL, &proxy) && proxy;
+}
+
+/* Whether the running file of the process of dfd is the one of odfd's. */
+static bool same_exe(int dfd, int odfd)
+{
+	struct stat a, b;
+
+	return fstatat(dfd, "exe", &a, 0) >= 0 && fstatat(odfd, "exe", &b, 0) >= 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* Whether the dhcpcd of dfd (classify() 2) has a genuine root privileged proxy for ifname among its
+ * children: then it is a genuine client's main process. */
+static bool dhcpcd_has_proxy(int dfd, pid_t pid, const char *ifname)
+{
+	pid_t kids[64];
+	int n = procfs_children(dfd, pid, kids, ELEMENTSOF(kids));
+
+	for (int i = 0; i < n; i++) {
+		_cleanup_close_ int kfd = procfs_open(kids[i]);
+		struct manager k;
+		char why[512];
+		pid_t ppid;
+		uid_t uid;
+
+		if (kfd >= 0 && classify(kfd, kids[i], ifname, &k, &uid, why, sizeof(why)) == 1 &&
+		    is_dhcpcd_proxy(&k) && procfs_ppid(kfd, &ppid) >= 0 && ppid == pid && same_exe(kfd, dfd))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -574,6 +709,19 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 		if (dfd < 0)
 			continue;
 		r = classify(dfd, atoi(de->d_name), ifname, &m, &uid, why, sizeof(why));
+		/* dhcpcd's unprivileged part: its privileged proxy is the one handed over. */
+		if (r == 2)
+			continue;
+		/* A dhcpcd for every interface puts the port's address back on the port when netd
+		 * moves it (measured with 9.4: within seconds); it cannot be handed over. */
+		if (r == 0 && !refused && manager_argv_dhcpcd_manager(m.argv, m.argv_len) &&
+		    classify(dfd, atoi(de->d_name), NULL, &m, &uid, why, sizeof(why)) == 1)
+			refused = fail(
+				err, errlen, -EACCES,
+				"dhcpcd runs in manager mode (pid %d), for every interface, '%s' among them: "
+				"it would put the address back on '%s' once it is a bridge port; stop it, or "
+				"run it for the interface alone (dhcpcd %s), before converting",
+				(int)m.pid, ifname, ifname, ifname);
 		if (r == -EPERM && on_ignored)
 			on_ignored(&m, uid, why, userdata);
 		/* Left running on the port, it would put the address back there at its next renewal. */
@@ -638,8 +786,9 @@ const char *manager_root_default(void)
 
 /*
  * The pidfd of pid, if pid is a genuine DHCP client on ifname (NULL: any) whose command line is
- * was's (NULL: any). The pidfd is opened first, then the /proc directory that is checked: if the
- * pid is reused in between, the pidfd's process is a dead one that no signal reaches.
+ * was's (NULL: any), or the main process of a genuine dhcpcd with privilege separation. The pidfd
+ * is opened first, then the /proc directory that is checked: if the pid is reused in between, the
+ * pidfd's process is a dead one that no signal reaches.
  */
 static int client_open(const struct proc_backend *proc, pid_t pid, const char *ifname,
 		       const struct manager *was, int *ret_pidfd)
@@ -648,17 +797,61 @@ static int client_open(const struct proc_backend *proc, pid_t pid, const char *i
 	struct manager m;
 	char why[512];
 	uid_t uid;
+	int r;
 
 	if (pid <= 0 || proc->ops->open(proc->userdata, pid, &pidfd) < 0)
 		return -ESRCH;
 	dfd = procfs_open(pid);
-	if (dfd < 0 || classify(dfd, pid, ifname, &m, &uid, why, sizeof(why)) != 1)
+	if (dfd < 0)
+		return -ESRCH;
+	r = classify(dfd, pid, ifname, &m, &uid, why, sizeof(why));
+	if (r != 1 && !(r == 2 && dhcpcd_has_proxy(dfd, pid, ifname)))
 		return -ESRCH;
 	if (was &&
 	    (strcmp(m.exe, was->exe) || m.argv_len != was->argv_len || memcmp(m.argv, was->argv, m.argv_len)))
 		return -ESRCH;
 	*ret_pidfd = TAKE_FD(pidfd);
 	return 0;
+}
+
+/*
+ * The pidfd of the parent of a dhcpcd privileged proxy (pid, held by pidfd): dhcpcd's main process,
+ * running the same file. The proxy's parent is read again once the parent's pidfd is open: a
+ * process keeps its parent's pid only while that parent lives, so the pidfd is that parent's.
+ */
+static int dhcpcd_main_open(const struct proc_backend *proc, pid_t pid, int *ret_pidfd, pid_t *ret_pid)
+{
+	_cleanup_close_ int dfd = procfs_open(pid), mfd = -1, pidfd = -1;
+	pid_t ppid, again;
+
+	if (dfd < 0 || procfs_ppid(dfd, &ppid) < 0 || ppid <= 1 ||
+	    proc->ops->open(proc->userdata, ppid, &pidfd) < 0)
+		return -ESRCH;
+	mfd = procfs_open(ppid);
+	if (mfd < 0 || procfs_ppid(dfd, &again) < 0 || again != ppid || !same_exe(dfd, mfd))
+		return -ESRCH;
+	*ret_pidfd = TAKE_FD(pidfd);
+	*ret_pid = ppid;
+	return 0;
+}
+
+/* SIGKILL the process of pidfd, or its whole process group when group. */
+static int kill_one(const struct proc_backend *proc, int pidfd, pid_t pid, bool group)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	pid_t pgid = group ? getpgid(pid) : -1;
+
+	/* While the process runs its pid is not reused: pgid is its group. */
+	if (pgid > 1 && pgid != getpgrp() && poll(&p, 1, 0) == 0)
+		return proc->ops->kill(proc->userdata, -pgid, -1, SIGKILL);
+	return proc->ops->kill(proc->userdata, pid, pidfd, SIGKILL);
+}
+
+static int wait_gone(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, CLIENT_EXIT_TIMEOUT_MS) == 0 ? -ETIMEDOUT : 0;
 }
 
 /*
@@ -670,28 +863,128 @@ static int client_open(const struct proc_backend *proc, pid_t pid, const char *i
  */
 static int kill_wait(const struct proc_backend *proc, int pidfd, pid_t pid, bool group)
 {
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-	pid_t pgid = group ? getpgid(pid) : -1;
-	int r;
+	int r = kill_one(proc, pidfd, pid, group);
 
-	/* While the process runs its pid is not reused: pgid is its group. */
-	if (pgid > 1 && pgid != getpgrp() && poll(&p, 1, 0) == 0)
-		r = proc->ops->kill(proc->userdata, -pgid, -1, SIGKILL);
-	else
-		r = proc->ops->kill(proc->userdata, pid, pidfd, SIGKILL);
-	if (r < 0)
-		return r;
-	if (poll(&p, 1, CLIENT_EXIT_TIMEOUT_MS) == 0)
-		return -ETIMEDOUT;
-	return 0;
+	return r < 0 ? r : wait_gone(pidfd);
 }
 
+/* A dhcpcd's processes: its main one and every descendant running the same file. */
+#define DHCPCD_PROCS_MAX 64
+struct dhcpcd_tree {
+	pid_t pid[DHCPCD_PROCS_MAX];
+	int pidfd[DHCPCD_PROCS_MAX];
+	size_t n;
+};
+
+static void dhcpcd_tree_done(struct dhcpcd_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		close(t->pidfd[i]);
+	t->n = 0;
+}
+
+/*
+ * Add the children of t->pid[i] that run the file of mfd (dhcpcd's main process). A child's pidfd
+ * is its own when, read after the pidfd was opened, its parent is still t->pid[i], which t holds:
+ * a process keeps its parent's pid only while that parent lives.
+ */
+static void dhcpcd_tree_children(const struct proc_backend *proc, struct dhcpcd_tree *t, size_t i, int mfd)
+{
+	_cleanup_close_ int dfd = procfs_open(t->pid[i]);
+	pid_t kids[DHCPCD_PROCS_MAX];
+	int n = dfd < 0 ? 0 : procfs_children(dfd, t->pid[i], kids, ELEMENTSOF(kids));
+
+	for (int k = 0; k < n && t->n < DHCPCD_PROCS_MAX; k++) {
+		_cleanup_close_ int pidfd = -1, kfd = -1;
+		pid_t ppid;
+
+		if (proc->ops->open(proc->userdata, kids[k], &pidfd) < 0)
+			continue;
+		kfd = procfs_open(kids[k]);
+		if (kfd < 0 || procfs_ppid(kfd, &ppid) < 0 || ppid != t->pid[i] || !same_exe(kfd, mfd))
+			continue;
+		t->pid[t->n] = kids[k];
+		t->pidfd[t->n++] = TAKE_FD(pidfd);
+	}
+}
+
+/*
+ * A dhcpcd with privilege separation, found by its privileged proxy (m): the proxy's parent (its
+ * main process) and all their helpers. Killed all: the proxy first (the one that changes addresses
+ * and routes and runs the hooks), then the others. Left alone, the unprivileged helpers (network
+ * proxies, BPF readers) outlive the two, holding their sockets (seen with dhcpcd 9.4).
+ */
+static int dhcpcd_stop(const struct proc_backend *proc, const struct manager *m, int pidfd)
+{
+	struct dhcpcd_tree t = {};
+	_cleanup_close_ int mfd = -1;
+	int r, mainfd;
+	pid_t main_pid;
+
+	r = dhcpcd_main_open(proc, m->pid, &mainfd, &main_pid);
+	if (r < 0)
+		return kill_wait(proc, pidfd, m->pid, false);
+	t.pid[0] = main_pid;
+	t.pidfd[0] = mainfd;
+	t.n = 1;
+	mfd = procfs_open(main_pid);
+	for (size_t i = 0; mfd >= 0 && i < t.n; i++)
+		dhcpcd_tree_children(proc, &t, i, mfd);
+	r = kill_one(proc, pidfd, m->pid, false);
+	for (size_t i = 0; r >= 0 && i < t.n; i++)
+		if (t.pid[i] != m->pid)
+			r = kill_one(proc, t.pidfd[i], t.pid[i], false);
+	if (r >= 0)
+		r = wait_gone(pidfd);
+	for (size_t i = 0; r >= 0 && i < t.n; i++)
+		r = wait_gone(t.pidfd[i]);
+	dhcpcd_tree_done(&t);
+	return r;
+}
+
+/*
+ * The client found on the port: a daemon (dhclient and udhcpc without -d/-f) leads a process group
+ * of its own, where its script runs too: that group goes. A dhcpcd found by its privileged proxy:
+ * dhcpcd_stop.
+ */
 int manager_client_stop(const struct proc_backend *proc, const struct manager *m)
 {
 	_cleanup_close_ int pidfd = -1;
 	int r = client_open(proc, m->pid, NULL, m, &pidfd);
 
-	return r < 0 ? r : kill_wait(proc, pidfd, m->pid, false);
+	if (r < 0)
+		return r;
+	if (is_dhcpcd_proxy(m))
+		return dhcpcd_stop(proc, m, pidfd);
+	return kill_wait(proc, pidfd, m->pid, getpgid(m->pid) == m->pid);
+}
+
+int manager_clients_stop(const struct proc_backend *proc, const char *ifname)
+{
+	DIR *d = opendir("/proc");
+	ino_t self = procfs_netns("self");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return negative_errno();
+	while ((de = readdir(d))) {
+		_cleanup_close_ int dfd = -1;
+		struct manager m;
+		char why[512];
+		uid_t uid;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || procfs_netns(de->d_name) != self ||
+		    atoi(de->d_name) == getpid())
+			continue;
+		dfd = procfs_open(atoi(de->d_name));
+		/* A dhcpcd's main process goes with its privileged proxy (classify 1). */
+		if (dfd >= 0 && classify(dfd, atoi(de->d_name), ifname, &m, &uid, why, sizeof(why)) == 1 &&
+		    manager_client_stop(proc, &m) >= 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 int manager_client_kill(const struct proc_backend *proc, pid_t pid, const char *ifname)

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "proc.h"
@@ -49,8 +50,9 @@ struct manager {
 typedef void (*manager_ignored_fn)(const struct manager *m, uid_t uid, const char *why, void *userdata);
 
 /* MANAGER_NONE or what manages ifname; for a network manager err says what to change and
- * the return is -EBUSY (also for two genuine DHCP clients, and for a process that runs as root
- * like a DHCP client on ifname but is not genuine: its binary deleted by an upgrade, say). The network
+ * the return is -EBUSY (also for two genuine DHCP clients, for a process that runs as root
+ * like a DHCP client on ifname but is not genuine: its binary deleted by an upgrade, say, and for
+ * a genuine dhcpcd in manager mode, which configures every interface). The network
  * managers' runtime files are looked up under root (<root>/run/NetworkManager, <root>/run/systemd/netif,
  * <root>/run/network); root NULL looks for DHCP client processes only. on_ignored may be NULL. */
 int manager_detect(const char *root, const char *ifname, int ifindex, manager_ignored_fn on_ignored,
@@ -68,16 +70,31 @@ int manager_argv_count(const char *argv, size_t len);
 /* Whether argv[0] (or argv[1] after "busybox") is named like a DHCP client, or argv is dhcpcd's
  * rewritten title ("dhcpcd: eth0 [ip4] [ip6]"): what a look-alike copies. */
 bool manager_argv_looks_like_client(const char *argv, size_t len);
+/* Whether argv is the title of a dhcpcd in manager mode (for every interface): "dhcpcd: [manager]
+ * [ip4] [ip6]", or its privileged proxy's, "dhcpcd: [privileged proxy]" naming no interface. */
+bool manager_argv_dhcpcd_manager(const char *argv, size_t len);
 /* The client an executable runs: its basename (dhclient, udhcpc, dhcpcd) or, for busybox, the
  * udhcpc applet chosen by argv[0] or argv[1]; NULL when exe does not run a DHCP client. */
 const char *manager_client_name(const char *exe, const char *argv, size_t len);
 /* Whether the command line names ifname: an argument "ifname", "-iifname", "--interface=ifname",
- * or the interface of dhcpcd's title. */
+ * or the interface of dhcpcd's title (or of its privileged proxy's, "dhcpcd: [privileged proxy]
+ * eth0 [ip4]"). */
 bool manager_argv_names(const char *argv, size_t len, const char *ifname);
 /* The command line with every mention of `from` turned into `to`, plus `-r IP` for udhcpc when
  * ip is given and it has none; dhcpcd's title becomes "dhcpcd [-4|-6] IFACE". */
 int manager_argv_retarget(const char *argv, size_t len, const char *from, const char *to, const char *ip,
 			  char *buf, size_t size, size_t *ret_len);
+/*
+ * The command line netd starts for exe (manager_client_name): argv with, when foreground, the
+ * option that keeps the client in the foreground, so that the pid netd starts is the client's own
+ * for as long as it runs (dhclient -d, dhcpcd -B, udhcpc -f; udhcpc's -b, which forks after a
+ * failed first attempt whatever -f says, is dropped), and for dhcpcd, when metric is not 0 and
+ * argv has no -m of its own, "-m METRIC" (dhcpcd's default, 1000 + ifindex, differs per
+ * interface). Both go right after the program's name ("busybox udhcpc"). -EINVAL when exe runs no
+ * DHCP client.
+ */
+int manager_argv_adapt(const char *exe, const char *argv, size_t len, bool foreground, uint32_t metric,
+		       char *buf, size_t size, size_t *ret_len);
 /* Text form "a b c" of a NUL-separated command line, for messages. */
 void manager_argv_format(const char *argv, size_t len, char *buf, size_t size);
 /*
@@ -115,6 +132,10 @@ int manager_client_stop(const struct proc_backend *proc, const struct manager *m
  * returns its error with why. */
 int manager_client_start(const struct proc_backend *proc, const char *exe, const char *argv, size_t len,
 			 pid_t *ret_pid, char *why, size_t whylen);
+/* SIGKILL every genuine DHCP client on ifname in netd's network namespace, as manager_client_stop
+ * does; the number stopped. For a bridge about to go: a client netd started but did not record
+ * (killed in between), or one an older netd left there. */
+int manager_clients_stop(const struct proc_backend *proc, const char *ifname);
 /* Whether pid is still a genuine DHCP client running on ifname (the pid was not reused). */
 bool manager_client_running(const struct proc_backend *proc, pid_t pid, const char *ifname);
 /* SIGKILL a client manager_client_start() started, with its script, and wait for it to be gone.

@@ -3,6 +3,7 @@
 #include "uplink.h"
 
 #include <dirent.h>
+#include <linux/rtnetlink.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -386,16 +387,32 @@ static const char *first_ipv4(const struct convert_snapshot *s, char *buf, size_
 	return NULL;
 }
 
+/* The metric of the routes a dhcpcd made on the port (proto dhcp, else ra), 0 if none: on another
+ * interface dhcpcd would pick another (1000 + ifindex) and leave two of each route. */
+static uint32_t client_metric(const struct convert_snapshot *s)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < s->n_routes; i++)
+			if (s->routes[i].protocol == (pass ? RTPROT_RA : RTPROT_DHCP))
+				return s->routes[i].priority;
+	return 0;
+}
+
 /* Start the handed-over DHCP client on `on` (the bridge, or the port after a rollback): the
- * verified executable, never what argv[0] names. Logs a failure. */
+ * verified executable, never what argv[0] names. On the bridge in the foreground (netd's pid is
+ * the client's, for the stop); on the port as it ran before. Logs a failure. */
 static int client_start_on(struct uplink *u, const char *on, pid_t *ret_pid, char *text, size_t textlen)
 {
-	char argv[MANAGER_ARGV_MAX], ip[INET6_ADDRSTRLEN], why[PATH_MAX + 256];
-	size_t len;
+	char retargeted[MANAGER_ARGV_MAX], argv[MANAGER_ARGV_MAX], ip[INET6_ADDRSTRLEN], why[PATH_MAX + 256];
+	size_t rlen, len;
 	int r;
 
 	r = manager_argv_retarget(u->client.argv, u->client.argv_len, u->port, on,
-				  first_ipv4(&u->snap, ip, sizeof(ip)), argv, sizeof(argv), &len);
+				  first_ipv4(&u->snap, ip, sizeof(ip)), retargeted, sizeof(retargeted),
+				  &rlen);
+	if (r >= 0)
+		r = manager_argv_adapt(u->client.exe, retargeted, rlen, !strcmp(on, u->bridge),
+				       client_metric(&u->snap), argv, sizeof(argv), &len);
 	if (r < 0) {
 		log_error("uplink %s: cannot start the DHCP client on %s: its command line does not fit: %s",
 			  u->bridge, on, strerror(-r));
@@ -441,13 +458,21 @@ static void on_client_ignored(const struct manager *m, uid_t uid, const char *wh
  */
 static void bridge_client_stop(struct uplink *u)
 {
+	int n;
+
 	/* Also when the saved client was refused: the one running on the bridge is checked itself. */
-	if (u->bridge_client_pid <= 0)
-		return;
-	if (manager_client_kill(&u->d->proc, u->bridge_client_pid, u->bridge) == -ETIMEDOUT)
+	if (u->bridge_client_pid > 0 &&
+	    manager_client_kill(&u->d->proc, u->bridge_client_pid, u->bridge) == -ETIMEDOUT)
 		log_warning("uplink %s: DHCP client pid %d on %s did not exit after SIGKILL", u->bridge,
 			    (int)u->bridge_client_pid, u->bridge);
 	u->bridge_client_pid = 0;
+	/* One netd started but had not recorded when it was killed, or one an older netd left (it
+	 * lost track of forking clients): left running, its lease's expiry would later delete the
+	 * address of the next bridge of that name. */
+	n = manager_clients_stop(&u->d->proc, u->bridge);
+	if (n > 0)
+		log_warning("uplink %s: stopped %d more DHCP client(s) on %s that netd had not recorded", u->bridge,
+			    n, u->bridge);
 }
 
 static void client_back_to_port(struct uplink *u)

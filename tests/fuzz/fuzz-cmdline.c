@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: a process's /proc/PID/cmdline (and the same bytes as its status), as netd
  * reads them when it looks for the DHCP client on a port: is it named like one, does busybox run
- * udhcpc with it, does it name eth0; and the command line netd would start on br0 instead.
+ * udhcpc with it, does it name eth0; and the command line netd would start on br0 instead (and
+ * in the foreground, manager_argv_adapt).
  * The same bytes are also netdctl's own command line for a kind's create (the options of its
  * schema table, as netdctl reads them) and the request it makes, as netd reads it.
  */
@@ -49,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *applet;
 	size_t len, out_len;
 	uid_t uids[3];
+	pid_t ppid;
 
 	if (size == 0 || size > MANAGER_ARGV_MAX - 1)
 		return 0;
@@ -63,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		netdctl_argv(walk_kinds[(uint8_t)argv[0] % ELEMENTSOF(walk_kinds)], args, len - 1);
 	}
 	(void)procfs_status_uids(argv, uids);
+	(void)procfs_status_ppid(argv, &ppid);
 
 	looks = manager_argv_looks_like_client(argv, len);
 	applet = manager_client_name("/usr/bin/busybox", argv, len);
@@ -87,5 +90,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!applet != !manager_client_name("/usr/bin/busybox", out, out_len))
 		abort();
 	manager_argv_format(out, out_len, text, sizeof(text));
+
+	/* In the foreground, as netd starts it on br0: still a command line for the same program,
+	 * on the same interfaces (only options are added or dropped). */
+	{
+		static const char *const exes[] = { "/usr/bin/busybox", "/usr/sbin/dhclient",
+						    "/usr/sbin/dhcpcd" };
+		const char *exe = exes[(uint8_t)argv[0] % ELEMENTSOF(exes)];
+		char fg[MANAGER_ARGV_MAX];
+		size_t fg_len;
+		bool br = manager_argv_names(out, out_len, "br0");
+
+		if (manager_argv_adapt(exe, out, out_len, true, 1002, fg, sizeof(fg), &fg_len) < 0)
+			return 0;
+		if (manager_argv_count(fg, fg_len) < 0 || !manager_client_name(exe, fg, fg_len))
+			abort();
+		if (manager_argv_names(fg, fg_len, "eth0") || br != manager_argv_names(fg, fg_len, "br0"))
+			abort();
+	}
 	return 0;
 }

@@ -138,6 +138,7 @@ static void test_retarget(void **state)
 	static const char *const title[] = { "dhcpcd: eth0 [ip4]" }, *const title46[] = {
 		"dhcpcd: eth0 [ip4] [ip6]"
 	};
+	static const char *const proxy[] = { "dhcpcd: [privileged proxy] eth0 [ip4]" };
 
 	/* udhcpc asks for the address it holds; a script path merely mentioning eth0 stays. */
 	retarget(udhcpc, 7, "10.0.0.9", "busybox udhcpc -f -i br0 -s /x/eth0.script -r 10.0.0.9");
@@ -150,6 +151,64 @@ static void test_retarget(void **state)
 	/* dhcpcd's rewritten title: started again on the interface, with the one family it ran. */
 	retarget(title, 1, "10.0.0.9", "dhcpcd -4 br0");
 	retarget(title46, 1, NULL, "dhcpcd br0");
+	/* Its privileged proxy's title (what netd finds of a dhcpcd with privilege separation). */
+	retarget(proxy, 1, NULL, "dhcpcd -4 br0");
+}
+
+static void adapt(const char *exe, const char *const *in, size_t n, bool foreground, uint32_t metric,
+		  const char *want)
+{
+	char argv[MANAGER_ARGV_MAX], out[MANAGER_ARGV_MAX], text[512];
+	size_t len = cmdline(argv, in, n), out_len;
+
+	assert_int_equal(manager_argv_adapt(exe, argv, len, foreground, metric, out, sizeof(out), &out_len),
+			 0);
+	manager_argv_format(out, out_len, text, sizeof(text));
+	assert_string_equal(text, want);
+}
+
+static void test_adapt(void **state)
+{
+	static const char *const dhclient[] = { "dhclient", "-4", "-v", "-pf", "/run/dhclient.br0.pid", "br0" };
+	static const char *const dhclient_d[] = { "/sbin/dhclient", "-d", "br0" };
+	static const char *const dhcpcd[] = { "dhcpcd", "-4", "br0" };
+	static const char *const dhcpcd_m[] = { "dhcpcd", "-B", "-m", "5", "br0" },
+				 *const dhcpcd_m2[] = { "dhcpcd", "-m5", "br0" },
+				 *const dhcpcd_m3[] = { "dhcpcd", "--metric=5", "br0" };
+	static const char *const bb[] = { "busybox", "udhcpc", "-n", "-b", "-p", "/run/u.pid", "-i", "br0" };
+	static const char *const applet[] = { "udhcpc", "--background", "-ibr0" };
+	static const char *const nothing[] = { "sh", "-c", "dhclient br0" };
+	char argv[MANAGER_ARGV_MAX], out[MANAGER_ARGV_MAX];
+	size_t len, out_len;
+
+	/* On the bridge: in the foreground, the option right after the program's name. */
+	adapt("/usr/sbin/dhclient", dhclient, 6, true, 1002, "dhclient -d -4 -v -pf /run/dhclient.br0.pid br0");
+	/* Back on the port: as it ran. */
+	adapt("/usr/sbin/dhclient", dhclient, 6, false, 1002, "dhclient -4 -v -pf /run/dhclient.br0.pid br0");
+	/* A second -d does no harm (dhclient, dhcpcd and udhcpc take an option twice). */
+	adapt("/usr/sbin/dhclient", dhclient_d, 3, true, 0, "/sbin/dhclient -d -d br0");
+	/* dhcpcd keeps the port's route metric, unless it was given one. */
+	adapt("/usr/sbin/dhcpcd", dhcpcd, 3, true, 1002, "dhcpcd -B -m 1002 -4 br0");
+	adapt("/usr/sbin/dhcpcd", dhcpcd, 3, false, 1002, "dhcpcd -m 1002 -4 br0");
+	adapt("/usr/sbin/dhcpcd", dhcpcd, 3, false, 0, "dhcpcd -4 br0");
+	adapt("/usr/sbin/dhcpcd", dhcpcd_m, 5, true, 1002, "dhcpcd -B -B -m 5 br0");
+	adapt("/usr/sbin/dhcpcd", dhcpcd_m2, 3, false, 1002, "dhcpcd -m5 br0");
+	adapt("/usr/sbin/dhcpcd", dhcpcd_m3, 3, false, 1002, "dhcpcd --metric=5 br0");
+	/* udhcpc: -f after the applet's name, and no -b (it forks after a failed first try). No
+	 * metric: only dhcpcd picks one per interface. */
+	adapt("/usr/bin/busybox", bb, 8, true, 1002, "busybox udhcpc -f -n -p /run/u.pid -i br0");
+	adapt("/usr/bin/busybox", bb, 8, false, 1002, "busybox udhcpc -n -b -p /run/u.pid -i br0");
+	adapt("/usr/bin/busybox", applet, 3, true, 0, "udhcpc -f -ibr0");
+	/* Not a DHCP client: refused. */
+	len = cmdline(argv, nothing, 3);
+	assert_int_equal(manager_argv_adapt("/usr/bin/bash", argv, len, true, 0, out, sizeof(out), &out_len),
+			 -EINVAL);
+	assert_int_equal(manager_argv_adapt("/usr/sbin/dhclient", "x", 1, true, 0, out, sizeof(out),
+					    &out_len),
+			 -EINVAL);
+	/* Too long for netd's buffer. */
+	assert_int_equal(manager_argv_adapt("/usr/sbin/dhcpcd", argv, len, true, 7, out, 8, &out_len),
+			 -E2BIG);
 }
 
 static void test_identify(void **state)
@@ -164,6 +223,9 @@ static void test_identify(void **state)
 		"dhcpcd: [manager] [ip4]"
 	};
 	static const char *const helper[] = { "dhcpcd: [BPF ARP] eth0 10.0.0.9" };
+	static const char *const proxy[] = { "dhcpcd: [privileged proxy] eth0 [ip4]" },
+				 *const proxy_manager[] = { "dhcpcd: [privileged proxy] [ip4] [ip6]" },
+				 *const net_proxy[] = { "dhcpcd: [network proxy] eth0 [ip4] [ip6]" };
 	char argv[MANAGER_ARGV_MAX];
 	size_t len;
 
@@ -193,6 +255,25 @@ static void test_identify(void **state)
 	assert_false(manager_argv_names(argv, len, "eth0"));
 	len = cmdline(argv, helper, 1);
 	assert_false(manager_argv_names(argv, len, "eth0"));
+	len = cmdline(argv, net_proxy, 1);
+	assert_false(manager_argv_names(argv, len, "eth0"));
+	/* With privilege separation its root helper, the privileged proxy, names it too. */
+	len = cmdline(argv, proxy, 1);
+	assert_true(manager_argv_looks_like_client(argv, len));
+	assert_true(manager_argv_names(argv, len, "eth0"));
+	len = cmdline(argv, proxy_manager, 1);
+	assert_false(manager_argv_names(argv, len, "eth0"));
+	/* dhcpcd for every interface (refused): its title, and its privileged proxy's. */
+	assert_true(manager_argv_dhcpcd_manager(argv, len));
+	assert_true(manager_argv_dhcpcd_manager("dhcpcd: [privileged proxy]", 27));
+	len = cmdline(argv, manager, 1);
+	assert_true(manager_argv_dhcpcd_manager(argv, len));
+	len = cmdline(argv, proxy, 1);
+	assert_false(manager_argv_dhcpcd_manager(argv, len));
+	len = cmdline(argv, title, 1);
+	assert_false(manager_argv_dhcpcd_manager(argv, len));
+	assert_false(manager_argv_dhcpcd_manager("dhcpcd: [privileged proxyX]", 28));
+	assert_false(manager_argv_dhcpcd_manager("dhcpcd: [manager]", 17));
 	/* Not a command line: no final NUL, or nothing. */
 	assert_false(manager_argv_names("eth0", 4, "eth0"));
 	assert_null(manager_client_name("/usr/sbin/dhclient", "", 0));
@@ -212,6 +293,20 @@ static void test_status_uids(void **state)
 	assert_int_equal(u[0] | u[1] | u[2], 0);
 	assert_int_equal(procfs_status_uids("Name:\tUid:\n", u), -EINVAL);
 	assert_int_equal(procfs_status_uids("Uid:\t0\n", u), -EINVAL);
+}
+
+static void test_status_ppid(void **state)
+{
+	pid_t p = -1;
+
+	assert_int_equal(
+		procfs_status_ppid("Name:\tdhcpcd\nTgid:\t9\nPid:\t9\nPPid:\t8\nTracerPid:\t0\n", &p), 0);
+	assert_int_equal(p, 8);
+	assert_int_equal(procfs_status_ppid("PPid:\t0\n", &p), 0);
+	assert_int_equal(p, 0);
+	assert_int_equal(procfs_status_ppid("Name:\tPPid:\n", &p), -EINVAL);
+	assert_int_equal(procfs_status_ppid("PPid:\t-3\n", &p), -EINVAL);
+	assert_int_equal(procfs_status_ppid("Pid:\t9\n", &p), -EINVAL);
 }
 
 /* root/usr/sbin/dhclient, every part ours and 0755: a system binary with owner = our uid. */
@@ -373,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_retarget),       cmocka_unit_test(test_identify),
 		cmocka_unit_test(test_status_uids),    cmocka_unit_test(test_exe_check),
 		cmocka_unit_test(test_start_refuses),  cmocka_unit_test(test_client_file),
+		cmocka_unit_test(test_adapt),	       cmocka_unit_test(test_status_ppid),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
