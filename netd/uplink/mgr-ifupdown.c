@@ -24,6 +24,7 @@
 
 #include "fileio.h"
 #include "macro.h"
+#include "manager.h"
 #include "mgr.h"
 #include "names.h"
 
@@ -50,7 +51,7 @@ static size_t split_words(const char *line, size_t len, char *buf, size_t size, 
 	size_t k = 0;
 
 	snprintf(buf, size, "%.*s", (int)len, line);
-	for (char *save = NULL, *w = strtok_r(buf, " \t\r", &save); w && k < n; w = strtok_r(NULL, " \t\r", &save))
+	for (char *save = NULL, *w = strtok_r(buf, " \t\r\n", &save); w && k < n; w = strtok_r(NULL, " \t\r\n", &save))
 		words[k++] = w;
 	return k;
 }
@@ -76,6 +77,20 @@ static bool words_have(char **words, size_t n, const char *name)
 	return false;
 }
 
+/* "rename CUR=NEW ...": whether one side is name. */
+static bool rename_names(char **words, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+
+	for (size_t i = 1; i < n; i++) {
+		const char *eq = strchr(words[i], '=');
+
+		if (eq && (((size_t)(eq - words[i]) == k && !strncmp(words[i], name, k)) || !strcmp(eq + 1, name)))
+			return true;
+	}
+	return false;
+}
+
 static void write_bridge_lines(FILE *f, struct ifupdown_rewrite *rw)
 {
 	char mac[MAC_STRLEN];
@@ -96,11 +111,16 @@ static int rewrite_line(struct ifupdown_rewrite *rw, FILE *f, const char *line, 
 {
 	char buf[4096], *w[WORDS_MAX];
 	size_t n = split_words(line, len, buf, sizeof(buf), w, WORDS_MAX);
-	bool continued = len > 1 && line[len - 2] == '\\';
+	bool continued = memmem(line, len, "\\\n", 2) != NULL;
 
 	if (n == 0 || w[0][0] == '#' || !is_stanza_keyword(w[0]) || len >= sizeof(buf)) {
 		fwrite(line, 1, len, f);
 		return 0;
+	}
+	if (!strcmp(w[0], "rename") && rename_names(w, n, rw->port)) {
+		snprintf(err, errlen, "a 'rename' stanza names '%s'; netd does not rewrite those: change it by hand",
+			 rw->port);
+		return -EOPNOTSUPP;
 	}
 	if (!words_have(w, n, rw->port) && !words_have(w, n, rw->bridge)) {
 		fwrite(line, 1, len, f);
@@ -407,6 +427,22 @@ static int ifupdown_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 	return check_config(c, false, err, errlen) < 0 ? -EBUSY : 1;
 }
 
+/*
+ * After a reboot ifup started dhclient on the bridge itself (/run/dhclient.BR.pid): the revert
+ * that follows stops it as netd stops its own, without a release (manager.c checks it is a
+ * genuine client on the bridge first).
+ */
+static void stop_bridge_client(const struct mgr_ctx *c)
+{
+	_cleanup_free_ char *rel = NULL, *path = NULL, *text = NULL;
+	int pid;
+
+	if (asprintf(&rel, "run/dhclient.%s.pid", c->bridge) < 0 || !(path = mgr_path(c, rel)) ||
+	    read_file(path, &text, NULL) < 0 || sscanf(text, "%d", &pid) != 1 || pid <= 1)
+		return;
+	(void)manager_client_kill(c->proc, pid, c->bridge);
+}
+
 static int ifupdown_release(const struct mgr_ctx *c, char *err, size_t errlen)
 {
 	_cleanup_close_ int lock = lock_ifstate(c);
@@ -415,6 +451,7 @@ static int ifupdown_release(const struct mgr_ctx *c, char *err, size_t errlen)
 
 	if (!rel || !agg)
 		return -ENOMEM;
+	stop_bridge_client(c);
 	r = mgr_file_remove(c, MGR_SET_RUNTIME, rel);
 	if (r >= 0 && read_file(agg, &text, NULL) >= 0 && ifupdown_ifstate_drop(text, c->port, &out) > 0)
 		r = write_runtime_file(agg, out, strlen(out), 0644);
@@ -436,6 +473,23 @@ static int ifupdown_take_back(const struct mgr_ctx *c, char *err, size_t errlen)
 	r = mgr_files_restore(c, MGR_SET_RUNTIME, err, errlen);
 	if (r < 0)
 		return r;
+	/* The bridge is gone (after a reboot ifup had it in its state). */
+	free(path);
+	if (asprintf(&path, "%s.%s", agg, c->bridge) < 0)
+		return -ENOMEM;
+	(void)unlink(path);
+	free(path);
+	path = mgr_path(c, rel);
+	if (!path)
+		return -ENOMEM;
+	if (read_file(agg, &text, NULL) >= 0 && ifupdown_ifstate_drop(text, c->bridge, &rest) > 0) {
+		r = write_runtime_file(agg, rest, strlen(rest), 0644);
+		if (r < 0)
+			return r;
+	}
+	free(text);
+	free(rest);
+	text = rest = NULL;
 	/* The aggregate line from the per-interface file: "eth0=LOGICAL". */
 	if (read_file(path, &logical, NULL) < 0)
 		return 0;

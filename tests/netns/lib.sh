@@ -54,9 +54,13 @@ ip -n "$NS" link set lo up
 
 nsx() { ip netns exec "$NS" "$@"; }
 
+# How netd is started in $NS: a test that runs it in a mount namespace of its own too sets this
+# (to a command that execs its arguments, so $! stays netd's pid).
+NETD_PREFIX=()
 start_netd() {
 	# Not through nsx: $! must be netd's own pid ('ip netns exec' execs it).
-	ip netns exec "$NS" "$NETD" --config-dir "$T/etc" --state-dir "$T/lib" --run-dir "$T/run" --socket "$SOCK" \
+	[ ${#NETD_PREFIX[@]} -gt 0 ] || NETD_PREFIX=(ip netns exec "$NS")
+	"${NETD_PREFIX[@]}" "$NETD" --config-dir "$T/etc" --state-dir "$T/lib" --run-dir "$T/run" --socket "$SOCK" \
 		--log-level debug "$@" 2>>"$T/netd.log" &
 	NETD_PID=$!
 	for _ in $(seq 1 200); do
