@@ -420,7 +420,7 @@ static int ifupdown_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 		return 0;
 	why = ifupdown_names_invalid_reason(c->port, c->bridge);
 	if (why) {
-		snprintf(err, errlen, "ifupdown configured '%s'; the bridge name '%s' %s for ifupdown; choose another "
+		snprintf(err, errlen, "ifupdown configured '%s'; the bridge name '%s' %s; choose another "
 			 "with --bridge", c->port, c->bridge, why);
 		return -EINVAL;
 	}

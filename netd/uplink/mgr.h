@@ -8,8 +8,11 @@
  *   release    before the cut-over: let go of the port without touching the kernel state it made
  *   take_back  after a rollback's kernel step: manage the port again, as before the release
  *   persist    after confirm: the manager's own config describes the bridge with the port in it
- *   restore    at revert, before the kernel step: the manager lets go of the bridge and the port
- *              (release); after it: its original config back, byte for byte (take_back follows)
+ *   restore    its original config back, byte for byte
+ *
+ * A rollback (no confirm, a failure, a crash) is release … kernel rollback … take_back. A revert
+ * of a persisted conversion is release (the manager off the bridge and the port) … kernel
+ * rollback … restore, take_back. Each hook may be called again after a crash: idempotent.
  *
  * Every file a driver changes or creates is saved first (mgr_file_save) in the uplink's state dir
  * (root's, 0700), under <state>/uplinks/BR/manager/{runtime,config}/, and put back from there:
