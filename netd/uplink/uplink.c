@@ -915,8 +915,7 @@ static int convert_check(struct daemon *d, struct call *c, const struct uplink_d
 	}
 	/* The DHCP client ifupdown started is handed over as any other; networkd's is its own. */
 	if (r >= 0)
-		r = manager_detect(NULL, p->port, l->ifindex, on_client_ignored, &ignored, mgr, c->err,
-				   sizeof(c->err));
+		r = manager_detect(p->port, on_client_ignored, &ignored, mgr, c->err, sizeof(c->err));
 	link_dump_free(&dump);
 	if (r < 0)
 		convert_snapshot_free(snap);
@@ -1236,8 +1235,7 @@ static int rebuild_take_client(struct uplink *u)
 	if (r >= 0 && drv)
 		r = snprintf(err, sizeof(err), "%s manages '%s'", drv->name, u->port) < 0 ? -EIO : -EBUSY;
 	if (r >= 0)
-		r = manager_detect(NULL, u->port, (int)if_nametoindex(u->port), on_client_ignored, &ignored, &found,
-				   err, sizeof(err));
+		r = manager_detect(u->port, on_client_ignored, &ignored, &found, err, sizeof(err));
 	if (r < 0) {
 		log_error("uplink %s: not rebuilt: %s; then restart netd", u->bridge, err);
 		return r;

@@ -120,6 +120,21 @@ has_link br0 && fail "no rollback"
 assert_eq "$(mx cat /run/network/ifstate)" "$before_ifstate" "ifupdown's state after the rollback"
 ok "rollback without confirm: 0 of 600 lost, files and ifupdown's state as before"
 
+# ---- netd killed while it waits: the restarted netd rolls back, ifupdown gets eth0 back
+probes_start 800
+sleep 0.3
+ctl uplink convert eth0 --confirm-timeout 120s >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"
+kill9_netd
+start_netd --manager-root /
+probes_wait
+assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over convert, kill -9 and recovery"
+has_link br0 && fail "the restarted netd did not roll back"
+[ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the recovery"
+assert_eq "$(mx cat /run/network/ifstate)" "$before_ifstate" "ifupdown's state after the recovery"
+sleep 1
+assert_eq "$(procs_of "$DHCLIENT" | grep -c " eth0 *$")/$(procs_of "$DHCLIENT" | wc -l)" 1/1 "dhclients (on eth0/all)"
+ok "kill -9 while waiting: the restarted netd rolled back, 0 of 800 lost, ifupdown's state and files as before"
+
 # ---- a reboot: ifupdown alone builds br0 again from its config
 ctl uplink convert eth0 --confirm-timeout 120s >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"
 ctl uplink confirm br0 >/dev/null

@@ -144,6 +144,21 @@ wait_admin eth0 configured
 mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "the hold file outlived the rollback"
 ok "rollback without confirm: 0 of 600 lost, networkd manages eth0 again, files as before"
 
+# ---- netd killed while it waits: the restarted netd rolls back, networkd gets eth0 back
+probes_start 800
+sleep 0.3
+ctl uplink convert eth0 --confirm-timeout 120s >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"
+kill9_netd
+start_netd --manager-root /
+probes_wait
+assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over convert, kill -9 and recovery"
+has_link br0 && fail "the restarted netd did not roll back"
+wait_admin eth0 configured
+[ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the recovery"
+mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "the hold file outlived the recovery"
+no_release
+ok "kill -9 while waiting: the restarted netd rolled back, 0 of 800 lost, networkd manages eth0 again"
+
 # ---- a reboot: networkd alone builds br0 from its files
 ctl uplink convert eth0 --confirm-timeout 120s >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"
 ctl uplink confirm br0 >/dev/null
