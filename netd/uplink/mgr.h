@@ -63,6 +63,9 @@ int mgr_save_driver(const char *save_dir, const struct mgr_driver *drv);
 bool mgr_persisted(const char *save_dir);
 int mgr_set_persisted(const char *save_dir, bool on);
 
+/* NetworkManager's state file of a device (/run/NetworkManager/devices/IFINDEX) says it manages it. */
+bool nm_device_managed(const char *text);
+
 /* The path of rel (a path below the root, no leading '/') under c->root. */
 char *mgr_path(const struct mgr_ctx *c, const char *rel);
 

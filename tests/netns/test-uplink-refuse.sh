@@ -75,7 +75,7 @@ manager_case "run/systemd/netif/links/$ifindex" 'ADMIN_STATE=configured\nOPER_ST
 	"systemd-networkd manages 'eth0' (configured) but names no .network file for it; wait until it configured it, or give it a .network file with [Link] Unmanaged=yes"
 manager_case "run/systemd/netif/links/$ifindex" 'ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/00-0a.network\n' \
 	"systemd-networkd configures 'eth0' from /etc/systemd/network/00-0a.network, which sorts before netd's own files (00-0netd-br0.network); rename it"
-manager_case "run/NetworkManager/devices/$ifindex" '' \
+manager_case "run/NetworkManager/devices/$ifindex" '[device]\nmanaged=true\n' \
 	"NetworkManager manages 'eth0'; make it leave the interface first (nmcli device set eth0 managed no)"
 manager_case run/network/ifstate 'lo=lo\neth0=eth0\n' \
 	"ifupdown configured 'eth0', but /etc/network/interfaces and /etc/network/interfaces.d/ have no 'iface eth0' stanza; 'ifdown eth0' before converting"

@@ -337,9 +337,14 @@ static void test_networkmanager(void **state)
 	const struct mgr_driver *drv = NULL;
 	char err[MGR_ERR_MAX] = "";
 
-	put("run/NetworkManager/devices/8", "");
+	put("run/NetworkManager/devices/8", "[device]\nmanaged=true\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
-	put("run/NetworkManager/devices/7", "");
+	/* What 'nmcli device set eth0 managed no' leaves (1.42): not NetworkManager's any more. */
+	put("run/NetworkManager/devices/7", "[device]\nmanaged=false\nperm-hw-addr-fake=52:54:00:12:34:56\n");
+	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
+	put("run/NetworkManager/devices/7", "[dhcp4]\nmanaged=true\n");
+	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
+	put("run/NetworkManager/devices/7", "[device]\nmanaged=true\nconnection-uuid=bf174d4a\n\n[dhcp4]\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "nmcli device set eth0 managed no"));
 	assert_int_equal(unlink(strcat(strcpy(err, root), "/run/NetworkManager/devices/7")), 0);
