@@ -51,15 +51,17 @@ static size_t split_words(const char *line, size_t len, char *buf, size_t size, 
 	size_t k = 0;
 
 	snprintf(buf, size, "%.*s", (int)len, line);
-	for (char *save = NULL, *w = strtok_r(buf, " \t\r\n", &save); w && k < n; w = strtok_r(NULL, " \t\r\n", &save))
+	for (char *save = NULL, *w = strtok_r(buf, " \t\r\n", &save); w && k < n;
+	     w = strtok_r(NULL, " \t\r\n", &save))
 		words[k++] = w;
 	return k;
 }
 
 static bool is_stanza_keyword(const char *w)
 {
-	static const char *const kw[] = { "iface", "mapping", "auto", "source", "source-directory", "rename",
-					  "no-auto-down", "no-scripts", "template" };
+	static const char *const kw[] = { "iface",	  "mapping",	      "auto",
+					  "source",	  "source-directory", "rename",
+					  "no-auto-down", "no-scripts",	      "template" };
 
 	if (!strncmp(w, "allow-", 6))
 		return true;
@@ -85,7 +87,8 @@ static bool rename_names(char **words, size_t n, const char *name)
 	for (size_t i = 1; i < n; i++) {
 		const char *eq = strchr(words[i], '=');
 
-		if (eq && (((size_t)(eq - words[i]) == k && !strncmp(words[i], name, k)) || !strcmp(eq + 1, name)))
+		if (eq &&
+		    (((size_t)(eq - words[i]) == k && !strncmp(words[i], name, k)) || !strcmp(eq + 1, name)))
 			return true;
 	}
 	return false;
@@ -118,7 +121,8 @@ static int rewrite_line(struct ifupdown_rewrite *rw, FILE *f, const char *line, 
 		return 0;
 	}
 	if (!strcmp(w[0], "rename") && rename_names(w, n, rw->port)) {
-		snprintf(err, errlen, "a 'rename' stanza names '%s'; netd does not rewrite those: change it by hand",
+		snprintf(err, errlen,
+			 "a 'rename' stanza names '%s'; netd does not rewrite those: change it by hand",
 			 rw->port);
 		return -EOPNOTSUPP;
 	}
@@ -131,13 +135,15 @@ static int rewrite_line(struct ifupdown_rewrite *rw, FILE *f, const char *line, 
 		return -EEXIST;
 	}
 	if (continued || n >= WORDS_MAX) {
-		snprintf(err, errlen, "a '%s' line naming '%s' goes on over several lines; join it", w[0], rw->port);
+		snprintf(err, errlen, "a '%s' line naming '%s' goes on over several lines; join it", w[0],
+			 rw->port);
 		return -EINVAL;
 	}
 	*changed = true;
 	if (!strcmp(w[0], "iface")) {
 		if (n < 4 || strcmp(w[1], rw->port)) {
-			snprintf(err, errlen, "'iface %s' names '%s' where ifupdown reads no interface", w[1], rw->port);
+			snprintf(err, errlen, "'iface %s' names '%s' where ifupdown reads no interface", w[1],
+				 rw->port);
 			return -EINVAL;
 		}
 		rw->n_port_stanzas++;
@@ -175,8 +181,8 @@ static int rewrite_line(struct ifupdown_rewrite *rw, FILE *f, const char *line, 
 		fputc('\n', f);
 		return 0;
 	}
-	snprintf(err, errlen, "a '%s' stanza names '%s'; netd does not rewrite those: change it by hand", w[0],
-		 rw->port);
+	snprintf(err, errlen, "a '%s' stanza names '%s'; netd does not rewrite those: change it by hand",
+		 w[0], rw->port);
 	return -EOPNOTSUPP;
 }
 
@@ -234,7 +240,8 @@ unsigned ifupdown_stanzas(const char *text, const char *name, const char *method
 		char buf[4096], *w[8];
 		size_t n = split_words(p, end - p, buf, sizeof(buf), w, 8);
 
-		if (n >= 4 && !strcmp(w[0], "iface") && !strcmp(w[1], name) && (!method || !strcmp(w[3], method)))
+		if (n >= 4 && !strcmp(w[0], "iface") && !strcmp(w[1], name) &&
+		    (!method || !strcmp(w[3], method)))
 			count++;
 		p = end;
 	}
@@ -311,7 +318,8 @@ static int config_files(const struct mgr_ctx *c, char ***ret, size_t *ret_n)
 		return -ENOMEM;
 	files[k++] = strdup(IFACES);
 	for (int i = 0; i < n; i++) {
-		if (list[i]->d_name[0] != '.' && (list[i]->d_type == DT_REG || list[i]->d_type == DT_UNKNOWN) &&
+		if (list[i]->d_name[0] != '.' &&
+		    (list[i]->d_type == DT_REG || list[i]->d_type == DT_UNKNOWN) &&
 		    asprintf(&files[k], "%s/%s", IFACES_D, list[i]->d_name) >= 0)
 			k++;
 		free(list[i]);
@@ -330,7 +338,8 @@ static void files_free(char **files, size_t n)
 }
 
 /* Every file rewritten (into texts[i], NULL when unchanged); refuses what cannot be. */
-static int config_rewrite(const struct mgr_ctx *c, char **files, size_t n, char **texts, char *err, size_t errlen)
+static int config_rewrite(const struct mgr_ctx *c, char **files, size_t n, char **texts, char *err,
+			  size_t errlen)
 {
 	struct ifupdown_rewrite rw = { .port = c->port, .bridge = c->bridge, .mac = c->mac };
 	char e[512];
@@ -343,14 +352,17 @@ static int config_rewrite(const struct mgr_ctx *c, char **files, size_t n, char 
 			continue;
 		r = ifupdown_rewrite(&rw, text, &texts[i], e, sizeof(e));
 		if (r < 0) {
-			snprintf(err, errlen, "ifupdown configures '%s', but /%s cannot be rewritten for '%s': %s",
+			snprintf(err, errlen,
+				 "ifupdown configures '%s', but /%s cannot be rewritten for '%s': %s",
 				 c->port, files[i], c->bridge, e);
 			return r;
 		}
 	}
 	if (rw.n_port_stanzas == 0) {
-		snprintf(err, errlen, "ifupdown configured '%s', but /%s and /%s/ have no 'iface %s' stanza; "
-			 "'ifdown %s' before converting", c->port, IFACES, IFACES_D, c->port, c->port);
+		snprintf(err, errlen,
+			 "ifupdown configured '%s', but /%s and /%s/ have no 'iface %s' stanza; "
+			 "'ifdown %s' before converting",
+			 c->port, IFACES, IFACES_D, c->port, c->port);
 		return -ENOENT;
 	}
 	return 0;
@@ -420,8 +432,10 @@ static int ifupdown_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 		return 0;
 	why = ifupdown_names_invalid_reason(c->port, c->bridge);
 	if (why) {
-		snprintf(err, errlen, "ifupdown configured '%s'; the bridge name '%s' %s; choose another "
-			 "with --bridge", c->port, c->bridge, why);
+		snprintf(err, errlen,
+			 "ifupdown configured '%s'; the bridge name '%s' %s; choose another "
+			 "with --bridge",
+			 c->port, c->bridge, why);
 		return -EINVAL;
 	}
 	return check_config(c, false, err, errlen) < 0 ? -EBUSY : 1;
@@ -503,8 +517,8 @@ static int ifupdown_take_back(const struct mgr_ctx *c, char *err, size_t errlen)
 		return -ENOMEM;
 	r = write_runtime_file(agg, out, strlen(out), 0644);
 	if (r < 0)
-		snprintf(err, errlen, "cannot put '%s' back into ifupdown's state (/%s): %s", c->port, IFSTATE,
-			 strerror(-r));
+		snprintf(err, errlen, "cannot put '%s' back into ifupdown's state (/%s): %s", c->port,
+			 IFSTATE, strerror(-r));
 	return r;
 }
 
@@ -514,8 +528,10 @@ static int copy_duid(const struct mgr_ctx *c)
 	_cleanup_free_ char *from = NULL, *to_rel = NULL, *to = NULL, *text = NULL, *old = NULL, *out = NULL;
 	char line[1024];
 
-	if (asprintf(&from, "%s/var/lib/dhcp/dhclient.%s.leases", strcmp(c->root, "/") ? c->root : "", c->port) < 0 ||
-	    asprintf(&to_rel, "var/lib/dhcp/dhclient.%s.leases", c->bridge) < 0 || !(to = mgr_path(c, to_rel)))
+	if (asprintf(&from, "%s/var/lib/dhcp/dhclient.%s.leases", strcmp(c->root, "/") ? c->root : "",
+		     c->port) < 0 ||
+	    asprintf(&to_rel, "var/lib/dhcp/dhclient.%s.leases", c->bridge) < 0 ||
+	    !(to = mgr_path(c, to_rel)))
 		return -ENOMEM;
 	if (read_file(from, &text, NULL) < 0 || ifupdown_duid_line(text, line, sizeof(line)) < 0)
 		return 0;
@@ -538,8 +554,8 @@ static int ifupdown_persist(const struct mgr_ctx *c, char *err, size_t errlen)
 		return r;
 	r = copy_duid(c);
 	if (r < 0)
-		snprintf(err, errlen, "cannot give dhclient's lease file for '%s' the DUID of '%s': %s", c->bridge,
-			 c->port, strerror(-r));
+		snprintf(err, errlen, "cannot give dhclient's lease file for '%s' the DUID of '%s': %s",
+			 c->bridge, c->port, strerror(-r));
 	return r;
 }
 

@@ -68,11 +68,12 @@ int networkd_render_hold(const char *port, const char *bridge, char **ret)
 {
 	if (networkd_names_invalid_reason(port, bridge))
 		return -EINVAL;
-	return render(ret,
-		      "# netd: %s is being converted into %s; networkd leaves both alone until it is confirmed or\n"
-		      "# rolled back (netd removes this file then).\n"
-		      "[Match]\nName=%s %s\n\n[Link]\nUnmanaged=yes\n",
-		      port, bridge, port, bridge);
+	return render(
+		ret,
+		"# netd: %s is being converted into %s; networkd leaves both alone until it is confirmed or\n"
+		"# rolled back (netd removes this file then).\n"
+		"[Match]\nName=%s %s\n\n[Link]\nUnmanaged=yes\n",
+		port, bridge, port, bridge);
 }
 
 int networkd_render_netdev(const char *bridge, const struct mac *mac, char **ret)
@@ -81,20 +82,22 @@ int networkd_render_netdev(const char *bridge, const struct mac *mac, char **ret
 
 	if (networkd_names_invalid_reason(bridge, bridge))
 		return -EINVAL;
-	return render(ret,
-		      "# netd: the bridge of 'netdctl uplink convert'; 'netdctl uplink revert %s' removes it.\n"
-		      "[NetDev]\nName=%s\nKind=bridge\nMACAddress=%s\n\n[Bridge]\nSTP=no\nForwardDelaySec=0\n",
-		      bridge, bridge, mac_format(mac, m, sizeof(m)));
+	return render(
+		ret,
+		"# netd: the bridge of 'netdctl uplink convert'; 'netdctl uplink revert %s' removes it.\n"
+		"[NetDev]\nName=%s\nKind=bridge\nMACAddress=%s\n\n[Bridge]\nSTP=no\nForwardDelaySec=0\n",
+		bridge, bridge, mac_format(mac, m, sizeof(m)));
 }
 
 int networkd_render_port(const char *port, const char *bridge, char **ret)
 {
 	if (networkd_names_invalid_reason(port, bridge))
 		return -EINVAL;
-	return render(ret,
-		      "# netd: %s is the port of %s (netdctl uplink revert %s gives it its own config back).\n"
-		      "[Match]\nName=%s\n\n[Network]\nBridge=%s\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n",
-		      port, bridge, bridge, port, bridge);
+	return render(
+		ret,
+		"# netd: %s is the port of %s (netdctl uplink revert %s gives it its own config back).\n"
+		"[Match]\nName=%s\n\n[Network]\nBridge=%s\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n",
+		port, bridge, bridge, port, bridge);
 }
 
 /* The section a line opens ("[Match]" → "Match"), into buf; false for any other line. */
@@ -111,8 +114,9 @@ static bool section_of(const char *line, size_t len, char *buf, size_t size)
 /* Keys that tie a .network to the port itself: moved onto the bridge they would mean another thing. */
 static const char *port_only_key(const char *section, const char *line, size_t len)
 {
-	static const char *const keys[] = { "Bridge", "Bond", "VRF", "VLAN", "MACVLAN", "IPVLAN", "IPVTAP",
-					    "VXLAN", "Tunnel", "MACVTAP", "Xfrm", "BatmanAdvanced" };
+	static const char *const keys[] = { "Bridge",  "Bond",	  "VRF",    "VLAN",
+					    "MACVLAN", "IPVLAN",  "IPVTAP", "VXLAN",
+					    "Tunnel",  "MACVTAP", "Xfrm",   "BatmanAdvanced" };
 	size_t k = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
 
 	if (strcmp(section, "Network") || k == len)
@@ -123,8 +127,8 @@ static const char *port_only_key(const char *section, const char *line, size_t l
 	return NULL;
 }
 
-int networkd_render_bridge(const char *bridge, const char *orig, const struct networkd_client_id *id, char **ret,
-			   char *err, size_t errlen)
+int networkd_render_bridge(const char *bridge, const char *orig, const struct networkd_client_id *id,
+			   char **ret, char *err, size_t errlen)
 {
 	char section[64] = "", *out = NULL;
 	size_t size = 0;
@@ -135,7 +139,8 @@ int networkd_render_bridge(const char *bridge, const char *orig, const struct ne
 	f = open_memstream(&out, &size);
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "# netd: the port's .network, moved onto %s by 'netdctl uplink confirm'.\n[Match]\nName=%s\n\n",
+	fprintf(f,
+		"# netd: the port's .network, moved onto %s by 'netdctl uplink confirm'.\n[Match]\nName=%s\n\n",
 		bridge, bridge);
 	for (const char *p = orig; *p;) {
 		const char *end = strchrnul(p, '\n'), *key;
@@ -146,7 +151,8 @@ int networkd_render_bridge(const char *bridge, const char *orig, const struct ne
 		} else if ((key = port_only_key(section, p + skip, len - skip))) {
 			fclose(f);
 			free(out);
-			snprintf(err, errlen, "its .network has %s=, which means something else on a bridge", key);
+			snprintf(err, errlen, "its .network has %s=, which means something else on a bridge",
+				 key);
 			return -EINVAL;
 		}
 		if (strcmp(section, "Match"))
@@ -157,8 +163,10 @@ int networkd_render_bridge(const char *bridge, const char *orig, const struct ne
 		fprintf(f, "\n# netd: the port's DHCPv4 client identifier, so the lease stays.\n"
 			   "[DHCPv4]\nClientIdentifier=mac\n");
 	else if (id->kind == NETWORKD_CLIENT_ID_DUID)
-		fprintf(f, "\n# netd: the port's DHCPv4 client identifier, so the lease stays.\n"
-			   "[DHCPv4]\nClientIdentifier=duid\nIAID=%" PRIu32 "\n", id->iaid);
+		fprintf(f,
+			"\n# netd: the port's DHCPv4 client identifier, so the lease stays.\n"
+			"[DHCPv4]\nClientIdentifier=duid\nIAID=%" PRIu32 "\n",
+			id->iaid);
 	if (fclose(f) != 0) {
 		free(out);
 		return -ENOMEM;
@@ -253,7 +261,8 @@ static int networkd_restart(const struct mgr_ctx *c, char *err, size_t errlen)
 		if (pid <= 0 || procfs_netns(de->d_name) != self)
 			continue;
 		if (c->proc->ops->open(c->proc->userdata, pid, &pidfd) < 0 || (dfd = procfs_open(pid)) < 0 ||
-		    procfs_exe(dfd, exe, sizeof(exe)) < 0 || strcmp(strrchr(exe, '/') ?: exe, "/systemd-networkd"))
+		    procfs_exe(dfd, exe, sizeof(exe)) < 0 ||
+		    strcmp(strrchr(exe, '/') ?: exe, "/systemd-networkd"))
 			continue;
 		if (manager_exe_check("/", exe, 0, why, sizeof(why)) < 0)
 			continue;
@@ -262,7 +271,8 @@ static int networkd_restart(const struct mgr_ctx *c, char *err, size_t errlen)
 		if (r >= 0 && poll(&p, 1, NETWORKD_EXIT_TIMEOUT_MS) == 0)
 			r = -ETIMEDOUT;
 		if (r < 0) {
-			snprintf(err, errlen, "cannot restart systemd-networkd (pid %d): %s", (int)pid, strerror(-r));
+			snprintf(err, errlen, "cannot restart systemd-networkd (pid %d): %s", (int)pid,
+				 strerror(-r));
 			break;
 		}
 	}
@@ -279,12 +289,15 @@ static int networkd_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 		return 0;
 	why = networkd_names_invalid_reason(c->port, c->bridge);
 	if (why) {
-		snprintf(err, errlen, "systemd-networkd manages '%s'; the bridge name '%s' %s; choose another with --bridge",
-			 c->port, c->bridge, why);
+		snprintf(
+			err, errlen,
+			"systemd-networkd manages '%s'; the bridge name '%s' %s; choose another with --bridge",
+			c->port, c->bridge, why);
 		return -EINVAL;
 	}
 	if (link_state(c, "NETWORK_FILE", file, sizeof(file)) < 0 || file[0] != '/') {
-		snprintf(err, errlen, "systemd-networkd manages '%s' (%s) but names no .network file for it; "
+		snprintf(err, errlen,
+			 "systemd-networkd manages '%s' (%s) but names no .network file for it; "
 			 "wait until it configured it, or give it a .network file with [Link] Unmanaged=yes",
 			 c->port, state);
 		return -EBUSY;
@@ -292,8 +305,10 @@ static int networkd_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 	base = strrchr(file, '/') + 1;
 	snprintf(hold, sizeof(hold), NETWORKD_HOLD_FMT, c->bridge);
 	if (strcmp(hold, base) >= 0) {
-		snprintf(err, errlen, "systemd-networkd configures '%s' from %s, which sorts before netd's own files "
-			 "(%s); rename it", c->port, file, hold);
+		snprintf(err, errlen,
+			 "systemd-networkd configures '%s' from %s, which sorts before netd's own files "
+			 "(%s); rename it",
+			 c->port, file, hold);
 		return -EBUSY;
 	}
 	return 1;
@@ -332,8 +347,9 @@ static int save_network_file(const struct mgr_ctx *c, char *err, size_t errlen)
 	if (r >= 0 && keep_copy(c, lease, "networkd-port.lease") == -ENOMEM)
 		r = -ENOMEM;
 	if (r < 0)
-		snprintf(err, errlen, "cannot keep the .network file systemd-networkd configures '%s' with: %s",
-			 c->port, strerror(-r));
+		snprintf(err, errlen,
+			 "cannot keep the .network file systemd-networkd configures '%s' with: %s", c->port,
+			 strerror(-r));
 	return r;
 }
 
@@ -378,7 +394,8 @@ static int persist_files(const struct mgr_ctx *c, char *err, size_t errlen)
 	char e[256];
 	int r;
 
-	if (!dir || !r_netdev || !r_network || !r_port || asprintf(&p_orig, "%s/networkd-port.network", c->save_dir) < 0 ||
+	if (!dir || !r_netdev || !r_network || !r_port ||
+	    asprintf(&p_orig, "%s/networkd-port.network", c->save_dir) < 0 ||
 	    asprintf(&p_lease, "%s/networkd-port.lease", c->save_dir) < 0)
 		return -ENOMEM;
 	if (read_file(p_orig, &orig, NULL) < 0) {
@@ -389,7 +406,8 @@ static int persist_files(const struct mgr_ctx *c, char *err, size_t errlen)
 		(void)networkd_lease_client_id(lease, &id);
 	r = networkd_render_bridge(c->bridge, orig, &id, &network, e, sizeof(e));
 	if (r < 0) {
-		snprintf(err, errlen, "cannot move the .network of '%s' onto '%s': %s", c->port, c->bridge, e);
+		snprintf(err, errlen, "cannot move the .network of '%s' onto '%s': %s", c->port, c->bridge,
+			 e);
 		return r;
 	}
 	r = networkd_render_netdev(c->bridge, &c->mac, &netdev);
@@ -404,8 +422,8 @@ static int persist_files(const struct mgr_ctx *c, char *err, size_t errlen)
 	if (r >= 0)
 		r = mgr_file_write(c, MGR_SET_CONFIG, r_port, port, strlen(port), 0644);
 	if (r < 0)
-		snprintf(err, errlen, "cannot write systemd-networkd's files for '%s' in /%s: %s", c->bridge, ETC_DIR,
-			 strerror(-r));
+		snprintf(err, errlen, "cannot write systemd-networkd's files for '%s' in /%s: %s", c->bridge,
+			 ETC_DIR, strerror(-r));
 	return r;
 }
 

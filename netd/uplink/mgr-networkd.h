@@ -37,8 +37,8 @@ int networkd_render_port(const char *port, const char *bridge, char **ret);
  * why) when orig cannot be moved: a key that only means something on the port (Bridge=, Bond=,
  * VRF=, VLAN=, MACVLAN=...).
  */
-int networkd_render_bridge(const char *bridge, const char *orig, const struct networkd_client_id *id, char **ret,
-			   char *err, size_t errlen);
+int networkd_render_bridge(const char *bridge, const char *orig, const struct networkd_client_id *id,
+			   char **ret, char *err, size_t errlen);
 /* What networkd's state file of a link says (links/IFINDEX): "ADMIN_STATE=" and "NETWORK_FILE="
  * into buf; -ENOENT without that key. */
 int networkd_state_value(const char *text, const char *key, char *buf, size_t size);

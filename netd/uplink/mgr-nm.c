@@ -49,8 +49,10 @@ static int nm_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 		return -ENOMEM;
 	if (read_file(path, &text, NULL) < 0 || !nm_device_managed(text))
 		return 0;
-	snprintf(err, errlen, "NetworkManager manages '%s'; make it leave the interface first "
-		 "(nmcli device set %s managed no), or let NetworkManager build the bridge", c->port, c->port);
+	snprintf(err, errlen,
+		 "NetworkManager manages '%s'; make it leave the interface first "
+		 "(nmcli device set %s managed no), or let NetworkManager build the bridge",
+		 c->port, c->port);
 	return -EBUSY;
 }
 

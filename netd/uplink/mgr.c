@@ -208,7 +208,8 @@ static int restore_one(const struct mgr_ctx *c, const char *dir, const char *nam
 	else if (r >= 0)
 		r = -EINVAL;
 	if (r < 0)
-		snprintf(err, errlen, "cannot put back /%s as it was (saved in %s): %s", rel, saved, strerror(-r));
+		snprintf(err, errlen, "cannot put back /%s as it was (saved in %s): %s", rel, saved,
+			 strerror(-r));
 	else
 		unlink(saved);
 	return r;

@@ -68,22 +68,22 @@ static struct mgr_ctx ctx(void)
 
 /* ---- ifupdown ---- */
 
-#define DEBIAN_INTERFACES                                            \
-	"# interfaces(5) file used by ifup(8) and ifdown(8)\n"        \
-	"source /etc/network/interfaces.d/*\n"                       \
-	"\n"                                                         \
-	"auto lo\n"                                                  \
-	"iface lo inet loopback\n"                                   \
-	"\n"                                                         \
-	"allow-hotplug eth0\n"                                       \
-	"iface eth0 inet dhcp\n"                                     \
-	"\t# the uplink\n"                                           \
-	"\tpre-up echo \\\n"                                         \
-	"\t  hello\n"                                                \
-	"iface eth0 inet6 auto\n"                                    \
-	"\n"                                                         \
-	"auto eth1\n"                                                \
-	"iface eth1 inet static\n"                                   \
+#define DEBIAN_INTERFACES                                      \
+	"# interfaces(5) file used by ifup(8) and ifdown(8)\n" \
+	"source /etc/network/interfaces.d/*\n"                 \
+	"\n"                                                   \
+	"auto lo\n"                                            \
+	"iface lo inet loopback\n"                             \
+	"\n"                                                   \
+	"allow-hotplug eth0\n"                                 \
+	"iface eth0 inet dhcp\n"                               \
+	"\t# the uplink\n"                                     \
+	"\tpre-up echo \\\n"                                   \
+	"\t  hello\n"                                          \
+	"iface eth0 inet6 auto\n"                              \
+	"\n"                                                   \
+	"auto eth1\n"                                          \
+	"iface eth1 inet static\n"                             \
 	"\taddress 10.0.0.1/24\n"
 
 static struct ifupdown_rewrite rw_new(const char *port, const char *bridge)
@@ -112,7 +112,8 @@ static void test_ifupdown_rewrite(void **state)
 
 	/* A file that names neither: unchanged. */
 	rw = rw_new("eth0", "br0");
-	assert_int_equal(ifupdown_rewrite(&rw, "auto lo\niface lo inet loopback\n", &out, err, sizeof(err)), 0);
+	assert_int_equal(ifupdown_rewrite(&rw, "auto lo\niface lo inet loopback\n", &out, err, sizeof(err)),
+			 0);
 	assert_null(out);
 
 	/* 'auto lo eth0' keeps lo; a second file's 'auto eth0' adds no second 'auto br0'. */
@@ -120,11 +121,13 @@ static void test_ifupdown_rewrite(void **state)
 	assert_int_equal(ifupdown_rewrite(&rw, "auto lo eth0\n", &out, err, sizeof(err)), 1);
 	assert_string_equal(out, "auto lo\nauto br0\n");
 	free(out);
-	assert_int_equal(ifupdown_rewrite(&rw, "auto eth0\niface eth0 inet static\n\taddress 10.1.1.1/24\n", &out, err,
-					  sizeof(err)),
+	assert_int_equal(ifupdown_rewrite(&rw, "auto eth0\niface eth0 inet static\n\taddress 10.1.1.1/24\n",
+					  &out, err, sizeof(err)),
 			 1);
-	assert_string_equal(out, "iface eth0 inet manual\n\niface br0 inet static\n\tbridge_ports eth0\n"
-				 "\tbridge_stp off\n\tbridge_fd 0\n\tbridge_hw 52:54:00:12:34:56\n\taddress 10.1.1.1/24\n");
+	assert_string_equal(
+		out,
+		"iface eth0 inet manual\n\niface br0 inet static\n\tbridge_ports eth0\n"
+		"\tbridge_stp off\n\tbridge_fd 0\n\tbridge_hw 52:54:00:12:34:56\n\taddress 10.1.1.1/24\n");
 	free(out);
 }
 
@@ -140,8 +143,10 @@ static void test_ifupdown_refused(void **state)
 		{ "iface eth0 \\\n inet dhcp\n", "goes on over several lines" },
 	};
 	static const char *const bad_names[][2] = {
-		{ "eth0", "br 0" }, { "eth0", "br0\niface" }, { "eth0", "br0#" }, { "eth0", "br.5" },
-		{ "eth0", "-br" },  { "eth0\n", "br0" },      { "", "br0" },      { "eth0", "br0000000000000000" },
+		{ "eth0", "br 0" }, { "eth0", "br0\niface" },
+		{ "eth0", "br0#" }, { "eth0", "br.5" },
+		{ "eth0", "-br" },  { "eth0\n", "br0" },
+		{ "", "br0" },	    { "eth0", "br0000000000000000" },
 	};
 	char *out = NULL, err[256];
 
@@ -174,7 +179,9 @@ static void test_ifupdown_ifstate(void **state)
 	assert_string_equal(out, "lo=lo\neth00=eth00\n");
 	free(out);
 
-	assert_int_equal(ifupdown_duid_line("default-duid \"\\000\\001\\000\\0012\";\nlease {\n}\n", line, sizeof(line)), 0);
+	assert_int_equal(ifupdown_duid_line("default-duid \"\\000\\001\\000\\0012\";\nlease {\n}\n", line,
+					    sizeof(line)),
+			 0);
 	assert_string_equal(line, "default-duid \"\\000\\001\\000\\0012\";\n");
 	assert_int_equal(ifupdown_duid_line("default-duid \"a\\\"b\";\n", line, sizeof(line)), 0);
 	assert_int_equal(ifupdown_duid_line("lease {\n}\n", line, sizeof(line)), -ENOENT);
@@ -240,7 +247,8 @@ static void test_ifupdown_driver(void **state)
 
 /* ---- systemd-networkd ---- */
 
-#define PORT_NETWORK "[Match]\nName=eth0\n\n[Network]\nDHCP=yes\nIPv6AcceptRA=yes\n\n[DHCPv4]\nUseDomains=yes\n"
+#define PORT_NETWORK \
+	"[Match]\nName=eth0\n\n[Network]\nDHCP=yes\nIPv6AcceptRA=yes\n\n[DHCPv4]\nUseDomains=yes\n"
 
 static void test_networkd_render(void **state)
 {
@@ -264,8 +272,8 @@ static void test_networkd_render(void **state)
 	assert_null(strstr(out, "Name=eth0"));
 	free(out);
 	out = NULL;
-	assert_int_equal(networkd_render_bridge("br0", PORT_NETWORK "[Network]\nVLAN=eth0.5\n", &none, &out, err,
-						sizeof(err)),
+	assert_int_equal(networkd_render_bridge("br0", PORT_NETWORK "[Network]\nVLAN=eth0.5\n", &none, &out,
+						err, sizeof(err)),
 			 -EINVAL);
 	assert_null(out);
 	assert_non_null(strstr(err, "VLAN="));
@@ -273,8 +281,8 @@ static void test_networkd_render(void **state)
 
 static void test_networkd_hostile(void **state)
 {
-	static const char *const bad[] = { "br0\nName=*", "br 0", "br*", "br[0]", "", "br0000000000000000",
-					   "../x", "br0/", "br0\n[Network]" };
+	static const char *const bad[] = { "br0\nName=*",	 "br 0", "br*",	 "br[0]",	  "",
+					   "br0000000000000000", "../x", "br0/", "br0\n[Network]" };
 	struct networkd_client_id none = {};
 	struct mac mac = {};
 	char *out = NULL, err[256];
@@ -284,7 +292,8 @@ static void test_networkd_hostile(void **state)
 		assert_int_equal(networkd_render_hold(bad[i], "br0", &out), -EINVAL);
 		assert_int_equal(networkd_render_netdev(bad[i], &mac, &out), -EINVAL);
 		assert_int_equal(networkd_render_port(bad[i], "br0", &out), -EINVAL);
-		assert_int_equal(networkd_render_bridge(bad[i], PORT_NETWORK, &none, &out, err, sizeof(err)), -EINVAL);
+		assert_int_equal(networkd_render_bridge(bad[i], PORT_NETWORK, &none, &out, err, sizeof(err)),
+				 -EINVAL);
 		assert_null(out);
 	}
 }
@@ -299,7 +308,9 @@ static void test_networkd_state(void **state)
 			 0);
 	assert_string_equal(buf, "/etc/a.network");
 	assert_int_equal(networkd_state_value("XADMIN_STATE=x\n", "ADMIN_STATE", buf, sizeof(buf)), -ENOENT);
-	assert_int_equal(networkd_lease_client_id("ADDRESS=1.2.3.4\nCLIENTID=ffb6220feb00020000ab11aabbccdd\n", &id), 0);
+	assert_int_equal(
+		networkd_lease_client_id("ADDRESS=1.2.3.4\nCLIENTID=ffb6220feb00020000ab11aabbccdd\n", &id),
+		0);
 	assert_int_equal(id.kind, NETWORKD_CLIENT_ID_DUID);
 	assert_int_equal(id.iaid, 0xb6220feb);
 	assert_int_equal(networkd_lease_client_id("CLIENTID=01525400123456\n", &id), 0);
@@ -318,11 +329,13 @@ static void test_networkd_detect(void **state)
 	put("run/systemd/netif/links/7", "ADMIN_STATE=unmanaged\nOPER_STATE=carrier\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
 	assert_null(drv);
-	put("run/systemd/netif/links/7", "ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/50-eth0.network\n");
+	put("run/systemd/netif/links/7",
+	    "ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/50-eth0.network\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
 	assert_ptr_equal(drv, &mgr_networkd);
 	/* A file that sorts before netd's hold would still win: refused. */
-	put("run/systemd/netif/links/7", "ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/00-0a.network\n");
+	put("run/systemd/netif/links/7",
+	    "ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/00-0a.network\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "sorts before netd's own files"));
 	put("run/systemd/netif/links/7", "ADMIN_STATE=configuring\n");
