@@ -442,19 +442,25 @@ static int ifupdown_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 }
 
 /*
- * After a reboot ifup started dhclient on the bridge itself (/run/dhclient.BR.pid): the revert
- * that follows stops it as netd stops its own, without a release (manager.c checks it is a
- * genuine client on the bridge first).
+ * Before a rollback's kernel step, the dhclient that runs on the bridge goes, without a release,
+ * whoever started it: ifup after a reboot (/run/dhclient.BR.pid), or netd, from ifup's command
+ * line on the port retargeted to the bridge (it keeps -pf /run/dhclient.PORT.pid: dhclient forks,
+ * and that file names the child that runs, not the parent netd started). manager.c checks that
+ * the pid is a genuine DHCP client on the bridge before it kills anything.
  */
 static void stop_bridge_client(const struct mgr_ctx *c)
 {
-	_cleanup_free_ char *rel = NULL, *path = NULL, *text = NULL;
-	int pid;
+	const char *names[] = { c->bridge, c->port };
 
-	if (asprintf(&rel, "run/dhclient.%s.pid", c->bridge) < 0 || !(path = mgr_path(c, rel)) ||
-	    read_file(path, &text, NULL) < 0 || sscanf(text, "%d", &pid) != 1 || pid <= 1)
-		return;
-	(void)manager_client_kill(c->proc, pid, c->bridge);
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		_cleanup_free_ char *rel = NULL, *path = NULL, *text = NULL;
+		int pid;
+
+		if (asprintf(&rel, "run/dhclient.%s.pid", names[i]) < 0 || !(path = mgr_path(c, rel)) ||
+		    read_file(path, &text, NULL) < 0 || sscanf(text, "%d", &pid) != 1 || pid <= 1)
+			continue;
+		(void)manager_client_kill(c->proc, pid, c->bridge);
+	}
 }
 
 static int ifupdown_release(const struct mgr_ctx *c, char *err, size_t errlen)

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -175,6 +176,24 @@ int networkd_render_bridge(const char *bridge, const char *orig, const struct ne
 	return 0;
 }
 
+const char *networkd_network_file_invalid_reason(const char *path)
+{
+	static const char *const dirs[] = { "/etc/systemd/network/", "/run/systemd/network/",
+					     "/usr/local/lib/systemd/network/", "/usr/lib/systemd/network/",
+					     "/lib/systemd/network/" };
+	size_t n = strlen(path);
+
+	if (n < 8 || strcmp(path + n - 8, ".network"))
+		return "does not end in .network";
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		size_t k = strlen(dirs[i]);
+
+		if (!strncmp(path, dirs[i], k))
+			return strchr(path + k, '/') || path[k] == '.' ? "is not a file of that directory" : NULL;
+	}
+	return "is not in one of systemd-networkd's directories";
+}
+
 int networkd_state_value(const char *text, const char *key, char *buf, size_t size)
 {
 	size_t klen = strlen(key);
@@ -302,6 +321,12 @@ static int networkd_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 			 c->port, state);
 		return -EBUSY;
 	}
+	why = networkd_network_file_invalid_reason(file);
+	if (why) {
+		snprintf(err, errlen, "systemd-networkd's state names %s as the .network file of '%s', which %s",
+			 file, c->port, why);
+		return -EPERM;
+	}
 	base = strrchr(file, '/') + 1;
 	snprintf(hold, sizeof(hold), NETWORKD_HOLD_FMT, c->bridge);
 	if (strcmp(hold, base) >= 0) {
@@ -314,14 +339,23 @@ static int networkd_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 	return 1;
 }
 
-/* <root>/rel (rel with a leading '/' or not) into <save_dir>/name; -ENOENT when rel is not there. */
-static int keep_copy(const struct mgr_ctx *c, const char *rel, const char *name)
+/*
+ * <root>/rel (rel with a leading '/' or not) into <save_dir>/name; -ENOENT when rel is not there.
+ * With trusted, only a regular file of netd's own user (root), writable by nobody else: the
+ * .network file comes from networkd's state file, which its own unprivileged user writes, and
+ * netd copies it into /etc (world-readable).
+ */
+static int keep_copy(const struct mgr_ctx *c, const char *rel, const char *name, bool trusted)
 {
 	_cleanup_free_ char *path = mgr_path(c, rel + (rel[0] == '/')), *copy = NULL, *text = NULL;
+	struct stat st;
 	int r;
 
 	if (!path || asprintf(&copy, "%s/%s", c->save_dir, name) < 0)
 		return -ENOMEM;
+	if (trusted && (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+			(st.st_mode & (S_IWGRP | S_IWOTH))))
+		return -EPERM;
 	if (read_file(path, &text, NULL) < 0)
 		return -ENOENT;
 	r = mkdir_p(c->save_dir, 0700);
@@ -341,10 +375,12 @@ static int save_network_file(const struct mgr_ctx *c, char *err, size_t errlen)
 	if (access(kept, F_OK) == 0)
 		return 0;
 	r = link_state(c, "NETWORK_FILE", file, sizeof(file));
+	if (r >= 0 && networkd_network_file_invalid_reason(file))
+		r = -EPERM;
 	if (r >= 0)
-		r = keep_copy(c, file, "networkd-port.network");
+		r = keep_copy(c, file, "networkd-port.network", true);
 	snprintf(lease, sizeof(lease), "run/systemd/netif/leases/%d", c->ifindex);
-	if (r >= 0 && keep_copy(c, lease, "networkd-port.lease") == -ENOMEM)
+	if (r >= 0 && keep_copy(c, lease, "networkd-port.lease", false) == -ENOMEM)
 		r = -ENOMEM;
 	if (r < 0)
 		snprintf(err, errlen,

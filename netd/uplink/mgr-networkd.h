@@ -39,6 +39,10 @@ int networkd_render_port(const char *port, const char *bridge, char **ret);
  */
 int networkd_render_bridge(const char *bridge, const char *orig, const struct networkd_client_id *id,
 			   char **ret, char *err, size_t errlen);
+/* NULL when path can be the .network file networkd's state names (NETWORK_FILE=): a file of one
+ * of networkd's directories (/etc, /run, /usr/local/lib, /usr/lib, /lib + /systemd/network/)
+ * ending in .network. networkd's own unprivileged user writes that state. */
+const char *networkd_network_file_invalid_reason(const char *path);
 /* What networkd's state file of a link says (links/IFINDEX): "ADMIN_STATE=" and "NETWORK_FILE="
  * into buf; -ENOENT without that key. */
 int networkd_state_value(const char *text, const char *key, char *buf, size_t size);

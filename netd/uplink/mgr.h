@@ -10,9 +10,10 @@
  *   persist    after confirm: the manager's own config describes the bridge with the port in it
  *   restore    its original config back, byte for byte
  *
- * A rollback (no confirm, a failure, a crash) is release … kernel rollback … take_back. A revert
- * of a persisted conversion is release (the manager off the bridge and the port) … kernel
- * rollback … restore, take_back. Each hook may be called again after a crash: idempotent.
+ * Convert is release … cut-over; confirm is persist. Every rollback (no confirm, a failure, a
+ * crash, a revert) is release again (the manager off the bridge and the port: after a confirm or
+ * a reboot it had them) … kernel rollback … restore (if persisted), take_back. Each hook may run
+ * twice (a crash in between): idempotent.
  *
  * Every file a driver changes or creates is saved first (mgr_file_save) in the uplink's state dir
  * (root's, 0700), under <state>/uplinks/BR/manager/{runtime,config}/, and put back from there:

@@ -516,13 +516,15 @@ static bool mgr_persisted_of(struct uplink *u)
 	return u->mgr && dir && mgr_persisted(dir);
 }
 
-/* Rollback and revert: the manager off the bridge and the port while the kernel step runs. */
+/* Rollback and revert: the manager off the bridge and the port while the kernel step runs (again:
+ * release is idempotent; after a confirm or a reboot the manager had the bridge). */
 static void mgr_before_rollback(struct uplink *u)
 {
 	char err[MGR_ERR_MAX];
 
-	if (mgr_persisted_of(u))
-		(void)mgr_step(u, u->mgr->release, "let go of the bridge for the revert", err, sizeof(err));
+	if (u->mgr)
+		(void)mgr_step(u, u->mgr->release, "let go of the bridge and the port for the rollback", err,
+			       sizeof(err));
 }
 
 /* After it: the manager's original config and its hold on the port back. */

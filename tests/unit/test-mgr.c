@@ -308,6 +308,16 @@ static void test_networkd_state(void **state)
 			 0);
 	assert_string_equal(buf, "/etc/a.network");
 	assert_int_equal(networkd_state_value("XADMIN_STATE=x\n", "ADMIN_STATE", buf, sizeof(buf)), -ENOENT);
+	/* networkd's user writes its state: the file it names must be one of networkd's own. */
+	assert_null(networkd_network_file_invalid_reason("/etc/systemd/network/50-eth0.network"));
+	assert_null(networkd_network_file_invalid_reason("/run/systemd/network/10-netplan-eth0.network"));
+	assert_null(networkd_network_file_invalid_reason("/usr/lib/systemd/network/80-container-host0.network"));
+	assert_non_null(networkd_network_file_invalid_reason("/etc/shadow"));
+	assert_non_null(networkd_network_file_invalid_reason("/etc/shadow.network"));
+	assert_non_null(networkd_network_file_invalid_reason("/etc/systemd/network/../../shadow.network"));
+	assert_non_null(networkd_network_file_invalid_reason("/etc/systemd/network/x/y.network"));
+	assert_non_null(networkd_network_file_invalid_reason("/etc/systemd/network/.network"));
+	assert_non_null(networkd_network_file_invalid_reason("/etc/systemd/network/a.netdev"));
 	assert_int_equal(
 		networkd_lease_client_id("ADDRESS=1.2.3.4\nCLIENTID=ffb6220feb00020000ab11aabbccdd\n", &id),
 		0);
@@ -338,9 +348,64 @@ static void test_networkd_detect(void **state)
 	    "ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/00-0a.network\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "sorts before netd's own files"));
+	/* A state file (networkd's user writes it) naming a file outside networkd's directories. */
+	put("run/systemd/netif/links/7", "ADMIN_STATE=configured\nNETWORK_FILE=/root/secret.network\n");
+	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "is not in one of systemd-networkd's directories"));
 	put("run/systemd/netif/links/7", "ADMIN_STATE=configuring\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "names no .network file"));
+	put("run/systemd/netif/links/7", "ADMIN_STATE=unmanaged\n");
+}
+
+/* The driver on a root of our own (no networkd runs in this namespace: nothing to restart). */
+static void test_networkd_driver(void **state)
+{
+	struct proc_fake *fake;
+	struct proc_backend proc;
+	struct mgr_ctx c = ctx();
+	char err[MGR_ERR_MAX] = "", path[256], *text;
+
+	assert_int_equal(proc_fake_new(&fake, &proc), 0);
+	c.proc = &proc;
+	put("etc/systemd/network/50-eth0.network", PORT_NETWORK);
+	put("run/systemd/netif/links/7", "ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/50-eth0.network\n");
+	put("run/systemd/netif/leases/7", "ADDRESS=192.168.77.111\nCLIENTID=01525400123456\n");
+
+	/* A .network file others may write is not copied into /etc. */
+	snprintf(path, sizeof(path), "%s/etc/systemd/network/50-eth0.network", root);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(mgr_networkd.release(&c, err, sizeof(err)), -EPERM);
+	assert_int_equal(chmod(path, 0644), 0);
+
+	assert_int_equal(mgr_networkd.release(&c, err, sizeof(err)), 0);
+	text = get("run/systemd/network/00-0netd-br0.network");
+	assert_non_null(strstr(text, "Name=eth0 br0\n"));
+	free(text);
+	assert_int_equal(mgr_networkd.persist(&c, err, sizeof(err)), 0);
+	assert_null(get("run/systemd/network/00-0netd-br0.network"));
+	text = get("etc/systemd/network/00-netd-br0.network");
+	assert_non_null(strstr(text, "Name=br0\n"));
+	assert_non_null(strstr(text, "DHCP=yes\n"));
+	assert_non_null(strstr(text, "ClientIdentifier=mac\n"));
+	free(text);
+	text = get("etc/systemd/network/00-netd-br0-port.network");
+	assert_non_null(strstr(text, "Bridge=br0\n"));
+	free(text);
+
+	/* The revert: release (the hold back), restore (netd's files gone), take back (hold gone). */
+	assert_int_equal(mgr_networkd.release(&c, err, sizeof(err)), 0);
+	assert_int_equal(mgr_networkd.restore(&c, err, sizeof(err)), 0);
+	assert_int_equal(mgr_networkd.take_back(&c, err, sizeof(err)), 0);
+	assert_null(get("etc/systemd/network/00-netd-br0.network"));
+	assert_null(get("etc/systemd/network/00-netd-br0.netdev"));
+	assert_null(get("etc/systemd/network/00-netd-br0-port.network"));
+	assert_null(get("run/systemd/network/00-0netd-br0.network"));
+	text = get("etc/systemd/network/50-eth0.network");
+	assert_string_equal(text, PORT_NETWORK);
+	free(text);
+	proc_fake_free(fake);
+	assert_int_equal(rm_rf(save), 0);
 	put("run/systemd/netif/links/7", "ADMIN_STATE=unmanaged\n");
 }
 
@@ -419,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_ifupdown_ifstate), cmocka_unit_test(test_ifupdown_driver),
 		cmocka_unit_test(test_networkd_render),	 cmocka_unit_test(test_networkd_hostile),
 		cmocka_unit_test(test_networkd_state),	 cmocka_unit_test(test_networkd_detect),
+		cmocka_unit_test(test_networkd_driver),
 		cmocka_unit_test(test_networkmanager),	 cmocka_unit_test(test_files),
 	};
 
