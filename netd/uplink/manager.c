@@ -35,49 +35,6 @@ const char *manager_kind_to_string(enum manager_kind k)
 
 static const char *const dhcp_clients[] = { "dhclient", "udhcpc", "dhcpcd" };
 
-static int detect_nm(const char *root, const char *ifname, int ifindex, char *err, size_t errlen)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/run/NetworkManager/devices/%d", root, ifindex);
-	if (access(path, F_OK) < 0)
-		return 0;
-	snprintf(err, errlen, "NetworkManager manages '%s'; make it leave the interface first "
-		 "(nmcli device set %s managed no), or let NetworkManager build the bridge", ifname, ifname);
-	return -EBUSY;
-}
-
-static int detect_networkd(const char *root, const char *ifname, int ifindex, char *err, size_t errlen)
-{
-	_cleanup_free_ char *text = NULL;
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/run/systemd/netif/links/%d", root, ifindex);
-	if (read_file(path, &text, NULL) < 0 || strstr(text, "ADMIN_STATE=unmanaged"))
-		return 0;
-	snprintf(err, errlen, "systemd-networkd manages '%s'; give it a .network file with [Link] Unmanaged=yes "
-		 "(networkctl reload), or define the bridge in networkd", ifname);
-	return -EBUSY;
-}
-
-static int detect_ifupdown(const char *root, const char *ifname, int ifindex, char *err, size_t errlen)
-{
-	_cleanup_free_ char *text = NULL;
-	char path[PATH_MAX], needle[32];
-
-	snprintf(path, sizeof(path), "%s/run/network/ifstate", root);
-	if (read_file(path, &text, NULL) < 0)
-		return 0;
-	snprintf(needle, sizeof(needle), "%s=", ifname);
-	for (char *p = text; (p = strstr(p, needle)); p++)
-		if (p == text || p[-1] == '\n') {
-			snprintf(err, errlen, "ifupdown configured '%s' (/run/network/ifstate); move its stanza in "
-				 "/etc/network/interfaces to a bridge, or 'ifdown %s' before converting", ifname, ifname);
-			return -EBUSY;
-		}
-	return 0;
-}
-
 /* ---- command lines (pure) ---- */
 
 #define DHCPCD_TITLE "dhcpcd: "
@@ -744,19 +701,12 @@ static int detect_client(const char *ifname, manager_ignored_fn on_ignored, void
 	return refused;
 }
 
-int manager_detect(const char *root, const char *ifname, int ifindex, manager_ignored_fn on_ignored,
-		   void *userdata, struct manager *ret, char *err, size_t errlen)
+int manager_detect(const char *ifname, manager_ignored_fn on_ignored, void *userdata, struct manager *ret,
+		   char *err, size_t errlen)
 {
-	static int (*const detectors[])(const char *, const char *, int, char *, size_t) = { detect_nm, detect_networkd,
-											     detect_ifupdown };
 	struct manager m = { .kind = MANAGER_NONE };
 	int r;
 
-	for (size_t i = 0; root && i < ELEMENTSOF(detectors); i++) {
-		r = detectors[i](root, ifname, ifindex, err, errlen);
-		if (r < 0)
-			return r;
-	}
 	r = detect_client(ifname, on_ignored, userdata, &m, err, errlen);
 	if (r == -EACCES)
 		return -EBUSY;

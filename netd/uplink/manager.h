@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Who else configures an interface: NetworkManager, systemd-networkd, ifupdown, or a DHCP
- * client process (dhclient, udhcpc, dhcpcd) in netd's network namespace. The network managers
- * are refused with what to change; a DHCP client is handed over: stopped with SIGKILL (so it
- * neither sends a RELEASE nor runs a deconfig script) and started again with the same command
- * line on the new interface, asking for the same address.
+ * Who else configures an interface: a DHCP client process (dhclient, udhcpc, dhcpcd) in netd's
+ * network namespace (the host's network managers are mgr.h's drivers). A DHCP client is handed
+ * over: stopped with SIGKILL (so it neither sends a RELEASE nor runs a deconfig script) and started
+ * again with the same command line on the new interface, asking for the same address.
  *
  * Only a genuine client is handed over: it runs as root (real, effective and saved uid 0) and its
  * executable (/proc/PID/exe) is a system binary (manager_exe_check). Any other process that looks
@@ -49,14 +48,12 @@ struct manager {
  * client ("runs as uid 1000", "/home/x is owned by uid 1000"); uid is its real uid. */
 typedef void (*manager_ignored_fn)(const struct manager *m, uid_t uid, const char *why, void *userdata);
 
-/* MANAGER_NONE or what manages ifname; for a network manager err says what to change and
- * the return is -EBUSY (also for two genuine DHCP clients, for a process that runs as root
- * like a DHCP client on ifname but is not genuine: its binary deleted by an upgrade, say, and for
- * a genuine dhcpcd in manager mode, which configures every interface). The network
- * managers' runtime files are looked up under root (<root>/run/NetworkManager, <root>/run/systemd/netif,
- * <root>/run/network); root NULL looks for DHCP client processes only. on_ignored may be NULL. */
-int manager_detect(const char *root, const char *ifname, int ifindex, manager_ignored_fn on_ignored,
-		   void *userdata, struct manager *ret, char *err, size_t errlen);
+/* MANAGER_NONE or the DHCP client process on ifname; -EBUSY with err saying what to change for two
+ * genuine DHCP clients, for a process that runs as root like a DHCP client on ifname but is not
+ * genuine (its binary deleted by an upgrade, say), and for a genuine dhcpcd in manager mode, which
+ * configures every interface. The network managers are mgr.h's drivers. on_ignored may be NULL. */
+int manager_detect(const char *ifname, manager_ignored_fn on_ignored, void *userdata, struct manager *ret,
+		   char *err, size_t errlen);
 /* "/" when netd runs in the initial network namespace (where the network managers run), else
  * NULL: their files' ifindexes would name other interfaces. */
 const char *manager_root_default(void);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "mgr.h"
 #include "names.h"
 #include "probe.h"
 #include "protocol.h"
@@ -56,6 +57,8 @@ struct uplink {
 	/* the DHCP client handed over */
 	struct manager client;	  /* the one that ran on the port (kind NONE if there was none) */
 	pid_t bridge_client_pid; /* the one netd started on the bridge */
+	/* the host's network manager that had the port (mgr.h), NULL if none */
+	const struct mgr_driver *mgr;
 };
 
 static const char *const uplink_state_table[_UPLINK_STATE_MAX] = {
@@ -268,6 +271,13 @@ static void uplink_load_client(struct uplink *u)
 		return;
 	}
 	u->client = m;
+}
+
+static void uplink_load_mgr(struct uplink *u)
+{
+	_cleanup_free_ char *dir = uplink_path(u, "manager");
+
+	u->mgr = dir ? mgr_saved_driver(dir) : NULL;
 }
 
 static int uplink_config_save(struct uplink *u)
@@ -484,6 +494,83 @@ static void client_back_to_port(struct uplink *u)
 		(void)client_start_on(u, u->port, &pid, text, sizeof(text));
 }
 
+/* ---- the host's network manager (mgr.h) ---- */
+
+static struct mgr_ctx mgr_ctx_of(struct uplink *u, char *save_dir)
+{
+	return (struct mgr_ctx){
+		.root = u->d->paths.manager_root ?: "/",
+		.port = u->port,
+		.bridge = u->bridge,
+		.ifindex = (int)if_nametoindex(u->port),
+		.mac = u->snap.mac,
+		.save_dir = save_dir,
+		.proc = &u->d->proc,
+	};
+}
+
+typedef int (*mgr_op)(const struct mgr_ctx *c, char *err, size_t errlen);
+
+/* One step of the manager's driver; logs a failure. */
+static int mgr_step(struct uplink *u, mgr_op op, const char *what, char *err, size_t errlen)
+{
+	_cleanup_free_ char *dir = uplink_path(u, "manager");
+	struct mgr_ctx c;
+	int r;
+
+	if (!u->mgr || !op)
+		return 0;
+	if (!dir)
+		return -ENOMEM;
+	c = mgr_ctx_of(u, dir);
+	err[0] = 0;
+	r = op(&c, err, errlen);
+	if (r < 0 && !err[0])
+		snprintf(err, errlen, "%s", strerror(-r));
+	if (r < 0)
+		log_error("uplink %s: %s could not %s: %s", u->bridge, u->mgr->name, what, err);
+	else
+		log_info("uplink %s: %s: %s", u->bridge, u->mgr->name, what);
+	return r;
+}
+
+static bool mgr_persisted_of(struct uplink *u)
+{
+	_cleanup_free_ char *dir = uplink_path(u, "manager");
+
+	return u->mgr && dir && mgr_persisted(dir);
+}
+
+/* Rollback and revert: the manager off the bridge and the port while the kernel step runs (again:
+ * release is idempotent; after a confirm or a reboot the manager had the bridge). */
+static void mgr_before_rollback(struct uplink *u)
+{
+	char err[MGR_ERR_MAX];
+
+	if (u->mgr)
+		(void)mgr_step(u, u->mgr->release, "let go of the bridge and the port for the rollback", err,
+			       sizeof(err));
+}
+
+/* After it: the manager's original config and its hold on the port back. */
+static int mgr_after_rollback(struct uplink *u)
+{
+	_cleanup_free_ char *dir = uplink_path(u, "manager");
+	char err[MGR_ERR_MAX];
+	int r = 0;
+
+	if (!u->mgr)
+		return 0;
+	if (mgr_persisted_of(u)) {
+		r = mgr_step(u, u->mgr->restore, "restore its original config", err, sizeof(err));
+		if (r >= 0 && dir)
+			mgr_set_persisted(dir, false);
+	}
+	if (mgr_step(u, u->mgr->take_back, "take the port back", err, sizeof(err)) < 0 && r >= 0)
+		r = -EIO;
+	return r;
+}
+
 /* ---- rollback ---- */
 
 static int uplink_apply_rollback(struct uplink *u, uint64_t *ret_usec, char *err, size_t errlen)
@@ -521,6 +608,7 @@ static int uplink_rollback(struct uplink *u, const char *why)
 	u->confirm_timer = sd_event_source_disable_unref(u->confirm_timer);
 	bridge_client_stop(u);
 	uplink_save_state(u, UPLINK_ROLLING_BACK);
+	mgr_before_rollback(u);
 	r = uplink_apply_rollback(u, &usec, err, sizeof(err));
 	if (r < 0)
 		log_error("uplink %s: rollback incomplete: %s", u->bridge, err);
@@ -528,6 +616,9 @@ static int uplink_rollback(struct uplink *u, const char *why)
 		log_info("uplink %s: rolled back, %s has its addresses and routes again (cut-over %.1f ms)", u->bridge,
 			 u->port, usec / 1000.0);
 	client_back_to_port(u);
+	/* Its files stay (with the originals) when the manager could not have them back. */
+	if (mgr_after_rollback(u) < 0 && r >= 0)
+		r = -EIO;
 	if (r >= 0)
 		uplink_forget_files(u);
 	uplink_free(u);
@@ -572,6 +663,8 @@ static json_object *uplink_json(struct uplink *u)
 		json_object_array_add(gws, g);
 	}
 	json_object_object_add(o, "gateways", gws);
+	if (u->mgr)
+		json_object_object_add(o, "manager", json_object_new_string(u->mgr->name));
 	if (u->client.kind == MANAGER_DHCP_CLIENT) {
 		json_object *c = json_object_new_object();
 		manager_argv_format(u->client.argv, u->client.argv_len, argv, sizeof(argv));
@@ -819,7 +912,7 @@ static int convert_params_parse(struct call *c, json_object *params, struct upli
 
 /* Everything that can refuse, before anything changes. */
 static int convert_check(struct daemon *d, struct call *c, const struct uplink_def *p,
-			 struct convert_snapshot *snap, struct manager *mgr)
+			 struct convert_snapshot *snap, struct manager *mgr, const struct mgr_driver **drv)
 {
 	struct uplink *busy = uplink_in_progress(d);
 	struct ignored_ctx ignored = { .bridge = p->bridge, .call = c };
@@ -841,9 +934,15 @@ static int convert_check(struct daemon *d, struct call *c, const struct uplink_d
 		r = call_errorf(c, -EOPNOTSUPP, "'%s' is a wireless interface; the kernel cannot make it a bridge port", p->port);
 	if (r >= 0)
 		r = convert_snapshot_read_sysctls(snap, &d->link);
+	if (r >= 0) {
+		struct mgr_ctx mc = { .root = d->paths.manager_root, .port = p->port, .bridge = p->bridge,
+				      .ifindex = l->ifindex, .mac = snap->mac, .proc = &d->proc };
+
+		r = mgr_detect(&mc, drv, c->err, sizeof(c->err));
+	}
+	/* The DHCP client ifupdown started is handed over as any other; networkd's is its own. */
 	if (r >= 0)
-		r = manager_detect(d->paths.manager_root, p->port, l->ifindex, on_client_ignored, &ignored,
-				   mgr, c->err, sizeof(c->err));
+		r = manager_detect(p->port, on_client_ignored, &ignored, mgr, c->err, sizeof(c->err));
 	link_dump_free(&dump);
 	if (r < 0)
 		convert_snapshot_free(snap);
@@ -903,11 +1002,40 @@ static void client_stop(struct uplink *u, struct call *c)
 		call_progress(c, "stopped the DHCP client on %s (pid %d, without a release): %s", u->port, (int)u->client.pid, text);
 }
 
+/* The manager lets go of the port before anything changes in the kernel; a failure undoes it
+ * and forgets u (the request fails with why). */
+static int mgr_release(struct uplink *u, const struct mgr_driver *drv, struct call *c)
+{
+	_cleanup_free_ char *dir = uplink_path(u, "manager");
+	char err[MGR_ERR_MAX], back[MGR_ERR_MAX], port[IFNAMSIZ];
+	int r;
+
+	if (!drv)
+		return 0;
+	u->mgr = drv;
+	snprintf(port, sizeof(port), "%s", u->port);
+	r = dir ? mgr_save_driver(dir, drv) : -ENOMEM;
+	if (r < 0)
+		snprintf(err, sizeof(err), "cannot write %s: %s", dir ? dir : "its state", strerror(-r));
+	else
+		r = mgr_step(u, drv->release, "let go of the port", err, sizeof(err));
+	if (r < 0) {
+		(void)mgr_step(u, drv->take_back, "take the port back", back, sizeof(back));
+		uplink_forget_files(u);
+		uplink_free(u);
+		return call_errorf(c, r, "%s manages '%s' and could not let go of it: %s; nothing changed", drv->name,
+				   port, err);
+	}
+	call_progress(c, "%s let go of %s (its state only: addresses and routes stay)", drv->name, port);
+	return 0;
+}
+
 static int uplink_method_convert(struct daemon *d, struct call *c, json_object *params)
 {
 	struct uplink_def p;
 	struct convert_snapshot snap = {};
 	struct manager mgr = {};
+	const struct mgr_driver *drv = NULL;
 	struct uplink *u;
 	char err[1024] = "";
 	int r;
@@ -915,7 +1043,7 @@ static int uplink_method_convert(struct daemon *d, struct call *c, json_object *
 	r = convert_params_parse(c, params, &p);
 	if (r < 0)
 		return r;
-	r = convert_check(d, c, &p, &snap, &mgr);
+	r = convert_check(d, c, &p, &snap, &mgr, &drv);
 	if (r < 0)
 		return r;
 	u = uplink_new(d, p.port, p.bridge);
@@ -932,6 +1060,9 @@ static int uplink_method_convert(struct daemon *d, struct call *c, json_object *
 		return call_errorf(c, r, "cannot write the snapshot to %s/uplinks: %s; nothing changed", d->paths.state_dir,
 				   strerror(-r));
 	}
+	r = mgr_release(u, drv, c);
+	if (r < 0)
+		return r;
 	convert_show_plan(u, c);
 	u->call = c;
 	client_stop(u, c);
@@ -974,6 +1105,29 @@ static int lookup(struct daemon *d, struct call *c, json_object *params, struct 
 	return 0;
 }
 
+/* The manager's own config describes the bridge from now on; a failure leaves its files as they were. */
+static int mgr_persist(struct uplink *u, struct call *c)
+{
+	_cleanup_free_ char *dir = uplink_path(u, "manager");
+	char err[MGR_ERR_MAX], back[MGR_ERR_MAX];
+	int r;
+
+	if (!u->mgr)
+		return 0;
+	if (!dir)
+		return -ENOMEM;
+	r = mgr_step(u, u->mgr->persist, "describe the bridge in its config", err, sizeof(err));
+	if (r >= 0)
+		r = mgr_set_persisted(dir, true);
+	if (r < 0) {
+		(void)mgr_step(u, u->mgr->restore, "restore its original config", back, sizeof(back));
+		return call_errorf(c, r, "%s: %s; still waiting (confirm again, or revert)", u->mgr->name, err);
+	}
+	call_progress(c, "%s now configures %s with %s as its port (also after a reboot)", u->mgr->name, u->bridge,
+		      u->port);
+	return 0;
+}
+
 static int uplink_method_confirm(struct daemon *d, struct call *c, json_object *params)
 {
 	struct uplink *u;
@@ -988,6 +1142,9 @@ static int uplink_method_confirm(struct daemon *d, struct call *c, json_object *
 	if (u->state != UPLINK_WAITING)
 		return call_errorf(c, -EBUSY, "'%s' is %s; confirm it once it waits for confirmation", u->bridge,
 				   uplink_state_to_string(u->state));
+	r = mgr_persist(u, c);
+	if (r < 0)
+		return r;
 	r = uplink_config_save(u);
 	if (r < 0)
 		return call_errorf(c, r, "cannot write %s/uplinks/%s.conf: %s; still waiting", d->paths.config_dir, u->bridge,
@@ -1081,6 +1238,7 @@ static void recover_one(struct daemon *d, const char *bridge)
 		return;
 	}
 	uplink_load_client(u);
+	uplink_load_mgr(u);
 	if (u->state == UPLINK_CONFIRMED)
 		return;
 	log_warning("uplink %s: netd stopped while it was %s; finishing the rollback", bridge, uplink_state_to_string(u->state));
@@ -1095,9 +1253,16 @@ static int rebuild_take_client(struct uplink *u)
 	struct ignored_ctx ignored = { .bridge = u->bridge };
 	struct manager found = {};
 	char err[512] = "";
-	int r = manager_detect(u->d->paths.manager_root, u->port, (int)if_nametoindex(u->port),
-			       on_client_ignored, &ignored, &found, err, sizeof(err));
+	struct mgr_ctx mc = mgr_ctx_of(u, NULL);
+	const struct mgr_driver *drv = NULL;
+	int r;
 
+	mc.root = u->d->paths.manager_root;
+	r = mgr_detect(&mc, &drv, err, sizeof(err));
+	if (r >= 0 && drv)
+		r = snprintf(err, sizeof(err), "%s manages '%s'", drv->name, u->port) < 0 ? -EIO : -EBUSY;
+	if (r >= 0)
+		r = manager_detect(u->port, on_client_ignored, &ignored, &found, err, sizeof(err));
 	if (r < 0) {
 		log_error("uplink %s: not rebuilt: %s; then restart netd", u->bridge, err);
 		return r;
@@ -1128,6 +1293,11 @@ static void rebuild_one(struct daemon *d, const char *bridge, const char *port)
 		if (!u && (u = uplink_new(d, port, bridge)))
 			u->state = UPLINK_CONFIRMED; /* made by hand or by an older state dir: adopt */
 		log_info("uplink %s: %s is its port; adopted", bridge, port);
+		return;
+	}
+	if (u && mgr_persisted_of(u)) {
+		link_dump_free(&dump);
+		log_info("uplink %s: left to %s, whose config builds it with %s as its port", bridge, u->mgr->name, port);
 		return;
 	}
 	if (u) {

@@ -54,9 +54,13 @@ ip -n "$NS" link set lo up
 
 nsx() { ip netns exec "$NS" "$@"; }
 
+# How netd is started in $NS: a test that runs it in a mount namespace of its own too sets this
+# (to a command that execs its arguments, so $! stays netd's pid).
+NETD_PREFIX=()
 start_netd() {
 	# Not through nsx: $! must be netd's own pid ('ip netns exec' execs it).
-	ip netns exec "$NS" "$NETD" --config-dir "$T/etc" --state-dir "$T/lib" --run-dir "$T/run" --socket "$SOCK" \
+	[ ${#NETD_PREFIX[@]} -gt 0 ] || NETD_PREFIX=(ip netns exec "$NS")
+	"${NETD_PREFIX[@]}" "$NETD" --config-dir "$T/etc" --state-dir "$T/lib" --run-dir "$T/run" --socket "$SOCK" \
 		--log-level debug "$@" 2>>"$T/netd.log" &
 	NETD_PID=$!
 	for _ in $(seq 1 200); do
@@ -112,8 +116,11 @@ snapshot() {
 		# main dnsmasq processes only: each forks its script helper a moment after it starts
 		for pid in $(ip netns pids "$NS" 2>/dev/null); do
 			ppid=$(awk '/^PPid:/ {print $2}' /proc/"$pid"/status 2>/dev/null)
-			[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = dnsmasq ] &&
-				[ "$(cat /proc/"$ppid"/comm 2>/dev/null)" != dnsmasq ] && echo "dnsmasq $pid"
+			# (an if: the loop's status must not be the last process's test, under pipefail)
+			if [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = dnsmasq ] &&
+				[ "$(cat /proc/"$ppid"/comm 2>/dev/null)" != dnsmasq ]; then
+				echo "dnsmasq $pid"
+			fi
 		done | sort
 		ip -n "$NS" -d -j link show |
 			jq -c 'map({ifindex, ifname, address, mtu, flags, ifalias, master, kind: .linkinfo.info_kind}) | sort_by(.ifname)'
@@ -122,7 +129,7 @@ snapshot() {
 		ip -n "$NS" -j route show table all | jq -c 'map(del(.expires)) | sort_by(.dst)'
 		ip -n "$NS" -j -4 rule show | jq -c .
 		ip -n "$NS" -j -6 rule show | jq -c .
-		(cd "$T" && find etc lib -type f 2>/dev/null | sort | xargs -r md5sum)
+		(cd "$T" && { find etc lib -type f 2>/dev/null || true; } | sort | xargs -r md5sum)
 	}
 }
 

@@ -66,21 +66,31 @@ echo "# wireless: not tested here. A wireless device exists only with a radio (m
 echo "# which the kernel creates in the host's own namespace first; netd refuses any interface"
 echo "# with /sys/class/net/IF/wireless or phy80211 (the kernel would fail the enslave: EOPNOTSUPP)."
 
-# Another network manager owns eth0 (faked: its runtime file under --manager-root).
+# Another network manager owns eth0 in a way netd cannot take over (faked: its files under
+# --manager-root; test-uplink-ifupdown.sh and test-uplink-networkd.sh convert the real ones).
 ifindex=$(link_field eth0 .ifindex)
-manager_case() { # file content expected-error
-	mkdir -p "$(dirname "$T/mgr/$1")"
-	printf '%b' "$2" >"$T/mgr/$1"
-	local row=("1|$3|uplink convert eth0")
+manager_case() { # file content [file content...] expected-error [netdctl arguments]
+	while [ $# -gt 2 ]; do
+		mkdir -p "$(dirname "$T/mgr/$1")"
+		printf '%b' "$2" >"$T/mgr/$1"
+		shift 2
+	done
+	local row=("1|$1|uplink convert eth0 ${2:-}")
 	bad_cli_cases row
-	rm -rf "${T:?}/mgr/run"
+	rm -rf "${T:?}/mgr/run" "${T:?}/mgr/etc"
 }
 manager_case "run/systemd/netif/links/$ifindex" 'ADMIN_STATE=configured\nOPER_STATE=routable\n' \
-	"systemd-networkd manages 'eth0'; give it a .network file with [Link] Unmanaged=yes"
-manager_case "run/NetworkManager/devices/$ifindex" '' \
+	"systemd-networkd manages 'eth0' (configured) but names no .network file for it; wait until it configured it, or give it a .network file with [Link] Unmanaged=yes"
+manager_case "run/systemd/netif/links/$ifindex" 'ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/00-0a.network\n' \
+	"systemd-networkd configures 'eth0' from /etc/systemd/network/00-0a.network, which sorts before netd's own files (00-0netd-br0.network); rename it"
+manager_case "run/NetworkManager/devices/$ifindex" '[device]\nmanaged=true\n' \
 	"NetworkManager manages 'eth0'; make it leave the interface first (nmcli device set eth0 managed no)"
 manager_case run/network/ifstate 'lo=lo\neth0=eth0\n' \
-	"ifupdown configured 'eth0' (/run/network/ifstate); move its stanza in /etc/network/interfaces to a bridge"
+	"ifupdown configured 'eth0', but /etc/network/interfaces and /etc/network/interfaces.d/ have no 'iface eth0' stanza; 'ifdown eth0' before converting"
+manager_case run/network/ifstate 'lo=lo\neth0=eth0\n' etc/network/interfaces 'mapping eth0\n\tscript /bin/true\n' \
+	"ifupdown configures 'eth0', but /etc/network/interfaces cannot be rewritten for 'br0': a 'mapping' stanza names 'eth0'; netd does not rewrite those: change it by hand"
+manager_case run/network/ifstate.eth0 'eth0\n' etc/network/interfaces 'iface eth0 inet dhcp\n' \
+	"ifupdown configured 'eth0'; the bridge name 'br.0' has a '.', which ifupdown reads as a VLAN; choose another with --bridge" "--bridge br.0"
 assert_eq "$(pgrep -f "udhcpc .*-i eth0 .*$T")" "$client_pid" "the DHCP client on eth0 after the refusals"
 ok "the DHCP client on eth0 still runs (pid $client_pid)"
 

@@ -68,7 +68,7 @@ esac
 exit 0
 SCRIPT
 	chmod +x "$T/udhcpc.script"
-	host_boot
+	[ "${1:-}" = --no-boot ] || host_boot
 }
 
 # What the host's boot does to eth0 (IPv6 autoconf, $HOST_SYSCTLS, a DHCP client); waits for its
@@ -80,19 +80,27 @@ host_boot() {
 	ip -n "$NS" link set eth0 up
 	ip netns exec "$NS" busybox udhcpc -f -i eth0 -s "$T/udhcpc.script" -t 20 -T 1 -A 1 >/dev/null 2>&1 &
 	UDHCPC_PID=$!
+	host_wait eth0
+}
+
+# host_wait IFACE: waits until IFACE has a DHCP lease, a SLAAC address (past DAD) and an IPv6
+# default route (HOST4, HOST6, DEF6), and the gateway reaches both addresses.
+host_wait() {
+	local dev=$1
+	HOST4= HOST6= DEF6=
 	for _ in $(seq 1 100); do
-		HOST4=$(ip -n "$NS" -j addr show eth0 | jq -r '.[0].addr_info[] | select(.family=="inet") | .local' | head -1)
-		HOST6=$(ip -n "$NS" -j addr show eth0 | jq -r '.[0].addr_info[] | select(.family=="inet6" and .scope=="global") | .local' | head -1)
+		HOST4=$(ip -n "$NS" -j addr show "$dev" | jq -r '.[0].addr_info[] | select(.family=="inet") | .local' | head -1)
+		HOST6=$(ip -n "$NS" -j addr show "$dev" | jq -r '.[0].addr_info[] | select(.family=="inet6" and .scope=="global") | .local' | head -1)
 		DEF6=$(ip -n "$NS" -6 route show default | head -1)
 		[ -n "$HOST4" ] && [ -n "$HOST6" ] && [ -n "$DEF6" ] && break
 		sleep 0.1
 	done
-	[ -n "$HOST4" ] || fail "host got no DHCP lease on eth0"
-	[ -n "$HOST6" ] || fail "host got no SLAAC address on eth0"
+	[ -n "$HOST4" ] || fail "host got no DHCP lease on $dev"
+	[ -n "$HOST6" ] || fail "host got no SLAAC address on $dev"
 	[ -n "$DEF6" ] || fail "host got no IPv6 default route from the RA"
 	# Wait for the SLAAC address to finish DAD.
 	for _ in $(seq 1 50); do
-		ip -n "$NS" -6 addr show dev eth0 tentative | grep -q inet6 || break
+		ip -n "$NS" -6 addr show dev "$dev" tentative | grep -q inet6 || break
 		sleep 0.1
 	done
 	# -w: keep asking until one reply or the deadline (the first may go while ND resolves)

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Who else manages an interface: the network managers' /run files under a fake root, the DHCP
- * client command line a hand-over restarts, what counts as a genuine client (system binaries,
+/* The DHCP client hand-over: the client command line a hand-over restarts, what counts as a genuine client (system binaries,
  * checked in a tree of our own), and the file that keeps a handed-over client. */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +20,6 @@
 
 /* No DHCP client on this machine names it. */
 #define IFNAME "netdut0"
-#define IFINDEX 7
 
 static char root[64];
 
@@ -47,63 +45,14 @@ static void put(const char *rel, const char *text)
 	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
 }
 
-static int detect(char *err, size_t errlen, struct manager *m)
-{
-	err[0] = 0;
-	return manager_detect(root, IFNAME, IFINDEX, NULL, NULL, m, err, errlen);
-}
-
 static void test_none(void **state)
 {
 	struct manager m = { .kind = MANAGER_DHCP_CLIENT };
-	char err[512];
+	char err[512] = "";
 
-	assert_int_equal(detect(err, sizeof(err), &m), 0);
+	/* No DHCP client on this machine names it (the network managers: test-mgr.c). */
+	assert_int_equal(manager_detect(IFNAME, NULL, NULL, &m, err, sizeof(err)), 0);
 	assert_int_equal(m.kind, MANAGER_NONE);
-	/* Without a root only DHCP client processes count, whatever /run says. */
-	assert_int_equal(manager_detect(NULL, IFNAME, IFINDEX, NULL, NULL, &m, err, sizeof(err)), 0);
-	assert_int_equal(m.kind, MANAGER_NONE);
-}
-
-static void test_networkd(void **state)
-{
-	struct manager m = {};
-	char err[512];
-
-	put("run/systemd/netif/links/7", "ADMIN_STATE=unmanaged\nOPER_STATE=carrier\n");
-	assert_int_equal(detect(err, sizeof(err), &m), 0);
-	put("run/systemd/netif/links/7", "ADMIN_STATE=configured\nOPER_STATE=routable\n");
-	assert_int_equal(detect(err, sizeof(err), &m), -EBUSY);
-	assert_non_null(strstr(err, "systemd-networkd manages '" IFNAME "'"));
-	assert_non_null(strstr(err, "Unmanaged=yes"));
-	put("run/systemd/netif/links/7", "ADMIN_STATE=unmanaged\n");
-}
-
-static void test_networkmanager(void **state)
-{
-	struct manager m = {};
-	char err[512];
-
-	put("run/NetworkManager/devices/8", "");
-	assert_int_equal(detect(err, sizeof(err), &m), 0);
-	put("run/NetworkManager/devices/7", "");
-	assert_int_equal(detect(err, sizeof(err), &m), -EBUSY);
-	assert_non_null(strstr(err, "nmcli device set " IFNAME " managed no"));
-	assert_int_equal(unlink(strcat(strcpy(err, root), "/run/NetworkManager/devices/7")), 0);
-}
-
-static void test_ifupdown(void **state)
-{
-	struct manager m = {};
-	char err[512];
-
-	/* Another interface whose name ends in ours is not ours. */
-	put("run/network/ifstate", "lo=lo\nx" IFNAME "=x" IFNAME "\n");
-	assert_int_equal(detect(err, sizeof(err), &m), 0);
-	put("run/network/ifstate", "lo=lo\n" IFNAME "=" IFNAME "\n");
-	assert_int_equal(detect(err, sizeof(err), &m), -EBUSY);
-	assert_non_null(strstr(err, "ifupdown configured '" IFNAME "'"));
-	put("run/network/ifstate", "lo=lo\n");
 }
 
 /* A NUL-separated command line from n strings, as /proc/PID/cmdline holds it. */
@@ -463,8 +412,7 @@ static void test_client_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_none),	       cmocka_unit_test(test_networkd),
-		cmocka_unit_test(test_networkmanager), cmocka_unit_test(test_ifupdown),
+		cmocka_unit_test(test_none),
 		cmocka_unit_test(test_retarget),       cmocka_unit_test(test_identify),
 		cmocka_unit_test(test_status_uids),    cmocka_unit_test(test_exe_check),
 		cmocka_unit_test(test_start_refuses),  cmocka_unit_test(test_client_file),
