@@ -465,7 +465,7 @@ static void stop_bridge_client(const struct mgr_ctx *c)
 
 static int ifupdown_release(const struct mgr_ctx *c, char *err, size_t errlen)
 {
-	_cleanup_close_ int lock = lock_ifstate(c);
+	_cleanup_close_ _unused_ int lock = lock_ifstate(c); /* held until return */
 	_cleanup_free_ char *rel = port_state_rel(c), *agg = mgr_path(c, IFSTATE), *text = NULL, *out = NULL;
 	int r;
 
@@ -483,7 +483,7 @@ static int ifupdown_release(const struct mgr_ctx *c, char *err, size_t errlen)
 
 static int ifupdown_take_back(const struct mgr_ctx *c, char *err, size_t errlen)
 {
-	_cleanup_close_ int lock = lock_ifstate(c);
+	_cleanup_close_ _unused_ int lock = lock_ifstate(c); /* held until return */
 	_cleanup_free_ char *rel = port_state_rel(c), *path = NULL, *agg = mgr_path(c, IFSTATE);
 	_cleanup_free_ char *logical = NULL, *text = NULL, *rest = NULL, *out = NULL;
 	int r;
