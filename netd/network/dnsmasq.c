@@ -223,13 +223,23 @@ static void files_remove(const struct dnsmasq_files *f)
 	unlink(f->addn);
 }
 
+/* The files of network name's dnsmasq go (files_remove). */
+static void files_remove_of(struct daemon *d, const char *name)
+{
+	struct dnsmasq_files f;
+
+	if (files_init(d, name, &f) >= 0) {
+		files_remove(&f);
+		files_free(&f);
+	}
+}
+
 /* A stopping dnsmasq is gone: its files go, and the network's name is no longer pending. */
 static void on_stopped(struct dhcp_server *s, void *userdata)
 {
 	struct daemon *d = userdata;
 	struct dhcp_feature *df = DHCP(d);
 	_cleanup_free_ char *name = strdup(s->network);
-	struct dnsmasq_files f;
 
 	for (size_t i = 0; i < df->n_stopping; i++)
 		if (df->stopping[i] == s) {
@@ -237,10 +247,7 @@ static void on_stopped(struct dhcp_server *s, void *userdata)
 			df->n_stopping--;
 			break;
 		}
-	if (files_init(d, s->network, &f) >= 0) {
-		files_remove(&f);
-		files_free(&f);
-	}
+	files_remove_of(d, s->network);
 	log_debug("network '%s': dnsmasq is gone", s->network);
 	dhcp_server_free(s);
 	if (name)
@@ -253,7 +260,6 @@ static int stop_async(struct daemon *d, struct dhcp_server *s)
 {
 	struct dhcp_feature *df = DHCP(d);
 	struct dhcp_server **l;
-	struct dnsmasq_files f;
 	int r;
 
 	l = reallocarray(df->stopping, df->n_stopping + 1, sizeof(*l));
@@ -269,11 +275,7 @@ static int stop_async(struct daemon *d, struct dhcp_server *s)
 		df->stopping[df->n_stopping++] = s;
 		return 0;
 	}
-	r = files_init(d, s->network, &f);
-	if (r >= 0) {
-		files_remove(&f);
-		files_free(&f);
-	}
+	files_remove_of(d, s->network);
 	server_forget(d, s);
 	return 0;
 }
