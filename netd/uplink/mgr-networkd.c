@@ -8,13 +8,16 @@
  * SIGKILLs networkd (no stop actions run) and lets its supervisor start it again (systemd:
  * Restart=on-failure), which reads them.
  *   release    runtime /run/systemd/network/00-0netd-BR.network: port and bridge Unmanaged=yes;
- *   take_back  that file gone: networkd manages the port again and renews its lease there;
- *   persist    /etc/systemd/network/00-netd-BR.{netdev,network}, 00-netd-BR-port.network: the
+ *   adopt      /run/systemd/network/00-netd-BR.{netdev,network}, 00-netd-BR-port.network: the
  *              bridge with the port's MAC (the same lease), STP off, forward delay 0, the port's
  *              original .network moved onto it (its DHCP, its IPv6AcceptRA, with the port's DHCP
- *              client identifier), the port Bridge=BR; the hold gone;
- *   restore    those files gone (the hold of the release that precedes a revert keeps networkd
- *              off both links during the kernel step; take_back then drops it).
+ *              client identifier), the port Bridge=BR; the hold gone: networkd runs the bridge
+ *              and renews the lease there;
+ *   take_back  netd's files in /run gone: networkd manages the port again and renews its lease
+ *              there;
+ *   persist    the same files in /etc/systemd/network, those in /run gone;
+ *   restore    the files in /etc gone (the hold of the release that precedes a revert keeps
+ *              networkd off both links during the kernel step; take_back then drops it).
  */
 #include "mgr-networkd.h"
 
@@ -257,46 +260,11 @@ static int link_state(const struct mgr_ctx *c, const char *key, char *buf, size_
 	return networkd_state_value(text, key, buf, size);
 }
 
-/*
- * The running networkd of our network namespace, a genuine one (a root-owned system binary), is
- * SIGKILLed and waited for: no stop action runs (no RELEASE, no address dropped). Its supervisor
- * starts it again. None running: 0 (it reads the files when it starts).
- */
+/* networkd SIGKILLed: no stop action runs (no RELEASE, no address dropped); its supervisor starts
+ * it again. None running: 0 (it reads the files when it starts). */
 static int networkd_restart(const struct mgr_ctx *c, char *err, size_t errlen)
 {
-	ino_t self = procfs_netns("self");
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	int r = 0;
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		_cleanup_close_ int dfd = -1, pidfd = -1;
-		pid_t pid = atoi(de->d_name);
-		char exe[PATH_MAX], why[256];
-		struct pollfd p;
-
-		if (pid <= 0 || procfs_netns(de->d_name) != self)
-			continue;
-		if (c->proc->ops->open(c->proc->userdata, pid, &pidfd) < 0 || (dfd = procfs_open(pid)) < 0 ||
-		    procfs_exe(dfd, exe, sizeof(exe)) < 0 ||
-		    strcmp(strrchr(exe, '/') ?: exe, "/systemd-networkd"))
-			continue;
-		if (manager_exe_check("/", exe, 0, why, sizeof(why)) < 0)
-			continue;
-		r = c->proc->ops->kill(c->proc->userdata, pid, pidfd, SIGKILL);
-		p = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-		if (r >= 0 && poll(&p, 1, NETWORKD_EXIT_TIMEOUT_MS) == 0)
-			r = -ETIMEDOUT;
-		if (r < 0) {
-			snprintf(err, errlen, "cannot restart systemd-networkd (pid %d): %s", (int)pid,
-				 strerror(-r));
-			break;
-		}
-	}
-	closedir(d);
-	return r;
+	return mgr_daemon_restart(c, "/systemd-networkd", "systemd-network", NULL, 0, err, errlen);
 }
 
 static int networkd_detect(const struct mgr_ctx *c, char *err, size_t errlen)
@@ -419,13 +387,16 @@ static int networkd_take_back(const struct mgr_ctx *c, char *err, size_t errlen)
 	return r < 0 ? r : networkd_restart(c, err, errlen);
 }
 
-static int persist_files(const struct mgr_ctx *c, char *err, size_t errlen)
+/* The bridge's files: in /run (adopt: gone at a reboot) or in /etc (persist). */
+static int bridge_files(const struct mgr_ctx *c, bool persistent, char *err, size_t errlen)
 {
+	const char *kdir = persistent ? ETC_DIR : RUN_DIR,
+		   *set = persistent ? MGR_SET_CONFIG : MGR_SET_RUNTIME;
 	_cleanup_free_ char *orig = NULL, *lease = NULL, *p_orig = NULL, *p_lease = NULL;
-	_cleanup_free_ char *netdev = NULL, *network = NULL, *port = NULL, *dir = mgr_path(c, ETC_DIR);
-	_cleanup_free_ char *r_netdev = rel_fmt(ETC_DIR, NETWORKD_NETDEV_FMT, c->bridge);
-	_cleanup_free_ char *r_network = rel_fmt(ETC_DIR, NETWORKD_NETWORK_FMT, c->bridge);
-	_cleanup_free_ char *r_port = rel_fmt(ETC_DIR, NETWORKD_PORT_FMT, c->bridge);
+	_cleanup_free_ char *netdev = NULL, *network = NULL, *port = NULL, *dir = mgr_path(c, kdir);
+	_cleanup_free_ char *r_netdev = rel_fmt(kdir, NETWORKD_NETDEV_FMT, c->bridge);
+	_cleanup_free_ char *r_network = rel_fmt(kdir, NETWORKD_NETWORK_FMT, c->bridge);
+	_cleanup_free_ char *r_port = rel_fmt(kdir, NETWORKD_PORT_FMT, c->bridge);
 	struct networkd_client_id id = {};
 	char e[256];
 	int r;
@@ -452,25 +423,49 @@ static int persist_files(const struct mgr_ctx *c, char *err, size_t errlen)
 	if (r >= 0)
 		r = mkdir_p(dir, 0755);
 	if (r >= 0)
-		r = mgr_file_write(c, MGR_SET_CONFIG, r_netdev, netdev, strlen(netdev), 0644);
+		r = mgr_file_write(c, set, r_netdev, netdev, strlen(netdev), 0644);
 	if (r >= 0)
-		r = mgr_file_write(c, MGR_SET_CONFIG, r_network, network, strlen(network), 0644);
+		r = mgr_file_write(c, set, r_network, network, strlen(network), 0644);
 	if (r >= 0)
-		r = mgr_file_write(c, MGR_SET_CONFIG, r_port, port, strlen(port), 0644);
+		r = mgr_file_write(c, set, r_port, port, strlen(port), 0644);
 	if (r < 0)
 		snprintf(err, errlen, "cannot write systemd-networkd's files for '%s' in /%s: %s", c->bridge,
-			 ETC_DIR, strerror(-r));
+			 kdir, strerror(-r));
 	return r;
+}
+
+/* netd's files in /run go (the hold, and with persistent the bridge's runtime files): the
+ * restarted networkd takes the bridge and the port from the others. */
+static int drop_runtime(const struct mgr_ctx *c, bool persistent, char *err, size_t errlen)
+{
+	const char *fmts[] = { NETWORKD_HOLD_FMT, NETWORKD_NETDEV_FMT, NETWORKD_NETWORK_FMT,
+			       NETWORKD_PORT_FMT };
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < (persistent ? ELEMENTSOF(fmts) : 1); i++) {
+		_cleanup_free_ char *rel = rel_fmt(RUN_DIR, fmts[i], c->bridge);
+
+		r = rel ? mgr_file_remove(c, MGR_SET_RUNTIME, rel) : -ENOMEM;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "cannot remove netd's files in /%s: %s", RUN_DIR, strerror(-r));
+		return r;
+	}
+	return networkd_restart(c, err, errlen);
+}
+
+static int networkd_adopt(const struct mgr_ctx *c, char *err, size_t errlen)
+{
+	int r = bridge_files(c, false, err, errlen);
+
+	return r < 0 ? r : drop_runtime(c, false, err, errlen);
 }
 
 static int networkd_persist(const struct mgr_ctx *c, char *err, size_t errlen)
 {
-	int r = persist_files(c, err, errlen);
+	int r = bridge_files(c, true, err, errlen);
 
-	if (r < 0)
-		return r;
-	/* The hold goes: the restarted networkd takes the bridge and the port from the files. */
-	return networkd_take_back(c, err, errlen);
+	return r < 0 ? r : drop_runtime(c, true, err, errlen);
 }
 
 static int networkd_restore(const struct mgr_ctx *c, char *err, size_t errlen)
@@ -482,6 +477,7 @@ const struct mgr_driver mgr_networkd = {
 	.name = "systemd-networkd",
 	.detect = networkd_detect,
 	.release = networkd_release,
+	.adopt = networkd_adopt,
 	.take_back = networkd_take_back,
 	.persist = networkd_persist,
 	.restore = networkd_restore,

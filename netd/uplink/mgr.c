@@ -5,6 +5,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,8 @@
 
 #include "fileio.h"
 #include "macro.h"
+#include "manager.h"
+#include "procfs.h"
 
 /* Asked in this order: the first that manages the port (or refuses) answers. */
 static const struct mgr_driver *const drivers[] = { &mgr_networkmanager, &mgr_networkd, &mgr_ifupdown };
@@ -270,4 +276,149 @@ int mgr_file_remove(const struct mgr_ctx *c, const char *set, const char *rel)
 	if (r < 0)
 		return r;
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+/* ---- restarting a manager ---- */
+
+#define RESTART_MAX 8
+#define RESTART_EXIT_TIMEOUT_MS 2000
+#define RESTART_STOP_TIMEOUT_MS 1000
+
+/*
+ * The pids of our network namespace's processes that run exe_name ("/systemd-networkd"), a
+ * genuine system binary, as root or as user (the one the daemon drops to; NULL: root only), with
+ * a pidfd each, except those in skip. A local user may run the same binary, but not as these:
+ * theirs are not looked at. -E2BIG when there are more than RESTART_MAX.
+ */
+static int daemons_find(const struct mgr_ctx *c, const char *exe_name, const char *user, const pid_t *skip,
+			size_t n_skip, pid_t *pids, int *pidfds)
+{
+	struct passwd *pw = user ? getpwnam(user) : NULL;
+	uid_t ok_uid = pw ? pw->pw_uid : 0;
+	ino_t self = procfs_netns("self");
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		_cleanup_close_ int dfd = -1, pidfd = -1;
+		pid_t pid = atoi(de->d_name);
+		char exe[PATH_MAX], why[256];
+		bool skipped = false, owned = true;
+		uid_t uids[3];
+
+		for (size_t i = 0; i < n_skip; i++)
+			skipped |= skip[i] == pid;
+		if (pid <= 0 || skipped || procfs_netns(de->d_name) != self)
+			continue;
+		if ((dfd = procfs_open(pid)) < 0 || procfs_exe(dfd, exe, sizeof(exe)) < 0 ||
+		    strcmp(strrchr(exe, '/') ?: exe, exe_name) || procfs_uids(dfd, uids) < 0)
+			continue;
+		for (int i = 0; i < 3; i++)
+			owned &= uids[i] == 0 || uids[i] == ok_uid;
+		if (!owned || manager_exe_check("/", exe, 0, why, sizeof(why)) < 0 ||
+		    c->proc->ops->open(c->proc->userdata, pid, &pidfd) < 0)
+			continue;
+		if (n == RESTART_MAX) {
+			n = -E2BIG;
+			break;
+		}
+		pids[n] = pid;
+		pidfds[n++] = TAKE_FD(pidfd);
+	}
+	closedir(d);
+	if (n < 0)
+		for (int i = 0; i < RESTART_MAX; i++)
+			close(pidfds[i]);
+	return n;
+}
+
+/* Whether every thread of pid is stopped (SIGSTOP is delivered asynchronously). */
+static bool all_stopped(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	bool stopped = true;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return true; /* gone */
+	while (stopped && (de = readdir(d))) {
+		_cleanup_free_ char *stat = NULL, *p = NULL;
+		const char *state;
+
+		if (de->d_name[0] == '.' || asprintf(&p, "%s/%s/stat", path, de->d_name) < 0 ||
+		    read_file(p, &stat, NULL) < 0)
+			continue;
+		state = strrchr(stat, ')');
+		stopped = !state || state[1] != ' ' || state[2] == 'T' || state[2] == 't' || state[2] == 'Z';
+	}
+	closedir(d);
+	return stopped;
+}
+
+int mgr_daemon_restart(const struct mgr_ctx *c, const char *exe_name, const char *user, mgr_op while_stopped,
+		       int respawn_ms, char *err, size_t errlen)
+{
+	pid_t pids[RESTART_MAX], again[RESTART_MAX];
+	int pidfds[RESTART_MAX], r = 0, n, m = 0;
+
+	n = daemons_find(c, exe_name, user, NULL, 0, pids, pidfds);
+	if (n < 0) {
+		snprintf(err, errlen, "more than %d processes run %s here; not restarting any", RESTART_MAX,
+			 exe_name + 1);
+		return n;
+	}
+	for (int i = 0; i < n && while_stopped; i++)
+		(void)c->proc->ops->kill(c->proc->userdata, pids[i], pidfds[i], SIGSTOP);
+	for (int i = 0, waited = 0; i < n && while_stopped && waited < RESTART_STOP_TIMEOUT_MS;)
+		if (all_stopped(pids[i]))
+			i++;
+		else {
+			(void)poll(NULL, 0, 10);
+			waited += 10;
+		}
+	if (while_stopped)
+		r = while_stopped(c, err, errlen);
+	for (int i = 0; i < n; i++) {
+		struct pollfd p = { .fd = pidfds[i], .events = POLLIN };
+		int k;
+
+		if (r < 0) { /* nothing written: it goes on as it was */
+			(void)c->proc->ops->kill(c->proc->userdata, pids[i], pidfds[i], SIGCONT);
+			continue;
+		}
+		k = c->proc->ops->kill(c->proc->userdata, pids[i], pidfds[i], SIGKILL);
+		if (k >= 0 && poll(&p, 1, RESTART_EXIT_TIMEOUT_MS) == 0)
+			k = -ETIMEDOUT;
+		if (k < 0) {
+			snprintf(err, errlen, "cannot restart %s (pid %d): %s", exe_name + 1, (int)pids[i],
+				 strerror(-k));
+			r = k;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		close(pidfds[i]);
+	if (r < 0 || !n || !respawn_ms)
+		return r;
+	/* Its supervisor starts it again: wait for that, so that a next step stops the new one. */
+	for (int waited = 0; waited < respawn_ms && m == 0; waited += 50) {
+		m = daemons_find(c, exe_name, user, pids, n, again, pidfds);
+		for (int i = 0; i < m; i++)
+			close(pidfds[i]);
+		if (m == 0)
+			(void)poll(NULL, 0, 50);
+	}
+	if (m == 0) {
+		snprintf(err, errlen,
+			 "%s did not start again within %d s; start it (systemd: 'systemctl reset-failed %s; "
+			 "systemctl start %s' if its start limit was hit)",
+			 exe_name + 1, respawn_ms / 1000, exe_name + 1, exe_name + 1);
+		return -ETIMEDOUT;
+	}
+	return 0;
 }

@@ -6,14 +6,16 @@
  *
  *   detect     does it manage the port? 1 yes, 0 no, negative: refused (err says what to change)
  *   release    before the cut-over: let go of the port without touching the kernel state it made
+ *   adopt      after the cut-over (verified): run the bridge and its port from runtime config, as
+ *              it ran the port: its DHCP client renews the lease on the bridge until the confirm
  *   take_back  after a rollback's kernel step: manage the port again, as before the release
  *   persist    after confirm: the manager's own config describes the bridge with the port in it
  *   restore    its original config back, byte for byte
  *
- * Convert is release … cut-over; confirm is persist. Every rollback (no confirm, a failure, a
- * crash, a revert) is release again (the manager off the bridge and the port: after a confirm or
- * a reboot it had them) … kernel rollback … restore (if persisted), take_back. Each hook may run
- * twice (a crash in between): idempotent.
+ * Convert is release … cut-over … adopt; confirm is persist. Every rollback (no confirm, a
+ * failure, a crash, a revert) is release again (the manager off the bridge and the port: after
+ * adopt, a confirm or a reboot it had them) … kernel rollback … restore (if persisted),
+ * take_back. Each hook may run twice (a crash in between): idempotent.
  *
  * Every file a driver changes or creates is saved first (mgr_file_save) in the uplink's state dir
  * (root's, 0700), under <state>/uplinks/BR/manager/{runtime,config}/, and put back from there:
@@ -42,13 +44,11 @@ struct mgr_ctx {
 	const struct proc_backend *proc;
 };
 
+typedef int (*mgr_op)(const struct mgr_ctx *c, char *err, size_t errlen);
+
 struct mgr_driver {
 	const char *name;
-	int (*detect)(const struct mgr_ctx *c, char *err, size_t errlen);
-	int (*release)(const struct mgr_ctx *c, char *err, size_t errlen);
-	int (*take_back)(const struct mgr_ctx *c, char *err, size_t errlen);
-	int (*persist)(const struct mgr_ctx *c, char *err, size_t errlen);
-	int (*restore)(const struct mgr_ctx *c, char *err, size_t errlen);
+	mgr_op detect, release, adopt, take_back, persist, restore;
 };
 
 extern const struct mgr_driver mgr_networkmanager, mgr_networkd, mgr_ifupdown;
@@ -64,9 +64,6 @@ int mgr_save_driver(const char *save_dir, const struct mgr_driver *drv);
 bool mgr_persisted(const char *save_dir);
 int mgr_set_persisted(const char *save_dir, bool on);
 
-/* NetworkManager's state file of a device (/run/NetworkManager/devices/IFINDEX) says it manages it. */
-bool nm_device_managed(const char *text);
-
 /* The path of rel (a path below the root, no leading '/') under c->root. */
 char *mgr_path(const struct mgr_ctx *c, const char *rel);
 
@@ -81,6 +78,18 @@ int mgr_file_write(const struct mgr_ctx *c, const char *set, const char *rel, co
 		   mode_t mode);
 /* Save, then remove <root>/rel (absent already: fine). */
 int mgr_file_remove(const struct mgr_ctx *c, const char *set, const char *rel);
+
+/*
+ * Restart the manager: its running processes in our network namespace whose executable is named
+ * exe_name ("/systemd-networkd") and is a genuine system binary, running as root or user (the one
+ * it drops to; NULL: root only), are stopped (SIGSTOP, waited for: they write nothing more),
+ * while_stopped runs (may be NULL; its failure lets them go on, SIGCONT), then they are SIGKILLed
+ * and waited for: no stop action of theirs runs. Their supervisor starts them again (systemd:
+ * Restart=on-failure); with respawn_ms, a new one must run within that long (-ETIMEDOUT: err says
+ * to start it). None running: while_stopped alone.
+ */
+int mgr_daemon_restart(const struct mgr_ctx *c, const char *exe_name, const char *user, mgr_op while_stopped,
+		       int respawn_ms, char *err, size_t errlen);
 
 /* Set names, as mgr_file_save() takes them. */
 #define MGR_SET_RUNTIME "runtime"

@@ -509,8 +509,6 @@ static struct mgr_ctx mgr_ctx_of(struct uplink *u, char *save_dir)
 	};
 }
 
-typedef int (*mgr_op)(const struct mgr_ctx *c, char *err, size_t errlen);
-
 /* One step of the manager's driver; logs a failure. */
 static int mgr_step(struct uplink *u, mgr_op op, const char *what, char *err, size_t errlen)
 {
@@ -561,11 +559,11 @@ static int mgr_after_rollback(struct uplink *u)
 
 	if (!u->mgr)
 		return 0;
-	if (mgr_persisted_of(u)) {
-		r = mgr_step(u, u->mgr->restore, "restore its original config", err, sizeof(err));
-		if (r >= 0 && dir)
-			mgr_set_persisted(dir, false);
-	}
+	/* Also when not marked persisted: a crash may have come between the files and the mark (an
+	 * empty set restores nothing). */
+	r = mgr_step(u, u->mgr->restore, "restore its original config", err, sizeof(err));
+	if (r >= 0 && dir)
+		mgr_set_persisted(dir, false);
 	if (mgr_step(u, u->mgr->take_back, "take the port back", err, sizeof(err)) < 0 && r >= 0)
 		r = -EIO;
 	return r;
@@ -701,6 +699,28 @@ static int uplink_wait_confirm(struct uplink *u)
 }
 
 /* Verification passed (or was skipped): the DHCP client follows, then we wait for confirm. */
+/* The manager runs the bridge from its runtime config until the confirm; a failure rolls back. */
+static int mgr_adopt(struct uplink *u, struct call *c)
+{
+	char err[MGR_ERR_MAX], why[MGR_ERR_MAX + 128];
+	int r;
+
+	if (!u->mgr->adopt)
+		return 0;
+	r = mgr_step(u, u->mgr->adopt, "run the bridge", err, sizeof(err));
+	if (r < 0) {
+		snprintf(why, sizeof(why), "%s could not take %s over: %s", u->mgr->name, u->bridge, err);
+		if (c)
+			call_errorf(c, r, "%s; rolled back", why);
+		uplink_rollback(u, why);
+		return r;
+	}
+	if (c)
+		call_progress(c, "%s runs %s with %s as its port (its runtime config until the confirm)",
+			      u->mgr->name, u->bridge, u->port);
+	return 0;
+}
+
 static void uplink_converted(struct uplink *u)
 {
 	struct call *c = TAKE_PTR(u->call);
@@ -714,6 +734,8 @@ static void uplink_converted(struct uplink *u)
 		else if (c)
 			call_progress(c, "the DHCP client was not started on %s; see netd's log", u->bridge);
 	}
+	if (u->mgr && mgr_adopt(u, c) < 0)
+		return;
 	r = uplink_wait_confirm(u);
 	if (r < 0) {
 		if (c)

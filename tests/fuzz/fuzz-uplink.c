@@ -5,7 +5,9 @@
  * state, 'a' dhcp-argv, 'c' the confirmed conversion's <config>/uplinks/BR.conf), the rest is the
  * file. Whatever parses must render to a text that parses back to the same value. 'w': the rest is
  * one value of one row of the uplink's schema table, through the file, a request and netdctl's
- * options (schema-walk.h).
+ * options (schema-walk.h). 'n': a NetworkManager keyfile, the port's profile: what netd renders
+ * from it (the bridge's, the port's and the old one without autoconnect) reads back as a keyfile
+ * NetworkManager loads, with the values meant.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 
 #include "convert.h"
 #include "manager.h"
+#include "mgr-nm.h"
 #include "schema-kinds.h"
 #include "uplink.h"
 
@@ -143,6 +146,61 @@ static void fuzz_config(const char *text)
 	walk_roundtrip(&uplink_kind, &u);
 }
 
+/* Every key of group in a keyfile has the same value in b, but skip. */
+static void same_values(const char *a, const char *b, const char *group, const char *skip)
+{
+	char key[128], va[4096], vb[4096];
+
+	for (const char *p = a; *p; p = *strchrnul(p, '\n') ? strchrnul(p, '\n') + 1 : strchrnul(p, '\n')) {
+		size_t n = strcspn(p, "=\n");
+
+		while (n && p[n - 1] == ' ')
+			n--;
+		if (n == 0 || n >= sizeof(key) || p[n] == '\n')
+			continue;
+		memcpy(key, p, n);
+		key[n] = 0;
+		if ((skip && !strcmp(key, skip)) || nm_keyfile_get(a, group, key, va, sizeof(va)) < 0)
+			continue;
+		if (nm_keyfile_get(b, group, key, vb, sizeof(vb)) < 0 || strcmp(va, vb))
+			abort();
+	}
+}
+
+static void fuzz_nm_keyfile(const char *text)
+{
+	static const struct nm_names n = {
+		.port = "eth0",
+		.bridge = "br0",
+		.bridge_uuid = "0b2a3c4d-1111-4222-8333-444455556666",
+		.port_uuid = "7e8f9a0b-1111-4222-8333-444455556666",
+		.metric = "100",
+	};
+	char *br = NULL, *port = NULL, *off = NULL, v[64];
+
+	if (nm_profile_invalid_reason(text))
+		return;
+	if (nm_render_bridge(&n, text, &br) < 0 || nm_render_port(&n, text, &port) < 0 ||
+	    nm_render_no_autoconnect(text, &off) < 0)
+		abort();
+	/* Each is a keyfile NetworkManager reads, with netd's identity lines as meant. */
+	if (nm_keyfile_get(br, "connection", "uuid", v, sizeof(v)) < 0 || strcmp(v, n.bridge_uuid) ||
+	    nm_keyfile_get(br, "connection", "type", v, sizeof(v)) < 0 || strcmp(v, "bridge") ||
+	    nm_keyfile_get(br, "connection", "interface-name", v, sizeof(v)) < 0 || strcmp(v, "br0") ||
+	    nm_keyfile_get(port, "connection", "uuid", v, sizeof(v)) < 0 || strcmp(v, n.port_uuid) ||
+	    nm_keyfile_get(port, "connection", "master", v, sizeof(v)) < 0 || strcmp(v, "br0") ||
+	    nm_keyfile_get(off, "connection", "autoconnect", v, sizeof(v)) < 0 || strcmp(v, "false"))
+		abort();
+	/* The port's IP configuration is the bridge's; its link settings the port's. */
+	same_values(text, br, "ipv4", "route-metric");
+	same_values(text, br, "ipv6", "route-metric");
+	same_values(text, port, "ethernet", NULL);
+	same_values(text, off, "ipv4", NULL);
+	free(br);
+	free(port);
+	free(off);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text;
@@ -167,6 +225,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_state(text);
 	else if (data[0] == 'c')
 		fuzz_config(text);
+	else if (data[0] == 'n')
+		fuzz_nm_keyfile(text);
 	free(text);
 	return 0;
 }

@@ -2,11 +2,12 @@
 # eth0 managed by systemd-networkd 252 (50-eth0.network: DHCP=yes, IPv6AcceptRA=yes), networkd
 # run standalone in a mount namespace (tmpfs /run, a private /etc/systemd/network, /sys read-only
 # so it does not wait for udev) under a loop that starts it again when it dies, as systemd's
-# Restart=on-failure does. convert: 0 probes lost, networkd lets go of eth0 and br0 (a runtime
-# Unmanaged=yes file, networkd SIGKILLed and started again: no RELEASE, nothing dropped);
-# confirm: .netdev/.network files for br0 in /etc/systemd/network, networkd takes br0 over with
-# 0 lost and renews the lease there itself; revert: 0 lost, the files as before, networkd manages
-# eth0 again. Then a rollback, and a reboot where networkd alone builds br0 from its files.
+# Restart=on-failure does. convert: 0 probes lost, networkd lets go of eth0 (a runtime
+# Unmanaged=yes file, networkd SIGKILLed and started again: no RELEASE, nothing dropped), then
+# takes br0 over from .netdev/.network files in /run/systemd/network (0 lost) and renews the lease
+# there before the confirm; confirm: the same files in /etc/systemd/network, 0 lost, another
+# renewal; revert: 0 lost, the files as before, networkd manages eth0 again. Then a rollback, a
+# kill -9 of netd while it waits, and a reboot where networkd alone builds br0 from its files.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/uplink-lib.sh"
 . "$(dirname "$0")/manager-lib.sh"
@@ -70,20 +71,32 @@ start_netd --manager-root /
 pid0=$(networkd_pids)
 probes_start 400
 sleep 0.3
-ctl --json uplink convert eth0 --confirm-timeout 120s >"$T/convert.json" 2>"$T/convert.err" ||
+ctl --json uplink convert eth0 --confirm-timeout 300s >"$T/convert.json" 2>"$T/convert.err" ||
 	fail "convert: $(cat "$T/convert.err")"
 probes_wait
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) during the conversion"
 assert_eq "$(jq -r .manager "$T/convert.json")" systemd-networkd "the manager netd found"
-mx test -e /run/systemd/network/00-0netd-br0.network || fail "no runtime hold file for networkd"
-wait_admin eth0 unmanaged
-wait_admin br0 unmanaged
+mx test -e /run/systemd/network/00-0netd-br0.network && fail "the hold file outlived the conversion"
+for f in 00-netd-br0.netdev 00-netd-br0.network 00-netd-br0-port.network; do
+	mx test -e "/run/systemd/network/$f" || fail "convert did not write /run/systemd/network/$f"
+done
+wait_admin br0 configured
+wait_admin eth0 configured
 [ "$(networkd_pids)" != "$pid0" ] || fail "networkd was not restarted"
 probes_start 200
 probes_wait
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost after networkd came back"
 no_release
-ok "converted, 0 of 400 lost; networkd restarted with eth0 and br0 unmanaged, no RELEASE, 0 of 200 lost after"
+ok "converted, 0 of 400 lost; networkd restarted, runs br0 from /run/systemd/network, no RELEASE, 0 of 200 lost after"
+
+# ---- before the confirm, networkd's own client renews on br0 (2 min leases: T1 at 60 s)
+n=$(acks)
+probes_start 9000
+wait_renewal "$n" 80
+sleep 2
+probes_stop
+assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the renewal before the confirm"
+ok "networkd renewed the lease on br0 before the confirm, 0 of $(awk '/packets transmitted/ { print $1 }' "$T/probe4") probes lost"
 
 # ---- confirm: networkd's files describe br0 and it takes br0 over
 probes_start 1000
@@ -96,7 +109,7 @@ assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) while networkd took br0
 for f in 00-netd-br0.netdev 00-netd-br0.network 00-netd-br0-port.network; do
 	[ -f "$ROOT/etc/systemd/network/$f" ] || fail "confirm did not write /etc/systemd/network/$f"
 done
-mx test -e /run/systemd/network/00-0netd-br0.network && fail "the hold file outlived the confirm"
+mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "netd's files in /run/systemd/network outlived the confirm"
 grep -qx "MACAddress=$HOST_MAC" "$ROOT/etc/systemd/network/00-netd-br0.netdev" || fail "br0.netdev lacks the MAC"
 grep -qx "Bridge=br0" "$ROOT/etc/systemd/network/00-netd-br0-port.network" || fail "the port file lacks Bridge=br0"
 mx sed -n 's/^NETWORK_FILE=//p' "/run/systemd/netif/links/$(ip -n "$NS" -j link show br0 | jq '.[0].ifindex')" |
@@ -107,13 +120,14 @@ ok "confirm: networkd manages br0 (00-netd-br0.{netdev,network}) and eth0 (Bridg
 # ---- networkd's own client renews on br0 (2 min leases: T1 at 60 s)
 sleep 2
 n=$(acks)
-probes_start 7500
+probes_start 9000
 wait_renewal "$n" 80
-probes_wait
+sleep 2
+probes_stop
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the renewal"
 ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST4" '.[0].addr_info[] | select(.local == $a)' >/dev/null ||
 	fail "br0 lost $HOST4 at the renewal"
-ok "networkd renewed the lease on br0 ($HOST4), 0 of 7500 probes lost"
+ok "networkd renewed the lease on br0 ($HOST4), 0 of $(awk '/packets transmitted/ { print $1 }' "$T/probe4") probes lost"
 
 # ---- revert
 probes_start 400

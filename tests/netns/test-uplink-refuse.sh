@@ -84,7 +84,20 @@ manager_case "run/systemd/netif/links/$ifindex" 'ADMIN_STATE=configured\nOPER_ST
 manager_case "run/systemd/netif/links/$ifindex" 'ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/00-0a.network\n' \
 	"systemd-networkd configures 'eth0' from /etc/systemd/network/00-0a.network, which sorts before netd's own files (00-0netd-br0.network); rename it"
 manager_case "run/NetworkManager/devices/$ifindex" '[device]\nmanaged=true\n' \
-	"NetworkManager manages 'eth0'; make it leave the interface first (nmcli device set eth0 managed no)"
+	"NetworkManager manages 'eth0' but runs no profile on it; wait until it connected it, or make it leave the interface (nmcli device set eth0 managed no)"
+U=6f1c2f3e-52a4-4c1e-9a0b-3d2f8e7c1a55
+NMDEV="[device]\nmanaged=true\nconnection-uuid=$U\n"
+manager_case "run/NetworkManager/devices/$ifindex" "$NMDEV" \
+	etc/NetworkManager/system-connections/wifi.nmconnection "[connection]\nuuid=$U\ntype=wifi\n" \
+	"NetworkManager's profile of 'eth0' (/etc/NetworkManager/system-connections/wifi.nmconnection) is not an ethernet profile; netd cannot move it onto a bridge"
+manager_case "run/NetworkManager/devices/$ifindex" "$NMDEV" \
+	etc/NetworkManager/system-connections/a.nmconnection "[connection]\nuuid=$U\ntype=ethernet\n" \
+	etc/NetworkManager/system-connections/b.nmconnection "[connection]\nuuid=$U\ntype=ethernet\n" \
+	"2 keyfiles of /etc/NetworkManager/system-connections say uuid=$U (the profile NetworkManager runs on 'eth0'); keep one"
+manager_case "run/NetworkManager/devices/$ifindex" "$NMDEV" \
+	etc/NetworkManager/system-connections/a.nmconnection "[connection]\nuuid=$U\ntype=ethernet\n" \
+	run/NetworkManager/system-connections/a.nmconnection "[connection]\nuuid=$U\ntype=ethernet\nmtu=9000\n" \
+	"NetworkManager runs profile $U on 'eth0' with changes not saved to disk"
 manager_case run/network/ifstate 'lo=lo\neth0=eth0\n' \
 	"ifupdown configured 'eth0', but /etc/network/interfaces and /etc/network/interfaces.d/ have no 'iface eth0' stanza; 'ifdown eth0' before converting"
 manager_case run/network/ifstate 'lo=lo\neth0=eth0\n' etc/network/interfaces 'mapping eth0\n\tscript /bin/true\n' \

@@ -127,6 +127,13 @@ probes_start() {
 	PROBE6_PID=$!
 }
 
+# probes_stop: ends both now and sets LOST4 / LOST6. SIGINT makes ping print what it counted so
+# far; $! is the subshell that runs it (gwx is a function), which ignores SIGINT (a background job).
+probes_stop() {
+	pkill -INT -P "$PROBE4_PID,$PROBE6_PID" ping 2>/dev/null || true
+	probes_wait
+}
+
 # probes_wait: waits for both and sets LOST4 / LOST6
 probes_wait() {
 	wait "$PROBE4_PID" || true

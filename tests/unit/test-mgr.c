@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include "golden.h"
 #include "mgr-ifupdown.h"
 #include "mgr-networkd.h"
+#include "mgr-nm.h"
 #include "mgr.h"
 
 static char root[64], save[96];
@@ -382,8 +384,20 @@ static void test_networkd_driver(void **state)
 	text = get("run/systemd/network/00-0netd-br0.network");
 	assert_non_null(strstr(text, "Name=eth0 br0\n"));
 	free(text);
+	/* adopt: the bridge's files in /run, the hold gone */
+	assert_int_equal(mgr_networkd.adopt(&c, err, sizeof(err)), 0);
+	assert_null(get("run/systemd/network/00-0netd-br0.network"));
+	text = get("run/systemd/network/00-netd-br0.network");
+	assert_non_null(strstr(text, "Name=br0\n"));
+	free(text);
+	assert_non_null(text = get("run/systemd/network/00-netd-br0.netdev"));
+	free(text);
+	/* persist: the same in /etc, none left in /run */
 	assert_int_equal(mgr_networkd.persist(&c, err, sizeof(err)), 0);
 	assert_null(get("run/systemd/network/00-0netd-br0.network"));
+	assert_null(get("run/systemd/network/00-netd-br0.network"));
+	assert_null(get("run/systemd/network/00-netd-br0.netdev"));
+	assert_null(get("run/systemd/network/00-netd-br0-port.network"));
 	text = get("etc/systemd/network/00-netd-br0.network");
 	assert_non_null(strstr(text, "Name=br0\n"));
 	assert_non_null(strstr(text, "DHCP=yes\n"));
@@ -409,27 +423,249 @@ static void test_networkd_driver(void **state)
 	put("run/systemd/netif/links/7", "ADMIN_STATE=unmanaged\n");
 }
 
-static void test_networkmanager(void **state)
+/* ---- NetworkManager ---- */
+
+/* A profile as nmcli saves it, with a link group, a firewall zone, comments and blanks. */
+#define NM_UUID "6f1c2f3e-52a4-4c1e-9a0b-3d2f8e7c1a55"
+#define NM_PROFILE                  \
+	"[connection]\n"            \
+	"id=uplink\n"               \
+	"uuid=" NM_UUID "\n"        \
+	"type=ethernet\n"           \
+	"interface-name=eth0\n"     \
+	"zone = public\n"           \
+	"timestamp=1700000000\n"    \
+	"\n"                        \
+	"[ethernet]\n"              \
+	"mtu=9000\n"                \
+	"\n"                        \
+	"[ipv4]\n"                  \
+	"# the LAN's DHCP\n"        \
+	"method=auto\n"             \
+	"dns-search=example.org;\n" \
+	"\n"                        \
+	"[ipv6]\n"                  \
+	"addr-gen-mode=eui64\n"     \
+	"method=auto\n"             \
+	"route-metric=50\n"         \
+	"\n"                        \
+	"[proxy]\n"
+
+static const struct nm_names nm_names = {
+	.port = "eth0",
+	.bridge = "br0",
+	.bridge_uuid = "0b2a3c4d-1111-4222-8333-444455556666",
+	.port_uuid = "7e8f9a0b-1111-4222-8333-444455556666",
+	.mac = { { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 } },
+	.metric = "100",
+};
+
+static void test_nm_keyfile(void **state)
+{
+	char v[64];
+
+	assert_int_equal(nm_keyfile_get(NM_PROFILE, "connection", "zone", v, sizeof(v)), 0);
+	assert_string_equal(v, "public");
+	assert_int_equal(nm_keyfile_get(NM_PROFILE, "ipv6", "method", v, sizeof(v)), 0);
+	assert_string_equal(v, "auto");
+	assert_int_equal(nm_keyfile_get(NM_PROFILE, "ipv4", "route-metric", v, sizeof(v)), -ENOENT);
+	assert_int_equal(nm_keyfile_get(NM_PROFILE, "connection", "uuid", v, 8), -ENAMETOOLONG);
+	assert_true(nm_uuid_valid(NM_UUID));
+	assert_false(nm_uuid_valid("6f1c2f3e-52a4-4c1e-9a0b-3d2f8e7c1a5"));
+	assert_false(nm_uuid_valid("6f1c2f3e-52a4-4c1e-9a0b-3d2f8e7c1a5g"));
+	assert_false(nm_uuid_valid("6f1c2f3e552a4-4c1e-9a0b-3d2f8e7c1a55"));
+	assert_null(nm_profile_invalid_reason(NM_PROFILE));
+	assert_non_null(nm_profile_invalid_reason("[connection]\ntype=wifi\n"));
+	assert_non_null(nm_profile_invalid_reason("[connection]\ntype=ethernet\nmaster=bond0\n"));
+	assert_non_null(nm_profile_invalid_reason("[connection]\ntype=ethernet\ncontroller=bond0\n"));
+	/* The state file of a device. */
+	/* Read as GKeyFile reads it: blanks before a key or a group and after ']' ignored, CRLF, the
+	 * last of a key counts. */
+	assert_int_equal(nm_keyfile_get("  [connection]  \r\n\tuuid = a\r\nuuid=b\r\n", "connection", "uuid",
+					v, sizeof(v)),
+			 0);
+	assert_string_equal(v, "b");
+	assert_null(nm_profile_invalid_reason("[connection]\r\n type=ethernet\r\n # a comment\r\n"));
+	assert_non_null(nm_profile_invalid_reason("[connection]\ntype=ethernet\n master = bond0\n"));
+	assert_non_null(nm_profile_invalid_reason("[connection]\ntype=ethernet\nnot a key\n"));
+	assert_non_null(nm_profile_invalid_reason("type=ethernet\n[connection]\ntype=ethernet\n"));
+	assert_non_null(nm_profile_invalid_reason("[connection] x\ntype=ethernet\n"));
+	assert_true(nm_device_managed("[device]\nmanaged=true\nconnection-uuid=" NM_UUID "\n\n[dhcp4]\n"));
+	assert_false(nm_device_managed("[device]\nmanaged=false\n"));
+	assert_false(nm_device_managed("[dhcp4]\nmanaged=true\n"));
+}
+
+static void test_nm_render(void **state)
+{
+	struct nm_names bad = nm_names;
+	char *out = NULL, v[64];
+
+	assert_int_equal(nm_render_bridge(&nm_names, NM_PROFILE, &out), 0);
+	assert_golden("mgr/nm-br0.nmconnection", out);
+	/* Read back: the bridge's identity, the port's IP groups, the port's metric where it had none. */
+	assert_int_equal(nm_keyfile_get(out, "connection", "interface-name", v, sizeof(v)), 0);
+	assert_string_equal(v, "br0");
+	assert_int_equal(nm_keyfile_get(out, "connection", "zone", v, sizeof(v)), 0);
+	assert_string_equal(v, "public");
+	assert_int_equal(nm_keyfile_get(out, "connection", "timestamp", v, sizeof(v)), -ENOENT);
+	assert_int_equal(nm_keyfile_get(out, "ipv4", "route-metric", v, sizeof(v)), 0);
+	assert_string_equal(v, "100");
+	assert_int_equal(nm_keyfile_get(out, "ipv6", "route-metric", v, sizeof(v)), 0);
+	assert_string_equal(v, "50");
+	assert_int_equal(nm_keyfile_get(out, "ipv4", "dns-search", v, sizeof(v)), 0);
+	assert_string_equal(v, "example.org;");
+	assert_null(strstr(out, "mtu="));
+	free(out);
+	assert_int_equal(nm_render_port(&nm_names, NM_PROFILE, &out), 0);
+	assert_golden("mgr/nm-br0-port.nmconnection", out);
+	assert_int_equal(nm_keyfile_get(out, "connection", "master", v, sizeof(v)), 0);
+	assert_string_equal(v, "br0");
+	assert_int_equal(nm_keyfile_get(out, "ethernet", "mtu", v, sizeof(v)), 0);
+	assert_null(strstr(out, "[ipv4]"));
+	assert_null(strstr(out, "zone"));
+	free(out);
+	/* A key written with blanks around it is the same key: the port's identity stays out. */
+	assert_int_equal(
+		nm_render_bridge(&nm_names, "[connection]\n\tuuid = " NM_UUID "\n type=ethernet\n", &out), 0);
+	assert_int_equal(nm_keyfile_get(out, "connection", "uuid", v, sizeof(v)), 0);
+	assert_string_equal(v, nm_names.bridge_uuid);
+	assert_int_equal(nm_keyfile_get(out, "connection", "type", v, sizeof(v)), 0);
+	assert_string_equal(v, "bridge");
+	free(out);
+	assert_int_equal(nm_render_no_autoconnect(NM_PROFILE, &out), 0);
+	assert_int_equal(nm_keyfile_get(out, "connection", "autoconnect", v, sizeof(v)), 0);
+	assert_string_equal(v, "false");
+	assert_non_null(strstr(out, "\n[ethernet]\nmtu=9000\n"));
+	free(out);
+	assert_int_equal(
+		nm_render_no_autoconnect("[connection]\nautoconnect=true\nid=a\nautoconnect=yes\n", &out), 0);
+	assert_string_equal(out, "[connection]\nautoconnect=false\nid=a\n");
+	free(out);
+	/* Names netd would not write: refused, nothing rendered. */
+	out = NULL;
+	bad.bridge = "br0\n[x]";
+	assert_int_equal(nm_render_bridge(&bad, NM_PROFILE, &out), -EINVAL);
+	bad = nm_names;
+	bad.port_uuid = "x\nmaster=evil";
+	assert_int_equal(nm_render_port(&bad, NM_PROFILE, &out), -EINVAL);
+	bad = nm_names;
+	bad.metric = "1\n[ipv4]";
+	assert_int_equal(nm_render_bridge(&bad, NM_PROFILE, &out), -EINVAL);
+	assert_null(out);
+}
+
+static void test_nm_detect(void **state)
 {
 	struct mgr_ctx c = ctx();
 	const struct mgr_driver *drv = NULL;
-	char err[MGR_ERR_MAX] = "";
+	char err[MGR_ERR_MAX] = "", path[256];
 
 	put("run/NetworkManager/devices/8", "[device]\nmanaged=true\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
 	/* What 'nmcli device set eth0 managed no' leaves (1.42): not NetworkManager's any more. */
 	put("run/NetworkManager/devices/7", "[device]\nmanaged=false\nperm-hw-addr-fake=52:54:00:12:34:56\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
-	put("run/NetworkManager/devices/7", "[dhcp4]\nmanaged=true\n");
-	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
-	put("run/NetworkManager/devices/7", "[device]\nmanaged=true\nconnection-uuid=bf174d4a\n\n[dhcp4]\n");
+	put("run/NetworkManager/devices/7", "[device]\nmanaged=true\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EBUSY);
-	assert_non_null(strstr(err, "nmcli device set eth0 managed no"));
-	assert_int_equal(unlink(strcat(strcpy(err, root), "/run/NetworkManager/devices/7")), 0);
+	assert_non_null(strstr(err, "runs no profile on it"));
+	put("run/NetworkManager/devices/7",
+	    "[device]\nmanaged=true\nconnection-uuid=" NM_UUID "\n\n[dhcp4]\n");
+	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "add uuid=" NM_UUID " to its [connection] group"));
+	/* A keyfile others may write is not one NetworkManager loads, nor one netd copies. */
+	put("etc/NetworkManager/system-connections/uplink.nmconnection", NM_PROFILE);
+	snprintf(path, sizeof(path), "%s/etc/NetworkManager/system-connections/uplink.nmconnection", root);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EBUSY);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
+	assert_ptr_equal(drv, &mgr_networkmanager);
+	put("etc/NetworkManager/system-connections/uplink.nmconnection",
+	    "[connection]\nuuid=" NM_UUID "\ntype=ethernet\nmaster=bond0\n");
+	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "port of another"));
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/run/NetworkManager/devices/7", root);
+	assert_int_equal(unlink(path), 0);
 	/* Without a root (netd outside the initial namespace) nothing is looked at. */
 	c.root = NULL;
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
 	assert_null(drv);
+}
+
+/* The driver on a root of our own (no NetworkManager runs in this namespace: nothing to restart);
+ * the bridge is "lo", a link that exists here (the state files are named by its ifindex). */
+static void test_nm_driver(void **state)
+{
+	struct proc_fake *fake;
+	struct proc_backend proc;
+	struct mgr_ctx c = ctx();
+	char err[MGR_ERR_MAX] = "", *text, lo_state[64];
+	const char *port_state = "[device]\nmanaged=true\nconnection-uuid=" NM_UUID
+				 "\nroute-metric-default-effective=100\n";
+	const char *lease = "var/lib/NetworkManager/internal-" NM_UUID "-eth0.lease";
+
+	assert_int_equal(proc_fake_new(&fake, &proc), 0);
+	c.proc = &proc;
+	c.bridge = "lo";
+	snprintf(lo_state, sizeof(lo_state), "run/NetworkManager/devices/%u", if_nametoindex("lo"));
+	put("etc/NetworkManager/system-connections/uplink.nmconnection", NM_PROFILE);
+	put("run/NetworkManager/devices/7", port_state);
+	put(lease, "ADDRESS=192.168.77.111\n");
+
+	/* convert: release, then adopt (in-memory profiles, the lease copied, state naming them) */
+	assert_int_equal(mgr_networkmanager.release(&c, err, sizeof(err)), 0);
+	text = get("run/NetworkManager/devices/7");
+	assert_string_equal(text, "[device]\nmanaged=false\n");
+	free(text);
+	assert_int_equal(mgr_networkmanager.adopt(&c, err, sizeof(err)), 0);
+	text = get("run/NetworkManager/system-connections/netd-lo.nmconnection");
+	assert_non_null(strstr(text, "type=bridge\n"));
+	free(text);
+	text = get("run/NetworkManager/system-connections/netd-lo-port.nmconnection");
+	assert_non_null(strstr(text, "master=lo\n"));
+	free(text);
+	text = get(lo_state);
+	assert_non_null(strstr(text, "managed=true\nconnection-uuid="));
+	free(text);
+	text = get("run/NetworkManager/devices/7");
+	assert_non_null(strstr(text, "managed=true\nconnection-uuid="));
+	assert_null(strstr(text, NM_UUID));
+	free(text);
+	/* confirm: the profiles in /etc, the old one no longer autoconnects, /run's gone */
+	assert_int_equal(mgr_networkmanager.persist(&c, err, sizeof(err)), 0);
+	text = get("etc/NetworkManager/system-connections/netd-lo.nmconnection");
+	assert_non_null(strstr(text, "cloned-mac-address=52:54:00:12:34:56\n"));
+	free(text);
+	assert_non_null(text = get("etc/NetworkManager/system-connections/netd-lo-port.nmconnection"));
+	free(text);
+	assert_null(get("run/NetworkManager/system-connections/netd-lo.nmconnection"));
+	text = get("etc/NetworkManager/system-connections/uplink.nmconnection");
+	assert_non_null(strstr(text, "autoconnect=false\n"));
+	free(text);
+
+	/* The revert: release, restore (keyfiles as before), take back (state, /run, lease copy). */
+	assert_int_equal(mgr_networkmanager.release(&c, err, sizeof(err)), 0);
+	assert_int_equal(mgr_networkmanager.restore(&c, err, sizeof(err)), 0);
+	assert_int_equal(mgr_networkmanager.take_back(&c, err, sizeof(err)), 0);
+	assert_null(get("etc/NetworkManager/system-connections/netd-lo.nmconnection"));
+	assert_null(get("etc/NetworkManager/system-connections/netd-lo-port.nmconnection"));
+	assert_null(get("run/NetworkManager/system-connections/netd-lo-port.nmconnection"));
+	/* The bridge's state stays as the release left it: NetworkManager drops it when it starts
+	 * (the bridge is gone by then). */
+	text = get(lo_state);
+	assert_string_equal(text, "[device]\nmanaged=false\n");
+	free(text);
+	text = get("etc/NetworkManager/system-connections/uplink.nmconnection");
+	assert_string_equal(text, NM_PROFILE);
+	free(text);
+	/* The port's state names its own profile again (what NetworkManager needs to assume it). */
+	text = get("run/NetworkManager/devices/7");
+	assert_string_equal(text, "[device]\nmanaged=true\nconnection-uuid=" NM_UUID "\n");
+	free(text);
+	proc_fake_free(fake);
+	assert_int_equal(rm_rf(save), 0);
+	put("run/NetworkManager/devices/7", "[device]\nmanaged=false\n");
 }
 
 /* ---- the originals ---- */
@@ -484,8 +720,9 @@ int main(void)
 		cmocka_unit_test(test_ifupdown_ifstate), cmocka_unit_test(test_ifupdown_driver),
 		cmocka_unit_test(test_networkd_render),	 cmocka_unit_test(test_networkd_hostile),
 		cmocka_unit_test(test_networkd_state),	 cmocka_unit_test(test_networkd_detect),
-		cmocka_unit_test(test_networkd_driver),
-		cmocka_unit_test(test_networkmanager),	 cmocka_unit_test(test_files),
+		cmocka_unit_test(test_networkd_driver),	 cmocka_unit_test(test_nm_keyfile),
+		cmocka_unit_test(test_nm_render),	 cmocka_unit_test(test_nm_detect),
+		cmocka_unit_test(test_nm_driver),	 cmocka_unit_test(test_files),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
