@@ -42,7 +42,9 @@
 
 #define RUN_DIR "run/systemd/network"
 #define ETC_DIR "etc/systemd/network"
-#define NETWORKD_EXIT_TIMEOUT_MS 2000
+/* The next step (a rollback's kernel step) waits for the restarted networkd: one that came up
+ * after it would create the bridge again from a .netdev still there. */
+#define NETWORKD_RESPAWN_MS 5000
 
 /* ---- pure ---- */
 
@@ -264,7 +266,7 @@ static int link_state(const struct mgr_ctx *c, const char *key, char *buf, size_
  * it again. None running: 0 (it reads the files when it starts). */
 static int networkd_restart(const struct mgr_ctx *c, char *err, size_t errlen)
 {
-	return mgr_daemon_restart(c, "/systemd-networkd", "systemd-network", NULL, 0, err, errlen);
+	return mgr_daemon_restart(c, "/systemd-networkd", "systemd-network", NULL, NETWORKD_RESPAWN_MS, err, errlen);
 }
 
 static int networkd_detect(const struct mgr_ctx *c, char *err, size_t errlen)

@@ -1311,6 +1311,14 @@ static void rebuild_one(struct daemon *d, const char *bridge, const char *port)
 	br = link_dump_find_name(&dump, bridge);
 	p = link_dump_find_name(&dump, port);
 	if (br && p && p->master == br->ifindex) {
+		char tag[sizeof(br->alias)];
+
+		/* The manager built it from the config confirm wrote: netd's, as the bridge it made
+		 * was (a revert deletes only a bridge with this tag). */
+		snprintf(tag, sizeof(tag), CONVERT_ALIAS_PREFIX "%s", port);
+		if (had && strcmp(br->alias, tag) && d->link.ops->link_set_alias(d->link.userdata, br->ifindex, tag) < 0)
+			log_warning("uplink %s: cannot tag it as the bridge of %s (alias %s): a revert would leave it",
+				    bridge, port, tag);
 		link_dump_free(&dump);
 		if (!u && (u = uplink_new(d, port, bridge)))
 			u->state = UPLINK_CONFIRMED; /* made by hand or by an older state dir: adopt */

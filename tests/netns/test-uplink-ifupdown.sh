@@ -161,4 +161,5 @@ ctl uplink revert br0 >"$T/revert.out" 2>&1 || fail "revert after the reboot: $(
 sleep 1
 procs_of "$DHCLIENT" | grep -q " br0 *$" && fail "ifup's dhclient on br0 outlived the revert"
 mx grep -q '^br0=' /run/network/ifstate && fail "ifstate still names br0"
-ok "revert after the reboot: files back, ifup's dhclient on br0 stopped, eth0 in ifstate"
+has_link br0 && fail "br0 (ifup's, adopted by netd) outlived the revert after the reboot"
+ok "revert after the reboot: files back, br0 gone, ifup's dhclient on br0 stopped, eth0 in ifstate"
