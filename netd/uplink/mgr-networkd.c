@@ -181,16 +181,18 @@ int networkd_render_bridge(const char *bridge, const char *orig, const struct ne
 	return 0;
 }
 
-const char *networkd_network_file_invalid_reason(const char *path)
-{
-	static const char *const dirs[] = { "/etc/systemd/network/", "/run/systemd/network/",
+static const char *const networkd_dirs[] = { "/etc/systemd/network/", "/run/systemd/network/",
 					     "/usr/local/lib/systemd/network/", "/usr/lib/systemd/network/",
 					     "/lib/systemd/network/" };
+
+const char *networkd_network_file_invalid_reason(const char *path)
+{
+	const char *const *dirs = networkd_dirs;
 	size_t n = strlen(path);
 
 	if (n < 8 || strcmp(path + n - 8, ".network"))
 		return "does not end in .network";
-	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(networkd_dirs); i++) {
 		size_t k = strlen(dirs[i]);
 
 		if (!strncmp(path, dirs[i], k))
@@ -269,9 +271,37 @@ static int networkd_restart(const struct mgr_ctx *c, char *err, size_t errlen)
 	return mgr_daemon_restart(c, "/systemd-networkd", "systemd-network", NULL, NETWORKD_RESPAWN_MS, err, errlen);
 }
 
+/* A drop-in of the .network file base ("50-eth0.network") in any of networkd's directories:
+ * its path below the root into buf, or 0 when there is none. */
+static int find_dropin(const struct mgr_ctx *c, const char *base, char *buf, size_t size)
+{
+	for (size_t i = 0; i < ELEMENTSOF(networkd_dirs); i++) {
+		_cleanup_free_ char *rel = NULL, *dir = NULL;
+		struct dirent *de;
+		DIR *d;
+
+		if (asprintf(&rel, "%s%s.d", networkd_dirs[i] + 1, base) < 0 || !(dir = mgr_path(c, rel)))
+			return -ENOMEM;
+		d = opendir(dir);
+		while (d && (de = readdir(d))) {
+			size_t n = strlen(de->d_name);
+
+			if (n > 5 && !strcmp(de->d_name + n - 5, ".conf")) {
+				snprintf(buf, size, "/%s/%s", rel, de->d_name);
+				closedir(d);
+				return 1;
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	return 0;
+}
+
 static int networkd_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 {
-	char state[64], file[PATH_MAX], hold[64];
+	char state[64], file[PATH_MAX], hold[64], dropin[PATH_MAX + 64];
+	int r;
 	const char *why, *base;
 
 	if (link_state(c, "ADMIN_STATE", state, sizeof(state)) < 0 || !strcmp(state, "unmanaged"))
@@ -298,6 +328,16 @@ static int networkd_detect(const struct mgr_ctx *c, char *err, size_t errlen)
 		return -EPERM;
 	}
 	base = strrchr(file, '/') + 1;
+	r = find_dropin(c, base, dropin, sizeof(dropin));
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		snprintf(err, errlen,
+			 "systemd-networkd configures '%s' from %s and the drop-in %s, which netd does not "
+			 "carry onto the bridge; merge the drop-ins into %s first",
+			 c->port, file, dropin, file);
+		return -EBUSY;
+	}
 	snprintf(hold, sizeof(hold), NETWORKD_HOLD_FMT, c->bridge);
 	if (strcmp(hold, base) >= 0) {
 		snprintf(err, errlen,

@@ -336,7 +336,7 @@ static void test_networkd_detect(void **state)
 {
 	struct mgr_ctx c = ctx();
 	const struct mgr_driver *drv = NULL;
-	char err[MGR_ERR_MAX] = "";
+	char err[MGR_ERR_MAX] = "", path[256];
 
 	put("run/systemd/netif/links/7", "ADMIN_STATE=unmanaged\nOPER_STATE=carrier\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
@@ -357,6 +357,16 @@ static void test_networkd_detect(void **state)
 	put("run/systemd/netif/links/7", "ADMIN_STATE=configuring\n");
 	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "names no .network file"));
+	/* A drop-in of the port's .network (in any of networkd's directories) would not follow it. */
+	put("run/systemd/netif/links/7",
+	    "ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/50-eth0.network\n");
+	put("usr/lib/systemd/network/50-eth0.network.d/mtu.conf", "[Link]\nMTUBytes=9000\n");
+	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "the drop-in /usr/lib/systemd/network/50-eth0.network.d/mtu.conf"));
+	snprintf(path, sizeof(path), "%s/usr/lib/systemd/network/50-eth0.network.d/mtu.conf", root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mgr_detect(&c, &drv, err, sizeof(err)), 0);
+	assert_ptr_equal(drv, &mgr_networkd);
 	put("run/systemd/netif/links/7", "ADMIN_STATE=unmanaged\n");
 }
 
