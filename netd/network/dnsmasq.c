@@ -65,11 +65,12 @@ static int files_init(struct daemon *d, const char *name, struct dnsmasq_files *
 
 /* The feature's own state: the lease helper dnsmasq runs (--dhcp-script), NULL when missing, and
  * the dnsmasq told to exit that are not gone yet (a network stopped or deleted: its down() does
- * not wait; the network's name is pending until they are gone). Each network's running dnsmasq
- * is in its slot (net_slot). */
+ * not wait; a config that changed: the new dnsmasq starts once the old one is gone; the network's
+ * name is pending until then). Each network's running dnsmasq is in its slot (net_slot). */
 struct dhcp_feature {
 	char *lease_helper;
 	struct dhcp_server **stopping;
+	bool *restart; /* stopping[i] is a restart: a new dnsmasq starts once it is gone */
 	size_t n_stopping;
 };
 
@@ -235,57 +236,90 @@ static void files_remove_of(struct daemon *d, const char *name)
 }
 
 /* A stopping dnsmasq is gone: its files go, and the network's name is no longer pending. */
+static int dhcp_sync(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen);
+
 static void on_stopped(struct dhcp_server *s, void *userdata)
 {
 	struct daemon *d = userdata;
 	struct dhcp_feature *df = DHCP(d);
 	_cleanup_free_ char *name = strdup(s->network);
+	bool restart = false;
 
 	for (size_t i = 0; i < df->n_stopping; i++)
 		if (df->stopping[i] == s) {
+			restart = df->restart[i];
 			memmove(&df->stopping[i], &df->stopping[i + 1], (df->n_stopping - i - 1) * sizeof(s));
+			memmove(&df->restart[i], &df->restart[i + 1], (df->n_stopping - i - 1) * sizeof(bool));
 			df->n_stopping--;
 			break;
 		}
-	files_remove_of(d, s->network);
 	log_debug("network '%s': dnsmasq is gone", s->network);
+	if (!restart)
+		files_remove_of(d, s->network);
 	dhcp_server_free(s);
-	if (name)
-		daemon_net_settled(d, name);
+	if (!name)
+		return;
+	if (restart) {
+		struct net *n = daemon_net_find(d, name);
+		char err[512] = "";
+
+		/* Its files are the new config already: the new dnsmasq starts from them. */
+		if (n && n->active && dhcp_sync(d, n->def, true, err, sizeof(err)) < 0)
+			log_error("network '%s': %s", name, err[0] ? err : "cannot start dnsmasq again");
+	}
+	daemon_net_settled(d, name);
 }
 
-/* Out of the network's slot; told to exit. The files go now when it was not running, else when it
- * is gone (on_stopped). */
-static int stop_async(struct daemon *d, struct dhcp_server *s)
+/*
+ * Out of the network's slot; told to exit. 1: it exits (on_stopped runs once it is gone: its
+ * files go then, or with restart a new dnsmasq starts from them), 0: it was not running (its files
+ * went, unless restart: the caller starts the new one).
+ */
+static int stop_async(struct daemon *d, struct dhcp_server *s, bool restart)
 {
 	struct dhcp_feature *df = DHCP(d);
 	struct dhcp_server **l;
+	bool *rl;
 	int r;
 
 	l = reallocarray(df->stopping, df->n_stopping + 1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	df->stopping = l;
+	rl = reallocarray(df->restart, df->n_stopping + 1, sizeof(*rl));
+	if (!rl)
+		return -ENOMEM;
+	df->restart = rl;
 	r = dhcp_server_stop_async(s, on_stopped, d);
 	if (r > 0) {
 		struct net *n = daemon_net_find(d, s->network);
 
 		if (n && *net_slot(n, &feature_dhcp) == s)
 			*net_slot(n, &feature_dhcp) = NULL;
+		df->restart[df->n_stopping] = restart;
 		df->stopping[df->n_stopping++] = s;
-		return 0;
+		return 1;
 	}
-	files_remove_of(d, s->network);
+	if (!restart)
+		files_remove_of(d, s->network);
 	server_forget(d, s);
 	return 0;
 }
 
 static int stop_server(struct daemon *d, const char *name, char *err, size_t errlen)
 {
+	struct dhcp_feature *df = DHCP(d);
 	struct dhcp_server *s = daemon_dhcp_find(d, name);
 	struct dnsmasq_files f;
-	int r = files_init(d, name, &f);
+	int r;
 
+	/* Its dnsmasq is exiting for a restart: no new one then, and its files go with it. */
+	for (size_t i = 0; !s && i < df->n_stopping; i++)
+		if (!strcmp(df->stopping[i]->network, name) && df->restart[i]) {
+			df->restart[i] = false;
+			return 0;
+		}
+	r = files_init(d, name, &f);
 	if (r < 0)
 		return r;
 	if (!s) {
@@ -305,7 +339,7 @@ static int stop_server(struct daemon *d, const char *name, char *err, size_t err
 	}
 	if (s->pid)
 		log_info("network '%s': stopping dnsmasq (pid %d)", name, (int)s->pid);
-	r = stop_async(d, s);
+	r = stop_async(d, s, false);
 	files_free(&f);
 	if (r < 0)
 		snprintf(err, errlen, "cannot stop dnsmasq: %s", strerror(-r));
@@ -350,8 +384,19 @@ static int start_or_update(struct daemon *d, const struct network *n, const stru
 		return r;
 	}
 	if (s->state == DHCP_SERVER_RUNNING && conf_changed) {
-		log_info("network '%s': dnsmasq config changed, restarting dnsmasq (pid %d)", n->name, (int)s->pid);
-		dhcp_server_stop(s);
+		/* Not waited for here: the new one starts once the old one is gone (on_stopped). */
+		log_info("network '%s': dnsmasq config changed, restarting dnsmasq (pid %d) once it has exited",
+			 n->name, (int)s->pid);
+		r = stop_async(d, s, true);
+		if (r != 0) {
+			if (r < 0)
+				snprintf(err, errlen, "cannot stop dnsmasq: %s", strerror(-r));
+			return r < 0 ? r : 0;
+		}
+		r = server_new(d, n->name, f, &s);
+		if (r < 0)
+			return r;
+		fresh = true;
 	}
 	if (s->state == DHCP_SERVER_RUNNING) {
 		if (hosts_changed) {
@@ -510,6 +555,7 @@ static void dhcp_done(struct daemon *d)
 		dhcp_server_free(df->stopping[i]); /* they were told to exit: they do without netd */
 	if (df) {
 		free(df->stopping);
+		free(df->restart);
 		free(df->lease_helper);
 	}
 	free(df);

@@ -2,7 +2,8 @@
 # netd's event loop never waits for a dnsmasq to exit (issue 20): a network whose dnsmasq is
 # stopped (SIGSTOP: it cannot act on SIGTERM) is deleted; while netd waits for it (SIGKILL after
 # 2 s), other clients are answered at once, the same name cannot be created again, and the
-# delete's reply comes when the dnsmasq is gone, its files with it. The same for 'network stop'.
+# delete's reply comes when the dnsmasq is gone, its files with it. The same for 'network stop',
+# and for a reload whose new definition restarts dnsmasq (the new one starts once the old is gone).
 . "$(dirname "$0")/lib.sh"
 need dnsmasq socat python3
 
@@ -74,3 +75,29 @@ slow_case delete
 ctl network create slow --mode isolated --subnet 10.71.0.0/24 >/dev/null
 ok "'slow' created again once the delete was done"
 assert_eq "$(ctl --json network show other | jq -r .state)" active "the other network"
+
+# A definition edited by hand that changes dnsmasq's config (its DHCP range) is reloaded while the
+# network's dnsmasq is stopped: the reload does not wait for it, other clients are answered at
+# once, and the new dnsmasq, with the new range, starts once the old one is gone (SIGKILL).
+pid=$(cat "$T/run/dnsmasq/slow.pid")
+kill -STOP "$pid"
+printf '\n[dhcp]\nrange = 10.71.0.50-10.71.0.60\n' >>"$T/etc/networks/slow.conf"
+start=$(date +%s%N)
+ctl reload >"$T/reload.out" 2>&1 || fail "reload: $(cat "$T/reload.out")"
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$ms" -lt 1000 ] || fail "reload took $ms ms: it waited for the stopped dnsmasq"
+ms=$(status_ms)
+[ "$ms" -lt 20 ] || fail "daemon.status took $ms ms while the old dnsmasq exits"
+ok "reload answered in less than 1 s without waiting for the stopped dnsmasq; daemon.status in $ms ms"
+for _ in $(seq 1 100); do
+	new=$(cat "$T/run/dnsmasq/slow.pid" 2>/dev/null || true)
+	[ -n "$new" ] && [ "$new" != "$pid" ] && [ -e "/proc/$new" ] && break
+	sleep 0.05
+done
+[ -n "$new" ] && [ "$new" != "$pid" ] || fail "no new dnsmasq after the old one was killed"
+grep -q "dhcp-range=.*10.71.0.50,10.71.0.60" "$T/run/dnsmasq/slow.conf" || fail "the new config lacks the new range: $(grep dhcp-range "$T/run/dnsmasq/slow.conf")"
+[ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ] && fail "the old dnsmasq $pid still runs"
+grep -q "network 'slow': dnsmasq config changed, restarting dnsmasq (pid $pid) once it has exited" "$T/netd.log" ||
+	fail "the log does not say the restart waits for $pid"
+assert_eq "$(ctl --json network show slow | jq -r .state)" active "the network after the restart"
+ok "the new dnsmasq (pid $new) runs with the new range once $pid was gone"
