@@ -17,9 +17,9 @@ start_netd
 ctl network create op --mode open --subnet 10.66.0.0/24 >/dev/null
 ctl network create iso --mode isolated --subnet 10.64.0.0/24 >/dev/null
 assert_eq "$(ctl --json network show op | jq -r .mode)" open "op's mode"
-nsx nft list set inet netd open | grep -q '"nd-op"' || fail "nd-op is not in table inet netd's set open"
-nsx nft list set inet netd masq | grep -q "10.66.0.0/24" && fail "an open network is masqueraded"
-nsx nft list set inet netd masq_uplink | grep -q "10.66.0.0/24" && fail "an open network is masqueraded"
+grep -q '"nd-op"' <<<"$(nsx nft list set inet netd open)" || fail "nd-op is not in table inet netd's set open"
+grep -q "10.66.0.0/24" <<<"$(nsx nft list set inet netd masq)" && fail "an open network is masqueraded"
+grep -q "10.66.0.0/24" <<<"$(nsx nft list set inet netd masq_uplink)" && fail "an open network is masqueraded"
 ok "open network created: in set 'open', nothing masqueraded"
 
 add_guest op 52:54:00:cc:00:01 nd-op

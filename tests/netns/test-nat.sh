@@ -73,7 +73,7 @@ nsx nft flush ruleset
 t0=$(date +%s%N)
 back=
 for _ in $(seq 1 200); do
-	if nsx nft list table inet netd 2>/dev/null | grep -q masquerade; then
+	if grep -q masquerade <<<"$(nsx nft list table inet netd 2>/dev/null)"; then
 		back=$((($(date +%s%N) - t0) / 1000000))
 		break
 	fi
@@ -90,7 +90,7 @@ ok "nft flush ruleset: table back within $back ms ($(grep -oE '[0-9.]+% packet l
 nsx nft flush set inet netd masq
 back=
 for _ in $(seq 1 200); do
-	if nsx nft list set inet netd masq 2>/dev/null | grep -q 10.61.0.0/24; then
+	if grep -q 10.61.0.0/24 <<<"$(nsx nft list set inet netd masq 2>/dev/null)"; then
 		back=1
 		break
 	fi

@@ -39,7 +39,7 @@ case "$s" in
 "degraded dnsmasq (DHCP and DNS) is not running: it exited with status"*) ;;
 *) fail "a network whose dnsmasq cannot run: '$s'" ;;
 esac
-ctl network list | grep -q "blocked .*degraded" || fail "'network list' does not say degraded: $(ctl network list)"
+grep -q "blocked .*degraded" <<<"$(ctl network list)" || fail "'network list' does not say degraded: $(ctl network list)"
 ok "a network whose dnsmasq exits is degraded in 'network list': ${s#degraded }"
 kill "$blocker"
 wait "$blocker" 2>/dev/null || true

@@ -64,7 +64,7 @@ probes_wait
 grep -q "not configured" "$T/ifdown.out" || fail "ifdown eth0: $(cat "$T/ifdown.out")"
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost while 'ifdown eth0' ran"
 assert_eq "$(link_field eth0 .master)" br0 "eth0's master after 'ifdown eth0'"
-procs_of "$DHCLIENT" | grep -q " br0 *$" || fail "no dhclient on br0: $(procs_of "$DHCLIENT")"
+grep -q " br0 *$" <<<"$(procs_of "$DHCLIENT")" || fail "no dhclient on br0: $(procs_of "$DHCLIENT")"
 procs_of "$DHCLIENT" | grep -q " eth0 *$" && fail "a dhclient still runs on eth0: $(procs_of "$DHCLIENT")"
 ok "converted, 0 of 400 lost; ifupdown let go of eth0 ('ifdown eth0': not configured, 0 lost); dhclient on br0"
 
@@ -104,8 +104,8 @@ mx test -e /run/network/ifstate.eth0 || fail "ifstate.eth0 not back"
 has_link br0 && fail "br0 still exists"
 sleep 1
 # (dhclient forks: netd must stop the child, not the parent it started; manager.c's hand-over)
-procs_of "$DHCLIENT" | grep -q " br0 *$" && fail "a dhclient netd started on br0 outlived the revert: $(procs_of "$DHCLIENT")"
-procs_of "$DHCLIENT" | grep -q " eth0 *$" || fail "no dhclient on eth0 after the revert"
+grep -q " br0 *$" <<<"$(procs_of "$DHCLIENT")" && fail "a dhclient netd started on br0 outlived the revert: $(procs_of "$DHCLIENT")"
+grep -q " eth0 *$" <<<"$(procs_of "$DHCLIENT")" || fail "no dhclient on eth0 after the revert"
 [ -z "$(ls "$T/lib/uplinks" 2>/dev/null)" ] || fail "netd kept state: $(ls -R "$T/lib/uplinks")"
 ok "revert: 0 lost, /etc/network back byte for byte, the DUID copy gone, eth0 in ifstate again, dhclient on eth0"
 
@@ -159,7 +159,7 @@ ok "reboot: ifup -a built br0 (eth0 its port, $HOST_MAC, STP off) with $HOST4 ag
 ctl uplink revert br0 >"$T/revert.out" 2>&1 || fail "revert after the reboot: $(cat "$T/revert.out")"
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the last revert"
 sleep 1
-procs_of "$DHCLIENT" | grep -q " br0 *$" && fail "ifup's dhclient on br0 outlived the revert"
+grep -q " br0 *$" <<<"$(procs_of "$DHCLIENT")" && fail "ifup's dhclient on br0 outlived the revert"
 mx grep -q '^br0=' /run/network/ifstate && fail "ifstate still names br0"
 has_link br0 && fail "br0 (ifup's, adopted by netd) outlived the revert after the reboot"
 ok "revert after the reboot: files back, br0 gone, ifup's dhclient on br0 stopped, eth0 in ifstate"
