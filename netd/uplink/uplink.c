@@ -698,7 +698,6 @@ static int uplink_wait_confirm(struct uplink *u)
 	return uplink_save_state(u, UPLINK_WAITING);
 }
 
-/* Verification passed (or was skipped): the DHCP client follows, then we wait for confirm. */
 /* The manager runs the bridge from its runtime config until the confirm; a failure rolls back. */
 static int mgr_adopt(struct uplink *u, struct call *c)
 {
@@ -721,6 +720,8 @@ static int mgr_adopt(struct uplink *u, struct call *c)
 	return 0;
 }
 
+/* Verification passed (or was skipped): the DHCP client or the manager follows, then we wait for
+ * confirm. */
 static void uplink_converted(struct uplink *u)
 {
 	struct call *c = TAKE_PTR(u->call);
