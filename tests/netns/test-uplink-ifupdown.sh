@@ -2,11 +2,11 @@
 # eth0 configured by ifupdown ('allow-hotplug eth0', 'iface eth0 inet dhcp': ifup runs dhclient,
 # the kernel does SLAAC), with a private /etc/network, /run and /var/lib/dhcp in a mount
 # namespace. convert: 0 probes lost, ifupdown lets go of eth0 (a later 'ifdown eth0' changes
-# nothing), dhclient handed over to br0; confirm: /etc/network/interfaces describes br0 with eth0
-# as its port (ifquery reads it back), and the lease renews on br0 with 0 probes lost; revert: 0
+# nothing), dhclient handed over to br0, and the lease renews on br0 with 0 probes lost; confirm:
+# /etc/network/interfaces describes br0 with eth0 as its port (ifquery reads it back); revert: 0
 # lost, the files back byte for byte, ifupdown's state back. Then an unconfirmed conversion rolls
 # back, and a confirmed one survives a simulated reboot: ifup -a alone brings br0 back, same MAC,
-# same address (dhclient's DUID was carried over), and netd adopts it.
+# same address (dhclient's DUID was carried over), and netd adopts it; a revert removes it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/uplink-lib.sh"
 . "$(dirname "$0")/manager-lib.sh"
@@ -51,7 +51,7 @@ start_netd --manager-root /
 # ---- convert
 probes_start 400
 sleep 0.3
-ctl --json uplink convert eth0 --confirm-timeout 120s >"$T/convert.json" 2>"$T/convert.err" ||
+ctl --json uplink convert eth0 --confirm-timeout 300s >"$T/convert.json" 2>"$T/convert.err" ||
 	fail "convert: $(cat "$T/convert.err")"
 probes_wait
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) during the conversion"
@@ -68,8 +68,24 @@ grep -q " br0 *$" <<<"$(procs_of "$DHCLIENT")" || fail "no dhclient on br0: $(pr
 procs_of "$DHCLIENT" | grep -q " eth0 *$" && fail "a dhclient still runs on eth0: $(procs_of "$DHCLIENT")"
 ok "converted, 0 of 400 lost; ifupdown let go of eth0 ('ifdown eth0': not configured, 0 lost); dhclient on br0"
 
+# ---- before the confirm, the dhclient of ifupdown's stanza renews on br0 (2 min leases: T1 at
+# 60 s), 0 lost meanwhile
+n=$(acks)
+probes_start 9000
+wait_renewal "$n" 80
+sleep 2
+probes_stop
+assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the renewal"
+ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST4" '.[0].addr_info[] | select(.local == $a)' >/dev/null ||
+	fail "br0 lost $HOST4 at the renewal"
+ok "the lease renewed on br0 before the confirm ($HOST4), 0 of $(awk '/packets transmitted/ { print $1 }' "$T/probe4") probes lost"
+
 # ---- confirm: ifupdown's config describes br0
+probes_start 500
+sleep 0.3
 ctl uplink confirm br0 >"$T/confirm.out" 2>&1 || fail "confirm: $(cat "$T/confirm.out")"
+probes_wait
+assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the confirm"
 mx ifquery br0 >"$T/ifquery.br0" 2>&1 || fail "ifquery br0: $(cat "$T/ifquery.br0")"
 for want in "bridge_ports: eth0" "bridge_stp: off" "bridge_fd: 0" "bridge_hw: $HOST_MAC"; do
 	grep -qx "$want" "$T/ifquery.br0" || fail "ifquery br0 lacks '$want': $(cat "$T/ifquery.br0")"
@@ -80,16 +96,6 @@ grep -q "^iface eth0 inet dhcp" "$ROOT/etc/network/interfaces" && fail "eth0 kep
 mx ifquery --list --allow=auto | grep -qx br0 || fail "br0 is not 'auto': $(mx ifquery --list --allow=auto)"
 grep -q "default-duid" "$ROOT/var/lib/dhcp/dhclient.br0.leases" || fail "dhclient.br0.leases has no DUID"
 ok "confirm: /etc/network/interfaces has br0 (bridge_ports eth0, stp off, fd 0, bridge_hw $HOST_MAC), auto; eth0 manual"
-
-# ---- the lease renews on br0 (2 min leases: T1 at 60 s), 0 lost meanwhile
-n=$(acks)
-probes_start 7500
-wait_renewal "$n" 80
-probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the renewal"
-ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST4" '.[0].addr_info[] | select(.local == $a)' >/dev/null ||
-	fail "br0 lost $HOST4 at the renewal"
-ok "the lease renewed on br0 ($HOST4), 0 of 7500 probes lost"
 
 # ---- revert: files and state back
 probes_start 300
