@@ -41,8 +41,9 @@
 #define NL_BURST_SAFE 128 /* ACKs that fit the default receive buffer */
 #define NL_DESC_SIZE 160
 /* The link cache's notification socket: room for a burst of changes between two uses (a link's
- * notification carries its statistics, ~4 KiB of buffer each); past it the cache is dumped again. */
-#define NL_CACHE_RCVBUF (8 * 1024 * 1024)
+ * notification carries its statistics, ~4 KiB of buffer each, about 1000 then); past it the cache
+ * is dumped again. More would pin kernel memory while netd is idle and others churn links. */
+#define NL_CACHE_RCVBUF (2 * 1024 * 1024)
 #define NL_CACHE_TRIES 4
 #define NL_CACHE_DOWN_MAX 64 /* links that are down read again one by one; more: a dump */
 
