@@ -843,8 +843,8 @@ static int cache_update(struct link_nl *n, const struct nlmsghdr *nlh)
 		for (size_t i = 0; i < n->cache_n; i++)
 			if (n->cache[i].lower_elsewhere && strcmp(n->cache[i].l.kind, "veth"))
 				return -ESTALE;
-	/* The kernel notifies a new veth pair's first half before the pair is tied (IFLA_LINK 0)
-	 * and not after; the second half's notification names it. So does a peer moved in. */
+	/* A veth is not notified when its peer comes (a new pair's first half is notified before
+	 * the pair is tied, IFLA_LINK 0; a peer moved in): the peer's notification names it. */
 	if (!strcmp(l->kind, "veth") && l->lower) {
 		peer = cache_find(n, l->lower);
 		if (peer && !strcmp(peer->l.kind, "veth")) {

@@ -64,6 +64,14 @@ ip -n $G link del vb1
 ip link add vc0 type veth peer name vc1 netns $G
 ip -n $G link set vc1 netns $NS
 ip link set vc1 name vc1x
+ip link set vc0 up
+ip link set vc1x up
+ip link set vc1x netns $G
+ip -n $G link set vc1x netns $NS
+ip link set vc1x up
+ip link set vc1x down
+ip link set vc1x netns $G
+ip link del vc0
 @bridge cb2
 @del cb0x cb1 cb2 br2
 for i in \$(seq 1 50); do echo "link add cbm\$i type bridge"; done | ip -batch -
