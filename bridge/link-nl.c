@@ -40,6 +40,25 @@
 #define NL_BATCH_MAX 512
 #define NL_BURST_SAFE 128 /* ACKs that fit the default receive buffer */
 #define NL_DESC_SIZE 160
+/* The link cache's notification socket: room for a burst of changes between two uses (a link's
+ * notification carries its statistics, ~4 KiB of buffer each, about 1000 then); past it the cache
+ * is dumped again. More would pin kernel memory while netd is idle and others churn links. */
+#define NL_CACHE_RCVBUF (2 * 1024 * 1024)
+#define NL_CACHE_TRIES 4
+#define NL_CACHE_DOWN_MAX 64 /* links that are down read again one by one; more: a dump */
+
+/* A link of the cache, and whether its IFLA_LINK is in another namespace (no notification says
+ * when that link comes back, see cache_apply). */
+struct cached_link {
+	struct link_info l;
+	bool lower_elsewhere;
+};
+
+struct dump_ctx {
+	struct link_dump d;
+	size_t cap_links, cap_addrs, cap_routes, cap_rules, cap_neighs;
+	bool lower_elsewhere; /* of the last link parsed: it has IFLA_LINK_NETNSID */
+};
 
 struct link_nl {
 	struct mnl_socket *nl;
@@ -56,6 +75,13 @@ struct link_nl {
 	uint32_t batch_seq; /* sequence number of the first queued request */
 	char batch_desc[NL_BATCH_MAX][NL_DESC_SIZE];
 	_Alignas(struct nlmsghdr) char batch[NL_BATCH_SIZE];
+	/* The links, kept from RTNLGRP_LINK notifications on a socket of their own (cache_fd, -1
+	 * until the first dump of links; cache_off when it cannot be had): sorted by ifindex. */
+	int cache_fd;
+	bool cache_off, cache_valid, cache_filling;
+	struct cached_link *cache;
+	size_t cache_n, cache_cap;
+	struct dump_ctx scratch; /* one link parsed from a notification */
 };
 
 /* Parses one data message of a reply; returns 0 or -errno. */
@@ -68,11 +94,6 @@ struct nl_call {
 	void *data;
 	int error;
 	bool interrupted; /* NLM_F_DUMP_INTR: the dump may be inconsistent */
-};
-
-struct dump_ctx {
-	struct link_dump d;
-	size_t cap_links, cap_addrs, cap_routes, cap_rules, cap_neighs;
 };
 
 static void nl_keep_ext_ack(struct link_nl *n, const struct nlmsghdr *nlh, size_t offset)
@@ -502,6 +523,7 @@ static int link_parse(const struct nlmsghdr *nlh, void *userdata)
 			link_info_parse(l, attr);
 	}
 	l->master = master;
+	ctx->lower_elsewhere = other_netns && lower;
 	/* With a link netnsid the number is an ifindex of another namespace. */
 	l->lower = other_netns || lower == (uint32_t)l->ifindex ? 0 : (int)lower;
 	return 0;
@@ -671,8 +693,7 @@ static int rule_parse(const struct nlmsghdr *nlh, void *userdata)
 	return 0;
 }
 
-static int dump_request(struct link_nl *n, uint16_t type, int family, nl_parse_t parse,
-			struct dump_ctx *ctx)
+static int dump_request(struct link_nl *n, uint16_t type, int family, nl_parse_t parse, void *data)
 {
 	size_t hdrlen = type == RTM_GETLINK  ? sizeof(struct ifinfomsg) :
 			type == RTM_GETROUTE ? sizeof(struct rtmsg) :
@@ -686,7 +707,7 @@ static int dump_request(struct link_nl *n, uint16_t type, int family, nl_parse_t
 	hdr->rtgen_family = family;
 	if (type == RTM_GETLINK)
 		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	return nl_call(n, nlh, parse, ctx);
+	return nl_call(n, nlh, parse, data);
 }
 
 static int dump_once(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
@@ -710,15 +731,342 @@ static int dump_once(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
 	return r;
 }
 
+/*
+ * ---- the link cache ----
+ *
+ * A dump of 1000 links is ~2 MB of messages; every request that looks at the links used to ask
+ * the kernel for one. The cache keeps them from the kernel's RTNLGRP_LINK notifications instead:
+ * each carries a link's whole state, and the kernel queues the one for netd's own change before
+ * it acknowledges it, so draining the socket before each use shows netd its own changes. Filled
+ * by one dump (after subscribing), dumped again after an overrun or a message not understood.
+ */
+
+/* Where ifindex is in the cache, or would go. */
+static size_t cache_pos(const struct link_nl *n, int ifindex)
+{
+	size_t lo = 0, hi = n->cache_n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (n->cache[mid].l.ifindex < ifindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct cached_link *cache_find(struct link_nl *n, int ifindex)
+{
+	size_t i = cache_pos(n, ifindex);
+
+	return i < n->cache_n && n->cache[i].l.ifindex == ifindex ? &n->cache[i] : NULL;
+}
+
+static void cache_drop(struct link_nl *n)
+{
+	n->cache_valid = false;
+	n->cache_n = 0;
+}
+
+/* Stores a link's new state; returns 1 if the link is new to the cache. */
+static int cache_store(struct link_nl *n, const struct link_info *l, bool lower_elsewhere)
+{
+	size_t i = cache_pos(n, l->ifindex);
+	bool added = i == n->cache_n || n->cache[i].l.ifindex != l->ifindex;
+
+	if (added) {
+		if (n->cache_n == n->cache_cap) {
+			size_t cap = n->cache_cap ? n->cache_cap * 2 : 64;
+			struct cached_link *c = reallocarray(n->cache, cap, sizeof(*c));
+
+			if (!c)
+				return -ENOMEM;
+			n->cache = c;
+			n->cache_cap = cap;
+		}
+		memmove(&n->cache[i + 1], &n->cache[i], (n->cache_n - i) * sizeof(*n->cache));
+		n->cache_n++;
+	}
+	n->cache[i] = (struct cached_link){ .l = *l, .lower_elsewhere = lower_elsewhere };
+	return added;
+}
+
+/*
+ * What a link's going changes in the others without a notification of theirs: a veth's peer
+ * reads its IFLA_LINK as in another namespace (when the link was deleted the peer goes too).
+ * Links stacked on a deleted one go with it, a tunnel keeps the number; but one whose lower was
+ * moved to another namespace would read it as elsewhere: too rare to follow, dump again.
+ */
+static int cache_remove(struct link_nl *n, int ifindex, bool moved)
+{
+	size_t i = cache_pos(n, ifindex);
+
+	if (i < n->cache_n && n->cache[i].l.ifindex == ifindex) {
+		memmove(&n->cache[i], &n->cache[i + 1], (n->cache_n - i - 1) * sizeof(*n->cache));
+		n->cache_n--;
+	}
+	for (size_t j = 0; j < n->cache_n; j++) {
+		struct cached_link *c = &n->cache[j];
+
+		if (c->l.lower != ifindex)
+			continue;
+		if (strcmp(c->l.kind, "veth")) {
+			if (moved)
+				return -ESTALE;
+			continue;
+		}
+		c->l.lower = 0;
+		c->lower_elsewhere = true;
+	}
+	return 0;
+}
+
+/* A link's new state, and what it changes in the others without a notification of theirs. */
+static int cache_update(struct link_nl *n, const struct nlmsghdr *nlh)
+{
+	const struct link_info *l;
+	struct cached_link *peer;
+	int r;
+
+	n->scratch.d.n_links = 0;
+	r = link_parse(nlh, &n->scratch);
+	if (r < 0)
+		return r;
+	l = &n->scratch.d.links[0];
+	r = cache_store(n, l, n->scratch.lower_elsewhere);
+	if (r < 0)
+		return r;
+	/* A link that appears may be the lower, come back, of one that reads it as elsewhere. */
+	if (r > 0 && !n->cache_filling)
+		for (size_t i = 0; i < n->cache_n; i++)
+			if (n->cache[i].lower_elsewhere && strcmp(n->cache[i].l.kind, "veth"))
+				return -ESTALE;
+	/* A veth is not notified when its peer comes (a new pair's first half is notified before
+	 * the pair is tied, IFLA_LINK 0; a peer moved in): the peer's notification names it. */
+	if (!strcmp(l->kind, "veth") && l->lower) {
+		peer = cache_find(n, l->lower);
+		if (peer && !strcmp(peer->l.kind, "veth")) {
+			peer->l.lower = l->ifindex;
+			peer->lower_elsewhere = false;
+		}
+	}
+	return 0;
+}
+
+/* One notification, or one message of the filling dump. -ESTALE and -EBADMSG: dump again. */
+static int cache_apply(struct link_nl *n, const struct nlmsghdr *nlh)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	bool named = false, wireless = false, moved = false;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return 0;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return -EBADMSG;
+	/* A bridge's notifications about its ports (AF_BRIDGE, RTM_DELLINK when one leaves) are
+	 * not the links' own state. */
+	if (ifi->ifi_family != AF_UNSPEC)
+		return 0;
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
+		uint16_t type = mnl_attr_get_type(attr);
+
+		named |= type == IFLA_IFNAME;
+		wireless |= type == IFLA_WIRELESS;
+		moved |= type == IFLA_NEW_NETNSID;
+	}
+	if (nlh->nlmsg_type == RTM_DELLINK)
+		return cache_remove(n, ifi->ifi_index, moved);
+	/* Wireless events are an RTM_NEWLINK with only IFLA_WIRELESS: no state of the link. */
+	if (!named)
+		return wireless ? 0 : -EBADMSG;
+	return cache_update(n, nlh);
+}
+
+static int cache_parse(const struct nlmsghdr *nlh, void *data)
+{
+	return cache_apply(data, nlh);
+}
+
+/*
+ * Takes every pending notification without blocking, applying them when apply. Returns
+ * -ESTALE when the cache cannot be trusted any more (the socket overran, a message was cut or
+ * not understood); the socket is empty then too.
+ */
+static int cache_drain(struct link_nl *n, bool apply)
+{
+	int r = 0;
+
+	for (;;) {
+		struct sockaddr_nl sa = {};
+		struct iovec iov = { .iov_base = n->buf, .iov_len = sizeof(n->buf) };
+		struct msghdr msg = {
+			.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1
+		};
+		ssize_t len = recvmsg(n->cache_fd, &msg, MSG_DONTWAIT);
+		int rest = (int)len;
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0 && errno == EAGAIN)
+			return r;
+		if (len < 0 && errno == ENOBUFS) {
+			r = -ESTALE;
+			continue;
+		}
+		if (len < 0)
+			return negative_errno();
+		if (msg.msg_flags & MSG_TRUNC)
+			r = -ESTALE;
+		/* Only the kernel's notifications; after a doubt only empty the socket. */
+		if (!apply || r < 0 || sa.nl_pid != 0)
+			continue;
+		for (const struct nlmsghdr *m = (void *)n->buf; mnl_nlmsg_ok(m, rest) && r >= 0;
+		     m = mnl_nlmsg_next(m, &rest))
+			r = cache_apply(n, m);
+		if (r == -EBADMSG || r == -ENOMEM)
+			r = -ESTALE;
+	}
+}
+
+static int cache_open(struct link_nl *n)
+{
+	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	unsigned group = RTNLGRP_LINK;
+	int size = NL_CACHE_RCVBUF;
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
+		return negative_errno();
+	/* Root may go past rmem_max; otherwise the cache is dumped again sooner. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	n->cache_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Subscribed first, then one dump: what the dump misses comes as notifications after it. */
+static int cache_fill(struct link_nl *n)
+{
+	int r = -ESTALE;
+
+	for (int i = 0; i < NL_CACHE_TRIES && r == -ESTALE; i++) {
+		cache_drop(n);
+		r = cache_drain(n, false); /* older than the dump, which shows it */
+		if (r < 0 && r != -ESTALE)
+			return r;
+		n->cache_filling = true;
+		r = dump_request(n, RTM_GETLINK, AF_UNSPEC, cache_parse, n);
+		n->cache_filling = false;
+		if (r == -EAGAIN || r == -EBADMSG) /* interrupted by a change, or not understood */
+			r = -ESTALE;
+		if (r < 0)
+			continue;
+		n->cache_valid = true;
+		r = cache_drain(n, true);
+	}
+	if (r < 0) {
+		cache_drop(n);
+		return r;
+	}
+	log_debug("link cache: filled, %zu links", n->cache_n);
+	return 0;
+}
+
+/*
+ * The kernel does not notify every change of a link that is down (netdev_state_change() skips
+ * it: an alias, a bridge's attributes, by netlink or sysfs): those are read again one by one
+ * after each drain, or all links when many are down. What a later drain applies is then newer.
+ */
+static int cache_refresh_down(struct link_nl *n)
+{
+	int down[NL_CACHE_DOWN_MAX];
+	size_t n_down = 0;
+	int r;
+
+	for (size_t i = 0; i < n->cache_n; i++) {
+		if (n->cache[i].l.up)
+			continue;
+		if (n_down == NL_CACHE_DOWN_MAX)
+			return -E2BIG;
+		down[n_down++] = n->cache[i].l.ifindex;
+	}
+	for (size_t i = 0; i < n_down; i++) {
+		struct nlmsghdr *nlh = link_msg(n, RTM_GETLINK, 0, down[i]);
+
+		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+		r = nl_call(n, nlh, cache_parse, n);
+		if (r == -ENODEV) /* gone: its notification is on its way */
+			r = cache_remove(n, down[i], true);
+		if (r < 0)
+			return r == -ENOMEM ? r : -ESTALE;
+	}
+	return 0;
+}
+
+/* Brings the cache up to date; an error means: dump the kernel instead. */
+static int cache_sync(struct link_nl *n)
+{
+	int r;
+
+	if (n->cache_off)
+		return -EOPNOTSUPP;
+	if (n->cache_fd < 0) {
+		r = cache_open(n);
+		if (r < 0) {
+			log_debug("link cache: cannot subscribe to notifications, dumping each time: %s",
+				  strerror(-r));
+			n->cache_off = true;
+			return r;
+		}
+	}
+	if (n->cache_valid) {
+		r = cache_drain(n, true);
+		if (r >= 0)
+			r = cache_refresh_down(n);
+		if (r >= 0)
+			return 0;
+		log_debug("link cache: dumping the links again: %s", strerror(-r));
+	}
+	r = cache_fill(n);
+	if (r >= 0)
+		r = cache_refresh_down(n);
+	if (r == -E2BIG) /* too many links down to read one by one: the dump just taken will do */
+		r = 0;
+	if (r < 0)
+		log_debug("link cache: cannot fill it, dumping the kernel this time: %s", strerror(-r));
+	return r;
+}
+
+static int cache_copy(struct link_nl *n, struct dump_ctx *ctx)
+{
+	if (n->cache_n == 0)
+		return 0;
+	ctx->d.links = reallocarray(NULL, n->cache_n, sizeof(*ctx->d.links));
+	if (!ctx->d.links)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->cache_n; i++)
+		ctx->d.links[i] = n->cache[i].l;
+	ctx->d.n_links = ctx->cap_links = n->cache_n;
+	return 0;
+}
+
 static int nl_dump(void *userdata, unsigned what, struct link_dump *ret)
 {
+	struct link_nl *n = userdata;
+	bool cached = (what & LINK_DUMP_LINKS) && !(what & LINK_DUMP_FRESH) && cache_sync(n) >= 0;
 	int r = -EAGAIN;
 
 	/* A dump interrupted by a concurrent change may be inconsistent: start over. */
 	for (int i = 0; i < NL_DUMP_TRIES && r == -EAGAIN; i++) {
 		struct dump_ctx ctx = {};
 
-		r = dump_once(userdata, what, &ctx);
+		r = cached ? cache_copy(n, &ctx) : 0;
+		if (r >= 0)
+			r = dump_once(n, cached ? what & ~LINK_DUMP_LINKS : what, &ctx);
 		if (r >= 0) {
 			*ret = ctx.d;
 			return 0;
@@ -1242,6 +1590,7 @@ int link_nl_open(struct link_backend *ret)
 		return r;
 	}
 	n->portid = mnl_socket_get_portid(n->nl);
+	n->cache_fd = -1;
 	*ret = (struct link_backend){ .ops = &link_nl_ops, .userdata = TAKE_PTR(n) };
 	return 0;
 }
@@ -1254,6 +1603,10 @@ void link_nl_close(struct link_backend *b)
 		return;
 	n = b->userdata;
 	mnl_socket_close(n->nl);
+	if (n->cache_fd >= 0)
+		close(n->cache_fd);
+	free(n->cache);
+	link_dump_free(&n->scratch.d);
 	free(n);
 	*b = (struct link_backend){};
 }

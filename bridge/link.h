@@ -105,6 +105,9 @@ enum {
 	LINK_DUMP_ROUTES = 1 << 2, /* IPv4 and IPv6, every table */
 	LINK_DUMP_RULES = 1 << 3, /* IPv4 and IPv6 policy rules */
 	LINK_DUMP_NEIGHS = 1 << 4, /* IPv4 and IPv6 neighbour entries */
+	/* The links as the kernel dumps them now, not the backend's cache of them (link-nl.c keeps
+	 * one from the kernel's notifications; see bridge/DESIGN.md). */
+	LINK_DUMP_FRESH = 1 << 5,
 	LINK_DUMP_ALL = LINK_DUMP_LINKS | LINK_DUMP_ADDRS | LINK_DUMP_ROUTES,
 };
 

@@ -54,8 +54,11 @@ struct convert_sysctl_def {
 /* NULL past the last one (a table may hold fewer than _CONVERT_SYSCTL_MAX). */
 const struct convert_sysctl_def *convert_sysctl_get(enum convert_sysctl s);
 
-/* What a bridge's snapshot needs; sysctls are read apart (convert_snapshot_read_sysctls). */
-#define CONVERT_DUMP (LINK_DUMP_ALL | LINK_DUMP_RULES | LINK_DUMP_NEIGHS)
+/* What a bridge's snapshot needs; sysctls are read apart (convert_snapshot_read_sysctls). The
+ * links as the kernel has them now, not the backend's cache: a conversion is rare and moves
+ * the host's own uplink, and it looks at what the cache follows least directly (the lower link
+ * of macvlans and the like, carrier). */
+#define CONVERT_DUMP (LINK_DUMP_ALL | LINK_DUMP_RULES | LINK_DUMP_NEIGHS | LINK_DUMP_FRESH)
 
 struct convert_snapshot {
 	char port[IFNAMSIZ];

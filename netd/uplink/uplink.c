@@ -578,7 +578,8 @@ static int uplink_apply_rollback(struct uplink *u, uint64_t *ret_usec, char *err
 	struct link_plan plan = {};
 	int r;
 
-	r = b->ops->dump(b->userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &now);
+	/* A rollback puts the host's uplink back: the kernel's own view, as CONVERT_DUMP. */
+	r = b->ops->dump(b->userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS | LINK_DUMP_FRESH, &now);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
 		return r;

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The rtnetlink backend's link cache against the kernel (test-link-cache.sh). Each line of stdin
+ * is a change: a shell command ("ip link add ...", run by whoever it names), or one of the
+ * backend's own operations ("@bridge NAME [MTU]", "@del NAME...", "@up NAME", "@down NAME",
+ * "@mtu NAME N", "@alias NAME TEXT", "@plug PORT BRIDGE", "@release PORT"). After each, the
+ * links of a dump served from the cache must equal a fresh dump of the kernel's, field by field.
+ * Only carrier (running) may lag: the kernel's link watch notifies it up to a second late.
+ * Exits 1 at the first difference that stays, printing both sides.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "link.h"
+#include "log.h"
+
+static struct link_backend B;
+
+static int link_text(const struct link_info *l, char *buf, size_t size)
+{
+	char mac[MAC_STRLEN];
+
+	return snprintf(
+		buf, size,
+		"%d %s kind=%s alias=%s mac=%s mtu=%u up=%d running=%d lo=%d master=%d lower=%d stp=%d fd=%u",
+		l->ifindex, l->name, l->kind, l->alias, mac_format(&l->mac, mac, sizeof(mac)), l->mtu, l->up,
+		l->running, l->loopback, l->master, l->lower, l->stp_state, l->forward_delay);
+}
+
+/* 0: the same; 1: only carrier differs; 2: anything else. */
+static int links_differ(const struct link_dump *a, const struct link_dump *b, bool print)
+{
+	int worst = a->n_links != b->n_links ? 2 : 0;
+
+	for (size_t i = 0; i < a->n_links || i < b->n_links; i++) {
+		char x[512] = "(none)", y[512] = "(none)";
+		int d;
+
+		if (i < a->n_links)
+			link_text(&a->links[i], x, sizeof(x));
+		if (i < b->n_links)
+			link_text(&b->links[i], y, sizeof(y));
+		if (!strcmp(x, y))
+			continue;
+		d = i < a->n_links && i < b->n_links && a->links[i].running != b->links[i].running ? 1 : 2;
+		if (d == 1) {
+			struct link_info t = a->links[i];
+
+			t.running = b->links[i].running;
+			link_text(&t, x, sizeof(x));
+			d = strcmp(x, y) ? 2 : 1;
+			link_text(&a->links[i], x, sizeof(x));
+		}
+		worst = d > worst ? d : worst;
+		if (print)
+			printf("  cached: %s\n  kernel: %s\n", x, y);
+	}
+	return worst;
+}
+
+static int compare(const char *what)
+{
+	for (int tries = 0;; tries++) {
+		struct link_dump cached = {}, fresh = {};
+		int r, d;
+
+		r = B.ops->dump(B.userdata, LINK_DUMP_LINKS, &cached);
+		if (r >= 0)
+			r = B.ops->dump(B.userdata, LINK_DUMP_LINKS | LINK_DUMP_FRESH, &fresh);
+		if (r < 0) {
+			printf("FAIL after '%s': dump: %s\n", what, strerror(-r));
+			return r;
+		}
+		d = links_differ(&cached, &fresh, false);
+		if (d && (d == 2 || tries == 30)) {
+			printf("FAIL after '%s': the cache differs from the kernel:\n", what);
+			links_differ(&cached, &fresh, true);
+		}
+		link_dump_free(&cached);
+		link_dump_free(&fresh);
+		if (!d)
+			return 0;
+		if (d == 2 || tries == 30)
+			return -EIO;
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+	}
+}
+
+static int ifindex_of(const char *name)
+{
+	struct link_dump d = {};
+	const struct link_info *l;
+	int ifindex = 0;
+
+	if (B.ops->dump(B.userdata, LINK_DUMP_LINKS | LINK_DUMP_FRESH, &d) >= 0 &&
+	    (l = link_dump_find_name(&d, name)))
+		ifindex = l->ifindex;
+	link_dump_free(&d);
+	return ifindex;
+}
+
+/* One backend operation ("@verb args"); returns its result. */
+static int backend_op(char *line)
+{
+	char *verb = strtok(line + 1, " \n"), *a = strtok(NULL, " \n"), *b = strtok(NULL, "\n");
+	int ifindex = a ? ifindex_of(a) : 0;
+
+	if (!verb || !a)
+		return -EINVAL;
+	if (!strcmp(verb, "bridge")) {
+		char alias[64];
+
+		snprintf(alias, sizeof(alias), "netd:%s", a);
+		return B.ops->bridge_add(
+			B.userdata,
+			&(struct bridge_spec){ .name = a, .mtu = b ? atoi(b) : 0, .alias = alias }, &ifindex);
+	}
+	if (!ifindex)
+		return -ENODEV;
+	if (!strcmp(verb, "del")) {
+		int idx[64], n = 0;
+
+		idx[n++] = ifindex;
+		for (char *s = strtok(b, " "); s && n < 64; s = strtok(NULL, " "))
+			if ((idx[n] = ifindex_of(s)))
+				n++;
+		return B.ops->links_del(B.userdata, idx, n);
+	}
+	if (!strcmp(verb, "up") || !strcmp(verb, "down"))
+		return B.ops->link_set_up(B.userdata, ifindex, !strcmp(verb, "up"));
+	if (!strcmp(verb, "mtu") && b)
+		return B.ops->link_set_mtu(B.userdata, ifindex, atoi(b));
+	if (!strcmp(verb, "alias") && b)
+		return B.ops->link_set_alias(B.userdata, ifindex, b);
+	if (!strcmp(verb, "plug") && b && ifindex_of(b))
+		return B.ops->port_plug(B.userdata, ifindex, ifindex_of(b), NULL);
+	if (!strcmp(verb, "release"))
+		return B.ops->port_set(B.userdata, ifindex, 0);
+	return -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	char line[1024];
+	unsigned n = 0;
+	int r;
+
+	if (argc > 1 && !strcmp(argv[1], "--debug"))
+		log_set_max_level(LOG_DEBUG);
+	r = link_nl_open(&B);
+	if (r < 0) {
+		printf("cannot open the rtnetlink backend: %s\n", strerror(-r));
+		return 1;
+	}
+	if (compare("start") < 0)
+		return 1;
+	while (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		if (line[0] == '@') {
+			char copy[sizeof(line)];
+
+			snprintf(copy, sizeof(copy), "%s", line);
+			r = backend_op(copy);
+		} else
+			r = system(line) == 0 ? 0 : -EIO;
+		if (r < 0) {
+			printf("FAIL: '%s' failed: %s\n", line, strerror(-r));
+			return 1;
+		}
+		if (compare(line) < 0)
+			return 1;
+		n++;
+	}
+	printf("%u changes, cache and kernel the same after each\n", n);
+	link_nl_close(&B);
+	return 0;
+}
