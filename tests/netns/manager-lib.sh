@@ -51,5 +51,20 @@ procs_of() {
 	return 0
 }
 
+# probed_renewal WHEN: probes at 100 Hz until the next DHCP renewal on br0 (2 min leases: T1 at
+# 60 s) and 2 s past it; 0 lost, br0 keeps $HOST4. PROBED is the number of probes sent per family.
+probed_renewal() {
+	local n
+	n=$(acks)
+	probes_start 9000
+	wait_renewal "$n" 80
+	sleep 2
+	probes_stop
+	assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the renewal $1"
+	ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST4" '.[0].addr_info[] | select(.local == $a)' >/dev/null ||
+		fail "br0 lost $HOST4 at the renewal $1"
+	PROBED=$(awk '/packets transmitted/ { print $1 }' "$T/probe4")
+}
+
 # md5 sums of the manager's config (what a revert must give back byte for byte): $ROOT/etc.
 tree_sums() { (cd "$ROOT" && find etc -type f | sort | xargs -r md5sum); }

@@ -70,15 +70,8 @@ ok "converted, 0 of 400 lost; ifupdown let go of eth0 ('ifdown eth0': not config
 
 # ---- before the confirm, the dhclient of ifupdown's stanza renews on br0 (2 min leases: T1 at
 # 60 s), 0 lost meanwhile
-n=$(acks)
-probes_start 9000
-wait_renewal "$n" 80
-sleep 2
-probes_stop
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the renewal"
-ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST4" '.[0].addr_info[] | select(.local == $a)' >/dev/null ||
-	fail "br0 lost $HOST4 at the renewal"
-ok "the lease renewed on br0 before the confirm ($HOST4), 0 of $(awk '/packets transmitted/ { print $1 }' "$T/probe4") probes lost"
+probed_renewal "before the confirm"
+ok "the lease renewed on br0 before the confirm ($HOST4), 0 of $PROBED probes lost"
 
 # ---- confirm: ifupdown's config describes br0
 probes_start 500

@@ -60,13 +60,8 @@ no_release
 ok "converted, 0 of 400 lost; networkd restarted, runs br0 from /run/systemd/network, no RELEASE, 0 of 200 lost after"
 
 # ---- before the confirm, networkd's own client renews on br0 (2 min leases: T1 at 60 s)
-n=$(acks)
-probes_start 9000
-wait_renewal "$n" 80
-sleep 2
-probes_stop
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the renewal before the confirm"
-ok "networkd renewed the lease on br0 before the confirm, 0 of $(awk '/packets transmitted/ { print $1 }' "$T/probe4") probes lost"
+probed_renewal "before the confirm"
+ok "networkd renewed the lease on br0 before the confirm ($HOST4), 0 of $PROBED probes lost"
 
 # ---- confirm: networkd's files describe br0 and it takes br0 over
 probes_start 1000
@@ -89,15 +84,8 @@ ok "confirm: networkd manages br0 (00-netd-br0.{netdev,network}) and eth0 (Bridg
 
 # ---- networkd's own client renews on br0 (2 min leases: T1 at 60 s)
 sleep 2
-n=$(acks)
-probes_start 9000
-wait_renewal "$n" 80
-sleep 2
-probes_stop
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the renewal"
-ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST4" '.[0].addr_info[] | select(.local == $a)' >/dev/null ||
-	fail "br0 lost $HOST4 at the renewal"
-ok "networkd renewed the lease on br0 ($HOST4), 0 of $(awk '/packets transmitted/ { print $1 }' "$T/probe4") probes lost"
+probed_renewal "after the confirm"
+ok "networkd renewed the lease on br0 ($HOST4), 0 of $PROBED probes lost"
 
 # ---- revert
 probes_start 400

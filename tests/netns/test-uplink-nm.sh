@@ -121,13 +121,8 @@ no_release
 ok "converted, 0 of 500 lost; NetworkManager restarted, runs br0 from in-memory profiles, no RELEASE, 0 of 200 lost after"
 
 # ---- before the confirm, NetworkManager's own client renews on br0 (2 min leases: T1 at 60 s)
-n=$(acks)
-probes_start 9000
-wait_renewal "$n" 80
-sleep 2
-probes_stop
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the renewal before the confirm"
-ok "NetworkManager renewed the lease on br0 before the confirm, 0 of $(awk '/packets transmitted/ { print $1 }' "$T/probe4") probes lost"
+probed_renewal "before the confirm"
+ok "NetworkManager renewed the lease on br0 before the confirm ($HOST4), 0 of $PROBED probes lost"
 
 # ---- confirm: NetworkManager's keyfiles describe br0 and it assumes them
 probes_start 1000
@@ -154,17 +149,10 @@ ok "confirm: NetworkManager runs br0 (netd-br0.nmconnection) and eth0 (its port)
 
 # ---- NetworkManager's own client renews on br0 (2 min leases: T1 at 60 s)
 sleep 2
-n=$(acks)
-probes_start 9000
-wait_renewal "$n" 80
-sleep 2
-probes_stop
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over the renewal"
-ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST4" '.[0].addr_info[] | select(.local == $a)' >/dev/null ||
-	fail "br0 lost $HOST4 at the renewal"
+probed_renewal "after the confirm"
 assert_eq "$(ip -n "$NS" -j route show default | jq -r '[.[].metric] | unique | join(",")')" 100 \
 	"IPv4 default route metrics (the port's 100 kept, no second route)"
-ok "NetworkManager renewed the lease on br0 ($HOST4), 0 of $(awk '/packets transmitted/ { print $1 }' "$T/probe4") probes lost, one default route (metric 100)"
+ok "NetworkManager renewed the lease on br0 ($HOST4), 0 of $PROBED probes lost, one default route (metric 100)"
 
 # ---- revert
 probes_start 500
