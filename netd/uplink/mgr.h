@@ -13,9 +13,11 @@
  *   restore    its original config back, byte for byte
  *
  * Convert is release … cut-over … adopt; confirm is persist. Every rollback (no confirm, a
- * failure, a crash, a revert) is release again (the manager off the bridge and the port: after
- * adopt, a confirm or a reboot it had them) … kernel rollback … restore (if persisted),
- * take_back. Each hook may run twice (a crash in between): idempotent.
+ * failure, a crash, a revert) is restore and the runtime files put back (the manager, restarted
+ * by the release, must find no config of the bridge: it would build it again after the kernel
+ * step), release again (the manager off the bridge and the port: after adopt, a confirm or a
+ * reboot it had them) … kernel rollback … take_back. Each hook may run twice (a crash in
+ * between): idempotent.
  *
  * Every file a driver changes or creates is saved first (mgr_file_save) in the uplink's state dir
  * (root's, 0700), under <state>/uplinks/BR/manager/{runtime,config}/, and put back from there:

@@ -539,31 +539,51 @@ static bool mgr_persisted_of(struct uplink *u)
 	return u->mgr && dir && mgr_persisted(dir);
 }
 
-/* Rollback and revert: the manager off the bridge and the port while the kernel step runs (again:
- * release is idempotent; after a confirm or a reboot the manager had the bridge). */
+static int restore_runtime(const struct mgr_ctx *c, char *err, size_t errlen)
+{
+	return mgr_files_restore(c, MGR_SET_RUNTIME, err, errlen);
+}
+
+/* Its original config back (also when not marked persisted: a crash may have come between the
+ * files and the mark; an empty set restores nothing). */
+static int mgr_restore_config(struct uplink *u)
+{
+	_cleanup_free_ char *dir = uplink_path(u, "manager");
+	char err[MGR_ERR_MAX];
+	int r = mgr_step(u, u->mgr->restore, "restore its original config", err, sizeof(err));
+
+	if (r >= 0 && dir)
+		mgr_set_persisted(dir, false);
+	return r;
+}
+
+/*
+ * Rollback and revert: every file the manager reads back as it was, then the manager off the
+ * bridge and the port while the kernel step runs (again: release is idempotent; after adopt, a
+ * confirm or a reboot the manager had the bridge). The files first: the release restarts the
+ * manager, and one that still found the bridge's config (a .netdev, an autoconnect profile) would
+ * build the bridge again once the kernel step deleted it (measured: networkd and NetworkManager).
+ */
 static void mgr_before_rollback(struct uplink *u)
 {
 	char err[MGR_ERR_MAX];
 
-	if (u->mgr)
-		(void)mgr_step(u, u->mgr->release, "let go of the bridge and the port for the rollback", err,
-			       sizeof(err));
+	if (!u->mgr)
+		return;
+	(void)mgr_restore_config(u);
+	(void)mgr_step(u, restore_runtime, "put its runtime files back", err, sizeof(err));
+	(void)mgr_step(u, u->mgr->release, "let go of the bridge and the port for the rollback", err, sizeof(err));
 }
 
-/* After it: the manager's original config and its hold on the port back. */
+/* After it: its hold on the port back (and the config, if it could not be put back before). */
 static int mgr_after_rollback(struct uplink *u)
 {
-	_cleanup_free_ char *dir = uplink_path(u, "manager");
 	char err[MGR_ERR_MAX];
-	int r = 0;
+	int r;
 
 	if (!u->mgr)
 		return 0;
-	/* Also when not marked persisted: a crash may have come between the files and the mark (an
-	 * empty set restores nothing). */
-	r = mgr_step(u, u->mgr->restore, "restore its original config", err, sizeof(err));
-	if (r >= 0 && dir)
-		mgr_set_persisted(dir, false);
+	r = mgr_restore_config(u);
 	if (mgr_step(u, u->mgr->take_back, "take the port back", err, sizeof(err)) < 0 && r >= 0)
 		r = -EIO;
 	return r;
