@@ -276,17 +276,24 @@ static bool names_valid(const struct nm_names *n)
 	       (!n->metric || (n->metric[0] && strspn(n->metric, "0123456789") == strlen(n->metric)));
 }
 
+/* A memory stream for a render of n's keyfiles; NULL with *r set when n is not valid or no memory. */
+static FILE *render_open(const struct nm_names *n, char **text, size_t *len, int *r)
+{
+	FILE *f = NULL;
+
+	*r = !names_valid(n) ? -EINVAL : !(f = open_memstream(text, len)) ? -ENOMEM : 0;
+	return f;
+}
+
 int nm_render_bridge(const struct nm_names *n, const char *orig, char **ret)
 {
 	char *text = NULL, mac[MAC_STRLEN];
 	size_t len;
-	FILE *f;
+	int r;
+	FILE *f = render_open(n, &text, &len, &r);
 
-	if (!names_valid(n))
-		return -EINVAL;
-	f = open_memstream(&text, &len);
 	if (!f)
-		return -ENOMEM;
+		return r;
 	mac_format(&n->mac, mac, sizeof(mac));
 	fprintf(f, "# netd: the bridge %s, with the IP configuration of %s's profile\n", n->bridge, n->port);
 	fprintf(f, "[connection]\nid=%s\nuuid=%s\ntype=bridge\ninterface-name=%s\n", n->bridge,
@@ -311,13 +318,11 @@ int nm_render_port(const struct nm_names *n, const char *orig, char **ret)
 	char *text = NULL, v[16];
 	bool copying = false;
 	size_t len;
-	FILE *f;
+	int r;
+	FILE *f = render_open(n, &text, &len, &r);
 
-	if (!names_valid(n))
-		return -EINVAL;
-	f = open_memstream(&text, &len);
 	if (!f)
-		return -ENOMEM;
+		return r;
 	fprintf(f, "# netd: %s, a port of the bridge %s\n", n->port, n->bridge);
 	fprintf(f,
 		"[connection]\nid=%s-port-%s\nuuid=%s\ntype=ethernet\ninterface-name=%s\nmaster=%s\n"

@@ -32,3 +32,7 @@ wait_admin() {
 	fail "networkd: $1 is '$(admin_state "$1")', not $2"
 }
 no_release() { ! grep -q "DHCPRELEASE" "$T/dnsmasq.log" || fail "networkd sent a DHCP RELEASE: $(grep DHCPRELEASE "$T/dnsmasq.log")"; }
+# network_file IFACE: the .network networkd configures it from.
+network_file() {
+	mx sed -n 's/^NETWORK_FILE=//p' "/run/systemd/netif/links/$(ip -n "$NS" -j link show "$1" | jq '.[0].ifindex')"
+}

@@ -29,10 +29,6 @@ mgr_ns_start tmpfs:/run "$ROOT/etc/systemd/network:/etc/systemd/network" "$ROOT/
 mx sh -c 'mkdir -p /run/systemd/netif && chown systemd-network:systemd-network /run/systemd/netif'
 mx netplan generate 2>"$T/netplan.err" || fail "netplan generate: $(cat "$T/netplan.err")"
 mx test -f /run/systemd/network/10-netplan-eth0.network || fail "netplan wrote no .network for eth0: $(mx ls /run/systemd/network)"
-# network_file IFACE: the .network networkd configures it from.
-network_file() {
-	mx sed -n 's/^NETWORK_FILE=//p' "/run/systemd/netif/links/$(ip -n "$NS" -j link show "$1" | jq '.[0].ifindex')"
-}
 
 nsx sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
 ip -n "$NS" link set eth0 up

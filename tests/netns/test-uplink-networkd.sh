@@ -77,8 +77,7 @@ done
 mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "netd's files in /run/systemd/network outlived the confirm"
 grep -qx "MACAddress=$HOST_MAC" "$ROOT/etc/systemd/network/00-netd-br0.netdev" || fail "br0.netdev lacks the MAC"
 grep -qx "Bridge=br0" "$ROOT/etc/systemd/network/00-netd-br0-port.network" || fail "the port file lacks Bridge=br0"
-mx sed -n 's/^NETWORK_FILE=//p' "/run/systemd/netif/links/$(ip -n "$NS" -j link show br0 | jq '.[0].ifindex')" |
-	grep -qx /etc/systemd/network/00-netd-br0.network || fail "networkd does not use 00-netd-br0.network for br0"
+assert_eq "$(network_file br0)" /etc/systemd/network/00-netd-br0.network "br0's .network"
 no_release
 ok "confirm: networkd manages br0 (00-netd-br0.{netdev,network}) and eth0 (Bridge=br0), 0 of 1000 lost"
 
