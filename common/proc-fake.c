@@ -272,6 +272,16 @@ static const char *fake_last_error(void *userdata)
 	return f->error;
 }
 
+/* Not logged: when the caller's retry timer fires depends on the clock, and the log is compared
+ * with golden files. A running fake process has its socket bound at once. */
+static int fake_rtnl_unsubscribe(void *userdata, pid_t pid, int pidfd, uint64_t groups)
+{
+	struct proc_fake *f = userdata;
+	struct fake_proc *p = find(f, pid);
+
+	return p && p->write_fd >= 0 ? 1 : -ESRCH;
+}
+
 static const struct proc_ops fake_ops = {
 	.name = "fake",
 	.spawn = fake_spawn,
@@ -281,6 +291,7 @@ static const struct proc_ops fake_ops = {
 	.cmdline = fake_cmdline,
 	.exe = fake_exe,
 	.last_error = fake_last_error,
+	.rtnl_unsubscribe = fake_rtnl_unsubscribe,
 };
 
 int proc_fake_new(struct proc_fake **ret, struct proc_backend *ret_backend)

@@ -10,14 +10,19 @@
  */
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <linux/netlink.h>
 #include <linux/landlock.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -348,6 +353,76 @@ static int real_exe(void *userdata, pid_t pid, char *buf, size_t size)
 	return dfd < 0 ? dfd : procfs_exe(dfd, buf, size);
 }
 
+/* Is fd a bound rtnetlink socket? Then out of the groups. 1: it was one; 0: not one (yet). */
+static int rtnl_socket_unsubscribe(int fd, uint64_t groups)
+{
+	struct sockaddr_nl sa = {};
+	socklen_t len = sizeof(int), salen = sizeof(sa);
+	int domain = 0, proto = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_NETLINK)
+		return 0;
+	len = sizeof(proto);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 || proto != NETLINK_ROUTE)
+		return 0;
+	/* Unbound (port 0): its bind, with the groups, is still to come. */
+	if (getsockname(fd, (struct sockaddr *)&sa, &salen) < 0 || sa.nl_pid == 0)
+		return 0;
+	for (int g = 1; g < 64; g++)
+		if (groups & (1ull << g) &&
+		    setsockopt(fd, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &g, sizeof(g)) < 0)
+			return -errno;
+	return 1;
+}
+
+static int real_rtnl_unsubscribe(void *userdata, pid_t pid, int pidfd, uint64_t groups)
+{
+	_cleanup_close_ int pdfd = procfs_open(pid);
+	struct dirent *e;
+	DIR *dir;
+	int dfd, found = 0;
+
+	if (pdfd < 0)
+		return pdfd;
+	dfd = openat(pdfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	dir = fdopendir(dfd);
+	if (!dir) {
+		close(dfd);
+		return -ENOMEM;
+	}
+	while (found >= 0 && (e = readdir(dir))) {
+		char *end;
+		long n = strtol(e->d_name, &end, 10);
+		char link[32] = "";
+		ssize_t len;
+		int fd, r;
+
+		if (e->d_name[0] == '.' || *end || n < 0 || n > INT_MAX)
+			continue;
+		/* Sockets only: closing a duplicate of a file calls its file system's flush, which one
+		 * on FUSE could make wait (the unit's RestrictNamespaces keeps dnsmasq from mounting
+		 * one; the link can still change before the pidfd_getfd, but not to a file it could not
+		 * open anyway). */
+		len = readlinkat(dirfd(dir), e->d_name, link, sizeof(link) - 1);
+		if (len < 0 || strncmp(link, "socket:", 7))
+			continue;
+		/* Through the pidfd: the process itself even if the pid was reused meanwhile. */
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)n, 0);
+		if (fd < 0) {
+			if (errno != EBADF) /* EBADF: closed since the listing */
+				found = -errno;
+			continue;
+		}
+		r = rtnl_socket_unsubscribe(fd, groups);
+		close(fd);
+		found = r < 0 ? r : found | r;
+	}
+	closedir(dir);
+	return found;
+}
+
 static const char *real_last_error(void *userdata)
 {
 	return real.error;
@@ -362,6 +437,7 @@ static const struct proc_ops real_ops = {
 	.cmdline = real_cmdline,
 	.exe = real_exe,
 	.last_error = real_last_error,
+	.rtnl_unsubscribe = real_rtnl_unsubscribe,
 };
 
 void proc_real_init(struct proc_backend *ret)

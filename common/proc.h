@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define PROCESS_GROUPS_MAX 256
@@ -82,6 +83,10 @@ struct proc_ops {
 	int (*exe)(void *userdata, pid_t pid, char *buf, size_t size);
 	/* What the last failed spawn failed at ("execve: Permission denied"). */
 	const char *(*last_error)(void *userdata);
+	/* Take the process's bound rtnetlink sockets out of the multicast groups in `groups` (bit
+	 * 1 << RTNLGRP_x), through duplicates of its fds (pidfd_getfd: the membership belongs to the
+	 * socket, not the fd). 1: it has a bound one (done); 0: none is bound yet; negative errno. */
+	int (*rtnl_unsubscribe)(void *userdata, pid_t pid, int pidfd, uint64_t groups);
 };
 
 struct proc_backend {

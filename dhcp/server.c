@@ -98,6 +98,7 @@ int dhcp_server_new(sd_event *e, const struct proc_backend *proc, const struct d
 	s->pid_path = strdup(spec->pid_path);
 	s->lease_path = strdup(spec->lease_path);
 	s->env = strv_copy(spec->env);
+	s->rtnl_unsubscribe = spec->rtnl_unsubscribe;
 	if (!s->network || !s->conf_path || !s->pid_path || !s->lease_path || !s->env || build_argv(s, spec) < 0) {
 		dhcp_server_free(s);
 		return -ENOMEM;
@@ -109,6 +110,7 @@ int dhcp_server_new(sd_event *e, const struct proc_backend *proc, const struct d
 static void unwatch(struct dhcp_server *s)
 {
 	s->exit_source = sd_event_source_disable_unref(s->exit_source);
+	s->quiet_timer = sd_event_source_disable_unref(s->quiet_timer);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	s->pidfd = -1;
@@ -205,6 +207,52 @@ static int on_process_exit(sd_event_source *src, int fd, uint32_t revents, void 
 	return 0;
 }
 
+#define QUIET_FIRST_USEC (5 * 1000ull)
+#define QUIET_MAX_USEC (2 * 1000 * 1000ull)
+
+/*
+ * dnsmasq subscribes its netlink socket to every address and route change of the host, whatever
+ * its options, and wakes for each: with hundreds of networks, one address added costs
+ * milliseconds of everyone's CPU (DESIGN.md). Once it has bound the socket, it leaves those
+ * groups. Tried again with a growing delay until the bind is seen; given up after the longest.
+ */
+static int on_quiet_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	static bool warned;
+	struct dhcp_server *s = userdata;
+	int r = s->proc.ops->rtnl_unsubscribe(s->proc.userdata, s->pid, s->pidfd, s->rtnl_unsubscribe);
+
+	if (r == 0 && s->quiet_delay_usec < QUIET_MAX_USEC) {
+		s->quiet_delay_usec *= 2;
+		if (sd_event_source_set_time_relative(src, s->quiet_delay_usec) >= 0 &&
+		    sd_event_source_set_enabled(src, SD_EVENT_ONESHOT) >= 0)
+			return 0;
+	}
+	s->quiet_timer = sd_event_source_disable_unref(s->quiet_timer);
+	if (r > 0)
+		log_debug("network '%s': dnsmasq (pid %d) left the host's address and route notifications",
+			  s->network, (int)s->pid);
+	else if (r < 0 && r != -ESRCH && !warned) {
+		warned = true;
+		log_warning(
+			"dnsmasq (pid %d of network '%s'): cannot take its netlink socket out of the host's "
+			"address and route notifications: %s; every dnsmasq will wake for each change",
+			(int)s->pid, s->network, strerror(-r));
+	}
+	return 0;
+}
+
+static void quiet_schedule(struct dhcp_server *s)
+{
+	if (!s->rtnl_unsubscribe || !s->proc.ops->rtnl_unsubscribe)
+		return;
+	s->quiet_timer = sd_event_source_disable_unref(s->quiet_timer);
+	s->quiet_delay_usec = QUIET_FIRST_USEC;
+	if (sd_event_add_time_relative(s->event, &s->quiet_timer, CLOCK_MONOTONIC, s->quiet_delay_usec, 0,
+				       on_quiet_timer, s) < 0)
+		s->quiet_timer = NULL;
+}
+
 static int watch(struct dhcp_server *s, pid_t pid, int pidfd)
 {
 	int r = sd_event_add_io(s->event, &s->exit_source, pidfd, EPOLLIN, on_process_exit, s);
@@ -215,6 +263,7 @@ static int watch(struct dhcp_server *s, pid_t pid, int pidfd)
 	s->pidfd = pidfd;
 	s->state = DHCP_SERVER_RUNNING;
 	s->started_usec = now(s);
+	quiet_schedule(s);
 	return 0;
 }
 

@@ -39,6 +39,9 @@ struct dhcp_server_spec {
 	const char *pid_path;	/* --pid-file */
 	const char *lease_path; /* read back at start and adoption */
 	char *const *env;	/* the whole environment dnsmasq (and its dhcp-script) gets */
+	/* rtnetlink groups (1 << RTNLGRP_x) to take its netlink socket out of once it runs (see
+	 * DESIGN.md "dnsmasq's netlink socket"); 0 to leave it as dnsmasq made it. */
+	uint64_t rtnl_unsubscribe;
 };
 
 struct dhcp_server {
@@ -53,6 +56,9 @@ struct dhcp_server {
 	int pidfd;
 	bool adopted;
 	sd_event_source *exit_source, *timer;
+	uint64_t rtnl_unsubscribe;
+	sd_event_source *quiet_timer; /* until its netlink socket is out of those groups */
+	uint64_t quiet_delay_usec;
 	uint64_t started_usec, backoff_usec;
 	unsigned restarts;
 	char last_exit[128]; /* how the last dnsmasq ended, or why it could not start */

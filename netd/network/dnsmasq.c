@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/rtnetlink.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,8 +130,16 @@ static int server_new(struct daemon *d, const char *name, const struct dnsmasq_f
 	_cleanup_free_ char *sock = NULL, *net = NULL;
 	char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL, NULL };
 	struct dhcp_server_spec spec = {
-		.network = name, .dnsmasq = d->dnsmasq, .conf_path = f->conf, .pid_path = f->pid,
-		.lease_path = f->leases, .env = env,
+		.network = name,
+		.dnsmasq = d->dnsmasq,
+		.conf_path = f->conf,
+		.pid_path = f->pid,
+		.lease_path = f->leases,
+		.env = env,
+		/* Bound to its bridge (bind-interfaces) and IPv4 only, dnsmasq has nothing to do on the
+		 * host's address and route changes; it still subscribes to them (dhcp/DESIGN.md). */
+		.rtnl_unsubscribe = 1ull << RTNLGRP_IPV4_IFADDR | 1ull << RTNLGRP_IPV4_ROUTE |
+				    1ull << RTNLGRP_IPV6_IFADDR | 1ull << RTNLGRP_IPV6_ROUTE,
 	};
 	struct net *n;
 	int r;
