@@ -46,7 +46,8 @@ sleep 0.3
 ctl --json uplink convert eth0 --confirm-timeout 120s >"$T/convert.json" 2>"$T/convert.err" ||
 	fail "convert: $(cat "$T/convert.err")"
 probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) during the conversion"
+assert_probes 1 "during the conversion"
+CONVERT_LOST=$PROBES_LOST
 assert_eq "$(jq -r .manager "$T/convert.json")" systemd-networkd "the manager netd found"
 wait_admin br0 configured
 probes_start 500
@@ -60,7 +61,7 @@ assert_eq "$(network_file br0)" /etc/systemd/network/00-netd-br0.network "br0's 
 assert_eq "$(network_file eth0)" /etc/systemd/network/00-netd-br0-port.network "eth0's .network"
 grep -q "dhcp4: true" "$ROOT/etc/netplan/50-cloud-init.yaml" || fail "netd changed the YAML"
 no_release
-ok "converted and confirmed, 0 lost; networkd runs br0 from netd's files, which win over netplan's"
+ok "converted and confirmed, $CONVERT_LOST lost; networkd runs br0 from netd's files, which win over netplan's"
 
 # ---- a reboot: netplan's generator writes its files again; networkd builds br0 from netd's
 stop_netd
@@ -88,11 +89,12 @@ sleep 0.3
 ctl uplink revert br0 >"$T/revert.out" 2>&1 || fail "revert: $(cat "$T/revert.out")"
 wait_admin eth0 configured
 probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) during the revert"
+assert_probes 1 "during the revert"
+REVERT_LOST=$PROBES_LOST
 host_wait eth0
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the revert: $(diff <(echo "$before_sums") <(tree_sums))"
 assert_eq "$(network_file eth0)" /run/systemd/network/10-netplan-eth0.network "eth0's .network after the revert"
 has_link br0 && fail "br0 still exists"
 no_release
-ok "revert: 0 lost, the files as before, networkd runs eth0 from netplan's file again ($HOST4)"
+ok "revert: $REVERT_LOST lost, the files as before, networkd runs eth0 from netplan's file again ($HOST4)"
 networkd_stop

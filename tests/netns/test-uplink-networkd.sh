@@ -44,7 +44,8 @@ sleep 0.3
 ctl --json uplink convert eth0 --confirm-timeout 300s >"$T/convert.json" 2>"$T/convert.err" ||
 	fail "convert: $(cat "$T/convert.err")"
 probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) during the conversion"
+assert_probes 1 "during the conversion"
+CONVERT_LOST=$PROBES_LOST
 assert_eq "$(jq -r .manager "$T/convert.json")" systemd-networkd "the manager netd found"
 mx test -e /run/systemd/network/00-0netd-br0.network && fail "the hold file outlived the conversion"
 for f in 00-netd-br0.netdev 00-netd-br0.network 00-netd-br0-port.network; do
@@ -57,7 +58,7 @@ probes_start 200
 probes_wait
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost after networkd came back"
 no_release
-ok "converted, 0 of 400 lost; networkd restarted, runs br0 from /run/systemd/network, no RELEASE, 0 of 200 lost after"
+ok "converted, $CONVERT_LOST of 400 lost; networkd restarted, runs br0 from /run/systemd/network, no RELEASE, 0 of 200 lost after"
 
 # ---- before the confirm, networkd's own client renews on br0 (2 min leases: T1 at 60 s)
 probed_renewal "before the confirm"
@@ -92,7 +93,8 @@ sleep 0.3
 ctl uplink revert br0 >"$T/revert.out" 2>&1 || fail "revert: $(cat "$T/revert.out")"
 wait_admin eth0 configured
 probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) during the revert"
+assert_probes 1 "during the revert"
+REVERT_LOST=$PROBES_LOST
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the revert: $(diff <(echo "$before_sums") <(tree_sums))"
 mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "netd's runtime file left in /run/systemd/network"
 has_link br0 && fail "br0 still exists"
@@ -100,20 +102,20 @@ probes_start 300
 probes_wait
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost after the revert, networkd on eth0 again"
 no_release
-ok "revert: 0 lost, /etc/systemd/network as before, networkd manages eth0 again, 0 of 300 lost after"
+ok "revert: $REVERT_LOST lost, /etc/systemd/network as before, networkd manages eth0 again, 0 of 300 lost after"
 
 # ---- an unconfirmed conversion rolls back by itself
 probes_start 600
 sleep 0.3
 ctl uplink convert eth0 --confirm-timeout 3s >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"
 probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over convert and rollback"
+assert_probes 2 "over convert and rollback"
 for _ in $(seq 1 30); do has_link br0 || break; sleep 0.2; done
 has_link br0 && fail "no rollback"
 wait_admin eth0 configured
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the rollback"
 mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "the hold file outlived the rollback"
-ok "rollback without confirm: 0 of 600 lost, networkd manages eth0 again, files as before"
+ok "rollback without confirm: $PROBES_LOST of 600 lost, networkd manages eth0 again, files as before"
 
 # ---- netd killed while it waits: the restarted netd rolls back, networkd gets eth0 back
 probes_start 800
@@ -122,13 +124,13 @@ ctl uplink convert eth0 --confirm-timeout 120s >/dev/null 2>"$T/err" || fail "co
 kill9_netd
 start_netd --manager-root /
 probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over convert, kill -9 and recovery"
+assert_probes 2 "over convert, kill -9 and recovery"
 has_link br0 && fail "the restarted netd did not roll back"
 wait_admin eth0 configured
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the recovery"
 mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "the hold file outlived the recovery"
 no_release
-ok "kill -9 while waiting: the restarted netd rolled back, 0 of 800 lost, networkd manages eth0 again"
+ok "kill -9 while waiting: the restarted netd rolled back, $PROBES_LOST of 800 lost, networkd manages eth0 again"
 
 # ---- a reboot: networkd alone builds br0 from its files
 ctl uplink convert eth0 --confirm-timeout 120s >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"

