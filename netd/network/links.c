@@ -354,6 +354,17 @@ static void links_show(struct daemon *d, const struct net *n, const struct net_v
 	json_object_object_add(o, "kernel", k);
 }
 
+/* An inactive network's MAC is read from its file each time, as show() does. */
+static void links_show_key(struct daemon *d, const struct net *n, struct net_show_key *k)
+{
+	struct mac mac;
+	bool has = shown_mac(d, n, &mac);
+
+	net_show_key_add(k, &has, sizeof(has));
+	if (has)
+		net_show_key_add(k, &mac, sizeof(mac));
+}
+
 static const char *links_problem(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
 				 size_t size)
 {
@@ -366,6 +377,7 @@ const struct feature feature_links = {
 	.up = links_up,
 	.down = links_down,
 	.show = links_show,
+	.show_key = links_show_key,
 	.problem = links_problem,
 	.settle = links_settle,
 	.user_add = links_user_add,
