@@ -154,6 +154,7 @@ void daemon_net_remove(struct daemon *d, struct net *n)
 		d->n_nets--;
 		network_free(n->def);
 		free(n->users);
+		free(n->list_text);
 		free(n);
 		return;
 	}
@@ -275,13 +276,21 @@ int daemon_net_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 	return first;
 }
 
+/* The one place a network object gets another definition (a definition is never changed in
+ * place): def_gen tells 'network list' that its entry is out of date. */
+static void net_def_set(struct net *n, struct network *def)
+{
+	n->def = def;
+	n->def_gen++;
+}
+
 int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, char *err, size_t errlen)
 {
 	struct network *old = n->def;
 	char again[512];
 	int r;
 
-	n->def = def;
+	net_def_set(n, def);
 	if (!n->active) {
 		network_free(old);
 		return 0;
@@ -291,30 +300,69 @@ int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, ch
 		network_free(old);
 		return 0;
 	}
-	n->def = old;
+	net_def_set(n, old);
 	network_free(def);
 	if (daemon_net_up(d, n, again, sizeof(again)) < 0)
 		log_error("network '%s': cannot apply its previous definition again: %s", old->name, again);
 	return r;
 }
 
-void daemon_net_show(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o)
+void daemon_net_show_features(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o)
 {
-	const char *problem = NULL;
-	char buf[640];
-
 	for (size_t i = 0; i < ELEMENTSOF(features); i++)
 		if (features[i]->show)
 			features[i]->show(d, n, v, o);
+}
+
+const char *daemon_net_state(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
+			     size_t size, const char **ret_problem)
+{
+	const char *problem = NULL;
+
 	for (size_t i = 0; n->active && !problem && i < ELEMENTSOF(features); i++)
 		if (features[i]->problem)
-			problem = features[i]->problem(d, n, v, buf, sizeof(buf));
-	json_object_object_add(o, "state",
-			       json_object_new_string(!n->active ? "inactive" :
-						      problem	 ? "degraded" :
-								   "active"));
+			problem = features[i]->problem(d, n, v, buf, size);
+	*ret_problem = problem;
+	return !n->active ? "inactive" : problem ? "degraded" : "active";
+}
+
+void daemon_net_show(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o)
+{
+	const char *state, *problem;
+	char buf[640];
+
+	daemon_net_show_features(d, n, v, o);
+	state = daemon_net_state(d, n, v, buf, sizeof(buf), &problem);
+	json_object_object_add(o, "state", json_object_new_string(state));
 	if (problem)
 		json_object_object_add(o, "problem", json_object_new_string(problem));
+}
+
+void net_show_key_add(struct net_show_key *k, const void *p, size_t size)
+{
+	if (k->overflow || size > sizeof(k->bytes) - k->len) {
+		k->overflow = true;
+		return;
+	}
+	memcpy(k->bytes + k->len, p, size);
+	k->len += size;
+}
+
+bool net_show_key_equal(const struct net_show_key *a, const struct net_show_key *b)
+{
+	return !a->overflow && !b->overflow && a->len == b->len && !memcmp(a->bytes, b->bytes, a->len);
+}
+
+void daemon_net_show_key(struct daemon *d, const struct net *n, struct net_show_key *k)
+{
+	*k = (struct net_show_key){};
+	net_show_key_add(k, &n->def_gen, sizeof(n->def_gen));
+	for (size_t i = 0; i < ELEMENTSOF(features); i++) {
+		if (features[i]->show && !features[i]->show_key)
+			k->overflow = true; /* no key: never reused */
+		else if (features[i]->show_key)
+			features[i]->show_key(d, n, k);
+	}
 }
 
 int daemon_net_user_add(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen)

@@ -40,12 +40,28 @@ struct net_user {
 	struct mac mac; /* the guest's side */
 };
 
+/* What a network's show() (not full) reads besides its definition, as bytes: 'network list' keeps
+ * an entry while they stay the same. */
+#define NET_SHOW_KEY_MAX 96
+struct net_show_key {
+	size_t len;
+	bool overflow;
+	unsigned char bytes[NET_SHOW_KEY_MAX];
+};
+void net_show_key_add(struct net_show_key *k, const void *p, size_t size);
+bool net_show_key_equal(const struct net_show_key *a, const struct net_show_key *b);
+
 struct net {
-	struct network *def; /* owned */
+	struct network *def; /* owned; never changed in place: daemon.c replaces it (def_gen) */
+	unsigned long def_gen; /* counts the replacements of def */
 	bool active;
 	struct net_user *users;
 	size_t n_users;
 	void *slot[DAEMON_FEATURES_MAX]; /* net_slot(): each feature's state of this network */
+	/* 'network list' (network-methods.c): the network's entry up to its state, as JSON text, and
+	 * the key it was made for (daemon_net_show_key). */
+	char *list_text;
+	struct net_show_key list_key;
 };
 
 /* What show and problem() may look at: one kernel dump for every network of a request. */
@@ -68,6 +84,10 @@ struct feature {
 			       size_t size);
 	/* Its part of 'network show' and --json. */
 	void (*show)(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o);
+	/* Required with show(): into k, everything show() reads when !v->full other than n->def
+	 * (its slot's state, a file): 'network list' reuses a network's entry while the key stays
+	 * the same. show() must not read the kernel dump then (problem() may: it runs every time). */
+	void (*show_key)(struct daemon *d, const struct net *n, struct net_show_key *k);
 	/* After the networks were reconciled together (start, reload): what no single network owns
 	 * (a bridge, a dnsmasq, rules of a network whose definition is gone). */
 	void (*settle)(struct daemon *d);
@@ -110,6 +130,15 @@ int daemon_net_down(struct daemon *d, struct net *n, char *err, size_t errlen);
 int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, char *err, size_t errlen);
 /* Into o: every feature's show(), then "state" and "problem". */
 void daemon_net_show(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o);
+/* The same in two parts: every feature's show(), then the state ("inactive", "degraded" or
+ * "active") and into *ret_problem what is wrong (NULL: nothing; it may point into buf). */
+void daemon_net_show_features(struct daemon *d, const struct net *n, const struct net_view *v,
+			      json_object *o);
+const char *daemon_net_state(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
+			     size_t size, const char **ret_problem);
+/* Into k: what daemon_net_show_features() of n (not full) depends on: its definition's generation
+ * and every feature's show_key(). */
+void daemon_net_show_key(struct daemon *d, const struct net *n, struct net_show_key *k);
 
 /* Users: a running guest's NIC registers with its network; every feature's user_add() gives it
  * what it needs (links: a port of the bridge, once the network runs), and again whenever the

@@ -607,6 +607,21 @@ static void dhcp_show(struct daemon *d, const struct net *net, const struct net_
 	json_object_object_add(parent, "dhcp", o);
 }
 
+/* What dhcp_show() reads of the network's dnsmasq. */
+static void dhcp_show_key(struct daemon *d, const struct net *net, struct net_show_key *k)
+{
+	struct dhcp_server *srv = *net_slot((struct net *)net, &feature_dhcp);
+	bool has = srv;
+
+	net_show_key_add(k, &has, sizeof(has));
+	if (!srv)
+		return;
+	net_show_key_add(k, &srv->state, sizeof(srv->state));
+	net_show_key_add(k, &srv->pid, sizeof(srv->pid));
+	net_show_key_add(k, &srv->restarts, sizeof(srv->restarts));
+	net_show_key_add(k, &srv->leases.n, sizeof(srv->leases.n));
+}
+
 /* A network whose dnsmasq does not run has no DHCP or DNS: degraded, never 'active'. */
 static const char *dhcp_problem(struct daemon *d, const struct net *net, const struct net_view *v, char *buf,
 				size_t size)
@@ -644,6 +659,7 @@ const struct feature feature_dhcp = {
 	.up = dhcp_up,
 	.down = dhcp_down,
 	.show = dhcp_show,
+	.show_key = dhcp_show_key,
 	.problem = dhcp_problem,
 	.pending = dhcp_pending,
 	.settle = dhcp_settle,

@@ -257,7 +257,7 @@ static void add_common(json_object *k, const struct link_info *l)
 	json_object_object_add(k, "stp", json_object_new_boolean(l->stp_state > 0));
 }
 
-/* Someone else's bridge (a converted uplink, say): it and its ports. */
+/* Someone else's bridge (a converted uplink, say): it and its ports (into k unless NULL). */
 static const char *kernel_state_attached(struct daemon *d, const struct network *n,
 					 const struct link_dump *dump, json_object *k)
 {
@@ -265,6 +265,8 @@ static const char *kernel_state_attached(struct daemon *d, const struct network 
 	bool ok = l && !strcmp(l->kind, "bridge");
 	json_object *ports;
 
+	if (!k)
+		return !ok ? "bridge missing" : !l->up ? "bridge down" : NULL;
 	json_object_object_add(k, "exists", json_object_new_boolean(ok));
 	if (!ok)
 		return "bridge missing";
@@ -279,14 +281,15 @@ static const char *kernel_state_attached(struct daemon *d, const struct network 
 	return !l->up ? "bridge down" : NULL;
 }
 
-/* The kernel's view of the bridge into k, and what is wrong with it (NULL: nothing). */
+/* The kernel's view of the bridge into k (NULL: only the verdict, for 'network list'), and what is
+ * wrong with it (NULL: nothing). */
 static const char *kernel_state(struct daemon *d, const struct network *n, const struct link_dump *dump,
 				json_object *k)
 {
 	const struct link_info *l = link_dump_find_name(dump, n->bridge);
 	const struct addr_info *first, *end;
 	size_t n_addrs;
-	json_object *addrs;
+	json_object *addrs = NULL;
 	struct ip_prefix gw;
 	char alias[64], s[IP_PREFIX_STRLEN];
 	bool has_gw = false;
@@ -295,10 +298,12 @@ static const char *kernel_state(struct daemon *d, const struct network *n, const
 		return kernel_state_attached(d, n, dump, k);
 	network_alias(n, alias, sizeof(alias));
 	network_gateway_prefix(n, &gw);
-	json_object_object_add(k, "exists", json_object_new_boolean(l && !strcmp(l->alias, alias)));
+	if (k)
+		json_object_object_add(k, "exists", json_object_new_boolean(l && !strcmp(l->alias, alias)));
 	if (!l || strcmp(l->alias, alias))
 		return "bridge missing";
-	addrs = json_object_new_array();
+	if (k)
+		addrs = json_object_new_array();
 	if (dump->indexed) {
 		first = link_dump_addrs_of(dump, l->ifindex, &n_addrs);
 		end = first ? first + n_addrs : NULL;
@@ -309,40 +314,61 @@ static const char *kernel_state(struct daemon *d, const struct network *n, const
 	for (const struct addr_info *a = first; a && a < end; a++) {
 		if (a->ifindex != l->ifindex)
 			continue;
-		json_object_array_add(addrs,
-				      json_object_new_string(ip_prefix_format(&a->prefix, s, sizeof(s))));
+		if (addrs)
+			json_object_array_add(
+				addrs, json_object_new_string(ip_prefix_format(&a->prefix, s, sizeof(s))));
 		has_gw |= ip_prefix_equal(&a->prefix, &gw);
 	}
-	add_common(k, l);
-	json_object_object_add(k, "gateway_present", json_object_new_boolean(has_gw));
-	json_object_object_add(k, "addresses", addrs);
+	if (k) {
+		add_common(k, l);
+		json_object_object_add(k, "gateway_present", json_object_new_boolean(has_gw));
+		json_object_object_add(k, "addresses", addrs);
+	}
 	return !l->up ? "bridge down" : !has_gw ? "gateway address missing" : NULL;
+}
+
+/* The MAC 'network show' gives: the running bridge's, else the one it gets at start (generated
+ * once, then kept in the state dir). false: none. */
+static bool shown_mac(struct daemon *d, const struct net *n, struct mac *ret)
+{
+	const struct links_net *ln = links_net((struct net *)n);
+
+	if (ln) {
+		*ret = ln->mac;
+		return true;
+	}
+	return n->def->mode->owns_bridge && store_network_mac(&d->paths, n->def, ret) >= 0;
 }
 
 static void links_show(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o)
 {
-	json_object *k = json_object_new_object();
+	json_object *k;
 	struct mac mac;
 
-	if (links_net((struct net *)n))
-		json_object_object_add(o, "mac", json_mac(&links_net((struct net *)n)->mac));
-	else if (n->def->mode->owns_bridge && store_network_mac(&d->paths, n->def, &mac) >= 0)
+	if (shown_mac(d, n, &mac))
 		json_object_object_add(o, "mac", json_mac(&mac));
+	if (!v->full)
+		return;
+	k = json_object_new_object();
 	kernel_state(d, n->def, v->dump, k);
-	if (v->full)
-		json_object_object_add(o, "kernel", k);
-	else
-		json_object_put(k);
+	json_object_object_add(o, "kernel", k);
+}
+
+/* An inactive network's MAC is read from its file each time, as show() does. */
+static void links_show_key(struct daemon *d, const struct net *n, struct net_show_key *k)
+{
+	struct mac mac;
+	bool has = shown_mac(d, n, &mac);
+
+	net_show_key_add(k, &has, sizeof(has));
+	if (has)
+		net_show_key_add(k, &mac, sizeof(mac));
 }
 
 static const char *links_problem(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
 				 size_t size)
 {
-	json_object *k = json_object_new_object();
-	const char *problem = kernel_state(d, n->def, v->dump, k);
-
-	json_object_put(k);
-	return problem;
+	return kernel_state(d, n->def, v->dump, NULL);
 }
 
 const struct feature feature_links = {
@@ -351,6 +377,7 @@ const struct feature feature_links = {
 	.up = links_up,
 	.down = links_down,
 	.show = links_show,
+	.show_key = links_show_key,
 	.problem = links_problem,
 	.settle = links_settle,
 	.user_add = links_user_add,

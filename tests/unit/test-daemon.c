@@ -6,7 +6,8 @@
  * backends were asked to do, request by request, and compares it with a golden log in
  * tests/data/daemon/ (NETD_UPDATE_GOLDEN=1 rewrites them): create/start/stop/delete/reload of
  * every mode, a start that fails at each of its steps (undone), guests plugged, plugged again
- * after their bridge was made anew, a refused stop, set-network. Runs without root.
+ * after their bridge was made anew, a refused stop, set-network; every entry of 'network list'
+ * against 'network show' after each kind of change. Runs without root.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -695,6 +696,124 @@ static void test_guest_user(void **state)
 	check_golden(w, "guest-user.log");
 }
 
+/* Each entry of 'network list' as 'network show' gives it (which is made anew every time) without its
+ * kernel part; returns the entry of name (a copy, NULL if absent). */
+static json_object *list_checked(struct world *w, const char *name)
+{
+	_cleanup_json_ json_object *list = NULL;
+	json_object *result, *found = NULL;
+	char params[128];
+
+	fprintf(w->out, "  (list, each entry against show)\n");
+	assert_true(request(w, "network.list", NULL));
+	assert_true(json_object_object_get_ex(w->reply, "result", &result));
+	/* The reply carries the list as text (network-methods.c): parsed back as a client would. */
+	list = json_tokener_parse(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN));
+	assert_non_null(list);
+	assert_int_equal(json_object_array_length(list), w->d.n_nets);
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *e = json_object_array_get_idx(list, i), *v, *show;
+		_cleanup_free_ char *text = NULL;
+
+		assert_true(json_object_object_get_ex(e, "name", &v));
+		text = strdup(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+		snprintf(params, sizeof(params), "{\"name\": \"%s\"}", json_object_get_string(v));
+		assert_true(request(w, "network.show", params));
+		assert_true(json_object_object_get_ex(w->reply, "result", &show));
+		json_object_object_del(show, "kernel");
+		assert_string_equal(text, json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN));
+		if (!strcmp(json_object_get_string(v), name))
+			found = json_object_get(e);
+	}
+	return found;
+}
+
+/* A field of an entry of list_checked() (a dotted path), "(none)" if absent. */
+static const char *list_field(struct world *w, const char *name, const char *path)
+{
+	_cleanup_json_ json_object *e = list_checked(w, name);
+	static char buf[512];
+	json_object *o = e;
+	char key[64];
+
+	for (const char *p = path; o && *p;) {
+		size_t n = strcspn(p, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		if (!json_object_object_get_ex(o, key, &o))
+			o = NULL;
+		p += n + (p[n] == '.');
+	}
+	snprintf(buf, sizeof(buf), "%s", o ? json_object_get_string(o) ?: "null" : "(none)");
+	return buf;
+}
+
+/* 'network list' keeps each entry's text between requests: after every kind of change it still says
+ * what 'network show' says, field for field (the state and its problem included). */
+static void test_list_follows(void **state)
+{
+	struct world *w = *state;
+	char pid[32], problem[512], mac[32];
+
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"iso\", \"mode\": \"isolated\", \"subnet\": \"10.61.0.0/24\"}"));
+	assert_string_equal(list_field(w, "lab", "state"), "active");
+	assert_string_equal(list_field(w, "lab", "state"), "active"); /* the kept entries */
+	note(w, "lab's dnsmasq exits: degraded, with the reason");
+	snprintf(pid, sizeof(pid), "%s", list_field(w, "lab", "dhcp.dnsmasq_pid"));
+	assert_int_equal(proc_fake_exit(w->proc, atoi(pid), 1 << 8), 0);
+	run_for(w, 50 * 1000);
+	assert_string_equal(list_field(w, "lab", "state"), "degraded");
+	assert_string_equal(list_field(w, "lab", "dhcp.dnsmasq_state"), "restarting");
+	snprintf(problem, sizeof(problem), "%s", list_field(w, "lab", "problem"));
+	assert_non_null(strstr(problem, "exited with status 1"));
+	note(w, "restarted after its backoff: active, one restart, a new pid");
+	run_for(w, 400 * 1000);
+	assert_string_equal(list_field(w, "lab", "state"), "active");
+	assert_string_equal(list_field(w, "lab", "dhcp.dnsmasq_restarts"), "1");
+	assert_string_not_equal(list_field(w, "lab", "dhcp.dnsmasq_pid"), pid);
+	note(w, "it exits and is restarted again between two lists: running both times, a new pid");
+	snprintf(pid, sizeof(pid), "%s", list_field(w, "lab", "dhcp.dnsmasq_pid"));
+	assert_int_equal(proc_fake_exit(w->proc, atoi(pid), 1 << 8), 0);
+	run_for(w, 800 * 1000);
+	assert_string_equal(list_field(w, "lab", "dhcp.dnsmasq_restarts"), "2");
+	assert_string_not_equal(list_field(w, "lab", "dhcp.dnsmasq_pid"), pid);
+	note(w, "a lease");
+	assert_true(request(w, "lease.event",
+			    "{\"network\": \"lab\", \"action\": \"add\", \"mac\": \"52:54:00:aa:00:01\", "
+			    "\"ip\": \"10.60.0.50\", \"expires\": \"4000000000\"}"));
+	assert_string_equal(list_field(w, "lab", "dhcp.leases"), "1");
+	note(w, "stopped, started");
+	assert_true(request(w, "network.stop", "{\"name\": \"lab\"}"));
+	assert_string_equal(list_field(w, "lab", "state"), "inactive");
+	assert_string_equal(list_field(w, "lab", "dhcp.dnsmasq_state"), "stopped");
+	assert_true(request(w, "network.start", "{\"name\": \"lab\"}"));
+	assert_string_equal(list_field(w, "lab", "state"), "active");
+	note(w, "a reservation, then a reload with another subnet");
+	assert_true(request(w, "network.host.add",
+			    "{\"name\": \"lab\", \"mac\": \"52:54:00:aa:00:02\", \"ip\": \"10.60.0.20\"}"));
+	assert_string_equal(list_field(w, "lab", "dhcp.hosts"), "1");
+	write_def(w, "lab", "[network]\nmode = nat\nsubnet = 10.62.0.0/24\n");
+	assert_true(request(w, "daemon.reload", NULL));
+	assert_string_equal(list_field(w, "lab", "subnet"), "10.62.0.0/24");
+	assert_string_equal(list_field(w, "lab", "dhcp.hosts"), "0");
+	note(w, "iso's bridge is deleted behind netd's back: degraded");
+	assert_int_equal(w->d.link.ops->link_del(w->d.link.userdata, bridge_ifindex(w, "nd-iso")), 0);
+	assert_string_equal(list_field(w, "iso", "problem"), "bridge missing");
+	note(w, "lab deleted, then a new lab: a new MAC");
+	snprintf(mac, sizeof(mac), "%s", list_field(w, "lab", "mac"));
+	assert_true(request(w, "network.delete", "{\"name\": \"lab\"}"));
+	assert_string_equal(list_field(w, "iso", "state"), "degraded");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	assert_string_not_equal(list_field(w, "lab", "mac"), mac);
+	note(w, "stopped: the MAC from its file");
+	assert_true(request(w, "network.stop", "{\"name\": \"lab\"}"));
+	assert_string_equal(list_field(w, "lab", "state"), "inactive");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -705,6 +824,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
