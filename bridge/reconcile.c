@@ -105,9 +105,10 @@ static const struct desired_bridge *find_wanted(const struct desired_bridge *wan
 
 static bool in_scope(const struct link_info *l, const char *scope)
 {
-	if (strcmp(l->kind, "bridge") || !reconcile_tag_owner(l->alias))
+	/* The scope first: a network's plan looks at every link of the host (1000 bridges). */
+	if (scope && strcmp(l->alias, scope))
 		return false;
-	return !scope || !strcmp(l->alias, scope);
+	return !strcmp(l->kind, "bridge") && reconcile_tag_owner(l->alias);
 }
 
 int reconcile_plan(const struct desired_bridge *want, size_t n_want, const struct link_dump *observed,

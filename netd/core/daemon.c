@@ -483,6 +483,7 @@ int daemon_reconcile_all(struct daemon *d)
 	char err[1024];
 	int failed = 0;
 
+	d->reconciling_all = true;
 	for (size_t i = 0; i < d->n_nets; i++) {
 		struct net *n = d->nets[i];
 		int r = n->active ? daemon_net_up(d, n, err, sizeof(err)) :
@@ -494,6 +495,7 @@ int daemon_reconcile_all(struct daemon *d)
 		}
 	}
 	features_settle(d);
+	d->reconciling_all = false;
 	return failed ? -EIO : 0;
 }
 

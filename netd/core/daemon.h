@@ -56,6 +56,9 @@ struct daemon {
 	struct net **nets; /* net.h: every network, running or not */
 	size_t n_nets;
 	struct net_waiter *waiters; /* daemon_net_when_settled(), a list */
+	/* daemon_reconcile_all() is walking every network, and every feature's settle() follows: a
+	 * feature may do work that is the same for every network once in the walk (net.h). */
+	bool reconciling_all;
 	uint64_t start_usec;
 	int lock_fd;
 	int listen_fd;

@@ -89,7 +89,11 @@ struct feature {
 	 * the same. show() must not read the kernel dump then (problem() may: it runs every time). */
 	void (*show_key)(struct daemon *d, const struct net *n, struct net_show_key *k);
 	/* After the networks were reconciled together (start, reload): what no single network owns
-	 * (a bridge, a dnsmasq, rules of a network whose definition is gone). */
+	 * (a bridge, a dnsmasq, rules of a network whose definition is gone). While
+	 * daemon_reconcile_all() walks every network (d->reconciling_all), up() and down() may leave
+	 * what is the same for every network (one table of them all, a kernel dump) to one call in
+	 * the walk or to settle(), which always ends it: a restart of 1000 networks then costs 1000
+	 * adoptions, not 1000 times the work of 1000 networks. */
 	void (*settle)(struct daemon *d);
 	/* A guest's NIC registered with the network (a start, an adoption, set-network): what the
 	 * feature gives a user, e.g. its TAP becomes a port of the bridge. Idempotent. */

@@ -322,6 +322,10 @@ int store_active_set(const struct netd_paths *p, const char *name, bool active)
 		return -ENOMEM;
 	if (!active)
 		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	/* The marker is its existence: one that is there stays (a restart of 1000 networks wrote
+	 * 1000 new files, each a create and a rename, to say what they said already). */
+	if (access(path, F_OK) == 0)
+		return 0;
 	return write_runtime_file(path, "", 0, 0644);
 }
 

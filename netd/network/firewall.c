@@ -35,6 +35,7 @@ struct firewall {
 	size_t n_blockers;
 	char *blocks; /* "bridge family table chain\n" per block found by the last scan */
 	char error[512]; /* the last apply error, "" when the kernel has the rules */
+	bool walk_synced; /* synced once in this walk of daemon_reconcile_all(): settle() ends it */
 };
 
 #define FW(d) ((struct firewall *)*daemon_feature_state((d), &feature_firewall))
@@ -374,13 +375,26 @@ static const char *firewall_problem(struct daemon *d, const struct net *net, con
 
 static int firewall_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
-	return firewall_sync(d, err, errlen);
+	struct firewall *fw = FW(d);
+	int r;
+
+	/* In a walk of every network (a restart) the active flags were all set before it began: the
+	 * first sync renders the table of them all (and adopts it), and each further one would only
+	 * render the same 1000 networks again. settle() syncs once more at the end. */
+	if (d->reconciling_all && fw && fw->walk_synced)
+		return 0;
+	r = firewall_sync(d, err, errlen);
+	if (d->reconciling_all && fw)
+		fw->walk_synced = true;
+	return r;
 }
 
 static void firewall_settle(struct daemon *d)
 {
 	char err[512];
 
+	if (FW(d))
+		FW(d)->walk_synced = false;
 	/* With no network at all nothing synced: a table left from before goes now. */
 	if (firewall_sync(d, err, sizeof(err)) < 0)
 		log_error("%s", err);

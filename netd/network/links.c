@@ -32,6 +32,49 @@ static struct links_net *links_net(struct net *n)
 	return *net_slot(n, &feature_links);
 }
 
+/* The feature's own state: while daemon_reconcile_all() walks every network, the links and
+ * addresses the walk's plans are made against, read once and kept until a plan changes
+ * something (a restart adopts every bridge as it is: one dump instead of one per network, each
+ * of every bridge's addresses). settle() drops it. */
+struct links {
+	struct link_dump walk;
+	bool have_walk;
+};
+
+#define LINKS(d) ((struct links *)*daemon_feature_state((d), &feature_links))
+
+static void walk_drop(struct daemon *d)
+{
+	struct links *l = LINKS(d);
+
+	if (l && l->have_walk) {
+		link_dump_free(&l->walk);
+		l->have_walk = false;
+	}
+}
+
+/* What a plan is made against: the walk's dump, or one of its own (*ret_own: free it). */
+static int plan_dump(struct daemon *d, struct link_dump *own, const struct link_dump **ret, bool *ret_own)
+{
+	struct links *l = LINKS(d);
+	bool walk = d->reconciling_all && l;
+	int r;
+
+	if (walk && l->have_walk) {
+		*ret = &l->walk;
+		*ret_own = false;
+		return 0;
+	}
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, walk ? &l->walk : own);
+	if (r < 0)
+		return r;
+	if (walk)
+		l->have_walk = true;
+	*ret = walk ? &l->walk : own;
+	*ret_own = !walk;
+	return 0;
+}
+
 static int desired_from_network(struct daemon *d, const struct network *n, struct desired_bridge *ret)
 {
 	struct desired_bridge w = { .mtu = n->mtu, .n_addrs = 1 };
@@ -51,20 +94,25 @@ static int desired_from_network(struct daemon *d, const struct network *n, struc
 static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want, size_t n_want,
 			    const char *scope, int *ret_ifindex, char *err, size_t errlen)
 {
-	struct link_dump dump = {};
+	struct link_dump own = {};
+	const struct link_dump *dump;
 	struct link_plan plan = {};
 	const struct link_info *found;
 	int ifindex = 0, made, r;
+	bool is_own;
 
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump);
+	r = plan_dump(d, &own, &dump, &is_own);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
 		return r;
 	}
-	r = reconcile_plan(want, n_want, &dump, scope, &plan);
-	found = n_want ? link_dump_find_name(&dump, want[0].ifname) : NULL;
+	r = reconcile_plan(want, n_want, dump, scope, &plan);
+	found = n_want ? link_dump_find_name(dump, want[0].ifname) : NULL;
 	ifindex = found ? found->ifindex : 0;
-	link_dump_free(&dump);
+	if (is_own)
+		link_dump_free(&own);
+	else if (r >= 0 && plan.n_steps)
+		walk_drop(d); /* the kernel changes: the next plan reads it again */
 	if (r < 0) {
 		snprintf(err, errlen, "cannot plan: %s", strerror(-r));
 		return r;
@@ -205,12 +253,25 @@ static int links_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 	return reconcile_scoped(d, NULL, 0, scope, NULL, err, errlen);
 }
 
+static int links_init(struct daemon *d)
+{
+	struct links *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	*daemon_feature_state(d, &feature_links) = l;
+	return 0;
+}
+
 static void links_done(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_nets; i++) {
 		free(links_net(d->nets[i]));
 		*net_slot(d->nets[i], &feature_links) = NULL;
 	}
+	walk_drop(d);
+	free(LINKS(d));
+	*daemon_feature_state(d, &feature_links) = NULL;
 }
 
 int daemon_net_bridge_ifindex(struct daemon *d, const struct net *n)
@@ -225,8 +286,10 @@ static void links_settle(struct daemon *d)
 {
 	struct link_dump dump = {};
 
-	if (d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump) < 0)
+	if (d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump) < 0) {
+		walk_drop(d);
 		return;
+	}
 	for (size_t i = 0; i < dump.n_links; i++) {
 		const struct link_info *l = &dump.links[i];
 		const char *owner = network_alias_owner(l->alias);
@@ -239,6 +302,7 @@ static void links_settle(struct daemon *d)
 			log_error("cannot remove bridge '%s': %s", l->name, err);
 	}
 	link_dump_free(&dump);
+	walk_drop(d); /* the walk ends with settle() */
 }
 
 static json_object *json_mac(const struct mac *m)
@@ -373,6 +437,7 @@ static const char *links_problem(struct daemon *d, const struct net *n, const st
 
 const struct feature feature_links = {
 	.name = "links",
+	.init = links_init,
 	.done = links_done,
 	.up = links_up,
 	.down = links_down,

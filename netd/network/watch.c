@@ -66,6 +66,10 @@ static void check_all(struct daemon *d)
 		link_dump_free(&host);
 		return;
 	}
+	/* Each network against the host's own addresses and routes, not every bridge's: the checks
+	 * skip netd's bridges anyway (1000 networks: 1000 x 3000 overlaps, 140 ms, at each check). */
+	if (link_dump_index(&host) >= 0)
+		network_host_foreign(&host);
 	for (size_t i = 0; i < d->n_nets; i++) {
 		const struct network *net = d->nets[i]->def;
 		struct conflict *c = &now[n], *old;
