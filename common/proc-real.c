@@ -15,9 +15,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <linux/netlink.h>
+#include <linux/filter.h>
 #include <linux/landlock.h>
+#include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +145,33 @@ static int child_fds(const struct proc_spawn *spec, int null_fd, int report_fd)
 	return report_fd;
 }
 
+/*
+ * No child takes another process's fds: netd itself needs pidfd_getfd (dnsmasq's netlink socket,
+ * dhcp/DESIGN.md), so the unit's system call filter allows it, and every child gets a filter of
+ * its own that refuses it (a dnsmasq or QEMU taken over by a guest could otherwise take the fds
+ * of another network's dnsmasq or another guest's QEMU: they run as the same user). The number is
+ * the same in every system call table (x32's has its bit). Installed while the child still has
+ * netd's privileges (CAP_SYS_ADMIN, or no_new_privs under the unit); without either, with
+ * no_new_privs of its own.
+ */
+static void child_deny_getfd(int report_fd)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~0x40000000u),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_getfd, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = ELEMENTSOF(insns), .filter = insns };
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
+		return;
+	if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		child_fail(report_fd, "refusing pidfd_getfd to the child (seccomp)");
+}
+
 /* Groups first (they need privileges), then the group, then the user; no way back afterwards. */
 static void child_credentials(const struct proc_spawn *spec, int report_fd)
 {
@@ -204,6 +234,7 @@ static _Noreturn void child(const struct proc_spawn *spec, int null_fd, int repo
 		child_detach(report_fd);
 	report_fd = child_fds(spec, null_fd, report_fd);
 	rlimit_nofile_restore();
+	child_deny_getfd(report_fd);
 	child_credentials(spec, report_fd);
 	if (spec->landlock)
 		child_landlock(landlock_abi, report_fd);

@@ -393,6 +393,27 @@ static void test_spawn_credentials(void **state)
 	assert_string_equal(out, "65534 65534 65534 4242 1 1\n");
 }
 
+/* No child may take another process's fds (pidfd_getfd, which netd's unit allows for netd): tried
+ * on its own pidfd, which needs no privilege at all. */
+static void test_spawn_no_getfd(void **state)
+{
+	char *argv[] = { "python3", "-c",
+			 "import ctypes, os\n"
+			 "libc = ctypes.CDLL(None, use_errno=True)\n"
+			 "r = libc.syscall(438, os.pidfd_open(os.getpid()), 0, 0)\n"
+			 "print('refused' if r < 0 and ctypes.get_errno() == 1 else 'allowed')",
+			 NULL };
+	struct proc_spawn spec = { .exe = "/usr/bin/python3", .argv = argv };
+	char out[64];
+
+	if (access(spec.exe, X_OK) < 0) {
+		skip();
+		return;
+	}
+	assert_int_equal(run(&spec, out, sizeof(out)), 0);
+	assert_string_equal(out, "refused\n");
+}
+
 /* A detached program: not our child, its pid is the program's own. */
 static void test_spawn_detached(void **state)
 {
@@ -495,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_spawn_signals),
 		cmocka_unit_test(test_spawn_errors),
 		cmocka_unit_test(test_spawn_credentials),
+		cmocka_unit_test(test_spawn_no_getfd),
 		cmocka_unit_test(test_spawn_detached),
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_proc_fake),
