@@ -166,19 +166,27 @@ static void handle_line(struct qmp_client *c, const char *line, size_t len)
 	qmp_message_done(&m);
 }
 
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+/* One recv into the buffer and the whole lines it completed: 1 to read on, 0 once the socket is
+ * empty (EAGAIN) or the connection is gone. */
+static int read_some(struct qmp_client *c)
 {
-	struct qmp_client *c = userdata;
-	char *nl;
+	char *nl, *b;
 	ssize_t n;
 
 	if (c->len + 4096 > QMP_LINE_MAX) {
 		disconnect(c, -EMSGSIZE);
 		return 0;
 	}
-	c->buf = realloc(c->buf, c->len + 4096);
-	n = recv(fd, c->buf + c->len, 4096, MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	b = realloc(c->buf, c->len + 4096);
+	if (!b) {
+		disconnect(c, -ENOMEM);
+		return 0;
+	}
+	c->buf = b;
+	n = recv(c->fd, c->buf + c->len, 4096, MSG_DONTWAIT);
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n < 0 && errno == EAGAIN)
 		return 0;
 	if (n <= 0) {
 		disconnect(c, n < 0 ? -errno : -ECONNRESET);
@@ -192,6 +200,20 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		memmove(c->buf, c->buf + used, c->len - used);
 		c->len -= used;
 	}
+	return c->fd >= 0;
+}
+
+/*
+ * Edge-triggered, so read until the socket is empty. Level-triggered, every QMP socket with
+ * unread data was polled again at each turn of the loop, which dispatches one source per turn:
+ * a netd restarted next to 1000 QEMUs, all greeting at once, spent ~0.5 s in epoll_wait.
+ */
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct qmp_client *c = userdata;
+
+	while (read_some(c) > 0)
+		;
 	return 0;
 }
 
@@ -227,7 +249,7 @@ static int try_connect(struct qmp_client *c)
 						  on_retry, c);
 	}
 	c->fd = fd;
-	return sd_event_add_io(c->event, &c->io, fd, EPOLLIN, on_io, c);
+	return sd_event_add_io(c->event, &c->io, fd, EPOLLIN | EPOLLET, on_io, c);
 }
 
 int qmp_client_new(sd_event *e, const char *path, uint64_t connect_timeout_usec, qmp_event_fn on_event,

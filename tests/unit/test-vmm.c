@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -779,6 +781,65 @@ static void test_qmp_sessions(void **state)
 	check_session("qmp-session-garbage.txt", "qmp-session-garbage.parsed");
 }
 
+struct qmp_burst {
+	int ready, events;
+};
+
+static void burst_event(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	((struct qmp_burst *)userdata)->events++;
+}
+
+static void burst_state(struct qmp_client *c, int error, void *userdata)
+{
+	assert_int_equal(error, 0);
+	((struct qmp_burst *)userdata)->ready++;
+}
+
+/* The client's socket is edge-triggered: everything QEMU sent in one burst (more than one read's
+ * 4096 bytes here) is handled without QEMU sending anything more. */
+static void test_qmp_client_burst(void **state)
+{
+	char dir[] = "/tmp/netd-test-qmp.XXXXXX", path[64], *burst = NULL, pad[9000];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int lfd = -1, peer = -1;
+	struct qmp_client *c = NULL;
+	struct qmp_burst b = {};
+	sd_event *e = NULL;
+	int len;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/qmp.sock", dir);
+	strcpy(sa.sun_path, path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(qmp_client_new(e, path, 1000000, burst_event, burst_state, &b, &c), 0);
+	peer = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(peer >= 0);
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = 0;
+	len = asprintf(
+		&burst,
+		"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, \"capabilities\": []}}\n"
+		"{\"return\": {}, \"id\": 1}\n"
+		"{\"event\": \"PAD\", \"data\": {\"pad\": \"%s\"}}\n"
+		"{\"event\": \"STOP\"}\n",
+		pad);
+	assert_true(len > 2 * 4096);
+	assert_int_equal(write(peer, burst, len), len);
+	for (int i = 0; i < 50 && b.events < 2; i++)
+		assert_true(sd_event_run(e, 20000) >= 0);
+	assert_int_equal(b.ready, 1);
+	assert_int_equal(b.events, 2);
+	qmp_client_free(c);
+	sd_event_unref(e);
+	free(burst);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -793,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_file_check),	 cmocka_unit_test(test_qcow2_refers),
 		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
 		cmocka_unit_test(test_file_memfd),	 cmocka_unit_test(test_process_fake),
+		cmocka_unit_test(test_qmp_client_burst),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
