@@ -141,7 +141,8 @@ int fw_nft_table_state(struct fw_nft *f, const char *family, const char *table, 
 
 		if (json_object_object_get_ex(item, "rule", &o)) {
 			rules++;
-		} else if (json_object_object_get_ex(item, "set", &o)) {
+		} else if (json_object_object_get_ex(item, "set", &o) ||
+			   json_object_object_get_ex(item, "map", &o)) { /* the shard maps count too */
 			json_object *elem;
 
 			if (json_object_object_get_ex(o, "elem", &elem) && json_object_is_type(elem, json_type_array))

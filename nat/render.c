@@ -18,6 +18,8 @@
  *   network allows, on that network's own gateway address; IPv6 neighbour discovery, MLD, ICMPv6
  *   errors and echo to link-local, DHCPv6. Everything else from a bridge is rejected: the host's
  *   other addresses and other networks' gateways included.
+ * The sets of concatenated ranges are sharded by bridge name, each shard behind a verdict map
+ * (see FW_SHARDS), so that removing a network's elements stays cheap with many networks.
  * The set "bridges" holds every netd bridge; the one element of set "marker" is the table's
  * marker: a hash of the script and the number of rules and set elements, which tells netd whether
  * the table in the kernel is the one it applied. Every set and rule is always there (a set may be
@@ -32,60 +34,124 @@
 #include "firewall.h"
 #include "macro.h"
 
+/* Shards of the sets of concatenated ranges (pipapo in the kernel): removing an element from a
+ * pipapo set costs time that grows with the set's size (nat/DESIGN.md, "Shards"), so each of those
+ * sets is FW_SHARDS sets, a network's elements go to the shard of its bridge name, and verdict maps
+ * keyed by one field (hash, or one interval: cheap to change) jump to the shard's chain. */
+#define FW_SHARDS 16
+
 enum set_id {
 	SET_SELF,	 /* every network: bridge . bridge */
-	SET_REPLIES,	 /* nat: bridge . subnet */
-	SET_ROUTED_IN,	 /* routed: bridge . subnet */
-	SET_OUT,	 /* nat, routed: bridge . subnet */
-	SET_OUT_UPLINK,	 /* nat, routed with an uplink: bridge . subnet . uplink */
-	SET_INSIDE,	 /* nat: subnet . subnet */
+	SET_REPLIES,	 /* nat: bridge . subnet (sharded) */
+	SET_ROUTED_IN,	 /* routed: bridge . subnet (sharded) */
+	SET_OUT,	 /* nat, routed: bridge . subnet (sharded) */
+	SET_OUT_UPLINK,	 /* nat, routed with an uplink: bridge . subnet . uplink (sharded) */
+	SET_INSIDE,	 /* nat: subnet . subnet (sharded) */
 	SET_MASQ,	 /* nat: subnet */
-	SET_MASQ_UPLINK, /* nat with an uplink: subnet . uplink */
+	SET_MASQ_UPLINK, /* nat with an uplink: subnet . uplink (sharded) */
 	SET_OPEN,	 /* open: bridge */
 	SET_OPEN_UPLINK, /* open with an uplink: bridge . uplink */
 	SET_GATEWAYS,	 /* every network: bridge . gateway */
 	SET_HOST_PORTS,	 /* allowed host services: bridge . protocol . port */
+	MAP_OIF,	 /* nat, routed: bridge : jump to_bridge_K (replies, routed_in) */
+	MAP_IIF,	 /* nat, routed: bridge : jump from_bridge_K (out, out_uplink) */
+	MAP_SRC,	 /* nat: subnet : jump from_subnet_K (inside, masq_uplink) */
 	_SET_MAX,
 };
 
 static const struct {
 	const char *name, *type;
-	bool interval;
+	bool interval, sharded, map;
 } set_defs[_SET_MAX] = {
-	[SET_SELF] = { "self", "ifname . ifname", false },
-	[SET_REPLIES] = { "replies", "ifname . ipv4_addr", true },
-	[SET_ROUTED_IN] = { "routed_in", "ifname . ipv4_addr", true },
-	[SET_OUT] = { "out", "ifname . ipv4_addr", true },
-	[SET_OUT_UPLINK] = { "out_uplink", "ifname . ipv4_addr . ifname", true },
-	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", true },
+	[SET_SELF] = { "self", "ifname . ifname" },
+	[SET_REPLIES] = { "replies", "ifname . ipv4_addr", true, true },
+	[SET_ROUTED_IN] = { "routed_in", "ifname . ipv4_addr", true, true },
+	[SET_OUT] = { "out", "ifname . ipv4_addr", true, true },
+	[SET_OUT_UPLINK] = { "out_uplink", "ifname . ipv4_addr . ifname", true, true },
+	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", true, true },
 	[SET_MASQ] = { "masq", "ipv4_addr", true },
-	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", true },
-	[SET_OPEN] = { "open", "ifname", false },
-	[SET_OPEN_UPLINK] = { "open_uplink", "ifname . ifname", false },
-	[SET_GATEWAYS] = { "gateways", "ifname . ipv4_addr", false },
-	[SET_HOST_PORTS] = { "host_ports", "ifname . inet_proto . inet_service", false },
+	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", true, true },
+	[SET_OPEN] = { "open", "ifname" },
+	[SET_OPEN_UPLINK] = { "open_uplink", "ifname . ifname" },
+	[SET_GATEWAYS] = { "gateways", "ifname . ipv4_addr" },
+	[SET_HOST_PORTS] = { "host_ports", "ifname . inet_proto . inet_service" },
+	[MAP_OIF] = { "oif_shard", "ifname : verdict", .map = true },
+	[MAP_IIF] = { "iif_shard", "ifname : verdict", .map = true },
+	/* Subnets of netd networks never overlap (network create checks), so one interval each. */
+	[MAP_SRC] = { "src_shard", "ipv4_addr : verdict", true, .map = true },
+};
+
+/* The elements of one set (of one shard of a sharded set), as text. */
+struct set_text {
+	FILE *f;
+	char *text;
+	size_t len;
+	unsigned n;
 };
 
 struct out {
 	FILE *f;
 	unsigned objects; /* rules and set elements */
-	FILE *set[_SET_MAX];
-	char *set_text[_SET_MAX];
-	size_t set_len[_SET_MAX];
-	unsigned set_n[_SET_MAX];
+	unsigned shard;	  /* the shard of the network being filled */
+	bool failed;	  /* a stream could not be opened */
+	struct set_text set[_SET_MAX][FW_SHARDS]; /* [s][0] only for a set that is not sharded */
 };
+
+static void set_name(enum set_id s, unsigned k, char *buf, size_t size)
+{
+	if (set_defs[s].sharded)
+		snprintf(buf, size, "%s_%u", set_defs[s].name, k);
+	else
+		snprintf(buf, size, "%s", set_defs[s].name);
+}
 
 static void element(struct out *o, enum set_id s, const char *fmt, ...) _printf_(3, 4);
 static void element(struct out *o, enum set_id s, const char *fmt, ...)
 {
+	struct set_text *t = &o->set[s][set_defs[s].sharded ? o->shard : 0];
 	va_list ap;
 
-	if (o->set_n[s]++)
-		fputs(", ", o->set[s]);
+	/* Opened on the first element: a network has elements in a handful of the sets. */
+	if (!t->f && !(t->f = open_memstream(&t->text, &t->len))) {
+		o->failed = true;
+		return;
+	}
+	if (t->n++)
+		fputs(", ", t->f);
 	va_start(ap, fmt);
-	vfprintf(o->set[s], fmt, ap);
+	vfprintf(t->f, fmt, ap);
 	va_end(ap);
 	o->objects++;
+}
+
+/* Close every stream; false if one failed. The texts stay until out_free(). */
+static bool out_close_sets(struct out *o)
+{
+	bool ok = !o->failed;
+
+	for (int s = 0; s < _SET_MAX; s++)
+		for (unsigned k = 0; k < FW_SHARDS; k++) {
+			if (o->set[s][k].f && fclose(o->set[s][k].f) != 0)
+				ok = false;
+			o->set[s][k].f = NULL;
+		}
+	return ok;
+}
+
+static void out_free(struct out *o)
+{
+	if (!o)
+		return;
+	out_close_sets(o);
+	for (int s = 0; s < _SET_MAX; s++)
+		for (unsigned k = 0; k < FW_SHARDS; k++)
+			free(o->set[s][k].text);
+	free(o);
+}
+
+static void out_freep(struct out **o)
+{
+	out_free(*o);
 }
 
 static void rule(struct out *o, const char *fmt, ...) _printf_(2, 3);
@@ -101,7 +167,17 @@ static void rule(struct out *o, const char *fmt, ...)
 	o->objects++;
 }
 
-/* Each network's elements; the caller has opened the set streams. */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Each network's elements. Its shard follows from its bridge name alone, so the same networks
+ * always give the same script (a restarted netd recognises its table by the marker). */
 static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 {
 	char s[IP_PREFIX_STRLEN], g[INET_ADDRSTRLEN];
@@ -109,6 +185,7 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct fw_network *w = &nets[i];
 		const char *b = w->bridge, *u = w->uplink;
+		unsigned k = o->shard = fnv1a(b) % FW_SHARDS;
 
 		ip_prefix_format(&w->subnet, s, sizeof(s));
 		element(o, SET_SELF, "\"%s\" . \"%s\"", b, b);
@@ -119,6 +196,7 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 		if (w->mode == FW_NAT) {
 			element(o, SET_REPLIES, "\"%s\" . %s", b, s);
 			element(o, SET_INSIDE, "%s . %s", s, s);
+			element(o, MAP_SRC, "%s : jump from_subnet_%u", s, k);
 			if (u[0])
 				element(o, SET_MASQ_UPLINK, "%s . \"%s\"", s, u);
 			else
@@ -132,6 +210,8 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 				element(o, SET_OPEN, "\"%s\"", b);
 		}
 		if (w->mode == FW_NAT || w->mode == FW_ROUTED) {
+			element(o, MAP_OIF, "\"%s\" : jump to_bridge_%u", b, k);
+			element(o, MAP_IIF, "\"%s\" : jump from_bridge_%u", b, k);
 			if (u[0])
 				element(o, SET_OUT_UPLINK, "\"%s\" . %s . \"%s\"", b, s, u);
 			else
@@ -140,26 +220,48 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 	}
 }
 
+/* One set (or map) with its elements. A shard's set holds a few networks' elements: one line. */
+static void render_set(struct out *o, enum set_id s, unsigned k)
+{
+	const struct set_text *t = &o->set[s][k];
+	char name[32];
+
+	set_name(s, k, name, sizeof(name));
+	if (set_defs[s].sharded) {
+		fprintf(o->f, "\tset %s { type %s; flags interval;%s%s%s }\n", name, set_defs[s].type,
+			t->n ? " elements = { " : "", t->n ? t->text : "", t->n ? " }" : "");
+		return;
+	}
+	fprintf(o->f, "\t%s %s {\n\t\ttype %s\n%s", set_defs[s].map ? "map" : "set", name, set_defs[s].type,
+		set_defs[s].interval ? "\t\tflags interval\n" : "");
+	if (t->n)
+		fprintf(o->f, "\t\telements = { %s }\n", t->text);
+	fprintf(o->f, "\t}\n\n");
+}
+
 /* Every set, empty or not: the rules are the same whatever the networks are, so a network that
- * comes or goes changes set elements only (fw_render_change). */
+ * comes or goes changes set and map elements only (fw_render_change). */
 static void render_sets(struct out *o)
 {
 	for (int s = 0; s < _SET_MAX; s++) {
-		fprintf(o->f, "\tset %s {\n\t\ttype %s\n%s", set_defs[s].name, set_defs[s].type,
-			set_defs[s].interval ? "\t\tflags interval\n" : "");
-		if (o->set_n[s])
-			fprintf(o->f, "\t\telements = { %s }\n", o->set_text[s]);
-		fprintf(o->f, "\t}\n\n");
+		if (!set_defs[s].sharded) {
+			render_set(o, s, 0);
+			continue;
+		}
+		for (unsigned k = 0; k < FW_SHARDS; k++)
+			render_set(o, s, k);
+		fputc('\n', o->f);
 	}
 }
 
+/* The verdict maps jump to a shard's chain for the packets that can match its sets; the rules
+ * there are the ones of an unsharded set, all accepts, so they may run in any order before the
+ * rejects. */
 static void render_forward(struct out *o)
 {
 	fprintf(o->f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
-	rule(o, "oifname . ip daddr @replies ct state established,related accept");
-	rule(o, "iifname != @bridges oifname . ip daddr @routed_in accept");
-	rule(o, "iifname . ip saddr @out oifname != @bridges accept");
-	rule(o, "iifname . ip saddr . oifname @out_uplink accept");
+	rule(o, "oifname vmap @oif_shard");
+	rule(o, "iifname vmap @iif_shard");
 	rule(o, "iifname @open oifname != @bridges accept");
 	rule(o, "oifname @open iifname != @bridges accept");
 	rule(o, "iifname . oifname @open_uplink accept");
@@ -169,7 +271,6 @@ static void render_forward(struct out *o)
 	rule(o, "oifname @bridges reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n");
 }
-
 static void render_input(struct out *o)
 {
 	fprintf(o->f, "\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n");
@@ -199,23 +300,32 @@ static void render_input(struct out *o)
 	fprintf(o->f, "\t}\n");
 }
 
+/* Inside a jumped chain "return" would go on to the masquerade: traffic that stays in its subnet
+ * is accepted there instead, which ends the chain's work the same way. */
 static void render_postrouting(struct out *o)
 {
 	fprintf(o->f, "\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
 	rule(o, "ip daddr { 224.0.0.0/4, 255.255.255.255 } return");
-	rule(o, "ip saddr . ip daddr @inside return");
+	rule(o, "ip saddr vmap @src_shard");
 	rule(o, "ip saddr @masq masquerade");
-	rule(o, "ip saddr . oifname @masq_uplink masquerade");
 	fprintf(o->f, "\t}\n");
 }
 
-static uint64_t fnv1a(const char *s)
+/* The chains the verdict maps jump to, one of each per shard. */
+static void render_shard_chains(struct out *o)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-	return h;
+	for (unsigned k = 0; k < FW_SHARDS; k++) {
+		fprintf(o->f, "\n\tchain to_bridge_%u {\n", k);
+		rule(o, "oifname . ip daddr @replies_%u ct state established,related accept", k);
+		rule(o, "iifname != @bridges oifname . ip daddr @routed_in_%u accept", k);
+		fprintf(o->f, "\t}\n\n\tchain from_bridge_%u {\n", k);
+		rule(o, "iifname . ip saddr @out_%u oifname != @bridges accept", k);
+		rule(o, "iifname . ip saddr . oifname @out_uplink_%u accept", k);
+		fprintf(o->f, "\t}\n\n\tchain from_subnet_%u {\n", k);
+		rule(o, "ip saddr . ip daddr @inside_%u accept", k);
+		rule(o, "ip saddr . oifname @masq_uplink_%u masquerade", k);
+		fprintf(o->f, "\t}\n");
+	}
 }
 
 int fw_marker_element(const char *marker, char *buf, size_t size)
@@ -249,10 +359,10 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 	_cleanup_free_ struct fw_network *nets = NULL;
 	_cleanup_free_ char *body = NULL, *bridges = NULL;
 	size_t len, blen;
-	struct out o = {};
+	_cleanup_(out_freep) struct out *o = NULL;
 	FILE *b = NULL;
 	char *script = NULL, m[FW_MARKER_MAX];
-	bool ok = true;
+	bool ok;
 
 	*ret_marker = NULL;
 	/* "table X" first so that "delete table X" never fails: the pair empties the table inside
@@ -275,32 +385,31 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 	memcpy(nets, in, n * sizeof(*nets));
 	qsort(nets, n, sizeof(*nets), by_bridge);
 
-	for (int s = 0; s < _SET_MAX; s++)
-		ok &= (o.set[s] = open_memstream(&o.set_text[s], &o.set_len[s])) != NULL;
-	ok &= (b = open_memstream(&bridges, &blen)) != NULL;
+	o = calloc(1, sizeof(*o));
+	b = open_memstream(&bridges, &blen);
+	ok = o && b;
 	if (ok) {
 		for (size_t i = 0; i < n; i++)
 			fprintf(b, "%s\"%s\"", i ? ", " : "", nets[i].bridge);
-		o.objects += n;
-		fill_sets(&o, nets, n);
+		o->objects += n;
+		fill_sets(o, nets, n);
+		ok = out_close_sets(o);
 	}
-	for (int s = 0; s < _SET_MAX; s++)
-		if (o.set[s] && fclose(o.set[s]) != 0)
-			ok = false;
 	if (b && fclose(b) != 0)
 		ok = false;
-	if (ok && (o.f = open_memstream(&body, &len))) {
-		render_sets(&o);
-		render_forward(&o);
-		render_input(&o);
-		render_postrouting(&o);
-		ok = fclose(o.f) == 0;
+	if (ok && (o->f = open_memstream(&body, &len))) {
+		render_sets(o);
+		render_forward(o);
+		render_input(o);
+		render_postrouting(o);
+		render_shard_chains(o);
+		ok = fclose(o->f) == 0;
 	} else {
 		ok = false;
 	}
 	/* + 1: the marker's own element */
 	if (ok &&
-	    asprintf(ret_marker, "netd:%016" PRIx64 ":%u", fnv1a(body) ^ fnv1a(bridges), o.objects + 1) < 0)
+	    asprintf(ret_marker, "netd:%016" PRIx64 ":%u", fnv1a(body) ^ fnv1a(bridges), o->objects + 1) < 0)
 		*ret_marker = NULL;
 	if (*ret_marker && (fw_marker_element(*ret_marker, m, sizeof(m)) < 0 ||
 			    asprintf(&script,
@@ -317,45 +426,7 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 		*ret_marker = NULL;
 		script = NULL;
 	}
-	for (int s = 0; s < _SET_MAX; s++)
-		free(o.set_text[s]);
 	return script;
-}
-
-/* One network's elements, per set, and its "bridges" element: what it adds to the table. */
-struct net_elements {
-	char *text[_SET_MAX];
-	char *bridge;
-};
-
-static void net_elements_free(struct net_elements *e)
-{
-	for (int s = 0; s < _SET_MAX; s++)
-		free(e->text[s]);
-	free(e->bridge);
-}
-
-static int net_elements(const struct fw_network *w, struct net_elements *ret)
-{
-	struct out o = {};
-	bool ok = true;
-
-	*ret = (struct net_elements){};
-	for (int s = 0; s < _SET_MAX; s++)
-		ok &= (o.set[s] = open_memstream(&o.set_text[s], &o.set_len[s])) != NULL;
-	if (ok)
-		fill_sets(&o, w, 1);
-	for (int s = 0; s < _SET_MAX; s++) {
-		if (o.set[s] && fclose(o.set[s]) != 0)
-			ok = false;
-		ret->text[s] = o.set_text[s];
-	}
-	if (!ok || asprintf(&ret->bridge, "\"%s\"", w->bridge) < 0) {
-		ret->bridge = NULL;
-		net_elements_free(ret);
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 /* What the rules see of a network is the same (then so are its elements). */
@@ -367,19 +438,26 @@ static bool same_network(const struct fw_network *a, const struct fw_network *b)
 	       !memcmp(a->host_ports, b->host_ports, a->n_host_ports * sizeof(a->host_ports[0]));
 }
 
-/* "VERB element FAMILY TABLE SET { ... }" for each set a network has elements in. */
+/* "VERB element FAMILY TABLE SET { ... }" for each set and map a network has elements in. */
 static int element_lines(FILE *f, const char *verb, const struct fw_network *w)
 {
-	struct net_elements e;
+	_cleanup_(out_freep) struct out *o = calloc(1, sizeof(*o));
+	char name[32];
 
-	if (net_elements(w, &e) < 0)
+	if (!o)
 		return -ENOMEM;
-	fprintf(f, "%s element %s %s bridges { %s }\n", verb, FW_FAMILY, FW_TABLE, e.bridge);
+	fill_sets(o, w, 1);
+	if (!out_close_sets(o))
+		return -ENOMEM;
+	fprintf(f, "%s element %s %s bridges { \"%s\" }\n", verb, FW_FAMILY, FW_TABLE, w->bridge);
 	for (int s = 0; s < _SET_MAX; s++)
-		if (e.text[s] && e.text[s][0])
-			fprintf(f, "%s element %s %s %s { %s }\n", verb, FW_FAMILY, FW_TABLE,
-				set_defs[s].name, e.text[s]);
-	net_elements_free(&e);
+		for (unsigned k = 0; k < FW_SHARDS; k++) {
+			if (!o->set[s][k].n)
+				continue;
+			set_name(s, k, name, sizeof(name));
+			fprintf(f, "%s element %s %s %s { %s }\n", verb, FW_FAMILY, FW_TABLE, name,
+				o->set[s][k].text);
+		}
 	return 0;
 }
 

@@ -121,7 +121,7 @@ static char *table_text(void)
 			fprintf(t, "rule %s\n", json_object_to_json_string(expr));
 			continue;
 		}
-		if (!json_object_object_get_ex(item, "set", &o))
+		if (!json_object_object_get_ex(item, "set", &o) && !json_object_object_get_ex(item, "map", &o))
 			continue;
 		json_object_object_get_ex(o, "name", &name);
 		if (json_object_object_get_ex(o, "elem", &elem))
