@@ -203,17 +203,27 @@ static int read_some(struct qmp_client *c)
 	return c->fd >= 0;
 }
 
+/* Reads per dispatch: a QEMU that writes without end (a guest took it over) must not keep the
+ * loop from everything else. */
+#define READS_PER_DISPATCH 16
+
 /*
  * Edge-triggered, so read until the socket is empty. Level-triggered, every QMP socket with
  * unread data was polled again at each turn of the loop, which dispatches one source per turn:
- * a netd restarted next to 1000 QEMUs, all greeting at once, spent ~0.5 s in epoll_wait.
+ * a netd restarted next to 1000 QEMUs, all greeting at once, spent ~0.5 s in epoll_wait. At most
+ * READS_PER_DISPATCH reads at a time, though: then the source is armed again (sd-event never
+ * skips an edge-triggered update: EPOLL_CTL_MOD reports a socket still readable), and the others
+ * get their turn first.
  */
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct qmp_client *c = userdata;
 
-	while (read_some(c) > 0)
-		;
+	for (int i = 0; i < READS_PER_DISPATCH; i++)
+		if (read_some(c) <= 0)
+			return 0;
+	if (sd_event_source_set_io_events(s, EPOLLIN | EPOLLET) < 0)
+		disconnect(c, -EIO);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -840,6 +841,83 @@ static void test_qmp_client_burst(void **state)
 	rmdir(dir);
 }
 
+static int flood_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	*(bool *)userdata = true;
+	return 0;
+}
+
+/* A burst of many reads' worth already in the socket is all handled though the client stops
+ * after a few reads per turn (it arms its source again: no edge would come), and a QEMU that
+ * writes without end (a guest took it over) does not keep the loop from its other sources. */
+static void test_qmp_client_flood(void **state)
+{
+	static const char greeting[] =
+		"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+		"\"major\": 7}}, \"capabilities\": []}}\n{\"return\": {}, \"id\": 1}\n";
+	static const char event[] = "{\"event\": \"X\"}\n";
+	char dir[] = "/tmp/netd-test-qmp.XXXXXX", path[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int lfd = -1, peer = -1;
+	sd_event_source *timer = NULL;
+	struct qmp_client *c = NULL;
+	struct qmp_burst b = {};
+	bool fired = false;
+	sd_event *e = NULL;
+	char *burst;
+	pid_t writer;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/qmp.sock", dir);
+	strcpy(sa.sun_path, path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(qmp_client_new(e, path, 1000000, burst_event, burst_state, &b, &c), 0);
+	peer = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(peer >= 0);
+
+	/* A burst of 6400 events (100 KiB, 25 reads) in the socket before the client reads any. */
+	burst = malloc(6400 * strlen(event));
+	assert_non_null(burst);
+	for (int i = 0; i < 6400; i++)
+		memcpy(burst + i * strlen(event), event, strlen(event));
+	assert_int_equal(write(peer, greeting, strlen(greeting)), (ssize_t)strlen(greeting));
+	assert_int_equal(write(peer, burst, 6400 * strlen(event)), (ssize_t)(6400 * strlen(event)));
+	/* One turn of the loop reads at most 16 times (64 KiB), not all of it... */
+	for (int i = 0; i < 100 && b.events == 0; i++)
+		assert_true(sd_event_run(e, 20000) >= 0);
+	assert_true(b.events > 0 && b.events < 6400);
+	/* ...and the next turns the rest. */
+	for (int i = 0; i < 100 && b.events < 6400; i++)
+		assert_true(sd_event_run(e, 20000) >= 0);
+	assert_int_equal(b.events, 6400);
+
+	/* Then without end, in big writes: a 50 ms timer still fires. */
+	writer = fork();
+	assert_true(writer >= 0);
+	if (writer == 0) {
+		for (;;)
+			if (write(peer, burst, 6400 * strlen(event)) < 0)
+				_exit(0);
+	}
+	assert_int_equal(
+		sd_event_add_time_relative(e, &timer, CLOCK_MONOTONIC, 50000, 0, flood_timer, &fired), 0);
+	for (int i = 0; i < 200 && !fired; i++)
+		assert_true(sd_event_run(e, 20000) >= 0);
+	kill(writer, SIGKILL);
+	assert_int_equal(waitpid(writer, NULL, 0), writer);
+	assert_true(fired);
+	assert_true(b.events > 6400);
+	free(burst);
+	sd_event_source_unref(timer);
+	qmp_client_free(c);
+	sd_event_unref(e);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -854,7 +932,7 @@ int main(void)
 		cmocka_unit_test(test_file_check),	 cmocka_unit_test(test_qcow2_refers),
 		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
 		cmocka_unit_test(test_file_memfd),	 cmocka_unit_test(test_process_fake),
-		cmocka_unit_test(test_qmp_client_burst),
+		cmocka_unit_test(test_qmp_client_burst), cmocka_unit_test(test_qmp_client_flood),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
