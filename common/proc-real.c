@@ -165,7 +165,9 @@ static void child_deny_getfd(int report_fd)
 	};
 	struct sock_fprog prog = { .len = ELEMENTSOF(insns), .filter = insns };
 
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
+	/* EINVAL: a kernel without seccomp filters, where no unit's filter allows or refuses
+	 * anything either. */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 || errno == EINVAL)
 		return;
 	if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
@@ -420,10 +422,13 @@ static int real_rtnl_unsubscribe(void *userdata, pid_t pid, int pidfd, uint64_t 
 		return -errno;
 	dir = fdopendir(dfd);
 	if (!dir) {
+		int r = -errno;
+
 		close(dfd);
-		return -ENOMEM;
+		return r;
 	}
-	while (found >= 0 && (e = readdir(dir))) {
+	/* Up to the first bound one, among the first fds: dnsmasq makes it at once. */
+	for (int seen = 0; found == 0 && seen < 64 && (e = readdir(dir));) {
 		char *end;
 		long n = strtol(e->d_name, &end, 10);
 		char link[32] = "";
@@ -432,10 +437,10 @@ static int real_rtnl_unsubscribe(void *userdata, pid_t pid, int pidfd, uint64_t 
 
 		if (e->d_name[0] == '.' || *end || n < 0 || n > INT_MAX)
 			continue;
-		/* Sockets only: closing a duplicate of a file calls its file system's flush, which one
-		 * on FUSE could make wait (the unit's RestrictNamespaces keeps dnsmasq from mounting
-		 * one; the link can still change before the pidfd_getfd, but not to a file it could not
-		 * open anyway). */
+		seen++;
+		/* Sockets only: closing a duplicate of a file calls its file system's flush, which on
+		 * FUSE or NFS could make netd wait. (The link can change before the pidfd_getfd; only
+		 * a dnsmasq netd started moments ago is looked at, before it has served anyone.) */
 		len = readlinkat(dirfd(dir), e->d_name, link, sizeof(link) - 1);
 		if (len < 0 || strncmp(link, "socket:", 7))
 			continue;

@@ -213,8 +213,9 @@ static int on_process_exit(sd_event_source *src, int fd, uint32_t revents, void 
 /*
  * dnsmasq subscribes its netlink socket to every address and route change of the host, whatever
  * its options, and wakes for each: with hundreds of networks, one address added costs
- * milliseconds of everyone's CPU (DESIGN.md). Once it has bound the socket, it leaves those
- * groups. Tried again with a growing delay until the bind is seen; given up after the longest.
+ * milliseconds of everyone's CPU (DESIGN.md). Once it has bound the socket (milliseconds after
+ * its start), it leaves those groups. Tried again with a growing delay until the bind is seen;
+ * given up after the longest (~5 s in all).
  */
 static int on_quiet_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
@@ -263,7 +264,6 @@ static int watch(struct dhcp_server *s, pid_t pid, int pidfd)
 	s->pidfd = pidfd;
 	s->state = DHCP_SERVER_RUNNING;
 	s->started_usec = now(s);
-	quiet_schedule(s);
 	return 0;
 }
 
@@ -321,6 +321,10 @@ int dhcp_server_start(struct dhcp_server *s)
 		return r;
 	}
 	s->adopted = false;
+	/* Only a dnsmasq netd started: the membership belongs to the socket and outlives a netd
+	 * restart, and an adopted one has run (and served guests) long enough to have been taken
+	 * over, when its fds are not for netd to handle (DESIGN.md). */
+	quiet_schedule(s);
 	/* dnsmasq writes the same pid there a few milliseconds later; writing it now closes the
 	 * window in which a netd killed right after the spawn would find nothing to adopt. */
 	write_pid_file(s);
