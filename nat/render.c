@@ -38,7 +38,7 @@
  * pipapo set costs time that grows with the set's size (nat/DESIGN.md, "Shards"), so each of those
  * sets is FW_SHARDS sets, a network's elements go to the shard of its bridge name, and verdict maps
  * keyed by one field (hash, or one interval: cheap to change) jump to the shard's chain. */
-#define FW_SHARDS 16
+#define FW_SHARDS 8
 
 enum set_id {
 	SET_SELF,	 /* every network: bridge . bridge */
