@@ -85,5 +85,14 @@ stats() {
 # fmt VALUE UNIT -> "12.3 ms"
 fmt() { awk -v v="$1" -v u="$2" 'BEGIN { printf (v < 10 ? "%.2f %s" : "%.1f %s"), v, u }'; }
 
+# flat FIGURE LO_VALUE HI_VALUE UNIT: a row comparing a figure at the last step ($hi) with the
+# first ($lo); flat when within 1.5x.
+flat() {
+	local ratio met
+	ratio=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", (a > 0) ? b / a : 0 }')
+	met=$(awk -v r="$ratio" 'BEGIN { print (r <= 1.5) ? "yes" : "NO" }')
+	row "$1" "$(fmt "$3" "$4") at $hi" "$(fmt "$2" "$4") at $lo" "${ratio}x" "flat (<= 1.5x)" "$met"
+}
+
 # row FIGURE NETD BASELINE RATIO TARGET MET
 row() { printf '%s|%s|%s|%s|%s|%s\n' "$@" >&3; }

@@ -88,12 +88,6 @@ done
 
 lo=${steps[0]}
 hi=${steps[-1]}
-flat() { # FIGURE LO_VALUE HI_VALUE UNIT
-	local ratio met
-	ratio=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", (a > 0) ? b / a : 0 }')
-	met=$(awk -v r="$ratio" 'BEGIN { print (r <= 1.5) ? "yes" : "NO" }')
-	row "$1" "$(fmt "$3" "$4") at $hi" "$(fmt "$2" "$4") at $lo" "${ratio}x" "flat (<= 1.5x)" "$met"
-}
 flat "vm start, stand-in QEMU, guests running on $nets NAT networks (p50 of $REPS)" "${start_ms[$lo]}" \
 	"${start_ms[$hi]}" ms
 flat "netd CPU per vm start (mean of $REPS)" "${cpu_start[$lo]}" "${cpu_start[$hi]}" ms

@@ -782,8 +782,13 @@ static void test_qmp_sessions(void **state)
 	check_session("qmp-session-garbage.txt", "qmp-session-garbage.parsed");
 }
 
+/* A QMP client connected to a listening socket the test holds the other end of (peer). */
 struct qmp_burst {
 	int ready, events;
+	char dir[32], path[64];
+	int lfd, peer;
+	sd_event *e;
+	struct qmp_client *c;
 };
 
 static void burst_event(struct qmp_client *c, const struct qmp_message *m, void *userdata)
@@ -797,28 +802,42 @@ static void burst_state(struct qmp_client *c, int error, void *userdata)
 	((struct qmp_burst *)userdata)->ready++;
 }
 
+static void qmp_pair_open(struct qmp_burst *b)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	snprintf(b->dir, sizeof(b->dir), "/tmp/netd-test-qmp.XXXXXX");
+	assert_non_null(mkdtemp(b->dir));
+	snprintf(b->path, sizeof(b->path), "%s/qmp.sock", b->dir);
+	strcpy(sa.sun_path, b->path);
+	b->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(b->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(b->lfd, 1), 0);
+	assert_int_equal(sd_event_new(&b->e), 0);
+	assert_int_equal(qmp_client_new(b->e, b->path, 1000000, burst_event, burst_state, b, &b->c), 0);
+	b->peer = accept4(b->lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(b->peer >= 0);
+}
+
+static void qmp_pair_close(struct qmp_burst *b)
+{
+	qmp_client_free(b->c);
+	sd_event_unref(b->e);
+	close(b->peer);
+	close(b->lfd);
+	unlink(b->path);
+	rmdir(b->dir);
+}
+
 /* The client's socket is edge-triggered: everything QEMU sent in one burst (more than one read's
  * 4096 bytes here) is handled without QEMU sending anything more. */
 static void test_qmp_client_burst(void **state)
 {
-	char dir[] = "/tmp/netd-test-qmp.XXXXXX", path[64], *burst = NULL, pad[9000];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int lfd = -1, peer = -1;
-	struct qmp_client *c = NULL;
+	char *burst = NULL, pad[9000];
 	struct qmp_burst b = {};
-	sd_event *e = NULL;
 	int len;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/qmp.sock", dir);
-	strcpy(sa.sun_path, path);
-	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(lfd, 1), 0);
-	assert_int_equal(sd_event_new(&e), 0);
-	assert_int_equal(qmp_client_new(e, path, 1000000, burst_event, burst_state, &b, &c), 0);
-	peer = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(peer >= 0);
+	qmp_pair_open(&b);
 	memset(pad, 'x', sizeof(pad) - 1);
 	pad[sizeof(pad) - 1] = 0;
 	len = asprintf(
@@ -829,16 +848,13 @@ static void test_qmp_client_burst(void **state)
 		"{\"event\": \"STOP\"}\n",
 		pad);
 	assert_true(len > 2 * 4096);
-	assert_int_equal(write(peer, burst, len), len);
+	assert_int_equal(write(b.peer, burst, len), len);
 	for (int i = 0; i < 50 && b.events < 2; i++)
-		assert_true(sd_event_run(e, 20000) >= 0);
+		assert_true(sd_event_run(b.e, 20000) >= 0);
 	assert_int_equal(b.ready, 1);
 	assert_int_equal(b.events, 2);
-	qmp_client_free(c);
-	sd_event_unref(e);
+	qmp_pair_close(&b);
 	free(burst);
-	unlink(path);
-	rmdir(dir);
 }
 
 static int flood_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -856,42 +872,28 @@ static void test_qmp_client_flood(void **state)
 		"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
 		"\"major\": 7}}, \"capabilities\": []}}\n{\"return\": {}, \"id\": 1}\n";
 	static const char event[] = "{\"event\": \"X\"}\n";
-	char dir[] = "/tmp/netd-test-qmp.XXXXXX", path[64];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int lfd = -1, peer = -1;
 	sd_event_source *timer = NULL;
-	struct qmp_client *c = NULL;
 	struct qmp_burst b = {};
 	bool fired = false;
-	sd_event *e = NULL;
 	char *burst;
 	pid_t writer;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/qmp.sock", dir);
-	strcpy(sa.sun_path, path);
-	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(lfd, 1), 0);
-	assert_int_equal(sd_event_new(&e), 0);
-	assert_int_equal(qmp_client_new(e, path, 1000000, burst_event, burst_state, &b, &c), 0);
-	peer = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(peer >= 0);
+	qmp_pair_open(&b);
 
 	/* A burst of 6400 events (100 KiB, 25 reads) in the socket before the client reads any. */
 	burst = malloc(6400 * strlen(event));
 	assert_non_null(burst);
 	for (int i = 0; i < 6400; i++)
 		memcpy(burst + i * strlen(event), event, strlen(event));
-	assert_int_equal(write(peer, greeting, strlen(greeting)), (ssize_t)strlen(greeting));
-	assert_int_equal(write(peer, burst, 6400 * strlen(event)), (ssize_t)(6400 * strlen(event)));
+	assert_int_equal(write(b.peer, greeting, strlen(greeting)), (ssize_t)strlen(greeting));
+	assert_int_equal(write(b.peer, burst, 6400 * strlen(event)), (ssize_t)(6400 * strlen(event)));
 	/* One turn of the loop reads at most 16 times (64 KiB), not all of it... */
 	for (int i = 0; i < 100 && b.events == 0; i++)
-		assert_true(sd_event_run(e, 20000) >= 0);
+		assert_true(sd_event_run(b.e, 20000) >= 0);
 	assert_true(b.events > 0 && b.events < 6400);
 	/* ...and the next turns the rest. */
 	for (int i = 0; i < 100 && b.events < 6400; i++)
-		assert_true(sd_event_run(e, 20000) >= 0);
+		assert_true(sd_event_run(b.e, 20000) >= 0);
 	assert_int_equal(b.events, 6400);
 
 	/* Then without end, in big writes: a 50 ms timer still fires. */
@@ -899,23 +901,20 @@ static void test_qmp_client_flood(void **state)
 	assert_true(writer >= 0);
 	if (writer == 0) {
 		for (;;)
-			if (write(peer, burst, 6400 * strlen(event)) < 0)
+			if (write(b.peer, burst, 6400 * strlen(event)) < 0)
 				_exit(0);
 	}
 	assert_int_equal(
-		sd_event_add_time_relative(e, &timer, CLOCK_MONOTONIC, 50000, 0, flood_timer, &fired), 0);
+		sd_event_add_time_relative(b.e, &timer, CLOCK_MONOTONIC, 50000, 0, flood_timer, &fired), 0);
 	for (int i = 0; i < 200 && !fired; i++)
-		assert_true(sd_event_run(e, 20000) >= 0);
+		assert_true(sd_event_run(b.e, 20000) >= 0);
 	kill(writer, SIGKILL);
 	assert_int_equal(waitpid(writer, NULL, 0), writer);
 	assert_true(fired);
 	assert_true(b.events > 6400);
 	free(burst);
 	sd_event_source_unref(timer);
-	qmp_client_free(c);
-	sd_event_unref(e);
-	unlink(path);
-	rmdir(dir);
+	qmp_pair_close(&b);
 }
 
 int main(void)
