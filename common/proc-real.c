@@ -7,6 +7,16 @@
  * until end of file, so an empty read means the program runs, and a report names the step that
  * failed and its errno. A detached child's intermediate process first sends the program's pid the
  * same way.
+ *
+ * The child shares netd's memory until it execs (clone with CLONE_VM | CLONE_VFORK, as
+ * posix_spawn does, on a stack of its own; netd waits meanwhile): fork copied netd's page tables
+ * and made every page netd wrote afterwards fault once, a cost that grew with netd's memory (1000
+ * networks). So the child writes nothing of netd's but its own stack and the report, calls the
+ * kernel directly where glibc keeps state (the set*id calls), and starts with every signal
+ * blocked, so that no handler of netd runs in it. A detached child forks again (glibc's fork in a
+ * process sharing netd's memory is not safe), so it is forked the old way; so is every child of a
+ * sanitizer build (AddressSanitizer's shadow of the shared stack would keep the last child's
+ * poison).
  */
 #include "proc.h"
 
@@ -19,11 +29,13 @@
 #include <linux/landlock.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -84,12 +96,13 @@ static void child_signals(void)
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 
-	/* netd blocks the signals its event loop takes through signalfd; a blocked mask would
+	/* Every signal is blocked (the parent's spawn): the handlers go first, then the mask.
+	 * netd blocks the signals its event loop takes through signalfd; a blocked mask would
 	 * survive exec and leave the program deaf to SIGHUP and SIGTERM. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (int sig = 1; sig < _NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 static const char step_fds[] = "setting up its file descriptors";
@@ -179,12 +192,13 @@ static void child_credentials(const struct proc_spawn *spec, int report_fd)
 {
 	const struct process_cred *cred = spec->cred;
 
+	/* The system calls themselves: glibc's wrappers would apply them to netd's threads. */
 	if (cred && cred->uid != 0) {
-		if (setgroups(cred->n_groups, cred->groups) < 0)
+		if (syscall(SYS_setgroups, cred->n_groups, cred->groups) < 0)
 			child_fail(report_fd, "setgroups");
-		if (setresgid(cred->gid, cred->gid, cred->gid) < 0)
+		if (syscall(SYS_setresgid, cred->gid, cred->gid, cred->gid) < 0)
 			child_fail(report_fd, "setresgid");
-		if (setresuid(cred->uid, cred->uid, cred->uid) < 0)
+		if (syscall(SYS_setresuid, cred->uid, cred->uid, cred->uid) < 0)
 			child_fail(report_fd, "setresuid");
 	}
 	if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -244,7 +258,70 @@ static _Noreturn void child(const struct proc_spawn *spec, int null_fd, int repo
 	child_fail(report_fd, "execve");
 }
 
+struct child_args {
+	const struct proc_spawn *spec;
+	int null_fd, report_fd, landlock_abi;
+};
+
+static int child_main(void *userdata)
+{
+	const struct child_args *a = userdata;
+
+	child(a->spec, a->null_fd, a->report_fd, a->landlock_abi);
+}
+
 /* ---- the parent ---- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_BY_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPAWN_BY_FORK 1
+#endif
+#endif
+#ifndef SPAWN_BY_FORK
+#define SPAWN_BY_FORK 0
+#endif
+
+/* The stack a child runs on until it execs: one for netd's life (one spawn at a time). */
+#define CHILD_STACK_SIZE (256 * 1024)
+
+static void *child_stack_top(void)
+{
+	static void *stack;
+
+	if (!stack) {
+		void *p = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+		if (p == MAP_FAILED)
+			return NULL;
+		stack = p;
+	}
+	return (char *)stack + CHILD_STACK_SIZE;
+}
+
+/* The child, sharing netd's memory until it execs or exits; netd waits until then. */
+static pid_t start_child(const struct proc_spawn *spec, int null_fd, int report_fd, int abi)
+{
+	struct child_args a = {
+		.spec = spec, .null_fd = null_fd, .report_fd = report_fd, .landlock_abi = abi
+	};
+	void *top = child_stack_top();
+	sigset_t all, old;
+	pid_t pid;
+	int saved;
+
+	if (!top)
+		return -1;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = clone(child_main, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
+}
 
 static int spawn_check(const struct proc_spawn *spec, int *ret_pidfd)
 {
@@ -302,11 +379,14 @@ static int real_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_
 		return fail(negative_errno(), "pipe");
 	report_rd = pipefd[0];
 	report_wr = pipefd[1];
-	pid = fork();
+	if (spec->detached || SPAWN_BY_FORK) {
+		pid = fork();
+		if (pid == 0)
+			child(spec, null_fd, report_wr, abi);
+	} else
+		pid = start_child(spec, null_fd, report_wr, abi);
 	if (pid < 0)
 		return fail(negative_errno(), "fork");
-	if (pid == 0)
-		child(spec, null_fd, report_wr, abi);
 	close(TAKE_FD(report_wr));
 	r = read_reports(report_rd, &program);
 	if (spec->detached) {
