@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "addr.h"
@@ -38,6 +39,24 @@ struct fw_network {
  * when there are no networks). Pure. *ret_marker gets the marker that the applied table carries
  * (see fw_table_marker), NULL on allocation failure. */
 char *fw_render(const struct fw_network *nets, size_t n, char **ret_marker);
+/* The marker is made of shares, one per network and one of the rules, so that netd computes it
+ * for a change from the networks that changed alone: the same networks give the same marker
+ * whatever order they come in and whatever changes led to them. A network's share is a hash of its
+ * set elements (as a change adds them) and their number; the table's is their sum (mod 2^64) plus
+ * the share of the rules and the empty sets. */
+struct fw_share {
+	uint64_t hash;
+	unsigned objects; /* set elements (the rules' share: rules) */
+};
+/* What the rules see of a network is the same (then so are its elements and its share). */
+bool fw_network_equal(const struct fw_network *a, const struct fw_network *b);
+int fw_network_share(const struct fw_network *w, struct fw_share *ret);
+void fw_share_add(struct fw_share *sum, const struct fw_share *s);
+void fw_share_sub(struct fw_share *sum, const struct fw_share *s);
+/* The marker of a table of n networks whose shares add up to *sum ("" for none), as fw_render
+ * gives it. */
+int fw_marker(const struct fw_share *sum, size_t n, char *buf, size_t size);
+
 /* The same change as a few set elements: the elements of the networks that went or changed
  * deleted, of those that came or changed added, and the marker replaced. The rules do not depend
  * on the networks, so this is the whole difference between the tables fw_render made of old and

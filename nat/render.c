@@ -354,14 +354,26 @@ static int by_bridge(const void *a, const void *b)
 	return strcmp(((const struct fw_network *)a)->bridge, ((const struct fw_network *)b)->bridge);
 }
 
+/* The rules and the sets' declarations: the text of the table that is the same whatever the
+ * networks are, but for the sets' elements (which o holds). */
+static void render_body(struct out *o)
+{
+	render_sets(o);
+	render_forward(o);
+	render_input(o);
+	render_postrouting(o);
+	render_shard_chains(o);
+}
+
 char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 {
 	_cleanup_free_ struct fw_network *nets = NULL;
 	_cleanup_free_ char *body = NULL, *bridges = NULL;
 	size_t len, blen;
 	_cleanup_(out_freep) struct out *o = NULL;
+	struct fw_share sum = {}, share;
 	FILE *b = NULL;
-	char *script = NULL, m[FW_MARKER_MAX];
+	char *script = NULL, marker[FW_MARKER_MAX], m[FW_MARKER_MAX];
 	bool ok;
 
 	*ret_marker = NULL;
@@ -377,13 +389,22 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 		}
 		return script;
 	}
-	/* Sorted by bridge: the same networks give the same script whatever order they come in, so
-	 * a restarted netd that reads the config dir in another order still recognises its table. */
+	/* Sorted by bridge: the same networks give the same script whatever order they come in. */
 	nets = malloc(n * sizeof(*nets));
 	if (!nets)
 		return NULL;
 	memcpy(nets, in, n * sizeof(*nets));
 	qsort(nets, n, sizeof(*nets), by_bridge);
+
+	/* The marker is made the way netd makes it for a change (fw_marker), so that a restarted
+	 * netd recognises the table whatever history led to it. */
+	for (size_t i = 0; i < n; i++) {
+		if (fw_network_share(&nets[i], &share) < 0)
+			return NULL;
+		fw_share_add(&sum, &share);
+	}
+	if (fw_marker(&sum, n, marker, sizeof(marker)) < 0 || fw_marker_element(marker, m, sizeof(m)) < 0)
+		return NULL;
 
 	o = calloc(1, sizeof(*o));
 	b = open_memstream(&bridges, &blen);
@@ -391,46 +412,39 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 	if (ok) {
 		for (size_t i = 0; i < n; i++)
 			fprintf(b, "%s\"%s\"", i ? ", " : "", nets[i].bridge);
-		o->objects += n;
 		fill_sets(o, nets, n);
 		ok = out_close_sets(o);
 	}
 	if (b && fclose(b) != 0)
 		ok = false;
 	if (ok && (o->f = open_memstream(&body, &len))) {
-		render_sets(o);
-		render_forward(o);
-		render_input(o);
-		render_postrouting(o);
-		render_shard_chains(o);
+		render_body(o);
 		ok = fclose(o->f) == 0;
+		o->f = NULL;
 	} else {
 		ok = false;
 	}
-	/* + 1: the marker's own element */
-	if (ok &&
-	    asprintf(ret_marker, "netd:%016" PRIx64 ":%u", fnv1a(body) ^ fnv1a(bridges), o->objects + 1) < 0)
-		*ret_marker = NULL;
-	if (*ret_marker && (fw_marker_element(*ret_marker, m, sizeof(m)) < 0 ||
-			    asprintf(&script,
-				     "table %s %s\n"
-				     "delete table %s %s\n"
-				     "table %s %s {\n"
-				     "\tset marker {\n\t\ttype %s\n\t\telements = { %s }\n\t}\n\n"
-				     "\tset bridges {\n\t\ttype ifname\n\t\telements = { %s }\n\t}\n\n"
-				     "%s"
-				     "}\n",
-				     FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE,
-				     FW_MARKER_TYPE, m, bridges, body) < 0)) {
-		free(*ret_marker);
-		*ret_marker = NULL;
-		script = NULL;
+	if (!ok || asprintf(&script,
+			    "table %s %s\n"
+			    "delete table %s %s\n"
+			    "table %s %s {\n"
+			    "\tset marker {\n\t\ttype %s\n\t\telements = { %s }\n\t}\n\n"
+			    "\tset bridges {\n\t\ttype ifname\n\t\telements = { %s }\n\t}\n\n"
+			    "%s"
+			    "}\n",
+			    FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE, FW_FAMILY, FW_TABLE, FW_MARKER_TYPE, m,
+			    bridges, body) < 0)
+		return NULL;
+	*ret_marker = strdup(marker);
+	if (!*ret_marker) {
+		free(script);
+		return NULL;
 	}
 	return script;
 }
 
 /* What the rules see of a network is the same (then so are its elements). */
-static bool same_network(const struct fw_network *a, const struct fw_network *b)
+bool fw_network_equal(const struct fw_network *a, const struct fw_network *b)
 {
 	return !strcmp(a->bridge, b->bridge) && ip_prefix_equal(&a->subnet, &b->subnet) &&
 	       !memcmp(&a->gateway.in, &b->gateway.in, sizeof(a->gateway.in)) && a->mode == b->mode &&
@@ -438,8 +452,9 @@ static bool same_network(const struct fw_network *a, const struct fw_network *b)
 	       !memcmp(a->host_ports, b->host_ports, a->n_host_ports * sizeof(a->host_ports[0]));
 }
 
-/* "VERB element FAMILY TABLE SET { ... }" for each set and map a network has elements in. */
-static int element_lines(FILE *f, const char *verb, const struct fw_network *w)
+/* "VERB element FAMILY TABLE SET { ... }" for each set and map a network has elements in; how
+ * many elements that is into *ret_objects (optional). */
+static int element_lines(FILE *f, const char *verb, const struct fw_network *w, unsigned *ret_objects)
 {
 	_cleanup_(out_freep) struct out *o = calloc(1, sizeof(*o));
 	char name[32];
@@ -449,6 +464,8 @@ static int element_lines(FILE *f, const char *verb, const struct fw_network *w)
 	fill_sets(o, w, 1);
 	if (!out_close_sets(o))
 		return -ENOMEM;
+	if (ret_objects)
+		*ret_objects = o->objects + 1; /* + its element of "bridges" */
 	fprintf(f, "%s element %s %s bridges { \"%s\" }\n", verb, FW_FAMILY, FW_TABLE, w->bridge);
 	for (int s = 0; s < _SET_MAX; s++)
 		for (unsigned k = 0; k < FW_SHARDS; k++) {
@@ -458,6 +475,73 @@ static int element_lines(FILE *f, const char *verb, const struct fw_network *w)
 			fprintf(f, "%s element %s %s %s { %s }\n", verb, FW_FAMILY, FW_TABLE, name,
 				o->set[s][k].text);
 		}
+	return 0;
+}
+
+int fw_network_share(const struct fw_network *w, struct fw_share *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	unsigned objects = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = element_lines(f, "add", w, &objects);
+	if (fclose(f) != 0 || r < 0)
+		return -ENOMEM;
+	*ret = (struct fw_share){ .hash = fnv1a(text), .objects = objects };
+	return 0;
+}
+
+void fw_share_add(struct fw_share *sum, const struct fw_share *s)
+{
+	sum->hash += s->hash;
+	sum->objects += s->objects;
+}
+
+void fw_share_sub(struct fw_share *sum, const struct fw_share *s)
+{
+	sum->hash -= s->hash;
+	sum->objects -= s->objects;
+}
+
+/* The rules and the empty sets: the share of the table itself. The same text every time. */
+static int fixed_share(struct fw_share *ret)
+{
+	_cleanup_(out_freep) struct out *o = calloc(1, sizeof(*o));
+	_cleanup_free_ char *body = NULL;
+	size_t len;
+	bool ok;
+
+	if (!o || !(o->f = open_memstream(&body, &len)))
+		return -ENOMEM;
+	render_body(o);
+	ok = fclose(o->f) == 0;
+	o->f = NULL;
+	if (!ok)
+		return -ENOMEM;
+	*ret = (struct fw_share){ .hash = fnv1a(body), .objects = o->objects };
+	return 0;
+}
+
+int fw_marker(const struct fw_share *sum, size_t n, char *buf, size_t size)
+{
+	struct fw_share t;
+	int r;
+
+	if (n == 0) {
+		snprintf(buf, size, "%s", "");
+		return 0;
+	}
+	r = fixed_share(&t);
+	if (r < 0)
+		return r;
+	fw_share_add(&t, sum);
+	/* + 1: the marker's own element */
+	if (snprintf(buf, size, "netd:%016" PRIx64 ":%u", t.hash, t.objects + 1) >= (int)size)
+		return -ENOBUFS;
 	return 0;
 }
 
@@ -506,15 +590,16 @@ char *fw_render_change(const struct fw_network *old, size_t n_old, const char *o
 	while (r >= 0 && (i < n_old || j < n_new)) {
 		int c = i == n_old ? 1 : j == n_new ? -1 : strcmp(a[i].bridge, b[j].bridge);
 
-		if (c == 0 && same_network(&a[i], &b[j])) {
+		if (c == 0 && fw_network_equal(&a[i], &b[j])) {
 			i++, j++;
 			continue;
 		}
 		changed++;
+		/* went, or changed: its old elements; came, or changed: its new elements */
 		if (c <= 0)
-			r = element_lines(f, "delete", &a[i++]); /* went, or changed: its old elements */
+			r = element_lines(f, "delete", &a[i++], NULL);
 		if (r >= 0 && c >= 0)
-			r = element_lines(adds, "add", &b[j++]); /* came, or changed: its new elements */
+			r = element_lines(adds, "add", &b[j++], NULL);
 	}
 	fclose(adds);
 	if (add_text)

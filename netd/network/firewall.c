@@ -27,9 +27,10 @@ _Static_assert(NETWORK_HOST_PORTS_MAX <= FW_HOST_PORTS_MAX, "a network's host po
 struct firewall {
 	int monitor_fd;
 	sd_event_source *monitor_source, *check_timer;
-	char *script, *marker; /* what netd wants in the kernel; marker NULL: nothing rendered yet */
-	bool in_kernel;	       /* the kernel has it */
-	struct fw_network *nets; /* what the script was rendered from */
+	char *marker; /* of the table netd wants in the kernel; NULL: nothing rendered yet */
+	bool in_kernel; /* the kernel has it */
+	struct fw_network *nets; /* what it is made of, sorted by bridge */
+	struct fw_share *shares; /* each network's share of the marker */
 	size_t n_nets;
 	struct fw_blocker *blockers;
 	size_t n_blockers;
@@ -109,34 +110,42 @@ static void enable_forwarding(struct daemon *d, const struct network *n)
 		log_notice("enabled IPv4 forwarding (net.ipv4.ip_forward=1) for network '%s'", n->name);
 }
 
-/* Apply the wanted script unless the kernel already has it. */
-static int fw_apply(struct daemon *d, bool check_kernel, char *err, size_t errlen)
+/* Apply the whole table of nets (marker: its marker) unless check_kernel and the kernel has it. */
+static int fw_apply(struct daemon *d, const struct fw_network *nets, size_t n, const char *marker,
+		    bool check_kernel, char *err, size_t errlen)
 {
 	struct firewall *fw = FW(d);
+	_cleanup_free_ char *script = NULL, *rendered = NULL;
 	char have[128] = "";
 	int r;
 
 	if (check_kernel) {
 		r = fw_kernel_marker(&d->nft, have, sizeof(have));
-		if (r >= 0 && !strcmp(have, fw->marker)) {
-			if (!fw->in_kernel && fw->marker[0])
-				log_info("adopted nftables table %s %s (%s)", FW_FAMILY, FW_TABLE, fw->marker);
+		if (r >= 0 && !strcmp(have, marker)) {
+			if (!fw->in_kernel && marker[0])
+				log_info("adopted nftables table %s %s (%s)", FW_FAMILY, FW_TABLE, marker);
 			fw->in_kernel = true;
 			return 0;
 		}
-		if (r == -ENOENT && !fw->marker[0]) {
+		if (r == -ENOENT && !marker[0]) {
 			fw->in_kernel = true;
 			return 0;
 		}
 	}
-	r = d->nft.ops->apply(d->nft.userdata, fw->script, err, errlen);
+	script = fw_render(nets, n, &rendered);
+	if (!script || !rendered) {
+		snprintf(err, errlen, "out of memory rendering table %s %s", FW_FAMILY, FW_TABLE);
+		snprintf(fw->error, sizeof(fw->error), "%s", err);
+		return -ENOMEM;
+	}
+	r = d->nft.ops->apply(d->nft.userdata, script, err, errlen);
 	if (r < 0) {
 		snprintf(fw->error, sizeof(fw->error), "%s", err);
 		return r;
 	}
 	fw->error[0] = 0;
 	fw->in_kernel = true;
-	log_debug("nftables: applied table %s %s (%s)", FW_FAMILY, FW_TABLE, fw->marker[0] ? fw->marker : "removed");
+	log_debug("nftables: applied table %s %s (%s)", FW_FAMILY, FW_TABLE, marker[0] ? marker : "removed");
 	return 0;
 }
 
@@ -145,10 +154,10 @@ static int fw_apply(struct daemon *d, bool check_kernel, char *err, size_t errle
  * grow with the number of networks. -EAGAIN when it cannot be a change (the table comes or goes),
  * or any failure (the kernel's table is not what netd thinks): then the whole table. */
 static int apply_change(struct daemon *d, const struct fw_network *old, size_t n_old, const char *old_marker,
-			const struct fw_network *new, size_t n_new)
+			const struct fw_network *new, size_t n_new, const char *new_marker)
 {
 	struct firewall *fw = FW(d);
-	_cleanup_free_ char *change = fw_render_change(old, n_old, old_marker, new, n_new, fw->marker);
+	_cleanup_free_ char *change = fw_render_change(old, n_old, old_marker, new, n_new, new_marker);
 	char err[512];
 	int r;
 
@@ -162,17 +171,52 @@ static int apply_change(struct daemon *d, const struct fw_network *old, size_t n
 	}
 	fw->error[0] = 0;
 	fw->in_kernel = true;
-	log_debug("nftables: changed table %s %s (%s)", FW_FAMILY, FW_TABLE, fw->marker);
+	log_debug("nftables: changed table %s %s (%s)", FW_FAMILY, FW_TABLE, new_marker);
 	return 0;
 }
 
-/* Render the table from every active network and apply it when it differs. */
+static int by_bridge(const void *a, const void *b)
+{
+	return strcmp(((const struct fw_network *)a)->bridge, ((const struct fw_network *)b)->bridge);
+}
+
+/* The shares of nets (sorted by bridge), taken from the last sync's for the networks that did not
+ * change: only the networks that came or changed are rendered. */
+static int fw_shares(const struct firewall *fw, const struct fw_network *nets, size_t n,
+		     struct fw_share *shares, struct fw_share *sum)
+{
+	size_t j = 0;
+	int r;
+
+	*sum = (struct fw_share){};
+	for (size_t i = 0; i < n; i++) {
+		int c = 1;
+
+		while (j < fw->n_nets && (c = strcmp(fw->nets[j].bridge, nets[i].bridge)) < 0)
+			j++;
+		if (c == 0 && fw_network_equal(&fw->nets[j], &nets[i])) {
+			shares[i] = fw->shares[j];
+		} else {
+			r = fw_network_share(&nets[i], &shares[i]);
+			if (r < 0)
+				return r;
+		}
+		fw_share_add(sum, &shares[i]);
+	}
+	return 0;
+}
+
+/* Work out the table from every active network and apply it when it differs: the marker from the
+ * networks' shares, the change as the elements of the networks that changed. */
 static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 {
 	struct firewall *fw = FW(d);
 	_cleanup_free_ struct fw_network *nets = calloc(d->n_nets + 1, sizeof(*nets));
-	_cleanup_free_ char *script = NULL, *marker = NULL;
+	_cleanup_free_ struct fw_share *shares = NULL;
+	_cleanup_free_ char *marker = NULL;
 	const struct network *forwarder = NULL;
+	struct fw_share sum;
+	char m[FW_MARKER_MAX];
 	size_t n = 0;
 	int r;
 
@@ -199,42 +243,44 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 			 forwarder->name);
 		return -EOPNOTSUPP;
 	}
-	script = fw_render(nets, n, &marker);
-	if (!script || !marker)
+	qsort(nets, n, sizeof(*nets), by_bridge);
+	shares = calloc(n + 1, sizeof(*shares));
+	if (!shares)
 		return -ENOMEM;
-	if (fw->marker && fw->in_kernel && !strcmp(marker, fw->marker))
+	r = fw_shares(fw, nets, n, shares, &sum);
+	if (r >= 0)
+		r = fw_marker(&sum, n, m, sizeof(m));
+	if (r < 0)
+		return r;
+	if (fw->marker && fw->in_kernel && !strcmp(m, fw->marker))
 		return 0;
+	marker = strdup(m);
+	if (!marker)
+		return -ENOMEM;
 
 	bool first = !fw->marker;
-	char *old_script = fw->script, *old_marker = fw->marker;
-	bool old_in_kernel = fw->in_kernel;
 
-	fw->script = TAKE_PTR(script);
-	fw->marker = TAKE_PTR(marker);
 	r = -EAGAIN;
-	if (!first && old_in_kernel && old_marker && old_marker[0])
-		r = apply_change(d, fw->nets, fw->n_nets, old_marker, nets, n);
+	if (!first && fw->in_kernel && fw->marker[0])
+		r = apply_change(d, fw->nets, fw->n_nets, fw->marker, nets, n, marker);
 	if (r < 0)
-		r = fw_apply(d, first, err, errlen);
+		r = fw_apply(d, nets, n, marker, first, err, errlen);
 	if (r < 0) {
 		char msg[512];
 
+		/* The kernel kept the previous rules: so does netd. */
 		snprintf(msg, sizeof(msg), "%s", err);
 		snprintf(err, errlen, "cannot apply nftables rules: %s", msg);
-		/* The kernel kept the previous rules: so does netd. */
-		free(fw->script);
-		free(fw->marker);
-		fw->script = old_script;
-		fw->marker = old_marker;
-		fw->in_kernel = old_in_kernel;
 		return r;
 	}
-	free(old_script);
-	free(old_marker);
+	free(fw->marker);
+	fw->marker = TAKE_PTR(marker);
 	if (forwarder)
 		enable_forwarding(d, forwarder);
 	free(fw->nets);
+	free(fw->shares);
 	fw->nets = TAKE_PTR(nets);
+	fw->shares = TAKE_PTR(shares);
 	fw->n_nets = n;
 	scan_blockers(d, fw->nets, fw->n_nets);
 	return 0;
@@ -255,7 +301,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 		log_warning("nftables: table %s %s was %s by another process; re-applying it", FW_FAMILY, FW_TABLE,
 			    r == -ENOENT ? "removed" : "changed");
 		fw->in_kernel = false;
-		if (fw_apply(d, false, err, sizeof(err)) < 0)
+		if (fw_apply(d, fw->nets, fw->n_nets, fw->marker, false, err, sizeof(err)) < 0)
 			log_error("nftables: cannot re-apply table %s %s: %s", FW_FAMILY, FW_TABLE, err);
 	}
 	scan_blockers(d, fw->nets, fw->n_nets);
@@ -332,8 +378,8 @@ static void firewall_done(struct daemon *d)
 		close(fw->monitor_fd);
 	fw_blockers_free(fw->blockers, fw->n_blockers);
 	free(fw->nets);
+	free(fw->shares);
 	free(fw->blocks);
-	free(fw->script);
 	free(fw->marker);
 	free(fw);
 	*daemon_feature_state(d, &feature_firewall) = NULL;

@@ -120,6 +120,38 @@ static void test_marker_follows_content(void **state)
 	assert_string_not_equal(ma, mc);
 }
 
+/* The marker netd works out from the networks' shares (a change) is fw_render's, whatever the
+ * order and the history. */
+static void test_marker_of_shares(void **state)
+{
+	struct fw_network n[] = {
+		net("nd-web", "10.8.0.0/24", FW_NAT, NULL),
+		net("nd-dmz", "10.9.0.0/24", FW_ROUTED, NULL),
+		net("nd-out", "10.10.0.0/24", FW_NAT, "eth1"),
+		net("nd-lab", "10.77.0.0/24", FW_ISOLATED, NULL),
+	};
+	struct fw_share s[ELEMENTSOF(n)], sum = {};
+	_cleanup_free_ char *marker = NULL, *script = fw_render(n, ELEMENTSOF(n), &marker);
+	char m[FW_MARKER_MAX];
+
+	assert_non_null(script);
+	for (size_t i = 0; i < ELEMENTSOF(n); i++)
+		assert_int_equal(fw_network_share(&n[i], &s[i]), 0);
+	for (size_t i = ELEMENTSOF(n); i-- > 0;)
+		fw_share_add(&sum, &s[i]);
+	assert_int_equal(fw_marker(&sum, ELEMENTSOF(n), m, sizeof(m)), 0);
+	assert_string_equal(m, marker);
+	/* a network that went and came back */
+	fw_share_sub(&sum, &s[1]);
+	assert_int_equal(fw_marker(&sum, ELEMENTSOF(n) - 1, m, sizeof(m)), 0);
+	assert_string_not_equal(m, marker);
+	fw_share_add(&sum, &s[1]);
+	assert_int_equal(fw_marker(&sum, ELEMENTSOF(n), m, sizeof(m)), 0);
+	assert_string_equal(m, marker);
+	assert_int_equal(fw_marker(&(struct fw_share){}, 0, m, sizeof(m)), 0);
+	assert_string_equal(m, "");
+}
+
 static struct ps_port port(const char *ifname, const char *mac, enum ps_level level, struct ip_prefix *addrs, size_t n)
 {
 	struct ps_port p = { .level = level, .addrs = addrs, .n_addrs = n };
@@ -213,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_nat_default),	       cmocka_unit_test(test_all_modes),
 		cmocka_unit_test(test_open),		       cmocka_unit_test(test_change),
 		cmocka_unit_test(test_no_networks_removes_table), cmocka_unit_test(test_marker_follows_content),
+		cmocka_unit_test(test_marker_of_shares),
 		cmocka_unit_test(test_uplink_validation),      cmocka_unit_test(test_definition_roundtrip),
 		cmocka_unit_test(test_portsec),
 	};
