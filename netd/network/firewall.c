@@ -37,6 +37,7 @@ struct firewall {
 	char *blocks; /* "bridge family table chain\n" per block found by the last scan */
 	char error[512]; /* the last apply error, "" when the kernel has the rules */
 	bool walk_synced; /* synced once in this walk of daemon_reconcile_all(): settle() ends it */
+	bool rescan; /* other tables may have changed since the last scan_blockers() */
 };
 
 #define FW(d) ((struct firewall *)*daemon_feature_state((d), &feature_firewall))
@@ -51,23 +52,19 @@ static enum fw_mode fw_mode_of(const struct network *n)
 	return n->mode->fw;
 }
 
-/* Read other tables' forward chains again; log each block that is new since the last scan. */
-static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
+/* Log each block of a network by the forward chains listed last that is new since the last report. */
+static void report_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
 {
 	struct firewall *fw = FW(d);
+	const struct fw_blocker *b = fw->blockers;
+	size_t n = fw->n_blockers;
 	_cleanup_free_ char *blocks = NULL;
 	size_t len;
 	FILE *f;
-	struct fw_blocker *b;
-	size_t n;
 
-	if (d->nft.ops->blockers(d->nft.userdata, &b, &n) < 0)
-		return;
 	f = open_memstream(&blocks, &len);
-	if (!f) {
-		fw_blockers_free(b, n);
+	if (!f)
 		return;
-	}
 	for (size_t j = 0; j < n_nets; j++) {
 		const char *br = nets[j].bridge;
 		char line[256];
@@ -90,9 +87,24 @@ static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_
 		free(fw->blocks);
 		fw->blocks = TAKE_PTR(blocks);
 	}
+}
+
+/* Read other tables' forward chains again, then report the blocks. netd's own transactions cannot
+ * change them: this is done at start, after a transaction by another process (on_check), after a
+ * failed apply, and always when netd cannot watch the ruleset. */
+static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
+{
+	struct firewall *fw = FW(d);
+	struct fw_blocker *b;
+	size_t n;
+
+	if (d->nft.ops->blockers(d->nft.userdata, &b, &n) < 0)
+		return;
 	fw_blockers_free(fw->blockers, fw->n_blockers);
 	fw->blockers = b;
 	fw->n_blockers = n;
+	fw->rescan = false;
+	report_blockers(d, nets, n_nets);
 }
 
 static void enable_forwarding(struct daemon *d, const struct network *n)
@@ -167,6 +179,7 @@ static int apply_change(struct daemon *d, const struct fw_network *old, size_t n
 	if (r < 0) {
 		log_warning("nftables: a change of table %s %s did not apply (%s); applying the whole table",
 			    FW_FAMILY, FW_TABLE, err);
+		fw->rescan = true; /* someone else changed the ruleset */
 		return r;
 	}
 	fw->error[0] = 0;
@@ -204,6 +217,26 @@ static int fw_shares(const struct firewall *fw, const struct fw_network *nets, s
 		fw_share_add(sum, &shares[i]);
 	}
 	return 0;
+}
+
+/* Read the nftables notifications that are waiting: a transaction by another process means other
+ * tables may have changed (scan them again) and netd's table too (check it, a little later). */
+static void monitor_drain(struct daemon *d)
+{
+	struct firewall *fw = FW(d);
+	int r = d->nft.ops->monitor_read(d->nft.userdata, fw->monitor_fd, getpid());
+
+	if (r < 0)
+		log_warning("nftables monitor: %s", strerror(-r));
+	if (r != 0) {
+		fw->rescan = true;
+		/* One-shot timer, re-armed: a burst of changes gives one check. */
+		r = sd_event_source_set_time_relative(fw->check_timer, CHECK_DELAY_USEC);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(fw->check_timer, SD_EVENT_ONESHOT);
+		if (r < 0)
+			log_error("nftables monitor: cannot arm the check: %s", strerror(-r));
+	}
 }
 
 /* Work out the table from every active network and apply it when it differs: the marker from the
@@ -269,6 +302,7 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 		char msg[512];
 
 		/* The kernel kept the previous rules: so does netd. */
+		fw->rescan = true;
 		snprintf(msg, sizeof(msg), "%s", err);
 		snprintf(err, errlen, "cannot apply nftables rules: %s", msg);
 		return r;
@@ -282,7 +316,15 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 	fw->nets = TAKE_PTR(nets);
 	fw->shares = TAKE_PTR(shares);
 	fw->n_nets = n;
-	scan_blockers(d, fw->nets, fw->n_nets);
+	/* Only the networks changed: the forward chains listed last still tell whether they are
+	 * blocked, unless another process made a transaction since (its notification is queued by now:
+	 * the kernel sends it before that transaction returns). */
+	if (fw->monitor_source)
+		monitor_drain(d);
+	if (fw->rescan || !fw->monitor_source)
+		scan_blockers(d, fw->nets, fw->n_nets);
+	else
+		report_blockers(d, fw->nets, fw->n_nets);
 	return 0;
 }
 
@@ -311,20 +353,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	struct daemon *d = userdata;
-	struct firewall *fw = FW(d);
-	int r = d->nft.ops->monitor_read(d->nft.userdata, fd, getpid());
-
-	if (r < 0)
-		log_warning("nftables monitor: %s", strerror(-r));
-	if (r != 0) {
-		/* One-shot timer, re-armed: a burst of changes gives one check. */
-		r = sd_event_source_set_time_relative(fw->check_timer, CHECK_DELAY_USEC);
-		if (r >= 0)
-			r = sd_event_source_set_enabled(fw->check_timer, SD_EVENT_ONESHOT);
-		if (r < 0)
-			log_error("nftables monitor: cannot arm the check: %s", strerror(-r));
-	}
+	monitor_drain(userdata);
 	return 0;
 }
 
@@ -338,6 +367,7 @@ static int firewall_init(struct daemon *d)
 	if (!fw)
 		return -ENOMEM;
 	fw->monitor_fd = -1;
+	fw->rescan = true;
 	if (!d->nft.ops) {
 		log_warning("nftables: cannot create a libnftables context; nat and routed networks will not start");
 		free(fw);
