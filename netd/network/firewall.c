@@ -169,13 +169,21 @@ static int apply_change(struct daemon *d, const struct fw_network *old, size_t n
 			const struct fw_network *new, size_t n_new, const char *new_marker)
 {
 	struct firewall *fw = FW(d);
-	_cleanup_free_ char *change = fw_render_change(old, n_old, old_marker, new, n_new, new_marker);
+	_cleanup_free_ struct fw_elem *elems = NULL;
+	size_t n_elems = 0;
+	_cleanup_free_ char *change =
+		fw_render_change_elems(old, n_old, old_marker, new, n_new, new_marker, &elems, &n_elems);
 	char err[512];
-	int r;
+	int r = -E2BIG;
 
 	if (!change || !change[0])
 		return -EAGAIN;
-	r = d->nft.ops->apply(d->nft.userdata, change, err, sizeof(err));
+	/* As elements, in a netlink batch of netd's own: libnftables would first read the table and
+	 * the elements of its interval sets (more with every network) into its cache. */
+	if (d->nft.ops->apply_elems)
+		r = d->nft.ops->apply_elems(d->nft.userdata, elems, n_elems, err, sizeof(err));
+	if (r == -E2BIG)
+		r = d->nft.ops->apply(d->nft.userdata, change, err, sizeof(err));
 	if (r < 0) {
 		log_warning("nftables: a change of table %s %s did not apply (%s); applying the whole table",
 			    FW_FAMILY, FW_TABLE, err);
