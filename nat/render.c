@@ -39,13 +39,16 @@
  * sets is FW_SHARDS sets, a network's elements go to the shard of its bridge name, and verdict maps
  * keyed by one field (hash, or one interval: cheap to change) jump to the shard's chain. */
 #define FW_SHARDS 8
+/* In those sets the address comes first: removing an element compares it with every element before
+ * it, field by field, and an address (4 bytes) is compared 4 times faster than an interface name
+ * (16 bytes). */
 
 enum set_id {
 	SET_SELF,	 /* every network: bridge . bridge */
-	SET_REPLIES,	 /* nat: bridge . subnet (sharded) */
-	SET_ROUTED_IN,	 /* routed: bridge . subnet (sharded) */
-	SET_OUT,	 /* nat, routed: bridge . subnet (sharded) */
-	SET_OUT_UPLINK,	 /* nat, routed with an uplink: bridge . subnet . uplink (sharded) */
+	SET_REPLIES,	 /* nat: subnet . bridge (sharded) */
+	SET_ROUTED_IN,	 /* routed: subnet . bridge (sharded) */
+	SET_OUT,	 /* nat, routed: subnet . bridge (sharded) */
+	SET_OUT_UPLINK,	 /* nat, routed with an uplink: subnet . bridge . uplink (sharded) */
 	SET_INSIDE,	 /* nat: subnet . subnet (sharded) */
 	SET_MASQ,	 /* nat: subnet */
 	SET_MASQ_UPLINK, /* nat with an uplink: subnet . uplink (sharded) */
@@ -64,10 +67,10 @@ static const struct {
 	bool interval, sharded, map;
 } set_defs[_SET_MAX] = {
 	[SET_SELF] = { "self", "ifname . ifname" },
-	[SET_REPLIES] = { "replies", "ifname . ipv4_addr", true, true },
-	[SET_ROUTED_IN] = { "routed_in", "ifname . ipv4_addr", true, true },
-	[SET_OUT] = { "out", "ifname . ipv4_addr", true, true },
-	[SET_OUT_UPLINK] = { "out_uplink", "ifname . ipv4_addr . ifname", true, true },
+	[SET_REPLIES] = { "replies", "ipv4_addr . ifname", true, true },
+	[SET_ROUTED_IN] = { "routed_in", "ipv4_addr . ifname", true, true },
+	[SET_OUT] = { "out", "ipv4_addr . ifname", true, true },
+	[SET_OUT_UPLINK] = { "out_uplink", "ipv4_addr . ifname . ifname", true, true },
 	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", true, true },
 	[SET_MASQ] = { "masq", "ipv4_addr", true },
 	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", true, true },
@@ -326,7 +329,7 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 			element(o, SET_HOST_PORTS, NULL, F_IF, b, F_PROTO, (int)w->host_ports[j].proto,
 				F_PORT, (unsigned)w->host_ports[j].port, F_END);
 		if (w->mode == FW_NAT) {
-			element(o, SET_REPLIES, NULL, F_IF, b, F_PREFIX, s, F_END);
+			element(o, SET_REPLIES, NULL, F_PREFIX, s, F_IF, b, F_END);
 			element(o, SET_INSIDE, NULL, F_PREFIX, s, F_PREFIX, s, F_END);
 			snprintf(c, sizeof(c), "from_subnet_%u", k);
 			element(o, MAP_SRC, c, F_PREFIX, s, F_END);
@@ -335,7 +338,7 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 			else
 				element(o, SET_MASQ, NULL, F_PREFIX, s, F_END);
 		} else if (w->mode == FW_ROUTED) {
-			element(o, SET_ROUTED_IN, NULL, F_IF, b, F_PREFIX, s, F_END);
+			element(o, SET_ROUTED_IN, NULL, F_PREFIX, s, F_IF, b, F_END);
 		} else if (w->mode == FW_OPEN) {
 			if (u[0])
 				element(o, SET_OPEN_UPLINK, NULL, F_IF, b, F_IF, u, F_END);
@@ -348,9 +351,9 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 			snprintf(c, sizeof(c), "from_bridge_%u", k);
 			element(o, MAP_IIF, c, F_IF, b, F_END);
 			if (u[0])
-				element(o, SET_OUT_UPLINK, NULL, F_IF, b, F_PREFIX, s, F_IF, u, F_END);
+				element(o, SET_OUT_UPLINK, NULL, F_PREFIX, s, F_IF, b, F_IF, u, F_END);
 			else
-				element(o, SET_OUT, NULL, F_IF, b, F_PREFIX, s, F_END);
+				element(o, SET_OUT, NULL, F_PREFIX, s, F_IF, b, F_END);
 		}
 	}
 }
@@ -451,11 +454,11 @@ static void render_shard_chains(struct out *o)
 {
 	for (unsigned k = 0; k < FW_SHARDS; k++) {
 		fprintf(o->f, "\n\tchain to_bridge_%u {\n", k);
-		rule(o, "oifname . ip daddr @replies_%u ct state established,related accept", k);
-		rule(o, "iifname != @bridges oifname . ip daddr @routed_in_%u accept", k);
+		rule(o, "ip daddr . oifname @replies_%u ct state established,related accept", k);
+		rule(o, "iifname != @bridges ip daddr . oifname @routed_in_%u accept", k);
 		fprintf(o->f, "\t}\n\n\tchain from_bridge_%u {\n", k);
-		rule(o, "iifname . ip saddr @out_%u oifname != @bridges accept", k);
-		rule(o, "iifname . ip saddr . oifname @out_uplink_%u accept", k);
+		rule(o, "ip saddr . iifname @out_%u oifname != @bridges accept", k);
+		rule(o, "ip saddr . iifname . oifname @out_uplink_%u accept", k);
 		fprintf(o->f, "\t}\n\n\tchain from_subnet_%u {\n", k);
 		rule(o, "ip saddr . ip daddr @inside_%u accept", k);
 		rule(o, "ip saddr . oifname @masq_uplink_%u masquerade", k);
