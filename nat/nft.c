@@ -18,7 +18,7 @@
 #include "macro.h"
 #include "portsec.h"
 
-/* A change of elements is one netlink batch of at most this many bytes (~300 elements): larger
+/* A change of elements is one netlink batch of at most this many bytes (~250 elements): larger
  * ones go through libnftables (fw_nft_apply_elems says -E2BIG). */
 #define ELEMS_BATCH_MAX (128 * 1024)
 /* The most one element's message takes (table, set, key, key end, data, headers). */
