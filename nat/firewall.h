@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "addr.h"
@@ -38,12 +39,51 @@ struct fw_network {
  * when there are no networks). Pure. *ret_marker gets the marker that the applied table carries
  * (see fw_table_marker), NULL on allocation failure. */
 char *fw_render(const struct fw_network *nets, size_t n, char **ret_marker);
+/* The marker is made of shares, one per network and one of the rules, so that netd computes it
+ * for a change from the networks that changed alone: the same networks give the same marker
+ * whatever order they come in and whatever changes led to them. A network's share is a hash of its
+ * set elements (as a change adds them) and their number; the table's is their sum (mod 2^64) plus
+ * the share of the rules and the empty sets. */
+struct fw_share {
+	uint64_t hash;
+	unsigned objects; /* set elements (the rules' share: rules) */
+};
+/* What the rules see of a network is the same (then so are its elements and its share). */
+bool fw_network_equal(const struct fw_network *a, const struct fw_network *b);
+int fw_network_share(const struct fw_network *w, struct fw_share *ret);
+void fw_share_add(struct fw_share *sum, const struct fw_share *s);
+void fw_share_sub(struct fw_share *sum, const struct fw_share *s);
+/* The marker of a table of n networks whose shares add up to *sum ("" for none), as fw_render
+ * gives it. */
+int fw_marker(const struct fw_share *sum, size_t n, char *buf, size_t size);
+
 /* The same change as a few set elements: the elements of the networks that went or changed
  * deleted, of those that came or changed added, and the marker replaced. The rules do not depend
  * on the networks, so this is the whole difference between the tables fw_render made of old and
  * of new. "" when the table comes or goes (or nothing changed): use fw_render. NULL: no memory. */
 char *fw_render_change(const struct fw_network *old, size_t n_old, const char *old_marker,
 		       const struct fw_network *new, size_t n_new, const char *new_marker);
+
+/* One element added to or deleted from a set, as the kernel takes it: nft.c sends a change of
+ * these to the kernel itself, so that libnftables does not first read the table (and the
+ * elements of its interval sets) into its cache on every change. */
+enum fw_elem_kind {
+	FW_ELEM_KEY, /* a set without intervals: key */
+	FW_ELEM_CONCAT_RANGE, /* concatenated ranges (pipapo): key .. key_end */
+	FW_ELEM_RANGE, /* one range (rbtree): key .. key_end, sent as a start and an end element */
+};
+struct fw_elem {
+	bool add; /* or delete */
+	enum fw_elem_kind kind;
+	char set[32];
+	uint8_t key[64], key_end[64]; /* each field padded to 4 bytes, as nft lays out a concatenation */
+	size_t len;
+	char jump[32]; /* a verdict map's element: the chain it jumps to */
+};
+/* fw_render_change, and the same change as elements into *ret_elems (free()), *ret_n. */
+char *fw_render_change_elems(const struct fw_network *old, size_t n_old, const char *old_marker,
+			     const struct fw_network *new, size_t n_new, const char *new_marker,
+			     struct fw_elem **ret_elems, size_t *ret_n);
 
 /* The marker ("netd:HASH:COUNT", HASH 16 hex digits, COUNT the rules and set elements) is the one
  * element of set "marker": four names, since a name holds at most 15 characters. */
@@ -61,6 +101,10 @@ struct fw_nft *fw_nft_new(void);
 void fw_nft_free(struct fw_nft *f);
 /* Run an nft script as one transaction; on failure err gets libnftables' message. */
 int fw_nft_apply(struct fw_nft *f, const char *script, char *err, size_t errlen);
+/* Add and delete elements of table FAMILY TABLE in one transaction, a netlink batch of netd's own
+ * (no libnftables cache to fill first); -E2BIG when there are too many for one batch. */
+int fw_nft_apply_elems(struct fw_nft *f, const char *family, const char *table, const struct fw_elem *elems,
+		       size_t n, char *err, size_t errlen);
 
 /* The comment of set marker_set in table FAMILY TABLE, and how many rules and set elements the
  * table holds; -ENOENT when the table does not exist. */
@@ -93,6 +137,8 @@ int fw_monitor_read(int fd, pid_t self);
 struct fw_ops {
 	const char *name;
 	int (*apply)(void *userdata, const char *script, char *err, size_t errlen);
+	/* A change of netd's table as elements (fw_render_change_elems); NULL: only scripts. */
+	int (*apply_elems)(void *userdata, const struct fw_elem *elems, size_t n, char *err, size_t errlen);
 	int (*table_state)(void *userdata, const char *family, const char *table, const char *marker_set,
 			   char *marker, size_t size, size_t *ret_rules, size_t *ret_elements);
 	int (*blockers)(void *userdata, struct fw_blocker **ret, size_t *ret_n);

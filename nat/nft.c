@@ -1,19 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libnftables: apply netd's script, read back its table's marker, find other tables' forward
  * chains that drop by policy. Listings are read as JSON (json-c). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "firewall.h"
 #include "macro.h"
 #include "portsec.h"
 
+/* A change of elements is one netlink batch of at most this many bytes (~250 elements): larger
+ * ones go through libnftables (fw_nft_apply_elems says -E2BIG). */
+#define ELEMS_BATCH_MAX (128 * 1024)
+/* The most one element's message takes (table, set, key, key end, data, headers). */
+#define ELEM_MSG_MAX 512
+
 struct fw_nft {
 	struct nft_ctx *ctx;
+	struct mnl_socket *nl; /* NETLINK_NETFILTER, for changes of elements; NULL until the first */
+	uint32_t seq;
 };
 
 struct fw_nft *fw_nft_new(void)
@@ -36,6 +50,8 @@ void fw_nft_free(struct fw_nft *f)
 		return;
 	if (f->ctx)
 		nft_ctx_free(f->ctx);
+	if (f->nl)
+		mnl_socket_close(f->nl);
 	free(f);
 }
 
@@ -77,6 +93,179 @@ static int run(struct fw_nft *f, const char *cmd, bool json, char *err, size_t e
 int fw_nft_apply(struct fw_nft *f, const char *script, char *err, size_t errlen)
 {
 	return run(f, script, false, err, errlen);
+}
+
+static struct nlmsghdr *batch_msg(char *buf, size_t *off, uint16_t type, uint16_t flags, uint8_t family,
+				  uint16_t res_id, uint32_t seq)
+{
+	struct nlmsghdr *h = mnl_nlmsg_put_header(buf + *off);
+	struct nfgenmsg *g;
+
+	h->nlmsg_type = type;
+	h->nlmsg_flags = NLM_F_REQUEST | flags;
+	h->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
+	g->nfgen_family = family;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(res_id);
+	return h;
+}
+
+static void put_data(struct nlmsghdr *h, uint16_t type, const void *data, size_t len)
+{
+	struct nlattr *n = mnl_attr_nest_start(h, type);
+
+	mnl_attr_put(h, NFTA_DATA_VALUE, len, data);
+	mnl_attr_nest_end(h, n);
+}
+
+/* One element of the list: its key, its key's end or its flags, and its verdict. */
+static void put_elem(struct nlmsghdr *h, const uint8_t *key, const uint8_t *key_end, size_t len,
+		     uint32_t flags, const char *jump)
+{
+	struct nlattr *el = mnl_attr_nest_start(h, NFTA_LIST_ELEM);
+
+	put_data(h, NFTA_SET_ELEM_KEY, key, len);
+	if (key_end)
+		put_data(h, NFTA_SET_ELEM_KEY_END, key_end, len);
+	if (flags)
+		mnl_attr_put_u32(h, NFTA_SET_ELEM_FLAGS, htonl(flags));
+	if (jump && jump[0]) {
+		struct nlattr *d = mnl_attr_nest_start(h, NFTA_SET_ELEM_DATA);
+		struct nlattr *v = mnl_attr_nest_start(h, NFTA_DATA_VERDICT);
+
+		mnl_attr_put_u32(h, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
+		mnl_attr_put_strz(h, NFTA_VERDICT_CHAIN, jump);
+		mnl_attr_nest_end(h, v);
+		mnl_attr_nest_end(h, d);
+	}
+	mnl_attr_nest_end(h, el);
+}
+
+/* The element's message: a range of one field (rbtree) is a start element (with the verdict) and
+ * an end element one past its last value, flagged, as nft sends it (none when the range ends at
+ * the last value). */
+static void elem_msg(char *buf, size_t *off, const char *family_name, const char *table,
+		     const struct fw_elem *e, uint32_t seq)
+{
+	uint8_t family = !strcmp(family_name, "ip") ? NFPROTO_IPV4 : NFPROTO_INET;
+	uint16_t type = (NFNL_SUBSYS_NFTABLES << 8) | (e->add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+	struct nlmsghdr *h =
+		batch_msg(buf, off, type, NLM_F_ACK | (e->add ? NLM_F_CREATE : 0), family, 0, seq);
+	struct nlattr *list;
+
+	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_SET, e->set);
+	list = mnl_attr_nest_start(h, NFTA_SET_ELEM_LIST_ELEMENTS);
+	switch (e->kind) {
+	case FW_ELEM_KEY:
+		put_elem(h, e->key, NULL, e->len, 0, e->add ? e->jump : NULL);
+		break;
+	case FW_ELEM_CONCAT_RANGE:
+		put_elem(h, e->key, e->key_end, e->len, 0, e->add ? e->jump : NULL);
+		break;
+	case FW_ELEM_RANGE: {
+		uint8_t end[sizeof(e->key_end)];
+		bool carry = true;
+
+		put_elem(h, e->key, NULL, e->len, 0, e->add ? e->jump : NULL);
+		memcpy(end, e->key_end, e->len);
+		for (size_t i = e->len; carry && i-- > 0;)
+			carry = ++end[i] == 0;
+		if (!carry)
+			put_elem(h, end, NULL, e->len, NFT_SET_ELEM_INTERVAL_END, NULL);
+		break;
+	}
+	}
+	mnl_attr_nest_end(h, list);
+	*off += h->nlmsg_len;
+}
+
+int fw_nft_apply_elems(struct fw_nft *f, const char *family, const char *table, const struct fw_elem *elems,
+		       size_t n, char *err, size_t errlen)
+{
+	_cleanup_free_ char *buf = NULL;
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	size_t off = 0, acks = 0;
+	struct nlmsghdr *h;
+	uint32_t base;
+	int first_err = 0, r;
+	ssize_t len;
+
+	if ((n + 2) * ELEM_MSG_MAX > ELEMS_BATCH_MAX) {
+		snprintf(err, errlen, "too many elements for one batch (%zu)", n);
+		return -E2BIG;
+	}
+	if (!f->nl) {
+		f->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+		if (!f->nl || mnl_socket_bind(f->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+			r = -errno;
+			snprintf(err, errlen, "cannot open a netfilter netlink socket: %s", strerror(errno));
+			if (f->nl)
+				mnl_socket_close(f->nl);
+			f->nl = NULL;
+			return r;
+		}
+	}
+	buf = calloc(1, ELEMS_BATCH_MAX);
+	if (!buf)
+		return -ENOMEM;
+	base = f->seq += n + 2;
+	h = batch_msg(buf, &off, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES, base);
+	off += h->nlmsg_len;
+	for (size_t i = 0; i < n; i++)
+		elem_msg(buf, &off, family, table, &elems[i], base + 1 + i);
+	h = batch_msg(buf, &off, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES, base + 1 + n);
+	off += h->nlmsg_len;
+	if (mnl_socket_sendto(f->nl, buf, off) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot send the change to the kernel: %s", strerror(-r));
+		return r;
+	}
+	/* The kernel runs the batch while sending it: every answer is queued by now. */
+	while ((len = recv(mnl_socket_get_fd(f->nl), rbuf, sizeof(rbuf), MSG_DONTWAIT)) != 0) {
+		int left;
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			r = -errno;
+			snprintf(err, errlen, "cannot read the kernel's answer: %s", strerror(-r));
+			return r;
+		}
+		left = (int)len;
+		for (const struct nlmsghdr *m = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(m, left);
+		     m = mnl_nlmsg_next(m, &left)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
+
+			uint32_t i = m->nlmsg_seq - base - 1; /* the element; UINT32_MAX: the batch itself */
+
+			if (m->nlmsg_type != NLMSG_ERROR || m->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) ||
+			    m->nlmsg_seq < base || m->nlmsg_seq > base + n)
+				continue; /* not an answer to this batch */
+			if (i < n)
+				acks++;
+			if (e->error && !first_err) {
+				first_err = e->error;
+				if (i < n)
+					snprintf(err, errlen, "%s element %s %s %s: %s",
+						 elems[i].add ? "add" : "delete", family, table, elems[i].set,
+						 strerror(-e->error));
+				else
+					snprintf(err, errlen, "a change of table %s %s: %s", family, table,
+						 strerror(-e->error));
+			}
+		}
+	}
+	if (first_err)
+		return first_err;
+	if (acks != n) {
+		snprintf(err, errlen, "the kernel answered %zu of %zu changes of elements", acks, n);
+		return -EIO;
+	}
+	return 0;
 }
 
 /* The "nftables" array of a JSON listing, or NULL. The caller owns *root. */
@@ -283,6 +472,11 @@ static int nft_apply_op(void *userdata, const char *script, char *err, size_t er
 	return fw_nft_apply(userdata, script, err, errlen);
 }
 
+static int nft_apply_elems_op(void *userdata, const struct fw_elem *elems, size_t n, char *err, size_t errlen)
+{
+	return fw_nft_apply_elems(userdata, FW_FAMILY, FW_TABLE, elems, n, err, errlen);
+}
+
 static int nft_table_state_op(void *userdata, const char *family, const char *table, const char *marker_set,
 			      char *marker, size_t size, size_t *ret_rules, size_t *ret_elements)
 {
@@ -312,6 +506,7 @@ static void nft_close_op(void *userdata)
 static const struct fw_ops nft_ops = {
 	.name = "libnftables",
 	.apply = nft_apply_op,
+	.apply_elems = nft_apply_elems_op,
 	.table_state = nft_table_state_op,
 	.blockers = nft_blockers_op,
 	.monitor_open = nft_monitor_open_op,

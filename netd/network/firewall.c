@@ -27,15 +27,17 @@ _Static_assert(NETWORK_HOST_PORTS_MAX <= FW_HOST_PORTS_MAX, "a network's host po
 struct firewall {
 	int monitor_fd;
 	sd_event_source *monitor_source, *check_timer;
-	char *script, *marker; /* what netd wants in the kernel; marker NULL: nothing rendered yet */
-	bool in_kernel;	       /* the kernel has it */
-	struct fw_network *nets; /* what the script was rendered from */
+	char *marker; /* of the table netd wants in the kernel; NULL: nothing rendered yet */
+	bool in_kernel; /* the kernel has it */
+	struct fw_network *nets; /* what it is made of, sorted by bridge */
+	struct fw_share *shares; /* each network's share of the marker */
 	size_t n_nets;
 	struct fw_blocker *blockers;
 	size_t n_blockers;
 	char *blocks; /* "bridge family table chain\n" per block found by the last scan */
 	char error[512]; /* the last apply error, "" when the kernel has the rules */
 	bool walk_synced; /* synced once in this walk of daemon_reconcile_all(): settle() ends it */
+	bool rescan; /* other tables may have changed since the last scan_blockers() */
 };
 
 #define FW(d) ((struct firewall *)*daemon_feature_state((d), &feature_firewall))
@@ -50,23 +52,19 @@ static enum fw_mode fw_mode_of(const struct network *n)
 	return n->mode->fw;
 }
 
-/* Read other tables' forward chains again; log each block that is new since the last scan. */
-static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
+/* Log each block of a network by the forward chains listed last that is new since the last report. */
+static void report_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
 {
 	struct firewall *fw = FW(d);
+	const struct fw_blocker *b = fw->blockers;
+	size_t n = fw->n_blockers;
 	_cleanup_free_ char *blocks = NULL;
 	size_t len;
 	FILE *f;
-	struct fw_blocker *b;
-	size_t n;
 
-	if (d->nft.ops->blockers(d->nft.userdata, &b, &n) < 0)
-		return;
 	f = open_memstream(&blocks, &len);
-	if (!f) {
-		fw_blockers_free(b, n);
+	if (!f)
 		return;
-	}
 	for (size_t j = 0; j < n_nets; j++) {
 		const char *br = nets[j].bridge;
 		char line[256];
@@ -89,9 +87,24 @@ static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_
 		free(fw->blocks);
 		fw->blocks = TAKE_PTR(blocks);
 	}
+}
+
+/* Read other tables' forward chains again, then report the blocks. netd's own transactions cannot
+ * change them: this is done at start, after a transaction by another process (on_check), after a
+ * failed apply, and always when netd cannot watch the ruleset. */
+static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
+{
+	struct firewall *fw = FW(d);
+	struct fw_blocker *b;
+	size_t n;
+
+	if (d->nft.ops->blockers(d->nft.userdata, &b, &n) < 0)
+		return;
 	fw_blockers_free(fw->blockers, fw->n_blockers);
 	fw->blockers = b;
 	fw->n_blockers = n;
+	fw->rescan = false;
+	report_blockers(d, nets, n_nets);
 }
 
 static void enable_forwarding(struct daemon *d, const struct network *n)
@@ -109,34 +122,42 @@ static void enable_forwarding(struct daemon *d, const struct network *n)
 		log_notice("enabled IPv4 forwarding (net.ipv4.ip_forward=1) for network '%s'", n->name);
 }
 
-/* Apply the wanted script unless the kernel already has it. */
-static int fw_apply(struct daemon *d, bool check_kernel, char *err, size_t errlen)
+/* Apply the whole table of nets (marker: its marker) unless check_kernel and the kernel has it. */
+static int fw_apply(struct daemon *d, const struct fw_network *nets, size_t n, const char *marker,
+		    bool check_kernel, char *err, size_t errlen)
 {
 	struct firewall *fw = FW(d);
+	_cleanup_free_ char *script = NULL, *rendered = NULL;
 	char have[128] = "";
 	int r;
 
 	if (check_kernel) {
 		r = fw_kernel_marker(&d->nft, have, sizeof(have));
-		if (r >= 0 && !strcmp(have, fw->marker)) {
-			if (!fw->in_kernel && fw->marker[0])
-				log_info("adopted nftables table %s %s (%s)", FW_FAMILY, FW_TABLE, fw->marker);
+		if (r >= 0 && !strcmp(have, marker)) {
+			if (!fw->in_kernel && marker[0])
+				log_info("adopted nftables table %s %s (%s)", FW_FAMILY, FW_TABLE, marker);
 			fw->in_kernel = true;
 			return 0;
 		}
-		if (r == -ENOENT && !fw->marker[0]) {
+		if (r == -ENOENT && !marker[0]) {
 			fw->in_kernel = true;
 			return 0;
 		}
 	}
-	r = d->nft.ops->apply(d->nft.userdata, fw->script, err, errlen);
+	script = fw_render(nets, n, &rendered);
+	if (!script || !rendered) {
+		snprintf(err, errlen, "out of memory rendering table %s %s", FW_FAMILY, FW_TABLE);
+		snprintf(fw->error, sizeof(fw->error), "%s", err);
+		return -ENOMEM;
+	}
+	r = d->nft.ops->apply(d->nft.userdata, script, err, errlen);
 	if (r < 0) {
 		snprintf(fw->error, sizeof(fw->error), "%s", err);
 		return r;
 	}
 	fw->error[0] = 0;
 	fw->in_kernel = true;
-	log_debug("nftables: applied table %s %s (%s)", FW_FAMILY, FW_TABLE, fw->marker[0] ? fw->marker : "removed");
+	log_debug("nftables: applied table %s %s (%s)", FW_FAMILY, FW_TABLE, marker[0] ? marker : "removed");
 	return 0;
 }
 
@@ -145,34 +166,98 @@ static int fw_apply(struct daemon *d, bool check_kernel, char *err, size_t errle
  * grow with the number of networks. -EAGAIN when it cannot be a change (the table comes or goes),
  * or any failure (the kernel's table is not what netd thinks): then the whole table. */
 static int apply_change(struct daemon *d, const struct fw_network *old, size_t n_old, const char *old_marker,
-			const struct fw_network *new, size_t n_new)
+			const struct fw_network *new, size_t n_new, const char *new_marker)
 {
 	struct firewall *fw = FW(d);
-	_cleanup_free_ char *change = fw_render_change(old, n_old, old_marker, new, n_new, fw->marker);
+	_cleanup_free_ struct fw_elem *elems = NULL;
+	size_t n_elems = 0;
+	_cleanup_free_ char *change =
+		fw_render_change_elems(old, n_old, old_marker, new, n_new, new_marker, &elems, &n_elems);
 	char err[512];
-	int r;
+	int r = -E2BIG;
 
 	if (!change || !change[0])
 		return -EAGAIN;
-	r = d->nft.ops->apply(d->nft.userdata, change, err, sizeof(err));
+	/* As elements, in a netlink batch of netd's own: libnftables would first read the table and
+	 * the elements of its interval sets (more with every network) into its cache. */
+	if (d->nft.ops->apply_elems)
+		r = d->nft.ops->apply_elems(d->nft.userdata, elems, n_elems, err, sizeof(err));
+	if (r == -E2BIG)
+		r = d->nft.ops->apply(d->nft.userdata, change, err, sizeof(err));
 	if (r < 0) {
 		log_warning("nftables: a change of table %s %s did not apply (%s); applying the whole table",
 			    FW_FAMILY, FW_TABLE, err);
+		fw->rescan = true; /* someone else changed the ruleset */
 		return r;
 	}
 	fw->error[0] = 0;
 	fw->in_kernel = true;
-	log_debug("nftables: changed table %s %s (%s)", FW_FAMILY, FW_TABLE, fw->marker);
+	log_debug("nftables: changed table %s %s (%s)", FW_FAMILY, FW_TABLE, new_marker);
 	return 0;
 }
 
-/* Render the table from every active network and apply it when it differs. */
+static int by_bridge(const void *a, const void *b)
+{
+	return strcmp(((const struct fw_network *)a)->bridge, ((const struct fw_network *)b)->bridge);
+}
+
+/* The shares of nets (sorted by bridge), taken from the last sync's for the networks that did not
+ * change: only the networks that came or changed are rendered. */
+static int fw_shares(const struct firewall *fw, const struct fw_network *nets, size_t n,
+		     struct fw_share *shares, struct fw_share *sum)
+{
+	size_t j = 0;
+	int r;
+
+	*sum = (struct fw_share){};
+	for (size_t i = 0; i < n; i++) {
+		int c = 1;
+
+		while (j < fw->n_nets && (c = strcmp(fw->nets[j].bridge, nets[i].bridge)) < 0)
+			j++;
+		if (c == 0 && fw_network_equal(&fw->nets[j], &nets[i])) {
+			shares[i] = fw->shares[j];
+		} else {
+			r = fw_network_share(&nets[i], &shares[i]);
+			if (r < 0)
+				return r;
+		}
+		fw_share_add(sum, &shares[i]);
+	}
+	return 0;
+}
+
+/* Read the nftables notifications that are waiting: a transaction by another process means other
+ * tables may have changed (scan them again) and netd's table too (check it, a little later). */
+static void monitor_drain(struct daemon *d)
+{
+	struct firewall *fw = FW(d);
+	int r = d->nft.ops->monitor_read(d->nft.userdata, fw->monitor_fd, getpid());
+
+	if (r < 0)
+		log_warning("nftables monitor: %s", strerror(-r));
+	if (r != 0) {
+		fw->rescan = true;
+		/* One-shot timer, re-armed: a burst of changes gives one check. */
+		r = sd_event_source_set_time_relative(fw->check_timer, CHECK_DELAY_USEC);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(fw->check_timer, SD_EVENT_ONESHOT);
+		if (r < 0)
+			log_error("nftables monitor: cannot arm the check: %s", strerror(-r));
+	}
+}
+
+/* Work out the table from every active network and apply it when it differs: the marker from the
+ * networks' shares, the change as the elements of the networks that changed. */
 static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 {
 	struct firewall *fw = FW(d);
 	_cleanup_free_ struct fw_network *nets = calloc(d->n_nets + 1, sizeof(*nets));
-	_cleanup_free_ char *script = NULL, *marker = NULL;
+	_cleanup_free_ struct fw_share *shares = NULL;
+	_cleanup_free_ char *marker = NULL;
 	const struct network *forwarder = NULL;
+	struct fw_share sum;
+	char m[FW_MARKER_MAX];
 	size_t n = 0;
 	int r;
 
@@ -199,44 +284,55 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 			 forwarder->name);
 		return -EOPNOTSUPP;
 	}
-	script = fw_render(nets, n, &marker);
-	if (!script || !marker)
+	qsort(nets, n, sizeof(*nets), by_bridge);
+	shares = calloc(n + 1, sizeof(*shares));
+	if (!shares)
 		return -ENOMEM;
-	if (fw->marker && fw->in_kernel && !strcmp(marker, fw->marker))
+	r = fw_shares(fw, nets, n, shares, &sum);
+	if (r >= 0)
+		r = fw_marker(&sum, n, m, sizeof(m));
+	if (r < 0)
+		return r;
+	if (fw->marker && fw->in_kernel && !strcmp(m, fw->marker))
 		return 0;
+	marker = strdup(m);
+	if (!marker)
+		return -ENOMEM;
 
 	bool first = !fw->marker;
-	char *old_script = fw->script, *old_marker = fw->marker;
-	bool old_in_kernel = fw->in_kernel;
 
-	fw->script = TAKE_PTR(script);
-	fw->marker = TAKE_PTR(marker);
 	r = -EAGAIN;
-	if (!first && old_in_kernel && old_marker && old_marker[0])
-		r = apply_change(d, fw->nets, fw->n_nets, old_marker, nets, n);
+	if (!first && fw->in_kernel && fw->marker[0])
+		r = apply_change(d, fw->nets, fw->n_nets, fw->marker, nets, n, marker);
 	if (r < 0)
-		r = fw_apply(d, first, err, errlen);
+		r = fw_apply(d, nets, n, marker, first, err, errlen);
 	if (r < 0) {
 		char msg[512];
 
+		/* The kernel kept the previous rules: so does netd. */
+		fw->rescan = true;
 		snprintf(msg, sizeof(msg), "%s", err);
 		snprintf(err, errlen, "cannot apply nftables rules: %s", msg);
-		/* The kernel kept the previous rules: so does netd. */
-		free(fw->script);
-		free(fw->marker);
-		fw->script = old_script;
-		fw->marker = old_marker;
-		fw->in_kernel = old_in_kernel;
 		return r;
 	}
-	free(old_script);
-	free(old_marker);
+	free(fw->marker);
+	fw->marker = TAKE_PTR(marker);
 	if (forwarder)
 		enable_forwarding(d, forwarder);
 	free(fw->nets);
+	free(fw->shares);
 	fw->nets = TAKE_PTR(nets);
+	fw->shares = TAKE_PTR(shares);
 	fw->n_nets = n;
-	scan_blockers(d, fw->nets, fw->n_nets);
+	/* Only the networks changed: the forward chains listed last still tell whether they are
+	 * blocked, unless another process made a transaction since (its notification is queued by now:
+	 * the kernel sends it before that transaction returns). */
+	if (fw->monitor_source)
+		monitor_drain(d);
+	if (fw->rescan || !fw->monitor_source)
+		scan_blockers(d, fw->nets, fw->n_nets);
+	else
+		report_blockers(d, fw->nets, fw->n_nets);
 	return 0;
 }
 
@@ -255,7 +351,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 		log_warning("nftables: table %s %s was %s by another process; re-applying it", FW_FAMILY, FW_TABLE,
 			    r == -ENOENT ? "removed" : "changed");
 		fw->in_kernel = false;
-		if (fw_apply(d, false, err, sizeof(err)) < 0)
+		if (fw_apply(d, fw->nets, fw->n_nets, fw->marker, false, err, sizeof(err)) < 0)
 			log_error("nftables: cannot re-apply table %s %s: %s", FW_FAMILY, FW_TABLE, err);
 	}
 	scan_blockers(d, fw->nets, fw->n_nets);
@@ -265,20 +361,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	struct daemon *d = userdata;
-	struct firewall *fw = FW(d);
-	int r = d->nft.ops->monitor_read(d->nft.userdata, fd, getpid());
-
-	if (r < 0)
-		log_warning("nftables monitor: %s", strerror(-r));
-	if (r != 0) {
-		/* One-shot timer, re-armed: a burst of changes gives one check. */
-		r = sd_event_source_set_time_relative(fw->check_timer, CHECK_DELAY_USEC);
-		if (r >= 0)
-			r = sd_event_source_set_enabled(fw->check_timer, SD_EVENT_ONESHOT);
-		if (r < 0)
-			log_error("nftables monitor: cannot arm the check: %s", strerror(-r));
-	}
+	monitor_drain(userdata);
 	return 0;
 }
 
@@ -292,6 +375,7 @@ static int firewall_init(struct daemon *d)
 	if (!fw)
 		return -ENOMEM;
 	fw->monitor_fd = -1;
+	fw->rescan = true;
 	if (!d->nft.ops) {
 		log_warning("nftables: cannot create a libnftables context; nat and routed networks will not start");
 		free(fw);
@@ -332,8 +416,8 @@ static void firewall_done(struct daemon *d)
 		close(fw->monitor_fd);
 	fw_blockers_free(fw->blockers, fw->n_blockers);
 	free(fw->nets);
+	free(fw->shares);
 	free(fw->blocks);
-	free(fw->script);
 	free(fw->marker);
 	free(fw);
 	*daemon_feature_state(d, &feature_firewall) = NULL;

@@ -53,3 +53,25 @@ ok "after 'nft insert rule ip filter FORWARD iifname/oifname nd-lab accept' the 
 after=$(nsx nft list table ip filter | grep -v 'nd-lab" accept')
 assert_eq "$after" "$foreign_before" "the foreign table"
 ok "table ip filter is as the operator left it"
+
+# netd lists other tables' forward chains only when another process made a transaction (not after
+# each of its own): a chain that appears just before a network is created is still reported at
+# once, and a network created under a chain netd listed before is reported from that listing.
+nsx nft -f - <<'NFT'
+table inet other {
+	chain block { type filter hook forward priority filter; policy drop; }
+}
+NFT
+ctl network create lab2 --mode nat --subnet 10.73.0.0/24 >/dev/null
+want2="forwarding blocked by table inet other chain block (hook forward, policy drop)"
+grep -qF 'bridge nd-lab2: forwarding is blocked by table inet other chain block' "$T/netd.log" ||
+	fail "a network created right after a foreign chain appeared: its block is not logged"
+assert_eq "$(ctl --json network show lab | jq -r .problem)" "$want2" "problem of lab under the new chain"
+ctl network create lab3 --mode routed --subnet 10.74.0.0/24 >/dev/null
+grep -qF 'bridge nd-lab3: forwarding is blocked by table inet other chain block' "$T/netd.log" ||
+	fail "a network created under a chain listed before: its block is not logged"
+nsx nft insert rule ip filter FORWARD iifname nd-lab3 accept
+nsx nft insert rule ip filter FORWARD oifname nd-lab3 accept
+ctl network stop lab2 >/dev/null
+assert_eq "$(ctl --json network show lab3 | jq -r .problem)" "$want2" "problem of lab3 once ip filter lets it through"
+ok "a forward chain added while netd runs is reported for new and existing networks"

@@ -151,23 +151,24 @@ static struct fw_network network(const char *bridge, const char *subnet, enum fw
 }
 
 /* Networks come, go and change by set elements alone (fw_render_change): after each change the
- * kernel's table is the one fw_render makes of the new networks, element for element. */
-static void changes(const struct fw_backend *f)
+ * kernel's table is the one fw_render makes of the new networks, element for element. elems: the
+ * change as netd sends it, a netlink batch of elements (apply_elems), else as an nft script. */
+static void changes(const struct fw_backend *f, bool elems)
 {
 	struct fw_network s0[2] = { network("nd-a", "10.1.0.0/24", FW_NAT, NULL),
 				    network("nd-b", "10.2.0.0/24", FW_ISOLATED, NULL) };
-	struct fw_network s1[6] = { s0[0],
-				    s0[1],
-				    network("nd-c", "10.3.0.0/24", FW_ROUTED, NULL),
+	struct fw_network s1[7] = { s0[0], s0[1], network("nd-c", "10.3.0.0/24", FW_ROUTED, NULL),
 				    network("nd-d", "10.4.0.0/24", FW_NAT, "eth9"),
 				    network("nd-e", "10.5.0.0/24", FW_OPEN, NULL),
-				    network("nd-f", "10.6.0.0/24", FW_OPEN, "eth9") };
+				    network("nd-f", "10.6.0.0/24", FW_OPEN, "eth9"),
+				    /* a range that ends at the last address: no end element */
+				    network("nd-g", "255.255.255.0/24", FW_NAT, NULL) };
 	struct fw_network s2[5] = { network("nd-a", "10.11.0.0/24", FW_NAT, NULL), s1[2], s1[3], s1[4],
 				    s1[5] };
 	const struct {
 		const struct fw_network *nets;
 		size_t n;
-	} steps[] = { { s0, 2 }, { s1, 6 }, { s2, 5 }, { s0, 2 } };
+	} steps[] = { { s0, 2 }, { s1, 7 }, { s2, 5 }, { s0, 2 } };
 	_cleanup_free_ char *marker = NULL;
 	char err[512] = "", have[128];
 
@@ -181,13 +182,19 @@ static void changes(const struct fw_backend *f)
 	}
 	for (size_t i = 1; i < ELEMENTSOF(steps); i++) {
 		_cleanup_free_ char *m = NULL, *full = fw_render(steps[i].nets, steps[i].n, &m);
-		_cleanup_free_ char *change = fw_render_change(steps[i - 1].nets, steps[i - 1].n, marker,
-							       steps[i].nets, steps[i].n, m);
+		_cleanup_free_ struct fw_elem *e = NULL;
+		size_t n_e = 0;
+		_cleanup_free_ char *change = fw_render_change_elems(
+			steps[i - 1].nets, steps[i - 1].n, marker, steps[i].nets, steps[i].n, m, &e, &n_e);
 		_cleanup_free_ char *after_change = NULL, *after_full = NULL;
 
-		CHECK(change && change[0], "step %zu: no change rendered", i);
-		CHECK(f->ops->apply(f->userdata, change, err, sizeof(err)) == 0, "step %zu: %s\n%s", i, err,
-		      change);
+		CHECK(change && change[0] && n_e, "step %zu: no change rendered", i);
+		if (elems)
+			CHECK(f->ops->apply_elems(f->userdata, e, n_e, err, sizeof(err)) == 0,
+			      "step %zu: %s\n%s", i, err, change);
+		else
+			CHECK(f->ops->apply(f->userdata, change, err, sizeof(err)) == 0, "step %zu: %s\n%s",
+			      i, err, change);
 		CHECK(fw_kernel_marker(f, have, sizeof(have)) == 0 && !strcmp(have, m),
 		      "step %zu: marker '%s', want '%s'", i, have, m);
 		after_change = table_text();
@@ -198,8 +205,27 @@ static void changes(const struct fw_backend *f)
 		      after_change, after_full);
 		free(marker);
 		marker = TAKE_PTR(m);
-		printf("ok - step %zu: %zu networks by a change of %zu lines, the same table as a whole apply\n",
-		       i, steps[i].n, (size_t)strcount(change, '\n'));
+		printf("ok - step %zu: %zu networks by a change of %zu %s, the same table as a whole apply\n",
+		       i, steps[i].n, elems ? n_e : (size_t)strcount(change, '\n'),
+		       elems ? "elements" : "lines");
+	}
+	if (elems) {
+		/* The kernel's table is not what the change expects (an element is missing): the whole
+		 * batch fails and changes nothing. */
+		_cleanup_free_ char *before = table_text(), *after = NULL, *m = NULL;
+		_cleanup_free_ struct fw_elem *e = NULL;
+		size_t n_e = 0;
+		_cleanup_free_ char *change = fw_render_change_elems(steps[1].nets, steps[1].n, marker,
+								     steps[2].nets, steps[2].n,
+								     "netd:0123456789abcdef:1", &e, &n_e);
+
+		CHECK(change && n_e, "no change rendered");
+		CHECK(f->ops->apply_elems(f->userdata, e, n_e, err, sizeof(err)) < 0,
+		      "a stale change applied");
+		after = table_text();
+		CHECK(!strcmp(before, after), "a failed change left the table changed:\n%s\n---\n%s", before,
+		      after);
+		printf("ok - a change that does not fit the table fails as a whole (%s)\n", err);
 	}
 }
 
@@ -247,7 +273,8 @@ int main(void)
 	      "a flushed table still looks intact: '%s'", marker);
 	printf("ok - a flushed table (rules gone, set kept) is told from an intact one\n");
 	portsec(f);
-	changes(f);
+	changes(f, false);
+	changes(f, true);
 	fw_backend_close(f);
 	return 0;
 }

@@ -97,6 +97,63 @@ static void test_change(void **state)
 	assert_string_equal(none, "");
 }
 
+static const struct fw_elem *find_elem(const struct fw_elem *e, size_t n, bool add, const char *prefix)
+{
+	for (size_t i = 0; i < n; i++)
+		if (e[i].add == add && !strncmp(e[i].set, prefix, strlen(prefix)))
+			return &e[i];
+	return NULL;
+}
+
+/* The change as elements (what netd sends the kernel itself) is the change as text: the marker's
+ * old element deleted first and its new one added last, in between one element per element of
+ * the text, laid out as nft lays them out. */
+static void test_change_elems(void **state)
+{
+	struct fw_network a[] = { net("nd-web", "10.8.0.0/24", FW_ISOLATED, NULL) };
+	struct fw_network b[] = { net("nd-web", "10.8.0.0/24", FW_NAT, "eth1") };
+	_cleanup_free_ char *ma = NULL, *mb = NULL, *text = NULL;
+	_cleanup_free_ char *sa = fw_render(a, 1, &ma), *sb = fw_render(b, 1, &mb);
+	_cleanup_free_ struct fw_elem *e = NULL;
+	const struct fw_elem *x;
+	size_t n = 0, want = 0;
+	const uint8_t net8[4] = { 10, 8, 0, 0 }, last8[4] = { 10, 8, 0, 255 };
+
+	text = fw_render_change_elems(a, 1, ma, b, 1, mb, &e, &n);
+	assert_non_null(text);
+	/* one element per element of the text: the ", " separators plus one per line */
+	for (const char *p = text; *p; p++)
+		want += *p == '\n' || !strncmp(p, ", ", 2);
+	assert_int_equal(n, want);
+	assert_string_equal(e[0].set, "marker");
+	assert_false(e[0].add);
+	assert_string_equal(e[n - 1].set, "marker");
+	assert_true(e[n - 1].add);
+	assert_memory_equal(e[n - 1].key, "netd", 5);
+
+	x = find_elem(e, n, true, "src_shard");
+	assert_non_null(x);
+	assert_int_equal(x->kind, FW_ELEM_RANGE);
+	assert_int_equal(x->len, 4);
+	assert_memory_equal(x->key, net8, 4);
+	assert_memory_equal(x->key_end, last8, 4);
+	assert_int_equal(strncmp(x->jump, "from_subnet_", 12), 0);
+
+	x = find_elem(e, n, true, "out_uplink_");
+	assert_non_null(x);
+	assert_int_equal(x->kind, FW_ELEM_CONCAT_RANGE);
+	assert_int_equal(x->len, 4 + 2 * IFNAMSIZ);
+	assert_memory_equal(x->key, net8, 4);
+	assert_memory_equal(x->key_end, last8, 4);
+	assert_memory_equal(x->key + 4, "nd-web\0\0\0\0\0\0\0\0\0\0", IFNAMSIZ);
+	assert_memory_equal(x->key_end + 4 + IFNAMSIZ, "eth1\0\0\0\0\0\0\0\0\0\0\0\0", IFNAMSIZ);
+
+	x = find_elem(e, n, false, "self");
+	assert_non_null(x); /* a changed network: its old elements go, its new ones come */
+	assert_int_equal(x->kind, FW_ELEM_KEY);
+	assert_int_equal(x->len, 2 * IFNAMSIZ);
+}
+
 static void test_no_networks_removes_table(void **state)
 {
 	render_golden("nft-empty.txt", NULL, 0, NULL);
@@ -118,6 +175,38 @@ static void test_marker_follows_content(void **state)
 	assert_string_equal(ma, ma2); /* stable: a restarted netd recognises its table */
 	assert_string_not_equal(ma, mb);
 	assert_string_not_equal(ma, mc);
+}
+
+/* The marker netd works out from the networks' shares (a change) is fw_render's, whatever the
+ * order and the history. */
+static void test_marker_of_shares(void **state)
+{
+	struct fw_network n[] = {
+		net("nd-web", "10.8.0.0/24", FW_NAT, NULL),
+		net("nd-dmz", "10.9.0.0/24", FW_ROUTED, NULL),
+		net("nd-out", "10.10.0.0/24", FW_NAT, "eth1"),
+		net("nd-lab", "10.77.0.0/24", FW_ISOLATED, NULL),
+	};
+	struct fw_share s[ELEMENTSOF(n)], sum = {};
+	_cleanup_free_ char *marker = NULL, *script = fw_render(n, ELEMENTSOF(n), &marker);
+	char m[FW_MARKER_MAX];
+
+	assert_non_null(script);
+	for (size_t i = 0; i < ELEMENTSOF(n); i++)
+		assert_int_equal(fw_network_share(&n[i], &s[i]), 0);
+	for (size_t i = ELEMENTSOF(n); i-- > 0;)
+		fw_share_add(&sum, &s[i]);
+	assert_int_equal(fw_marker(&sum, ELEMENTSOF(n), m, sizeof(m)), 0);
+	assert_string_equal(m, marker);
+	/* a network that went and came back */
+	fw_share_sub(&sum, &s[1]);
+	assert_int_equal(fw_marker(&sum, ELEMENTSOF(n) - 1, m, sizeof(m)), 0);
+	assert_string_not_equal(m, marker);
+	fw_share_add(&sum, &s[1]);
+	assert_int_equal(fw_marker(&sum, ELEMENTSOF(n), m, sizeof(m)), 0);
+	assert_string_equal(m, marker);
+	assert_int_equal(fw_marker(&(struct fw_share){}, 0, m, sizeof(m)), 0);
+	assert_string_equal(m, "");
 }
 
 static struct ps_port port(const char *ifname, const char *mac, enum ps_level level, struct ip_prefix *addrs, size_t n)
@@ -213,6 +302,8 @@ int main(void)
 		cmocka_unit_test(test_nat_default),	       cmocka_unit_test(test_all_modes),
 		cmocka_unit_test(test_open),		       cmocka_unit_test(test_change),
 		cmocka_unit_test(test_no_networks_removes_table), cmocka_unit_test(test_marker_follows_content),
+		cmocka_unit_test(test_marker_of_shares),
+		cmocka_unit_test(test_change_elems),
 		cmocka_unit_test(test_uplink_validation),      cmocka_unit_test(test_definition_roundtrip),
 		cmocka_unit_test(test_portsec),
 	};
