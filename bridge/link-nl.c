@@ -27,6 +27,7 @@
 #include "link.h"
 #include "log.h"
 #include "macro.h"
+#include "reconcile.h"
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000 /* <linux/if.h>, which clashes with <net/if.h> */
@@ -914,7 +915,8 @@ static uint32_t lft_left(uint32_t lft, uint64_t at, uint64_t now)
  * its address (the kernel refuses the same one twice on a link). */
 static bool addr_same(const struct addr_info *a, const struct addr_info *b)
 {
-	if (a->prefix.family != b->prefix.family || !ip_addr_equal(a->prefix.family, &a->prefix.addr, &b->prefix.addr))
+	if (a->prefix.family != b->prefix.family ||
+	    !ip_addr_equal(a->prefix.family, &a->prefix.addr, &b->prefix.addr))
 		return false;
 	if (a->prefix.family == AF_INET6)
 		return true;
@@ -968,27 +970,30 @@ static struct cached_objs *objs_of(struct link_nl *n, int ifindex)
 	return c ? &c->o : NULL;
 }
 
-/* Calls fn on every cached object list: the links', then the unlinked routes'. */
-#define FOREACH_OBJS(n, o) \
-	for (size_t _i = 0; _i <= (n)->cache_n && ((o) = _i < (n)->cache_n ? &(n)->cache[_i].o : &(n)->unlinked); _i++)
+/* The i-th list of cached objects, 0 <= i <= cache_n: the links', then the unlinked routes. */
+static struct cached_objs *objs_at(struct link_nl *n, size_t i)
+{
+	return i < n->cache_n ? &n->cache[i].o : &n->unlinked;
+}
 
 static bool addr4_anywhere(struct link_nl *n, const union in_addr_union *a)
 {
-	struct cached_objs *o;
+	for (size_t k = 0; k < n->cache_n; k++) {
+		const struct cached_objs *o = objs_at(n, k);
 
-	FOREACH_OBJS(n, o)
 		for (size_t i = 0; i < o->n_addrs; i++)
 			if (o->addrs[i].a.prefix.family == AF_INET &&
 			    ip_addr_equal(AF_INET, &o->addrs[i].a.prefix.addr, a))
 				return true;
+	}
 	return false;
 }
 
 static bool local4_anywhere(struct link_nl *n, const union in_addr_union *a)
 {
-	struct cached_objs *o;
+	for (size_t k = 0; k <= n->cache_n; k++) {
+		const struct cached_objs *o = objs_at(n, k);
 
-	FOREACH_OBJS(n, o)
 		for (size_t i = 0; i < o->n_routes; i++) {
 			const struct route_info *r = &o->routes[i].r;
 
@@ -996,6 +1001,7 @@ static bool local4_anywhere(struct link_nl *n, const union in_addr_union *a)
 			    ip_addr_equal(AF_INET, &r->dst.addr, a))
 				return true;
 		}
+	}
 	return false;
 }
 
@@ -1006,18 +1012,19 @@ static bool local4_anywhere(struct link_nl *n, const union in_addr_union *a)
  */
 static void routes_prefsrc_gone(struct link_nl *n, const union in_addr_union *a)
 {
-	struct cached_objs *o;
-
 	if (addr4_anywhere(n, a) || local4_anywhere(n, a))
 		return;
-	FOREACH_OBJS(n, o)
+	for (size_t k = 0; k <= n->cache_n; k++) {
+		struct cached_objs *o = objs_at(n, k);
+
 		for (size_t i = o->n_routes; i-- > 0;) {
 			const struct route_info *r = &o->routes[i].r;
 
-			if (r->dst.family == AF_INET && r->table == RT_TABLE_MAIN && r->prefsrc_family == AF_INET &&
-			    ip_addr_equal(AF_INET, &r->prefsrc, a))
+			if (r->dst.family == AF_INET && r->table == RT_TABLE_MAIN &&
+			    r->prefsrc_family == AF_INET && ip_addr_equal(AF_INET, &r->prefsrc, a))
 				objs_route_del(n, o, i);
 		}
+	}
 }
 
 /*
@@ -1086,16 +1093,19 @@ static int cache_addr_apply(struct link_nl *n, const struct nlmsghdr *nlh)
 /* A replacing route takes the place of the one with its key, wherever it went out. */
 static int routes_replace(struct link_nl *n, const struct route_info *rt)
 {
-	struct cached_objs *o, *found_o = NULL;
+	struct cached_objs *found_o = NULL;
 	size_t found_i = 0, found = 0;
 
-	FOREACH_OBJS(n, o)
+	for (size_t k = 0; k <= n->cache_n; k++) {
+		struct cached_objs *o = objs_at(n, k);
+
 		for (size_t i = 0; i < o->n_routes; i++)
 			if (route_same_key(&o->routes[i].r, rt)) {
 				found_o = o;
 				found_i = i;
 				found++;
 			}
+	}
 	if (found > 1) /* which one the kernel replaced is its own order */
 		return -ESTALE;
 	if (found)
@@ -1321,7 +1331,8 @@ static int cache_open(struct link_nl *n)
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return negative_errno();
 	for (size_t i = 0; i < ELEMENTSOF(event_groups); i++)
-		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &event_groups[i].group, sizeof(unsigned)) < 0)
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &event_groups[i].group,
+			       sizeof(unsigned)) < 0)
 			return negative_errno();
 	/* Root may go past rmem_max; otherwise the cache is dumped again sooner. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
@@ -1447,60 +1458,66 @@ static int cache_copy_links(struct link_nl *n, struct dump_ctx *ctx)
 	return 0;
 }
 
-/* As the kernel dumps them: IPv4 first, by link. */
-static int cache_copy_addrs(struct link_nl *n, struct dump_ctx *ctx)
+static void copy_addrs_of(const struct cached_objs *o, int family, uint64_t now, struct dump_ctx *ctx)
 {
-	uint64_t now = now_ms();
-	size_t k = 0;
+	for (size_t j = 0; j < o->n_addrs; j++) {
+		const struct cached_addr *c = &o->addrs[j];
+		struct addr_info *a = &ctx->d.addrs[ctx->d.n_addrs];
 
-	if (n->cache_n_addrs == 0)
-		return 0;
-	ctx->d.addrs = reallocarray(NULL, n->cache_n_addrs, sizeof(*ctx->d.addrs));
-	if (!ctx->d.addrs)
-		return -ENOMEM;
-	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0)
-		for (size_t i = 0; i < n->cache_n; i++)
-			for (size_t j = 0; j < n->cache[i].o.n_addrs; j++) {
-				const struct cached_addr *c = &n->cache[i].o.addrs[j];
-				struct addr_info *a = &ctx->d.addrs[k];
-
-				if (c->a.prefix.family != family)
-					continue;
-				*a = c->a;
-				a->valid_lft = lft_left(a->valid_lft, c->at, now);
-				a->preferred_lft = lft_left(a->preferred_lft, c->at, now);
-				k++;
-			}
-	ctx->d.n_addrs = ctx->cap_addrs = k;
-	return 0;
+		if (c->a.prefix.family != family)
+			continue;
+		*a = c->a;
+		a->valid_lft = lft_left(a->valid_lft, c->at, now);
+		a->preferred_lft = lft_left(a->preferred_lft, c->at, now);
+		ctx->d.n_addrs++;
+	}
 }
 
-static int cache_copy_routes(struct link_nl *n, struct dump_ctx *ctx)
+static void copy_routes_of(const struct cached_objs *o, int family, uint64_t now, struct dump_ctx *ctx)
+{
+	for (size_t j = 0; j < o->n_routes; j++) {
+		const struct cached_route *c = &o->routes[j];
+		struct route_info *r = &ctx->d.routes[ctx->d.n_routes];
+
+		if (c->r.dst.family != family)
+			continue;
+		*r = c->r;
+		/* 0 is "never": one that expired is on its way out, keep it at 1 */
+		if (r->expires)
+			r->expires = lft_left(r->expires, c->at, now) ?: 1;
+		ctx->d.n_routes++;
+	}
+}
+
+/* As the kernel dumps them: IPv4 first, by link. */
+static int cache_copy_objs(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
 {
 	uint64_t now = now_ms();
-	struct cached_objs *o;
-	size_t k = 0;
 
-	if (n->cache_n_routes == 0)
-		return 0;
-	ctx->d.routes = reallocarray(NULL, n->cache_n_routes, sizeof(*ctx->d.routes));
-	if (!ctx->d.routes)
-		return -ENOMEM;
-	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0)
-		FOREACH_OBJS(n, o)
-			for (size_t j = 0; j < o->n_routes; j++) {
-				const struct cached_route *c = &o->routes[j];
-				struct route_info *r = &ctx->d.routes[k];
-
-				if (c->r.dst.family != family)
-					continue;
-				*r = c->r;
-				/* 0 is "never": one that expired is on its way out, keep it at 1 */
-				if (r->expires)
-					r->expires = lft_left(r->expires, c->at, now) ?: 1;
-				k++;
-			}
-	ctx->d.n_routes = ctx->cap_routes = k;
+	if ((what & LINK_DUMP_ADDRS) && n->cache_n_addrs) {
+		ctx->d.addrs = reallocarray(NULL, n->cache_n_addrs, sizeof(*ctx->d.addrs));
+		if (!ctx->d.addrs)
+			return -ENOMEM;
+		ctx->cap_addrs = n->cache_n_addrs;
+	}
+	if ((what & LINK_DUMP_ROUTES) && n->cache_n_routes) {
+		ctx->d.routes = reallocarray(NULL, n->cache_n_routes, sizeof(*ctx->d.routes));
+		if (!ctx->d.routes)
+			return -ENOMEM;
+		ctx->cap_routes = n->cache_n_routes;
+	}
+	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		for (size_t i = 0; i < n->cache_n; i++) {
+			if ((what & LINK_DUMP_FOREIGN) && reconcile_tag_owner(n->cache[i].l.alias))
+				continue;
+			if (ctx->d.addrs)
+				copy_addrs_of(&n->cache[i].o, family, now, ctx);
+			if (ctx->d.routes)
+				copy_routes_of(&n->cache[i].o, family, now, ctx);
+		}
+		if (ctx->d.routes)
+			copy_routes_of(&n->unlinked, family, now, ctx);
+	}
 	return 0;
 }
 
@@ -1510,10 +1527,8 @@ static int cache_copy(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
 
 	if (what & LINK_DUMP_LINKS)
 		r = cache_copy_links(n, ctx);
-	if (r >= 0 && (what & LINK_DUMP_ADDRS))
-		r = cache_copy_addrs(n, ctx);
-	if (r >= 0 && (what & LINK_DUMP_ROUTES))
-		r = cache_copy_routes(n, ctx);
+	if (r >= 0)
+		r = cache_copy_objs(n, what, ctx);
 	return r;
 }
 
@@ -1546,9 +1561,13 @@ static int nl_dump(void *userdata, unsigned what, struct link_dump *ret)
 	for (int i = 0; i < NL_DUMP_TRIES && r == -EAGAIN; i++) {
 		struct dump_ctx ctx = {};
 
-		r = cache_copy(n, cached, &ctx);
+		r = cache_copy(n, cached | (what & LINK_DUMP_FOREIGN), &ctx);
 		if (r >= 0)
 			r = dump_once(n, what & ~cached, &ctx);
+		/* what the kernel gave, unfiltered */
+		if (r >= 0 && (what & LINK_DUMP_FOREIGN) &&
+		    (what & ~cached & (LINK_DUMP_ADDRS | LINK_DUMP_ROUTES)))
+			r = link_dump_keep_foreign(&ctx.d);
 		if (r >= 0) {
 			*ret = ctx.d;
 			return 0;
@@ -1937,7 +1956,6 @@ static int nl_announce(void *userdata, int ifindex, const struct mac *mac, const
 }
 
 /* ---- change notifications: a socket of their own, so they never mix with replies ---- */
-
 
 static int nl_events_open(void *userdata, unsigned what, int *ret_fd)
 {

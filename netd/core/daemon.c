@@ -435,7 +435,8 @@ static int host_view(struct daemon *d, unsigned fresh, struct network ***ret_def
 	*ret_defs = daemon_net_defs(d);
 	if (!*ret_defs)
 		return -ENOMEM;
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL | fresh, ret_host);
+	/* The host's own addresses and routes: the checks skip those of netd's bridges. */
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL | LINK_DUMP_FOREIGN | fresh, ret_host);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read addresses and routes from the kernel: %s", strerror(-r));
 		free(TAKE_PTR(*ret_defs));
@@ -443,7 +444,8 @@ static int host_view(struct daemon *d, unsigned fresh, struct network ***ret_def
 	return r;
 }
 
-static int check_conflicts(struct daemon *d, const struct network *n, unsigned fresh, char *err, size_t errlen)
+static int check_conflicts(struct daemon *d, const struct network *n, unsigned fresh, char *err,
+			   size_t errlen)
 {
 	_cleanup_free_ struct network **defs = NULL;
 	struct link_dump host = {};
@@ -468,8 +470,8 @@ int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err,
 	return r < 0 ? check_conflicts(d, n, LINK_DUMP_FRESH, err, errlen) : r;
 }
 
-static int choose_subnet(struct daemon *d, struct network *n, unsigned fresh, bool *ret_host_refused, char *err,
-			 size_t errlen)
+static int choose_subnet(struct daemon *d, struct network *n, unsigned fresh, bool *ret_host_refused,
+			 char *err, size_t errlen)
 {
 	_cleanup_free_ struct network **defs = NULL;
 	struct link_dump host = {};

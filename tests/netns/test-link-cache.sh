@@ -90,6 +90,9 @@ ok "the cache was filled once and kept from notifications"
 # (a link set down, lifetimes and expiries counting down, a route replaced) fails this when
 # taken out.
 check "addresses and routes" <<CMDS
+@bridge rn0
+@up rn0
+ip addr add 10.66.0.1/24 dev rn0
 ip link add ra0 type bridge
 ip link add ra1 type bridge
 @up ra0
@@ -135,7 +138,7 @@ ip route add 10.0.0.0/24 dev ra1
 ip route del 10.1.0.0/24
 ip route add 10.0.1.0/24 dev ra1
 ip link del ra1
-@del ra0
+@del ra0 rn0
 CMDS
 grep -q 'routes.*not kept: a multipath' "$T/check.log" ||
 	fail "the cache kept routes while a multipath route existed: $(grep 'link cache' "$T/check.log")"

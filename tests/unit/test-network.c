@@ -157,6 +157,40 @@ static void test_choose_subnet(void **state)
 	link_fake_free(fake);
 }
 
+/* LINK_DUMP_FOREIGN: the host's own addresses and routes, not those of netd's networks' bridges. */
+static void test_dump_foreign(void **state)
+{
+	struct link_backend be;
+	struct link_fake *fake;
+	struct link_dump all = {}, host = {};
+	struct ip_prefix gw;
+	int eth1, br;
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(link_fake_add_link(fake, "eth1", "veth", &eth1), 0);
+	assert_int_equal(link_fake_add_addr(fake, eth1, "192.168.5.7/24"), 0);
+	assert_int_equal(link_fake_add_route(fake, 0, "10.77.0.0/16"), 0);
+	assert_int_equal(be.ops->bridge_add(be.userdata,
+					    &(struct bridge_spec){ .name = "nd-lab", .alias = "netd:lab" },
+					    &br),
+			 0);
+	assert_int_equal(ip_prefix_parse("10.5.0.1/24", &gw), 0);
+	assert_int_equal(be.ops->addr_add(be.userdata, br, &gw), 0);
+	assert_int_equal(link_fake_add_route(fake, br, "10.5.0.0/24"), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &all), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL | LINK_DUMP_FOREIGN, &host), 0);
+	assert_int_equal(host.n_links, all.n_links);
+	assert_int_equal(all.n_addrs, 2);
+	assert_int_equal(host.n_addrs, 1);
+	assert_int_equal(host.addrs[0].ifindex, eth1);
+	assert_int_equal(all.n_routes, 2);
+	assert_int_equal(host.n_routes, 1); /* not the bridge's, the one without a link */
+	assert_int_equal(host.routes[0].ifindex, 0);
+	link_dump_free(&all);
+	link_dump_free(&host);
+	link_fake_free(fake);
+}
+
 static void test_conflicts(void **state)
 {
 	struct network a = make("a", "10.1.0.0/24"), b = make("b", "10.1.0.0/16"), c = make("c", "10.9.0.0/24");
@@ -385,7 +419,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mode_roundtrip), cmocka_unit_test(test_default_bridge),
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_conflicts),      cmocka_unit_test(test_choose_subnet),      cmocka_unit_test(test_config_roundtrip),
+		cmocka_unit_test(test_conflicts),      cmocka_unit_test(test_choose_subnet),
+		cmocka_unit_test(test_dump_foreign),   cmocka_unit_test(test_config_roundtrip),
 		cmocka_unit_test(test_config_errors),  cmocka_unit_test(test_uplink_conflicts),
 		cmocka_unit_test(test_host_ports),     cmocka_unit_test(test_store),
 	};
