@@ -7,6 +7,8 @@
 #include <linux/rtnetlink.h>
 
 #include "link.h"
+#include "macro.h"
+#include "reconcile.h"
 
 void link_dump_free(struct link_dump *d)
 {
@@ -207,4 +209,39 @@ bool route_info_same_key(const struct route_info *a, const struct route_info *b)
 	return a->table == b->table && a->dst.family == b->dst.family && a->dst.len == b->dst.len &&
 	       ip_addr_equal(a->dst.family, &a->dst.addr, &b->dst.addr) && a->priority == b->priority &&
 	       a->type == b->type;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool is_in(const int *sorted, size_t n, int ifindex)
+{
+	return n && bsearch(&ifindex, sorted, n, sizeof(*sorted), cmp_int);
+}
+
+int link_dump_keep_foreign(struct link_dump *d)
+{
+	_cleanup_free_ int *owned = reallocarray(NULL, d->n_links + 1, sizeof(*owned));
+	size_t n = 0, k = 0;
+
+	if (!owned)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_links; i++)
+		if (reconcile_tag_owner(d->links[i].alias))
+			owned[n++] = d->links[i].ifindex;
+	qsort(owned, n, sizeof(*owned), cmp_int);
+	for (size_t i = 0; i < d->n_addrs; i++)
+		if (!is_in(owned, n, d->addrs[i].ifindex))
+			d->addrs[k++] = d->addrs[i];
+	d->n_addrs = k;
+	k = 0;
+	for (size_t i = 0; i < d->n_routes; i++)
+		if (!is_in(owned, n, d->routes[i].ifindex))
+			d->routes[k++] = d->routes[i];
+	d->n_routes = k;
+	return 0;
 }

@@ -408,6 +408,10 @@ static int fake_dump(void *userdata, unsigned what, struct link_dump *ret)
 		d.neighs = dup_array(f->k.neighs, f->k.n_neighs, sizeof(*d.neighs));
 		d.n_neighs = f->k.n_neighs;
 	}
+	if ((what & LINK_DUMP_FOREIGN) && link_dump_keep_foreign(&d) < 0) {
+		link_dump_free(&d);
+		return -ENOMEM;
+	}
 	*ret = d;
 	return 0;
 }

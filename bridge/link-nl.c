@@ -21,11 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "link.h"
 #include "log.h"
 #include "macro.h"
+#include "reconcile.h"
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000 /* <linux/if.h>, which clashes with <net/if.h> */
@@ -40,24 +42,48 @@
 #define NL_BATCH_MAX 512
 #define NL_BURST_SAFE 128 /* ACKs that fit the default receive buffer */
 #define NL_DESC_SIZE 160
-/* The link cache's notification socket: room for a burst of changes between two uses (a link's
- * notification carries its statistics, ~4 KiB of buffer each, about 1000 then); past it the cache
+/* The cache's notification socket: room for a burst of changes between two uses (a link's
+ * notification carries its statistics, ~4 KiB of buffer each, about 1000 then; an address's or a
+ * route's takes less than 1 KiB); past it the cache
  * is dumped again. More would pin kernel memory while netd is idle and others churn links. */
 #define NL_CACHE_RCVBUF (2 * 1024 * 1024)
 #define NL_CACHE_TRIES 4
 #define NL_CACHE_DOWN_MAX 64 /* links that are down read again one by one; more: a dump */
+#define NL_CACHE_RELIST_MAX 16 /* links whose addresses are read again after a drain; more: a dump */
+
+/* An address or a route of the cache, and when (CLOCK_MONOTONIC, ms) its remaining lifetimes were
+ * read: they count down without notifications, so a copy subtracts the time since. */
+struct cached_addr {
+	struct addr_info a;
+	uint64_t at;
+};
+
+struct cached_route {
+	struct route_info r;
+	uint64_t at;
+};
+
+/* The addresses and routes of one link (routes by their output link, RTA_OIF). */
+struct cached_objs {
+	struct cached_addr *addrs;
+	size_t n_addrs, cap_addrs;
+	struct cached_route *routes;
+	size_t n_routes, cap_routes;
+};
 
 /* A link of the cache, and whether its IFLA_LINK is in another namespace (no notification says
  * when that link comes back, see cache_apply). */
 struct cached_link {
 	struct link_info l;
 	bool lower_elsewhere;
+	struct cached_objs o;
 };
 
 struct dump_ctx {
 	struct link_dump d;
 	size_t cap_links, cap_addrs, cap_routes, cap_rules, cap_neighs;
 	bool lower_elsewhere; /* of the last link parsed: it has IFLA_LINK_NETNSID */
+	bool odd_route; /* of the last route parsed: multipath, a nexthop object, a TOS or a source */
 };
 
 struct link_nl {
@@ -81,7 +107,26 @@ struct link_nl {
 	bool cache_off, cache_valid, cache_filling;
 	struct cached_link *cache;
 	size_t cache_n, cache_cap;
+	/* Their addresses and routes come with them (RTNLGRP_IPV{4,6}_{IFADDR,ROUTE}); routes
+	 * without an output link (blackhole, unreachable) are kept here. routes_off: a route the
+	 * cache does not follow exists (multipath, ...), routes are dumped each time. */
+	struct cached_objs unlinked;
+	size_t cache_n_addrs, cache_n_routes;
+	bool routes_off;
+	/* Links with an address of limited lifetime notified since the last drain (relist). */
+	int relist[NL_CACHE_RELIST_MAX];
+	size_t n_relist;
 	struct dump_ctx scratch; /* one link parsed from a notification */
+};
+
+/* The notification groups of each kind of change (events_open), all of them for the cache. */
+static const struct {
+	unsigned what;
+	unsigned group;
+} event_groups[] = {
+	{ LINK_EVENT_LINKS, RTNLGRP_LINK },	    { LINK_EVENT_ADDRS4, RTNLGRP_IPV4_IFADDR },
+	{ LINK_EVENT_ADDRS6, RTNLGRP_IPV6_IFADDR }, { LINK_EVENT_ROUTES4, RTNLGRP_IPV4_ROUTE },
+	{ LINK_EVENT_ROUTES6, RTNLGRP_IPV6_ROUTE },
 };
 
 /* Parses one data message of a reply; returns 0 or -errno. */
@@ -536,7 +581,8 @@ static int addr_parse(const struct nlmsghdr *nlh, void *userdata)
 	const struct nlattr *attr, *local = NULL, *address = NULL;
 	struct addr_info *a;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
+	if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
 	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
 		return 0;
 	a = ARRAY_PUSH(ctx->d.addrs, ctx->d.n_addrs, ctx->cap_addrs);
@@ -619,9 +665,11 @@ static int route_parse(const struct nlmsghdr *nlh, void *userdata)
 	struct route_info *rt;
 	uint32_t oif = 0;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm) ||
-	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6))
+	if ((nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm) ||
+	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) || (rtm->rtm_flags & RTM_F_CLONED))
 		return 0;
+	ctx->odd_route = rtm->rtm_tos || rtm->rtm_src_len;
 	rt = ARRAY_PUSH(ctx->d.routes, ctx->d.n_routes, ctx->cap_routes);
 	if (!rt)
 		return -ENOMEM;
@@ -649,6 +697,8 @@ static int route_parse(const struct nlmsghdr *nlh, void *userdata)
 			rt->prefsrc_family = attr_get_addr(attr, rt->dst.family, &rt->prefsrc);
 		else if (type == RTA_PREF && mnl_attr_get_payload_len(attr) >= 1)
 			rt->pref = mnl_attr_get_u8(attr);
+		else if (type == RTA_MULTIPATH || type == RTA_NH_ID)
+			ctx->odd_route = true;
 		else if (type == RTA_METRICS && mnl_attr_get_payload_len(attr) <= LINK_METRICS_MAX) {
 			rt->metrics_len = mnl_attr_get_payload_len(attr);
 			memcpy(rt->metrics, mnl_attr_get_payload(attr), rt->metrics_len);
@@ -764,10 +814,23 @@ static struct cached_link *cache_find(struct link_nl *n, int ifindex)
 	return i < n->cache_n && n->cache[i].l.ifindex == ifindex ? &n->cache[i] : NULL;
 }
 
+static void objs_free(struct cached_objs *o)
+{
+	free(o->addrs);
+	free(o->routes);
+	*o = (struct cached_objs){};
+}
+
 static void cache_drop(struct link_nl *n)
 {
 	n->cache_valid = false;
+	for (size_t i = 0; i < n->cache_n; i++)
+		objs_free(&n->cache[i].o);
 	n->cache_n = 0;
+	objs_free(&n->unlinked);
+	n->cache_n_addrs = n->cache_n_routes = 0;
+	n->routes_off = false;
+	n->n_relist = 0;
 }
 
 /* Stores a link's new state; returns 1 if the link is new to the cache. */
@@ -789,7 +852,10 @@ static int cache_store(struct link_nl *n, const struct link_info *l, bool lower_
 		memmove(&n->cache[i + 1], &n->cache[i], (n->cache_n - i) * sizeof(*n->cache));
 		n->cache_n++;
 	}
-	n->cache[i] = (struct cached_link){ .l = *l, .lower_elsewhere = lower_elsewhere };
+	if (added)
+		n->cache[i] = (struct cached_link){};
+	n->cache[i].l = *l;
+	n->cache[i].lower_elsewhere = lower_elsewhere;
 	return added;
 }
 
@@ -804,6 +870,10 @@ static int cache_remove(struct link_nl *n, int ifindex, bool moved)
 	size_t i = cache_pos(n, ifindex);
 
 	if (i < n->cache_n && n->cache[i].l.ifindex == ifindex) {
+		/* Its addresses and routes go with it (IPv4 routes via it silently). */
+		n->cache_n_addrs -= n->cache[i].o.n_addrs;
+		n->cache_n_routes -= n->cache[i].o.n_routes;
+		objs_free(&n->cache[i].o);
 		memmove(&n->cache[i], &n->cache[i + 1], (n->cache_n - i - 1) * sizeof(*n->cache));
 		n->cache_n--;
 	}
@@ -823,11 +893,283 @@ static int cache_remove(struct link_nl *n, int ifindex, bool moved)
 	return 0;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What is left of a lifetime read at 'at' (ms): the kernel counts whole seconds down. */
+static uint32_t lft_left(uint32_t lft, uint64_t at, uint64_t now)
+{
+	uint64_t gone = (now - at) / 1000;
+
+	if (lft == LINK_LFT_FOREVER)
+		return lft;
+	return gone >= lft ? 0 : lft - (uint32_t)gone;
+}
+
+/* An IPv4 address is one of its link's by local address, prefix length and peer; an IPv6 one by
+ * its address (the kernel refuses the same one twice on a link). */
+static bool addr_same(const struct addr_info *a, const struct addr_info *b)
+{
+	if (a->prefix.family != b->prefix.family ||
+	    !ip_addr_equal(a->prefix.family, &a->prefix.addr, &b->prefix.addr))
+		return false;
+	if (a->prefix.family == AF_INET6)
+		return true;
+	return a->prefix.len == b->prefix.len && a->peer_family == b->peer_family &&
+	       (!a->peer_family || ip_addr_equal(a->peer_family, &a->peer, &b->peer));
+}
+
+/* The kernel's key of a route (without TOS and source, which the cache does not take). */
+static bool route_same_key(const struct route_info *a, const struct route_info *b)
+{
+	return a->dst.family == b->dst.family && a->table == b->table && a->priority == b->priority &&
+	       a->dst.len == b->dst.len && ip_addr_equal(a->dst.family, &a->dst.addr, &b->dst.addr);
+}
+
+/* One route among those of a key: its type, output link and gateway. */
+static bool route_same(const struct route_info *a, const struct route_info *b)
+{
+	return route_same_key(a, b) && a->type == b->type && a->ifindex == b->ifindex &&
+	       a->gw_family == b->gw_family && (!a->gw_family || ip_addr_equal(a->gw_family, &a->gw, &b->gw));
+}
+
+static void objs_route_del(struct link_nl *n, struct cached_objs *o, size_t i)
+{
+	memmove(&o->routes[i], &o->routes[i + 1], (o->n_routes - i - 1) * sizeof(*o->routes));
+	o->n_routes--;
+	n->cache_n_routes--;
+}
+
+/*
+ * A link set down: the kernel flushes its IPv4 routes without a notification (fib_disable_ip),
+ * all but the local ones of its addresses (kept while the address is). When it comes up again
+ * the routes of its addresses come back notified; the others are gone. IPv6 notifies.
+ */
+static void objs_link_down(struct link_nl *n, struct cached_objs *o)
+{
+	for (size_t i = o->n_routes; i-- > 0;) {
+		const struct route_info *r = &o->routes[i].r;
+
+		if (r->dst.family == AF_INET && r->type != RTN_LOCAL && r->scope != RT_SCOPE_HOST)
+			objs_route_del(n, o, i);
+	}
+}
+
+static struct cached_objs *objs_of(struct link_nl *n, int ifindex)
+{
+	struct cached_link *c;
+
+	if (!ifindex)
+		return &n->unlinked;
+	c = cache_find(n, ifindex);
+	return c ? &c->o : NULL;
+}
+
+/* The i-th list of cached objects, 0 <= i <= cache_n: the links', then the unlinked routes. */
+static struct cached_objs *objs_at(struct link_nl *n, size_t i)
+{
+	return i < n->cache_n ? &n->cache[i].o : &n->unlinked;
+}
+
+static bool addr4_anywhere(struct link_nl *n, const union in_addr_union *a)
+{
+	for (size_t k = 0; k < n->cache_n; k++) {
+		const struct cached_objs *o = objs_at(n, k);
+
+		for (size_t i = 0; i < o->n_addrs; i++)
+			if (o->addrs[i].a.prefix.family == AF_INET &&
+			    ip_addr_equal(AF_INET, &o->addrs[i].a.prefix.addr, a))
+				return true;
+	}
+	return false;
+}
+
+static bool local4_anywhere(struct link_nl *n, const union in_addr_union *a)
+{
+	for (size_t k = 0; k <= n->cache_n; k++) {
+		const struct cached_objs *o = objs_at(n, k);
+
+		for (size_t i = 0; i < o->n_routes; i++) {
+			const struct route_info *r = &o->routes[i].r;
+
+			if (r->dst.family == AF_INET && r->type == RTN_LOCAL && r->dst.len == 32 &&
+			    ip_addr_equal(AF_INET, &r->dst.addr, a))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * An IPv4 address that is gone from the host (its address and its local route deleted, none
+ * other left): the kernel flushes the main table's routes that had it as preferred source
+ * (fib_sync_down_addr; kernels before 6.6 without a notification). Other tables keep theirs.
+ */
+static void routes_prefsrc_gone(struct link_nl *n, const union in_addr_union *a)
+{
+	if (addr4_anywhere(n, a) || local4_anywhere(n, a))
+		return;
+	for (size_t k = 0; k <= n->cache_n; k++) {
+		struct cached_objs *o = objs_at(n, k);
+
+		for (size_t i = o->n_routes; i-- > 0;) {
+			const struct route_info *r = &o->routes[i].r;
+
+			if (r->dst.family == AF_INET && r->table == RT_TABLE_MAIN &&
+			    r->prefsrc_family == AF_INET && ip_addr_equal(AF_INET, &r->prefsrc, a))
+				objs_route_del(n, o, i);
+		}
+	}
+}
+
+/*
+ * The remaining lifetimes of a notification were counted when the kernel sent it, which may be
+ * long before netd reads it: the link's addresses are read again after the drain (relist).
+ */
+static int addr_relist_mark(struct link_nl *n, const struct addr_info *a)
+{
+	if (n->cache_filling || (a->valid_lft == LINK_LFT_FOREVER && a->preferred_lft == LINK_LFT_FOREVER))
+		return 0;
+	for (size_t i = 0; i < n->n_relist; i++)
+		if (n->relist[i] == a->ifindex)
+			return 0;
+	if (n->n_relist == NL_CACHE_RELIST_MAX)
+		return -ESTALE;
+	n->relist[n->n_relist++] = a->ifindex;
+	return 0;
+}
+
+static int objs_addr_store(struct link_nl *n, struct cached_objs *o, const struct addr_info *a, uint64_t at)
+{
+	struct cached_addr *c;
+
+	for (size_t i = 0; i < o->n_addrs; i++)
+		if (addr_same(&o->addrs[i].a, a)) {
+			o->addrs[i] = (struct cached_addr){ .a = *a, .at = at };
+			return 0;
+		}
+	c = array_push((void **)&o->addrs, &o->n_addrs, &o->cap_addrs, sizeof(*o->addrs));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct cached_addr){ .a = *a, .at = at };
+	n->cache_n_addrs++;
+	return 0;
+}
+
+/* One address notification, or one address of the filling dump. */
+static int cache_addr_apply(struct link_nl *n, const struct nlmsghdr *nlh)
+{
+	const struct addr_info *a;
+	struct cached_objs *o;
+	int r;
+
+	n->scratch.d.n_addrs = 0;
+	r = addr_parse(nlh, &n->scratch);
+	if (r < 0 || n->scratch.d.n_addrs == 0)
+		return r;
+	a = &n->scratch.d.addrs[0];
+	o = objs_of(n, a->ifindex);
+	if (!o) /* a link the cache does not have: only after its deletion */
+		return nlh->nlmsg_type == RTM_DELADDR ? 0 : -ESTALE;
+	if (nlh->nlmsg_type == RTM_NEWADDR) {
+		r = objs_addr_store(n, o, a, now_ms());
+		return r < 0 ? r : addr_relist_mark(n, a);
+	}
+	for (size_t i = 0; i < o->n_addrs; i++)
+		if (addr_same(&o->addrs[i].a, a)) {
+			memmove(&o->addrs[i], &o->addrs[i + 1], (o->n_addrs - i - 1) * sizeof(*o->addrs));
+			o->n_addrs--;
+			n->cache_n_addrs--;
+			break;
+		}
+	return 0;
+}
+
+/* A replacing route takes the place of the one with its key, wherever it went out. */
+static int routes_replace(struct link_nl *n, const struct route_info *rt)
+{
+	struct cached_objs *found_o = NULL;
+	size_t found_i = 0, found = 0;
+
+	for (size_t k = 0; k <= n->cache_n; k++) {
+		struct cached_objs *o = objs_at(n, k);
+
+		for (size_t i = 0; i < o->n_routes; i++)
+			if (route_same_key(&o->routes[i].r, rt)) {
+				found_o = o;
+				found_i = i;
+				found++;
+			}
+	}
+	if (found > 1) /* which one the kernel replaced is its own order */
+		return -ESTALE;
+	if (found)
+		objs_route_del(n, found_o, found_i);
+	return 0;
+}
+
+/* One route notification, or one route of the filling dump. */
+static int cache_route_apply(struct link_nl *n, const struct nlmsghdr *nlh)
+{
+	const struct route_info *rt;
+	struct cached_objs *o;
+	struct cached_route *c;
+	int r;
+
+	n->scratch.d.n_routes = 0;
+	r = route_parse(nlh, &n->scratch);
+	if (r < 0 || n->scratch.d.n_routes == 0)
+		return r;
+	rt = &n->scratch.d.routes[0];
+	if (n->scratch.odd_route) {
+		/* While filling: routes are dumped each time until the next filling; later, a
+		 * change to one: fill again (and see whether one is left). */
+		if (n->cache_filling)
+			n->routes_off = true;
+		return n->cache_filling ? 0 : -ESTALE;
+	}
+	if (n->routes_off)
+		return 0;
+	o = objs_of(n, rt->ifindex);
+	if (!o)
+		return nlh->nlmsg_type == RTM_DELROUTE ? 0 : -ESTALE;
+	for (size_t i = 0; i < o->n_routes; i++) {
+		if (!route_same(&o->routes[i].r, rt))
+			continue;
+		if (nlh->nlmsg_type == RTM_NEWROUTE) {
+			o->routes[i] = (struct cached_route){ .r = *rt, .at = now_ms() };
+			return 0;
+		}
+		objs_route_del(n, o, i);
+		if (rt->dst.family == AF_INET && rt->type == RTN_LOCAL)
+			routes_prefsrc_gone(n, &rt->dst.addr);
+		return 0;
+	}
+	if (nlh->nlmsg_type == RTM_DELROUTE)
+		return 0;
+	if (nlh->nlmsg_flags & NLM_F_REPLACE) {
+		r = routes_replace(n, rt);
+		if (r < 0)
+			return r;
+	}
+	c = array_push((void **)&o->routes, &o->n_routes, &o->cap_routes, sizeof(*o->routes));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct cached_route){ .r = *rt, .at = now_ms() };
+	n->cache_n_routes++;
+	return 0;
+}
+
 /* A link's new state, and what it changes in the others without a notification of theirs. */
 static int cache_update(struct link_nl *n, const struct nlmsghdr *nlh)
 {
 	const struct link_info *l;
-	struct cached_link *peer;
+	struct cached_link *peer, *old;
 	int r;
 
 	n->scratch.d.n_links = 0;
@@ -835,6 +1177,9 @@ static int cache_update(struct link_nl *n, const struct nlmsghdr *nlh)
 	if (r < 0)
 		return r;
 	l = &n->scratch.d.links[0];
+	old = cache_find(n, l->ifindex);
+	if (old && old->l.up && !l->up)
+		objs_link_down(n, &old->o);
 	r = cache_store(n, l, n->scratch.lower_elsewhere);
 	if (r < 0)
 		return r;
@@ -862,6 +1207,10 @@ static int cache_apply(struct link_nl *n, const struct nlmsghdr *nlh)
 	const struct nlattr *attr;
 	bool named = false, wireless = false, moved = false;
 
+	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR)
+		return cache_addr_apply(n, nlh);
+	if (nlh->nlmsg_type == RTM_NEWROUTE || nlh->nlmsg_type == RTM_DELROUTE)
+		return cache_route_apply(n, nlh);
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return 0;
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
@@ -931,16 +1280,60 @@ static int cache_drain(struct link_nl *n, bool apply)
 	}
 }
 
+/* The addresses of one link as the kernel has them now: a dump it filters by link
+ * (NETLINK_GET_STRICT_CHK, kernel 4.20), strict for this request only. */
+static int addrs_of_link(struct link_nl *n, int ifindex, struct dump_ctx *ctx)
+{
+	struct nlmsghdr *nlh = nl_msg(n, RTM_GETADDR, NLM_F_DUMP, sizeof(struct ifaddrmsg));
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	int fd = mnl_socket_get_fd(n->nl), on = 1, off = 0, r;
+
+	ifa->ifa_index = ifindex;
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on)) < 0)
+		return negative_errno();
+	r = nl_call(n, nlh, addr_parse, ctx);
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof(off));
+	return r;
+}
+
+/* Reads again the addresses of the links marked by addr_relist_mark; an error: fill again. */
+static int cache_relist(struct link_nl *n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n->n_relist && r >= 0; i++) {
+		struct cached_link *c = cache_find(n, n->relist[i]);
+		struct dump_ctx ctx = {};
+		uint64_t at = now_ms();
+
+		if (!c)
+			continue;
+		r = addrs_of_link(n, n->relist[i], &ctx);
+		if (r >= 0) {
+			n->cache_n_addrs -= c->o.n_addrs;
+			c->o.n_addrs = 0;
+		}
+		for (size_t j = 0; r >= 0 && j < ctx.d.n_addrs; j++)
+			if (ctx.d.addrs[j].ifindex == n->relist[i])
+				r = objs_addr_store(n, &c->o, &ctx.d.addrs[j], at);
+		link_dump_free(&ctx.d);
+	}
+	n->n_relist = 0;
+	return r < 0 ? -ESTALE : 0;
+}
+
 static int cache_open(struct link_nl *n)
 {
 	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	unsigned group = RTNLGRP_LINK;
 	int size = NL_CACHE_RCVBUF;
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return negative_errno();
+	for (size_t i = 0; i < ELEMENTSOF(event_groups); i++)
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &event_groups[i].group,
+			       sizeof(unsigned)) < 0)
+			return negative_errno();
 	/* Root may go past rmem_max; otherwise the cache is dumped again sooner. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
@@ -960,6 +1353,12 @@ static int cache_fill(struct link_nl *n)
 			return r;
 		n->cache_filling = true;
 		r = dump_request(n, RTM_GETLINK, AF_UNSPEC, cache_parse, n);
+		if (r >= 0)
+			r = dump_request(n, RTM_GETADDR, AF_UNSPEC, cache_parse, n);
+		if (r >= 0)
+			r = dump_request(n, RTM_GETROUTE, AF_INET, cache_parse, n);
+		if (r >= 0)
+			r = dump_request(n, RTM_GETROUTE, AF_INET6, cache_parse, n);
 		n->cache_filling = false;
 		if (r == -EAGAIN || r == -EBADMSG) /* interrupted by a change, or not understood */
 			r = -ESTALE;
@@ -967,12 +1366,15 @@ static int cache_fill(struct link_nl *n)
 			continue;
 		n->cache_valid = true;
 		r = cache_drain(n, true);
+		if (r >= 0)
+			r = cache_relist(n);
 	}
 	if (r < 0) {
 		cache_drop(n);
 		return r;
 	}
-	log_debug("link cache: filled, %zu links", n->cache_n);
+	log_debug("link cache: filled, %zu links, %zu addresses, %zu routes%s", n->cache_n, n->cache_n_addrs,
+		  n->cache_n_routes, n->routes_off ? " (not kept: a multipath or nexthop route)" : "");
 	return 0;
 }
 
@@ -1026,6 +1428,8 @@ static int cache_sync(struct link_nl *n)
 	if (n->cache_valid) {
 		r = cache_drain(n, true);
 		if (r >= 0)
+			r = cache_relist(n);
+		if (r >= 0)
 			r = cache_refresh_down(n);
 		if (r >= 0)
 			return 0;
@@ -1041,7 +1445,7 @@ static int cache_sync(struct link_nl *n)
 	return r;
 }
 
-static int cache_copy(struct link_nl *n, struct dump_ctx *ctx)
+static int cache_copy_links(struct link_nl *n, struct dump_ctx *ctx)
 {
 	if (n->cache_n == 0)
 		return 0;
@@ -1054,19 +1458,116 @@ static int cache_copy(struct link_nl *n, struct dump_ctx *ctx)
 	return 0;
 }
 
+static void copy_addrs_of(const struct cached_objs *o, int family, uint64_t now, struct dump_ctx *ctx)
+{
+	for (size_t j = 0; j < o->n_addrs; j++) {
+		const struct cached_addr *c = &o->addrs[j];
+		struct addr_info *a = &ctx->d.addrs[ctx->d.n_addrs];
+
+		if (c->a.prefix.family != family)
+			continue;
+		*a = c->a;
+		a->valid_lft = lft_left(a->valid_lft, c->at, now);
+		a->preferred_lft = lft_left(a->preferred_lft, c->at, now);
+		ctx->d.n_addrs++;
+	}
+}
+
+static void copy_routes_of(const struct cached_objs *o, int family, uint64_t now, struct dump_ctx *ctx)
+{
+	for (size_t j = 0; j < o->n_routes; j++) {
+		const struct cached_route *c = &o->routes[j];
+		struct route_info *r = &ctx->d.routes[ctx->d.n_routes];
+
+		if (c->r.dst.family != family)
+			continue;
+		*r = c->r;
+		/* 0 is "never": one that expired is on its way out, keep it at 1 */
+		if (r->expires)
+			r->expires = lft_left(r->expires, c->at, now) ?: 1;
+		ctx->d.n_routes++;
+	}
+}
+
+/* As the kernel dumps them: IPv4 first, by link. */
+static int cache_copy_objs(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
+{
+	uint64_t now = now_ms();
+
+	if ((what & LINK_DUMP_ADDRS) && n->cache_n_addrs) {
+		ctx->d.addrs = reallocarray(NULL, n->cache_n_addrs, sizeof(*ctx->d.addrs));
+		if (!ctx->d.addrs)
+			return -ENOMEM;
+		ctx->cap_addrs = n->cache_n_addrs;
+	}
+	if ((what & LINK_DUMP_ROUTES) && n->cache_n_routes) {
+		ctx->d.routes = reallocarray(NULL, n->cache_n_routes, sizeof(*ctx->d.routes));
+		if (!ctx->d.routes)
+			return -ENOMEM;
+		ctx->cap_routes = n->cache_n_routes;
+	}
+	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		for (size_t i = 0; i < n->cache_n; i++) {
+			if ((what & LINK_DUMP_FOREIGN) && reconcile_tag_owner(n->cache[i].l.alias))
+				continue;
+			if (ctx->d.addrs)
+				copy_addrs_of(&n->cache[i].o, family, now, ctx);
+			if (ctx->d.routes)
+				copy_routes_of(&n->cache[i].o, family, now, ctx);
+		}
+		if (ctx->d.routes)
+			copy_routes_of(&n->unlinked, family, now, ctx);
+	}
+	return 0;
+}
+
+static int cache_copy(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
+{
+	int r = 0;
+
+	if (what & LINK_DUMP_LINKS)
+		r = cache_copy_links(n, ctx);
+	if (r >= 0)
+		r = cache_copy_objs(n, what, ctx);
+	return r;
+}
+
+/* Routes are not followed while one the cache does not take exists, or when the kernel deletes
+ * IPv6 routes of a link going down without notifying (net.ipv6.route.skip_notify_on_dev_down). */
+static bool routes_followed(struct link_nl *n)
+{
+	_cleanup_close_ int fd = -1;
+	char c = '0';
+
+	if (n->routes_off)
+		return false;
+	fd = open("/proc/sys/net/ipv6/route/skip_notify_on_dev_down", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && read(fd, &c, 1) != 1)
+		c = '0';
+	return c == '0';
+}
+
 static int nl_dump(void *userdata, unsigned what, struct link_dump *ret)
 {
 	struct link_nl *n = userdata;
-	bool cached = (what & LINK_DUMP_LINKS) && !(what & LINK_DUMP_FRESH) && cache_sync(n) >= 0;
+	unsigned cached = 0;
 	int r = -EAGAIN;
 
+	if ((what & (LINK_DUMP_LINKS | LINK_DUMP_ADDRS | LINK_DUMP_ROUTES)) && !(what & LINK_DUMP_FRESH) &&
+	    cache_sync(n) >= 0)
+		cached = what & (LINK_DUMP_LINKS | LINK_DUMP_ADDRS |
+				 ((what & LINK_DUMP_ROUTES) && routes_followed(n) ? LINK_DUMP_ROUTES : 0));
 	/* A dump interrupted by a concurrent change may be inconsistent: start over. */
 	for (int i = 0; i < NL_DUMP_TRIES && r == -EAGAIN; i++) {
 		struct dump_ctx ctx = {};
 
-		r = cached ? cache_copy(n, &ctx) : 0;
+		r = cache_copy(n, cached | (what & LINK_DUMP_FOREIGN), &ctx);
 		if (r >= 0)
-			r = dump_once(n, cached ? what & ~LINK_DUMP_LINKS : what, &ctx);
+			r = dump_once(n, what & ~cached, &ctx);
+		/* what the kernel gave, unfiltered */
+		if (r >= 0 && (what & LINK_DUMP_FOREIGN) &&
+		    (what & ~cached & (LINK_DUMP_ADDRS | LINK_DUMP_ROUTES)))
+			r = link_dump_keep_foreign(&ctx.d);
 		if (r >= 0) {
 			*ret = ctx.d;
 			return 0;
@@ -1456,15 +1957,6 @@ static int nl_announce(void *userdata, int ifindex, const struct mac *mac, const
 
 /* ---- change notifications: a socket of their own, so they never mix with replies ---- */
 
-static const struct {
-	unsigned what;
-	unsigned group;
-} event_groups[] = {
-	{ LINK_EVENT_LINKS, RTNLGRP_LINK },	    { LINK_EVENT_ADDRS4, RTNLGRP_IPV4_IFADDR },
-	{ LINK_EVENT_ADDRS6, RTNLGRP_IPV6_IFADDR }, { LINK_EVENT_ROUTES4, RTNLGRP_IPV4_ROUTE },
-	{ LINK_EVENT_ROUTES6, RTNLGRP_IPV6_ROUTE },
-};
-
 static int nl_events_open(void *userdata, unsigned what, int *ret_fd)
 {
 	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
@@ -1605,6 +2097,7 @@ void link_nl_close(struct link_backend *b)
 	mnl_socket_close(n->nl);
 	if (n->cache_fd >= 0)
 		close(n->cache_fd);
+	cache_drop(n);
 	free(n->cache);
 	link_dump_free(&n->scratch.d);
 	free(n);

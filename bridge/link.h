@@ -108,6 +108,10 @@ enum {
 	/* The links as the kernel dumps them now, not the backend's cache of them (link-nl.c keeps
 	 * one from the kernel's notifications; see bridge/DESIGN.md). */
 	LINK_DUMP_FRESH = 1 << 5,
+	/* With LINK_DUMP_LINKS: addresses and routes only of links that are not netd's networks'
+	 * (alias "netd:<name>", reconcile_tag_owner), and routes without a link: the host's own,
+	 * which the checks against the host look at (at 1000 networks, a few among ~10000). */
+	LINK_DUMP_FOREIGN = 1 << 6,
 	LINK_DUMP_ALL = LINK_DUMP_LINKS | LINK_DUMP_ADDRS | LINK_DUMP_ROUTES,
 };
 
@@ -137,6 +141,9 @@ const struct addr_info *link_dump_addrs_of(const struct link_dump *d, int ifinde
 const struct link_info *link_dump_find_index(const struct link_dump *d, int ifindex);
 const struct link_info *link_dump_find_name(const struct link_dump *d, const char *name);
 const char *link_dump_ifname(const struct link_dump *d, int ifindex); /* "?" if unknown */
+/* Drops the addresses and routes of netd's networks' links (LINK_DUMP_FOREIGN). -ENOMEM leaves
+ * the dump as it was. */
+int link_dump_keep_foreign(struct link_dump *d);
 
 struct bridge_spec {
 	const char *name;

@@ -426,16 +426,17 @@ size_t net_user_names(const struct net *n, char *names, size_t size)
 }
 
 /* What the checks against the host look at: every definition, and the kernel's addresses and
- * routes (link_dump_free and free the definitions' list after). */
-static int host_view(struct daemon *d, struct network ***ret_defs, struct link_dump *ret_host, char *err,
-		     size_t errlen)
+ * routes (link_dump_free and free the definitions' list after). fresh: LINK_DUMP_FRESH or 0. */
+static int host_view(struct daemon *d, unsigned fresh, struct network ***ret_defs, struct link_dump *ret_host,
+		     char *err, size_t errlen)
 {
 	int r;
 
 	*ret_defs = daemon_net_defs(d);
 	if (!*ret_defs)
 		return -ENOMEM;
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL, ret_host);
+	/* The host's own addresses and routes: the checks skip those of netd's bridges. */
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL | LINK_DUMP_FOREIGN | fresh, ret_host);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read addresses and routes from the kernel: %s", strerror(-r));
 		free(TAKE_PTR(*ret_defs));
@@ -443,11 +444,12 @@ static int host_view(struct daemon *d, struct network ***ret_defs, struct link_d
 	return r;
 }
 
-int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen)
+static int check_conflicts(struct daemon *d, const struct network *n, unsigned fresh, char *err,
+			   size_t errlen)
 {
 	_cleanup_free_ struct network **defs = NULL;
 	struct link_dump host = {};
-	int r = host_view(d, &defs, &host, err, errlen);
+	int r = host_view(d, fresh, &defs, &host, err, errlen);
 
 	if (r < 0)
 		return r;
@@ -456,17 +458,45 @@ int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err,
 	return r;
 }
 
-int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen)
+/*
+ * The addresses and routes come from the link backend's cache, which may hold more than the
+ * kernel, never less (bridge/DESIGN.md): no conflict there is none in the kernel; a conflict is
+ * confirmed with a fresh dump before it is reported.
+ */
+int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen)
+{
+	int r = check_conflicts(d, n, 0, err, errlen);
+
+	return r < 0 ? check_conflicts(d, n, LINK_DUMP_FRESH, err, errlen) : r;
+}
+
+static int choose_subnet(struct daemon *d, struct network *n, unsigned fresh, bool *ret_host_refused,
+			 char *err, size_t errlen)
 {
 	_cleanup_free_ struct network **defs = NULL;
 	struct link_dump host = {};
-	int r = host_view(d, &defs, &host, err, errlen);
+	int r = host_view(d, fresh, &defs, &host, err, errlen);
 
 	if (r < 0)
 		return r;
-	r = network_choose_subnet(n, &d->subnet_pool, defs, d->n_nets, &host, err, errlen);
+	r = network_choose_subnet(n, &d->subnet_pool, defs, d->n_nets, &host, ret_host_refused, err, errlen);
 	link_dump_free(&host);
 	return r;
+}
+
+/* As daemon_check_conflicts: when the cached view refused a /24, the choice is made again on a
+ * fresh one (which may take that /24). */
+int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen)
+{
+	bool refused = false, had_gateway = n->has_gateway;
+	union in_addr_union gateway = n->gateway;
+	int r = choose_subnet(d, n, 0, &refused, err, errlen);
+
+	if (r >= 0 && !refused)
+		return r;
+	n->has_gateway = had_gateway; /* as given: the choice fills it in */
+	n->gateway = gateway;
+	return choose_subnet(d, n, LINK_DUMP_FRESH, NULL, err, errlen);
 }
 
 /* What no single network owns, once all were reconciled: bridges, dnsmasq and rules of networks

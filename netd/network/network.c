@@ -474,21 +474,6 @@ static int check_uplink(const struct network *n, struct network *const *others, 
 	return -EINVAL;
 }
 
-void network_host_foreign(struct link_dump *host)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < host->n_addrs; i++)
-		if (!link_is_netd_owned(host, host->addrs[i].ifindex))
-			host->addrs[k++] = host->addrs[i];
-	host->n_addrs = k;
-	k = 0;
-	for (size_t i = 0; i < host->n_routes; i++)
-		if (!link_is_netd_owned(host, host->routes[i].ifindex))
-			host->routes[k++] = host->routes[i];
-	host->n_routes = k;
-}
-
 int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
 			    const struct link_dump *host, char *err, size_t errlen)
 {
@@ -534,7 +519,8 @@ bool network_equal(const struct network *a, const struct network *b)
 }
 
 int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,
-			  size_t n_others, const struct link_dump *host, char *err, size_t errlen)
+			  size_t n_others, const struct link_dump *host, bool *ret_host_refused, char *err,
+			  size_t errlen)
 {
 	uint32_t first = ip4_to_host(&pool->addr), count = pool->len <= 24 ? 1u << (24 - pool->len) : 0;
 	bool had_gateway = n->has_gateway;
@@ -553,8 +539,13 @@ int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struc
 		for (size_t j = 0; j < n_others && !taken; j++)
 			taken = strcmp(others[j]->name, n->name) && others[j]->subnet.family &&
 				ip_prefix_overlaps(&n->subnet, &others[j]->subnet);
-		if (!taken && check_host_addresses(n, host, err, errlen) == 0 && check_host_routes(n, host, err, errlen) == 0)
+		if (taken)
+			continue;
+		if (check_host_addresses(n, host, err, errlen) == 0 &&
+		    check_host_routes(n, host, err, errlen) == 0)
 			return 0;
+		if (ret_host_refused)
+			*ret_host_refused = true;
 	}
 	n->subnet = (struct ip_prefix){};
 	if (!had_gateway)

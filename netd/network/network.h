@@ -65,14 +65,12 @@ int network_validate(const struct network *n, char *err, size_t errlen);
  * interfaces netd does not own). */
 int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
 			    const struct link_dump *host, char *err, size_t errlen);
-/* Drop from host the addresses and routes on netd's own bridges, which the host checks above
- * skip: checking every network against the rest (the conflict watch) then looks at the host's
- * own few, not at 1000 bridges' (index host first: link_dump_index, or each is a search). */
-void network_host_foreign(struct link_dump *host);
 /* --subnet auto: the first /24 of pool that passes network_check_conflicts(); sets n->subnet and
- * the gateway (when not given). -EADDRNOTAVAIL with a message when every one is taken. */
+ * the gateway (when not given). -EADDRNOTAVAIL with a message when every one is taken.
+ * *ret_host_refused (may be NULL): whether host's addresses or routes refused a /24 on the way. */
 int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,
-			  size_t n_others, const struct link_dump *host, char *err, size_t errlen);
+			  size_t n_others, const struct link_dump *host, bool *ret_host_refused, char *err,
+			  size_t errlen);
 /* Mode bridge: the bridge must exist, be a bridge, and not be another network's. */
 int network_check_bridge_exists(const struct network *n, const struct link_dump *host, char *err, size_t errlen);
 /* The gateway address with the subnet's prefix length, as put on the bridge. */

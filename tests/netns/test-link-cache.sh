@@ -5,7 +5,11 @@
 # and veth pairs created and deleted, renamed, made ports and released, up and down, MTU, MAC,
 # alias and bridge attributes by netlink and by sysfs, veth peers moved to another namespace and
 # back, macvlans and a VXLAN going with their lower link, bursts of links and an overrun of the
-# notification socket (the cache is dumped again then).
+# notification socket (the cache is dumped again then). The addresses and routes of each dump
+# too: IPv4 and IPv6, lifetimes counting down, routes replaced and appended, links set down
+# (the kernel flushes their IPv4 routes without a word) and deleted, addresses deleted under
+# routes that use them as preferred source, a multipath route (not cached: routes are dumped
+# while one exists).
 . "$(dirname "$0")/lib.sh"
 : "${LINK_CACHE_CHECK:?LINK_CACHE_CHECK must point to link-cache-check}"
 G="$NS-g"
@@ -81,6 +85,64 @@ CMDS
 fills=$(grep -c 'link cache: filled' "$T/check.log" || true)
 [ "$fills" = 1 ] || fail "the cache was filled $fills times, not once: $(grep 'link cache' "$T/check.log")"
 ok "the cache was filled once and kept from notifications"
+
+# Addresses and routes: each rule by which the cache follows what the kernel does silently
+# (a link set down, lifetimes and expiries counting down, a route replaced) fails this when
+# taken out.
+check "addresses and routes" <<CMDS
+@bridge rn0
+@up rn0
+ip addr add 10.66.0.1/24 dev rn0
+ip link add ra0 type bridge
+ip link add ra1 type bridge
+@up ra0
+ip link set ra1 up
+ip addr add 10.9.0.1/24 dev ra0
+ip addr add 10.9.0.2/24 dev ra0
+ip addr add 10.9.1.1/24 dev ra0 valid_lft 100 preferred_lft 50
+ip addr add 10.9.2.1 peer 10.9.2.2 dev ra1 label ra1:p
+ip route add 10.8.0.0/24 dev ra0 src 10.9.0.1
+ip route add 10.6.0.0/24 dev ra0 table 100
+ip route add 10.7.0.0/24 dev ra1 src 10.9.0.1
+ip route add 10.5.0.0/24 dev ra1 src 10.9.0.1 table 100
+ip route add blackhole 10.4.0.0/24
+ip route add unreachable 10.4.1.0/24 table 100
+ip route add 10.3.0.0/24 via 10.9.0.254 metric 5
+ip route replace 10.3.0.0/24 via 10.9.0.253 metric 5
+ip route append 10.3.0.0/24 dev ra1 metric 5
+ip route del 10.3.0.0/24 dev ra1 metric 5
+ip route replace 10.3.0.0/24 dev ra1 metric 5
+ip route add 10.2.0.0/24 via 10.9.0.254 mtu 1300 advmss 1200 proto static
+sleep 4
+ip link set ra0 down
+ip link set ra0 up
+ip route add 10.8.0.0/24 dev ra0 src 10.9.0.1
+ip route add 10.8.1.0/24 dev ra0 src 10.9.1.1
+ip addr del 10.9.1.1/24 dev ra0
+ip addr del 10.9.0.1/24 dev ra0
+ip addr add 10.9.0.1/24 dev ra0
+ip addr add fd00::1/64 dev ra0 nodad
+ip addr add fd00::2/64 dev ra0 valid_lft 100 preferred_lft 50
+ip -6 route add fd01::/64 dev ra0
+ip -6 route add fd02::/64 via fd00::99 dev ra0 expires 100
+ip -6 route add fd03::/64 via fd00::99 dev ra0 table 100 metric 7
+ip -6 route replace fd03::/64 via fd00::98 dev ra0 table 100 metric 7
+ip -6 route add blackhole fd04::/64
+sleep 4
+ip link set ra0 down
+ip link set ra0 up
+ip addr add fd00::1/64 dev ra0 nodad
+ip -6 addr del fd00::1/64 dev ra0
+ip route add 10.1.0.0/24 nexthop dev ra0 nexthop dev ra1
+ip route add 10.0.0.0/24 dev ra1
+ip route del 10.1.0.0/24
+ip route add 10.0.1.0/24 dev ra1
+ip link del ra1
+@del ra0 rn0
+CMDS
+grep -q 'routes.*not kept: a multipath' "$T/check.log" ||
+	fail "the cache kept routes while a multipath route existed: $(grep 'link cache' "$T/check.log")"
+ok "routes are dumped while a multipath route exists, kept again after"
 
 # Links stacked on one moved to another namespace and back: the kernel notifies the lower link
 # only, and the stacked ones read it as elsewhere, then as here again (the cache dumps again).

@@ -120,6 +120,77 @@ static void test_validate(void **state)
 				 "bridge's own ports");
 }
 
+/* --subnet auto: the first free /24; whether the host's addresses or routes refused one on the way
+ * (the daemon then chooses again on a fresh view of the kernel). */
+static void test_choose_subnet(void **state)
+{
+	struct network a = make("a", "10.5.0.0/24"), c = make("c", "10.5.0.0/24");
+	struct network *others[] = { &a };
+	struct ip_prefix pool;
+	struct link_backend be;
+	struct link_fake *fake;
+	struct link_dump dump = {};
+	char err[256], s[IP_PREFIX_STRLEN];
+	bool refused = false;
+	int eth1;
+
+	assert_int_equal(ip_prefix_parse("10.5.0.0/16", &pool), 0);
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(link_fake_add_link(fake, "eth1", "veth", &eth1), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	c.subnet = (struct ip_prefix){};
+	c.has_gateway = false;
+	assert_int_equal(network_choose_subnet(&c, &pool, others, 1, &dump, &refused, err, sizeof(err)), 0);
+	assert_string_equal(ip_prefix_format(&c.subnet, s, sizeof(s)), "10.5.1.0/24");
+	assert_false(refused); /* only another network took 10.5.0.0/24 */
+	link_dump_free(&dump);
+
+	assert_int_equal(link_fake_add_addr(fake, eth1, "10.5.1.9/24"), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	c.subnet = (struct ip_prefix){};
+	c.has_gateway = false;
+	assert_int_equal(network_choose_subnet(&c, &pool, others, 1, &dump, &refused, err, sizeof(err)), 0);
+	assert_string_equal(ip_prefix_format(&c.subnet, s, sizeof(s)), "10.5.2.0/24");
+	assert_string_equal(ip_addr_format(AF_INET, &c.gateway, s, sizeof(s)), "10.5.2.1");
+	assert_true(refused);
+	link_dump_free(&dump);
+	link_fake_free(fake);
+}
+
+/* LINK_DUMP_FOREIGN: the host's own addresses and routes, not those of netd's networks' bridges. */
+static void test_dump_foreign(void **state)
+{
+	struct link_backend be;
+	struct link_fake *fake;
+	struct link_dump all = {}, host = {};
+	struct ip_prefix gw;
+	int eth1, br;
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(link_fake_add_link(fake, "eth1", "veth", &eth1), 0);
+	assert_int_equal(link_fake_add_addr(fake, eth1, "192.168.5.7/24"), 0);
+	assert_int_equal(link_fake_add_route(fake, 0, "10.77.0.0/16"), 0);
+	assert_int_equal(be.ops->bridge_add(be.userdata,
+					    &(struct bridge_spec){ .name = "nd-lab", .alias = "netd:lab" },
+					    &br),
+			 0);
+	assert_int_equal(ip_prefix_parse("10.5.0.1/24", &gw), 0);
+	assert_int_equal(be.ops->addr_add(be.userdata, br, &gw), 0);
+	assert_int_equal(link_fake_add_route(fake, br, "10.5.0.0/24"), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &all), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL | LINK_DUMP_FOREIGN, &host), 0);
+	assert_int_equal(host.n_links, all.n_links);
+	assert_int_equal(all.n_addrs, 2);
+	assert_int_equal(host.n_addrs, 1);
+	assert_int_equal(host.addrs[0].ifindex, eth1);
+	assert_int_equal(all.n_routes, 2);
+	assert_int_equal(host.n_routes, 1); /* not the bridge's, the one without a link */
+	assert_int_equal(host.routes[0].ifindex, 0);
+	link_dump_free(&all);
+	link_dump_free(&host);
+	link_fake_free(fake);
+}
+
 static void test_conflicts(void **state)
 {
 	struct network a = make("a", "10.1.0.0/24"), b = make("b", "10.1.0.0/16"), c = make("c", "10.9.0.0/24");
@@ -348,7 +419,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mode_roundtrip), cmocka_unit_test(test_default_bridge),
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_conflicts),      cmocka_unit_test(test_config_roundtrip),
+		cmocka_unit_test(test_conflicts),      cmocka_unit_test(test_choose_subnet),
+		cmocka_unit_test(test_dump_foreign),   cmocka_unit_test(test_config_roundtrip),
 		cmocka_unit_test(test_config_errors),  cmocka_unit_test(test_uplink_conflicts),
 		cmocka_unit_test(test_host_ports),     cmocka_unit_test(test_store),
 	};
