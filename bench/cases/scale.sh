@@ -60,14 +60,14 @@ for n in "${steps[@]}"; do
 	sleep 1
 	for f in c s st d; do : >"$T/$f"; done
 	c0=$(cpu_ms)
-	for i in $(seq 1 "$REPS"); do timed "$T/c" create $((5000 + i)); done
+	for i in $(seq 1 "$REPS"); do timed "$T/c" create $((5000 + i)) >/dev/null; done
 	c1=$(cpu_ms)
 	for i in $(seq 1 "$REPS"); do
-		timed "$T/s" ctl network stop "n$((5000 + i))"
-		timed "$T/st" ctl network start "n$((5000 + i))"
+		timed "$T/s" ctl network stop "n$((5000 + i))" >/dev/null
+		timed "$T/st" ctl network start "n$((5000 + i))" >/dev/null
 	done
 	c2=$(cpu_ms)
-	for i in $(seq 1 "$REPS"); do timed "$T/d" ctl network delete "n$((5000 + i))"; done
+	for i in $(seq 1 "$REPS"); do timed "$T/d" ctl network delete "n$((5000 + i))" >/dev/null; done
 	c3=$(cpu_ms)
 	"$BUILD/bench/bench-rtt" "$SOCK" 10 '{"method":"network.list"}' >/dev/null
 	"$BUILD/bench/bench-rtt" "$SOCK" 50 '{"method":"network.list"}' >"$T/l"
