@@ -50,6 +50,9 @@
 #define NL_CACHE_TRIES 4
 #define NL_CACHE_DOWN_MAX 64 /* links that are down read again one by one; more: a dump */
 #define NL_CACHE_RELIST_MAX 16 /* links whose addresses are read again after a drain; more: a dump */
+/* Routes the cache keeps; a host with more (a routing daemon's full tables) has its routes dumped
+ * each time instead: a route notification is matched against its link's routes one by one. */
+#define NL_CACHE_ROUTES_MAX 20000
 
 /* An address or a route of the cache, and when (CLOCK_MONOTONIC, ms) its remaining lifetimes were
  * read: they count down without notifications, so a copy subtracts the time since. */
@@ -960,6 +963,20 @@ static void objs_link_down(struct link_nl *n, struct cached_objs *o)
 	}
 }
 
+/*
+ * The last IPv4 address of a link deleted: the kernel flushes every IPv4 route through the link,
+ * local and host-scoped ones too, without a notification (fib_inetaddr_event -> fib_disable_ip).
+ */
+static void objs_last_addr4_gone(struct link_nl *n, struct cached_objs *o)
+{
+	for (size_t i = 0; i < o->n_addrs; i++)
+		if (o->addrs[i].a.prefix.family == AF_INET)
+			return;
+	for (size_t i = o->n_routes; i-- > 0;)
+		if (o->routes[i].r.dst.family == AF_INET)
+			objs_route_del(n, o, i);
+}
+
 static struct cached_objs *objs_of(struct link_nl *n, int ifindex)
 {
 	struct cached_link *c;
@@ -1087,6 +1104,8 @@ static int cache_addr_apply(struct link_nl *n, const struct nlmsghdr *nlh)
 			n->cache_n_addrs--;
 			break;
 		}
+	if (a->prefix.family == AF_INET)
+		objs_last_addr4_gone(n, o);
 	return 0;
 }
 
@@ -1138,7 +1157,13 @@ static int cache_route_apply(struct link_nl *n, const struct nlmsghdr *nlh)
 	o = objs_of(n, rt->ifindex);
 	if (!o)
 		return nlh->nlmsg_type == RTM_DELROUTE ? 0 : -ESTALE;
-	for (size_t i = 0; i < o->n_routes; i++) {
+	if (n->cache_n_routes >= NL_CACHE_ROUTES_MAX) {
+		if (n->cache_filling)
+			n->routes_off = true;
+		return n->cache_filling ? 0 : -ESTALE;
+	}
+	/* A dump lists each route once: the filling appends without looking. */
+	for (size_t i = 0; !n->cache_filling && i < o->n_routes; i++) {
 		if (!route_same(&o->routes[i].r, rt))
 			continue;
 		if (nlh->nlmsg_type == RTM_NEWROUTE) {

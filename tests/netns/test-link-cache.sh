@@ -87,8 +87,8 @@ fills=$(grep -c 'link cache: filled' "$T/check.log" || true)
 ok "the cache was filled once and kept from notifications"
 
 # Addresses and routes: each rule by which the cache follows what the kernel does silently
-# (a link set down, lifetimes and expiries counting down, a route replaced) fails this when
-# taken out.
+# (a link set down, lifetimes and expiries counting down, a route replaced, a link's last IPv4
+# address deleted) fails this when taken out.
 check "addresses and routes" <<CMDS
 @bridge rn0
 @up rn0
@@ -138,6 +138,13 @@ ip route add 10.0.0.0/24 dev ra1
 ip route del 10.1.0.0/24
 ip route add 10.0.1.0/24 dev ra1
 ip link del ra1
+ip link add ra2 type bridge
+ip link set ra2 up
+ip addr add 10.11.0.1/24 dev ra2
+ip route add 10.12.0.0/24 dev ra2
+ip route add 10.13.0.0/24 via 10.11.0.254 table 100
+ip addr del 10.11.0.1/24 dev ra2
+ip link del ra2
 @del ra0 rn0
 CMDS
 grep -q 'routes.*not kept: a multipath' "$T/check.log" ||
