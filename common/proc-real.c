@@ -13,10 +13,10 @@
  * and made every page netd wrote afterwards fault once, a cost that grew with netd's memory (1000
  * networks). So the child writes nothing of netd's but its own stack and the report, calls the
  * kernel directly where glibc keeps state (the set*id calls), and starts with every signal
- * blocked, so that no handler of netd runs in it. A detached child forks again (glibc's fork in a
- * process sharing netd's memory is not safe), so it is forked the old way; so is every child of a
+ * blocked, so that no handler of netd runs in it. Forked the old way: a detached child (it forks
+ * again, and glibc's fork in a process sharing netd's memory is not safe), every child of a
  * sanitizer build (AddressSanitizer's shadow of the shared stack would keep the last child's
- * poison).
+ * poison), and a child that changes its user while fs.suid_dumpable is not 0 (share_memory()).
  */
 #include "proc.h"
 
@@ -301,12 +301,38 @@ static void *child_stack_top(void)
 	return (char *)stack + CHILD_STACK_SIZE;
 }
 
+/* fs.suid_dumpable, or -1 when it cannot be read. */
+static int suid_dumpable(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 && buf[0] >= '0' && buf[0] <= '2' ? buf[0] - '0' : -1;
+}
+
+/*
+ * Whether the child may share netd's memory. Between its setresuid and its exec it is a process of
+ * the program's user: the kernel marks the memory it shares "not dumpable" then (fs.suid_dumpable
+ * 0), so that user's other processes cannot ptrace it or write its /proc/PID/mem; with
+ * fs.suid_dumpable 1 or 2 (or unknown) they could, and write netd's memory: fork then.
+ */
+static bool share_memory(const struct proc_spawn *spec)
+{
+	if (SPAWN_BY_FORK || spec->detached)
+		return false;
+	return !spec->cred || spec->cred->uid == 0 || suid_dumpable() == 0;
+}
+
 /* The child, sharing netd's memory until it execs or exits; netd waits until then. */
 static pid_t start_child(const struct proc_spawn *spec, int null_fd, int report_fd, int abi)
 {
 	struct child_args a = {
 		.spec = spec, .null_fd = null_fd, .report_fd = report_fd, .landlock_abi = abi
 	};
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	void *top = child_stack_top();
 	sigset_t all, old;
 	pid_t pid;
@@ -319,6 +345,9 @@ static pid_t start_child(const struct proc_spawn *spec, int null_fd, int report_
 	pid = clone(child_main, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* The child's setresuid made the memory it shared not dumpable; it is netd's alone again. */
+	if (dumpable > 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable)
+		(void)prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
 	errno = saved;
 	return pid;
 }
@@ -379,12 +408,13 @@ static int real_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_
 		return fail(negative_errno(), "pipe");
 	report_rd = pipefd[0];
 	report_wr = pipefd[1];
-	if (spec->detached || SPAWN_BY_FORK) {
+	if (share_memory(spec))
+		pid = start_child(spec, null_fd, report_wr, abi);
+	else {
 		pid = fork();
 		if (pid == 0)
 			child(spec, null_fd, report_wr, abi);
-	} else
-		pid = start_child(spec, null_fd, report_wr, abi);
+	}
 	if (pid < 0)
 		return fail(negative_errno(), "fork");
 	close(TAKE_FD(report_wr));

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,8 +390,11 @@ static void test_spawn_credentials(void **state)
 		skip();
 		return;
 	}
+	assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
 	assert_int_equal(run(&spec, out, sizeof(out)), 0);
 	assert_string_equal(out, "65534 65534 65534 4242 1 1\n");
+	/* A child sharing our memory made it not dumpable when it changed its user: undone. */
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
 }
 
 /* No child may take another process's fds (pidfd_getfd, which netd's unit allows for netd): tried
