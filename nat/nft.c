@@ -23,6 +23,8 @@
 #define ELEMS_BATCH_MAX (128 * 1024)
 /* The most one element's message takes (table, set, key, key end, data, headers). */
 #define ELEM_MSG_MAX 512
+/* The receive buffer for a batch's answers (~1 KiB each, ELEMS_BATCH_MAX / ELEM_MSG_MAX of them). */
+#define ACK_RCVBUF (512 * 1024)
 
 struct fw_nft {
 	struct nft_ctx *ctx;
@@ -181,6 +183,26 @@ static void elem_msg(char *buf, size_t *off, const char *family_name, const char
 	*off += h->nlmsg_len;
 }
 
+/* The kernel's extended-ACK text of an error answer, "" if none. */
+static const char *ext_ack_msg(const struct nlmsghdr *m)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
+	size_t offset = sizeof(*e);
+	const struct nlattr *attr;
+
+	if (!(m->nlmsg_flags & NLM_F_ACK_TLVS))
+		return "";
+	/* Unless capped, an error echoes the whole request before the TLVs. */
+	if (!(m->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
+		offset += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	if (offset > mnl_nlmsg_get_payload_len(m))
+		return "";
+	mnl_attr_for_each(attr, m, offset)
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+			return mnl_attr_get_str(attr);
+	return "";
+}
+
 int fw_nft_apply_elems(struct fw_nft *f, const char *family, const char *table, const struct fw_elem *elems,
 		       size_t n, char *err, size_t errlen)
 {
@@ -206,11 +228,25 @@ int fw_nft_apply_elems(struct fw_nft *f, const char *family, const char *table, 
 			f->nl = NULL;
 			return r;
 		}
+		/* An answer per element: each takes ~1 KiB of the receive buffer until read (nft sizes
+		 * it the same way), and an overrun would lose the answers of a batch the kernel
+		 * committed. Errors: capped, with the kernel's message. */
+		int size = ACK_RCVBUF, on = 1;
+
+		if (setsockopt(mnl_socket_get_fd(f->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+			(void)setsockopt(mnl_socket_get_fd(f->nl), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		(void)setsockopt(mnl_socket_get_fd(f->nl), SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
+		(void)setsockopt(mnl_socket_get_fd(f->nl), SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
 	}
 	buf = calloc(1, ELEMS_BATCH_MAX);
 	if (!buf)
 		return -ENOMEM;
-	base = f->seq += n + 2;
+	/* Answers left by an earlier batch that failed half-way are not this one's. */
+	while (recv(mnl_socket_get_fd(f->nl), rbuf, sizeof(rbuf), MSG_DONTWAIT) > 0 || errno == EINTR)
+		;
+	/* Sequence numbers never reused: base .. base + n + 1. */
+	base = f->seq + 1;
+	f->seq = base + (uint32_t)n + 1;
 	h = batch_msg(buf, &off, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES, base);
 	off += h->nlmsg_len;
 	for (size_t i = 0; i < n; i++)
@@ -248,14 +284,16 @@ int fw_nft_apply_elems(struct fw_nft *f, const char *family, const char *table, 
 			if (i < n)
 				acks++;
 			if (e->error && !first_err) {
+				const char *msg = ext_ack_msg(m);
+
 				first_err = e->error;
 				if (i < n)
-					snprintf(err, errlen, "%s element %s %s %s: %s",
+					snprintf(err, errlen, "%s element %s %s %s: %s%s%s",
 						 elems[i].add ? "add" : "delete", family, table, elems[i].set,
-						 strerror(-e->error));
+						 strerror(-e->error), msg[0] ? ": " : "", msg);
 				else
-					snprintf(err, errlen, "a change of table %s %s: %s", family, table,
-						 strerror(-e->error));
+					snprintf(err, errlen, "a change of table %s %s: %s%s%s", family, table,
+						 strerror(-e->error), msg[0] ? ": " : "", msg);
 			}
 		}
 	}

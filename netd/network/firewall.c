@@ -309,8 +309,10 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 	if (r < 0) {
 		char msg[512];
 
-		/* The kernel kept the previous rules: so does netd. */
+		/* The kernel kept the previous rules, or a change's answers were lost after it
+		 * committed: netd keeps its record, not trusted until a whole apply succeeds. */
 		fw->rescan = true;
+		fw->in_kernel = false;
 		snprintf(msg, sizeof(msg), "%s", err);
 		snprintf(err, errlen, "cannot apply nftables rules: %s", msg);
 		return r;
