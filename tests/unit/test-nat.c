@@ -119,6 +119,8 @@ static void test_change_elems(void **state)
 	size_t n = 0, want = 0;
 	const uint8_t net8[4] = { 10, 8, 0, 0 }, last8[4] = { 10, 8, 0, 255 };
 
+	assert_non_null(sa);
+	assert_non_null(sb);
 	text = fw_render_change_elems(a, 1, ma, b, 1, mb, &e, &n);
 	assert_non_null(text);
 	/* one element per element of the text: the ", " separators plus one per line */
