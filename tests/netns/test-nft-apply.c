@@ -212,7 +212,7 @@ static void changes(const struct fw_backend *f, bool elems)
 	if (elems) {
 		/* The kernel's table is not what the change expects (an element is missing): the whole
 		 * batch fails and changes nothing. */
-		_cleanup_free_ char *before = table_text(), *after = NULL, *m = NULL;
+		_cleanup_free_ char *before = table_text(), *after = NULL;
 		_cleanup_free_ struct fw_elem *e = NULL;
 		size_t n_e = 0;
 		_cleanup_free_ char *change = fw_render_change_elems(steps[1].nets, steps[1].n, marker,
