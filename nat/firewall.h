@@ -43,42 +43,36 @@ char *fw_render(const struct fw_network *nets, size_t n, char **ret_marker);
  * for a change from the networks that changed alone: the same networks give the same marker
  * whatever order they come in and whatever changes led to them. A network's share is a hash of its
  * set elements (as a change adds them) and their number; the table's is their sum (mod 2^64) plus
- * the share of the rules and the empty sets. */
+ * the share of the rules and the empty sets, which depend on the subnets' prefix lengths in use. */
 struct fw_share {
 	uint64_t hash;
 	unsigned objects; /* set elements (the rules' share: rules) */
+	uint64_t lens; /* the prefix lengths of its subnets that have rules (bit L) */
 };
 /* What the rules see of a network is the same (then so are its elements and its share). */
 bool fw_network_equal(const struct fw_network *a, const struct fw_network *b);
 int fw_network_share(const struct fw_network *w, struct fw_share *ret);
 void fw_share_add(struct fw_share *sum, const struct fw_share *s);
-void fw_share_sub(struct fw_share *sum, const struct fw_share *s);
 /* The marker of a table of n networks whose shares add up to *sum ("" for none), as fw_render
  * gives it. */
 int fw_marker(const struct fw_share *sum, size_t n, char *buf, size_t size);
 
 /* The same change as a few set elements: the elements of the networks that went or changed
- * deleted, of those that came or changed added, and the marker replaced. The rules do not depend
- * on the networks, so this is the whole difference between the tables fw_render made of old and
- * of new. "" when the table comes or goes (or nothing changed): use fw_render. NULL: no memory. */
+ * deleted, of those that came or changed added, and the marker replaced. The rules depend only on
+ * the prefix lengths in use, so while those stay the same this is the whole difference between the
+ * tables fw_render made of old and of new. "" when the table comes or goes, when the lengths in
+ * use differ (or nothing changed): use fw_render. NULL: no memory. */
 char *fw_render_change(const struct fw_network *old, size_t n_old, const char *old_marker,
 		       const struct fw_network *new, size_t n_new, const char *new_marker);
 
 /* One element added to or deleted from a set, as the kernel takes it: nft.c sends a change of
- * these to the kernel itself, so that libnftables does not first read the table (and the
- * elements of its interval sets) into its cache on every change. */
-enum fw_elem_kind {
-	FW_ELEM_KEY, /* a set without intervals: key */
-	FW_ELEM_CONCAT_RANGE, /* concatenated ranges (pipapo): key .. key_end */
-	FW_ELEM_RANGE, /* one range (rbtree): key .. key_end, sent as a start and an end element */
-};
+ * these to the kernel itself, so that libnftables does not first read the table into its cache on
+ * every change. netd's sets have no ranges: an element is its key. */
 struct fw_elem {
 	bool add; /* or delete */
-	enum fw_elem_kind kind;
 	char set[32];
-	uint8_t key[64], key_end[64]; /* each field padded to 4 bytes, as nft lays out a concatenation */
+	uint8_t key[64]; /* each field padded to 4 bytes, as nft lays out a concatenation */
 	size_t len;
-	char jump[32]; /* a verdict map's element: the chain it jumps to */
 };
 /* fw_render_change, and the same change as elements into *ret_elems (free()), *ret_n. */
 char *fw_render_change_elems(const struct fw_network *old, size_t n_old, const char *old_marker,

@@ -121,32 +121,7 @@ static void put_data(struct nlmsghdr *h, uint16_t type, const void *data, size_t
 	mnl_attr_nest_end(h, n);
 }
 
-/* One element of the list: its key, its key's end or its flags, and its verdict. */
-static void put_elem(struct nlmsghdr *h, const uint8_t *key, const uint8_t *key_end, size_t len,
-		     uint32_t flags, const char *jump)
-{
-	struct nlattr *el = mnl_attr_nest_start(h, NFTA_LIST_ELEM);
-
-	put_data(h, NFTA_SET_ELEM_KEY, key, len);
-	if (key_end)
-		put_data(h, NFTA_SET_ELEM_KEY_END, key_end, len);
-	if (flags)
-		mnl_attr_put_u32(h, NFTA_SET_ELEM_FLAGS, htonl(flags));
-	if (jump && jump[0]) {
-		struct nlattr *d = mnl_attr_nest_start(h, NFTA_SET_ELEM_DATA);
-		struct nlattr *v = mnl_attr_nest_start(h, NFTA_DATA_VERDICT);
-
-		mnl_attr_put_u32(h, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
-		mnl_attr_put_strz(h, NFTA_VERDICT_CHAIN, jump);
-		mnl_attr_nest_end(h, v);
-		mnl_attr_nest_end(h, d);
-	}
-	mnl_attr_nest_end(h, el);
-}
-
-/* The element's message: a range of one field (rbtree) is a start element (with the verdict) and
- * an end element one past its last value, flagged, as nft sends it (none when the range ends at
- * the last value). */
+/* The element's message: one element, its key. */
 static void elem_msg(char *buf, size_t *off, const char *family_name, const char *table,
 		     const struct fw_elem *e, uint32_t seq)
 {
@@ -154,31 +129,14 @@ static void elem_msg(char *buf, size_t *off, const char *family_name, const char
 	uint16_t type = (NFNL_SUBSYS_NFTABLES << 8) | (e->add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
 	struct nlmsghdr *h =
 		batch_msg(buf, off, type, NLM_F_ACK | (e->add ? NLM_F_CREATE : 0), family, 0, seq);
-	struct nlattr *list;
+	struct nlattr *list, *el;
 
 	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_TABLE, table);
 	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_SET, e->set);
 	list = mnl_attr_nest_start(h, NFTA_SET_ELEM_LIST_ELEMENTS);
-	switch (e->kind) {
-	case FW_ELEM_KEY:
-		put_elem(h, e->key, NULL, e->len, 0, e->add ? e->jump : NULL);
-		break;
-	case FW_ELEM_CONCAT_RANGE:
-		put_elem(h, e->key, e->key_end, e->len, 0, e->add ? e->jump : NULL);
-		break;
-	case FW_ELEM_RANGE: {
-		uint8_t end[sizeof(e->key_end)];
-		bool carry = true;
-
-		put_elem(h, e->key, NULL, e->len, 0, e->add ? e->jump : NULL);
-		memcpy(end, e->key_end, e->len);
-		for (size_t i = e->len; carry && i-- > 0;)
-			carry = ++end[i] == 0;
-		if (!carry)
-			put_elem(h, end, NULL, e->len, NFT_SET_ELEM_INTERVAL_END, NULL);
-		break;
-	}
-	}
+	el = mnl_attr_nest_start(h, NFTA_LIST_ELEM);
+	put_data(h, NFTA_SET_ELEM_KEY, e->key, e->len);
+	mnl_attr_nest_end(h, el);
 	mnl_attr_nest_end(h, list);
 	*off += h->nlmsg_len;
 }
@@ -369,7 +327,8 @@ int fw_nft_table_state(struct fw_nft *f, const char *family, const char *table, 
 		if (json_object_object_get_ex(item, "rule", &o)) {
 			rules++;
 		} else if (json_object_object_get_ex(item, "set", &o) ||
-			   json_object_object_get_ex(item, "map", &o)) { /* the shard maps count too */
+			   json_object_object_get_ex(item, "map", &o)) {
+			/* netd's table has no map: one added by another process counts too */
 			json_object *elem;
 
 			if (json_object_object_get_ex(o, "elem", &elem) && json_object_is_type(elem, json_type_array))

@@ -18,8 +18,10 @@
  *   network allows, on that network's own gateway address; IPv6 neighbour discovery, MLD, ICMPv6
  *   errors and echo to link-local, DHCPv6. Everything else from a bridge is rejected: the host's
  *   other addresses and other networks' gateways included.
- * The sets of concatenated ranges are sharded by bridge name, each shard behind a verdict map
- * (see FW_SHARDS), so that removing a network's elements stays cheap with many networks.
+ * A subnet is looked up as an exact key: the packet's address masked to the prefix length, in the
+ * sets of that length ("out_24"), with one rule per length in use (see FW_LEN_MAX). Sets of exact
+ * keys are hashes in the kernel, so adding or removing a network's elements costs the same
+ * whatever the number of networks.
  * The set "bridges" holds every netd bridge; the one element of set "marker" is the table's
  * marker: a hash of the script and the number of rules and set elements, which tells netd whether
  * the table in the kernel is the one it applied. Every set and rule is always there (a set may be
@@ -34,57 +36,49 @@
 #include "firewall.h"
 #include "macro.h"
 
-/* Shards of the sets of concatenated ranges (pipapo in the kernel): removing an element from a
- * pipapo set costs time that grows with the set's size (nat/DESIGN.md, "Shards"), so each of those
- * sets is FW_SHARDS sets, a network's elements go to the shard of its bridge name, and verdict maps
- * keyed by one field (hash, or one interval: cheap to change) jump to the shard's chain. */
-#define FW_SHARDS 8
-/* In those sets the address comes first: removing an element compares it with every element before
- * it, field by field, and an address (4 bytes) is compared 4 times faster than an interface name
- * (16 bytes). */
+/* The sets keyed by a subnet come once per IPv4 prefix length that a nat or routed network has, and
+ * a rule of each kind per such length: "ip saddr & 255.255.255.0 . iifname @out_24". Ranges of
+ * addresses (sets with "flags interval") would need no mask, but the kernel keeps a concatenation
+ * with ranges in its pipapo backend, where removing an element walks the elements before it
+ * (nat/DESIGN.md, "Exact keys"). Subnets never overlap, so an address masked to another length
+ * matches no element of that length's sets. */
+#define FW_LEN_MAX 32
 
 enum set_id {
-	SET_SELF,	 /* every network: bridge . bridge */
-	SET_REPLIES,	 /* nat: subnet . bridge (sharded) */
-	SET_ROUTED_IN,	 /* routed: subnet . bridge (sharded) */
-	SET_OUT,	 /* nat, routed: subnet . bridge (sharded) */
-	SET_OUT_UPLINK,	 /* nat, routed with an uplink: subnet . bridge . uplink (sharded) */
-	SET_INSIDE,	 /* nat: subnet . subnet (sharded) */
-	SET_MASQ,	 /* nat: subnet */
-	SET_MASQ_UPLINK, /* nat with an uplink: subnet . uplink (sharded) */
-	SET_OPEN,	 /* open: bridge */
+	SET_SELF, /* every network: bridge . bridge */
+	SET_REPLIES, /* nat: subnet . bridge (per length) */
+	SET_ROUTED_IN, /* routed: subnet . bridge (per length) */
+	SET_OUT, /* nat, routed: subnet . bridge (per length) */
+	SET_OUT_UPLINK, /* nat, routed with an uplink: subnet . bridge . uplink (per length) */
+	SET_INSIDE, /* nat: subnet . subnet (per length) */
+	SET_MASQ, /* nat: subnet (per length) */
+	SET_MASQ_UPLINK, /* nat with an uplink: subnet . uplink (per length) */
+	SET_OPEN, /* open: bridge */
 	SET_OPEN_UPLINK, /* open with an uplink: bridge . uplink */
-	SET_GATEWAYS,	 /* every network: bridge . gateway */
-	SET_HOST_PORTS,	 /* allowed host services: bridge . protocol . port */
-	MAP_OIF,	 /* nat, routed: bridge : jump to_bridge_K (replies, routed_in) */
-	MAP_IIF,	 /* nat, routed: bridge : jump from_bridge_K (out, out_uplink) */
-	MAP_SRC,	 /* nat: subnet : jump from_subnet_K (inside, masq_uplink) */
+	SET_GATEWAYS, /* every network: bridge . gateway */
+	SET_HOST_PORTS, /* allowed host services: bridge . protocol . port */
 	_SET_MAX,
 };
 
 static const struct {
 	const char *name, *type;
-	bool interval, sharded, map;
+	bool per_len; /* keyed by a subnet: one set per prefix length */
 } set_defs[_SET_MAX] = {
 	[SET_SELF] = { "self", "ifname . ifname" },
-	[SET_REPLIES] = { "replies", "ipv4_addr . ifname", true, true },
-	[SET_ROUTED_IN] = { "routed_in", "ipv4_addr . ifname", true, true },
-	[SET_OUT] = { "out", "ipv4_addr . ifname", true, true },
-	[SET_OUT_UPLINK] = { "out_uplink", "ipv4_addr . ifname . ifname", true, true },
-	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", true, true },
+	[SET_REPLIES] = { "replies", "ipv4_addr . ifname", true },
+	[SET_ROUTED_IN] = { "routed_in", "ipv4_addr . ifname", true },
+	[SET_OUT] = { "out", "ipv4_addr . ifname", true },
+	[SET_OUT_UPLINK] = { "out_uplink", "ipv4_addr . ifname . ifname", true },
+	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", true },
 	[SET_MASQ] = { "masq", "ipv4_addr", true },
-	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", true, true },
+	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", true },
 	[SET_OPEN] = { "open", "ifname" },
 	[SET_OPEN_UPLINK] = { "open_uplink", "ifname . ifname" },
 	[SET_GATEWAYS] = { "gateways", "ifname . ipv4_addr" },
 	[SET_HOST_PORTS] = { "host_ports", "ifname . inet_proto . inet_service" },
-	[MAP_OIF] = { "oif_shard", "ifname : verdict", .map = true },
-	[MAP_IIF] = { "iif_shard", "ifname : verdict", .map = true },
-	/* Subnets of netd networks never overlap (network create checks), so one interval each. */
-	[MAP_SRC] = { "src_shard", "ipv4_addr : verdict", true, .map = true },
 };
 
-/* The elements of one set (of one shard of a sharded set), as text. */
+/* The elements of one set (of one length's set), as text. */
 struct set_text {
 	FILE *f;
 	char *text;
@@ -101,16 +95,17 @@ struct elem_list {
 struct out {
 	FILE *f;
 	unsigned objects; /* rules and set elements */
-	unsigned shard;	  /* the shard of the network being filled */
+	unsigned len; /* the prefix length of the network being filled */
+	uint64_t lens; /* the prefix lengths that have sets and rules (bit L) */
 	bool failed;	  /* a stream could not be opened */
-	struct set_text set[_SET_MAX][FW_SHARDS]; /* [s][0] only for a set that is not sharded */
+	struct set_text set[_SET_MAX][FW_LEN_MAX + 1]; /* [s][0] only for a set not per length */
 	struct elem_list *elems; /* NULL, or where each element goes besides its text */
 	bool add; /* ... to be added (or deleted) */
 };
 
 static void set_name(enum set_id s, unsigned k, char *buf, size_t size)
 {
-	if (set_defs[s].sharded)
+	if (set_defs[s].per_len)
 		snprintf(buf, size, "%s_%u", set_defs[s].name, k);
 	else
 		snprintf(buf, size, "%s", set_defs[s].name);
@@ -120,7 +115,6 @@ static void set_name(enum set_id s, unsigned k, char *buf, size_t size)
 enum {
 	F_END,
 	F_IF, /* const char *: an interface name */
-	F_PREFIX, /* const struct ip_prefix *: an IPv4 prefix (a range in an interval set) */
 	F_ADDR, /* const union in_addr_union *: an IPv4 address */
 	F_PROTO, /* int: an IP protocol number */
 	F_PORT, /* unsigned: a TCP or UDP port */
@@ -141,11 +135,10 @@ static struct fw_elem *elem_new(struct elem_list *l)
 	return &l->e[l->n++];
 }
 
-/* One field's bytes, as nft lays a concatenation out: each field padded to 4 bytes; a prefix's
- * range in key (first address) and key_end (last). */
+/* One field's bytes, as nft lays a concatenation out: each field padded to 4 bytes. */
 static bool elem_field(struct fw_elem *e, int type, va_list *ap, char *text, size_t size)
 {
-	uint8_t *k = e->key + e->len, *ke = e->key_end + e->len;
+	uint8_t *k = e->key + e->len;
 	size_t w;
 
 	switch (type) {
@@ -157,22 +150,6 @@ static bool elem_field(struct fw_elem *e, int type, va_list *ap, char *text, siz
 		if (e->len + w > sizeof(e->key))
 			return false;
 		strncpy((char *)k, name, IFNAMSIZ);
-		memcpy(ke, k, IFNAMSIZ);
-		break;
-	}
-	case F_PREFIX: {
-		const struct ip_prefix *p = va_arg(*ap, const struct ip_prefix *);
-		struct ip_prefix first = *p;
-		union in_addr_union last;
-
-		ip_prefix_format(p, text, size);
-		w = 4;
-		if (p->family != AF_INET || e->len + w > sizeof(e->key))
-			return false;
-		ip_prefix_mask(&first);
-		ip_prefix_broadcast(p, &last);
-		memcpy(k, &first.addr.in, 4);
-		memcpy(ke, &last.in, 4);
 		break;
 	}
 	case F_ADDR: {
@@ -183,7 +160,6 @@ static bool elem_field(struct fw_elem *e, int type, va_list *ap, char *text, siz
 		if (e->len + w > sizeof(e->key))
 			return false;
 		memcpy(k, &a->in, 4);
-		memcpy(ke, &a->in, 4);
 		break;
 	}
 	case F_PROTO: {
@@ -193,7 +169,7 @@ static bool elem_field(struct fw_elem *e, int type, va_list *ap, char *text, siz
 		w = 4;
 		if (e->len + w > sizeof(e->key))
 			return false;
-		k[0] = ke[0] = (uint8_t)proto;
+		k[0] = (uint8_t)proto;
 		break;
 	}
 	case F_PORT: {
@@ -203,8 +179,8 @@ static bool elem_field(struct fw_elem *e, int type, va_list *ap, char *text, siz
 		w = 4;
 		if (e->len + w > sizeof(e->key))
 			return false;
-		k[0] = ke[0] = (uint8_t)(port >> 8);
-		k[1] = ke[1] = (uint8_t)port;
+		k[0] = (uint8_t)(port >> 8);
+		k[1] = (uint8_t)port;
 		break;
 	}
 	default:
@@ -215,10 +191,10 @@ static bool elem_field(struct fw_elem *e, int type, va_list *ap, char *text, siz
 }
 
 /* An element of set s: its text in the set's list, and (o->elems) the element as the kernel takes
- * it. jump: the chain a verdict map's element jumps to, NULL for a set. */
-static void element(struct out *o, enum set_id s, const char *jump, ...)
+ * it. A set keyed by a subnet: the one of the prefix length of the network being filled. */
+static void element(struct out *o, enum set_id s, ...)
 {
-	unsigned k = set_defs[s].sharded ? o->shard : 0;
+	unsigned k = set_defs[s].per_len ? o->len : 0;
 	struct set_text *t = &o->set[s][k];
 	struct fw_elem *e = NULL, scratch;
 	unsigned fields = 0;
@@ -241,22 +217,17 @@ static void element(struct out *o, enum set_id s, const char *jump, ...)
 	}
 	if (t->n++)
 		fputs(", ", t->f);
-	va_start(ap, jump);
+	va_start(ap, s);
 	while ((type = va_arg(ap, int)) != F_END) {
 		if (!elem_field(e, type, &ap, text, sizeof(text)))
 			o->failed = true;
 		fprintf(t->f, "%s%s", fields++ ? " . " : "", text);
 	}
 	va_end(ap);
-	if (jump)
-		fprintf(t->f, " : jump %s", jump);
 	o->objects++;
 
 	e->add = o->add;
 	set_name(s, k, e->set, sizeof(e->set));
-	e->kind = !set_defs[s].interval ? FW_ELEM_KEY : fields > 1 ? FW_ELEM_CONCAT_RANGE : FW_ELEM_RANGE;
-	if (jump)
-		snprintf(e->jump, sizeof(e->jump), "%s", jump);
 }
 
 /* Close every stream; false if one failed. The texts stay until out_free(). */
@@ -265,7 +236,7 @@ static bool out_close_sets(struct out *o)
 	bool ok = !o->failed;
 
 	for (int s = 0; s < _SET_MAX; s++)
-		for (unsigned k = 0; k < FW_SHARDS; k++) {
+		for (unsigned k = 0; k <= FW_LEN_MAX; k++) {
 			if (o->set[s][k].f && fclose(o->set[s][k].f) != 0)
 				ok = false;
 			o->set[s][k].f = NULL;
@@ -279,7 +250,7 @@ static void out_free(struct out *o)
 		return;
 	out_close_sets(o);
 	for (int s = 0; s < _SET_MAX; s++)
-		for (unsigned k = 0; k < FW_SHARDS; k++)
+		for (unsigned k = 0; k <= FW_LEN_MAX; k++)
 			free(o->set[s][k].text);
 	free(o);
 }
@@ -311,95 +282,108 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-/* Each network's elements. Its shard follows from its bridge name alone, so the same networks
- * always give the same script (a restarted netd recognises its table by the marker). */
+/* A nat or routed network has elements in the sets of its prefix length. */
+static uint64_t network_lens(const struct fw_network *w)
+{
+	return w->mode == FW_NAT || w->mode == FW_ROUTED ? UINT64_C(1) << w->subnet.len : 0;
+}
+
+/* Each network's elements. */
 static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 {
-	char c[32];
-
 	for (size_t i = 0; i < n; i++) {
 		const struct fw_network *w = &nets[i];
 		const char *b = w->bridge, *u = w->uplink;
-		const struct ip_prefix *s = &w->subnet;
-		unsigned k = o->shard = fnv1a(b) % FW_SHARDS;
+		const union in_addr_union *s = &w->subnet.addr; /* masked */
 
-		element(o, SET_SELF, NULL, F_IF, b, F_IF, b, F_END);
-		element(o, SET_GATEWAYS, NULL, F_IF, b, F_ADDR, &w->gateway, F_END);
+		o->len = w->subnet.len;
+		element(o, SET_SELF, F_IF, b, F_IF, b, F_END);
+		element(o, SET_GATEWAYS, F_IF, b, F_ADDR, &w->gateway, F_END);
 		for (size_t j = 0; j < w->n_host_ports; j++)
-			element(o, SET_HOST_PORTS, NULL, F_IF, b, F_PROTO, (int)w->host_ports[j].proto,
-				F_PORT, (unsigned)w->host_ports[j].port, F_END);
+			element(o, SET_HOST_PORTS, F_IF, b, F_PROTO, (int)w->host_ports[j].proto, F_PORT,
+				(unsigned)w->host_ports[j].port, F_END);
 		if (w->mode == FW_NAT) {
-			element(o, SET_REPLIES, NULL, F_PREFIX, s, F_IF, b, F_END);
-			element(o, SET_INSIDE, NULL, F_PREFIX, s, F_PREFIX, s, F_END);
-			snprintf(c, sizeof(c), "from_subnet_%u", k);
-			element(o, MAP_SRC, c, F_PREFIX, s, F_END);
+			element(o, SET_REPLIES, F_ADDR, s, F_IF, b, F_END);
+			element(o, SET_INSIDE, F_ADDR, s, F_ADDR, s, F_END);
 			if (u[0])
-				element(o, SET_MASQ_UPLINK, NULL, F_PREFIX, s, F_IF, u, F_END);
+				element(o, SET_MASQ_UPLINK, F_ADDR, s, F_IF, u, F_END);
 			else
-				element(o, SET_MASQ, NULL, F_PREFIX, s, F_END);
+				element(o, SET_MASQ, F_ADDR, s, F_END);
 		} else if (w->mode == FW_ROUTED) {
-			element(o, SET_ROUTED_IN, NULL, F_PREFIX, s, F_IF, b, F_END);
+			element(o, SET_ROUTED_IN, F_ADDR, s, F_IF, b, F_END);
 		} else if (w->mode == FW_OPEN) {
 			if (u[0])
-				element(o, SET_OPEN_UPLINK, NULL, F_IF, b, F_IF, u, F_END);
+				element(o, SET_OPEN_UPLINK, F_IF, b, F_IF, u, F_END);
 			else
-				element(o, SET_OPEN, NULL, F_IF, b, F_END);
+				element(o, SET_OPEN, F_IF, b, F_END);
 		}
 		if (w->mode == FW_NAT || w->mode == FW_ROUTED) {
-			snprintf(c, sizeof(c), "to_bridge_%u", k);
-			element(o, MAP_OIF, c, F_IF, b, F_END);
-			snprintf(c, sizeof(c), "from_bridge_%u", k);
-			element(o, MAP_IIF, c, F_IF, b, F_END);
 			if (u[0])
-				element(o, SET_OUT_UPLINK, NULL, F_PREFIX, s, F_IF, b, F_IF, u, F_END);
+				element(o, SET_OUT_UPLINK, F_ADDR, s, F_IF, b, F_IF, u, F_END);
 			else
-				element(o, SET_OUT, NULL, F_PREFIX, s, F_IF, b, F_END);
+				element(o, SET_OUT, F_ADDR, s, F_IF, b, F_END);
 		}
 	}
 }
 
-/* One set (or map) with its elements. A shard's set holds a few networks' elements: one line. */
+/* One set with its elements. */
 static void render_set(struct out *o, enum set_id s, unsigned k)
 {
 	const struct set_text *t = &o->set[s][k];
 	char name[32];
 
 	set_name(s, k, name, sizeof(name));
-	if (set_defs[s].sharded) {
-		fprintf(o->f, "\tset %s { type %s; flags interval;%s%s%s }\n", name, set_defs[s].type,
-			t->n ? " elements = { " : "", t->n ? t->text : "", t->n ? " }" : "");
-		return;
-	}
-	fprintf(o->f, "\t%s %s {\n\t\ttype %s\n%s", set_defs[s].map ? "map" : "set", name, set_defs[s].type,
-		set_defs[s].interval ? "\t\tflags interval\n" : "");
+	fprintf(o->f, "\tset %s {\n\t\ttype %s\n", name, set_defs[s].type);
 	if (t->n)
 		fprintf(o->f, "\t\telements = { %s }\n", t->text);
 	fprintf(o->f, "\t}\n\n");
 }
 
-/* Every set, empty or not: the rules are the same whatever the networks are, so a network that
- * comes or goes changes set and map elements only (fw_render_change). */
+static bool in_use(const struct out *o, unsigned len)
+{
+	return o->lens & UINT64_C(1) << len;
+}
+
+/* Every set, empty or not, and those keyed by a subnet once per length in use: the rules are the
+ * same whatever the networks are but for those lengths, so a network that comes or goes changes
+ * set elements only, unless its length is new or was the last of its kind (fw_render_change). */
 static void render_sets(struct out *o)
 {
 	for (int s = 0; s < _SET_MAX; s++) {
-		if (!set_defs[s].sharded) {
+		if (!set_defs[s].per_len)
 			render_set(o, s, 0);
-			continue;
-		}
-		for (unsigned k = 0; k < FW_SHARDS; k++)
-			render_set(o, s, k);
-		fputc('\n', o->f);
+		else
+			for (unsigned k = 0; k <= FW_LEN_MAX; k++)
+				if (in_use(o, k))
+					render_set(o, s, k);
 	}
 }
 
-/* The verdict maps jump to a shard's chain for the packets that can match its sets; the rules
- * there are the ones of an unsharded set, all accepts, so they may run in any order before the
- * rejects. */
+/* The mask of prefix length len, as nft writes an IPv4 address. */
+static const char *mask_text(unsigned len, char buf[static INET_ADDRSTRLEN])
+{
+	uint32_t m = len ? ~UINT32_C(0) << (32 - len) : 0;
+
+	snprintf(buf, INET_ADDRSTRLEN, "%u.%u.%u.%u", m >> 24, (m >> 16) & 0xff, (m >> 8) & 0xff, m & 0xff);
+	return buf;
+}
+
+/* The rules of the sets keyed by a subnet come once per length in use: all accepts, so their
+ * order among themselves does not matter, and they come before the rejects. */
 static void render_forward(struct out *o)
 {
+	char m[INET_ADDRSTRLEN];
+
 	fprintf(o->f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
-	rule(o, "oifname vmap @oif_shard");
-	rule(o, "iifname vmap @iif_shard");
+	for (unsigned k = 0; k <= FW_LEN_MAX; k++) {
+		if (!in_use(o, k))
+			continue;
+		mask_text(k, m);
+		rule(o, "ip daddr & %s . oifname @replies_%u ct state established,related accept", m, k);
+		rule(o, "iifname != @bridges ip daddr & %s . oifname @routed_in_%u accept", m, k);
+		rule(o, "ip saddr & %s . iifname @out_%u oifname != @bridges accept", m, k);
+		rule(o, "ip saddr & %s . iifname . oifname @out_uplink_%u accept", m, k);
+	}
 	rule(o, "iifname @open oifname != @bridges accept");
 	rule(o, "oifname @open iifname != @bridges accept");
 	rule(o, "iifname . oifname @open_uplink accept");
@@ -438,32 +422,23 @@ static void render_input(struct out *o)
 	fprintf(o->f, "\t}\n");
 }
 
-/* Inside a jumped chain "return" would go on to the masquerade: traffic that stays in its subnet
- * is accepted there instead, which ends the chain's work the same way. */
+/* Traffic that stays inside its subnet is accepted (not masqueraded) before any masquerade. */
 static void render_postrouting(struct out *o)
 {
+	char m[INET_ADDRSTRLEN];
+
 	fprintf(o->f, "\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
 	rule(o, "ip daddr { 224.0.0.0/4, 255.255.255.255 } return");
-	rule(o, "ip saddr vmap @src_shard");
-	rule(o, "ip saddr @masq masquerade");
+	for (unsigned k = 0; k <= FW_LEN_MAX; k++)
+		if (in_use(o, k))
+			rule(o, "ip saddr & %s . ip daddr & %s @inside_%u accept", mask_text(k, m), m, k);
+	for (unsigned k = 0; k <= FW_LEN_MAX; k++)
+		if (in_use(o, k))
+			rule(o, "ip saddr & %s . oifname @masq_uplink_%u masquerade", mask_text(k, m), k);
+	for (unsigned k = 0; k <= FW_LEN_MAX; k++)
+		if (in_use(o, k))
+			rule(o, "ip saddr & %s @masq_%u masquerade", mask_text(k, m), k);
 	fprintf(o->f, "\t}\n");
-}
-
-/* The chains the verdict maps jump to, one of each per shard. */
-static void render_shard_chains(struct out *o)
-{
-	for (unsigned k = 0; k < FW_SHARDS; k++) {
-		fprintf(o->f, "\n\tchain to_bridge_%u {\n", k);
-		rule(o, "ip daddr . oifname @replies_%u ct state established,related accept", k);
-		rule(o, "iifname != @bridges ip daddr . oifname @routed_in_%u accept", k);
-		fprintf(o->f, "\t}\n\n\tchain from_bridge_%u {\n", k);
-		rule(o, "ip saddr . iifname @out_%u oifname != @bridges accept", k);
-		rule(o, "ip saddr . iifname . oifname @out_uplink_%u accept", k);
-		fprintf(o->f, "\t}\n\n\tchain from_subnet_%u {\n", k);
-		rule(o, "ip saddr . ip daddr @inside_%u accept", k);
-		rule(o, "ip saddr . oifname @masq_uplink_%u masquerade", k);
-		fprintf(o->f, "\t}\n");
-	}
 }
 
 int fw_marker_element(const char *marker, char *buf, size_t size)
@@ -500,7 +475,6 @@ static void render_body(struct out *o)
 	render_forward(o);
 	render_input(o);
 	render_postrouting(o);
-	render_shard_chains(o);
 }
 
 char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
@@ -556,6 +530,7 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 	if (b && fclose(b) != 0)
 		ok = false;
 	if (ok && (o->f = open_memstream(&body, &len))) {
+		o->lens = sum.lens;
 		render_body(o);
 		ok = fclose(o->f) == 0;
 		o->f = NULL;
@@ -607,7 +582,7 @@ static int element_lines(FILE *f, const char *verb, const struct fw_network *w, 
 
 		if (!e)
 			return -ENOMEM;
-		*e = (struct fw_elem){ .add = o->add, .kind = FW_ELEM_KEY, .set = "bridges", .len = IFNAMSIZ };
+		*e = (struct fw_elem){ .add = o->add, .set = "bridges", .len = IFNAMSIZ };
 		strncpy((char *)e->key, w->bridge, IFNAMSIZ);
 	}
 	fill_sets(o, w, 1);
@@ -617,7 +592,7 @@ static int element_lines(FILE *f, const char *verb, const struct fw_network *w, 
 		*ret_objects = o->objects + 1; /* + its element of "bridges" */
 	fprintf(f, "%s element %s %s bridges { \"%s\" }\n", verb, FW_FAMILY, FW_TABLE, w->bridge);
 	for (int s = 0; s < _SET_MAX; s++)
-		for (unsigned k = 0; k < FW_SHARDS; k++) {
+		for (unsigned k = 0; k <= FW_LEN_MAX; k++) {
 			if (!o->set[s][k].n)
 				continue;
 			set_name(s, k, name, sizeof(name));
@@ -640,7 +615,7 @@ int fw_network_share(const struct fw_network *w, struct fw_share *ret)
 	r = element_lines(f, "add", w, &objects, NULL);
 	if (fclose(f) != 0 || r < 0)
 		return -ENOMEM;
-	*ret = (struct fw_share){ .hash = fnv1a(text), .objects = objects };
+	*ret = (struct fw_share){ .hash = fnv1a(text), .objects = objects, .lens = network_lens(w) };
 	return 0;
 }
 
@@ -648,16 +623,12 @@ void fw_share_add(struct fw_share *sum, const struct fw_share *s)
 {
 	sum->hash += s->hash;
 	sum->objects += s->objects;
+	sum->lens |= s->lens;
 }
 
-void fw_share_sub(struct fw_share *sum, const struct fw_share *s)
-{
-	sum->hash -= s->hash;
-	sum->objects -= s->objects;
-}
-
-/* The rules and the empty sets: the share of the table itself. The same text every time. */
-static int fixed_share(struct fw_share *ret)
+/* The rules and the empty sets: the share of the table itself. The same text for the same
+ * prefix lengths in use. */
+static int fixed_share(uint64_t lens, struct fw_share *ret)
 {
 	_cleanup_(out_freep) struct out *o = calloc(1, sizeof(*o));
 	_cleanup_free_ char *body = NULL;
@@ -666,6 +637,7 @@ static int fixed_share(struct fw_share *ret)
 
 	if (!o || !(o->f = open_memstream(&body, &len)))
 		return -ENOMEM;
+	o->lens = lens;
 	render_body(o);
 	ok = fclose(o->f) == 0;
 	o->f = NULL;
@@ -684,7 +656,7 @@ int fw_marker(const struct fw_share *sum, size_t n, char *buf, size_t size)
 		snprintf(buf, size, "%s", "");
 		return 0;
 	}
-	r = fixed_share(&t);
+	r = fixed_share(sum->lens, &t);
 	if (r < 0)
 		return r;
 	fw_share_add(&t, sum);
@@ -718,7 +690,7 @@ static int marker_elem(struct elem_list *l, bool add, const char *marker)
 	e = elem_new(l);
 	if (!e)
 		return -ENOMEM;
-	*e = (struct fw_elem){ .add = add, .kind = FW_ELEM_KEY, .set = FW_MARKER_SET, .len = 4 * IFNAMSIZ };
+	*e = (struct fw_elem){ .add = add, .set = FW_MARKER_SET, .len = 4 * IFNAMSIZ };
 	memcpy(e->key, "netd", 4);
 	memcpy(e->key + IFNAMSIZ, hash, 8);
 	memcpy(e->key + 2 * IFNAMSIZ, hash + 8, 8);
@@ -744,6 +716,15 @@ static int elem_list_append(struct elem_list *to, const struct elem_list *from)
 	return 0;
 }
 
+static uint64_t lens_of(const struct fw_network *nets, size_t n)
+{
+	uint64_t lens = 0;
+
+	for (size_t i = 0; i < n; i++)
+		lens |= network_lens(&nets[i]);
+	return lens;
+}
+
 static char *render_change(const struct fw_network *old, size_t n_old, const char *old_marker,
 			   const struct fw_network *new, size_t n_new, const char *new_marker,
 			   struct elem_list *elems)
@@ -758,8 +739,8 @@ static char *render_change(const struct fw_network *old, size_t n_old, const cha
 	int r = 0;
 
 	if (!n_old || !n_new || fw_marker_element(old_marker, om, sizeof(om)) < 0 ||
-	    fw_marker_element(new_marker, nm, sizeof(nm)) < 0)
-		return strdup(""); /* the table comes or goes: fw_render */
+	    fw_marker_element(new_marker, nm, sizeof(nm)) < 0 || lens_of(old, n_old) != lens_of(new, n_new))
+		return strdup(""); /* the table comes or goes, or its rules change: fw_render */
 	/* Both sorted by bridge, walked together: O(n log n) for n networks. */
 	a = sorted_copy(old, n_old);
 	b = sorted_copy(new, n_new);

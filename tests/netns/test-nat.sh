@@ -4,7 +4,8 @@
 # (192.168.50.1) that answers "who is asking" on TCP port 7000. Each network has a guest.
 # - nat: the guest's lease has the gateway as router; upstream sees the host's uplink address;
 # - routed: upstream sees the guest's own address; isolated: the gateway, not upstream;
-# - two nat networks' guests cannot reach each other; --uplink limits egress to that interface;
+# - two nat networks' guests cannot reach each other (one a /16: the rules of both prefix lengths
+#   at once); --uplink limits egress to that interface;
 # - nft flush ruleset while a guest pings upstream: the table is back within a second; an
 #   emptied set is refilled;
 # - kill -9 of netd while a guest pings upstream at 100 Hz: no ping lost, the table adopted,
@@ -21,7 +22,7 @@ ip -n "$NS" addr add 192.168.60.2/24 dev dead0
 
 start_netd
 ctl network create nat1 --mode nat --subnet 10.61.0.0/24 >/dev/null
-ctl network create nat2 --mode nat --subnet 10.62.0.0/24 >/dev/null
+ctl network create nat2 --mode nat --subnet 10.62.0.0/16 >/dev/null
 ctl network create rt --mode routed --subnet 10.63.0.0/24 >/dev/null
 ctl network create iso --mode isolated --subnet 10.64.0.0/24 >/dev/null
 ctl network create deadend --mode nat --subnet 10.65.0.0/24 --uplink dead0 >/dev/null
@@ -51,7 +52,8 @@ done
 ok "leases: nat1 ${IP[nat1]}, nat2 ${IP[nat2]}, rt ${IP[rt]}, iso ${IP[iso]} (no router), deadend ${IP[deadend]}"
 
 assert_eq "$(ask_upstream nat1)" 192.168.50.2 "source address upstream sees from the nat guest"
-ok "nat: upstream sees the host's uplink address 192.168.50.2"
+assert_eq "$(ask_upstream nat2)" 192.168.50.2 "source address upstream sees from the /16 nat guest"
+ok "nat: upstream sees the host's uplink address 192.168.50.2 (from a /24 and a /16)"
 assert_eq "$(ask_upstream rt)" "${IP[rt]}" "source address upstream sees from the routed guest"
 ok "routed: upstream sees the guest's own address ${IP[rt]}"
 gx iso ping -c1 -W1 10.64.0.1 >/dev/null || fail "isolated guest cannot reach its gateway"
@@ -87,19 +89,19 @@ assert_eq "$(ask_upstream nat1)" 192.168.50.2 "masquerade after the flush"
 ok "nft flush ruleset: table back within $back ms ($(grep -oE '[0-9.]+% packet loss' "$T/ping-flush") during it)"
 
 # An emptied set (the nat subnets to masquerade) is seen by the marker's element count.
-nsx nft flush set inet netd masq
+nsx nft flush set inet netd masq_24
 back=
 for _ in $(seq 1 200); do
-	if grep -q 10.61.0.0/24 <<<"$(nsx nft list set inet netd masq 2>/dev/null)"; then
+	if grep -qw 10.61.0.0 <<<"$(nsx nft list set inet netd masq_24 2>/dev/null)"; then
 		back=1
 		break
 	fi
 	sleep 0.005
 done
-[ -n "$back" ] || fail "set masq not refilled after nft flush set"
+[ -n "$back" ] || fail "set masq_24 not refilled after nft flush set"
 grep -q "table inet netd was changed by another process; re-applying it" "$T/netd.log" || fail "re-apply not logged"
 assert_eq "$(ask_upstream nat1)" 192.168.50.2 "masquerade after the set flush"
-ok "nft flush set inet netd masq: re-applied"
+ok "nft flush set inet netd masq_24: re-applied"
 
 # kill -9 of netd while nat1's guest pings upstream at 100 Hz.
 pid=$(ctl --json network show nat1 | jq -r .dhcp.dnsmasq_pid)

@@ -155,20 +155,27 @@ static struct fw_network network(const char *bridge, const char *subnet, enum fw
  * change as netd sends it, a netlink batch of elements (apply_elems), else as an nft script. */
 static void changes(const struct fw_backend *f, bool elems)
 {
-	struct fw_network s0[2] = { network("nd-a", "10.1.0.0/24", FW_NAT, NULL),
-				    network("nd-b", "10.2.0.0/24", FW_ISOLATED, NULL) };
-	struct fw_network s1[7] = { s0[0], s0[1], network("nd-c", "10.3.0.0/24", FW_ROUTED, NULL),
+	/* Subnets of two prefix lengths throughout: a change that brings the first subnet of a length
+	 * or takes the last one is a whole table (fw_render_change says so). */
+	struct fw_network s0[3] = { network("nd-a", "10.1.0.0/24", FW_NAT, NULL),
+				    network("nd-b", "10.2.0.0/24", FW_ISOLATED, NULL),
+				    network("nd-h", "10.64.0.0/16", FW_NAT, "eth9") };
+	struct fw_network s1[8] = { s0[0],
+				    s0[1],
+				    network("nd-c", "10.3.0.0/24", FW_ROUTED, NULL),
 				    network("nd-d", "10.4.0.0/24", FW_NAT, "eth9"),
 				    network("nd-e", "10.5.0.0/24", FW_OPEN, NULL),
 				    network("nd-f", "10.6.0.0/24", FW_OPEN, "eth9"),
-				    /* a range that ends at the last address: no end element */
-				    network("nd-g", "255.255.255.0/24", FW_NAT, NULL) };
-	struct fw_network s2[5] = { network("nd-a", "10.11.0.0/24", FW_NAT, NULL), s1[2], s1[3], s1[4],
-				    s1[5] };
+				    network("nd-g", "255.255.255.0/24", FW_NAT, NULL),
+				    s0[2] };
+	struct fw_network s2[6] = {
+		network("nd-a", "10.11.0.0/24", FW_NAT, NULL),	 s1[2], s1[3], s1[4], s1[5],
+		network("nd-h", "10.64.0.0/16", FW_ROUTED, NULL)
+	};
 	const struct {
 		const struct fw_network *nets;
 		size_t n;
-	} steps[] = { { s0, 2 }, { s1, 7 }, { s2, 5 }, { s0, 2 } };
+	} steps[] = { { s0, 3 }, { s1, 8 }, { s2, 6 }, { s0, 3 } };
 	_cleanup_free_ char *marker = NULL;
 	char err[512] = "", have[128];
 

@@ -39,7 +39,7 @@ static void test_nat_default(void **state)
 {
 	struct fw_network n[] = { net("virbr0", "192.168.122.0/24", FW_NAT, NULL) };
 
-	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "87");
+	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "39");
 }
 
 static void test_all_modes(void **state)
@@ -55,7 +55,7 @@ static void test_all_modes(void **state)
 	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_TCP, 22 };
 	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_UDP, 5353 };
 
-	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "109");
+	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "56");
 }
 
 /* open: unfiltered between its bridge and the outside (only its uplink with one), never into or
@@ -71,8 +71,8 @@ static void test_open(void **state)
 	render_golden("nft-open.txt", n, ELEMENTSOF(n), NULL);
 }
 
-/* A network that comes, goes or changes is set and map elements in its bridge's shard only: the
- * sets of concatenated ranges stay small, so removing one element stays cheap (nat/DESIGN.md). */
+/* A network that comes, goes or changes is set elements only, while the prefix lengths of the
+ * subnets with rules stay the same; when they change, the rules do: the whole table. */
 static void test_change(void **state)
 {
 	struct fw_network a[] = {
@@ -97,6 +97,29 @@ static void test_change(void **state)
 	assert_string_equal(none, "");
 }
 
+static void test_change_of_lengths(void **state)
+{
+	struct fw_network a[] = { net("nd-web", "10.8.0.0/24", FW_NAT, NULL) };
+	struct fw_network b[] = { a[0], net("nd-big", "10.64.0.0/16", FW_ROUTED, NULL) };
+	struct fw_network c[] = { a[0], net("nd-lab", "10.65.0.0/16", FW_ISOLATED, NULL) };
+	_cleanup_free_ char *ma = NULL, *mb = NULL, *mc = NULL, *to_b = NULL, *to_c = NULL;
+	_cleanup_free_ char *sa = fw_render(a, 1, &ma), *sb = fw_render(b, 2, &mb),
+			    *sc = fw_render(c, 2, &mc);
+
+	assert_non_null(sa);
+	assert_non_null(sb);
+	assert_non_null(sc);
+	/* a /16 routed network: rules for /16 too */
+	assert_non_null(strstr(sb, "ip saddr & 255.255.0.0 . iifname @out_16 oifname != @bridges accept"));
+	assert_null(strstr(sa, "_16"));
+	to_b = fw_render_change(a, 1, ma, b, 2, mb);
+	assert_string_equal(to_b, "");
+	/* an isolated network has no elements in the sets of its length */
+	assert_null(strstr(sc, "_16"));
+	to_c = fw_render_change(a, 1, ma, c, 2, mc);
+	assert_non_null(strstr(to_c, "add element inet netd self { \"nd-lab\" . \"nd-lab\" }"));
+}
+
 static const struct fw_elem *find_elem(const struct fw_elem *e, size_t n, bool add, const char *prefix)
 {
 	for (size_t i = 0; i < n; i++)
@@ -110,14 +133,14 @@ static const struct fw_elem *find_elem(const struct fw_elem *e, size_t n, bool a
  * the text, laid out as nft lays them out. */
 static void test_change_elems(void **state)
 {
-	struct fw_network a[] = { net("nd-web", "10.8.0.0/24", FW_ISOLATED, NULL) };
+	struct fw_network a[] = { net("nd-web", "10.8.0.0/24", FW_NAT, NULL) };
 	struct fw_network b[] = { net("nd-web", "10.8.0.0/24", FW_NAT, "eth1") };
 	_cleanup_free_ char *ma = NULL, *mb = NULL, *text = NULL;
 	_cleanup_free_ char *sa = fw_render(a, 1, &ma), *sb = fw_render(b, 1, &mb);
 	_cleanup_free_ struct fw_elem *e = NULL;
 	const struct fw_elem *x;
 	size_t n = 0, want = 0;
-	const uint8_t net8[4] = { 10, 8, 0, 0 }, last8[4] = { 10, 8, 0, 255 };
+	const uint8_t net8[4] = { 10, 8, 0, 0 };
 
 	assert_non_null(sa);
 	assert_non_null(sb);
@@ -133,26 +156,20 @@ static void test_change_elems(void **state)
 	assert_true(e[n - 1].add);
 	assert_memory_equal(e[n - 1].key, "netd", 5);
 
-	x = find_elem(e, n, true, "src_shard");
+	x = find_elem(e, n, false, "masq_24");
 	assert_non_null(x);
-	assert_int_equal(x->kind, FW_ELEM_RANGE);
 	assert_int_equal(x->len, 4);
 	assert_memory_equal(x->key, net8, 4);
-	assert_memory_equal(x->key_end, last8, 4);
-	assert_int_equal(strncmp(x->jump, "from_subnet_", 12), 0);
 
-	x = find_elem(e, n, true, "out_uplink_");
+	x = find_elem(e, n, true, "out_uplink_24");
 	assert_non_null(x);
-	assert_int_equal(x->kind, FW_ELEM_CONCAT_RANGE);
 	assert_int_equal(x->len, 4 + 2 * IFNAMSIZ);
 	assert_memory_equal(x->key, net8, 4);
-	assert_memory_equal(x->key_end, last8, 4);
 	assert_memory_equal(x->key + 4, "nd-web\0\0\0\0\0\0\0\0\0\0", IFNAMSIZ);
-	assert_memory_equal(x->key_end + 4 + IFNAMSIZ, "eth1\0\0\0\0\0\0\0\0\0\0\0\0", IFNAMSIZ);
+	assert_memory_equal(x->key + 4 + IFNAMSIZ, "eth1\0\0\0\0\0\0\0\0\0\0\0\0", IFNAMSIZ);
 
 	x = find_elem(e, n, false, "self");
 	assert_non_null(x); /* a changed network: its old elements go, its new ones come */
-	assert_int_equal(x->kind, FW_ELEM_KEY);
 	assert_int_equal(x->len, 2 * IFNAMSIZ);
 }
 
@@ -200,13 +217,13 @@ static void test_marker_of_shares(void **state)
 		fw_share_add(&sum, &s[i]);
 	assert_int_equal(fw_marker(&sum, ELEMENTSOF(n), m, sizeof(m)), 0);
 	assert_string_equal(m, marker);
-	/* a network that went and came back */
-	fw_share_sub(&sum, &s[1]);
+	/* without one network */
+	sum = (struct fw_share){};
+	for (size_t i = 0; i < ELEMENTSOF(n); i++)
+		if (i != 1)
+			fw_share_add(&sum, &s[i]);
 	assert_int_equal(fw_marker(&sum, ELEMENTSOF(n) - 1, m, sizeof(m)), 0);
 	assert_string_not_equal(m, marker);
-	fw_share_add(&sum, &s[1]);
-	assert_int_equal(fw_marker(&sum, ELEMENTSOF(n), m, sizeof(m)), 0);
-	assert_string_equal(m, marker);
 	assert_int_equal(fw_marker(&(struct fw_share){}, 0, m, sizeof(m)), 0);
 	assert_string_equal(m, "");
 }
@@ -301,12 +318,17 @@ static void test_definition_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nat_default),	       cmocka_unit_test(test_all_modes),
-		cmocka_unit_test(test_open),		       cmocka_unit_test(test_change),
-		cmocka_unit_test(test_no_networks_removes_table), cmocka_unit_test(test_marker_follows_content),
+		cmocka_unit_test(test_nat_default),
+		cmocka_unit_test(test_all_modes),
+		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_change),
+		cmocka_unit_test(test_change_of_lengths),
+		cmocka_unit_test(test_no_networks_removes_table),
+		cmocka_unit_test(test_marker_follows_content),
 		cmocka_unit_test(test_marker_of_shares),
 		cmocka_unit_test(test_change_elems),
-		cmocka_unit_test(test_uplink_validation),      cmocka_unit_test(test_definition_roundtrip),
+		cmocka_unit_test(test_uplink_validation),
+		cmocka_unit_test(test_definition_roundtrip),
 		cmocka_unit_test(test_portsec),
 	};
 
