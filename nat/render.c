@@ -666,15 +666,22 @@ int fw_marker(const struct fw_share *sum, size_t n, char *buf, size_t size)
 	return 0;
 }
 
-static struct fw_network *sorted_copy(const struct fw_network *nets, size_t n)
+/* nets sorted by bridge: nets itself when it is (netd's firewall keeps them so), else a sorted
+ * copy into *copy (free()). NULL: no memory. */
+static const struct fw_network *sorted(const struct fw_network *nets, size_t n, struct fw_network **copy)
 {
-	struct fw_network *c = malloc((n + 1) * sizeof(*c));
+	size_t i = 1;
 
-	if (c) {
-		memcpy(c, nets, n * sizeof(*c));
-		qsort(c, n, sizeof(*c), by_bridge);
-	}
-	return c;
+	while (i < n && by_bridge(&nets[i - 1], &nets[i]) <= 0)
+		i++;
+	if (i >= n)
+		return nets;
+	*copy = malloc(n * sizeof(**copy));
+	if (!*copy)
+		return NULL;
+	memcpy(*copy, nets, n * sizeof(**copy));
+	qsort(*copy, n, sizeof(**copy), by_bridge);
+	return *copy;
 }
 
 /* The marker's element: four names. */
@@ -729,7 +736,8 @@ static char *render_change(const struct fw_network *old, size_t n_old, const cha
 			   const struct fw_network *new, size_t n_new, const char *new_marker,
 			   struct elem_list *elems)
 {
-	_cleanup_free_ struct fw_network *a = NULL, *b = NULL;
+	_cleanup_free_ struct fw_network *a_copy = NULL, *b_copy = NULL;
+	const struct fw_network *a, *b;
 	char om[FW_MARKER_MAX], nm[FW_MARKER_MAX], *text = NULL;
 	size_t len, changed = 0, i = 0, j = 0;
 	struct elem_list dels = {}, adds_elems = {};
@@ -741,9 +749,9 @@ static char *render_change(const struct fw_network *old, size_t n_old, const cha
 	if (!n_old || !n_new || fw_marker_element(old_marker, om, sizeof(om)) < 0 ||
 	    fw_marker_element(new_marker, nm, sizeof(nm)) < 0 || lens_of(old, n_old) != lens_of(new, n_new))
 		return strdup(""); /* the table comes or goes, or its rules change: fw_render */
-	/* Both sorted by bridge, walked together: O(n log n) for n networks. */
-	a = sorted_copy(old, n_old);
-	b = sorted_copy(new, n_new);
+	/* Both sorted by bridge, walked together: O(n) for n networks sorted already. */
+	a = sorted(old, n_old, &a_copy);
+	b = sorted(new, n_new, &b_copy);
 	if (!a || !b)
 		return NULL;
 	f = open_memstream(&text, &len);

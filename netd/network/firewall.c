@@ -20,6 +20,9 @@
 extern const struct feature feature_firewall; /* this file's, at its end */
 
 _Static_assert(NETWORK_HOST_PORTS_MAX <= FW_HOST_PORTS_MAX, "a network's host ports must fit the rules' facts");
+_Static_assert(sizeof(((struct network *)0)->bridge) == sizeof(((struct fw_network *)0)->bridge) &&
+		       sizeof(((struct network *)0)->uplink) == sizeof(((struct fw_network *)0)->uplink),
+	       "interface names are copied whole");
 
 /* Coalesce a burst of foreign transactions (a firewall reload is several) into one check. */
 #define CHECK_DELAY_USEC (50 * 1000)
@@ -196,9 +199,10 @@ static int apply_change(struct daemon *d, const struct fw_network *old, size_t n
 	return 0;
 }
 
-static int by_bridge(const void *a, const void *b)
+static int by_def_bridge(const void *a, const void *b)
 {
-	return strcmp(((const struct fw_network *)a)->bridge, ((const struct fw_network *)b)->bridge);
+	return strcmp((*(const struct network *const *)a)->bridge,
+		      (*(const struct network *const *)b)->bridge);
 }
 
 /* The shares of nets (sorted by bridge), taken from the last sync's for the networks that did not
@@ -253,6 +257,7 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 {
 	struct firewall *fw = FW(d);
 	_cleanup_free_ struct fw_network *nets = calloc(d->n_nets + 1, sizeof(*nets));
+	_cleanup_free_ const struct network **act = calloc(d->n_nets + 1, sizeof(*act));
 	_cleanup_free_ struct fw_share *shares = NULL;
 	_cleanup_free_ char *marker = NULL;
 	const struct network *forwarder = NULL;
@@ -261,21 +266,29 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 	size_t n = 0;
 	int r;
 
-	if (!nets)
+	if (!nets || !act)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->n_nets; i++) {
 		const struct network *w = d->nets[i]->def;
 
 		if (!d->nets[i]->active || !fw_wants(w))
 			continue;
-		nets[n] = (struct fw_network){ .subnet = w->subnet, .gateway = w->gateway, .mode = fw_mode_of(w),
-					       .n_host_ports = w->n_host_ports };
-		snprintf(nets[n].bridge, sizeof(nets[n].bridge), "%s", w->bridge);
-		snprintf(nets[n].uplink, sizeof(nets[n].uplink), "%s", w->uplink);
-		memcpy(nets[n].host_ports, w->host_ports, w->n_host_ports * sizeof(w->host_ports[0]));
-		n++;
+		act[n++] = w;
 		if (network_forwards(w))
 			forwarder = w;
+	}
+	/* Sorted by bridge (pointers: a fw_network is ~350 bytes to move). */
+	qsort(act, n, sizeof(*act), by_def_bridge);
+	for (size_t i = 0; i < n; i++) {
+		const struct network *w = act[i];
+
+		nets[i] = (struct fw_network){ .subnet = w->subnet,
+					       .gateway = w->gateway,
+					       .mode = fw_mode_of(w),
+					       .n_host_ports = w->n_host_ports };
+		memcpy(nets[i].bridge, w->bridge, sizeof(nets[i].bridge)); /* both IFNAMSIZ, terminated */
+		memcpy(nets[i].uplink, w->uplink, sizeof(nets[i].uplink));
+		memcpy(nets[i].host_ports, w->host_ports, w->n_host_ports * sizeof(w->host_ports[0]));
 	}
 	if (!fw) {
 		if (!forwarder)
@@ -284,7 +297,6 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 			 forwarder->name);
 		return -EOPNOTSUPP;
 	}
-	qsort(nets, n, sizeof(*nets), by_bridge);
 	shares = calloc(n + 1, sizeof(*shares));
 	if (!shares)
 		return -ENOMEM;
