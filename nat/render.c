@@ -24,8 +24,9 @@
  * whatever the number of networks.
  * The set "bridges" holds every netd bridge; the one element of set "marker" is the table's
  * marker: a hash of the script and the number of rules and set elements, which tells netd whether
- * the table in the kernel is the one it applied. Every set and rule is always there (a set may be
- * empty), so networks that come and go are set elements only (fw_render_change). */
+ * the table in the kernel is the one it applied. Every set is always there (a set may be empty) and
+ * the rules depend only on the prefix lengths in use, so networks that come and go are set elements
+ * only, unless a length comes or goes (fw_render_change). */
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -282,10 +283,16 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
+/* An IPv4 subnet: the only kind the sets keyed by a subnet (and their index) take. */
+static bool subnet_ok(const struct fw_network *w)
+{
+	return w->subnet.family == AF_INET && w->subnet.len <= FW_LEN_MAX;
+}
+
 /* A nat or routed network has elements in the sets of its prefix length. */
 static uint64_t network_lens(const struct fw_network *w)
 {
-	return w->mode == FW_NAT || w->mode == FW_ROUTED ? UINT64_C(1) << w->subnet.len : 0;
+	return (w->mode == FW_NAT || w->mode == FW_ROUTED) && subnet_ok(w) ? UINT64_C(1) << w->subnet.len : 0;
 }
 
 /* Each network's elements. */
@@ -296,6 +303,10 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 		const char *b = w->bridge, *u = w->uplink;
 		const union in_addr_union *s = &w->subnet.addr; /* masked */
 
+		if (!subnet_ok(w)) {
+			o->failed = true; /* validated definitions never get here */
+			return;
+		}
 		o->len = w->subnet.len;
 		element(o, SET_SELF, F_IF, b, F_IF, b, F_END);
 		element(o, SET_GATEWAYS, F_IF, b, F_ADDR, &w->gateway, F_END);
@@ -362,10 +373,9 @@ static void render_sets(struct out *o)
 /* The mask of prefix length len, as nft writes an IPv4 address. */
 static const char *mask_text(unsigned len, char buf[static INET_ADDRSTRLEN])
 {
-	uint32_t m = len ? ~UINT32_C(0) << (32 - len) : 0;
+	union in_addr_union m = { .in.s_addr = htonl(len ? ~UINT32_C(0) << (32 - len) : 0) };
 
-	snprintf(buf, INET_ADDRSTRLEN, "%u.%u.%u.%u", m >> 24, (m >> 16) & 0xff, (m >> 8) & 0xff, m & 0xff);
-	return buf;
+	return ip_addr_format(AF_INET, &m, buf, INET_ADDRSTRLEN);
 }
 
 /* The rules of the sets keyed by a subnet come once per length in use: all accepts, so their

@@ -181,8 +181,8 @@ static int apply_change(struct daemon *d, const struct fw_network *old, size_t n
 
 	if (!change || !change[0])
 		return -EAGAIN;
-	/* As elements, in a netlink batch of netd's own: libnftables would first read the table and
-	 * the elements of its interval sets (more with every network) into its cache. */
+	/* As elements, in a netlink batch of netd's own: libnftables would first read the ruleset
+	 * (and the elements of every interval set in it, another firewall's too) into its cache. */
 	if (d->nft.ops->apply_elems)
 		r = d->nft.ops->apply_elems(d->nft.userdata, elems, n_elems, err, sizeof(err));
 	if (r == -E2BIG)
