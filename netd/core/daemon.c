@@ -654,16 +654,28 @@ static void load_error(const char *file, const char *msg, void *userdata)
 	log_error("config %s: %s; skipped", file, msg);
 }
 
-/* Every definition of the config dir, as network objects (not running yet). */
+/*
+ * Every definition of the config dir, as network objects (not running yet). One that conflicts
+ * with an earlier one (files in name order: the same subnet or bridge, written by hand) is
+ * skipped, as create and reload refuse it: the firewall's sets take a subnet once.
+ */
 static int load_networks(struct daemon *d)
 {
 	struct network **defs = NULL;
-	size_t n = 0;
+	size_t n = 0, kept = 0;
 	int r = store_networks_load(&d->paths, &defs, &n, load_error, NULL);
+	char err[1024];
 
 	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (network_check_conflicts(defs[i], defs, kept, NULL, err, sizeof(err)) < 0) {
+			log_error("config %s/networks/%s.conf: %s; skipped", d->paths.config_dir,
+				  defs[i]->name, err);
+			network_free(defs[i]);
+			continue;
+		}
+		defs[kept++] = defs[i];
 		r = daemon_net_add(d, defs[i], NULL);
-		if (r < 0)
+		if (r < 0) /* not taken: this one and the rest */
 			while (i < n)
 				network_free(defs[i++]);
 	}

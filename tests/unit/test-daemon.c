@@ -616,6 +616,26 @@ static void test_restart_adopts(void **state)
 	check_golden(w, "restart.log");
 }
 
+/* Definitions written by hand that conflict with one before them (name order) are skipped at
+ * start, as create and reload refuse them: the same subnet (here inside it), the same bridge. */
+static void test_start_skips_conflicts(void **state)
+{
+	struct world *w = *state;
+
+	write_def(w, "a", "[network]\nmode = nat\nsubnet = 10.80.0.0/24\n");
+	write_def(w, "b", "[network]\nmode = nat\nsubnet = 10.80.0.0/16\n");
+	write_def(w, "c", "[network]\nmode = isolated\nsubnet = 10.81.0.0/24\nbridge = nd-a\n");
+	write_def(w, "d", "[network]\nmode = routed\nsubnet = 10.82.0.0/24\n");
+	daemon_stop(&w->d);
+	assert_int_equal(daemon_start(&w->d), 0);
+	flush_backends(w);
+	assert_string_equal(show_field(w, "a", "subnet"), "10.80.0.0/24");
+	assert_string_equal(show_field(w, "d", "subnet"), "10.82.0.0/24");
+	assert_false(request(w, "network.show", "{\"name\": \"b\"}"));
+	assert_false(request(w, "network.show", "{\"name\": \"c\"}"));
+	assert_int_equal(w->d.n_nets, 2);
+}
+
 static bool link_master_is(struct world *w, const char *ifname, const char *master)
 {
 	struct link_dump dump = {};
@@ -823,6 +843,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_fails_each_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_skips_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 	};
