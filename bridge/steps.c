@@ -29,6 +29,7 @@ static const char *const link_step_table[_LINK_STEP_MAX] = {
 	[LINK_STEP_ANNOUNCE] = "announce",
 	[LINK_STEP_NEIGH_REPLACE] = "neigh-replace",
 	[LINK_STEP_NEIGH_DEL] = "neigh-del",
+	[LINK_STEP_ROUTE_DEL] = "route-del",
 };
 
 const char *link_step_type_to_string(enum link_step_type t)
@@ -113,6 +114,7 @@ void link_step_describe(const struct link_step *s, char *buf, size_t size)
 		snprintf(buf, size, "%s %s master %s", t, s->ifname, s->master);
 		break;
 	case LINK_STEP_ROUTE_REPLACE:
+	case LINK_STEP_ROUTE_DEL:
 		describe_route(s, t, buf, size);
 		break;
 	case LINK_STEP_ANNOUNCE:
@@ -242,7 +244,8 @@ static int step_run(struct apply *a, const struct link_step *s, int ifindex, siz
 	case LINK_STEP_PORT_RELEASE:
 		return o->port_set(u, ifindex, 0);
 	case LINK_STEP_ROUTE_REPLACE:
-		return o->route_change(u, ROUTE_REPLACE, &rt);
+	case LINK_STEP_ROUTE_DEL:
+		return o->route_change(u, s->type == LINK_STEP_ROUTE_DEL ? ROUTE_DEL : ROUTE_REPLACE, &rt);
 	case LINK_STEP_BURST_BEGIN:
 		return o->batch_begin(u);
 	case LINK_STEP_BURST_END:

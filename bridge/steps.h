@@ -33,6 +33,7 @@ enum link_step_type {
 	LINK_STEP_ANNOUNCE, /* gratuitous ARP / unsolicited NA for addr from mac */
 	LINK_STEP_NEIGH_REPLACE, /* a neighbour entry, created or replaced */
 	LINK_STEP_NEIGH_DEL,
+	LINK_STEP_ROUTE_DEL,
 	_LINK_STEP_MAX,
 };
 
@@ -54,7 +55,7 @@ struct link_step {
 	/* ADDR_ADD, ADDR_DEL: the address with its flags, scope and lifetimes (addr_add_full, and so
 	 * in the text form); otherwise the prefix alone. */
 	bool full;
-	struct route_info route; /* ROUTE_REPLACE; its ifindex is the step's */
+	struct route_info route; /* ROUTE_REPLACE, ROUTE_DEL; its ifindex is the step's */
 	struct neigh_info neigh; /* NEIGH_*; its ifindex is the step's */
 	int family; /* SYSCTL_SET */
 	char key[40];   /* the longest, router_solicitation_max_interval, has 32 */
