@@ -812,6 +812,48 @@ static int push_route(struct link_plan *p, const char *ifname, const struct rout
 	return 0;
 }
 
+/* A route learnt from router advertisements: the kernel's own, or one moved beside it. */
+static bool route_is_ra(const struct route_info *rt)
+{
+	return rt->protocol == RTPROT_RA && rt->expires;
+}
+
+/* `now` has the RA route `rt` through `ifindex` already, at whatever metric. */
+static bool route_ra_present(const struct link_dump *now, int ifindex, const struct route_info *rt)
+{
+	for (size_t i = 0; now && i < now->n_routes; i++) {
+		const struct route_info *o = &now->routes[i];
+
+		if (o->ifindex == ifindex && route_is_ra(o) && o->table == rt->table &&
+		    ip_prefix_equal(&o->dst, &rt->dst) && o->gw_family == rt->gw_family &&
+		    (!o->gw_family || ip_addr_equal(o->gw_family, &o->gw, &rt->gw)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A route the kernel learnt from router advertisements (proto ra, with a lifetime) moves one
+ * metric up when the link takes them (accept_ra not 0). Added by netlink it lacks the kernel's RA
+ * flag (RTF_ADDRCONF): at the next advertisement the kernel does not find it as its own, fails to
+ * add its own default route beside it at the same metric (EEXIST) and drops the rest of that
+ * advertisement (prefix lifetimes, MTU, RDNSS), so the SLAAC address expires. One metric up, the
+ * kernel's own goes in at the next advertisement and wins; the moved one expires with its lifetime.
+ * None goes where `now` (a rollback) has it already: a copy would only pile up beside it.
+ */
+static int push_route_moved(struct link_plan *p, const struct convert_snapshot *s, const char *to,
+			    const struct link_dump *now, int to_ifindex, const struct route_info *rt)
+{
+	struct route_info moved = *rt;
+
+	if (!route_is_ra(rt) || !strcmp(s->sysctl[CONVERT_SYSCTL_ACCEPT_RA], "0"))
+		return push_route(p, to, rt);
+	if (route_ra_present(now, to_ifindex, rt))
+		return 0;
+	moved.priority++;
+	return push_route(p, to, &moved);
+}
+
 static int push_announce(struct link_plan *p, const char *ifname, const struct mac *mac,
 			 const struct addr_info *a)
 {
@@ -950,11 +992,53 @@ static int plan_addr_del(struct link_plan *p, const char *from, const struct add
 	return r;
 }
 
-/* The burst: attach or release the port, every route to `to`, the old addresses and static
- * neighbours (forward: the port's) off. */
-static int plan_burst(struct link_plan *p, const struct convert_snapshot *s, bool attach, const char *to,
-		      const struct addr_info *old, size_t n_old, const char *from)
+/* A route replace of the plan has the key of `rt` (table, destination, metric): the kernel's
+ * IPv6 replace takes the first route with that key, whatever its device, so `rt` has moved. */
+static bool route_replaced(const struct link_plan *p, const struct route_info *rt)
 {
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (p->steps[i].type == LINK_STEP_ROUTE_REPLACE &&
+		    route_info_same_key(&p->steps[i].route, rt))
+			return true;
+	return false;
+}
+
+/*
+ * A rollback deletes the bridge's RA routes that did not move (their copies went one metric up):
+ * the kernel's own on the bridge would win over the copies on the port and take the traffic to a
+ * bridge without its port until the bridge goes down. (Forward, the port's serve through the
+ * port, which sends by itself while enslaved, until disable_ipv6 takes them.)
+ */
+static int plan_ra_routes_del(struct link_plan *p, const struct convert_snapshot *s,
+			      const struct link_dump *now, const char *from)
+{
+	const struct link_info *l = link_dump_find_name(now, from);
+
+	if (!l || !strcmp(s->sysctl[CONVERT_SYSCTL_ACCEPT_RA], "0"))
+		return 0;
+	for (size_t i = 0; i < now->n_routes; i++) {
+		const struct route_info *rt = &now->routes[i];
+		struct link_step *st;
+
+		if (rt->ifindex != l->ifindex || !route_is_ra(rt) || route_replaced(p, rt))
+			continue;
+		st = link_plan_push(p, LINK_STEP_ROUTE_DEL, from, 0);
+		if (!st)
+			return -ENOMEM;
+		st->route = *rt;
+		st->route.ifindex = 0;
+	}
+	return 0;
+}
+
+/* The burst: attach or release the port, every route to `to`, the old addresses and static
+ * neighbours (forward: the port's) off. `now`: the links as they are (a rollback), else NULL. */
+static int plan_burst(struct link_plan *p, const struct convert_snapshot *s, bool attach, const char *to,
+		      const struct link_dump *now, const struct addr_info *old, size_t n_old,
+		      const char *from)
+{
+	const struct link_info *to_link = now ? link_dump_find_name(now, to) : NULL;
+	int to_ifindex = to_link ? to_link->ifindex : 0;
 	struct link_step *st;
 	int r;
 
@@ -974,7 +1058,7 @@ static int plan_burst(struct link_plan *p, const struct convert_snapshot *s, boo
 
 			if (!skipped(s, rt->dst.family) && !!rt->gw_family == pass &&
 			    !route_made_by_kernel(s, rt))
-				r = push_route(p, to, rt);
+				r = push_route_moved(p, s, to, now, to_ifindex, rt);
 		}
 	/*
 	 * Released after the routes moved: a port sends by itself while still enslaved, but a bridge
@@ -982,6 +1066,8 @@ static int plan_burst(struct link_plan *p, const struct convert_snapshot *s, boo
 	 * (milliseconds) before the routes would follow. Frames it receives meanwhile still reach the
 	 * bridge, which keeps the addresses until the end of the burst.
 	 */
+	if (r >= 0 && now && from[0])
+		r = plan_ra_routes_del(p, s, now, from);
 	if (r >= 0 && !attach)
 		r = push_simple(p, LINK_STEP_PORT_RELEASE, s->port);
 	/* Before the addresses: the last IPv4 address takes the link's neighbours with it. */
@@ -1060,7 +1146,7 @@ int convert_plan_forward(const struct convert_snapshot *s, struct link_plan *ret
 		r = plan_neighs(&p, s, LINK_STEP_NEIGH_REPLACE, s->bridge);
 	p.phase = CONVERT_PHASE_CUTOVER;
 	if (r >= 0)
-		r = plan_burst(&p, s, true, s->bridge, s->addrs, s->n_addrs, s->port);
+		r = plan_burst(&p, s, true, s->bridge, NULL, s->addrs, s->n_addrs, s->port);
 	if (r >= 0 && !ipv6_off(s))
 		r = push_sysctl(&p, s->port, CONVERT_SYSCTL_DISABLE_IPV6, "1");
 	p.phase = CONVERT_PHASE_FINISH;
@@ -1121,7 +1207,7 @@ int convert_plan_rollback(const struct convert_snapshot *s, const struct link_du
 		r = plan_neighs(&p, s, LINK_STEP_NEIGH_REPLACE, s->port);
 	p.phase = CONVERT_PHASE_CUTOVER;
 	if (r >= 0)
-		r = plan_burst(&p, s, false, s->port, old, n_old, br ? s->bridge : "");
+		r = plan_burst(&p, s, false, s->port, now, old, n_old, br ? s->bridge : "");
 	/* Down at once, which takes every route still through it (one a DHCP client added late, the
 	 * subnet route an older netd moved there as a route): the port's own serve from now on. */
 	if (r >= 0 && br)

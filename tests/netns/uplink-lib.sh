@@ -161,10 +161,15 @@ probes_wait() {
 	[ -n "$LOST4" ] && [ -n "$LOST6" ] || fail "probe output: $(cat "$T/probe4" "$T/probe6")"
 }
 
+# Routes learnt from router advertisements (proto ra) without their metric, each once: netd moves
+# them one metric up, and the kernel adds its own beside at the next advertisement (netd/DESIGN.md,
+# "RA-learnt routes").
+jq_ra='map(if .protocol == "ra" then del(.metric) else . end) | unique'
+
 # Addresses, routes, MAC and links of the host: what a rollback must give back.
 host_state() {
 	ip -n "$NS" -j addr show | jq -c 'map({ifname, address, addr_info: [.addr_info[] | {family, local, prefixlen, scope}]}) | sort_by(.ifname)'
-	ip -n "$NS" -j route show table all | jq -c 'map(select(.table != "local")) | map(del(.expires)) | sort_by(.dst, .dev)'
+	ip -n "$NS" -j route show table all | jq -c "map(select(.table != \"local\")) | map(del(.expires)) | $jq_ra | sort_by(.dst, .dev)"
 	ip -n "$NS" -j link show | jq -c 'map({ifname, address, mtu, master}) | sort_by(.ifname)'
 }
 
@@ -224,7 +229,7 @@ full_state() {
 	ip -n "$NS" -d -j addr show | jq -c "map(del(.ifindex, .stats64, .link_index) | .addr_info |= ($jq_addrs)) | sort_by(.ifname) | .[]"
 	ip -n "$NS" -d -j -4 route show table all | jq -c 'sort_by(.table, .dst, .dev, .metric) | .[]'
 	ip -n "$NS" -d -j -6 route show table all |
-		jq -c --argjson t "$t" 'map(select(.dst as $d | $t | any(. == $d) | not) | del(.expires)) | sort_by(.table, .dst, .dev, .metric) | .[]'
+		jq -c --argjson t "$t" "map(select(.dst as \$d | \$t | any(. == \$d) | not) | del(.expires)) | $jq_ra | sort_by(.table, .dst, .dev, .metric) | .[]"
 	{ ip -n "$NS" -d -j neigh show; ip -n "$NS" -d -j -6 neigh show; } | jq -c -s "add | $jq_neighs | .[]"
 	ip -n "$NS" -j rule show | jq -c '.[]'
 	ip -n "$NS" -j -6 rule show | jq -c '.[]'
@@ -241,7 +246,7 @@ link_l3_state() {
 		".[0].addr_info | map(if .label then .label |= sub(\"^\" + \$l; \"@\") else . end) | $jq_addrs | .[]"
 	{ ip -n "$NS" -d -j -4 route show table all; ip -n "$NS" -d -j -6 route show table all; } |
 		jq -c -s --arg l "$l" --argjson t "$t" \
-			'add | map(select(.dev == $l and (.dst as $d | $t | any(. == $d) | not)) | del(.expires) | .dev = "@") | sort_by(.table, .dst, .metric) | .[]'
+			"add | map(select(.dev == \$l and (.dst as \$d | \$t | any(. == \$d) | not)) | del(.expires) | .dev = \"@\") | $jq_ra | sort_by(.table, .dst, .metric) | .[]"
 	{ ip -n "$NS" -d -j neigh show dev "$l"; ip -n "$NS" -d -j -6 neigh show dev "$l"; } | jq -c -s "add | $jq_neighs | .[]"
 	link_sysctls "$l" @
 }
