@@ -2,7 +2,8 @@
 #   $NS  (host):    eth0 (veth, MAC $HOST_MAC), IPv4 from busybox udhcpc, IPv6 by SLAAC
 #   $SW  (switch):  bridge sw with sw-host and sw-gw; optional port security on sw-host
 #   $GW  (gateway): gw0 192.168.77.1/24 + 2001:db8:77::1/64, dnsmasq (DHCP, 2 min leases, RA;
-#                   LAB_DNSMASQ_ARGS, an array, adds options);
+#                   LAB_DNSMASQ_ARGS, an array, adds options; LAB_RA=0: no RA from dnsmasq,
+#                   the test sends its own);
 #                   off-link probe sources 10.99.0.1 and 2001:db8:99::1 on lo
 command -v busybox >/dev/null || skip "busybox missing (udhcpc)"
 command -v dnsmasq >/dev/null || skip "dnsmasq missing"
@@ -45,11 +46,12 @@ lab_build() {
 	ip -n "$NS" link set eth0 address $HOST_MAC
 	nsx sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.eth0.rp_filter=1
 
+	local ra=(--enable-ra --dhcp-range=::,constructor:gw0,ra-only,64,2h --ra-param=gw0,3,1800)
+	[ "${LAB_RA:-1}" = 0 ] && ra=()
 	gwx dnsmasq --keep-in-foreground --port=0 --interface=gw0 --bind-interfaces --user=root --group=root \
 		--dhcp-range=192.168.77.100,192.168.77.150,2m --dhcp-authoritative --no-ping \
 		--dhcp-leasefile="$T/leases" --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" --log-dhcp \
-		--enable-ra --dhcp-range=::,constructor:gw0,ra-only,64,2h --ra-param=gw0,3,1800 --conf-file=/dev/null \
-		${LAB_DNSMASQ_ARGS[@]+"${LAB_DNSMASQ_ARGS[@]}"} &
+		${ra[@]+"${ra[@]}"} --conf-file=/dev/null ${LAB_DNSMASQ_ARGS[@]+"${LAB_DNSMASQ_ARGS[@]}"} &
 	DNSMASQ_PID=$!
 
 	cat >"$T/udhcpc.script" <<SCRIPT
