@@ -245,3 +245,40 @@ int link_dump_keep_foreign(struct link_dump *d)
 	d->n_routes = k;
 	return 0;
 }
+
+void link_dump_keep_of(struct link_dump *d, int ifindex)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->n_addrs; i++)
+		if (ifindex && d->addrs[i].ifindex == ifindex)
+			d->addrs[k++] = d->addrs[i];
+	d->n_addrs = k;
+	k = 0;
+	for (size_t i = 0; i < d->n_routes; i++)
+		if (ifindex && d->routes[i].ifindex == ifindex)
+			d->routes[k++] = d->routes[i];
+	d->n_routes = k;
+}
+
+int link_dump_of(const struct link_backend *be, unsigned what, const char *ifname, struct link_dump *ret)
+{
+	struct link_dump d = {};
+	const struct link_info *l;
+	int r;
+
+	if (be->ops->dump_of)
+		return be->ops->dump_of(be->userdata, what, ifname, ret);
+	r = be->ops->dump(be->userdata, what | LINK_DUMP_LINKS, &d);
+	if (r < 0)
+		return r;
+	l = link_dump_find_name(&d, ifname);
+	link_dump_keep_of(&d, l ? l->ifindex : 0);
+	if (!(what & LINK_DUMP_LINKS)) {
+		free(d.links);
+		d.links = NULL;
+		d.n_links = 0;
+	}
+	*ret = d;
+	return 0;
+}

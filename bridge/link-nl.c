@@ -87,6 +87,7 @@ struct dump_ctx {
 	size_t cap_links, cap_addrs, cap_routes, cap_rules, cap_neighs;
 	bool lower_elsewhere; /* of the last link parsed: it has IFLA_LINK_NETNSID */
 	bool odd_route; /* of the last route parsed: multipath, a nexthop object, a TOS or a source */
+	const char *only; /* dump_of: the addresses and routes of this link alone */
 };
 
 struct link_nl {
@@ -1517,21 +1518,39 @@ static void copy_routes_of(const struct cached_objs *o, int family, uint64_t now
 /* As the kernel dumps them: IPv4 first, by link. */
 static int cache_copy_objs(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
 {
+	const struct cached_link *only = NULL;
+	size_t n_addrs = n->cache_n_addrs, n_routes = n->cache_n_routes;
 	uint64_t now = now_ms();
 
-	if ((what & LINK_DUMP_ADDRS) && n->cache_n_addrs) {
-		ctx->d.addrs = reallocarray(NULL, n->cache_n_addrs, sizeof(*ctx->d.addrs));
+	if (ctx->only) {
+		for (size_t i = 0; i < n->cache_n && !only; i++)
+			if (!strcmp(n->cache[i].l.name, ctx->only))
+				only = &n->cache[i];
+		if (!only)
+			return 0;
+		n_addrs = only->o.n_addrs;
+		n_routes = only->o.n_routes;
+	}
+	if ((what & LINK_DUMP_ADDRS) && n_addrs) {
+		ctx->d.addrs = reallocarray(NULL, n_addrs, sizeof(*ctx->d.addrs));
 		if (!ctx->d.addrs)
 			return -ENOMEM;
-		ctx->cap_addrs = n->cache_n_addrs;
+		ctx->cap_addrs = n_addrs;
 	}
-	if ((what & LINK_DUMP_ROUTES) && n->cache_n_routes) {
-		ctx->d.routes = reallocarray(NULL, n->cache_n_routes, sizeof(*ctx->d.routes));
+	if ((what & LINK_DUMP_ROUTES) && n_routes) {
+		ctx->d.routes = reallocarray(NULL, n_routes, sizeof(*ctx->d.routes));
 		if (!ctx->d.routes)
 			return -ENOMEM;
-		ctx->cap_routes = n->cache_n_routes;
+		ctx->cap_routes = n_routes;
 	}
 	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		if (only) {
+			if (ctx->d.addrs)
+				copy_addrs_of(&only->o, family, now, ctx);
+			if (ctx->d.routes)
+				copy_routes_of(&only->o, family, now, ctx);
+			continue;
+		}
 		for (size_t i = 0; i < n->cache_n; i++) {
 			if ((what & LINK_DUMP_FOREIGN) && reconcile_tag_owner(n->cache[i].l.alias))
 				continue;
@@ -1572,9 +1591,9 @@ static bool routes_followed(struct link_nl *n)
 	return c == '0';
 }
 
-static int nl_dump(void *userdata, unsigned what, struct link_dump *ret)
+/* only: the addresses and routes of the link of that name alone (dump_of), else NULL. */
+static int dump_cached(struct link_nl *n, unsigned what, const char *only, struct link_dump *ret)
 {
-	struct link_nl *n = userdata;
 	unsigned cached = 0;
 	int r = -EAGAIN;
 
@@ -1584,7 +1603,7 @@ static int nl_dump(void *userdata, unsigned what, struct link_dump *ret)
 				 ((what & LINK_DUMP_ROUTES) && routes_followed(n) ? LINK_DUMP_ROUTES : 0));
 	/* A dump interrupted by a concurrent change may be inconsistent: start over. */
 	for (int i = 0; i < NL_DUMP_TRIES && r == -EAGAIN; i++) {
-		struct dump_ctx ctx = {};
+		struct dump_ctx ctx = { .only = only };
 
 		r = cache_copy(n, cached | (what & LINK_DUMP_FOREIGN), &ctx);
 		if (r >= 0)
@@ -1593,6 +1612,11 @@ static int nl_dump(void *userdata, unsigned what, struct link_dump *ret)
 		if (r >= 0 && (what & LINK_DUMP_FOREIGN) &&
 		    (what & ~cached & (LINK_DUMP_ADDRS | LINK_DUMP_ROUTES)))
 			r = link_dump_keep_foreign(&ctx.d);
+		if (r >= 0 && only && (what & ~cached & (LINK_DUMP_ADDRS | LINK_DUMP_ROUTES))) {
+			const struct link_info *l = link_dump_find_name(&ctx.d, only);
+
+			link_dump_keep_of(&ctx.d, l ? l->ifindex : 0);
+		}
 		if (r >= 0) {
 			*ret = ctx.d;
 			return 0;
@@ -1600,6 +1624,28 @@ static int nl_dump(void *userdata, unsigned what, struct link_dump *ret)
 		link_dump_free(&ctx.d);
 	}
 	return r;
+}
+
+static int nl_dump(void *userdata, unsigned what, struct link_dump *ret)
+{
+	return dump_cached(userdata, what, NULL, ret);
+}
+
+/* The links are needed to find ifname's index when the kernel is dumped (no cache). */
+static int nl_dump_of(void *userdata, unsigned what, const char *ifname, struct link_dump *ret)
+{
+	struct link_dump d = {};
+	int r = dump_cached(userdata, what | LINK_DUMP_LINKS, ifname, &d);
+
+	if (r < 0)
+		return r;
+	if (!(what & LINK_DUMP_LINKS)) {
+		free(d.links);
+		d.links = NULL;
+		d.n_links = 0;
+	}
+	*ret = d;
+	return 0;
 }
 
 static const char *nl_last_error(void *userdata)
@@ -2065,6 +2111,7 @@ static const struct link_ops link_nl_ops = {
 	.addr_add = nl_addr_add,
 	.addr_del = nl_addr_del,
 	.dump = nl_dump,
+	.dump_of = nl_dump_of,
 	.last_error = nl_last_error,
 	.port_set = nl_port_set,
 	.addr_add_full = nl_addr_add_full,

@@ -53,8 +53,11 @@ static void walk_drop(struct daemon *d)
 	}
 }
 
-/* What a plan is made against: the walk's dump, or one of its own (*ret_own: free it). */
-static int plan_dump(struct daemon *d, struct link_dump *own, const struct link_dump **ret, bool *ret_own)
+/* What a plan is made against: the walk's dump, or one of its own (*ret_own: free it) with the
+ * addresses of the wanted bridge alone (none when none is wanted). A plan looks at no other link's
+ * addresses, and copying every bridge's costs more the more networks there are. */
+static int plan_dump(struct daemon *d, const struct desired_bridge *want, size_t n_want,
+		     struct link_dump *own, const struct link_dump **ret, bool *ret_own)
 {
 	struct links *l = LINKS(d);
 	bool walk = d->reconciling_all && l;
@@ -65,7 +68,13 @@ static int plan_dump(struct daemon *d, struct link_dump *own, const struct link_
 		*ret_own = false;
 		return 0;
 	}
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, walk ? &l->walk : own);
+	if (walk || n_want > 1)
+		r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS,
+				      walk ? &l->walk : own);
+	else if (n_want == 1)
+		r = link_dump_of(&d->link, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, want[0].ifname, own);
+	else
+		r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, own);
 	if (r < 0)
 		return r;
 	if (walk)
@@ -101,7 +110,7 @@ static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want,
 	int ifindex = 0, made, r;
 	bool is_own;
 
-	r = plan_dump(d, &own, &dump, &is_own);
+	r = plan_dump(d, want, n_want, &own, &dump, &is_own);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
 		return r;

@@ -135,13 +135,14 @@ static int dump_kernel(struct daemon *d, struct call *c, bool index, struct link
 	return 0;
 }
 
+/* The view of one network looks at its bridge's addresses alone (links.c, kernel_state). */
 static int reply_network(struct daemon *d, struct call *c, const struct net *n)
 {
 	struct link_dump dump = {};
-	int r = dump_kernel(d, c, false, &dump);
+	int r = link_dump_of(&d->link, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, n->def->bridge, &dump);
 
 	if (r < 0)
-		return r;
+		return call_errorf(c, r, "cannot read links from the kernel: %s", strerror(-r));
 	call_reply(c, network_json(d, n, &dump, true));
 	link_dump_free(&dump);
 	return 0;
