@@ -303,8 +303,10 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 	r = fw_shares(fw, nets, n, shares, &sum);
 	if (r >= 0)
 		r = fw_marker(&sum, n, m, sizeof(m));
-	if (r < 0)
+	if (r < 0) {
+		snprintf(err, errlen, "cannot render table %s %s: %s", FW_FAMILY, FW_TABLE, strerror(-r));
 		return r;
+	}
 	if (fw->marker && fw->in_kernel && !strcmp(m, fw->marker))
 		return 0;
 	marker = strdup(m);
