@@ -499,6 +499,42 @@ int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t 
 	return choose_subnet(d, n, LINK_DUMP_FRESH, NULL, err, errlen);
 }
 
+static int choose_subnet6(struct daemon *d, struct network *n, const struct ip_prefix *ula, unsigned fresh,
+			  bool *ret_host_refused, char *err, size_t errlen)
+{
+	_cleanup_free_ struct network **defs = NULL;
+	struct link_dump host = {};
+	int r = host_view(d, fresh, &defs, &host, err, errlen);
+
+	if (r < 0)
+		return r;
+	r = network_choose_subnet6(n, ula, defs, d->n_nets, &host, ret_host_refused, err, errlen);
+	link_dump_free(&host);
+	return r;
+}
+
+/* The same for IPv6, from the host's ULA prefix (made once, kept in the state dir). */
+int daemon_choose_subnet6(struct daemon *d, struct network *n, char *err, size_t errlen)
+{
+	struct ip_prefix ula;
+	bool refused = false;
+	int r = store_ula_prefix(&d->paths, &ula);
+
+	if (r < 0) {
+		snprintf(err, errlen,
+			 "network '%s': cannot get this host's IPv6 ULA prefix from %s/ula-prefix: %s%s",
+			 n->name, d->paths.state_dir, strerror(-r),
+			 r == -EBADMSG ?
+				 " (it must hold one fdXX:XXXX:XXXX::/48; remove it to make a new one)" :
+				 "");
+		return r;
+	}
+	r = choose_subnet6(d, n, &ula, 0, &refused, err, errlen);
+	if (r >= 0 && !refused)
+		return r;
+	return choose_subnet6(d, n, &ula, LINK_DUMP_FRESH, NULL, err, errlen);
+}
+
 /* What no single network owns, once all were reconciled: bridges, dnsmasq and rules of networks
  * that are gone. */
 static void features_settle(struct daemon *d)

@@ -217,12 +217,19 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	r = refuse_pending(d, c, n->name);
 	if (r < 0)
 		return r;
-	if (n->mode->has_subnet && !n->subnet.family) {
-		/* --subnet auto, or none: a free /24 of the pool, written into the definition. */
+	if (n->mode->has_subnet && !n->subnet.family && !n->subnet_none) {
+		/* --subnet auto, or no --subnet: a free /24 of the pool, written into the definition. */
 		r = daemon_choose_subnet(d, n, c->err, sizeof(c->err));
 		if (r < 0)
 			return r;
 		call_progress(c, "picked subnet %s", ip_prefix_format(&n->subnet, err, sizeof(err)));
+	}
+	if (n->mode->has_subnet && n->subnet6_auto) {
+		/* --subnet6 auto: a free /64 of the host's ULA /48, written into the definition. */
+		r = daemon_choose_subnet6(d, n, c->err, sizeof(c->err));
+		if (r < 0)
+			return r;
+		call_progress(c, "picked IPv6 prefix %s", ip_prefix_format(&n->subnet6, err, sizeof(err)));
 	}
 	if (network_validate(n, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;

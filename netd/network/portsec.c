@@ -93,6 +93,8 @@ static int push_subnet_hosts(struct ps_port *p, const struct network *n)
 	uint32_t first = ip4_to_host(&n->subnet.addr) + 1, gw = ip4_to_host(&n->gateway), last;
 	int r;
 
+	if (n->subnet.family != AF_INET)
+		return 0; /* an IPv6-only network: no IPv4 source is a guest's */
 	ip_prefix_broadcast(&n->subnet, &bcast);
 	last = ip4_to_host(&bcast) - 1;
 	if (!n->has_gateway || gw < first || gw > last)
