@@ -10,6 +10,7 @@
  * against 'network show' after each kind of change. Runs without root.
  */
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -636,6 +637,51 @@ static void test_start_skips_conflicts(void **state)
 	assert_int_equal(w->d.n_nets, 2);
 }
 
+/* A network that forwards an IPv6 prefix turns IPv6 forwarding on, first accept_ra=2 on the
+ * interfaces with a route from router advertisements and accept_ra=1 (forward6.c); not on one
+ * with accept_ra=0, nor for a network without IPv6 or one that does not forward. */
+static void test_forward6_keeps_ra(void **state)
+{
+	struct world *w = *state;
+	struct route_info rt = { .table = RT_TABLE_MAIN,
+				 .type = RTN_UNICAST,
+				 .protocol = RTPROT_RA,
+				 .priority = 1024,
+				 .expires = 1800 };
+	char v[16];
+
+	assert_int_equal(link_fake_add_link(w->link, "eth0", "veth", &rt.ifindex), 0);
+	assert_int_equal(ip_prefix_parse("::/0", &rt.dst), 0);
+	assert_int_equal(ip_addr_parse("fe80::1", &rt.gw_family, &rt.gw), 0);
+	assert_int_equal(link_fake_add_route_full(w->link, &rt), 0);
+	assert_int_equal(link_fake_add_link(w->link, "eth1", "veth", &rt.ifindex), 0);
+	assert_int_equal(link_fake_add_route_full(w->link, &rt), 0);
+	assert_int_equal(w->d.link.ops->sysctl_set(w->d.link.userdata, AF_INET6, "eth1", "accept_ra", "0"),
+			 0);
+
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"v4\", \"mode\": \"nat\", \"subnet\": \"10.90.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"iso6\", \"mode\": \"isolated\", \"subnet\": \"10.91.0.0/24\", "
+			    "\"subnet6\": \"fd00:91::/64\"}"));
+	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "eth0", "accept_ra", v, sizeof(v)), 0);
+	assert_string_equal(v, "1");
+	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "all", "forwarding", v, sizeof(v)), 0);
+	assert_string_equal(v, "0");
+
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"v6\", \"mode\": \"nat\", \"subnet\": \"10.92.0.0/24\", "
+			    "\"subnet6\": \"fd00:92::/64\"}"));
+	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "eth0", "accept_ra", v, sizeof(v)), 0);
+	assert_string_equal(v, "2");
+	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "eth1", "accept_ra", v, sizeof(v)), 0);
+	assert_string_equal(v, "0");
+	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "all", "forwarding", v, sizeof(v)), 0);
+	assert_string_equal(v, "1");
+	assert_string_equal(show_field(w, "v6", "ipv6_forwarding.enabled"), "true");
+	assert_string_equal(show_field(w, "v6", "ipv6_forwarding.accept_ra_2"), "[ \"eth0\" ]");
+}
+
 static bool link_master_is(struct world *w, const char *ifname, const char *master)
 {
 	struct link_dump dump = {};
@@ -844,6 +890,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_skips_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward6_keeps_ra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 	};
