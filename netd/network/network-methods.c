@@ -542,7 +542,7 @@ static int method_host_remove(struct daemon *d, struct call *c, json_object *par
 static json_object *lease_json(const struct network *n, const struct dhcp_lease *l, time_t now)
 {
 	const struct dhcp_host *h = dhcp_host_find(&n->dhcp, &l->mac);
-	bool is_static = h && ip_addr_equal(AF_INET, &h->ip, &l->ip);
+	bool is_static = h && h->has_ip && ip_addr_equal(AF_INET, &h->ip, &l->ip);
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "mac", json_mac(&l->mac));

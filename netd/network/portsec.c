@@ -118,7 +118,7 @@ static int port_compute(struct daemon *d, const struct network *n, struct ps_por
 	if (!n->dhcp.dhcp)
 		return push_subnet_hosts(p, n);
 	h = dhcp_host_find(&n->dhcp, &p->mac);
-	if (h)
+	if (h && h->has_ip)
 		r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET, .addr = h->ip, .len = 32 });
 	srv = daemon_dhcp_find(d, n->name);
 	for (size_t i = 0; r >= 0 && srv && i < srv->leases.n; i++)
