@@ -367,12 +367,168 @@ static void test_equal6(void **state)
 	dhcp_settings_done(&b.s);
 }
 
+static struct dhcp_render_ctx ctx_of(const struct net6 *n, bool router)
+{
+	return (struct dhcp_render_ctx){
+		.network = "lab",
+		.bridge = "nd-lab",
+		.bridge_ifindex = 7,
+		.subnet = n->subnet,
+		.gateway = n->gateway,
+		.router = router,
+		.dns_forward = router,
+		.subnet6 = n->subnet6,
+		.gateway6 = n->gateway6,
+		.ipv6_mode = n->mode,
+		.ra_router = router,
+		.lease_file = "/var/lib/netd/networks/lab/leases",
+		.hosts_file = "/run/netd/dnsmasq/lab.hosts",
+		.addn_hosts_file = "/run/netd/dnsmasq/lab.addnhosts",
+		.script = "/usr/libexec/netd-lease-event",
+		.servers_file = "/run/netd/dnsmasq/upstream.servers",
+	};
+}
+
+static void golden6(const char *file, const struct net6 *n, const struct dhcp_render_ctx *ctx)
+{
+	char *text = NULL, err[512] = "";
+
+	if (validate(n, err, sizeof(err)) < 0)
+		fail_msg("%s: %s", file, err);
+	assert_int_equal(dhcp_config_render(&n->s, ctx, &text), 0);
+	assert_golden(file, text);
+	free(text);
+}
+
+/* One golden per IPv6 mode, isolated, IPv6 only, and the options around them. */
+static void test_config_golden6(void **state)
+{
+	struct dhcp_render_ctx ctx;
+	struct net6 n;
+	char *text = NULL;
+
+	/* The default dual-stack NAT network: SLAAC, RDNSS and stateless DHCPv6 for DNS. */
+	net6_init(&n, "10.60.0.0/24", "fd12:3456:789a:1::/64", DHCP_IPV6_MODE_SLAAC);
+	ctx = ctx_of(&n, true);
+	golden6("dnsmasq6-slaac.conf", &n, &ctx);
+
+	/* Isolated: router lifetime 0 and no router option, no upstream DNS. */
+	ctx = ctx_of(&n, false);
+	golden6("dnsmasq6-isolated.conf", &n, &ctx);
+
+	/* DHCPv6: the default range, then explicit ranges, a domain and an MTU. */
+	net6_init(&n, "10.60.0.0/24", "fd12:3456:789a:1::/64", DHCP_IPV6_MODE_DHCPV6);
+	ctx = ctx_of(&n, true);
+	golden6("dnsmasq6-dhcpv6.conf", &n, &ctx);
+	net6_init(&n, "10.60.0.0/24", "2001:db8:7::/64", DHCP_IPV6_MODE_SLAAC_DHCPV6);
+	add_range6(&n, "2001:db8:7::100-2001:db8:7::1ff");
+	add_range6(&n, "2001:db8:7::1:0-2001:db8:7::ffff:ffff");
+	snprintf(n.s.domain, sizeof(n.s.domain), "Lab.Example");
+	n.s.lease_time = 7200;
+	ctx = ctx_of(&n, true);
+	ctx.mtu = 1400;
+	golden6("dnsmasq6-slaac-dhcpv6.conf", &n, &ctx);
+
+	/* IPv6 only: no DHCPv4 range, no router option; a /56 served as its first /64. */
+	net6_init(&n, NULL, "fd00:aa:bb::/56", DHCP_IPV6_MODE_DHCPV6);
+	ctx = ctx_of(&n, true);
+	golden6("dnsmasq6-ipv6-only.conf", &n, &ctx);
+
+	/* DNS off: no RDNSS. DHCP off: RAs only, and dnsmasq's lease file is still netd's. */
+	net6_init(&n, "10.60.0.0/24", "fd12:3456:789a:1::/64", DHCP_IPV6_MODE_SLAAC);
+	n.s.dns = false;
+	n.s.dhcp = false;
+	ctx = ctx_of(&n, true);
+	golden6("dnsmasq6-ra-only.conf", &n, &ctx);
+
+	/* Nothing for IPv6 changes an IPv4-only config: no subnet6, no IPv6 line. */
+	net6_init(&n, "10.60.0.0/24", NULL, 0);
+	ctx = ctx_of(&n, true);
+	assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), 0);
+	assert_null(strstr(text, "enable-ra"));
+	assert_null(strstr(text, "option6"));
+	assert_null(strstr(text, "gateway6"));
+	free(text);
+}
+
+static void test_hosts_render6(void **state)
+{
+	struct net6 n;
+	char *text = NULL;
+
+	net6_init(&n, "10.60.0.0/24", "fd00::/64", DHCP_IPV6_MODE_DHCPV6);
+	add_host(&n, "52:54:00:00:00:01,10.60.0.5");
+	add_host(&n, "52:54:00:00:00:02,10.60.0.6,fd00::6,Web");
+	add_host(&n, "52:54:00:00:00:03,fd00::7");
+	add_host(&n, "id:00:03:00:01:52:54:00:00:00:04,fd00::8,db");
+	assert_int_equal(dhcp_hosts_render(&n.s, &text), 0);
+	assert_string_equal(text, "52:54:00:00:00:01,10.60.0.5\n"
+				  "52:54:00:00:00:02,10.60.0.6,[fd00::6],web\n"
+				  "52:54:00:00:00:03,[fd00::7]\n"
+				  "id:00:03:00:01:52:54:00:00:00:04,[fd00::8],db\n");
+	free(text);
+	/* What validation refuses never reaches the file either. */
+	n.s.hosts[3].has_ip = true;
+	assert_int_equal(dhcp_hosts_render(&n.s, &text), -EINVAL);
+	n.s.hosts[3].has_ip = false;
+	n.s.hosts[3].duid.len = 2;
+	assert_int_equal(dhcp_hosts_render(&n.s, &text), -EINVAL);
+	n.s.hosts[3].duid.len = 14;
+	n.s.hosts[2].has_ip6 = false;
+	assert_int_equal(dhcp_hosts_render(&n.s, &text), -EINVAL);
+	dhcp_settings_done(&n.s);
+}
+
+/* Values that would not parse back as meant are refused, not written. */
+static void test_render_refuses6(void **state)
+{
+	struct dhcp_render_ctx ctx;
+	struct net6 n;
+	char *text = NULL;
+
+	net6_init(&n, NULL, "fd00::/64", DHCP_IPV6_MODE_SLAAC);
+	ctx = ctx_of(&n, true);
+	assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), 0);
+	free(text);
+	static const uint32_t bad_mtu[] = { 1, 576, 1279, 65536, UINT32_MAX };
+	for (size_t i = 0; i < ELEMENTSOF(bad_mtu); i++) {
+		ctx = ctx_of(&n, true);
+		ctx.mtu = bad_mtu[i];
+		assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), -EINVAL);
+	}
+	ctx = ctx_of(&n, true);
+	ctx.ipv6_mode = 3;
+	assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), -EINVAL);
+	ctx.ipv6_mode = -1;
+	assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), -EINVAL);
+	ctx = ctx_of(&n, true);
+	assert_int_equal(ip_addr_parse("fd01::1", &(int){ 0 }, &ctx.gateway6), 0);
+	assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), -EINVAL);
+	ctx = ctx_of(&n, true);
+	ctx.subnet6.addr.bytes[15] = 1; /* not masked */
+	assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), -EINVAL);
+	ctx = ctx_of(&n, true);
+	ctx.subnet6.family = AF_INET;
+	assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), -EINVAL);
+	ctx = ctx_of(&n, true);
+	ctx.subnet6.family = 0; /* neither IPv4 nor IPv6 */
+	assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), -EINVAL);
+	ctx = ctx_of(&n, true);
+	ctx.bridge = "nd-lab\nra-param=*,0,9000";
+	assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), -EINVAL);
+	ctx = ctx_of(&n, true);
+	snprintf(n.s.domain, sizeof(n.s.domain), "lab\ndhcp-option=option6:dns-server,[::1]");
+	assert_int_equal(dhcp_config_render(&n.s, &ctx, &text), -EINVAL);
+	dhcp_settings_done(&n.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_host_forms), cmocka_unit_test(test_parse_errors6),
-		cmocka_unit_test(test_validate6),  cmocka_unit_test(test_validate6_good),
-		cmocka_unit_test(test_equal6),
+		cmocka_unit_test(test_host_forms),    cmocka_unit_test(test_parse_errors6),
+		cmocka_unit_test(test_validate6),     cmocka_unit_test(test_validate6_good),
+		cmocka_unit_test(test_equal6),	      cmocka_unit_test(test_config_golden6),
+		cmocka_unit_test(test_hosts_render6), cmocka_unit_test(test_render_refuses6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
