@@ -583,19 +583,23 @@ static void test_lease_parser(void **state)
 	char ip[INET_ADDRSTRLEN];
 
 	assert_int_equal(dhcp_lease_file_parse(text, strlen(text), &t, &bad), 0);
-	assert_int_equal(t.n, 4);
+	assert_int_equal(t.n, 5);
 	assert_int_equal(bad, 3); /* garbage, 17x, extra field */
 	assert_string_equal(ip_addr_format(AF_INET, &t.leases[0].ip, ip, sizeof(ip)), "10.60.0.10");
 	assert_string_equal(t.leases[0].hostname, "web2");
 	assert_string_equal(t.leases[0].client_id, "");
 	assert_int_equal(t.leases[1].expiry, 0);
 	assert_string_equal(t.leases[1].hostname, "");
-	assert_string_equal(t.leases[2].hostname, ""); /* a name with an escape sequence is dropped */
-	assert_string_equal(t.leases[3].client_id, "");
-	assert_int_equal(dhcp_lease_table_remove(&t, &t.leases[1].ip), 0);
-	assert_int_equal(t.n, 3);
-	assert_int_equal(dhcp_lease_table_remove(&t, &t.leases[0].ip), 0);
-	assert_int_equal(dhcp_lease_table_remove(&t, &t.leases[0].ip), 0);
+	assert_int_equal(t.leases[2].family, AF_INET6); /* test-dhcp6.c reads IPv6 leases */
+	assert_int_equal(t.leases[2].duid.len, 0); /* "00:01" is too short for a DUID */
+	assert_string_equal(t.leases[3].hostname, ""); /* a name with an escape sequence is dropped */
+	assert_string_equal(t.leases[4].client_id, "");
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[1].ip), -ENOENT);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[1].ip), 0);
+	assert_int_equal(t.n, 4);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[0].ip), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[0].ip), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[0].ip), 0);
 	assert_int_equal(t.n, 1);
 	dhcp_lease_table_clear(&t);
 

@@ -522,6 +522,76 @@ static void test_render_refuses6(void **state)
 	dhcp_settings_done(&n.s);
 }
 
+/* dnsmasq's lease file with DHCPv6 leases: IPv4 lines, the server's DUID, then EXPIRY IAID IPv6
+ * HOSTNAME CLIENT-DUID (lease.c, lease_update_file; the file tests/data/dnsmasq6.leases was written
+ * by dnsmasq 2.90 for dhclient -6 in test-dhcp6-dnsmasq.sh). */
+static void test_lease_file6(void **state)
+{
+	char long_duid[600] = "00", text[2048], ip[INET6_ADDRSTRLEN], d[DHCP_DUID_STRLEN];
+	struct dhcp_lease_table t;
+	struct dhcp_lease l;
+	size_t bad;
+
+	for (int i = 1; i <= DHCP_DUID_MAX; i++)
+		strcat(long_duid, ":ab"); /* 131 octets */
+	snprintf(text, sizeof(text),
+		 "1700000000 52:54:00:00:00:0a 10.60.0.10 web *\n"
+		 "duid 00:01:00:01:2c:5b:2e:8f:52:54:00:00:00:01\n"
+		 "1700003600 1272202356 fd00::5 web6 00:01:00:01:2c:5b:2e:90:52:54:00:00:00:0a\n"
+		 "0 T77 fd00::6 * 00:03:00:01:52:54:00:00:00:0b\n"
+		 "1700003600 4294967295 fd00::7 bad_name! %s\n"
+		 "1700003600 4294967296 fd00::8 * 00:01:02\n"
+		 "1700003600 12x fd00::9 * 00:01:02\n"
+		 "1700003600 1 fd00::zz * 00:01:02\n"
+		 "vendorclass fd00::5 00:00:01\n"
+		 "agent-info 10.60.0.10 01:02\n",
+		 long_duid);
+	assert_int_equal(dhcp_lease_file_parse(text, strlen(text), &t, &bad), 0);
+	assert_int_equal(t.n, 4);
+	assert_int_equal(bad, 3); /* IAID out of range, IAID not a number, address */
+	assert_int_equal(t.leases[0].family, AF_INET);
+	assert_int_equal(t.leases[1].family, AF_INET6);
+	assert_string_equal(ip_addr_format(AF_INET6, &t.leases[1].ip, ip, sizeof(ip)), "fd00::5");
+	assert_int_equal(t.leases[1].iaid, 1272202356);
+	assert_false(t.leases[1].temporary);
+	assert_int_equal(t.leases[1].expiry, 1700003600);
+	assert_string_equal(t.leases[1].hostname, "web6");
+	assert_string_equal(dhcp_duid_format(&t.leases[1].duid, d, sizeof(d)),
+			    "00:01:00:01:2c:5b:2e:90:52:54:00:00:00:0a");
+	assert_true(mac_is_zero(&t.leases[1].mac)); /* the file has no MAC for DHCPv6 */
+	assert_int_equal(t.leases[2].iaid, 77);
+	assert_true(t.leases[2].temporary);
+	assert_string_equal(t.leases[3].hostname, ""); /* not a DNS label: dropped */
+	assert_int_equal(t.leases[3].duid.len, 0); /* 131 octets: dropped, the lease kept */
+	assert_int_equal(t.leases[3].iaid, UINT32_MAX);
+	/* The same address in both families are two leases; a new lease of an address replaces it. */
+	assert_int_equal(dhcp_lease6_from_fields("1", "5", "fd00::5", "other", "00:01:02",
+						 "52:54:00:00:00:0c", &l),
+			 0);
+	assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	assert_int_equal(t.n, 4);
+	assert_string_equal(t.leases[1].hostname, "other");
+	assert_false(mac_is_zero(&t.leases[1].mac));
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[1].ip), -ENOENT);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[1].ip), 0);
+	assert_int_equal(t.n, 3);
+	dhcp_lease_table_clear(&t);
+
+	/* Events: the fields netd-lease-event passes on. */
+	assert_int_equal(dhcp_lease6_from_fields("1", "5", "10.0.0.1", NULL, "00:01:02", NULL, &l), -ENOENT);
+	assert_int_equal(dhcp_lease6_from_fields("1", "", "fd00::1", NULL, "00:01:02", NULL, &l), -EINVAL);
+	assert_int_equal(dhcp_lease6_from_fields("1", "T", "fd00::1", NULL, "00:01:02", NULL, &l), -EINVAL);
+	assert_int_equal(dhcp_lease6_from_fields("-1", "5", "fd00::1", NULL, "00:01:02", NULL, &l), -EINVAL);
+	assert_int_equal(dhcp_lease6_from_fields(NULL, "5", "fd00::1", "a\nb", "zz", "junk", &l), 0);
+	assert_int_equal(l.expiry, 0);
+	assert_string_equal(l.hostname, "");
+	assert_int_equal(l.duid.len, 0);
+	assert_true(mac_is_zero(&l.mac));
+	/* An IPv4 event never reads an IPv6 address, as before. */
+	assert_int_equal(dhcp_lease_from_fields("1", "52:54:00:00:00:0a", "fd00::1", NULL, NULL, &l),
+			 -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_validate6),     cmocka_unit_test(test_validate6_good),
 		cmocka_unit_test(test_equal6),	      cmocka_unit_test(test_config_golden6),
 		cmocka_unit_test(test_hosts_render6), cmocka_unit_test(test_render_refuses6),
+		cmocka_unit_test(test_lease_file6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
