@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "dhcp.h"
+#include "fileio.h"
 #include "lease.h"
 #include "macro.h"
 
@@ -576,6 +577,25 @@ static void test_lease_file6(void **state)
 	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[1].ip), 0);
 	assert_int_equal(t.n, 3);
 	dhcp_lease_table_clear(&t);
+
+	/* A file dnsmasq 2.90 wrote for three dhclient -6 clients (two reserved, one dynamic). */
+	char *real = NULL, path[512];
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/dnsmasq6.leases", TEST_DATA_DIR);
+	assert_int_equal(read_file(path, &real, &len), 0);
+	assert_int_equal(dhcp_lease_file_parse(real, len, &t, &bad), 0);
+	assert_int_equal(t.n, 3);
+	assert_int_equal(bad, 0);
+	assert_int_equal(t.leases[0].family, AF_INET6);
+	assert_string_equal(ip_addr_format(AF_INET6, &t.leases[0].ip, ip, sizeof(ip)), "fd42:6:1::60");
+	assert_int_equal(t.leases[0].iaid, 6684691);
+	assert_string_equal(t.leases[0].hostname, "gthree");
+	assert_string_equal(dhcp_duid_format(&t.leases[0].duid, d, sizeof(d)),
+			    "00:03:00:01:52:54:00:66:00:13");
+	assert_string_equal(t.leases[1].hostname, "");
+	dhcp_lease_table_clear(&t);
+	free(real);
 
 	/* Events: the fields netd-lease-event passes on. */
 	assert_int_equal(dhcp_lease6_from_fields("1", "5", "10.0.0.1", NULL, "00:01:02", NULL, &l), -ENOENT);
