@@ -266,14 +266,9 @@ static int parse_dhcp_host(void *obj, const char *v, char *err, size_t errlen)
 static int format_dhcp_host(const void *obj, size_t i, char *buf, size_t size)
 {
 	CNET(obj);
-	const struct dhcp_host *h;
-	char a[INET_ADDRSTRLEN], m[MAC_STRLEN];
-
 	if (i >= n->dhcp.n_hosts)
 		return 0;
-	h = &n->dhcp.hosts[i];
-	snprintf(buf, size, "%s,%s%s%s", mac_format(&h->mac, m, sizeof(m)),
-		 ip_addr_format(AF_INET, &h->ip, a, sizeof(a)), h->hostname[0] ? "," : "", h->hostname);
+	dhcp_host_format(&n->dhcp.hosts[i], buf, size);
 	return 1;
 }
 

@@ -162,7 +162,7 @@ static void test_network_same_message(void **state)
 		  "invalid domain 'lab example': may contain only letters" },
 		{ "dhcp", "host", "host", "52:54:00:00:00:01,10.1.0.5,a,b",
 		  "{\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]}",
-		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,HOSTNAME]" },
+		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]" },
 		{ "network", "allow-host-port", "allow-host-port", "tcp/99999",
 		  "{\"allow_host_ports\": [\"tcp/99999\"]}",
 		  "invalid host port 'tcp/99999': expected PROTO/PORT" },
