@@ -176,8 +176,21 @@ void network_fill_defaults(struct network *n)
 
 bool network_wants_dnsmasq(const struct network *n)
 {
-	/* A bridge-mode network's guests are served by the LAN's own DHCP server. */
-	return n->mode->has_subnet && (n->dhcp.dhcp || n->dhcp.dns);
+	/* A bridge-mode network's guests are served by the LAN's own DHCP server. With an IPv6
+	 * prefix, dnsmasq sends the router advertisements even without DHCP and DNS. */
+	return n->mode->has_subnet && (n->dhcp.dhcp || n->dhcp.dns || n->subnet6.family);
+}
+
+int network_dhcp_ipv6_mode(const struct network *n)
+{
+	switch (n->ipv6_mode) {
+	case IPV6_MODE_DHCPV6:
+		return DHCP_IPV6_MODE_DHCPV6;
+	case IPV6_MODE_SLAAC_DHCPV6:
+		return DHCP_IPV6_MODE_SLAAC_DHCPV6;
+	default:
+		return DHCP_IPV6_MODE_SLAAC;
+	}
 }
 
 void network_gateway_prefix(const struct network *n, struct ip_prefix *ret)
@@ -375,10 +388,9 @@ static int check_subnet6(const struct network *n, char *err, size_t errlen)
 static int check_dhcp(const struct network *n, char *err, size_t errlen)
 {
 	char msg[512];
-	/* No IPv6 subnet yet: IPv6 ranges and reservations are refused (issue 14 hooks subnet6 up). */
 	int r = dhcp_settings_validate(&n->dhcp, &n->subnet, &n->gateway, msg, sizeof(msg)) ?:
-			dhcp_settings_validate6(&n->dhcp, &(struct ip_prefix){}, &(union in_addr_union){},
-						DHCP_IPV6_MODE_SLAAC, msg, sizeof(msg));
+			dhcp_settings_validate6(&n->dhcp, &n->subnet6, &n->gateway6,
+						network_dhcp_ipv6_mode(n), msg, sizeof(msg));
 
 	if (r < 0)
 		snprintf(err, errlen, "network '%s': %s", n->name, msg);

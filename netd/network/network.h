@@ -125,3 +125,5 @@ bool network_forwards(const struct network *n);
 int network_host_port_add(struct network *n, const char *spec, char *err, size_t errlen);
 /* Whether the network needs a dnsmasq at all (DHCP or DNS on). */
 bool network_wants_dnsmasq(const struct network *n);
+/* n->ipv6_mode as the dhcp module names it (enum dhcp_ipv6_mode). */
+int network_dhcp_ipv6_mode(const struct network *n);
