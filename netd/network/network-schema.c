@@ -232,6 +232,32 @@ static int format_range(const void *obj, size_t i, char *buf, size_t size)
 	return 1;
 }
 
+static int parse_range6(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+
+	if (n->dhcp.n_ranges6 >= DHCP_RANGES_MAX) {
+		snprintf(err, errlen, "too many DHCPv6 ranges (at most %d)", DHCP_RANGES_MAX);
+		return -E2BIG;
+	}
+	if (dhcp_range6_parse(v, &n->dhcp.ranges6[n->dhcp.n_ranges6], err, errlen) < 0)
+		return -EINVAL;
+	n->dhcp.n_ranges6++;
+	return 0;
+}
+
+static int format_range6(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	if (i >= n->dhcp.n_ranges6)
+		return 0;
+	snprintf(buf, size, "%s-%s", ip_addr_format(AF_INET6, &n->dhcp.ranges6[i].start, a, sizeof(a)),
+		 ip_addr_format(AF_INET6, &n->dhcp.ranges6[i].end, b, sizeof(b)));
+	return 1;
+}
+
 static int parse_lease_time(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
@@ -360,9 +386,11 @@ static const struct schema_field dhcp_fields[] = {
 	  .def = "yes", .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dhcp) },
 	{ .key = "range", .json = "dhcp_ranges", .flag = "dhcp-range", .metavar = "START-END",
 	  .label = "DHCP range", .flags = SCHEMA_REPEATABLE, .parse = parse_range, .format = format_range },
+	{ .key = "range6", .json = "dhcp6_ranges", .flag = "dhcp6-range", .metavar = "START-END",
+	  .label = "DHCPv6 range", .flags = SCHEMA_REPEATABLE, .parse = parse_range6, .format = format_range6 },
 	{ .key = "lease-time", .json = "lease_time", .flag = "lease-time", .metavar = "DURATION",
 	  .label = "lease time", .parse = parse_lease_time, .format = format_lease_time },
-	{ .key = "host", .json = "hosts", .flag = "host", .metavar = "MAC,IP[,HOSTNAME]", .label = "host",
+	{ .key = "host", .json = "hosts", .flag = "host", .metavar = "MAC|id:DUID,IP[,IPv6][,HOSTNAME]", .label = "host",
 	  .flags = SCHEMA_REPEATABLE, .parse = parse_dhcp_host, .format = format_dhcp_host },
 	/* clang-format on */
 };

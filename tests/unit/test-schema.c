@@ -517,8 +517,9 @@ static void test_usage(void **state)
 		"[--uplink IFNAME]\n"
 		"        [--mtu N] [--allow-host-port PROTO/PORT]... [--no-autostart] [--no-dhcp] "
 		"[--dhcp-range START-END]...\n"
-		"        [--lease-time DURATION] [--host MAC,IP[,HOSTNAME]]... [--no-dns] [--domain DOMAIN]\n"
-		"        [--dns-host IP,HOSTNAME]...");
+		"        [--dhcp6-range START-END]... [--lease-time DURATION] "
+		"[--host MAC|id:DUID,IP[,IPv6][,HOSTNAME]]...\n"
+		"        [--no-dns] [--domain DOMAIN] [--dns-host IP,HOSTNAME]...");
 	free(buf);
 }
 
