@@ -282,8 +282,11 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 	for (size_t i = 0; i < n; i++) {
 		const struct network *w = act[i];
 
-		nets[i] = (struct fw_network){ .subnet = w->subnet,
+		nets[i] = (struct fw_network){ .subnet = w->subnet, /* family 0: IPv6 only */
 					       .gateway = w->gateway,
+					       .subnet6 = w->subnet6, /* family 0: no IPv6 */
+					       .gateway6 = w->gateway6,
+					       .nat6 = w->nat6, /* resolved by network_fill_defaults */
 					       .mode = fw_mode_of(w),
 					       .n_host_ports = w->n_host_ports };
 		memcpy(nets[i].bridge, w->bridge, sizeof(nets[i].bridge)); /* both IFNAMSIZ, terminated */
