@@ -223,7 +223,9 @@ static int by_net_bridge(const void *a, const void *b)
 
 static int by_fw_bridge(const void *a, const void *b)
 {
-	return strcmp((*(const struct fw_network *const *)a)->bridge, (*(const struct fw_network *const *)b)->bridge);
+	const struct fw_network *const *x = a, *const *y = b;
+
+	return strcmp((*x)->bridge, (*y)->bridge);
 }
 
 /* The shares of nets (sorted by bridge), taken from the last sync's for the networks that did not

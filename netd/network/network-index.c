@@ -91,7 +91,9 @@ static bool entry_subnet4(const struct network *def, void *owner, struct network
 	if (def->subnet.family != AF_INET)
 		return false;
 	*ret = (struct network_index_entry){ .start = ip4_to_host(&def->subnet.addr) & mask4(def->subnet.len),
-					     .len = def->subnet.len, .def = def, .owner = owner };
+					     .len = def->subnet.len,
+					     .def = def,
+					     .owner = owner };
 	return true;
 }
 

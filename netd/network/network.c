@@ -530,7 +530,10 @@ static int check_conflicts(const struct network *n, struct network *const *other
 {
 	int r;
 
-	r = x ? check_other_networks_index(n, x, err, errlen) : check_other_networks(n, others, n_others, err, errlen);
+	if (x)
+		r = check_other_networks_index(n, x, err, errlen);
+	else
+		r = check_other_networks(n, others, n_others, err, errlen);
 	if (r < 0 || !host)
 		return r;
 	if (!n->mode->owns_bridge)
