@@ -82,6 +82,14 @@ struct fw_elem {
 char *fw_render_change_elems(const struct fw_network *old, size_t n_old, const char *old_marker,
 			     const struct fw_network *new, size_t n_new, const char *new_marker,
 			     struct fw_elem **ret_elems, size_t *ret_n);
+/* The same change made from the networks that differ alone: gone, the old versions of those that
+ * went or changed, came, the new versions of those that came or changed (each in any order). The
+ * caller knows what fw_render_change checks on the whole lists: the table neither comes nor goes
+ * (n_old and n_new > 0) and the prefix lengths in use are the same before and after (the sum of
+ * the shares' lens). Then it is what fw_render_change_elems gives for the whole lists. */
+char *fw_render_change_only(const struct fw_network *gone, size_t n_gone, const char *old_marker,
+			    const struct fw_network *came, size_t n_came, const char *new_marker,
+			    struct fw_elem **ret_elems, size_t *ret_n);
 
 /* The marker ("netd:HASH:COUNT", HASH 16 hex digits, COUNT the rules and set elements) is the one
  * element of set "marker": four names, since a name holds at most 15 characters. */

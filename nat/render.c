@@ -887,9 +887,12 @@ static bool same_lens(const struct fw_network *a, size_t n_a, const struct fw_ne
 	return !memcmp(l[0], l[1], sizeof(l[0]));
 }
 
-static char *render_change(const struct fw_network *old, size_t n_old, const char *old_marker,
-			   const struct fw_network *new, size_t n_new, const char *new_marker,
-			   struct elem_list *elems)
+/* The change from old to new, which differ only in the networks that went, came or changed, as
+ * the text of fw_render_change (and its elements into elems, optional). old and new may be the
+ * whole lists or only the networks that differ: the change is the same. */
+static char *render_diff(const struct fw_network *old, size_t n_old, const char *old_marker,
+			 const struct fw_network *new, size_t n_new, const char *new_marker,
+			 struct elem_list *elems)
 {
 	_cleanup_free_ struct fw_network *a_copy = NULL, *b_copy = NULL;
 	const struct fw_network *a, *b;
@@ -901,13 +904,13 @@ static char *render_change(const struct fw_network *old, size_t n_old, const cha
 	size_t add_len;
 	int r = 0;
 
-	if (!n_old || !n_new || fw_marker_element(old_marker, om, sizeof(om)) < 0 ||
-	    fw_marker_element(new_marker, nm, sizeof(nm)) < 0 || !same_lens(old, n_old, new, n_new))
-		return strdup(""); /* the table comes or goes, or its rules change: fw_render */
+	if (fw_marker_element(old_marker, om, sizeof(om)) < 0 ||
+	    fw_marker_element(new_marker, nm, sizeof(nm)) < 0)
+		return strdup("");
 	/* Both sorted by bridge, walked together: O(n) for n networks sorted already. */
 	a = sorted(old, n_old, &a_copy);
 	b = sorted(new, n_new, &b_copy);
-	if (!a || !b)
+	if ((!a && n_old) || (!b && n_new))
 		return NULL;
 	f = open_memstream(&text, &len);
 	adds = open_memstream(&add_text, &add_len);
@@ -963,6 +966,15 @@ static char *render_change(const struct fw_network *old, size_t n_old, const cha
 	return text;
 }
 
+static char *render_change(const struct fw_network *old, size_t n_old, const char *old_marker,
+			   const struct fw_network *new, size_t n_new, const char *new_marker,
+			   struct elem_list *elems)
+{
+	if (!n_old || !n_new || !same_lens(old, n_old, new, n_new))
+		return strdup(""); /* the table comes or goes, or its rules change: fw_render */
+	return render_diff(old, n_old, old_marker, new, n_new, new_marker, elems);
+}
+
 char *fw_render_change(const struct fw_network *old, size_t n_old, const char *old_marker,
 		       const struct fw_network *new, size_t n_new, const char *new_marker)
 {
@@ -975,6 +987,24 @@ char *fw_render_change_elems(const struct fw_network *old, size_t n_old, const c
 {
 	struct elem_list l = {};
 	char *text = render_change(old, n_old, old_marker, new, n_new, new_marker, &l);
+
+	if (!text || !text[0]) {
+		elem_list_free(&l);
+		*ret_elems = NULL;
+		*ret_n = 0;
+		return text;
+	}
+	*ret_elems = l.e;
+	*ret_n = l.n;
+	return text;
+}
+
+char *fw_render_change_only(const struct fw_network *gone, size_t n_gone, const char *old_marker,
+			    const struct fw_network *came, size_t n_came, const char *new_marker,
+			    struct fw_elem **ret_elems, size_t *ret_n)
+{
+	struct elem_list l = {};
+	char *text = render_diff(gone, n_gone, old_marker, came, n_came, new_marker, &l);
 
 	if (!text || !text[0]) {
 		elem_list_free(&l);

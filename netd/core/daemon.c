@@ -99,18 +99,12 @@ void daemon_features_done(struct daemon *d)
 
 struct net *daemon_net_find(struct daemon *d, const char *name)
 {
-	for (size_t i = 0; i < d->n_nets; i++)
-		if (!strcmp(d->nets[i]->def->name, name))
-			return d->nets[i];
-	return NULL;
+	return network_index_find_name(&d->net_index, name);
 }
 
 struct net *daemon_net_find_bridge(struct daemon *d, const char *bridge)
 {
-	for (size_t i = 0; i < d->n_nets; i++)
-		if (!strcmp(d->nets[i]->def->bridge, bridge))
-			return d->nets[i];
-	return NULL;
+	return network_index_find_bridge(&d->net_index, bridge);
 }
 
 struct network *daemon_network_find(struct daemon *d, const char *name)
@@ -132,7 +126,7 @@ int daemon_net_add(struct daemon *d, struct network *def, struct net **ret)
 	struct net **l = reallocarray(d->nets, d->n_nets + 1, sizeof(*l));
 	struct net *n = calloc(1, sizeof(*n));
 
-	if (!l || !n) {
+	if (!l || !n || network_index_reserve(&d->net_index, d->n_nets + 1) < 0) {
 		free(n);
 		if (l)
 			d->nets = l;
@@ -141,6 +135,7 @@ int daemon_net_add(struct daemon *d, struct network *def, struct net **ret)
 	n->def = def;
 	d->nets = l;
 	d->nets[d->n_nets++] = n;
+	network_index_add(&d->net_index, def, n, ++d->net_seq);
 	if (ret)
 		*ret = n;
 	return 0;
@@ -153,6 +148,7 @@ void daemon_net_remove(struct daemon *d, struct net *n)
 			continue;
 		memmove(&d->nets[i], &d->nets[i + 1], (d->n_nets - i - 1) * sizeof(n));
 		d->n_nets--;
+		network_index_remove(&d->net_index, n->def, n);
 		network_free(n->def);
 		free(n->users);
 		free(n->list_text);
@@ -279,10 +275,13 @@ int daemon_net_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 
 /* The one place a network object gets another definition (a definition is never changed in
  * place): def_gen tells 'network list' that its entry is out of date. */
-static void net_def_set(struct net *n, struct network *def)
+static void net_def_set(struct daemon *d, struct net *n, struct network *def)
 {
+	uint64_t seq = network_index_remove(&d->net_index, n->def, n);
+
 	n->def = def;
 	n->def_gen++;
+	network_index_add(&d->net_index, def, n, seq);
 }
 
 int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, char *err, size_t errlen)
@@ -291,7 +290,7 @@ int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, ch
 	char again[512];
 	int r;
 
-	net_def_set(n, def);
+	net_def_set(d, n, def);
 	if (!n->active) {
 		network_free(old);
 		return 0;
@@ -301,7 +300,7 @@ int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, ch
 		network_free(old);
 		return 0;
 	}
-	net_def_set(n, old);
+	net_def_set(d, n, old);
 	network_free(def);
 	if (daemon_net_up(d, n, again, sizeof(again)) < 0)
 		log_error("network '%s': cannot apply its previous definition again: %s", old->name, again);
@@ -448,13 +447,15 @@ static int host_view(struct daemon *d, unsigned fresh, struct network ***ret_def
 static int check_conflicts(struct daemon *d, const struct network *n, unsigned fresh, char *err,
 			   size_t errlen)
 {
-	_cleanup_free_ struct network **defs = NULL;
 	struct link_dump host = {};
-	int r = host_view(d, fresh, &defs, &host, err, errlen);
+	/* The host's own addresses and routes: the checks skip those of netd's bridges. */
+	int r = d->link.ops->dump(d->link.userdata, LINK_DUMP_ALL | LINK_DUMP_FOREIGN | fresh, &host);
 
-	if (r < 0)
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read addresses and routes from the kernel: %s", strerror(-r));
 		return r;
-	r = network_check_conflicts(n, defs, d->n_nets, &host, err, errlen);
+	}
+	r = network_check_conflicts_index(n, &d->net_index, &host, err, errlen);
 	link_dump_free(&host);
 	return r;
 }
@@ -767,6 +768,7 @@ void daemon_stop(struct daemon *d)
 		daemon_net_remove(d, d->nets[d->n_nets - 1]);
 	free(d->nets);
 	d->nets = NULL;
+	network_index_done(&d->net_index);
 }
 
 int daemon_reload(struct daemon *d, json_object **ret_report)

@@ -9,6 +9,7 @@
 #include "link.h"
 #include "net.h"
 #include "network.h"
+#include "network-index.h"
 #include "portsec.h"
 #include "proc.h"
 #include "server.h"
@@ -55,6 +56,10 @@ struct daemon {
 	struct fw_backend nft;
 	struct net **nets; /* net.h: every network, running or not */
 	size_t n_nets;
+	/* The same networks by name, bridge, uplink and subnet (owners: the struct net), kept by
+	 * daemon_net_add/remove and every change of a definition; net_seq: the order of adding. */
+	struct network_index net_index;
+	uint64_t net_seq;
 	struct net_waiter *waiters; /* daemon_net_when_settled(), a list */
 	/* daemon_reconcile_all() is walking every network, and every feature's settle() follows: a
 	 * feature may do work that is the same for every network once in the walk (net.h). */

@@ -27,14 +27,21 @@ _Static_assert(sizeof(((struct network *)0)->bridge) == sizeof(((struct fw_netwo
 /* Coalesce a burst of foreign transactions (a firewall reload is several) into one check. */
 #define CHECK_DELAY_USEC (50 * 1000)
 
+#define FW_LENS_BITS (64 + 128)
+
 struct firewall {
 	int monitor_fd;
 	sd_event_source *monitor_source, *check_timer;
 	char *marker; /* of the table netd wants in the kernel; NULL: nothing rendered yet */
 	bool in_kernel; /* the kernel has it */
-	struct fw_network *nets; /* what it is made of, sorted by bridge */
-	struct fw_share *shares; /* each network's share of the marker */
-	size_t n_nets;
+	/* What it is made of, in no order: each network's rules, its share of the marker and the network
+	 * it is (compared, never followed), so that one network's sync changes its entry alone. */
+	struct fw_network *nets;
+	struct fw_share *shares;
+	const struct net **owners;
+	size_t n_nets, cap;
+	struct fw_share sum; /* of the shares */
+	unsigned lens_count[FW_LENS_BITS]; /* how many shares have each prefix length (share_len) */
 	struct fw_blocker *blockers;
 	size_t n_blockers;
 	char *blocks; /* "bridge family table chain\n" per block found by the last scan */
@@ -65,6 +72,11 @@ static void report_blockers(struct daemon *d, const struct fw_network *nets, siz
 	size_t len;
 	FILE *f;
 
+	if (n == 0) { /* nothing blocks: no need to look at every network */
+		free(fw->blocks);
+		fw->blocks = NULL;
+		return;
+	}
 	f = open_memstream(&blocks, &len);
 	if (!f)
 		return;
@@ -168,14 +180,10 @@ static int fw_apply(struct daemon *d, const struct fw_network *nets, size_t n, c
  * small transaction instead of the whole table: the cost of a network's start or stop does not
  * grow with the number of networks. -EAGAIN when it cannot be a change (the table comes or goes),
  * or any failure (the kernel's table is not what netd thinks): then the whole table. */
-static int apply_change(struct daemon *d, const struct fw_network *old, size_t n_old, const char *old_marker,
-			const struct fw_network *new, size_t n_new, const char *new_marker)
+static int apply_rendered_change(struct daemon *d, const char *change, const struct fw_elem *elems,
+				 size_t n_elems, const char *new_marker)
 {
 	struct firewall *fw = FW(d);
-	_cleanup_free_ struct fw_elem *elems = NULL;
-	size_t n_elems = 0;
-	_cleanup_free_ char *change =
-		fw_render_change_elems(old, n_old, old_marker, new, n_new, new_marker, &elems, &n_elems);
 	char err[512];
 	int r = -E2BIG;
 
@@ -199,10 +207,28 @@ static int apply_change(struct daemon *d, const struct fw_network *old, size_t n
 	return 0;
 }
 
-static int by_def_bridge(const void *a, const void *b)
+static int apply_change(struct daemon *d, const struct fw_network *old, size_t n_old, const char *old_marker,
+			const struct fw_network *new, size_t n_new, const char *new_marker)
 {
-	return strcmp((*(const struct network *const *)a)->bridge,
-		      (*(const struct network *const *)b)->bridge);
+	_cleanup_free_ struct fw_elem *elems = NULL;
+	size_t n_elems = 0;
+	_cleanup_free_ char *change =
+		fw_render_change_elems(old, n_old, old_marker, new, n_new, new_marker, &elems, &n_elems);
+
+	return apply_rendered_change(d, change, elems, n_elems, new_marker);
+}
+
+static int by_net_bridge(const void *a, const void *b)
+{
+	return strcmp((*(const struct net *const *)a)->def->bridge,
+		      (*(const struct net *const *)b)->def->bridge);
+}
+
+static int by_fw_bridge(const void *a, const void *b)
+{
+	const struct fw_network *const *x = a, *const *y = b;
+
+	return strcmp((*x)->bridge, (*y)->bridge);
 }
 
 /* The shares of nets (sorted by bridge), taken from the last sync's for the networks that did not
@@ -210,17 +236,23 @@ static int by_def_bridge(const void *a, const void *b)
 static int fw_shares(const struct firewall *fw, const struct fw_network *nets, size_t n,
 		     struct fw_share *shares, struct fw_share *sum)
 {
+	_cleanup_free_ const struct fw_network **old = calloc(fw->n_nets + 1, sizeof(*old));
 	size_t j = 0;
 	int r;
 
+	if (!old)
+		return -ENOMEM;
+	for (size_t i = 0; i < fw->n_nets; i++)
+		old[i] = &fw->nets[i];
+	qsort(old, fw->n_nets, sizeof(*old), by_fw_bridge);
 	*sum = (struct fw_share){};
 	for (size_t i = 0; i < n; i++) {
 		int c = 1;
 
-		while (j < fw->n_nets && (c = strcmp(fw->nets[j].bridge, nets[i].bridge)) < 0)
+		while (j < fw->n_nets && (c = strcmp(old[j]->bridge, nets[i].bridge)) < 0)
 			j++;
-		if (c == 0 && fw_network_equal(&fw->nets[j], &nets[i])) {
-			shares[i] = fw->shares[j];
+		if (c == 0 && fw_network_equal(old[j], &nets[i])) {
+			shares[i] = fw->shares[old[j] - fw->nets];
 		} else {
 			r = fw_network_share(&nets[i], &shares[i]);
 			if (r < 0)
@@ -251,13 +283,77 @@ static void monitor_drain(struct daemon *d)
 	}
 }
 
+static void fw_network_of(const struct network *w, struct fw_network *ret)
+{
+	*ret = (struct fw_network){ .subnet = w->subnet, /* family 0: IPv6 only */
+				    .gateway = w->gateway,
+				    .subnet6 = w->subnet6, /* family 0: no IPv6 */
+				    .gateway6 = w->gateway6,
+				    .nat6 = w->nat6, /* resolved by network_fill_defaults */
+				    .mode = fw_mode_of(w),
+				    .n_host_ports = w->n_host_ports };
+	memcpy(ret->bridge, w->bridge, sizeof(ret->bridge)); /* both IFNAMSIZ, terminated */
+	memcpy(ret->uplink, w->uplink, sizeof(ret->uplink));
+	memcpy(ret->host_ports, w->host_ports, w->n_host_ports * sizeof(w->host_ports[0]));
+}
+
+/* The prefix lengths of a share as one bit each: IPv4's 64 (lens), then IPv6's 128 (lens6). */
+static bool share_len(const struct fw_share *s, unsigned l)
+{
+	uint64_t w = l < 64 ? s->lens : s->lens6[(l - 64) / 64];
+
+	return w & (UINT64_C(1) << (l % 64));
+}
+
+static void count_lens(unsigned lens_count[static FW_LENS_BITS], const struct fw_share *s, int delta)
+{
+	for (unsigned l = 0; l < FW_LENS_BITS; l++)
+		if (share_len(s, l))
+			lens_count[l] += delta;
+}
+
+/* sum's lengths in use: those some share has. */
+static void lens_in_use(const unsigned lens_count[static FW_LENS_BITS], struct fw_share *sum)
+{
+	sum->lens = sum->lens6[0] = sum->lens6[1] = 0;
+	for (unsigned l = 0; l < FW_LENS_BITS; l++) {
+		uint64_t *w = l < 64 ? &sum->lens : &sum->lens6[(l - 64) / 64];
+
+		if (lens_count[l])
+			*w |= UINT64_C(1) << (l % 64);
+	}
+}
+
+static bool same_lens(const struct fw_share *a, const struct fw_share *b)
+{
+	return a->lens == b->lens && a->lens6[0] == b->lens6[0] && a->lens6[1] == b->lens6[1];
+}
+
+/* The record of what the table is made of becomes nets, shares and owners (n of each; taken). */
+static void record_take(struct firewall *fw, struct fw_network **nets, struct fw_share **shares,
+			const struct net ***owners, size_t n, const struct fw_share *sum)
+{
+	free(fw->nets);
+	free(fw->shares);
+	free(fw->owners);
+	fw->nets = TAKE_PTR(*nets);
+	fw->shares = TAKE_PTR(*shares);
+	fw->owners = TAKE_PTR(*owners);
+	fw->n_nets = n;
+	fw->cap = n + 1; /* each was allocated with room for one more */
+	fw->sum = *sum;
+	memset(fw->lens_count, 0, sizeof(fw->lens_count));
+	for (size_t i = 0; i < n; i++)
+		count_lens(fw->lens_count, &fw->shares[i], 1);
+}
+
 /* Work out the table from every active network and apply it when it differs: the marker from the
  * networks' shares, the change as the elements of the networks that changed. */
 static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 {
 	struct firewall *fw = FW(d);
 	_cleanup_free_ struct fw_network *nets = calloc(d->n_nets + 1, sizeof(*nets));
-	_cleanup_free_ const struct network **act = calloc(d->n_nets + 1, sizeof(*act));
+	_cleanup_free_ const struct net **act = calloc(d->n_nets + 1, sizeof(*act));
 	_cleanup_free_ struct fw_share *shares = NULL;
 	_cleanup_free_ char *marker = NULL;
 	const struct network *forwarder = NULL;
@@ -273,26 +369,14 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 
 		if (!d->nets[i]->active || !fw_wants(w))
 			continue;
-		act[n++] = w;
+		act[n++] = d->nets[i];
 		if (network_forwards(w))
 			forwarder = w;
 	}
 	/* Sorted by bridge (pointers: a fw_network is ~350 bytes to move). */
-	qsort(act, n, sizeof(*act), by_def_bridge);
-	for (size_t i = 0; i < n; i++) {
-		const struct network *w = act[i];
-
-		nets[i] = (struct fw_network){ .subnet = w->subnet, /* family 0: IPv6 only */
-					       .gateway = w->gateway,
-					       .subnet6 = w->subnet6, /* family 0: no IPv6 */
-					       .gateway6 = w->gateway6,
-					       .nat6 = w->nat6, /* resolved by network_fill_defaults */
-					       .mode = fw_mode_of(w),
-					       .n_host_ports = w->n_host_ports };
-		memcpy(nets[i].bridge, w->bridge, sizeof(nets[i].bridge)); /* both IFNAMSIZ, terminated */
-		memcpy(nets[i].uplink, w->uplink, sizeof(nets[i].uplink));
-		memcpy(nets[i].host_ports, w->host_ports, w->n_host_ports * sizeof(w->host_ports[0]));
-	}
+	qsort(act, n, sizeof(*act), by_net_bridge);
+	for (size_t i = 0; i < n; i++)
+		fw_network_of(act[i]->def, &nets[i]);
 	if (!fw) {
 		if (!forwarder)
 			return 0;
@@ -310,8 +394,10 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot render table %s %s: %s", FW_FAMILY, FW_TABLE, strerror(-r));
 		return r;
 	}
-	if (fw->marker && fw->in_kernel && !strcmp(m, fw->marker))
+	if (fw->marker && fw->in_kernel && !strcmp(m, fw->marker)) {
+		record_take(fw, &nets, &shares, &act, n, &sum); /* the same table: its owners may differ */
 		return 0;
+	}
 	marker = strdup(m);
 	if (!marker)
 		return -ENOMEM;
@@ -338,14 +424,136 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 	fw->marker = TAKE_PTR(marker);
 	if (forwarder)
 		enable_forwarding(d, forwarder);
-	free(fw->nets);
-	free(fw->shares);
-	fw->nets = TAKE_PTR(nets);
-	fw->shares = TAKE_PTR(shares);
-	fw->n_nets = n;
+	record_take(fw, &nets, &shares, &act, n, &sum);
 	/* Only the networks changed: the forward chains listed last still tell whether they are
 	 * blocked, unless another process made a transaction since (its notification is queued by now:
 	 * the kernel sends it before that transaction returns). */
+	if (fw->monitor_source)
+		monitor_drain(d);
+	if (fw->rescan || !fw->monitor_source)
+		scan_blockers(d, fw->nets, fw->n_nets);
+	else
+		report_blockers(d, fw->nets, fw->n_nets);
+	return 0;
+}
+
+static int fw_reserve(struct firewall *fw, size_t n)
+{
+	size_t cap = 2 * n;
+	struct fw_network *nets;
+	struct fw_share *shares;
+	const struct net **owners;
+
+	if (n <= fw->cap)
+		return 0;
+	nets = reallocarray(fw->nets, cap, sizeof(*nets));
+	if (nets)
+		fw->nets = nets;
+	shares = reallocarray(fw->shares, cap, sizeof(*shares));
+	if (shares)
+		fw->shares = shares;
+	owners = reallocarray(fw->owners, cap, sizeof(*owners));
+	if (owners)
+		fw->owners = owners;
+	if (!nets || !shares || !owners)
+		return -ENOMEM;
+	fw->cap = cap;
+	return 0;
+}
+
+/*
+ * The sync when one network came, went or got another definition: its entry of the record alone
+ * changes, the marker follows from the sum of the shares with its share exchanged, and the change
+ * is made of its elements alone (fw_render_change_only), what firewall_sync would give for the
+ * table of every network, without looking at the others. The whole sync when the table comes or
+ * goes, when the prefix lengths in use change (the rules change), when the kernel's table is not
+ * known to be netd's, and when the change fails.
+ */
+static int firewall_sync_one(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	struct firewall *fw = FW(d);
+	const struct network *def = n->def;
+	bool want = n->active && fw_wants(def), had;
+	_cleanup_free_ struct fw_elem *elems = NULL;
+	_cleanup_free_ char *change = NULL, *marker = NULL;
+	struct fw_share share = {}, sum;
+	unsigned lens_count[FW_LENS_BITS];
+	struct fw_network w;
+	char m[FW_MARKER_MAX];
+	size_t j = 0, n_new, n_elems = 0;
+	int r;
+
+	if (!fw || !fw->marker || !fw->marker[0] || !fw->in_kernel)
+		return firewall_sync(d, err, errlen);
+	while (j < fw->n_nets && fw->owners[j] != n) /* pointers side by side: no network is read */
+		j++;
+	had = j < fw->n_nets;
+	if (!want && !had)
+		return 0;
+	if (want) {
+		fw_network_of(def, &w);
+		if (had && fw_network_equal(&fw->nets[j], &w))
+			return 0;
+		r = fw_network_share(&w, &share);
+		if (r >= 0)
+			r = fw_reserve(fw, fw->n_nets + 1);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot render table %s %s: %s", FW_FAMILY, FW_TABLE,
+				 strerror(-r));
+			return r;
+		}
+	}
+	n_new = fw->n_nets - had + want;
+	if (n_new == 0)
+		return firewall_sync(d, err, errlen); /* the table goes */
+	sum = fw->sum;
+	memcpy(lens_count, fw->lens_count, sizeof(lens_count));
+	if (had) {
+		sum.hash -= fw->shares[j].hash;
+		sum.objects -= fw->shares[j].objects;
+		count_lens(lens_count, &fw->shares[j], -1);
+	}
+	fw_share_add(&sum, &share);
+	count_lens(lens_count, &share, 1);
+	lens_in_use(lens_count, &sum);
+	if (!same_lens(&sum, &fw->sum))
+		return firewall_sync(d, err, errlen); /* the rules change */
+	r = fw_marker(&sum, n_new, m, sizeof(m));
+	if (r < 0) {
+		snprintf(err, errlen, "cannot render table %s %s: %s", FW_FAMILY, FW_TABLE, strerror(-r));
+		return r;
+	}
+	if (strcmp(m, fw->marker)) {
+		marker = strdup(m);
+		change = fw_render_change_only(had ? &fw->nets[j] : NULL, had, fw->marker, want ? &w : NULL,
+					       want, m, &elems, &n_elems);
+		if (!marker || !change) {
+			snprintf(err, errlen, "out of memory rendering table %s %s", FW_FAMILY, FW_TABLE);
+			return -ENOMEM;
+		}
+		if (apply_rendered_change(d, change, elems, n_elems, m) < 0) {
+			fw->in_kernel = false; /* the whole table, not the change again */
+			return firewall_sync(d, err, errlen);
+		}
+		free(fw->marker);
+		fw->marker = TAKE_PTR(marker);
+	}
+	if (want) {
+		if (!had)
+			j = fw->n_nets++;
+		fw->nets[j] = w;
+		fw->shares[j] = share;
+		fw->owners[j] = n;
+	} else {
+		fw->n_nets--;
+		fw->nets[j] = fw->nets[fw->n_nets];
+		fw->shares[j] = fw->shares[fw->n_nets];
+		fw->owners[j] = fw->owners[fw->n_nets];
+	}
+	fw->sum = sum;
+	memcpy(fw->lens_count, lens_count, sizeof(lens_count));
+	if (want && network_forwards(def))
+		enable_forwarding(d, def);
 	if (fw->monitor_source)
 		monitor_drain(d);
 	if (fw->rescan || !fw->monitor_source)
@@ -436,6 +644,7 @@ static void firewall_done(struct daemon *d)
 	fw_blockers_free(fw->blockers, fw->n_blockers);
 	free(fw->nets);
 	free(fw->shares);
+	free(fw->owners);
 	free(fw->blocks);
 	free(fw->marker);
 	free(fw);
@@ -486,7 +695,7 @@ static int firewall_up(struct daemon *d, struct net *n, char *err, size_t errlen
 	 * render the same 1000 networks again. settle() syncs once more at the end. */
 	if (d->reconciling_all && fw && fw->walk_synced)
 		return 0;
-	r = firewall_sync(d, err, errlen);
+	r = d->reconciling_all ? firewall_sync(d, err, errlen) : firewall_sync_one(d, n, err, errlen);
 	if (d->reconciling_all && fw)
 		fw->walk_synced = true;
 	return r;

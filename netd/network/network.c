@@ -7,6 +7,7 @@
 
 #include "macro.h"
 #include "mode.h"
+#include "network-index.h"
 #include "reconcile.h"
 
 /* The modes: one file each (mode-NAME.c), one line here. */
@@ -481,46 +482,102 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 	return check_dhcp(n, err, errlen);
 }
 
-static int check_other_networks(const struct network *n, struct network *const *others, size_t n_others,
-				char *err, size_t errlen)
+/* Whether o, another network, stands in n's way, in the order the checks are reported. */
+static int check_other_network(const struct network *n, const struct network *o, char *err, size_t errlen)
 {
 	char s[IP_PREFIX_STRLEN];
 
-	for (size_t i = 0; i < n_others; i++) {
-		const struct network *o = others[i];
-
-		if (!strcmp(o->name, n->name))
-			continue;
-		if (!strcmp(o->bridge, n->bridge)) {
-			snprintf(err, errlen, "network '%s': bridge '%s' is already used by network '%s'",
-				 n->name, n->bridge, o->name);
-			return -EEXIST;
-		}
-		/* Out through another network's bridge would be a way into that network (a bridge-mode
-		 * network's bridge is the host's LAN: a fine uplink). */
-		if (n->uplink[0] && o->mode->owns_bridge && !strcmp(o->bridge, n->uplink)) {
-			snprintf(err, errlen, "network '%s': uplink '%s' is the bridge of network '%s'; an uplink must "
-				 "lead out of the host, not into another network", n->name, n->uplink, o->name);
-			return -EINVAL;
-		}
-		/* The same, the other way round: the network that names the bridge came first. */
-		if (o->uplink[0] && n->mode->owns_bridge && !strcmp(o->uplink, n->bridge)) {
-			snprintf(err, errlen, "network '%s': bridge '%s' is the uplink of network '%s'; change that "
-				 "network's uplink first", n->name, n->bridge, o->name);
-			return -EINVAL;
-		}
-		if (n->subnet.family && o->subnet.family && ip_prefix_overlaps(&n->subnet, &o->subnet)) {
-			snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
-				 ip_prefix_format(&o->subnet, s, sizeof(s)));
-			return -EADDRINUSE;
-		}
-		if (n->subnet6.family && o->subnet6.family && ip_prefix_overlaps(&n->subnet6, &o->subnet6)) {
-			snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
-				 ip_prefix_format(&o->subnet6, s, sizeof(s)));
-			return -EADDRINUSE;
-		}
+	if (!strcmp(o->bridge, n->bridge)) {
+		snprintf(err, errlen, "network '%s': bridge '%s' is already used by network '%s'", n->name,
+			 n->bridge, o->name);
+		return -EEXIST;
+	}
+	/* Out through another network's bridge would be a way into that network (a bridge-mode
+	 * network's bridge is the host's LAN: a fine uplink). */
+	if (n->uplink[0] && o->mode->owns_bridge && !strcmp(o->bridge, n->uplink)) {
+		snprintf(err, errlen,
+			 "network '%s': uplink '%s' is the bridge of network '%s'; an uplink must "
+			 "lead out of the host, not into another network",
+			 n->name, n->uplink, o->name);
+		return -EINVAL;
+	}
+	/* The same, the other way round: the network that names the bridge came first. */
+	if (o->uplink[0] && n->mode->owns_bridge && !strcmp(o->uplink, n->bridge)) {
+		snprintf(err, errlen,
+			 "network '%s': bridge '%s' is the uplink of network '%s'; change that "
+			 "network's uplink first",
+			 n->name, n->bridge, o->name);
+		return -EINVAL;
+	}
+	if (n->subnet.family && o->subnet.family && ip_prefix_overlaps(&n->subnet, &o->subnet)) {
+		snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
+			 ip_prefix_format(&o->subnet, s, sizeof(s)));
+		return -EADDRINUSE;
+	}
+	if (n->subnet6.family && o->subnet6.family && ip_prefix_overlaps(&n->subnet6, &o->subnet6)) {
+		snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
+			 ip_prefix_format(&o->subnet6, s, sizeof(s)));
+		return -EADDRINUSE;
 	}
 	return 0;
+}
+
+static int check_other_networks(const struct network *n, struct network *const *others, size_t n_others,
+				char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n_others; i++) {
+		int r = strcmp(others[i]->name, n->name) ? check_other_network(n, others[i], err, errlen) : 0;
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The first network (in the order they were added) that one of check_other_network()'s tests
+ * finds, through the index: each test has its lookup here (a new test needs one too). */
+struct first_other {
+	const struct network *n;
+	const struct network_index_entry *first;
+	bool owns_bridge; /* only networks whose mode owns their bridge count */
+	bool with_self; /* a definition named as n counts too */
+};
+
+static bool note_other(const struct network_index_entry *e, const void *userdata)
+{
+	struct first_other *f = (struct first_other *)userdata;
+
+	if ((!f->with_self && !strcmp(e->def->name, f->n->name)) ||
+	    (f->owns_bridge && !e->def->mode->owns_bridge))
+		return false;
+	if (!f->first || e->seq < f->first->seq)
+		f->first = e;
+	return false;
+}
+
+static int check_other_networks_index(const struct network *n, const struct network_index *x, char *err,
+				      size_t errlen)
+{
+	struct first_other f = { .n = n };
+
+	network_index_each_key(&x->bridge, n->bridge, note_other, &f);
+	if (n->uplink[0]) {
+		f.owns_bridge = true;
+		network_index_each_key(&x->bridge, n->uplink, note_other, &f);
+		f.owns_bridge = false;
+	}
+	if (n->mode->owns_bridge)
+		network_index_each_key(&x->uplink, n->bridge, note_other, &f);
+	if (n->subnet.family == AF_INET)
+		network_index_each_overlap4(x, ip4_to_host(&n->subnet.addr), n->subnet.len, note_other, &f);
+	/* IPv6 prefixes have no index of their own yet: a walk, only for a network that has one. */
+	for (size_t i = 0; n->subnet6.family && i < x->name.n; i++) {
+		const struct network_index_entry *e = &x->name.e[i];
+
+		if (e->def->subnet6.family && ip_prefix_overlaps(&n->subnet6, &e->def->subnet6))
+			note_other(e, &f);
+	}
+	return f.first ? check_other_network(n, f.first->def, err, errlen) : 0;
 }
 
 /* Objects on links netd owns are netd's networks, checked above with better names. */
@@ -626,7 +683,7 @@ int network_check_bridge_exists(const struct network *n, const struct link_dump 
 
 /* The uplink must not be a bridge netd owns or a port of one (a guest's TAP, say). */
 static int check_uplink(const struct network *n, struct network *const *others, size_t n_others,
-			const struct link_dump *host, char *err, size_t errlen)
+			const struct network_index *x, const struct link_dump *host, char *err, size_t errlen)
 {
 	const struct link_info *l = n->uplink[0] ? link_dump_find_name(host, n->uplink) : NULL;
 	const struct link_info *master;
@@ -647,6 +704,12 @@ static int check_uplink(const struct network *n, struct network *const *others, 
 	for (size_t i = 0; !owner && i < n_others; i++)
 		if (others[i]->mode->owns_bridge && !strcmp(others[i]->bridge, master->name))
 			owner = others[i]->name;
+	if (!owner && x) {
+		struct first_other f = { .n = n, .owns_bridge = true, .with_self = true };
+
+		network_index_each_key(&x->bridge, master->name, note_other, &f);
+		owner = f.first ? f.first->def->name : NULL;
+	}
 	if (!owner && strcmp(master->name, n->bridge))
 		return 0;
 	snprintf(err, errlen, "network '%s': uplink '%s' is a port of bridge '%s' (network '%s'); an uplink must "
@@ -654,12 +717,16 @@ static int check_uplink(const struct network *n, struct network *const *others, 
 	return -EINVAL;
 }
 
-int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
-			    const struct link_dump *host, char *err, size_t errlen)
+static int check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
+			   const struct network_index *x, const struct link_dump *host, char *err,
+			   size_t errlen)
 {
 	int r;
 
-	r = check_other_networks(n, others, n_others, err, errlen);
+	if (x)
+		r = check_other_networks_index(n, x, err, errlen);
+	else
+		r = check_other_networks(n, others, n_others, err, errlen);
 	if (r < 0 || !host)
 		return r;
 	if (!n->mode->owns_bridge)
@@ -667,7 +734,7 @@ int network_check_conflicts(const struct network *n, struct network *const *othe
 	r = check_bridge_name(n, host, err, errlen);
 	if (r < 0)
 		return r;
-	r = check_uplink(n, others, n_others, host, err, errlen);
+	r = check_uplink(n, others, n_others, x, host, err, errlen);
 	if (r < 0)
 		return r;
 	for (int v6 = 0; v6 <= 1; v6++) {
@@ -680,6 +747,18 @@ int network_check_conflicts(const struct network *n, struct network *const *othe
 			return r;
 	}
 	return 0;
+}
+
+int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
+			    const struct link_dump *host, char *err, size_t errlen)
+{
+	return check_conflicts(n, others, n_others, NULL, host, err, errlen);
+}
+
+int network_check_conflicts_index(const struct network *n, const struct network_index *x,
+				  const struct link_dump *host, char *err, size_t errlen)
+{
+	return check_conflicts(n, NULL, 0, x, host, err, errlen);
 }
 
 /* Field by field: struct l4_port has a padding byte that its parser leaves unset. */

@@ -32,6 +32,8 @@ int ipv6_mode_from_string(const char *s, enum ipv6_mode *ret);
 #define NETWORK_PREFIX6_LEN_MAX 120
 #define NETWORK_PREFIX6_LEN_SLAAC 64
 
+struct network_index;
+
 struct network {
 	char name[NAME_MAX_LEN + 1];
 	const struct net_mode *mode; /* mode.h: what the mode needs */
@@ -89,6 +91,10 @@ int network_validate(const struct network *n, char *err, size_t errlen);
  * interfaces netd does not own). */
 int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
 			    const struct link_dump *host, char *err, size_t errlen);
+/* The same, with the other networks from an index (network-index.h): the same checks in the same
+ * order, the same messages, at O(log n) each. */
+int network_check_conflicts_index(const struct network *n, const struct network_index *x,
+				  const struct link_dump *host, char *err, size_t errlen);
 /* --subnet auto: the first /24 of pool that passes network_check_conflicts(); sets n->subnet and
  * the gateway (when not given). -EADDRNOTAVAIL with a message when every one is taken.
  * *ret_host_refused (may be NULL): whether host's addresses or routes refused a /24 on the way. */

@@ -150,6 +150,61 @@ static void test_change(void **state)
 	assert_string_equal(none, "");
 }
 
+/* The change made from the networks that differ alone is the change of the whole lists, whichever
+ * network came, went or changed, and whatever order the lists are in. */
+static void test_change_only(void **state)
+{
+	enum { N = 30 };
+	static const enum fw_mode modes[] = { FW_NAT, FW_ROUTED, FW_ISOLATED, FW_OPEN };
+	struct fw_network a[N + 1], b[N + 1];
+	unsigned seed = 20;
+
+	for (size_t i = 0; i < N; i++) {
+		char br[IFNAMSIZ], sn[32];
+
+		snprintf(br, sizeof(br), "nd-n%zu", (i * 7) % N); /* not in bridge order */
+		snprintf(sn, sizeof(sn), "10.%zu.%zu.0/24", i / 250, i % 250);
+		a[i] = net(br, sn, modes[i % ELEMENTSOF(modes)], i % 3 ? NULL : "eth1");
+	}
+	for (int round = 0; round < 60; round++) {
+		_cleanup_free_ char *ma = NULL, *mb = NULL, *whole = NULL, *only = NULL;
+		_cleanup_free_ struct fw_elem *ew = NULL, *eo = NULL;
+		size_t k = rand_r(&seed) % N, n_b = N, nw = 0, no = 0;
+		int what = round % 3; /* 0: k went, 1: one came, 2: k changed */
+		_cleanup_free_ char *sa = fw_render(a, N, &ma), *sb = NULL;
+
+		memcpy(b, a, sizeof(a));
+		if (what == 0) {
+			b[k] = b[--n_b];
+		} else if (what == 1) {
+			b[n_b++] = net("nd-new", "10.200.0.0/24", modes[k % ELEMENTSOF(modes)], NULL);
+		} else {
+			b[k].mode = modes[(b[k].mode + 1) % ELEMENTSOF(modes)];
+			snprintf(b[k].uplink, sizeof(b[k].uplink), "%s", b[k].uplink[0] ? "" : "eth2");
+		}
+		sb = fw_render(b, n_b, &mb);
+		assert_non_null(sa);
+		assert_non_null(sb);
+		whole = fw_render_change_elems(a, N, ma, b, n_b, mb, &ew, &nw);
+		only = fw_render_change_only(what == 1 ? NULL : &a[k], what != 1, ma,
+					     what == 0 ? NULL :
+					     what == 1 ? &b[N] :
+							 &b[k],
+					     what != 0, mb, &eo, &no);
+		assert_non_null(whole);
+		assert_non_null(only);
+		assert_true(whole[0]);
+		assert_string_equal(only, whole);
+		assert_int_equal(no, nw);
+		for (size_t i = 0; i < nw; i++) { /* field by field: padding is not the elements' */
+			assert_int_equal(eo[i].add, ew[i].add);
+			assert_string_equal(eo[i].set, ew[i].set);
+			assert_int_equal(eo[i].len, ew[i].len);
+			assert_memory_equal(eo[i].key, ew[i].key, ew[i].len);
+		}
+	}
+}
+
 static void test_change_of_lengths(void **state)
 {
 	struct fw_network a[] = { net("nd-web", "10.8.0.0/24", FW_NAT, NULL) };
@@ -607,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_change),
 		cmocka_unit_test(test_change_of_lengths),
+		cmocka_unit_test(test_change_only),
 		cmocka_unit_test(test_no_networks_removes_table),
 		cmocka_unit_test(test_marker_follows_content),
 		cmocka_unit_test(test_marker_of_shares),

@@ -11,6 +11,7 @@
 #include "link.h"
 #include "macro.h"
 #include "network.h"
+#include "network-index.h"
 #include "store.h"
 #include "vm-store.h"
 
@@ -461,6 +462,82 @@ static void test_conflicts(void **state)
 	link_fake_free(fake);
 }
 
+/* The index gives what the lists give: the same first conflict, the same message, the same owner. */
+static void random_network(struct network *n, unsigned *seed)
+{
+	static const char *const modes[] = { "nat", "routed", "isolated", "bridge" };
+	static const char *const ifs[] = { "", "eth0", "nd-n1", "nd-n2", "br0", "nd-n3" };
+	static const uint8_t lens[] = { 8, 16, 23, 24, 24, 24, 25, 30, 32 };
+	char name[16], subnet[32];
+
+	snprintf(name, sizeof(name), "n%d", rand_r(seed) % 12);
+	*n = make(name, "10.0.0.0/24");
+	n->mode = net_mode_from_string(modes[rand_r(seed) % ELEMENTSOF(modes)]);
+	if (rand_r(seed) % 3)
+		snprintf(n->bridge, sizeof(n->bridge), "%s", ifs[rand_r(seed) % ELEMENTSOF(ifs)]);
+	snprintf(n->uplink, sizeof(n->uplink), "%s", ifs[rand_r(seed) % ELEMENTSOF(ifs)]);
+	snprintf(subnet, sizeof(subnet), "10.%d.%d.%d/%d", rand_r(seed) % 3, rand_r(seed) % 3,
+		 rand_r(seed) % 256, lens[rand_r(seed) % ELEMENTSOF(lens)]);
+	assert_int_equal(ip_prefix_parse(subnet, &n->subnet), 0);
+	ip_prefix_mask(&n->subnet);
+	if (rand_r(seed) % 8 == 0)
+		n->subnet = (struct ip_prefix){};
+}
+
+static void test_index(void **state)
+{
+	enum { N = 40 };
+	struct network defs[N], *others[N], c;
+	struct network_index x = {};
+	unsigned seed = 20;
+	char err[256], err_index[256];
+
+	for (int round = 0; round < 50; round++) {
+		for (size_t i = 0; i < N; i++) {
+			random_network(&defs[i], &seed);
+			others[i] = &defs[i];
+		}
+		assert_int_equal(network_index_reserve(&x, N), 0);
+		for (size_t i = 0; i < N; i++)
+			network_index_add(&x, &defs[i], &defs[i], i + 1);
+		/* Out and in again with its seq, as a redefinition: it keeps its place. */
+		for (size_t i = 0; i < N; i += 7)
+			network_index_add(&x, &defs[i], &defs[i],
+					  network_index_remove(&x, &defs[i], &defs[i]));
+		for (int k = 0; k < 200; k++) {
+			int r, r_index;
+
+			if (k < N)
+				c = defs[k];
+			else
+				random_network(&c, &seed);
+			err[0] = err_index[0] = 0;
+			r = network_check_conflicts(&c, others, N, NULL, err, sizeof(err));
+			r_index = network_check_conflicts_index(&c, &x, NULL, err_index, sizeof(err_index));
+			assert_int_equal(r, r_index);
+			assert_string_equal(err, err_index);
+			for (size_t i = 0; i <= N; i++) {
+				if (i == N) {
+					assert_null(network_index_find_bridge(&x, c.bridge));
+					break;
+				}
+				if (!strcmp(defs[i].bridge, c.bridge)) {
+					assert_ptr_equal(network_index_find_bridge(&x, c.bridge), &defs[i]);
+					break;
+				}
+			}
+			if (k >= N)
+				network_done(&c);
+		}
+		for (size_t i = 0; i < N; i++) {
+			network_index_remove(&x, &defs[i], &defs[i]);
+			network_done(&defs[i]);
+		}
+		assert_int_equal(x.name.n + x.bridge.n + x.uplink.n + x.subnet4.n, 0);
+	}
+	network_index_done(&x);
+}
+
 /* An uplink leads out of the host: not into another network's bridge or one of its ports. */
 static void test_uplink_conflicts(void **state)
 {
@@ -505,6 +582,36 @@ static void test_uplink_conflicts(void **state)
 	/* A bridge-mode network's bridge is the host's LAN: a fine way out. */
 	strcpy(c.uplink, "br0");
 	assert_int_equal(network_check_conflicts(&c, others, 2, &dump, err, sizeof(err)), 0);
+	link_dump_free(&dump);
+
+	/* A bridge without netd's tag: its network is found in the definitions, listed or indexed. */
+	struct network_index x = {};
+	int bare, port;
+
+	assert_int_equal(link_fake_add_link(fake, "nd-bare", "bridge", &bare), 0);
+	assert_int_equal(link_fake_add_link(fake, "vm-b-0", "tun", &port), 0);
+	assert_int_equal(be.ops->port_set(be.userdata, port, bare), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	strcpy(iso.bridge, "nd-bare");
+	assert_int_equal(network_index_reserve(&x, 2), 0);
+	network_index_add(&x, &iso, &iso, 1);
+	network_index_add(&x, &lan, &lan, 2);
+	strcpy(c.uplink, "vm-b-0");
+	assert_int_equal(network_check_conflicts(&c, others, 2, &dump, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err,
+			    "network 'c': uplink 'vm-b-0' is a port of bridge 'nd-bare' (network 'iso'); an "
+			    "uplink must lead out of the host, not into a network");
+	err[0] = 0;
+	assert_int_equal(network_check_conflicts_index(&c, &x, &dump, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err,
+			    "network 'c': uplink 'vm-b-0' is a port of bridge 'nd-bare' (network 'iso'); an "
+			    "uplink must lead out of the host, not into a network");
+	strcpy(c.uplink, "nd-bare");
+	assert_int_equal(network_check_conflicts_index(&c, &x, &dump, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "network 'c': uplink 'nd-bare' is the bridge of network 'iso'; an uplink must lead "
+		     "out of the host, not into another network");
+	network_index_done(&x);
 	link_dump_free(&dump);
 	link_fake_free(fake);
 	network_done(&lan);
@@ -686,14 +793,23 @@ static void test_store(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mode_roundtrip), cmocka_unit_test(test_default_bridge),
-		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_conflicts),      cmocka_unit_test(test_choose_subnet),
-		cmocka_unit_test(test_dump_foreign),   cmocka_unit_test(test_config_roundtrip),
-		cmocka_unit_test(test_config_errors),  cmocka_unit_test(test_uplink_conflicts),
-		cmocka_unit_test(test_host_ports),     cmocka_unit_test(test_store),
-		cmocka_unit_test(test_ipv6_defaults),  cmocka_unit_test(test_ipv6_validate),
-		cmocka_unit_test(test_ipv6_conflicts), cmocka_unit_test(test_choose_subnet6),
+		cmocka_unit_test(test_mode_roundtrip),
+		cmocka_unit_test(test_default_bridge),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_conflicts),
+		cmocka_unit_test(test_choose_subnet),
+		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_dump_foreign),
+		cmocka_unit_test(test_config_roundtrip),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_uplink_conflicts),
+		cmocka_unit_test(test_host_ports),
+		cmocka_unit_test(test_store),
+		cmocka_unit_test(test_ipv6_defaults),
+		cmocka_unit_test(test_ipv6_validate),
+		cmocka_unit_test(test_ipv6_conflicts),
+		cmocka_unit_test(test_choose_subnet6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
