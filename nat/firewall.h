@@ -176,4 +176,6 @@ int fw_fake_new(struct fw_fake **ret, struct fw_backend *ret_backend);
 void fw_fake_free(struct fw_fake *f);
 const char *fw_fake_log(struct fw_fake *f);
 void fw_fake_clear_log(struct fw_fake *f);
+/* The last whole script that named table name ("FAMILY TABLE"), or NULL. */
+const char *fw_fake_table(struct fw_fake *f, const char *name);
 void fw_fake_fail_at(struct fw_fake *f, unsigned n);

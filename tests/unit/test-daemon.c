@@ -712,6 +712,37 @@ static int bridge_ifindex(struct world *w, const char *name)
 
 /* A guest is a user of its network: plugged at start, the network refuses to stop under it
  * unless forced, it is plugged again when its bridge is made anew, set-network moves it. */
+/* A guest on a dual-stack network may send IPv6 from its SLAAC address (the prefix and its MAC's
+ * EUI-64) and its DHCPv6 reservation, besides its link-local one; nothing else of the prefix. */
+static void test_portsec_ipv6(void **state)
+{
+	struct world *w = *state;
+	char kernel[128], params[512];
+	const char *log;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"dual\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
+			    "\"subnet6\": \"fd00:64::/64\", \"ipv6_mode\": \"slaac+dhcpv6\", "
+			    "\"dhcp6_ranges\": [\"fd00:64::100-fd00:64::1ff\"], "
+			    "\"hosts\": [\"52:54:00:aa:00:01,fd00:64::50\"]}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"dual\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::5054:ff:feaa:1"));
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::50"));
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fe80::5054:ff:feaa:1"));
+	assert_null(strstr(log, "fd00:64::/64"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+}
+
 static void test_guest_user(void **state)
 {
 	struct world *w = *state;
@@ -891,6 +922,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_skips_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward6_keeps_ra, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_portsec_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 	};
