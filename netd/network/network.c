@@ -378,6 +378,13 @@ static int check_subnet6(const struct network *n, char *err, size_t errlen)
 			 n->name, s, NETWORK_PREFIX6_LEN_SLAAC, NETWORK_PREFIX6_LEN_SLAAC);
 		return -EINVAL;
 	}
+	if (n->mtu && n->mtu < NETWORK_MTU6_MIN) {
+		snprintf(err, errlen,
+			 "network '%s': MTU %u is below %u, the least IPv6 needs (RFC 8200); "
+			 "raise --mtu or leave out --subnet6",
+			 n->name, n->mtu, NETWORK_MTU6_MIN);
+		return -ERANGE;
+	}
 	if (n->nat6_given == 1 && !n->mode->nat6) {
 		snprintf(err, errlen, "network '%s': --nat6 needs mode nat (mode %s never masquerades)",
 			 n->name, n->mode->name);

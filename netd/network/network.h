@@ -65,6 +65,7 @@ struct network {
 
 #define NETWORK_MTU_MIN 68
 #define NETWORK_MTU_MAX 65535
+#define NETWORK_MTU6_MIN 1280 /* a network with an IPv6 prefix */
 
 /* A fresh definition with defaults (isolated, autostart). Owns memory: network_done() it. */
 void network_init(struct network *n, const char *name);

@@ -295,6 +295,14 @@ static void test_ipv6_validate(void **state)
 	assert_string_equal(
 		err, "network 'lab': subnet6 auto is picked by 'network create'; a definition file needs "
 		     "the prefix itself");
+	/* An MTU IPv6 cannot work with. */
+	n = make6("lab", "nat", "10.0.0.0/24", "fd00:1::/64");
+	n.mtu = 1279;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), -ERANGE);
+	assert_string_equal(err, "network 'lab': MTU 1279 is below 1280, the least IPv6 needs (RFC 8200); "
+				 "raise --mtu or leave out --subnet6");
+	n.mtu = 1280;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
 	/* Mode bridge takes none of it. */
 	network_init(&n, "lan");
 	n.mode = net_mode_from_string("bridge");
