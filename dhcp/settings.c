@@ -240,17 +240,6 @@ bad:
 	return -EINVAL;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Octets of one or two hex digits with a colon between two octets, nothing else: dnsmasq would
  * read anything else after "id:" as a client id in text, not as the DUID meant. */
 int dhcp_duid_parse(const char *s, struct dhcp_duid *ret)
@@ -258,11 +247,11 @@ int dhcp_duid_parse(const char *s, struct dhcp_duid *ret)
 	struct dhcp_duid d = {};
 
 	for (const char *p = s;;) {
-		int hi = hex_digit(p[0]), lo;
+		int hi = hex_value(p[0]), lo;
 
 		if (hi < 0 || d.len == DHCP_DUID_MAX)
 			return -EINVAL;
-		lo = hex_digit(p[1]);
+		lo = hex_value(p[1]);
 		d.bytes[d.len++] = lo < 0 ? hi : hi * 16 + lo;
 		p += lo < 0 ? 1 : 2;
 		if (!*p)
