@@ -8,6 +8,7 @@
 #   into the lease table with IAID and DUID; netd-lease-event passes duid, iaid and mac;
 # - isolated (router lifetime 0): a SLAAC address and no default route.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ipv6-lib.sh"
 need dnsmasq dhclient socat busybox
 : "${DHCP6_RENDER:?}" "${LEASE_EVENT:?}"
 LEASE_EXPORT=${LEASE_EXPORT:-}
@@ -44,50 +45,9 @@ start_dnsmasq() { # MODE ROUTER [OPTION]...
 	grep -q "router advertisement on $P6::" "$D/log.$mode" || fail "dnsmasq ($mode) did not start: $(cat "$D/log.$mode")"
 }
 
-# A guest: eth0 with no DAD delay, SLAAC on (accept_ra, autoconf), not a router.
-guest() { # NAME MAC
-	add_guest "$1" "$2" br6
-	gx "$1" sysctl -qw net.ipv6.conf.all.forwarding=0 net.ipv6.conf.eth0.accept_dad=0 \
-		net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1
-	gx "$1" ip link set eth0 down
-	gx "$1" ip link set eth0 up
-}
-# wait_addr6 NAME REGEX: the guest's global IPv6 address matching REGEX, within 15 s.
-wait_addr6() {
-	local a
-	for _ in $(seq 150); do
-		a=$(gx "$1" ip -j -6 addr show dev eth0 scope global | jq -r '.[0].addr_info[].local' | grep -E "$2" | head -n1 || true)
-		[ -n "$a" ] && { echo "$a"; return 0; }
-		sleep 0.1
-	done
-	fail "guest $1: no address matching $2: $(gx "$1" ip -6 addr show dev eth0)"
-}
-default6() { gx "$1" ip -j -6 route show default | jq -r '.[0].gateway // empty'; }
-
-# dhclient -6 with a script that only adds the address and records it (dhclient-script would write
-# this machine's /etc/resolv.conf). dhclient gives its script a clean environment: the events file
-# is written into each guest's script.
-dhclient6() { # NAME
-	cat >"$D/dhclient-script.$1" <<EOS
-#!/bin/sh
-PATH=/usr/sbin:/usr/bin:/sbin:/bin
-case "\$reason" in
-BOUND6|RENEW6|REBIND6|REBOOT6)
-	ip -6 addr replace "\$new_ip6_address/128" dev "\$interface" nodad
-	echo "bound ip=\$new_ip6_address dns=\$new_dhcp6_name_servers search=\$new_dhcp6_domain_search" >>"$T/$1.events" ;;
-esac
-exit 0
-EOS
-	chmod 0755 "$D/dhclient-script.$1"
-	# -D LL: the DUID is DUID-LL, 00:03:00:01 and the MAC, which a reservation can name.
-	gx "$1" dhclient -6 -d -1 -D LL -sf "$D/dhclient-script.$1" -lf "$T/$1.lease6" -pf "$T/$1.dhclient.pid" eth0 \
-		>"$T/$1.dhclient.log" 2>&1 &
-	BG_PIDS+=($!)
-}
-
 # --- slaac: the kernel's SLAAC address and the RA's default route.
 start_dnsmasq slaac router
-guest s1 52:54:00:66:00:01
+guest6 s1 52:54:00:66:00:01 br6
 a=$(wait_addr6 s1 "^$P6:")
 for _ in $(seq 50); do [ -n "$(default6 s1)" ] && break; sleep 0.1; done
 gw=$(default6 s1)
@@ -96,7 +56,7 @@ ok "slaac: guest has $a from the RA and a default route via $gw"
 
 # --- isolated: router lifetime 0, an on-link prefix and no default route.
 start_dnsmasq slaac isolated
-guest i1 52:54:00:66:00:02
+guest6 i1 52:54:00:66:00:02 br6
 a=$(wait_addr6 i1 "^$P6:")
 sleep 1 # the RA that gave the address gave any route at once: a second more to be sure
 [ -z "$(default6 i1)" ] || fail "isolated: a default route via $(default6 i1)"
@@ -107,9 +67,9 @@ ok "isolated: guest has $a, the prefix on-link and no default route"
 G3MAC=52:54:00:66:00:13
 start_dnsmasq dhcpv6 router range6="$P6::100-$P6::1ff" "host=52:54:00:66:00:12,$P6::50,gtwo" \
 	"host=id:00:03:00:01:$G3MAC,$P6::60,gthree"
-guest g2 52:54:00:66:00:12
-guest g3 "$G3MAC"
-guest g4 52:54:00:66:00:14
+guest6 g2 52:54:00:66:00:12 br6
+guest6 g3 "$G3MAC" br6
+guest6 g4 52:54:00:66:00:14 br6
 for g in g2 g3 g4; do dhclient6 $g; done
 for g in g2 g3 g4; do
 	for _ in $(seq 150); do grep -q '^bound ' "$T/$g.events" 2>/dev/null && break; sleep 0.1; done

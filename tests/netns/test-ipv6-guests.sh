@@ -7,6 +7,7 @@
 # address (NAT66 of a ULA prefix), a guest of a routed global prefix as itself, a guest pings its
 # gateway, and DNS answers AAAA of a DHCPv6 guest's name on the gateway's IPv6 address.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ipv6-lib.sh"
 need dnsmasq dhclient jq python3
 
 # Upstream: up0 (2001:db8:50::2) to a namespace (2001:db8:50::1) that answers TCP 7000 with the
@@ -37,28 +38,8 @@ ctl network create dh --mode nat --subnet 10.162.0.0/24 --subnet6 fd00:162::/64 
 	fail "create dh"
 ctl network create rt --mode routed --subnet 10.163.0.0/24 --subnet6 2001:db8:170::/64 >/dev/null || fail "create rt"
 
-# A guest: eth0 with no DAD delay, SLAAC on (accept_ra, autoconf), not a router.
-guest() { # NAME MAC BRIDGE
-	add_guest "$1" "$2" "$3"
-	gx "$1" sysctl -qw net.ipv6.conf.all.forwarding=0 net.ipv6.conf.eth0.accept_dad=0 \
-		net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1
-	gx "$1" ip link set eth0 down
-	gx "$1" ip link set eth0 up
-}
-# wait_addr6 NAME PREFIX: the guest's global IPv6 address in PREFIX (text), within 15 s.
-wait_addr6() {
-	local a
-	for _ in $(seq 150); do
-		a=$(gx "$1" ip -j -6 addr show dev eth0 scope global | jq -r '.[0].addr_info[]?.local' | grep "^$2" | head -n1 || true)
-		[ -n "$a" ] && { echo "$a"; return 0; }
-		sleep 0.1
-	done
-	fail "guest $1: no address in $2: $(gx "$1" ip -6 addr show dev eth0)"
-}
-default6() { gx "$1" ip -j -6 route show default | jq -r '.[0].gateway // empty'; }
-
-guest s1 52:54:00:66:01:01 nd-dual
-a=$(wait_addr6 s1 fd00:160:)
+guest6 s1 52:54:00:66:01:01 nd-dual
+a=$(wait_addr6 s1 ^fd00:160:)
 for _ in $(seq 50); do [ -n "$(default6 s1)" ] && break; sleep 0.1; done
 case "$(default6 s1)" in fe80::*) ;; *) fail "dual: default route via '$(default6 s1)', not the bridge's link-local" ;; esac
 ok "nat, slaac: the guest has $a and a default route via $(default6 s1)"
@@ -72,46 +53,29 @@ assert_eq "$(peer6 s1)" 2001:db8:50::2 "the address upstream sees of the nat gue
 gx s1 ping -6 -c1 -W2 fd00:160::1 >/dev/null || fail "the nat guest cannot ping its gateway fd00:160::1"
 ok "nat: upstream sees the host's 2001:db8:50::2 (NAT66 of the ULA prefix); the gateway answers ping"
 
-guest r1 52:54:00:66:01:03 nd-rt
-a=$(wait_addr6 r1 2001:db8:170:)
+guest6 r1 52:54:00:66:01:03 nd-rt
+a=$(wait_addr6 r1 ^2001:db8:170:)
 for _ in $(seq 50); do [ -n "$(default6 r1)" ] && break; sleep 0.1; done
 assert_eq "$(peer6 r1)" "$a" "the address upstream sees of the routed guest"
 ok "routed: upstream sees the guest's own $a"
 
-guest i1 52:54:00:66:01:02 nd-iso
-a=$(wait_addr6 i1 fd00:161:)
+guest6 i1 52:54:00:66:01:02 nd-iso
+a=$(wait_addr6 i1 ^fd00:161:)
 sleep 1 # the RA that gave the address would have given a route at once
 [ -z "$(default6 i1)" ] || fail "isolated: a default route via $(default6 i1)"
 gx i1 ip -6 route show fd00:161::/64 | grep -q . || fail "isolated: the prefix is not on-link"
 ok "isolated: the guest has $a, the prefix on-link, no default route"
 
-# dhclient -6 with a script that only adds the address and records it.
-dhclient6() { # NAME
-	cat >"$T/dhclient-script.$1" <<EOS
-#!/bin/sh
-PATH=/usr/sbin:/usr/bin:/sbin:/bin
-case "\$reason" in
-BOUND6|RENEW6|REBIND6|REBOOT6)
-	ip -6 addr replace "\$new_ip6_address/128" dev "\$interface" nodad
-	echo "bound ip=\$new_ip6_address" >>"$T/$1.events" ;;
-esac
-exit 0
-EOS
-	chmod 0755 "$T/dhclient-script.$1"
-	gx "$1" dhclient -6 -d -1 -D LL -sf "$T/dhclient-script.$1" -lf "$T/$1.lease6" -pf "$T/$1.dhclient.pid" eth0 \
-		>"$T/$1.dhclient.log" 2>&1 &
-	BG_PIDS+=($!)
-}
-guest g2 52:54:00:66:00:12 nd-dh
-guest g4 52:54:00:66:00:14 nd-dh
+guest6 g2 52:54:00:66:00:12 nd-dh
+guest6 g4 52:54:00:66:00:14 nd-dh
 dhclient6 g2
 dhclient6 g4
 for g in g2 g4; do
 	for _ in $(seq 150); do grep -q '^bound ' "$T/$g.events" 2>/dev/null && break; sleep 0.1; done
 	grep -q '^bound ' "$T/$g.events" 2>/dev/null || fail "$g: no DHCPv6 lease; dhclient: $(tail -n 20 "$T/$g.dhclient.log")"
 done
-assert_eq "$(sed -n 's/^bound ip=//p' "$T/g2.events" | tail -n1)" fd00:162::50 "g2 (reserved by MAC)"
-a4=$(sed -n 's/^bound ip=//p' "$T/g4.events" | tail -n1)
+assert_eq "$(sed -n 's/^bound ip=\([^ ]*\).*/\1/p' "$T/g2.events" | tail -n1)" fd00:162::50 "g2 (reserved by MAC)"
+a4=$(sed -n 's/^bound ip=\([^ ]*\).*/\1/p' "$T/g4.events" | tail -n1)
 [[ $a4 =~ ^fd00:162::1[0-9a-f][0-9a-f]$ ]] || fail "g4: $a4 is not from the range fd00:162::100-1ff"
 ok "dhcpv6: reserved by MAC fd00:162::50, from the range $a4"
 
