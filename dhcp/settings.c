@@ -355,7 +355,7 @@ static int parse_host_ip6(const char *s, union in_addr_union *ret)
 
 static int host_parse_client(const char *s, const char *f, struct dhcp_host *h, char *err, size_t errlen)
 {
-	char e[160], e2[DHCP_HOST_STRLEN];
+	char e[160], e2[160]; /* bounded: the message stays within a schema message */
 
 	if (!strncmp(f, "id:", 3)) {
 		if (dhcp_duid_parse(f + 3, &h->duid) < 0) {
@@ -384,7 +384,7 @@ static int host_parse_client(const char *s, const char *f, struct dhcp_host *h, 
  * an IPv6 address may come in dnsmasq's brackets. */
 int dhcp_host_parse(const char *s, struct dhcp_host *ret, char *err, size_t errlen)
 {
-	char buf[DHCP_HOST_STRLEN], e[DHCP_HOST_STRLEN], e2[160], *f[4];
+	char buf[DHCP_HOST_STRLEN], e[160], e2[160], *f[4];
 	struct dhcp_host h = {};
 	union in_addr_union tmp;
 	int n = split_commas(s, buf, sizeof(buf), f, 4), i;
