@@ -8,8 +8,7 @@
 #include <string.h>
 
 #define FIELDS_MAX 5
-/* dnsmasq reads a client id or DUID of up to 764 characters (lease.c) */
-#define FIELD_MAX 768
+#define FIELD_MAX 256
 
 /* Split one line at blanks; more fields than expected makes it malformed. */
 static int split_fields(const char *line, size_t len, char fields[FIELDS_MAX][FIELD_MAX])
@@ -77,7 +76,6 @@ int dhcp_lease_from_fields(const char *expiry, const char *mac, const char *ip, 
 		return -EINVAL;
 	if (family != AF_INET)
 		return -ENOENT;
-	l.family = AF_INET;
 	if (mac_parse(mac, &l.mac) < 0)
 		return strchr(mac, '-') ? -ENOENT : -EINVAL; /* "06-..." is a non-Ethernet client */
 	/* The guest chose these: a name that is not a DNS label (it ends up on a terminal) and a
@@ -90,43 +88,6 @@ int dhcp_lease_from_fields(const char *expiry, const char *mac, const char *ip, 
 	return 0;
 }
 
-static int parse_iaid(const char *s, uint32_t *ret, bool *ret_temporary)
-{
-	uint64_t v;
-	bool t = *s == 'T';
-
-	if (parse_expiry(s + t, &v) < 0 || v > UINT32_MAX)
-		return -EINVAL;
-	*ret = v;
-	*ret_temporary = t;
-	return 0;
-}
-
-int dhcp_lease6_from_fields(const char *expiry, const char *iaid, const char *ip, const char *hostname,
-			    const char *duid, const char *mac, struct dhcp_lease *ret)
-{
-	struct dhcp_lease l = { .family = AF_INET6 };
-	int family;
-
-	if (expiry && parse_expiry(expiry, &l.expiry) < 0)
-		return -EINVAL;
-	if (ip_addr_parse(ip, &family, &l.ip) < 0)
-		return -EINVAL;
-	if (family != AF_INET6)
-		return -ENOENT;
-	if (parse_iaid(iaid, &l.iaid, &l.temporary) < 0)
-		return -EINVAL;
-	/* The guest chose these: what is unusable is dropped, not the lease (the address is taken). */
-	if (hostname && strcmp(hostname, "*") && !dns_label_invalid_reason(hostname))
-		snprintf(l.hostname, sizeof(l.hostname), "%s", hostname);
-	if (duid && dhcp_duid_parse(duid, &l.duid) < 0)
-		l.duid = (struct dhcp_duid){};
-	if (mac && *mac && mac_parse(mac, &l.mac) < 0)
-		l.mac = (struct mac){};
-	*ret = l;
-	return 0;
-}
-
 int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
 {
 	char f[FIELDS_MAX][FIELD_MAX];
@@ -134,13 +95,10 @@ int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
 
 	if (n < 0)
 		return n;
-	/* the server's DUID, and data dnsmasq adds about a lease after the leases */
-	if (n >= 1 && (!strcmp(f[0], "duid") || !strcmp(f[0], "vendorclass") || !strcmp(f[0], "agent-info")))
+	if (n >= 1 && !strcmp(f[0], "duid"))
 		return -ENOENT;
 	if (n != 5 && n != 4)
 		return -EINVAL;
-	if (strchr(f[2], ':'))
-		return dhcp_lease6_from_fields(f[0], f[1], f[2], f[3], n == 5 ? f[4] : NULL, NULL, ret);
 	return dhcp_lease_from_fields(f[0], f[1], f[2], f[3], n == 5 ? f[4] : NULL, ret);
 }
 
@@ -172,17 +130,17 @@ int dhcp_lease_file_parse(const char *text, size_t len, struct dhcp_lease_table 
 	return 0;
 }
 
-static struct dhcp_lease *find(struct dhcp_lease_table *t, int family, const union in_addr_union *ip)
+static struct dhcp_lease *find(struct dhcp_lease_table *t, const union in_addr_union *ip)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (t->leases[i].family == family && ip_addr_equal(family, &t->leases[i].ip, ip))
+		if (ip_addr_equal(AF_INET, &t->leases[i].ip, ip))
 			return &t->leases[i];
 	return NULL;
 }
 
 int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 {
-	struct dhcp_lease *old = find(t, l->family, &l->ip), *v;
+	struct dhcp_lease *old = find(t, &l->ip), *v;
 
 	if (old) {
 		*old = *l;
@@ -196,9 +154,9 @@ int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 	return 0;
 }
 
-int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip)
+int dhcp_lease_table_remove(struct dhcp_lease_table *t, const union in_addr_union *ip)
 {
-	struct dhcp_lease *l = find(t, family, ip);
+	struct dhcp_lease *l = find(t, ip);
 	size_t i;
 
 	if (!l)

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Leases as dnsmasq records them, one a line: "EXPIRY MAC IP HOSTNAME CLIENT-ID" (EXPIRY in
- * seconds since the epoch, 0 for never; "*" for no hostname or client-id), then, when it serves
- * DHCPv6, "duid SERVER-DUID" and "EXPIRY [T]IAID IPv6 HOSTNAME CLIENT-DUID" (T: a temporary
- * address). The parser reads outside input: it never trusts a field, and a bad line costs only
- * that line. Pure.
+ * seconds since the epoch, 0 for never; "*" for no hostname or client-id). The parser reads
+ * outside input: it never trusts a field, and a bad line costs only that line. Pure.
  */
 #pragma once
 
@@ -17,13 +15,9 @@
 #define DHCP_CLIENT_ID_MAX 128
 
 struct dhcp_lease {
-	int family; /* AF_INET or AF_INET6 */
 	uint64_t expiry; /* seconds since the epoch; 0: never */
-	struct mac mac; /* IPv6: zero unless dnsmasq knew it (lease events; the file has none) */
+	struct mac mac;
 	union in_addr_union ip;
-	uint32_t iaid; /* IPv6 */
-	bool temporary; /* IPv6: an IA_TA address */
-	struct dhcp_duid duid; /* IPv6: the client's, len 0 when unusable */
 	char hostname[DNS_LABEL_MAX + 1];      /* "" when none or not a valid name */
 	char client_id[DHCP_CLIENT_ID_MAX + 1]; /* "" when none or unusable */
 };
@@ -41,22 +35,14 @@ struct dhcp_lease_table {
  */
 int dhcp_lease_from_fields(const char *expiry, const char *mac, const char *ip, const char *hostname,
 			   const char *client_id, struct dhcp_lease *ret);
-/*
- * A DHCPv6 lease from its fields, as the lease file or --dhcp-script (DNSMASQ_IAID, DNSMASQ_MAC)
- * give them: EXPIRY, IAID ("T" first for a temporary address), IPv6, HOSTNAME, DUID, MAC (NULL or
- * "" for unknown). -ENOENT: not an IPv6 address; -EINVAL: a malformed expiry, IAID or address. A
- * hostname that is not a DNS label, a DUID that is not 3 to 130 hex octets and a bad MAC are dropped.
- */
-int dhcp_lease6_from_fields(const char *expiry, const char *iaid, const char *ip, const char *hostname,
-			    const char *duid, const char *mac, struct dhcp_lease *ret);
-/* One line (without its newline), IPv4 or IPv6. -ENOENT: a line that is not a lease ("duid",
- * "vendorclass", "agent-info", non-Ethernet IPv4 clients); -EINVAL: malformed. */
+/* One line (without its newline). -ENOENT: a line that is not an IPv4 lease (DHCPv6 "duid"
+ * and IAID lines, non-Ethernet clients); -EINVAL: malformed. */
 int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret);
 /* A whole lease file; malformed lines are skipped and counted in *ret_bad (may be NULL). */
 int dhcp_lease_file_parse(const char *text, size_t len, struct dhcp_lease_table *ret, size_t *ret_bad);
 
-/* Insert or replace the lease of that address (family and address). */
+/* Insert or replace the lease of that address. */
 int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l);
 /* Remove the lease of that address; -ENOENT when there is none. */
-int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip);
+int dhcp_lease_table_remove(struct dhcp_lease_table *t, const union in_addr_union *ip);
 void dhcp_lease_table_clear(struct dhcp_lease_table *t);

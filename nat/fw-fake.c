@@ -189,13 +189,6 @@ const char *fw_fake_log(struct fw_fake *f)
 	return fake_log_text(&f->log);
 }
 
-const char *fw_fake_table(struct fw_fake *f, const char *name)
-{
-	struct fake_table *t = table_get(f, name, false);
-
-	return t ? t->script : NULL;
-}
-
 void fw_fake_clear_log(struct fw_fake *f)
 {
 	fake_log_clear(&f->log);

@@ -130,15 +130,14 @@ static unsigned chain_rules(const char *chains)
 	return n;
 }
 
-struct ip_prefix ps_eui64_address(const struct mac *m, const struct ip_prefix *prefix64)
+/* The EUI-64 link-local address of a MAC (RFC 4291, appendix A): what Linux and most guests use. */
+static struct ip_prefix eui64_link_local(const struct mac *m)
 {
 	struct ip_prefix a = { .family = AF_INET6, .len = 128 };
 	uint8_t *b = a.addr.in6.s6_addr;
 
-	if (prefix64)
-		memcpy(b, prefix64->addr.in6.s6_addr, 8);
-	else
-		b[0] = 0xfe, b[1] = 0x80;
+	b[0] = 0xfe;
+	b[1] = 0x80;
 	b[8] = m->b[0] ^ 0x02;
 	b[9] = m->b[1];
 	b[10] = m->b[2];
@@ -199,7 +198,7 @@ typedef void (*element_fn)(FILE *f, enum ps_set s, const struct ps_port *p, cons
 
 static size_t port_elements(FILE *f, const struct ps_port *p, element_fn fn, void *u)
 {
-	struct ip_prefix ll = ps_eui64_address(&p->mac, NULL);
+	struct ip_prefix ll = eui64_link_local(&p->mac);
 	size_t n = 1;
 
 	fn(f, PS_TAPS, p, NULL, u);

@@ -227,12 +227,6 @@ static void print_network(json_object *n)
 	printf("\nbridge:     %s\nsubnet:     %s\ngateway:    %s\nmac:        %s\nmtu:        %s\nautostart:  %s\n",
 	       jstr(n, "bridge"), jstr(n, "subnet"), jstr(n, "gateway"), jstr(n, "mac"), jstr(n, "mtu"),
 	       jstr(n, "autostart"));
-	/* IPv6 lines only for a network that has a prefix. */
-	if (strcmp(jstr(n, "subnet6"), "-"))
-		printf("subnet6:    %s\ngateway6:   %s\nipv6 mode:  %s\nnat6:       %s\n", jstr(n, "subnet6"),
-		       jstr(n, "gateway6"), jstr(n, "ipv6_mode"),
-		       json_object_get_boolean(json_object_object_get(n, "nat6")) ? "yes (masqueraded)" :
-										    "no (routed)");
 	print_host_ports(n);
 	if (!json_object_object_get_ex(n, "kernel", &k))
 		return;
@@ -618,9 +612,6 @@ static void usage(void)
 	       "lifts that for a guest that routes or bridges other traffic.\n"
 	       "--subnet auto (or no --subnet): a free /24 from netd's pool (netd --subnet-pool), avoiding\n"
 	       "every address and route on the host and the other networks.\n"
-	       "--subnet6 PREFIX adds IPv6 (gateway: the prefix's ::1); --subnet6 auto: a free /64 of this host's\n"
-	       "ULA /48 (made once); --subnet none with --subnet6: IPv6 only. A nat network masquerades a ULA\n"
-	       "prefix and routes a global one (--nat6 / --no-nat6 say otherwise); other modes never masquerade.\n"
 	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");
 }
 

@@ -850,8 +850,7 @@ static json_object *vm_json(struct vm *v)
 		const struct dhcp_lease *lease = NULL;
 
 		for (size_t k = 0; srv && k < srv->leases.n && !lease; k++)
-			if (srv->leases.leases[k].family == AF_INET &&
-			    mac_equal(&srv->leases.leases[k].mac, &n->mac))
+			if (mac_equal(&srv->leases.leases[k].mac, &n->mac))
 				lease = &srv->leases.leases[k];
 		json_object_object_add(j, "network", json_object_new_string(n->network));
 		json_object_object_add(j, "mac", json_object_new_string(mac_format(&n->mac, m, sizeof(m))));

@@ -136,19 +136,13 @@ static int server_new(struct daemon *d, const char *name, const struct dnsmasq_f
 		.pid_path = f->pid,
 		.lease_path = f->leases,
 		.env = env,
-		/* Bound to its bridge (bind-interfaces), dnsmasq has nothing to do on the host's address
-		 * and route changes; it still subscribes to them (dhcp/DESIGN.md). */
+		/* Bound to its bridge (bind-interfaces) and IPv4 only, dnsmasq has nothing to do on the
+		 * host's address and route changes; it still subscribes to them (dhcp/DESIGN.md). */
 		.rtnl_unsubscribe = 1ull << RTNLGRP_IPV4_IFADDR | 1ull << RTNLGRP_IPV4_ROUTE |
 				    1ull << RTNLGRP_IPV6_IFADDR | 1ull << RTNLGRP_IPV6_ROUTE,
 	};
-	struct net *n = daemon_net_find(d, name);
+	struct net *n;
 	int r;
-
-	/* But with an IPv6 prefix it starts its router advertisements when it hears of the bridge's
-	 * link-local address: it keeps the IPv6 address notifications (each network's dnsmasq then
-	 * wakes at every IPv6 address change of the host). */
-	if (n && n->def->subnet6.family)
-		spec.rtnl_unsubscribe &= ~(1ull << RTNLGRP_IPV6_IFADDR);
 
 	if (asprintf(&sock, "NETD_SOCKET=%s", d->paths.socket) < 0 || asprintf(&net, "NETD_NETWORK=%s", name) < 0)
 		return -ENOMEM;
@@ -159,6 +153,7 @@ static int server_new(struct daemon *d, const char *name, const struct dnsmasq_f
 	if (r < 0)
 		return r;
 	/* A network's: in its slot. A dnsmasq of a network that is gone is only stopped. */
+	n = daemon_net_find(d, name);
 	if (n)
 		*net_slot(n, &feature_dhcp) = *ret;
 	return 0;
@@ -186,11 +181,6 @@ static int render(struct daemon *d, const struct network *n, const struct dnsmas
 		.gateway = n->gateway,
 		.router = n->dhcp_router,
 		.dns_forward = n->dhcp_router,
-		.subnet6 = n->subnet6,
-		.gateway6 = n->gateway6,
-		.ipv6_mode = network_dhcp_ipv6_mode(n),
-		.ra_router = n->dhcp_router,
-		.mtu = n->mtu,
 		.lease_file = f->leases,
 		.hosts_file = f->hosts,
 		.addn_hosts_file = f->addn,

@@ -217,19 +217,12 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	r = refuse_pending(d, c, n->name);
 	if (r < 0)
 		return r;
-	if (n->mode->has_subnet && !n->subnet.family && !n->subnet_none) {
-		/* --subnet auto, or no --subnet: a free /24 of the pool, written into the definition. */
+	if (n->mode->has_subnet && !n->subnet.family) {
+		/* --subnet auto, or none: a free /24 of the pool, written into the definition. */
 		r = daemon_choose_subnet(d, n, c->err, sizeof(c->err));
 		if (r < 0)
 			return r;
 		call_progress(c, "picked subnet %s", ip_prefix_format(&n->subnet, err, sizeof(err)));
-	}
-	if (n->mode->has_subnet && n->subnet6_auto) {
-		/* --subnet6 auto: a free /64 of the host's ULA /48, written into the definition. */
-		r = daemon_choose_subnet6(d, n, c->err, sizeof(c->err));
-		if (r < 0)
-			return r;
-		call_progress(c, "picked IPv6 prefix %s", ip_prefix_format(&n->subnet6, err, sizeof(err)));
 	}
 	if (network_validate(n, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
@@ -547,44 +540,19 @@ static int method_host_remove(struct daemon *d, struct call *c, json_object *par
 	return reply_network(d, c, net);
 }
 
-/* The reservation a lease was served from, when it is the reserved address. */
-static bool lease_is_static(const struct network *n, const struct dhcp_lease *l)
-{
-	const struct dhcp_host *h;
-
-	if (l->family == AF_INET) {
-		h = dhcp_host_find(&n->dhcp, &l->mac);
-		return h && h->has_ip && ip_addr_equal(AF_INET, &h->ip, &l->ip);
-	}
-	for (size_t i = 0; i < n->dhcp.n_hosts; i++) {
-		h = &n->dhcp.hosts[i];
-		if (h->has_ip6 && ip_addr_equal(AF_INET6, &h->ip6, &l->ip))
-			return true;
-	}
-	return false;
-}
-
 static json_object *lease_json(const struct network *n, const struct dhcp_lease *l, time_t now)
 {
+	const struct dhcp_host *h = dhcp_host_find(&n->dhcp, &l->mac);
+	bool is_static = h && ip_addr_equal(AF_INET, &h->ip, &l->ip);
 	json_object *o = json_object_new_object();
-	char duid[DHCP_DUID_STRLEN];
 
-	json_object_object_add(o, "mac", mac_is_zero(&l->mac) ? NULL : json_mac(&l->mac));
-	json_object_object_add(o, "ip", json_addr(l->family, &l->ip));
+	json_object_object_add(o, "mac", json_mac(&l->mac));
+	json_object_object_add(o, "ip", json_addr(AF_INET, &l->ip));
 	json_object_object_add(o, "hostname", l->hostname[0] ? json_object_new_string(l->hostname) : NULL);
 	json_object_object_add(o, "expires", json_object_new_int64(l->expiry));
 	json_object_object_add(o, "expires_in", l->expiry ? json_object_new_int64((int64_t)l->expiry - now) : NULL);
-	json_object_object_add(o, "type",
-			       json_object_new_string(lease_is_static(n, l) ? "static" : "dynamic"));
-	if (l->family == AF_INET) {
-		json_object_object_add(o, "client_id",
-				       l->client_id[0] ? json_object_new_string(l->client_id) : NULL);
-		return o;
-	}
-	json_object_object_add(
-		o, "duid",
-		l->duid.len ? json_object_new_string(dhcp_duid_format(&l->duid, duid, sizeof(duid))) : NULL);
-	json_object_object_add(o, "iaid", json_object_new_int64(l->iaid));
+	json_object_object_add(o, "type", json_object_new_string(is_static ? "static" : "dynamic"));
+	json_object_object_add(o, "client_id", l->client_id[0] ? json_object_new_string(l->client_id) : NULL);
 	return o;
 }
 
@@ -611,22 +579,15 @@ static const struct {
 	bool remove;
 } lease_actions[] = { { "add", false }, { "old", false }, { "del", true } };
 
-/* The fields are what netd-lease-event passes on from dnsmasq: the hostname, client id and DUID are
- * the guest's choice. dhcp_lease_from_fields applies the lease file's rules to them. An "iaid"
- * makes it a DHCPv6 lease: dnsmasq passes the DUID where the MAC goes, the MAC when it knows it. */
+/* The fields are what netd-lease-event passes on from dnsmasq: the hostname and client id are the
+ * guest's choice. dhcp_lease_from_fields applies the lease file's rules to them. */
 static int lease_from_params(struct call *c, json_object *params, struct dhcp_lease *ret)
 {
-	static const char *const keys[] = { "expires", "mac", "ip", "hostname", "client_id", "iaid", "duid" };
+	static const char *const keys[] = { "expires", "mac", "ip", "hostname", "client_id" };
 	const char *v[ELEMENTSOF(keys)] = {};
 
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
 		(void)protocol_param_string(params, keys[i], &v[i]);
-	if (v[5]) {
-		if (!v[2] || dhcp_lease6_from_fields(v[0], v[5], v[2], v[3], v[6], v[1], ret) < 0)
-			return call_errorf(c, -EINVAL,
-					   "lease event: missing or invalid 'ip', 'iaid' or 'expires'");
-		return 0;
-	}
 	if (!v[1] || !v[2] || dhcp_lease_from_fields(v[0], v[1], v[2], v[3], v[4], ret) < 0)
 		return call_errorf(c, -EINVAL, "lease event: missing or invalid 'mac', 'ip' or 'expires'");
 	return 0;
@@ -639,7 +600,7 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	struct dhcp_server *srv;
 	const struct network *n;
 	struct dhcp_lease l;
-	char m[DHCP_DUID_STRLEN + 5], ip[INET6_ADDRSTRLEN];
+	char m[MAC_STRLEN], ip[INET_ADDRSTRLEN];
 	size_t i;
 	int r;
 
@@ -656,17 +617,11 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	if (r < 0)
 		return r;
 	if (lease_actions[i].remove)
-		dhcp_lease_table_remove(&srv->leases, l.family, &l.ip);
+		dhcp_lease_table_remove(&srv->leases, &l.ip);
 	else if (dhcp_lease_table_put(&srv->leases, &l) < 0)
 		return -ENOMEM;
-	if (l.family == AF_INET6) {
-		memcpy(m, "duid ", 5);
-		dhcp_duid_format(&l.duid, m + 5, sizeof(m) - 5);
-	} else {
-		mac_format(&l.mac, m, sizeof(m));
-	}
-	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, m,
-		 ip_addr_format(l.family, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
+	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, mac_format(&l.mac, m, sizeof(m)),
+		 ip_addr_format(AF_INET, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
 	daemon_portsec_network_changed(d, network);
 	call_reply(c, NULL);
 	n = daemon_network_find(d, network);

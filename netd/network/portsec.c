@@ -93,65 +93,12 @@ static int push_subnet_hosts(struct ps_port *p, const struct network *n)
 	uint32_t first = ip4_to_host(&n->subnet.addr) + 1, gw = ip4_to_host(&n->gateway), last;
 	int r;
 
-	if (n->subnet.family != AF_INET)
-		return 0; /* an IPv6-only network: no IPv4 source is a guest's */
 	ip_prefix_broadcast(&n->subnet, &bcast);
 	last = ip4_to_host(&bcast) - 1;
 	if (!n->has_gateway || gw < first || gw > last)
 		return push_range(p, first, last);
 	r = gw > first ? push_range(p, first, gw - 1) : 0;
 	return r >= 0 && gw < last ? push_range(p, gw + 1, last) : r;
-}
-
-/* The MAC a DHCPv6 lease is for: dnsmasq's word (a lease event), else the one inside a DUID-LLT or
- * DUID-LL of Ethernet (RFC 8415, 11.2 and 11.4; the lease file has no MAC). Either only lets the port
- * with that MAC send from the address. */
-static bool lease6_mac(const struct dhcp_lease *l, struct mac *ret)
-{
-	const uint8_t *b = l->duid.bytes;
-	size_t off;
-
-	if (!mac_is_zero(&l->mac)) {
-		*ret = l->mac;
-		return true;
-	}
-	if (l->duid.len >= 4 && b[0] == 0 && b[2] == 0 && b[3] == 1 && (b[1] == 1 || b[1] == 3)) {
-		off = b[1] == 1 ? 8 : 4; /* LLT: type, hardware type, time; LL: type, hardware type */
-		if (l->duid.len == off + sizeof(ret->b)) {
-			memcpy(ret->b, b + off, sizeof(ret->b));
-			return true;
-		}
-	}
-	return false;
-}
-
-/* The IPv6 addresses of a port: its SLAAC one (EUI-64 in a /64 prefix, unless the network leases
- * addresses by DHCPv6 alone), its DHCPv6 reservation and leases. The link-local one the renderer
- * adds by itself. A guest that makes its SLAAC address otherwise (privacy or stable-privacy
- * identifiers) sends IPv6 only from link-local and DHCPv6 addresses while filtered. */
-static int push_ipv6(struct ps_port *p, const struct network *n, const struct dhcp_host *h,
-		     const struct dhcp_server *srv)
-{
-	struct mac m;
-	int r = 0;
-
-	if (n->subnet6.family != AF_INET6)
-		return 0;
-	if (n->subnet6.len == 64 && n->ipv6_mode != IPV6_MODE_DHCPV6) {
-		struct ip_prefix a = ps_eui64_address(&p->mac, &n->subnet6);
-
-		r = addrs_push(p, &a);
-	}
-	if (r >= 0 && h && h->has_ip6)
-		r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET6, .addr = h->ip6, .len = 128 });
-	for (size_t i = 0; r >= 0 && srv && i < srv->leases.n; i++) {
-		const struct dhcp_lease *l = &srv->leases.leases[i];
-
-		if (l->family == AF_INET6 && lease6_mac(l, &m) && mac_equal(&m, &p->mac))
-			r = addrs_push(p,
-				       &(struct ip_prefix){ .family = AF_INET6, .addr = l->ip, .len = 128 });
-	}
-	return r;
 }
 
 /* What a port on network n with that MAC may send from now. */
@@ -168,20 +115,18 @@ static int port_compute(struct daemon *d, const struct network *n, struct ps_por
 		p->level = n->mode->port_level; /* the LAN hands out its addresses; netd does not know them */
 		return 0;
 	}
-	srv = daemon_dhcp_find(d, n->name);
-	if (!n->dhcp.dhcp) {
-		r = push_subnet_hosts(p, n);
-		return r < 0 ? r : push_ipv6(p, n, NULL, NULL);
-	}
+	if (!n->dhcp.dhcp)
+		return push_subnet_hosts(p, n);
 	h = dhcp_host_find(&n->dhcp, &p->mac);
-	if (h && h->has_ip)
+	if (h)
 		r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET, .addr = h->ip, .len = 32 });
+	srv = daemon_dhcp_find(d, n->name);
 	for (size_t i = 0; r >= 0 && srv && i < srv->leases.n; i++)
-		if (srv->leases.leases[i].family == AF_INET && mac_equal(&srv->leases.leases[i].mac, &p->mac))
+		if (mac_equal(&srv->leases.leases[i].mac, &p->mac))
 			r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET,
 							       .addr = srv->leases.leases[i].ip,
 							       .len = 32 });
-	return r < 0 ? r : push_ipv6(p, n, h, srv);
+	return r;
 }
 
 static int apply_script(struct daemon *d, const char *script, char *err, size_t errlen)

@@ -10,7 +10,6 @@
  * against 'network show' after each kind of change. Runs without root.
  */
 #include <errno.h>
-#include <linux/rtnetlink.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -637,51 +636,6 @@ static void test_start_skips_conflicts(void **state)
 	assert_int_equal(w->d.n_nets, 2);
 }
 
-/* A network that forwards an IPv6 prefix turns IPv6 forwarding on, first accept_ra=2 on the
- * interfaces with a route from router advertisements and accept_ra=1 (forward6.c); not on one
- * with accept_ra=0, nor for a network without IPv6 or one that does not forward. */
-static void test_forward6_keeps_ra(void **state)
-{
-	struct world *w = *state;
-	struct route_info rt = { .table = RT_TABLE_MAIN,
-				 .type = RTN_UNICAST,
-				 .protocol = RTPROT_RA,
-				 .priority = 1024,
-				 .expires = 1800 };
-	char v[16];
-
-	assert_int_equal(link_fake_add_link(w->link, "eth0", "veth", &rt.ifindex), 0);
-	assert_int_equal(ip_prefix_parse("::/0", &rt.dst), 0);
-	assert_int_equal(ip_addr_parse("fe80::1", &rt.gw_family, &rt.gw), 0);
-	assert_int_equal(link_fake_add_route_full(w->link, &rt), 0);
-	assert_int_equal(link_fake_add_link(w->link, "eth1", "veth", &rt.ifindex), 0);
-	assert_int_equal(link_fake_add_route_full(w->link, &rt), 0);
-	assert_int_equal(w->d.link.ops->sysctl_set(w->d.link.userdata, AF_INET6, "eth1", "accept_ra", "0"),
-			 0);
-
-	assert_true(request(w, "network.create",
-			    "{\"name\": \"v4\", \"mode\": \"nat\", \"subnet\": \"10.90.0.0/24\"}"));
-	assert_true(request(w, "network.create",
-			    "{\"name\": \"iso6\", \"mode\": \"isolated\", \"subnet\": \"10.91.0.0/24\", "
-			    "\"subnet6\": \"fd00:91::/64\"}"));
-	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "eth0", "accept_ra", v, sizeof(v)), 0);
-	assert_string_equal(v, "1");
-	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "all", "forwarding", v, sizeof(v)), 0);
-	assert_string_equal(v, "0");
-
-	assert_true(request(w, "network.create",
-			    "{\"name\": \"v6\", \"mode\": \"nat\", \"subnet\": \"10.92.0.0/24\", "
-			    "\"subnet6\": \"fd00:92::/64\"}"));
-	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "eth0", "accept_ra", v, sizeof(v)), 0);
-	assert_string_equal(v, "2");
-	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "eth1", "accept_ra", v, sizeof(v)), 0);
-	assert_string_equal(v, "0");
-	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "all", "forwarding", v, sizeof(v)), 0);
-	assert_string_equal(v, "1");
-	assert_string_equal(show_field(w, "v6", "ipv6_forwarding.enabled"), "true");
-	assert_string_equal(show_field(w, "v6", "ipv6_forwarding.accept_ra_2"), "[ \"eth0\" ]");
-}
-
 static bool link_master_is(struct world *w, const char *ifname, const char *master)
 {
 	struct link_dump dump = {};
@@ -712,37 +666,6 @@ static int bridge_ifindex(struct world *w, const char *name)
 
 /* A guest is a user of its network: plugged at start, the network refuses to stop under it
  * unless forced, it is plugged again when its bridge is made anew, set-network moves it. */
-/* A guest on a dual-stack network may send IPv6 from its SLAAC address (the prefix and its MAC's
- * EUI-64) and its DHCPv6 reservation, besides its link-local one; nothing else of the prefix. */
-static void test_portsec_ipv6(void **state)
-{
-	struct world *w = *state;
-	char kernel[128], params[512];
-	const char *log;
-
-	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
-	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
-	snprintf(w->guest, sizeof(w->guest), "g1");
-	assert_true(request(w, "network.create",
-			    "{\"name\": \"dual\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
-			    "\"subnet6\": \"fd00:64::/64\", \"ipv6_mode\": \"slaac+dhcpv6\", "
-			    "\"dhcp6_ranges\": [\"fd00:64::100-fd00:64::1ff\"], "
-			    "\"hosts\": [\"52:54:00:aa:00:01,fd00:64::50\"]}"));
-	snprintf(params, sizeof(params),
-		 "{\"name\": \"g1\", \"networks\": [\"dual\"], \"macs\": [\"52:54:00:aa:00:01\"], "
-		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
-		 kernel);
-	assert_true(request(w, "vm.create", params));
-	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
-	log = fw_fake_table(w->fw, "bridge netd");
-	assert_non_null(log);
-	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::5054:ff:feaa:1"));
-	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::50"));
-	assert_non_null(strstr(log, "\"vm-g1-0\" . fe80::5054:ff:feaa:1"));
-	assert_null(strstr(log, "fd00:64::/64"));
-	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
-}
-
 static void test_guest_user(void **state)
 {
 	struct world *w = *state;
@@ -921,8 +844,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_skips_conflicts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forward6_keeps_ra, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_portsec_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 	};
