@@ -525,6 +525,10 @@ static void render_input(struct out *o)
 	rule(o, "iifname . meta l4proto . th dport @host_ports accept");
 	rule(o, "reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n\n\tchain guest_to_gateway6 {\n");
+	/* A relay's messages (12 Relay-forward, 13 Relay-reply, the first octet after the UDP header)
+	 * never come from a guest: dnsmasq would take the client MAC a Relay-forward names (option 79),
+	 * and a guest could claim another's reservation. */
+	rule(o, "udp dport 547 @th,64,8 { 12, 13 } drop");
 	rule(o, "udp dport { 53, 547 } accept");
 	rule(o, "tcp dport 53 accept");
 	rule(o,
@@ -541,6 +545,7 @@ static void render_input(struct out *o)
 		"mld2-listener-report, mld-listener-done } accept");
 	rule(o, "ip6 daddr fe80::/10 icmpv6 type { echo-request, destination-unreachable, packet-too-big, "
 		"time-exceeded, parameter-problem } accept");
+	rule(o, "udp dport 547 @th,64,8 { 12, 13 } drop");
 	rule(o, "ip6 daddr { ff02::1:2, fe80::/10 } udp dport 547 accept");
 	rule(o, "reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n");

@@ -126,7 +126,7 @@ static bool lease6_mac(const struct dhcp_lease *l, struct mac *ret)
 }
 
 /* The IPv6 addresses of a port: its SLAAC one (EUI-64 in a /64 prefix, unless the network leases
- * addresses by DHCPv6 alone), its DHCPv6 reservation and leases. The link-local one the renderer
+ * addresses by DHCPv6 alone; the first /64 of a shorter prefix), its DHCPv6 reservation and leases. The link-local one the renderer
  * adds by itself. A guest that makes its SLAAC address otherwise (privacy or stable-privacy
  * identifiers) sends IPv6 only from link-local and DHCPv6 addresses while filtered. */
 static int push_ipv6(struct ps_port *p, const struct network *n, const struct dhcp_host *h,
@@ -137,7 +137,8 @@ static int push_ipv6(struct ps_port *p, const struct network *n, const struct dh
 
 	if (n->subnet6.family != AF_INET6)
 		return 0;
-	if (n->subnet6.len == 64 && n->ipv6_mode != IPV6_MODE_DHCPV6) {
+	/* A prefix up to /64: the RAs advertise its first /64 (dhcp/render.c). */
+	if (n->subnet6.len <= 64 && n->ipv6_mode != IPV6_MODE_DHCPV6) {
 		struct ip_prefix a = ps_eui64_address(&p->mac, &n->subnet6);
 
 		r = addrs_push(p, &a);
