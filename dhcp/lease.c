@@ -185,8 +185,13 @@ int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 	struct dhcp_lease *old = find(t, l->family, &l->ip), *v;
 
 	if (old) {
+		struct mac was = old->mac;
+		bool moved = l->family == AF_INET6 && !mac_is_zero(&was) && !mac_equal(&was, &l->mac);
+
 		*old = *l;
-		return 0;
+		if (moved)
+			old->mac = was;
+		return moved && !mac_is_zero(&l->mac) ? 1 : 0;
 	}
 	v = realloc(t->leases, (t->n + 1) * sizeof(*v));
 	if (!v)

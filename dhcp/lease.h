@@ -55,7 +55,11 @@ int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret);
 /* A whole lease file; malformed lines are skipped and counted in *ret_bad (may be NULL). */
 int dhcp_lease_file_parse(const char *text, size_t len, struct dhcp_lease_table *ret, size_t *ret_bad);
 
-/* Insert or replace the lease of that address (family and address). */
+/* Insert or replace the lease of that address (family and address). An IPv6 lease keeps the MAC
+ * it has while it is there: any DHCPv6 client may renew a lease with another's DUID and IAID (a
+ * guest sees them in the other's multicast Solicit), and the MAC dnsmasq then reports is the
+ * renewer's; port security lets only the port with the lease's MAC send from its address. Returns
+ * 1 when it kept the MAC against another one. */
 int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l);
 /* Remove the lease of that address; -ENOENT when there is none. */
 int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip);

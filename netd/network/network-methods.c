@@ -657,8 +657,13 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 		return r;
 	if (lease_actions[i].remove)
 		dhcp_lease_table_remove(&srv->leases, l.family, &l.ip);
-	else if (dhcp_lease_table_put(&srv->leases, &l) < 0)
+	else if ((r = dhcp_lease_table_put(&srv->leases, &l)) < 0)
 		return -ENOMEM;
+	else if (r > 0)
+		log_warning("network '%s': DHCPv6 lease %s stays with the MAC it had; dnsmasq reports "
+			    "%s for it now (another guest renewing it with its DUID?)",
+			    srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)),
+			    mac_format(&l.mac, m, sizeof(m)));
 	if (l.family == AF_INET6) {
 		memcpy(m, "duid ", 5);
 		dhcp_duid_format(&l.duid, m + 5, sizeof(m) - 5);

@@ -612,6 +612,32 @@ static void test_lease_file6(void **state)
 			 -ENOENT);
 }
 
+/* An IPv6 lease keeps its MAC: a renewal with another guest's DUID reports the renewer's MAC. */
+static void test_lease_keeps_mac6(void **state)
+{
+	struct dhcp_lease_table t = {};
+	struct dhcp_lease l = { .family = AF_INET6 }, *got;
+
+	assert_int_equal(ip_addr_parse("fd00:1::150", &(int){ 0 }, &l.ip), 0);
+	assert_int_equal(mac_parse("52:54:00:00:00:01", &l.mac), 0);
+	assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	assert_int_equal(mac_parse("52:54:00:00:00:66", &l.mac), 0); /* the attacker's */
+	assert_int_equal(dhcp_lease_table_put(&t, &l), 1);
+	l.mac = (struct mac){}; /* an event without a MAC */
+	assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	got = &t.leases[0];
+	assert_int_equal(t.n, 1);
+	assert_true(mac_equal(&got->mac, &(struct mac){ { 0x52, 0x54, 0, 0, 0, 1 } }));
+	/* IPv4 leases follow dnsmasq (its MAC checks are port security's chaddr rule). */
+	l = (struct dhcp_lease){ .family = AF_INET };
+	assert_int_equal(ip_addr_parse("10.0.0.5", &(int){ 0 }, &l.ip), 0);
+	assert_int_equal(mac_parse("52:54:00:00:00:01", &l.mac), 0);
+	assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	assert_int_equal(mac_parse("52:54:00:00:00:02", &l.mac), 0);
+	assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	dhcp_lease_table_clear(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,7 +645,7 @@ int main(void)
 		cmocka_unit_test(test_validate6),     cmocka_unit_test(test_validate6_good),
 		cmocka_unit_test(test_equal6),	      cmocka_unit_test(test_config_golden6),
 		cmocka_unit_test(test_hosts_render6), cmocka_unit_test(test_render_refuses6),
-		cmocka_unit_test(test_lease_file6),
+		cmocka_unit_test(test_lease_file6),   cmocka_unit_test(test_lease_keeps_mac6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
