@@ -79,7 +79,7 @@ static void test_host_forms(void **state)
 		assert_string_equal(dhcp_host_format(&h2, buf, sizeof(buf)), cases[i].out);
 	}
 	/* The longest DUID, 130 octets, fits everywhere its text goes. */
-	char duid[DHCP_DUID_STRLEN + 64] = "id:00";
+	char duid[3 + DHCP_DUID_STRLEN + sizeof(",fd00::ffff,") + DNS_LABEL_MAX] = "id:00";
 	for (int i = 1; i < DHCP_DUID_MAX; i++)
 		strcat(duid, ":ab");
 	strcat(duid, ",fd00::ffff,"
@@ -141,7 +141,7 @@ static void test_parse_errors6(void **state)
 		assert_string_equal(err, cases[i].err);
 	}
 	/* 131 octets: one too many. */
-	char duid[DHCP_DUID_STRLEN + 64] = "id:00";
+	char duid[3 + DHCP_DUID_STRLEN + sizeof(",fd00::ffff,") + DNS_LABEL_MAX] = "id:00";
 	for (int i = 1; i <= DHCP_DUID_MAX; i++)
 		strcat(duid, ":ab");
 	strcat(duid, ",fd00::5");
