@@ -986,22 +986,28 @@ char *fw_render_change(const struct fw_network *old, size_t n_old, const char *o
 	return render_change(old, n_old, old_marker, new, n_new, new_marker, NULL);
 }
 
+/* A change's text, and its elements into *ret_elems (taken from l), none when there is no change. */
+static char *take_elems(char *text, struct elem_list *l, struct fw_elem **ret_elems, size_t *ret_n)
+{
+	if (!text || !text[0]) {
+		elem_list_free(l);
+		*ret_elems = NULL;
+		*ret_n = 0;
+		return text;
+	}
+	*ret_elems = l->e;
+	*ret_n = l->n;
+	return text;
+}
+
 char *fw_render_change_elems(const struct fw_network *old, size_t n_old, const char *old_marker,
 			     const struct fw_network *new, size_t n_new, const char *new_marker,
 			     struct fw_elem **ret_elems, size_t *ret_n)
 {
 	struct elem_list l = {};
-	char *text = render_change(old, n_old, old_marker, new, n_new, new_marker, &l);
 
-	if (!text || !text[0]) {
-		elem_list_free(&l);
-		*ret_elems = NULL;
-		*ret_n = 0;
-		return text;
-	}
-	*ret_elems = l.e;
-	*ret_n = l.n;
-	return text;
+	return take_elems(render_change(old, n_old, old_marker, new, n_new, new_marker, &l), &l, ret_elems,
+			  ret_n);
 }
 
 char *fw_render_change_only(const struct fw_network *gone, size_t n_gone, const char *old_marker,
@@ -1009,15 +1015,7 @@ char *fw_render_change_only(const struct fw_network *gone, size_t n_gone, const 
 			    struct fw_elem **ret_elems, size_t *ret_n)
 {
 	struct elem_list l = {};
-	char *text = render_diff(gone, n_gone, old_marker, came, n_came, new_marker, &l);
 
-	if (!text || !text[0]) {
-		elem_list_free(&l);
-		*ret_elems = NULL;
-		*ret_n = 0;
-		return text;
-	}
-	*ret_elems = l.e;
-	*ret_n = l.n;
-	return text;
+	return take_elems(render_diff(gone, n_gone, old_marker, came, n_came, new_marker, &l), &l, ret_elems,
+			  ret_n);
 }

@@ -347,6 +347,21 @@ static void record_take(struct firewall *fw, struct fw_network **nets, struct fw
 		count_lens(fw->lens_count, &fw->shares[i], 1);
 }
 
+/* After a sync: the forward chains listed last still tell whether the networks are blocked, unless
+ * another process made a transaction since (its notification is queued by now: the kernel sends it
+ * before that transaction returns). */
+static void blockers_after_sync(struct daemon *d)
+{
+	struct firewall *fw = FW(d);
+
+	if (fw->monitor_source)
+		monitor_drain(d);
+	if (fw->rescan || !fw->monitor_source)
+		scan_blockers(d, fw->nets, fw->n_nets);
+	else
+		report_blockers(d, fw->nets, fw->n_nets);
+}
+
 /* Work out the table from every active network and apply it when it differs: the marker from the
  * networks' shares, the change as the elements of the networks that changed. */
 static int firewall_sync(struct daemon *d, char *err, size_t errlen)
@@ -425,15 +440,7 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 	if (forwarder)
 		enable_forwarding(d, forwarder);
 	record_take(fw, &nets, &shares, &act, n, &sum);
-	/* Only the networks changed: the forward chains listed last still tell whether they are
-	 * blocked, unless another process made a transaction since (its notification is queued by now:
-	 * the kernel sends it before that transaction returns). */
-	if (fw->monitor_source)
-		monitor_drain(d);
-	if (fw->rescan || !fw->monitor_source)
-		scan_blockers(d, fw->nets, fw->n_nets);
-	else
-		report_blockers(d, fw->nets, fw->n_nets);
+	blockers_after_sync(d);
 	return 0;
 }
 
@@ -554,12 +561,7 @@ static int firewall_sync_one(struct daemon *d, struct net *n, char *err, size_t 
 	memcpy(fw->lens_count, lens_count, sizeof(lens_count));
 	if (want && network_forwards(def))
 		enable_forwarding(d, def);
-	if (fw->monitor_source)
-		monitor_drain(d);
-	if (fw->rescan || !fw->monitor_source)
-		scan_blockers(d, fw->nets, fw->n_nets);
-	else
-		report_blockers(d, fw->nets, fw->n_nets);
+	blockers_after_sync(d);
 	return 0;
 }
 
