@@ -223,10 +223,13 @@ static const char *const identity_keys[] = { "id",
 /* The groups about IP, which go to the bridge. */
 static const char *const ip_groups[] = { "ipv4", "ipv6", "proxy", "hostname", NULL };
 
-/* A key's line as GKeyFile reads it back the same: "key=value". */
+/* A key's line as GKeyFile reads it back the same: "key=value". A value that ends in '\r' gets one
+ * more, since the reader drops a '\r' before the '\n'. */
 static void put_line(FILE *f, const struct kf_line *l)
 {
-	fprintf(f, "%s=%.*s\n", l->key, (int)l->value_len, l->value);
+	bool cr = l->value_len && l->value[l->value_len - 1] == '\r';
+
+	fprintf(f, "%s=%.*s%s\n", l->key, (int)l->value_len, l->value, cr ? "\r" : "");
 }
 
 /* Every key of orig's group, in order (the last of a key counts, as it did there). */
