@@ -142,27 +142,50 @@ static int build_create(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+/* A reservation's client: "MAC" or "id:DUID". */
+static void add_client(json_object *params, const char *s)
+{
+	if (!strncmp(s, "id:", 3))
+		json_object_object_add(params, "duid", json_object_new_string(s + 3));
+	else
+		json_object_object_add(params, "mac", json_object_new_string(s));
+}
+
+/* NAME MAC|id:DUID ADDRESS [ADDRESS] [HOSTNAME]: an address with a ':' is the IPv6 one, one of digits
+ * and dots the IPv4 one; netd checks each. */
 static int build_host_add(int argc, char **argv, json_object *params)
 {
 	if (argc < 4)
-		return usage_error("network host add: expected NAME MAC IP [HOSTNAME]");
-	if (argc > 5)
-		return usage_error("unexpected argument '%s'", argv[5]);
+		return usage_error("network host add: expected NAME MAC|id:DUID IP [IP] [HOSTNAME]");
+	if (argc > 6)
+		return usage_error("unexpected argument '%s'", argv[6]);
 	json_object_object_add(params, "name", json_object_new_string(argv[1]));
-	json_object_object_add(params, "mac", json_object_new_string(argv[2]));
-	json_object_object_add(params, "ip", json_object_new_string(argv[3]));
-	if (argc == 5)
-		json_object_object_add(params, "hostname", json_object_new_string(argv[4]));
+	add_client(params, argv[2]);
+	for (int i = 3; i < argc; i++) {
+		static const char *const keys[] = { "ip", "ip6", "hostname" }, *const what[] = {
+			"IPv4 address", "IPv6 address", "hostname"
+		};
+		size_t k = strchr(argv[i], ':')						    ? 1 :
+			   !argv[i][strspn(argv[i], "0123456789.")] && strchr(argv[i], '.') ? 0 :
+											      2;
+
+		if (json_object_object_get_ex(params, keys[k], NULL))
+			return usage_error("network host add: more than one %s ('%s')", what[k], argv[i]);
+		if (k == 2 && i != argc - 1)
+			return usage_error("network host add: the hostname comes last ('%s')", argv[i]);
+		json_object_object_add(params, keys[k], json_object_new_string(argv[i]));
+	}
 	return 0;
 }
 
 static int build_host_remove(int argc, char **argv, json_object *params)
 {
 	if (argc != 3)
-		return usage_error(argc < 3 ? "network host remove: expected NAME MAC" : "unexpected argument '%s'",
+		return usage_error(argc < 3 ? "network host remove: expected NAME MAC|id:DUID" :
+					      "unexpected argument '%s'",
 				   argc > 3 ? argv[3] : "");
 	json_object_object_add(params, "name", json_object_new_string(argv[1]));
-	json_object_object_add(params, "mac", json_object_new_string(argv[2]));
+	add_client(params, argv[2]);
 	return 0;
 }
 
@@ -557,9 +580,10 @@ static const struct verb verbs[] = {
 	{ "network", "leases", "network.leases", build_name, print_leases,
 	  "network leases NAME                  live leases: MAC, IP, hostname, expiry, static/dynamic" },
 	{ "network", "host add", "network.host.add", build_host_add, print_network,
-	  "network host add NAME MAC IP [HOSTNAME]   reserve IP for MAC (live: no dnsmasq restart)" },
+	  "network host add NAME MAC|id:DUID IP [IP] [HOSTNAME]\n"
+	  "                                       reserve an IPv4 and/or an IPv6 address (live: no dnsmasq restart)" },
 	{ "network", "host remove", "network.host.remove", build_host_remove, print_network,
-	  "network host remove NAME MAC" },
+	  "network host remove NAME MAC|id:DUID" },
 	{ "uplink", "convert", "uplink.convert", build_uplink_convert, print_uplink, "uplink convert IFACE",
 	  &uplink_schema },
 	{ "uplink", "confirm", "uplink.confirm", build_bridge, print_uplink, "uplink confirm BRIDGE" },

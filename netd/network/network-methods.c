@@ -466,41 +466,73 @@ static int network_replace(struct daemon *d, struct call *c, struct net *n, stru
 	return 0;
 }
 
-static int param_mac(struct call *c, json_object *params, struct mac *ret)
+/* The client a reservation is for: 'mac', or 'duid' (hex pairs with colons, as after "id:"). */
+static int param_client(struct call *c, json_object *params, struct dhcp_host *ret)
 {
-	const char *s;
+	const char *mac = NULL, *duid = NULL;
 	char e[64];
+	int r = opt_string(c, params, "mac", &mac);
 
-	if (protocol_param_string(params, "mac", &s) < 0)
-		return call_errorf(c, -EINVAL, "missing parameter 'mac'");
-	if (mac_parse(s, ret) < 0)
-		return call_errorf(c, -EINVAL, "invalid MAC '%s': expected six hex pairs like 52:54:00:12:34:56",
-				   text_escape(s, e, sizeof(e)));
+	if (r < 0 || (r = opt_string(c, params, "duid", &duid)) < 0)
+		return r;
+	*ret = (struct dhcp_host){};
+	if (!mac == !duid)
+		return call_errorf(c, -EINVAL, "expected one of the parameters 'mac' and 'duid'");
+	if (mac && mac_parse(mac, &ret->mac) < 0)
+		return call_errorf(c, -EINVAL,
+				   "invalid MAC '%s': expected six hex pairs like 52:54:00:12:34:56",
+				   text_escape(mac, e, sizeof(e)));
+	if (duid && dhcp_duid_parse(duid, &ret->duid) < 0)
+		return call_errorf(c, -EINVAL,
+				   "invalid DUID '%s': expected 2 to 130 hex pairs separated by colons, like "
+				   "00:01:00:01:2b:3c:4d:5e:52:54:00:12:34:56",
+				   text_escape(duid, e, sizeof(e)));
 	return 0;
+}
+
+/* "MAC" or "id:DUID", as a reservation's text starts. */
+static const char *client_format(const struct dhcp_host *h, char *buf, size_t size)
+{
+	if (h->duid.len) {
+		snprintf(buf, size, "id:");
+		dhcp_duid_format(&h->duid, buf + 3, size - 3);
+	} else {
+		mac_format(&h->mac, buf, size);
+	}
+	return buf;
+}
+
+/* An optional address or name of a reservation: one field, no comma of its own. */
+static int host_field(struct call *c, json_object *params, const char *key, const char **ret)
+{
+	char e[64];
+	int r = opt_string(c, params, key, ret);
+
+	if (r >= 0 && *ret && (!**ret || strchr(*ret, ',')))
+		return call_errorf(c, -EINVAL, "invalid %s '%s': one value, without commas", key,
+				   text_escape(*ret, e, sizeof(e)));
+	return r;
 }
 
 static int method_host_add(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_network_ struct network *copy = NULL;
-	const char *ip, *hostname = NULL;
+	const char *ip = NULL, *ip6 = NULL, *hostname = NULL;
 	struct net *net;
 	const struct network *n;
 	struct dhcp_host h;
-	char spec[256], m[MAC_STRLEN];
+	char spec[DHCP_HOST_STRLEN + 64], who[DHCP_DUID_STRLEN + 4];
 	int r = lookup(d, c, params, &net);
 
-	if (r < 0)
+	if (r < 0 || (r = param_client(c, params, &h)) < 0)
 		return r;
-	r = param_mac(c, params, &h.mac);
-	if (r < 0)
+	if ((r = host_field(c, params, "ip", &ip)) < 0 || (r = host_field(c, params, "ip6", &ip6)) < 0 ||
+	    (r = host_field(c, params, "hostname", &hostname)) < 0)
 		return r;
-	if (protocol_param_string(params, "ip", &ip) < 0)
-		return call_errorf(c, -EINVAL, "missing parameter 'ip'");
-	r = opt_string(c, params, "hostname", &hostname);
-	if (r < 0)
-		return r;
-	snprintf(spec, sizeof(spec), "%s,%s%s%s", mac_format(&h.mac, m, sizeof(m)), ip, hostname ? "," : "",
-		 hostname ? hostname : "");
+	if (!ip && !ip6)
+		return call_errorf(c, -EINVAL, "missing parameter 'ip' (an IPv4 or IPv6 address) or 'ip6'");
+	snprintf(spec, sizeof(spec), "%s%s%s%s%s%s%s", client_format(&h, who, sizeof(who)), ip ? "," : "",
+		 ip ?: "", ip6 ? "," : "", ip6 ?: "", hostname ? "," : "", hostname ?: "");
 	if (dhcp_host_parse(spec, &h, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
 	n = net->def;
@@ -509,7 +541,8 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 		return -ENOMEM;
 	r = dhcp_host_add(&copy->dhcp, &h);
 	if (r == -EEXIST)
-		return call_errorf(c, r, "network '%s': host %s is already reserved (remove it first)", n->name, m);
+		return call_errorf(c, r, "network '%s': host %s is already reserved (remove it first)",
+				   n->name, who);
 	if (r == -E2BIG)
 		return call_errorf(c, r, "network '%s': too many reservations (at most %d)", n->name, DHCP_HOSTS_MAX);
 	if (r < 0)
@@ -517,7 +550,8 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 	r = network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
-	log_info("network '%s': host %s reserved %s", net->def->name, m, ip);
+	log_info("network '%s': host %s reserved %s%s%s", net->def->name, who, ip ?: "", ip && ip6 ? " " : "",
+		 ip6 ?: "");
 	return reply_network(d, c, net);
 }
 
@@ -525,25 +559,23 @@ static int method_host_remove(struct daemon *d, struct call *c, json_object *par
 {
 	_cleanup_network_ struct network *copy = NULL;
 	struct net *net;
-	struct mac mac;
-	char m[MAC_STRLEN];
+	struct dhcp_host h;
+	char who[DHCP_DUID_STRLEN + 4];
 	int r = lookup(d, c, params, &net);
 
-	if (r < 0)
-		return r;
-	r = param_mac(c, params, &mac);
-	if (r < 0)
+	if (r < 0 || (r = param_client(c, params, &h)) < 0)
 		return r;
 	copy = network_dup(net->def);
 	if (!copy)
 		return -ENOMEM;
-	if (dhcp_host_remove(&copy->dhcp, &mac) < 0)
-		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", net->def->name,
-				   mac_format(&mac, m, sizeof(m)));
+	client_format(&h, who, sizeof(who));
+	if ((h.duid.len ? dhcp_host_remove_duid(&copy->dhcp, &h.duid) :
+			  dhcp_host_remove(&copy->dhcp, &h.mac)) < 0)
+		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", net->def->name, who);
 	r = network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
-	log_info("network '%s': reservation of %s removed", net->def->name, mac_format(&mac, m, sizeof(m)));
+	log_info("network '%s': reservation of %s removed", net->def->name, who);
 	return reply_network(d, c, net);
 }
 

@@ -38,6 +38,23 @@ assert_eq "$(nsx sysctl -n net.ipv6.conf.nd-dual.accept_ra)" 0 "accept_ra on nd-
 assert_eq "$(nsx sysctl -n net.ipv6.conf.default.disable_ipv6)" 1 "the namespace's default"
 grep -qx "subnet6 = fd00:140::/64" "$T/etc/networks/dual.conf" || fail "subnet6 not in the file"
 ! grep -q "nat6\|ipv6-mode" "$T/etc/networks/dual.conf" || fail "defaults written: $(cat "$T/etc/networks/dual.conf")"
+
+# Reservations live, by DUID or by MAC with both families, and their removal.
+D=00:02:00:00:ab:11:6e:65:74:64
+ctl network create res6 --mode isolated --subnet 10.141.0.0/24 --subnet6 fd00:141::/64 \
+	--ipv6-mode slaac+dhcpv6 >/dev/null || fail "create res6"
+ctl network host add res6 id:$D fd00:141::50 db6 >/dev/null || fail "host add by DUID"
+ctl network host add res6 52:54:00:00:01:40 10.141.0.40 fd00:141::40 web >/dev/null || fail "host add, both families"
+grep -qx "host = id:$D,fd00:141::50,db6" "$T/etc/networks/res6.conf" || fail "DUID reservation: $(cat "$T/etc/networks/res6.conf")"
+grep -qx "host = 52:54:00:00:01:40,10.141.0.40,fd00:141::40,web" "$T/etc/networks/res6.conf" ||
+	fail "two-family reservation: $(cat "$T/etc/networks/res6.conf")"
+grep -qx "id:$D,\[fd00:141::50\],db6" "$T/run/dnsmasq/res6.hosts" || fail "dnsmasq's hosts: $(cat "$T/run/dnsmasq/res6.hosts")"
+ctl network host remove res6 id:$D >/dev/null || fail "host remove by DUID"
+ctl network host remove res6 52:54:00:00:01:40 >/dev/null || fail "host remove by MAC"
+assert_eq "$(ctl --json network show res6 | jq .dhcp.hosts)" 0 "reservations after both removals"
+! grep -q "^host" "$T/etc/networks/res6.conf" || fail "a reservation left: $(cat "$T/etc/networks/res6.conf")"
+ctl network delete res6 >/dev/null || fail "delete res6"
+ok "reservations by DUID and by MAC with both families, added and removed live"
 ctl network show dual | grep -qx "nat6:       yes (masqueraded)" || fail "show: $(ctl network show dual)"
 ok "dual-stack: 10.140.0.1/24 and fd00:140::1/64 on nd-dual (not tentative), disable_ipv6=0 and accept_ra=0 there only, nat6 (ULA)"
 
