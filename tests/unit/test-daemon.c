@@ -762,6 +762,51 @@ static void test_portsec_ipv6(void **state)
 	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
 }
 
+/* A guest leasing under many DUIDs: its port may send from its newest 8 DHCPv6 leases only. */
+static void test_portsec_leases6_max(void **state)
+{
+	struct world *w = *state;
+	char kernel[128], params[512], addr[64];
+	const char *log;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"dual\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
+			    "\"subnet6\": \"fd00:64::/64\", \"ipv6_mode\": \"dhcpv6\", "
+			    "\"dhcp6_ranges\": [\"fd00:64::100-fd00:64::1ff\"]}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"dual\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	/* Ten leases, each under a DUID of its own, each newer than the one before; the last one
+	 * never expires. The last event's small change fails: the whole table is applied (what the
+	 * fake keeps). */
+	for (int i = 0; i < 10; i++) {
+		if (i == 9)
+			fw_fake_fail_at(w->fw, 1);
+		snprintf(params, sizeof(params),
+			 "{\"network\": \"dual\", \"action\": \"add\", \"mac\": \"52:54:00:aa:00:01\", "
+			 "\"ip\": \"fd00:64::1%02d\", \"iaid\": \"1\", \"duid\": \"00:04:%02x:%02x:00:00\", "
+			 "\"expires\": \"%llu\"}",
+			 i, i, i, i == 9 ? 0 : 4000000000ull + i);
+		assert_true(request(w, "lease.event", params));
+	}
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	for (int i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "\"vm-g1-0\" . fd00:64::1%02d", i);
+		if (i < 2)
+			assert_null(strstr(log, addr));
+		else
+			assert_non_null(strstr(log, addr));
+	}
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+}
+
 static void test_guest_user(void **state)
 {
 	struct world *w = *state;
@@ -942,6 +987,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_skips_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward6_keeps_ra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_portsec_leases6_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 	};
