@@ -8,6 +8,8 @@
  * and its link-local address: netd's own router advertisements go out through it; a network with
  * an IPv6 prefix gets disable_ipv6=0 on its bridge (only there) whatever the host's default.
  *
+ * Its own link-local address skips duplicate address detection (see bridge_sysctls).
+ *
  * Bridges netd does not own (mode bridge) are left alone: such a bridge is the host's LAN (a
  * converted uplink), where router advertisements and redirects come from the LAN's routers.
  */
@@ -23,9 +25,15 @@ static const struct {
 	int family;
 	const char *key, *value;
 } bridge_sysctls[] = {
-	{ AF_INET6, "accept_ra", "0" },	       { AF_INET6, "autoconf", "0" },
-	{ AF_INET6, "accept_redirects", "0" }, { AF_INET, "accept_redirects", "0" },
+	{ AF_INET6, "accept_ra", "0" },
+	{ AF_INET6, "autoconf", "0" },
+	{ AF_INET6, "accept_redirects", "0" },
+	{ AF_INET, "accept_redirects", "0" },
 	{ AF_INET, "rp_filter", "1" },
+	/* No duplicate address detection for the bridge's link-local address, made when its first
+	 * port comes (carrier): a guest could not answer it away (the RAs go out from it), and it is
+	 * usable at once, not after a second or more, so the first RA already comes from it. */
+	{ AF_INET6, "accept_dad", "0" },
 };
 
 /* A guest's TAP is a port, never an interface of the host's own: no IPv6 on it (no link-local
