@@ -505,6 +505,14 @@ static void render_input(struct out *o)
 	fprintf(o->f, "\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n");
 	rule(o, "iifname @bridges jump guest_in");
 	fprintf(o->f, "\t}\n\n\tchain guest_in {\n");
+	/* DHCPv6 messages a guest never sends for itself, dropped before anything that accepts (a
+	 * Solicit's answer makes the next datagram from port 546 an established one): a relay's
+	 * (12 Relay-forward, 13 Relay-reply, the first octet after the UDP header), where dnsmasq
+	 * would take the client MAC a Relay-forward names (option 79), so a guest could claim another's
+	 * reservation; and 8 Release, 9 Decline, which end a lease whoever sends them with its DUID and
+	 * IAID (seen in its multicast Solicits), so a guest could end another's lease and ask for its
+	 * address. A lease then ends at its expiry (dhcp/DESIGN.md). */
+	rule(o, "udp dport 547 @th,64,8 { 8, 9, 12, 13 } drop");
 	rule(o, "ct state established,related accept");
 	rule(o, "udp dport 67 ip daddr 255.255.255.255 accept");
 	/* Duplicate address detection and MLD come from "::", which no route leads back to: the host
@@ -525,10 +533,6 @@ static void render_input(struct out *o)
 	rule(o, "iifname . meta l4proto . th dport @host_ports accept");
 	rule(o, "reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n\n\tchain guest_to_gateway6 {\n");
-	/* A relay's messages (12 Relay-forward, 13 Relay-reply, the first octet after the UDP header)
-	 * never come from a guest: dnsmasq would take the client MAC a Relay-forward names (option 79),
-	 * and a guest could claim another's reservation. */
-	rule(o, "udp dport 547 @th,64,8 { 12, 13 } drop");
 	rule(o, "udp dport { 53, 547 } accept");
 	rule(o, "tcp dport 53 accept");
 	rule(o,
@@ -545,7 +549,6 @@ static void render_input(struct out *o)
 		"mld2-listener-report, mld-listener-done } accept");
 	rule(o, "ip6 daddr fe80::/10 icmpv6 type { echo-request, destination-unreachable, packet-too-big, "
 		"time-exceeded, parameter-problem } accept");
-	rule(o, "udp dport 547 @th,64,8 { 12, 13 } drop");
 	rule(o, "ip6 daddr { ff02::1:2, fe80::/10 } udp dport 547 accept");
 	rule(o, "reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n");
