@@ -64,3 +64,6 @@ int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 /* Remove the lease of that address; -ENOENT when there is none. */
 int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip);
 void dhcp_lease_table_clear(struct dhcp_lease_table *t);
+/* The MAC a DHCPv6 lease is for: dnsmasq's word (a lease event), else the one inside a DUID-LLT or
+ * DUID-LL of Ethernet (RFC 8415, 11.2 and 11.4; the lease file has no MAC). false: not known. */
+bool dhcp_lease6_mac(const struct dhcp_lease *l, struct mac *ret);

@@ -487,8 +487,19 @@ static void print_vm(json_object *v)
 	       jstr(v, "memory_mib"), jstr(v, "vcpus"), jstr(v, "accel"), jstr(v, "autostart"));
 	for (size_t i = 0; i < json_object_array_length(nics); i++) {
 		json_object *n = json_object_array_get_idx(nics, i);
+		json_object *v6 = json_object_object_get(n, "ipv6");
+		size_t n6 = json_object_is_type(v6, json_type_array) ? json_object_array_length(v6) : 0;
+
 		printf("nic%zu:       network %s, mac %s, tap %s, ip %s, port security %s\n", i, jstr(n, "network"),
 		       jstr(n, "mac"), jstr(n, "tap"), jstr(n, "ip"), jstr(n, "security"));
+		for (size_t j = 0; j < n6; j++) {
+			json_object *a = json_object_array_get_idx(v6, j);
+
+			printf("%s%s (%s)", j ? ", " : "            ipv6 ", jstr(a, "address"),
+			       jstr(a, "source"));
+		}
+		if (n6)
+			printf("\n");
 	}
 	printf("console:    netdctl vm console %s (log: %s)\n", jstr(v, "name"), jstr(v, "serial_log"));
 	if (json_object_object_get_ex(v, "vnc", &vnc) && vnc) {

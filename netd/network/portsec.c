@@ -111,28 +111,6 @@ static int push_subnet_hosts(struct ps_port *p, const struct network *n)
 	return r >= 0 && gw < last ? push_range(p, gw + 1, last) : r;
 }
 
-/* The MAC a DHCPv6 lease is for: dnsmasq's word (a lease event), else the one inside a DUID-LLT or
- * DUID-LL of Ethernet (RFC 8415, 11.2 and 11.4; the lease file has no MAC). Either only lets the port
- * with that MAC send from the address. */
-static bool lease6_mac(const struct dhcp_lease *l, struct mac *ret)
-{
-	const uint8_t *b = l->duid.bytes;
-	size_t off;
-
-	if (!mac_is_zero(&l->mac)) {
-		*ret = l->mac;
-		return true;
-	}
-	if (l->duid.len >= 4 && b[0] == 0 && b[2] == 0 && b[3] == 1 && (b[1] == 1 || b[1] == 3)) {
-		off = b[1] == 1 ? 8 : 4; /* LLT: type, hardware type, time; LL: type, hardware type */
-		if (l->duid.len == off + sizeof(ret->b)) {
-			memcpy(ret->b, b + off, sizeof(ret->b));
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Whether lease a ends later than b (0: never). */
 static bool expiry_later(const struct dhcp_lease *a, const struct dhcp_lease *b)
 {
@@ -168,7 +146,7 @@ static int push_ipv6(struct ps_port *p, const struct network *n, const struct dh
 		const struct dhcp_lease *l = &srv->leases.leases[i];
 		size_t j;
 
-		if (l->family != AF_INET6 || !lease6_mac(l, &m) || !mac_equal(&m, &p->mac))
+		if (l->family != AF_INET6 || !dhcp_lease6_mac(l, &m) || !mac_equal(&m, &p->mac))
 			continue;
 		/* The newest PORTSEC_LEASES6_MAX, newest first (0: never expires, the newest). */
 		for (j = n_newest; j > 0 && expiry_later(l, newest[j - 1]); j--)

@@ -10,6 +10,7 @@
  * against 'network show' after each kind of change. Runs without root.
  */
 #include <errno.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@
 #include "log.h"
 #include "macro.h"
 #include "protocol.h"
+#include "vm-ipv6.h"
 #include "vm.h"
 
 struct world {
@@ -807,6 +809,112 @@ static void test_portsec_leases6_max(void **state)
 	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
 }
 
+static void add_neigh(struct world *w, const char *bridge, const char *addr, const char *mac, uint16_t state)
+{
+	struct neigh_info n = { .ifindex = bridge_ifindex(w, bridge), .family = AF_INET6, .state = state };
+
+	assert_int_equal(ip_addr_parse(addr, &n.family, &n.dst), 0);
+	assert_int_equal(mac_parse(mac, &n.lladdr), 0);
+	n.has_lladdr = true;
+	assert_int_equal(link_fake_add_neigh(w->link, &n), 0);
+}
+
+/* A DHCPv6 lease event on network dual; mac NULL: dnsmasq did not know it. */
+static void lease6_add(struct world *w, const char *ip, const char *duid, const char *mac)
+{
+	char params[512];
+
+	snprintf(params, sizeof(params),
+		 "{\"network\": \"dual\", \"action\": \"add\", \"ip\": \"%s\", \"iaid\": \"7\", "
+		 "\"expires\": \"4000000000\", \"duid\": \"%s\"%s%s%s}",
+		 ip, duid, mac ? ", \"mac\": \"" : "", mac ?: "", mac ? "\"" : "");
+	assert_true(request(w, "lease.event", params));
+}
+
+static const char *vm_show_ipv6(struct world *w)
+{
+	json_object *result, *nics, *v6;
+
+	assert_true(request(w, "vm.show", "{\"name\": \"g1\"}"));
+	assert_true(json_object_object_get_ex(w->reply, "result", &result));
+	assert_true(json_object_object_get_ex(result, "nics", &nics));
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(nics, 0), "ipv6", &v6));
+	return json_object_to_json_string_ext(v6, JSON_C_TO_STRING_PLAIN);
+}
+
+/* vm show lists a running guest's IPv6 addresses: its DHCPv6 leases (dnsmasq's MAC, or the one in
+ * the DUID), then the global and ULA neighbours of its bridge with its MAC in a valid state, the
+ * EUI-64 one as slaac; not link-local ones, failed ones, other MACs', other bridges'. */
+static void test_vm_show_ipv6(void **state)
+{
+	struct world *w = *state;
+	const char *mac = "52:54:00:aa:00:01";
+	char kernel[128], params[512];
+	int other;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"dual\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
+			    "\"subnet6\": \"fd00:64::/64\", \"ipv6_mode\": \"slaac+dhcpv6\", "
+			    "\"dhcp6_ranges\": [\"fd00:64::100-fd00:64::1ff\"]}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"dual\"], \"macs\": [\"%s\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 mac, kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_string_equal(vm_show_ipv6(w), "[]");
+
+	lease6_add(w, "fd00:64::150", "00:04:11:22:33:44:55:66:77:88:99:00:aa:bb:cc:dd:ee:ff", mac);
+	lease6_add(w, "fd00:64::151", "00:03:00:01:52:54:00:aa:00:01", NULL); /* the MAC in the DUID */
+	lease6_add(w, "fd00:64::152", "00:03:00:01:52:54:00:aa:00:02", NULL);
+	add_neigh(w, "nd-dual", "fd00:64::5054:ff:feaa:1", mac, NUD_REACHABLE);
+	add_neigh(w, "nd-dual", "fd00:64::150", mac, NUD_STALE); /* the lease: listed once */
+	add_neigh(w, "nd-dual", "fd00:64::99", mac, NUD_DELAY);
+	add_neigh(w, "nd-dual", "fd00:64::98", mac, NUD_FAILED);
+	add_neigh(w, "nd-dual", "fd00:64::97", mac, NUD_INCOMPLETE);
+	add_neigh(w, "nd-dual", "fe80::5054:ff:feaa:1", mac, NUD_REACHABLE);
+	add_neigh(w, "nd-dual", "fd00:64::77", "52:54:00:aa:00:02", NUD_REACHABLE);
+	assert_int_equal(link_fake_add_link(w->link, "nd-other", "bridge", &other), 0);
+	add_neigh(w, "nd-other", "fd00:65::5054:ff:feaa:1", mac, NUD_REACHABLE);
+	assert_string_equal(vm_show_ipv6(w), "[{\"address\":\"fd00:64::150\",\"source\":\"dhcpv6\"},"
+					     "{\"address\":\"fd00:64::151\",\"source\":\"dhcpv6\"},"
+					     "{\"address\":\"fd00:64::5054:ff:feaa:1\",\"source\":\"slaac\"},"
+					     "{\"address\":\"fd00:64::99\",\"source\":\"neighbour\"}]");
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	assert_string_equal(vm_show_ipv6(w), "[]");
+}
+
+/* A guest leasing under many DUIDs fills half of vm show's room at most: its SLAAC address shows. */
+static void test_vm_ipv6_collect_cap(void **state)
+{
+	struct dhcp_lease_table t = {};
+	struct ip_prefix p6 = { .family = AF_INET6, .len = 64 };
+	struct neigh_info nb = { .family = AF_INET6, .state = NUD_STALE, .has_lladdr = true };
+	struct vm_ipv6 got[VM_IPV6_MAX];
+	size_t n;
+
+	assert_int_equal(mac_parse("52:54:00:aa:00:01", &nb.lladdr), 0);
+	assert_int_equal(ip_addr_parse("fd00:64::", &(int){ 0 }, &p6.addr), 0);
+	for (int i = 0; i < 2 * VM_IPV6_MAX; i++) {
+		struct dhcp_lease l = { .family = AF_INET6, .mac = nb.lladdr };
+		char ip[64];
+
+		snprintf(ip, sizeof(ip), "fd00:64::1:%x", i);
+		assert_int_equal(ip_addr_parse(ip, &(int){ 0 }, &l.ip), 0);
+		assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	}
+	nb.dst = ps_eui64_address(&nb.lladdr, &p6).addr;
+	n = vm_ipv6_collect(&nb.lladdr, &p6, &t, &nb, 1, got, ELEMENTSOF(got));
+	assert_int_equal(n, VM_IPV6_MAX / 2 + 1);
+	assert_int_equal(got[0].source, VM_IPV6_DHCPV6);
+	assert_int_equal(got[n - 1].source, VM_IPV6_SLAAC);
+	assert_memory_equal(&got[n - 1].addr, &nb.dst.in6, sizeof(got[n - 1].addr));
+	dhcp_lease_table_clear(&t);
+}
+
 static void test_guest_user(void **state)
 {
 	struct world *w = *state;
@@ -988,6 +1096,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forward6_keeps_ra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_leases6_max, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_show_ipv6, setup, teardown),
+		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 	};

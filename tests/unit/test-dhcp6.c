@@ -638,6 +638,36 @@ static void test_lease_keeps_mac6(void **state)
 	dhcp_lease_table_clear(&t);
 }
 
+/* A DHCPv6 lease's MAC: dnsmasq's, else the one in a DUID-LL or DUID-LLT of Ethernet; none in
+ * another DUID (DUID-EN, DUID-UUID) or one of another hardware type. */
+static void test_lease6_mac(void **state)
+{
+	static const struct {
+		const char *mac, *duid, *want;
+	} cases[] = {
+		{ "52:54:00:00:00:01", "00:03:00:01:52:54:00:00:00:02", "52:54:00:00:00:01" },
+		{ NULL, "00:03:00:01:52:54:00:00:00:02", "52:54:00:00:00:02" },
+		{ NULL, "00:01:00:01:2c:4d:5e:6f:52:54:00:00:00:03", "52:54:00:00:00:03" },
+		{ NULL, "00:02:00:00:ab:11:01:02:03:04:05:06", NULL },
+		{ NULL, "00:03:00:06:52:54:00:00:00:02", NULL },
+		{ NULL, "00:03:00:01:52:54:00:00:00", NULL },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct dhcp_lease l = { .family = AF_INET6 };
+		struct mac m, want;
+
+		if (cases[i].mac)
+			assert_int_equal(mac_parse(cases[i].mac, &l.mac), 0);
+		assert_int_equal(dhcp_duid_parse(cases[i].duid, &l.duid), 0);
+		assert_int_equal(dhcp_lease6_mac(&l, &m), cases[i].want != NULL);
+		if (cases[i].want) {
+			assert_int_equal(mac_parse(cases[i].want, &want), 0);
+			assert_true(mac_equal(&m, &want));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_equal6),	      cmocka_unit_test(test_config_golden6),
 		cmocka_unit_test(test_hosts_render6), cmocka_unit_test(test_render_refuses6),
 		cmocka_unit_test(test_lease_file6),   cmocka_unit_test(test_lease_keeps_mac6),
+		cmocka_unit_test(test_lease6_mac),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
