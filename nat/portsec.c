@@ -61,7 +61,15 @@ static const struct {
 };
 
 /* The rules: fixed, whatever the ports. DHCP's chaddr is at byte 28 of the BOOTP message, after
- * the 8 bytes of UDP header (bit 288); an ND message's target address at byte 8 (bit 64). */
+ * the 8 bytes of UDP header (bit 288); an ND message's target address at byte 8 (bit 64).
+ *
+ * ND's link-layer address option (RFC 4861 4.6.1) sets the neighbour entries of whoever receives
+ * it (the host's, which dnsmasq reads for a DHCPv6 client's MAC, and other guests'): a guest's NS
+ * and NA carry at most that one option, right after the target (byte 24: type, length 1, the MAC
+ * at byte 26, bit 208; ip6 length 32), and it must be the port's MAC; an RS likewise after its
+ * 8 bytes (the MAC at bit 80; length 16). A DAD probe (from ::) carries none but may carry a nonce.
+ * ND is never fragmented (RFC 6980): an ICMPv6 fragment could hide its target and options from
+ * these rules, so a guest's ICMPv6 fragments are dropped (a ping larger than the MTU with them). */
 static const char ps_chains[] =
 	"\tchain prerouting {\n"
 	"\t\ttype filter hook prerouting priority filter; policy accept;\n"
@@ -96,10 +104,15 @@ static const char ps_chains[] =
 	"\t}\n"
 	"\n"
 	"\tchain guest_ip6 {\n"
+	"\t\texthdr frag exists meta l4proto ipv6-icmp drop\n"
 	"\t\ticmpv6 type { nd-router-advert, nd-redirect } drop\n"
 	"\t\tudp sport 547 drop\n"
 	"\t\tudp dport 546 drop\n"
 	"\t\ticmpv6 type nd-neighbor-advert iifname . @th,64,128 != @port_nd drop\n"
+	"\t\tip6 saddr != :: icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 length != { 24, 32 } drop\n"
+	"\t\tip6 saddr != :: icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 length 32 iifname . @th,208,48 != @port_chaddr drop\n"
+	"\t\ticmpv6 type nd-router-solicit ip6 length != { 8, 16 } drop\n"
+	"\t\ticmpv6 type nd-router-solicit ip6 length 16 iifname . @th,80,48 != @port_chaddr drop\n"
 	"\t\tip6 saddr :: icmpv6 type nd-neighbor-solicit iifname . @th,64,128 @port_nd accept\n"
 	"\t\tip6 saddr :: icmpv6 type { mld-listener-report, mld2-listener-report } accept\n"
 	"\t\tiifname . ip6 saddr @port_ip6 accept\n"

