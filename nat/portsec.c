@@ -61,7 +61,9 @@ static const struct {
 };
 
 /* The rules: fixed, whatever the ports. DHCP's chaddr is at byte 28 of the BOOTP message, after
- * the 8 bytes of UDP header (bit 288); an ND message's target address at byte 8 (bit 64).
+ * the 8 bytes of UDP header (bit 288); an ND message's target address at byte 8 (bit 64). A DHCP
+ * message in fragments could hide its chaddr in a later one, which has no UDP header to match:
+ * its first fragment (more-fragments set, offset 0, the UDP header in it) is dropped.
  *
  * ND's link-layer address option (RFC 4861 4.6.1) sets the neighbour entries of whoever receives
  * it (the host's, which dnsmasq reads for a DHCPv6 client's MAC, and other guests'): a guest's NS
@@ -96,6 +98,7 @@ static const char ps_chains[] =
 	"\tchain guest_ip4 {\n"
 	"\t\tudp sport 67 drop\n"
 	"\t\tudp dport 68 drop\n"
+	"\t\tip frag-off & 0x2000 != 0 udp dport 67 drop\n"
 	"\t\tudp dport 67 iifname . @th,288,48 != @port_chaddr drop\n"
 	"\t\tip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n"
 	"\t\tiifname . ip saddr @port_ip4 accept\n"

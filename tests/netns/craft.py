@@ -2,6 +2,10 @@
 # Hand-made packets a hostile guest sends, for the port security tests:
 #   craft.py udp-to-mac IFNAME DST_MAC SRC_IP DST_IP DPORT   an IPv4/UDP datagram in a frame to DST_MAC
 #   craft.py dhcp-release IFNAME CHADDR CIADDR SERVER        a DHCPRELEASE for someone else's lease
+#   craft.py dhcp-release-frag IFNAME SRC CHADDR CIADDR SERVER
+#                                                            the same from our address SRC, in two
+#                                                            IPv4 fragments, the first holding only
+#                                                            8 bytes of the message (not the chaddr)
 #   craft.py na IFNAME TARGET                                an unsolicited neighbour advertisement
 #                                                            claiming TARGET (override) for our MAC
 #   craft.py ns-lladdr IFNAME DST LLADDR                     a neighbour solicitation for DST, to DST,
@@ -46,15 +50,30 @@ def udp_to_mac(ifname, dst_mac, src, dst, dport):
     s.send(mac_bytes(dst_mac) + s.getsockname()[4] + b"\x08\x00" + ip + udp)
 
 
-def dhcp_release(ifname, chaddr, ciaddr, server):
+def release_msg(chaddr, ciaddr, server):
     msg = struct.pack("!BBBBIHH4s4s4s4s", 1, 1, 6, 0, 0x1234, 0, 0, socket.inet_aton(ciaddr),
                       bytes(4), bytes(4), bytes(4))
     msg += mac_bytes(chaddr) + bytes(10) + bytes(192) + b"\x63\x82\x53\x63"
-    msg += b"\x35\x01\x07" + b"\x36\x04" + socket.inet_aton(server) + b"\xff"
+    return msg + b"\x35\x01\x07" + b"\x36\x04" + socket.inet_aton(server) + b"\xff"
+
+
+def dhcp_release(ifname, chaddr, ciaddr, server):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
     s.bind(("", 68))
-    s.sendto(msg, (server, 67))
+    s.sendto(release_msg(chaddr, ciaddr, server), (server, 67))
+
+
+def dhcp_release_frag(ifname, src, chaddr, ciaddr, server):
+    msg = release_msg(chaddr, ciaddr, server)
+    udp = struct.pack("!HHHH", 68, 67, 8 + len(msg), 0) + msg  # checksum 0: none (IPv4)
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
+    for off, part, more in ((0, udp[:16], 1), (2, udp[16:], 0)):  # offsets in units of 8 bytes
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(part), 0x4242, (more << 13) | off, 64, 17, 0,
+                         socket.inet_aton(src), socket.inet_aton(server))
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        s.sendto(ip + part, (server, 0))
 
 
 def na(ifname, target):
@@ -155,6 +174,6 @@ def dhcp6_flood(ifname, count):
 
 
 cmd = sys.argv[1]
-{"udp-to-mac": udp_to_mac, "dhcp-release": dhcp_release, "na": na, "ns-lladdr": ns_lladdr,
+{"udp-to-mac": udp_to_mac, "dhcp-release": dhcp_release, "dhcp-release-frag": dhcp_release_frag, "na": na, "ns-lladdr": ns_lladdr,
  "dhcp6-relay": dhcp6_relay,
  "dhcp6-flood": dhcp6_flood}[cmd](*sys.argv[2:])
