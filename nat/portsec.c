@@ -108,7 +108,7 @@ static const char ps_chains[] =
 	"\n"
 	"\tchain guest_ip6 {\n"
 	"\t\texthdr frag exists meta l4proto ipv6-icmp drop\n"
-	"\t\ticmpv6 type { nd-router-advert, nd-redirect } drop\n"
+	"\t\ticmpv6 type { nd-router-advert, nd-redirect, mld-listener-query } drop\n"
 	"\t\tudp sport 547 drop\n"
 	"\t\tudp dport 546 drop\n"
 	"\t\ticmpv6 type nd-neighbor-advert iifname . @th,64,128 != @port_nd drop\n"
