@@ -9,8 +9,10 @@
 #   Decline), then asks for A's address with a DUID of its own: no answer to either, no address for
 #   B, A's lease keeps A's MAC, A still pings the gateway from it, B's ping from it is dropped.
 # - Relay-forward: B sends a DHCPv6 Relay-forward (type 12) naming guest V's MAC (option 79, V has
-#   a reservation) around a Solicit, to ff02::1:2 and to the gateway's address, port 547: no answer,
-#   no lease for V's MAC, B's port may send from nothing more.
+#   a reservation) around a Solicit (and a Request when answered), to ff02::1:2 and to the
+#   gateway's address, and from port 546 to the address dnsmasq's Advertise to B's own Solicit came
+#   from (established in conntrack): no answer, no lease for V's MAC, B's port may send from nothing
+#   more.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ipv6-lib.sh"
 . "$(dirname "$0")/tap-guest-lib.sh"
@@ -95,10 +97,15 @@ for dst in ff02::1:2 fd00:171::1; do
 	assert_eq "$(gx B python3 "$CRAFT" dhcp6-relay eth0 "$dst" fd00:171:: $MAC_V)" none \
 		"the answer to B's Relay-forward naming $MAC_V, sent to $dst"
 done
+# From port 546 to the bridge's link-local address an Advertise to B's own Solicit came from: the
+# Advertise's conntrack entry makes the Relay-forward an established datagram.
+assert_eq "$(gx B python3 "$CRAFT" dhcp6-relay-546 eth0 fd00:171:: $MAC_V)" none \
+	"the answer to B's Relay-forward naming $MAC_V, sent from port 546 to where B's Advertise came from"
 after=$(ctl --json network leases d6 | jq -c '[.[] | select(.ip | test(":")) | {mac, ip, duid, iaid}] | sort_by(.ip)')
 assert_eq "$after" "$before" "DHCPv6 leases after B's Relay-forwards"
 [ -z "$(ctl --json network leases d6 | jq -r --arg m $MAC_V '.[] | select(.mac == $m) | .ip')" ] ||
 	fail "a lease for $MAC_V: $(ctl --json network leases d6)"
 assert_eq "$(port_set_json port_ip6 | jq -c '[.[] | select(.[0] == "vm-B-0") | .[1]]')" "[\"$b_ll\"]" \
 	"the IPv6 addresses B's port may send from"
-ok "B's Relay-forwards naming $MAC_V (to ff02::1:2 and fd00:171::1) got no answer, no lease, no address"
+ok "B's Relay-forwards naming $MAC_V (to ff02::1:2, fd00:171::1, from port 546 to where its Advertise came" \
+	"from) got no answer, no lease, no address"
