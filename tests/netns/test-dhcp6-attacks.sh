@@ -5,9 +5,14 @@
 #   default-duid, A's IAID, A's address, the renewal time passed): it confirms and renews A's
 #   lease. dnsmasq then reports B's MAC for it; netd keeps A's MAC on the lease (and logs it), A
 #   still pings the gateway from its address, B's ping from it is dropped.
+# - Release and Decline: B ends A's lease with A's DUID, IAID and address (a Release, then a
+#   Decline), then asks for A's address with a DUID of its own: no answer to either, no address for
+#   B, A's lease keeps A's MAC, A still pings the gateway from it, B's ping from it is dropped.
 # - Relay-forward: B sends a DHCPv6 Relay-forward (type 12) naming guest V's MAC (option 79, V has
-#   a reservation) around a Solicit, to ff02::1:2 and to the gateway's address, port 547: no answer,
-#   no lease for V's MAC, B's port may send from nothing more.
+#   a reservation) around a Solicit (and a Request when answered), to ff02::1:2 and to the
+#   gateway's address, and from port 546 to the address dnsmasq's Advertise to B's own Solicit came
+#   from (established in conntrack): no answer, no lease for V's MAC, B's port may send from nothing
+#   more.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ipv6-lib.sh"
 . "$(dirname "$0")/tap-guest-lib.sh"
@@ -37,6 +42,30 @@ assert_eq "$(lease_mac "$a")" $MAC_A "the MAC of A's lease"
 for _ in $(seq 50); do [ -n "$(default6 A)" ] && break; sleep 0.1; done
 assert_eq "$(ping_from A "$a")" ok "A's ping of the gateway from $a"
 ok "A leased $a by DHCPv6 (DUID $(ctl --json network leases d6 | jq -r --arg a "$a" '.[] | select(.ip == $a) | .duid')) and pings the gateway from it"
+
+# B ends A's lease with a Release, then a Decline, with A's DUID, IAID and address (seen in A's
+# multicast Solicits; here from netd's lease table), and each time asks for A's address with a
+# DUID of its own.
+a_duid=$(ctl --json network leases d6 | jq -r --arg a "$a" '.[] | select(.ip == $a) | .duid')
+a_iaid=$(ctl --json network leases d6 | jq -r --arg a "$a" '.[] | select(.ip == $a) | .iaid')
+for t in release decline; do
+	assert_eq "$(gx B python3 "$CRAFT" dhcp6-release eth0 $t "$a_duid" "$a_iaid" "$a")" none \
+		"the answer to B's $t of A's lease $a"
+	got=$(gx B python3 "$CRAFT" dhcp6-request eth0 "$a")
+	case "$got " in
+	replied*" $a "*) fail "B leased A's $a after its $t: $got" ;;
+	replied*) ;;
+	*) fail "no Reply to B's Request of $a after its $t: $got" ;;
+	esac
+done
+gx B ip -6 addr add "$a/128" dev eth0 nodad
+assert_eq "$(ping_from B "$a")" dropped "B's ping of the gateway from A's $a after its Release and Decline"
+gx B ip -6 addr del "$a/128" dev eth0
+assert_eq "$(lease_mac "$a")" $MAC_A "the MAC of $a in netd's lease table after B's Release and Decline"
+in_port6 vm-B-0 "$a" && fail "B's port may send from A's $a: $(port_set_json port_ip6)"
+in_port6 vm-A-0 "$a" || fail "A's port may no longer send from $a: $(port_set_json port_ip6)"
+assert_eq "$(ping_from A "$a")" ok "A's ping of the gateway from $a after B's Release and Decline"
+ok "B's Release and Decline of A's lease $a (A's DUID, IAID) got no answer, its Request of $a no address"
 
 # B: A's lease file, its lease 1900 s old (renew at 1800, rebind at 3150, valid 3600).
 kill "$(cat "$T/A.dhclient.pid")" 2>/dev/null || true # A keeps its address; no renewal of its own
@@ -68,10 +97,15 @@ for dst in ff02::1:2 fd00:171::1; do
 	assert_eq "$(gx B python3 "$CRAFT" dhcp6-relay eth0 "$dst" fd00:171:: $MAC_V)" none \
 		"the answer to B's Relay-forward naming $MAC_V, sent to $dst"
 done
+# From port 546 to the bridge's link-local address an Advertise to B's own Solicit came from: the
+# Advertise's conntrack entry makes the Relay-forward an established datagram.
+assert_eq "$(gx B python3 "$CRAFT" dhcp6-relay-546 eth0 fd00:171:: $MAC_V)" none \
+	"the answer to B's Relay-forward naming $MAC_V, sent from port 546 to where B's Advertise came from"
 after=$(ctl --json network leases d6 | jq -c '[.[] | select(.ip | test(":")) | {mac, ip, duid, iaid}] | sort_by(.ip)')
 assert_eq "$after" "$before" "DHCPv6 leases after B's Relay-forwards"
 [ -z "$(ctl --json network leases d6 | jq -r --arg m $MAC_V '.[] | select(.mac == $m) | .ip')" ] ||
 	fail "a lease for $MAC_V: $(ctl --json network leases d6)"
 assert_eq "$(port_set_json port_ip6 | jq -c '[.[] | select(.[0] == "vm-B-0") | .[1]]')" "[\"$b_ll\"]" \
 	"the IPv6 addresses B's port may send from"
-ok "B's Relay-forwards naming $MAC_V (to ff02::1:2 and fd00:171::1) got no answer, no lease, no address"
+ok "B's Relay-forwards naming $MAC_V (to ff02::1:2, fd00:171::1, from port 546 to where its Advertise came" \
+	"from) got no answer, no lease, no address"
