@@ -10,6 +10,8 @@
 #   a restart of dnsmasq, and a record that is not root's alone is not believed;
 # - e1 still reaches its gateway and upstream from its leased address;
 # - nft flush ruleset while s1 pings upstream: table inet netd back within a second, NAT66 again.
+# Port security filters VM ports only (these guests are veth pairs): test-daemon.c's
+# test_portsec_ipv6_restart has a VM's DHCPv6 address through a restart and a flush.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ipv6-lib.sh"
 need nft dnsmasq dhclient socat python3

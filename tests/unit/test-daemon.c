@@ -953,6 +953,12 @@ static void test_portsec_ipv6_restart(void **state)
 	log = fw_fake_table(w->fw, "bridge netd");
 	assert_non_null(log);
 	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::150"));
+	/* someone else's nft flush ruleset: the table is applied again, the address in it */
+	fw_fake_flush(w->fw);
+	daemon_portsec_check(&w->d);
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::150"));
 
 	/* without netd's record it would not: a DUID-EN names no MAC */
 	daemon_stop(&w->d);
