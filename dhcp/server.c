@@ -111,6 +111,8 @@ int dhcp_server_new(sd_event *e, const struct proc_backend *proc, const struct d
 	return 0;
 }
 
+static int on_lease_macs_timer(sd_event_source *src, uint64_t usec, void *userdata);
+
 static void unwatch(struct dhcp_server *s)
 {
 	s->exit_source = sd_event_source_disable_unref(s->exit_source);
@@ -125,6 +127,8 @@ void dhcp_server_free(struct dhcp_server *s)
 	if (!s)
 		return;
 	unwatch(s);
+	if (s->lease_macs_timer)
+		on_lease_macs_timer(NULL, 0, s); /* what it held back */
 	sd_event_source_disable_unref(s->timer);
 	sd_event_unref(s->event);
 	strv_free(s->argv);
@@ -338,13 +342,12 @@ static void lease_macs_load(struct dhcp_server *s, struct dhcp_lease_table *t)
 	s->lease_macs_text = TAKE_PTR(text);
 }
 
-int dhcp_server_lease_macs_save(struct dhcp_server *s)
+static int lease_macs_write(struct dhcp_server *s)
 {
 	_cleanup_free_ char *text = NULL;
 	int r;
 
-	if (!s->lease_macs_path)
-		return 0;
+	s->lease_macs_timer = sd_event_source_disable_unref(s->lease_macs_timer);
 	text = dhcp_lease_macs_render(&s->leases);
 	if (!text)
 		return -ENOMEM;
@@ -352,12 +355,41 @@ int dhcp_server_lease_macs_save(struct dhcp_server *s)
 		return 0;
 	if (!text[0] && !s->lease_macs_text && access(s->lease_macs_path, F_OK) < 0)
 		return 0; /* nothing to record, and no file saying otherwise */
-	r = write_file_atomic(s->lease_macs_path, text, strlen(text), 0600);
+	/* No fsync: a netd killed loses nothing of a renamed file (the page cache is the kernel's).
+	 * After a host crash a lease the record lost gets its MAC back at its client's next renewal. */
+	r = write_runtime_file(s->lease_macs_path, text, strlen(text), 0600);
 	if (r < 0)
 		return r;
 	free(s->lease_macs_text);
 	s->lease_macs_text = TAKE_PTR(text);
+	if (s->event)
+		s->lease_macs_written_usec = now(s);
 	return 0;
+}
+
+static int on_lease_macs_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct dhcp_server *s = userdata;
+	int r = lease_macs_write(s);
+
+	if (r < 0)
+		log_warning("network '%s': cannot write %s: %s; after a restart netd may not know the MAC of "
+			    "a DHCPv6 lease",
+			    s->network, s->lease_macs_path, strerror(-r));
+	return 0;
+}
+
+int dhcp_server_lease_macs_save(struct dhcp_server *s)
+{
+	uint64_t next = s->lease_macs_written_usec + DHCP_LEASE_MACS_GAP_USEC;
+
+	if (!s->lease_macs_path || s->lease_macs_timer)
+		return 0; /* (written when the timer fires) */
+	if (s->event && s->lease_macs_written_usec && now(s) < next &&
+	    sd_event_add_time(s->event, &s->lease_macs_timer, CLOCK_MONOTONIC, next, 0, on_lease_macs_timer,
+			      s) >= 0)
+		return 0;
+	return lease_macs_write(s);
 }
 
 int dhcp_server_leases_load(struct dhcp_server *s)

@@ -29,6 +29,7 @@ const char *dhcp_server_state_to_string(enum dhcp_server_state s);
 /* A dnsmasq that ran this long before dying starts over at the shortest backoff. */
 #define DHCP_BACKOFF_RESET_USEC (60 * 1000 * 1000ull)
 #define DHCP_STOP_TIMEOUT_MS 2000
+#define DHCP_LEASE_MACS_GAP_USEC (100 * 1000ull)
 
 struct dhcp_server_spec {
 	const char *network;
@@ -53,6 +54,8 @@ struct dhcp_server {
 	char **env;
 	char *conf_path, *pid_path, *lease_path, *lease_macs_path;
 	char *lease_macs_text; /* what lease_macs_path holds, as netd last wrote or read it */
+	uint64_t lease_macs_written_usec; /* CLOCK_MONOTONIC of the last write */
+	sd_event_source *lease_macs_timer; /* a write held back (DHCP_LEASE_MACS_GAP_USEC) */
 	enum dhcp_server_state state;
 	pid_t pid;
 	int pidfd;
@@ -92,5 +95,7 @@ int dhcp_server_stop_async(struct dhcp_server *s, void (*stopped)(struct dhcp_se
  * IAID); the file is then brought in step with the table. */
 int dhcp_server_leases_load(struct dhcp_server *s);
 /* Write lease_macs_path from the table when what it holds differs (after a lease event). It is
- * root's alone (0600): port security lets a guest send from its lease's address. */
+ * root's alone (0600): port security lets a guest send from its lease's address. Writes are
+ * DHCP_LEASE_MACS_GAP_USEC apart at least: each renders every lease, and a guest can make a lease
+ * event per made-up DUID (a later one is held back on a timer; dhcp_server_free writes it). */
 int dhcp_server_lease_macs_save(struct dhcp_server *s);

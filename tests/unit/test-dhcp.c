@@ -806,6 +806,63 @@ static void test_lease_macs_server(void **state)
 	rm_rf(d);
 }
 
+/* Writes of lease6-macs are DHCP_LEASE_MACS_GAP_USEC apart: the first at once, the next one held
+ * back on the event loop, and one still held back written when the server goes (netd exiting). */
+static void test_lease_macs_coalesce(void **state)
+{
+	char d[] = "/tmp/netd-unit-XXXXXX", leases[128], macs[128], conf[128], pid[128], ip[32];
+	char *env[] = { NULL };
+	struct dhcp_server_spec spec = { .network = "lab",
+					 .dnsmasq = "/usr/sbin/dnsmasq",
+					 .conf_path = conf,
+					 .pid_path = pid,
+					 .lease_path = leases,
+					 .lease_macs_path = macs,
+					 .env = env };
+	_cleanup_free_ char *text = NULL;
+	struct dhcp_server *s;
+	struct dhcp_lease l;
+	sd_event *e;
+
+	assert_non_null(mkdtemp(d));
+	snprintf(conf, sizeof(conf), "%s/lab.conf", d);
+	snprintf(pid, sizeof(pid), "%s/lab.pid", d);
+	snprintf(leases, sizeof(leases), "%s/leases", d);
+	snprintf(macs, sizeof(macs), "%s/lease6-macs", d);
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(dhcp_server_new(e, &(struct proc_backend){}, &spec, &s), 0);
+	for (int i = 0; i < 3; i++) {
+		snprintf(ip, sizeof(ip), "fd00::%d", 150 + i);
+		assert_int_equal(dhcp_lease6_from_fields("1", "7", ip, "*", "00:02:00:00:ab:11:01",
+							 "52:54:00:00:00:0a", &l),
+				 0);
+		assert_true(dhcp_lease_table_put(&s->leases, &l) >= 0);
+		assert_int_equal(dhcp_server_lease_macs_save(s), 0);
+		free(text);
+		text = NULL;
+		assert_int_equal(read_file(macs, &text, NULL), 0);
+		/* the first at once; the second and third held back */
+		assert_int_equal(strlen(text), (size_t)(i == 0 ? 1 : i) * 51);
+		if (i == 1) {
+			for (int k = 0; k < 50 && s->lease_macs_timer; k++)
+				assert_true(sd_event_run(e, 10 * 1000) >= 0);
+			assert_null(s->lease_macs_timer);
+			free(text);
+			text = NULL;
+			assert_int_equal(read_file(macs, &text, NULL), 0);
+			assert_int_equal(strlen(text), 2 * 51);
+		}
+	}
+	assert_non_null(s->lease_macs_timer); /* the third, held back */
+	dhcp_server_free(s);
+	free(text);
+	text = NULL;
+	assert_int_equal(read_file(macs, &text, NULL), 0);
+	assert_int_equal(strlen(text), 3 * 51);
+	sd_event_unref(e);
+	rm_rf(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -825,6 +882,7 @@ int main(void)
 		cmocka_unit_test(test_definition_long_values),
 		cmocka_unit_test(test_lease_fields),
 		cmocka_unit_test(test_lease_macs_server),
+		cmocka_unit_test(test_lease_macs_coalesce),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
