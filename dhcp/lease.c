@@ -3,6 +3,8 @@
 #include "lease.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,4 +239,113 @@ bool dhcp_lease6_mac(const struct dhcp_lease *l, struct mac *ret)
 		}
 	}
 	return false;
+}
+
+static bool same_client6(const struct dhcp_lease *a, const struct dhcp_lease *b)
+{
+	return a->family == AF_INET6 && b->family == AF_INET6 && ip_addr_equal(AF_INET6, &a->ip, &b->ip) &&
+	       a->duid.len && dhcp_duid_equal(&a->duid, &b->duid) && a->iaid == b->iaid &&
+	       a->temporary == b->temporary;
+}
+
+size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_lease_table *from)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct dhcp_lease *l = &t->leases[i];
+
+		if (l->family != AF_INET6 || !mac_is_zero(&l->mac))
+			continue;
+		for (size_t j = 0; j < from->n; j++)
+			if (same_client6(l, &from->leases[j]) && !mac_is_zero(&from->leases[j].mac)) {
+				l->mac = from->leases[j].mac;
+				n++;
+				break;
+			}
+	}
+	return n;
+}
+
+/* "IPv6 MAC DUID [T]IAID" */
+#define MACS_LINE_MAX (INET6_ADDRSTRLEN + MAC_STRLEN + DHCP_DUID_STRLEN + 16)
+
+static int macs_line(const struct dhcp_lease *l, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN], mac[MAC_STRLEN], duid[DHCP_DUID_STRLEN];
+
+	return snprintf(buf, size, "%s %s %s %s%" PRIu32 "\n",
+			ip_addr_format(AF_INET6, &l->ip, ip, sizeof(ip)),
+			mac_format(&l->mac, mac, sizeof(mac)), dhcp_duid_format(&l->duid, duid, sizeof(duid)),
+			l->temporary ? "T" : "", l->iaid);
+}
+
+char *dhcp_lease_macs_render(const struct dhcp_lease_table *t)
+{
+	char *text = NULL, line[MACS_LINE_MAX];
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct dhcp_lease *l = &t->leases[i];
+
+		if (l->family != AF_INET6 || mac_is_zero(&l->mac) || !l->duid.len)
+			continue; /* without a DUID it could not be matched to a lease again */
+		macs_line(l, line, sizeof(line));
+		fputs(line, f);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* One line; it must be exactly what macs_line() makes of what it says. */
+static int macs_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
+{
+	char f[FIELDS_MAX][FIELD_MAX], again[MACS_LINE_MAX];
+	struct dhcp_lease l = { .family = AF_INET6 };
+	int family, n = split_fields(line, len, f);
+
+	if (n != 4 || len + 1 >= sizeof(again))
+		return -EBADMSG;
+	if (ip_addr_parse(f[0], &family, &l.ip) < 0 || family != AF_INET6 || mac_parse(f[1], &l.mac) < 0 ||
+	    mac_is_zero(&l.mac) || dhcp_duid_parse(f[2], &l.duid) < 0 ||
+	    parse_iaid(f[3], &l.iaid, &l.temporary) < 0)
+		return -EBADMSG;
+	macs_line(&l, again, sizeof(again));
+	if (strlen(again) != len + 1 || memcmp(again, line, len))
+		return -EBADMSG;
+	*ret = l;
+	return 0;
+}
+
+int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table *ret)
+{
+	struct dhcp_lease_table t = {};
+	size_t pos = 0;
+
+	if (len && text[len - 1] != '\n')
+		return -EBADMSG; /* cut short */
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t llen = nl - (text + pos);
+		struct dhcp_lease l;
+		int r = macs_parse_line(text + pos, llen, &l);
+
+		pos += llen + 1;
+		if (r >= 0 && find(&t, AF_INET6, &l.ip))
+			r = -EBADMSG; /* the renderer writes each lease once */
+		if (r >= 0)
+			r = dhcp_lease_table_put(&t, &l);
+		if (r < 0) {
+			dhcp_lease_table_clear(&t);
+			return r;
+		}
+	}
+	*ret = t;
+	return 0;
 }

@@ -61,6 +61,20 @@ int dhcp_lease_file_parse(const char *text, size_t len, struct dhcp_lease_table 
  * renewer's; port security lets only the port with the lease's MAC send from its address. Returns
  * 1 when it kept the MAC against another one. */
 int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l);
+/* Give each IPv6 lease of t without a MAC the one from's lease of the same address has, when that
+ * lease is the same client's (DUID and IAID). Returns how many it gave. */
+size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_lease_table *from);
+
+/*
+ * netd's own record of the MACs of DHCPv6 leases ("lease6-macs" beside the lease file): dnsmasq's
+ * lease file has none, and a netd that reads it back after a restart would otherwise know a
+ * lease's MAC only from a DUID-LLT or DUID-LL. One line a lease with a MAC, "IPv6 MAC DUID IAID"
+ * (IAID "T" first for a temporary address), in the form the renderer writes and nothing else: the
+ * parser refuses the whole file (-EBADMSG) for any other line. Pure.
+ */
+char *dhcp_lease_macs_render(const struct dhcp_lease_table *t);
+int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table *ret);
+
 /* Remove the lease of that address; -ENOENT when there is none. */
 int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip);
 void dhcp_lease_table_clear(struct dhcp_lease_table *t);

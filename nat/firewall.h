@@ -178,4 +178,6 @@ const char *fw_fake_log(struct fw_fake *f);
 void fw_fake_clear_log(struct fw_fake *f);
 /* The last whole script that named table name ("FAMILY TABLE"), or NULL. */
 const char *fw_fake_table(struct fw_fake *f, const char *name);
+/* Someone else's "nft flush ruleset": every table gone. */
+void fw_fake_flush(struct fw_fake *f);
 void fw_fake_fail_at(struct fw_fake *f, unsigned n);

@@ -196,6 +196,15 @@ const char *fw_fake_table(struct fw_fake *f, const char *name)
 	return t ? t->script : NULL;
 }
 
+void fw_fake_flush(struct fw_fake *f)
+{
+	for (size_t i = 0; i < f->n_tables; i++) {
+		free(f->tables[i].script);
+		f->tables[i].script = NULL;
+		f->tables[i].marker[0] = 0;
+	}
+}
+
 void fw_fake_clear_log(struct fw_fake *f)
 {
 	fake_log_clear(&f->log);

@@ -7,6 +7,7 @@
  *   <run>/dnsmasq/NAME.addnhosts  extra DNS records (--addn-hosts), re-read on SIGHUP
  *   <run>/dnsmasq/NAME.pid        dnsmasq's pid file, for adoption
  *   <state>/networks/NAME/leases  dnsmasq's lease file: survives restarts and reboots
+ *   <state>/networks/NAME/lease6-macs  netd's record of the DHCPv6 leases' MACs (root's, 0600)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +35,7 @@ extern const struct feature feature_dhcp; /* this file's, at its end */
 #endif
 
 struct dnsmasq_files {
-	char *dir, *conf, *hosts, *addn, *pid, *state_dir, *leases;
+	char *dir, *conf, *hosts, *addn, *pid, *state_dir, *leases, *lease_macs;
 };
 
 static void files_free(struct dnsmasq_files *f)
@@ -46,6 +47,7 @@ static void files_free(struct dnsmasq_files *f)
 	free(f->pid);
 	free(f->state_dir);
 	free(f->leases);
+	free(f->lease_macs);
 }
 
 static int files_init(struct daemon *d, const char *name, struct dnsmasq_files *ret)
@@ -56,7 +58,8 @@ static int files_init(struct daemon *d, const char *name, struct dnsmasq_files *
 	    asprintf(&f.hosts, "%s/%s.hosts", f.dir, name) < 0 || asprintf(&f.addn, "%s/%s.addnhosts", f.dir, name) < 0 ||
 	    asprintf(&f.pid, "%s/%s.pid", f.dir, name) < 0 ||
 	    asprintf(&f.state_dir, "%s/networks/%s", d->paths.state_dir, name) < 0 ||
-	    asprintf(&f.leases, "%s/leases", f.state_dir) < 0) {
+	    asprintf(&f.leases, "%s/leases", f.state_dir) < 0 ||
+	    asprintf(&f.lease_macs, "%s/lease6-macs", f.state_dir) < 0) {
 		files_free(&f);
 		return -ENOMEM;
 	}
@@ -135,6 +138,7 @@ static int server_new(struct daemon *d, const char *name, const struct dnsmasq_f
 		.conf_path = f->conf,
 		.pid_path = f->pid,
 		.lease_path = f->leases,
+		.lease_macs_path = f->lease_macs,
 		.env = env,
 		/* Bound to its bridge (bind-interfaces), dnsmasq has nothing to do on the host's address
 		 * and route changes; it still subscribes to them (dhcp/DESIGN.md). */

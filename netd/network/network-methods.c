@@ -696,6 +696,11 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 			    "%s for it now (another guest renewing it with its DUID?)",
 			    srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)),
 			    mac_format(&l.mac, m, sizeof(m)));
+	if (l.family == AF_INET6 && (r = dhcp_server_lease_macs_save(srv)) < 0)
+		log_warning("network '%s': cannot record the MAC of DHCPv6 lease %s in %s: %s; after a "
+			    "restart netd may not know it",
+			    srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)),
+			    srv->lease_macs_path, strerror(-r));
 	if (l.family == AF_INET6) {
 		memcpy(m, "duid ", 5);
 		dhcp_duid_format(&l.duid, m + 5, sizeof(m) - 5);

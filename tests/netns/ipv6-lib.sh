@@ -30,8 +30,17 @@ default6() { gx "$1" ip -j -6 route show default | jq -r '.[0].gateway // empty'
 # address and records "bound ip=... dns=... search=..." in $T/NAME.events (dhclient-script would
 # write this machine's /etc/resolv.conf; dhclient gives its script a clean environment, so the
 # file is written into each guest's script). -D LL: the DUID is DUID-LL, 00:03:00:01 and the MAC,
-# which a reservation can name.
+# which a reservation can name. dhclient6 NAME DUID: that DUID instead (octets with colons, e.g. a
+# DUID-EN 00:02:...), which dhclient takes from its lease file's default-duid.
 dhclient6() {
+	local duid=() oct
+	if [ -n "${2:-}" ]; then
+		printf 'default-duid "' >"$T/$1.lease6"
+		for oct in ${2//:/ }; do printf '\\%03o' "$((16#$oct))" >>"$T/$1.lease6"; done
+		printf '";\n' >>"$T/$1.lease6"
+	else
+		duid=(-D LL)
+	fi
 	cat >"$T/dhclient-script.$1" <<EOS
 #!/bin/sh
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -43,7 +52,7 @@ esac
 exit 0
 EOS
 	chmod 0755 "$T/dhclient-script.$1"
-	gx "$1" dhclient -6 -d -1 -D LL -sf "$T/dhclient-script.$1" -lf "$T/$1.lease6" -pf "$T/$1.dhclient.pid" eth0 \
+	gx "$1" dhclient -6 -d -1 "${duid[@]}" -sf "$T/dhclient-script.$1" -lf "$T/$1.lease6" -pf "$T/$1.dhclient.pid" eth0 \
 		>"$T/$1.dhclient.log" 2>&1 &
 	BG_PIDS+=($!)
 }

@@ -915,6 +915,64 @@ static void test_vm_ipv6_collect_cap(void **state)
 	dhcp_lease_table_clear(&t);
 }
 
+/* A DHCPv6 lease of a DUID-EN (no MAC inside) keeps its guest's port allowed across a restart of
+ * netd: dnsmasq's lease file, which netd reads back, has no MAC for IPv6; lease6-macs has. */
+static void test_portsec_ipv6_restart(void **state)
+{
+	static const char leases[] = "duid 00:01:00:01:2c:5b:2e:8f:52:54:00:00:00:01\n"
+				     "4000000000 7 fd00:64::150 * 00:02:00:00:ab:11:de:ad:be:ef:00:01\n";
+	struct world *w = *state;
+	char kernel[128], params[512], path[256];
+	const char *log;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"dual\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
+			    "\"subnet6\": \"fd00:64::/64\", \"ipv6_mode\": \"dhcpv6\", "
+			    "\"dhcp6_ranges\": [\"fd00:64::100-fd00:64::1ff\"]}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"dual\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_true(request(w, "lease.event",
+			    "{\"network\": \"dual\", \"action\": \"add\", \"mac\": \"52:54:00:aa:00:01\", "
+			    "\"ip\": \"fd00:64::150\", \"expires\": \"4000000000\", \"iaid\": \"7\", "
+			    "\"duid\": \"00:02:00:00:ab:11:de:ad:be:ef:00:01\"}"));
+	snprintf(path, sizeof(path), "%s/lib/networks/dual/leases", w->root);
+	assert_int_equal(write_file_atomic(path, leases, strlen(leases), 0640), 0); /* dnsmasq's */
+
+	/* restarted: the port may still send from its lease's address */
+	daemon_stop(&w->d);
+	flush_backends(w);
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 100 * 1000);
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::150"));
+	/* someone else's nft flush ruleset: the table is applied again, the address in it */
+	fw_fake_flush(w->fw);
+	daemon_portsec_check(&w->d);
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::150"));
+
+	/* without netd's record it would not: a DUID-EN names no MAC */
+	daemon_stop(&w->d);
+	snprintf(path, sizeof(path), "%s/lib/networks/dual/lease6-macs", w->root);
+	assert_int_equal(unlink(path), 0);
+	flush_backends(w);
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 100 * 1000);
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_null(strstr(log, "fd00:64::150"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+}
+
 static void test_guest_user(void **state)
 {
 	struct world *w = *state;
@@ -1095,6 +1153,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_skips_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward6_keeps_ra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_portsec_ipv6_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_leases6_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_show_ipv6, setup, teardown),
 		cmocka_unit_test(test_vm_ipv6_collect_cap),

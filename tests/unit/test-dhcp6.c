@@ -668,6 +668,109 @@ static void test_lease6_mac(void **state)
 	}
 }
 
+/* netd's record of the DHCPv6 leases' MACs: what the renderer writes parses back to the same, and
+ * gives a lease read back from dnsmasq's file (no MAC) the MAC of the same client's lease only. */
+#define EN_DUID "00:02:00:00:ab:11:de:ad:be:ef:00:01" /* DUID-EN: no MAC inside */
+
+static const char macs_text[] =
+	"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n"
+	"fd00:1::151 52:54:00:00:00:02 00:04:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19 T4294967295\n";
+
+static void lease6(struct dhcp_lease_table *t, const char *ip, const char *iaid, const char *duid,
+		   const char *mac)
+{
+	struct dhcp_lease l;
+
+	assert_int_equal(dhcp_lease6_from_fields("1700000000", iaid, ip, "*", duid, mac, &l), 0);
+	assert_true(dhcp_lease_table_put(t, &l) >= 0);
+}
+
+static void test_lease_macs_roundtrip(void **state)
+{
+	struct dhcp_lease_table t = {}, back, file = {};
+	struct dhcp_lease v4;
+	char *text;
+
+	lease6(&t, "fd00:1::150", "7", EN_DUID, "52:54:00:00:00:01");
+	lease6(&t, "fd00:1::151", "T4294967295", "00:04:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19",
+	       "52:54:00:00:00:02");
+	lease6(&t, "fd00:1::152", "8", EN_DUID, NULL); /* no MAC known: not recorded */
+	lease6(&t, "fd00:1::153", "9", "zz", "52:54:00:00:00:03"); /* no DUID: could not be matched */
+	assert_int_equal(dhcp_lease_from_fields("0", "52:54:00:00:00:04", "10.0.0.4", "*", "*", &v4), 0);
+	assert_int_equal(dhcp_lease_table_put(&t, &v4), 0);
+	text = dhcp_lease_macs_render(&t);
+	assert_non_null(text);
+	assert_string_equal(text, macs_text);
+	assert_int_equal(dhcp_lease_macs_parse(text, strlen(text), &back), 0);
+	assert_int_equal(back.n, 2);
+	free(text);
+	text = dhcp_lease_macs_render(&back);
+	assert_string_equal(text, macs_text);
+	free(text);
+
+	/* The lease file's view after a restart: the same clients, another client at ::152's place,
+	 * and the same DUID with another IAID at ::151's. */
+	lease6(&file, "fd00:1::150", "7", EN_DUID, NULL);
+	lease6(&file, "fd00:1::151", "T4294967294", "00:04:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19",
+	       NULL);
+	lease6(&file, "fd00:1::152", "8", "00:02:00:00:ab:11:01", NULL);
+	assert_int_equal(dhcp_lease_table_take_macs(&file, &back), 1);
+	assert_true(mac_equal(&file.leases[0].mac, &(struct mac){ { 0x52, 0x54, 0, 0, 0, 1 } }));
+	assert_true(mac_is_zero(&file.leases[1].mac));
+	assert_true(mac_is_zero(&file.leases[2].mac));
+	/* A MAC a lease has is not replaced. */
+	lease6(&back, "fd00:1::152", "8", "00:02:00:00:ab:11:01", "52:54:00:00:00:09");
+	file.leases[2].mac = (struct mac){ { 0x52, 0x54, 0, 0, 0, 8 } };
+	assert_int_equal(dhcp_lease_table_take_macs(&file, &back), 0);
+	assert_true(mac_equal(&file.leases[2].mac, &(struct mac){ { 0x52, 0x54, 0, 0, 0, 8 } }));
+
+	dhcp_lease_table_clear(&back);
+	assert_int_equal(dhcp_lease_macs_parse("", 0, &back), 0);
+	assert_int_equal(back.n, 0);
+	dhcp_lease_table_clear(&t);
+	dhcp_lease_table_clear(&file);
+}
+
+/* Anything but what the renderer writes refuses the whole file. */
+static void test_lease_macs_strict(void **state)
+{
+	static const char *const bad[] = {
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7", /* no newline: cut short */
+		"\n",
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7 x\n",
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID "\n",
+		"fd00:1::150  52:54:00:00:00:01 " EN_DUID " 7\n",
+		"fd00:1::150\t52:54:00:00:00:01 " EN_DUID " 7\n",
+		" fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n",
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7 \n",
+		"fd00:1:0::150 52:54:00:00:00:01 " EN_DUID " 7\n", /* not the canonical form */
+		"FD00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n",
+		"fd00:1::150 52:54:00:00:00:0A " EN_DUID " 7\n",
+		"fd00:1::150 00:00:00:00:00:00 " EN_DUID " 7\n",
+		"fd00:1::150 52:54:00:00:00:01 00:02 7\n", /* too short a DUID */
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 07\n",
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 4294967296\n",
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " -1\n",
+		"10.0.0.1 52:54:00:00:00:01 " EN_DUID " 7\n",
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n# a comment\n",
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\nfd00:1::150 52:54:00:00:00:02 " EN_DUID " 8\n",
+	};
+	struct dhcp_lease_table t;
+	char nul[] = "fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n";
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		t = (struct dhcp_lease_table){ .n = 12345 };
+		if (dhcp_lease_macs_parse(bad[i], strlen(bad[i]), &t) != -EBADMSG)
+			fail_msg("accepted: %s", bad[i]);
+		assert_int_equal(t.n, 12345); /* ret untouched */
+	}
+	nul[11] = 0;
+	assert_int_equal(dhcp_lease_macs_parse(nul, sizeof(nul) - 1, &t), -EBADMSG);
+	assert_int_equal(dhcp_lease_macs_parse(macs_text, sizeof(macs_text) - 1, &t), 0);
+	assert_int_equal(t.n, 2);
+	dhcp_lease_table_clear(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -677,6 +780,7 @@ int main(void)
 		cmocka_unit_test(test_hosts_render6), cmocka_unit_test(test_render_refuses6),
 		cmocka_unit_test(test_lease_file6),   cmocka_unit_test(test_lease_keeps_mac6),
 		cmocka_unit_test(test_lease6_mac),
+		cmocka_unit_test(test_lease_macs_roundtrip), cmocka_unit_test(test_lease_macs_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
