@@ -372,7 +372,9 @@ static int on_lease_macs_timer(sd_event_source *src, uint64_t usec, void *userda
 	struct dhcp_server *s = userdata;
 	int r = lease_macs_write(s);
 
-	if (r < 0)
+	/* From dhcp_server_free (src NULL) after a network's delete removed its state directory:
+	 * nothing to keep. */
+	if (r < 0 && !(!src && r == -ENOENT))
 		log_warning("network '%s': cannot write %s: %s; after a restart netd may not know the MAC of "
 			    "a DHCPv6 lease",
 			    s->network, s->lease_macs_path, strerror(-r));
