@@ -5,6 +5,7 @@ set -euo pipefail
 : "${BUILD:?}" "${REPS:=5}"
 NETD="$BUILD/netd/netd"
 NETDCTL="$BUILD/netdctl/netdctl"
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NS="netdb-$$-${RANDOM}"
 T=$(mktemp -d /tmp/netd-bench.XXXXXX)
 chmod 0711 "$T" # dnsmasq, run as nobody, reads its hosts files below it
@@ -48,7 +49,7 @@ start_libvirtd() {
 	EXTRA_NS="${EXTRA_NS:-} $ns"
 	ip netns add "$ns"
 	ip netns exec "$ns" unshare -m --propagation private \
-		bash "$(dirname "${BASH_SOURCE[0]}")/libvirtd-ns.sh" "$T/lv" 2>>"$T/libvirtd.log" &
+		bash "$BENCH_DIR/libvirtd-ns.sh" "$T/lv" 2>>"$T/libvirtd.log" &
 	LV_PID=$! # ip netns exec, unshare and bash all exec: this is libvirtd
 	disown "$LV_PID"
 	for i in $(seq 1 1000); do
@@ -61,13 +62,14 @@ start_libvirtd() {
 }
 virsh() { nsenter -t "$LV_PID" -m -n virsh -q -c qemu:///system "$@"; }
 
-# A guest stand-in: namespace $G with gv0, its veth peer a port of BRIDGE in $NS.
+# A guest stand-in: namespace $G with gv0, its veth peer gv1 in $NS a port of BRIDGE (none when
+# BRIDGE is "": the case attaches it later).
 add_guest_ns() {
 	G="${NS}-g"
 	EXTRA_NS="${EXTRA_NS:-} $G"
 	ip netns add "$G"
 	ip link add gv0 netns "$G" type veth peer name gv1 netns "$NS"
-	ip -n "$NS" link set gv1 master "$1" up
+	ip -n "$NS" link set gv1 ${1:+master "$1"} up
 	ip -n "$G" link set gv0 up
 }
 
@@ -81,6 +83,12 @@ stats() {
 		lo = v[int((NR - 1) * 0.1) + 1]; hi = v[int((NR - 1) * 0.9) + 1]
 		printf "%g %g %g %d\n", m, lo, hi, NR }'
 }
+
+# us_ms MICROSECONDS -> milliseconds
+us_ms() { awk -v v="$1" 'BEGIN { print v / 1000 }'; }
+
+# ratio BASELINE NETD -> "2.5x": how many times the baseline's figure netd's is
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
 
 # fmt VALUE UNIT -> "12.3 ms"
 fmt() { awk -v v="$1" -v u="$2" 'BEGIN { printf (v < 10 ? "%.2f %s" : "%.1f %s"), v, u }'; }

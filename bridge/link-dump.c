@@ -259,6 +259,11 @@ void link_dump_keep_of(struct link_dump *d, int ifindex)
 		if (ifindex && d->routes[i].ifindex == ifindex)
 			d->routes[k++] = d->routes[i];
 	d->n_routes = k;
+	k = 0;
+	for (size_t i = 0; i < d->n_neighs; i++)
+		if (ifindex && d->neighs[i].ifindex == ifindex)
+			d->neighs[k++] = d->neighs[i];
+	d->n_neighs = k;
 }
 
 int link_dump_of(const struct link_backend *be, unsigned what, const char *ifname, struct link_dump *ret)

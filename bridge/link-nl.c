@@ -87,7 +87,7 @@ struct dump_ctx {
 	size_t cap_links, cap_addrs, cap_routes, cap_rules, cap_neighs;
 	bool lower_elsewhere; /* of the last link parsed: it has IFLA_LINK_NETNSID */
 	bool odd_route; /* of the last route parsed: multipath, a nexthop object, a TOS or a source */
-	const char *only; /* dump_of: the addresses and routes of this link alone */
+	const char *only; /* dump_of: the addresses, routes and neighbours of this link alone */
 };
 
 struct link_nl {
@@ -764,6 +764,23 @@ static int dump_request(struct link_nl *n, uint16_t type, int family, nl_parse_t
 	return nl_call(n, nlh, parse, data);
 }
 
+/* Every link's neighbours, or (dump_of) those of ctx->only alone: the kernel filters them by
+ * NDA_IFINDEX (4.20; an older one sends all, link_dump_keep_of drops the others). The links are
+ * in ctx already: they come first. */
+static int dump_neighs(struct link_nl *n, struct dump_ctx *ctx)
+{
+	const struct link_info *l = ctx->only ? link_dump_find_name(&ctx->d, ctx->only) : NULL;
+	struct nlmsghdr *nlh;
+
+	if (ctx->only && !l)
+		return 0;
+	nlh = nl_msg(n, RTM_GETNEIGH, NLM_F_DUMP, sizeof(struct ndmsg));
+	((struct ndmsg *)mnl_nlmsg_get_payload(nlh))->ndm_family = AF_UNSPEC;
+	if (l)
+		mnl_attr_put_u32(nlh, NDA_IFINDEX, l->ifindex);
+	return nl_call(n, nlh, neigh_parse, ctx);
+}
+
 static int dump_once(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
 {
 	int r = 0;
@@ -781,7 +798,7 @@ static int dump_once(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
 	if (r >= 0 && (what & LINK_DUMP_RULES))
 		r = dump_request(n, RTM_GETRULE, AF_INET6, rule_parse, ctx);
 	if (r >= 0 && (what & LINK_DUMP_NEIGHS))
-		r = dump_request(n, RTM_GETNEIGH, AF_UNSPEC, neigh_parse, ctx);
+		r = dump_neighs(n, ctx);
 	return r;
 }
 
@@ -1612,7 +1629,8 @@ static int dump_cached(struct link_nl *n, unsigned what, const char *only, struc
 		if (r >= 0 && (what & LINK_DUMP_FOREIGN) &&
 		    (what & ~cached & (LINK_DUMP_ADDRS | LINK_DUMP_ROUTES)))
 			r = link_dump_keep_foreign(&ctx.d);
-		if (r >= 0 && only && (what & ~cached & (LINK_DUMP_ADDRS | LINK_DUMP_ROUTES))) {
+		if (r >= 0 && only &&
+		    (what & ~cached & (LINK_DUMP_ADDRS | LINK_DUMP_ROUTES | LINK_DUMP_NEIGHS))) {
 			const struct link_info *l = link_dump_find_name(&ctx.d, only);
 
 			link_dump_keep_of(&ctx.d, l ? l->ifindex : 0);

@@ -144,7 +144,7 @@ const char *link_dump_ifname(const struct link_dump *d, int ifindex); /* "?" if 
 /* Drops the addresses and routes of netd's networks' links (LINK_DUMP_FOREIGN). -ENOMEM leaves
  * the dump as it was. */
 int link_dump_keep_foreign(struct link_dump *d);
-/* Keeps the addresses and routes of ifindex alone (0: none). */
+/* Keeps the addresses, routes and neighbours of ifindex alone (0: none). */
 void link_dump_keep_of(struct link_dump *d, int ifindex);
 
 struct bridge_spec {
@@ -184,9 +184,9 @@ struct link_ops {
 	int (*addr_add)(void *userdata, int ifindex, const struct ip_prefix *addr);
 	int (*addr_del)(void *userdata, int ifindex, const struct ip_prefix *addr);
 	int (*dump)(void *userdata, unsigned what, struct link_dump *ret);
-	/* As dump, but the addresses and routes only of the link named ifname (none if there is no
-	 * such link): one network's view without a copy of every bridge's (1000 networks: 3000
-	 * addresses). Optional: link_dump_of() filters a whole dump without it. */
+	/* As dump, but the addresses, routes and neighbours only of the link named ifname (none if
+	 * there is no such link): one network's view without a copy of every bridge's (1000
+	 * networks: 3000 addresses). Optional: link_dump_of() filters a whole dump without it. */
 	int (*dump_of)(void *userdata, unsigned what, const char *ifname, struct link_dump *ret);
 	/* Make ifindex a port of master, or release it from its bridge when master is 0. */
 	int (*port_set)(void *userdata, int ifindex, int master);

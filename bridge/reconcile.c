@@ -2,6 +2,7 @@
 #include "reconcile.h"
 
 #include <errno.h>
+#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +44,43 @@ static int push_addr(struct link_plan *p, enum link_step_type type, const char *
 	return 0;
 }
 
+/* A wanted IPv6 address: IPv6 on first (a host whose default is disable_ipv6=1 makes bridges
+ * without it, and the kernel refuses their addresses), then the address without DAD: the bridge
+ * has no carrier until a port comes, and a tentative gateway would not answer for seconds. */
+static int push_addr6(struct link_plan *p, const char *ifname, int ifindex, const struct ip_prefix *addr,
+		      bool *ipv6_on)
+{
+	struct link_step *s;
+
+	if (!*ipv6_on) {
+		s = link_plan_push(p, LINK_STEP_SYSCTL_SET, ifname, ifindex);
+		if (!s)
+			return -ENOMEM;
+		s->family = AF_INET6;
+		snprintf(s->key, sizeof(s->key), "disable_ipv6");
+		snprintf(s->value, sizeof(s->value), "0");
+		*ipv6_on = true;
+	}
+	s = link_plan_push(p, LINK_STEP_ADDR_ADD, ifname, ifindex);
+	if (!s)
+		return -ENOMEM;
+	s->full = true;
+	s->addr = (struct addr_info){ .prefix = *addr,
+				      .scope = RT_SCOPE_UNIVERSE,
+				      .flags = IFA_F_NODAD,
+				      .valid_lft = LINK_LFT_FOREVER,
+				      .preferred_lft = LINK_LFT_FOREVER };
+	return 0;
+}
+
+static int push_wanted_addr(struct link_plan *p, const char *ifname, int ifindex,
+			    const struct ip_prefix *addr, bool *ipv6_on)
+{
+	if (addr->family == AF_INET6)
+		return push_addr6(p, ifname, ifindex, addr, ipv6_on);
+	return push_addr(p, LINK_STEP_ADDR_ADD, ifname, ifindex, addr);
+}
+
 static int plan_create(struct link_plan *p, const struct desired_bridge *w)
 {
 	struct link_step *s = link_plan_push(p, LINK_STEP_BRIDGE_ADD, w->ifname, 0);
@@ -53,8 +91,10 @@ static int plan_create(struct link_plan *p, const struct desired_bridge *w)
 	s->mac = w->mac;
 	s->mtu = w->mtu;
 	snprintf(s->alias, sizeof(s->alias), "%s", w->owner);
+	bool ipv6_on = false;
+
 	for (size_t i = 0; r >= 0 && i < w->n_addrs; i++)
-		r = push_addr(p, LINK_STEP_ADDR_ADD, w->ifname, 0, &w->addrs[i]);
+		r = push_wanted_addr(p, w->ifname, 0, &w->addrs[i], &ipv6_on);
 	if (r >= 0 && !link_plan_push(p, LINK_STEP_LINK_UP, w->ifname, 0))
 		r = -ENOMEM;
 	return r;
@@ -66,6 +106,7 @@ static int plan_adopt(struct link_plan *p, const struct desired_bridge *w, const
 		      const struct link_dump *d)
 {
 	struct link_step *s;
+	bool ipv6_on = false;
 	int r = 0;
 
 	if (w->mtu && l->mtu != w->mtu) {
@@ -82,7 +123,7 @@ static int plan_adopt(struct link_plan *p, const struct desired_bridge *w, const
 	}
 	for (size_t i = 0; r >= 0 && i < w->n_addrs; i++)
 		if (!addr_present(d, l->ifindex, &w->addrs[i]))
-			r = push_addr(p, LINK_STEP_ADDR_ADD, l->name, l->ifindex, &w->addrs[i]);
+			r = push_wanted_addr(p, l->name, l->ifindex, &w->addrs[i], &ipv6_on);
 	for (size_t i = 0; r >= 0 && i < d->n_addrs; i++) {
 		const struct addr_info *a = &d->addrs[i];
 

@@ -25,6 +25,8 @@ struct desired_bridge {
 	char ifname[IFNAMSIZ];
 	struct mac mac;
 	uint32_t mtu; /* 0: leave the kernel's */
+	/* IPv4 ones as they are; IPv6 ones without duplicate address detection (IFA_F_NODAD: usable at
+	 * once, not tentative for 1-2 s), after net.ipv6.conf.IFNAME.disable_ipv6=0. */
 	struct ip_prefix addrs[DESIRED_MAX_ADDRS];
 	size_t n_addrs;
 };

@@ -57,6 +57,18 @@ static inline int negative_errno(void)
 	return errno > 0 ? -errno : -EIO;
 }
 
+/* The value of a hex digit (either case), -1 for anything else. */
+static inline int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline const char *strna(const char *s)
 {
 	return s ? s : "n/a";

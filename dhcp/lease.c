@@ -3,12 +3,15 @@
 #include "lease.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FIELDS_MAX 5
-#define FIELD_MAX 256
+/* dnsmasq reads a client id or DUID of up to 764 characters (lease.c) */
+#define FIELD_MAX 768
 
 /* Split one line at blanks; more fields than expected makes it malformed. */
 static int split_fields(const char *line, size_t len, char fields[FIELDS_MAX][FIELD_MAX])
@@ -76,6 +79,7 @@ int dhcp_lease_from_fields(const char *expiry, const char *mac, const char *ip, 
 		return -EINVAL;
 	if (family != AF_INET)
 		return -ENOENT;
+	l.family = AF_INET;
 	if (mac_parse(mac, &l.mac) < 0)
 		return strchr(mac, '-') ? -ENOENT : -EINVAL; /* "06-..." is a non-Ethernet client */
 	/* The guest chose these: a name that is not a DNS label (it ends up on a terminal) and a
@@ -88,6 +92,43 @@ int dhcp_lease_from_fields(const char *expiry, const char *mac, const char *ip, 
 	return 0;
 }
 
+static int parse_iaid(const char *s, uint32_t *ret, bool *ret_temporary)
+{
+	uint64_t v;
+	bool t = *s == 'T';
+
+	if (parse_expiry(s + t, &v) < 0 || v > UINT32_MAX)
+		return -EINVAL;
+	*ret = v;
+	*ret_temporary = t;
+	return 0;
+}
+
+int dhcp_lease6_from_fields(const char *expiry, const char *iaid, const char *ip, const char *hostname,
+			    const char *duid, const char *mac, struct dhcp_lease *ret)
+{
+	struct dhcp_lease l = { .family = AF_INET6 };
+	int family;
+
+	if (expiry && parse_expiry(expiry, &l.expiry) < 0)
+		return -EINVAL;
+	if (ip_addr_parse(ip, &family, &l.ip) < 0)
+		return -EINVAL;
+	if (family != AF_INET6)
+		return -ENOENT;
+	if (parse_iaid(iaid, &l.iaid, &l.temporary) < 0)
+		return -EINVAL;
+	/* The guest chose these: what is unusable is dropped, not the lease (the address is taken). */
+	if (hostname && strcmp(hostname, "*") && !dns_label_invalid_reason(hostname))
+		snprintf(l.hostname, sizeof(l.hostname), "%s", hostname);
+	if (duid && dhcp_duid_parse(duid, &l.duid) < 0)
+		l.duid = (struct dhcp_duid){};
+	if (mac && *mac && mac_parse(mac, &l.mac) < 0)
+		l.mac = (struct mac){};
+	*ret = l;
+	return 0;
+}
+
 int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
 {
 	char f[FIELDS_MAX][FIELD_MAX];
@@ -95,10 +136,13 @@ int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
 
 	if (n < 0)
 		return n;
-	if (n >= 1 && !strcmp(f[0], "duid"))
+	/* the server's DUID, and data dnsmasq adds about a lease after the leases */
+	if (n >= 1 && (!strcmp(f[0], "duid") || !strcmp(f[0], "vendorclass") || !strcmp(f[0], "agent-info")))
 		return -ENOENT;
 	if (n != 5 && n != 4)
 		return -EINVAL;
+	if (strchr(f[2], ':'))
+		return dhcp_lease6_from_fields(f[0], f[1], f[2], f[3], n == 5 ? f[4] : NULL, NULL, ret);
 	return dhcp_lease_from_fields(f[0], f[1], f[2], f[3], n == 5 ? f[4] : NULL, ret);
 }
 
@@ -130,21 +174,26 @@ int dhcp_lease_file_parse(const char *text, size_t len, struct dhcp_lease_table 
 	return 0;
 }
 
-static struct dhcp_lease *find(struct dhcp_lease_table *t, const union in_addr_union *ip)
+static struct dhcp_lease *find(struct dhcp_lease_table *t, int family, const union in_addr_union *ip)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (ip_addr_equal(AF_INET, &t->leases[i].ip, ip))
+		if (t->leases[i].family == family && ip_addr_equal(family, &t->leases[i].ip, ip))
 			return &t->leases[i];
 	return NULL;
 }
 
 int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 {
-	struct dhcp_lease *old = find(t, &l->ip), *v;
+	struct dhcp_lease *old = find(t, l->family, &l->ip), *v;
 
 	if (old) {
+		struct mac was = old->mac;
+		bool moved = l->family == AF_INET6 && !mac_is_zero(&was) && !mac_equal(&was, &l->mac);
+
 		*old = *l;
-		return 0;
+		if (moved)
+			old->mac = was;
+		return moved && !mac_is_zero(&l->mac) ? 1 : 0;
 	}
 	v = realloc(t->leases, (t->n + 1) * sizeof(*v));
 	if (!v)
@@ -154,9 +203,9 @@ int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 	return 0;
 }
 
-int dhcp_lease_table_remove(struct dhcp_lease_table *t, const union in_addr_union *ip)
+int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip)
 {
-	struct dhcp_lease *l = find(t, ip);
+	struct dhcp_lease *l = find(t, family, ip);
 	size_t i;
 
 	if (!l)
@@ -171,4 +220,132 @@ void dhcp_lease_table_clear(struct dhcp_lease_table *t)
 {
 	free(t->leases);
 	*t = (struct dhcp_lease_table){};
+}
+
+bool dhcp_lease6_mac(const struct dhcp_lease *l, struct mac *ret)
+{
+	const uint8_t *b = l->duid.bytes;
+	size_t off;
+
+	if (!mac_is_zero(&l->mac)) {
+		*ret = l->mac;
+		return true;
+	}
+	if (l->duid.len >= 4 && b[0] == 0 && b[2] == 0 && b[3] == 1 && (b[1] == 1 || b[1] == 3)) {
+		off = b[1] == 1 ? 8 : 4; /* LLT: type, hardware type, time; LL: type, hardware type */
+		if (l->duid.len == off + sizeof(ret->b)) {
+			memcpy(ret->b, b + off, sizeof(ret->b));
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool same_client6(const struct dhcp_lease *a, const struct dhcp_lease *b)
+{
+	return a->family == AF_INET6 && b->family == AF_INET6 && ip_addr_equal(AF_INET6, &a->ip, &b->ip) &&
+	       a->duid.len && dhcp_duid_equal(&a->duid, &b->duid) && a->iaid == b->iaid &&
+	       a->temporary == b->temporary;
+}
+
+size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_lease_table *from)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct dhcp_lease *l = &t->leases[i];
+
+		if (l->family != AF_INET6 || !mac_is_zero(&l->mac))
+			continue;
+		for (size_t j = 0; j < from->n; j++)
+			if (same_client6(l, &from->leases[j]) && !mac_is_zero(&from->leases[j].mac)) {
+				l->mac = from->leases[j].mac;
+				n++;
+				break;
+			}
+	}
+	return n;
+}
+
+/* "IPv6 MAC DUID [T]IAID" */
+#define MACS_LINE_MAX (INET6_ADDRSTRLEN + MAC_STRLEN + DHCP_DUID_STRLEN + 16)
+
+static int macs_line(const struct dhcp_lease *l, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN], mac[MAC_STRLEN], duid[DHCP_DUID_STRLEN];
+
+	return snprintf(buf, size, "%s %s %s %s%" PRIu32 "\n",
+			ip_addr_format(AF_INET6, &l->ip, ip, sizeof(ip)),
+			mac_format(&l->mac, mac, sizeof(mac)), dhcp_duid_format(&l->duid, duid, sizeof(duid)),
+			l->temporary ? "T" : "", l->iaid);
+}
+
+char *dhcp_lease_macs_render(const struct dhcp_lease_table *t)
+{
+	char *text = NULL, line[MACS_LINE_MAX];
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct dhcp_lease *l = &t->leases[i];
+
+		if (l->family != AF_INET6 || mac_is_zero(&l->mac) || !l->duid.len)
+			continue; /* without a DUID it could not be matched to a lease again */
+		macs_line(l, line, sizeof(line));
+		fputs(line, f);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* One line; it must be exactly what macs_line() makes of what it says. */
+static int macs_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
+{
+	char f[FIELDS_MAX][FIELD_MAX], again[MACS_LINE_MAX];
+	struct dhcp_lease l = { .family = AF_INET6 };
+	int family, n = split_fields(line, len, f);
+
+	if (n != 4 || len + 1 >= sizeof(again))
+		return -EBADMSG;
+	if (ip_addr_parse(f[0], &family, &l.ip) < 0 || family != AF_INET6 || mac_parse(f[1], &l.mac) < 0 ||
+	    mac_is_zero(&l.mac) || dhcp_duid_parse(f[2], &l.duid) < 0 ||
+	    parse_iaid(f[3], &l.iaid, &l.temporary) < 0)
+		return -EBADMSG;
+	macs_line(&l, again, sizeof(again));
+	if (strlen(again) != len + 1 || memcmp(again, line, len))
+		return -EBADMSG;
+	*ret = l;
+	return 0;
+}
+
+int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table *ret)
+{
+	struct dhcp_lease_table t = {};
+	size_t pos = 0;
+
+	if (len && text[len - 1] != '\n')
+		return -EBADMSG; /* cut short */
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t llen = nl - (text + pos);
+		struct dhcp_lease l;
+		int r = macs_parse_line(text + pos, llen, &l);
+
+		pos += llen + 1;
+		if (r >= 0 && find(&t, AF_INET6, &l.ip))
+			r = -EBADMSG; /* the renderer writes each lease once */
+		if (r >= 0)
+			r = dhcp_lease_table_put(&t, &l);
+		if (r < 0) {
+			dhcp_lease_table_clear(&t);
+			return r;
+		}
+	}
+	*ret = t;
+	return 0;
 }

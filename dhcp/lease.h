@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Leases as dnsmasq records them, one a line: "EXPIRY MAC IP HOSTNAME CLIENT-ID" (EXPIRY in
- * seconds since the epoch, 0 for never; "*" for no hostname or client-id). The parser reads
- * outside input: it never trusts a field, and a bad line costs only that line. Pure.
+ * seconds since the epoch, 0 for never; "*" for no hostname or client-id), then, when it serves
+ * DHCPv6, "duid SERVER-DUID" and "EXPIRY [T]IAID IPv6 HOSTNAME CLIENT-DUID" (T: a temporary
+ * address). The parser reads outside input: it never trusts a field, and a bad line costs only
+ * that line. Pure.
  */
 #pragma once
 
@@ -15,9 +17,13 @@
 #define DHCP_CLIENT_ID_MAX 128
 
 struct dhcp_lease {
+	int family; /* AF_INET or AF_INET6 */
 	uint64_t expiry; /* seconds since the epoch; 0: never */
-	struct mac mac;
+	struct mac mac; /* IPv6: zero unless dnsmasq knew it (lease events; the file has none) */
 	union in_addr_union ip;
+	uint32_t iaid; /* IPv6 */
+	bool temporary; /* IPv6: an IA_TA address */
+	struct dhcp_duid duid; /* IPv6: the client's, len 0 when unusable */
 	char hostname[DNS_LABEL_MAX + 1];      /* "" when none or not a valid name */
 	char client_id[DHCP_CLIENT_ID_MAX + 1]; /* "" when none or unusable */
 };
@@ -35,14 +41,43 @@ struct dhcp_lease_table {
  */
 int dhcp_lease_from_fields(const char *expiry, const char *mac, const char *ip, const char *hostname,
 			   const char *client_id, struct dhcp_lease *ret);
-/* One line (without its newline). -ENOENT: a line that is not an IPv4 lease (DHCPv6 "duid"
- * and IAID lines, non-Ethernet clients); -EINVAL: malformed. */
+/*
+ * A DHCPv6 lease from its fields, as the lease file or --dhcp-script (DNSMASQ_IAID, DNSMASQ_MAC)
+ * give them: EXPIRY, IAID ("T" first for a temporary address), IPv6, HOSTNAME, DUID, MAC (NULL or
+ * "" for unknown). -ENOENT: not an IPv6 address; -EINVAL: a malformed expiry, IAID or address. A
+ * hostname that is not a DNS label, a DUID that is not 3 to 130 hex octets and a bad MAC are dropped.
+ */
+int dhcp_lease6_from_fields(const char *expiry, const char *iaid, const char *ip, const char *hostname,
+			    const char *duid, const char *mac, struct dhcp_lease *ret);
+/* One line (without its newline), IPv4 or IPv6. -ENOENT: a line that is not a lease ("duid",
+ * "vendorclass", "agent-info", non-Ethernet IPv4 clients); -EINVAL: malformed. */
 int dhcp_lease_parse_line(const char *line, size_t len, struct dhcp_lease *ret);
 /* A whole lease file; malformed lines are skipped and counted in *ret_bad (may be NULL). */
 int dhcp_lease_file_parse(const char *text, size_t len, struct dhcp_lease_table *ret, size_t *ret_bad);
 
-/* Insert or replace the lease of that address. */
+/* Insert or replace the lease of that address (family and address). An IPv6 lease keeps the MAC
+ * it has while it is there: any DHCPv6 client may renew a lease with another's DUID and IAID (a
+ * guest sees them in the other's multicast Solicit), and the MAC dnsmasq then reports is the
+ * renewer's; port security lets only the port with the lease's MAC send from its address. Returns
+ * 1 when it kept the MAC against another one. */
 int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l);
+/* Give each IPv6 lease of t without a MAC the one from's lease of the same address has, when that
+ * lease is the same client's (DUID and IAID). Returns how many it gave. */
+size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_lease_table *from);
+
+/*
+ * netd's own record of the MACs of DHCPv6 leases ("lease6-macs" beside the lease file): dnsmasq's
+ * lease file has none, and a netd that reads it back after a restart would otherwise know a
+ * lease's MAC only from a DUID-LLT or DUID-LL. One line a lease with a MAC, "IPv6 MAC DUID IAID"
+ * (IAID "T" first for a temporary address), in the form the renderer writes and nothing else: the
+ * parser refuses the whole file (-EBADMSG) for any other line. Pure.
+ */
+char *dhcp_lease_macs_render(const struct dhcp_lease_table *t);
+int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table *ret);
+
 /* Remove the lease of that address; -ENOENT when there is none. */
-int dhcp_lease_table_remove(struct dhcp_lease_table *t, const union in_addr_union *ip);
+int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip);
 void dhcp_lease_table_clear(struct dhcp_lease_table *t);
+/* The MAC a DHCPv6 lease is for: dnsmasq's word (a lease event), else the one inside a DUID-LLT or
+ * DUID-LL of Ethernet (RFC 8415, 11.2 and 11.4; the lease file has no MAC). false: not known. */
+bool dhcp_lease6_mac(const struct dhcp_lease *l, struct mac *ret);

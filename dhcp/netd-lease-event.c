@@ -2,7 +2,9 @@
 /*
  * netd-lease-event: dnsmasq's --dhcp-script. dnsmasq runs it (as root, one at a time) as
  *   netd-lease-event add|old|del MAC IP [HOSTNAME]
- * with DNSMASQ_LEASE_EXPIRES and DNSMASQ_CLIENT_ID set, and NETD_SOCKET and NETD_NETWORK
+ * with DNSMASQ_LEASE_EXPIRES and DNSMASQ_CLIENT_ID set, or for a DHCPv6 lease as
+ *   netd-lease-event add|old|del DUID IPv6 [HOSTNAME]
+ * with DNSMASQ_IAID (and DNSMASQ_MAC when dnsmasq knows it) set, and NETD_SOCKET and NETD_NETWORK
  * inherited from the environment netd started dnsmasq with. It forwards the event to netd as one
  * "lease.event" request, so a lease shows up in netd within milliseconds of the ACK.
  * It never makes dnsmasq wait long and never fails it: netd reads the lease file on restart,
@@ -67,12 +69,19 @@ int main(int argc, char **argv)
 	params = json_object_new_object();
 	json_object_object_add(params, "network", json_object_new_string(network));
 	json_object_object_add(params, "action", json_object_new_string(argv[1]));
-	json_object_object_add(params, "mac", json_object_new_string(argv[2]));
+	/* DNSMASQ_IAID is set for DHCPv6 leases only: then the second argument is the DUID. */
+	if (getenv("DNSMASQ_IAID")) {
+		json_object_object_add(params, "duid", json_object_new_string(argv[2]));
+		add_env(params, "iaid", "DNSMASQ_IAID");
+		add_env(params, "mac", "DNSMASQ_MAC");
+	} else {
+		json_object_object_add(params, "mac", json_object_new_string(argv[2]));
+		add_env(params, "client_id", "DNSMASQ_CLIENT_ID");
+	}
 	json_object_object_add(params, "ip", json_object_new_string(argv[3]));
 	if (argc > 4)
 		json_object_object_add(params, "hostname", json_object_new_string(argv[4]));
 	add_env(params, "expires", "DNSMASQ_LEASE_EXPIRES");
-	add_env(params, "client_id", "DNSMASQ_CLIENT_ID");
 	json_object_object_add(req, "method", json_object_new_string("lease.event"));
 	json_object_object_add(req, "params", params);
 	if (asprintf(&line, "%s\n", json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN)) < 0)

@@ -129,14 +129,46 @@ static void render_dns(struct buf *b, const struct dhcp_settings *s, const struc
 	buf_printf(b, "addn-hosts=%s\n", ctx->addn_hosts_file);
 }
 
+static const char *ip6(const union in_addr_union *a, char *buf)
+{
+	return ip_addr_format(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+/* Whether the IPv6 mode leases addresses from DHCPv6 ranges. */
+static bool leases6(const struct dhcp_settings *s, const struct dhcp_render_ctx *ctx)
+{
+	return s->dhcp && ctx->subnet6.family == AF_INET6 && ctx->ipv6_mode != DHCP_IPV6_MODE_SLAAC;
+}
+
+/* dnsmasq reads dhcp-lease-max as an int: the ranges count up to here (a /8 of IPv4). */
+#define LEASE_MAX_RANGES (1ull << 24)
+
+static uint64_t range6_size(const struct dhcp_range6 *r)
+{
+	unsigned __int128 start = 0, end = 0;
+
+	for (size_t i = 0; i < 16; i++) {
+		start = start << 8 | r->start.bytes[i];
+		end = end << 8 | r->end.bytes[i];
+	}
+	return end < start		       ? 0 :
+	       end - start >= LEASE_MAX_RANGES ? LEASE_MAX_RANGES :
+						 (uint64_t)(end - start) + 1;
+}
+
 static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const struct dhcp_render_ctx *ctx)
 {
 	struct dhcp_range ranges[DHCP_RANGES_MAX + 1];
+	struct dhcp_range6 ranges6[DHCP_RANGES_MAX];
 	char a[INET_ADDRSTRLEN], e[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN], t[16];
 	union in_addr_union mask;
-	size_t n = dhcp_ranges_effective(s, &ctx->subnet, &ctx->gateway, ranges);
+	size_t n = 0, n6 = 0;
 	uint64_t total = 0;
 
+	if (ctx->subnet.family == AF_INET)
+		n = dhcp_ranges_effective(s, &ctx->subnet, &ctx->gateway, ranges);
+	if (leases6(s, ctx))
+		n6 = dhcp_ranges6_effective(s, &ctx->subnet6, ranges6);
 	ip4_from_host(ctx->subnet.len ? ~0u << (32 - ctx->subnet.len) : 0, &mask);
 	dhcp_lease_time_format(s->lease_time ?: DHCP_LEASE_TIME_DEFAULT, t, sizeof(t));
 	for (size_t i = 0; i < n; i++) {
@@ -144,10 +176,14 @@ static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const stru
 			   ip4(&mask, m), t);
 		total += ip4_to_host(&ranges[i].end) - ip4_to_host(&ranges[i].start) + 1;
 	}
+	for (size_t i = 0; i < n6; i++)
+		total += range6_size(&ranges6[i]);
 	/* Room for every address of the ranges and every possible reservation: the limit must not
 	 * depend on the reservations, which change without a restart. */
-	buf_printf(b, "dhcp-lease-max=%llu\n", (unsigned long long)(total + DHCP_HOSTS_MAX));
-	if (!ctx->router)
+	buf_printf(
+		b, "dhcp-lease-max=%llu\n",
+		(unsigned long long)((total < LEASE_MAX_RANGES ? total : LEASE_MAX_RANGES) + DHCP_HOSTS_MAX));
+	if (n && !ctx->router)
 		buf_printf(b, "# no default route on this network: an empty router option\ndhcp-option=3\n");
 	/* A private bridge has no other DHCP server: answer at once, and skip the ~3 s ping
 	 * dnsmasq otherwise sends before offering an address. */
@@ -159,6 +195,70 @@ static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const stru
 	buf_printf(b, "dhcp-hostsfile=%s\n", ctx->hosts_file);
 	if (ctx->script)
 		buf_printf(b, "dhcp-script=%s\n", ctx->script);
+}
+
+/* The MTU router advertisements may announce: IPv6 needs 1280 (RFC 8200). */
+#define RA_MTU_MIN 1280u
+#define RA_MTU_MAX 65535u
+/* dnsmasq's own router lifetime at its default interval (3 x 600 s), written out. */
+#define RA_ROUTER_LIFETIME 1800
+
+/*
+ * Router advertisements on the bridge, for the prefix given (not constructor: from whatever the
+ * bridge has), and DHCPv6 per mode: slaac -> the A flag and stateless DHCPv6 (DNS for clients
+ * that ignore RDNSS); dhcpv6 -> the M flag and the ranges; slaac+dhcpv6 -> both flags, both
+ * addresses. dnsmasq takes a prefix length of 64 or more: a shorter prefix is served as its first
+ * /64 (dhcp_settings_validate6 keeps everything inside it).
+ */
+static void render_ipv6(struct buf *b, const struct dhcp_settings *s, const struct dhcp_render_ctx *ctx)
+{
+	struct dhcp_range6 ranges6[DHCP_RANGES_MAX];
+	char a[INET6_ADDRSTRLEN], e[INET6_ADDRSTRLEN], t[16], mtu[24] = "", domain[DNS_NAME_MAX + 1];
+	unsigned plen = ctx->subnet6.len < 64 ? 64 : ctx->subnet6.len;
+	size_t n6;
+
+	dhcp_lease_time_format(s->lease_time ?: DHCP_LEASE_TIME_DEFAULT, t, sizeof(t));
+	buf_printf(b, "# IPv6: router advertisements%s\nenable-ra\n", leases6(s, ctx) ? " and DHCPv6" : "");
+	if (!leases6(s, ctx)) {
+		buf_printf(b, "dhcp-range=%s,%s,%u,%s\n", ip6(&ctx->subnet6.addr, a),
+			   s->dhcp ? "ra-stateless" : "ra-only", plen, t);
+	} else {
+		n6 = dhcp_ranges6_effective(s, &ctx->subnet6, ranges6);
+		for (size_t i = 0; i < n6; i++)
+			buf_printf(b, "dhcp-range=%s,%s,%s%u,%s\n", ip6(&ranges6[i].start, a),
+				   ip6(&ranges6[i].end, e),
+				   ctx->ipv6_mode == DHCP_IPV6_MODE_SLAAC_DHCPV6 ? "slaac," : "", plen, t);
+	}
+	if (ctx->mtu)
+		snprintf(mtu, sizeof(mtu), "mtu:%u,", ctx->mtu);
+	if (!ctx->ra_router)
+		buf_printf(b, "# no default route on this network: router lifetime 0\n");
+	/* interval 0: dnsmasq's default */
+	buf_printf(b, "ra-param=%s,%s0,%d\n", ctx->bridge, mtu, ctx->ra_router ? RA_ROUTER_LIFETIME : 0);
+	/* RDNSS (in the RAs) and the DHCPv6 DNS option: the gateway's address, stable, not the
+	 * bridge's link-local address dnsmasq would pick by itself. */
+	if (s->dns)
+		buf_printf(b, "dhcp-option=option6:dns-server,[%s]\n", ip6(&ctx->gateway6, a));
+	if (s->domain[0])
+		buf_printf(b, "dhcp-option=option6:domain-search,%s\n",
+			   lower(s->domain, domain, sizeof(domain)));
+	if (!s->dhcp)
+		buf_printf(b,
+			   "# DHCP is off, but dnsmasq keeps a lease file for RA: netd's, not its default\n"
+			   "dhcp-leasefile=%s\n",
+			   ctx->lease_file);
+}
+
+/* What an IPv6 context must hold before it is written. */
+static bool ctx6_valid(const struct dhcp_render_ctx *ctx)
+{
+	if (ctx->subnet6.family == 0)
+		return true;
+	return ctx->subnet6.family == AF_INET6 && ctx->subnet6.len <= 128 &&
+	       ip_prefix_is_masked(&ctx->subnet6) &&
+	       ip_prefix_contains(&ctx->subnet6, AF_INET6, &ctx->gateway6) && ctx->ipv6_mode >= 0 &&
+	       ctx->ipv6_mode < _DHCP_IPV6_MODE_MAX &&
+	       (!ctx->mtu || (ctx->mtu >= RA_MTU_MIN && ctx->mtu <= RA_MTU_MAX));
 }
 
 int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_ctx *ctx, char **ret)
@@ -173,6 +273,8 @@ int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_c
 			return -EINVAL;
 	if (s->domain[0] && dns_name_invalid_reason(s->domain))
 		return -EINVAL;
+	if (!ctx6_valid(ctx) || (ctx->subnet.family != AF_INET && ctx->subnet6.family != AF_INET6))
+		return -EINVAL;
 	buf_printf(&b, "# dnsmasq config of netd network '%s'. Generated by netd: edits are overwritten.\n",
 		   ctx->network);
 	/* bind-interfaces: dnsmasq binds to the bridge's addresses once, at start, and ignores the
@@ -180,31 +282,48 @@ int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_c
 	 * every interface of the host again on each new address: each network created woke all the
 	 * others (97 ms of their CPU per create at 250 networks, 12 ms now). What it binds to is in
 	 * the comment, so a new bridge (an ifindex) or gateway changes the file and gets a new dnsmasq. */
-	buf_printf(&b, "# bound to %s (ifindex %d), gateway %s\n", ctx->bridge, ctx->bridge_ifindex,
-		   ip_addr_format(ctx->subnet.family ?: AF_INET, &ctx->gateway, gw, sizeof(gw)));
+	buf_printf(&b, "# bound to %s (ifindex %d)", ctx->bridge, ctx->bridge_ifindex);
+	if (ctx->subnet.family == AF_INET)
+		buf_printf(&b, ", gateway %s", ip4(&ctx->gateway, gw));
+	if (ctx->subnet6.family == AF_INET6)
+		buf_printf(&b, ", gateway6 %s", ip6(&ctx->gateway6, gw));
+	buf_printf(&b, "\n");
 	buf_printf(&b, "interface=%s\nexcept-interface=lo\nbind-interfaces\n", ctx->bridge);
 	if (s->domain[0])
 		buf_printf(&b, "domain=%s\n", lower(s->domain, domain, sizeof(domain)));
 	render_dns(&b, s, ctx);
 	if (s->dhcp)
 		render_dhcp(&b, s, ctx);
+	if (ctx->subnet6.family == AF_INET6)
+		render_ipv6(&b, s, ctx);
 	return buf_finish(&b, ret);
 }
 
 int dhcp_hosts_render(const struct dhcp_settings *s, char **ret)
 {
 	struct buf b = {};
-	char m[MAC_STRLEN], a[INET_ADDRSTRLEN], name[DNS_LABEL_MAX + 1];
+	char c[DHCP_DUID_STRLEN + 3], a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], name[DNS_LABEL_MAX + 1];
 
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		const struct dhcp_host *h = &s->hosts[i];
 
-		/* A field dnsmasq would read as a keyword or lease time would lose the name. */
-		if (h->hostname[0] && dhcp_hostname_invalid_reason(h->hostname)) {
+		/* A field dnsmasq would read as a keyword or lease time would lose the name; a DUID
+		 * of no octets would be "id:", and a host without an address means nothing. */
+		if ((h->hostname[0] && dhcp_hostname_invalid_reason(h->hostname)) ||
+		    (!h->has_ip && !h->has_ip6) || h->duid.len > DHCP_DUID_MAX ||
+		    (h->duid.len && (h->has_ip || h->duid.len < DHCP_DUID_MIN))) {
 			free(b.s);
 			return -EINVAL;
 		}
-		buf_printf(&b, "%s,%s%s%s\n", mac_format(&h->mac, m, sizeof(m)), ip4(&h->ip, a),
+		if (h->duid.len) {
+			memcpy(c, "id:", 3);
+			dhcp_duid_format(&h->duid, c + 3, sizeof(c) - 3);
+		} else {
+			mac_format(&h->mac, c, sizeof(c));
+		}
+		/* An IPv6 address in brackets: dnsmasq reads a bare one as a MAC (it has colons). */
+		buf_printf(&b, "%s%s%s%s%s%s%s%s\n", c, h->has_ip ? "," : "", h->has_ip ? ip4(&h->ip, a) : "",
+			   h->has_ip6 ? ",[" : "", h->has_ip6 ? ip6(&h->ip6, a6) : "", h->has_ip6 ? "]" : "",
 			   h->hostname[0] ? "," : "", lower(h->hostname, name, sizeof(name)));
 	}
 	return buf_finish(&b, ret);

@@ -3,11 +3,13 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,15 +99,19 @@ int dhcp_server_new(sd_event *e, const struct proc_backend *proc, const struct d
 	s->conf_path = strdup(spec->conf_path);
 	s->pid_path = strdup(spec->pid_path);
 	s->lease_path = strdup(spec->lease_path);
+	s->lease_macs_path = spec->lease_macs_path ? strdup(spec->lease_macs_path) : NULL;
 	s->env = strv_copy(spec->env);
 	s->rtnl_unsubscribe = spec->rtnl_unsubscribe;
-	if (!s->network || !s->conf_path || !s->pid_path || !s->lease_path || !s->env || build_argv(s, spec) < 0) {
+	if (!s->network || !s->conf_path || !s->pid_path || !s->lease_path ||
+	    (spec->lease_macs_path && !s->lease_macs_path) || !s->env || build_argv(s, spec) < 0) {
 		dhcp_server_free(s);
 		return -ENOMEM;
 	}
 	*ret = s;
 	return 0;
 }
+
+static int on_lease_macs_timer(sd_event_source *src, uint64_t usec, void *userdata);
 
 static void unwatch(struct dhcp_server *s)
 {
@@ -121,6 +127,8 @@ void dhcp_server_free(struct dhcp_server *s)
 	if (!s)
 		return;
 	unwatch(s);
+	if (s->lease_macs_timer)
+		on_lease_macs_timer(NULL, 0, s); /* what it held back */
 	sd_event_source_disable_unref(s->timer);
 	sd_event_unref(s->event);
 	strv_free(s->argv);
@@ -129,6 +137,8 @@ void dhcp_server_free(struct dhcp_server *s)
 	free(s->conf_path);
 	free(s->pid_path);
 	free(s->lease_path);
+	free(s->lease_macs_path);
+	free(s->lease_macs_text);
 	dhcp_lease_table_clear(&s->leases);
 	free(s);
 }
@@ -267,6 +277,123 @@ static int watch(struct dhcp_server *s, pid_t pid, int pidfd)
 	return 0;
 }
 
+/* A line is at most ~450 bytes; a network has at most a few thousand leases. */
+#define LEASE_MACS_MAX (4 << 20)
+
+/* The MAC file, only when root's (netd's own user's, in the unit tests) and nobody else may
+ * write it: port security believes what it says. */
+static int lease_macs_read(const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *text = NULL;
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0077))
+		return -EPERM;
+	if (st.st_size > LEASE_MACS_MAX)
+		return -EFBIG;
+	text = malloc(st.st_size + 1);
+	if (!text)
+		return -ENOMEM;
+	for (size_t len = 0;;) {
+		ssize_t n = read(fd, text + len, st.st_size - len);
+
+		if (n < 0)
+			return -errno;
+		len += n;
+		if (n == 0 || len == (size_t)st.st_size) {
+			text[len] = 0;
+			*ret_len = len;
+			break;
+		}
+	}
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+static void lease_macs_load(struct dhcp_server *s, struct dhcp_lease_table *t)
+{
+	_cleanup_free_ char *text = NULL;
+	struct dhcp_lease_table saved = {};
+	size_t len = 0;
+	int r;
+
+	r = lease_macs_read(s->lease_macs_path, &text, &len);
+	if (r >= 0)
+		r = dhcp_lease_macs_parse(text, len, &saved);
+	if (r < 0) {
+		/* written anew from the table (a rename over it) at the next save */
+		free(s->lease_macs_text);
+		s->lease_macs_text = NULL;
+		if (r != -ENOENT)
+			log_warning("network '%s': ignoring %s: %s; DHCPv6 leases whose DUID has no MAC are "
+				    "allowed to no port until their client renews them",
+				    s->network, s->lease_macs_path,
+				    r == -EPERM ? "not root's alone" : strerror(-r));
+		return;
+	}
+	dhcp_lease_table_take_macs(t, &saved);
+	dhcp_lease_table_clear(&saved);
+	free(s->lease_macs_text);
+	s->lease_macs_text = TAKE_PTR(text);
+}
+
+static int lease_macs_write(struct dhcp_server *s)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	s->lease_macs_timer = sd_event_source_disable_unref(s->lease_macs_timer);
+	text = dhcp_lease_macs_render(&s->leases);
+	if (!text)
+		return -ENOMEM;
+	if (s->lease_macs_text && !strcmp(text, s->lease_macs_text))
+		return 0;
+	if (!text[0] && !s->lease_macs_text && access(s->lease_macs_path, F_OK) < 0)
+		return 0; /* nothing to record, and no file saying otherwise */
+	/* No fsync: a netd killed loses nothing of a renamed file (the page cache is the kernel's).
+	 * After a host crash a lease the record lost gets its MAC back at its client's next renewal. */
+	r = write_runtime_file(s->lease_macs_path, text, strlen(text), 0600);
+	if (r < 0)
+		return r;
+	free(s->lease_macs_text);
+	s->lease_macs_text = TAKE_PTR(text);
+	if (s->event)
+		s->lease_macs_written_usec = now(s);
+	return 0;
+}
+
+static int on_lease_macs_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct dhcp_server *s = userdata;
+	int r = lease_macs_write(s);
+
+	/* From dhcp_server_free (src NULL) after a network's delete removed its state directory:
+	 * nothing to keep. */
+	if (r < 0 && !(!src && r == -ENOENT))
+		log_warning("network '%s': cannot write %s: %s; after a restart netd may not know the MAC of "
+			    "a DHCPv6 lease",
+			    s->network, s->lease_macs_path, strerror(-r));
+	return 0;
+}
+
+int dhcp_server_lease_macs_save(struct dhcp_server *s)
+{
+	uint64_t next = s->lease_macs_written_usec + DHCP_LEASE_MACS_GAP_USEC;
+
+	if (!s->lease_macs_path || s->lease_macs_timer)
+		return 0; /* (written when the timer fires) */
+	if (s->event && s->lease_macs_written_usec && now(s) < next &&
+	    sd_event_add_time(s->event, &s->lease_macs_timer, CLOCK_MONOTONIC, next, 0, on_lease_macs_timer,
+			      s) >= 0)
+		return 0;
+	return lease_macs_write(s);
+}
+
 int dhcp_server_leases_load(struct dhcp_server *s)
 {
 	_cleanup_free_ char *text = NULL;
@@ -281,8 +408,17 @@ int dhcp_server_leases_load(struct dhcp_server *s)
 		if (r < 0)
 			return r;
 	}
+	/* dnsmasq's file has no MAC for IPv6: what netd knew (a dnsmasq restarted), else its record
+	 * (netd restarted). */
+	dhcp_lease_table_take_macs(&t, &s->leases);
+	if (s->lease_macs_path)
+		lease_macs_load(s, &t);
 	dhcp_lease_table_clear(&s->leases);
 	s->leases = t;
+	r = dhcp_server_lease_macs_save(s);
+	if (r < 0)
+		log_warning("network '%s': cannot write %s: %s", s->network, s->lease_macs_path,
+			    strerror(-r));
 	return 0;
 }
 

@@ -29,6 +29,7 @@ const char *dhcp_server_state_to_string(enum dhcp_server_state s);
 /* A dnsmasq that ran this long before dying starts over at the shortest backoff. */
 #define DHCP_BACKOFF_RESET_USEC (60 * 1000 * 1000ull)
 #define DHCP_STOP_TIMEOUT_MS 2000
+#define DHCP_LEASE_MACS_GAP_USEC (100 * 1000ull)
 
 struct dhcp_server_spec {
 	const char *network;
@@ -38,6 +39,7 @@ struct dhcp_server_spec {
 	const char *conf_path;	/* --conf-file */
 	const char *pid_path;	/* --pid-file */
 	const char *lease_path; /* read back at start and adoption */
+	const char *lease_macs_path; /* netd's record of the DHCPv6 leases' MACs; NULL: none */
 	char *const *env;	/* the whole environment dnsmasq (and its dhcp-script) gets */
 	/* rtnetlink groups (1 << RTNLGRP_x) to take its netlink socket out of once it runs (see
 	 * DESIGN.md "dnsmasq's netlink socket"); 0 to leave it as dnsmasq made it. */
@@ -50,7 +52,10 @@ struct dhcp_server {
 	struct proc_backend proc;
 	char **argv;
 	char **env;
-	char *conf_path, *pid_path, *lease_path;
+	char *conf_path, *pid_path, *lease_path, *lease_macs_path;
+	char *lease_macs_text; /* what lease_macs_path holds, as netd last wrote or read it */
+	uint64_t lease_macs_written_usec; /* CLOCK_MONOTONIC of the last write */
+	sd_event_source *lease_macs_timer; /* a write held back (DHCP_LEASE_MACS_GAP_USEC) */
 	enum dhcp_server_state state;
 	pid_t pid;
 	int pidfd;
@@ -85,5 +90,12 @@ int dhcp_server_stop(struct dhcp_server *s);
  * it was not running (stopped at once, stopped not called); 1: stopping. */
 int dhcp_server_stop_async(struct dhcp_server *s, void (*stopped)(struct dhcp_server *s, void *userdata),
 			   void *userdata);
-/* Replace the lease table with the lease file's contents. */
+/* Replace the lease table with the lease file's contents. An IPv6 lease keeps the MAC it had
+ * in the table, or else the one lease_macs_path records for it (the same client's lease: DUID and
+ * IAID); the file is then brought in step with the table. */
 int dhcp_server_leases_load(struct dhcp_server *s);
+/* Write lease_macs_path from the table when what it holds differs (after a lease event). It is
+ * root's alone (0600): port security lets a guest send from its lease's address. Writes are
+ * DHCP_LEASE_MACS_GAP_USEC apart at least: each renders every lease, and a guest can make a lease
+ * event per made-up DUID (a later one is held back on a timer; dhcp_server_free writes it). */
+int dhcp_server_lease_macs_save(struct dhcp_server *s);

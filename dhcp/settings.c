@@ -79,11 +79,15 @@ int dhcp_settings_copy(struct dhcp_settings *dst, const struct dhcp_settings *sr
 
 static bool ranges_equal(const struct dhcp_settings *a, const struct dhcp_settings *b)
 {
-	if (a->n_ranges != b->n_ranges)
+	if (a->n_ranges != b->n_ranges || a->n_ranges6 != b->n_ranges6)
 		return false;
 	for (size_t i = 0; i < a->n_ranges; i++)
 		if (!ip_addr_equal(AF_INET, &a->ranges[i].start, &b->ranges[i].start) ||
 		    !ip_addr_equal(AF_INET, &a->ranges[i].end, &b->ranges[i].end))
+			return false;
+	for (size_t i = 0; i < a->n_ranges6; i++)
+		if (!ip_addr_equal(AF_INET6, &a->ranges6[i].start, &b->ranges6[i].start) ||
+		    !ip_addr_equal(AF_INET6, &a->ranges6[i].end, &b->ranges6[i].end))
 			return false;
 	return true;
 }
@@ -94,14 +98,25 @@ bool dhcp_settings_equal_but_hosts(const struct dhcp_settings *a, const struct d
 	       !strcmp(a->domain, b->domain) && ranges_equal(a, b);
 }
 
+bool dhcp_duid_equal(const struct dhcp_duid *a, const struct dhcp_duid *b)
+{
+	return a->len == b->len && !memcmp(a->bytes, b->bytes, a->len);
+}
+
+static bool host_equal(const struct dhcp_host *a, const struct dhcp_host *b)
+{
+	return mac_equal(&a->mac, &b->mac) && dhcp_duid_equal(&a->duid, &b->duid) && a->has_ip == b->has_ip &&
+	       a->has_ip6 == b->has_ip6 && (!a->has_ip || ip_addr_equal(AF_INET, &a->ip, &b->ip)) &&
+	       (!a->has_ip6 || ip_addr_equal(AF_INET6, &a->ip6, &b->ip6)) &&
+	       !strcmp(a->hostname, b->hostname);
+}
+
 bool dhcp_settings_equal(const struct dhcp_settings *a, const struct dhcp_settings *b)
 {
 	if (!dhcp_settings_equal_but_hosts(a, b) || a->n_hosts != b->n_hosts || a->n_dns_hosts != b->n_dns_hosts)
 		return false;
 	for (size_t i = 0; i < a->n_hosts; i++)
-		if (!mac_equal(&a->hosts[i].mac, &b->hosts[i].mac) ||
-		    !ip_addr_equal(AF_INET, &a->hosts[i].ip, &b->hosts[i].ip) ||
-		    strcmp(a->hosts[i].hostname, b->hosts[i].hostname))
+		if (!host_equal(&a->hosts[i], &b->hosts[i]))
 			return false;
 	for (size_t i = 0; i < a->n_dns_hosts; i++)
 		if (!ip_addr_equal(AF_INET, &a->dns_hosts[i].ip, &b->dns_hosts[i].ip) ||
@@ -195,6 +210,73 @@ bad:
 	return -EINVAL;
 }
 
+static int parse_ip6(const char *s, union in_addr_union *ret)
+{
+	int family;
+
+	if (ip_addr_parse(s, &family, ret) < 0 || family != AF_INET6)
+		return -EINVAL;
+	return 0;
+}
+
+int dhcp_range6_parse(const char *s, struct dhcp_range6 *ret, char *err, size_t errlen)
+{
+	char buf[2 * INET6_ADDRSTRLEN + 2], e[128];
+	struct dhcp_range6 r = {};
+	char *dash;
+
+	if (strlen(s) >= sizeof(buf) || !(dash = strchr(strcpy(buf, s), '-')))
+		goto bad;
+	*dash = 0;
+	if (parse_ip6(buf, &r.start) < 0 || parse_ip6(dash + 1, &r.end) < 0)
+		goto bad;
+	*ret = r;
+	return 0;
+bad:
+	snprintf(
+		err, errlen,
+		"invalid DHCPv6 range '%s': expected START-END with IPv6 addresses, like fd00:1::100-fd00:1::1ff",
+		text_escape(s, e, sizeof(e)));
+	return -EINVAL;
+}
+
+/* Octets of one or two hex digits with a colon between two octets, nothing else: dnsmasq would
+ * read anything else after "id:" as a client id in text, not as the DUID meant. */
+int dhcp_duid_parse(const char *s, struct dhcp_duid *ret)
+{
+	struct dhcp_duid d = {};
+
+	for (const char *p = s;;) {
+		int hi = hex_value(p[0]), lo;
+
+		if (hi < 0 || d.len == DHCP_DUID_MAX)
+			return -EINVAL;
+		lo = hex_value(p[1]);
+		d.bytes[d.len++] = lo < 0 ? hi : hi * 16 + lo;
+		p += lo < 0 ? 1 : 2;
+		if (!*p)
+			break;
+		if (*p++ != ':')
+			return -EINVAL;
+	}
+	if (d.len < DHCP_DUID_MIN)
+		return -EINVAL;
+	*ret = d;
+	return 0;
+}
+
+const char *dhcp_duid_format(const struct dhcp_duid *d, char *buf, size_t size)
+{
+	if (!size)
+		return buf;
+	buf[0] = 0;
+	if (size < (size_t)d->len * 3)
+		return buf;
+	for (size_t i = 0; i < d->len; i++)
+		sprintf(buf + i * 3 - (i > 0), "%s%02x", i ? ":" : "", d->bytes[i]);
+	return buf;
+}
+
 /* Split s at commas into at most max fields (in buf); returns the field count. */
 static int split_commas(const char *s, char *buf, size_t size, char **fields, int max)
 {
@@ -257,39 +339,114 @@ static int check_hostname(const char *what, const char *name, char *err, size_t 
 	return -EINVAL;
 }
 
+/* An IPv6 address, bare or in dnsmasq's brackets. */
+static int parse_host_ip6(const char *s, union in_addr_union *ret)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(s);
+
+	if (n >= 2 && n < sizeof(buf) && s[0] == '[' && s[n - 1] == ']') {
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = 0;
+		s = buf;
+	}
+	return parse_ip6(s, ret);
+}
+
+static int host_parse_client(const char *s, const char *f, struct dhcp_host *h, char *err, size_t errlen)
+{
+	char e[160], e2[160]; /* bounded: the message stays within a schema message */
+
+	if (!strncmp(f, "id:", 3)) {
+		if (dhcp_duid_parse(f + 3, &h->duid) < 0) {
+			snprintf(
+				err, errlen,
+				"invalid DUID '%s' in a host reservation: expected 3 to %d hex octets with colons, like id:00:03:00:01:52:54:00:12:34:56",
+				text_escape(f + 3, e, sizeof(e)), DHCP_DUID_MAX);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (mac_parse(f, &h->mac) < 0) {
+		snprintf(err, errlen,
+			 "invalid MAC '%s' in host '%s': expected six hex pairs like 52:54:00:12:34:56",
+			 text_escape(f, e, sizeof(e)), text_escape(s, e2, sizeof(e2)));
+		return -EINVAL;
+	}
+	if (mac_is_multicast(&h->mac) || mac_is_zero(&h->mac)) {
+		snprintf(err, errlen, "invalid MAC '%s': a reservation needs a unicast, non-zero MAC", f);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* "MAC,IPv4[,HOSTNAME]", "MAC,IPv6[,HOSTNAME]", "MAC,IPv4,IPv6[,HOSTNAME]", "id:DUID,IPv6[,HOSTNAME]";
+ * an IPv6 address may come in dnsmasq's brackets. */
 int dhcp_host_parse(const char *s, struct dhcp_host *ret, char *err, size_t errlen)
 {
-	char buf[160], e[160], *f[3];
+	char buf[DHCP_HOST_STRLEN], e[160], e2[160], *f[4];
 	struct dhcp_host h = {};
-	int n = split_commas(s, buf, sizeof(buf), f, 3);
+	union in_addr_union tmp;
+	int n = split_commas(s, buf, sizeof(buf), f, 4), i;
 
 	if (n < 2) {
-		snprintf(err, errlen, "invalid host '%s': expected MAC,IP[,HOSTNAME]", text_escape(s, e, sizeof(e)));
+		snprintf(err, errlen,
+			 "invalid host '%s': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]",
+			 text_escape(s, e, sizeof(e)));
 		return -EINVAL;
 	}
-	if (mac_parse(f[0], &h.mac) < 0) {
-		char e2[160];
-		snprintf(err, errlen, "invalid MAC '%s' in host '%s': expected six hex pairs like 52:54:00:12:34:56",
-			 text_escape(f[0], e, sizeof(e)), text_escape(s, e2, sizeof(e2)));
+	if (host_parse_client(s, f[0], &h, err, errlen) < 0)
+		return -EINVAL;
+	for (i = 1; i < n; i++) {
+		if (!h.has_ip && !h.has_ip6 && !h.duid.len && parse_ip4(f[i], &h.ip) >= 0)
+			h.has_ip = true;
+		else if (!h.has_ip6 && parse_host_ip6(f[i], &h.ip6) >= 0)
+			h.has_ip6 = true;
+		else
+			break;
+	}
+	if (!h.has_ip && !h.has_ip6) {
+		snprintf(err, errlen, "invalid IP '%s' in host '%s': expected %s",
+			 text_escape(f[1], e2, sizeof(e2)), text_escape(s, e, sizeof(e)),
+			 h.duid.len ? "an IPv6 address (a DUID is DHCPv6 only)" : "an IPv4 or IPv6 address");
 		return -EINVAL;
 	}
-	if (mac_is_multicast(&h.mac) || mac_is_zero(&h.mac)) {
-		snprintf(err, errlen, "invalid MAC '%s': a reservation needs a unicast, non-zero MAC", f[0]);
+	/* Fields left over, or an address where the name goes (IPv4 after IPv6, a third address). */
+	if (i < n - 1 || (i == n - 1 && (parse_ip4(f[i], &tmp) >= 0 || parse_host_ip6(f[i], &tmp) >= 0))) {
+		snprintf(err, errlen,
+			 "invalid host '%s': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]",
+			 text_escape(s, e, sizeof(e)));
 		return -EINVAL;
 	}
-	if (parse_ip4(f[1], &h.ip) < 0) {
-		char e2[160];
-		snprintf(err, errlen, "invalid IP '%s' in host '%s': expected an IPv4 address",
-			 text_escape(f[1], e, sizeof(e)), text_escape(s, e2, sizeof(e2)));
-		return -EINVAL;
-	}
-	if (n == 3) {
-		if (check_hostname("a host reservation", f[2], err, errlen) < 0)
+	if (i == n - 1) {
+		if (check_hostname("a host reservation", f[i], err, errlen) < 0)
 			return -EINVAL;
-		snprintf(h.hostname, sizeof(h.hostname), "%s", f[2]);
+		snprintf(h.hostname, sizeof(h.hostname), "%s", f[i]);
 	}
 	*ret = h;
 	return 0;
+}
+
+const char *dhcp_host_format(const struct dhcp_host *h, char *buf, size_t size)
+{
+	char c[DHCP_DUID_STRLEN + 3], a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	int n;
+
+	if (h->duid.len) {
+		memcpy(c, "id:", 3);
+		dhcp_duid_format(&h->duid, c + 3, sizeof(c) - 3);
+	} else {
+		mac_format(&h->mac, c, sizeof(c));
+	}
+	n = snprintf(buf, size, "%s%s%s%s%s%s%s", c, h->has_ip ? "," : "",
+		     h->has_ip ? ip_addr_format(AF_INET, &h->ip, a, sizeof(a)) : "", h->has_ip6 ? "," : "",
+		     h->has_ip6 ? ip_addr_format(AF_INET6, &h->ip6, a6, sizeof(a6)) : "",
+		     h->hostname[0] ? "," : "", h->hostname);
+	if (n < 0 || (size_t)n >= size) {
+		if (size)
+			buf[0] = 0;
+	}
+	return buf;
 }
 
 int dns_host_parse(const char *s, struct dns_host *ret, char *err, size_t errlen)
@@ -365,8 +522,20 @@ const char *dhcp_lease_time_format(uint32_t secs, char *buf, size_t size)
 
 const struct dhcp_host *dhcp_host_find(const struct dhcp_settings *s, const struct mac *mac)
 {
+	if (mac_is_zero(mac))
+		return NULL; /* the reservations by DUID */
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (mac_equal(&s->hosts[i].mac, mac))
+			return &s->hosts[i];
+	return NULL;
+}
+
+const struct dhcp_host *dhcp_host_find_duid(const struct dhcp_settings *s, const struct dhcp_duid *duid)
+{
+	if (!duid->len)
+		return NULL;
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (dhcp_duid_equal(&s->hosts[i].duid, duid))
 			return &s->hosts[i];
 	return NULL;
 }
@@ -375,7 +544,7 @@ int dhcp_host_add(struct dhcp_settings *s, const struct dhcp_host *h)
 {
 	struct dhcp_host *p;
 
-	if (dhcp_host_find(s, &h->mac))
+	if (dhcp_host_find(s, &h->mac) || dhcp_host_find_duid(s, &h->duid))
 		return -EEXIST;
 	if (s->n_hosts >= DHCP_HOSTS_MAX)
 		return -E2BIG;
@@ -399,9 +568,8 @@ int dns_host_add(struct dhcp_settings *s, const struct dns_host *h)
 	return 0;
 }
 
-int dhcp_host_remove(struct dhcp_settings *s, const struct mac *mac)
+static int host_remove(struct dhcp_settings *s, const struct dhcp_host *h)
 {
-	const struct dhcp_host *h = dhcp_host_find(s, mac);
 	size_t i;
 
 	if (!h)
@@ -410,6 +578,16 @@ int dhcp_host_remove(struct dhcp_settings *s, const struct mac *mac)
 	memmove(&s->hosts[i], &s->hosts[i + 1], (s->n_hosts - i - 1) * sizeof(s->hosts[0]));
 	s->n_hosts--;
 	return 0;
+}
+
+int dhcp_host_remove(struct dhcp_settings *s, const struct mac *mac)
+{
+	return host_remove(s, dhcp_host_find(s, mac));
+}
+
+int dhcp_host_remove_duid(struct dhcp_settings *s, const struct dhcp_duid *duid)
+{
+	return host_remove(s, dhcp_host_find_duid(s, duid));
 }
 
 size_t dhcp_ranges_effective(const struct dhcp_settings *s, const struct ip_prefix *subnet,
@@ -491,49 +669,107 @@ static int check_ranges(const struct dhcp_settings *set, const struct ip_prefix 
 	return 0;
 }
 
-static int check_host(const struct dhcp_settings *set, size_t i, const struct ip_prefix *subnet,
-		      const union in_addr_union *gateway, char *err, size_t errlen)
+/* How messages name a reservation: its MAC or "id:DUID". */
+static const char *host_who(const struct dhcp_host *h, char *buf, size_t size)
 {
-	const struct dhcp_host *h = &set->hosts[i];
-	char m[MAC_STRLEN], ip[INET_ADDRSTRLEN], sn[IP_PREFIX_STRLEN];
+	if (!h->duid.len)
+		return mac_format(&h->mac, buf, size);
+	if (size > 3) {
+		memcpy(buf, "id:", 3);
+		dhcp_duid_format(&h->duid, buf + 3, size - 3);
+	}
+	return buf;
+}
+
+/* The IPv4 address of a reservation against the subnet and gateway. */
+static int check_host_ip4(const struct dhcp_host *h, const char *who, const struct ip_prefix *subnet,
+			  const union in_addr_union *gateway, char *err, size_t errlen)
+{
+	char ip[INET_ADDRSTRLEN], sn[IP_PREFIX_STRLEN];
 	union in_addr_union bcast;
 
-	mac_format(&h->mac, m, sizeof(m));
 	ip_addr_format(AF_INET, &h->ip, ip, sizeof(ip));
+	if (h->duid.len) {
+		snprintf(err, errlen,
+			 "host %s: a reservation by DUID is DHCPv6 only, it cannot have the IPv4 address %s",
+			 who, ip);
+		return -EINVAL;
+	}
+	if (subnet->family != AF_INET) {
+		snprintf(err, errlen, "host %s: address %s is IPv4, but the network has no IPv4 subnet", who,
+			 ip);
+		return -EINVAL;
+	}
 	ip_prefix_broadcast(subnet, &bcast);
 	if (!ip_prefix_contains(subnet, AF_INET, &h->ip) || ip_addr_equal(AF_INET, &h->ip, &subnet->addr) ||
 	    ip_addr_equal(AF_INET, &h->ip, &bcast)) {
-		snprintf(err, errlen, "host %s: address %s is not a host address of subnet %s", m, ip,
+		snprintf(err, errlen, "host %s: address %s is not a host address of subnet %s", who, ip,
 			 ip_prefix_format(subnet, sn, sizeof(sn)));
 		return -EINVAL;
 	}
 	if (ip_addr_equal(AF_INET, &h->ip, gateway)) {
-		snprintf(err, errlen, "host %s: address %s is the gateway", m, ip);
+		snprintf(err, errlen, "host %s: address %s is the gateway", who, ip);
 		return -EINVAL;
 	}
-	if (mac_is_multicast(&h->mac) || mac_is_zero(&h->mac)) {
-		snprintf(err, errlen, "host %s: a reservation needs a unicast, non-zero MAC", m);
+	return 0;
+}
+
+/* What reservations i and j (j < i) must not share: client, addresses, name. */
+static int check_host_pair(const struct dhcp_host *o, const struct dhcp_host *h, const char *who, char *err,
+			   size_t errlen)
+{
+	char ow[DHCP_DUID_STRLEN + 3], ip[INET6_ADDRSTRLEN];
+
+	if ((!h->duid.len && mac_equal(&o->mac, &h->mac)) ||
+	    (h->duid.len && dhcp_duid_equal(&o->duid, &h->duid))) {
+		snprintf(err, errlen, "host %s is reserved twice", who);
+		return -EEXIST;
+	}
+	host_who(o, ow, sizeof(ow));
+	if ((h->has_ip && o->has_ip && ip_addr_equal(AF_INET, &o->ip, &h->ip)) ||
+	    (h->has_ip6 && o->has_ip6 && ip_addr_equal(AF_INET6, &o->ip6, &h->ip6))) {
+		bool v4 = h->has_ip && o->has_ip && ip_addr_equal(AF_INET, &o->ip, &h->ip);
+
+		snprintf(err, errlen, "address %s is reserved for both %s and %s",
+			 ip_addr_format(v4 ? AF_INET : AF_INET6, v4 ? &h->ip : &h->ip6, ip, sizeof(ip)), ow,
+			 who);
+		return -EEXIST;
+	}
+	if (h->hostname[0] && !strcasecmp(o->hostname, h->hostname)) {
+		snprintf(err, errlen, "hostname '%s' is reserved for both %s and %s", h->hostname, ow, who);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int check_host(const struct dhcp_settings *set, size_t i, const struct ip_prefix *subnet,
+		      const union in_addr_union *gateway, char *err, size_t errlen)
+{
+	const struct dhcp_host *h = &set->hosts[i];
+	char who[DHCP_DUID_STRLEN + 3];
+	int r;
+
+	host_who(h, who, sizeof(who));
+	if (h->duid.len ?
+		    h->duid.len < DHCP_DUID_MIN || h->duid.len > DHCP_DUID_MAX || !mac_is_zero(&h->mac) :
+		    mac_is_multicast(&h->mac) || mac_is_zero(&h->mac)) {
+		snprintf(err, errlen,
+			 "host %s: a reservation needs a unicast, non-zero MAC or a DUID of %d to %d octets",
+			 who, DHCP_DUID_MIN, DHCP_DUID_MAX);
 		return -EINVAL;
 	}
+	if (!h->has_ip && !h->has_ip6) {
+		snprintf(err, errlen, "host %s: a reservation needs an address", who);
+		return -EINVAL;
+	}
+	if (h->has_ip && (r = check_host_ip4(h, who, subnet, gateway, err, errlen)) < 0)
+		return r;
 	if (h->hostname[0] && check_hostname("a host reservation", h->hostname, err, errlen) < 0)
 		return -EINVAL;
 	for (size_t j = 0; j < i; j++) {
-		const struct dhcp_host *o = &set->hosts[j];
-
-		if (mac_equal(&o->mac, &h->mac)) {
-			snprintf(err, errlen, "host %s is reserved twice", m);
-			return -EEXIST;
-		}
-		if (ip_addr_equal(AF_INET, &o->ip, &h->ip)) {
-			snprintf(err, errlen, "address %s is reserved for both %s and %s", ip,
-				 mac_format(&o->mac, sn, sizeof(sn)), m);
-			return -EEXIST;
-		}
-		if (h->hostname[0] && !strcasecmp(o->hostname, h->hostname)) {
-			snprintf(err, errlen, "hostname '%s' is reserved for both %s and %s", h->hostname,
-				 mac_format(&o->mac, sn, sizeof(sn)), m);
-			return -EEXIST;
-		}
+		r = check_host_pair(&set->hosts[j], h, who, err, errlen);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -552,6 +788,10 @@ int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix
 	}
 	if (s->domain[0] && dhcp_domain_check(s->domain, err, errlen) < 0)
 		return -EINVAL;
+	if (s->n_ranges && subnet->family != AF_INET) {
+		snprintf(err, errlen, "DHCP ranges need an IPv4 subnet: the network has none");
+		return -EINVAL;
+	}
 	r = check_ranges(s, subnet, gateway, err, errlen);
 	if (r < 0)
 		return r;

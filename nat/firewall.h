@@ -26,8 +26,11 @@ enum fw_mode {
 /* One active network as the rules see it. */
 struct fw_network {
 	char bridge[IFNAMSIZ];
-	struct ip_prefix subnet; /* IPv4, masked */
+	struct ip_prefix subnet; /* IPv4, masked; family 0: no IPv4 (an IPv6-only network) */
 	union in_addr_union gateway; /* IPv4: the only host address its guests reach */
+	struct ip_prefix subnet6; /* IPv6, masked, at most /127; family 0: no IPv6 */
+	union in_addr_union gateway6; /* IPv6: the host's global address its guests reach */
+	bool nat6; /* mode nat: subnet6 masqueraded (NAT66); else routed as it is */
 	enum fw_mode mode;
 	char uplink[IFNAMSIZ]; /* "": egress through any interface */
 	/* Host services on the gateway its guests may reach besides DHCP, DNS and ICMP. */
@@ -47,7 +50,8 @@ char *fw_render(const struct fw_network *nets, size_t n, char **ret_marker);
 struct fw_share {
 	uint64_t hash;
 	unsigned objects; /* set elements (the rules' share: rules) */
-	uint64_t lens; /* the prefix lengths of its subnets that have rules (bit L) */
+	uint64_t lens; /* the IPv4 prefix lengths of its subnets that have rules (bit L) */
+	uint64_t lens6[2]; /* the IPv6 ones (bit L of the 128: lens6[L / 64] bit L % 64) */
 };
 /* What the rules see of a network is the same (then so are its elements and its share). */
 bool fw_network_equal(const struct fw_network *a, const struct fw_network *b);
@@ -172,4 +176,8 @@ int fw_fake_new(struct fw_fake **ret, struct fw_backend *ret_backend);
 void fw_fake_free(struct fw_fake *f);
 const char *fw_fake_log(struct fw_fake *f);
 void fw_fake_clear_log(struct fw_fake *f);
+/* The last whole script that named table name ("FAMILY TABLE"), or NULL. */
+const char *fw_fake_table(struct fw_fake *f, const char *name);
+/* Someone else's "nft flush ruleset": every table gone. */
+void fw_fake_flush(struct fw_fake *f);
 void fw_fake_fail_at(struct fw_fake *f, unsigned n);

@@ -189,6 +189,22 @@ const char *fw_fake_log(struct fw_fake *f)
 	return fake_log_text(&f->log);
 }
 
+const char *fw_fake_table(struct fw_fake *f, const char *name)
+{
+	struct fake_table *t = table_get(f, name, false);
+
+	return t ? t->script : NULL;
+}
+
+void fw_fake_flush(struct fw_fake *f)
+{
+	for (size_t i = 0; i < f->n_tables; i++) {
+		free(f->tables[i].script);
+		f->tables[i].script = NULL;
+		f->tables[i].marker[0] = 0;
+	}
+}
+
 void fw_fake_clear_log(struct fw_fake *f)
 {
 	fake_log_clear(&f->log);

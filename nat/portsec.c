@@ -61,7 +61,17 @@ static const struct {
 };
 
 /* The rules: fixed, whatever the ports. DHCP's chaddr is at byte 28 of the BOOTP message, after
- * the 8 bytes of UDP header (bit 288); an ND message's target address at byte 8 (bit 64). */
+ * the 8 bytes of UDP header (bit 288); an ND message's target address at byte 8 (bit 64). A DHCP
+ * message in fragments could hide its chaddr in a later one, which has no UDP header to match:
+ * its first fragment (more-fragments set, offset 0, the UDP header in it) is dropped.
+ *
+ * ND's link-layer address option (RFC 4861 4.6.1) sets the neighbour entries of whoever receives
+ * it (the host's, which dnsmasq reads for a DHCPv6 client's MAC, and other guests'): a guest's NS
+ * and NA carry at most that one option, right after the target (byte 24: type, length 1, the MAC
+ * at byte 26, bit 208; ip6 length 32), and it must be the port's MAC; an RS likewise after its
+ * 8 bytes (the MAC at bit 80; length 16). A DAD probe (from ::) carries none but may carry a nonce.
+ * ND is never fragmented (RFC 6980): an ICMPv6 fragment could hide its target and options from
+ * these rules, so a guest's ICMPv6 fragments are dropped (a ping larger than the MTU with them). */
 static const char ps_chains[] =
 	"\tchain prerouting {\n"
 	"\t\ttype filter hook prerouting priority filter; policy accept;\n"
@@ -88,6 +98,7 @@ static const char ps_chains[] =
 	"\tchain guest_ip4 {\n"
 	"\t\tudp sport 67 drop\n"
 	"\t\tudp dport 68 drop\n"
+	"\t\tip frag-off & 0x2000 != 0 udp dport 67 drop\n"
 	"\t\tudp dport 67 iifname . @th,288,48 != @port_chaddr drop\n"
 	"\t\tip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n"
 	"\t\tiifname . ip saddr @port_ip4 accept\n"
@@ -96,10 +107,15 @@ static const char ps_chains[] =
 	"\t}\n"
 	"\n"
 	"\tchain guest_ip6 {\n"
-	"\t\ticmpv6 type { nd-router-advert, nd-redirect } drop\n"
+	"\t\texthdr frag exists meta l4proto ipv6-icmp drop\n"
+	"\t\ticmpv6 type { nd-router-advert, nd-redirect, mld-listener-query } drop\n"
 	"\t\tudp sport 547 drop\n"
 	"\t\tudp dport 546 drop\n"
 	"\t\ticmpv6 type nd-neighbor-advert iifname . @th,64,128 != @port_nd drop\n"
+	"\t\tip6 saddr != :: icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 length != { 24, 32 } drop\n"
+	"\t\tip6 saddr != :: icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 length 32 iifname . @th,208,48 != @port_chaddr drop\n"
+	"\t\ticmpv6 type nd-router-solicit ip6 length != { 8, 16 } drop\n"
+	"\t\ticmpv6 type nd-router-solicit ip6 length 16 iifname . @th,80,48 != @port_chaddr drop\n"
 	"\t\tip6 saddr :: icmpv6 type nd-neighbor-solicit iifname . @th,64,128 @port_nd accept\n"
 	"\t\tip6 saddr :: icmpv6 type { mld-listener-report, mld2-listener-report } accept\n"
 	"\t\tiifname . ip6 saddr @port_ip6 accept\n"
@@ -130,14 +146,15 @@ static unsigned chain_rules(const char *chains)
 	return n;
 }
 
-/* The EUI-64 link-local address of a MAC (RFC 4291, appendix A): what Linux and most guests use. */
-static struct ip_prefix eui64_link_local(const struct mac *m)
+struct ip_prefix ps_eui64_address(const struct mac *m, const struct ip_prefix *prefix64)
 {
 	struct ip_prefix a = { .family = AF_INET6, .len = 128 };
 	uint8_t *b = a.addr.in6.s6_addr;
 
-	b[0] = 0xfe;
-	b[1] = 0x80;
+	if (prefix64)
+		memcpy(b, prefix64->addr.in6.s6_addr, 8);
+	else
+		b[0] = 0xfe, b[1] = 0x80;
 	b[8] = m->b[0] ^ 0x02;
 	b[9] = m->b[1];
 	b[10] = m->b[2];
@@ -198,7 +215,7 @@ typedef void (*element_fn)(FILE *f, enum ps_set s, const struct ps_port *p, cons
 
 static size_t port_elements(FILE *f, const struct ps_port *p, element_fn fn, void *u)
 {
-	struct ip_prefix ll = eui64_link_local(&p->mac);
+	struct ip_prefix ll = ps_eui64_address(&p->mac, NULL);
 	size_t n = 1;
 
 	fn(f, PS_TAPS, p, NULL, u);

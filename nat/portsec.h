@@ -70,6 +70,10 @@ struct ps_change {
 };
 char *ps_render_change(const struct ps_change *c);
 
+/* The address a MAC's EUI-64 interface identifier (RFC 4291, appendix A) makes in a /64 (NULL:
+ * fe80::/64, the link-local one): what Linux and most guests use for SLAAC. */
+struct ip_prefix ps_eui64_address(const struct mac *m, const struct ip_prefix *prefix64);
+
 /* Both tables in the kernel (nft.c): the bridge table's marker and the rules and set elements of
  * both; -ENOENT when neither exists. */
 struct fw_backend;

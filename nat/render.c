@@ -21,7 +21,10 @@
  * A subnet is looked up as an exact key: the packet's address masked to the prefix length, in the
  * sets of that length ("out_24"), with one rule per length in use (see FW_LEN_MAX). Sets of exact
  * keys are hashes in the kernel, so adding or removing a network's elements costs the same
- * whatever the number of networks.
+ * whatever the number of networks. IPv6 prefixes alike, in sets of their own ("out6_64", rules
+ * "ip6 saddr & ffff:ffff:ffff:ffff:: . iifname @out6_64"): a nat network's IPv6 prefix is
+ * masqueraded with nat6 (NAT66, a ULA), else routed as it is (a global prefix); a network may have
+ * either family or both.
  * The set "bridges" holds every netd bridge; the one element of set "marker" is the table's
  * marker: a hash of the script and the number of rules and set elements, which tells netd whether
  * the table in the kernel is the one it applied. Every set is always there (a set may be empty) and
@@ -44,6 +47,8 @@
  * (nat/DESIGN.md, "Exact keys"). Subnets never overlap, so an address masked to another length
  * matches no element of that length's sets. */
 #define FW_LEN_MAX 32
+/* IPv6: lengths 0..127 (a /128 has no room for a guest beside its gateway), bit L of lens6. */
+#define FW_LEN6_MAX 127
 
 enum set_id {
 	SET_SELF, /* every network: bridge . bridge */
@@ -58,25 +63,42 @@ enum set_id {
 	SET_OPEN_UPLINK, /* open with an uplink: bridge . uplink */
 	SET_GATEWAYS, /* every network: bridge . gateway */
 	SET_HOST_PORTS, /* allowed host services: bridge . protocol . port */
+	/* IPv6: nat with nat6 as nat, nat without it (a global prefix) and routed as routed */
+	SET_REPLIES6,
+	SET_ROUTED_IN6,
+	SET_OUT6,
+	SET_OUT_UPLINK6,
+	SET_INSIDE6,
+	SET_MASQ6,
+	SET_MASQ_UPLINK6,
+	SET_GATEWAYS6, /* every network with IPv6: bridge . gateway6 */
 	_SET_MAX,
 };
 
 static const struct {
 	const char *name, *type;
-	bool per_len; /* keyed by a subnet: one set per prefix length */
+	int per_len; /* keyed by a subnet of this family: one set per prefix length; 0: not */
 } set_defs[_SET_MAX] = {
 	[SET_SELF] = { "self", "ifname . ifname" },
-	[SET_REPLIES] = { "replies", "ipv4_addr . ifname", true },
-	[SET_ROUTED_IN] = { "routed_in", "ipv4_addr . ifname", true },
-	[SET_OUT] = { "out", "ipv4_addr . ifname", true },
-	[SET_OUT_UPLINK] = { "out_uplink", "ipv4_addr . ifname . ifname", true },
-	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", true },
-	[SET_MASQ] = { "masq", "ipv4_addr", true },
-	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", true },
+	[SET_REPLIES] = { "replies", "ipv4_addr . ifname", AF_INET },
+	[SET_ROUTED_IN] = { "routed_in", "ipv4_addr . ifname", AF_INET },
+	[SET_OUT] = { "out", "ipv4_addr . ifname", AF_INET },
+	[SET_OUT_UPLINK] = { "out_uplink", "ipv4_addr . ifname . ifname", AF_INET },
+	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", AF_INET },
+	[SET_MASQ] = { "masq", "ipv4_addr", AF_INET },
+	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", AF_INET },
 	[SET_OPEN] = { "open", "ifname" },
 	[SET_OPEN_UPLINK] = { "open_uplink", "ifname . ifname" },
 	[SET_GATEWAYS] = { "gateways", "ifname . ipv4_addr" },
 	[SET_HOST_PORTS] = { "host_ports", "ifname . inet_proto . inet_service" },
+	[SET_REPLIES6] = { "replies6", "ipv6_addr . ifname", AF_INET6 },
+	[SET_ROUTED_IN6] = { "routed_in6", "ipv6_addr . ifname", AF_INET6 },
+	[SET_OUT6] = { "out6", "ipv6_addr . ifname", AF_INET6 },
+	[SET_OUT_UPLINK6] = { "out_uplink6", "ipv6_addr . ifname . ifname", AF_INET6 },
+	[SET_INSIDE6] = { "inside6", "ipv6_addr . ipv6_addr", AF_INET6 },
+	[SET_MASQ6] = { "masq6", "ipv6_addr", AF_INET6 },
+	[SET_MASQ_UPLINK6] = { "masq_uplink6", "ipv6_addr . ifname", AF_INET6 },
+	[SET_GATEWAYS6] = { "gateways6", "ifname . ipv6_addr" },
 };
 
 /* The elements of one set (of one length's set), as text. */
@@ -96,10 +118,11 @@ struct elem_list {
 struct out {
 	FILE *f;
 	unsigned objects; /* rules and set elements */
-	unsigned len; /* the prefix length of the network being filled */
-	uint64_t lens; /* the prefix lengths that have sets and rules (bit L) */
+	unsigned len, len6; /* the prefix lengths of the network being filled */
+	uint64_t lens; /* the IPv4 prefix lengths that have sets and rules (bit L) */
+	uint64_t lens6[2]; /* the IPv6 ones */
 	bool failed;	  /* a stream could not be opened */
-	struct set_text set[_SET_MAX][FW_LEN_MAX + 1]; /* [s][0] only for a set not per length */
+	struct set_text set[_SET_MAX][FW_LEN6_MAX + 1]; /* [s][0] only for a set not per length */
 	struct elem_list *elems; /* NULL, or where each element goes besides its text */
 	bool add; /* ... to be added (or deleted) */
 };
@@ -117,6 +140,7 @@ enum {
 	F_END,
 	F_IF, /* const char *: an interface name */
 	F_ADDR, /* const union in_addr_union *: an IPv4 address */
+	F_ADDR6, /* const union in_addr_union *: an IPv6 address */
 	F_PROTO, /* int: an IP protocol number */
 	F_PORT, /* unsigned: a TCP or UDP port */
 };
@@ -163,6 +187,16 @@ static bool elem_field(struct fw_elem *e, int type, va_list *ap, char *text, siz
 		memcpy(k, &a->in, 4);
 		break;
 	}
+	case F_ADDR6: {
+		const union in_addr_union *a = va_arg(*ap, const union in_addr_union *);
+
+		ip_addr_format(AF_INET6, a, text, size);
+		w = 16;
+		if (e->len + w > sizeof(e->key))
+			return false;
+		memcpy(k, &a->in6, 16);
+		break;
+	}
 	case F_PROTO: {
 		int proto = va_arg(*ap, int);
 
@@ -195,7 +229,7 @@ static bool elem_field(struct fw_elem *e, int type, va_list *ap, char *text, siz
  * it. A set keyed by a subnet: the one of the prefix length of the network being filled. */
 static void element(struct out *o, enum set_id s, ...)
 {
-	unsigned k = set_defs[s].per_len ? o->len : 0;
+	unsigned k = set_defs[s].per_len == AF_INET ? o->len : set_defs[s].per_len == AF_INET6 ? o->len6 : 0;
 	struct set_text *t = &o->set[s][k];
 	struct fw_elem *e = NULL, scratch;
 	unsigned fields = 0;
@@ -237,7 +271,7 @@ static bool out_close_sets(struct out *o)
 	bool ok = !o->failed;
 
 	for (int s = 0; s < _SET_MAX; s++)
-		for (unsigned k = 0; k <= FW_LEN_MAX; k++) {
+		for (unsigned k = 0; k <= FW_LEN6_MAX; k++) {
 			if (o->set[s][k].f && fclose(o->set[s][k].f) != 0)
 				ok = false;
 			o->set[s][k].f = NULL;
@@ -251,7 +285,7 @@ static void out_free(struct out *o)
 		return;
 	out_close_sets(o);
 	for (int s = 0; s < _SET_MAX; s++)
-		for (unsigned k = 0; k <= FW_LEN_MAX; k++)
+		for (unsigned k = 0; k <= FW_LEN6_MAX; k++)
 			free(o->set[s][k].text);
 	free(o);
 }
@@ -283,16 +317,57 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-/* An IPv4 subnet: the only kind the sets keyed by a subnet (and their index) take. */
+/* The subnets the sets keyed by a subnet (and their index) take: an IPv4 one or none, an IPv6 one
+ * up to /127 or none (a network with neither has only its bridge in the sets). */
 static bool subnet_ok(const struct fw_network *w)
 {
-	return w->subnet.family == AF_INET && w->subnet.len <= FW_LEN_MAX;
+	return (w->subnet.family == 0 || (w->subnet.family == AF_INET && w->subnet.len <= FW_LEN_MAX)) &&
+	       (w->subnet6.family == 0 || (w->subnet6.family == AF_INET6 && w->subnet6.len <= FW_LEN6_MAX));
 }
 
-/* A nat or routed network has elements in the sets of its prefix length. */
+static bool forwards(const struct fw_network *w)
+{
+	return w->mode == FW_NAT || w->mode == FW_ROUTED;
+}
+
+/* A nat or routed network has elements in the sets of its prefix lengths. */
 static uint64_t network_lens(const struct fw_network *w)
 {
-	return (w->mode == FW_NAT || w->mode == FW_ROUTED) && subnet_ok(w) ? UINT64_C(1) << w->subnet.len : 0;
+	return forwards(w) && subnet_ok(w) && w->subnet.family == AF_INET ? UINT64_C(1) << w->subnet.len : 0;
+}
+
+static void network_lens6(const struct fw_network *w, uint64_t lens6[static 2])
+{
+	lens6[0] = lens6[1] = 0;
+	if (forwards(w) && subnet_ok(w) && w->subnet6.family == AF_INET6)
+		lens6[w->subnet6.len / 64] = UINT64_C(1) << w->subnet6.len % 64;
+}
+
+/* The elements of a network's IPv6 subnet: NAT66 (mode nat with nat6) as a nat subnet, a routed
+ * network's and a nat network's without nat6 (a global prefix) as a routed one. */
+static void fill_sets6(struct out *o, const struct fw_network *w)
+{
+	const char *b = w->bridge, *u = w->uplink;
+	const union in_addr_union *s = &w->subnet6.addr; /* masked */
+
+	element(o, SET_GATEWAYS6, F_IF, b, F_ADDR6, &w->gateway6, F_END);
+	if (!forwards(w))
+		return;
+	o->len6 = w->subnet6.len;
+	if (w->mode == FW_NAT && w->nat6) {
+		element(o, SET_REPLIES6, F_ADDR6, s, F_IF, b, F_END);
+		element(o, SET_INSIDE6, F_ADDR6, s, F_ADDR6, s, F_END);
+		if (u[0])
+			element(o, SET_MASQ_UPLINK6, F_ADDR6, s, F_IF, u, F_END);
+		else
+			element(o, SET_MASQ6, F_ADDR6, s, F_END);
+	} else {
+		element(o, SET_ROUTED_IN6, F_ADDR6, s, F_IF, b, F_END);
+	}
+	if (u[0])
+		element(o, SET_OUT_UPLINK6, F_ADDR6, s, F_IF, b, F_IF, u, F_END);
+	else
+		element(o, SET_OUT6, F_ADDR6, s, F_IF, b, F_END);
 }
 
 /* Each network's elements. */
@@ -309,10 +384,20 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 		}
 		o->len = w->subnet.len;
 		element(o, SET_SELF, F_IF, b, F_IF, b, F_END);
-		element(o, SET_GATEWAYS, F_IF, b, F_ADDR, &w->gateway, F_END);
 		for (size_t j = 0; j < w->n_host_ports; j++)
 			element(o, SET_HOST_PORTS, F_IF, b, F_PROTO, (int)w->host_ports[j].proto, F_PORT,
 				(unsigned)w->host_ports[j].port, F_END);
+		if (w->mode == FW_OPEN) {
+			if (u[0])
+				element(o, SET_OPEN_UPLINK, F_IF, b, F_IF, u, F_END);
+			else
+				element(o, SET_OPEN, F_IF, b, F_END);
+		}
+		if (w->subnet6.family == AF_INET6)
+			fill_sets6(o, w);
+		if (w->subnet.family != AF_INET)
+			continue;
+		element(o, SET_GATEWAYS, F_IF, b, F_ADDR, &w->gateway, F_END);
 		if (w->mode == FW_NAT) {
 			element(o, SET_REPLIES, F_ADDR, s, F_IF, b, F_END);
 			element(o, SET_INSIDE, F_ADDR, s, F_ADDR, s, F_END);
@@ -322,13 +407,8 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 				element(o, SET_MASQ, F_ADDR, s, F_END);
 		} else if (w->mode == FW_ROUTED) {
 			element(o, SET_ROUTED_IN, F_ADDR, s, F_IF, b, F_END);
-		} else if (w->mode == FW_OPEN) {
-			if (u[0])
-				element(o, SET_OPEN_UPLINK, F_IF, b, F_IF, u, F_END);
-			else
-				element(o, SET_OPEN, F_IF, b, F_END);
 		}
-		if (w->mode == FW_NAT || w->mode == FW_ROUTED) {
+		if (forwards(w)) {
 			if (u[0])
 				element(o, SET_OUT_UPLINK, F_ADDR, s, F_IF, b, F_IF, u, F_END);
 			else
@@ -350,9 +430,11 @@ static void render_set(struct out *o, enum set_id s, unsigned k)
 	fprintf(o->f, "\t}\n\n");
 }
 
-static bool in_use(const struct out *o, unsigned len)
+static bool in_use(const struct out *o, int family, unsigned len)
 {
-	return o->lens & UINT64_C(1) << len;
+	if (family == AF_INET6)
+		return len <= FW_LEN6_MAX && o->lens6[len / 64] & UINT64_C(1) << len % 64;
+	return len <= FW_LEN_MAX && o->lens & UINT64_C(1) << len;
 }
 
 /* Every set, empty or not, and those keyed by a subnet once per length in use: the rules are the
@@ -364,35 +446,50 @@ static void render_sets(struct out *o)
 		if (!set_defs[s].per_len)
 			render_set(o, s, 0);
 		else
-			for (unsigned k = 0; k <= FW_LEN_MAX; k++)
-				if (in_use(o, k))
+			for (unsigned k = 0; k <= FW_LEN6_MAX; k++)
+				if (in_use(o, set_defs[s].per_len, k))
 					render_set(o, s, k);
 	}
 }
 
-/* The mask of prefix length len, as nft writes an IPv4 address. */
-static const char *mask_text(unsigned len, char buf[static INET_ADDRSTRLEN])
+/* The mask of prefix length len, as nft writes an address of the family. */
+static const char *mask_text(int family, unsigned len, char buf[static INET6_ADDRSTRLEN])
 {
-	union in_addr_union m = { .in.s_addr = htonl(len ? ~UINT32_C(0) << (32 - len) : 0) };
+	struct ip_prefix m = { .family = family, .len = len };
 
-	return ip_addr_format(AF_INET, &m, buf, INET_ADDRSTRLEN);
+	memset(&m.addr, 0xff, sizeof(m.addr));
+	ip_prefix_mask(&m);
+	return ip_addr_format(family, &m.addr, buf, INET6_ADDRSTRLEN);
 }
 
 /* The rules of the sets keyed by a subnet come once per length in use: all accepts, so their
  * order among themselves does not matter, and they come before the rejects. */
 static void render_forward(struct out *o)
 {
-	char m[INET_ADDRSTRLEN];
+	char m[INET6_ADDRSTRLEN];
 
 	fprintf(o->f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
+	/* A guest is no router or DHCPv6 server, for the host's other networks or the outside either
+	 * (on its own bridge: port security's guest_ip6, portsec.c). */
+	rule(o, "iifname @bridges icmpv6 type { nd-router-advert, nd-redirect } drop");
+	rule(o, "iifname @bridges udp sport 547 drop");
 	for (unsigned k = 0; k <= FW_LEN_MAX; k++) {
-		if (!in_use(o, k))
+		if (!in_use(o, AF_INET, k))
 			continue;
-		mask_text(k, m);
+		mask_text(AF_INET, k, m);
 		rule(o, "ip daddr & %s . oifname @replies_%u ct state established,related accept", m, k);
 		rule(o, "iifname != @bridges ip daddr & %s . oifname @routed_in_%u accept", m, k);
 		rule(o, "ip saddr & %s . iifname @out_%u oifname != @bridges accept", m, k);
 		rule(o, "ip saddr & %s . iifname . oifname @out_uplink_%u accept", m, k);
+	}
+	for (unsigned k = 0; k <= FW_LEN6_MAX; k++) {
+		if (!in_use(o, AF_INET6, k))
+			continue;
+		mask_text(AF_INET6, k, m);
+		rule(o, "ip6 daddr & %s . oifname @replies6_%u ct state established,related accept", m, k);
+		rule(o, "iifname != @bridges ip6 daddr & %s . oifname @routed_in6_%u accept", m, k);
+		rule(o, "ip6 saddr & %s . iifname @out6_%u oifname != @bridges accept", m, k);
+		rule(o, "ip6 saddr & %s . iifname . oifname @out_uplink6_%u accept", m, k);
 	}
 	rule(o, "iifname @open oifname != @bridges accept");
 	rule(o, "oifname @open iifname != @bridges accept");
@@ -408,12 +505,25 @@ static void render_input(struct out *o)
 	fprintf(o->f, "\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n");
 	rule(o, "iifname @bridges jump guest_in");
 	fprintf(o->f, "\t}\n\n\tchain guest_in {\n");
+	/* DHCPv6 messages a guest never sends for itself, dropped before anything that accepts (a
+	 * Solicit's answer makes the next datagram from port 546 an established one): a relay's
+	 * (12 Relay-forward, 13 Relay-reply, the first octet after the UDP header), where dnsmasq
+	 * would take the client MAC a Relay-forward names (option 79), so a guest could claim another's
+	 * reservation; and 8 Release, 9 Decline, which end a lease whoever sends them with its DUID and
+	 * IAID (seen in its multicast Solicits), so a guest could end another's lease and ask for its
+	 * address. A lease then ends at its expiry (dhcp/DESIGN.md). */
+	rule(o, "udp dport 547 @th,64,8 { 8, 9, 12, 13 } drop");
 	rule(o, "ct state established,related accept");
 	rule(o, "udp dport 67 ip daddr 255.255.255.255 accept");
+	/* Duplicate address detection and MLD come from "::", which no route leads back to: the host
+	 * answers a guest's DAD for the gateway's address. */
+	rule(o,
+	     "ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld-listener-report, mld2-listener-report } accept");
 	/* Reverse-path filtering whatever the sysctls say (the kernel takes the larger of "all" and
 	 * the bridge's rp_filter, and IPv6 has none): a source not routed back through the bridge. */
 	rule(o, "fib saddr . iif oif missing drop");
 	rule(o, "iifname . ip daddr @gateways jump guest_to_gateway");
+	rule(o, "iifname . ip6 daddr @gateways6 jump guest_to_gateway6");
 	rule(o, "meta nfproto ipv6 jump guest_in6");
 	rule(o, "reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n\n\tchain guest_to_gateway {\n");
@@ -422,7 +532,19 @@ static void render_input(struct out *o)
 	rule(o, "icmp type { echo-request, destination-unreachable, time-exceeded, parameter-problem } accept");
 	rule(o, "iifname . meta l4proto . th dport @host_ports accept");
 	rule(o, "reject with icmpx type admin-prohibited");
+	fprintf(o->f, "\t}\n\n\tchain guest_to_gateway6 {\n");
+	rule(o, "udp dport { 53, 547 } accept");
+	rule(o, "tcp dport 53 accept");
+	rule(o,
+	     "icmpv6 type { echo-request, destination-unreachable, packet-too-big, time-exceeded, parameter-problem, "
+	     "nd-neighbor-solicit, nd-neighbor-advert } accept");
+	rule(o, "iifname . meta l4proto . th dport @host_ports accept");
+	rule(o, "reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n\n\tchain guest_in6 {\n");
+	/* A guest's router advertisement, redirect or DHCPv6 answer configures nothing here (the
+	 * bridge's accept_ra=0 too: bridge-guard.c); dropped without an answer. */
+	rule(o, "icmpv6 type { nd-router-advert, nd-redirect } drop");
+	rule(o, "udp sport 547 drop");
 	rule(o, "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, "
 		"mld2-listener-report, mld-listener-done } accept");
 	rule(o, "ip6 daddr fe80::/10 icmpv6 type { echo-request, destination-unreachable, packet-too-big, "
@@ -435,19 +557,33 @@ static void render_input(struct out *o)
 /* Traffic that stays inside its subnet is accepted (not masqueraded) before any masquerade. */
 static void render_postrouting(struct out *o)
 {
-	char m[INET_ADDRSTRLEN];
+	char m[INET6_ADDRSTRLEN];
 
 	fprintf(o->f, "\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
 	rule(o, "ip daddr { 224.0.0.0/4, 255.255.255.255 } return");
+	rule(o, "ip6 daddr ff00::/8 return");
 	for (unsigned k = 0; k <= FW_LEN_MAX; k++)
-		if (in_use(o, k))
-			rule(o, "ip saddr & %s . ip daddr & %s @inside_%u accept", mask_text(k, m), m, k);
+		if (in_use(o, AF_INET, k))
+			rule(o, "ip saddr & %s . ip daddr & %s @inside_%u accept", mask_text(AF_INET, k, m),
+			     m, k);
 	for (unsigned k = 0; k <= FW_LEN_MAX; k++)
-		if (in_use(o, k))
-			rule(o, "ip saddr & %s . oifname @masq_uplink_%u masquerade", mask_text(k, m), k);
+		if (in_use(o, AF_INET, k))
+			rule(o, "ip saddr & %s . oifname @masq_uplink_%u masquerade",
+			     mask_text(AF_INET, k, m), k);
 	for (unsigned k = 0; k <= FW_LEN_MAX; k++)
-		if (in_use(o, k))
-			rule(o, "ip saddr & %s @masq_%u masquerade", mask_text(k, m), k);
+		if (in_use(o, AF_INET, k))
+			rule(o, "ip saddr & %s @masq_%u masquerade", mask_text(AF_INET, k, m), k);
+	for (unsigned k = 0; k <= FW_LEN6_MAX; k++)
+		if (in_use(o, AF_INET6, k))
+			rule(o, "ip6 saddr & %s . ip6 daddr & %s @inside6_%u accept",
+			     mask_text(AF_INET6, k, m), m, k);
+	for (unsigned k = 0; k <= FW_LEN6_MAX; k++)
+		if (in_use(o, AF_INET6, k))
+			rule(o, "ip6 saddr & %s . oifname @masq_uplink6_%u masquerade",
+			     mask_text(AF_INET6, k, m), k);
+	for (unsigned k = 0; k <= FW_LEN6_MAX; k++)
+		if (in_use(o, AF_INET6, k))
+			rule(o, "ip6 saddr & %s @masq6_%u masquerade", mask_text(AF_INET6, k, m), k);
 	fprintf(o->f, "\t}\n");
 }
 
@@ -541,6 +677,7 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 		ok = false;
 	if (ok && (o->f = open_memstream(&body, &len))) {
 		o->lens = sum.lens;
+		memcpy(o->lens6, sum.lens6, sizeof(o->lens6));
 		render_body(o);
 		ok = fclose(o->f) == 0;
 		o->f = NULL;
@@ -570,8 +707,10 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 bool fw_network_equal(const struct fw_network *a, const struct fw_network *b)
 {
 	return !strcmp(a->bridge, b->bridge) && ip_prefix_equal(&a->subnet, &b->subnet) &&
-	       !memcmp(&a->gateway.in, &b->gateway.in, sizeof(a->gateway.in)) && a->mode == b->mode &&
-	       !strcmp(a->uplink, b->uplink) && a->n_host_ports == b->n_host_ports &&
+	       !memcmp(&a->gateway.in, &b->gateway.in, sizeof(a->gateway.in)) &&
+	       ip_prefix_equal(&a->subnet6, &b->subnet6) &&
+	       !memcmp(&a->gateway6.in6, &b->gateway6.in6, sizeof(a->gateway6.in6)) && a->nat6 == b->nat6 &&
+	       a->mode == b->mode && !strcmp(a->uplink, b->uplink) && a->n_host_ports == b->n_host_ports &&
 	       !memcmp(a->host_ports, b->host_ports, a->n_host_ports * sizeof(a->host_ports[0]));
 }
 
@@ -602,7 +741,7 @@ static int element_lines(FILE *f, const char *verb, const struct fw_network *w, 
 		*ret_objects = o->objects + 1; /* + its element of "bridges" */
 	fprintf(f, "%s element %s %s bridges { \"%s\" }\n", verb, FW_FAMILY, FW_TABLE, w->bridge);
 	for (int s = 0; s < _SET_MAX; s++)
-		for (unsigned k = 0; k <= FW_LEN_MAX; k++) {
+		for (unsigned k = 0; k <= FW_LEN6_MAX; k++) {
 			if (!o->set[s][k].n)
 				continue;
 			set_name(s, k, name, sizeof(name));
@@ -626,6 +765,7 @@ int fw_network_share(const struct fw_network *w, struct fw_share *ret)
 	if (fclose(f) != 0 || r < 0)
 		return -ENOMEM;
 	*ret = (struct fw_share){ .hash = fnv1a(text), .objects = objects, .lens = network_lens(w) };
+	network_lens6(w, ret->lens6);
 	return 0;
 }
 
@@ -634,11 +774,13 @@ void fw_share_add(struct fw_share *sum, const struct fw_share *s)
 	sum->hash += s->hash;
 	sum->objects += s->objects;
 	sum->lens |= s->lens;
+	sum->lens6[0] |= s->lens6[0];
+	sum->lens6[1] |= s->lens6[1];
 }
 
 /* The rules and the empty sets: the share of the table itself. The same text for the same
  * prefix lengths in use. */
-static int fixed_share(uint64_t lens, struct fw_share *ret)
+static int fixed_share(const struct fw_share *lens, struct fw_share *ret)
 {
 	_cleanup_(out_freep) struct out *o = calloc(1, sizeof(*o));
 	_cleanup_free_ char *body = NULL;
@@ -647,7 +789,8 @@ static int fixed_share(uint64_t lens, struct fw_share *ret)
 
 	if (!o || !(o->f = open_memstream(&body, &len)))
 		return -ENOMEM;
-	o->lens = lens;
+	o->lens = lens->lens;
+	memcpy(o->lens6, lens->lens6, sizeof(o->lens6));
 	render_body(o);
 	ok = fclose(o->f) == 0;
 	o->f = NULL;
@@ -666,7 +809,7 @@ int fw_marker(const struct fw_share *sum, size_t n, char *buf, size_t size)
 		snprintf(buf, size, "%s", "");
 		return 0;
 	}
-	r = fixed_share(sum->lens, &t);
+	r = fixed_share(sum, &t);
 	if (r < 0)
 		return r;
 	fw_share_add(&t, sum);
@@ -733,20 +876,31 @@ static int elem_list_append(struct elem_list *to, const struct elem_list *from)
 	return 0;
 }
 
-static uint64_t lens_of(const struct fw_network *nets, size_t n)
+/* The prefix lengths in use of both families are the same (then so are the rules). */
+static bool same_lens(const struct fw_network *a, size_t n_a, const struct fw_network *b, size_t n_b)
 {
-	uint64_t lens = 0;
+	uint64_t l[2][3] = {};
+	const struct fw_network *nets[2] = { a, b };
+	size_t n[2] = { n_a, n_b };
 
-	for (size_t i = 0; i < n; i++)
-		lens |= network_lens(&nets[i]);
-	return lens;
+	for (size_t x = 0; x < 2; x++)
+		for (size_t i = 0; i < n[x]; i++) {
+			uint64_t l6[2];
+
+			network_lens6(&nets[x][i], l6);
+			l[x][0] |= network_lens(&nets[x][i]);
+			l[x][1] |= l6[0];
+			l[x][2] |= l6[1];
+		}
+	return !memcmp(l[0], l[1], sizeof(l[0]));
 }
 
 /* The change from old to new, which differ only in the networks that went, came or changed, as
  * the text of fw_render_change (and its elements into elems, optional). old and new may be the
  * whole lists or only the networks that differ: the change is the same. */
 static char *render_diff(const struct fw_network *old, size_t n_old, const char *old_marker,
-			 const struct fw_network *new, size_t n_new, const char *new_marker, struct elem_list *elems)
+			 const struct fw_network *new, size_t n_new, const char *new_marker,
+			 struct elem_list *elems)
 {
 	_cleanup_free_ struct fw_network *a_copy = NULL, *b_copy = NULL;
 	const struct fw_network *a, *b;
@@ -758,7 +912,8 @@ static char *render_diff(const struct fw_network *old, size_t n_old, const char 
 	size_t add_len;
 	int r = 0;
 
-	if (fw_marker_element(old_marker, om, sizeof(om)) < 0 || fw_marker_element(new_marker, nm, sizeof(nm)) < 0)
+	if (fw_marker_element(old_marker, om, sizeof(om)) < 0 ||
+	    fw_marker_element(new_marker, nm, sizeof(nm)) < 0)
 		return strdup("");
 	/* Both sorted by bridge, walked together: O(n) for n networks sorted already. */
 	a = sorted(old, n_old, &a_copy);
@@ -823,7 +978,7 @@ static char *render_change(const struct fw_network *old, size_t n_old, const cha
 			   const struct fw_network *new, size_t n_new, const char *new_marker,
 			   struct elem_list *elems)
 {
-	if (!n_old || !n_new || lens_of(old, n_old) != lens_of(new, n_new))
+	if (!n_old || !n_new || !same_lens(old, n_old, new, n_new))
 		return strdup(""); /* the table comes or goes, or its rules change: fw_render */
 	return render_diff(old, n_old, old_marker, new, n_new, new_marker, elems);
 }
@@ -834,22 +989,28 @@ char *fw_render_change(const struct fw_network *old, size_t n_old, const char *o
 	return render_change(old, n_old, old_marker, new, n_new, new_marker, NULL);
 }
 
+/* A change's text, and its elements into *ret_elems (taken from l), none when there is no change. */
+static char *take_elems(char *text, struct elem_list *l, struct fw_elem **ret_elems, size_t *ret_n)
+{
+	if (!text || !text[0]) {
+		elem_list_free(l);
+		*ret_elems = NULL;
+		*ret_n = 0;
+		return text;
+	}
+	*ret_elems = l->e;
+	*ret_n = l->n;
+	return text;
+}
+
 char *fw_render_change_elems(const struct fw_network *old, size_t n_old, const char *old_marker,
 			     const struct fw_network *new, size_t n_new, const char *new_marker,
 			     struct fw_elem **ret_elems, size_t *ret_n)
 {
 	struct elem_list l = {};
-	char *text = render_change(old, n_old, old_marker, new, n_new, new_marker, &l);
 
-	if (!text || !text[0]) {
-		elem_list_free(&l);
-		*ret_elems = NULL;
-		*ret_n = 0;
-		return text;
-	}
-	*ret_elems = l.e;
-	*ret_n = l.n;
-	return text;
+	return take_elems(render_change(old, n_old, old_marker, new, n_new, new_marker, &l), &l, ret_elems,
+			  ret_n);
 }
 
 char *fw_render_change_only(const struct fw_network *gone, size_t n_gone, const char *old_marker,
@@ -857,15 +1018,7 @@ char *fw_render_change_only(const struct fw_network *gone, size_t n_gone, const 
 			    struct fw_elem **ret_elems, size_t *ret_n)
 {
 	struct elem_list l = {};
-	char *text = render_diff(gone, n_gone, old_marker, came, n_came, new_marker, &l);
 
-	if (!text || !text[0]) {
-		elem_list_free(&l);
-		*ret_elems = NULL;
-		*ret_n = 0;
-		return text;
-	}
-	*ret_elems = l.e;
-	*ret_n = l.n;
-	return text;
+	return take_elems(render_diff(gone, n_gone, old_marker, came, n_came, new_marker, &l), &l, ret_elems,
+			  ret_n);
 }

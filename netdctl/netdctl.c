@@ -142,27 +142,50 @@ static int build_create(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+/* A reservation's client: "MAC" or "id:DUID". */
+static void add_client(json_object *params, const char *s)
+{
+	if (!strncmp(s, "id:", 3))
+		json_object_object_add(params, "duid", json_object_new_string(s + 3));
+	else
+		json_object_object_add(params, "mac", json_object_new_string(s));
+}
+
+/* NAME MAC|id:DUID ADDRESS [ADDRESS] [HOSTNAME]: an address with a ':' is the IPv6 one, one of digits
+ * and dots the IPv4 one; netd checks each. */
 static int build_host_add(int argc, char **argv, json_object *params)
 {
 	if (argc < 4)
-		return usage_error("network host add: expected NAME MAC IP [HOSTNAME]");
-	if (argc > 5)
-		return usage_error("unexpected argument '%s'", argv[5]);
+		return usage_error("network host add: expected NAME MAC|id:DUID IP [IP] [HOSTNAME]");
+	if (argc > 6)
+		return usage_error("unexpected argument '%s'", argv[6]);
 	json_object_object_add(params, "name", json_object_new_string(argv[1]));
-	json_object_object_add(params, "mac", json_object_new_string(argv[2]));
-	json_object_object_add(params, "ip", json_object_new_string(argv[3]));
-	if (argc == 5)
-		json_object_object_add(params, "hostname", json_object_new_string(argv[4]));
+	add_client(params, argv[2]);
+	for (int i = 3; i < argc; i++) {
+		static const char *const keys[] = { "ip", "ip6", "hostname" }, *const what[] = {
+			"IPv4 address", "IPv6 address", "hostname"
+		};
+		size_t k = strchr(argv[i], ':')						    ? 1 :
+			   !argv[i][strspn(argv[i], "0123456789.")] && strchr(argv[i], '.') ? 0 :
+											      2;
+
+		if (json_object_object_get_ex(params, keys[k], NULL))
+			return usage_error("network host add: more than one %s ('%s')", what[k], argv[i]);
+		if (k == 2 && i != argc - 1)
+			return usage_error("network host add: the hostname comes last ('%s')", argv[i]);
+		json_object_object_add(params, keys[k], json_object_new_string(argv[i]));
+	}
 	return 0;
 }
 
 static int build_host_remove(int argc, char **argv, json_object *params)
 {
 	if (argc != 3)
-		return usage_error(argc < 3 ? "network host remove: expected NAME MAC" : "unexpected argument '%s'",
+		return usage_error(argc < 3 ? "network host remove: expected NAME MAC|id:DUID" :
+					      "unexpected argument '%s'",
 				   argc > 3 ? argv[3] : "");
 	json_object_object_add(params, "name", json_object_new_string(argv[1]));
-	json_object_object_add(params, "mac", json_object_new_string(argv[2]));
+	add_client(params, argv[2]);
 	return 0;
 }
 
@@ -227,6 +250,12 @@ static void print_network(json_object *n)
 	printf("\nbridge:     %s\nsubnet:     %s\ngateway:    %s\nmac:        %s\nmtu:        %s\nautostart:  %s\n",
 	       jstr(n, "bridge"), jstr(n, "subnet"), jstr(n, "gateway"), jstr(n, "mac"), jstr(n, "mtu"),
 	       jstr(n, "autostart"));
+	/* IPv6 lines only for a network that has a prefix. */
+	if (strcmp(jstr(n, "subnet6"), "-"))
+		printf("subnet6:    %s\ngateway6:   %s\nipv6 mode:  %s\nnat6:       %s\n", jstr(n, "subnet6"),
+		       jstr(n, "gateway6"), jstr(n, "ipv6_mode"),
+		       json_object_get_boolean(json_object_object_get(n, "nat6")) ? "yes (masqueraded)" :
+										    "no (routed)");
 	print_host_ports(n);
 	if (!json_object_object_get_ex(n, "kernel", &k))
 		return;
@@ -458,8 +487,19 @@ static void print_vm(json_object *v)
 	       jstr(v, "memory_mib"), jstr(v, "vcpus"), jstr(v, "accel"), jstr(v, "autostart"));
 	for (size_t i = 0; i < json_object_array_length(nics); i++) {
 		json_object *n = json_object_array_get_idx(nics, i);
+		json_object *v6 = json_object_object_get(n, "ipv6");
+		size_t n6 = json_object_is_type(v6, json_type_array) ? json_object_array_length(v6) : 0;
+
 		printf("nic%zu:       network %s, mac %s, tap %s, ip %s, port security %s\n", i, jstr(n, "network"),
 		       jstr(n, "mac"), jstr(n, "tap"), jstr(n, "ip"), jstr(n, "security"));
+		for (size_t j = 0; j < n6; j++) {
+			json_object *a = json_object_array_get_idx(v6, j);
+
+			printf("%s%s (%s)", j ? ", " : "            ipv6 ", jstr(a, "address"),
+			       jstr(a, "source"));
+		}
+		if (n6)
+			printf("\n");
 	}
 	printf("console:    netdctl vm console %s (log: %s)\n", jstr(v, "name"), jstr(v, "serial_log"));
 	if (json_object_object_get_ex(v, "vnc", &vnc) && vnc) {
@@ -551,9 +591,10 @@ static const struct verb verbs[] = {
 	{ "network", "leases", "network.leases", build_name, print_leases,
 	  "network leases NAME                  live leases: MAC, IP, hostname, expiry, static/dynamic" },
 	{ "network", "host add", "network.host.add", build_host_add, print_network,
-	  "network host add NAME MAC IP [HOSTNAME]   reserve IP for MAC (live: no dnsmasq restart)" },
+	  "network host add NAME MAC|id:DUID IP [IP] [HOSTNAME]\n"
+	  "                                       reserve an IPv4 and/or an IPv6 address (live: no dnsmasq restart)" },
 	{ "network", "host remove", "network.host.remove", build_host_remove, print_network,
-	  "network host remove NAME MAC" },
+	  "network host remove NAME MAC|id:DUID" },
 	{ "uplink", "convert", "uplink.convert", build_uplink_convert, print_uplink, "uplink convert IFACE",
 	  &uplink_schema },
 	{ "uplink", "confirm", "uplink.confirm", build_bridge, print_uplink, "uplink confirm BRIDGE" },
@@ -612,6 +653,9 @@ static void usage(void)
 	       "lifts that for a guest that routes or bridges other traffic.\n"
 	       "--subnet auto (or no --subnet): a free /24 from netd's pool (netd --subnet-pool), avoiding\n"
 	       "every address and route on the host and the other networks.\n"
+	       "--subnet6 PREFIX adds IPv6 (gateway: the prefix's ::1); --subnet6 auto: a free /64 of this host's\n"
+	       "ULA /48 (made once); --subnet none with --subnet6: IPv6 only. A nat network masquerades a ULA\n"
+	       "prefix and routes a global one (--nat6 / --no-nat6 say otherwise); other modes never masquerade.\n"
 	       "Exit status: 0 on success, 1 when netd refused or failed the request, 2 on a usage error.\n");
 }
 

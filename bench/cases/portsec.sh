@@ -59,7 +59,6 @@ read -r bm _ _ _ < <(stats "$T/bfull")
 read -r cm clo chi cn < <(stats "$T/change")
 read -r c10 _ _ _ < <(stats "$T/change10")
 read -r om _ _ _ < <(stats "$T/bone")
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
 row "port security: $N guests' entries in one transaction vs $rules per-port rules in one nft -f (median of $fn; $(fmt "$flo" ms)-$(fmt "$fhi" ms))" \
 	"$(fmt "$fm" ms)" "per-port chains $(fmt "$bm" ms)" "$(ratio "$bm" "$fm")" ">= 5x, < 100 ms" \
 	"$(awk -v a="$bm" -v b="$fm" 'BEGIN { print (a / b >= 5 && b < 100) ? "yes" : "NO" }')"

@@ -35,7 +35,6 @@ read -r nu nu_lo nu_hi n < <(stats "$T/n-up")
 read -r mu _ _ _ < <(stats "$T/m-up")
 read -r nd nd_lo nd_hi _ < <(stats "$T/n-down")
 read -r md _ _ _ < <(stats "$T/m-down")
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
 row "$N guest ports: TAP, bridge port, up (median of $n; netd $(fmt "$nu_lo" ms)-$(fmt "$nu_hi" ms))" \
 	"$(fmt "$nu" ms)" "ip loop $(fmt "$mu" ms)" "$(ratio "$mu" "$nu")" ">= 6x, < 400 ms" \
 	"$(awk -v a="$mu" -v b="$nu" 'BEGIN { print (a / b >= 6 && b < 400) ? "yes" : "NO" }')"

@@ -42,15 +42,16 @@ void daemon_trim_later(struct daemon *d)
 
 /* The features of a network, in the order they come up (and go down in reverse): the one place
  * that names them. A new feature is its own file(s) and its line here (netd/DESIGN.md). */
-extern const struct feature feature_links, feature_watch, feature_firewall, feature_upstream, feature_dhcp,
-	feature_portsec;
+extern const struct feature feature_links, feature_watch, feature_firewall, feature_forward6,
+	feature_upstream, feature_dhcp, feature_portsec;
 static const struct feature *const features[] = {
-	&feature_links,	   /* the bridge, its address and sysctls; guests' TAPs as its ports */
-	&feature_watch,	   /* conflicts with the host that appear later */
+	&feature_links, /* the bridge, its address and sysctls; guests' TAPs as its ports */
+	&feature_watch, /* conflicts with the host that appear later */
 	&feature_firewall, /* table inet netd */
+	&feature_forward6, /* IPv6 forwarding, the host's RA-learnt routes kept (after the rules) */
 	&feature_upstream, /* the upstream resolvers of the networks that forward DNS */
-	&feature_dhcp,	   /* dnsmasq: DHCP and DNS */
-	&feature_portsec,  /* what each guest port may send (table bridge netd) */
+	&feature_dhcp, /* dnsmasq: DHCP and DNS */
+	&feature_portsec, /* what each guest port may send (table bridge netd) */
 };
 
 _Static_assert(ELEMENTSOF(features) <= DAEMON_FEATURES_MAX, "raise DAEMON_FEATURES_MAX");
@@ -498,6 +499,42 @@ int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t 
 	n->has_gateway = had_gateway; /* as given: the choice fills it in */
 	n->gateway = gateway;
 	return choose_subnet(d, n, LINK_DUMP_FRESH, NULL, err, errlen);
+}
+
+static int choose_subnet6(struct daemon *d, struct network *n, const struct ip_prefix *ula, unsigned fresh,
+			  bool *ret_host_refused, char *err, size_t errlen)
+{
+	_cleanup_free_ struct network **defs = NULL;
+	struct link_dump host = {};
+	int r = host_view(d, fresh, &defs, &host, err, errlen);
+
+	if (r < 0)
+		return r;
+	r = network_choose_subnet6(n, ula, defs, d->n_nets, &host, ret_host_refused, err, errlen);
+	link_dump_free(&host);
+	return r;
+}
+
+/* The same for IPv6, from the host's ULA prefix (made once, kept in the state dir). */
+int daemon_choose_subnet6(struct daemon *d, struct network *n, char *err, size_t errlen)
+{
+	struct ip_prefix ula;
+	bool refused = false;
+	int r = store_ula_prefix(&d->paths, &ula);
+
+	if (r < 0) {
+		snprintf(err, errlen,
+			 "network '%s': cannot get this host's IPv6 ULA prefix from %s/ula-prefix: %s%s",
+			 n->name, d->paths.state_dir, strerror(-r),
+			 r == -EBADMSG ?
+				 " (it must hold one fdXX:XXXX:XXXX::/48; remove it to make a new one)" :
+				 "");
+		return r;
+	}
+	r = choose_subnet6(d, n, &ula, 0, &refused, err, errlen);
+	if (r >= 0 && !refused)
+		return r;
+	return choose_subnet6(d, n, &ula, LINK_DUMP_FRESH, NULL, err, errlen);
 }
 
 /* What no single network owns, once all were reconciled: bridges, dnsmasq and rules of networks

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -298,6 +299,49 @@ int store_network_mac(const struct netd_paths *p, const struct network *n, struc
 int store_network_state_remove(const struct netd_paths *p, const char *name)
 {
 	return store_state_remove(p, "networks", name);
+}
+
+static int ula_read(const char *path, struct ip_prefix *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	struct ip_prefix u;
+	size_t len;
+	int r = read_file(path, &text, &len);
+
+	if (r < 0)
+		return r;
+	if (len && text[len - 1] == '\n')
+		text[len - 1] = 0;
+	if (ip_prefix_parse(text, &u) < 0 || u.len != 48 || !ip6_prefix_is_ula(&u) ||
+	    !ip_prefix_is_masked(&u))
+		return -EBADMSG;
+	*ret = u;
+	return 0;
+}
+
+int store_ula_prefix(const struct netd_paths *p, struct ip_prefix *ret)
+{
+	_cleanup_free_ char *path = store_pathf("%s/ula-prefix", p->state_dir);
+	char text[IP_PREFIX_STRLEN + 1];
+	uint8_t id[5];
+	struct ip_prefix u;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = ula_read(path, ret);
+	if (r != -ENOENT)
+		return r;
+	if (getrandom(id, sizeof(id), 0) != sizeof(id))
+		return -errno;
+	network_ula_prefix(id, &u);
+	ip_prefix_format(&u, text, sizeof(text) - 1);
+	strcat(text, "\n");
+	r = write_in(p->state_dir, path, text, 0644);
+	if (r < 0)
+		return r;
+	*ret = u;
+	return 0;
 }
 
 int store_active_init(const struct netd_paths *p)

@@ -31,6 +31,7 @@
 #include "process.h"
 #include "protocol.h"
 #include "vm-files.h"
+#include "vm-ipv6.h"
 #include "vm-store.h"
 #include "vm.h"
 
@@ -850,7 +851,8 @@ static json_object *vm_json(struct vm *v)
 		const struct dhcp_lease *lease = NULL;
 
 		for (size_t k = 0; srv && k < srv->leases.n && !lease; k++)
-			if (mac_equal(&srv->leases.leases[k].mac, &n->mac))
+			if (srv->leases.leases[k].family == AF_INET &&
+			    mac_equal(&srv->leases.leases[k].mac, &n->mac))
 				lease = &srv->leases.leases[k];
 		json_object_object_add(j, "network", json_object_new_string(n->network));
 		json_object_object_add(j, "mac", json_object_new_string(mac_format(&n->mac, m, sizeof(m))));
@@ -1250,11 +1252,20 @@ static int method_vm_list(struct daemon *d, struct call *c, json_object *params)
 static int method_vm_show(struct daemon *d, struct call *c, json_object *params)
 {
 	struct vm *v;
+	json_object *o;
 	int r = lookup(d, c, params, &v);
 
 	if (r < 0)
 		return r;
-	call_reply(c, vm_json(v));
+	o = vm_json(v);
+	/* Its IPv6 addresses cost a neighbour dump of each NIC's bridge: here, not in vm list. */
+	r = vm_ipv6_show(d, &v->def, vm_alive(v), json_object_object_get(o, "nics"));
+	if (r < 0)
+		log_warning(
+			"guest '%s': cannot read its networks' neighbour tables for its IPv6 addresses: %s; "
+			"vm show lists its DHCPv6 leases alone",
+			v->def.name, strerror(-r));
+	call_reply(c, o);
 	return 0;
 }
 

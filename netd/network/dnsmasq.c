@@ -7,6 +7,7 @@
  *   <run>/dnsmasq/NAME.addnhosts  extra DNS records (--addn-hosts), re-read on SIGHUP
  *   <run>/dnsmasq/NAME.pid        dnsmasq's pid file, for adoption
  *   <state>/networks/NAME/leases  dnsmasq's lease file: survives restarts and reboots
+ *   <state>/networks/NAME/lease6-macs  netd's record of the DHCPv6 leases' MACs (root's, 0600)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +35,7 @@ extern const struct feature feature_dhcp; /* this file's, at its end */
 #endif
 
 struct dnsmasq_files {
-	char *dir, *conf, *hosts, *addn, *pid, *state_dir, *leases;
+	char *dir, *conf, *hosts, *addn, *pid, *state_dir, *leases, *lease_macs;
 };
 
 static void files_free(struct dnsmasq_files *f)
@@ -46,6 +47,7 @@ static void files_free(struct dnsmasq_files *f)
 	free(f->pid);
 	free(f->state_dir);
 	free(f->leases);
+	free(f->lease_macs);
 }
 
 static int files_init(struct daemon *d, const char *name, struct dnsmasq_files *ret)
@@ -56,7 +58,8 @@ static int files_init(struct daemon *d, const char *name, struct dnsmasq_files *
 	    asprintf(&f.hosts, "%s/%s.hosts", f.dir, name) < 0 || asprintf(&f.addn, "%s/%s.addnhosts", f.dir, name) < 0 ||
 	    asprintf(&f.pid, "%s/%s.pid", f.dir, name) < 0 ||
 	    asprintf(&f.state_dir, "%s/networks/%s", d->paths.state_dir, name) < 0 ||
-	    asprintf(&f.leases, "%s/leases", f.state_dir) < 0) {
+	    asprintf(&f.leases, "%s/leases", f.state_dir) < 0 ||
+	    asprintf(&f.lease_macs, "%s/lease6-macs", f.state_dir) < 0) {
 		files_free(&f);
 		return -ENOMEM;
 	}
@@ -135,14 +138,21 @@ static int server_new(struct daemon *d, const char *name, const struct dnsmasq_f
 		.conf_path = f->conf,
 		.pid_path = f->pid,
 		.lease_path = f->leases,
+		.lease_macs_path = f->lease_macs,
 		.env = env,
-		/* Bound to its bridge (bind-interfaces) and IPv4 only, dnsmasq has nothing to do on the
-		 * host's address and route changes; it still subscribes to them (dhcp/DESIGN.md). */
+		/* Bound to its bridge (bind-interfaces), dnsmasq has nothing to do on the host's address
+		 * and route changes; it still subscribes to them (dhcp/DESIGN.md). */
 		.rtnl_unsubscribe = 1ull << RTNLGRP_IPV4_IFADDR | 1ull << RTNLGRP_IPV4_ROUTE |
 				    1ull << RTNLGRP_IPV6_IFADDR | 1ull << RTNLGRP_IPV6_ROUTE,
 	};
-	struct net *n;
+	struct net *n = daemon_net_find(d, name);
 	int r;
+
+	/* But with an IPv6 prefix it starts its router advertisements when it hears of the bridge's
+	 * link-local address: it keeps the IPv6 address notifications (each network's dnsmasq then
+	 * wakes at every IPv6 address change of the host). */
+	if (n && n->def->subnet6.family)
+		spec.rtnl_unsubscribe &= ~(1ull << RTNLGRP_IPV6_IFADDR);
 
 	if (asprintf(&sock, "NETD_SOCKET=%s", d->paths.socket) < 0 || asprintf(&net, "NETD_NETWORK=%s", name) < 0)
 		return -ENOMEM;
@@ -153,7 +163,6 @@ static int server_new(struct daemon *d, const char *name, const struct dnsmasq_f
 	if (r < 0)
 		return r;
 	/* A network's: in its slot. A dnsmasq of a network that is gone is only stopped. */
-	n = daemon_net_find(d, name);
 	if (n)
 		*net_slot(n, &feature_dhcp) = *ret;
 	return 0;
@@ -181,6 +190,11 @@ static int render(struct daemon *d, const struct network *n, const struct dnsmas
 		.gateway = n->gateway,
 		.router = n->dhcp_router,
 		.dns_forward = n->dhcp_router,
+		.subnet6 = n->subnet6,
+		.gateway6 = n->gateway6,
+		.ipv6_mode = network_dhcp_ipv6_mode(n),
+		.ra_router = n->dhcp_router,
+		.mtu = n->mtu,
 		.lease_file = f->leases,
 		.hosts_file = f->hosts,
 		.addn_hosts_file = f->addn,

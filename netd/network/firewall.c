@@ -27,6 +27,8 @@ _Static_assert(sizeof(((struct network *)0)->bridge) == sizeof(((struct fw_netwo
 /* Coalesce a burst of foreign transactions (a firewall reload is several) into one check. */
 #define CHECK_DELAY_USEC (50 * 1000)
 
+#define FW_LENS_BITS (64 + 128)
+
 struct firewall {
 	int monitor_fd;
 	sd_event_source *monitor_source, *check_timer;
@@ -39,7 +41,7 @@ struct firewall {
 	const struct net **owners;
 	size_t n_nets, cap;
 	struct fw_share sum; /* of the shares */
-	unsigned lens_count[64]; /* how many shares have each bit of lens */
+	unsigned lens_count[FW_LENS_BITS]; /* how many shares have each prefix length (share_len) */
 	struct fw_blocker *blockers;
 	size_t n_blockers;
 	char *blocks; /* "bridge family table chain\n" per block found by the last scan */
@@ -218,7 +220,8 @@ static int apply_change(struct daemon *d, const struct fw_network *old, size_t n
 
 static int by_net_bridge(const void *a, const void *b)
 {
-	return strcmp((*(const struct net *const *)a)->def->bridge, (*(const struct net *const *)b)->def->bridge);
+	return strcmp((*(const struct net *const *)a)->def->bridge,
+		      (*(const struct net *const *)b)->def->bridge);
 }
 
 static int by_fw_bridge(const void *a, const void *b)
@@ -282,29 +285,48 @@ static void monitor_drain(struct daemon *d)
 
 static void fw_network_of(const struct network *w, struct fw_network *ret)
 {
-	*ret = (struct fw_network){
-		.subnet = w->subnet, .gateway = w->gateway, .mode = fw_mode_of(w), .n_host_ports = w->n_host_ports
-	};
+	*ret = (struct fw_network){ .subnet = w->subnet, /* family 0: IPv6 only */
+				    .gateway = w->gateway,
+				    .subnet6 = w->subnet6, /* family 0: no IPv6 */
+				    .gateway6 = w->gateway6,
+				    .nat6 = w->nat6, /* resolved by network_fill_defaults */
+				    .mode = fw_mode_of(w),
+				    .n_host_ports = w->n_host_ports };
 	memcpy(ret->bridge, w->bridge, sizeof(ret->bridge)); /* both IFNAMSIZ, terminated */
 	memcpy(ret->uplink, w->uplink, sizeof(ret->uplink));
 	memcpy(ret->host_ports, w->host_ports, w->n_host_ports * sizeof(w->host_ports[0]));
 }
 
-static void count_lens(unsigned lens_count[static 64], uint64_t lens, int delta)
+/* The prefix lengths of a share as one bit each: IPv4's 64 (lens), then IPv6's 128 (lens6). */
+static bool share_len(const struct fw_share *s, unsigned l)
 {
-	for (unsigned l = 0; l < 64; l++)
-		if (lens & (UINT64_C(1) << l))
+	uint64_t w = l < 64 ? s->lens : s->lens6[(l - 64) / 64];
+
+	return w & (UINT64_C(1) << (l % 64));
+}
+
+static void count_lens(unsigned lens_count[static FW_LENS_BITS], const struct fw_share *s, int delta)
+{
+	for (unsigned l = 0; l < FW_LENS_BITS; l++)
+		if (share_len(s, l))
 			lens_count[l] += delta;
 }
 
-static uint64_t lens_in_use(const unsigned lens_count[static 64])
+/* sum's lengths in use: those some share has. */
+static void lens_in_use(const unsigned lens_count[static FW_LENS_BITS], struct fw_share *sum)
 {
-	uint64_t lens = 0;
+	sum->lens = sum->lens6[0] = sum->lens6[1] = 0;
+	for (unsigned l = 0; l < FW_LENS_BITS; l++) {
+		uint64_t *w = l < 64 ? &sum->lens : &sum->lens6[(l - 64) / 64];
 
-	for (unsigned l = 0; l < 64; l++)
 		if (lens_count[l])
-			lens |= UINT64_C(1) << l;
-	return lens;
+			*w |= UINT64_C(1) << (l % 64);
+	}
+}
+
+static bool same_lens(const struct fw_share *a, const struct fw_share *b)
+{
+	return a->lens == b->lens && a->lens6[0] == b->lens6[0] && a->lens6[1] == b->lens6[1];
 }
 
 /* The record of what the table is made of becomes nets, shares and owners (n of each; taken). */
@@ -322,7 +344,22 @@ static void record_take(struct firewall *fw, struct fw_network **nets, struct fw
 	fw->sum = *sum;
 	memset(fw->lens_count, 0, sizeof(fw->lens_count));
 	for (size_t i = 0; i < n; i++)
-		count_lens(fw->lens_count, fw->shares[i].lens, 1);
+		count_lens(fw->lens_count, &fw->shares[i], 1);
+}
+
+/* After a sync: the forward chains listed last still tell whether the networks are blocked, unless
+ * another process made a transaction since (its notification is queued by now: the kernel sends it
+ * before that transaction returns). */
+static void blockers_after_sync(struct daemon *d)
+{
+	struct firewall *fw = FW(d);
+
+	if (fw->monitor_source)
+		monitor_drain(d);
+	if (fw->rescan || !fw->monitor_source)
+		scan_blockers(d, fw->nets, fw->n_nets);
+	else
+		report_blockers(d, fw->nets, fw->n_nets);
 }
 
 /* Work out the table from every active network and apply it when it differs: the marker from the
@@ -403,15 +440,7 @@ static int firewall_sync(struct daemon *d, char *err, size_t errlen)
 	if (forwarder)
 		enable_forwarding(d, forwarder);
 	record_take(fw, &nets, &shares, &act, n, &sum);
-	/* Only the networks changed: the forward chains listed last still tell whether they are
-	 * blocked, unless another process made a transaction since (its notification is queued by now:
-	 * the kernel sends it before that transaction returns). */
-	if (fw->monitor_source)
-		monitor_drain(d);
-	if (fw->rescan || !fw->monitor_source)
-		scan_blockers(d, fw->nets, fw->n_nets);
-	else
-		report_blockers(d, fw->nets, fw->n_nets);
+	blockers_after_sync(d);
 	return 0;
 }
 
@@ -455,7 +484,7 @@ static int firewall_sync_one(struct daemon *d, struct net *n, char *err, size_t 
 	_cleanup_free_ struct fw_elem *elems = NULL;
 	_cleanup_free_ char *change = NULL, *marker = NULL;
 	struct fw_share share = {}, sum;
-	unsigned lens_count[64];
+	unsigned lens_count[FW_LENS_BITS];
 	struct fw_network w;
 	char m[FW_MARKER_MAX];
 	size_t j = 0, n_new, n_elems = 0;
@@ -476,7 +505,8 @@ static int firewall_sync_one(struct daemon *d, struct net *n, char *err, size_t 
 		if (r >= 0)
 			r = fw_reserve(fw, fw->n_nets + 1);
 		if (r < 0) {
-			snprintf(err, errlen, "cannot render table %s %s: %s", FW_FAMILY, FW_TABLE, strerror(-r));
+			snprintf(err, errlen, "cannot render table %s %s: %s", FW_FAMILY, FW_TABLE,
+				 strerror(-r));
 			return r;
 		}
 	}
@@ -488,12 +518,12 @@ static int firewall_sync_one(struct daemon *d, struct net *n, char *err, size_t 
 	if (had) {
 		sum.hash -= fw->shares[j].hash;
 		sum.objects -= fw->shares[j].objects;
-		count_lens(lens_count, fw->shares[j].lens, -1);
+		count_lens(lens_count, &fw->shares[j], -1);
 	}
 	fw_share_add(&sum, &share);
-	count_lens(lens_count, share.lens, 1);
-	sum.lens = lens_in_use(lens_count);
-	if (sum.lens != fw->sum.lens)
+	count_lens(lens_count, &share, 1);
+	lens_in_use(lens_count, &sum);
+	if (!same_lens(&sum, &fw->sum))
 		return firewall_sync(d, err, errlen); /* the rules change */
 	r = fw_marker(&sum, n_new, m, sizeof(m));
 	if (r < 0) {
@@ -502,8 +532,8 @@ static int firewall_sync_one(struct daemon *d, struct net *n, char *err, size_t 
 	}
 	if (strcmp(m, fw->marker)) {
 		marker = strdup(m);
-		change = fw_render_change_only(had ? &fw->nets[j] : NULL, had, fw->marker, want ? &w : NULL, want, m,
-					       &elems, &n_elems);
+		change = fw_render_change_only(had ? &fw->nets[j] : NULL, had, fw->marker, want ? &w : NULL,
+					       want, m, &elems, &n_elems);
 		if (!marker || !change) {
 			snprintf(err, errlen, "out of memory rendering table %s %s", FW_FAMILY, FW_TABLE);
 			return -ENOMEM;
@@ -531,12 +561,7 @@ static int firewall_sync_one(struct daemon *d, struct net *n, char *err, size_t 
 	memcpy(fw->lens_count, lens_count, sizeof(lens_count));
 	if (want && network_forwards(def))
 		enable_forwarding(d, def);
-	if (fw->monitor_source)
-		monitor_drain(d);
-	if (fw->rescan || !fw->monitor_source)
-		scan_blockers(d, fw->nets, fw->n_nets);
-	else
-		report_blockers(d, fw->nets, fw->n_nets);
+	blockers_after_sync(d);
 	return 0;
 }
 

@@ -86,12 +86,16 @@ static int plan_dump(struct daemon *d, const struct desired_bridge *want, size_t
 
 static int desired_from_network(struct daemon *d, const struct network *n, struct desired_bridge *ret)
 {
-	struct desired_bridge w = { .mtu = n->mtu, .n_addrs = 1 };
+	struct desired_bridge w = { .mtu = n->mtu };
 	int r;
 
 	network_alias(n, w.owner, sizeof(w.owner));
 	snprintf(w.ifname, sizeof(w.ifname), "%s", n->bridge);
-	network_gateway_prefix(n, &w.addrs[0]);
+	/* The IPv4 gateway, the IPv6 one (without DAD), or both: the bridge is the guests' router. */
+	if (n->subnet.family)
+		network_gateway_prefix(n, &w.addrs[w.n_addrs++]);
+	if (n->subnet6.family)
+		network_gateway6_prefix(n, &w.addrs[w.n_addrs++]);
 	r = store_network_mac(&d->paths, n, &w.mac);
 	if (r < 0)
 		return r;
@@ -363,14 +367,15 @@ static const char *kernel_state(struct daemon *d, const struct network *n, const
 	const struct addr_info *first, *end;
 	size_t n_addrs;
 	json_object *addrs = NULL;
-	struct ip_prefix gw;
+	struct ip_prefix gw, gw6;
 	char alias[64], s[IP_PREFIX_STRLEN];
-	bool has_gw = false;
+	bool has_gw = !n->subnet.family, has_gw6 = !n->subnet6.family;
 
 	if (!n->mode->owns_bridge)
 		return kernel_state_attached(d, n, dump, k);
 	network_alias(n, alias, sizeof(alias));
 	network_gateway_prefix(n, &gw);
+	network_gateway6_prefix(n, &gw6);
 	if (k)
 		json_object_object_add(k, "exists", json_object_new_boolean(l && !strcmp(l->alias, alias)));
 	if (!l || strcmp(l->alias, alias))
@@ -391,13 +396,16 @@ static const char *kernel_state(struct daemon *d, const struct network *n, const
 			json_object_array_add(
 				addrs, json_object_new_string(ip_prefix_format(&a->prefix, s, sizeof(s))));
 		has_gw |= ip_prefix_equal(&a->prefix, &gw);
+		has_gw6 |= ip_prefix_equal(&a->prefix, &gw6);
 	}
 	if (k) {
 		add_common(k, l);
-		json_object_object_add(k, "gateway_present", json_object_new_boolean(has_gw));
+		json_object_object_add(k, "gateway_present", json_object_new_boolean(has_gw && has_gw6));
 		json_object_object_add(k, "addresses", addrs);
 	}
-	return !l->up ? "bridge down" : !has_gw ? "gateway address missing" : NULL;
+	if (!l->up)
+		return "bridge down";
+	return !has_gw ? "gateway address missing" : !has_gw6 ? "IPv6 gateway address missing" : NULL;
 }
 
 /* The MAC 'network show' gives: the running bridge's, else the one it gets at start (generated

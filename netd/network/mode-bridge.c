@@ -21,10 +21,11 @@ static int validate(const struct network *n, char *err, size_t errlen)
 		snprintf(err, errlen, "network '%s': invalid bridge name '%s': %s", n->name, n->bridge, why);
 		return -EINVAL;
 	}
-	if (n->subnet.family || n->has_gateway || n->mtu || n->has_mac) {
+	if (n->subnet.family || n->subnet_none || n->has_gateway || n->mtu || n->has_mac ||
+	    n->subnet6.family || n->subnet6_auto || n->ipv6_mode != IPV6_MODE_SLAAC || n->nat6_given >= 0) {
 		snprintf(err, errlen,
-			 "network '%s': mode bridge takes no subnet, gateway, MTU or MAC: the bridge "
-			 "and the LAN behind it decide those",
+			 "network '%s': mode bridge takes no subnet, IPv6 prefix, gateway, MTU or MAC: "
+			 "the bridge and the LAN behind it decide those",
 			 n->name);
 		return -EINVAL;
 	}

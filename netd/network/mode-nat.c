@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* nat: the subnet masqueraded to everything outside it (libvirt's default network). */
+/* nat: the subnet masqueraded to everything outside it (libvirt's default network); its IPv6 prefix
+ * too when it is a ULA one (or with --nat6), else routed. */
 #include "mode.h"
 
 const struct net_mode mode_nat = {
@@ -9,6 +10,7 @@ const struct net_mode mode_nat = {
 	.has_subnet = true,
 	.forwards = true,
 	.dhcp_router = true,
+	.nat6 = true,
 	.fw = FW_NAT,
 	.port_level = PS_LEVEL_FULL,
 };

@@ -26,6 +26,9 @@ struct net_mode {
 	bool forwards;
 	/* DHCP hands out the gateway as default route. */
 	bool dhcp_router;
+	/* May masquerade its IPv6 prefix (NAT66): by default for a ULA prefix, with --nat6 for a
+	 * global one. Without it --nat6 is refused and IPv6 is never masqueraded. */
+	bool nat6;
 	/* How nat/ filters it (has_subnet modes only). */
 	enum fw_mode fw;
 	/* The most port security can check on its guests' ports. */

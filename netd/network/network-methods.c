@@ -217,12 +217,19 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	r = refuse_pending(d, c, n->name);
 	if (r < 0)
 		return r;
-	if (n->mode->has_subnet && !n->subnet.family) {
-		/* --subnet auto, or none: a free /24 of the pool, written into the definition. */
+	if (n->mode->has_subnet && !n->subnet.family && !n->subnet_none) {
+		/* --subnet auto, or no --subnet: a free /24 of the pool, written into the definition. */
 		r = daemon_choose_subnet(d, n, c->err, sizeof(c->err));
 		if (r < 0)
 			return r;
 		call_progress(c, "picked subnet %s", ip_prefix_format(&n->subnet, err, sizeof(err)));
+	}
+	if (n->mode->has_subnet && n->subnet6_auto) {
+		/* --subnet6 auto: a free /64 of the host's ULA /48, written into the definition. */
+		r = daemon_choose_subnet6(d, n, c->err, sizeof(c->err));
+		if (r < 0)
+			return r;
+		call_progress(c, "picked IPv6 prefix %s", ip_prefix_format(&n->subnet6, err, sizeof(err)));
 	}
 	if (network_validate(n, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
@@ -459,41 +466,73 @@ static int network_replace(struct daemon *d, struct call *c, struct net *n, stru
 	return 0;
 }
 
-static int param_mac(struct call *c, json_object *params, struct mac *ret)
+/* The client a reservation is for: 'mac', or 'duid' (hex pairs with colons, as after "id:"). */
+static int param_client(struct call *c, json_object *params, struct dhcp_host *ret)
 {
-	const char *s;
+	const char *mac = NULL, *duid = NULL;
 	char e[64];
+	int r = opt_string(c, params, "mac", &mac);
 
-	if (protocol_param_string(params, "mac", &s) < 0)
-		return call_errorf(c, -EINVAL, "missing parameter 'mac'");
-	if (mac_parse(s, ret) < 0)
-		return call_errorf(c, -EINVAL, "invalid MAC '%s': expected six hex pairs like 52:54:00:12:34:56",
-				   text_escape(s, e, sizeof(e)));
+	if (r < 0 || (r = opt_string(c, params, "duid", &duid)) < 0)
+		return r;
+	*ret = (struct dhcp_host){};
+	if (!mac == !duid)
+		return call_errorf(c, -EINVAL, "expected one of the parameters 'mac' and 'duid'");
+	if (mac && mac_parse(mac, &ret->mac) < 0)
+		return call_errorf(c, -EINVAL,
+				   "invalid MAC '%s': expected six hex pairs like 52:54:00:12:34:56",
+				   text_escape(mac, e, sizeof(e)));
+	if (duid && dhcp_duid_parse(duid, &ret->duid) < 0)
+		return call_errorf(c, -EINVAL,
+				   "invalid DUID '%s': expected 2 to 130 hex pairs separated by colons, like "
+				   "00:01:00:01:2b:3c:4d:5e:52:54:00:12:34:56",
+				   text_escape(duid, e, sizeof(e)));
 	return 0;
+}
+
+/* "MAC" or "id:DUID", as a reservation's text starts. */
+static const char *client_format(const struct dhcp_host *h, char *buf, size_t size)
+{
+	if (h->duid.len) {
+		snprintf(buf, size, "id:");
+		dhcp_duid_format(&h->duid, buf + 3, size - 3);
+	} else {
+		mac_format(&h->mac, buf, size);
+	}
+	return buf;
+}
+
+/* An optional address or name of a reservation: one field, no comma of its own. */
+static int host_field(struct call *c, json_object *params, const char *key, const char **ret)
+{
+	char e[64];
+	int r = opt_string(c, params, key, ret);
+
+	if (r >= 0 && *ret && (!**ret || strchr(*ret, ',')))
+		return call_errorf(c, -EINVAL, "invalid %s '%s': one value, without commas", key,
+				   text_escape(*ret, e, sizeof(e)));
+	return r;
 }
 
 static int method_host_add(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_network_ struct network *copy = NULL;
-	const char *ip, *hostname = NULL;
+	const char *ip = NULL, *ip6 = NULL, *hostname = NULL;
 	struct net *net;
 	const struct network *n;
 	struct dhcp_host h;
-	char spec[256], m[MAC_STRLEN];
+	char spec[DHCP_HOST_STRLEN + 64], who[DHCP_DUID_STRLEN + 4];
 	int r = lookup(d, c, params, &net);
 
-	if (r < 0)
+	if (r < 0 || (r = param_client(c, params, &h)) < 0)
 		return r;
-	r = param_mac(c, params, &h.mac);
-	if (r < 0)
+	if ((r = host_field(c, params, "ip", &ip)) < 0 || (r = host_field(c, params, "ip6", &ip6)) < 0 ||
+	    (r = host_field(c, params, "hostname", &hostname)) < 0)
 		return r;
-	if (protocol_param_string(params, "ip", &ip) < 0)
-		return call_errorf(c, -EINVAL, "missing parameter 'ip'");
-	r = opt_string(c, params, "hostname", &hostname);
-	if (r < 0)
-		return r;
-	snprintf(spec, sizeof(spec), "%s,%s%s%s", mac_format(&h.mac, m, sizeof(m)), ip, hostname ? "," : "",
-		 hostname ? hostname : "");
+	if (!ip && !ip6)
+		return call_errorf(c, -EINVAL, "missing parameter 'ip' (an IPv4 or IPv6 address) or 'ip6'");
+	snprintf(spec, sizeof(spec), "%s%s%s%s%s%s%s", client_format(&h, who, sizeof(who)), ip ? "," : "",
+		 ip ?: "", ip6 ? "," : "", ip6 ?: "", hostname ? "," : "", hostname ?: "");
 	if (dhcp_host_parse(spec, &h, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
 	n = net->def;
@@ -502,7 +541,8 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 		return -ENOMEM;
 	r = dhcp_host_add(&copy->dhcp, &h);
 	if (r == -EEXIST)
-		return call_errorf(c, r, "network '%s': host %s is already reserved (remove it first)", n->name, m);
+		return call_errorf(c, r, "network '%s': host %s is already reserved (remove it first)",
+				   n->name, who);
 	if (r == -E2BIG)
 		return call_errorf(c, r, "network '%s': too many reservations (at most %d)", n->name, DHCP_HOSTS_MAX);
 	if (r < 0)
@@ -510,7 +550,8 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 	r = network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
-	log_info("network '%s': host %s reserved %s", net->def->name, m, ip);
+	log_info("network '%s': host %s reserved %s%s%s", net->def->name, who, ip ?: "", ip && ip6 ? " " : "",
+		 ip6 ?: "");
 	return reply_network(d, c, net);
 }
 
@@ -518,41 +559,64 @@ static int method_host_remove(struct daemon *d, struct call *c, json_object *par
 {
 	_cleanup_network_ struct network *copy = NULL;
 	struct net *net;
-	struct mac mac;
-	char m[MAC_STRLEN];
+	struct dhcp_host h;
+	char who[DHCP_DUID_STRLEN + 4];
 	int r = lookup(d, c, params, &net);
 
-	if (r < 0)
-		return r;
-	r = param_mac(c, params, &mac);
-	if (r < 0)
+	if (r < 0 || (r = param_client(c, params, &h)) < 0)
 		return r;
 	copy = network_dup(net->def);
 	if (!copy)
 		return -ENOMEM;
-	if (dhcp_host_remove(&copy->dhcp, &mac) < 0)
-		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", net->def->name,
-				   mac_format(&mac, m, sizeof(m)));
+	client_format(&h, who, sizeof(who));
+	if ((h.duid.len ? dhcp_host_remove_duid(&copy->dhcp, &h.duid) :
+			  dhcp_host_remove(&copy->dhcp, &h.mac)) < 0)
+		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", net->def->name, who);
 	r = network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
-	log_info("network '%s': reservation of %s removed", net->def->name, mac_format(&mac, m, sizeof(m)));
+	log_info("network '%s': reservation of %s removed", net->def->name, who);
 	return reply_network(d, c, net);
+}
+
+/* The reservation a lease was served from, when it is the reserved address. */
+static bool lease_is_static(const struct network *n, const struct dhcp_lease *l)
+{
+	const struct dhcp_host *h;
+
+	if (l->family == AF_INET) {
+		h = dhcp_host_find(&n->dhcp, &l->mac);
+		return h && h->has_ip && ip_addr_equal(AF_INET, &h->ip, &l->ip);
+	}
+	for (size_t i = 0; i < n->dhcp.n_hosts; i++) {
+		h = &n->dhcp.hosts[i];
+		if (h->has_ip6 && ip_addr_equal(AF_INET6, &h->ip6, &l->ip))
+			return true;
+	}
+	return false;
 }
 
 static json_object *lease_json(const struct network *n, const struct dhcp_lease *l, time_t now)
 {
-	const struct dhcp_host *h = dhcp_host_find(&n->dhcp, &l->mac);
-	bool is_static = h && ip_addr_equal(AF_INET, &h->ip, &l->ip);
 	json_object *o = json_object_new_object();
+	char duid[DHCP_DUID_STRLEN];
 
-	json_object_object_add(o, "mac", json_mac(&l->mac));
-	json_object_object_add(o, "ip", json_addr(AF_INET, &l->ip));
+	json_object_object_add(o, "mac", mac_is_zero(&l->mac) ? NULL : json_mac(&l->mac));
+	json_object_object_add(o, "ip", json_addr(l->family, &l->ip));
 	json_object_object_add(o, "hostname", l->hostname[0] ? json_object_new_string(l->hostname) : NULL);
 	json_object_object_add(o, "expires", json_object_new_int64(l->expiry));
 	json_object_object_add(o, "expires_in", l->expiry ? json_object_new_int64((int64_t)l->expiry - now) : NULL);
-	json_object_object_add(o, "type", json_object_new_string(is_static ? "static" : "dynamic"));
-	json_object_object_add(o, "client_id", l->client_id[0] ? json_object_new_string(l->client_id) : NULL);
+	json_object_object_add(o, "type",
+			       json_object_new_string(lease_is_static(n, l) ? "static" : "dynamic"));
+	if (l->family == AF_INET) {
+		json_object_object_add(o, "client_id",
+				       l->client_id[0] ? json_object_new_string(l->client_id) : NULL);
+		return o;
+	}
+	json_object_object_add(
+		o, "duid",
+		l->duid.len ? json_object_new_string(dhcp_duid_format(&l->duid, duid, sizeof(duid))) : NULL);
+	json_object_object_add(o, "iaid", json_object_new_int64(l->iaid));
 	return o;
 }
 
@@ -579,15 +643,22 @@ static const struct {
 	bool remove;
 } lease_actions[] = { { "add", false }, { "old", false }, { "del", true } };
 
-/* The fields are what netd-lease-event passes on from dnsmasq: the hostname and client id are the
- * guest's choice. dhcp_lease_from_fields applies the lease file's rules to them. */
+/* The fields are what netd-lease-event passes on from dnsmasq: the hostname, client id and DUID are
+ * the guest's choice. dhcp_lease_from_fields applies the lease file's rules to them. An "iaid"
+ * makes it a DHCPv6 lease: dnsmasq passes the DUID where the MAC goes, the MAC when it knows it. */
 static int lease_from_params(struct call *c, json_object *params, struct dhcp_lease *ret)
 {
-	static const char *const keys[] = { "expires", "mac", "ip", "hostname", "client_id" };
+	static const char *const keys[] = { "expires", "mac", "ip", "hostname", "client_id", "iaid", "duid" };
 	const char *v[ELEMENTSOF(keys)] = {};
 
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
 		(void)protocol_param_string(params, keys[i], &v[i]);
+	if (v[5]) {
+		if (!v[2] || dhcp_lease6_from_fields(v[0], v[5], v[2], v[3], v[6], v[1], ret) < 0)
+			return call_errorf(c, -EINVAL,
+					   "lease event: missing or invalid 'ip', 'iaid' or 'expires'");
+		return 0;
+	}
 	if (!v[1] || !v[2] || dhcp_lease_from_fields(v[0], v[1], v[2], v[3], v[4], ret) < 0)
 		return call_errorf(c, -EINVAL, "lease event: missing or invalid 'mac', 'ip' or 'expires'");
 	return 0;
@@ -600,7 +671,7 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	struct dhcp_server *srv;
 	const struct network *n;
 	struct dhcp_lease l;
-	char m[MAC_STRLEN], ip[INET_ADDRSTRLEN];
+	char m[DHCP_DUID_STRLEN + 5], ip[INET6_ADDRSTRLEN];
 	size_t i;
 	int r;
 
@@ -617,11 +688,27 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	if (r < 0)
 		return r;
 	if (lease_actions[i].remove)
-		dhcp_lease_table_remove(&srv->leases, &l.ip);
-	else if (dhcp_lease_table_put(&srv->leases, &l) < 0)
+		dhcp_lease_table_remove(&srv->leases, l.family, &l.ip);
+	else if ((r = dhcp_lease_table_put(&srv->leases, &l)) < 0)
 		return -ENOMEM;
-	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, mac_format(&l.mac, m, sizeof(m)),
-		 ip_addr_format(AF_INET, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
+	else if (r > 0)
+		log_warning("network '%s': DHCPv6 lease %s stays with the MAC it had; dnsmasq reports "
+			    "%s for it now (another guest renewing it with its DUID?)",
+			    srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)),
+			    mac_format(&l.mac, m, sizeof(m)));
+	if (l.family == AF_INET6 && (r = dhcp_server_lease_macs_save(srv)) < 0)
+		log_warning("network '%s': cannot record the MAC of DHCPv6 lease %s in %s: %s; after a "
+			    "restart netd may not know it",
+			    srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)),
+			    srv->lease_macs_path, strerror(-r));
+	if (l.family == AF_INET6) {
+		memcpy(m, "duid ", 5);
+		dhcp_duid_format(&l.duid, m + 5, sizeof(m) - 5);
+	} else {
+		mac_format(&l.mac, m, sizeof(m));
+	}
+	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, m,
+		 ip_addr_format(l.family, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
 	daemon_portsec_network_changed(d, network);
 	call_reply(c, NULL);
 	n = daemon_network_find(d, network);

@@ -41,25 +41,120 @@ static int format_mode(const void *obj, size_t i, char *buf, size_t size)
 	return fmt(buf, size, n->mode ? n->mode->name : NULL);
 }
 
-/* "auto" (a free /24 of the pool, chosen at create) is no subnet yet. */
+/* "auto" (a free /24 of the pool, chosen at create) is no subnet yet; "none" is no IPv4 at all
+ * (network_validate() wants a --subnet6 then). */
 static int parse_subnet(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
 
-	if (!strcmp(v, "auto")) {
+	n->subnet_none = !strcmp(v, "none");
+	if (n->subnet_none || !strcmp(v, "auto")) {
 		n->subnet = (struct ip_prefix){};
 		return 0;
 	}
 	if (ip_prefix_parse(v, &n->subnet) >= 0)
 		return 0;
-	return schema_invalid(err, errlen, "subnet", v, "expected CIDR notation like 10.0.0.0/24, or auto");
+	return schema_invalid(err, errlen, "subnet", v,
+			      "expected CIDR notation like 10.0.0.0/24, auto or none");
 }
 
 static int format_subnet(const void *obj, size_t i, char *buf, size_t size)
 {
 	CNET(obj);
 
+	if (n->subnet_none)
+		return fmt(buf, size, "none");
 	return n->subnet.family ? fmt(buf, size, ip_prefix_format(&n->subnet, buf, size)) : 0;
+}
+
+/* "auto": a /64 of the host's ULA prefix, chosen at create. network_validate() checks the rest. */
+static int parse_subnet6(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	struct ip_prefix p;
+
+	if (!strcmp(v, "auto")) {
+		n->subnet6 = (struct ip_prefix){};
+		n->subnet6_auto = true;
+		return 0;
+	}
+	if (ip_prefix_parse(v, &p) < 0 || p.family != AF_INET6)
+		return schema_invalid(err, errlen, "IPv6 prefix", v,
+				      "expected an IPv6 prefix like fd00:1:2:3::/64, "
+				      "or auto");
+	n->subnet6 = p;
+	n->subnet6_auto = false;
+	return 0;
+}
+
+static int format_subnet6(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	if (n->subnet6_auto)
+		return fmt(buf, size, "auto");
+	return n->subnet6.family ? fmt(buf, size, ip_prefix_format(&n->subnet6, buf, size)) : 0;
+}
+
+/* Shown, never set: the prefix's first address. */
+static int parse_gateway6(void *obj, const char *v, char *err, size_t errlen)
+{
+	return schema_error(err, errlen,
+			    "the IPv6 gateway cannot be set: it is the prefix's first address "
+			    "(::1 of a /64)");
+}
+
+static int format_gateway6(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return n->subnet6.family ? fmt(buf, size, ip_addr_format(AF_INET6, &n->gateway6, buf, size)) : 0;
+}
+
+static int parse_ipv6_mode(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+
+	if (ipv6_mode_from_string(v, &n->ipv6_mode) >= 0)
+		return 0;
+	return schema_invalid(err, errlen, "IPv6 mode", v, "expected slaac, dhcpv6 or slaac+dhcpv6");
+}
+
+/* Nothing (null in show) for a network without IPv6 that keeps the default. */
+static int format_ipv6_mode(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	if (!n->subnet6.family && !n->subnet6_auto && n->ipv6_mode == IPV6_MODE_SLAAC)
+		return 0;
+	return fmt(buf, size, ipv6_mode_to_string(n->ipv6_mode));
+}
+
+/* --nat6 and --no-nat6 are one request parameter, "nat6"; the file keeps what was given (its
+ * absence: the mode and the prefix decide), show says what is in force. */
+static int parse_nat6(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	bool b;
+	int r = schema_parse_bool("nat6", v, &b, err, errlen);
+
+	if (r >= 0)
+		n->nat6_given = b;
+	return r;
+}
+
+static int format_nat6_given(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return n->nat6_given >= 0 ? fmt(buf, size, n->nat6_given ? "yes" : "no") : 0;
+}
+
+static int format_nat6(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return n->subnet6.family ? fmt(buf, size, n->nat6 ? "yes" : "no") : 0;
 }
 
 static int parse_gateway(void *obj, const char *v, char *err, size_t errlen)
@@ -137,6 +232,32 @@ static int format_range(const void *obj, size_t i, char *buf, size_t size)
 	return 1;
 }
 
+static int parse_range6(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+
+	if (n->dhcp.n_ranges6 >= DHCP_RANGES_MAX) {
+		snprintf(err, errlen, "too many DHCPv6 ranges (at most %d)", DHCP_RANGES_MAX);
+		return -E2BIG;
+	}
+	if (dhcp_range6_parse(v, &n->dhcp.ranges6[n->dhcp.n_ranges6], err, errlen) < 0)
+		return -EINVAL;
+	n->dhcp.n_ranges6++;
+	return 0;
+}
+
+static int format_range6(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	if (i >= n->dhcp.n_ranges6)
+		return 0;
+	snprintf(buf, size, "%s-%s", ip_addr_format(AF_INET6, &n->dhcp.ranges6[i].start, a, sizeof(a)),
+		 ip_addr_format(AF_INET6, &n->dhcp.ranges6[i].end, b, sizeof(b)));
+	return 1;
+}
+
 static int parse_lease_time(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
@@ -171,14 +292,9 @@ static int parse_dhcp_host(void *obj, const char *v, char *err, size_t errlen)
 static int format_dhcp_host(const void *obj, size_t i, char *buf, size_t size)
 {
 	CNET(obj);
-	const struct dhcp_host *h;
-	char a[INET_ADDRSTRLEN], m[MAC_STRLEN];
-
 	if (i >= n->dhcp.n_hosts)
 		return 0;
-	h = &n->dhcp.hosts[i];
-	snprintf(buf, size, "%s,%s%s%s", mac_format(&h->mac, m, sizeof(m)),
-		 ip_addr_format(AF_INET, &h->ip, a, sizeof(a)), h->hostname[0] ? "," : "", h->hostname);
+	dhcp_host_format(&n->dhcp.hosts[i], buf, size);
 	return 1;
 }
 
@@ -234,10 +350,22 @@ static const struct schema_field network_fields[] = {
 	  .flags = SCHEMA_SHOW | SCHEMA_REQUIRED, .parse = parse_mode, .format = format_mode },
 	{ .key = "bridge", .json = "bridge", .flag = "bridge", .metavar = "IFNAME", .label = "bridge name",
 	  .flags = SCHEMA_SHOW, SCHEMA_STRING_AT(struct network, bridge), .check = ifname_invalid_reason },
-	{ .key = "subnet", .json = "subnet", .flag = "subnet", .metavar = "CIDR|auto", .label = "subnet",
+	{ .key = "subnet", .json = "subnet", .flag = "subnet", .metavar = "CIDR|auto|none", .label = "subnet",
 	  .flags = SCHEMA_SHOW, .parse = parse_subnet, .format = format_subnet },
 	{ .key = "gateway", .json = "gateway", .flag = "gateway", .metavar = "IP", .label = "gateway",
 	  .flags = SCHEMA_SHOW, .parse = parse_gateway, .format = format_gateway },
+	{ .key = "subnet6", .json = "subnet6", .flag = "subnet6", .metavar = "PREFIX|auto", .label = "IPv6 prefix",
+	  .flags = SCHEMA_SHOW, .parse = parse_subnet6, .format = format_subnet6 },
+	{ .json = "gateway6", .label = "IPv6 gateway", .flags = SCHEMA_SHOW, .parse = parse_gateway6,
+	  .format = format_gateway6 },
+	{ .key = "ipv6-mode", .json = "ipv6_mode", .flag = "ipv6-mode", .metavar = "slaac|dhcpv6|slaac+dhcpv6",
+	  .label = "IPv6 mode", .def = "slaac", .flags = SCHEMA_SHOW | SCHEMA_OMIT_DEFAULT,
+	  .parse = parse_ipv6_mode, .format = format_ipv6_mode },
+	/* Two rows, one parameter: the file's (what was given) and show's (what is in force). */
+	{ .key = "nat6", .json = "nat6", .flag = "nat6", .flag_value = "yes", .label = "nat6",
+	  .type = SCHEMA_BOOL, .parse = parse_nat6, .format = format_nat6_given },
+	{ .json = "nat6", .flag = "no-nat6", .flag_value = "no", .label = "nat6", .type = SCHEMA_BOOL,
+	  .flags = SCHEMA_SHOW, .parse = parse_nat6, .format = format_nat6 },
 	{ .key = "uplink", .json = "uplink", .flag = "uplink", .metavar = "IFNAME", .label = "uplink name",
 	  .flags = SCHEMA_SHOW, SCHEMA_STRING_AT(struct network, uplink), .check = ifname_invalid_reason },
 	/* 0: the kernel's; network_validate() has the range */
@@ -258,9 +386,11 @@ static const struct schema_field dhcp_fields[] = {
 	  .def = "yes", .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dhcp) },
 	{ .key = "range", .json = "dhcp_ranges", .flag = "dhcp-range", .metavar = "START-END",
 	  .label = "DHCP range", .flags = SCHEMA_REPEATABLE, .parse = parse_range, .format = format_range },
+	{ .key = "range6", .json = "dhcp6_ranges", .flag = "dhcp6-range", .metavar = "START-END",
+	  .label = "DHCPv6 range", .flags = SCHEMA_REPEATABLE, .parse = parse_range6, .format = format_range6 },
 	{ .key = "lease-time", .json = "lease_time", .flag = "lease-time", .metavar = "DURATION",
 	  .label = "lease time", .parse = parse_lease_time, .format = format_lease_time },
-	{ .key = "host", .json = "hosts", .flag = "host", .metavar = "MAC,IP[,HOSTNAME]", .label = "host",
+	{ .key = "host", .json = "hosts", .flag = "host", .metavar = "MAC|id:DUID,IP[,IPv6][,HOSTNAME]", .label = "host",
 	  .flags = SCHEMA_REPEATABLE, .parse = parse_dhcp_host, .format = format_dhcp_host },
 	/* clang-format on */
 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "network.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,11 +66,33 @@ bool network_forwards(const struct network *n)
 	return n->mode->forwards;
 }
 
+static const char *const ipv6_mode_names[_IPV6_MODE_MAX] = {
+	[IPV6_MODE_SLAAC] = "slaac",
+	[IPV6_MODE_DHCPV6] = "dhcpv6",
+	[IPV6_MODE_SLAAC_DHCPV6] = "slaac+dhcpv6",
+};
+
+const char *ipv6_mode_to_string(enum ipv6_mode m)
+{
+	return (unsigned)m < _IPV6_MODE_MAX ? ipv6_mode_names[m] : NULL;
+}
+
+int ipv6_mode_from_string(const char *s, enum ipv6_mode *ret)
+{
+	for (size_t i = 0; s && i < _IPV6_MODE_MAX; i++)
+		if (!strcmp(s, ipv6_mode_names[i])) {
+			*ret = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 void network_init(struct network *n, const char *name)
 {
 	memset(n, 0, sizeof(*n));
 	n->mode = &mode_isolated;
 	n->autostart = true;
+	n->nat6_given = -1;
 	dhcp_settings_init(&n->dhcp);
 	snprintf(n->name, sizeof(n->name), "%s", name);
 }
@@ -141,17 +164,44 @@ void network_fill_defaults(struct network *n)
 		n->has_gateway = true;
 	}
 	n->dhcp_router = n->mode->dhcp_router;
+	n->gateway6 = (union in_addr_union){};
+	n->nat6 = false;
+	if (n->subnet6.family != AF_INET6)
+		return;
+	ip_prefix_first_host(&n->subnet6, &n->gateway6);
+	/* A ULA prefix cannot be routed beyond the site: masqueraded unless told not to; a global
+	 * one is routed unless told to masquerade. */
+	if (n->mode->nat6)
+		n->nat6 = n->nat6_given >= 0 ? n->nat6_given : ip6_prefix_is_ula(&n->subnet6);
 }
 
 bool network_wants_dnsmasq(const struct network *n)
 {
-	/* A bridge-mode network's guests are served by the LAN's own DHCP server. */
-	return n->mode->has_subnet && (n->dhcp.dhcp || n->dhcp.dns);
+	/* A bridge-mode network's guests are served by the LAN's own DHCP server. With an IPv6
+	 * prefix, dnsmasq sends the router advertisements even without DHCP and DNS. */
+	return n->mode->has_subnet && (n->dhcp.dhcp || n->dhcp.dns || n->subnet6.family);
+}
+
+int network_dhcp_ipv6_mode(const struct network *n)
+{
+	switch (n->ipv6_mode) {
+	case IPV6_MODE_DHCPV6:
+		return DHCP_IPV6_MODE_DHCPV6;
+	case IPV6_MODE_SLAAC_DHCPV6:
+		return DHCP_IPV6_MODE_SLAAC_DHCPV6;
+	default:
+		return DHCP_IPV6_MODE_SLAAC;
+	}
 }
 
 void network_gateway_prefix(const struct network *n, struct ip_prefix *ret)
 {
 	*ret = (struct ip_prefix){ .family = n->subnet.family, .addr = n->gateway, .len = n->subnet.len };
+}
+
+void network_gateway6_prefix(const struct network *n, struct ip_prefix *ret)
+{
+	*ret = (struct ip_prefix){ .family = n->subnet6.family, .addr = n->gateway6, .len = n->subnet6.len };
 }
 
 void network_alias(const struct network *n, char *buf, size_t size)
@@ -169,12 +219,23 @@ static int check_subnet(const struct network *n, char *err, size_t errlen)
 	char s[IP_PREFIX_STRLEN], m[IP_PREFIX_STRLEN];
 	struct ip_prefix masked = n->subnet;
 
+	if (n->subnet.family == 0 && n->subnet_none) {
+		if (n->subnet6.family || n->subnet6_auto)
+			return 0;
+		snprintf(err, errlen,
+			 "network '%s': --subnet none needs --subnet6 PREFIX (a network needs IPv4, IPv6 "
+			 "or both)",
+			 n->name);
+		return -EINVAL;
+	}
 	if (n->subnet.family == 0) {
-		snprintf(err, errlen, "network '%s' needs a subnet (--subnet CIDR)", n->name);
+		snprintf(err, errlen,
+			 "network '%s' needs a subnet (--subnet CIDR, or --subnet none with --subnet6)",
+			 n->name);
 		return -EINVAL;
 	}
 	if (n->subnet.family != AF_INET) {
-		snprintf(err, errlen, "network '%s': subnet %s is not IPv4; only IPv4 subnets are supported",
+		snprintf(err, errlen, "network '%s': subnet %s is not IPv4; an IPv6 prefix goes in --subnet6",
 			 n->name, ip_prefix_format(&n->subnet, s, sizeof(s)));
 		return -EAFNOSUPPORT;
 	}
@@ -200,6 +261,12 @@ static int check_gateway(const struct network *n, char *err, size_t errlen)
 	if (!n->has_gateway)
 		return 0;
 	ip_addr_format(AF_INET, &n->gateway, g, sizeof(g));
+	if (!n->subnet.family) {
+		snprintf(err, errlen,
+			 "network '%s': gateway %s needs an IPv4 subnet (--subnet none has none)", n->name,
+			 g);
+		return -EINVAL;
+	}
 	ip_prefix_format(&n->subnet, s, sizeof(s));
 	if (!ip_prefix_contains(&n->subnet, AF_INET, &n->gateway)) {
 		snprintf(err, errlen, "network '%s': gateway %s is outside subnet %s", n->name, g, s);
@@ -217,10 +284,121 @@ static int check_gateway(const struct network *n, char *err, size_t errlen)
 	return 0;
 }
 
+const char *network_prefix6_invalid_reason(const struct ip_prefix *p)
+{
+	static const struct {
+		const char *prefix, *why;
+	} special[] = {
+		{ "::/127", "holds the unspecified and the loopback address" },
+		{ "::ffff:0:0/96", "is an IPv4-mapped prefix" },
+		{ "fe80::/10", "is link-local (every link has its own)" },
+		{ "ff00::/8", "is multicast" },
+	};
+
+	if (p->family != AF_INET6)
+		return "is not an IPv6 prefix";
+	for (size_t i = 0; i < ELEMENTSOF(special); i++) {
+		struct ip_prefix q;
+
+		(void)ip_prefix_parse(special[i].prefix, &q);
+		if (ip_prefix_overlaps(p, &q))
+			return special[i].why;
+	}
+	return NULL;
+}
+
+bool ip6_prefix_is_ula(const struct ip_prefix *p)
+{
+	return p->family == AF_INET6 && p->len >= 7 && (p->addr.bytes[0] & 0xfe) == 0xfc;
+}
+
+void network_ula_prefix(const uint8_t global_id[5], struct ip_prefix *ret)
+{
+	*ret = (struct ip_prefix){ .family = AF_INET6, .len = 48 };
+	ret->addr.bytes[0] = 0xfd; /* fc00::/7 with the L bit: locally assigned */
+	memcpy(&ret->addr.bytes[1], global_id, 5);
+}
+
+/* The IPv6 options without a prefix to apply to are refused rather than kept unused. */
+static int check_no_ipv6(const struct network *n, char *err, size_t errlen)
+{
+	if (n->ipv6_mode != IPV6_MODE_SLAAC) {
+		snprintf(err, errlen, "network '%s': --ipv6-mode %s needs an IPv6 prefix (--subnet6)",
+			 n->name, ipv6_mode_to_string(n->ipv6_mode));
+		return -EINVAL;
+	}
+	if (n->nat6_given >= 0) {
+		snprintf(err, errlen, "network '%s': --%s needs an IPv6 prefix (--subnet6)", n->name,
+			 n->nat6_given ? "nat6" : "no-nat6");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_subnet6(const struct network *n, char *err, size_t errlen)
+{
+	char s[IP_PREFIX_STRLEN], m[IP_PREFIX_STRLEN];
+	struct ip_prefix masked = n->subnet6;
+	const char *why;
+
+	if (n->subnet6_auto) {
+		snprintf(err, errlen,
+			 "network '%s': subnet6 auto is picked by 'network create'; a definition file "
+			 "needs the prefix itself",
+			 n->name);
+		return -EINVAL;
+	}
+	if (!n->subnet6.family)
+		return check_no_ipv6(n, err, errlen);
+	ip_prefix_format(&n->subnet6, s, sizeof(s));
+	why = network_prefix6_invalid_reason(&n->subnet6);
+	if (why) {
+		snprintf(err, errlen,
+			 "network '%s': IPv6 prefix %s %s; use a global or a unique local (fd00::/8) "
+			 "prefix",
+			 n->name, s, why);
+		return -EINVAL;
+	}
+	if (n->subnet6.len < NETWORK_PREFIX6_LEN_MIN || n->subnet6.len > NETWORK_PREFIX6_LEN_MAX) {
+		snprintf(err, errlen,
+			 "network '%s': IPv6 prefix %s must have a prefix length between /%d and /%d",
+			 n->name, s, NETWORK_PREFIX6_LEN_MIN, NETWORK_PREFIX6_LEN_MAX);
+		return -ERANGE;
+	}
+	ip_prefix_mask(&masked);
+	if (!ip_prefix_is_masked(&n->subnet6)) {
+		snprintf(err, errlen, "network '%s': IPv6 prefix %s has host bits set; did you mean %s?",
+			 n->name, s, ip_prefix_format(&masked, m, sizeof(m)));
+		return -EINVAL;
+	}
+	if (n->subnet6.len > NETWORK_PREFIX6_LEN_SLAAC && n->ipv6_mode != IPV6_MODE_DHCPV6) {
+		snprintf(err, errlen,
+			 "network '%s': IPv6 prefix %s is longer than /%d, which SLAAC needs; use a /%d "
+			 "or --ipv6-mode dhcpv6",
+			 n->name, s, NETWORK_PREFIX6_LEN_SLAAC, NETWORK_PREFIX6_LEN_SLAAC);
+		return -EINVAL;
+	}
+	if (n->mtu && n->mtu < NETWORK_MTU6_MIN) {
+		snprintf(err, errlen,
+			 "network '%s': MTU %u is below %u, the least IPv6 needs (RFC 8200); "
+			 "raise --mtu or leave out --subnet6",
+			 n->name, n->mtu, NETWORK_MTU6_MIN);
+		return -ERANGE;
+	}
+	if (n->nat6_given == 1 && !n->mode->nat6) {
+		snprintf(err, errlen, "network '%s': --nat6 needs mode nat (mode %s never masquerades)",
+			 n->name, n->mode->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_dhcp(const struct network *n, char *err, size_t errlen)
 {
 	char msg[512];
-	int r = dhcp_settings_validate(&n->dhcp, &n->subnet, &n->gateway, msg, sizeof(msg));
+	int r = dhcp_settings_validate(&n->dhcp, &n->subnet, &n->gateway, msg, sizeof(msg)) ?:
+			dhcp_settings_validate6(&n->dhcp, &n->subnet6, &n->gateway6,
+						network_dhcp_ipv6_mode(n), msg, sizeof(msg));
 
 	if (r < 0)
 		snprintf(err, errlen, "network '%s': %s", n->name, msg);
@@ -296,6 +474,9 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 	r = check_gateway(n, err, errlen);
 	if (r < 0)
 		return r;
+	r = check_subnet6(n, err, errlen);
+	if (r < 0)
+		return r;
 	if (n->mtu && (n->mtu < NETWORK_MTU_MIN || n->mtu > NETWORK_MTU_MAX)) {
 		snprintf(err, errlen, "network '%s': MTU %u is out of range (%d-%d)", n->name, n->mtu,
 			 NETWORK_MTU_MIN, NETWORK_MTU_MAX);
@@ -321,19 +502,28 @@ static int check_other_network(const struct network *n, const struct network *o,
 	/* Out through another network's bridge would be a way into that network (a bridge-mode
 	 * network's bridge is the host's LAN: a fine uplink). */
 	if (n->uplink[0] && o->mode->owns_bridge && !strcmp(o->bridge, n->uplink)) {
-		snprintf(err, errlen, "network '%s': uplink '%s' is the bridge of network '%s'; an uplink must "
-			 "lead out of the host, not into another network", n->name, n->uplink, o->name);
+		snprintf(err, errlen,
+			 "network '%s': uplink '%s' is the bridge of network '%s'; an uplink must "
+			 "lead out of the host, not into another network",
+			 n->name, n->uplink, o->name);
 		return -EINVAL;
 	}
 	/* The same, the other way round: the network that names the bridge came first. */
 	if (o->uplink[0] && n->mode->owns_bridge && !strcmp(o->uplink, n->bridge)) {
-		snprintf(err, errlen, "network '%s': bridge '%s' is the uplink of network '%s'; change that "
-			 "network's uplink first", n->name, n->bridge, o->name);
+		snprintf(err, errlen,
+			 "network '%s': bridge '%s' is the uplink of network '%s'; change that "
+			 "network's uplink first",
+			 n->name, n->bridge, o->name);
 		return -EINVAL;
 	}
 	if (n->subnet.family && o->subnet.family && ip_prefix_overlaps(&n->subnet, &o->subnet)) {
 		snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
 			 ip_prefix_format(&o->subnet, s, sizeof(s)));
+		return -EADDRINUSE;
+	}
+	if (n->subnet6.family && o->subnet6.family && ip_prefix_overlaps(&n->subnet6, &o->subnet6)) {
+		snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
+			 ip_prefix_format(&o->subnet6, s, sizeof(s)));
 		return -EADDRINUSE;
 	}
 	return 0;
@@ -364,7 +554,8 @@ static bool note_other(const struct network_index_entry *e, const void *userdata
 {
 	struct first_other *f = (struct first_other *)userdata;
 
-	if ((!f->with_self && !strcmp(e->def->name, f->n->name)) || (f->owns_bridge && !e->def->mode->owns_bridge))
+	if ((!f->with_self && !strcmp(e->def->name, f->n->name)) ||
+	    (f->owns_bridge && !e->def->mode->owns_bridge))
 		return false;
 	if (!f->first || e->seq < f->first->seq)
 		f->first = e;
@@ -386,6 +577,13 @@ static int check_other_networks_index(const struct network *n, const struct netw
 		network_index_each_key(&x->uplink, n->bridge, note_other, &f);
 	if (n->subnet.family == AF_INET)
 		network_index_each_overlap4(x, ip4_to_host(&n->subnet.addr), n->subnet.len, note_other, &f);
+	/* IPv6 prefixes have no index of their own yet: a walk, only for a network that has one. */
+	for (size_t i = 0; n->subnet6.family && i < x->name.n; i++) {
+		const struct network_index_entry *e = &x->name.e[i];
+
+		if (e->def->subnet6.family && ip_prefix_overlaps(&n->subnet6, &e->def->subnet6))
+			note_other(e, &f);
+	}
 	return f.first ? check_other_network(n, f.first->def, err, errlen) : 0;
 }
 
@@ -397,16 +595,17 @@ static bool link_is_netd_owned(const struct link_dump *host, int ifindex)
 	return l && network_alias_owner(l->alias);
 }
 
-static int check_host_addresses(const struct network *n, const struct link_dump *host, char *err,
-				size_t errlen)
+/* The host's addresses and routes against one of the network's prefixes (family 0: none). */
+static int check_host_addresses(const struct network *n, const struct ip_prefix *p,
+				const struct link_dump *host, char *err, size_t errlen)
 {
 	char s[IP_PREFIX_STRLEN];
 
-	for (size_t i = 0; i < host->n_addrs; i++) {
+	for (size_t i = 0; p->family && i < host->n_addrs; i++) {
 		const struct addr_info *a = &host->addrs[i];
 
 		/* The overlap first: the owner is a search of the links (1000 networks: 2000 addresses). */
-		if (!ip_prefix_overlaps(&n->subnet, &a->prefix) || link_is_netd_owned(host, a->ifindex))
+		if (!ip_prefix_overlaps(p, &a->prefix) || link_is_netd_owned(host, a->ifindex))
 			continue;
 		snprintf(err, errlen, "network '%s' overlaps address %s on %s", n->name,
 			 ip_prefix_format(&a->prefix, s, sizeof(s)), link_dump_ifname(host, a->ifindex));
@@ -426,15 +625,15 @@ static bool route_counts(const struct route_info *r)
 	return r->type != BROADCAST && r->type != ANYCAST && r->type != MULTICAST;
 }
 
-static int check_host_routes(const struct network *n, const struct link_dump *host, char *err,
-			     size_t errlen)
+static int check_host_routes(const struct network *n, const struct ip_prefix *p, const struct link_dump *host,
+			     char *err, size_t errlen)
 {
 	char s[IP_PREFIX_STRLEN];
 
-	for (size_t i = 0; i < host->n_routes; i++) {
+	for (size_t i = 0; p->family && i < host->n_routes; i++) {
 		const struct route_info *r = &host->routes[i];
 
-		if (!route_counts(r) || !ip_prefix_overlaps(&n->subnet, &r->dst) ||
+		if (!route_counts(r) || !ip_prefix_overlaps(p, &r->dst) ||
 		    link_is_netd_owned(host, r->ifindex))
 			continue;
 		if (r->ifindex)
@@ -526,7 +725,8 @@ static int check_uplink(const struct network *n, struct network *const *others, 
 }
 
 static int check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
-			   const struct network_index *x, const struct link_dump *host, char *err, size_t errlen)
+			   const struct network_index *x, const struct link_dump *host, char *err,
+			   size_t errlen)
 {
 	int r;
 
@@ -544,10 +744,16 @@ static int check_conflicts(const struct network *n, struct network *const *other
 	r = check_uplink(n, others, n_others, x, host, err, errlen);
 	if (r < 0)
 		return r;
-	r = check_host_addresses(n, host, err, errlen);
-	if (r < 0)
-		return r;
-	return check_host_routes(n, host, err, errlen);
+	for (int v6 = 0; v6 <= 1; v6++) {
+		const struct ip_prefix *p = v6 ? &n->subnet6 : &n->subnet;
+
+		r = check_host_addresses(n, p, host, err, errlen);
+		if (r >= 0)
+			r = check_host_routes(n, p, host, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int network_check_conflicts(const struct network *n, struct network *const *others, size_t n_others,
@@ -577,11 +783,15 @@ bool network_equal(const struct network *a, const struct network *b)
 {
 	return !strcmp(a->name, b->name) && a->mode == b->mode && !strcmp(a->bridge, b->bridge) &&
 	       a->subnet.family == b->subnet.family && a->subnet.len == b->subnet.len &&
-	       ip_addr_equal(AF_INET, &a->subnet.addr, &b->subnet.addr) &&
-	       a->has_gateway == b->has_gateway && ip_addr_equal(AF_INET, &a->gateway, &b->gateway) &&
-	       a->mtu == b->mtu && a->autostart == b->autostart && a->has_mac == b->has_mac &&
+	       ip_addr_equal(AF_INET, &a->subnet.addr, &b->subnet.addr) && a->has_gateway == b->has_gateway &&
+	       ip_addr_equal(AF_INET, &a->gateway, &b->gateway) && a->subnet_none == b->subnet_none &&
+	       ip_prefix_equal(&a->subnet6, &b->subnet6) && a->subnet6_auto == b->subnet6_auto &&
+	       ip_addr_equal(AF_INET6, &a->gateway6, &b->gateway6) && a->ipv6_mode == b->ipv6_mode &&
+	       a->nat6 == b->nat6 && a->nat6_given == b->nat6_given && a->mtu == b->mtu &&
+	       a->autostart == b->autostart && a->has_mac == b->has_mac &&
 	       (!a->has_mac || mac_equal(&a->mac, &b->mac)) && a->dhcp_router == b->dhcp_router &&
-	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp) && host_ports_equal(a, b);
+	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp) &&
+	       host_ports_equal(a, b);
 }
 
 int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,
@@ -607,8 +817,8 @@ int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struc
 				ip_prefix_overlaps(&n->subnet, &others[j]->subnet);
 		if (taken)
 			continue;
-		if (check_host_addresses(n, host, err, errlen) == 0 &&
-		    check_host_routes(n, host, err, errlen) == 0)
+		if (check_host_addresses(n, &n->subnet, host, err, errlen) == 0 &&
+		    check_host_routes(n, &n->subnet, host, err, errlen) == 0)
 			return 0;
 		if (ret_host_refused)
 			*ret_host_refused = true;
@@ -619,5 +829,69 @@ int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struc
 	snprintf(err, errlen, "network '%s': no free /24 left in the subnet pool %s: each overlaps a network, an "
 		 "address or a route (netd --subnet-pool sets another pool)",
 		 n->name, ip_prefix_format(pool, p, sizeof(p)));
+	return -EADDRNOTAVAIL;
+}
+
+/* Something of at most /48 over the whole pool: no /64 of it is free, said at once rather than after
+ * 65536 tries. */
+static bool pool_taken_whole(const struct ip_prefix *pool, struct network *const *others, size_t n_others,
+			     const struct link_dump *host)
+{
+	for (size_t j = 0; j < n_others; j++)
+		if (others[j]->subnet6.family && others[j]->subnet6.len <= pool->len &&
+		    ip_prefix_overlaps(pool, &others[j]->subnet6))
+			return true;
+	for (size_t i = 0; i < host->n_addrs; i++)
+		if (host->addrs[i].prefix.len <= pool->len &&
+		    ip_prefix_overlaps(pool, &host->addrs[i].prefix) &&
+		    !link_is_netd_owned(host, host->addrs[i].ifindex))
+			return true;
+	for (size_t i = 0; i < host->n_routes; i++)
+		if (route_counts(&host->routes[i]) && host->routes[i].dst.len <= pool->len &&
+		    ip_prefix_overlaps(pool, &host->routes[i].dst) &&
+		    !link_is_netd_owned(host, host->routes[i].ifindex))
+			return true;
+	return false;
+}
+
+int network_choose_subnet6(struct network *n, const struct ip_prefix *ula48, struct network *const *others,
+			   size_t n_others, const struct link_dump *host, bool *ret_host_refused, char *err,
+			   size_t errlen)
+{
+	uint32_t count = ula48->len <= 48 ? 1u << 16 : ula48->len <= 64 ? 1u << (64 - ula48->len) : 0;
+	char p[IP_PREFIX_STRLEN];
+
+	if (pool_taken_whole(ula48, others, n_others, host)) {
+		count = 0;
+		if (ret_host_refused)
+			*ret_host_refused = true; /* perhaps: a fresh view decides */
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		bool taken = false;
+
+		/* Subnet IDs 0, 1, ...: bytes 6 and 7 of the address (a /48 pool: all 16 bits). */
+		n->subnet6 = (struct ip_prefix){ .family = AF_INET6, .addr = ula48->addr, .len = 64 };
+		n->subnet6.addr.bytes[6] |= i >> 8;
+		n->subnet6.addr.bytes[7] |= i & 0xff;
+		n->subnet6_auto = false;
+		network_fill_defaults(n);
+		for (size_t j = 0; j < n_others && !taken; j++)
+			taken = strcmp(others[j]->name, n->name) && others[j]->subnet6.family &&
+				ip_prefix_overlaps(&n->subnet6, &others[j]->subnet6);
+		if (taken)
+			continue;
+		if (check_host_addresses(n, &n->subnet6, host, err, errlen) == 0 &&
+		    check_host_routes(n, &n->subnet6, host, err, errlen) == 0)
+			return 0;
+		if (ret_host_refused)
+			*ret_host_refused = true;
+	}
+	n->subnet6 = (struct ip_prefix){};
+	n->subnet6_auto = true;
+	network_fill_defaults(n);
+	snprintf(err, errlen,
+		 "network '%s': no free /64 left in this host's IPv6 ULA prefix %s: each overlaps a "
+		 "network, an address or a route (give --subnet6 PREFIX)",
+		 n->name, ip_prefix_format(ula48, p, sizeof(p)));
 	return -EADDRNOTAVAIL;
 }

@@ -15,7 +15,22 @@
 
 #define NETWORK_HOST_PORTS_MAX 32 /* FW_HOST_PORTS_MAX too */
 
+/* How a network's IPv6 guests get their addresses (router advertisements always go out). */
+enum ipv6_mode {
+	IPV6_MODE_SLAAC, /* the default: the guests make their own from the RA's prefix */
+	IPV6_MODE_DHCPV6, /* leased from the DHCPv6 ranges; the RA says "managed" */
+	IPV6_MODE_SLAAC_DHCPV6, /* both */
+	_IPV6_MODE_MAX,
+};
 
+const char *ipv6_mode_to_string(enum ipv6_mode m);
+/* -EINVAL for an unknown name. */
+int ipv6_mode_from_string(const char *s, enum ipv6_mode *ret);
+
+/* An IPv6 prefix of a network: at least /16, at most /120 (/64 with SLAAC). */
+#define NETWORK_PREFIX6_LEN_MIN 16
+#define NETWORK_PREFIX6_LEN_MAX 120
+#define NETWORK_PREFIX6_LEN_SLAAC 64
 
 struct network_index;
 
@@ -23,9 +38,18 @@ struct network {
 	char name[NAME_MAX_LEN + 1];
 	const struct net_mode *mode; /* mode.h: what the mode needs */
 	char bridge[IFNAMSIZ];
-	struct ip_prefix subnet; /* masked, IPv4 */
+	struct ip_prefix subnet; /* masked, IPv4; family 0: none yet (auto), or no IPv4 (subnet_none) */
 	union in_addr_union gateway;
 	bool has_gateway;
+	bool subnet_none; /* --subnet none: no IPv4 at all (an IPv6-only network) */
+	struct ip_prefix subnet6; /* masked, IPv6; family 0: no IPv6 */
+	bool subnet6_auto; /* --subnet6 auto: network create picks a /64 of the host's ULA /48 */
+	union in_addr_union gateway6; /* the prefix's first address (::1 of a /64), set by fill_defaults */
+	enum ipv6_mode ipv6_mode;
+	/* Masquerade subnet6 (NAT66): resolved by network_fill_defaults() from nat6_given, the mode
+	 * (n->mode->nat6) and the prefix (ULA: yes, global: no); false without IPv6. */
+	bool nat6;
+	int nat6_given; /* -1 not given, 0 --no-nat6, 1 --nat6 (what the file keeps) */
 	uint32_t mtu; /* 0: kernel default */
 	bool autostart;
 	bool has_mac; /* mac pinned in the config file */
@@ -41,6 +65,7 @@ struct network {
 
 #define NETWORK_MTU_MIN 68
 #define NETWORK_MTU_MAX 65535
+#define NETWORK_MTU6_MIN 1280 /* a network with an IPv6 prefix */
 
 /* A fresh definition with defaults (isolated, autostart). Owns memory: network_done() it. */
 void network_init(struct network *n, const char *name);
@@ -59,7 +84,7 @@ struct network *network_dup(const struct network *n);
 void network_swap(struct network *a, struct network *b);
 /* The stable default bridge name derived from a network name: "nd-<name>" or a hashed form. */
 void network_default_bridge(const char *name, char ret[IFNAMSIZ]);
-/* Fill the defaults that derive from other fields (bridge, gateway, dhcp_router). */
+/* Fill the defaults that derive from other fields (bridge, gateway, gateway6, nat6, dhcp_router). */
 void network_fill_defaults(struct network *n);
 /* Check one definition on its own; on failure writes a message for the user into err. */
 int network_validate(const struct network *n, char *err, size_t errlen);
@@ -77,10 +102,25 @@ int network_check_conflicts_index(const struct network *n, const struct network_
 int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,
 			  size_t n_others, const struct link_dump *host, bool *ret_host_refused, char *err,
 			  size_t errlen);
+/* --subnet6 auto: the first /64 of ula48 (a /48, see network_ula_prefix) that overlaps no other
+ * network's subnet6 and none of host's addresses and routes; sets n->subnet6 (and gateway6, nat6).
+ * -EADDRNOTAVAIL with a message when every one is taken. */
+int network_choose_subnet6(struct network *n, const struct ip_prefix *ula48, struct network *const *others,
+			   size_t n_others, const struct link_dump *host, bool *ret_host_refused, char *err,
+			   size_t errlen);
+/* RFC 4193: the ULA /48 fdXX:XXXX:XXXX::/48 with the 40 bits of global_id (random, made once per
+ * host and kept: see store_ula_prefix()). */
+void network_ula_prefix(const uint8_t global_id[5], struct ip_prefix *ret);
+/* Whether p lies in fc00::/7 (a unique local prefix). */
+bool ip6_prefix_is_ula(const struct ip_prefix *p);
+/* Why p cannot be a network's IPv6 prefix (link-local, multicast, ...), NULL when it can be. */
+const char *network_prefix6_invalid_reason(const struct ip_prefix *p);
 /* Mode bridge: the bridge must exist, be a bridge, and not be another network's. */
 int network_check_bridge_exists(const struct network *n, const struct link_dump *host, char *err, size_t errlen);
 /* The gateway address with the subnet's prefix length, as put on the bridge. */
 void network_gateway_prefix(const struct network *n, struct ip_prefix *ret);
+/* The same for IPv6: gateway6 with subnet6's length (family 0 without IPv6). */
+void network_gateway6_prefix(const struct network *n, struct ip_prefix *ret);
 /* "netd:<name>": the alias netd tags its bridges with. */
 void network_alias(const struct network *n, char *buf, size_t size);
 /* If alias is a netd network tag, the network name it carries; NULL otherwise. */
@@ -92,3 +132,5 @@ bool network_forwards(const struct network *n);
 int network_host_port_add(struct network *n, const char *spec, char *err, size_t errlen);
 /* Whether the network needs a dnsmasq at all (DHCP or DNS on). */
 bool network_wants_dnsmasq(const struct network *n);
+/* n->ipv6_mode as the dhcp module names it (enum dhcp_ipv6_mode). */
+int network_dhcp_ipv6_mode(const struct network *n);

@@ -33,7 +33,15 @@ struct secured_port {
 	struct ps_port p; /* p.addrs owned; p.level what applies on its network */
 	enum ps_level want; /* what the NIC asks for: FULL or OFF */
 	char network[NAME_MAX_LEN + 1];
+	size_t leases6_over; /* DHCPv6 leases of its MAC past PORTSEC_LEASES6_MAX, as last computed */
 };
+
+/* How many DHCPv6 leases of one MAC its port may send from: the newest ones (latest expiry). A
+ * guest may ask for a lease under any number of DUIDs and IAIDs, and dnsmasq leases each an address
+ * with the guest's MAC; the port's addresses (and every lease event's cost here, which walks the
+ * network's leases for each of its ports) stay bounded. A guest needs one or two (an IA_NA, an
+ * IA_TA, a renumbering). */
+#define PORTSEC_LEASES6_MAX 8
 
 struct portsec {
 	struct secured_port *ports;
@@ -93,6 +101,8 @@ static int push_subnet_hosts(struct ps_port *p, const struct network *n)
 	uint32_t first = ip4_to_host(&n->subnet.addr) + 1, gw = ip4_to_host(&n->gateway), last;
 	int r;
 
+	if (n->subnet.family != AF_INET)
+		return 0; /* an IPv6-only network: no IPv4 source is a guest's */
 	ip_prefix_broadcast(&n->subnet, &bcast);
 	last = ip4_to_host(&bcast) - 1;
 	if (!n->has_gateway || gw < first || gw > last)
@@ -101,32 +111,90 @@ static int push_subnet_hosts(struct ps_port *p, const struct network *n)
 	return r >= 0 && gw < last ? push_range(p, gw + 1, last) : r;
 }
 
-/* What a port on network n with that MAC may send from now. */
-static int port_compute(struct daemon *d, const struct network *n, struct ps_port *p)
+/* Whether lease a ends later than b (0: never). */
+static bool expiry_later(const struct dhcp_lease *a, const struct dhcp_lease *b)
+{
+	return b->expiry && (!a->expiry || a->expiry > b->expiry);
+}
+
+/* The IPv6 addresses of a port: its SLAAC one (EUI-64 in a /64 prefix, unless the network leases
+ * addresses by DHCPv6 alone; the first /64 of a shorter prefix), its DHCPv6 reservation, and its
+ * newest PORTSEC_LEASES6_MAX DHCPv6 leases (*ret_over: how many more it has). The link-local one
+ * the renderer adds by itself. A guest that makes its SLAAC address otherwise (privacy or
+ * stable-privacy identifiers) sends IPv6 only from link-local and DHCPv6 addresses while filtered. */
+static int push_ipv6(struct ps_port *p, const struct network *n, const struct dhcp_host *h,
+		     const struct dhcp_server *srv, size_t *ret_over)
+{
+	const struct dhcp_lease *newest[PORTSEC_LEASES6_MAX];
+	size_t n_newest = 0, n_leases = 0, over = 0;
+	struct mac m;
+	int r = 0;
+
+	*ret_over = 0;
+
+	if (n->subnet6.family != AF_INET6)
+		return 0;
+	/* A prefix up to /64: the RAs advertise its first /64 (dhcp/render.c). */
+	if (n->subnet6.len <= 64 && n->ipv6_mode != IPV6_MODE_DHCPV6) {
+		struct ip_prefix a = ps_eui64_address(&p->mac, &n->subnet6);
+
+		r = addrs_push(p, &a);
+	}
+	if (r >= 0 && h && h->has_ip6)
+		r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET6, .addr = h->ip6, .len = 128 });
+	for (size_t i = 0; srv && i < srv->leases.n; i++) {
+		const struct dhcp_lease *l = &srv->leases.leases[i];
+		size_t j;
+
+		if (l->family != AF_INET6 || !dhcp_lease6_mac(l, &m) || !mac_equal(&m, &p->mac))
+			continue;
+		/* The newest PORTSEC_LEASES6_MAX, newest first (0: never expires, the newest). */
+		for (j = n_newest; j > 0 && expiry_later(l, newest[j - 1]); j--)
+			if (j < PORTSEC_LEASES6_MAX)
+				newest[j] = newest[j - 1];
+		if (j < PORTSEC_LEASES6_MAX) {
+			newest[j] = l;
+			n_newest += n_newest < PORTSEC_LEASES6_MAX;
+		}
+		over += n_leases++ >= PORTSEC_LEASES6_MAX;
+	}
+	for (size_t i = 0; r >= 0 && i < n_newest; i++)
+		r = addrs_push(p,
+			       &(struct ip_prefix){ .family = AF_INET6, .addr = newest[i]->ip, .len = 128 });
+	*ret_over = over;
+	return r;
+}
+
+/* What a port on network n with that MAC may send from now; *ret_over: its DHCPv6 leases past
+ * the bound. */
+static int port_compute(struct daemon *d, const struct network *n, struct ps_port *p, size_t *ret_over)
 {
 	struct dhcp_server *srv;
 	const struct dhcp_host *h;
 	int r = 0;
 
 	p->n_addrs = 0;
+	*ret_over = 0;
 	if (p->level != PS_LEVEL_FULL)
 		return 0;
 	if (n->mode->port_level != PS_LEVEL_FULL) {
 		p->level = n->mode->port_level; /* the LAN hands out its addresses; netd does not know them */
 		return 0;
 	}
-	if (!n->dhcp.dhcp)
-		return push_subnet_hosts(p, n);
-	h = dhcp_host_find(&n->dhcp, &p->mac);
-	if (h)
-		r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET, .addr = h->ip, .len = 32 });
 	srv = daemon_dhcp_find(d, n->name);
+	if (!n->dhcp.dhcp) {
+		r = push_subnet_hosts(p, n);
+		return r < 0 ? r : push_ipv6(p, n, NULL, NULL, ret_over);
+	}
+	h = dhcp_host_find(&n->dhcp, &p->mac);
+	if (h && h->has_ip)
+		r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET, .addr = h->ip, .len = 32 });
 	for (size_t i = 0; r >= 0 && srv && i < srv->leases.n; i++)
-		if (mac_equal(&srv->leases.leases[i].mac, &p->mac))
+		if (srv->leases.leases[i].family == AF_INET && mac_equal(&srv->leases.leases[i].mac, &p->mac))
 			r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET,
 							       .addr = srv->leases.leases[i].ip,
 							       .len = 32 });
-	return r;
+	return r < 0 ? r : push_ipv6(p, n, h, srv, ret_over);
 }
 
 static int apply_script(struct daemon *d, const char *script, char *err, size_t errlen)
@@ -264,6 +332,18 @@ undo:
 	return r;
 }
 
+/* Once a port's MAC has more DHCPv6 leases than it may send from (until it has no more again). */
+static void leases6_over_note(const struct secured_port *s, size_t was)
+{
+	if (s->leases6_over && !was)
+		log_warning(
+			"port security: the guest on %s (MAC %s) holds %zu DHCPv6 leases on network '%s'; "
+			"its port may send from the newest %d only (a guest asking under many DUIDs or "
+			"IAIDs?)",
+			s->p.ifname, mac_format(&s->p.mac, (char[MAC_STRLEN]){}, MAC_STRLEN),
+			s->leases6_over + PORTSEC_LEASES6_MAX, s->network, PORTSEC_LEASES6_MAX);
+}
+
 /* The network need not exist (an adopted guest whose network went while netd was down). */
 int daemon_portsec_port_set(struct daemon *d, const char *ifname, const char *network, const struct mac *mac,
 			    enum ps_level level, char *err, size_t errlen)
@@ -276,13 +356,14 @@ int daemon_portsec_port_set(struct daemon *d, const char *ifname, const char *ne
 	snprintf(new.network, sizeof(new.network), "%s", network);
 	/* A guest adopted on a network that was removed while netd was down: its port is filtered
 	 * with no address at all (and kept from the host) rather than forgotten. */
-	r = n ? port_compute(d, n, &new.p) : 0;
+	r = n ? port_compute(d, n, &new.p, &new.leases6_over) : 0;
 	if (r >= 0)
 		r = port_replace(d, ifname, &new, err, errlen);
 	if (r < 0) {
 		port_done(&new);
 		return r;
 	}
+	leases6_over_note(&new, 0);
 	return 0;
 }
 
@@ -312,6 +393,7 @@ static int port_refresh(struct daemon *d, const struct network *n, const char *i
 	struct portsec *ps = PS(d);
 	ssize_t i = port_index(ps, ifname);
 	struct secured_port new;
+	size_t was;
 	char err[512];
 	int r;
 
@@ -321,8 +403,13 @@ static int port_refresh(struct daemon *d, const struct network *n, const char *i
 				     .want = ps->ports[i].want };
 	memcpy(new.p.ifname, ifname, sizeof(new.p.ifname));
 	memcpy(new.network, ps->ports[i].network, sizeof(new.network));
-	r = port_compute(d, n, &new.p);
+	r = port_compute(d, n, &new.p, &new.leases6_over);
+	was = ps->ports[i].leases6_over;
 	if (r < 0 || port_same(&new.p, &ps->ports[i].p)) {
+		if (r >= 0) {
+			ps->ports[i].leases6_over = new.leases6_over;
+			leases6_over_note(&new, was);
+		}
 		port_done(&new);
 		return r;
 	}
@@ -332,6 +419,7 @@ static int port_refresh(struct daemon *d, const struct network *n, const char *i
 		port_done(&new);
 		return r;
 	}
+	leases6_over_note(&new, was);
 	log_debug("port security: %s may now send from %zu address(es)", ifname, new.p.n_addrs);
 	return 1;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Conflicts that appear after a network started: a VPN that brings up a route or an address over
- * a network's subnet, say. netd listens to IPv4 address and route changes (the link ops' change
- * notifications), and after a burst of them (100 ms) checks every active network against the
+ * a network's subnet or IPv6 prefix, say. netd listens to IPv4 and IPv6 address and route changes (the link
+ * ops' change notifications), and after a burst of them (100 ms) checks every active network against the
  * host's addresses and routes again, exactly as 'network create' does. A network that overlaps something is
  * marked degraded with the reason, until the conflict goes away. */
 #include <errno.h>
@@ -153,7 +153,9 @@ static int watch_init(struct daemon *d)
 	if (!w)
 		return -ENOMEM;
 	*daemon_feature_state(d, &feature_watch) = w;
-	r = d->link.ops->events_open(d->link.userdata, LINK_EVENT_ADDRS4 | LINK_EVENT_ROUTES4, &w->fd);
+	r = d->link.ops->events_open(
+		d->link.userdata,
+		LINK_EVENT_ADDRS4 | LINK_EVENT_ROUTES4 | LINK_EVENT_ADDRS6 | LINK_EVENT_ROUTES6, &w->fd);
 	if (r < 0) {
 		w->fd = -1;
 		log_warning("conflict watch: cannot listen to address and route changes: %s", strerror(-r));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: dnsmasq's lease file (netd reads it at start and adoption; guests chose its
- * hostnames and client ids). */
+ * hostnames and client ids), and the same bytes as netd's lease6-macs record, which parses only
+ * what its renderer writes back byte for byte. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,10 +16,26 @@ static bool client_id_hex(const char *s)
 	return strspn(s, "0123456789abcdefABCDEF:") == strlen(s);
 }
 
+static void lease_macs(const uint8_t *data, size_t size)
+{
+	struct dhcp_lease_table t;
+	char *again;
+
+	if (dhcp_lease_macs_parse((const char *)data, size, &t) < 0)
+		return;
+	again = dhcp_lease_macs_render(&t);
+	if (!again || strlen(again) != size || memcmp(again, data, size))
+		abort();
+	free(again);
+	dhcp_lease_table_clear(&t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dhcp_lease_table t;
 	size_t bad;
+
+	lease_macs(data, size);
 
 	if (dhcp_lease_file_parse((const char *)data, size, &t, &bad) < 0)
 		return 0;
@@ -28,8 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if ((l->hostname[0] && dns_label_invalid_reason(l->hostname)) || !client_id_hex(l->client_id))
 			abort();
+		if ((l->family != AF_INET && l->family != AF_INET6) ||
+		    (l->duid.len &&
+		     (l->family != AF_INET6 || l->duid.len < DHCP_DUID_MIN || l->duid.len > DHCP_DUID_MAX)))
+			abort();
 		for (size_t j = 0; j < i; j++)
-			if (ip_addr_equal(AF_INET, &l->ip, &t.leases[j].ip))
+			if (l->family == t.leases[j].family &&
+			    ip_addr_equal(l->family, &l->ip, &t.leases[j].ip))
 				abort();
 	}
 	dhcp_lease_table_clear(&t);

@@ -11,7 +11,9 @@
 # whether a ping from an address it was not given gets through), and powers
 # off when the ACPI power button is pressed (QMP system_powerdown): the Debian kernel has no handler of its own, so /init waits for a byte on the button's evdev node.
 # Every NIC is brought up, and "LINK-DOWN ethN" / "LINK-UP ethN" is printed when its link changes
-# (QMP set_link, as vm set-network flaps it); udhcpc runs on eth0 only.
+# (QMP set_link, as vm set-network flaps it); udhcpc runs on eth0 only (and flushes only IPv4).
+# With ping6=IP on the kernel command line it prints "SLAAC <address>" once eth0 has a global
+# IPv6 address (the kernel's SLAAC), then "PING6 ok|fail IP" after pinging IP from it.
 # With showcdrom on the kernel command line it also loads the AHCI and CD-ROM drivers and prints
 # "CDROM <the first line of the cdrom>" (what QEMU read through the fd netd passed it).
 set -euo pipefail
@@ -62,9 +64,9 @@ done
 cat >"$root/etc/udhcpc/script" <<'SCRIPT'
 #!/bin/sh
 case "$1" in
-deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
 bound|renew)
-	ip addr flush dev "$interface"
+	ip -4 addr flush dev "$interface"
 	ip addr add "$ip/${mask:-24}" dev "$interface"
 	[ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
 	echo "LEASE $ip/${mask:-24} router ${router%% *}" >/dev/console
@@ -112,6 +114,27 @@ for ev in /sys/class/input/event*; do
 done
 ip link set lo up
 for f in /sys/class/net/eth*; do ip link set "${f##*/}" up; done
+# ping6=IP on the kernel command line: once eth0 has a global IPv6 address (the kernel's SLAAC from
+# the network's router advertisements; DAD done), say which, and ping IP from it, so that the host
+# learns it in its neighbour table (where vm show finds it).
+for a in $(cat /proc/cmdline); do
+	case $a in
+	ping6=*)
+		(for _ in $(seq 1 120); do
+			s=$(ip -6 addr show dev eth0 | grep 'scope global' | grep -v tentative |
+				sed -n 's/.*inet6 \([^/]*\)\/.*/\1/p' | head -n 1)
+			[ -n "$s" ] && break
+			sleep 0.25
+		done
+		echo "SLAAC ${s:-none}"
+		r=fail
+		for _ in 1 2 3 4 5; do
+			[ -n "$s" ] && ping -6 -c 1 -W 2 -I "$s" "${a#ping6=}" >/dev/null 2>&1 && { r=ok; break; }
+		done
+		echo "PING6 $r ${a#ping6=}") &
+		;;
+	esac
+done
 # -t/-T: retry quickly; the link flap of a network move makes udhcpc re-discover.
 udhcpc -i eth0 -s /etc/udhcpc/script -t 20 -T 1 -A 1 -b -R
 # Say when a NIC's link goes down or comes back (vm set-network flaps it); renew at once when

@@ -39,7 +39,7 @@ cases=(
 	"1|invalid uplink name 'uplink-much-too-long': is longer than 15 bytes|network create x --mode routed --subnet 10.1.0.0/24 --uplink uplink-much-too-long"
 	"1|network 'x': the uplink cannot be the network's own bridge|network create x --mode nat --subnet 10.1.0.0/24 --bridge br-x --uplink br-x"
 	"1|network 'x' overlaps route 10.200.0.0/16 dev host0|network create x --mode nat --subnet 10.200.7.0/24"
-	"1|invalid subnet 'bogus': expected CIDR notation like 10.0.0.0/24, or auto|network create x --mode isolated --subnet bogus"
+	"1|invalid subnet 'bogus': expected CIDR notation like 10.0.0.0/24, auto or none|network create x --mode isolated --subnet bogus"
 	"1|MTU 50 is out of range (68-65535)|network create x --mode isolated --subnet 10.1.0.0/24 --mtu 50"
 	"1|subnet fd00::/64 is not IPv4|network create x --mode isolated --subnet fd00::/64"
 	"1|no network named 'nope'|network show nope"

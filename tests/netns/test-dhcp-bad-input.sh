@@ -34,8 +34,8 @@ cases=(
 	"1|invalid MAC '00:00:00:00:00:00': a reservation needs a unicast, non-zero MAC|$C --host 00:00:00:00:00:00,10.1.0.5"
 	"1|invalid hostname 'web_1' in a host reservation: may contain only letters, digits and '-'|$C --host $M,10.1.0.5,web_1"
 	"1|invalid hostname 'web\\nport=0' in a host reservation|$C --host \$'$M,10.1.0.5,web\\nport=0'"
-	"1|invalid host '52:54:00:00:00:01,10.1.0.5,web\\ndhcp-range=1.2.3.4,1.2.3.9': expected MAC,IP[,HOSTNAME]|$C --host \$'$M,10.1.0.5,web\\ndhcp-range=1.2.3.4,1.2.3.9'"
-	"1|invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,HOSTNAME]|$C --host $M,10.1.0.5,a,b"
+	"1|invalid host '52:54:00:00:00:01,10.1.0.5,web\\ndhcp-range=1.2.3.4,1.2.3.9': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]|$C --host \$'$M,10.1.0.5,web\\ndhcp-range=1.2.3.4,1.2.3.9'"
+	"1|invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]|$C --host $M,10.1.0.5,a,b"
 	"1|invalid hostname 'a=b' in a DNS host|$C --dns-host 10.1.0.9,a=b"
 	"1|invalid hostname 'a b' in a DNS host|$C --dns-host '10.1.0.9,a b'"
 	"1|invalid DNS host '10.1.0.9': expected IP,HOSTNAME|$C --dns-host 10.1.0.9"
@@ -58,7 +58,11 @@ cases=(
 	"1|network 'lab' has no reservation for 52:54:00:00:00:01|network host remove lab $M"
 	"1|no network named 'nope'|network leases nope"
 	"1|no network named 'nope'|network host add nope $M 10.90.0.20"
-	"2|network host add: expected NAME MAC IP [HOSTNAME]|network host add lab $M"
+	"1|invalid DUID 'zz': expected 2 to 130 hex pairs|network host add lab id:zz 10.90.0.20"
+	"1|network 'lab' has no reservation for id:00:03:00:01:52:54:00:00:00:01|network host remove lab id:00:03:00:01:52:54:00:00:00:01"
+	"2|network host add: expected NAME MAC|network host add lab $M"
+	"2|network host add: more than one IPv4 address ('10.90.0.21')|network host add lab $M 10.90.0.20 10.90.0.21"
+	"2|network host add: the hostname comes last ('web')|network host add lab $M web 10.90.0.20"
 	"2|network host remove: expected NAME MAC|network host remove lab"
 )
 
@@ -72,6 +76,9 @@ raw_cases=(
 	'{"method": "lease.event", "params": {"network": "lab", "action": "explode", "mac": "52:54:00:00:00:01", "ip": "10.90.0.5"}}|lease event: unknown action'
 	'{"method": "lease.event", "params": {"network": "nope", "action": "add", "mac": "52:54:00:00:00:01", "ip": "10.90.0.5"}}|lease event: network has no dnsmasq'
 	'{"method": "network.host.add", "params": {"name": "lab", "mac": "52:54:00:00:00:01", "ip": "10.90.0.50", "hostname": "1w"}}|invalid hostname '"'"'1w'"'"' in a host reservation: dnsmasq reads a number'
+	'{"method": "network.host.add", "params": {"name": "lab", "mac": "52:54:00:00:00:01", "duid": "00:03:00:01:52:54:00:00:00:01", "ip": "10.90.0.50"}}|expected one of the parameters '"'"'mac'"'"' and '"'"'duid'"'"
+	'{"method": "network.host.add", "params": {"name": "lab", "mac": "52:54:00:00:00:01", "ip": "10.90.0.50,web"}}|invalid ip '"'"'10.90.0.50,web'"'"': one value, without commas'
+	'{"method": "network.host.add", "params": {"name": "lab", "mac": "52:54:00:00:00:01"}}|missing parameter '"'"'ip'"'"' (an IPv4 or IPv6 address) or '"'"'ip6'"'"
 	'{"method": "lease.event", "params": {"network": "lab", "action": "add", "mac": "52:54:00:00:00:01", "ip": "fd00::1"}}|lease event: missing or invalid '"'"'mac'"'"', '"'"'ip'"'"' or '"'"'expires'"'"
 	'{"method": "lease.event", "params": {"network": "lab", "action": "add", "mac": "52:54:00:00:00:01", "ip": "10.90.0.5", "expires": "-1"}}|lease event: missing or invalid '"'"'mac'"'"', '"'"'ip'"'"' or '"'"'expires'"'"
 )

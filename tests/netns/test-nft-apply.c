@@ -150,32 +150,56 @@ static struct fw_network network(const char *bridge, const char *subnet, enum fw
 	return n;
 }
 
+/* The network with an IPv6 prefix too ("none": IPv6 only); its gateway the prefix's ::1. */
+static struct fw_network network6(const char *bridge, const char *subnet, const char *subnet6, bool nat6,
+				  enum fw_mode mode, const char *uplink)
+{
+	struct fw_network n = network(bridge, strcmp(subnet, "none") ? subnet : "0.0.0.0/0", mode, uplink);
+
+	if (!strcmp(subnet, "none"))
+		n.subnet = (struct ip_prefix){}, n.gateway = (union in_addr_union){};
+	ip_prefix_parse(subnet6, &n.subnet6);
+	n.gateway6 = n.subnet6.addr;
+	n.gateway6.bytes[15] |= 1;
+	n.nat6 = nat6;
+	return n;
+}
+
 /* Networks come, go and change by set elements alone (fw_render_change): after each change the
  * kernel's table is the one fw_render makes of the new networks, element for element. elems: the
  * change as netd sends it, a netlink batch of elements (apply_elems), else as an nft script. */
 static void changes(const struct fw_backend *f, bool elems)
 {
-	/* Subnets of two prefix lengths throughout: a change that brings the first subnet of a length
-	 * or takes the last one is a whole table (fw_render_change says so). */
-	struct fw_network s0[3] = { network("nd-a", "10.1.0.0/24", FW_NAT, NULL),
-				    network("nd-b", "10.2.0.0/24", FW_ISOLATED, NULL),
-				    network("nd-h", "10.64.0.0/16", FW_NAT, "eth9") };
-	struct fw_network s1[8] = { s0[0],
+	/* Subnets of two prefix lengths of each family throughout: a change that brings the first
+	 * subnet of a length or takes the last one is a whole table (fw_render_change says so). IPv6:
+	 * NAT66 (nat6), a global prefix of a nat network routed, routed, IPv6 only, with uplinks. */
+	struct fw_network s0[3] = { network6("nd-a", "10.1.0.0/24", "fd00:1::/64", true, FW_NAT, NULL),
+				    network6("nd-b", "10.2.0.0/24", "fd00:2::/64", false, FW_ISOLATED, NULL),
+				    network6("nd-h", "10.64.0.0/16", "2001:db8:6400::/56", false, FW_NAT,
+					     "eth9") };
+	struct fw_network s1[9] = { s0[0],
 				    s0[1],
-				    network("nd-c", "10.3.0.0/24", FW_ROUTED, NULL),
-				    network("nd-d", "10.4.0.0/24", FW_NAT, "eth9"),
+				    network6("nd-c", "10.3.0.0/24", "2001:db8:3::/64", false, FW_ROUTED,
+					     NULL),
+				    network6("nd-d", "10.4.0.0/24", "fd00:4::/64", true, FW_NAT, "eth9"),
 				    network("nd-e", "10.5.0.0/24", FW_OPEN, NULL),
-				    network("nd-f", "10.6.0.0/24", FW_OPEN, "eth9"),
+				    network6("nd-f", "10.6.0.0/24", "fd00:6::/64", false, FW_OPEN, "eth9"),
 				    network("nd-g", "255.255.255.0/24", FW_NAT, NULL),
-				    s0[2] };
-	struct fw_network s2[6] = {
-		network("nd-a", "10.11.0.0/24", FW_NAT, NULL),	 s1[2], s1[3], s1[4], s1[5],
-		network("nd-h", "10.64.0.0/16", FW_ROUTED, NULL)
+				    s0[2],
+				    network6("nd-i", "none", "fd00:9::/64", true, FW_NAT, NULL) };
+	struct fw_network s2[7] = {
+		network6("nd-a", "10.11.0.0/24", "fd00:11::/64", true, FW_NAT, NULL),
+		s1[2],
+		s1[3],
+		s1[4],
+		s1[5],
+		network6("nd-h", "10.64.0.0/16", "2001:db8:6400::/56", false, FW_ROUTED, NULL),
+		network6("nd-i", "none", "fd00:9::/64", false, FW_NAT, NULL), /* nat6 off: routed */
 	};
 	const struct {
 		const struct fw_network *nets;
 		size_t n;
-	} steps[] = { { s0, 3 }, { s1, 8 }, { s2, 6 }, { s0, 3 } };
+	} steps[] = { { s0, 3 }, { s1, 9 }, { s2, 7 }, { s0, 3 } };
 	_cleanup_free_ char *marker = NULL;
 	char err[512] = "", have[128];
 
@@ -239,8 +263,10 @@ static void changes(const struct fw_backend *f, bool elems)
 int main(void)
 {
 	/* Every kind of rule: nat, and an isolated network with host ports (the input chain's set). */
-	struct fw_network n[2] = { { .bridge = "nd-a", .mode = FW_NAT },
-				   { .bridge = "nd-b", .mode = FW_ISOLATED, .n_host_ports = 2,
+	struct fw_network n[2] = { { .bridge = "nd-a", .mode = FW_NAT, .nat6 = true },
+				   { .bridge = "nd-b",
+				     .mode = FW_ISOLATED,
+				     .n_host_ports = 2,
 				     .host_ports = { { IPPROTO_TCP, 22 }, { IPPROTO_UDP, 53 } } } };
 	char err[512] = "", marker[128];
 	_cleanup_free_ char *want = NULL;
@@ -255,6 +281,8 @@ int main(void)
 	ip_prefix_parse("10.2.0.0/24", &n[1].subnet);
 	ip_prefix_first_host(&n[0].subnet, &n[0].gateway);
 	ip_prefix_first_host(&n[1].subnet, &n[1].gateway);
+	ip_prefix_parse("fd00:1::/64", &n[0].subnet6);
+	ip_addr_parse("fd00:1::1", &(int){ 0 }, &n[0].gateway6);
 	script = fw_render(n, ELEMENTSOF(n), &want);
 	CHECK(fw_nft_open(f) == 0, "no libnftables context");
 	CHECK(fw_kernel_marker(f, marker, sizeof(marker)) == -ENOENT, "a fresh namespace has netd's table");

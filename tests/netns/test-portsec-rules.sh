@@ -6,7 +6,8 @@
 # - another guest's IPv4 source (B's), an address it does not hold, another guest's MAC;
 # - gratuitous ARP claiming B's address (C's neighbour entry for B must not move to A);
 # - a DHCP server (busybox udhcpd) answering C's DHCP client, or answering from another port than
-#   67; a DHCPv6 server port; a DHCPRELEASE of B's lease (B's MAC as chaddr) to dnsmasq;
+#   67; a DHCPv6 server port; a DHCPRELEASE of B's lease (B's MAC as chaddr) to dnsmasq, whole
+#   and in two fragments (the chaddr in the second); an NS naming B's MAC in its option;
 # - a router advertisement (C must get no route or address from it); a frame of another ethertype;
 # - a neighbour advertisement claiming B's link-local address; a datagram from B's link-local one;
 # - a datagram to the host in a frame to an IEEE link-local group (01:80:c2:00:00:0e, LLDP's): the
@@ -126,8 +127,21 @@ release_b() {
 }
 assert_eq "$(release_b off)" released "B's lease after A's DHCPRELEASE with B's MAC at level off"
 assert_eq "$(release_b on)" kept "B's lease after A's DHCPRELEASE with B's MAC at level on"
-kill "$DNSMASQ"
 ok "a DHCPRELEASE of B's lease sent by A: B lost its lease at level off; dnsmasq never saw it at level on"
+# The same in two fragments from A's own address, the chaddr in the second: the rule that checks
+# it cannot read it in the first, and the second has no UDP header at all.
+release_b_frag() {
+	secure "$1"
+	gx B busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s /bin/true >/dev/null 2>&1 || fail "B got no lease"
+	leased=$(awk -v m=$MAC_B '$2 == m { print $3 }' "$T/ps.leases")
+	gx A python3 "$TESTS_LIB_DIR/craft.py" dhcp-release-frag eth0 10.80.0.10 $MAC_B "$leased" 10.80.0.1
+	sleep 0.5
+	grep -q " $MAC_B $leased " "$T/ps.leases" && echo kept || echo released
+}
+assert_eq "$(release_b_frag off)" released "B's lease after A's fragmented DHCPRELEASE at level off"
+assert_eq "$(release_b_frag on)" kept "B's lease after A's fragmented DHCPRELEASE at level on"
+kill "$DNSMASQ"
+ok "the same DHCPRELEASE in two fragments, B's MAC in the second: released at level off, dropped at level on"
 
 # A router advertisement from A: C (a plain host, accept_ra 1) must learn nothing from it.
 for g in A C; do
@@ -213,6 +227,32 @@ from_ll_b() {
 assert_eq "$(from_ll_b off)" yes "a datagram from B's link-local address sent by A at level off"
 assert_eq "$(from_ll_b on)" no "a datagram from B's link-local address sent by A at level on"
 gx A ip -6 addr del $LL_B/64 dev eth0
+
+# A's own link-local address, with B's MAC in an NS's link-layer option: C's entry for A would send
+# A's traffic to B (the host's: dnsmasq would take B's MAC for A's DHCPv6 requests).
+LL_A=fe80::5054:ff:feaa:a
+ns_lladdr() {
+	secure "$1"
+	gx C ip -6 neigh flush dev eth0
+	gx C ping -6 -c1 -W1 "$LL_A%eth0" >/dev/null || fail "C cannot reach A's link-local address"
+	gx A python3 "$TESTS_LIB_DIR/craft.py" ns-lladdr eth0 "$llc" $MAC_B
+	sleep 0.3
+	grep -qi $MAC_B <<<"$(gx C ip -6 neigh show $LL_A dev eth0)" && echo moved || echo kept
+}
+assert_eq "$(ns_lladdr off)" moved "C's neighbour entry for A after A's NS naming B's MAC at level off"
+assert_eq "$(ns_lladdr on)" kept "C's neighbour entry for A after A's NS naming B's MAC at level on"
+ok "an NS from A's own address with B's MAC in its link-layer option: C's entry moved at level off, kept at level on"
+
+# ND is never fragmented, so a guest's ICMPv6 fragments are dropped (they could hide an NA's
+# target): a ping larger than the MTU goes through at level off only; a smaller one at both.
+big_ping() {
+	secure "$1"
+	gx A ping -6 -c1 -W1 -s "$2" "$llc%eth0" >/dev/null 2>&1 && echo yes || echo no
+}
+assert_eq "$(big_ping off 2000)" yes "A's fragmented ping to C at level off"
+assert_eq "$(big_ping on 2000)" no "A's fragmented ping to C at level on"
+assert_eq "$(big_ping on 1000)" yes "A's ping to C at level on"
+ok "A's ICMPv6 fragments: through at level off, dropped at level on; unfragmented pings pass"
 ok "IPv6: an NA claiming B's link-local address and a datagram from it: through at level off, dropped at level on"
 
 # A datagram to the host inside a frame to 01:80:c2:00:00:0e: with no table the host takes it (on

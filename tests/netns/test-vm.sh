@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Guests end to end with real QEMU (TCG here) and a tiny guest built from Debian's kernel and
 # busybox-static: on a NAT network the guest gets a lease (shown by 'vm show'), pings its gateway
-# and reaches an upstream namespace through masquerade; 'vm set-network' moves it to another NAT
+# and reaches an upstream namespace through masquerade; on that dual-stack network it gets a SLAAC
+# address from the kernel's own autoconfiguration, and 'vm show' lists it (from the bridge's
+# neighbour table, once the guest pinged the gateway from it); 'vm set-network' moves it to another NAT
 # network and it gets a lease there without a reboot, and its second NIC's link comes back after
 # a move of that NIC; kill -9 of netd leaves it answering pings and the restarted netd controls it
 # again; a definition edited or removed by hand while the guest runs is reloaded and applies once
@@ -17,14 +19,14 @@ guest_image
 
 add_upstream
 start_netd
-ctl network create n1 --mode nat --subnet 10.81.0.0/24 >/dev/null
+ctl network create n1 --mode nat --subnet 10.81.0.0/24 --subnet6 fd00:81::/64 >/dev/null
 ctl network create n2 --mode nat --subnet 10.82.0.0/24 >/dev/null
 # A process that runs (an exited QEMU that netd adopted stays a zombie until init reaps it).
 alive() { [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 t0=$(date +%s%N)
 ctl vm create g1 --network n1 --network n2 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
-	--append "console=ttyS0 quiet probe=192.168.50.1" --accel tcg >/dev/null
+	--append "console=ttyS0 quiet probe=192.168.50.1 ping6=fd00:81::1" --accel tcg >/dev/null
 assert_eq "$(vm_field g1 .state)" running "state after create"
 tap=$(vm_field g1 '.nics[0].tap')
 assert_eq "$(link_field "$tap" .master)" nd-n1 "TAP's bridge"
@@ -43,6 +45,25 @@ assert_eq "$(vm_field g1 '.nics[0].ip')" "$ip1" "vm show's address"
 wait_serial g1 '^GATEWAY-PING ok 10.81.0.1' >/dev/null
 assert_eq "$(wait_serial g1 '^UPSTREAM-SAYS' | cut -d' ' -f2)" 192.168.50.2 "what upstream saw"
 ok "vm show lists $ip1; the guest pinged its gateway and reached upstream as 192.168.50.2 (masquerade)"
+
+# IPv6 on n1: the guest's kernel makes its SLAAC address (its MAC's EUI-64 in fd00:81::/64) and
+# pings the gateway from it; vm show finds it in nd-n1's neighbour table.
+IFS=: read -r m0 m1 m2 m3 m4 m5 <<<"$(vm_field g1 '.nics[0].mac')"
+slaac=$(printf 'fd00:81::%x:%x:%x:%x' $(((0x$m0 ^ 2) << 8 | 0x$m1)) $((0x$m2 << 8 | 0xff)) \
+	$((0xfe00 | 0x$m3)) $((0x$m4 << 8 | 0x$m5)))
+assert_eq "$(wait_serial g1 '^SLAAC ' 30)" "SLAAC $slaac" "the guest's SLAAC address"
+wait_serial g1 '^PING6 ' 30 | grep -qx 'PING6 ok fd00:81::1' || fail "guest's ping6: $(serial g1 | grep -a PING6)"
+want="{\"address\":\"$slaac\",\"source\":\"slaac\"}"
+for _ in $(seq 1 50); do
+	got=$(ctl --json vm show g1 | jq -c '.nics[0].ipv6')
+	[ "$got" = "[$want]" ] && break
+	sleep 0.1
+done
+assert_eq "$got" "[$want]" "vm show's IPv6 addresses of g1"
+ctl vm show g1 | grep -qxF "            ipv6 $slaac (slaac)" || fail "vm show's text: $(ctl vm show g1)"
+assert_eq "$(ctl --json vm show g1 | jq -c '.nics[1].ipv6')" "[]" "IPv6 addresses of g1's NIC on IPv4-only n2"
+ok "the guest's SLAAC address $slaac: pinged fd00:81::1 from it, vm show lists it (source slaac)" \
+	"$((($(date +%s%N) - t0) / 1000000)) ms after create"
 
 # A second start of a running guest is refused.
 rc=0

@@ -10,6 +10,8 @@
  * against 'network show' after each kind of change. Runs without root.
  */
 #include <errno.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +33,7 @@
 #include "log.h"
 #include "macro.h"
 #include "protocol.h"
+#include "vm-ipv6.h"
 #include "vm.h"
 
 struct world {
@@ -636,6 +639,70 @@ static void test_start_skips_conflicts(void **state)
 	assert_int_equal(w->d.n_nets, 2);
 }
 
+/* A network that forwards an IPv6 prefix turns IPv6 forwarding on, first accept_ra=2 where
+ * accept_ra is 1: the default and the host's links, with a route from router advertisements or not
+ * yet (forward6.c); not where it is 0, nor on a bridge's port, nor for a network without IPv6 or one
+ * that does not forward. Forwarding found on is left with every accept_ra. */
+static void test_forward6_keeps_ra(void **state)
+{
+	struct world *w = *state;
+	struct route_info rt = { .table = RT_TABLE_MAIN,
+				 .type = RTN_UNICAST,
+				 .protocol = RTPROT_RA,
+				 .priority = 1024,
+				 .expires = 1800 };
+	int br, port;
+	char v[16];
+
+	assert_int_equal(link_fake_add_link(w->link, "eth0", "veth", &rt.ifindex), 0);
+	assert_int_equal(ip_prefix_parse("::/0", &rt.dst), 0);
+	assert_int_equal(ip_addr_parse("fe80::1", &rt.gw_family, &rt.gw), 0);
+	assert_int_equal(link_fake_add_route_full(w->link, &rt), 0);
+	assert_int_equal(link_fake_add_link(w->link, "eth1", "veth", &rt.ifindex), 0);
+	assert_int_equal(link_fake_add_route_full(w->link, &rt), 0);
+	assert_int_equal(w->d.link.ops->sysctl_set(w->d.link.userdata, AF_INET6, "eth1", "accept_ra", "0"),
+			 0);
+	assert_int_equal(link_fake_add_link(w->link, "eth2", "veth", NULL), 0); /* its router comes later */
+	assert_int_equal(link_fake_add_link(w->link, "lanbr", "bridge", &br), 0);
+	assert_int_equal(link_fake_add_link(w->link, "lanport", "veth", &port), 0);
+	assert_int_equal(link_fake_set_master(w->link, port, br), 0);
+
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"v4\", \"mode\": \"nat\", \"subnet\": \"10.90.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"iso6\", \"mode\": \"isolated\", \"subnet\": \"10.91.0.0/24\", "
+			    "\"subnet6\": \"fd00:91::/64\"}"));
+	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "eth0", "accept_ra", v, sizeof(v)), 0);
+	assert_string_equal(v, "1");
+	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "all", "forwarding", v, sizeof(v)), 0);
+	assert_string_equal(v, "0");
+
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"v6\", \"mode\": \"nat\", \"subnet\": \"10.92.0.0/24\", "
+			    "\"subnet6\": \"fd00:92::/64\"}"));
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const names[] = { "default", "eth0", "eth1", "eth2", "lanport" };
+		static const char *const want[] = { "2", "2", "0", "2", "1" };
+
+		assert_int_equal(link_fake_sysctl(w->link, AF_INET6, names[i], "accept_ra", v, sizeof(v)), 0);
+		assert_string_equal(v, want[i]);
+	}
+	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "all", "forwarding", v, sizeof(v)), 0);
+	assert_string_equal(v, "1");
+	assert_string_equal(show_field(w, "v6", "ipv6_forwarding.enabled"), "true");
+	assert_string_equal(show_field(w, "v6", "ipv6_forwarding.accept_ra_2"),
+			    "[ \"default\", \"eth0\", \"eth2\", \"lanbr\" ]");
+
+	/* After a restart forwarding is on: nothing more is changed. */
+	assert_int_equal(link_fake_add_link(w->link, "eth3", "veth", NULL), 0);
+	daemon_stop(&w->d);
+	assert_int_equal(daemon_start(&w->d), 0);
+	flush_backends(w);
+	assert_int_equal(link_fake_sysctl(w->link, AF_INET6, "eth3", "accept_ra", v, sizeof(v)), 0);
+	assert_string_equal(v, "1");
+	assert_string_equal(show_field(w, "v6", "ipv6_forwarding.accept_ra_2"), "[ ]");
+}
+
 static bool link_master_is(struct world *w, const char *ifname, const char *master)
 {
 	struct link_dump dump = {};
@@ -666,6 +733,246 @@ static int bridge_ifindex(struct world *w, const char *name)
 
 /* A guest is a user of its network: plugged at start, the network refuses to stop under it
  * unless forced, it is plugged again when its bridge is made anew, set-network moves it. */
+/* A guest on a dual-stack network may send IPv6 from its SLAAC address (the prefix and its MAC's
+ * EUI-64) and its DHCPv6 reservation, besides its link-local one; nothing else of the prefix. */
+static void test_portsec_ipv6(void **state)
+{
+	struct world *w = *state;
+	char kernel[128], params[512];
+	const char *log;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"dual\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
+			    "\"subnet6\": \"fd00:64::/64\", \"ipv6_mode\": \"slaac+dhcpv6\", "
+			    "\"dhcp6_ranges\": [\"fd00:64::100-fd00:64::1ff\"], "
+			    "\"hosts\": [\"52:54:00:aa:00:01,fd00:64::50\"]}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"dual\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::5054:ff:feaa:1"));
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::50"));
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fe80::5054:ff:feaa:1"));
+	assert_null(strstr(log, "fd00:64::/64"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+}
+
+/* A guest leasing under many DUIDs: its port may send from its newest 8 DHCPv6 leases only. */
+static void test_portsec_leases6_max(void **state)
+{
+	struct world *w = *state;
+	char kernel[128], params[512], addr[64];
+	const char *log;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"dual\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
+			    "\"subnet6\": \"fd00:64::/64\", \"ipv6_mode\": \"dhcpv6\", "
+			    "\"dhcp6_ranges\": [\"fd00:64::100-fd00:64::1ff\"]}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"dual\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	/* Ten leases, each under a DUID of its own, each newer than the one before; the last one
+	 * never expires. The last event's small change fails: the whole table is applied (what the
+	 * fake keeps). */
+	for (int i = 0; i < 10; i++) {
+		if (i == 9)
+			fw_fake_fail_at(w->fw, 1);
+		snprintf(params, sizeof(params),
+			 "{\"network\": \"dual\", \"action\": \"add\", \"mac\": \"52:54:00:aa:00:01\", "
+			 "\"ip\": \"fd00:64::1%02d\", \"iaid\": \"1\", \"duid\": \"00:04:%02x:%02x:00:00\", "
+			 "\"expires\": \"%llu\"}",
+			 i, i, i, i == 9 ? 0 : 4000000000ull + i);
+		assert_true(request(w, "lease.event", params));
+	}
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	for (int i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "\"vm-g1-0\" . fd00:64::1%02d", i);
+		if (i < 2)
+			assert_null(strstr(log, addr));
+		else
+			assert_non_null(strstr(log, addr));
+	}
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+}
+
+static void add_neigh(struct world *w, const char *bridge, const char *addr, const char *mac, uint16_t state)
+{
+	struct neigh_info n = { .ifindex = bridge_ifindex(w, bridge), .family = AF_INET6, .state = state };
+
+	assert_int_equal(ip_addr_parse(addr, &n.family, &n.dst), 0);
+	assert_int_equal(mac_parse(mac, &n.lladdr), 0);
+	n.has_lladdr = true;
+	assert_int_equal(link_fake_add_neigh(w->link, &n), 0);
+}
+
+/* A DHCPv6 lease event on network dual; mac NULL: dnsmasq did not know it. */
+static void lease6_add(struct world *w, const char *ip, const char *duid, const char *mac)
+{
+	char params[512];
+
+	snprintf(params, sizeof(params),
+		 "{\"network\": \"dual\", \"action\": \"add\", \"ip\": \"%s\", \"iaid\": \"7\", "
+		 "\"expires\": \"4000000000\", \"duid\": \"%s\"%s%s%s}",
+		 ip, duid, mac ? ", \"mac\": \"" : "", mac ?: "", mac ? "\"" : "");
+	assert_true(request(w, "lease.event", params));
+}
+
+static const char *vm_show_ipv6(struct world *w)
+{
+	json_object *result, *nics, *v6;
+
+	assert_true(request(w, "vm.show", "{\"name\": \"g1\"}"));
+	assert_true(json_object_object_get_ex(w->reply, "result", &result));
+	assert_true(json_object_object_get_ex(result, "nics", &nics));
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(nics, 0), "ipv6", &v6));
+	return json_object_to_json_string_ext(v6, JSON_C_TO_STRING_PLAIN);
+}
+
+/* vm show lists a running guest's IPv6 addresses: its DHCPv6 leases (dnsmasq's MAC, or the one in
+ * the DUID), then the global and ULA neighbours of its bridge with its MAC in a valid state, the
+ * EUI-64 one as slaac; not link-local ones, failed ones, other MACs', other bridges'. */
+static void test_vm_show_ipv6(void **state)
+{
+	struct world *w = *state;
+	const char *mac = "52:54:00:aa:00:01";
+	char kernel[128], params[512];
+	int other;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"dual\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
+			    "\"subnet6\": \"fd00:64::/64\", \"ipv6_mode\": \"slaac+dhcpv6\", "
+			    "\"dhcp6_ranges\": [\"fd00:64::100-fd00:64::1ff\"]}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"dual\"], \"macs\": [\"%s\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 mac, kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_string_equal(vm_show_ipv6(w), "[]");
+
+	lease6_add(w, "fd00:64::150", "00:04:11:22:33:44:55:66:77:88:99:00:aa:bb:cc:dd:ee:ff", mac);
+	lease6_add(w, "fd00:64::151", "00:03:00:01:52:54:00:aa:00:01", NULL); /* the MAC in the DUID */
+	lease6_add(w, "fd00:64::152", "00:03:00:01:52:54:00:aa:00:02", NULL);
+	add_neigh(w, "nd-dual", "fd00:64::5054:ff:feaa:1", mac, NUD_REACHABLE);
+	add_neigh(w, "nd-dual", "fd00:64::150", mac, NUD_STALE); /* the lease: listed once */
+	add_neigh(w, "nd-dual", "fd00:64::99", mac, NUD_DELAY);
+	add_neigh(w, "nd-dual", "fd00:64::98", mac, NUD_FAILED);
+	add_neigh(w, "nd-dual", "fd00:64::97", mac, NUD_INCOMPLETE);
+	add_neigh(w, "nd-dual", "fe80::5054:ff:feaa:1", mac, NUD_REACHABLE);
+	add_neigh(w, "nd-dual", "fd00:64::77", "52:54:00:aa:00:02", NUD_REACHABLE);
+	assert_int_equal(link_fake_add_link(w->link, "nd-other", "bridge", &other), 0);
+	add_neigh(w, "nd-other", "fd00:65::5054:ff:feaa:1", mac, NUD_REACHABLE);
+	assert_string_equal(vm_show_ipv6(w), "[{\"address\":\"fd00:64::150\",\"source\":\"dhcpv6\"},"
+					     "{\"address\":\"fd00:64::151\",\"source\":\"dhcpv6\"},"
+					     "{\"address\":\"fd00:64::5054:ff:feaa:1\",\"source\":\"slaac\"},"
+					     "{\"address\":\"fd00:64::99\",\"source\":\"neighbour\"}]");
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	assert_string_equal(vm_show_ipv6(w), "[]");
+}
+
+/* A guest leasing under many DUIDs fills half of vm show's room at most: its SLAAC address shows. */
+static void test_vm_ipv6_collect_cap(void **state)
+{
+	struct dhcp_lease_table t = {};
+	struct ip_prefix p6 = { .family = AF_INET6, .len = 64 };
+	struct neigh_info nb = { .family = AF_INET6, .state = NUD_STALE, .has_lladdr = true };
+	struct vm_ipv6 got[VM_IPV6_MAX];
+	size_t n;
+
+	assert_int_equal(mac_parse("52:54:00:aa:00:01", &nb.lladdr), 0);
+	assert_int_equal(ip_addr_parse("fd00:64::", &(int){ 0 }, &p6.addr), 0);
+	for (int i = 0; i < 2 * VM_IPV6_MAX; i++) {
+		struct dhcp_lease l = { .family = AF_INET6, .mac = nb.lladdr };
+		char ip[64];
+
+		snprintf(ip, sizeof(ip), "fd00:64::1:%x", i);
+		assert_int_equal(ip_addr_parse(ip, &(int){ 0 }, &l.ip), 0);
+		assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	}
+	nb.dst = ps_eui64_address(&nb.lladdr, &p6).addr;
+	n = vm_ipv6_collect(&nb.lladdr, &p6, &t, &nb, 1, got, ELEMENTSOF(got));
+	assert_int_equal(n, VM_IPV6_MAX / 2 + 1);
+	assert_int_equal(got[0].source, VM_IPV6_DHCPV6);
+	assert_int_equal(got[n - 1].source, VM_IPV6_SLAAC);
+	assert_memory_equal(&got[n - 1].addr, &nb.dst.in6, sizeof(got[n - 1].addr));
+	dhcp_lease_table_clear(&t);
+}
+
+/* A DHCPv6 lease of a DUID-EN (no MAC inside) keeps its guest's port allowed across a restart of
+ * netd: dnsmasq's lease file, which netd reads back, has no MAC for IPv6; lease6-macs has. */
+static void test_portsec_ipv6_restart(void **state)
+{
+	static const char leases[] = "duid 00:01:00:01:2c:5b:2e:8f:52:54:00:00:00:01\n"
+				     "4000000000 7 fd00:64::150 * 00:02:00:00:ab:11:de:ad:be:ef:00:01\n";
+	struct world *w = *state;
+	char kernel[128], params[512], path[256];
+	const char *log;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"dual\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
+			    "\"subnet6\": \"fd00:64::/64\", \"ipv6_mode\": \"dhcpv6\", "
+			    "\"dhcp6_ranges\": [\"fd00:64::100-fd00:64::1ff\"]}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"dual\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_true(request(w, "lease.event",
+			    "{\"network\": \"dual\", \"action\": \"add\", \"mac\": \"52:54:00:aa:00:01\", "
+			    "\"ip\": \"fd00:64::150\", \"expires\": \"4000000000\", \"iaid\": \"7\", "
+			    "\"duid\": \"00:02:00:00:ab:11:de:ad:be:ef:00:01\"}"));
+	snprintf(path, sizeof(path), "%s/lib/networks/dual/leases", w->root);
+	assert_int_equal(write_file_atomic(path, leases, strlen(leases), 0640), 0); /* dnsmasq's */
+
+	/* restarted: the port may still send from its lease's address */
+	daemon_stop(&w->d);
+	flush_backends(w);
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 100 * 1000);
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::150"));
+	/* someone else's nft flush ruleset: the table is applied again, the address in it */
+	fw_fake_flush(w->fw);
+	daemon_portsec_check(&w->d);
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "\"vm-g1-0\" . fd00:64::150"));
+
+	/* without netd's record it would not: a DUID-EN names no MAC */
+	daemon_stop(&w->d);
+	snprintf(path, sizeof(path), "%s/lib/networks/dual/lease6-macs", w->root);
+	assert_int_equal(unlink(path), 0);
+	flush_backends(w);
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 100 * 1000);
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_null(strstr(log, "fd00:64::150"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+}
+
 static void test_guest_user(void **state)
 {
 	struct world *w = *state;
@@ -844,6 +1151,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_skips_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward6_keeps_ra, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_portsec_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_portsec_ipv6_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_portsec_leases6_max, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_show_ipv6, setup, teardown),
+		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 	};

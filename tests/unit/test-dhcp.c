@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "config.h"
@@ -229,22 +230,37 @@ static void test_parse_errors(void **state)
 		int kind; /* 0 range, 1 host, 2 dns host, 3 domain */
 		const char *in, *err;
 	} cases[] = {
-		{ 0, "10.0.0.5", "invalid DHCP range '10.0.0.5': expected START-END with IPv4 addresses, like 10.0.0.10-10.0.0.99" },
-		{ 0, "10.0.0.5-fd00::1", "invalid DHCP range '10.0.0.5-fd00::1': expected START-END with IPv4 addresses, like 10.0.0.10-10.0.0.99" },
-		{ 1, "52:54:00:00:00:01", "invalid host '52:54:00:00:00:01': expected MAC,IP[,HOSTNAME]" },
-		{ 1, "52:54:00:00:00,10.0.0.5", "invalid MAC '52:54:00:00:00' in host '52:54:00:00:00,10.0.0.5': expected six hex pairs like 52:54:00:12:34:56" },
-		{ 1, "01:00:5e:00:00:01,10.0.0.5", "invalid MAC '01:00:5e:00:00:01': a reservation needs a unicast, non-zero MAC" },
-		{ 1, "00:00:00:00:00:00,10.0.0.5", "invalid MAC '00:00:00:00:00:00': a reservation needs a unicast, non-zero MAC" },
-		{ 1, "52:54:00:00:00:01,10.0.0", "invalid IP '10.0.0' in host '52:54:00:00:00:01,10.0.0': expected an IPv4 address" },
-		{ 1, "52:54:00:00:00:01,10.0.0.5,a_b", "invalid hostname 'a_b' in a host reservation: may contain only letters, digits and '-'" },
-		{ 1, "52:54:00:00:00:01,10.0.0.5,web\nport=1", "invalid hostname 'web\\nport=1' in a host reservation: may contain only letters, digits and '-'" },
-		{ 1, "52:54:00:00:00:01,10.0.0.5,a,b", "invalid host '52:54:00:00:00:01,10.0.0.5,a,b': expected MAC,IP[,HOSTNAME]" },
-		{ 1, "52:54:00:00:00:01,10.0.0.5,web.lab", "invalid hostname 'web.lab' in a host reservation: may contain only letters, digits and '-'" },
-		{ 1, "52:54:00:00:00:01,10.0.0.5,-web", "invalid hostname '-web' in a host reservation: must not start or end with '-'" },
+		{ 0, "10.0.0.5",
+		  "invalid DHCP range '10.0.0.5': expected START-END with IPv4 addresses, like 10.0.0.10-10.0.0.99" },
+		{ 0, "10.0.0.5-fd00::1",
+		  "invalid DHCP range '10.0.0.5-fd00::1': expected START-END with IPv4 addresses, like 10.0.0.10-10.0.0.99" },
+		{ 1, "52:54:00:00:00:01",
+		  "invalid host '52:54:00:00:00:01': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]" },
+		{ 1, "52:54:00:00:00,10.0.0.5",
+		  "invalid MAC '52:54:00:00:00' in host '52:54:00:00:00,10.0.0.5': expected six hex pairs like 52:54:00:12:34:56" },
+		{ 1, "01:00:5e:00:00:01,10.0.0.5",
+		  "invalid MAC '01:00:5e:00:00:01': a reservation needs a unicast, non-zero MAC" },
+		{ 1, "00:00:00:00:00:00,10.0.0.5",
+		  "invalid MAC '00:00:00:00:00:00': a reservation needs a unicast, non-zero MAC" },
+		{ 1, "52:54:00:00:00:01,10.0.0",
+		  "invalid IP '10.0.0' in host '52:54:00:00:00:01,10.0.0': expected an IPv4 or IPv6 address" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,a_b",
+		  "invalid hostname 'a_b' in a host reservation: may contain only letters, digits and '-'" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web\nport=1",
+		  "invalid hostname 'web\\nport=1' in a host reservation: may contain only letters, digits and '-'" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,a,b",
+		  "invalid host '52:54:00:00:00:01,10.0.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web.lab",
+		  "invalid hostname 'web.lab' in a host reservation: may contain only letters, digits and '-'" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,-web",
+		  "invalid hostname '-web' in a host reservation: must not start or end with '-'" },
 		{ 2, "10.0.0.5", "invalid DNS host '10.0.0.5': expected IP,HOSTNAME with an IPv4 address" },
-		{ 2, "10.0.0.5,a=b", "invalid hostname 'a=b' in a DNS host: may contain only letters, digits and '-'" },
-		{ 2, "10.0.0.5,a..b", "invalid hostname 'a..b' in a DNS host: has an empty label (two dots, or a leading or trailing dot)" },
-		{ 3, "lab example", "invalid domain 'lab example': may contain only letters, digits and '-'" },
+		{ 2, "10.0.0.5,a=b",
+		  "invalid hostname 'a=b' in a DNS host: may contain only letters, digits and '-'" },
+		{ 2, "10.0.0.5,a..b",
+		  "invalid hostname 'a..b' in a DNS host: has an empty label (two dots, or a leading or trailing dot)" },
+		{ 3, "lab example",
+		  "invalid domain 'lab example': may contain only letters, digits and '-'" },
 		{ 3, "lab.\x01", "invalid domain 'lab.\\x01': may contain only letters, digits and '-'" },
 	};
 	struct dhcp_range r;
@@ -568,19 +584,23 @@ static void test_lease_parser(void **state)
 	char ip[INET_ADDRSTRLEN];
 
 	assert_int_equal(dhcp_lease_file_parse(text, strlen(text), &t, &bad), 0);
-	assert_int_equal(t.n, 4);
+	assert_int_equal(t.n, 5);
 	assert_int_equal(bad, 3); /* garbage, 17x, extra field */
 	assert_string_equal(ip_addr_format(AF_INET, &t.leases[0].ip, ip, sizeof(ip)), "10.60.0.10");
 	assert_string_equal(t.leases[0].hostname, "web2");
 	assert_string_equal(t.leases[0].client_id, "");
 	assert_int_equal(t.leases[1].expiry, 0);
 	assert_string_equal(t.leases[1].hostname, "");
-	assert_string_equal(t.leases[2].hostname, ""); /* a name with an escape sequence is dropped */
-	assert_string_equal(t.leases[3].client_id, "");
-	assert_int_equal(dhcp_lease_table_remove(&t, &t.leases[1].ip), 0);
-	assert_int_equal(t.n, 3);
-	assert_int_equal(dhcp_lease_table_remove(&t, &t.leases[0].ip), 0);
-	assert_int_equal(dhcp_lease_table_remove(&t, &t.leases[0].ip), 0);
+	assert_int_equal(t.leases[2].family, AF_INET6); /* test-dhcp6.c reads IPv6 leases */
+	assert_int_equal(t.leases[2].duid.len, 0); /* "00:01" is too short for a DUID */
+	assert_string_equal(t.leases[3].hostname, ""); /* a name with an escape sequence is dropped */
+	assert_string_equal(t.leases[4].client_id, "");
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[1].ip), -ENOENT);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[1].ip), 0);
+	assert_int_equal(t.n, 4);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[0].ip), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[0].ip), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[0].ip), 0);
 	assert_int_equal(t.n, 1);
 	dhcp_lease_table_clear(&t);
 
@@ -702,6 +722,147 @@ static void test_supervisor(void **state)
 	rm_rf(dir);
 }
 
+/* A DHCPv6 lease's MAC across netd's restart (a new server reading the files again) and dnsmasq's
+ * (the same server loading the lease file again): dnsmasq's file has none, netd's lease6-macs does.
+ * A MAC file anyone but netd's user could write is not believed. */
+static struct dhcp_server *macs_server(const char *d)
+{
+	char leases[128], macs[128], conf[128], pid[128];
+	char *env[] = { NULL };
+	struct dhcp_server_spec spec = { .network = "lab",
+					 .dnsmasq = "/usr/sbin/dnsmasq",
+					 .conf_path = conf,
+					 .pid_path = pid,
+					 .lease_path = leases,
+					 .lease_macs_path = macs,
+					 .env = env };
+	struct dhcp_server *s;
+
+	snprintf(conf, sizeof(conf), "%s/lab.conf", d);
+	snprintf(pid, sizeof(pid), "%s/lab.pid", d);
+	snprintf(leases, sizeof(leases), "%s/leases", d);
+	snprintf(macs, sizeof(macs), "%s/lease6-macs", d);
+	assert_int_equal(dhcp_server_new(NULL, &(struct proc_backend){}, &spec, &s), 0);
+	assert_int_equal(dhcp_server_leases_load(s), 0);
+	return s;
+}
+
+static void test_lease_macs_server(void **state)
+{
+	static const char file[] = "duid 00:01:00:01:2c:5b:2e:8f:52:54:00:00:00:01\n"
+				   "1700003600 7 fd00::150 * 00:02:00:00:ab:11:de:ad:be:ef:00:01\n";
+	static const char record[] = "fd00::150 52:54:00:00:00:0a 00:02:00:00:ab:11:de:ad:be:ef:00:01 7\n";
+	char d[] = "/tmp/netd-unit-XXXXXX", path[128], macs[128];
+	const struct mac want = { { 0x52, 0x54, 0, 0, 0, 0x0a } };
+	_cleanup_free_ char *text = NULL;
+	struct dhcp_server *s;
+	struct dhcp_lease l;
+	struct stat st;
+
+	assert_non_null(mkdtemp(d));
+	snprintf(path, sizeof(path), "%s/leases", d);
+	snprintf(macs, sizeof(macs), "%s/lease6-macs", d);
+	assert_int_equal(write_file_atomic(path, file, strlen(file), 0644), 0);
+	s = macs_server(d);
+	assert_int_equal(s->leases.n, 1);
+	assert_true(mac_is_zero(&s->leases.leases[0].mac)); /* a DUID-EN: no MAC to be had */
+	assert_int_equal(access(macs, F_OK), -1); /* nothing to record: no file */
+
+	/* The lease event names the MAC: recorded, root's (the user's here) alone. */
+	assert_int_equal(dhcp_lease6_from_fields("1700003600", "7", "fd00::150", "*",
+						 "00:02:00:00:ab:11:de:ad:be:ef:00:01", "52:54:00:00:00:0a",
+						 &l),
+			 0);
+	assert_int_equal(dhcp_lease_table_put(&s->leases, &l), 0);
+	assert_int_equal(dhcp_server_lease_macs_save(s), 0);
+	assert_int_equal(read_file(macs, &text, NULL), 0);
+	assert_string_equal(text, record);
+	assert_int_equal(stat(macs, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* dnsmasq restarted: the table keeps the MAC (the file gone meanwhile is written again). */
+	assert_int_equal(unlink(macs), 0);
+	assert_int_equal(dhcp_server_leases_load(s), 0);
+	assert_true(mac_equal(&s->leases.leases[0].mac, &want));
+	assert_int_equal(access(macs, F_OK), 0);
+	dhcp_server_free(s);
+
+	/* netd restarted (a new server): the MAC comes from the record. */
+	s = macs_server(d);
+	assert_true(mac_equal(&s->leases.leases[0].mac, &want));
+	dhcp_server_free(s);
+
+	/* A record others may write is ignored (and replaced from the table); so is a bad one. */
+	assert_int_equal(chmod(macs, 0620), 0);
+	s = macs_server(d);
+	assert_true(mac_is_zero(&s->leases.leases[0].mac));
+	dhcp_server_free(s);
+	free(text);
+	assert_int_equal(read_file(macs, &text, NULL), 0);
+	assert_string_equal(text, "");
+	assert_int_equal(write_file_atomic(macs, "fd00::150 52:54:00:00:00:0a x 7\n", 32, 0600), 0);
+	s = macs_server(d);
+	assert_true(mac_is_zero(&s->leases.leases[0].mac));
+	dhcp_server_free(s);
+	rm_rf(d);
+}
+
+/* Writes of lease6-macs are DHCP_LEASE_MACS_GAP_USEC apart: the first at once, the next one held
+ * back on the event loop, and one still held back written when the server goes (netd exiting). */
+static void test_lease_macs_coalesce(void **state)
+{
+	char d[] = "/tmp/netd-unit-XXXXXX", leases[128], macs[128], conf[128], pid[128], ip[32];
+	char *env[] = { NULL };
+	struct dhcp_server_spec spec = { .network = "lab",
+					 .dnsmasq = "/usr/sbin/dnsmasq",
+					 .conf_path = conf,
+					 .pid_path = pid,
+					 .lease_path = leases,
+					 .lease_macs_path = macs,
+					 .env = env };
+	_cleanup_free_ char *text = NULL;
+	struct dhcp_server *s;
+	struct dhcp_lease l;
+	sd_event *e;
+
+	assert_non_null(mkdtemp(d));
+	snprintf(conf, sizeof(conf), "%s/lab.conf", d);
+	snprintf(pid, sizeof(pid), "%s/lab.pid", d);
+	snprintf(leases, sizeof(leases), "%s/leases", d);
+	snprintf(macs, sizeof(macs), "%s/lease6-macs", d);
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(dhcp_server_new(e, &(struct proc_backend){}, &spec, &s), 0);
+	for (int i = 0; i < 3; i++) {
+		snprintf(ip, sizeof(ip), "fd00::%d", 150 + i);
+		assert_int_equal(dhcp_lease6_from_fields("1", "7", ip, "*", "00:02:00:00:ab:11:01",
+							 "52:54:00:00:00:0a", &l),
+				 0);
+		assert_true(dhcp_lease_table_put(&s->leases, &l) >= 0);
+		assert_int_equal(dhcp_server_lease_macs_save(s), 0);
+		free(text);
+		text = NULL;
+		assert_int_equal(read_file(macs, &text, NULL), 0);
+		/* the first at once; the second and third held back */
+		assert_int_equal(strlen(text), (size_t)(i == 0 ? 1 : i) * 51);
+		if (i == 1) {
+			for (int k = 0; k < 50 && s->lease_macs_timer; k++)
+				assert_true(sd_event_run(e, 10 * 1000) >= 0);
+			assert_null(s->lease_macs_timer);
+			free(text);
+			text = NULL;
+			assert_int_equal(read_file(macs, &text, NULL), 0);
+			assert_int_equal(strlen(text), 2 * 51);
+		}
+	}
+	assert_non_null(s->lease_macs_timer); /* the third, held back */
+	dhcp_server_free(s);
+	free(text);
+	text = NULL;
+	assert_int_equal(read_file(macs, &text, NULL), 0);
+	assert_int_equal(strlen(text), 3 * 51);
+	sd_event_unref(e);
+	rm_rf(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -720,6 +881,8 @@ int main(void)
 		cmocka_unit_test(test_render_lower_case),
 		cmocka_unit_test(test_definition_long_values),
 		cmocka_unit_test(test_lease_fields),
+		cmocka_unit_test(test_lease_macs_server),
+		cmocka_unit_test(test_lease_macs_coalesce),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

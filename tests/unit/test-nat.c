@@ -20,6 +20,26 @@ static struct fw_network net(const char *bridge, const char *subnet, enum fw_mod
 	return n;
 }
 
+/* The network with an IPv6 prefix besides (subnet "none": IPv6 only), its gateway the prefix's
+ * first address (::1 of a /64). */
+static struct fw_network net6(const char *bridge, const char *subnet, const char *subnet6, bool nat6,
+			      enum fw_mode mode, const char *uplink)
+{
+	struct fw_network n = { .mode = mode, .nat6 = nat6 };
+
+	snprintf(n.bridge, sizeof(n.bridge), "%s", bridge);
+	snprintf(n.uplink, sizeof(n.uplink), "%s", uplink ? uplink : "");
+	if (strcmp(subnet, "none")) {
+		assert_int_equal(ip_prefix_parse(subnet, &n.subnet), 0);
+		ip_prefix_first_host(&n.subnet, &n.gateway);
+	}
+	assert_int_equal(ip_prefix_parse(subnet6, &n.subnet6), 0);
+	assert_int_equal(n.subnet6.family, AF_INET6);
+	n.gateway6 = n.subnet6.addr;
+	n.gateway6.bytes[15] |= 1;
+	return n;
+}
+
 static void render_golden(const char *golden, const struct fw_network *nets, size_t n, const char *want_marker_end)
 {
 	_cleanup_free_ char *marker = NULL;
@@ -39,7 +59,40 @@ static void test_nat_default(void **state)
 {
 	struct fw_network n[] = { net("virbr0", "192.168.122.0/24", FW_NAT, NULL) };
 
-	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "39");
+	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "52");
+}
+
+/* IPv6: a dual-stack nat network whose ULA prefix is masqueraded (NAT66), one whose global prefix
+ * is routed (nat without nat6), a routed network, an isolated IPv6-only one with a host port and a
+ * nat IPv6-only network with an uplink: each IPv6 set of /64 and /56 has its elements, the rules
+ * their ip6 masks, the input chain gateways6. */
+static void test_ipv6(void **state)
+{
+	struct fw_network n[] = {
+		net6("nd-dual", "192.168.122.0/24", "fd12:3456:789a:1::/64", true, FW_NAT, NULL),
+		net6("nd-global", "10.5.0.0/24", "2001:db8:5::/64", false, FW_NAT, NULL),
+		net6("nd-routed", "10.6.0.0/24", "2001:db8:600::/56", false, FW_ROUTED, NULL),
+		net6("nd-iso6", "none", "fd12:3456:789a:7::/64", false, FW_ISOLATED, NULL),
+		net6("nd-up6", "none", "fd12:3456:789a:8::/64", true, FW_NAT, "eth1"),
+	};
+	_cleanup_free_ char *marker = NULL, *script = NULL;
+
+	n[3].host_ports[n[3].n_host_ports++] = (struct l4_port){ IPPROTO_TCP, 22 };
+	render_golden("nft-ipv6.txt", n, ELEMENTSOF(n), NULL);
+	script = fw_render(n, ELEMENTSOF(n), &marker);
+	assert_non_null(script);
+	assert_non_null(strstr(
+		script, "ip6 saddr & ffff:ffff:ffff:ffff:: . iifname @out6_64 oifname != @bridges accept"));
+	assert_non_null(strstr(
+		script,
+		"iifname != @bridges ip6 daddr & ffff:ffff:ffff:ff00:: . oifname @routed_in6_56 accept"));
+	/* an IPv6-only network has no IPv4 gateway */
+	assert_null(strstr(script, "\"nd-iso6\" . 0.0.0.0"));
+	/* /128 leaves no room for a guest: refused like an IPv4 subnet the renderer cannot index */
+	n[0].subnet6.len = 128;
+	free(marker);
+	marker = NULL;
+	assert_null(fw_render(n, ELEMENTSOF(n), &marker));
 }
 
 static void test_all_modes(void **state)
@@ -55,7 +108,7 @@ static void test_all_modes(void **state)
 	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_TCP, 22 };
 	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_UDP, 5353 };
 
-	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "56");
+	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "69");
 }
 
 /* open: unfiltered between its bridge and the outside (only its uplink with one), never into or
@@ -134,7 +187,10 @@ static void test_change_only(void **state)
 		assert_non_null(sb);
 		whole = fw_render_change_elems(a, N, ma, b, n_b, mb, &ew, &nw);
 		only = fw_render_change_only(what == 1 ? NULL : &a[k], what != 1, ma,
-					     what == 0 ? NULL : what == 1 ? &b[N] : &b[k], what != 0, mb, &eo, &no);
+					     what == 0 ? NULL :
+					     what == 1 ? &b[N] :
+							 &b[k],
+					     what != 0, mb, &eo, &no);
 		assert_non_null(whole);
 		assert_non_null(only);
 		assert_true(whole[0]);
@@ -223,6 +279,236 @@ static void test_change_elems(void **state)
 	x = find_elem(e, n, false, "self");
 	assert_non_null(x); /* a changed network: its old elements go, its new ones come */
 	assert_int_equal(x->len, 2 * IFNAMSIZ);
+}
+
+/* The elements of a table as "SET: ELEMENT" lines, sorted. */
+struct elems {
+	char **v;
+	size_t n, cap;
+};
+
+static void elems_add(struct elems *e, const char *set, const char *elem, size_t len)
+{
+	if (e->n == e->cap) {
+		e->cap = e->cap ? 2 * e->cap : 64;
+		e->v = realloc(e->v, e->cap * sizeof(*e->v));
+		assert_non_null(e->v);
+	}
+	assert_true(asprintf(&e->v[e->n++], "%s: %.*s", set, (int)len, elem) > 0);
+}
+
+/* Each element of "{ a, b . c }" (text up to the closing brace). */
+static void elems_split(struct elems *e, const char *set, const char *list)
+{
+	const char *end = strstr(list, " }");
+
+	assert_non_null(end);
+	for (const char *p = list; p < end;) {
+		const char *c = strstr(p, ", ");
+		size_t len = c && c < end ? (size_t)(c - p) : (size_t)(end - p);
+
+		elems_add(e, set, p, len);
+		p += len + 2;
+	}
+}
+
+static int strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The elements of every set of a whole table as fw_render writes it. */
+static void elems_of_table(struct elems *e, const char *script)
+{
+	for (const char *p = strstr(script, "\tset "); p; p = strstr(p + 1, "\tset ")) {
+		char set[32];
+		const char *el = strstr(p, "\t\telements = { "), *next = strstr(p + 1, "\tset ");
+
+		assert_int_equal(sscanf(p, "\tset %31s {", set), 1);
+		if (el && (!next || el < next))
+			elems_split(e, set, el + strlen("\t\telements = { "));
+	}
+}
+
+/* Apply the lines "add|delete element inet netd SET { ... }" of a change to e. */
+static void elems_change(struct elems *e, const char *change)
+{
+	for (const char *l = change; *l; l = strchr(l, '\n') + 1) {
+		char verb[8], set[32];
+		struct elems one = {};
+		int n = 0;
+
+		assert_int_equal(sscanf(l, "%7s element inet netd %31s { %n", verb, set, &n), 2);
+		elems_split(&one, set, l + n);
+		for (size_t i = 0; i < one.n; i++) {
+			size_t j = 0;
+
+			while (j < e->n && strcmp(e->v[j], one.v[i]))
+				j++;
+			if (!strcmp(verb, "add")) {
+				assert_int_equal(j, e->n); /* not there yet: the kernel refuses a second one
+							    */
+				elems_add(e, "", "", 0);
+				free(e->v[e->n - 1]);
+				e->v[e->n - 1] = one.v[i];
+			} else {
+				assert_string_equal(verb, "delete");
+				if (j == e->n)
+					fail_msg("deleting %s, which the table does not have", one.v[i]);
+				free(e->v[j]);
+				e->v[j] = e->v[--e->n];
+				free(one.v[i]);
+			}
+		}
+		free(one.v);
+	}
+}
+
+static void elems_free(struct elems *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i]);
+	free(e->v);
+}
+
+/* A random network of a small pool, so that the same bridges come back changed: either family or
+ * both, each mode, nat6 or not, an uplink or not, prefixes of two lengths per family. */
+static struct fw_network random_network(unsigned *seed, unsigned i)
+{
+	static const enum fw_mode modes[] = { FW_NAT, FW_ROUTED, FW_ISOLATED, FW_OPEN };
+	char bridge[16], v4[32], v6[48];
+	unsigned r = rand_r(seed);
+	unsigned fam = r % 3; /* 0: IPv4, 1: IPv6, 2: both */
+	unsigned sub = (r >> 4) % 4;
+	struct fw_network n;
+
+	snprintf(bridge, sizeof(bridge), "nd-%u", i);
+	if (i % 2)
+		snprintf(v4, sizeof(v4), "10.%u.%u.0/24", 100 + i, sub);
+	else
+		snprintf(v4, sizeof(v4), "10.%u.0.0/16", 100 + i + 10 * sub);
+	if (i % 3)
+		snprintf(v6, sizeof(v6), "fd00:%x:%x::/64", i, sub);
+	else
+		snprintf(v6, sizeof(v6), "2001:db8:%x%02x::/56", i, sub);
+	if (fam == 1)
+		n = net6(bridge, "none", v6, (r >> 8) & 1, modes[(r >> 9) % 4],
+			 (r >> 11) & 1 ? "eth1" : NULL);
+	else if (fam == 2)
+		n = net6(bridge, v4, v6, (r >> 8) & 1, modes[(r >> 9) % 4], (r >> 11) & 1 ? "eth1" : NULL);
+	else
+		n = net(bridge, v4, modes[(r >> 9) % 4], (r >> 11) & 1 ? "eth1" : NULL);
+	if ((r >> 12) & 1)
+		n.host_ports[n.n_host_ports++] = (struct l4_port){ IPPROTO_TCP, 22 + sub };
+	return n;
+}
+
+/* One field of a network changes, as an edit of its definition would. */
+static void mutate(unsigned *seed, struct fw_network *n)
+{
+	switch (rand_r(seed) % 5) {
+	case 0:
+		n->nat6 = !n->nat6;
+		break;
+	case 1:
+		snprintf(n->uplink, sizeof(n->uplink), "%s", n->uplink[0] ? "" : "eth2");
+		break;
+	case 2:
+		n->mode = (n->mode + 1) % 4;
+		break;
+	case 3:
+		if (n->subnet6.family) {
+			n->subnet6.addr.bytes[5] ^= 0x10; /* another prefix of the same length */
+			n->gateway6.bytes[5] ^= 0x10;
+		}
+		break;
+	default:
+		n->n_host_ports = 0;
+		break;
+	}
+}
+
+/* Random histories of networks: whenever fw_render_change gives a change, that change applied to
+ * the elements of the old table gives exactly the elements of the new one, with the marker the
+ * whole render gives (IPv4, IPv6, dual-stack, every mode). */
+static void test_change_is_whole_render(void **state)
+{
+	unsigned seed = 14, changes = 0, whole = 0;
+	struct fw_network old[8], new[8];
+	size_t n_old = 0;
+	_cleanup_free_ char *old_marker = NULL;
+
+	for (unsigned step = 0; step < 400; step++) {
+		size_t n_new = 0;
+		_cleanup_free_ char *m = NULL, *script = NULL, *change = NULL, *old_script = NULL, *om = NULL;
+		_cleanup_free_ struct fw_elem *fe = NULL;
+		size_t n_fe = 0, want_fe = 0;
+		struct elems have = {}, want = {};
+
+		/* each of 8 bridges: kept, changed or gone/absent */
+		for (unsigned i = 0; i < 8; i++) {
+			const struct fw_network *was = NULL;
+
+			for (size_t j = 0; j < n_old; j++) {
+				char b[16];
+
+				snprintf(b, sizeof(b), "nd-%u", i);
+				if (!strcmp(old[j].bridge, b))
+					was = &old[j];
+			}
+			switch (rand_r(&seed) % 5) {
+			case 0:
+				break; /* absent */
+			case 1:
+				new[n_new++] = random_network(&seed, i);
+				break;
+			case 2:
+				/* one thing of it changes */
+				if (!was)
+					break;
+				new[n_new] = *was;
+				mutate(&seed, &new[n_new++]);
+				break;
+			default:
+				if (was)
+					new[n_new++] = *was;
+				break;
+			}
+		}
+		script = fw_render(new, n_new, &m);
+		assert_non_null(script);
+		if (n_old) {
+			old_script = fw_render(old, n_old, &om);
+			assert_string_equal(om, old_marker);
+			change = fw_render_change_elems(old, n_old, old_marker, new, n_new, m, &fe, &n_fe);
+			assert_non_null(change);
+		}
+		if (change && change[0]) {
+			elems_of_table(&have, old_script);
+			elems_change(&have, change);
+			elems_of_table(&want, script);
+			assert_int_equal(have.n, want.n);
+			qsort(have.v, have.n, sizeof(*have.v), strcmp_p);
+			qsort(want.v, want.n, sizeof(*want.v), strcmp_p);
+			for (size_t i = 0; i < want.n; i++)
+				assert_string_equal(have.v[i], want.v[i]);
+			for (const char *p = change; *p; p++)
+				want_fe += *p == '\n' || !strncmp(p, ", ", 2);
+			assert_int_equal(n_fe, want_fe);
+			changes++;
+		} else if (n_old && n_new && strcmp(m, old_marker)) {
+			whole++; /* the lengths in use differ: the whole table */
+		}
+		elems_free(&have);
+		elems_free(&want);
+		memcpy(old, new, n_new * sizeof(*new));
+		n_old = n_new;
+		free(old_marker);
+		old_marker = TAKE_PTR(m);
+	}
+	/* both kinds happened, many times */
+	assert_true(changes > 50);
+	assert_true(whole > 20);
 }
 
 static void test_no_networks_removes_table(void **state)
@@ -372,6 +658,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nat_default),
 		cmocka_unit_test(test_all_modes),
+		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_change),
 		cmocka_unit_test(test_change_of_lengths),
@@ -380,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_marker_follows_content),
 		cmocka_unit_test(test_marker_of_shares),
 		cmocka_unit_test(test_change_elems),
+		cmocka_unit_test(test_change_is_whole_render),
 		cmocka_unit_test(test_uplink_validation),
 		cmocka_unit_test(test_definition_roundtrip),
 		cmocka_unit_test(test_portsec),

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fileio.h"
@@ -78,7 +79,7 @@ static void test_validate(void **state)
 		{ "lab", "10.0.0.0/24", NULL, "br:0", 0, "network 'lab': invalid bridge name 'br:0': may contain only letters, digits, '-', '_' and '.'" },
 		{ "lab", "10.0.0.5/24", NULL, NULL, 0, "network 'lab': subnet 10.0.0.5/24 has host bits set; did you mean 10.0.0.0/24?" },
 		{ "lab", "10.0.0.0/31", NULL, NULL, 0, "network 'lab': subnet 10.0.0.0/31 must have a prefix length between /8 and /30" },
-		{ "lab", "fd00::/64", NULL, NULL, 0, "network 'lab': subnet fd00::/64 is not IPv4; only IPv4 subnets are supported" },
+		{ "lab", "fd00::/64", NULL, NULL, 0, "network 'lab': subnet fd00::/64 is not IPv4; an IPv6 prefix goes in --subnet6" },
 		{ "lab", "10.0.0.0/24", "10.0.1.1", NULL, 0, "network 'lab': gateway 10.0.1.1 is outside subnet 10.0.0.0/24" },
 		{ "lab", "10.0.0.0/24", "10.0.0.0", NULL, 0, "network 'lab': gateway 10.0.0.0 is the network address of 10.0.0.0/24" },
 		{ "lab", "10.0.0.0/24", "10.0.0.255", NULL, 0, "network 'lab': gateway 10.0.0.255 is the broadcast address of 10.0.0.0/24" },
@@ -154,6 +155,244 @@ static void test_choose_subnet(void **state)
 	assert_string_equal(ip_prefix_format(&c.subnet, s, sizeof(s)), "10.5.2.0/24");
 	assert_string_equal(ip_addr_format(AF_INET, &c.gateway, s, sizeof(s)), "10.5.2.1");
 	assert_true(refused);
+	link_dump_free(&dump);
+	link_fake_free(fake);
+}
+
+/* A network with an IPv6 prefix as netdctl gives it: "" for no IPv4 (--subnet none). */
+static struct network make6(const char *name, const char *mode, const char *subnet, const char *subnet6)
+{
+	struct network n;
+
+	network_init(&n, name);
+	n.mode = net_mode_from_string(mode);
+	if (subnet[0])
+		assert_int_equal(ip_prefix_parse(subnet, &n.subnet), 0);
+	n.subnet_none = !subnet[0];
+	assert_int_equal(ip_prefix_parse(subnet6, &n.subnet6), 0);
+	network_fill_defaults(&n);
+	return n;
+}
+
+static void test_ipv6_defaults(void **state)
+{
+	struct network n = make6("lab", "nat", "10.0.0.0/24", "fd12:3456:789a:1::/64");
+	char buf[IP_PREFIX_STRLEN];
+
+	assert_string_equal(ip_addr_format(AF_INET6, &n.gateway6, buf, sizeof(buf)), "fd12:3456:789a:1::1");
+	network_gateway6_prefix(&n, &(struct ip_prefix){});
+	assert_true(n.nat6); /* nat + ULA */
+	assert_int_equal(n.ipv6_mode, IPV6_MODE_SLAAC);
+	n = make6("lab", "nat", "10.0.0.0/24", "2001:db8:1::/64");
+	assert_false(n.nat6); /* nat + global: routed */
+	n.nat6_given = 1;
+	network_fill_defaults(&n);
+	assert_true(n.nat6);
+	n = make6("lab", "nat", "", "fd00:1::/64");
+	n.nat6_given = 0;
+	network_fill_defaults(&n);
+	assert_false(n.nat6);
+	assert_false(n.has_gateway);
+	for (const char *const *m = (const char *const[]){ "routed", "isolated", "open", NULL }; *m; m++) {
+		n = make6("lab", *m, "10.0.0.0/24", "fd00:1::/64");
+		assert_false(n.nat6);
+	}
+	for (int i = 0; i < _IPV6_MODE_MAX; i++) {
+		enum ipv6_mode m;
+
+		assert_int_equal(ipv6_mode_from_string(ipv6_mode_to_string(i), &m), 0);
+		assert_int_equal(m, i);
+	}
+	assert_int_equal(ipv6_mode_from_string("slaac+", &(enum ipv6_mode){ 0 }), -EINVAL);
+}
+
+static void test_ipv6_validate(void **state)
+{
+	static const struct {
+		const char *mode, *subnet, *subnet6;
+		int ipv6_mode, nat6_given;
+		const char *error; /* NULL: valid */
+	} cases[] = {
+		{ "nat", "10.0.0.0/24", "fd00:1::/64", 0, -1, NULL },
+		{ "nat", "", "fd00:1::/64", 0, -1, NULL },
+		{ "routed", "", "2001:db8::/48", 0, -1, NULL },
+		{ "nat", "10.0.0.0/24", "fd00:1::/112", IPV6_MODE_DHCPV6, -1, NULL },
+		{ "nat", "10.0.0.0/24", "2001:db8::/64", 0, 1, NULL },
+		{ "routed", "10.0.0.0/24", "2001:db8::/64", 0, 0, NULL },
+		{ "nat", "10.0.0.0/24", "fd00:1::/80", 0, -1,
+		  "network 'lab': IPv6 prefix fd00:1::/80 is longer than /64, which SLAAC needs; use a /64 or --ipv6-mode dhcpv6" },
+		{ "nat", "10.0.0.0/24", "fd00:1::/80", IPV6_MODE_SLAAC_DHCPV6, -1,
+		  "network 'lab': IPv6 prefix fd00:1::/80 is longer than /64, which SLAAC needs; use a /64 or --ipv6-mode dhcpv6" },
+		{ "nat", "10.0.0.0/24", "fe80::/64", 0, -1,
+		  "network 'lab': IPv6 prefix fe80::/64 is link-local (every link has its own); use a global or a unique local (fd00::/8) prefix" },
+		{ "nat", "10.0.0.0/24", "ff02::/64", 0, -1,
+		  "network 'lab': IPv6 prefix ff02::/64 is multicast; use a global or a unique local (fd00::/8) prefix" },
+		{ "nat", "10.0.0.0/24", "::/64", 0, -1,
+		  "network 'lab': IPv6 prefix ::/64 holds the unspecified and the loopback address; use a global or a unique local (fd00::/8) prefix" },
+		{ "nat", "10.0.0.0/24", "::1/128", 0, -1,
+		  "network 'lab': IPv6 prefix ::1/128 holds the unspecified and the loopback address; use a global or a unique local (fd00::/8) prefix" },
+		{ "nat", "10.0.0.0/24", "::ffff:10.0.0.0/120", IPV6_MODE_DHCPV6, -1,
+		  "network 'lab': IPv6 prefix ::ffff:10.0.0.0/120 is an IPv4-mapped prefix; use a global or a unique local (fd00::/8) prefix" },
+		{ "nat", "10.0.0.0/24", "fd00:1::1/64", 0, -1,
+		  "network 'lab': IPv6 prefix fd00:1::1/64 has host bits set; did you mean fd00:1::/64?" },
+		{ "nat", "10.0.0.0/24", "fd00::/8", 0, -1,
+		  "network 'lab': IPv6 prefix fd00::/8 must have a prefix length between /16 and /120" },
+		{ "nat", "10.0.0.0/24", "fd00:1::/124", IPV6_MODE_DHCPV6, -1,
+		  "network 'lab': IPv6 prefix fd00:1::/124 must have a prefix length between /16 and /120" },
+		{ "routed", "10.0.0.0/24", "2001:db8::/64", 0, 1,
+		  "network 'lab': --nat6 needs mode nat (mode routed never masquerades)" },
+		{ "isolated", "10.0.0.0/24", "fd00:1::/64", 0, 1,
+		  "network 'lab': --nat6 needs mode nat (mode isolated never masquerades)" },
+		{ "open", "10.0.0.0/24", "fd00:1::/64", 0, 1,
+		  "network 'lab': --nat6 needs mode nat (mode open never masquerades)" },
+		{ "nat", "", "", 0, -1,
+		  "network 'lab': --subnet none needs --subnet6 PREFIX (a network needs IPv4, IPv6 or both)" },
+		{ "nat", "10.0.0.0/24", "", IPV6_MODE_DHCPV6, -1,
+		  "network 'lab': --ipv6-mode dhcpv6 needs an IPv6 prefix (--subnet6)" },
+		{ "nat", "10.0.0.0/24", "", 0, 1, "network 'lab': --nat6 needs an IPv6 prefix (--subnet6)" },
+		{ "nat", "10.0.0.0/24", "", 0, 0,
+		  "network 'lab': --no-nat6 needs an IPv6 prefix (--subnet6)" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct network n;
+		char err[256] = "";
+		int r;
+
+		network_init(&n, "lab");
+		n.mode = net_mode_from_string(cases[i].mode);
+		if (cases[i].subnet[0])
+			assert_int_equal(ip_prefix_parse(cases[i].subnet, &n.subnet), 0);
+		n.subnet_none = !cases[i].subnet[0];
+		if (cases[i].subnet6[0])
+			assert_int_equal(ip_prefix_parse(cases[i].subnet6, &n.subnet6), 0);
+		n.ipv6_mode = cases[i].ipv6_mode;
+		n.nat6_given = cases[i].nat6_given;
+		network_fill_defaults(&n);
+		r = network_validate(&n, err, sizeof(err));
+		if (!cases[i].error) {
+			if (r < 0)
+				fail_msg("case %zu: %s", i, err);
+			continue;
+		}
+		assert_true(r < 0);
+		assert_string_equal(err, cases[i].error);
+	}
+
+	/* A gateway without an IPv4 subnet; subnet6 auto left in a file. */
+	struct network n = make6("lab", "nat", "", "fd00:1::/64");
+	char err[256];
+
+	assert_int_equal(ip_addr_parse("10.0.0.1", &(int){ 0 }, &n.gateway), 0);
+	n.has_gateway = true;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err,
+			    "network 'lab': gateway 10.0.0.1 needs an IPv4 subnet (--subnet none has none)");
+	n = make6("lab", "nat", "10.0.0.0/24", "fd00:1::/64");
+	n.subnet6 = (struct ip_prefix){};
+	n.subnet6_auto = true;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "network 'lab': subnet6 auto is picked by 'network create'; a definition file needs "
+		     "the prefix itself");
+	/* An MTU IPv6 cannot work with. */
+	n = make6("lab", "nat", "10.0.0.0/24", "fd00:1::/64");
+	n.mtu = 1279;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), -ERANGE);
+	assert_string_equal(err, "network 'lab': MTU 1279 is below 1280, the least IPv6 needs (RFC 8200); "
+				 "raise --mtu or leave out --subnet6");
+	n.mtu = 1280;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+	/* Mode bridge takes none of it. */
+	network_init(&n, "lan");
+	n.mode = net_mode_from_string("bridge");
+	strcpy(n.bridge, "br0");
+	assert_int_equal(ip_prefix_parse("fd00:1::/64", &n.subnet6), 0);
+	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "network 'lan': mode bridge takes no subnet, IPv6 prefix, gateway, MTU or MAC: the "
+		     "bridge and the LAN behind it decide those");
+}
+
+static void test_ipv6_conflicts(void **state)
+{
+	struct network a = make6("a", "nat", "10.1.0.0/24", "fd00:1::/64"),
+		       b = make6("b", "routed", "10.2.0.0/24", "fd00::/16"),
+		       c = make6("c", "nat", "", "fd00:2::/64");
+	struct network *others[] = { &a };
+	struct link_fake *fake;
+	struct link_backend be;
+	struct link_dump dump;
+	char err[256];
+	int eth1;
+
+	assert_int_equal(network_check_conflicts(&b, others, 1, NULL, err, sizeof(err)), -EADDRINUSE);
+	assert_string_equal(err, "network 'b' overlaps network 'a' (fd00:1::/64)");
+	assert_int_equal(network_check_conflicts(&c, others, 1, NULL, err, sizeof(err)), 0);
+
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(link_fake_add_link(fake, "eth1", "veth", &eth1), 0);
+	assert_int_equal(link_fake_add_addr(fake, eth1, "2001:db8:5::7/64"), 0);
+	assert_int_equal(link_fake_add_route(fake, eth1, "fd00:9::/48"), 0);
+	assert_int_equal(link_fake_add_route(fake, eth1, "::/0"), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	c = make6("lab", "routed", "", "2001:db8:5::/64");
+	assert_int_equal(network_check_conflicts(&c, NULL, 0, &dump, err, sizeof(err)), -EADDRINUSE);
+	assert_string_equal(err, "network 'lab' overlaps address 2001:db8:5::7/64 on eth1");
+	c = make6("lab", "nat", "10.3.0.0/24", "fd00:9:0:1::/64");
+	assert_int_equal(network_check_conflicts(&c, NULL, 0, &dump, err, sizeof(err)), -EADDRINUSE);
+	assert_string_equal(err, "network 'lab' overlaps route fd00:9::/48 dev eth1");
+	c = make6("lab", "nat", "10.3.0.0/24", "fd00:a::/64"); /* the default route does not count */
+	assert_int_equal(network_check_conflicts(&c, NULL, 0, &dump, err, sizeof(err)), 0);
+	link_dump_free(&dump);
+	link_fake_free(fake);
+}
+
+static void test_choose_subnet6(void **state)
+{
+	static const uint8_t id[5] = { 0x12, 0x34, 0x56, 0x78, 0x9a };
+	struct network a = make6("a", "nat", "10.5.0.0/24", "fd12:3456:789a::/64"), c;
+	struct network *others[] = { &a };
+	struct ip_prefix ula;
+	struct link_backend be;
+	struct link_fake *fake;
+	struct link_dump dump = {};
+	char err[256], s[IP_PREFIX_STRLEN];
+	bool refused = false;
+	int eth1;
+
+	network_ula_prefix(id, &ula);
+	assert_string_equal(ip_prefix_format(&ula, s, sizeof(s)), "fd12:3456:789a::/48");
+	assert_true(ip6_prefix_is_ula(&ula));
+	assert_false(ip6_prefix_is_ula(&(struct ip_prefix){ .family = AF_INET6, .len = 64 }));
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(link_fake_add_link(fake, "eth1", "veth", &eth1), 0);
+	assert_int_equal(link_fake_add_addr(fake, eth1, "fd12:3456:789a:1::5/64"), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	c = make6("c", "nat", "10.6.0.0/24", "fd00::/64");
+	c.subnet6 = (struct ip_prefix){};
+	c.subnet6_auto = true;
+	assert_int_equal(network_choose_subnet6(&c, &ula, others, 1, &dump, &refused, err, sizeof(err)), 0);
+	assert_string_equal(ip_prefix_format(&c.subnet6, s, sizeof(s)), "fd12:3456:789a:2::/64");
+	assert_string_equal(ip_addr_format(AF_INET6, &c.gateway6, s, sizeof(s)), "fd12:3456:789a:2::1");
+	assert_false(c.subnet6_auto);
+	assert_true(c.nat6);
+	assert_true(refused); /* the host's address took :1 */
+	assert_int_equal(network_validate(&c, err, sizeof(err)), 0);
+	link_dump_free(&dump);
+
+	/* A route over the whole /48: no /64 is free, said at once. */
+	assert_int_equal(link_fake_add_route(fake, eth1, "fd12::/16"), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	c.subnet6 = (struct ip_prefix){};
+	c.subnet6_auto = true;
+	assert_int_equal(network_choose_subnet6(&c, &ula, others, 1, &dump, NULL, err, sizeof(err)),
+			 -EADDRNOTAVAIL);
+	assert_string_equal(
+		err, "network 'c': no free /64 left in this host's IPv6 ULA prefix fd12:3456:789a::/48: "
+		     "each overlaps a network, an address or a route (give --subnet6 PREFIX)");
+	assert_true(c.subnet6_auto);
+	assert_int_equal(c.subnet6.family, 0);
 	link_dump_free(&dump);
 	link_fake_free(fake);
 }
@@ -245,8 +484,8 @@ static void random_network(struct network *n, unsigned *seed)
 	if (rand_r(seed) % 3)
 		snprintf(n->bridge, sizeof(n->bridge), "%s", ifs[rand_r(seed) % ELEMENTSOF(ifs)]);
 	snprintf(n->uplink, sizeof(n->uplink), "%s", ifs[rand_r(seed) % ELEMENTSOF(ifs)]);
-	snprintf(subnet, sizeof(subnet), "10.%d.%d.%d/%d", rand_r(seed) % 3, rand_r(seed) % 3, rand_r(seed) % 256,
-		 lens[rand_r(seed) % ELEMENTSOF(lens)]);
+	snprintf(subnet, sizeof(subnet), "10.%d.%d.%d/%d", rand_r(seed) % 3, rand_r(seed) % 3,
+		 rand_r(seed) % 256, lens[rand_r(seed) % ELEMENTSOF(lens)]);
 	assert_int_equal(ip_prefix_parse(subnet, &n->subnet), 0);
 	ip_prefix_mask(&n->subnet);
 	if (rand_r(seed) % 8 == 0)
@@ -271,7 +510,8 @@ static void test_index(void **state)
 			network_index_add(&x, &defs[i], &defs[i], i + 1);
 		/* Out and in again with its seq, as a redefinition: it keeps its place. */
 		for (size_t i = 0; i < N; i += 7)
-			network_index_add(&x, &defs[i], &defs[i], network_index_remove(&x, &defs[i], &defs[i]));
+			network_index_add(&x, &defs[i], &defs[i],
+					  network_index_remove(&x, &defs[i], &defs[i]));
 		for (int k = 0; k < 200; k++) {
 			int r, r_index;
 
@@ -366,16 +606,19 @@ static void test_uplink_conflicts(void **state)
 	network_index_add(&x, &lan, &lan, 2);
 	strcpy(c.uplink, "vm-b-0");
 	assert_int_equal(network_check_conflicts(&c, others, 2, &dump, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "network 'c': uplink 'vm-b-0' is a port of bridge 'nd-bare' (network 'iso'); an "
-				 "uplink must lead out of the host, not into a network");
+	assert_string_equal(err,
+			    "network 'c': uplink 'vm-b-0' is a port of bridge 'nd-bare' (network 'iso'); an "
+			    "uplink must lead out of the host, not into a network");
 	err[0] = 0;
 	assert_int_equal(network_check_conflicts_index(&c, &x, &dump, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "network 'c': uplink 'vm-b-0' is a port of bridge 'nd-bare' (network 'iso'); an "
-				 "uplink must lead out of the host, not into a network");
+	assert_string_equal(err,
+			    "network 'c': uplink 'vm-b-0' is a port of bridge 'nd-bare' (network 'iso'); an "
+			    "uplink must lead out of the host, not into a network");
 	strcpy(c.uplink, "nd-bare");
 	assert_int_equal(network_check_conflicts_index(&c, &x, &dump, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "network 'c': uplink 'nd-bare' is the bridge of network 'iso'; an uplink must lead "
-				 "out of the host, not into another network");
+	assert_string_equal(
+		err, "network 'c': uplink 'nd-bare' is the bridge of network 'iso'; an uplink must lead "
+		     "out of the host, not into another network");
 	network_index_done(&x);
 	link_dump_free(&dump);
 	link_fake_free(fake);
@@ -429,6 +672,25 @@ static void test_config_roundtrip(void **state)
 	assert_int_equal(config_network_parse("plain", text, &back, err, sizeof(err)), 0);
 	assert_true(network_equal(&n, &back));
 	free(text);
+
+	n = make6("dual", "nat", "10.32.0.0/24", "2001:db8:32::/64");
+	n.ipv6_mode = IPV6_MODE_SLAAC_DHCPV6;
+	n.nat6_given = 1;
+	network_fill_defaults(&n);
+	text = config_network_render(&n);
+	assert_golden("network-dual.conf", text);
+	assert_int_equal(config_network_parse("dual", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	assert_true(back.nat6);
+	free(text);
+
+	n = make6("v6only", "routed", "", "2001:db8:33::/64");
+	text = config_network_render(&n);
+	assert_golden("network-v6only.conf", text);
+	assert_int_equal(config_network_parse("v6only", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	assert_int_equal(network_validate(&back, err, sizeof(err)), 0);
+	free(text);
 }
 
 static void test_config_errors(void **state)
@@ -445,6 +707,12 @@ static void test_config_errors(void **state)
 		{ "[network]\nbridge = x\n  continued = 1\n", "line 3: unknown key 'continued' in section [network]" },
 		{ "[network\nmode = isolated\n", "line 1: syntax error" },
 		{ "[network]\nallow-host-port = tcp/99999\n", "line 2: invalid host port 'tcp/99999': expected PROTO/PORT like tcp/22 or udp/5353" },
+		{ "[network]\nsubnet6 = 10.0.0.0/24\n", "line 2: invalid IPv6 prefix '10.0.0.0/24': expected an IPv6 prefix like fd00:1:2:3::/64, or auto" },
+		{ "[network]\nsubnet6 = fd00::\n", "line 2: invalid IPv6 prefix 'fd00::': expected an IPv6 prefix like fd00:1:2:3::/64, or auto" },
+		{ "[network]\nipv6-mode = stateful\n", "line 2: invalid IPv6 mode 'stateful': expected slaac, dhcpv6 or slaac+dhcpv6" },
+		{ "[network]\nnat6 = maybe\n", "line 2: invalid nat6 'maybe': expected yes or no" },
+		{ "[network]\nsubnet = nothing\n", "line 2: invalid subnet 'nothing': expected CIDR notation like 10.0.0.0/24, auto or none" },
+		{ "[network]\ngateway6 = fd00::1\n", "line 2: unknown key 'gateway6' in section [network]" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct network n;
@@ -510,6 +778,19 @@ static void test_store(void **state)
 	assert_int_equal(store_state_read(&p, "networks", "a", "mac", &text), -ENOENT);
 	network_done(&n);
 
+	/* The ULA prefix: generated once (a ULA /48), then read back; a bad file is left alone. */
+	struct ip_prefix ula, ula2;
+	assert_int_equal(store_ula_prefix(&p, &ula), 0);
+	assert_int_equal(ula.len, 48);
+	assert_true(ip6_prefix_is_ula(&ula));
+	assert_int_equal(ula.addr.bytes[0], 0xfd);
+	assert_int_equal(store_ula_prefix(&p, &ula2), 0);
+	assert_true(ip_prefix_equal(&ula, &ula2));
+	snprintf(path, sizeof(path), "%s/ula-prefix", dir);
+	assert_int_equal(write_file_atomic(path, "2001:db8::/48\n", 14, 0644), 0);
+	assert_int_equal(store_ula_prefix(&p, &ula2), -EBADMSG);
+	assert_int_equal(unlink(path), 0);
+
 	assert_int_equal(store_guest_uuid(&p, "g", uuid), 0);
 	assert_int_equal(store_guest_uuid(&p, "g", again), 0);
 	assert_string_equal(uuid, again);
@@ -520,13 +801,23 @@ static void test_store(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mode_roundtrip), cmocka_unit_test(test_default_bridge),
-		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_conflicts),      cmocka_unit_test(test_choose_subnet),
+		cmocka_unit_test(test_mode_roundtrip),
+		cmocka_unit_test(test_default_bridge),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_conflicts),
+		cmocka_unit_test(test_choose_subnet),
 		cmocka_unit_test(test_index),
-		cmocka_unit_test(test_dump_foreign),   cmocka_unit_test(test_config_roundtrip),
-		cmocka_unit_test(test_config_errors),  cmocka_unit_test(test_uplink_conflicts),
-		cmocka_unit_test(test_host_ports),     cmocka_unit_test(test_store),
+		cmocka_unit_test(test_dump_foreign),
+		cmocka_unit_test(test_config_roundtrip),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_uplink_conflicts),
+		cmocka_unit_test(test_host_ports),
+		cmocka_unit_test(test_store),
+		cmocka_unit_test(test_ipv6_defaults),
+		cmocka_unit_test(test_ipv6_validate),
+		cmocka_unit_test(test_ipv6_conflicts),
+		cmocka_unit_test(test_choose_subnet6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

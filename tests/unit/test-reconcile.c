@@ -68,6 +68,48 @@ static void test_create_adopt_delete(void **state)
 	link_fake_free(fake);
 }
 
+/* An IPv6 gateway: IPv6 turned on first, the address without DAD; on adoption only a missing
+ * address brings the sysctl back. */
+static void test_ipv6_gateway(void **state)
+{
+	struct link_fake *fake;
+	struct link_backend be;
+	struct desired_bridge w = want("lab", "nd-lab", "10.0.0.1/24"),
+			      v6only = want("v6", "nd-v6", "fd00:1::1/64");
+	char *text;
+
+	assert_int_equal(ip_prefix_parse("fd00:1:2:3::1/64", &w.addrs[1]), 0);
+	w.n_addrs = 2;
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	text = plan_and_apply(&be, &w, 1, "netd:lab", 0);
+	assert_string_equal(
+		text, "bridge-add nd-lab mac=52:54:00:aa:bb:01 mtu=0 stp=off forward_delay=0 alias=netd:lab\n"
+		      "addr-add nd-lab 10.0.0.1/24\n"
+		      "sysctl net.ipv6.conf.nd-lab.disable_ipv6=0\n"
+		      "addr-add nd-lab fd00:1:2:3::1/64 scope 0 flags 0x2 valid forever preferred forever\n"
+		      "link-up nd-lab\n");
+	free(text);
+	text = plan_and_apply(&be, &w, 1, "netd:lab", 0);
+	assert_string_equal(text, ""); /* adopted as it is */
+	free(text);
+	/* A new prefix: the new address (after the sysctl) before the old one goes. */
+	assert_int_equal(ip_prefix_parse("fd00:1:2:4::1/64", &w.addrs[1]), 0);
+	text = plan_and_apply(&be, &w, 1, "netd:lab", 0);
+	assert_string_equal(
+		text, "sysctl net.ipv6.conf.nd-lab.disable_ipv6=0\n"
+		      "addr-add nd-lab fd00:1:2:4::1/64 scope 0 flags 0x2 valid forever preferred forever\n"
+		      "addr-del nd-lab fd00:1:2:3::1/64\n");
+	free(text);
+	/* IPv6 only. */
+	text = plan_and_apply(&be, &v6only, 1, "netd:v6", 0);
+	assert_non_null(strstr(
+		text,
+		"sysctl net.ipv6.conf.nd-v6.disable_ipv6=0\naddr-add nd-v6 fd00:1::1/64 scope 0 flags 0x2 valid forever preferred forever\n"));
+	assert_null(strstr(text, "10.0.0.1"));
+	free(text);
+	link_fake_free(fake);
+}
+
 static void test_foreign_links_untouched(void **state)
 {
 	struct link_fake *fake;
@@ -234,9 +276,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_adopt_delete), cmocka_unit_test(test_foreign_links_untouched),
-		cmocka_unit_test(test_prune_orphans),	    cmocka_unit_test(test_rollback_every_step),
-		cmocka_unit_test(test_error_message),	    cmocka_unit_test(test_step_names),
-		cmocka_unit_test(test_link_events),	    cmocka_unit_test(test_dump_index),
+		cmocka_unit_test(test_ipv6_gateway),	    cmocka_unit_test(test_prune_orphans),
+		cmocka_unit_test(test_rollback_every_step), cmocka_unit_test(test_error_message),
+		cmocka_unit_test(test_step_names),	    cmocka_unit_test(test_link_events),
+		cmocka_unit_test(test_dump_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

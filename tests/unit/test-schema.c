@@ -149,7 +149,7 @@ static void test_network_same_message(void **state)
 		{ "dhcp", "range", "dhcp-range", "10.1.0.10", "{\"dhcp_ranges\": [\"10.1.0.10\"]}",
 		  "invalid DHCP range '10.1.0.10': expected START-END" },
 		{ "network", "subnet", "subnet", "bogus", "{\"subnet\": \"bogus\"}",
-		  "invalid subnet 'bogus': expected CIDR notation like 10.0.0.0/24, or auto" },
+		  "invalid subnet 'bogus': expected CIDR notation like 10.0.0.0/24, auto or none" },
 		{ "network", "mode", "mode", "bogus", "{\"mode\": \"bogus\"}",
 		  "unknown mode 'bogus' (known: nat, routed, isolated, bridge" }, /* the table's modes */
 		{ "network", "mtu", "mtu", "big", "{\"mtu\": \"big\"}",
@@ -162,7 +162,7 @@ static void test_network_same_message(void **state)
 		  "invalid domain 'lab example': may contain only letters" },
 		{ "dhcp", "host", "host", "52:54:00:00:00:01,10.1.0.5,a,b",
 		  "{\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]}",
-		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,HOSTNAME]" },
+		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]" },
 		{ "network", "allow-host-port", "allow-host-port", "tcp/99999",
 		  "{\"allow_host_ports\": [\"tcp/99999\"]}",
 		  "invalid host port 'tcp/99999': expected PROTO/PORT" },
@@ -172,6 +172,12 @@ static void test_network_same_message(void **state)
 		  "invalid MTU '2000000000': expected a number" },
 		{ "dhcp", "enabled", "no-dhcp", "maybe", "{\"dhcp\": \"maybe\"}",
 		  "invalid dhcp 'maybe': expected yes or no" },
+		{ "network", "subnet6", "subnet6", "10.0.0.0/24", "{\"subnet6\": \"10.0.0.0/24\"}",
+		  "invalid IPv6 prefix '10.0.0.0/24': expected an IPv6 prefix like fd00:1:2:3::/64, or auto" },
+		{ "network", "ipv6-mode", "ipv6-mode", "ra", "{\"ipv6_mode\": \"ra\"}",
+		  "invalid IPv6 mode 'ra': expected slaac, dhcpv6 or slaac+dhcpv6" },
+		{ "network", "nat6", "nat6", "maybe", "{\"nat6\": \"maybe\"}",
+		  "invalid nat6 'maybe': expected yes or no" },
 	};
 
 	same_message(&network_kind, cases, ELEMENTSOF(cases));
@@ -309,7 +315,7 @@ static void test_request_types(void **state)
 	assert_string_equal(
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"10.1.0.0\\/24\",\"gateway\":\"10.1.0.1\","
-		"\"uplink\":null,\"mtu\":1400,\"allow_host_ports\":[\"tcp\\/22\"],\"autostart\":false}");
+		"\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"allow_host_ports\":[\"tcp\\/22\"],\"autostart\":false}");
 	network_done(&n);
 }
 
@@ -453,6 +459,47 @@ static void test_plain_limits(void **state)
 	network_done(&n);
 }
 
+/* The IPv6 rows through a request and show: gateway6 and nat6 are what is in force, not set. */
+static void test_network_ipv6(void **state)
+{
+	_cleanup_json_ json_object *req = json_tokener_parse(
+		"{\"mode\": \"nat\", \"subnet\": \"none\", \"subnet6\": \"fd00:5::/64\", \"ipv6_mode\": \"dhcpv6\"}");
+	_cleanup_json_ json_object *show = json_object_new_object(), *params = json_object_new_object();
+	struct network n;
+	char err[SCHEMA_MSG_MAX];
+
+	network_init(&n, "x");
+	assert_int_equal(schema_json_parse(&network_schema, &n, req, err, sizeof(err)), 0);
+	network_fill_defaults(&n);
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+	schema_json_show(&network_schema, &n, show);
+	assert_string_equal(
+		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
+		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"none\",\"gateway\":null,"
+		"\"subnet6\":\"fd00:5::\\/64\",\"gateway6\":\"fd00:5::1\",\"ipv6_mode\":\"dhcpv6\","
+		"\"nat6\":true,\"uplink\":null,\"mtu\":null,\"allow_host_ports\":[],\"autostart\":true}");
+	network_done(&n);
+
+	/* --no-nat6 is the same parameter as --nat6; gateway6 is never taken. */
+	assert_int_equal(schema_cli_apply(&network_schema, option(&network_schema, "no-nat6"), NULL, params,
+					  err, sizeof(err)),
+			 0);
+	assert_string_equal(json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN),
+			    "{\"nat6\":false}");
+	assert_int_equal(schema_cli_apply(&network_schema, option(&network_schema, "nat6"), NULL, params, err,
+					  sizeof(err)),
+			 -EINVAL);
+	network_init(&n, "x");
+	assert_int_equal(schema_json_parse(&network_schema, &n, params, err, sizeof(err)), 0);
+	assert_int_equal(n.nat6_given, 0);
+	network_done(&n);
+	network_init(&n, "x");
+	assert_string_equal(
+		via_request(&network_schema, &n, "{\"gateway6\": \"fd00:5::2\"}"),
+		"the IPv6 gateway cannot be set: it is the prefix's first address (::1 of a /64)");
+	network_done(&n);
+}
+
 static void test_usage(void **state)
 {
 	char *buf = NULL;
@@ -465,12 +512,14 @@ static void test_usage(void **state)
 	fclose(f);
 	assert_string_equal(
 		buf,
-		"  network create NAME --mode MODE [--bridge IFNAME] [--subnet CIDR|auto] [--gateway IP] "
+		"  network create NAME --mode MODE [--bridge IFNAME] [--subnet CIDR|auto|none] [--gateway IP]\n"
+		"        [--subnet6 PREFIX|auto] [--ipv6-mode slaac|dhcpv6|slaac+dhcpv6] [--nat6] [--no-nat6] "
 		"[--uplink IFNAME]\n"
 		"        [--mtu N] [--allow-host-port PROTO/PORT]... [--no-autostart] [--no-dhcp] "
 		"[--dhcp-range START-END]...\n"
-		"        [--lease-time DURATION] [--host MAC,IP[,HOSTNAME]]... [--no-dns] [--domain DOMAIN]\n"
-		"        [--dns-host IP,HOSTNAME]...");
+		"        [--dhcp6-range START-END]... [--lease-time DURATION] "
+		"[--host MAC|id:DUID,IP[,IPv6][,HOSTNAME]]...\n"
+		"        [--no-dns] [--domain DOMAIN] [--dns-host IP,HOSTNAME]...");
 	free(buf);
 }
 
@@ -510,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_uplink),
 		cmocka_unit_test(test_plain_limits),
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_network_ipv6),
 		cmocka_unit_test(test_helpers),
 	};
 
