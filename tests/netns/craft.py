@@ -8,6 +8,9 @@
 #                                                            8 bytes of the message (not the chaddr)
 #   craft.py na IFNAME TARGET                                an unsolicited neighbour advertisement
 #                                                            claiming TARGET (override) for our MAC
+#   craft.py frag6-udp IFNAME DST_MAC SRC DST SPORT DPORT   an IPv6/UDP datagram to DST_MAC in two fragments
+#                                                            cut between two destination options
+#                                                            headers: no fragment shows its protocol
 #   craft.py ns-lladdr IFNAME DST LLADDR                     a neighbour solicitation for DST, to DST,
 #                                                            whose source link-layer option says LLADDR
 #   craft.py dhcp6-relay IFNAME DST LINK_ADDR VICTIM_MAC     a DHCPv6 Relay-forward to port 547
@@ -102,6 +105,24 @@ def na(ifname, target):
     msg = struct.pack("!BBHI", 136, 0, 0, 0x20000000) + socket.inet_pton(socket.AF_INET6, target)
     msg += b"\x02\x01" + mine
     s.sendto(msg, ("ff02::1", 0, 0, socket.if_nametoindex(ifname)))
+
+
+def frag6_udp(ifname, dst_mac, src, dst, sport, dport):
+    a, b = socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst)
+    payload = b"netd-test"
+    udp = struct.pack("!HHHH", int(sport), int(dport), 8 + len(payload), 0) + payload
+    c = csum(a + b + struct.pack("!IxxxB", len(udp), 17) + udp) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    # Unfragmentable part: none. Fragmentable: destination options (next 60), destination options
+    # (next 17), UDP. The first fragment ends after the first options header.
+    dopt = lambda nxt: struct.pack("!BB", nxt, 0) + b"\x01\x04" + bytes(4)  # PadN
+    body = dopt(60) + dopt(17) + udp
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((ifname, 0))
+    for off, part, more in ((0, body[:8], 1), (8, body[8:], 0)):
+        frag = struct.pack("!BBHI", 60, 0, off | more, 0x4e455444) + part
+        ip6 = struct.pack("!IHBB", 6 << 28, len(frag), 44, 64) + a + b
+        s.send(mac_bytes(dst_mac) + s.getsockname()[4] + b"\x86\xdd" + ip6 + frag)
 
 
 def ns_lladdr(ifname, dst, lladdr):
@@ -294,6 +315,6 @@ def dhcp6_flood(ifname, count):
 
 cmd = sys.argv[1]
 {"udp-to-mac": udp_to_mac, "dhcp-release": dhcp_release, "dhcp-release-frag": dhcp_release_frag, "na": na,
- "ns-lladdr": ns_lladdr, "dhcp6-relay": dhcp6_relay, "dhcp6-relay-546": dhcp6_relay_546,
+ "ns-lladdr": ns_lladdr, "frag6-udp": frag6_udp, "dhcp6-relay": dhcp6_relay, "dhcp6-relay-546": dhcp6_relay_546,
  "dhcp6-release": dhcp6_release, "dhcp6-request": dhcp6_request,
  "dhcp6-flood": dhcp6_flood}[cmd](*sys.argv[2:])
