@@ -224,21 +224,10 @@ void dhcp_lease_table_clear(struct dhcp_lease_table *t)
 
 bool dhcp_lease6_mac(const struct dhcp_lease *l, struct mac *ret)
 {
-	const uint8_t *b = l->duid.bytes;
-	size_t off;
-
-	if (!mac_is_zero(&l->mac)) {
-		*ret = l->mac;
-		return true;
-	}
-	if (l->duid.len >= 4 && b[0] == 0 && b[2] == 0 && b[3] == 1 && (b[1] == 1 || b[1] == 3)) {
-		off = b[1] == 1 ? 8 : 4; /* LLT: type, hardware type, time; LL: type, hardware type */
-		if (l->duid.len == off + sizeof(ret->b)) {
-			memcpy(ret->b, b + off, sizeof(ret->b));
-			return true;
-		}
-	}
-	return false;
+	if (mac_is_zero(&l->mac))
+		return false;
+	*ret = l->mac;
+	return true;
 }
 
 static bool same_client6(const struct dhcp_lease *a, const struct dhcp_lease *b)

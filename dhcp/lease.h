@@ -67,8 +67,8 @@ size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_
 
 /*
  * netd's own record of the MACs of DHCPv6 leases ("lease6-macs" beside the lease file): dnsmasq's
- * lease file has none, and a netd that reads it back after a restart would otherwise know a
- * lease's MAC only from a DUID-LLT or DUID-LL. One line a lease with a MAC, "IPv6 MAC DUID IAID"
+ * lease file has none, and a netd that reads it back after a restart would otherwise not know a
+ * lease's MAC. One line a lease with a MAC, "IPv6 MAC DUID IAID"
  * (IAID "T" first for a temporary address), in the form the renderer writes and nothing else: the
  * parser refuses the whole file (-EBADMSG) for any other line. Pure.
  */
@@ -78,6 +78,7 @@ int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table 
 /* Remove the lease of that address; -ENOENT when there is none. */
 int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip);
 void dhcp_lease_table_clear(struct dhcp_lease_table *t);
-/* The MAC a DHCPv6 lease is for: dnsmasq's word (a lease event), else the one inside a DUID-LLT or
- * DUID-LL of Ethernet (RFC 8415, 11.2 and 11.4; the lease file has no MAC). false: not known. */
+/* The MAC a DHCPv6 lease is for: dnsmasq's word in a lease event (or netd's record of it). Not the
+ * one inside a DUID-LLT or DUID-LL: a guest whose MAC dnsmasq does not learn (it answers no
+ * neighbour solicitation) chooses its DUID freely, another guest's MAC in it too. false: not known. */
 bool dhcp_lease6_mac(const struct dhcp_lease *l, struct mac *ret);

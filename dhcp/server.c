@@ -330,8 +330,8 @@ static void lease_macs_load(struct dhcp_server *s, struct dhcp_lease_table *t)
 		free(s->lease_macs_text);
 		s->lease_macs_text = NULL;
 		if (r != -ENOENT)
-			log_warning("network '%s': ignoring %s: %s; DHCPv6 leases whose DUID has no MAC are "
-				    "allowed to no port until their client renews them",
+			log_warning("network '%s': ignoring %s: %s; DHCPv6 leases whose MAC netd does not "
+				    "know are allowed to no port until their client renews them",
 				    s->network, s->lease_macs_path,
 				    r == -EPERM ? "not root's alone" : strerror(-r));
 		return;

@@ -13,6 +13,8 @@
 #   gateway's address, and from port 546 to the address dnsmasq's Advertise to B's own Solicit came
 #   from (established in conntrack): no answer, no lease for V's MAC, B's port may send from nothing
 #   more.
+# - DUID-LL with A's MAC from a guest dnsmasq knows no MAC for (lease events as dnsmasq sends
+#   them): the leases are nobody's, A's port keeps its own lease, vm show A lists none of them.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ipv6-lib.sh"
 . "$(dirname "$0")/tap-guest-lib.sh"
@@ -109,3 +111,24 @@ assert_eq "$(port_set_json port_ip6 | jq -c '[.[] | select(.[0] == "vm-B-0") | .
 	"the IPv6 addresses B's port may send from"
 ok "B's Relay-forwards naming $MAC_V (to ff02::1:2, fd00:171::1, from port 546 to where its Advertise came" \
 	"from) got no answer, no lease, no address"
+
+# lease_event ACTION IP MAC|"" DUID IAID EXPIRES [HOSTNAME]: the event netd-lease-event sends for
+# dnsmasq (as root).
+lease_event() {
+	local mac=${3:+", \"mac\": \"$3\""} host=${7:+", \"hostname\": \"$7\""} reply
+	reply=$(raw_request "{\"method\": \"lease.event\", \"params\": {\"network\": \"d6\", \"action\": \"$1\", \"ip\": \"$2\"$mac, \"duid\": \"$4\", \"iaid\": \"$5\", \"expires\": \"$6\"$host}}")
+	jq -e 'has("error") | not' <<<"$reply" >/dev/null || fail "lease event $1 $2: $reply"
+}
+now=$(date +%s)
+# A neighbour-silent B (dnsmasq finds no MAC for it) leases under DUID-LLs holding A's MAC, each
+# newer than A's lease: they are nobody's, A's port keeps its lease, vm show A lists none of them.
+for i in $(seq 9); do
+	lease_event add fd00:171::1e$i "" "00:03:00:01:$MAC_A" $i $((now + 7200))
+done
+in_port6 vm-A-0 "$a" || fail "A's port lost its lease $a to leases under DUID-LLs with its MAC: $(port_set_json port_ip6)"
+[ -z "$(port_set_json port_ip6 | jq -r '.[] | select(.[1] | startswith("fd00:171::1e")) | .[0]')" ] ||
+	fail "a port may send from a lease under a DUID-LL: $(port_set_json port_ip6)"
+ctl --json vm show A | jq -e '[.nics[0].ipv6[]?.address | select(startswith("fd00:171::1e"))] | length == 0' >/dev/null ||
+	fail "vm show A lists leases under DUID-LLs with its MAC: $(ctl --json vm show A | jq -c '.nics[0].ipv6')"
+assert_eq "$(ping_from A "$a")" ok "A's ping of the gateway from $a after B's DUID-LL leases"
+ok "leases under DUID-LLs with A's MAC, dnsmasq knowing no MAC, count for no port and no vm show"
