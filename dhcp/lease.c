@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
+
 #define FIELDS_MAX 5
 /* dnsmasq reads a client id or DUID of up to 764 characters (lease.c) */
 #define FIELD_MAX 768
@@ -237,21 +239,57 @@ static bool same_client6(const struct dhcp_lease *a, const struct dhcp_lease *b)
 	       a->temporary == b->temporary;
 }
 
-size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_lease_table *from)
+static int cmp_ip6(const struct dhcp_lease *a, const struct dhcp_lease *b)
 {
+	return memcmp(&a->ip.in6, &b->ip.in6, sizeof(a->ip.in6));
+}
+
+static int cmp_ip6_p(const void *a, const void *b)
+{
+	return cmp_ip6(*(const struct dhcp_lease *const *)a, *(const struct dhcp_lease *const *)b);
+}
+
+/* The IPv6 leases of t (those with a MAC when with_mac), by address. NULL: none or no memory. */
+static const struct dhcp_lease **by_ip6(const struct dhcp_lease_table *t, bool with_mac, size_t *ret_n)
+{
+	const struct dhcp_lease **v = malloc((t->n ?: 1) * sizeof(*v));
 	size_t n = 0;
 
-	for (size_t i = 0; i < t->n; i++) {
+	*ret_n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->leases[i].family == AF_INET6 && (!with_mac || !mac_is_zero(&t->leases[i].mac)))
+			v[n++] = &t->leases[i];
+	qsort(v, n, sizeof(*v), cmp_ip6_p);
+	*ret_n = n;
+	return v;
+}
+
+static const struct dhcp_lease *find6(const struct dhcp_lease **v, size_t n, const struct dhcp_lease *key)
+{
+	const struct dhcp_lease *const *p = bsearch(&key, v, n, sizeof(*v), cmp_ip6_p);
+
+	return p ? *p : NULL;
+}
+
+size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_lease_table *from)
+{
+	_cleanup_free_ const struct dhcp_lease **v = NULL;
+	size_t n = 0, nv;
+
+	v = by_ip6(from, true, &nv);
+	for (size_t i = 0; v && i < t->n; i++) {
 		struct dhcp_lease *l = &t->leases[i];
+		const struct dhcp_lease *f;
 
 		if (l->family != AF_INET6 || !mac_is_zero(&l->mac))
 			continue;
-		for (size_t j = 0; j < from->n; j++)
-			if (same_client6(l, &from->leases[j]) && !mac_is_zero(&from->leases[j].mac)) {
-				l->mac = from->leases[j].mac;
-				n++;
-				break;
-			}
+		f = find6(v, nv, l);
+		if (f && same_client6(l, f)) {
+			l->mac = f->mac;
+			n++;
+		}
 	}
 	return n;
 }
@@ -269,20 +307,48 @@ static int macs_line(const struct dhcp_lease *l, char *buf, size_t size)
 			l->temporary ? "T" : "", l->iaid);
 }
 
+struct ranked {
+	const struct dhcp_lease *l;
+	size_t index;
+};
+
+/* By MAC, then as port security ranks a MAC's leases: latest expiry first (0: never, the
+ * latest), then table order. */
+static int cmp_ranked(const void *x, const void *y)
+{
+	const struct ranked *a = x, *b = y;
+	uint64_t ea = a->l->expiry ?: UINT64_MAX, eb = b->l->expiry ?: UINT64_MAX;
+	int c = memcmp(&a->l->mac, &b->l->mac, sizeof(a->l->mac));
+
+	if (c)
+		return c;
+	if (ea != eb)
+		return ea > eb ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
 char *dhcp_lease_macs_render(const struct dhcp_lease_table *t)
 {
+	_cleanup_free_ struct ranked *v = malloc((t->n ?: 1) * sizeof(*v));
 	char *text = NULL, line[MACS_LINE_MAX];
-	size_t size = 0;
-	FILE *f = open_memstream(&text, &size);
+	size_t size = 0, n = 0, run = 0;
+	FILE *f;
 
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->leases[i].family == AF_INET6 && !mac_is_zero(&t->leases[i].mac))
+			v[n++] = (struct ranked){ &t->leases[i], i };
+	qsort(v, n, sizeof(*v), cmp_ranked);
+	f = open_memstream(&text, &size);
 	if (!f)
 		return NULL;
-	for (size_t i = 0; i < t->n; i++) {
-		const struct dhcp_lease *l = &t->leases[i];
-
-		if (l->family != AF_INET6 || mac_is_zero(&l->mac) || !l->duid.len)
-			continue; /* without a DUID it could not be matched to a lease again */
-		macs_line(l, line, sizeof(line));
+	for (size_t i = 0; i < n; i++) {
+		run = i && mac_equal(&v[i].l->mac, &v[i - 1].l->mac) ? run + 1 : 0;
+		/* only what port security uses; without a DUID it could not be matched to a lease again */
+		if (run >= DHCP_LEASES6_PER_MAC || !v[i].l->duid.len)
+			continue;
+		macs_line(v[i].l, line, sizeof(line));
 		fputs(line, f);
 	}
 	if (fclose(f) != 0) {
@@ -312,29 +378,62 @@ static int macs_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
 	return 0;
 }
 
-int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table *ret)
+static int cmp_ranked_ip6(const void *x, const void *y)
 {
-	struct dhcp_lease_table t = {};
-	size_t pos = 0;
+	const struct ranked *a = x, *b = y;
+	int c = cmp_ip6(a->l, b->l);
 
-	if (len && text[len - 1] != '\n')
-		return -EBADMSG; /* cut short */
+	return c ? c : a->index < b->index ? -1 : a->index > b->index;
+}
+
+int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table *ret, size_t *ret_bad)
+{
+	struct dhcp_lease_table t = {}, out = {};
+	_cleanup_free_ struct ranked *v = NULL;
+	size_t bad = 0, pos = 0;
+
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t llen = nl - (text + pos);
-		struct dhcp_lease l;
-		int r = macs_parse_line(text + pos, llen, &l);
+		size_t llen = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		struct dhcp_lease l, *grown;
 
-		pos += llen + 1;
-		if (r >= 0 && find(&t, AF_INET6, &l.ip))
-			r = -EBADMSG; /* the renderer writes each lease once */
-		if (r >= 0)
-			r = dhcp_lease_table_put(&t, &l);
-		if (r < 0) {
-			dhcp_lease_table_clear(&t);
-			return r;
+		/* the last line without its newline: cut short */
+		if (!nl || macs_parse_line(text + pos, llen, &l) < 0) {
+			bad++;
+			pos += llen + 1;
+			continue;
 		}
+		pos += llen + 1;
+		if (t.n % 64 == 0) {
+			grown = realloc(t.leases, (t.n + 64) * sizeof(*grown));
+			if (!grown) {
+				dhcp_lease_table_clear(&t);
+				return -ENOMEM;
+			}
+			t.leases = grown;
+		}
+		t.leases[t.n++] = l;
 	}
-	*ret = t;
+	/* each address once (the renderer writes each lease once): the first line of it counts */
+	v = malloc((t.n ?: 1) * sizeof(*v));
+	out.leases = malloc((t.n ?: 1) * sizeof(*out.leases));
+	if (!v || !out.leases) {
+		dhcp_lease_table_clear(&t);
+		dhcp_lease_table_clear(&out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t.n; i++)
+		v[i] = (struct ranked){ &t.leases[i], i };
+	qsort(v, t.n, sizeof(*v), cmp_ranked_ip6);
+	for (size_t i = 0; i < t.n; i++) {
+		if (i && !cmp_ip6(v[i].l, v[i - 1].l))
+			bad++;
+		else
+			out.leases[out.n++] = *v[i].l;
+	}
+	dhcp_lease_table_clear(&t);
+	if (ret_bad)
+		*ret_bad = bad;
+	*ret = out;
 	return 0;
 }

@@ -15,6 +15,11 @@
 #include "dhcp.h"
 
 #define DHCP_CLIENT_ID_MAX 128
+/* How many DHCPv6 leases of one MAC count: port security lets its port send from the newest ones
+ * (latest expiry first, then table order), and lease6-macs records only those. A guest may ask for
+ * leases under any number of DUIDs and IAIDs; one needs one or two (an IA_NA, an IA_TA, a
+ * renumbering). */
+#define DHCP_LEASES6_PER_MAC 8
 
 struct dhcp_lease {
 	int family; /* AF_INET or AF_INET6 */
@@ -62,18 +67,20 @@ int dhcp_lease_file_parse(const char *text, size_t len, struct dhcp_lease_table 
  * 1 when it kept the MAC against another one. */
 int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l);
 /* Give each IPv6 lease of t without a MAC the one from's lease of the same address has, when that
- * lease is the same client's (DUID and IAID). Returns how many it gave. */
+ * lease is the same client's (DUID and IAID). Returns how many it gave. O(n log n). */
 size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_lease_table *from);
 
 /*
  * netd's own record of the MACs of DHCPv6 leases ("lease6-macs" beside the lease file): dnsmasq's
  * lease file has none, and a netd that reads it back after a restart would otherwise not know a
- * lease's MAC. One line a lease with a MAC, "IPv6 MAC DUID IAID"
- * (IAID "T" first for a temporary address), in the form the renderer writes and nothing else: the
- * parser refuses the whole file (-EBADMSG) for any other line. Pure.
+ * lease's MAC. One line a lease with a MAC and a DUID, "IPv6 MAC DUID [T]IAID"; only the
+ * DHCP_LEASES6_PER_MAC newest leases of each MAC (what port security uses), so its size is bounded by the
+ * guests' MACs, not by what they ask for. The parser takes a line only in the form the renderer writes; any
+ * other line (malformed, cut short, an address seen before) is skipped and counted in *ret_bad (may be NULL).
+ * Pure.
  */
 char *dhcp_lease_macs_render(const struct dhcp_lease_table *t);
-int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table *ret);
+int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table *ret, size_t *ret_bad);
 
 /* Remove the lease of that address; -ENOENT when there is none. */
 int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip);

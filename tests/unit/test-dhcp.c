@@ -803,6 +803,25 @@ static void test_lease_macs_server(void **state)
 	s = macs_server(d);
 	assert_true(mac_is_zero(&s->leases.leases[0].mac));
 	dhcp_server_free(s);
+
+	/* A bad line, and a record past its size cap, cost only those lines (F3 of the second
+	 * review): the good line still gives the MAC, and the record is written anew. */
+	{
+		size_t big = (4 << 20) + 4096, len;
+		_cleanup_free_ char *junk = malloc(big);
+
+		assert_non_null(junk);
+		len = snprintf(junk, big, "fd00::150 52:54:00:00:00:0a x 7\n%s", record);
+		memset(junk + len, 'x', big - len - 1);
+		junk[big - 1] = '\n';
+		assert_int_equal(write_file_atomic(macs, junk, big, 0600), 0);
+	}
+	s = macs_server(d);
+	assert_true(mac_equal(&s->leases.leases[0].mac, &want));
+	dhcp_server_free(s);
+	free(text);
+	assert_int_equal(read_file(macs, &text, NULL), 0);
+	assert_string_equal(text, record);
 	rm_rf(d);
 }
 

@@ -699,7 +699,7 @@ static void test_lease_macs_roundtrip(void **state)
 	text = dhcp_lease_macs_render(&t);
 	assert_non_null(text);
 	assert_string_equal(text, macs_text);
-	assert_int_equal(dhcp_lease_macs_parse(text, strlen(text), &back), 0);
+	assert_int_equal(dhcp_lease_macs_parse(text, strlen(text), &back, NULL), 0);
 	assert_int_equal(back.n, 2);
 	free(text);
 	text = dhcp_lease_macs_render(&back);
@@ -723,19 +723,20 @@ static void test_lease_macs_roundtrip(void **state)
 	assert_true(mac_equal(&file.leases[2].mac, &(struct mac){ { 0x52, 0x54, 0, 0, 0, 8 } }));
 
 	dhcp_lease_table_clear(&back);
-	assert_int_equal(dhcp_lease_macs_parse("", 0, &back), 0);
+	assert_int_equal(dhcp_lease_macs_parse("", 0, &back, NULL), 0);
 	assert_int_equal(back.n, 0);
 	dhcp_lease_table_clear(&t);
 	dhcp_lease_table_clear(&file);
 }
 
-/* Anything but what the renderer writes refuses the whole file. */
+/* A line that is not what the renderer writes is skipped, and only it: the others are kept. */
 static void test_lease_macs_strict(void **state)
 {
+	static const char good[] = "fd00:1::199 52:54:00:00:00:01 " EN_DUID " 7\n";
 	static const char *const bad[] = {
-		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7", /* no newline: cut short */
 		"\n",
 		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7 x\n",
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7 1\n",
 		"fd00:1::150 52:54:00:00:00:01 " EN_DUID "\n",
 		"fd00:1::150  52:54:00:00:00:01 " EN_DUID " 7\n",
 		"fd00:1::150\t52:54:00:00:00:01 " EN_DUID " 7\n",
@@ -750,35 +751,89 @@ static void test_lease_macs_strict(void **state)
 		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 4294967296\n",
 		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " -1\n",
 		"10.0.0.1 52:54:00:00:00:01 " EN_DUID " 7\n",
-		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n# a comment\n",
-		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\nfd00:1::150 52:54:00:00:00:02 " EN_DUID " 8\n",
+		"# a comment\n",
+		"fd00:1::199 52:54:00:00:00:02 " EN_DUID " 8\n", /* good's address again: the first counts */
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7", /* no newline (last): cut short */
 	};
 	struct dhcp_lease_table t;
-	char nul[] = "fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n";
+	char text[1024], nul[] = "fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n";
+	size_t bad_n;
 
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-		t = (struct dhcp_lease_table){ .n = 12345 };
-		if (dhcp_lease_macs_parse(bad[i], strlen(bad[i]), &t) != -EBADMSG)
-			fail_msg("accepted: %s", bad[i]);
-		assert_int_equal(t.n, 12345); /* ret untouched */
+		snprintf(text, sizeof(text), "%s%s", good, bad[i]);
+		bad_n = 0;
+		assert_int_equal(dhcp_lease_macs_parse(text, strlen(text), &t, &bad_n), 0);
+		if (t.n != 1 || bad_n != 1)
+			fail_msg("%zu leases, %zu bad lines from: %s", t.n, bad_n, text);
+		assert_true(mac_equal(&t.leases[0].mac, &(struct mac){ { 0x52, 0x54, 0, 0, 0, 1 } }));
+		dhcp_lease_table_clear(&t);
 	}
 	nul[11] = 0;
-	assert_int_equal(dhcp_lease_macs_parse(nul, sizeof(nul) - 1, &t), -EBADMSG);
-	assert_int_equal(dhcp_lease_macs_parse(macs_text, sizeof(macs_text) - 1, &t), 0);
+	assert_int_equal(dhcp_lease_macs_parse(nul, sizeof(nul) - 1, &t, &bad_n), 0);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(bad_n, 1);
+	assert_int_equal(dhcp_lease_macs_parse(macs_text, sizeof(macs_text) - 1, &t, &bad_n), 0);
 	assert_int_equal(t.n, 2);
+	assert_int_equal(bad_n, 0);
+	dhcp_lease_table_clear(&t);
+}
+
+/* The record holds what port security uses: the DHCP_LEASES6_PER_MAC newest leases of each MAC (a
+ * guest asking under many DUIDs, with long DUIDs, cannot make it big: F3 of the second review). */
+static void test_lease_macs_bounded(void **state)
+{
+	struct dhcp_lease_table t = {}, back;
+	char ip[64], exp[32], *text, *line;
+	size_t lines = 0, bad;
+
+	for (int i = 0; i < 200; i++) {
+		struct dhcp_lease l;
+
+		snprintf(ip, sizeof(ip), "fd00:1::%x", 0x1000 + i);
+		snprintf(exp, sizeof(exp), "%d", 1700000000 + i * 7 % 200); /* all different, not in order */
+		assert_int_equal(dhcp_lease6_from_fields(exp, "1", ip, "*", EN_DUID, "52:54:00:00:00:66", &l),
+				 0);
+		assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	}
+	lease6(&t, "fd00:1::150", "7", EN_DUID, "52:54:00:00:00:01");
+	text = dhcp_lease_macs_render(&t);
+	assert_non_null(text);
+	for (line = text; (line = strchr(line, '\n')); line++)
+		lines++;
+	assert_int_equal(lines, DHCP_LEASES6_PER_MAC + 1);
+	for (int e = 199; e > 199 - DHCP_LEASES6_PER_MAC; e--) {
+		for (int i = 0; i < 200; i++)
+			if (i * 7 % 200 == e)
+				snprintf(ip, sizeof(ip), "fd00:1::%x ", 0x1000 + i);
+		if (!strstr(text, ip))
+			fail_msg("the lease expiring at +%d is not in: %s", e, text);
+	}
+	assert_non_null(strstr(text, "fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n"));
+	assert_int_equal(dhcp_lease_macs_parse(text, strlen(text), &back, &bad), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(back.n, DHCP_LEASES6_PER_MAC + 1);
+	free(text);
+	dhcp_lease_table_clear(&back);
 	dhcp_lease_table_clear(&t);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_host_forms),    cmocka_unit_test(test_parse_errors6),
-		cmocka_unit_test(test_validate6),     cmocka_unit_test(test_validate6_good),
-		cmocka_unit_test(test_equal6),	      cmocka_unit_test(test_config_golden6),
-		cmocka_unit_test(test_hosts_render6), cmocka_unit_test(test_render_refuses6),
-		cmocka_unit_test(test_lease_file6),   cmocka_unit_test(test_lease_keeps_mac6),
+		cmocka_unit_test(test_host_forms),
+		cmocka_unit_test(test_parse_errors6),
+		cmocka_unit_test(test_validate6),
+		cmocka_unit_test(test_validate6_good),
+		cmocka_unit_test(test_equal6),
+		cmocka_unit_test(test_config_golden6),
+		cmocka_unit_test(test_hosts_render6),
+		cmocka_unit_test(test_render_refuses6),
+		cmocka_unit_test(test_lease_file6),
+		cmocka_unit_test(test_lease_keeps_mac6),
 		cmocka_unit_test(test_lease6_mac),
-		cmocka_unit_test(test_lease_macs_roundtrip), cmocka_unit_test(test_lease_macs_strict),
+		cmocka_unit_test(test_lease_macs_roundtrip),
+		cmocka_unit_test(test_lease_macs_strict),
+		cmocka_unit_test(test_lease_macs_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
