@@ -189,13 +189,11 @@ int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 	struct dhcp_lease *old = find(t, l->family, &l->ip), *v;
 
 	if (old) {
-		struct mac was = old->mac;
-		bool moved = l->family == AF_INET6 && !mac_is_zero(&was) && !mac_equal(&was, &l->mac);
-
+		/* another client's renewal (moved): nothing of the owner's lease changes */
+		if (l->family == AF_INET6 && !mac_is_zero(&old->mac) && !mac_equal(&old->mac, &l->mac))
+			return mac_is_zero(&l->mac) ? 0 : 1;
 		*old = *l;
-		if (moved)
-			old->mac = was;
-		return moved && !mac_is_zero(&l->mac) ? 1 : 0;
+		return 0;
 	}
 	v = realloc(t->leases, (t->n + 1) * sizeof(*v));
 	if (!v)
@@ -205,17 +203,39 @@ int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 	return 0;
 }
 
-int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip)
+static bool expired(const struct dhcp_lease *l, uint64_t now)
+{
+	return l->expiry && now >= l->expiry;
+}
+
+int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip,
+			    uint64_t now)
 {
 	struct dhcp_lease *l = find(t, family, ip);
 	size_t i;
 
 	if (!l)
 		return -ENOENT;
+	if (family == AF_INET6 && !mac_is_zero(&l->mac) && !expired(l, now)) {
+		l->ended = true;
+		return 1;
+	}
 	i = l - t->leases;
 	memmove(&t->leases[i], &t->leases[i + 1], (t->n - i - 1) * sizeof(*l));
 	t->n--;
 	return 0;
+}
+
+size_t dhcp_lease_table_purge(struct dhcp_lease_table *t, uint64_t now)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (!t->leases[i].ended || !expired(&t->leases[i], now))
+			t->leases[j++] = t->leases[i];
+	j = t->n - j;
+	t->n -= j;
+	return j;
 }
 
 void dhcp_lease_table_clear(struct dhcp_lease_table *t)
@@ -294,17 +314,54 @@ size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_
 	return n;
 }
 
-/* "IPv6 MAC DUID [T]IAID" */
-#define MACS_LINE_MAX (INET6_ADDRSTRLEN + MAC_STRLEN + DHCP_DUID_STRLEN + 16)
+int dhcp_lease_table_keep_ended(struct dhcp_lease_table *t, const struct dhcp_lease_table *from, uint64_t now)
+{
+	_cleanup_free_ const struct dhcp_lease **v = NULL;
+	_cleanup_free_ const struct dhcp_lease **add = NULL;
+	size_t nv, n_add = 0, n = 0;
+	struct dhcp_lease *grown;
+
+	v = by_ip6(t, false, &nv);
+	add = malloc((from->n ?: 1) * sizeof(*add));
+	if (!v || !add)
+		return -ENOMEM;
+	for (size_t i = 0; i < from->n; i++) {
+		const struct dhcp_lease *e = &from->leases[i], *f;
+
+		if (e->family != AF_INET6 || !e->ended || mac_is_zero(&e->mac) || expired(e, now))
+			continue;
+		f = find6(v, nv, e);
+		if (!f)
+			add[n_add++] = e;
+		else if (!mac_equal(&f->mac, &e->mac)) {
+			*(struct dhcp_lease *)f = *e; /* t's own lease, found through v */
+			n++;
+		}
+	}
+	if (!n_add)
+		return n;
+	grown = realloc(t->leases, (t->n + n_add) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	t->leases = grown;
+	for (size_t i = 0; i < n_add; i++)
+		t->leases[t->n++] = *add[i];
+	return n + n_add;
+}
+
+/* "IPv6 MAC DUID [T]IAID[ EXPIRY]" (EXPIRY: an ended lease's) */
+#define MACS_LINE_MAX (INET6_ADDRSTRLEN + MAC_STRLEN + DHCP_DUID_STRLEN + 40)
 
 static int macs_line(const struct dhcp_lease *l, char *buf, size_t size)
 {
-	char ip[INET6_ADDRSTRLEN], mac[MAC_STRLEN], duid[DHCP_DUID_STRLEN];
+	char ip[INET6_ADDRSTRLEN], mac[MAC_STRLEN], duid[DHCP_DUID_STRLEN], expiry[24] = "";
 
-	return snprintf(buf, size, "%s %s %s %s%" PRIu32 "\n",
+	if (l->ended)
+		snprintf(expiry, sizeof(expiry), " %" PRIu64, l->expiry);
+	return snprintf(buf, size, "%s %s %s %s%" PRIu32 "%s\n",
 			ip_addr_format(AF_INET6, &l->ip, ip, sizeof(ip)),
 			mac_format(&l->mac, mac, sizeof(mac)), dhcp_duid_format(&l->duid, duid, sizeof(duid)),
-			l->temporary ? "T" : "", l->iaid);
+			l->temporary ? "T" : "", l->iaid, expiry);
 }
 
 struct ranked {
@@ -365,12 +422,13 @@ static int macs_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
 	struct dhcp_lease l = { .family = AF_INET6 };
 	int family, n = split_fields(line, len, f);
 
-	if (n != 4 || len + 1 >= sizeof(again))
+	if ((n != 4 && n != 5) || len + 1 >= sizeof(again))
 		return -EBADMSG;
 	if (ip_addr_parse(f[0], &family, &l.ip) < 0 || family != AF_INET6 || mac_parse(f[1], &l.mac) < 0 ||
 	    mac_is_zero(&l.mac) || dhcp_duid_parse(f[2], &l.duid) < 0 ||
-	    parse_iaid(f[3], &l.iaid, &l.temporary) < 0)
+	    parse_iaid(f[3], &l.iaid, &l.temporary) < 0 || (n == 5 && parse_expiry(f[4], &l.expiry) < 0))
 		return -EBADMSG;
+	l.ended = n == 5;
 	macs_line(&l, again, sizeof(again));
 	if (strlen(again) != len + 1 || memcmp(again, line, len))
 		return -EBADMSG;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -346,6 +347,9 @@ static void lease_macs_load(struct dhcp_server *s, struct dhcp_lease_table *t)
 			    s->network, s->lease_macs_path, bad,
 			    cut ? " and what is past its first 4 MiB" : "");
 	dhcp_lease_table_take_macs(t, &saved);
+	if (dhcp_lease_table_keep_ended(t, &saved, time(NULL)) < 0)
+		log_warning("network '%s': cannot keep the DHCPv6 leases %s records as ended early: %s",
+			    s->network, s->lease_macs_path, strerror(ENOMEM));
 	dhcp_lease_table_clear(&saved);
 	free(s->lease_macs_text);
 	/* what was skipped is not there after the next write */
@@ -419,10 +423,15 @@ int dhcp_server_leases_load(struct dhcp_server *s)
 			return r;
 	}
 	/* dnsmasq's file has no MAC for IPv6: what netd knew (a dnsmasq restarted), else its record
-	 * (netd restarted). */
+	 * (netd restarted). The file has no lease dnsmasq ended early either: the ones netd keeps for
+	 * their owner until their expiry come along. */
 	dhcp_lease_table_take_macs(&t, &s->leases);
 	if (s->lease_macs_path)
 		lease_macs_load(s, &t);
+	if (dhcp_lease_table_keep_ended(&t, &s->leases, time(NULL)) < 0) {
+		dhcp_lease_table_clear(&t);
+		return -ENOMEM;
+	}
 	dhcp_lease_table_clear(&s->leases);
 	s->leases = t;
 	r = dhcp_server_lease_macs_save(s);
