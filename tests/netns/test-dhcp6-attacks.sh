@@ -13,11 +13,12 @@
 #   gateway's address, and from port 546 to the address dnsmasq's Advertise to B's own Solicit came
 #   from (established in conntrack): no answer, no lease for V's MAC, B's port may send from nothing
 #   more.
-# - Renew/Rebind with a short lifetime: B renews and rebinds A's lease with A's DUID and a 60 s
-#   lifetime (dnsmasq answers 120 s, its floor); then, as the lease events dnsmasq sends (its 120 s
-#   would make a real run over 2 min), B's renewal, dnsmasq's early end of the lease, B's lease of
-#   the address under its own DUID: the lease stays A's (its expiry too) until the expiry A was
-#   given; then another lease of it replaces it.
+# - Renew/Rebind with a short lifetime: A's own Renew updates its lease's expiry in netd
+#   (script-on-renewal); B renews and rebinds A's lease with A's DUID and a 60 s lifetime (dnsmasq
+#   answers 120 s, its floor): netd's lease stays as it was. Then, as the lease events dnsmasq
+#   sends (its 120 s floor would make a real run over 2 min): dnsmasq's early end of the lease and
+#   B's lease of the address under its own DUID: the lease stays A's (its expiry too) until the
+#   expiry A was given; then another lease of it replaces it.
 # - DUID-LL with A's MAC from a guest dnsmasq knows no MAC for: the leases are nobody's.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ipv6-lib.sh"
@@ -129,20 +130,42 @@ lease_json() { ctl --json network leases d6 | jq -c --arg a "$1" '.[] | select(.
 B_DUID=00:02:00:00:ab:11:00:00:00:0b
 now=$(date +%s)
 a_was=$(lease_json "$a")
+# A's own Renew (dnsmasq runs the script at every renewal: script-on-renewal) brings its expiry
+# up to date in netd: the expiry up to which netd keeps the address A's when dnsmasq ends it early.
+events() { grep -c "network 'd6': lease [a-z]* duid [0-9a-f:]* $a\$" "$T/netd.log"; }
+# wait_events N: until netd has logged N lease events of $a.
+wait_events() {
+	for _ in $(seq 100); do [ "$(events)" -ge "$1" ] && break; sleep 0.05; done
+	assert_eq "$(events)" "$1" "netd's lease events of $a"
+}
+# Twice: the first also brings back A's MAC, which B's renewal above made dnsmasq's (a changed MAC
+# runs the script anyway); the second changes the expiry alone.
+for _ in 1 2; do
+	sleep 1 # another second: another expiry
+	n_ev=$(events)
+	got=$(gx A python3 "$CRAFT" dhcp6-renew eth0 renew "$a_duid" "$a_iaid" "$a" 7200)
+	[ "${got#replied "$a"/}" != "$got" ] || fail "no Reply to A's Renew of its $a: $got"
+	wait_events $((n_ev + 1))
+	[ "$(lease_json "$a" | jq .expires)" -gt "$(jq .expires <<<"$a_was")" ] ||
+		fail "A's Renew of $a left its expiry in netd as it was: $(lease_json "$a") (was $a_was)"
+	a_was=$(lease_json "$a")
+done
 # B's Renew, then Rebind, of A's lease with A's DUID and IAID and a lifetime of 60 s: dnsmasq
-# shortens the lease (to its floor of 120 s), and reports it to netd only when something else
-# changed (here the MAC it has for it is B's since B's renewal above: no event; with a first
-# renewer, "old" with its MAC); netd's lease stays as it was.
+# shortens the lease (to its floor of 120 s) and reports it with B's MAC; netd's lease stays as it
+# was.
 for t in renew rebind; do
+	sleep 1 # another second: another expiry, another event
+	n_ev=$(events)
 	got=$(gx B python3 "$CRAFT" dhcp6-renew eth0 $t "$a_duid" "$a_iaid" "$a" 60)
 	case "$got" in
 	"replied $a/120/120") ;;
 	*) fail "dnsmasq's Reply to B's $t of A's $a with a 60 s lifetime: '$got' (expected $a/120/120)" ;;
 	esac
-	sleep 0.3
+	wait_events $((n_ev + 1))
 	assert_eq "$(lease_json "$a")" "$a_was" "A's lease $a after B's $t with a 60 s lifetime"
 done
-ok "B's Renew and Rebind of A's $a (dnsmasq: lifetime 120 s now) changed nothing of netd's lease"
+ok "A's Renew of $a updated its expiry in netd; B's Renew and Rebind of it (dnsmasq: lifetime 120 s" \
+	"now) changed nothing of netd's lease"
 now=$(date +%s)
 lease_event old "$a" $MAC_B "$a_duid" "$a_iaid" $((now + 120)) bee
 assert_eq "$(lease_json "$a")" "$a_was" "A's lease $a after B's renewal with a 120 s lifetime"
