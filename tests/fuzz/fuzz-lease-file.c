@@ -21,7 +21,7 @@ static void lease_macs(const uint8_t *data, size_t size)
 	struct dhcp_lease_table t;
 	char *again;
 
-	if (dhcp_lease_macs_parse((const char *)data, size, &t) < 0)
+	if (dhcp_lease_macs_parse((const char *)data, size, &t, NULL) < 0)
 		return;
 	again = dhcp_lease_macs_render(&t);
 	if (!again || strlen(again) != size || memcmp(again, data, size))

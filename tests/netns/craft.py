@@ -283,6 +283,36 @@ def dhcp6_request(ifname, addr):
     print(" ".join(["replied"] + ia_addrs(m)) if m else "none")
 
 
+def dhcp6_renew(ifname, mtype, duid, iaid, addr, lifetime):
+    """A Renew (5, to the server of an Advertise to our own Solicit) or a Rebind (6) of ADDR with
+    DUID and IAID, asking for LIFETIME as preferred and valid lifetime; prints the Reply's
+    addresses with their lifetimes ("replied ADDR/PREFERRED/VALID ..."), or "none"."""
+    s = dhcp6_socket(ifname, 546)
+    sid = server_id(s, ifname, own_duid(ifname), 0x333331)
+    if not sid:
+        print("no advertise")
+        return
+    t = int(lifetime)
+    ia = opt6(3, struct.pack("!III", int(iaid), 0, 0) +
+              opt6(5, socket.inet_pton(socket.AF_INET6, addr) + struct.pack("!II", t, t)))
+    opts = [opt6(1, mac_bytes(duid))] + ([opt6(2, sid)] if mtype == "renew" else [])
+    s.sendto(dhcp6_msg({"renew": 5, "rebind": 6}[mtype], 0x333332, *opts, opt6(8, b"\0\0"), ia),
+             ("ff02::1:2", 547, 0, socket.if_nametoindex(ifname)))
+    m, _ = answer(s, 7, 0x333332, 3)
+    if not m:
+        print("none")
+        return
+    ia, out = dhcp6_options(m).get(3) or b"", ["replied"]
+    j = 12
+    while j + 4 <= len(ia):
+        code, n = struct.unpack("!HH", ia[j:j + 4])
+        if code == 5:
+            pref, valid = struct.unpack("!II", ia[j + 20:j + 28])
+            out.append(f"{socket.inet_ntop(socket.AF_INET6, ia[j + 4:j + 20])}/{pref}/{valid}")
+        j += 4 + n
+    print(" ".join(out))
+
+
 def dhcp6_flood(ifname, count):
     s = dhcp6_socket(ifname, 546)
     dst = ("ff02::1:2", 547, 0, socket.if_nametoindex(ifname))
@@ -315,6 +345,7 @@ def dhcp6_flood(ifname, count):
 
 cmd = sys.argv[1]
 {"udp-to-mac": udp_to_mac, "dhcp-release": dhcp_release, "dhcp-release-frag": dhcp_release_frag, "na": na,
- "ns-lladdr": ns_lladdr, "frag6-udp": frag6_udp, "dhcp6-relay": dhcp6_relay, "dhcp6-relay-546": dhcp6_relay_546,
- "dhcp6-release": dhcp6_release, "dhcp6-request": dhcp6_request,
+ "ns-lladdr": ns_lladdr, "frag6-udp": frag6_udp, "dhcp6-relay": dhcp6_relay,
+ "dhcp6-relay-546": dhcp6_relay_546, "dhcp6-release": dhcp6_release, "dhcp6-request": dhcp6_request,
+ "dhcp6-renew": dhcp6_renew,
  "dhcp6-flood": dhcp6_flood}[cmd](*sys.argv[2:])
