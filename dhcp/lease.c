@@ -490,6 +490,8 @@ int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table 
 			out.leases[out.n++] = *v[i].l;
 	}
 	dhcp_lease_table_clear(&t);
+	if (!out.n) /* an empty table holds nothing to free */
+		dhcp_lease_table_clear(&out);
 	if (ret_bad)
 		*ret_bad = bad;
 	*ret = out;
