@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
+
 #define FIELDS_MAX 5
 /* dnsmasq reads a client id or DUID of up to 764 characters (lease.c) */
 #define FIELD_MAX 768
@@ -187,13 +189,11 @@ int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 	struct dhcp_lease *old = find(t, l->family, &l->ip), *v;
 
 	if (old) {
-		struct mac was = old->mac;
-		bool moved = l->family == AF_INET6 && !mac_is_zero(&was) && !mac_equal(&was, &l->mac);
-
+		/* another client's renewal (moved): nothing of the owner's lease changes */
+		if (l->family == AF_INET6 && !mac_is_zero(&old->mac) && !mac_equal(&old->mac, &l->mac))
+			return mac_is_zero(&l->mac) ? 0 : 1;
 		*old = *l;
-		if (moved)
-			old->mac = was;
-		return moved && !mac_is_zero(&l->mac) ? 1 : 0;
+		return 0;
 	}
 	v = realloc(t->leases, (t->n + 1) * sizeof(*v));
 	if (!v)
@@ -203,17 +203,39 @@ int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 	return 0;
 }
 
-int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip)
+static bool expired(const struct dhcp_lease *l, uint64_t now)
+{
+	return l->expiry && now >= l->expiry;
+}
+
+int dhcp_lease_table_remove(struct dhcp_lease_table *t, int family, const union in_addr_union *ip,
+			    uint64_t now)
 {
 	struct dhcp_lease *l = find(t, family, ip);
 	size_t i;
 
 	if (!l)
 		return -ENOENT;
+	if (family == AF_INET6 && !mac_is_zero(&l->mac) && !expired(l, now)) {
+		l->ended = true;
+		return 1;
+	}
 	i = l - t->leases;
 	memmove(&t->leases[i], &t->leases[i + 1], (t->n - i - 1) * sizeof(*l));
 	t->n--;
 	return 0;
+}
+
+size_t dhcp_lease_table_purge(struct dhcp_lease_table *t, uint64_t now)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (!t->leases[i].ended || !expired(&t->leases[i], now))
+			t->leases[j++] = t->leases[i];
+	j = t->n - j;
+	t->n -= j;
+	return j;
 }
 
 void dhcp_lease_table_clear(struct dhcp_lease_table *t)
@@ -224,21 +246,10 @@ void dhcp_lease_table_clear(struct dhcp_lease_table *t)
 
 bool dhcp_lease6_mac(const struct dhcp_lease *l, struct mac *ret)
 {
-	const uint8_t *b = l->duid.bytes;
-	size_t off;
-
-	if (!mac_is_zero(&l->mac)) {
-		*ret = l->mac;
-		return true;
-	}
-	if (l->duid.len >= 4 && b[0] == 0 && b[2] == 0 && b[3] == 1 && (b[1] == 1 || b[1] == 3)) {
-		off = b[1] == 1 ? 8 : 4; /* LLT: type, hardware type, time; LL: type, hardware type */
-		if (l->duid.len == off + sizeof(ret->b)) {
-			memcpy(ret->b, b + off, sizeof(ret->b));
-			return true;
-		}
-	}
-	return false;
+	if (mac_is_zero(&l->mac))
+		return false;
+	*ret = l->mac;
+	return true;
 }
 
 static bool same_client6(const struct dhcp_lease *a, const struct dhcp_lease *b)
@@ -248,52 +259,153 @@ static bool same_client6(const struct dhcp_lease *a, const struct dhcp_lease *b)
 	       a->temporary == b->temporary;
 }
 
-size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_lease_table *from)
+static int cmp_ip6(const struct dhcp_lease *a, const struct dhcp_lease *b)
 {
+	return memcmp(&a->ip.in6, &b->ip.in6, sizeof(a->ip.in6));
+}
+
+static int cmp_ip6_p(const void *a, const void *b)
+{
+	return cmp_ip6(*(const struct dhcp_lease *const *)a, *(const struct dhcp_lease *const *)b);
+}
+
+/* The IPv6 leases of t (those with a MAC when with_mac), by address. NULL: none or no memory. */
+static const struct dhcp_lease **by_ip6(const struct dhcp_lease_table *t, bool with_mac, size_t *ret_n)
+{
+	const struct dhcp_lease **v = malloc((t->n ?: 1) * sizeof(*v));
 	size_t n = 0;
 
-	for (size_t i = 0; i < t->n; i++) {
+	*ret_n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->leases[i].family == AF_INET6 && (!with_mac || !mac_is_zero(&t->leases[i].mac)))
+			v[n++] = &t->leases[i];
+	qsort(v, n, sizeof(*v), cmp_ip6_p);
+	*ret_n = n;
+	return v;
+}
+
+static const struct dhcp_lease *find6(const struct dhcp_lease **v, size_t n, const struct dhcp_lease *key)
+{
+	const struct dhcp_lease *const *p = bsearch(&key, v, n, sizeof(*v), cmp_ip6_p);
+
+	return p ? *p : NULL;
+}
+
+size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_lease_table *from)
+{
+	_cleanup_free_ const struct dhcp_lease **v = NULL;
+	size_t n = 0, nv;
+
+	v = by_ip6(from, true, &nv);
+	for (size_t i = 0; v && i < t->n; i++) {
 		struct dhcp_lease *l = &t->leases[i];
+		const struct dhcp_lease *f;
 
 		if (l->family != AF_INET6 || !mac_is_zero(&l->mac))
 			continue;
-		for (size_t j = 0; j < from->n; j++)
-			if (same_client6(l, &from->leases[j]) && !mac_is_zero(&from->leases[j].mac)) {
-				l->mac = from->leases[j].mac;
-				n++;
-				break;
-			}
+		f = find6(v, nv, l);
+		if (f && same_client6(l, f)) {
+			l->mac = f->mac;
+			n++;
+		}
 	}
 	return n;
 }
 
-/* "IPv6 MAC DUID [T]IAID" */
-#define MACS_LINE_MAX (INET6_ADDRSTRLEN + MAC_STRLEN + DHCP_DUID_STRLEN + 16)
+int dhcp_lease_table_keep_ended(struct dhcp_lease_table *t, const struct dhcp_lease_table *from, uint64_t now)
+{
+	_cleanup_free_ const struct dhcp_lease **v = NULL;
+	_cleanup_free_ const struct dhcp_lease **add = NULL;
+	size_t nv, n_add = 0, n = 0;
+	struct dhcp_lease *grown;
+
+	v = by_ip6(t, false, &nv);
+	add = malloc((from->n ?: 1) * sizeof(*add));
+	if (!v || !add)
+		return -ENOMEM;
+	for (size_t i = 0; i < from->n; i++) {
+		const struct dhcp_lease *e = &from->leases[i], *f;
+
+		if (e->family != AF_INET6 || !e->ended || mac_is_zero(&e->mac) || expired(e, now))
+			continue;
+		f = find6(v, nv, e);
+		if (!f)
+			add[n_add++] = e;
+		else if (!mac_equal(&f->mac, &e->mac)) {
+			*(struct dhcp_lease *)f = *e; /* t's own lease, found through v */
+			n++;
+		}
+	}
+	if (!n_add)
+		return n;
+	grown = realloc(t->leases, (t->n + n_add) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	t->leases = grown;
+	for (size_t i = 0; i < n_add; i++)
+		t->leases[t->n++] = *add[i];
+	return n + n_add;
+}
+
+/* "IPv6 MAC DUID [T]IAID[ EXPIRY]" (EXPIRY: an ended lease's) */
+#define MACS_LINE_MAX (INET6_ADDRSTRLEN + MAC_STRLEN + DHCP_DUID_STRLEN + 40)
 
 static int macs_line(const struct dhcp_lease *l, char *buf, size_t size)
 {
-	char ip[INET6_ADDRSTRLEN], mac[MAC_STRLEN], duid[DHCP_DUID_STRLEN];
+	char ip[INET6_ADDRSTRLEN], mac[MAC_STRLEN], duid[DHCP_DUID_STRLEN], expiry[24] = "";
 
-	return snprintf(buf, size, "%s %s %s %s%" PRIu32 "\n",
+	if (l->ended)
+		snprintf(expiry, sizeof(expiry), " %" PRIu64, l->expiry);
+	return snprintf(buf, size, "%s %s %s %s%" PRIu32 "%s\n",
 			ip_addr_format(AF_INET6, &l->ip, ip, sizeof(ip)),
 			mac_format(&l->mac, mac, sizeof(mac)), dhcp_duid_format(&l->duid, duid, sizeof(duid)),
-			l->temporary ? "T" : "", l->iaid);
+			l->temporary ? "T" : "", l->iaid, expiry);
+}
+
+struct ranked {
+	const struct dhcp_lease *l;
+	size_t index;
+};
+
+/* By MAC, then as port security ranks a MAC's leases: latest expiry first (0: never, the
+ * latest), then table order. */
+static int cmp_ranked(const void *x, const void *y)
+{
+	const struct ranked *a = x, *b = y;
+	uint64_t ea = a->l->expiry ?: UINT64_MAX, eb = b->l->expiry ?: UINT64_MAX;
+	int c = memcmp(&a->l->mac, &b->l->mac, sizeof(a->l->mac));
+
+	if (c)
+		return c;
+	if (ea != eb)
+		return ea > eb ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
 }
 
 char *dhcp_lease_macs_render(const struct dhcp_lease_table *t)
 {
+	_cleanup_free_ struct ranked *v = malloc((t->n ?: 1) * sizeof(*v));
 	char *text = NULL, line[MACS_LINE_MAX];
-	size_t size = 0;
-	FILE *f = open_memstream(&text, &size);
+	size_t size = 0, n = 0, run = 0;
+	FILE *f;
 
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->leases[i].family == AF_INET6 && !mac_is_zero(&t->leases[i].mac))
+			v[n++] = (struct ranked){ &t->leases[i], i };
+	qsort(v, n, sizeof(*v), cmp_ranked);
+	f = open_memstream(&text, &size);
 	if (!f)
 		return NULL;
-	for (size_t i = 0; i < t->n; i++) {
-		const struct dhcp_lease *l = &t->leases[i];
-
-		if (l->family != AF_INET6 || mac_is_zero(&l->mac) || !l->duid.len)
-			continue; /* without a DUID it could not be matched to a lease again */
-		macs_line(l, line, sizeof(line));
+	for (size_t i = 0; i < n; i++) {
+		run = i && mac_equal(&v[i].l->mac, &v[i - 1].l->mac) ? run + 1 : 0;
+		/* only what port security uses; without a DUID it could not be matched to a lease again */
+		if (run >= DHCP_LEASES6_PER_MAC || !v[i].l->duid.len)
+			continue;
+		macs_line(v[i].l, line, sizeof(line));
 		fputs(line, f);
 	}
 	if (fclose(f) != 0) {
@@ -310,12 +422,13 @@ static int macs_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
 	struct dhcp_lease l = { .family = AF_INET6 };
 	int family, n = split_fields(line, len, f);
 
-	if (n != 4 || len + 1 >= sizeof(again))
+	if ((n != 4 && n != 5) || len + 1 >= sizeof(again))
 		return -EBADMSG;
 	if (ip_addr_parse(f[0], &family, &l.ip) < 0 || family != AF_INET6 || mac_parse(f[1], &l.mac) < 0 ||
 	    mac_is_zero(&l.mac) || dhcp_duid_parse(f[2], &l.duid) < 0 ||
-	    parse_iaid(f[3], &l.iaid, &l.temporary) < 0)
+	    parse_iaid(f[3], &l.iaid, &l.temporary) < 0 || (n == 5 && parse_expiry(f[4], &l.expiry) < 0))
 		return -EBADMSG;
+	l.ended = n == 5;
 	macs_line(&l, again, sizeof(again));
 	if (strlen(again) != len + 1 || memcmp(again, line, len))
 		return -EBADMSG;
@@ -323,29 +436,64 @@ static int macs_parse_line(const char *line, size_t len, struct dhcp_lease *ret)
 	return 0;
 }
 
-int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table *ret)
+static int cmp_ranked_ip6(const void *x, const void *y)
 {
-	struct dhcp_lease_table t = {};
-	size_t pos = 0;
+	const struct ranked *a = x, *b = y;
+	int c = cmp_ip6(a->l, b->l);
 
-	if (len && text[len - 1] != '\n')
-		return -EBADMSG; /* cut short */
+	return c ? c : a->index < b->index ? -1 : a->index > b->index;
+}
+
+int dhcp_lease_macs_parse(const char *text, size_t len, struct dhcp_lease_table *ret, size_t *ret_bad)
+{
+	struct dhcp_lease_table t = {}, out = {};
+	_cleanup_free_ struct ranked *v = NULL;
+	size_t bad = 0, pos = 0;
+
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t llen = nl - (text + pos);
-		struct dhcp_lease l;
-		int r = macs_parse_line(text + pos, llen, &l);
+		size_t llen = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		struct dhcp_lease l, *grown;
 
-		pos += llen + 1;
-		if (r >= 0 && find(&t, AF_INET6, &l.ip))
-			r = -EBADMSG; /* the renderer writes each lease once */
-		if (r >= 0)
-			r = dhcp_lease_table_put(&t, &l);
-		if (r < 0) {
-			dhcp_lease_table_clear(&t);
-			return r;
+		/* the last line without its newline: cut short */
+		if (!nl || macs_parse_line(text + pos, llen, &l) < 0) {
+			bad++;
+			pos += llen + 1;
+			continue;
 		}
+		pos += llen + 1;
+		if (t.n % 64 == 0) {
+			grown = realloc(t.leases, (t.n + 64) * sizeof(*grown));
+			if (!grown) {
+				dhcp_lease_table_clear(&t);
+				return -ENOMEM;
+			}
+			t.leases = grown;
+		}
+		t.leases[t.n++] = l;
 	}
-	*ret = t;
+	/* each address once (the renderer writes each lease once): the first line of it counts */
+	v = malloc((t.n ?: 1) * sizeof(*v));
+	out.leases = malloc((t.n ?: 1) * sizeof(*out.leases));
+	if (!v || !out.leases) {
+		dhcp_lease_table_clear(&t);
+		dhcp_lease_table_clear(&out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t.n; i++)
+		v[i] = (struct ranked){ &t.leases[i], i };
+	qsort(v, t.n, sizeof(*v), cmp_ranked_ip6);
+	for (size_t i = 0; i < t.n; i++) {
+		if (i && !cmp_ip6(v[i].l, v[i - 1].l))
+			bad++;
+		else
+			out.leases[out.n++] = *v[i].l;
+	}
+	dhcp_lease_table_clear(&t);
+	if (!out.n) /* an empty table holds nothing to free */
+		dhcp_lease_table_clear(&out);
+	if (ret_bad)
+		*ret_bad = bad;
+	*ret = out;
 	return 0;
 }

@@ -193,8 +193,12 @@ static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const stru
 	buf_printf(b, "dhcp-ignore-clid\n");
 	buf_printf(b, "dhcp-leasefile=%s\n", ctx->lease_file);
 	buf_printf(b, "dhcp-hostsfile=%s\n", ctx->hosts_file);
+	/* The script at every renewal too, not only when a lease is new or its MAC or name changed: a
+	 * DHCPv6 lease's expiry in netd is its owner's last renewal, up to which netd keeps the
+	 * address for the owner when another guest's renewal with its DUID makes dnsmasq end it
+	 * early (DESIGN.md). */
 	if (ctx->script)
-		buf_printf(b, "dhcp-script=%s\n", ctx->script);
+		buf_printf(b, "dhcp-script=%s\nscript-on-renewal\n", ctx->script);
 }
 
 /* The MTU router advertisements may announce: IPv6 needs 1280 (RFC 8200). */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -277,16 +278,19 @@ static int watch(struct dhcp_server *s, pid_t pid, int pidfd)
 	return 0;
 }
 
-/* A line is at most ~450 bytes; a network has at most a few thousand leases. */
+/* A line is at most ~470 bytes, and the renderer writes DHCP_LEASES6_PER_MAC a MAC: room for
+ * over a thousand guests. What is past it is not read (logged). */
 #define LEASE_MACS_MAX (4 << 20)
 
-/* The MAC file, only when root's (netd's own user's, in the unit tests) and nobody else may
- * write it: port security believes what it says. */
-static int lease_macs_read(const char *path, char **ret, size_t *ret_len)
+/* The MAC file (its first LEASE_MACS_MAX bytes; *ret_cut: it is longer), only when root's (netd's
+ * own user's, in the unit tests) and nobody else may write it: port security believes what it
+ * says. */
+static int lease_macs_read(const char *path, char **ret, size_t *ret_len, bool *ret_cut)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	_cleanup_free_ char *text = NULL;
 	struct stat st;
+	size_t want;
 
 	if (fd < 0)
 		return -errno;
@@ -294,18 +298,18 @@ static int lease_macs_read(const char *path, char **ret, size_t *ret_len)
 		return -errno;
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0077))
 		return -EPERM;
-	if (st.st_size > LEASE_MACS_MAX)
-		return -EFBIG;
-	text = malloc(st.st_size + 1);
+	want = st.st_size > LEASE_MACS_MAX ? LEASE_MACS_MAX : (size_t)st.st_size;
+	*ret_cut = st.st_size > LEASE_MACS_MAX;
+	text = malloc(want + 1);
 	if (!text)
 		return -ENOMEM;
 	for (size_t len = 0;;) {
-		ssize_t n = read(fd, text + len, st.st_size - len);
+		ssize_t n = read(fd, text + len, want - len);
 
 		if (n < 0)
 			return -errno;
 		len += n;
-		if (n == 0 || len == (size_t)st.st_size) {
+		if (n == 0 || len == want) {
 			text[len] = 0;
 			*ret_len = len;
 			break;
@@ -319,27 +323,37 @@ static void lease_macs_load(struct dhcp_server *s, struct dhcp_lease_table *t)
 {
 	_cleanup_free_ char *text = NULL;
 	struct dhcp_lease_table saved = {};
-	size_t len = 0;
+	size_t len = 0, bad = 0;
+	bool cut = false;
 	int r;
 
-	r = lease_macs_read(s->lease_macs_path, &text, &len);
+	r = lease_macs_read(s->lease_macs_path, &text, &len, &cut);
 	if (r >= 0)
-		r = dhcp_lease_macs_parse(text, len, &saved);
+		r = dhcp_lease_macs_parse(text, len, &saved, &bad);
 	if (r < 0) {
 		/* written anew from the table (a rename over it) at the next save */
 		free(s->lease_macs_text);
 		s->lease_macs_text = NULL;
 		if (r != -ENOENT)
-			log_warning("network '%s': ignoring %s: %s; DHCPv6 leases whose DUID has no MAC are "
-				    "allowed to no port until their client renews them",
+			log_warning("network '%s': ignoring %s: %s; DHCPv6 leases whose MAC netd does not "
+				    "know are allowed to no port until their client renews them",
 				    s->network, s->lease_macs_path,
 				    r == -EPERM ? "not root's alone" : strerror(-r));
 		return;
 	}
+	if (bad || cut)
+		log_warning("network '%s': %s: skipped %zu malformed or repeated lines%s; their DHCPv6 "
+			    "leases are allowed to no port until their client renews them",
+			    s->network, s->lease_macs_path, bad,
+			    cut ? " and what is past its first 4 MiB" : "");
 	dhcp_lease_table_take_macs(t, &saved);
+	if (dhcp_lease_table_keep_ended(t, &saved, time(NULL)) < 0)
+		log_warning("network '%s': cannot keep the DHCPv6 leases %s records as ended early: %s",
+			    s->network, s->lease_macs_path, strerror(ENOMEM));
 	dhcp_lease_table_clear(&saved);
 	free(s->lease_macs_text);
-	s->lease_macs_text = TAKE_PTR(text);
+	/* what was skipped is not there after the next write */
+	s->lease_macs_text = bad || cut ? NULL : TAKE_PTR(text);
 }
 
 static int lease_macs_write(struct dhcp_server *s)
@@ -409,10 +423,15 @@ int dhcp_server_leases_load(struct dhcp_server *s)
 			return r;
 	}
 	/* dnsmasq's file has no MAC for IPv6: what netd knew (a dnsmasq restarted), else its record
-	 * (netd restarted). */
+	 * (netd restarted). The file has no lease dnsmasq ended early either: the ones netd keeps for
+	 * their owner until their expiry come along. */
 	dhcp_lease_table_take_macs(&t, &s->leases);
 	if (s->lease_macs_path)
 		lease_macs_load(s, &t);
+	if (dhcp_lease_table_keep_ended(&t, &s->leases, time(NULL)) < 0) {
+		dhcp_lease_table_clear(&t);
+		return -ENOMEM;
+	}
 	dhcp_lease_table_clear(&s->leases);
 	s->leases = t;
 	r = dhcp_server_lease_macs_save(s);

@@ -71,7 +71,13 @@ static const struct {
  * at byte 26, bit 208; ip6 length 32), and it must be the port's MAC; an RS likewise after its
  * 8 bytes (the MAC at bit 80; length 16). A DAD probe (from ::) carries none but may carry a nonce.
  * ND is never fragmented (RFC 6980): an ICMPv6 fragment could hide its target and options from
- * these rules, so a guest's ICMPv6 fragments are dropped (a ping larger than the MTU with them). */
+ * these rules, so a guest's ICMPv6 fragments are dropped (a ping larger than the MTU with them).
+ * Every rule above needs the packet's transport protocol, which the kernel cannot tell for a
+ * fragment cut inside its extension headers (a first fragment that ends between two of them, a
+ * later one whose next header is another extension header): such a packet matches none of them,
+ * so the accepts ask for a known protocol too (`meta l4proto` fails to load otherwise; 255 is
+ * reserved) and it ends at the drop. A guest's IGMP and MLD queries are dropped: the bridge's
+ * snooping would take it as the querier. */
 static const char ps_chains[] =
 	"\tchain prerouting {\n"
 	"\t\ttype filter hook prerouting priority filter; policy accept;\n"
@@ -96,6 +102,7 @@ static const char ps_chains[] =
 	"\t}\n"
 	"\n"
 	"\tchain guest_ip4 {\n"
+	"\t\tip protocol igmp @th,0,8 0x11 drop\n"
 	"\t\tudp sport 67 drop\n"
 	"\t\tudp dport 68 drop\n"
 	"\t\tip frag-off & 0x2000 != 0 udp dport 67 drop\n"
@@ -118,8 +125,8 @@ static const char ps_chains[] =
 	"\t\ticmpv6 type nd-router-solicit ip6 length 16 iifname . @th,80,48 != @port_chaddr drop\n"
 	"\t\tip6 saddr :: icmpv6 type nd-neighbor-solicit iifname . @th,64,128 @port_nd accept\n"
 	"\t\tip6 saddr :: icmpv6 type { mld-listener-report, mld2-listener-report } accept\n"
-	"\t\tiifname . ip6 saddr @port_ip6 accept\n"
-	"\t\tiifname . ip6 saddr @port_net6 accept\n"
+	"\t\tiifname . ip6 saddr @port_ip6 meta l4proto != 255 accept\n"
+	"\t\tiifname . ip6 saddr @port_net6 meta l4proto != 255 accept\n"
 	"\t\tdrop\n"
 	"\t}\n";
 

@@ -222,8 +222,10 @@ static void print_leases(json_object *list)
 
 		if (t)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
-		printf("%-17s  %-15s  %-20s  %-20s  %s\n", jstr(l, "mac"), jstr(l, "ip"), jstr(l, "hostname"), when,
-		       jstr(l, "type"));
+		/* ended: dnsmasq ended a DHCPv6 lease early; its MAC's port keeps it until it expires */
+		printf("%-17s  %-15s  %-20s  %-20s  %s%s\n", jstr(l, "mac"), jstr(l, "ip"),
+		       jstr(l, "hostname"), when, jstr(l, "type"),
+		       json_object_get_boolean(json_object_object_get(l, "ended")) ? ", ended" : "");
 	}
 }
 

@@ -6,18 +6,14 @@
  * With net.ipv6.conf.all.forwarding=1 the kernel ignores router advertisements on every interface
  * whose accept_ra is 1; it takes them only with 2. A host whose default route was learnt from its
  * LAN's router would keep it until its lifetime ends (1800 s by default) and then have no IPv6
- * route out (libvirt refuses to start such a network instead). An interface that comes up, or
- * meets its router, after forwarding is on would never learn one.
+ * route out (libvirt refuses to start such a network instead). So before it enables forwarding,
+ * netd sets accept_ra=2 on each interface that has a route learnt from router advertisements
+ * (protocol ra: the default route, route-information routes) and accept_ra=1, and says so in the
+ * log and in 'network show' (ipv6_forwarding). Like IPv4 forwarding, neither is turned back when
+ * the network stops: another network, or another program, may rely on them by then.
  *
- * So when netd turns forwarding on, it first sets accept_ra=2 where accept_ra is 1: on
- * net.ipv6.conf.default (the links made from then on) and on each link of the host's own (not
- * loopback, not a port of a bridge, whose IPv6 takes nothing that arrives on it, not netd's
- * bridges, which take no RA at all: bridge-guard.c). Under forwarding, 2 is what 1 was without:
- * the host takes exactly the advertisements it took before. It logs each change and shows them in
- * 'network show' (ipv6_forwarding). Forwarding found on already (set by the host's administrator,
- * or by netd before a restart) is left as it is, with every accept_ra. Like IPv4 forwarding,
- * neither is turned back when the network stops: another network, or another program, may rely
- * on them by then.
+ * An interface that learns its first RA route after a network started keeps accept_ra=1 until the
+ * next start of such a network; an interface with accept_ra=0 takes no RA anyway.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,9 +31,10 @@ extern const struct feature feature_forward6; /* this file's, at its end */
 #define KEPT_MAX 16
 
 struct forward6 {
-	char kept[KEPT_MAX][IFNAMSIZ]; /* where netd set accept_ra=2 ("default" included), in order */
-	size_t n_kept, n_more; /* n_more: more than KEPT_MAX, only logged */
+	char kept[KEPT_MAX][IFNAMSIZ]; /* the interfaces netd set to accept_ra=2, in order */
+	size_t n_kept;
 	bool enabled; /* netd found or made net.ipv6.conf.all.forwarding=1 */
+	bool walked; /* done once in this walk of every network (d->reconciling_all) */
 };
 
 #define FWD6(d) ((struct forward6 *)*daemon_feature_state((d), &feature_forward6))
@@ -49,60 +46,54 @@ static bool wants(const struct network *n)
 
 static void kept_add(struct forward6 *f, const char *ifname)
 {
+	for (size_t i = 0; i < f->n_kept; i++)
+		if (!strcmp(f->kept[i], ifname))
+			return;
 	if (f->n_kept < KEPT_MAX)
 		snprintf(f->kept[f->n_kept++], IFNAMSIZ, "%s", ifname);
-	else
-		f->n_more++;
 }
 
-/* accept_ra=2 on ifname if it is 1 there. */
-static int keep_one(struct daemon *d, struct forward6 *f, const struct network *n, const char *ifname,
-		    char *err, size_t errlen)
-{
-	const struct link_ops *ops = d->link.ops;
-	char v[16] = "";
-	int r;
-
-	if (ops->sysctl_get(d->link.userdata, AF_INET6, ifname, "accept_ra", v, sizeof(v)) < 0 ||
-	    strcmp(v, "1"))
-		return 0;
-	r = ops->sysctl_set(d->link.userdata, AF_INET6, ifname, "accept_ra", "2");
-	if (r < 0) {
-		snprintf(
-			err, errlen,
-			"cannot set net.ipv6.conf.%s.accept_ra=2 (%s), which keeps the router advertisements "
-			"it takes once IPv6 forwarding is on; IPv6 forwarding left off",
-			ifname, strerror(-r));
-		return r;
-	}
-	log_notice("network '%s': set net.ipv6.conf.%s.accept_ra=2 (was 1): with IPv6 forwarding on, the "
-		   "kernel would ignore the router advertisements it takes now",
-		   n->name, ifname);
-	kept_add(f, ifname);
-	return 0;
-}
-
-/* accept_ra=2 where it is 1: the default, then the host's own links (see the top of the file). */
+/* accept_ra=2 on the interfaces (not netd's bridges) that have an RA-learnt route and accept_ra=1. */
 static int keep_ra(struct daemon *d, struct forward6 *f, const struct network *n, char *err, size_t errlen)
 {
+	const struct link_ops *ops = d->link.ops;
 	struct link_dump dump = {};
-	int r = keep_one(d, f, n, "default", err, errlen);
+	int r = ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ROUTES, &dump);
 
-	if (r < 0)
-		return r;
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
 	if (r < 0) {
-		snprintf(err, errlen, "cannot read the host's links from the kernel: %s", strerror(-r));
+		snprintf(err, errlen, "cannot read routes from the kernel: %s", strerror(-r));
 		return r;
 	}
-	for (size_t i = 0; r >= 0 && i < dump.n_links; i++) {
-		const struct link_info *l = &dump.links[i];
+	for (size_t i = 0; r >= 0 && i < dump.n_routes; i++) {
+		const struct route_info *rt = &dump.routes[i];
+		const struct link_info *l;
+		char v[16] = "";
 
-		if (!l->loopback && !l->master && !reconcile_tag_owner(l->alias))
-			r = keep_one(d, f, n, l->name, err, errlen);
+		if (rt->dst.family != AF_INET6 || rt->protocol != RTPROT_RA || !rt->ifindex)
+			continue;
+		l = link_dump_find_index(&dump, rt->ifindex);
+		if (!l || reconcile_tag_owner(l->alias))
+			continue;
+		if (ops->sysctl_get(d->link.userdata, AF_INET6, l->name, "accept_ra", v, sizeof(v)) < 0 ||
+		    strcmp(v, "1"))
+			continue;
+		r = ops->sysctl_set(d->link.userdata, AF_INET6, l->name, "accept_ra", "2");
+		if (r < 0) {
+			snprintf(err, errlen,
+				 "cannot set net.ipv6.conf.%s.accept_ra=2 (%s), which keeps its IPv6 routes "
+				 "from router advertisements once IPv6 forwarding is on; IPv6 forwarding "
+				 "left as it was",
+				 l->name, strerror(-r));
+			break;
+		}
+		log_notice("network '%s': set net.ipv6.conf.%s.accept_ra=2 (was 1): with IPv6 forwarding "
+			   "on, the kernel would ignore its router advertisements and the host would lose "
+			   "its IPv6 routes learnt from them",
+			   n->name, l->name);
+		kept_add(f, l->name);
 	}
 	link_dump_free(&dump);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static int forward6_up(struct daemon *d, struct net *net, char *err, size_t errlen)
@@ -112,16 +103,17 @@ static int forward6_up(struct daemon *d, struct net *net, char *err, size_t errl
 	char v[16] = "";
 	int r;
 
-	if (!wants(n) || f->enabled)
+	if (!wants(n) || (d->reconciling_all && f->walked))
 		return 0;
+	f->walked = d->reconciling_all;
+	r = keep_ra(d, f, n, err, errlen);
+	if (r < 0)
+		return r;
 	r = d->link.ops->sysctl_get(d->link.userdata, AF_INET6, "all", "forwarding", v, sizeof(v));
 	if (r >= 0 && !strcmp(v, "1")) {
 		f->enabled = true;
 		return 0;
 	}
-	r = keep_ra(d, f, n, err, errlen);
-	if (r < 0)
-		return r;
 	r = d->link.ops->sysctl_set(d->link.userdata, AF_INET6, "all", "forwarding", "1");
 	if (r < 0) {
 		snprintf(err, errlen, "cannot enable IPv6 forwarding (net.ipv6.conf.all.forwarding=1): %s",
@@ -129,8 +121,6 @@ static int forward6_up(struct daemon *d, struct net *net, char *err, size_t errl
 		return r;
 	}
 	f->enabled = true;
-	if (f->n_more)
-		log_notice("network '%s': and on %zu more links (accept_ra=2)", n->name, f->n_more);
 	log_notice("enabled IPv6 forwarding (net.ipv6.conf.all.forwarding=1) for network '%s'", n->name);
 	return 0;
 }
@@ -148,14 +138,18 @@ static void forward6_show(struct daemon *d, const struct net *net, const struct 
 		json_object_array_add(a, json_object_new_string(f->kept[i]));
 	json_object_object_add(j, "enabled", json_object_new_boolean(f->enabled));
 	json_object_object_add(j, "accept_ra_2", a);
-	if (f->n_more)
-		json_object_object_add(j, "accept_ra_2_more", json_object_new_int64((int64_t)f->n_more));
 	json_object_object_add(o, "ipv6_forwarding", j);
 }
 
 /* show() reads nothing but the definition for 'network list'. */
 static void forward6_show_key(struct daemon *d, const struct net *n, struct net_show_key *k)
 {
+}
+
+/* The end of a walk of every network (start, reload): the next start looks again. */
+static void forward6_settle(struct daemon *d)
+{
+	FWD6(d)->walked = false;
 }
 
 static int forward6_init(struct daemon *d)
@@ -181,4 +175,5 @@ const struct feature feature_forward6 = {
 	.up = forward6_up,
 	.show = forward6_show,
 	.show_key = forward6_show_key,
+	.settle = forward6_settle,
 };

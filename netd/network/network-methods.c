@@ -617,6 +617,9 @@ static json_object *lease_json(const struct network *n, const struct dhcp_lease 
 		o, "duid",
 		l->duid.len ? json_object_new_string(dhcp_duid_format(&l->duid, duid, sizeof(duid))) : NULL);
 	json_object_object_add(o, "iaid", json_object_new_int64(l->iaid));
+	/* dnsmasq ended it early: kept for its MAC's port until "expires" */
+	if (l->ended)
+		json_object_object_add(o, "ended", json_object_new_boolean(true));
 	return o;
 }
 
@@ -687,15 +690,23 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	r = lease_from_params(c, params, &l);
 	if (r < 0)
 		return r;
-	if (lease_actions[i].remove)
-		dhcp_lease_table_remove(&srv->leases, l.family, &l.ip);
-	else if ((r = dhcp_lease_table_put(&srv->leases, &l)) < 0)
+	/* leases dnsmasq ended early, kept for their owner until their expiry: now theirs to give */
+	dhcp_lease_table_purge(&srv->leases, time(NULL));
+	if (lease_actions[i].remove) {
+		if (dhcp_lease_table_remove(&srv->leases, l.family, &l.ip, time(NULL)) > 0)
+			log_notice("network '%s': dnsmasq ended DHCPv6 lease %s before the expiry its owner "
+				   "was given; its port may send from it until then (a Release, or another "
+				   "guest's renewal with the owner's DUID and a short lifetime)",
+				   srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)));
+	} else if ((r = dhcp_lease_table_put(&srv->leases, &l)) < 0) {
 		return -ENOMEM;
-	else if (r > 0)
-		log_warning("network '%s': DHCPv6 lease %s stays with the MAC it had; dnsmasq reports "
-			    "%s for it now (another guest renewing it with its DUID?)",
+	} else if (r > 0) {
+		log_warning("network '%s': DHCPv6 lease %s stays with the MAC it had, its expiry and "
+			    "client too; dnsmasq reports %s for it now (another guest renewing it with "
+			    "its DUID, or leasing it before the expiry its owner was given?)",
 			    srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)),
 			    mac_format(&l.mac, m, sizeof(m)));
+	}
 	if (l.family == AF_INET6 && (r = dhcp_server_lease_macs_save(srv)) < 0)
 		log_warning("network '%s': cannot record the MAC of DHCPv6 lease %s in %s: %s; after a "
 			    "restart netd may not know it",

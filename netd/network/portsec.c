@@ -23,6 +23,7 @@
 
 #include "daemon.h"
 #include "firewall.h"
+#include "lease.h"
 #include "log.h"
 #include "macro.h"
 #include "portsec.h"
@@ -39,9 +40,9 @@ struct secured_port {
 /* How many DHCPv6 leases of one MAC its port may send from: the newest ones (latest expiry). A
  * guest may ask for a lease under any number of DUIDs and IAIDs, and dnsmasq leases each an address
  * with the guest's MAC; the port's addresses (and every lease event's cost here, which walks the
- * network's leases for each of its ports) stay bounded. A guest needs one or two (an IA_NA, an
- * IA_TA, a renumbering). */
-#define PORTSEC_LEASES6_MAX 8
+ * network's leases for each of its ports) stay bounded. dhcp/ records the MACs of those alone
+ * (lease6-macs). */
+#define PORTSEC_LEASES6_MAX DHCP_LEASES6_PER_MAC
 
 struct portsec {
 	struct secured_port *ports;

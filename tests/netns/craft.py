@@ -8,6 +8,9 @@
 #                                                            8 bytes of the message (not the chaddr)
 #   craft.py na IFNAME TARGET                                an unsolicited neighbour advertisement
 #                                                            claiming TARGET (override) for our MAC
+#   craft.py frag6-udp IFNAME DST_MAC SRC DST SPORT DPORT   an IPv6/UDP datagram to DST_MAC in two fragments
+#                                                            cut between two destination options
+#                                                            headers: no fragment shows its protocol
 #   craft.py ns-lladdr IFNAME DST LLADDR                     a neighbour solicitation for DST, to DST,
 #                                                            whose source link-layer option says LLADDR
 #   craft.py dhcp6-relay IFNAME DST LINK_ADDR VICTIM_MAC     a DHCPv6 Relay-forward to port 547
@@ -102,6 +105,24 @@ def na(ifname, target):
     msg = struct.pack("!BBHI", 136, 0, 0, 0x20000000) + socket.inet_pton(socket.AF_INET6, target)
     msg += b"\x02\x01" + mine
     s.sendto(msg, ("ff02::1", 0, 0, socket.if_nametoindex(ifname)))
+
+
+def frag6_udp(ifname, dst_mac, src, dst, sport, dport):
+    a, b = socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst)
+    payload = b"netd-test"
+    udp = struct.pack("!HHHH", int(sport), int(dport), 8 + len(payload), 0) + payload
+    c = csum(a + b + struct.pack("!IxxxB", len(udp), 17) + udp) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    # Unfragmentable part: none. Fragmentable: destination options (next 60), destination options
+    # (next 17), UDP. The first fragment ends after the first options header.
+    dopt = lambda nxt: struct.pack("!BB", nxt, 0) + b"\x01\x04" + bytes(4)  # PadN
+    body = dopt(60) + dopt(17) + udp
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((ifname, 0))
+    for off, part, more in ((0, body[:8], 1), (8, body[8:], 0)):
+        frag = struct.pack("!BBHI", 60, 0, off | more, 0x4e455444) + part
+        ip6 = struct.pack("!IHBB", 6 << 28, len(frag), 44, 64) + a + b
+        s.send(mac_bytes(dst_mac) + s.getsockname()[4] + b"\x86\xdd" + ip6 + frag)
 
 
 def ns_lladdr(ifname, dst, lladdr):
@@ -262,6 +283,36 @@ def dhcp6_request(ifname, addr):
     print(" ".join(["replied"] + ia_addrs(m)) if m else "none")
 
 
+def dhcp6_renew(ifname, mtype, duid, iaid, addr, lifetime):
+    """A Renew (5, to the server of an Advertise to our own Solicit) or a Rebind (6) of ADDR with
+    DUID and IAID, asking for LIFETIME as preferred and valid lifetime; prints the Reply's
+    addresses with their lifetimes ("replied ADDR/PREFERRED/VALID ..."), or "none"."""
+    s = dhcp6_socket(ifname, 546)
+    sid = server_id(s, ifname, own_duid(ifname), 0x333331)
+    if not sid:
+        print("no advertise")
+        return
+    t = int(lifetime)
+    ia = opt6(3, struct.pack("!III", int(iaid), 0, 0) +
+              opt6(5, socket.inet_pton(socket.AF_INET6, addr) + struct.pack("!II", t, t)))
+    opts = [opt6(1, mac_bytes(duid))] + ([opt6(2, sid)] if mtype == "renew" else [])
+    s.sendto(dhcp6_msg({"renew": 5, "rebind": 6}[mtype], 0x333332, *opts, opt6(8, b"\0\0"), ia),
+             ("ff02::1:2", 547, 0, socket.if_nametoindex(ifname)))
+    m, _ = answer(s, 7, 0x333332, 3)
+    if not m:
+        print("none")
+        return
+    ia, out = dhcp6_options(m).get(3) or b"", ["replied"]
+    j = 12
+    while j + 4 <= len(ia):
+        code, n = struct.unpack("!HH", ia[j:j + 4])
+        if code == 5:
+            pref, valid = struct.unpack("!II", ia[j + 20:j + 28])
+            out.append(f"{socket.inet_ntop(socket.AF_INET6, ia[j + 4:j + 20])}/{pref}/{valid}")
+        j += 4 + n
+    print(" ".join(out))
+
+
 def dhcp6_flood(ifname, count):
     s = dhcp6_socket(ifname, 546)
     dst = ("ff02::1:2", 547, 0, socket.if_nametoindex(ifname))
@@ -294,6 +345,7 @@ def dhcp6_flood(ifname, count):
 
 cmd = sys.argv[1]
 {"udp-to-mac": udp_to_mac, "dhcp-release": dhcp_release, "dhcp-release-frag": dhcp_release_frag, "na": na,
- "ns-lladdr": ns_lladdr, "dhcp6-relay": dhcp6_relay, "dhcp6-relay-546": dhcp6_relay_546,
- "dhcp6-release": dhcp6_release, "dhcp6-request": dhcp6_request,
+ "ns-lladdr": ns_lladdr, "frag6-udp": frag6_udp, "dhcp6-relay": dhcp6_relay,
+ "dhcp6-relay-546": dhcp6_relay_546, "dhcp6-release": dhcp6_release, "dhcp6-request": dhcp6_request,
+ "dhcp6-renew": dhcp6_renew,
  "dhcp6-flood": dhcp6_flood}[cmd](*sys.argv[2:])

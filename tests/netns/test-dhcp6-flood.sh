@@ -5,7 +5,7 @@
 # per-MAC bound for DHCPv6: a DUID is whatever the client says), all reported with B's MAC. What
 # must hold: netd's port security lets B's port send from at most 8 of them (the newest; it logs
 # once), netd's CPU for the whole flood stays small, and another guest (A) still gets its lease
-# from the range, which is larger than the flood. Prints what it measured (v6b before the bound:
+# from the range, which is larger than the flood; netd's lease6-macs records the 8 too. Prints what it measured (v6b before the bound:
 # 301 addresses on the port, 2.4 s of netd CPU; with it about 40 ms).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ipv6-lib.sh"
@@ -42,6 +42,12 @@ assert_eq "$(grep -c "port security: the guest on vm-B-0 (MAC $MAC_B) holds [0-9
 cpu=$(((t1 - t0) * 1000 / $(getconf CLK_TCK)))
 [ "$cpu" -lt $((FLOOD * 2)) ] || fail "netd used $cpu ms of CPU for $FLOOD lease events"
 ok "B's port may send from its 8 newest leases only (logged once); netd used $cpu ms of CPU for the flood"
+# netd's record of the leases' MACs holds what port security uses: a guest's flood (any number of
+# DUIDs, of up to 130 octets) cannot make it big (once over its cap it was ignored whole at a restart).
+MACS="$T/lib/networks/d6/lease6-macs"
+sleep 0.3 # a write held back (at most every 100 ms)
+assert_eq "$(grep -c " $MAC_B " "$MACS")" 8 "B's lines in $MACS after the flood"
+ok "lease6-macs records B's 8 newest leases of the $n ($(stat -c %s "$MACS") bytes)"
 
 dhclient6 A
 a=$(wait_event A '^bound ' | sed 's/.* ip=\([^ ]*\).*/\1/')

@@ -243,6 +243,21 @@ assert_eq "$(ns_lladdr off)" moved "C's neighbour entry for A after A's NS namin
 assert_eq "$(ns_lladdr on)" kept "C's neighbour entry for A after A's NS naming B's MAC at level on"
 ok "an NS from A's own address with B's MAC in its link-layer option: C's entry moved at level off, kept at level on"
 
+# A datagram from A's own link-local address in two fragments cut between two destination options
+# headers: neither shows its protocol to the rules (the same would carry a DHCPv6 answer to 546).
+gx C socat -u UDP6-RECVFROM:9997,fork SYSTEM:"cat >/dev/null; echo \$SOCAT_PEERADDR >>$T/c9997.log" &
+sleep 0.2
+frag_hidden() {
+	secure "$1"
+	: >"$T/c9997.log"
+	gx A python3 "$TESTS_LIB_DIR/craft.py" frag6-udp eth0 $MAC_C $LL_A "$llc" 40000 9997
+	sleep 0.3
+	[ -s "$T/c9997.log" ] && echo yes || echo no
+}
+assert_eq "$(frag_hidden off)" yes "A's datagram in fragments that hide its protocol, at level off"
+assert_eq "$(frag_hidden on)" no "A's datagram in fragments that hide its protocol, at level on"
+ok "fragments cut inside their extension headers: through at level off, dropped at level on"
+
 # ND is never fragmented, so a guest's ICMPv6 fragments are dropped (they could hide an NA's
 # target): a ping larger than the MTU goes through at level off only; a smaller one at both.
 big_ping() {

@@ -10,6 +10,9 @@ lab_build
 before=$(host_state)
 start_netd
 
+# The routes' changes through the conversion, shown if the default routes are not where expected.
+ip -n "$NS" -ts monitor route >"$T/routes.log" 2>&1 &
+BG_PIDS+=($!)
 probes_start 300
 sleep 0.3
 ctl --json uplink convert eth0 --confirm-timeout 120s >"$T/convert.json" 2>"$T/convert.err" ||
@@ -33,7 +36,8 @@ ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST6" '.[0].addr_info[] | select
 [ -z "$(ip -n "$NS" -j addr show eth0 | jq -r '.[0].addr_info[]?.local')" ] || fail "eth0 kept addresses"
 [ -z "$(ip -n "$NS" route show dev eth0; ip -n "$NS" -6 route show dev eth0)" ] || fail "routes left on eth0"
 ip -n "$NS" route show default | grep -q "dev br0" || fail "IPv4 default route not on br0"
-ip -n "$NS" -6 route show default | grep -q "dev br0" || fail "IPv6 default route not on br0"
+ip -n "$NS" -6 route show default | grep -q "dev br0" ||
+	fail "IPv6 default route not on br0: $(ip -n "$NS" -6 route); changes: $(cat "$T/routes.log"); router: $(tail -5 "$T/dnsmasq.log")"
 exp6=$(ip -n "$NS" -6 -j route show default dev br0 | jq '.[0].expires // 0')
 [ "$exp6" -gt 0 ] || fail "the IPv6 default route on br0 lost its expiry: router advertisements would not refresh it"
 ok "br0 has eth0's MAC ($HOST_MAC), STP off, $HOST4 and $HOST6, both default routes (IPv6 one expires in $exp6 s, as learnt)"

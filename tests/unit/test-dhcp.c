@@ -595,12 +595,12 @@ static void test_lease_parser(void **state)
 	assert_int_equal(t.leases[2].duid.len, 0); /* "00:01" is too short for a DUID */
 	assert_string_equal(t.leases[3].hostname, ""); /* a name with an escape sequence is dropped */
 	assert_string_equal(t.leases[4].client_id, "");
-	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[1].ip), -ENOENT);
-	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[1].ip), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[1].ip, 0), -ENOENT);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[1].ip, 0), 0);
 	assert_int_equal(t.n, 4);
-	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[0].ip), 0);
-	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[0].ip), 0);
-	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[0].ip), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[0].ip, 0), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[0].ip, 0), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[0].ip, 0), 0);
 	assert_int_equal(t.n, 1);
 	dhcp_lease_table_clear(&t);
 
@@ -802,6 +802,44 @@ static void test_lease_macs_server(void **state)
 	assert_int_equal(write_file_atomic(macs, "fd00::150 52:54:00:00:00:0a x 7\n", 32, 0600), 0);
 	s = macs_server(d);
 	assert_true(mac_is_zero(&s->leases.leases[0].mac));
+	dhcp_server_free(s);
+
+	/* A bad line, and a record past its size cap, cost only those lines (F3 of the second
+	 * review): the good line still gives the MAC, and the record is written anew. */
+	{
+		size_t big = (4 << 20) + 4096, len;
+		_cleanup_free_ char *junk = malloc(big);
+
+		assert_non_null(junk);
+		len = snprintf(junk, big, "fd00::150 52:54:00:00:00:0a x 7\n%s", record);
+		memset(junk + len, 'x', big - len - 1);
+		junk[big - 1] = '\n';
+		assert_int_equal(write_file_atomic(macs, junk, big, 0600), 0);
+	}
+	s = macs_server(d);
+	assert_true(mac_equal(&s->leases.leases[0].mac, &want));
+	dhcp_server_free(s);
+	free(text);
+	assert_int_equal(read_file(macs, &text, NULL), 0);
+	assert_string_equal(text, record);
+
+	/* A lease dnsmasq ended early (gone from its file) stays its owner's across a restart of
+	 * netd until its expiry (F2). */
+	s = macs_server(d);
+	assert_int_equal(dhcp_lease6_from_fields("4000000000", "7", "fd00::150", "*",
+						 "00:02:00:00:ab:11:de:ad:be:ef:00:01", "52:54:00:00:00:0a",
+						 &l),
+			 0);
+	assert_int_equal(dhcp_lease_table_put(&s->leases, &l), 0);
+	assert_int_equal(dhcp_lease_table_remove(&s->leases, AF_INET6, &l.ip, time(NULL)), 1);
+	assert_int_equal(dhcp_server_lease_macs_save(s), 0);
+	dhcp_server_free(s);
+	assert_int_equal(write_file_atomic(path, file, strchr(file, '\n') + 1 - file, 0644), 0);
+	s = macs_server(d);
+	assert_int_equal(s->leases.n, 1);
+	assert_true(s->leases.leases[0].ended);
+	assert_int_equal(s->leases.leases[0].expiry, 4000000000);
+	assert_true(mac_equal(&s->leases.leases[0].mac, &want));
 	dhcp_server_free(s);
 	rm_rf(d);
 }

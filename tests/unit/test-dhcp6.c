@@ -573,8 +573,8 @@ static void test_lease_file6(void **state)
 	assert_int_equal(t.n, 4);
 	assert_string_equal(t.leases[1].hostname, "other");
 	assert_false(mac_is_zero(&t.leases[1].mac));
-	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[1].ip), -ENOENT);
-	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[1].ip), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &t.leases[1].ip, 2), -ENOENT);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[1].ip, 2), 0); /* expired at 1 */
 	assert_int_equal(t.n, 3);
 	dhcp_lease_table_clear(&t);
 
@@ -612,22 +612,33 @@ static void test_lease_file6(void **state)
 			 -ENOENT);
 }
 
-/* An IPv6 lease keeps its MAC: a renewal with another guest's DUID reports the renewer's MAC. */
+/* An IPv6 lease keeps its MAC: a renewal with another guest's DUID reports the renewer's MAC, and
+ * changes nothing of the lease (a short lifetime would end it early: F2 of the second review). */
 static void test_lease_keeps_mac6(void **state)
 {
 	struct dhcp_lease_table t = {};
-	struct dhcp_lease l = { .family = AF_INET6 }, *got;
+	struct dhcp_lease l = { .family = AF_INET6, .expiry = 1700003600, .iaid = 7 }, owner, *got;
 
 	assert_int_equal(ip_addr_parse("fd00:1::150", &(int){ 0 }, &l.ip), 0);
 	assert_int_equal(mac_parse("52:54:00:00:00:01", &l.mac), 0);
+	assert_int_equal(dhcp_duid_parse("00:02:00:00:ab:11:01", &l.duid), 0);
+	snprintf(l.hostname, sizeof(l.hostname), "victim");
 	assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	owner = l;
 	assert_int_equal(mac_parse("52:54:00:00:00:66", &l.mac), 0); /* the attacker's */
+	l.expiry = 1700000120;
+	l.iaid = 8;
+	snprintf(l.hostname, sizeof(l.hostname), "attacker");
 	assert_int_equal(dhcp_lease_table_put(&t, &l), 1);
 	l.mac = (struct mac){}; /* an event without a MAC */
 	assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
 	got = &t.leases[0];
 	assert_int_equal(t.n, 1);
-	assert_true(mac_equal(&got->mac, &(struct mac){ { 0x52, 0x54, 0, 0, 0, 1 } }));
+	assert_memory_equal(got, &owner, sizeof(owner));
+	/* the owner's own renewal changes it */
+	owner.expiry = 1700007200;
+	assert_int_equal(dhcp_lease_table_put(&t, &owner), 0);
+	assert_int_equal(t.leases[0].expiry, 1700007200);
 	/* IPv4 leases follow dnsmasq (its MAC checks are port security's chaddr rule). */
 	l = (struct dhcp_lease){ .family = AF_INET };
 	assert_int_equal(ip_addr_parse("10.0.0.5", &(int){ 0 }, &l.ip), 0);
@@ -638,19 +649,74 @@ static void test_lease_keeps_mac6(void **state)
 	dhcp_lease_table_clear(&t);
 }
 
-/* A DHCPv6 lease's MAC: dnsmasq's, else the one in a DUID-LL or DUID-LLT of Ethernet; none in
- * another DUID (DUID-EN, DUID-UUID) or one of another hardware type. */
+/* A "del" before the expiry the owner was given keeps the lease, ended, for its MAC: another MAC's
+ * lease of the address until then is "moved"; after it, a new lease replaces it; purge drops it. */
+static void test_lease_ended6(void **state)
+{
+	struct dhcp_lease_table t = {}, file = {};
+	struct dhcp_lease l = { .family = AF_INET6, .expiry = 1000 }, owner, v4 = { .family = AF_INET };
+
+	assert_int_equal(ip_addr_parse("fd00:1::150", &(int){ 0 }, &l.ip), 0);
+	assert_int_equal(mac_parse("52:54:00:00:00:01", &l.mac), 0);
+	assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	owner = l;
+	/* dnsmasq ends it at 120 (another guest's renewal with a short lifetime, or a Release) */
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &l.ip, 120), 1);
+	assert_int_equal(t.n, 1);
+	assert_true(t.leases[0].ended);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &l.ip, 121), 1); /* again: the same */
+	assert_int_equal(dhcp_lease_table_purge(&t, 999), 0);
+	/* the attacker leases it under its DUID: moved, the owner's */
+	assert_int_equal(mac_parse("52:54:00:00:00:66", &l.mac), 0);
+	l.expiry = 5000;
+	assert_int_equal(dhcp_lease_table_put(&t, &l), 1);
+	assert_true(mac_equal(&t.leases[0].mac, &owner.mac));
+	assert_true(t.leases[0].ended);
+	assert_int_equal(t.leases[0].expiry, 1000);
+	/* a table read anew (dnsmasq restarted: the attacker's lease without a MAC) keeps it */
+	assert_int_equal(dhcp_lease_table_put(&file, &(struct dhcp_lease){ .family = AF_INET6, .ip = l.ip }),
+			 0);
+	assert_int_equal(dhcp_lease_table_keep_ended(&file, &t, 999), 1);
+	assert_true(mac_equal(&file.leases[0].mac, &owner.mac) && file.leases[0].ended);
+	assert_int_equal(dhcp_lease_table_keep_ended(&file, &t, 1000), 0); /* expired: not kept */
+	dhcp_lease_table_clear(&file);
+	assert_int_equal(dhcp_lease_table_keep_ended(&file, &t, 999), 1); /* not in the file: added */
+	assert_int_equal(file.n, 1);
+	dhcp_lease_table_clear(&file);
+	/* the owner's own renewal takes it back */
+	assert_int_equal(dhcp_lease_table_put(&t, &owner), 0);
+	assert_false(t.leases[0].ended);
+	/* past its expiry: removed, and purged once ended */
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &l.ip, 1000), 0);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(dhcp_lease_table_put(&t, &owner), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &l.ip, 500), 1);
+	assert_int_equal(dhcp_lease_table_purge(&t, 1000), 1);
+	assert_int_equal(t.n, 0);
+	/* one without a MAC (read from the file) has no owner to keep it for; IPv4 follows dnsmasq */
+	l = owner;
+	l.mac = (struct mac){};
+	assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &l.ip, 500), 0);
+	v4.mac = owner.mac;
+	v4.expiry = 1000;
+	assert_int_equal(dhcp_lease_table_put(&t, &v4), 0);
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET, &v4.ip, 500), 0);
+	assert_int_equal(t.n, 0);
+	dhcp_lease_table_clear(&t);
+}
+
+/* A DHCPv6 lease's MAC: dnsmasq's alone; not the one in a DUID-LL or DUID-LLT (a guest dnsmasq finds
+ * no MAC for chooses its DUID freely: F4 of the second review). */
 static void test_lease6_mac(void **state)
 {
 	static const struct {
 		const char *mac, *duid, *want;
 	} cases[] = {
 		{ "52:54:00:00:00:01", "00:03:00:01:52:54:00:00:00:02", "52:54:00:00:00:01" },
-		{ NULL, "00:03:00:01:52:54:00:00:00:02", "52:54:00:00:00:02" },
-		{ NULL, "00:01:00:01:2c:4d:5e:6f:52:54:00:00:00:03", "52:54:00:00:00:03" },
+		{ NULL, "00:03:00:01:52:54:00:00:00:02", NULL },
+		{ NULL, "00:01:00:01:2c:4d:5e:6f:52:54:00:00:00:03", NULL },
 		{ NULL, "00:02:00:00:ab:11:01:02:03:04:05:06", NULL },
-		{ NULL, "00:03:00:06:52:54:00:00:00:02", NULL },
-		{ NULL, "00:03:00:01:52:54:00:00:00", NULL },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -701,7 +767,7 @@ static void test_lease_macs_roundtrip(void **state)
 	text = dhcp_lease_macs_render(&t);
 	assert_non_null(text);
 	assert_string_equal(text, macs_text);
-	assert_int_equal(dhcp_lease_macs_parse(text, strlen(text), &back), 0);
+	assert_int_equal(dhcp_lease_macs_parse(text, strlen(text), &back, NULL), 0);
 	assert_int_equal(back.n, 2);
 	free(text);
 	text = dhcp_lease_macs_render(&back);
@@ -725,19 +791,21 @@ static void test_lease_macs_roundtrip(void **state)
 	assert_true(mac_equal(&file.leases[2].mac, &(struct mac){ { 0x52, 0x54, 0, 0, 0, 8 } }));
 
 	dhcp_lease_table_clear(&back);
-	assert_int_equal(dhcp_lease_macs_parse("", 0, &back), 0);
+	assert_int_equal(dhcp_lease_macs_parse("", 0, &back, NULL), 0);
 	assert_int_equal(back.n, 0);
 	dhcp_lease_table_clear(&t);
 	dhcp_lease_table_clear(&file);
 }
 
-/* Anything but what the renderer writes refuses the whole file. */
+/* A line that is not what the renderer writes is skipped, and only it: the others are kept. */
 static void test_lease_macs_strict(void **state)
 {
+	static const char good[] = "fd00:1::199 52:54:00:00:00:01 " EN_DUID " 7\n";
 	static const char *const bad[] = {
-		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7", /* no newline: cut short */
 		"\n",
 		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7 x\n",
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7 07\n",
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7 1 2\n",
 		"fd00:1::150 52:54:00:00:00:01 " EN_DUID "\n",
 		"fd00:1::150  52:54:00:00:00:01 " EN_DUID " 7\n",
 		"fd00:1::150\t52:54:00:00:00:01 " EN_DUID " 7\n",
@@ -752,35 +820,94 @@ static void test_lease_macs_strict(void **state)
 		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 4294967296\n",
 		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " -1\n",
 		"10.0.0.1 52:54:00:00:00:01 " EN_DUID " 7\n",
-		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n# a comment\n",
-		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\nfd00:1::150 52:54:00:00:00:02 " EN_DUID " 8\n",
+		"# a comment\n",
+		"fd00:1::199 52:54:00:00:00:02 " EN_DUID " 8\n", /* good's address again: the first counts */
+		"fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7", /* no newline (last): cut short */
 	};
 	struct dhcp_lease_table t;
-	char nul[] = "fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n";
+	char text[1024], nul[] = "fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7\n";
+	size_t bad_n;
 
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-		t = (struct dhcp_lease_table){ .n = 12345 };
-		if (dhcp_lease_macs_parse(bad[i], strlen(bad[i]), &t) != -EBADMSG)
-			fail_msg("accepted: %s", bad[i]);
-		assert_int_equal(t.n, 12345); /* ret untouched */
+		snprintf(text, sizeof(text), "%s%s", good, bad[i]);
+		bad_n = 0;
+		assert_int_equal(dhcp_lease_macs_parse(text, strlen(text), &t, &bad_n), 0);
+		if (t.n != 1 || bad_n != 1)
+			fail_msg("%zu leases, %zu bad lines from: %s", t.n, bad_n, text);
+		assert_true(mac_equal(&t.leases[0].mac, &(struct mac){ { 0x52, 0x54, 0, 0, 0, 1 } }));
+		dhcp_lease_table_clear(&t);
 	}
 	nul[11] = 0;
-	assert_int_equal(dhcp_lease_macs_parse(nul, sizeof(nul) - 1, &t), -EBADMSG);
-	assert_int_equal(dhcp_lease_macs_parse(macs_text, sizeof(macs_text) - 1, &t), 0);
+	assert_int_equal(dhcp_lease_macs_parse(nul, sizeof(nul) - 1, &t, &bad_n), 0);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(bad_n, 1);
+	assert_int_equal(dhcp_lease_macs_parse(macs_text, sizeof(macs_text) - 1, &t, &bad_n), 0);
 	assert_int_equal(t.n, 2);
+	assert_int_equal(bad_n, 0);
+	dhcp_lease_table_clear(&t);
+}
+
+/* The record holds what port security uses: the DHCP_LEASES6_PER_MAC newest leases of each MAC (a
+ * guest asking under many DUIDs, with long DUIDs, cannot make it big: F3), and an ended lease with
+ * its expiry, which parses back. */
+static void test_lease_macs_bounded(void **state)
+{
+	struct dhcp_lease_table t = {}, back;
+	char ip[64], exp[32], *text, *line;
+	size_t lines = 0, bad;
+
+	for (int i = 0; i < 200; i++) {
+		struct dhcp_lease l;
+
+		snprintf(ip, sizeof(ip), "fd00:1::%x", 0x1000 + i);
+		snprintf(exp, sizeof(exp), "%d", 1700000000 + i * 7 % 200); /* all different, not in order */
+		assert_int_equal(dhcp_lease6_from_fields(exp, "1", ip, "*", EN_DUID, "52:54:00:00:00:66", &l),
+				 0);
+		assert_int_equal(dhcp_lease_table_put(&t, &l), 0);
+	}
+	lease6(&t, "fd00:1::150", "7", EN_DUID, "52:54:00:00:00:01");
+	assert_int_equal(dhcp_lease_table_remove(&t, AF_INET6, &t.leases[200].ip, 1600000000), 1);
+	text = dhcp_lease_macs_render(&t);
+	assert_non_null(text);
+	for (line = text; (line = strchr(line, '\n')); line++)
+		lines++;
+	assert_int_equal(lines, DHCP_LEASES6_PER_MAC + 1);
+	for (int e = 199; e > 199 - DHCP_LEASES6_PER_MAC; e--) {
+		for (int i = 0; i < 200; i++)
+			if (i * 7 % 200 == e)
+				snprintf(ip, sizeof(ip), "fd00:1::%x ", 0x1000 + i);
+		if (!strstr(text, ip))
+			fail_msg("the lease expiring at +%d is not in: %s", e, text);
+	}
+	assert_non_null(strstr(text, "fd00:1::150 52:54:00:00:00:01 " EN_DUID " 7 1700000000\n"));
+	assert_int_equal(dhcp_lease_macs_parse(text, strlen(text), &back, &bad), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(back.n, DHCP_LEASES6_PER_MAC + 1);
+	assert_true(back.leases[0].ended);
+	assert_int_equal(back.leases[0].expiry, 1700000000);
+	free(text);
+	dhcp_lease_table_clear(&back);
 	dhcp_lease_table_clear(&t);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_host_forms),    cmocka_unit_test(test_parse_errors6),
-		cmocka_unit_test(test_validate6),     cmocka_unit_test(test_validate6_good),
-		cmocka_unit_test(test_equal6),	      cmocka_unit_test(test_config_golden6),
-		cmocka_unit_test(test_hosts_render6), cmocka_unit_test(test_render_refuses6),
-		cmocka_unit_test(test_lease_file6),   cmocka_unit_test(test_lease_keeps_mac6),
+		cmocka_unit_test(test_host_forms),
+		cmocka_unit_test(test_parse_errors6),
+		cmocka_unit_test(test_validate6),
+		cmocka_unit_test(test_validate6_good),
+		cmocka_unit_test(test_equal6),
+		cmocka_unit_test(test_config_golden6),
+		cmocka_unit_test(test_hosts_render6),
+		cmocka_unit_test(test_render_refuses6),
+		cmocka_unit_test(test_lease_file6),
+		cmocka_unit_test(test_lease_keeps_mac6),
+		cmocka_unit_test(test_lease_ended6),
 		cmocka_unit_test(test_lease6_mac),
-		cmocka_unit_test(test_lease_macs_roundtrip), cmocka_unit_test(test_lease_macs_strict),
+		cmocka_unit_test(test_lease_macs_roundtrip),
+		cmocka_unit_test(test_lease_macs_strict),
+		cmocka_unit_test(test_lease_macs_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
