@@ -99,12 +99,14 @@ int dhcp_server_new(sd_event *e, const struct proc_backend *proc, const struct d
 	s->network = strdup(spec->network);
 	s->conf_path = strdup(spec->conf_path);
 	s->pid_path = strdup(spec->pid_path);
+	s->spawn_pid_path = spec->spawn_pid_path ? strdup(spec->spawn_pid_path) : NULL;
 	s->lease_path = strdup(spec->lease_path);
 	s->lease_macs_path = spec->lease_macs_path ? strdup(spec->lease_macs_path) : NULL;
 	s->env = strv_copy(spec->env);
 	s->rtnl_unsubscribe = spec->rtnl_unsubscribe;
-	if (!s->network || !s->conf_path || !s->pid_path || !s->lease_path ||
-	    (spec->lease_macs_path && !s->lease_macs_path) || !s->env || build_argv(s, spec) < 0) {
+	if (!s->network || !s->conf_path || !s->pid_path || (spec->spawn_pid_path && !s->spawn_pid_path) ||
+	    !s->lease_path || (spec->lease_macs_path && !s->lease_macs_path) || !s->env ||
+	    build_argv(s, spec) < 0) {
 		dhcp_server_free(s);
 		return -ENOMEM;
 	}
@@ -137,6 +139,7 @@ void dhcp_server_free(struct dhcp_server *s)
 	free(s->network);
 	free(s->conf_path);
 	free(s->pid_path);
+	free(s->spawn_pid_path);
 	free(s->lease_path);
 	free(s->lease_macs_path);
 	free(s->lease_macs_text);
@@ -190,6 +193,8 @@ static void stopped(struct dhcp_server *s)
 	s->state = DHCP_SERVER_STOPPED;
 	if (unlink(s->pid_path) < 0 && errno != ENOENT)
 		log_warning("network '%s': cannot remove %s: %s", s->network, s->pid_path, strerror(errno));
+	if (s->spawn_pid_path)
+		unlink(s->spawn_pid_path);
 	if (s->stopped)
 		s->stopped(s, s->stopped_userdata); /* may free s */
 }
@@ -441,15 +446,19 @@ int dhcp_server_leases_load(struct dhcp_server *s)
 	return 0;
 }
 
+/* Not dnsmasq's own pid file: dnsmasq unlinks it and creates it with O_EXCL, and a rename of netd's
+ * landing in between made it exit ("failed to open pidfile: File exists", a CI run under load). */
 static void write_pid_file(struct dhcp_server *s)
 {
 	char buf[32];
 	int r;
 
+	if (!s->spawn_pid_path)
+		return;
 	snprintf(buf, sizeof(buf), "%d\n", (int)s->pid);
-	r = write_runtime_file(s->pid_path, buf, strlen(buf), 0644);
+	r = write_runtime_file(s->spawn_pid_path, buf, strlen(buf), 0644);
 	if (r < 0)
-		log_warning("network '%s': cannot write %s: %s", s->network, s->pid_path, strerror(-r));
+		log_warning("network '%s': cannot write %s: %s", s->network, s->spawn_pid_path, strerror(-r));
 }
 
 int dhcp_server_start(struct dhcp_server *s)
@@ -480,8 +489,8 @@ int dhcp_server_start(struct dhcp_server *s)
 	 * restart, and an adopted one has run (and served guests) long enough to have been taken
 	 * over, when its fds are not for netd to handle (DESIGN.md). */
 	quiet_schedule(s);
-	/* dnsmasq writes the same pid there a few milliseconds later; writing it now closes the
-	 * window in which a netd killed right after the spawn would find nothing to adopt. */
+	/* dnsmasq writes its pid file a few milliseconds later; netd's own, now, closes the window in
+	 * which a netd killed right after the spawn would find nothing to adopt. */
 	write_pid_file(s);
 	if (s->restarts++ > 0)
 		log_info("network '%s': dnsmasq restarted (pid %d)", s->network, (int)pid);
@@ -546,7 +555,9 @@ int dhcp_server_adopt(struct dhcp_server *s)
 
 	if (s->state == DHCP_SERVER_RUNNING)
 		return 0;
-	if (read_pid_file(s->pid_path, &pid) < 0 || !cmdline_matches(s, pid))
+	/* dnsmasq's own file, else the one netd wrote at the spawn (killed before dnsmasq wrote its) */
+	if ((read_pid_file(s->pid_path, &pid) < 0 || !cmdline_matches(s, pid)) &&
+	    (!s->spawn_pid_path || read_pid_file(s->spawn_pid_path, &pid) < 0 || !cmdline_matches(s, pid)))
 		return -ESRCH;
 	r = s->proc.ops->open(s->proc.userdata, pid, &pidfd);
 	if (r < 0)

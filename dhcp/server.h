@@ -38,6 +38,9 @@ struct dhcp_server_spec {
 	const char *group;	/* --group, NULL to leave dnsmasq's default */
 	const char *conf_path;	/* --conf-file */
 	const char *pid_path;	/* --pid-file */
+	/* where netd writes the pid of a dnsmasq it spawned, at once (for an adoption before dnsmasq
+	 * wrote pid_path); not pid_path itself, whose unlink-then-create dnsmasq would race */
+	const char *spawn_pid_path;
 	const char *lease_path; /* read back at start and adoption */
 	const char *lease_macs_path; /* netd's record of the DHCPv6 leases' MACs; NULL: none */
 	char *const *env;	/* the whole environment dnsmasq (and its dhcp-script) gets */
@@ -52,7 +55,7 @@ struct dhcp_server {
 	struct proc_backend proc;
 	char **argv;
 	char **env;
-	char *conf_path, *pid_path, *lease_path, *lease_macs_path;
+	char *conf_path, *pid_path, *spawn_pid_path, *lease_path, *lease_macs_path;
 	char *lease_macs_text; /* what lease_macs_path holds, as netd last wrote or read it */
 	uint64_t lease_macs_written_usec; /* CLOCK_MONOTONIC of the last write */
 	sd_event_source *lease_macs_timer; /* a write held back (DHCP_LEASE_MACS_GAP_USEC) */

@@ -35,7 +35,7 @@ extern const struct feature feature_dhcp; /* this file's, at its end */
 #endif
 
 struct dnsmasq_files {
-	char *dir, *conf, *hosts, *addn, *pid, *state_dir, *leases, *lease_macs;
+	char *dir, *conf, *hosts, *addn, *pid, *spawned, *state_dir, *leases, *lease_macs;
 };
 
 static void files_free(struct dnsmasq_files *f)
@@ -45,6 +45,7 @@ static void files_free(struct dnsmasq_files *f)
 	free(f->hosts);
 	free(f->addn);
 	free(f->pid);
+	free(f->spawned);
 	free(f->state_dir);
 	free(f->leases);
 	free(f->lease_macs);
@@ -54,9 +55,12 @@ static int files_init(struct daemon *d, const char *name, struct dnsmasq_files *
 {
 	struct dnsmasq_files f = {};
 
-	if (asprintf(&f.dir, "%s/dnsmasq", d->paths.run_dir) < 0 || asprintf(&f.conf, "%s/%s.conf", f.dir, name) < 0 ||
-	    asprintf(&f.hosts, "%s/%s.hosts", f.dir, name) < 0 || asprintf(&f.addn, "%s/%s.addnhosts", f.dir, name) < 0 ||
+	if (asprintf(&f.dir, "%s/dnsmasq", d->paths.run_dir) < 0 ||
+	    asprintf(&f.conf, "%s/%s.conf", f.dir, name) < 0 ||
+	    asprintf(&f.hosts, "%s/%s.hosts", f.dir, name) < 0 ||
+	    asprintf(&f.addn, "%s/%s.addnhosts", f.dir, name) < 0 ||
 	    asprintf(&f.pid, "%s/%s.pid", f.dir, name) < 0 ||
+	    asprintf(&f.spawned, "%s/%s.netd.pid", f.dir, name) < 0 ||
 	    asprintf(&f.state_dir, "%s/networks/%s", d->paths.state_dir, name) < 0 ||
 	    asprintf(&f.leases, "%s/leases", f.state_dir) < 0 ||
 	    asprintf(&f.lease_macs, "%s/lease6-macs", f.state_dir) < 0) {
@@ -137,6 +141,7 @@ static int server_new(struct daemon *d, const char *name, const struct dnsmasq_f
 		.dnsmasq = d->dnsmasq,
 		.conf_path = f->conf,
 		.pid_path = f->pid,
+		.spawn_pid_path = f->spawned,
 		.lease_path = f->leases,
 		.lease_macs_path = f->lease_macs,
 		.env = env,
@@ -242,6 +247,7 @@ static bool file_equals(const char *path, const char *text)
 static void files_remove(const struct dnsmasq_files *f)
 {
 	unlink(f->pid);
+	unlink(f->spawned);
 	unlink(f->conf);
 	unlink(f->hosts);
 	unlink(f->addn);

@@ -105,6 +105,11 @@ link_json() { ip -n "$NS" -d -j link show "$1" 2>/dev/null | jq '.[0]'; }
 link_field() { ip -n "$NS" -d -j link show "$1" | jq -r ".[0]$2"; }
 has_link() { ip -n "$NS" link show "$1" >/dev/null 2>&1; }
 
+# has GREP_ARGS...: grep's test at the end of a pipe. grep -q stops at the first match, and under
+# pipefail a writer that writes again after it (ip flushes each route, nft each line) dies of
+# SIGPIPE and fails the pipe although the line was there.
+has() { grep "$@" >/dev/null; }
+
 assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
 # Everything a failed request must leave untouched: links, addresses, routes, rules, files, and which
@@ -211,7 +216,7 @@ dhcp_client() {
 # wait_event NAME REGEX: wait up to 15 s for a line of the guest's event file; prints it.
 wait_event() {
 	for _ in $(seq 1 300); do
-		grep -E -- "$2" "$T/$1.events" 2>/dev/null | tail -n1 | grep -q . && {
+		grep -E -- "$2" "$T/$1.events" 2>/dev/null | tail -n1 | has . && {
 			grep -E -- "$2" "$T/$1.events" | tail -n1
 			return 0
 		}

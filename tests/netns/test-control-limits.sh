@@ -141,7 +141,7 @@ assert_eq "$fast" "complete $N" "the monitor that read"
 ok "the monitor that read got all $N events, numbered without a gap"
 for _ in $(seq 1 200); do [ -s "$T/mon.rc" ] && break; sleep 0.05; done
 assert_eq "$(cat "$T/mon.rc" 2>/dev/null)" 1 "exit code of a 'netdctl monitor' that fell behind"
-tail -n1 "$T/mon.out" | grep -q "overflow: this monitor fell behind, [0-9]* event(s) dropped" ||
+tail -n1 "$T/mon.out" | has "overflow: this monitor fell behind, [0-9]* event(s) dropped" ||
 	fail "netdctl monitor's last line: $(tail -n1 "$T/mon.out")"
 grep -q "netdctl: netd disconnected this monitor" "$T/mon.err" || fail "netdctl monitor's error: $(cat "$T/mon.err")"
 ok "'netdctl monitor' that fell behind printed '$(tail -n1 "$T/mon.out")' and exited 1: $(grep netdctl: "$T/mon.err")"

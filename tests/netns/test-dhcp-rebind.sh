@@ -42,7 +42,7 @@ dhcp_client g2
 ip=$(guest_ip g2)
 case "$ip" in 10.57.0.*) ;; *) fail "g2 got '$ip' on the new bridge" ;; esac
 ans=$(gx g2 busybox nslookup g2.lab.test 10.57.0.1 2>&1) || true
-echo "$ans" | grep -q "$ip" || fail "DNS on the new bridge: $ans"
+echo "$ans" | has "$ip" || fail "DNS on the new bridge: $ans"
 ok "bridge made anew while netd was down: old dnsmasq $old stopped, $new serves it (lease $ip, DNS)"
 
 # A dnsmasq of another config (what an older netd wrote): adopted, restarted, not left behind.

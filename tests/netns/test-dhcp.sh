@@ -19,7 +19,7 @@ ctl network create lab --mode isolated --subnet 10.50.0.0/24 --dhcp-range 10.50.
 	--lease-time 10m --domain lab.test --dns-host 10.50.0.53,ns1 >/dev/null
 pid=$(dnsmasq_pid)
 [ "$pid" != null ] && kill -0 "$pid" || fail "dnsmasq not running after create"
-tr '\0' ' ' </proc/"$pid"/cmdline | grep -q -- "--conf-file=$T/run/dnsmasq/lab.conf" || fail "dnsmasq cmdline"
+tr '\0' ' ' </proc/"$pid"/cmdline | has -- "--conf-file=$T/run/dnsmasq/lab.conf" || fail "dnsmasq cmdline"
 assert_eq "$(ps -o user= -p "$pid")" "$(getent passwd dnsmasq >/dev/null && echo dnsmasq || echo nobody)" "dnsmasq user"
 ok "dnsmasq $pid runs unprivileged ($(ps -o user= -p "$pid")) for network lab"
 
@@ -52,7 +52,7 @@ assert_eq "$(jq -r '"\(.action) \(.network) \(.mac) \(.ip) \(.hostname)"' <<<"$e
 e_ms=$(jq -r '.time * 1000 | floor' <<<"$ev")
 ok "'netdctl monitor' got the lease event $((e_ms - b_ms)) ms after the client's bound event"
 assert_eq "$(lease_of 52:54:00:aa:00:01)" "$ip1 g1 dynamic" "lease of g1"
-ctl network leases lab | grep -q "^52:54:00:aa:00:01  $ip1 *g1 .* dynamic$" || fail "leases table: $(ctl network leases lab)"
+ctl network leases lab | has "^52:54:00:aa:00:01  $ip1 *g1 .* dynamic$" || fail "leases table: $(ctl network leases lab)"
 assert_eq "$(ctl --json network show lab | jq -r .dhcp.leases)" 1 "lease count in network show"
 
 # DNS on the gateway answers the extra host record and the client's name.

@@ -172,7 +172,7 @@ assert_eq "$(lease_json "$a")" "$a_was" "A's lease $a after B's renewal with a 1
 lease_event del "$a" "" "$a_duid" "$a_iaid" $((now + 120))
 assert_eq "$(lease_json "$a" | jq -c 'del(.ended)')" "$a_was" "A's lease $a after dnsmasq ended it early"
 assert_eq "$(lease_json "$a" | jq -r .ended)" true "A's lease $a ended early"
-ctl network leases d6 | grep -F " $a " | grep -q "dynamic, ended$" ||
+ctl network leases d6 | grep -F " $a " | has "dynamic, ended$" ||
 	fail "network leases does not say $a ended: $(ctl network leases d6)"
 lease_event add "$a" $MAC_B "$B_DUID" 1 $((now + 3600)) bee
 assert_eq "$(lease_mac "$a")" $MAC_A "the MAC of $a after B leased it under its own DUID"

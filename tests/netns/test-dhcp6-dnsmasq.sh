@@ -60,7 +60,7 @@ guest6 i1 52:54:00:66:00:02 br6
 a=$(wait_addr6 i1 "^$P6:")
 sleep 1 # the RA that gave the address gave any route at once: a second more to be sure
 [ -z "$(default6 i1)" ] || fail "isolated: a default route via $(default6 i1)"
-gx i1 ip -6 route show "$P6::/64" | grep -q . || fail "isolated: the prefix is not on-link"
+gx i1 ip -6 route show "$P6::/64" | has . || fail "isolated: the prefix is not on-link"
 ok "isolated: guest has $a, the prefix on-link and no default route"
 
 # --- dhcpv6: reservations by MAC and by DUID, a dynamic lease, AAAA, the lease file, the events.
@@ -84,7 +84,7 @@ wait_event g2 "dns=$P6::1 search=lab.test" >/dev/null
 ok "dhcpv6: reserved by MAC $P6::50, by DUID $P6::60, from the range $a4; DNS $P6::1, search lab.test"
 gw=$(default6 g2)
 case "$gw" in fe80::*) ;; *) fail "dhcpv6: default route via '$gw'" ;; esac
-gx g2 ip -6 addr show dev eth0 | grep -q "$P6::50/" ||
+gx g2 ip -6 addr show dev eth0 | has "$P6::50/" ||
 	fail "g2: address not on eth0: $(gx g2 ip -6 addr show dev eth0); dhclient: $(tail -n 5 "$T/g2.dhclient.log")"
 gx g2 ping -6 -c1 -W2 "$P6::1" >/dev/null || fail "g2 cannot reach the gateway $P6::1"
 ok "dhcpv6: default route via $gw, the gateway answers"

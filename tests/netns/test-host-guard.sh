@@ -39,7 +39,7 @@ ok "bridges: accept_ra 0, autoconf 0, accept_redirects 0 (v4, v6), rp_filter 1"
 # Attack 2: one router advertisement from the isolated network's guest.
 # (the guest's link-local address must have passed duplicate address detection first)
 for _ in $(seq 1 50); do
-	gx iso ip -6 addr show dev eth0 scope link | grep -v tentative | grep -q inet6 && break
+	gx iso ip -6 addr show dev eth0 scope link | grep -v tentative | has inet6 && break
 	sleep 0.1
 done
 gx iso python3 "$TESTS_LIB_DIR/send-ra.py" eth0 fd00:bad:: || fail "the guest could not send its RA"
@@ -52,7 +52,7 @@ ok "a guest's router advertisement gives the host no default route, no SLAAC add
 # Attack 4: a host service listening on every address.
 nsx socat -U TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo host-8080' &
 nsx socat -U TCP-LISTEN:8081,fork,reuseaddr SYSTEM:'echo host-8081' &
-for _ in $(seq 1 50); do nsx ss -ltn | grep -q ':8081 ' && break; sleep 0.05; done
+for _ in $(seq 1 50); do nsx ss -ltn | has ':8081 ' && break; sleep 0.05; done
 # reach GUEST ADDR PORT: what the host service answered ("" when nothing did).
 reach() { gx "$1" busybox timeout 3 busybox nc "$2" "$3" </dev/null 2>/dev/null | tr -d '\r\n' || true; }
 assert_eq "$(nsx busybox timeout 3 busybox nc 10.72.0.1 8080 </dev/null | tr -d '\r\n')" host-8080 "the service, from the host itself"

@@ -151,7 +151,7 @@ done
 wait "$PING" || true
 grep -q "was removed by another process; re-applying it" "$T/netd.log" || fail "re-apply not logged"
 assert_eq "$(peer6 s1)" 2001:db8:50::2 "NAT66 after the flush"
-for _ in $(seq 50); do port_set_json port_ip6 | grep -q . && in_port_ip6 && break; sleep 0.02; done
+for _ in $(seq 50); do port_set_json port_ip6 | has . && in_port_ip6 && break; sleep 0.02; done
 grep -q "table bridge netd was removed by another process; re-applying it" "$T/netd.log" ||
 	fail "port security's table not re-applied"
 send_from_lease "after nft flush ruleset"

@@ -63,7 +63,7 @@ guest6 i1 52:54:00:66:01:02 nd-iso
 a=$(wait_addr6 i1 ^fd00:161:)
 sleep 1 # the RA that gave the address would have given a route at once
 [ -z "$(default6 i1)" ] || fail "isolated: a default route via $(default6 i1)"
-gx i1 ip -6 route show fd00:161::/64 | grep -q . || fail "isolated: the prefix is not on-link"
+gx i1 ip -6 route show fd00:161::/64 | has . || fail "isolated: the prefix is not on-link"
 ok "isolated: the guest has $a, the prefix on-link, no default route"
 
 guest6 g2 52:54:00:66:00:12 nd-dh

@@ -32,7 +32,7 @@ assert_eq "$(jq -r '[.subnet6, .gateway6, .ipv6_mode, .nat6] | join(" ")' <<<"$s
 	"fd00:140::/64 fd00:140::1 slaac true" "IPv6 fields of dual"
 assert_eq "$(jq -r .state <<<"$show")" active "state of dual"
 assert_eq "$(addr6 nd-dual fd00:140::1)" "fd00:140::1/64" "the IPv6 gateway on nd-dual (not tentative)"
-ip -n "$NS" -4 addr show dev nd-dual | grep -q "inet 10.140.0.1/24" || fail "no IPv4 gateway on nd-dual"
+ip -n "$NS" -4 addr show dev nd-dual | has "inet 10.140.0.1/24" || fail "no IPv4 gateway on nd-dual"
 assert_eq "$(nsx sysctl -n net.ipv6.conf.nd-dual.disable_ipv6)" 0 "disable_ipv6 on nd-dual"
 assert_eq "$(nsx sysctl -n net.ipv6.conf.nd-dual.accept_ra)" 0 "accept_ra on nd-dual"
 assert_eq "$(nsx sysctl -n net.ipv6.conf.default.disable_ipv6)" 1 "the namespace's default"
@@ -55,7 +55,7 @@ assert_eq "$(ctl --json network show res6 | jq .dhcp.hosts)" 0 "reservations aft
 ! grep -q "^host" "$T/etc/networks/res6.conf" || fail "a reservation left: $(cat "$T/etc/networks/res6.conf")"
 ctl network delete res6 >/dev/null || fail "delete res6"
 ok "reservations by DUID and by MAC with both families, added and removed live"
-ctl network show dual | grep -qx "nat6:       yes (masqueraded)" || fail "show: $(ctl network show dual)"
+ctl network show dual | has -x "nat6:       yes (masqueraded)" || fail "show: $(ctl network show dual)"
 ok "dual-stack: 10.140.0.1/24 and fd00:140::1/64 on nd-dual (not tentative), disable_ipv6=0 and accept_ra=0 there only, nat6 (ULA)"
 
 ctl network create glob --mode nat --subnet 10.143.0.0/24 --subnet6 2001:db8:143::/64 --ipv6-mode slaac+dhcpv6 >/dev/null

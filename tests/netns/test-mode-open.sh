@@ -38,7 +38,7 @@ ok "leases: op $ip_op (router 10.66.0.1), iso $ip_iso"
 assert_eq "$(ask_upstream op)" "$ip_op" "source address upstream sees from the open guest"
 ok "open: upstream sees the guest's own address $ip_op (no NAT)"
 gx op socat -T 5 TCP-LISTEN:8123,reuseaddr SYSTEM:'echo guest-here' &
-for _ in $(seq 1 50); do gx op ss -ltn | grep -q ':8123' && break; sleep 0.1; done
+for _ in $(seq 1 50); do gx op ss -ltn | has ':8123' && break; sleep 0.1; done
 ip netns exec "$UP" ping -c1 -W2 "$ip_op" >/dev/null || fail "upstream cannot ping the open guest"
 assert_eq "$(ip netns exec "$UP" busybox timeout 3 busybox nc "$ip_op" 8123 </dev/null | tr -d '\r\n')" guest-here \
 	"upstream's connection to the open guest's port 8123"
@@ -49,7 +49,7 @@ gx op ping -c1 -W1 "$ip_iso" >/dev/null 2>&1 && fail "the open guest reached the
 ok "an isolated network and an open one cannot reach each other"
 
 nsx socat -T 5 TCP-LISTEN:8124,bind=192.168.50.2,reuseaddr SYSTEM:'echo host-here' &
-for _ in $(seq 1 50); do nsx ss -ltn | grep -q '192.168.50.2:8124' && break; sleep 0.1; done
+for _ in $(seq 1 50); do nsx ss -ltn | has '192.168.50.2:8124' && break; sleep 0.1; done
 gx op ping -c1 -W1 10.66.0.1 >/dev/null || fail "the open guest cannot ping its gateway"
 out=$(gx op busybox timeout 3 busybox nc 192.168.50.2 8124 </dev/null 2>/dev/null | tr -d '\r\n' || true)
 [ -z "$out" ] || fail "the open guest reached a host service on 192.168.50.2:8124: $out"

@@ -23,7 +23,7 @@ ctl network create quiet --mode isolated --subnet 10.72.0.0/24 >/dev/null
 want="forwarding blocked by table ip filter chain FORWARD (hook forward, policy drop)"
 assert_eq "$(ctl --json network show lab | jq -r .state)" degraded "state of the blocked nat network"
 assert_eq "$(ctl --json network show lab | jq -r .problem)" "$want" "problem of the blocked nat network"
-ctl network show lab | grep -qF "state:      degraded ($want)" || fail "network show: $(ctl network show lab)"
+ctl network show lab | has -F "state:      degraded ($want)" || fail "network show: $(ctl network show lab)"
 assert_eq "$(ctl --json network show quiet | jq -r .state)" active "an isolated network is not blocked by a forward chain"
 grep -qF 'bridge nd-lab: forwarding is blocked by table ip filter chain FORWARD' "$T/netd.log" || fail "not logged"
 grep -qF 'nft insert rule ip filter FORWARD iifname "nd-lab" accept' "$T/netd.log" || fail "no hint in the log"

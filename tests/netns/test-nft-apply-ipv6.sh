@@ -89,22 +89,22 @@ ok "without the table: no NAT66, ga reaches gb, upstream reaches ga, ga reaches 
 # A guest's router advertisement, without the table: the host takes a route from it. An RA comes
 # from a link-local address: the guest's must be usable first.
 for _ in $(seq 1 100); do
-	gx ga ip -6 addr show dev eth0 scope link -tentative | grep -q fe80 && break
+	gx ga ip -6 addr show dev eth0 scope link -tentative | has fe80 && break
 	sleep 0.05
 done
 gx ga python3 "$TESTS_LIB_DIR/send-ra.py" eth0 fd00:bad::
 for _ in $(seq 1 40); do
-	nsx ip -6 route show default dev nd-a | grep -q . && break
+	nsx ip -6 route show default dev nd-a | has . && break
 	sleep 0.05
 done
-nsx ip -6 route show default dev nd-a | grep -q . || fail "without the table, the guest's RA gave the host no route: the test proves nothing"
+nsx ip -6 route show default dev nd-a | has . || fail "without the table, the guest's RA gave the host no route: the test proves nothing"
 nsx ip -6 route flush dev nd-a proto ra
 nsx ip -6 addr flush dev nd-a scope global dynamic
 ok "without the table, a guest's RA gives the host a default route through nd-a"
 
 FW_APPLY_PRINT=1 nsx "$FW_APPLY" "nd-a,nat,10.1.0.0/24,fd00:a::/64,nat6" "nd-b,routed,none,2001:db8:2::/64" \
 	>"$T/table.nft" || fail "fw-apply failed"
-nsx nft list set inet netd masq6_64 | grep -q 'fd00:a::' || fail "masq6_64 lacks the nat network: $(cat "$T/table.nft")"
+nsx nft list set inet netd masq6_64 | has 'fd00:a::' || fail "masq6_64 lacks the nat network: $(cat "$T/table.nft")"
 
 assert_eq "$(ask gx ga "$UPA" 7000)" "$HOST_UP" "NAT66: upstream sees the host's address"
 ok "NAT66: upstream sees $HOST_UP for ga"
@@ -130,8 +130,8 @@ ok "a guest pings its gateway; no other host service, no other network's gateway
 # The RA again, with the table: nothing.
 gx ga python3 "$TESTS_LIB_DIR/send-ra.py" eth0 fd00:bad::
 sleep 1
-! nsx ip -6 route show default dev nd-a | grep -q . || fail "a guest's RA gave the host a route: $(nsx ip -6 route show dev nd-a)"
-! nsx ip -6 addr show dev nd-a | grep -q 'fd00:bad' || fail "a guest's RA gave the host an address"
+! nsx ip -6 route show default dev nd-a | has . || fail "a guest's RA gave the host a route: $(nsx ip -6 route show dev nd-a)"
+! nsx ip -6 addr show dev nd-a | has 'fd00:bad' || fail "a guest's RA gave the host an address"
 ok "a guest's router advertisement configures nothing on the host"
 
 # A guest's DHCPv6 answer (source port 547) out of its network: dropped by the forward chain,
@@ -151,7 +151,7 @@ ok "a guest's DHCPv6 answer (udp source port 547) is not forwarded; from another
 nsx "$FW_APPLY" "nd-a,nat,none,fd00:a::/64,nat6,uplink=up0" "nd-b,routed,none,2001:db8:2::/64,uplink=up0" ||
 	fail "fw-apply of IPv6-only networks with uplinks failed"
 assert_eq "$(ask gx ga "$UPA" 7000)" "$HOST_UP" "NAT66 through its uplink"
-nsx nft list set inet netd masq_uplink6_64 | grep -q '"up0"' || fail "masq_uplink6_64 lacks up0"
+nsx nft list set inet netd masq_uplink6_64 | has '"up0"' || fail "masq_uplink6_64 lacks up0"
 ok "IPv6-only networks with --uplink: NAT66 through up0"
 nsx "$FW_APPLY" "nd-a,nat,none,fd00:a::/64,nat6,uplink=nowhere" || fail "fw-apply failed"
 [ -z "$(ask gx ga "$UPA" 7000)" ] || fail "a network limited to another uplink reached upstream through up0"

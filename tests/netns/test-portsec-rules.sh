@@ -36,7 +36,7 @@ secure() { nsx "$PORTSEC_APPLY" "vA,$MAC_A,$1,10.80.0.10/32" "vB,$MAC_B,on,10.80
 
 # C records the source of every UDP datagram to port 9999.
 gx C socat -u UDP-RECVFROM:9999,fork SYSTEM:"cat >/dev/null; echo \$SOCAT_PEERADDR >>$T/c.log" &
-for _ in $(seq 1 50); do gx C ss -lun | grep -q ':9999 ' && break; sleep 0.05; done
+for _ in $(seq 1 50); do gx C ss -lun | has ':9999 ' && break; sleep 0.05; done
 gx A ip neigh replace 10.80.0.12 lladdr $MAC_C dev eth0 nud permanent
 gx A ip addr add 10.80.0.11/32 dev eth0 noprefixroute # B's address, for the spoof
 gx A ip addr add 10.80.0.99/32 dev eth0 noprefixroute # an address nobody leased to A
@@ -146,7 +146,7 @@ ok "the same DHCPRELEASE in two fragments, B's MAC in the second: released at le
 # A router advertisement from A: C (a plain host, accept_ra 1) must learn nothing from it.
 for g in A C; do
 	for _ in $(seq 1 50); do
-		gx $g ip -6 addr show dev eth0 scope link | grep -v tentative | grep -q inet6 && break
+		gx $g ip -6 addr show dev eth0 scope link | grep -v tentative | has inet6 && break
 		sleep 0.1
 	done
 done

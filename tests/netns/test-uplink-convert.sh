@@ -35,8 +35,8 @@ ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST6" '.[0].addr_info[] | select
 	fail "br0 lacks the SLAAC address $HOST6"
 [ -z "$(ip -n "$NS" -j addr show eth0 | jq -r '.[0].addr_info[]?.local')" ] || fail "eth0 kept addresses"
 [ -z "$(ip -n "$NS" route show dev eth0; ip -n "$NS" -6 route show dev eth0)" ] || fail "routes left on eth0"
-ip -n "$NS" route show default | grep -q "dev br0" || fail "IPv4 default route not on br0"
-ip -n "$NS" -6 route show default | grep -q "dev br0" ||
+ip -n "$NS" route show default | has "dev br0" || fail "IPv4 default route not on br0"
+ip -n "$NS" -6 route show default | has "dev br0" ||
 	fail "IPv6 default route not on br0: $(ip -n "$NS" -6 route); changes: $(cat "$T/routes.log"); router: $(tail -5 "$T/dnsmasq.log")"
 exp6=$(ip -n "$NS" -6 -j route show default dev br0 | jq '.[0].expires // 0')
 [ "$exp6" -gt 0 ] || fail "the IPv6 default route on br0 lost its expiry: router advertisements would not refresh it"

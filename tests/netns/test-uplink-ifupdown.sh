@@ -66,7 +66,7 @@ grep -q "not configured" "$T/ifdown.out" || fail "ifdown eth0: $(cat "$T/ifdown.
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost while 'ifdown eth0' ran"
 assert_eq "$(link_field eth0 .master)" br0 "eth0's master after 'ifdown eth0'"
 grep -q " br0 *$" <<<"$(procs_of "$DHCLIENT")" || fail "no dhclient on br0: $(procs_of "$DHCLIENT")"
-procs_of "$DHCLIENT" | grep -q " eth0 *$" && fail "a dhclient still runs on eth0: $(procs_of "$DHCLIENT")"
+procs_of "$DHCLIENT" | has " eth0 *$" && fail "a dhclient still runs on eth0: $(procs_of "$DHCLIENT")"
 ok "converted, $CONVERT_LOST of 400 lost; ifupdown let go of eth0 ('ifdown eth0': not configured, 0 lost); dhclient on br0"
 
 # ---- before the confirm, the dhclient of ifupdown's stanza renews on br0 (2 min leases: T1 at
@@ -87,7 +87,7 @@ done
 grep -q "^iface br0 inet dhcp$" "$ROOT/etc/network/interfaces" || fail "no 'iface br0 inet dhcp' stanza"
 grep -q "^iface eth0 inet manual$" "$ROOT/etc/network/interfaces" || fail "no 'iface eth0 inet manual' stanza"
 grep -q "^iface eth0 inet dhcp" "$ROOT/etc/network/interfaces" && fail "eth0 kept its dhcp stanza"
-mx ifquery --list --allow=auto | grep -qx br0 || fail "br0 is not 'auto': $(mx ifquery --list --allow=auto)"
+mx ifquery --list --allow=auto | has -x br0 || fail "br0 is not 'auto': $(mx ifquery --list --allow=auto)"
 grep -q "default-duid" "$ROOT/var/lib/dhcp/dhclient.br0.leases" || fail "dhclient.br0.leases has no DUID"
 ok "confirm: /etc/network/interfaces has br0 (bridge_ports eth0, stp off, fd 0, bridge_hw $HOST_MAC), auto; eth0 manual"
 

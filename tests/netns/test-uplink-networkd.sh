@@ -75,7 +75,7 @@ assert_eq "$LOST4/$LOST6" "0/0" "probes lost (IPv4/IPv6) while networkd took br0
 for f in 00-netd-br0.netdev 00-netd-br0.network 00-netd-br0-port.network; do
 	[ -f "$ROOT/etc/systemd/network/$f" ] || fail "confirm did not write /etc/systemd/network/$f"
 done
-mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "netd's files in /run/systemd/network outlived the confirm"
+mx sh -c 'ls /run/systemd/network' | has netd && fail "netd's files in /run/systemd/network outlived the confirm"
 grep -qx "MACAddress=$HOST_MAC" "$ROOT/etc/systemd/network/00-netd-br0.netdev" || fail "br0.netdev lacks the MAC"
 grep -qx "Bridge=br0" "$ROOT/etc/systemd/network/00-netd-br0-port.network" || fail "the port file lacks Bridge=br0"
 assert_eq "$(network_file br0)" /etc/systemd/network/00-netd-br0.network "br0's .network"
@@ -96,7 +96,7 @@ probes_wait
 assert_probes 1 "during the revert"
 REVERT_LOST=$PROBES_LOST
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the revert: $(diff <(echo "$before_sums") <(tree_sums))"
-mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "netd's runtime file left in /run/systemd/network"
+mx sh -c 'ls /run/systemd/network' | has netd && fail "netd's runtime file left in /run/systemd/network"
 has_link br0 && fail "br0 still exists"
 probes_start 300
 probes_wait
@@ -114,7 +114,7 @@ for _ in $(seq 1 30); do has_link br0 || break; sleep 0.2; done
 has_link br0 && fail "no rollback"
 wait_admin eth0 configured
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the rollback"
-mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "the hold file outlived the rollback"
+mx sh -c 'ls /run/systemd/network' | has netd && fail "the hold file outlived the rollback"
 ok "rollback without confirm: $PROBES_LOST of 600 lost, networkd manages eth0 again, files as before"
 
 # ---- netd killed while it waits: the restarted netd rolls back, networkd gets eth0 back
@@ -128,7 +128,7 @@ assert_probes 2 "over convert, kill -9 and recovery"
 has_link br0 && fail "the restarted netd did not roll back"
 wait_admin eth0 configured
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the recovery"
-mx sh -c 'ls /run/systemd/network' | grep -q netd && fail "the hold file outlived the recovery"
+mx sh -c 'ls /run/systemd/network' | has netd && fail "the hold file outlived the recovery"
 no_release
 ok "kill -9 while waiting: the restarted netd rolled back, $PROBES_LOST of 800 lost, networkd manages eth0 again"
 

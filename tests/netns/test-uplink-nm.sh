@@ -142,7 +142,7 @@ grep -qx "cloned-mac-address=$HOST_MAC" "$KD/netd-br0.nmconnection" || fail "br0
 grep -qx "zone=public" "$KD/netd-br0.nmconnection" || fail "br0's profile lacks the firewall zone"
 grep -qx "mtu=1500" "$KD/netd-br0-port.nmconnection" || fail "the port's profile lacks the [ethernet] group"
 grep -qx "autoconnect=false" "$KEYFILE" || fail "the old profile still autoconnects"
-mx sh -c 'ls /run/NetworkManager/system-connections' | grep -q netd && fail "netd's in-memory profiles outlived the confirm"
+mx sh -c 'ls /run/NetworkManager/system-connections' | has netd && fail "netd's in-memory profiles outlived the confirm"
 assert_eq "$(mx nmcli -g ipv6.addr-gen-mode,ipv4.method,connection.zone connection show br0 | paste -sd,)" "eui64,auto,public" \
 	"br0's profile as NetworkManager reads it"
 no_release
@@ -165,7 +165,7 @@ assert_probes 1 "during the revert"
 REVERT_LOST=$PROBES_LOST
 [ "$(tree_sums)" = "$before_sums" ] || fail "files differ after the revert: $(diff <(echo "$before_sums") <(tree_sums))"
 has_link br0 && fail "br0 still exists"
-ls "$ROOT/var/lib/NetworkManager" | grep -q -- "-br0.lease" && fail "the lease copy for br0 outlived the revert"
+ls "$ROOT/var/lib/NetworkManager" | has -- "-br0.lease" && fail "the lease copy for br0 outlived the revert"
 probes_start 300
 probes_wait
 assert_eq "$LOST4/$LOST6" "0/0" "probes lost after the revert, NetworkManager on eth0 again"

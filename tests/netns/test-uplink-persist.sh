@@ -43,8 +43,8 @@ ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST4" '.[0].addr_info[] | select
 	fail "br0 lacks $HOST4"
 ip -n "$NS" -j addr show br0 | jq -e --arg a "$HOST6" '.[0].addr_info[] | select(.local == $a)' >/dev/null ||
 	fail "br0 lacks $HOST6"
-ip -n "$NS" route show default | grep -q "dev br0" || fail "IPv4 default route not on br0"
-ip -n "$NS" -6 route show default | grep -q "dev br0" || fail "IPv6 default route not on br0"
+ip -n "$NS" route show default | has "dev br0" || fail "IPv4 default route not on br0"
+ip -n "$NS" -6 route show default | has "dev br0" || fail "IPv6 default route not on br0"
 assert_eq "$(ctl --json uplink status br0 | jq -r '.[0].state')" confirmed "uplink state after the reboot"
 ok "netd rebuilt br0 with eth0, $HOST4, $HOST6 and both default routes; $REBUILD_LOST probes lost"
 

@@ -200,7 +200,7 @@ gx x ip route add default via 10.84.0.1
 gx x timeout 3 bash -c 'exec 3<>/dev/tcp/10.84.0.1/53' || fail "the other network's guest cannot reach its own gateway's DNS"
 gx x timeout 3 bash -c 'exec 3<>/dev/tcp/10.83.0.1/5900' 2>/dev/null && fail "the other network's guest reached g1's VNC"
 gx x timeout 3 bash -c 'exec 3<>/dev/tcp/10.84.0.1/5900' 2>/dev/null && fail "a guest reached g1's VNC on its gateway"
-vm_field g1 .vnc.connect | grep -qF "ssh -L 5900:127.0.0.1:5900" || fail "vm show: $(vm_field g1 .vnc.connect)"
+vm_field g1 .vnc.connect | has -F "ssh -L 5900:127.0.0.1:5900" || fail "vm show: $(vm_field g1 .vnc.connect)"
 # Any local user reaches the loopback: the display wants the password there too.
 rfb=$(nsx setpriv --reuid=65534 --regid=65534 --clear-groups bash -c \
 	'{ sleep 0.5; printf "RFB 003.008\n"; sleep 1; } | socat -t 2 - TCP:127.0.0.1:5900' | od -An -tx1 | tr -d ' \n')
@@ -220,14 +220,14 @@ nobody cat "$dir/qemu.log" >/dev/null 2>&1 && fail "nobody reads g1's qemu.log"
 nobody cat "$T/etc/guests/g1.conf" >/dev/null 2>&1 && fail "nobody reads g1's definition (paths, kernel command line)"
 nobody cat "$T/lib/networks/n1/leases" >/dev/null 2>&1 && fail "nobody reads n1's leases (guests' MACs, addresses, names)"
 run_as "$OP" cat "$T/lib/networks/n1/leases" >/dev/null || fail "an operator cannot read n1's leases"
-run_as "$OP" cat "$dir/serial.log" | grep -q "^CDROM" || fail "an operator cannot read the serial log"
+run_as "$OP" cat "$dir/serial.log" | has "^CDROM" || fail "an operator cannot read the serial log"
 op vm console g1 </dev/null 2>"$T/err" >/dev/null || fail "operator's vm console: $(cat "$T/err")"
 grep -q "Connected to the console of 'g1'" "$T/err" || fail "operator's vm console: $(cat "$T/err")"
 ok "nobody lists no run dir and reads neither serial.log, qemu.log, definitions nor leases; an operator reads serial.log and leases and attaches to the console"
 
 # Checked again at each start, with the starter's rights: root's guest is not the operator's.
 op vm destroy g1 >/dev/null
-for _ in $(seq 1 50); do link_field nd-n1 .flags | grep -q NO-CARRIER && break; sleep 0.1; done # linkwatch lags
+for _ in $(seq 1 50); do link_field nd-n1 .flags | has NO-CARRIER && break; sleep 0.1; done # linkwatch lags
 op_refused "guest 'g1': kernel $KERNEL is outside the image directories ($IMAGES)" vm start g1
 
 # ---- at boot: the rights of who created the guest ----

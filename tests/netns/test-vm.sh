@@ -52,7 +52,7 @@ IFS=: read -r m0 m1 m2 m3 m4 m5 <<<"$(vm_field g1 '.nics[0].mac')"
 slaac=$(printf 'fd00:81::%x:%x:%x:%x' $(((0x$m0 ^ 2) << 8 | 0x$m1)) $((0x$m2 << 8 | 0xff)) \
 	$((0xfe00 | 0x$m3)) $((0x$m4 << 8 | 0x$m5)))
 assert_eq "$(wait_serial g1 '^SLAAC ' 30)" "SLAAC $slaac" "the guest's SLAAC address"
-wait_serial g1 '^PING6 ' 30 | grep -qx 'PING6 ok fd00:81::1' || fail "guest's ping6: $(serial g1 | grep -a PING6)"
+wait_serial g1 '^PING6 ' 30 | has -x 'PING6 ok fd00:81::1' || fail "guest's ping6: $(serial g1 | grep -a PING6)"
 want="{\"address\":\"$slaac\",\"source\":\"slaac\"}"
 for _ in $(seq 1 50); do
 	got=$(ctl --json vm show g1 | jq -c '.nics[0].ipv6')
@@ -60,7 +60,7 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 assert_eq "$got" "[$want]" "vm show's IPv6 addresses of g1"
-ctl vm show g1 | grep -qxF "            ipv6 $slaac (slaac)" || fail "vm show's text: $(ctl vm show g1)"
+ctl vm show g1 | has -xF "            ipv6 $slaac (slaac)" || fail "vm show's text: $(ctl vm show g1)"
 assert_eq "$(ctl --json vm show g1 | jq -c '.nics[1].ipv6')" "[]" "IPv6 addresses of g1's NIC on IPv4-only n2"
 ok "the guest's SLAAC address $slaac: pinged fd00:81::1 from it, vm show lists it (source slaac)" \
 	"$((($(date +%s%N) - t0) / 1000000)) ms after create"
@@ -116,13 +116,13 @@ ctl vm shutdown g1 --timeout 30 >/dev/null 2>&1
 assert_eq "$(vm_field g1 .state)" stopped "state after shutdown"
 assert_eq "$(vm_field g1 .memory_mib)" 300 "g1's memory after shutdown (the reloaded definition)"
 alive "$pid" && fail "QEMU still running after shutdown"
-serial g1 | grep -q GUEST-POWERDOWN || fail "the guest did not see the power button"
+serial g1 | has GUEST-POWERDOWN || fail "the guest did not see the power button"
 has_link "$tap" && fail "TAP $tap left after shutdown"
 ok "vm shutdown: ACPI power-down, QEMU gone, TAP gone"
 
 ctl vm start g1 >/dev/null
 pid=$(vm_field g1 .pid)
-tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- " -m 300M " || fail "g1 did not start with the reloaded memory"
+tr '\0' ' ' <"/proc/$pid/cmdline" | has -- " -m 300M " || fail "g1 did not start with the reloaded memory"
 ok "a definition changed by hand while g1 ran: reloaded, applied at its next start (-m 300M)"
 tap=$(vm_field g1 '.nics[0].tap')
 ctl vm destroy g1 >/dev/null

@@ -62,7 +62,7 @@ host_wait_addresses() {
 	[ -n "$DEF4" ] || fail "host got no IPv4 default route"
 	[ -n "$DEF6" ] || fail "host got no IPv6 default route from the RA"
 	for _ in $(seq 1 50); do
-		ip -n "$NS" -6 addr show dev eth0 tentative | grep -q inet6 || break
+		ip -n "$NS" -6 addr show dev eth0 tentative | has inet6 || break
 		sleep 0.1
 	done
 	gwx ping -c 1 -w 5 -I $PROBE4 "$HOST4" >/dev/null || fail "gateway cannot reach the host over IPv4"

@@ -102,7 +102,7 @@ host_wait() {
 	[ -n "$DEF6" ] || fail "host got no IPv6 default route from the RA"
 	# Wait for the SLAAC address to finish DAD.
 	for _ in $(seq 1 50); do
-		ip -n "$NS" -6 addr show dev "$dev" tentative | grep -q inet6 || break
+		ip -n "$NS" -6 addr show dev "$dev" tentative | has inet6 || break
 		sleep 0.1
 	done
 	# -w: keep asking until one reply or the deadline (the first may go while ND resolves)
