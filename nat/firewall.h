@@ -159,7 +159,15 @@ struct fw_backend {
 	void *userdata;
 };
 
+/* The real backend; its tables are made as libnftables makes them (no flags). */
 int fw_nft_open(struct fw_backend *ret);
+/* The same, with netd's tables owned by it (want, and the kernel has both flags): made with
+ * NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST, so that another process's "nft flush ruleset" skips
+ * them and its "delete table" fails (EPERM), and they stay when netd exits or is killed, for the
+ * next netd to take over (a table left by a killed netd is taken over here). 1: owned; 0: not, why
+ * says why (a table such a netd left is deleted then, as no script could replace it); -errno: no
+ * backend, or a table could not be taken over (*ret is set all the same, why says what failed). */
+int fw_nft_open_owned(struct fw_backend *ret, bool want, char *why, size_t whylen);
 void fw_backend_close(struct fw_backend *b);
 /* The marker of netd's table in the kernel into buf: -ENOENT when the table is missing, and an
  * empty marker when the table does not look like the one netd applied (rules or set elements
