@@ -132,8 +132,9 @@ bool fw_blocker_blocks(const struct fw_blocker *b, const char *bridge);
 
 /* nftables change notifications (monitor.c): a netlink socket in group NFNLGRP_NFTABLES. */
 int fw_monitor_open(void);
-/* Drain the socket: 1 when a transaction by another process than self was seen (or events were
- * lost), 0 when only self's own, negative errno on error. */
+/* Drain the socket: 2 when a transaction by another process than self touched a table named like
+ * netd's ("netd", "netd_ports"; or events were lost), 1 when it touched only other tables, 0 when
+ * only self's own were seen, negative errno on error. */
 int fw_monitor_read(int fd, pid_t self);
 
 /*
