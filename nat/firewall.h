@@ -132,8 +132,9 @@ bool fw_blocker_blocks(const struct fw_blocker *b, const char *bridge);
 
 /* nftables change notifications (monitor.c): a netlink socket in group NFNLGRP_NFTABLES. */
 int fw_monitor_open(void);
-/* Drain the socket: 1 when a transaction by another process than self was seen (or events were
- * lost), 0 when only self's own, negative errno on error. */
+/* Drain the socket: 2 when a transaction by another process than self touched a table named like
+ * netd's ("netd", "netd_ports"; or events were lost), 1 when it touched only other tables, 0 when
+ * only self's own were seen, negative errno on error. */
 int fw_monitor_read(int fd, pid_t self);
 
 /*
@@ -159,7 +160,15 @@ struct fw_backend {
 	void *userdata;
 };
 
+/* The real backend; its tables are made as libnftables makes them (no flags). */
 int fw_nft_open(struct fw_backend *ret);
+/* The same, with netd's tables owned by it (want, and the kernel has both flags): made with
+ * NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST, so that another process's "nft flush ruleset" skips
+ * them and its "delete table" fails (EPERM), and they stay when netd exits or is killed, for the
+ * next netd to take over (a table left by a killed netd is taken over here). 1: owned; 0: not, why
+ * says why (a table such a netd left is deleted then, as no script could replace it); -errno: no
+ * backend, or a table could not be taken over (*ret is set all the same, why says what failed). */
+int fw_nft_open_owned(struct fw_backend *ret, bool want, char *why, size_t whylen);
 void fw_backend_close(struct fw_backend *b);
 /* The marker of netd's table in the kernel into buf: -ENOENT when the table is missing, and an
  * empty marker when the table does not look like the one netd applied (rules or set elements

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libnftables: apply netd's script, read back its table's marker, find other tables' forward
- * chains that drop by policy. Listings are read as JSON (json-c). */
+ * chains that drop by policy. Listings are read as JSON (json-c). Where the kernel keeps an owned
+ * table after its owner exits (NFT_TABLE_F_PERSIST), netd's tables are owned by libnftables'
+ * netlink socket (see "Owned tables" in nat/DESIGN.md). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <libmnl/libmnl.h>
@@ -26,24 +29,121 @@
 /* The receive buffer for a batch's answers (~1 KiB each, ELEMS_BATCH_MAX / ELEM_MSG_MAX of them). */
 #define ACK_RCVBUF (512 * 1024)
 
+/* Linux 6.9's, newer than the build's headers may be. */
+#ifndef NFT_TABLE_F_PERSIST
+#define NFT_TABLE_F_PERSIST 0x4
+#endif
+#define OWNED_FLAGS (NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)
+/* The tables netd owns: its own and port security's. */
+static const char *const owned_tables[][2] = {
+	{ FW_FAMILY, FW_TABLE },
+	{ PS_FAMILY, PS_TABLE },
+	{ PS_INET_FAMILY, PS_INET_TABLE },
+};
+
+static const struct fw_ops nft_ops;
+
 struct fw_nft {
 	struct nft_ctx *ctx;
 	struct mnl_socket *nl; /* NETLINK_NETFILTER, for changes of elements; NULL until the first */
 	uint32_t seq;
+	/* Owned tables: libnftables' own netlink socket (the owner of netd's tables, since the
+	 * kernel lets only the owner's socket change an owned table), its port id; -1: not owned. */
+	int owner_fd;
+	uint32_t owner_portid;
 };
 
-struct fw_nft *fw_nft_new(void)
+/* The NETLINK_NETFILTER sockets of this process into fds (at most max), their number. */
+static size_t nf_sockets(int *fds, size_t max)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	size_t n = 0;
+
+	if (!dir)
+		return 0;
+	while ((e = readdir(dir)) && n < max) {
+		int fd = atoi(e->d_name), v;
+		socklen_t len = sizeof(v);
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(dir))
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0 || v != AF_NETLINK)
+			continue;
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) < 0 || v != NETLINK_NETFILTER)
+			continue;
+		fds[n++] = fd;
+	}
+	closedir(dir);
+	return n;
+}
+
+static uint32_t portid_of(int fd)
+{
+	struct sockaddr_nl sa = {};
+	socklen_t len = sizeof(sa);
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || sa.nl_family != AF_NETLINK)
+		return 0;
+	return sa.nl_pid;
+}
+
+/* A libnftables context; with find_socket, its netlink socket too: libnftables 1.0.6 opens it in
+ * nft_ctx_new and keeps it for the context's life (it has not reopened it since nftables 0.9.9),
+ * but has no call that gives it out, so it is the NETLINK_NETFILTER socket that was not there
+ * before (netd is single-threaded). */
+static struct fw_nft *nft_new(bool find_socket)
 {
 	struct fw_nft *f = calloc(1, sizeof(*f));
+	int before[64], after[64];
+	size_t n_before = 0, n_after;
 
 	if (!f)
 		return NULL;
+	f->owner_fd = -1;
+	if (find_socket)
+		n_before = nf_sockets(before, ELEMENTSOF(before));
 	f->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!f->ctx || nft_ctx_buffer_output(f->ctx) < 0 || nft_ctx_buffer_error(f->ctx) < 0) {
 		fw_nft_free(f);
 		return NULL;
 	}
+	if (!find_socket)
+		return f;
+	n_after = nf_sockets(after, ELEMENTSOF(after));
+	for (size_t i = 0; i < n_after; i++) {
+		bool old = false;
+
+		for (size_t j = 0; j < n_before; j++)
+			old |= before[j] == after[i];
+		if (old)
+			continue;
+		if (f->owner_fd >= 0) { /* two new ones: which is which is unknown */
+			f->owner_fd = -1;
+			break;
+		}
+		f->owner_fd = after[i];
+	}
+	if (f->owner_fd < 0)
+		return f;
+	/* libnftables leaves it unbound (the kernel gives it a port id on its first send, and
+	 * libnftables checks no port id in answers): bound now, its port id is known from the start. */
+	f->owner_portid = portid_of(f->owner_fd);
+	if (!f->owner_portid) {
+		struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+
+		(void)bind(f->owner_fd, (struct sockaddr *)&sa, sizeof(sa));
+		f->owner_portid = portid_of(f->owner_fd);
+	}
+	if (!f->owner_portid)
+		f->owner_fd = -1;
 	return f;
+}
+
+struct fw_nft *fw_nft_new(void)
+{
+	return nft_new(false);
 }
 
 void fw_nft_free(struct fw_nft *f)
@@ -90,11 +190,6 @@ static int run(struct fw_nft *f, const char *cmd, bool json, char *err, size_t e
 		snprintf(err, errlen, "%.*s%s%.*s", (int)n, e, m ? " in: " : "", (int)(m < 160 ? m : 160), ctx);
 	}
 	return -EIO;
-}
-
-int fw_nft_apply(struct fw_nft *f, const char *script, char *err, size_t errlen)
-{
-	return run(f, script, false, err, errlen);
 }
 
 static struct nlmsghdr *batch_msg(char *buf, size_t *off, uint16_t type, uint16_t flags, uint8_t family,
@@ -161,46 +256,255 @@ static const char *ext_ack_msg(const struct nlmsghdr *m)
 	return "";
 }
 
+/* The socket netd's own batches go on: libnftables' when it owns netd's tables (only the owner's
+ * socket may change them), else one of netd's own, opened on first use. */
+static int batch_socket(struct fw_nft *f, char *err, size_t errlen)
+{
+	int size = ACK_RCVBUF, on = 1, fd;
+
+	if (f->owner_fd >= 0) {
+		if (portid_of(f->owner_fd) != f->owner_portid) {
+			snprintf(err, errlen,
+				 "libnftables' netlink socket, the owner of netd's tables, has changed; "
+				 "restart netd to own them again");
+			return -EIO;
+		}
+		/* libnftables sizes the buffer for its own batches each time: size it for ours. */
+		if (setsockopt(f->owner_fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+			(void)setsockopt(f->owner_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		(void)setsockopt(f->owner_fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
+		return f->owner_fd;
+	}
+	if (f->nl)
+		return mnl_socket_get_fd(f->nl);
+	f->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!f->nl || mnl_socket_bind(f->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int r = -errno;
+
+		snprintf(err, errlen, "cannot open a netfilter netlink socket: %s", strerror(errno));
+		if (f->nl)
+			mnl_socket_close(f->nl);
+		f->nl = NULL;
+		return r;
+	}
+	fd = mnl_socket_get_fd(f->nl);
+	/* An answer per element: each takes ~1 KiB of the receive buffer until read (nft sizes it the
+	 * same way), and an overrun would lose the answers of a batch the kernel committed. Errors:
+	 * capped, with the kernel's message. (Not on libnftables' socket: its own error parsing
+	 * expects the whole request echoed.) */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
+	return fd;
+}
+
+static uint8_t family_number(const char *family)
+{
+	static const struct {
+		const char *name;
+		uint8_t nfproto;
+	} families[] = {
+		{ "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 },      { "inet", NFPROTO_INET },
+		{ "arp", NFPROTO_ARP }, { "bridge", NFPROTO_BRIDGE }, { "netdev", NFPROTO_NETDEV },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(families); i++)
+		if (!strcmp(family, families[i].name))
+			return families[i].nfproto;
+	return NFPROTO_UNSPEC;
+}
+
+/* Send len bytes of buf (messages with sequence numbers first..last) on fd and read every answer:
+ * 0, or the first error (the kernel's message into msg). Other answers go to cb. */
+static int talk(int fd, const char *buf, size_t len, uint32_t first, uint32_t last,
+		void (*cb)(const struct nlmsghdr *m, void *data), void *data, char *msg, size_t msglen)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	int first_err = 0;
+	ssize_t n;
+
+	/* Answers left by a request cut short are not this one's. */
+	while (recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT) > 0 || errno == EINTR)
+		;
+	if (sendto(fd, buf, len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	/* The kernel answers while the request is sent: every answer is queued by now. */
+	while ((n = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT)) != 0) {
+		int left = (int)n;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		for (const struct nlmsghdr *m = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(m, left);
+		     m = mnl_nlmsg_next(m, &left)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
+
+			if (m->nlmsg_seq < first || m->nlmsg_seq > last)
+				continue;
+			if (m->nlmsg_type != NLMSG_ERROR) {
+				if (cb)
+					cb(m, data);
+			} else if (m->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && e->error && !first_err) {
+				first_err = e->error;
+				if (msglen)
+					snprintf(msg, msglen, "%s", ext_ack_msg(m));
+			}
+		}
+	}
+	return first_err;
+}
+
+struct table_info {
+	bool found;
+	uint32_t flags, owner;
+};
+
+static int table_info_attr(const struct nlattr *a, void *data)
+{
+	struct table_info *t = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if ((type == NFTA_TABLE_FLAGS || type == NFTA_TABLE_OWNER) && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+		*(type == NFTA_TABLE_FLAGS ? &t->flags : &t->owner) = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+static void table_info_answer(const struct nlmsghdr *m, void *data)
+{
+	struct table_info *t = data;
+
+	if (NFNL_MSG_TYPE(m->nlmsg_type) != NFT_MSG_NEWTABLE ||
+	    m->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+		return;
+	t->found = true;
+	mnl_attr_parse(m, sizeof(struct nfgenmsg), table_info_attr, t);
+}
+
+/* A table's message: its name, and for a new one netd's flags. */
+static void table_msg(char *buf, size_t *off, uint16_t type, const char *family, const char *table,
+		      uint32_t seq)
+{
+	struct nlmsghdr *h = batch_msg(buf, off, (NFNL_SUBSYS_NFTABLES << 8) | type,
+				       NLM_F_ACK | (type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0),
+				       family_number(family), 0, seq);
+
+	mnl_attr_put_strz(h, NFTA_TABLE_NAME, table);
+	if (type == NFT_MSG_NEWTABLE)
+		mnl_attr_put_u32(h, NFTA_TABLE_FLAGS, htonl(OWNED_FLAGS));
+	*off += h->nlmsg_len;
+}
+
+/* The flags and owner of table FAMILY TABLE; -ENOENT when there is none. */
+static int table_get(struct fw_nft *f, int fd, const char *family, const char *table, struct table_info *ret)
+{
+	char buf[512];
+	size_t off = 0;
+	uint32_t seq = ++f->seq;
+	struct table_info t = {};
+	int r;
+
+	table_msg(buf, &off, NFT_MSG_GETTABLE, family, table, seq);
+	r = talk(fd, buf, off, seq, seq, table_info_answer, &t, NULL, 0);
+	if (r < 0)
+		return r;
+	if (!t.found)
+		return -ENOENT;
+	*ret = t;
+	return 0;
+}
+
+/* One transaction of n table messages of the types given, on table FAMILY TABLE. */
+static int table_batch(struct fw_nft *f, int fd, const char *family, const char *table, const uint16_t *types,
+		       size_t n, char *msg, size_t msglen)
+{
+	char buf[2048];
+	size_t off = 0;
+	uint32_t base = f->seq + 1;
+	struct nlmsghdr *h;
+
+	f->seq = base + (uint32_t)n + 1;
+	h = batch_msg(buf, &off, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES, base);
+	off += h->nlmsg_len;
+	for (size_t i = 0; i < n; i++)
+		table_msg(buf, &off, types[i], family, table, base + 1 + (uint32_t)i);
+	h = batch_msg(buf, &off, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES,
+		      base + 1 + (uint32_t)n);
+	off += h->nlmsg_len;
+	return talk(fd, buf, off, base, base + 1 + (uint32_t)n, NULL, NULL, msg, msglen);
+}
+
+static const uint16_t make_table[] = { NFT_MSG_NEWTABLE };
+static const uint16_t drop_table[] = { NFT_MSG_DELTABLE };
+static const uint16_t replace_table[] = { NFT_MSG_DELTABLE, NFT_MSG_NEWTABLE };
+
+/* Make libnftables' socket the owner of table FAMILY TABLE: created with netd's flags when create
+ * and it is missing; taken over when its owner has gone (it persisted); replaced by an empty owned
+ * table when it was made without the flags (by an older netd or --nft-table-flags none), which
+ * leaves no rules until the apply that follows. */
+static int own_table(struct fw_nft *f, const char *family, const char *table, bool create, char *err,
+		     size_t errlen)
+{
+	char msg[256] = "";
+	struct table_info t;
+	int r = table_get(f, f->owner_fd, family, table, &t);
+
+	if (r == -ENOENT && !create)
+		return 0;
+	if (r < 0 && r != -ENOENT) {
+		snprintf(err, errlen, "cannot read table %s %s: %s", family, table, strerror(-r));
+		return r;
+	}
+	if (r == 0 && (t.flags & NFT_TABLE_F_OWNER)) {
+		if (t.owner == f->owner_portid)
+			return 0;
+		snprintf(err, errlen,
+			 "table %s %s is owned by another process (netlink port id %u); is another netd "
+			 "running in this network namespace?",
+			 family, table, t.owner);
+		return -EPERM;
+	}
+	if (r == 0 && !(t.flags & NFT_TABLE_F_PERSIST))
+		r = table_batch(f, f->owner_fd, family, table, replace_table, ELEMENTSOF(replace_table), msg,
+				sizeof(msg));
+	else
+		r = table_batch(f, f->owner_fd, family, table, make_table, ELEMENTSOF(make_table), msg,
+				sizeof(msg));
+	if (r < 0)
+		snprintf(err, errlen, "cannot make netd the owner of table %s %s: %s%s%s", family, table,
+			 strerror(-r), msg[0] ? ": " : "", msg);
+	return r;
+}
+
 int fw_nft_apply_elems(struct fw_nft *f, const char *family, const char *table, const struct fw_elem *elems,
 		       size_t n, char *err, size_t errlen)
 {
 	_cleanup_free_ char *buf = NULL;
 	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	size_t off = 0, acks = 0;
 	struct nlmsghdr *h;
 	uint32_t base;
-	int first_err = 0, r;
+	int first_err = 0, r, fd;
 	ssize_t len;
 
 	if ((n + 2) * ELEM_MSG_MAX > ELEMS_BATCH_MAX) {
 		snprintf(err, errlen, "too many elements for one batch (%zu)", n);
 		return -E2BIG;
 	}
-	if (!f->nl) {
-		f->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-		if (!f->nl || mnl_socket_bind(f->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-			r = -errno;
-			snprintf(err, errlen, "cannot open a netfilter netlink socket: %s", strerror(errno));
-			if (f->nl)
-				mnl_socket_close(f->nl);
-			f->nl = NULL;
-			return r;
-		}
-		/* An answer per element: each takes ~1 KiB of the receive buffer until read (nft sizes
-		 * it the same way), and an overrun would lose the answers of a batch the kernel
-		 * committed. Errors: capped, with the kernel's message. */
-		int size = ACK_RCVBUF, on = 1;
-
-		if (setsockopt(mnl_socket_get_fd(f->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-			(void)setsockopt(mnl_socket_get_fd(f->nl), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-		(void)setsockopt(mnl_socket_get_fd(f->nl), SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
-		(void)setsockopt(mnl_socket_get_fd(f->nl), SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
-	}
+	fd = batch_socket(f, err, errlen);
+	if (fd < 0)
+		return fd;
 	buf = calloc(1, ELEMS_BATCH_MAX);
 	if (!buf)
 		return -ENOMEM;
 	/* Answers left by an earlier batch that failed half-way are not this one's. */
-	while (recv(mnl_socket_get_fd(f->nl), rbuf, sizeof(rbuf), MSG_DONTWAIT) > 0 || errno == EINTR)
+	while (recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT) > 0 || errno == EINTR)
 		;
 	/* Sequence numbers never reused: base .. base + n + 1. */
 	base = f->seq + 1;
@@ -211,13 +515,13 @@ int fw_nft_apply_elems(struct fw_nft *f, const char *family, const char *table, 
 		elem_msg(buf, &off, family, table, &elems[i], base + 1 + i);
 	h = batch_msg(buf, &off, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES, base + 1 + n);
 	off += h->nlmsg_len;
-	if (mnl_socket_sendto(f->nl, buf, off) < 0) {
+	if (sendto(fd, buf, off, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot send the change to the kernel: %s", strerror(-r));
 		return r;
 	}
 	/* The kernel runs the batch while sending it: every answer is queued by now. */
-	while ((len = recv(mnl_socket_get_fd(f->nl), rbuf, sizeof(rbuf), MSG_DONTWAIT)) != 0) {
+	while ((len = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT)) != 0) {
 		int left;
 
 		if (len < 0) {
@@ -462,6 +766,307 @@ bool fw_blocker_blocks(const struct fw_blocker *b, const char *bridge)
 	 * taken as the operator having let the network through. */
 	snprintf(quoted, sizeof(quoted), "\"%s\"", bridge);
 	return !b->rules || !strstr(b->rules, quoted);
+}
+
+/*
+ * Scripts for owned tables. libnftables sends every "table X" statement, bare or with a block, as a
+ * NEWTABLE carrying the table's flags (none: nft 1.0.6's syntax has no persist), and the kernel
+ * refuses to take the owner flag off a table, so no script may name the table itself:
+ * - "table X" + "delete table X" (empty the table inside the transaction that fills it) becomes
+ *   "flush table X" and a "delete chain"/"delete set" of each chain and set it has;
+ * - the same pair with no block for X in the script (remove the table) becomes "delete table X";
+ * - "table X { ... }" becomes "add set", "add chain" and "add rule" commands (sets and chains first:
+ *   a rule may jump to a chain declared after it).
+ * The result is still one transaction. The table itself is created or taken over first (own_table).
+ */
+
+/* Whether line [l, l + n) is "table FAMILY TABLE" (*block false) or "table FAMILY TABLE {". */
+static bool table_line(const char *l, size_t n, char family[static 16], char table[static 64], bool *block)
+{
+	char line[160], brace[4] = "";
+	int end = 0;
+
+	if (n >= sizeof(line) || strncmp(l, "table ", 6))
+		return false;
+	memcpy(line, l, n);
+	line[n] = 0;
+	if (sscanf(line, "table %15s %63s%n %3s", family, table, &end, brace) < 2)
+		return false;
+	*block = !strcmp(brace, "{");
+	return *block || line[end] == 0;
+}
+
+static const char *next_line(const char *p, size_t *n)
+{
+	*n = strcspn(p, "\n");
+	return p[*n] ? p + *n + 1 : p + *n;
+}
+
+/* "flush table" and the deletion of each chain and set of table FAMILY TABLE. */
+static int empty_table(struct fw_nft *f, FILE *o, const char *family, const char *table, char *err,
+		       size_t errlen)
+{
+	_cleanup_free_ char *cmd = NULL;
+	json_object *root, *a;
+
+	if (asprintf(&cmd, "list table %s %s", family, table) < 0)
+		return -ENOMEM;
+	a = listing(f, cmd, &root);
+	if (!a) {
+		json_object_put(root);
+		snprintf(err, errlen, "cannot list table %s %s", family, table);
+		return -EIO;
+	}
+	fprintf(o, "flush table %s %s\n", family, table);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		static const char *const kinds[] = { "chain", "set", "map" };
+		json_object *item = json_object_array_get_idx(a, i), *o2;
+
+		for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+			if (json_object_object_get_ex(item, kinds[k], &o2) && str(o2, "name"))
+				fprintf(o, "delete %s %s %s %s\n", kinds[k], family, table, str(o2, "name"));
+	}
+	json_object_put(root);
+	return 0;
+}
+
+/* Turn the block of table FAMILY TABLE that starts at *pp (after its opening line) into commands,
+ * declarations into o, rules into rules; *pp is left after its closing brace. */
+static int flatten_block(FILE *o, FILE *rules, const char *family, const char *table, const char **pp,
+			 char *err, size_t errlen)
+{
+	const char *p = *pp;
+	size_t n;
+
+	while (*p) {
+		const char *l = p, *end;
+		char kind[8], name[64], line[128];
+		bool chain, first;
+
+		p = next_line(p, &n);
+		if (n == 1 && l[0] == '}') {
+			*pp = p;
+			return 0;
+		}
+		if (strspn(l, " \t") == n)
+			continue;
+		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), l);
+		if (sscanf(line, "\t%7s %63s {", kind, name) != 2 || strcmp(line + strlen(line) - 2, " {") ||
+		    (strcmp(kind, "set") && strcmp(kind, "map") && strcmp(kind, "chain"))) {
+			snprintf(err, errlen, "cannot turn '%s' of table %s %s into commands", line, family,
+				 table);
+			return -EINVAL;
+		}
+		chain = !strcmp(kind, "chain");
+		first = true;
+		if (!chain)
+			fprintf(o, "add %s %s %s %s {", kind, family, table, name);
+		for (;;) {
+			l = p;
+			p = next_line(p, &n);
+			if (!*l) {
+				snprintf(err, errlen, "%s %s of table %s %s has no end", kind, name, family,
+					 table);
+				return -EINVAL;
+			}
+			if (n == 2 && !strncmp(l, "\t}", 2))
+				break;
+			end = l + n;
+			l += strspn(l, " \t");
+			if (l == end)
+				continue;
+			if (!chain) {
+				fprintf(o, " %.*s;", (int)(end - l), l);
+			} else if (first && !strncmp(l, "type ", 5)) {
+				fprintf(o, "add chain %s %s %s { %.*s }\n", family, table, name,
+					(int)(end - l), l);
+			} else {
+				if (first)
+					fprintf(o, "add chain %s %s %s\n", family, table, name);
+				fprintf(rules, "add rule %s %s %s %.*s\n", family, table, name,
+					(int)(end - l), l);
+			}
+			first = false;
+		}
+		if (!chain)
+			fputs(" }\n", o);
+		else if (first)
+			fprintf(o, "add chain %s %s %s\n", family, table, name);
+	}
+	snprintf(err, errlen, "table %s %s has no end", family, table);
+	return -EINVAL;
+}
+
+/* Whether script has a block for table FAMILY TABLE. */
+static bool has_block(const char *script, const char *family, const char *table)
+{
+	char line[128];
+	const char *h;
+
+	snprintf(line, sizeof(line), "table %s %s {\n", family, table);
+	h = strstr(script, line);
+	return h && (h == script || h[-1] == '\n');
+}
+
+/* Commands for the table statements at p (a line "table X"), into o; *pp after them. */
+static int table_statement(struct fw_nft *f, FILE *o, FILE *rules, const char *script, const char **pp,
+			   char *err, size_t errlen)
+{
+	char family[16], table[64], del[128];
+	struct table_info t;
+	bool block;
+	size_t n, n2;
+	const char *after = next_line(*pp, &n), *after2;
+	int r;
+
+	if (!table_line(*pp, n, family, table, &block))
+		return 0;
+	if (block) {
+		r = own_table(f, family, table, true, err, errlen);
+		if (r >= 0)
+			r = flatten_block(o, rules, family, table, &after, err, errlen);
+		*pp = after;
+		return r < 0 ? r : 1;
+	}
+	snprintf(del, sizeof(del), "delete table %s %s", family, table);
+	after2 = next_line(after, &n2);
+	if (n2 != strlen(del) || strncmp(after, del, n2)) { /* "table X" alone: create it */
+		*pp = after;
+		r = own_table(f, family, table, true, err, errlen);
+		return r < 0 ? r : 1;
+	}
+	*pp = after2;
+	if (!has_block(script, family, table)) { /* removed, if it is there */
+		r = table_get(f, f->owner_fd, family, table, &t);
+		if (r == 0)
+			fprintf(o, "%s\n", del);
+		if (r < 0 && r != -ENOENT)
+			snprintf(err, errlen, "cannot read table %s %s: %s", family, table, strerror(-r));
+		return r < 0 && r != -ENOENT ? r : 1;
+	}
+	r = own_table(f, family, table, true, err, errlen);
+	if (r >= 0)
+		r = empty_table(f, o, family, table, err, errlen);
+	return r < 0 ? r : 1;
+}
+
+static int owned_script(struct fw_nft *f, const char *script, char **ret, char *err, size_t errlen)
+{
+	_cleanup_free_ char *text = NULL, *rules_text = NULL;
+	size_t len, rules_len, n;
+	FILE *o = open_memstream(&text, &len), *rules = open_memstream(&rules_text, &rules_len);
+	int r = o && rules ? 0 : -ENOMEM;
+
+	for (const char *p = script; *p && r >= 0;) {
+		const char *l = p;
+
+		r = table_statement(f, o, rules, script, &p, err, errlen);
+		if (r == 0) {
+			p = next_line(p, &n);
+			fprintf(o, "%.*s\n", (int)n, l);
+		}
+	}
+	if (rules && fclose(rules) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (o && r >= 0 && rules_text)
+		fputs(rules_text, o);
+	if (o && fclose(o) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		if (r == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		return r;
+	}
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+int fw_nft_apply(struct fw_nft *f, const char *script, char *err, size_t errlen)
+{
+	_cleanup_free_ char *owned = NULL;
+	int r;
+
+	if (f->owner_fd < 0)
+		return run(f, script, false, err, errlen);
+	r = batch_socket(f, err, errlen);
+	if (r >= 0)
+		r = owned_script(f, script, &owned, err, errlen);
+	if (r < 0)
+		return r;
+	return owned[0] ? run(f, owned, false, err, errlen) : 0;
+}
+
+/* Whether the kernel keeps an owned table after its owner exits: a table made with netd's flags
+ * and deleted in one transaction (a no-op for everyone else). */
+static int probe_owned(struct fw_nft *f, char *why, size_t whylen)
+{
+	static const uint16_t make_drop[] = { NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE };
+	char name[32], msg[256] = "";
+	int r;
+
+	snprintf(name, sizeof(name), "netd_probe_%d", (int)getpid());
+	r = table_batch(f, f->owner_fd, FW_FAMILY, name, make_drop, ELEMENTSOF(make_drop), msg, sizeof(msg));
+	if (r == -EOPNOTSUPP)
+		snprintf(why, whylen,
+			 "the kernel cannot keep an owned table after its owner exits "
+			 "(NFT_TABLE_F_PERSIST, Linux 6.9)");
+	else if (r < 0)
+		snprintf(why, whylen, "cannot create an owned table: %s%s%s", strerror(-r),
+			 msg[0] ? ": " : "", msg);
+	return r;
+}
+
+/* Without owned tables: one that a netd with them left (it persisted, nobody owns it) cannot be
+ * replaced by a script, since libnftables would take its persist flag off: delete it; netd's next
+ * apply makes it again. */
+static int drop_orphans(struct fw_nft *f, char *err, size_t errlen)
+{
+	int fd = batch_socket(f, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	for (size_t i = 0; i < ELEMENTSOF(owned_tables); i++) {
+		const char *family = owned_tables[i][0], *table = owned_tables[i][1];
+		struct table_info t;
+		char msg[256] = "";
+		int r = table_get(f, fd, family, table, &t);
+
+		if (r < 0 || !(t.flags & NFT_TABLE_F_PERSIST) || (t.flags & NFT_TABLE_F_OWNER))
+			continue;
+		r = table_batch(f, fd, family, table, drop_table, ELEMENTSOF(drop_table), msg, sizeof(msg));
+		if (r < 0) {
+			snprintf(err, errlen, "cannot delete table %s %s left with the persist flag: %s%s%s",
+				 family, table, strerror(-r), msg[0] ? ": " : "", msg);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int fw_nft_open_owned(struct fw_backend *ret, bool want, char *why, size_t whylen)
+{
+	struct fw_nft *f = nft_new(want);
+	int r = 0;
+
+	if (!f)
+		return -ENOMEM;
+	why[0] = 0;
+	if (!want) {
+		snprintf(why, whylen, "--nft-table-flags none");
+	} else if (f->owner_fd < 0) {
+		snprintf(why, whylen, "libnftables' netlink socket cannot be told apart from others");
+	} else if (probe_owned(f, why, whylen) < 0) {
+		f->owner_fd = -1;
+	} else {
+		/* A table left by a netd that was killed persisted: take it over before anything else,
+		 * so that a foreign flush cannot remove it meanwhile. */
+		for (size_t i = 0; i < ELEMENTSOF(owned_tables) && r >= 0; i++)
+			r = own_table(f, owned_tables[i][0], owned_tables[i][1], false, why, whylen);
+	}
+	if (f->owner_fd < 0)
+		r = drop_orphans(f, why, whylen) < 0 ? -EIO : 0;
+	*ret = (struct fw_backend){ .ops = &nft_ops, .userdata = f };
+	return r < 0 ? r : f->owner_fd >= 0;
 }
 
 static int nft_apply_op(void *userdata, const char *script, char *err, size_t errlen)

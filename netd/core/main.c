@@ -24,6 +24,9 @@
 
 uint64_t daemon_now_usec(void);
 
+/* netd --nft-table-flags: own netd's tables where the kernel can (auto), or not (none). */
+static bool nft_table_flags = true;
+
 static void usage(void)
 {
 	printf("Usage: netd [OPTIONS]\n"
@@ -45,6 +48,10 @@ static void usage(void)
 	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
 	       "  --manager-root DIR where other network managers keep their /run files (default /, when\n"
 	       "                     netd runs in the initial network namespace; otherwise not looked at)\n"
+	       "  --nft-table-flags auto|none\n"
+	       "                     auto (default): netd's nftables tables are owned by netd and persist\n"
+	       "                     (Linux 6.9): another process's 'nft flush ruleset' leaves them; none:\n"
+	       "                     plain tables, re-applied when another process removes them\n"
 	       "  --version          print the version\n"
 	       "  -h, --help         this text\n\n"
 	       "Signals: SIGHUP reloads the definitions in the config dir; SIGTERM stops netd and\n"
@@ -54,7 +61,7 @@ static void usage(void)
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
 	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_POOL, ARG_QEMU,
-	       ARG_QEMU_USER, ARG_MANAGER_ROOT, ARG_IMAGE_DIR, ARG_RESOLV };
+	       ARG_QEMU_USER, ARG_MANAGER_ROOT, ARG_IMAGE_DIR, ARG_RESOLV, ARG_NFT_FLAGS };
 	struct netd_paths *p = &d->paths;
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, ARG_CONFIG },
@@ -69,6 +76,7 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "qemu-user", required_argument, NULL, ARG_QEMU_USER },
 		{ "image-dir", required_argument, NULL, ARG_IMAGE_DIR },
 		{ "manager-root", required_argument, NULL, ARG_MANAGER_ROOT },
+		{ "nft-table-flags", required_argument, NULL, ARG_NFT_FLAGS },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -121,6 +129,15 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 			break;
 		case ARG_MANAGER_ROOT:
 			p->manager_root = optarg;
+			break;
+		case ARG_NFT_FLAGS:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "none")) {
+				fprintf(stderr,
+					"netd: invalid --nft-table-flags '%s': expected auto or none\n",
+					optarg);
+				return -EINVAL;
+			}
+			nft_table_flags = !strcmp(optarg, "auto");
 			break;
 		case ARG_POOL:
 			if (ip_prefix_parse(optarg, &d->subnet_pool) < 0 || d->subnet_pool.family != AF_INET ||
@@ -251,6 +268,33 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* The nftables backend, netd's tables owned by it where the kernel can (nat/DESIGN.md, "Owned
+ * tables"). */
+static void open_nft(struct daemon *d)
+{
+	char why[512];
+	int r;
+
+	d->nft = (struct fw_backend){};
+	r = fw_nft_open_owned(&d->nft, nft_table_flags, why, sizeof(why));
+
+	if (r < 0 && !d->nft.ops) {
+		d->nft = (struct fw_backend){}; /* the firewall says what does not work without it */
+		return;
+	}
+	if (r < 0)
+		log_error("nftables: %s", why);
+	else if (r > 0)
+		log_info(
+			"nftables: netd's tables are owned by netd and persist: another process's 'nft flush "
+			"ruleset' leaves them, and a restarted netd takes them over");
+	else
+		log_info(
+			"nftables: netd's tables are not owned by netd (%s): netd re-applies them when another "
+			"process removes or changes them",
+			why);
+}
+
 static int run(struct daemon *d)
 {
 	sigset_t mask;
@@ -266,8 +310,7 @@ static int run(struct daemon *d)
 		log_error("cannot open rtnetlink: %s", strerror(-r));
 		return r;
 	}
-	if (fw_nft_open(&d->nft) < 0)
-		d->nft = (struct fw_backend){}; /* the firewall says what does not work without it */
+	open_nft(d);
 	r = sd_event_default(&d->event);
 	if (r < 0)
 		return r;

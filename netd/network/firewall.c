@@ -24,7 +24,8 @@ _Static_assert(sizeof(((struct network *)0)->bridge) == sizeof(((struct fw_netwo
 		       sizeof(((struct network *)0)->uplink) == sizeof(((struct fw_network *)0)->uplink),
 	       "interface names are copied whole");
 
-/* Coalesce a burst of foreign transactions (a firewall reload is several) into one check. */
+/* Coalesce a burst of foreign transactions (a firewall reload is several) into one check, at most
+ * this long after the first. */
 #define CHECK_DELAY_USEC (50 * 1000)
 
 #define FW_LENS_BITS (64 + 128)
@@ -273,9 +274,17 @@ static void monitor_drain(struct daemon *d)
 	if (r < 0)
 		log_warning("nftables monitor: %s", strerror(-r));
 	if (r != 0) {
+		int enabled = SD_EVENT_OFF;
+
 		fw->rescan = true;
-		/* One-shot timer, re-armed: a burst of changes gives one check. */
-		r = sd_event_source_set_time_relative(fw->check_timer, CHECK_DELAY_USEC);
+		/* A burst of changes (a firewall reload is several) gives one check, due CHECK_DELAY_USEC
+		 * after its first change whatever follows: a timer pushed back by every change would wait
+		 * for a steady stream of them to stop. A change of netd's own tables (nft flush ruleset)
+		 * is checked at once: until then its NAT is gone. */
+		(void)sd_event_source_get_enabled(fw->check_timer, &enabled);
+		if (enabled != SD_EVENT_OFF && r != 2)
+			return;
+		r = sd_event_source_set_time_relative(fw->check_timer, r == 2 ? 0 : CHECK_DELAY_USEC);
 		if (r >= 0)
 			r = sd_event_source_set_enabled(fw->check_timer, SD_EVENT_ONESHOT);
 		if (r < 0)
@@ -620,7 +629,10 @@ static int firewall_init(struct daemon *d)
 		if (r < 0)
 			log_warning("nftables monitor: %s", strerror(-r));
 	}
-	r = sd_event_add_time_relative(d->event, &fw->check_timer, CLOCK_MONOTONIC, CHECK_DELAY_USEC, 0, on_check, d);
+	/* Accuracy 1 us: sd-event's default (0) lets a timer slip up to 250 ms, to a common wake-up
+	 * point; it held a re-apply back 100-250 ms. */
+	r = sd_event_add_time_relative(d->event, &fw->check_timer, CLOCK_MONOTONIC, CHECK_DELAY_USEC, 1,
+				       on_check, d);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(fw->check_timer, SD_EVENT_OFF);
 	if (r < 0) {

@@ -40,10 +40,12 @@ peer6() {
 		python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.stdin.read().strip()))'
 }
 
-start_netd_tap_guests
+# Plain tables (--nft-table-flags none), which another process can flush: the flush below tests
+# their re-apply (owned tables: test-fw-owner.sh).
+start_netd_tap_guests --nft-table-flags none
 # netd adopts a running QEMU whose /proc/PID/exe is its --qemu binary: the stand-in's is python's,
 # so the restarted netd is told that one (it starts no new guest).
-restart_netd() { start_netd --qemu "$QEMU_EXE" --qemu-user root; }
+restart_netd() { start_netd --qemu "$QEMU_EXE" --qemu-user root --nft-table-flags none; }
 ctl network create dual --mode nat --subnet 10.171.0.0/24 --subnet6 fd00:171::/64 --ipv6-mode slaac+dhcpv6 \
 	--dhcp6-range fd00:171::100-fd00:171::1ff >/dev/null || fail "create dual"
 MAC_E=52:54:00:71:00:0e

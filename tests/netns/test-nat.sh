@@ -10,6 +10,8 @@
 #   emptied set is refilled;
 # - kill -9 of netd while a guest pings upstream at 100 Hz: no ping lost, the table adopted,
 #   dnsmasq's pid and the leases unchanged.
+# netd runs with --nft-table-flags none: its table is a plain one, which another process can flush
+# (owned tables, which it cannot: test-fw-owner.sh).
 . "$(dirname "$0")/lib.sh"
 need nft socat dnsmasq busybox
 
@@ -20,7 +22,7 @@ ip -n "$NS" link add dead0 type veth peer name dead1
 ip -n "$NS" link set dead0 up
 ip -n "$NS" addr add 192.168.60.2/24 dev dead0
 
-start_netd
+start_netd --nft-table-flags none
 ctl network create nat1 --mode nat --subnet 10.61.0.0/24 >/dev/null
 ctl network create nat2 --mode nat --subnet 10.62.0.0/16 >/dev/null
 ctl network create rt --mode routed --subnet 10.63.0.0/24 >/dev/null
@@ -112,7 +114,7 @@ PING=$!
 sleep 0.5
 kill9_netd
 sleep 0.5
-start_netd
+start_netd --nft-table-flags none
 wait "$PING" || true
 grep -q " 0% packet loss" "$T/ping-kill" || fail "pings lost across kill -9: $(tail -n2 "$T/ping-kill")"
 assert_eq "$(ctl --json network show nat1 | jq -r .dhcp.dnsmasq_pid)" "$pid" "dnsmasq pid after restart"

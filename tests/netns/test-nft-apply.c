@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nat/nft.c against the real kernel, in a network namespace of its own (unshare): a script that
  * fails in the kernel leaves the previous table in force and comes back with libnftables'
- * message; the marker tells an intact table from a flushed one. Exit 77 without privileges. */
+ * message; the marker tells an intact table from a flushed one. Exit 77 without privileges.
+ * "test-nft-apply owned": all of it with netd's tables owned (fw_nft_open_owned: scripts turned
+ * into commands that leave the table itself alone), and another socket's change refused; exit 77
+ * where the kernel cannot keep an owned table. */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -260,7 +263,7 @@ static void changes(const struct fw_backend *f, bool elems)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	/* Every kind of rule: nat, and an isolated network with host ports (the input chain's set). */
 	struct fw_network n[2] = { { .bridge = "nd-a", .mode = FW_NAT, .nat6 = true },
@@ -272,6 +275,7 @@ int main(void)
 	_cleanup_free_ char *want = NULL;
 	_cleanup_free_ char *script = NULL;
 	struct fw_backend nft, *f = &nft;
+	bool owned = argc > 1 && !strcmp(argv[1], "owned");
 
 	if (unshare(CLONE_NEWNET) < 0) {
 		printf("SKIP: cannot create a network namespace: %s\n", strerror(errno));
@@ -284,12 +288,33 @@ int main(void)
 	ip_prefix_parse("fd00:1::/64", &n[0].subnet6);
 	ip_addr_parse("fd00:1::1", &(int){ 0 }, &n[0].gateway6);
 	script = fw_render(n, ELEMENTSOF(n), &want);
-	CHECK(fw_nft_open(f) == 0, "no libnftables context");
+	if (owned) {
+		char why[512];
+		int r = fw_nft_open_owned(f, true, why, sizeof(why));
+
+		if (r == 0) {
+			printf("SKIP: %s\n", why);
+			return 77;
+		}
+		CHECK(r == 1, "fw_nft_open_owned: %s", why);
+	} else {
+		CHECK(fw_nft_open(f) == 0, "no libnftables context");
+	}
 	CHECK(fw_kernel_marker(f, marker, sizeof(marker)) == -ENOENT, "a fresh namespace has netd's table");
 	CHECK(f->ops->apply(f->userdata, script, err, sizeof(err)) == 0, "apply: %s", err);
 	CHECK(fw_kernel_marker(f, marker, sizeof(marker)) == 0 && !strcmp(marker, want), "marker %s, want %s",
 	      marker, want);
 	printf("ok - applied, marker %s read back\n", marker);
+	if (owned) {
+		struct fw_backend other;
+
+		CHECK(fw_nft_open(&other) == 0, "no second libnftables context");
+		CHECK(other.ops->apply(other.userdata, "flush table inet netd", err, sizeof(err)) < 0 &&
+			      strstr(err, "Operation not permitted"),
+		      "another socket flushed the owned table: '%s'", err);
+		fw_backend_close(&other);
+		printf("ok - owned: another netlink socket's change is refused (%s)\n", err);
+	}
 
 	/* Valid syntax, refused by the kernel half-way (a set that does not exist): one transaction,
 	 * so the delete at its start is undone too. */
