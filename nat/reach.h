@@ -42,11 +42,11 @@ struct reach_packet {
 	const char *iifname, *oifname;
 	int saddr_family, daddr_family; /* 0: unknown address */
 	union in_addr_union saddr, daddr;
-	int l4proto;	    /* IPPROTO_UDP, ...; -1 unknown */
-	int sport, dport;   /* -1 unknown */
-	int icmp_type;	    /* -1 unknown */
-	int hoplimit;	    /* -1 unknown */
-	int pkttype;	    /* PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST; -1 unknown */
+	int l4proto; /* IPPROTO_UDP, ...; -1 unknown */
+	int sport, dport; /* -1 unknown */
+	int icmp_type; /* -1 unknown */
+	int hoplimit; /* -1 unknown */
+	int pkttype; /* PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST; -1 unknown */
 	enum reach_ct ct;
 };
 
@@ -55,8 +55,8 @@ struct reach_packet {
  * the packet through; a drop or reject that needs it "may block". */
 enum reach_verdict {
 	REACH_ACCEPT, /* every base chain accepts it */
-	REACH_DROP,   /* a base chain drops or rejects it (by a rule or its policy) */
-	REACH_MAYBE,  /* every base chain accepts it unless a rule netd cannot decide drops it */
+	REACH_DROP, /* a base chain drops or rejects it (by a rule or its policy) */
+	REACH_MAYBE, /* every base chain accepts it unless a rule netd cannot decide drops it */
 };
 
 const char *reach_verdict_to_string(enum reach_verdict v);
@@ -68,8 +68,8 @@ struct reach_rule {
 	char family[8];
 	char table[64];
 	char chain[64];
-	uint64_t handle;  /* 0: the policy of chain */
-	bool reject;	  /* rejects rather than drops */
+	uint64_t handle; /* 0: the policy of chain */
+	bool reject; /* rejects rather than drops */
 	char text[REACH_TEXT_MAX]; /* a short form of the rule ("iifname \"nd-x\" drop"), "" for a policy */
 };
 
@@ -85,6 +85,13 @@ struct reach_result {
 	struct reach_rule unknown;
 };
 
+/* An iptables-nft match ("xt match NAME" in a listing, which leaves its options out) as the
+ * native statement it stands for, JSON text to put in its place (free()), from the expression's
+ * revision and info blob as the kernel holds them: conntrack --ctstate (ct state), icmp/icmp6
+ * --icmp-type (icmp type), addrtype --dst-type (fib daddr type). NULL when netd cannot tell (other
+ * options, another match). */
+char *reach_xt_match_json(const char *name, unsigned rev, const void *info, size_t len);
+
 /* Evaluate p at its hook: every base chain of ip/ip6/inet tables for p's family, in priority order
  * (lower first); the packet passes only if each accepts it. *ret: REACH_ACCEPT, or the first base
  * chain that drops it (else the first one that may). If ret_chains, each base chain's own result
@@ -94,14 +101,14 @@ int reach_evaluate(const struct reach_ruleset *rs, const struct reach_packet *p,
 
 /* What a network's guests need (see reach_network_checks). */
 enum reach_check_kind {
-	REACH_CHECK_FORWARD_OUT,   /* guest -> outside, a new connection */
+	REACH_CHECK_FORWARD_OUT, /* guest -> outside, a new connection */
 	REACH_CHECK_FORWARD_REPLY, /* outside -> guest, its replies (established) */
-	REACH_CHECK_DHCP,	   /* guest -> 255.255.255.255 udp 67 */
-	REACH_CHECK_DNS_UDP,	   /* guest -> gateway udp 53 */
-	REACH_CHECK_DNS_TCP,	   /* guest -> gateway tcp 53 */
-	REACH_CHECK_ND,		   /* guest -> gateway ICMPv6 neighbour solicitation/advertisement */
-	REACH_CHECK_RS,		   /* guest -> ff02::2 ICMPv6 router solicitation */
-	REACH_CHECK_DHCP6,	   /* guest -> ff02::1:2 udp 547 */
+	REACH_CHECK_DHCP, /* guest -> 255.255.255.255 udp 67 */
+	REACH_CHECK_DNS_UDP, /* guest -> gateway udp 53 */
+	REACH_CHECK_DNS_TCP, /* guest -> gateway tcp 53 */
+	REACH_CHECK_ND, /* guest -> gateway ICMPv6 neighbour solicitation/advertisement */
+	REACH_CHECK_RS, /* guest -> ff02::2 ICMPv6 router solicitation */
+	REACH_CHECK_DHCP6, /* guest -> ff02::1:2 udp 547 */
 };
 
 struct reach_check {
@@ -121,7 +128,8 @@ const char *reach_check_name(const struct reach_check *c, char *buf, size_t size
 #define REACH_CHECKS_MAX 16
 
 /* Every check of network w (forwarding both ways unless isolated, then DHCP, DNS, ND and DHCPv6 to
- * the gateway as it serves them) into ret (REACH_CHECKS_MAX), evaluated. Returns their number. */
+ * the gateway as it serves them) into ret (REACH_CHECKS_MAX), evaluated. Returns their number. The
+ * packets' interface names point into w. */
 size_t reach_network_checks(const struct reach_ruleset *rs, const struct fw_network *w, unsigned serves,
 			    struct reach_check ret[static REACH_CHECKS_MAX]);
 /* The first check that fails (a drop before a maybe), NULL when all pass. */
@@ -132,5 +140,5 @@ const struct reach_check *reach_checks_first_failure(const struct reach_check *c
 const char *reach_check_problem(const struct reach_check *c, char *buf, size_t size);
 /* How to let the traffic of c through there, in the documented place of the firewall that owns the
  * table (Docker's DOCKER-USER, ufw's route/allow rules, firewalld zones, else an nft rule). */
-const char *reach_check_advice(const struct reach_ruleset *rs, const struct reach_check *c, const char *bridge,
-			       char *buf, size_t size);
+const char *reach_check_advice(const struct reach_ruleset *rs, const struct reach_check *c,
+			       const char *bridge, char *buf, size_t size);
