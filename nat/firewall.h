@@ -117,18 +117,10 @@ int fw_nft_apply_elems(struct fw_nft *f, const char *family, const char *table, 
 int fw_nft_table_state(struct fw_nft *f, const char *family, const char *table, const char *marker_set,
 		       char *marker, size_t size, size_t *ret_rules, size_t *ret_elements);
 
-/* A base chain of another table that drops forwarded traffic by policy. */
-struct fw_blocker {
-	char family[8];
-	char table[64];
-	char chain[64];
-	char *rules; /* its rules as JSON text, to tell whether any names a bridge */
-};
-/* Forward-hook filter chains with policy drop outside netd's table. */
-int fw_nft_blockers(struct fw_nft *f, struct fw_blocker **ret, size_t *ret_n);
-void fw_blockers_free(struct fw_blocker *b, size_t n);
-/* Whether blocker b drops the bridge's forwarded traffic: none of its rules names the bridge. */
-bool fw_blocker_blocks(const struct fw_blocker *b, const char *bridge);
+/* The tables of other processes that can filter a network's traffic (families ip, ip6 and inet, not
+ * netd's own) as one libnftables JSON listing, {"nftables": [...]}, for reach_ruleset_parse()
+ * (reach.h). "" when there is no ruleset to list. */
+int fw_nft_foreign_ruleset(struct fw_nft *f, char **ret_json);
 
 /* nftables change notifications (monitor.c): a netlink socket in group NFNLGRP_NFTABLES. */
 int fw_monitor_open(void);
@@ -148,7 +140,8 @@ struct fw_ops {
 	int (*apply_elems)(void *userdata, const struct fw_elem *elems, size_t n, char *err, size_t errlen);
 	int (*table_state)(void *userdata, const char *family, const char *table, const char *marker_set,
 			   char *marker, size_t size, size_t *ret_rules, size_t *ret_elements);
-	int (*blockers)(void *userdata, struct fw_blocker **ret, size_t *ret_n);
+	/* fw_nft_foreign_ruleset() */
+	int (*ruleset)(void *userdata, char **ret_json);
 	/* A pollable fd that becomes readable on ruleset changes, or negative errno. */
 	int (*monitor_open)(void *userdata);
 	int (*monitor_read)(void *userdata, int fd, pid_t self);
@@ -178,7 +171,8 @@ int fw_kernel_marker(const struct fw_backend *b, char *buf, size_t size);
 /*
  * The recording fake: an applied script is logged ("apply <first line> (N lines)") and remembered
  * per table, so that table_state answers with the marker the script carried (as the kernel
- * would); fail_at = N makes the N-th apply fail. No blockers, no monitor.
+ * would); fail_at = N makes the N-th apply fail. No monitor. The other tables' listing is what
+ * fw_fake_set_ruleset() last gave ("" at first).
  */
 struct fw_fake;
 int fw_fake_new(struct fw_fake **ret, struct fw_backend *ret_backend);
@@ -190,3 +184,5 @@ const char *fw_fake_table(struct fw_fake *f, const char *name);
 /* Someone else's "nft flush ruleset": every table gone. */
 void fw_fake_flush(struct fw_fake *f);
 void fw_fake_fail_at(struct fw_fake *f, unsigned n);
+/* The JSON listing of the other tables from now on (copied; NULL: none). */
+int fw_fake_set_ruleset(struct fw_fake *f, const char *json);

@@ -21,6 +21,7 @@ struct fw_fake {
 	struct fake_table *tables;
 	size_t n_tables;
 	unsigned applies, fail_at;
+	char *ruleset; /* the other tables, as fw_nft_foreign_ruleset() lists them */
 };
 
 static struct fake_table *table_get(struct fw_fake *f, const char *name, bool create)
@@ -135,10 +136,22 @@ static int fake_table_state(void *userdata, const char *family, const char *tabl
 	return 0;
 }
 
-static int fake_blockers(void *userdata, struct fw_blocker **ret, size_t *ret_n)
+static int fake_ruleset(void *userdata, char **ret_json)
 {
-	*ret = NULL;
-	*ret_n = 0;
+	struct fw_fake *f = userdata;
+
+	*ret_json = strdup(f->ruleset ?: "");
+	return *ret_json ? 0 : -ENOMEM;
+}
+
+int fw_fake_set_ruleset(struct fw_fake *f, const char *json)
+{
+	char *copy = json ? strdup(json) : NULL;
+
+	if (json && !copy)
+		return -ENOMEM;
+	free(f->ruleset);
+	f->ruleset = copy;
 	return 0;
 }
 
@@ -156,7 +169,7 @@ static const struct fw_ops fake_ops = {
 	.name = "fake",
 	.apply = fake_apply,
 	.table_state = fake_table_state,
-	.blockers = fake_blockers,
+	.ruleset = fake_ruleset,
 	.monitor_open = fake_monitor_open,
 	.monitor_read = fake_monitor_read,
 };
@@ -180,6 +193,7 @@ void fw_fake_free(struct fw_fake *f)
 	for (size_t i = 0; i < f->n_tables; i++)
 		free(f->tables[i].script);
 	free(f->tables);
+	free(f->ruleset);
 	fake_log_clear(&f->log);
 	free(f);
 }

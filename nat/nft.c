@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libnftables: apply netd's script, read back its table's marker, find other tables' forward
- * chains that drop by policy. Listings are read as JSON (json-c). Where the kernel keeps an owned
+/* libnftables: apply netd's script, read back its table's marker, list the other tables for the
+ * reachability checks (reach.c). Listings are read as JSON (json-c). Where the kernel keeps an owned
  * table after its owner exits (NFT_TABLE_F_PERSIST), netd's tables are owned by libnftables'
  * netlink socket (see "Owned tables" in nat/DESIGN.md). */
 #include <arpa/inet.h>
@@ -10,6 +10,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_tables_compat.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "firewall.h"
 #include "macro.h"
 #include "portsec.h"
+#include "reach.h"
 
 /* A change of elements is one netlink batch of at most this many bytes (~250 elements): larger
  * ones go through libnftables (fw_nft_apply_elems says -E2BIG). */
@@ -699,73 +701,255 @@ int fw_kernel_marker(const struct fw_backend *b, char *buf, size_t size)
 	return 0;
 }
 
-void fw_blockers_free(struct fw_blocker *b, size_t n)
+/* Whether a table is listed with the others: families whose chains see a network's IPv4 and IPv6
+ * traffic, not netd's own tables. */
+static bool foreign_table(const char *family, const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		free(b[i].rules);
-	free(b);
+	if (strcmp(family, "ip") && strcmp(family, "ip6") && strcmp(family, "inet"))
+		return false;
+	return !(!strcmp(family, FW_FAMILY) && !strcmp(name, FW_TABLE)) &&
+	       !(!strcmp(family, PS_INET_FAMILY) && !strcmp(name, PS_INET_TABLE));
 }
 
-int fw_nft_blockers(struct fw_nft *f, struct fw_blocker **ret, size_t *ret_n)
+/* A name nft's parser takes as it is in "list table FAMILY NAME". */
+static bool plain_name(const char *s)
 {
-	json_object *root, *a = listing(f, "list chains", &root);
-	struct fw_blocker *list = NULL;
-	size_t n = 0;
+	if (!s[0] || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
 
-	*ret = NULL;
-	*ret_n = 0;
+/* Append the items of listing cmd to all; *ret_xt: whether they hold iptables-nft's xt matches. */
+static int append_listing(struct fw_nft *f, const char *cmd, json_object *all, bool *ret_xt)
+{
+	json_object *root, *a = listing(f, cmd, &root);
+
 	if (!a) {
 		json_object_put(root);
-		return 0; /* no ruleset at all: nothing blocks */
+		return -ENOENT;
 	}
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *c, *rroot, *rules;
-		const char *family, *table, *name;
-		char cmd[256];
-
-		if (!json_object_object_get_ex(json_object_array_get_idx(a, i), "chain", &c))
-			continue;
-		family = str(c, "family");
-		table = str(c, "table");
-		name = str(c, "name");
-		if (!family || !table || !name || strcmp(str(c, "hook") ?: "", "forward") ||
-		    strcmp(str(c, "policy") ?: "", "drop") || strcmp(str(c, "type") ?: "", "filter"))
-			continue;
-		if (strcmp(family, "ip") && strcmp(family, "inet"))
-			continue; /* netd's networks are IPv4 */
-		if (!strcmp(family, FW_FAMILY) && !strcmp(table, FW_TABLE))
-			continue;
-		struct fw_blocker *l = reallocarray(list, n + 1, sizeof(*list));
-		if (!l) {
-			fw_blockers_free(list, n);
+	*ret_xt = strstr(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN), "{\"xt\":");
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		if (json_object_array_add(all, json_object_get(json_object_array_get_idx(a, i))) < 0) {
 			json_object_put(root);
 			return -ENOMEM;
 		}
-		list = l;
-		memset(&list[n], 0, sizeof(list[n]));
-		snprintf(list[n].family, sizeof(list[n].family), "%s", family);
-		snprintf(list[n].table, sizeof(list[n].table), "%s", table);
-		snprintf(list[n].chain, sizeof(list[n].chain), "%s", name);
-		snprintf(cmd, sizeof(cmd), "list chain %s %s %s", family, table, name);
-		rules = listing(f, cmd, &rroot);
-		list[n].rules = strdup(rules ? json_object_to_json_string(rules) : "");
-		json_object_put(rroot);
-		n++;
-	}
 	json_object_put(root);
-	*ret = list;
-	*ret_n = n;
 	return 0;
 }
 
-bool fw_blocker_blocks(const struct fw_blocker *b, const char *bridge)
+/* The rule of items with this family, table and handle, or NULL. */
+static json_object *rule_of(json_object *items, const char *family, const char *table, uint64_t handle)
 {
-	char quoted[IFNAMSIZ + 3];
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
+		json_object *r, *h;
 
-	/* A rule that names the bridge (iifname/oifname "nd-x" accept, as an operator would add) is
-	 * taken as the operator having let the network through. */
-	snprintf(quoted, sizeof(quoted), "\"%s\"", bridge);
-	return !b->rules || !strstr(b->rules, quoted);
+		if (!json_object_object_get_ex(json_object_array_get_idx(items, i), "rule", &r) ||
+		    !json_object_object_get_ex(r, "handle", &h) ||
+		    (uint64_t)json_object_get_int64(h) != handle || strcmp(str(r, "family") ?: "", family) ||
+		    strcmp(str(r, "table") ?: "", table))
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+struct xt_dump {
+	json_object *items;
+	const char *family, *table;
+};
+
+/* Put the k-th xt match of rule r's expressions in its JSON as the native match it stands for. */
+static void xt_replace(json_object *r, size_t k, const char *name, uint32_t rev, const void *info, size_t len)
+{
+	json_object *expr, *native;
+	_cleanup_free_ char *text = reach_xt_match_json(name, rev, info, len);
+	size_t seen = 0;
+
+	if (!text || !json_object_object_get_ex(r, "expr", &expr) ||
+	    !json_object_is_type(expr, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(expr); i++) {
+		json_object *x;
+
+		if (!json_object_object_get_ex(json_object_array_get_idx(expr, i), "xt", &x) ||
+		    strcmp(str(x, "type") ?: "", "match") || seen++ != k)
+			continue;
+		native = json_tokener_parse(text);
+		if (native && json_object_array_put_idx(expr, i, native) < 0)
+			json_object_put(native);
+		return;
+	}
+}
+
+/* One rule of the dump: its "match" expressions, in order, replace the listing's xt matches. */
+static int xt_rule_cb(const struct nlmsghdr *h, void *data)
+{
+	struct xt_dump *x = data;
+	struct nlattr *tb[NFTA_RULE_MAX + 1] = {}, *a, *e;
+	json_object *r;
+	size_t k = 0;
+
+	mnl_attr_for_each(a, h, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) <= NFTA_RULE_MAX)
+			tb[mnl_attr_get_type(a)] = a;
+	if (!tb[NFTA_RULE_HANDLE] || !tb[NFTA_RULE_EXPRESSIONS] ||
+	    mnl_attr_get_payload_len(tb[NFTA_RULE_HANDLE]) != sizeof(uint64_t))
+		return MNL_CB_OK;
+	r = rule_of(x->items, x->family, x->table, be64toh(mnl_attr_get_u64(tb[NFTA_RULE_HANDLE])));
+	if (!r)
+		return MNL_CB_OK;
+	mnl_attr_for_each_nested(e, tb[NFTA_RULE_EXPRESSIONS]) {
+		struct nlattr *name = NULL, *edata = NULL, *mname = NULL, *mrev = NULL, *minfo = NULL, *b;
+
+		mnl_attr_for_each_nested(b, e) {
+			if (mnl_attr_get_type(b) == NFTA_EXPR_NAME &&
+			    mnl_attr_validate(b, MNL_TYPE_NUL_STRING) >= 0)
+				name = b;
+			else if (mnl_attr_get_type(b) == NFTA_EXPR_DATA)
+				edata = b;
+		}
+		if (!name || !edata || strcmp(mnl_attr_get_str(name), "match"))
+			continue;
+		mnl_attr_for_each_nested(b, edata) {
+			if (mnl_attr_get_type(b) == NFTA_MATCH_NAME &&
+			    mnl_attr_validate(b, MNL_TYPE_NUL_STRING) >= 0)
+				mname = b;
+			else if (mnl_attr_get_type(b) == NFTA_MATCH_REV &&
+				 mnl_attr_get_payload_len(b) == sizeof(uint32_t))
+				mrev = b;
+			else if (mnl_attr_get_type(b) == NFTA_MATCH_INFO)
+				minfo = b;
+		}
+		if (mname && mrev && minfo)
+			xt_replace(r, k, mnl_attr_get_str(mname), ntohl(mnl_attr_get_u32(mrev)),
+				   mnl_attr_get_payload(minfo), mnl_attr_get_payload_len(minfo));
+		k++;
+	}
+	return MNL_CB_OK;
+}
+
+/* iptables-nft's matches ("xt match conntrack") are listed without their options: read table
+ * FAMILY TABLE's rules from the kernel and put the ones netd can tell in their native form
+ * (reach_xt_match_json), so that ufw's and Docker's conntrack and addrtype rules can be judged.
+ * Best effort: on any failure the listing stays as it was. */
+static void xt_decode(json_object *items, const char *family, const char *table)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct xt_dump x = { .items = items, .family = family, .table = table };
+	uint8_t nfproto = !strcmp(family, "ip")	 ? NFPROTO_IPV4 :
+			  !strcmp(family, "ip6") ? NFPROTO_IPV6 :
+						   NFPROTO_INET;
+	struct nlmsghdr *h;
+	size_t off = 0;
+	uint32_t seq = 1, portid;
+	ssize_t n;
+	int r = MNL_CB_OK;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		if (nl)
+			mnl_socket_close(nl);
+		return;
+	}
+	portid = mnl_socket_get_portid(nl);
+	h = batch_msg(buf, &off, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE, NLM_F_DUMP, nfproto, 0, seq);
+	mnl_attr_put_strz(h, NFTA_RULE_TABLE, table);
+	if (mnl_socket_sendto(nl, h, h->nlmsg_len) < 0) {
+		mnl_socket_close(nl);
+		return;
+	}
+	while (r > MNL_CB_STOP && (n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, xt_rule_cb, &x);
+	mnl_socket_close(nl);
+}
+
+/* Each foreign table of tables (a "list tables" listing) into all, table by table, so that netd's
+ * own (a set element per network) is not listed. -ENOENT when one cannot be listed by name (a
+ * name that is one of nft's keywords, "list table inet sets" fails): list the whole ruleset. */
+static int list_foreign_tables(struct fw_nft *f, json_object *tables, json_object *all)
+{
+	for (size_t i = 0; i < json_object_array_length(tables); i++) {
+		json_object *t;
+		const char *family, *name;
+		char cmd[128];
+		bool xt;
+		int r;
+
+		if (!json_object_object_get_ex(json_object_array_get_idx(tables, i), "table", &t))
+			continue;
+		family = str(t, "family");
+		name = str(t, "name");
+		if (!family || !name || !foreign_table(family, name))
+			continue;
+		if (!plain_name(name))
+			return -ENOENT;
+		snprintf(cmd, sizeof(cmd), "list table %s %s", family, name);
+		r = append_listing(f, cmd, all, &xt);
+		if (r < 0)
+			return r;
+		if (xt)
+			xt_decode(all, family, name);
+	}
+	return 0;
+}
+
+/* The whole ruleset into all (emptied first), the foreign tables' xt matches decoded. */
+static int list_whole(struct fw_nft *f, json_object *tables, json_object *all)
+{
+	bool xt;
+	int r;
+
+	json_object_array_del_idx(all, 0, json_object_array_length(all));
+	r = append_listing(f, "list ruleset", all, &xt);
+	for (size_t i = 0; r >= 0 && xt && i < json_object_array_length(tables); i++) {
+		json_object *t;
+		const char *family, *name;
+
+		if (!json_object_object_get_ex(json_object_array_get_idx(tables, i), "table", &t))
+			continue;
+		family = str(t, "family");
+		name = str(t, "name");
+		if (family && name && foreign_table(family, name))
+			xt_decode(all, family, name);
+	}
+	return r;
+}
+
+int fw_nft_foreign_ruleset(struct fw_nft *f, char **ret_json)
+{
+	json_object *root, *a = listing(f, "list tables", &root), *all = NULL, *doc = NULL;
+	int r;
+
+	*ret_json = NULL;
+	if (!a) {
+		json_object_put(root);
+		*ret_json = strdup("");
+		return *ret_json ? 0 : -ENOMEM; /* no ruleset at all: nothing blocks */
+	}
+	all = json_object_new_array();
+	doc = json_object_new_object();
+	if (!all || !doc || json_object_object_add(doc, "nftables", all) < 0) {
+		json_object_put(all);
+		r = -ENOMEM;
+		goto out;
+	}
+	r = list_foreign_tables(f, a, all);
+	if (r == -ENOENT)
+		r = list_whole(f, a, all);
+	if (r >= 0) {
+		*ret_json = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+		if (!*ret_json)
+			r = -ENOMEM;
+	}
+out:
+	json_object_put(doc);
+	json_object_put(root);
+	return r;
 }
 
 /*
@@ -1085,9 +1269,9 @@ static int nft_table_state_op(void *userdata, const char *family, const char *ta
 	return fw_nft_table_state(userdata, family, table, marker_set, marker, size, ret_rules, ret_elements);
 }
 
-static int nft_blockers_op(void *userdata, struct fw_blocker **ret, size_t *ret_n)
+static int nft_ruleset_op(void *userdata, char **ret_json)
 {
-	return fw_nft_blockers(userdata, ret, ret_n);
+	return fw_nft_foreign_ruleset(userdata, ret_json);
 }
 
 static int nft_monitor_open_op(void *userdata)
@@ -1110,7 +1294,7 @@ static const struct fw_ops nft_ops = {
 	.apply = nft_apply_op,
 	.apply_elems = nft_apply_elems_op,
 	.table_state = nft_table_state_op,
-	.blockers = nft_blockers_op,
+	.ruleset = nft_ruleset_op,
 	.monitor_open = nft_monitor_open_op,
 	.monitor_read = nft_monitor_read_op,
 	.close = nft_close_op,

@@ -198,6 +198,10 @@ enum ps_level daemon_portsec_level(struct daemon *d, const char *ifname);
 void daemon_portsec_check(struct daemon *d);
 /* The nftables backend the firewall runs on (firewall.c), or NULL without nftables. */
 const struct fw_backend *daemon_nft(struct daemon *d);
+struct reach_ruleset;
+/* The other tables as the firewall listed them last (reach.h; firewall.c), NULL before the first
+ * listing or without nftables. Listed again only after another process changed the ruleset. */
+const struct reach_ruleset *daemon_reach_ruleset(struct daemon *d);
 
 int control_listen(struct daemon *d);
 void control_close_all(struct daemon *d);

@@ -6,7 +6,8 @@
  *   traffic);
  * - changes by other processes (nft flush ruleset, a firewall reload) are seen on the nftables
  *   netlink group; netd checks its table's marker and re-applies when it is gone or emptied;
- * - other tables' forward chains that drop by policy are reported per network. */
+ * - what other tables do to each network's traffic (nat/reach.c: forwarding both ways, DHCP, DNS
+ *   and neighbour discovery to the gateway) is reported per network. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "firewall.h"
 #include "log.h"
 #include "macro.h"
+#include "reach.h"
 
 extern const struct feature feature_firewall; /* this file's, at its end */
 
@@ -43,9 +45,10 @@ struct firewall {
 	size_t n_nets, cap;
 	struct fw_share sum; /* of the shares */
 	unsigned lens_count[FW_LENS_BITS]; /* how many shares have each prefix length (share_len) */
-	struct fw_blocker *blockers;
-	size_t n_blockers;
-	char *blocks; /* "bridge family table chain\n" per block found by the last scan */
+	struct reach_ruleset *ruleset; /* the other tables, as the last scan listed them */
+	unsigned ruleset_gen; /* counts the scans */
+	struct reach_entry *reach; /* per network in the record, by bridge: what the checks found */
+	size_t n_reach;
 	char error[512]; /* the last apply error, "" when the kernel has the rules */
 	bool walk_synced; /* synced once in this walk of daemon_reconcile_all(): settle() ends it */
 	bool rescan; /* other tables may have changed since the last scan_blockers() */
@@ -63,64 +66,126 @@ static enum fw_mode fw_mode_of(const struct network *n)
 	return n->mode->fw;
 }
 
-/* Log each block of a network by the forward chains listed last that is new since the last report. */
-static void report_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
+/* What the reachability checks found for one network, kept until the network or the other tables
+ * change: a sync evaluates only the networks that came or changed. */
+struct reach_entry {
+	struct fw_network w;
+	unsigned serves; /* REACH_SERVES_* */
+	unsigned gen; /* the scan it was evaluated against */
+	char *problem; /* NULL: nothing blocks it */
+};
+
+static int by_reach_bridge(const void *a, const void *b)
 {
-	struct firewall *fw = FW(d);
-	const struct fw_blocker *b = fw->blockers;
-	size_t n = fw->n_blockers;
-	_cleanup_free_ char *blocks = NULL;
-	size_t len;
-	FILE *f;
-
-	if (n == 0) { /* nothing blocks: no need to look at every network */
-		free(fw->blocks);
-		fw->blocks = NULL;
-		return;
-	}
-	f = open_memstream(&blocks, &len);
-	if (!f)
-		return;
-	for (size_t j = 0; j < n_nets; j++) {
-		const char *br = nets[j].bridge;
-		char line[256];
-
-		if (nets[j].mode == FW_ISOLATED)
-			continue;
-		for (size_t i = 0; i < n; i++) {
-			if (!fw_blocker_blocks(&b[i], br))
-				continue;
-			snprintf(line, sizeof(line), "%s %s %s %s\n", br, b[i].family, b[i].table, b[i].chain);
-			fputs(line, f);
-			if (!fw->blocks || !strstr(fw->blocks, line))
-				log_warning("bridge %s: forwarding is blocked by table %s %s chain %s (hook forward, policy "
-					    "drop); let it through there, e.g. nft insert rule %s %s %s iifname \"%s\" accept, "
-					    "and the same with oifname",
-					    br, b[i].family, b[i].table, b[i].chain, b[i].family, b[i].table, b[i].chain, br);
-		}
-	}
-	if (fclose(f) == 0) {
-		free(fw->blocks);
-		fw->blocks = TAKE_PTR(blocks);
-	}
+	return strcmp(((const struct reach_entry *)a)->w.bridge, ((const struct reach_entry *)b)->w.bridge);
 }
 
-/* Read other tables' forward chains again, then report the blocks. netd's own transactions cannot
- * change them: this is done at start, after a transaction by another process (on_check), after a
- * failed apply, and always when netd cannot watch the ruleset. */
-static void scan_blockers(struct daemon *d, const struct fw_network *nets, size_t n_nets)
+static struct reach_entry *entry_find(struct firewall *fw, const char *bridge)
+{
+	struct reach_entry key;
+
+	if (!fw->n_reach)
+		return NULL;
+	snprintf(key.w.bridge, sizeof(key.w.bridge), "%s", bridge);
+	return bsearch(&key, fw->reach, fw->n_reach, sizeof(*fw->reach), by_reach_bridge);
+}
+
+static void entries_free(struct firewall *fw)
+{
+	for (size_t i = 0; i < fw->n_reach; i++)
+		free(fw->reach[i].problem);
+	free(fw->reach);
+	fw->reach = NULL;
+	fw->n_reach = 0;
+}
+
+static unsigned serves_of(const struct network *n)
+{
+	return (n->dhcp.dhcp ? REACH_SERVES_DHCP : 0) | (n->dhcp.dns ? REACH_SERVES_DNS : 0);
+}
+
+/* Evaluate network w against the other tables into e; log the failure when it is new (old: what
+ * the network had before, NULL). */
+static void entry_eval(struct firewall *fw, const struct fw_network *w, unsigned serves, const char *old,
+		       struct reach_entry *e)
+{
+	struct reach_check checks[REACH_CHECKS_MAX];
+	const struct reach_check *c;
+	char problem[640], advice[384];
+	size_t n = reach_network_checks(fw->ruleset, w, serves, checks);
+
+	*e = (struct reach_entry){ .w = *w, .serves = serves, .gen = fw->ruleset_gen };
+	c = reach_checks_first_failure(checks, n);
+	if (!c)
+		return;
+	reach_check_problem(c, problem, sizeof(problem));
+	e->problem = strdup(problem);
+	if (old && !strcmp(old, problem))
+		return;
+	log_warning("bridge %s: %s; %s", w->bridge, problem,
+		    reach_check_advice(fw->ruleset, c, w->bridge, advice, sizeof(advice)));
+}
+
+/* What the other tables listed last do to each network: evaluated for the networks that came or
+ * changed since (all of them after a scan), each new block logged once with the way to lift it. */
+static void report_blockers(struct daemon *d)
 {
 	struct firewall *fw = FW(d);
-	struct fw_blocker *b;
-	size_t n;
+	struct reach_entry *next;
 
-	if (d->nft.ops->blockers(d->nft.userdata, &b, &n) < 0)
+	if (!reach_ruleset_has_hooks(fw->ruleset)) { /* nothing filters: no need to look at the networks */
+		entries_free(fw);
 		return;
-	fw_blockers_free(fw->blockers, fw->n_blockers);
-	fw->blockers = b;
-	fw->n_blockers = n;
+	}
+	next = calloc(fw->n_nets + 1, sizeof(*next));
+	if (!next)
+		return;
+	for (size_t j = 0; j < fw->n_nets; j++) {
+		const struct fw_network *w = &fw->nets[j];
+		unsigned serves = serves_of(fw->owners[j]->def);
+		struct reach_entry *old = entry_find(fw, w->bridge);
+
+		if (old && old->gen == fw->ruleset_gen && old->serves == serves &&
+		    fw_network_equal(&old->w, w)) {
+			next[j] = *old;
+			old->problem = NULL; /* moved */
+			continue;
+		}
+		entry_eval(fw, w, serves, old ? old->problem : NULL, &next[j]);
+	}
+	entries_free(fw);
+	qsort(next, fw->n_nets, sizeof(*next), by_reach_bridge);
+	fw->reach = next;
+	fw->n_reach = fw->n_nets;
+}
+
+/* List the other tables again, then report what they block. netd's own transactions cannot change
+ * them: this is done at start, after a transaction by another process (on_check), after a failed
+ * apply, and always when netd cannot watch the ruleset. */
+static void scan_blockers(struct daemon *d)
+{
+	struct firewall *fw = FW(d);
+	_cleanup_free_ char *json = NULL;
+	struct reach_ruleset *rs;
+	int r;
+
+	if (d->nft.ops->ruleset(d->nft.userdata, &json) < 0)
+		return;
+	r = reach_ruleset_parse(json, &rs);
+	if (r < 0) {
+		log_warning("nftables: cannot read the other tables' listing: %s", strerror(-r));
+		return;
+	}
+	reach_ruleset_free(fw->ruleset);
+	fw->ruleset = rs;
+	fw->ruleset_gen++;
 	fw->rescan = false;
-	report_blockers(d, nets, n_nets);
+	report_blockers(d);
+}
+
+const struct reach_ruleset *daemon_reach_ruleset(struct daemon *d)
+{
+	return FW(d) ? FW(d)->ruleset : NULL;
 }
 
 static void enable_forwarding(struct daemon *d, const struct network *n)
@@ -356,7 +421,7 @@ static void record_take(struct firewall *fw, struct fw_network **nets, struct fw
 		count_lens(fw->lens_count, &fw->shares[i], 1);
 }
 
-/* After a sync: the forward chains listed last still tell whether the networks are blocked, unless
+/* After a sync: the other tables listed last still tell whether the networks are blocked, unless
  * another process made a transaction since (its notification is queued by now: the kernel sends it
  * before that transaction returns). */
 static void blockers_after_sync(struct daemon *d)
@@ -366,9 +431,9 @@ static void blockers_after_sync(struct daemon *d)
 	if (fw->monitor_source)
 		monitor_drain(d);
 	if (fw->rescan || !fw->monitor_source)
-		scan_blockers(d, fw->nets, fw->n_nets);
+		scan_blockers(d);
 	else
-		report_blockers(d, fw->nets, fw->n_nets);
+		report_blockers(d);
 }
 
 /* Work out the table from every active network and apply it when it differs: the marker from the
@@ -592,7 +657,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 		if (fw_apply(d, fw->nets, fw->n_nets, fw->marker, false, err, sizeof(err)) < 0)
 			log_error("nftables: cannot re-apply table %s %s: %s", FW_FAMILY, FW_TABLE, err);
 	}
-	scan_blockers(d, fw->nets, fw->n_nets);
+	scan_blockers(d);
 	daemon_portsec_check(d);
 	return 0;
 }
@@ -655,11 +720,11 @@ static void firewall_done(struct daemon *d)
 	sd_event_source_disable_unref(fw->check_timer);
 	if (fw->monitor_fd >= 0)
 		close(fw->monitor_fd);
-	fw_blockers_free(fw->blockers, fw->n_blockers);
+	reach_ruleset_free(fw->ruleset);
+	entries_free(fw);
 	free(fw->nets);
 	free(fw->shares);
 	free(fw->owners);
-	free(fw->blocks);
 	free(fw->marker);
 	free(fw);
 	*daemon_feature_state(d, &feature_firewall) = NULL;
@@ -675,6 +740,7 @@ static const char *firewall_problem(struct daemon *d, const struct net *net, con
 {
 	struct firewall *fw = FW(d);
 	const struct network *n = net->def;
+	const struct reach_entry *e;
 
 	if (!fw_wants(n))
 		return NULL;
@@ -688,15 +754,11 @@ static const char *firewall_problem(struct daemon *d, const struct net *net, con
 		snprintf(buf, size, "nftables rules not applied: %s", fw->error);
 		return buf;
 	}
-	if (!network_forwards(n))
+	e = entry_find(fw, n->bridge);
+	if (!e || !e->problem)
 		return NULL;
-	for (size_t i = 0; i < fw->n_blockers; i++)
-		if (fw_blocker_blocks(&fw->blockers[i], n->bridge)) {
-			snprintf(buf, size, "forwarding blocked by table %s %s chain %s (hook forward, policy drop)",
-				 fw->blockers[i].family, fw->blockers[i].table, fw->blockers[i].chain);
-			return buf;
-		}
-	return NULL;
+	snprintf(buf, size, "%s", e->problem);
+	return buf;
 }
 
 static int firewall_up(struct daemon *d, struct net *n, char *err, size_t errlen)

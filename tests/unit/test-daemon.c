@@ -1056,6 +1056,48 @@ static const char *list_field(struct world *w, const char *name, const char *pat
 	return buf;
 }
 
+/* The fake's listing of the other tables becomes tests/data/reach/NAME.json. */
+static void foreign_ruleset(struct world *w, const char *name)
+{
+	char path[512];
+	char *json = NULL;
+
+	snprintf(path, sizeof(path), "%s/reach/%s.json", TEST_DATA_DIR, name);
+	assert_int_equal(read_file(path, &json, NULL), 0);
+	assert_int_equal(fw_fake_set_ruleset(w->fw, json), 0);
+	free(json);
+}
+
+/* Other tables judged by what they do (nat/reach.c), through the firewall feature: Docker's
+ * FORWARD degrades a nat network and not an isolated one; its advice in DOCKER-USER clears it once
+ * netd lists the tables again (the fake has no monitor: after every sync). */
+static void test_foreign_firewall(void **state)
+{
+	struct world *w = *state;
+
+	foreign_ruleset(w, "docker");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"x\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"iso\", \"mode\": \"isolated\", \"subnet\": \"10.61.0.0/24\"}"));
+	assert_string_equal(list_field(w, "x", "state"), "degraded");
+	assert_string_equal(
+		list_field(w, "x", "problem"),
+		"forwarding blocked by table ip filter chain FORWARD (hook forward, policy drop)");
+	assert_string_equal(list_field(w, "iso", "state"), "active");
+	foreign_ruleset(w, "docker-user");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"y\", \"mode\": \"nat\", \"subnet\": \"10.62.0.0/24\"}"));
+	assert_string_equal(list_field(w, "x", "state"), "active");
+	assert_string_equal(list_field(w, "y", "state"), "degraded"); /* DOCKER-USER lets nd-x through only */
+	foreign_ruleset(w, "ufw");
+	assert_true(request(w, "network.stop", "{\"name\": \"y\"}"));
+	assert_string_equal(
+		list_field(w, "iso", "problem"),
+		"DHCP blocked by table ip filter chain ufw-skip-to-policy-input (hook input, jumped to from "
+		"INPUT, rule handle 94: drop)");
+}
+
 /* 'network list' keeps each entry's text between requests: after every kind of change it still says
  * what 'network show' says, field for field (the state and its problem included). */
 static void test_list_follows(void **state)
@@ -1140,6 +1182,7 @@ int main(void)
 		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_firewall, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
