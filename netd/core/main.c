@@ -268,6 +268,8 @@ static int run(struct daemon *d)
 	}
 	if (fw_nft_open(&d->nft) < 0)
 		d->nft = (struct fw_backend){}; /* the firewall says what does not work without it */
+	if (probe_real_open(&d->probe) < 0)
+		d->probe = (struct probe_backend){}; /* netdctl doctor says what it cannot check */
 	r = sd_event_default(&d->event);
 	if (r < 0)
 		return r;
