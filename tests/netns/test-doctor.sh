@@ -42,7 +42,11 @@ expect() {
 	grep -A1 -E "^\[(FAIL|warn)\] $2 " "$T/doctor.txt" | grep -q '^       fix: ' || fail "no fix under $2: $(cat "$T/doctor.txt")"
 	if [ "$1" = fail ]; then assert_eq "$rc" 1 "exit status with a failing step"; fi
 }
+no_probe_left() {
+	[ -z "$(ip -n "$NS" -o link show | grep ndp)" ] || fail "a probe left its port: $(ip -n "$NS" -o link show | grep ndp)"
+}
 clean() {
+	no_probe_left
 	for _ in $(seq 1 50); do
 		doctor lab
 		[ "$rc" = 0 ] && ! grep -qE '^\[(FAIL|warn)\]' "$T/doctor.txt" && return 0
@@ -155,6 +159,36 @@ if [ -x /usr/bin/qemu-system-x86_64 ] && getent passwd netd-qemu >/dev/null; the
 else
 	echo "# TAP case: no QEMU or no user netd-qemu here"
 fi
+
+# Who may ask: an operator (group netd) like 'network show'; nobody else reaches the socket. Two
+# doctors at once: the second's probe is skipped (one probe at a time), it does not fail.
+if getent group netd >/dev/null; then
+	add_user "ndop$$" netd
+	add_user "ndus$$"
+	chmod 0755 "$T"
+	run_as "ndop$$" "$NETDCTL" --socket "$SOCK" doctor lab >"$T/op.txt" 2>&1 || fail "an operator's doctor: $(cat "$T/op.txt")"
+	grep -qE '^\[ok\]   dhcp probe ' "$T/op.txt" || fail "an operator's probe: $(cat "$T/op.txt")"
+	rc=0; run_as "ndus$$" "$NETDCTL" --socket "$SOCK" doctor lab >"$T/us.txt" 2>&1 || rc=$?
+	assert_eq "$rc" 1 "a user outside group netd"
+	grep -q "doctor\|step" "$T/us.txt" && fail "a user outside group netd got an answer: $(cat "$T/us.txt")"
+	chmod 0711 "$T"
+	ok "an operator may run doctor, another user may not"
+else
+	echo "# permissions: no group netd here"
+fi
+kill -STOP "$(cat "$T/run/dnsmasq/lab.pid")" # a probe that takes its 2 s
+ctl --json doctor lab >"$T/first.json" 2>/dev/null &
+first=$!
+sleep 0.3
+ctl --json doctor lab >"$T/second.json" 2>/dev/null || true
+wait "$first" || true
+kill -CONT "$(cat "$T/run/dnsmasq/lab.pid")"
+assert_eq "$(jq -r '.steps[] | select(.name == "dhcp probe") | .status' "$T/second.json")" skip "the second doctor's probe"
+jq -r '.steps[] | select(.name == "dhcp probe") | .detail' "$T/second.json" | grep -q "another doctor's probe is running" ||
+	fail "second: $(cat "$T/second.json")"
+assert_eq "$(jq -r '.steps[] | select(.name == "dhcp probe") | .status' "$T/first.json")" fail "the first doctor's probe (dnsmasq stopped)"
+no_probe_left
+ok "one probe at a time: a second doctor meanwhile skips its probe; the timed-out probe left no port"
 
 # Bad input: one line each, exit status 2 for usage, 1 for what netd refuses.
 rc=0; ctl doctor >/dev/null 2>"$T/err" || rc=$?
