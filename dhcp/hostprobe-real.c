@@ -330,6 +330,17 @@ static void fail(struct probe_result *res, const char *what, int r)
 		res->dns = PROBE_FAILED;
 }
 
+/* An OFFER from the gateway, of an address of the subnet other than the gateway's: the probe puts it on
+ * its port for the DNS query, and must not answer ARP for an address a forged OFFER named (a guest
+ * without port security sees the DISCOVER). */
+static bool offer_fits(const struct probe_spec *spec, const struct probe_result *res)
+{
+	uint32_t mask = spec->prefixlen ? htonl(~0u << (32 - spec->prefixlen)) : 0;
+
+	return res->server.s_addr == spec->gateway.s_addr && res->offered.s_addr != spec->gateway.s_addr &&
+	       (res->offered.s_addr & mask) == (spec->subnet.s_addr & mask) && (res->offered.s_addr & ~mask);
+}
+
 static void probe_dhcp(const struct probe_spec *spec, int ifindex, const struct mac *mac, uint64_t deadline,
 		       struct probe_result *res, uint8_t *ret_prefixlen)
 {
@@ -380,8 +391,10 @@ static void probe_dhcp(const struct probe_spec *spec, int ifindex, const struct 
 			continue;
 		}
 		n = recv(fd, buf + 600, sizeof(buf) - 600, MSG_DONTWAIT);
-		if (n > 0 && probe_dhcp_offer_parse(buf + 600, (size_t)n, mac, xid, &res->offered,
-						    &res->server, ret_prefixlen) == 0)
+		if (n > 0 &&
+		    probe_dhcp_offer_parse(buf + 600, (size_t)n, mac, xid, &res->offered, &res->server,
+					   ret_prefixlen) == 0 &&
+		    offer_fits(spec, res))
 			res->dhcp = PROBE_ANSWERED;
 	}
 	res->dhcp_ms = (uint32_t)(now_ms() - t0);
@@ -499,7 +512,7 @@ __attribute__((noreturn)) static void child(const struct probe_spec *spec, int o
 	if (spec->dhcp)
 		probe_dhcp(spec, ifindex, &mac, deadline, &res, &prefixlen);
 	if (spec->dns && res.dhcp == PROBE_ANSWERED) {
-		r = addr4_add(ns, ifindex, res.offered, prefixlen ? prefixlen : 24);
+		r = addr4_add(ns, ifindex, res.offered, spec->prefixlen);
 		if (r < 0)
 			fail(&res, "cannot take the offered address for the DNS query", r);
 		else

@@ -40,7 +40,9 @@ struct probe_udp {
 struct probe_spec {
 	char bridge[IFNAMSIZ];
 	int bridge_ifindex;
-	struct in_addr gateway; /* where the DNS query goes */
+	struct in_addr gateway; /* where the DNS query goes; the OFFER must come from it */
+	struct in_addr subnet; /* the offered address must lie in subnet/prefixlen */
+	uint8_t prefixlen;
 	bool dhcp; /* send a DHCPDISCOVER */
 	bool dns; /* query the gateway (from the offered address) */
 };
