@@ -481,6 +481,31 @@ static const struct link_info *uplink_of(struct doctor_call *dc, const struct ne
 }
 
 /* 6. The default route. */
+/* 6, IPv6: a default route for a network that forwards an IPv6 prefix (a warning: IPv4 may be all
+ * its guests need). */
+static void step_route6(struct doctor_call *dc, const struct network *n)
+{
+	const struct route_info *rt = NULL;
+	char fix[DOCTOR_TEXT_MAX];
+
+	if (!network_forwards(n) || !n->subnet6.family)
+		return;
+	for (size_t i = 0; i < dc->dump.n_routes && !rt; i++)
+		if (route_is_default(&dc->dump.routes[i], AF_INET6) &&
+		    (!n->uplink[0] ||
+		     !strcmp(link_dump_ifname(&dc->dump, dc->dump.routes[i].ifindex), n->uplink)))
+			rt = &dc->dump.routes[i];
+	if (!rt)
+		step(dc, n->name, "default route6", "warn",
+		     fixf(fix, sizeof(fix), "ip -6 route add default via GATEWAY dev %s",
+			  n->uplink[0] ? n->uplink : "IFACE"),
+		     "the host has no IPv6 default route%s%s: guests' IPv6 reaches nothing beyond the host",
+		     n->uplink[0] ? " through " : "", n->uplink);
+	else
+		step(dc, n->name, "default route6", "ok", NULL, "IPv6 default route via %s",
+		     link_dump_ifname(&dc->dump, rt->ifindex));
+}
+
 static void step_route(struct doctor_call *dc, const struct network *n)
 {
 	const struct route_info *rt = NULL, *any = NULL;
@@ -635,6 +660,7 @@ static void doctor_rest(struct doctor_call *dc)
 		step_reach(dc, net);
 		step_sysctls(dc, net->def, br);
 		step_route(dc, net->def);
+		step_route6(dc, net->def);
 		step_conntrack(dc, net->def);
 		step_mtu(dc, net->def, br);
 		step_conflicts(dc, net->def);
@@ -679,7 +705,9 @@ static void doctor_probe(struct doctor_call *dc, const struct network *n, const 
 	struct probe_spec spec = { .bridge_ifindex = br ? br->ifindex : 0,
 				   .dhcp = n->dhcp.dhcp && n->subnet.family,
 				   .dns = n->dhcp.dns && n->subnet.family && n->has_gateway,
-				   .gateway = n->gateway.in };
+				   .gateway = n->gateway.in,
+				   .subnet = n->subnet.addr.in,
+				   .prefixlen = n->subnet.len };
 	struct probe_result res = {};
 	int r;
 

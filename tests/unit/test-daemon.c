@@ -1378,6 +1378,29 @@ static void test_doctor(void **state)
 	run_for(w, 50 * 1000);
 	assert_true(doctor(w, "{\"name\": \"lab\"}"));
 	assert_string_equal(doctor_step(w, "lab", "dnsmasq"), "fail");
+
+	note(w, "IPv6: dnsmasq bound on the IPv6 gateway too; an IPv6 default route, or a warning");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"six\", \"mode\": \"nat\", \"subnet\": \"10.91.0.0/24\", "
+			    "\"subnet6\": \"fd00:91::/64\"}"));
+	{
+		struct probe_udp six[3] = { { .family = AF_INET, .port = 67 }, { .port = 53 }, { .port = 53 } };
+		struct route_info def6 = { .ifindex = eth0, .table = RT_TABLE_MAIN, .type = RTN_UNICAST };
+
+		assert_int_equal(ip_addr_parse("10.91.0.1", &six[1].family, &six[1].addr), 0);
+		probe_fake_set_sockets(w->probe, six, 2);
+		assert_true(doctor(w, "{\"name\": \"six\"}"));
+		assert_string_equal(doctor_step(w, "six", "dnsmasq"), "fail");
+		assert_string_equal(doctor_step(w, "six", "default route6"), "warn");
+		assert_int_equal(ip_addr_parse("fd00:91::1", &six[2].family, &six[2].addr), 0);
+		probe_fake_set_sockets(w->probe, six, 3);
+		assert_int_equal(ip_prefix_parse("::/0", &def6.dst), 0);
+		assert_int_equal(link_fake_add_route_full(w->link, &def6), 0);
+		assert_true(doctor(w, "{\"name\": \"six\"}"));
+		assert_true(doctor_ok(w));
+		assert_string_equal(doctor_step(w, "six", "dnsmasq"), "ok");
+		assert_string_equal(doctor_step(w, "six", "default route6"), "ok");
+	}
 	w->d.nft.ops = fake_nft_ops;
 	check_golden(w, "doctor.log");
 }
