@@ -38,6 +38,7 @@ struct verb {
 	const char *usage;
 	const struct schema *schema; /* its options, listed after usage */
 	const char *tail; /* after them */
+	bool verdict; /* the result's "ok" false makes the exit status 1 (doctor) */
 };
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
@@ -577,6 +578,47 @@ static void console_attach(json_object *v)
 	fprintf(stderr, "\r\nDetached.\n");
 }
 
+static int build_doctor(int argc, char **argv, json_object *params)
+{
+	if (argc == 3 && !strcmp(argv[1], "--guest")) {
+		json_object_object_add(params, "guest", json_object_new_string(argv[2]));
+		return 0;
+	}
+	if (argc == 2 && argv[1][0] != '-') {
+		json_object_object_add(params, "name", json_object_new_string(argv[1]));
+		return 0;
+	}
+	if (argc < 2 || (argc == 2 && !strcmp(argv[1], "--guest")))
+		return usage_error("doctor: expected a network NAME or --guest NAME");
+	return usage_error("doctor: unexpected argument '%s'", argv[argc == 2 ? 1 : argc - 1]);
+}
+
+/* One line per step, its fix under a step that is not ok. */
+static void print_doctor(json_object *o)
+{
+	json_object *steps = json_object_object_get(o, "steps");
+	const char *last = NULL;
+
+	for (size_t i = 0; i < json_object_array_length(steps); i++) {
+		json_object *s = json_object_array_get_idx(steps, i);
+		json_object *f = json_object_object_get(s, "fix");
+		const char *status = jstr(s, "status"), *net = jstr(s, "network");
+		const char *tag = !strcmp(status, "ok")	  ? "[ok]  " :
+				  !strcmp(status, "fail") ? "[FAIL]" :
+				  !strcmp(status, "warn") ? "[warn]" :
+							    "[skip]";
+
+		if (net[0] && (!last || strcmp(last, net)))
+			printf("network %s:\n", net);
+		last = net;
+		printf("%s %-14s %s\n", tag, jstr(s, "name"), jstr(s, "detail"));
+		if (f && json_object_is_type(f, json_type_string))
+			printf("       fix: %s\n", json_object_get_string(f));
+	}
+	printf(json_object_get_boolean(json_object_object_get(o, "ok")) ? "No step failed.\n" :
+									  "Something fails: see [FAIL] above.\n");
+}
+
 static const struct verb verbs[] = {
 	{ "network", "create", "network.create", build_create, print_network, "network create NAME",
 	  &network_schema },
@@ -623,6 +665,11 @@ static const struct verb verbs[] = {
 	  "vm set-network NAME [--nic N] NET     move a running guest's NIC to another network, live" },
 	{ "monitor", NULL, "daemon.monitor", build_none, print_status,
 	  "monitor                              print netd's events (leases, networks, guests) as they happen" },
+	{ "doctor", NULL, "network.doctor", build_doctor, print_doctor,
+	  "doctor NETWORK | --guest NAME        why a guest has no lease, DNS or Internet: each step checked, with\n"
+	  "                                       its fix (a DHCP/DNS probe from a scratch port); exit status 1 when\n"
+	  "                                       a step fails",
+	  .verdict = true },
 	{ "status", NULL, "daemon.status", build_none, print_status, "status" },
 	{ "reload", NULL, "daemon.reload", build_none, print_reload, "reload" },
 };
@@ -875,5 +922,7 @@ int main(int argc, char **argv)
 							      JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		v->print(json_object_object_get(reply, "result"));
+	if (v->verdict && !json_object_get_boolean(json_object_object_get(json_object_object_get(reply, "result"), "ok")))
+		return 1;
 	return 0;
 }

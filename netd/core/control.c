@@ -322,6 +322,7 @@ void call_progress(struct call *call, const char *fmt, ...)
 /* Every area of methods: a new area is its table in its own file and one line here. */
 static const struct method_area *const areas[] = {
 	&network_methods,
+	&doctor_methods,
 	&guest_methods,
 	&uplink_methods,
 	&daemon_methods,

@@ -43,7 +43,7 @@ void daemon_trim_later(struct daemon *d)
 /* The features of a network, in the order they come up (and go down in reverse): the one place
  * that names them. A new feature is its own file(s) and its line here (netd/DESIGN.md). */
 extern const struct feature feature_links, feature_watch, feature_firewall, feature_forward6,
-	feature_upstream, feature_dhcp, feature_portsec;
+	feature_upstream, feature_dhcp, feature_portsec, feature_doctor;
 static const struct feature *const features[] = {
 	&feature_links, /* the bridge, its address and sysctls; guests' TAPs as its ports */
 	&feature_watch, /* conflicts with the host that appear later */
@@ -52,6 +52,7 @@ static const struct feature *const features[] = {
 	&feature_upstream, /* the upstream resolvers of the networks that forward DNS */
 	&feature_dhcp, /* dnsmasq: DHCP and DNS */
 	&feature_portsec, /* what each guest port may send (table bridge netd) */
+	&feature_doctor, /* netdctl doctor: no part in a network's up or down */
 };
 
 _Static_assert(ELEMENTSOF(features) <= DAEMON_FEATURES_MAX, "raise DAEMON_FEATURES_MAX");

@@ -11,6 +11,7 @@
 #include "network.h"
 #include "network-index.h"
 #include "portsec.h"
+#include "hostprobe.h"
 #include "proc.h"
 #include "server.h"
 #include "qemu-argv.h"
@@ -71,6 +72,7 @@ struct daemon {
 	struct client *clients;
 	struct control *control; /* control.c: the listening side and its limits */
 	struct proc_backend proc;
+	struct probe_backend probe; /* what netdctl doctor reads and probes (dhcp/hostprobe.h) */
 	const char *dnsmasq;	 /* the binary */
 	const char *resolv_conf; /* where the upstream resolvers are (netd --resolv-conf), NULL:
 				    /etc/resolv.conf */
@@ -125,7 +127,7 @@ struct method_area {
 		.methods = (table), .n = ELEMENTSOF(table) \
 	}
 
-extern const struct method_area network_methods, daemon_methods, guest_methods, uplink_methods;
+extern const struct method_area network_methods, daemon_methods, guest_methods, uplink_methods, doctor_methods;
 
 const struct method *method_find(const char *name);
 /* Run m for call after the checks its flags declare; a negative errno has been answered already

@@ -311,6 +311,8 @@ static int run(struct daemon *d)
 		return r;
 	}
 	open_nft(d);
+	if (probe_real_open(&d->probe) < 0)
+		d->probe = (struct probe_backend){}; /* netdctl doctor says what it cannot check */
 	r = sd_event_default(&d->event);
 	if (r < 0)
 		return r;

@@ -125,7 +125,7 @@ static void test_ratelimit(void **state)
 
 static bool method_reads(const char *name)
 {
-	static const char *const suffixes[] = { ".list", ".show", ".status", ".leases" };
+	static const char *const suffixes[] = { ".list", ".show", ".status", ".leases", ".doctor" };
 	size_t len = strlen(name);
 
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
@@ -138,7 +138,7 @@ static bool method_reads(const char *name)
 static void test_method_tables(void **state)
 {
 	const struct method_area *areas[] = { &network_methods, &guest_methods, &uplink_methods,
-					      &daemon_methods };
+					      &daemon_methods, &doctor_methods };
 	size_t total = 0;
 
 	for (size_t a = 0; a < sizeof(areas) / sizeof(areas[0]); a++)
@@ -157,6 +157,7 @@ static void test_method_tables(void **state)
 	assert_null(method_find("network.nope"));
 	assert_true(method_find("lease.event")->flags & METHOD_ROOT);
 	assert_int_equal(method_find("network.create")->flags & METHOD_ROOT, 0);
+	assert_int_equal(method_find("network.doctor")->flags & (METHOD_CHANGE | METHOD_ROOT), 0); /* operators */
 }
 
 /* A root-only method from an operator: refused before the method runs, with one message. */

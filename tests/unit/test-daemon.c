@@ -9,6 +9,7 @@
  * after their bridge was made anew, a refused stop, set-network; every entry of 'network list'
  * against 'network show' after each kind of change. Runs without root.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -32,7 +33,9 @@
 #include "golden.h"
 #include "log.h"
 #include "macro.h"
+#include "hostprobe.h"
 #include "protocol.h"
+#include "server.h"
 #include "vm-ipv6.h"
 #include "vm.h"
 
@@ -43,6 +46,7 @@ struct world {
 	struct fw_fake *fw;
 	struct tap_fake *tap;
 	struct proc_fake *proc;
+	struct probe_fake *probe;
 	struct fake_log all; /* every fake's lines, in order (fake_log_mirror) */
 	char *log; /* the scenario's golden log so far */
 	size_t log_len;
@@ -106,6 +110,7 @@ static void daemon_up(struct world *w)
 	assert_int_equal(tap_fake_new(false, &w->tap, &d->tap), 0);
 	tap_fake_set_make_link(w->tap, make_tap_link, w);
 	assert_int_equal(proc_fake_new(&w->proc, &d->proc), 0);
+	assert_int_equal(probe_fake_new(&w->probe, &d->probe), 0);
 	assert_int_equal(daemon_start(d), 0);
 }
 
@@ -123,6 +128,7 @@ static void daemon_down(struct world *w)
 	fw_fake_free(w->fw);
 	tap_fake_free(w->tap);
 	proc_fake_free(w->proc);
+	probe_fake_free(w->probe);
 }
 
 static void flush_backends(struct world *w);
@@ -209,6 +215,7 @@ static void flush_backends(struct world *w)
 	fw_fake_clear_log(w->fw);
 	tap_fake_clear_log(w->tap);
 	proc_fake_log_clear(w->proc);
+	probe_fake_clear_log(w->probe);
 }
 
 static void on_reply(struct call *call, json_object *reply)
@@ -1164,6 +1171,263 @@ static void test_list_follows(void **state)
 	assert_string_equal(list_field(w, "lab", "state"), "inactive");
 }
 
+
+/* The status of step name of network net in the last doctor's reply ("(none)" when absent). */
+static const char *doctor_step(struct world *w, const char *net, const char *name)
+{
+	json_object *result, *steps;
+
+	if (!json_object_object_get_ex(w->reply, "result", &result) ||
+	    !json_object_object_get_ex(result, "steps", &steps))
+		return "(none)";
+	for (size_t i = 0; i < json_object_array_length(steps); i++) {
+		json_object *st = json_object_array_get_idx(steps, i);
+
+		if (!strcmp(json_object_get_string(json_object_object_get(st, "network")), net) &&
+		    !strcmp(json_object_get_string(json_object_object_get(st, "name")), name))
+			return json_object_get_string(json_object_object_get(st, "status"));
+	}
+	return "(none)";
+}
+
+static bool doctor_ok(struct world *w)
+{
+	json_object *result;
+
+	assert_true(json_object_object_get_ex(w->reply, "result", &result));
+	return json_object_get_boolean(json_object_object_get(result, "ok"));
+}
+
+/* Every step of a doctor's reply into the log: status, name, detail and fix. */
+static void doctor_log(struct world *w)
+{
+	json_object *result, *steps;
+
+	assert_true(json_object_object_get_ex(w->reply, "result", &result));
+	assert_true(json_object_object_get_ex(result, "steps", &steps));
+	for (size_t i = 0; i < json_object_array_length(steps); i++) {
+		json_object *st = json_object_array_get_idx(steps, i), *fix = json_object_object_get(st, "fix");
+
+		char line[1200];
+
+		snprintf(line, sizeof(line), "%s %s: %s", json_object_get_string(json_object_object_get(st, "status")),
+			 json_object_get_string(json_object_object_get(st, "name")),
+			 json_object_get_string(json_object_object_get(st, "detail")));
+		put_text(w, "  ", line);
+		if (fix)
+			put_text(w, "    fix: ", json_object_get_string(fix));
+	}
+}
+
+static bool doctor(struct world *w, const char *params)
+{
+	bool ok = request(w, "network.doctor", params);
+
+	if (ok)
+		doctor_log(w);
+	return ok;
+}
+
+static struct fw_blocker test_blocker = { "ip", "filter", "FORWARD", NULL };
+static bool test_blocker_on;
+static struct fw_ops test_nft_ops;
+static const struct fw_ops *fake_nft_ops;
+
+static int test_blockers(void *userdata, struct fw_blocker **ret, size_t *ret_n)
+{
+	*ret = calloc(1, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	*ret_n = 0;
+	if (test_blocker_on) {
+		**ret = test_blocker;
+		(*ret)->rules = strdup("[]");
+		*ret_n = 1;
+	}
+	return 0;
+}
+
+/* netdctl doctor: each step's pass and its failure, on the fakes. */
+static void test_doctor(void **state)
+{
+	struct world *w = *state;
+	struct probe_udp socks[2] = { { .family = AF_INET, .port = 67 }, { .family = AF_INET, .port = 53 } };
+	struct probe_result good = { .dhcp = PROBE_ANSWERED, .dns = PROBE_ANSWERED, .dhcp_ms = 3, .dns_ms = 1 };
+	struct probe_result res;
+	struct route_info def = { .table = RT_TABLE_MAIN, .type = RTN_UNICAST, .protocol = RTPROT_STATIC };
+	char kernel[128], params[512];
+	int eth0, br;
+
+	fake_nft_ops = w->d.nft.ops;
+	test_nft_ops = *fake_nft_ops;
+	test_nft_ops.blockers = test_blockers;
+	w->d.nft.ops = &test_nft_ops;
+	test_blocker_on = false;
+	assert_int_equal(link_fake_add_link(w->link, "eth0", "veth", &eth0), 0);
+	assert_int_equal(w->d.link.ops->link_set_mtu(w->d.link.userdata, eth0, 1500), 0);
+	def.ifindex = eth0;
+	assert_int_equal(ip_prefix_parse("0.0.0.0/0", &def.dst), 0);
+	assert_int_equal(ip_addr_parse("192.168.50.1", &def.gw_family, &def.gw), 0);
+	assert_int_equal(link_fake_add_route_full(w->link, &def), 0);
+	assert_int_equal(ip_addr_parse("10.90.0.1", &socks[1].family, &socks[1].addr), 0);
+	probe_fake_set_sockets(w->probe, socks, 2);
+	probe_fake_set_conntrack(w->probe, 10, 1000);
+	assert_int_equal(inet_pton(AF_INET, "10.90.0.23", &good.offered), 1);
+	assert_int_equal(inet_pton(AF_INET, "10.90.0.1", &good.server), 1);
+	probe_fake_set_result(w->probe, &good);
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.90.0.0/24\", \"mtu\": 1500}"));
+	br = bridge_ifindex(w, "nd-lab");
+
+	note(w, "all well: every step ok, the probe run once");
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_true(doctor_ok(w));
+	assert_string_equal(doctor_step(w, "lab", "dhcp probe"), "ok");
+	assert_string_equal(doctor_step(w, "lab", "dns probe"), "ok");
+	assert_string_equal(doctor_step(w, "lab", "conflicts"), "ok");
+
+	note(w, "refused: no such network, neither or both of name and guest");
+	assert_false(request(w, "network.doctor", "{\"name\": \"nope\"}"));
+	assert_false(request(w, "network.doctor", "{}"));
+	assert_false(request(w, "network.doctor", "{\"name\": \"lab\", \"guest\": \"g\"}"));
+
+	note(w, "an operator (uid 1000) may ask: it is a reader");
+	assert_true(request_as(w, 1000, "network.doctor", "{\"name\": \"lab\"}"));
+
+	note(w, "2: the bridge down");
+	assert_int_equal(w->d.link.ops->link_set_up(w->d.link.userdata, br, false), 0);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_false(doctor_ok(w));
+	assert_string_equal(doctor_step(w, "lab", "bridge"), "fail");
+	assert_string_equal(doctor_step(w, "lab", "dhcp probe"), "skip");
+	assert_int_equal(w->d.link.ops->link_set_up(w->d.link.userdata, br, true), 0);
+
+	note(w, "3: dnsmasq not bound, then not answering the probe");
+	probe_fake_set_sockets(w->probe, socks, 1);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "dnsmasq"), "fail");
+	probe_fake_set_sockets(w->probe, socks, 2);
+	res = good;
+	res.dhcp = PROBE_NO_ANSWER;
+	res.dns = PROBE_NOT_RUN;
+	probe_fake_set_result(w->probe, &res);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "dnsmasq"), "ok");
+	assert_string_equal(doctor_step(w, "lab", "dhcp probe"), "fail");
+	assert_string_equal(doctor_step(w, "lab", "dns probe"), "skip");
+	res = good;
+	res.dns = PROBE_NO_ANSWER;
+	probe_fake_set_result(w->probe, &res);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "dns probe"), "fail");
+	probe_fake_set_result(w->probe, &good);
+
+	note(w, "4: a foreign forward chain drops by policy");
+	test_blocker_on = true;
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "firewall"), "fail");
+	test_blocker_on = false;
+
+	note(w, "5: forwarding off; rp_filter off");
+	assert_int_equal(w->d.link.ops->sysctl_set(w->d.link.userdata, AF_INET, "all", "forwarding", "0"), 0);
+	assert_int_equal(w->d.link.ops->sysctl_set(w->d.link.userdata, AF_INET, "nd-lab", "rp_filter", "0"), 0);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "forwarding"), "fail");
+	assert_string_equal(doctor_step(w, "lab", "rp_filter"), "warn");
+	assert_int_equal(w->d.link.ops->sysctl_set(w->d.link.userdata, AF_INET, "all", "forwarding", "1"), 0);
+	assert_int_equal(w->d.link.ops->sysctl_set(w->d.link.userdata, AF_INET, "nd-lab", "rp_filter", "1"), 0);
+
+	note(w, "6: no default route");
+	assert_int_equal(w->d.link.ops->route_change(w->d.link.userdata, ROUTE_DEL, &def), 0);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "default route"), "fail");
+	assert_string_equal(doctor_step(w, "lab", "mtu"), "skip");
+	assert_int_equal(link_fake_add_route_full(w->link, &def), 0);
+
+	note(w, "7: conntrack 95% full, then full");
+	probe_fake_set_conntrack(w->probe, 950, 1000);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_true(doctor_ok(w));
+	assert_string_equal(doctor_step(w, "lab", "conntrack"), "warn");
+	probe_fake_set_conntrack(w->probe, 1000, 1000);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "conntrack"), "fail");
+	probe_fake_set_conntrack(w->probe, 10, 1000);
+
+	note(w, "8: the uplink's MTU below the bridge's");
+	assert_int_equal(w->d.link.ops->link_set_mtu(w->d.link.userdata, eth0, 1400), 0);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "mtu"), "warn");
+	assert_int_equal(w->d.link.ops->link_set_mtu(w->d.link.userdata, eth0, 1500), 0);
+
+	note(w, "9 (and rp_filter): a route over half the subnet through eth0");
+	assert_int_equal(link_fake_add_route(w->link, eth0, "10.90.0.0/25"), 0);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "conflicts"), "fail");
+	assert_string_equal(doctor_step(w, "lab", "rp_filter"), "fail");
+	{
+		struct route_info half = { .ifindex = eth0, .table = RT_TABLE_MAIN, .type = RTN_UNICAST };
+
+		assert_int_equal(ip_prefix_parse("10.90.0.0/25", &half.dst), 0);
+		assert_int_equal(w->d.link.ops->route_change(w->d.link.userdata, ROUTE_DEL, &half), 0);
+	}
+
+	note(w, "1: a guest's TAP, up and plugged; unplugged; down");
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"lab\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(doctor(w, "{\"guest\": \"g1\"}"));
+	assert_string_equal(doctor_step(w, "", "guest"), "fail");
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_true(doctor(w, "{\"guest\": \"g1\"}"));
+	assert_true(doctor_ok(w));
+	assert_string_equal(doctor_step(w, "lab", "tap (nic 0)"), "ok");
+	assert_int_equal(w->d.link.ops->port_set(w->d.link.userdata, bridge_ifindex(w, "vm-g1-0"), 0), 0);
+	assert_true(doctor(w, "{\"guest\": \"g1\"}"));
+	assert_string_equal(doctor_step(w, "lab", "tap (nic 0)"), "fail");
+	assert_int_equal(w->d.link.ops->port_set(w->d.link.userdata, bridge_ifindex(w, "vm-g1-0"), br), 0);
+	assert_int_equal(w->d.link.ops->link_set_up(w->d.link.userdata, bridge_ifindex(w, "vm-g1-0"), false), 0);
+	assert_true(doctor(w, "{\"guest\": \"g1\"}"));
+	assert_string_equal(doctor_step(w, "lab", "tap (nic 0)"), "fail");
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+
+	note(w, "3: dnsmasq gone");
+	assert_int_equal(proc_fake_exit(w->proc, daemon_dhcp_find(&w->d, "lab")->pid, 9), 0);
+	run_for(w, 50 * 1000);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "dnsmasq"), "fail");
+
+	note(w, "IPv6: dnsmasq bound on the IPv6 gateway too; an IPv6 default route, or a warning");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"six\", \"mode\": \"nat\", \"subnet\": \"10.91.0.0/24\", "
+			    "\"subnet6\": \"fd00:91::/64\"}"));
+	{
+		struct probe_udp six[3] = { { .family = AF_INET, .port = 67 }, { .port = 53 }, { .port = 53 } };
+		struct route_info def6 = { .ifindex = eth0, .table = RT_TABLE_MAIN, .type = RTN_UNICAST };
+
+		assert_int_equal(ip_addr_parse("10.91.0.1", &six[1].family, &six[1].addr), 0);
+		probe_fake_set_sockets(w->probe, six, 2);
+		assert_true(doctor(w, "{\"name\": \"six\"}"));
+		assert_string_equal(doctor_step(w, "six", "dnsmasq"), "fail");
+		assert_string_equal(doctor_step(w, "six", "default route6"), "warn");
+		assert_int_equal(ip_addr_parse("fd00:91::1", &six[2].family, &six[2].addr), 0);
+		probe_fake_set_sockets(w->probe, six, 3);
+		assert_int_equal(ip_prefix_parse("::/0", &def6.dst), 0);
+		assert_int_equal(link_fake_add_route_full(w->link, &def6), 0);
+		assert_true(doctor(w, "{\"name\": \"six\"}"));
+		assert_true(doctor_ok(w));
+		assert_string_equal(doctor_step(w, "six", "dnsmasq"), "ok");
+		assert_string_equal(doctor_step(w, "six", "default route6"), "ok");
+	}
+	w->d.nft.ops = fake_nft_ops;
+	check_golden(w, "doctor.log");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1183,6 +1447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_firewall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doctor, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

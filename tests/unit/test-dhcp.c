@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "golden.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include "lease.h"
 #include "macro.h"
 #include "network.h"
+#include "hostprobe.h"
 #include "proc.h"
 #include "server.h"
 
@@ -901,6 +903,62 @@ static void test_lease_macs_coalesce(void **state)
 	rm_rf(d);
 }
 
+
+/* The doctor's probe packets: a DHCPDISCOVER is a whole IPv4/UDP datagram (checksummed header,
+ * broadcast flag); an OFFER for that transaction and MAC is taken, anything else refused; a DNS
+ * query and the response code of its answer. */
+static void test_probe_packets(void **state)
+{
+	struct mac mac = { { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } }, other = { { 0x02 } };
+	uint8_t buf[PROBE_DHCP_MAX], offer[PROBE_DHCP_MAX], q[128];
+	struct in_addr yiaddr, server;
+	uint8_t prefixlen;
+	uint32_t sum = 0;
+	size_t len = probe_dhcp_discover(buf, sizeof(buf), &mac, 0x12345678), qlen;
+
+	assert_true(len >= 20 + 8 + 300);
+	assert_int_equal(buf[0], 0x45);
+	for (size_t i = 0; i < 20; i += 2)
+		sum += (uint32_t)(buf[i] << 8 | buf[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	assert_int_equal(sum, 0xffff); /* the header's checksum holds */
+	assert_int_equal(buf[28 + 10], 0x80); /* broadcast */
+	assert_memory_equal(buf + 28 + 28, mac.b, 6);
+	assert_int_equal(probe_dhcp_discover(buf, 100, &mac, 1), 0);
+
+	/* The OFFER: the DISCOVER turned around (op 2, yiaddr, options 53=2, 54, 1). */
+	memcpy(offer, buf, len);
+	offer[20 + 2] = 0, offer[20 + 3] = 68; /* to port 68 */
+	offer[28] = 2;
+	memcpy(offer + 28 + 16, (uint8_t[]){ 10, 73, 0, 23 }, 4);
+	memcpy(offer + 28 + 240, (uint8_t[]){ 53, 1, 2, 54, 4, 10, 73, 0, 1, 1, 4, 255, 255, 255, 0, 255 }, 16);
+	assert_int_equal(probe_dhcp_offer_parse(offer, len, &mac, 0x12345678, &yiaddr, &server, &prefixlen), 0);
+	assert_int_equal(ntohl(yiaddr.s_addr), 0x0a490017);
+	assert_int_equal(ntohl(server.s_addr), 0x0a490001);
+	assert_int_equal(prefixlen, 24);
+	assert_int_equal(probe_dhcp_offer_parse(offer, len, &mac, 0x12345679, &yiaddr, &server, &prefixlen), -EINVAL);
+	assert_int_equal(probe_dhcp_offer_parse(offer, len, &other, 0x12345678, &yiaddr, &server, &prefixlen), -EINVAL);
+	assert_int_equal(probe_dhcp_offer_parse(offer, 60, &mac, 0x12345678, &yiaddr, &server, &prefixlen), -EINVAL);
+	offer[28 + 240 + 2] = 5; /* an ACK is not an OFFER */
+	assert_int_equal(probe_dhcp_offer_parse(offer, len, &mac, 0x12345678, &yiaddr, &server, &prefixlen), -EINVAL);
+	offer[28 + 240 + 2] = 2;
+	offer[28 + 240 + 4] = 200; /* an option running past the end */
+	assert_int_equal(probe_dhcp_offer_parse(offer, len, &mac, 0x12345678, &yiaddr, &server, &prefixlen), -EINVAL);
+
+	assert_int_equal(probe_dns_query(q, 20, 1, "netd-doctor.invalid"), 0);
+	assert_int_equal(probe_dns_query(q, sizeof(q), 1, "a..b"), 0);
+	qlen = probe_dns_query(q, sizeof(q), 0xbeef, "netd-doctor.invalid");
+	assert_int_equal(qlen, 12 + 1 + 11 + 1 + 7 + 1 + 4);
+	assert_memory_equal(q + 12, "\x0bnetd-doctor\x07invalid\x00", 21);
+	q[2] |= 0x80;
+	q[3] = 3; /* NXDOMAIN */
+	assert_int_equal(probe_dns_response_parse(q, qlen, 0xbeef), 3);
+	assert_int_equal(probe_dns_response_parse(q, qlen, 0xbeee), -EINVAL);
+	q[2] &= 0x7f; /* a query is no response */
+	assert_int_equal(probe_dns_response_parse(q, qlen, 0xbeef), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -921,6 +979,7 @@ int main(void)
 		cmocka_unit_test(test_lease_fields),
 		cmocka_unit_test(test_lease_macs_server),
 		cmocka_unit_test(test_lease_macs_coalesce),
+		cmocka_unit_test(test_probe_packets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
