@@ -204,6 +204,11 @@ struct reach_ruleset;
 /* The other tables as the firewall listed them last (reach.h; firewall.c), NULL before the first
  * listing or without nftables. Listed again only after another process changed the ruleset. */
 const struct reach_ruleset *daemon_reach_ruleset(struct daemon *d);
+/* What the other tables do to network net's traffic now (forwarding both ways, DHCP, DNS, ND and
+ * DHCPv6 to its gateway; reach.h): 1 with what blocks it and how to let it through, 0 when nothing
+ * does, -ENOENT without a listing or rules of netd's for the network. */
+int daemon_reach_network(struct daemon *d, const struct net *net, char *problem, size_t psize, char *advice,
+			 size_t asize);
 
 int control_listen(struct daemon *d);
 void control_close_all(struct daemon *d);

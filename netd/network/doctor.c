@@ -344,54 +344,41 @@ static bool route_is_default(const struct route_info *rt, int family)
 	       rt->type == RTN_UNICAST;
 }
 
-/* 4. Input and forward reachability through every table's rules. For now the firewall's blocker
- * report (firewall.c: nftables not applied; another table's forward chain that drops by policy and
- * names no bridge). When nat/reach.c's evaluator lands, this function alone changes: ask it for
- * the first rule or policy that drops the guests' traffic (forward, both ways; input: DHCP, DNS,
- * ICMP/ND to the gateway) and report that rule. */
+/* 4. Input and forward reachability through every table's rules: netd's own applied (the
+ * firewall's problem), then the first rule or policy of another table that drops the guests'
+ * traffic (forwarding both ways; DHCP, DNS, ND and DHCPv6 to the gateway), by the evaluator of
+ * nat/reach.c, with the way to let it through in that firewall's own place. */
 static void step_reach(struct doctor_call *dc, struct net *net)
 {
 	struct daemon *d = dc->d;
 	const struct network *n = net->def;
 	struct net_view v = { .dump = &dc->dump, .full = true };
-	char buf[DOCTOR_TEXT_MAX], fix[DOCTOR_TEXT_MAX];
-	const char *problem = feature_firewall.problem(d, net, &v, buf, sizeof(buf));
-	struct fw_blocker *b = NULL;
-	size_t n_b = 0;
+	char buf[DOCTOR_TEXT_MAX], problem[DOCTOR_TEXT_MAX], advice[DOCTOR_TEXT_MAX];
+	const char *own;
+	int r;
 
 	if (!n->mode->has_subnet) {
 		step(dc, n->name, "firewall", "skip", NULL, "netd does not filter a mode %s network",
 		     n->mode->name);
 		return;
 	}
-	if (problem && strncmp(problem, "forwarding blocked", 18)) {
-		step(dc, n->name, "firewall", "fail",
-		     fixf(fix, sizeof(fix), "netdctl network stop %s && netdctl network start %s", n->name,
-			  n->name),
-		     "%s (netd's log says more)", problem);
+	/* first: it lists the other tables again if they changed, which the problem below reflects */
+	r = daemon_reach_network(d, net, problem, sizeof(problem), advice, sizeof(advice));
+	own = feature_firewall.problem(d, net, &v, buf, sizeof(buf));
+	if (r > 0) {
+		step(dc, n->name, "firewall", "fail", advice, "%s", problem);
 		return;
 	}
-	if (network_forwards(n) && d->nft.ops && d->nft.ops->blockers &&
-	    d->nft.ops->blockers(d->nft.userdata, &b, &n_b) >= 0) {
-		for (size_t i = 0; i < n_b; i++) {
-			if (!fw_blocker_blocks(&b[i], n->bridge))
-				continue;
-			step(dc, n->name, "firewall", "fail",
-			     fixf(fix, sizeof(fix),
-				  "nft insert rule %s %s %s iifname \"%s\" accept; nft insert rule %s %s %s oifname "
-				  "\"%s\" accept",
-				  b[i].family, b[i].table, b[i].chain, n->bridge, b[i].family, b[i].table,
-				  b[i].chain, n->bridge),
-			     "forwarding blocked by table %s %s chain %s (hook forward, policy drop)",
-			     b[i].family, b[i].table, b[i].chain);
-			fw_blockers_free(b, n_b);
-			return;
-		}
-		fw_blockers_free(b, n_b);
+	if (own) {
+		step(dc, n->name, "firewall", "fail",
+		     fixf(advice, sizeof(advice), "netdctl network stop %s && netdctl network start %s", n->name,
+			  n->name),
+		     "%s (netd's log says more)", own);
+		return;
 	}
-	step(dc, n->name, "firewall", "ok", NULL,
-	     "netd's rules are applied%s (other tables' input rules are not evaluated yet)",
-	     network_forwards(n) ? "; no other table's forward chain drops by policy" : "");
+	step(dc, n->name, "firewall", r == 0 ? "ok" : "skip", NULL,
+	     r == 0 ? "netd's rules are applied; no other table drops the guests' traffic"
+		    : "netd's rules are applied; the other tables could not be listed");
 }
 
 static int sysctl_int(struct daemon *d, int family, const char *ifname, const char *key)

@@ -188,6 +188,38 @@ const struct reach_ruleset *daemon_reach_ruleset(struct daemon *d)
 	return FW(d) ? FW(d)->ruleset : NULL;
 }
 
+static void monitor_drain(struct daemon *d);
+
+int daemon_reach_network(struct daemon *d, const struct net *net, char *problem, size_t psize, char *advice,
+			 size_t asize)
+{
+	struct firewall *fw = FW(d);
+	struct reach_check checks[REACH_CHECKS_MAX];
+	const struct reach_check *c;
+	const struct fw_network *w = NULL;
+	size_t n;
+
+	if (!fw || !d->nft.ops)
+		return -ENOENT;
+	/* as a sync does: what the monitor has seen first, and always without a monitor */
+	if (fw->monitor_source)
+		monitor_drain(d);
+	if (fw->rescan || !fw->monitor_source || !fw->ruleset)
+		scan_blockers(d);
+	for (size_t j = 0; !w && j < fw->n_nets; j++)
+		if (fw->owners[j] == net)
+			w = &fw->nets[j];
+	if (!fw->ruleset || !w)
+		return -ENOENT;
+	n = reach_network_checks(fw->ruleset, w, serves_of(net->def), checks);
+	c = reach_checks_first_failure(checks, n);
+	if (!c)
+		return 0;
+	reach_check_problem(c, problem, psize);
+	reach_check_advice(fw->ruleset, c, w->bridge, advice, asize);
+	return 1;
+}
+
 static void enable_forwarding(struct daemon *d, const struct network *n)
 {
 	char v[16];

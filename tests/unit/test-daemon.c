@@ -1228,25 +1228,6 @@ static bool doctor(struct world *w, const char *params)
 	return ok;
 }
 
-static struct fw_blocker test_blocker = { "ip", "filter", "FORWARD", NULL };
-static bool test_blocker_on;
-static struct fw_ops test_nft_ops;
-static const struct fw_ops *fake_nft_ops;
-
-static int test_blockers(void *userdata, struct fw_blocker **ret, size_t *ret_n)
-{
-	*ret = calloc(1, sizeof(**ret));
-	if (!*ret)
-		return -ENOMEM;
-	*ret_n = 0;
-	if (test_blocker_on) {
-		**ret = test_blocker;
-		(*ret)->rules = strdup("[]");
-		*ret_n = 1;
-	}
-	return 0;
-}
-
 /* netdctl doctor: each step's pass and its failure, on the fakes. */
 static void test_doctor(void **state)
 {
@@ -1258,11 +1239,6 @@ static void test_doctor(void **state)
 	char kernel[128], params[512];
 	int eth0, br;
 
-	fake_nft_ops = w->d.nft.ops;
-	test_nft_ops = *fake_nft_ops;
-	test_nft_ops.blockers = test_blockers;
-	w->d.nft.ops = &test_nft_ops;
-	test_blocker_on = false;
 	assert_int_equal(link_fake_add_link(w->link, "eth0", "veth", &eth0), 0);
 	assert_int_equal(w->d.link.ops->link_set_mtu(w->d.link.userdata, eth0, 1500), 0);
 	def.ifindex = eth0;
@@ -1322,11 +1298,13 @@ static void test_doctor(void **state)
 	assert_string_equal(doctor_step(w, "lab", "dns probe"), "fail");
 	probe_fake_set_result(w->probe, &good);
 
-	note(w, "4: a foreign forward chain drops by policy");
-	test_blocker_on = true;
+	note(w, "4: a foreign forward chain drops by policy (Docker's)");
+	foreign_ruleset(w, "docker");
 	assert_true(doctor(w, "{\"name\": \"lab\"}"));
 	assert_string_equal(doctor_step(w, "lab", "firewall"), "fail");
-	test_blocker_on = false;
+	assert_int_equal(fw_fake_set_ruleset(w->fw, ""), 0);
+	assert_true(doctor(w, "{\"name\": \"lab\"}"));
+	assert_string_equal(doctor_step(w, "lab", "firewall"), "ok");
 
 	note(w, "5: forwarding off; rp_filter off");
 	assert_int_equal(w->d.link.ops->sysctl_set(w->d.link.userdata, AF_INET, "all", "forwarding", "0"), 0);
@@ -1424,7 +1402,6 @@ static void test_doctor(void **state)
 		assert_string_equal(doctor_step(w, "six", "dnsmasq"), "ok");
 		assert_string_equal(doctor_step(w, "six", "default route6"), "ok");
 	}
-	w->d.nft.ops = fake_nft_ops;
 	check_golden(w, "doctor.log");
 }
 
