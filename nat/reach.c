@@ -1681,6 +1681,34 @@ const char *reach_check_advice(const struct reach_ruleset *rs, const struct reac
 	return buf;
 }
 
+const char *reach_check_fix(const struct reach_ruleset *rs, const struct reach_check *c, const char *bridge,
+			    char *buf, size_t size)
+{
+	const struct reach_rule *b = &c->result.base;
+	bool fwd = c->packet.hook == REACH_HOOK_FORWARD;
+	const char *ipt = c->family == AF_INET6 ? "ip6tables" : "iptables";
+
+	if (fwd && table_has_chain(rs, b, "DOCKER-USER"))
+		snprintf(buf, size, "%s -I DOCKER-USER -i %s -j ACCEPT && %s -I DOCKER-USER -o %s -j ACCEPT",
+			 ipt, bridge, ipt, bridge);
+	else if (table_has_chain(rs, b, "ufw-user-input") || table_has_chain(rs, b, "ufw6-user-input"))
+		snprintf(buf, size,
+			 fwd ? "ufw route allow in on %s && ufw route allow out on %s" :
+			       "ufw allow in on %s%s",
+			 bridge, fwd ? bridge : ufw_input(c));
+	else if (!strcmp(b->table, "firewalld"))
+		snprintf(buf, size, "firewall-cmd --zone=trusted --change-interface=%s", bridge);
+	else if (fwd)
+		snprintf(
+			buf, size,
+			"nft insert rule %s %s %s iifname %s accept && nft insert rule %s %s %s oifname %s accept",
+			b->family, b->table, b->chain, bridge, b->family, b->table, b->chain, bridge);
+	else
+		snprintf(buf, size, "nft insert rule %s %s %s iifname %s %s accept", b->family, b->table,
+			 b->chain, bridge, input_match(c));
+	return buf;
+}
+
 /* ---- iptables-nft's xt matches, decoded ---- */
 
 static char *state_json(unsigned mask, bool invert)

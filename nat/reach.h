@@ -142,3 +142,6 @@ const char *reach_check_problem(const struct reach_check *c, char *buf, size_t s
  * table (Docker's DOCKER-USER, ufw's route/allow rules, firewalld zones, else an nft rule). */
 const char *reach_check_advice(const struct reach_ruleset *rs, const struct reach_check *c,
 			       const char *bridge, char *buf, size_t size);
+/* The same as commands to paste into a root shell (netdctl doctor's fix). */
+const char *reach_check_fix(const struct reach_ruleset *rs, const struct reach_check *c, const char *bridge,
+			    char *buf, size_t size);

@@ -205,8 +205,8 @@ struct reach_ruleset;
  * listing or without nftables. Listed again only after another process changed the ruleset. */
 const struct reach_ruleset *daemon_reach_ruleset(struct daemon *d);
 /* What the other tables do to network net's traffic now (forwarding both ways, DHCP, DNS, ND and
- * DHCPv6 to its gateway; reach.h): 1 with what blocks it and how to let it through, 0 when nothing
- * does, -ENOENT without a listing or rules of netd's for the network. */
+ * DHCPv6 to its gateway; reach.h): 1 with what blocks it and the commands that let it through
+ * (reach_check_fix), 0 when nothing does, -ENOENT without a listing or rules of netd's for it. */
 int daemon_reach_network(struct daemon *d, const struct net *net, char *problem, size_t psize, char *advice,
 			 size_t asize);
 

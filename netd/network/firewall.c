@@ -216,7 +216,7 @@ int daemon_reach_network(struct daemon *d, const struct net *net, char *problem,
 	if (!c)
 		return 0;
 	reach_check_problem(c, problem, psize);
-	reach_check_advice(fw->ruleset, c, w->bridge, advice, asize);
+	reach_check_fix(fw->ruleset, c, w->bridge, advice, asize);
 	return 1;
 }
 
