@@ -39,7 +39,7 @@ expect() {
 	doctor lab
 	assert_eq "$(status_of "$2")" "$1" "doctor's step $2 ($(cat "$T/doctor.txt"))"
 	grep -qF -- "$3" "$T/doctor.txt" || fail "doctor does not say '$3': $(cat "$T/doctor.txt")"
-	grep -A1 -E "^\[(FAIL|warn)\] $2 " "$T/doctor.txt" | grep -q '^       fix: ' || fail "no fix under $2: $(cat "$T/doctor.txt")"
+	grep -A1 -E "^\[(FAIL|warn)\] $2 " "$T/doctor.txt" | has '^       fix: ' || fail "no fix under $2: $(cat "$T/doctor.txt")"
 	if [ "$1" = fail ]; then assert_eq "$rc" 1 "exit status with a failing step"; fi
 }
 no_probe_left() {
@@ -184,7 +184,7 @@ ctl --json doctor lab >"$T/second.json" 2>/dev/null || true
 wait "$first" || true
 kill -CONT "$(cat "$T/run/dnsmasq/lab.pid")"
 assert_eq "$(jq -r '.steps[] | select(.name == "dhcp probe") | .status' "$T/second.json")" skip "the second doctor's probe"
-jq -r '.steps[] | select(.name == "dhcp probe") | .detail' "$T/second.json" | grep -q "another doctor's probe is running" ||
+jq -r '.steps[] | select(.name == "dhcp probe") | .detail' "$T/second.json" | has "another doctor's probe is running" ||
 	fail "second: $(cat "$T/second.json")"
 assert_eq "$(jq -r '.steps[] | select(.name == "dhcp probe") | .status' "$T/first.json")" fail "the first doctor's probe (dnsmasq stopped)"
 no_probe_left
