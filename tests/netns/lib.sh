@@ -105,6 +105,15 @@ link_json() { ip -n "$NS" -d -j link show "$1" 2>/dev/null | jq '.[0]'; }
 link_field() { ip -n "$NS" -d -j link show "$1" | jq -r ".[0]$2"; }
 has_link() { ip -n "$NS" link show "$1" >/dev/null 2>&1; }
 
+# dnsmasq_pid NAME: the pid of network NAME's dnsmasq, from its pid file, or from the one netd writes
+# at the spawn while dnsmasq has yet to write its own (a few ms).
+dnsmasq_pid() {
+	local p
+	p=$(cat "$T/run/dnsmasq/$1.pid" 2>/dev/null || true)
+	[ -n "$p" ] || p=$(cat "$T/run/dnsmasq/$1.netd.pid" 2>/dev/null || true)
+	echo "$p"
+}
+
 # has GREP_ARGS...: grep's test at the end of a pipe. grep -q stops at the first match, and under
 # pipefail a writer that writes again after it (ip flushes each route, nft each line) dies of
 # SIGPIPE and fails the pipe although the line was there.

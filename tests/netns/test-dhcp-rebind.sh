@@ -26,7 +26,7 @@ ctl network create lab --mode isolated --subnet 10.57.0.0/24 --domain lab.test >
 add_guest g1 52:54:00:57:00:01 nd-lab
 dhcp_client g1
 guest_ip g1 >/dev/null
-old=$(cat "$T/run/dnsmasq/lab.pid")
+old=$(dnsmasq_pid lab)
 ifindex=$(link_field nd-lab .ifindex)
 grep -q "^# bound to nd-lab (ifindex $ifindex), gateway 10.57.0.1$" "$T/run/dnsmasq/lab.conf" ||
 	fail "the config does not name the bridge: $(head -3 "$T/run/dnsmasq/lab.conf")"
@@ -34,7 +34,7 @@ grep -q "^# bound to nd-lab (ifindex $ifindex), gateway 10.57.0.1$" "$T/run/dnsm
 kill9_netd
 ip -n "$NS" link del nd-lab
 start_netd
-new=$(cat "$T/run/dnsmasq/lab.pid")
+new=$(dnsmasq_pid lab)
 [ "$new" != "$old" ] || fail "the dnsmasq of the deleted bridge ($old) was kept"
 assert_eq "$(dnsmasq_pids lab)" "$new " "dnsmasq processes of lab"
 add_guest g2 52:54:00:57:00:02 nd-lab
@@ -49,7 +49,7 @@ ok "bridge made anew while netd was down: old dnsmasq $old stopped, $new serves 
 kill9_netd
 sed -i '1s/.*/# dnsmasq config written by an older netd/' "$T/run/dnsmasq/lab.conf"
 start_netd
-newer=$(cat "$T/run/dnsmasq/lab.pid")
+newer=$(dnsmasq_pid lab)
 [ "$newer" != "$new" ] || fail "a dnsmasq started with another config ($new) was kept"
 assert_eq "$(dnsmasq_pids lab)" "$newer " "dnsmasq processes of lab after the restart"
 grep -q "adopted running dnsmasq (pid $new); its config is not this one" "$T/netd.log" ||

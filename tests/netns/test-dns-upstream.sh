@@ -47,14 +47,14 @@ expect() {
 	fail "$2: only.upstream is '$got', expected '$1'"
 }
 expect 203.0.113.2 "the first upstream"
-pid=$(cat "$T/run/dnsmasq/lab.pid")
+pid=$(dnsmasq_pid lab)
 assert_eq "$(find "/proc/$pid/fd" -lname 'anon_inode:inotify' | wc -l)" 0 "inotify instances of the network's dnsmasq"
 ok "a guest's query is forwarded to resolv.conf's nameserver; the dnsmasq holds no inotify instance"
 
 # The file the link points at is replaced (as resolvconf and systemd-resolved do).
 printf 'nameserver 10.53.0.3\n' >"$T/r/new" && mv "$T/r/new" "$T/r/resolv.conf"
 expect 203.0.113.3 "after the link's target was replaced"
-assert_eq "$(cat "$T/run/dnsmasq/lab.pid")" "$pid" "dnsmasq's pid (re-read, not restarted)"
+assert_eq "$(dnsmasq_pid lab)" "$pid" "dnsmasq's pid (re-read, not restarted)"
 ok "a new resolv.conf behind the symbolic link reaches dnsmasq (SIGHUP, same pid)"
 
 # The link itself is pointed elsewhere; and hostile lines are not passed on.
@@ -90,6 +90,6 @@ ok "no resolv.conf, no upstream; it comes back and is used"
 # After a restart netd renders the file again and adopts the dnsmasq as it is.
 kill9_netd
 start_netd --resolv-conf "$T/resolv.conf"
-assert_eq "$(cat "$T/run/dnsmasq/lab.pid")" "$pid" "dnsmasq's pid after netd's restart"
+assert_eq "$(dnsmasq_pid lab)" "$pid" "dnsmasq's pid after netd's restart"
 expect 203.0.113.3 "after netd's restart"
 ok "netd restarted: dnsmasq adopted, still forwarding"

@@ -70,7 +70,7 @@ apply_fix bridge
 clean "ip link set nd-lab up"
 ok "bridge down: named, fixed by its fix"
 
-pid=$(cat "$T/run/dnsmasq/lab.pid")
+pid=$(dnsmasq_pid lab)
 kill -STOP "$pid"
 expect fail "dhcp probe" "no DHCPOFFER within"
 apply_fix "dhcp probe" # netdctl network stop/start: the wedged dnsmasq goes, a new one comes
@@ -78,7 +78,7 @@ kill -CONT "$pid" 2>/dev/null || true
 clean "restarting the wedged dnsmasq"
 ok "dnsmasq wedged: the probe fails, its fix (stop, start) works"
 
-pid=$(cat "$T/run/dnsmasq/lab.pid")
+pid=$(dnsmasq_pid lab)
 kill -9 "$pid"
 doctor lab
 assert_eq "$rc" 1 "exit status right after dnsmasq was killed ($(cat "$T/doctor.txt"))"
@@ -176,13 +176,13 @@ if getent group netd >/dev/null; then
 else
 	echo "# permissions: no group netd here"
 fi
-kill -STOP "$(cat "$T/run/dnsmasq/lab.pid")" # a probe that takes its 2 s
+kill -STOP "$(dnsmasq_pid lab)" # a probe that takes its 2 s
 ctl --json doctor lab >"$T/first.json" 2>/dev/null &
 first=$!
 sleep 0.3
 ctl --json doctor lab >"$T/second.json" 2>/dev/null || true
 wait "$first" || true
-kill -CONT "$(cat "$T/run/dnsmasq/lab.pid")"
+kill -CONT "$(dnsmasq_pid lab)"
 assert_eq "$(jq -r '.steps[] | select(.name == "dhcp probe") | .status' "$T/second.json")" skip "the second doctor's probe"
 jq -r '.steps[] | select(.name == "dhcp probe") | .detail' "$T/second.json" | has "another doctor's probe is running" ||
 	fail "second: $(cat "$T/second.json")"

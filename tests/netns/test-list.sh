@@ -36,7 +36,6 @@ until_state() {
 	fail "$1: expected a state like '$2', got '$s'"
 }
 field() { ctl --json network list | jq -r ".[] | select(.name == \"$1\") | $2"; }
-dnsmasq_pid() { cat "$T/run/dnsmasq/$1.pid"; }
 
 ctl network create lab --mode isolated --subnet 10.77.0.0/24 >/dev/null
 ctl network create other --mode isolated --subnet 10.78.0.0/24 >/dev/null

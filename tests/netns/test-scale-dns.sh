@@ -54,7 +54,7 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 assert_eq "$(state blocked)" "active " "the network once its dnsmasq could bind"
-pid=$(cat "$T/run/dnsmasq/blocked.pid")
+pid=$(dnsmasq_pid blocked)
 sleep 0.5
 kill -0 "$pid" || fail "dnsmasq $pid of network blocked exited again"
 assert_eq "$(state blocked)" "active " "the network half a second later"
@@ -70,7 +70,7 @@ create() { # FIRST LAST
 # cpu FIRST LAST: clock ticks spent so far by those networks' dnsmasq.
 cpu() {
 	local s=0 i
-	for i in $(seq "$1" "$2"); do s=$((s + $(awk '{print $14 + $15}' "/proc/$(cat "$T/run/dnsmasq/n$i.pid")/stat"))); done
+	for i in $(seq "$1" "$2"); do s=$((s + $(awk '{print $14 + $15}' "/proc/$(dnsmasq_pid n$i)/stat"))); done
 	echo $s
 }
 start=$(date +%s%N)
@@ -89,7 +89,7 @@ not_active=$(ctl --json network list | jq -r '.[] | select(.state != "active") |
 [ -z "$not_active" ] || fail "networks not active: $not_active"
 pids=()
 for i in $(seq 1 $N); do
-	pid=$(cat "$T/run/dnsmasq/n$i.pid")
+	pid=$(dnsmasq_pid n$i)
 	kill -0 "$pid" || fail "n$i: dnsmasq $pid is not running"
 	pids+=("$pid")
 done

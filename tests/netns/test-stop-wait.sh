@@ -37,7 +37,7 @@ EOF
 # slow_case VERB: VERB the network 'slow' while its dnsmasq is stopped.
 slow_case() {
 	local verb=$1 pid start ms rc=0
-	pid=$(cat "$T/run/dnsmasq/slow.pid")
+	pid=$(dnsmasq_pid slow)
 	kill -STOP "$pid"
 	start=$(date +%s%N)
 	ctl network "$verb" slow >"$T/$verb.out" 2>&1 &
@@ -79,7 +79,7 @@ assert_eq "$(ctl --json network show other | jq -r .state)" active "the other ne
 # A definition edited by hand that changes dnsmasq's config (its DHCP range) is reloaded while the
 # network's dnsmasq is stopped: the reload does not wait for it, other clients are answered at
 # once, and the new dnsmasq, with the new range, starts once the old one is gone (SIGKILL).
-pid=$(cat "$T/run/dnsmasq/slow.pid")
+pid=$(dnsmasq_pid slow)
 kill -STOP "$pid"
 printf '\n[dhcp]\nrange = 10.71.0.50-10.71.0.60\n' >>"$T/etc/networks/slow.conf"
 start=$(date +%s%N)
@@ -90,7 +90,7 @@ ms=$(status_ms)
 [ "$ms" -lt 20 ] || fail "daemon.status took $ms ms while the old dnsmasq exits"
 ok "reload answered in less than 1 s without waiting for the stopped dnsmasq; daemon.status in $ms ms"
 for _ in $(seq 1 100); do
-	new=$(cat "$T/run/dnsmasq/slow.pid" 2>/dev/null || true)
+	new=$(dnsmasq_pid slow)
 	[ -n "$new" ] && [ "$new" != "$pid" ] && [ -e "/proc/$new" ] && break
 	sleep 0.05
 done
