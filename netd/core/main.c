@@ -367,5 +367,7 @@ int main(int argc, char **argv)
 	if (d.link.ops)
 		link_nl_close(&d.link);
 	fw_backend_close(&d.nft);
+	if (d.probe.ops)
+		probe_real_close(&d.probe);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
