@@ -20,18 +20,7 @@ need nft dnsmasq dhclient socat python3
 
 # Upstream: up0 (2001:db8:50::2) to a namespace (2001:db8:50::1) that answers TCP 7000 with the
 # peer's address.
-UP="netdt-up6-$$-${RANDOM}"
-ip netns add "$UP"
-EXTRA_NS+=("$UP")
-ip -n "$UP" link set lo up
-ip -n "$NS" link add up0 type veth peer name eth0 netns "$UP"
-nsx sysctl -qw net.ipv6.conf.up0.accept_dad=0
-ip netns exec "$UP" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
-ip -n "$NS" addr add 2001:db8:50::2/64 dev up0 nodad
-ip -n "$NS" link set up0 up
-ip -n "$UP" addr add 2001:db8:50::1/64 dev eth0 nodad
-ip -n "$UP" link set eth0 up
-ip -n "$NS" -6 route add default via 2001:db8:50::1
+upstream6
 ip netns exec "$UP" socat -U -T 2 TCP6-LISTEN:7000,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
 BG_PIDS+=($!)
 # peer6 NAME: the address upstream sees when the guest connects to it over IPv6.
