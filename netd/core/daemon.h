@@ -226,6 +226,10 @@ struct reach_check;
  * it queued something (the firewall reports nothing yet), 0 when it cannot help (report it). */
 int daemon_fwint_take(struct daemon *d, const struct net *net, const struct reach_ruleset *rs,
 		      const struct reach_check *c);
+/* What the iptables-legacy tables block of network net (fwint.c): 1 with the problem and the
+ * commands that let it through, 0 for nothing. */
+int daemon_fwint_problem(struct daemon *d, const struct net *n, char *problem, size_t psize, char *fix,
+			 size_t fsize);
 /* Network net passes every check: the integration may take it again when it is blocked later. */
 void daemon_fwint_passed(struct daemon *d, const struct net *net);
 /* Apply what daemon_fwint_take() queued in this pass, then (legacy) judge the iptables-legacy tables

@@ -40,6 +40,7 @@ extern const struct feature feature_fwint; /* this file's, at its end */
 
 #define FIREWALLD_BIT (1u << _IPT_MANAGER_MAX)
 #define ZONE_MAX 64
+#define PROBLEM_MAX 320
 
 static const char *const mode_names[_FWINT_MODE_MAX] = {
 	[FWINT_AUTO] = "auto",
@@ -64,7 +65,8 @@ int fwint_mode_from_string(const char *s)
 struct fwint_net {
 	unsigned by_netd[2][2]; /* [backend][v6]: bits 1 << IPT_* of the managers netd added rules to */
 	char zone[ZONE_MAX]; /* the firewalld zone netd bound the bridge to, "" for none */
-	char *legacy_problem; /* what the legacy tables block, NULL for nothing */
+	char legacy_problem[PROBLEM_MAX]; /* what the legacy tables block, "" for nothing */
+	char legacy_fix[PROBLEM_MAX]; /* the commands that let it through */
 	/* Passes in a row that queued rules for it while it stayed blocked: a listing that never
 	 * shows what netd added (another iptables than the one the manager runs) must not make netd
 	 * add them again at every change. */
@@ -112,8 +114,6 @@ static void slot_free(struct net *n)
 {
 	struct fwint_net **s = (struct fwint_net **)net_slot(n, &feature_fwint);
 
-	if (*s)
-		free((*s)->legacy_problem);
 	free(*s);
 	*s = NULL;
 }
@@ -422,10 +422,10 @@ static bool blocks(const struct ipt_listing *l, const char *chain)
 	return ipt_listing_policy(l, chain, policy, sizeof(policy)) && strcmp(policy, "ACCEPT");
 }
 
-/* What table filter l (legacy, family) blocks of network n, as a problem with its fix into buf; NULL
- * for nothing. */
-static const char *legacy_judge(const struct ipt_listing *l, int family, const struct network *n, char *buf,
-				size_t size)
+/* What table filter l (legacy, family) blocks of network n into problem, and the commands that let
+ * it through into fix; false for nothing. */
+static bool legacy_judge(const struct ipt_listing *l, int family, const struct network *n, char *problem,
+			 size_t psize, char *fix, size_t fsize)
 {
 	bool v6 = family == AF_INET6, fwd, in;
 	const char *bin = v6 ? "ip6tables-legacy" : "iptables-legacy", *br = n->bridge;
@@ -434,38 +434,26 @@ static const char *legacy_judge(const struct ipt_listing *l, int family, const s
 	      !(accepts(l, fwd_chains[v6], 3, br, false) && accepts(l, fwd_chains[v6], 3, br, true));
 	in = (n->dhcp.dhcp || n->dhcp.dns) && blocks(l, "INPUT") && !accepts(l, in_chains[v6], 2, br, false);
 	if (!fwd && !in)
-		return NULL;
+		return false;
+	snprintf(
+		problem, psize,
+		"%s may be blocked by the iptables-legacy table %s filter (chain %s, policy drop; netd judges legacy "
+		"tables by their policies and accept rules for the bridge only)",
+		fwd ? (v6 ? "IPv6 forwarding" : "forwarding") : (v6 ? "DHCPv6 and DNS" : "DHCP and DNS"),
+		v6 ? "ip6" : "ip", fwd ? "FORWARD" : "INPUT");
 	if (fwd && ipt_listing_has_chain(l, "DOCKER-USER"))
-		snprintf(
-			buf, size,
-			"%s may be blocked by the iptables-legacy table %s filter (chain FORWARD, policy drop; netd "
-			"judges legacy tables by their policies and accept rules only): %s -I DOCKER-USER -i %s -j "
-			"ACCEPT && %s -I DOCKER-USER -o %s -j ACCEPT",
-			v6 ? "IPv6 forwarding" : "forwarding", v6 ? "ip6" : "ip", bin, br, bin, br);
+		snprintf(fix, fsize, "%s -I DOCKER-USER -i %s -j ACCEPT && %s -I DOCKER-USER -o %s -j ACCEPT",
+			 bin, br, bin, br);
 	else if (ipt_listing_has_chain(l, v6 ? "ufw6-user-input" : "ufw-user-input"))
-		snprintf(
-			buf, size,
-			"%s may be blocked by the iptables-legacy table %s filter (chain %s, policy drop; netd judges "
-			"legacy tables by their policies and accept rules only): %s",
-			fwd ? (v6 ? "IPv6 forwarding" : "forwarding") : "DHCP and DNS", v6 ? "ip6" : "ip",
-			fwd ? "FORWARD" : "INPUT",
-			fwd ? "ufw route allow in on BR && ufw route allow out on BR" : "ufw allow in on BR");
+		snprintf(fix, fsize,
+			 fwd ? "ufw route allow in on %s && ufw route allow out on %s" : "ufw allow in on %s",
+			 br, br);
+	else if (fwd)
+		snprintf(fix, fsize, "%s -I FORWARD -i %s -j ACCEPT && %s -I FORWARD -o %s -j ACCEPT", bin,
+			 br, bin, br);
 	else
-		snprintf(
-			buf, size,
-			"%s may be blocked by the iptables-legacy table %s filter (chain %s, policy drop; netd judges "
-			"legacy tables by their policies and accept rules only): %s -I %s -%c %s -j ACCEPT%s%s%s%s",
-			fwd ? (v6 ? "IPv6 forwarding" : "forwarding") : "DHCP and DNS", v6 ? "ip6" : "ip",
-			fwd ? "FORWARD" : "INPUT", bin, fwd ? "FORWARD" : "INPUT", 'i', br, fwd ? " && " : "",
-			fwd ? bin : "", fwd ? " -I FORWARD -o " : "", fwd ? br : "");
-	/* "BR" in the ufw advice stands for the bridge */
-	for (char *p; (p = strstr(buf, " on BR"));) {
-		char rest[512];
-
-		snprintf(rest, sizeof(rest), "%s", p + 6);
-		snprintf(p, size - (p - buf), " on %s%s", br, rest);
-	}
-	return buf;
+		snprintf(fix, fsize, "%s -I INPUT -i %s -j ACCEPT", bin, br);
+	return true;
 }
 
 /* In auto: queue Docker's or ufw's legacy rules for network n where l shows them missing. */
@@ -483,22 +471,22 @@ static bool legacy_take(struct daemon *d, const struct ipt_listing *l, int famil
 	return false;
 }
 
-/* What the legacy tables block of network n (the first family that blocks), into buf; NULL. */
-static const char *legacy_problem(struct daemon *d, const bool present[static 2], const struct net *n,
-				  int *ret_family, char *buf, size_t size)
+/* What the legacy tables block of network n (the first family that blocks) into problem and fix. */
+static bool legacy_problem(struct daemon *d, const bool present[static 2], const struct net *n,
+			   int *ret_family, char *problem, size_t psize, char *fix, size_t fsize)
 {
 	if (!n->active || !n->def->mode->has_subnet)
-		return NULL;
+		return false;
 	for (int v6 = 0; v6 < 2; v6++) {
 		int family = v6 ? AF_INET6 : AF_INET;
 		const struct ipt_listing *l = present[v6] ? listing(d, IPT_BACKEND_LEGACY, family) : NULL;
 
-		if (l && legacy_judge(l, family, n->def, buf, size)) {
+		if (l && legacy_judge(l, family, n->def, problem, psize, fix, fsize)) {
 			*ret_family = family;
-			return buf;
+			return true;
 		}
 	}
-	return NULL;
+	return false;
 }
 
 /* Judge the legacy tables for every network, after adding what is missing in auto; each network's
@@ -508,11 +496,12 @@ static void legacy_pass(struct daemon *d)
 	struct fwint *f = FWI(d);
 	bool present[2] = { fwint_ipt_legacy_present(d, AF_INET), fwint_ipt_legacy_present(d, AF_INET6) };
 	bool queued = false;
-	char problem[640];
+	char problem[PROBLEM_MAX], fix[PROBLEM_MAX];
 	int family;
 
 	for (size_t i = 0; d->fw_integration == FWINT_AUTO && i < d->n_nets; i++)
-		if (legacy_problem(d, present, d->nets[i], &family, problem, sizeof(problem)))
+		if (legacy_problem(d, present, d->nets[i], &family, problem, sizeof(problem), fix,
+				   sizeof(fix)))
 			queued |= legacy_take(d, listing(d, IPT_BACKEND_LEGACY, family), family, d->nets[i]);
 	if (queued) {
 		queues_apply(d, IPT_BACKEND_LEGACY);
@@ -520,17 +509,29 @@ static void legacy_pass(struct daemon *d)
 	}
 	for (size_t i = 0; i < d->n_nets; i++) {
 		struct net *n = d->nets[i];
-		const char *p = legacy_problem(d, present, n, &family, problem, sizeof(problem));
+		bool p = legacy_problem(d, present, n, &family, problem, sizeof(problem), fix, sizeof(fix));
 		struct fwint_net *s = p ? slot_get(n) : slot_peek(n);
 
-		if (!s || (p && s->legacy_problem && !strcmp(p, s->legacy_problem)))
+		if (!s || (p && !strcmp(problem, s->legacy_problem) && !strcmp(fix, s->legacy_fix)))
 			continue;
 		if (p)
-			log_warning("bridge %s: %s", n->def->bridge, p);
-		free(s->legacy_problem);
-		s->legacy_problem = p ? strdup(p) : NULL;
+			log_warning("bridge %s: %s; let it through: %s", n->def->bridge, problem, fix);
+		snprintf(s->legacy_problem, sizeof(s->legacy_problem), "%s", p ? problem : "");
+		snprintf(s->legacy_fix, sizeof(s->legacy_fix), "%s", p ? fix : "");
 	}
 	listings_forget(f);
+}
+
+int daemon_fwint_problem(struct daemon *d, const struct net *n, char *problem, size_t psize, char *fix,
+			 size_t fsize)
+{
+	const struct fwint_net *s = FWI(d) ? slot_peek(n) : NULL;
+
+	if (!s || !s->legacy_problem[0])
+		return 0;
+	snprintf(problem, psize, "%s", s->legacy_problem);
+	snprintf(fix, fsize, "%s", s->legacy_fix);
+	return 1;
 }
 
 int daemon_fwint_flush(struct daemon *d, bool legacy)
@@ -680,7 +681,7 @@ static const char *fwint_problem(struct daemon *d, const struct net *n, const st
 {
 	const struct fwint_net *s = slot_peek(n);
 
-	if (!s || !s->legacy_problem)
+	if (!s || !s->legacy_problem[0])
 		return NULL;
 	snprintf(buf, size, "%s", s->legacy_problem);
 	return buf;
