@@ -559,6 +559,20 @@ static void on_firewalld(void *userdata)
 	/* Its start, reload or stop changes its nftables tables too: the firewall's check follows
 	 * them. Runtime bindings do not survive a restart of firewalld; the check binds again. */
 	log_debug("firewalld started, reloaded or stopped");
+	/* Each drops firewalld's runtime bindings (the check below binds again where one is needed),
+	 * though the check that followed firewalld's own table changes may have bound them already. */
+	for (size_t i = 0; i < d->n_nets; i++) {
+		struct fwint_net *s = slot_peek(d->nets[i]);
+		char zone[ZONE_MAX] = "", err[256];
+
+		if (!s || !s->zone[0])
+			continue;
+		if (!d->firewalld.ops->running(d->firewalld.userdata) ||
+		    d->firewalld.ops->zone_of(d->firewalld.userdata, d->nets[i]->def->bridge, zone,
+					      sizeof(zone), err, sizeof(err)) < 0 ||
+		    strcmp(zone, s->zone))
+			s->zone[0] = 0;
+	}
 	daemon_firewall_recheck(d);
 }
 
