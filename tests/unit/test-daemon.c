@@ -114,6 +114,9 @@ static void daemon_up(struct world *w)
 	assert_int_equal(tap_fake_new(false, &w->tap, &d->tap), 0);
 	tap_fake_set_make_link(w->tap, make_tap_link, w);
 	assert_int_equal(proc_fake_new(&w->proc, &d->proc), 0);
+	/* iptables, as fwint.c runs it: an empty table filter (test_firewall_integration gives others) */
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/sbin/iptables-nft", "", 0), 0);
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/sbin/iptables-nft-restore", "", 0), 0);
 	assert_int_equal(probe_fake_new(&w->probe, &d->probe), 0);
 	assert_int_equal(daemon_start(d), 0);
 }
@@ -1109,6 +1112,63 @@ static void test_foreign_firewall(void **state)
 		"INPUT, rule handle 94: drop)");
 }
 
+/* netd --firewall-integration auto (netd/network/fwint.c) with Docker's table: the block is handed
+ * to Docker's DOCKER-USER (one iptables-nft-restore with netd's tagged rules, nothing logged as a
+ * block yet), the network shows what netd added once the listing has it, and its stop takes the
+ * rules out again. iptables-nft is the proc fake's canned run. */
+static bool logged(struct world *w, const char *text)
+{
+	fflush(w->out);
+	return strstr(w->log, text) != NULL;
+}
+
+static void test_firewall_integration(void **state)
+{
+	struct world *w = *state;
+
+	w->d.fw_integration = FWINT_AUTO;
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/sbin/iptables-nft",
+					   "-P FORWARD DROP\n-N DOCKER-USER\n-A FORWARD -j DOCKER-USER\n"
+					   "-A DOCKER-USER -j RETURN\n",
+					   0),
+			 0);
+	foreign_ruleset(w, "docker");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"x\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	assert_true(logged(w, "proc: spawn /usr/sbin/iptables-nft -w 5 -t filter -S [stdout=fd stderr=fd session]\n"));
+	assert_true(logged(w, "proc: spawn /usr/sbin/iptables-nft-restore -w 5 --noflush [stdin=fd stdout=fd "
+			      "stderr=fd session]\n  proc: stdin *filter\n"
+			      "  -I DOCKER-USER -i nd-x -m comment --comment netd:nd-x -j ACCEPT\n"
+			      "  -I DOCKER-USER -o nd-x -m comment --comment netd:nd-x -j ACCEPT\n  COMMIT\n"));
+	/* a block is reported only from the listing after the rules went in (the fake's: the old one) */
+	fflush(w->out);
+	assert_true(!strstr(w->log, "bridge nd-x: forwarding blocked") ||
+		    strstr(w->log, "bridge nd-x: forwarding blocked") > strstr(w->log, "iptables-nft-restore"));
+	/* the listing netd makes next has them (here: the fake's, given by the test) */
+	foreign_ruleset(w, "docker-netd");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"iso\", \"mode\": \"isolated\", \"subnet\": \"10.61.0.0/24\"}"));
+	assert_string_equal(list_field(w, "x", "state"), "active");
+	assert_string_equal(
+		show_field(w, "x", "firewall_integration"),
+		"[ { \"manager\": \"docker\", \"where\": \"ip filter DOCKER-USER\", \"by\": \"netd\" } ]");
+	/* the stop lists DOCKER-USER and takes netd's rules for nd-x out, nothing else */
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/sbin/iptables-nft",
+					   "-P FORWARD DROP\n-N DOCKER-USER\n-A FORWARD -j DOCKER-USER\n"
+					   "-A DOCKER-USER -i nd-y -m comment --comment \"netd:nd-y\" -j ACCEPT\n"
+					   "-A DOCKER-USER -i nd-x -m comment --comment \"netd:nd-x\" -j ACCEPT\n"
+					   "-A DOCKER-USER -o nd-x -m comment --comment \"netd:nd-x\" -j ACCEPT\n"
+					   "-A DOCKER-USER -i nd-x -j ACCEPT\n-A DOCKER-USER -j RETURN\n",
+					   0),
+			 0);
+	assert_true(request(w, "network.stop", "{\"name\": \"x\"}"));
+	assert_true(logged(w, "proc: stdin *filter\n"
+			      "  -D DOCKER-USER -i nd-x -m comment --comment netd:nd-x -j ACCEPT\n"
+			      "  -D DOCKER-USER -o nd-x -m comment --comment netd:nd-x -j ACCEPT\n  COMMIT\n"));
+	assert_false(logged(w, "-D DOCKER-USER -i nd-y"));
+	assert_false(logged(w, "-D DOCKER-USER -i nd-x -j ACCEPT"));
+}
+
 /* 'network list' keeps each entry's text between requests: after every kind of change it still says
  * what 'network show' says, field for field (the state and its problem included). */
 static void test_list_follows(void **state)
@@ -1428,6 +1488,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_firewall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_firewall_integration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doctor, setup, teardown),
 	};
 
