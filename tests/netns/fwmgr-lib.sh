@@ -3,16 +3,17 @@
 #
 # Nothing of theirs may reach this machine outside $T. Each runs in $NS's network namespace and a
 # mount namespace of its own (unshare --propagation private), in which /run is $FW/run: dockerd
-# hard-codes /run/docker/plugins, ufw takes /run/ufw.lock, and neither sees the machine's system bus
-# (a firewalld there). /run/xtables.lock stays the machine's one (a symlink through $FW/host-run):
-# iptables-legacy serialises its whole-table writes with that lock, and netd's iptables-legacy runs
-# outside this mount namespace. dockerd gets every path in $FW (--data-root, --exec-root, its
-# containerd's config, state and socket follow from those two, --pidfile, -H unix://,
-# --config-file, and in it deprecated-key-path: it writes /etc/docker/key.json otherwise) and the vfs
-# storage driver (no mounts at all). ufw sees a copy of /etc/ufw bound over it (it rewrites
-# ufw.conf and user*.rules); the machine's /etc/ufw is compared with a copy taken at the start when
-# the test exits (diff -r), and put back and the test failed if it changed.
-
+# hard-codes /run/docker/plugins, and neither sees the machine's system bus (a firewalld there).
+# Two lock files stay the machine's own (symlinks through $FW/host-run), because netd runs outside
+# that mount namespace and must take the same lock as they do: /run/xtables.lock (iptables-legacy
+# serialises its whole-table writes with it) and /run/ufw.lock (ufw holds it for each command,
+# a reload included); each is removed at exit if the test created it and nobody holds it.
+# dockerd gets every path in $FW (--data-root, --exec-root: its containerd's config, state and
+# socket follow from those two, --pidfile, -H unix://, --config-file, and in it
+# deprecated-key-path: it writes /etc/docker/key.json otherwise) and the vfs storage driver (no
+# mounts at all). ufw sees a copy of /etc/ufw bound over it (it rewrites ufw.conf and user*.rules);
+# the machine's /etc/ufw is compared with a copy taken at the start when the test exits (diff -r),
+# and put back and the test failed if it changed.
 
 # fw_run_parts SCRIPT PART...: each part in a process of its own (`bash SCRIPT PART`: lib.sh gives it
 # its own namespaces and $T, and its cleanup), one after the other, with its time. Exit status: 1 if
@@ -44,7 +45,9 @@ need nsenter unshare socat nft
 FW="$T/fw"
 UFW_ETC=/etc/ufw # what fw_cleanup compares and restores (test-fw-ufw.sh's part lab points it at a scratch copy)
 mkdir -p "$FW/run" "$FW/host-run"
-[ -e /run/xtables.lock ] && FW_XTLOCK_WAS=1 || FW_XTLOCK_WAS=
+FW_LOCKS=(xtables.lock ufw.lock)
+FW_LOCKS_NEW=() # those of FW_LOCKS that did not exist at the start
+for l in "${FW_LOCKS[@]}"; do [ -e "/run/$l" ] || FW_LOCKS_NEW+=("$l"); done
 
 # $FW/in-ns [--ufw] CMD...: CMD in $NS with the private mounts above (--ufw: /etc/ufw too).
 cat >"$FW/in-ns" <<EOF
@@ -56,7 +59,7 @@ exec nsenter --net=/run/netns/$NS unshare --mount --propagation private sh -c '
 	export LIBMOUNT_UTAB=$FW/utab # mount(8) would create /run/mount otherwise
 	mount -n --bind /run $FW/host-run
 	mount -n --bind $FW/run /run
-	ln -sfn $FW/host-run/xtables.lock /run/xtables.lock
+	for l in ${FW_LOCKS[*]}; do ln -sfn $FW/host-run/\$l /run/\$l; done
 	[ -z "\$0" ] || mount -n --bind $FW/ufw/etc /etc/ufw
 	exec "\$@"' "\$ufw" "\$@"
 EOF
@@ -74,11 +77,12 @@ fw_cleanup() {
 		diff -r "$UFW_ETC" "$FW/ufw/orig" >&2 || echo "FAIL: $UFW_ETC could not be put back" >&2
 		rc=1
 	fi
-	# The lock file iptables-legacy created on this machine for the test (empty; anyone's
-	# iptables-legacy creates it): gone again unless another process holds it now.
-	if [ -z "$FW_XTLOCK_WAS" ] && [ -e /run/xtables.lock ] && ! fuser -s /run/xtables.lock 2>/dev/null; then
-		rm -f /run/xtables.lock
-	fi
+	# The lock files iptables-legacy and ufw created on this machine for the test (empty; anyone's
+	# iptables-legacy or ufw creates them): gone again unless another process holds one now.
+	local l
+	for l in "${FW_LOCKS_NEW[@]}"; do
+		if [ -e "/run/$l" ] && ! fuser -s "/run/$l" 2>/dev/null; then rm -f "/run/$l"; fi
+	done
 	return $rc
 }
 CLEANUP_HOOKS+=(fw_cleanup)
@@ -237,8 +241,13 @@ fw_guest_works() {
 	assert_eq "$(ask_upstream "$1")" 192.168.50.2 "source address upstream sees from guest $1"
 }
 
-# fw_blocked NAME: upstream answers no connection of the guest's.
-fw_blocked() { [ -z "$(ask_upstream "$1")" ] || fail "guest $1 reached upstream through a blocking firewall"; }
+# fw_blocked NAME: upstream answers no connection of the guest's (within 2 s: it answers an
+# allowed one in milliseconds).
+fw_blocked() {
+	local a
+	a=$(gx "$1" busybox timeout 2 busybox nc 192.168.50.1 7000 </dev/null 2>/dev/null | tr -d '\r\n' || true)
+	[ -z "$a" ] || fail "guest $1 reached upstream ($a) through a blocking firewall"
+}
 
 # fw_until SECONDS CMD...: CMD until it succeeds (every 20 ms), at most SECONDS; WAITED_MS says how
 # long it took. Returns 1 at the deadline.

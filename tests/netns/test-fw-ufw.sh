@@ -6,8 +6,9 @@
 #   auto:   ufw enabled first, then netd --firewall-integration auto: netd's rules
 #           (ufw-user-input -i BRIDGE, ufw-user-forward -i/-o BRIDGE, -j ACCEPT, comment
 #           netd:BRIDGE), network show --json says so, active, DHCP, DNS and upstream work.
-#           ufw reload (which rebuilds its chains): the rules are back within 1 s and the guest
-#           works. network delete: the rules go, nothing else in ip filter changes.
+#           ufw reload (which rebuilds its chains), three times: each succeeds, ufw stays whole,
+#           the rules are back within 1 s and the guest works. ufw disable, enable: the same.
+#           network delete: the rules go, nothing else in ip filter changes.
 #   report: --firewall-integration report: degraded with the advice (log, doctor); half of it
 #           (ufw route allow out only) does not clear it; doctor's fixes as printed (ufw route
 #           allow, then ufw allow in on BRIDGE for DHCP and for DNS) do, and the guest works.
@@ -32,6 +33,16 @@ ufw_rules_there() {
 	local ipt=$1 c=ufw
 	[ "$ipt" = iptables-nft ] || c=ufw6
 	fw_rule "$ipt" $c-user-input -i $BR && fw_rule "$ipt" $c-user-forward -i $BR && fw_rule "$ipt" $c-user-forward -o $BR
+}
+# ufw_intact WHEN: ufw is active with its policies (INPUT and FORWARD drop, IPv4 and IPv6).
+ufw_intact() {
+	ufw_x status | has -x 'Status: active' || fail "after $1, ufw status: $(ufw_x status 2>&1)"
+	local ipt c
+	for ipt in iptables-nft ip6tables-nft; do
+		for c in INPUT FORWARD; do
+			nsx "$ipt" -w -S "$c" | has -x -- "-P $c DROP" || fail "after $1, $ipt's $c: $(nsx "$ipt" -w -S "$c")"
+		done
+	done
 }
 all_rules_there() { ufw_rules_there iptables-nft && { [ -z "$V6" ] || ufw_rules_there ip6tables-nft; }; }
 
@@ -67,17 +78,33 @@ part_auto() {
 	fw_guest_works g 91
 	ok "ufw first: netd's rules in ufw-user-input/-forward${V6:+ and ufw6-user-*}, in network show; active; DHCP, DNS, upstream"
 
-	local t0
-	t0=$(date +%s%N)
-	ufw_reload
-	echo "# ufw reload took $((($(date +%s%N) - t0) / 1000000)) ms"
-	if all_rules_there; then echo "# right after ufw reload returned, netd's rules were there"; fi
-	fw_until 1 all_rules_there ||
-		fail "netd's rules not back 1 s after ufw reload: $(nsx iptables-nft -w -S | grep -- "-A ufw-user")"
-	echo "# netd's rules there $WAITED_MS ms after ufw reload returned"
+	# ufw reload deletes its chains and builds them again (~1.6 s here); a rule put back into one of
+	# them meanwhile makes its 'iptables -X' fail, and the reload with it, leaving INPUT and FORWARD
+	# at policy accept (measured with a loop re-inserting every 20 ms): netd must not do that.
+	local i t0
+	for i in 1 2 3; do
+		t0=$(date +%s%N)
+		ufw_reload
+		echo "# ufw reload $i took $((($(date +%s%N) - t0) / 1000000)) ms"
+		if all_rules_there; then echo "# right after ufw reload $i returned, netd's rules were there"; fi
+		ufw_intact "reload $i"
+		fw_until 1 all_rules_there ||
+			fail "netd's rules not back 1 s after ufw reload $i: $(nsx iptables-nft -w -S | grep -- "-A ufw-user")"
+		echo "# netd's rules there $WAITED_MS ms after ufw reload $i returned"
+	done
 	fw_wait_active lab
 	fw_guest_works g 91
-	ok "ufw reload: netd's rules back ($WAITED_MS ms after it returned), the guest works"
+	ok "ufw reload (3 times): it succeeds and ufw stays whole; netd's rules back ($WAITED_MS ms after it returned), the guest works"
+
+	ufw_disable
+	ufw_x status | has -x 'Status: inactive' || fail "ufw disable: $(ufw_x status)"
+	[ -z "$(fw_netd_rules iptables-nft)" ] || fail "netd's rules outlive ufw's chains: $(fw_netd_rules iptables-nft)"
+	ufw_enable
+	ufw_intact "ufw disable and enable"
+	fw_until 1 all_rules_there || fail "netd's rules not back 1 s after ufw enable"
+	fw_wait_active lab
+	fw_guest_works g 91
+	ok "ufw disable then enable: both succeed, netd's rules back with ufw's chains ($WAITED_MS ms), the guest works"
 
 	local before before6
 	before=$(nsx iptables-nft -w -S | grep -v -- "netd:$BR")
