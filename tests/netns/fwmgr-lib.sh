@@ -195,9 +195,16 @@ ufw_init() {
 	chmod 0755 "$FW/bin-ufw/ufw"
 }
 ufw_x() { ufw_init && "$FW/bin-ufw/ufw" "$@"; }
-ufw_enable() { ufw_x --force enable >/dev/null || fail "ufw enable"; }
-ufw_disable() { ufw_x --force disable >/dev/null || fail "ufw disable"; }
-ufw_reload() { ufw_x reload >/dev/null || fail "ufw reload"; }
+# ufw_enable, ufw_disable, ufw_reload: fail the test when ufw fails, with its words and what it
+# left (the policies of ip filter INPUT and FORWARD).
+ufw_do() {
+	local out
+	out=$(ufw_x "$@" 2>&1) ||
+		fail "ufw $*: $out; it left $(nsx iptables-nft -w -S 2>/dev/null | grep -E '^-P (INPUT|FORWARD)' | tr '\n' ' ')"
+}
+ufw_enable() { ufw_do --force enable; }
+ufw_disable() { ufw_do --force disable; }
+ufw_reload() { ufw_do reload; }
 
 # ---- netd next to them ----
 # fw_start_netd MODE: netd --firewall-integration MODE. report is what a netd without the option
@@ -282,10 +289,11 @@ fw_wait_active() {
 		fail "network $1 is not active: $(ctl --json network show "$1" | jq -c '[.state, .problem]')"
 }
 
-# fw_integration NETWORK MANAGER WHERE: network show --json lists netd's rules for MANAGER at WHERE.
+# fw_integration NETWORK MANAGER WHERE: network show --json lists netd's rules for MANAGER at WHERE
+# (a jq regex, whole).
 fw_integration() {
-	ctl --json network show "$1" | jq -e --arg m "$2" --arg w "$3" \
-		'any(.firewall_integration[]?; .manager == $m and .where == $w and .by == "netd")' >/dev/null
+	ctl --json network show "$1" | jq -e --arg m "$2" --arg w "^$3\$" \
+		'any(.firewall_integration[]?; .manager == $m and (.where | test($w)) and .by == "netd")' >/dev/null
 }
 
 # fw_rule IPTABLES CHAIN DIR BRIDGE: the chain (iptables -S) has netd's "DIR BRIDGE -j ACCEPT" rule
@@ -296,11 +304,15 @@ fw_rule() {
 }
 fw_netd_rules() { nsx "$1" -w -S 2>/dev/null | grep -- "netd:${2:-}" || true; }
 
+# fw_step NETWORK: doctor's firewall step of the network, as JSON (doctor exits 1 when a step
+# fails: the host has no default route here, for one).
+fw_step() { { ctl --json doctor "$1" 2>/dev/null || true; } | jq -c '.steps[] | select(.name == "firewall")'; }
+
 # fw_apply_fix NETWORK: run the fix doctor gives for the network's firewall step, as printed, in
 # netd's namespace (ufw there is the test's ufw). Prints the fix.
 fw_apply_fix() {
 	local fix
-	fix=$(ctl --json doctor "$1" 2>/dev/null | jq -r '.steps[] | select(.name == "firewall") | .fix')
+	fix=$(fw_step "$1" | jq -r .fix)
 	[ -n "$fix" ] && [ "$fix" != null ] || fail "doctor gives no firewall fix for $1"
 	PATH="$FW/bin-ufw:$PATH" nsx sh -c "$fix" >/dev/null 2>&1 || fail "the firewall fix of $1 failed: $fix"
 	echo "$fix"

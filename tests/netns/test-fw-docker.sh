@@ -13,7 +13,8 @@
 #                  doctor prints it clears the report; half of it (-i only) or a DROP rule does not.
 #   legacy-auto:   dockerd with iptables-legacy: netd's rules in legacy DOCKER-USER (none in
 #                  nftables), the guest works, also after dockerd's restart; network delete.
-#   legacy-report: the same in report mode: the advice names iptables-legacy, and clears once applied.
+#   legacy-report: the same in report mode: the advice (log, doctor) names iptables-legacy, and
+#                  doctor's fix clears the report.
 # Each part runs in namespaces of its own: `bash test-fw-docker.sh PART`, or FW_PARTS="a b" for some.
 PARTS=(auto netd-first report legacy-auto legacy-report)
 if [ $# -eq 0 ]; then
@@ -116,7 +117,7 @@ part_report() {
 	grep -qF -- "bridge $BR: forwarding blocked by table ip filter chain FORWARD (hook forward, policy drop); $ADVICE" "$T/netd.log" ||
 		fail "the advice is not in the log: $(grep "$BR" "$T/netd.log" | tail -n 3)"
 	[ -z "$(fw_netd_rules iptables-nft)" ] || fail "report mode added rules: $(fw_netd_rules iptables-nft)"
-	assert_eq "$(ctl --json doctor lab | jq -r '.steps[] | select(.name == "firewall") | .fix')" "$FIX" "doctor's fix"
+	assert_eq "$(fw_step lab | jq -r .fix)" "$FIX" "doctor's fix"
 	fw_guest g lab 83 # DHCP and DNS pass: Docker has no INPUT chain
 	fw_blocked g
 	ok "report: degraded, the advice in the log and doctor; the guest has its lease, upstream is blocked"
@@ -135,7 +136,9 @@ part_report() {
 	fw_wait_problem lab "$BLOCKED"
 	ok "a DROP rule for $BR (and -o ACCEPT) in DOCKER-USER: still degraded, named with its handle"
 
-	assert_eq "$(fw_apply_fix lab)" "$FIX" "fix applied"
+	local fix
+	fix=$(fw_apply_fix lab)
+	assert_eq "$fix" "$FIX" "fix applied"
 	fw_wait_active lab
 	fw_guest_works g 83
 	ok "doctor's fix applied by hand: active, the guest reaches upstream"
@@ -190,11 +193,17 @@ part_legacy-report() {
 	fw_guest g lab 85
 	fw_blocked g
 	ok "legacy, report: degraded, the advice names iptables-legacy; upstream is blocked"
-	echo "# fix: $(fw_apply_fix lab)"
+	# doctor too, with the fix as it prints it
+	local step fix
+	step=$(fw_step lab)
+	[[ "$(jq -r .status <<<"$step")" =~ ^(fail|warn)$ ]] || fail "doctor's firewall step, legacy Docker blocking: $step"
+	fix=$(fw_apply_fix lab)
+	[[ "$fix" == *"iptables-legacy -I DOCKER-USER -i $BR -j ACCEPT"* ]] || fail "doctor's fix: $fix"
+	echo "# fix: $fix"
 	fw_wait_active lab 5
 	echo "# report cleared $WAITED_MS ms after the fix"
 	fw_guest_works g 85
-	ok "legacy, report: the fix clears the report, the guest reaches upstream"
+	ok "legacy, report: doctor's fix ($fix) clears the report, the guest reaches upstream"
 }
 
 "part_$1"

@@ -71,7 +71,7 @@ part_auto() {
 	V6=$(ctl --json network show lab | jq -r '.firewall_integration[]? | select(.where | test("^ip6 ")) | .where')
 	fw_until 2 all_rules_there ||
 		fail "netd's rules are not in ufw's user chains: $(nsx iptables-nft -w -S | grep -- "-A ufw-user")"
-	fw_integration lab ufw "ip filter ufw-user-forward" || fw_integration lab ufw "ip filter ufw-user-input" ||
+	fw_integration lab ufw "ip filter ufw-user-input, ufw-user-forward" ||
 		fail "network show --json: $(ctl --json network show lab | jq -c .firewall_integration)"
 	fw_wait_active lab
 	fw_guest g lab 91
@@ -142,7 +142,7 @@ part_report() {
 		"ufw allow in on $BR to any port 67 proto udp" "ufw allow in on $BR to any port 53"; do
 		fix=$(fw_apply_fix lab)
 		assert_eq "$fix" "$want" "doctor's firewall fix"
-		fw_until 3 eval '[ "$(ctl --json doctor lab | jq -r ".steps[] | select(.name == \"firewall\") | .fix")" != "$fix" ]' ||
+		fw_until 3 eval '[ "$(fw_step lab | jq -r .fix)" != "$fix" ]' ||
 			fail "doctor's fix stays '$fix' once applied"
 		echo "# applied: $fix; now: $(ctl --json network show lab | jq -r .problem)"
 	done
