@@ -166,8 +166,8 @@ size_t probe_dns_query(uint8_t *buf, size_t size, uint16_t id, const char *name)
 		p += n + (p[n] == '.');
 	}
 	buf[len++] = 0;
-	put16(buf + len, 1); /* A */
-	put16(buf + len + 2, 1); /* IN */
+	put16(buf + len, 16); /* TXT */
+	put16(buf + len + 2, 3); /* CHAOS */
 	return len + 4;
 }
 

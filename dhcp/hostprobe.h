@@ -26,8 +26,10 @@
 #include "mac.h"
 
 #define PROBE_TIMEOUT_MS 2000
-/* The name the DNS query asks for: any answer of the server counts (NXDOMAIN too). */
-#define PROBE_DNS_NAME "netd-doctor.invalid"
+/* The name the DNS query asks for, in class CHAOS (TXT): dnsmasq answers it itself, so the answer
+ * does not wait on the host's upstream resolvers (a name of its own would be forwarded to them, and
+ * an upstream that never answers would make a working dnsmasq look dead). Any answer counts. */
+#define PROBE_DNS_NAME "version.bind"
 
 /* A UDP socket a process holds: where it is bound, and to which interface (SO_BINDTODEVICE is not
  * in /proc/net/udp: ifname is left empty by the real backend). */
@@ -105,7 +107,7 @@ size_t probe_dhcp_discover(uint8_t *buf, size_t size, const struct mac *mac, uin
  * mask (0 when absent) when it is a DHCPOFFER for xid and mac, else -EINVAL. */
 int probe_dhcp_offer_parse(const uint8_t *buf, size_t len, const struct mac *mac, uint32_t xid,
 			   struct in_addr *ret_yiaddr, struct in_addr *ret_server, uint8_t *ret_prefixlen);
-/* A DNS query (type A, recursion desired) for name with id. Returns its length, 0 if it does not
+/* A DNS query (class CHAOS, type TXT, recursion desired) for name with id. Returns its length, 0 if it does not
  * fit. */
 size_t probe_dns_query(uint8_t *buf, size_t size, uint16_t id, const char *name);
 /* The response code of a response to id, or -EINVAL. */

@@ -1606,6 +1606,24 @@ const char *reach_check_problem(const struct reach_check *c, char *buf, size_t s
 	return buf;
 }
 
+size_t reach_ruleset_n_tables(const struct reach_ruleset *rs)
+{
+	return rs ? rs->n_tables : 0;
+}
+
+void reach_ruleset_table(const struct reach_ruleset *rs, size_t i, const char **ret_family,
+			 const char **ret_name)
+{
+	*ret_family = rs->tables[i]->family;
+	*ret_name = rs->tables[i]->name;
+}
+
+bool reach_ruleset_has_chain(const struct reach_ruleset *rs, const char *family, const char *table,
+			     const char *chain)
+{
+	return rs && chain_find(table_find(rs, family, table), chain) != NULL;
+}
+
 static bool table_has_chain(const struct reach_ruleset *rs, const struct reach_rule *r, const char *chain)
 {
 	return chain_find(table_find(rs, r->family, r->table), chain) != NULL;
@@ -1797,6 +1815,9 @@ static char *addrtype_json(unsigned rev, const void *info, size_t len)
 
 char *reach_xt_match_json(const char *name, unsigned rev, const void *info, size_t len)
 {
+	/* -m comment matches every packet: a statement that does nothing stands for it */
+	if (!strcmp(name, "comment"))
+		return strdup("{\"counter\": null}");
 	if (!strcmp(name, "conntrack"))
 		return conntrack_json(rev, info, len);
 	if (!strcmp(name, "icmp") && rev == 0)

@@ -19,6 +19,13 @@ struct reach_ruleset;
  * is not such a listing, -ENOMEM. */
 int reach_ruleset_parse(const char *json, struct reach_ruleset **ret);
 void reach_ruleset_free(struct reach_ruleset *rs);
+/* The tables listed (netd's own left out): their number, and the i-th one's family and name. */
+size_t reach_ruleset_n_tables(const struct reach_ruleset *rs);
+void reach_ruleset_table(const struct reach_ruleset *rs, size_t i, const char **ret_family,
+			 const char **ret_name);
+/* Whether table family table (as "ip", "filter") has chain. */
+bool reach_ruleset_has_chain(const struct reach_ruleset *rs, const char *family, const char *table,
+			     const char *chain);
 /* Whether any base chain is at the forward or input hook: if none, every packet passes. */
 bool reach_ruleset_has_hooks(const struct reach_ruleset *rs);
 
@@ -88,8 +95,8 @@ struct reach_result {
 /* An iptables-nft match ("xt match NAME" in a listing, which leaves its options out) as the
  * native statement it stands for, JSON text to put in its place (free()), from the expression's
  * revision and info blob as the kernel holds them: conntrack --ctstate (ct state), icmp/icmp6
- * --icmp-type (icmp type), addrtype --dst-type (fib daddr type). NULL when netd cannot tell (other
- * options, another match). */
+ * --icmp-type (icmp type), addrtype --dst-type (fib daddr type), comment (a counter: it matches everything).
+ * NULL when netd cannot tell (other options, another match). */
 char *reach_xt_match_json(const char *name, unsigned rev, const void *info, size_t len);
 
 /* Evaluate p at its hook: every base chain of ip/ip6/inet tables for p's family, in priority order

@@ -243,6 +243,23 @@ static void print_host_ports(json_object *n)
 	printf("\n");
 }
 
+/* What netd added to other firewall managers for the network (netd --firewall-integration auto). */
+static void print_firewall_integration(json_object *n)
+{
+	json_object *a = json_object_object_get(n, "firewall_integration");
+
+	if (!json_object_is_type(a, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+
+		printf("%s%s %s (added by %s)", i ? "; " : "firewall:   ", jstr(e, "manager"),
+		       jstr(e, "where"), jstr(e, "by"));
+	}
+	if (json_object_array_length(a))
+		printf("\n");
+}
+
 static void print_network(json_object *n)
 {
 	json_object *k, *addrs;
@@ -260,6 +277,7 @@ static void print_network(json_object *n)
 		       json_object_get_boolean(json_object_object_get(n, "nat6")) ? "yes (masqueraded)" :
 										    "no (routed)");
 	print_host_ports(n);
+	print_firewall_integration(n);
 	if (!json_object_object_get_ex(n, "kernel", &k))
 		return;
 	if (!json_object_get_boolean(json_object_object_get(k, "exists"))) {

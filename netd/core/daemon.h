@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "firewall.h"
+#include "fwint.h"
 #include "link.h"
 #include "net.h"
 #include "network.h"
@@ -73,6 +74,14 @@ struct daemon {
 	struct control *control; /* control.c: the listening side and its limits */
 	struct proc_backend proc;
 	struct probe_backend probe; /* what netdctl doctor reads and probes (dhcp/hostprobe.h) */
+	struct firewalld_backend firewalld; /* fwint.h: firewalld over D-Bus; ops NULL: never looked for */
+	int fw_integration; /* enum fwint_mode: netd --firewall-integration */
+	/* Where fwint.c reads which iptables-legacy tables exist (ip_tables_names); NULL: /proc/net.
+	 * The unit tests point it at a folder of theirs. */
+	const char *proc_net;
+	/* Report a block by a table that just appeared at once (firewall.c's grace): the unit tests,
+	 * whose fake ruleset changes in one step. */
+	bool fw_no_grace;
 	const char *dnsmasq;	 /* the binary */
 	const char *resolv_conf; /* where the upstream resolvers are (netd --resolv-conf), NULL:
 				    /etc/resolv.conf */
@@ -209,6 +218,23 @@ const struct reach_ruleset *daemon_reach_ruleset(struct daemon *d);
  * (reach_check_fix), 0 when nothing does, -ENOENT without a listing or rules of netd's for it. */
 int daemon_reach_network(struct daemon *d, const struct net *net, char *problem, size_t psize, char *advice,
 			 size_t asize);
+/* List the other tables again now and report (firewall.c): firewalld started, stopped or reloaded. */
+void daemon_firewall_recheck(struct daemon *d);
+struct reach_check;
+/* The firewall integration (fwint.c), when check c of network net fails in the other tables rs:
+ * in auto, queue the way through the manager that owns the table (Docker, ufw, firewalld). 1 when
+ * it queued something (the firewall reports nothing yet), 0 when it cannot help (report it). */
+int daemon_fwint_take(struct daemon *d, const struct net *net, const struct reach_ruleset *rs,
+		      const struct reach_check *c);
+/* What the iptables-legacy tables block of network net (fwint.c): 1 with the problem and the
+ * commands that let it through, 0 for nothing. */
+int daemon_fwint_problem(struct daemon *d, const struct net *n, char *problem, size_t psize, char *fix,
+			 size_t fsize);
+/* Network net passes every check: the integration may take it again when it is blocked later. */
+void daemon_fwint_passed(struct daemon *d, const struct net *net);
+/* Apply what daemon_fwint_take() queued in this pass, then (legacy) judge the iptables-legacy tables
+ * for every network. 1 when the nftables ruleset changed (list it again), else 0. */
+int daemon_fwint_flush(struct daemon *d, bool legacy);
 
 int control_listen(struct daemon *d);
 void control_close_all(struct daemon *d);

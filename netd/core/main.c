@@ -52,6 +52,12 @@ static void usage(void)
 	       "                     auto (default): netd's nftables tables are owned by netd and persist\n"
 	       "                     (Linux 6.9): another process's 'nft flush ruleset' leaves them; none:\n"
 	       "                     plain tables, re-applied when another process removes them\n"
+	       "  --firewall-integration auto|report|off\n"
+	       "                     where Docker, ufw or firewalld (or iptables-legacy tables) block a\n"
+	       "                     network: auto (default) lets its bridge through in their own places\n"
+	       "                     (DOCKER-USER, ufw's user chains, a firewalld zone), removed with the\n"
+	       "                     network; report only says what blocks it and how to let it through;\n"
+	       "                     off neither looks at nor touches other firewalls\n"
 	       "  --version          print the version\n"
 	       "  -h, --help         this text\n\n"
 	       "Signals: SIGHUP reloads the definitions in the config dir; SIGTERM stops netd and\n"
@@ -60,8 +66,23 @@ static void usage(void)
 
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
-	enum { ARG_CONFIG = 0x100, ARG_STATE, ARG_RUN, ARG_SOCKET, ARG_LOG, ARG_VERSION, ARG_DNSMASQ, ARG_POOL, ARG_QEMU,
-	       ARG_QEMU_USER, ARG_MANAGER_ROOT, ARG_IMAGE_DIR, ARG_RESOLV, ARG_NFT_FLAGS };
+	enum {
+		ARG_CONFIG = 0x100,
+		ARG_STATE,
+		ARG_RUN,
+		ARG_SOCKET,
+		ARG_LOG,
+		ARG_VERSION,
+		ARG_DNSMASQ,
+		ARG_POOL,
+		ARG_QEMU,
+		ARG_QEMU_USER,
+		ARG_MANAGER_ROOT,
+		ARG_IMAGE_DIR,
+		ARG_RESOLV,
+		ARG_NFT_FLAGS,
+		ARG_FWINT
+	};
 	struct netd_paths *p = &d->paths;
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, ARG_CONFIG },
@@ -77,6 +98,7 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "image-dir", required_argument, NULL, ARG_IMAGE_DIR },
 		{ "manager-root", required_argument, NULL, ARG_MANAGER_ROOT },
 		{ "nft-table-flags", required_argument, NULL, ARG_NFT_FLAGS },
+		{ "firewall-integration", required_argument, NULL, ARG_FWINT },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -138,6 +160,15 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 				return -EINVAL;
 			}
 			nft_table_flags = !strcmp(optarg, "auto");
+			break;
+		case ARG_FWINT:
+			if (fwint_mode_from_string(optarg) < 0) {
+				fprintf(stderr,
+					"netd: invalid --firewall-integration '%s': expected auto, report or off\n",
+					optarg);
+				return -EINVAL;
+			}
+			d->fw_integration = fwint_mode_from_string(optarg);
 			break;
 		case ARG_POOL:
 			if (ip_prefix_parse(optarg, &d->subnet_pool) < 0 || d->subnet_pool.family != AF_INET ||

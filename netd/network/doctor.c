@@ -369,6 +369,10 @@ static void step_reach(struct doctor_call *dc, struct net *net)
 		step(dc, n->name, "firewall", "fail", advice, "%s", problem);
 		return;
 	}
+	if (daemon_fwint_problem(d, net, problem, sizeof(problem), advice, sizeof(advice)) > 0) {
+		step(dc, n->name, "firewall", "fail", advice, "%s", problem);
+		return;
+	}
 	if (own) {
 		step(dc, n->name, "firewall", "fail",
 		     fixf(advice, sizeof(advice), "netdctl network stop %s && netdctl network start %s", n->name,

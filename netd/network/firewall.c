@@ -9,12 +9,14 @@
  * - what other tables do to each network's traffic (nat/reach.c: forwarding both ways, DHCP, DNS
  *   and neighbour discovery to the gateway) is reported per network. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "firewall.h"
+#include "fwint.h"
 #include "log.h"
 #include "macro.h"
 #include "reach.h"
@@ -31,6 +33,18 @@ _Static_assert(sizeof(((struct network *)0)->bridge) == sizeof(((struct fw_netwo
 #define CHECK_DELAY_USEC (50 * 1000)
 
 #define FW_LENS_BITS (64 + 128)
+
+/* A table that appeared less than this long ago and blocks a network is not reported yet: firewalld
+ * replaces its tables on a reload and has a table inet firewalld_policy_drop (drop everything)
+ * for the moment in between. When the grace ends, netd lists the tables again. */
+#define GRACE_USEC (2 * 1000 * 1000)
+
+/* When each table of the listing was first seen. */
+struct seen_table {
+	char family[8];
+	char name[64];
+	uint64_t since;
+};
 
 struct firewall {
 	int monitor_fd;
@@ -52,6 +66,10 @@ struct firewall {
 	char error[512]; /* the last apply error, "" when the kernel has the rules */
 	bool walk_synced; /* synced once in this walk of daemon_reconcile_all(): settle() ends it */
 	bool rescan; /* other tables may have changed since the last scan_blockers() */
+	bool relisting; /* listing them again after the firewall integration changed them */
+	struct seen_table *seen; /* every table of the last listing */
+	size_t n_seen;
+	sd_event_source *grace_timer; /* a young table blocks a network: judge it again when it is old */
 };
 
 #define FW(d) ((struct firewall *)*daemon_feature_state((d), &feature_firewall))
@@ -104,11 +122,88 @@ static unsigned serves_of(const struct network *n)
 	return (n->dhcp.dhcp ? REACH_SERVES_DHCP : 0) | (n->dhcp.dns ? REACH_SERVES_DNS : 0);
 }
 
-/* Evaluate network w against the other tables into e; log the failure when it is new (old: what
- * the network had before, NULL). */
-static void entry_eval(struct firewall *fw, const struct fw_network *w, unsigned serves, const char *old,
-		       struct reach_entry *e)
+static uint64_t now_usec(struct daemon *d)
 {
+	uint64_t now = 0;
+
+	(void)sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+	return now;
+}
+
+static const struct seen_table *seen_find(const struct firewall *fw, const char *family, const char *name)
+{
+	for (size_t i = 0; i < fw->n_seen; i++)
+		if (!strcmp(fw->seen[i].family, family) && !strcmp(fw->seen[i].name, name))
+			return &fw->seen[i];
+	return NULL;
+}
+
+/* The tables of the new listing rs, each with when it was first seen (those of the first listing:
+ * long ago). */
+static void seen_update(struct daemon *d, const struct reach_ruleset *rs)
+{
+	struct firewall *fw = FW(d);
+	size_t n = reach_ruleset_n_tables(rs);
+	struct seen_table *next = calloc(n + 1, sizeof(*next));
+	uint64_t now = now_usec(d);
+
+	if (!next)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *family, *name;
+		const struct seen_table *old;
+
+		reach_ruleset_table(rs, i, &family, &name);
+		old = seen_find(fw, family, name);
+		snprintf(next[i].family, sizeof(next[i].family), "%s", family);
+		snprintf(next[i].name, sizeof(next[i].name), "%s", name);
+		next[i].since = old ? old->since : fw->ruleset ? now : 0;
+	}
+	free(fw->seen);
+	fw->seen = next;
+	fw->n_seen = n;
+}
+
+static int on_grace(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	daemon_firewall_recheck(userdata);
+	return 0;
+}
+
+/* Whether the table appeared within the grace; if so the check comes back when it ends. */
+static bool table_young(struct daemon *d, const char *family, const char *name)
+{
+	struct firewall *fw = FW(d);
+	const struct seen_table *t = seen_find(fw, family, name);
+	uint64_t now = now_usec(d);
+	int r;
+
+	if (d->fw_no_grace || !t || !t->since || now >= t->since + GRACE_USEC)
+		return false;
+	if (!fw->grace_timer)
+		r = sd_event_add_time(d->event, &fw->grace_timer, CLOCK_MONOTONIC, t->since + GRACE_USEC,
+				      1000, on_grace, d);
+	else
+		r = sd_event_source_set_time(fw->grace_timer, t->since + GRACE_USEC);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(fw->grace_timer, SD_EVENT_ONESHOT);
+	if (r < 0) {
+		log_error("nftables: cannot arm the grace timer of table %s %s: %s", family, name,
+			  strerror(-r));
+		return false;
+	}
+	log_debug("nftables: table %s %s is new; judged again in %" PRIu64 " ms unless it goes", family, name,
+		  (t->since + GRACE_USEC - now) / 1000);
+	return true;
+}
+
+/* Evaluate network w (net's) against the other tables into e; log the failure when it is new (old:
+ * what the network had before, NULL). When the firewall integration takes it (integrate), nothing is
+ * reported yet: the tables are listed again after daemon_fwint_flush(). */
+static void entry_eval(struct daemon *d, const struct net *net, const struct fw_network *w, unsigned serves,
+		       const char *old, bool integrate, struct reach_entry *e)
+{
+	struct firewall *fw = FW(d);
 	struct reach_check checks[REACH_CHECKS_MAX];
 	const struct reach_check *c;
 	char problem[640], advice[384];
@@ -116,8 +211,18 @@ static void entry_eval(struct firewall *fw, const struct fw_network *w, unsigned
 
 	*e = (struct reach_entry){ .w = *w, .serves = serves, .gen = fw->ruleset_gen };
 	c = reach_checks_first_failure(checks, n);
-	if (!c)
+	if (!c) {
+		daemon_fwint_passed(d, net);
 		return;
+	}
+	if (integrate && daemon_fwint_take(d, net, fw->ruleset, c) > 0) {
+		e->gen = 0; /* evaluated again, whatever comes */
+		return;
+	}
+	if (table_young(d, c->result.base.family, c->result.base.table)) {
+		e->gen = 0;
+		return;
+	}
 	reach_check_problem(c, problem, sizeof(problem));
 	e->problem = strdup(problem);
 	if (old && !strcmp(old, problem))
@@ -126,15 +231,33 @@ static void entry_eval(struct firewall *fw, const struct fw_network *w, unsigned
 		    reach_check_advice(fw->ruleset, c, w->bridge, advice, sizeof(advice)));
 }
 
+static void scan_blockers(struct daemon *d);
+
+/* After the firewall integration's pass: when it changed other tables, list them again (once). */
+static void integration_flush(struct daemon *d)
+{
+	struct firewall *fw = FW(d);
+
+	if (daemon_fwint_flush(d, !fw->relisting) > 0 && !fw->relisting) {
+		fw->relisting = true;
+		scan_blockers(d);
+		fw->relisting = false;
+	}
+}
+
 /* What the other tables listed last do to each network: evaluated for the networks that came or
- * changed since (all of them after a scan), each new block logged once with the way to lift it. */
+ * changed since (all of them after a scan), each new block logged once with the way to lift it
+ * (or, first, handed to the firewall integration). */
 static void report_blockers(struct daemon *d)
 {
 	struct firewall *fw = FW(d);
 	struct reach_entry *next;
 
-	if (!reach_ruleset_has_hooks(fw->ruleset)) { /* nothing filters: no need to look at the networks */
+	/* netd --firewall-integration off: other tables are not judged */
+	if (d->fw_integration == FWINT_OFF || !reach_ruleset_has_hooks(fw->ruleset)) {
+		/* nothing filters: no need to look at the networks */
 		entries_free(fw);
+		integration_flush(d);
 		return;
 	}
 	next = calloc(fw->n_nets + 1, sizeof(*next));
@@ -151,12 +274,13 @@ static void report_blockers(struct daemon *d)
 			old->problem = NULL; /* moved */
 			continue;
 		}
-		entry_eval(fw, w, serves, old ? old->problem : NULL, &next[j]);
+		entry_eval(d, fw->owners[j], w, serves, old ? old->problem : NULL, !fw->relisting, &next[j]);
 	}
 	entries_free(fw);
 	qsort(next, fw->n_nets, sizeof(*next), by_reach_bridge);
 	fw->reach = next;
 	fw->n_reach = fw->n_nets;
+	integration_flush(d);
 }
 
 /* List the other tables again, then report what they block. netd's own transactions cannot change
@@ -176,11 +300,20 @@ static void scan_blockers(struct daemon *d)
 		log_warning("nftables: cannot read the other tables' listing: %s", strerror(-r));
 		return;
 	}
+	seen_update(d, rs);
 	reach_ruleset_free(fw->ruleset);
 	fw->ruleset = rs;
 	fw->ruleset_gen++;
 	fw->rescan = false;
 	report_blockers(d);
+}
+
+void daemon_firewall_recheck(struct daemon *d)
+{
+	if (!FW(d) || !d->nft.ops)
+		return;
+	FW(d)->rescan = true;
+	scan_blockers(d);
 }
 
 const struct reach_ruleset *daemon_reach_ruleset(struct daemon *d)
@@ -750,6 +883,8 @@ static void firewall_done(struct daemon *d)
 		return;
 	sd_event_source_disable_unref(fw->monitor_source);
 	sd_event_source_disable_unref(fw->check_timer);
+	sd_event_source_disable_unref(fw->grace_timer);
+	free(fw->seen);
 	if (fw->monitor_fd >= 0)
 		close(fw->monitor_fd);
 	reach_ruleset_free(fw->ruleset);

@@ -104,6 +104,10 @@ static void daemon_up(struct world *w)
 	d->qemu_user = "root";
 	d->qemu_caps = (struct qemu_caps){ 7, 2, true };
 	d->kvm_probe = KVM_PROBE_BROKEN; /* TCG, as on these machines: no probe to wait for */
+	/* other firewalls are judged and reported (the fake has no iptables to run) */
+	d->fw_integration = FWINT_REPORT;
+	d->proc_net = TEST_DATA_DIR "/no-such-dir";
+	d->fw_no_grace = true;
 	assert_int_equal(sd_event_new(&d->event), 0);
 	assert_int_equal(link_fake_new(&w->link, &d->link), 0);
 	assert_int_equal(fw_fake_new(&w->fw, &d->nft), 0);

@@ -950,7 +950,7 @@ static void test_probe_packets(void **state)
 	assert_int_equal(probe_dns_query(q, sizeof(q), 1, "a..b"), 0);
 	qlen = probe_dns_query(q, sizeof(q), 0xbeef, "netd-doctor.invalid");
 	assert_int_equal(qlen, 12 + 1 + 11 + 1 + 7 + 1 + 4);
-	assert_memory_equal(q + 12, "\x0bnetd-doctor\x07invalid\x00", 21);
+	assert_memory_equal(q + 12, "\x0bnetd-doctor\x07invalid\x00\x00\x10\x00\x03", 25); /* TXT, CHAOS */
 	q[2] |= 0x80;
 	q[3] = 3; /* NXDOMAIN */
 	assert_int_equal(probe_dns_response_parse(q, qlen, 0xbeef), 3);
