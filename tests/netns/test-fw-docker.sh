@@ -14,7 +14,8 @@
 #   legacy-auto:   dockerd with iptables-legacy: netd's rules in legacy DOCKER-USER (none in
 #                  nftables), the guest works, also after dockerd's restart; network delete.
 #   legacy-report: the same in report mode: the advice (log, doctor) names iptables-legacy, and
-#                  doctor's fix clears the report.
+#                  doctor's fix clears the report (by itself, or, since netd hears nothing of
+#                  legacy tables, at the next nftables change: the output says which).
 # Each part runs in namespaces of its own: `bash test-fw-docker.sh PART`, or FW_PARTS="a b" for some.
 PARTS=(auto netd-first report legacy-auto legacy-report)
 if [ $# -eq 0 ]; then
@@ -200,8 +201,17 @@ part_legacy-report() {
 	fix=$(fw_apply_fix lab)
 	[[ "$fix" == *"iptables-legacy -I DOCKER-USER -i $BR -j ACCEPT"* ]] || fail "doctor's fix: $fix"
 	echo "# fix: $fix"
-	fw_wait_active lab 5
-	echo "# report cleared $WAITED_MS ms after the fix"
+	if fw_until 3 net_is lab .state active; then
+		echo "# the report cleared $WAITED_MS ms after the fix"
+	else
+		# netd/DESIGN.md: legacy tables send no notification; netd looks at them again when it
+		# reports (a network's change, any nftables change).
+		echo "# known gap: 3 s after the fix, still degraded; doctor's firewall step: $(fw_step lab | jq -r .status);" \
+			"an nftables change makes netd look again"
+		nsx nft add table ip netdtest_poke
+		nsx nft delete table ip netdtest_poke
+		fw_wait_active lab
+	fi
 	fw_guest_works g 85
 	ok "legacy, report: doctor's fix ($fix) clears the report, the guest reaches upstream"
 }
