@@ -35,7 +35,18 @@ struct fake_proc {
 	int first_fd;
 };
 
+#define FAKE_RUNS_MAX 8
+
+/* A program that runs to its end at once (proc_fake_set_run). */
+struct fake_run {
+	char *exe;
+	char *out;
+	int status;
+};
+
 struct proc_fake {
+	struct fake_run runs[FAKE_RUNS_MAX];
+	size_t n_runs;
 	struct fake_proc procs[FAKE_PROCS_MAX];
 	size_t n;
 	pid_t next_pid;
@@ -134,6 +145,51 @@ static int argv_join(char *const *argv, char **ret, size_t *ret_len)
 	return 0;
 }
 
+static const struct fake_run *run_find(const struct proc_fake *f, const char *exe)
+{
+	for (size_t i = 0; exe && i < f->n_runs; i++)
+		if (!strcmp(f->runs[i].exe, exe))
+			return &f->runs[i];
+	return NULL;
+}
+
+static void exit_proc(struct fake_proc *p, int status);
+
+/* A canned run: what its stdin held goes to the log, its output to its stdout, and it exits. */
+static void run_play(struct proc_fake *f, const struct fake_run *run, const struct proc_spawn *spec,
+		     struct fake_proc *p)
+{
+	char in[4096];
+	ssize_t n = 0;
+
+	if (spec->stdio[0].kind == PROC_IO_FD)
+		n = pread(spec->stdio[0].fd, in, sizeof(in) - 1, 0);
+	in[n > 0 ? n : 0] = 0;
+	if (in[0])
+		fake_log_add(&f->log, "stdin %s", in);
+	if (spec->stdio[1].kind == PROC_IO_FD && run->out)
+		(void)!write(spec->stdio[1].fd, run->out, strlen(run->out));
+	exit_proc(p, run->status);
+}
+
+int proc_fake_set_run(struct proc_fake *f, const char *exe, const char *out, int status)
+{
+	struct fake_run *r = (struct fake_run *)run_find(f, exe);
+
+	if (!r) {
+		if (f->n_runs >= FAKE_RUNS_MAX)
+			return -ENOSPC;
+		r = &f->runs[f->n_runs++];
+		*r = (struct fake_run){ .exe = strdup(exe) };
+		if (!r->exe)
+			return -ENOMEM;
+	}
+	free(r->out);
+	r->out = out ? strdup(out) : NULL;
+	r->status = status;
+	return out && !r->out ? -ENOMEM : 0;
+}
+
 static int fake_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_pid, int *ret_pidfd)
 {
 	struct proc_fake *f = userdata;
@@ -165,6 +221,8 @@ static int fake_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_
 	p->exe = strdup(spec->exe ?: spec->argv[0]);
 	if (!p->exe || argv_join(spec->argv, &p->cmdline, &p->cmdline_len) < 0)
 		return -ENOMEM;
+	if (run_find(f, p->exe))
+		run_play(f, run_find(f, p->exe), spec, p);
 	*ret_pid = f->next_pid++;
 	return 0;
 }
@@ -317,6 +375,10 @@ void proc_fake_free(struct proc_fake *f)
 		close_child_fds(&f->procs[i]);
 		free(f->procs[i].cmdline);
 		free(f->procs[i].exe);
+	}
+	for (size_t i = 0; i < f->n_runs; i++) {
+		free(f->runs[i].exe);
+		free(f->runs[i].out);
 	}
 	fake_log_clear(&f->log);
 	free(f);

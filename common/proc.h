@@ -106,6 +106,10 @@ void proc_fake_free(struct proc_fake *f);
  * detached]". */
 const char *proc_fake_log(struct proc_fake *f);
 void proc_fake_log_clear(struct proc_fake *f);
+/* From now on, a spawn of exe (the file executed) runs to its end at once: what its stdin (a fd of
+ * the spec) holds is logged ("stdin TEXT"), out goes to its stdout (a fd of the spec), and it exits
+ * with wait status status. Again for the same exe: replaces the answer. */
+int proc_fake_set_run(struct proc_fake *f, const char *exe, const char *out, int status);
 /* The next spawn fails with error (negative errno). */
 void proc_fake_fail_spawn(struct proc_fake *f, int error);
 /* The process exits with that wait status (its pidfd becomes readable). */

@@ -344,6 +344,9 @@ static int run(struct daemon *d)
 	open_nft(d);
 	if (probe_real_open(&d->probe) < 0)
 		d->probe = (struct probe_backend){}; /* netdctl doctor says what it cannot check */
+	/* firewalld is looked for only where netd may integrate with it (fwint.c) */
+	if (d->fw_integration == FWINT_AUTO && firewalld_dbus_new(&d->firewalld) < 0)
+		d->firewalld = (struct firewalld_backend){};
 	r = sd_event_default(&d->event);
 	if (r < 0)
 		return r;
@@ -400,5 +403,6 @@ int main(int argc, char **argv)
 	fw_backend_close(&d.nft);
 	if (d.probe.ops)
 		probe_real_close(&d.probe);
+	firewalld_dbus_free(&d.firewalld);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
