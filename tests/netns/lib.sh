@@ -22,6 +22,9 @@ NETD_PID=
 EXTRA_NS=()
 BG_PIDS=()
 EXTRA_USERS=()
+# Functions cleanup runs once every process in the namespaces is gone and before $T goes (a helper
+# library's own undo: fwmgr-lib.sh's check of /etc/ufw, say); one that returns non-zero fails the test.
+CLEANUP_HOOKS=()
 
 cleanup() {
 	local rc=$?
@@ -42,6 +45,7 @@ cleanup() {
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	for h in "${CLEANUP_HOOKS[@]}"; do "$h" || rc=1; done
 	for u in "${EXTRA_USERS[@]}"; do userdel "$u" 2>/dev/null || true; done
 	rm -rf "$T"
 	exit $rc
