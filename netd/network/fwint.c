@@ -24,10 +24,12 @@
  * netd added for networks that no longer run (tagged rules), and takes the rest as its own again.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "fwint-ipt.h"
@@ -40,6 +42,10 @@ extern const struct feature feature_fwint; /* this file's, at its end */
 
 #define FIREWALLD_BIT (1u << _IPT_MANAGER_MAX)
 #define ZONE_MAX 64
+/* ufw holds a lock on this file (lockf) for its whole run: a reload empties its chains, then
+ * deletes them (iptables -X), which fails if a rule went back in between. */
+#define UFW_LOCK "/run/ufw.lock"
+#define RETRY_USEC (200 * 1000)
 #define PROBLEM_MAX 320
 
 static const char *const mode_names[_FWINT_MODE_MAX] = {
@@ -92,6 +98,9 @@ struct fwint {
 	} * binds; /* firewalld bindings of this pass */
 	size_t n_binds;
 	bool firewalld_open;
+	int ufw_lock_fd; /* ufw's lock, held for the pass that changes its chains; -1 */
+	bool sweep; /* a removal waits for ufw: sweep() when it is done */
+	sd_event_source *retry_timer; /* ufw ran: look again when it is done */
 };
 
 #define FWI(d) ((struct fwint *)*daemon_feature_state((d), &feature_fwint))
@@ -261,6 +270,70 @@ static int manager_of(const struct reach_ruleset *rs, const struct reach_check *
 	return -1;
 }
 
+static void sweep(struct daemon *d);
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (FWI(d)->sweep)
+		sweep(d);
+	daemon_firewall_recheck(d);
+	return 0;
+}
+
+static void retry_later(struct daemon *d)
+{
+	struct fwint *f = FWI(d);
+	int r;
+
+	if (!f->retry_timer)
+		r = sd_event_add_time_relative(d->event, &f->retry_timer, CLOCK_MONOTONIC, RETRY_USEC, 1000,
+					       on_retry, d);
+	else
+		r = sd_event_source_set_time_relative(f->retry_timer, RETRY_USEC);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(f->retry_timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_error("firewall integration: cannot arm the retry timer: %s", strerror(-r));
+}
+
+/* Hold ufw's lock for this pass: true when held (or when there is none: ufw never ran), false while
+ * ufw runs (a retry comes later). */
+static bool ufw_lock(struct daemon *d)
+{
+	struct fwint *f = FWI(d);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd;
+
+	if (f->ufw_lock_fd >= 0)
+		return true;
+	fd = open(UFW_LOCK, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return true;
+	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+		close(fd);
+		log_debug("firewall integration: ufw runs (%s is locked); looking again in %d ms", UFW_LOCK,
+			  RETRY_USEC / 1000);
+		retry_later(d);
+		return false;
+	}
+	f->ufw_lock_fd = fd;
+	return true;
+}
+
+static void ufw_unlock(struct fwint *f)
+{
+	if (f->ufw_lock_fd >= 0)
+		close(TAKE_FD(f->ufw_lock_fd)); /* releases the lock */
+}
+
+/* Whether network n has addresses of family (its rules there matter). */
+static bool has_family(const struct network *n, int family)
+{
+	return family == AF_INET6 ? n->subnet6.family == AF_INET6 : n->subnet.family == AF_INET;
+}
+
 static int firewalld_take(struct daemon *d, struct fwint_net *s, const char *bridge)
 {
 	const struct firewalld_ops *ops = d->firewalld.ops;
@@ -319,10 +392,14 @@ int daemon_fwint_take(struct daemon *d, const struct net *net, const struct reac
 	}
 	if (m == _IPT_MANAGER_MAX)
 		return firewalld_take(d, s, net->def->bridge) > 0;
+	if (m == IPT_UFW && !ufw_lock(d)) {
+		s->takes--; /* not a try: ufw rebuilds its chains; nothing reported meanwhile */
+		return 1;
+	}
 	for (int v6 = 0; v6 < 2; v6++) {
 		int family = v6 ? AF_INET6 : AF_INET;
 
-		if (!nft_has_manager(rs, family, m))
+		if (!nft_has_manager(rs, family, m) || !has_family(net->def, family))
 			continue;
 		r = rules_ensure(d, IPT_BACKEND_NFT, family, m, net->def->bridge);
 		if (r < 0)
@@ -465,6 +542,8 @@ static bool legacy_take(struct daemon *d, const struct ipt_listing *l, int famil
 		/* Docker's chain comes first in FORWARD, ufw's after: the first one there */
 		if (!ipt_listing_has_chain(l, ipt_manager_chain(m, family)))
 			continue;
+		if (m == IPT_UFW && !ufw_lock(d))
+			return false;
 		s->by_netd[IPT_BACKEND_LEGACY][family == AF_INET6] |= 1u << m;
 		return rules_ensure(d, IPT_BACKEND_LEGACY, family, m, n->def->bridge) > 0;
 	}
@@ -479,7 +558,9 @@ static bool legacy_problem(struct daemon *d, const bool present[static 2], const
 		return false;
 	for (int v6 = 0; v6 < 2; v6++) {
 		int family = v6 ? AF_INET6 : AF_INET;
-		const struct ipt_listing *l = present[v6] ? listing(d, IPT_BACKEND_LEGACY, family) : NULL;
+		const struct ipt_listing *l = present[v6] && has_family(n->def, family) ?
+						      listing(d, IPT_BACKEND_LEGACY, family) :
+						      NULL;
 
 		if (l && legacy_judge(l, family, n->def, problem, psize, fix, fsize)) {
 			*ret_family = family;
@@ -547,6 +628,7 @@ int daemon_fwint_flush(struct daemon *d, bool legacy)
 	listings_forget(f);
 	if (legacy && d->fw_integration != FWINT_OFF)
 		legacy_pass(d);
+	ufw_unlock(f);
 	return changed;
 }
 
@@ -583,6 +665,7 @@ static int fwint_init(struct daemon *d)
 
 	if (!f)
 		return -ENOMEM;
+	f->ufw_lock_fd = -1;
 	*daemon_feature_state(d, &feature_fwint) = f;
 	if (d->fw_integration == FWINT_AUTO && d->firewalld.ops) {
 		r = d->firewalld.ops->open(d->firewalld.userdata, d->event, on_firewalld, d);
@@ -607,6 +690,8 @@ static void fwint_done(struct daemon *d)
 		for (int v6 = 0; v6 < 2; v6++)
 			queue_clear(&f->queue[b][v6]);
 	listings_forget(f);
+	ufw_unlock(f);
+	sd_event_source_disable_unref(f->retry_timer);
 	free(f->binds);
 	free(f);
 	for (size_t i = 0; i < d->n_nets; i++)
@@ -627,16 +712,24 @@ static bool table_has_managers(struct daemon *d, enum ipt_backend b, int family)
 	return false;
 }
 
-/* Remove what netd added for bridge from the managers' chains. */
+/* Remove what netd added for bridge from the managers' chains; while ufw runs, the sweep after it
+ * does (a bridge that no longer runs). */
 static void remove_rules(struct daemon *d, const char *bridge)
 {
+	struct fwint *f = FWI(d);
+
+	if (!ufw_lock(d)) {
+		f->sweep = true;
+		return;
+	}
 	for (int b = 0; b < 2; b++)
 		for (int v6 = 0; v6 < 2; v6++)
 			if (table_has_managers(d, b, v6 ? AF_INET6 : AF_INET))
 				rules_remove(d, b, v6 ? AF_INET6 : AF_INET, bridge);
 	queues_apply(d, IPT_BACKEND_NFT);
 	queues_apply(d, IPT_BACKEND_LEGACY);
-	listings_forget(FWI(d));
+	listings_forget(f);
+	ufw_unlock(f);
 }
 
 static int fwint_down(struct daemon *d, struct net *n, char *err, size_t errlen)
@@ -660,12 +753,17 @@ static int fwint_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 	return 0;
 }
 
-/* After a start or reload: what netd added for networks that no longer run goes; what it added for
- * those that run is theirs again (shown, removed with them). */
-static void fwint_settle(struct daemon *d)
+/* What netd added for networks that no longer run goes; what it added for those that run is
+ * theirs again (shown, removed with them). */
+static void sweep(struct daemon *d)
 {
-	if (!FWI(d) || d->fw_integration == FWINT_OFF)
+	struct fwint *f = FWI(d);
+
+	if (!ufw_lock(d)) {
+		f->sweep = true;
 		return;
+	}
+	f->sweep = false;
 	for (int b = 0; b < 2; b++)
 		for (int v6 = 0; v6 < 2; v6++) {
 			int family = v6 ? AF_INET6 : AF_INET;
@@ -687,7 +785,15 @@ static void fwint_settle(struct daemon *d)
 		}
 	queues_apply(d, IPT_BACKEND_NFT);
 	queues_apply(d, IPT_BACKEND_LEGACY);
-	listings_forget(FWI(d));
+	listings_forget(f);
+	ufw_unlock(f);
+}
+
+/* After a start or reload. */
+static void fwint_settle(struct daemon *d)
+{
+	if (FWI(d) && d->fw_integration != FWINT_OFF)
+		sweep(d);
 }
 
 static const char *fwint_problem(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
