@@ -149,11 +149,15 @@ bool ipt_listing_has_chain(const struct ipt_listing *l, const char *chain)
 
 const char *ipt_listing_policy(const struct ipt_listing *l, const char *chain, char *buf, size_t size)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (line_names(l->lines[i], "-P ", chain)) {
-			snprintf(buf, size, "%s", l->lines[i] + 3 + strlen(chain) + 1);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *p = l->lines[i] + 3 + strlen(chain);
+
+		/* "-P CHAIN POLICY"; a line that ends at the chain has no policy (fuzz-ipt) */
+		if (line_names(l->lines[i], "-P ", chain) && *p == ' ' && p[1]) {
+			snprintf(buf, size, "%s", p + 1);
 			return buf;
 		}
+	}
 	return NULL;
 }
 

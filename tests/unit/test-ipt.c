@@ -62,6 +62,13 @@ static void test_listing(void **state)
 	assert_false(ipt_listing_has_chain(&l, "ufw-user-forward"));
 	assert_string_equal(ipt_listing_policy(&l, "FORWARD", buf, sizeof(buf)), "DROP");
 	assert_null(ipt_listing_policy(&l, "DOCKER-USER", buf, sizeof(buf)));
+	ipt_listing_done(&l);
+	/* a policy line cut short (found by fuzz-ipt: read past the line's end) */
+	assert_int_equal(ipt_listing_parse("-P FORWARD\n-P INPUT \n", &l), 0);
+	assert_null(ipt_listing_policy(&l, "FORWARD", buf, sizeof(buf)));
+	assert_null(ipt_listing_policy(&l, "INPUT", buf, sizeof(buf)));
+	ipt_listing_done(&l);
+	assert_int_equal(ipt_listing_parse(listing_text, &l), 0);
 	ipt_manager_rules(IPT_DOCKER, AF_INET, r);
 	/* tagged (printed in quotes), as the advice gives it, or not there */
 	assert_true(ipt_listing_has_rule(&l, &r[0], "nd-x"));
