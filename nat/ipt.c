@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include "ipt.h"
@@ -43,28 +44,30 @@ size_t ipt_manager_rules(enum ipt_manager m, int family, struct ipt_rule ret[sta
 	bool v6 = family == AF_INET6;
 
 	if (m == IPT_DOCKER) {
-		ret[0] = (struct ipt_rule){ "DOCKER-USER", false };
-		ret[1] = (struct ipt_rule){ "DOCKER-USER", true };
-		return 2;
+		ret[0] = (struct ipt_rule){ "DOCKER-USER", false, "docker0", true };
+		ret[1] = (struct ipt_rule){ "DOCKER-USER", false, "br-+", true };
+		ret[2] = (struct ipt_rule){ "DOCKER-USER", false, NULL, false };
+		ret[3] = (struct ipt_rule){ "DOCKER-USER", true, NULL, false };
+		return 4;
 	}
-	ret[0] = (struct ipt_rule){ v6 ? "ufw6-user-input" : "ufw-user-input", false };
-	ret[1] = (struct ipt_rule){ v6 ? "ufw6-user-forward" : "ufw-user-forward", false };
-	ret[2] = (struct ipt_rule){ v6 ? "ufw6-user-forward" : "ufw-user-forward", true };
+	ret[0] = (struct ipt_rule){ v6 ? "ufw6-user-input" : "ufw-user-input", false, NULL, false };
+	ret[1] = (struct ipt_rule){ v6 ? "ufw6-user-forward" : "ufw-user-forward", false, NULL, false };
+	ret[2] = (struct ipt_rule){ v6 ? "ufw6-user-forward" : "ufw-user-forward", true, NULL, false };
 	return 3;
 }
 
 int ipt_rule_line(const struct ipt_rule *r, const char *bridge, bool tagged, char *buf, size_t size)
 {
+	char oif[IFNAMSIZ + 4] = "";
 	int n;
 
 	/* Interface names are letters, digits, '-', '_' and '.': nothing iptables would read apart. */
 	if (!ifname_valid(bridge))
 		return -EINVAL;
-	if (tagged)
-		n = snprintf(buf, size, "-A %s %s %s -m comment --comment " IPT_TAG "%s -j ACCEPT", r->chain,
-			     r->out ? "-o" : "-i", bridge, bridge);
-	else
-		n = snprintf(buf, size, "-A %s %s %s -j ACCEPT", r->chain, r->out ? "-o" : "-i", bridge);
+	if (r->oif && !r->out)
+		snprintf(oif, sizeof(oif), " -o %s", r->oif);
+	n = snprintf(buf, size, "-A %s %s %s%s%s%s -j %s", r->chain, r->out ? "-o" : "-i", bridge, oif,
+		     tagged ? " -m comment --comment " IPT_TAG : "", tagged ? bridge : "", r->ret ? "RETURN" : "ACCEPT");
 	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
 }
 
@@ -169,6 +172,24 @@ bool ipt_listing_has_rule(const struct ipt_listing *l, const struct ipt_rule *r,
 		if (ipt_rule_line(r, bridge, tagged, line, sizeof(line)) >= 0 && ipt_listing_has(l, line))
 			return true;
 	return false;
+}
+
+unsigned ipt_insert_position(const struct ipt_listing *l, const char *chain, const char *bridge)
+{
+	char prefix[96], tag[IFNAMSIZ];
+	unsigned n = 0;
+	bool last_return = false;
+
+	snprintf(prefix, sizeof(prefix), "-A %s ", chain);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *br = ipt_line_tagged_bridge(l->lines[i], tag, sizeof(tag));
+
+		if (strncmp(l->lines[i], prefix, strlen(prefix)) || (br && !strcmp(br, bridge)))
+			continue;
+		n++;
+		last_return = !strcmp(l->lines[i] + strlen(prefix), "-j RETURN");
+	}
+	return last_return ? n : n + 1;
 }
 
 const char *ipt_line_tagged_bridge(const char *line, char *buf, size_t size)

@@ -1618,6 +1618,44 @@ void reach_ruleset_table(const struct reach_ruleset *rs, size_t i, const char **
 	*ret_name = rs->tables[i]->name;
 }
 
+/* Whether chain `to` of c's table is reached from c by jumps and gotos (depth: how far to follow). */
+static bool chain_leads_to(const struct rs_chain *c, const struct rs_chain *to, unsigned depth)
+{
+	if (c == to)
+		return true;
+	if (!depth)
+		return false;
+	for (size_t i = 0; i < c->n_rules; i++) {
+		json_object *expr = NULL;
+
+		if (!json_object_object_get_ex(c->rules[i], "expr", &expr) || !json_object_is_type(expr, json_type_array))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(expr); k++) {
+			json_object *x, *e = json_object_array_get_idx(expr, k);
+			const struct rs_chain *next;
+
+			if (!json_object_object_get_ex(e, "jump", &x) && !json_object_object_get_ex(e, "goto", &x))
+				continue;
+			next = chain_find(c->table, str(x, "target"));
+			if (next && next != c && chain_leads_to(next, to, depth - 1))
+				return true;
+		}
+	}
+	return false;
+}
+
+bool reach_chain_reachable(const struct reach_ruleset *rs, const char *family, const char *table,
+			   const char *chain)
+{
+	const struct rs_table *t = rs ? table_find(rs, family, table) : NULL;
+	const struct rs_chain *to = chain_find(t, chain);
+
+	for (size_t i = 0; to && i < t->n_chains; i++)
+		if (t->chains[i]->base && chain_leads_to(t->chains[i], to, 16))
+			return true;
+	return false;
+}
+
 bool reach_ruleset_has_chain(const struct reach_ruleset *rs, const char *family, const char *table,
 			     const char *chain)
 {

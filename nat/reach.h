@@ -26,6 +26,10 @@ void reach_ruleset_table(const struct reach_ruleset *rs, size_t i, const char **
 /* Whether table family table (as "ip", "filter") has chain. */
 bool reach_ruleset_has_chain(const struct reach_ruleset *rs, const char *family, const char *table,
 			     const char *chain);
+/* Whether chain of table family table is on a packet's path: a base chain of the table jumps or
+ * goes to it, directly or through other chains. */
+bool reach_chain_reachable(const struct reach_ruleset *rs, const char *family, const char *table,
+			   const char *chain);
 /* Whether any base chain is at the forward or input hook: if none, every packet passes. */
 bool reach_ruleset_has_hooks(const struct reach_ruleset *rs);
 

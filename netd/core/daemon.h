@@ -221,15 +221,23 @@ int daemon_reach_network(struct daemon *d, const struct net *net, char *problem,
 /* List the other tables again now and report (firewall.c): firewalld started, stopped or reloaded. */
 void daemon_firewall_recheck(struct daemon *d);
 struct reach_check;
+/* How long ago the firewall's monitor saw another process's nftables transaction (UINT64_MAX: never). */
+uint64_t daemon_firewall_quiet_usec(struct daemon *d);
 /* The firewall integration (fwint.c), when check c of network net fails in the other tables rs:
- * in auto, queue the way through the manager that owns the table (Docker, ufw, firewalld). 1 when
- * it queued something (the firewall reports nothing yet), 0 when it cannot help (report it). */
+ * in auto, queue the way through the manager that owns the table (Docker, ufw, firewalld).
+ * FWINT_TAKEN when it queued something (the firewall reports nothing yet), FWINT_DEFERRED when it
+ * waits for the manager to finish a change of its own (shown, not logged yet: it looks again
+ * later), 0 when it cannot help (report it). */
+enum { FWINT_TAKEN = 1, FWINT_DEFERRED = 2 };
 int daemon_fwint_take(struct daemon *d, const struct net *net, const struct reach_ruleset *rs,
 		      const struct reach_check *c);
 /* What the iptables-legacy tables block of network net (fwint.c): 1 with the problem and the
  * commands that let it through, 0 for nothing. */
 int daemon_fwint_problem(struct daemon *d, const struct net *n, char *problem, size_t psize, char *fix,
 			 size_t fsize);
+/* Judge the iptables-legacy tables afresh for every network (they send no notification), changing
+ * nothing (netdctl doctor). */
+void daemon_fwint_legacy_judge(struct daemon *d);
 /* Network net passes every check: the integration may take it again when it is blocked later. */
 void daemon_fwint_passed(struct daemon *d, const struct net *net);
 /* Apply what daemon_fwint_take() queued in this pass, then (legacy) judge the iptables-legacy tables

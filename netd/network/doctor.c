@@ -369,8 +369,8 @@ static void step_reach(struct doctor_call *dc, struct net *net)
 		step(dc, n->name, "firewall", "fail", advice, "%s", problem);
 		return;
 	}
-	/* iptables-legacy tables send no notification: looked at afresh (and integrated, in auto) */
-	daemon_fwint_flush(d, true);
+	/* iptables-legacy tables send no notification: looked at afresh */
+	daemon_fwint_legacy_judge(d);
 	if (daemon_fwint_problem(d, net, problem, sizeof(problem), advice, sizeof(advice)) > 0) {
 		step(dc, n->name, "firewall", "fail", advice, "%s", problem);
 		return;

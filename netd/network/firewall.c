@@ -67,12 +67,28 @@ struct firewall {
 	bool walk_synced; /* synced once in this walk of daemon_reconcile_all(): settle() ends it */
 	bool rescan; /* other tables may have changed since the last scan_blockers() */
 	bool relisting; /* listing them again after the firewall integration changed them */
+	uint64_t last_foreign_usec; /* when the monitor last saw another process's transaction */
 	struct seen_table *seen; /* every table of the last listing */
 	size_t n_seen;
 	sd_event_source *grace_timer; /* a young table blocks a network: judge it again when it is old */
 };
 
 #define FW(d) ((struct firewall *)*daemon_feature_state((d), &feature_firewall))
+
+static uint64_t now_usec(struct daemon *d)
+{
+	uint64_t now = 0;
+
+	(void)sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+	return now;
+}
+
+uint64_t daemon_firewall_quiet_usec(struct daemon *d)
+{
+	struct firewall *fw = FW(d);
+
+	return fw && fw->last_foreign_usec ? now_usec(d) - fw->last_foreign_usec : UINT64_MAX;
+}
 
 static bool fw_wants(const struct network *n)
 {
@@ -91,6 +107,7 @@ struct reach_entry {
 	unsigned serves; /* REACH_SERVES_* */
 	unsigned gen; /* the scan it was evaluated against */
 	char *problem; /* NULL: nothing blocks it */
+	bool deferred; /* the problem is not logged yet: the firewall integration waits to act */
 };
 
 static int by_reach_bridge(const void *a, const void *b)
@@ -120,14 +137,6 @@ static void entries_free(struct firewall *fw)
 static unsigned serves_of(const struct network *n)
 {
 	return (n->dhcp.dhcp ? REACH_SERVES_DHCP : 0) | (n->dhcp.dns ? REACH_SERVES_DNS : 0);
-}
-
-static uint64_t now_usec(struct daemon *d)
-{
-	uint64_t now = 0;
-
-	(void)sd_event_now(d->event, CLOCK_MONOTONIC, &now);
-	return now;
 }
 
 static const struct seen_table *seen_find(const struct firewall *fw, const char *family, const char *name)
@@ -208,6 +217,7 @@ static void entry_eval(struct daemon *d, const struct net *net, const struct fw_
 	const struct reach_check *c;
 	char problem[640], advice[384];
 	size_t n = reach_network_checks(fw->ruleset, w, serves, checks);
+	int r;
 
 	*e = (struct reach_entry){ .w = *w, .serves = serves, .gen = fw->ruleset_gen };
 	c = reach_checks_first_failure(checks, n);
@@ -215,16 +225,18 @@ static void entry_eval(struct daemon *d, const struct net *net, const struct fw_
 		daemon_fwint_passed(d, net);
 		return;
 	}
-	if (integrate && daemon_fwint_take(d, net, fw->ruleset, c) > 0) {
+	r = integrate ? daemon_fwint_take(d, net, fw->ruleset, c) : 0;
+	if (r == FWINT_TAKEN || table_young(d, c->result.base.family, c->result.base.table)) {
 		e->gen = 0; /* evaluated again, whatever comes */
-		return;
-	}
-	if (table_young(d, c->result.base.family, c->result.base.table)) {
-		e->gen = 0;
 		return;
 	}
 	reach_check_problem(c, problem, sizeof(problem));
 	e->problem = strdup(problem);
+	if (r == FWINT_DEFERRED) { /* shown now, logged when the integration could not help */
+		e->gen = 0;
+		e->deferred = true;
+		return;
+	}
 	if (old && !strcmp(old, problem))
 		return;
 	log_warning("bridge %s: %s; %s", w->bridge, problem,
@@ -274,7 +286,8 @@ static void report_blockers(struct daemon *d)
 			old->problem = NULL; /* moved */
 			continue;
 		}
-		entry_eval(d, fw->owners[j], w, serves, old ? old->problem : NULL, !fw->relisting, &next[j]);
+		entry_eval(d, fw->owners[j], w, serves, old && !old->deferred ? old->problem : NULL, !fw->relisting,
+			   &next[j]);
 	}
 	entries_free(fw);
 	qsort(next, fw->n_nets, sizeof(*next), by_reach_bridge);
@@ -507,6 +520,7 @@ static void monitor_drain(struct daemon *d)
 		int enabled = SD_EVENT_OFF;
 
 		fw->rescan = true;
+		fw->last_foreign_usec = now_usec(d);
 		/* A burst of changes (a firewall reload is several) gives one check, due CHECK_DELAY_USEC
 		 * after its first change whatever follows: a timer pushed back by every change would wait
 		 * for a steady stream of them to stop. A change of netd's own tables (nft flush ruleset)

@@ -24,6 +24,7 @@
  * netd added for networks that no longer run (tagged rules), and takes the rest as its own again.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,9 @@ extern const struct feature feature_fwint; /* this file's, at its end */
  * deletes them (iptables -X), which fails if a rule went back in between. */
 #define UFW_LOCK "/run/ufw.lock"
 #define RETRY_USEC (200 * 1000)
+#define RETRY_MAX_USEC (5 * 1000 * 1000)
+/* How long the other tables must have been left alone before netd adds to a manager's chains. */
+#define QUIET_USEC (300 * 1000)
 #define PROBLEM_MAX 320
 
 static const char *const mode_names[_FWINT_MODE_MAX] = {
@@ -100,6 +104,9 @@ struct fwint {
 	bool firewalld_open;
 	int ufw_lock_fd; /* ufw's lock, held for the pass that changes its chains; -1 */
 	bool sweep; /* a removal waits for ufw: sweep() when it is done */
+	uint64_t lock_backoff; /* the retry's delay while ufw holds its lock */
+	int zone_netd; /* this pass: whether firewalld has zone netd (-1: not asked yet) */
+	bool firewalld_mute; /* this pass: firewalld did not answer; not asked again */
 	sd_event_source *retry_timer; /* ufw ran: look again when it is done */
 };
 
@@ -127,9 +134,11 @@ static void slot_free(struct net *n)
 	*s = NULL;
 }
 
-static int queue_add(struct queue *q, const char *op, const char *line)
+/* Queue line ("-A CHAIN REST") as op ("-I", "-D") on CHAIN, at pos (for -I; 0: none). */
+static int queue_add(struct queue *q, const char *op, const char *line, unsigned pos)
 {
-	size_t n = strlen(line) + 2; /* op replaces line's "-A"; a newline */
+	const char *rest = line + 3 + strcspn(line + 3, " "); /* after "-A CHAIN" */
+	size_t n = strlen(line) + 16;
 
 	if (q->len + n + 1 > q->cap) {
 		size_t cap = (q->cap + n + 1) * 2;
@@ -140,7 +149,10 @@ static int queue_add(struct queue *q, const char *op, const char *line)
 		q->text = t;
 		q->cap = cap;
 	}
-	q->len += sprintf(q->text + q->len, "%s%s\n", op, line + 2);
+	if (pos)
+		q->len += sprintf(q->text + q->len, "%s %.*s %u%s\n", op, (int)(rest - line - 3), line + 3, pos, rest);
+	else
+		q->len += sprintf(q->text + q->len, "%s%s\n", op, line + 2);
 	return 0;
 }
 
@@ -176,6 +188,35 @@ static void listings_forget(struct fwint *f)
 		}
 }
 
+/* Queue manager m's rules for bridge in chain rules[0].chain (rules: its n rules, in order), unless
+ * they are all there: the ones there go, then all of them go in, in order, at their place. */
+static int chain_ensure(struct queue *q, const struct ipt_listing *l, const struct ipt_rule *rules, size_t n,
+			const char *bridge)
+{
+	char line[160];
+	bool all = true;
+	unsigned pos;
+	int r;
+
+	for (size_t i = 0; i < n && all; i++)
+		all = ipt_rule_line(&rules[i], bridge, true, line, sizeof(line)) >= 0 && ipt_listing_has(l, line);
+	if (all)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (ipt_rule_line(&rules[i], bridge, true, line, sizeof(line)) >= 0 && ipt_listing_has(l, line) &&
+		    (r = queue_add(q, "-D", line, 0)) < 0)
+			return r;
+	pos = ipt_insert_position(l, rules[0].chain, bridge);
+	for (size_t i = n; i-- > 0;) { /* each at pos: the first one ends up first */
+		r = ipt_rule_line(&rules[i], bridge, true, line, sizeof(line));
+		if (r >= 0)
+			r = queue_add(q, "-I", line, pos);
+		if (r < 0)
+			return r;
+	}
+	return 1;
+}
+
 /* Queue manager m's rules for bridge that table filter (b, family) lacks: 1 when it queued some, 0
  * when they are all there, negative errno. */
 static int rules_ensure(struct daemon *d, enum ipt_backend b, int family, enum ipt_manager m,
@@ -188,17 +229,13 @@ static int rules_ensure(struct daemon *d, enum ipt_backend b, int family, enum i
 
 	if (!l)
 		return -EIO;
-	for (size_t i = 0; i < n; i++) {
-		char line[160];
-
-		if (ipt_listing_has_rule(l, &rules[i], bridge))
-			continue;
-		r = ipt_rule_line(&rules[i], bridge, true, line, sizeof(line));
-		if (r >= 0)
-			r = queue_add(&FWI(d)->queue[b][family == AF_INET6], "-I", line);
+	for (size_t i = 0, k; i < n; i = k) {
+		for (k = i + 1; k < n && !strcmp(rules[k].chain, rules[i].chain); k++)
+			;
+		r = chain_ensure(&FWI(d)->queue[b][family == AF_INET6], l, rules + i, k - i, bridge);
 		if (r < 0)
 			return r;
-		queued = 1;
+		queued |= r;
 	}
 	return queued;
 }
@@ -233,15 +270,18 @@ static bool bridge_runs(struct daemon *d, const char *bridge)
  * table filter (b, family). */
 static void rules_remove(struct daemon *d, enum ipt_backend b, int family, const char *bridge)
 {
+	/* outside auto, netd keeps no rule of its own in other managers' chains */
+	bool all = !bridge && d->fw_integration != FWINT_AUTO;
+
 	const struct ipt_listing *l = listing(d, b, family);
 
 	for (size_t i = 0; l && i < l->n; i++) {
 		char br[IFNAMSIZ];
 
 		if (line_manager(l->lines[i], family, br) < 0 ||
-		    (bridge ? strcmp(br, bridge) : bridge_runs(d, br)))
+		    (bridge ? strcmp(br, bridge) : !all && bridge_runs(d, br)))
 			continue;
-		(void)queue_add(&FWI(d)->queue[b][family == AF_INET6], "-D", l->lines[i]);
+		(void)queue_add(&FWI(d)->queue[b][family == AF_INET6], "-D", l->lines[i], 0);
 	}
 }
 
@@ -282,16 +322,15 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static void retry_later(struct daemon *d)
+static void retry_later(struct daemon *d, uint64_t usec)
 {
 	struct fwint *f = FWI(d);
 	int r;
 
 	if (!f->retry_timer)
-		r = sd_event_add_time_relative(d->event, &f->retry_timer, CLOCK_MONOTONIC, RETRY_USEC, 1000,
-					       on_retry, d);
+		r = sd_event_add_time_relative(d->event, &f->retry_timer, CLOCK_MONOTONIC, usec, 1000, on_retry, d);
 	else
-		r = sd_event_source_set_time_relative(f->retry_timer, RETRY_USEC);
+		r = sd_event_source_set_time_relative(f->retry_timer, usec);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(f->retry_timer, SD_EVENT_ONESHOT);
 	if (r < 0)
@@ -313,11 +352,14 @@ static bool ufw_lock(struct daemon *d)
 		return true;
 	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
 		close(fd);
-		log_debug("firewall integration: ufw runs (%s is locked); looking again in %d ms", UFW_LOCK,
-			  RETRY_USEC / 1000);
-		retry_later(d);
+		/* ufw may hold it for long (a prompt): look again less and less often */
+		f->lock_backoff = !f->lock_backoff ? RETRY_USEC : 2 * f->lock_backoff < RETRY_MAX_USEC ? 2 * f->lock_backoff : RETRY_MAX_USEC;
+		log_debug("firewall integration: ufw runs (%s is locked); looking again in %" PRIu64 " ms", UFW_LOCK,
+			  f->lock_backoff / 1000);
+		retry_later(d, f->lock_backoff);
 		return false;
 	}
+	f->lock_backoff = 0;
 	f->ufw_lock_fd = fd;
 	return true;
 }
@@ -334,20 +376,39 @@ static bool has_family(const struct network *n, int family)
 	return family == AF_INET6 ? n->subnet6.family == AF_INET6 : n->subnet.family == AF_INET;
 }
 
+/* A firewalld call failed with r: one that timed out mutes firewalld for the rest of the pass (a
+ * frozen firewalld must not hold netd's loop a timeout per network). */
+static void firewalld_failed(struct daemon *d, int r, const char *what, const char *err)
+{
+	if (r == -ETIMEDOUT)
+		FWI(d)->firewalld_mute = true;
+	log_error("firewall integration: firewalld: %s: %s", what, err);
+}
+
 static int firewalld_take(struct daemon *d, struct fwint_net *s, const char *bridge)
 {
 	const struct firewalld_ops *ops = d->firewalld.ops;
 	void *u = d->firewalld.userdata;
 	struct fwint *f = FWI(d);
-	char zone[ZONE_MAX] = "", err[512] = "";
+	char zone[ZONE_MAX] = "", err[512] = "", what[64];
 	const char *want;
 	struct bind *b;
+	int r;
 
-	if (!ops || !ops->running(u))
+	if (!ops || f->firewalld_mute || !ops->running(u))
 		return 0;
-	want = ops->has_zone(u, FIREWALLD_ZONE_NETD) == 1 ? FIREWALLD_ZONE_NETD : FIREWALLD_ZONE_FALLBACK;
-	if (ops->zone_of(u, bridge, zone, sizeof(zone), err, sizeof(err)) < 0) {
-		log_error("firewall integration: firewalld: cannot read the zone of %s: %s", bridge, err);
+	if (f->zone_netd < 0) {
+		f->zone_netd = ops->has_zone(u, FIREWALLD_ZONE_NETD);
+		if (f->zone_netd == -ETIMEDOUT) {
+			firewalld_failed(d, f->zone_netd, "its zones", "no answer");
+			return 0;
+		}
+	}
+	want = f->zone_netd == 1 ? FIREWALLD_ZONE_NETD : FIREWALLD_ZONE_FALLBACK;
+	r = ops->zone_of(u, bridge, zone, sizeof(zone), err, sizeof(err));
+	if (r < 0) {
+		snprintf(what, sizeof(what), "the zone of %s", bridge);
+		firewalld_failed(d, r, what, err);
 		return 0;
 	}
 	if (!strcmp(zone, want)) {
@@ -363,16 +424,30 @@ static int firewalld_take(struct daemon *d, struct fwint_net *s, const char *bri
 	snprintf(b->bridge, sizeof(b->bridge), "%s", bridge);
 	snprintf(b->zone, sizeof(b->zone), "%s", want);
 	if (zone[0])
-		log_notice("firewall integration: firewalld: %s moves from zone %s to zone %s", bridge, zone,
-			   want);
+		log_notice("firewall integration: firewalld: %s moves from zone %s to zone %s", bridge, zone, want);
 	snprintf(s->zone, sizeof(s->zone), "%s", want);
 	return 1;
+}
+
+/* Whether manager m's chains for family are on the packet's path in the nftables ruleset rs: while
+ * the manager builds or tears down its chains (ufw-init's stop flushes them, then deletes them,
+ * which fails if a rule went back in between) netd adds nothing. */
+static bool chains_reachable(const struct reach_ruleset *rs, int family, enum ipt_manager m)
+{
+	struct ipt_rule rules[IPT_RULES_MAX];
+	size_t n = ipt_manager_rules(m, family, rules);
+
+	for (size_t i = 0; i < n; i++)
+		if (!reach_chain_reachable(rs, family == AF_INET6 ? "ip6" : "ip", "filter", rules[i].chain))
+			return false;
+	return true;
 }
 
 int daemon_fwint_take(struct daemon *d, const struct net *net, const struct reach_ruleset *rs,
 		      const struct reach_check *c)
 {
 	struct fwint_net *s;
+	uint64_t quiet;
 	int m, r, taken = 0;
 
 	if (d->fw_integration != FWINT_AUTO || !FWI(d) || !net->active)
@@ -381,25 +456,25 @@ int daemon_fwint_take(struct daemon *d, const struct net *net, const struct reac
 	if (m < 0)
 		return 0;
 	s = slot_get((struct net *)net);
-	if (!s || s->takes > TAKES_MAX)
+	if (!s || s->takes >= TAKES_MAX)
 		return 0;
-	if (++s->takes > TAKES_MAX) {
-		log_error(
-			"firewall integration: bridge %s is still blocked after netd let it through %u times; "
-			"netd leaves it as it is until the network changes",
-			net->def->bridge, TAKES_MAX);
-		return 0;
+	if (m == _IPT_MANAGER_MAX) {
+		r = firewalld_take(d, s, net->def->bridge);
+		s->takes += r > 0;
+		return r > 0 ? FWINT_TAKEN : 0;
 	}
-	if (m == _IPT_MANAGER_MAX)
-		return firewalld_take(d, s, net->def->bridge) > 0;
-	if (m == IPT_UFW && !ufw_lock(d)) {
-		s->takes--; /* not a try: ufw rebuilds its chains; nothing reported meanwhile */
-		return 1;
+	/* A manager that just changed its chains may not be done: act once it has been quiet. */
+	quiet = daemon_firewall_quiet_usec(d);
+	if (quiet < QUIET_USEC) {
+		retry_later(d, QUIET_USEC - quiet);
+		return FWINT_DEFERRED;
 	}
+	if (m == IPT_UFW && !ufw_lock(d))
+		return FWINT_DEFERRED;
 	for (int v6 = 0; v6 < 2; v6++) {
 		int family = v6 ? AF_INET6 : AF_INET;
 
-		if (!nft_has_manager(rs, family, m) || !has_family(net->def, family))
+		if (!nft_has_manager(rs, family, m) || !has_family(net->def, family) || !chains_reachable(rs, family, m))
 			continue;
 		r = rules_ensure(d, IPT_BACKEND_NFT, family, m, net->def->bridge);
 		if (r < 0)
@@ -407,7 +482,11 @@ int daemon_fwint_take(struct daemon *d, const struct net *net, const struct reac
 		s->by_netd[IPT_BACKEND_NFT][v6] |= 1u << m;
 		taken |= r;
 	}
-	return taken;
+	if (taken && ++s->takes == TAKES_MAX)
+		log_error("firewall integration: bridge %s is still blocked after netd let it through %u times; "
+			  "netd leaves it as it is until the network passes its checks again",
+			  net->def->bridge, TAKES_MAX);
+	return taken ? FWINT_TAKEN : 0;
 }
 
 void daemon_fwint_passed(struct daemon *d, const struct net *net)
@@ -452,12 +531,14 @@ static bool binds_apply(struct daemon *d)
 	bool any = f->n_binds > 0;
 
 	for (size_t i = 0; i < f->n_binds; i++) {
-		char err[512] = "";
+		char err[512] = "", what[160];
+		int r = f->firewalld_mute ? -ETIMEDOUT :
+					    d->firewalld.ops->bind(d->firewalld.userdata, f->binds[i].zone,
+								   f->binds[i].bridge, err, sizeof(err));
 
-		if (d->firewalld.ops->bind(d->firewalld.userdata, f->binds[i].zone, f->binds[i].bridge, err,
-					   sizeof(err)) < 0)
-			log_error("firewall integration: firewalld: cannot bind %s to zone %s: %s",
-				  f->binds[i].bridge, f->binds[i].zone, err);
+		snprintf(what, sizeof(what), "cannot bind %s to zone %s", f->binds[i].bridge, f->binds[i].zone);
+		if (r < 0)
+			firewalld_failed(d, r, what, err[0] ? err : "no answer");
 		else
 			log_notice("firewall integration: firewalld: %s bound to zone %s", f->binds[i].bridge,
 				   f->binds[i].zone);
@@ -501,8 +582,8 @@ static bool blocks(const struct ipt_listing *l, const char *chain)
 
 /* What table filter l (legacy, family) blocks of network n into problem, and the commands that let
  * it through into fix; false for nothing. */
-static bool legacy_judge(const struct ipt_listing *l, int family, const struct network *n, char *problem,
-			 size_t psize, char *fix, size_t fsize)
+static bool legacy_judge(const struct ipt_listing *l, int family, const struct network *n, bool *ret_fwd,
+			 char *problem, size_t psize, char *fix, size_t fsize)
 {
 	bool v6 = family == AF_INET6, fwd, in;
 	const char *bin = v6 ? "ip6tables-legacy" : "iptables-legacy", *br = n->bridge;
@@ -512,6 +593,7 @@ static bool legacy_judge(const struct ipt_listing *l, int family, const struct n
 	in = (n->dhcp.dhcp || n->dhcp.dns) && blocks(l, "INPUT") && !accepts(l, in_chains[v6], 2, br, false);
 	if (!fwd && !in)
 		return false;
+	*ret_fwd = fwd;
 	snprintf(
 		problem, psize,
 		"%s may be blocked by the iptables-legacy table %s filter (chain %s, policy drop; netd judges legacy "
@@ -534,25 +616,21 @@ static bool legacy_judge(const struct ipt_listing *l, int family, const struct n
 }
 
 /* In auto: queue Docker's or ufw's legacy rules for network n where l shows them missing. */
-static bool legacy_take(struct daemon *d, const struct ipt_listing *l, int family, struct net *n)
+static bool legacy_take(struct daemon *d, const struct ipt_listing *l, int family, struct net *n, bool fwd)
 {
 	struct fwint_net *s = slot_get(n);
+	/* forwarding: Docker's chain comes first in FORWARD, ufw's after; input: ufw's */
+	int m = fwd && ipt_listing_has_chain(l, ipt_manager_chain(IPT_DOCKER, family)) ? IPT_DOCKER : IPT_UFW;
 
-	for (int m = 0; s && m < _IPT_MANAGER_MAX; m++) {
-		/* Docker's chain comes first in FORWARD, ufw's after: the first one there */
-		if (!ipt_listing_has_chain(l, ipt_manager_chain(m, family)))
-			continue;
-		if (m == IPT_UFW && !ufw_lock(d))
-			return false;
-		s->by_netd[IPT_BACKEND_LEGACY][family == AF_INET6] |= 1u << m;
-		return rules_ensure(d, IPT_BACKEND_LEGACY, family, m, n->def->bridge) > 0;
-	}
-	return false;
+	if (!s || !ipt_listing_has_chain(l, ipt_manager_chain(m, family)) || (m == IPT_UFW && !ufw_lock(d)))
+		return false;
+	s->by_netd[IPT_BACKEND_LEGACY][family == AF_INET6] |= 1u << m;
+	return rules_ensure(d, IPT_BACKEND_LEGACY, family, m, n->def->bridge) > 0;
 }
 
 /* What the legacy tables block of network n (the first family that blocks) into problem and fix. */
 static bool legacy_problem(struct daemon *d, const bool present[static 2], const struct net *n,
-			   int *ret_family, char *problem, size_t psize, char *fix, size_t fsize)
+			   int *ret_family, bool *ret_fwd, char *problem, size_t psize, char *fix, size_t fsize)
 {
 	if (!n->active || !n->def->mode->has_subnet)
 		return false;
@@ -562,7 +640,7 @@ static bool legacy_problem(struct daemon *d, const bool present[static 2], const
 						      listing(d, IPT_BACKEND_LEGACY, family) :
 						      NULL;
 
-		if (l && legacy_judge(l, family, n->def, problem, psize, fix, fsize)) {
+		if (l && legacy_judge(l, family, n->def, ret_fwd, problem, psize, fix, fsize)) {
 			*ret_family = family;
 			return true;
 		}
@@ -572,25 +650,26 @@ static bool legacy_problem(struct daemon *d, const bool present[static 2], const
 
 /* Judge the legacy tables for every network, after adding what is missing in auto; each network's
  * problem is what still blocks it (logged when new). */
-static void legacy_pass(struct daemon *d)
+static void legacy_pass(struct daemon *d, bool integrate)
 {
 	struct fwint *f = FWI(d);
 	bool present[2] = { fwint_ipt_legacy_present(d, AF_INET), fwint_ipt_legacy_present(d, AF_INET6) };
 	bool queued = false;
 	char problem[PROBLEM_MAX], fix[PROBLEM_MAX];
+	bool fwd;
 	int family;
 
-	for (size_t i = 0; d->fw_integration == FWINT_AUTO && i < d->n_nets; i++)
-		if (legacy_problem(d, present, d->nets[i], &family, problem, sizeof(problem), fix,
+	for (size_t i = 0; integrate && d->fw_integration == FWINT_AUTO && i < d->n_nets; i++)
+		if (legacy_problem(d, present, d->nets[i], &family, &fwd, problem, sizeof(problem), fix,
 				   sizeof(fix)))
-			queued |= legacy_take(d, listing(d, IPT_BACKEND_LEGACY, family), family, d->nets[i]);
+			queued |= legacy_take(d, listing(d, IPT_BACKEND_LEGACY, family), family, d->nets[i], fwd);
 	if (queued) {
 		queues_apply(d, IPT_BACKEND_LEGACY);
 		listings_forget(f); /* list again: what the rules changed */
 	}
 	for (size_t i = 0; i < d->n_nets; i++) {
 		struct net *n = d->nets[i];
-		bool p = legacy_problem(d, present, n, &family, problem, sizeof(problem), fix, sizeof(fix));
+		bool p = legacy_problem(d, present, n, &family, &fwd, problem, sizeof(problem), fix, sizeof(fix));
 		struct fwint_net *s = p ? slot_get(n) : slot_peek(n);
 
 		if (!s || (p && !strcmp(problem, s->legacy_problem) && !strcmp(fix, s->legacy_fix)))
@@ -601,6 +680,12 @@ static void legacy_pass(struct daemon *d)
 		snprintf(s->legacy_fix, sizeof(s->legacy_fix), "%s", p ? fix : "");
 	}
 	listings_forget(f);
+}
+
+void daemon_fwint_legacy_judge(struct daemon *d)
+{
+	if (FWI(d) && d->fw_integration != FWINT_OFF)
+		legacy_pass(d, false);
 }
 
 int daemon_fwint_problem(struct daemon *d, const struct net *n, char *problem, size_t psize, char *fix,
@@ -627,8 +712,10 @@ int daemon_fwint_flush(struct daemon *d, bool legacy)
 		changed |= binds_apply(d);
 	listings_forget(f);
 	if (legacy && d->fw_integration != FWINT_OFF)
-		legacy_pass(d);
+		legacy_pass(d, true);
 	ufw_unlock(f);
+	f->zone_netd = -1; /* asked again in the next pass */
+	f->firewalld_mute = false;
 	return changed;
 }
 
@@ -637,6 +724,8 @@ int daemon_fwint_flush(struct daemon *d, bool legacy)
 static void on_firewalld(void *userdata)
 {
 	struct daemon *d = userdata;
+	bool mute = false;
+	int r;
 
 	/* Its start, reload or stop changes its nftables tables too: the firewall's check follows
 	 * them. Runtime bindings do not survive a restart of firewalld; the check binds again. */
@@ -649,10 +738,14 @@ static void on_firewalld(void *userdata)
 
 		if (!s || !s->zone[0])
 			continue;
-		if (!d->firewalld.ops->running(d->firewalld.userdata) ||
-		    d->firewalld.ops->zone_of(d->firewalld.userdata, d->nets[i]->def->bridge, zone,
-					      sizeof(zone), err, sizeof(err)) < 0 ||
-		    strcmp(zone, s->zone))
+		if (mute || !d->firewalld.ops->running(d->firewalld.userdata)) {
+			s->zone[0] = 0;
+			continue;
+		}
+		r = d->firewalld.ops->zone_of(d->firewalld.userdata, d->nets[i]->def->bridge, zone, sizeof(zone), err,
+					      sizeof(err));
+		mute = r == -ETIMEDOUT; /* a frozen firewalld: not asked once per network */
+		if (r < 0 || strcmp(zone, s->zone))
 			s->zone[0] = 0;
 	}
 	daemon_firewall_recheck(d);
@@ -666,6 +759,7 @@ static int fwint_init(struct daemon *d)
 	if (!f)
 		return -ENOMEM;
 	f->ufw_lock_fd = -1;
+	f->zone_netd = -1;
 	*daemon_feature_state(d, &feature_fwint) = f;
 	if (d->fw_integration == FWINT_AUTO && d->firewalld.ops) {
 		r = d->firewalld.ops->open(d->firewalld.userdata, d->event, on_firewalld, d);
@@ -778,7 +872,7 @@ static void sweep(struct daemon *d)
 							      slot_get(daemon_net_find_bridge(d, br)) :
 							      NULL;
 
-				if (s)
+				if (s && d->fw_integration == FWINT_AUTO)
 					s->by_netd[b][v6] |= 1u << m;
 			}
 			rules_remove(d, b, family, NULL);
@@ -789,10 +883,10 @@ static void sweep(struct daemon *d)
 	ufw_unlock(f);
 }
 
-/* After a start or reload. */
+/* After a start or reload (in report and off: every rule of netd's goes, from an earlier auto). */
 static void fwint_settle(struct daemon *d)
 {
-	if (FWI(d) && d->fw_integration != FWINT_OFF)
+	if (FWI(d))
 		sweep(d);
 }
 

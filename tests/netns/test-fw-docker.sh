@@ -3,7 +3,10 @@
 # guest namespace with udhcpc on a nat network, an upstream namespace. Docker's FORWARD chain
 # (policy drop once dockerd turned ip_forward on) blocks netd's networks; Docker's documented place
 # for other rules is chain DOCKER-USER.
-#   auto:          dockerd first, then netd --firewall-integration auto: netd's two DOCKER-USER rules
+#   containers:    a stand-in container on docker0 with an unpublished port: the guest reaches
+#                  upstream, not the container (netd hands what goes to Docker's bridges back to
+#                  Docker's rules).
+#   auto:          dockerd first, then netd --firewall-integration auto: netd's DOCKER-USER rules
 #                  (-i/-o BRIDGE -j ACCEPT, comment netd:BRIDGE), network show --json says so, the
 #                  network is active, the guest has DHCP, DNS and upstream. dockerd restarted: the
 #                  guest reaches upstream again (netd's rules kept or put back). network delete: the
@@ -14,10 +17,10 @@
 #   legacy-auto:   dockerd with iptables-legacy: netd's rules in legacy DOCKER-USER (none in
 #                  nftables), the guest works, also after dockerd's restart; network delete.
 #   legacy-report: the same in report mode: the advice (log, doctor) names iptables-legacy, and
-#                  doctor's fix clears the report (by itself, or, since netd hears nothing of
-#                  legacy tables, at the next nftables change: the output says which).
+#                  doctor's fix clears the report (doctor looks at legacy tables afresh: they send no
+#                  notification).
 # Each part runs in namespaces of its own: `bash test-fw-docker.sh PART`, or FW_PARTS="a b" for some.
-PARTS=(auto netd-first report legacy-auto legacy-report)
+PARTS=(containers auto netd-first report legacy-auto legacy-report)
 if [ $# -eq 0 ]; then
 	. "$(dirname "$0")/fwmgr-lib.sh" --runner
 	read -ra parts <<<"${FW_PARTS:-${PARTS[*]}}"
@@ -207,6 +210,26 @@ part_legacy-report() {
 	fw_wait_active lab
 	fw_guest_works g 85
 	ok "legacy, report: doctor's fix ($fix) clears the report, the guest reaches upstream"
+}
+
+# Docker's containers are reached from outside on their published ports only; netd's accept for
+# the bridge in DOCKER-USER must not open the others to guests (a stand-in container on docker0).
+part_containers() {
+	add_upstream
+	docker_start
+	add_guest c 52:54:00:cc:00:01 docker0
+	gx c ip addr add 172.17.0.50/16 dev eth0
+	gx c ip route add default via 172.17.0.1
+	gx c socat -T 2 TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo secret' &
+	BG_PIDS+=($!)
+	fw_start_netd auto
+	fw_network lab 86
+	fw_wait_active lab
+	fw_guest g lab 86
+	fw_guest_works g 86
+	[ -z "$(gx g busybox timeout 3 busybox nc 172.17.0.50 8080 </dev/null 2>/dev/null | tr -d '\r\n' || true)" ] ||
+		fail "a guest reaches a container's unpublished port"
+	ok "auto: the guest reaches upstream, not a container's unpublished port (docker0 is Docker's to decide)"
 }
 
 "part_$1"

@@ -7,8 +7,10 @@
 #   2. firewall-cmd --reload (which drops runtime bindings): bound again, traffic flows;
 #   3. the network stops: unbound; it starts: bound;
 #   4. firewalld stopped, netd alone; firewalld started after netd: bound again;
-#   5. zone netd (data/firewalld/netd.xml) in firewalld's config: nd-* bridges are in it by name;
-#   6. report mode: degraded with the advice; a wrong zone does not clear it; the advice does.
+#   5. zone netd (data/firewalld/netd.xml) in firewalld's config: netd binds to it instead;
+#   6. report mode: degraded with the advice; a wrong zone does not clear it; the advice does;
+#   7. a frozen firewalld (SIGSTOP, still on the bus): netd waits one call's timeout per pass, not
+#      one per network.
 # The host's /etc/firewalld, /run and ruleset are as they were.
 source "$(dirname "$0")/lib.sh"
 need dnsmasq nft busybox
@@ -96,21 +98,19 @@ wait_state active "firewalld started after netd"
 traffic "firewalld started after netd"
 ok "firewalld stopped: nothing to do; started after netd: bound again"
 
-# 5. firewalld with netd's zone: nd-* bridges are in it by name (a wildcard: firewalld names no zone
-# for the interface itself), from its start, across reloads.
+# 5. firewalld with netd's zone: netd binds the bridge to it rather than to trusted, again after
+# each reload.
 fwd_add_zone "$ZONE_FILE"
 fwd_reload
-for _ in $(seq 1 60); do
-	nsx nft list table inet firewalld | grep -F '"nd-*"' | has _netd && break
-	sleep 0.05
-done
-nsx nft list table inet firewalld | grep -F '"nd-*"' | has _netd || fail "zone netd does not take nd-*"
+wait_zone netd "zone netd installed"
 wait_state active "in zone netd"
 traffic "in zone netd"
+assert_eq "$(ctl --json network show lab | jq -c '.firewall_integration')" \
+	'[{"manager":"firewalld","where":"zone netd","by":"netd"}]' "network show --json in zone netd"
 fwd_reload
+wait_zone netd "zone netd, after another reload"
 traffic "in zone netd, after another reload"
-assert_eq "$(ctl --json network show lab | jq -c '.firewall_integration')" '[]' "nothing of netd's to show"
-ok "with zone netd (data/firewalld/netd.xml) nd-lab is in it by its name, also across reloads"
+ok "with zone netd (data/firewalld/netd.xml) nd-lab is bound to it, again after each reload"
 rm -f "$FWD_ETC/zones/netd.xml"
 fwd_reload
 
@@ -133,6 +133,21 @@ PATH="$PATH" ip netns exec "$NS" sh -c "$fix" >/dev/null
 wait_state active "after doctor's fix"
 traffic "report mode, after the fix"
 ok "report: degraded, the advice logged; zone block keeps it degraded; doctor's fix clears it"
+
+# 7. A frozen firewalld: one timeout a pass, whatever the number of networks.
+stop_netd
+start_netd
+kill -STOP "$FWD_PID"
+for n in 1 2 3; do ctl network create "f$n" --mode nat --subnet "10.9$n.0.0/24" >/dev/null; done
+t0=$(date +%s%N)
+nsx nft add table ip netdtest_poke # a foreign change: one pass over the 3 blocked networks, 50 ms on
+sleep 0.2
+ctl status >/dev/null
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$FWD_PID"
+[ "$ms" -gt 1500 ] || fail "the pass did not wait for firewalld at all ($ms ms): the test measures nothing"
+[ "$ms" -lt 3500 ] || fail "netd answered $ms ms after a foreign change with firewalld frozen (one timeout: 2 s)"
+ok "a frozen firewalld holds netd one call's timeout per pass ($ms ms for a status after a change), not one per network"
 
 fwd_host_check
 ok "the host's firewalld config, /run and ruleset are as they were"

@@ -12,10 +12,15 @@
 #   report: --firewall-integration report: degraded with the advice (log, doctor); half of it
 #           (ufw route allow out only) does not clear it; doctor's fixes as printed (ufw route
 #           allow, then ufw allow in on BRIDGE for DHCP and for DNS) do, and the guest works.
+#   restart: what `systemctl restart ufw` runs (/lib/ufw/ufw-init stop, start: no ufw lock) 5
+#           times while netd runs in auto: ufw is whole after each (netd adds nothing while ufw's
+#           chains are off the packet's path or changing), and netd's rules come back.
+#   deny:   an admin's `ufw route deny in on BRIDGE to LAN` holds in auto: netd's accepts go after
+#           the admin's rules in ufw-user-forward, and the guest does not reach that LAN.
 #   lab:    the lab's own undo, on a scratch copy of /etc/ufw: a file changed, added and removed
 #           there are put back at exit, and the test is failed for it.
 # Each part runs in namespaces of its own: `bash test-fw-ufw.sh PART`, or FW_PARTS="a b" for some.
-PARTS=(lab auto report)
+PARTS=(lab auto report restart deny)
 if [ $# -eq 0 ]; then
 	. "$(dirname "$0")/fwmgr-lib.sh" --runner
 	read -ra parts <<<"${FW_PARTS:-${PARTS[*]}}"
@@ -150,6 +155,40 @@ part_report() {
 	fw_guest g lab 92
 	fw_guest_works g 92
 	ok "doctor's fixes (ufw route allow, ufw allow in on $BR for DHCP and DNS) clear the report; DHCP, DNS, upstream"
+}
+
+part_restart() {
+	ufw_enable
+	fw_start_netd auto
+	fw_network lab 93
+	fw_until 3 ufw_rules_there iptables-nft || fail "netd's rules are not in ufw's user chains"
+	fw_wait_active lab
+	ufw_init
+	local i pol
+	for i in 1 2 3 4 5; do
+		"$FW/in-ns" --ufw /lib/ufw/ufw-init stop >"$T/stop.out" 2>&1 || fail "ufw-init stop $i: $(cat "$T/stop.out")"
+		"$FW/in-ns" --ufw /lib/ufw/ufw-init start >"$T/start.out" 2>&1 || fail "ufw-init start $i: $(cat "$T/start.out")"
+		! has -i "already started" "$T/start.out" || fail "ufw-init start $i found ufw's chains left: $(cat "$T/start.out")"
+		pol=$(nsx iptables-nft -w -S | grep -E '^-P (INPUT|FORWARD)' | tr '\n' ' ')
+		[ "$pol" = "-P INPUT DROP -P FORWARD DROP " ] || fail "after ufw-init restart $i: $pol"
+		fw_until 2 ufw_rules_there iptables-nft || fail "netd's rules not back after ufw-init restart $i"
+	done
+	fw_wait_active lab
+	ok "ufw-init stop/start x5 under netd (auto): ufw loads whole each time, netd's rules come back"
+}
+
+part_deny() {
+	add_upstream
+	ufw_enable
+	ufw_x route deny in on $BR to 192.168.50.0/24 >/dev/null # the admin: guests must not reach this LAN
+	fw_start_netd auto
+	fw_network lab 94
+	fw_until 3 ufw_rules_there iptables-nft || fail "netd's rules are not in ufw's user chains"
+	nsx iptables-nft -w -S ufw-user-forward | sed -n 2p | has -F -- "-d 192.168.50.0/24 -i $BR -j DROP" ||
+		fail "the admin's deny is not first: $(nsx iptables-nft -w -S ufw-user-forward)"
+	fw_guest g lab 94
+	[ -z "$(ask_upstream g)" ] || fail "the admin's ufw route deny is overridden"
+	ok "an admin's ufw route deny for the bridge holds in auto (netd's accepts after it)"
 }
 
 "part_$1"

@@ -1136,10 +1136,14 @@ static void test_firewall_integration(void **state)
 	assert_true(request(w, "network.create",
 			    "{\"name\": \"x\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
 	assert_true(logged(w, "proc: spawn /usr/sbin/iptables-nft -w 5 -t filter -S [stdout=fd stderr=fd session]\n"));
+	/* in order, before DOCKER-USER's last RETURN */
 	assert_true(logged(w, "proc: spawn /usr/sbin/iptables-nft-restore -w 5 --noflush [stdin=fd stdout=fd "
 			      "stderr=fd session]\n  proc: stdin *filter\n"
-			      "  -I DOCKER-USER -i nd-x -m comment --comment netd:nd-x -j ACCEPT\n"
-			      "  -I DOCKER-USER -o nd-x -m comment --comment netd:nd-x -j ACCEPT\n  COMMIT\n"));
+			      "  -I DOCKER-USER 1 -o nd-x -m comment --comment netd:nd-x -j ACCEPT\n"
+			      "  -I DOCKER-USER 1 -i nd-x -m comment --comment netd:nd-x -j ACCEPT\n"
+			      "  -I DOCKER-USER 1 -i nd-x -o br-+ -m comment --comment netd:nd-x -j RETURN\n"
+			      "  -I DOCKER-USER 1 -i nd-x -o docker0 -m comment --comment netd:nd-x -j RETURN\n"
+			      "  COMMIT\n"));
 	/* a block is reported only from the listing after the rules went in (the fake's: the old one) */
 	fflush(w->out);
 	assert_true(!strstr(w->log, "bridge nd-x: forwarding blocked") ||
@@ -1156,6 +1160,7 @@ static void test_firewall_integration(void **state)
 	assert_int_equal(proc_fake_set_run(w->proc, "/usr/sbin/iptables-nft",
 					   "-P FORWARD DROP\n-N DOCKER-USER\n-A FORWARD -j DOCKER-USER\n"
 					   "-A DOCKER-USER -i nd-y -m comment --comment \"netd:nd-y\" -j ACCEPT\n"
+					   "-A DOCKER-USER -i nd-x -o docker0 -m comment --comment \"netd:nd-x\" -j RETURN\n"
 					   "-A DOCKER-USER -i nd-x -m comment --comment \"netd:nd-x\" -j ACCEPT\n"
 					   "-A DOCKER-USER -o nd-x -m comment --comment \"netd:nd-x\" -j ACCEPT\n"
 					   "-A DOCKER-USER -i nd-x -j ACCEPT\n-A DOCKER-USER -j RETURN\n",
@@ -1163,6 +1168,7 @@ static void test_firewall_integration(void **state)
 			 0);
 	assert_true(request(w, "network.stop", "{\"name\": \"x\"}"));
 	assert_true(logged(w, "proc: stdin *filter\n"
+			      "  -D DOCKER-USER -i nd-x -o docker0 -m comment --comment netd:nd-x -j RETURN\n"
 			      "  -D DOCKER-USER -i nd-x -m comment --comment netd:nd-x -j ACCEPT\n"
 			      "  -D DOCKER-USER -o nd-x -m comment --comment netd:nd-x -j ACCEPT\n  COMMIT\n"));
 	assert_false(logged(w, "-D DOCKER-USER -i nd-y"));

@@ -32,10 +32,15 @@ static void test_rules(void **state)
 	struct ipt_rule r[IPT_RULES_MAX];
 	char line[160];
 
-	assert_int_equal(ipt_manager_rules(IPT_DOCKER, AF_INET, r), 2);
+	assert_int_equal(ipt_manager_rules(IPT_DOCKER, AF_INET, r), 4);
+	/* Docker's own bridges are Docker's to allow (published ports only): handed back first */
+	assert_int_equal(ipt_rule_line(&r[0], "nd-x", true, line, sizeof(line)), 0);
+	assert_string_equal(line, "-A DOCKER-USER -i nd-x -o docker0 -m comment --comment netd:nd-x -j RETURN");
 	assert_int_equal(ipt_rule_line(&r[1], "nd-x", true, line, sizeof(line)), 0);
+	assert_string_equal(line, "-A DOCKER-USER -i nd-x -o br-+ -m comment --comment netd:nd-x -j RETURN");
+	assert_int_equal(ipt_rule_line(&r[3], "nd-x", true, line, sizeof(line)), 0);
 	assert_string_equal(line, "-A DOCKER-USER -o nd-x -m comment --comment netd:nd-x -j ACCEPT");
-	assert_int_equal(ipt_rule_line(&r[0], "nd-x", false, line, sizeof(line)), 0);
+	assert_int_equal(ipt_rule_line(&r[2], "nd-x", false, line, sizeof(line)), 0);
 	assert_string_equal(line, "-A DOCKER-USER -i nd-x -j ACCEPT");
 	assert_int_equal(ipt_manager_rules(IPT_UFW, AF_INET6, r), 3);
 	assert_string_equal(r[0].chain, "ufw6-user-input");
@@ -46,6 +51,28 @@ static void test_rules(void **state)
 	assert_int_equal(ipt_rule_line(&r[0], "nd x", true, line, sizeof(line)), -EINVAL);
 	assert_int_equal(ipt_rule_line(&r[0], "nd-\"x", true, line, sizeof(line)), -EINVAL);
 	assert_int_equal(ipt_rule_line(&r[0], "nd-x", true, line, 10), -ENOBUFS);
+}
+
+/* Where netd's rules go: after the others (an admin's deny first), before a last RETURN, counted
+ * without netd's own for that bridge. */
+static void test_position(void **state)
+{
+	struct ipt_listing l;
+
+	assert_int_equal(ipt_listing_parse("-N DOCKER-USER\n"
+					   "-A DOCKER-USER -i nd-x -d 10.0.0.0/8 -j DROP\n"
+					   "-A DOCKER-USER -i nd-x -m comment --comment \"netd:nd-x\" -j ACCEPT\n"
+					   "-A DOCKER-USER -i nd-y -m comment --comment \"netd:nd-y\" -j ACCEPT\n"
+					   "-A DOCKER-USER -j RETURN\n"
+					   "-N ufw-user-forward\n"
+					   "-A ufw-user-forward -i nd-x -j DROP\n",
+					   &l),
+			 0);
+	assert_int_equal(ipt_insert_position(&l, "DOCKER-USER", "nd-x"), 3);
+	assert_int_equal(ipt_insert_position(&l, "DOCKER-USER", "nd-z"), 4);
+	assert_int_equal(ipt_insert_position(&l, "ufw-user-forward", "nd-x"), 2);
+	assert_int_equal(ipt_insert_position(&l, "ufw-user-input", "nd-x"), 1);
+	ipt_listing_done(&l);
 }
 
 static void test_listing(void **state)
@@ -71,11 +98,12 @@ static void test_listing(void **state)
 	assert_int_equal(ipt_listing_parse(listing_text, &l), 0);
 	ipt_manager_rules(IPT_DOCKER, AF_INET, r);
 	/* tagged (printed in quotes), as the advice gives it, or not there */
-	assert_true(ipt_listing_has_rule(&l, &r[0], "nd-x"));
-	assert_true(ipt_listing_has_rule(&l, &r[1], "nd-x"));
-	assert_true(ipt_listing_has_rule(&l, &r[0], "nd-y"));
-	assert_false(ipt_listing_has_rule(&l, &r[1], "nd-y"));
-	assert_false(ipt_listing_has_rule(&l, &r[0], "nd-"));
+	assert_true(ipt_listing_has_rule(&l, &r[2], "nd-x"));
+	assert_true(ipt_listing_has_rule(&l, &r[3], "nd-x"));
+	assert_false(ipt_listing_has_rule(&l, &r[0], "nd-x")); /* its RETURN for docker0 is not there */
+	assert_true(ipt_listing_has_rule(&l, &r[2], "nd-y"));
+	assert_false(ipt_listing_has_rule(&l, &r[3], "nd-y"));
+	assert_false(ipt_listing_has_rule(&l, &r[2], "nd-"));
 	assert_string_equal(ipt_line_tagged_bridge(l.lines[6], buf, sizeof(buf)), "nd-x");
 	assert_null(ipt_line_tagged_bridge(l.lines[8], buf, sizeof(buf)));
 	/* a comment with a blank stays quoted: not netd's */
@@ -92,6 +120,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_listing),
+		cmocka_unit_test(test_position),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
