@@ -67,7 +67,8 @@ int ipt_rule_line(const struct ipt_rule *r, const char *bridge, bool tagged, cha
 	if (r->oif && !r->out)
 		snprintf(oif, sizeof(oif), " -o %s", r->oif);
 	n = snprintf(buf, size, "-A %s %s %s%s%s%s -j %s", r->chain, r->out ? "-o" : "-i", bridge, oif,
-		     tagged ? " -m comment --comment " IPT_TAG : "", tagged ? bridge : "", r->ret ? "RETURN" : "ACCEPT");
+		     tagged ? " -m comment --comment " IPT_TAG : "", tagged ? bridge : "",
+		     r->ret ? "RETURN" : "ACCEPT");
 	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
 }
 

@@ -23,7 +23,8 @@
 
 extern const struct feature feature_firewall; /* this file's, at its end */
 
-_Static_assert(NETWORK_HOST_PORTS_MAX <= FW_HOST_PORTS_MAX, "a network's host ports must fit the rules' facts");
+_Static_assert(NETWORK_HOST_PORTS_MAX <= FW_HOST_PORTS_MAX,
+	       "a network's host ports must fit the rules' facts");
 _Static_assert(sizeof(((struct network *)0)->bridge) == sizeof(((struct fw_network *)0)->bridge) &&
 		       sizeof(((struct network *)0)->uplink) == sizeof(((struct fw_network *)0)->uplink),
 	       "interface names are copied whole");
@@ -286,8 +287,8 @@ static void report_blockers(struct daemon *d)
 			old->problem = NULL; /* moved */
 			continue;
 		}
-		entry_eval(d, fw->owners[j], w, serves, old && !old->deferred ? old->problem : NULL, !fw->relisting,
-			   &next[j]);
+		entry_eval(d, fw->owners[j], w, serves, old && !old->deferred ? old->problem : NULL,
+			   !fw->relisting, &next[j]);
 	}
 	entries_free(fw);
 	qsort(next, fw->n_nets, sizeof(*next), by_reach_bridge);
@@ -375,8 +376,8 @@ static void enable_forwarding(struct daemon *d, const struct network *n)
 		return;
 	r = d->link.ops->sysctl_set(d->link.userdata, AF_INET, "all", "forwarding", "1");
 	if (r < 0)
-		log_error("network '%s': cannot enable IPv4 forwarding (net.ipv4.conf.all.forwarding): %s", n->name,
-			  strerror(-r));
+		log_error("network '%s': cannot enable IPv4 forwarding (net.ipv4.conf.all.forwarding): %s",
+			  n->name, strerror(-r));
 	else
 		log_notice("enabled IPv4 forwarding (net.ipv4.ip_forward=1) for network '%s'", n->name);
 }
@@ -830,8 +831,8 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 	daemon_trim_later(d);
 	r = fw_kernel_marker(&d->nft, have, sizeof(have));
 	if (!(r == -ENOENT && !fw->marker[0]) && !(r >= 0 && !strcmp(have, fw->marker))) {
-		log_warning("nftables: table %s %s was %s by another process; re-applying it", FW_FAMILY, FW_TABLE,
-			    r == -ENOENT ? "removed" : "changed");
+		log_warning("nftables: table %s %s was %s by another process; re-applying it", FW_FAMILY,
+			    FW_TABLE, r == -ENOENT ? "removed" : "changed");
 		fw->in_kernel = false;
 		if (fw_apply(d, fw->nets, fw->n_nets, fw->marker, false, err, sizeof(err)) < 0)
 			log_error("nftables: cannot re-apply table %s %s: %s", FW_FAMILY, FW_TABLE, err);
@@ -859,15 +860,17 @@ static int firewall_init(struct daemon *d)
 	fw->monitor_fd = -1;
 	fw->rescan = true;
 	if (!d->nft.ops) {
-		log_warning("nftables: cannot create a libnftables context; nat and routed networks will not start");
+		log_warning(
+			"nftables: cannot create a libnftables context; nat and routed networks will not start");
 		free(fw);
 		return 0;
 	}
 	fw->monitor_fd = d->nft.ops->monitor_open(d->nft.userdata);
 	if (fw->monitor_fd < 0) {
-		log_warning("nftables: cannot watch for ruleset changes (%s); rules flushed by others will not be "
-			    "restored until the next change",
-			    strerror(-fw->monitor_fd));
+		log_warning(
+			"nftables: cannot watch for ruleset changes (%s); rules flushed by others will not be "
+			"restored until the next change",
+			strerror(-fw->monitor_fd));
 	} else {
 		r = sd_event_add_io(d->event, &fw->monitor_source, fw->monitor_fd, EPOLLIN, on_monitor, d);
 		if (r < 0)

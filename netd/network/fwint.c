@@ -150,7 +150,8 @@ static int queue_add(struct queue *q, const char *op, const char *line, unsigned
 		q->cap = cap;
 	}
 	if (pos)
-		q->len += sprintf(q->text + q->len, "%s %.*s %u%s\n", op, (int)(rest - line - 3), line + 3, pos, rest);
+		q->len += sprintf(q->text + q->len, "%s %.*s %u%s\n", op, (int)(rest - line - 3), line + 3,
+				  pos, rest);
 	else
 		q->len += sprintf(q->text + q->len, "%s%s\n", op, line + 2);
 	return 0;
@@ -199,12 +200,13 @@ static int chain_ensure(struct queue *q, const struct ipt_listing *l, const stru
 	int r;
 
 	for (size_t i = 0; i < n && all; i++)
-		all = ipt_rule_line(&rules[i], bridge, true, line, sizeof(line)) >= 0 && ipt_listing_has(l, line);
+		all = ipt_rule_line(&rules[i], bridge, true, line, sizeof(line)) >= 0 &&
+		      ipt_listing_has(l, line);
 	if (all)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (ipt_rule_line(&rules[i], bridge, true, line, sizeof(line)) >= 0 && ipt_listing_has(l, line) &&
-		    (r = queue_add(q, "-D", line, 0)) < 0)
+		if (ipt_rule_line(&rules[i], bridge, true, line, sizeof(line)) >= 0 &&
+		    ipt_listing_has(l, line) && (r = queue_add(q, "-D", line, 0)) < 0)
 			return r;
 	pos = ipt_insert_position(l, rules[0].chain, bridge);
 	for (size_t i = n; i-- > 0;) { /* each at pos: the first one ends up first */
@@ -328,7 +330,8 @@ static void retry_later(struct daemon *d, uint64_t usec)
 	int r;
 
 	if (!f->retry_timer)
-		r = sd_event_add_time_relative(d->event, &f->retry_timer, CLOCK_MONOTONIC, usec, 1000, on_retry, d);
+		r = sd_event_add_time_relative(d->event, &f->retry_timer, CLOCK_MONOTONIC, usec, 1000,
+					       on_retry, d);
 	else
 		r = sd_event_source_set_time_relative(f->retry_timer, usec);
 	if (r >= 0)
@@ -353,9 +356,11 @@ static bool ufw_lock(struct daemon *d)
 	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
 		close(fd);
 		/* ufw may hold it for long (a prompt): look again less and less often */
-		f->lock_backoff = !f->lock_backoff ? RETRY_USEC : 2 * f->lock_backoff < RETRY_MAX_USEC ? 2 * f->lock_backoff : RETRY_MAX_USEC;
-		log_debug("firewall integration: ufw runs (%s is locked); looking again in %" PRIu64 " ms", UFW_LOCK,
-			  f->lock_backoff / 1000);
+		f->lock_backoff = !f->lock_backoff		       ? RETRY_USEC :
+				  2 * f->lock_backoff < RETRY_MAX_USEC ? 2 * f->lock_backoff :
+									 RETRY_MAX_USEC;
+		log_debug("firewall integration: ufw runs (%s is locked); looking again in %" PRIu64 " ms",
+			  UFW_LOCK, f->lock_backoff / 1000);
 		retry_later(d, f->lock_backoff);
 		return false;
 	}
@@ -424,7 +429,8 @@ static int firewalld_take(struct daemon *d, struct fwint_net *s, const char *bri
 	snprintf(b->bridge, sizeof(b->bridge), "%s", bridge);
 	snprintf(b->zone, sizeof(b->zone), "%s", want);
 	if (zone[0])
-		log_notice("firewall integration: firewalld: %s moves from zone %s to zone %s", bridge, zone, want);
+		log_notice("firewall integration: firewalld: %s moves from zone %s to zone %s", bridge, zone,
+			   want);
 	snprintf(s->zone, sizeof(s->zone), "%s", want);
 	return 1;
 }
@@ -474,7 +480,8 @@ int daemon_fwint_take(struct daemon *d, const struct net *net, const struct reac
 	for (int v6 = 0; v6 < 2; v6++) {
 		int family = v6 ? AF_INET6 : AF_INET;
 
-		if (!nft_has_manager(rs, family, m) || !has_family(net->def, family) || !chains_reachable(rs, family, m))
+		if (!nft_has_manager(rs, family, m) || !has_family(net->def, family) ||
+		    !chains_reachable(rs, family, m))
 			continue;
 		r = rules_ensure(d, IPT_BACKEND_NFT, family, m, net->def->bridge);
 		if (r < 0)
@@ -483,9 +490,10 @@ int daemon_fwint_take(struct daemon *d, const struct net *net, const struct reac
 		taken |= r;
 	}
 	if (taken && ++s->takes == TAKES_MAX)
-		log_error("firewall integration: bridge %s is still blocked after netd let it through %u times; "
-			  "netd leaves it as it is until the network passes its checks again",
-			  net->def->bridge, TAKES_MAX);
+		log_error(
+			"firewall integration: bridge %s is still blocked after netd let it through %u times; "
+			"netd leaves it as it is until the network passes its checks again",
+			net->def->bridge, TAKES_MAX);
 	return taken ? FWINT_TAKEN : 0;
 }
 
@@ -536,7 +544,8 @@ static bool binds_apply(struct daemon *d)
 					    d->firewalld.ops->bind(d->firewalld.userdata, f->binds[i].zone,
 								   f->binds[i].bridge, err, sizeof(err));
 
-		snprintf(what, sizeof(what), "cannot bind %s to zone %s", f->binds[i].bridge, f->binds[i].zone);
+		snprintf(what, sizeof(what), "cannot bind %s to zone %s", f->binds[i].bridge,
+			 f->binds[i].zone);
 		if (r < 0)
 			firewalld_failed(d, r, what, err[0] ? err : "no answer");
 		else
@@ -630,7 +639,8 @@ static bool legacy_take(struct daemon *d, const struct ipt_listing *l, int famil
 
 /* What the legacy tables block of network n (the first family that blocks) into problem and fix. */
 static bool legacy_problem(struct daemon *d, const bool present[static 2], const struct net *n,
-			   int *ret_family, bool *ret_fwd, char *problem, size_t psize, char *fix, size_t fsize)
+			   int *ret_family, bool *ret_fwd, char *problem, size_t psize, char *fix,
+			   size_t fsize)
 {
 	if (!n->active || !n->def->mode->has_subnet)
 		return false;
@@ -662,14 +672,16 @@ static void legacy_pass(struct daemon *d, bool integrate)
 	for (size_t i = 0; integrate && d->fw_integration == FWINT_AUTO && i < d->n_nets; i++)
 		if (legacy_problem(d, present, d->nets[i], &family, &fwd, problem, sizeof(problem), fix,
 				   sizeof(fix)))
-			queued |= legacy_take(d, listing(d, IPT_BACKEND_LEGACY, family), family, d->nets[i], fwd);
+			queued |= legacy_take(d, listing(d, IPT_BACKEND_LEGACY, family), family, d->nets[i],
+					      fwd);
 	if (queued) {
 		queues_apply(d, IPT_BACKEND_LEGACY);
 		listings_forget(f); /* list again: what the rules changed */
 	}
 	for (size_t i = 0; i < d->n_nets; i++) {
 		struct net *n = d->nets[i];
-		bool p = legacy_problem(d, present, n, &family, &fwd, problem, sizeof(problem), fix, sizeof(fix));
+		bool p = legacy_problem(d, present, n, &family, &fwd, problem, sizeof(problem), fix,
+					sizeof(fix));
 		struct fwint_net *s = p ? slot_get(n) : slot_peek(n);
 
 		if (!s || (p && !strcmp(problem, s->legacy_problem) && !strcmp(fix, s->legacy_fix)))
@@ -742,8 +754,8 @@ static void on_firewalld(void *userdata)
 			s->zone[0] = 0;
 			continue;
 		}
-		r = d->firewalld.ops->zone_of(d->firewalld.userdata, d->nets[i]->def->bridge, zone, sizeof(zone), err,
-					      sizeof(err));
+		r = d->firewalld.ops->zone_of(d->firewalld.userdata, d->nets[i]->def->bridge, zone,
+					      sizeof(zone), err, sizeof(err));
 		mute = r == -ETIMEDOUT; /* a frozen firewalld: not asked once per network */
 		if (r < 0 || strcmp(zone, s->zone))
 			s->zone[0] = 0;
