@@ -10,7 +10,8 @@
  *   1. each guest NIC's TAP (with --guest): exists, a port of the bridge, up;
  *   2. the bridge: exists, up, carrier, its gateway (and gateway6);
  *   3. dnsmasq: running, bound (UDP 67, 547 with DHCPv6, 53 on the gateway); the DHCP and DNS probe;
- *   4. reachability through the firewall (step_reach: the firewall's blocker report for now);
+ *   4. reachability through the firewall (step_reach: nat/reach.c's judgement of the other tables,
+ *      the iptables-legacy tables, netd's own rules applied);
  *   5. forwarding sysctls, rp_filter on the bridge;
  *   6. the default route (with --uplink: through that link, which is up);
  *   7. the conntrack table's fill;
