@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* netdctl: one command line -> one request to netd -> the reply as a table or JSON. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -547,6 +548,115 @@ static void print_vm_list(json_object *list)
 	}
 }
 
+/* disk NAME: the pool's file name. */
+static int build_disk(int argc, char **argv, json_object *params)
+{
+	if (argc < 2)
+		return usage_error("disk %s: missing disk NAME", argv[0]);
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	return 0;
+}
+
+static int build_disk_create(int argc, char **argv, json_object *params)
+{
+	const char *name = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "--size") || !strcmp(argv[i], "--format")) && i + 1 < argc) {
+			json_object_object_add(params, argv[i] + 2, json_object_new_string(argv[i + 1]));
+			i++;
+		} else if (argv[i][0] == '-' || name) {
+			return usage_error("disk create: unexpected argument '%s'", argv[i]);
+		} else {
+			name = argv[i];
+		}
+	}
+	if (!name)
+		return usage_error("disk create: missing disk NAME");
+	if (!json_object_object_get_ex(params, "size", NULL))
+		return usage_error("disk create: missing --size SIZE");
+	json_object_object_add(params, "name", json_object_new_string(name));
+	return 0;
+}
+
+static int build_disk_resize(int argc, char **argv, json_object *params)
+{
+	if (argc != 3)
+		return usage_error("disk resize: expected NAME [+]SIZE");
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	json_object_object_add(params, "size", json_object_new_string(argv[2]));
+	return 0;
+}
+
+/* 10737418240 -> "10 GiB" (exact units only, else bytes). */
+static const char *size_text(json_object *o, const char *key, char *buf, size_t size)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+	json_object *v;
+	int64_t n;
+	size_t u = 0;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return "-";
+	n = json_object_get_int64(v);
+	while (u + 1 < ELEMENTSOF(units) && n >= 1024 && n % 1024 == 0) {
+		n /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%" PRId64 " %s", n, units[u]);
+	return buf;
+}
+
+static void print_users(json_object *o)
+{
+	json_object *users = json_object_object_get(o, "used_by");
+
+	for (size_t i = 0; users && i < json_object_array_length(users); i++)
+		printf("%s%s", i ? "," : "", json_object_get_string(json_object_array_get_idx(users, i)));
+	printf("%s\n", users && json_object_array_length(users) ? "" : "-");
+}
+
+static void print_disk(json_object *o)
+{
+	json_object *snaps = json_object_object_get(o, "snapshots");
+	char a[48], b[48];
+
+	printf("name:         %s\n", jstr(o, "name"));
+	printf("path:         %s\n", jstr(o, "path"));
+	printf("format:       %s\n", jstr(o, "format"));
+	printf("virtual size: %s (%s bytes)\n", size_text(o, "virtual_size", a, sizeof(a)),
+	       jstr(o, "virtual_size"));
+	printf("actual size:  %s\n", size_text(o, "actual_size", b, sizeof(b)));
+	printf("backing file: %s\n", jstr(o, "backing_file"));
+	printf("used by:      ");
+	print_users(o);
+	for (size_t i = 0; snaps && i < json_object_array_length(snaps); i++) {
+		json_object *s = json_object_array_get_idx(snaps, i);
+		printf("snapshot:     %s %s (vm state %s bytes)\n", jstr(s, "id"), jstr(s, "name"),
+		       jstr(s, "vm_state_size"));
+	}
+}
+
+static void print_disk_list(json_object *list)
+{
+	char a[48], b[48];
+
+	printf("%-24s %-8s %-12s %-12s %s\n", "NAME", "FORMAT", "SIZE", "ON DISK", "USED BY");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *o = json_object_array_get_idx(list, i);
+		printf("%-24s %-8s %-12s %-12s ", jstr(o, "name"), jstr(o, "format"),
+		       size_text(o, "virtual_size", a, sizeof(a)), size_text(o, "actual_size", b, sizeof(b)));
+		print_users(o);
+	}
+}
+
+static void print_disk_deleted(json_object *o)
+{
+	printf("disk '%s' deleted\n", jstr(o, "name"));
+}
+
 static void print_vm_deleted(json_object *o)
 {
 	printf("guest '%s' deleted\n", jstr(o, "name"));
@@ -681,6 +791,17 @@ static const struct verb verbs[] = {
 	  "vm console NAME                        attach to the serial console (Ctrl-] detaches)" },
 	{ "vm", "set-network", "vm.set-network", build_vm_set_network, print_vm,
 	  "vm set-network NAME [--nic N] NET     move a running guest's NIC to another network, live" },
+	{ "disk", "create", "disk.create", build_disk_create, print_disk,
+	  "disk create NAME --size SIZE [--format qcow2|raw]\n"
+	  "                                       a new image in netd's pool (the first --image-dir); SIZE: a\n"
+	  "                                       number with K, M, G or T; qcow2 by default" },
+	{ "disk", "list", "disk.list", build_none, print_disk_list, "disk list" },
+	{ "disk", "info", "disk.info", build_disk, print_disk,
+	  "disk info NAME                       format, sizes, backing file, snapshots (qemu-img info)" },
+	{ "disk", "resize", "disk.resize", build_disk_resize, print_disk,
+	  "disk resize NAME [+]SIZE             grow a disk no running guest uses (never shrinks)" },
+	{ "disk", "delete", "disk.delete", build_disk, print_disk_deleted,
+	  "disk delete NAME                     refused while a guest's definition uses it" },
 	{ "monitor", NULL, "daemon.monitor", build_none, print_status,
 	  "monitor                              print netd's events (leases, networks, guests) as they happen" },
 	{ "doctor", NULL, "network.doctor", build_doctor, print_doctor,

@@ -324,6 +324,7 @@ static const struct method_area *const areas[] = {
 	&network_methods,
 	&doctor_methods,
 	&guest_methods,
+	&disk_methods,
 	&uplink_methods,
 	&daemon_methods,
 };

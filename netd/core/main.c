@@ -42,7 +42,7 @@ static void usage(void)
 	       "  --qemu-user USER   run QEMU as this user (default " NETD_QEMU_USER_DEFAULT
 	       "; root keeps root)\n"
 	       "  --image-dir DIR    where users other than root may keep guest files (repeatable;\n"
-	       "                     default " NETD_IMAGE_DIR_DEFAULT ")\n"
+	       "                     default " NETD_IMAGE_DIR_DEFAULT "; the first is netdctl disk's pool)\n"
 	       "  --subnet-pool CIDR where --subnet auto picks a free /24 (default " NETD_SUBNET_POOL_DEFAULT
 	       ")\n"
 	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"

@@ -882,6 +882,52 @@ static void test_vm_show_ipv6(void **state)
 	assert_string_equal(vm_show_ipv6(w), "[]");
 }
 
+/* The disk pool (netd/guest/disk.c) on canned qemu-img runs: create, then a running guest's disk is
+ * neither resized nor deleted; once it stopped, it grows. Needs root: netd gives the file to
+ * root:netd and records its format in a trusted.* xattr. */
+static void test_disk_pool(void **state)
+{
+	struct world *w = *state;
+	char pool[128], params[512];
+	const char *info = "{\"virtual-size\": 1073741824, \"format\": \"qcow2\", \"actual-size\": 200704, "
+			   "\"dirty-flag\": false}";
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(pool, sizeof(pool), "%s/images", w->root);
+	w->d.image_dirs[0] = pool;
+	w->d.n_image_dirs = 1;
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/qemu-img", info, 0), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"n1\", \"mode\": \"isolated\", \"subnet\": \"10.66.0.0/24\"}"));
+	assert_true(request(w, "disk.create", "{\"name\": \"d.qcow2\", \"size\": \"1G\"}"));
+	assert_false(request(w, "disk.create", "{\"name\": \"../d.qcow2\", \"size\": \"1G\"}"));
+	assert_false(request(w, "disk.create", "{\"name\": \"d.qcow2\", \"size\": \"1G\"}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"n1\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"disk\": \"%s/d.qcow2,format=qcow2\", \"autostart\": false}",
+		 pool);
+	assert_true(request(w, "vm.create", params));
+	assert_false(request(w, "disk.delete", "{\"name\": \"d.qcow2\"}"));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	note(w, "a running guest's disk is not resized");
+	assert_false(request(w, "disk.resize", "{\"name\": \"d.qcow2\", \"size\": \"+1G\"}"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	assert_false(request(w, "disk.resize", "{\"name\": \"d.qcow2\", \"size\": \"512M\"}"));
+	assert_true(request(w, "disk.resize", "{\"name\": \"d.qcow2\", \"size\": \"+1G\"}"));
+	assert_true(request(w, "disk.info", "{\"name\": \"d.qcow2\"}"));
+	note(w, "qemu-img fails: the new file goes");
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/qemu-img", "", 1 << 8), 0);
+	assert_false(
+		request(w, "disk.create", "{\"name\": \"e.raw\", \"size\": \"1M\", \"format\": \"raw\"}"));
+	snprintf(params, sizeof(params), "%s/e.raw", pool);
+	assert_int_equal(access(params, F_OK), -1);
+	assert_true(request(w, "vm.delete", "{\"name\": \"g1\"}"));
+	assert_true(request(w, "disk.delete", "{\"name\": \"d.qcow2\"}"));
+	check_golden(w, "disk-pool.log");
+}
+
 /* A guest leasing under many DUIDs fills half of vm show's room at most: its SLAAC address shows. */
 static void test_vm_ipv6_collect_cap(void **state)
 {
@@ -1490,6 +1536,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_portsec_ipv6_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_leases6_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_show_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_pool, setup, teardown),
 		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),

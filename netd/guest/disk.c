@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The disk pool (netdctl disk ...): image files in netd's first --image-dir, made, read, grown and
+ * removed with qemu-img. netd opens each file itself (openat on the pool's fd, O_NOFOLLOW, O_EXCL
+ * for a new one) and hands qemu-img that fd as /dev/fd/3, with the format always given (-f): a raw
+ * file whose content looks like qcow2 is never read as one. A file's format is the one netd made it
+ * with, kept in its xattr trusted.netd.format (only root sets trusted.*); a file without one (put
+ * there by hand) is listed with format "unknown" and is not read by qemu-img.
+ * Files are root:netd 0660 in a pool that is 0750 root:netd when netd makes it: operators (group
+ * netd) use them with vm create --disk, which opens them with the requester's rights (vm-files.c).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "disk.h"
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+#include "protocol.h"
+#include "vm-files.h"
+#include "vm.h"
+
+#define QEMU_IMG "/usr/bin/qemu-img"
+#define QEMU_IMG_TIMEOUT_MS 30000
+#define FORMAT_XATTR "trusted.netd.format"
+#define INFO_OUT_MAX 65536
+
+static const char *pool_path(struct daemon *d)
+{
+	return d->image_dirs[0];
+}
+
+/* The pool's fd; made 0750 root:netd when it is not there. */
+static int pool_open(struct daemon *d, struct call *c, bool create)
+{
+	int fd = open(pool_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
+
+	if (fd >= 0 || errno != ENOENT || !create) {
+		if (fd < 0)
+			return call_errorf(c, -errno, "cannot open the disk pool %s: %m", pool_path(d));
+		return fd;
+	}
+	r = mkdir_p(pool_path(d), 0750);
+	if (r >= 0)
+		r = give_to_root(-1, pool_path(d), vm_netd_gid());
+	if (r >= 0 && chmod(pool_path(d), 0750) < 0)
+		r = -errno;
+	if (r < 0)
+		return call_errorf(c, r, "cannot create the disk pool %s: %s", pool_path(d), strerror(-r));
+	fd = open(pool_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return call_errorf(c, -errno, "cannot open the disk pool %s: %m", pool_path(d));
+	return fd;
+}
+
+static int param_name(struct call *c, json_object *params, const char **ret)
+{
+	const char *why;
+
+	if (protocol_param_string(params, "name", ret) < 0)
+		return call_errorf(c, -EINVAL, "missing disk name");
+	why = disk_name_invalid_reason(*ret);
+	if (why)
+		return call_errorf(c, -EINVAL, "invalid disk name '%.64s': %s", *ret, why);
+	return 0;
+}
+
+static enum disk_format file_format(int fd)
+{
+	char buf[16];
+	ssize_t n = fgetxattr(fd, FORMAT_XATTR, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return _DISK_FORMAT_INVALID;
+	buf[n] = 0;
+	return disk_format_from_string(buf);
+}
+
+/* An existing disk of the pool, opened (never through a symlink, never a FIFO's wait). */
+static int disk_open(struct call *c, int pool, const char *name, int flags, struct stat *st,
+		     enum disk_format *ret_format)
+{
+	_cleanup_close_ int fd = openat(pool, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0 && (errno == ENOENT || errno == ELOOP))
+		return call_errorf(c, -ENOENT, "no disk named '%s' in the pool", name);
+	if (fd < 0)
+		return call_errorf(c, -errno, "cannot open disk '%s': %m", name);
+	if (fstat(fd, st) < 0)
+		return call_errorf(c, -errno, "cannot read disk '%s': %m", name);
+	if (!S_ISREG(st->st_mode))
+		return call_errorf(c, -ENOENT, "no disk named '%s' in the pool (not a regular file)", name);
+	*ret_format = file_format(fd);
+	if (*ret_format == _DISK_FORMAT_INVALID)
+		return call_errorf(
+			c, -EMEDIUMTYPE,
+			"disk '%s' was not made by netd: its format is unknown (netd never guesses one)",
+			name);
+	return TAKE_FD(fd);
+}
+
+/* The first line of qemu-img's stderr (a memfd), or its exit status. */
+static void stderr_line(int fd, int status, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (!buf[0])
+		snprintf(buf, size, "qemu-img exited with status %d",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* Run qemu-img with the disk's fd as its fd 3; out gets its stdout. */
+static int qemu_img_run(struct daemon *d, struct call *c, const char *what, struct disk_argv *a, int fd,
+			char *out, size_t size)
+{
+	_cleanup_close_ int efd = memfd_create("netd-qemu-img-err", MFD_CLOEXEC);
+	struct proc_spawn spec = {
+		.exe = QEMU_IMG, .argv = a->argv, .fds = &fd, .n_fds = 1, .first_fd = 3, .new_session = true
+	};
+	char dummy[1], line[512];
+	int status = 0, r;
+
+	if (efd < 0)
+		return call_errorf(c, -errno, "cannot run qemu-img: %m");
+	spec.stdio[2] = (struct proc_io){ PROC_IO_FD, efd };
+	r = proc_run(&d->proc, &spec, QEMU_IMG_TIMEOUT_MS, out ?: dummy, out ? size : sizeof(dummy), &status);
+	if (r < 0)
+		return call_errorf(c, r, "%s: qemu-img: %s", what,
+				   r == -ETIMEDOUT ? "did not finish within 30 s" :
+						     d->proc.ops->last_error(d->proc.userdata));
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		stderr_line(efd, status, line, sizeof(line));
+		return call_errorf(c, -EIO, "%s: %s", what, line);
+	}
+	return 0;
+}
+
+static int disk_info_read(struct daemon *d, struct call *c, const char *name, int fd, enum disk_format f,
+			  struct disk_info *ret)
+{
+	_cleanup_free_ char *out = malloc(INFO_OUT_MAX);
+	struct disk_argv a;
+	char what[300], err[200];
+	int r;
+
+	if (!out)
+		return call_errorf(c, -ENOMEM, "out of memory");
+	snprintf(what, sizeof(what), "cannot read disk '%s'", name);
+	disk_argv_info(&a, QEMU_IMG, f, 3);
+	r = qemu_img_run(d, c, what, &a, fd, out, INFO_OUT_MAX);
+	if (r < 0)
+		return r;
+	r = disk_info_parse(out, ret, err, sizeof(err));
+	if (r < 0)
+		return call_errorf(c, r, "%s: %s", what, err);
+	return 0;
+}
+
+/* The guests whose disk or cdrom is this file (running ones only with running_only). */
+static json_object *disk_users(struct daemon *d, const struct stat *st, bool running_only)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < d->n_vms; i++) {
+		const struct vm *v = d->vms[i];
+		bool running = v->state != VM_STATE_STOPPED && v->state != VM_STATE_CRASHED;
+		const char *paths[] = { v->def.disk, v->def.cdrom };
+		struct stat gst;
+
+		if (running_only && !running)
+			continue;
+		for (size_t k = 0; k < ELEMENTSOF(paths); k++)
+			if (paths[k][0] && stat(paths[k], &gst) >= 0 && gst.st_dev == st->st_dev &&
+			    gst.st_ino == st->st_ino) {
+				json_object_array_add(a, json_object_new_string(v->def.name));
+				break;
+			}
+	}
+	return a;
+}
+
+static int refuse_if_used(struct daemon *d, struct call *c, const char *name, const struct stat *st,
+			  bool running_only, const char *verb)
+{
+	json_object *users = disk_users(d, st, running_only);
+	size_t n = json_object_array_length(users);
+	int r = 0;
+
+	if (n > 0)
+		r = call_errorf(c, -EBUSY, "cannot %s disk '%s': guest '%s' %s it%s", verb, name,
+				json_object_get_string(json_object_array_get_idx(users, 0)),
+				running_only ? "runs on" : "uses",
+				running_only ? " (shut it down first)" :
+					       " (delete that guest or change its disk first)");
+	json_object_put(users);
+	return r;
+}
+
+static json_object *info_json(const char *name, const char *path, const struct disk_info *i,
+			      json_object *users)
+{
+	json_object *o = json_object_new_object(), *snaps = json_object_new_array();
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "format", json_object_new_string(i->format));
+	json_object_object_add(o, "virtual_size", json_object_new_int64((int64_t)i->virtual_size));
+	json_object_object_add(o, "actual_size", json_object_new_int64((int64_t)i->actual_size));
+	if (i->backing_file[0])
+		json_object_object_add(o, "backing_file", json_object_new_string(i->backing_file));
+	json_object_object_add(o, "dirty", json_object_new_boolean(i->dirty));
+	for (size_t k = 0; k < i->n_snapshots; k++) {
+		json_object *s = json_object_new_object();
+
+		json_object_object_add(s, "id", json_object_new_string(i->snapshots[k].id));
+		json_object_object_add(s, "name", json_object_new_string(i->snapshots[k].name));
+		json_object_object_add(s, "vm_state_size",
+				       json_object_new_int64((int64_t)i->snapshots[k].vm_state_size));
+		json_object_object_add(s, "date_sec", json_object_new_int64(i->snapshots[k].date_sec));
+		json_object_array_add(snaps, s);
+	}
+	json_object_object_add(o, "snapshots", snaps);
+	json_object_object_add(o, "used_by", users);
+	return o;
+}
+
+static int reply_info(struct daemon *d, struct call *c, const char *name, int fd, enum disk_format f,
+		      const struct stat *st)
+{
+	_cleanup_free_ struct disk_info *info = calloc(1, sizeof(*info));
+	_cleanup_free_ char *path = path_join(pool_path(d), name);
+	int r;
+
+	if (!info || !path)
+		return call_errorf(c, -ENOMEM, "out of memory");
+	r = disk_info_read(d, c, name, fd, f, info);
+	if (r < 0)
+		return r;
+	call_reply(c, info_json(name, path, info, disk_users(d, st, false)));
+	return 0;
+}
+
+static int parse_format(struct call *c, json_object *params, enum disk_format *ret)
+{
+	const char *s;
+
+	*ret = DISK_FORMAT_QCOW2;
+	if (protocol_param_string(params, "format", &s) < 0)
+		return 0;
+	*ret = disk_format_from_string(s);
+	if (*ret == _DISK_FORMAT_INVALID)
+		return call_errorf(c, -EINVAL, "invalid format '%.32s': expected qcow2 or raw", s);
+	return 0;
+}
+
+static int parse_size(struct call *c, json_object *params, bool allow_plus, uint64_t *ret, bool *ret_grow)
+{
+	char err[160];
+	const char *s;
+	int r;
+
+	if (protocol_param_string(params, "size", &s) < 0)
+		return call_errorf(c, -EINVAL, "missing size");
+	r = disk_size_parse(s, allow_plus, ret, ret_grow, err, sizeof(err));
+	if (r < 0)
+		return call_errorf(c, r, "%s", err);
+	return 0;
+}
+
+/* A new file of the pool for name, root:netd 0660 with its format recorded; unlinked on failure. */
+static int disk_file_new(struct call *c, int pool, const char *name, enum disk_format f)
+{
+	_cleanup_close_ int fd =
+		openat(pool, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	const char *fs = disk_format_to_string(f);
+	int r;
+
+	if (fd < 0 && errno == EEXIST)
+		return call_errorf(c, -EEXIST, "disk '%s' exists already", name);
+	if (fd < 0)
+		return call_errorf(c, -errno, "cannot create disk '%s': %m", name);
+	r = give_to_root(fd, NULL, vm_netd_gid());
+	if (r >= 0 && fchmod(fd, 0660) < 0)
+		r = -errno;
+	if (r >= 0 && fsetxattr(fd, FORMAT_XATTR, fs, strlen(fs), 0) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(pool, name, 0);
+		return call_errorf(c, r, "cannot create disk '%s': %s", name, strerror(-r));
+	}
+	return TAKE_FD(fd);
+}
+
+static int method_disk_create(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_close_ int pool = -1, fd = -1;
+	enum disk_format f;
+	struct disk_argv a;
+	struct stat st;
+	const char *name;
+	char what[300];
+	uint64_t size;
+	int r;
+
+	if ((r = param_name(c, params, &name)) < 0 || (r = parse_format(c, params, &f)) < 0 ||
+	    (r = parse_size(c, params, false, &size, NULL)) < 0)
+		return r;
+	pool = pool_open(d, c, true);
+	if (pool < 0)
+		return pool;
+	fd = disk_file_new(c, pool, name, f);
+	if (fd < 0)
+		return fd;
+	snprintf(what, sizeof(what), "cannot create disk '%s'", name);
+	disk_argv_create(&a, QEMU_IMG, f, 3, size);
+	r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
+	if (r >= 0 && fstat(fd, &st) < 0)
+		r = call_errorf(c, -errno, "%s: %m", what);
+	if (r < 0) {
+		unlinkat(pool, name, 0);
+		return r;
+	}
+	log_info("disk '%s' created in %s: %s, %llu bytes", name, pool_path(d), disk_format_to_string(f),
+		 (unsigned long long)size);
+	return reply_info(d, c, name, fd, f, &st);
+}
+
+static int method_disk_info(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_close_ int pool = -1, fd = -1;
+	enum disk_format f;
+	const char *name;
+	struct stat st;
+	int r = param_name(c, params, &name);
+
+	if (r < 0)
+		return r;
+	pool = pool_open(d, c, false);
+	if (pool < 0)
+		return pool;
+	fd = disk_open(c, pool, name, O_RDONLY, &st, &f);
+	if (fd < 0)
+		return fd;
+	return reply_info(d, c, name, fd, f, &st);
+}
+
+static int method_disk_resize(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_close_ int pool = -1, fd = -1;
+	_cleanup_free_ struct disk_info *info = calloc(1, sizeof(*info));
+	uint64_t size, want;
+	enum disk_format f;
+	struct disk_argv a;
+	const char *name;
+	char what[300];
+	struct stat st;
+	bool grow;
+	int r;
+
+	if (!info)
+		return call_errorf(c, -ENOMEM, "out of memory");
+	if ((r = param_name(c, params, &name)) < 0 || (r = parse_size(c, params, true, &size, &grow)) < 0)
+		return r;
+	pool = pool_open(d, c, false);
+	if (pool < 0)
+		return pool;
+	fd = disk_open(c, pool, name, O_RDWR, &st, &f);
+	if (fd < 0)
+		return fd;
+	if ((r = refuse_if_used(d, c, name, &st, true, "resize")) < 0 ||
+	    (r = disk_info_read(d, c, name, fd, f, info)) < 0)
+		return r;
+	want = grow ? info->virtual_size + size : size;
+	if (want > DISK_SIZE_MAX)
+		return call_errorf(c, -EINVAL, "cannot resize disk '%s': at most 64T", name);
+	if (want < info->virtual_size)
+		return call_errorf(
+			c, -EINVAL,
+			"cannot resize disk '%s' to %llu bytes: it has %llu (shrinking loses data: netd "
+			"only grows disks)",
+			name, (unsigned long long)want, (unsigned long long)info->virtual_size);
+	snprintf(what, sizeof(what), "cannot resize disk '%s'", name);
+	disk_argv_resize(&a, QEMU_IMG, f, 3, want);
+	r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
+	if (r < 0)
+		return r;
+	log_info("disk '%s' resized: %llu -> %llu bytes", name, (unsigned long long)info->virtual_size,
+		 (unsigned long long)want);
+	return reply_info(d, c, name, fd, f, &st);
+}
+
+static int method_disk_delete(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_close_ int pool = -1, fd = -1;
+	struct stat st, now;
+	const char *name;
+	json_object *o;
+	int r = param_name(c, params, &name);
+
+	if (r < 0)
+		return r;
+	pool = pool_open(d, c, false);
+	if (pool < 0)
+		return pool;
+	fd = openat(pool, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return call_errorf(c, -ENOENT, "no disk named '%s' in the pool", name);
+	r = refuse_if_used(d, c, name, &st, false, "delete");
+	if (r < 0)
+		return r;
+	/* The name still is that file (the pool is root's; this guards against a mistake, not a race). */
+	if (fstatat(pool, name, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_ino != st.st_ino ||
+	    now.st_dev != st.st_dev)
+		return call_errorf(c, -EAGAIN, "disk '%s' changed while deleting it: try again", name);
+	if (unlinkat(pool, name, 0) < 0)
+		return call_errorf(c, -errno, "cannot delete disk '%s': %m", name);
+	log_info("disk '%s' deleted from %s", name, pool_path(d));
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	call_reply(c, o);
+	return 0;
+}
+
+static json_object *list_entry(struct daemon *d, int pool, const char *name)
+{
+	_cleanup_close_ int fd =
+		openat(pool, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	enum disk_format f;
+	uint8_t header[32];
+	uint64_t vsize;
+	struct stat st;
+	json_object *o;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	f = file_format(fd);
+	vsize = (uint64_t)st.st_size;
+	if (f == DISK_FORMAT_QCOW2 && pread(fd, header, sizeof(header), 0) == sizeof(header))
+		disk_qcow2_virtual_size(header, sizeof(header), &vsize);
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "format",
+			       json_object_new_string(f >= 0 ? disk_format_to_string(f) : "unknown"));
+	json_object_object_add(o, "virtual_size", json_object_new_int64((int64_t)vsize));
+	json_object_object_add(o, "actual_size", json_object_new_int64((int64_t)st.st_blocks * 512));
+	json_object_object_add(o, "used_by", disk_users(d, &st, false));
+	return o;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(json_object_get_string(json_object_object_get(*(json_object *const *)a, "name")),
+		      json_object_get_string(json_object_object_get(*(json_object *const *)b, "name")));
+}
+
+static int method_disk_list(struct daemon *d, struct call *c, json_object *params)
+{
+	int pool = open(pool_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	json_object *a = json_object_new_array();
+	struct dirent *e;
+	DIR *dir;
+
+	if (pool < 0 && errno == ENOENT) {
+		call_reply(c, a); /* no pool yet: no disks */
+		return 0;
+	}
+	if (pool < 0 || !(dir = fdopendir(pool))) {
+		int r = -errno;
+
+		if (pool >= 0)
+			close(pool);
+		json_object_put(a);
+		return call_errorf(c, r, "cannot read the disk pool %s: %s", pool_path(d), strerror(-r));
+	}
+	while ((e = readdir(dir)))
+		if (!disk_name_invalid_reason(e->d_name)) {
+			json_object *o = list_entry(d, dirfd(dir), e->d_name);
+
+			if (o)
+				json_object_array_add(a, o);
+		}
+	closedir(dir);
+	json_object_array_sort(a, compare_names);
+	call_reply(c, a);
+	return 0;
+}
+
+static const struct method disk_table[] = {
+	{ "disk.create", method_disk_create, METHOD_CHANGE },
+	{ "disk.list", method_disk_list, METHOD_READ },
+	{ "disk.info", method_disk_info, METHOD_READ },
+	{ "disk.resize", method_disk_resize, METHOD_CHANGE },
+	{ "disk.delete", method_disk_delete, METHOD_CHANGE },
+};
+
+const struct method_area disk_methods = METHOD_AREA(disk_table);

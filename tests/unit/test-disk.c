@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The disk pool's pure part (vmm/disk.c): names, sizes, qemu-img argv, qemu-img info's JSON. */
+#include "golden.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include "disk.h"
+#include "fileio.h"
+#include "macro.h"
+
+#define CHARSET_REASON "a disk name is a file name in the pool: letters, digits, '.', '_' and '-' only"
+
+static void test_name(void **state)
+{
+	static const char *const bad_chars[] = { "a/b",	     "../x", "/etc/shadow", "a b",  "x\n",
+						 "\xc3\xa9", "a;b",  "$x",	    "a\\b", "*" };
+	char longest[NAME_MAX + 2];
+
+	assert_null(disk_name_invalid_reason("web.qcow2"));
+	assert_null(disk_name_invalid_reason("a"));
+	assert_null(disk_name_invalid_reason("Debian-12_base.v2.raw"));
+	assert_null(disk_name_invalid_reason("-x")); /* a file name; netd never puts it on a command line */
+	assert_string_equal(disk_name_invalid_reason(""), "a disk name must not be empty");
+	assert_string_equal(disk_name_invalid_reason(".hidden"), "a disk name must not start with '.'");
+	assert_string_equal(disk_name_invalid_reason(".."), "a disk name must not start with '.'");
+	assert_string_equal(disk_name_invalid_reason("."), "a disk name must not start with '.'");
+	for (size_t i = 0; i < ELEMENTSOF(bad_chars); i++)
+		assert_string_equal(disk_name_invalid_reason(bad_chars[i]), CHARSET_REASON);
+	memset(longest, 'a', NAME_MAX);
+	longest[NAME_MAX] = 0;
+	assert_null(disk_name_invalid_reason(longest));
+	longest[NAME_MAX] = 'a';
+	longest[NAME_MAX + 1] = 0;
+	assert_string_equal(disk_name_invalid_reason(longest), "a disk name is at most 255 bytes");
+}
+
+static void size_ok(const char *s, bool plus, uint64_t want, bool want_grow)
+{
+	char err[160] = "";
+	uint64_t v = 0;
+	bool grow = !want_grow;
+
+	assert_int_equal(disk_size_parse(s, plus, &v, &grow, err, sizeof(err)), 0);
+	assert_true(v == want);
+	assert_int_equal(grow, want_grow);
+}
+
+static void size_bad(const char *s, bool plus, const char *want)
+{
+	char err[160] = "";
+	uint64_t v = 7;
+
+	assert_int_equal(disk_size_parse(s, plus, &v, NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	assert_true(v == 7);
+}
+
+static void test_size(void **state)
+{
+	size_ok("1", false, 1, false);
+	size_ok("1048576", false, 1048576, false);
+	size_ok("512K", false, 512ULL << 10, false);
+	size_ok("10M", false, 10ULL << 20, false);
+	size_ok("10G", false, 10ULL << 30, false);
+	size_ok("2T", false, 2ULL << 40, false);
+	size_ok("64T", false, 64ULL << 40, false);
+	size_ok("+5G", true, 5ULL << 30, true);
+	size_ok("5G", true, 5ULL << 30, false);
+	size_bad("10X", false, "invalid size '10X': expected a number with K, M, G or T");
+	size_bad("", false, "invalid size '': expected a number with K, M, G or T");
+	size_bad("G", false, "invalid size 'G': expected a number with K, M, G or T");
+	size_bad("10GB", false, "invalid size '10GB': expected a number with K, M, G or T");
+	size_bad("10g", false, "invalid size '10g': expected a number with K, M, G or T");
+	size_bad("-1G", false, "invalid size '-1G': expected a number with K, M, G or T");
+	size_bad("+1G", false, "invalid size '+1G': expected a number with K, M, G or T");
+	size_bad("++1G", true, "invalid size '++1G': expected a number with K, M, G or T");
+	size_bad(" 1G", false, "invalid size ' 1G': expected a number with K, M, G or T");
+	size_bad("1.5G", false, "invalid size '1.5G': expected a number with K, M, G or T");
+	size_bad("0", false, "invalid size '0': it must be more than 0");
+	size_bad("0G", false, "invalid size '0G': it must be more than 0");
+	size_bad("65T", false, "invalid size '65T': at most 64T");
+	size_bad("70368744177665", false, "invalid size '70368744177665': at most 64T");
+	size_bad("99999999999999999999999", false, "invalid size '99999999999999999999999': at most 64T");
+	size_bad("18446744073709551616K", false, "invalid size '18446744073709551616K': at most 64T");
+}
+
+static void argv_golden(const char *name, struct disk_argv *a)
+{
+	char buf[1024] = "";
+
+	for (size_t i = 0; a->argv[i]; i++) {
+		strcat(buf, a->argv[i]);
+		strcat(buf, "\n");
+	}
+	assert_golden(name, buf);
+}
+
+static void test_argv(void **state)
+{
+	struct disk_argv a;
+
+	disk_argv_create(&a, "/usr/bin/qemu-img", DISK_FORMAT_QCOW2, 3, 10ULL << 30);
+	argv_golden("disk/argv-create-qcow2.txt", &a);
+	disk_argv_create(&a, "/usr/bin/qemu-img", DISK_FORMAT_RAW, 3, 64ULL << 20);
+	argv_golden("disk/argv-create-raw.txt", &a);
+	disk_argv_resize(&a, "/usr/bin/qemu-img", DISK_FORMAT_QCOW2, 3, 11ULL << 30);
+	argv_golden("disk/argv-resize-qcow2.txt", &a);
+	disk_argv_info(&a, "/usr/bin/qemu-img", DISK_FORMAT_RAW, 3);
+	argv_golden("disk/argv-info-raw.txt", &a);
+}
+
+static void parse_file(const char *name, struct disk_info *ret)
+{
+	char path[512], err[200] = "";
+	_cleanup_free_ char *json = NULL;
+
+	snprintf(path, sizeof(path), "%s/disk/%s", TEST_DATA_DIR, name);
+	assert_int_equal(read_file(path, &json, NULL), 0);
+	assert_int_equal(disk_info_parse(json, ret, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+}
+
+static void test_info_parse(void **state)
+{
+	static struct disk_info i;
+
+	parse_file("info-qcow2.json", &i);
+	assert_string_equal(i.format, "qcow2");
+	assert_true(i.virtual_size == 10ULL << 30);
+	assert_true(i.actual_size == 200704);
+	assert_string_equal(i.backing_file, "");
+	assert_int_equal(i.n_snapshots, 0);
+	assert_false(i.dirty);
+
+	parse_file("info-raw.json", &i);
+	assert_string_equal(i.format, "raw");
+	assert_true(i.virtual_size == 64ULL << 20);
+	assert_string_equal(i.backing_file, "");
+
+	parse_file("info-overlay-snapshots.json", &i);
+	assert_string_equal(i.format, "qcow2");
+	assert_true(i.virtual_size == 20ULL << 30);
+	assert_string_equal(i.backing_file, "/tmp/dk/base.qcow2");
+	assert_int_equal(i.n_snapshots, 2);
+	assert_string_equal(i.snapshots[0].id, "1");
+	assert_string_equal(i.snapshots[0].name, "before-upgrade");
+	assert_string_equal(i.snapshots[1].name, "clean");
+	assert_true(i.snapshots[1].date_sec > 0);
+}
+
+static void info_bad(const char *json, const char *want)
+{
+	static struct disk_info i = { .format = "untouched" };
+	char err[200] = "";
+
+	assert_int_equal(disk_info_parse(json, &i, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	assert_string_equal(i.format, "untouched");
+}
+
+static void test_info_bad(void **state)
+{
+	info_bad("", "qemu-img info did not answer JSON");
+	info_bad("qemu-img: Could not open", "qemu-img info did not answer JSON");
+	info_bad("[1,2]", "qemu-img info did not answer JSON");
+	info_bad("{}", "qemu-img info gave no format or virtual size");
+	info_bad("{\"format\": \"raw\"}", "qemu-img info gave no format or virtual size");
+	info_bad("{\"format\": \"raw\", \"virtual-size\": -1}",
+		 "qemu-img info gave no format or virtual size");
+	info_bad("{\"format\": \"raw\", \"virtual-size\": \"1\"}",
+		 "qemu-img info gave no format or virtual size");
+	info_bad("{\"format\": \"raw\", \"virtual-size\": 1, \"snapshots\": 3}",
+		 "qemu-img info gave a malformed snapshot list");
+	info_bad("{\"format\": \"raw\", \"virtual-size\": 1, \"snapshots\": [3]}",
+		 "qemu-img info gave a malformed snapshot list");
+}
+
+static void test_qcow2_size(void **state)
+{
+	uint8_t h[32] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+	uint64_t v = 0;
+
+	h[24 + 3] = 0x02; /* 0x0000000200000000 = 8 GiB */
+	assert_true(disk_qcow2_virtual_size(h, sizeof(h), &v));
+	assert_true(v == 8ULL << 30);
+	assert_false(disk_qcow2_virtual_size(h, 31, &v));
+	h[0] = 'X';
+	assert_false(disk_qcow2_virtual_size(h, sizeof(h), &v));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_name),	 cmocka_unit_test(test_size),
+		cmocka_unit_test(test_argv),	 cmocka_unit_test(test_info_parse),
+		cmocka_unit_test(test_info_bad), cmocka_unit_test(test_qcow2_size),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "disk.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *disk_name_invalid_reason(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0)
+		return "a disk name must not be empty";
+	if (len > NAME_MAX)
+		return "a disk name is at most 255 bytes";
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != len)
+		return "a disk name is a file name in the pool: letters, digits, '.', '_' and '-' only";
+	if (name[0] == '.')
+		return "a disk name must not start with '.'";
+	return NULL;
+}
+
+int disk_size_parse(const char *s, bool allow_plus, uint64_t *ret, bool *ret_grow, char *err, size_t errlen)
+{
+	const char *p = s;
+	bool grow = false;
+	unsigned shift = 0;
+	uint64_t v = 0;
+
+	if (allow_plus && *p == '+') {
+		grow = true;
+		p++;
+	}
+	if (*p < '0' || *p > '9')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (DISK_SIZE_MAX - (*p - '0')) / 10)
+			goto too_big;
+		v = v * 10 + (*p - '0');
+	}
+	if (*p) {
+		const char *suffixes = "KMGT", *at = strchr(suffixes, *p);
+
+		if (!at || p[1])
+			goto bad;
+		shift = 10 * (unsigned)(at - suffixes + 1);
+	}
+	if (v > DISK_SIZE_MAX >> shift)
+		goto too_big;
+	v <<= shift;
+	if (v == 0) {
+		snprintf(err, errlen, "invalid size '%s': it must be more than 0", s);
+		return -EINVAL;
+	}
+	*ret = v;
+	if (ret_grow)
+		*ret_grow = grow;
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid size '%.64s': expected a number with K, M, G or T", s);
+	return -EINVAL;
+too_big:
+	snprintf(err, errlen, "invalid size '%.64s': at most 64T", s);
+	return -EINVAL;
+}
+
+static void argv_start(struct disk_argv *a, const char *qemu_img, const char *verb, enum disk_format f,
+		       int fd)
+{
+	size_t n = 0;
+
+	snprintf(a->path, sizeof(a->path), "/dev/fd/%d", fd);
+	a->argv[n++] = (char *)qemu_img;
+	a->argv[n++] = (char *)verb;
+	a->argv[n++] = "-f";
+	a->argv[n++] = (char *)disk_format_to_string(f);
+	a->argv[n] = NULL;
+}
+
+static void argv_add(struct disk_argv *a, const char *s)
+{
+	size_t n = 0;
+
+	while (a->argv[n])
+		n++;
+	a->argv[n++] = (char *)s;
+	a->argv[n] = NULL;
+}
+
+void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size)
+{
+	argv_start(a, qemu_img, "create", f, fd);
+	/* -q: no "Formatting ..." line; the size in bytes: no suffix for qemu-img to read. */
+	argv_add(a, "-q");
+	argv_add(a, a->path);
+	snprintf(a->size, sizeof(a->size), "%" PRIu64, size);
+	argv_add(a, a->size);
+}
+
+void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size)
+{
+	argv_start(a, qemu_img, "resize", f, fd);
+	argv_add(a, "-q");
+	argv_add(a, a->path);
+	snprintf(a->size, sizeof(a->size), "%" PRIu64, size);
+	argv_add(a, a->size);
+}
+
+void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd)
+{
+	argv_start(a, qemu_img, "info", f, fd);
+	/* -U: a running guest holds the image's lock; info only reads. No --backing-chain: the
+	 * backing file is named, never opened. */
+	argv_add(a, "-U");
+	argv_add(a, "--output=json");
+	argv_add(a, a->path);
+}
+
+static bool get_u64(json_object *o, const char *key, uint64_t *ret)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	*ret = (uint64_t)json_object_get_int64(v);
+	return json_object_get_int64(v) >= 0;
+}
+
+static void get_str(json_object *o, const char *key, char *buf, size_t size)
+{
+	json_object *v;
+
+	buf[0] = 0;
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		snprintf(buf, size, "%s", json_object_get_string(v));
+}
+
+static int parse_snapshots(json_object *o, struct disk_info *ret)
+{
+	json_object *a;
+
+	if (!json_object_object_get_ex(o, "snapshots", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array))
+		return -EINVAL;
+	for (size_t i = 0; i < json_object_array_length(a) && ret->n_snapshots < DISK_SNAPSHOTS_MAX; i++) {
+		json_object *s = json_object_array_get_idx(a, i);
+		struct disk_snapshot *d = &ret->snapshots[ret->n_snapshots++];
+		uint64_t date = 0;
+
+		if (!json_object_is_type(s, json_type_object))
+			return -EINVAL;
+		get_str(s, "id", d->id, sizeof(d->id));
+		get_str(s, "name", d->name, sizeof(d->name));
+		get_u64(s, "vm-state-size", &d->vm_state_size);
+		get_u64(s, "date-sec", &date);
+		d->date_sec = (int64_t)date;
+	}
+	return 0;
+}
+
+int disk_info_parse(const char *json, struct disk_info *ret, char *err, size_t errlen)
+{
+	json_object *o = json_tokener_parse(json), *v;
+	struct disk_info *info = calloc(1, sizeof(*info));
+	int r = -EINVAL;
+
+	if (!info) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		snprintf(err, errlen, "qemu-img info did not answer JSON");
+		goto out;
+	}
+	get_str(o, "format", info->format, sizeof(info->format));
+	if (!info->format[0] || !get_u64(o, "virtual-size", &info->virtual_size)) {
+		snprintf(err, errlen, "qemu-img info gave no format or virtual size");
+		goto out;
+	}
+	get_u64(o, "actual-size", &info->actual_size);
+	get_str(o, "backing-filename", info->backing_file, sizeof(info->backing_file));
+	if (json_object_object_get_ex(o, "dirty-flag", &v))
+		info->dirty = json_object_get_boolean(v);
+	if (parse_snapshots(o, info) < 0) {
+		snprintf(err, errlen, "qemu-img info gave a malformed snapshot list");
+		goto out;
+	}
+	*ret = *info;
+	r = 0;
+out:
+	free(info);
+	json_object_put(o);
+	return r;
+}
+
+bool disk_qcow2_virtual_size(const uint8_t *h, size_t len, uint64_t *ret)
+{
+	static const uint8_t magic[4] = { 'Q', 'F', 'I', 0xfb };
+	uint64_t v = 0;
+
+	if (len < 32 || memcmp(h, magic, sizeof(magic)))
+		return false;
+	for (int i = 24; i < 32; i++)
+		v = v << 8 | h[i];
+	*ret = v;
+	return true;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The disk pool's pure part: disk names and sizes, the qemu-img command lines netd runs, and the
+ * reading of `qemu-img info --output=json`. netd/guest/disk.c runs them.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guest.h"
+
+#define DISK_SIZE_MAX (64ULL << 40) /* 64 TiB */
+#define DISK_ARGV_MAX 16
+#define DISK_SNAPSHOTS_MAX 64
+
+/* NULL when name is a valid disk name ([A-Za-z0-9._-], 1..NAME_MAX, not starting with '.'), else
+ * why not. */
+const char *disk_name_invalid_reason(const char *name);
+
+/* "10G", "512M", "1048576", "+5G" (only with allow_plus: *ret_grow tells). Binary suffixes K, M,
+ * G, T; 1 byte .. DISK_SIZE_MAX. -EINVAL with err set ("invalid size '10X': ..."). */
+int disk_size_parse(const char *s, bool allow_plus, uint64_t *ret, bool *ret_grow, char *err, size_t errlen);
+
+/* The argv of qemu-img for a file netd passes as fd `fd` (the path is /dev/fd/N: qemu-img works on
+ * that very file). buf holds the strings; the format is always explicit (-f): never probed. */
+struct disk_argv {
+	char *argv[DISK_ARGV_MAX];
+	char path[32];
+	char size[32];
+};
+void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
+void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
+void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd);
+
+struct disk_snapshot {
+	char id[32];
+	char name[128];
+	uint64_t vm_state_size;
+	int64_t date_sec;
+};
+
+struct disk_info {
+	char format[16];
+	uint64_t virtual_size;
+	uint64_t actual_size;
+	char backing_file[4096]; /* "" when none */
+	bool dirty;
+	struct disk_snapshot snapshots[DISK_SNAPSHOTS_MAX];
+	size_t n_snapshots;
+};
+
+/* Parse qemu-img info's JSON; -EINVAL (err set) when it is not that. */
+int disk_info_parse(const char *json, struct disk_info *ret, char *err, size_t errlen);
+
+/* The virtual size in a qcow2 header (its first 32 bytes at least); false when it is not one. */
+bool disk_qcow2_virtual_size(const uint8_t *header, size_t len, uint64_t *ret);
