@@ -6,6 +6,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,4 +87,41 @@ int proc_run(const struct proc_backend *proc, struct proc_spawn *spec, int timeo
 		return -ETIMEDOUT;
 	}
 	return proc->ops->reap(proc->userdata, pid, pidfd, ret_status);
+}
+
+int proc_run_check(const struct proc_backend *proc, struct proc_spawn *spec, int timeout_ms, char *out,
+		   size_t size, char *err, size_t errlen)
+{
+	_cleanup_close_ int efd = memfd_create("netd-child-stderr", MFD_CLOEXEC);
+	const char *path = spec->exe ?: spec->argv[0],
+		   *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char line[512];
+	ssize_t n;
+	int status = 0, r;
+
+	if (efd < 0) {
+		r = negative_errno();
+		snprintf(err, errlen, "%s: cannot make a file for its errors: %s", name, strerror(-r));
+		return r;
+	}
+	spec->stdio[2] = (struct proc_io){ PROC_IO_FD, efd };
+	r = proc_run(proc, spec, timeout_ms, out, size, &status);
+	if (r == -ETIMEDOUT)
+		snprintf(err, errlen, "%s did not finish within %d %s", name,
+			 timeout_ms % 1000 ? timeout_ms : timeout_ms / 1000, timeout_ms % 1000 ? "ms" : "s");
+	else if (r < 0)
+		snprintf(err, errlen, "%s: %s", name, proc->ops->last_error(proc->userdata));
+	if (r < 0)
+		return r;
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return 0;
+	n = pread(efd, line, sizeof(line) - 1, 0);
+	line[n > 0 ? n : 0] = 0;
+	line[strcspn(line, "\n")] = 0;
+	if (line[0])
+		snprintf(err, errlen, "%s: %s", name, line);
+	else
+		snprintf(err, errlen, "%s exited with status %d", name,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return -EIO;
 }

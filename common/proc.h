@@ -129,3 +129,9 @@ int proc_fake_child_fd(struct proc_fake *f, pid_t pid, int child_fd);
  */
 int proc_run(const struct proc_backend *proc, struct proc_spawn *spec, int timeout_ms, char *out, size_t size,
 	     int *ret_status);
+/* proc_run, for a program whose failure is an error: 0 when it exited with status 0; otherwise a
+ * negative errno (-EIO for a status) and in err what went wrong, named by the program's file name:
+ * the first line it wrote on stderr ("qemu-img: ..."), "NAME exited with status N", "NAME did not
+ * finish within N s", or the step of the start that failed. spec's stderr is set here. */
+int proc_run_check(const struct proc_backend *proc, struct proc_spawn *spec, int timeout_ms, char *out,
+		   size_t size, char *err, size_t errlen);

@@ -15,9 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -110,42 +108,18 @@ static int disk_open(struct call *c, int pool, const char *name, int flags, stru
 	return TAKE_FD(fd);
 }
 
-/* The first line of qemu-img's stderr (a memfd), or its exit status. */
-static void stderr_line(int fd, int status, char *buf, size_t size)
-{
-	ssize_t n = pread(fd, buf, size - 1, 0);
-
-	buf[n > 0 ? n : 0] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	if (!buf[0])
-		snprintf(buf, size, "qemu-img exited with status %d",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-}
-
 /* Run qemu-img with the disk's fd as its fd 3; out gets its stdout. */
 static int qemu_img_run(struct daemon *d, struct call *c, const char *what, struct disk_argv *a, int fd,
 			char *out, size_t size)
 {
-	_cleanup_close_ int efd = memfd_create("netd-qemu-img-err", MFD_CLOEXEC);
 	struct proc_spawn spec = {
 		.exe = QEMU_IMG, .argv = a->argv, .fds = &fd, .n_fds = 1, .first_fd = 3, .new_session = true
 	};
-	char dummy[1], line[512];
-	int status = 0, r;
+	char dummy[1], err[512];
+	int r = proc_run_check(&d->proc, &spec, QEMU_IMG_TIMEOUT_MS, out ?: dummy, out ? size : sizeof(dummy),
+			       err, sizeof(err));
 
-	if (efd < 0)
-		return call_errorf(c, -errno, "cannot run qemu-img: %m");
-	spec.stdio[2] = (struct proc_io){ PROC_IO_FD, efd };
-	r = proc_run(&d->proc, &spec, QEMU_IMG_TIMEOUT_MS, out ?: dummy, out ? size : sizeof(dummy), &status);
-	if (r < 0)
-		return call_errorf(c, r, "%s: qemu-img: %s", what,
-				   r == -ETIMEDOUT ? "did not finish within 30 s" :
-						     d->proc.ops->last_error(d->proc.userdata));
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		stderr_line(efd, status, line, sizeof(line));
-		return call_errorf(c, -EIO, "%s: %s", what, line);
-	}
-	return 0;
+	return r < 0 ? call_errorf(c, r, "%s: %s", what, err) : 0;
 }
 
 static int disk_info_read(struct daemon *d, struct call *c, const char *name, int fd, enum disk_format f,

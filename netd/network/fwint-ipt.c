@@ -12,7 +12,6 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
 #include "daemon.h"
 #include "fileio.h"
@@ -59,44 +58,13 @@ bool fwint_ipt_legacy_present(struct daemon *d, int family)
 	return false;
 }
 
-/* What the program said on stderr (fd: a memfd), its first line, into err. */
-static void stderr_line(int fd, const char *bin, int status, char *err, size_t errlen)
-{
-	char buf[512];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	buf[n > 0 ? n : 0] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	if (buf[0])
-		snprintf(err, errlen, "%s: %s", bin, buf);
-	else
-		snprintf(err, errlen, "%s exited with status %d", bin,
-			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-}
-
 static int run(struct daemon *d, const char *bin, char *const *argv, int stdin_fd, char *out, size_t size,
 	       char *err, size_t errlen)
 {
-	_cleanup_close_ int efd = memfd_create("netd-iptables-err", MFD_CLOEXEC);
 	struct proc_spawn spec = { .exe = bin, .argv = argv, .new_session = true };
-	int status = 0, r;
 
-	if (efd < 0)
-		return negative_errno();
 	spec.stdio[0] = stdin_fd >= 0 ? (struct proc_io){ PROC_IO_FD, stdin_fd } : (struct proc_io){};
-	spec.stdio[2] = (struct proc_io){ PROC_IO_FD, efd };
-	r = proc_run(&d->proc, &spec, IPT_TIMEOUT_MS, out, size, &status);
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", bin,
-			 r == -ETIMEDOUT ? "did not finish within 10 s" :
-					   d->proc.ops->last_error(d->proc.userdata));
-		return r;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		stderr_line(efd, bin, status, err, errlen);
-		return -EIO;
-	}
-	return 0;
+	return proc_run_check(&d->proc, &spec, IPT_TIMEOUT_MS, out, size, err, errlen);
 }
 
 int fwint_ipt_list(struct daemon *d, enum ipt_backend b, int family, struct ipt_listing *ret, char *err,

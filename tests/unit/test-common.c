@@ -461,6 +461,29 @@ static void test_run(void **state)
 	assert_int_equal(errno, ECHILD);
 }
 
+/* proc_run_check: a failure as the program's first line on stderr, else its status, else the time. */
+static void test_run_check(void **state)
+{
+	char *says[] = { "/bin/sh", "-c", "echo fine; echo bad size >&2; echo more >&2; exit 3", NULL };
+	char *quiet[] = { "/bin/sh", "-c", "exit 4", NULL };
+	char *ok[] = { "/bin/sh", "-c", "echo fine", NULL };
+	char *sleeper[] = { "/bin/sleep", "10", NULL };
+	struct proc_spawn spec = { .argv = says };
+	char out[16], err[128];
+
+	assert_int_equal(proc_run_check(&real, &spec, 5000, out, sizeof(out), err, sizeof(err)), -EIO);
+	assert_string_equal(err, "sh: bad size");
+	spec = (struct proc_spawn){ .argv = quiet };
+	assert_int_equal(proc_run_check(&real, &spec, 5000, out, sizeof(out), err, sizeof(err)), -EIO);
+	assert_string_equal(err, "sh exited with status 4");
+	spec = (struct proc_spawn){ .argv = ok };
+	assert_int_equal(proc_run_check(&real, &spec, 5000, out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "fine\n");
+	spec = (struct proc_spawn){ .argv = sleeper };
+	assert_int_equal(proc_run_check(&real, &spec, 200, out, sizeof(out), err, sizeof(err)), -ETIMEDOUT);
+	assert_string_equal(err, "sleep did not finish within 200 ms");
+}
+
 static void test_proc_fake(void **state)
 {
 	struct process_cred qemu = { .uid = 107, .gid = 108 };
@@ -523,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_spawn_no_getfd),
 		cmocka_unit_test(test_spawn_detached),
 		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_run_check),
 		cmocka_unit_test(test_proc_fake),
 	};
 	proc_real_init(&real);
