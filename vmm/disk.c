@@ -91,23 +91,26 @@ static void argv_add(struct disk_argv *a, const char *s)
 	a->argv[n] = NULL;
 }
 
-void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size)
+/* qemu-img VERB -f F -q PATH SIZE: the size in bytes (no suffix for qemu-img to read); -q: no
+ * "Formatting ..." line. */
+static void argv_sized(struct disk_argv *a, const char *qemu_img, const char *verb, enum disk_format f, int fd,
+		       uint64_t size)
 {
-	argv_start(a, qemu_img, "create", f, fd);
-	/* -q: no "Formatting ..." line; the size in bytes: no suffix for qemu-img to read. */
+	argv_start(a, qemu_img, verb, f, fd);
 	argv_add(a, "-q");
 	argv_add(a, a->path);
 	snprintf(a->size, sizeof(a->size), "%" PRIu64, size);
 	argv_add(a, a->size);
 }
 
+void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size)
+{
+	argv_sized(a, qemu_img, "create", f, fd, size);
+}
+
 void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size)
 {
-	argv_start(a, qemu_img, "resize", f, fd);
-	argv_add(a, "-q");
-	argv_add(a, a->path);
-	snprintf(a->size, sizeof(a->size), "%" PRIu64, size);
-	argv_add(a, a->size);
+	argv_sized(a, qemu_img, "resize", f, fd, size);
 }
 
 void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd)
