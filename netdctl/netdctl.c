@@ -462,9 +462,13 @@ static int build_vm_create(int argc, char **argv, json_object *params)
 		return usage_error("vm create: missing guest NAME");
 	if (schema_cli_missing(&guest_schema, params))
 		return usage_error("vm create: missing --network NET");
-	if (!json_object_object_get_ex(params, "kernel", NULL) && !json_object_object_get_ex(params, "disk", NULL) &&
+	if (!json_object_object_get_ex(params, "kernel", NULL) &&
+	    !json_object_object_get_ex(params, "disks", NULL) &&
+	    !json_object_object_get_ex(params, "disk_size", NULL) &&
 	    !json_object_object_get_ex(params, "cdrom", NULL))
-		return usage_error("vm create: missing a boot source (--kernel PATH or --disk PATH)");
+		return usage_error(
+			"vm create: missing a boot source (--kernel PATH, --disk PATH, --disk-size SIZE "
+			"or --cdrom ISO)");
 	json_object_object_add(params, "name", json_object_new_string(name));
 	return 0;
 }
@@ -498,6 +502,22 @@ static int build_vm_set_network(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+static void print_vm_disks(json_object *v)
+{
+	json_object *disks = json_object_object_get(v, "disks");
+
+	for (size_t i = 0; i < json_object_array_length(disks); i++) {
+		json_object *d = json_object_array_get_idx(disks, i);
+
+		printf("%s:%*s%s, %s, bus %s, cache %s%s\n", jstr(d, "node"),
+		       (int)(11 - strlen(jstr(d, "node"))), "", jstr(d, "path"), jstr(d, "format"),
+		       jstr(d, "bus"), jstr(d, "cache"),
+		       json_object_get_boolean(json_object_object_get(d, "readonly")) ? ", readonly" : "");
+	}
+	if (json_object_object_get(v, "cdrom"))
+		printf("cdrom:      %s (boot %s)\n", jstr(v, "cdrom"), jstr(v, "boot"));
+}
+
 static void print_vm(json_object *v)
 {
 	json_object *nics = json_object_object_get(v, "nics"), *vnc;
@@ -523,6 +543,7 @@ static void print_vm(json_object *v)
 		if (n6)
 			printf("\n");
 	}
+	print_vm_disks(v);
 	printf("console:    netdctl vm console %s (log: %s)\n", jstr(v, "name"), jstr(v, "serial_log"));
 	if (json_object_object_get_ex(v, "vnc", &vnc) && vnc) {
 		printf("vnc:        %s", jstr(vnc, "address"));
@@ -774,8 +795,10 @@ static const struct verb verbs[] = {
 	{ "uplink", "status", "uplink.status", build_opt_bridge, print_uplink_list,
 	  "uplink status [BRIDGE]" },
 	{ "vm", "create", "vm.create", build_vm_create, print_vm, "vm create NAME", &guest_schema,
-	  "\n        (one boot source: --kernel PATH, or --disk PATH with an optional --cdrom ISO; one NIC per --network,\n"
-	  "        the Nth --mac is the Nth NIC's)" },
+	  "\n        (boot from --kernel PATH (with --disk images as root file systems), --disk or --cdrom;\n"
+	  "        up to 8 --disk, each a PATH or a NAME of the disk pool; --disk-size SIZE makes a new qcow2\n"
+	  "        NAME-diskN.qcow2 in the pool; --boot: the cdrom is first until the guest's first reboot\n"
+	  "        unless cdrom,disk or disk,cdrom; one NIC per --network, the Nth --mac is the Nth NIC's)" },
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
 	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },

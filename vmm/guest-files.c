@@ -23,10 +23,8 @@
 #define OPEN_TIMEOUT_MSEC 10000 /* a hung network file system must not hold netd up for long */
 
 static const char *const kind_names[_GUEST_FILE_MAX] = {
-	[GUEST_FILE_KERNEL] = "kernel",
-	[GUEST_FILE_INITRD] = "initrd",
-	[GUEST_FILE_DISK] = "disk",
-	[GUEST_FILE_CDROM] = "cdrom",
+	[GUEST_FILE_KERNEL] = "kernel", [GUEST_FILE_INITRD] = "initrd", [GUEST_FILE_DISK] = "disk",
+	[GUEST_FILE_CDROM] = "cdrom",	[GUEST_FILE_DISK_RO] = "disk",
 };
 
 const char *guest_file_kind_to_string(enum guest_file_kind k)
@@ -42,7 +40,8 @@ const char *guest_file_path(const struct guest *g, enum guest_file_kind k)
 	case GUEST_FILE_INITRD:
 		return g->initrd;
 	case GUEST_FILE_DISK:
-		return g->disk;
+	case GUEST_FILE_DISK_RO:
+		return g->n_disks ? g->disks[0].path : "";
 	case GUEST_FILE_CDROM:
 		return g->cdrom;
 	default:
@@ -62,7 +61,7 @@ static bool under(const char *path, const char *dir)
 enum guest_file_verdict guest_file_check(enum guest_file_kind k, mode_t mode, const char *canonical,
 					 const struct guest_file_rules *rules)
 {
-	bool drive = k == GUEST_FILE_DISK || k == GUEST_FILE_CDROM;
+	bool drive = k == GUEST_FILE_DISK || k == GUEST_FILE_DISK_RO || k == GUEST_FILE_CDROM;
 
 	if (!S_ISREG(mode) && !(drive && S_ISBLK(mode)))
 		return GUEST_FILE_NOT_REGULAR;

@@ -27,10 +27,11 @@ enum guest_file_kind {
 	GUEST_FILE_INITRD,
 	GUEST_FILE_DISK,
 	GUEST_FILE_CDROM,
+	GUEST_FILE_DISK_RO, /* a readonly disk: opened read-only */
 	_GUEST_FILE_MAX,
 };
 const char *guest_file_kind_to_string(enum guest_file_kind k);
-/* The guest's path for k, "" when it has none. */
+/* The guest's path for k, "" when it has none (a disk: the first one's). */
 const char *guest_file_path(const struct guest *g, enum guest_file_kind k);
 
 /* What a requester may use: root anything; others regular files under the image directories. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A guest's settings, one row each: [guest] holds the machine, [nic0] .. [nic7] one NIC each. The
+ * A guest's settings, one row each: [guest] holds the machine, [nic0] .. [nic7] one NIC each,
+ * [disk0] .. [disk7] one disk each. The
  * definition file, the request, netdctl's options and show/--json come from these tables
  * (common/schema.h); a new setting is one row: a typed row for a plain value (SCHEMA_*_AT), parse
  * and format functions for a special one. Values are checked one at a time here; guest_validate()
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "macro.h"
+#include "disk.h"
 #include "names.h"
 
 #define G(p) struct guest *g = (p)
@@ -43,43 +45,110 @@ static int format_memory(const void *obj, size_t i, char *buf, size_t size)
 	return 1;
 }
 
-/* The request's and the command line's --disk PATH[,format=..][,cache=..]: three keys of the file. */
-static int parse_disk_spec(void *obj, const char *v, char *err, size_t errlen)
+/*
+ * The single disk of older definitions, in [guest]: disk, disk-format, disk-cache read as disk 0
+ * (never written: a definition is written back with [disk0]). A definition that also has [disk0]
+ * is refused rather than one of them dropped.
+ */
+static struct guest_disk *legacy_disk(struct guest *g)
 {
-	return guest_disk_parse(obj, v, err, errlen);
+	if (g->n_disks == 0) {
+		guest_disk_init(&g->disks[0]);
+		g->n_disks = 1;
+	}
+	return &g->disks[0];
+}
+
+static int parse_legacy_disk(void *obj, const char *v, char *err, size_t errlen)
+{
+	struct guest_disk *d = legacy_disk(obj);
+
+	if (d->path[0])
+		return schema_error(err, errlen, "disk 0 is given twice ('disk' in [guest] and [disk0])");
+	if (strlen(v) >= sizeof(d->path))
+		return schema_error(err, errlen, "--disk is too long (at most %zu bytes)",
+				    sizeof(d->path) - 1);
+	snprintf(d->path, sizeof(d->path), "%s", v);
+	return 0;
+}
+
+/* The request's single "disk" of an older netdctl: PATH[,format=..][,cache=..] as disk 0. */
+static int parse_legacy_disk_spec(void *obj, const char *v, char *err, size_t errlen)
+{
+	struct guest_disk *d = legacy_disk(obj);
+
+	if (d->path[0])
+		return schema_error(err, errlen, "disk 0 is given twice ('disk' and 'disks')");
+	return guest_disk_parse(d, v, err, errlen);
 }
 
 static int parse_disk_format(void *obj, const char *v, char *err, size_t errlen)
 {
-	G(obj);
+	struct guest_disk *d = obj;
 
-	g->disk_format = disk_format_from_string(v);
-	return (int)g->disk_format < 0 ? invalid(err, errlen, "disk format", v, "expected raw or qcow2") : 0;
+	d->format = disk_format_from_string(v);
+	d->format_given = true;
+	return (int)d->format < 0 ? invalid(err, errlen, "disk format", v, "expected raw or qcow2") : 0;
 }
 
 static int format_disk_format(const void *obj, size_t i, char *buf, size_t size)
 {
-	CG(obj);
+	const struct guest_disk *d = obj;
 
-	return g->disk[0] ? fmt(buf, size, disk_format_to_string(g->disk_format)) : 0;
+	return fmt(buf, size, disk_format_to_string(d->format));
 }
 
 static int parse_disk_cache(void *obj, const char *v, char *err, size_t errlen)
 {
-	G(obj);
+	struct guest_disk *d = obj;
 
-	g->disk_cache = disk_cache_from_string(v);
-	return (int)g->disk_cache < 0 ?
-		       invalid(err, errlen, "disk cache", v,
-			       "expected none, writeback, writethrough, directsync or unsafe") :
-		       0;
+	d->cache = disk_cache_from_string(v);
+	return (int)d->cache < 0 ? invalid(err, errlen, "disk cache", v,
+					   "expected none, writeback, writethrough, directsync or unsafe") :
+				   0;
 }
 
 static int format_disk_cache(const void *obj, size_t i, char *buf, size_t size)
 {
+	const struct guest_disk *d = obj;
+
+	return fmt(buf, size, disk_cache_to_string(d->cache));
+}
+
+static int parse_legacy_format(void *obj, const char *v, char *err, size_t errlen)
+{
+	return parse_disk_format(legacy_disk(obj), v, err, errlen);
+}
+
+static int parse_legacy_cache(void *obj, const char *v, char *err, size_t errlen)
+{
+	return parse_disk_cache(legacy_disk(obj), v, err, errlen);
+}
+
+static int parse_boot(void *obj, const char *v, char *err, size_t errlen)
+{
+	G(obj);
+
+	g->boot = guest_boot_from_string(v);
+	return (int)g->boot < 0 ? invalid(err, errlen, "--boot", v, "expected cdrom,disk or disk,cdrom") : 0;
+}
+
+static int format_boot(const void *obj, size_t i, char *buf, size_t size)
+{
 	CG(obj);
 
-	return g->disk[0] ? fmt(buf, size, disk_cache_to_string(g->disk_cache)) : 0;
+	return g->boot == GUEST_BOOT_AUTO ? 0 : fmt(buf, size, guest_boot_to_string(g->boot));
+}
+
+/* vm.create only: the size of a new qcow2 disk of the pool; never in the file. */
+static int parse_disk_size(void *obj, const char *v, char *err, size_t errlen)
+{
+	G(obj);
+	char why[256];
+
+	if (disk_size_parse(v, false, &g->disk_size_new, NULL, why, sizeof(why)) < 0)
+		return schema_error(err, errlen, "invalid --disk-size: %s", why);
+	return 0;
 }
 
 static int parse_accel(void *obj, const char *v, char *err, size_t errlen)
@@ -138,6 +207,74 @@ static int format_owner(const void *obj, size_t i, char *buf, size_t size)
 		return 0;
 	snprintf(buf, size, "%" PRIu32, g->owner);
 	return 1;
+}
+
+/* ---- [diskN] ---- */
+
+static void *disk_item(void *obj, size_t i, bool add)
+{
+	G(obj);
+
+	if (i < g->n_disks)
+		return &g->disks[i];
+	if (!add || i >= GUEST_DISKS_MAX)
+		return NULL;
+	for (size_t k = g->n_disks; k <= i; k++)
+		guest_disk_init(&g->disks[k]);
+	g->n_disks = i + 1; /* the file may skip one: guest_validate() refuses a disk without path */
+	return &g->disks[i];
+}
+
+static size_t disk_count(const void *obj)
+{
+	CG(obj);
+
+	return g->n_disks;
+}
+
+/* --disk PATH|NAME[,opts]: a new item each */
+static int parse_disk_spec(void *obj, const char *v, char *err, size_t errlen)
+{
+	struct guest_disk *d = obj;
+
+	if (d->path[0])
+		return schema_error(err, errlen, "disk 0 is given twice ('disk' and 'disks')");
+	return guest_disk_parse(d, v, err, errlen);
+}
+
+static int parse_disk_path(void *obj, const char *v, char *err, size_t errlen)
+{
+	struct guest_disk *d = obj;
+
+	if (d->path[0]) /* the engine refuses a key twice in one section: this was [guest]'s 'disk' */
+		return schema_error(err, errlen, "disk 0 is given twice ('disk' in [guest] and [disk0])");
+	if (strlen(v) >= sizeof(d->path))
+		return schema_error(err, errlen, "disk path is too long (at most %zu bytes)",
+				    sizeof(d->path) - 1);
+	snprintf(d->path, sizeof(d->path), "%s", v);
+	return 0;
+}
+
+static int format_disk_path(const void *obj, size_t i, char *buf, size_t size)
+{
+	const struct guest_disk *d = obj;
+
+	return fmt(buf, size, d->path);
+}
+
+static int parse_disk_bus(void *obj, const char *v, char *err, size_t errlen)
+{
+	struct guest_disk *d = obj;
+
+	d->bus = disk_bus_from_string(v);
+	return (int)d->bus < 0 ? invalid(err, errlen, "disk bus", v, "expected virtio, scsi or sata") : 0;
+}
+
+static int format_disk_bus(const void *obj, size_t i, char *buf, size_t size)
+{
+	const struct guest_disk *d = obj;
+
+	return fmt(buf, size, disk_bus_to_string(d->bus));
 }
 
 /* ---- [nicN] ---- */
@@ -209,15 +346,16 @@ static const struct schema_field guest_fields[] = {
 	  SCHEMA_STRING_AT(struct guest, initrd) },
 	{ .key = "append", .json = "append", .flag = "append", .metavar = "ARGS", .label = "--append",
 	  SCHEMA_STRING_AT(struct guest, append) },
-	{ .key = "disk", .label = "--disk", SCHEMA_STRING_AT(struct guest, disk) },
-	{ .json = "disk", .flag = "disk", .metavar = "PATH[,format=raw|qcow2][,cache=MODE]",
-	  .label = "--disk", .parse = parse_disk_spec },
-	{ .key = "disk-format", .label = "disk format", .parse = parse_disk_format,
-	  .format = format_disk_format },
-	{ .key = "disk-cache", .label = "disk cache", .parse = parse_disk_cache,
-	  .format = format_disk_cache },
+	{ .key = "disk", .label = "--disk", .parse = parse_legacy_disk },
+	{ .json = "disk", .label = "--disk", .parse = parse_legacy_disk_spec },
+	{ .key = "disk-format", .label = "disk format", .parse = parse_legacy_format },
+	{ .key = "disk-cache", .label = "disk cache", .parse = parse_legacy_cache },
+	{ .json = "disk_size", .flag = "disk-size", .metavar = "SIZE", .label = "--disk-size",
+	  .parse = parse_disk_size },
 	{ .key = "cdrom", .json = "cdrom", .flag = "cdrom", .metavar = "ISO", .label = "--cdrom",
 	  SCHEMA_STRING_AT(struct guest, cdrom) },
+	{ .key = "boot", .json = "boot", .flag = "boot", .metavar = "cdrom,disk|disk,cdrom", .label = "--boot",
+	  .parse = parse_boot, .format = format_boot },
 	{ .key = "accel", .json = "accel", .flag = "accel", .metavar = "auto|kvm|tcg", .label = "accel",
 	  .flags = SCHEMA_SHOW, .parse = parse_accel, .format = format_accel },
 	{ .key = "vnc", .json = "vnc", .flag = "vnc", .metavar = "[ADDR:]DISPLAY", .label = "VNC display",
@@ -244,9 +382,25 @@ static const struct schema_field nic_fields[] = {
 	/* clang-format on */
 };
 
+/* A request's disks[i] is disk i's --disk spec; the file has one key per setting. */
+static const struct schema_field disk_fields[] = {
+	/* clang-format off */
+	{ .json = "disks", .flag = "disk",
+	  .metavar = "PATH|NAME[,format=raw|qcow2][,cache=MODE][,bus=virtio|scsi|sata][,readonly]",
+	  .label = "disks", .flags = SCHEMA_PER_ITEM | SCHEMA_ADDS_ITEM, .parse = parse_disk_spec },
+	{ .key = "path", .label = "disk path", .parse = parse_disk_path, .format = format_disk_path },
+	{ .key = "format", .label = "disk format", .parse = parse_disk_format, .format = format_disk_format },
+	{ .key = "cache", .label = "disk cache", .parse = parse_disk_cache, .format = format_disk_cache },
+	{ .key = "bus", .label = "disk bus", .parse = parse_disk_bus, .format = format_disk_bus },
+	{ .key = "readonly", .label = "readonly", .def = "no", .flags = SCHEMA_OMIT_DEFAULT,
+	  SCHEMA_BOOL_AT(struct guest_disk, readonly) },
+	/* clang-format on */
+};
+
 static const struct schema_section guest_sections[] = {
 	{ "guest", guest_fields, ELEMENTSOF(guest_fields) },
 	{ "nic", nic_fields, ELEMENTSOF(nic_fields), GUEST_NICS_MAX, nic_item, nic_count },
+	{ "disk", disk_fields, ELEMENTSOF(disk_fields), GUEST_DISKS_MAX, disk_item, disk_count },
 };
 
 const struct schema guest_schema = { "guest", guest_sections, ELEMENTSOF(guest_sections) };

@@ -25,6 +25,17 @@ static const char *const cache_names[_DISK_CACHE_MAX] = {
 	[DISK_CACHE_UNSAFE] = "unsafe",
 };
 
+static const char *const bus_names[_DISK_BUS_MAX] = {
+	[DISK_BUS_VIRTIO] = "virtio",
+	[DISK_BUS_SCSI] = "scsi",
+	[DISK_BUS_SATA] = "sata",
+};
+static const char *const boot_names[_GUEST_BOOT_MAX] = {
+	[GUEST_BOOT_AUTO] = "auto",
+	[GUEST_BOOT_CDROM_DISK] = "cdrom,disk",
+	[GUEST_BOOT_DISK_CDROM] = "disk,cdrom",
+};
+
 static int lookup(const char *const *table, int n, const char *s)
 {
 	for (int i = 0; s && i < n; i++)
@@ -61,6 +72,26 @@ const char *disk_cache_to_string(enum disk_cache c)
 enum disk_cache disk_cache_from_string(const char *s)
 {
 	return lookup(cache_names, _DISK_CACHE_MAX, s);
+}
+
+const char *disk_bus_to_string(enum disk_bus b)
+{
+	return b >= 0 && b < _DISK_BUS_MAX ? bus_names[b] : NULL;
+}
+
+enum disk_bus disk_bus_from_string(const char *s)
+{
+	return lookup(bus_names, _DISK_BUS_MAX, s);
+}
+
+const char *guest_boot_to_string(enum guest_boot b)
+{
+	return b >= 0 && b < _GUEST_BOOT_MAX ? boot_names[b] : NULL;
+}
+
+enum guest_boot guest_boot_from_string(const char *s)
+{
+	return lookup(boot_names, _GUEST_BOOT_MAX, s);
 }
 
 void guest_init(struct guest *g, const char *name)
@@ -104,29 +135,55 @@ static int copy_path(char *dst, const char *src)
 	return 0;
 }
 
-int guest_disk_parse(struct guest *g, const char *spec, char *err, size_t errlen)
+void guest_disk_init(struct guest_disk *d)
+{
+	*d = (struct guest_disk){ .format = DISK_FORMAT_RAW,
+				  .cache = DISK_CACHE_NONE,
+				  .bus = DISK_BUS_VIRTIO };
+}
+
+/* One option of a --disk spec into d; false when it is not one. */
+static bool disk_option(struct guest_disk *d, const char *tok)
+{
+	if (!strncmp(tok, "format=", 7)) {
+		d->format = disk_format_from_string(tok + 7);
+		d->format_given = true;
+		return (int)d->format >= 0;
+	}
+	if (!strncmp(tok, "cache=", 6))
+		return (int)(d->cache = disk_cache_from_string(tok + 6)) >= 0;
+	if (!strncmp(tok, "bus=", 4))
+		return (int)(d->bus = disk_bus_from_string(tok + 4)) >= 0;
+	if (!strcmp(tok, "readonly") || !strcmp(tok, "readonly=on") || !strcmp(tok, "readonly=yes"))
+		return (d->readonly = true);
+	return false;
+}
+
+int guest_disk_parse(struct guest_disk *ret, const char *spec, char *err, size_t errlen)
 {
 	_cleanup_free_ char *copy = strdup(spec);
-	char *save = NULL, *tok;
+	char *save = NULL, *tok, e[256];
+	struct guest_disk d;
 
 	if (!copy)
 		return -ENOMEM;
+	guest_disk_init(&d);
 	tok = strtok_r(copy, ",", &save);
-	if (!tok || copy_path(g->disk, tok) < 0) {
-		snprintf(err, errlen, "invalid disk '%s': expected PATH[,format=raw|qcow2][,cache=MODE]", spec);
-		return -EINVAL;
-	}
-	while ((tok = strtok_r(NULL, ",", &save))) {
-		if (!strncmp(tok, "format=", 7) && (int)(g->disk_format = disk_format_from_string(tok + 7)) >= 0)
-			continue;
-		if (!strncmp(tok, "cache=", 6) && (int)(g->disk_cache = disk_cache_from_string(tok + 6)) >= 0)
-			continue;
-		snprintf(err, errlen,
-			 "invalid disk option '%s': expected format=raw|qcow2 or "
-			 "cache=none|writeback|writethrough|directsync|unsafe",
-			 tok);
-		return -EINVAL;
-	}
+	if (!tok || spec[0] == ',' || copy_path(d.path, tok) < 0)
+		return schema_error(
+			err, errlen,
+			"invalid --disk '%s': expected PATH or NAME[,format=raw|qcow2][,cache=MODE]"
+			"[,bus=virtio|scsi|sata][,readonly]",
+			text_escape(spec, e, sizeof(e)));
+	while ((tok = strtok_r(NULL, ",", &save)))
+		if (!disk_option(&d, tok))
+			return schema_error(
+				err, errlen,
+				"invalid disk option '%s' in --disk %s: expected format=raw|qcow2, "
+				"cache=none|writeback|writethrough|directsync|unsafe, "
+				"bus=virtio|scsi|sata or readonly",
+				text_escape(tok, e, sizeof(e)), d.path);
+	*ret = d;
 	return 0;
 }
 
@@ -204,7 +261,6 @@ static int check_text_values(const struct guest *g, char *err, size_t errlen)
 		{ "--kernel", offsetof(struct guest, kernel) },
 		{ "--initrd", offsetof(struct guest, initrd) },
 		{ "--append", offsetof(struct guest, append) },
-		{ "--disk", offsetof(struct guest, disk) },
 		{ "--cdrom", offsetof(struct guest, cdrom) },
 		{ "--vnc", offsetof(struct guest, vnc) },
 	};
@@ -220,6 +276,50 @@ static int check_text_values(const struct guest *g, char *err, size_t errlen)
 			return schema_error(err, errlen, "invalid %s '%s': %s", values[i].flag,
 				    text_escape(v, e, sizeof(e)), why);
 	}
+	for (size_t i = 0; i < g->n_disks; i++) {
+		const char *why = g->disks[i].path[0] ? inifile_value_invalid_reason(g->disks[i].path) : NULL;
+		char e[256];
+
+		if (why)
+			return schema_error(err, errlen, "invalid --disk '%s': %s",
+					    text_escape(g->disks[i].path, e, sizeof(e)), why);
+	}
+	return 0;
+}
+
+/* Paths, buses and the boot order of the disks together. */
+static int check_disks(const struct guest *g, char *err, size_t errlen)
+{
+	size_t sata = g->cdrom[0] ? 1 : 0;
+
+	for (size_t i = 0; i < g->n_disks; i++) {
+		const struct guest_disk *d = &g->disks[i];
+
+		if (!d->path[0])
+			return schema_error(err, errlen, "disk %zu has no path", i);
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(g->disks[k].path, d->path))
+				return schema_error(err, errlen, "disk %s is given twice (disks %zu and %zu)",
+						    d->path, k, i);
+		if (g->cdrom[0] && !strcmp(g->cdrom, d->path))
+			return schema_error(err, errlen, "%s is both a disk and the cdrom", d->path);
+		if (d->bus == DISK_BUS_SATA && d->readonly)
+			return schema_error(
+				err, errlen,
+				"disk %s: a SATA disk cannot be readonly (QEMU's ide-hd refuses it); "
+				"use bus=virtio or bus=scsi",
+				d->path);
+		if (d->bus == DISK_BUS_SATA && ++sata > GUEST_SATA_PORTS)
+			return schema_error(err, errlen,
+					    "at most %d SATA drives (the machine's AHCI has %d ports%s)",
+					    GUEST_SATA_PORTS - (g->cdrom[0] ? 1 : 0), GUEST_SATA_PORTS,
+					    g->cdrom[0] ? ", the cdrom takes one" : "");
+	}
+	if (g->boot != GUEST_BOOT_AUTO && (!g->cdrom[0] || g->n_disks == 0))
+		return schema_error(err, errlen, "--boot %s needs both --cdrom and --disk",
+				    guest_boot_to_string(g->boot));
+	if (g->boot != GUEST_BOOT_AUTO && g->kernel[0])
+		return schema_error(err, errlen, "--boot does not go with --kernel (QEMU boots the kernel)");
 	return 0;
 }
 
@@ -241,9 +341,14 @@ int guest_validate(const struct guest *g, char *err, size_t errlen)
 		return schema_error(err, errlen, "vcpus %u is out of range (1..%d)", g->vcpus, GUEST_VCPUS_MAX);
 	if (g->queues < 1 || g->queues > GUEST_QUEUES_MAX)
 		return schema_error(err, errlen, "queues %u is out of range (1..%d)", g->queues, GUEST_QUEUES_MAX);
-	if (!!g->kernel[0] == !!g->disk[0])
-		return schema_error(err, errlen, "guest '%s' needs exactly one boot source: --kernel PATH or --disk PATH",
-			    g->name);
+	if (!g->kernel[0] && !g->n_disks && !g->cdrom[0] && !g->disk_size_new)
+		return schema_error(
+			err, errlen,
+			"guest '%s' needs a boot source: --kernel PATH, --disk PATH or --cdrom ISO", g->name);
+	if (g->n_disks > GUEST_DISKS_MAX)
+		return schema_error(err, errlen, "at most %d disks", GUEST_DISKS_MAX);
+	if (check_disks(g, err, errlen) < 0)
+		return -EINVAL;
 	if (!g->kernel[0] && (g->initrd[0] || g->append[0]))
 		return schema_error(err, errlen, "--initrd and --append need --kernel");
 	for (size_t i = 0; i < g->n_nics; i++) {

@@ -19,6 +19,8 @@
 #define GUEST_MEMORY_MAX_MIB (1024 * 1024)
 #define GUEST_VCPUS_MAX 64
 #define GUEST_PATH_MAX 1024
+#define GUEST_DISKS_MAX 8
+#define GUEST_SATA_PORTS 6 /* q35's AHCI: ide.0 .. ide.5; a cdrom takes ide.0 */
 
 enum guest_accel {
 	GUEST_ACCEL_AUTO,
@@ -45,12 +47,43 @@ enum disk_cache {
 	_DISK_CACHE_INVALID = -1,
 };
 
+enum disk_bus {
+	DISK_BUS_VIRTIO, /* virtio-blk-pci */
+	DISK_BUS_SCSI, /* scsi-hd on one virtio-scsi-pci controller */
+	DISK_BUS_SATA, /* ide-hd on q35's AHCI */
+	_DISK_BUS_MAX,
+	_DISK_BUS_INVALID = -1,
+};
+
+/* Which drive the firmware tries first (bootindex): auto is the cdrom until the first reboot. */
+enum guest_boot {
+	GUEST_BOOT_AUTO,
+	GUEST_BOOT_CDROM_DISK,
+	GUEST_BOOT_DISK_CDROM,
+	_GUEST_BOOT_MAX,
+	_GUEST_BOOT_INVALID = -1,
+};
+
 const char *guest_accel_to_string(enum guest_accel a);
 enum guest_accel guest_accel_from_string(const char *s);
 const char *disk_format_to_string(enum disk_format f);
 enum disk_format disk_format_from_string(const char *s);
 const char *disk_cache_to_string(enum disk_cache c);
 enum disk_cache disk_cache_from_string(const char *s);
+const char *disk_bus_to_string(enum disk_bus b);
+enum disk_bus disk_bus_from_string(const char *s);
+const char *guest_boot_to_string(enum guest_boot b);
+enum guest_boot guest_boot_from_string(const char *s);
+
+/* One disk: [diskN] in the file, one --disk on the command line. QEMU's node is "diskN". */
+struct guest_disk {
+	char path[GUEST_PATH_MAX];
+	enum disk_format format;
+	enum disk_cache cache;
+	enum disk_bus bus;
+	bool readonly;
+	bool format_given; /* the spec named a format (a pool disk without one takes the pool's) */
+};
 
 struct guest_nic {
 	char network[NAME_MAX_LEN + 1];
@@ -68,10 +101,11 @@ struct guest {
 	char kernel[GUEST_PATH_MAX];
 	char initrd[GUEST_PATH_MAX];
 	char append[GUEST_PATH_MAX];
-	char disk[GUEST_PATH_MAX];
-	enum disk_format disk_format;
-	enum disk_cache disk_cache;
+	struct guest_disk disks[GUEST_DISKS_MAX];
+	size_t n_disks;
 	char cdrom[GUEST_PATH_MAX];
+	enum guest_boot boot;
+	uint64_t disk_size_new; /* vm.create --disk-size: make a new pool disk; not in the file */
 	enum guest_accel accel;
 	char vnc[64]; /* "[ADDR:]DISPLAY" or "" */
 	unsigned queues;
@@ -86,8 +120,10 @@ struct guest {
 void guest_init(struct guest *g, const char *name);
 /* "512M", "2G", "1024" (MiB) -> MiB. */
 int guest_memory_parse(const char *s, uint64_t *ret_mib);
-/* "PATH[,format=raw|qcow2][,cache=MODE]" */
-int guest_disk_parse(struct guest *g, const char *spec, char *err, size_t errlen);
+/* "PATH|NAME[,format=raw|qcow2][,cache=MODE][,bus=virtio|scsi|sata][,readonly]" into d (which
+ * starts as a default disk: raw, none, virtio, read-write). */
+int guest_disk_parse(struct guest_disk *d, const char *spec, char *err, size_t errlen);
+void guest_disk_init(struct guest_disk *d);
 int guest_vnc_parse(const char *s, char *ret, size_t size);
 
 /* A guest MAC: 52:54:00 and three random bytes, none of the taken ones. */

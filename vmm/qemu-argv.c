@@ -133,9 +133,87 @@ static void add_fd(struct strv *s, int fd, int set)
 	add(s, "fd=%d,set=%d", fd, set);
 }
 
+void qemu_boot_order(const struct guest *g, bool kernel, struct qemu_boot_order *ret)
+{
+	bool cdrom_first = g->boot != GUEST_BOOT_DISK_CDROM;
+	int next = 0;
+
+	*ret = (struct qemu_boot_order){ .cdrom = -1 };
+	for (size_t i = 0; i < GUEST_DISKS_MAX; i++)
+		ret->disks[i] = -1;
+	if (kernel) /* the kernel boots; a bootindex would compete with linuxboot's option ROM */
+		return;
+	if (g->cdrom[0] && cdrom_first)
+		ret->cdrom = next++;
+	for (size_t i = 0; i < g->n_disks; i++)
+		ret->disks[i] = next++;
+	if (g->cdrom[0] && !cdrom_first)
+		ret->cdrom = next++;
+	ret->cdrom_once = g->boot == GUEST_BOOT_AUTO && g->cdrom[0] && g->n_disks > 0;
+}
+
+/* cache=MODE as QEMU's -drive spells it out: the nodes' O_DIRECT and flushes, the device's cache. */
+static const struct {
+	bool direct, no_flush, write_cache;
+} cache_modes[_DISK_CACHE_MAX] = {
+	[DISK_CACHE_NONE] = { true, false, true },	     [DISK_CACHE_WRITEBACK] = { false, false, true },
+	[DISK_CACHE_WRITETHROUGH] = { false, false, false }, [DISK_CACHE_DIRECTSYNC] = { true, false, false },
+	[DISK_CACHE_UNSAFE] = { false, true, true },
+};
+
+static void add_bootindex(char *buf, size_t size, int index)
+{
+	if (index >= 0)
+		snprintf(buf, size, ",bootindex=%d", index);
+	else
+		buf[0] = 0;
+}
+
+/* Disk i: its fd set, a file node "diskI-file" on it, the format node "diskI", the device. */
+static void add_disk(struct strv *s, const struct guest_disk *d, size_t i, const struct qemu_files *f,
+		     int bootindex, int sata_port)
+{
+	const char *ro = d->readonly ? ",read-only=on" : "";
+	int set = QEMU_FDSET_DISK0 + (int)i, cache = d->cache;
+	char cache_opts[64], boot[32];
+
+	if (cache < 0 || cache >= _DISK_CACHE_MAX)
+		cache = DISK_CACHE_NONE;
+	snprintf(cache_opts, sizeof(cache_opts), "cache.direct=%s,cache.no-flush=%s",
+		 cache_modes[cache].direct ? "on" : "off", cache_modes[cache].no_flush ? "on" : "off");
+	add_fd(s, f->disks[i], set);
+	add_fd(s, f->disks_ro[i], set);
+	add(s, "-blockdev");
+	add(s, "driver=file,node-name=disk%zu-file,filename=/dev/fdset/%d,%s%s", i, set, cache_opts, ro);
+	add(s, "-blockdev");
+	add(s, "driver=%s,node-name=disk%zu,file=disk%zu-file,%s%s", disk_format_to_string(d->format), i, i,
+	    cache_opts, ro);
+	add_bootindex(boot, sizeof(boot), bootindex);
+	add(s, "-device");
+	switch (d->bus) {
+	case DISK_BUS_SCSI:
+		add(s,
+		    "scsi-hd,bus=scsi0.0,channel=0,scsi-id=%zu,lun=0,drive=disk%zu,id=disk%zu-dev,write-cache=%s%s",
+		    i, i, i, cache_modes[cache].write_cache ? "on" : "off", boot);
+		break;
+	case DISK_BUS_SATA:
+		add(s, "ide-hd,bus=ide.%d,drive=disk%zu,id=disk%zu-dev,write-cache=%s%s", sata_port, i, i,
+		    cache_modes[cache].write_cache ? "on" : "off", boot);
+		break;
+	default:
+		add(s, "virtio-blk-pci,drive=disk%zu,id=disk%zu-dev,write-cache=%s%s", i, i,
+		    cache_modes[cache].write_cache ? "on" : "off", boot);
+	}
+}
+
 /* The files are fds; the format is always given (QEMU never probes what a file claims to be). */
 static void add_boot(struct strv *s, const struct guest *g, const struct qemu_files *f)
 {
+	struct qemu_boot_order order;
+	int sata_port = f->cdrom >= 0 ? 1 : 0;
+	bool scsi = false;
+	char boot[32];
+
 	if (f->kernel >= 0) {
 		add(s, "-kernel");
 		add(s, "/proc/self/fd/%d", f->kernel);
@@ -148,17 +226,30 @@ static void add_boot(struct strv *s, const struct guest *g, const struct qemu_fi
 		add(s, "-append");
 		add(s, "%s", g->append);
 	}
-	add_fd(s, f->disk, QEMU_FDSET_DISK);
-	add_fd(s, f->disk_ro, QEMU_FDSET_DISK);
-	if (f->disk >= 0) {
-		add(s, "-drive");
-		add(s, "file=/dev/fdset/%d,if=virtio,format=%s,cache=%s", QEMU_FDSET_DISK,
-		    disk_format_to_string(g->disk_format), disk_cache_to_string(g->disk_cache));
+	qemu_boot_order(g, f->kernel >= 0, &order);
+	for (size_t i = 0; i < g->n_disks && i < GUEST_DISKS_MAX; i++)
+		scsi |= g->disks[i].bus == DISK_BUS_SCSI;
+	if (scsi) {
+		add(s, "-device");
+		add(s, "virtio-scsi-pci,id=scsi0");
+	}
+	/* ide.0 is the cdrom's when there is one; the SATA disks take the next ports in order */
+	for (size_t i = 0; i < g->n_disks && i < GUEST_DISKS_MAX; i++) {
+		if (f->disks[i] < 0)
+			continue;
+		add_disk(s, &g->disks[i], i, f, order.disks[i], sata_port);
+		sata_port += g->disks[i].bus == DISK_BUS_SATA;
 	}
 	add_fd(s, f->cdrom, QEMU_FDSET_CDROM);
 	if (f->cdrom >= 0) {
-		add(s, "-drive");
-		add(s, "file=/dev/fdset/%d,media=cdrom,readonly=on,format=raw", QEMU_FDSET_CDROM);
+		add(s, "-blockdev");
+		add(s, "driver=file,node-name=cdrom-file,filename=/dev/fdset/%d,read-only=on",
+		    QEMU_FDSET_CDROM);
+		add(s, "-blockdev");
+		add(s, "driver=raw,node-name=cdrom,file=cdrom-file,read-only=on");
+		add_bootindex(boot, sizeof(boot), order.cdrom);
+		add(s, "-device");
+		add(s, "ide-cd,bus=ide.0,drive=cdrom,id=cdrom%s", boot);
 	}
 }
 

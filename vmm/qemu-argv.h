@@ -38,25 +38,36 @@ struct qemu_nic {
 struct qemu_files {
 	int qmp, console; /* listening unix sockets netd created */
 	int serial_log; /* write-only, appending */
-	int disk, disk_ro; /* the disk read-write and read-only (QEMU opens it read-only first) */
+	/* Each disk: read-write (read-only for a readonly disk), and for a read-write disk also a
+	 * read-only fd in its set (QEMU reopens an image read-only for some operations). */
+	int disks[GUEST_DISKS_MAX], disks_ro[GUEST_DISKS_MAX];
 	int cdrom; /* read-only */
 	int kernel, initrd; /* read-only memfds: -kernel/-initrd read a path, /proc/self/fd/N */
 };
-#define QEMU_FILES_NONE                         \
-	((struct qemu_files){ .qmp = -1,        \
-			      .console = -1,    \
-			      .serial_log = -1, \
-			      .disk = -1,       \
-			      .disk_ro = -1,    \
-			      .cdrom = -1,      \
-			      .kernel = -1,     \
+#define QEMU_FILES_NONE                                                       \
+	((struct qemu_files){ .qmp = -1,                                      \
+			      .console = -1,                                  \
+			      .serial_log = -1,                               \
+			      .disks = { -1, -1, -1, -1, -1, -1, -1, -1 },    \
+			      .disks_ro = { -1, -1, -1, -1, -1, -1, -1, -1 }, \
+			      .cdrom = -1,                                    \
+			      .kernel = -1,                                   \
 			      .initrd = -1 })
 /* The fd sets (-add-fd) files are passed in; /dev/fdset/N names them. */
 enum {
-	QEMU_FDSET_DISK = 1,
 	QEMU_FDSET_CDROM = 2,
 	QEMU_FDSET_SERIAL_LOG = 3,
+	QEMU_FDSET_DISK0 = 10, /* disk i: 10 + i */
 };
+_Static_assert(GUEST_DISKS_MAX == 8, "QEMU_FILES_NONE sets 8 disks");
+
+/* The bootindex each drive gets (-1: none: a -kernel boot) and whether the cdrom goes last once
+ * QEMU runs (boot auto: cdrom first until the first reboot). Pure. */
+struct qemu_boot_order {
+	int cdrom, disks[GUEST_DISKS_MAX];
+	bool cdrom_once;
+};
+void qemu_boot_order(const struct guest *g, bool kernel, struct qemu_boot_order *ret);
 
 struct qemu_launch {
 	const struct guest *guest;

@@ -151,12 +151,14 @@ static json_object *disk_users(struct daemon *d, const struct stat *st, bool run
 	for (size_t i = 0; i < d->n_vms; i++) {
 		const struct vm *v = d->vms[i];
 		bool running = v->state != VM_STATE_STOPPED && v->state != VM_STATE_CRASHED;
-		const char *paths[] = { v->def.disk, v->def.cdrom };
+		const char *paths[GUEST_DISKS_MAX + 1] = { v->def.cdrom };
 		struct stat gst;
 
 		if (running_only && !running)
 			continue;
-		for (size_t k = 0; k < ELEMENTSOF(paths); k++)
+		for (size_t k = 0; k < v->def.n_disks; k++)
+			paths[k + 1] = v->def.disks[k].path;
+		for (size_t k = 0; k < v->def.n_disks + 1; k++)
 			if (paths[k][0] && stat(paths[k], &gst) >= 0 && gst.st_dev == st->st_dev &&
 			    gst.st_ino == st->st_ino) {
 				json_object_array_add(a, json_object_new_string(v->def.name));
@@ -310,6 +312,80 @@ static int method_disk_create(struct daemon *d, struct call *c, json_object *par
 	log_info("disk '%s' created in %s: %s, %llu bytes", name, pool_path(d), disk_format_to_string(f),
 		 (unsigned long long)size);
 	return reply_info(d, c, name, fd, f, &st);
+}
+
+/* vm create --disk NAME: the pool's file, with the format netd made it with. */
+int disk_pool_resolve(struct daemon *d, struct call *c, struct guest_disk *disk)
+{
+	_cleanup_close_ int pool = -1, fd = -1;
+	_cleanup_free_ char *path = NULL;
+	const char *why = disk_name_invalid_reason(disk->path);
+	enum disk_format f;
+	struct stat st;
+
+	if (why)
+		return call_errorf(c, -EINVAL, "invalid --disk '%.64s': a disk of the pool (no '/') %s",
+				   disk->path, why);
+	pool = pool_open(d, c, false);
+	if (pool < 0)
+		return pool;
+	fd = disk_open(c, pool, disk->path, O_RDONLY, &st, &f);
+	if (fd < 0)
+		return fd;
+	if (disk->format_given && disk->format != f)
+		return call_errorf(c, -EINVAL, "disk '%s' of the pool is %s, not %s", disk->path,
+				   disk_format_to_string(f), disk_format_to_string(disk->format));
+	path = path_join(pool_path(d), disk->path);
+	if (!path || strlen(path) >= sizeof(disk->path))
+		return call_errorf(c, -ENAMETOOLONG, "the path of disk '%s' is too long", disk->path);
+	snprintf(disk->path, sizeof(disk->path), "%s", path);
+	disk->format = f;
+	disk->format_given = true;
+	return 0;
+}
+
+/* vm create --disk-size: a new disk of the pool, as 'disk create' makes it; refused when it exists. */
+int disk_pool_create(struct daemon *d, struct call *c, const char *name, enum disk_format f, uint64_t size,
+		     char *ret_path, size_t path_size)
+{
+	_cleanup_close_ int pool = -1, fd = -1;
+	_cleanup_free_ char *path = path_join(pool_path(d), name);
+	struct disk_argv a;
+	char what[300];
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	if (strlen(path) >= path_size)
+		return call_errorf(c, -ENAMETOOLONG, "the path of disk '%s' is too long", name);
+	pool = pool_open(d, c, true);
+	if (pool < 0)
+		return pool;
+	fd = disk_file_new(c, pool, name, f);
+	if (fd < 0)
+		return fd;
+	snprintf(what, sizeof(what), "cannot create disk '%s'", name);
+	disk_argv_create(&a, QEMU_IMG, f, 3, size);
+	r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
+	if (r < 0) {
+		unlinkat(pool, name, 0);
+		return r;
+	}
+	log_info("disk '%s' created in %s: %s, %llu bytes", name, pool_path(d), disk_format_to_string(f),
+		 (unsigned long long)size);
+	snprintf(ret_path, path_size, "%s", path);
+	return 0;
+}
+
+/* Undo disk_pool_create() (a vm create that failed after it): nothing half-made stays. */
+void disk_pool_remove(struct daemon *d, const char *name)
+{
+	_cleanup_close_ int pool = open(pool_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (pool >= 0 && unlinkat(pool, name, 0) >= 0)
+		log_info("disk '%s' removed from %s (the guest was not created)", name, pool_path(d));
+	else
+		log_warning("cannot remove disk '%s' from %s: %m", name, pool_path(d));
 }
 
 static int method_disk_info(struct daemon *d, struct call *c, json_object *params)

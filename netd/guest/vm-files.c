@@ -84,21 +84,21 @@ static void rules_init(struct daemon *d, const struct process_cred *who, struct 
 	}
 }
 
-void vm_files_close(int fds[_GUEST_FILE_MAX])
+void vm_files_close(int fds[VM_FILES_MAX])
 {
-	for (int k = 0; k < _GUEST_FILE_MAX; k++)
+	for (int k = 0; k < VM_FILES_MAX; k++)
 		if (fds[k] >= 0)
 			close(TAKE_FD(fds[k]));
 }
 
 /* QEMU opens a qcow2 image's backing or data file by path, with its own rights. */
-static int check_qcow2(const struct guest *g, int fd, const struct process_cred *who, char *err,
-		       size_t errlen)
+static int check_qcow2(const struct guest *g, const struct guest_disk *disk, int fd,
+		       const struct process_cred *who, char *err, size_t errlen)
 {
 	uint8_t header[104];
 	ssize_t n;
 
-	if (g->disk_format != DISK_FORMAT_QCOW2 || who->uid == 0)
+	if (disk->format != DISK_FORMAT_QCOW2 || who->uid == 0)
 		return 0;
 	n = pread(fd, header, sizeof(header), 0);
 	if (n < 0 || !guest_qcow2_refers_to_files(header, n))
@@ -106,12 +106,33 @@ static int check_qcow2(const struct guest *g, int fd, const struct process_cred 
 	snprintf(err, errlen,
 		 "guest '%s': disk %s is a qcow2 image with a backing or data file, which QEMU would open "
 		 "by path: only root may use such images",
-		 g->name, g->disk);
+		 g->name, disk->path);
 	return -EPERM;
 }
 
+/* Slot k of v->files: which file, of which kind. */
+static const char *slot_path(const struct guest *g, int k, enum guest_file_kind *ret_kind)
+{
+	switch (k) {
+	case VM_FILE_KERNEL:
+		*ret_kind = GUEST_FILE_KERNEL;
+		return g->kernel;
+	case VM_FILE_INITRD:
+		*ret_kind = GUEST_FILE_INITRD;
+		return g->initrd;
+	case VM_FILE_CDROM:
+		*ret_kind = GUEST_FILE_CDROM;
+		return g->cdrom;
+	default:
+		if ((size_t)(k - VM_FILE_DISK0) >= g->n_disks)
+			return "";
+		*ret_kind = g->disks[k - VM_FILE_DISK0].readonly ? GUEST_FILE_DISK_RO : GUEST_FILE_DISK;
+		return g->disks[k - VM_FILE_DISK0].path;
+	}
+}
+
 int vm_files_open(struct daemon *d, const struct guest *g, const struct process_cred *who,
-		  int fds[_GUEST_FILE_MAX], char *err, size_t errlen)
+		  int fds[VM_FILES_MAX], char *err, size_t errlen)
 {
 	struct image_dirs dirs;
 	struct guest_file_rules rules;
@@ -119,18 +140,19 @@ int vm_files_open(struct daemon *d, const struct guest *g, const struct process_
 	int r;
 
 	rules_init(d, who, &dirs, &rules);
-	for (int k = 0; k < _GUEST_FILE_MAX; k++)
+	for (int k = 0; k < VM_FILES_MAX; k++)
 		fds[k] = -1;
-	for (int k = 0; k < _GUEST_FILE_MAX; k++) {
-		const char *path = guest_file_path(g, k);
+	for (int k = 0; k < VM_FILES_MAX; k++) {
+		enum guest_file_kind kind = GUEST_FILE_KERNEL;
+		const char *path = slot_path(g, k, &kind);
 
 		if (!path[0])
 			continue;
-		r = guest_file_open(who, k, path, &rules, &fds[k], why, sizeof(why));
-		if (r >= 0 && k == GUEST_FILE_DISK)
-			r = check_qcow2(g, fds[k], who, err, errlen);
+		r = guest_file_open(who, kind, path, &rules, &fds[k], why, sizeof(why));
+		if (r >= 0 && k >= VM_FILE_DISK0)
+			r = check_qcow2(g, &g->disks[k - VM_FILE_DISK0], fds[k], who, err, errlen);
 		else if (r < 0)
-			snprintf(err, errlen, "guest '%s': %s %s", g->name, guest_file_kind_to_string(k),
+			snprintf(err, errlen, "guest '%s': %s %s", g->name, guest_file_kind_to_string(kind),
 				 why);
 		if (r < 0) {
 			vm_files_close(fds);

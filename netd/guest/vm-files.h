@@ -13,14 +13,23 @@
 #include "daemon.h"
 #include "guest-files.h"
 #include "process.h"
+#include "vm.h"
 
 void vm_cred_from_peer(const struct peer_cred *p, struct process_cred *ret);
 void vm_peer_from_cred(const struct process_cred *c, struct peer_cred *ret);
 /* Open each file g uses with who's rights: fds[k] is -1 where g has none. On failure nothing
  * stays open and err is the whole message ("guest 'x': cdrom /root/secret: permission denied ..."). */
 int vm_files_open(struct daemon *d, const struct guest *g, const struct process_cred *who,
-		  int fds[_GUEST_FILE_MAX], char *err, size_t errlen);
-void vm_files_close(int fds[_GUEST_FILE_MAX]);
+		  int fds[VM_FILES_MAX], char *err, size_t errlen);
+void vm_files_close(int fds[VM_FILES_MAX]);
+
+/* The disk pool for vm create (netd/guest/disk.c). A --disk NAME (no '/'): the pool's file's path,
+ * its format the one netd made it with (a different format= is refused). */
+int disk_pool_resolve(struct daemon *d, struct call *c, struct guest_disk *disk);
+/* --disk-size: a new file NAME of the pool (refused when it exists); its path into ret_path. */
+int disk_pool_create(struct daemon *d, struct call *c, const char *name, enum disk_format f, uint64_t size,
+		     char *ret_path, size_t path_size);
+void disk_pool_remove(struct daemon *d, const char *name);
 
 /* The group of operators ('netd'), 0 when there is none. */
 gid_t vm_netd_gid(void);

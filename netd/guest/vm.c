@@ -270,6 +270,39 @@ static void vnc_password_set(struct vm *v)
 		v->vnc_password[0] = 0;
 }
 
+static void on_cdrom_last(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+
+	if (!m || m->type == QMP_MESSAGE_ERROR)
+		log_warning(
+			"guest '%s': cannot put the cdrom after the disks in the boot order (its next boot "
+			"starts from the cdrom again): %s",
+			v->def.name, m && m->error_desc ? m->error_desc : "no answer");
+	else
+		log_debug("guest '%s': cdrom after the disks from the next reset on", v->def.name);
+}
+
+/*
+ * --boot auto with a cdrom and disks: the firmware read its boot order (the cdrom first) when QEMU
+ * reset the machine at its start, before QMP answered. From now on the cdrom's bootindex is after
+ * the disks'; QEMU makes the firmware's "bootorder" again at each reset, so the guest's first
+ * reboot (the end of an install) boots from the disk.
+ */
+static void cdrom_last(struct vm *v)
+{
+	json_object *args;
+
+	if (!v->cdrom_once)
+		return;
+	v->cdrom_once = false;
+	args = json_object_new_object();
+	json_object_object_add(args, "path", json_object_new_string("/machine/peripheral/cdrom"));
+	json_object_object_add(args, "property", json_object_new_string("bootindex"));
+	json_object_object_add(args, "value", json_object_new_int(GUEST_DISKS_MAX + 1));
+	qmp_client_command(v->qmp, "qom-set", args, on_cdrom_last, v);
+}
+
 /*
  * QMP answers only once QEMU's main loop runs, after machine init read the kernel into QEMU's own
  * memory: our copy can go. (The initrd stays: QEMU maps it, and reads it again at each reset.)
@@ -329,6 +362,7 @@ static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 	if (error == 0) {
 		kernel_copy_release(v);
 		vnc_password_set(v);
+		cdrom_last(v);
 		if (v->paused)
 			qmp_client_command(c, "query-block", NULL, on_block_checked, v);
 		else
@@ -426,17 +460,21 @@ static int write_run_files(struct vm *v)
 struct launch_files {
 	struct process_cred user;
 	char uuid[37];
-	int qemu_log, serial_log, qmp, console, disk_ro, kernel_ro, initrd, initrd_ro;
+	int qemu_log, serial_log, qmp, console, kernel_ro, initrd, initrd_ro;
+	int disks_ro[GUEST_DISKS_MAX];
 };
 
 static void launch_files_close(struct launch_files *f)
 {
-	int *all[] = { &f->qemu_log, &f->serial_log, &f->qmp,	 &f->console,
-		       &f->disk_ro,  &f->kernel_ro,  &f->initrd, &f->initrd_ro };
+	int *all[] = { &f->qemu_log,  &f->serial_log, &f->qmp,	    &f->console,
+		       &f->kernel_ro, &f->initrd,     &f->initrd_ro };
 
 	for (size_t i = 0; i < ELEMENTSOF(all); i++)
 		if (*all[i] >= 0)
 			close(TAKE_FD(*all[i]));
+	for (size_t i = 0; i < GUEST_DISKS_MAX; i++)
+		if (f->disks_ro[i] >= 0)
+			close(TAKE_FD(f->disks_ro[i]));
 }
 
 /* -kernel and -initrd take paths: sealed copies QEMU reads through /proc/self/fd/N. */
@@ -444,32 +482,39 @@ static int boot_copies(struct vm *v, struct launch_files *f, char *err, size_t e
 {
 	int r = 0;
 
-	if (v->files[GUEST_FILE_KERNEL] >= 0)
-		r = guest_file_memfd(v->files[GUEST_FILE_KERNEL], "netd-kernel", &v->kernel_memfd,
+	if (v->files[VM_FILE_KERNEL] >= 0)
+		r = guest_file_memfd(v->files[VM_FILE_KERNEL], "netd-kernel", &v->kernel_memfd,
 				     &f->kernel_ro);
 	if (r < 0) {
 		snprintf(err, errlen, "guest '%s': cannot copy kernel %s: %s", v->def.name, v->def.kernel,
 			 r == -EFBIG ? "larger than 1 GiB" : strerror(-r));
 		return r;
 	}
-	if (v->files[GUEST_FILE_INITRD] >= 0)
-		r = guest_file_memfd(v->files[GUEST_FILE_INITRD], "netd-initrd", &f->initrd, &f->initrd_ro);
+	if (v->files[VM_FILE_INITRD] >= 0)
+		r = guest_file_memfd(v->files[VM_FILE_INITRD], "netd-initrd", &f->initrd, &f->initrd_ro);
 	if (r < 0)
 		snprintf(err, errlen, "guest '%s': cannot copy initrd %s: %s", v->def.name, v->def.initrd,
 			 r == -EFBIG ? "larger than 1 GiB" : strerror(-r));
 	return r;
 }
 
-/* The disk read-only too: QEMU opens it read-only first, then read-write (both from its fd set). */
+/* Each read-write disk read-only too, in the same fd set: QEMU reopens an image read-only for some
+ * operations, and takes from the set the fd whose access mode it asks for. */
 static int disk_read_only(struct vm *v, struct launch_files *f)
 {
 	char proc[64];
 
-	if (v->files[GUEST_FILE_DISK] < 0)
-		return 0;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", v->files[GUEST_FILE_DISK]);
-	f->disk_ro = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	return f->disk_ro < 0 ? -errno : 0;
+	for (size_t i = 0; i < v->def.n_disks; i++) {
+		int fd = v->files[VM_FILE_DISK0 + i];
+
+		if (fd < 0 || v->def.disks[i].readonly)
+			continue;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		f->disks_ro[i] = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (f->disks_ro[i] < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 static int launch_files_make(struct vm *v, struct launch_files *f, char *err, size_t errlen)
@@ -524,9 +569,11 @@ static void pass_files(struct vm *v, const struct launch_files *f, int *fds, siz
 	ret->qmp = pass_fd(fds, n, f->qmp);
 	ret->console = pass_fd(fds, n, f->console);
 	ret->serial_log = pass_fd(fds, n, f->serial_log);
-	ret->disk = pass_fd(fds, n, v->files[GUEST_FILE_DISK]);
-	ret->disk_ro = pass_fd(fds, n, f->disk_ro);
-	ret->cdrom = pass_fd(fds, n, v->files[GUEST_FILE_CDROM]);
+	for (size_t i = 0; i < v->def.n_disks; i++) {
+		ret->disks[i] = pass_fd(fds, n, v->files[VM_FILE_DISK0 + i]);
+		ret->disks_ro[i] = pass_fd(fds, n, f->disks_ro[i]);
+	}
+	ret->cdrom = pass_fd(fds, n, v->files[VM_FILE_CDROM]);
 	ret->kernel = pass_fd(fds, n, f->kernel_ro);
 	ret->initrd = pass_fd(fds, n, f->initrd_ro);
 }
@@ -540,7 +587,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 				  .serial_log = -1,
 				  .qmp = -1,
 				  .console = -1,
-				  .disk_ro = -1,
+				  .disks_ro = { -1, -1, -1, -1, -1, -1, -1, -1 },
 				  .kernel_ro = -1,
 				  .initrd = -1,
 				  .initrd_ro = -1 };
@@ -551,9 +598,10 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 				 .accel = v->accel,
 				 .n_nics = g->n_nics,
 				 .paused = v->disk_unchecked };
-	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2 + 8];
+	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2 + 8 + 2 * GUEST_DISKS_MAX];
 	size_t n_fds = 0, n_all;
 	struct link_dump dump = {};
+	struct qemu_boot_order order;
 	bool vhost = access("/dev/vhost-net", R_OK | W_OK) == 0;
 	char **argv = NULL;
 	int r;
@@ -613,6 +661,8 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 	n_all = n_fds;
 	pass_files(v, &f, fds, &n_all, &l.files);
 	v->paused = l.paused;
+	qemu_boot_order(g, l.files.kernel >= 0, &order);
+	v->cdrom_once = order.cdrom_once;
 	r = qemu_argv_render(&l, &argv);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot render the QEMU command line: %s", strerror(-r));
@@ -764,7 +814,9 @@ static int vm_start(struct daemon *d, struct call *c, struct vm *v)
 		return r;
 	/* Root may give qcow2 images that name other files; anyone else's is checked again once QEMU
 	 * opened it (on_block_checked). */
-	v->disk_unchecked = who.uid != 0 && v->def.disk[0] && v->def.disk_format == DISK_FORMAT_QCOW2;
+	v->disk_unchecked = false;
+	for (size_t i = 0; i < v->def.n_disks; i++)
+		v->disk_unchecked |= who.uid != 0 && v->def.disks[i].format == DISK_FORMAT_QCOW2;
 	v->pending = c;
 	switch (v->def.accel) {
 	case GUEST_ACCEL_TCG:
@@ -829,6 +881,29 @@ static json_object *vnc_json(struct vm *v)
 	return o;
 }
 
+/* Each disk as QEMU gets it: its node (-blockdev node-name, also the device's drive). */
+static json_object *disks_json(const struct guest *g)
+{
+	json_object *a = json_object_new_array();
+	char node[16];
+
+	for (size_t i = 0; i < g->n_disks; i++) {
+		const struct guest_disk *disk = &g->disks[i];
+		json_object *j = json_object_new_object();
+
+		snprintf(node, sizeof(node), "disk%zu", i);
+		json_object_object_add(j, "node", json_object_new_string(node));
+		json_object_object_add(j, "path", json_object_new_string(disk->path));
+		json_object_object_add(j, "format",
+				       json_object_new_string(disk_format_to_string(disk->format)));
+		json_object_object_add(j, "bus", json_object_new_string(disk_bus_to_string(disk->bus)));
+		json_object_object_add(j, "cache", json_object_new_string(disk_cache_to_string(disk->cache)));
+		json_object_object_add(j, "readonly", json_object_new_boolean(disk->readonly));
+		json_object_array_add(a, j);
+	}
+	return a;
+}
+
 static json_object *vm_json(struct vm *v)
 {
 	struct daemon *d = v->daemon;
@@ -871,6 +946,9 @@ static json_object *vm_json(struct vm *v)
 		json_object_array_add(nics, j);
 	}
 	json_object_object_add(o, "nics", nics);
+	json_object_object_add(o, "disks", disks_json(&v->def));
+	json_object_object_add(o, "cdrom", v->def.cdrom[0] ? json_object_new_string(v->def.cdrom) : NULL);
+	json_object_object_add(o, "boot", json_object_new_string(guest_boot_to_string(v->def.boot)));
 	json_object_object_add(o, "vnc", vnc_json(v));
 	if (dir) {
 		_cleanup_free_ char *console = path_join(dir, "console.sock"), *serial = path_join(dir, "serial.log");
@@ -958,7 +1036,7 @@ static struct vm *vm_new(struct daemon *d)
 		return NULL;
 	v->daemon = d;
 	v->kernel_memfd = -1;
-	for (int k = 0; k < _GUEST_FILE_MAX; k++)
+	for (int k = 0; k < VM_FILES_MAX; k++)
 		v->files[k] = -1;
 	return v;
 }
@@ -995,7 +1073,7 @@ static void vm_remove(struct daemon *d, struct vm *v)
 static int create_check_files(struct daemon *d, struct call *c, struct vm *v, struct process_cred *ret_who)
 {
 	struct process_cred qemu;
-	int fds[_GUEST_FILE_MAX], r;
+	int fds[VM_FILES_MAX], r;
 	char err[512];
 
 	vm_cred_from_peer(&c->peer, ret_who);
@@ -1023,28 +1101,56 @@ static int check_guest_conflicts(struct daemon *d, const struct guest *g, char *
 	return guest_check_conflicts(g, &ctx, err, errlen);
 }
 
-static int method_vm_create(struct daemon *d, struct call *c, json_object *params)
+/* --disk NAME: the pool's file; --disk-size: one more disk, a new qcow2 of the pool named after the
+ * guest (ret_new; made once the definition is known good). */
+static int create_disks_resolve(struct daemon *d, struct call *c, struct guest *g, char *ret_new, size_t size)
 {
-	_cleanup_free_ struct vm *v = vm_new(d);
+	_cleanup_free_ char *path = NULL;
+	struct guest_disk *nd;
+	int r;
+
+	for (size_t i = 0; i < g->n_disks; i++)
+		if (g->disks[i].path[0] && !strchr(g->disks[i].path, '/')) {
+			r = disk_pool_resolve(d, c, &g->disks[i]);
+			if (r < 0)
+				return r;
+		}
+	if (!g->disk_size_new)
+		return 0;
+	if (g->n_disks >= GUEST_DISKS_MAX)
+		return call_errorf(c, -E2BIG,
+				   "--disk-size adds a disk, and guest '%s' has %d already (at most %d)",
+				   g->name, GUEST_DISKS_MAX, GUEST_DISKS_MAX);
+	snprintf(ret_new, size, "%s-disk%zu.qcow2", g->name, g->n_disks);
+	path = path_join(d->image_dirs[0], ret_new);
+	if (!path || strlen(path) >= GUEST_PATH_MAX)
+		return call_errorf(c, -ENAMETOOLONG, "the path of the new disk '%s' is too long", ret_new);
+	nd = &g->disks[g->n_disks++];
+	guest_disk_init(nd);
+	nd->format = DISK_FORMAT_QCOW2;
+	nd->format_given = true;
+	snprintf(nd->path, sizeof(nd->path), "%s", path);
+	return 0;
+}
+
+static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, const char *new_disk,
+			     bool *ret_made)
+{
 	struct mac taken[1024];
 	struct process_cred who;
 	int r;
 
-	if (!v)
-		return -ENOMEM;
-	r = guest_from_params(c, params, &v->def);
-	if (r < 0)
-		return r;
-	if (vm_find(d, v->def.name))
-		return call_errorf(c, -EEXIST, "guest '%s' already exists", v->def.name);
-	if (guest_validate(&v->def, c->err, sizeof(c->err)) < 0)
-		return -EINVAL;
-	r = check_guest_conflicts(d, &v->def, c->err, sizeof(c->err));
-	if (r < 0)
-		return r;
-	r = check_qemu(d, c);
-	if (r >= 0)
-		r = create_check_files(d, c, v, &who);
+	if (new_disk[0]) {
+		struct guest_disk *nd = &v->def.disks[v->def.n_disks - 1];
+
+		r = disk_pool_create(d, c, new_disk, DISK_FORMAT_QCOW2, v->def.disk_size_new, nd->path,
+				     sizeof(nd->path));
+		if (r < 0)
+			return r;
+		*ret_made = true;
+		v->def.disk_size_new = 0;
+	}
+	r = create_check_files(d, c, v, &who);
 	if (r < 0)
 		return r;
 	r = store_guest_macs(&d->paths, &v->def, taken, taken_macs(d, v->def.name, taken, ELEMENTSOF(taken)));
@@ -1059,7 +1165,41 @@ static int method_vm_create(struct daemon *d, struct call *c, json_object *param
 	}
 	r = vm_add(d, v);
 	if (r < 0)
+		store_guest_remove(&d->paths, v->def.name);
+	return r;
+}
+
+static int method_vm_create(struct daemon *d, struct call *c, json_object *params)
+{
+	_cleanup_free_ struct vm *v = vm_new(d);
+	char new_disk[NAME_MAX + 1] = "";
+	bool made = false;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	r = guest_from_params(c, params, &v->def);
+	if (r < 0)
 		return r;
+	if (vm_find(d, v->def.name))
+		return call_errorf(c, -EEXIST, "guest '%s' already exists", v->def.name);
+	r = create_disks_resolve(d, c, &v->def, new_disk, sizeof(new_disk));
+	if (r < 0)
+		return r;
+	if (guest_validate(&v->def, c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	r = check_guest_conflicts(d, &v->def, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
+	r = check_qemu(d, c);
+	if (r < 0)
+		return r;
+	r = vm_create_checked(d, c, v, new_disk, &made);
+	if (r < 0) {
+		if (made)
+			disk_pool_remove(d, new_disk); /* nothing half-made stays */
+		return r;
+	}
 	struct vm *vm = TAKE_PTR(v); /* d->vms owns it now */
 
 	log_info("guest '%s' created", vm->def.name);
@@ -1073,6 +1213,8 @@ static int method_vm_create(struct daemon *d, struct call *c, json_object *param
 		/* Nothing was started: the definition goes too, as if create had never been asked. */
 		store_guest_remove(&d->paths, vm->def.name);
 		vm_remove(d, vm);
+		if (made)
+			disk_pool_remove(d, new_disk);
 	}
 	return r;
 }

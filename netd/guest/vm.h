@@ -28,6 +28,15 @@ enum vm_state {
 	_VM_STATE_MAX,
 };
 
+/* The files of one start, opened with the requester's rights: v->files[VM_FILE_*], -1 for none. */
+enum {
+	VM_FILE_KERNEL,
+	VM_FILE_INITRD,
+	VM_FILE_CDROM,
+	VM_FILE_DISK0, /* disk i is VM_FILE_DISK0 + i */
+	VM_FILES_MAX = VM_FILE_DISK0 + GUEST_DISKS_MAX,
+};
+
 struct vm_nic {
 	char tap[IFNAMSIZ];
 	bool vhost;
@@ -49,10 +58,11 @@ struct vm {
 	sd_event_source *timer;
 	sd_event_source *link_timer; /* brings back the links set-network took down */
 	unsigned links_down;	      /* bit N: NIC N's link is down for a set-network flap */
-	int files[_GUEST_FILE_MAX]; /* opened with the requester's rights for the start under way, or -1 */
+	int files[VM_FILES_MAX]; /* opened with the requester's rights for the start under way, or -1 */
 	int kernel_memfd; /* netd's fd of QEMU's kernel copy, emptied once QMP answers; -1 */
 	bool paused;	  /* started with -S: QMP's query-block decides whether it may 'cont' */
 	bool disk_unchecked; /* a qcow2 disk given by another user than root: start it paused */
+	bool cdrom_once; /* boot auto with cdrom and disks: the cdrom goes last once QEMU runs */
 	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
 };
 

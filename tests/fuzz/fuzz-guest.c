@@ -20,12 +20,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static bool same_values(const struct guest *a, const struct guest *b)
 {
 	if (strcmp(a->kernel, b->kernel) || strcmp(a->initrd, b->initrd) || strcmp(a->append, b->append) ||
-	    strcmp(a->disk, b->disk) || strcmp(a->cdrom, b->cdrom) || strcmp(a->vnc, b->vnc) ||
-	    a->memory_mib != b->memory_mib || a->vcpus != b->vcpus || a->queues != b->queues ||
-	    a->accel != b->accel || a->autostart != b->autostart || a->n_nics != b->n_nics)
+	    a->n_disks != b->n_disks || a->boot != b->boot || strcmp(a->cdrom, b->cdrom) ||
+	    strcmp(a->vnc, b->vnc) || a->memory_mib != b->memory_mib || a->vcpus != b->vcpus ||
+	    a->queues != b->queues || a->accel != b->accel || a->autostart != b->autostart ||
+	    a->n_nics != b->n_nics)
 		return false;
-	if (a->disk[0] && (a->disk_format != b->disk_format || a->disk_cache != b->disk_cache))
-		return false;
+	for (size_t i = 0; i < a->n_disks; i++)
+		if (strcmp(a->disks[i].path, b->disks[i].path) || a->disks[i].format != b->disks[i].format ||
+		    a->disks[i].cache != b->disks[i].cache || a->disks[i].bus != b->disks[i].bus ||
+		    a->disks[i].readonly != b->disks[i].readonly)
+			return false;
 	for (size_t i = 0; i < a->n_nics; i++)
 		if (strcmp(a->nics[i].network, b->nics[i].network) || a->nics[i].has_mac != b->nics[i].has_mac ||
 		    (a->nics[i].has_mac && !mac_equal(&a->nics[i].mac, &b->nics[i].mac)))

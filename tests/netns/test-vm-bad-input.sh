@@ -39,7 +39,7 @@ cases=(
 	"1|network 'nope' does not exist|vm set-network g0 nope"
 	"1|guest 'g0' has no NIC 3 (it has 1)|vm set-network g0 --nic 3 n1"
 	"2|vm create: missing --network NET|vm create x --kernel $K"
-	"2|vm create: missing a boot source (--kernel PATH or --disk PATH)|vm create x --network n1"
+	"2|vm create: missing a boot source (--kernel PATH, --disk PATH, --disk-size SIZE or --cdrom ISO)|vm create x --network n1"
 	# Issue 12, attack 10: values that would not read back from the definition file as written.
 	"1|invalid --kernel '$K\\n[nic1]\\nnetwork = n2\\n[guest]': contains a control character (a definition file holds one value per line)|vm create x --network n1 --kernel \$'$K\\n[nic1]\\nnetwork = n2\\n[guest]' --no-autostart"
 	"1|invalid --kernel ';x': has a ';' at its start or after a space, which starts a comment in the definition file|vm create x --network n1 --kernel ';x' --no-autostart"

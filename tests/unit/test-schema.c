@@ -336,20 +336,61 @@ static void test_guest_request(void **state)
 	assert_int_equal(g.n_nics, 2);
 	assert_true(g.nics[0].has_mac && !g.nics[1].has_mac);
 	assert_true(g.nics[0].security_off && g.nics[1].security_off);
-	assert_int_equal(g.disk_format, DISK_FORMAT_QCOW2);
+	assert_int_equal(g.n_disks, 1);
+	assert_int_equal(g.disks[0].format, DISK_FORMAT_QCOW2);
 	assert_int_equal(g.vcpus, 2);
 	text = guest_config_render(&g);
 	assert_non_null(text);
 	assert_string_equal(
 		text, "# netd guest 'g'. Edit, then run 'netdctl reload'; changes apply at its next start.\n"
-		      "[guest]\nmemory = 512M\nvcpus = 2\ndisk = /d.img\ndisk-format = qcow2\n"
-		      "disk-cache = unsafe\naccel = auto\nqueues = 1\nautostart = yes\n\n"
+		      "[guest]\nmemory = 512M\nvcpus = 2\naccel = auto\nqueues = 1\nautostart = yes\n\n"
 		      "[nic0]\nnetwork = a\nmac = 52:54:00:00:00:01\nsecurity = off\n\n"
-		      "[nic1]\nnetwork = b\nsecurity = off\n");
+		      "[nic1]\nnetwork = b\nsecurity = off\n\n"
+		      "[disk0]\npath = /d.img\nformat = qcow2\ncache = unsafe\nbus = virtio\n");
 	free(text);
 	guest_init(&g, "g");
 	assert_int_equal(schema_json_parse(&guest_schema, &g, more, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "more --mac than --network options");
+}
+
+/* --disk is repeatable: disks[i] is disk i; at most 8; the old single "disk" is disk 0. */
+static void test_guest_disks_request(void **state)
+{
+	static const struct {
+		const char *request, *error;
+	} bad[] = {
+		{ "{\"disks\": [\"/1\", \"/2\", \"/3\", \"/4\", \"/5\", \"/6\", \"/7\", \"/8\", \"/9\"]}",
+		  "at most 8 disks" },
+		{ "{\"disks\": [\"/1,bus=usb\"]}",
+		  "invalid disk option 'bus=usb' in --disk /1: expected format=raw|qcow2, "
+		  "cache=none|writeback|writethrough|directsync|unsafe, bus=virtio|scsi|sata or readonly" },
+		{ "{\"disks\": \"/1\"}", "parameter 'disks' must be an array of strings" },
+		{ "{\"disk\": \"/0\", \"disks\": [\"/1\"]}", "disk 0 is given twice ('disk' and 'disks')" },
+		{ "{\"disk_size\": \"20X\"}", "invalid --disk-size: " },
+		{ "{\"boot\": \"net\"}", "invalid --boot 'net': expected cdrom,disk or disk,cdrom" },
+	};
+	_cleanup_json_ json_object *req = json_tokener_parse(
+		"{\"networks\": [\"a\"], \"disks\": [\"/a.qcow2,format=qcow2\", \"pooled.raw,bus=sata,readonly\"], "
+		"\"disk_size\": \"20G\", \"boot\": \"disk,cdrom\"}");
+	struct guest g;
+	char err[SCHEMA_MSG_MAX];
+
+	guest_init(&g, "g");
+	assert_int_equal(schema_json_parse(&guest_schema, &g, req, err, sizeof(err)), 0);
+	assert_int_equal(g.n_disks, 2);
+	assert_string_equal(g.disks[1].path, "pooled.raw");
+	assert_true(g.disks[1].readonly && !g.disks[0].readonly);
+	assert_int_equal(g.disks[1].bus, DISK_BUS_SATA);
+	assert_int_equal(g.disk_size_new, 20ull << 30);
+	assert_int_equal(g.boot, GUEST_BOOT_DISK_CDROM);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		const char *got;
+
+		guest_init(&g, "g");
+		got = via_request(&guest_schema, &g, bad[i].request);
+		if (strncmp(got, bad[i].error, strlen(bad[i].error)))
+			fail_msg("%s: got '%s', expected '%s'", bad[i].request, got, bad[i].error);
+	}
 }
 
 /* The confirmed conversion's file, and uplink.convert's request and options. */
@@ -556,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_twice),
 		cmocka_unit_test(test_request_types),
 		cmocka_unit_test(test_guest_request),
+		cmocka_unit_test(test_guest_disks_request),
 		cmocka_unit_test(test_uplink),
 		cmocka_unit_test(test_plain_limits),
 		cmocka_unit_test(test_usage),

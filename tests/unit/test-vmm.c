@@ -59,9 +59,10 @@ static struct qemu_launch launch(const struct guest *g, bool vhost)
 	l.files.qmp = fd++;
 	l.files.console = fd++;
 	l.files.serial_log = fd++;
-	if (g->disk[0]) {
-		l.files.disk = fd++;
-		l.files.disk_ro = fd++;
+	for (size_t i = 0; i < g->n_disks; i++) {
+		l.files.disks[i] = fd++;
+		if (!g->disks[i].readonly)
+			l.files.disks_ro[i] = fd++;
 	}
 	if (g->cdrom[0])
 		l.files.cdrom = fd++;
@@ -75,10 +76,12 @@ static struct qemu_launch launch(const struct guest *g, bool vhost)
 /* No path of the guest's (nor of netd's run dir) is on QEMU's command line. */
 static void assert_no_paths(char **argv, const struct guest *g)
 {
-	const char *paths[] = { g->kernel, g->initrd, g->disk, g->cdrom, "/run/netd" };
+	const char *paths[5 + GUEST_DISKS_MAX] = { g->kernel, g->initrd, g->cdrom, "/run/netd", "/var/lib" };
 
+	for (size_t i = 0; i < g->n_disks; i++)
+		paths[5 + i] = g->disks[i].path;
 	for (size_t i = 1; argv[i]; i++)
-		for (size_t k = 0; k < ELEMENTSOF(paths); k++)
+		for (size_t k = 0; k < 5 + g->n_disks; k++)
 			if (paths[k][0] && strstr(argv[i], paths[k]))
 				fail_msg("argument '%s' names %s", argv[i], paths[k]);
 }
@@ -137,7 +140,9 @@ static void test_argv_disk(void **state)
 	char err[256];
 
 	g.kernel[0] = g.initrd[0] = g.append[0] = 0;
-	assert_int_equal(guest_disk_parse(&g, "/var/lib/images/web.qcow2,format=qcow2,cache=writeback", err,
+	g.n_disks = 1;
+	assert_int_equal(guest_disk_parse(&g.disks[0],
+					  "/var/lib/images/web.qcow2,format=qcow2,cache=writeback", err,
 					  sizeof(err)),
 			 0);
 	snprintf(g.cdrom, sizeof(g.cdrom), "/srv/iso/debian.iso");
@@ -148,10 +153,90 @@ static void test_argv_disk(void **state)
 	g.cdrom[0] = 0;
 	l = launch(&g, false);
 	l.caps = (struct qemu_caps){ 10, 0, false };
-	g.disk_format = DISK_FORMAT_RAW;
-	g.disk_cache = DISK_CACHE_NONE;
+	g.disks[0].format = DISK_FORMAT_RAW;
+	g.disks[0].cache = DISK_CACHE_NONE;
 	snprintf(g.vnc, sizeof(g.vnc), "0.0.0.0:5");
 	check_argv(&l, "qemu-disk-raw-vnc-password.argv");
+}
+
+/* disks from --disk specs, as the request gives them */
+static void add_disks(struct guest *g, const char *const *specs)
+{
+	char err[256];
+
+	for (g->n_disks = 0; specs[g->n_disks]; g->n_disks++)
+		assert_int_equal(guest_disk_parse(&g->disks[g->n_disks], specs[g->n_disks], err, sizeof(err)),
+				 0);
+	assert_int_equal(guest_validate(g, err, sizeof(err)), 0);
+}
+
+/* Several disks on every bus, readonly ones, qcow2: -blockdev nodes and their devices. */
+static void test_argv_disks(void **state)
+{
+	static const char *const specs[] = { "/var/lib/images/root.qcow2,format=qcow2",
+					     "/var/lib/images/data.raw,bus=scsi,cache=writeback",
+					     "/var/lib/images/logs.raw,bus=sata,cache=writethrough",
+					     "/var/lib/images/ro.qcow2,format=qcow2,readonly,bus=scsi",
+					     "/var/lib/images/sync.raw,cache=directsync,readonly",
+					     "/var/lib/images/scratch.raw,cache=unsafe",
+					     NULL };
+	struct guest g = kernel_guest();
+	struct qemu_launch l;
+
+	g.kernel[0] = g.initrd[0] = g.append[0] = 0;
+	add_disks(&g, specs);
+	l = launch(&g, false);
+	check_argv(&l, "qemu-disks-buses.argv");
+}
+
+/* The cdrom next to disks: first until the first reboot (auto), or an explicit order. */
+static void test_argv_cdrom_disk_boot(void **state)
+{
+	static const char *const specs[] = { "/var/lib/images/root.qcow2,format=qcow2",
+					     "/var/lib/images/b.raw,bus=sata", NULL };
+	struct guest g = kernel_guest();
+	struct qemu_boot_order order;
+	struct qemu_launch l;
+
+	g.kernel[0] = g.initrd[0] = g.append[0] = 0;
+	snprintf(g.cdrom, sizeof(g.cdrom), "/var/lib/images/debian.iso");
+	add_disks(&g, specs);
+	qemu_boot_order(&g, false, &order);
+	assert_int_equal(order.cdrom, 0);
+	assert_int_equal(order.disks[0], 1);
+	assert_int_equal(order.disks[1], 2);
+	assert_true(order.cdrom_once);
+	l = launch(&g, false);
+	check_argv(&l, "qemu-cdrom-disks-auto.argv");
+	g.boot = GUEST_BOOT_DISK_CDROM;
+	qemu_boot_order(&g, false, &order);
+	assert_int_equal(order.cdrom, 2);
+	assert_int_equal(order.disks[0], 0);
+	assert_false(order.cdrom_once);
+	l = launch(&g, false);
+	check_argv(&l, "qemu-cdrom-disks-disk-first.argv");
+	g.boot = GUEST_BOOT_CDROM_DISK;
+	qemu_boot_order(&g, false, &order);
+	assert_int_equal(order.cdrom, 0);
+	assert_false(order.cdrom_once);
+}
+
+/* A root filesystem image without a bootloader: -kernel boots, the disks get no bootindex. */
+static void test_argv_kernel_disk(void **state)
+{
+	static const char *const specs[] = { "/var/lib/images/rootfs.raw",
+					     "/var/lib/images/data.raw,readonly", NULL };
+	struct guest g = kernel_guest();
+	struct qemu_boot_order order;
+	struct qemu_launch l;
+
+	snprintf(g.append, sizeof(g.append), "console=ttyS0 root=/dev/vda");
+	add_disks(&g, specs);
+	qemu_boot_order(&g, true, &order);
+	assert_int_equal(order.disks[0], -1);
+	assert_false(order.cdrom_once);
+	l = launch(&g, false);
+	check_argv(&l, "qemu-kernel-disk.argv");
 }
 
 static void test_vnc_parse(void **state)
@@ -360,13 +445,48 @@ static void test_file_memfd(void **state)
 
 static void test_disk_parse_bad(void **state)
 {
-	struct guest g = kernel_guest();
-	char err[256];
+	static const struct {
+		const char *spec, *error;
+	} bad[] = {
+		{ "/a,format=vmdk",
+		  "invalid disk option 'format=vmdk' in --disk /a: expected format=raw|qcow2, "
+		  "cache=none|writeback|writethrough|directsync|unsafe, bus=virtio|scsi|sata or "
+		  "readonly" },
+		{ "/a,cache=fast",
+		  "invalid disk option 'cache=fast' in --disk /a: expected format=raw|qcow2, "
+		  "cache=none|writeback|writethrough|directsync|unsafe, bus=virtio|scsi|sata or "
+		  "readonly" },
+		{ "/a,bus=ide",
+		  "invalid disk option 'bus=ide' in --disk /a: expected format=raw|qcow2, "
+		  "cache=none|writeback|writethrough|directsync|unsafe, bus=virtio|scsi|sata or "
+		  "readonly" },
+		{ "/a,readonly=maybe",
+		  "invalid disk option 'readonly=maybe' in --disk /a: expected "
+		  "format=raw|qcow2, cache=none|writeback|writethrough|directsync|unsafe, "
+		  "bus=virtio|scsi|sata or readonly" },
+		{ ",", "invalid --disk ',': expected PATH or NAME[,format=raw|qcow2][,cache=MODE]"
+		       "[,bus=virtio|scsi|sata][,readonly]" },
+		{ ",format=raw", "invalid --disk ',format=raw': expected PATH or NAME[,format=raw|qcow2]"
+				 "[,cache=MODE][,bus=virtio|scsi|sata][,readonly]" },
+	};
+	struct guest_disk d;
+	char err[512];
 
-	assert_int_equal(guest_disk_parse(&g, "/a,format=vmdk", err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "format=vmdk"));
-	assert_int_equal(guest_disk_parse(&g, "/a,cache=fast", err, sizeof(err)), -EINVAL);
-	assert_int_equal(guest_disk_parse(&g, ",", err, sizeof(err)), -EINVAL);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		assert_int_equal(guest_disk_parse(&d, bad[i].spec, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, bad[i].error);
+	}
+	assert_int_equal(guest_disk_parse(&d, "web.qcow2,format=qcow2,readonly,bus=sata,cache=unsafe", err,
+					  sizeof(err)),
+			 0);
+	assert_string_equal(d.path, "web.qcow2");
+	assert_true(d.readonly && d.format_given);
+	assert_int_equal(d.format, DISK_FORMAT_QCOW2);
+	assert_int_equal(d.bus, DISK_BUS_SATA);
+	assert_int_equal(d.cache, DISK_CACHE_UNSAFE);
+	assert_int_equal(guest_disk_parse(&d, "/x", err, sizeof(err)), 0);
+	assert_false(d.readonly || d.format_given);
+	assert_int_equal(d.bus, DISK_BUS_VIRTIO);
 }
 
 static int counter_bytes(uint8_t *buf, size_t n)
@@ -423,7 +543,62 @@ static void bad_memory_high(struct guest *g) { g->memory_mib = 4ull * 1024 * 102
 static void bad_vcpus(struct guest *g) { g->vcpus = 0; }
 static void bad_vcpus_high(struct guest *g) { g->vcpus = 1000; }
 static void bad_queues(struct guest *g) { g->queues = 9; }
-static void bad_two_boots(struct guest *g) { snprintf(g->disk, sizeof(g->disk), "/x.img"); }
+static void disk_at(struct guest *g, size_t i, const char *path, enum disk_bus bus)
+{
+	guest_disk_init(&g->disks[i]);
+	snprintf(g->disks[i].path, sizeof(g->disks[i].path), "%s", path);
+	g->disks[i].bus = bus;
+	if (g->n_disks <= i)
+		g->n_disks = i + 1;
+}
+static void bad_dup_disk(struct guest *g)
+{
+	disk_at(g, 0, "/x.img", DISK_BUS_VIRTIO);
+	disk_at(g, 1, "/x.img", DISK_BUS_SCSI);
+}
+static void bad_disk_is_cdrom(struct guest *g)
+{
+	disk_at(g, 0, "/x.iso", DISK_BUS_VIRTIO);
+	snprintf(g->cdrom, sizeof(g->cdrom), "/x.iso");
+}
+static void bad_disk_no_path(struct guest *g)
+{
+	disk_at(g, 1, "/y.img", DISK_BUS_VIRTIO);
+}
+static void bad_sata_ports(struct guest *g)
+{
+	char p[32];
+
+	snprintf(g->cdrom, sizeof(g->cdrom), "/c.iso");
+	for (size_t i = 0; i < 6; i++) {
+		snprintf(p, sizeof(p), "/d%zu.img", i);
+		disk_at(g, i, p, DISK_BUS_SATA);
+	}
+}
+static void bad_disk_newline(struct guest *g)
+{
+	disk_at(g, 0, "/x\n[nic3]", DISK_BUS_VIRTIO);
+	g->disks[0].path[2] = '\n';
+}
+static void bad_sata_readonly(struct guest *g)
+{
+	disk_at(g, 0, "/x.img", DISK_BUS_SATA);
+	g->disks[0].readonly = true;
+}
+static void bad_boot_no_cdrom(struct guest *g)
+{
+	g->kernel[0] = 0;
+	g->initrd[0] = 0;
+	g->append[0] = 0;
+	disk_at(g, 0, "/x.img", DISK_BUS_VIRTIO);
+	g->boot = GUEST_BOOT_CDROM_DISK;
+}
+static void bad_boot_kernel(struct guest *g)
+{
+	disk_at(g, 0, "/x.img", DISK_BUS_VIRTIO);
+	snprintf(g->cdrom, sizeof(g->cdrom), "/c.iso");
+	g->boot = GUEST_BOOT_DISK_CDROM;
+}
 static void bad_no_boot(struct guest *g) { g->kernel[0] = 0; g->initrd[0] = 0; g->append[0] = 0; }
 static void bad_no_nic(struct guest *g) { g->n_nics = 0; }
 static void bad_mac_multicast(struct guest *g) { g->nics[0].has_mac = true; mac_parse("01:00:5e:00:00:01", &g->nics[0].mac); }
@@ -458,8 +633,22 @@ static void test_validation_table(void **state)
 		{ "no vcpus", bad_vcpus, "vcpus 0 is out of range" },
 		{ "too many vcpus", bad_vcpus_high, "vcpus 1000 is out of range" },
 		{ "queues", bad_queues, "queues 9 is out of range (1..8)" },
-		{ "kernel and disk", bad_two_boots, "exactly one boot source" },
-		{ "no boot source", bad_no_boot, "exactly one boot source" },
+		{ "no boot source", bad_no_boot,
+		  "needs a boot source: --kernel PATH, --disk PATH or --cdrom ISO" },
+		{ "a disk twice", bad_dup_disk, "disk /x.img is given twice (disks 0 and 1)" },
+		{ "a disk that is the cdrom", bad_disk_is_cdrom, "/x.iso is both a disk and the cdrom" },
+		{ "a disk without path", bad_disk_no_path, "disk 0 has no path" },
+		{ "too many sata disks", bad_sata_ports,
+		  "at most 5 SATA drives (the machine's AHCI has 6 ports, the cdrom takes one)" },
+		{ "disk with a newline", bad_disk_newline,
+		  "invalid --disk '/x\\n[nic3]': contains a control character (a definition file holds one value per "
+		  "line)" },
+		{ "readonly sata disk", bad_sata_readonly,
+		  "disk /x.img: a SATA disk cannot be readonly (QEMU's ide-hd refuses it); use bus=virtio or bus=scsi" },
+		{ "boot order without cdrom", bad_boot_no_cdrom,
+		  "--boot cdrom,disk needs both --cdrom and --disk" },
+		{ "boot order with kernel", bad_boot_kernel,
+		  "--boot does not go with --kernel (QEMU boots the kernel)" },
 		{ "no nic", bad_no_nic, "has no network" },
 		{ "multicast mac", bad_mac_multicast, "a multicast address" },
 		{ "zero mac", bad_mac_zero, "the all-zero address" },
@@ -474,11 +663,14 @@ static void test_validation_table(void **state)
 		{ "kernel with a comment", bad_kernel_comment,
 		  "invalid --kernel ';x': has a ';' at its start or after a space, which starts a comment in the "
 		  "definition file" },
-		{ "append with a comment", bad_append_comment, "invalid --append 'console=ttyS0 ;x': has a ';'" },
+		{ "append with a comment", bad_append_comment,
+		  "invalid --append 'console=ttyS0 ;x': has a ';'" },
 		{ "append with a space at its end", bad_append_space,
 		  "invalid --append 'quiet ': starts or ends with a space, which the definition file would drop" },
-		{ "initrd with a tab", bad_initrd_tab, "invalid --initrd '/boot/i\\x09x': contains a control character" },
-		{ "cdrom with a space first", bad_cdrom_space, "invalid --cdrom ' /x.iso': starts or ends with a space" },
+		{ "initrd with a tab", bad_initrd_tab,
+		  "invalid --initrd '/boot/i\\x09x': contains a control character" },
+		{ "cdrom with a space first", bad_cdrom_space,
+		  "invalid --cdrom ' /x.iso': starts or ends with a space" },
 	};
 	struct guest other;
 	const struct guest *others[] = { &other };
@@ -593,8 +785,81 @@ static void test_config_values(void **state)
 	free(text);
 }
 
+/* [disk0] .. [disk7] read back as written; the single disk of older files in [guest] loads as disk 0
+ * and is written back as [disk0]. */
+static void test_config_disks(void **state)
+{
+	static const char *const specs[] = { "/srv/images/root.qcow2,format=qcow2,cache=writeback",
+					     "/srv/images/data.raw,bus=scsi,readonly",
+					     "/srv/images/c.raw,bus=sata,cache=unsafe", NULL };
+	static const char legacy[] = "[guest]\nmemory = 1G\ndisk = /var/lib/netd/images/web.qcow2\n"
+				     "disk-format = qcow2\ndisk-cache = writeback\n\n[nic0]\nnetwork = lab\n";
+	static const struct {
+		const char *text, *err;
+	} refused[] = {
+		{ "[guest]\ndisk = /a\n[disk0]\npath = /b\n",
+		  "line 4: disk 0 is given twice ('disk' in [guest] and [disk0])" },
+		{ "[disk0]\npath = /a\nbus = ide\n",
+		  "line 3: invalid disk bus 'ide': expected virtio, scsi or sata" },
+		{ "[disk0]\npath = /a\ncache = fast\n",
+		  "line 3: invalid disk cache 'fast': expected none, writeback, writethrough, directsync or unsafe" },
+		{ "[disk0]\npath = /a\nreadonly = maybe\n",
+		  "line 3: invalid readonly 'maybe': expected yes or no" },
+		{ "[disk8]\npath = /a\n", "line 2: unknown key 'path' in section [disk8]" },
+		{ "[disk0]\npath = /a\npath = /b\n", "line 3: 'path' is given twice in [disk0]" },
+		{ "[guest]\nboot = cdrom\n",
+		  "line 2: invalid --boot 'cdrom': expected cdrom,disk or disk,cdrom" },
+	};
+	struct guest g = kernel_guest(), back;
+	char *text, *again, err[256];
+
+	add_disks(&g, specs);
+	snprintf(g.cdrom, sizeof(g.cdrom), "/srv/images/x.iso");
+	g.boot = GUEST_BOOT_DISK_CDROM;
+	g.kernel[0] = g.initrd[0] = g.append[0] = 0;
+	text = guest_config_render(&g);
+	assert_golden("guest-disks.conf", text);
+	assert_int_equal(guest_config_parse("web", text, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.n_disks, 3);
+	assert_true(back.disks[1].readonly);
+	assert_int_equal(back.disks[2].bus, DISK_BUS_SATA);
+	assert_int_equal(back.boot, GUEST_BOOT_DISK_CDROM);
+	again = guest_config_render(&back);
+	assert_string_equal(text, again);
+	free(text);
+	free(again);
+
+	assert_int_equal(guest_config_parse("web", legacy, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.n_disks, 1);
+	assert_string_equal(back.disks[0].path, "/var/lib/netd/images/web.qcow2");
+	assert_int_equal(back.disks[0].format, DISK_FORMAT_QCOW2);
+	assert_int_equal(back.disks[0].cache, DISK_CACHE_WRITEBACK);
+	assert_int_equal(back.disks[0].bus, DISK_BUS_VIRTIO);
+	assert_int_equal(guest_validate(&back, err, sizeof(err)), 0);
+	text = guest_config_render(&back);
+	assert_string_equal(
+		text,
+		"# netd guest 'web'. Edit, then run 'netdctl reload'; changes apply at its next start.\n"
+		"[guest]\nmemory = 1024M\nvcpus = 1\naccel = auto\nqueues = 1\nautostart = yes\n\n"
+		"[nic0]\nnetwork = lab\n\n"
+		"[disk0]\npath = /var/lib/netd/images/web.qcow2\nformat = qcow2\ncache = writeback\n"
+		"bus = virtio\n");
+	free(text);
+	for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+		err[0] = 0;
+		assert_int_equal(guest_config_parse("web", refused[i].text, &back, err, sizeof(err)),
+				 -EINVAL);
+		if (strncmp(err, refused[i].err, strlen(refused[i].err)))
+			fail_msg("'%s': got '%s', expected '%s'", refused[i].text, err, refused[i].err);
+	}
+}
+
 static void test_enums_roundtrip(void **state)
 {
+	for (int i = 0; i < _DISK_BUS_MAX; i++)
+		assert_int_equal(disk_bus_from_string(disk_bus_to_string(i)), i);
+	for (int i = 0; i < _GUEST_BOOT_MAX; i++)
+		assert_int_equal(guest_boot_from_string(guest_boot_to_string(i)), i);
 	for (int i = 0; i < _GUEST_ACCEL_MAX; i++)
 		assert_int_equal(guest_accel_from_string(guest_accel_to_string(i)), i);
 	for (int i = 0; i < _DISK_FORMAT_MAX; i++)
@@ -927,7 +1192,9 @@ int main(void)
 		cmocka_unit_test(test_config_values),	 cmocka_unit_test(test_enums_roundtrip),
 		cmocka_unit_test(test_memory_parse),	 cmocka_unit_test(test_tap_name),
 		cmocka_unit_test(test_tap_fake),	 cmocka_unit_test(test_qmp_sessions),
-		cmocka_unit_test(test_vnc_parse),	 cmocka_unit_test(test_qmp_block_files),
+		cmocka_unit_test(test_argv_disks),	 cmocka_unit_test(test_argv_cdrom_disk_boot),
+		cmocka_unit_test(test_argv_kernel_disk), cmocka_unit_test(test_vnc_parse),
+		cmocka_unit_test(test_qmp_block_files),	 cmocka_unit_test(test_config_disks),
 		cmocka_unit_test(test_file_check),	 cmocka_unit_test(test_qcow2_refers),
 		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
 		cmocka_unit_test(test_file_memfd),	 cmocka_unit_test(test_process_fake),
