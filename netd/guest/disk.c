@@ -324,7 +324,8 @@ int disk_pool_resolve(struct daemon *d, struct call *c, struct guest_disk *disk)
 	struct stat st;
 
 	if (why)
-		return call_errorf(c, -EINVAL, "invalid --disk '%.64s': a disk of the pool (no '/') %s",
+		return call_errorf(c, -EINVAL,
+				   "invalid --disk '%.64s' (a disk of the pool: it has no '/'): %s",
 				   disk->path, why);
 	pool = pool_open(d, c, false);
 	if (pool < 0)

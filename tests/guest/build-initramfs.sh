@@ -16,6 +16,9 @@
 # IPv6 address (the kernel's SLAAC), then "PING6 ok|fail IP" after pinging IP from it.
 # With showcdrom on the kernel command line it also loads the AHCI and CD-ROM drivers and prints
 # "CDROM <the first line of the cdrom>" (what QEMU read through the fd netd passed it).
+# With showdisks=N it loads the virtio-blk, virtio-scsi, AHCI and SCSI disk drivers, waits (10 s at
+# most) for N disks and prints "DISK <name> <sectors> ro=<0|1>" for each of /sys/block/vd* and sd*,
+# then "DISKS-DONE".
 set -euo pipefail
 
 out=${1:?usage: build-initramfs.sh OUTDIR}
@@ -35,7 +38,9 @@ mods="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci
 drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/core/failover
 drivers/net/net_failover drivers/net/virtio_net drivers/acpi/button drivers/input/evdev
 drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/libahci drivers/ata/ahci
-drivers/cdrom/cdrom drivers/scsi/sr_mod"
+drivers/cdrom/cdrom drivers/scsi/sr_mod
+drivers/block/virtio_blk drivers/scsi/virtio_scsi crypto/crct10dif_common crypto/crct10dif_generic
+lib/crc-t10dif lib/crc64 crypto/crc64_rocksoft_generic lib/crc64-rocksoft block/t10-pi drivers/scsi/sd_mod"
 
 mkdir -p "$out"
 img="$out/initramfs-$kver.cpio.gz"
@@ -107,6 +112,24 @@ if grep -qw showcdrom /proc/cmdline; then
 	(for _ in $(seq 1 100); do [ -b /dev/sr0 ] && break; sleep 0.1; done
 	echo "CDROM $(head -c 256 /dev/sr0 2>&1 | tr -d '\000' | head -n 1)") &
 fi
+for a in $(cat /proc/cmdline); do
+	case $a in
+	showdisks=*)
+		for m in scsi_common scsi_mod libata libahci ahci crct10dif_common crct10dif_generic crc-t10dif \
+			crc64 crc64_rocksoft_generic crc64-rocksoft t10-pi sd_mod virtio_blk virtio_scsi; do
+			insmod /lib/modules/$m.ko 2>/dev/null
+		done
+		(for _ in $(seq 1 100); do
+			[ "$(ls -d /sys/block/vd* /sys/block/sd* 2>/dev/null | wc -l)" -ge "${a#showdisks=}" ] && break
+			sleep 0.1
+		done
+		for b in /sys/block/vd* /sys/block/sd*; do
+			[ -e "$b" ] && echo "DISK ${b##*/} $(cat "$b/size") ro=$(cat "$b/ro")"
+		done
+		echo "DISKS-DONE") &
+		;;
+	esac
+done
 # ACPI power button (QMP system_powerdown) -> power off.
 for ev in /sys/class/input/event*; do
 	[ "$(cat $ev/device/name 2>/dev/null)" = "Power Button" ] || continue

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Several disks per guest (issue 16) with real QEMU (TCG) and the test guest: a disk of the pool
+# given by NAME on SATA, a readonly raw disk on virtio-scsi, and a new qcow2 that 'vm create
+# --disk-size' makes in the pool (virtio-blk), next to --kernel/--initrd; the guest sees the three
+# with their sizes and the readonly one read-only (showdisks on its command line), 'vm show' lists
+# them with their node names, the definition has [disk0]..[disk2], QEMU's command line names no
+# path, and a disk the guest uses cannot be deleted. Bad disk options, 9 disks, the same file twice,
+# a missing pool disk, a readonly SATA disk, a --disk-size whose file exists: each one clear line,
+# nothing changed (links, definitions, the pool); a create that fails after --disk-size made its
+# file removes it again. An old definition with 'disk =' in [guest] loads as disk 0.
+. "$(dirname "$0")/lib.sh"
+QEMU=/usr/bin/qemu-system-x86_64
+[ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
+[ -x /usr/bin/qemu-img ] || skip "/usr/bin/qemu-img missing"
+getent passwd netd-qemu >/dev/null || skip "no user netd-qemu (run scripts/install-deps)"
+getent group netd >/dev/null || skip "no group netd (run scripts/install-deps)"
+guest_image
+
+POOL=$T/images
+start_netd --image-dir "$POOL"
+ctl network create n1 --mode isolated --subnet 10.97.0.0/24 --no-dhcp --no-dns >/dev/null
+ctl disk create data.raw --size 16M --format raw >/dev/null || fail "disk create data.raw"
+ctl disk create ro.raw --size 8M --format raw >/dev/null || fail "disk create ro.raw"
+ctl disk create taken-disk0.qcow2 --size 1M >/dev/null || fail "disk create taken-disk0.qcow2"
+
+# ---- refusals: one line each, nothing changed ----
+# (the directories' own times change when a file comes and goes: their entries are what counts)
+files_state() {
+	(cd "$POOL" && ls -la --time-style=+%s.%N . | grep -v ' \.\.\?$' && md5sum -- *)
+	ls -la "$T/etc/guests" 2>/dev/null | grep -v ' \.\.\?$' || true
+}
+FILES_BEFORE=$(files_state)
+B="--network n1 --kernel $KERNEL --no-autostart"
+OPTS="expected format=raw|qcow2, cache=none|writeback|writethrough|directsync|unsafe, bus=virtio|scsi|sata or readonly"
+nine=""
+for i in 1 2 3 4 5 6 7 8 9; do nine+=" --disk $POOL/d$i.raw"; done
+# (bad_cli_cases splits at '|': the messages with one are checked below)
+cases=(
+	"1|in --disk data.raw: expected format=raw|vm create x $B --disk data.raw,bus=ide"
+	"1|invalid disk option 'cache=fast' in --disk data.raw|vm create x $B --disk data.raw,cache=fast"
+	"1|at most 8 disks|vm create x $B $nine"
+	"1|disk $POOL/data.raw is given twice (disks 0 and 1)|vm create x $B --disk data.raw --disk $POOL/data.raw"
+	"1|no disk named 'nope.raw' in the pool|vm create x $B --disk nope.raw"
+	"1|disk ../data.raw: the path must be absolute|vm create x $B --disk ../data.raw"
+	"1|invalid --disk '.hidden' (a disk of the pool: it has no '/'): a disk name must not start with '.'|vm create x $B --disk .hidden"
+	"1|disk 'data.raw' of the pool is raw, not qcow2|vm create x $B --disk data.raw,format=qcow2"
+	"1|disk $POOL/ro.raw: a SATA disk cannot be readonly (QEMU's ide-hd refuses it); use bus=virtio or bus=scsi|vm create x $B --disk ro.raw,bus=sata,readonly"
+	"1|--boot cdrom,disk needs both --cdrom and --disk|vm create x $B --disk data.raw --boot cdrom,disk"
+	"1|invalid --disk-size: |vm create x $B --disk-size 20X"
+	"1|disk 'taken-disk0.qcow2' exists already|vm create taken $B --disk-size 20M"
+	"1|/nonexistent/x.raw|vm create y $B --disk /nonexistent/x.raw --disk-size 20M"
+)
+bad_cli_cases cases
+out=$(ctl vm create x $B --disk data.raw,bus=ide 2>&1) && fail "bus=ide accepted"
+assert_eq "$out" "netdctl: invalid disk option 'bus=ide' in --disk data.raw: $OPTS" "the bad bus's message"
+assert_eq "$(files_state)" "$FILES_BEFORE" "the pool and the definitions after the refusals"
+[ -e "$POOL/y-disk1.qcow2" ] && fail "the failed create left its new disk"
+grep -q "disk 'y-disk1.qcow2' removed from $POOL (the guest was not created)" "$T/netd.log" ||
+	fail "no log of the new disk's removal"
+ok "a create that failed after --disk-size made its disk removed it again"
+
+# ---- three disks on three buses, next to a kernel ----
+ctl vm create g1 --network n1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+	--append "console=ttyS0 quiet showdisks=3" --accel tcg \
+	--disk data.raw,bus=sata --disk "$POOL/ro.raw,bus=scsi,readonly,cache=writeback" --disk-size 20M >/dev/null ||
+	fail "vm create g1 with three disks"
+S=$(ctl --json vm show g1)
+assert_eq "$(jq -c '[.disks[] | [.node, .path, .format, .bus, .cache, .readonly]]' <<<"$S")" \
+	"[[\"disk0\",\"$POOL/data.raw\",\"raw\",\"sata\",\"none\",false],[\"disk1\",\"$POOL/ro.raw\",\"raw\",\"scsi\",\"writeback\",true],[\"disk2\",\"$POOL/g1-disk2.qcow2\",\"qcow2\",\"virtio\",\"none\",false]]" \
+	"vm show's disks"
+ctl vm show g1 | has -E "^disk1: +$POOL/ro.raw, raw, bus scsi, cache writeback, readonly$" || fail "vm show's table: $(ctl vm show g1)"
+assert_eq "$(ctl --json disk list | jq -r '.[] | select(.name == "g1-disk2.qcow2") | [.format, .virtual_size] | @tsv')" \
+	"$(printf 'qcow2\t20971520')" "the new disk in the pool"
+assert_eq "$(stat -c '%a %U %G' "$POOL/g1-disk2.qcow2")" "660 root netd" "the new disk's owner and mode"
+pid=$(vm_field g1 .pid)
+tr '\0' '\n' <"/proc/$pid/cmdline" >"$T/cmdline"
+grep -F -e "$T" -e /boot "$T/cmdline" && fail "QEMU's command line names a path"
+has -x 'driver=qcow2,node-name=disk2,file=disk2-file,cache.direct=on,cache.no-flush=off' "$T/cmdline" ||
+	fail "no qcow2 node disk2: $(grep blockdev -A1 "$T/cmdline")"
+wait_serial g1 '^DISKS-DONE' 90 >/dev/null
+seen=$(serial g1 | grep -a '^DISK ' | sort)
+assert_eq "$(grep -c . <<<"$seen")" 3 "disks the guest sees ($seen)"
+has -x 'DISK vda 40960 ro=0' <<<"$seen" || fail "the --disk-size disk (virtio, 20M): $seen"
+has -E '^DISK sd[ab] 32768 ro=0$' <<<"$seen" || fail "the SATA disk (16M): $seen"
+has -E '^DISK sd[ab] 16384 ro=1$' <<<"$seen" || fail "the readonly SCSI disk (8M): $seen"
+ok "the guest sees three disks: $(tr '\n' ' ' <<<"$seen")"
+
+for k in 0 1 2; do grep -qx "\[disk$k\]" "$T/etc/guests/g1.conf" || fail "no [disk$k] in the definition"; done
+grep -q '^disk' "$T/etc/guests/g1.conf" && fail "the definition has an old 'disk' key"
+out=$(ctl disk delete data.raw 2>&1) && fail "disk delete of a disk g1 uses"
+has "g1" <<<"$out" || fail "disk delete names no user: $out"
+out=$(ctl disk delete g1-disk2.qcow2 2>&1) && fail "disk delete of the disk g1 was made with"
+ok "[disk0]..[disk2] in the definition; disks in use are not deleted"
+ctl vm destroy g1 >/dev/null
+ctl vm delete g1 >/dev/null
+
+# ---- an old definition: 'disk =' in [guest] loads as disk 0 ----
+stop_netd
+printf '[guest]\nmemory = 256M\ndisk = %s\ndisk-format = raw\ndisk-cache = writeback\nautostart = no\n\n[nic0]\nnetwork = n1\n' \
+	"$POOL/data.raw" >"$T/etc/guests/old.conf"
+start_netd --image-dir "$POOL"
+assert_eq "$(ctl --json vm show old | jq -c '[.disks[] | [.node, .path, .format, .bus, .cache]]')" \
+	"[[\"disk0\",\"$POOL/data.raw\",\"raw\",\"virtio\",\"writeback\"]]" "the old definition's disk"
+ok "an old single-disk definition loads as disk0"
+
+# ---- a cdrom next to a disk: first until the first reboot ----
+# (the firmware finds nothing bootable on either; what is checked is the order QEMU gets and that
+# QEMU took the cdrom's new bootindex once it ran)
+ctl vm create g2 --network n1 --memory 128M --accel tcg --cdrom "$POOL/ro.raw" --disk-size 8M >/dev/null ||
+	fail "vm create g2 with a cdrom and a new disk"
+pid=$(vm_field g2 .pid)
+tr '\0' '\n' <"/proc/$pid/cmdline" >"$T/cmdline2"
+has -x 'ide-cd,bus=ide.0,drive=cdrom,id=cdrom,bootindex=0' "$T/cmdline2" || fail "cdrom: $(grep ide-cd "$T/cmdline2")"
+has -x 'virtio-blk-pci,drive=disk0,id=disk0-dev,write-cache=on,bootindex=1' "$T/cmdline2" ||
+	fail "disk: $(grep virtio-blk "$T/cmdline2")"
+for _ in $(seq 1 50); do grep -q "guest 'g2': cdrom after the disks from the next reset on" "$T/netd.log" && break; sleep 0.1; done
+grep -q "guest 'g2': cdrom after the disks from the next reset on" "$T/netd.log" ||
+	fail "netd did not move the cdrom after the disks: $(grep "g2" "$T/netd.log" | tail -5)"
+assert_eq "$(vm_field g2 '.disks[0].path')" "$POOL/g2-disk0.qcow2" "g2's new disk"
+ctl vm destroy g2 >/dev/null
+ok "cdrom bootindex 0, disk 1 at start; the cdrom goes after the disks once QEMU runs (qom-set)"
