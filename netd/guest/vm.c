@@ -1133,6 +1133,33 @@ static int create_disks_resolve(struct daemon *d, struct call *c, struct guest *
 	return 0;
 }
 
+/* A disk another guest's definition names (the same file): two guests writing one image corrupt it;
+ * both readonly may share it. */
+static int check_disks_shared(struct daemon *d, struct call *c, const struct guest *g)
+{
+	for (size_t i = 0; i < g->n_disks; i++) {
+		const struct guest_disk *disk = &g->disks[i];
+		struct stat st, ost;
+
+		if (stat(disk->path, &st) < 0)
+			continue; /* opening it says why */
+		for (size_t k = 0; k < d->n_vms; k++) {
+			const struct guest *o = &d->vms[k]->def;
+
+			for (size_t j = 0; j < o->n_disks; j++)
+				if ((!disk->readonly || !o->disks[j].readonly) &&
+				    stat(o->disks[j].path, &ost) >= 0 && ost.st_dev == st.st_dev &&
+				    ost.st_ino == st.st_ino)
+					return call_errorf(
+						c, -EBUSY,
+						"disk %s is already disk %zu of guest '%s' (only one guest may "
+						"write a disk; two may share it when both have it readonly)",
+						disk->path, j, o->name);
+		}
+	}
+	return 0;
+}
+
 static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, const char *new_disk,
 			     bool *ret_made)
 {
@@ -1151,6 +1178,8 @@ static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, con
 		v->def.disk_size_new = 0;
 	}
 	r = create_check_files(d, c, v, &who);
+	if (r >= 0) /* after the files: the requester may open each of them */
+		r = check_disks_shared(d, c, &v->def);
 	if (r < 0)
 		return r;
 	r = store_guest_macs(&d->paths, &v->def, taken, taken_macs(d, v->def.name, taken, ELEMENTSOF(taken)));

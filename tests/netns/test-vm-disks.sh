@@ -85,6 +85,14 @@ has -E '^DISK sd[ab] 32768 ro=0$' <<<"$seen" || fail "the SATA disk (16M): $seen
 has -E '^DISK sd[ab] 16384 ro=1$' <<<"$seen" || fail "the readonly SCSI disk (8M): $seen"
 ok "the guest sees three disks: $(tr '\n' ' ' <<<"$seen")"
 
+out=$(ctl vm create g3 --network n1 --kernel "$KERNEL" --no-autostart --disk data.raw 2>&1) &&
+	fail "a second guest got g1's disk"
+assert_eq "$out" "netdctl: disk $POOL/data.raw is already disk 0 of guest 'g1' (only one guest may write a disk; two may share it when both have it readonly)" \
+	"a disk of another guest"
+ctl vm create g3 --network n1 --kernel "$KERNEL" --no-autostart --disk ro.raw,readonly >/dev/null ||
+	fail "two guests may share a readonly disk"
+ctl vm delete g3 >/dev/null
+ok "a disk of another guest is refused, unless both have it readonly"
 for k in 0 1 2; do grep -qx "\[disk$k\]" "$T/etc/guests/g1.conf" || fail "no [disk$k] in the definition"; done
 grep -q '^disk' "$T/etc/guests/g1.conf" && fail "the definition has an old 'disk' key"
 out=$(ctl disk delete data.raw 2>&1) && fail "disk delete of a disk g1 uses"
