@@ -4,6 +4,7 @@
  * qmp_capabilities, then commands with ids; events go to the owner. Never blocks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ static inline void json_putp(json_object **o)
 struct pending {
 	uint64_t id;
 	char *text; /* NULL once sent */
+	int fd; /* sent with the command (SCM_RIGHTS), closed once sent; -1: none */
 	qmp_reply_fn fn;
 	void *userdata;
 };
@@ -56,6 +58,29 @@ static uint64_t now_usec(void)
 	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
 }
 
+/* The command's bytes, with its fd as ancillary data (QEMU takes it with the command: add-fd). */
+static ssize_t send_command(int sock, const char *text, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u = {};
+	struct iovec iov = { (void *)text, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (fd < 0)
+		return send(sock, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void flush(struct qmp_client *c)
 {
 	for (size_t i = 0; c->ready && i < c->n_pending; i++) {
@@ -66,14 +91,17 @@ static void flush(struct qmp_client *c)
 			continue;
 		len = strlen(p->text);
 		/* Commands are a few hundred bytes; the socket buffer takes them whole. */
-		if (send(c->fd, p->text, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len)
+		if (send_command(c->fd, p->text, len, p->fd) != (ssize_t)len)
 			return;
 		free(p->text);
 		p->text = NULL;
+		if (p->fd >= 0)
+			close(TAKE_FD(p->fd));
 	}
 }
 
-static int queue(struct qmp_client *c, const char *command, json_object *args, qmp_reply_fn fn, void *userdata)
+static int queue(struct qmp_client *c, const char *command, json_object *args, int fd, qmp_reply_fn fn,
+		 void *userdata)
 {
 	_cleanup_(json_putp) json_object *o = json_object_new_object();
 	struct pending *l = realloc(c->pending, (c->n_pending + 1) * sizeof(*l));
@@ -81,6 +109,8 @@ static int queue(struct qmp_client *c, const char *command, json_object *args, q
 
 	if (!l) {
 		json_object_put(args);
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
 	}
 	c->pending = l;
@@ -88,9 +118,12 @@ static int queue(struct qmp_client *c, const char *command, json_object *args, q
 	if (args)
 		json_object_object_add(o, "arguments", args);
 	json_object_object_add(o, "id", json_object_new_uint64(c->next_id));
-	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
+	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0) {
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
-	c->pending[c->n_pending++] = (struct pending){ c->next_id++, text, fn, userdata };
+	}
+	c->pending[c->n_pending++] = (struct pending){ c->next_id++, text, fd, fn, userdata };
 	return 0;
 }
 
@@ -111,6 +144,8 @@ static void disconnect(struct qmp_client *c, int error)
 		if (p[i].fn)
 			p[i].fn(c, NULL, p[i].userdata);
 		free(p[i].text);
+		if (p[i].fd >= 0)
+			close(p[i].fd);
 	}
 	free(p);
 	c->on_state(c, error, c->userdata);
@@ -153,7 +188,8 @@ static void handle_line(struct qmp_client *c, const char *line, size_t len)
 
 		if (l) {
 			c->pending = l;
-			c->pending[c->n_pending++] = (struct pending){ c->next_id, NULL, on_capabilities, NULL };
+			c->pending[c->n_pending++] =
+				(struct pending){ c->next_id, NULL, -1, on_capabilities, NULL };
 			snprintf(text, sizeof(text), "{\"execute\":\"qmp_capabilities\",\"id\":%llu}\n",
 				 (unsigned long long)c->next_id++);
 			send(c->fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -285,8 +321,23 @@ int qmp_client_new(sd_event *e, const char *path, uint64_t connect_timeout_usec,
 int qmp_client_command(struct qmp_client *c, const char *command, json_object *args, qmp_reply_fn fn,
 		       void *userdata)
 {
-	int r = queue(c, command, args, fn, userdata);
+	int r = queue(c, command, args, -1, fn, userdata);
 
+	if (r >= 0)
+		flush(c);
+	return r;
+}
+
+int qmp_client_command_fd(struct qmp_client *c, const char *command, json_object *args, int fd,
+			  qmp_reply_fn fn, void *userdata)
+{
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3), r;
+
+	if (copy < 0) {
+		json_object_put(args);
+		return -errno;
+	}
+	r = queue(c, command, args, copy, fn, userdata);
 	if (r >= 0)
 		flush(c);
 	return r;
@@ -305,8 +356,11 @@ void qmp_client_free(struct qmp_client *c)
 	sd_event_source_disable_unref(c->timer);
 	if (c->fd >= 0)
 		close(c->fd);
-	for (size_t i = 0; i < c->n_pending; i++)
+	for (size_t i = 0; i < c->n_pending; i++) {
 		free(c->pending[i].text);
+		if (c->pending[i].fd >= 0)
+			close(c->pending[i].fd);
+	}
 	free(c->pending);
 	free(c->buf);
 	free(c->path);

@@ -1122,6 +1122,63 @@ static void test_qmp_client_burst(void **state)
 	free(burst);
 }
 
+static void fd_reply(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	*(int *)userdata = m && m->type == QMP_MESSAGE_RETURN ? 1 : -1;
+}
+
+/* add-fd: the fd travels with the command's bytes (SCM_RIGHTS), a copy of the caller's. */
+static void test_qmp_client_fd(void **state)
+{
+	static const char greeting[] =
+		"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+		"\"major\": 7}}, \"capabilities\": []}}\n{\"return\": {}, \"id\": 1}\n";
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	char text[512] = "", answer[] = "{\"return\": {\"fdset-id\": 12, \"fd\": 40}, \"id\": 2}\n";
+	struct iovec iov = { text, sizeof(text) - 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)
+	};
+	struct qmp_burst b = {};
+	struct cmsghdr *cm;
+	struct stat a, got;
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), passed = -1, reply = 0;
+	json_object *args = json_object_new_object();
+	ssize_t n;
+
+	qmp_pair_open(&b);
+	assert_int_equal(write(b.peer, greeting, strlen(greeting)), (ssize_t)strlen(greeting));
+	for (int i = 0; i < 50 && !b.ready; i++)
+		assert_true(sd_event_run(b.e, 20000) >= 0);
+	assert_int_equal(b.ready, 1);
+	n = read(b.peer, text, sizeof(text) - 1); /* qmp_capabilities */
+	assert_true(n > 0);
+	json_object_object_add(args, "fdset-id", json_object_new_int(12));
+	assert_int_equal(qmp_client_command_fd(b.c, "add-fd", args, fd, fd_reply, &reply), 0);
+	n = recvmsg(b.peer, &mh, MSG_CMSG_CLOEXEC);
+	assert_true(n > 0);
+	text[n] = 0;
+	assert_non_null(strstr(text, "\"execute\":\"add-fd\""));
+	cm = CMSG_FIRSTHDR(&mh);
+	assert_non_null(cm);
+	assert_int_equal(cm->cmsg_type, SCM_RIGHTS);
+	memcpy(&passed, CMSG_DATA(cm), sizeof(int));
+	assert_int_equal(fstat(fd, &a), 0);
+	assert_int_equal(fstat(passed, &got), 0);
+	assert_true(a.st_ino == got.st_ino && a.st_dev == got.st_dev);
+	assert_int_equal(fcntl(fd, F_GETFD) >= 0, 1); /* the caller's fd stays */
+	assert_int_equal(write(b.peer, answer, strlen(answer)), (ssize_t)strlen(answer));
+	for (int i = 0; i < 50 && !reply; i++)
+		assert_true(sd_event_run(b.e, 20000) >= 0);
+	assert_int_equal(reply, 1);
+	close(passed);
+	close(fd);
+	qmp_pair_close(&b);
+}
+
 static int flood_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	*(bool *)userdata = true;
@@ -1199,6 +1256,7 @@ int main(void)
 		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
 		cmocka_unit_test(test_file_memfd),	 cmocka_unit_test(test_process_fake),
 		cmocka_unit_test(test_qmp_client_burst), cmocka_unit_test(test_qmp_client_flood),
+		cmocka_unit_test(test_qmp_client_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
