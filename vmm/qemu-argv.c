@@ -201,8 +201,20 @@ static void add_disk(struct strv *s, const struct guest_disk *d, size_t i, const
 		    cache_modes[cache].write_cache ? "on" : "off", boot);
 		break;
 	default:
-		add(s, "virtio-blk-pci,drive=disk%zu,id=disk%zu-dev,write-cache=%s%s", i, i,
-		    cache_modes[cache].write_cache ? "on" : "off", boot);
+		add(s, "virtio-blk-pci,bus=disk-port%zu,drive=disk%zu,id=disk%zu-dev,write-cache=%s%s", i, i,
+		    i, cache_modes[cache].write_cache ? "on" : "off", boot);
+	}
+}
+
+/* One PCIe root port per disk slot (q35's pcie.0 takes no hotplug): disk i's virtio-blk sits on
+ * disk-port<i>, where vm detach-disk can take it away and vm attach-disk put another. The eight
+ * are the functions of one slot. */
+static void add_disk_ports(struct strv *s)
+{
+	for (int i = 0; i < GUEST_DISKS_MAX; i++) {
+		add(s, "-device");
+		add(s, "pcie-root-port,id=disk-port%d,bus=pcie.0,chassis=%d,addr=0x%x.%d%s", i,
+		    QEMU_DISK_CHASSIS + i, QEMU_DISK_PORTS_SLOT, i, i == 0 ? ",multifunction=on" : "");
 	}
 }
 
@@ -227,6 +239,7 @@ static void add_boot(struct strv *s, const struct guest *g, const struct qemu_fi
 		add(s, "%s", g->append);
 	}
 	qemu_boot_order(g, f->kernel >= 0, &order);
+	add_disk_ports(s);
 	for (size_t i = 0; i < g->n_disks && i < GUEST_DISKS_MAX; i++)
 		scsi |= g->disks[i].bus == DISK_BUS_SCSI;
 	if (scsi) {

@@ -59,7 +59,10 @@ enum {
 	QEMU_FDSET_SERIAL_LOG = 3,
 	QEMU_FDSET_DISK0 = 10, /* disk i: 10 + i */
 };
-_Static_assert(GUEST_DISKS_MAX == 8, "QEMU_FILES_NONE sets 8 disks");
+_Static_assert(GUEST_DISKS_MAX == 8, "QEMU_FILES_NONE sets 8 disks, one PCI slot holds 8 ports");
+/* Disk i's PCIe root port disk-port<i>: function i of this slot of pcie.0, chassis QEMU_DISK_CHASSIS + i. */
+#define QEMU_DISK_PORTS_SLOT 0x10
+#define QEMU_DISK_CHASSIS 1
 
 /* The bootindex each drive gets (-1: none: a -kernel boot) and whether the cdrom goes last once
  * QEMU runs (boot auto: cdrom first until the first reboot). Pure. */

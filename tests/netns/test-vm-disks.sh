@@ -119,7 +119,7 @@ ctl vm create g2 --network n1 --memory 128M --accel tcg --cdrom "$POOL/ro.raw" -
 pid=$(vm_field g2 .pid)
 tr '\0' '\n' <"/proc/$pid/cmdline" >"$T/cmdline2"
 has -x 'ide-cd,bus=ide.0,drive=cdrom,id=cdrom,bootindex=0' "$T/cmdline2" || fail "cdrom: $(grep ide-cd "$T/cmdline2")"
-has -x 'virtio-blk-pci,drive=disk0,id=disk0-dev,write-cache=on,bootindex=1' "$T/cmdline2" ||
+has -x 'virtio-blk-pci,bus=disk-port0,drive=disk0,id=disk0-dev,write-cache=on,bootindex=1' "$T/cmdline2" ||
 	fail "disk: $(grep virtio-blk "$T/cmdline2")"
 for _ in $(seq 1 50); do grep -q "guest 'g2': cdrom after the disks from the next reset on" "$T/netd.log" && break; sleep 0.1; done
 grep -q "guest 'g2': cdrom after the disks from the next reset on" "$T/netd.log" ||
