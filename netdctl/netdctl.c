@@ -437,6 +437,16 @@ static int build_guest(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+/* vm attach-disk NAME DISK[,opts] / vm detach-disk NAME DISK */
+static int build_vm_disk(int argc, char **argv, json_object *params)
+{
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+		return usage_error("vm %s: expected NAME DISK", argv[0]);
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	json_object_object_add(params, "disk", json_object_new_string(argv[2]));
+	return 0;
+}
+
 /* A positive number option into params[key]. */
 static int parse_count(const char *opt, const char *s, json_object *params, const char *key)
 {
@@ -814,6 +824,12 @@ static const struct verb verbs[] = {
 	  "vm console NAME                        attach to the serial console (Ctrl-] detaches)" },
 	{ "vm", "set-network", "vm.set-network", build_vm_set_network, print_vm,
 	  "vm set-network NAME [--nic N] NET     move a running guest's NIC to another network, live" },
+	{ "vm", "attach-disk", "vm.attach-disk", build_vm_disk, print_vm,
+	  "vm attach-disk NAME PATH|NAME[,format=..][,cache=..][,bus=virtio|scsi][,readonly]\n"
+	  "                                       add a disk to the definition, and live to a running guest" },
+	{ "vm", "detach-disk", "vm.detach-disk", build_vm_disk, print_vm,
+	  "vm detach-disk NAME DISK              DISK: its node (disk1, in vm show), path or pool NAME;\n"
+	  "                                       live from a running guest once it let the disk go" },
 	{ "disk", "create", "disk.create", build_disk_create, print_disk,
 	  "disk create NAME --size SIZE [--format qcow2|raw]\n"
 	  "                                       a new image in netd's pool (the first --image-dir); SIZE: a\n"

@@ -162,6 +162,30 @@ int vm_files_open(struct daemon *d, const struct guest *g, const struct process_
 	return 0;
 }
 
+int vm_file_open_disk(struct daemon *d, const struct guest *g, const struct guest_disk *disk,
+		      const struct process_cred *who, int *ret_fd, char *err, size_t errlen)
+{
+	enum guest_file_kind kind = disk->readonly ? GUEST_FILE_DISK_RO : GUEST_FILE_DISK;
+	struct image_dirs dirs;
+	struct guest_file_rules rules;
+	char why[PATH_MAX + 512];
+	int fd = -1, r;
+
+	rules_init(d, who, &dirs, &rules);
+	r = guest_file_open(who, kind, disk->path, &rules, &fd, why, sizeof(why));
+	if (r < 0) {
+		snprintf(err, errlen, "guest '%s': disk %s", g->name, why);
+		return r;
+	}
+	r = check_qcow2(g, disk, fd, who, err, errlen);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
 gid_t vm_netd_gid(void)
 {
 	struct group *g = getgrnam("netd");

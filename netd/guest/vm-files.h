@@ -22,6 +22,9 @@ void vm_peer_from_cred(const struct process_cred *c, struct peer_cred *ret);
 int vm_files_open(struct daemon *d, const struct guest *g, const struct process_cred *who,
 		  int fds[VM_FILES_MAX], char *err, size_t errlen);
 void vm_files_close(int fds[VM_FILES_MAX]);
+/* One disk of g, the same way (vm attach-disk). */
+int vm_file_open_disk(struct daemon *d, const struct guest *g, const struct guest_disk *disk,
+		      const struct process_cred *who, int *ret_fd, char *err, size_t errlen);
 
 /* The disk pool for vm create (netd/guest/disk.c). A --disk NAME (no '/'): the pool's file's path,
  * its format the one netd made it with (a different format= is refused). */

@@ -45,7 +45,7 @@ static const char *const vm_state_table[_VM_STATE_MAX] = {
 	[VM_STATE_SHUTTING_DOWN] = "shutting-down", [VM_STATE_CRASHED] = "crashed",
 };
 
-static struct vm *vm_find(struct daemon *d, const char *name)
+struct vm *vm_find(struct daemon *d, const char *name)
 {
 	for (size_t i = 0; i < d->n_vms; i++)
 		if (!strcmp(d->vms[i]->def.name, name))
@@ -53,9 +53,14 @@ static struct vm *vm_find(struct daemon *d, const char *name)
 	return NULL;
 }
 
-static bool vm_alive(const struct vm *v)
+bool vm_alive(const struct vm *v)
 {
 	return v->pid > 0;
+}
+
+const char *vm_state_to_string(enum vm_state s)
+{
+	return s < _VM_STATE_MAX ? vm_state_table[s] : "?";
 }
 
 /* SIGKILL through the pidfd netd watches QEMU with: an adopted QEMU is not netd's child, and its
@@ -102,8 +107,6 @@ static void pending_fail(struct vm *v, int error, const char *msg)
 	if (c)
 		call_reply_error(c, error, "%s", msg);
 }
-
-static json_object *vm_json(struct vm *v);
 
 static enum ps_level nic_level(const struct guest_nic *n)
 {
@@ -195,6 +198,7 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 
 	if (code == -EAGAIN)
 		return 0;
+	vm_disk_op_free(v); /* a disk change under way fails with its QEMU */
 	vm_exited(v, code == -ECHILD ? 0 : code);
 	return 0;
 }
@@ -229,6 +233,7 @@ static void on_qmp_event(struct qmp_client *c, const struct qmp_message *m, void
 	struct vm *v = userdata;
 
 	log_debug("guest '%s': QMP event %s", v->def.name, m->event);
+	vm_disk_on_event(v, m);
 	if (!strcmp(m->event, "STOP") && v->state == VM_STATE_RUNNING)
 		v->state = VM_STATE_PAUSED;
 	else if (!strcmp(m->event, "RESUME") && v->state == VM_STATE_PAUSED)
@@ -663,6 +668,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 	v->paused = l.paused;
 	qemu_boot_order(g, l.files.kernel >= 0, &order);
 	v->cdrom_once = order.cdrom_once;
+	vm_disk_slots_init(v, false);
 	r = qemu_argv_render(&l, &argv);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot render the QEMU command line: %s", strerror(-r));
@@ -882,8 +888,9 @@ static json_object *vnc_json(struct vm *v)
 }
 
 /* Each disk as QEMU gets it: its node (-blockdev node-name, also the device's drive). */
-static json_object *disks_json(const struct guest *g)
+static json_object *disks_json(const struct vm *v)
 {
+	const struct guest *g = &v->def;
 	json_object *a = json_object_new_array();
 	char node[16];
 
@@ -891,7 +898,7 @@ static json_object *disks_json(const struct guest *g)
 		const struct guest_disk *disk = &g->disks[i];
 		json_object *j = json_object_new_object();
 
-		snprintf(node, sizeof(node), "disk%zu", i);
+		snprintf(node, sizeof(node), "disk%u", vm_alive(v) ? v->disk_slot[i] : (unsigned)i);
 		json_object_object_add(j, "node", json_object_new_string(node));
 		json_object_object_add(j, "path", json_object_new_string(disk->path));
 		json_object_object_add(j, "format",
@@ -904,7 +911,7 @@ static json_object *disks_json(const struct guest *g)
 	return a;
 }
 
-static json_object *vm_json(struct vm *v)
+json_object *vm_json(struct vm *v)
 {
 	struct daemon *d = v->daemon;
 	json_object *o = json_object_new_object(), *nics = json_object_new_array();
@@ -946,7 +953,7 @@ static json_object *vm_json(struct vm *v)
 		json_object_array_add(nics, j);
 	}
 	json_object_object_add(o, "nics", nics);
-	json_object_object_add(o, "disks", disks_json(&v->def));
+	json_object_object_add(o, "disks", disks_json(v));
 	json_object_object_add(o, "cdrom", v->def.cdrom[0] ? json_object_new_string(v->def.cdrom) : NULL);
 	json_object_object_add(o, "boot", json_object_new_string(guest_boot_to_string(v->def.boot)));
 	json_object_object_add(o, "vnc", vnc_json(v));
@@ -1045,6 +1052,7 @@ static void vm_free(struct vm *v)
 {
 	if (!v)
 		return;
+	vm_disk_op_free(v);
 	vm_files_close(v->files);
 	if (v->kernel_memfd >= 0)
 		close(v->kernel_memfd);
@@ -1135,7 +1143,7 @@ static int create_disks_resolve(struct daemon *d, struct call *c, struct guest *
 
 /* A disk another guest's definition names (the same file): two guests writing one image corrupt it;
  * both readonly may share it. */
-static int check_disks_shared(struct daemon *d, struct call *c, const struct guest *g)
+int vm_check_disks_shared(struct daemon *d, struct call *c, const struct guest *g)
 {
 	for (size_t i = 0; i < g->n_disks; i++) {
 		const struct guest_disk *disk = &g->disks[i];
@@ -1179,7 +1187,7 @@ static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, con
 	}
 	r = create_check_files(d, c, v, &who);
 	if (r >= 0) /* after the files: the requester may open each of them */
-		r = check_disks_shared(d, c, &v->def);
+		r = vm_check_disks_shared(d, c, &v->def);
 	if (r < 0)
 		return r;
 	r = store_guest_macs(&d->paths, &v->def, taken, taken_macs(d, v->def.name, taken, ELEMENTSOF(taken)));
@@ -1590,6 +1598,7 @@ static void adopt(struct vm *v)
 			snprintf(v->nics[i++].tap, IFNAMSIZ, "%s", t);
 	v->state = VM_STATE_RUNNING;
 	snprintf(v->note, sizeof(v->note), "adopted after a netd restart");
+	vm_disk_slots_init(v, true);
 	for (size_t j = 0; j < v->def.n_nics && j < i; j++) {
 		char err[256];
 
@@ -1859,6 +1868,8 @@ static const struct method guest_table[] = {
 	{ "vm.list", method_vm_list, METHOD_READ },
 	{ "vm.show", method_vm_show, METHOD_READ },
 	{ "vm.set-network", method_vm_set_network, METHOD_CHANGE },
+	{ "vm.attach-disk", method_vm_attach_disk, METHOD_CHANGE | METHOD_ASYNC },
+	{ "vm.detach-disk", method_vm_detach_disk, METHOD_CHANGE | METHOD_ASYNC },
 };
 
 const struct method_area guest_methods = METHOD_AREA(guest_table);

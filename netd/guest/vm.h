@@ -63,6 +63,11 @@ struct vm {
 	bool paused;	  /* started with -S: QMP's query-block decides whether it may 'cont' */
 	bool disk_unchecked; /* a qcow2 disk given by another user than root: start it paused */
 	bool cdrom_once; /* boot auto with cdrom and disks: the cdrom goes last once QEMU runs */
+	/* While QEMU runs: def.disks[i] is QEMU's node disk<disk_slot[i]> (i at start; attach-disk
+	 * takes a free slot, detach-disk leaves a hole); kept in <run>/guests/NAME/disk-slots. */
+	unsigned disk_slot[GUEST_DISKS_MAX];
+	bool has_scsi; /* QEMU has the virtio-scsi controller (a scsi disk at start) */
+	struct disk_op *disk_op; /* an attach-disk or detach-disk under way */
 	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
 };
 
@@ -72,6 +77,22 @@ enum kvm_probe_state {
 	KVM_PROBE_OK,
 	KVM_PROBE_BROKEN,
 };
+
+struct vm *vm_find(struct daemon *d, const char *name);
+bool vm_alive(const struct vm *v);
+const char *vm_state_to_string(enum vm_state s);
+json_object *vm_json(struct vm *v);
+/* A disk of g that another guest's definition names (the same inode) is refused unless both have
+ * it readonly: the call's error is set. */
+int vm_check_disks_shared(struct daemon *d, struct call *c, const struct guest *g);
+
+/* Live disks (vm-disk-live.c): vm.attach-disk, vm.detach-disk; QMP events (DEVICE_DELETED); the
+ * slots of a guest QEMU started or netd adopted. */
+int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params);
+int method_vm_detach_disk(struct daemon *d, struct call *c, json_object *params);
+void vm_disk_on_event(struct vm *v, const struct qmp_message *m);
+void vm_disk_slots_init(struct vm *v, bool adopted);
+void vm_disk_op_free(struct vm *v);
 
 /* Load definitions, adopt guests that survived a netd restart. */
 int vm_load_all(struct daemon *d);

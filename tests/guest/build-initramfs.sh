@@ -18,7 +18,8 @@
 # "CDROM <the first line of the cdrom>" (what QEMU read through the fd netd passed it).
 # With showdisks=N it loads the virtio-blk, virtio-scsi, AHCI and SCSI disk drivers, waits (10 s at
 # most) for N disks and prints "DISK <name> <sectors> ro=<0|1>" for each of /sys/block/vd* and sd*,
-# then "DISKS-DONE".
+# then "DISKS-DONE", and later "DISK-ADDED <name> <sectors> ro=<0|1>" / "DISK-REMOVED <name>" for a
+# disk that comes or goes (hotplug).
 set -euo pipefail
 
 out=${1:?usage: build-initramfs.sh OUTDIR}
@@ -126,7 +127,20 @@ for a in $(cat /proc/cmdline); do
 		for b in /sys/block/vd* /sys/block/sd*; do
 			[ -e "$b" ] && echo "DISK ${b##*/} $(cat "$b/size") ro=$(cat "$b/ro")"
 		done
-		echo "DISKS-DONE") &
+		echo "DISKS-DONE"
+		# then disks that come and go (vm attach-disk, vm detach-disk)
+		old=$(ls -d /sys/block/vd* /sys/block/sd* 2>/dev/null)
+		while sleep 0.3; do
+			new=$(ls -d /sys/block/vd* /sys/block/sd* 2>/dev/null)
+			for b in $new; do
+				echo "$old" | grep -qx "$b" ||
+					echo "DISK-ADDED ${b##*/} $(cat "$b/size") ro=$(cat "$b/ro")"
+			done
+			for b in $old; do
+				echo "$new" | grep -qx "$b" || echo "DISK-REMOVED ${b##*/}"
+			done
+			old=$new
+		done) &
 		;;
 	esac
 done

@@ -99,7 +99,57 @@ out=$(ctl disk delete data.raw 2>&1) && fail "disk delete of a disk g1 uses"
 has "g1" <<<"$out" || fail "disk delete names no user: $out"
 out=$(ctl disk delete g1-disk2.qcow2 2>&1) && fail "disk delete of the disk g1 was made with"
 ok "[disk0]..[disk2] in the definition; disks in use are not deleted"
+# ---- live: attach-disk and detach-disk ----
+# wait_count GUEST REGEX N: N serial lines match (a line like an earlier one counts once it is new)
+wait_count() {
+	for _ in $(seq 1 300); do
+		[ "$(serial "$1" | grep -acE -- "$2")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	fail "guest $1: fewer than $3 serial lines matching '$2'; serial: $(serial "$1" | tail -n 10)"
+}
+ctl disk create extra.raw --size 4M --format raw >/dev/null || fail "disk create extra.raw"
+ctl disk create extra2.raw --size 2M --format raw >/dev/null || fail "disk create extra2.raw"
+out=$(ctl vm attach-disk g1 extra.raw,bus=sata 2>&1) && fail "a live SATA attach"
+assert_eq "$out" "netdctl: a SATA disk cannot be attached to a running guest (QEMU's AHCI has no hotplug): use bus=virtio or bus=scsi, or attach it while guest 'g1' is stopped" "live SATA attach"
+out=$(ctl vm attach-disk g1 data.raw 2>&1) && fail "attaching a disk g1 has"
+assert_eq "$out" "netdctl: disk $POOL/data.raw is given twice (disks 0 and 3)" "attaching the same disk twice"
+ctl vm attach-disk g1 extra.raw >/dev/null || fail "vm attach-disk g1 extra.raw (virtio)"
+line=$(wait_serial g1 '^DISK-ADDED vd. 8192 ro=0' 30)
+assert_eq "$(vm_field g1 '.disks[3] | [.node, .path, .bus] | join(" ")')" "disk3 $POOL/extra.raw virtio" "the attached disk in vm show"
+grep -qx '\[disk3\]' "$T/etc/guests/g1.conf" || fail "the attached disk is not in the definition"
+ok "virtio disk attached live: the guest says '$line'"
+ctl vm attach-disk g1 "$POOL/extra2.raw,bus=scsi,readonly" >/dev/null || fail "vm attach-disk g1 extra2.raw (scsi)"
+line=$(wait_serial g1 '^DISK-ADDED sd. 4096 ro=1' 30)
+ok "readonly scsi disk attached live: '$line'"
+ctl vm detach-disk g1 disk2 >/dev/null || fail "vm detach-disk g1 disk2 (the virtio --disk-size disk)"
+wait_count g1 '^DISK-REMOVED vd' 1
+assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk0,disk1,disk3,disk4" "nodes after detaching disk2"
+grep -q "g1-disk2.qcow2" "$T/etc/guests/g1.conf" && fail "the detached disk is still in the definition"
+ctl vm detach-disk g1 extra2.raw >/dev/null || fail "vm detach-disk g1 extra2.raw (scsi, by pool name)"
+wait_count g1 '^DISK-REMOVED sd' 1
+out=$(ctl vm detach-disk g1 data.raw 2>&1) && fail "a live SATA detach"
+has "a SATA disk cannot be detached from a running guest" <<<"$out" || fail "live SATA detach: $out"
+out=$(ctl vm detach-disk g1 nope 2>&1) && fail "detaching a disk g1 lacks"
+assert_eq "$out" "netdctl: guest 'g1' has no disk 'nope' (vm show lists its disks and their nodes)" "detach of no disk"
+# the next free slot is the one detach left
+ctl vm attach-disk g1 g1-disk2.qcow2 >/dev/null || fail "vm attach-disk of the detached disk again"
+wait_serial g1 '^DISK-ADDED vd. 40960 ro=0' 30 >/dev/null
+assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk0,disk1,disk3,disk2" "nodes after attaching into the free slot"
+ok "detach-disk live (virtio: the guest let it go; scsi), attach-disk into the slot it left"
+# a restarted netd knows the slots (<run>/guests/g1/disk-slots)
+kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null || true
+start_netd --image-dir "$POOL"
+assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk0,disk1,disk3,disk2" "nodes after a netd restart"
+ctl vm detach-disk g1 extra.raw >/dev/null || fail "vm detach-disk after a netd restart"
+wait_count g1 '^DISK-REMOVED vd' 2
+ok "after kill -9 of netd the disks keep their nodes; detach still works"
 ctl vm destroy g1 >/dev/null
+ctl vm detach-disk g1 g1-disk2.qcow2 >/dev/null || fail "detach of a stopped guest's disk"
+ctl vm attach-disk g1 extra.raw,bus=sata >/dev/null || fail "attach of a SATA disk to a stopped guest"
+assert_eq "$(vm_field g1 '[.disks[] | .path + ":" + .bus] | join(",")')" \
+	"$POOL/data.raw:sata,$POOL/ro.raw:scsi,$POOL/extra.raw:sata" "a stopped guest's disks after detach and attach"
+ok "a stopped guest's definition gets and loses disks"
 ctl vm delete g1 >/dev/null
 
 # ---- an old definition: 'disk =' in [guest] loads as disk 0 ----
