@@ -282,6 +282,16 @@ static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 							 "{}",
 			 id ? json_object_to_json_string(id) : "null");
 		qmp_send(w, line);
+		/* The guest lets an unplugged device go at once. */
+		if (!strcmp(what, "device_del") && args) {
+			json_object *dev = NULL;
+
+			json_object_object_get_ex(args, "id", &dev);
+			snprintf(line, sizeof(line),
+				 "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": %s}}\n",
+				 dev ? json_object_to_json_string(dev) : "null");
+			qmp_send(w, line);
+		}
 		if (!strcmp(what, "quit") || !strcmp(what, "system_powerdown"))
 			assert_int_equal(proc_fake_exit(w->proc, w->qemu_pid, 0), 0);
 		memmove(w->qmp_buf, nl + 1, w->qmp_len - (nl + 1 - w->qmp_buf) + 1);
@@ -928,6 +938,55 @@ static void test_disk_pool(void **state)
 	check_golden(w, "disk-pool.log");
 }
 
+/* vm attach-disk / detach-disk on a running guest: the QMP steps (the fd goes with add-fd), the
+ * definition after each; what cannot be done live is refused; a stopped guest's definition changes. */
+static void test_disk_live(void **state)
+{
+	struct world *w = *state;
+	char pool[128], params[512], path[256], *text = NULL;
+	const char *info = "{\"virtual-size\": 1048576, \"format\": \"raw\", \"actual-size\": 0, "
+			   "\"dirty-flag\": false}";
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(pool, sizeof(pool), "%s/images", w->root);
+	w->d.image_dirs[0] = pool;
+	w->d.n_image_dirs = 1;
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/qemu-img", info, 0), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"n1\", \"mode\": \"isolated\", \"subnet\": \"10.66.0.0/24\"}"));
+	assert_true(
+		request(w, "disk.create", "{\"name\": \"a.raw\", \"size\": \"1M\", \"format\": \"raw\"}"));
+	assert_true(
+		request(w, "disk.create", "{\"name\": \"b.raw\", \"size\": \"1M\", \"format\": \"raw\"}"));
+	assert_true(request(w, "vm.create",
+			    "{\"name\": \"g1\", \"networks\": [\"n1\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+			    "\"memory\": \"256M\", \"disks\": [\"a.raw\"], \"accel\": \"tcg\"}"));
+	note(w, "attach: add-fd (with the fd), blockdev-add of both nodes, device_add on slot 1's port");
+	assert_true(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"b.raw,cache=writeback\"}"));
+	snprintf(path, sizeof(path), "%s/etc/guests/g1.conf", w->root);
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	assert_non_null(strstr(text, "[disk1]\npath = "));
+	free(text);
+	assert_false(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"b.raw\"}"));
+	assert_false(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"nope.raw\"}"));
+	note(w, "detach: device_del, DEVICE_DELETED, blockdev-del, remove-fd");
+	assert_true(request(w, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"disk1\"}"));
+	assert_false(request(w, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"disk1\"}"));
+	note(w, "not live: SATA (no AHCI hotplug), SCSI without the controller");
+	snprintf(params, sizeof(params), "{\"name\": \"g1\", \"disk\": \"%s/b.raw,bus=sata\"}", pool);
+	assert_false(request(w, "vm.attach-disk", params));
+	assert_false(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"b.raw,bus=scsi\"}"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	note(w, "a stopped guest: only the definition");
+	assert_true(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"b.raw,bus=sata\"}"));
+	assert_true(request(w, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"a.raw\"}"));
+	assert_true(request(w, "vm.show", "{\"name\": \"g1\"}"));
+	assert_true(request(w, "vm.delete", "{\"name\": \"g1\"}"));
+	check_golden(w, "disk-live.log");
+}
+
 /* A guest leasing under many DUIDs fills half of vm show's room at most: its SLAAC address shows. */
 static void test_vm_ipv6_collect_cap(void **state)
 {
@@ -1537,6 +1596,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_portsec_leases6_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_show_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_pool, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_live, setup, teardown),
 		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
