@@ -132,7 +132,24 @@ static int free_slot(struct vm *v)
 	return -ENOSPC;
 }
 
-/* The definition with the change, written; v->def follows. */
+/* The change in g (a definition that may differ from the one QEMU runs: reloaded meanwhile). */
+static void def_change(const struct disk_op *op, struct guest *g)
+{
+	if (op->kind == DISK_OP_ATTACH) {
+		if (g->n_disks < GUEST_DISKS_MAX)
+			g->disks[g->n_disks++] = op->disk;
+		return;
+	}
+	for (size_t i = 0; i < g->n_disks; i++)
+		if (!strcmp(g->disks[i].path, op->disk.path)) {
+			memmove(&g->disks[i], &g->disks[i + 1], (g->n_disks - i - 1) * sizeof(g->disks[0]));
+			g->n_disks--;
+			return;
+		}
+}
+
+/* The definition with the change, written; v->def follows (and a definition reloaded during the
+ * change, which is what the file holds, gets it too). */
 static int def_commit(struct disk_op *op, char *err, size_t errlen)
 {
 	struct vm *v = op->v;
@@ -146,7 +163,9 @@ static int def_commit(struct disk_op *op, char *err, size_t errlen)
 			(g.n_disks - op->index - 1) * sizeof(g.disks[0]));
 		g.n_disks--;
 	}
-	r = store_guest_save(&v->daemon->paths, &g);
+	if (v->next_def)
+		def_change(op, v->next_def);
+	r = store_guest_save(&v->daemon->paths, v->next_def ?: &g);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot write the definition of guest '%s': %s", v->def.name,
 			 strerror(-r));

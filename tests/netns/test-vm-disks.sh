@@ -144,6 +144,38 @@ assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk0,disk1,disk3,disk
 ctl vm detach-disk g1 extra.raw >/dev/null || fail "vm detach-disk after a netd restart"
 wait_count g1 '^DISK-REMOVED vd' 2
 ok "after kill -9 of netd the disks keep their nodes; detach still works"
+# an operator's qcow2, live: one that names a backing file is refused by its header; one given a
+# backing file between netd's check and QEMU's read is refused once QEMU opened it, before the
+# guest sees it; a plain one is attached (QEMU opened nothing by path)
+OP="netdt-op-$$"
+add_user "$OP" netd
+op() { run_as "$OP" "$NETDCTL" --socket "$SOCK" "$@"; }
+qemu-img create -q -f qcow2 -u -b /etc/shadow -F raw "$POOL/evil.qcow2" 64M
+qemu-img create -q -f qcow2 "$POOL/op.qcow2" 16M
+mkdir -m 0755 "$T/pub"
+head -c 1M /dev/zero >"$T/pub/backing.raw"
+chmod 0644 "$T/pub/backing.raw" # QEMU's user may read it: QEMU opens it, netd's check refuses
+qemu-img create -q -f qcow2 -u -b "$T/pub/backing.raw" -F raw "$T/evil-header.qcow2" 16M
+chown "$OP" "$POOL/op.qcow2" "$POOL/evil.qcow2"
+chmod 0644 "$T/evil-header.qcow2"
+before=$(vm_field g1 '[.disks[].node] | join(",")')
+out=$(op vm attach-disk g1 "$POOL/evil.qcow2,format=qcow2" 2>&1) && fail "an operator's qcow2 with a backing file"
+assert_eq "$out" "netdctl: guest 'g1': disk $POOL/evil.qcow2 is a qcow2 image with a backing or data file, which QEMU would open by path: only root may use such images" "operator's evil qcow2"
+run_as "$OP" /usr/bin/python3 "$TESTS_LIB_DIR/swap-on-read.py" "$POOL/op.qcow2" "$T/evil-header.qcow2" 1 >"$T/swap.out" &
+SWAP=$!
+for _ in $(seq 1 50); do grep -q watching "$T/swap.out" && break; sleep 0.05; done
+out=$(op vm attach-disk g1 "$POOL/op.qcow2,format=qcow2" 2>&1) && fail "an operator's qcow2 swapped after the check"
+wait $SWAP || true
+grep -q swapped "$T/swap.out" || fail "the image was not rewritten during the attach"
+assert_eq "$out" "netdctl: guest 'g1': disk $POOL/op.qcow2 refused: disk3: a backing file ($T/pub/backing.raw) (a qcow2 image may name other files only when root gives it)" "operator's swapped qcow2"
+assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "$before" "g1's disks after the refused attaches"
+sleep 1
+serial g1 | grep -a '^DISK-ADDED' | grep -q 32768 && fail "the guest saw the refused disk"
+qemu-img create -q -f qcow2 "$POOL/op.qcow2" 16M
+op vm attach-disk g1 "$POOL/op.qcow2,format=qcow2" >/dev/null || fail "an operator's plain qcow2, live"
+wait_serial g1 '^DISK-ADDED vd. 32768 ro=0' 30 >/dev/null
+op vm detach-disk g1 "$POOL/op.qcow2" >/dev/null || fail "the operator detaches it"
+ok "an operator's qcow2 live: a backing file refused by its header, or once QEMU opened it; a plain one attached"
 ctl vm destroy g1 >/dev/null
 ctl vm detach-disk g1 g1-disk2.qcow2 >/dev/null || fail "detach of a stopped guest's disk"
 ctl vm attach-disk g1 extra.raw,bus=sata >/dev/null || fail "attach of a SATA disk to a stopped guest"
