@@ -550,6 +550,12 @@ static void on_device_del(struct qmp_client *c, const struct qmp_message *m, voi
 {
 	struct disk_op *op = userdata;
 
+	/* Gone already: the guest let it go after an earlier detach had timed out. */
+	if (m && m->type == QMP_MESSAGE_ERROR && m->error_class &&
+	    !strcmp(m->error_class, "DeviceNotFound")) {
+		detach_finish(op);
+		return;
+	}
 	if (!m || m->type == QMP_MESSAGE_ERROR) {
 		op_fail(op, -EIO, "guest '%s': cannot detach disk %s: %s",
 			m && m->error_desc ? m->error_desc : "QEMU's QMP connection closed");
