@@ -807,7 +807,7 @@ static const struct verb verbs[] = {
 	{ "vm", "create", "vm.create", build_vm_create, print_vm, "vm create NAME", &guest_schema,
 	  "\n        (boot from --kernel PATH (with --disk images as root file systems), --disk or --cdrom;\n"
 	  "        up to 8 --disk, each a PATH or a NAME of the disk pool; --disk-size SIZE makes a new qcow2\n"
-	  "        NAME-diskN.qcow2 in the pool; --boot: the cdrom is first until the guest's first reboot\n"
+	  "        NAME-disk0.qcow2 in the pool, the first disk; --boot: the cdrom is first until the first reboot\n"
 	  "        unless cdrom,disk or disk,cdrom; one NIC per --network, the Nth --mac is the Nth NIC's)" },
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,

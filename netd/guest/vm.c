@@ -1109,7 +1109,7 @@ static int check_guest_conflicts(struct daemon *d, const struct guest *g, char *
 	return guest_check_conflicts(g, &ctx, err, errlen);
 }
 
-/* --disk NAME: the pool's file; --disk-size: one more disk, a new qcow2 of the pool named after the
+/* --disk NAME: the pool's file; --disk-size: a new first disk, a qcow2 of the pool named after the
  * guest (ret_new; made once the definition is known good). */
 static int create_disks_resolve(struct daemon *d, struct call *c, struct guest *g, char *ret_new, size_t size)
 {
@@ -1129,11 +1129,14 @@ static int create_disks_resolve(struct daemon *d, struct call *c, struct guest *
 		return call_errorf(c, -E2BIG,
 				   "--disk-size adds a disk, and guest '%s' has %d already (at most %d)",
 				   g->name, GUEST_DISKS_MAX, GUEST_DISKS_MAX);
-	snprintf(ret_new, size, "%s-disk%zu.qcow2", g->name, g->n_disks);
+	/* The new disk is the first: the one the guest boots from (after an install from the cdrom). */
+	snprintf(ret_new, size, "%s-disk0.qcow2", g->name);
 	path = path_join(d->image_dirs[0], ret_new);
 	if (!path || strlen(path) >= GUEST_PATH_MAX)
 		return call_errorf(c, -ENAMETOOLONG, "the path of the new disk '%s' is too long", ret_new);
-	nd = &g->disks[g->n_disks++];
+	memmove(&g->disks[1], &g->disks[0], g->n_disks * sizeof(g->disks[0]));
+	g->n_disks++;
+	nd = &g->disks[0];
 	guest_disk_init(nd);
 	nd->format = DISK_FORMAT_QCOW2;
 	nd->format_given = true;
@@ -1176,7 +1179,7 @@ static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, con
 	int r;
 
 	if (new_disk[0]) {
-		struct guest_disk *nd = &v->def.disks[v->def.n_disks - 1];
+		struct guest_disk *nd = &v->def.disks[0];
 
 		r = disk_pool_create(d, c, new_disk, DISK_FORMAT_QCOW2, v->def.disk_size_new, nd->path,
 				     sizeof(nd->path));

@@ -58,8 +58,8 @@ bad_cli_cases cases
 out=$(ctl vm create x $B --disk data.raw,bus=ide 2>&1) && fail "bus=ide accepted"
 assert_eq "$out" "netdctl: invalid disk option 'bus=ide' in --disk data.raw: $OPTS" "the bad bus's message"
 assert_eq "$(files_state)" "$FILES_BEFORE" "the pool and the definitions after the refusals"
-[ -e "$POOL/y-disk1.qcow2" ] && fail "the failed create left its new disk"
-grep -q "disk 'y-disk1.qcow2' removed from $POOL (the guest was not created)" "$T/netd.log" ||
+[ -e "$POOL/y-disk0.qcow2" ] && fail "the failed create left its new disk"
+grep -q "disk 'y-disk0.qcow2' removed from $POOL (the guest was not created)" "$T/netd.log" ||
 	fail "no log of the new disk's removal"
 ok "a create that failed after --disk-size made its disk removed it again"
 
@@ -70,17 +70,17 @@ ctl vm create g1 --network n1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD
 	fail "vm create g1 with three disks"
 S=$(ctl --json vm show g1)
 assert_eq "$(jq -c '[.disks[] | [.node, .path, .format, .bus, .cache, .readonly]]' <<<"$S")" \
-	"[[\"disk0\",\"$POOL/data.raw\",\"raw\",\"sata\",\"none\",false],[\"disk1\",\"$POOL/ro.raw\",\"raw\",\"scsi\",\"writeback\",true],[\"disk2\",\"$POOL/g1-disk2.qcow2\",\"qcow2\",\"virtio\",\"none\",false]]" \
+	"[[\"disk0\",\"$POOL/g1-disk0.qcow2\",\"qcow2\",\"virtio\",\"none\",false],[\"disk1\",\"$POOL/data.raw\",\"raw\",\"sata\",\"none\",false],[\"disk2\",\"$POOL/ro.raw\",\"raw\",\"scsi\",\"writeback\",true]]" \
 	"vm show's disks"
-ctl vm show g1 | has -E "^disk1: +$POOL/ro.raw, raw, bus scsi, cache writeback, readonly$" || fail "vm show's table: $(ctl vm show g1)"
-assert_eq "$(ctl --json disk list | jq -r '.[] | select(.name == "g1-disk2.qcow2") | [.format, .virtual_size] | @tsv')" \
+ctl vm show g1 | has -E "^disk2: +$POOL/ro.raw, raw, bus scsi, cache writeback, readonly$" || fail "vm show's table: $(ctl vm show g1)"
+assert_eq "$(ctl --json disk list | jq -r '.[] | select(.name == "g1-disk0.qcow2") | [.format, .virtual_size] | @tsv')" \
 	"$(printf 'qcow2\t20971520')" "the new disk in the pool"
-assert_eq "$(stat -c '%a %U %G' "$POOL/g1-disk2.qcow2")" "660 root netd" "the new disk's owner and mode"
+assert_eq "$(stat -c '%a %U %G' "$POOL/g1-disk0.qcow2")" "660 root netd" "the new disk's owner and mode"
 pid=$(vm_field g1 .pid)
 tr '\0' '\n' <"/proc/$pid/cmdline" >"$T/cmdline"
 grep -F -e "$T" -e /boot "$T/cmdline" && fail "QEMU's command line names a path"
-has -x 'driver=qcow2,node-name=disk2,file=disk2-file,cache.direct=on,cache.no-flush=off' "$T/cmdline" ||
-	fail "no qcow2 node disk2: $(grep blockdev -A1 "$T/cmdline")"
+has -x 'driver=qcow2,node-name=disk0,file=disk0-file,cache.direct=on,cache.no-flush=off' "$T/cmdline" ||
+	fail "no qcow2 node disk0: $(grep blockdev -A1 "$T/cmdline")"
 wait_serial g1 '^DISKS-DONE' 90 >/dev/null
 seen=$(serial g1 | grep -a '^DISK ' | sort)
 assert_eq "$(grep -c . <<<"$seen")" 3 "disks the guest sees ($seen)"
@@ -91,7 +91,7 @@ ok "the guest sees three disks: $(tr '\n' ' ' <<<"$seen")"
 
 out=$(ctl vm create g3 --network n1 --kernel "$KERNEL" --no-autostart --disk data.raw 2>&1) &&
 	fail "a second guest got g1's disk"
-assert_eq "$out" "netdctl: disk $POOL/data.raw is already disk 0 of guest 'g1' (only one guest may write a disk; two may share it when both have it readonly)" \
+assert_eq "$out" "netdctl: disk $POOL/data.raw is already disk 1 of guest 'g1' (only one guest may write a disk; two may share it when both have it readonly)" \
 	"a disk of another guest"
 ctl vm create g3 --network n1 --kernel "$KERNEL" --no-autostart --disk ro.raw,readonly >/dev/null ||
 	fail "two guests may share a readonly disk"
@@ -101,7 +101,7 @@ for k in 0 1 2; do grep -qx "\[disk$k\]" "$T/etc/guests/g1.conf" || fail "no [di
 grep -q '^disk' "$T/etc/guests/g1.conf" && fail "the definition has an old 'disk' key"
 out=$(ctl disk delete data.raw 2>&1) && fail "disk delete of a disk g1 uses"
 has "g1" <<<"$out" || fail "disk delete names no user: $out"
-out=$(ctl disk delete g1-disk2.qcow2 2>&1) && fail "disk delete of the disk g1 was made with"
+out=$(ctl disk delete g1-disk0.qcow2 2>&1) && fail "disk delete of the disk g1 was made with"
 ok "[disk0]..[disk2] in the definition; disks in use are not deleted"
 # ---- live: attach-disk and detach-disk ----
 # wait_count GUEST REGEX N: N serial lines match (a line like an earlier one counts once it is new)
@@ -117,7 +117,7 @@ ctl disk create extra2.raw --size 2M --format raw >/dev/null || fail "disk creat
 out=$(ctl vm attach-disk g1 extra.raw,bus=sata 2>&1) && fail "a live SATA attach"
 assert_eq "$out" "netdctl: a SATA disk cannot be attached to a running guest (QEMU's AHCI has no hotplug): use bus=virtio or bus=scsi, or attach it while guest 'g1' is stopped" "live SATA attach"
 out=$(ctl vm attach-disk g1 data.raw 2>&1) && fail "attaching a disk g1 has"
-assert_eq "$out" "netdctl: disk $POOL/data.raw is given twice (disks 0 and 3)" "attaching the same disk twice"
+assert_eq "$out" "netdctl: disk $POOL/data.raw is given twice (disks 1 and 3)" "attaching the same disk twice"
 ctl vm attach-disk g1 extra.raw >/dev/null || fail "vm attach-disk g1 extra.raw (virtio)"
 line=$(wait_serial g1 '^DISK-ADDED vd. 8192 ro=0' 30)
 assert_eq "$(vm_field g1 '.disks[3] | [.node, .path, .bus] | join(" ")')" "disk3 $POOL/extra.raw virtio" "the attached disk in vm show"
@@ -126,10 +126,10 @@ ok "virtio disk attached live: the guest says '$line'"
 ctl vm attach-disk g1 "$POOL/extra2.raw,bus=scsi,readonly" >/dev/null || fail "vm attach-disk g1 extra2.raw (scsi)"
 line=$(wait_serial g1 '^DISK-ADDED sd. 4096 ro=1' 30)
 ok "readonly scsi disk attached live: '$line'"
-ctl vm detach-disk g1 disk2 >/dev/null || fail "vm detach-disk g1 disk2 (the virtio --disk-size disk)"
+ctl vm detach-disk g1 disk0 >/dev/null || fail "vm detach-disk g1 disk0 (the virtio --disk-size disk)"
 wait_count g1 '^DISK-REMOVED vd' 1
-assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk0,disk1,disk3,disk4" "nodes after detaching disk2"
-grep -q "g1-disk2.qcow2" "$T/etc/guests/g1.conf" && fail "the detached disk is still in the definition"
+assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk1,disk2,disk3,disk4" "nodes after detaching disk0"
+grep -q "g1-disk0.qcow2" "$T/etc/guests/g1.conf" && fail "the detached disk is still in the definition"
 ctl vm detach-disk g1 extra2.raw >/dev/null || fail "vm detach-disk g1 extra2.raw (scsi, by pool name)"
 wait_count g1 '^DISK-REMOVED sd' 1
 out=$(ctl vm detach-disk g1 data.raw 2>&1) && fail "a live SATA detach"
@@ -137,14 +137,14 @@ has "a SATA disk cannot be detached from a running guest" <<<"$out" || fail "liv
 out=$(ctl vm detach-disk g1 nope 2>&1) && fail "detaching a disk g1 lacks"
 assert_eq "$out" "netdctl: guest 'g1' has no disk 'nope' (vm show lists its disks and their nodes)" "detach of no disk"
 # the next free slot is the one detach left
-ctl vm attach-disk g1 g1-disk2.qcow2 >/dev/null || fail "vm attach-disk of the detached disk again"
+ctl vm attach-disk g1 g1-disk0.qcow2 >/dev/null || fail "vm attach-disk of the detached disk again"
 wait_serial g1 '^DISK-ADDED vd. 40960 ro=0' 30 >/dev/null
-assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk0,disk1,disk3,disk2" "nodes after attaching into the free slot"
+assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk1,disk2,disk3,disk0" "nodes after attaching into the free slot"
 ok "detach-disk live (virtio: the guest let it go; scsi), attach-disk into the slot it left"
 # a restarted netd knows the slots (<run>/guests/g1/disk-slots)
 kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null || true
 start_netd --image-dir "$POOL"
-assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk0,disk1,disk3,disk2" "nodes after a netd restart"
+assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk1,disk2,disk3,disk0" "nodes after a netd restart"
 ctl vm detach-disk g1 extra.raw >/dev/null || fail "vm detach-disk after a netd restart"
 wait_count g1 '^DISK-REMOVED vd' 2
 ok "after kill -9 of netd the disks keep their nodes; detach still works"
@@ -181,7 +181,7 @@ wait_serial g1 '^DISK-ADDED vd. 32768 ro=0' 30 >/dev/null
 op vm detach-disk g1 "$POOL/op.qcow2" >/dev/null || fail "the operator detaches it"
 ok "an operator's qcow2 live: a backing file refused by its header, or once QEMU opened it; a plain one attached"
 ctl vm destroy g1 >/dev/null
-ctl vm detach-disk g1 g1-disk2.qcow2 >/dev/null || fail "detach of a stopped guest's disk"
+ctl vm detach-disk g1 g1-disk0.qcow2 >/dev/null || fail "detach of a stopped guest's disk"
 ctl vm attach-disk g1 extra.raw,bus=sata >/dev/null || fail "attach of a SATA disk to a stopped guest"
 assert_eq "$(vm_field g1 '[.disks[] | .path + ":" + .bus] | join(",")')" \
 	"$POOL/data.raw:sata,$POOL/ro.raw:scsi,$POOL/extra.raw:sata" "a stopped guest's disks after detach and attach"
