@@ -213,3 +213,41 @@ bool disk_qcow2_virtual_size(const uint8_t *h, size_t len, uint64_t *ret)
 	*ret = v;
 	return true;
 }
+
+static uint64_t be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+bool disk_qcow2_header_parse(const uint8_t *h, size_t len, struct disk_qcow2_header *ret)
+{
+	struct disk_qcow2_header q = {};
+
+	if (!disk_qcow2_virtual_size(h, len, &q.virtual_size) || len < 72)
+		return false;
+	q.version = (uint32_t)be(h + 4, 4);
+	q.backing_offset = be(h + 8, 8);
+	q.backing_len = (uint32_t)be(h + 16, 4);
+	if (q.version >= 3) {
+		if (len < DISK_QCOW2_HEADER_LEN)
+			return false;
+		q.incompatible = be(h + 72, 8);
+	}
+	*ret = q;
+	return true;
+}
+
+const char *disk_qcow2_refuse_reason(const struct disk_qcow2_header *h, bool has_backing)
+{
+	if (h->incompatible & DISK_QCOW2_INCOMPAT_DATA_FILE)
+		return "its qcow2 header names an external data file (netd never makes one: the header "
+		       "was changed outside netd)";
+	if (h->backing_offset && !has_backing)
+		return "its qcow2 header names a backing file netd did not record (the header was changed "
+		       "outside netd)";
+	return NULL;
+}

@@ -54,5 +54,23 @@ struct disk_info {
 /* Parse qemu-img info's JSON; -EINVAL (err set) when it is not that. */
 int disk_info_parse(const char *json, struct disk_info *ret, char *err, size_t errlen);
 
+/* What netd checks in a qcow2 header (its first DISK_QCOW2_HEADER_LEN bytes; version 2 headers
+ * have no feature fields: 0). */
+#define DISK_QCOW2_HEADER_LEN 104
+#define DISK_QCOW2_INCOMPAT_DATA_FILE (1ULL << 2)
+struct disk_qcow2_header {
+	uint32_t version;
+	uint64_t backing_offset; /* 0: no backing file named */
+	uint32_t backing_len;
+	uint64_t virtual_size;
+	uint64_t incompatible;
+};
+/* False when it is not a qcow2 header (or too short for its version). */
+bool disk_qcow2_header_parse(const uint8_t *h, size_t len, struct disk_qcow2_header *ret);
+/* Why netd refuses to give this header to qemu-img, or NULL: it names an external data file (netd
+ * never makes one), or a backing file while netd recorded none for the disk (has_backing). A name
+ * the header holds is never opened by path: netd passes every layer as an fd. */
+const char *disk_qcow2_refuse_reason(const struct disk_qcow2_header *h, bool has_backing);
+
 /* The virtual size in a qcow2 header (its first 32 bytes at least); false when it is not one. */
 bool disk_qcow2_virtual_size(const uint8_t *header, size_t len, uint64_t *ret);

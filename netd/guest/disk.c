@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #define QEMU_IMG "/usr/bin/qemu-img"
 #define QEMU_IMG_TIMEOUT_MS 30000
 #define FORMAT_XATTR "trusted.netd.format"
+#define BACKING_XATTR "trusted.netd.backing"
 #define INFO_OUT_MAX 65536
 
 static const char *pool_path(struct daemon *d)
@@ -85,6 +87,37 @@ static enum disk_format file_format(int fd)
 	return disk_format_from_string(buf);
 }
 
+/* The pool disk netd made this overlay on (its record, never the header's name); false: none. */
+static bool file_backing(int fd, char *buf, size_t size)
+{
+	ssize_t n = fgetxattr(fd, BACKING_XATTR, buf, size - 1);
+
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return !disk_name_invalid_reason(buf);
+}
+
+/* A qcow2 file whose header names what netd did not make (an operator may write the file) is not
+ * given to qemu-img: see disk_qcow2_refuse_reason(). qemu-img's confinement holds anyway. */
+static int check_header(struct call *c, int fd, const char *name)
+{
+	uint8_t h[DISK_QCOW2_HEADER_LEN];
+	struct disk_qcow2_header q;
+	char backing[NAME_MAX + 1];
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+	const char *why;
+
+	if (n < 0)
+		return call_errorf(c, -errno, "cannot read disk '%s': %m", name);
+	if (!disk_qcow2_header_parse(h, (size_t)n, &q))
+		return 0; /* not qcow2 at all: qemu-img says so */
+	why = disk_qcow2_refuse_reason(&q, file_backing(fd, backing, sizeof(backing)));
+	if (why)
+		return call_errorf(c, -EPERM, "refusing disk '%s': %s", name, why);
+	return 0;
+}
+
 /* An existing disk of the pool, opened (never through a symlink, never a FIFO's wait). */
 static int disk_open(struct call *c, int pool, const char *name, int flags, struct stat *st,
 		     enum disk_format *ret_format)
@@ -105,16 +138,29 @@ static int disk_open(struct call *c, int pool, const char *name, int flags, stru
 			c, -EMEDIUMTYPE,
 			"disk '%s' was not made by netd: its format is unknown (netd never guesses one)",
 			name);
+	if (*ret_format == DISK_FORMAT_QCOW2) {
+		int r = check_header(c, fd, name);
+
+		if (r < 0)
+			return r;
+	}
 	return TAKE_FD(fd);
 }
 
-/* Run qemu-img with the disk's fd as its fd 3; out gets its stdout. */
+/* Run qemu-img with the disk's fd as its fd 3; out gets its stdout. It runs as root, confined to
+ * its own files and that fd (proc.h, confine_files): whatever path the image names, it opens
+ * nothing else. */
 static int qemu_img_run(struct daemon *d, struct call *c, const char *what, struct disk_argv *a, int fd,
 			char *out, size_t size)
 {
-	struct proc_spawn spec = {
-		.exe = QEMU_IMG, .argv = a->argv, .fds = &fd, .n_fds = 1, .first_fd = 3, .new_session = true
-	};
+	struct proc_spawn spec = { .exe = QEMU_IMG,
+				   .argv = a->argv,
+				   .fds = &fd,
+				   .n_fds = 1,
+				   .first_fd = 3,
+				   .no_new_privs = true,
+				   .confine_files = true,
+				   .new_session = true };
 	char dummy[1], err[512];
 	int r = proc_run_check(&d->proc, &spec, QEMU_IMG_TIMEOUT_MS, out ?: dummy, out ? size : sizeof(dummy),
 			       err, sizeof(err));

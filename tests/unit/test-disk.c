@@ -190,12 +190,53 @@ static void test_qcow2_size(void **state)
 	assert_false(disk_qcow2_virtual_size(h, sizeof(h), &v));
 }
 
+static void test_qcow2_header(void **state)
+{
+	uint8_t h[DISK_QCOW2_HEADER_LEN] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+	struct disk_qcow2_header q = { .version = 99 };
+
+	h[24 + 4] = 0x01; /* 16 MiB */
+	assert_true(disk_qcow2_header_parse(h, sizeof(h), &q));
+	assert_int_equal(q.version, 3);
+	assert_true(q.virtual_size == 16ULL << 20 && !q.backing_offset && !q.incompatible);
+	assert_null(disk_qcow2_refuse_reason(&q, false));
+	assert_null(disk_qcow2_refuse_reason(&q, true)); /* recorded, header says none: harmless */
+	/* a v3 header cut short: its features are unknown, so it is no header netd accepts */
+	assert_false(disk_qcow2_header_parse(h, 72, &q));
+
+	h[8 + 7] = 0x70; /* backing file name at 0x70, 11 bytes */
+	h[16 + 3] = 11;
+	assert_true(disk_qcow2_header_parse(h, sizeof(h), &q));
+	assert_true(q.backing_offset == 0x70 && q.backing_len == 11);
+	assert_string_equal(
+		disk_qcow2_refuse_reason(&q, false),
+		"its qcow2 header names a backing file netd did not record (the header was changed "
+		"outside netd)");
+	assert_null(disk_qcow2_refuse_reason(&q, true));
+
+	h[72 + 7] = DISK_QCOW2_INCOMPAT_DATA_FILE;
+	assert_true(disk_qcow2_header_parse(h, sizeof(h), &q));
+	assert_string_equal(disk_qcow2_refuse_reason(&q, true),
+			    "its qcow2 header names an external data file (netd never makes one: the header "
+			    "was changed outside netd)");
+
+	/* version 2: 72 bytes, no feature fields */
+	h[7] = 2;
+	assert_true(disk_qcow2_header_parse(h, 72, &q));
+	assert_int_equal(q.version, 2);
+	assert_true(q.incompatible == 0);
+	h[0] = 'X';
+	assert_false(disk_qcow2_header_parse(h, sizeof(h), &q));
+	assert_int_equal(q.version, 2); /* untouched */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name),	 cmocka_unit_test(test_size),
-		cmocka_unit_test(test_argv),	 cmocka_unit_test(test_info_parse),
-		cmocka_unit_test(test_info_bad), cmocka_unit_test(test_qcow2_size),
+		cmocka_unit_test(test_name),	     cmocka_unit_test(test_size),
+		cmocka_unit_test(test_argv),	     cmocka_unit_test(test_info_parse),
+		cmocka_unit_test(test_info_bad),     cmocka_unit_test(test_qcow2_size),
+		cmocka_unit_test(test_qcow2_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
