@@ -123,6 +123,100 @@ void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format 
 	argv_add(a, a->path);
 }
 
+void disk_argv_create_overlay(struct disk_argv *a, const char *qemu_img, int fd, const char *base,
+			      enum disk_format base_format, uint64_t size)
+{
+	argv_start(a, qemu_img, "create", DISK_FORMAT_QCOW2, fd);
+	argv_add(a, "-q");
+	argv_add(a, "-u");
+	argv_add(a, "-b");
+	argv_add(a, base);
+	argv_add(a, "-F");
+	argv_add(a, disk_format_to_string(base_format));
+	argv_add(a, a->path);
+	snprintf(a->size, sizeof(a->size), "%" PRIu64, size);
+	argv_add(a, a->size);
+}
+
+void disk_argv_resize_overlay(struct disk_argv *a, const char *qemu_img, int fd, uint64_t size)
+{
+	a->argv[0] = (char *)qemu_img;
+	a->argv[1] = "resize";
+	a->argv[2] = NULL;
+	argv_add(a, "-q");
+	argv_add(a, "--image-opts");
+	snprintf(a->opts, sizeof(a->opts),
+		 "driver=qcow2,file.driver=file,file.filename=/dev/fd/%d,backing=", fd);
+	argv_add(a, a->opts);
+	snprintf(a->size, sizeof(a->size), "%" PRIu64, size);
+	argv_add(a, a->size);
+}
+
+int disk_chain_opts(char *buf, size_t size, const enum disk_format *formats, const int *fds, size_t n)
+{
+	char prefix[DISK_CHAIN_MAX * 8 + 1] = "";
+	size_t len = 0;
+	int k;
+
+	if (n == 0 || n > DISK_CHAIN_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		k = snprintf(buf + len, size - len,
+			     "%s%sdriver=%s,%sfile.driver=file,%sfile.filename=/dev/fd/%d", i ? "," : "",
+			     prefix, disk_format_to_string(formats[i]), prefix, prefix, fds[i]);
+		if (k < 0 || (size_t)k >= size - len)
+			return -E2BIG;
+		len += k;
+		strcat(prefix, "backing.");
+	}
+	/* The last layer: no backing, whatever its header says (raw has none to name). */
+	if (formats[n - 1] == DISK_FORMAT_QCOW2) {
+		prefix[strlen(prefix) - 1] = 0; /* "backing.backing" -> ... "backing" */
+		k = snprintf(buf + len, size - len, ",%s=", prefix);
+		if (k < 0 || (size_t)k >= size - len)
+			return -E2BIG;
+	}
+	return 0;
+}
+
+int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk_format *formats,
+		      const int *fds, size_t n, enum disk_format out_format, int out_fd)
+{
+	int r = disk_chain_opts(a->opts, sizeof(a->opts), formats, fds, n);
+
+	if (r < 0)
+		return r;
+	snprintf(a->path, sizeof(a->path), "/dev/fd/%d", out_fd);
+	a->argv[0] = (char *)qemu_img;
+	a->argv[1] = "convert";
+	a->argv[2] = NULL;
+	argv_add(a, "-p");
+	argv_add(a, "-O");
+	argv_add(a, disk_format_to_string(out_format));
+	argv_add(a, "--image-opts");
+	argv_add(a, a->opts);
+	argv_add(a, a->path);
+	return 0;
+}
+
+double disk_progress_parse(const char *text, size_t len)
+{
+	double last = -1;
+
+	for (size_t i = 0; i < len; i++) {
+		double v;
+		int end = 0;
+
+		if (text[i] != '(')
+			continue;
+		/* "(12.50/100%)": a complete one only */
+		if (sscanf(text + i, "(%lf/100%%)%n", &v, &end) == 1 && end > 0 && i + end <= len && v >= 0 &&
+		    v <= 100)
+			last = v;
+	}
+	return last;
+}
+
 static bool get_u64(json_object *o, const char *key, uint64_t *ret)
 {
 	json_object *v;

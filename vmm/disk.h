@@ -14,6 +14,7 @@
 #define DISK_SIZE_MAX (64ULL << 40) /* 64 TiB */
 #define DISK_ARGV_MAX 16
 #define DISK_SNAPSHOTS_MAX 64
+#define DISK_CHAIN_MAX 16 /* layers of an overlay chain, the top one included */
 
 /* NULL when name is a valid disk name ([A-Za-z0-9._-], 1..NAME_MAX, not starting with '.'), else
  * why not. */
@@ -29,10 +30,30 @@ struct disk_argv {
 	char *argv[DISK_ARGV_MAX];
 	char path[32];
 	char size[32];
+	char opts[DISK_CHAIN_MAX * 96 + 64]; /* --image-opts of a chain */
 };
 void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
 void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
 void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd);
+/* qemu-img create -f qcow2 -q -u -b BASE -F BASE_FORMAT /dev/fd/N SIZE: a thin overlay. -u: the
+ * backing file is not opened (qemu-img would resolve the name as a path); the header gets the
+ * name, which only a hand-run qemu-img in the pool folder would follow. */
+void disk_argv_create_overlay(struct disk_argv *a, const char *qemu_img, int fd, const char *base,
+			      enum disk_format base_format, uint64_t size);
+/* The resize of an overlay: --image-opts with backing= (none): growing a qcow2 reads no layer
+ * below it, and no name in its header is followed. */
+void disk_argv_resize_overlay(struct disk_argv *a, const char *qemu_img, int fd, uint64_t size);
+/* The blockdev options of a chain whose layer i is fds[i] in formats[i] (0: the top), each
+ * layer's backing given explicitly, the last one's as none: "driver=qcow2,file.driver=file,
+ * file.filename=/dev/fd/3,backing.driver=raw,backing.file.driver=file,...". -E2BIG: too deep or
+ * too long. */
+int disk_chain_opts(char *buf, size_t size, const enum disk_format *formats, const int *fds, size_t n);
+/* qemu-img convert -p -O FORMAT --image-opts CHAIN /dev/fd/OUT: a flat copy of a chain (a single
+ * disk is a chain of one). -p: progress on stdout ("    (12.50/100%)\r"). */
+int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk_format *formats,
+		      const int *fds, size_t n, enum disk_format out_format, int out_fd);
+/* The last complete progress value in qemu-img -p output (0..100), or -1 when there is none. */
+double disk_progress_parse(const char *text, size_t len);
 
 struct disk_snapshot {
 	char id[32];

@@ -147,6 +147,95 @@ static int disk_open(struct call *c, int pool, const char *name, int flags, stru
 	return TAKE_FD(fd);
 }
 
+/* A disk and the layers below it, from netd's records (trusted.netd.backing), each opened by netd:
+ * layer 0 is the disk itself. */
+struct chain {
+	size_t n;
+	int fds[DISK_CHAIN_MAX];
+	enum disk_format formats[DISK_CHAIN_MAX];
+	char names[DISK_CHAIN_MAX][NAME_MAX + 1];
+};
+
+static void chain_close(struct chain *ch)
+{
+	for (size_t i = 0; i < ch->n; i++)
+		close(ch->fds[i]);
+	ch->n = 0;
+}
+
+/* The chain under the disk name, open as fd in format f (the chain takes fd). */
+static int chain_open(struct call *c, int pool, const char *name, int fd, enum disk_format f,
+		      struct chain *ch)
+{
+	char backing[NAME_MAX + 1];
+
+	*ch = (struct chain){ .n = 1, .fds = { fd }, .formats = { f } };
+	snprintf(ch->names[0], sizeof(ch->names[0]), "%s", name);
+	while (file_backing(ch->fds[ch->n - 1], backing, sizeof(backing))) {
+		struct stat st;
+		int bfd, r;
+
+		if (ch->n == DISK_CHAIN_MAX) {
+			r = call_errorf(c, -ELOOP, "disk '%s': its backing chain is deeper than %d layers",
+					name, DISK_CHAIN_MAX);
+			chain_close(ch);
+			return r;
+		}
+		bfd = disk_open(c, pool, backing, O_RDONLY, &st, &ch->formats[ch->n]);
+		if (bfd < 0) {
+			char why[sizeof(c->err)];
+
+			chain_close(ch);
+			snprintf(why, sizeof(why), "%s", c->err);
+			return call_errorf(c, bfd,
+					   "disk '%s' is an overlay on '%s', which cannot be used: %s", name,
+					   backing, why);
+		}
+		ch->fds[ch->n] = bfd;
+		snprintf(ch->names[ch->n], sizeof(ch->names[0]), "%s", backing);
+		ch->n++;
+	}
+	return 0;
+}
+
+static json_object *chain_json(const struct chain *ch)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 1; i < ch->n; i++)
+		json_object_array_add(a, json_object_new_string(ch->names[i]));
+	return a;
+}
+
+/* The first disk of the pool that is an overlay on name (netd's record), or false. */
+static bool overlay_on(int pool, const char *name, char *ret, size_t size)
+{
+	int dfd = openat(pool, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = dfd < 0 ? NULL : fdopendir(dfd);
+	bool found = false;
+	struct dirent *e;
+
+	if (!dir) {
+		if (dfd >= 0)
+			close(dfd);
+		return false;
+	}
+	while (!found && (e = readdir(dir))) {
+		char backing[NAME_MAX + 1];
+		_cleanup_close_ int fd = -1;
+
+		if (disk_name_invalid_reason(e->d_name) || !strcmp(e->d_name, name))
+			continue;
+		fd = openat(dirfd(dir), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0 && file_backing(fd, backing, sizeof(backing)) && !strcmp(backing, name)) {
+			snprintf(ret, size, "%s", e->d_name);
+			found = true;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
 /* Run qemu-img with the disk's fd as its fd 3; out gets its stdout. It runs as root, confined to
  * its own files and that fd (proc.h, confine_files): whatever path the image names, it opens
  * nothing else. */
@@ -230,7 +319,7 @@ static int refuse_if_used(struct daemon *d, struct call *c, const char *name, co
 }
 
 static json_object *info_json(const char *name, const char *path, const struct disk_info *i,
-			      json_object *users)
+			      json_object *users, json_object *chain)
 {
 	json_object *o = json_object_new_object(), *snaps = json_object_new_array();
 
@@ -239,8 +328,11 @@ static json_object *info_json(const char *name, const char *path, const struct d
 	json_object_object_add(o, "format", json_object_new_string(i->format));
 	json_object_object_add(o, "virtual_size", json_object_new_int64((int64_t)i->virtual_size));
 	json_object_object_add(o, "actual_size", json_object_new_int64((int64_t)i->actual_size));
-	if (i->backing_file[0])
-		json_object_object_add(o, "backing_file", json_object_new_string(i->backing_file));
+	/* netd's record, never the name in the header (an operator may write that). */
+	if (json_object_array_length(chain))
+		json_object_object_add(o, "backing_file",
+				       json_object_get(json_object_array_get_idx(chain, 0)));
+	json_object_object_add(o, "backing_chain", chain);
 	json_object_object_add(o, "dirty", json_object_new_boolean(i->dirty));
 	for (size_t k = 0; k < i->n_snapshots; k++) {
 		json_object *s = json_object_new_object();
@@ -257,19 +349,27 @@ static json_object *info_json(const char *name, const char *path, const struct d
 	return o;
 }
 
-static int reply_info(struct daemon *d, struct call *c, const char *name, int fd, enum disk_format f,
-		      const struct stat *st)
+static int reply_info(struct daemon *d, struct call *c, int pool, const char *name, int fd,
+		      enum disk_format f, const struct stat *st)
 {
 	_cleanup_free_ struct disk_info *info = calloc(1, sizeof(*info));
 	_cleanup_free_ char *path = path_join(pool_path(d), name);
-	int r;
+	struct chain ch;
+	int r, dfd;
 
 	if (!info || !path)
 		return call_errorf(c, -ENOMEM, "out of memory");
 	r = disk_info_read(d, c, name, fd, f, info);
 	if (r < 0)
 		return r;
-	call_reply(c, info_json(name, path, info, disk_users(d, st, false)));
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0)
+		return call_errorf(c, -errno, "cannot read disk '%s': %m", name);
+	r = chain_open(c, pool, name, dfd, f, &ch);
+	if (r < 0)
+		return r;
+	call_reply(c, info_json(name, path, info, disk_users(d, st, false), chain_json(&ch)));
+	chain_close(&ch);
 	return 0;
 }
 
@@ -324,38 +424,100 @@ static int disk_file_new(struct call *c, int pool, const char *name, enum disk_f
 	return TAKE_FD(fd);
 }
 
+/* --backing BASE: BASE opened (a pool disk netd made, its header checked), its virtual size the
+ * overlay's least and default one. */
+static int parse_backing(struct daemon *d, struct call *c, json_object *params, int pool,
+			 const char **ret_name, enum disk_format *ret_format, uint64_t *ret_size)
+{
+	_cleanup_free_ struct disk_info *info = calloc(1, sizeof(*info));
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	const char *why;
+	int r;
+
+	*ret_name = NULL;
+	if (protocol_param_string(params, "backing", ret_name) < 0)
+		return 0;
+	if (!info)
+		return call_errorf(c, -ENOMEM, "out of memory");
+	why = disk_name_invalid_reason(*ret_name);
+	if (why)
+		return call_errorf(c, -EINVAL, "invalid backing disk name '%.64s': %s", *ret_name, why);
+	fd = disk_open(c, pool, *ret_name, O_RDONLY, &st, ret_format);
+	if (fd < 0)
+		return fd;
+	r = disk_info_read(d, c, *ret_name, fd, *ret_format, info);
+	if (r < 0)
+		return r;
+	*ret_size = info->virtual_size;
+	return 0;
+}
+
+/* The new file's backing record, before qemu-img writes its header. */
+static int record_backing(struct call *c, int fd, const char *name, const char *base)
+{
+	if (fsetxattr(fd, BACKING_XATTR, base, strlen(base), 0) < 0)
+		return call_errorf(c, -errno, "cannot create disk '%s': recording its backing disk: %m",
+				   name);
+	return 0;
+}
+
 static int method_disk_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_close_ int pool = -1, fd = -1;
-	enum disk_format f;
+	enum disk_format f, base_format = DISK_FORMAT_QCOW2;
+	const char *name, *base = NULL;
+	uint64_t size = 0, base_size = 0;
 	struct disk_argv a;
 	struct stat st;
-	const char *name;
 	char what[300];
-	uint64_t size;
 	int r;
 
-	if ((r = param_name(c, params, &name)) < 0 || (r = parse_format(c, params, &f)) < 0 ||
+	if ((r = param_name(c, params, &name)) < 0 || (r = parse_format(c, params, &f)) < 0)
+		return r;
+	if (json_object_object_get_ex(params, "backing", NULL) && f != DISK_FORMAT_QCOW2)
+		return call_errorf(c, -EINVAL, "cannot create disk '%s': an overlay (--backing) is qcow2",
+				   name);
+	if ((json_object_object_get_ex(params, "size", NULL) ||
+	     !json_object_object_get_ex(params, "backing", NULL)) &&
 	    (r = parse_size(c, params, false, &size, NULL)) < 0)
 		return r;
 	pool = pool_open(d, c, true);
 	if (pool < 0)
 		return pool;
+	r = parse_backing(d, c, params, pool, &base, &base_format, &base_size);
+	if (r < 0)
+		return r;
+	if (base && !strcmp(base, name))
+		return call_errorf(c, -EINVAL, "cannot create disk '%s' on itself", name);
+	if (base && size == 0)
+		size = base_size;
+	if (base && size < base_size)
+		return call_errorf(
+			c, -EINVAL,
+			"cannot create disk '%s' with %llu bytes: its backing disk '%s' has %llu (an "
+			"overlay may only be larger)",
+			name, (unsigned long long)size, base, (unsigned long long)base_size);
 	fd = disk_file_new(c, pool, name, f);
 	if (fd < 0)
 		return fd;
 	snprintf(what, sizeof(what), "cannot create disk '%s'", name);
-	disk_argv_create(&a, QEMU_IMG, f, 3, size);
-	r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
+	if (base) {
+		r = record_backing(c, fd, name, base);
+		disk_argv_create_overlay(&a, QEMU_IMG, 3, base, base_format, size);
+	} else
+		disk_argv_create(&a, QEMU_IMG, f, 3, size);
+	if (r >= 0)
+		r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
 	if (r >= 0 && fstat(fd, &st) < 0)
 		r = call_errorf(c, -errno, "%s: %m", what);
 	if (r < 0) {
 		unlinkat(pool, name, 0);
 		return r;
 	}
-	log_info("disk '%s' created in %s: %s, %llu bytes", name, pool_path(d), disk_format_to_string(f),
-		 (unsigned long long)size);
-	return reply_info(d, c, name, fd, f, &st);
+	log_info("disk '%s' created in %s: %s, %llu bytes%s%s", name, pool_path(d), disk_format_to_string(f),
+		 (unsigned long long)size, base ? ", on " : "", base ?: "");
+	return reply_info(d, c, pool, name, fd, f, &st);
 }
 
 static int method_disk_info(struct daemon *d, struct call *c, json_object *params)
@@ -374,7 +536,7 @@ static int method_disk_info(struct daemon *d, struct call *c, json_object *param
 	fd = disk_open(c, pool, name, O_RDONLY, &st, &f);
 	if (fd < 0)
 		return fd;
-	return reply_info(d, c, name, fd, f, &st);
+	return reply_info(d, c, pool, name, fd, f, &st);
 }
 
 static int method_disk_resize(struct daemon *d, struct call *c, json_object *params)
@@ -412,19 +574,23 @@ static int method_disk_resize(struct daemon *d, struct call *c, json_object *par
 			"cannot resize disk '%s' to %llu bytes: it has %llu (shrinking loses data: netd "
 			"only grows disks)",
 			name, (unsigned long long)want, (unsigned long long)info->virtual_size);
+	if (file_backing(fd, what, sizeof(what)))
+		disk_argv_resize_overlay(&a, QEMU_IMG, 3, want);
+	else
+		disk_argv_resize(&a, QEMU_IMG, f, 3, want);
 	snprintf(what, sizeof(what), "cannot resize disk '%s'", name);
-	disk_argv_resize(&a, QEMU_IMG, f, 3, want);
 	r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
 	if (r < 0)
 		return r;
 	log_info("disk '%s' resized: %llu -> %llu bytes", name, (unsigned long long)info->virtual_size,
 		 (unsigned long long)want);
-	return reply_info(d, c, name, fd, f, &st);
+	return reply_info(d, c, pool, name, fd, f, &st);
 }
 
 static int method_disk_delete(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_close_ int pool = -1, fd = -1;
+	char overlay[NAME_MAX + 1];
 	struct stat st, now;
 	const char *name;
 	json_object *o;
@@ -441,6 +607,12 @@ static int method_disk_delete(struct daemon *d, struct call *c, json_object *par
 	r = refuse_if_used(d, c, name, &st, false, "delete");
 	if (r < 0)
 		return r;
+	if (overlay_on(pool, name, overlay, sizeof(overlay)))
+		return call_errorf(
+			c, -EBUSY,
+			"cannot delete disk '%s': disk '%s' is an overlay on it (delete or convert "
+			"'%s' first)",
+			name, overlay, overlay);
 	/* The name still is that file (the pool is root's; this guards against a mistake, not a race). */
 	if (fstatat(pool, name, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_ino != st.st_ino ||
 	    now.st_dev != st.st_dev)
@@ -458,6 +630,7 @@ static json_object *list_entry(struct daemon *d, int pool, const char *name)
 {
 	_cleanup_close_ int fd =
 		openat(pool, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	char backing[NAME_MAX + 1];
 	enum disk_format f;
 	uint8_t header[32];
 	uint64_t vsize;
@@ -476,6 +649,8 @@ static json_object *list_entry(struct daemon *d, int pool, const char *name)
 			       json_object_new_string(f >= 0 ? disk_format_to_string(f) : "unknown"));
 	json_object_object_add(o, "virtual_size", json_object_new_int64((int64_t)vsize));
 	json_object_object_add(o, "actual_size", json_object_new_int64((int64_t)st.st_blocks * 512));
+	if (file_backing(fd, backing, sizeof(backing)))
+		json_object_object_add(o, "backing_file", json_object_new_string(backing));
 	json_object_object_add(o, "used_by", disk_users(d, &st, false));
 	return o;
 }

@@ -109,6 +109,10 @@ static void test_argv(void **state)
 	argv_golden("disk/argv-resize-qcow2.txt", &a);
 	disk_argv_info(&a, "/usr/bin/qemu-img", DISK_FORMAT_RAW, 3);
 	argv_golden("disk/argv-info-raw.txt", &a);
+	disk_argv_create_overlay(&a, "/usr/bin/qemu-img", 3, "base.raw", DISK_FORMAT_RAW, 8ULL << 20);
+	argv_golden("disk/argv-create-overlay.txt", &a);
+	disk_argv_resize_overlay(&a, "/usr/bin/qemu-img", 3, 20ULL << 20);
+	argv_golden("disk/argv-resize-overlay.txt", &a);
 }
 
 static void parse_file(const char *name, struct disk_info *ret)
