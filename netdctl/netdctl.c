@@ -584,6 +584,29 @@ static int build_disk_create(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+static int build_disk_convert(int argc, char **argv, json_object *params)
+{
+	const char *names[2] = {};
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+			json_object_object_add(params, "format", json_object_new_string(argv[++i]));
+		} else if (argv[i][0] == '-' || n == 2) {
+			return usage_error("disk convert: unexpected argument '%s'", argv[i]);
+		} else {
+			names[n++] = argv[i];
+		}
+	}
+	if (n != 2)
+		return usage_error("disk convert: expected SRC DST --format qcow2|raw");
+	if (!json_object_object_get_ex(params, "format", NULL))
+		return usage_error("disk convert: missing --format qcow2|raw");
+	json_object_object_add(params, "name", json_object_new_string(names[0]));
+	json_object_object_add(params, "target", json_object_new_string(names[1]));
+	return 0;
+}
+
 static int build_disk_resize(int argc, char **argv, json_object *params)
 {
 	if (argc != 3)
@@ -822,6 +845,11 @@ static const struct verb verbs[] = {
 	  "disk info NAME                       format, sizes, backing chain, snapshots (qemu-img info)" },
 	{ "disk", "resize", "disk.resize", build_disk_resize, print_disk,
 	  "disk resize NAME [+]SIZE             grow a disk no running guest uses (never shrinks)" },
+	{ "disk", "convert", "disk.convert", build_disk_convert, print_disk,
+	  "disk convert SRC DST --format qcow2|raw\n"
+	  "                                       a new disk DST with SRC's data (an overlay's chain flattened);\n"
+	  "                                       progress on the terminal; refused while a running guest writes\n"
+	  "                                       SRC; nothing is left of DST if it fails or is interrupted" },
 	{ "disk", "delete", "disk.delete", build_disk, print_disk_deleted,
 	  "disk delete NAME                     refused while a guest's definition uses it or an overlay is on it" },
 	{ "monitor", NULL, "daemon.monitor", build_none, print_status,

@@ -199,19 +199,18 @@ int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk
 	return 0;
 }
 
-double disk_progress_parse(const char *text, size_t len)
+double disk_progress_parse(const char *text)
 {
 	double last = -1;
 
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; text[i]; i++) {
 		double v;
 		int end = 0;
 
 		if (text[i] != '(')
 			continue;
 		/* "(12.50/100%)": a complete one only */
-		if (sscanf(text + i, "(%lf/100%%)%n", &v, &end) == 1 && end > 0 && i + end <= len && v >= 0 &&
-		    v <= 100)
+		if (sscanf(text + i, "(%lf/100%%)%n", &v, &end) == 1 && end > 0 && v >= 0 && v <= 100)
 			last = v;
 	}
 	return last;

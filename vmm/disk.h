@@ -30,7 +30,7 @@ struct disk_argv {
 	char *argv[DISK_ARGV_MAX];
 	char path[32];
 	char size[32];
-	char opts[DISK_CHAIN_MAX * 96 + 64]; /* --image-opts of a chain */
+	char opts[8192]; /* --image-opts of a chain (DISK_CHAIN_MAX layers: about 4 KB) */
 };
 void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
 void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
@@ -52,8 +52,9 @@ int disk_chain_opts(char *buf, size_t size, const enum disk_format *formats, con
  * disk is a chain of one). -p: progress on stdout ("    (12.50/100%)\r"). */
 int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk_format *formats,
 		      const int *fds, size_t n, enum disk_format out_format, int out_fd);
-/* The last complete progress value in qemu-img -p output (0..100), or -1 when there is none. */
-double disk_progress_parse(const char *text, size_t len);
+/* The last complete progress value in qemu-img -p output (NUL-terminated; 0..100), or -1 when
+ * there is none. */
+double disk_progress_parse(const char *text);
 
 struct disk_snapshot {
 	char id[32];

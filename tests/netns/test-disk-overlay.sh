@@ -67,3 +67,74 @@ refused "disk 'mid.qcow2' is an overlay on 'base.raw', which cannot be used: no 
 	disk info mid.qcow2
 mv "$T/base.raw" "$POOL/base.raw"
 ok "overlays: the base of an overlay is not deleted; bad bases and sizes refused, nothing made"
+
+# ---- convert: a chain flattened, data kept ----
+qemu-io -f qcow2 -c 'write -P 0x55 2M 64k' "$POOL/top.qcow2" >/dev/null
+ctl disk convert top.qcow2 flat.qcow2 --format qcow2 >"$T/out" 2>"$T/progress" || fail "disk convert: $(cat "$T/progress")"
+has "^converting 'top.qcow2' to 'flat.qcow2': 0%$" <"$T/progress" || fail "no 0% line: $(cat "$T/progress")"
+has "^converting 'top.qcow2' to 'flat.qcow2': 100%$" <"$T/progress" || fail "no 100% line: $(cat "$T/progress")"
+has '^name: *flat.qcow2$' <"$T/out" || fail "disk convert's output: $(cat "$T/out")"
+assert_eq "$(stat -c '%a %U %G' "$POOL/flat.qcow2")" "660 root netd" "a converted disk's owner and mode"
+assert_eq "$(xattr "$POOL/flat.qcow2" trusted.netd.format) $(xattr "$POOL/flat.qcow2" trusted.netd.backing)" "qcow2 none" "flat's records"
+assert_eq "$(qi -f qcow2 "$POOL/flat.qcow2" | jq -r '[."virtual-size", (."backing-filename" // "none")] | @tsv')" \
+	"$(printf '20971520\tnone')" "flat's header: no backing file"
+qemu-img compare -q -f qcow2 -F qcow2 "$POOL/top.qcow2" "$POOL/flat.qcow2" || fail "the flattened copy differs from the chain"
+qemu-io -r -f qcow2 -c 'read -P 0xaa 1M 64k' -c 'read -P 0x55 2M 64k' "$POOL/flat.qcow2" | grep -c "read 65536/65536" | has '^2$' ||
+	fail "the patterns of both layers in the copy"
+J=$(ctl --json disk convert mid.qcow2 mid.raw --format raw 2>"$T/progress") || fail "disk convert --json"
+[ ! -s "$T/progress" ] || fail "--json printed progress: $(cat "$T/progress")"
+assert_eq "$(jq -r '[.name, .format, .virtual_size] | @tsv' <<<"$J")" "$(printf 'mid.raw\traw\t8388608')" "disk convert --json"
+qemu-img compare -q -f qcow2 -F raw "$POOL/mid.qcow2" "$POOL/mid.raw" || fail "raw copy differs"
+ok "convert flattens a chain to qcow2 and raw: same data, no backing, progress lines (none with --json)"
+
+# ---- an operator rewrites an overlay's header to name /etc/shadow: netd's record still rules ----
+OP="netdt-ov-$$"
+add_user "$OP" netd
+op() { run_as "$OP" "$NETDCTL" --socket "$SOCK" "$@"; }
+op disk create ov2.qcow2 --backing base.raw >/dev/null || fail "the operator's overlay"
+qemu-img create -q -f qcow2 -u -b /etc/shadow -F raw "$T/hdr.qcow2" 8M
+run_as "$OP" dd of="$POOL/ov2.qcow2" conv=notrunc status=none <"$T/hdr.qcow2" || fail "the operator could not write the header"
+assert_eq "$(qi -f qcow2 "$POOL/ov2.qcow2" | jq -r '."backing-filename"')" /etc/shadow "the rewritten header"
+assert_eq "$(op --json disk info ov2.qcow2 | jq -c .backing_chain)" '["base.raw"]' "info after the rewrite: netd's record"
+op disk convert ov2.qcow2 ov2.raw --format raw >/dev/null 2>&1 || fail "the operator's convert of its overlay"
+qemu-img compare -q -f raw -F raw "$POOL/base.raw" "$POOL/ov2.raw" || fail "the copy is not the recorded base's data"
+! grep -q 'root:' "$POOL/ov2.raw" || fail "/etc/shadow's content in the operator's copy"
+op disk resize ov2.qcow2 +1M >/dev/null || fail "the operator's resize of its overlay"
+op disk delete ov2.raw >/dev/null && op disk delete ov2.qcow2 >/dev/null || fail "the operator's delete"
+ok "an overlay whose header an operator rewrote: netd's record is the chain, /etc/shadow never read"
+
+# ---- convert: refusals, nothing made ----
+refused "disk 'flat.qcow2' exists already" disk convert top.qcow2 flat.qcow2 --format qcow2
+refused "no disk named 'nope' in the pool" disk convert nope x.qcow2 --format qcow2
+refused "invalid format 'vmdk': expected qcow2 or raw" disk convert top.qcow2 x.vmdk --format vmdk
+refused "cannot convert disk 'top.qcow2' onto itself: name a new disk" disk convert top.qcow2 top.qcow2 --format qcow2
+refused "invalid disk name '../x': a disk name is a file name in the pool: letters, digits, '.', '_' and '-' only" \
+	disk convert top.qcow2 ../x --format raw
+refused "invalid disk name '/etc/shadow': a disk name is a file name in the pool: letters, digits, '.', '_' and '-' only" \
+	disk convert /etc/shadow x.raw --format raw
+out=$(ctl disk convert top.qcow2 x.raw 2>&1) && fail "convert without --format"
+has "missing --format" <<<"$out" || fail "convert without --format: $out"
+ok "convert refusals: existing target, missing source, bad format, same name, paths"
+
+# ---- convert: the client hangs up, netd stops: nothing is left ----
+ctl disk create big.raw --size 512M --format raw >/dev/null
+head -c 512M /dev/urandom | dd of="$POOL/big.raw" conv=notrunc bs=1M status=none iflag=fullblock
+before=$(pool_state)
+"$NETDCTL" --socket "$SOCK" disk convert big.raw big.qcow2 --format qcow2 >/dev/null 2>"$T/progress" &
+cpid=$!
+for _ in $(seq 100); do grep -q ': [1-9]0%$' "$T/progress" && break; sleep 0.05; done
+grep -q ': [1-9]0%$' "$T/progress" || fail "no progress line while converting: $(cat "$T/progress")"
+kill -9 $cpid; wait $cpid 2>/dev/null || true
+for _ in $(seq 100); do grep -q "stopped: its client hung up" "$T/netd.log" && break; sleep 0.05; done
+grep -q "disk convert of 'big.raw' to 'big.qcow2' stopped: its client hung up" "$T/netd.log" || fail "netd did not stop the conversion"
+assert_eq "$(pool_state)" "$before" "the pool after a conversion whose client hung up"
+[ -z "$(ps -o pid= --ppid "$NETD_PID")" ] || fail "a child of netd still runs: $(ps -o pid,args --ppid "$NETD_PID")"
+ok "a conversion whose client hangs up is stopped, nothing made"
+"$NETDCTL" --socket "$SOCK" disk convert big.raw big.qcow2 --format qcow2 >/dev/null 2>"$T/progress" &
+cpid=$!
+for _ in $(seq 100); do grep -q ': [1-9]0%$' "$T/progress" && break; sleep 0.05; done
+stop_netd
+wait $cpid 2>/dev/null && fail "the conversion succeeded while netd stopped"
+grep -q "disk convert of 'big.raw' to 'big.qcow2' stopped: netd stops" "$T/netd.log" || fail "netd did not say it stopped the conversion"
+assert_eq "$(pool_state)" "$before" "the pool after netd stopped mid-conversion"
+ok "netd stopping mid-conversion leaves nothing"

@@ -156,13 +156,15 @@ for hdr in backing data; do
 	backing) why="its qcow2 header names a backing file netd did not record (the header was changed outside netd)" ;;
 	data) why="its qcow2 header names an external data file (netd never makes one: the header was changed outside netd)" ;;
 	esac
-	for cmd in "disk info atk.qcow2" "disk resize atk.qcow2 +1M"; do
+	for cmd in "disk info atk.qcow2" "disk resize atk.qcow2 +1M" "disk convert atk.qcow2 leak.raw --format raw" \
+		"disk create ov.qcow2 --backing atk.qcow2"; do
 		# shellcheck disable=SC2086
 		out=$(op $cmd 2>&1) && fail "'$cmd' with a $hdr header succeeded: $out"
 		assert_eq "$out" "netdctl: refusing disk 'atk.qcow2': $why" "'$cmd' with a $hdr header"
 	done
 done
 assert_eq "$(victim_state)" "$vbefore" "the data file the header named"
+[ ! -e "$POOL/leak.raw" ] && [ ! -e "$POOL/ov.qcow2" ] || fail "a disk was made from a refused header"
 # The confinement itself, as netd spawns qemu-img, on the very headers.
 [ -n "${CONFINED_RUN:-}" ] || fail "CONFINED_RUN not set (run through meson)"
 if "$CONFINED_RUN" 0 /bin/true >/dev/null; then

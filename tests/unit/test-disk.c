@@ -113,6 +113,52 @@ static void test_argv(void **state)
 	argv_golden("disk/argv-create-overlay.txt", &a);
 	disk_argv_resize_overlay(&a, "/usr/bin/qemu-img", 3, 20ULL << 20);
 	argv_golden("disk/argv-resize-overlay.txt", &a);
+	assert_int_equal(disk_argv_convert(&a, "/usr/bin/qemu-img", (enum disk_format[]){ DISK_FORMAT_QCOW2 },
+					   (int[]){ 3 }, 1, DISK_FORMAT_RAW, 4),
+			 0);
+	argv_golden("disk/argv-convert-qcow2-raw.txt", &a);
+	assert_int_equal(disk_argv_convert(&a, "/usr/bin/qemu-img",
+					   (enum disk_format[]){ DISK_FORMAT_QCOW2, DISK_FORMAT_QCOW2,
+								 DISK_FORMAT_RAW },
+					   (int[]){ 3, 4, 5 }, 3, DISK_FORMAT_QCOW2, 6),
+			 0);
+	argv_golden("disk/argv-convert-chain.txt", &a);
+	assert_int_equal(disk_argv_convert(&a, "/usr/bin/qemu-img", (enum disk_format[]){ DISK_FORMAT_RAW },
+					   (int[]){ 3 }, 1, DISK_FORMAT_QCOW2, 4),
+			 0);
+	argv_golden("disk/argv-convert-raw-qcow2.txt", &a);
+}
+
+static void test_chain_opts(void **state)
+{
+	enum disk_format f[DISK_CHAIN_MAX + 1];
+	int fds[DISK_CHAIN_MAX + 1];
+	char buf[sizeof(((struct disk_argv *)0)->opts)];
+
+	for (size_t i = 0; i <= DISK_CHAIN_MAX; i++) {
+		f[i] = DISK_FORMAT_QCOW2;
+		fds[i] = 3 + (int)i;
+	}
+	assert_int_equal(disk_chain_opts(buf, sizeof(buf), f, fds, 2), 0);
+	assert_string_equal(buf, "driver=qcow2,file.driver=file,file.filename=/dev/fd/3,backing.driver=qcow2,"
+				 "backing.file.driver=file,backing.file.filename=/dev/fd/4,backing.backing=");
+	/* the deepest chain fits; one more layer, none or too small a buffer: refused */
+	assert_int_equal(disk_chain_opts(buf, sizeof(buf), f, fds, DISK_CHAIN_MAX), 0);
+	assert_int_equal(disk_chain_opts(buf, sizeof(buf), f, fds, DISK_CHAIN_MAX + 1), -E2BIG);
+	assert_int_equal(disk_chain_opts(buf, sizeof(buf), f, fds, 0), -E2BIG);
+	assert_int_equal(disk_chain_opts(buf, 40, f, fds, 1), -E2BIG);
+	assert_int_equal(disk_chain_opts(buf, 62, f, fds, 1), -E2BIG); /* room for all but ",backing=" */
+}
+
+static void test_progress(void **state)
+{
+	assert_true(disk_progress_parse("") == -1);
+	assert_true(disk_progress_parse("    (0.00/100%)\r") == 0);
+	assert_true(disk_progress_parse("    (0.00/100%)\r    (5.88/100%)\r    (12.50/100%)\r") == 12.5);
+	assert_true(disk_progress_parse("    (100.00/100%)\r\n") == 100);
+	/* an unfinished one counts not; nor anything else in parentheses */
+	assert_true(disk_progress_parse("    (5.88/100%)\r    (12.5") == 5.88);
+	assert_true(disk_progress_parse("(x/100%) (7/10%) (-1/100%) (101/100%)") == -1);
 }
 
 static void parse_file(const char *name, struct disk_info *ret)
@@ -240,7 +286,8 @@ int main(void)
 		cmocka_unit_test(test_name),	     cmocka_unit_test(test_size),
 		cmocka_unit_test(test_argv),	     cmocka_unit_test(test_info_parse),
 		cmocka_unit_test(test_info_bad),     cmocka_unit_test(test_qcow2_size),
-		cmocka_unit_test(test_qcow2_header),
+		cmocka_unit_test(test_qcow2_header), cmocka_unit_test(test_chain_opts),
+		cmocka_unit_test(test_progress),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
