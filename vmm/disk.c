@@ -138,45 +138,49 @@ void disk_argv_create_overlay(struct disk_argv *a, const char *qemu_img, int fd,
 	argv_add(a, a->size);
 }
 
+/* One layer and, nested in it, the ones below: the last qcow2 one with "backing": null. */
+static json_object *chain_layer(const enum disk_format *formats, const int *fds, size_t n)
+{
+	json_object *o = json_object_new_object(), *file = json_object_new_object();
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
+	json_object_object_add(o, "driver", json_object_new_string(disk_format_to_string(formats[0])));
+	json_object_object_add(file, "driver", json_object_new_string("file"));
+	json_object_object_add(file, "filename", json_object_new_string(path));
+	json_object_object_add(o, "file", file);
+	if (n > 1)
+		json_object_object_add(o, "backing", chain_layer(formats + 1, fds + 1, n - 1));
+	else if (formats[0] == DISK_FORMAT_QCOW2)
+		json_object_object_add(o, "backing", NULL); /* none, whatever the header names */
+	return o;
+}
+
+int disk_chain_opts(char *buf, size_t size, const enum disk_format *formats, const int *fds, size_t n)
+{
+	json_object *o;
+	int k;
+
+	if (n == 0 || n > DISK_CHAIN_MAX)
+		return -E2BIG;
+	o = chain_layer(formats, fds, n);
+	k = snprintf(buf, size, "json:%s",
+		     json_object_to_json_string_ext(o,
+						    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return k < 0 || (size_t)k >= size ? -E2BIG : 0;
+}
+
 void disk_argv_resize_overlay(struct disk_argv *a, const char *qemu_img, int fd, uint64_t size)
 {
 	a->argv[0] = (char *)qemu_img;
 	a->argv[1] = "resize";
 	a->argv[2] = NULL;
 	argv_add(a, "-q");
-	argv_add(a, "--image-opts");
-	snprintf(a->opts, sizeof(a->opts),
-		 "driver=qcow2,file.driver=file,file.filename=/dev/fd/%d,backing=", fd);
+	disk_chain_opts(a->opts, sizeof(a->opts), (enum disk_format[]){ DISK_FORMAT_QCOW2 }, &fd, 1);
 	argv_add(a, a->opts);
 	snprintf(a->size, sizeof(a->size), "%" PRIu64, size);
 	argv_add(a, a->size);
-}
-
-int disk_chain_opts(char *buf, size_t size, const enum disk_format *formats, const int *fds, size_t n)
-{
-	char prefix[DISK_CHAIN_MAX * 8 + 1] = "";
-	size_t len = 0;
-	int k;
-
-	if (n == 0 || n > DISK_CHAIN_MAX)
-		return -E2BIG;
-	for (size_t i = 0; i < n; i++) {
-		k = snprintf(buf + len, size - len,
-			     "%s%sdriver=%s,%sfile.driver=file,%sfile.filename=/dev/fd/%d", i ? "," : "",
-			     prefix, disk_format_to_string(formats[i]), prefix, prefix, fds[i]);
-		if (k < 0 || (size_t)k >= size - len)
-			return -E2BIG;
-		len += k;
-		strcat(prefix, "backing.");
-	}
-	/* The last layer: no backing, whatever its header says (raw has none to name). */
-	if (formats[n - 1] == DISK_FORMAT_QCOW2) {
-		prefix[strlen(prefix) - 1] = 0; /* "backing.backing" -> ... "backing" */
-		k = snprintf(buf + len, size - len, ",%s=", prefix);
-		if (k < 0 || (size_t)k >= size - len)
-			return -E2BIG;
-	}
-	return 0;
 }
 
 int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk_format *formats,
@@ -193,7 +197,6 @@ int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk
 	argv_add(a, "-p");
 	argv_add(a, "-O");
 	argv_add(a, disk_format_to_string(out_format));
-	argv_add(a, "--image-opts");
 	argv_add(a, a->opts);
 	argv_add(a, a->path);
 	return 0;

@@ -30,7 +30,7 @@ struct disk_argv {
 	char *argv[DISK_ARGV_MAX];
 	char path[32];
 	char size[32];
-	char opts[8192]; /* --image-opts of a chain (DISK_CHAIN_MAX layers: about 4 KB) */
+	char opts[4096]; /* json: options of a chain (DISK_CHAIN_MAX layers: about 1.5 KB) */
 };
 void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
 void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
@@ -40,15 +40,16 @@ void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format 
  * name, which only a hand-run qemu-img in the pool folder would follow. */
 void disk_argv_create_overlay(struct disk_argv *a, const char *qemu_img, int fd, const char *base,
 			      enum disk_format base_format, uint64_t size);
-/* The resize of an overlay: --image-opts with backing= (none): growing a qcow2 reads no layer
- * below it, and no name in its header is followed. */
+/* The resize of an overlay: its json: options with "backing": null: growing a qcow2 reads no
+ * layer below it, and no name in its header is followed. */
 void disk_argv_resize_overlay(struct disk_argv *a, const char *qemu_img, int fd, uint64_t size);
-/* The blockdev options of a chain whose layer i is fds[i] in formats[i] (0: the top), each
- * layer's backing given explicitly, the last one's as none: "driver=qcow2,file.driver=file,
- * file.filename=/dev/fd/3,backing.driver=raw,backing.file.driver=file,...". -E2BIG: too deep or
- * too long. */
+/* The json: filename (blockdev options) of a chain whose layer i is fds[i] in formats[i] (0: the
+ * top), each layer's backing given explicitly, a qcow2 bottom's as null: 'json:{"driver":"qcow2",
+ * "file":{"driver":"file","filename":"/dev/fd/3"},"backing":{"driver":"raw",...}}'. Every driver
+ * is named: nothing is probed. (qemu-img --image-opts' "backing=" for none is deprecated.) -E2BIG:
+ * too deep or too long. */
 int disk_chain_opts(char *buf, size_t size, const enum disk_format *formats, const int *fds, size_t n);
-/* qemu-img convert -p -O FORMAT --image-opts CHAIN /dev/fd/OUT: a flat copy of a chain (a single
+/* qemu-img convert -p -O FORMAT json:CHAIN /dev/fd/OUT: a flat copy of a chain (a single
  * disk is a chain of one). -p: progress on stdout ("    (12.50/100%)\r"). */
 int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk_format *formats,
 		      const int *fds, size_t n, enum disk_format out_format, int out_fd);
