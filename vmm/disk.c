@@ -347,3 +347,55 @@ const char *disk_qcow2_refuse_reason(const struct disk_qcow2_header *h, bool has
 		       "outside netd)";
 	return NULL;
 }
+
+int disk_record_parse(const char *text, struct disk_record *ret)
+{
+	struct disk_record r = { .format = _DISK_FORMAT_INVALID };
+	bool have_inode = false;
+
+	for (const char *line = text; *line;) {
+		size_t len = strcspn(line, "\n");
+		char key[16], value[256];
+		const char *eq = memchr(line, '=', len);
+		size_t klen = eq ? (size_t)(eq - line) : 0, vlen = eq ? len - klen - 1 : 0;
+
+		if (!eq || klen >= sizeof(key) || vlen >= sizeof(value))
+			return -EINVAL;
+		memcpy(key, line, klen);
+		key[klen] = 0;
+		memcpy(value, eq + 1, vlen);
+		value[vlen] = 0;
+		if (!strcmp(key, "format")) {
+			r.format = disk_format_from_string(value);
+		} else if (!strcmp(key, "backing")) {
+			if (disk_name_invalid_reason(value))
+				return -EINVAL;
+			snprintf(r.backing, sizeof(r.backing), "%s", value);
+		} else if (!strcmp(key, "inode") || !strcmp(key, "born")) {
+			uint64_t *v = key[0] == 'i' ? &r.inode : &r.born_ns;
+			char *end;
+
+			errno = 0;
+			*v = strtoull(value, &end, 10);
+			if (!vlen || *end || value[0] == '-' || errno)
+				return -EINVAL;
+			have_inode |= key[0] == 'i';
+		} /* other keys: a later netd's, ignored */
+		line += len;
+		if (*line)
+			line++;
+	}
+	if (r.format == _DISK_FORMAT_INVALID || !have_inode)
+		return -EINVAL;
+	*ret = r;
+	return 0;
+}
+
+int disk_record_format(const struct disk_record *r, char *buf, size_t size)
+{
+	int k = snprintf(buf, size, "format=%s\n%s%s%sinode=%" PRIu64 "\nborn=%" PRIu64 "\n",
+			 disk_format_to_string(r->format), r->backing[0] ? "backing=" : "", r->backing,
+			 r->backing[0] ? "\n" : "", r->inode, r->born_ns);
+
+	return k < 0 || (size_t)k >= size ? -E2BIG : 0;
+}

@@ -95,5 +95,20 @@ bool disk_qcow2_header_parse(const uint8_t *h, size_t len, struct disk_qcow2_hea
  * the header holds is never opened by path: netd passes every layer as an fd. */
 const char *disk_qcow2_refuse_reason(const struct disk_qcow2_header *h, bool has_backing);
 
+/* What netd knows of a disk it made, kept in the pool's root-only folder .netd/ (one file a disk,
+ * "format=qcow2\nbacking=base.raw\ninode=1234\nborn=1796000000123456789\n"): the format qemu-img is
+ * told, the base an overlay was made on, and the inode and birth time of the file it belongs to (a
+ * file replaced by hand is not the disk netd made, even when it got the freed inode number). */
+struct disk_record {
+	enum disk_format format;
+	char backing[256]; /* "" when none */
+	uint64_t inode;
+	uint64_t born_ns; /* the file's birth time (statx btime), 0 where the file system keeps none */
+};
+/* -EINVAL when text is not a record netd wrote (an unknown format, a bad backing name, no inode). */
+int disk_record_parse(const char *text, struct disk_record *ret);
+/* The record's text; -E2BIG when buf is too small. */
+int disk_record_format(const struct disk_record *r, char *buf, size_t size);
+
 /* The virtual size in a qcow2 header (its first 32 bytes at least); false when it is not one. */
 bool disk_qcow2_virtual_size(const uint8_t *header, size_t len, uint64_t *ret);

@@ -14,7 +14,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <sys/xattr.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
@@ -97,6 +96,13 @@ static void job_finish(struct disk_job *j)
 		r = -errno;
 		call_reply_error(c, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst,
 				 r == -EEXIST ? "a disk of that name was made meanwhile" : strerror(-r));
+		return;
+	}
+	r = disk_record_put(c, j->pool, j->dst, j->out_fd, j->format, NULL);
+	if (r < 0) {
+		unlinkat(j->pool, j->dst, 0);
+		snprintf(err, sizeof(err), "%s", c->err);
+		call_reply_error(c, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst, err);
 		return;
 	}
 	log_info("disk '%s' converted to '%s' (%s)", j->src, j->dst, disk_format_to_string(j->format));
@@ -193,10 +199,9 @@ void disk_jobs_abort(struct daemon *d)
 	}
 }
 
-/* The unnamed file of the new disk, root:netd 0660 with its format recorded. */
+/* The unnamed file of the new disk, root:netd 0660 (recorded once it has its name). */
 static int job_out_file(struct call *c, struct disk_job *j)
 {
-	const char *fs = disk_format_to_string(j->format);
 	int r;
 
 	j->out_fd = openat(j->pool, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -205,8 +210,6 @@ static int job_out_file(struct call *c, struct disk_job *j)
 				   j->dst, disk_pool_path(j->d));
 	r = give_to_root(j->out_fd, NULL, vm_netd_gid());
 	if (r >= 0 && fchmod(j->out_fd, 0660) < 0)
-		r = -errno;
-	if (r >= 0 && fsetxattr(j->out_fd, FORMAT_XATTR, fs, strlen(fs), 0) < 0)
 		r = -errno;
 	if (r < 0)
 		return call_errorf(c, r, "cannot convert to disk '%s': %s", j->dst, strerror(-r));

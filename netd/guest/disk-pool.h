@@ -13,9 +13,8 @@
 #include "disk.h"
 
 #define QEMU_IMG "/usr/bin/qemu-img"
-#define FORMAT_XATTR "trusted.netd.format"
 
-/* A disk and the layers below it, from netd's records (trusted.netd.backing), each opened by netd:
+/* A disk and the layers below it, from netd's records (.netd/NAME), each opened by netd:
  * layer 0 is the disk itself. */
 struct disk_chain {
 	size_t n;
@@ -40,4 +39,9 @@ int disk_reply_info(struct daemon *d, struct call *c, int pool, const char *name
 		    const struct stat *st);
 /* params' "format" (qcow2 when absent). */
 int disk_parse_format(struct call *c, json_object *params, enum disk_format *ret);
+/* Record the disk name (the file fd, made by netd) in the pool's root-only .netd/: its format and
+ * the base it is an overlay on (NULL: none). */
+int disk_record_put(struct call *c, int pool, const char *name, int fd, enum disk_format f,
+		    const char *backing);
+void disk_record_remove(int pool, const char *name);
 int disk_method_convert(struct daemon *d, struct call *c, json_object *params);

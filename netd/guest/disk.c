@@ -4,8 +4,10 @@
  * removed with qemu-img. netd opens each file itself (openat on the pool's fd, O_NOFOLLOW, O_EXCL
  * for a new one) and hands qemu-img that fd as /dev/fd/3, with the format always given (-f): a raw
  * file whose content looks like qcow2 is never read as one. A file's format is the one netd made it
- * with, kept in its xattr trusted.netd.format (only root sets trusted.*); a file without one (put
- * there by hand) is listed with format "unknown" and is not read by qemu-img.
+ * with, kept in netd's record of it (the pool's .netd/NAME, root's alone: format, the base of an
+ * overlay, the file's inode); a file without one (put there, or replaced, by hand) is listed with
+ * format "unknown" and is not read by qemu-img. (Not an xattr: trusted.* needs CAP_SYS_ADMIN, which
+ * netd's unit does not give it, and user.* any writer of the file may set.)
  * Files are root:netd 0660 in a pool that is 0750 root:netd when netd makes it: operators (group
  * netd) use them with vm create --disk, which opens them with the requester's rights (vm-files.c).
  */
@@ -17,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -31,7 +32,7 @@
 #include "vm.h"
 
 #define QEMU_IMG_TIMEOUT_MS 30000
-#define BACKING_XATTR "trusted.netd.backing"
+#define RECORDS_DIR ".netd"
 #define INFO_OUT_MAX 65536
 
 const char *disk_pool_path(struct daemon *d)
@@ -76,35 +77,119 @@ static int param_name(struct call *c, json_object *params, const char **ret)
 	return 0;
 }
 
-static enum disk_format file_format(int fd)
+/* The pool's folder of records (root's alone), or a negative errno; made when create is set. */
+static int records_open(int pool, bool create)
 {
-	char buf[16];
-	ssize_t n = fgetxattr(fd, FORMAT_XATTR, buf, sizeof(buf) - 1);
+	_cleanup_close_ int fd = openat(pool, RECORDS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
 
-	if (n <= 0)
-		return _DISK_FORMAT_INVALID;
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(pool, RECORDS_DIR, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		fd = openat(pool, RECORDS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	/* Records are what netd trusts instead of the files: nobody else may write them. */
+	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
+		return -EPERM;
+	return TAKE_FD(fd);
+}
+
+/* The file's identity: its inode and birth time (0 where the file system keeps none). */
+static int file_identity(int fd, uint64_t *ret_inode, uint64_t *ret_born_ns)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME, &sx) < 0)
+		return -errno;
+	*ret_inode = sx.stx_ino;
+	*ret_born_ns = sx.stx_mask & STATX_BTIME ?
+			       (uint64_t)sx.stx_btime.tv_sec * 1000000000ULL + sx.stx_btime.tv_nsec :
+			       0;
+	return 0;
+}
+
+/* netd's record of the disk name, when it belongs to the very file fd is (same inode, born then). */
+static bool record_get(int pool, const char *name, int fd, struct disk_record *ret)
+{
+	_cleanup_close_ int dir = records_open(pool, false), rfd = -1;
+	uint64_t inode, born;
+	struct disk_record r;
+	char buf[512];
+	ssize_t n;
+
+	if (dir < 0)
+		return false;
+	rfd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (rfd < 0 || (n = read(rfd, buf, sizeof(buf) - 1)) <= 0)
+		return false;
 	buf[n] = 0;
-	return disk_format_from_string(buf);
+	if (disk_record_parse(buf, &r) < 0 || file_identity(fd, &inode, &born) < 0 || inode != r.inode ||
+	    born != r.born_ns)
+		return false;
+	*ret = r;
+	return true;
+}
+
+int disk_record_put(struct call *c, int pool, const char *name, int fd, enum disk_format f,
+		    const char *backing)
+{
+	struct disk_record r = { .format = f };
+	_cleanup_close_ int dir = records_open(pool, true), rfd = -1;
+	char text[512], tmp[64];
+	ssize_t k;
+	int r2;
+
+	if (dir < 0)
+		return call_errorf(c, dir, "cannot record disk '%s' in the pool's %s/: %s", name, RECORDS_DIR,
+				   strerror(-dir));
+	r2 = file_identity(fd, &r.inode, &r.born_ns);
+	if (r2 < 0)
+		return call_errorf(c, r2, "cannot record disk '%s': %s", name, strerror(-r2));
+	snprintf(r.backing, sizeof(r.backing), "%s", backing ?: "");
+	if (disk_record_format(&r, text, sizeof(text)) < 0)
+		return call_errorf(c, -E2BIG, "cannot record disk '%s'", name);
+	/* A name no disk has (disk names do not start with '.'), renamed over the record. */
+	snprintf(tmp, sizeof(tmp), ".new-%d", (int)getpid());
+	rfd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (rfd < 0)
+		return call_errorf(c, -errno, "cannot record disk '%s': %m", name);
+	k = write(rfd, text, strlen(text));
+	if (k != (ssize_t)strlen(text) || renameat(dir, tmp, dir, name) < 0) {
+		int r = k < 0 || k == (ssize_t)strlen(text) ? -errno : -ENOSPC;
+
+		unlinkat(dir, tmp, 0);
+		return call_errorf(c, r, "cannot record disk '%s': %s", name, strerror(-r));
+	}
+	return 0;
+}
+
+void disk_record_remove(int pool, const char *name)
+{
+	_cleanup_close_ int dir = records_open(pool, false);
+
+	if (dir >= 0)
+		unlinkat(dir, name, 0);
 }
 
 /* The pool disk netd made this overlay on (its record, never the header's name); false: none. */
-static bool file_backing(int fd, char *buf, size_t size)
+static bool file_backing(int pool, const char *name, int fd, char *buf, size_t size)
 {
-	ssize_t n = fgetxattr(fd, BACKING_XATTR, buf, size - 1);
+	struct disk_record r;
 
-	if (n <= 0)
+	if (!record_get(pool, name, fd, &r) || !r.backing[0])
 		return false;
-	buf[n] = 0;
-	return !disk_name_invalid_reason(buf);
+	snprintf(buf, size, "%s", r.backing);
+	return true;
 }
 
 /* A qcow2 file whose header names what netd did not make (an operator may write the file) is not
  * given to qemu-img: see disk_qcow2_refuse_reason(). qemu-img's confinement holds anyway. */
-static int check_header(struct call *c, int fd, const char *name)
+static int check_header(struct call *c, int fd, const char *name, bool has_backing)
 {
 	uint8_t h[DISK_QCOW2_HEADER_LEN];
 	struct disk_qcow2_header q;
-	char backing[NAME_MAX + 1];
 	ssize_t n = pread(fd, h, sizeof(h), 0);
 	const char *why;
 
@@ -112,7 +197,7 @@ static int check_header(struct call *c, int fd, const char *name)
 		return call_errorf(c, -errno, "cannot read disk '%s': %m", name);
 	if (!disk_qcow2_header_parse(h, (size_t)n, &q))
 		return 0; /* not qcow2 at all: qemu-img says so */
-	why = disk_qcow2_refuse_reason(&q, file_backing(fd, backing, sizeof(backing)));
+	why = disk_qcow2_refuse_reason(&q, has_backing);
 	if (why)
 		return call_errorf(c, -EPERM, "refusing disk '%s': %s", name, why);
 	return 0;
@@ -123,6 +208,7 @@ int disk_open(struct call *c, int pool, const char *name, int flags, struct stat
 	      enum disk_format *ret_format)
 {
 	_cleanup_close_ int fd = openat(pool, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct disk_record rec = { .format = _DISK_FORMAT_INVALID };
 
 	if (fd < 0 && (errno == ENOENT || errno == ELOOP))
 		return call_errorf(c, -ENOENT, "no disk named '%s' in the pool", name);
@@ -132,14 +218,15 @@ int disk_open(struct call *c, int pool, const char *name, int flags, struct stat
 		return call_errorf(c, -errno, "cannot read disk '%s': %m", name);
 	if (!S_ISREG(st->st_mode))
 		return call_errorf(c, -ENOENT, "no disk named '%s' in the pool (not a regular file)", name);
-	*ret_format = file_format(fd);
+	record_get(pool, name, fd, &rec);
+	*ret_format = rec.format;
 	if (*ret_format == _DISK_FORMAT_INVALID)
 		return call_errorf(
 			c, -EMEDIUMTYPE,
 			"disk '%s' was not made by netd: its format is unknown (netd never guesses one)",
 			name);
 	if (*ret_format == DISK_FORMAT_QCOW2) {
-		int r = check_header(c, fd, name);
+		int r = check_header(c, fd, name, rec.backing[0]);
 
 		if (r < 0)
 			return r;
@@ -162,7 +249,7 @@ int disk_chain_open(struct call *c, int pool, const char *name, int fd, enum dis
 
 	*ch = (struct disk_chain){ .n = 1, .fds = { fd }, .formats = { f } };
 	snprintf(ch->names[0], sizeof(ch->names[0]), "%s", name);
-	while (file_backing(ch->fds[ch->n - 1], backing, sizeof(backing))) {
+	while (file_backing(pool, ch->names[ch->n - 1], ch->fds[ch->n - 1], backing, sizeof(backing))) {
 		struct stat st;
 		int bfd, r;
 
@@ -201,7 +288,7 @@ static json_object *chain_json(const struct disk_chain *ch)
 /* The first disk of the pool that is an overlay on name (netd's record), or false. */
 static bool overlay_on(int pool, const char *name, char *ret, size_t size)
 {
-	int dfd = openat(pool, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = records_open(pool, false);
 	DIR *dir = dfd < 0 ? NULL : fdopendir(dfd);
 	bool found = false;
 	struct dirent *e;
@@ -217,8 +304,10 @@ static bool overlay_on(int pool, const char *name, char *ret, size_t size)
 
 		if (disk_name_invalid_reason(e->d_name) || !strcmp(e->d_name, name))
 			continue;
-		fd = openat(dirfd(dir), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		if (fd >= 0 && file_backing(fd, backing, sizeof(backing)) && !strcmp(backing, name)) {
+		/* the record of a file that is still there */
+		fd = openat(pool, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0 && file_backing(pool, e->d_name, fd, backing, sizeof(backing)) &&
+		    !strcmp(backing, name)) {
 			snprintf(ret, size, "%s", e->d_name);
 			found = true;
 		}
@@ -392,11 +481,10 @@ static int parse_size(struct call *c, json_object *params, bool allow_plus, uint
 }
 
 /* A new file of the pool for name, root:netd 0660 with its format recorded; unlinked on failure. */
-static int disk_file_new(struct call *c, int pool, const char *name, enum disk_format f)
+static int disk_file_new(struct call *c, int pool, const char *name, enum disk_format f, const char *backing)
 {
 	_cleanup_close_ int fd =
 		openat(pool, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	const char *fs = disk_format_to_string(f);
 	int r;
 
 	if (fd < 0 && errno == EEXIST)
@@ -406,11 +494,14 @@ static int disk_file_new(struct call *c, int pool, const char *name, enum disk_f
 	r = give_to_root(fd, NULL, vm_netd_gid());
 	if (r >= 0 && fchmod(fd, 0660) < 0)
 		r = -errno;
-	if (r >= 0 && fsetxattr(fd, FORMAT_XATTR, fs, strlen(fs), 0) < 0)
-		r = -errno;
 	if (r < 0) {
 		unlinkat(pool, name, 0);
 		return call_errorf(c, r, "cannot create disk '%s': %s", name, strerror(-r));
+	}
+	r = disk_record_put(c, pool, name, fd, f, backing);
+	if (r < 0) {
+		unlinkat(pool, name, 0);
+		return r;
 	}
 	return TAKE_FD(fd);
 }
@@ -441,15 +532,6 @@ static int parse_backing(struct daemon *d, struct call *c, json_object *params, 
 	if (r < 0)
 		return r;
 	*ret_size = info->virtual_size;
-	return 0;
-}
-
-/* The new file's backing record, before qemu-img writes its header. */
-static int record_backing(struct call *c, int fd, const char *name, const char *base)
-{
-	if (fsetxattr(fd, BACKING_XATTR, base, strlen(base), 0) < 0)
-		return call_errorf(c, -errno, "cannot create disk '%s': recording its backing disk: %m",
-				   name);
 	return 0;
 }
 
@@ -489,21 +571,20 @@ static int method_disk_create(struct daemon *d, struct call *c, json_object *par
 			"cannot create disk '%s' with %llu bytes: its backing disk '%s' has %llu (an "
 			"overlay may only be larger)",
 			name, (unsigned long long)size, base, (unsigned long long)base_size);
-	fd = disk_file_new(c, pool, name, f);
+	fd = disk_file_new(c, pool, name, f, base);
 	if (fd < 0)
 		return fd;
 	snprintf(what, sizeof(what), "cannot create disk '%s'", name);
-	if (base) {
-		r = record_backing(c, fd, name, base);
+	if (base)
 		disk_argv_create_overlay(&a, QEMU_IMG, 3, base, base_format, size);
-	} else
+	else
 		disk_argv_create(&a, QEMU_IMG, f, 3, size);
-	if (r >= 0)
-		r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
+	r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
 	if (r >= 0 && fstat(fd, &st) < 0)
 		r = call_errorf(c, -errno, "%s: %m", what);
 	if (r < 0) {
 		unlinkat(pool, name, 0);
+		disk_record_remove(pool, name);
 		return r;
 	}
 	log_info("disk '%s' created in %s: %s, %llu bytes%s%s", name, disk_pool_path(d),
@@ -565,7 +646,7 @@ static int method_disk_resize(struct daemon *d, struct call *c, json_object *par
 			"cannot resize disk '%s' to %llu bytes: it has %llu (shrinking loses data: netd "
 			"only grows disks)",
 			name, (unsigned long long)want, (unsigned long long)info->virtual_size);
-	if (file_backing(fd, what, sizeof(what)))
+	if (file_backing(pool, name, fd, what, sizeof(what)))
 		disk_argv_resize_overlay(&a, QEMU_IMG, 3, want);
 	else
 		disk_argv_resize(&a, QEMU_IMG, f, 3, want);
@@ -610,6 +691,7 @@ static int method_disk_delete(struct daemon *d, struct call *c, json_object *par
 		return call_errorf(c, -EAGAIN, "disk '%s' changed while deleting it: try again", name);
 	if (unlinkat(pool, name, 0) < 0)
 		return call_errorf(c, -errno, "cannot delete disk '%s': %m", name);
+	disk_record_remove(pool, name);
 	log_info("disk '%s' deleted from %s", name, disk_pool_path(d));
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(name));
@@ -621,7 +703,7 @@ static json_object *list_entry(struct daemon *d, int pool, const char *name)
 {
 	_cleanup_close_ int fd =
 		openat(pool, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	char backing[NAME_MAX + 1];
+	struct disk_record rec;
 	enum disk_format f;
 	uint8_t header[32];
 	uint64_t vsize;
@@ -630,7 +712,9 @@ static json_object *list_entry(struct daemon *d, int pool, const char *name)
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return NULL;
-	f = file_format(fd);
+	if (!record_get(pool, name, fd, &rec))
+		rec = (struct disk_record){ .format = _DISK_FORMAT_INVALID };
+	f = rec.format;
 	vsize = (uint64_t)st.st_size;
 	if (f == DISK_FORMAT_QCOW2 && pread(fd, header, sizeof(header), 0) == sizeof(header))
 		disk_qcow2_virtual_size(header, sizeof(header), &vsize);
@@ -640,8 +724,8 @@ static json_object *list_entry(struct daemon *d, int pool, const char *name)
 			       json_object_new_string(f >= 0 ? disk_format_to_string(f) : "unknown"));
 	json_object_object_add(o, "virtual_size", json_object_new_int64((int64_t)vsize));
 	json_object_object_add(o, "actual_size", json_object_new_int64((int64_t)st.st_blocks * 512));
-	if (file_backing(fd, backing, sizeof(backing)))
-		json_object_object_add(o, "backing_file", json_object_new_string(backing));
+	if (rec.backing[0])
+		json_object_object_add(o, "backing_file", json_object_new_string(rec.backing));
 	json_object_object_add(o, "used_by", disk_users(d, &st, false));
 	return o;
 }

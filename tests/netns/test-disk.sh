@@ -94,7 +94,14 @@ head -c 1M /dev/zero >"$POOL/hand.img"
 refused "disk 'hand.img' was not made by netd: its format is unknown (netd never guesses one)" disk info hand.img
 assert_eq "$(ctl --json disk list | jq -r '.[] | select(.name == "hand.img") | .format')" unknown "a hand-made file's format"
 rm "$POOL/hand.img"
-ok "bad names, sizes, formats, existing name, shrink, symlinks: refused, nothing changed"
+# netd's records are root's alone; a disk replaced by hand (another inode) is not the one netd made.
+assert_eq "$(stat -c '%a %U' "$POOL/.netd")" "700 root" "the records' folder"
+assert_eq "$(sed -n 's/^format=//p' "$POOL/.netd/data.raw")" raw "data.raw's record"
+ctl disk create hand2.raw --size 1M --format raw >/dev/null
+cp "$POOL/hand2.raw" "$T/copy.raw" && cp --remove-destination "$T/copy.raw" "$POOL/hand2.raw"
+refused "disk 'hand2.raw' was not made by netd: its format is unknown (netd never guesses one)" disk info hand2.raw
+rm "$POOL/hand2.raw" "$POOL/.netd/hand2.raw"
+ok "bad names, sizes, formats, existing name, shrink, symlinks, a file replaced by hand: refused, nothing changed"
 
 # ---- a raw disk stays raw whatever its content says ----
 qemu-img create -q -f qcow2 -u -b /etc/shadow -F raw "$T/evil.qcow2" 64M
@@ -117,7 +124,8 @@ ok "a disk a guest's definition uses is not deleted"
 # ---- delete ----
 ctl disk delete web.qcow2 | has "^disk 'web.qcow2' deleted$" || fail "disk delete"
 ctl --json disk delete data.raw | jq -e '.name == "data.raw"' >/dev/null || fail "disk delete --json"
-[ -z "$(ls -A "$POOL")" ] || fail "files left in the pool: $(ls -A "$POOL")"
+[ -z "$(ls -A "$POOL" | grep -vx .netd)" ] && [ -z "$(ls -A "$POOL/.netd")" ] ||
+	fail "files left in the pool: $(ls -AR "$POOL")"
 ok "delete"
 
 # ---- an operator ----

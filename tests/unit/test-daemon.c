@@ -884,7 +884,7 @@ static void test_vm_show_ipv6(void **state)
 
 /* The disk pool (netd/guest/disk.c) on canned qemu-img runs: create, then a running guest's disk is
  * neither resized, converted nor deleted; once it stopped, it grows. Needs root: netd gives the file to
- * root:netd and records its format in a trusted.* xattr. */
+ * root:netd. */
 static void test_disk_pool(void **state)
 {
 	struct world *w = *state;

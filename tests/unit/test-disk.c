@@ -280,6 +280,42 @@ static void test_qcow2_header(void **state)
 	assert_int_equal(q.version, 2); /* untouched */
 }
 
+static void test_record(void **state)
+{
+	struct disk_record r = { .format = DISK_FORMAT_QCOW2,
+				 .backing = "base.raw",
+				 .inode = 1234,
+				 .born_ns = 42 },
+			   back = { .inode = 7 };
+	char buf[512];
+
+	assert_int_equal(disk_record_format(&r, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "format=qcow2\nbacking=base.raw\ninode=1234\nborn=42\n");
+	assert_int_equal(disk_record_parse(buf, &back), 0);
+	assert_int_equal(back.format, DISK_FORMAT_QCOW2);
+	assert_string_equal(back.backing, "base.raw");
+	assert_true(back.inode == 1234 && back.born_ns == 42);
+	r = (struct disk_record){ .format = DISK_FORMAT_RAW, .inode = 5 };
+	assert_int_equal(disk_record_format(&r, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "format=raw\ninode=5\nborn=0\n");
+	assert_int_equal(disk_record_format(&r, buf, 10), -E2BIG);
+	/* no trailing newline, a later netd's key: fine */
+	assert_int_equal(disk_record_parse("inode=9\nformat=raw\nlater=x", &back), 0);
+	assert_true(back.inode == 9 && back.format == DISK_FORMAT_RAW && !back.backing[0] && !back.born_ns);
+	back.inode = 77;
+	assert_int_equal(disk_record_parse("format=vmdk\ninode=1\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=raw\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=raw\ninode=\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=raw\ninode=-1\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=raw\ninode=1x\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=raw\ninode=99999999999999999999999\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=qcow2\nbacking=../etc/shadow\ninode=1\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=qcow2\nbacking=\ninode=1\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format raw\ninode=1\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("", &back), -EINVAL);
+	assert_true(back.inode == 77); /* untouched */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,7 +323,7 @@ int main(void)
 		cmocka_unit_test(test_argv),	     cmocka_unit_test(test_info_parse),
 		cmocka_unit_test(test_info_bad),     cmocka_unit_test(test_qcow2_size),
 		cmocka_unit_test(test_qcow2_header), cmocka_unit_test(test_chain_opts),
-		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_progress),     cmocka_unit_test(test_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
