@@ -47,6 +47,14 @@
 #include "procfs.h"
 #include "rlimit.h"
 
+/* Newer than Debian 12's headers (ABI 3, 5). */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
+
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -225,6 +233,77 @@ static void child_landlock(int abi, int report_fd)
 	close(fd);
 }
 
+/* The file system rights a ruleset of this ABI handles: all of them. */
+static uint64_t landlock_fs_rights(int abi)
+{
+	uint64_t all = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1; /* ABI 1: EXECUTE .. MAKE_SYM */
+
+	if (abi >= 2)
+		all |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		all |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		all |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	return all;
+}
+
+static void confine_rule(int ruleset, int fd, uint64_t access, int report_fd)
+{
+	struct landlock_path_beneath_attr rule = { .allowed_access = access, .parent_fd = fd };
+
+	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) < 0)
+		child_fail(report_fd, "confining its file access (a Landlock rule)");
+}
+
+/* A rule for a path that may be missing (/lib64 on some systems). */
+static void confine_path(int ruleset, const char *path, uint64_t access, int report_fd)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	confine_rule(ruleset, fd, access, report_fd);
+	close(fd);
+}
+
+/*
+ * spec->confine_files: every file system right handled, and allowed only on the program's own
+ * files and the fd map's files (rules on those very fds: another name of the same file is the same
+ * file to Landlock; a path the program reads out of a file it works on reaches nothing else).
+ */
+static void child_confine_files(const struct proc_spawn *spec, int abi, int report_fd)
+{
+	const uint64_t rd = LANDLOCK_ACCESS_FS_READ_FILE, wr = LANDLOCK_ACCESS_FS_WRITE_FILE,
+		       tr = abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0,
+		       prog = LANDLOCK_ACCESS_FS_EXECUTE | rd | LANDLOCK_ACCESS_FS_READ_DIR;
+	static const char *const prog_dirs[] = { "/usr", "/lib", "/lib64", "/lib32", "/libx32" };
+	struct landlock_ruleset_attr attr = { .handled_access_fs = landlock_fs_rights(abi) };
+	int ruleset;
+
+	if (abi <= 0) {
+		errno = EOPNOTSUPP;
+		child_fail(report_fd, "confining its file access (this kernel has no Landlock)");
+	}
+	ruleset = syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (ruleset < 0)
+		child_fail(report_fd, "confining its file access (a Landlock ruleset)");
+	for (size_t i = 0; i < ELEMENTSOF(prog_dirs); i++)
+		confine_path(ruleset, prog_dirs[i], prog, report_fd);
+	confine_path(ruleset, "/etc/ld.so.cache", rd, report_fd);
+	confine_path(ruleset, "/dev/urandom", rd, report_fd);
+	confine_path(ruleset, "/dev/null", rd | wr, report_fd);
+	for (size_t i = 0; i < spec->n_fds; i++) {
+		int fd = spec->first_fd + (int)i, fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0)
+			child_fail(report_fd, "confining its file access (fcntl)");
+		confine_rule(ruleset, fd, (fl & O_ACCMODE) == O_RDONLY ? rd : rd | wr | tr, report_fd);
+	}
+	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+		child_fail(report_fd, "confining its file access (landlock_restrict_self)");
+	close(ruleset);
+}
+
 /* A detached program's intermediate process: reports the program's pid and exits. */
 static void child_detach(int report_fd)
 {
@@ -252,7 +331,9 @@ static _Noreturn void child(const struct proc_spawn *spec, int null_fd, int repo
 	rlimit_nofile_restore();
 	child_deny_getfd(report_fd);
 	child_credentials(spec, report_fd);
-	if (spec->landlock)
+	if (spec->confine_files)
+		child_confine_files(spec, landlock_abi, report_fd);
+	else if (spec->landlock)
 		child_landlock(landlock_abi, report_fd);
 	execve(spec->exe ?: spec->argv[0], spec->argv, spec->envp ?: no_env);
 	child_fail(report_fd, "execve");
@@ -396,7 +477,8 @@ static int read_reports(int fd, pid_t *ret_pid)
 static int real_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_pid, int *ret_pidfd)
 {
 	_cleanup_close_ int null_fd = -1, report_rd = -1, report_wr = -1;
-	int pipefd[2], abi = spec->landlock ? proc_landlock_abi() : 0, pidfd = -1, status, r;
+	int pipefd[2], abi = spec->landlock || spec->confine_files ? proc_landlock_abi() : 0, pidfd = -1,
+		       status, r;
 	pid_t pid, program = 0;
 
 	real.error[0] = 0;

@@ -58,6 +58,14 @@ struct proc_spawn {
 	 * reach into (ptrace, /proc/PID/fd, /proc/PID/mem) processes outside it, such as other
 	 * children of the same user each in their own. Nothing else is restricted. */
 	bool landlock;
+	/* Landlock confines its file access (proc-real.c, child_confine_files): it may execute and read
+	 * under /usr and /lib*, read /etc/ld.so.cache and /dev/urandom, read and write /dev/null, and
+	 * open the files of its fd map (by /dev/fd/N or any other name of the same file): each for
+	 * reading, and for writing and truncating where netd opened it for writing. Nothing else, by
+	 * any path: for a program netd runs as root on files operators may write (qemu-img on a pool
+	 * disk whose header names /etc/shadow). Without Landlock in the kernel the spawn fails:
+	 * nothing runs unconfined that asked to be confined. Implies landlock. */
+	bool confine_files;
 	bool new_session; /* setsid: its own session and process group, no controlling terminal */
 	/* Not netd's child: started through an intermediate child that exits at once, so it survives
 	 * netd and init reaps it. The pid is the program's; no pidfd (ret_pidfd must be NULL). */
@@ -102,7 +110,7 @@ struct proc_fake;
 int proc_fake_new(struct proc_fake **ret, struct proc_backend *ret_backend);
 void proc_fake_free(struct proc_fake *f);
 /* Everything done so far, one line per operation: "spawn ARGV... [what the spec asks beyond the
- * defaults: exe= stdin= stdout= stderr= fds=N@FIRST uid= gid= groups= nnp landlock session
+ * defaults: exe= stdin= stdout= stderr= fds=N@FIRST uid= gid= groups= nnp landlock confined session
  * detached]". */
 const char *proc_fake_log(struct proc_fake *f);
 void proc_fake_log_clear(struct proc_fake *f);

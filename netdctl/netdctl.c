@@ -595,7 +595,9 @@ static int build_disk_create(int argc, char **argv, json_object *params)
 	const char *name = NULL;
 
 	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "--size") || !strcmp(argv[i], "--format")) && i + 1 < argc) {
+		if ((!strcmp(argv[i], "--size") || !strcmp(argv[i], "--format") ||
+		     !strcmp(argv[i], "--backing")) &&
+		    i + 1 < argc) {
 			json_object_object_add(params, argv[i] + 2, json_object_new_string(argv[i + 1]));
 			i++;
 		} else if (argv[i][0] == '-' || name) {
@@ -606,9 +608,33 @@ static int build_disk_create(int argc, char **argv, json_object *params)
 	}
 	if (!name)
 		return usage_error("disk create: missing disk NAME");
-	if (!json_object_object_get_ex(params, "size", NULL))
-		return usage_error("disk create: missing --size SIZE");
+	if (!json_object_object_get_ex(params, "size", NULL) &&
+	    !json_object_object_get_ex(params, "backing", NULL))
+		return usage_error("disk create: missing --size SIZE (or --backing BASE)");
 	json_object_object_add(params, "name", json_object_new_string(name));
+	return 0;
+}
+
+static int build_disk_convert(int argc, char **argv, json_object *params)
+{
+	const char *names[2] = {};
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+			json_object_object_add(params, "format", json_object_new_string(argv[++i]));
+		} else if (argv[i][0] == '-' || n == 2) {
+			return usage_error("disk convert: unexpected argument '%s'", argv[i]);
+		} else {
+			names[n++] = argv[i];
+		}
+	}
+	if (n != 2)
+		return usage_error("disk convert: expected SRC DST --format qcow2|raw");
+	if (!json_object_object_get_ex(params, "format", NULL))
+		return usage_error("disk convert: missing --format qcow2|raw");
+	json_object_object_add(params, "name", json_object_new_string(names[0]));
+	json_object_object_add(params, "target", json_object_new_string(names[1]));
 	return 0;
 }
 
@@ -649,6 +675,19 @@ static void print_users(json_object *o)
 	printf("%s\n", users && json_object_array_length(users) ? "" : "-");
 }
 
+/* "backing chain: web.qcow2 -> base.qcow2" (netd's record), for an overlay only. */
+static void print_chain(json_object *o)
+{
+	json_object *chain = json_object_object_get(o, "backing_chain");
+
+	if (!chain || !json_object_array_length(chain))
+		return;
+	printf("backing chain: %s", jstr(o, "name"));
+	for (size_t i = 0; i < json_object_array_length(chain); i++)
+		printf(" -> %s", json_object_get_string(json_object_array_get_idx(chain, i)));
+	printf("\n");
+}
+
 static void print_disk(json_object *o)
 {
 	json_object *snaps = json_object_object_get(o, "snapshots");
@@ -661,6 +700,7 @@ static void print_disk(json_object *o)
 	       jstr(o, "virtual_size"));
 	printf("actual size:  %s\n", size_text(o, "actual_size", b, sizeof(b)));
 	printf("backing file: %s\n", jstr(o, "backing_file"));
+	print_chain(o);
 	printf("used by:      ");
 	print_users(o);
 	for (size_t i = 0; snaps && i < json_object_array_length(snaps); i++) {
@@ -674,11 +714,13 @@ static void print_disk_list(json_object *list)
 {
 	char a[48], b[48];
 
-	printf("%-24s %-8s %-12s %-12s %s\n", "NAME", "FORMAT", "SIZE", "ON DISK", "USED BY");
+	printf("%-24s %-8s %-12s %-12s %-24s %s\n", "NAME", "FORMAT", "SIZE", "ON DISK", "BACKING",
+	       "USED BY");
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *o = json_object_array_get_idx(list, i);
-		printf("%-24s %-8s %-12s %-12s ", jstr(o, "name"), jstr(o, "format"),
-		       size_text(o, "virtual_size", a, sizeof(a)), size_text(o, "actual_size", b, sizeof(b)));
+		printf("%-24s %-8s %-12s %-12s %-24s ", jstr(o, "name"), jstr(o, "format"),
+		       size_text(o, "virtual_size", a, sizeof(a)), size_text(o, "actual_size", b, sizeof(b)),
+		       jstr(o, "backing_file"));
 		print_users(o);
 	}
 }
@@ -833,14 +875,22 @@ static const struct verb verbs[] = {
 	{ "disk", "create", "disk.create", build_disk_create, print_disk,
 	  "disk create NAME --size SIZE [--format qcow2|raw]\n"
 	  "                                       a new image in netd's pool (the first --image-dir); SIZE: a\n"
-	  "                                       number with K, M, G or T; qcow2 by default" },
+	  "                                       number with K, M, G or T; qcow2 by default\n"
+	  "  disk create NAME --backing BASE [--size SIZE]\n"
+	  "                                       a thin qcow2 overlay on the pool disk BASE (BASE's size by\n"
+	  "                                       default, never smaller)" },
 	{ "disk", "list", "disk.list", build_none, print_disk_list, "disk list" },
 	{ "disk", "info", "disk.info", build_disk, print_disk,
-	  "disk info NAME                       format, sizes, backing file, snapshots (qemu-img info)" },
+	  "disk info NAME                       format, sizes, backing chain, snapshots (qemu-img info)" },
 	{ "disk", "resize", "disk.resize", build_disk_resize, print_disk,
 	  "disk resize NAME [+]SIZE             grow a disk no running guest uses (never shrinks)" },
+	{ "disk", "convert", "disk.convert", build_disk_convert, print_disk,
+	  "disk convert SRC DST --format qcow2|raw\n"
+	  "                                       a new disk DST with SRC's data (an overlay's chain flattened);\n"
+	  "                                       progress on the terminal; refused while a running guest writes\n"
+	  "                                       SRC; nothing is left of DST if it fails or is interrupted" },
 	{ "disk", "delete", "disk.delete", build_disk, print_disk_deleted,
-	  "disk delete NAME                     refused while a guest's definition uses it" },
+	  "disk delete NAME                     refused while a guest's definition uses it or an overlay is on it" },
 	{ "monitor", NULL, "daemon.monitor", build_none, print_status,
 	  "monitor                              print netd's events (leases, networks, guests) as they happen" },
 	{ "doctor", NULL, "network.doctor", build_doctor, print_doctor,

@@ -123,6 +123,102 @@ void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format 
 	argv_add(a, a->path);
 }
 
+void disk_argv_create_overlay(struct disk_argv *a, const char *qemu_img, int fd, const char *base,
+			      enum disk_format base_format, uint64_t size)
+{
+	argv_start(a, qemu_img, "create", DISK_FORMAT_QCOW2, fd);
+	argv_add(a, "-q");
+	argv_add(a, "-u");
+	argv_add(a, "-b");
+	argv_add(a, base);
+	argv_add(a, "-F");
+	argv_add(a, disk_format_to_string(base_format));
+	argv_add(a, a->path);
+	snprintf(a->size, sizeof(a->size), "%" PRIu64, size);
+	argv_add(a, a->size);
+}
+
+/* One layer and, nested in it, the ones below: the last qcow2 one with "backing": null. */
+static json_object *chain_layer(const enum disk_format *formats, const int *fds, size_t n)
+{
+	json_object *o = json_object_new_object(), *file = json_object_new_object();
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
+	json_object_object_add(o, "driver", json_object_new_string(disk_format_to_string(formats[0])));
+	json_object_object_add(file, "driver", json_object_new_string("file"));
+	json_object_object_add(file, "filename", json_object_new_string(path));
+	json_object_object_add(o, "file", file);
+	if (n > 1)
+		json_object_object_add(o, "backing", chain_layer(formats + 1, fds + 1, n - 1));
+	else if (formats[0] == DISK_FORMAT_QCOW2)
+		json_object_object_add(o, "backing", NULL); /* none, whatever the header names */
+	return o;
+}
+
+int disk_chain_opts(char *buf, size_t size, const enum disk_format *formats, const int *fds, size_t n)
+{
+	json_object *o;
+	int k;
+
+	if (n == 0 || n > DISK_CHAIN_MAX)
+		return -E2BIG;
+	o = chain_layer(formats, fds, n);
+	k = snprintf(buf, size, "json:%s",
+		     json_object_to_json_string_ext(o,
+						    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return k < 0 || (size_t)k >= size ? -E2BIG : 0;
+}
+
+void disk_argv_resize_overlay(struct disk_argv *a, const char *qemu_img, int fd, uint64_t size)
+{
+	a->argv[0] = (char *)qemu_img;
+	a->argv[1] = "resize";
+	a->argv[2] = NULL;
+	argv_add(a, "-q");
+	disk_chain_opts(a->opts, sizeof(a->opts), (enum disk_format[]){ DISK_FORMAT_QCOW2 }, &fd, 1);
+	argv_add(a, a->opts);
+	snprintf(a->size, sizeof(a->size), "%" PRIu64, size);
+	argv_add(a, a->size);
+}
+
+int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk_format *formats,
+		      const int *fds, size_t n, enum disk_format out_format, int out_fd)
+{
+	int r = disk_chain_opts(a->opts, sizeof(a->opts), formats, fds, n);
+
+	if (r < 0)
+		return r;
+	snprintf(a->path, sizeof(a->path), "/dev/fd/%d", out_fd);
+	a->argv[0] = (char *)qemu_img;
+	a->argv[1] = "convert";
+	a->argv[2] = NULL;
+	argv_add(a, "-p");
+	argv_add(a, "-O");
+	argv_add(a, disk_format_to_string(out_format));
+	argv_add(a, a->opts);
+	argv_add(a, a->path);
+	return 0;
+}
+
+double disk_progress_parse(const char *text)
+{
+	double last = -1;
+
+	for (size_t i = 0; text[i]; i++) {
+		double v;
+		int end = 0;
+
+		if (text[i] != '(')
+			continue;
+		/* "(12.50/100%)": a complete one only */
+		if (sscanf(text + i, "(%lf/100%%)%n", &v, &end) == 1 && end > 0 && v >= 0 && v <= 100)
+			last = v;
+	}
+	return last;
+}
+
 static bool get_u64(json_object *o, const char *key, uint64_t *ret)
 {
 	json_object *v;
@@ -212,4 +308,94 @@ bool disk_qcow2_virtual_size(const uint8_t *h, size_t len, uint64_t *ret)
 		v = v << 8 | h[i];
 	*ret = v;
 	return true;
+}
+
+static uint64_t be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+bool disk_qcow2_header_parse(const uint8_t *h, size_t len, struct disk_qcow2_header *ret)
+{
+	struct disk_qcow2_header q = {};
+
+	if (!disk_qcow2_virtual_size(h, len, &q.virtual_size) || len < 72)
+		return false;
+	q.version = (uint32_t)be(h + 4, 4);
+	q.backing_offset = be(h + 8, 8);
+	q.backing_len = (uint32_t)be(h + 16, 4);
+	if (q.version >= 3) {
+		if (len < DISK_QCOW2_HEADER_LEN)
+			return false;
+		q.incompatible = be(h + 72, 8);
+	}
+	*ret = q;
+	return true;
+}
+
+const char *disk_qcow2_refuse_reason(const struct disk_qcow2_header *h, bool has_backing)
+{
+	if (h->incompatible & DISK_QCOW2_INCOMPAT_DATA_FILE)
+		return "its qcow2 header names an external data file (netd never makes one: the header "
+		       "was changed outside netd)";
+	if (h->backing_offset && !has_backing)
+		return "its qcow2 header names a backing file netd did not record (the header was changed "
+		       "outside netd)";
+	return NULL;
+}
+
+int disk_record_parse(const char *text, struct disk_record *ret)
+{
+	struct disk_record r = { .format = _DISK_FORMAT_INVALID };
+	bool have_inode = false;
+
+	for (const char *line = text; *line;) {
+		size_t len = strcspn(line, "\n");
+		char key[16], value[256];
+		const char *eq = memchr(line, '=', len);
+		size_t klen = eq ? (size_t)(eq - line) : 0, vlen = eq ? len - klen - 1 : 0;
+
+		if (!eq || klen >= sizeof(key) || vlen >= sizeof(value))
+			return -EINVAL;
+		memcpy(key, line, klen);
+		key[klen] = 0;
+		memcpy(value, eq + 1, vlen);
+		value[vlen] = 0;
+		if (!strcmp(key, "format")) {
+			r.format = disk_format_from_string(value);
+		} else if (!strcmp(key, "backing")) {
+			if (disk_name_invalid_reason(value))
+				return -EINVAL;
+			snprintf(r.backing, sizeof(r.backing), "%s", value);
+		} else if (!strcmp(key, "inode") || !strcmp(key, "born")) {
+			uint64_t *v = key[0] == 'i' ? &r.inode : &r.born_ns;
+			char *end;
+
+			errno = 0;
+			*v = strtoull(value, &end, 10);
+			if (!vlen || *end || value[0] == '-' || errno)
+				return -EINVAL;
+			have_inode |= key[0] == 'i';
+		} /* other keys: a later netd's, ignored */
+		line += len;
+		if (*line)
+			line++;
+	}
+	if (r.format == _DISK_FORMAT_INVALID || !have_inode)
+		return -EINVAL;
+	*ret = r;
+	return 0;
+}
+
+int disk_record_format(const struct disk_record *r, char *buf, size_t size)
+{
+	int k = snprintf(buf, size, "format=%s\n%s%s%sinode=%" PRIu64 "\nborn=%" PRIu64 "\n",
+			 disk_format_to_string(r->format), r->backing[0] ? "backing=" : "", r->backing,
+			 r->backing[0] ? "\n" : "", r->inode, r->born_ns);
+
+	return k < 0 || (size_t)k >= size ? -E2BIG : 0;
 }

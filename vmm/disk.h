@@ -14,6 +14,7 @@
 #define DISK_SIZE_MAX (64ULL << 40) /* 64 TiB */
 #define DISK_ARGV_MAX 16
 #define DISK_SNAPSHOTS_MAX 64
+#define DISK_CHAIN_MAX 16 /* layers of an overlay chain, the top one included */
 
 /* NULL when name is a valid disk name ([A-Za-z0-9._-], 1..NAME_MAX, not starting with '.'), else
  * why not. */
@@ -29,10 +30,32 @@ struct disk_argv {
 	char *argv[DISK_ARGV_MAX];
 	char path[32];
 	char size[32];
+	char opts[4096]; /* json: options of a chain (DISK_CHAIN_MAX layers: about 1.5 KB) */
 };
 void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
 void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
 void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd);
+/* qemu-img create -f qcow2 -q -u -b BASE -F BASE_FORMAT /dev/fd/N SIZE: a thin overlay. -u: the
+ * backing file is not opened (qemu-img would resolve the name as a path); the header gets the
+ * name, which only a hand-run qemu-img in the pool folder would follow. */
+void disk_argv_create_overlay(struct disk_argv *a, const char *qemu_img, int fd, const char *base,
+			      enum disk_format base_format, uint64_t size);
+/* The resize of an overlay: its json: options with "backing": null: growing a qcow2 reads no
+ * layer below it, and no name in its header is followed. */
+void disk_argv_resize_overlay(struct disk_argv *a, const char *qemu_img, int fd, uint64_t size);
+/* The json: filename (blockdev options) of a chain whose layer i is fds[i] in formats[i] (0: the
+ * top), each layer's backing given explicitly, a qcow2 bottom's as null: 'json:{"driver":"qcow2",
+ * "file":{"driver":"file","filename":"/dev/fd/3"},"backing":{"driver":"raw",...}}'. Every driver
+ * is named: nothing is probed. (qemu-img --image-opts' "backing=" for none is deprecated.) -E2BIG:
+ * too deep or too long. */
+int disk_chain_opts(char *buf, size_t size, const enum disk_format *formats, const int *fds, size_t n);
+/* qemu-img convert -p -O FORMAT json:CHAIN /dev/fd/OUT: a flat copy of a chain (a single
+ * disk is a chain of one). -p: progress on stdout ("    (12.50/100%)\r"). */
+int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk_format *formats,
+		      const int *fds, size_t n, enum disk_format out_format, int out_fd);
+/* The last complete progress value in qemu-img -p output (NUL-terminated; 0..100), or -1 when
+ * there is none. */
+double disk_progress_parse(const char *text);
 
 struct disk_snapshot {
 	char id[32];
@@ -53,6 +76,39 @@ struct disk_info {
 
 /* Parse qemu-img info's JSON; -EINVAL (err set) when it is not that. */
 int disk_info_parse(const char *json, struct disk_info *ret, char *err, size_t errlen);
+
+/* What netd checks in a qcow2 header (its first DISK_QCOW2_HEADER_LEN bytes; version 2 headers
+ * have no feature fields: 0). */
+#define DISK_QCOW2_HEADER_LEN 104
+#define DISK_QCOW2_INCOMPAT_DATA_FILE (1ULL << 2)
+struct disk_qcow2_header {
+	uint32_t version;
+	uint64_t backing_offset; /* 0: no backing file named */
+	uint32_t backing_len;
+	uint64_t virtual_size;
+	uint64_t incompatible;
+};
+/* False when it is not a qcow2 header (or too short for its version). */
+bool disk_qcow2_header_parse(const uint8_t *h, size_t len, struct disk_qcow2_header *ret);
+/* Why netd refuses to give this header to qemu-img, or NULL: it names an external data file (netd
+ * never makes one), or a backing file while netd recorded none for the disk (has_backing). A name
+ * the header holds is never opened by path: netd passes every layer as an fd. */
+const char *disk_qcow2_refuse_reason(const struct disk_qcow2_header *h, bool has_backing);
+
+/* What netd knows of a disk it made, kept in the pool's root-only folder .netd/ (one file a disk,
+ * "format=qcow2\nbacking=base.raw\ninode=1234\nborn=1796000000123456789\n"): the format qemu-img is
+ * told, the base an overlay was made on, and the inode and birth time of the file it belongs to (a
+ * file replaced by hand is not the disk netd made, even when it got the freed inode number). */
+struct disk_record {
+	enum disk_format format;
+	char backing[256]; /* "" when none */
+	uint64_t inode;
+	uint64_t born_ns; /* the file's birth time (statx btime), 0 where the file system keeps none */
+};
+/* -EINVAL when text is not a record netd wrote (an unknown format, a bad backing name, no inode). */
+int disk_record_parse(const char *text, struct disk_record *ret);
+/* The record's text; -E2BIG when buf is too small. */
+int disk_record_format(const struct disk_record *r, char *buf, size_t size);
 
 /* The virtual size in a qcow2 header (its first 32 bytes at least); false when it is not one. */
 bool disk_qcow2_virtual_size(const uint8_t *header, size_t len, uint64_t *ret);

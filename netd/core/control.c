@@ -319,6 +319,15 @@ void call_progress(struct call *call, const char *fmt, ...)
 	client_send(call->client, o);
 }
 
+bool call_client_gone(const struct call *call)
+{
+	const struct client *c = call->client;
+
+	if (!c)
+		return !call->on_reply; /* a call without a client from the start is a test's */
+	return c->eof || c->dead;
+}
+
 /* Every area of methods: a new area is its table in its own file and one line here. */
 static const struct method_area *const areas[] = {
 	&network_methods,

@@ -763,6 +763,7 @@ void daemon_stop(struct daemon *d)
 		free(w);
 	}
 	vm_free_all(d);
+	disk_jobs_abort(d);
 	daemon_features_done(d);
 	uplink_free_all(d);
 	d->trim_timer = sd_event_source_disable_unref(d->trim_timer);

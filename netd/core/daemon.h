@@ -102,6 +102,7 @@ struct daemon {
 	struct uplink **uplinks; /* uplink conversions, confirmed or in progress */
 	size_t n_uplinks;
 	sd_event_source *trim_timer; /* daemon_trim_later() */
+	struct disk_job *disk_jobs; /* disk conversions running (netd/guest/disk.c), a list */
 	void *feature_state[DAEMON_FEATURES_MAX]; /* daemon_feature_state(): each feature's own */
 };
 
@@ -138,6 +139,9 @@ struct method_area {
 
 extern const struct method_area network_methods, daemon_methods, guest_methods, uplink_methods,
 	doctor_methods, disk_methods;
+/* Stop every disk conversion (netd stops): qemu-img killed, its unfinished file gone, the call
+ * answered. */
+void disk_jobs_abort(struct daemon *d);
 
 const struct method *method_find(const char *name);
 /* Run m for call after the checks its flags declare; a negative errno has been answered already
@@ -148,6 +152,9 @@ void call_reply(struct call *c, json_object *result);
 /* Record the user-facing message of a failure; the method then returns the negative errno. */
 int call_errorf(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void call_progress(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether the client of a call a method kept has hung up (its reply would go nowhere): a long job
+ * done only for it (disk convert) stops then. */
+bool call_client_gone(const struct call *c);
 /* Turn the call's connection into an event stream (daemon.monitor): it gets no reply. */
 void control_monitor(struct call *c);
 /* Send {"event": type, "time": ..., data...} to every monitor; takes data. */

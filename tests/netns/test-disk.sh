@@ -94,7 +94,14 @@ head -c 1M /dev/zero >"$POOL/hand.img"
 refused "disk 'hand.img' was not made by netd: its format is unknown (netd never guesses one)" disk info hand.img
 assert_eq "$(ctl --json disk list | jq -r '.[] | select(.name == "hand.img") | .format')" unknown "a hand-made file's format"
 rm "$POOL/hand.img"
-ok "bad names, sizes, formats, existing name, shrink, symlinks: refused, nothing changed"
+# netd's records are root's alone; a disk replaced by hand (another inode) is not the one netd made.
+assert_eq "$(stat -c '%a %U' "$POOL/.netd")" "700 root" "the records' folder"
+assert_eq "$(sed -n 's/^format=//p' "$POOL/.netd/data.raw")" raw "data.raw's record"
+ctl disk create hand2.raw --size 1M --format raw >/dev/null
+cp "$POOL/hand2.raw" "$T/copy.raw" && cp --remove-destination "$T/copy.raw" "$POOL/hand2.raw"
+refused "disk 'hand2.raw' was not made by netd: its format is unknown (netd never guesses one)" disk info hand2.raw
+rm "$POOL/hand2.raw" "$POOL/.netd/hand2.raw"
+ok "bad names, sizes, formats, existing name, shrink, symlinks, a file replaced by hand: refused, nothing changed"
 
 # ---- a raw disk stays raw whatever its content says ----
 qemu-img create -q -f qcow2 -u -b /etc/shadow -F raw "$T/evil.qcow2" 64M
@@ -117,7 +124,8 @@ ok "a disk a guest's definition uses is not deleted"
 # ---- delete ----
 ctl disk delete web.qcow2 | has "^disk 'web.qcow2' deleted$" || fail "disk delete"
 ctl --json disk delete data.raw | jq -e '.name == "data.raw"' >/dev/null || fail "disk delete --json"
-[ -z "$(ls -A "$POOL")" ] || fail "files left in the pool: $(ls -A "$POOL")"
+[ -z "$(ls -A "$POOL" | grep -vx .netd)" ] && [ -z "$(ls -A "$POOL/.netd")" ] ||
+	fail "files left in the pool: $(ls -AR "$POOL")"
 ok "delete"
 
 # ---- an operator ----
@@ -136,3 +144,51 @@ done
 assert_eq "$(pool_state)" "$before" "the pool after the operator's bad names"
 [ ! -e "$T/op.qcow2" ] && [ ! -e /etc/x ] || fail "a file outside the pool"
 ok "an operator creates a disk and uses it, and names no path outside the pool"
+
+# ---- an operator rewrites a pool disk's header: qemu-img runs as root, it must open nothing else ----
+# Pool files are root:netd 0660: an operator may write any header. One naming /etc/shadow as its
+# backing file (qemu-img resize and convert would open it as root), one naming a root-only file as
+# its external data file (qemu-img resize would grow it): netd refuses both headers, and qemu-img,
+# confined to its fds, reaches neither even without that check (a header rewritten in between).
+VICTIM=$T/victim
+qemu-img create -q -f qcow2 -u -b /etc/shadow -F raw "$T/hdr-backing.qcow2" 16M
+qemu-img create -q -f qcow2 -o "data_file=$VICTIM,data_file_raw=on" "$T/hdr-data.qcow2" 16M
+head -c 1M /dev/urandom >"$VICTIM" && chmod 600 "$VICTIM"
+victim_state() { stat -c '%s %a' "$VICTIM"; md5sum <"$VICTIM"; }
+vbefore=$(victim_state)
+op disk create atk.qcow2 --size 16M >/dev/null || fail "the operator's disk create"
+for hdr in backing data; do
+	run_as "$OP" dd of="$POOL/atk.qcow2" conv=notrunc status=none <"$T/hdr-$hdr.qcow2" ||
+		fail "the operator could not write its disk's header"
+	case $hdr in
+	backing) why="its qcow2 header names a backing file netd did not record (the header was changed outside netd)" ;;
+	data) why="its qcow2 header names an external data file (netd never makes one: the header was changed outside netd)" ;;
+	esac
+	for cmd in "disk info atk.qcow2" "disk resize atk.qcow2 +1M" "disk convert atk.qcow2 leak.raw --format raw" \
+		"disk create ov.qcow2 --backing atk.qcow2"; do
+		# shellcheck disable=SC2086
+		out=$(op $cmd 2>&1) && fail "'$cmd' with a $hdr header succeeded: $out"
+		assert_eq "$out" "netdctl: refusing disk 'atk.qcow2': $why" "'$cmd' with a $hdr header"
+	done
+done
+assert_eq "$(victim_state)" "$vbefore" "the data file the header named"
+[ ! -e "$POOL/leak.raw" ] && [ ! -e "$POOL/ov.qcow2" ] || fail "a disk was made from a refused header"
+# The confinement itself, as netd spawns qemu-img, on the very headers.
+[ -n "${CONFINED_RUN:-}" ] || fail "CONFINED_RUN not set (run through meson)"
+if "$CONFINED_RUN" 0 /bin/true >/dev/null; then
+	out=$("$CONFINED_RUN" 1 /usr/bin/qemu-img resize -f qcow2 /dev/fd/3 32M 3<>"$T/hdr-data.qcow2") &&
+		fail "a confined qemu-img resized through a data file header: $out"
+	has "Could not open '$VICTIM': Permission denied" <<<"$out" || fail "confined resize: $out"
+	cp "$T/hdr-backing.qcow2" "$T/hdr-b2.qcow2"
+	out=$("$CONFINED_RUN" 2 /usr/bin/qemu-img convert -f qcow2 -O raw /dev/fd/3 /dev/fd/4 3<"$T/hdr-b2.qcow2" 4>"$T/leak.raw") &&
+		fail "a confined qemu-img read /etc/shadow: $out"
+	has "Could not open '/etc/shadow': Permission denied" <<<"$out" || fail "confined convert: $out"
+	! grep -q root: "$T/leak.raw" || fail "/etc/shadow's content in the output"
+	assert_eq "$(victim_state)" "$vbefore" "the data file after the confined resize"
+	# The same runs unconfined do reach them (what the confinement is for).
+	qemu-img resize -q -f qcow2 /dev/fd/3 32M 3<>"$T/hdr-data.qcow2" 2>/dev/null
+	[ "$(stat -c %s "$VICTIM")" = 33554432 ] || fail "unconfined qemu-img did not grow the data file (is the test still true?)"
+else
+	fail "the confined run of /bin/true failed (no Landlock?)"
+fi
+ok "an operator's header naming /etc/shadow or a root file: refused, and qemu-img confined to its fds"

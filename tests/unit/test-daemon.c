@@ -893,8 +893,8 @@ static void test_vm_show_ipv6(void **state)
 }
 
 /* The disk pool (netd/guest/disk.c) on canned qemu-img runs: create, then a running guest's disk is
- * neither resized nor deleted; once it stopped, it grows. Needs root: netd gives the file to
- * root:netd and records its format in a trusted.* xattr. */
+ * neither resized, converted nor deleted; once it stopped, it grows. Needs root: netd gives the file to
+ * root:netd. */
 static void test_disk_pool(void **state)
 {
 	struct world *w = *state;
@@ -923,6 +923,11 @@ static void test_disk_pool(void **state)
 	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
 	note(w, "a running guest's disk is not resized");
 	assert_false(request(w, "disk.resize", "{\"name\": \"d.qcow2\", \"size\": \"+1G\"}"));
+	note(w, "nor converted (the copy would be torn); nothing made");
+	assert_false(request(w, "disk.convert",
+			     "{\"name\": \"d.qcow2\", \"target\": \"c.qcow2\", \"format\": \"qcow2\"}"));
+	snprintf(params, sizeof(params), "%s/c.qcow2", pool);
+	assert_int_equal(access(params, F_OK), -1);
 	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
 	assert_false(request(w, "disk.resize", "{\"name\": \"d.qcow2\", \"size\": \"512M\"}"));
 	assert_true(request(w, "disk.resize", "{\"name\": \"d.qcow2\", \"size\": \"+1G\"}"));

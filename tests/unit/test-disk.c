@@ -109,6 +109,56 @@ static void test_argv(void **state)
 	argv_golden("disk/argv-resize-qcow2.txt", &a);
 	disk_argv_info(&a, "/usr/bin/qemu-img", DISK_FORMAT_RAW, 3);
 	argv_golden("disk/argv-info-raw.txt", &a);
+	disk_argv_create_overlay(&a, "/usr/bin/qemu-img", 3, "base.raw", DISK_FORMAT_RAW, 8ULL << 20);
+	argv_golden("disk/argv-create-overlay.txt", &a);
+	disk_argv_resize_overlay(&a, "/usr/bin/qemu-img", 3, 20ULL << 20);
+	argv_golden("disk/argv-resize-overlay.txt", &a);
+	assert_int_equal(disk_argv_convert(&a, "/usr/bin/qemu-img", (enum disk_format[]){ DISK_FORMAT_QCOW2 },
+					   (int[]){ 3 }, 1, DISK_FORMAT_RAW, 4),
+			 0);
+	argv_golden("disk/argv-convert-qcow2-raw.txt", &a);
+	assert_int_equal(disk_argv_convert(&a, "/usr/bin/qemu-img",
+					   (enum disk_format[]){ DISK_FORMAT_QCOW2, DISK_FORMAT_QCOW2,
+								 DISK_FORMAT_RAW },
+					   (int[]){ 3, 4, 5 }, 3, DISK_FORMAT_QCOW2, 6),
+			 0);
+	argv_golden("disk/argv-convert-chain.txt", &a);
+	assert_int_equal(disk_argv_convert(&a, "/usr/bin/qemu-img", (enum disk_format[]){ DISK_FORMAT_RAW },
+					   (int[]){ 3 }, 1, DISK_FORMAT_QCOW2, 4),
+			 0);
+	argv_golden("disk/argv-convert-raw-qcow2.txt", &a);
+}
+
+static void test_chain_opts(void **state)
+{
+	enum disk_format f[DISK_CHAIN_MAX + 1];
+	int fds[DISK_CHAIN_MAX + 1];
+	char buf[sizeof(((struct disk_argv *)0)->opts)];
+
+	for (size_t i = 0; i <= DISK_CHAIN_MAX; i++) {
+		f[i] = DISK_FORMAT_QCOW2;
+		fds[i] = 3 + (int)i;
+	}
+	assert_int_equal(disk_chain_opts(buf, sizeof(buf), f, fds, 2), 0);
+	assert_string_equal(buf, "json:{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\",\"filename\":"
+				 "\"/dev/fd/3\"},\"backing\":{\"driver\":\"qcow2\",\"file\":{\"driver\":"
+				 "\"file\",\"filename\":\"/dev/fd/4\"},\"backing\":null}}");
+	/* the deepest chain fits; one more layer, none or too small a buffer: refused */
+	assert_int_equal(disk_chain_opts(buf, sizeof(buf), f, fds, DISK_CHAIN_MAX), 0);
+	assert_int_equal(disk_chain_opts(buf, sizeof(buf), f, fds, DISK_CHAIN_MAX + 1), -E2BIG);
+	assert_int_equal(disk_chain_opts(buf, sizeof(buf), f, fds, 0), -E2BIG);
+	assert_int_equal(disk_chain_opts(buf, 40, f, fds, 1), -E2BIG);
+}
+
+static void test_progress(void **state)
+{
+	assert_true(disk_progress_parse("") == -1);
+	assert_true(disk_progress_parse("    (0.00/100%)\r") == 0);
+	assert_true(disk_progress_parse("    (0.00/100%)\r    (5.88/100%)\r    (12.50/100%)\r") == 12.5);
+	assert_true(disk_progress_parse("    (100.00/100%)\r\n") == 100);
+	/* an unfinished one counts not; nor anything else in parentheses */
+	assert_true(disk_progress_parse("    (5.88/100%)\r    (12.5") == 5.88);
+	assert_true(disk_progress_parse("(x/100%) (7/10%) (-1/100%) (101/100%)") == -1);
 }
 
 static void parse_file(const char *name, struct disk_info *ret)
@@ -190,12 +240,90 @@ static void test_qcow2_size(void **state)
 	assert_false(disk_qcow2_virtual_size(h, sizeof(h), &v));
 }
 
+static void test_qcow2_header(void **state)
+{
+	uint8_t h[DISK_QCOW2_HEADER_LEN] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+	struct disk_qcow2_header q = { .version = 99 };
+
+	h[24 + 4] = 0x01; /* 16 MiB */
+	assert_true(disk_qcow2_header_parse(h, sizeof(h), &q));
+	assert_int_equal(q.version, 3);
+	assert_true(q.virtual_size == 16ULL << 20 && !q.backing_offset && !q.incompatible);
+	assert_null(disk_qcow2_refuse_reason(&q, false));
+	assert_null(disk_qcow2_refuse_reason(&q, true)); /* recorded, header says none: harmless */
+	/* a v3 header cut short: its features are unknown, so it is no header netd accepts */
+	assert_false(disk_qcow2_header_parse(h, 72, &q));
+
+	h[8 + 7] = 0x70; /* backing file name at 0x70, 11 bytes */
+	h[16 + 3] = 11;
+	assert_true(disk_qcow2_header_parse(h, sizeof(h), &q));
+	assert_true(q.backing_offset == 0x70 && q.backing_len == 11);
+	assert_string_equal(
+		disk_qcow2_refuse_reason(&q, false),
+		"its qcow2 header names a backing file netd did not record (the header was changed "
+		"outside netd)");
+	assert_null(disk_qcow2_refuse_reason(&q, true));
+
+	h[72 + 7] = DISK_QCOW2_INCOMPAT_DATA_FILE;
+	assert_true(disk_qcow2_header_parse(h, sizeof(h), &q));
+	assert_string_equal(disk_qcow2_refuse_reason(&q, true),
+			    "its qcow2 header names an external data file (netd never makes one: the header "
+			    "was changed outside netd)");
+
+	/* version 2: 72 bytes, no feature fields */
+	h[7] = 2;
+	assert_true(disk_qcow2_header_parse(h, 72, &q));
+	assert_int_equal(q.version, 2);
+	assert_true(q.incompatible == 0);
+	h[0] = 'X';
+	assert_false(disk_qcow2_header_parse(h, sizeof(h), &q));
+	assert_int_equal(q.version, 2); /* untouched */
+}
+
+static void test_record(void **state)
+{
+	struct disk_record r = { .format = DISK_FORMAT_QCOW2,
+				 .backing = "base.raw",
+				 .inode = 1234,
+				 .born_ns = 42 },
+			   back = { .inode = 7 };
+	char buf[512];
+
+	assert_int_equal(disk_record_format(&r, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "format=qcow2\nbacking=base.raw\ninode=1234\nborn=42\n");
+	assert_int_equal(disk_record_parse(buf, &back), 0);
+	assert_int_equal(back.format, DISK_FORMAT_QCOW2);
+	assert_string_equal(back.backing, "base.raw");
+	assert_true(back.inode == 1234 && back.born_ns == 42);
+	r = (struct disk_record){ .format = DISK_FORMAT_RAW, .inode = 5 };
+	assert_int_equal(disk_record_format(&r, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "format=raw\ninode=5\nborn=0\n");
+	assert_int_equal(disk_record_format(&r, buf, 10), -E2BIG);
+	/* no trailing newline, a later netd's key: fine */
+	assert_int_equal(disk_record_parse("inode=9\nformat=raw\nlater=x", &back), 0);
+	assert_true(back.inode == 9 && back.format == DISK_FORMAT_RAW && !back.backing[0] && !back.born_ns);
+	back.inode = 77;
+	assert_int_equal(disk_record_parse("format=vmdk\ninode=1\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=raw\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=raw\ninode=\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=raw\ninode=-1\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=raw\ninode=1x\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=raw\ninode=99999999999999999999999\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=qcow2\nbacking=../etc/shadow\ninode=1\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format=qcow2\nbacking=\ninode=1\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("format raw\ninode=1\n", &back), -EINVAL);
+	assert_int_equal(disk_record_parse("", &back), -EINVAL);
+	assert_true(back.inode == 77); /* untouched */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name),	 cmocka_unit_test(test_size),
-		cmocka_unit_test(test_argv),	 cmocka_unit_test(test_info_parse),
-		cmocka_unit_test(test_info_bad), cmocka_unit_test(test_qcow2_size),
+		cmocka_unit_test(test_name),	     cmocka_unit_test(test_size),
+		cmocka_unit_test(test_argv),	     cmocka_unit_test(test_info_parse),
+		cmocka_unit_test(test_info_bad),     cmocka_unit_test(test_qcow2_size),
+		cmocka_unit_test(test_qcow2_header), cmocka_unit_test(test_chain_opts),
+		cmocka_unit_test(test_progress),     cmocka_unit_test(test_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

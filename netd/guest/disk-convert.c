@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * disk convert SRC DST --format F: qemu-img convert of SRC's recorded chain (every layer an fd)
+ * into a new pool disk, run asynchronously on netd's event loop, its -p progress relayed to the
+ * client. vmm/DESIGN.md, "The disk pool".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "disk-pool.h"
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+#include "protocol.h"
+#include "vm-files.h"
+#include "vm.h"
+
+#define CONVERT_CHECK_USEC (500 * 1000ULL) /* how often a conversion looks for its client */
+
+/*
+ * One conversion. The new disk is an unnamed file in the pool (O_TMPFILE) until qemu-img succeeds:
+ * then it is linked under its name (linkat, never replacing one). Whatever stops it before (qemu-img
+ * fails, the client hangs up, netd stops or dies) leaves no file: the unnamed one goes with its
+ * last fd.
+ */
+struct disk_job {
+	struct daemon *d;
+	struct disk_job *next;
+	struct call *call;
+	char src[NAME_MAX + 1], dst[NAME_MAX + 1];
+	enum disk_format format;
+	int pool, out_fd, out_rd, err_fd, pidfd;
+	pid_t pid;
+	sd_event_source *out_source, *exit_source, *timer;
+	char buf[512]; /* qemu-img's stdout not yet parsed */
+	size_t len;
+	int reported; /* the last percentage sent to the client, -1: none yet */
+	bool gone; /* the client hung up: stopped */
+};
+
+static void job_free(struct disk_job *j)
+{
+	for (struct disk_job **p = &j->d->disk_jobs; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			break;
+		}
+	sd_event_source_disable_unref(j->out_source);
+	sd_event_source_disable_unref(j->exit_source);
+	sd_event_source_disable_unref(j->timer);
+	if (j->pidfd >= 0) {
+		j->d->proc.ops->kill(j->d->proc.userdata, j->pid, j->pidfd, SIGKILL);
+		/* SIGKILL: gone in a moment; a zombie would keep its fds */
+		poll(&(struct pollfd){ .fd = j->pidfd, .events = POLLIN }, 1, 1000);
+		j->d->proc.ops->reap(j->d->proc.userdata, j->pid, j->pidfd, &(int){ 0 });
+		close(j->pidfd);
+	}
+	for (int *fds[] = { &j->pool, &j->out_fd, &j->out_rd, &j->err_fd }, k = 0; k < 4; k++)
+		if (*fds[k] >= 0)
+			close(*fds[k]);
+	free(j);
+}
+
+/* qemu-img's first stderr line, or what its status says. */
+static void job_error(struct disk_job *j, int status, char *buf, size_t size)
+{
+	ssize_t n = pread(j->err_fd, buf, size - 1, 0);
+
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (!buf[0])
+		snprintf(buf, size, "qemu-img exited with status %d",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* qemu-img is done and succeeded: the file gets its name, the client the new disk's info. */
+static void job_finish(struct disk_job *j)
+{
+	struct call *c = j->call;
+	char proc_path[64], err[sizeof(c->err)];
+	struct stat st;
+	int r;
+
+	snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", j->out_fd);
+	if (linkat(AT_FDCWD, proc_path, j->pool, j->dst, AT_SYMLINK_FOLLOW) < 0) {
+		r = -errno;
+		call_reply_error(c, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst,
+				 r == -EEXIST ? "a disk of that name was made meanwhile" : strerror(-r));
+		return;
+	}
+	r = disk_record_put(c, j->pool, j->dst, j->out_fd, j->format, NULL);
+	if (r < 0) {
+		unlinkat(j->pool, j->dst, 0);
+		snprintf(err, sizeof(err), "%s", c->err);
+		call_reply_error(c, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst, err);
+		return;
+	}
+	log_info("disk '%s' converted to '%s' (%s)", j->src, j->dst, disk_format_to_string(j->format));
+	if (fstat(j->out_fd, &st) < 0)
+		st = (struct stat){};
+	call_progress(c, "converting '%s' to '%s': 100%%", j->src, j->dst);
+	r = disk_reply_info(j->d, c, j->pool, j->dst, j->out_fd, j->format, &st);
+	if (r < 0) {
+		snprintf(err, sizeof(err), "%s", c->err);
+		call_reply_error(c, r, "%s", err);
+	}
+}
+
+static int on_job_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct disk_job *j = userdata;
+	char err[512];
+	int status = 0, r = j->d->proc.ops->reap(j->d->proc.userdata, j->pid, j->pidfd, &status);
+
+	if (r == -EAGAIN)
+		return 0;
+	close(j->pidfd);
+	j->pidfd = -1;
+	if (j->gone) {
+		log_info("disk convert of '%s' to '%s' stopped: its client hung up (nothing was made)",
+			 j->src, j->dst);
+		call_reply_error(j->call, -ECANCELED, "stopped: the client hung up");
+	} else if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		job_error(j, status, err, sizeof(err));
+		log_info("disk convert of '%s' to '%s' failed: %s", j->src, j->dst, err);
+		call_reply_error(j->call, -EIO, "cannot convert disk '%s' to '%s': %s", j->src, j->dst, err);
+	} else
+		job_finish(j);
+	job_free(j);
+	return 0;
+}
+
+/* The new whole percentages of qemu-img -p's output, one line each 10%. */
+static int on_job_output(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct disk_job *j = userdata;
+	ssize_t n = read(fd, j->buf + j->len, sizeof(j->buf) - 1 - j->len);
+	double pct;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		j->out_source = sd_event_source_disable_unref(j->out_source);
+		return 0;
+	}
+	j->len += n;
+	j->buf[j->len] = 0;
+	pct = disk_progress_parse(j->buf);
+	if (pct >= 0 && (int)pct / 10 * 10 > j->reported && (int)pct < 100) {
+		j->reported = (int)pct / 10 * 10;
+		call_progress(j->call, "converting '%s' to '%s': %d%%", j->src, j->dst, j->reported);
+	}
+	/* keep the unfinished tail only (after the last '\r' or '\n') */
+	for (size_t i = j->len; i > 0; i--)
+		if (j->buf[i - 1] == '\r' || j->buf[i - 1] == '\n') {
+			memmove(j->buf, j->buf + i, j->len - i);
+			j->len -= i;
+			break;
+		}
+	if (j->len >= sizeof(j->buf) - 1)
+		j->len = 0; /* no progress line is this long: drop it */
+	return 0;
+}
+
+static int on_job_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct disk_job *j = userdata;
+
+	if (!j->gone && call_client_gone(j->call)) {
+		j->gone = true;
+		j->d->proc.ops->kill(j->d->proc.userdata, j->pid, j->pidfd, SIGKILL); /* on_job_exit follows
+										       */
+		return 0;
+	}
+	sd_event_source_set_time_relative(s, CONVERT_CHECK_USEC);
+	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+void disk_jobs_abort(struct daemon *d)
+{
+	while (d->disk_jobs) {
+		struct disk_job *j = d->disk_jobs;
+
+		log_info("disk convert of '%s' to '%s' stopped: netd stops (nothing was made)", j->src,
+			 j->dst);
+		call_reply_error(j->call, -ECANCELED, "cannot convert disk '%s' to '%s': netd stopped",
+				 j->src, j->dst);
+		job_free(j);
+	}
+}
+
+/* The unnamed file of the new disk, root:netd 0660 (recorded once it has its name). */
+static int job_out_file(struct call *c, struct disk_job *j)
+{
+	int r;
+
+	j->out_fd = openat(j->pool, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (j->out_fd < 0)
+		return call_errorf(c, -errno, "cannot convert to disk '%s': cannot make its file in %s: %m",
+				   j->dst, disk_pool_path(j->d));
+	r = give_to_root(j->out_fd, NULL, vm_netd_gid());
+	if (r >= 0 && fchmod(j->out_fd, 0660) < 0)
+		r = -errno;
+	if (r < 0)
+		return call_errorf(c, r, "cannot convert to disk '%s': %s", j->dst, strerror(-r));
+	return 0;
+}
+
+/* qemu-img convert on the chain's fds (3..) and the new file (after them), started. */
+static int job_spawn(struct call *c, struct disk_job *j, const struct disk_chain *ch)
+{
+	int fds[DISK_CHAIN_MAX + 1], child_fds[DISK_CHAIN_MAX], pipefd[2], r;
+	struct disk_argv a;
+
+	for (size_t i = 0; i < ch->n; i++) {
+		fds[i] = ch->fds[i];
+		child_fds[i] = 3 + (int)i;
+	}
+	fds[ch->n] = j->out_fd;
+	r = disk_argv_convert(&a, QEMU_IMG, ch->formats, child_fds, ch->n, j->format, 3 + (int)ch->n);
+	if (r < 0)
+		return call_errorf(c, r, "cannot convert disk '%s': its chain is too long", j->src);
+	j->err_fd = memfd_create("netd-qemu-img-stderr", MFD_CLOEXEC);
+	if (j->err_fd < 0 || pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
+		return call_errorf(c, -errno, "cannot convert disk '%s': %m", j->src);
+	j->out_rd = pipefd[0];
+	struct proc_spawn spec = {
+		.exe = QEMU_IMG,
+		.argv = a.argv,
+		.stdio = { [1] = { PROC_IO_FD, pipefd[1] }, [2] = { PROC_IO_FD, j->err_fd } },
+		.fds = fds,
+		.n_fds = ch->n + 1,
+		.first_fd = 3,
+		.no_new_privs = true,
+		.confine_files = true,
+		.new_session = true,
+	};
+	r = j->d->proc.ops->spawn(j->d->proc.userdata, &spec, &j->pid, &j->pidfd);
+	close(pipefd[1]);
+	if (r < 0)
+		return call_errorf(c, r, "cannot convert disk '%s': qemu-img: %s", j->src,
+				   j->d->proc.ops->last_error(j->d->proc.userdata));
+	return 0;
+}
+
+static int job_watch(struct call *c, struct disk_job *j)
+{
+	sd_event *e = j->d->event;
+
+	if (sd_event_add_io(e, &j->exit_source, j->pidfd, EPOLLIN, on_job_exit, j) < 0 ||
+	    sd_event_add_io(e, &j->out_source, j->out_rd, EPOLLIN, on_job_output, j) < 0 ||
+	    sd_event_add_time_relative(e, &j->timer, CLOCK_MONOTONIC, CONVERT_CHECK_USEC, 0, on_job_timer,
+				       j) < 0)
+		return call_errorf(c, -ENOMEM, "cannot convert disk '%s': cannot watch qemu-img", j->src);
+	return 0;
+}
+
+/* Refused while a running guest writes SRC or a layer under it (the copy would be torn); a guest
+ * that reads it (as its cdrom, or as a layer under its own overlay) does not stop a conversion. */
+static int refuse_if_written(struct daemon *d, struct call *c, const char *name, const struct disk_chain *ch)
+{
+	for (size_t k = 0; k < ch->n; k++) {
+		struct stat st;
+
+		if (fstat(ch->fds[k], &st) < 0)
+			return call_errorf(c, -errno, "cannot read disk '%s': %m", ch->names[k]);
+		for (size_t i = 0; i < d->n_vms; i++) {
+			const struct vm *v = d->vms[i];
+			bool writes = false;
+
+			if (v->state == VM_STATE_STOPPED || v->state == VM_STATE_CRASHED)
+				continue;
+			for (size_t n = 0; n < v->def.n_disks && !writes; n++) {
+				struct stat gst;
+
+				writes = !v->def.disks[n].readonly && stat(v->def.disks[n].path, &gst) >= 0 &&
+					 gst.st_dev == st.st_dev && gst.st_ino == st.st_ino;
+			}
+			if (!writes)
+				continue;
+			if (k == 0)
+				return call_errorf(
+					c, -EBUSY,
+					"cannot convert disk '%s': guest '%s' runs on it (shut it down "
+					"first: the copy would be torn)",
+					name, v->def.name);
+			return call_errorf(
+				c, -EBUSY,
+				"cannot convert disk '%s': guest '%s' runs on '%s', a layer under it "
+				"(shut it down first)",
+				name, v->def.name, ch->names[k]);
+		}
+	}
+	return 0;
+}
+
+static int convert_params(struct call *c, json_object *params, const char **src, const char **dst)
+{
+	const char *why;
+
+	if (protocol_param_string(params, "name", src) < 0 ||
+	    protocol_param_string(params, "target", dst) < 0)
+		return call_errorf(c, -EINVAL, "disk convert: expected a source and a target disk name");
+	why = disk_name_invalid_reason(*src);
+	if (!why && (why = disk_name_invalid_reason(*dst)))
+		*src = *dst;
+	if (why)
+		return call_errorf(c, -EINVAL, "invalid disk name '%.64s': %s", *src, why);
+	if (!strcmp(*src, *dst))
+		return call_errorf(c, -EINVAL, "cannot convert disk '%s' onto itself: name a new disk", *src);
+	return 0;
+}
+
+int disk_method_convert(struct daemon *d, struct call *c, json_object *params)
+{
+	struct disk_job *j = calloc(1, sizeof(*j));
+	const char *src, *dst;
+	struct disk_chain ch = {};
+	enum disk_format f;
+	struct stat st;
+	int r, fd;
+
+	if (!j)
+		return call_errorf(c, -ENOMEM, "out of memory");
+	*j = (struct disk_job){ .d = d,
+				.call = c,
+				.pool = -1,
+				.out_fd = -1,
+				.out_rd = -1,
+				.err_fd = -1,
+				.pidfd = -1,
+				.reported = -1 };
+	if ((r = convert_params(c, params, &src, &dst)) < 0 ||
+	    (r = disk_parse_format(c, params, &j->format)) < 0)
+		goto fail;
+	snprintf(j->src, sizeof(j->src), "%s", src);
+	snprintf(j->dst, sizeof(j->dst), "%s", dst);
+	j->pool = r = disk_pool_open(d, c, false);
+	if (r < 0)
+		goto fail;
+	if (fstatat(j->pool, dst, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		r = call_errorf(c, -EEXIST, "disk '%s' exists already", dst);
+		goto fail;
+	}
+	fd = r = disk_open(c, j->pool, src, O_RDONLY, &st, &f);
+	if (r < 0)
+		goto fail;
+	if ((r = disk_chain_open(c, j->pool, src, fd, f, &ch)) < 0 ||
+	    (r = refuse_if_written(d, c, src, &ch)) < 0 || (r = job_out_file(c, j)) < 0 ||
+	    (r = job_spawn(c, j, &ch)) < 0)
+		goto fail;
+	disk_chain_close(&ch); /* qemu-img has its copies */
+	j->next = d->disk_jobs;
+	d->disk_jobs = j;
+	r = job_watch(c, j);
+	if (r < 0) {
+		j->call = NULL;
+		job_free(j);
+		return r;
+	}
+	log_info("disk convert of '%s' to '%s' (%s) started: qemu-img pid %d", src, dst,
+		 disk_format_to_string(j->format), (int)j->pid);
+	call_progress(c, "converting '%s' to '%s': 0%%", src, dst);
+	return 0;
+fail:
+	disk_chain_close(&ch);
+	job_free(j);
+	return r;
+}

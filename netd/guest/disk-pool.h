@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the disk pool's files share (disk.c: the pool and its methods; disk-convert.c: conversions
+ * run asynchronously). Errors are answered on the call (call_errorf) and returned.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "daemon.h"
+#include "disk.h"
+
+#define QEMU_IMG "/usr/bin/qemu-img"
+
+/* A disk and the layers below it, from netd's records (.netd/NAME), each opened by netd:
+ * layer 0 is the disk itself. */
+struct disk_chain {
+	size_t n;
+	int fds[DISK_CHAIN_MAX];
+	enum disk_format formats[DISK_CHAIN_MAX];
+	char names[DISK_CHAIN_MAX][NAME_MAX + 1];
+};
+
+const char *disk_pool_path(struct daemon *d);
+/* The pool's fd; made 0750 root:netd when it is not there and create is set. */
+int disk_pool_open(struct daemon *d, struct call *c, bool create);
+/* An existing disk of the pool made by netd, opened (never through a symlink), its qcow2 header
+ * checked (disk_qcow2_refuse_reason). */
+int disk_open(struct call *c, int pool, const char *name, int flags, struct stat *st,
+	      enum disk_format *ret_format);
+/* The chain under the disk name, open as fd in format f (the chain takes fd, also on failure). */
+int disk_chain_open(struct call *c, int pool, const char *name, int fd, enum disk_format f,
+		    struct disk_chain *ch);
+void disk_chain_close(struct disk_chain *ch);
+/* Reply with the disk's info (qemu-img info, netd's chain, its users). */
+int disk_reply_info(struct daemon *d, struct call *c, int pool, const char *name, int fd, enum disk_format f,
+		    const struct stat *st);
+/* params' "format" (qcow2 when absent). */
+int disk_parse_format(struct call *c, json_object *params, enum disk_format *ret);
+/* Record the disk name (the file fd, made by netd) in the pool's root-only .netd/: its format and
+ * the base it is an overlay on (NULL: none). */
+int disk_record_put(struct call *c, int pool, const char *name, int fd, enum disk_format f,
+		    const char *backing);
+void disk_record_remove(int pool, const char *name);
+int disk_method_convert(struct daemon *d, struct call *c, json_object *params);

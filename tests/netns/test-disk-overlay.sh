@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The disk pool's overlays and conversions (issue 16) with the real qemu-img: 'disk create --backing'
+# makes a thin qcow2 overlay whose chain netd records itself (the pool's root-only .netd/, never
+# the header's name); info and list show it; the base cannot be deleted under an overlay; resize of an
+# overlay follows no name. 'disk convert' flattens a chain into a new disk (data compared with
+# qemu-img compare), prints progress lines, and refuses bad requests with nothing made.
+. "$(dirname "$0")/lib.sh"
+need qemu-img qemu-io
+[ -x /usr/bin/qemu-img ] || skip "/usr/bin/qemu-img missing"
+getent group netd >/dev/null || skip "no group netd (run scripts/install-deps)"
+
+POOL=$T/images
+# netd with the capabilities its unit leaves it (systemd/netd.service's CapabilityBoundingSet: no
+# CAP_SYS_ADMIN, so no trusted.* xattrs): the pool must work there.
+UNIT=$TESTS_LIB_DIR/../../systemd/netd.service
+caps=$(sed -n '/^CapabilityBoundingSet=/,/[^\\]$/p' "$UNIT" | tr -d '\\\n' | sed 's/^CapabilityBoundingSet=//')
+[ -n "$caps" ] || fail "no CapabilityBoundingSet in $UNIT"
+bset=-all$(for c in $caps; do c=${c,,}; printf ',+%s' "${c#cap_}"; done)
+NETD_PREFIX=(ip netns exec "$NS" setpriv --bounding-set "$bset" --inh-caps -all)
+start_netd --image-dir "$POOL"
+grep -q '^CapBnd:[[:space:]]*0*[0-9a-f]*$' "/proc/$NETD_PID/status" || fail "netd's capabilities unreadable"
+[ "$(( 0x$(sed -n 's/^CapBnd:[[:space:]]*//p' "/proc/$NETD_PID/status") >> 21 & 1 ))" = 0 ] ||
+	fail "netd runs with CAP_SYS_ADMIN in its bounding set ($bset)"
+# netd's record of a disk (the pool's root-only .netd/NAME): one field, or "none"
+record() { sed -n "s/^$2=//p" "$POOL/.netd/$1" 2>/dev/null | grep . || echo none; }
+qi() { qemu-img info -U --output=json "$@"; }
+pool_state() { (cd "$POOL" && ls -la --time-style=+%s.%N . && ls -la .netd && cat .netd/* && md5sum -- * 2>/dev/null); }
+refused() { # refused "error" ARGS...
+	local want=$1 before out
+	shift
+	before=$(pool_state)
+	if out=$(ctl "$@" 2>&1); then fail "'$*' succeeded"; fi
+	assert_eq "$out" "netdctl: $want" "'$*'"
+	assert_eq "$(pool_state)" "$before" "the pool after '$*'"
+}
+
+# ---- overlays ----
+ctl disk create base.raw --size 8M --format raw >/dev/null || fail "disk create base.raw"
+# a pattern in the base: 0xaa at 1M..1M+64k
+qemu-io -f raw -c 'write -P 0xaa 1M 64k' "$POOL/base.raw" >/dev/null
+ctl disk create mid.qcow2 --backing base.raw >/dev/null || fail "disk create --backing (raw base)"
+ctl disk create top.qcow2 --backing mid.qcow2 --size 16M >/dev/null || fail "disk create --backing (qcow2 base)"
+assert_eq "$(record top.qcow2 backing) $(record top.qcow2 format)" "mid.qcow2 qcow2" "top's record"
+assert_eq "$(stat -c '%a %U %G' "$POOL/top.qcow2")" "660 root netd" "an overlay's owner and mode"
+Q=$(qi -f qcow2 "$POOL/top.qcow2")
+assert_eq "$(jq -r '[."virtual-size", ."backing-filename", ."backing-filename-format"] | @tsv' <<<"$Q")" \
+	"$(printf '16777216\tmid.qcow2\tqcow2')" "top's header (qemu-img)"
+assert_eq "$(qi -f qcow2 "$POOL/mid.qcow2" | jq -r '."virtual-size"')" 8388608 "an overlay's default size: its base's"
+I=$(ctl --json disk info top.qcow2)
+assert_eq "$(jq -c '[.backing_file, .backing_chain]' <<<"$I")" '["mid.qcow2",["mid.qcow2","base.raw"]]' "disk info's chain"
+ctl disk info top.qcow2 | has '^backing chain: top.qcow2 -> mid.qcow2 -> base.raw$' || fail "disk info's chain line"
+L=$(ctl --json disk list)
+assert_eq "$(jq -c '[.[] | [.name, .backing_file]]' <<<"$L")" \
+	'[["base.raw",null],["mid.qcow2","base.raw"],["top.qcow2","mid.qcow2"]]' "disk list's backing"
+ctl disk list | has -E '^top\.qcow2 +qcow2 +16 MiB +[0-9.]+ [KM]iB +mid\.qcow2 +-$' || fail "disk list's table: $(ctl disk list)"
+# the overlay reads its base's data through the chain netd would give QEMU
+qemu-io -r -f qcow2 -c 'read -P 0xaa 1M 64k' "$POOL/top.qcow2" | has "read 65536/65536" || fail "the overlay does not see its base"
+ctl disk resize top.qcow2 +4M >/dev/null || fail "resize of an overlay"
+assert_eq "$(qi -f qcow2 "$POOL/top.qcow2" | jq -r '[."virtual-size", ."backing-filename"] | @tsv')" \
+	"$(printf '20971520\tmid.qcow2')" "the overlay after resize"
+ok "overlays: created on raw and qcow2 bases, chain recorded, shown and kept by resize"
+
+refused "cannot delete disk 'mid.qcow2': disk 'top.qcow2' is an overlay on it (delete or convert 'top.qcow2' first)" \
+	disk delete mid.qcow2
+refused "cannot delete disk 'base.raw': disk 'mid.qcow2' is an overlay on it (delete or convert 'mid.qcow2' first)" \
+	disk delete base.raw
+refused "cannot create disk 'x.qcow2' with 1048576 bytes: its backing disk 'base.raw' has 8388608 (an overlay may only be larger)" \
+	disk create x.qcow2 --backing base.raw --size 1M
+refused "no disk named 'nope' in the pool" disk create x.qcow2 --backing nope
+refused "invalid backing disk name '../etc/shadow': a disk name is a file name in the pool: letters, digits, '.', '_' and '-' only" \
+	disk create x.qcow2 --backing ../etc/shadow
+refused "cannot create disk 'x.raw': an overlay (--backing) is qcow2" disk create x.raw --backing base.raw --format raw
+refused "disk 'top.qcow2' exists already" disk create top.qcow2 --backing base.raw
+refused "cannot create disk 'base.raw' on itself" disk create base.raw --backing base.raw
+# A recorded overlay whose base went (by hand) is refused with the reason.
+mv "$POOL/base.raw" "$T/base.raw"
+refused "disk 'mid.qcow2' is an overlay on 'base.raw', which cannot be used: no disk named 'base.raw' in the pool" \
+	disk info mid.qcow2
+mv "$T/base.raw" "$POOL/base.raw"
+ok "overlays: the base of an overlay is not deleted; bad bases and sizes refused, nothing made"
+
+# ---- convert: a chain flattened, data kept ----
+qemu-io -f qcow2 -c 'write -P 0x55 2M 64k' "$POOL/top.qcow2" >/dev/null
+ctl disk convert top.qcow2 flat.qcow2 --format qcow2 >"$T/out" 2>"$T/progress" || fail "disk convert: $(cat "$T/progress")"
+has "^converting 'top.qcow2' to 'flat.qcow2': 0%$" <"$T/progress" || fail "no 0% line: $(cat "$T/progress")"
+has "^converting 'top.qcow2' to 'flat.qcow2': 100%$" <"$T/progress" || fail "no 100% line: $(cat "$T/progress")"
+has '^name: *flat.qcow2$' <"$T/out" || fail "disk convert's output: $(cat "$T/out")"
+assert_eq "$(stat -c '%a %U %G' "$POOL/flat.qcow2")" "660 root netd" "a converted disk's owner and mode"
+assert_eq "$(record flat.qcow2 format) $(record flat.qcow2 backing)" "qcow2 none" "flat's record"
+assert_eq "$(qi -f qcow2 "$POOL/flat.qcow2" | jq -r '[."virtual-size", (."backing-filename" // "none")] | @tsv')" \
+	"$(printf '20971520\tnone')" "flat's header: no backing file"
+qemu-img compare -q -f qcow2 -F qcow2 "$POOL/top.qcow2" "$POOL/flat.qcow2" || fail "the flattened copy differs from the chain"
+qemu-io -r -f qcow2 -c 'read -P 0xaa 1M 64k' -c 'read -P 0x55 2M 64k' "$POOL/flat.qcow2" | grep -c "read 65536/65536" | has '^2$' ||
+	fail "the patterns of both layers in the copy"
+J=$(ctl --json disk convert mid.qcow2 mid.raw --format raw 2>"$T/progress") || fail "disk convert --json"
+[ ! -s "$T/progress" ] || fail "--json printed progress: $(cat "$T/progress")"
+assert_eq "$(jq -r '[.name, .format, .virtual_size] | @tsv' <<<"$J")" "$(printf 'mid.raw\traw\t8388608')" "disk convert --json"
+qemu-img compare -q -f qcow2 -F raw "$POOL/mid.qcow2" "$POOL/mid.raw" || fail "raw copy differs"
+ok "convert flattens a chain to qcow2 and raw: same data, no backing, progress lines (none with --json)"
+
+# ---- an operator rewrites an overlay's header to name /etc/shadow: netd's record still rules ----
+OP="netdt-ov-$$"
+add_user "$OP" netd
+op() { run_as "$OP" "$NETDCTL" --socket "$SOCK" "$@"; }
+op disk create ov2.qcow2 --backing base.raw >/dev/null || fail "the operator's overlay"
+qemu-img create -q -f qcow2 -u -b /etc/shadow -F raw "$T/hdr.qcow2" 8M
+run_as "$OP" dd of="$POOL/ov2.qcow2" conv=notrunc status=none <"$T/hdr.qcow2" || fail "the operator could not write the header"
+assert_eq "$(qi -f qcow2 "$POOL/ov2.qcow2" | jq -r '."backing-filename"')" /etc/shadow "the rewritten header"
+assert_eq "$(op --json disk info ov2.qcow2 | jq -c .backing_chain)" '["base.raw"]' "info after the rewrite: netd's record"
+op disk convert ov2.qcow2 ov2.raw --format raw >/dev/null 2>&1 || fail "the operator's convert of its overlay"
+qemu-img compare -q -f raw -F raw "$POOL/base.raw" "$POOL/ov2.raw" || fail "the copy is not the recorded base's data"
+! grep -q 'root:' "$POOL/ov2.raw" || fail "/etc/shadow's content in the operator's copy"
+op disk resize ov2.qcow2 +1M >/dev/null || fail "the operator's resize of its overlay"
+op disk delete ov2.raw >/dev/null && op disk delete ov2.qcow2 >/dev/null || fail "the operator's delete"
+ok "an overlay whose header an operator rewrote: netd's record is the chain, /etc/shadow never read"
+
+# ---- convert: refusals, nothing made ----
+refused "disk 'flat.qcow2' exists already" disk convert top.qcow2 flat.qcow2 --format qcow2
+refused "no disk named 'nope' in the pool" disk convert nope x.qcow2 --format qcow2
+refused "invalid format 'vmdk': expected qcow2 or raw" disk convert top.qcow2 x.vmdk --format vmdk
+refused "cannot convert disk 'top.qcow2' onto itself: name a new disk" disk convert top.qcow2 top.qcow2 --format qcow2
+refused "invalid disk name '../x': a disk name is a file name in the pool: letters, digits, '.', '_' and '-' only" \
+	disk convert top.qcow2 ../x --format raw
+refused "invalid disk name '/etc/shadow': a disk name is a file name in the pool: letters, digits, '.', '_' and '-' only" \
+	disk convert /etc/shadow x.raw --format raw
+out=$(ctl disk convert top.qcow2 x.raw 2>&1) && fail "convert without --format"
+has "missing --format" <<<"$out" || fail "convert without --format: $out"
+ok "convert refusals: existing target, missing source, bad format, same name, paths"
+
+# ---- convert: the client hangs up, netd stops: nothing is left ----
+ctl disk create big.raw --size 512M --format raw >/dev/null
+head -c 512M /dev/urandom | dd of="$POOL/big.raw" conv=notrunc bs=1M status=none iflag=fullblock
+before=$(pool_state)
+"$NETDCTL" --socket "$SOCK" disk convert big.raw big.qcow2 --format qcow2 >/dev/null 2>"$T/progress" &
+cpid=$!
+for _ in $(seq 100); do grep -q ': [1-9]0%$' "$T/progress" && break; sleep 0.05; done
+grep -q ': [1-9]0%$' "$T/progress" || fail "no progress line while converting: $(cat "$T/progress")"
+kill -9 $cpid; wait $cpid 2>/dev/null || true
+for _ in $(seq 100); do grep -q "stopped: its client hung up" "$T/netd.log" && break; sleep 0.05; done
+grep -q "disk convert of 'big.raw' to 'big.qcow2' stopped: its client hung up" "$T/netd.log" || fail "netd did not stop the conversion"
+assert_eq "$(pool_state)" "$before" "the pool after a conversion whose client hung up"
+[ -z "$(ps -o pid= --ppid "$NETD_PID")" ] || fail "a child of netd still runs: $(ps -o pid,args --ppid "$NETD_PID")"
+ok "a conversion whose client hangs up is stopped, nothing made"
+"$NETDCTL" --socket "$SOCK" disk convert big.raw big.qcow2 --format qcow2 >/dev/null 2>"$T/progress" &
+cpid=$!
+for _ in $(seq 100); do grep -q ': [1-9]0%$' "$T/progress" && break; sleep 0.05; done
+stop_netd
+wait $cpid 2>/dev/null && fail "the conversion succeeded while netd stopped"
+grep -q "disk convert of 'big.raw' to 'big.qcow2' stopped: netd stops" "$T/netd.log" || fail "netd did not say it stopped the conversion"
+assert_eq "$(pool_state)" "$before" "the pool after netd stopped mid-conversion"
+ok "netd stopping mid-conversion leaves nothing"
