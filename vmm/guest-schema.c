@@ -241,7 +241,7 @@ static const struct schema_field guest_fields[] = {
 	{ .key = "vcpus", .json = "vcpus", .flag = "vcpus", .metavar = "N", .label = "vcpus",
 	  .flags = SCHEMA_SHOW, SCHEMA_UINT_AT(struct guest, vcpus), .min = 1, .max = GUEST_VCPUS_MAX },
 	{ .key = "max-vcpus", .json = "max_vcpus", .flag = "max-vcpus", .metavar = "N", .label = "max-vcpus",
-	  .parse = parse_max_vcpus, .format = format_max_vcpus },
+	  .type = SCHEMA_UINT, .parse = parse_max_vcpus, .format = format_max_vcpus },
 	{ .key = "max-memory", .json = "max_memory", .flag = "max-memory", .metavar = "SIZE",
 	  .label = "max-memory", .parse = parse_max_memory, .format = format_max_memory },
 	{ .key = "kernel", .json = "kernel", .flag = "kernel", .metavar = "PATH", .label = "--kernel",

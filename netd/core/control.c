@@ -321,12 +321,8 @@ void call_progress(struct call *call, const char *fmt, ...)
 
 /* Every area of methods: a new area is its table in its own file and one line here. */
 static const struct method_area *const areas[] = {
-	&network_methods,
-	&doctor_methods,
-	&guest_methods,
-	&disk_methods,
-	&uplink_methods,
-	&daemon_methods,
+	&network_methods, &doctor_methods, &guest_methods,  &disk_methods,
+	&vm_live_methods, &uplink_methods, &daemon_methods,
 };
 
 const struct method *method_find(const char *name)

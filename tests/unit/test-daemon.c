@@ -57,9 +57,10 @@ struct world {
 	pid_t qemu_pid;
 	int qmp_fd; /* the accepted connection, -1 */
 	sd_event_source *qmp_source;
-	char qmp_buf[4096];
+	char qmp_buf[8192];
 	size_t qmp_len;
 	char guest[32]; /* the guest whose QEMU the test plays */
+	const char *const *qmp_canned; /* command, return (JSON), ...; NULL-terminated: other answers */
 };
 
 static uint64_t now(clockid_t clock)
@@ -249,6 +250,15 @@ static void qmp_send(struct world *w, const char *text)
 	assert_int_equal(write(w->qmp_fd, text, strlen(text)), (ssize_t)strlen(text));
 }
 
+/* A canned return of the scenario's, a running status, or {}. */
+static const char *qmp_return(struct world *w, const char *what)
+{
+	for (size_t i = 0; w->qmp_canned && w->qmp_canned[i]; i += 2)
+		if (!strcmp(w->qmp_canned[i], what))
+			return w->qmp_canned[i + 1];
+	return !strcmp(what, "query-status") ? "{\"status\": \"running\", \"running\": true}" : "{}";
+}
+
 static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct world *w = userdata;
@@ -267,7 +277,7 @@ static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		_cleanup_json_ json_object *cmd = json_tokener_parse(w->qmp_buf);
 		json_object *ex = NULL, *args = NULL, *id = NULL;
 		const char *what;
-		char line[256];
+		char line[2048];
 
 		*nl = 0;
 		assert_true(cmd && json_object_object_get_ex(cmd, "execute", &ex));
@@ -277,9 +287,7 @@ static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 			 args ? json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN) : "");
 		fake_log_add(&w->all, "%s", line);
 		json_object_object_get_ex(cmd, "id", &id);
-		snprintf(line, sizeof(line), "{\"return\": %s, \"id\": %s}\n",
-			 !strcmp(what, "query-status") ? "{\"status\": \"running\", \"running\": true}" :
-							 "{}",
+		snprintf(line, sizeof(line), "{\"return\": %s, \"id\": %s}\n", qmp_return(w, what),
 			 id ? json_object_to_json_string(id) : "null");
 		qmp_send(w, line);
 		if (!strcmp(what, "quit") || !strcmp(what, "system_powerdown"))
@@ -928,6 +936,132 @@ static void test_disk_pool(void **state)
 	check_golden(w, "disk-pool.log");
 }
 
+static const char *reply_field(struct world *w, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(w->reply, "result", &v) || !json_object_object_get_ex(v, key, &v) ||
+	    !v)
+		return "null";
+	return json_object_get_string(v);
+}
+
+/* A definition file's text, to see that a refused change left it as it was. */
+static char *guest_file(struct world *w, const char *name)
+{
+	char path[256], *text = NULL;
+
+	snprintf(path, sizeof(path), "%s/guests/%s.conf", w->d.paths.config_dir, name);
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	return text;
+}
+
+/* vm set-vcpus and set-memory on a guest made with --max-vcpus 4 --max-memory 512M (QEMU's
+ * answers recorded from QEMU 7.2: tests/data/qmp-session-live.txt); each refusal changes nothing. */
+static void test_vm_live(void **state)
+{
+	static const char *const canned[] = {
+		"query-hotpluggable-cpus",
+		"[{\"props\": {\"core-id\": 3, \"thread-id\": 0, \"socket-id\": 0}, \"vcpus-count\": 1, \"type\": "
+		"\"qemu64-x86_64-cpu\"}, {\"props\": {\"core-id\": 2, \"thread-id\": 0, \"socket-id\": 0}, "
+		"\"vcpus-count\": 1, \"type\": \"qemu64-x86_64-cpu\"}, {\"props\": {\"core-id\": 1, \"thread-id\": 0, "
+		"\"socket-id\": 0}, \"vcpus-count\": 1, \"qom-path\": \"/machine/unattached/device[2]\", \"type\": "
+		"\"qemu64-x86_64-cpu\"}, {\"props\": {\"core-id\": 0, \"thread-id\": 0, \"socket-id\": 0}, "
+		"\"vcpus-count\": 1, \"qom-path\": \"/machine/unattached/device[0]\", \"type\": \"qemu64-x86_64-cpu\"}]",
+		"query-cpus-fast",
+		"[{\"cpu-index\": 0}, {\"cpu-index\": 1}, {\"cpu-index\": 2}, {\"cpu-index\": 3}]",
+		"query-balloon",
+		"{\"actual\": 536870912}",
+		NULL,
+	};
+	struct world *w = *state;
+	char kernel[128], params[512];
+	_cleanup_free_ char *before = NULL, *after = NULL, *stopped = NULL;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	w->qmp_canned = canned;
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"isolated\", \"subnet\": \"10.61.0.0/24\"}"));
+	note(w, "bad definitions: max-vcpus below vcpus, max-memory below memory, memory below the floor");
+	snprintf(
+		params, sizeof(params),
+		"{\"name\": \"g1\", \"networks\": [\"lab\"], \"macs\": [\"52:54:00:aa:00:01\"], \"kernel\": \"%s\", "
+		"\"autostart\": false, %%s}",
+		kernel);
+	{
+		static const char *const bad[] = {
+			"\"vcpus\": 4, \"max_vcpus\": 2",
+			"\"memory\": \"1G\", \"max_memory\": \"512M\"",
+			"\"memory\": \"64M\", \"max_memory\": \"1G\"",
+			"\"max_vcpus\": 65",
+		};
+		char p[600];
+
+		for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+			snprintf(p, sizeof(p), params, bad[i]);
+			assert_false(request(w, "vm.create", p));
+		}
+	}
+	{
+		char p[600];
+
+		snprintf(p, sizeof(p), params,
+			 "\"vcpus\": 2, \"max_vcpus\": 4, \"memory\": \"512M\", \"max_memory\": \"512M\"");
+		assert_true(request(w, "vm.create", p));
+	}
+	note(w, "stopped: --config is the default; above max-vcpus and outside the balloon's range refused");
+	assert_true(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 3}"));
+	assert_string_equal(reply_field(w, "vcpus"), "3");
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 5}"));
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 2, \"live\": true}"));
+	assert_true(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"384M\"}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"1G\"}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"32M\"}"));
+	assert_true(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 2}"));
+	note(w, "start: -smp cpus=2,maxcpus=4, -m 512M, a balloon whose target is set to 384M");
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	before = guest_file(w, "g1");
+	note(w, "refused live: fewer vCPUs, above max, balloon above max and below the floor");
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 1}"));
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 5}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"1G\"}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"63M\"}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"lots\"}"));
+	after = guest_file(w, "g1");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
+	note(w, "set-vcpus 4: two device_add of the next free slots, then counted again; persisted");
+	assert_true(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 4}"));
+	assert_string_equal(reply_field(w, "vcpus"), "4");
+	assert_string_equal(reply_field(w, "vcpus_present"), "4");
+	after = guest_file(w, "g1");
+	assert_non_null(strstr(after, "\nvcpus = 4\n"));
+	note(w, "set-memory 256M: the balloon's target in bytes; BALLOON_CHANGE gives the actual size");
+	assert_true(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"256M\"}"));
+	assert_string_equal(reply_field(w, "balloon_target_mib"), "256");
+	qmp_send(w, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"BALLOON_CHANGE\", "
+		    "\"data\": {\"actual\": 268435456}}\n");
+	run_for(w, 50 * 1000);
+	assert_true(request(w, "vm.show", "{\"name\": \"g1\"}"));
+	assert_string_equal(reply_field(w, "balloon_actual_mib"), "256");
+	assert_string_equal(reply_field(w, "memory_mib"), "256");
+	note(w, "--config alone on a running guest: for its next start, what runs is unchanged");
+	assert_true(
+		request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"448M\", \"config\": true}"));
+	assert_string_equal(reply_field(w, "memory_mib"), "256");
+	free(TAKE_PTR(after));
+	after = guest_file(w, "g1");
+	assert_non_null(strstr(after, "\nmemory = 448M\n"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	assert_true(request(w, "vm.show", "{\"name\": \"g1\"}"));
+	assert_string_equal(reply_field(w, "memory_mib"), "448");
+	assert_string_equal(reply_field(w, "vcpus_present"), "null");
+	assert_true(request(w, "vm.delete", "{\"name\": \"g1\"}"));
+	check_golden(w, "vm-live.log");
+}
+
 /* A guest leasing under many DUIDs fills half of vm show's room at most: its SLAAC address shows. */
 static void test_vm_ipv6_collect_cap(void **state)
 {
@@ -1537,6 +1671,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_portsec_leases6_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_show_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_pool, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_live, setup, teardown),
 		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
