@@ -16,6 +16,10 @@
 # IPv6 address (the kernel's SLAAC), then "PING6 ok|fail IP" after pinging IP from it.
 # With showcdrom on the kernel command line it also loads the AHCI and CD-ROM drivers and prints
 # "CDROM <the first line of the cdrom>" (what QEMU read through the fd netd passed it).
+# With showcpus on the kernel command line it prints "CPUS <online list>" (/sys/devices/system/cpu/
+# online) at boot and whenever it changes, and onlines each CPU that appears offline (a vCPU plugged
+# live: without udev the kernel leaves it offline). The balloon's driver (virtio_balloon) is always
+# loaded: QMP 'balloon' takes memory back through it.
 set -euo pipefail
 
 out=${1:?usage: build-initramfs.sh OUTDIR}
@@ -35,7 +39,7 @@ mods="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci
 drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/core/failover
 drivers/net/net_failover drivers/net/virtio_net drivers/acpi/button drivers/input/evdev
 drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/libahci drivers/ata/ahci
-drivers/cdrom/cdrom drivers/scsi/sr_mod"
+drivers/cdrom/cdrom drivers/scsi/sr_mod drivers/virtio/virtio_balloon"
 
 mkdir -p "$out"
 img="$out/initramfs-$kver.cpio.gz"
@@ -96,7 +100,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover \
-	net_failover virtio_net button evdev; do
+	net_failover virtio_net button evdev virtio_balloon; do
 	insmod /lib/modules/$m.ko 2>/dev/null
 done
 echo "GUEST-BOOTED $(cut -d' ' -f1 /proc/uptime)"
@@ -106,6 +110,18 @@ if grep -qw showcdrom /proc/cmdline; then
 	done
 	(for _ in $(seq 1 100); do [ -b /dev/sr0 ] && break; sleep 0.1; done
 	echo "CDROM $(head -c 256 /dev/sr0 2>&1 | tr -d '\000' | head -n 1)") &
+fi
+if grep -qw showcpus /proc/cmdline; then
+	(last=
+	while true; do
+		for c in /sys/devices/system/cpu/cpu[0-9]*/online; do
+			[ "$(cat "$c" 2>/dev/null)" = 0 ] && echo 1 >"$c" 2>/dev/null
+		done
+		now=$(cat /sys/devices/system/cpu/online)
+		[ "$now" != "$last" ] && echo "CPUS $now"
+		last=$now
+		sleep 0.3
+	done) &
 fi
 # ACPI power button (QMP system_powerdown) -> power off.
 for ev in /sys/class/input/event*; do
