@@ -44,8 +44,9 @@ struct vm_live {
 	struct qmp_cpu_slot slots[CPU_SLOTS_MAX];
 	size_t n_slots, plan[CPU_SLOTS_MAX];
 	int n_plan, next;
-	unsigned want;
+	unsigned want; /* vCPUs, or the balloon's target in MiB */
 	bool config;
+	struct call *call; /* the request they answer: v->pending may be another's by the time QEMU does */
 };
 
 static struct vm_live *live_get(struct vm *v)
@@ -229,13 +230,14 @@ static void on_cpus_done(struct qmp_client *c, const struct qmp_message *m, void
 	struct vm_live *l = v->live;
 
 	on_cpus(c, m, userdata);
-	if (!l || !v->pending)
+	if (!l || !l->call || v->pending != l->call)
 		return;
 	log_info("guest '%s': %d vCPU%s plugged in live, %u present", v->def.name, l->n_plan,
 		 l->n_plan == 1 ? "" : "s", l->vcpus_present);
 	if (l->config)
 		config_save(v, l->want, 0, true);
 	vm_changed(v, "vcpus changed");
+	l->call = NULL;
 	vm_pending_reply(v, vm_to_json(v));
 }
 
@@ -245,7 +247,7 @@ static void on_cpu_added(struct qmp_client *c, const struct qmp_message *m, void
 	struct vm_live *l = v->live;
 	char msg[512];
 
-	if (!l || !v->pending)
+	if (!l || !l->call || v->pending != l->call)
 		return;
 	if (!m || m->type == QMP_MESSAGE_ERROR) {
 		snprintf(msg, sizeof(msg),
@@ -256,6 +258,7 @@ static void on_cpu_added(struct qmp_client *c, const struct qmp_message *m, void
 		log_warning("%s", msg);
 		if (m)
 			qmp_client_command(v->qmp, "query-cpus-fast", NULL, on_cpus, v);
+		l->call = NULL;
 		vm_pending_fail(v, -EIO, msg);
 		return;
 	}
@@ -287,7 +290,7 @@ static void on_cpu_slots(struct qmp_client *c, const struct qmp_message *m, void
 	char msg[512];
 	int r;
 
-	if (!l || !v->pending)
+	if (!l || !l->call || v->pending != l->call)
 		return;
 	r = m && m->type == QMP_MESSAGE_RETURN ?
 		    qmp_cpu_slots_parse(m->data, l->slots, CPU_SLOTS_MAX, &l->n_slots) :
@@ -296,6 +299,7 @@ static void on_cpu_slots(struct qmp_client *c, const struct qmp_message *m, void
 		snprintf(msg, sizeof(msg),
 			 "guest '%s': cannot read its vCPU slots (query-hotpluggable-cpus): %s", v->def.name,
 			 m && m->error_desc ? m->error_desc : strerror(-r));
+		l->call = NULL;
 		vm_pending_fail(v, r, msg);
 		return;
 	}
@@ -315,6 +319,7 @@ static void on_cpu_slots(struct qmp_client *c, const struct qmp_message *m, void
 			 "%u",
 			 v->def.name, have, l->n_slots, l->want);
 	if (l->n_plan < 0) {
+		l->call = NULL;
 		vm_pending_fail(v, l->n_plan == -EBUSY ? -EBUSY : -ERANGE, msg);
 		return;
 	}
@@ -363,7 +368,7 @@ static int method_vm_set_vcpus(struct daemon *d, struct call *c, json_object *pa
 	r = qmp_client_command(v->qmp, "query-hotpluggable-cpus", NULL, on_cpu_slots, v);
 	if (r < 0)
 		return call_errorf(c, r, "cannot send query-hotpluggable-cpus: %s", strerror(-r));
-	v->pending = c;
+	v->pending = v->live->call = c;
 	return 0;
 }
 
@@ -374,12 +379,13 @@ static void on_balloon_set(struct qmp_client *c, const struct qmp_message *m, vo
 	struct vm_live *l = v->live;
 	char msg[512];
 
-	if (!l || !v->pending)
+	if (!l || !l->call || v->pending != l->call)
 		return;
 	if (!m || m->type == QMP_MESSAGE_ERROR) {
 		snprintf(msg, sizeof(msg),
 			 "guest '%s': QEMU refused the balloon's target: %s; nothing changed", v->def.name,
 			 m && m->error_desc ? m->error_desc : "QMP connection lost");
+		l->call = NULL;
 		vm_pending_fail(v, -EIO, msg);
 		return;
 	}
@@ -389,6 +395,7 @@ static void on_balloon_set(struct qmp_client *c, const struct qmp_message *m, vo
 		config_save(v, 0, l->want, true);
 	qmp_client_command(v->qmp, "query-balloon", NULL, on_balloon_query, v);
 	vm_changed(v, "memory changed");
+	l->call = NULL;
 	vm_pending_reply(v, vm_to_json(v));
 }
 
@@ -439,7 +446,7 @@ static int method_vm_set_memory(struct daemon *d, struct call *c, json_object *p
 	r = balloon_set(v, mib, on_balloon_set);
 	if (r < 0)
 		return call_errorf(c, r, "cannot send balloon: %s", strerror(-r));
-	v->pending = c;
+	v->pending = v->live->call = c;
 	return 0;
 }
 
