@@ -39,7 +39,7 @@ struct vm_live {
 	unsigned vcpus_present; /* 0: not known yet */
 	bool has_actual;
 	uint64_t balloon_actual; /* bytes */
-	uint64_t balloon_target_mib; /* 0: not set since QEMU started (it is -m) */
+	uint64_t balloon_target_mib; /* 0: unknown (none set since QEMU started, or an adopted QEMU) */
 	/* A set-vcpus under way (v->pending is its call): */
 	struct qmp_cpu_slot slots[CPU_SLOTS_MAX];
 	size_t n_slots, plan[CPU_SLOTS_MAX];

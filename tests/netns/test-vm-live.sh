@@ -3,8 +3,9 @@
 # vCPU and prints "CPUS <online list>"): a guest made with --vcpus 2 --max-vcpus 4 --memory 256M
 # --max-memory 256M starts with -smp cpus=2,maxcpus=4 and a virtio balloon; set-vcpus 3 plugs a vCPU
 # in that the guest brings online, set-memory 160M inflates the balloon until QEMU's actual size
-# (vm show) is 160 MiB, both written to the definition; the next start has 3 vCPUs and the balloon
-# goes back to 160 MiB by itself. Bad inputs each get one clear error and change nothing: max-vcpus
+# (vm show) is 160 MiB, both written to the definition; a netd restarted after kill -9 reads both
+# back from the QEMU it adopts; the next start has 3 vCPUs and the balloon goes back to 160 MiB by
+# itself. Bad inputs each get one clear error and change nothing: max-vcpus
 # below vcpus, max-memory below memory, set-vcpus above the maximum, fewer vCPUs live, a balloon
 # above the maximum or below its floor, --live on a stopped guest.
 . "$(dirname "$0")/lib.sh"
@@ -84,6 +85,14 @@ ctl vm set-memory g1 192M --config >/dev/null
 assert_eq "$(grep -x 'memory = .*' "$T/etc/guests/g1.conf")" "memory = 192M" "definition's memory after --config"
 assert_eq "$(vm_field g1 .balloon_target_mib)" 160 "the balloon's target after --config alone"
 ctl vm set-memory g1 160M --config >/dev/null
+
+# kill -9 of netd: the next one adopts QEMU and reads what it has (the balloon is not set again).
+kill9_netd
+start_netd
+for _ in $(seq 1 50); do [ "$(vm_field g1 .balloon_actual_mib)" = 160 ] && break; sleep 0.1; done
+assert_eq "$(live)" '{"vcpus":3,"vcpus_present":3,"max_vcpus":4,"memory_mib":160,"max_memory_mib":256,"balloon_actual_mib":160}' "vm show after netd's restart"
+assert_eq "$(vm_field g1 .balloon_target_mib)" null "the balloon's target as the adopting netd knows it (it set none)"
+ok "kill -9 of netd: the next one adopts g1 and reads 3 vCPUs and a 160 MiB balloon from QEMU"
 
 # The next start: 3 vCPUs from the start, and the balloon back at 160 MiB by itself.
 ctl vm destroy g1 >/dev/null
