@@ -540,10 +540,16 @@ static void print_vm_live(json_object *v)
 	else
 		printf(" (at most %s)\n", jstr(v, "max_vcpus"));
 	printf("memory:     %s MiB", jstr(v, "memory_mib"));
-	if (strcmp(jstr(v, "max_memory_mib"), "-"))
-		printf(" (balloon: target %s, actual %s MiB of %s MiB)", jstr(v, "balloon_target_mib"),
+	if (!strcmp(jstr(v, "max_memory_mib"), "-"))
+		printf("\n");
+	else if (!strcmp(jstr(v, "balloon_actual_mib"), "-"))
+		printf(" (a balloon, at most %s MiB)\n", jstr(v, "max_memory_mib"));
+	else if (!strcmp(jstr(v, "balloon_target_mib"), "-"))
+		printf(" (balloon: actual %s MiB of %s MiB)\n", jstr(v, "balloon_actual_mib"),
+		       jstr(v, "max_memory_mib"));
+	else
+		printf(" (balloon: target %s, actual %s MiB of %s MiB)\n", jstr(v, "balloon_target_mib"),
 		       jstr(v, "balloon_actual_mib"), jstr(v, "max_memory_mib"));
-	printf("\n");
 }
 
 static void print_vm(json_object *v)

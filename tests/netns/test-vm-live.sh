@@ -101,6 +101,9 @@ ctl vm set-vcpus g1 4 --live >/dev/null 2>"$T/err" || rc=$?
 assert_eq "$rc" 1 "exit code of set-vcpus --live on a stopped guest"
 has -F "guest 'g1' is not running: --live changes a running guest" <"$T/err" || fail "set-vcpus --live: $(cat "$T/err")"
 ok "$(cat "$T/err")"
+ctl vm show g1 >"$T/show"
+has -xF "vcpus:      3 (at most 4)" <"$T/show" || fail "vm show's text of stopped g1: $(cat "$T/show")"
+has -xF "memory:     160 MiB (a balloon, at most 256 MiB)" <"$T/show" || fail "vm show's text of stopped g1: $(cat "$T/show")"
 ctl vm start g1 >/dev/null
 pid=$(vm_field g1 .pid)
 has -- "-smp cpus=3,maxcpus=4 " <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline")" || fail "QEMU's -smp after restart"
