@@ -93,9 +93,9 @@ int guest_balloon_check(const struct guest *g, uint64_t mib, char *err, size_t e
 
 	if (!g->max_memory_mib)
 		return schema_error(err, errlen,
-				    "guest '%s' has no balloon (it was made without --max-memory); its "
-				    "memory is %" PRIu64 "M until it is created again with --max-memory",
-				    g->name, g->memory_mib);
+				    "guest '%s' has no balloon (it was made without --max-memory): its "
+				    "memory changes with --config and a restart",
+				    g->name);
 	if (mib > max)
 		return schema_error(err, errlen,
 				    "memory %" PRIu64 "M is above the guest's maximum of %" PRIu64

@@ -611,6 +611,22 @@ static void test_config_live(void **state)
 	assert_string_equal(err, "line 2: invalid max-memory '0': expected a size like 1G or 2048M");
 	assert_int_equal(guest_config_parse("web", "[guest]\nmax-memory = lots\n", &back, err, sizeof(err)),
 			 -EINVAL);
+	g.memory_mib = 512;
+	assert_int_equal(guest_balloon_check(&g, 1024, err, sizeof(err)), 0);
+	assert_int_equal(guest_balloon_check(&g, 128, err, sizeof(err)), 0);
+	assert_int_equal(guest_balloon_check(&g, 127, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "memory 127M is below the balloon's floor of 128M (an eighth of --max-memory, at least "
+		     "64M: a guest left less cannot run its kernel)");
+	assert_int_equal(guest_balloon_check(&g, 1025, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "memory 1025M is above the guest's maximum of 1024M (--max-memory: the memory QEMU "
+		     "gave it at start)");
+	g.max_memory_mib = 0;
+	assert_int_equal(guest_balloon_check(&g, 256, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "guest 'web' has no balloon (it was made without --max-memory): its memory changes "
+		     "with --config and a restart");
 	assert_int_equal(guest_balloon_floor_mib(&(struct guest){ .memory_mib = 256, .max_memory_mib = 256 }),
 			 64);
 	assert_int_equal(
