@@ -89,6 +89,7 @@ static void pending_reply(struct vm *v, json_object *result)
 {
 	struct call *c = TAKE_PTR(v->pending);
 
+	vm_live_call_done(v, c);
 	if (c)
 		call_reply(c, result);
 	else
@@ -99,6 +100,7 @@ static void pending_fail(struct vm *v, int error, const char *msg)
 {
 	struct call *c = TAKE_PTR(v->pending);
 
+	vm_live_call_done(v, c);
 	if (c)
 		call_reply_error(c, error, "%s", msg);
 }
@@ -162,7 +164,7 @@ static void vm_exited(struct vm *v, int code)
 	v->link_timer = sd_event_source_disable_unref(v->link_timer);
 	v->links_down = 0;
 	qmp_client_free(TAKE_PTR(v->qmp));
-	vm_live_reset(v);
+	vm_live_exited(v);
 	v->pid = 0;
 	if (v->kernel_memfd >= 0)
 		close(TAKE_FD(v->kernel_memfd));
@@ -213,6 +215,7 @@ static void on_qmp_status(struct qmp_client *c, const struct qmp_message *m, voi
 	/* Still waiting for its first 'cont' (netd died before it checked): check it now, never resume
 	 * it unchecked. */
 	if (!strcmp(status, "prelaunch")) {
+		vm_live_prelaunch(v);
 		qmp_client_command(c, "query-block", NULL, on_block_checked, v);
 		return;
 	}
@@ -295,6 +298,7 @@ static void on_cont(struct qmp_client *c, const struct qmp_message *m, void *use
 		pending_fail(v, -EIO, m && m->error_desc ? m->error_desc : "QEMU did not start the guest (cont)");
 		return;
 	}
+	vm_live_running(v);
 	qmp_client_command(c, "query-status", NULL, on_qmp_status, v);
 }
 

@@ -97,3 +97,10 @@ void vm_live_qmp_ready(struct vm *v, bool start);
 void vm_live_event(struct vm *v, const struct qmp_message *m);
 void vm_live_json(struct vm *v, json_object *o);
 void vm_live_reset(struct vm *v);
+/* The guest's pending call c was answered (by whoever): a live request that kept it is over. */
+void vm_live_call_done(struct vm *v, struct call *c);
+/* QEMU exited: a live request under way fails ("QEMU exited before ..."), then vm_live_reset. */
+void vm_live_exited(struct vm *v);
+/* An adopted QEMU that never ran (prelaunch): its balloon's target is set when it first runs. */
+void vm_live_prelaunch(struct vm *v);
+void vm_live_running(struct vm *v);
