@@ -167,12 +167,23 @@ int qmp_status_parse(json_object *ret, const char **ret_status, bool *ret_runnin
 static const char *const cpu_prop_order[] = { "node-id", "drawer-id",  "book-id", "socket-id",
 					      "die-id",	 "cluster-id", "core-id", "thread-id" };
 
+/* A prop's place in cpu_prop_order; -1 for any other name (which device_add never gets: a prop
+ * named "driver" or "id" would replace netd's own arguments). */
 static int cpu_prop_rank(const char *name)
 {
 	for (size_t i = 0; i < sizeof(cpu_prop_order) / sizeof(cpu_prop_order[0]); i++)
 		if (!strcmp(name, cpu_prop_order[i]))
 			return (int)i;
-	return (int)(sizeof(cpu_prop_order) / sizeof(cpu_prop_order[0]));
+	return -1;
+}
+
+/* A CPU type as QEMU names them ("qemu64-x86_64-cpu"): device_add makes one of those, nothing else. */
+static bool cpu_type_valid(const char *type)
+{
+	size_t n = strlen(type);
+
+	return n > 4 && n < sizeof(((struct qmp_cpu_slot *)0)->type) && !strcmp(type + n - 4, "-cpu") &&
+	       strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
 static int cpu_slot_parse(json_object *o, struct qmp_cpu_slot *ret)
@@ -181,7 +192,7 @@ static int cpu_slot_parse(json_object *o, struct qmp_cpu_slot *ret)
 	const char *type = get_string(o, "type");
 	json_object *props, *v;
 
-	if (!type || strlen(type) >= sizeof(s.type) || !json_object_object_get_ex(o, "props", &props) ||
+	if (!type || !cpu_type_valid(type) || !json_object_object_get_ex(o, "props", &props) ||
 	    !json_object_is_type(props, json_type_object))
 		return -EBADMSG;
 	snprintf(s.type, sizeof(s.type), "%s", type);
@@ -195,7 +206,7 @@ static int cpu_slot_parse(json_object *o, struct qmp_cpu_slot *ret)
 	json_object_object_foreach(props, key, val) {
 		size_t k = s.n_props;
 
-		if (k == QMP_CPU_PROPS_MAX || strlen(key) >= sizeof(s.props[0].name) ||
+		if (k == QMP_CPU_PROPS_MAX || cpu_prop_rank(key) < 0 ||
 		    !json_object_is_type(val, json_type_int))
 			return -EBADMSG;
 		/* Insertion by rank: the props end up in placing order. */
@@ -239,6 +250,10 @@ int qmp_cpu_slots_parse(json_object *ret, struct qmp_cpu_slot *slots, size_t max
 		if (cpu_slot_parse(json_object_array_get_idx(ret, i), &slots[i]) < 0)
 			return -EBADMSG;
 	qsort(slots, n, sizeof(*slots), cpu_slot_cmp);
+	/* Two slots in one place: device_add could not tell them apart. */
+	for (size_t i = 1; i < n; i++)
+		if (cpu_slot_cmp(&slots[i - 1], &slots[i]) == 0)
+			return -EBADMSG;
 	*ret_n = n;
 	return 0;
 }
@@ -276,7 +291,9 @@ json_object *qmp_cpu_device_add_args(const struct qmp_cpu_slot *slot, const char
 	json_object_object_add(o, "driver", json_object_new_string(slot->type));
 	json_object_object_add(o, "id", json_object_new_string(id));
 	for (size_t i = 0; i < slot->n_props; i++)
-		json_object_object_add(o, slot->props[i].name, json_object_new_int64(slot->props[i].value));
+		if (cpu_prop_rank(slot->props[i].name) >= 0) /* never "driver" or "id" */
+			json_object_object_add(o, slot->props[i].name,
+					       json_object_new_int64(slot->props[i].value));
 	return o;
 }
 

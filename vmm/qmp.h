@@ -54,7 +54,9 @@ struct qmp_cpu_slot {
 	bool plugged; /* it has a qom-path */
 };
 /* The slots of a query-hotpluggable-cpus return, sorted by their props (QEMU lists them the other
- * way round). -EBADMSG when not such a return, -E2BIG when there are more than max. */
+ * way round). -EBADMSG when not such a return: a type not named like a CPU's ("...-cpu"), a prop
+ * that is not one that places a vCPU (node-id ... thread-id), two slots in one place; -E2BIG when
+ * there are more than max. */
 int qmp_cpu_slots_parse(json_object *ret, struct qmp_cpu_slot *slots, size_t max, size_t *ret_n);
 /* The vCPUs the plugged slots hold. */
 unsigned qmp_cpu_slots_present(const struct qmp_cpu_slot *slots, size_t n);

@@ -1032,7 +1032,7 @@ static void test_vm_live(void **state)
 	};
 	struct world *w = *state;
 	char kernel[128], params[512];
-	_cleanup_free_ char *before = NULL, *after = NULL, *stopped = NULL;
+	_cleanup_free_ char *before = NULL, *after = NULL;
 
 	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
 	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);

@@ -959,10 +959,18 @@ static void test_qmp_live_bad(void **state)
 	static const char *const bad_slots[] = {
 		"{}",
 		"[{\"props\":{\"core-id\":0}}]", /* no type */
-		"[{\"type\":\"x\"}]", /* no props */
-		"[{\"type\":\"x\",\"props\":{\"core-id\":\"0\"}}]", /* a string */
-		"[{\"type\":\"x\",\"props\":{\"core-id\":0},\"vcpus-count\":0}]", /* no vCPU */
-		"[{\"type\":\"x\",\"props\":{\"a\":0,\"b\":0,\"c\":0,\"d\":0,\"e\":0,\"f\":0,\"g\":0,\"h\":0,\"i\":0}}]",
+		"[{\"type\":\"x-cpu\"}]", /* no props */
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":\"0\"}}]", /* a string */
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":0},\"vcpus-count\":0}]", /* no vCPU */
+		/* props that are not a vCPU's place: device_add's own arguments, anything else */
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":0,\"driver\":1}}]",
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":0,\"id\":1}}]",
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":0,\"romfile\":1}}]",
+		/* a type that is not a CPU's */
+		"[{\"type\":\"virtio-net-pci\",\"props\":{\"core-id\":0}}]",
+		"[{\"type\":\"X,Y-cpu\",\"props\":{\"core-id\":0}}]",
+		/* two slots in one place */
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":1,\"socket-id\":0}},{\"type\":\"x-cpu\",\"props\":{\"socket-id\":0,\"core-id\":1}}]",
 	};
 	static const char *const bad_balloon[] = { "{}", "{\"actual\":\"1\"}", "{\"actual\":-1}", "[]" };
 	struct qmp_cpu_slot slots[4];
