@@ -556,6 +556,9 @@ static void print_vm(json_object *v)
 {
 	json_object *nics = json_object_object_get(v, "nics"), *vnc;
 
+	/* set-vcpus/set-memory: the running guest changed, its definition could not be saved */
+	if (json_object_object_get_ex(v, "warning", NULL))
+		fprintf(stderr, "warning: %s\n", jstr(v, "warning"));
 	printf("name:       %s\nstate:      %s\n", jstr(v, "name"), jstr(v, "state"));
 	if (json_object_object_get_ex(v, "note", NULL))
 		printf("note:       %s\n", jstr(v, "note"));

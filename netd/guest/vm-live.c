@@ -17,7 +17,9 @@
  *
  * --live changes the running guest, --config the definition (for the next start); without either,
  * both when the guest runs, the definition when it is stopped. Each request is checked whole first:
- * a refused one changes nothing.
+ * a refused one changes nothing. The balloon is cooperative (the guest may ignore its target):
+ * memory under a balloon is not a limit, max-memory is. vmm/DESIGN.md has the rest (a definition
+ * that cannot be saved, a plan cut short, a guest ejecting a vCPU, late answers).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -70,6 +70,7 @@ struct world {
 	 * ones), query-cpus-fast counts those, and a device_add that succeeds plugs one more. */
 	unsigned cpu_slots, cpu_present;
 	const char *qmp_hold; /* the answer to this command is kept in qmp_held, not sent */
+	bool prelaunch; /* query-status says prelaunch until a cont */
 	char qmp_held[4608];
 };
 
@@ -298,6 +299,12 @@ static const char *qmp_return(struct world *w, const char *what, const char *lin
 	}
 	if (w->cpu_slots && !strcmp(what, "device_add") && w->cpu_present < w->cpu_slots)
 		w->cpu_present++;
+	if (!strcmp(what, "cont"))
+		w->prelaunch = false;
+	if (!strcmp(what, "query-status") && w->prelaunch)
+		return "{\"status\": \"prelaunch\", \"running\": false}";
+	if (!strcmp(what, "query-block"))
+		return "[]";
 	return !strcmp(what, "query-status") ? "{\"status\": \"running\", \"running\": true}" : "{}";
 }
 
@@ -1234,10 +1241,16 @@ static void test_vm_live_failures(void **state)
 	after = guest_file(w, "g3");
 	assert_string_equal(before, after);
 	free(TAKE_PTR(after));
-	note(w, "QEMU refuses the second device_add of two: one stays plugged, the reply says so, and "
+	note(w, "the guest ejects a vCPU by itself (ACPI _EJ0): QEMU says DEVICE_DELETED, netd counts again");
+	w->cpu_present = 2;
+	qmp_send(w, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"DEVICE_DELETED\", "
+		    "\"data\": {\"device\": \"vcpu2\", \"path\": \"/machine/peripheral/vcpu2\"}}\n");
+	run_for(w, 50 * 1000);
+	assert_string_equal(vm_field(w, "g3", "vcpus_present"), "2");
+	note(w, "QEMU refuses the third device_add of three: two stay plugged, the reply says so, and "
 		"--config keeps what is present");
 	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g3\", \"vcpus\": 5}"));
-	assert_non_null(strstr(reply_error(w), "1 of 2 plugged in, the guest now has 4 vCPUs"));
+	assert_non_null(strstr(reply_error(w), "2 of 3 plugged in, the guest now has 4 vCPUs"));
 	assert_string_equal(vm_field(w, "g3", "vcpus_present"), "4");
 	assert_string_equal(reply_field(w, "vcpus"), "4");
 	after = guest_file(w, "g3");
@@ -1323,6 +1336,21 @@ static void test_vm_live_failures(void **state)
 	assert_string_equal(reply_field(w, "vcpus_present"), "6");
 	after = guest_file(w, "g3");
 	assert_string_equal(before, after);
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g3\"}"));
+
+	note(w, "netd restarts while QEMU waits for its first cont (prelaunch): the balloon's target is "
+		"set once the guest runs");
+	w->cpu_present = 4;
+	assert_true(request(w, "vm.start", "{\"name\": \"g3\"}"));
+	w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
+	close(w->qmp_fd);
+	w->qmp_fd = -1;
+	daemon_stop(&w->d);
+	w->prelaunch = true;
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 200 * 1000);
+	assert_false(w->prelaunch);
+	assert_string_equal(vm_field(w, "g3", "balloon_target_mib"), "384");
 	assert_true(request(w, "vm.destroy", "{\"name\": \"g3\"}"));
 	check_golden(w, "vm-live-failures.log");
 }
