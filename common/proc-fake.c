@@ -51,6 +51,8 @@ struct proc_fake {
 	size_t n;
 	pid_t next_pid;
 	int fail_spawn;
+	bool kill_deferred;
+	int fail_kill;
 	char error[128];
 	struct fake_log log;
 };
@@ -252,9 +254,15 @@ static int fake_kill(void *userdata, pid_t pid, int pidfd, int sig)
 	struct fake_proc *p = find(f, pid);
 
 	fake_log_add(&f->log, "kill %d %s", (int)pid, sigabbrev_np(sig) ?: "?");
+	if (f->fail_kill) {
+		int r = f->fail_kill;
+
+		f->fail_kill = 0;
+		return r;
+	}
 	if (!p || p->write_fd < 0)
 		return -ESRCH;
-	if (sig == SIGTERM || sig == SIGKILL)
+	if ((sig == SIGTERM || sig == SIGKILL) && !f->kill_deferred)
 		exit_proc(p, sig);
 	return 0;
 }
@@ -352,6 +360,16 @@ static const struct proc_ops fake_ops = {
 	.last_error = fake_last_error,
 	.rtnl_unsubscribe = fake_rtnl_unsubscribe,
 };
+
+void proc_fake_defer_kill(struct proc_fake *f, bool deferred)
+{
+	f->kill_deferred = deferred;
+}
+
+void proc_fake_fail_kill(struct proc_fake *f, int error)
+{
+	f->fail_kill = error;
+}
 
 int proc_fake_new(struct proc_fake **ret, struct proc_backend *ret_backend)
 {

@@ -122,6 +122,11 @@ int proc_fake_set_run(struct proc_fake *f, const char *exe, const char *out, int
 void proc_fake_fail_spawn(struct proc_fake *f, int error);
 /* The process exits with that wait status (its pidfd becomes readable). */
 int proc_fake_exit(struct proc_fake *f, pid_t pid, int status);
+/* From now on (deferred) a SIGTERM or SIGKILL is logged but the process lives on until
+ * proc_fake_exit: a process the kernel takes its time to reap. */
+void proc_fake_defer_kill(struct proc_fake *f, bool deferred);
+/* The next kill fails with error (negative errno) and signals nothing. */
+void proc_fake_fail_kill(struct proc_fake *f, int error);
 /* A running process that is not our child, with this cmdline (NUL-separated), to adopt. */
 int proc_fake_add_foreign(struct proc_fake *f, pid_t pid, const char *cmdline, size_t len);
 /* What a process's /proc/PID/exe says (a spawned one's: the file executed). */

@@ -528,15 +528,73 @@ static void print_vm_disks(json_object *v)
 		printf("cdrom:      %s (boot %s)\n", jstr(v, "cdrom"), jstr(v, "boot"));
 }
 
+/* vm set-vcpus NAME N [--live] [--config], vm set-memory NAME SIZE [--live] [--config] */
+static int build_vm_set_live(int argc, char **argv, json_object *params, const char *key, const char *what)
+{
+	const char *pos[2] = {};
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--live") || !strcmp(argv[i], "--config"))
+			json_object_object_add(params, argv[i] + 2, json_object_new_boolean(true));
+		else if (argv[i][0] == '-' || n == 2)
+			return usage_error("vm %s: unexpected argument '%s'", argv[0], argv[i]);
+		else
+			pos[n++] = argv[i];
+	}
+	if (n != 2)
+		return usage_error("vm %s: expected NAME %s [--live] [--config]", argv[0], what);
+	json_object_object_add(params, "name", json_object_new_string(pos[0]));
+	if (!strcmp(key, "vcpus"))
+		return parse_count("vcpus", pos[1], params, key);
+	json_object_object_add(params, key, json_object_new_string(pos[1]));
+	return 0;
+}
+
+static int build_vm_set_vcpus(int argc, char **argv, json_object *params)
+{
+	return build_vm_set_live(argc, argv, params, "vcpus", "N");
+}
+
+static int build_vm_set_memory(int argc, char **argv, json_object *params)
+{
+	return build_vm_set_live(argc, argv, params, "memory", "SIZE");
+}
+
+/* "2 (3 present, at most 8)", "256 MiB (balloon: target 160, actual 161 MiB of 256 MiB)" */
+static void print_vm_live(json_object *v)
+{
+	printf("vcpus:      %s", jstr(v, "vcpus"));
+	if (json_object_object_get_ex(v, "vcpus_present", NULL) && strcmp(jstr(v, "vcpus_present"), "-"))
+		printf(" (%s present, at most %s)\n", jstr(v, "vcpus_present"), jstr(v, "max_vcpus"));
+	else
+		printf(" (at most %s)\n", jstr(v, "max_vcpus"));
+	printf("memory:     %s MiB", jstr(v, "memory_mib"));
+	if (!strcmp(jstr(v, "max_memory_mib"), "-"))
+		printf("\n");
+	else if (!strcmp(jstr(v, "balloon_actual_mib"), "-"))
+		printf(" (a balloon, at most %s MiB)\n", jstr(v, "max_memory_mib"));
+	else if (!strcmp(jstr(v, "balloon_target_mib"), "-"))
+		printf(" (balloon: actual %s MiB of %s MiB)\n", jstr(v, "balloon_actual_mib"),
+		       jstr(v, "max_memory_mib"));
+	else
+		printf(" (balloon: target %s, actual %s MiB of %s MiB)\n", jstr(v, "balloon_target_mib"),
+		       jstr(v, "balloon_actual_mib"), jstr(v, "max_memory_mib"));
+}
+
 static void print_vm(json_object *v)
 {
 	json_object *nics = json_object_object_get(v, "nics"), *vnc;
 
+	/* set-vcpus/set-memory: the running guest changed, its definition could not be saved */
+	if (json_object_object_get_ex(v, "warning", NULL))
+		fprintf(stderr, "warning: %s\n", jstr(v, "warning"));
 	printf("name:       %s\nstate:      %s\n", jstr(v, "name"), jstr(v, "state"));
 	if (json_object_object_get_ex(v, "note", NULL))
 		printf("note:       %s\n", jstr(v, "note"));
-	printf("pid:        %s\nmemory:     %s MiB\nvcpus:      %s\naccel:      %s\nautostart:  %s\n", jstr(v, "pid"),
-	       jstr(v, "memory_mib"), jstr(v, "vcpus"), jstr(v, "accel"), jstr(v, "autostart"));
+	printf("pid:        %s\n", jstr(v, "pid"));
+	print_vm_live(v);
+	printf("accel:      %s\nautostart:  %s\n", jstr(v, "accel"), jstr(v, "autostart"));
 	for (size_t i = 0; i < json_object_array_length(nics); i++) {
 		json_object *n = json_object_array_get_idx(nics, i);
 		json_object *v6 = json_object_object_get(n, "ipv6");
@@ -850,7 +908,9 @@ static const struct verb verbs[] = {
 	  "\n        (boot from --kernel PATH (with --disk images as root file systems), --disk or --cdrom;\n"
 	  "        up to 8 --disk, each a PATH or a NAME of the disk pool; --disk-size SIZE makes a new qcow2\n"
 	  "        NAME-disk0.qcow2 in the pool, the first disk; --boot: the cdrom is first until the first reboot\n"
-	  "        unless cdrom,disk or disk,cdrom; one NIC per --network, the Nth --mac is the Nth NIC's)" },
+	  "        unless cdrom,disk or disk,cdrom; one NIC per --network, the Nth --mac is the Nth NIC's;\n"
+	  "        --max-vcpus: slots for vm set-vcpus; --max-memory: QEMU gets that much and a balloon gives\n"
+	  "        the guest --memory of it, for vm set-memory)" },
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
 	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },
@@ -872,6 +932,15 @@ static const struct verb verbs[] = {
 	{ "vm", "detach-disk", "vm.detach-disk", build_vm_disk, print_vm,
 	  "vm detach-disk NAME DISK              DISK: its node (disk1, in vm show), path or pool NAME;\n"
 	  "                                       live from a running guest once it let the disk go" },
+	{ "vm", "set-vcpus", "vm.set-vcpus", build_vm_set_vcpus, print_vm,
+	  "vm set-vcpus NAME N [--live] [--config]\n"
+	  "                                       plug vCPUs into a running guest (up to its --max-vcpus; never\n"
+	  "                                       fewer live) and/or set them in its definition; default: both\n"
+	  "                                       when it runs, the definition when it is stopped" },
+	{ "vm", "set-memory", "vm.set-memory", build_vm_set_memory, print_vm,
+	  "vm set-memory NAME SIZE [--live] [--config]\n"
+	  "                                       move the balloon of a guest made with --max-memory (from an\n"
+	  "                                       eighth of it, at least 64M, up to it); same defaults" },
 	{ "disk", "create", "disk.create", build_disk_create, print_disk,
 	  "disk create NAME --size SIZE [--format qcow2|raw]\n"
 	  "                                       a new image in netd's pool (the first --image-dir); SIZE: a\n"

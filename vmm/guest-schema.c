@@ -45,6 +45,43 @@ static int format_memory(const void *obj, size_t i, char *buf, size_t size)
 	return 1;
 }
 
+/* 0 (unset) is not written: the maximum is then vcpus, memory. */
+static int parse_max_vcpus(void *obj, const char *v, char *err, size_t errlen)
+{
+	G(obj);
+
+	return schema_parse_uint_range("max-vcpus", v, 1, GUEST_VCPUS_MAX, &g->max_vcpus, err, errlen);
+}
+
+static int format_max_vcpus(const void *obj, size_t i, char *buf, size_t size)
+{
+	CG(obj);
+
+	if (!g->max_vcpus)
+		return 0;
+	snprintf(buf, size, "%u", g->max_vcpus);
+	return 1;
+}
+
+static int parse_max_memory(void *obj, const char *v, char *err, size_t errlen)
+{
+	G(obj);
+
+	if (guest_memory_parse(v, &g->max_memory_mib) < 0 || !g->max_memory_mib)
+		return invalid(err, errlen, "max-memory", v, "expected a size like 1G or 2048M");
+	return 0;
+}
+
+static int format_max_memory(const void *obj, size_t i, char *buf, size_t size)
+{
+	CG(obj);
+
+	if (!g->max_memory_mib)
+		return 0;
+	snprintf(buf, size, "%" PRIu64 "M", g->max_memory_mib);
+	return 1;
+}
+
 /*
  * The single disk of older definitions, in [guest]: disk, disk-format, disk-cache read as disk 0
  * (never written: a definition is written back with [disk0]). A definition that also has [disk0]
@@ -340,6 +377,10 @@ static const struct schema_field guest_fields[] = {
 	  .parse = parse_memory, .format = format_memory },
 	{ .key = "vcpus", .json = "vcpus", .flag = "vcpus", .metavar = "N", .label = "vcpus",
 	  .flags = SCHEMA_SHOW, SCHEMA_UINT_AT(struct guest, vcpus), .min = 1, .max = GUEST_VCPUS_MAX },
+	{ .key = "max-vcpus", .json = "max_vcpus", .flag = "max-vcpus", .metavar = "N", .label = "max-vcpus",
+	  .type = SCHEMA_UINT, .parse = parse_max_vcpus, .format = format_max_vcpus },
+	{ .key = "max-memory", .json = "max_memory", .flag = "max-memory", .metavar = "SIZE",
+	  .label = "max-memory", .parse = parse_max_memory, .format = format_max_memory },
 	{ .key = "kernel", .json = "kernel", .flag = "kernel", .metavar = "PATH", .label = "--kernel",
 	  SCHEMA_STRING_AT(struct guest, kernel) },
 	{ .key = "initrd", .json = "initrd", .flag = "initrd", .metavar = "PATH", .label = "--initrd",

@@ -101,6 +101,47 @@ void guest_init(struct guest *g, const char *name)
 	snprintf(g->name, sizeof(g->name), "%s", name);
 }
 
+unsigned guest_max_vcpus(const struct guest *g)
+{
+	return g->max_vcpus > g->vcpus ? g->max_vcpus : g->vcpus;
+}
+
+uint64_t guest_max_memory_mib(const struct guest *g)
+{
+	return g->max_memory_mib > g->memory_mib ? g->max_memory_mib : g->memory_mib;
+}
+
+uint64_t guest_balloon_floor_mib(const struct guest *g)
+{
+	uint64_t eighth = guest_max_memory_mib(g) / 8;
+
+	return eighth > GUEST_MEMORY_MIN_MIB ? eighth : GUEST_MEMORY_MIN_MIB;
+}
+
+int guest_balloon_check(const struct guest *g, uint64_t mib, char *err, size_t errlen)
+{
+	uint64_t max = guest_max_memory_mib(g), floor = guest_balloon_floor_mib(g);
+
+	if (!g->max_memory_mib)
+		return schema_error(err, errlen,
+				    "guest '%s' has no balloon (it was made without --max-memory): its "
+				    "memory changes with --config and a restart",
+				    g->name);
+	if (mib > max)
+		return schema_error(err, errlen,
+				    "memory %" PRIu64 "M is above the guest's maximum of %" PRIu64
+				    "M (--max-memory: the memory QEMU gave it at start)",
+				    mib, max);
+	if (mib < floor)
+		return schema_error(
+			err, errlen,
+			"memory %" PRIu64 "M is below the balloon's floor of %" PRIu64
+			"M (an eighth of --max-memory, at least %dM: a guest left less cannot run its "
+			"kernel)",
+			mib, floor, GUEST_MEMORY_MIN_MIB);
+	return 0;
+}
+
 int guest_memory_parse(const char *s, uint64_t *ret_mib)
 {
 	static const struct {
@@ -339,6 +380,24 @@ int guest_validate(const struct guest *g, char *err, size_t errlen)
 			    GUEST_MEMORY_MIN_MIB, GUEST_MEMORY_MAX_MIB / 1024);
 	if (g->vcpus < 1 || g->vcpus > GUEST_VCPUS_MAX)
 		return schema_error(err, errlen, "vcpus %u is out of range (1..%d)", g->vcpus, GUEST_VCPUS_MAX);
+	if (g->max_vcpus && g->max_vcpus < g->vcpus)
+		return schema_error(err, errlen,
+				    "max-vcpus %u is below vcpus %u (a guest starts with vcpus and may "
+				    "grow to max-vcpus)",
+				    g->max_vcpus, g->vcpus);
+	if (g->max_vcpus > GUEST_VCPUS_MAX)
+		return schema_error(err, errlen, "max-vcpus %u is out of range (1..%d)", g->max_vcpus,
+				    GUEST_VCPUS_MAX);
+	if (g->max_memory_mib && g->max_memory_mib < g->memory_mib)
+		return schema_error(err, errlen,
+				    "max-memory %" PRIu64 "M is below memory %" PRIu64 "M (memory is "
+				    "what the balloon leaves the guest of max-memory)",
+				    g->max_memory_mib, g->memory_mib);
+	if (g->max_memory_mib > GUEST_MEMORY_MAX_MIB)
+		return schema_error(err, errlen, "max-memory %" PRIu64 "M is out of range (..%dG)",
+				    g->max_memory_mib, GUEST_MEMORY_MAX_MIB / 1024);
+	if (g->max_memory_mib && guest_balloon_check(g, g->memory_mib, err, errlen) < 0)
+		return -EINVAL;
 	if (g->queues < 1 || g->queues > GUEST_QUEUES_MAX)
 		return schema_error(err, errlen, "queues %u is out of range (1..%d)", g->queues, GUEST_QUEUES_MAX);
 	if (!g->kernel[0] && !g->n_disks && !g->cdrom[0] && !g->disk_size_new)

@@ -98,6 +98,11 @@ struct guest {
 	size_t n_nics;
 	uint64_t memory_mib;
 	unsigned vcpus;
+	/* Live changes (netd/guest/vm-live.c). max_vcpus: -smp maxcpus, the most set-vcpus may plug in;
+	 * 0: vcpus (none). max_memory_mib: 0 for no balloon; else -m is this and a virtio-balloon
+	 * gives the guest memory_mib of it (set-memory moves the balloon's target). */
+	unsigned max_vcpus;
+	uint64_t max_memory_mib;
 	char kernel[GUEST_PATH_MAX];
 	char initrd[GUEST_PATH_MAX];
 	char append[GUEST_PATH_MAX];
@@ -125,6 +130,16 @@ int guest_memory_parse(const char *s, uint64_t *ret_mib);
 int guest_disk_parse(struct guest_disk *d, const char *spec, char *err, size_t errlen);
 void guest_disk_init(struct guest_disk *d);
 int guest_vnc_parse(const char *s, char *ret, size_t size);
+
+/* The most vCPUs a running guest may have (-smp maxcpus). */
+unsigned guest_max_vcpus(const struct guest *g);
+/* -m: the most memory a running guest may have; with a balloon, its target is memory_mib. */
+uint64_t guest_max_memory_mib(const struct guest *g);
+/* The least a balloon may leave a guest: an eighth of its maximum, at least GUEST_MEMORY_MIN_MIB.
+ * (QEMU takes any target; a balloon that takes nearly all of it starves the guest's kernel.) */
+uint64_t guest_balloon_floor_mib(const struct guest *g);
+/* Whether memory mib is a target the guest's balloon may be set to; err says why not. */
+int guest_balloon_check(const struct guest *g, uint64_t mib, char *err, size_t errlen);
 
 /* A guest MAC: 52:54:00 and three random bytes, none of the taken ones. */
 int guest_mac_generate(const struct mac *taken, size_t n_taken, int (*rand_bytes)(uint8_t *buf, size_t n),

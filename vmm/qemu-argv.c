@@ -334,13 +334,23 @@ int qemu_argv_render(const struct qemu_launch *l, char ***ret)
 	add(&s, "-machine");
 	add(&s, "q35");
 	add_accel(&s, l->accel);
+	/* With a balloon, -m is the maximum and netd sets the balloon's target to the memory once QMP
+	 * answers; vCPUs above vcpus are free slots that set-vcpus plugs in (device_add). */
 	add(&s, "-m");
-	add(&s, "%" PRIu64 "M", g->memory_mib);
+	add(&s, "%" PRIu64 "M", guest_max_memory_mib(g));
 	add(&s, "-smp");
-	add(&s, "%u", g->vcpus);
+	if (guest_max_vcpus(g) > g->vcpus)
+		add(&s, "cpus=%u,maxcpus=%u", g->vcpus, guest_max_vcpus(g));
+	else
+		add(&s, "%u", g->vcpus);
 	add_boot(&s, g, f);
 	for (size_t i = 0; i < l->n_nics; i++)
 		add_nic(&s, &l->nics[i], i);
+	/* After the NICs: their PCI addresses stay what they were without a balloon. */
+	if (g->max_memory_mib) {
+		add(&s, "-device");
+		add(&s, "virtio-balloon-pci,id=" QEMU_BALLOON_ID);
+	}
 	add(&s, "-chardev");
 	add(&s, "socket,id=qmp,fd=%d,server=on,wait=off", f->qmp);
 	add(&s, "-mon");

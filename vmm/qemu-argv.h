@@ -86,6 +86,9 @@ struct qemu_launch {
 	bool paused;
 };
 
+/* The balloon device's id (-device virtio-balloon-pci), for a guest with --max-memory. */
+#define QEMU_BALLOON_ID "balloon0"
+
 #define QEMU_FIRST_FD 3
 /* Assign the fixed fd numbers: NIC by NIC, queues tap fds then queues vhost fds; returns the count.
  * Other files follow them. */

@@ -3,6 +3,7 @@
 #include "qmp.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -159,5 +160,157 @@ int qmp_status_parse(json_object *ret, const char **ret_status, bool *ret_runnin
 		return -EBADMSG;
 	*ret_status = status;
 	*ret_running = json_object_get_boolean(running);
+	return 0;
+}
+
+/* The props that place a vCPU, in the order that numbers them. */
+static const char *const cpu_prop_order[] = { "node-id", "drawer-id",  "book-id", "socket-id",
+					      "die-id",	 "cluster-id", "core-id", "thread-id" };
+
+/* A prop's place in cpu_prop_order; -1 for any other name (which device_add never gets: a prop
+ * named "driver" or "id" would replace netd's own arguments). */
+static int cpu_prop_rank(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cpu_prop_order) / sizeof(cpu_prop_order[0]); i++)
+		if (!strcmp(name, cpu_prop_order[i]))
+			return (int)i;
+	return -1;
+}
+
+/* A CPU type as QEMU names them ("qemu64-x86_64-cpu"): device_add makes one of those, nothing else. */
+static bool cpu_type_valid(const char *type)
+{
+	size_t n = strlen(type);
+
+	return n > 4 && n < sizeof(((struct qmp_cpu_slot *)0)->type) && !strcmp(type + n - 4, "-cpu") &&
+	       strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static int cpu_slot_parse(json_object *o, struct qmp_cpu_slot *ret)
+{
+	struct qmp_cpu_slot s = { .vcpus = 1 };
+	const char *type = get_string(o, "type");
+	json_object *props, *v;
+
+	if (!type || !cpu_type_valid(type) || !json_object_object_get_ex(o, "props", &props) ||
+	    !json_object_is_type(props, json_type_object))
+		return -EBADMSG;
+	snprintf(s.type, sizeof(s.type), "%s", type);
+	if (json_object_object_get_ex(o, "vcpus-count", &v)) {
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
+		    json_object_get_int64(v) > 1024)
+			return -EBADMSG;
+		s.vcpus = (unsigned)json_object_get_int64(v);
+	}
+	s.plugged = json_object_object_get_ex(o, "qom-path", NULL);
+	json_object_object_foreach(props, key, val) {
+		size_t k = s.n_props;
+
+		if (k == QMP_CPU_PROPS_MAX || cpu_prop_rank(key) < 0 ||
+		    !json_object_is_type(val, json_type_int))
+			return -EBADMSG;
+		/* Insertion by rank: the props end up in placing order. */
+		while (k > 0 && cpu_prop_rank(s.props[k - 1].name) > cpu_prop_rank(key)) {
+			s.props[k] = s.props[k - 1];
+			k--;
+		}
+		snprintf(s.props[k].name, sizeof(s.props[k].name), "%s", key);
+		s.props[k].value = json_object_get_int64(val);
+		s.n_props++;
+	}
+	*ret = s;
+	return 0;
+}
+
+static int cpu_slot_cmp(const void *a, const void *b)
+{
+	const struct qmp_cpu_slot *x = a, *y = b;
+
+	for (size_t i = 0; i < x->n_props && i < y->n_props; i++) {
+		int c = strcmp(x->props[i].name, y->props[i].name);
+
+		if (c)
+			return c;
+		if (x->props[i].value != y->props[i].value)
+			return x->props[i].value < y->props[i].value ? -1 : 1;
+	}
+	return (int)x->n_props - (int)y->n_props;
+}
+
+int qmp_cpu_slots_parse(json_object *ret, struct qmp_cpu_slot *slots, size_t max, size_t *ret_n)
+{
+	size_t n;
+
+	if (!json_object_is_type(ret, json_type_array))
+		return -EBADMSG;
+	n = json_object_array_length(ret);
+	if (n > max)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++)
+		if (cpu_slot_parse(json_object_array_get_idx(ret, i), &slots[i]) < 0)
+			return -EBADMSG;
+	qsort(slots, n, sizeof(*slots), cpu_slot_cmp);
+	/* Two slots in one place: device_add could not tell them apart. */
+	for (size_t i = 1; i < n; i++)
+		if (cpu_slot_cmp(&slots[i - 1], &slots[i]) == 0)
+			return -EBADMSG;
+	*ret_n = n;
+	return 0;
+}
+
+unsigned qmp_cpu_slots_present(const struct qmp_cpu_slot *slots, size_t n)
+{
+	unsigned present = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (slots[i].plugged)
+			present += slots[i].vcpus;
+	return present;
+}
+
+int qmp_cpu_plan(const struct qmp_cpu_slot *slots, size_t n, unsigned want, size_t *ret)
+{
+	unsigned have = qmp_cpu_slots_present(slots, n);
+	int k = 0;
+
+	if (want < have)
+		return -EBUSY;
+	for (size_t i = 0; i < n && have < want; i++) {
+		if (slots[i].plugged || have + slots[i].vcpus > want)
+			continue;
+		ret[k++] = i;
+		have += slots[i].vcpus;
+	}
+	return have == want ? k : -ERANGE;
+}
+
+json_object *qmp_cpu_device_add_args(const struct qmp_cpu_slot *slot, const char *id)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "driver", json_object_new_string(slot->type));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	for (size_t i = 0; i < slot->n_props; i++)
+		if (cpu_prop_rank(slot->props[i].name) >= 0) /* never "driver" or "id" */
+			json_object_object_add(o, slot->props[i].name,
+					       json_object_new_int64(slot->props[i].value));
+	return o;
+}
+
+int qmp_cpus_count(json_object *ret)
+{
+	if (!json_object_is_type(ret, json_type_array))
+		return -EBADMSG;
+	return (int)json_object_array_length(ret);
+}
+
+int qmp_balloon_actual(json_object *o, uint64_t *ret_bytes)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, "actual", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0)
+		return -EBADMSG;
+	*ret_bytes = (uint64_t)json_object_get_int64(v);
 	return 0;
 }

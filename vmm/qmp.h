@@ -40,6 +40,39 @@ int qmp_status_parse(json_object *ret, const char **ret_status, bool *ret_runnin
  * a qcow2 data file), with which into what; 0 when none did; -EBADMSG when not such a return. */
 int qmp_block_external_files(json_object *ret, char *what, size_t size);
 
+/* A vCPU slot of query-hotpluggable-cpus: the CPU type device_add makes and the props that place
+ * it (socket-id, die-id, core-id, thread-id, in that order, then any others). */
+#define QMP_CPU_PROPS_MAX 8
+struct qmp_cpu_slot {
+	char type[64];
+	struct {
+		char name[24];
+		int64_t value;
+	} props[QMP_CPU_PROPS_MAX];
+	size_t n_props;
+	unsigned vcpus; /* vcpus-count: 1 on x86 */
+	bool plugged; /* it has a qom-path */
+};
+/* The slots of a query-hotpluggable-cpus return, sorted by their props (QEMU lists them the other
+ * way round). -EBADMSG when not such a return: a type not named like a CPU's ("...-cpu"), a prop
+ * that is not one that places a vCPU (node-id ... thread-id), two slots in one place; -E2BIG when
+ * there are more than max. */
+int qmp_cpu_slots_parse(json_object *ret, struct qmp_cpu_slot *slots, size_t max, size_t *ret_n);
+/* The vCPUs the plugged slots hold. */
+unsigned qmp_cpu_slots_present(const struct qmp_cpu_slot *slots, size_t n);
+/*
+ * Which free slots to plug in for want vCPUs: the first ones in order, their indexes into ret
+ * (room for n), their count returned. -EBUSY when want is fewer than are present (an unplug),
+ * -ERANGE when there are too few free slots.
+ */
+int qmp_cpu_plan(const struct qmp_cpu_slot *slots, size_t n, unsigned want, size_t *ret);
+/* device_add's arguments for a slot: {"driver": type, "id": id, props...}. */
+json_object *qmp_cpu_device_add_args(const struct qmp_cpu_slot *slot, const char *id);
+/* The vCPUs of a query-cpus-fast return; -EBADMSG when not one. */
+int qmp_cpus_count(json_object *ret);
+/* The balloon's "actual" (bytes) of a query-balloon return or a BALLOON_CHANGE event's data. */
+int qmp_balloon_actual(json_object *o, uint64_t *ret_bytes);
+
 struct qmp_client;
 /* m is NULL when the connection closed before the answer. */
 typedef void (*qmp_reply_fn)(struct qmp_client *c, const struct qmp_message *m, void *userdata);

@@ -330,12 +330,8 @@ bool call_client_gone(const struct call *call)
 
 /* Every area of methods: a new area is its table in its own file and one line here. */
 static const struct method_area *const areas[] = {
-	&network_methods,
-	&doctor_methods,
-	&guest_methods,
-	&disk_methods,
-	&uplink_methods,
-	&daemon_methods,
+	&network_methods, &doctor_methods, &guest_methods,  &disk_methods,
+	&vm_live_methods, &uplink_methods, &daemon_methods,
 };
 
 const struct method *method_find(const char *name)

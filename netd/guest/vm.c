@@ -94,6 +94,7 @@ static void pending_reply(struct vm *v, json_object *result)
 {
 	struct call *c = TAKE_PTR(v->pending);
 
+	vm_live_call_done(v, c);
 	if (c)
 		call_reply(c, result);
 	else
@@ -104,6 +105,7 @@ static void pending_fail(struct vm *v, int error, const char *msg)
 {
 	struct call *c = TAKE_PTR(v->pending);
 
+	vm_live_call_done(v, c);
 	if (c)
 		call_reply_error(c, error, "%s", msg);
 }
@@ -165,6 +167,7 @@ static void vm_exited(struct vm *v, int code)
 	v->link_timer = sd_event_source_disable_unref(v->link_timer);
 	v->links_down = 0;
 	qmp_client_free(TAKE_PTR(v->qmp));
+	vm_live_exited(v);
 	v->pid = 0;
 	if (v->kernel_memfd >= 0)
 		close(TAKE_FD(v->kernel_memfd));
@@ -216,6 +219,7 @@ static void on_qmp_status(struct qmp_client *c, const struct qmp_message *m, voi
 	/* Still waiting for its first 'cont' (netd died before it checked): check it now, never resume
 	 * it unchecked. */
 	if (!strcmp(status, "prelaunch")) {
+		vm_live_prelaunch(v);
 		qmp_client_command(c, "query-block", NULL, on_block_checked, v);
 		return;
 	}
@@ -240,6 +244,7 @@ static void on_qmp_event(struct qmp_client *c, const struct qmp_message *m, void
 		v->state = VM_STATE_RUNNING;
 	else if (!strcmp(m->event, "SHUTDOWN") && v->state != VM_STATE_STOPPED)
 		v->state = VM_STATE_SHUTTING_DOWN;
+	vm_live_event(v, m);
 }
 
 static void on_vnc_password(struct qmp_client *c, const struct qmp_message *m, void *userdata)
@@ -331,6 +336,7 @@ static void on_cont(struct qmp_client *c, const struct qmp_message *m, void *use
 		pending_fail(v, -EIO, m && m->error_desc ? m->error_desc : "QEMU did not start the guest (cont)");
 		return;
 	}
+	vm_live_running(v);
 	qmp_client_command(c, "query-status", NULL, on_qmp_status, v);
 }
 
@@ -368,6 +374,7 @@ static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 		kernel_copy_release(v);
 		vnc_password_set(v);
 		cdrom_last(v);
+		vm_live_qmp_ready(v, v->state == VM_STATE_STARTING);
 		if (v->paused)
 			qmp_client_command(c, "query-block", NULL, on_block_checked, v);
 		else
@@ -924,6 +931,7 @@ json_object *vm_json(struct vm *v)
 	json_object_object_add(o, "note", v->note[0] ? json_object_new_string(v->note) : NULL);
 	json_object_object_add(o, "memory_mib", json_object_new_int64(v->def.memory_mib));
 	schema_json_show(&guest_schema, &v->def, o); /* vcpus, accel, autostart */
+	vm_live_json(v, o);
 	if (vm_alive(v))
 		json_object_object_add(o, "running_with", json_object_new_string(qemu_accel_to_string(v->accel)));
 	for (size_t i = 0; i < v->def.n_nics; i++) {
@@ -1060,6 +1068,7 @@ static void vm_free(struct vm *v)
 	sd_event_source_disable_unref(v->timer);
 	sd_event_source_disable_unref(v->link_timer);
 	qmp_client_free(v->qmp);
+	vm_live_reset(v);
 	if (v->pending)
 		call_reply_error(v->pending, -ECANCELED, "netd is stopping");
 	free(v->next_def);
@@ -1857,6 +1866,43 @@ void vm_free_all(struct daemon *d)
 	free(d->vms);
 	d->vms = NULL;
 	d->n_vms = 0;
+}
+
+/* ---- for vm-live.c ---- */
+
+int vm_lookup(struct daemon *d, struct call *c, json_object *params, struct vm **ret)
+{
+	return lookup(d, c, params, ret);
+}
+
+json_object *vm_to_json(struct vm *v)
+{
+	return vm_json(v);
+}
+
+int vm_qmp_check(struct call *c, struct vm *v)
+{
+	return need_qmp(c, v);
+}
+
+bool vm_running(const struct vm *v)
+{
+	return vm_alive(v);
+}
+
+void vm_pending_reply(struct vm *v, json_object *result)
+{
+	pending_reply(v, result);
+}
+
+void vm_pending_fail(struct vm *v, int error, const char *msg)
+{
+	pending_fail(v, error, msg);
+}
+
+void vm_changed(struct vm *v, const char *action)
+{
+	vm_event(v, action);
 }
 
 static const struct method guest_table[] = {

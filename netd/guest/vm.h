@@ -69,6 +69,7 @@ struct vm {
 	bool has_scsi; /* QEMU has the virtio-scsi controller (a scsi disk at start) */
 	struct disk_op *disk_op; /* an attach-disk or detach-disk under way */
 	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
+	struct vm_live *live; /* vm-live.c: vCPUs present, the balloon, a set-vcpus under way; or NULL */
 };
 
 enum kvm_probe_state {
@@ -109,3 +110,28 @@ int vm_qemu_cred(struct daemon *d, struct process_cred *ret, char *err, size_t e
 /* Whether QEMU's user may open /dev/kvm; err says why not. */
 bool vm_qemu_may_use_kvm(const struct process_cred *qemu, const char *user, char *err, size_t errlen);
 void vm_kvm_probe_done(struct daemon *d);
+
+/* For the method files beside vm.c (vm-live.c): the guest a request names (or an error answered),
+ * its show/--json, whether QMP can take a command now (or an error answered), whether QEMU runs,
+ * and the answer to the request it keeps in pending. */
+int vm_lookup(struct daemon *d, struct call *c, json_object *params, struct vm **ret);
+json_object *vm_to_json(struct vm *v);
+int vm_qmp_check(struct call *c, struct vm *v);
+bool vm_running(const struct vm *v);
+void vm_pending_reply(struct vm *v, json_object *result);
+void vm_pending_fail(struct vm *v, int error, const char *msg);
+void vm_changed(struct vm *v, const char *action);
+
+/* vm-live.c's hooks: QMP answers (start: a fresh QEMU, not an adopted one), a QMP event, the
+ * show/--json fields, QEMU gone or the guest forgotten. */
+void vm_live_qmp_ready(struct vm *v, bool start);
+void vm_live_event(struct vm *v, const struct qmp_message *m);
+void vm_live_json(struct vm *v, json_object *o);
+void vm_live_reset(struct vm *v);
+/* The guest's pending call c was answered (by whoever): a live request that kept it is over. */
+void vm_live_call_done(struct vm *v, struct call *c);
+/* QEMU exited: a live request under way fails ("QEMU exited before ..."), then vm_live_reset. */
+void vm_live_exited(struct vm *v);
+/* An adopted QEMU that never ran (prelaunch): its balloon's target is set when it first runs. */
+void vm_live_prelaunch(struct vm *v);
+void vm_live_running(struct vm *v);

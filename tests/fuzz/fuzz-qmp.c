@@ -9,6 +9,30 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* What vm-live.c does with a return: vCPU slots, a plan, device_add's arguments; counts, balloon. */
+static void use_live(json_object *data)
+{
+	struct qmp_cpu_slot slots[16];
+	size_t n, plan[16];
+	uint64_t actual;
+	int k;
+
+	(void)qmp_cpus_count(data);
+	(void)qmp_balloon_actual(data, &actual);
+	if (qmp_cpu_slots_parse(data, slots, 16, &n) < 0)
+		return;
+	for (unsigned want = 1; want <= 17; want++) {
+		k = qmp_cpu_plan(slots, n, want, plan);
+		if (k > (int)n)
+			abort();
+		for (int i = 0; i < k; i++) {
+			if (plan[i] >= n || slots[plan[i]].plugged)
+				abort();
+			json_object_put(qmp_cpu_device_add_args(&slots[plan[i]], "vcpu0"));
+		}
+	}
+}
+
 /* What netd does with one message: the fields vm.c and qmp-client.c read. */
 static void use(const struct qmp_message *m)
 {
@@ -21,6 +45,7 @@ static void use(const struct qmp_message *m)
 	case QMP_MESSAGE_EVENT:
 		if (!m->event || strlen(m->event) > strlen(json_object_to_json_string(m->root)))
 			abort();
+		use_live(m->data);
 		break;
 	case QMP_MESSAGE_ERROR:
 		if (!m->error_class)
@@ -30,6 +55,7 @@ static void use(const struct qmp_message *m)
 	case QMP_MESSAGE_RETURN:
 		if (qmp_status_parse(m->data, &status, &running) >= 0 && !status)
 			abort();
+		use_live(m->data);
 		break;
 	default:
 		break;

@@ -20,6 +20,10 @@
 # most) for N disks and prints "DISK <name> <sectors> ro=<0|1>" for each of /sys/block/vd* and sd*,
 # then "DISKS-DONE", and later "DISK-ADDED <name> <sectors> ro=<0|1>" / "DISK-REMOVED <name>" for a
 # disk that comes or goes (hotplug).
+# With showcpus on the kernel command line it prints "CPUS <online list>" (/sys/devices/system/cpu/
+# online) at boot and whenever it changes, and onlines each CPU that appears offline (a vCPU plugged
+# live: without udev the kernel leaves it offline). The balloon's driver (virtio_balloon) is always
+# loaded: QMP 'balloon' takes memory back through it.
 set -euo pipefail
 
 out=${1:?usage: build-initramfs.sh OUTDIR}
@@ -41,7 +45,7 @@ drivers/net/net_failover drivers/net/virtio_net drivers/acpi/button drivers/inpu
 drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/libahci drivers/ata/ahci
 drivers/cdrom/cdrom drivers/scsi/sr_mod
 drivers/block/virtio_blk drivers/scsi/virtio_scsi crypto/crct10dif_common crypto/crct10dif_generic
-lib/crc-t10dif lib/crc64 crypto/crc64_rocksoft_generic lib/crc64-rocksoft block/t10-pi drivers/scsi/sd_mod"
+lib/crc-t10dif lib/crc64 crypto/crc64_rocksoft_generic lib/crc64-rocksoft block/t10-pi drivers/scsi/sd_mod drivers/virtio/virtio_balloon"
 
 mkdir -p "$out"
 img="$out/initramfs-$kver.cpio.gz"
@@ -102,7 +106,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover \
-	net_failover virtio_net button evdev; do
+	net_failover virtio_net button evdev virtio_balloon; do
 	insmod /lib/modules/$m.ko 2>/dev/null
 done
 echo "GUEST-BOOTED $(cut -d' ' -f1 /proc/uptime)"
@@ -144,6 +148,18 @@ for a in $(cat /proc/cmdline); do
 		;;
 	esac
 done
+if grep -qw showcpus /proc/cmdline; then
+	(last=
+	while true; do
+		for c in /sys/devices/system/cpu/cpu[0-9]*/online; do
+			[ "$(cat "$c" 2>/dev/null)" = 0 ] && echo 1 >"$c" 2>/dev/null
+		done
+		now=$(cat /sys/devices/system/cpu/online)
+		[ "$now" != "$last" ] && echo "CPUS $now"
+		last=$now
+		sleep 0.3
+	done) &
+fi
 # ACPI power button (QMP system_powerdown) -> power off.
 for ev in /sys/class/input/event*; do
 	[ "$(cat $ev/device/name 2>/dev/null)" = "Power Button" ] || continue

@@ -53,13 +53,25 @@ struct world {
 	FILE *out;
 	json_object *reply; /* the last reply */
 	bool replied;
+	unsigned n_replies;
+	json_object *params; /* the last request's */
 	/* QEMU as the fake spawner "runs" it: the test answers on its QMP socket (qmp_serve). */
 	pid_t qemu_pid;
 	int qmp_fd; /* the accepted connection, -1 */
 	sd_event_source *qmp_source;
-	char qmp_buf[4096];
+	char qmp_buf[8192];
 	size_t qmp_len;
 	char guest[32]; /* the guest whose QEMU the test plays */
+	/* command, return (JSON), ...; NULL-terminated: other answers. A command with a space is the
+	 * start of "command arguments" (the first that matches wins); a return "!TEXT" is an error. */
+	const char *const *qmp_canned;
+	/* vCPUs as QEMU 7.2 answers for them (qmp-session-live.txt): with cpu_slots set,
+	 * query-hotpluggable-cpus lists that many slots, cpu_present of them plugged (the first
+	 * ones), query-cpus-fast counts those, and a device_add that succeeds plugs one more. */
+	unsigned cpu_slots, cpu_present;
+	const char *qmp_hold; /* the answer to this command is kept in qmp_held, not sent */
+	bool prelaunch; /* query-status says prelaunch until a cont */
+	char qmp_held[4608];
 };
 
 static uint64_t now(clockid_t clock)
@@ -171,6 +183,7 @@ static int teardown(void **state)
 	fclose(w->out);
 	free(w->log);
 	json_object_put(w->reply);
+	json_object_put(w->params);
 	rm_rf(w->root);
 	free((char *)w->d.paths.config_dir);
 	free((char *)w->d.paths.state_dir);
@@ -232,6 +245,7 @@ static void on_reply(struct call *call, json_object *reply)
 	json_object_put(w->reply);
 	w->reply = json_object_get(reply);
 	w->replied = true;
+	w->n_replies++;
 }
 
 static void on_progress(struct call *call, const char *text)
@@ -247,6 +261,51 @@ static void on_progress(struct call *call, const char *text)
 static void qmp_send(struct world *w, const char *text)
 {
 	assert_int_equal(write(w->qmp_fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+/* The vCPU slots or vCPUs of QEMU's model (w->cpu_slots), in QEMU 7.2's words. */
+static void qmp_cpus(struct world *w, const char *what, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	n += snprintf(buf + n, size - n, "[");
+	for (unsigned i = w->cpu_slots; i-- > 0;) {
+		if (!strcmp(what, "query-cpus-fast") && i < w->cpu_present)
+			n += snprintf(buf + n, size - n, "%s{\"cpu-index\": %u}", n > 1 ? ", " : "",
+				      w->cpu_present - 1 - i);
+		else if (!strcmp(what, "query-hotpluggable-cpus"))
+			n += snprintf(buf + n, size - n,
+				      "%s{\"props\": {\"core-id\": %u, \"thread-id\": 0, \"socket-id\": 0}, "
+				      "\"vcpus-count\": 1, %s\"type\": \"qemu64-x86_64-cpu\"}",
+				      n > 1 ? ", " : "", i,
+				      i < w->cpu_present ?
+					      "\"qom-path\": \"/machine/unattached/device[0]\", " :
+					      "");
+	}
+	snprintf(buf + n, size - n, "]");
+}
+
+/* A canned return of the scenario's (or its error), the vCPU model's, a running status, or {}. */
+static const char *qmp_return(struct world *w, const char *what, const char *line, char *buf, size_t size)
+{
+	for (size_t i = 0; w->qmp_canned && w->qmp_canned[i]; i += 2)
+		if (strchr(w->qmp_canned[i], ' ') ?
+			    !strncmp(line, w->qmp_canned[i], strlen(w->qmp_canned[i])) :
+			    !strcmp(w->qmp_canned[i], what))
+			return w->qmp_canned[i + 1];
+	if (w->cpu_slots && (!strcmp(what, "query-cpus-fast") || !strcmp(what, "query-hotpluggable-cpus"))) {
+		qmp_cpus(w, what, buf, size);
+		return buf;
+	}
+	if (w->cpu_slots && !strcmp(what, "device_add") && w->cpu_present < w->cpu_slots)
+		w->cpu_present++;
+	if (!strcmp(what, "cont"))
+		w->prelaunch = false;
+	if (!strcmp(what, "query-status") && w->prelaunch)
+		return "{\"status\": \"prelaunch\", \"running\": false}";
+	if (!strcmp(what, "query-block"))
+		return "[]";
+	return !strcmp(what, "query-status") ? "{\"status\": \"running\", \"running\": true}" : "{}";
 }
 
 static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -266,8 +325,8 @@ static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	while ((nl = strchr(w->qmp_buf, '\n'))) {
 		_cleanup_json_ json_object *cmd = json_tokener_parse(w->qmp_buf);
 		json_object *ex = NULL, *args = NULL, *id = NULL;
-		const char *what;
-		char line[256];
+		const char *what, *ret;
+		char line[2048], buf[4096], out[4608];
 
 		*nl = 0;
 		assert_true(cmd && json_object_object_get_ex(cmd, "execute", &ex));
@@ -277,20 +336,28 @@ static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 			 args ? json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN) : "");
 		fake_log_add(&w->all, "%s", line);
 		json_object_object_get_ex(cmd, "id", &id);
-		snprintf(line, sizeof(line), "{\"return\": %s, \"id\": %s}\n",
-			 !strcmp(what, "query-status") ? "{\"status\": \"running\", \"running\": true}" :
-							 "{}",
-			 id ? json_object_to_json_string(id) : "null");
-		qmp_send(w, line);
+		ret = qmp_return(w, what, line + strlen("qmp: "), buf, sizeof(buf));
+		if (ret[0] == '!')
+			snprintf(
+				out, sizeof(out),
+				"{\"error\": {\"class\": \"GenericError\", \"desc\": \"%.200s\"}, \"id\": %.64s}\n",
+				ret + 1, id ? json_object_to_json_string(id) : "null");
+		else
+			snprintf(out, sizeof(out), "{\"return\": %.4096s, \"id\": %.64s}\n", ret,
+				 id ? json_object_to_json_string(id) : "null");
+		if (w->qmp_hold && !strcmp(w->qmp_hold, what))
+			snprintf(w->qmp_held, sizeof(w->qmp_held), "%s", out);
+		else
+			qmp_send(w, out);
 		/* The guest lets an unplugged device go at once. */
 		if (!strcmp(what, "device_del") && args) {
 			json_object *dev = NULL;
 
 			json_object_object_get_ex(args, "id", &dev);
-			snprintf(line, sizeof(line),
+			snprintf(out, sizeof(out),
 				 "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": %s}}\n",
 				 dev ? json_object_to_json_string(dev) : "null");
-			qmp_send(w, line);
+			qmp_send(w, out);
 		}
 		if (!strcmp(what, "quit") || !strcmp(what, "system_powerdown"))
 			assert_int_equal(proc_fake_exit(w->proc, w->qemu_pid, 0), 0);
@@ -334,12 +401,12 @@ static void qmp_serve(struct world *w, const char *guest)
 
 /* One request, as uid, run until it is answered (async ones through the event loop); the
  * request, the backends' work and the reply's first line go into the log. Returns whether ok. */
-static bool request_as(struct world *w, uid_t uid, const char *method, const char *params_json)
+/* A request goes in; reply_wait waits for its answer (or another's, when two are under way). */
+static void request_send(struct world *w, uid_t uid, const char *method, const char *params_json)
 {
 	json_object *params = params_json ? json_tokener_parse(params_json) : NULL;
 	const struct method *m = method_find(method);
 	struct call *call = calloc(1, sizeof(*call));
-	json_object *ok, *v;
 	int r;
 
 	assert_non_null(m);
@@ -365,6 +432,14 @@ static bool request_as(struct world *w, uid_t uid, const char *method, const cha
 		json_object_put(reply);
 		free(call);
 	}
+	json_object_put(w->params);
+	w->params = params;
+}
+
+static bool reply_wait(struct world *w, const char *method)
+{
+	json_object *ok, *v;
+
 	for (int i = 0; i < 500 && !w->replied; i++) {
 		if (w->guest[0])
 			qmp_serve(w, w->guest);
@@ -380,7 +455,6 @@ static bool request_as(struct world *w, uid_t uid, const char *method, const cha
 	for (int i = 0; i < 100 && sd_event_run(w->d.event, 0) > 0; i++)
 		if (w->guest[0])
 			qmp_serve(w, w->guest);
-	json_object_put(params);
 	flush_backends(w);
 	json_object_object_get_ex(w->reply, "ok", &ok);
 	if (!json_object_get_boolean(ok)) {
@@ -392,6 +466,12 @@ static bool request_as(struct world *w, uid_t uid, const char *method, const cha
 	}
 	fprintf(w->out, "  -> ok\n");
 	return true;
+}
+
+static bool request_as(struct world *w, uid_t uid, const char *method, const char *params_json)
+{
+	request_send(w, uid, method, params_json);
+	return reply_wait(w, method);
 }
 
 /* Let time pass for the daemon's timers (and the guest's QMP peer), then log what happened. */
@@ -990,6 +1070,353 @@ static void test_disk_live(void **state)
 	assert_true(request(w, "vm.show", "{\"name\": \"g1\"}"));
 	assert_true(request(w, "vm.delete", "{\"name\": \"g1\"}"));
 	check_golden(w, "disk-live.log");
+}
+
+static const char *reply_field(struct world *w, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(w->reply, "result", &v) || !json_object_object_get_ex(v, key, &v) ||
+	    !v)
+		return "null";
+	return json_object_get_string(v);
+}
+
+/* A definition file's text, to see that a refused change left it as it was. */
+static char *guest_file(struct world *w, const char *name)
+{
+	char path[256], *text = NULL;
+
+	snprintf(path, sizeof(path), "%s/guests/%s.conf", w->d.paths.config_dir, name);
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	return text;
+}
+
+/* vm set-vcpus and set-memory on a guest made with --max-vcpus 4 --max-memory 512M (QEMU's
+ * answers recorded from QEMU 7.2: tests/data/qmp-session-live.txt); each refusal changes nothing. */
+static void test_vm_live(void **state)
+{
+	static const char *const canned[] = {
+		"query-balloon",
+		"{\"actual\": 536870912}",
+		NULL,
+	};
+	struct world *w = *state;
+	char kernel[128], params[512];
+	_cleanup_free_ char *before = NULL, *after = NULL;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	w->qmp_canned = canned;
+	w->cpu_slots = 4;
+	w->cpu_present = 2;
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"isolated\", \"subnet\": \"10.61.0.0/24\"}"));
+	note(w, "bad definitions: max-vcpus below vcpus, max-memory below memory, memory below the floor");
+	snprintf(
+		params, sizeof(params),
+		"{\"name\": \"g1\", \"networks\": [\"lab\"], \"macs\": [\"52:54:00:aa:00:01\"], \"kernel\": \"%s\", "
+		"\"autostart\": false, %%s}",
+		kernel);
+	{
+		static const char *const bad[] = {
+			"\"vcpus\": 4, \"max_vcpus\": 2",
+			"\"memory\": \"1G\", \"max_memory\": \"512M\"",
+			"\"memory\": \"64M\", \"max_memory\": \"1G\"",
+			"\"max_vcpus\": 65",
+		};
+		char p[600];
+
+		for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+			snprintf(p, sizeof(p), params, bad[i]);
+			assert_false(request(w, "vm.create", p));
+		}
+	}
+	{
+		char p[600];
+
+		snprintf(p, sizeof(p), params,
+			 "\"vcpus\": 2, \"max_vcpus\": 4, \"memory\": \"512M\", \"max_memory\": \"512M\"");
+		assert_true(request(w, "vm.create", p));
+	}
+	note(w, "stopped: --config is the default; above max-vcpus and outside the balloon's range refused");
+	assert_true(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 3}"));
+	assert_string_equal(reply_field(w, "vcpus"), "3");
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 5}"));
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 2, \"live\": true}"));
+	assert_true(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"384M\"}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"1G\"}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"32M\"}"));
+	assert_true(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 2}"));
+	note(w, "start: -smp cpus=2,maxcpus=4, -m 512M, a balloon whose target is set to 384M");
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	before = guest_file(w, "g1");
+	note(w, "refused live: fewer vCPUs, above max, balloon above max and below the floor");
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 1}"));
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 5}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"1G\"}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"63M\"}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"lots\"}"));
+	after = guest_file(w, "g1");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
+	note(w, "set-vcpus 4: two device_add of the next free slots, then counted again; persisted");
+	assert_true(request(w, "vm.set-vcpus", "{\"name\": \"g1\", \"vcpus\": 4}"));
+	assert_string_equal(reply_field(w, "vcpus"), "4");
+	assert_string_equal(reply_field(w, "vcpus_present"), "4");
+	after = guest_file(w, "g1");
+	assert_non_null(strstr(after, "\nvcpus = 4\n"));
+	note(w, "set-memory 256M: the balloon's target in bytes; BALLOON_CHANGE gives the actual size");
+	assert_true(request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"256M\"}"));
+	assert_string_equal(reply_field(w, "balloon_target_mib"), "256");
+	qmp_send(w, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"BALLOON_CHANGE\", "
+		    "\"data\": {\"actual\": 268435456}}\n");
+	run_for(w, 50 * 1000);
+	assert_true(request(w, "vm.show", "{\"name\": \"g1\"}"));
+	assert_string_equal(reply_field(w, "balloon_actual_mib"), "256");
+	assert_string_equal(reply_field(w, "memory_mib"), "256");
+	note(w, "--config alone on a running guest: for its next start, what runs is unchanged");
+	assert_true(
+		request(w, "vm.set-memory", "{\"name\": \"g1\", \"memory\": \"448M\", \"config\": true}"));
+	assert_string_equal(reply_field(w, "memory_mib"), "256");
+	free(TAKE_PTR(after));
+	after = guest_file(w, "g1");
+	assert_non_null(strstr(after, "\nmemory = 448M\n"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	assert_true(request(w, "vm.show", "{\"name\": \"g1\"}"));
+	assert_string_equal(reply_field(w, "memory_mib"), "448");
+	assert_string_equal(reply_field(w, "vcpus_present"), "null");
+	assert_true(request(w, "vm.delete", "{\"name\": \"g1\"}"));
+	check_golden(w, "vm-live.log");
+}
+
+/* vm.show NAME's field KEY. */
+static const char *vm_field(struct world *w, const char *name, const char *key)
+{
+	char params[128];
+
+	snprintf(params, sizeof(params), "{\"name\": \"%s\"}", name);
+	assert_true(request(w, "vm.show", params));
+	return reply_field(w, key);
+}
+
+static const char *reply_error(struct world *w)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(w->reply, "error", &v) ? json_object_get_string(v) : "";
+}
+
+/* The definition file cannot be written: a directory stands in its place (until restored). */
+static void guest_file_block(struct world *w, const char *name, const char *restore)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/guests/%s.conf", w->d.paths.config_dir, name);
+	if (!restore) {
+		assert_int_equal(unlink(path), 0);
+		assert_int_equal(mkdir(path, 0755), 0);
+		return;
+	}
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(write_file_atomic(path, restore, strlen(restore), 0640), 0);
+}
+
+/*
+ * What goes wrong on the way: refusals checked against the definition file, a definition that
+ * cannot be saved, --live alone, a device_add QEMU refuses part-way, a balloon QEMU refuses, QEMU
+ * exiting mid-request, and a late answer after a destroy.
+ */
+static void test_vm_live_failures(void **state)
+{
+	static const char *const canned[] = {
+		"device_add {\"driver\":\"qemu64-x86_64-cpu\",\"id\":\"vcpu4\"",
+		"!CPU hotplug failed",
+		"balloon {\"value\":201326592}",
+		"!No balloon device has been activated",
+		"query-balloon",
+		"{\"actual\": 402653184}",
+		NULL,
+	};
+	struct world *w = *state;
+	char kernel[128], params[512], p[600];
+	_cleanup_free_ char *before = NULL, *after = NULL;
+	unsigned n;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	w->qmp_canned = canned;
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"isolated\", \"subnet\": \"10.61.0.0/24\"}"));
+	snprintf(
+		params, sizeof(params),
+		"{\"name\": \"%%s\", \"networks\": [\"lab\"], \"kernel\": \"%s\", \"autostart\": false, %%s}",
+		kernel);
+
+	note(w, "a guest made without --max-vcpus: --config gives it more for its next start");
+	snprintf(w->guest, sizeof(w->guest), "g2");
+	snprintf(p, sizeof(p), params, "g2", "\"vcpus\": 1, \"macs\": [\"52:54:00:aa:00:02\"]");
+	assert_true(request(w, "vm.create", p));
+	assert_true(request(w, "vm.set-vcpus", "{\"name\": \"g2\", \"vcpus\": 2}"));
+	after = guest_file(w, "g2");
+	assert_non_null(strstr(after, "\nvcpus = 2\n"));
+	free(TAKE_PTR(after));
+	assert_true(request(w, "vm.set-vcpus", "{\"name\": \"g2\", \"vcpus\": 1}"));
+	note(w, "stopped: each refusal leaves the definition file as it was");
+	before = guest_file(w, "g2");
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g2\", \"vcpus\": 65}"));
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g2\", \"vcpus\": 2, \"live\": true}"));
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g2\", \"vcpus\": 2, \"live\": \"yes\"}"));
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g2\", \"vcpus\": 2, \"config\": 1}"));
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g2\", \"memory\": \"32M\"}"));
+	after = guest_file(w, "g2");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
+	note(w, "stopped, the definition cannot be saved: an error, and nothing changed");
+	guest_file_block(w, "g2", NULL);
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g2\", \"vcpus\": 2}"));
+	assert_non_null(strstr(reply_error(w), "cannot save its definition"));
+	guest_file_block(w, "g2", before);
+	assert_string_equal(vm_field(w, "g2", "vcpus"), "1");
+	note(w, "running with 1 vCPU and no free slot: --live may not add one");
+	w->cpu_slots = 1;
+	w->cpu_present = 1;
+	assert_true(request(w, "vm.start", "{\"name\": \"g2\"}"));
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g2\", \"vcpus\": 2, \"live\": true}"));
+	assert_non_null(strstr(reply_error(w), "at most 1 vCPU while"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g2\"}"));
+	assert_true(request(w, "vm.delete", "{\"name\": \"g2\"}"));
+	free(TAKE_PTR(before));
+
+	snprintf(w->guest, sizeof(w->guest), "g3");
+	snprintf(p, sizeof(p), params, "g3",
+		 "\"vcpus\": 2, \"max_vcpus\": 6, \"memory\": \"384M\", \"max_memory\": \"512M\", \"macs\": "
+		 "[\"52:54:00:aa:00:03\"]");
+	assert_true(request(w, "vm.create", p));
+	w->cpu_slots = 6;
+	w->cpu_present = 2;
+	assert_true(request(w, "vm.start", "{\"name\": \"g3\"}"));
+	note(w, "--live alone: the running guest changes, its definition does not");
+	before = guest_file(w, "g3");
+	assert_true(request(w, "vm.set-vcpus", "{\"name\": \"g3\", \"vcpus\": 3, \"live\": true}"));
+	assert_string_equal(reply_field(w, "vcpus"), "2");
+	assert_string_equal(reply_field(w, "vcpus_present"), "3");
+	after = guest_file(w, "g3");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
+	note(w, "the guest ejects a vCPU by itself (ACPI _EJ0): QEMU says DEVICE_DELETED, netd counts again");
+	w->cpu_present = 2;
+	qmp_send(w, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"DEVICE_DELETED\", "
+		    "\"data\": {\"device\": \"vcpu2\", \"path\": \"/machine/peripheral/vcpu2\"}}\n");
+	run_for(w, 50 * 1000);
+	assert_string_equal(vm_field(w, "g3", "vcpus_present"), "2");
+	note(w, "QEMU refuses the third device_add of three: two stay plugged, the reply says so, and "
+		"--config keeps what is present");
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g3\", \"vcpus\": 5}"));
+	assert_non_null(strstr(reply_error(w), "2 of 3 plugged in, the guest now has 4 vCPUs"));
+	assert_string_equal(vm_field(w, "g3", "vcpus_present"), "4");
+	assert_string_equal(reply_field(w, "vcpus"), "4");
+	after = guest_file(w, "g3");
+	assert_non_null(strstr(after, "\nvcpus = 4\n"));
+	free(TAKE_PTR(after));
+	free(TAKE_PTR(before));
+	w->qmp_canned = canned + 2; /* device_add succeeds from now on */
+	note(w, "QEMU refuses the balloon's target: an error, nothing changed");
+	before = guest_file(w, "g3");
+	assert_false(request(w, "vm.set-memory", "{\"name\": \"g3\", \"memory\": \"192M\"}"));
+	assert_string_equal(vm_field(w, "g3", "balloon_target_mib"), "384");
+	assert_string_equal(reply_field(w, "memory_mib"), "384");
+	after = guest_file(w, "g3");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
+	note(w, "the definition cannot be saved: live and config, the live half done and a warning; "
+		"config alone, an error");
+	guest_file_block(w, "g3", NULL);
+	assert_true(request(w, "vm.set-memory", "{\"name\": \"g3\", \"memory\": \"256M\"}"));
+	assert_non_null(strstr(reply_field(w, "warning"), "could not be saved"));
+	assert_string_equal(reply_field(w, "balloon_target_mib"), "256");
+	assert_string_equal(reply_field(w, "memory_mib"), "384");
+	assert_false(request(w, "vm.set-vcpus", "{\"name\": \"g3\", \"vcpus\": 6, \"config\": true}"));
+	guest_file_block(w, "g3", before);
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g3\"}"));
+	assert_string_equal(vm_field(w, "g3", "memory_mib"), "384");
+	assert_string_equal(reply_field(w, "vcpus"), "4");
+
+	note(w, "QEMU exits while a device_add is under way: the request fails, nothing is saved");
+	w->cpu_present = 4;
+	assert_true(request(w, "vm.start", "{\"name\": \"g3\"}"));
+	w->qmp_hold = "device_add";
+	request_send(w, 0, "vm.set-vcpus", "{\"name\": \"g3\", \"vcpus\": 5}");
+	run_for(w, 50 * 1000);
+	assert_false(w->replied);
+	assert_int_equal(proc_fake_exit(w->proc, w->qemu_pid, 0), 0);
+	assert_false(reply_wait(w, "vm.set-vcpus"));
+	assert_non_null(strstr(reply_error(w), "QEMU exited before the vCPUs were plugged in"));
+	w->qmp_hold = NULL;
+	after = guest_file(w, "g3");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
+
+	note(w, "destroyed while set-vcpus waits for QEMU, which takes its time to die: QEMU's late "
+		"answer neither saves the definition nor answers the destroy");
+	w->cpu_present = 4;
+	assert_true(request(w, "vm.start", "{\"name\": \"g3\"}"));
+	w->qmp_hold = "query-cpus-fast";
+	request_send(w, 0, "vm.set-vcpus", "{\"name\": \"g3\", \"vcpus\": 5}");
+	run_for(w, 50 * 1000);
+	assert_false(w->replied);
+	proc_fake_defer_kill(w->proc, true);
+	n = w->n_replies;
+	request_send(w, 0, "vm.destroy", "{\"name\": \"g3\"}");
+	assert_false(reply_wait(w, "vm.set-vcpus"));
+	assert_non_null(strstr(reply_error(w), "destroyed"));
+	w->qmp_hold = NULL;
+	qmp_send(w, w->qmp_held);
+	run_for(w, 50 * 1000);
+	assert_int_equal(w->n_replies, n + 1);
+	after = guest_file(w, "g3");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
+	w->replied = false;
+	assert_int_equal(proc_fake_exit(w->proc, w->qemu_pid, 9), 0);
+	assert_true(reply_wait(w, "vm.destroy"));
+	proc_fake_defer_kill(w->proc, false);
+
+	note(w, "a destroy that cannot kill QEMU: the set-vcpus it cancelled has its answer still to "
+		"come, which the next set-vcpus does not take for its own");
+	w->cpu_present = 4;
+	assert_true(request(w, "vm.start", "{\"name\": \"g3\"}"));
+	w->qmp_hold = "query-cpus-fast";
+	request_send(w, 0, "vm.set-vcpus", "{\"name\": \"g3\", \"vcpus\": 5}");
+	run_for(w, 50 * 1000);
+	assert_false(w->replied);
+	proc_fake_fail_kill(w->proc, -EPERM);
+	assert_false(request(w, "vm.destroy", "{\"name\": \"g3\"}"));
+	w->qmp_hold = NULL;
+	request_send(w, 0, "vm.set-vcpus", "{\"name\": \"g3\", \"vcpus\": 6, \"live\": true}");
+	qmp_send(w, w->qmp_held);
+	assert_true(reply_wait(w, "vm.set-vcpus"));
+	assert_string_equal(reply_field(w, "vcpus_present"), "6");
+	after = guest_file(w, "g3");
+	assert_string_equal(before, after);
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g3\"}"));
+
+	note(w, "netd restarts while QEMU waits for its first cont (prelaunch): the balloon's target is "
+		"set once the guest runs");
+	w->cpu_present = 4;
+	assert_true(request(w, "vm.start", "{\"name\": \"g3\"}"));
+	w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
+	close(w->qmp_fd);
+	w->qmp_fd = -1;
+	daemon_stop(&w->d);
+	w->prelaunch = true;
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 200 * 1000);
+	assert_false(w->prelaunch);
+	assert_string_equal(vm_field(w, "g3", "balloon_target_mib"), "384");
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g3\"}"));
+	check_golden(w, "vm-live-failures.log");
 }
 
 /* A guest leasing under many DUIDs fills half of vm show's room at most: its SLAAC address shows. */
@@ -1602,6 +2029,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vm_show_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_live_failures, setup, teardown),
 		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),

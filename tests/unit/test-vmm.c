@@ -239,6 +239,27 @@ static void test_argv_kernel_disk(void **state)
 	check_argv(&l, "qemu-kernel-disk.argv");
 }
 
+/* --max-vcpus: -smp cpus=N,maxcpus=M; --max-memory: -m is the maximum, and a balloon. */
+static void test_argv_live(void **state)
+{
+	struct guest g = kernel_guest();
+	struct qemu_launch l;
+	char err[256];
+
+	g.vcpus = 2;
+	g.max_vcpus = 8;
+	g.memory_mib = 1024;
+	g.max_memory_mib = 2048;
+	assert_int_equal(guest_validate(&g, err, sizeof(err)), 0);
+	l = launch(&g, false);
+	check_argv(&l, "qemu-live.argv");
+	/* max-vcpus equal to vcpus: no free slot, the plain -smp N of a guest without it */
+	g.max_vcpus = 2;
+	g.max_memory_mib = 0;
+	l = launch(&g, false);
+	check_argv(&l, "qemu-live-none.argv");
+}
+
 static void test_vnc_parse(void **state)
 {
 	static const struct {
@@ -625,6 +646,30 @@ static void bad_append_space(struct guest *g) { snprintf(g->append, sizeof(g->ap
 static void bad_initrd_tab(struct guest *g) { snprintf(g->initrd, sizeof(g->initrd), "/boot/i\tx"); }
 static void bad_cdrom_space(struct guest *g) { snprintf(g->cdrom, sizeof(g->cdrom), " /x.iso"); }
 
+static void bad_max_vcpus(struct guest *g)
+{
+	g->vcpus = 4;
+	g->max_vcpus = 2;
+}
+static void bad_max_vcpus_high(struct guest *g)
+{
+	g->max_vcpus = 65;
+}
+static void bad_max_memory(struct guest *g)
+{
+	g->memory_mib = 1024;
+	g->max_memory_mib = 512;
+}
+static void bad_max_memory_high(struct guest *g)
+{
+	g->max_memory_mib = 2048 * 1024;
+}
+static void bad_balloon_floor(struct guest *g)
+{
+	g->memory_mib = 64;
+	g->max_memory_mib = 1024;
+}
+
 static void test_validation_table(void **state)
 {
 	static const struct bad_guest cases[] = {
@@ -649,6 +694,13 @@ static void test_validation_table(void **state)
 		  "--boot cdrom,disk needs both --cdrom and --disk" },
 		{ "boot order with kernel", bad_boot_kernel,
 		  "--boot does not go with --kernel (QEMU boots the kernel)" },
+		{ "max-vcpus below vcpus", bad_max_vcpus, "max-vcpus 2 is below vcpus 4" },
+		{ "max-vcpus too high", bad_max_vcpus_high, "max-vcpus 65 is out of range (1..64)" },
+		{ "max-memory below memory", bad_max_memory, "max-memory 512M is below memory 1024M" },
+		{ "max-memory too high", bad_max_memory_high,
+		  "max-memory 2097152M is out of range (..1024G)" },
+		{ "memory below the balloon's floor", bad_balloon_floor,
+		  "memory 64M is below the balloon's floor of 128M (an eighth of --max-memory, at least 64M" },
 		{ "no nic", bad_no_nic, "has no network" },
 		{ "multicast mac", bad_mac_multicast, "a multicast address" },
 		{ "zero mac", bad_mac_zero, "the all-zero address" },
@@ -723,6 +775,51 @@ static void test_config_roundtrip(void **state)
 	assert_string_equal(err, "line 2: unknown key 'colour' in section [guest]");
 	assert_int_equal(guest_config_parse("web", "[nic1]\nmac = 52:54:00:00:00:01\n", &back, err, sizeof(err)),
 			 -EINVAL);
+}
+
+/* max-vcpus and max-memory are written when set, read back, and refused when bad. */
+static void test_config_live(void **state)
+{
+	struct guest g = kernel_guest(), back;
+	char *text, err[256];
+
+	g.vcpus = 2;
+	g.max_vcpus = 4;
+	g.max_memory_mib = 1024;
+	text = guest_config_render(&g);
+	assert_golden("guest-live.conf", text);
+	assert_int_equal(guest_config_parse("web", text, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.max_vcpus, 4);
+	assert_int_equal(back.max_memory_mib, 1024);
+	free(text);
+	assert_int_equal(guest_config_parse("web", "[guest]\nmax-vcpus = 0\n", &back, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "line 2: max-vcpus is out of range (1-64)");
+	assert_int_equal(guest_config_parse("web", "[guest]\nmax-memory = 0\n", &back, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "line 2: invalid max-memory '0': expected a size like 1G or 2048M");
+	assert_int_equal(guest_config_parse("web", "[guest]\nmax-memory = lots\n", &back, err, sizeof(err)),
+			 -EINVAL);
+	g.memory_mib = 512;
+	assert_int_equal(guest_balloon_check(&g, 1024, err, sizeof(err)), 0);
+	assert_int_equal(guest_balloon_check(&g, 128, err, sizeof(err)), 0);
+	assert_int_equal(guest_balloon_check(&g, 127, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "memory 127M is below the balloon's floor of 128M (an eighth of --max-memory, at least "
+		     "64M: a guest left less cannot run its kernel)");
+	assert_int_equal(guest_balloon_check(&g, 1025, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "memory 1025M is above the guest's maximum of 1024M (--max-memory: the memory QEMU "
+		     "gave it at start)");
+	g.max_memory_mib = 0;
+	assert_int_equal(guest_balloon_check(&g, 256, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "guest 'web' has no balloon (it was made without --max-memory): its memory changes "
+		     "with --config and a restart");
+	assert_int_equal(guest_balloon_floor_mib(&(struct guest){ .memory_mib = 256, .max_memory_mib = 256 }),
+			 64);
+	assert_int_equal(
+		guest_balloon_floor_mib(&(struct guest){ .memory_mib = 1024, .max_memory_mib = 8192 }), 1024);
 }
 
 /* Values that inih reads back as they are written survive render -> parse; those that would not are
@@ -1041,8 +1138,128 @@ static void test_qmp_block_files(void **state)
 	}
 }
 
+/* What the live methods read of a recorded session: vCPU slots and the plan for a few targets,
+ * the vCPUs present, the balloon's actual size. */
+static void summarise_live(FILE *out, const struct qmp_message *m)
+{
+	struct qmp_cpu_slot slots[16];
+	size_t n, idx[16];
+	uint64_t actual;
+	json_object *first;
+	int k;
+
+	if (m->type == QMP_MESSAGE_EVENT && !strcmp(m->event, "BALLOON_CHANGE") &&
+	    qmp_balloon_actual(m->data, &actual) >= 0)
+		fprintf(out, "  balloon actual %llu MiB\n", (unsigned long long)(actual >> 20));
+	if (m->type != QMP_MESSAGE_RETURN)
+		return;
+	if (qmp_balloon_actual(m->data, &actual) >= 0)
+		fprintf(out, "  balloon actual %llu MiB\n", (unsigned long long)(actual >> 20));
+	first = json_object_is_type(m->data, json_type_array) ? json_object_array_get_idx(m->data, 0) : NULL;
+	if (first && json_object_object_get_ex(first, "cpu-index", NULL))
+		fprintf(out, "  vcpus present %d\n", qmp_cpus_count(m->data));
+	if (!first || !json_object_object_get_ex(first, "vcpus-count", NULL))
+		return;
+	assert_int_equal(qmp_cpu_slots_parse(m->data, slots, 16, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "  slot %zu %s%s", i, slots[i].type, slots[i].plugged ? " plugged" : "");
+		for (size_t p = 0; p < slots[i].n_props; p++)
+			fprintf(out, " %s=%lld", slots[i].props[p].name, (long long)slots[i].props[p].value);
+		fprintf(out, "\n");
+	}
+	fprintf(out, "  present %u\n", qmp_cpu_slots_present(slots, n));
+	for (unsigned want = 1; want <= 5; want++) {
+		k = qmp_cpu_plan(slots, n, want, idx);
+		fprintf(out, "  want %u:", want);
+		if (k < 0)
+			fprintf(out, " %s", k == -EBUSY ? "EBUSY" : k == -ERANGE ? "ERANGE" : "?");
+		for (int i = 0; i < k; i++) {
+			json_object *args = qmp_cpu_device_add_args(&slots[idx[i]], "vcpuN");
+
+			fprintf(out, " %s", json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN));
+			json_object_put(args);
+		}
+		fprintf(out, "\n");
+	}
+	assert_int_equal(qmp_cpu_slots_parse(m->data, slots, 2, &n), -E2BIG);
+}
+
+static void check_live_session(const char *file, const char *golden)
+{
+	char path[512], *text = NULL, *save = NULL, *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	snprintf(path, sizeof(path), "%s/%s", TEST_DATA_DIR, file);
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct qmp_message m;
+
+		if (strncmp(line, "<- ", 3))
+			continue;
+		assert_int_equal(qmp_message_parse(line + 3, strlen(line + 3), &m), 0);
+		fprintf(out, "%s", qmp_message_type_to_string(m.type));
+		if (m.has_id)
+			fprintf(out, " id=%llu", (unsigned long long)m.id);
+		if (m.type == QMP_MESSAGE_EVENT)
+			fprintf(out, " %s", m.event);
+		if (m.type == QMP_MESSAGE_ERROR)
+			fprintf(out, " %s: %s", m.error_class, strna(m.error_desc));
+		fprintf(out, "\n");
+		summarise_live(out, &m);
+		qmp_message_done(&m);
+	}
+	fclose(out);
+	assert_golden(golden, buf);
+	free(buf);
+	free(text);
+}
+
+/* Replies the live parsers must refuse rather than guess at. */
+static void test_qmp_live_bad(void **state)
+{
+	static const char *const bad_slots[] = {
+		"{}",
+		"[{\"props\":{\"core-id\":0}}]", /* no type */
+		"[{\"type\":\"x-cpu\"}]", /* no props */
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":\"0\"}}]", /* a string */
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":0},\"vcpus-count\":0}]", /* no vCPU */
+		/* props that are not a vCPU's place: device_add's own arguments, anything else */
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":0,\"driver\":1}}]",
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":0,\"id\":1}}]",
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":0,\"romfile\":1}}]",
+		/* a type that is not a CPU's */
+		"[{\"type\":\"virtio-net-pci\",\"props\":{\"core-id\":0}}]",
+		"[{\"type\":\"X,Y-cpu\",\"props\":{\"core-id\":0}}]",
+		/* two slots in one place */
+		"[{\"type\":\"x-cpu\",\"props\":{\"core-id\":1,\"socket-id\":0}},{\"type\":\"x-cpu\",\"props\":{\"socket-id\":0,\"core-id\":1}}]",
+	};
+	static const char *const bad_balloon[] = { "{}", "{\"actual\":\"1\"}", "{\"actual\":-1}", "[]" };
+	struct qmp_cpu_slot slots[4];
+	uint64_t actual;
+	size_t n;
+
+	for (size_t i = 0; i < ELEMENTSOF(bad_slots); i++) {
+		json_object *o = json_tokener_parse(bad_slots[i]);
+
+		assert_non_null(o);
+		if (qmp_cpu_slots_parse(o, slots, 4, &n) != -EBADMSG)
+			fail_msg("query-hotpluggable-cpus '%s' was accepted", bad_slots[i]);
+		json_object_put(o);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(bad_balloon); i++) {
+		json_object *o = json_tokener_parse(bad_balloon[i]);
+
+		assert_non_null(o);
+		assert_int_equal(qmp_balloon_actual(o, &actual), -EBADMSG);
+		json_object_put(o);
+	}
+	assert_int_equal(qmp_cpus_count(NULL), -EBADMSG);
+}
+
 static void test_qmp_sessions(void **state)
 {
+	check_live_session("qmp-session-live.txt", "qmp-session-live.parsed");
 	check_session("qmp-session-lifecycle.txt", "qmp-session-lifecycle.parsed");
 	check_session("qmp-session-garbage.txt", "qmp-session-garbage.parsed");
 }
@@ -1257,6 +1474,7 @@ int main(void)
 		cmocka_unit_test(test_file_memfd),	 cmocka_unit_test(test_process_fake),
 		cmocka_unit_test(test_qmp_client_burst), cmocka_unit_test(test_qmp_client_flood),
 		cmocka_unit_test(test_qmp_client_fd),
+		cmocka_unit_test(test_argv_live), cmocka_unit_test(test_qmp_live_bad), cmocka_unit_test(test_config_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
