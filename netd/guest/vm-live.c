@@ -100,16 +100,16 @@ void vm_live_exited(struct vm *v)
 	char msg[512];
 
 	if (l && l->req && v->pending == l->req->call) {
-		if (l->req->vcpus)
+		if (l->req->vcpus && l->req->n_plan > 0)
 			snprintf(msg, sizeof(msg),
 				 "guest '%s': QEMU exited before the vCPUs were plugged in (%d of %d "
 				 "were); the definition is unchanged",
-				 v->def.name, l->req->plugged, l->req->n_plan > 0 ? l->req->n_plan : 0);
+				 v->def.name, l->req->plugged, l->req->n_plan);
 		else
 			snprintf(msg, sizeof(msg),
-				 "guest '%s': QEMU exited before it took the balloon's target; the "
-				 "definition is unchanged",
-				 v->def.name);
+				 "guest '%s': QEMU exited before it answered %s; the definition is "
+				 "unchanged",
+				 v->def.name, l->req->vcpus ? "query-hotpluggable-cpus" : "balloon");
 		vm_pending_fail(v, -ECONNRESET, msg);
 	}
 	vm_live_reset(v);

@@ -47,7 +47,7 @@ BAD_BEFORE=
 before_defs=$(defs)
 before_live=$(live)
 cases=(
-	"1|guest 'g1' may have at most 4 vCPUs (its --max-vcpus|vm set-vcpus g1 5"
+	"1|guest 'g1' may have at most 4 vCPUs while it runs (its --max-vcpus|vm set-vcpus g1 5"
 	"1|removing vCPUs from a running guest is refused (on q35 QEMU can only ask the guest's OS to eject a vCPU through ACPI|vm set-vcpus g1 1"
 	"1|removing vCPUs from a running guest is refused|vm set-vcpus g1 1 --live"
 	"1|memory 512M is above the guest's maximum of 256M|vm set-memory g1 512M"
