@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest-config.h"
 #include "guest-schema.h"
 #include "macro.h"
 #include "mode.h"
@@ -498,6 +499,85 @@ static int build_vm_set_network(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+/* FILE's text, read with the caller's rights (netd never opens it): at most GUEST_CONFIG_TEXT_MAX
+ * bytes, no NUL. "-" is stdin. */
+static int read_definition(const char *path, char **ret)
+{
+	_cleanup_fclose_ FILE *f = strcmp(path, "-") ? fopen(path, "re") : NULL;
+	FILE *in = strcmp(path, "-") ? f : stdin;
+	_cleanup_free_ char *buf = malloc(GUEST_CONFIG_TEXT_MAX + 2);
+	size_t n;
+
+	if (!in)
+		return usage_error("vm define: cannot read %s: %m", path);
+	if (!buf)
+		return -ENOMEM;
+	n = fread(buf, 1, GUEST_CONFIG_TEXT_MAX + 1, in);
+	if (ferror(in))
+		return usage_error("vm define: cannot read %s: %m", path);
+	if (n > GUEST_CONFIG_TEXT_MAX)
+		return usage_error("vm define: %s is larger than %d bytes: not a guest definition", path,
+				   GUEST_CONFIG_TEXT_MAX);
+	if (memchr(buf, 0, n))
+		return usage_error("vm define: %s holds a NUL byte: not a guest definition", path);
+	buf[n] = 0;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* vm define FILE [--name NAME]: the name is NAME, or FILE's name without ".conf" (web.conf: web). */
+static int build_vm_define(int argc, char **argv, json_object *params)
+{
+	_cleanup_free_ char *text = NULL, *base = NULL;
+	const char *file = NULL, *name = NULL;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--name") && i + 1 < argc)
+			name = argv[++i];
+		else if (!strncmp(argv[i], "--name=", 7))
+			name = argv[i] + 7;
+		else if ((argv[i][0] == '-' && argv[i][1]) || file)
+			return usage_error("vm define: unexpected argument '%s'", argv[i]);
+		else
+			file = argv[i];
+	}
+	if (!file)
+		return usage_error(
+			"vm define: missing FILE (a definition, e.g. from 'netdctl vm dump NAME')");
+	if (!name) {
+		const char *slash = strrchr(file, '/');
+		size_t len;
+
+		base = strdup(slash ? slash + 1 : file);
+		if (!base)
+			return -ENOMEM;
+		len = strlen(base);
+		if (!strcmp(file, "-") || len <= 5 || strcmp(base + len - 5, ".conf"))
+			return usage_error(
+				"vm define: give the guest's name with --name NAME (or name the file NAME.conf)");
+		base[len - 5] = 0;
+		name = base;
+	}
+	r = read_definition(file, &text);
+	if (r < 0)
+		return r;
+	json_object_object_add(params, "name", json_object_new_string(name));
+	json_object_object_add(params, "text", json_object_new_string(text));
+	/* The request is one line: escaped ('\n', '\/', control characters) it must still fit. */
+	if (strlen(json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN)) > PROTOCOL_MAX_LINE - 256)
+		return usage_error(
+			"vm define: %s does not fit in one request (at most %d bytes once escaped)", file,
+			PROTOCOL_MAX_LINE - 256);
+	return 0;
+}
+
+/* The definition's text as it is, to redirect into a file. */
+static void print_vm_dump(json_object *o)
+{
+	fputs(jstr(o, "text"), stdout);
+}
+
 static void print_vm(json_object *v)
 {
 	json_object *nics = json_object_object_get(v, "nics"), *vnc;
@@ -791,6 +871,13 @@ static const struct verb verbs[] = {
 	  "vm console NAME                        attach to the serial console (Ctrl-] detaches)" },
 	{ "vm", "set-network", "vm.set-network", build_vm_set_network, print_vm,
 	  "vm set-network NAME [--nic N] NET     move a running guest's NIC to another network, live" },
+	{ "vm", "dump", "vm.dump", build_guest, print_vm_dump,
+	  "vm dump NAME                           print the definition with the guest's identity (uuid, generated\n"
+	  "                                       MACs): 'vm define' of it gives the same guest; --json: also parsed" },
+	{ "vm", "define", "vm.define", build_vm_define, print_vm,
+	  "vm define FILE|- [--name NAME]        add a guest from a definition file, or replace a stopped guest's\n"
+	  "                                       (NAME: FILE without .conf); checked whole, nothing changes on error;\n"
+	  "                                       the guest's owner is who defines it" },
 	{ "disk", "create", "disk.create", build_disk_create, print_disk,
 	  "disk create NAME --size SIZE [--format qcow2|raw]\n"
 	  "                                       a new image in netd's pool (the first --image-dir); SIZE: a\n"

@@ -320,14 +320,17 @@ void call_progress(struct call *call, const char *fmt, ...)
 }
 
 /* Every area of methods: a new area is its table in its own file and one line here. */
+/* clang-format off */
 static const struct method_area *const areas[] = {
 	&network_methods,
 	&doctor_methods,
 	&guest_methods,
 	&disk_methods,
+	&define_methods,
 	&uplink_methods,
 	&daemon_methods,
 };
+/* clang-format on */
 
 const struct method *method_find(const char *name)
 {

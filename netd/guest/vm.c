@@ -1676,6 +1676,52 @@ void vm_free_all(struct daemon *d)
 	d->n_vms = 0;
 }
 
+/* ---- for vm-define.c ---- */
+
+struct vm *vm_lookup(struct daemon *d, const char *name)
+{
+	return vm_find(d, name);
+}
+
+bool vm_in_use(const struct vm *v)
+{
+	return vm_busy(v);
+}
+
+const char *vm_state_to_string(enum vm_state s)
+{
+	return vm_state_table[s];
+}
+
+int vm_conflicts_check(struct daemon *d, const struct guest *g, char *err, size_t errlen)
+{
+	return check_guest_conflicts(d, g, err, errlen);
+}
+
+void vm_notify(struct vm *v, const char *action)
+{
+	vm_event(v, action);
+}
+
+json_object *vm_to_json(struct vm *v)
+{
+	return vm_json(v);
+}
+
+/* Takes g (its file written): a new guest, or the new definition of a stopped one. */
+struct vm *vm_definition_put(struct daemon *d, struct guest *g)
+{
+	struct vm *v = vm_find(d, g->name);
+
+	if (!v)
+		return vm_add_loaded(d, g);
+	resolve_macs(d, g);
+	free(TAKE_PTR(v->next_def));
+	v->def = *g;
+	free(g);
+	return v;
+}
+
 static const struct method guest_table[] = {
 	{ "vm.create", method_vm_create, METHOD_CHANGE | METHOD_ASYNC }, /* with --start */
 	{ "vm.start", method_vm_start, METHOD_CHANGE | METHOD_ASYNC },

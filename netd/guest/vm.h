@@ -78,3 +78,16 @@ int vm_qemu_cred(struct daemon *d, struct process_cred *ret, char *err, size_t e
 /* Whether QEMU's user may open /dev/kvm; err says why not. */
 bool vm_qemu_may_use_kvm(const struct process_cred *qemu, const char *user, char *err, size_t errlen);
 void vm_kvm_probe_done(struct daemon *d);
+
+/* For vm-define.c (vm dump, vm define). */
+struct vm *vm_lookup(struct daemon *d, const char *name);
+/* QEMU runs or is about to: the definition is in use. */
+bool vm_in_use(const struct vm *v);
+const char *vm_state_to_string(enum vm_state s);
+/* g against the networks and the other guests' MACs. */
+int vm_conflicts_check(struct daemon *d, const struct guest *g, char *err, size_t errlen);
+void vm_notify(struct vm *v, const char *action);
+json_object *vm_to_json(struct vm *v);
+/* Takes g, whose file is written: adds it as a new guest, or makes it the definition of the
+ * stopped guest of that name; the MACs it lacks are resolved (generated and kept). */
+struct vm *vm_definition_put(struct daemon *d, struct guest *g);
