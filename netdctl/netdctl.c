@@ -499,6 +499,20 @@ static int build_vm_set_network(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+/* A file that cannot be sent: one line (no usage hint), exit status 2. */
+static int file_error(const char *fmt, ...) _printf_(1, 2);
+static int file_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "netdctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
 /* FILE's text, read with the caller's rights (netd never opens it): at most GUEST_CONFIG_TEXT_MAX
  * bytes, no NUL. "-" is stdin. */
 static int read_definition(const char *path, char **ret)
@@ -509,17 +523,17 @@ static int read_definition(const char *path, char **ret)
 	size_t n;
 
 	if (!in)
-		return usage_error("vm define: cannot read %s: %m", path);
+		return file_error("vm define: cannot read %s: %m", path);
 	if (!buf)
 		return -ENOMEM;
 	n = fread(buf, 1, GUEST_CONFIG_TEXT_MAX + 1, in);
 	if (ferror(in))
-		return usage_error("vm define: cannot read %s: %m", path);
+		return file_error("vm define: cannot read %s: %m", path);
 	if (n > GUEST_CONFIG_TEXT_MAX)
-		return usage_error("vm define: %s is larger than %d bytes: not a guest definition", path,
-				   GUEST_CONFIG_TEXT_MAX);
+		return file_error("vm define: %s is larger than %d bytes: not a guest definition", path,
+				  GUEST_CONFIG_TEXT_MAX);
 	if (memchr(buf, 0, n))
-		return usage_error("vm define: %s holds a NUL byte: not a guest definition", path);
+		return file_error("vm define: %s holds a NUL byte: not a guest definition", path);
 	buf[n] = 0;
 	*ret = TAKE_PTR(buf);
 	return 0;
