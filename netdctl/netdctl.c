@@ -889,7 +889,7 @@ static const struct verb verbs[] = {
 	  "vm dump NAME                           print the definition with the guest's identity (uuid, generated\n"
 	  "                                       MACs): 'vm define' of it gives the same guest; --json: also parsed" },
 	{ "vm", "define", "vm.define", build_vm_define, print_vm,
-	  "vm define FILE|- [--name NAME]        add a guest from a definition file, or replace a stopped guest's\n"
+	  "vm define FILE|- [--name NAME]         add a guest from a definition file, or replace a stopped guest's\n"
 	  "                                       (NAME: FILE without .conf); checked whole, nothing changes on error;\n"
 	  "                                       the guest's owner is who defines it" },
 	{ "disk", "create", "disk.create", build_disk_create, print_disk,
