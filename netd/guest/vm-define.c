@@ -16,7 +16,7 @@
  * dir and the definition file is written atomically (store_guest_save); a failed write puts the
  * state files back. The owner key is netd's: a guest's owner is who defines it (autostart opens its
  * files with the owner's rights); an operator's file that names another owner is refused, root's
- * keeps the one it names.
+ * keeps the one it names (or none, which means root).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -116,15 +116,12 @@ static int method_vm_dump(struct daemon *d, struct call *c, json_object *params)
 
 /* ---- define ---- */
 
-/* The owner is who defines the guest; only root may name another one (or none: root's). */
+/* The owner is who defines the guest; only root may name another one (or none: root's, as in a
+ * definition file root wrote by hand). */
 static int define_owner(struct call *c, struct guest *g, char *err, size_t errlen)
 {
-	if (c->uid == 0) {
-		if (!g->has_owner)
-			g->owner = 0;
-		g->has_owner = true;
+	if (c->uid == 0)
 		return 0;
-	}
 	if (g->has_owner && g->owner != c->uid) {
 		snprintf(
 			err, errlen,

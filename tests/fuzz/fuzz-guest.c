@@ -22,13 +22,18 @@ static bool same_values(const struct guest *a, const struct guest *b)
 	if (strcmp(a->kernel, b->kernel) || strcmp(a->initrd, b->initrd) || strcmp(a->append, b->append) ||
 	    strcmp(a->disk, b->disk) || strcmp(a->cdrom, b->cdrom) || strcmp(a->vnc, b->vnc) ||
 	    a->memory_mib != b->memory_mib || a->vcpus != b->vcpus || a->queues != b->queues ||
-	    a->accel != b->accel || a->autostart != b->autostart || a->n_nics != b->n_nics)
+	    a->accel != b->accel || a->autostart != b->autostart || a->n_nics != b->n_nics ||
+	    strcmp(a->uuid, b->uuid))
 		return false;
 	if (a->disk[0] && (a->disk_format != b->disk_format || a->disk_cache != b->disk_cache))
 		return false;
 	for (size_t i = 0; i < a->n_nics; i++)
-		if (strcmp(a->nics[i].network, b->nics[i].network) || a->nics[i].has_mac != b->nics[i].has_mac ||
-		    (a->nics[i].has_mac && !mac_equal(&a->nics[i].mac, &b->nics[i].mac)))
+		if (strcmp(a->nics[i].network, b->nics[i].network) ||
+		    a->nics[i].has_mac != b->nics[i].has_mac ||
+		    (a->nics[i].has_mac && !mac_equal(&a->nics[i].mac, &b->nics[i].mac)) ||
+		    a->nics[i].has_generated_mac != b->nics[i].has_generated_mac ||
+		    (a->nics[i].has_generated_mac &&
+		     !mac_equal(&a->nics[i].generated_mac, &b->nics[i].generated_mac)))
 			return false;
 	return true;
 }

@@ -1236,6 +1236,11 @@ static void test_vm_define(void **state)
 	free(TAKE_PTR(after));
 	after = guest_files(w, "g4");
 	assert_non_null(strstr(after, "\nowner = 1001\n"));
+	note(w, "root's file without an owner: none written (root's, as a hand-written file)");
+	assert_true(define_as(w, 0, "g6", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	free(TAKE_PTR(after));
+	after = guest_files(w, "g6");
+	assert_null(strstr(after, "owner"));
 
 	note(w, "a definition file that carries identity is refused at load (a dump is for vm define)");
 	snprintf(path, sizeof(path), "%s/etc/guests/g5.conf", w->root);
