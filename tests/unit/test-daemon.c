@@ -1242,6 +1242,36 @@ static void test_vm_define(void **state)
 	after = guest_files(w, "g6");
 	assert_null(strstr(after, "owner"));
 
+	note(w, "the definition cannot be written: the identity written before it goes again");
+	snprintf(path, sizeof(path), "%s/etc/guests/g7.conf", w->root);
+	assert_int_equal(mkdir(path, 0755), 0); /* rename() onto a directory fails */
+	assert_false(define_as(w, 0, "g7",
+			       "[guest]\nkernel = /k\nuuid = 01234567-89ab-4def-8123-456789abcdef\n"
+			       "[nic0]\nnetwork = lab\ngenerated-mac = 52:54:00:aa:00:77\n"));
+	assert_non_null(strstr(reply_error(w), "cannot write the definition"));
+	snprintf(path, sizeof(path), "%s/lib/guests/g7", w->root);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_false(request(w, "vm.show", "{\"name\": \"g7\"}"));
+	note(w, "the same for a guest that exists: its uuid and MACs are put back");
+	free(TAKE_PTR(before));
+	before = guest_files(w, "g1");
+	snprintf(path, sizeof(path), "%s/etc/guests/g1.conf", w->root);
+	free(TAKE_PTR(text));
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_false(define_as(w, 0, "g1",
+			       "[guest]\nkernel = /k\nuuid = 01234567-89ab-4def-8123-456789abcdef\n"
+			       "[nic0]\nnetwork = lab\ngenerated-mac = 52:54:00:aa:00:77\n"));
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0640), 0);
+	free(TAKE_PTR(after));
+	after = guest_files(w, "g1");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(text));
+	text = dump_text(w, "g1");
+	assert_string_equal(text, dump);
+
 	note(w, "a definition file that carries identity is refused at load (a dump is for vm define)");
 	snprintf(path, sizeof(path), "%s/etc/guests/g5.conf", w->root);
 	assert_int_equal(write_file_atomic(path, dump, strlen(dump), 0640), 0);
