@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest-config.h"
 #include "guest-schema.h"
 #include "macro.h"
 #include "mode.h"
@@ -582,6 +583,99 @@ static void print_vm_live(json_object *v)
 		       jstr(v, "balloon_actual_mib"), jstr(v, "max_memory_mib"));
 }
 
+/* A file that cannot be sent: one line (no usage hint), exit status 2. */
+static int file_error(const char *fmt, ...) _printf_(1, 2);
+static int file_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "netdctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+/* FILE's text, read with the caller's rights (netd never opens it): at most GUEST_CONFIG_TEXT_MAX
+ * bytes, no NUL. "-" is stdin. */
+static int read_definition(const char *path, char **ret)
+{
+	_cleanup_fclose_ FILE *f = strcmp(path, "-") ? fopen(path, "re") : NULL;
+	FILE *in = strcmp(path, "-") ? f : stdin;
+	_cleanup_free_ char *buf = malloc(GUEST_CONFIG_TEXT_MAX + 2);
+	size_t n;
+
+	if (!in)
+		return file_error("vm define: cannot read %s: %m", path);
+	if (!buf)
+		return -ENOMEM;
+	n = fread(buf, 1, GUEST_CONFIG_TEXT_MAX + 1, in);
+	if (ferror(in))
+		return file_error("vm define: cannot read %s: %m", path);
+	if (n > GUEST_CONFIG_TEXT_MAX)
+		return file_error("vm define: %s is larger than %d bytes: not a guest definition", path,
+				  GUEST_CONFIG_TEXT_MAX);
+	if (memchr(buf, 0, n))
+		return file_error("vm define: %s holds a NUL byte: not a guest definition", path);
+	buf[n] = 0;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* vm define FILE [--name NAME]: the name is NAME, or FILE's name without ".conf" (web.conf: web). */
+static int build_vm_define(int argc, char **argv, json_object *params)
+{
+	_cleanup_free_ char *text = NULL, *base = NULL;
+	const char *file = NULL, *name = NULL;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--name") && i + 1 < argc)
+			name = argv[++i];
+		else if (!strncmp(argv[i], "--name=", 7))
+			name = argv[i] + 7;
+		else if ((argv[i][0] == '-' && argv[i][1]) || file)
+			return usage_error("vm define: unexpected argument '%s'", argv[i]);
+		else
+			file = argv[i];
+	}
+	if (!file)
+		return usage_error(
+			"vm define: missing FILE (a definition, e.g. from 'netdctl vm dump NAME')");
+	if (!name) {
+		const char *slash = strrchr(file, '/');
+		size_t len;
+
+		base = strdup(slash ? slash + 1 : file);
+		if (!base)
+			return -ENOMEM;
+		len = strlen(base);
+		if (!strcmp(file, "-") || len <= 5 || strcmp(base + len - 5, ".conf"))
+			return usage_error(
+				"vm define: give the guest's name with --name NAME (or name the file NAME.conf)");
+		base[len - 5] = 0;
+		name = base;
+	}
+	r = read_definition(file, &text);
+	if (r < 0)
+		return r;
+	json_object_object_add(params, "name", json_object_new_string(name));
+	json_object_object_add(params, "text", json_object_new_string(text));
+	/* The request is one line: escaped ('\n', '\/', control characters) it must still fit. */
+	if (strlen(json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN)) > PROTOCOL_MAX_LINE - 256)
+		return usage_error(
+			"vm define: %s does not fit in one request (at most %d bytes once escaped)", file,
+			PROTOCOL_MAX_LINE - 256);
+	return 0;
+}
+
+/* The definition's text as it is, to redirect into a file. */
+static void print_vm_dump(json_object *o)
+{
+	fputs(jstr(o, "text"), stdout);
+}
+
 static void print_vm(json_object *v)
 {
 	json_object *nics = json_object_object_get(v, "nics"), *vnc;
@@ -941,6 +1035,13 @@ static const struct verb verbs[] = {
 	  "vm set-memory NAME SIZE [--live] [--config]\n"
 	  "                                       move the balloon of a guest made with --max-memory (from an\n"
 	  "                                       eighth of it, at least 64M, up to it); same defaults" },
+	{ "vm", "dump", "vm.dump", build_guest, print_vm_dump,
+	  "vm dump NAME                           print the definition with the guest's identity (uuid, generated\n"
+	  "                                       MACs): 'vm define' of it gives the same guest; --json: also parsed" },
+	{ "vm", "define", "vm.define", build_vm_define, print_vm,
+	  "vm define FILE|- [--name NAME]         add a guest from a definition file, or replace a stopped guest's\n"
+	  "                                       (NAME: FILE without .conf); checked whole, nothing changes on error;\n"
+	  "                                       the guest's owner is who defines it" },
 	{ "disk", "create", "disk.create", build_disk_create, print_disk,
 	  "disk create NAME --size SIZE [--format qcow2|raw]\n"
 	  "                                       a new image in netd's pool (the first --image-dir); SIZE: a\n"

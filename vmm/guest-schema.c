@@ -314,6 +314,24 @@ static int format_disk_bus(const void *obj, size_t i, char *buf, size_t size)
 	return fmt(buf, size, disk_bus_to_string(d->bus));
 }
 
+/* Identity (a dump's, for vm define; never in a definition file): QEMU's -uuid. */
+static int parse_uuid(void *obj, const char *v, char *err, size_t errlen)
+{
+	G(obj);
+
+	if (!guest_uuid_valid(v))
+		return invalid(err, errlen, "uuid", v, "expected 8-4-4-4-12 lowercase hex digits");
+	snprintf(g->uuid, sizeof(g->uuid), "%s", v);
+	return 0;
+}
+
+static int format_uuid(const void *obj, size_t i, char *buf, size_t size)
+{
+	CG(obj);
+
+	return fmt(buf, size, g->uuid);
+}
+
 /* ---- [nicN] ---- */
 
 static void *nic_item(void *obj, size_t i, bool add)
@@ -350,6 +368,24 @@ static int format_nic_mac(const void *obj, size_t i, char *buf, size_t size)
 	const struct guest_nic *n = obj;
 
 	return n->has_mac ? fmt(buf, size, mac_format(&n->mac, buf, size)) : 0;
+}
+
+static int parse_nic_generated_mac(void *obj, const char *v, char *err, size_t errlen)
+{
+	struct guest_nic *n = obj;
+
+	if (mac_parse(v, &n->generated_mac) < 0)
+		return invalid(err, errlen, "generated-mac", v,
+			       "expected six hex pairs like 52:54:00:12:34:56");
+	n->has_generated_mac = true;
+	return 0;
+}
+
+static int format_nic_generated_mac(const void *obj, size_t i, char *buf, size_t size)
+{
+	const struct guest_nic *n = obj;
+
+	return n->has_generated_mac ? fmt(buf, size, mac_format(&n->generated_mac, buf, size)) : 0;
 }
 
 static int parse_nic_security(void *obj, const char *v, char *err, size_t errlen)
@@ -406,6 +442,8 @@ static const struct schema_field guest_fields[] = {
 	{ .key = "autostart", .json = "autostart", .flag = "no-autostart", .flag_value = "no",
 	  .label = "autostart", .flags = SCHEMA_SHOW, SCHEMA_BOOL_AT(struct guest, autostart) },
 	{ .key = "owner", .label = "owner", .parse = parse_owner, .format = format_owner },
+	/* Identity: in a dump and vm define's file only (netd keeps it in the state dir). */
+	{ .key = "uuid", .label = "uuid", .parse = parse_uuid, .format = format_uuid },
 	/* clang-format on */
 };
 
@@ -417,6 +455,9 @@ static const struct schema_field nic_fields[] = {
 	  SCHEMA_STRING_AT(struct guest_nic, network), .check = object_name_invalid_reason },
 	{ .key = "mac", .json = "macs", .flag = "mac", .metavar = "MAC", .label = "MAC",
 	  .flags = SCHEMA_PER_ITEM, .parse = parse_nic_mac, .format = format_nic_mac },
+	/* Identity: in a dump and vm define's file only (netd keeps it in the state dir). */
+	{ .key = "generated-mac", .label = "generated-mac", .parse = parse_nic_generated_mac,
+	  .format = format_nic_generated_mac },
 	{ .key = "security", .json = "nic_security", .flag = "nic-security", .metavar = "on|off",
 	  .label = "--nic-security", .def = "on", .flags = SCHEMA_ALL_ITEMS | SCHEMA_OMIT_DEFAULT,
 	  .parse = parse_nic_security, .format = format_nic_security },

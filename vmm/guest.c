@@ -414,8 +414,33 @@ int guest_validate(const struct guest *g, char *err, size_t errlen)
 		if (g->nics[i].has_mac && !guest_mac_valid(&g->nics[i].mac, &why))
 			return schema_error(err, errlen, "invalid MAC %s for NIC %zu: %s",
 				    mac_format(&g->nics[i].mac, m, sizeof(m)), i, why);
+		if (g->nics[i].has_generated_mac && g->nics[i].has_mac)
+			return schema_error(err, errlen,
+					    "[nic%zu] has both 'mac' and 'generated-mac': keep one", i);
+		if (g->nics[i].has_generated_mac && !guest_mac_valid(&g->nics[i].generated_mac, &why))
+			return schema_error(err, errlen, "invalid generated-mac %s for NIC %zu: %s",
+					    mac_format(&g->nics[i].generated_mac, m, sizeof(m)), i, why);
 	}
 	return 0;
+}
+
+bool guest_has_identity(const struct guest *g)
+{
+	for (size_t i = 0; i < g->n_nics; i++)
+		if (g->nics[i].has_generated_mac)
+			return true;
+	return g->uuid[0];
+}
+
+bool guest_uuid_valid(const char *s)
+{
+	for (size_t i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !strchr("0123456789abcdef", s[i]) || !s[i])
+			return false;
+	}
+	return s[36] == 0;
 }
 
 int guest_check_conflicts(const struct guest *g, const struct guest_context *ctx, char *err, size_t errlen)

@@ -90,6 +90,10 @@ struct guest_nic {
 	bool has_mac; /* pinned in the definition; otherwise generated once and kept in the state dir */
 	struct mac mac;
 	bool security_off; /* port security opted out: the NIC may send anything (a router guest) */
+	/* Identity, only in a dump ('netdctl vm dump') and a file given to 'vm define': the MAC netd
+	 * generated for this NIC (kept in the state dir, never in the definition file). */
+	bool has_generated_mac;
+	struct mac generated_mac;
 };
 
 struct guest {
@@ -119,6 +123,9 @@ struct guest {
 	 * config dir, so a definition without one was written by root. */
 	bool has_owner;
 	uint32_t owner;
+	/* Identity, only in a dump and a file given to 'vm define': QEMU's -uuid (kept in the state
+	 * dir, never in the definition file); "" when not given. */
+	char uuid[37];
 };
 
 /* Defaults: 512 MiB, 1 vCPU, accel auto, 1 queue, raw/none disk, autostart. */
@@ -147,6 +154,11 @@ int guest_mac_generate(const struct mac *taken, size_t n_taken, int (*rand_bytes
 bool guest_mac_valid(const struct mac *m, const char **ret_reason);
 /* The TAP's host side: the guest MAC with first byte 0xfe (libvirt's convention). */
 void guest_mac_host_side(const struct mac *guest, struct mac *ret);
+
+/* Whether the definition carries identity (uuid, generated-mac): a dump's, not a definition file's. */
+bool guest_has_identity(const struct guest *g);
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lowercase hex. */
+bool guest_uuid_valid(const char *s);
 
 /* Check one definition on its own (ranges, one boot source, MACs). */
 int guest_validate(const struct guest *g, char *err, size_t errlen);

@@ -329,10 +329,18 @@ bool call_client_gone(const struct call *call)
 }
 
 /* Every area of methods: a new area is its table in its own file and one line here. */
+/* clang-format off */
 static const struct method_area *const areas[] = {
-	&network_methods, &doctor_methods, &guest_methods,  &disk_methods,
-	&vm_live_methods, &uplink_methods, &daemon_methods,
+	&network_methods,
+	&doctor_methods,
+	&guest_methods,
+	&disk_methods,
+	&vm_live_methods,
+	&define_methods,
+	&uplink_methods,
+	&daemon_methods,
 };
+/* clang-format on */
 
 const struct method *method_find(const char *name)
 {

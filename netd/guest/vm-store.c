@@ -23,7 +23,16 @@ static int guest_load(const char *name, const char *text, void *obj, char *err, 
 {
 	int r = guest_config_parse(name, text, obj, err, errlen);
 
-	return r < 0 ? r : guest_validate(obj, err, errlen);
+	if (r >= 0)
+		r = guest_validate(obj, err, errlen);
+	if (r >= 0 && guest_has_identity(obj)) {
+		/* netd keeps them in the state dir; a file that names them is a dump, for vm define. */
+		snprintf(err, errlen,
+			 "'uuid' and 'generated-mac' belong to a dump (give it to 'netdctl vm define'), "
+			 "not to a definition file: remove them");
+		r = -EINVAL;
+	}
+	return r;
 }
 
 static const struct store_kind guest_kind = { "guests", "guest", sizeof(struct guest), guest_load, free };

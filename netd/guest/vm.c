@@ -1875,6 +1875,28 @@ int vm_lookup(struct daemon *d, struct call *c, json_object *params, struct vm *
 	return lookup(d, c, params, ret);
 }
 
+/* ---- for vm-define.c ---- */
+
+struct vm *vm_named(struct daemon *d, const char *name)
+{
+	return vm_find(d, name);
+}
+
+bool vm_in_use(const struct vm *v)
+{
+	return vm_busy(v);
+}
+
+int vm_conflicts_check(struct daemon *d, const struct guest *g, char *err, size_t errlen)
+{
+	return check_guest_conflicts(d, g, err, errlen);
+}
+
+void vm_notify(struct vm *v, const char *action)
+{
+	vm_event(v, action);
+}
+
 json_object *vm_to_json(struct vm *v)
 {
 	return vm_json(v);
@@ -1903,6 +1925,20 @@ void vm_pending_fail(struct vm *v, int error, const char *msg)
 void vm_changed(struct vm *v, const char *action)
 {
 	vm_event(v, action);
+}
+
+/* Takes g (its file written): a new guest, or the new definition of a stopped one. */
+struct vm *vm_definition_put(struct daemon *d, struct guest *g)
+{
+	struct vm *v = vm_find(d, g->name);
+
+	if (!v)
+		return vm_add_loaded(d, g);
+	resolve_macs(d, g);
+	free(TAKE_PTR(v->next_def));
+	v->def = *g;
+	free(g);
+	return v;
 }
 
 static const struct method guest_table[] = {

@@ -135,3 +135,13 @@ void vm_live_exited(struct vm *v);
 /* An adopted QEMU that never ran (prelaunch): its balloon's target is set when it first runs. */
 void vm_live_prelaunch(struct vm *v);
 void vm_live_running(struct vm *v);
+/* For vm-define.c (vm dump, vm define). */
+struct vm *vm_named(struct daemon *d, const char *name);
+/* QEMU runs or is about to: the definition is in use. */
+bool vm_in_use(const struct vm *v);
+/* g against the networks and the other guests' MACs. */
+int vm_conflicts_check(struct daemon *d, const struct guest *g, char *err, size_t errlen);
+void vm_notify(struct vm *v, const char *action);
+/* Takes g, whose file is written: adds it as a new guest, or makes it the definition of the
+ * stopped guest of that name; the MACs it lacks are resolved (generated and kept). */
+struct vm *vm_definition_put(struct daemon *d, struct guest *g);

@@ -23,7 +23,8 @@ static bool same_values(const struct guest *a, const struct guest *b)
 	    a->n_disks != b->n_disks || a->boot != b->boot || strcmp(a->cdrom, b->cdrom) ||
 	    strcmp(a->vnc, b->vnc) || a->memory_mib != b->memory_mib || a->vcpus != b->vcpus ||
 	    a->queues != b->queues || a->accel != b->accel || a->autostart != b->autostart ||
-	    a->n_nics != b->n_nics)
+	    a->n_nics != b->n_nics ||
+	    strcmp(a->uuid, b->uuid))
 		return false;
 	for (size_t i = 0; i < a->n_disks; i++)
 		if (strcmp(a->disks[i].path, b->disks[i].path) || a->disks[i].format != b->disks[i].format ||
@@ -31,8 +32,12 @@ static bool same_values(const struct guest *a, const struct guest *b)
 		    a->disks[i].readonly != b->disks[i].readonly)
 			return false;
 	for (size_t i = 0; i < a->n_nics; i++)
-		if (strcmp(a->nics[i].network, b->nics[i].network) || a->nics[i].has_mac != b->nics[i].has_mac ||
-		    (a->nics[i].has_mac && !mac_equal(&a->nics[i].mac, &b->nics[i].mac)))
+		if (strcmp(a->nics[i].network, b->nics[i].network) ||
+		    a->nics[i].has_mac != b->nics[i].has_mac ||
+		    (a->nics[i].has_mac && !mac_equal(&a->nics[i].mac, &b->nics[i].mac)) ||
+		    a->nics[i].has_generated_mac != b->nics[i].has_generated_mac ||
+		    (a->nics[i].has_generated_mac &&
+		     !mac_equal(&a->nics[i].generated_mac, &b->nics[i].generated_mac)))
 			return false;
 	return true;
 }

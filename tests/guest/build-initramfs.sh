@@ -24,6 +24,8 @@
 # online) at boot and whenever it changes, and onlines each CPU that appears offline (a vCPU plugged
 # live: without udev the kernel leaves it offline). The balloon's driver (virtio_balloon) is always
 # loaded: QMP 'balloon' takes memory back through it.
+# With showuuid on the kernel command line it prints "SMBIOS-UUID <uuid>" (QEMU's -uuid, as the
+# guest's firmware tables give it).
 set -euo pipefail
 
 out=${1:?usage: build-initramfs.sh OUTDIR}
@@ -110,6 +112,9 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
 	insmod /lib/modules/$m.ko 2>/dev/null
 done
 echo "GUEST-BOOTED $(cut -d' ' -f1 /proc/uptime)"
+if grep -qw showuuid /proc/cmdline; then
+	echo "SMBIOS-UUID $(cat /sys/class/dmi/id/product_uuid 2>&1)"
+fi
 if grep -qw showcdrom /proc/cmdline; then
 	for m in scsi_common scsi_mod libata libahci ahci cdrom sr_mod; do
 		insmod /lib/modules/$m.ko 2>/dev/null

@@ -1555,6 +1555,214 @@ static void test_guest_user(void **state)
 	check_golden(w, "guest-user.log");
 }
 
+/* vm define's request: NAME and the text, JSON-escaped. */
+static bool define_as(struct world *w, uid_t uid, const char *name, const char *text)
+{
+	_cleanup_json_ json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "name", json_object_new_string(name));
+	json_object_object_add(p, "text", json_object_new_string(text));
+	return request_as(w, uid, "vm.define", json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
+}
+
+/* The guest's files as one text: definition, MACs, uuid (what define may change). */
+static char *guest_files(struct world *w, const char *name)
+{
+	const char *files[] = { "etc/guests/%s.conf", "lib/guests/%s/macs", "lib/guests/%s/uuid" };
+	char *all = strdup(""), path[512], rel[128];
+
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		_cleanup_free_ char *text = NULL, *n = NULL;
+
+		snprintf(rel, sizeof(rel), files[i], name);
+		snprintf(path, sizeof(path), "%s/%s", w->root, rel);
+		if (read_file(path, &text, NULL) < 0)
+			text = strdup("(none)\n");
+		assert_true(asprintf(&n, "%s== %s\n%s", all, rel, text) > 0);
+		free(all);
+		all = TAKE_PTR(n);
+	}
+	return all;
+}
+
+static char *dump_text(struct world *w, const char *name)
+{
+	char params[128];
+	json_object *r, *t;
+
+	snprintf(params, sizeof(params), "{\"name\": \"%s\"}", name);
+	assert_true(request(w, "vm.dump", params));
+	assert_true(json_object_object_get_ex(w->reply, "result", &r));
+	assert_true(json_object_object_get_ex(r, "text", &t));
+	return strdup(json_object_get_string(t));
+}
+
+/* vm dump -> vm define gives the same guest (definition file, MACs, uuid); define refuses a running
+ * guest, bad files (with their line), conflicts and another owner, and then changes nothing. */
+static void test_vm_define(void **state)
+{
+	struct world *w = *state;
+	_cleanup_free_ char *dump = NULL, *before = NULL, *after = NULL, *big = NULL, *text = NULL;
+	char kernel[128], params[512], path[256];
+	static const struct {
+		const char *text, *error;
+	} bad[] = {
+		{ "[guest]\nmemory = lots\n", "line 2: invalid memory 'lots'" },
+		{ "[guest]\nvcpus = 2\nvcpus = 3\n", "line 3: " },
+		{ "[guest]\nbogus = 1\n", "line 2: " },
+		{ "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\nmac = 01:00:00:00:00:01\n", "invalid MAC" },
+		{ "[guest]\nkernel = /k\n[nic0]\nnetwork = nowhere\n", "unknown network 'nowhere'" },
+		{ "[guest]\nmemory = 512M\n[nic0]\nnetwork = lab\n", "needs a boot source" },
+		{ "[guest]\nkernel = /k\nuuid = nope\n[nic0]\nnetwork = lab\n", "line 3: invalid uuid" },
+		{ "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\ngenerated-mac = 52:54:00:aa:00:09\n",
+		  "already used on network 'lab' by guest 'g2'" },
+		{ "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\nmac = 52:54:00:aa:00:07\ngenerated-mac = "
+		  "52:54:00:aa:00:08\n",
+		  "both 'mac' and 'generated-mac'" },
+	};
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"lab\", \"lab\"], \"memory\": \"256M\", "
+		 "\"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g2\", \"networks\": [\"lab\"], \"macs\": [\"52:54:00:aa:00:09\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+
+	note(w, "dump of a running guest: the definition with its uuid and generated MACs");
+	dump = dump_text(w, "g1");
+	assert_non_null(strstr(dump, "\nuuid = "));
+	assert_non_null(strstr(dump, "[nic1]\nnetwork = lab\ngenerated-mac = 52:54:00:"));
+	assert_non_null(strstr(dump, "\nowner = 0\n"));
+	before = guest_files(w, "g1");
+	assert_null(strstr(before, "generated-mac"));
+	assert_null(strstr(before, "uuid ="));
+
+	note(w, "define over a running guest: refused");
+	assert_false(define_as(w, 0, "g1", dump));
+	assert_non_null(strstr(reply_error(w), "shut it down first"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+
+	note(w, "bad files: each refused with its reason (and line), nothing changed");
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		assert_false(define_as(w, 0, "g1", bad[i].text));
+		if (!strstr(reply_error(w), bad[i].error))
+			fail_msg("%s: expected '%s'", reply_error(w), bad[i].error);
+		after = guest_files(w, "g1");
+		assert_string_equal(before, after);
+		free(TAKE_PTR(after));
+	}
+	big = malloc(40000);
+	memset(big, '#', 39999);
+	big[39999] = 0;
+	assert_false(define_as(w, 0, "g1", big));
+	assert_non_null(strstr(reply_error(w), "larger than"));
+	note(w, "another guest's uuid: refused");
+	text = dump_text(w, "g2");
+	assert_true(request(w, "vm.delete", "{\"name\": \"g2\"}"));
+	{
+		_cleanup_free_ char *mine = NULL;
+		const char *u = strstr(dump, "\nuuid = "), *g = strstr(text, "[guest]\n");
+
+		assert_non_null(u);
+		assert_non_null(g);
+		/* g1's uuid in g2's definition */
+		assert_true(asprintf(&mine, "%.*s[guest]%.44s%s", (int)(g - text), text, u, g + 7) > 0);
+		assert_false(define_as(w, 0, "g2", mine));
+		assert_non_null(strstr(reply_error(w), "is guest 'g1''s"));
+	}
+	assert_true(define_as(w, 0, "g2", text));
+
+	note(w, "define over the stopped guest: the same definition file, MACs and uuid");
+	assert_true(define_as(w, 0, "g1", dump));
+	after = guest_files(w, "g1");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
+	note(w, "delete, define again: the same guest");
+	assert_true(request(w, "vm.delete", "{\"name\": \"g1\"}"));
+	assert_true(define_as(w, 0, "g1", dump));
+	after = guest_files(w, "g1");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
+	free(TAKE_PTR(text));
+	text = dump_text(w, "g1");
+	assert_string_equal(text, dump);
+
+	note(w, "owner: an operator may not define a guest for root or another user");
+	assert_false(define_as(w, 1000, "g3", dump));
+	assert_non_null(strstr(reply_error(w), "the file names owner 0"));
+	free(TAKE_PTR(text));
+	text = strdup("[guest]\nkernel = /k\nowner = 1001\n[nic0]\nnetwork = lab\n");
+	assert_false(define_as(w, 1000, "g3", text));
+	assert_non_null(strstr(reply_error(w), "the file names owner 1001"));
+	free(TAKE_PTR(text));
+	text = strdup("[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n");
+	assert_true(define_as(w, 1000, "g3", text));
+	free(TAKE_PTR(after));
+	after = guest_files(w, "g3");
+	assert_non_null(strstr(after, "\nowner = 1000\n"));
+	note(w, "an operator's redefinition makes the guest theirs");
+	assert_true(define_as(w, 1000, "g2", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	free(TAKE_PTR(after));
+	after = guest_files(w, "g2");
+	assert_non_null(strstr(after, "\nowner = 1000\n"));
+	note(w, "root may name the owner");
+	assert_true(define_as(w, 0, "g4", "[guest]\nkernel = /k\nowner = 1001\n[nic0]\nnetwork = lab\n"));
+	free(TAKE_PTR(after));
+	after = guest_files(w, "g4");
+	assert_non_null(strstr(after, "\nowner = 1001\n"));
+	note(w, "root's file without an owner: none written (root's, as a hand-written file)");
+	assert_true(define_as(w, 0, "g6", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	free(TAKE_PTR(after));
+	after = guest_files(w, "g6");
+	assert_null(strstr(after, "owner"));
+
+	note(w, "the definition cannot be written: the identity written before it goes again");
+	snprintf(path, sizeof(path), "%s/etc/guests/g7.conf", w->root);
+	assert_int_equal(mkdir(path, 0755), 0); /* rename() onto a directory fails */
+	assert_false(define_as(w, 0, "g7",
+			       "[guest]\nkernel = /k\nuuid = 01234567-89ab-4def-8123-456789abcdef\n"
+			       "[nic0]\nnetwork = lab\ngenerated-mac = 52:54:00:aa:00:77\n"));
+	assert_non_null(strstr(reply_error(w), "cannot write the definition"));
+	snprintf(path, sizeof(path), "%s/lib/guests/g7", w->root);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_false(request(w, "vm.show", "{\"name\": \"g7\"}"));
+	note(w, "the same for a guest that exists: its uuid and MACs are put back");
+	free(TAKE_PTR(before));
+	before = guest_files(w, "g1");
+	snprintf(path, sizeof(path), "%s/etc/guests/g1.conf", w->root);
+	free(TAKE_PTR(text));
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_false(define_as(w, 0, "g1",
+			       "[guest]\nkernel = /k\nuuid = 01234567-89ab-4def-8123-456789abcdef\n"
+			       "[nic0]\nnetwork = lab\ngenerated-mac = 52:54:00:aa:00:77\n"));
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0640), 0);
+	free(TAKE_PTR(after));
+	after = guest_files(w, "g1");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(text));
+	text = dump_text(w, "g1");
+	assert_string_equal(text, dump);
+
+	note(w, "a definition file that carries identity is refused at load (a dump is for vm define)");
+	snprintf(path, sizeof(path), "%s/etc/guests/g5.conf", w->root);
+	assert_int_equal(write_file_atomic(path, dump, strlen(dump), 0640), 0);
+	assert_true(request(w, "daemon.reload", NULL));
+	assert_false(request(w, "vm.show", "{\"name\": \"g5\"}"));
+}
+
 /* Each entry of 'network list' as 'network show' gives it (which is made anew every time) without its
  * kernel part; returns the entry of name (a copy, NULL if absent). */
 static json_object *list_checked(struct world *w, const char *name)
@@ -2033,6 +2241,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vm_live_failures, setup, teardown),
 		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_define, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_firewall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firewall_integration, setup, teardown),

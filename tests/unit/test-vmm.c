@@ -822,6 +822,58 @@ static void test_config_live(void **state)
 		guest_balloon_floor_mib(&(struct guest){ .memory_mib = 1024, .max_memory_mib = 8192 }), 1024);
 }
 
+/* A dump's identity (uuid, generated-mac): rendered when set, read back the same, checked. */
+static void test_config_identity(void **state)
+{
+	struct guest g = kernel_guest(), back;
+	char *text, *again, err[256];
+	static const char *const bad_uuid[] = { "",
+						"nope",
+						"0123456789abcdef0123456789abcdef0123",
+						"0123456-89ab-cdef-0123-456789abcdef",
+						"0123456789-ab-cdef-0123-456789abcdef",
+						"01234567-89AB-cdef-0123-456789abcdef",
+						"01234567-89ab-cdef-0123-456789abcdef0" };
+
+	assert_false(guest_has_identity(&g));
+	text = guest_config_render(&g);
+	assert_null(strstr(text, "uuid"));
+	assert_null(strstr(text, "generated-mac"));
+	free(text);
+	snprintf(g.uuid, sizeof(g.uuid), "01234567-89ab-4def-8123-456789abcdef");
+	g.nics[0].has_generated_mac = true;
+	mac_parse("52:54:00:12:34:56", &g.nics[0].generated_mac);
+	assert_true(guest_has_identity(&g));
+	text = guest_config_render(&g);
+	assert_non_null(strstr(text, "\nuuid = 01234567-89ab-4def-8123-456789abcdef\n"));
+	assert_non_null(strstr(text, "\ngenerated-mac = 52:54:00:12:34:56\n"));
+	assert_int_equal(guest_config_parse("web", text, &back, err, sizeof(err)), 0);
+	assert_true(guest_has_identity(&back));
+	assert_int_equal(guest_validate(&back, err, sizeof(err)), 0);
+	again = guest_config_render(&back);
+	assert_string_equal(text, again);
+	free(text);
+	free(again);
+	for (size_t i = 0; i < ELEMENTSOF(bad_uuid); i++)
+		assert_false(guest_uuid_valid(bad_uuid[i]));
+	assert_true(guest_uuid_valid("01234567-89ab-cdef-0123-456789abcdef"));
+	assert_int_equal(guest_config_parse("web", "[guest]\nuuid = X\n", &back, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 2: invalid uuid 'X': expected 8-4-4-4-12 lowercase hex digits");
+	assert_int_equal(guest_config_parse("web", "[nic0]\nnetwork = a\ngenerated-mac = zz\n", &back, err,
+					    sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "line 3: invalid generated-mac 'zz'"));
+	/* A pinned MAC and a generated one on one NIC; a generated one that is no guest MAC. */
+	g.nics[0].has_mac = true;
+	mac_parse("52:54:00:12:34:57", &g.nics[0].mac);
+	assert_int_equal(guest_validate(&g, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "[nic0] has both 'mac' and 'generated-mac': keep one");
+	g.nics[0].has_mac = false;
+	mac_parse("01:00:5e:00:00:01", &g.nics[0].generated_mac);
+	assert_int_equal(guest_validate(&g, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "invalid generated-mac 01:00:5e:00:00:01 for NIC 0"));
+}
+
 /* Values that inih reads back as they are written survive render -> parse; those that would not are
  * refused on both sides, a hand-written file with its line number. */
 static void test_config_values(void **state)
@@ -1475,6 +1527,7 @@ int main(void)
 		cmocka_unit_test(test_qmp_client_burst), cmocka_unit_test(test_qmp_client_flood),
 		cmocka_unit_test(test_qmp_client_fd),
 		cmocka_unit_test(test_argv_live), cmocka_unit_test(test_qmp_live_bad), cmocka_unit_test(test_config_live),
+		cmocka_unit_test(test_config_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
