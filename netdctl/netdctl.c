@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest-look.h"
 #include "guest-schema.h"
 #include "macro.h"
 #include "mode.h"
@@ -40,6 +41,9 @@ struct verb {
 	const struct schema *schema; /* its options, listed after usage */
 	const char *tail; /* after them */
 	bool verdict; /* the result's "ok" false makes the exit status 1 (doctor) */
+	const char *with; /* this row only when the command line has this option (vm console --log) */
+	/* Run on the result before it is printed, with --json too (vm screenshot writes its file). */
+	int (*save)(json_object *result);
 };
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
@@ -657,6 +661,77 @@ static void print_disk_deleted(json_object *o)
 	printf("disk '%s' deleted\n", jstr(o, "name"));
 }
 
+/* vm screenshot NAME FILE: FILE is written here, with the caller's own rights, never by netd. */
+static const char *arg_screenshot_file;
+
+static int build_vm_screenshot(int argc, char **argv, json_object *params)
+{
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+		return usage_error("vm screenshot: expected NAME FILE.png");
+	arg_screenshot_file = argv[2];
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	return 0;
+}
+
+/* The PNG (base64 in the reply) into the file; the result then names the file instead. */
+static int save_screenshot(json_object *o)
+{
+	_cleanup_free_ uint8_t *png = NULL;
+	size_t len = 0;
+	uint32_t w, h;
+	FILE *f;
+
+	if (guest_base64_decode(jstr(o, "data"), &png, &len) < 0 || guest_png_size(png, len, &w, &h) < 0) {
+		fprintf(stderr, "netdctl: netd's reply holds no PNG\n");
+		return -EBADMSG;
+	}
+	f = fopen(arg_screenshot_file, "we");
+	if (!f || fwrite(png, 1, len, f) != len || fclose(f) != 0) {
+		fprintf(stderr, "netdctl: cannot write %s: %m\n", arg_screenshot_file);
+		return -EIO;
+	}
+	json_object_object_del(o, "data");
+	json_object_object_add(o, "file", json_object_new_string(arg_screenshot_file));
+	return 0;
+}
+
+static void print_screenshot(json_object *o)
+{
+	printf("%s: %sx%s PNG of guest '%s' (%s bytes)\n", jstr(o, "file"), jstr(o, "width"),
+	       jstr(o, "height"), jstr(o, "name"), jstr(o, "size"));
+}
+
+/* vm console NAME --log [--lines N] */
+static int build_vm_console_log(int argc, char **argv, json_object *params)
+{
+	const char *name = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--log"))
+			continue;
+		if (!strcmp(argv[i], "--lines") && i + 1 < argc) {
+			if (parse_count("--lines", argv[++i], params, "lines") < 0)
+				return -EINVAL;
+		} else if (argv[i][0] == '-' || name) {
+			return usage_error("vm console: unexpected argument '%s'", argv[i]);
+		} else {
+			name = argv[i];
+		}
+	}
+	if (!name)
+		return usage_error("vm console: missing guest NAME");
+	json_object_object_add(params, "name", json_object_new_string(name));
+	return 0;
+}
+
+static void print_console_log(json_object *o)
+{
+	json_object *lines = json_object_object_get(o, "lines");
+
+	for (size_t i = 0; i < json_object_array_length(lines); i++)
+		printf("%s\n", json_object_get_string(json_object_array_get_idx(lines, i)));
+}
+
 static void print_vm_deleted(json_object *o)
 {
 	printf("guest '%s' deleted\n", jstr(o, "name"));
@@ -787,6 +862,14 @@ static const struct verb verbs[] = {
 	{ "vm", "delete", "vm.delete", build_guest, print_vm_deleted, "vm delete NAME" },
 	{ "vm", "list", "vm.list", build_none, print_vm_list, "vm list" },
 	{ "vm", "show", "vm.show", build_guest, print_vm, "vm show NAME" },
+	{ "vm", "console", "vm.console-log", build_vm_console_log, print_console_log,
+	  "vm console NAME --log [--lines N]     the serial console's log (kept across starts, rotated to\n"
+	  "                                       serial.log.1 past 1 MiB): all of it, or its last N lines",
+	  .with = "--log" },
+	{ "vm", "screenshot", "vm.screenshot", build_vm_screenshot, print_screenshot,
+	  "vm screenshot NAME FILE.png           the display of a guest with --vnc, as a PNG written to FILE\n"
+	  "                                       (by netdctl, with your rights; at most 8 MiB)",
+	  .save = save_screenshot },
 	{ "vm", "console", "vm.show", build_guest, console_attach,
 	  "vm console NAME                        attach to the serial console (Ctrl-] detaches)" },
 	{ "vm", "set-network", "vm.set-network", build_vm_set_network, print_vm,
@@ -971,6 +1054,14 @@ static int verb_words(const char *verb, int argc, char **argv)
 	return n;
 }
 
+static bool has_arg(int argc, char **argv, const char *arg)
+{
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], arg))
+			return true;
+	return false;
+}
+
 static const struct verb *verb_find(int argc, char **argv, int *ret_shift)
 {
 	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
@@ -983,6 +1074,8 @@ static const struct verb *verb_find(int argc, char **argv, int *ret_shift)
 			return &verbs[i];
 		}
 		words = verb_words(verbs[i].verb, argc, argv);
+		if (words && verbs[i].with && !has_arg(argc, argv, verbs[i].with))
+			continue;
 		if (words) {
 			*ret_shift = words;
 			return &verbs[i];
@@ -1056,6 +1149,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "netdctl: %s\n", jstr(reply, "error"));
 		return 1;
 	}
+	if (v->save && v->save(json_object_object_get(reply, "result")) < 0)
+		return 1;
 	if (arg_json)
 		printf("%s\n", json_object_to_json_string_ext(json_object_object_get(reply, "result"),
 							      JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

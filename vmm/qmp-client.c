@@ -4,6 +4,7 @@
  * qmp_capabilities, then commands with ids; events go to the owner. Never blocks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ static inline void json_putp(json_object **o)
 struct pending {
 	uint64_t id;
 	char *text; /* NULL once sent */
+	int fd; /* sent with the command's bytes (SCM_RIGHTS), then closed; -1 for none */
 	qmp_reply_fn fn;
 	void *userdata;
 };
@@ -56,6 +58,36 @@ static uint64_t now_usec(void)
 	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
 }
 
+static void pending_close_fd(struct pending *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+/* The command's bytes, with its fd attached (QEMU's monitor keeps the fd for add-fd/getfd). */
+static ssize_t send_command(int sock, const char *text, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control = {};
+	struct iovec iov = { .iov_base = (void *)text, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (fd < 0)
+		return send(sock, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	mh.msg_control = control.buf;
+	mh.msg_controllen = sizeof(control.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void flush(struct qmp_client *c)
 {
 	for (size_t i = 0; c->ready && i < c->n_pending; i++) {
@@ -66,31 +98,41 @@ static void flush(struct qmp_client *c)
 			continue;
 		len = strlen(p->text);
 		/* Commands are a few hundred bytes; the socket buffer takes them whole. */
-		if (send(c->fd, p->text, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len)
+		if (send_command(c->fd, p->text, len, p->fd) != (ssize_t)len)
 			return;
 		free(p->text);
 		p->text = NULL;
+		pending_close_fd(p);
 	}
 }
 
-static int queue(struct qmp_client *c, const char *command, json_object *args, qmp_reply_fn fn, void *userdata)
+static int queue(struct qmp_client *c, const char *command, json_object *args, int fd, qmp_reply_fn fn,
+		 void *userdata)
 {
 	_cleanup_(json_putp) json_object *o = json_object_new_object();
 	struct pending *l = realloc(c->pending, (c->n_pending + 1) * sizeof(*l));
+	int copy = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
 	char *text;
 
-	if (!l) {
+	if (!l || (fd >= 0 && copy < 0)) {
+		int r = !l ? -ENOMEM : -errno;
+
+		if (l)
+			c->pending = l;
 		json_object_put(args);
-		return -ENOMEM;
+		return r;
 	}
 	c->pending = l;
 	json_object_object_add(o, "execute", json_object_new_string(command));
 	if (args)
 		json_object_object_add(o, "arguments", args);
 	json_object_object_add(o, "id", json_object_new_uint64(c->next_id));
-	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
+	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0) {
+		if (copy >= 0)
+			close(copy);
 		return -ENOMEM;
-	c->pending[c->n_pending++] = (struct pending){ c->next_id++, text, fn, userdata };
+	}
+	c->pending[c->n_pending++] = (struct pending){ c->next_id++, text, copy, fn, userdata };
 	return 0;
 }
 
@@ -108,6 +150,7 @@ static void disconnect(struct qmp_client *c, int error)
 	c->fd = -1;
 	c->ready = false;
 	for (size_t i = 0; i < n; i++) {
+		pending_close_fd(&p[i]);
 		if (p[i].fn)
 			p[i].fn(c, NULL, p[i].userdata);
 		free(p[i].text);
@@ -153,7 +196,8 @@ static void handle_line(struct qmp_client *c, const char *line, size_t len)
 
 		if (l) {
 			c->pending = l;
-			c->pending[c->n_pending++] = (struct pending){ c->next_id, NULL, on_capabilities, NULL };
+			c->pending[c->n_pending++] =
+				(struct pending){ c->next_id, NULL, -1, on_capabilities, NULL };
 			snprintf(text, sizeof(text), "{\"execute\":\"qmp_capabilities\",\"id\":%llu}\n",
 				 (unsigned long long)c->next_id++);
 			send(c->fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -285,7 +329,13 @@ int qmp_client_new(sd_event *e, const char *path, uint64_t connect_timeout_usec,
 int qmp_client_command(struct qmp_client *c, const char *command, json_object *args, qmp_reply_fn fn,
 		       void *userdata)
 {
-	int r = queue(c, command, args, fn, userdata);
+	return qmp_client_command_fd(c, command, args, -1, fn, userdata);
+}
+
+int qmp_client_command_fd(struct qmp_client *c, const char *command, json_object *args, int fd,
+			  qmp_reply_fn fn, void *userdata)
+{
+	int r = queue(c, command, args, fd, fn, userdata);
 
 	if (r >= 0)
 		flush(c);
@@ -305,8 +355,10 @@ void qmp_client_free(struct qmp_client *c)
 	sd_event_source_disable_unref(c->timer);
 	if (c->fd >= 0)
 		close(c->fd);
-	for (size_t i = 0; i < c->n_pending; i++)
+	for (size_t i = 0; i < c->n_pending; i++) {
 		free(c->pending[i].text);
+		pending_close_fd(&c->pending[i]);
+	}
 	free(c->pending);
 	free(c->buf);
 	free(c->path);

@@ -52,5 +52,9 @@ int qmp_client_new(sd_event *e, const char *path, uint64_t connect_timeout_usec,
 /* Queue a command; sent once the client is ready. args is taken (may be NULL). */
 int qmp_client_command(struct qmp_client *c, const char *command, json_object *args, qmp_reply_fn fn,
 		       void *userdata);
+/* The same with fd sent along (SCM_RIGHTS on the command's bytes), for add-fd and getfd: the client
+ * sends a copy of fd and closes it once sent; the caller keeps fd. */
+int qmp_client_command_fd(struct qmp_client *c, const char *command, json_object *args, int fd,
+			  qmp_reply_fn fn, void *userdata);
 bool qmp_client_ready(const struct qmp_client *c);
 void qmp_client_free(struct qmp_client *c);

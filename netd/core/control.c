@@ -321,12 +321,15 @@ void call_progress(struct call *call, const char *fmt, ...)
 
 /* Every area of methods: a new area is its table in its own file and one line here. */
 static const struct method_area *const areas[] = {
+	/* clang-format off */
 	&network_methods,
 	&doctor_methods,
 	&guest_methods,
 	&disk_methods,
+	&guest_look_methods,
 	&uplink_methods,
 	&daemon_methods,
+	/* clang-format on */
 };
 
 const struct method *method_find(const char *name)

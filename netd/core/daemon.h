@@ -137,7 +137,7 @@ struct method_area {
 	}
 
 extern const struct method_area network_methods, daemon_methods, guest_methods, uplink_methods,
-	doctor_methods, disk_methods;
+	doctor_methods, disk_methods, guest_look_methods;
 
 const struct method *method_find(const char *name);
 /* Run m for call after the checks its flags declare; a negative errno has been answered already

@@ -45,7 +45,7 @@ static const char *const vm_state_table[_VM_STATE_MAX] = {
 	[VM_STATE_SHUTTING_DOWN] = "shutting-down", [VM_STATE_CRASHED] = "crashed",
 };
 
-static struct vm *vm_find(struct daemon *d, const char *name)
+struct vm *vm_find(struct daemon *d, const char *name)
 {
 	for (size_t i = 0; i < d->n_vms; i++)
 		if (!strcmp(d->vms[i]->def.name, name))
@@ -162,6 +162,7 @@ static void vm_exited(struct vm *v, int code)
 	v->link_timer = sd_event_source_disable_unref(v->link_timer);
 	v->links_down = 0;
 	qmp_client_free(TAKE_PTR(v->qmp));
+	vm_look_gone(v); /* a screenshot under way fails */
 	v->pid = 0;
 	if (v->kernel_memfd >= 0)
 		close(TAKE_FD(v->kernel_memfd));
@@ -359,6 +360,7 @@ static int watch_qemu(struct vm *v)
 		return r;
 	}
 	sd_event_source_set_io_fd_own(v->pid_source, true);
+	vm_look_watch(v); /* the serial log's bound */
 	if (!qmp)
 		return -ENOMEM;
 	return qmp_client_new(d->event, qmp, QMP_CONNECT_USEC, on_qmp_event, on_qmp_state, v, &v->qmp);
@@ -492,6 +494,8 @@ static int launch_files_make(struct vm *v, struct launch_files *f, char *err, si
 		return r;
 	}
 	r = vm_log_open(log, &f->qemu_log);
+	if (r >= 0 && vm_serial_log_rotate(d, v->def.name, false) < 0)
+		log_warning("guest '%s': cannot rotate its serial log", v->def.name);
 	if (r >= 0)
 		r = vm_log_open(serial, &f->serial_log);
 	if (r >= 0)
@@ -1669,6 +1673,7 @@ void vm_autostart_all(struct daemon *d)
 
 void vm_free_all(struct daemon *d)
 {
+	vm_look_done(d);
 	for (size_t i = 0; i < d->n_vms; i++)
 		vm_free(d->vms[i]);
 	free(d->vms);

@@ -63,6 +63,16 @@ enum kvm_probe_state {
 	KVM_PROBE_BROKEN,
 };
 
+struct vm *vm_find(struct daemon *d, const char *name);
+
+/* vm-look.c: screenshots and the serial log. gone: v's QEMU exited (its screenshots fail);
+ * watch: v's QEMU runs (its serial log is kept bounded); done: netd stops. rotate: serial.log to
+ * serial.log.1 when larger than GUEST_SERIAL_LOG_MAX (or force): 1 rotated, 0 not, negative errno. */
+void vm_look_gone(struct vm *v);
+void vm_look_watch(struct vm *v);
+void vm_look_done(struct daemon *d);
+int vm_serial_log_rotate(struct daemon *d, const char *name, bool force);
+
 /* Load definitions, adopt guests that survived a netd restart. */
 int vm_load_all(struct daemon *d);
 void vm_free_all(struct daemon *d);

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Looking at a guest and tuning it (issue 16), with real QEMU (TCG) and the test guest:
+# - 'vm screenshot' of a guest with --vnc gives a PNG (magic, IHDR dimensions as the reply says),
+#   written by netdctl with the operator's own rights (a directory the operator may not write is
+#   refused by netdctl; netd writes no file); a guest without a display: a clear error;
+# - 'vm console --log' prints the guest's serial lines through netd (--lines N: the last N; --json:
+#   lines), escape sequences the guest wrote come out without their ESC; a log past 1 MiB is
+#   rotated to serial.log.1 at the next start and, while the guest runs, within seconds; the log
+#   survives a restart of the guest.
+. "$(dirname "$0")/lib.sh"
+QEMU=/usr/bin/qemu-system-x86_64
+[ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
+command -v dnsmasq >/dev/null || skip "dnsmasq missing"
+getent group netd >/dev/null || skip "no group netd (run scripts/install-deps)"
+getent passwd netd-qemu >/dev/null || skip "no user netd-qemu (run scripts/install-deps)"
+need python3
+guest_image
+
+OP="netdt-lk-$$"
+add_user "$OP" netd
+op() { run_as "$OP" "$NETDCTL" --socket "$SOCK" "$@"; }
+mkdir -p "$T/op" "$T/rootonly"
+chown "$OP:" "$T/op"
+chmod 0700 "$T/rootonly"
+
+start_netd
+ctl network create n1 --mode nat --subnet 10.83.0.0/24 >/dev/null
+
+# ---- screenshot ----
+ctl vm create g1 --network n1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+	--append "console=ttyS0 quiet" --accel tcg --vnc 7 >/dev/null
+assert_eq "$(vm_field g1 .state)" running "g1's state"
+wait_serial g1 '^LEASE ' >/dev/null
+png_dims() {
+	python3 - "$1" <<'PY'
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+assert b[:8] == b'\x89PNG\r\n\x1a\n', 'no PNG signature'
+assert b[12:16] == b'IHDR', 'no IHDR chunk'
+w, h = struct.unpack('>II', b[16:24])
+print(f"{w}x{h}")
+PY
+}
+op vm screenshot g1 "$T/op/shot.png" >"$T/out" || fail "vm screenshot as the operator: $(cat "$T/out")"
+dims=$(png_dims "$T/op/shot.png") || fail "not a PNG: $(head -c 16 "$T/op/shot.png" | od -c | head -2)"
+assert_eq "$(stat -c %U "$T/op/shot.png")" "$OP" "the screenshot file's owner"
+json=$(op --json vm screenshot g1 "$T/op/shot2.png")
+assert_eq "$(jq -r '"\(.width)x\(.height)"' <<<"$json")" "$dims" "the reply's dimensions"
+assert_eq "$(jq -r .file <<<"$json")" "$T/op/shot2.png" "the reply's file"
+assert_eq "$(jq -r 'has("data")' <<<"$json")" false "the --json output carries no image data"
+assert_eq "$(jq -r .size <<<"$json")" "$(stat -c %s "$T/op/shot2.png")" "the PNG's size"
+case $dims in 0x* | *x0) fail "empty image $dims" ;; esac
+grep -a "/dev/fdset" "$T/run/guests/g1/qemu.log" && fail "QEMU complained about the fd set"
+ok "vm screenshot g1 as operator: $(cat "$T/out")"
+# The operator may not write into a root-only directory: netdctl says so, nothing is written.
+rc=0
+op vm screenshot g1 "$T/rootonly/x.png" >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of a screenshot into a root-only directory"
+grep -q "cannot write $T/rootonly/x.png: Permission denied" "$T/err" || fail "screenshot into root-only dir: $(cat "$T/err")"
+[ -e "$T/rootonly/x.png" ] && fail "a file was written into the root-only directory"
+ok "a screenshot into a directory the operator may not write: $(cat "$T/err")"
+
+ctl vm create g2 --network n1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+	--append "console=ttyS0 quiet" --accel tcg >/dev/null
+rc=0
+ctl vm screenshot g2 "$T/op/g2.png" >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of a screenshot of a guest without a display"
+grep -q "guest 'g2' has no display (it was created without --vnc)" "$T/err" || fail "no display: $(cat "$T/err")"
+[ -e "$T/op/g2.png" ] && fail "a file was written for a guest without a display"
+ok "$(cat "$T/err")"
+rc=0
+ctl vm screenshot nosuch "$T/op/x.png" >/dev/null 2>"$T/err" || rc=$?
+grep -q "no guest named 'nosuch'" "$T/err" || fail "screenshot of a missing guest: $(cat "$T/err")"
+
+# ---- console --log ----
+wait_serial g2 '^LEASE ' >/dev/null
+op vm console g2 --log >"$T/log" || fail "vm console --log as the operator"
+grep -q '^LEASE 10\.83\.0\.' "$T/log" || fail "console --log lacks the guest's LEASE line: $(tail -n 5 "$T/log")"
+grep -q $'\r' "$T/log" && fail "console --log prints carriage returns"
+assert_eq "$(op vm console g2 --log --lines 3 | wc -l)" 3 "lines of --lines 3"
+assert_eq "$(op vm console g2 --log --lines 1)" "$(serial g2 | tail -n 1)" "the last line"
+assert_eq "$(op --json vm console g2 --log | jq -r '.lines | map(select(startswith("LEASE "))) | length > 0')" true \
+	"--json's lines"
+# What a hostile guest writes: an escape sequence loses its ESC, bytes that are no UTF-8 show as '?'.
+printf 'ESC-TEST \033[31mred\033]0;title\007 \xff end\n' >>"$T/run/guests/g2/serial.log"
+line=$(ctl vm console g2 --log --lines 1)
+assert_eq "$line" "ESC-TEST [31mred]0;title ? end" "an escape sequence in the log"
+rc=0
+ctl vm console g2 --log --lines 0 >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of --lines 0"
+grep -q -- "--lines must be a number from 1 to 100000" "$T/err" || fail "--lines 0: $(cat "$T/err")"
+ok "vm console g2 --log: the guest's lines ($(wc -l <"$T/log")), --lines, --json, escapes defused"
+
+# The log is bounded: past 1 MiB it is rotated while the guest runs (within a few seconds).
+# (in one write: a rotation in the middle of it would leave more than a log's worth after it, and
+# the next rotation would drop the guest's lines)
+fill() { python3 -c 'import sys; open(sys.argv[1], "a").write((sys.argv[2] * 99 + "\n") * int(sys.argv[3]))' "$@"; }
+fill "$T/run/guests/g2/serial.log" x 12000
+for _ in $(seq 1 60); do [ -e "$T/run/guests/g2/serial.log.1" ] && break; sleep 0.1; done
+[ -e "$T/run/guests/g2/serial.log.1" ] || fail "serial.log was not rotated"
+size=$(stat -c %s "$T/run/guests/g2/serial.log")
+[ "$size" -lt 100000 ] || fail "serial.log is still $size bytes after its rotation"
+assert_eq "$(stat -c '%a %U %G' "$T/run/guests/g2/serial.log.1")" "640 root netd" "serial.log.1's mode"
+ctl vm console g2 --log >"$T/log2" 2>&1 || fail "console --log after the rotation: $(tail -n 3 "$T/log2")"
+grep -q '^LEASE 10\.83\.0\.' "$T/log2" || fail "console --log lost the lines of serial.log.1: $(head -n 3 "$T/log2")"
+ok "a serial log past 1 MiB rotated to serial.log.1 while the guest runs; console --log reads both"
+
+# It survives a restart of the guest, and a start rotates a log past the bound.
+ctl vm destroy g2 >/dev/null
+fill "$T/run/guests/g2/serial.log" y 11000
+echo "BEFORE-RESTART" >>"$T/run/guests/g2/serial.log"
+ctl vm start g2 >/dev/null
+grep -q '^BEFORE-RESTART' "$T/run/guests/g2/serial.log.1" || fail "the start did not rotate the log"
+wait_serial g2 '^LEASE ' >/dev/null
+ctl vm console g2 --log | grep -q '^BEFORE-RESTART$' || fail "the log of the last run is gone"
+ok "the serial log survives a restart; the start rotated it past 1 MiB"

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Looking at a guest (vmm/guest-look.c) and the QMP client's fd passing (add-fd for screendump). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "guest-look.h"
+#include "qmp.h"
+
+static const uint8_t png_head[] = { 0x89, 'P', 'N', 'G',  '\r', '\n', 0x1a, '\n', 0, 0,
+				    0,	  13,  'I', 'H',  'D',	'R',  0,    0,	  2, 0xd0,
+				    0,	  0,   1,   0x90, 8,	2,    0,    0,	  0 };
+
+static void test_png_size(void **state)
+{
+	uint8_t bad[sizeof(png_head)];
+	uint32_t w = 0, h = 0;
+
+	assert_int_equal(guest_png_size(png_head, sizeof(png_head), &w, &h), 0);
+	assert_int_equal(w, 720);
+	assert_int_equal(h, 400);
+	assert_int_equal(guest_png_size(png_head, 23, &w, &h), -EBADMSG); /* cut short */
+	memcpy(bad, png_head, sizeof(bad));
+	bad[1] = 'X'; /* not the signature */
+	assert_int_equal(guest_png_size(bad, sizeof(bad), &w, &h), -EBADMSG);
+	memcpy(bad, png_head, sizeof(bad));
+	bad[12] = 'i'; /* not IHDR first */
+	assert_int_equal(guest_png_size(bad, sizeof(bad), &w, &h), -EBADMSG);
+	memcpy(bad, png_head, sizeof(bad));
+	memset(bad + 16, 0, 4); /* width 0 */
+	assert_int_equal(guest_png_size(bad, sizeof(bad), &w, &h), -EBADMSG);
+	/* a PPM, what screendump writes without format png */
+	assert_int_equal(guest_png_size((const uint8_t *)"P6\n720 400\n255\n.........", 24, &w, &h),
+			 -EBADMSG);
+}
+
+static void test_base64(void **state)
+{
+	static const struct {
+		const char *plain, *b64;
+	} cases[] = { { "", "" },
+		      { "f", "Zg==" },
+		      { "fo", "Zm8=" },
+		      { "foo", "Zm9v" },
+		      { "foob", "Zm9vYg==" },
+		      { "fooba", "Zm9vYmE=" },
+		      { "foobar", "Zm9vYmFy" } };
+	static const char *const bad[] = { "Zg=", "Z===", "Zg==Zg==", "Zm9v!", "Zm 9", "=Zm9", "Zm=v" };
+	uint8_t *out, all[256];
+	size_t len;
+	char *e;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		e = guest_base64_encode((const uint8_t *)cases[i].plain, strlen(cases[i].plain));
+		assert_string_equal(e, cases[i].b64);
+		free(e);
+		assert_int_equal(guest_base64_decode(cases[i].b64, &out, &len), 0);
+		assert_int_equal(len, strlen(cases[i].plain));
+		assert_memory_equal(out, cases[i].plain, len);
+		free(out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(guest_base64_decode(bad[i], &out, &len), -EINVAL);
+	for (int i = 0; i < 256; i++)
+		all[i] = i;
+	e = guest_base64_encode(all, sizeof(all));
+	assert_int_equal(guest_base64_decode(e, &out, &len), 0);
+	assert_int_equal(len, sizeof(all));
+	assert_memory_equal(out, all, sizeof(all));
+	free(out);
+	free(e);
+}
+
+static void check_lines(const char *text, size_t max, const char *want)
+{
+	json_object *a = guest_console_lines(text, strlen(text), max);
+
+	assert_string_equal(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN), want);
+	json_object_put(a);
+}
+
+static void test_console_lines(void **state)
+{
+	check_lines("", 0, "[]");
+	check_lines("a\nb\nc\n", 0, "[\"a\",\"b\",\"c\"]");
+	check_lines("a\nb\nc\n", 2, "[\"b\",\"c\"]");
+	check_lines("a\nb\nc\n", 5, "[\"a\",\"b\",\"c\"]");
+	check_lines("a\nb\nc", 1, "[\"c\"]"); /* a last line without its newline */
+	check_lines("a\n\n\nb\n", 3, "[\"\",\"\",\"b\"]");
+	check_lines("\n", 0, "[\"\"]");
+	/* CR, ESC, BEL, DEL and C1 controls go; tabs and UTF-8 stay; other bytes show as '?' */
+	check_lines("boot\r\n\x1b[31mred\x1b[0m\a\x7f\n", 0, "[\"boot\",\"[31mred[0m\"]");
+	check_lines("tab\there \xc3\xa9t\xc3\xa9 \xe2\x82\xac\n", 0,
+		    "[\"tab\\there \xc3\xa9t\xc3\xa9 \xe2\x82\xac\"]");
+	check_lines("c1 \xc2\x9b"
+		    "31m \xff \xc3 \xed\xa0\x80 \xc0\xaf\n",
+		    0, "[\"c1 ??31m ? ? ??? ??\"]");
+}
+
+/* The client sends an fd with a command's bytes: the peer receives it with that line. */
+struct pair {
+	int ready;
+	char dir[32], path[64];
+	int lfd, peer;
+	sd_event *e;
+	struct qmp_client *c;
+	int replies;
+};
+
+static void ev(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+}
+
+static void st(struct qmp_client *c, int error, void *userdata)
+{
+	((struct pair *)userdata)->ready += error == 0;
+}
+
+static void on_reply(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct pair *p = userdata;
+
+	assert_non_null(m);
+	assert_int_equal(json_object_get_int(json_object_object_get(m->data, "fdset-id")), 7);
+	p->replies++;
+}
+
+static void test_qmp_send_fd(void **state)
+{
+	static const char greeting[] =
+		"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+		"\"major\": 7}}, \"capabilities\": []}}\n{\"return\": {}, \"id\": 1}\n";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pair p = {};
+	char buf[512] = "", cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)
+	};
+	struct cmsghdr *cm;
+	struct stat a, b;
+	int memfd = memfd_create("t", MFD_CLOEXEC), got = -1;
+	ssize_t n;
+
+	snprintf(p.dir, sizeof(p.dir), "/tmp/netd-test-qmp.XXXXXX");
+	assert_non_null(mkdtemp(p.dir));
+	snprintf(p.path, sizeof(p.path), "%s/qmp.sock", p.dir);
+	strcpy(sa.sun_path, p.path);
+	p.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(p.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(p.lfd, 1), 0);
+	assert_int_equal(sd_event_new(&p.e), 0);
+	assert_int_equal(qmp_client_new(p.e, p.path, 1000000, ev, st, &p, &p.c), 0);
+	p.peer = accept4(p.lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(p.peer >= 0);
+	assert_int_equal(write(p.peer, greeting, strlen(greeting)), (ssize_t)strlen(greeting));
+	for (int i = 0; i < 50 && !p.ready; i++)
+		assert_true(sd_event_run(p.e, 20000) >= 0);
+	assert_int_equal(p.ready, 1);
+	assert_int_equal(qmp_client_command_fd(p.c, "add-fd", NULL, memfd, on_reply, &p), 0);
+	/* qmp_capabilities first (no fd), then add-fd with the fd */
+	for (int i = 0; i < 2 && !strstr(buf, "add-fd"); i++) {
+		size_t len = strlen(buf);
+
+		iov.iov_base = buf + len;
+		iov.iov_len = sizeof(buf) - 1 - len;
+		mh.msg_controllen = sizeof(cbuf);
+		n = recvmsg(p.peer, &mh, MSG_CMSG_CLOEXEC);
+		assert_true(n > 0);
+		buf[len + n] = 0;
+		cm = CMSG_FIRSTHDR(&mh);
+		if (cm && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	}
+	assert_non_null(strstr(buf, "{\"execute\":\"add-fd\",\"id\":2}\n"));
+	assert_true(got >= 0);
+	assert_int_equal(fstat(got, &a), 0);
+	assert_int_equal(fstat(memfd, &b), 0);
+	assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	/* The caller's fd stays open (the client sent and closed its own copy). */
+	assert_true(fcntl(memfd, F_GETFD) >= 0);
+	assert_int_equal(write(p.peer, "{\"return\": {\"fdset-id\": 7, \"fd\": 30}, \"id\": 2}\n", 47), 47);
+	for (int i = 0; i < 50 && !p.replies; i++)
+		assert_true(sd_event_run(p.e, 20000) >= 0);
+	assert_int_equal(p.replies, 1);
+	/* An fd that is not open is refused at once. */
+	assert_int_equal(qmp_client_command_fd(p.c, "add-fd", NULL, 1000000, NULL, NULL), -EBADF);
+	close(got);
+	close(memfd);
+	qmp_client_free(p.c);
+	sd_event_unref(p.e);
+	close(p.peer);
+	close(p.lfd);
+	unlink(p.path);
+	rmdir(p.dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_png_size),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_console_lines),
+		cmocka_unit_test(test_qmp_send_fd),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
