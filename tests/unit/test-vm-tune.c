@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Tuning a guest (vmm/guest-tune.c): CPU lists, vCPU pins, CPU models, huge pages, their schema
+ * rows' messages, the definition file, and QEMU's command line (golden files). */
+#include "golden.h"
+
+#include <errno.h>
+
+#include "guest-config.h"
+#include "guest-schema.h"
+#include "guest-tune.h"
+#include "macro.h"
+#include "qemu-argv.h"
+
+static void test_cpulist(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		int count;
+	} good[] = { { "0", "0", 1 },	      { "3", "3", 1 },	       { "0-3", "0-3", 4 },
+		     { "0,2-3", "0,2-3", 3 }, { "3,0,1", "0-1,3", 3 }, { "5-5", "5", 1 },
+		     { "0-1,1-2", "0-2", 3 }, { "1023", "1023", 1 },   { "10,12,14-15", "10,12,14-15", 4 } };
+	static const char *const bad[] = { "",	 "-1",	 "1-",	   "-",	 "1-0", "a",   "0,",  "0,,1", ",0",
+					   "01", "1024", "0-1024", " 1", "1 ",	"1;2", "0x1", "1:2",  "+1" };
+	cpu_set_t set;
+	char buf[64];
+
+	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+		assert_int_equal(guest_cpulist_parse(good[i].in, &set), good[i].count);
+		guest_cpulist_format(&set, buf, sizeof(buf));
+		assert_string_equal(buf, good[i].out);
+		assert_null(guest_cpulist_invalid_reason(good[i].in));
+	}
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		if (guest_cpulist_parse(bad[i], &set) != -EINVAL)
+			fail_msg("CPU list '%s' was accepted", bad[i]);
+		assert_non_null(guest_cpulist_invalid_reason(bad[i]));
+	}
+	CPU_ZERO(&set);
+	guest_cpulist_format(&set, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+}
+
+static void test_vcpu_pin(void **state)
+{
+	static const char *const bad[] = { "",	   "0",	    "0:",    ":1",    "0:1,",	 ",0:1",   "0:1,0:2",
+					   "a:1",  "0:a",   "0-1:2", "0:1-0", "64:0",	 "0:1024", "0:1;1:2",
+					   "0:1 ", "0:1,1", "00:1",  "0:1:2", "0:1,,1:2" };
+	struct guest_vcpu_pin pins[GUEST_VCPUS_MAX];
+	char buf[64];
+
+	assert_int_equal(guest_vcpu_pin_parse("0:2,1:3", pins, GUEST_VCPUS_MAX), 2);
+	assert_int_equal(pins[0].vcpu, 0);
+	guest_cpulist_format(&pins[0].cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "2");
+	assert_int_equal(pins[1].vcpu, 1);
+	guest_cpulist_format(&pins[1].cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "3");
+	assert_int_equal(guest_vcpu_pin_parse("3:0-1,63:5", pins, GUEST_VCPUS_MAX), 2);
+	assert_int_equal(pins[1].vcpu, 63);
+	guest_cpulist_format(&pins[0].cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "0-1");
+	assert_int_equal(guest_vcpu_pin_parse("0:1,1:1", pins, 1), -EINVAL); /* more than max */
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		if (guest_vcpu_pin_parse(bad[i], pins, GUEST_VCPUS_MAX) != -EINVAL)
+			fail_msg("vCPU pin '%s' was accepted", bad[i]);
+		assert_non_null(guest_vcpu_pin_invalid_reason(bad[i]));
+	}
+}
+
+static void test_cpu_model(void **state)
+{
+	static const char *const good[] = { "host",    "max",	"qemu64", "Skylake-Server-v4",
+					    "EPYC_v2", "kvm64", "486" };
+	static const char *const bad[] = { "",	   "host,+vmx", "-host",  "host ", "a=b",
+					   "../x", "host\n",	"Ska;ke", ".max",  "ho st" };
+	struct guest g;
+
+	for (size_t i = 0; i < ELEMENTSOF(good); i++)
+		assert_null(guest_cpu_model_invalid_reason(good[i]));
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		if (!guest_cpu_model_invalid_reason(bad[i]))
+			fail_msg("CPU model '%s' was accepted", bad[i]);
+	guest_init(&g, "t");
+	assert_null(guest_cpu_model_effective(&g, true));
+	snprintf(g.cpu, sizeof(g.cpu), "host");
+	assert_string_equal(guest_cpu_model_effective(&g, true), "host");
+	assert_string_equal(guest_cpu_model_effective(&g, false), "max");
+	snprintf(g.cpu, sizeof(g.cpu), "Skylake-Client");
+	assert_string_equal(guest_cpu_model_effective(&g, false), "Skylake-Client");
+}
+
+static void test_hugepages(void **state)
+{
+	static const char meminfo[] = "MemTotal:        4026304 kB\n"
+				      "HugePages_Total:     512\n"
+				      "HugePages_Free:      300\n"
+				      "HugePages_Rsvd:        0\n"
+				      "Hugepagesize:       2048 kB\n"
+				      "Hugetlb:          1048576 kB\n";
+	uint64_t free_pages = 0, kb = 0;
+
+	assert_int_equal(guest_meminfo_hugepages(meminfo, &free_pages, &kb), 0);
+	assert_int_equal(free_pages, 300);
+	assert_int_equal(kb, 2048);
+	assert_int_equal(guest_meminfo_hugepages("MemTotal: 1 kB\n", &free_pages, &kb), -ENODATA);
+	assert_int_equal(guest_meminfo_hugepages("HugePages_Free: x\nHugepagesize: 2048 kB\n", &free_pages,
+						 &kb),
+			 -EBADMSG);
+	assert_int_equal(guest_meminfo_hugepages("HugePages_Free: 1\nHugepagesize: 0 kB\n", &free_pages, &kb),
+			 -ENODATA);
+	assert_int_equal(guest_hugepages_needed(512, 2048), 256);
+	assert_int_equal(guest_hugepages_needed(2048, 1048576), 2);
+	assert_int_equal(guest_hugepages_needed(513, 1048576), -EINVAL); /* not a multiple of 1 GiB */
+	assert_int_equal(guest_hugepages_needed(1, 0), -EINVAL);
+}
+
+static struct guest tuned_guest(void)
+{
+	struct guest g;
+
+	guest_init(&g, "fast");
+	g.memory_mib = 1024;
+	g.vcpus = 2;
+	snprintf(g.kernel, sizeof(g.kernel), "/boot/vmlinuz");
+	g.n_nics = 1;
+	snprintf(g.nics[0].network, sizeof(g.nics[0].network), "lab");
+	g.nics[0].has_mac = true;
+	g.nics[0].mac = (struct mac){ { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 } };
+	snprintf(g.cpu, sizeof(g.cpu), "host");
+	snprintf(g.vcpu_pin, sizeof(g.vcpu_pin), "0:2,1:3");
+	snprintf(g.emulator_pin, sizeof(g.emulator_pin), "0-1");
+	g.hugepages = true;
+	g.io_threads = 2;
+	return g;
+}
+
+/* The definition file keeps every setting and reads back the same; validation needs the vCPUs. */
+static void test_tune_config(void **state)
+{
+	struct guest g = tuned_guest(), back;
+	char err[256];
+	char *text;
+
+	assert_int_equal(guest_validate(&g, err, sizeof(err)), 0);
+	text = guest_config_render(&g);
+	assert_non_null(text);
+	assert_golden("guest-tuned.conf", text);
+	assert_int_equal(guest_config_parse("fast", text, &back, err, sizeof(err)), 0);
+	assert_string_equal(back.cpu, "host");
+	assert_string_equal(back.vcpu_pin, "0:2,1:3");
+	assert_string_equal(back.emulator_pin, "0-1");
+	assert_true(back.hugepages);
+	assert_int_equal(back.io_threads, 2);
+	free(text);
+	g.vcpus = 1;
+	assert_int_equal(guest_validate(&g, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--vcpu-pin names vCPU 1, but the guest has 1 (0-0)");
+	/* Through the schema, as a request gives them: the same messages as the command line's. */
+	guest_init(&back, "fast");
+	json_object *p = json_tokener_parse("{\"vcpu_pin\": \"0:2,0:3\"}");
+	assert_int_equal(schema_json_parse(&guest_schema, &back, p, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "invalid --vcpu-pin '0:2,0:3': expected VCPU:CPU pairs like 0:2,1:3 (a CPU may be "
+		     "a range, 0:2-3; each vCPU once)");
+	json_object_put(p);
+	p = json_tokener_parse("{\"io_threads\": 17}");
+	assert_int_equal(schema_json_parse(&guest_schema, &back, p, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--io-threads is out of range (0-16)");
+	json_object_put(p);
+	p = json_tokener_parse("{\"cpu\": \"host,+vmx\"}");
+	assert_int_equal(schema_json_parse(&guest_schema, &back, p, err, sizeof(err)), -EINVAL);
+	json_object_put(p);
+}
+
+static void check_argv(const struct qemu_launch *l, const char *golden)
+{
+	char **argv = NULL, *text;
+
+	assert_int_equal(qemu_argv_render(l, &argv), 0);
+	text = qemu_argv_format(argv);
+	assert_golden(golden, text);
+	free(text);
+	strv_free(argv);
+}
+
+/* -cpu host under KVM, max under TCG; the RAM from a hugetlb memfd; the iothreads. Pinning is no
+ * option of QEMU's (netd pins the threads). */
+static void test_tune_argv(void **state)
+{
+	struct guest g = tuned_guest();
+	struct qemu_launch l = { .guest = &g,
+				 .binary = "/usr/bin/qemu-system-x86_64",
+				 .uuid = "0b5e2f6a-93c1-4d2e-8f4a-5c6d7e8f9a0b",
+				 .caps = { 7, 2, true },
+				 .accel = QEMU_ACCEL_KVM,
+				 .n_nics = 1 };
+	int fd;
+
+	snprintf(l.nics[0].tap, sizeof(l.nics[0].tap), "vm-fast-0");
+	l.nics[0].mac = g.nics[0].mac;
+	l.nics[0].queues = 1;
+	fd = QEMU_FIRST_FD + qemu_fds_layout(l.nics, l.n_nics);
+	l.files = QEMU_FILES_NONE;
+	l.files.qmp = fd++;
+	l.files.console = fd++;
+	l.files.serial_log = fd++;
+	l.files.kernel = fd++;
+	check_argv(&l, "qemu-tuning-kvm.argv");
+	l.accel = QEMU_ACCEL_TCG;
+	g.hugepages = false;
+	g.io_threads = 0;
+	check_argv(&l, "qemu-tuning-tcg.argv");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpulist),	    cmocka_unit_test(test_vcpu_pin),
+		cmocka_unit_test(test_cpu_model),   cmocka_unit_test(test_hugepages),
+		cmocka_unit_test(test_tune_config), cmocka_unit_test(test_tune_argv),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
