@@ -502,6 +502,8 @@ static int build_vm_set_network(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+static void print_tuning(json_object *t);
+
 static void print_vm(json_object *v)
 {
 	json_object *nics = json_object_object_get(v, "nics"), *vnc;
@@ -534,6 +536,37 @@ static void print_vm(json_object *v)
 			printf(", password %s", jstr(vnc, "password"));
 		printf("\n            %s\n", jstr(vnc, "connect"));
 	}
+	print_tuning(json_object_object_get(v, "tuning"));
+}
+
+/* vm show's tuning: what was asked and, while QEMU runs, what is in effect (read back). */
+static void print_tuning(json_object *t)
+{
+	json_object *threads = json_object_object_get(t, "vcpu_threads");
+	size_t n = json_object_is_type(threads, json_type_array) ? json_object_array_length(threads) : 0;
+
+	if (!t)
+		return;
+	if (strcmp(jstr(t, "cpu"), "-"))
+		printf("cpu:        %s%s%s%s\n", jstr(t, "cpu"),
+		       json_object_object_get_ex(t, "cpu_model", NULL) ? " (in effect: " : "",
+		       json_object_object_get_ex(t, "cpu_model", NULL) ? jstr(t, "cpu_model") : "",
+		       json_object_object_get_ex(t, "cpu_model", NULL) ? ")" : "");
+	if (json_object_object_get_ex(t, "cpu_note", NULL))
+		printf("            %s\n", jstr(t, "cpu_note"));
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(threads, i);
+
+		printf("vcpu%s:      thread %s on CPUs %s (pinned: %s)\n", jstr(c, "vcpu"), jstr(c, "thread"),
+		       jstr(c, "cpus"), jstr(c, "pin"));
+	}
+	if (strcmp(jstr(t, "emulator_pin"), "-"))
+		printf("emulator:   pinned to %s (main thread on CPUs %s)\n", jstr(t, "emulator_pin"),
+		       jstr(t, "emulator_cpus"));
+	if (json_object_get_boolean(json_object_object_get(t, "hugepages")))
+		printf("memory:     from huge pages\n");
+	if (json_object_get_int(json_object_object_get(t, "io_threads")) > 0)
+		printf("io threads: %s\n", jstr(t, "io_threads"));
 }
 
 static void print_vm_list(json_object *list)
@@ -850,7 +883,10 @@ static const struct verb verbs[] = {
 	  "uplink status [BRIDGE]" },
 	{ "vm", "create", "vm.create", build_vm_create, print_vm, "vm create NAME", &guest_schema,
 	  "\n        (one boot source: --kernel PATH, or --disk PATH with an optional --cdrom ISO; one NIC per --network,\n"
-	  "        the Nth --mac is the Nth NIC's)" },
+	  "        the Nth --mac is the Nth NIC's)\n"
+	  "        (tuning: --cpu host needs KVM, TCG runs max; --vcpu-pin 0:2,1:3 pins vCPU 0's thread to CPU 2 and\n"
+	  "        vCPU 1's to CPU 3, --emulator-pin CPUS QEMU's other threads; --hugepages takes the RAM from free\n"
+	  "        huge pages; --io-threads N adds N iothreads for virtio disks; vm show says what is in effect)" },
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
 	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },

@@ -330,6 +330,7 @@ static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 	if (error == 0) {
 		kernel_copy_release(v);
 		vnc_password_set(v);
+		vm_tune_qmp_ready(v); /* pinning, again after an adoption */
 		if (v->paused)
 			qmp_client_command(c, "query-block", NULL, on_block_checked, v);
 		else
@@ -738,6 +739,9 @@ static int start_check(struct daemon *d, struct call *c, struct vm *v, struct pr
 	}
 	if (v->def.accel == GUEST_ACCEL_KVM && !vm_qemu_may_use_kvm(ret_qemu, d->qemu_user, err, sizeof(err)))
 		return call_errorf(c, -ENODEV, "guest '%s' asks for --accel kvm but %s", v->def.name, err);
+	r = vm_tune_check(d, &v->def, true, err, sizeof(err));
+	if (r < 0)
+		return call_errorf(c, r, "cannot start guest '%s': %s", v->def.name, err);
 	/* A hand-written definition may pin a MAC another guest uses on the same network. */
 	r = check_guest_conflicts(d, &v->def, err, sizeof(err));
 	if (r < 0)
@@ -876,6 +880,7 @@ static json_object *vm_json(struct vm *v)
 	}
 	json_object_object_add(o, "nics", nics);
 	json_object_object_add(o, "vnc", vnc_json(v));
+	json_object_object_add(o, "tuning", vm_tune_json(v));
 	if (dir) {
 		_cleanup_free_ char *console = path_join(dir, "console.sock"), *serial = path_join(dir, "serial.log");
 		json_object_object_add(o, "console", console ? json_object_new_string(console) : NULL);
@@ -1043,6 +1048,9 @@ static int method_vm_create(struct daemon *d, struct call *c, json_object *param
 		return call_errorf(c, -EEXIST, "guest '%s' already exists", v->def.name);
 	if (guest_validate(&v->def, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
+	r = vm_tune_check(d, &v->def, false, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
 	r = check_guest_conflicts(d, &v->def, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;

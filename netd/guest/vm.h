@@ -54,6 +54,8 @@ struct vm {
 	bool paused;	  /* started with -S: QMP's query-block decides whether it may 'cont' */
 	bool disk_unchecked; /* a qcow2 disk given by another user than root: start it paused */
 	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
+	pid_t vcpu_tids[GUEST_VCPUS_MAX]; /* vCPU N's thread (QMP query-cpus-fast), 0: unknown */
+	unsigned n_vcpu_tids;
 };
 
 enum kvm_probe_state {
@@ -72,6 +74,14 @@ void vm_look_gone(struct vm *v);
 void vm_look_watch(struct vm *v);
 void vm_look_done(struct daemon *d);
 int vm_serial_log_rotate(struct daemon *d, const char *name, bool force);
+
+/* vm-tune.c: check: pinned CPUs exist (and at_start: enough free huge pages), err says why not;
+ * qmp_ready: QMP answers (start, adoption): find the vCPU threads and pin them and QEMU's others;
+ * json: vm show's "tuning" (the affinity read back from the threads). */
+int vm_tune_check(struct daemon *d, const struct guest *g, bool at_start, char *err, size_t errlen);
+void vm_tune_qmp_ready(struct vm *v);
+json_object *vm_tune_json(struct vm *v);
+extern const char *vm_tune_cpus_online_path, *vm_tune_meminfo_path;
 
 /* Load definitions, adopt guests that survived a netd restart. */
 int vm_load_all(struct daemon *d);

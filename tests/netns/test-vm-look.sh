@@ -6,7 +6,12 @@
 # - 'vm console --log' prints the guest's serial lines through netd (--lines N: the last N; --json:
 #   lines), escape sequences the guest wrote come out without their ESC; a log past 1 MiB is
 #   rotated to serial.log.1 at the next start and, while the guest runs, within seconds; the log
-#   survives a restart of the guest.
+#   survives a restart of the guest;
+# - tuning: --cpu host under TCG runs max (vm show says why), --vcpu-pin 0:1,1:0 and --emulator-pin 0
+#   read back from /proc/PID/task/TID/status (Cpus_allowed_list) and vm show, pinned again by a netd
+#   restarted after the threads were unpinned by hand, iothread objects; bad pins and tuning values
+#   refused with one clear line each and nothing left; --hugepages refused before the start when
+#   none are free (this machine's hugepage sysctls are not touched).
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
 [ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
@@ -114,3 +119,92 @@ grep -q '^BEFORE-RESTART' "$T/run/guests/g2/serial.log.1" || fail "the start did
 wait_serial g2 '^LEASE ' >/dev/null
 ctl vm console g2 --log | grep -q '^BEFORE-RESTART$' || fail "the log of the last run is gone"
 ok "the serial log survives a restart; the start rotated it past 1 MiB"
+
+# ---- tuning ----
+# Two vCPUs pinned crosswise, QEMU's other threads on CPU 0, --cpu host (TCG here: max), two
+# iothreads. (This machine has 2 CPUs: 0 and 1.)
+online=$(cat /sys/devices/system/cpu/online)
+[ "$online" = 0-1 ] || [[ "$online" == 0-* ]] || skip "CPUs 0 and 1 not both online ($online)"
+cpus_allowed() { awk '/^Cpus_allowed_list:/ {print $2}' "/proc/$1/task/$2/status"; }
+ctl vm create g3 --network n1 --memory 256M --vcpus 2 --kernel "$KERNEL" --initrd "$INITRD" \
+	--append "console=ttyS0 quiet" --accel tcg --cpu host --vcpu-pin 0:1,1:0 --emulator-pin 0 \
+	--io-threads 2 >/dev/null
+qpid=$(vm_field g3 .pid)
+args=$(tr '\0' ' ' <"/proc/$qpid/cmdline")
+grep -q -- "-cpu max " <<<"$args" || fail "QEMU's -cpu under TCG: $args"
+grep -q -- "-object iothread,id=iothread0 -object iothread,id=iothread1 " <<<"$args" || fail "iothreads: $args"
+assert_eq "$(vm_field g3 .tuning.cpu_model)" max "vm show's CPU model in effect"
+vm_field g3 .tuning.cpu_note | has "host needs KVM" || fail "vm show says nothing of --cpu host under TCG"
+for _ in $(seq 1 50); do [ "$(vm_field g3 '.tuning.vcpu_threads | length')" = 2 ] && break; sleep 0.1; done
+json=$(ctl --json vm show g3)
+t0=$(jq -r '.tuning.vcpu_threads[0].thread' <<<"$json")
+t1=$(jq -r '.tuning.vcpu_threads[1].thread' <<<"$json")
+[ "$t0" != "$t1" ] || fail "vCPUs 0 and 1 share thread $t0"
+assert_eq "$(cpus_allowed "$qpid" "$t0")" 1 "vCPU 0's Cpus_allowed_list"
+assert_eq "$(cpus_allowed "$qpid" "$t1")" 0 "vCPU 1's Cpus_allowed_list"
+assert_eq "$(cpus_allowed "$qpid" "$qpid")" 0 "QEMU's main thread's Cpus_allowed_list"
+for tid in $(ls "/proc/$qpid/task"); do
+	[ "$tid" = "$t0" ] || [ "$tid" = "$t1" ] || assert_eq "$(cpus_allowed "$qpid" "$tid")" 0 "QEMU thread $tid's CPUs"
+done
+assert_eq "$(jq -r '[.tuning.vcpu_threads[].cpus] | join(" ")' <<<"$json")" "1 0" "vm show's vCPU affinity"
+assert_eq "$(jq -r .tuning.emulator_cpus <<<"$json")" 0 "vm show's emulator affinity"
+ctl vm show g3 | has -x "vcpu0:      thread $t0 on CPUs 1 (pinned: 1)" || fail "vm show's text: $(ctl vm show g3)"
+wait_serial g3 '^LEASE ' >/dev/null
+ok "g3: -cpu max under TCG (vm show says why), vCPU threads $t0 on CPU 1 and $t1 on CPU 0, QEMU's other threads on 0, iothreads"
+
+# Kept across a netd restart: the adopting netd pins again what someone changed meanwhile.
+kill9_netd
+taskset -a -p -c 0-1 "$qpid" >/dev/null
+assert_eq "$(cpus_allowed "$qpid" "$t0")" 0-1 "vCPU 0's CPUs after taskset"
+start_netd
+for _ in $(seq 1 50); do [ "$(cpus_allowed "$qpid" "$t0")" = 1 ] && break; sleep 0.1; done
+assert_eq "$(cpus_allowed "$qpid" "$t0")" 1 "vCPU 0's CPUs after the adoption"
+assert_eq "$(cpus_allowed "$qpid" "$t1")" 0 "vCPU 1's CPUs after the adoption"
+assert_eq "$(cpus_allowed "$qpid" "$qpid")" 0 "the main thread's CPUs after the adoption"
+assert_eq "$(vm_field g3 .pid)" "$qpid" "g3's QEMU after the adoption"
+ok "kill -9 of netd, threads unpinned by hand: the adopting netd pinned them again"
+ctl vm destroy g3 >/dev/null
+
+# Bad tuning: one clear error each, nothing created.
+bad_tune() {
+	local want=$1 rc=0
+	shift
+	ctl vm create bad --network n1 --kernel "$KERNEL" --accel tcg --no-autostart "$@" >/dev/null 2>"$T/err" || rc=$?
+	[ "$rc" = 1 ] || [ "$rc" = 2 ] || fail "vm create $* was accepted (rc $rc)"
+	grep -qF -- "$want" "$T/err" || fail "vm create $*: expected '$want', got: $(cat "$T/err")"
+	[ -e "$T/etc/guests/bad.conf" ] && fail "vm create $* left a definition"
+	ok "refused: $* -> $(tail -n1 "$T/err")"
+}
+bad_tune "--vcpu-pin: vCPU 1 is pinned to CPU 7, which this host lacks (its CPUs: $online)" --vcpus 2 --vcpu-pin 0:0,1:7
+bad_tune "--emulator-pin names CPU 5-6, which this host lacks" --emulator-pin 0,5-6
+bad_tune "--vcpu-pin names vCPU 2, but the guest has 2 (0-1)" --vcpus 2 --vcpu-pin 2:0
+bad_tune "invalid --vcpu-pin '0:1,0:0': expected VCPU:CPU pairs" --vcpu-pin 0:1,0:0
+bad_tune "invalid --vcpu-pin '0-1:0'" --vcpu-pin 0-1:0
+bad_tune "invalid --emulator-pin '1-0': expected CPU numbers and ranges" --emulator-pin 1-0
+bad_tune "invalid --emulator-pin '0,,1'" --emulator-pin 0,,1
+bad_tune "invalid --cpu 'host,+vmx': expected host or a QEMU CPU model name" --cpu host,+vmx
+bad_tune "--io-threads is out of range" --io-threads 17
+
+# Huge pages: this machine reserves none (its sysctls are left alone): the start is refused.
+free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+if [ "$free" = 0 ]; then
+	rc=0
+	ctl vm create hp --network n1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" --accel tcg \
+		--hugepages >/dev/null 2>"$T/err" || rc=$?
+	assert_eq "$rc" 1 "exit code of a guest with --hugepages and none free"
+	grep -qF "cannot start guest 'hp': --hugepages: memory 256M needs 128 huge pages of 2048 kB, but only 0 are free" \
+		"$T/err" || fail "hugepages: $(cat "$T/err")"
+	[ -e "$T/etc/guests/hp.conf" ] && fail "the refused create left a definition"
+	ctl vm create hp --network n1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" --accel tcg \
+		--hugepages --no-autostart >/dev/null
+	grep -qx "hugepages = yes" "$T/etc/guests/hp.conf" || fail "hugepages not in the definition"
+	rc=0
+	ctl vm start hp >/dev/null 2>"$T/err" || rc=$?
+	assert_eq "$rc" 1 "exit code of vm start with --hugepages and none free"
+	grep -q "only 0 are free" "$T/err" || fail "vm start hp: $(cat "$T/err")"
+	assert_eq "$(vm_field hp .state)" stopped "hp's state after the refused start"
+	[ -e "$T/run/guests/hp/pid" ] && fail "a QEMU was started for hp"
+	ok "--hugepages with none free: $(cat "$T/err")"
+else
+	echo "# HugePages_Free is $free here: the refusal of --hugepages is not tested"
+fi
