@@ -24,6 +24,10 @@ static bool same_values(const struct guest *a, const struct guest *b)
 	    a->memory_mib != b->memory_mib || a->vcpus != b->vcpus || a->queues != b->queues ||
 	    a->accel != b->accel || a->autostart != b->autostart || a->n_nics != b->n_nics)
 		return false;
+	if (strcmp(a->cpu, b->cpu) || strcmp(a->vcpu_pin, b->vcpu_pin) ||
+	    strcmp(a->emulator_pin, b->emulator_pin) || a->hugepages != b->hugepages ||
+	    a->io_threads != b->io_threads)
+		return false;
 	if (a->disk[0] && (a->disk_format != b->disk_format || a->disk_cache != b->disk_cache))
 		return false;
 	for (size_t i = 0; i < a->n_nics; i++)
