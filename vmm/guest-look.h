@@ -14,6 +14,8 @@
 #define GUEST_SCREENSHOT_MAX (8 * 1024 * 1024)
 /* The serial log is rotated (serial.log -> serial.log.1) once it is larger than this. */
 #define GUEST_SERIAL_LOG_MAX (1024 * 1024)
+/* A serial log larger than this is emptied without a copy: QEMU, not the guest, made it so. */
+#define GUEST_SERIAL_LOG_ABSURD (64LL * GUEST_SERIAL_LOG_MAX)
 #define GUEST_CONSOLE_LINES_MAX 100000
 
 /* A PNG's width and height from its signature and IHDR chunk: 0, or -EBADMSG when it is none. */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -231,47 +232,98 @@ static char *serial_path(struct daemon *d, const char *name, const char *file)
 	return dir ? path_join(dir, file) : NULL;
 }
 
-/* serial.log's text to serial.log.1 (made anew: 0640 root:netd), then serial.log emptied. */
-int vm_serial_log_rotate(struct daemon *d, const char *name, bool force)
+/* At most one warning a minute about the serial logs: a hostile QEMU can make one every check. */
+static bool serial_warn_ok(void)
 {
-	_cleanup_free_ char *log = serial_path(d, name, "serial.log"),
-			    *old = serial_path(d, name, "serial.log.1");
-	_cleanup_free_ char *tmp = serial_path(d, name, "serial.log.1.tmp");
-	_cleanup_close_ int fd = -1, out = -1;
-	struct stat st;
-	loff_t off = 0;
+	static uint64_t last;
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec;
+	if (last && now - last < 60)
+		return false;
+	last = now ? now : 1;
+	return true;
+}
+
+/* Where the copy of a log of size bytes starts: its last GUEST_SERIAL_LOG_MAX bytes, from the
+ * start of a line when one begins in their first 4 KiB. */
+static loff_t serial_copy_start(int fd, off_t size)
+{
+	char buf[4096];
+	loff_t from = size - GUEST_SERIAL_LOG_MAX;
+	ssize_t n;
+	char *nl;
+
+	if (from <= 0)
+		return 0;
+	n = pread(fd, buf, sizeof(buf), from - 1);
+	if (n <= 0)
+		return from;
+	nl = memchr(buf, '\n', n);
+	return nl ? from + (nl - buf) : from;
+}
+
+static int serial_copy(int fd, off_t size, const char *tmp)
+{
+	_cleanup_close_ int out = -1;
+	loff_t off = serial_copy_start(fd, size);
 	int r;
 
-	if (!log || !old || !tmp)
-		return -ENOMEM;
-	fd = open(log, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || (!force && st.st_size <= GUEST_SERIAL_LOG_MAX))
-		return 0;
 	unlink(tmp);
 	r = vm_log_open(tmp, &out);
 	if (r < 0)
 		return r;
 	/* copy_file_range() refuses an O_APPEND target. */
-	if (fcntl(out, F_SETFL, 0) < 0) {
-		r = -errno;
-		unlink(tmp);
-		return r;
-	}
-	while (off < st.st_size) {
-		ssize_t n = copy_file_range(fd, &off, out, NULL, st.st_size - off, 0);
+	if (fcntl(out, F_SETFL, 0) < 0)
+		return -errno;
+	while (off < size) {
+		ssize_t n = copy_file_range(fd, &off, out, NULL, size - off, 0);
 
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			unlink(tmp);
-			return r;
-		}
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
 	}
-	if (rename(tmp, old) < 0) {
+	return 0;
+}
+
+/*
+ * serial.log's last GUEST_SERIAL_LOG_MAX bytes to serial.log.1 (made anew: 0640 root:netd), then
+ * serial.log emptied. QEMU holds a write fd of it and may make it any size (ftruncate to a
+ * terabyte of holes): only the tail is copied, and a log past GUEST_SERIAL_LOG_ABSURD is emptied
+ * without a copy (no guest writes that much in one check's time).
+ */
+int vm_serial_log_rotate(struct daemon *d, const char *name)
+{
+	_cleanup_free_ char *log = serial_path(d, name, "serial.log"),
+			    *old = serial_path(d, name, "serial.log.1");
+	_cleanup_free_ char *tmp = serial_path(d, name, "serial.log.1.tmp");
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	if (!log || !old || !tmp)
+		return -ENOMEM;
+	fd = open(log, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size <= GUEST_SERIAL_LOG_MAX)
+		return 0;
+	if (st.st_size > GUEST_SERIAL_LOG_ABSURD) {
+		if (ftruncate(fd, 0) < 0)
+			return -errno;
+		if (serial_warn_ok())
+			log_warning("guest '%s': its serial log was %lld bytes (QEMU made it that large, no "
+				    "guest writes so much): emptied without keeping a copy",
+				    name, (long long)st.st_size);
+		return 1;
+	}
+	r = serial_copy(fd, st.st_size, tmp);
+	if (r >= 0 && rename(tmp, old) < 0)
 		r = -errno;
+	if (r < 0) {
 		unlink(tmp);
 		return r;
 	}
@@ -294,8 +346,8 @@ static int on_serial_check(sd_event_source *s, uint64_t usec, void *userdata)
 		if (v->pid <= 0)
 			continue;
 		any = true;
-		r = vm_serial_log_rotate(d, v->def.name, false);
-		if (r < 0)
+		r = vm_serial_log_rotate(d, v->def.name);
+		if (r < 0 && serial_warn_ok())
 			log_warning("guest '%s': cannot rotate its serial log: %s", v->def.name,
 				    strerror(-r));
 	}

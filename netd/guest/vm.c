@@ -495,7 +495,7 @@ static int launch_files_make(struct vm *v, struct launch_files *f, char *err, si
 		return r;
 	}
 	r = vm_log_open(log, &f->qemu_log);
-	if (r >= 0 && vm_serial_log_rotate(d, v->def.name, false) < 0)
+	if (r >= 0 && vm_serial_log_rotate(d, v->def.name) < 0)
 		log_warning("guest '%s': cannot rotate its serial log", v->def.name);
 	if (r >= 0)
 		r = vm_log_open(serial, &f->serial_log);

@@ -73,7 +73,7 @@ struct vm *vm_find(struct daemon *d, const char *name);
 void vm_look_gone(struct vm *v);
 void vm_look_watch(struct vm *v);
 void vm_look_done(struct daemon *d);
-int vm_serial_log_rotate(struct daemon *d, const char *name, bool force);
+int vm_serial_log_rotate(struct daemon *d, const char *name);
 
 /* vm-tune.c: check: pinned CPUs exist (and at_start: enough free huge pages), err says why not;
  * qmp_ready: QMP answers (start, adoption): find the vCPU threads and pin them and QEMU's others;

@@ -17,8 +17,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon.h"
+#include "fileio.h"
 #include "guest-look.h"
 #include "qmp.h"
+#include "vm.h"
 
 static const uint8_t png_head[] = { 0x89, 'P', 'N', 'G',  '\r', '\n', 0x1a, '\n', 0, 0,
 				    0,	  13,  'I', 'H',  'D',	'R',  0,    0,	  2, 0xd0,
@@ -108,6 +111,77 @@ static void test_console_lines(void **state)
 	check_lines("c1 \xc2\x9b"
 		    "31m \xff \xc3 \xed\xa0\x80 \xc0\xaf\n",
 		    0, "[\"c1 ??31m ? ? ??? ??\"]");
+}
+
+/* The serial log's rotation keeps only its tail, whatever size QEMU (which holds a write fd of it)
+ * gave the file: a sparse terabyte is emptied without a copy, never read. */
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? -1 : st.st_size;
+}
+
+static void test_serial_log_rotate(void **state)
+{
+	struct daemon d = {};
+	char root[] = "/tmp/netd-test-serial.XXXXXX", dir[128], log[160], old[160], buf[64];
+	int fd;
+
+	assert_non_null(mkdtemp(root));
+	d.paths.run_dir = root;
+	snprintf(dir, sizeof(dir), "%s/guests/g1", root);
+	snprintf(log, sizeof(log), "%s/serial.log", dir);
+	snprintf(old, sizeof(old), "%s/serial.log.1", dir);
+	assert_int_equal(mkdir_p(dir, 0750), 0);
+	/* no log yet, then a small one: nothing to do */
+	assert_int_equal(vm_serial_log_rotate(&d, "g1"), 0);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "boot\n", 5), 5);
+	assert_int_equal(vm_serial_log_rotate(&d, "g1"), 0);
+	assert_int_equal(file_size(log), 5);
+	/* 10 MiB, mostly a hole, then a last line: serial.log.1 gets at most the bound, ending in it */
+	assert_int_equal(ftruncate(fd, 10 * 1024 * 1024), 0);
+	assert_int_equal(write(fd, "x\nlast line\n", 12), 12);
+	assert_int_equal(vm_serial_log_rotate(&d, "g1"), 1);
+	assert_int_equal(file_size(log), 0);
+	assert_true(file_size(old) > 0 && file_size(old) <= GUEST_SERIAL_LOG_MAX);
+	{
+		int o = open(old, O_RDONLY | O_CLOEXEC);
+		off_t n = file_size(old);
+
+		assert_true(o >= 0);
+		assert_int_equal(pread(o, buf, 10, n - 10), 10);
+		assert_memory_equal(buf, "last line\n", 10);
+		close(o);
+	}
+	/* a line that starts in the copied range's first 4 KiB: the copy starts with it */
+	assert_int_equal(ftruncate(fd, 3 * 1024 * 1024 - 100), 0);
+	assert_int_equal(write(fd, "\nstart\n", 7), 7);
+	assert_int_equal(ftruncate(fd, 3 * 1024 * 1024 - 200 + GUEST_SERIAL_LOG_MAX), 0);
+	assert_int_equal(vm_serial_log_rotate(&d, "g1"), 1);
+	{
+		int o = open(old, O_RDONLY | O_CLOEXEC);
+
+		assert_true(o >= 0);
+		assert_int_equal(pread(o, buf, 6, 0), 6);
+		assert_memory_equal(buf, "start\n", 6);
+		close(o);
+	}
+	/* a terabyte of holes: emptied, serial.log.1 left as it was */
+	off_t kept = file_size(old);
+	assert_int_equal(ftruncate(fd, 1LL << 40), 0);
+	assert_int_equal(vm_serial_log_rotate(&d, "g1"), 1);
+	assert_int_equal(file_size(log), 0);
+	assert_int_equal(file_size(old), kept);
+	close(fd);
+	unlink(log);
+	unlink(old);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/guests", root);
+	rmdir(dir);
+	rmdir(root);
 }
 
 /* The client sends an fd with a command's bytes: the peer receives it with that line. */
@@ -211,9 +285,8 @@ static void test_qmp_send_fd(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_png_size),
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_console_lines),
+		cmocka_unit_test(test_png_size),      cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_console_lines), cmocka_unit_test(test_serial_log_rotate),
 		cmocka_unit_test(test_qmp_send_fd),
 	};
 
