@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,7 +200,20 @@ static void pin_vcpus(struct vm *v)
 	}
 }
 
-static void on_cpus(struct qmp_client *q, const struct qmp_message *m, void *userdata)
+/* A thread-id QEMU reported, if it is one of QEMU's own threads: QEMU is not trusted, and a
+ * compromised one could name pid 1 or another guest's threads for netd (root) to pin. 0 if not. */
+static pid_t own_thread(const struct vm *v, json_object *tid)
+{
+	char path[64];
+	int64_t t = json_object_get_int64(tid);
+
+	if (!json_object_is_type(tid, json_type_int) || t < 1 || t > INT_MAX)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)v->pid, (int)t);
+	return access(path, F_OK) == 0 ? (pid_t)t : 0;
+}
+
+void vm_tune_on_cpus(struct qmp_client *q, const struct qmp_message *m, void *userdata)
 {
 	struct vm *v = userdata;
 
@@ -220,7 +234,11 @@ static void on_cpus(struct qmp_client *q, const struct qmp_message *m, void *use
 		k = json_object_get_int64(idx);
 		if (k < 0 || k >= GUEST_VCPUS_MAX)
 			continue;
-		v->vcpu_tids[k] = (pid_t)json_object_get_int64(tid);
+		v->vcpu_tids[k] = own_thread(v, tid);
+		if (!v->vcpu_tids[k])
+			log_error("guest '%s': QEMU reported thread %s for vCPU %" PRId64
+				  ", which is not its own: not pinned",
+				  v->def.name, json_object_get_string(tid), k);
 		if ((unsigned)k + 1 > v->n_vcpu_tids)
 			v->n_vcpu_tids = k + 1;
 	}
@@ -234,7 +252,7 @@ void vm_tune_qmp_ready(struct vm *v)
 	/* Only for a guest that pins: the others' starts send nothing more. */
 	if (!v->def.vcpu_pin[0] && !v->def.emulator_pin[0])
 		return;
-	if (qmp_client_command(v->qmp, "query-cpus-fast", NULL, on_cpus, v) < 0)
+	if (qmp_client_command(v->qmp, "query-cpus-fast", NULL, vm_tune_on_cpus, v) < 0)
 		log_error("guest '%s': cannot send query-cpus-fast: its vCPUs are not pinned", v->def.name);
 }
 

@@ -80,6 +80,8 @@ int vm_serial_log_rotate(struct daemon *d, const char *name);
  * json: vm show's "tuning" (the affinity read back from the threads). */
 int vm_tune_check(struct daemon *d, const struct guest *g, bool at_start, char *err, size_t errlen);
 void vm_tune_qmp_ready(struct vm *v);
+/* query-cpus-fast's answer (userdata: the vm): records and pins the vCPU threads that are QEMU's. */
+void vm_tune_on_cpus(struct qmp_client *q, const struct qmp_message *m, void *userdata);
 json_object *vm_tune_json(struct vm *v);
 extern const char *vm_tune_cpus_online_path, *vm_tune_meminfo_path;
 

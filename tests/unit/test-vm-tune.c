@@ -4,12 +4,17 @@
 #include "golden.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "guest-config.h"
 #include "guest-schema.h"
 #include "guest-tune.h"
 #include "macro.h"
 #include "qemu-argv.h"
+#include "qmp.h"
+#include "vm.h"
 
 static void test_cpulist(void **state)
 {
@@ -212,12 +217,79 @@ static void test_tune_argv(void **state)
 	check_argv(&l, "qemu-tuning-tcg.argv");
 }
 
+/* query-cpus-fast's thread-ids come from QEMU, which is not trusted: only its own threads are
+ * recorded and pinned, never pid 1, netd's or another process's. A child plays QEMU. */
+static pid_t fake_qemu(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+static void fake_qemu_reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void test_on_cpus(void **state)
+{
+	static struct vm v; /* large: not on the stack */
+	struct qmp_message m = { .type = QMP_MESSAGE_RETURN };
+	cpu_set_t self_before, self_after, child;
+	char reply[512], pin[64], list[64];
+	int cpu = -1;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(self_before), &self_before), 0);
+	for (int c = CPU_SETSIZE - 1; c >= 0; c--)
+		if (CPU_ISSET(c, &self_before))
+			cpu = c;
+	guest_init(&v.def, "pinned");
+	v.pid = fake_qemu();
+	/* vCPU 0 names pid 1 (not pinned, whatever happens), 1 this test's process, 2 QEMU itself,
+	 * 3 QEMU's pid past 32 bits (narrowed to pid_t it would be QEMU's), 4 a string */
+	snprintf(pin, sizeof(pin), "1:%d,2:%d,3:%d,4:%d", cpu, cpu, cpu, cpu);
+	snprintf(v.def.vcpu_pin, sizeof(v.def.vcpu_pin), "%s", pin);
+	snprintf(reply, sizeof(reply),
+		 "[{\"cpu-index\": 0, \"thread-id\": 1}, {\"cpu-index\": 1, \"thread-id\": %d},"
+		 " {\"cpu-index\": 2, \"thread-id\": %d}, {\"cpu-index\": 3, \"thread-id\": %lld},"
+		 " {\"cpu-index\": 4, \"thread-id\": \"%d\"}]",
+		 (int)getpid(), (int)v.pid, (1LL << 32) + v.pid, (int)v.pid);
+	m.data = json_tokener_parse(reply);
+	assert_non_null(m.data);
+	vm_tune_on_cpus(NULL, &m, &v);
+	assert_int_equal(v.n_vcpu_tids, 5);
+	assert_int_equal(v.vcpu_tids[0], 0);
+	assert_int_equal(v.vcpu_tids[1], 0);
+	assert_int_equal(v.vcpu_tids[2], v.pid);
+	assert_int_equal(v.vcpu_tids[3], 0);
+	assert_int_equal(v.vcpu_tids[4], 0);
+	/* QEMU's own thread is pinned; this process's affinity is as it was */
+	assert_int_equal(sched_getaffinity(v.pid, sizeof(child), &child), 0);
+	guest_cpulist_format(&child, list, sizeof(list));
+	snprintf(pin, sizeof(pin), "%d", cpu);
+	assert_string_equal(list, pin);
+	assert_int_equal(sched_getaffinity(0, sizeof(self_after), &self_after), 0);
+	assert_true(CPU_EQUAL(&self_before, &self_after));
+	/* no answer: nothing recorded changes */
+	vm_tune_on_cpus(NULL, NULL, &v);
+	assert_int_equal(v.vcpu_tids[2], v.pid);
+	json_object_put(m.data);
+	fake_qemu_reap(v.pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpulist),	    cmocka_unit_test(test_vcpu_pin),
 		cmocka_unit_test(test_cpu_model),   cmocka_unit_test(test_hugepages),
 		cmocka_unit_test(test_tune_config), cmocka_unit_test(test_tune_argv),
+		cmocka_unit_test(test_on_cpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
