@@ -900,7 +900,8 @@ static const struct verb verbs[] = {
 	{ "vm", "show", "vm.show", build_guest, print_vm, "vm show NAME" },
 	{ "vm", "console", "vm.console-log", build_vm_console_log, print_console_log,
 	  "vm console NAME --log [--lines N]     the serial console's log (kept across starts, rotated to\n"
-	  "                                       serial.log.1 past 1 MiB): all of it, or its last N lines",
+	  "                                       serial.log.1 past 1 MiB): its last N lines (at most\n"
+	  "                                       and by default 10000)",
 	  .with = "--log" },
 	{ "vm", "screenshot", "vm.screenshot", build_vm_screenshot, print_screenshot,
 	  "vm screenshot NAME FILE.png           the display of a guest with --vnc, as a PNG written to FILE\n"

@@ -145,12 +145,27 @@ json_object *guest_console_lines(const char *text, size_t len, size_t max_lines)
 {
 	const unsigned char *t = (const unsigned char *)text;
 	json_object *a = json_object_new_array();
-	size_t start = len, lines = 0;
+	size_t start, lines = 0;
 
+	if (!max_lines || max_lines > GUEST_CONSOLE_LINES_MAX)
+		max_lines = GUEST_CONSOLE_LINES_MAX;
+	if (len > GUEST_CONSOLE_TEXT_MAX) {
+		const unsigned char *nl;
+
+		t += len - GUEST_CONSOLE_TEXT_MAX;
+		len = GUEST_CONSOLE_TEXT_MAX;
+		/* from the first whole line, unless the text is one long line */
+		nl = t[-1] == '\n' ? NULL : memchr(t, '\n', len - 1);
+		if (nl) {
+			len -= nl + 1 - t;
+			t = nl + 1;
+		}
+	}
 	/* Walk back to the start of the max_lines-th line from the end. */
+	start = len;
 	if (len > 0 && t[len - 1] == '\n')
 		start = len - 1;
-	while (start > 0 && (!max_lines || lines < max_lines)) {
+	while (start > 0) {
 		if (t[start - 1] == '\n' && ++lines == max_lines)
 			break;
 		start--;

@@ -16,7 +16,10 @@
 #define GUEST_SERIAL_LOG_MAX (1024 * 1024)
 /* A serial log larger than this is emptied without a copy: QEMU, not the guest, made it so. */
 #define GUEST_SERIAL_LOG_ABSURD (64LL * GUEST_SERIAL_LOG_MAX)
-#define GUEST_CONSOLE_LINES_MAX 100000
+/* vm console --log: at most this many lines (also when --lines asks for none or more), taken from
+ * at most this many bytes at the log's end: the reply stays small whatever the guest wrote. */
+#define GUEST_CONSOLE_LINES_MAX 10000
+#define GUEST_CONSOLE_TEXT_MAX (1024 * 1024)
 
 /* A PNG's width and height from its signature and IHDR chunk: 0, or -EBADMSG when it is none. */
 int guest_png_size(const uint8_t *buf, size_t len, uint32_t *ret_width, uint32_t *ret_height);
@@ -29,6 +32,8 @@ int guest_base64_decode(const char *s, uint8_t **ret, size_t *ret_len);
  * The last max_lines lines of text (the older log's text first, then the current one's) as a JSON
  * array of strings: CR and every other control character dropped (an escape sequence loses its
  * ESC: it shows as text and does nothing), bytes that are not UTF-8 shown as '?'. A last line
- * without its newline counts. max_lines 0: all of them.
+ * without its newline counts. max_lines 0 (or more than GUEST_CONSOLE_LINES_MAX):
+ * GUEST_CONSOLE_LINES_MAX. Only the last GUEST_CONSOLE_TEXT_MAX bytes of text are looked at (from
+ * the first line that starts in them).
  */
 json_object *guest_console_lines(const char *text, size_t len, size_t max_lines);

@@ -378,7 +378,7 @@ void vm_look_done(struct daemon *d)
 		shot_fail(shots, -ECANCELED, "guest '%s': netd is stopping%s", NULL);
 }
 
-/* serial.log.1 (if any) and serial.log, read by root: at most twice the bound and what came since. */
+/* serial.log.1 (if any) and serial.log, read by root: each file's last GUEST_CONSOLE_TEXT_MAX bytes. */
 static int console_text(struct daemon *d, const char *name, char **ret, size_t *ret_len)
 {
 	const char *files[] = { "serial.log.1", "serial.log" };
@@ -394,8 +394,9 @@ static int console_text(struct daemon *d, const char *name, char **ret, size_t *
 
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		/* A guest that wrote fast between two checks: its newest 4 MiB. */
-		from = st.st_size > 4 * GUEST_SERIAL_LOG_MAX ? st.st_size - 4 * GUEST_SERIAL_LOG_MAX : 0;
+		/* A guest that wrote fast between two checks (or a QEMU that made the file huge): only
+		 * what guest_console_lines() looks at. */
+		from = st.st_size > GUEST_CONSOLE_TEXT_MAX ? st.st_size - GUEST_CONSOLE_TEXT_MAX : 0;
 		t = realloc(text, len + (st.st_size - from) + 1);
 		if (!t) {
 			free(text);

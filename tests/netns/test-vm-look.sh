@@ -93,13 +93,14 @@ assert_eq "$line" "ESC-TEST [31mred]0;title ? end" "an escape sequence in the lo
 rc=0
 ctl vm console g2 --log --lines 0 >/dev/null 2>"$T/err" || rc=$?
 assert_eq "$rc" 1 "exit code of --lines 0"
-grep -q -- "--lines must be a number from 1 to 100000" "$T/err" || fail "--lines 0: $(cat "$T/err")"
+grep -q -- "--lines must be a number from 1 to 10000" "$T/err" || fail "--lines 0: $(cat "$T/err")"
 ok "vm console g2 --log: the guest's lines ($(wc -l <"$T/log")), --lines, --json, escapes defused"
 
 # The log is bounded: past 1 MiB it is rotated while the guest runs (within a few seconds).
 # (in one write: a rotation in the middle of it would leave more than a log's worth after it, and
 # the next rotation would drop the guest's lines)
-fill() { python3 -c 'import sys; open(sys.argv[1], "a").write((sys.argv[2] * 99 + "\n") * int(sys.argv[3]))' "$@"; }
+# The copy keeps the log's last 1 MiB: the mark after the filler, not the guest's first lines.
+fill() { python3 -c 'import sys; open(sys.argv[1], "a").write((sys.argv[2] * 99 + "\n") * int(sys.argv[3]) + "FILL-MARK\n")' "$@"; }
 fill "$T/run/guests/g2/serial.log" x 12000
 for _ in $(seq 1 60); do [ -e "$T/run/guests/g2/serial.log.1" ] && break; sleep 0.1; done
 [ -e "$T/run/guests/g2/serial.log.1" ] || fail "serial.log was not rotated"
@@ -107,7 +108,9 @@ size=$(stat -c %s "$T/run/guests/g2/serial.log")
 [ "$size" -lt 100000 ] || fail "serial.log is still $size bytes after its rotation"
 assert_eq "$(stat -c '%a %U %G' "$T/run/guests/g2/serial.log.1")" "640 root netd" "serial.log.1's mode"
 ctl vm console g2 --log >"$T/log2" 2>&1 || fail "console --log after the rotation: $(tail -n 3 "$T/log2")"
-grep -q '^LEASE 10\.83\.0\.' "$T/log2" || fail "console --log lost the lines of serial.log.1: $(head -n 3 "$T/log2")"
+grep -q '^FILL-MARK$' "$T/log2" || fail "console --log lost the lines of serial.log.1: $(tail -n 3 "$T/log2")"
+[ "$(stat -c %s "$T/run/guests/g2/serial.log.1")" -le 1048576 ] || fail "serial.log.1 is larger than 1 MiB"
+assert_eq "$(wc -l <"$T/log2")" 10000 "console --log's lines (at most 10000)"
 ok "a serial log past 1 MiB rotated to serial.log.1 while the guest runs; console --log reads both"
 
 # It survives a restart of the guest, and a start rotates a log past the bound.

@@ -95,6 +95,44 @@ static void check_lines(const char *text, size_t max, const char *want)
 	json_object_put(a);
 }
 
+/* However much the log holds and whatever --lines asks, the reply is bounded: at most
+ * GUEST_CONSOLE_LINES_MAX lines from the last GUEST_CONSOLE_TEXT_MAX bytes. */
+static void check_console_bounds(void)
+{
+	size_t big = 8 * 1024 * 1024;
+	char *text = malloc(big);
+	json_object *a;
+
+	assert_non_null(text);
+	memset(text, '\n', big); /* 8 Mi empty lines */
+	a = guest_console_lines(text, big, 0);
+	assert_int_equal(json_object_array_length(a), GUEST_CONSOLE_LINES_MAX);
+	json_object_put(a);
+	a = guest_console_lines(text, big, 5);
+	assert_int_equal(json_object_array_length(a), 5);
+	json_object_put(a);
+	/* one long line: its last GUEST_CONSOLE_TEXT_MAX bytes */
+	memset(text, 'x', big);
+	text[big - 1] = 'y';
+	a = guest_console_lines(text, big, 0);
+	assert_int_equal(json_object_array_length(a), 1);
+	assert_int_equal(json_object_get_string_len(json_object_array_get_idx(a, 0)), GUEST_CONSOLE_TEXT_MAX);
+	assert_int_equal(json_object_get_string(json_object_array_get_idx(a, 0))[GUEST_CONSOLE_TEXT_MAX - 1],
+			 'y');
+	json_object_put(a);
+	/* a line cut by the bound is left out: the first line is a whole one */
+	memset(text, 'x', big);
+	memcpy(text + big - GUEST_CONSOLE_TEXT_MAX + 10, "\nfirst\n", 7);
+	memcpy(text + big - 6, "\nlast", 5);
+	text[big - 1] = '\n';
+	a = guest_console_lines(text, big, 0);
+	assert_int_equal(json_object_array_length(a), 3);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 0)), "first");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 2)), "last");
+	json_object_put(a);
+	free(text);
+}
+
 static void test_console_lines(void **state)
 {
 	check_lines("", 0, "[]");
@@ -108,6 +146,7 @@ static void test_console_lines(void **state)
 	check_lines("boot\r\n\x1b[31mred\x1b[0m\a\x7f\n", 0, "[\"boot\",\"[31mred[0m\"]");
 	check_lines("tab\there \xc3\xa9t\xc3\xa9 \xe2\x82\xac\n", 0,
 		    "[\"tab\\there \xc3\xa9t\xc3\xa9 \xe2\x82\xac\"]");
+	check_console_bounds();
 	check_lines("c1 \xc2\x9b"
 		    "31m \xff \xc3 \xed\xa0\x80 \xc0\xaf\n",
 		    0, "[\"c1 ??31m ? ? ??? ??\"]");
