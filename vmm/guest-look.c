@@ -93,9 +93,10 @@ int guest_base64_decode(const char *s, uint8_t **ret, size_t *ret_len)
  * (U+0080..U+009F) count as none: some terminals act on them. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	size_t want = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 :
-		      s[0] >= 0xe0		   ? 3 :
-		      s[0] >= 0xc2 && s[0] < 0xe0  ? 2 :
+	/* lead bytes: C2-DF two bytes, E0-EF three, F0-F4 four; 80-C1 and F5-FF none */
+	size_t want = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 :
+		      s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
+		      s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 :
 						     0;
 	uint32_t cp;
 

@@ -147,6 +147,10 @@ static void test_console_lines(void **state)
 	check_lines("tab\there \xc3\xa9t\xc3\xa9 \xe2\x82\xac\n", 0,
 		    "[\"tab\\there \xc3\xa9t\xc3\xa9 \xe2\x82\xac\"]");
 	check_console_bounds();
+	/* lead bytes F5-FF begin no sequence: \xff\x80\x80 is not U+F000 (nor \xf8\xc2\x9b a way
+	 * to smuggle a C1 CSI); 4-byte sequences are whole or nothing */
+	check_lines("\xff\x80\x80|\xf5\x80\x80|\xf8\xc2\x9b|\xf0\x9f\x98\x80|\xf4\x90\x80\x80\n", 0,
+		    "[\"???|???|???|\xf0\x9f\x98\x80|????\"]");
 	check_lines("c1 \xc2\x9b"
 		    "31m \xff \xc3 \xed\xa0\x80 \xc0\xaf\n",
 		    0, "[\"c1 ??31m ? ? ??? ??\"]");
