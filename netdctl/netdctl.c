@@ -905,7 +905,7 @@ static const struct verb verbs[] = {
 	  .with = "--log" },
 	{ "vm", "screenshot", "vm.screenshot", build_vm_screenshot, print_screenshot,
 	  "vm screenshot NAME FILE.png           the display of a guest with --vnc, as a PNG written to FILE\n"
-	  "                                       (by netdctl, with your rights; at most 8 MiB)",
+	  "                                       (by netdctl, with your rights; at most 4 MiB)",
 	  .save = save_screenshot },
 	{ "vm", "console", "vm.show", build_guest, console_attach,
 	  "vm console NAME                        attach to the serial console (Ctrl-] detaches)" },

@@ -10,8 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The largest screenshot netd returns: the reply carries it in base64 (4/3 of it) on one line. */
-#define GUEST_SCREENSHOT_MAX (8 * 1024 * 1024)
+/* The largest screenshot netd returns: the reply carries it in base64 (4/3 of it) on one line,
+ * which must fit in a reply (CONTROL_REPLY_MAX, 8 MiB; netd/guest/vm-look.c checks at build time).
+ * A 1920x1080 desktop is ~1 MiB, a text console a few KB. */
+#define GUEST_SCREENSHOT_MAX (4 * 1024 * 1024)
 /* The serial log is rotated (serial.log -> serial.log.1) once it is larger than this. */
 #define GUEST_SERIAL_LOG_MAX (1024 * 1024)
 /* A serial log larger than this is emptied without a copy: QEMU, not the guest, made it so. */

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control-limits.h"
 #include "daemon.h"
 #include "fileio.h"
 #include "guest-look.h"
@@ -35,6 +36,14 @@
 #include "vm.h"
 
 #define SERIAL_CHECK_USEC (2 * 1000 * 1000)
+
+/* What these methods reply fits in a reply line: a screenshot in base64 ('/' is not escaped in
+ * replies); the console's text, each byte escaped at worst ("\\", "\""), with each line's quotes
+ * and comma. */
+_Static_assert((GUEST_SCREENSHOT_MAX + 2) / 3 * 4 + 4096 <= CONTROL_REPLY_MAX,
+	       "a screenshot must fit in a reply");
+_Static_assert(2 * GUEST_CONSOLE_TEXT_MAX + 3 * GUEST_CONSOLE_LINES_MAX + 4096 <= CONTROL_REPLY_MAX,
+	       "the console log must fit in a reply");
 
 /* One screenshot under way: QMP add-fd, screendump, remove-fd, then the reply. */
 struct shot {
@@ -82,7 +91,7 @@ static void shot_reply(struct shot *s)
 	if (fstat(s->memfd, &st) < 0 || st.st_size <= 0)
 		return shot_fail(s, -EIO, "guest '%s': QEMU wrote no image%s", NULL);
 	if (st.st_size > GUEST_SCREENSHOT_MAX)
-		return shot_fail(s, -EFBIG, "guest '%s': the screenshot is larger than 8 MiB%s", NULL);
+		return shot_fail(s, -EFBIG, "guest '%s': the screenshot is larger than 4 MiB%s", NULL);
 	buf = malloc(st.st_size);
 	if (!buf || pread(s->memfd, buf, st.st_size, 0) != st.st_size)
 		return shot_fail(s, -EIO, "guest '%s': cannot read the screenshot%s", NULL);
