@@ -45,15 +45,22 @@ _Static_assert((GUEST_SCREENSHOT_MAX + 2) / 3 * 4 + 4096 <= CONTROL_REPLY_MAX,
 _Static_assert(2 * GUEST_CONSOLE_TEXT_MAX + 3 * GUEST_CONSOLE_LINES_MAX + 4096 <= CONTROL_REPLY_MAX,
 	       "the console log must fit in a reply");
 
-/* One screenshot under way: QMP add-fd, screendump, remove-fd, then the reply. */
+/* One screenshot under way: QMP add-fd, screendump, remove-fd, then the reply. A QEMU that does
+ * not answer within SHOT_TIMEOUT_USEC fails the call; the shot then waits (without the call and
+ * the memfd) for QEMU's answers, to remove the fd set once its number is known. */
 struct shot {
 	struct vm *vm;
-	struct call *call;
+	struct call *call; /* NULL once answered (timed out) */
 	int memfd;
 	int fdset; /* -1 until add-fd answered */
+	sd_event_source *timer;
 	char error[512];
 	struct shot *next;
 };
+
+#define SHOT_TIMEOUT_USEC (10 * 1000 * 1000)
+/* Screenshots of one guest under way at once, those that timed out included. */
+#define SHOTS_PER_GUEST_MAX 4
 
 static struct shot *shots;
 static sd_event_source *serial_timer;
@@ -65,17 +72,26 @@ static void shot_free(struct shot *s)
 			*p = s->next;
 			break;
 		}
+	sd_event_source_disable_unref(s->timer);
 	if (s->memfd >= 0)
 		close(s->memfd);
 	free(s);
 }
 
-static void shot_fail(struct shot *s, int error, const char *fmt, const char *detail)
+/* The call's error reply (if it is still waiting for one). */
+static void shot_answer_error(struct shot *s, int error, const char *fmt, const char *detail)
 {
 	char msg[768];
 
+	if (!s->call)
+		return;
 	snprintf(msg, sizeof(msg), fmt, s->vm->def.name, detail ?: "");
-	call_reply_error(s->call, error, "%s", msg);
+	call_reply_error(TAKE_PTR(s->call), error, "%s", msg);
+}
+
+static void shot_fail(struct shot *s, int error, const char *fmt, const char *detail)
+{
+	shot_answer_error(s, error, fmt, detail);
 	shot_free(s);
 }
 
@@ -107,7 +123,7 @@ static void shot_reply(struct shot *s)
 	json_object_object_add(o, "height", json_object_new_int64(h));
 	json_object_object_add(o, "size", json_object_new_int64(st.st_size));
 	json_object_object_add(o, "data", json_object_new_string(b64));
-	call_reply(s->call, o);
+	call_reply(TAKE_PTR(s->call), o);
 	shot_free(s);
 }
 
@@ -117,10 +133,11 @@ static void on_remove_fd(struct qmp_client *q, const struct qmp_message *m, void
 
 	if (!m || m->type != QMP_MESSAGE_RETURN)
 		log_debug("guest '%s': remove-fd of fd set %d failed", s->vm->def.name, s->fdset);
+	if (!s->call)
+		return shot_free(s);
 	if (s->error[0]) {
-		call_reply_error(s->call, -EIO, "%s", s->error);
-		shot_free(s);
-		return;
+		call_reply_error(TAKE_PTR(s->call), -EIO, "%s", s->error);
+		return shot_free(s);
 	}
 	shot_reply(s);
 }
@@ -160,12 +177,29 @@ static void on_add_fd(struct qmp_client *q, const struct qmp_message *m, void *u
 		return shot_fail(s, -EIO, "guest '%s': QEMU did not take the screenshot's fd (add-fd): %s",
 				 m->error_desc ?: "no fd set");
 	s->fdset = json_object_get_int(id);
+	if (!s->call) /* timed out meanwhile: only the fd set to remove */
+		return remove_fdset(s);
 	snprintf(file, sizeof(file), "/dev/fdset/%d", s->fdset);
 	args = json_object_new_object();
 	json_object_object_add(args, "filename", json_object_new_string(file));
 	json_object_object_add(args, "format", json_object_new_string("png"));
-	if (qmp_client_command(s->vm->qmp, "screendump", args, on_screendump, s) < 0)
-		return shot_fail(s, -EIO, "guest '%s': cannot send screendump%s", NULL);
+	if (qmp_client_command(s->vm->qmp, "screendump", args, on_screendump, s) < 0) {
+		snprintf(s->error, sizeof(s->error), "guest '%s': cannot send screendump", s->vm->def.name);
+		remove_fdset(s);
+	}
+}
+
+static int on_shot_timeout(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct shot *s = userdata;
+
+	s->timer = sd_event_source_disable_unref(s->timer);
+	shot_answer_error(s, -ETIMEDOUT, "guest '%s': QEMU did not finish the screenshot within 10 s%s",
+			  NULL);
+	/* QEMU has its own fd of the memfd (add-fd), if any: netd's is not needed any more. */
+	if (s->memfd >= 0)
+		close(TAKE_FD(s->memfd));
+	return 0;
 }
 
 static int lookup(struct daemon *d, struct call *c, json_object *params, struct vm **ret)
@@ -186,6 +220,7 @@ static int method_vm_screenshot(struct daemon *d, struct call *c, json_object *p
 	struct shot *s;
 	_cleanup_close_ int wfd = -1;
 	char proc[64];
+	unsigned n = 0;
 	int r = lookup(d, c, params, &v);
 
 	if (r < 0)
@@ -200,6 +235,13 @@ static int method_vm_screenshot(struct daemon *d, struct call *c, json_object *p
 		return call_errorf(c, -ENOTCONN, "guest '%s' is not running", v->def.name);
 	if (!v->qmp || !qmp_client_ready(v->qmp))
 		return call_errorf(c, -ENOTCONN, "guest '%s': no QMP connection to QEMU yet", v->def.name);
+	for (s = shots; s; s = s->next)
+		n += s->vm == v;
+	if (n >= SHOTS_PER_GUEST_MAX)
+		return call_errorf(c, -EBUSY,
+				   "guest '%s': %u screenshots are still under way (QEMU has not answered); "
+				   "try again later",
+				   v->def.name, n);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -210,6 +252,12 @@ static int method_vm_screenshot(struct daemon *d, struct call *c, json_object *p
 		r = -errno;
 		shot_free(s);
 		return call_errorf(c, r, "cannot make the screenshot's memfd: %s", strerror(-r));
+	}
+	r = sd_event_add_time_relative(d->event, &s->timer, CLOCK_MONOTONIC, SHOT_TIMEOUT_USEC, 0,
+				       on_shot_timeout, s);
+	if (r < 0) {
+		shot_free(s);
+		return call_errorf(c, r, "cannot arm the screenshot's timer: %s", strerror(-r));
 	}
 	/* QEMU wants the access mode it opens with (O_WRONLY) in its fd set: a write-only fd of it. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", s->memfd);

@@ -2,7 +2,8 @@
 # Looking at a guest and tuning it (issue 16), with real QEMU (TCG) and the test guest:
 # - 'vm screenshot' of a guest with --vnc gives a PNG (magic, IHDR dimensions as the reply says),
 #   written by netdctl with the operator's own rights (a directory the operator may not write is
-#   refused by netdctl; netd writes no file); a guest without a display: a clear error;
+#   refused by netdctl; netd writes no file); a guest without a display: a clear error; a QEMU
+#   that does not answer: an error after 10 s, and its fd set removed once it answers;
 # - 'vm console --log' prints the guest's serial lines through netd (--lines N: the last N; --json:
 #   lines), escape sequences the guest wrote come out without their ESC; a log past 1 MiB is
 #   rotated to serial.log.1 at the next start and, while the guest runs, within seconds; the log
@@ -64,6 +65,29 @@ assert_eq "$rc" 1 "exit code of a screenshot into a root-only directory"
 grep -q "cannot write $T/rootonly/x.png: Permission denied" "$T/err" || fail "screenshot into root-only dir: $(cat "$T/err")"
 [ -e "$T/rootonly/x.png" ] && fail "a file was written into the root-only directory"
 ok "a screenshot into a directory the operator may not write: $(cat "$T/err")"
+# A QEMU that does not answer (stopped): the screenshot fails after 10 s; once QEMU answers again
+# netd removes the fd set it passed (QEMU keeps no fd of netd's memfd), and screenshots work again.
+qpid=$(vm_field g1 .pid)
+kill -STOP "$qpid"
+rc=0
+start=$(date +%s)
+timeout 40 "$NETDCTL" --socket "$SOCK" vm screenshot g1 "$T/op/hung.png" >/dev/null 2>"$T/err" || rc=$?
+kill -CONT "$qpid"
+took=$(($(date +%s) - start))
+assert_eq "$rc" 1 "exit code of a screenshot of a stopped QEMU"
+grep -q "guest 'g1': QEMU did not finish the screenshot within 10 s" "$T/err" ||
+	fail "screenshot of a stopped QEMU: $(cat "$T/err")"
+[ "$took" -ge 9 ] && [ "$took" -le 20 ] || fail "the screenshot of a stopped QEMU failed after $took s"
+[ -e "$T/op/hung.png" ] && fail "a file was written for a screenshot that failed"
+n=1
+for _ in $(seq 1 50); do
+	n=$(ls -l "/proc/$qpid/fd" | grep -c netd-screendump) || true
+	[ "$n" = 0 ] && break
+	sleep 0.1
+done
+assert_eq "$n" 0 "QEMU's fds of netd's screenshot memfds once it answered again"
+op vm screenshot g1 "$T/op/shot3.png" >/dev/null || fail "a screenshot after QEMU answered again"
+ok "a screenshot of a stopped QEMU: $(cat "$T/err") after $took s; the fd set removed once it answered"
 
 ctl vm create g2 --network n1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
 	--append "console=ttyS0 quiet" --accel tcg >/dev/null
@@ -120,7 +144,9 @@ echo "BEFORE-RESTART" >>"$T/run/guests/g2/serial.log"
 ctl vm start g2 >/dev/null
 grep -q '^BEFORE-RESTART' "$T/run/guests/g2/serial.log.1" || fail "the start did not rotate the log"
 wait_serial g2 '^LEASE ' >/dev/null
-ctl vm console g2 --log | grep -q '^BEFORE-RESTART$' || fail "the log of the last run is gone"
+# (into a file: grep -q stops reading at the match, and under pipefail netdctl's SIGPIPE fails)
+ctl vm console g2 --log >"$T/log3"
+grep -q '^BEFORE-RESTART$' "$T/log3" || fail "the log of the last run is gone: $(tail -n 3 "$T/log3")"
 ok "the serial log survives a restart; the start rotated it past 1 MiB"
 
 # ---- tuning ----
