@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* netdctl: one command line -> one request to netd -> the reply as a table or JSON. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <poll.h>
 #include <sys/un.h>
@@ -694,16 +697,84 @@ static void print_disk_deleted(json_object *o)
 	printf("disk '%s' deleted\n", jstr(o, "name"));
 }
 
-/* vm screenshot NAME FILE: FILE is written here, with the caller's own rights, never by netd. */
+/* vm screenshot NAME FILE [--force]: FILE is written here, with the caller's own rights, never by
+ * netd; an existing FILE (or a symlink there) only with --force, which replaces it by a rename. */
 static const char *arg_screenshot_file;
+static bool arg_screenshot_force;
 
 static int build_vm_screenshot(int argc, char **argv, json_object *params)
 {
-	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
-		return usage_error("vm screenshot: expected NAME FILE.png");
-	arg_screenshot_file = argv[2];
-	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	const char *pos[2];
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--force"))
+			arg_screenshot_force = true;
+		else if (argv[i][0] == '-' || n == 2)
+			return usage_error("vm screenshot: unexpected argument '%s'", argv[i]);
+		else
+			pos[n++] = argv[i];
+	}
+	if (n != 2)
+		return usage_error("vm screenshot: expected NAME FILE.png [--force]");
+	arg_screenshot_file = pos[1];
+	json_object_object_add(params, "name", json_object_new_string(pos[0]));
 	return 0;
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t k = write(fd, buf, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		buf += k;
+		len -= k;
+	}
+	return 0;
+}
+
+/* A new file, never through a symlink, never over an existing one; removed when not written. */
+static int write_new(const char *path, const uint8_t *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644), r;
+
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, buf, len);
+	if (close(fd) < 0 && r >= 0)
+		r = -errno;
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
+/* --force: a temporary file next to path, renamed over it (a symlink there is replaced, its target
+ * left alone). */
+static int write_replace(const char *path, const uint8_t *buf, size_t len)
+{
+	_cleanup_free_ char *copy = strdup(path), *copy2 = strdup(path), *tmp = NULL;
+	mode_t mask;
+	int fd, r;
+
+	if (!copy || !copy2 || asprintf(&tmp, "%s/.%s.XXXXXX", dirname(copy), basename(copy2)) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	mask = umask(0);
+	umask(mask);
+	r = fchmod(fd, 0644 & ~mask) < 0 ? -errno : write_all(fd, buf, len);
+	if (close(fd) < 0 && r >= 0)
+		r = -errno;
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
 }
 
 /* The PNG (base64 in the reply) into the file; the result then names the file instead. */
@@ -712,15 +783,20 @@ static int save_screenshot(json_object *o)
 	_cleanup_free_ uint8_t *png = NULL;
 	size_t len = 0;
 	uint32_t w, h;
-	FILE *f;
+	int r;
 
 	if (guest_base64_decode(jstr(o, "data"), &png, &len) < 0 || guest_png_size(png, len, &w, &h) < 0) {
 		fprintf(stderr, "netdctl: netd's reply holds no PNG\n");
 		return -EBADMSG;
 	}
-	f = fopen(arg_screenshot_file, "we");
-	if (!f || fwrite(png, 1, len, f) != len || fclose(f) != 0) {
-		fprintf(stderr, "netdctl: cannot write %s: %m\n", arg_screenshot_file);
+	r = arg_screenshot_force ? write_replace(arg_screenshot_file, png, len) :
+				   write_new(arg_screenshot_file, png, len);
+	if (r == -EEXIST || r == -ELOOP) {
+		fprintf(stderr, "netdctl: %s exists (--force replaces it)\n", arg_screenshot_file);
+		return r;
+	}
+	if (r < 0) {
+		fprintf(stderr, "netdctl: cannot write %s: %s\n", arg_screenshot_file, strerror(-r));
 		return -EIO;
 	}
 	json_object_object_del(o, "data");
@@ -904,8 +980,9 @@ static const struct verb verbs[] = {
 	  "                                       and by default 10000)",
 	  .with = "--log" },
 	{ "vm", "screenshot", "vm.screenshot", build_vm_screenshot, print_screenshot,
-	  "vm screenshot NAME FILE.png           the display of a guest with --vnc, as a PNG written to FILE\n"
-	  "                                       (by netdctl, with your rights; at most 4 MiB)",
+	  "vm screenshot NAME FILE.png [--force] the display of a guest with --vnc, as a PNG written to FILE\n"
+	  "                                       (by netdctl, with your rights; at most 4 MiB; an existing\n"
+	  "                                       FILE only with --force)",
 	  .save = save_screenshot },
 	{ "vm", "console", "vm.show", build_guest, console_attach,
 	  "vm console NAME                        attach to the serial console (Ctrl-] detaches)" },

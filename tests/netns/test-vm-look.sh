@@ -2,7 +2,8 @@
 # Looking at a guest and tuning it (issue 16), with real QEMU (TCG) and the test guest:
 # - 'vm screenshot' of a guest with --vnc gives a PNG (magic, IHDR dimensions as the reply says),
 #   written by netdctl with the operator's own rights (a directory the operator may not write is
-#   refused by netdctl; netd writes no file); a guest without a display: a clear error; a QEMU
+#   refused by netdctl; netd writes no file); an existing FILE or a symlink refused (--force
+#   replaces them by a rename); a guest without a display: a clear error; a QEMU
 #   that does not answer: an error after 10 s, and its fd set removed once it answers;
 # - 'vm console --log' prints the guest's serial lines through netd (--lines N: the last N; --json:
 #   lines), escape sequences the guest wrote come out without their ESC; a log past 1 MiB is
@@ -65,6 +66,28 @@ assert_eq "$rc" 1 "exit code of a screenshot into a root-only directory"
 grep -q "cannot write $T/rootonly/x.png: Permission denied" "$T/err" || fail "screenshot into root-only dir: $(cat "$T/err")"
 [ -e "$T/rootonly/x.png" ] && fail "a file was written into the root-only directory"
 ok "a screenshot into a directory the operator may not write: $(cat "$T/err")"
+# An existing file is refused (and left as it was), a symlink is not followed; --force replaces
+# the file, and a symlink itself (never its target).
+echo keep >"$T/op/exists.png"
+chown "$OP:" "$T/op/exists.png"
+rc=0
+op vm screenshot g1 "$T/op/exists.png" >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of a screenshot onto an existing file"
+grep -q "$T/op/exists.png exists (--force replaces it)" "$T/err" || fail "existing file: $(cat "$T/err")"
+assert_eq "$(cat "$T/op/exists.png")" keep "the existing file after the refused screenshot"
+ln -s "$T/op/target.png" "$T/op/link.png"
+rc=0
+op vm screenshot g1 "$T/op/link.png" >/dev/null 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of a screenshot onto a symlink"
+[ -e "$T/op/target.png" ] && fail "the screenshot followed a symlink"
+op vm screenshot g1 --force "$T/op/exists.png" >/dev/null || fail "--force onto an existing file"
+png_dims "$T/op/exists.png" >/dev/null || fail "--force did not write a PNG"
+assert_eq "$(stat -c %U "$T/op/exists.png")" "$OP" "the replaced file's owner"
+op vm screenshot g1 "$T/op/link.png" --force >/dev/null || fail "--force onto a symlink"
+[ -L "$T/op/link.png" ] && fail "--force kept the symlink"
+[ -e "$T/op/target.png" ] && fail "--force wrote through the symlink"
+ls -A "$T/op" | grep -q '^\.' && fail "a temporary file was left: $(ls -A "$T/op")"
+ok "an existing file and a symlink refused, --force replaces them (the symlink's target untouched)"
 # A QEMU that does not answer (stopped): the screenshot fails after 10 s; once QEMU answers again
 # netd removes the fd set it passed (QEMU keeps no fd of netd's memfd), and screenshots work again.
 qpid=$(vm_field g1 .pid)
