@@ -180,7 +180,7 @@ static int meminfo_value(const char *text, const char *key, uint64_t *ret)
 
 int guest_meminfo_hugepages(const char *meminfo, uint64_t *ret_free, uint64_t *ret_page_kb)
 {
-	uint64_t f, kb;
+	uint64_t f, rsvd = 0, kb;
 	int r = meminfo_value(meminfo, "HugePages_Free", &f);
 
 	if (r >= 0)
@@ -189,7 +189,12 @@ int guest_meminfo_hugepages(const char *meminfo, uint64_t *ret_free, uint64_t *r
 		return r;
 	if (kb == 0)
 		return -ENODATA;
-	*ret_free = f;
+	/* Free pages include those promised to mappings made but not yet touched (HugePages_Rsvd):
+	 * another guest's. */
+	r = meminfo_value(meminfo, "HugePages_Rsvd", &rsvd);
+	if (r < 0 && r != -ENODATA)
+		return r;
+	*ret_free = f > rsvd ? f - rsvd : 0;
 	*ret_page_kb = kb;
 	return 0;
 }

@@ -42,7 +42,9 @@ const char *guest_cpu_model_effective(const struct guest *g, bool kvm_only);
 /* What depends on several settings: pinned vCPUs exist (< vcpus). */
 int guest_tune_validate(const struct guest *g, char *err, size_t errlen);
 
-/* From /proc/meminfo's text: HugePages_Free and Hugepagesize (kB). -ENODATA when it lacks them. */
+/* From /proc/meminfo's text: the huge pages a new mapping can have (HugePages_Free minus
+ * HugePages_Rsvd, those reserved by mappings not yet touched) and Hugepagesize (kB). -ENODATA
+ * when it lacks HugePages_Free or Hugepagesize. */
 int guest_meminfo_hugepages(const char *meminfo, uint64_t *ret_free, uint64_t *ret_page_kb);
 /* Huge pages of page_kb a guest of memory_mib needs; -EINVAL when the memory is not a multiple of
  * the page size (QEMU refuses such a backend). */

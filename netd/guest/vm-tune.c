@@ -115,7 +115,7 @@ static int check_hugepages(const struct guest *g, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "--hugepages: memory %" PRIu64 "M needs %" PRId64 " huge pages of %" PRIu64
 			 " kB, but only %" PRIu64
-			 " are free (HugePages_Free in %s; the admin reserves more with "
+			 " are free (HugePages_Free minus HugePages_Rsvd in %s; the admin reserves more with "
 			 "sysctl vm.nr_hugepages)",
 			 g->memory_mib, need, page_kb, free_pages, vm_tune_meminfo_path);
 		return -ENOMEM;

@@ -99,14 +99,23 @@ static void test_hugepages(void **state)
 	static const char meminfo[] = "MemTotal:        4026304 kB\n"
 				      "HugePages_Total:     512\n"
 				      "HugePages_Free:      300\n"
-				      "HugePages_Rsvd:        0\n"
+				      "HugePages_Rsvd:      100\n"
 				      "Hugepagesize:       2048 kB\n"
 				      "Hugetlb:          1048576 kB\n";
 	uint64_t free_pages = 0, kb = 0;
 
 	assert_int_equal(guest_meminfo_hugepages(meminfo, &free_pages, &kb), 0);
-	assert_int_equal(free_pages, 300);
+	assert_int_equal(free_pages, 200); /* 100 of the 300 free are reserved */
 	assert_int_equal(kb, 2048);
+	assert_int_equal(guest_meminfo_hugepages("HugePages_Free: 5\nHugePages_Rsvd: 9\n"
+						 "Hugepagesize: 2048 kB\n",
+						 &free_pages, &kb),
+			 0);
+	assert_int_equal(free_pages, 0);
+	assert_int_equal(guest_meminfo_hugepages("HugePages_Free: 5\nHugepagesize: 2048 kB\n", &free_pages,
+						 &kb),
+			 0); /* no HugePages_Rsvd: none reserved */
+	assert_int_equal(free_pages, 5);
 	assert_int_equal(guest_meminfo_hugepages("MemTotal: 1 kB\n", &free_pages, &kb), -ENODATA);
 	assert_int_equal(guest_meminfo_hugepages("HugePages_Free: x\nHugepagesize: 2048 kB\n", &free_pages,
 						 &kb),
@@ -217,6 +226,54 @@ static void test_tune_argv(void **state)
 	check_argv(&l, "qemu-tuning-tcg.argv");
 }
 
+/* vm_tune_check on fake /sys and /proc files (vm_tune_cpus_online_path, vm_tune_meminfo_path):
+ * pinned CPUs the host lacks, and huge pages free but reserved by others, refuse the start. */
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_tune_check(void **state)
+{
+	char dir[] = "/tmp/netd-test-tune.XXXXXX", online[64], meminfo[64], err[512];
+	struct guest g = tuned_guest();
+	const char *saved_online = vm_tune_cpus_online_path, *saved_meminfo = vm_tune_meminfo_path;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(online, sizeof(online), "%s/online", dir);
+	snprintf(meminfo, sizeof(meminfo), "%s/meminfo", dir);
+	vm_tune_cpus_online_path = online;
+	vm_tune_meminfo_path = meminfo;
+	write_text(online, "0-3\n");
+	/* 1024M of 2 MiB pages: 512; 600 free, 88 of them reserved (then 89) */
+	write_text(meminfo, "HugePages_Total: 700\nHugePages_Free: 600\nHugePages_Rsvd: 88\n"
+			    "Hugepagesize: 2048 kB\n");
+	assert_int_equal(vm_tune_check(NULL, &g, true, err, sizeof(err)), 0);
+	write_text(meminfo, "HugePages_Total: 700\nHugePages_Free: 600\nHugePages_Rsvd: 89\n"
+			    "Hugepagesize: 2048 kB\n");
+	assert_int_equal(vm_tune_check(NULL, &g, true, err, sizeof(err)), -ENOMEM);
+	assert_non_null(strstr(err, "needs 512 huge pages of 2048 kB, but only 511 are free"));
+	assert_int_equal(vm_tune_check(NULL, &g, false, err, sizeof(err)), 0); /* create: CPUs only */
+	write_text(online, "0-1\n"); /* vCPU 0 is pinned to CPU 2 */
+	assert_int_equal(vm_tune_check(NULL, &g, false, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err,
+			    "--vcpu-pin: vCPU 0 is pinned to CPU 2, which this host lacks (its CPUs: 0-1)");
+	write_text(online, "0,2-3\n"); /* --emulator-pin 0-1 */
+	assert_int_equal(vm_tune_check(NULL, &g, false, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--emulator-pin names CPU 1, which this host lacks (its CPUs: 0,2-3)");
+	unlink(online);
+	assert_int_equal(vm_tune_check(NULL, &g, false, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "cannot read the host's CPUs"));
+	vm_tune_cpus_online_path = saved_online;
+	vm_tune_meminfo_path = saved_meminfo;
+	unlink(meminfo);
+	rmdir(dir);
+}
+
 /* query-cpus-fast's thread-ids come from QEMU, which is not trusted: only its own threads are
  * recorded and pinned, never pid 1, netd's or another process's. A child plays QEMU. */
 static pid_t fake_qemu(void)
@@ -289,7 +346,7 @@ int main(void)
 		cmocka_unit_test(test_cpulist),	    cmocka_unit_test(test_vcpu_pin),
 		cmocka_unit_test(test_cpu_model),   cmocka_unit_test(test_hugepages),
 		cmocka_unit_test(test_tune_config), cmocka_unit_test(test_tune_argv),
-		cmocka_unit_test(test_on_cpus),
+		cmocka_unit_test(test_tune_check),  cmocka_unit_test(test_on_cpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
