@@ -28,7 +28,8 @@ static inline void json_putp(json_object **o)
 struct pending {
 	uint64_t id;
 	char *text; /* NULL once sent */
-	int fd; /* sent with the command's bytes (SCM_RIGHTS), then closed; -1 for none */
+	size_t sent; /* bytes of text the socket took (a partial send goes on from there) */
+	int fd; /* sent with the first of the command's bytes (SCM_RIGHTS), then closed; -1 for none */
 	qmp_reply_fn fn;
 	void *userdata;
 };
@@ -40,6 +41,7 @@ struct qmp_client {
 	sd_event_source *io, *timer;
 	uint64_t deadline;
 	bool ready;
+	bool want_out; /* bytes wait for the socket's room: EPOLLOUT too */
 	char *buf;
 	size_t len;
 	uint64_t next_id;
@@ -88,22 +90,40 @@ static ssize_t send_command(int sock, const char *text, size_t len, int fd)
 	return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+static void io_events(struct qmp_client *c, bool want_out)
+{
+	if (!c->io || c->want_out == want_out)
+		return;
+	c->want_out = want_out;
+	sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLET | (want_out ? EPOLLOUT : 0));
+}
+
+/* Send what the socket takes; a command it takes in part goes on from there when it has room
+ * (EPOLLOUT), without its text or fd again. A failed send leaves it to the reading side, which
+ * sees the connection end. */
 static void flush(struct qmp_client *c)
 {
 	for (size_t i = 0; c->ready && i < c->n_pending; i++) {
 		struct pending *p = &c->pending[i];
 		size_t len;
+		ssize_t n;
 
 		if (!p->text)
 			continue;
 		len = strlen(p->text);
-		/* Commands are a few hundred bytes; the socket buffer takes them whole. */
-		if (send_command(c->fd, p->text, len, p->fd) != (ssize_t)len)
+		n = send_command(c->fd, p->text + p->sent, len - p->sent, p->sent ? -1 : p->fd);
+		if (n > 0) {
+			pending_close_fd(p); /* it went with the first byte */
+			p->sent += n;
+		}
+		if (p->sent < len) {
+			io_events(c, n >= 0 || errno == EAGAIN || errno == EINTR);
 			return;
+		}
 		free(p->text);
 		p->text = NULL;
-		pending_close_fd(p);
 	}
+	io_events(c, false);
 }
 
 static int queue(struct qmp_client *c, const char *command, json_object *args, int fd, qmp_reply_fn fn,
@@ -111,18 +131,25 @@ static int queue(struct qmp_client *c, const char *command, json_object *args, i
 {
 	_cleanup_(json_putp) json_object *o = json_object_new_object();
 	struct pending *l = realloc(c->pending, (c->n_pending + 1) * sizeof(*l));
-	int copy = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+	int copy = -1;
 	char *text;
 
-	if (!l || (fd >= 0 && copy < 0)) {
-		int r = !l ? -ENOMEM : -errno;
+	if (l)
+		c->pending = l;
+	/* The copy only once nothing else can fail but the text: no path leaks it. */
+	if (l && fd >= 0) {
+		copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (copy < 0) {
+			int r = -errno;
 
-		if (l)
-			c->pending = l;
-		json_object_put(args);
-		return r;
+			json_object_put(args);
+			return r;
+		}
 	}
-	c->pending = l;
+	if (!l) {
+		json_object_put(args);
+		return -ENOMEM;
+	}
 	json_object_object_add(o, "execute", json_object_new_string(command));
 	if (args)
 		json_object_object_add(o, "arguments", args);
@@ -132,7 +159,9 @@ static int queue(struct qmp_client *c, const char *command, json_object *args, i
 			close(copy);
 		return -ENOMEM;
 	}
-	c->pending[c->n_pending++] = (struct pending){ c->next_id++, text, copy, fn, userdata };
+	c->pending[c->n_pending++] = (struct pending){
+		.id = c->next_id++, .text = text, .fd = copy, .fn = fn, .userdata = userdata
+	};
 	return 0;
 }
 
@@ -149,6 +178,7 @@ static void disconnect(struct qmp_client *c, int error)
 		close(c->fd);
 	c->fd = -1;
 	c->ready = false;
+	c->want_out = false;
 	for (size_t i = 0; i < n; i++) {
 		pending_close_fd(&p[i]);
 		if (p[i].fn)
@@ -197,7 +227,7 @@ static void handle_line(struct qmp_client *c, const char *line, size_t len)
 		if (l) {
 			c->pending = l;
 			c->pending[c->n_pending++] =
-				(struct pending){ c->next_id, NULL, -1, on_capabilities, NULL };
+				(struct pending){ .id = c->next_id, .fd = -1, .fn = on_capabilities };
 			snprintf(text, sizeof(text), "{\"execute\":\"qmp_capabilities\",\"id\":%llu}\n",
 				 (unsigned long long)c->next_id++);
 			send(c->fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -263,10 +293,12 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct qmp_client *c = userdata;
 
+	if (revents & EPOLLOUT)
+		flush(c);
 	for (int i = 0; i < READS_PER_DISPATCH; i++)
 		if (read_some(c) <= 0)
 			return 0;
-	if (sd_event_source_set_io_events(s, EPOLLIN | EPOLLET) < 0)
+	if (sd_event_source_set_io_events(s, EPOLLIN | EPOLLET | (c->want_out ? EPOLLOUT : 0)) < 0)
 		disconnect(c, -EIO);
 	return 0;
 }

@@ -227,11 +227,13 @@ static void test_serial_log_rotate(void **state)
 	rmdir(root);
 }
 
-/* The client sends an fd with a command's bytes: the peer receives it with that line. */
+/* The client sends an fd with a command's bytes: the peer receives it with that line. The pair
+ * (socket dir, listener, peer, client) is made by pair_setup and cleaned by pair_teardown, also
+ * when an assertion fails. */
 struct pair {
 	int ready;
 	char dir[32], path[64];
-	int lfd, peer;
+	int lfd, peer, memfd;
 	sd_event *e;
 	struct qmp_client *c;
 	int replies;
@@ -255,13 +257,119 @@ static void on_reply(struct qmp_client *c, const struct qmp_message *m, void *us
 	p->replies++;
 }
 
-static void test_qmp_send_fd(void **state)
+static int pair_setup(void **state)
 {
 	static const char greeting[] =
 		"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
 		"\"major\": 7}}, \"capabilities\": []}}\n{\"return\": {}, \"id\": 1}\n";
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct pair p = {};
+	struct pair *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	*p = (struct pair){ .lfd = -1, .peer = -1, .memfd = -1 };
+	*state = p;
+	snprintf(p->dir, sizeof(p->dir), "/tmp/netd-test-qmp.XXXXXX");
+	assert_non_null(mkdtemp(p->dir));
+	snprintf(p->path, sizeof(p->path), "%s/qmp.sock", p->dir);
+	strcpy(sa.sun_path, p->path);
+	p->memfd = memfd_create("t", MFD_CLOEXEC);
+	assert_true(p->memfd >= 0);
+	p->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(p->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(p->lfd, 1), 0);
+	assert_int_equal(sd_event_new(&p->e), 0);
+	assert_int_equal(qmp_client_new(p->e, p->path, 1000000, ev, st, p, &p->c), 0);
+	p->peer = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(p->peer >= 0);
+	assert_int_equal(write(p->peer, greeting, strlen(greeting)), (ssize_t)strlen(greeting));
+	for (int i = 0; i < 50 && !p->ready; i++)
+		assert_true(sd_event_run(p->e, 20000) >= 0);
+	assert_int_equal(p->ready, 1);
+	return 0;
+}
+
+static int pair_teardown(void **state)
+{
+	struct pair *p = *state;
+
+	if (!p)
+		return 0;
+	qmp_client_free(p->c);
+	sd_event_unref(p->e);
+	if (p->peer >= 0)
+		close(p->peer);
+	if (p->lfd >= 0)
+		close(p->lfd);
+	if (p->memfd >= 0)
+		close(p->memfd);
+	if (p->path[0])
+		unlink(p->path);
+	if (p->dir[0])
+		rmdir(p->dir);
+	free(p);
+	return 0;
+}
+
+/* How many of this process's fds are the memfd. */
+static int fds_of(int fd)
+{
+	struct stat want, st;
+	char path[64];
+	int n = 0;
+
+	assert_int_equal(fstat(fd, &want), 0);
+	for (int i = 0; i < 1024; i++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
+		if (fstat(i, &st) == 0 && st.st_ino == want.st_ino && st.st_dev == want.st_dev)
+			n++;
+	}
+	return n;
+}
+
+/* Read what the peer got (nonblocking, the client's loop running meanwhile) until buf holds
+ * `lines` newlines; each fd that came along is counted and closed. */
+static size_t peer_read(struct pair *p, char *buf, size_t size, int lines, int *ret_fds)
+{
+	size_t len = 0;
+	int fds = 0;
+
+	for (int i = 0; i < 500; i++) {
+		char cbuf[CMSG_SPACE(4 * sizeof(int))];
+		struct iovec iov = { .iov_base = buf + len, .iov_len = size - 1 - len };
+		struct msghdr mh = {
+			.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)
+		};
+		int nl = 0;
+		ssize_t n;
+
+		assert_true(sd_event_run(p->e, 1000) >= 0);
+		n = recvmsg(p->peer, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		assert_true(n > 0);
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_type == SCM_RIGHTS)
+				for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+					int fd;
+
+					memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
+					fds++;
+					close(fd);
+				}
+		len += n;
+		buf[len] = 0;
+		for (size_t k = 0; k < len; k++)
+			nl += buf[k] == '\n';
+		if (nl >= lines)
+			break;
+	}
+	*ret_fds = fds;
+	return len;
+}
+
+static void test_qmp_send_fd(void **state)
+{
+	struct pair *p = *state;
 	char buf[512] = "", cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
 	struct msghdr mh = {
@@ -269,25 +377,10 @@ static void test_qmp_send_fd(void **state)
 	};
 	struct cmsghdr *cm;
 	struct stat a, b;
-	int memfd = memfd_create("t", MFD_CLOEXEC), got = -1;
+	int got = -1;
 	ssize_t n;
 
-	snprintf(p.dir, sizeof(p.dir), "/tmp/netd-test-qmp.XXXXXX");
-	assert_non_null(mkdtemp(p.dir));
-	snprintf(p.path, sizeof(p.path), "%s/qmp.sock", p.dir);
-	strcpy(sa.sun_path, p.path);
-	p.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(bind(p.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(p.lfd, 1), 0);
-	assert_int_equal(sd_event_new(&p.e), 0);
-	assert_int_equal(qmp_client_new(p.e, p.path, 1000000, ev, st, &p, &p.c), 0);
-	p.peer = accept4(p.lfd, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(p.peer >= 0);
-	assert_int_equal(write(p.peer, greeting, strlen(greeting)), (ssize_t)strlen(greeting));
-	for (int i = 0; i < 50 && !p.ready; i++)
-		assert_true(sd_event_run(p.e, 20000) >= 0);
-	assert_int_equal(p.ready, 1);
-	assert_int_equal(qmp_client_command_fd(p.c, "add-fd", NULL, memfd, on_reply, &p), 0);
+	assert_int_equal(qmp_client_command_fd(p->c, "add-fd", NULL, p->memfd, on_reply, p), 0);
 	/* qmp_capabilities first (no fd), then add-fd with the fd */
 	for (int i = 0; i < 2 && !strstr(buf, "add-fd"); i++) {
 		size_t len = strlen(buf);
@@ -295,7 +388,7 @@ static void test_qmp_send_fd(void **state)
 		iov.iov_base = buf + len;
 		iov.iov_len = sizeof(buf) - 1 - len;
 		mh.msg_controllen = sizeof(cbuf);
-		n = recvmsg(p.peer, &mh, MSG_CMSG_CLOEXEC);
+		n = recvmsg(p->peer, &mh, MSG_CMSG_CLOEXEC);
 		assert_true(n > 0);
 		buf[len + n] = 0;
 		cm = CMSG_FIRSTHDR(&mh);
@@ -305,32 +398,62 @@ static void test_qmp_send_fd(void **state)
 	assert_non_null(strstr(buf, "{\"execute\":\"add-fd\",\"id\":2}\n"));
 	assert_true(got >= 0);
 	assert_int_equal(fstat(got, &a), 0);
-	assert_int_equal(fstat(memfd, &b), 0);
+	assert_int_equal(fstat(p->memfd, &b), 0);
 	assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
-	/* The caller's fd stays open (the client sent and closed its own copy). */
-	assert_true(fcntl(memfd, F_GETFD) >= 0);
-	assert_int_equal(write(p.peer, "{\"return\": {\"fdset-id\": 7, \"fd\": 30}, \"id\": 2}\n", 47), 47);
-	for (int i = 0; i < 50 && !p.replies; i++)
-		assert_true(sd_event_run(p.e, 20000) >= 0);
-	assert_int_equal(p.replies, 1);
-	/* An fd that is not open is refused at once. */
-	assert_int_equal(qmp_client_command_fd(p.c, "add-fd", NULL, 1000000, NULL, NULL), -EBADF);
+	/* The caller's fd stays open, the client's copy is closed: the caller's and the received. */
+	assert_true(fcntl(p->memfd, F_GETFD) >= 0);
+	assert_int_equal(fds_of(p->memfd), 2);
 	close(got);
-	close(memfd);
-	qmp_client_free(p.c);
-	sd_event_unref(p.e);
-	close(p.peer);
-	close(p.lfd);
-	unlink(p.path);
-	rmdir(p.dir);
+	assert_int_equal(write(p->peer, "{\"return\": {\"fdset-id\": 7, \"fd\": 30}, \"id\": 2}\n", 47), 47);
+	for (int i = 0; i < 50 && !p->replies; i++)
+		assert_true(sd_event_run(p->e, 20000) >= 0);
+	assert_int_equal(p->replies, 1);
+	/* An fd that is not open is refused at once, and leaves no copy of anything. */
+	assert_int_equal(qmp_client_command_fd(p->c, "add-fd", NULL, 1000000, NULL, NULL), -EBADF);
+	assert_int_equal(fds_of(p->memfd), 1);
+}
+
+/* A command larger than the socket takes at once: the rest follows when there is room, the text
+ * once, the fd once (with its first bytes), and the client keeps no copy of the fd. */
+static void test_qmp_partial_send(void **state)
+{
+	struct pair *p = *state;
+	size_t big = 4 * 1024 * 1024, len;
+	char *pad = malloc(big + 1), *buf = malloc(big + 4096);
+	json_object *args = json_object_new_object();
+	int fds = 0, lines;
+
+	assert_non_null(pad);
+	assert_non_null(buf);
+	memset(pad, 'x', big);
+	pad[big] = 0;
+	json_object_object_add(args, "pad", json_object_new_string(pad));
+	free(pad);
+	assert_int_equal(qmp_client_command_fd(p->c, "add-fd", args, p->memfd, on_reply, p), 0);
+	/* then a small one after it, which must not overtake it */
+	assert_int_equal(qmp_client_command(p->c, "query-status", NULL, NULL, NULL), 0);
+	lines = 3; /* qmp_capabilities, add-fd, query-status */
+	len = peer_read(p, buf, big + 4096, lines, &fds);
+	assert_int_equal(fds, 1);
+	assert_true(len > big);
+	assert_int_equal(strncmp(buf, "{\"execute\":\"qmp_capabilities\",", 30), 0);
+	assert_non_null(strstr(buf, "{\"execute\":\"add-fd\",\"arguments\":{\"pad\":\"xxx"));
+	assert_null(strstr(strstr(buf, "add-fd") + 1, "add-fd")); /* not sent twice */
+	assert_non_null(strstr(buf, "\"id\":2}\n{\"execute\":\"query-status\",\"id\":3}\n"));
+	assert_int_equal(len, strlen(buf));
+	assert_int_equal(fds_of(p->memfd), 1);
+	free(buf);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_png_size),      cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_console_lines), cmocka_unit_test(test_serial_log_rotate),
-		cmocka_unit_test(test_qmp_send_fd),
+		cmocka_unit_test(test_png_size),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_console_lines),
+		cmocka_unit_test(test_serial_log_rotate),
+		cmocka_unit_test_setup_teardown(test_qmp_send_fd, pair_setup, pair_teardown),
+		cmocka_unit_test_setup_teardown(test_qmp_partial_send, pair_setup, pair_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
