@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "schema.h"
 
@@ -125,6 +126,9 @@ const char *guest_vcpu_pin_invalid_reason(const char *s)
 
 const char *guest_cpu_model_invalid_reason(const char *s)
 {
+	/* QEMU's help options ("?" fails the charset): QEMU would print its models and exit */
+	if (!strcasecmp(s, "help"))
+		return "--cpu help is no model (qemu-system-x86_64 -cpu help lists them)";
 	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
 		return "expected host or a QEMU CPU model name (qemu-system-x86_64 -cpu help)";
 	for (const char *p = s; *p; p++)
@@ -145,8 +149,16 @@ const char *guest_cpu_model_effective(const struct guest *g, bool kvm_only)
 int guest_tune_validate(const struct guest *g, char *err, size_t errlen)
 {
 	struct guest_vcpu_pin pins[GUEST_VCPUS_MAX];
+	const char *why;
 	int n;
 
+	/* Each row's own check too: a definition built in code has not been through the schema. */
+	if (g->cpu[0] && (why = guest_cpu_model_invalid_reason(g->cpu)))
+		return schema_invalid(err, errlen, "--cpu", g->cpu, why);
+	if (g->emulator_pin[0] && (why = guest_cpulist_invalid_reason(g->emulator_pin)))
+		return schema_invalid(err, errlen, "--emulator-pin", g->emulator_pin, why);
+	if (g->io_threads > GUEST_IO_THREADS_MAX)
+		return schema_error(err, errlen, "--io-threads is out of range (0-%d)", GUEST_IO_THREADS_MAX);
 	if (!g->vcpu_pin[0])
 		return 0;
 	n = guest_vcpu_pin_parse(g->vcpu_pin, pins, GUEST_VCPUS_MAX);

@@ -39,7 +39,8 @@ const char *guest_cpu_model_invalid_reason(const char *s);
  * TCG) it is 'max', QEMU's every-feature model. NULL when the guest names none. */
 const char *guest_cpu_model_effective(const struct guest *g, bool kvm_only);
 
-/* What depends on several settings: pinned vCPUs exist (< vcpus). */
+/* Every tuning value (also of a definition built in code, not through the schema's checks), and
+ * what depends on several settings: pinned vCPUs exist (< vcpus). */
 int guest_tune_validate(const struct guest *g, char *err, size_t errlen);
 
 /* From /proc/meminfo's text: the huge pages a new mapping can have (HugePages_Free minus

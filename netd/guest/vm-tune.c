@@ -256,6 +256,29 @@ void vm_tune_qmp_ready(struct vm *v)
 		log_error("guest '%s': cannot send query-cpus-fast: its vCPUs are not pinned", v->def.name);
 }
 
+void vm_tune_on_kvm(struct qmp_client *q, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+	json_object *enabled;
+
+	if (!m || m->type != QMP_MESSAGE_RETURN || !json_object_object_get_ex(m->data, "enabled", &enabled) ||
+	    !json_object_is_type(enabled, json_type_boolean)) {
+		log_warning("guest '%s': query-kvm failed (%s): vm show may name the wrong CPU model",
+			    v->def.name, m && m->error_desc ? m->error_desc : "no answer");
+		return;
+	}
+	v->accel = json_object_get_boolean(enabled) ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG;
+	log_debug("guest '%s': adopted QEMU runs with %s", v->def.name, qemu_accel_to_string(v->accel));
+}
+
+void vm_tune_adopted(struct vm *v)
+{
+	/* The start that chose the accelerator was another netd's: ask QEMU which one it uses. */
+	if (qmp_client_command(v->qmp, "query-kvm", NULL, vm_tune_on_kvm, v) < 0)
+		log_warning("guest '%s': cannot send query-kvm: vm show may name the wrong CPU model",
+			    v->def.name);
+}
+
 /* The thread's affinity as the kernel has it now ("" when the thread is gone). */
 static json_object *affinity_json(pid_t pid, pid_t tid)
 {

@@ -1450,6 +1450,7 @@ static void adopt(struct vm *v)
 		log_error("guest '%s': cannot watch QEMU pid %d", v->def.name, pid);
 		return;
 	}
+	vm_tune_adopted(v); /* which accelerator it runs with */
 	log_info("guest '%s': adopted running QEMU (pid %d)", v->def.name, pid);
 }
 

@@ -82,6 +82,10 @@ int vm_tune_check(struct daemon *d, const struct guest *g, bool at_start, char *
 void vm_tune_qmp_ready(struct vm *v);
 /* query-cpus-fast's answer (userdata: the vm): records and pins the vCPU threads that are QEMU's. */
 void vm_tune_on_cpus(struct qmp_client *q, const struct qmp_message *m, void *userdata);
+/* adopted: an adopted QEMU (its start was another netd's) is asked which accelerator it uses
+ * (QMP query-kvm; on_kvm its answer): v->accel, which vm show's CPU model follows. */
+void vm_tune_adopted(struct vm *v);
+void vm_tune_on_kvm(struct qmp_client *q, const struct qmp_message *m, void *userdata);
 json_object *vm_tune_json(struct vm *v);
 extern const char *vm_tune_cpus_online_path, *vm_tune_meminfo_path;
 

@@ -214,7 +214,9 @@ assert_eq "$(cpus_allowed "$qpid" "$t0")" 1 "vCPU 0's CPUs after the adoption"
 assert_eq "$(cpus_allowed "$qpid" "$t1")" 0 "vCPU 1's CPUs after the adoption"
 assert_eq "$(cpus_allowed "$qpid" "$qpid")" 0 "the main thread's CPUs after the adoption"
 assert_eq "$(vm_field g3 .pid)" "$qpid" "g3's QEMU after the adoption"
-ok "kill -9 of netd, threads unpinned by hand: the adopting netd pinned them again"
+# the adopting netd asks QEMU which accelerator it uses (query-kvm): TCG, so the model is max
+assert_eq "$(vm_field g3 .tuning.cpu_model)" max "vm show's CPU model after the adoption"
+ok "kill -9 of netd, threads unpinned by hand: the adopting netd pinned them again, says -cpu max"
 ctl vm destroy g3 >/dev/null
 
 # Bad tuning: one clear error each, nothing created.

@@ -242,8 +242,8 @@ static void on_progress(struct call *call, const char *text)
 }
 
 /* QEMU's side of QMP, as much as netd uses: the greeting, then a return for every command (a
- * status for query-status); quit and system_powerdown end the process. Each command goes into
- * the log. */
+ * status for query-status, TCG for query-kvm); quit and system_powerdown end the process. Each command goes
+ * into the log. */
 static void qmp_send(struct world *w, const char *text)
 {
 	assert_int_equal(write(w->qmp_fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -279,6 +279,7 @@ static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		json_object_object_get_ex(cmd, "id", &id);
 		snprintf(line, sizeof(line), "{\"return\": %s, \"id\": %s}\n",
 			 !strcmp(what, "query-status") ? "{\"status\": \"running\", \"running\": true}" :
+			 !strcmp(what, "query-kvm")    ? "{\"enabled\": false, \"present\": false}" :
 							 "{}",
 			 id ? json_object_to_json_string(id) : "null");
 		qmp_send(w, line);

@@ -76,8 +76,8 @@ static void test_cpu_model(void **state)
 {
 	static const char *const good[] = { "host",    "max",	"qemu64", "Skylake-Server-v4",
 					    "EPYC_v2", "kvm64", "486" };
-	static const char *const bad[] = { "",	   "host,+vmx", "-host",  "host ", "a=b",
-					   "../x", "host\n",	"Ska;ke", ".max",  "ho st" };
+	static const char *const bad[] = { "",	     "host,+vmx", "-host", "host ", "a=b",  "../x", "host\n",
+					   "Ska;ke", ".max",	  "ho st", "help",  "HELP", "?" };
 	struct guest g;
 
 	for (size_t i = 0; i < ELEMENTSOF(good); i++)
@@ -169,6 +169,24 @@ static void test_tune_config(void **state)
 	g.vcpus = 1;
 	assert_int_equal(guest_validate(&g, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "--vcpu-pin names vCPU 1, but the guest has 1 (0-0)");
+	/* A definition built in code, not through the schema: each value is checked all the same. */
+	g = tuned_guest();
+	snprintf(g.cpu, sizeof(g.cpu), "host,+vmx");
+	assert_int_equal(guest_validate(&g, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid --cpu 'host,+vmx': expected host or a QEMU CPU model name "
+				 "(qemu-system-x86_64 -cpu help)");
+	snprintf(g.cpu, sizeof(g.cpu), "help");
+	assert_int_equal(guest_validate(&g, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid --cpu 'help': --cpu help is no model (qemu-system-x86_64 -cpu "
+				 "help lists them)");
+	g = tuned_guest();
+	snprintf(g.emulator_pin, sizeof(g.emulator_pin), "1-0");
+	assert_int_equal(guest_validate(&g, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "invalid --emulator-pin '1-0'"));
+	g = tuned_guest();
+	g.io_threads = GUEST_IO_THREADS_MAX + 1;
+	assert_int_equal(guest_validate(&g, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--io-threads is out of range (0-16)");
 	/* Through the schema, as a request gives them: the same messages as the command line's. */
 	guest_init(&back, "fast");
 	json_object *p = json_tokener_parse("{\"vcpu_pin\": \"0:2,0:3\"}");
@@ -340,6 +358,41 @@ static void test_on_cpus(void **state)
 	fake_qemu_reap(v.pid);
 }
 
+/* An adopted QEMU is asked which accelerator it uses: vm show's CPU model follows (--cpu host
+ * under TCG runs max). */
+static void test_on_kvm(void **state)
+{
+	static struct vm v;
+	struct qmp_message m = { .type = QMP_MESSAGE_RETURN };
+	json_object *o;
+
+	guest_init(&v.def, "adopted");
+	snprintf(v.def.cpu, sizeof(v.def.cpu), "host");
+	v.pid = fake_qemu();
+	v.accel = QEMU_ACCEL_KVM; /* what a struct vm starts with */
+	m.data = json_tokener_parse("{\"enabled\": false, \"present\": true}");
+	vm_tune_on_kvm(NULL, &m, &v);
+	assert_int_equal(v.accel, QEMU_ACCEL_TCG);
+	o = vm_tune_json(&v);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "cpu_model")), "max");
+	json_object_put(o);
+	json_object_put(m.data);
+	m.data = json_tokener_parse("{\"enabled\": true, \"present\": true}");
+	vm_tune_on_kvm(NULL, &m, &v);
+	assert_int_equal(v.accel, QEMU_ACCEL_KVM);
+	o = vm_tune_json(&v);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "cpu_model")), "host");
+	json_object_put(o);
+	json_object_put(m.data);
+	/* an answer without "enabled" (or none) changes nothing */
+	m.data = json_tokener_parse("{}");
+	vm_tune_on_kvm(NULL, &m, &v);
+	vm_tune_on_kvm(NULL, NULL, &v);
+	assert_int_equal(v.accel, QEMU_ACCEL_KVM);
+	json_object_put(m.data);
+	fake_qemu_reap(v.pid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_model),   cmocka_unit_test(test_hugepages),
 		cmocka_unit_test(test_tune_config), cmocka_unit_test(test_tune_argv),
 		cmocka_unit_test(test_tune_check),  cmocka_unit_test(test_on_cpus),
+		cmocka_unit_test(test_on_kvm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
