@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,10 +166,25 @@ static off_t file_size(const char *path)
 	return stat(path, &st) < 0 ? -1 : st.st_size;
 }
 
+/* The test's folder, removed by its teardown also when an assertion fails. */
+static char serial_root[] = "/tmp/netd-test-serial.XXXXXX";
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
+static int serial_teardown(void **state)
+{
+	if (strcmp(serial_root + strlen(serial_root) - 6, "XXXXXX"))
+		nftw(serial_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
 static void test_serial_log_rotate(void **state)
 {
 	struct daemon d = {};
-	char root[] = "/tmp/netd-test-serial.XXXXXX", dir[128], log[160], old[160], buf[64];
+	char *root = serial_root, dir[128], log[160], old[160], buf[64];
 	int fd;
 
 	assert_non_null(mkdtemp(root));
@@ -219,12 +235,6 @@ static void test_serial_log_rotate(void **state)
 	assert_int_equal(file_size(log), 0);
 	assert_int_equal(file_size(old), kept);
 	close(fd);
-	unlink(log);
-	unlink(old);
-	rmdir(dir);
-	snprintf(dir, sizeof(dir), "%s/guests", root);
-	rmdir(dir);
-	rmdir(root);
 }
 
 /* The client sends an fd with a command's bytes: the peer receives it with that line. The pair
@@ -451,7 +461,7 @@ int main(void)
 		cmocka_unit_test(test_png_size),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_console_lines),
-		cmocka_unit_test(test_serial_log_rotate),
+		cmocka_unit_test_teardown(test_serial_log_rotate, serial_teardown),
 		cmocka_unit_test_setup_teardown(test_qmp_send_fd, pair_setup, pair_teardown),
 		cmocka_unit_test_setup_teardown(test_qmp_partial_send, pair_setup, pair_teardown),
 	};

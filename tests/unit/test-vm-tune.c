@@ -255,15 +255,30 @@ static void write_text(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+static char tune_dir[] = "/tmp/netd-test-tune.XXXXXX", tune_online[64], tune_meminfo[64];
+static const char *saved_online, *saved_meminfo;
+
+/* The fake files go and the real paths come back, also when an assertion failed. */
+static int tune_teardown(void **state)
+{
+	vm_tune_cpus_online_path = saved_online;
+	vm_tune_meminfo_path = saved_meminfo;
+	unlink(tune_online);
+	unlink(tune_meminfo);
+	rmdir(tune_dir);
+	return 0;
+}
+
 static void test_tune_check(void **state)
 {
-	char dir[] = "/tmp/netd-test-tune.XXXXXX", online[64], meminfo[64], err[512];
+	char *online = tune_online, *meminfo = tune_meminfo, err[512];
 	struct guest g = tuned_guest();
-	const char *saved_online = vm_tune_cpus_online_path, *saved_meminfo = vm_tune_meminfo_path;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(online, sizeof(online), "%s/online", dir);
-	snprintf(meminfo, sizeof(meminfo), "%s/meminfo", dir);
+	saved_online = vm_tune_cpus_online_path;
+	saved_meminfo = vm_tune_meminfo_path;
+	assert_non_null(mkdtemp(tune_dir));
+	snprintf(online, sizeof(tune_online), "%s/online", tune_dir);
+	snprintf(meminfo, sizeof(tune_meminfo), "%s/meminfo", tune_dir);
 	vm_tune_cpus_online_path = online;
 	vm_tune_meminfo_path = meminfo;
 	write_text(online, "0-3\n");
@@ -286,10 +301,6 @@ static void test_tune_check(void **state)
 	unlink(online);
 	assert_int_equal(vm_tune_check(NULL, &g, false, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "cannot read the host's CPUs"));
-	vm_tune_cpus_online_path = saved_online;
-	vm_tune_meminfo_path = saved_meminfo;
-	unlink(meminfo);
-	rmdir(dir);
 }
 
 /* query-cpus-fast's thread-ids come from QEMU, which is not trusted: only its own threads are
@@ -396,10 +407,14 @@ static void test_on_kvm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cpulist),	    cmocka_unit_test(test_vcpu_pin),
-		cmocka_unit_test(test_cpu_model),   cmocka_unit_test(test_hugepages),
-		cmocka_unit_test(test_tune_config), cmocka_unit_test(test_tune_argv),
-		cmocka_unit_test(test_tune_check),  cmocka_unit_test(test_on_cpus),
+		cmocka_unit_test(test_cpulist),
+		cmocka_unit_test(test_vcpu_pin),
+		cmocka_unit_test(test_cpu_model),
+		cmocka_unit_test(test_hugepages),
+		cmocka_unit_test(test_tune_config),
+		cmocka_unit_test(test_tune_argv),
+		cmocka_unit_test_teardown(test_tune_check, tune_teardown),
+		cmocka_unit_test(test_on_cpus),
 		cmocka_unit_test(test_on_kvm),
 	};
 
