@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* netdctl: one command line -> one request to netd -> the reply as a table or JSON. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <poll.h>
 #include <sys/un.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "guest-config.h"
+#include "guest-look.h"
 #include "guest-schema.h"
 #include "macro.h"
 #include "mode.h"
@@ -41,6 +45,9 @@ struct verb {
 	const struct schema *schema; /* its options, listed after usage */
 	const char *tail; /* after them */
 	bool verdict; /* the result's "ok" false makes the exit status 1 (doctor) */
+	const char *with; /* this row only when the command line has this option (vm console --log) */
+	/* Run on the result before it is printed, with --json too (vm screenshot writes its file). */
+	int (*save)(json_object *result);
 };
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
@@ -675,6 +682,7 @@ static void print_vm_dump(json_object *o)
 {
 	fputs(jstr(o, "text"), stdout);
 }
+static void print_tuning(json_object *t);
 
 static void print_vm(json_object *v)
 {
@@ -713,6 +721,37 @@ static void print_vm(json_object *v)
 			printf(", password %s", jstr(vnc, "password"));
 		printf("\n            %s\n", jstr(vnc, "connect"));
 	}
+	print_tuning(json_object_object_get(v, "tuning"));
+}
+
+/* vm show's tuning: what was asked and, while QEMU runs, what is in effect (read back). */
+static void print_tuning(json_object *t)
+{
+	json_object *threads = json_object_object_get(t, "vcpu_threads");
+	size_t n = json_object_is_type(threads, json_type_array) ? json_object_array_length(threads) : 0;
+
+	if (!t)
+		return;
+	if (strcmp(jstr(t, "cpu"), "-"))
+		printf("cpu:        %s%s%s%s\n", jstr(t, "cpu"),
+		       json_object_object_get_ex(t, "cpu_model", NULL) ? " (in effect: " : "",
+		       json_object_object_get_ex(t, "cpu_model", NULL) ? jstr(t, "cpu_model") : "",
+		       json_object_object_get_ex(t, "cpu_model", NULL) ? ")" : "");
+	if (json_object_object_get_ex(t, "cpu_note", NULL))
+		printf("            %s\n", jstr(t, "cpu_note"));
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(threads, i);
+
+		printf("vcpu%s:      thread %s on CPUs %s (pinned: %s)\n", jstr(c, "vcpu"), jstr(c, "thread"),
+		       jstr(c, "cpus"), jstr(c, "pin"));
+	}
+	if (strcmp(jstr(t, "emulator_pin"), "-"))
+		printf("emulator:   pinned to %s (main thread on CPUs %s)\n", jstr(t, "emulator_pin"),
+		       jstr(t, "emulator_cpus"));
+	if (json_object_get_boolean(json_object_object_get(t, "hugepages")))
+		printf("memory:     from huge pages\n");
+	if (json_object_get_int(json_object_object_get(t, "io_threads")) > 0)
+		printf("io threads: %s\n", jstr(t, "io_threads"));
 }
 
 static void print_vm_list(json_object *list)
@@ -882,6 +921,150 @@ static void print_disk_deleted(json_object *o)
 	printf("disk '%s' deleted\n", jstr(o, "name"));
 }
 
+/* vm screenshot NAME FILE [--force]: FILE is written here, with the caller's own rights, never by
+ * netd; an existing FILE (or a symlink there) only with --force, which replaces it by a rename. */
+static const char *arg_screenshot_file;
+static bool arg_screenshot_force;
+
+static int build_vm_screenshot(int argc, char **argv, json_object *params)
+{
+	const char *pos[2];
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--force"))
+			arg_screenshot_force = true;
+		else if (argv[i][0] == '-' || n == 2)
+			return usage_error("vm screenshot: unexpected argument '%s'", argv[i]);
+		else
+			pos[n++] = argv[i];
+	}
+	if (n != 2)
+		return usage_error("vm screenshot: expected NAME FILE.png [--force]");
+	arg_screenshot_file = pos[1];
+	json_object_object_add(params, "name", json_object_new_string(pos[0]));
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t k = write(fd, buf, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		buf += k;
+		len -= k;
+	}
+	return 0;
+}
+
+/* A new file, never through a symlink, never over an existing one; removed when not written. */
+static int write_new(const char *path, const uint8_t *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644), r;
+
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, buf, len);
+	if (close(fd) < 0 && r >= 0)
+		r = -errno;
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
+/* --force: a temporary file next to path, renamed over it (a symlink there is replaced, its target
+ * left alone). */
+static int write_replace(const char *path, const uint8_t *buf, size_t len)
+{
+	_cleanup_free_ char *copy = strdup(path), *copy2 = strdup(path), *tmp = NULL;
+	mode_t mask;
+	int fd, r;
+
+	if (!copy || !copy2 || asprintf(&tmp, "%s/.%s.XXXXXX", dirname(copy), basename(copy2)) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	mask = umask(0);
+	umask(mask);
+	r = fchmod(fd, 0644 & ~mask) < 0 ? -errno : write_all(fd, buf, len);
+	if (close(fd) < 0 && r >= 0)
+		r = -errno;
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+/* The PNG (base64 in the reply) into the file; the result then names the file instead. */
+static int save_screenshot(json_object *o)
+{
+	_cleanup_free_ uint8_t *png = NULL;
+	size_t len = 0;
+	uint32_t w, h;
+	int r;
+
+	if (guest_base64_decode(jstr(o, "data"), &png, &len) < 0 || guest_png_size(png, len, &w, &h) < 0) {
+		fprintf(stderr, "netdctl: netd's reply holds no PNG\n");
+		return -EBADMSG;
+	}
+	r = arg_screenshot_force ? write_replace(arg_screenshot_file, png, len) :
+				   write_new(arg_screenshot_file, png, len);
+	if (r == -EEXIST || r == -ELOOP) {
+		fprintf(stderr, "netdctl: %s exists (--force replaces it)\n", arg_screenshot_file);
+		return r;
+	}
+	if (r < 0) {
+		fprintf(stderr, "netdctl: cannot write %s: %s\n", arg_screenshot_file, strerror(-r));
+		return -EIO;
+	}
+	json_object_object_del(o, "data");
+	json_object_object_add(o, "file", json_object_new_string(arg_screenshot_file));
+	return 0;
+}
+
+static void print_screenshot(json_object *o)
+{
+	printf("%s: %sx%s PNG of guest '%s' (%s bytes)\n", jstr(o, "file"), jstr(o, "width"),
+	       jstr(o, "height"), jstr(o, "name"), jstr(o, "size"));
+}
+
+/* vm console NAME --log [--lines N] */
+static int build_vm_console_log(int argc, char **argv, json_object *params)
+{
+	const char *name = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--log"))
+			continue;
+		if (!strcmp(argv[i], "--lines") && i + 1 < argc) {
+			if (parse_count("--lines", argv[++i], params, "lines") < 0)
+				return -EINVAL;
+		} else if (argv[i][0] == '-' || name) {
+			return usage_error("vm console: unexpected argument '%s'", argv[i]);
+		} else {
+			name = argv[i];
+		}
+	}
+	if (!name)
+		return usage_error("vm console: missing guest NAME");
+	json_object_object_add(params, "name", json_object_new_string(name));
+	return 0;
+}
+
+static void print_console_log(json_object *o)
+{
+	json_object *lines = json_object_object_get(o, "lines");
+
+	for (size_t i = 0; i < json_object_array_length(lines); i++)
+		printf("%s\n", json_object_get_string(json_object_array_get_idx(lines, i)));
+}
+
 static void print_vm_deleted(json_object *o)
 {
 	printf("guest '%s' deleted\n", jstr(o, "name"));
@@ -1004,7 +1187,10 @@ static const struct verb verbs[] = {
 	  "        NAME-disk0.qcow2 in the pool, the first disk; --boot: the cdrom is first until the first reboot\n"
 	  "        unless cdrom,disk or disk,cdrom; one NIC per --network, the Nth --mac is the Nth NIC's;\n"
 	  "        --max-vcpus: slots for vm set-vcpus; --max-memory: QEMU gets that much and a balloon gives\n"
-	  "        the guest --memory of it, for vm set-memory)" },
+	  "        the guest --memory of it, for vm set-memory)\n"
+	  "        (tuning: --cpu host needs KVM, TCG runs max; --vcpu-pin 0:2,1:3 pins vCPU 0's thread to CPU 2 and\n"
+	  "        vCPU 1's to CPU 3, --emulator-pin CPUS QEMU's other threads; --hugepages takes the RAM from free\n"
+	  "        huge pages; --io-threads N adds N iothreads for virtio disks; vm show says what is in effect)" },
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
 	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },
@@ -1016,6 +1202,16 @@ static const struct verb verbs[] = {
 	{ "vm", "delete", "vm.delete", build_guest, print_vm_deleted, "vm delete NAME" },
 	{ "vm", "list", "vm.list", build_none, print_vm_list, "vm list" },
 	{ "vm", "show", "vm.show", build_guest, print_vm, "vm show NAME" },
+	{ "vm", "console", "vm.console-log", build_vm_console_log, print_console_log,
+	  "vm console NAME --log [--lines N]     the serial console's log (kept across starts, rotated to\n"
+	  "                                       serial.log.1 past 1 MiB): its last N lines (at most\n"
+	  "                                       and by default 10000)",
+	  .with = "--log" },
+	{ "vm", "screenshot", "vm.screenshot", build_vm_screenshot, print_screenshot,
+	  "vm screenshot NAME FILE.png [--force] the display of a guest with --vnc, as a PNG written to FILE\n"
+	  "                                       (by netdctl, with your rights; at most 4 MiB; an existing\n"
+	  "                                       FILE only with --force)",
+	  .save = save_screenshot },
 	{ "vm", "console", "vm.show", build_guest, console_attach,
 	  "vm console NAME                        attach to the serial console (Ctrl-] detaches)" },
 	{ "vm", "set-network", "vm.set-network", build_vm_set_network, print_vm,
@@ -1230,6 +1426,14 @@ static int verb_words(const char *verb, int argc, char **argv)
 	return n;
 }
 
+static bool has_arg(int argc, char **argv, const char *arg)
+{
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], arg))
+			return true;
+	return false;
+}
+
 static const struct verb *verb_find(int argc, char **argv, int *ret_shift)
 {
 	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
@@ -1242,6 +1446,8 @@ static const struct verb *verb_find(int argc, char **argv, int *ret_shift)
 			return &verbs[i];
 		}
 		words = verb_words(verbs[i].verb, argc, argv);
+		if (words && verbs[i].with && !has_arg(argc, argv, verbs[i].with))
+			continue;
 		if (words) {
 			*ret_shift = words;
 			return &verbs[i];
@@ -1315,6 +1521,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "netdctl: %s\n", jstr(reply, "error"));
 		return 1;
 	}
+	if (v->save && v->save(json_object_object_get(reply, "result")) < 0)
+		return 1;
 	if (arg_json)
 		printf("%s\n", json_object_to_json_string_ext(json_object_object_get(reply, "result"),
 							      JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

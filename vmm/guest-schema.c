@@ -8,6 +8,7 @@
  * checks what depends on several (one boot source).
  */
 #include "guest-schema.h"
+#include "guest-tune.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -441,6 +442,17 @@ static const struct schema_field guest_fields[] = {
 	  SCHEMA_UINT_AT(struct guest, queues), .min = 1, .max = GUEST_QUEUES_MAX },
 	{ .key = "autostart", .json = "autostart", .flag = "no-autostart", .flag_value = "no",
 	  .label = "autostart", .flags = SCHEMA_SHOW, SCHEMA_BOOL_AT(struct guest, autostart) },
+	{ .key = "cpu", .json = "cpu", .flag = "cpu", .metavar = "host|MODEL", .label = "--cpu",
+	  SCHEMA_STRING_AT(struct guest, cpu), .check = guest_cpu_model_invalid_reason },
+	{ .key = "vcpu-pin", .json = "vcpu_pin", .flag = "vcpu-pin", .metavar = "VCPU:CPU,...",
+	  .label = "--vcpu-pin", SCHEMA_STRING_AT(struct guest, vcpu_pin), .check = guest_vcpu_pin_invalid_reason },
+	{ .key = "emulator-pin", .json = "emulator_pin", .flag = "emulator-pin", .metavar = "CPUS",
+	  .label = "--emulator-pin", SCHEMA_STRING_AT(struct guest, emulator_pin),
+	  .check = guest_cpulist_invalid_reason },
+	{ .key = "hugepages", .json = "hugepages", .flag = "hugepages", .flag_value = "yes", .label = "hugepages",
+	  .def = "no", .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct guest, hugepages) },
+	{ .key = "io-threads", .json = "io_threads", .flag = "io-threads", .metavar = "N", .label = "--io-threads",
+	  .flags = SCHEMA_ZERO_UNSET, SCHEMA_UINT_AT(struct guest, io_threads), .max = GUEST_IO_THREADS_MAX },
 	{ .key = "owner", .label = "owner", .parse = parse_owner, .format = format_owner },
 	/* Identity: in a dump and vm define's file only (netd keeps it in the state dir). */
 	{ .key = "uuid", .label = "uuid", .parse = parse_uuid, .format = format_uuid },

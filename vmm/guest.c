@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "guest.h"
+#include "guest-tune.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -410,6 +411,8 @@ int guest_validate(const struct guest *g, char *err, size_t errlen)
 		return -EINVAL;
 	if (!g->kernel[0] && (g->initrd[0] || g->append[0]))
 		return schema_error(err, errlen, "--initrd and --append need --kernel");
+	if (guest_tune_validate(g, err, errlen) < 0)
+		return -EINVAL;
 	for (size_t i = 0; i < g->n_nics; i++) {
 		if (g->nics[i].has_mac && !guest_mac_valid(&g->nics[i].mac, &why))
 			return schema_error(err, errlen, "invalid MAC %s for NIC %zu: %s",

@@ -119,6 +119,12 @@ struct guest {
 	char vnc[64]; /* "[ADDR:]DISPLAY" or "" */
 	unsigned queues;
 	bool autostart;
+	/* Tuning (guest-tune.h): "" / false / 0 when not asked for. */
+	char cpu[64]; /* -cpu: "host" or a QEMU model */
+	char vcpu_pin[256]; /* "VCPU:CPUS,...": each vCPU thread's affinity */
+	char emulator_pin[128]; /* "CPUS": QEMU's other threads' affinity */
+	bool hugepages; /* guest memory from hugetlbfs (memory-backend-memfd,hugetlb=on) */
+	unsigned io_threads; /* -object iothread,id=iothreadN for virtio disks */
 	/* Who created it (uid), written by netd: autostart uses that user's rights. Only root writes the
 	 * config dir, so a definition without one was written by root. */
 	bool has_owner;

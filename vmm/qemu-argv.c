@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest-tune.h"
 #include "macro.h"
 
 static const char *const accel_names[_QEMU_ACCEL_MAX] = {
@@ -313,6 +314,35 @@ static void add_display(struct strv *s, const struct guest *g)
 	add(s, "%s:%u,password=on", v.host, v.port - 5900);
 }
 
+/* The guest's memory from huge pages: a memfd backend (no hugetlbfs path to open) as the machine's
+ * RAM. Its size is -m's. */
+static void add_machine(struct strv *s, const struct guest *g)
+{
+	add(s, "-machine");
+	if (!g->hugepages) {
+		add(s, "q35");
+		return;
+	}
+	add(s, "q35,memory-backend=ram0");
+	add(s, "-object");
+	add(s, "memory-backend-memfd,id=ram0,size=%" PRIu64 "M,hugetlb=on", guest_max_memory_mib(g));
+}
+
+/* --cpu and --io-threads. A virtio disk uses thread N with -device virtio-blk-pci,...,iothread=iothreadN. */
+static void add_tuning(struct strv *s, const struct qemu_launch *l)
+{
+	const char *cpu = guest_cpu_model_effective(l->guest, l->accel == QEMU_ACCEL_KVM);
+
+	if (cpu) {
+		add(s, "-cpu");
+		add(s, "%s", cpu);
+	}
+	for (unsigned i = 0; i < l->guest->io_threads; i++) {
+		add(s, "-object");
+		add(s, "iothread,id=iothread%u", i);
+	}
+}
+
 int qemu_argv_render(const struct qemu_launch *l, char ***ret)
 {
 	const struct guest *g = l->guest;
@@ -331,8 +361,7 @@ int qemu_argv_render(const struct qemu_launch *l, char ***ret)
 	add(&s, "-no-user-config");
 	if (l->paused)
 		add(&s, "-S");
-	add(&s, "-machine");
-	add(&s, "q35");
+	add_machine(&s, g);
 	add_accel(&s, l->accel);
 	/* With a balloon, -m is the maximum and netd sets the balloon's target to the memory once QMP
 	 * answers; vCPUs above vcpus are free slots that set-vcpus plugs in (device_add). */
@@ -343,6 +372,7 @@ int qemu_argv_render(const struct qemu_launch *l, char ***ret)
 		add(&s, "cpus=%u,maxcpus=%u", g->vcpus, guest_max_vcpus(g));
 	else
 		add(&s, "%u", g->vcpus);
+	add_tuning(&s, l);
 	add_boot(&s, g, f);
 	for (size_t i = 0; i < l->n_nics; i++)
 		add_nic(&s, &l->nics[i], i);

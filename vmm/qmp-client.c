@@ -28,7 +28,8 @@ static inline void json_putp(json_object **o)
 struct pending {
 	uint64_t id;
 	char *text; /* NULL once sent */
-	int fd; /* sent with the command (SCM_RIGHTS), closed once sent; -1: none */
+	size_t sent; /* bytes of text the socket took (a partial send goes on from there) */
+	int fd; /* sent with the first of the command's bytes (SCM_RIGHTS), then closed; -1 for none */
 	qmp_reply_fn fn;
 	void *userdata;
 };
@@ -40,6 +41,7 @@ struct qmp_client {
 	sd_event_source *io, *timer;
 	uint64_t deadline;
 	bool ready;
+	bool want_out; /* bytes wait for the socket's room: EPOLLOUT too */
 	char *buf;
 	size_t len;
 	uint64_t next_id;
@@ -58,21 +60,28 @@ static uint64_t now_usec(void)
 	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
 }
 
-/* The command's bytes, with its fd as ancillary data (QEMU takes it with the command: add-fd). */
+static void pending_close_fd(struct pending *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+/* The command's bytes, with its fd attached (QEMU's monitor keeps the fd for add-fd/getfd). */
 static ssize_t send_command(int sock, const char *text, size_t len, int fd)
 {
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
-	} u = {};
-	struct iovec iov = { (void *)text, len };
+	} control = {};
+	struct iovec iov = { .iov_base = (void *)text, .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 
 	if (fd < 0)
 		return send(sock, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
+	mh.msg_control = control.buf;
+	mh.msg_controllen = sizeof(control.buf);
 	cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -81,23 +90,40 @@ static ssize_t send_command(int sock, const char *text, size_t len, int fd)
 	return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+static void io_events(struct qmp_client *c, bool want_out)
+{
+	if (!c->io || c->want_out == want_out)
+		return;
+	c->want_out = want_out;
+	sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLET | (want_out ? EPOLLOUT : 0));
+}
+
+/* Send what the socket takes; a command it takes in part goes on from there when it has room
+ * (EPOLLOUT), without its text or fd again. A failed send leaves it to the reading side, which
+ * sees the connection end. */
 static void flush(struct qmp_client *c)
 {
 	for (size_t i = 0; c->ready && i < c->n_pending; i++) {
 		struct pending *p = &c->pending[i];
 		size_t len;
+		ssize_t n;
 
 		if (!p->text)
 			continue;
 		len = strlen(p->text);
-		/* Commands are a few hundred bytes; the socket buffer takes them whole. */
-		if (send_command(c->fd, p->text, len, p->fd) != (ssize_t)len)
+		n = send_command(c->fd, p->text + p->sent, len - p->sent, p->sent ? -1 : p->fd);
+		if (n > 0) {
+			pending_close_fd(p); /* it went with the first byte */
+			p->sent += n;
+		}
+		if (p->sent < len) {
+			io_events(c, n >= 0 || errno == EAGAIN || errno == EINTR);
 			return;
+		}
 		free(p->text);
 		p->text = NULL;
-		if (p->fd >= 0)
-			close(TAKE_FD(p->fd));
 	}
+	io_events(c, false);
 }
 
 static int queue(struct qmp_client *c, const char *command, json_object *args, int fd, qmp_reply_fn fn,
@@ -105,25 +131,37 @@ static int queue(struct qmp_client *c, const char *command, json_object *args, i
 {
 	_cleanup_(json_putp) json_object *o = json_object_new_object();
 	struct pending *l = realloc(c->pending, (c->n_pending + 1) * sizeof(*l));
+	int copy = -1;
 	char *text;
 
+	if (l)
+		c->pending = l;
+	/* The copy only once nothing else can fail but the text: no path leaks it. */
+	if (l && fd >= 0) {
+		copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (copy < 0) {
+			int r = -errno;
+
+			json_object_put(args);
+			return r;
+		}
+	}
 	if (!l) {
 		json_object_put(args);
-		if (fd >= 0)
-			close(fd);
 		return -ENOMEM;
 	}
-	c->pending = l;
 	json_object_object_add(o, "execute", json_object_new_string(command));
 	if (args)
 		json_object_object_add(o, "arguments", args);
 	json_object_object_add(o, "id", json_object_new_uint64(c->next_id));
 	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0) {
-		if (fd >= 0)
-			close(fd);
+		if (copy >= 0)
+			close(copy);
 		return -ENOMEM;
 	}
-	c->pending[c->n_pending++] = (struct pending){ c->next_id++, text, fd, fn, userdata };
+	c->pending[c->n_pending++] = (struct pending){
+		.id = c->next_id++, .text = text, .fd = copy, .fn = fn, .userdata = userdata
+	};
 	return 0;
 }
 
@@ -140,12 +178,12 @@ static void disconnect(struct qmp_client *c, int error)
 		close(c->fd);
 	c->fd = -1;
 	c->ready = false;
+	c->want_out = false;
 	for (size_t i = 0; i < n; i++) {
+		pending_close_fd(&p[i]);
 		if (p[i].fn)
 			p[i].fn(c, NULL, p[i].userdata);
 		free(p[i].text);
-		if (p[i].fd >= 0)
-			close(p[i].fd);
 	}
 	free(p);
 	c->on_state(c, error, c->userdata);
@@ -189,7 +227,7 @@ static void handle_line(struct qmp_client *c, const char *line, size_t len)
 		if (l) {
 			c->pending = l;
 			c->pending[c->n_pending++] =
-				(struct pending){ c->next_id, NULL, -1, on_capabilities, NULL };
+				(struct pending){ .id = c->next_id, .fd = -1, .fn = on_capabilities };
 			snprintf(text, sizeof(text), "{\"execute\":\"qmp_capabilities\",\"id\":%llu}\n",
 				 (unsigned long long)c->next_id++);
 			send(c->fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -255,10 +293,12 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct qmp_client *c = userdata;
 
+	if (revents & EPOLLOUT)
+		flush(c);
 	for (int i = 0; i < READS_PER_DISPATCH; i++)
 		if (read_some(c) <= 0)
 			return 0;
-	if (sd_event_source_set_io_events(s, EPOLLIN | EPOLLET) < 0)
+	if (sd_event_source_set_io_events(s, EPOLLIN | EPOLLET | (c->want_out ? EPOLLOUT : 0)) < 0)
 		disconnect(c, -EIO);
 	return 0;
 }
@@ -321,23 +361,14 @@ int qmp_client_new(sd_event *e, const char *path, uint64_t connect_timeout_usec,
 int qmp_client_command(struct qmp_client *c, const char *command, json_object *args, qmp_reply_fn fn,
 		       void *userdata)
 {
-	int r = queue(c, command, args, -1, fn, userdata);
-
-	if (r >= 0)
-		flush(c);
-	return r;
+	return qmp_client_command_fd(c, command, args, -1, fn, userdata);
 }
 
 int qmp_client_command_fd(struct qmp_client *c, const char *command, json_object *args, int fd,
 			  qmp_reply_fn fn, void *userdata)
 {
-	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3), r;
+	int r = queue(c, command, args, fd, fn, userdata);
 
-	if (copy < 0) {
-		json_object_put(args);
-		return -errno;
-	}
-	r = queue(c, command, args, copy, fn, userdata);
 	if (r >= 0)
 		flush(c);
 	return r;
@@ -358,8 +389,7 @@ void qmp_client_free(struct qmp_client *c)
 		close(c->fd);
 	for (size_t i = 0; i < c->n_pending; i++) {
 		free(c->pending[i].text);
-		if (c->pending[i].fd >= 0)
-			close(c->pending[i].fd);
+		pending_close_fd(&c->pending[i]);
 	}
 	free(c->pending);
 	free(c->buf);

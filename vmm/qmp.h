@@ -85,8 +85,8 @@ int qmp_client_new(sd_event *e, const char *path, uint64_t connect_timeout_usec,
 /* Queue a command; sent once the client is ready. args is taken (may be NULL). */
 int qmp_client_command(struct qmp_client *c, const char *command, json_object *args, qmp_reply_fn fn,
 		       void *userdata);
-/* The same with fd passed along (SCM_RIGHTS), as add-fd and getfd want it; fd is duplicated (the
- * caller keeps its own) and the copy closed once sent. */
+/* The same with fd sent along (SCM_RIGHTS on the command's bytes), for add-fd and getfd: the client
+ * sends a copy of fd and closes it once sent; the caller keeps fd. */
 int qmp_client_command_fd(struct qmp_client *c, const char *command, json_object *args, int fd,
 			  qmp_reply_fn fn, void *userdata);
 bool qmp_client_ready(const struct qmp_client *c);

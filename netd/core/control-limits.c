@@ -86,6 +86,11 @@ void outq_free(struct outq *q)
 	*q = (struct outq){};
 }
 
+bool control_reply_fits(size_t len)
+{
+	return len <= CONTROL_REPLY_MAX;
+}
+
 bool control_monitor_fits(size_t queued, size_t len)
 {
 	return len <= CONTROL_MONITOR_QUEUE_MAX && queued <= CONTROL_MONITOR_QUEUE_MAX - len;

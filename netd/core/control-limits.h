@@ -23,6 +23,11 @@
 #define CONTROL_IDLE_TIMEOUT_USEC (60 * CONTROL_USEC_PER_SEC)
 /* An overflowed monitor that reads nothing of its last lines. */
 #define CONTROL_DRAIN_TIMEOUT_USEC (10 * CONTROL_USEC_PER_SEC)
+/* The largest reply line (its JSON, without the newline) netd sends: a method that would answer
+ * more (a bug, or what a guest or QEMU made large) fails with EMSGSIZE instead, so no peer makes
+ * netd queue an unbounded reply. Methods that carry bulk data bound it below this (vm screenshot:
+ * GUEST_SCREENSHOT_MAX in base64; vm console --log: GUEST_CONSOLE_TEXT_MAX and its lines). */
+#define CONTROL_REPLY_MAX (8 * 1024 * 1024)
 /* Event bytes queued for a monitor beyond what the kernel holds for it. */
 #define CONTROL_MONITOR_QUEUE_MAX (1024 * 1024)
 /* accept4() failed for lack of fds or memory: listen again after this, or when a client closes. */
@@ -78,6 +83,9 @@ int outq_appendv(struct outq *q, const struct iovec *iov, size_t n);
 /* n bytes of the head were sent. An empty queue gives its memory back. */
 void outq_consume(struct outq *q, size_t n);
 void outq_free(struct outq *q);
+
+/* Whether a reply line of len bytes may be sent (len <= CONTROL_REPLY_MAX). */
+bool control_reply_fits(size_t len);
 
 /* Whether a monitor with `queued` bytes waiting may take an event line of len bytes. */
 bool control_monitor_fits(size_t queued, size_t len);

@@ -216,11 +216,14 @@ static void client_queue(struct client *c, const struct iovec *iov, size_t n)
 	client_update(c);
 }
 
+static void client_send_line(struct client *c, const char *s)
+{
+	client_queue(c, (struct iovec[]){ { (char *)s, strlen(s) }, { "\n", 1 } }, 2);
+}
+
 static void client_send(struct client *c, json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-
-	client_queue(c, (struct iovec[]){ { (char *)s, strlen(s) }, { "\n", 1 } }, 2);
+	client_send_line(c, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 }
 
 /* An error line for a peer that broke the rules; the connection closes once it is sent. */
@@ -242,14 +245,43 @@ static void client_fail(struct client *c, const char *msg, const char *errno_nam
 
 static void client_process(struct client *c);
 
+/* A reply past CONTROL_REPLY_MAX becomes an error saying so (the call's work is done: only its
+ * answer is lost). */
+static json_object *reply_bounded(json_object *reply, const char **ret_line)
+{
+	/* '/' unescaped: base64 is full of them, and a screenshot must not take twice its size */
+	const char *s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN |
+								      JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(s);
+	char msg[256];
+
+	if (control_reply_fits(len)) {
+		*ret_line = s;
+		return reply;
+	}
+	log_error("a reply of %zu bytes is larger than the control socket's %d: sent as an error", len,
+		  CONTROL_REPLY_MAX);
+	snprintf(msg, sizeof(msg), "the reply would be %zu bytes, more than netd sends (%d MiB)", len,
+		 CONTROL_REPLY_MAX / (1024 * 1024));
+	json_object_put(reply);
+	reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(false));
+	json_object_object_add(reply, "error", json_object_new_string(msg));
+	json_object_object_add(reply, "errno", json_object_new_string("EMSGSIZE"));
+	*ret_line = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
+	return reply;
+}
+
 static void call_finish(struct call *call, json_object *reply)
 {
 	struct client *c = call->client;
+	const char *line;
 
+	reply = reply_bounded(reply, &line);
 	if (!c && call->on_reply)
 		call->on_reply(call, reply);
 	if (c) {
-		client_send(c, reply);
+		client_send_line(c, line);
 		c->call = NULL;
 		c->progress = now_usec(c->daemon);
 		if (c->len > 0)
@@ -331,14 +363,17 @@ bool call_client_gone(const struct call *call)
 /* Every area of methods: a new area is its table in its own file and one line here. */
 /* clang-format off */
 static const struct method_area *const areas[] = {
+	/* clang-format off */
 	&network_methods,
 	&doctor_methods,
 	&guest_methods,
 	&disk_methods,
 	&vm_live_methods,
 	&define_methods,
+	&guest_look_methods,
 	&uplink_methods,
 	&daemon_methods,
+	/* clang-format on */
 };
 /* clang-format on */
 

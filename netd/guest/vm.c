@@ -168,6 +168,7 @@ static void vm_exited(struct vm *v, int code)
 	v->links_down = 0;
 	qmp_client_free(TAKE_PTR(v->qmp));
 	vm_live_exited(v);
+	vm_look_gone(v); /* a screenshot under way fails */
 	v->pid = 0;
 	if (v->kernel_memfd >= 0)
 		close(TAKE_FD(v->kernel_memfd));
@@ -375,6 +376,7 @@ static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 		vnc_password_set(v);
 		cdrom_last(v);
 		vm_live_qmp_ready(v, v->state == VM_STATE_STARTING);
+		vm_tune_qmp_ready(v); /* pinning, again after an adoption */
 		if (v->paused)
 			qmp_client_command(c, "query-block", NULL, on_block_checked, v);
 		else
@@ -405,6 +407,7 @@ static int watch_qemu(struct vm *v)
 		return r;
 	}
 	sd_event_source_set_io_fd_own(v->pid_source, true);
+	vm_look_watch(v); /* the serial log's bound */
 	if (!qmp)
 		return -ENOMEM;
 	return qmp_client_new(d->event, qmp, QMP_CONNECT_USEC, on_qmp_event, on_qmp_state, v, &v->qmp);
@@ -549,6 +552,8 @@ static int launch_files_make(struct vm *v, struct launch_files *f, char *err, si
 		return r;
 	}
 	r = vm_log_open(log, &f->qemu_log);
+	if (r >= 0 && vm_serial_log_rotate(d, v->def.name) < 0)
+		log_warning("guest '%s': cannot rotate its serial log", v->def.name);
 	if (r >= 0)
 		r = vm_log_open(serial, &f->serial_log);
 	if (r >= 0)
@@ -797,6 +802,9 @@ static int start_check(struct daemon *d, struct call *c, struct vm *v, struct pr
 	}
 	if (v->def.accel == GUEST_ACCEL_KVM && !vm_qemu_may_use_kvm(ret_qemu, d->qemu_user, err, sizeof(err)))
 		return call_errorf(c, -ENODEV, "guest '%s' asks for --accel kvm but %s", v->def.name, err);
+	r = vm_tune_check(d, &v->def, true, err, sizeof(err));
+	if (r < 0)
+		return call_errorf(c, r, "cannot start guest '%s': %s", v->def.name, err);
 	/* A hand-written definition may pin a MAC another guest uses on the same network. */
 	r = check_guest_conflicts(d, &v->def, err, sizeof(err));
 	if (r < 0)
@@ -965,6 +973,7 @@ json_object *vm_json(struct vm *v)
 	json_object_object_add(o, "cdrom", v->def.cdrom[0] ? json_object_new_string(v->def.cdrom) : NULL);
 	json_object_object_add(o, "boot", json_object_new_string(guest_boot_to_string(v->def.boot)));
 	json_object_object_add(o, "vnc", vnc_json(v));
+	json_object_object_add(o, "tuning", vm_tune_json(v));
 	if (dir) {
 		_cleanup_free_ char *console = path_join(dir, "console.sock"), *serial = path_join(dir, "serial.log");
 		json_object_object_add(o, "console", console ? json_object_new_string(console) : NULL);
@@ -1237,6 +1246,9 @@ static int method_vm_create(struct daemon *d, struct call *c, json_object *param
 		return r;
 	if (guest_validate(&v->def, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
+	r = vm_tune_check(d, &v->def, false, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
 	r = check_guest_conflicts(d, &v->def, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
@@ -1630,6 +1642,7 @@ static void adopt(struct vm *v)
 		log_error("guest '%s': cannot watch QEMU pid %d", v->def.name, pid);
 		return;
 	}
+	vm_tune_adopted(v); /* which accelerator it runs with */
 	log_info("guest '%s': adopted running QEMU (pid %d)", v->def.name, pid);
 }
 
@@ -1861,6 +1874,7 @@ void vm_autostart_all(struct daemon *d)
 
 void vm_free_all(struct daemon *d)
 {
+	vm_look_done(d);
 	for (size_t i = 0; i < d->n_vms; i++)
 		vm_free(d->vms[i]);
 	free(d->vms);

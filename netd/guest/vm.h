@@ -70,6 +70,8 @@ struct vm {
 	struct disk_op *disk_op; /* an attach-disk or detach-disk under way */
 	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
 	struct vm_live *live; /* vm-live.c: vCPUs present, the balloon, a set-vcpus under way; or NULL */
+	pid_t vcpu_tids[GUEST_VCPUS_MAX]; /* vCPU N's thread (QMP query-cpus-fast), 0: unknown */
+	unsigned n_vcpu_tids;
 };
 
 enum kvm_probe_state {
@@ -94,6 +96,28 @@ int method_vm_detach_disk(struct daemon *d, struct call *c, json_object *params)
 void vm_disk_on_event(struct vm *v, const struct qmp_message *m);
 void vm_disk_slots_init(struct vm *v, bool adopted);
 void vm_disk_op_free(struct vm *v);
+
+/* vm-look.c: screenshots and the serial log. gone: v's QEMU exited (its screenshots fail);
+ * watch: v's QEMU runs (its serial log is kept bounded); done: netd stops. rotate: serial.log to
+ * serial.log.1 when larger than GUEST_SERIAL_LOG_MAX (or force): 1 rotated, 0 not, negative errno. */
+void vm_look_gone(struct vm *v);
+void vm_look_watch(struct vm *v);
+void vm_look_done(struct daemon *d);
+int vm_serial_log_rotate(struct daemon *d, const char *name);
+
+/* vm-tune.c: check: pinned CPUs exist (and at_start: enough free huge pages), err says why not;
+ * qmp_ready: QMP answers (start, adoption): find the vCPU threads and pin them and QEMU's others;
+ * json: vm show's "tuning" (the affinity read back from the threads). */
+int vm_tune_check(struct daemon *d, const struct guest *g, bool at_start, char *err, size_t errlen);
+void vm_tune_qmp_ready(struct vm *v);
+/* query-cpus-fast's answer (userdata: the vm): records and pins the vCPU threads that are QEMU's. */
+void vm_tune_on_cpus(struct qmp_client *q, const struct qmp_message *m, void *userdata);
+/* adopted: an adopted QEMU (its start was another netd's) is asked which accelerator it uses
+ * (QMP query-kvm; on_kvm its answer): v->accel, which vm show's CPU model follows. */
+void vm_tune_adopted(struct vm *v);
+void vm_tune_on_kvm(struct qmp_client *q, const struct qmp_message *m, void *userdata);
+json_object *vm_tune_json(struct vm *v);
+extern const char *vm_tune_cpus_online_path, *vm_tune_meminfo_path;
 
 /* Load definitions, adopt guests that survived a netd restart. */
 int vm_load_all(struct daemon *d);

@@ -26,6 +26,10 @@ static bool same_values(const struct guest *a, const struct guest *b)
 	    a->n_nics != b->n_nics ||
 	    strcmp(a->uuid, b->uuid))
 		return false;
+	if (strcmp(a->cpu, b->cpu) || strcmp(a->vcpu_pin, b->vcpu_pin) ||
+	    strcmp(a->emulator_pin, b->emulator_pin) || a->hugepages != b->hugepages ||
+	    a->io_threads != b->io_threads)
+		return false;
 	for (size_t i = 0; i < a->n_disks; i++)
 		if (strcmp(a->disks[i].path, b->disks[i].path) || a->disks[i].format != b->disks[i].format ||
 		    a->disks[i].cache != b->disks[i].cache || a->disks[i].bus != b->disks[i].bus ||

@@ -170,16 +170,54 @@ static void test_method_root_only(void **state)
 	assert_string_equal(call.err, "'lease.event' is accepted from root only (uid 1000 asked)");
 }
 
+/* A reply past CONTROL_REPLY_MAX goes out as an EMSGSIZE error; one at the bound goes out. */
+static json_object *grabbed;
+
+static void grab(struct call *call, json_object *reply)
+{
+	grabbed = json_object_get(reply);
+}
+
+static void reply_of(size_t len)
+{
+	struct call *call = calloc(1, sizeof(*call));
+	json_object *o = json_object_new_object();
+	char *big = malloc(len + 1);
+
+	assert_non_null(call);
+	memset(big, '/', len); /* not escaped in replies */
+	big[len] = 0;
+	json_object_object_add(o, "data", json_object_new_string(big));
+	free(big);
+	call->on_reply = grab;
+	json_object_put(grabbed);
+	grabbed = NULL;
+	call_reply(call, o);
+	assert_non_null(grabbed);
+}
+
+static void test_reply_max(void **state)
+{
+	const size_t frame = strlen("{\"ok\":true,\"result\":{\"data\":\"\"}}");
+
+	assert_true(control_reply_fits(CONTROL_REPLY_MAX));
+	assert_false(control_reply_fits(CONTROL_REPLY_MAX + 1));
+	reply_of(CONTROL_REPLY_MAX - frame);
+	assert_true(json_object_get_boolean(json_object_object_get(grabbed, "ok")));
+	reply_of(CONTROL_REPLY_MAX - frame + 1);
+	assert_false(json_object_get_boolean(json_object_object_get(grabbed, "ok")));
+	assert_string_equal(json_object_get_string(json_object_object_get(grabbed, "errno")), "EMSGSIZE");
+	json_object_put(grabbed);
+	grabbed = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_admit),
-		cmocka_unit_test(test_deadline),
-		cmocka_unit_test(test_outq),
-		cmocka_unit_test(test_monitor_fits),
-		cmocka_unit_test(test_ratelimit),
-		cmocka_unit_test(test_method_tables),
-		cmocka_unit_test(test_method_root_only),
+		cmocka_unit_test(test_admit),	      cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_outq),	      cmocka_unit_test(test_monitor_fits),
+		cmocka_unit_test(test_reply_max),     cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_method_tables), cmocka_unit_test(test_method_root_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
