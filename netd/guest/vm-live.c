@@ -223,13 +223,30 @@ void vm_live_running(struct vm *v)
 	balloon_start(v);
 }
 
+/* A DEVICE_DELETED of a device netd plugged as a vCPU (id vcpuK) or of a vCPU QEMU made at start
+ * (no id: its QOM path is under /machine/unattached or names a CPU type). */
+static bool vcpu_device(json_object *data)
+{
+	json_object *o;
+	const char *dev = NULL, *path = NULL;
+
+	if (data && json_object_object_get_ex(data, "device", &o) && json_object_is_type(o, json_type_string))
+		dev = json_object_get_string(o);
+	if (data && json_object_object_get_ex(data, "path", &o) && json_object_is_type(o, json_type_string))
+		path = json_object_get_string(o);
+	if (dev && !strncmp(dev, "vcpu", 4))
+		return true;
+	return !dev && path && strstr(path, "-cpu");
+}
+
 void vm_live_event(struct vm *v, const struct qmp_message *m)
 {
 	uint64_t actual;
 
 	/* A guest may eject a vCPU by itself: QEMU 7.2 (hw/acpi/cpu.c) unplugs any vCPU whose eject
-	 * bit the guest's ACPI _EJ0 writes, asked to or not; count them again. */
-	if (!strcmp(m->event, "DEVICE_DELETED") || !strcmp(m->event, "ACPI_DEVICE_OST")) {
+	 * bit the guest's ACPI _EJ0 writes, asked to or not; count them again. Only for a vCPU: a
+	 * detached disk's DEVICE_DELETED asks nothing. */
+	if (!strcmp(m->event, "DEVICE_DELETED") && vcpu_device(m->data)) {
 		qmp_client_command(v->qmp, "query-cpus-fast", NULL, on_cpus, v);
 		return;
 	}
