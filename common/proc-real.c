@@ -54,6 +54,18 @@
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
 #endif
+/* ABI 4 (network rights) and 6 (scopes): their fields are missing from Debian 12's struct
+ * landlock_ruleset_attr, hence this copy of the kernel's (a kernel of an older ABI takes it whole
+ * while the fields it does not know are 0). */
+struct landlock_ruleset_attr_v6 {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+#define LANDLOCK_NET_BIND_TCP_ (1ULL << 0)
+#define LANDLOCK_NET_CONNECT_TCP_ (1ULL << 1)
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET_ (1ULL << 0)
+#define LANDLOCK_SCOPE_SIGNAL_ (1ULL << 1)
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -85,6 +97,12 @@ int proc_landlock_abi(void)
 	if (abi < 0) {
 		long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 		abi = v > 0 ? (int)v : 0;
+		/* A right a newer ABI adds is not handled by child_confine_files: allowed. */
+		if (abi > PROC_LANDLOCK_ABI_KNOWN)
+			log_info(
+				"this kernel's Landlock ABI is %d, newer than netd knows (%d): what it added "
+				"is not restricted for confined programs (qemu-img)",
+				abi, PROC_LANDLOCK_ABI_KNOWN);
 	}
 	return abi;
 }
@@ -277,7 +295,15 @@ static void child_confine_files(const struct proc_spawn *spec, int abi, int repo
 		       tr = abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0,
 		       prog = LANDLOCK_ACCESS_FS_EXECUTE | rd | LANDLOCK_ACCESS_FS_READ_DIR;
 	static const char *const prog_dirs[] = { "/usr", "/lib", "/lib64", "/lib32", "/libx32" };
-	struct landlock_ruleset_attr attr = { .handled_access_fs = landlock_fs_rights(abi) };
+	/* TCP: bind and connect handled and no rule allows either (a header naming nbd://HOST:PORT
+	 * reaches no one); abstract unix sockets and signals: none outside its own domain. A unix
+	 * socket by path is a file's right Landlock does not handle: qemu-img is never given a name
+	 * to follow (vmm/disk.h, disk_chain_opts). */
+	struct landlock_ruleset_attr_v6 attr = {
+		.handled_access_fs = landlock_fs_rights(abi),
+		.handled_access_net = abi >= 4 ? LANDLOCK_NET_BIND_TCP_ | LANDLOCK_NET_CONNECT_TCP_ : 0,
+		.scoped = abi >= 6 ? LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET_ | LANDLOCK_SCOPE_SIGNAL_ : 0,
+	};
 	int ruleset;
 
 	if (abi <= 0) {

@@ -64,7 +64,10 @@ struct proc_spawn {
 	 * reading, and for writing and truncating where netd opened it for writing. Nothing else, by
 	 * any path: for a program netd runs as root on files operators may write (qemu-img on a pool
 	 * disk whose header names /etc/shadow). Without Landlock in the kernel the spawn fails:
-	 * nothing runs unconfined that asked to be confined. Implies landlock. */
+	 * nothing runs unconfined that asked to be confined. Implies landlock. Where the kernel has
+	 * them (Landlock ABI 4, 6), no TCP bind or connect, no abstract unix socket and no signal
+	 * outside its domain either. Every right up to ABI PROC_LANDLOCK_ABI_KNOWN is handled; a newer
+	 * kernel's new ones are not (netd logs that once). */
 	bool confine_files;
 	bool new_session; /* setsid: its own session and process group, no controlling terminal */
 	/* Not netd's child: started through an intermediate child that exits at once, so it survives
@@ -104,6 +107,7 @@ struct proc_backend {
 
 void proc_real_init(struct proc_backend *ret);
 /* The kernel's Landlock ABI version, 0 without Landlock. */
+#define PROC_LANDLOCK_ABI_KNOWN 7 /* the newest ABI whose rights child_confine_files handles */
 int proc_landlock_abi(void);
 
 struct proc_fake;

@@ -110,17 +110,28 @@ void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_forma
 
 void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size)
 {
-	argv_sized(a, qemu_img, "resize", f, fd, size);
+	if (f == DISK_FORMAT_QCOW2)
+		disk_argv_resize_overlay(a, qemu_img, fd, size);
+	else
+		argv_sized(a, qemu_img, "resize", f, fd, size);
 }
 
 void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd)
 {
-	argv_start(a, qemu_img, "info", f, fd);
+	if (f == DISK_FORMAT_QCOW2) {
+		/* its json: options, "backing": null: no name in the header is followed */
+		a->argv[0] = (char *)qemu_img;
+		a->argv[1] = "info";
+		a->argv[2] = NULL;
+		disk_chain_opts(a->opts, sizeof(a->opts), &f, &fd, 1);
+	} else {
+		argv_start(a, qemu_img, "info", f, fd);
+	}
 	/* -U: a running guest holds the image's lock; info only reads. No --backing-chain: the
 	 * backing file is named, never opened. */
 	argv_add(a, "-U");
 	argv_add(a, "--output=json");
-	argv_add(a, a->path);
+	argv_add(a, f == DISK_FORMAT_QCOW2 ? a->opts : a->path);
 }
 
 void disk_argv_create_overlay(struct disk_argv *a, const char *qemu_img, int fd, const char *base,

@@ -33,6 +33,9 @@ struct disk_argv {
 	char opts[4096]; /* json: options of a chain (DISK_CHAIN_MAX layers: about 1.5 KB) */
 };
 void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
+/* A qcow2 image is named to resize and info by its json: options with "backing": null
+ * (disk_chain_opts): qemu-img follows no name its header holds (a backing "nbd://HOST:PORT/x" or
+ * "nbd+unix:///x?socket=PATH" an operator wrote there), whether or not netd recorded a backing. */
 void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
 void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd);
 /* qemu-img create -f qcow2 -q -u -b BASE -F BASE_FORMAT /dev/fd/N SIZE: a thin overlay. -u: the

@@ -220,6 +220,7 @@ static int job_out_file(struct call *c, struct disk_job *j)
 static int job_spawn(struct call *c, struct disk_job *j, const struct disk_chain *ch)
 {
 	int fds[DISK_CHAIN_MAX + 1], child_fds[DISK_CHAIN_MAX], pipefd[2], r;
+	struct process_cred cred;
 	struct disk_argv a;
 
 	for (size_t i = 0; i < ch->n; i++) {
@@ -236,6 +237,7 @@ static int job_spawn(struct call *c, struct disk_job *j, const struct disk_chain
 	j->out_rd = pipefd[0];
 	struct proc_spawn spec = {
 		.exe = QEMU_IMG,
+		.cred = disk_qemu_img_cred(c, &cred),
 		.argv = a.argv,
 		.stdio = { [1] = { PROC_IO_FD, pipefd[1] }, [2] = { PROC_IO_FD, j->err_fd } },
 		.fds = fds,

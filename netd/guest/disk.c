@@ -35,6 +35,14 @@
 #define RECORDS_DIR ".netd"
 #define INFO_OUT_MAX 65536
 
+const struct process_cred *disk_qemu_img_cred(const struct call *c, struct process_cred *buf)
+{
+	if (c->peer.uid == 0)
+		return NULL;
+	vm_cred_from_peer(&c->peer, buf);
+	return buf;
+}
+
 const char *disk_pool_path(struct daemon *d)
 {
 	return d->image_dirs[0];
@@ -316,13 +324,15 @@ static bool overlay_on(int pool, const char *name, char *ret, size_t size)
 	return found;
 }
 
-/* Run qemu-img with the disk's fd as its fd 3; out gets its stdout. It runs as root, confined to
- * its own files and that fd (proc.h, confine_files): whatever path the image names, it opens
- * nothing else. */
+/* Run qemu-img with the disk's fd as its fd 3; out gets its stdout. It runs as the requester
+ * (disk_qemu_img_cred), confined to its own files and that fd (proc.h, confine_files): whatever
+ * path the image names, it opens nothing else, and it connects nowhere. */
 static int qemu_img_run(struct daemon *d, struct call *c, const char *what, struct disk_argv *a, int fd,
 			char *out, size_t size)
 {
+	struct process_cred cred;
 	struct proc_spawn spec = { .exe = QEMU_IMG,
+				   .cred = disk_qemu_img_cred(c, &cred),
 				   .argv = a->argv,
 				   .fds = &fd,
 				   .n_fds = 1,
@@ -646,10 +656,7 @@ static int method_disk_resize(struct daemon *d, struct call *c, json_object *par
 			"cannot resize disk '%s' to %llu bytes: it has %llu (shrinking loses data: netd "
 			"only grows disks)",
 			name, (unsigned long long)want, (unsigned long long)info->virtual_size);
-	if (file_backing(pool, name, fd, what, sizeof(what)))
-		disk_argv_resize_overlay(&a, QEMU_IMG, 3, want);
-	else
-		disk_argv_resize(&a, QEMU_IMG, f, 3, want);
+	disk_argv_resize(&a, QEMU_IMG, f, 3, want);
 	snprintf(what, sizeof(what), "cannot resize disk '%s'", name);
 	r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
 	if (r < 0)

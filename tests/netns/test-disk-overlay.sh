@@ -5,7 +5,7 @@
 # overlay follows no name. 'disk convert' flattens a chain into a new disk (data compared with
 # qemu-img compare), prints progress lines, and refuses bad requests with nothing made.
 . "$(dirname "$0")/lib.sh"
-need qemu-img qemu-io
+need qemu-img qemu-io python3 ss
 [ -x /usr/bin/qemu-img ] || skip "/usr/bin/qemu-img missing"
 getent group netd >/dev/null || skip "no group netd (run scripts/install-deps)"
 
@@ -113,6 +113,38 @@ qemu-img compare -q -f raw -F raw "$POOL/base.raw" "$POOL/ov2.raw" || fail "the 
 op disk resize ov2.qcow2 +1M >/dev/null || fail "the operator's resize of its overlay"
 op disk delete ov2.raw >/dev/null && op disk delete ov2.qcow2 >/dev/null || fail "the operator's delete"
 ok "an overlay whose header an operator rewrote: netd's record is the chain, /etc/shadow never read"
+
+# ---- a header naming a network backing (nbd://): qemu-img connects nowhere ----
+# A listener on $NS's loopback counts the connections it gets.
+nsx python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 10809)); s.listen(16)
+while True:
+    c, a = s.accept(); open(sys.argv[1], "a").write("connection\n"); c.close()
+' "$T/nbd-conns" &
+BG_PIDS+=($!)
+for _ in $(seq 50); do nsx ss -Htln 'sport = :10809' | grep -q . && break; sleep 0.1; done
+nsx ss -Htln 'sport = :10809' | grep -q . || fail "the test's listener did not start"
+# The same run unconfined does connect (what the test is for).
+qemu-img create -q -f qcow2 -u -b nbd://127.0.0.1:10809/x -F raw "$T/hdr-nbd.qcow2" 8M
+nsx qemu-img info --backing-chain -f qcow2 "$T/hdr-nbd.qcow2" >/dev/null 2>&1 || true
+[ -s "$T/nbd-conns" ] || fail "an unconfined qemu-img did not connect (is the test still true?)"
+: >"$T/nbd-conns"
+# Confined (netd's process backend), without netd's header check in the way: refused by Landlock.
+out=$(nsx "$CONFINED_RUN" 2 /usr/bin/qemu-img convert -f qcow2 -O raw /dev/fd/3 /dev/fd/4 3<"$T/hdr-nbd.qcow2" 4>"$T/nbd.raw") &&
+	fail "a confined qemu-img converted through an nbd:// header: $out"
+has "Failed to connect to '127.0.0.1:10809': Permission denied" <<<"$out" || fail "confined convert of an nbd:// header: $out"
+# Through netd: an overlay (a backing recorded, so its header may name one) rewritten by an operator.
+op disk create ov3.qcow2 --backing base.raw >/dev/null || fail "the operator's overlay"
+run_as "$OP" dd of="$POOL/ov3.qcow2" conv=notrunc status=none <"$T/hdr-nbd.qcow2" || fail "the operator could not write the header"
+assert_eq "$(op --json disk info ov3.qcow2 | jq -c .backing_chain)" '["base.raw"]' "info of an nbd:// header"
+op disk resize ov3.qcow2 +1M >/dev/null || fail "resize of an overlay whose header names nbd://"
+op disk convert ov3.qcow2 ov3.raw --format raw >/dev/null 2>&1 || fail "convert of an overlay whose header names nbd://"
+qemu-img compare -q -f raw -F raw "$POOL/base.raw" "$POOL/ov3.raw" || fail "the copy is not the recorded base's data"
+op disk delete ov3.raw >/dev/null && op disk delete ov3.qcow2 >/dev/null || fail "the operator's delete"
+[ ! -s "$T/nbd-conns" ] || fail "qemu-img connected to the header's nbd:// server ($(wc -l <"$T/nbd-conns") times)"
+ok "a header naming nbd://: no connection (netd names no backing to follow; Landlock denies TCP connect)"
 
 # ---- convert: refusals, nothing made ----
 refused "disk 'flat.qcow2' exists already" disk convert top.qcow2 flat.qcow2 --format qcow2
