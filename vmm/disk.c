@@ -359,6 +359,18 @@ const char *disk_qcow2_refuse_reason(const struct disk_qcow2_header *h, bool has
 	return NULL;
 }
 
+const char *disk_qcow2_file_refuse_reason(const uint8_t *start, size_t n, bool has_backing)
+{
+	uint8_t h[DISK_QCOW2_HEADER_LEN] = {};
+	struct disk_qcow2_header q;
+
+	/* What QEMU reads of a short file: its bytes, then zeros (a short read is zero-padded). */
+	memcpy(h, start, n < sizeof(h) ? n : sizeof(h));
+	if (!disk_qcow2_header_parse(h, sizeof(h), &q))
+		return NULL; /* not qcow2: qemu-img, told qcow2, refuses it */
+	return disk_qcow2_refuse_reason(&q, has_backing);
+}
+
 int disk_record_parse(const char *text, struct disk_record *ret)
 {
 	struct disk_record r = { .format = _DISK_FORMAT_INVALID };

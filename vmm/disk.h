@@ -97,6 +97,10 @@ bool disk_qcow2_header_parse(const uint8_t *h, size_t len, struct disk_qcow2_hea
  * never makes one), or a backing file while netd recorded none for the disk (has_backing). A name
  * the header holds is never opened by path: netd passes every layer as an fd. */
 const char *disk_qcow2_refuse_reason(const struct disk_qcow2_header *h, bool has_backing);
+/* The same for a file whose first n bytes are start (n < DISK_QCOW2_HEADER_LEN: the file is that
+ * short): read as QEMU reads it, zero-padded to the header's length, so that a file cut short of
+ * its version's header is judged by the fields QEMU will see. NULL when it is not qcow2 at all. */
+const char *disk_qcow2_file_refuse_reason(const uint8_t *start, size_t n, bool has_backing);
 
 /* What netd knows of a disk it made, kept in the pool's root-only folder .netd/ (one file a disk,
  * "format=qcow2\nbacking=base.raw\ninode=1234\nborn=1796000000123456789\n"): the format qemu-img is

@@ -197,15 +197,12 @@ static bool file_backing(int pool, const char *name, int fd, char *buf, size_t s
 static int check_header(struct call *c, int fd, const char *name, bool has_backing)
 {
 	uint8_t h[DISK_QCOW2_HEADER_LEN];
-	struct disk_qcow2_header q;
 	ssize_t n = pread(fd, h, sizeof(h), 0);
 	const char *why;
 
 	if (n < 0)
 		return call_errorf(c, -errno, "cannot read disk '%s': %m", name);
-	if (!disk_qcow2_header_parse(h, (size_t)n, &q))
-		return 0; /* not qcow2 at all: qemu-img says so */
-	why = disk_qcow2_refuse_reason(&q, has_backing);
+	why = disk_qcow2_file_refuse_reason(h, (size_t)n, has_backing);
 	if (why)
 		return call_errorf(c, -EPERM, "refusing disk '%s': %s", name, why);
 	return 0;
