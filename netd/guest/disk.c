@@ -513,9 +513,33 @@ static int disk_file_new(struct call *c, int pool, const char *name, enum disk_f
 	return TAKE_FD(fd);
 }
 
-/* --backing BASE: BASE opened (a pool disk netd made, its header checked), its virtual size the
- * overlay's least and default one. */
-static int parse_backing(struct daemon *d, struct call *c, json_object *params, int pool,
+/* The new overlay's base: its chain must open (every layer a disk netd made, headers checked) and
+ * leave room for one more layer. */
+static int check_base_chain(struct call *c, int pool, const char *name, const char *base, int fd,
+			    enum disk_format f)
+{
+	struct disk_chain ch;
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3), r;
+	size_t n;
+
+	if (dfd < 0)
+		return call_errorf(c, -errno, "cannot read disk '%s': %m", base);
+	r = disk_chain_open(c, pool, base, dfd, f, &ch);
+	if (r < 0)
+		return r;
+	n = ch.n;
+	disk_chain_close(&ch);
+	if (n >= DISK_CHAIN_MAX)
+		return call_errorf(
+			c, -ELOOP,
+			"cannot create disk '%s' on '%s': its backing chain has %d layers already (at most %d)",
+			name, base, (int)n, DISK_CHAIN_MAX);
+	return 0;
+}
+
+/* --backing BASE: BASE opened (a pool disk netd made, its header checked, its chain usable), its
+ * virtual size the overlay's least and default one. Only an absent key means no backing. */
+static int parse_backing(struct daemon *d, struct call *c, json_object *params, int pool, const char *name,
 			 const char **ret_name, enum disk_format *ret_format, uint64_t *ret_size)
 {
 	_cleanup_free_ struct disk_info *info = calloc(1, sizeof(*info));
@@ -525,8 +549,13 @@ static int parse_backing(struct daemon *d, struct call *c, json_object *params, 
 	int r;
 
 	*ret_name = NULL;
-	if (protocol_param_string(params, "backing", ret_name) < 0)
+	if (!json_object_object_get_ex(params, "backing", NULL))
 		return 0;
+	if (protocol_param_string(params, "backing", ret_name) < 0) {
+		*ret_name = NULL;
+		return call_errorf(c, -EINVAL,
+				   "invalid backing disk: expected the name of a disk of the pool");
+	}
 	if (!info)
 		return call_errorf(c, -ENOMEM, "out of memory");
 	why = disk_name_invalid_reason(*ret_name);
@@ -535,6 +564,9 @@ static int parse_backing(struct daemon *d, struct call *c, json_object *params, 
 	fd = disk_open(c, pool, *ret_name, O_RDONLY, &st, ret_format);
 	if (fd < 0)
 		return fd;
+	r = check_base_chain(c, pool, name, *ret_name, fd, *ret_format);
+	if (r < 0)
+		return r;
 	r = disk_info_read(d, c, *ret_name, fd, *ret_format, info);
 	if (r < 0)
 		return r;
@@ -565,7 +597,7 @@ static int method_disk_create(struct daemon *d, struct call *c, json_object *par
 	pool = disk_pool_open(d, c, true);
 	if (pool < 0)
 		return pool;
-	r = parse_backing(d, c, params, pool, &base, &base_format, &base_size);
+	r = parse_backing(d, c, params, pool, name, &base, &base_format, &base_size);
 	if (r < 0)
 		return r;
 	if (base && !strcmp(base, name))
@@ -594,9 +626,15 @@ static int method_disk_create(struct daemon *d, struct call *c, json_object *par
 		disk_record_remove(pool, name);
 		return r;
 	}
+	r = disk_reply_info(d, c, pool, name, fd, f, &st);
+	if (r < 0) { /* the client was told it failed: nothing stays */
+		unlinkat(pool, name, 0);
+		disk_record_remove(pool, name);
+		return r;
+	}
 	log_info("disk '%s' created in %s: %s, %llu bytes%s%s", name, disk_pool_path(d),
 		 disk_format_to_string(f), (unsigned long long)size, base ? ", on " : "", base ?: "");
-	return disk_reply_info(d, c, pool, name, fd, f, &st);
+	return 0;
 }
 
 static int method_disk_info(struct daemon *d, struct call *c, json_object *params)

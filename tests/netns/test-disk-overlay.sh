@@ -73,11 +73,32 @@ refused "cannot create disk 'x.raw': an overlay (--backing) is qcow2" disk creat
 refused "disk 'top.qcow2' exists already" disk create top.qcow2 --backing base.raw
 refused "cannot create disk 'base.raw' on itself" disk create base.raw --backing base.raw
 # A recorded overlay whose base went (by hand) is refused with the reason.
+refused "invalid backing disk name 'nbd://127.0.0.1:10809/x': a disk name is a file name in the pool: letters, digits, '.', '_' and '-' only" \
+	disk create x.qcow2 --backing nbd://127.0.0.1:10809/x
+# Only an absent "backing" means none: a number, null or a name with a NUL is refused, nothing made.
+for b in 123 null '"base.raw\u0000x"' '["base.raw"]'; do
+	before=$(pool_state)
+	reply=$(raw_request "{\"method\": \"disk.create\", \"params\": {\"name\": \"x.qcow2\", \"backing\": $b}}")
+	assert_eq "$(jq -r .error <<<"$reply")" "invalid backing disk: expected the name of a disk of the pool" "backing $b"
+	assert_eq "$(pool_state)" "$before" "the pool after a create with backing $b"
+done
 mv "$POOL/base.raw" "$T/base.raw"
 refused "disk 'mid.qcow2' is an overlay on 'base.raw', which cannot be used: no disk named 'base.raw' in the pool" \
 	disk info mid.qcow2
 mv "$T/base.raw" "$POOL/base.raw"
 ok "overlays: the base of an overlay is not deleted; bad bases and sizes refused, nothing made"
+
+# A base whose chain has the most layers netd opens (16): no overlay on it, nothing made.
+prev=base.raw
+for i in $(seq 2 16); do
+	ctl disk create "l$i.qcow2" --backing $prev >/dev/null || fail "layer $i"
+	prev=l$i.qcow2
+done
+assert_eq "$(ctl --json disk info l16.qcow2 | jq '.backing_chain | length')" 15 "the 16-layer chain"
+refused "cannot create disk 'x.qcow2' on 'l16.qcow2': its backing chain has 16 layers already (at most 16)" \
+	disk create x.qcow2 --backing l16.qcow2
+for i in $(seq 16 -1 2); do ctl disk delete "l$i.qcow2" >/dev/null || fail "delete layer $i"; done
+ok "overlays: a protocol name, a non-string backing and a base chain already 16 deep refused, nothing made"
 
 # ---- convert: a chain flattened, data kept ----
 qemu-io -f qcow2 -c 'write -P 0x55 2M 64k' "$POOL/top.qcow2" >/dev/null
