@@ -344,6 +344,17 @@ static void child_detach(int report_fd)
 	_exit(write(report_fd, &r, sizeof(r)) == sizeof(r) ? 0 : 1);
 }
 
+/* netd's pid, for a child to see whether netd died before it asked to die with it. */
+static pid_t spawner_pid;
+
+static void child_die_with_parent(int report_fd)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(report_fd, "PR_SET_PDEATHSIG");
+	if (getppid() != spawner_pid)
+		_exit(127); /* netd is gone already */
+}
+
 static _Noreturn void child(const struct proc_spawn *spec, int null_fd, int report_fd, int landlock_abi)
 {
 	static char *const no_env[] = { NULL };
@@ -357,6 +368,8 @@ static _Noreturn void child(const struct proc_spawn *spec, int null_fd, int repo
 	rlimit_nofile_restore();
 	child_deny_getfd(report_fd);
 	child_credentials(spec, report_fd);
+	if (spec->die_with_parent)
+		child_die_with_parent(report_fd);
 	if (spec->confine_files)
 		child_confine_files(spec, landlock_abi, report_fd);
 	else if (spec->landlock)
@@ -463,7 +476,7 @@ static int spawn_check(const struct proc_spawn *spec, int *ret_pidfd)
 {
 	if (spec->n_fds > PROC_FDS_MAX)
 		return -E2BIG;
-	if (!spec->argv || !spec->argv[0] || (spec->detached && ret_pidfd))
+	if (!spec->argv || !spec->argv[0] || (spec->detached && (ret_pidfd || spec->die_with_parent)))
 		return -EINVAL;
 	if (spec->n_fds && spec->first_fd < 3)
 		return -EINVAL;
@@ -516,6 +529,7 @@ static int real_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_
 		return fail(negative_errno(), "pipe");
 	report_rd = pipefd[0];
 	report_wr = pipefd[1];
+	spawner_pid = getpid();
 	if (share_memory(spec))
 		pid = start_child(spec, null_fd, report_wr, abi);
 	else {

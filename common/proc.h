@@ -70,6 +70,9 @@ struct proc_spawn {
 	 * kernel's new ones are not (netd logs that once). */
 	bool confine_files;
 	bool new_session; /* setsid: its own session and process group, no controlling terminal */
+	/* SIGKILL when netd dies (PR_SET_PDEATHSIG, set after its credentials, which would clear it):
+	 * a job netd watches (a root qemu-img convert) must not outlive it. Not with detached. */
+	bool die_with_parent;
 	/* Not netd's child: started through an intermediate child that exits at once, so it survives
 	 * netd and init reaps it. The pid is the program's; no pidfd (ret_pidfd must be NULL). */
 	bool detached;
@@ -115,7 +118,7 @@ int proc_fake_new(struct proc_fake **ret, struct proc_backend *ret_backend);
 void proc_fake_free(struct proc_fake *f);
 /* Everything done so far, one line per operation: "spawn ARGV... [what the spec asks beyond the
  * defaults: exe= stdin= stdout= stderr= fds=N@FIRST uid= gid= groups= nnp landlock confined session
- * detached]". */
+ * detached pdeathsig]". */
 const char *proc_fake_log(struct proc_fake *f);
 void proc_fake_log_clear(struct proc_fake *f);
 /* From now on, a spawn of exe (the file executed) runs to its end at once: what its stdin (a fd of

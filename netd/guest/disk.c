@@ -164,7 +164,8 @@ int disk_record_put(struct call *c, int pool, const char *name, int fd, enum dis
 	if (rfd < 0)
 		return call_errorf(c, -errno, "cannot record disk '%s': %m", name);
 	k = write(rfd, text, strlen(text));
-	if (k != (ssize_t)strlen(text) || renameat(dir, tmp, dir, name) < 0) {
+	/* fsync: on disk before the rename, and before the disk it describes gets its name */
+	if (k != (ssize_t)strlen(text) || fsync(rfd) < 0 || renameat(dir, tmp, dir, name) < 0) {
 		int r = k < 0 || k == (ssize_t)strlen(text) ? -errno : -ENOSPC;
 
 		unlinkat(dir, tmp, 0);
