@@ -337,7 +337,8 @@ static int qemu_img_run(struct daemon *d, struct call *c, const char *what, stru
 				   .first_fd = 3,
 				   .no_new_privs = true,
 				   .confine_files = true,
-				   .new_session = true };
+				   .new_session = true,
+				   .die_with_parent = true };
 	char dummy[1], err[512];
 	int r = proc_run_check(&d->proc, &spec, QEMU_IMG_TIMEOUT_MS, out ?: dummy, out ? size : sizeof(dummy),
 			       err, sizeof(err));
