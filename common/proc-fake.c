@@ -100,9 +100,9 @@ static void spawn_extras(const struct proc_spawn *spec, FILE *m)
 	if (spec->cred)
 		fprintf(m, " uid=%u gid=%u groups=%zu", (unsigned)spec->cred->uid, (unsigned)spec->cred->gid,
 			spec->cred->n_groups);
-	fprintf(m, "%s%s%s%s%s", spec->no_new_privs ? " nnp" : "", spec->landlock ? " landlock" : "",
+	fprintf(m, "%s%s%s%s%s%s", spec->no_new_privs ? " nnp" : "", spec->landlock ? " landlock" : "",
 		spec->confine_files ? " confined" : "", spec->new_session ? " session" : "",
-		spec->detached ? " detached" : "");
+		spec->detached ? " detached" : "", spec->die_with_parent ? " pdeathsig" : "");
 }
 
 /* "spawn ARGV... [EXTRAS]" */

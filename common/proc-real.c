@@ -54,6 +54,18 @@
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
 #endif
+/* ABI 4 (network rights) and 6 (scopes): their fields are missing from Debian 12's struct
+ * landlock_ruleset_attr, hence this copy of the kernel's (a kernel of an older ABI takes it whole
+ * while the fields it does not know are 0). */
+struct landlock_ruleset_attr_v6 {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+#define LANDLOCK_NET_BIND_TCP_ (1ULL << 0)
+#define LANDLOCK_NET_CONNECT_TCP_ (1ULL << 1)
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET_ (1ULL << 0)
+#define LANDLOCK_SCOPE_SIGNAL_ (1ULL << 1)
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -85,6 +97,12 @@ int proc_landlock_abi(void)
 	if (abi < 0) {
 		long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 		abi = v > 0 ? (int)v : 0;
+		/* A right a newer ABI adds is not handled by child_confine_files: allowed. */
+		if (abi > PROC_LANDLOCK_ABI_KNOWN)
+			log_info(
+				"this kernel's Landlock ABI is %d, newer than netd knows (%d): what it added "
+				"is not restricted for confined programs (qemu-img)",
+				abi, PROC_LANDLOCK_ABI_KNOWN);
 	}
 	return abi;
 }
@@ -277,7 +295,15 @@ static void child_confine_files(const struct proc_spawn *spec, int abi, int repo
 		       tr = abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0,
 		       prog = LANDLOCK_ACCESS_FS_EXECUTE | rd | LANDLOCK_ACCESS_FS_READ_DIR;
 	static const char *const prog_dirs[] = { "/usr", "/lib", "/lib64", "/lib32", "/libx32" };
-	struct landlock_ruleset_attr attr = { .handled_access_fs = landlock_fs_rights(abi) };
+	/* TCP: bind and connect handled and no rule allows either (a header naming nbd://HOST:PORT
+	 * reaches no one); abstract unix sockets and signals: none outside its own domain. A unix
+	 * socket by path is a file's right Landlock does not handle: qemu-img is never given a name
+	 * to follow (vmm/disk.h, disk_chain_opts). */
+	struct landlock_ruleset_attr_v6 attr = {
+		.handled_access_fs = landlock_fs_rights(abi),
+		.handled_access_net = abi >= 4 ? LANDLOCK_NET_BIND_TCP_ | LANDLOCK_NET_CONNECT_TCP_ : 0,
+		.scoped = abi >= 6 ? LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET_ | LANDLOCK_SCOPE_SIGNAL_ : 0,
+	};
 	int ruleset;
 
 	if (abi <= 0) {
@@ -318,6 +344,17 @@ static void child_detach(int report_fd)
 	_exit(write(report_fd, &r, sizeof(r)) == sizeof(r) ? 0 : 1);
 }
 
+/* netd's pid, for a child to see whether netd died before it asked to die with it. */
+static pid_t spawner_pid;
+
+static void child_die_with_parent(int report_fd)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(report_fd, "PR_SET_PDEATHSIG");
+	if (getppid() != spawner_pid)
+		_exit(127); /* netd is gone already */
+}
+
 static _Noreturn void child(const struct proc_spawn *spec, int null_fd, int report_fd, int landlock_abi)
 {
 	static char *const no_env[] = { NULL };
@@ -331,6 +368,8 @@ static _Noreturn void child(const struct proc_spawn *spec, int null_fd, int repo
 	rlimit_nofile_restore();
 	child_deny_getfd(report_fd);
 	child_credentials(spec, report_fd);
+	if (spec->die_with_parent)
+		child_die_with_parent(report_fd);
 	if (spec->confine_files)
 		child_confine_files(spec, landlock_abi, report_fd);
 	else if (spec->landlock)
@@ -437,7 +476,7 @@ static int spawn_check(const struct proc_spawn *spec, int *ret_pidfd)
 {
 	if (spec->n_fds > PROC_FDS_MAX)
 		return -E2BIG;
-	if (!spec->argv || !spec->argv[0] || (spec->detached && ret_pidfd))
+	if (!spec->argv || !spec->argv[0] || (spec->detached && (ret_pidfd || spec->die_with_parent)))
 		return -EINVAL;
 	if (spec->n_fds && spec->first_fd < 3)
 		return -EINVAL;
@@ -490,6 +529,7 @@ static int real_spawn(void *userdata, const struct proc_spawn *spec, pid_t *ret_
 		return fail(negative_errno(), "pipe");
 	report_rd = pipefd[0];
 	report_wr = pipefd[1];
+	spawner_pid = getpid();
 	if (share_memory(spec))
 		pid = start_child(spec, null_fd, report_wr, abi);
 	else {

@@ -64,9 +64,15 @@ struct proc_spawn {
 	 * reading, and for writing and truncating where netd opened it for writing. Nothing else, by
 	 * any path: for a program netd runs as root on files operators may write (qemu-img on a pool
 	 * disk whose header names /etc/shadow). Without Landlock in the kernel the spawn fails:
-	 * nothing runs unconfined that asked to be confined. Implies landlock. */
+	 * nothing runs unconfined that asked to be confined. Implies landlock. Where the kernel has
+	 * them (Landlock ABI 4, 6), no TCP bind or connect, no abstract unix socket and no signal
+	 * outside its domain either. Every right up to ABI PROC_LANDLOCK_ABI_KNOWN is handled; a newer
+	 * kernel's new ones are not (netd logs that once). */
 	bool confine_files;
 	bool new_session; /* setsid: its own session and process group, no controlling terminal */
+	/* SIGKILL when netd dies (PR_SET_PDEATHSIG, set after its credentials, which would clear it):
+	 * a job netd watches (a root qemu-img convert) must not outlive it. Not with detached. */
+	bool die_with_parent;
 	/* Not netd's child: started through an intermediate child that exits at once, so it survives
 	 * netd and init reaps it. The pid is the program's; no pidfd (ret_pidfd must be NULL). */
 	bool detached;
@@ -104,6 +110,7 @@ struct proc_backend {
 
 void proc_real_init(struct proc_backend *ret);
 /* The kernel's Landlock ABI version, 0 without Landlock. */
+#define PROC_LANDLOCK_ABI_KNOWN 7 /* the newest ABI whose rights child_confine_files handles */
 int proc_landlock_abi(void);
 
 struct proc_fake;
@@ -111,7 +118,7 @@ int proc_fake_new(struct proc_fake **ret, struct proc_backend *ret_backend);
 void proc_fake_free(struct proc_fake *f);
 /* Everything done so far, one line per operation: "spawn ARGV... [what the spec asks beyond the
  * defaults: exe= stdin= stdout= stderr= fds=N@FIRST uid= gid= groups= nnp landlock confined session
- * detached]". */
+ * detached pdeathsig]". */
 const char *proc_fake_log(struct proc_fake *f);
 void proc_fake_log_clear(struct proc_fake *f);
 /* From now on, a spawn of exe (the file executed) runs to its end at once: what its stdin (a fd of

@@ -110,17 +110,28 @@ void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_forma
 
 void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size)
 {
-	argv_sized(a, qemu_img, "resize", f, fd, size);
+	if (f == DISK_FORMAT_QCOW2)
+		disk_argv_resize_overlay(a, qemu_img, fd, size);
+	else
+		argv_sized(a, qemu_img, "resize", f, fd, size);
 }
 
 void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd)
 {
-	argv_start(a, qemu_img, "info", f, fd);
+	if (f == DISK_FORMAT_QCOW2) {
+		/* its json: options, "backing": null: no name in the header is followed */
+		a->argv[0] = (char *)qemu_img;
+		a->argv[1] = "info";
+		a->argv[2] = NULL;
+		disk_chain_opts(a->opts, sizeof(a->opts), &f, &fd, 1);
+	} else {
+		argv_start(a, qemu_img, "info", f, fd);
+	}
 	/* -U: a running guest holds the image's lock; info only reads. No --backing-chain: the
 	 * backing file is named, never opened. */
 	argv_add(a, "-U");
 	argv_add(a, "--output=json");
-	argv_add(a, a->path);
+	argv_add(a, f == DISK_FORMAT_QCOW2 ? a->opts : a->path);
 }
 
 void disk_argv_create_overlay(struct disk_argv *a, const char *qemu_img, int fd, const char *base,
@@ -346,6 +357,18 @@ const char *disk_qcow2_refuse_reason(const struct disk_qcow2_header *h, bool has
 		return "its qcow2 header names a backing file netd did not record (the header was changed "
 		       "outside netd)";
 	return NULL;
+}
+
+const char *disk_qcow2_file_refuse_reason(const uint8_t *start, size_t n, bool has_backing)
+{
+	uint8_t h[DISK_QCOW2_HEADER_LEN] = {};
+	struct disk_qcow2_header q;
+
+	/* What QEMU reads of a short file: its bytes, then zeros (a short read is zero-padded). */
+	memcpy(h, start, n < sizeof(h) ? n : sizeof(h));
+	if (!disk_qcow2_header_parse(h, sizeof(h), &q))
+		return NULL; /* not qcow2: qemu-img, told qcow2, refuses it */
+	return disk_qcow2_refuse_reason(&q, has_backing);
 }
 
 int disk_record_parse(const char *text, struct disk_record *ret)

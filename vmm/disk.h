@@ -33,6 +33,9 @@ struct disk_argv {
 	char opts[4096]; /* json: options of a chain (DISK_CHAIN_MAX layers: about 1.5 KB) */
 };
 void disk_argv_create(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
+/* A qcow2 image is named to resize and info by its json: options with "backing": null
+ * (disk_chain_opts): qemu-img follows no name its header holds (a backing "nbd://HOST:PORT/x" or
+ * "nbd+unix:///x?socket=PATH" an operator wrote there), whether or not netd recorded a backing. */
 void disk_argv_resize(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd, uint64_t size);
 void disk_argv_info(struct disk_argv *a, const char *qemu_img, enum disk_format f, int fd);
 /* qemu-img create -f qcow2 -q -u -b BASE -F BASE_FORMAT /dev/fd/N SIZE: a thin overlay. -u: the
@@ -94,6 +97,10 @@ bool disk_qcow2_header_parse(const uint8_t *h, size_t len, struct disk_qcow2_hea
  * never makes one), or a backing file while netd recorded none for the disk (has_backing). A name
  * the header holds is never opened by path: netd passes every layer as an fd. */
 const char *disk_qcow2_refuse_reason(const struct disk_qcow2_header *h, bool has_backing);
+/* The same for a file whose first n bytes are start (n < DISK_QCOW2_HEADER_LEN: the file is that
+ * short): read as QEMU reads it, zero-padded to the header's length, so that a file cut short of
+ * its version's header is judged by the fields QEMU will see. NULL when it is not qcow2 at all. */
+const char *disk_qcow2_file_refuse_reason(const uint8_t *start, size_t n, bool has_backing);
 
 /* What netd knows of a disk it made, kept in the pool's root-only folder .netd/ (one file a disk,
  * "format=qcow2\nbacking=base.raw\ninode=1234\nborn=1796000000123456789\n"): the format qemu-img is

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,9 +356,18 @@ bool call_client_gone(const struct call *call)
 {
 	const struct client *c = call->client;
 
+	struct pollfd p;
+
 	if (!c)
 		return !call->on_reply; /* a call without a client from the start is a test's */
-	return c->eof || c->dead;
+	if (c->dead)
+		return true;
+	/* Asked of the socket, not of what netd read so far (its hang-up may not be read yet). A
+	 * client that only shut its writing side (shutdown(SHUT_WR), as socat does at the end of its
+	 * input) still reads replies and is not gone, as for every other request: POLLHUP is both
+	 * sides shut, the peer closed. */
+	p = (struct pollfd){ .fd = c->fd };
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
 /* Every area of methods: a new area is its table in its own file and one line here. */

@@ -153,8 +153,9 @@ void call_reply(struct call *c, json_object *result);
 /* Record the user-facing message of a failure; the method then returns the negative errno. */
 int call_errorf(struct call *c, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void call_progress(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Whether the client of a call a method kept has hung up (its reply would go nowhere): a long job
- * done only for it (disk convert) stops then. */
+/* Whether the client of a call a method kept has hung up (closed the connection: its reply would
+ * go nowhere; a half-closed one still reads it): a long job done only for it (disk convert) stops
+ * then. */
 bool call_client_gone(const struct call *c);
 /* Turn the call's connection into an event stream (daemon.monitor): it gets no reply. */
 void control_monitor(struct call *c);

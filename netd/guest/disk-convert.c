@@ -26,6 +26,7 @@
 #include "vm.h"
 
 #define CONVERT_CHECK_USEC (500 * 1000ULL) /* how often a conversion looks for its client */
+#define CONVERT_JOBS_MAX 4 /* conversions at once (each a qemu-img reading and writing a disk) */
 
 /*
  * One conversion. The new disk is an unnamed file in the pool (O_TMPFILE) until qemu-img succeeds:
@@ -91,18 +92,28 @@ static void job_finish(struct disk_job *j)
 	struct stat st;
 	int r;
 
-	snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", j->out_fd);
-	if (linkat(AT_FDCWD, proc_path, j->pool, j->dst, AT_SYMLINK_FOLLOW) < 0) {
-		r = -errno;
-		call_reply_error(c, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst,
-				 r == -EEXIST ? "a disk of that name was made meanwhile" : strerror(-r));
+	/* The record first (written through, fsync), then the name: a crash in between leaves a
+	 * record of no file (ignored, replaced by the next disk of that name), never a disk netd
+	 * does not know. Nothing else makes a pool disk meanwhile: netd does one thing at a time. */
+	if (fstatat(j->pool, j->dst, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		call_reply_error(c, -EEXIST,
+				 "cannot convert disk '%s' to '%s': a disk of that name was "
+				 "made meanwhile",
+				 j->src, j->dst);
 		return;
 	}
 	r = disk_record_put(c, j->pool, j->dst, j->out_fd, j->format, NULL);
 	if (r < 0) {
-		unlinkat(j->pool, j->dst, 0);
 		snprintf(err, sizeof(err), "%s", c->err);
 		call_reply_error(c, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst, err);
+		return;
+	}
+	snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", j->out_fd);
+	if (linkat(AT_FDCWD, proc_path, j->pool, j->dst, AT_SYMLINK_FOLLOW) < 0) {
+		r = -errno;
+		disk_record_remove(j->pool, j->dst);
+		call_reply_error(c, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst,
+				 r == -EEXIST ? "a disk of that name was made meanwhile" : strerror(-r));
 		return;
 	}
 	log_info("disk '%s' converted to '%s' (%s)", j->src, j->dst, disk_format_to_string(j->format));
@@ -126,6 +137,9 @@ static int on_job_exit(sd_event_source *s, int fd, uint32_t revents, void *userd
 		return 0;
 	close(j->pidfd);
 	j->pidfd = -1;
+	/* The client may have gone since the last check: nothing is made for no one. */
+	if (!j->gone && call_client_gone(j->call))
+		j->gone = true;
 	if (j->gone) {
 		log_info("disk convert of '%s' to '%s' stopped: its client hung up (nothing was made)",
 			 j->src, j->dst);
@@ -188,6 +202,10 @@ static int on_job_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 void disk_jobs_abort(struct daemon *d)
 {
+	/* Every qemu-img killed first, then each waited for: they die together. */
+	for (struct disk_job *j = d->disk_jobs; j; j = j->next)
+		if (j->pidfd >= 0)
+			d->proc.ops->kill(d->proc.userdata, j->pid, j->pidfd, SIGKILL);
 	while (d->disk_jobs) {
 		struct disk_job *j = d->disk_jobs;
 
@@ -220,6 +238,7 @@ static int job_out_file(struct call *c, struct disk_job *j)
 static int job_spawn(struct call *c, struct disk_job *j, const struct disk_chain *ch)
 {
 	int fds[DISK_CHAIN_MAX + 1], child_fds[DISK_CHAIN_MAX], pipefd[2], r;
+	struct process_cred cred;
 	struct disk_argv a;
 
 	for (size_t i = 0; i < ch->n; i++) {
@@ -236,6 +255,7 @@ static int job_spawn(struct call *c, struct disk_job *j, const struct disk_chain
 	j->out_rd = pipefd[0];
 	struct proc_spawn spec = {
 		.exe = QEMU_IMG,
+		.cred = disk_qemu_img_cred(c, &cred),
 		.argv = a.argv,
 		.stdio = { [1] = { PROC_IO_FD, pipefd[1] }, [2] = { PROC_IO_FD, j->err_fd } },
 		.fds = fds,
@@ -244,6 +264,7 @@ static int job_spawn(struct call *c, struct disk_job *j, const struct disk_chain
 		.no_new_privs = true,
 		.confine_files = true,
 		.new_session = true,
+		.die_with_parent = true, /* netd killed: no qemu-img left writing an unnamed file */
 	};
 	r = j->d->proc.ops->spawn(j->d->proc.userdata, &spec, &j->pid, &j->pidfd);
 	close(pipefd[1]);
@@ -262,6 +283,8 @@ static int job_watch(struct call *c, struct disk_job *j)
 	    sd_event_add_time_relative(e, &j->timer, CLOCK_MONOTONIC, CONVERT_CHECK_USEC, 0, on_job_timer,
 				       j) < 0)
 		return call_errorf(c, -ENOMEM, "cannot convert disk '%s': cannot watch qemu-img", j->src);
+	/* Its exit before a pending check of the client: on_job_exit asks the client itself. */
+	sd_event_source_set_priority(j->exit_source, SD_EVENT_PRIORITY_IMPORTANT);
 	return 0;
 }
 
@@ -321,6 +344,15 @@ static int convert_params(struct call *c, json_object *params, const char **src,
 	return 0;
 }
 
+static size_t jobs_count(struct daemon *d)
+{
+	size_t n = 0;
+
+	for (struct disk_job *j = d->disk_jobs; j; j = j->next)
+		n++;
+	return n;
+}
+
 int disk_method_convert(struct daemon *d, struct call *c, json_object *params)
 {
 	struct disk_job *j = calloc(1, sizeof(*j));
@@ -340,6 +372,12 @@ int disk_method_convert(struct daemon *d, struct call *c, json_object *params)
 				.err_fd = -1,
 				.pidfd = -1,
 				.reported = -1 };
+	if (jobs_count(d) >= CONVERT_JOBS_MAX) {
+		r = call_errorf(c, -EBUSY,
+				"cannot convert disk: %d conversions run already (wait for one to finish)",
+				CONVERT_JOBS_MAX);
+		goto fail;
+	}
 	if ((r = convert_params(c, params, &src, &dst)) < 0 ||
 	    (r = disk_parse_format(c, params, &j->format)) < 0)
 		goto fail;
@@ -371,6 +409,7 @@ int disk_method_convert(struct daemon *d, struct call *c, json_object *params)
 	log_info("disk convert of '%s' to '%s' (%s) started: qemu-img pid %d", src, dst,
 		 disk_format_to_string(j->format), (int)j->pid);
 	call_progress(c, "converting '%s' to '%s': 0%%", src, dst);
+	j->reported = 0;
 	return 0;
 fail:
 	disk_chain_close(&ch);

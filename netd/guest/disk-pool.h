@@ -23,6 +23,10 @@ struct disk_chain {
 	char names[DISK_CHAIN_MAX][NAME_MAX + 1];
 };
 
+/* Who qemu-img runs as for the request c: its sender, with its groups (an operator is in group
+ * netd and may open the pool's 0660 root:netd files itself; qemu-img reopens its fds by
+ * /dev/fd/N), so that it has no root right; NULL (root) for a request of root's. buf holds it. */
+const struct process_cred *disk_qemu_img_cred(const struct call *c, struct process_cred *buf);
 const char *disk_pool_path(struct daemon *d);
 /* The pool's fd; made 0750 root:netd when it is not there and create is set. */
 int disk_pool_open(struct daemon *d, struct call *c, bool create);

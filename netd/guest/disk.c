@@ -35,6 +35,14 @@
 #define RECORDS_DIR ".netd"
 #define INFO_OUT_MAX 65536
 
+const struct process_cred *disk_qemu_img_cred(const struct call *c, struct process_cred *buf)
+{
+	if (c->peer.uid == 0)
+		return NULL;
+	vm_cred_from_peer(&c->peer, buf);
+	return buf;
+}
+
 const char *disk_pool_path(struct daemon *d)
 {
 	return d->image_dirs[0];
@@ -156,7 +164,8 @@ int disk_record_put(struct call *c, int pool, const char *name, int fd, enum dis
 	if (rfd < 0)
 		return call_errorf(c, -errno, "cannot record disk '%s': %m", name);
 	k = write(rfd, text, strlen(text));
-	if (k != (ssize_t)strlen(text) || renameat(dir, tmp, dir, name) < 0) {
+	/* fsync: on disk before the rename, and before the disk it describes gets its name */
+	if (k != (ssize_t)strlen(text) || fsync(rfd) < 0 || renameat(dir, tmp, dir, name) < 0) {
 		int r = k < 0 || k == (ssize_t)strlen(text) ? -errno : -ENOSPC;
 
 		unlinkat(dir, tmp, 0);
@@ -189,15 +198,12 @@ static bool file_backing(int pool, const char *name, int fd, char *buf, size_t s
 static int check_header(struct call *c, int fd, const char *name, bool has_backing)
 {
 	uint8_t h[DISK_QCOW2_HEADER_LEN];
-	struct disk_qcow2_header q;
 	ssize_t n = pread(fd, h, sizeof(h), 0);
 	const char *why;
 
 	if (n < 0)
 		return call_errorf(c, -errno, "cannot read disk '%s': %m", name);
-	if (!disk_qcow2_header_parse(h, (size_t)n, &q))
-		return 0; /* not qcow2 at all: qemu-img says so */
-	why = disk_qcow2_refuse_reason(&q, has_backing);
+	why = disk_qcow2_file_refuse_reason(h, (size_t)n, has_backing);
 	if (why)
 		return call_errorf(c, -EPERM, "refusing disk '%s': %s", name, why);
 	return 0;
@@ -316,20 +322,23 @@ static bool overlay_on(int pool, const char *name, char *ret, size_t size)
 	return found;
 }
 
-/* Run qemu-img with the disk's fd as its fd 3; out gets its stdout. It runs as root, confined to
- * its own files and that fd (proc.h, confine_files): whatever path the image names, it opens
- * nothing else. */
+/* Run qemu-img with the disk's fd as its fd 3; out gets its stdout. It runs as the requester
+ * (disk_qemu_img_cred), confined to its own files and that fd (proc.h, confine_files): whatever
+ * path the image names, it opens nothing else, and it connects nowhere. */
 static int qemu_img_run(struct daemon *d, struct call *c, const char *what, struct disk_argv *a, int fd,
 			char *out, size_t size)
 {
+	struct process_cred cred;
 	struct proc_spawn spec = { .exe = QEMU_IMG,
+				   .cred = disk_qemu_img_cred(c, &cred),
 				   .argv = a->argv,
 				   .fds = &fd,
 				   .n_fds = 1,
 				   .first_fd = 3,
 				   .no_new_privs = true,
 				   .confine_files = true,
-				   .new_session = true };
+				   .new_session = true,
+				   .die_with_parent = true };
 	char dummy[1], err[512];
 	int r = proc_run_check(&d->proc, &spec, QEMU_IMG_TIMEOUT_MS, out ?: dummy, out ? size : sizeof(dummy),
 			       err, sizeof(err));
@@ -508,9 +517,33 @@ static int disk_file_new(struct call *c, int pool, const char *name, enum disk_f
 	return TAKE_FD(fd);
 }
 
-/* --backing BASE: BASE opened (a pool disk netd made, its header checked), its virtual size the
- * overlay's least and default one. */
-static int parse_backing(struct daemon *d, struct call *c, json_object *params, int pool,
+/* The new overlay's base: its chain must open (every layer a disk netd made, headers checked) and
+ * leave room for one more layer. */
+static int check_base_chain(struct call *c, int pool, const char *name, const char *base, int fd,
+			    enum disk_format f)
+{
+	struct disk_chain ch;
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3), r;
+	size_t n;
+
+	if (dfd < 0)
+		return call_errorf(c, -errno, "cannot read disk '%s': %m", base);
+	r = disk_chain_open(c, pool, base, dfd, f, &ch);
+	if (r < 0)
+		return r;
+	n = ch.n;
+	disk_chain_close(&ch);
+	if (n >= DISK_CHAIN_MAX)
+		return call_errorf(
+			c, -ELOOP,
+			"cannot create disk '%s' on '%s': its backing chain has %d layers already (at most %d)",
+			name, base, (int)n, DISK_CHAIN_MAX);
+	return 0;
+}
+
+/* --backing BASE: BASE opened (a pool disk netd made, its header checked, its chain usable), its
+ * virtual size the overlay's least and default one. Only an absent key means no backing. */
+static int parse_backing(struct daemon *d, struct call *c, json_object *params, int pool, const char *name,
 			 const char **ret_name, enum disk_format *ret_format, uint64_t *ret_size)
 {
 	_cleanup_free_ struct disk_info *info = calloc(1, sizeof(*info));
@@ -520,8 +553,13 @@ static int parse_backing(struct daemon *d, struct call *c, json_object *params, 
 	int r;
 
 	*ret_name = NULL;
-	if (protocol_param_string(params, "backing", ret_name) < 0)
+	if (!json_object_object_get_ex(params, "backing", NULL))
 		return 0;
+	if (protocol_param_string(params, "backing", ret_name) < 0) {
+		*ret_name = NULL;
+		return call_errorf(c, -EINVAL,
+				   "invalid backing disk: expected the name of a disk of the pool");
+	}
 	if (!info)
 		return call_errorf(c, -ENOMEM, "out of memory");
 	why = disk_name_invalid_reason(*ret_name);
@@ -530,6 +568,9 @@ static int parse_backing(struct daemon *d, struct call *c, json_object *params, 
 	fd = disk_open(c, pool, *ret_name, O_RDONLY, &st, ret_format);
 	if (fd < 0)
 		return fd;
+	r = check_base_chain(c, pool, name, *ret_name, fd, *ret_format);
+	if (r < 0)
+		return r;
 	r = disk_info_read(d, c, *ret_name, fd, *ret_format, info);
 	if (r < 0)
 		return r;
@@ -560,7 +601,7 @@ static int method_disk_create(struct daemon *d, struct call *c, json_object *par
 	pool = disk_pool_open(d, c, true);
 	if (pool < 0)
 		return pool;
-	r = parse_backing(d, c, params, pool, &base, &base_format, &base_size);
+	r = parse_backing(d, c, params, pool, name, &base, &base_format, &base_size);
 	if (r < 0)
 		return r;
 	if (base && !strcmp(base, name))
@@ -589,9 +630,15 @@ static int method_disk_create(struct daemon *d, struct call *c, json_object *par
 		disk_record_remove(pool, name);
 		return r;
 	}
+	r = disk_reply_info(d, c, pool, name, fd, f, &st);
+	if (r < 0) { /* the client was told it failed: nothing stays */
+		unlinkat(pool, name, 0);
+		disk_record_remove(pool, name);
+		return r;
+	}
 	log_info("disk '%s' created in %s: %s, %llu bytes%s%s", name, disk_pool_path(d),
 		 disk_format_to_string(f), (unsigned long long)size, base ? ", on " : "", base ?: "");
-	return disk_reply_info(d, c, pool, name, fd, f, &st);
+	return 0;
 }
 
 /* vm create --disk NAME: the pool's file, with the format netd made it with. */
@@ -725,10 +772,7 @@ static int method_disk_resize(struct daemon *d, struct call *c, json_object *par
 			"cannot resize disk '%s' to %llu bytes: it has %llu (shrinking loses data: netd "
 			"only grows disks)",
 			name, (unsigned long long)want, (unsigned long long)info->virtual_size);
-	if (file_backing(pool, name, fd, what, sizeof(what)))
-		disk_argv_resize_overlay(&a, QEMU_IMG, 3, want);
-	else
-		disk_argv_resize(&a, QEMU_IMG, f, 3, want);
+	disk_argv_resize(&a, QEMU_IMG, f, 3, want);
 	snprintf(what, sizeof(what), "cannot resize disk '%s'", name);
 	r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
 	if (r < 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libFuzzer target: what the disk pool reads that others wrote. The first bytes of a pool file
- * (any operator may write its qcow2 header: disk_qcow2_header_parse, disk_qcow2_refuse_reason)
+ * (any operator may write its qcow2 header: disk_qcow2_header_parse, disk_qcow2_refuse_reason,
+ * disk_qcow2_file_refuse_reason)
  * and qemu-img's output on that file (info's JSON, convert -p's progress: disk_info_parse,
  * disk_progress_parse); and netd's own records (disk_record_parse).
  */
@@ -30,6 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (q.backing_offset && !disk_qcow2_refuse_reason(&q, false))
 			abort();
 	}
+	/* A file of any length, read as QEMU reads it: a qcow2 magic and a non-zero backing offset
+	 * in the bytes there are is always refused, however short the file. */
+	if (size >= 16 && !memcmp(data, "QFI\xfb", 4) &&
+	    (data[8] | data[9] | data[10] | data[11] | data[12] | data[13] | data[14] | data[15]) &&
+	    (data[4] | data[5] | data[6]) == 0 && (data[7] == 2 || data[7] == 3) &&
+	    !disk_qcow2_file_refuse_reason(data, size, false))
+		abort();
 	text = malloc(size + 1);
 	if (!text)
 		return 0;

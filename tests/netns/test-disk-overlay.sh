@@ -5,7 +5,7 @@
 # overlay follows no name. 'disk convert' flattens a chain into a new disk (data compared with
 # qemu-img compare), prints progress lines, and refuses bad requests with nothing made.
 . "$(dirname "$0")/lib.sh"
-need qemu-img qemu-io
+need qemu-img qemu-io python3 ss socat
 [ -x /usr/bin/qemu-img ] || skip "/usr/bin/qemu-img missing"
 getent group netd >/dev/null || skip "no group netd (run scripts/install-deps)"
 
@@ -73,16 +73,37 @@ refused "cannot create disk 'x.raw': an overlay (--backing) is qcow2" disk creat
 refused "disk 'top.qcow2' exists already" disk create top.qcow2 --backing base.raw
 refused "cannot create disk 'base.raw' on itself" disk create base.raw --backing base.raw
 # A recorded overlay whose base went (by hand) is refused with the reason.
+refused "invalid backing disk name 'nbd://127.0.0.1:10809/x': a disk name is a file name in the pool: letters, digits, '.', '_' and '-' only" \
+	disk create x.qcow2 --backing nbd://127.0.0.1:10809/x
+# Only an absent "backing" means none: a number, null or a name with a NUL is refused, nothing made.
+for b in 123 null '"base.raw\u0000x"' '["base.raw"]'; do
+	before=$(pool_state)
+	reply=$(raw_request "{\"method\": \"disk.create\", \"params\": {\"name\": \"x.qcow2\", \"backing\": $b}}")
+	assert_eq "$(jq -r .error <<<"$reply")" "invalid backing disk: expected the name of a disk of the pool" "backing $b"
+	assert_eq "$(pool_state)" "$before" "the pool after a create with backing $b"
+done
 mv "$POOL/base.raw" "$T/base.raw"
 refused "disk 'mid.qcow2' is an overlay on 'base.raw', which cannot be used: no disk named 'base.raw' in the pool" \
 	disk info mid.qcow2
 mv "$T/base.raw" "$POOL/base.raw"
 ok "overlays: the base of an overlay is not deleted; bad bases and sizes refused, nothing made"
 
+# A base whose chain has the most layers netd opens (16): no overlay on it, nothing made.
+prev=base.raw
+for i in $(seq 2 16); do
+	ctl disk create "l$i.qcow2" --backing $prev >/dev/null || fail "layer $i"
+	prev=l$i.qcow2
+done
+assert_eq "$(ctl --json disk info l16.qcow2 | jq '.backing_chain | length')" 15 "the 16-layer chain"
+refused "cannot create disk 'x.qcow2' on 'l16.qcow2': its backing chain has 16 layers already (at most 16)" \
+	disk create x.qcow2 --backing l16.qcow2
+for i in $(seq 16 -1 2); do ctl disk delete "l$i.qcow2" >/dev/null || fail "delete layer $i"; done
+ok "overlays: a protocol name, a non-string backing and a base chain already 16 deep refused, nothing made"
+
 # ---- convert: a chain flattened, data kept ----
 qemu-io -f qcow2 -c 'write -P 0x55 2M 64k' "$POOL/top.qcow2" >/dev/null
 ctl disk convert top.qcow2 flat.qcow2 --format qcow2 >"$T/out" 2>"$T/progress" || fail "disk convert: $(cat "$T/progress")"
-has "^converting 'top.qcow2' to 'flat.qcow2': 0%$" <"$T/progress" || fail "no 0% line: $(cat "$T/progress")"
+assert_eq "$(grep -c "^converting 'top.qcow2' to 'flat.qcow2': 0%$" "$T/progress")" 1 "0% lines: $(cat "$T/progress")"
 has "^converting 'top.qcow2' to 'flat.qcow2': 100%$" <"$T/progress" || fail "no 100% line: $(cat "$T/progress")"
 has '^name: *flat.qcow2$' <"$T/out" || fail "disk convert's output: $(cat "$T/out")"
 assert_eq "$(stat -c '%a %U %G' "$POOL/flat.qcow2")" "660 root netd" "a converted disk's owner and mode"
@@ -114,6 +135,38 @@ op disk resize ov2.qcow2 +1M >/dev/null || fail "the operator's resize of its ov
 op disk delete ov2.raw >/dev/null && op disk delete ov2.qcow2 >/dev/null || fail "the operator's delete"
 ok "an overlay whose header an operator rewrote: netd's record is the chain, /etc/shadow never read"
 
+# ---- a header naming a network backing (nbd://): qemu-img connects nowhere ----
+# A listener on $NS's loopback counts the connections it gets.
+nsx python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 10809)); s.listen(16)
+while True:
+    c, a = s.accept(); open(sys.argv[1], "a").write("connection\n"); c.close()
+' "$T/nbd-conns" &
+BG_PIDS+=($!)
+for _ in $(seq 50); do nsx ss -Htln 'sport = :10809' | grep -q . && break; sleep 0.1; done
+nsx ss -Htln 'sport = :10809' | grep -q . || fail "the test's listener did not start"
+# The same run unconfined does connect (what the test is for).
+qemu-img create -q -f qcow2 -u -b nbd://127.0.0.1:10809/x -F raw "$T/hdr-nbd.qcow2" 8M
+nsx qemu-img info --backing-chain -f qcow2 "$T/hdr-nbd.qcow2" >/dev/null 2>&1 || true
+[ -s "$T/nbd-conns" ] || fail "an unconfined qemu-img did not connect (is the test still true?)"
+: >"$T/nbd-conns"
+# Confined (netd's process backend), without netd's header check in the way: refused by Landlock.
+out=$(nsx "$CONFINED_RUN" 2 /usr/bin/qemu-img convert -f qcow2 -O raw /dev/fd/3 /dev/fd/4 3<"$T/hdr-nbd.qcow2" 4>"$T/nbd.raw") &&
+	fail "a confined qemu-img converted through an nbd:// header: $out"
+has "Failed to connect to '127.0.0.1:10809': Permission denied" <<<"$out" || fail "confined convert of an nbd:// header: $out"
+# Through netd: an overlay (a backing recorded, so its header may name one) rewritten by an operator.
+op disk create ov3.qcow2 --backing base.raw >/dev/null || fail "the operator's overlay"
+run_as "$OP" dd of="$POOL/ov3.qcow2" conv=notrunc status=none <"$T/hdr-nbd.qcow2" || fail "the operator could not write the header"
+assert_eq "$(op --json disk info ov3.qcow2 | jq -c .backing_chain)" '["base.raw"]' "info of an nbd:// header"
+op disk resize ov3.qcow2 +1M >/dev/null || fail "resize of an overlay whose header names nbd://"
+op disk convert ov3.qcow2 ov3.raw --format raw >/dev/null 2>&1 || fail "convert of an overlay whose header names nbd://"
+qemu-img compare -q -f raw -F raw "$POOL/base.raw" "$POOL/ov3.raw" || fail "the copy is not the recorded base's data"
+op disk delete ov3.raw >/dev/null && op disk delete ov3.qcow2 >/dev/null || fail "the operator's delete"
+[ ! -s "$T/nbd-conns" ] || fail "qemu-img connected to the header's nbd:// server ($(wc -l <"$T/nbd-conns") times)"
+ok "a header naming nbd://: no connection (netd names no backing to follow; Landlock denies TCP connect)"
+
 # ---- convert: refusals, nothing made ----
 refused "disk 'flat.qcow2' exists already" disk convert top.qcow2 flat.qcow2 --format qcow2
 refused "no disk named 'nope' in the pool" disk convert nope x.qcow2 --format qcow2
@@ -127,25 +180,86 @@ out=$(ctl disk convert top.qcow2 x.raw 2>&1) && fail "convert without --format"
 has "missing --format" <<<"$out" || fail "convert without --format: $out"
 ok "convert refusals: existing target, missing source, bad format, same name, paths"
 
-# ---- convert: the client hangs up, netd stops: nothing is left ----
+# ---- convert: the client hangs up, netd stops or dies: nothing is left ----
 ctl disk create big.raw --size 512M --format raw >/dev/null
 head -c 512M /dev/urandom | dd of="$POOL/big.raw" conv=notrunc bs=1M status=none iflag=fullblock
+# A client that only shuts its writing side (socat at the end of its input) still gets its reply.
+reply=$(printf '%s\n' '{"method": "disk.convert", "params": {"name": "big.raw", "target": "hc.qcow2", "format": "qcow2"}}' |
+	timeout 120 socat -t 120 - "UNIX-CONNECT:$SOCK" | tail -n 1)
+assert_eq "$(jq -r '[.ok, .result.name] | @tsv' <<<"$reply")" "$(printf 'true\thc.qcow2')" "a half-closed client's convert: $reply"
+ctl disk delete hc.qcow2 >/dev/null || fail "delete hc.qcow2"
+ok "a half-closed client (shutdown SHUT_WR) is not a client gone: its conversion finishes"
+
 before=$(pool_state)
-"$NETDCTL" --socket "$SOCK" disk convert big.raw big.qcow2 --format qcow2 >/dev/null 2>"$T/progress" &
+qemu_img_pids() { ps -o pid=,comm= --ppid "$NETD_PID" | awk '$2 == "qemu-img" { print $1 }'; }
+wait_qemu_img() { # wait_qemu_img N: until netd has N qemu-img children; prints their pids
+	for _ in $(seq 200); do [ "$(qemu_img_pids | wc -l)" -ge "$1" ] && break; sleep 0.02; done
+	[ "$(qemu_img_pids | wc -l)" -ge "$1" ] || fail "netd did not start $1 qemu-img: $(ps -o pid,args --ppid "$NETD_PID")"
+	qemu_img_pids
+}
+hung_up() { grep -c "disk convert of 'big.raw' to '$1' stopped: its client hung up" "$T/netd.log"; }
+# (Clients started with & are netdctl itself, not a shell function's subshell: killed, the
+# connection closes.)
+# The client hangs up while qemu-img, stopped, cannot finish: netd's check finds it gone.
+setpriv --reuid="$OP" --regid="$OP" --init-groups "$NETDCTL" --socket "$SOCK" disk convert big.raw big.qcow2 --format qcow2 >/dev/null 2>"$T/progress" &
 cpid=$!
-for _ in $(seq 100); do grep -q ': [1-9]0%$' "$T/progress" && break; sleep 0.05; done
-grep -q ': [1-9]0%$' "$T/progress" || fail "no progress line while converting: $(cat "$T/progress")"
+qpid=$(wait_qemu_img 1)
+kill -STOP "$qpid"
+assert_eq "$(ps -o uid= -p "$qpid" | tr -d ' ')" "$(id -u "$OP")" "the uid qemu-img runs as for an operator"
 kill -9 $cpid; wait $cpid 2>/dev/null || true
-for _ in $(seq 100); do grep -q "stopped: its client hung up" "$T/netd.log" && break; sleep 0.05; done
-grep -q "disk convert of 'big.raw' to 'big.qcow2' stopped: its client hung up" "$T/netd.log" || fail "netd did not stop the conversion"
+for _ in $(seq 100); do [ "$(hung_up big.qcow2)" = 1 ] && break; sleep 0.05; done
+assert_eq "$(hung_up big.qcow2)" 1 "netd's log of the conversion whose client hung up (client: $(cat "$T/progress"))"
 assert_eq "$(pool_state)" "$before" "the pool after a conversion whose client hung up"
 [ -z "$(ps -o pid= --ppid "$NETD_PID")" ] || fail "a child of netd still runs: $(ps -o pid,args --ppid "$NETD_PID")"
-ok "a conversion whose client hangs up is stopped, nothing made"
+# qemu-img finishes while the client is gone and netd has not looked yet (netd stopped meanwhile):
+# its exit is handled knowing the client went, nothing is made.
+"$NETDCTL" --socket "$SOCK" disk convert big.raw big2.qcow2 --format qcow2 >/dev/null 2>&1 &
+cpid=$!
+qpid=$(wait_qemu_img 1)
+kill -STOP "$NETD_PID"
+kill -9 $cpid; wait $cpid 2>/dev/null || true
+for _ in $(seq 1200); do [ "$(awk '{ print $3 }' "/proc/$qpid/stat" 2>/dev/null)" = Z ] && break; sleep 0.1; done
+state=$(awk '{ print $3 }' "/proc/$qpid/stat" 2>/dev/null)
+kill -CONT "$NETD_PID"
+[ "$state" = Z ] || fail "qemu-img did not finish while netd was stopped (state '$state')"
+for _ in $(seq 100); do [ "$(hung_up big2.qcow2)" = 1 ] && break; sleep 0.05; done
+assert_eq "$(hung_up big2.qcow2)" 1 "netd's log of the conversion done after its client hung up"
+assert_eq "$(pool_state)" "$before" "the pool after a conversion done after its client hung up"
+ok "a conversion whose client hangs up is stopped or dropped, nothing made; qemu-img runs as the operator"
+
+# At most 4 at once: a fifth is refused; their clients hang up, all go.
+cpids=()
+for i in 1 2 3 4; do
+	"$NETDCTL" --socket "$SOCK" disk convert big.raw "c$i.qcow2" --format qcow2 >/dev/null 2>&1 &
+	cpids+=($!)
+	wait_qemu_img $i >/dev/null
+	kill -STOP $(qemu_img_pids) # none finishes meanwhile
+done
+refused "cannot convert disk: 4 conversions run already (wait for one to finish)" disk convert big.raw c5.qcow2 --format qcow2
+kill -9 "${cpids[@]}"; wait "${cpids[@]}" 2>/dev/null || true
+for _ in $(seq 100); do [ -z "$(qemu_img_pids)" ] && break; sleep 0.05; done
+[ -z "$(qemu_img_pids)" ] || fail "qemu-img still runs after its clients hung up"
+assert_eq "$(pool_state)" "$before" "the pool after four conversions stopped"
+ok "at most 4 conversions at once"
+
 "$NETDCTL" --socket "$SOCK" disk convert big.raw big.qcow2 --format qcow2 >/dev/null 2>"$T/progress" &
 cpid=$!
-for _ in $(seq 100); do grep -q ': [1-9]0%$' "$T/progress" && break; sleep 0.05; done
+kill -STOP "$(wait_qemu_img 1)" # it does not finish first
 stop_netd
 wait $cpid 2>/dev/null && fail "the conversion succeeded while netd stopped"
 grep -q "disk convert of 'big.raw' to 'big.qcow2' stopped: netd stops" "$T/netd.log" || fail "netd did not say it stopped the conversion"
 assert_eq "$(pool_state)" "$before" "the pool after netd stopped mid-conversion"
 ok "netd stopping mid-conversion leaves nothing"
+
+# netd killed -9 mid-conversion: its qemu-img (PR_SET_PDEATHSIG) goes with it.
+start_netd --image-dir "$POOL"
+"$NETDCTL" --socket "$SOCK" disk convert big.raw big.qcow2 --format qcow2 >/dev/null 2>&1 &
+cpid=$!
+qpid=$(wait_qemu_img 1)
+kill -STOP "$qpid" # it does not finish first; SIGKILL ends it all the same
+kill9_netd
+for _ in $(seq 100); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.05; done
+! kill -0 "$qpid" 2>/dev/null || fail "qemu-img $qpid still runs after netd was killed"
+wait $cpid 2>/dev/null && fail "the conversion succeeded while netd died"
+assert_eq "$(pool_state)" "$before" "the pool after netd died mid-conversion"
+ok "netd killed mid-conversion: no qemu-img left, nothing made"

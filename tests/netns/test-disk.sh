@@ -157,11 +157,15 @@ head -c 1M /dev/urandom >"$VICTIM" && chmod 600 "$VICTIM"
 victim_state() { stat -c '%s %a' "$VICTIM"; md5sum <"$VICTIM"; }
 vbefore=$(victim_state)
 op disk create atk.qcow2 --size 16M >/dev/null || fail "the operator's disk create"
-for hdr in backing data; do
-	run_as "$OP" dd of="$POOL/atk.qcow2" conv=notrunc status=none <"$T/hdr-$hdr.qcow2" ||
+# short: the file cut at 72 bytes, shorter than its version's header (QEMU zero-pads the read).
+head -c 72 "$T/hdr-backing.qcow2" >"$T/hdr-short.qcow2"
+for hdr in backing data short; do
+	conv=notrunc
+	[ $hdr = short ] && conv=
+	run_as "$OP" dd of="$POOL/atk.qcow2" ${conv:+conv=$conv} status=none <"$T/hdr-$hdr.qcow2" ||
 		fail "the operator could not write its disk's header"
 	case $hdr in
-	backing) why="its qcow2 header names a backing file netd did not record (the header was changed outside netd)" ;;
+	backing | short) why="its qcow2 header names a backing file netd did not record (the header was changed outside netd)" ;;
 	data) why="its qcow2 header names an external data file (netd never makes one: the header was changed outside netd)" ;;
 	esac
 	for cmd in "disk info atk.qcow2" "disk resize atk.qcow2 +1M" "disk convert atk.qcow2 leak.raw --format raw" \

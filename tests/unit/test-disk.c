@@ -280,6 +280,35 @@ static void test_qcow2_header(void **state)
 	assert_int_equal(q.version, 2); /* untouched */
 }
 
+/* A file shorter than its version's header: QEMU zero-pads the read and follows what it finds. */
+static void test_qcow2_short_file(void **state)
+{
+	uint8_t h[DISK_QCOW2_HEADER_LEN] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+	const char *backing = "its qcow2 header names a backing file netd did not record (the header "
+			      "was changed outside netd)",
+		   *data = "its qcow2 header names an external data file (netd never makes one: the "
+			   "header was changed outside netd)";
+
+	h[24 + 4] = 0x01;
+	h[8 + 7] = 0x70; /* a backing name at 0x70 */
+	h[16 + 3] = 11;
+	/* v3 cut at 72 or 20 bytes, v2 at 40: the backing name is still there */
+	assert_string_equal(disk_qcow2_file_refuse_reason(h, 72, false), backing);
+	assert_string_equal(disk_qcow2_file_refuse_reason(h, 20, false), backing);
+	h[7] = 2;
+	assert_string_equal(disk_qcow2_file_refuse_reason(h, 40, false), backing);
+	assert_null(disk_qcow2_file_refuse_reason(h, 40, true));
+	/* a data file bit in a v3 header of 80 bytes */
+	h[7] = 3;
+	h[8 + 7] = 0;
+	h[16 + 3] = 0;
+	h[72 + 7] = DISK_QCOW2_INCOMPAT_DATA_FILE;
+	assert_string_equal(disk_qcow2_file_refuse_reason(h, 80, true), data);
+	assert_null(disk_qcow2_file_refuse_reason(h, 72, true)); /* the bit cut off: QEMU reads 0 */
+	assert_null(disk_qcow2_file_refuse_reason(h, 3, false)); /* "QFI": not qcow2 */
+	assert_null(disk_qcow2_file_refuse_reason(h, 0, false));
+}
+
 static void test_record(void **state)
 {
 	struct disk_record r = { .format = DISK_FORMAT_QCOW2,
@@ -319,11 +348,17 @@ static void test_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name),	     cmocka_unit_test(test_size),
-		cmocka_unit_test(test_argv),	     cmocka_unit_test(test_info_parse),
-		cmocka_unit_test(test_info_bad),     cmocka_unit_test(test_qcow2_size),
-		cmocka_unit_test(test_qcow2_header), cmocka_unit_test(test_chain_opts),
-		cmocka_unit_test(test_progress),     cmocka_unit_test(test_record),
+		cmocka_unit_test(test_name),
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_argv),
+		cmocka_unit_test(test_info_parse),
+		cmocka_unit_test(test_info_bad),
+		cmocka_unit_test(test_qcow2_size),
+		cmocka_unit_test(test_qcow2_header),
+		cmocka_unit_test(test_chain_opts),
+		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_qcow2_short_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
