@@ -127,6 +127,35 @@ static void test_argv(void **state)
 					   (int[]){ 3 }, 1, DISK_FORMAT_QCOW2, 4),
 			 0);
 	argv_golden("disk/argv-convert-raw-qcow2.txt", &a);
+	disk_argv_snapshot(&a, "/usr/bin/qemu-img", DISK_SNAPSHOT_CREATE, "before-upgrade", 3);
+	argv_golden("disk/argv-snapshot-create.txt", &a);
+	disk_argv_snapshot(&a, "/usr/bin/qemu-img", DISK_SNAPSHOT_APPLY, "before-upgrade", 3);
+	argv_golden("disk/argv-snapshot-apply.txt", &a);
+	disk_argv_snapshot(&a, "/usr/bin/qemu-img", DISK_SNAPSHOT_DELETE, "before-upgrade", 3);
+	argv_golden("disk/argv-snapshot-delete.txt", &a);
+}
+
+static void test_snapshot_name(void **state)
+{
+	static const char *const good[] = {
+		"a",	     "before-upgrade",
+		"v1.2_rc-3", "1a",
+		"s1",	     "0123456789012345678901234567890123456789012345678901234567890abc"
+	};
+	static const char *const bad[] = {
+		"",	"1",
+		"0042", "a b",
+		"a/b",	"../x",
+		"s\n",	"é",
+		"a;b",	"01234567890123456789012345678901234567890123456789012345678901234"
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(good); i++)
+		if (disk_snapshot_name_invalid_reason(good[i]))
+			fail_msg("'%s' refused: %s", good[i], disk_snapshot_name_invalid_reason(good[i]));
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		if (!disk_snapshot_name_invalid_reason(bad[i]))
+			fail_msg("'%s' accepted", bad[i]);
 }
 
 static void test_chain_opts(void **state)
@@ -319,11 +348,12 @@ static void test_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name),	     cmocka_unit_test(test_size),
-		cmocka_unit_test(test_argv),	     cmocka_unit_test(test_info_parse),
-		cmocka_unit_test(test_info_bad),     cmocka_unit_test(test_qcow2_size),
-		cmocka_unit_test(test_qcow2_header), cmocka_unit_test(test_chain_opts),
-		cmocka_unit_test(test_progress),     cmocka_unit_test(test_record),
+		cmocka_unit_test(test_name),	   cmocka_unit_test(test_size),
+		cmocka_unit_test(test_argv),	   cmocka_unit_test(test_snapshot_name),
+		cmocka_unit_test(test_info_parse), cmocka_unit_test(test_info_bad),
+		cmocka_unit_test(test_qcow2_size), cmocka_unit_test(test_qcow2_header),
+		cmocka_unit_test(test_chain_opts), cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
