@@ -701,8 +701,11 @@ void vm_snapshot_event(struct vm *v, const struct qmp_message *m)
 	}
 	if (strcmp(status, "concluded")) {
 		if (!strcmp(status, "running"))
-			call_progress(req->call, "%s snapshot '%s' (the guest is paused meanwhile)",
-				      op_doing[req->op], req->tag);
+			call_progress(req->call, "%s snapshot '%s' of running guest '%s'%s",
+				      op_doing[req->op], req->tag, v->def.name,
+				      req->op == SNAP_DELETE ?
+					      "" :
+					      " with its memory (QEMU pauses the guest meanwhile)");
 		return;
 	}
 	req->concluded = true;
@@ -741,7 +744,6 @@ static void on_job_started(struct qmp_client *c, const struct qmp_message *m, vo
 	if (sd_event_add_time_relative(v->daemon->event, &req->timer, CLOCK_MONOTONIC,
 				       req->timeout_sec * 1000000ull, 0, on_timeout, v) < 0)
 		log_warning("guest '%s': no timer for snapshot job %s", v->def.name, req->job);
-	call_progress(req->call, "%s snapshot '%s' (job %s)", op_doing[req->op], req->tag, req->job);
 }
 
 static json_object *job_args(struct vm *v, const struct snap_req *req)
@@ -808,7 +810,8 @@ static int live_start(struct call *c, struct vm *v, enum snap_op op, const char 
 				  .was_running = v->state == VM_STATE_RUNNING };
 	snprintf(req->tag, sizeof(req->tag), "%s", tag ?: "");
 	snprintf(req->description, sizeof(req->description), "%s", description ?: "");
-	snprintf(req->job, sizeof(req->job), "netd-snap-%u", v->snap->next_job++);
+	if (op != SNAP_LIST)
+		snprintf(req->job, sizeof(req->job), "netd-snap-%u", v->snap->next_job++);
 	v->snap->req = req;
 	r = req_send(v, "query-named-block-nodes", nodes_args(), op == SNAP_LIST ? on_list_done : on_nodes);
 	if (r < 0) {
@@ -848,9 +851,6 @@ static int snapshot_request(struct daemon *d, struct call *c, json_object *param
 		r = vm_qmp_check(c, v);
 		if (r < 0)
 			return r;
-		if (op != SNAP_LIST)
-			call_progress(c, "guest '%s' runs: %s snapshot '%s' with its memory (QEMU pauses it)",
-				      v->def.name, op_doing[op], tag);
 		return live_start(c, v, op, tag, description, disks, timeout);
 	}
 	if (vm_in_use(v))
