@@ -1095,7 +1095,7 @@ static const struct verb verbs[] = {
 	  "                                       an internal snapshot of every writable qcow2 disk (raw disks\n"
 	  "                                       refuse it, readonly ones are skipped); with the guest's memory\n"
 	  "                                       when it runs (QEMU pauses it meanwhile), disks only when stopped;\n"
-	  "                                       SNAP: [A-Za-z0-9._-], 1 to 64, not digits only" },
+	  "                                       SNAP: [A-Za-z0-9._-], 1 to 64, not digits only, no leading -" },
 	{ "vm", "snapshot list", "vm.snapshot.list", build_vm_snapshot, print_vm_snapshots,
 	  "vm snapshot list NAME                  name, date, memory state size, description" },
 	{ "vm", "snapshot revert", "vm.snapshot.revert", build_vm_snapshot, print_vm_snapshots,

@@ -408,6 +408,8 @@ const char *disk_snapshot_name_invalid_reason(const char *name)
 		return "a snapshot name has 1 to 64 characters";
 	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
 		return "only letters, digits, '.', '_' and '-' are allowed";
+	if (name[0] == '-')
+		return "a name must not start with '-' (it would look like an option)";
 	/* qemu-img snapshot -a/-d and qcow2 match a snapshot's numeric ID before its name */
 	if (strspn(name, "0123456789") == n)
 		return "a name of digits only is taken for a snapshot's numeric ID by qemu-img";

@@ -58,7 +58,8 @@ int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk
 double disk_progress_parse(const char *text);
 
 /* Internal snapshots (netdctl vm snapshot): names netd gives them. NULL when valid
- * ([A-Za-z0-9._-], 1..DISK_SNAPSHOT_NAME_MAX, not digits only), else why not. */
+ * ([A-Za-z0-9._-], 1..DISK_SNAPSHOT_NAME_MAX, not digits only, not starting with '-'), else why
+ * not. */
 #define DISK_SNAPSHOT_NAME_MAX 64
 const char *disk_snapshot_name_invalid_reason(const char *name);
 enum disk_snapshot_op {
