@@ -851,6 +851,12 @@ static int snapshot_request(struct daemon *d, struct call *c, json_object *param
 		r = vm_qmp_check(c, v);
 		if (r < 0)
 			return r;
+		/* its disks are changing: a snapshot would miss one or name one that goes */
+		if (v->disk_op)
+			return call_errorf(
+				c, -EBUSY,
+				"guest '%s' is attaching or detaching a disk: try again once it is done",
+				v->def.name);
 		return live_start(c, v, op, tag, description, disks, timeout);
 	}
 	if (vm_in_use(v))
