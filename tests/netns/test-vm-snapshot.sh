@@ -9,7 +9,8 @@
 # counter's sector empty again), and one of a live snapshot says its memory did not come back.
 # Bad inputs, each one clear error and nothing changed (the disks' bytes, netd's files): a guest
 # with a writable raw disk, one with no disk, invalid names, a name that exists, revert and delete
-# of a missing snapshot, a bad description, an unknown guest.
+# of a missing snapshot, a bad description, an unknown guest; an operator (group netd) asking for a
+# snapshot of a root-only disk (netd opens it with the operator's rights: permission denied).
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
 [ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
@@ -17,7 +18,8 @@ QEMU=/usr/bin/qemu-system-x86_64
 getent passwd netd-qemu >/dev/null || skip "no user netd-qemu (run scripts/install-deps)"
 guest_image
 
-start_netd
+mkdir -p "$T/op" && chmod 0755 "$T" "$T/op" # the operator's image dir (see below)
+start_netd --image-dir "$T/op"
 ctl network create n1 --mode isolated --subnet 10.98.0.0/24 --no-dhcp --no-dns >/dev/null
 qemu-img create -q -f qcow2 "$T/a.qcow2" 16M
 qemu-img create -q -f raw "$T/r.raw" 1M
@@ -51,6 +53,23 @@ BEFORE=$(files)
 bad_cli_cases cases
 assert_eq "$(files)" "$BEFORE" "the disks and netd's state after the refusals"
 ok "refusals: raw disk, no disk, bad names, missing snapshots, bad description: one line each, nothing changed"
+
+# ---- an operator (group netd) works with their own rights: a disk they may not write is refused ----
+if command -v setpriv >/dev/null && getent group netd >/dev/null; then
+	OP="netdt-op-$$"
+	add_user "$OP" netd
+	op() { run_as "$OP" "$NETDCTL" --socket "$SOCK" "$@"; }
+	qemu-img create -q -f qcow2 "$T/op/root.qcow2" 16M
+	chmod 0600 "$T/op/root.qcow2"
+	ctl vm create g3 $B --disk "$T/op/root.qcow2,format=qcow2" >/dev/null || fail "vm create g3"
+	BEFORE=$(files; md5sum "$T/op/root.qcow2")
+	out=$(op vm snapshot create g3 s1 2>&1) && fail "an operator snapshotted a root-only disk"
+	has "guest 'g3': disk $T/op/root.qcow2" <<<"$out" && has -i "permission denied" <<<"$out" ||
+		fail "the operator's refusal: $out"
+	assert_eq "$(files; md5sum "$T/op/root.qcow2")" "$BEFORE" "the disks after the operator's refusal"
+	qemu-img snapshot -l "$T/op/root.qcow2" | has -w s1 && fail "s1 made on root's disk"
+	ok "an operator's snapshot of a disk they may not write: $out"
+fi
 
 # ---- offline ----
 ctl vm snapshot create g1 off1 --description "fresh disk" >/dev/null || fail "offline snapshot create"
