@@ -536,6 +536,54 @@ static void print_vm_disks(json_object *v)
 		printf("cdrom:      %s (boot %s)\n", jstr(v, "cdrom"), jstr(v, "boot"));
 }
 
+/* vm snapshot create|revert|delete NAME SNAP [--description TEXT] [--timeout SEC]; list NAME */
+static int build_vm_snapshot(int argc, char **argv, json_object *params)
+{
+	const char *pos[2] = {};
+	size_t n = 0, want = strcmp(argv[0], "list") ? 2 : 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[0], "create") && !strcmp(argv[i], "--description") && i + 1 < argc)
+			json_object_object_add(params, "description", json_object_new_string(argv[++i]));
+		else if (want == 2 && !strcmp(argv[i], "--timeout") && i + 1 < argc) {
+			if (parse_count("--timeout", argv[++i], params, "timeout") < 0)
+				return -EINVAL;
+		} else if (argv[i][0] == '-' || n == want)
+			return usage_error("vm snapshot %s: unexpected argument '%s'", argv[0], argv[i]);
+		else
+			pos[n++] = argv[i];
+	}
+	if (n != want)
+		return usage_error("vm snapshot %s: expected NAME%s", argv[0], want == 2 ? " SNAP" : "");
+	json_object_object_add(params, "name", json_object_new_string(pos[0]));
+	if (want == 2)
+		json_object_object_add(params, "snapshot", json_object_new_string(pos[1]));
+	return 0;
+}
+
+/* NAME  DATE  VM STATE  DESCRIPTION, one snapshot a line */
+static void print_vm_snapshots(json_object *o)
+{
+	json_object *a = json_object_object_get(o, "snapshots");
+
+	if (json_object_object_get_ex(o, "warning", NULL))
+		fprintf(stderr, "warning: %s\n", jstr(o, "warning"));
+	if (!json_object_array_length(a)) {
+		printf("guest '%s' (%s) has no snapshot\n", jstr(o, "guest"), jstr(o, "state"));
+		return;
+	}
+	printf("%-24s %-20s %12s  %s\n", "SNAPSHOT", "DATE (UTC)", "VM STATE", "DESCRIPTION");
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *s = json_object_array_get_idx(a, i);
+		bool mem = json_object_get_boolean(json_object_object_get(s, "memory"));
+		bool complete = json_object_get_boolean(json_object_object_get(s, "complete"));
+
+		printf("%-24s %-20s %12s  %s%s\n", jstr(s, "name"), jstr(s, "date"),
+		       mem ? jstr(s, "vm_state_size") : "(disks only)", jstr(s, "description"),
+		       complete ? "" : " [not on every disk]");
+	}
+}
+
 /* vm set-vcpus NAME N [--live] [--config], vm set-memory NAME SIZE [--live] [--config] */
 static int build_vm_set_live(int argc, char **argv, json_object *params, const char *key, const char *what)
 {
@@ -1238,6 +1286,20 @@ static const struct verb verbs[] = {
 	  "vm define FILE|- [--name NAME]         add a guest from a definition file, or replace a stopped guest's\n"
 	  "                                       (NAME: FILE without .conf); checked whole, nothing changes on error;\n"
 	  "                                       the guest's owner is who defines it" },
+	{ "vm", "snapshot create", "vm.snapshot.create", build_vm_snapshot, print_vm_snapshots,
+	  "vm snapshot create NAME SNAP [--description TEXT] [--timeout SEC]\n"
+	  "                                       an internal snapshot of every writable qcow2 disk (raw disks\n"
+	  "                                       refuse it, readonly ones are skipped); with the guest's memory\n"
+	  "                                       when it runs (QEMU pauses it meanwhile), disks only when stopped;\n"
+	  "                                       SNAP: [A-Za-z0-9._-], 1 to 64, not digits only, no leading -" },
+	{ "vm", "snapshot list", "vm.snapshot.list", build_vm_snapshot, print_vm_snapshots,
+	  "vm snapshot list NAME                  name, date, memory state size, description" },
+	{ "vm", "snapshot revert", "vm.snapshot.revert", build_vm_snapshot, print_vm_snapshots,
+	  "vm snapshot revert NAME SNAP [--timeout SEC]\n"
+	  "                                       back to SNAP: a running guest gets its memory back too (a snapshot\n"
+	  "                                       taken stopped needs a stopped guest); a stopped guest its disks" },
+	{ "vm", "snapshot delete", "vm.snapshot.delete", build_vm_snapshot, print_vm_snapshots,
+	  "vm snapshot delete NAME SNAP [--timeout SEC]" },
 	{ "disk", "create", "disk.create", build_disk_create, print_disk,
 	  "disk create NAME --size SIZE [--format qcow2|raw]\n"
 	  "                                       a new image in netd's pool (the first --image-dir); SIZE: a\n"

@@ -422,3 +422,40 @@ int disk_record_format(const struct disk_record *r, char *buf, size_t size)
 
 	return k < 0 || (size_t)k >= size ? -E2BIG : 0;
 }
+
+const char *disk_snapshot_name_invalid_reason(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > DISK_SNAPSHOT_NAME_MAX)
+		return "a snapshot name has 1 to 64 characters";
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+		return "only letters, digits, '.', '_' and '-' are allowed";
+	if (name[0] == '-')
+		return "a name must not start with '-' (it would look like an option)";
+	/* qemu-img snapshot -a/-d and qcow2 match a snapshot's numeric ID before its name */
+	if (strspn(name, "0123456789") == n)
+		return "a name of digits only is taken for a snapshot's numeric ID by qemu-img";
+	return NULL;
+}
+
+void disk_argv_snapshot(struct disk_argv *a, const char *qemu_img, enum disk_snapshot_op op, const char *tag,
+			int fd)
+{
+	static const char *const flags[] = {
+		[DISK_SNAPSHOT_CREATE] = "-c",
+		[DISK_SNAPSHOT_APPLY] = "-a",
+		[DISK_SNAPSHOT_DELETE] = "-d",
+	};
+
+	a->argv[0] = (char *)qemu_img;
+	a->argv[1] = "snapshot";
+	a->argv[2] = NULL;
+	argv_add(a, "-q");
+	argv_add(a, flags[op]);
+	argv_add(a, tag);
+	/* The top layer alone, "backing": null: no name in its header is followed (internal
+	 * snapshots live in this file; an overlay's clusters below it are never read). */
+	disk_chain_opts(a->opts, sizeof(a->opts), (enum disk_format[]){ DISK_FORMAT_QCOW2 }, &fd, 1);
+	argv_add(a, a->opts);
+}

@@ -60,6 +60,21 @@ int disk_argv_convert(struct disk_argv *a, const char *qemu_img, const enum disk
  * there is none. */
 double disk_progress_parse(const char *text);
 
+/* Internal snapshots (netdctl vm snapshot): names netd gives them. NULL when valid
+ * ([A-Za-z0-9._-], 1..DISK_SNAPSHOT_NAME_MAX, not digits only, not starting with '-'), else why
+ * not. */
+#define DISK_SNAPSHOT_NAME_MAX 64
+const char *disk_snapshot_name_invalid_reason(const char *name);
+enum disk_snapshot_op {
+	DISK_SNAPSHOT_CREATE, /* -c */
+	DISK_SNAPSHOT_APPLY, /* -a: the disk goes back to it */
+	DISK_SNAPSHOT_DELETE, /* -d */
+};
+/* qemu-img snapshot -q -c|-a|-d TAG json:{qcow2 on /dev/fd/N, "backing": null}: a stopped guest's
+ * qcow2 disk, passed as fd. */
+void disk_argv_snapshot(struct disk_argv *a, const char *qemu_img, enum disk_snapshot_op op, const char *tag,
+			int fd);
+
 struct disk_snapshot {
 	char id[32];
 	char name[128];

@@ -314,3 +314,89 @@ int qmp_balloon_actual(json_object *o, uint64_t *ret_bytes)
 	*ret_bytes = (uint64_t)json_object_get_int64(v);
 	return 0;
 }
+
+static int snapshot_parse(json_object *s, struct disk_snapshot *ret)
+{
+	const char *name = get_string(s, "name"), *id = get_string(s, "id");
+	json_object *v;
+
+	if (!name || !id)
+		return -EBADMSG;
+	*ret = (struct disk_snapshot){};
+	snprintf(ret->id, sizeof(ret->id), "%s", id);
+	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	if (json_object_object_get_ex(s, "vm-state-size", &v) && json_object_is_type(v, json_type_int))
+		ret->vm_state_size = (uint64_t)json_object_get_int64(v);
+	if (json_object_object_get_ex(s, "date-sec", &v) && json_object_is_type(v, json_type_int))
+		ret->date_sec = json_object_get_int64(v);
+	return 0;
+}
+
+int qmp_node_snapshots(json_object *ret, const char *node, struct disk_snapshot *snaps, size_t max,
+		       size_t *ret_n)
+{
+	size_t n = 0;
+
+	if (!json_object_is_type(ret, json_type_array))
+		return -EBADMSG;
+	for (size_t i = 0; i < json_object_array_length(ret); i++) {
+		json_object *b = json_object_array_get_idx(ret, i), *image, *list;
+		const char *name = get_string(b, "node-name");
+
+		if (!name || strcmp(name, node))
+			continue;
+		if (!json_object_object_get_ex(b, "image", &image))
+			return -EBADMSG;
+		/* no "snapshots" key: none */
+		if (json_object_object_get_ex(image, "snapshots", &list)) {
+			if (!json_object_is_type(list, json_type_array))
+				return -EBADMSG;
+			for (size_t k = 0; k < json_object_array_length(list); k++) {
+				if (n == max)
+					return -E2BIG;
+				if (snapshot_parse(json_object_array_get_idx(list, k), &snaps[n]) < 0)
+					return -EBADMSG;
+				n++;
+			}
+		}
+		*ret_n = n;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int qmp_job_status(json_object *ret, const char *id, char *status, size_t status_size, char *error,
+		   size_t error_size)
+{
+	if (!json_object_is_type(ret, json_type_array))
+		return -EBADMSG;
+	for (size_t i = 0; i < json_object_array_length(ret); i++) {
+		json_object *j = json_object_array_get_idx(ret, i);
+		const char *jid = get_string(j, "id"), *st = get_string(j, "status"), *err;
+
+		if (!jid || strcmp(jid, id))
+			continue;
+		if (!st)
+			return -EBADMSG;
+		snprintf(status, status_size, "%s", st);
+		err = get_string(j, "error");
+		snprintf(error, error_size, "%s", err ?: "");
+		return err ? 1 : 0;
+	}
+	return -ENOENT;
+}
+
+int qmp_job_event(const struct qmp_message *m, const char **ret_id, const char **ret_status)
+{
+	const char *id, *st;
+
+	if (m->type != QMP_MESSAGE_EVENT || !m->event || strcmp(m->event, "JOB_STATUS_CHANGE") || !m->data)
+		return -EBADMSG;
+	id = get_string(m->data, "id");
+	st = get_string(m->data, "status");
+	if (!id || !st)
+		return -EBADMSG;
+	*ret_id = id;
+	*ret_status = st;
+	return 0;
+}

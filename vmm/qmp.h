@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "disk.h"
+
 enum qmp_message_type {
 	QMP_MESSAGE_GREETING,
 	QMP_MESSAGE_RETURN,
@@ -72,6 +74,18 @@ json_object *qmp_cpu_device_add_args(const struct qmp_cpu_slot *slot, const char
 int qmp_cpus_count(json_object *ret);
 /* The balloon's "actual" (bytes) of a query-balloon return or a BALLOON_CHANGE event's data. */
 int qmp_balloon_actual(json_object *o, uint64_t *ret_bytes);
+
+/* Internal snapshots (vm snapshot): those of the block node named node in a
+ * query-named-block-nodes return (its image's "snapshots"); -ENOENT when no such node, -E2BIG when
+ * more than max, -EBADMSG when not such a return. */
+int qmp_node_snapshots(json_object *ret, const char *node, struct disk_snapshot *snaps, size_t max,
+		       size_t *ret_n);
+/* The job id in a query-jobs return: its status ("concluded", ...) and error; 1 when it has an
+ * error, 0 when not, -ENOENT when no such job, -EBADMSG when not such a return. */
+int qmp_job_status(json_object *ret, const char *id, char *status, size_t status_size, char *error,
+		   size_t error_size);
+/* A JOB_STATUS_CHANGE event's job id and new status (pointers into m); -EBADMSG for another event. */
+int qmp_job_event(const struct qmp_message *m, const char **ret_id, const char **ret_status);
 
 struct qmp_client;
 /* m is NULL when the connection closed before the answer. */

@@ -26,6 +26,10 @@ struct disk_chain {
 /* Who qemu-img runs as for the request c: its sender, with its groups (an operator is in group
  * netd and may open the pool's 0660 root:netd files itself; qemu-img reopens its fds by
  * /dev/fd/N), so that it has no root right; NULL (root) for a request of root's. buf holds it. */
+/* Run qemu-img (argv a) on fd as its fd 3, as disk.c runs it: as c's requester, confined to its own
+ * files and that fd, killed with netd; out gets its stdout, err its first stderr line on failure. */
+int disk_qemu_img(struct daemon *d, const struct call *c, struct disk_argv *a, int fd, int timeout_ms,
+		  char *out, size_t size, char *err, size_t errlen);
 const struct process_cred *disk_qemu_img_cred(const struct call *c, struct process_cred *buf);
 const char *disk_pool_path(struct daemon *d);
 /* The pool's fd; made 0750 root:netd when it is not there and create is set. */

@@ -325,8 +325,8 @@ static bool overlay_on(int pool, const char *name, char *ret, size_t size)
 /* Run qemu-img with the disk's fd as its fd 3; out gets its stdout. It runs as the requester
  * (disk_qemu_img_cred), confined to its own files and that fd (proc.h, confine_files): whatever
  * path the image names, it opens nothing else, and it connects nowhere. */
-static int qemu_img_run(struct daemon *d, struct call *c, const char *what, struct disk_argv *a, int fd,
-			char *out, size_t size)
+int disk_qemu_img(struct daemon *d, const struct call *c, struct disk_argv *a, int fd, int timeout_ms,
+		  char *out, size_t size, char *err, size_t errlen)
 {
 	struct process_cred cred;
 	struct proc_spawn spec = { .exe = QEMU_IMG,
@@ -339,9 +339,17 @@ static int qemu_img_run(struct daemon *d, struct call *c, const char *what, stru
 				   .confine_files = true,
 				   .new_session = true,
 				   .die_with_parent = true };
-	char dummy[1], err[512];
-	int r = proc_run_check(&d->proc, &spec, QEMU_IMG_TIMEOUT_MS, out ?: dummy, out ? size : sizeof(dummy),
-			       err, sizeof(err));
+	char dummy[1];
+
+	return proc_run_check(&d->proc, &spec, timeout_ms, out ?: dummy, out ? size : sizeof(dummy), err,
+			      errlen);
+}
+
+static int qemu_img_run(struct daemon *d, struct call *c, const char *what, struct disk_argv *a, int fd,
+			char *out, size_t size)
+{
+	char err[512];
+	int r = disk_qemu_img(d, c, a, fd, QEMU_IMG_TIMEOUT_MS, out, size, err, sizeof(err));
 
 	return r < 0 ? call_errorf(c, r, "%s: %s", what, err) : 0;
 }

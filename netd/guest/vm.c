@@ -95,6 +95,7 @@ static void pending_reply(struct vm *v, json_object *result)
 	struct call *c = TAKE_PTR(v->pending);
 
 	vm_live_call_done(v, c);
+	vm_snapshot_call_done(v, c);
 	if (c)
 		call_reply(c, result);
 	else
@@ -106,6 +107,7 @@ static void pending_fail(struct vm *v, int error, const char *msg)
 	struct call *c = TAKE_PTR(v->pending);
 
 	vm_live_call_done(v, c);
+	vm_snapshot_call_done(v, c);
 	if (c)
 		call_reply_error(c, error, "%s", msg);
 }
@@ -169,6 +171,7 @@ static void vm_exited(struct vm *v, int code)
 	qmp_client_free(TAKE_PTR(v->qmp));
 	vm_live_exited(v);
 	vm_look_gone(v); /* a screenshot under way fails */
+	vm_snapshot_exited(v);
 	v->pid = 0;
 	if (v->kernel_memfd >= 0)
 		close(TAKE_FD(v->kernel_memfd));
@@ -246,6 +249,7 @@ static void on_qmp_event(struct qmp_client *c, const struct qmp_message *m, void
 	else if (!strcmp(m->event, "SHUTDOWN") && v->state != VM_STATE_STOPPED)
 		v->state = VM_STATE_SHUTTING_DOWN;
 	vm_live_event(v, m);
+	vm_snapshot_event(v, m);
 }
 
 static void on_vnc_password(struct qmp_client *c, const struct qmp_message *m, void *userdata)
@@ -1078,6 +1082,7 @@ static void vm_free(struct vm *v)
 	sd_event_source_disable_unref(v->link_timer);
 	qmp_client_free(v->qmp);
 	vm_live_reset(v);
+	vm_snapshot_reset(v);
 	if (v->pending)
 		call_reply_error(v->pending, -ECANCELED, "netd is stopping");
 	free(v->next_def);

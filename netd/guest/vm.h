@@ -72,6 +72,7 @@ struct vm {
 	struct vm_live *live; /* vm-live.c: vCPUs present, the balloon, a set-vcpus under way; or NULL */
 	pid_t vcpu_tids[GUEST_VCPUS_MAX]; /* vCPU N's thread (QMP query-cpus-fast), 0: unknown */
 	unsigned n_vcpu_tids;
+	struct vm_snap *snap; /* vm-snapshot.c: a snapshot job under way; or NULL */
 };
 
 enum kvm_probe_state {
@@ -159,6 +160,12 @@ void vm_live_exited(struct vm *v);
 /* An adopted QEMU that never ran (prelaunch): its balloon's target is set when it first runs. */
 void vm_live_prelaunch(struct vm *v);
 void vm_live_running(struct vm *v);
+/* vm-snapshot.c's hooks, as vm-live.c's: the pending call c answered, a QMP event (its jobs'
+ * JOB_STATUS_CHANGE), QEMU exited, the guest forgotten. */
+void vm_snapshot_call_done(struct vm *v, struct call *c);
+void vm_snapshot_event(struct vm *v, const struct qmp_message *m);
+void vm_snapshot_exited(struct vm *v);
+void vm_snapshot_reset(struct vm *v);
 /* For vm-define.c (vm dump, vm define). */
 struct vm *vm_named(struct daemon *d, const char *name);
 /* QEMU runs or is about to: the definition is in use. */

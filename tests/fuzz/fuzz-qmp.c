@@ -33,6 +33,26 @@ static void use_live(json_object *data)
 	}
 }
 
+/* What vm-snapshot.c does with an event or a return: a job's status change, how it ended, the
+ * snapshots of a node. */
+static void use_snapshot(const struct qmp_message *m)
+{
+	struct disk_snapshot snaps[4];
+	const char *id, *status;
+	char st[32], err[64];
+	size_t n;
+
+	if (qmp_job_event(m, &id, &status) >= 0 && (!id || !status))
+		abort();
+	if (m->type != QMP_MESSAGE_RETURN)
+		return;
+	if (qmp_job_status(m->data, "netd-snap-0", st, sizeof(st), err, sizeof(err)) >= 0 &&
+	    !memchr(st, 0, sizeof(st)))
+		abort();
+	if (qmp_node_snapshots(m->data, "disk0", snaps, 4, &n) >= 0 && n > 4)
+		abort();
+}
+
 /* What netd does with one message: the fields vm.c and qmp-client.c read. */
 static void use(const struct qmp_message *m)
 {
@@ -46,6 +66,7 @@ static void use(const struct qmp_message *m)
 		if (!m->event || strlen(m->event) > strlen(json_object_to_json_string(m->root)))
 			abort();
 		use_live(m->data);
+		use_snapshot(m);
 		break;
 	case QMP_MESSAGE_ERROR:
 		if (!m->error_class)
@@ -56,6 +77,7 @@ static void use(const struct qmp_message *m)
 		if (qmp_status_parse(m->data, &status, &running) >= 0 && !status)
 			abort();
 		use_live(m->data);
+		use_snapshot(m);
 		break;
 	default:
 		break;

@@ -26,6 +26,10 @@
 # loaded: QMP 'balloon' takes memory back through it.
 # With showuuid on the kernel command line it prints "SMBIOS-UUID <uuid>" (QEMU's -uuid, as the
 # guest's firmware tables give it).
+# With snapcount on the kernel command line it loads virtio-blk and keeps a counter in the first
+# sector of /dev/vda: each second it reads the number there (page cache dropped: from the disk),
+# writes the next one back (synced) and prints "COUNT <n>". A snapshot revert shows as the count
+# going back (vm snapshot: the disk and the guest's memory).
 set -euo pipefail
 
 out=${1:?usage: build-initramfs.sh OUTDIR}
@@ -153,6 +157,19 @@ for a in $(cat /proc/cmdline); do
 		;;
 	esac
 done
+if grep -qw snapcount /proc/cmdline; then
+	insmod /lib/modules/virtio_blk.ko 2>/dev/null
+	(for _ in $(seq 1 100); do [ -b /dev/vda ] && break; sleep 0.1; done
+	while true; do
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+		n=$(head -c 32 /dev/vda | head -n 1 | tr -dc 0-9)
+		n=$((${n:-0} + 1))
+		echo "$n" | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null
+		echo "COUNT $n"
+		sleep 1
+	done) &
+fi
 if grep -qw showcpus /proc/cmdline; then
 	(last=
 	while true; do

@@ -72,6 +72,14 @@ struct world {
 	const char *qmp_hold; /* the answer to this command is kept in qmp_held, not sent */
 	bool prelaunch; /* query-status says prelaunch until a cont */
 	char qmp_held[4608];
+	/* Internal snapshots as QEMU 7.2 keeps them (qmp-session-snapshot.txt): the tags on node disk0
+	 * (query-named-block-nodes), the last job and how it ended (query-jobs); snap_job_error: the
+	 * next jobs fail with it; snap_job_early: "concluded" comes before the command's return. */
+	char snap_tags[8][72];
+	size_t n_snap_tags;
+	char snap_job[48], snap_job_type[24];
+	const char *snap_job_error;
+	bool snap_job_early;
 };
 
 static uint64_t now(clockid_t clock)
@@ -285,6 +293,73 @@ static void qmp_cpus(struct world *w, const char *what, char *buf, size_t size)
 	snprintf(buf + n, size - n, "]");
 }
 
+/* query-named-block-nodes and query-jobs from the fake's snapshots and its last job. */
+static const char *qmp_snapshot_return(struct world *w, const char *what, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (!strcmp(what, "query-jobs")) {
+		snprintf(buf, size,
+			 "[{\"current-progress\": 1, \"status\": \"concluded\", \"total-progress\": 1, "
+			 "\"type\": \"%s\", \"id\": \"%s\"%s%s%s}]",
+			 w->snap_job_type, w->snap_job, w->snap_job_error ? ", \"error\": \"" : "",
+			 w->snap_job_error ?: "", w->snap_job_error ? "\"" : "");
+		return buf;
+	}
+	n += snprintf(buf + n, size - n,
+		      "[{\"node-name\": \"disk0\", \"drv\": \"qcow2\", \"image\": {\"format\": \"qcow2\", "
+		      "\"snapshots\": [");
+	for (size_t i = 0; i < w->n_snap_tags; i++)
+		n += snprintf(
+			buf + n, size - n,
+			"%s{\"vm-clock-nsec\": 550561741, \"name\": \"%s\", \"date-sec\": %zu, "
+			"\"date-nsec\": 0, \"vm-clock-sec\": 0, \"id\": \"%zu\", \"vm-state-size\": 926142}",
+			i ? ", " : "", w->snap_tags[i], 1796130445 + i * 60, i + 1);
+	snprintf(
+		buf + n, size - n,
+		"]}}, {\"node-name\": \"disk0-file\", \"drv\": \"file\", \"image\": {\"format\": \"file\"}}]");
+	return buf;
+}
+
+/* A snapshot job: its events, around its command's return (sent by ret_fn). */
+static void qmp_snapshot_job(struct world *w, const char *what, json_object *args, const char *ret)
+{
+	json_object *id = NULL, *tag = NULL;
+	char ev[256];
+	const char *const early[] = { "created", "running", "concluded" };
+
+	json_object_object_get_ex(args, "job-id", &id);
+	json_object_object_get_ex(args, "tag", &tag);
+	snprintf(w->snap_job, sizeof(w->snap_job), "%s", id ? json_object_get_string(id) : "");
+	snprintf(w->snap_job_type, sizeof(w->snap_job_type), "%s", what);
+	for (size_t i = 0; i < (w->snap_job_early ? 3 : 2); i++) {
+		snprintf(
+			ev, sizeof(ev),
+			"{\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"status\": \"%s\", \"id\": \"%s\"}}\n",
+			early[i], w->snap_job);
+		qmp_send(w, ev);
+	}
+	qmp_send(w, ret);
+	if (!w->snap_job_error && tag && !strcmp(what, "snapshot-save") && w->n_snap_tags < 8)
+		snprintf(w->snap_tags[w->n_snap_tags++], sizeof(w->snap_tags[0]), "%s",
+			 json_object_get_string(tag));
+	if (!w->snap_job_error && tag && !strcmp(what, "snapshot-delete"))
+		for (size_t i = 0; i < w->n_snap_tags; i++)
+			if (!strcmp(w->snap_tags[i], json_object_get_string(tag))) {
+				memmove(w->snap_tags[i], w->snap_tags[i + 1],
+					(w->n_snap_tags - i - 1) * sizeof(w->snap_tags[0]));
+				w->n_snap_tags--;
+				break;
+			}
+	if (w->snap_job_early)
+		return;
+	snprintf(
+		ev, sizeof(ev),
+		"{\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"status\": \"concluded\", \"id\": \"%s\"}}\n",
+		w->snap_job);
+	qmp_send(w, ev);
+}
+
 /* A canned return of the scenario's (or its error), the vCPU model's, a running status, or {}. */
 static const char *qmp_return(struct world *w, const char *what, const char *line, char *buf, size_t size)
 {
@@ -307,6 +382,8 @@ static const char *qmp_return(struct world *w, const char *what, const char *lin
 		return "[]";
 	if (!strcmp(what, "query-kvm"))
 		return "{\"enabled\": false, \"present\": false}";
+	if (!strcmp(what, "query-named-block-nodes") || !strcmp(what, "query-jobs"))
+		return qmp_snapshot_return(w, what, buf, size);
 	return !strcmp(what, "query-status") ? "{\"status\": \"running\", \"running\": true}" : "{}";
 }
 
@@ -349,6 +426,8 @@ static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 				 id ? json_object_to_json_string(id) : "null");
 		if (w->qmp_hold && !strcmp(w->qmp_hold, what))
 			snprintf(w->qmp_held, sizeof(w->qmp_held), "%s", out);
+		else if (!strncmp(what, "snapshot-", 9))
+			qmp_snapshot_job(w, what, args, out);
 		else
 			qmp_send(w, out);
 		/* The guest lets an unplugged device go at once. */
@@ -1191,6 +1270,134 @@ static void test_vm_live(void **state)
 	assert_string_equal(reply_field(w, "vcpus_present"), "null");
 	assert_true(request(w, "vm.delete", "{\"name\": \"g1\"}"));
 	check_golden(w, "vm-live.log");
+}
+
+static const char *reply_error(struct world *w);
+
+/*
+ * vm snapshot (netd/guest/vm-snapshot.c): stopped, qemu-img on the disk's fd (canned info); running,
+ * the QMP jobs as QEMU 7.2 runs them (events around the command's return, query-jobs, job-dismiss);
+ * refusals; a job QEMU fails; "concluded" before the return; a destroy while a job runs (its late
+ * answers taken by nobody); QEMU exiting mid-job. Needs root: the disk is opened as a start does.
+ */
+static void test_vm_snapshot(void **state)
+{
+	static const char info0[] =
+		"{\"virtual-size\": 16777216, \"format\": \"qcow2\", \"actual-size\": 200704, "
+		"\"dirty-flag\": false}";
+	static const char info1[] =
+		"{\"virtual-size\": 16777216, \"format\": \"qcow2\", \"actual-size\": 200704, \"dirty-flag\": "
+		"false, \"snapshots\": [{\"icount\": 0, \"vm-clock-nsec\": 0, \"name\": \"off1\", \"date-sec\": "
+		"1796130000, \"date-nsec\": 0, \"vm-clock-sec\": 0, \"id\": \"1\", \"vm-state-size\": 0}]}";
+	struct world *w = *state;
+	char kernel[128], disk[128], raw[128], raw2[128], params[768];
+	size_t n;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	snprintf(disk, sizeof(disk), "%s/d.qcow2", w->root);
+	snprintf(raw, sizeof(raw), "%s/w.raw", w->root);
+	snprintf(raw2, sizeof(raw2), "%s/w2.raw", w->root);
+	assert_int_equal(write_file_atomic(raw2, "raw", 3, 0600), 0);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	assert_int_equal(write_file_atomic(disk, "QFI\xfb", 4, 0600), 0);
+	assert_int_equal(write_file_atomic(raw, "raw", 3, 0600), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"isolated\", \"subnet\": \"10.62.0.0/24\"}"));
+	snprintf(
+		params, sizeof(params),
+		"{\"name\": \"g1\", \"networks\": [\"lab\"], \"macs\": [\"52:54:00:aa:00:01\"], \"kernel\": \"%s\", "
+		"\"autostart\": false, \"disks\": [\"%s,format=qcow2\", \"%s,readonly\"]}",
+		kernel, disk, raw);
+	assert_true(request(w, "vm.create", params));
+	snprintf(
+		params, sizeof(params),
+		"{\"name\": \"g2\", \"networks\": [\"lab\"], \"macs\": [\"52:54:00:aa:00:02\"], \"kernel\": \"%s\", "
+		"\"autostart\": false, \"disks\": [\"%s\"]}",
+		kernel, raw2);
+	assert_true(request(w, "vm.create", params));
+
+	note(w, "refused: a writable raw disk, bad names, a bad description");
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g2\", \"snapshot\": \"s1\"}"));
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"a/b\"}"));
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"007\"}"));
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\"}"));
+	assert_false(request(w, "vm.snapshot.create",
+			     "{\"name\": \"g1\", \"snapshot\": \"s1\", \"description\": \"a\\nb\"}"));
+
+	note(w,
+	     "stopped: qemu-img info, then snapshot -c on the qcow2 disk's fd (the readonly raw one skipped)");
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/qemu-img", info0, 0), 0);
+	assert_true(request(w, "vm.snapshot.create",
+			    "{\"name\": \"g1\", \"snapshot\": \"off1\", \"description\": \"fresh\"}"));
+	assert_false(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"nope\"}"));
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/qemu-img", info1, 0), 0);
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"off1\"}"));
+	assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
+	assert_non_null(strstr(
+		reply_field(w, "snapshots"),
+		"\"name\": \"off1\", \"date\": \"2026-12-01T13:00:00Z\", \"date_sec\": 1796130000, "
+		"\"vm_state_size\": 0, \"memory\": false, \"description\": \"fresh\", \"complete\": true"));
+	assert_true(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"off1\"}"));
+	assert_string_equal(reply_field(w, "warning"), "null"); /* no memory state to lose */
+
+	note(w, "running: snapshot-save with vmstate and devices, concluded, query-jobs, job-dismiss");
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_true(
+		request(w, "vm.snapshot.create",
+			"{\"name\": \"g1\", \"snapshot\": \"live1\", \"description\": \"before upgrade\"}"));
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+	assert_false(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"nope\"}"));
+	assert_true(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+	assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
+	assert_non_null(
+		strstr(reply_field(w, "snapshots"),
+		       "\"name\": \"live1\", \"date\": \"2026-12-01T13:07:25Z\", \"date_sec\": 1796130445, "
+		       "\"vm_state_size\": 926142, \"memory\": true, \"description\": \"before upgrade\""));
+
+	note(w, "QEMU fails the job: its error, from query-jobs");
+	w->snap_job_error = "Error while writing VM state: No space left on device";
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"full\"}"));
+	w->snap_job_error = NULL;
+
+	note(w, "concluded before the command's return: query-jobs after the return");
+	w->snap_job_early = true;
+	assert_true(request(w, "vm.snapshot.delete", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+	w->snap_job_early = false;
+	assert_string_equal(reply_field(w, "snapshots"), "[ ]");
+
+	note(w, "destroyed while snapshot-save waits for QEMU: the late answer is nobody's");
+	w->qmp_hold = "snapshot-save";
+	request_send(w, 0, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"late\"}");
+	run_for(w, 50 * 1000);
+	assert_false(w->replied);
+	proc_fake_defer_kill(w->proc, true);
+	n = w->n_replies;
+	request_send(w, 0, "vm.destroy", "{\"name\": \"g1\"}");
+	assert_false(reply_wait(w, "vm.snapshot.create"));
+	assert_non_null(strstr(reply_error(w), "destroyed"));
+	w->qmp_hold = NULL;
+	qmp_send(w, w->qmp_held);
+	run_for(w, 50 * 1000);
+	assert_int_equal(w->n_replies, n + 1);
+	w->replied = false;
+	assert_int_equal(proc_fake_exit(w->proc, w->qemu_pid, 9), 0);
+	assert_true(reply_wait(w, "vm.destroy"));
+	proc_fake_defer_kill(w->proc, false);
+
+	note(w, "QEMU exits while a job runs");
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	w->qmp_hold = "snapshot-save";
+	request_send(w, 0, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"gone\"}");
+	run_for(w, 50 * 1000);
+	assert_false(w->replied);
+	assert_int_equal(proc_fake_exit(w->proc, w->qemu_pid, 0), 0);
+	assert_false(reply_wait(w, "vm.snapshot.create"));
+	assert_non_null(strstr(reply_error(w), "QEMU exited while saving snapshot 'gone'"));
+	w->qmp_hold = NULL;
+	check_golden(w, "vm-snapshot.log");
 }
 
 /* vm.show NAME's field KEY. */
@@ -2244,6 +2451,7 @@ int main(void)
 		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_define, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_firewall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firewall_integration, setup, teardown),

@@ -127,6 +127,36 @@ static void test_argv(void **state)
 					   (int[]){ 3 }, 1, DISK_FORMAT_QCOW2, 4),
 			 0);
 	argv_golden("disk/argv-convert-raw-qcow2.txt", &a);
+	disk_argv_snapshot(&a, "/usr/bin/qemu-img", DISK_SNAPSHOT_CREATE, "before-upgrade", 3);
+	argv_golden("disk/argv-snapshot-create.txt", &a);
+	disk_argv_snapshot(&a, "/usr/bin/qemu-img", DISK_SNAPSHOT_APPLY, "before-upgrade", 3);
+	argv_golden("disk/argv-snapshot-apply.txt", &a);
+	disk_argv_snapshot(&a, "/usr/bin/qemu-img", DISK_SNAPSHOT_DELETE, "before-upgrade", 3);
+	argv_golden("disk/argv-snapshot-delete.txt", &a);
+}
+
+static void test_snapshot_name(void **state)
+{
+	static const char *const good[] = {
+		"a",	     "before-upgrade",
+		"v1.2_rc-3", "1a",
+		"s1",	     "0123456789012345678901234567890123456789012345678901234567890abc"
+	};
+	static const char *const bad[] = {
+		"",	"1",
+		"0042", "a b",
+		"a/b",	"../x",
+		"s\n",	"é",
+		"a;b",	"01234567890123456789012345678901234567890123456789012345678901234",
+		"-c",	"--help",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(good); i++)
+		if (disk_snapshot_name_invalid_reason(good[i]))
+			fail_msg("'%s' refused: %s", good[i], disk_snapshot_name_invalid_reason(good[i]));
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		if (!disk_snapshot_name_invalid_reason(bad[i]))
+			fail_msg("'%s' accepted", bad[i]);
 }
 
 static void test_chain_opts(void **state)
@@ -359,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_qcow2_short_file),
+		cmocka_unit_test(test_snapshot_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

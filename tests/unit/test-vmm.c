@@ -1309,8 +1309,106 @@ static void test_qmp_live_bad(void **state)
 	assert_int_equal(qmp_cpus_count(NULL), -EBADMSG);
 }
 
+/* What vm snapshot reads of a recorded session: each job's status changes, how query-jobs says
+ * it ended, the snapshots on node disk0. */
+static void summarise_snapshot(FILE *out, const struct qmp_message *m)
+{
+	struct disk_snapshot snaps[4];
+	const char *id, *status;
+	char st[32], err[256];
+	size_t n;
+	int r;
+
+	if (qmp_job_event(m, &id, &status) >= 0)
+		fprintf(out, "  job %s %s\n", id, status);
+	if (m->type != QMP_MESSAGE_RETURN)
+		return;
+	for (int j = 0; j < 5; j++) {
+		char jid[32];
+
+		snprintf(jid, sizeof(jid), "netd-snap-%d", j);
+		r = qmp_job_status(m->data, jid, st, sizeof(st), err, sizeof(err));
+		if (r >= 0)
+			fprintf(out, "  query-jobs %s: %s%s%s\n", jid, st, r ? ", error: " : "", err);
+	}
+	if (qmp_node_snapshots(m->data, "disk0", snaps, ELEMENTSOF(snaps), &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  disk0 snapshot id=%s name=%s vm-state-size=%llu date=%lld\n", snaps[i].id,
+			snaps[i].name, (unsigned long long)snaps[i].vm_state_size,
+			(long long)snaps[i].date_sec);
+	assert_int_equal(qmp_node_snapshots(m->data, "disk0-file", snaps, ELEMENTSOF(snaps), &n), 0);
+	assert_int_equal(qmp_node_snapshots(m->data, "disk9", snaps, ELEMENTSOF(snaps), &n), -ENOENT);
+}
+
+static void check_snapshot_session(const char *file, const char *golden)
+{
+	char path[512], *text = NULL, *save = NULL, *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	snprintf(path, sizeof(path), "%s/%s", TEST_DATA_DIR, file);
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct qmp_message m;
+
+		if (strncmp(line, "<- ", 3))
+			continue;
+		assert_int_equal(qmp_message_parse(line + 3, strlen(line + 3), &m), 0);
+		fprintf(out, "%s", qmp_message_type_to_string(m.type));
+		if (m.has_id)
+			fprintf(out, " id=%llu", (unsigned long long)m.id);
+		if (m.type == QMP_MESSAGE_EVENT)
+			fprintf(out, " %s", m.event);
+		fprintf(out, "\n");
+		summarise_snapshot(out, &m);
+		qmp_message_done(&m);
+	}
+	fclose(out);
+	assert_golden(golden, buf);
+	free(buf);
+	free(text);
+}
+
+/* Replies the snapshot parsers refuse. */
+static void test_qmp_snapshot_bad(void **state)
+{
+	static const char *const bad_nodes[] = {
+		"{}", "[{\"node-name\":\"disk0\"}]", /* no image */
+		"[{\"node-name\":\"disk0\",\"image\":{\"snapshots\":{}}}]",
+		"[{\"node-name\":\"disk0\",\"image\":{\"snapshots\":[{\"id\":\"1\"}]}}]", /* no name */
+	};
+	static const char *const bad_jobs[] = { "{}", "[{\"id\":\"j\"}]" };
+	struct disk_snapshot snaps[1];
+	char st[16], err[16];
+	size_t n;
+	json_object *o;
+
+	for (size_t i = 0; i < ELEMENTSOF(bad_nodes); i++) {
+		o = json_tokener_parse(bad_nodes[i]);
+		assert_non_null(o);
+		assert_int_equal(qmp_node_snapshots(o, "disk0", snaps, 1, &n), -EBADMSG);
+		json_object_put(o);
+	}
+	o = json_tokener_parse(
+		"[{\"node-name\":\"disk0\",\"image\":{\"snapshots\":[{\"id\":\"1\",\"name\":\"a\"},"
+		"{\"id\":\"2\",\"name\":\"b\"}]}}]");
+	assert_int_equal(qmp_node_snapshots(o, "disk0", snaps, 1, &n), -E2BIG);
+	json_object_put(o);
+	for (size_t i = 0; i < ELEMENTSOF(bad_jobs); i++) {
+		o = json_tokener_parse(bad_jobs[i]);
+		assert_non_null(o);
+		assert_int_equal(qmp_job_status(o, "j", st, sizeof(st), err, sizeof(err)), -EBADMSG);
+		json_object_put(o);
+	}
+	o = json_tokener_parse("[]");
+	assert_int_equal(qmp_job_status(o, "j", st, sizeof(st), err, sizeof(err)), -ENOENT);
+	json_object_put(o);
+}
+
 static void test_qmp_sessions(void **state)
 {
+	check_snapshot_session("qmp-session-snapshot.txt", "qmp-session-snapshot.parsed");
 	check_live_session("qmp-session-live.txt", "qmp-session-live.parsed");
 	check_session("qmp-session-lifecycle.txt", "qmp-session-lifecycle.parsed");
 	check_session("qmp-session-garbage.txt", "qmp-session-garbage.parsed");
@@ -1525,9 +1623,9 @@ int main(void)
 		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
 		cmocka_unit_test(test_file_memfd),	 cmocka_unit_test(test_process_fake),
 		cmocka_unit_test(test_qmp_client_burst), cmocka_unit_test(test_qmp_client_flood),
-		cmocka_unit_test(test_qmp_client_fd),
-		cmocka_unit_test(test_argv_live), cmocka_unit_test(test_qmp_live_bad), cmocka_unit_test(test_config_live),
-		cmocka_unit_test(test_config_identity),
+		cmocka_unit_test(test_qmp_client_fd),	 cmocka_unit_test(test_argv_live),
+		cmocka_unit_test(test_qmp_live_bad),	 cmocka_unit_test(test_qmp_snapshot_bad),
+		cmocka_unit_test(test_config_live),	 cmocka_unit_test(test_config_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
