@@ -8,7 +8,7 @@ for d in /etc/libvirt /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/
 	mkdir -p "$D$d" "$d"
 	mount --bind "$D$d" "$d"
 done
-printf 'user = "root"\ngroup = "root"\n' >/etc/libvirt/qemu.conf
+printf 'user = "root"\ngroup = "root"\nstdio_handler = "file"\n' >/etc/libvirt/qemu.conf
 cp /etc/passwd "$D/passwd"
 cp /etc/group "$D/group"
 echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >>"$D/passwd"

@@ -37,22 +37,22 @@ if start_libvirtd; then
 <domain type='qemu'><name>lv1</name><memory unit='MiB'>1024</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='q35'>hvm</type><kernel>$KERNEL</kernel><initrd>$INITRD</initrd>
 <cmdline>console=ttyS0 quiet snapcount</cmdline></os>
-<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/lv.qcow2'/>
+<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'/><source file='$T/lv.qcow2'/>
 <target dev='vda' bus='virtio'/></disk><serial type='pty'/></devices></domain>
 XML
 	virsh define "$T/lv.xml" >/dev/null
 	virsh start lv1 >/dev/null
 	sleep 3
-	: >"$T/lv"
+	: >"$T/lv-times"
 	for i in $(seq 1 "$REPS"); do
 		t0=$(now_us)
 		virsh snapshot-create-as lv1 "s$i" >/dev/null
 		t1=$(now_us)
-		echo $((t1 - t0)) >>"$T/lv"
+		echo $((t1 - t0)) >>"$T/lv-times"
 		virsh snapshot-delete lv1 "s$i" >/dev/null
 	done
 	virsh destroy lv1 >/dev/null
-	read -r lmed llo lhi _ < <(stats "$T/lv")
+	read -r lmed llo lhi _ < <(stats "$T/lv-times")
 	base="virsh $(fmt "$(us_ms "$lmed")" ms)"
 	ratio=$(ratio "$lmed" "$med")
 fi
