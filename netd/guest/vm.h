@@ -67,6 +67,7 @@ struct vm {
 	 * takes a free slot, detach-disk leaves a hole); kept in <run>/guests/NAME/disk-slots. */
 	unsigned disk_slot[GUEST_DISKS_MAX];
 	bool has_scsi; /* QEMU has the virtio-scsi controller (a scsi disk at start) */
+	bool disk_slots_unknown; /* adopted without a disk-slots file: no live disk change till restart */
 	struct disk_op *disk_op; /* an attach-disk or detach-disk under way */
 	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
 	struct vm_live *live; /* vm-live.c: vCPUs present, the balloon, a set-vcpus under way; or NULL */
