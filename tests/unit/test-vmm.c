@@ -948,6 +948,12 @@ static void test_config_disks(void **state)
 	} refused[] = {
 		{ "[guest]\ndisk = /a\n[disk0]\npath = /b\n",
 		  "line 4: disk 0 is given twice ('disk' in [guest] and [disk0])" },
+		{ "[guest]\ndisk-format = qcow2\n[disk0]\npath = /b\n",
+		  "line 4: disk 0 is given twice ([guest]'s disk keys and [disk0])" },
+		{ "[disk0]\npath = /b\n[guest]\ndisk-cache = unsafe\n",
+		  "line 4: disk 0 is given twice ([guest]'s disk keys and [disk0])" },
+		{ "[guest]\ndisk-cache = unsafe\n[disk0]\nformat = raw\npath = /b\n",
+		  "line 4: disk 0 is given twice ([guest]'s disk keys and [disk0])" },
 		{ "[disk0]\npath = /a\nbus = ide\n",
 		  "line 3: invalid disk bus 'ide': expected virtio, scsi or sata" },
 		{ "[disk0]\npath = /a\ncache = fast\n",
