@@ -10,7 +10,8 @@
 # file removes it again. An old definition with 'disk =' in [guest] loads as disk 0. Live:
 # attach-disk and detach-disk of virtio and scsi disks on the running guest (it sees them come and
 # go), SATA refused live, nodes kept across a kill -9 of netd, an operator's qcow2 with a backing
-# file refused (by its header, or after QEMU opened it); a stopped guest's definition changes.
+# file refused (by its header, or after QEMU opened it) on the operator's guest, any attach or
+# detach of the operator's on root's guest refused; a stopped guest's definition changes.
 # Boot order: a cdrom that prints CD and reboots next to a disk that prints HD boots CD then HD.
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
@@ -30,7 +31,9 @@ ctl disk create taken-disk0.qcow2 --size 1M >/dev/null || fail "disk create take
 # ---- refusals: one line each, nothing changed ----
 # (the directories' own times change when a file comes and goes: their entries are what counts)
 files_state() {
-	(cd "$POOL" && ls -la --time-style=+%s.%N . | grep -v ' \.\.\?$' && md5sum -- *)
+	# (.netd's own time too: a refused --disk-size removed the record it had put there)
+	(cd "$POOL" && ls -la --time-style=+%s.%N . | grep -v -e ' \.\.\?$' -e ' \.netd$' && md5sum -- *)
+	ls -la --time-style=+%s.%N "$POOL/.netd" | grep -v ' \.\.\?$' || true
 	ls -la "$T/etc/guests" 2>/dev/null | grep -v ' \.\.\?$' || true
 }
 FILES_BEFORE=$(files_state)
@@ -148,37 +151,53 @@ assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk1,disk2,disk3,disk
 ctl vm detach-disk g1 extra.raw >/dev/null || fail "vm detach-disk after a netd restart"
 wait_count g1 '^DISK-REMOVED vd' 2
 ok "after kill -9 of netd the disks keep their nodes; detach still works"
-# an operator's qcow2, live: one that names a backing file is refused by its header; one given a
-# backing file between netd's check and QEMU's read is refused once QEMU opened it, before the
-# guest sees it; a plain one is attached (QEMU opened nothing by path)
+# root's guest takes no disk from an operator (at its next start root's rules would open it), nor
+# loses one to an operator.
+# An operator's qcow2, live, on the operator's own guest: one that names a backing file is refused
+# by its header; one given a backing file between netd's check and QEMU's read is refused once QEMU
+# opened it, before the guest sees it; a plain one is attached (QEMU opened nothing by path)
 OP="netdt-op-$$"
 add_user "$OP" netd
 op() { run_as "$OP" "$NETDCTL" --socket "$SOCK" "$@"; }
 qemu-img create -q -f qcow2 -u -b /etc/shadow -F raw "$POOL/evil.qcow2" 64M
 qemu-img create -q -f qcow2 "$POOL/op.qcow2" 16M
 mkdir -m 0755 "$T/pub"
+chown "$OP" "$POOL/op.qcow2"
+out=$(op vm attach-disk g1 "$POOL/op.qcow2,format=qcow2" 2>&1) && fail "an operator attached a disk to root's guest"
+assert_eq "$out" "netdctl: guest 'g1' belongs to uid 0: only its owner or root may attach its disks (its files are opened with its owner's rights at each start)" "an operator's attach to root's guest"
+out=$(op vm detach-disk g1 data.raw 2>&1) && fail "an operator detached a disk of root's guest"
+has "only its owner or root may detach its disks" <<<"$out" || fail "an operator's detach from root's guest: $out"
+grep -q "op.qcow2" "$T/etc/guests/g1.conf" && fail "root's guest's definition got the operator's disk"
+ok "root's guest: an operator neither attaches nor detaches its disks"
+install -m 0644 "$KERNEL" "$POOL/o1-vmlinuz" # (an operator: from the image directories)
+install -m 0644 "$INITRD" "$POOL/o1-initrd"
+op vm create o1 --network n1 --memory 128M --kernel "$POOL/o1-vmlinuz" --initrd "$POOL/o1-initrd" \
+	--append "console=ttyS0 quiet showdisks=0" --accel tcg >/dev/null || fail "the operator's guest o1"
+wait_serial o1 '^DISKS-DONE' 90 >/dev/null
 head -c 1M /dev/zero >"$T/pub/backing.raw"
 chmod 0644 "$T/pub/backing.raw" # QEMU's user may read it: QEMU opens it, netd's check refuses
 qemu-img create -q -f qcow2 -u -b "$T/pub/backing.raw" -F raw "$T/evil-header.qcow2" 16M
 chown "$OP" "$POOL/op.qcow2" "$POOL/evil.qcow2"
 chmod 0644 "$T/evil-header.qcow2"
-before=$(vm_field g1 '[.disks[].node] | join(",")')
-out=$(op vm attach-disk g1 "$POOL/evil.qcow2,format=qcow2" 2>&1) && fail "an operator's qcow2 with a backing file"
-assert_eq "$out" "netdctl: guest 'g1': disk $POOL/evil.qcow2 is a qcow2 image with a backing or data file, which QEMU would open by path: only root may use such images" "operator's evil qcow2"
+before=$(vm_field o1 '[.disks[].node] | join(",")')
+out=$(op vm attach-disk o1 "$POOL/evil.qcow2,format=qcow2" 2>&1) && fail "an operator's qcow2 with a backing file"
+assert_eq "$out" "netdctl: guest 'o1': disk $POOL/evil.qcow2 is a qcow2 image with a backing or data file, which QEMU would open by path: only root may use such images" "operator's evil qcow2"
 run_as "$OP" /usr/bin/python3 "$TESTS_LIB_DIR/swap-on-read.py" "$POOL/op.qcow2" "$T/evil-header.qcow2" 1 >"$T/swap.out" &
 SWAP=$!
 for _ in $(seq 1 50); do grep -q watching "$T/swap.out" && break; sleep 0.05; done
-out=$(op vm attach-disk g1 "$POOL/op.qcow2,format=qcow2" 2>&1) && fail "an operator's qcow2 swapped after the check"
+out=$(op vm attach-disk o1 "$POOL/op.qcow2,format=qcow2" 2>&1) && fail "an operator's qcow2 swapped after the check"
 wait $SWAP || true
 grep -q swapped "$T/swap.out" || fail "the image was not rewritten during the attach"
-assert_eq "$out" "netdctl: guest 'g1': disk $POOL/op.qcow2 refused: disk3: a backing file ($T/pub/backing.raw) (a qcow2 image may name other files only when root gives it)" "operator's swapped qcow2"
-assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "$before" "g1's disks after the refused attaches"
+assert_eq "$out" "netdctl: guest 'o1': disk $POOL/op.qcow2 refused: disk0: a backing file ($T/pub/backing.raw) (a qcow2 image may name other files only when root gives it)" "operator's swapped qcow2"
+assert_eq "$(vm_field o1 '[.disks[].node] | join(",")')" "$before" "o1's disks after the refused attaches"
 sleep 1
-serial g1 | grep -a '^DISK-ADDED' | grep -q 32768 && fail "the guest saw the refused disk"
+serial o1 | grep -a '^DISK-ADDED' | grep -q 32768 && fail "the guest saw the refused disk"
 qemu-img create -q -f qcow2 "$POOL/op.qcow2" 16M
-op vm attach-disk g1 "$POOL/op.qcow2,format=qcow2" >/dev/null || fail "an operator's plain qcow2, live"
-wait_serial g1 '^DISK-ADDED vd. 32768 ro=0' 30 >/dev/null
-op vm detach-disk g1 "$POOL/op.qcow2" >/dev/null || fail "the operator detaches it"
+op vm attach-disk o1 "$POOL/op.qcow2,format=qcow2" >/dev/null || fail "an operator's plain qcow2, live"
+wait_serial o1 '^DISK-ADDED vd. 32768 ro=0' 30 >/dev/null
+op vm detach-disk o1 "$POOL/op.qcow2" >/dev/null || fail "the operator detaches it"
+op vm destroy o1 >/dev/null
+op vm delete o1 >/dev/null
 ok "an operator's qcow2 live: a backing file refused by its header, or once QEMU opened it; a plain one attached"
 ctl vm destroy g1 >/dev/null
 ctl vm detach-disk g1 g1-disk0.qcow2 >/dev/null || fail "detach of a stopped guest's disk"
