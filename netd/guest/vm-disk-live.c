@@ -4,12 +4,15 @@
  * QEMU runs, from QEMU too, through QMP, one step after the other:
  *
  *   attach: blockdev-del of nodes left in the slot (netd died during an attach, a detach's
- *           blockdev-del failed; errors ignored), remove-fd (the slot's fd set, of a disk that was
- *           there before), add-fd (the file netd
- *           opened with the requester's rights, passed over the QMP socket; a read-write disk's
- *           read-only fd too), blockdev-add diskS-file and diskS, for a qcow2 disk another user
+ *           blockdev-del failed; errors ignored) and remove-fd of its sets (of a disk that was
+ *           there before); an overlay of the pool: each layer below it, bottom up: add-fd of its
+ *           own set 100 + 16 S + K, blockdev-add diskS-lK-file and diskS-lK (read-only, linked
+ *           to the one below); add-fd (the file netd opened with the requester's rights, passed
+ *           over the QMP socket; a read-write disk's read-only fd too), blockdev-add diskS-file
+ *           and diskS (a qcow2: "backing" the layer below, or null), for a qcow2 disk another user
  *           than root gave query-named-block-nodes (it opened nothing by path), device_add diskS-dev
- *   detach: device_del diskS-dev, DEVICE_DELETED (the guest let it go), blockdev-del, remove-fd
+ *   detach: device_del diskS-dev, DEVICE_DELETED (the guest let it go), blockdev-del (the disk's
+ *           nodes, then its layers' from the top down), remove-fd
  *
  * S is the disk's slot: a virtio disk's PCIe root port disk-port<S> (qemu-argv.c), its fd set
  * 10 + S. A step that fails undoes the steps before it; so does QEMU's late answer after the whole
@@ -49,6 +52,9 @@ struct disk_op {
 	int fd, fd_ro;
 	bool check_files; /* a qcow2 disk of another user than root */
 	bool file_node, format_node, device; /* what QEMU has of it so far */
+	struct vm_layers layers; /* attach: an overlay's layers below it (in [0]) */
+	size_t layer; /* the layer the step is about (1..n) */
+	unsigned layer_files, layer_formats; /* bit k: QEMU has layer k's file / format node */
 	bool deleted; /* DEVICE_DELETED came */
 	int step; /* attach: the step whose answer is awaited (enum attach_step) */
 	bool timed_out; /* the call failed after OP_TIMEOUT_USEC: undo at QEMU's next answer */
@@ -64,6 +70,7 @@ static void op_free(struct disk_op *op)
 		close(op->fd);
 	if (op->fd_ro >= 0)
 		close(op->fd_ro);
+	vm_layers_close(&op->layers);
 	sd_event_source_disable_unref(op->timer);
 	sd_event_source_disable_unref(op->deadline);
 	free(op);
@@ -110,12 +117,16 @@ static char *slots_path(struct vm *v)
 static void slots_save(struct vm *v)
 {
 	_cleanup_free_ char *path = slots_path(v);
-	char buf[128];
+	char buf[256];
 	size_t len;
 
 	len = snprintf(buf, sizeof(buf), "scsi %d", v->has_scsi);
 	for (size_t i = 0; i < v->def.n_disks && len < sizeof(buf); i++)
 		len += snprintf(buf + len, sizeof(buf) - len, " %u", v->disk_slot[i]);
+	/* then the layers below each slot (an overlay's nodes diskS-lK, for a detach) */
+	for (size_t s = 0; s < GUEST_DISKS_MAX && len < sizeof(buf); s++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%s%u", s ? " " : " layers ",
+				v->slot_layers[s]);
 	if (len < sizeof(buf) - 1)
 		buf[len++] = '\n';
 	if (!path || write_runtime_file(path, buf, len, 0644) < 0)
@@ -130,8 +141,10 @@ void vm_disk_slots_init(struct vm *v, bool adopted)
 	char *save = NULL, *tok;
 	size_t i = 0;
 
-	for (size_t k = 0; k < GUEST_DISKS_MAX; k++)
+	for (size_t k = 0; k < GUEST_DISKS_MAX; k++) {
 		v->disk_slot[k] = k;
+		v->slot_layers[k] = adopted ? 0 : v->layers.n[k];
+	}
 	v->has_scsi = false;
 	for (size_t k = 0; k < v->def.n_disks; k++)
 		v->has_scsi |= v->def.disks[k].bus == DISK_BUS_SCSI;
@@ -150,8 +163,11 @@ void vm_disk_slots_init(struct vm *v, bool adopted)
 		return;
 	v->disk_slots_unknown = false;
 	v->has_scsi = atoi(tok) == 1;
-	while ((tok = strtok_r(NULL, " \n", &save)) && i < GUEST_DISKS_MAX)
+	while ((tok = strtok_r(NULL, " \n", &save)) && i < GUEST_DISKS_MAX && strcmp(tok, "layers"))
 		v->disk_slot[i++] = (unsigned)atoi(tok) % GUEST_DISKS_MAX;
+	if (tok && !strcmp(tok, "layers"))
+		for (size_t s = 0; s < GUEST_DISKS_MAX && (tok = strtok_r(NULL, " \n", &save)); s++)
+			v->slot_layers[s] = (unsigned)atoi(tok) % (QEMU_LAYERS_MAX + 1);
 }
 
 /* The lowest slot no disk of the running guest holds. */
@@ -199,6 +215,7 @@ static int def_commit(struct disk_op *op, char *err, size_t errlen)
 	if (op->kind == DISK_OP_ATTACH) {
 		g.disks[g.n_disks++] = op->disk;
 		v->disk_slot[v->def.n_disks] = op->slot;
+		v->slot_layers[op->slot] = op->layers.n[0];
 	} else {
 		memmove(&g.disks[op->index], &g.disks[op->index + 1],
 			(g.n_disks - op->index - 1) * sizeof(g.disks[0]));
@@ -255,34 +272,31 @@ static void op_done(struct disk_op *op)
 
 /* ---- QMP arguments ---- */
 
-static json_object *fdset_args(unsigned slot)
+static json_object *fdset_args(unsigned slot, size_t layer)
 {
 	json_object *a = json_object_new_object();
 
-	json_object_object_add(a, "fdset-id", json_object_new_int(QEMU_FDSET_DISK0 + (int)slot));
+	json_object_object_add(a, "fdset-id", json_object_new_int(qemu_layer_fdset(slot, layer)));
 	return a;
 }
 
-static json_object *node_args(const struct guest_disk *disk, unsigned slot, bool format)
+static json_object *node_name_args(unsigned slot, size_t layer, bool file)
 {
-	json_object *a = json_object_new_object(), *cache = json_object_new_object();
-	char name[32], file[40], fdset[32];
+	json_object *a = json_object_new_object();
+	char name[48];
 
-	snprintf(name, sizeof(name), "disk%u", slot);
-	snprintf(file, sizeof(file), "disk%u-file", slot);
-	snprintf(fdset, sizeof(fdset), "/dev/fdset/%d", QEMU_FDSET_DISK0 + (int)slot);
-	json_object_object_add(a, "driver",
-			       json_object_new_string(format ? disk_format_to_string(disk->format) : "file"));
-	json_object_object_add(a, "node-name", json_object_new_string(format ? name : file));
-	json_object_object_add(a, format ? "file" : "filename",
-			       json_object_new_string(format ? file : fdset));
-	json_object_object_add(cache, "direct",
-			       json_object_new_boolean(disk->cache == DISK_CACHE_NONE ||
-						       disk->cache == DISK_CACHE_DIRECTSYNC));
-	json_object_object_add(cache, "no-flush", json_object_new_boolean(disk->cache == DISK_CACHE_UNSAFE));
-	json_object_object_add(a, "cache", cache);
-	json_object_object_add(a, "read-only", json_object_new_boolean(disk->readonly));
+	qemu_layer_node(name, sizeof(name), slot, layer, file);
+	json_object_object_add(a, "node-name", json_object_new_string(name));
 	return a;
+}
+
+static json_object *node_args(const struct disk_op *op, size_t layer, bool format)
+{
+	size_t n = op->layers.n[0];
+	enum disk_format f = layer ? op->layers.formats[0][layer - 1] : op->disk.format;
+
+	return format ? qemu_format_node(&op->disk, op->slot, layer, f, layer < n) :
+			qemu_file_node(&op->disk, op->slot, layer);
 }
 
 static json_object *device_args(const struct guest_disk *disk, unsigned slot)
@@ -321,18 +335,22 @@ static json_object *named_args(const char *key, const char *fmt, unsigned slot)
 	return a;
 }
 
-/* The nodes and fds QEMU got for the slot, taken away (after a failed attach, or a detach). */
-static void qemu_release(struct vm *v, unsigned slot, bool format_node, bool file_node)
+/* The nodes and fds QEMU got for the slot, taken away (after a failed attach, or a detach): the
+ * disk's nodes, then its layers' from the top down (a node goes once nothing uses it), then the
+ * fd sets. Bit k of the masks: layer k (0: the disk itself). */
+static void qemu_release(struct vm *v, unsigned slot, size_t n_layers, unsigned formats, unsigned files)
 {
 	if (!v->qmp)
 		return;
-	if (format_node)
-		qmp_client_command(v->qmp, "blockdev-del", named_args("node-name", "disk%u", slot), NULL,
-				   NULL);
-	if (file_node)
-		qmp_client_command(v->qmp, "blockdev-del", named_args("node-name", "disk%u-file", slot), NULL,
-				   NULL);
-	qmp_client_command(v->qmp, "remove-fd", fdset_args(slot), NULL, NULL);
+	for (size_t k = 0; k <= n_layers; k++) {
+		if (formats & (1u << k))
+			qmp_client_command(v->qmp, "blockdev-del", node_name_args(slot, k, false), NULL,
+					   NULL);
+		if (files & (1u << k))
+			qmp_client_command(v->qmp, "blockdev-del", node_name_args(slot, k, true), NULL, NULL);
+	}
+	for (size_t k = 0; k <= n_layers; k++)
+		qmp_client_command(v->qmp, "remove-fd", fdset_args(slot, k), NULL, NULL);
 }
 
 static void op_fail(struct disk_op *op, int error, const char *fmt, const char *detail)
@@ -340,7 +358,8 @@ static void op_fail(struct disk_op *op, int error, const char *fmt, const char *
 	struct vm *v = op->v;
 
 	if (op->kind == DISK_OP_ATTACH)
-		qemu_release(v, op->slot, op->format_node, op->file_node);
+		qemu_release(v, op->slot, op->layers.n[0], op->layer_formats | op->format_node,
+			     op->layer_files | op->file_node);
 	op_reply_error(op, error, fmt, v->def.name, op->disk.path, detail);
 	log_warning("guest '%s': disk %s: %s", v->def.name, op->disk.path, detail);
 	v->disk_op = NULL;
@@ -390,6 +409,12 @@ enum attach_step {
 	STEP_CLEAR_FORMAT, /* nodes left in the slot: netd died during an attach, a blockdev-del failed */
 	STEP_CLEAR_FILE,
 	STEP_CLEAR,
+	STEP_CLEAR_LAYER_FORMAT, /* the same for each layer the overlay has, 1..n */
+	STEP_CLEAR_LAYER_FILE,
+	STEP_CLEAR_LAYER_FD,
+	STEP_LAYER_FD, /* each layer from the bottom (n) up: fd, file node, format node */
+	STEP_LAYER_FILE,
+	STEP_LAYER_FORMAT,
 	STEP_FD,
 	STEP_FD_RO,
 	STEP_FILE,
@@ -415,17 +440,25 @@ static void on_attach_reply(struct qmp_client *c, const struct qmp_message *m, v
 	if (op->timed_out) {
 		op->file_node |= step == STEP_FILE && m->type != QMP_MESSAGE_ERROR;
 		op->format_node |= step == STEP_FORMAT && m->type != QMP_MESSAGE_ERROR;
+		if (step == STEP_LAYER_FILE && m->type != QMP_MESSAGE_ERROR)
+			op->layer_files |= 1u << op->layer;
+		if (step == STEP_LAYER_FORMAT && m->type != QMP_MESSAGE_ERROR)
+			op->layer_formats |= 1u << op->layer;
 		op_fail(op, -ETIMEDOUT, "guest '%s': cannot attach disk %s: %s", "timed out");
 		return;
 	}
 	/* nodes and a set nobody had are fine to clear */
-	if (m->type == QMP_MESSAGE_ERROR && step > STEP_CLEAR) {
+	if (m->type == QMP_MESSAGE_ERROR && step > STEP_CLEAR_LAYER_FD) {
 		op_fail(op, -EIO, "guest '%s': cannot attach disk %s: QEMU says: %s",
 			m->error_desc ? m->error_desc : "an error");
 		return;
 	}
 	op->file_node |= step == STEP_FILE;
 	op->format_node |= step == STEP_FORMAT;
+	if (step == STEP_LAYER_FILE)
+		op->layer_files |= 1u << op->layer;
+	if (step == STEP_LAYER_FORMAT)
+		op->layer_formats |= 1u << op->layer;
 	if (step == STEP_CHECK) {
 		json_object *list = json_object_new_array();
 		char node[16];
@@ -457,6 +490,17 @@ static void on_attach_reply(struct qmp_client *c, const struct qmp_message *m, v
 			return;
 		}
 	}
+	/* the layers: cleared 1..n, then added n..1 */
+	if (step == STEP_CLEAR_LAYER_FD && op->layer < op->layers.n[0]) {
+		op->layer++;
+		return attach_step(op, STEP_CLEAR_LAYER_FORMAT);
+	}
+	if (step == STEP_CLEAR_LAYER_FD)
+		op->layer = op->layers.n[0];
+	if (step == STEP_LAYER_FORMAT && op->layer > 1) {
+		op->layer--;
+		return attach_step(op, STEP_LAYER_FD);
+	}
 	attach_step(op, step + 1);
 }
 
@@ -480,17 +524,33 @@ static void attach_step(struct disk_op *op, enum attach_step step)
 		return command(op, step, "blockdev-del", named_args("node-name", "disk%u-file", op->slot),
 			       -1);
 	case STEP_CLEAR:
-		return command(op, step, "remove-fd", fdset_args(op->slot), -1);
+		op->layer = 1;
+		return command(op, step, "remove-fd", fdset_args(op->slot, 0), -1);
+	case STEP_CLEAR_LAYER_FORMAT:
+		if (op->layers.n[0] == 0)
+			return attach_step(op, STEP_FD);
+		return command(op, step, "blockdev-del", node_name_args(op->slot, op->layer, false), -1);
+	case STEP_CLEAR_LAYER_FILE:
+		return command(op, step, "blockdev-del", node_name_args(op->slot, op->layer, true), -1);
+	case STEP_CLEAR_LAYER_FD:
+		return command(op, step, "remove-fd", fdset_args(op->slot, op->layer), -1);
+	case STEP_LAYER_FD:
+		return command(op, step, "add-fd", fdset_args(op->slot, op->layer),
+			       op->layers.fds[0][op->layer - 1]);
+	case STEP_LAYER_FILE:
+		return command(op, step, "blockdev-add", node_args(op, op->layer, false), -1);
+	case STEP_LAYER_FORMAT:
+		return command(op, step, "blockdev-add", node_args(op, op->layer, true), -1);
 	case STEP_FD:
-		return command(op, step, "add-fd", fdset_args(op->slot), op->fd);
+		return command(op, step, "add-fd", fdset_args(op->slot, 0), op->fd);
 	case STEP_FD_RO:
 		if (op->fd_ro < 0)
 			return attach_step(op, step + 1);
-		return command(op, step, "add-fd", fdset_args(op->slot), op->fd_ro);
+		return command(op, step, "add-fd", fdset_args(op->slot, 0), op->fd_ro);
 	case STEP_FILE:
-		return command(op, step, "blockdev-add", node_args(&op->disk, op->slot, false), -1);
+		return command(op, step, "blockdev-add", node_args(op, 0, false), -1);
 	case STEP_FORMAT:
-		return command(op, step, "blockdev-add", node_args(&op->disk, op->slot, true), -1);
+		return command(op, step, "blockdev-add", node_args(op, 0, true), -1);
 	case STEP_CHECK:
 		if (!op->check_files)
 			return attach_step(op, step + 1);
@@ -599,7 +659,7 @@ int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 		return r;
 	/* The requester may use the file (checked again at each start), and no other guest writes it. */
 	vm_cred_from_peer(&c->peer, &who);
-	r = vm_file_open_disk(d, &g, &op->disk, &who, &op->fd, c->err, sizeof(c->err));
+	r = vm_file_open_disk(d, &g, &op->disk, &who, &op->fd, &op->layers, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
 	g.n_disks = 1;
@@ -636,7 +696,10 @@ int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 
 static void detach_finish(struct disk_op *op)
 {
-	qemu_release(op->v, op->slot, true, true);
+	unsigned n = op->v->slot_layers[op->slot], all = (2u << n) - 1;
+
+	qemu_release(op->v, op->slot, n, all, all);
+	op->v->slot_layers[op->slot] = 0;
 	op_done(op);
 }
 

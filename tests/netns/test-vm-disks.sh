@@ -82,7 +82,7 @@ assert_eq "$(stat -c '%a %U %G' "$POOL/g1-disk0.qcow2")" "660 root netd" "the ne
 pid=$(vm_field g1 .pid)
 tr '\0' '\n' <"/proc/$pid/cmdline" >"$T/cmdline"
 grep -F -e "$T" -e /boot "$T/cmdline" && fail "QEMU's command line names a path"
-has -x 'driver=qcow2,node-name=disk0,file=disk0-file,cache.direct=on,cache.no-flush=off' "$T/cmdline" ||
+has -x '{"driver":"qcow2","node-name":"disk0","file":"disk0-file","cache":{"direct":true,"no-flush":false},"read-only":false,"backing":null}' "$T/cmdline" ||
 	fail "no qcow2 node disk0: $(grep blockdev -A1 "$T/cmdline")"
 wait_serial g1 '^DISKS-DONE' 90 >/dev/null
 seen=$(serial g1 | grep -a '^DISK ' | sort)
@@ -206,6 +206,58 @@ assert_eq "$(vm_field g1 '[.disks[] | .path + ":" + .bus] | join(",")')" \
 	"$POOL/data.raw:sata,$POOL/ro.raw:scsi,$POOL/extra.raw:sata" "a stopped guest's disks after detach and attach"
 ok "a stopped guest's definition gets and loses disks"
 ctl vm delete g1 >/dev/null
+
+# ---- a guest on an overlay of the pool: QEMU gets the chain netd recorded, never the header's ----
+# base.raw (with data) <- ov-mid.qcow2 <- ov-top.qcow2; the operator's guest boots the top and
+# reads the base's data through both overlays (headdisk=vda prints its first line). Each layer is
+# its own fd set and node, linked by backing=; the qcow2 bottom has "backing": null.
+ctl disk create ov-base.raw --size 16M --format raw >/dev/null || fail "disk create ov-base.raw"
+printf 'NETD-BASE-DATA\n' | dd of="$POOL/ov-base.raw" conv=notrunc status=none
+ctl disk create ov-mid.qcow2 --backing ov-base.raw >/dev/null || fail "disk create ov-mid.qcow2"
+ctl disk create ov-top.qcow2 --backing ov-mid.qcow2 >/dev/null || fail "disk create ov-top.qcow2"
+out=$(op vm create ov1 --network n1 --memory 128M --kernel "$POOL/o1-vmlinuz" --initrd "$POOL/o1-initrd" \
+	--append "console=ttyS0 quiet headdisk=vda" --accel tcg --disk ov-top.qcow2 2>&1) ||
+	fail "the operator's guest on an overlay: $out"
+assert_eq "$(wait_serial ov1 '^HEAD ' 60)" "HEAD NETD-BASE-DATA" "what the guest reads on the overlay"
+pid=$(vm_field ov1 .pid)
+tr '\0' '\n' <"/proc/$pid/cmdline" >"$T/cmdline-ov"
+grep -F -e "$T" -e ov-base -e ov-mid "$T/cmdline-ov" && fail "QEMU's command line names a layer's path"
+has -x '{"driver":"qcow2","node-name":"disk0","file":"disk0-file","cache":{"direct":true,"no-flush":false},"read-only":false,"backing":"disk0-l1"}' "$T/cmdline-ov" ||
+	fail "the top's node: $(grep -A1 blockdev "$T/cmdline-ov")"
+has -x '{"driver":"qcow2","node-name":"disk0-l1","file":"disk0-l1-file","cache":{"direct":true,"no-flush":false},"read-only":true,"backing":"disk0-l2"}' "$T/cmdline-ov" ||
+	fail "the middle layer's node: $(grep -A1 blockdev "$T/cmdline-ov")"
+has -x 'driver=raw,node-name=disk0-l2,file=disk0-l2-file,cache.direct=on,cache.no-flush=off,read-only=on' "$T/cmdline-ov" ||
+	fail "the base's node: $(grep -A1 blockdev "$T/cmdline-ov")"
+op vm destroy ov1 >/dev/null
+ok "an operator's guest boots a pool overlay (top <- qcow2 <- raw): it reads the base's data"
+# The operator rewrites the top's header to name /etc/shadow, and the middle's to name a decoy
+# QEMU's user could read: QEMU still gets the recorded chain and opens neither.
+printf 'DECOY-DATA\n' >"$T/pub/decoy.raw"
+truncate -s 16M "$T/pub/decoy.raw"
+chmod 0644 "$T/pub/decoy.raw"
+run_as "$OP" qemu-img rebase -u -f qcow2 -b /etc/shadow -F raw "$POOL/ov-top.qcow2" || fail "the operator's rebase of the top"
+run_as "$OP" qemu-img rebase -u -f qcow2 -b "$T/pub/decoy.raw" -F raw "$POOL/ov-mid.qcow2" || fail "the operator's rebase of the middle"
+qemu-img info -U --output=json "$POOL/ov-top.qcow2" | jq -e '."backing-filename" == "/etc/shadow"' >/dev/null ||
+	fail "the top's header does not name /etc/shadow"
+out=$(op vm start ov1 2>&1) || fail "the rewritten overlay's guest does not start: $out"
+for _ in $(seq 1 600); do [ "$(serial ov1 | grep -ac '^HEAD ')" -ge 2 ] && break; sleep 0.1; done
+assert_eq "$(serial ov1 | grep -a '^HEAD ' | sed -n 2p)" "HEAD NETD-BASE-DATA" "the rewritten overlay: what the guest reads"
+pid=$(vm_field ov1 .pid)
+for f in /proc/"$pid"/fd/*; do
+	case "$(readlink "$f")" in /etc/shadow | "$T/pub/decoy.raw") fail "QEMU has $(readlink "$f") open" ;; esac
+done
+# live: an overlay on the (rewritten) middle layer, attached by the operator: its layers as at start
+ctl disk create ov-top2.qcow2 --backing ov-mid.qcow2 >/dev/null || fail "disk create ov-top2.qcow2"
+out=$(op vm attach-disk ov1 ov-top2.qcow2 2>&1) || fail "the operator's live attach of an overlay: $out"
+assert_eq "$(vm_field ov1 '[.disks[].node] | join(",")')" "disk0,disk1" "ov1's nodes after the live attach"
+for f in /proc/"$pid"/fd/*; do
+	case "$(readlink "$f")" in /etc/shadow | "$T/pub/decoy.raw") fail "QEMU has $(readlink "$f") open after the attach" ;; esac
+done
+grep -q "ov-top2.qcow2" "$T/etc/guests/ov1.conf" || fail "the attached overlay is not in the definition"
+out=$(op vm detach-disk ov1 ov-top2.qcow2 2>&1) || fail "the operator's live detach of the overlay: $out"
+op vm destroy ov1 >/dev/null
+op vm delete ov1 >/dev/null
+ok "headers rewritten to name /etc/shadow and a decoy: QEMU still boots the recorded chain and opens neither; an overlay attached and detached live"
 
 # ---- an old definition: 'disk =' in [guest] loads as disk 0 ----
 stop_netd
