@@ -92,16 +92,30 @@ void vm_files_close(int fds[VM_FILES_MAX])
 			close(TAKE_FD(fds[k]));
 }
 
-/* QEMU opens a qcow2 image's backing or data file by path, with its own rights. */
+/* QEMU opens a qcow2 image's backing or data file by path, with its own rights. A disk that is no
+ * recorded overlay of the pool gets "backing": null (qemu-argv.c): one whose header names a backing
+ * file would boot without its base (its data silently wrong), so that is refused for root too. */
 static int check_qcow2(const struct guest *g, const struct guest_disk *disk, int fd,
 		       const struct process_cred *who, char *err, size_t errlen)
 {
-	uint8_t header[104];
+	uint8_t header[DISK_QCOW2_HEADER_LEN];
+	struct disk_qcow2_header q;
 	ssize_t n;
 
-	if (disk->format != DISK_FORMAT_QCOW2 || who->uid == 0)
+	if (disk->format != DISK_FORMAT_QCOW2)
 		return 0;
 	n = pread(fd, header, sizeof(header), 0);
+	if (who->uid == 0 && n > 0 && disk_qcow2_header_parse(header, n, &q) && q.backing_offset) {
+		snprintf(
+			err, errlen,
+			"guest '%s': disk %s is a qcow2 image with a backing file netd has no record of: QEMU "
+			"gets only the chain netd recorded (an overlay made with 'netdctl disk create "
+			"--backing'), never the header's; flatten it (qemu-img convert) or make it in the pool",
+			g->name, disk->path);
+		return -EPERM;
+	}
+	if (who->uid == 0)
+		return 0;
 	if (n < 0 || !guest_qcow2_refers_to_files(header, n))
 		return 0;
 	snprintf(err, errlen,

@@ -151,6 +151,19 @@ assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk1,disk2,disk3,disk
 ctl vm detach-disk g1 extra.raw >/dev/null || fail "vm detach-disk after a netd restart"
 wait_count g1 '^DISK-REMOVED vd' 2
 ok "after kill -9 of netd the disks keep their nodes; detach still works"
+# a QEMU netd adopts without its disk slots (an older netd started it): no live disk change
+cp "$T/run/guests/g1/disk-slots" "$T/disk-slots.saved"
+rm "$T/run/guests/g1/disk-slots"
+kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null || true
+start_netd --image-dir "$POOL"
+out=$(ctl vm detach-disk g1 disk1 2>&1) && fail "a live detach on a guest adopted without its disk slots"
+has "its disks change live only after its next start" <<<"$out" || fail "detach without disk slots: $out"
+out=$(ctl vm attach-disk g1 extra.raw 2>&1) && fail "a live attach on a guest adopted without its disk slots"
+has "its disks change live only after its next start" <<<"$out" || fail "attach without disk slots: $out"
+cp "$T/disk-slots.saved" "$T/run/guests/g1/disk-slots"
+kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null || true
+start_netd --image-dir "$POOL"
+ok "a guest adopted without its disk slots refuses live disk changes"
 # root's guest takes no disk from an operator (at its next start root's rules would open it), nor
 # loses one to an operator.
 # An operator's qcow2, live, on the operator's own guest: one that names a backing file is refused
@@ -174,6 +187,10 @@ install -m 0644 "$INITRD" "$POOL/o1-initrd"
 op vm create o1 --network n1 --memory 128M --kernel "$POOL/o1-vmlinuz" --initrd "$POOL/o1-initrd" \
 	--append "console=ttyS0 quiet showdisks=0" --accel tcg >/dev/null || fail "the operator's guest o1"
 wait_serial o1 '^DISKS-DONE' 90 >/dev/null
+# a refused attach (the disk is g1's) leaves no fd open in netd
+fds_before=$(ls "/proc/$NETD_PID/fd" | wc -l)
+for _ in 1 2 3 4 5; do ctl vm attach-disk o1 data.raw >/dev/null 2>&1 && fail "o1 got g1's disk"; done
+assert_eq "$(ls "/proc/$NETD_PID/fd" | wc -l)" "$fds_before" "netd's fds after 5 refused attaches"
 head -c 1M /dev/zero >"$T/pub/backing.raw"
 chmod 0644 "$T/pub/backing.raw" # QEMU's user may read it: QEMU opens it, netd's check refuses
 qemu-img create -q -f qcow2 -u -b "$T/pub/backing.raw" -F raw "$T/evil-header.qcow2" 16M
@@ -257,6 +274,11 @@ grep -q "ov-top2.qcow2" "$T/etc/guests/ov1.conf" || fail "the attached overlay i
 out=$(op vm detach-disk ov1 ov-top2.qcow2 2>&1) || fail "the operator's live detach of the overlay: $out"
 op vm destroy ov1 >/dev/null
 op vm delete ov1 >/dev/null
+# root's qcow2 outside the pool naming a backing file: QEMU would get "backing": null and the guest
+# a disk without its base; refused
+out=$(ctl vm create r1 --network n1 --kernel "$KERNEL" --no-autostart --disk "$T/evil-header.qcow2,format=qcow2" 2>&1) &&
+	fail "root's qcow2 with an unrecorded backing file"
+has "is a qcow2 image with a backing file netd has no record of" <<<"$out" || fail "root's unrecorded backing: $out"
 ok "headers rewritten to name /etc/shadow and a decoy: QEMU still boots the recorded chain and opens neither; an overlay attached and detached live"
 
 # ---- an old definition: 'disk =' in [guest] loads as disk 0 ----
