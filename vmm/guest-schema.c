@@ -107,6 +107,7 @@ static int parse_legacy_disk(void *obj, const char *v, char *err, size_t errlen)
 		return schema_error(err, errlen, "--disk is too long (at most %zu bytes)",
 				    sizeof(d->path) - 1);
 	snprintf(d->path, sizeof(d->path), "%s", v);
+	d->legacy_keys = true;
 	return 0;
 }
 
@@ -153,14 +154,45 @@ static int format_disk_cache(const void *obj, size_t i, char *buf, size_t size)
 	return fmt(buf, size, disk_cache_to_string(d->cache));
 }
 
+/* [guest]'s disk-format / disk-cache next to a [disk0] (read before or after it) are refused as
+ * 'disk' is: one of them would be dropped or mixed into the other. */
+static int legacy_key(struct guest_disk *d, char *err, size_t errlen)
+{
+	if (d->path[0] && !d->legacy_keys)
+		return schema_error(err, errlen, "disk 0 is given twice ([guest]'s disk keys and [disk0])");
+	d->legacy_keys = true;
+	return 0;
+}
+
 static int parse_legacy_format(void *obj, const char *v, char *err, size_t errlen)
 {
-	return parse_disk_format(legacy_disk(obj), v, err, errlen);
+	struct guest_disk *d = legacy_disk(obj);
+
+	return legacy_key(d, err, errlen) ?: parse_disk_format(d, v, err, errlen);
 }
 
 static int parse_legacy_cache(void *obj, const char *v, char *err, size_t errlen)
 {
-	return parse_disk_cache(legacy_disk(obj), v, err, errlen);
+	struct guest_disk *d = legacy_disk(obj);
+
+	return legacy_key(d, err, errlen) ?: parse_disk_cache(d, v, err, errlen);
+}
+
+static int section_key(struct guest_disk *d, char *err, size_t errlen)
+{
+	if (d->legacy_keys)
+		return schema_error(err, errlen, "disk 0 is given twice ([guest]'s disk keys and [disk0])");
+	return 0;
+}
+
+static int parse_section_format(void *obj, const char *v, char *err, size_t errlen)
+{
+	return section_key(obj, err, errlen) ?: parse_disk_format(obj, v, err, errlen);
+}
+
+static int parse_section_cache(void *obj, const char *v, char *err, size_t errlen)
+{
+	return section_key(obj, err, errlen) ?: parse_disk_cache(obj, v, err, errlen);
 }
 
 static int parse_boot(void *obj, const char *v, char *err, size_t errlen)
@@ -286,6 +318,8 @@ static int parse_disk_path(void *obj, const char *v, char *err, size_t errlen)
 
 	if (d->path[0]) /* the engine refuses a key twice in one section: this was [guest]'s 'disk' */
 		return schema_error(err, errlen, "disk 0 is given twice ('disk' in [guest] and [disk0])");
+	if (d->legacy_keys)
+		return section_key(d, err, errlen);
 	if (strlen(v) >= sizeof(d->path))
 		return schema_error(err, errlen, "disk path is too long (at most %zu bytes)",
 				    sizeof(d->path) - 1);
@@ -483,8 +517,8 @@ static const struct schema_field disk_fields[] = {
 	  .metavar = "PATH|NAME[,format=raw|qcow2][,cache=MODE][,bus=virtio|scsi|sata][,readonly]",
 	  .label = "disks", .flags = SCHEMA_PER_ITEM | SCHEMA_ADDS_ITEM, .parse = parse_disk_spec },
 	{ .key = "path", .label = "disk path", .parse = parse_disk_path, .format = format_disk_path },
-	{ .key = "format", .label = "disk format", .parse = parse_disk_format, .format = format_disk_format },
-	{ .key = "cache", .label = "disk cache", .parse = parse_disk_cache, .format = format_disk_cache },
+	{ .key = "format", .label = "disk format", .parse = parse_section_format, .format = format_disk_format },
+	{ .key = "cache", .label = "disk cache", .parse = parse_section_cache, .format = format_disk_cache },
 	{ .key = "bus", .label = "disk bus", .parse = parse_disk_bus, .format = format_disk_bus },
 	{ .key = "readonly", .label = "readonly", .def = "no", .flags = SCHEMA_OMIT_DEFAULT,
 	  SCHEMA_BOOL_AT(struct guest_disk, readonly) },

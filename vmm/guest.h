@@ -83,6 +83,7 @@ struct guest_disk {
 	enum disk_bus bus;
 	bool readonly;
 	bool format_given; /* the spec named a format (a pool disk without one takes the pool's) */
+	bool legacy_keys; /* parsing only: [guest]'s disk, disk-format or disk-cache gave it */
 };
 
 struct guest_nic {

@@ -170,25 +170,116 @@ static void add_bootindex(char *buf, size_t size, int index)
 		buf[0] = 0;
 }
 
-/* Disk i: its fd set, a file node "diskI-file" on it, the format node "diskI", the device. */
+void qemu_layer_node(char *buf, size_t size, unsigned slot, size_t layer, bool file)
+{
+	if (layer == 0)
+		snprintf(buf, size, "disk%u%s", slot, file ? "-file" : "");
+	else
+		snprintf(buf, size, "disk%u-l%zu%s", slot, layer, file ? "-file" : "");
+}
+
+int qemu_layer_fdset(unsigned slot, size_t layer)
+{
+	return layer == 0 ? QEMU_FDSET_DISK0 + (int)slot : QEMU_FDSET_LAYER(slot, layer);
+}
+
+static int disk_cache(const struct guest_disk *d)
+{
+	return d->cache < 0 || d->cache >= _DISK_CACHE_MAX ? DISK_CACHE_NONE : (int)d->cache;
+}
+
+static void node_common(json_object *a, const struct guest_disk *d, size_t layer)
+{
+	json_object *cache = json_object_new_object();
+	int c = disk_cache(d);
+
+	json_object_object_add(cache, "direct", json_object_new_boolean(cache_modes[c].direct));
+	json_object_object_add(cache, "no-flush", json_object_new_boolean(cache_modes[c].no_flush));
+	json_object_object_add(a, "cache", cache);
+	json_object_object_add(a, "read-only", json_object_new_boolean(d->readonly || layer > 0));
+}
+
+json_object *qemu_file_node(const struct guest_disk *d, unsigned slot, size_t layer)
+{
+	json_object *a = json_object_new_object();
+	char name[48], fdset[32];
+
+	qemu_layer_node(name, sizeof(name), slot, layer, true);
+	snprintf(fdset, sizeof(fdset), "/dev/fdset/%d", qemu_layer_fdset(slot, layer));
+	json_object_object_add(a, "driver", json_object_new_string("file"));
+	json_object_object_add(a, "node-name", json_object_new_string(name));
+	json_object_object_add(a, "filename", json_object_new_string(fdset));
+	node_common(a, d, layer);
+	return a;
+}
+
+json_object *qemu_format_node(const struct guest_disk *d, unsigned slot, size_t layer, enum disk_format f,
+			      bool has_below)
+{
+	json_object *a = json_object_new_object();
+	char name[48], file[48], below[48];
+
+	qemu_layer_node(name, sizeof(name), slot, layer, false);
+	qemu_layer_node(file, sizeof(file), slot, layer, true);
+	json_object_object_add(a, "driver", json_object_new_string(disk_format_to_string(f)));
+	json_object_object_add(a, "node-name", json_object_new_string(name));
+	json_object_object_add(a, "file", json_object_new_string(file));
+	node_common(a, d, layer);
+	if (f == DISK_FORMAT_QCOW2) {
+		qemu_layer_node(below, sizeof(below), slot, layer + 1, false);
+		json_object_object_add(a, "backing", has_below ? json_object_new_string(below) : NULL);
+	}
+	return a;
+}
+
+/* A format node on the command line: keyval for raw (as it always was), JSON for qcow2 (the only
+ * syntax that says "backing": null). */
+static void add_format_node(struct strv *s, const struct guest_disk *d, size_t i, size_t layer,
+			    enum disk_format f, bool has_below, const char *cache_opts)
+{
+	const char *ro = d->readonly || layer > 0 ? ",read-only=on" : "";
+	char name[48], file[48];
+	json_object *o;
+
+	add(s, "-blockdev");
+	if (f != DISK_FORMAT_QCOW2) {
+		qemu_layer_node(name, sizeof(name), i, layer, false);
+		qemu_layer_node(file, sizeof(file), i, layer, true);
+		add(s, "driver=%s,node-name=%s,file=%s,%s%s", disk_format_to_string(f), name, file,
+		    cache_opts, ro);
+		return;
+	}
+	o = qemu_format_node(d, i, layer, f, has_below);
+	add(s, "%s",
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* Disk i: its fd set, a file node "diskI-file" on it, the format node "diskI", the device. An
+ * overlay's layers below it come first, bottom up: each its own fd set (100 + 16 i + k), file
+ * node and read-only format node "diskI-lK", linked by backing= to the one below. */
 static void add_disk(struct strv *s, const struct guest_disk *d, size_t i, const struct qemu_files *f,
 		     int bootindex, int sata_port)
 {
 	const char *ro = d->readonly ? ",read-only=on" : "";
-	int set = QEMU_FDSET_DISK0 + (int)i, cache = d->cache;
+	int set = QEMU_FDSET_DISK0 + (int)i, cache = disk_cache(d);
+	size_t n = f->n_layers[i] < QEMU_LAYERS_MAX ? f->n_layers[i] : QEMU_LAYERS_MAX;
 	char cache_opts[64], boot[32];
 
-	if (cache < 0 || cache >= _DISK_CACHE_MAX)
-		cache = DISK_CACHE_NONE;
 	snprintf(cache_opts, sizeof(cache_opts), "cache.direct=%s,cache.no-flush=%s",
 		 cache_modes[cache].direct ? "on" : "off", cache_modes[cache].no_flush ? "on" : "off");
+	for (size_t k = n; k >= 1; k--) {
+		add_fd(s, f->layers[i][k - 1], QEMU_FDSET_LAYER(i, k));
+		add(s, "-blockdev");
+		add(s, "driver=file,node-name=disk%zu-l%zu-file,filename=/dev/fdset/%d,%s,read-only=on", i, k,
+		    QEMU_FDSET_LAYER(i, k), cache_opts);
+		add_format_node(s, d, i, k, f->layer_formats[i][k - 1], k < n, cache_opts);
+	}
 	add_fd(s, f->disks[i], set);
 	add_fd(s, f->disks_ro[i], set);
 	add(s, "-blockdev");
 	add(s, "driver=file,node-name=disk%zu-file,filename=/dev/fdset/%d,%s%s", i, set, cache_opts, ro);
-	add(s, "-blockdev");
-	add(s, "driver=%s,node-name=disk%zu,file=disk%zu-file,%s%s", disk_format_to_string(d->format), i, i,
-	    cache_opts, ro);
+	add_format_node(s, d, i, 0, d->format, n > 0, cache_opts);
 	add_bootindex(boot, sizeof(boot), bootindex);
 	add(s, "-device");
 	switch (d->bus) {

@@ -6,9 +6,11 @@
  */
 #pragma once
 
+#include <json-c/json.h>
 #include <net/if.h>
 #include <stdbool.h>
 
+#include "disk.h"
 #include "guest.h"
 
 /* How the accelerator was chosen for this start. */
@@ -34,6 +36,7 @@ struct qemu_nic {
 	int first_fd;
 };
 
+#define QEMU_LAYERS_MAX (DISK_CHAIN_MAX - 1) /* an overlay's layers below the disk itself */
 /* Files and sockets QEMU inherits: fd numbers in its table, -1 when there is none. */
 struct qemu_files {
 	int qmp, console; /* listening unix sockets netd created */
@@ -43,6 +46,11 @@ struct qemu_files {
 	int disks[GUEST_DISKS_MAX], disks_ro[GUEST_DISKS_MAX];
 	int cdrom; /* read-only */
 	int kernel, initrd; /* read-only memfds: -kernel/-initrd read a path, /proc/self/fd/N */
+	/* Disk i's layers below it, from netd's record of a pool overlay (never from the header):
+	 * layer k (1..n_layers[i]) is layers[i][k - 1], read-only, in format layer_formats[i][k - 1]. */
+	size_t n_layers[GUEST_DISKS_MAX];
+	int layers[GUEST_DISKS_MAX][QEMU_LAYERS_MAX];
+	enum disk_format layer_formats[GUEST_DISKS_MAX][QEMU_LAYERS_MAX];
 };
 #define QEMU_FILES_NONE                                                       \
 	((struct qemu_files){ .qmp = -1,                                      \
@@ -58,7 +66,23 @@ enum {
 	QEMU_FDSET_CDROM = 2,
 	QEMU_FDSET_SERIAL_LOG = 3,
 	QEMU_FDSET_DISK0 = 10, /* disk i: 10 + i */
+	QEMU_FDSET_LAYER0 = 100, /* disk i's layer k below it: 100 + 16 i + k (k = 1..15) */
 };
+#define QEMU_FDSET_LAYER(slot, k) (QEMU_FDSET_LAYER0 + 16 * (int)(slot) + (int)(k))
+_Static_assert(QEMU_LAYERS_MAX < 16, "a disk's layers' fd sets are 16 apart");
+
+/* A format node's -blockdev / blockdev-add options (JSON: QEMU's keyval cannot say "backing":
+ * null): node disk<slot> (layer 0) or disk<slot>-l<k> on its file node, cache and read-only as
+ * the disk says (a lower layer: read-only); a qcow2 node links the layer below explicitly
+ * (backing = its node), or none ("backing": null) at the bottom, so that QEMU never follows a
+ * name in the image's header. */
+json_object *qemu_format_node(const struct guest_disk *d, unsigned slot, size_t layer, enum disk_format f,
+			      bool has_below);
+/* The file node under it: driver file on /dev/fdset/N. */
+json_object *qemu_file_node(const struct guest_disk *d, unsigned slot, size_t layer);
+/* Node names of disk slot's layer (0: the disk itself). */
+void qemu_layer_node(char *buf, size_t size, unsigned slot, size_t layer, bool file);
+int qemu_layer_fdset(unsigned slot, size_t layer);
 _Static_assert(GUEST_DISKS_MAX == 8, "QEMU_FILES_NONE sets 8 disks, one PCI slot holds 8 ports");
 /* Disk i's PCIe root port disk-port<i>: function i of this slot of pcie.0, chassis QEMU_DISK_CHASSIS + i. */
 #define QEMU_DISK_PORTS_SLOT 0x10

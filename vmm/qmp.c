@@ -2,6 +2,8 @@
 /* The QMP message parser. Pure. */
 #include "qmp.h"
 
+#include "qemu-argv.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -119,12 +121,66 @@ void qmp_message_done(struct qmp_message *m)
 	*m = (struct qmp_message){};
 }
 
+/* /dev/fdset/N of a layer below a disk, which netd passed (qemu-argv.h: 100 + 16 slot + layer). */
+static bool netd_layer_file(const char *filename)
+{
+	char *end;
+	long n;
+
+	if (!filename || strncmp(filename, "/dev/fdset/", 11))
+		return false;
+	n = strtol(filename + 11, &end, 10);
+	return !*end && end != filename + 11 && n > QEMU_FDSET_LAYER0 &&
+	       n < QEMU_FDSET_LAYER0 + 16 * GUEST_DISKS_MAX && n % 16 != QEMU_FDSET_LAYER0 % 16;
+}
+
+/* A node QEMU describes as json:{...} (an explicit backing= differs from the header): only files
+ * netd passed for layers, nodes by name, and the drivers netd uses. */
+static bool netd_layer_json(json_object *o, int depth)
+{
+	if (depth > 2 * (QEMU_LAYERS_MAX + 2) || !json_object_is_type(o, json_type_object))
+		return false;
+	json_object_object_foreach(o, key, v) {
+		if (!strcmp(key, "filename")) {
+			if (!json_object_is_type(v, json_type_string) ||
+			    !netd_layer_file(json_object_get_string(v)))
+				return false;
+		} else if (!strcmp(key, "driver")) {
+			const char *d = json_object_get_string(v);
+
+			if (!json_object_is_type(v, json_type_string) ||
+			    (strcmp(d, "file") && strcmp(d, "raw") && strcmp(d, "qcow2")))
+				return false;
+		} else if (!strcmp(key, "file") || !strcmp(key, "backing")) {
+			if (!json_object_is_type(v, json_type_string) && !netd_layer_json(v, depth + 1))
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool netd_layer(const char *filename)
+{
+	json_object *o;
+	bool ok;
+
+	if (!filename || strncmp(filename, "json:", 5))
+		return netd_layer_file(filename);
+	o = json_tokener_parse(filename + 5);
+	ok = o && netd_layer_json(o, 0);
+	json_object_put(o);
+	return ok;
+}
+
 int qmp_block_external_files(json_object *ret, char *what, size_t size)
 {
 	if (!json_object_is_type(ret, json_type_array))
 		return -EBADMSG;
 	for (size_t i = 0; i < json_object_array_length(ret); i++) {
-		json_object *dev = json_object_array_get_idx(ret, i), *inserted, *image, *spec, *data, *v;
+		json_object *dev = json_object_array_get_idx(ret, i), *inserted, *image, *spec, *data, *v,
+			    *below;
 		const char *name = get_string(dev, "device") ?: get_string(dev, "qdev") ?: "?";
 
 		if (!json_object_object_get_ex(dev, "inserted", &inserted))
@@ -133,18 +189,38 @@ int qmp_block_external_files(json_object *ret, char *what, size_t size)
 			snprintf(what, size, "%s: no image information", name);
 			return 1; /* not what netd passed: refuse rather than guess */
 		}
-		if (json_object_object_get_ex(inserted, "backing_file", &v) ||
-		    json_object_object_get_ex(image, "backing-filename", &v) ||
-		    json_object_object_get_ex(image, "backing-image", &v)) {
-			snprintf(what, size, "%s: a backing file (%s)", name,
-				 json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "an image");
-			return 1;
-		}
-		if (json_object_object_get_ex(image, "format-specific", &spec) &&
-		    json_object_object_get_ex(spec, "data", &data) && json_object_object_get_ex(data, "data-file", &v)) {
-			snprintf(what, size, "%s: a data file (%s)", name,
-				 json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "?");
-			return 1;
+		/* Down the chain: a layer below that netd passed (its own fd set: the node was linked
+		 * explicitly) is fine, whatever the header above it says; a name QEMU followed is not. */
+		for (int depth = 0; image && depth <= QEMU_LAYERS_MAX + 1; depth++) {
+			if (json_object_object_get_ex(image, "format-specific", &spec) &&
+			    json_object_object_get_ex(spec, "data", &data) &&
+			    json_object_object_get_ex(data, "data-file", &v)) {
+				snprintf(what, size, "%s: a data file (%s)", name,
+					 json_object_is_type(v, json_type_string) ?
+						 json_object_get_string(v) :
+						 "?");
+				return 1;
+			}
+			if (json_object_object_get_ex(image, "backing-image", &below)) {
+				const char *file = get_string(below, "filename");
+
+				if (!netd_layer(file)) {
+					snprintf(what, size, "%s: a backing file (%s)", name,
+						 file ?: "an image");
+					return 1;
+				}
+				image = below;
+				continue;
+			}
+			if ((depth == 0 && json_object_object_get_ex(inserted, "backing_file", &v)) ||
+			    json_object_object_get_ex(image, "backing-filename", &v)) {
+				snprintf(what, size, "%s: a backing file (%s)", name,
+					 json_object_is_type(v, json_type_string) ?
+						 json_object_get_string(v) :
+						 "an image");
+				return 1;
+			}
+			image = NULL;
 		}
 	}
 	return 0;

@@ -3,17 +3,25 @@
  * vm attach-disk / vm detach-disk: a disk added to or taken from a guest's definition, and, while
  * QEMU runs, from QEMU too, through QMP, one step after the other:
  *
- *   attach: remove-fd (the slot's fd set, of a disk that was there before), add-fd (the file netd
- *           opened with the requester's rights, passed over the QMP socket; a read-write disk's
- *           read-only fd too), blockdev-add diskS-file and diskS, for a qcow2 disk another user
+ *   attach: blockdev-del of nodes left in the slot (netd died during an attach, a detach's
+ *           blockdev-del failed; errors ignored) and remove-fd of its sets (of a disk that was
+ *           there before); an overlay of the pool: each layer below it, bottom up: add-fd of its
+ *           own set 100 + 16 S + K, blockdev-add diskS-lK-file and diskS-lK (read-only, linked
+ *           to the one below); add-fd (the file netd opened with the requester's rights, passed
+ *           over the QMP socket; a read-write disk's read-only fd too), blockdev-add diskS-file
+ *           and diskS (a qcow2: "backing" the layer below, or null), for a qcow2 disk another user
  *           than root gave query-named-block-nodes (it opened nothing by path), device_add diskS-dev
- *   detach: device_del diskS-dev, DEVICE_DELETED (the guest let it go), blockdev-del, remove-fd
+ *   detach: device_del diskS-dev, DEVICE_DELETED (the guest let it go), blockdev-del (the disk's
+ *           nodes, then its layers' from the top down), remove-fd
  *
  * S is the disk's slot: a virtio disk's PCIe root port disk-port<S> (qemu-argv.c), its fd set
- * 10 + S. A step that fails undoes the steps before it. The definition is written once QEMU has
- * done it all.
+ * 10 + S. A step that fails undoes the steps before it; so does QEMU's late answer after the whole
+ * change took more than 30 s (the call failed then). Once QEMU has done it all: netd's view of the
+ * guest, then the disk-slots file, then the definition. Only root or the guest's owner changes its
+ * disks; the guest without the disk a detach takes must still be valid (a boot source, --boot's).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +38,7 @@
 #include "vm.h"
 
 #define DETACH_TIMEOUT_USEC (15 * 1000 * 1000ull) /* the guest acknowledges a PCIe unplug */
+#define OP_TIMEOUT_USEC (30 * 1000 * 1000ull) /* QEMU answers the whole change */
 
 enum disk_op_kind { DISK_OP_ATTACH, DISK_OP_DETACH };
 
@@ -43,8 +52,14 @@ struct disk_op {
 	int fd, fd_ro;
 	bool check_files; /* a qcow2 disk of another user than root */
 	bool file_node, format_node, device; /* what QEMU has of it so far */
+	struct vm_layers layers; /* attach: an overlay's layers below it (in [0]) */
+	size_t layer; /* the layer the step is about (1..n) */
+	unsigned layer_files, layer_formats; /* bit k: QEMU has layer k's file / format node */
 	bool deleted; /* DEVICE_DELETED came */
-	sd_event_source *timer;
+	int step; /* attach: the step whose answer is awaited (enum attach_step) */
+	bool timed_out; /* the call failed after OP_TIMEOUT_USEC: undo at QEMU's next answer */
+	sd_event_source *timer; /* detach: the guest's DEVICE_DELETED */
+	sd_event_source *deadline; /* the whole change */
 };
 
 static void op_free(struct disk_op *op)
@@ -55,8 +70,31 @@ static void op_free(struct disk_op *op)
 		close(op->fd);
 	if (op->fd_ro >= 0)
 		close(op->fd_ro);
+	vm_layers_close(&op->layers);
 	sd_event_source_disable_unref(op->timer);
+	sd_event_source_disable_unref(op->deadline);
 	free(op);
+}
+
+static void op_freep(struct disk_op **op)
+{
+	op_free(*op);
+}
+
+/* The call's answer, once (a change that timed out was answered then). */
+static void op_reply_error(struct disk_op *op, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void op_reply_error(struct disk_op *op, int error, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	if (!op->c)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	call_reply_error(TAKE_PTR(op->c), error, "%s", text);
 }
 
 void vm_disk_op_free(struct vm *v)
@@ -79,12 +117,16 @@ static char *slots_path(struct vm *v)
 static void slots_save(struct vm *v)
 {
 	_cleanup_free_ char *path = slots_path(v);
-	char buf[128];
+	char buf[256];
 	size_t len;
 
 	len = snprintf(buf, sizeof(buf), "scsi %d", v->has_scsi);
 	for (size_t i = 0; i < v->def.n_disks && len < sizeof(buf); i++)
 		len += snprintf(buf + len, sizeof(buf) - len, " %u", v->disk_slot[i]);
+	/* then the layers below each slot (an overlay's nodes diskS-lK, for a detach) */
+	for (size_t s = 0; s < GUEST_DISKS_MAX && len < sizeof(buf); s++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%s%u", s ? " " : " layers ",
+				v->slot_layers[s]);
 	if (len < sizeof(buf) - 1)
 		buf[len++] = '\n';
 	if (!path || write_runtime_file(path, buf, len, 0644) < 0)
@@ -99,23 +141,33 @@ void vm_disk_slots_init(struct vm *v, bool adopted)
 	char *save = NULL, *tok;
 	size_t i = 0;
 
-	for (size_t k = 0; k < GUEST_DISKS_MAX; k++)
+	for (size_t k = 0; k < GUEST_DISKS_MAX; k++) {
 		v->disk_slot[k] = k;
+		v->slot_layers[k] = adopted ? 0 : v->layers.n[k];
+	}
 	v->has_scsi = false;
 	for (size_t k = 0; k < v->def.n_disks; k++)
 		v->has_scsi |= v->def.disks[k].bus == DISK_BUS_SCSI;
+	v->disk_slots_unknown = false;
 	if (!adopted) {
 		slots_save(v);
 		return;
 	}
+	/* A QEMU an older netd started (or a lost file): which node is which disk is not known, and a
+	 * DeviceNotFound could be a disk netd never had; no live disk change until its next start. */
+	v->disk_slots_unknown = true;
 	if (!path || read_file(path, &text, NULL) < 0)
 		return;
 	tok = strtok_r(text, " \n", &save);
 	if (!tok || strcmp(tok, "scsi") || !(tok = strtok_r(NULL, " \n", &save)))
 		return;
+	v->disk_slots_unknown = false;
 	v->has_scsi = atoi(tok) == 1;
-	while ((tok = strtok_r(NULL, " \n", &save)) && i < GUEST_DISKS_MAX)
+	while ((tok = strtok_r(NULL, " \n", &save)) && i < GUEST_DISKS_MAX && strcmp(tok, "layers"))
 		v->disk_slot[i++] = (unsigned)atoi(tok) % GUEST_DISKS_MAX;
+	if (tok && !strcmp(tok, "layers"))
+		for (size_t s = 0; s < GUEST_DISKS_MAX && (tok = strtok_r(NULL, " \n", &save)); s++)
+			v->slot_layers[s] = (unsigned)atoi(tok) % (QEMU_LAYERS_MAX + 1);
 }
 
 /* The lowest slot no disk of the running guest holds. */
@@ -148,53 +200,70 @@ static void def_change(const struct disk_op *op, struct guest *g)
 		}
 }
 
-/* The definition with the change, written; v->def follows (and a definition reloaded during the
- * change, which is what the file holds, gets it too). */
+/* The change in netd's view first (QEMU has it: v->def and the slots follow QEMU whatever happens to
+ * the file), then the slots file, then the definition (a definition reloaded during the change,
+ * which is what the file holds, gets it too, when it stays valid). A definition that cannot be
+ * written is reported: the running guest keeps the disk, netd's view has it, the file is stale
+ * (the change is lost when the definition is read again: netd's restart, a reload). */
 static int def_commit(struct disk_op *op, char *err, size_t errlen)
 {
 	struct vm *v = op->v;
-	struct guest g = v->def;
+	struct guest g = v->def, next;
+	char why[256];
 	int r;
 
 	if (op->kind == DISK_OP_ATTACH) {
 		g.disks[g.n_disks++] = op->disk;
+		v->disk_slot[v->def.n_disks] = op->slot;
+		v->slot_layers[op->slot] = op->layers.n[0];
 	} else {
 		memmove(&g.disks[op->index], &g.disks[op->index + 1],
 			(g.n_disks - op->index - 1) * sizeof(g.disks[0]));
 		g.n_disks--;
+		memmove(&v->disk_slot[op->index], &v->disk_slot[op->index + 1],
+			(v->def.n_disks - op->index - 1) * sizeof(v->disk_slot[0]));
 	}
-	if (v->next_def)
-		def_change(op, v->next_def);
+	v->def = g;
+	if (vm_alive(v))
+		slots_save(v);
+	if (v->next_def) {
+		next = *v->next_def;
+		def_change(op, &next);
+		if (guest_validate(&next, why, sizeof(why)) < 0) {
+			snprintf(
+				err, errlen,
+				"the definition of guest '%s' reloaded meanwhile is not valid with this change "
+				"(%s): its file stays as it is, without the change",
+				v->def.name, why);
+			return -EINVAL;
+		}
+		*v->next_def = next;
+	}
 	r = store_guest_save(&v->daemon->paths, v->next_def ?: &g);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot write the definition of guest '%s': %s", v->def.name,
 			 strerror(-r));
 		return r;
 	}
-	if (op->kind == DISK_OP_ATTACH) {
-		v->disk_slot[v->def.n_disks] = op->slot;
-	} else {
-		memmove(&v->disk_slot[op->index], &v->disk_slot[op->index + 1],
-			(v->def.n_disks - op->index - 1) * sizeof(v->disk_slot[0]));
-	}
-	v->def = g;
 	return 0;
 }
 
 static void op_done(struct disk_op *op)
 {
 	struct vm *v = op->v;
-	char err[256];
+	bool alive = vm_alive(v);
+	char err[512];
 	int r;
 
 	r = def_commit(op, err, sizeof(err));
-	if (vm_alive(v))
-		slots_save(v);
-	if (r < 0)
-		call_reply_error(op->c, r, "%s (QEMU has the change: it is lost at the guest's next start)",
-				 err);
-	else
-		call_reply(op->c, vm_json(v));
+	if (r < 0) {
+		op_reply_error(op, r, "%s%s", err,
+			       alive ? " (the running guest has the change; its definition file does not)" :
+				       "");
+		log_warning("guest '%s': %s", v->def.name, err);
+	} else if (op->c) {
+		call_reply(TAKE_PTR(op->c), vm_json(v));
+	}
 	log_info("guest '%s': disk %s %s", v->def.name, op->disk.path,
 		 op->kind == DISK_OP_ATTACH ? "attached" : "detached");
 	v->disk_op = NULL;
@@ -203,34 +272,31 @@ static void op_done(struct disk_op *op)
 
 /* ---- QMP arguments ---- */
 
-static json_object *fdset_args(unsigned slot)
+static json_object *fdset_args(unsigned slot, size_t layer)
 {
 	json_object *a = json_object_new_object();
 
-	json_object_object_add(a, "fdset-id", json_object_new_int(QEMU_FDSET_DISK0 + (int)slot));
+	json_object_object_add(a, "fdset-id", json_object_new_int(qemu_layer_fdset(slot, layer)));
 	return a;
 }
 
-static json_object *node_args(const struct guest_disk *disk, unsigned slot, bool format)
+static json_object *node_name_args(unsigned slot, size_t layer, bool file)
 {
-	json_object *a = json_object_new_object(), *cache = json_object_new_object();
-	char name[32], file[40], fdset[32];
+	json_object *a = json_object_new_object();
+	char name[48];
 
-	snprintf(name, sizeof(name), "disk%u", slot);
-	snprintf(file, sizeof(file), "disk%u-file", slot);
-	snprintf(fdset, sizeof(fdset), "/dev/fdset/%d", QEMU_FDSET_DISK0 + (int)slot);
-	json_object_object_add(a, "driver",
-			       json_object_new_string(format ? disk_format_to_string(disk->format) : "file"));
-	json_object_object_add(a, "node-name", json_object_new_string(format ? name : file));
-	json_object_object_add(a, format ? "file" : "filename",
-			       json_object_new_string(format ? file : fdset));
-	json_object_object_add(cache, "direct",
-			       json_object_new_boolean(disk->cache == DISK_CACHE_NONE ||
-						       disk->cache == DISK_CACHE_DIRECTSYNC));
-	json_object_object_add(cache, "no-flush", json_object_new_boolean(disk->cache == DISK_CACHE_UNSAFE));
-	json_object_object_add(a, "cache", cache);
-	json_object_object_add(a, "read-only", json_object_new_boolean(disk->readonly));
+	qemu_layer_node(name, sizeof(name), slot, layer, file);
+	json_object_object_add(a, "node-name", json_object_new_string(name));
 	return a;
+}
+
+static json_object *node_args(const struct disk_op *op, size_t layer, bool format)
+{
+	size_t n = op->layers.n[0];
+	enum disk_format f = layer ? op->layers.formats[0][layer - 1] : op->disk.format;
+
+	return format ? qemu_format_node(&op->disk, op->slot, layer, f, layer < n) :
+			qemu_file_node(&op->disk, op->slot, layer);
 }
 
 static json_object *device_args(const struct guest_disk *disk, unsigned slot)
@@ -269,18 +335,22 @@ static json_object *named_args(const char *key, const char *fmt, unsigned slot)
 	return a;
 }
 
-/* The nodes and fds QEMU got for the slot, taken away (after a failed attach, or a detach). */
-static void qemu_release(struct vm *v, unsigned slot, bool format_node, bool file_node)
+/* The nodes and fds QEMU got for the slot, taken away (after a failed attach, or a detach): the
+ * disk's nodes, then its layers' from the top down (a node goes once nothing uses it), then the
+ * fd sets. Bit k of the masks: layer k (0: the disk itself). */
+static void qemu_release(struct vm *v, unsigned slot, size_t n_layers, unsigned formats, unsigned files)
 {
 	if (!v->qmp)
 		return;
-	if (format_node)
-		qmp_client_command(v->qmp, "blockdev-del", named_args("node-name", "disk%u", slot), NULL,
-				   NULL);
-	if (file_node)
-		qmp_client_command(v->qmp, "blockdev-del", named_args("node-name", "disk%u-file", slot), NULL,
-				   NULL);
-	qmp_client_command(v->qmp, "remove-fd", fdset_args(slot), NULL, NULL);
+	for (size_t k = 0; k <= n_layers; k++) {
+		if (formats & (1u << k))
+			qmp_client_command(v->qmp, "blockdev-del", node_name_args(slot, k, false), NULL,
+					   NULL);
+		if (files & (1u << k))
+			qmp_client_command(v->qmp, "blockdev-del", node_name_args(slot, k, true), NULL, NULL);
+	}
+	for (size_t k = 0; k <= n_layers; k++)
+		qmp_client_command(v->qmp, "remove-fd", fdset_args(slot, k), NULL, NULL);
 }
 
 static void op_fail(struct disk_op *op, int error, const char *fmt, const char *detail)
@@ -288,17 +358,63 @@ static void op_fail(struct disk_op *op, int error, const char *fmt, const char *
 	struct vm *v = op->v;
 
 	if (op->kind == DISK_OP_ATTACH)
-		qemu_release(v, op->slot, op->format_node, op->file_node);
-	call_reply_error(op->c, error, fmt, v->def.name, op->disk.path, detail);
+		qemu_release(v, op->slot, op->layers.n[0], op->layer_formats | op->format_node,
+			     op->layer_files | op->file_node);
+	op_reply_error(op, error, fmt, v->def.name, op->disk.path, detail);
 	log_warning("guest '%s': disk %s: %s", v->def.name, op->disk.path, detail);
 	v->disk_op = NULL;
 	op_free(op);
 }
 
+/* The whole change has OP_TIMEOUT_USEC: then the call fails; QEMU's late answer undoes an attach
+ * (the guest stays busy with the change until QEMU answers or exits). */
+static int on_op_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct disk_op *op = userdata;
+
+	op->deadline = sd_event_source_disable_unref(op->deadline);
+	op->timed_out = true;
+	op_reply_error(op, -ETIMEDOUT,
+		       "guest '%s': QEMU did not %s disk %s within 30 s (the change is undone when QEMU "
+		       "answers)",
+		       op->v->def.name, op->kind == DISK_OP_ATTACH ? "attach" : "detach", op->disk.path);
+	log_warning("guest '%s': disk %s: QEMU did not answer within 30 s", op->v->def.name, op->disk.path);
+	return 0;
+}
+
+static int op_arm(struct disk_op *op)
+{
+	return sd_event_add_time_relative(op->v->daemon->event, &op->deadline, CLOCK_MONOTONIC,
+					  OP_TIMEOUT_USEC, 0, on_op_deadline, op);
+}
+
+/* Only the guest's owner (a definition without one: root's) or root changes its disks: at the
+ * guest's next start its files are opened with its owner's rights, and root's rules (any path,
+ * block devices, no check of a qcow2's backing files) must not apply to an operator's file. */
+static int owner_check(struct vm *v, struct call *c, const char *what)
+{
+	uid_t owner = v->def.has_owner ? (uid_t)v->def.owner : 0;
+
+	if (c->uid == 0 || c->uid == owner)
+		return 0;
+	return call_errorf(c, -EPERM,
+			   "guest '%s' belongs to uid %u: only its owner or root may %s its disks (its "
+			   "files are opened with its owner's rights at each start)",
+			   v->def.name, (unsigned)owner, what);
+}
+
 /* ---- attach ---- */
 
 enum attach_step {
+	STEP_CLEAR_FORMAT, /* nodes left in the slot: netd died during an attach, a blockdev-del failed */
+	STEP_CLEAR_FILE,
 	STEP_CLEAR,
+	STEP_CLEAR_LAYER_FORMAT, /* the same for each layer the overlay has, 1..n */
+	STEP_CLEAR_LAYER_FILE,
+	STEP_CLEAR_LAYER_FD,
+	STEP_LAYER_FD, /* each layer from the bottom (n) up: fd, file node, format node */
+	STEP_LAYER_FILE,
+	STEP_LAYER_FORMAT,
 	STEP_FD,
 	STEP_FD_RO,
 	STEP_FILE,
@@ -310,31 +426,39 @@ enum attach_step {
 
 static void attach_step(struct disk_op *op, enum attach_step step);
 
-/* Which step a reply answers is in its userdata: the op and the step, packed. */
-struct step_ref {
-	struct disk_op *op;
-	enum attach_step step;
-};
-
+/* One command at a time: the step its reply answers is op->step. */
 static void on_attach_reply(struct qmp_client *c, const struct qmp_message *m, void *userdata)
 {
-	struct step_ref *ref = userdata;
-	struct disk_op *op = ref->op;
-	enum attach_step step = ref->step;
+	struct disk_op *op = userdata;
+	enum attach_step step = op->step;
 	char what[GUEST_PATH_MAX + 64];
 
-	free(ref);
 	if (!m) {
 		op_fail(op, -EIO, "guest '%s': cannot attach disk %s: %s", "QEMU's QMP connection closed");
 		return;
 	}
-	if (m->type == QMP_MESSAGE_ERROR && step != STEP_CLEAR) { /* a set nobody had is fine to clear */
+	if (op->timed_out) {
+		op->file_node |= step == STEP_FILE && m->type != QMP_MESSAGE_ERROR;
+		op->format_node |= step == STEP_FORMAT && m->type != QMP_MESSAGE_ERROR;
+		if (step == STEP_LAYER_FILE && m->type != QMP_MESSAGE_ERROR)
+			op->layer_files |= 1u << op->layer;
+		if (step == STEP_LAYER_FORMAT && m->type != QMP_MESSAGE_ERROR)
+			op->layer_formats |= 1u << op->layer;
+		op_fail(op, -ETIMEDOUT, "guest '%s': cannot attach disk %s: %s", "timed out");
+		return;
+	}
+	/* nodes and a set nobody had are fine to clear */
+	if (m->type == QMP_MESSAGE_ERROR && step > STEP_CLEAR_LAYER_FD) {
 		op_fail(op, -EIO, "guest '%s': cannot attach disk %s: QEMU says: %s",
 			m->error_desc ? m->error_desc : "an error");
 		return;
 	}
 	op->file_node |= step == STEP_FILE;
 	op->format_node |= step == STEP_FORMAT;
+	if (step == STEP_LAYER_FILE)
+		op->layer_files |= 1u << op->layer;
+	if (step == STEP_LAYER_FORMAT)
+		op->layer_formats |= 1u << op->layer;
 	if (step == STEP_CHECK) {
 		json_object *list = json_object_new_array();
 		char node[16];
@@ -366,43 +490,67 @@ static void on_attach_reply(struct qmp_client *c, const struct qmp_message *m, v
 			return;
 		}
 	}
+	/* the layers: cleared 1..n, then added n..1 */
+	if (step == STEP_CLEAR_LAYER_FD && op->layer < op->layers.n[0]) {
+		op->layer++;
+		return attach_step(op, STEP_CLEAR_LAYER_FORMAT);
+	}
+	if (step == STEP_CLEAR_LAYER_FD)
+		op->layer = op->layers.n[0];
+	if (step == STEP_LAYER_FORMAT && op->layer > 1) {
+		op->layer--;
+		return attach_step(op, STEP_LAYER_FD);
+	}
 	attach_step(op, step + 1);
 }
 
 static void command(struct disk_op *op, enum attach_step step, const char *cmd, json_object *args, int fd)
 {
-	struct step_ref *ref = malloc(sizeof(*ref));
 	int r;
 
-	if (!ref) {
-		json_object_put(args);
-		op_fail(op, -ENOMEM, "guest '%s': cannot attach disk %s: %s", "out of memory");
-		return;
-	}
-	*ref = (struct step_ref){ op, step };
-	r = fd >= 0 ? qmp_client_command_fd(op->v->qmp, cmd, args, fd, on_attach_reply, ref) :
-		      qmp_client_command(op->v->qmp, cmd, args, on_attach_reply, ref);
-	if (r < 0) {
-		free(ref);
+	op->step = step;
+	r = fd >= 0 ? qmp_client_command_fd(op->v->qmp, cmd, args, fd, on_attach_reply, op) :
+		      qmp_client_command(op->v->qmp, cmd, args, on_attach_reply, op);
+	if (r < 0)
 		op_fail(op, r, "guest '%s': cannot attach disk %s: %s", strerror(-r));
-	}
 }
 
 static void attach_step(struct disk_op *op, enum attach_step step)
 {
 	switch (step) {
+	case STEP_CLEAR_FORMAT:
+		return command(op, step, "blockdev-del", named_args("node-name", "disk%u", op->slot), -1);
+	case STEP_CLEAR_FILE:
+		return command(op, step, "blockdev-del", named_args("node-name", "disk%u-file", op->slot),
+			       -1);
 	case STEP_CLEAR:
-		return command(op, step, "remove-fd", fdset_args(op->slot), -1);
+		op->layer = 1;
+		return command(op, step, "remove-fd", fdset_args(op->slot, 0), -1);
+	case STEP_CLEAR_LAYER_FORMAT:
+		if (op->layers.n[0] == 0)
+			return attach_step(op, STEP_FD);
+		return command(op, step, "blockdev-del", node_name_args(op->slot, op->layer, false), -1);
+	case STEP_CLEAR_LAYER_FILE:
+		return command(op, step, "blockdev-del", node_name_args(op->slot, op->layer, true), -1);
+	case STEP_CLEAR_LAYER_FD:
+		return command(op, step, "remove-fd", fdset_args(op->slot, op->layer), -1);
+	case STEP_LAYER_FD:
+		return command(op, step, "add-fd", fdset_args(op->slot, op->layer),
+			       op->layers.fds[0][op->layer - 1]);
+	case STEP_LAYER_FILE:
+		return command(op, step, "blockdev-add", node_args(op, op->layer, false), -1);
+	case STEP_LAYER_FORMAT:
+		return command(op, step, "blockdev-add", node_args(op, op->layer, true), -1);
 	case STEP_FD:
-		return command(op, step, "add-fd", fdset_args(op->slot), op->fd);
+		return command(op, step, "add-fd", fdset_args(op->slot, 0), op->fd);
 	case STEP_FD_RO:
 		if (op->fd_ro < 0)
 			return attach_step(op, step + 1);
-		return command(op, step, "add-fd", fdset_args(op->slot), op->fd_ro);
+		return command(op, step, "add-fd", fdset_args(op->slot, 0), op->fd_ro);
 	case STEP_FILE:
-		return command(op, step, "blockdev-add", node_args(&op->disk, op->slot, false), -1);
+		return command(op, step, "blockdev-add", node_args(op, 0, false), -1);
 	case STEP_FORMAT:
-		return command(op, step, "blockdev-add", node_args(&op->disk, op->slot, true), -1);
+		return command(op, step, "blockdev-add", node_args(op, 0, true), -1);
 	case STEP_CHECK:
 		if (!op->check_files)
 			return attach_step(op, step + 1);
@@ -415,11 +563,26 @@ static void attach_step(struct disk_op *op, enum attach_step step)
 }
 
 /* What a running guest can take, and the slot it goes to. */
+static int slots_known(struct vm *v, struct call *c)
+{
+	if (!v->disk_slots_unknown)
+		return 0;
+	return call_errorf(c, -EOPNOTSUPP,
+			   "guest '%s' runs in a QEMU netd adopted without its disk slots (started by an "
+			   "older netd): its disks change live only after its next start; change them while "
+			   "it is stopped",
+			   v->def.name);
+}
+
 static int attach_live_check(struct vm *v, struct call *c, const struct guest_disk *disk)
 {
+	int r;
+
 	if (!v->qmp || !qmp_client_ready(v->qmp))
 		return call_errorf(c, -EAGAIN, "guest '%s' is %s and its QMP does not answer yet; try again",
 				   v->def.name, vm_state_to_string(v->state));
+	if ((r = slots_known(v, c)) < 0)
+		return r;
 	if (disk->bus == DISK_BUS_SATA)
 		return call_errorf(
 			c, -EOPNOTSUPP,
@@ -462,7 +625,7 @@ static int busy(struct vm *v, struct call *c)
 
 int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 {
-	_cleanup_free_ struct disk_op *op = calloc(1, sizeof(*op));
+	_cleanup_(op_freep) struct disk_op *op = calloc(1, sizeof(*op));
 	struct process_cred who;
 	struct guest g;
 	const char *name, *spec;
@@ -477,7 +640,8 @@ int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 	v = vm_find(d, name);
 	if (!v)
 		return call_errorf(c, -ENOENT, "no guest named '%s'", name);
-	if ((r = param_disk(d, c, params, &spec)) < 0 || (r = busy(v, c)) < 0)
+	if ((r = param_disk(d, c, params, &spec)) < 0 || (r = owner_check(v, c, "attach")) < 0 ||
+	    (r = busy(v, c)) < 0)
 		return r;
 	r = guest_disk_parse(&op->disk, spec, c->err, sizeof(c->err));
 	if (r < 0)
@@ -495,7 +659,7 @@ int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 		return r;
 	/* The requester may use the file (checked again at each start), and no other guest writes it. */
 	vm_cred_from_peer(&c->peer, &who);
-	r = vm_file_open_disk(d, &g, &op->disk, &who, &op->fd, c->err, sizeof(c->err));
+	r = vm_file_open_disk(d, &g, &op->disk, &who, &op->fd, &op->layers, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
 	g.n_disks = 1;
@@ -521,8 +685,10 @@ int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 	}
 	op->slot = free_slot(v);
 	op->check_files = who.uid != 0 && op->disk.format == DISK_FORMAT_QCOW2;
+	if ((r = op_arm(op)) < 0)
+		return call_errorf(c, r, "cannot attach disk %s: no timer", op->disk.path);
 	v->disk_op = op;
-	attach_step(TAKE_PTR(op), STEP_CLEAR);
+	attach_step(TAKE_PTR(op), STEP_CLEAR_FORMAT);
 	return 0;
 }
 
@@ -530,7 +696,10 @@ int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 
 static void detach_finish(struct disk_op *op)
 {
-	qemu_release(op->v, op->slot, true, true);
+	unsigned n = op->v->slot_layers[op->slot], all = (2u << n) - 1;
+
+	qemu_release(op->v, op->slot, n, all, all);
+	op->v->slot_layers[op->slot] = 0;
 	op_done(op);
 }
 
@@ -550,6 +719,10 @@ static void on_device_del(struct qmp_client *c, const struct qmp_message *m, voi
 {
 	struct disk_op *op = userdata;
 
+	if (m && op->timed_out) {
+		op_fail(op, -ETIMEDOUT, "guest '%s': cannot detach disk %s: %s", "timed out");
+		return;
+	}
 	/* Gone already: the guest let it go after an earlier detach had timed out. */
 	if (m && m->type == QMP_MESSAGE_ERROR && m->error_class &&
 	    !strcmp(m->error_class, "DeviceNotFound")) {
@@ -589,28 +762,36 @@ void vm_disk_on_event(struct vm *v, const struct qmp_message *m)
 	}
 }
 
-/* DISK: the node name vm show gives (disk1), a path, or a NAME of the pool. */
+/* DISK: the node name vm show gives (disk1), a path, or a NAME of the pool. A pool disk may be named
+ * like a node (disk0): when the node is one disk and the name another, -EEXIST (ambiguous). */
 static int find_disk(struct daemon *d, struct vm *v, const char *which, size_t *ret)
 {
 	_cleanup_free_ char *pooled = strchr(which, '/') ? NULL : path_join(d->image_dirs[0], which);
+	ssize_t by_node = -1, by_path = -1;
 
 	for (size_t i = 0; i < v->def.n_disks; i++) {
 		char node[16];
 
 		snprintf(node, sizeof(node), "disk%u", vm_alive(v) ? v->disk_slot[i] : (unsigned)i);
-		if (!strcmp(which, node) || !strcmp(which, v->def.disks[i].path) ||
-		    (pooled && !strcmp(pooled, v->def.disks[i].path))) {
-			*ret = i;
-			return 0;
-		}
+		if (!strcmp(which, node))
+			by_node = i;
+		if (by_path < 0 && (!strcmp(which, v->def.disks[i].path) ||
+				    (pooled && !strcmp(pooled, v->def.disks[i].path))))
+			by_path = i;
 	}
-	return -ENOENT;
+	if (by_node >= 0 && by_path >= 0 && by_node != by_path)
+		return -EEXIST;
+	if (by_node < 0 && by_path < 0)
+		return -ENOENT;
+	*ret = by_node >= 0 ? (size_t)by_node : (size_t)by_path;
+	return 0;
 }
 
 int method_vm_detach_disk(struct daemon *d, struct call *c, json_object *params)
 {
-	_cleanup_free_ struct disk_op *op = calloc(1, sizeof(*op));
+	_cleanup_(op_freep) struct disk_op *op = calloc(1, sizeof(*op));
 	const char *name, *which;
+	struct guest g;
 	struct vm *v;
 	int r;
 
@@ -622,9 +803,17 @@ int method_vm_detach_disk(struct daemon *d, struct call *c, json_object *params)
 	v = vm_find(d, name);
 	if (!v)
 		return call_errorf(c, -ENOENT, "no guest named '%s'", name);
-	if ((r = param_disk(d, c, params, &which)) < 0 || (r = busy(v, c)) < 0)
+	if ((r = param_disk(d, c, params, &which)) < 0 || (r = owner_check(v, c, "detach")) < 0 ||
+	    (r = busy(v, c)) < 0)
 		return r;
-	if (find_disk(d, v, which, &op->index) < 0)
+	r = find_disk(d, v, which, &op->index);
+	if (r == -EEXIST)
+		return call_errorf(
+			c, -EINVAL,
+			"'%s' is both the node of one disk of guest '%s' and the path or pool name of "
+			"another: give the other's full path, or the node",
+			which, v->def.name);
+	if (r < 0)
 		return call_errorf(c, -ENOENT,
 				   "guest '%s' has no disk '%s' (vm show lists its disks and their nodes)",
 				   v->def.name, which);
@@ -632,14 +821,15 @@ int method_vm_detach_disk(struct daemon *d, struct call *c, json_object *params)
 	op->v = v;
 	op->c = c;
 	op->kind = DISK_OP_DETACH;
+	/* The guest without it must still be one netd loads and starts (a running guest too: it is
+	 * what the file will hold). */
+	g = v->def;
+	memmove(&g.disks[op->index], &g.disks[op->index + 1],
+		(g.n_disks - op->index - 1) * sizeof(g.disks[0]));
+	g.n_disks--;
+	if (guest_validate(&g, c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
 	if (!vm_alive(v)) {
-		struct guest g = v->def;
-
-		memmove(&g.disks[op->index], &g.disks[op->index + 1],
-			(g.n_disks - op->index - 1) * sizeof(g.disks[0]));
-		g.n_disks--;
-		if (guest_validate(&g, c->err, sizeof(c->err)) < 0)
-			return -EINVAL;
 		v->disk_op = op;
 		op_done(TAKE_PTR(op));
 		return 0;
@@ -647,6 +837,8 @@ int method_vm_detach_disk(struct daemon *d, struct call *c, json_object *params)
 	if (!v->qmp || !qmp_client_ready(v->qmp))
 		return call_errorf(c, -EAGAIN, "guest '%s' is %s and its QMP does not answer yet; try again",
 				   v->def.name, vm_state_to_string(v->state));
+	if ((r = slots_known(v, c)) < 0)
+		return r;
 	if (op->disk.bus == DISK_BUS_SATA)
 		return call_errorf(
 			c, -EOPNOTSUPP,
@@ -654,6 +846,8 @@ int method_vm_detach_disk(struct daemon *d, struct call *c, json_object *params)
 			"detach it while guest '%s' is stopped",
 			v->def.name);
 	op->slot = v->disk_slot[op->index];
+	if ((r = op_arm(op)) < 0)
+		return call_errorf(c, r, "cannot detach disk %s: no timer", op->disk.path);
 	v->disk_op = op;
 	r = qmp_client_command(v->qmp, "device_del", named_args("id", "disk%u-dev", op->slot), on_device_del,
 			       op);

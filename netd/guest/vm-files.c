@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "disk-pool.h"
 #include "fileio.h"
 #include "macro.h"
 #include "vm-store.h"
@@ -91,16 +92,30 @@ void vm_files_close(int fds[VM_FILES_MAX])
 			close(TAKE_FD(fds[k]));
 }
 
-/* QEMU opens a qcow2 image's backing or data file by path, with its own rights. */
+/* QEMU opens a qcow2 image's backing or data file by path, with its own rights. A disk that is no
+ * recorded overlay of the pool gets "backing": null (qemu-argv.c): one whose header names a backing
+ * file would boot without its base (its data silently wrong), so that is refused for root too. */
 static int check_qcow2(const struct guest *g, const struct guest_disk *disk, int fd,
 		       const struct process_cred *who, char *err, size_t errlen)
 {
-	uint8_t header[104];
+	uint8_t header[DISK_QCOW2_HEADER_LEN];
+	struct disk_qcow2_header q;
 	ssize_t n;
 
-	if (disk->format != DISK_FORMAT_QCOW2 || who->uid == 0)
+	if (disk->format != DISK_FORMAT_QCOW2)
 		return 0;
 	n = pread(fd, header, sizeof(header), 0);
+	if (who->uid == 0 && n > 0 && disk_qcow2_header_parse(header, n, &q) && q.backing_offset) {
+		snprintf(
+			err, errlen,
+			"guest '%s': disk %s is a qcow2 image with a backing file netd has no record of: QEMU "
+			"gets only the chain netd recorded (an overlay made with 'netdctl disk create "
+			"--backing'), never the header's; flatten it (qemu-img convert) or make it in the pool",
+			g->name, disk->path);
+		return -EPERM;
+	}
+	if (who->uid == 0)
+		return 0;
 	if (n < 0 || !guest_qcow2_refers_to_files(header, n))
 		return 0;
 	snprintf(err, errlen,
@@ -108,6 +123,115 @@ static int check_qcow2(const struct guest *g, const struct guest_disk *disk, int
 		 "by path: only root may use such images",
 		 g->name, disk->path);
 	return -EPERM;
+}
+
+void vm_layers_init(struct vm_layers *l)
+{
+	*l = (struct vm_layers){};
+}
+
+static void vm_layers_close_one(struct vm_layers *l, size_t i)
+{
+	for (size_t k = 0; k < l->n[i] && k < QEMU_LAYERS_MAX; k++)
+		close(l->fds[i][k]);
+	l->n[i] = 0;
+}
+
+void vm_layers_close(struct vm_layers *l)
+{
+	for (size_t i = 0; i < GUEST_DISKS_MAX; i++) {
+		for (size_t k = 0; k < l->n[i] && k < QEMU_LAYERS_MAX; k++)
+			close(l->fds[i][k]);
+		l->n[i] = 0;
+	}
+}
+
+/*
+ * Disk i of g, open as top (with who's rights): when it is a file of the pool that netd recorded as
+ * an overlay, its layers below from netd's records (disk_chain_open: each by name in the pool,
+ * never through a symlink, its header checked against its record: no data file, no backing netd
+ * did not record), each opened again read-only with who's rights and checked to be the same file.
+ * Returns 1 with the layers in l->...[i], 0 for a disk that is no overlay of the pool (nothing
+ * below it: QEMU gets "backing": null), or an error with err set.
+ */
+static int disk_layers(struct daemon *d, const struct guest *g, size_t i, const struct guest_disk *disk,
+		       int top, const struct process_cred *who, const struct guest_file_rules *rules,
+		       struct vm_layers *l, char *err, size_t errlen)
+{
+	const char *pool_path = disk_pool_path(d), *name;
+	_cleanup_close_ int pool = -1;
+	struct call tmp = {};
+	struct disk_chain ch;
+	struct stat st, tst;
+	enum disk_format f;
+	size_t plen;
+	int fd, r;
+
+	l->n[i] = 0;
+	if (!pool_path || disk->format != DISK_FORMAT_QCOW2)
+		return 0;
+	plen = strlen(pool_path);
+	if (strncmp(disk->path, pool_path, plen) || disk->path[plen] != '/' ||
+	    strchr(disk->path + plen + 1, '/'))
+		return 0;
+	name = disk->path + plen + 1;
+	pool = disk_pool_open(d, &tmp, false);
+	if (pool < 0)
+		return 0;
+	fd = disk_open(&tmp, pool, name, O_RDONLY, &st, &f);
+	if (fd < 0) {
+		if (fd == -EMEDIUMTYPE || fd == -ENOENT) /* not netd's: a file like any other */
+			return 0;
+		snprintf(err, errlen, "guest '%s': disk %s: %s", g->name, disk->path, tmp.err);
+		return fd;
+	}
+	if (fstat(top, &tst) < 0 || tst.st_dev != st.st_dev || tst.st_ino != st.st_ino) {
+		close(fd);
+		snprintf(err, errlen, "guest '%s': disk %s changed while netd opened it; try again", g->name,
+			 disk->path);
+		return -EAGAIN;
+	}
+	r = disk_chain_open(&tmp, pool, name, fd, f, &ch);
+	if (r < 0) {
+		snprintf(err, errlen, "guest '%s': disk %s: %s", g->name, disk->path, tmp.err);
+		return r;
+	}
+	if (ch.n - 1 > QEMU_LAYERS_MAX) {
+		disk_chain_close(&ch);
+		snprintf(err, errlen, "guest '%s': disk %s: too many layers", g->name, disk->path);
+		return -ELOOP;
+	}
+	for (size_t k = 1; k < ch.n; k++) {
+		_cleanup_free_ char *path = path_join(pool_path, ch.names[k]);
+		char why[PATH_MAX + 512];
+		struct stat a, b;
+		int lfd = -1;
+
+		r = path ? guest_file_open(who, GUEST_FILE_DISK_RO, path, rules, &lfd, why, sizeof(why)) :
+			   -ENOMEM;
+		if (r < 0) {
+			snprintf(err, errlen, "guest '%s': disk %s is an overlay on '%s': %s", g->name,
+				 disk->path, ch.names[k], path ? why : "out of memory");
+		} else if (fstat(lfd, &a) < 0 || fstat(ch.fds[k], &b) < 0 || a.st_dev != b.st_dev ||
+			   a.st_ino != b.st_ino) {
+			close(lfd);
+			snprintf(
+				err, errlen,
+				"guest '%s': disk %s: its layer '%s' changed while netd opened it; try again",
+				g->name, disk->path, ch.names[k]);
+			r = -EAGAIN;
+		}
+		if (r < 0) {
+			disk_chain_close(&ch);
+			vm_layers_close_one(l, i);
+			return r;
+		}
+		l->fds[i][k - 1] = lfd;
+		l->formats[i][k - 1] = ch.formats[k];
+		l->n[i] = k;
+	}
+	disk_chain_close(&ch);
+	return l->n[i] > 0;
 }
 
 /* Slot k of v->files: which file, of which kind. */
@@ -132,38 +256,51 @@ static const char *slot_path(const struct guest *g, int k, enum guest_file_kind 
 }
 
 int vm_files_open(struct daemon *d, const struct guest *g, const struct process_cred *who,
-		  int fds[VM_FILES_MAX], char *err, size_t errlen)
+		  int fds[VM_FILES_MAX], struct vm_layers *layers, char *err, size_t errlen)
 {
 	struct image_dirs dirs;
 	struct guest_file_rules rules;
+	struct vm_layers local;
 	char why[PATH_MAX + 512];
 	int r;
 
+	if (!layers)
+		layers = &local;
+	vm_layers_init(layers);
 	rules_init(d, who, &dirs, &rules);
 	for (int k = 0; k < VM_FILES_MAX; k++)
 		fds[k] = -1;
 	for (int k = 0; k < VM_FILES_MAX; k++) {
 		enum guest_file_kind kind = GUEST_FILE_KERNEL;
 		const char *path = slot_path(g, k, &kind);
+		size_t i = k - VM_FILE_DISK0;
 
 		if (!path[0])
 			continue;
 		r = guest_file_open(who, kind, path, &rules, &fds[k], why, sizeof(why));
-		if (r >= 0 && k >= VM_FILE_DISK0)
-			r = check_qcow2(g, &g->disks[k - VM_FILE_DISK0], fds[k], who, err, errlen);
-		else if (r < 0)
+		if (r < 0)
 			snprintf(err, errlen, "guest '%s': %s %s", g->name, guest_file_kind_to_string(kind),
 				 why);
+		else if (k >= VM_FILE_DISK0) {
+			/* an overlay's header names its base: netd's record says the same (disk_open) */
+			r = disk_layers(d, g, i, &g->disks[i], fds[k], who, &rules, layers, err, errlen);
+			if (r == 0)
+				r = check_qcow2(g, &g->disks[i], fds[k], who, err, errlen);
+		}
 		if (r < 0) {
 			vm_files_close(fds);
+			vm_layers_close(layers);
 			return r;
 		}
 	}
+	if (layers == &local)
+		vm_layers_close(&local);
 	return 0;
 }
 
 int vm_file_open_disk(struct daemon *d, const struct guest *g, const struct guest_disk *disk,
-		      const struct process_cred *who, int *ret_fd, char *err, size_t errlen)
+		      const struct process_cred *who, int *ret_fd, struct vm_layers *layers, char *err,
+		      size_t errlen)
 {
 	enum guest_file_kind kind = disk->readonly ? GUEST_FILE_DISK_RO : GUEST_FILE_DISK;
 	struct image_dirs dirs;
@@ -177,7 +314,10 @@ int vm_file_open_disk(struct daemon *d, const struct guest *g, const struct gues
 		snprintf(err, errlen, "guest '%s': disk %s", g->name, why);
 		return r;
 	}
-	r = check_qcow2(g, disk, fd, who, err, errlen);
+	vm_layers_init(layers);
+	r = disk_layers(d, g, 0, disk, fd, who, &rules, layers, err, errlen);
+	if (r == 0)
+		r = check_qcow2(g, disk, fd, who, err, errlen);
 	if (r < 0) {
 		close(fd);
 		return r;

@@ -17,14 +17,20 @@
 
 void vm_cred_from_peer(const struct peer_cred *p, struct process_cred *ret);
 void vm_peer_from_cred(const struct process_cred *c, struct peer_cred *ret);
-/* Open each file g uses with who's rights: fds[k] is -1 where g has none. On failure nothing
- * stays open and err is the whole message ("guest 'x': cdrom /root/secret: permission denied ..."). */
+/* Open each file g uses with who's rights: fds[k] is -1 where g has none. A disk of the pool that
+ * netd recorded as an overlay gets its layers below (netd's record, never the header), each opened
+ * read-only with who's rights, into layers (NULL: opened to check, then closed). On failure
+ * nothing stays open and err is the whole message ("guest 'x': cdrom /root/secret: permission
+ * denied ..."). */
 int vm_files_open(struct daemon *d, const struct guest *g, const struct process_cred *who,
-		  int fds[VM_FILES_MAX], char *err, size_t errlen);
+		  int fds[VM_FILES_MAX], struct vm_layers *layers, char *err, size_t errlen);
 void vm_files_close(int fds[VM_FILES_MAX]);
-/* One disk of g, the same way (vm attach-disk). */
+void vm_layers_init(struct vm_layers *l);
+void vm_layers_close(struct vm_layers *l);
+/* One disk of g, the same way (vm attach-disk); its layers into layers->...[0]. */
 int vm_file_open_disk(struct daemon *d, const struct guest *g, const struct guest_disk *disk,
-		      const struct process_cred *who, int *ret_fd, char *err, size_t errlen);
+		      const struct process_cred *who, int *ret_fd, struct vm_layers *layers, char *err,
+		      size_t errlen);
 
 /* The disk pool for vm create (netd/guest/disk.c). A --disk NAME (no '/'): the pool's file's path,
  * its format the one netd made it with (a different format= is refused). */

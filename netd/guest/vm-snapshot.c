@@ -301,11 +301,16 @@ static int offline_open(struct call *c, struct vm *v, unsigned disks, int fds[GU
 	for (size_t i = 0; i < GUEST_DISKS_MAX; i++)
 		fds[i] = -1;
 	for (size_t i = 0; i < v->def.n_disks; i++) {
+		struct vm_layers layers;
 		int r;
 
 		if (!(disks & (1u << i)))
 			continue;
-		r = vm_file_open_disk(v->daemon, &v->def, &v->def.disks[i], &who, &fds[i], err, sizeof(err));
+		/* internal snapshots live in the top layer: an overlay's lower layers are not needed */
+		vm_layers_init(&layers);
+		r = vm_file_open_disk(v->daemon, &v->def, &v->def.disks[i], &who, &fds[i], &layers, err,
+				      sizeof(err));
+		vm_layers_close(&layers);
 		if (r < 0) {
 			for (size_t k = 0; k < i; k++)
 				if (fds[k] >= 0)

@@ -593,6 +593,11 @@ static void pass_files(struct vm *v, const struct launch_files *f, int *fds, siz
 	for (size_t i = 0; i < v->def.n_disks; i++) {
 		ret->disks[i] = pass_fd(fds, n, v->files[VM_FILE_DISK0 + i]);
 		ret->disks_ro[i] = pass_fd(fds, n, f->disks_ro[i]);
+		ret->n_layers[i] = v->layers.n[i];
+		for (size_t k = 0; k < v->layers.n[i]; k++) {
+			ret->layers[i][k] = pass_fd(fds, n, v->layers.fds[i][k]);
+			ret->layer_formats[i][k] = v->layers.formats[i][k];
+		}
 	}
 	ret->cdrom = pass_fd(fds, n, v->files[VM_FILE_CDROM]);
 	ret->kernel = pass_fd(fds, n, f->kernel_ro);
@@ -619,7 +624,8 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 				 .accel = v->accel,
 				 .n_nics = g->n_nics,
 				 .paused = v->disk_unchecked };
-	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2 + 8 + 2 * GUEST_DISKS_MAX];
+	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2 + 8 + 2 * GUEST_DISKS_MAX +
+		GUEST_DISKS_MAX * QEMU_LAYERS_MAX];
 	size_t n_fds = 0, n_all;
 	struct link_dump dump = {};
 	struct qemu_boot_order order;
@@ -750,6 +756,7 @@ static void vm_start_now(struct vm *v)
 	v->state = VM_STATE_STARTING;
 	r = vm_launch(v, err, sizeof(err));
 	vm_files_close(v->files); /* QEMU has its copies */
+	vm_layers_close(&v->layers);
 	if (r < 0) {
 		v->state = VM_STATE_STOPPED;
 		pending_fail(v, -EIO, err);
@@ -834,7 +841,8 @@ static int vm_start(struct daemon *d, struct call *c, struct vm *v)
 		return r;
 	vm_cred_from_peer(&c->peer, &who);
 	vm_files_close(v->files);
-	r = vm_files_open(d, &v->def, &who, v->files, c->err, sizeof(c->err));
+	vm_layers_close(&v->layers);
+	r = vm_files_open(d, &v->def, &who, v->files, &v->layers, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
 	/* Root may give qcow2 images that name other files; anyone else's is checked again once QEMU
@@ -861,6 +869,7 @@ static int vm_start(struct daemon *d, struct call *c, struct vm *v)
 				v->state = VM_STATE_STOPPED;
 				v->pending = NULL;
 				vm_files_close(v->files);
+				vm_layers_close(&v->layers);
 				return call_errorf(c, r, "cannot probe KVM: %s", strerror(-r));
 			}
 			return 0;
@@ -1075,6 +1084,7 @@ static void vm_free(struct vm *v)
 		return;
 	vm_disk_op_free(v);
 	vm_files_close(v->files);
+	vm_layers_close(&v->layers);
 	if (v->kernel_memfd >= 0)
 		close(v->kernel_memfd);
 	sd_event_source_disable_unref(v->pid_source);
@@ -1108,7 +1118,7 @@ static int create_check_files(struct daemon *d, struct call *c, struct vm *v, st
 	char err[512];
 
 	vm_cred_from_peer(&c->peer, ret_who);
-	r = vm_files_open(d, &v->def, ret_who, fds, c->err, sizeof(c->err));
+	r = vm_files_open(d, &v->def, ret_who, fds, NULL, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
 	vm_files_close(fds);

@@ -42,6 +42,14 @@ struct vm_nic {
 	bool vhost;
 };
 
+/* The layers below each disk of a guest (an overlay of the pool), as QEMU gets them: fds[i][k - 1]
+ * is disk i's layer k (read-only, opened with the requester's rights); n[i] of them. */
+struct vm_layers {
+	size_t n[GUEST_DISKS_MAX];
+	int fds[GUEST_DISKS_MAX][QEMU_LAYERS_MAX];
+	enum disk_format formats[GUEST_DISKS_MAX][QEMU_LAYERS_MAX];
+};
+
 struct vm {
 	struct daemon *daemon;
 	struct guest def; /* MACs resolved (generated ones filled in) */
@@ -67,7 +75,10 @@ struct vm {
 	 * takes a free slot, detach-disk leaves a hole); kept in <run>/guests/NAME/disk-slots. */
 	unsigned disk_slot[GUEST_DISKS_MAX];
 	bool has_scsi; /* QEMU has the virtio-scsi controller (a scsi disk at start) */
+	unsigned slot_layers[GUEST_DISKS_MAX]; /* slot S's overlay layers below it (nodes diskS-lK) */
+	bool disk_slots_unknown; /* adopted without a disk-slots file: no live disk change till restart */
 	struct disk_op *disk_op; /* an attach-disk or detach-disk under way */
+	struct vm_layers layers; /* the overlay layers below each disk, for the start under way */
 	char vnc_password[9]; /* set at each start (and adoption) when VNC is off the loopback */
 	struct vm_live *live; /* vm-live.c: vCPUs present, the balloon, a set-vcpus under way; or NULL */
 	pid_t vcpu_tids[GUEST_VCPUS_MAX]; /* vCPU N's thread (QMP query-cpus-fast), 0: unknown */

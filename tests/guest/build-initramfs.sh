@@ -20,6 +20,7 @@
 # most) for N disks and prints "DISK <name> <sectors> ro=<0|1>" for each of /sys/block/vd* and sd*,
 # then "DISKS-DONE", and later "DISK-ADDED <name> <sectors> ro=<0|1>" / "DISK-REMOVED <name>" for a
 # disk that comes or goes (hotplug).
+# With headdisk=NAME (vda) it prints "HEAD <the first line of /dev/NAME>" (an overlay's data).
 # With showcpus on the kernel command line it prints "CPUS <online list>" (/sys/devices/system/cpu/
 # online) at boot and whenever it changes, and onlines each CPU that appears offline (a vCPU plugged
 # live: without udev the kernel leaves it offline). The balloon's driver (virtio_balloon) is always
@@ -154,6 +155,14 @@ for a in $(cat /proc/cmdline); do
 			done
 			old=$new
 		done) &
+		;;
+	headdisk=*)
+		for m in virtio_blk; do
+			insmod /lib/modules/$m.ko 2>/dev/null
+		done
+		(d=/dev/${a#headdisk=}
+		for _ in $(seq 1 100); do [ -b "$d" ] && break; sleep 0.1; done
+		echo "HEAD $(head -c 256 "$d" 2>&1 | tr -d '\000' | head -n 1)") &
 		;;
 	esac
 done

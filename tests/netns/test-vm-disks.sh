@@ -10,7 +10,8 @@
 # file removes it again. An old definition with 'disk =' in [guest] loads as disk 0. Live:
 # attach-disk and detach-disk of virtio and scsi disks on the running guest (it sees them come and
 # go), SATA refused live, nodes kept across a kill -9 of netd, an operator's qcow2 with a backing
-# file refused (by its header, or after QEMU opened it); a stopped guest's definition changes.
+# file refused (by its header, or after QEMU opened it) on the operator's guest, any attach or
+# detach of the operator's on root's guest refused; a stopped guest's definition changes.
 # Boot order: a cdrom that prints CD and reboots next to a disk that prints HD boots CD then HD.
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
@@ -30,7 +31,9 @@ ctl disk create taken-disk0.qcow2 --size 1M >/dev/null || fail "disk create take
 # ---- refusals: one line each, nothing changed ----
 # (the directories' own times change when a file comes and goes: their entries are what counts)
 files_state() {
-	(cd "$POOL" && ls -la --time-style=+%s.%N . | grep -v ' \.\.\?$' && md5sum -- *)
+	# (.netd's own time too: a refused --disk-size removed the record it had put there)
+	(cd "$POOL" && ls -la --time-style=+%s.%N . | grep -v -e ' \.\.\?$' -e ' \.netd$' && md5sum -- *)
+	ls -la --time-style=+%s.%N "$POOL/.netd" | grep -v ' \.\.\?$' || true
 	ls -la "$T/etc/guests" 2>/dev/null | grep -v ' \.\.\?$' || true
 }
 FILES_BEFORE=$(files_state)
@@ -79,7 +82,7 @@ assert_eq "$(stat -c '%a %U %G' "$POOL/g1-disk0.qcow2")" "660 root netd" "the ne
 pid=$(vm_field g1 .pid)
 tr '\0' '\n' <"/proc/$pid/cmdline" >"$T/cmdline"
 grep -F -e "$T" -e /boot "$T/cmdline" && fail "QEMU's command line names a path"
-has -x 'driver=qcow2,node-name=disk0,file=disk0-file,cache.direct=on,cache.no-flush=off' "$T/cmdline" ||
+has -x '{"driver":"qcow2","node-name":"disk0","file":"disk0-file","cache":{"direct":true,"no-flush":false},"read-only":false,"backing":null}' "$T/cmdline" ||
 	fail "no qcow2 node disk0: $(grep blockdev -A1 "$T/cmdline")"
 wait_serial g1 '^DISKS-DONE' 90 >/dev/null
 seen=$(serial g1 | grep -a '^DISK ' | sort)
@@ -148,37 +151,70 @@ assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "disk1,disk2,disk3,disk
 ctl vm detach-disk g1 extra.raw >/dev/null || fail "vm detach-disk after a netd restart"
 wait_count g1 '^DISK-REMOVED vd' 2
 ok "after kill -9 of netd the disks keep their nodes; detach still works"
-# an operator's qcow2, live: one that names a backing file is refused by its header; one given a
-# backing file between netd's check and QEMU's read is refused once QEMU opened it, before the
-# guest sees it; a plain one is attached (QEMU opened nothing by path)
+# a QEMU netd adopts without its disk slots (an older netd started it): no live disk change
+cp "$T/run/guests/g1/disk-slots" "$T/disk-slots.saved"
+rm "$T/run/guests/g1/disk-slots"
+kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null || true
+start_netd --image-dir "$POOL"
+out=$(ctl vm detach-disk g1 disk1 2>&1) && fail "a live detach on a guest adopted without its disk slots"
+has "its disks change live only after its next start" <<<"$out" || fail "detach without disk slots: $out"
+out=$(ctl vm attach-disk g1 extra.raw 2>&1) && fail "a live attach on a guest adopted without its disk slots"
+has "its disks change live only after its next start" <<<"$out" || fail "attach without disk slots: $out"
+cp "$T/disk-slots.saved" "$T/run/guests/g1/disk-slots"
+kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null || true
+start_netd --image-dir "$POOL"
+ok "a guest adopted without its disk slots refuses live disk changes"
+# root's guest takes no disk from an operator (at its next start root's rules would open it), nor
+# loses one to an operator.
+# An operator's qcow2, live, on the operator's own guest: one that names a backing file is refused
+# by its header; one given a backing file between netd's check and QEMU's read is refused once QEMU
+# opened it, before the guest sees it; a plain one is attached (QEMU opened nothing by path)
 OP="netdt-op-$$"
 add_user "$OP" netd
 op() { run_as "$OP" "$NETDCTL" --socket "$SOCK" "$@"; }
 qemu-img create -q -f qcow2 -u -b /etc/shadow -F raw "$POOL/evil.qcow2" 64M
 qemu-img create -q -f qcow2 "$POOL/op.qcow2" 16M
 mkdir -m 0755 "$T/pub"
+chown "$OP" "$POOL/op.qcow2"
+out=$(op vm attach-disk g1 "$POOL/op.qcow2,format=qcow2" 2>&1) && fail "an operator attached a disk to root's guest"
+assert_eq "$out" "netdctl: guest 'g1' belongs to uid 0: only its owner or root may attach its disks (its files are opened with its owner's rights at each start)" "an operator's attach to root's guest"
+out=$(op vm detach-disk g1 data.raw 2>&1) && fail "an operator detached a disk of root's guest"
+has "only its owner or root may detach its disks" <<<"$out" || fail "an operator's detach from root's guest: $out"
+grep -q "op.qcow2" "$T/etc/guests/g1.conf" && fail "root's guest's definition got the operator's disk"
+ok "root's guest: an operator neither attaches nor detaches its disks"
+install -m 0644 "$KERNEL" "$POOL/o1-vmlinuz" # (an operator: from the image directories)
+install -m 0644 "$INITRD" "$POOL/o1-initrd"
+op vm create o1 --network n1 --memory 128M --kernel "$POOL/o1-vmlinuz" --initrd "$POOL/o1-initrd" \
+	--append "console=ttyS0 quiet showdisks=0" --accel tcg >/dev/null || fail "the operator's guest o1"
+wait_serial o1 '^DISKS-DONE' 90 >/dev/null
+# a refused attach (the disk is g1's) leaves no fd open in netd
+fds_before=$(ls "/proc/$NETD_PID/fd" | wc -l)
+for _ in 1 2 3 4 5; do ctl vm attach-disk o1 data.raw >/dev/null 2>&1 && fail "o1 got g1's disk"; done
+assert_eq "$(ls "/proc/$NETD_PID/fd" | wc -l)" "$fds_before" "netd's fds after 5 refused attaches"
 head -c 1M /dev/zero >"$T/pub/backing.raw"
 chmod 0644 "$T/pub/backing.raw" # QEMU's user may read it: QEMU opens it, netd's check refuses
 qemu-img create -q -f qcow2 -u -b "$T/pub/backing.raw" -F raw "$T/evil-header.qcow2" 16M
 chown "$OP" "$POOL/op.qcow2" "$POOL/evil.qcow2"
 chmod 0644 "$T/evil-header.qcow2"
-before=$(vm_field g1 '[.disks[].node] | join(",")')
-out=$(op vm attach-disk g1 "$POOL/evil.qcow2,format=qcow2" 2>&1) && fail "an operator's qcow2 with a backing file"
-assert_eq "$out" "netdctl: guest 'g1': disk $POOL/evil.qcow2 is a qcow2 image with a backing or data file, which QEMU would open by path: only root may use such images" "operator's evil qcow2"
+before=$(vm_field o1 '[.disks[].node] | join(",")')
+out=$(op vm attach-disk o1 "$POOL/evil.qcow2,format=qcow2" 2>&1) && fail "an operator's qcow2 with a backing file"
+assert_eq "$out" "netdctl: guest 'o1': disk $POOL/evil.qcow2 is a qcow2 image with a backing or data file, which QEMU would open by path: only root may use such images" "operator's evil qcow2"
 run_as "$OP" /usr/bin/python3 "$TESTS_LIB_DIR/swap-on-read.py" "$POOL/op.qcow2" "$T/evil-header.qcow2" 1 >"$T/swap.out" &
 SWAP=$!
 for _ in $(seq 1 50); do grep -q watching "$T/swap.out" && break; sleep 0.05; done
-out=$(op vm attach-disk g1 "$POOL/op.qcow2,format=qcow2" 2>&1) && fail "an operator's qcow2 swapped after the check"
+out=$(op vm attach-disk o1 "$POOL/op.qcow2,format=qcow2" 2>&1) && fail "an operator's qcow2 swapped after the check"
 wait $SWAP || true
 grep -q swapped "$T/swap.out" || fail "the image was not rewritten during the attach"
-assert_eq "$out" "netdctl: guest 'g1': disk $POOL/op.qcow2 refused: disk3: a backing file ($T/pub/backing.raw) (a qcow2 image may name other files only when root gives it)" "operator's swapped qcow2"
-assert_eq "$(vm_field g1 '[.disks[].node] | join(",")')" "$before" "g1's disks after the refused attaches"
+assert_eq "$out" "netdctl: guest 'o1': disk $POOL/op.qcow2 refused: disk0: a backing file ($T/pub/backing.raw) (a qcow2 image may name other files only when root gives it)" "operator's swapped qcow2"
+assert_eq "$(vm_field o1 '[.disks[].node] | join(",")')" "$before" "o1's disks after the refused attaches"
 sleep 1
-serial g1 | grep -a '^DISK-ADDED' | grep -q 32768 && fail "the guest saw the refused disk"
+serial o1 | grep -a '^DISK-ADDED' | grep -q 32768 && fail "the guest saw the refused disk"
 qemu-img create -q -f qcow2 "$POOL/op.qcow2" 16M
-op vm attach-disk g1 "$POOL/op.qcow2,format=qcow2" >/dev/null || fail "an operator's plain qcow2, live"
-wait_serial g1 '^DISK-ADDED vd. 32768 ro=0' 30 >/dev/null
-op vm detach-disk g1 "$POOL/op.qcow2" >/dev/null || fail "the operator detaches it"
+op vm attach-disk o1 "$POOL/op.qcow2,format=qcow2" >/dev/null || fail "an operator's plain qcow2, live"
+wait_serial o1 '^DISK-ADDED vd. 32768 ro=0' 30 >/dev/null
+op vm detach-disk o1 "$POOL/op.qcow2" >/dev/null || fail "the operator detaches it"
+op vm destroy o1 >/dev/null
+op vm delete o1 >/dev/null
 ok "an operator's qcow2 live: a backing file refused by its header, or once QEMU opened it; a plain one attached"
 ctl vm destroy g1 >/dev/null
 ctl vm detach-disk g1 g1-disk0.qcow2 >/dev/null || fail "detach of a stopped guest's disk"
@@ -187,6 +223,63 @@ assert_eq "$(vm_field g1 '[.disks[] | .path + ":" + .bus] | join(",")')" \
 	"$POOL/data.raw:sata,$POOL/ro.raw:scsi,$POOL/extra.raw:sata" "a stopped guest's disks after detach and attach"
 ok "a stopped guest's definition gets and loses disks"
 ctl vm delete g1 >/dev/null
+
+# ---- a guest on an overlay of the pool: QEMU gets the chain netd recorded, never the header's ----
+# base.raw (with data) <- ov-mid.qcow2 <- ov-top.qcow2; the operator's guest boots the top and
+# reads the base's data through both overlays (headdisk=vda prints its first line). Each layer is
+# its own fd set and node, linked by backing=; the qcow2 bottom has "backing": null.
+ctl disk create ov-base.raw --size 16M --format raw >/dev/null || fail "disk create ov-base.raw"
+printf 'NETD-BASE-DATA\n' | dd of="$POOL/ov-base.raw" conv=notrunc status=none
+ctl disk create ov-mid.qcow2 --backing ov-base.raw >/dev/null || fail "disk create ov-mid.qcow2"
+ctl disk create ov-top.qcow2 --backing ov-mid.qcow2 >/dev/null || fail "disk create ov-top.qcow2"
+out=$(op vm create ov1 --network n1 --memory 128M --kernel "$POOL/o1-vmlinuz" --initrd "$POOL/o1-initrd" \
+	--append "console=ttyS0 quiet headdisk=vda" --accel tcg --disk ov-top.qcow2 2>&1) ||
+	fail "the operator's guest on an overlay: $out"
+assert_eq "$(wait_serial ov1 '^HEAD ' 60)" "HEAD NETD-BASE-DATA" "what the guest reads on the overlay"
+pid=$(vm_field ov1 .pid)
+tr '\0' '\n' <"/proc/$pid/cmdline" >"$T/cmdline-ov"
+grep -F -e "$T" -e ov-base -e ov-mid "$T/cmdline-ov" && fail "QEMU's command line names a layer's path"
+has -x '{"driver":"qcow2","node-name":"disk0","file":"disk0-file","cache":{"direct":true,"no-flush":false},"read-only":false,"backing":"disk0-l1"}' "$T/cmdline-ov" ||
+	fail "the top's node: $(grep -A1 blockdev "$T/cmdline-ov")"
+has -x '{"driver":"qcow2","node-name":"disk0-l1","file":"disk0-l1-file","cache":{"direct":true,"no-flush":false},"read-only":true,"backing":"disk0-l2"}' "$T/cmdline-ov" ||
+	fail "the middle layer's node: $(grep -A1 blockdev "$T/cmdline-ov")"
+has -x 'driver=raw,node-name=disk0-l2,file=disk0-l2-file,cache.direct=on,cache.no-flush=off,read-only=on' "$T/cmdline-ov" ||
+	fail "the base's node: $(grep -A1 blockdev "$T/cmdline-ov")"
+op vm destroy ov1 >/dev/null
+ok "an operator's guest boots a pool overlay (top <- qcow2 <- raw): it reads the base's data"
+# The operator rewrites the top's header to name /etc/shadow, and the middle's to name a decoy
+# QEMU's user could read: QEMU still gets the recorded chain and opens neither.
+printf 'DECOY-DATA\n' >"$T/pub/decoy.raw"
+truncate -s 16M "$T/pub/decoy.raw"
+chmod 0644 "$T/pub/decoy.raw"
+run_as "$OP" qemu-img rebase -u -f qcow2 -b /etc/shadow -F raw "$POOL/ov-top.qcow2" || fail "the operator's rebase of the top"
+run_as "$OP" qemu-img rebase -u -f qcow2 -b "$T/pub/decoy.raw" -F raw "$POOL/ov-mid.qcow2" || fail "the operator's rebase of the middle"
+qemu-img info -U --output=json "$POOL/ov-top.qcow2" | jq -e '."backing-filename" == "/etc/shadow"' >/dev/null ||
+	fail "the top's header does not name /etc/shadow"
+out=$(op vm start ov1 2>&1) || fail "the rewritten overlay's guest does not start: $out"
+for _ in $(seq 1 600); do [ "$(serial ov1 | grep -ac '^HEAD ')" -ge 2 ] && break; sleep 0.1; done
+assert_eq "$(serial ov1 | grep -a '^HEAD ' | sed -n 2p)" "HEAD NETD-BASE-DATA" "the rewritten overlay: what the guest reads"
+pid=$(vm_field ov1 .pid)
+for f in /proc/"$pid"/fd/*; do
+	case "$(readlink "$f")" in /etc/shadow | "$T/pub/decoy.raw") fail "QEMU has $(readlink "$f") open" ;; esac
+done
+# live: an overlay on the (rewritten) middle layer, attached by the operator: its layers as at start
+ctl disk create ov-top2.qcow2 --backing ov-mid.qcow2 >/dev/null || fail "disk create ov-top2.qcow2"
+out=$(op vm attach-disk ov1 ov-top2.qcow2 2>&1) || fail "the operator's live attach of an overlay: $out"
+assert_eq "$(vm_field ov1 '[.disks[].node] | join(",")')" "disk0,disk1" "ov1's nodes after the live attach"
+for f in /proc/"$pid"/fd/*; do
+	case "$(readlink "$f")" in /etc/shadow | "$T/pub/decoy.raw") fail "QEMU has $(readlink "$f") open after the attach" ;; esac
+done
+grep -q "ov-top2.qcow2" "$T/etc/guests/ov1.conf" || fail "the attached overlay is not in the definition"
+out=$(op vm detach-disk ov1 ov-top2.qcow2 2>&1) || fail "the operator's live detach of the overlay: $out"
+op vm destroy ov1 >/dev/null
+op vm delete ov1 >/dev/null
+# root's qcow2 outside the pool naming a backing file: QEMU would get "backing": null and the guest
+# a disk without its base; refused
+out=$(ctl vm create r1 --network n1 --kernel "$KERNEL" --no-autostart --disk "$T/evil-header.qcow2,format=qcow2" 2>&1) &&
+	fail "root's qcow2 with an unrecorded backing file"
+has "is a qcow2 image with a backing file netd has no record of" <<<"$out" || fail "root's unrecorded backing: $out"
+ok "headers rewritten to name /etc/shadow and a decoy: QEMU still boots the recorded chain and opens neither; an overlay attached and detached live"
 
 # ---- an old definition: 'disk =' in [guest] loads as disk 0 ----
 stop_netd

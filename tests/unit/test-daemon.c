@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <setjmp.h>
@@ -70,6 +71,7 @@ struct world {
 	 * ones), query-cpus-fast counts those, and a device_add that succeeds plugs one more. */
 	unsigned cpu_slots, cpu_present;
 	const char *qmp_hold; /* the answer to this command is kept in qmp_held, not sent */
+	const char *qmp_exit_on; /* QEMU exits at this command, unanswered */
 	bool prelaunch; /* query-status says prelaunch until a cont */
 	char qmp_held[4608];
 	/* Internal snapshots as QEMU 7.2 keeps them (qmp-session-snapshot.txt): the tags on node disk0
@@ -390,8 +392,31 @@ static const char *qmp_return(struct world *w, const char *what, const char *lin
 static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct world *w = userdata;
-	ssize_t n = read(fd, w->qmp_buf + w->qmp_len, sizeof(w->qmp_buf) - 1 - w->qmp_len);
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+	struct iovec iov = { w->qmp_buf + w->qmp_len, sizeof(w->qmp_buf) - 1 - w->qmp_len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)
+	};
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	char *nl;
+
+	/* An fd netd passes (add-fd): logged with its access mode, then closed. */
+	for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+			int rfd;
+			int mode;
+
+			memcpy(&rfd, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
+			mode = fcntl(rfd, F_GETFL) & O_ACCMODE;
+			fake_log_add(&w->all, "qmp: (an fd, %s)",
+				     mode == O_RDWR   ? "read-write" :
+				     mode == O_RDONLY ? "read-only" :
+							"write-only");
+			close(rfd);
+		}
+	}
 
 	if (n <= 0) {
 		w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
@@ -415,6 +440,12 @@ static int on_qmp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 			 args ? json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN) : "");
 		fake_log_add(&w->all, "%s", line);
 		json_object_object_get_ex(cmd, "id", &id);
+		if (w->qmp_exit_on && !strcmp(w->qmp_exit_on, what)) {
+			w->qmp_exit_on = NULL;
+			assert_int_equal(proc_fake_exit(w->proc, w->qemu_pid, 0), 0);
+			w->qmp_len = 0;
+			return 0;
+		}
 		ret = qmp_return(w, what, line + strlen("qmp: "), buf, sizeof(buf));
 		if (ret[0] == '!')
 			snprintf(
@@ -1144,7 +1175,33 @@ static void test_disk_live(void **state)
 	snprintf(params, sizeof(params), "{\"name\": \"g1\", \"disk\": \"%s/b.raw,bus=sata\"}", pool);
 	assert_false(request(w, "vm.attach-disk", params));
 	assert_false(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"b.raw,bus=scsi\"}"));
-	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	note(w, "the guest's only disk: a guest without it could not start (its file unchanged)");
+	assert_false(request(w, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"disk0\"}"));
+	note(w, "root's guest: an operator neither attaches nor detaches");
+	assert_false(request_as(w, 1000, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"b.raw\"}"));
+	assert_false(request_as(w, 1000, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"disk0\"}"));
+	note(w, "device_add fails: the nodes and the fd set are taken away again");
+	{
+		static const char *const device_fails[] = { "device_add", "!Bus 'disk-port1' is full", NULL };
+		static const char *const blockdev_fails[] = { "blockdev-add {\"driver\":\"raw\"",
+							      "!Could not open", NULL };
+
+		w->qmp_canned = device_fails;
+		assert_false(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"b.raw\"}"));
+		note(w, "the format node's blockdev-add fails: the file node goes");
+		w->qmp_canned = blockdev_fails;
+		assert_false(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"b.raw\"}"));
+		w->qmp_canned = NULL;
+	}
+	snprintf(path, sizeof(path), "%s/etc/guests/g1.conf", w->root);
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	assert_null(strstr(text, "[disk1]"));
+	assert_non_null(strstr(text, "[disk0]"));
+	free(text);
+	note(w, "QEMU exits during an attach: the call fails, the guest is stopped");
+	w->qmp_exit_on = "blockdev-add";
+	assert_false(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"b.raw\"}"));
+	assert_false(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
 	note(w, "a stopped guest: only the definition");
 	assert_true(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"b.raw,bus=sata\"}"));
 	assert_true(request(w, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"a.raw\"}"));

@@ -189,6 +189,31 @@ static void test_argv_disks(void **state)
 	check_argv(&l, "qemu-disks-buses.argv");
 }
 
+/* An overlay of the pool: top.qcow2 -> mid.qcow2 -> base.raw from netd's record, each layer its
+ * own fd set and nodes, linked by backing=, the qcow2 bottom with "backing": null; and disk 1 a
+ * qcow2 on a qcow2 base. */
+static void test_argv_overlay(void **state)
+{
+	static const char *const specs[] = { "/var/lib/netd/images/top.qcow2,format=qcow2",
+					     "/var/lib/netd/images/o.qcow2,format=qcow2,bus=scsi,readonly",
+					     NULL };
+	struct guest g = kernel_guest();
+	struct qemu_launch l;
+	int fd = 60;
+
+	add_disks(&g, specs);
+	l = launch(&g, false);
+	l.files.n_layers[0] = 2;
+	l.files.layers[0][0] = fd++;
+	l.files.layer_formats[0][0] = DISK_FORMAT_QCOW2;
+	l.files.layers[0][1] = fd++;
+	l.files.layer_formats[0][1] = DISK_FORMAT_RAW;
+	l.files.n_layers[1] = 1;
+	l.files.layers[1][0] = fd++;
+	l.files.layer_formats[1][0] = DISK_FORMAT_QCOW2;
+	check_argv(&l, "qemu-disk-overlay.argv");
+}
+
 /* The cdrom next to disks: first until the first reboot (auto), or an explicit order. */
 static void test_argv_cdrom_disk_boot(void **state)
 {
@@ -948,6 +973,12 @@ static void test_config_disks(void **state)
 	} refused[] = {
 		{ "[guest]\ndisk = /a\n[disk0]\npath = /b\n",
 		  "line 4: disk 0 is given twice ('disk' in [guest] and [disk0])" },
+		{ "[guest]\ndisk-format = qcow2\n[disk0]\npath = /b\n",
+		  "line 4: disk 0 is given twice ([guest]'s disk keys and [disk0])" },
+		{ "[disk0]\npath = /b\n[guest]\ndisk-cache = unsafe\n",
+		  "line 4: disk 0 is given twice ([guest]'s disk keys and [disk0])" },
+		{ "[guest]\ndisk-cache = unsafe\n[disk0]\nformat = raw\npath = /b\n",
+		  "line 4: disk 0 is given twice ([guest]'s disk keys and [disk0])" },
 		{ "[disk0]\npath = /a\nbus = ide\n",
 		  "line 3: invalid disk bus 'ide': expected virtio, scsi or sata" },
 		{ "[disk0]\npath = /a\ncache = fast\n",
@@ -1176,6 +1207,27 @@ static void test_qmp_block_files(void **state)
 		  "{\"type\":\"qcow2\",\"data\":{\"data-file\":\"/proc/1/fd/8\"}}}}}]",
 		  1, "d0: a data file (/proc/1/fd/8)" },
 		{ "[{\"device\":\"d0\",\"inserted\":{}}]", 1, "d0: no image information" },
+		/* an overlay netd linked: the layers below are fd sets netd passed, whatever the header says
+		 */
+		{ "[{\"device\":\"d0\",\"inserted\":{\"backing_file\":\"/etc/shadow\",\"image\":{\"filename\":"
+		  "\"/dev/fdset/10\",\"backing-filename\":\"/etc/shadow\",\"backing-image\":{\"filename\":"
+		  "\"json:{\\\"backing\\\": {\\\"driver\\\": \\\"raw\\\", \\\"file\\\": {\\\"driver\\\": \\\"file\\\", "
+		  "\\\"filename\\\": \\\"/dev/fdset/102\\\"}}, \\\"driver\\\": \\\"qcow2\\\", \\\"file\\\": "
+		  "{\\\"driver\\\": \\\"file\\\", \\\"filename\\\": \\\"/dev/fdset/101\\\"}}\",\"backing-filename\":"
+		  "\"/tmp/decoy\",\"backing-image\":{\"filename\":\"/dev/fdset/102\"}}}}}]",
+		  0, "" },
+		{ "[{\"device\":\"d0\",\"inserted\":{\"image\":{\"filename\":\"/dev/fdset/10\",\"backing-image\":"
+		  "{\"filename\":\"/etc/shadow\"}}}}]",
+		  1, "d0: a backing file (/etc/shadow)" },
+		{ "[{\"device\":\"d0\",\"inserted\":{\"image\":{\"filename\":\"/dev/fdset/10\",\"backing-image\":"
+		  "{\"filename\":\"/dev/fdset/11\"}}}}]",
+		  1, "d0: a backing file (/dev/fdset/11)" },
+		{ "[{\"device\":\"d0\",\"inserted\":{\"image\":{\"filename\":\"/dev/fdset/10\",\"backing-image\":"
+		  "{\"filename\":\"json:{\\\"driver\\\": \\\"file\\\", \\\"filename\\\": \\\"/etc/shadow\\\"}\"}}}}]",
+		  1, "d0: a backing file (json:{\"driver\": \"file\", \"filename\": \"/etc/shadow\"})" },
+		{ "[{\"device\":\"d0\",\"inserted\":{\"image\":{\"filename\":\"/dev/fdset/10\",\"backing-image\":"
+		  "{\"filename\":\"/dev/fdset/101\",\"backing-filename\":\"/etc/shadow\"}}}}]",
+		  1, "d0: a backing file (/etc/shadow)" },
 		{ "{\"device\":\"d0\"}", -EBADMSG, "" },
 	};
 
@@ -1609,23 +1661,41 @@ static void test_qmp_client_flood(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_argv_single_nic),	 cmocka_unit_test(test_argv_two_nics_vhost),
-		cmocka_unit_test(test_argv_multiqueue),	 cmocka_unit_test(test_argv_disk),
-		cmocka_unit_test(test_disk_parse_bad),	 cmocka_unit_test(test_mac_generate),
-		cmocka_unit_test(test_validation_table), cmocka_unit_test(test_config_roundtrip),
-		cmocka_unit_test(test_config_values),	 cmocka_unit_test(test_enums_roundtrip),
-		cmocka_unit_test(test_memory_parse),	 cmocka_unit_test(test_tap_name),
-		cmocka_unit_test(test_tap_fake),	 cmocka_unit_test(test_qmp_sessions),
-		cmocka_unit_test(test_argv_disks),	 cmocka_unit_test(test_argv_cdrom_disk_boot),
-		cmocka_unit_test(test_argv_kernel_disk), cmocka_unit_test(test_vnc_parse),
-		cmocka_unit_test(test_qmp_block_files),	 cmocka_unit_test(test_config_disks),
-		cmocka_unit_test(test_file_check),	 cmocka_unit_test(test_qcow2_refers),
-		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
-		cmocka_unit_test(test_file_memfd),	 cmocka_unit_test(test_process_fake),
-		cmocka_unit_test(test_qmp_client_burst), cmocka_unit_test(test_qmp_client_flood),
-		cmocka_unit_test(test_qmp_client_fd),	 cmocka_unit_test(test_argv_live),
-		cmocka_unit_test(test_qmp_live_bad),	 cmocka_unit_test(test_qmp_snapshot_bad),
-		cmocka_unit_test(test_config_live),	 cmocka_unit_test(test_config_identity),
+		cmocka_unit_test(test_argv_single_nic),
+		cmocka_unit_test(test_argv_two_nics_vhost),
+		cmocka_unit_test(test_argv_multiqueue),
+		cmocka_unit_test(test_argv_disk),
+		cmocka_unit_test(test_disk_parse_bad),
+		cmocka_unit_test(test_mac_generate),
+		cmocka_unit_test(test_validation_table),
+		cmocka_unit_test(test_config_roundtrip),
+		cmocka_unit_test(test_config_values),
+		cmocka_unit_test(test_enums_roundtrip),
+		cmocka_unit_test(test_memory_parse),
+		cmocka_unit_test(test_tap_name),
+		cmocka_unit_test(test_tap_fake),
+		cmocka_unit_test(test_qmp_sessions),
+		cmocka_unit_test(test_argv_disks),
+		cmocka_unit_test(test_argv_cdrom_disk_boot),
+		cmocka_unit_test(test_argv_kernel_disk),
+		cmocka_unit_test(test_vnc_parse),
+		cmocka_unit_test(test_qmp_block_files),
+		cmocka_unit_test(test_config_disks),
+		cmocka_unit_test(test_file_check),
+		cmocka_unit_test(test_qcow2_refers),
+		cmocka_unit_test(test_cred_may_access),
+		cmocka_unit_test(test_file_open),
+		cmocka_unit_test(test_file_memfd),
+		cmocka_unit_test(test_process_fake),
+		cmocka_unit_test(test_qmp_client_burst),
+		cmocka_unit_test(test_qmp_client_flood),
+		cmocka_unit_test(test_qmp_client_fd),
+		cmocka_unit_test(test_argv_live),
+		cmocka_unit_test(test_qmp_live_bad),
+		cmocka_unit_test(test_qmp_snapshot_bad),
+		cmocka_unit_test(test_config_live),
+		cmocka_unit_test(test_config_identity),
+		cmocka_unit_test(test_argv_overlay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
