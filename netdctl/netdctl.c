@@ -1306,8 +1306,7 @@ static const struct verb verbs[] = {
 	  "                                       number with K, M, G or T; qcow2 by default\n"
 	  "  disk create NAME --backing BASE [--size SIZE]\n"
 	  "                                       a thin qcow2 overlay on the pool disk BASE (BASE's size by\n"
-	  "                                       default, never smaller)\n"
-	  "                                       guests cannot boot an overlay yet: convert it first" },
+	  "                                       default, never smaller)" },
 	{ "disk", "list", "disk.list", build_none, print_disk_list, "disk list" },
 	{ "disk", "info", "disk.info", build_disk, print_disk,
 	  "disk info NAME                       format, sizes, backing chain, snapshots (qemu-img info)" },
