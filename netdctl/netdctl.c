@@ -790,6 +790,29 @@ static int build_disk_convert(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+/* vm clone SRC NEW [--network NET] [--copy] */
+static int build_vm_clone(int argc, char **argv, json_object *params)
+{
+	const char *names[2] = {};
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--network") && i + 1 < argc)
+			json_object_object_add(params, "network", json_object_new_string(argv[++i]));
+		else if (!strcmp(argv[i], "--copy"))
+			json_object_object_add(params, "copy", json_object_new_boolean(true));
+		else if (argv[i][0] == '-' || n == 2)
+			return usage_error("vm clone: unexpected argument '%s'", argv[i]);
+		else
+			names[n++] = argv[i];
+	}
+	if (n != 2)
+		return usage_error("vm clone: expected SRC NEW [--network NET] [--copy]");
+	json_object_object_add(params, "name", json_object_new_string(names[0]));
+	json_object_object_add(params, "target", json_object_new_string(names[1]));
+	return 0;
+}
+
 static int build_disk_resize(int argc, char **argv, json_object *params)
 {
 	if (argc != 3)
@@ -1042,6 +1065,12 @@ static const struct verb verbs[] = {
 	  "vm define FILE|- [--name NAME]         add a guest from a definition file, or replace a stopped guest's\n"
 	  "                                       (NAME: FILE without .conf); checked whole, nothing changes on error;\n"
 	  "                                       the guest's owner is who defines it" },
+	{ "vm", "clone", "vm.clone", build_vm_clone, print_vm,
+	  "vm clone SRC NEW [--network NET] [--copy]\n"
+	  "                                       a new stopped guest from the stopped SRC: new MACs and UUID, each\n"
+	  "                                       writable pool disk as a qcow2 overlay on SRC's (--copy: a whole\n"
+	  "                                       copy, with progress); readonly disks and the cdrom shared; NICs\n"
+	  "                                       on NET with --network; a writable disk outside the pool: refused" },
 	{ "disk", "create", "disk.create", build_disk_create, print_disk,
 	  "disk create NAME --size SIZE [--format qcow2|raw]\n"
 	  "                                       a new image in netd's pool (the first --image-dir); SIZE: a\n"

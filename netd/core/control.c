@@ -337,6 +337,7 @@ static const struct method_area *const areas[] = {
 	&disk_methods,
 	&vm_live_methods,
 	&define_methods,
+	&clone_methods,
 	&uplink_methods,
 	&daemon_methods,
 };

@@ -45,3 +45,12 @@ int disk_record_put(struct call *c, int pool, const char *name, int fd, enum dis
 		    const char *backing);
 void disk_record_remove(int pool, const char *name);
 int disk_method_convert(struct daemon *d, struct call *c, json_object *params);
+/* qemu-img convert of pool disk src's chain into the new pool disk dst, started on the event loop,
+ * its progress sent on c. done (NULL: c is answered with dst's info) is called once at the end: r 0
+ * (dst made and recorded) or a negative errno and the message (nothing made). */
+typedef void (*disk_convert_done_fn)(void *userdata, int r, const char *msg);
+int disk_convert_start(struct daemon *d, struct call *c, const char *src, const char *dst,
+		       enum disk_format format, disk_convert_done_fn done, void *userdata);
+/* A new pool disk name, a qcow2 overlay on the pool disk base (its size); ret_path: its path. */
+int disk_pool_overlay(struct daemon *d, struct call *c, const char *name, const char *base, char *ret_path,
+		      size_t path_size);
