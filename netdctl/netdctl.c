@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cloud-init.h"
 #include "guest-config.h"
 #include "guest-schema.h"
 #include "macro.h"
@@ -462,10 +463,16 @@ static int parse_count(const char *opt, const char *s, json_object *params, cons
 	return 0;
 }
 
+static int cloud_init_args(int argc, char **argv, json_object *params, int *ret_argc);
+
 static int build_vm_create(int argc, char **argv, json_object *params)
 {
 	const char *name;
-	int r = build_schema(argc, argv, params, &guest_schema, "vm create", &name);
+	int r = cloud_init_args(argc, argv, params, &argc);
+
+	if (r < 0)
+		return r;
+	r = build_schema(argc, argv, params, &guest_schema, "vm create", &name);
 
 	if (r < 0)
 		return r;
@@ -623,6 +630,89 @@ static int read_definition(const char *path, char **ret)
 	return 0;
 }
 
+/* A cloud-init file's text, read with the caller's rights (netd never opens a path a user gives):
+ * at most CLOUD_INIT_FILE_MAX bytes, no NUL. */
+static int read_cloud_init_file(const char *what, const char *path, size_t max, char **ret)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *buf = malloc(max + 2);
+	size_t n;
+
+	if (!f)
+		return file_error("vm create: cannot read %s %s: %m", what, path);
+	if (!buf)
+		return -ENOMEM;
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f))
+		return file_error("vm create: cannot read %s %s: %m", what, path);
+	if (n > max)
+		return file_error("vm create: %s %s is larger than %zu bytes", what, path, max);
+	if (memchr(buf, 0, n))
+		return file_error("vm create: %s %s holds a NUL byte", what, path);
+	buf[n] = 0;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* --cloud-init SPEC, --hostname NAME, --ssh-key FILE: taken out of argv (the rest is the schema's),
+ * the files read here and sent as texts. */
+static int cloud_init_args(int argc, char **argv, json_object *params, int *ret_argc)
+{
+	json_object *files = NULL;
+	int n = 1;
+
+	for (int i = 1; i < argc; i++) {
+		bool ci = !strcmp(argv[i], "--cloud-init"), key = !strcmp(argv[i], "--ssh-key");
+		char *paths[_CLOUD_INIT_FILE_MAX], err[512], *text = NULL;
+		int r = 0;
+
+		if (!ci && !key && strcmp(argv[i], "--hostname")) {
+			argv[n++] = argv[i];
+			continue;
+		}
+		if (i + 1 >= argc)
+			return usage_error("option '%s' needs a value", argv[i]);
+		if (!strcmp(argv[i], "--hostname")) {
+			json_object_object_add(params, "hostname", json_object_new_string(argv[++i]));
+			continue;
+		}
+		if (key) {
+			r = read_cloud_init_file("--ssh-key", argv[++i], CLOUD_INIT_SSH_KEY_MAX + 2, &text);
+			if (r < 0)
+				return r;
+			json_object_object_add(params, "ssh_key", json_object_new_string(text));
+			free(text);
+			continue;
+		}
+		if (files)
+			return usage_error("vm create: --cloud-init given twice");
+		if (cloud_init_spec_parse(argv[++i], paths, err, sizeof(err)) < 0)
+			return usage_error("%s", err);
+		files = json_object_new_object();
+		json_object_object_add(params, "cloud_init_files", files);
+		for (int f = 0; f < _CLOUD_INIT_FILE_MAX; f++) {
+			if (paths[f] && r >= 0 &&
+			    (r = read_cloud_init_file(cloud_init_file_to_string(f), paths[f],
+						      CLOUD_INIT_FILE_MAX, &text)) >= 0) {
+				json_object_object_add(files, cloud_init_file_to_string(f),
+						       json_object_new_string(text));
+				free(text);
+			}
+			free(paths[f]);
+		}
+		if (r < 0)
+			return r;
+	}
+	argv[n] = NULL;
+	*ret_argc = n;
+	if (strlen(json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN)) > PROTOCOL_MAX_LINE - 4096)
+		return usage_error(
+			"vm create: the cloud-init files do not fit in one request (at most %d bytes "
+			"once escaped)",
+			PROTOCOL_MAX_LINE - 4096);
+	return 0;
+}
+
 /* vm define FILE [--name NAME]: the name is NAME, or FILE's name without ".conf" (web.conf: web). */
 static int build_vm_define(int argc, char **argv, json_object *params)
 {
@@ -706,6 +796,9 @@ static void print_vm(json_object *v)
 			printf("\n");
 	}
 	print_vm_disks(v);
+	if (json_object_object_get_ex(v, "cloud_init", &vnc) && vnc)
+		printf("cloud-init: instance-id %s, hostname %s\n", jstr(vnc, "instance_id"),
+		       jstr(vnc, "hostname"));
 	printf("console:    netdctl vm console %s (log: %s)\n", jstr(v, "name"), jstr(v, "serial_log"));
 	if (json_object_object_get_ex(v, "vnc", &vnc) && vnc) {
 		printf("vnc:        %s", jstr(vnc, "address"));
@@ -1027,7 +1120,11 @@ static const struct verb verbs[] = {
 	  "        NAME-disk0.qcow2 in the pool, the first disk; --boot: the cdrom is first until the first reboot\n"
 	  "        unless cdrom,disk or disk,cdrom; one NIC per --network, the Nth --mac is the Nth NIC's;\n"
 	  "        --max-vcpus: slots for vm set-vcpus; --max-memory: QEMU gets that much and a balloon gives\n"
-	  "        the guest --memory of it, for vm set-memory)" },
+	  "        the guest --memory of it, for vm set-memory;\n"
+	  "        --cloud-init user-data=FILE[,meta-data=FILE][,network-config=FILE], --hostname NAME,\n"
+	  "        --ssh-key FILE.pub: a cloud-init NoCloud seed (label CIDATA) attached read-only; the files\n"
+	  "        are read by netdctl with your rights, 16 KiB each; meta-data gets netd's instance-id and\n"
+	  "        local-hostname (NAME, or the guest's name); --ssh-key writes the user-data)" },
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
 	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },

@@ -168,15 +168,15 @@ const char *cloud_init_ssh_key_invalid_reason(const char *key)
 		return "is empty";
 	if (len > CLOUD_INIT_SSH_KEY_MAX)
 		return "is longer than 8 KiB";
-	for (size_t i = 0; i < len; i++)
-		if (key[i] < 0x20 || key[i] > 0x7e)
-			return key[i] == '\n' ? "holds more than one line (give one public key)" :
-						"holds a character that is not printable ASCII";
 	for (size_t i = 0; i < ELEMENTSOF(types); i++)
 		known |= !strncmp(key, types[i], strlen(types[i]));
 	if (!known)
 		return "is not an OpenSSH public key line (ssh-ed25519, ssh-rsa, ecdsa-sha2-..., sk-...: the .pub "
 		       "file, not the private key)";
+	for (size_t i = 0; i < len; i++)
+		if (key[i] < 0x20 || key[i] > 0x7e)
+			return key[i] == '\n' ? "holds more than one line (give one public key)" :
+						"holds a character that is not printable ASCII";
 	return NULL;
 }
 

@@ -441,6 +441,8 @@ static const struct schema_field guest_fields[] = {
 	  SCHEMA_UINT_AT(struct guest, queues), .min = 1, .max = GUEST_QUEUES_MAX },
 	{ .key = "autostart", .json = "autostart", .flag = "no-autostart", .flag_value = "no",
 	  .label = "autostart", .flags = SCHEMA_SHOW, SCHEMA_BOOL_AT(struct guest, autostart) },
+	{ .key = "cloud-init", .label = "cloud-init", .def = "no", .flags = SCHEMA_OMIT_DEFAULT,
+	  SCHEMA_BOOL_AT(struct guest, cloud_init) },
 	{ .key = "owner", .label = "owner", .parse = parse_owner, .format = format_owner },
 	/* Identity: in a dump and vm define's file only (netd keeps it in the state dir). */
 	{ .key = "uuid", .label = "uuid", .parse = parse_uuid, .format = format_uuid },

@@ -16,6 +16,10 @@
  * its format nor its chain (an overlay's base must be a disk it recorded), and copying a path the
  * definition names would read it with root's rights.
  *
+ * Cloud-init: a guest with a seed gives the clone its texts with a new instance-id (cloud-init in the
+ * clone runs again as on a new machine) and the clone's name as local-hostname (a --hostname of SRC
+ * is not copied); a NEW that is no host name is refused.
+ *
  * Nothing half-made: every check runs before the first disk is made; a disk that cannot be made,
  * a copy that fails or is stopped (the client hangs up, netd stops), or a definition that cannot be
  * written removes the disks made so far, and no definition stays.
@@ -36,6 +40,7 @@
 #include "macro.h"
 #include "names.h"
 #include "protocol.h"
+#include "vm-cloud-init.h"
 #include "vm-files.h"
 #include "vm-store.h"
 #include "vm.h"
@@ -211,6 +216,17 @@ static int clone_finish(struct clone *k)
 	/* A state dir of an older guest of that name would give NEW its identity. */
 	store_state_remove(&k->d->paths, "guests", k->g->name);
 	r = store_guest_save(&k->d->paths, k->g);
+	if (r >= 0 && k->g->cloud_init) {
+		char why[256];
+
+		r = vm_cloud_init_clone(k->d, k->src, k->g->name, why, sizeof(why));
+		if (r < 0) {
+			store_guest_remove(&k->d->paths, k->g->name);
+			clone_undo(k);
+			return call_errorf(c, r, "cannot clone guest '%s': %s; nothing was made", k->src,
+					   why);
+		}
+	}
 	if (r < 0) {
 		store_guest_remove(&k->d->paths, k->g->name);
 		clone_undo(k);
@@ -352,6 +368,14 @@ static int method_vm_clone(struct daemon *d, struct call *c, json_object *params
 			goto fail;
 		}
 	*k->g = v->next_def ? *v->next_def : v->def;
+	if (k->g->cloud_init && vm_cloud_init_clone_refuse_reason(dst)) {
+		r = call_errorf(
+			c, -EINVAL,
+			"cannot clone guest '%s' to '%s': the clone's cloud-init local-hostname is its name, "
+			"and '%s' is no host name (it %s)",
+			src, dst, dst, vm_cloud_init_clone_refuse_reason(dst));
+		goto fail;
+	}
 	clone_identity(c, k->g, dst, network);
 	r = clone_start(k, dst);
 	if (r < 0)

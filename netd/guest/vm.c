@@ -30,6 +30,7 @@
 #include "macro.h"
 #include "process.h"
 #include "protocol.h"
+#include "vm-cloud-init.h"
 #include "vm-files.h"
 #include "vm-ipv6.h"
 #include "vm-store.h"
@@ -474,12 +475,13 @@ struct launch_files {
 	char uuid[37];
 	int qemu_log, serial_log, qmp, console, kernel_ro, initrd, initrd_ro;
 	int disks_ro[GUEST_DISKS_MAX];
+	int seed; /* the cloud-init seed, netd's own file */
 };
 
 static void launch_files_close(struct launch_files *f)
 {
-	int *all[] = { &f->qemu_log,  &f->serial_log, &f->qmp,	    &f->console,
-		       &f->kernel_ro, &f->initrd,     &f->initrd_ro };
+	int *all[] = { &f->qemu_log,  &f->serial_log, &f->qmp,	     &f->console,
+		       &f->kernel_ro, &f->initrd,     &f->initrd_ro, &f->seed };
 
 	for (size_t i = 0; i < ELEMENTSOF(all); i++)
 		if (*all[i] >= 0)
@@ -562,6 +564,11 @@ static int launch_files_make(struct vm *v, struct launch_files *f, char *err, si
 			 strerror(-r));
 		return r;
 	}
+	if (v->def.cloud_init) {
+		r = vm_cloud_init_seed_open(d, &v->def, &f->seed, err, errlen);
+		if (r < 0)
+			return r;
+	}
 	return boot_copies(v, f, err, errlen);
 }
 
@@ -586,6 +593,7 @@ static void pass_files(struct vm *v, const struct launch_files *f, int *fds, siz
 		ret->disks_ro[i] = pass_fd(fds, n, f->disks_ro[i]);
 	}
 	ret->cdrom = pass_fd(fds, n, v->files[VM_FILE_CDROM]);
+	ret->seed = pass_fd(fds, n, f->seed);
 	ret->kernel = pass_fd(fds, n, f->kernel_ro);
 	ret->initrd = pass_fd(fds, n, f->initrd_ro);
 }
@@ -602,7 +610,8 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 				  .disks_ro = { -1, -1, -1, -1, -1, -1, -1, -1 },
 				  .kernel_ro = -1,
 				  .initrd = -1,
-				  .initrd_ro = -1 };
+				  .initrd_ro = -1,
+				  .seed = -1 };
 	struct qemu_launch l = { .guest = g,
 				 .binary = d->qemu_binary,
 				 .uuid = f.uuid,
@@ -610,7 +619,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 				 .accel = v->accel,
 				 .n_nics = g->n_nics,
 				 .paused = v->disk_unchecked };
-	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2 + 8 + 2 * GUEST_DISKS_MAX];
+	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2 + 9 + 2 * GUEST_DISKS_MAX];
 	size_t n_fds = 0, n_all;
 	struct link_dump dump = {};
 	struct qemu_boot_order order;
@@ -965,6 +974,7 @@ json_object *vm_json(struct vm *v)
 	json_object_object_add(o, "cdrom", v->def.cdrom[0] ? json_object_new_string(v->def.cdrom) : NULL);
 	json_object_object_add(o, "boot", json_object_new_string(guest_boot_to_string(v->def.boot)));
 	json_object_object_add(o, "vnc", vnc_json(v));
+	json_object_object_add(o, "cloud_init", vm_cloud_init_json(d, &v->def));
 	if (dir) {
 		_cleanup_free_ char *console = path_join(dir, "console.sock"), *serial = path_join(dir, "serial.log");
 		json_object_object_add(o, "console", console ? json_object_new_string(console) : NULL);
@@ -1181,7 +1191,7 @@ int vm_check_disks_shared(struct daemon *d, struct call *c, const struct guest *
 }
 
 static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, const char *new_disk,
-			     bool *ret_made)
+			     const struct vm_cloud_init *ci, bool *ret_made)
 {
 	struct mac taken[1024];
 	struct process_cred who;
@@ -1212,6 +1222,13 @@ static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, con
 		store_guest_remove(&d->paths, v->def.name);
 		return call_errorf(c, r, "cannot write the guest definition: %s", strerror(-r));
 	}
+	if (ci) {
+		r = vm_cloud_init_save(d, v->def.name, ci, c->err, sizeof(c->err));
+		if (r < 0) {
+			store_guest_remove(&d->paths, v->def.name);
+			return r;
+		}
+	}
 	r = vm_add(d, v);
 	if (r < 0)
 		store_guest_remove(&d->paths, v->def.name);
@@ -1221,6 +1238,7 @@ static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, con
 static int method_vm_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_free_ struct vm *v = vm_new(d);
+	_cleanup_(vm_cloud_init_freep) struct vm_cloud_init *ci = NULL;
 	char new_disk[NAME_MAX + 1] = "";
 	bool made = false;
 	int r;
@@ -1228,6 +1246,8 @@ static int method_vm_create(struct daemon *d, struct call *c, json_object *param
 	if (!v)
 		return -ENOMEM;
 	r = guest_from_params(c, params, &v->def);
+	if (r >= 0)
+		r = vm_cloud_init_from_params(c, params, &v->def, &ci);
 	if (r < 0)
 		return r;
 	if (vm_find(d, v->def.name))
@@ -1243,7 +1263,7 @@ static int method_vm_create(struct daemon *d, struct call *c, json_object *param
 	r = check_qemu(d, c);
 	if (r < 0)
 		return r;
-	r = vm_create_checked(d, c, v, new_disk, &made);
+	r = vm_create_checked(d, c, v, new_disk, ci, &made);
 	if (r < 0) {
 		if (made)
 			disk_pool_remove(d, new_disk); /* nothing half-made stays */

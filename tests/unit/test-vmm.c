@@ -239,6 +239,23 @@ static void test_argv_kernel_disk(void **state)
 	check_argv(&l, "qemu-kernel-disk.argv");
 }
 
+/* A cloud-init seed: read-only by fd, a virtio disk of its own on pcie.0 (node "cidata"), no
+ * bootindex; beside a cdrom and a disk. */
+static void test_argv_cloud_init_seed(void **state)
+{
+	static const char *const specs[] = { "/var/lib/images/web.qcow2,format=qcow2", NULL };
+	struct guest g = kernel_guest();
+	struct qemu_launch l;
+
+	g.kernel[0] = g.initrd[0] = g.append[0] = 0;
+	snprintf(g.cdrom, sizeof(g.cdrom), "/srv/iso/debian.iso");
+	add_disks(&g, specs);
+	g.cloud_init = true;
+	l = launch(&g, false);
+	l.files.seed = 40;
+	check_argv(&l, "qemu-cloud-init-seed.argv");
+}
+
 /* --max-vcpus: -smp cpus=N,maxcpus=M; --max-memory: -m is the maximum, and a balloon. */
 static void test_argv_live(void **state)
 {
@@ -1511,22 +1528,39 @@ static void test_qmp_client_flood(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_argv_single_nic),	 cmocka_unit_test(test_argv_two_nics_vhost),
-		cmocka_unit_test(test_argv_multiqueue),	 cmocka_unit_test(test_argv_disk),
-		cmocka_unit_test(test_disk_parse_bad),	 cmocka_unit_test(test_mac_generate),
-		cmocka_unit_test(test_validation_table), cmocka_unit_test(test_config_roundtrip),
-		cmocka_unit_test(test_config_values),	 cmocka_unit_test(test_enums_roundtrip),
-		cmocka_unit_test(test_memory_parse),	 cmocka_unit_test(test_tap_name),
-		cmocka_unit_test(test_tap_fake),	 cmocka_unit_test(test_qmp_sessions),
-		cmocka_unit_test(test_argv_disks),	 cmocka_unit_test(test_argv_cdrom_disk_boot),
-		cmocka_unit_test(test_argv_kernel_disk), cmocka_unit_test(test_vnc_parse),
-		cmocka_unit_test(test_qmp_block_files),	 cmocka_unit_test(test_config_disks),
-		cmocka_unit_test(test_file_check),	 cmocka_unit_test(test_qcow2_refers),
-		cmocka_unit_test(test_cred_may_access),	 cmocka_unit_test(test_file_open),
-		cmocka_unit_test(test_file_memfd),	 cmocka_unit_test(test_process_fake),
-		cmocka_unit_test(test_qmp_client_burst), cmocka_unit_test(test_qmp_client_flood),
+		cmocka_unit_test(test_argv_single_nic),
+		cmocka_unit_test(test_argv_two_nics_vhost),
+		cmocka_unit_test(test_argv_multiqueue),
+		cmocka_unit_test(test_argv_disk),
+		cmocka_unit_test(test_argv_cloud_init_seed),
+		cmocka_unit_test(test_disk_parse_bad),
+		cmocka_unit_test(test_mac_generate),
+		cmocka_unit_test(test_validation_table),
+		cmocka_unit_test(test_config_roundtrip),
+		cmocka_unit_test(test_config_values),
+		cmocka_unit_test(test_enums_roundtrip),
+		cmocka_unit_test(test_memory_parse),
+		cmocka_unit_test(test_tap_name),
+		cmocka_unit_test(test_tap_fake),
+		cmocka_unit_test(test_qmp_sessions),
+		cmocka_unit_test(test_argv_disks),
+		cmocka_unit_test(test_argv_cdrom_disk_boot),
+		cmocka_unit_test(test_argv_kernel_disk),
+		cmocka_unit_test(test_vnc_parse),
+		cmocka_unit_test(test_qmp_block_files),
+		cmocka_unit_test(test_config_disks),
+		cmocka_unit_test(test_file_check),
+		cmocka_unit_test(test_qcow2_refers),
+		cmocka_unit_test(test_cred_may_access),
+		cmocka_unit_test(test_file_open),
+		cmocka_unit_test(test_file_memfd),
+		cmocka_unit_test(test_process_fake),
+		cmocka_unit_test(test_qmp_client_burst),
+		cmocka_unit_test(test_qmp_client_flood),
 		cmocka_unit_test(test_qmp_client_fd),
-		cmocka_unit_test(test_argv_live), cmocka_unit_test(test_qmp_live_bad), cmocka_unit_test(test_config_live),
+		cmocka_unit_test(test_argv_live),
+		cmocka_unit_test(test_qmp_live_bad),
+		cmocka_unit_test(test_config_live),
 		cmocka_unit_test(test_config_identity),
 	};
 

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Cloud-init NoCloud seeds with real mtools, QEMU (TCG) and the test guest (showseed: it mounts the
+# disk labelled CIDATA read-only and prints what it holds):
+# - bad inputs, each one clear error, nothing changed: a host name that is none, a private key for
+#   --ssh-key, --ssh-key with a user-data, a meta-data that sets netd's keys, a file too large or
+#   missing, a guest name that is no host name without --hostname, a bad --cloud-init spec;
+# - vm create --cloud-init user-data=,network-config= --hostname: the guest reads a read-only seed
+#   whose user-data and network-config are the files' bytes and whose meta-data has netd's
+#   instance-id (the one vm show gives) and the host name; the seed and the texts are root's 0600 in
+#   the state dir; a restart keeps the seed (same instance-id), vm delete removes it;
+# - vm clone: the clone's seed has a new instance-id, the clone's name as host name, the same texts;
+# - --ssh-key: the user-data netd writes holds the key, read back as given.
+. "$(dirname "$0")/lib.sh"
+QEMU=/usr/bin/qemu-system-x86_64
+[ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
+[ -x /usr/bin/mformat ] && [ -x /usr/bin/mcopy ] || skip "mtools missing (run scripts/install-deps)"
+command -v dnsmasq >/dev/null || skip "dnsmasq missing"
+getent group netd >/dev/null || skip "no group netd (run scripts/install-deps)"
+getent passwd netd-qemu >/dev/null || skip "no user netd-qemu (run scripts/install-deps)"
+guest_image
+
+F=$T/files
+mkdir -p "$F" "$T/images"
+chmod 0755 "$F"
+start_netd --image-dir "$T/images"
+install -m 0644 "$KERNEL" "$F/vmlinuz"
+install -m 0644 "$INITRD" "$F/initrd"
+ctl network create n1 --mode nat --subnet 10.86.0.0/24 >/dev/null
+ctl network create n2 --mode nat --subnet 10.87.0.0/24 >/dev/null
+state() { snapshot; find "$T/lib" "$T/etc" 2>/dev/null | sort; }
+refused() { # refused CODE "message" CMD...: that exit code, one line, nothing changed
+	local code=$1 msg=$2 rc=0 before
+	shift 2
+	before=$(state)
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	assert_eq "$rc" "$code" "exit code of '$*' ($(cat "$T/err"))"
+	grep -qF -- "$msg" "$T/err" || fail "'$*': expected \"$msg\", got: $(cat "$T/err")"
+	[ "$(grep -vcx "Try 'netdctl --help'." "$T/err")" -le 1 ] || fail "'$*': error is not one line: $(cat "$T/err")"
+	[ "$before" = "$(state)" ] || fail "'$*' changed state: $(diff <(echo "$before") <(state) | tr "\n" " ")"
+	ok "refused: $(head -n 1 "$T/err")"
+}
+md5() { md5sum <"$1" | cut -d' ' -f1; }
+BOOT=(--memory 128M --kernel "$F/vmlinuz" --initrd "$F/initrd" --append "console=ttyS0 quiet showseed" --accel tcg)
+
+printf '#cloud-config\n# "quoted" and \\ kept as they are\nruncmd:\n  - [ echo, "héllo: world" ]\n' >"$F/user.yaml"
+printf 'version: 2\nethernets:\n  eth0:\n    dhcp4: true\n' >"$F/net.yaml"
+printf 'instance-id: mine\n' >"$F/meta-bad.yaml"
+printf 'place: lab\n' >"$F/meta.yaml"
+head -c 16385 /dev/zero | tr '\0' a >"$F/big.yaml"
+printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n' >"$F/id"
+KEY='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVd3wN5yVxJk3HMvGh0bJ7a0pSBhqG9GXd8v7y9dK6f alice@lab'
+printf '%s\n' "$KEY" >"$F/id.pub"
+
+refused 1 "invalid --hostname 'web_1': it may hold letters, digits, '-' and '.' only" \
+	ctl vm create c0 --network n1 "${BOOT[@]}" --hostname web_1
+refused 1 "invalid --ssh-key: the key is not an OpenSSH public key line" ctl vm create c0 --network n1 "${BOOT[@]}" --ssh-key "$F/id"
+refused 1 "--ssh-key writes the user-data, and --cloud-init gives one" \
+	ctl vm create c0 --network n1 "${BOOT[@]}" --ssh-key "$F/id.pub" --cloud-init "user-data=$F/user.yaml"
+refused 1 "invalid cloud-init meta-data: it sets instance-id or local-hostname, which netd writes itself" \
+	ctl vm create c0 --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/user.yaml,meta-data=$F/meta-bad.yaml"
+refused 2 "vm create: user-data $F/big.yaml is larger than 16384 bytes" \
+	ctl vm create c0 --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/big.yaml"
+refused 2 "vm create: cannot read network-config $F/nope: No such file or directory" \
+	ctl vm create c0 --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/user.yaml,network-config=$F/nope"
+refused 1 "guest name 'c_0' is no host name for cloud-init's local-hostname" \
+	ctl vm create c_0 --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/user.yaml"
+refused 2 "invalid --cloud-init 'userdata=x'" ctl vm create c0 --network n1 "${BOOT[@]}" --cloud-init userdata=x
+
+# ---- a seed ----
+ctl vm create ci1 --network n1 "${BOOT[@]}" --hostname web1.lab \
+	--cloud-init "user-data=$F/user.yaml,meta-data=$F/meta.yaml,network-config=$F/net.yaml" >/dev/null ||
+	fail "vm create ci1 with cloud-init"
+iid1=$(wait_serial ci1 '^SEED-INSTANCE ' | cut -d' ' -f2)
+assert_eq "$iid1" "$(ctl --json vm show ci1 | jq -r .cloud_init.instance_id)" "the seed's instance-id"
+[[ $iid1 =~ ^iid-[0-9a-f]{32}$ ]] || fail "instance-id '$iid1'"
+assert_eq "$(wait_serial ci1 '^SEED-HOSTNAME ')" "SEED-HOSTNAME web1.lab" "the seed's host name"
+assert_eq "$(wait_serial ci1 "^SEED-RO ")" "SEED-RO 1" "the seed's disk is read-only ($(wait_serial ci1 "^SEED-DEV "))"
+assert_eq "$(wait_serial ci1 '^SEED-FILES ')" "SEED-FILES meta-data network-config user-data " "the seed's files"
+assert_eq "$(wait_serial ci1 '^SEED-MD5 user-data')" "SEED-MD5 user-data $(md5 "$F/user.yaml")" "user-data as given"
+assert_eq "$(wait_serial ci1 '^SEED-MD5 network-config')" "SEED-MD5 network-config $(md5 "$F/net.yaml")" "network-config as given"
+printf 'instance-id: "%s"\nlocal-hostname: "web1.lab"\nplace: lab\n' "$iid1" >"$T/meta.want"
+assert_eq "$(wait_serial ci1 '^SEED-MD5 meta-data')" "SEED-MD5 meta-data $(md5 "$T/meta.want")" "meta-data: netd's keys, then the user's"
+S=$T/lib/guests/ci1
+assert_eq "$(stat -c '%a %U' "$S/cidata.img" "$S/cloud-init-user-data" "$S/cloud-init-network-config" | sort -u)" "600 root" \
+	"the seed's and the texts' mode and owner"
+grep -qx 'cloud-init = yes' "$T/etc/guests/ci1.conf" || fail "the definition says nothing of cloud-init"
+ok "ci1 reads its seed: $iid1, web1.lab, user-data and network-config as given, read-only"
+before=$(stat -c %i.%Y "$S/cidata.img")
+ctl vm destroy ci1 >/dev/null
+ctl vm start ci1 >/dev/null
+wait_serial ci1 "^SEED-INSTANCE $iid1\$" >/dev/null
+assert_eq "$(stat -c %i.%Y "$S/cidata.img")" "$before" "the seed after a restart (same instance-id)"
+ctl vm destroy ci1 >/dev/null
+ok "a restart reuses the seed"
+
+# ---- a clone: new instance-id, its own host name ----
+ctl vm clone ci1 ci2 --network n2 >/dev/null || fail "vm clone ci1 ci2"
+ctl vm start ci2 >/dev/null
+iid2=$(wait_serial ci2 '^SEED-INSTANCE ' | cut -d' ' -f2)
+[[ $iid2 =~ ^iid-[0-9a-f]{32}$ && $iid2 != "$iid1" ]] || fail "the clone's instance-id '$iid2' (ci1's: $iid1)"
+assert_eq "$(wait_serial ci2 '^SEED-HOSTNAME ')" "SEED-HOSTNAME ci2" "the clone's host name"
+assert_eq "$(wait_serial ci2 '^SEED-MD5 user-data')" "SEED-MD5 user-data $(md5 "$F/user.yaml")" "the clone's user-data"
+wait_serial ci2 '^LEASE 10\.87\.0\.' >/dev/null
+refused 1 "the clone's cloud-init local-hostname is its name, and 'c_3' is no host name" ctl vm clone ci1 c_3
+ctl vm destroy ci2 >/dev/null
+ctl vm delete ci2 >/dev/null
+[ ! -e "$T/lib/guests/ci2" ] || fail "vm delete left $(ls "$T/lib/guests/ci2")"
+ok "clone ci2: new instance-id $iid2, host name ci2, same user-data; vm delete removes its seed"
+
+# ---- --ssh-key ----
+ctl vm create ci3 --network n1 "${BOOT[@]}" --ssh-key "$F/id.pub" >/dev/null || fail "vm create --ssh-key"
+printf '#cloud-config\nssh_authorized_keys:\n  - "%s"\n' "$KEY" >"$T/user.want"
+assert_eq "$(wait_serial ci3 '^SEED-MD5 user-data')" "SEED-MD5 user-data $(md5 "$T/user.want")" "the --ssh-key user-data"
+assert_eq "$(wait_serial ci3 '^SEED-HOSTNAME ')" "SEED-HOSTNAME ci3" "the host name: the guest's name"
+ctl vm destroy ci3 >/dev/null
+ok "--ssh-key: user-data with the key, host name ci3"
