@@ -120,14 +120,17 @@ const char *cloud_init_text_invalid_reason(const char *text, size_t len)
 	return NULL;
 }
 
-/* key at the start of line, followed by optional blanks and ':' */
+/* key at the start of line, plain or quoted, followed by optional blanks and ':' */
 static bool line_sets(const char *line, const char *key)
 {
 	size_t n = strlen(key);
+	char quote = *line == '"' || *line == '\'' ? *line++ : 0;
 
 	if (strncmp(line, key, n))
 		return false;
 	line += n;
+	if (quote && *line++ != quote)
+		return false;
 	line += strspn(line, " \t");
 	return *line == ':';
 }
@@ -139,6 +142,10 @@ const char *cloud_init_meta_extra_invalid_reason(const char *text)
 			return "sets instance-id or local-hostname, which netd writes itself (use --hostname)";
 		if (!strncmp(line, "---", 3) || !strncmp(line, "...", 3) || line[0] == '%')
 			return "starts a YAML document or directive: netd adds its keys to the one mapping";
+		if (line[0] == '"' && memchr(line, '\\', strchrnul(line, '\n') - line))
+			return "has a double-quoted key with an escape: write plain key: value lines";
+		if (line[0] == '?' || line[0] == '&' || line[0] == '*' || line[0] == '!')
+			return "starts a line with a YAML complex key, anchor, alias or tag: write plain key: value lines";
 		if (line[0] == '{' || line[0] == '[' ||
 		    (line[0] == '-' && (line[1] == ' ' || line[1] == '\n' || !line[1])))
 			return "is not a block mapping (key: value lines): netd adds its keys to it";

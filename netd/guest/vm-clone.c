@@ -18,7 +18,8 @@
  *
  * Cloud-init: a guest with a seed gives the clone its texts with a new instance-id (cloud-init in the
  * clone runs again as on a new machine) and the clone's name as local-hostname (a --hostname of SRC
- * is not copied); a NEW that is no host name is refused.
+ * is not copied); a NEW that is no host name is refused. Only root and SRC's owner may clone such a
+ * guest: the texts may hold secrets, and the clone's owner reads them from inside it.
  *
  * Nothing half-made: every check runs before the first disk is made; a disk that cannot be made,
  * a copy that fails or is stopped (the client hangs up, netd stops), or a definition that cannot be
@@ -368,6 +369,15 @@ static int method_vm_clone(struct daemon *d, struct call *c, json_object *params
 			goto fail;
 		}
 	*k->g = v->next_def ? *v->next_def : v->def;
+	/* The texts may hold secrets (root's 0600): the clone would show them to its owner. */
+	if (k->g->cloud_init && c->peer.uid != 0 && (!k->g->has_owner || k->g->owner != c->peer.uid)) {
+		r = call_errorf(
+			c, -EPERM,
+			"cannot clone guest '%s': its cloud-init data (which may hold secrets) is its "
+			"owner's, and the clone would be yours: ask its owner or root",
+			src);
+		goto fail;
+	}
 	if (k->g->cloud_init && vm_cloud_init_clone_refuse_reason(dst)) {
 		r = call_errorf(
 			c, -EINVAL,

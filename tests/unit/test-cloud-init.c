@@ -107,6 +107,16 @@ static void test_meta_extra(void **state)
 			    "sets instance-id or local-hostname, which netd writes itself (use --hostname)");
 	assert_string_equal(cloud_init_meta_extra_invalid_reason("local-hostname : x"),
 			    "sets instance-id or local-hostname, which netd writes itself (use --hostname)");
+	assert_string_equal(cloud_init_meta_extra_invalid_reason("\"instance-id\": x\n"),
+			    "sets instance-id or local-hostname, which netd writes itself (use --hostname)");
+	assert_string_equal(cloud_init_meta_extra_invalid_reason("'local-hostname' : x\n"),
+			    "sets instance-id or local-hostname, which netd writes itself (use --hostname)");
+	assert_null(cloud_init_meta_extra_invalid_reason("\"instance-idx\": x\n"));
+	assert_string_equal(cloud_init_meta_extra_invalid_reason("\"\\x69nstance-id\": x\n"),
+			    "has a double-quoted key with an escape: write plain key: value lines");
+	assert_string_equal(
+		cloud_init_meta_extra_invalid_reason("? instance-id\n: x\n"),
+		"starts a line with a YAML complex key, anchor, alias or tag: write plain key: value lines");
 	assert_string_equal(cloud_init_meta_extra_invalid_reason("a: 1\n---\nb: 2\n"),
 			    "starts a YAML document or directive: netd adds its keys to the one mapping");
 	assert_string_equal(cloud_init_meta_extra_invalid_reason("{a: 1}\n"),
