@@ -39,6 +39,8 @@ refused() { # refused CODE "message" CMD...: that exit code, one line, nothing c
 	[ "$before" = "$(state)" ] || fail "'$*' changed state: $(diff <(echo "$before") <(state) | tr "\n" " ")"
 	ok "refused: $(head -n 1 "$T/err")"
 }
+# settle BRIDGE: its port went with a guest; wait until the bridge lost its carrier (snapshots compare it)
+settle() { for _ in $(seq 1 50); do nsx ip -j link show dev "$1" | grep -q NO-CARRIER && return; sleep 0.1; done; }
 md5() { md5sum <"$1" | cut -d' ' -f1; }
 BOOT=(--memory 128M --kernel "$F/vmlinuz" --initrd "$F/initrd" --append "console=ttyS0 quiet showseed" --accel tcg)
 
@@ -113,4 +115,15 @@ printf '#cloud-config\nssh_authorized_keys:\n  - "%s"\n' "$KEY" >"$T/user.want"
 assert_eq "$(wait_serial ci3 '^SEED-MD5 user-data')" "SEED-MD5 user-data $(md5 "$T/user.want")" "the --ssh-key user-data"
 assert_eq "$(wait_serial ci3 '^SEED-HOSTNAME ')" "SEED-HOSTNAME ci3" "the host name: the guest's name"
 ctl vm destroy ci3 >/dev/null
+settle nd-n1
 ok "--ssh-key: user-data with the key, host name ci3"
+
+# ---- an operator ----
+OP="netdt-ci-$$"
+add_user "$OP" netd
+op() { run_as "$OP" "$NETDCTL" --socket "$SOCK" "$@"; }
+refused 1 "cannot clone guest 'ci1': its cloud-init data (which may hold secrets) is its owner's" op vm clone ci1 opc
+chmod 0600 "$F/user.yaml"
+refused 2 "vm create: cannot read user-data $F/user.yaml: Permission denied" \
+	op vm create opg --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/user.yaml"
+ok "an operator may not clone root's cloud-init guest, nor send a file they cannot read"
