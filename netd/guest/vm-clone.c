@@ -41,6 +41,7 @@
 #include "macro.h"
 #include "names.h"
 #include "protocol.h"
+#include "vm-clone.h"
 #include "vm-cloud-init.h"
 #include "vm-files.h"
 #include "vm-store.h"
@@ -64,6 +65,14 @@ struct clone {
 };
 
 static struct clone *clones; /* the clones copying disks: their names are taken */
+
+bool vm_clone_copying(const char *name)
+{
+	for (struct clone *k = clones; k; k = k->next)
+		if (!strcmp(k->src, name))
+			return true;
+	return false;
+}
 
 static void clone_free(struct clone *k)
 {

@@ -30,6 +30,7 @@
 #include "macro.h"
 #include "process.h"
 #include "protocol.h"
+#include "vm-clone.h"
 #include "vm-cloud-init.h"
 #include "vm-files.h"
 #include "vm-ipv6.h"
@@ -791,6 +792,12 @@ static int start_check(struct daemon *d, struct call *c, struct vm *v, struct pr
 
 	if (r < 0)
 		return r;
+	if (vm_clone_copying(v->def.name))
+		return call_errorf(
+			c, -EBUSY,
+			"cannot start guest '%s': vm clone is copying its disks (the copy would be "
+			"torn): wait for it, or interrupt it",
+			v->def.name);
 	r = vm_qemu_cred(d, ret_qemu, err, sizeof(err));
 	if (r < 0)
 		return call_errorf(c, r, "cannot start guest '%s': %s", v->def.name, err);
