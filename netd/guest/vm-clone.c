@@ -340,6 +340,51 @@ static int clone_start(struct clone *k, const char *new_name)
 	return r < 0 ? r : paths_set(k);
 }
 
+/* The refusals that need nothing made: src missing or in use, dst taken, a bad network, a seed
+ * the requester may not copy or whose host name would be no host name. */
+static int clone_admit(struct daemon *d, struct call *c, const char *src, const char *dst,
+		       const char *network, struct vm **ret)
+{
+	struct vm *v = vm_named(d, src);
+	const struct guest *g;
+
+	if (network && object_name_invalid_reason(network))
+		return call_errorf(c, -EINVAL, "invalid network name '%.64s': %s", network,
+				   object_name_invalid_reason(network));
+	if (!v)
+		return call_errorf(c, -ENOENT, "no guest named '%s'", src);
+	if (vm_named(d, dst))
+		return call_errorf(c, -EEXIST, "cannot clone guest '%s': guest '%s' already exists", src,
+				   dst);
+	if (vm_in_use(v))
+		return call_errorf(
+			c, -EBUSY,
+			"cannot clone guest '%s': it is %s (shut it down first: its disks would be "
+			"copied torn)",
+			src, vm_state_to_string(v->state));
+	for (struct clone *other = clones; other; other = other->next)
+		if (other->g && !strcmp(other->g->name, dst))
+			return call_errorf(c, -EEXIST,
+					   "cannot clone guest '%s': guest '%s' is being cloned already", src,
+					   dst);
+	g = v->next_def ?: &v->def;
+	/* The texts may hold secrets (root's 0600): the clone would show them to its owner. */
+	if (g->cloud_init && c->peer.uid != 0 && (!g->has_owner || g->owner != c->peer.uid))
+		return call_errorf(
+			c, -EPERM,
+			"cannot clone guest '%s': its cloud-init data (which may hold secrets) is its "
+			"owner's, and the clone would be yours: ask its owner or root",
+			src);
+	if (g->cloud_init && vm_cloud_init_clone_refuse_reason(dst))
+		return call_errorf(
+			c, -EINVAL,
+			"cannot clone guest '%s' to '%s': the clone's cloud-init local-hostname is its name, "
+			"and '%s' is no host name (it %s)",
+			src, dst, dst, vm_cloud_init_clone_refuse_reason(dst));
+	*ret = v;
+	return 0;
+}
+
 static int method_vm_clone(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_free_ struct clone *k = calloc(1, sizeof(*k));
@@ -350,51 +395,20 @@ static int method_vm_clone(struct daemon *d, struct call *c, json_object *params
 
 	if (r < 0)
 		return r;
-	if (!k || !(k->g = malloc(sizeof(*k->g))))
-		goto oom;
+	if (!k || !(k->g = malloc(sizeof(*k->g)))) {
+		if (k)
+			free(k->g);
+		return call_errorf(c, -ENOMEM, "out of memory");
+	}
 	*k = (struct clone){ .d = d, .call = c, .g = k->g };
 	snprintf(k->src, sizeof(k->src), "%s", src);
 	if (json_object_object_get_ex(params, "copy", &o))
 		k->copy = json_object_get_boolean(o);
-	if (protocol_param_string(params, "network", &network) >= 0 && object_name_invalid_reason(network))
-		r = call_errorf(c, -EINVAL, "invalid network name '%.64s': %s", network,
-				object_name_invalid_reason(network));
-	else if (!(v = vm_named(d, src)))
-		r = call_errorf(c, -ENOENT, "no guest named '%s'", src);
-	else if (vm_named(d, dst))
-		r = call_errorf(c, -EEXIST, "cannot clone guest '%s': guest '%s' already exists", src, dst);
-	else if (vm_in_use(v))
-		r = call_errorf(c, -EBUSY,
-				"cannot clone guest '%s': it is %s (shut it down first: its disks would be "
-				"copied torn)",
-				src, vm_state_to_string(v->state));
+	protocol_param_string(params, "network", &network);
+	r = clone_admit(d, c, src, dst, network, &v);
 	if (r < 0)
 		goto fail;
-	for (struct clone *o = clones; o; o = o->next)
-		if (!strcmp(o->g->name, dst)) {
-			r = call_errorf(c, -EEXIST,
-					"cannot clone guest '%s': guest '%s' is being cloned already", src,
-					dst);
-			goto fail;
-		}
 	*k->g = v->next_def ? *v->next_def : v->def;
-	/* The texts may hold secrets (root's 0600): the clone would show them to its owner. */
-	if (k->g->cloud_init && c->peer.uid != 0 && (!k->g->has_owner || k->g->owner != c->peer.uid)) {
-		r = call_errorf(
-			c, -EPERM,
-			"cannot clone guest '%s': its cloud-init data (which may hold secrets) is its "
-			"owner's, and the clone would be yours: ask its owner or root",
-			src);
-		goto fail;
-	}
-	if (k->g->cloud_init && vm_cloud_init_clone_refuse_reason(dst)) {
-		r = call_errorf(
-			c, -EINVAL,
-			"cannot clone guest '%s' to '%s': the clone's cloud-init local-hostname is its name, "
-			"and '%s' is no host name (it %s)",
-			src, dst, dst, vm_cloud_init_clone_refuse_reason(dst));
-		goto fail;
-	}
 	clone_identity(c, k->g, dst, network);
 	r = clone_start(k, dst);
 	if (r < 0)
@@ -415,10 +429,6 @@ static int method_vm_clone(struct daemon *d, struct call *c, json_object *params
 fail:
 	free(k->g);
 	return r;
-oom:
-	if (k)
-		free(k->g);
-	return call_errorf(c, -ENOMEM, "out of memory");
 }
 
 static const struct method clone_table[] = {
