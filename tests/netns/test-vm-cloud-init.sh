@@ -118,6 +118,14 @@ ctl vm destroy ci3 >/dev/null
 settle nd-n1
 ok "--ssh-key: user-data with the key, host name ci3"
 
+# ---- a dump carries 'cloud-init = yes', not the texts ----
+ctl vm dump ci3 >"$T/ci3.conf"
+grep -qx 'cloud-init = yes' "$T/ci3.conf" || fail "the dump: $(cat "$T/ci3.conf")"
+ctl vm delete ci3 >/dev/null
+ctl vm define "$T/ci3.conf" >/dev/null || fail "vm define of ci3's dump"
+refused 1 "guest 'ci3' has cloud-init = yes, but its cloud-init data in $T/lib/guests/ci3 is missing" ctl vm start ci3
+ctl vm delete ci3 >/dev/null
+
 # ---- an operator ----
 OP="netdt-ci-$$"
 add_user "$OP" netd
