@@ -135,3 +135,8 @@ chmod 0600 "$F/user.yaml"
 refused 2 "vm create: cannot read user-data $F/user.yaml: Permission denied" \
 	op vm create opg --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/user.yaml"
 ok "an operator may not clone root's cloud-init guest, nor send a file they cannot read"
+ctl vm dump ci1 | sed "/^owner = /d; s|^append = .*|append = console=ttyS0 init=/bin/sh|" >"$T/ci1-op.conf"
+chmod 0644 "$T/ci1-op.conf"
+refused 1 "cannot define guest 'ci1': it has cloud-init data (which may hold secrets) of its owner" \
+	op vm define "$T/ci1-op.conf" --name ci1
+ok "an operator may not redefine root's cloud-init guest either"
