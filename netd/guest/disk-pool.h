@@ -54,3 +54,8 @@ int disk_convert_start(struct daemon *d, struct call *c, const char *src, const 
 /* A new pool disk name, a qcow2 overlay on the pool disk base (its size); ret_path: its path. */
 int disk_pool_overlay(struct daemon *d, struct call *c, const char *name, const char *base, char *ret_path,
 		      size_t path_size);
+/* The pool disk's name when path is a file directly in the pool, else NULL (a pointer into path). */
+const char *disk_pool_name_of(struct daemon *d, const char *path);
+/* path is a pool disk that another pool disk is an overlay on (netd's records): its name into
+ * ret_overlay. Written, it would change what the overlay reads. */
+bool disk_pool_is_base(struct daemon *d, const char *path, char *ret_overlay, size_t size);

@@ -659,6 +659,29 @@ int disk_pool_create(struct daemon *d, struct call *c, const char *name, enum di
 	return 0;
 }
 
+const char *disk_pool_name_of(struct daemon *d, const char *path)
+{
+	const char *pool = disk_pool_path(d), *slash = strrchr(path, '/');
+	size_t n = strlen(pool);
+
+	while (n > 1 && pool[n - 1] == '/')
+		n--;
+	if (!slash || (size_t)(slash - path) != n || strncmp(path, pool, n) ||
+	    disk_name_invalid_reason(slash + 1))
+		return NULL;
+	return slash + 1;
+}
+
+bool disk_pool_is_base(struct daemon *d, const char *path, char *ret_overlay, size_t size)
+{
+	const char *name = disk_pool_name_of(d, path);
+	_cleanup_close_ int pool = -1;
+
+	if (!name || (pool = open(disk_pool_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return false;
+	return overlay_on(pool, name, ret_overlay, size);
+}
+
 /* vm clone: a new qcow2 overlay name on the pool disk base (as 'disk create --backing'), its record
  * naming base: 'disk delete' of base is refused while it is there. */
 int disk_pool_overlay(struct daemon *d, struct call *c, const char *name, const char *base, char *ret_path,

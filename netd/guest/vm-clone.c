@@ -111,20 +111,6 @@ static int param_names(struct call *c, json_object *params, const char **src, co
 	return 0;
 }
 
-/* The pool disk's name when path is a file directly in the pool, else NULL. */
-static const char *pool_name(struct daemon *d, const char *path)
-{
-	const char *pool = disk_pool_path(d), *slash = strrchr(path, '/');
-	size_t n = strlen(pool);
-
-	while (n > 1 && pool[n - 1] == '/')
-		n--;
-	if (!slash || (size_t)(slash - path) != n || strncmp(path, pool, n) ||
-	    disk_name_invalid_reason(slash + 1))
-		return NULL;
-	return slash + 1;
-}
-
 /* The new guest's identity: none yet (a new UUID at its first start, new MACs when it is put). */
 static void clone_identity(struct call *c, struct guest *g, const char *name, const char *network)
 {
@@ -152,7 +138,7 @@ static int clone_plan(struct clone *k, const char *new_name)
 
 	for (size_t i = 0; i < g->n_disks; i++) {
 		struct guest_disk *disk = &g->disks[i];
-		const char *from = disk->readonly ? NULL : pool_name(k->d, disk->path);
+		const char *from = disk->readonly ? NULL : disk_pool_name_of(k->d, disk->path);
 		typeof(k->disks[0]) *m = &k->disks[k->n];
 		struct stat st;
 		int len;

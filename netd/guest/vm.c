@@ -30,6 +30,7 @@
 #include "macro.h"
 #include "process.h"
 #include "protocol.h"
+#include "disk-pool.h"
 #include "vm-clone.h"
 #include "vm-cloud-init.h"
 #include "vm-files.h"
@@ -801,6 +802,18 @@ static int start_check(struct daemon *d, struct call *c, struct vm *v, struct pr
 	r = vm_qemu_cred(d, ret_qemu, err, sizeof(err));
 	if (r < 0)
 		return call_errorf(c, r, "cannot start guest '%s': %s", v->def.name, err);
+	for (size_t i = 0; i < v->def.n_disks; i++) {
+		char overlay[NAME_MAX + 1];
+
+		if (!v->def.disks[i].readonly &&
+		    disk_pool_is_base(d, v->def.disks[i].path, overlay, sizeof(overlay)))
+			return call_errorf(
+				c, -EBUSY,
+				"cannot start guest '%s': its disk %s is the base of overlay '%s' (a clone's, "
+				"or 'disk create --backing'): writing it would change what the overlay reads; "
+				"give the guest the disk readonly, or convert or delete '%s'",
+				v->def.name, v->def.disks[i].path, overlay, overlay);
+	}
 	for (size_t i = 0; i < v->def.n_nics; i++) {
 		struct link_dump dump = {};
 

@@ -124,6 +124,8 @@ grep -q "^netdctl: cannot clone guest 'tmpl2': refusing disk 't2-b.qcow2': .*; n
 grep -q "^copying 't2-a.qcow2' to 'c5-disk0.qcow2': 100%$" "$T/err" || fail "the first disk was not copied first: $(cat "$T/err")"
 [ "$before" = "$(files)" ] || fail "a failed copy left: $(diff <(echo "$before") <(files) | tr "\n" " ")"
 ok "a copy that fails on the second disk removes the first one: $(tail -n 1 "$T/err")"
+# the template may not write the base of the overlay clone's disk
+refused "cannot start guest 'tmpl': its disk $POOL/tmpl-root.qcow2 is the base of overlay 'c1-disk0.qcow2'" ctl vm start tmpl
 # the template's disk stays while the overlay clone needs it (also once no guest uses it)
 ctl vm delete tmpl >/dev/null
 refused "cannot delete disk 'tmpl-root.qcow2': disk 'c1-disk0.qcow2' is an overlay on it" ctl disk delete tmpl-root.qcow2

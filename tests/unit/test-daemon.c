@@ -1704,6 +1704,9 @@ static void test_vm_clone(void **state)
 	}
 	assert_false(request(w, "vm.clone", "{\"name\": \"g1\", \"target\": \"c1\"}"));
 	assert_non_null(strstr(reply_error(w), "guest 'c1' already exists"));
+	note(w, "g1 may not write the base of c1's overlay");
+	assert_false(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_non_null(strstr(reply_error(w), "is the base of overlay 'c1-disk0.qcow2'"));
 
 	note(w, "a --copy clone: qemu-img convert through the disk jobs, then the definition");
 	assert_true(request(w, "vm.clone", "{\"name\": \"g1\", \"target\": \"c2\", \"copy\": true}"));
