@@ -69,7 +69,8 @@ refused 1 "guest name 'c_0' is no host name for cloud-init's local-hostname" \
 refused 2 "invalid --cloud-init 'userdata=x'" ctl vm create c0 --network n1 "${BOOT[@]}" --cloud-init userdata=x
 
 # ---- a seed ----
-ctl vm create ci1 --network n1 "${BOOT[@]}" --hostname web1.lab \
+ctl disk create ci1-root.qcow2 --size 4M >/dev/null || fail "disk create ci1-root.qcow2"
+ctl vm create ci1 --network n1 "${BOOT[@]}" --hostname web1.lab --disk ci1-root.qcow2 \
 	--cloud-init "user-data=$F/user.yaml,meta-data=$F/meta.yaml,network-config=$F/net.yaml" >/dev/null ||
 	fail "vm create ci1 with cloud-init"
 iid1=$(wait_serial ci1 '^SEED-INSTANCE ' | cut -d' ' -f2)
@@ -96,18 +97,21 @@ ctl vm destroy ci1 >/dev/null
 ok "a restart reuses the seed"
 
 # ---- a clone: new instance-id, its own host name ----
-ctl vm clone ci1 ci2 --network n2 >/dev/null || fail "vm clone ci1 ci2"
+ctl vm clone ci1 ci2 --network n2 --copy >/dev/null 2>"$T/progress" || fail "vm clone ci1 ci2 --copy: $(cat "$T/progress")"
+grep -qx "copying 'ci1-root.qcow2' to 'ci2-disk0.qcow2': 100%" "$T/progress" || fail "the clone's copy: $(cat "$T/progress")"
 ctl vm start ci2 >/dev/null
 iid2=$(wait_serial ci2 '^SEED-INSTANCE ' | cut -d' ' -f2)
 [[ $iid2 =~ ^iid-[0-9a-f]{32}$ && $iid2 != "$iid1" ]] || fail "the clone's instance-id '$iid2' (ci1's: $iid1)"
 assert_eq "$(wait_serial ci2 '^SEED-HOSTNAME ')" "SEED-HOSTNAME ci2" "the clone's host name"
 assert_eq "$(wait_serial ci2 '^SEED-MD5 user-data')" "SEED-MD5 user-data $(md5 "$F/user.yaml")" "the clone's user-data"
 wait_serial ci2 '^LEASE 10\.87\.0\.' >/dev/null
+[ "$(ctl --json vm show ci2 | jq -r '.nics[0].mac')" != "$(ctl --json vm show ci1 | jq -r '.nics[0].mac')" ] ||
+	fail "the clone has ci1's MAC"
 refused 1 "the clone's cloud-init local-hostname is its name, and 'c_3' is no host name" ctl vm clone ci1 c_3
 ctl vm destroy ci2 >/dev/null
 ctl vm delete ci2 >/dev/null
 [ ! -e "$T/lib/guests/ci2" ] || fail "vm delete left $(ls "$T/lib/guests/ci2")"
-ok "clone ci2: new instance-id $iid2, host name ci2, same user-data; vm delete removes its seed"
+ok "clone ci2 (--copy, on n2, another MAC, a lease): new instance-id $iid2, host name ci2, same user-data; vm delete removes its seed"
 
 # ---- --ssh-key ----
 ctl vm create ci3 --network n1 "${BOOT[@]}" --ssh-key "$F/id.pub" >/dev/null || fail "vm create --ssh-key"
