@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cloud-init.h"
 #include "guest-config.h"
 #include "guest-look.h"
 #include "guest-schema.h"
@@ -469,10 +470,16 @@ static int parse_count(const char *opt, const char *s, json_object *params, cons
 	return 0;
 }
 
+static int cloud_init_args(int argc, char **argv, json_object *params, int *ret_argc);
+
 static int build_vm_create(int argc, char **argv, json_object *params)
 {
 	const char *name;
-	int r = build_schema(argc, argv, params, &guest_schema, "vm create", &name);
+	int r = cloud_init_args(argc, argv, params, &argc);
+
+	if (r < 0)
+		return r;
+	r = build_schema(argc, argv, params, &guest_schema, "vm create", &name);
 
 	if (r < 0)
 		return r;
@@ -678,6 +685,89 @@ static int read_definition(const char *path, char **ret)
 	return 0;
 }
 
+/* A cloud-init file's text, read with the caller's rights (netd never opens a path a user gives):
+ * at most CLOUD_INIT_FILE_MAX bytes, no NUL. */
+static int read_cloud_init_file(const char *what, const char *path, size_t max, char **ret)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *buf = malloc(max + 2);
+	size_t n;
+
+	if (!f)
+		return file_error("vm create: cannot read %s %s: %m", what, path);
+	if (!buf)
+		return -ENOMEM;
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f))
+		return file_error("vm create: cannot read %s %s: %m", what, path);
+	if (n > max)
+		return file_error("vm create: %s %s is larger than %zu bytes", what, path, max);
+	if (memchr(buf, 0, n))
+		return file_error("vm create: %s %s holds a NUL byte", what, path);
+	buf[n] = 0;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* --cloud-init SPEC, --hostname NAME, --ssh-key FILE: taken out of argv (the rest is the schema's),
+ * the files read here and sent as texts. */
+static int cloud_init_args(int argc, char **argv, json_object *params, int *ret_argc)
+{
+	json_object *files = NULL;
+	int n = 1;
+
+	for (int i = 1; i < argc; i++) {
+		bool ci = !strcmp(argv[i], "--cloud-init"), key = !strcmp(argv[i], "--ssh-key");
+		char *paths[_CLOUD_INIT_FILE_MAX], err[512], *text = NULL;
+		int r = 0;
+
+		if (!ci && !key && strcmp(argv[i], "--hostname")) {
+			argv[n++] = argv[i];
+			continue;
+		}
+		if (i + 1 >= argc)
+			return usage_error("option '%s' needs a value", argv[i]);
+		if (!strcmp(argv[i], "--hostname")) {
+			json_object_object_add(params, "hostname", json_object_new_string(argv[++i]));
+			continue;
+		}
+		if (key) {
+			r = read_cloud_init_file("--ssh-key", argv[++i], CLOUD_INIT_SSH_KEY_MAX + 2, &text);
+			if (r < 0)
+				return r;
+			json_object_object_add(params, "ssh_key", json_object_new_string(text));
+			free(text);
+			continue;
+		}
+		if (files)
+			return usage_error("vm create: --cloud-init given twice");
+		if (cloud_init_spec_parse(argv[++i], paths, err, sizeof(err)) < 0)
+			return usage_error("%s", err);
+		files = json_object_new_object();
+		json_object_object_add(params, "cloud_init_files", files);
+		for (int f = 0; f < _CLOUD_INIT_FILE_MAX; f++) {
+			if (paths[f] && r >= 0 &&
+			    (r = read_cloud_init_file(cloud_init_file_to_string(f), paths[f],
+						      CLOUD_INIT_FILE_MAX, &text)) >= 0) {
+				json_object_object_add(files, cloud_init_file_to_string(f),
+						       json_object_new_string(text));
+				free(text);
+			}
+			free(paths[f]);
+		}
+		if (r < 0)
+			return r;
+	}
+	argv[n] = NULL;
+	*ret_argc = n;
+	if (strlen(json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN)) > PROTOCOL_MAX_LINE - 4096)
+		return usage_error(
+			"vm create: the cloud-init files do not fit in one request (at most %d bytes "
+			"once escaped)",
+			PROTOCOL_MAX_LINE - 4096);
+	return 0;
+}
+
 /* vm define FILE [--name NAME]: the name is NAME, or FILE's name without ".conf" (web.conf: web). */
 static int build_vm_define(int argc, char **argv, json_object *params)
 {
@@ -762,6 +852,9 @@ static void print_vm(json_object *v)
 			printf("\n");
 	}
 	print_vm_disks(v);
+	if (json_object_object_get_ex(v, "cloud_init", &vnc) && vnc)
+		printf("cloud-init: instance-id %s, hostname %s\n", jstr(vnc, "instance_id"),
+		       jstr(vnc, "hostname"));
 	printf("console:    netdctl vm console %s (log: %s)\n", jstr(v, "name"), jstr(v, "serial_log"));
 	if (json_object_object_get_ex(v, "vnc", &vnc) && vnc) {
 		printf("vnc:        %s", jstr(vnc, "address"));
@@ -872,6 +965,29 @@ static int build_disk_convert(int argc, char **argv, json_object *params)
 		return usage_error("disk convert: expected SRC DST --format qcow2|raw");
 	if (!json_object_object_get_ex(params, "format", NULL))
 		return usage_error("disk convert: missing --format qcow2|raw");
+	json_object_object_add(params, "name", json_object_new_string(names[0]));
+	json_object_object_add(params, "target", json_object_new_string(names[1]));
+	return 0;
+}
+
+/* vm clone SRC NEW [--network NET] [--copy] */
+static int build_vm_clone(int argc, char **argv, json_object *params)
+{
+	const char *names[2] = {};
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--network") && i + 1 < argc)
+			json_object_object_add(params, "network", json_object_new_string(argv[++i]));
+		else if (!strcmp(argv[i], "--copy"))
+			json_object_object_add(params, "copy", json_object_new_boolean(true));
+		else if (argv[i][0] == '-' || n == 2)
+			return usage_error("vm clone: unexpected argument '%s'", argv[i]);
+		else
+			names[n++] = argv[i];
+	}
+	if (n != 2)
+		return usage_error("vm clone: expected SRC NEW [--network NET] [--copy]");
 	json_object_object_add(params, "name", json_object_new_string(names[0]));
 	json_object_object_add(params, "target", json_object_new_string(names[1]));
 	return 0;
@@ -1238,7 +1354,11 @@ static const struct verb verbs[] = {
 	  "        the guest --memory of it, for vm set-memory)\n"
 	  "        (tuning: --cpu host needs KVM, TCG runs max; --vcpu-pin 0:2,1:3 pins vCPU 0's thread to CPU 2 and\n"
 	  "        vCPU 1's to CPU 3, --emulator-pin CPUS QEMU's other threads; --hugepages takes the RAM from free\n"
-	  "        huge pages; --io-threads N adds N iothreads for virtio disks; vm show says what is in effect)" },
+	  "        huge pages; --io-threads N adds N iothreads for virtio disks; vm show says what is in effect)\n"
+	  "        (--cloud-init user-data=FILE[,meta-data=FILE][,network-config=FILE], --hostname NAME,\n"
+	  "        --ssh-key FILE.pub: a cloud-init NoCloud seed (label CIDATA) attached read-only; the files\n"
+	  "        are read by netdctl with your rights, 16 KiB each; meta-data gets netd's instance-id and\n"
+	  "        local-hostname (NAME, or the guest's name); --ssh-key writes the user-data)" },
 	{ "vm", "start", "vm.start", build_guest, print_vm, "vm start NAME" },
 	{ "vm", "shutdown", "vm.shutdown", build_vm_shutdown, print_vm,
 	  "vm shutdown NAME [--timeout SEC]       ACPI power-down; waits for the guest to power off" },
@@ -1300,6 +1420,12 @@ static const struct verb verbs[] = {
 	  "                                       taken stopped needs a stopped guest); a stopped guest its disks" },
 	{ "vm", "snapshot delete", "vm.snapshot.delete", build_vm_snapshot, print_vm_snapshots,
 	  "vm snapshot delete NAME SNAP [--timeout SEC]" },
+	{ "vm", "clone", "vm.clone", build_vm_clone, print_vm,
+	  "vm clone SRC NEW [--network NET] [--copy]\n"
+	  "                                       a new stopped guest from the stopped SRC: new MACs and UUID, each\n"
+	  "                                       writable pool disk as a qcow2 overlay on SRC's (--copy: a whole\n"
+	  "                                       copy, with progress); readonly disks and the cdrom shared; NICs\n"
+	  "                                       on NET with --network; a writable disk outside the pool: refused" },
 	{ "disk", "create", "disk.create", build_disk_create, print_disk,
 	  "disk create NAME --size SIZE [--format qcow2|raw]\n"
 	  "                                       a new image in netd's pool (the first --image-dir); SIZE: a\n"

@@ -487,6 +487,8 @@ static const struct schema_field guest_fields[] = {
 	  .def = "no", .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct guest, hugepages) },
 	{ .key = "io-threads", .json = "io_threads", .flag = "io-threads", .metavar = "N", .label = "--io-threads",
 	  .flags = SCHEMA_ZERO_UNSET, SCHEMA_UINT_AT(struct guest, io_threads), .max = GUEST_IO_THREADS_MAX },
+	{ .key = "cloud-init", .label = "cloud-init", .def = "no", .flags = SCHEMA_OMIT_DEFAULT,
+	  SCHEMA_BOOL_AT(struct guest, cloud_init) },
 	{ .key = "owner", .label = "owner", .parse = parse_owner, .format = format_owner },
 	/* Identity: in a dump and vm define's file only (netd keeps it in the state dir). */
 	{ .key = "uuid", .label = "uuid", .parse = parse_uuid, .format = format_uuid },

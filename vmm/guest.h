@@ -133,6 +133,9 @@ struct guest {
 	/* Identity, only in a dump and a file given to 'vm define': QEMU's -uuid (kept in the state
 	 * dir, never in the definition file); "" when not given. */
 	char uuid[37];
+	/* A cloud-init NoCloud seed is made for it (its texts in the state dir, netd/guest/
+	 * vm-cloud-init.c) and attached read-only. */
+	bool cloud_init;
 };
 
 /* Defaults: 512 MiB, 1 vCPU, accel auto, 1 queue, raw/none disk, autostart. */

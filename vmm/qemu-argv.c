@@ -356,6 +356,16 @@ static void add_boot(struct strv *s, const struct guest *g, const struct qemu_fi
 		add(s, "-device");
 		add(s, "ide-cd,bus=ide.0,drive=cdrom,id=cdrom%s", boot);
 	}
+	add_fd(s, f->seed, QEMU_FDSET_SEED);
+	if (f->seed >= 0) {
+		add(s, "-blockdev");
+		add(s, "driver=file,node-name=cidata-file,filename=/dev/fdset/%d,read-only=on",
+		    QEMU_FDSET_SEED);
+		add(s, "-blockdev");
+		add(s, "driver=raw,node-name=cidata,file=cidata-file,read-only=on");
+		add(s, "-device");
+		add(s, "virtio-blk-pci,bus=pcie.0,addr=%s,drive=cidata,id=cidata-dev", QEMU_SEED_ADDR);
+	}
 }
 
 static bool vnc_host_local(const char *host)

@@ -45,6 +45,7 @@ struct qemu_files {
 	 * read-only fd in its set (QEMU reopens an image read-only for some operations). */
 	int disks[GUEST_DISKS_MAX], disks_ro[GUEST_DISKS_MAX];
 	int cdrom; /* read-only */
+	int seed; /* read-only: the cloud-init seed, a virtio disk of its own at QEMU_SEED_ADDR */
 	int kernel, initrd; /* read-only memfds: -kernel/-initrd read a path, /proc/self/fd/N */
 	/* Disk i's layers below it, from netd's record of a pool overlay (never from the header):
 	 * layer k (1..n_layers[i]) is layers[i][k - 1], read-only, in format layer_formats[i][k - 1]. */
@@ -59,12 +60,14 @@ struct qemu_files {
 			      .disks = { -1, -1, -1, -1, -1, -1, -1, -1 },    \
 			      .disks_ro = { -1, -1, -1, -1, -1, -1, -1, -1 }, \
 			      .cdrom = -1,                                    \
+			      .seed = -1,                                     \
 			      .kernel = -1,                                   \
 			      .initrd = -1 })
 /* The fd sets (-add-fd) files are passed in; /dev/fdset/N names them. */
 enum {
 	QEMU_FDSET_CDROM = 2,
 	QEMU_FDSET_SERIAL_LOG = 3,
+	QEMU_FDSET_SEED = 4,
 	QEMU_FDSET_DISK0 = 10, /* disk i: 10 + i */
 	QEMU_FDSET_LAYER0 = 100, /* disk i's layer k below it: 100 + 16 i + k (k = 1..15) */
 };
@@ -86,6 +89,9 @@ int qemu_layer_fdset(unsigned slot, size_t layer);
 _Static_assert(GUEST_DISKS_MAX == 8, "QEMU_FILES_NONE sets 8 disks, one PCI slot holds 8 ports");
 /* Disk i's PCIe root port disk-port<i>: function i of this slot of pcie.0, chassis QEMU_DISK_CHASSIS + i. */
 #define QEMU_DISK_PORTS_SLOT 0x10
+/* The cloud-init seed: on pcie.0 (never hot-unplugged), the slot after the disk ports. */
+#define QEMU_SEED_ADDR "0x11"
+
 #define QEMU_DISK_CHASSIS 1
 
 /* The bootindex each drive gets (-1: none: a -kernel boot) and whether the cdrom goes last once

@@ -382,6 +382,7 @@ static const struct method_area *const areas[] = {
 	&vm_snapshot_methods,
 	&define_methods,
 	&guest_look_methods,
+	&clone_methods,
 	&uplink_methods,
 	&daemon_methods,
 	/* clang-format on */

@@ -138,7 +138,7 @@ struct method_area {
 	}
 
 extern const struct method_area network_methods, daemon_methods, guest_methods, uplink_methods,
-	doctor_methods, disk_methods, define_methods, guest_look_methods;
+	doctor_methods, disk_methods, define_methods, guest_look_methods, clone_methods;
 /* Stop every disk conversion (netd stops): qemu-img killed, its unfinished file gone, the call
  * answered. */
 void disk_jobs_abort(struct daemon *d);

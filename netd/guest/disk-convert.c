@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,25 @@ struct disk_job {
 	size_t len;
 	int reported; /* the last percentage sent to the client, -1: none yet */
 	bool gone; /* the client hung up: stopped */
+	disk_convert_done_fn done; /* NULL: disk convert's own call, answered here */
+	void *userdata;
 };
+
+/* The job's end: its own call answered, or its owner told (done takes the message). */
+static void job_fail(struct disk_job *j, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void job_fail(struct disk_job *j, int r, const char *fmt, ...)
+{
+	char msg[sizeof(j->call->err)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (j->done)
+		j->done(j->userdata, r, msg);
+	else
+		call_reply_error(j->call, r, "%s", msg);
+}
 
 static void job_free(struct disk_job *j)
 {
@@ -96,27 +115,30 @@ static void job_finish(struct disk_job *j)
 	 * record of no file (ignored, replaced by the next disk of that name), never a disk netd
 	 * does not know. Nothing else makes a pool disk meanwhile: netd does one thing at a time. */
 	if (fstatat(j->pool, j->dst, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		call_reply_error(c, -EEXIST,
-				 "cannot convert disk '%s' to '%s': a disk of that name was "
-				 "made meanwhile",
-				 j->src, j->dst);
+		job_fail(j, -EEXIST, "cannot convert disk '%s' to '%s': a disk of that name was made meanwhile",
+			 j->src, j->dst);
 		return;
 	}
 	r = disk_record_put(c, j->pool, j->dst, j->out_fd, j->format, NULL);
 	if (r < 0) {
 		snprintf(err, sizeof(err), "%s", c->err);
-		call_reply_error(c, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst, err);
+		job_fail(j, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst, err);
 		return;
 	}
 	snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", j->out_fd);
 	if (linkat(AT_FDCWD, proc_path, j->pool, j->dst, AT_SYMLINK_FOLLOW) < 0) {
 		r = -errno;
 		disk_record_remove(j->pool, j->dst);
-		call_reply_error(c, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst,
-				 r == -EEXIST ? "a disk of that name was made meanwhile" : strerror(-r));
+		job_fail(j, r, "cannot convert disk '%s' to '%s': %s", j->src, j->dst,
+			 r == -EEXIST ? "a disk of that name was made meanwhile" : strerror(-r));
 		return;
 	}
 	log_info("disk '%s' converted to '%s' (%s)", j->src, j->dst, disk_format_to_string(j->format));
+	if (j->done) {
+		call_progress(c, "copying '%s' to '%s': 100%%", j->src, j->dst);
+		j->done(j->userdata, 0, NULL);
+		return;
+	}
 	if (fstat(j->out_fd, &st) < 0)
 		st = (struct stat){};
 	call_progress(c, "converting '%s' to '%s': 100%%", j->src, j->dst);
@@ -143,11 +165,11 @@ static int on_job_exit(sd_event_source *s, int fd, uint32_t revents, void *userd
 	if (j->gone) {
 		log_info("disk convert of '%s' to '%s' stopped: its client hung up (nothing was made)",
 			 j->src, j->dst);
-		call_reply_error(j->call, -ECANCELED, "stopped: the client hung up");
+		job_fail(j, -ECANCELED, "stopped: the client hung up");
 	} else if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		job_error(j, status, err, sizeof(err));
 		log_info("disk convert of '%s' to '%s' failed: %s", j->src, j->dst, err);
-		call_reply_error(j->call, -EIO, "cannot convert disk '%s' to '%s': %s", j->src, j->dst, err);
+		job_fail(j, -EIO, "cannot convert disk '%s' to '%s': %s", j->src, j->dst, err);
 	} else
 		job_finish(j);
 	job_free(j);
@@ -172,7 +194,8 @@ static int on_job_output(sd_event_source *s, int fd, uint32_t revents, void *use
 	pct = disk_progress_parse(j->buf);
 	if (pct >= 0 && (int)pct / 10 * 10 > j->reported && (int)pct < 100) {
 		j->reported = (int)pct / 10 * 10;
-		call_progress(j->call, "converting '%s' to '%s': %d%%", j->src, j->dst, j->reported);
+		call_progress(j->call, "%s '%s' to '%s': %d%%", j->done ? "copying" : "converting", j->src,
+			      j->dst, j->reported);
 	}
 	/* keep the unfinished tail only (after the last '\r' or '\n') */
 	for (size_t i = j->len; i > 0; i--)
@@ -211,8 +234,7 @@ void disk_jobs_abort(struct daemon *d)
 
 		log_info("disk convert of '%s' to '%s' stopped: netd stops (nothing was made)", j->src,
 			 j->dst);
-		call_reply_error(j->call, -ECANCELED, "cannot convert disk '%s' to '%s': netd stopped",
-				 j->src, j->dst);
+		job_fail(j, -ECANCELED, "cannot convert disk '%s' to '%s': netd stopped", j->src, j->dst);
 		job_free(j);
 	}
 }
@@ -355,8 +377,19 @@ static size_t jobs_count(struct daemon *d)
 
 int disk_method_convert(struct daemon *d, struct call *c, json_object *params)
 {
-	struct disk_job *j = calloc(1, sizeof(*j));
 	const char *src, *dst;
+	enum disk_format f;
+	int r;
+
+	if ((r = convert_params(c, params, &src, &dst)) < 0 || (r = disk_parse_format(c, params, &f)) < 0)
+		return r;
+	return disk_convert_start(d, c, src, dst, f, NULL, NULL);
+}
+
+int disk_convert_start(struct daemon *d, struct call *c, const char *src, const char *dst,
+		       enum disk_format format, disk_convert_done_fn done, void *userdata)
+{
+	struct disk_job *j = calloc(1, sizeof(*j));
 	struct disk_chain ch = {};
 	enum disk_format f;
 	struct stat st;
@@ -366,21 +399,21 @@ int disk_method_convert(struct daemon *d, struct call *c, json_object *params)
 		return call_errorf(c, -ENOMEM, "out of memory");
 	*j = (struct disk_job){ .d = d,
 				.call = c,
+				.format = format,
 				.pool = -1,
 				.out_fd = -1,
 				.out_rd = -1,
 				.err_fd = -1,
 				.pidfd = -1,
-				.reported = -1 };
+				.reported = -1,
+				.done = done,
+				.userdata = userdata };
 	if (jobs_count(d) >= CONVERT_JOBS_MAX) {
 		r = call_errorf(c, -EBUSY,
-				"cannot convert disk: %d conversions run already (wait for one to finish)",
-				CONVERT_JOBS_MAX);
+				"cannot %s disk: %d conversions run already (wait for one to finish)",
+				done ? "copy a" : "convert", CONVERT_JOBS_MAX);
 		goto fail;
 	}
-	if ((r = convert_params(c, params, &src, &dst)) < 0 ||
-	    (r = disk_parse_format(c, params, &j->format)) < 0)
-		goto fail;
 	snprintf(j->src, sizeof(j->src), "%s", src);
 	snprintf(j->dst, sizeof(j->dst), "%s", dst);
 	j->pool = r = disk_pool_open(d, c, false);
@@ -408,7 +441,7 @@ int disk_method_convert(struct daemon *d, struct call *c, json_object *params)
 	}
 	log_info("disk convert of '%s' to '%s' (%s) started: qemu-img pid %d", src, dst,
 		 disk_format_to_string(j->format), (int)j->pid);
-	call_progress(c, "converting '%s' to '%s': 0%%", src, dst);
+	call_progress(c, "%s '%s' to '%s': 0%%", done ? "copying" : "converting", src, dst);
 	j->reported = 0;
 	return 0;
 fail:

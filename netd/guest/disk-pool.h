@@ -53,3 +53,17 @@ int disk_record_put(struct call *c, int pool, const char *name, int fd, enum dis
 		    const char *backing);
 void disk_record_remove(int pool, const char *name);
 int disk_method_convert(struct daemon *d, struct call *c, json_object *params);
+/* qemu-img convert of pool disk src's chain into the new pool disk dst, started on the event loop,
+ * its progress sent on c. done (NULL: c is answered with dst's info) is called once at the end: r 0
+ * (dst made and recorded) or a negative errno and the message (nothing made). */
+typedef void (*disk_convert_done_fn)(void *userdata, int r, const char *msg);
+int disk_convert_start(struct daemon *d, struct call *c, const char *src, const char *dst,
+		       enum disk_format format, disk_convert_done_fn done, void *userdata);
+/* A new pool disk name, a qcow2 overlay on the pool disk base (its size); ret_path: its path. */
+int disk_pool_overlay(struct daemon *d, struct call *c, const char *name, const char *base, char *ret_path,
+		      size_t path_size);
+/* The pool disk's name when path is a file directly in the pool, else NULL (a pointer into path). */
+const char *disk_pool_name_of(struct daemon *d, const char *path);
+/* path is a pool disk that another pool disk is an overlay on (netd's records): its name into
+ * ret_overlay. Written, it would change what the overlay reads. */
+bool disk_pool_is_base(struct daemon *d, const char *path, char *ret_overlay, size_t size);

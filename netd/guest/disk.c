@@ -714,6 +714,76 @@ int disk_pool_create(struct daemon *d, struct call *c, const char *name, enum di
 	return 0;
 }
 
+const char *disk_pool_name_of(struct daemon *d, const char *path)
+{
+	const char *pool = disk_pool_path(d), *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!pool) /* no --image-dir: no pool */
+		return NULL;
+	n = strlen(pool);
+
+	while (n > 1 && pool[n - 1] == '/')
+		n--;
+	if (!slash || (size_t)(slash - path) != n || strncmp(path, pool, n) ||
+	    disk_name_invalid_reason(slash + 1))
+		return NULL;
+	return slash + 1;
+}
+
+bool disk_pool_is_base(struct daemon *d, const char *path, char *ret_overlay, size_t size)
+{
+	const char *name = disk_pool_name_of(d, path);
+	_cleanup_close_ int pool = -1;
+
+	if (!name || (pool = open(disk_pool_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return false;
+	return overlay_on(pool, name, ret_overlay, size);
+}
+
+/* vm clone: a new qcow2 overlay name on the pool disk base (as 'disk create --backing'), its record
+ * naming base: 'disk delete' of base is refused while it is there. */
+int disk_pool_overlay(struct daemon *d, struct call *c, const char *name, const char *base, char *ret_path,
+		      size_t path_size)
+{
+	_cleanup_free_ struct disk_info *info = calloc(1, sizeof(*info));
+	_cleanup_free_ char *path = path_join(disk_pool_path(d), name);
+	_cleanup_close_ int pool = -1, fd = -1, bfd = -1;
+	enum disk_format bf;
+	struct disk_argv a;
+	struct stat st;
+	char what[300];
+	int r;
+
+	if (!info || !path)
+		return call_errorf(c, -ENOMEM, "out of memory");
+	if (strlen(path) >= path_size)
+		return call_errorf(c, -ENAMETOOLONG, "the path of disk '%s' is too long", name);
+	pool = disk_pool_open(d, c, false);
+	if (pool < 0)
+		return pool;
+	bfd = disk_open(c, pool, base, O_RDONLY, &st, &bf);
+	if (bfd < 0)
+		return bfd;
+	r = disk_info_read(d, c, base, bfd, bf, info);
+	if (r < 0)
+		return r;
+	fd = disk_file_new(c, pool, name, DISK_FORMAT_QCOW2, base);
+	if (fd < 0)
+		return fd;
+	snprintf(what, sizeof(what), "cannot create disk '%s'", name);
+	disk_argv_create_overlay(&a, QEMU_IMG, 3, base, bf, info->virtual_size);
+	r = qemu_img_run(d, c, what, &a, fd, NULL, 0);
+	if (r < 0) {
+		unlinkat(pool, name, 0);
+		disk_record_remove(pool, name);
+		return r;
+	}
+	log_info("disk '%s' created in %s: qcow2 overlay on '%s'", name, disk_pool_path(d), base);
+	snprintf(ret_path, path_size, "%s", path);
+	return 0;
+}
+
 /* Undo disk_pool_create() (a vm create that failed after it): nothing half-made stays. */
 void disk_pool_remove(struct daemon *d, const char *name)
 {

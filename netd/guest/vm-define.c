@@ -287,6 +287,14 @@ static int method_vm_define(struct daemon *d, struct call *c, json_object *param
 			"guest '%s' is %s: shut it down first ('netdctl vm shutdown %s'); a definition is "
 			"replaced only while its guest is stopped",
 			name, vm_state_to_string(v->state), name);
+	/* A seed's texts (root's 0600, may hold secrets) are its owner's: another operator's definition
+	 * would boot them in a guest of theirs. */
+	if (v && v->def.cloud_init && c->uid != 0 && (!v->def.has_owner || v->def.owner != c->uid))
+		return call_errorf(
+			c, -EPERM,
+			"cannot define guest '%s': it has cloud-init data (which may hold secrets) of "
+			"its owner: only they or root may replace its definition",
+			name);
 	guest_init(g, name);
 	r = define_check(d, c, text, g, err, sizeof(err));
 	if (r < 0)

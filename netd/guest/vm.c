@@ -30,6 +30,9 @@
 #include "macro.h"
 #include "process.h"
 #include "protocol.h"
+#include "disk-pool.h"
+#include "vm-clone.h"
+#include "vm-cloud-init.h"
 #include "vm-files.h"
 #include "vm-ipv6.h"
 #include "vm-store.h"
@@ -481,12 +484,13 @@ struct launch_files {
 	char uuid[37];
 	int qemu_log, serial_log, qmp, console, kernel_ro, initrd, initrd_ro;
 	int disks_ro[GUEST_DISKS_MAX];
+	int seed; /* the cloud-init seed, netd's own file */
 };
 
 static void launch_files_close(struct launch_files *f)
 {
-	int *all[] = { &f->qemu_log,  &f->serial_log, &f->qmp,	    &f->console,
-		       &f->kernel_ro, &f->initrd,     &f->initrd_ro };
+	int *all[] = { &f->qemu_log,  &f->serial_log, &f->qmp,	     &f->console,
+		       &f->kernel_ro, &f->initrd,     &f->initrd_ro, &f->seed };
 
 	for (size_t i = 0; i < ELEMENTSOF(all); i++)
 		if (*all[i] >= 0)
@@ -571,6 +575,11 @@ static int launch_files_make(struct vm *v, struct launch_files *f, char *err, si
 			 strerror(-r));
 		return r;
 	}
+	if (v->def.cloud_init) {
+		r = vm_cloud_init_seed_open(d, &v->def, &f->seed, err, errlen);
+		if (r < 0)
+			return r;
+	}
 	return boot_copies(v, f, err, errlen);
 }
 
@@ -600,6 +609,7 @@ static void pass_files(struct vm *v, const struct launch_files *f, int *fds, siz
 		}
 	}
 	ret->cdrom = pass_fd(fds, n, v->files[VM_FILE_CDROM]);
+	ret->seed = pass_fd(fds, n, f->seed);
 	ret->kernel = pass_fd(fds, n, f->kernel_ro);
 	ret->initrd = pass_fd(fds, n, f->initrd_ro);
 }
@@ -616,7 +626,8 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 				  .disks_ro = { -1, -1, -1, -1, -1, -1, -1, -1 },
 				  .kernel_ro = -1,
 				  .initrd = -1,
-				  .initrd_ro = -1 };
+				  .initrd_ro = -1,
+				  .seed = -1 };
 	struct qemu_launch l = { .guest = g,
 				 .binary = d->qemu_binary,
 				 .uuid = f.uuid,
@@ -624,7 +635,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 				 .accel = v->accel,
 				 .n_nics = g->n_nics,
 				 .paused = v->disk_unchecked };
-	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2 + 8 + 2 * GUEST_DISKS_MAX +
+	int fds[GUEST_NICS_MAX * GUEST_QUEUES_MAX * 2 + 9 + 2 * GUEST_DISKS_MAX +
 		GUEST_DISKS_MAX * QEMU_LAYERS_MAX];
 	size_t n_fds = 0, n_all;
 	struct link_dump dump = {};
@@ -798,9 +809,27 @@ static int start_check(struct daemon *d, struct call *c, struct vm *v, struct pr
 
 	if (r < 0)
 		return r;
+	if (vm_clone_copying(v->def.name))
+		return call_errorf(
+			c, -EBUSY,
+			"cannot start guest '%s': vm clone is copying its disks (the copy would be "
+			"torn): wait for it, or interrupt it",
+			v->def.name);
 	r = vm_qemu_cred(d, ret_qemu, err, sizeof(err));
 	if (r < 0)
 		return call_errorf(c, r, "cannot start guest '%s': %s", v->def.name, err);
+	for (size_t i = 0; i < v->def.n_disks; i++) {
+		char overlay[NAME_MAX + 1];
+
+		if (!v->def.disks[i].readonly &&
+		    disk_pool_is_base(d, v->def.disks[i].path, overlay, sizeof(overlay)))
+			return call_errorf(
+				c, -EBUSY,
+				"cannot start guest '%s': its disk %s is the base of overlay '%s' (a clone's, "
+				"or 'disk create --backing'): writing it would change what the overlay reads; "
+				"give the guest the disk readonly, or convert or delete '%s'",
+				v->def.name, v->def.disks[i].path, overlay, overlay);
+	}
 	for (size_t i = 0; i < v->def.n_nics; i++) {
 		struct link_dump dump = {};
 
@@ -987,6 +1016,7 @@ json_object *vm_json(struct vm *v)
 	json_object_object_add(o, "boot", json_object_new_string(guest_boot_to_string(v->def.boot)));
 	json_object_object_add(o, "vnc", vnc_json(v));
 	json_object_object_add(o, "tuning", vm_tune_json(v));
+	json_object_object_add(o, "cloud_init", vm_cloud_init_json(d, &v->def));
 	if (dir) {
 		_cleanup_free_ char *console = path_join(dir, "console.sock"), *serial = path_join(dir, "serial.log");
 		json_object_object_add(o, "console", console ? json_object_new_string(console) : NULL);
@@ -1205,7 +1235,7 @@ int vm_check_disks_shared(struct daemon *d, struct call *c, const struct guest *
 }
 
 static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, const char *new_disk,
-			     bool *ret_made)
+			     const struct vm_cloud_init *ci, bool *ret_made)
 {
 	struct mac taken[1024];
 	struct process_cred who;
@@ -1236,6 +1266,13 @@ static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, con
 		store_guest_remove(&d->paths, v->def.name);
 		return call_errorf(c, r, "cannot write the guest definition: %s", strerror(-r));
 	}
+	if (ci) {
+		r = vm_cloud_init_save(d, v->def.name, ci, c->err, sizeof(c->err));
+		if (r < 0) {
+			store_guest_remove(&d->paths, v->def.name);
+			return r;
+		}
+	}
 	r = vm_add(d, v);
 	if (r < 0)
 		store_guest_remove(&d->paths, v->def.name);
@@ -1245,6 +1282,7 @@ static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, con
 static int method_vm_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_free_ struct vm *v = vm_new(d);
+	_cleanup_(vm_cloud_init_freep) struct vm_cloud_init *ci = NULL;
 	char new_disk[NAME_MAX + 1] = "";
 	bool made = false;
 	int r;
@@ -1252,6 +1290,8 @@ static int method_vm_create(struct daemon *d, struct call *c, json_object *param
 	if (!v)
 		return -ENOMEM;
 	r = guest_from_params(c, params, &v->def);
+	if (r >= 0)
+		r = vm_cloud_init_from_params(c, params, &v->def, &ci);
 	if (r < 0)
 		return r;
 	if (vm_find(d, v->def.name))
@@ -1270,7 +1310,7 @@ static int method_vm_create(struct daemon *d, struct call *c, json_object *param
 	r = check_qemu(d, c);
 	if (r < 0)
 		return r;
-	r = vm_create_checked(d, c, v, new_disk, &made);
+	r = vm_create_checked(d, c, v, new_disk, ci, &made);
 	if (r < 0) {
 		if (made)
 			disk_pool_remove(d, new_disk); /* nothing half-made stays */

@@ -25,6 +25,10 @@
 # online) at boot and whenever it changes, and onlines each CPU that appears offline (a vCPU plugged
 # live: without udev the kernel leaves it offline). The balloon's driver (virtio_balloon) is always
 # loaded: QMP 'balloon' takes memory back through it.
+# With showseed on the kernel command line it loads virtio-blk and vfat, mounts the disk labelled
+# CIDATA (a cloud-init NoCloud seed) read-only and prints "SEED-INSTANCE <instance-id>",
+# "SEED-HOSTNAME <local-hostname>", "SEED-RO <0|1>" (the block device's read-only flag),
+# "SEED-FILES <names>" and "SEED-MD5 <file> <md5>" for each file, or "SEED-MISSING".
 # With showuuid on the kernel command line it prints "SMBIOS-UUID <uuid>" (QEMU's -uuid, as the
 # guest's firmware tables give it).
 # With snapcount on the kernel command line it loads virtio-blk and keeps a counter in the first
@@ -52,7 +56,8 @@ drivers/net/net_failover drivers/net/virtio_net drivers/acpi/button drivers/inpu
 drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/libahci drivers/ata/ahci
 drivers/cdrom/cdrom drivers/scsi/sr_mod
 drivers/block/virtio_blk drivers/scsi/virtio_scsi crypto/crct10dif_common crypto/crct10dif_generic
-lib/crc-t10dif lib/crc64 crypto/crc64_rocksoft_generic lib/crc64-rocksoft block/t10-pi drivers/scsi/sd_mod drivers/virtio/virtio_balloon"
+lib/crc-t10dif lib/crc64 crypto/crc64_rocksoft_generic lib/crc64-rocksoft block/t10-pi drivers/scsi/sd_mod drivers/virtio/virtio_balloon
+fs/fat/fat fs/fat/vfat fs/nls/nls_cp437 fs/nls/nls_utf8 fs/nls/nls_ascii"
 
 mkdir -p "$out"
 img="$out/initramfs-$kver.cpio.gz"
@@ -119,6 +124,27 @@ done
 echo "GUEST-BOOTED $(cut -d' ' -f1 /proc/uptime)"
 if grep -qw showuuid /proc/cmdline; then
 	echo "SMBIOS-UUID $(cat /sys/class/dmi/id/product_uuid 2>&1)"
+fi
+if grep -qw showseed /proc/cmdline; then
+	for m in virtio_blk fat vfat nls_cp437 nls_utf8 nls_ascii; do
+		insmod /lib/modules/$m.ko 2>/dev/null
+	done
+	(dev=
+	for _ in $(seq 1 100); do
+		dev=$(findfs LABEL=CIDATA 2>/dev/null || findfs LABEL=cidata 2>/dev/null) && break
+		sleep 0.1
+	done
+	mkdir -p /seed
+	if [ -n "$dev" ] && mount -t vfat -o ro "$dev" /seed; then
+		echo "SEED-INSTANCE $(sed -n 's/^instance-id: "\(.*\)"$/\1/p' /seed/meta-data)"
+		echo "SEED-HOSTNAME $(sed -n 's/^local-hostname: "\(.*\)"$/\1/p' /seed/meta-data)"
+		echo "SEED-DEV $dev"
+		echo "SEED-RO $(cat "/sys/block/${dev##*/}/ro")"
+		echo "SEED-FILES $(ls /seed | tr '\n' ' ')"
+		for f in /seed/*; do echo "SEED-MD5 ${f##*/} $(md5sum <"$f" | cut -d' ' -f1)"; done
+	else
+		echo "SEED-MISSING"
+	fi) &
 fi
 if grep -qw showcdrom /proc/cmdline; then
 	for m in scsi_common scsi_mod libata libahci ahci cdrom sr_mod; do

@@ -32,6 +32,7 @@
 #include "fakelog.h"
 #include "fileio.h"
 #include "golden.h"
+#include "cloud-init.h"
 #include "log.h"
 #include "macro.h"
 #include "hostprobe.h"
@@ -1863,6 +1864,207 @@ static char *dump_text(struct world *w, const char *name)
 	return strdup(json_object_get_string(t));
 }
 
+/* The scenario's log so far holds text. */
+static bool log_has(struct world *w, const char *text)
+{
+	fflush(w->out);
+	return w->log && strstr(w->log, text);
+}
+
+/* A file under the test's root, or "(none)". */
+static char *root_file(struct world *w, const char *rel)
+{
+	char path[512], *text = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", w->root, rel);
+	if (read_file(path, &text, NULL) < 0)
+		text = strdup("(none)");
+	return text;
+}
+
+/* vm clone and cloud-init with the fake processes: refusals leave no trace; an overlay clone's
+ * definition and record; a --copy clone through the convert job; cloud-init's bad inputs; the seed
+ * made at start by confined mtools on fds, and a clone's new instance-id. */
+static void test_vm_clone(void **state)
+{
+	struct world *w = *state;
+	char pool[128], params[1024];
+	static const struct {
+		const char *params, *error;
+	} bad_clones[] = {
+		{ "{\"name\": \"nope\", \"target\": \"c1\"}", "no guest named 'nope'" },
+		{ "{\"name\": \"g1\", \"target\": \"g1\"}", "onto itself" },
+		{ "{\"name\": \"g1\", \"target\": \"../c1\"}", "invalid guest name '../c1'" },
+		{ "{\"name\": \"g1\", \"target\": \"c1\", \"network\": \"n9\"}", "unknown network 'n9'" },
+		{ "{\"name\": \"g1\"}", "expected the source guest and the new guest's name" },
+	};
+	static const struct {
+		const char *extra, *error;
+	} bad_ci[] = {
+		{ "\"hostname\": \"web_1\"", "invalid --hostname 'web_1': it may hold letters" },
+		{ "\"cloud_init_files\": {\"vendor-data\": \"x\"}", "invalid cloud-init file 'vendor-data'" },
+		{ "\"cloud_init_files\": {\"meta-data\": \"instance-id: x\\n\"}",
+		  "sets instance-id or local-hostname" },
+		{ "\"cloud_init_files\": {\"user-data\": 5}",
+		  "invalid cloud-init user-data: expected its text" },
+		{ "\"ssh_key\": \"hello\"", "invalid --ssh-key: the key is not an OpenSSH public key line" },
+		{ "\"ssh_key\": \"ssh-ed25519 AAAA k\", \"cloud_init_files\": {\"user-data\": \"#x\\n\"}",
+		  "--ssh-key writes the user-data, and --cloud-init gives one" },
+	};
+	char kernel[128];
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(pool, sizeof(pool), "%s/images", w->root);
+	w->d.image_dirs[0] = pool;
+	w->d.n_image_dirs = 1;
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/qemu-img",
+					   "{\"virtual-size\": 1073741824, \"format\": \"qcow2\"}", 0),
+			 0);
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/mformat", "", 0), 0);
+	assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/mcopy", "", 0), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"n1\", \"mode\": \"isolated\", \"subnet\": \"10.67.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"n2\", \"mode\": \"isolated\", \"subnet\": \"10.68.0.0/24\"}"));
+	assert_true(request(w, "disk.create", "{\"name\": \"d.qcow2\", \"size\": \"1G\"}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"n1\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"disks\": [\"d.qcow2\"], \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+
+	note(w, "bad clones: each refused with its reason, nothing made");
+	for (size_t i = 0; i < ELEMENTSOF(bad_clones); i++) {
+		_cleanup_free_ char *conf = NULL, *disk = NULL;
+
+		assert_false(request(w, "vm.clone", bad_clones[i].params));
+		if (!strstr(reply_error(w), bad_clones[i].error))
+			fail_msg("%s: expected '%s'", reply_error(w), bad_clones[i].error);
+		conf = root_file(w, "etc/guests/c1.conf");
+		disk = root_file(w, "images/c1-disk0.qcow2");
+		assert_string_equal(conf, "(none)");
+		assert_string_equal(disk, "(none)");
+	}
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_false(request(w, "vm.clone", "{\"name\": \"g1\", \"target\": \"c1\"}"));
+	assert_non_null(strstr(reply_error(w), "cannot clone guest 'g1': it is running"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+
+	note(w, "an overlay clone on n2: its disk an overlay on g1's, recorded; no pinned MAC");
+	assert_true(request(w, "vm.clone", "{\"name\": \"g1\", \"target\": \"c1\", \"network\": \"n2\"}"));
+	{
+		_cleanup_free_ char *conf = root_file(w, "etc/guests/c1.conf"),
+				    *rec = root_file(w, "images/.netd/c1-disk0.qcow2");
+		char want[256];
+
+		snprintf(want, sizeof(want), "path = %s/c1-disk0.qcow2\nformat = qcow2\n", pool);
+		assert_non_null(strstr(conf, want));
+		assert_non_null(strstr(conf, "network = n2\n"));
+		assert_null(strstr(conf, "mac = "));
+		assert_non_null(strstr(conf, "owner = 0\n"));
+		assert_non_null(strstr(rec, "backing=d.qcow2\n"));
+	}
+	assert_false(request(w, "vm.clone", "{\"name\": \"g1\", \"target\": \"c1\"}"));
+	assert_non_null(strstr(reply_error(w), "guest 'c1' already exists"));
+	note(w, "g1 may not write the base of c1's overlay");
+	assert_false(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_non_null(strstr(reply_error(w), "is the base of overlay 'c1-disk0.qcow2'"));
+
+	note(w, "a --copy clone: qemu-img convert through the disk jobs, then the definition");
+	assert_true(request(w, "vm.clone", "{\"name\": \"g1\", \"target\": \"c2\", \"copy\": true}"));
+	{
+		_cleanup_free_ char *conf = root_file(w, "etc/guests/c2.conf"),
+				    *rec = root_file(w, "images/.netd/c2-disk0.qcow2");
+
+		assert_non_null(strstr(conf, "/c2-disk0.qcow2\n"));
+		assert_non_null(strstr(rec, "format=qcow2"));
+		assert_null(strstr(rec, "backing=d.qcow2"));
+		assert_true(log_has(w, "qemu-img convert"));
+	}
+
+	note(w, "cloud-init: bad inputs refused, nothing made");
+	for (size_t i = 0; i < ELEMENTSOF(bad_ci); i++) {
+		_cleanup_free_ char *conf = NULL;
+
+		snprintf(
+			params, sizeof(params),
+			"{\"name\": \"c3\", \"networks\": [\"n1\"], \"memory\": \"256M\", \"kernel\": \"%s\", "
+			"\"autostart\": false, %s}",
+			kernel, bad_ci[i].extra);
+		assert_false(request(w, "vm.create", params));
+		if (!strstr(reply_error(w), bad_ci[i].error))
+			fail_msg("%s: expected '%s'", reply_error(w), bad_ci[i].error);
+		conf = root_file(w, "etc/guests/c3.conf");
+		assert_string_equal(conf, "(none)");
+		assert_int_equal(access(w->root, F_OK), 0);
+	}
+
+	note(w, "cloud-init: the texts kept, the seed made at start by confined mtools");
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"c3\", \"networks\": [\"n1\"], \"memory\": \"256M\", \"kernel\": \"%s\", "
+		 "\"autostart\": false, \"hostname\": \"web3\", \"cloud_init_files\": {\"user-data\": "
+		 "\"#cloud-config\\n\", \"network-config\": \"version: 2\\n\"}}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	{
+		_cleanup_free_ char *conf = root_file(w, "etc/guests/c3.conf"),
+				    *ud = root_file(w, "lib/guests/c3/cloud-init-user-data"),
+				    *id = root_file(w, "lib/guests/c3/cloud-init-instance-id"),
+				    *host = root_file(w, "lib/guests/c3/cloud-init-hostname"), *built = NULL;
+		struct stat st;
+		char path[512];
+
+		assert_non_null(strstr(conf, "cloud-init = yes\n"));
+		assert_string_equal(ud, "#cloud-config\n");
+		assert_string_equal(host, "web3");
+		id[strcspn(id, "\n")] = 0;
+		assert_true(cloud_init_instance_id_valid(id));
+		snprintf(path, sizeof(path), "%s/lib/guests/c3/cloud-init-user-data", w->root);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		snprintf(w->guest, sizeof(w->guest), "c3");
+		assert_true(request(w, "vm.start", "{\"name\": \"c3\"}"));
+		assert_true(log_has(w, "mformat -i /dev/fd/3 -v CIDATA :: [stdout=fd stderr=fd fds=1@3 nnp "
+				       "confined session]"));
+		assert_true(log_has(w, "mcopy -i /dev/fd/3 /dev/fd/4 ::user-data [stdout=fd stderr=fd "
+				       "fds=2@3 nnp confined session]"));
+		assert_true(log_has(w, "mcopy -i /dev/fd/3 /dev/fd/4 ::network-config"));
+		assert_true(log_has(w, "mcopy -i /dev/fd/3 /dev/fd/4 ::meta-data"));
+		snprintf(path, sizeof(path), "%s/lib/guests/c3/cidata.img", w->root);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_size, 1024 * 1024);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		built = root_file(w, "lib/guests/c3/cidata.instance-id");
+		assert_string_equal(built, id);
+		assert_true(request(w, "vm.destroy", "{\"name\": \"c3\"}"));
+
+		note(w, "a clone of it: a new instance-id, its own name as host name");
+		assert_true(request(w, "vm.clone", "{\"name\": \"c3\", \"target\": \"c4\"}"));
+		{
+			_cleanup_free_ char *id4 = root_file(w, "lib/guests/c4/cloud-init-instance-id"),
+					    *ud4 = root_file(w, "lib/guests/c4/cloud-init-user-data"),
+					    *host4 = root_file(w, "lib/guests/c4/cloud-init-hostname");
+
+			id4[strcspn(id4, "\n")] = 0;
+			assert_true(cloud_init_instance_id_valid(id4));
+			assert_string_not_equal(id4, id);
+			assert_string_equal(ud4, "#cloud-config\n");
+			assert_string_equal(host4, "(none)");
+		}
+	}
+	assert_true(request(w, "vm.delete", "{\"name\": \"c4\"}"));
+	{
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/lib/guests/c4", w->root);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+}
+
 /* vm dump -> vm define gives the same guest (definition file, MACs, uuid); define refuses a running
  * guest, bad files (with their line), conflicts and another owner, and then changes nothing. */
 static void test_vm_define(void **state)
@@ -2520,6 +2722,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_define, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_clone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_firewall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firewall_integration, setup, teardown),

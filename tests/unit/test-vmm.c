@@ -264,6 +264,23 @@ static void test_argv_kernel_disk(void **state)
 	check_argv(&l, "qemu-kernel-disk.argv");
 }
 
+/* A cloud-init seed: read-only by fd, a virtio disk of its own on pcie.0 (node "cidata"), no
+ * bootindex; beside a cdrom and a disk. */
+static void test_argv_cloud_init_seed(void **state)
+{
+	static const char *const specs[] = { "/var/lib/images/web.qcow2,format=qcow2", NULL };
+	struct guest g = kernel_guest();
+	struct qemu_launch l;
+
+	g.kernel[0] = g.initrd[0] = g.append[0] = 0;
+	snprintf(g.cdrom, sizeof(g.cdrom), "/srv/iso/debian.iso");
+	add_disks(&g, specs);
+	g.cloud_init = true;
+	l = launch(&g, false);
+	l.files.seed = 40;
+	check_argv(&l, "qemu-cloud-init-seed.argv");
+}
+
 /* --max-vcpus: -smp cpus=N,maxcpus=M; --max-memory: -m is the maximum, and a balloon. */
 static void test_argv_live(void **state)
 {
@@ -1696,6 +1713,7 @@ int main(void)
 		cmocka_unit_test(test_config_live),
 		cmocka_unit_test(test_config_identity),
 		cmocka_unit_test(test_argv_overlay),
+		cmocka_unit_test(test_argv_cloud_init_seed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

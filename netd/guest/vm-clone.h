@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vm clone (vm-clone.c): what the rest of netd asks of clones in the making. */
+#pragma once
+
+#include <stdbool.h>
+
+/* A vm clone --copy is copying the disks of guest name: it may not start (the copy would be torn). */
+bool vm_clone_copying(const char *name);
