@@ -258,13 +258,21 @@ static void add_format_node(struct strv *s, const struct guest_disk *d, size_t i
 /* Disk i: its fd set, a file node "diskI-file" on it, the format node "diskI", the device. An
  * overlay's layers below it come first, bottom up: each its own fd set (100 + 16 i + k), file
  * node and read-only format node "diskI-lK", linked by backing= to the one below. */
+const char *qemu_disk_iothread(size_t slot, unsigned io_threads)
+{
+	static char buf[32];
+
+	snprintf(buf, sizeof(buf), "iothread%zu", io_threads ? slot % io_threads : 0);
+	return buf;
+}
+
 static void add_disk(struct strv *s, const struct guest_disk *d, size_t i, const struct qemu_files *f,
-		     int bootindex, int sata_port)
+		     int bootindex, int sata_port, unsigned io_threads)
 {
 	const char *ro = d->readonly ? ",read-only=on" : "";
 	int set = QEMU_FDSET_DISK0 + (int)i, cache = disk_cache(d);
 	size_t n = f->n_layers[i] < QEMU_LAYERS_MAX ? f->n_layers[i] : QEMU_LAYERS_MAX;
-	char cache_opts[64], boot[32];
+	char cache_opts[64], boot[32], iothread[32] = "";
 
 	snprintf(cache_opts, sizeof(cache_opts), "cache.direct=%s,cache.no-flush=%s",
 		 cache_modes[cache].direct ? "on" : "off", cache_modes[cache].no_flush ? "on" : "off");
@@ -293,8 +301,12 @@ static void add_disk(struct strv *s, const struct guest_disk *d, size_t i, const
 		    cache_modes[cache].write_cache ? "on" : "off", boot);
 		break;
 	default:
-		add(s, "virtio-blk-pci,bus=disk-port%zu,drive=disk%zu,id=disk%zu-dev,write-cache=%s%s", i, i,
-		    i, cache_modes[cache].write_cache ? "on" : "off", boot);
+		/* --io-threads N: virtio disk i is served by iothread (i mod N), not QEMU's main loop */
+		if (io_threads)
+			snprintf(iothread, sizeof(iothread), ",iothread=%s",
+				 qemu_disk_iothread(i, io_threads));
+		add(s, "virtio-blk-pci,bus=disk-port%zu,drive=disk%zu,id=disk%zu-dev,write-cache=%s%s%s", i,
+		    i, i, cache_modes[cache].write_cache ? "on" : "off", iothread, boot);
 	}
 }
 
@@ -342,7 +354,7 @@ static void add_boot(struct strv *s, const struct guest *g, const struct qemu_fi
 	for (size_t i = 0; i < g->n_disks && i < GUEST_DISKS_MAX; i++) {
 		if (f->disks[i] < 0)
 			continue;
-		add_disk(s, &g->disks[i], i, f, order.disks[i], sata_port);
+		add_disk(s, &g->disks[i], i, f, order.disks[i], sata_port, g->io_threads);
 		sata_port += g->disks[i].bus == DISK_BUS_SATA;
 	}
 	add_fd(s, f->cdrom, QEMU_FDSET_CDROM);

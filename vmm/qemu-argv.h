@@ -132,6 +132,9 @@ struct qemu_vnc {
 	bool local;
 };
 int qemu_vnc_parse(const char *vnc, struct qemu_vnc *ret);
+/* The iothread (-object iothread,id=iothreadK of --io-threads N) that serves virtio disk slot i:
+ * K = i mod N. Static buffer. */
+const char *qemu_disk_iothread(size_t slot, unsigned io_threads);
 /* NULL-terminated argv; free with strv_free(). */
 int qemu_argv_render(const struct qemu_launch *l, char ***ret);
 /* One option with its value per line, for golden files and logs. Caller frees. */

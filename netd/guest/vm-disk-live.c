@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "disk-pool.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
@@ -299,7 +300,7 @@ static json_object *node_args(const struct disk_op *op, size_t layer, bool forma
 			qemu_file_node(&op->disk, op->slot, layer);
 }
 
-static json_object *device_args(const struct guest_disk *disk, unsigned slot)
+static json_object *device_args(const struct guest_disk *disk, unsigned slot, unsigned io_threads)
 {
 	json_object *a = json_object_new_object();
 	bool wc = disk->cache != DISK_CACHE_WRITETHROUGH && disk->cache != DISK_CACHE_DIRECTSYNC;
@@ -321,6 +322,9 @@ static json_object *device_args(const struct guest_disk *disk, unsigned slot)
 	} else {
 		snprintf(s, sizeof(s), "disk-port%u", slot);
 		json_object_object_add(a, "bus", json_object_new_string(s));
+		if (io_threads) /* as at start (qemu-argv.c): slot mod --io-threads */
+			json_object_object_add(a, "iothread",
+					       json_object_new_string(qemu_disk_iothread(slot, io_threads)));
 	}
 	return a;
 }
@@ -556,7 +560,8 @@ static void attach_step(struct disk_op *op, enum attach_step step)
 			return attach_step(op, step + 1);
 		return command(op, step, "query-named-block-nodes", NULL, -1);
 	case STEP_DEVICE:
-		return command(op, step, "device_add", device_args(&op->disk, op->slot), -1);
+		return command(op, step, "device_add",
+			       device_args(&op->disk, op->slot, op->v->def.io_threads), -1);
 	default:
 		op_done(op);
 	}
@@ -611,6 +616,9 @@ static int busy(struct vm *v, struct call *c)
 	if (v->disk_op)
 		return call_errorf(c, -EBUSY, "guest '%s' is changing a disk already; try again",
 				   v->def.name);
+	if (v->snap) /* a snapshot job names the disks it saves: none may come or go meanwhile */
+		return call_errorf(c, -EBUSY, "guest '%s' is taking or reverting a snapshot; try again",
+				   v->def.name);
 	if (v->next_def)
 		return call_errorf(
 			c, -EBUSY,
@@ -651,6 +659,17 @@ int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 	if (v->def.n_disks >= GUEST_DISKS_MAX)
 		return call_errorf(c, -E2BIG, "guest '%s' has %d disks already (at most %d)", v->def.name,
 				   GUEST_DISKS_MAX, GUEST_DISKS_MAX);
+	if (!op->disk.readonly) { /* as vm start refuses it */
+		char overlay[NAME_MAX + 1];
+
+		if (disk_pool_is_base(d, op->disk.path, overlay, sizeof(overlay)))
+			return call_errorf(
+				c, -EBUSY,
+				"cannot attach disk %s: it is the base of overlay '%s' (a clone's, or "
+				"'disk create --backing'): writing it would change what the overlay "
+				"reads; attach it readonly, or convert or delete '%s'",
+				op->disk.path, overlay, overlay);
+	}
 	g = v->def;
 	g.disks[g.n_disks++] = op->disk;
 	if (guest_validate(&g, c->err, sizeof(c->err)) < 0)

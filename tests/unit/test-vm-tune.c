@@ -237,6 +237,16 @@ static void test_tune_argv(void **state)
 	l.files.console = fd++;
 	l.files.serial_log = fd++;
 	l.files.kernel = fd++;
+	/* three virtio disks on two iothreads (slot mod N), a SCSI one on none */
+	for (size_t i = 0; i < 4; i++) {
+		char err[256];
+
+		snprintf(err, sizeof(err), "/var/lib/netd/images/d%zu.raw%s", i, i == 3 ? ",bus=scsi" : "");
+		assert_int_equal(guest_disk_parse(&g.disks[i], err, err, sizeof(err)), 0);
+		g.n_disks++;
+		l.files.disks[i] = fd++;
+		l.files.disks_ro[i] = fd++;
+	}
 	check_argv(&l, "qemu-tuning-kvm.argv");
 	l.accel = QEMU_ACCEL_TCG;
 	g.hugepages = false;
