@@ -126,6 +126,7 @@ grep -q "^netdctl: cannot clone guest 'tmpl2' to 'c5': .*refusing disk 't2-b.qco
 ok "a clone of a disk whose header changed behind netd's back is refused, nothing made: $(tail -n 1 "$T/err")"
 # the template may not write the base of the overlay clone's disk
 refused "cannot start guest 'tmpl': its disk $POOL/tmpl-root.qcow2 is the base of overlay 'c1-disk0.qcow2'" ctl vm start tmpl
+refused "cannot attach disk $POOL/tmpl-root.qcow2: it is the base of overlay 'c1-disk0.qcow2'" ctl vm attach-disk c2 tmpl-root.qcow2
 # the template's disk stays while the overlay clone needs it (also once no guest uses it)
 ctl vm delete tmpl >/dev/null
 refused "cannot delete disk 'tmpl-root.qcow2': disk 'c1-disk0.qcow2' is an overlay on it" ctl disk delete tmpl-root.qcow2
