@@ -970,6 +970,40 @@ static int build_disk_convert(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+/* disk import FILE NAME [--format qcow2|raw] [--source-format qcow2|raw]: FILE made absolute here
+ * (netd opens it with the caller's rights, but not from the caller's directory). */
+static int build_disk_import(int argc, char **argv, json_object *params)
+{
+	const char *args[2] = {};
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "--format") || !strcmp(argv[i], "--source-format")) && i + 1 < argc) {
+			json_object_object_add(params,
+					       !strcmp(argv[i], "--format") ? "format" : "source_format",
+					       json_object_new_string(argv[i + 1]));
+			i++;
+		} else if (argv[i][0] == '-' || n == 2) {
+			return usage_error("disk import: unexpected argument '%s'", argv[i]);
+		} else {
+			args[n++] = argv[i];
+		}
+	}
+	if (n != 2)
+		return usage_error("disk import: expected FILE NAME");
+	if (args[0][0] == '/') {
+		json_object_object_add(params, "file", json_object_new_string(args[0]));
+	} else {
+		_cleanup_free_ char *cwd = getcwd(NULL, 0), *abs = NULL;
+
+		if (!cwd || asprintf(&abs, "%s/%s", cwd, args[0]) < 0)
+			return usage_error("disk import: cannot make %s absolute: %m", args[0]);
+		json_object_object_add(params, "file", json_object_new_string(abs));
+	}
+	json_object_object_add(params, "name", json_object_new_string(args[1]));
+	return 0;
+}
+
 /* vm clone SRC NEW [--network NET] [--copy] */
 static int build_vm_clone(int argc, char **argv, json_object *params)
 {
@@ -1438,6 +1472,11 @@ static const struct verb verbs[] = {
 	  "disk info NAME                       format, sizes, backing chain, snapshots (qemu-img info)" },
 	{ "disk", "resize", "disk.resize", build_disk_resize, print_disk,
 	  "disk resize NAME [+]SIZE             grow a disk no running guest uses (never shrinks)" },
+	{ "disk", "import", "disk.import", build_disk_import, print_disk,
+	  "disk import FILE NAME [--format qcow2|raw] [--source-format qcow2|raw]\n"
+	  "                                       a new pool disk from FILE (read with your rights: a cloud\n"
+	  "                                       image, an old guest's disk), with progress; qcow2 by default;\n"
+	  "                                       the source is qcow2 when it starts like one, else raw" },
 	{ "disk", "convert", "disk.convert", build_disk_convert, print_disk,
 	  "disk convert SRC DST --format qcow2|raw\n"
 	  "                                       a new disk DST with SRC's data (an overlay's chain flattened);\n"

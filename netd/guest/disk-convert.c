@@ -386,8 +386,11 @@ int disk_method_convert(struct daemon *d, struct call *c, json_object *params)
 	return disk_convert_start(d, c, src, dst, f, NULL, NULL);
 }
 
-int disk_convert_start(struct daemon *d, struct call *c, const char *src, const char *dst,
-		       enum disk_format format, disk_convert_done_fn done, void *userdata)
+/* src_fd >= 0: an import, src is a path the requester opened (src_format its format, one layer);
+ * otherwise src is a pool disk whose chain netd recorded. */
+static int convert_start(struct daemon *d, struct call *c, const char *src, int src_fd,
+			 enum disk_format src_format, const char *dst, enum disk_format format,
+			 disk_convert_done_fn done, void *userdata)
 {
 	struct disk_job *j = calloc(1, sizeof(*j));
 	struct disk_chain ch = {};
@@ -423,11 +426,20 @@ int disk_convert_start(struct daemon *d, struct call *c, const char *src, const 
 		r = call_errorf(c, -EEXIST, "disk '%s' exists already", dst);
 		goto fail;
 	}
-	fd = r = disk_open(c, j->pool, src, O_RDONLY, &st, &f);
-	if (r < 0)
-		goto fail;
-	if ((r = disk_chain_open(c, j->pool, src, fd, f, &ch)) < 0 ||
-	    (r = refuse_if_written(d, c, src, &ch)) < 0 || (r = job_out_file(c, j)) < 0 ||
+	if (src_fd >= 0) { /* one layer, taken */
+		ch.n = 1;
+		ch.fds[0] = src_fd;
+		ch.formats[0] = src_format;
+		snprintf(ch.names[0], sizeof(ch.names[0]), "%s", "(imported file)");
+		src_fd = -1;
+	} else {
+		fd = r = disk_open(c, j->pool, src, O_RDONLY, &st, &f);
+		if (r < 0)
+			goto fail;
+		if ((r = disk_chain_open(c, j->pool, src, fd, f, &ch)) < 0)
+			goto fail;
+	}
+	if ((r = refuse_if_written(d, c, src, &ch)) < 0 || (r = job_out_file(c, j)) < 0 ||
 	    (r = job_spawn(c, j, &ch)) < 0)
 		goto fail;
 	disk_chain_close(&ch); /* qemu-img has its copies */
@@ -445,7 +457,78 @@ int disk_convert_start(struct daemon *d, struct call *c, const char *src, const 
 	j->reported = 0;
 	return 0;
 fail:
+	if (src_fd >= 0)
+		close(src_fd);
 	disk_chain_close(&ch);
 	job_free(j);
+	return r;
+}
+
+int disk_convert_start(struct daemon *d, struct call *c, const char *src, const char *dst,
+		       enum disk_format format, disk_convert_done_fn done, void *userdata)
+{
+	return convert_start(d, c, src, -1, 0, dst, format, done, userdata);
+}
+
+/*
+ * disk import FILE NAME [--format F] [--source-format F]: a new pool disk from a file the requester
+ * may read (a downloaded cloud image, an old guest's disk), opened with the requester's rights (any
+ * path they can open: qemu-img runs as them too, confined to that fd), then converted as disk
+ * convert does. The source format is given, or qcow2 when the file starts with qcow2's magic, else
+ * raw; a qcow2 naming a backing or data file is refused (convert its chain to one file first).
+ */
+int disk_method_import(struct daemon *d, struct call *c, json_object *params)
+{
+	struct guest_file_rules rules = { .privileged = true };
+	const char *path, *dst, *why, *sf;
+	enum disk_format format, src_format = DISK_FORMAT_RAW;
+	struct process_cred who;
+	uint8_t h[DISK_QCOW2_HEADER_LEN];
+	char err[PATH_MAX + 256];
+	bool given;
+	ssize_t n;
+	int r, fd;
+
+	if (protocol_param_string(params, "file", &path) < 0 || !path[0])
+		return call_errorf(c, -EINVAL, "disk import: expected FILE NAME");
+	if (protocol_param_string(params, "name", &dst) < 0)
+		return call_errorf(c, -EINVAL, "disk import: expected FILE NAME");
+	why = disk_name_invalid_reason(dst);
+	if (why)
+		return call_errorf(c, -EINVAL, "invalid disk name '%.64s': %s", dst, why);
+	if ((r = disk_parse_format(c, params, &format)) < 0)
+		return r;
+	given = protocol_param_string(params, "source_format", &sf) >= 0;
+	if (given) {
+		src_format = disk_format_from_string(sf);
+		if (src_format == _DISK_FORMAT_INVALID)
+			return call_errorf(c, -EINVAL, "invalid source format '%.32s': expected qcow2 or raw",
+					   sf);
+	}
+	vm_cred_from_peer(&c->peer, &who);
+	r = guest_file_open(&who, GUEST_FILE_DISK_RO, path, &rules, &fd, err, sizeof(err));
+	if (r < 0)
+		return call_errorf(c, r, "cannot import: %s", err);
+	n = pread(fd, h, sizeof(h), 0);
+	if (n < 0) {
+		r = call_errorf(c, -errno, "cannot import %s: %m", path);
+		close(fd);
+		return r;
+	}
+	if (!given && n >= 4 && !memcmp(h, "QFI\xfb", 4))
+		src_format = DISK_FORMAT_QCOW2;
+	if (src_format == DISK_FORMAT_QCOW2 && disk_qcow2_file_refuse_reason(h, (size_t)n, false)) {
+		close(fd);
+		return call_errorf(
+			c, -EPERM,
+			"cannot import %s: a qcow2 image that names a backing or data file (netd "
+			"imports one file and follows no name in it: 'qemu-img convert' the chain into "
+			"one file first)",
+			path);
+	}
+	r = convert_start(d, c, path, fd, src_format, dst, format, NULL, NULL);
+	if (r >= 0)
+		call_progress(c, "reading %s as %s%s", path, disk_format_to_string(src_format),
+			      given ? "" : " (its first bytes say so; --source-format says otherwise)");
 	return r;
 }

@@ -53,6 +53,7 @@ int disk_record_put(struct call *c, int pool, const char *name, int fd, enum dis
 		    const char *backing);
 void disk_record_remove(int pool, const char *name);
 int disk_method_convert(struct daemon *d, struct call *c, json_object *params);
+int disk_method_import(struct daemon *d, struct call *c, json_object *params);
 /* qemu-img convert of pool disk src's chain into the new pool disk dst, started on the event loop,
  * its progress sent on c. done (NULL: c is answered with dst's info) is called once at the end: r 0
  * (dst made and recorded) or a negative errno and the message (nothing made). */

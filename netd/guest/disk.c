@@ -976,6 +976,7 @@ static const struct method disk_table[] = {
 	{ "disk.resize", method_disk_resize, METHOD_CHANGE },
 	{ "disk.delete", method_disk_delete, METHOD_CHANGE },
 	{ "disk.convert", disk_method_convert, METHOD_CHANGE | METHOD_ASYNC },
+	{ "disk.import", disk_method_import, METHOD_CHANGE | METHOD_ASYNC },
 };
 
 const struct method_area disk_methods = METHOD_AREA(disk_table);

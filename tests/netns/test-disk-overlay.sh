@@ -135,6 +135,44 @@ op disk resize ov2.qcow2 +1M >/dev/null || fail "the operator's resize of its ov
 op disk delete ov2.raw >/dev/null && op disk delete ov2.qcow2 >/dev/null || fail "the operator's delete"
 ok "an overlay whose header an operator rewrote: netd's record is the chain, /etc/shadow never read"
 
+# ---- disk import: a file from outside the pool, read with the requester's rights ----
+mkdir -p "$T/dl" && chmod 0755 "$T/dl"
+qemu-img create -q -f qcow2 "$T/dl/cloud.qcow2" 8M
+qemu-io -f qcow2 -c 'write -P 0x5a 1M 64k' "$T/dl/cloud.qcow2" >/dev/null
+chmod 0644 "$T/dl/cloud.qcow2"
+(cd "$T/dl" && op disk import cloud.qcow2 imp.qcow2 >"$T/imp.out" 2>&1) || fail "the operator's import (relative path): $(cat "$T/imp.out")"
+grep -q "^reading $T/dl/cloud.qcow2 as qcow2 (its first bytes say so" "$T/imp.out" || fail "import's progress: $(cat "$T/imp.out")"
+assert_eq "$(record imp.qcow2 format)" qcow2 "the imported disk's recorded format"
+qemu-img compare -q -f qcow2 -F qcow2 "$T/dl/cloud.qcow2" "$POOL/imp.qcow2" || fail "the imported disk's data"
+op disk import "$T/dl/cloud.qcow2" imp.raw --format raw >/dev/null 2>&1 || fail "import to raw"
+qemu-img compare -q -f qcow2 -F raw "$T/dl/cloud.qcow2" "$POOL/imp.raw" || fail "the raw import's data"
+op disk import "$T/dl/cloud.qcow2" imp-bytes.raw --format raw --source-format raw >/dev/null 2>&1 ||
+	fail "import of the bytes as raw"
+cmp -s "$T/dl/cloud.qcow2" "$POOL/imp-bytes.raw" || fail "--source-format raw copies the bytes"
+op_refused() { # op_refused REGEX ARGS...: the operator's command fails with that error, nothing changes
+	local want=$1 out
+	shift
+	if out=$(op "$@" 2>&1); then fail "'$*' succeeded"; fi
+	[ "$(wc -l <<<"$out")" = 1 ] || fail "'$*': more than the error: $out"
+	grep -qE -- "^netdctl: $want" <<<"$out" || fail "'$*': $out"
+	ok "refused: $out"
+}
+before=$(pool_state)
+chmod 0600 "$T/dl/cloud.qcow2" # root's alone now
+op_refused "cannot import: $T/dl/cloud.qcow2: permission denied" disk import "$T/dl/cloud.qcow2" imp2.qcow2
+chmod 0644 "$T/dl/cloud.qcow2"
+qemu-img create -q -f qcow2 -u -b /etc/shadow -F raw "$T/dl/chained.qcow2" 8M
+chmod 0644 "$T/dl/chained.qcow2"
+op_refused "cannot import $T/dl/chained.qcow2: a qcow2 image that names a backing or data file" disk import "$T/dl/chained.qcow2" imp2.qcow2
+op_refused "disk 'imp.qcow2' exists already" disk import "$T/dl/cloud.qcow2" imp.qcow2
+op_refused "invalid disk name '../x'" disk import "$T/dl/cloud.qcow2" ../x
+mkfifo "$T/dl/fifo" && chmod 0666 "$T/dl/fifo"
+op_refused "cannot import: $T/dl/fifo is not a regular file" disk import "$T/dl/fifo" imp2.qcow2
+assert_eq "$(pool_state)" "$before" "the pool after the refused imports"
+op disk delete imp.qcow2 >/dev/null && op disk delete imp.raw >/dev/null && op disk delete imp-bytes.raw >/dev/null ||
+	fail "delete the imported disks"
+ok "disk import: a qcow2 file as qcow2, raw and its bytes; root's file, a chained qcow2, a FIFO, a taken or bad name refused"
+
 # ---- a header naming a network backing (nbd://): qemu-img connects nowhere ----
 # A listener on $NS's loopback counts the connections it gets.
 nsx python3 -c '
