@@ -231,7 +231,7 @@ ok "a half-closed client (shutdown SHUT_WR) is not a client gone: its conversion
 before=$(pool_state)
 qemu_img_pids() { ps -o pid=,comm= --ppid "$NETD_PID" | awk '$2 == "qemu-img" { print $1 }'; }
 wait_qemu_img() { # wait_qemu_img N: until netd has N qemu-img children; prints their pids
-	for _ in $(seq 200); do [ "$(qemu_img_pids | wc -l)" -ge "$1" ] && break; sleep 0.02; done
+	for _ in $(seq 1000); do [ "$(qemu_img_pids | wc -l)" -ge "$1" ] && break; sleep 0.02; done
 	[ "$(qemu_img_pids | wc -l)" -ge "$1" ] || fail "netd did not start $1 qemu-img: $(ps -o pid,args --ppid "$NETD_PID")"
 	qemu_img_pids
 }
