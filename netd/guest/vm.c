@@ -209,6 +209,7 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	if (code == -EAGAIN)
 		return 0;
 	vm_disk_op_free(v); /* a disk change under way fails with its QEMU */
+	vm_nic_op_free(v);
 	vm_exited(v, code == -ECHILD ? 0 : code);
 	return 0;
 }
@@ -245,6 +246,7 @@ static void on_qmp_event(struct qmp_client *c, const struct qmp_message *m, void
 
 	log_debug("guest '%s': QMP event %s", v->def.name, m->event);
 	vm_disk_on_event(v, m);
+	vm_nic_on_event(v, m);
 	if (!strcmp(m->event, "STOP") && v->state == VM_STATE_RUNNING)
 		v->state = VM_STATE_PAUSED;
 	else if (!strcmp(m->event, "RESUME") && v->state == VM_STATE_PAUSED)
@@ -474,6 +476,8 @@ static int write_run_files(struct vm *v)
 	}
 	snprintf(buf, sizeof(buf), "%d\n", (int)v->pid);
 	r = write_runtime_file(pidf, buf, strlen(buf), 0644);
+	if (r >= 0)
+		vm_nic_slots_save(v); /* nic-slots too */
 	return r < 0 ? r : write_runtime_file(taps, list, strlen(list), 0644);
 }
 
@@ -686,6 +690,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 		if (r < 0)
 			goto fail;
 		v->nics[i].vhost = false;
+		v->nics[i].slot = i;
 		if (vhost && d->tap.ops->vhost_open(d->tap.userdata, q, fds + n_fds) >= 0) {
 			v->nics[i].vhost = true;
 			n_fds += q;
@@ -1113,6 +1118,7 @@ static void vm_free(struct vm *v)
 	if (!v)
 		return;
 	vm_disk_op_free(v);
+	vm_nic_op_free(v);
 	vm_files_close(v->files);
 	vm_layers_close(&v->layers);
 	if (v->kernel_memfd >= 0)
@@ -1571,6 +1577,9 @@ static int method_vm_set_network(struct daemon *d, struct call *c, json_object *
 		return call_errorf(c, -ERANGE, "guest '%s' has no NIC %u (it has %zu)", v->def.name, nic, v->def.n_nics);
 	if (!daemon_network_find(d, net))
 		return call_errorf(c, -ENOENT, "network '%s' does not exist", net);
+	if (v->nic_op)
+		return call_errorf(c, -EBUSY, "guest '%s' is attaching or detaching a NIC; try again",
+				   v->def.name);
 	copy = v->def;
 	snprintf(copy.nics[nic].network, sizeof(copy.nics[nic].network), "%s", net);
 	r = check_guest_conflicts(d, &copy, c->err, sizeof(c->err));
@@ -1675,6 +1684,7 @@ static void adopt(struct vm *v)
 	if (read_file(taps, &list, NULL) >= 0)
 		for (char *t = strtok_r(list, "\n", &save); t && i < GUEST_NICS_MAX; t = strtok_r(NULL, "\n", &save))
 			snprintf(v->nics[i++].tap, IFNAMSIZ, "%s", t);
+	vm_nic_slots_load(v);
 	v->state = VM_STATE_RUNNING;
 	snprintf(v->note, sizeof(v->note), "adopted after a netd restart");
 	vm_disk_slots_init(v, true);
