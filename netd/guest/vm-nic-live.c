@@ -641,8 +641,12 @@ static void on_netdev_del(struct qmp_client *c, const struct qmp_message *m, voi
 			    m->error_desc ? m->error_desc : "an error");
 	/* QEMU closed the TAP's fds: the kernel removed it. One still there (an fd QEMU kept) goes now. */
 	ifindex = op->tap[0] ? (int)if_nametoindex(op->tap) : 0;
-	if (ifindex > 0 && d->link.ops->links_del(d->link.userdata, &ifindex, 1) < 0)
-		log_warning("guest '%s': cannot delete TAP %s", op->v->def.name, op->tap);
+	if (ifindex > 0) {
+		log_info("guest '%s': TAP %s still there after netdev_del: deleting it", op->v->def.name,
+			 op->tap);
+		if (d->link.ops->links_del(d->link.userdata, &ifindex, 1) < 0)
+			log_warning("guest '%s': cannot delete TAP %s", op->v->def.name, op->tap);
+	}
 	op_done(op);
 }
 
