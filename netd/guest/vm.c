@@ -1533,12 +1533,13 @@ static int method_vm_show(struct daemon *d, struct call *c, json_object *params)
 	return 0;
 }
 
-static void nic_link_set(struct vm *v, unsigned nic, bool up)
+/* slot: QEMU's device nic<slot> (the NIC's index at start; attach-nic / detach-nic move them apart) */
+static void nic_link_set(struct vm *v, unsigned slot, bool up)
 {
 	json_object *args = json_object_new_object();
 	char id[16];
 
-	snprintf(id, sizeof(id), "nic%u", nic);
+	snprintf(id, sizeof(id), "nic%u", slot);
 	json_object_object_add(args, "name", json_object_new_string(id));
 	json_object_object_add(args, "up", json_object_new_boolean(up));
 	if (v->qmp)
@@ -1614,8 +1615,8 @@ static int method_vm_set_network(struct daemon *d, struct call *c, json_object *
 		}
 		/* Flap the guest's link so that its DHCP client asks again, in the new subnet. */
 		if (v->qmp && qmp_client_ready(v->qmp)) {
-			nic_link_set(v, nic, false);
-			v->links_down |= 1u << nic;
+			nic_link_set(v, v->nics[nic].slot, false);
+			v->links_down |= 1u << v->nics[nic].slot;
 			v->link_timer = sd_event_source_disable_unref(v->link_timer);
 			sd_event_add_time_relative(d->event, &v->link_timer, CLOCK_MONOTONIC, LINK_FLAP_USEC, 0,
 						   on_link_back, v);

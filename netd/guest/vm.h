@@ -66,7 +66,7 @@ struct vm {
 	bool waiting_probe;   /* a start waiting for the KVM probe */
 	sd_event_source *timer;
 	sd_event_source *link_timer; /* brings back the links set-network took down */
-	unsigned links_down;	      /* bit N: NIC N's link is down for a set-network flap */
+	unsigned links_down; /* bit S: QEMU's nicS (slot S) is down for a set-network flap */
 	int files[VM_FILES_MAX]; /* opened with the requester's rights for the start under way, or -1 */
 	int kernel_memfd; /* netd's fd of QEMU's kernel copy, emptied once QMP answers; -1 */
 	bool paused;	  /* started with -S: QMP's query-block decides whether it may 'cont' */

@@ -106,6 +106,27 @@ wait_serial g1 '^NIC-ADDED eth. 52:54:00:95:00:09' 60 >/dev/null
 assert_eq "$(vm_field g1 '.nics[1].security')" off "port security of the NIC attached with --nic-security off"
 grep -q '^mac = 52:54:00:95:00:09' "$T/etc/guests/g1.conf" || fail "the given MAC is not in the definition"
 ok "attach-nic again (given MAC, port security off)"
+
+# NIC 0 goes: the remaining NIC (QEMU's nic1, the guest's eth1) is NIC 0 now; set-network's link
+# flap reaches it by its QEMU id
+ctl vm detach-nic g1 --nic 0 >/dev/null || fail "vm detach-nic g1 --nic 0"
+wait_serial g1 '^NIC-REMOVED eth0' 30 >/dev/null
+assert_eq "$(vm_field g1 '[.nics[].network] | join(",")')" n2 "g1's NICs after detaching NIC 0"
+ctl vm set-network g1 --nic 0 n1 >/dev/null || fail "vm set-network g1 --nic 0 n1"
+wait_serial g1 '^LINK-DOWN eth1' 30 >/dev/null
+wait_serial g1 '^LINK-UP eth1' 30 >/dev/null
+assert_eq "$(link_field "$(vm_field g1 '.nics[0].tap')" .master)" "$(ctl --json network show n1 | jq -r .bridge)" "the moved NIC's bridge"
+ok "after detaching NIC 0, set-network flaps the right NIC's link"
+
+# a guest with --queues 2: the new NIC gets two TAP queues (getfd tapS-0, tapS-1; netdev_add fds)
+ctl vm create g3 --network n1 --queues 2 --vcpus 2 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+	--append "console=ttyS0 quiet shownics" --accel tcg >/dev/null || fail "vm create g3 --queues 2"
+wait_serial g3 '^LEASE 10\.96\.0\.' 90 >/dev/null
+ctl vm attach-nic g3 n2 >/dev/null || fail "vm attach-nic g3 n2 (two queues)"
+wait_serial g3 '^LEASE-eth1 10\.95\.0\.' 60 >/dev/null
+ok "attach-nic on a guest with two queues per NIC"
+ctl vm destroy g3 >/dev/null
+ctl vm delete g3 >/dev/null
 ctl vm destroy g1 >/dev/null
 ctl vm delete g1 >/dev/null
 ctl vm delete g2 >/dev/null

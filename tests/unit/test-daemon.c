@@ -1280,7 +1280,17 @@ static void test_nic_live(void **state)
 	assert_true(request(w, "vm.attach-nic",
 			    "{\"name\": \"g1\", \"network\": \"n1\", \"mac\": \"52:54:00:aa:00:04\", "
 			    "\"nic_security\": \"off\"}"));
-	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	note(w,
+	     "QEMU exits during an attach: the call fails, the guest is stopped, the definition unchanged");
+	before = guest_file(w, "g1");
+	w->qmp_exit_on = "netdev_add";
+	assert_false(request(w, "vm.attach-nic",
+			     "{\"name\": \"g1\", \"network\": \"n1\", \"mac\": \"52:54:00:aa:00:05\"}"));
+	assert_false(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	text = guest_file(w, "g1");
+	assert_string_equal(text, before);
+	free(text);
+	free(before);
 	note(w, "a stopped guest: only the definition (a generated MAC, kept in the MACs file)");
 	assert_true(request(w, "vm.detach-nic", "{\"name\": \"g1\", \"nic\": 1}"));
 	assert_true(request(w, "vm.attach-nic", "{\"name\": \"g1\", \"network\": \"n1\"}"));
