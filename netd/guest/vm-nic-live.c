@@ -39,6 +39,7 @@
 #include "vm.h"
 
 #define NIC_DETACH_TIMEOUT_USEC (15 * 1000 * 1000ull) /* the guest acknowledges a PCIe unplug */
+#define NIC_OP_TIMEOUT_USEC (30 * 1000 * 1000ull) /* QEMU answers the whole change */
 
 enum nic_op_kind { NIC_OP_ATTACH, NIC_OP_DETACH };
 
@@ -65,7 +66,9 @@ struct nic_op {
 	bool portsec, user, netdev; /* what is in place so far */
 	enum nic_step step;
 	bool deleted; /* DEVICE_DELETED came */
+	bool timed_out; /* the call failed after NIC_OP_TIMEOUT_USEC: undo at QEMU's next answer */
 	sd_event_source *timer; /* detach: the guest's DEVICE_DELETED */
+	sd_event_source *deadline; /* the whole change */
 };
 
 static void fds_close(struct nic_op *op)
@@ -82,7 +85,13 @@ static void op_free(struct nic_op *op)
 		return;
 	fds_close(op);
 	sd_event_source_disable_unref(op->timer);
+	sd_event_source_disable_unref(op->deadline);
 	free(op);
+}
+
+static void op_freep(struct nic_op **op)
+{
+	op_free(*op);
 }
 
 static void op_reply_error(struct nic_op *op, int error, const char *fmt, ...)
@@ -347,6 +356,31 @@ static json_object *device_args(const struct nic_op *op)
 	return a;
 }
 
+/* The whole change has NIC_OP_TIMEOUT_USEC: then the call fails; QEMU's late answer undoes an
+ * attach, and completes a detach whose device is gone (the guest stays busy with the change until
+ * QEMU answers or exits). */
+static int on_op_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct nic_op *op = userdata;
+
+	op->deadline = sd_event_source_disable_unref(op->deadline);
+	op->timed_out = true;
+	op_reply_error(op, -ETIMEDOUT,
+		       "guest '%s': QEMU did not %s the NIC within 30 s (%s when QEMU answers)",
+		       op->v->def.name, op->kind == NIC_OP_ATTACH ? "attach" : "detach",
+		       op->kind == NIC_OP_ATTACH ? "the change is undone" : "the detach completes");
+	log_warning("guest '%s': NIC change: QEMU did not answer within 30 s", op->v->def.name);
+	return 0;
+}
+
+static int op_arm(struct nic_op *op, struct call *c)
+{
+	int r = sd_event_add_time_relative(op->v->daemon->event, &op->deadline, CLOCK_MONOTONIC,
+					   NIC_OP_TIMEOUT_USEC, 0, on_op_deadline, op);
+
+	return r < 0 ? call_errorf(c, r, "cannot change a NIC of guest '%s': no timer", op->v->def.name) : 0;
+}
+
 /* ---- attach ---- */
 
 static void attach_step(struct nic_op *op, enum nic_step step);
@@ -375,6 +409,10 @@ static void on_attach_reply(struct qmp_client *c, const struct qmp_message *m, v
 
 	if (!m) {
 		attach_fail(op, -EIO, "QEMU's QMP connection closed");
+		return;
+	}
+	if (op->timed_out) {
+		attach_fail(op, -ETIMEDOUT, "timed out");
 		return;
 	}
 	if (m->type == QMP_MESSAGE_ERROR && op->step != NSTEP_CLEAR) {
@@ -536,7 +574,7 @@ static int param_name(struct daemon *d, struct call *c, json_object *params, str
 
 int method_vm_attach_nic(struct daemon *d, struct call *c, json_object *params)
 {
-	_cleanup_free_ struct nic_op *op = calloc(1, sizeof(*op));
+	_cleanup_(op_freep) struct nic_op *op = calloc(1, sizeof(*op));
 	const char *network, *mac = NULL, *security = NULL;
 	struct mac taken[1024];
 	size_t n_taken = 0;
@@ -610,6 +648,8 @@ int method_vm_attach_nic(struct daemon *d, struct call *c, json_object *params)
 		return call_errorf(c, -ENOSPC, "guest '%s' has no free NIC slot", v->def.name);
 	op->slot = r;
 	op->queues = v->def.queues ? v->def.queues : 1;
+	if ((r = op_arm(op, c)) < 0)
+		return r;
 	r = attach_host(op, c);
 	if (r < 0)
 		return r;
@@ -716,7 +756,7 @@ void vm_nic_on_event(struct vm *v, const struct qmp_message *m)
 
 int method_vm_detach_nic(struct daemon *d, struct call *c, json_object *params)
 {
-	_cleanup_free_ struct nic_op *op = calloc(1, sizeof(*op));
+	_cleanup_(op_freep) struct nic_op *op = calloc(1, sizeof(*op));
 	struct guest g;
 	unsigned nic;
 	struct vm *v;
@@ -757,6 +797,8 @@ int method_vm_detach_nic(struct daemon *d, struct call *c, json_object *params)
 				   v->def.name, vm_state_to_string(v->state));
 	op->slot = v->nics[nic].slot;
 	snprintf(op->tap, sizeof(op->tap), "%s", v->nics[nic].tap);
+	if ((r = op_arm(op, c)) < 0)
+		return r;
 	v->nic_op = op;
 	r = qmp_client_command(v->qmp, "device_del", one("id", "nic%u", op->slot), on_device_del, op);
 	if (r < 0) {

@@ -1280,6 +1280,23 @@ static void test_nic_live(void **state)
 	assert_true(request(w, "vm.attach-nic",
 			    "{\"name\": \"g1\", \"network\": \"n1\", \"mac\": \"52:54:00:aa:00:04\", "
 			    "\"nic_security\": \"off\"}"));
+	note(w, "one change at a time: while QEMU has not answered device_add, another NIC change, a disk "
+		"change and set-network are refused");
+	w->qmp_hold = "device_add";
+	request_send(w, 0, "vm.attach-nic",
+		     "{\"name\": \"g1\", \"network\": \"n1\", \"mac\": \"52:54:00:aa:00:06\"}");
+	run_for(w, 50 * 1000);
+	assert_false(w->replied);
+	w->qmp_hold = NULL;
+	assert_false(request(w, "vm.detach-nic", "{\"name\": \"g1\", \"nic\": 0}"));
+	assert_false(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"/nonexistent.raw\"}"));
+	assert_false(request(w, "vm.set-network", "{\"name\": \"g1\", \"network\": \"n2\"}"));
+	qmp_send(w, w->qmp_held);
+	assert_true(reply_wait(w, "vm.attach-nic"));
+	w->replied = false;
+	text = guest_file(w, "g1");
+	assert_non_null(strstr(text, "[nic2]\nnetwork = n1"));
+	free(text);
 	note(w,
 	     "QEMU exits during an attach: the call fails, the guest is stopped, the definition unchanged");
 	before = guest_file(w, "g1");
