@@ -112,6 +112,10 @@ ok "attach-nic again (given MAC, port security off)"
 ctl vm detach-nic g1 --nic 0 >/dev/null || fail "vm detach-nic g1 --nic 0"
 wait_serial g1 '^NIC-REMOVED eth0' 30 >/dev/null
 assert_eq "$(vm_field g1 '[.nics[].network] | join(",")')" n2 "g1's NICs after detaching NIC 0"
+assert_eq "$(cat "$T/run/guests/g1/nic-slots")" 1 "nic-slots after detaching NIC 0"
+# a restarted netd reads the slot (NIC 0 is QEMU's nic1) from nic-slots
+kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null || true
+start_netd
 ctl vm set-network g1 --nic 0 n1 >/dev/null || fail "vm set-network g1 --nic 0 n1"
 wait_serial g1 '^LINK-DOWN eth1' 30 >/dev/null
 wait_serial g1 '^LINK-UP eth1' 30 >/dev/null
