@@ -527,6 +527,39 @@ static int build_vm_set_network(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+/* vm attach-nic NAME NETWORK [--mac MAC] [--nic-security on|off] / vm detach-nic NAME --nic N */
+static int build_vm_nic(int argc, char **argv, json_object *params)
+{
+	bool attach = !strcmp(argv[0], "attach-nic"), nic = false;
+	const char *pos[2] = {};
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!attach && !strcmp(argv[i], "--nic") && i + 1 < argc) {
+			if (parse_count("--nic", argv[++i], params, "nic") < 0)
+				return -EINVAL;
+			nic = true;
+		} else if (attach && !strcmp(argv[i], "--mac") && i + 1 < argc) {
+			json_object_object_add(params, "mac", json_object_new_string(argv[++i]));
+		} else if (attach && !strcmp(argv[i], "--nic-security") && i + 1 < argc) {
+			json_object_object_add(params, "nic_security", json_object_new_string(argv[++i]));
+		} else if (argv[i][0] == '-' || n == (attach ? 2u : 1u)) {
+			return usage_error("vm %s: unexpected argument '%s'", argv[0], argv[i]);
+		} else {
+			pos[n++] = argv[i];
+		}
+	}
+	if (attach && n != 2)
+		return usage_error(
+			"vm attach-nic: expected NAME NETWORK [--mac MAC] [--nic-security on|off]");
+	if (!attach && (n != 1 || !nic))
+		return usage_error("vm detach-nic: expected NAME --nic N");
+	json_object_object_add(params, "name", json_object_new_string(pos[0]));
+	if (attach)
+		json_object_object_add(params, "network", json_object_new_string(pos[1]));
+	return 0;
+}
+
 static void print_vm_disks(json_object *v)
 {
 	json_object *disks = json_object_object_get(v, "disks");
@@ -1424,6 +1457,12 @@ static const struct verb verbs[] = {
 	{ "vm", "detach-disk", "vm.detach-disk", build_vm_disk, print_vm,
 	  "vm detach-disk NAME DISK              DISK: its node (disk1, in vm show), path or pool NAME;\n"
 	  "                                       live from a running guest once it let the disk go" },
+	{ "vm", "attach-nic", "vm.attach-nic", build_vm_nic, print_vm,
+	  "vm attach-nic NAME NETWORK [--mac MAC] [--nic-security on|off]\n"
+	  "                                       add a NIC to the definition, and live to a running guest" },
+	{ "vm", "detach-nic", "vm.detach-nic", build_vm_nic, print_vm,
+	  "vm detach-nic NAME --nic N            N: as in vm show (nic0, nic1, ...); live from a running\n"
+	  "                                       guest once it let the NIC go" },
 	{ "vm", "set-vcpus", "vm.set-vcpus", build_vm_set_vcpus, print_vm,
 	  "vm set-vcpus NAME N [--live] [--config]\n"
 	  "                                       plug vCPUs into a running guest (up to its --max-vcpus; never\n"

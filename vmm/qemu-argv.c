@@ -108,10 +108,23 @@ static void add_nic(struct strv *s, const struct qemu_nic *n, size_t i)
 	    n->vhost ? (mq ? "vhostfds=" : "vhostfd=") : "", vfds);
 	add(s, "-device");
 	if (mq)
-		add(s, "virtio-net-pci,id=nic%zu,netdev=net%zu,mac=%s,mq=on,vectors=%u", i, i,
-		    mac_format(&n->mac, m, sizeof(m)), 2 * n->queues + 2);
+		add(s, "virtio-net-pci,id=nic%zu,netdev=net%zu,bus=nic-port%zu,mac=%s,mq=on,vectors=%u", i, i,
+		    i, mac_format(&n->mac, m, sizeof(m)), 2 * n->queues + 2);
 	else
-		add(s, "virtio-net-pci,id=nic%zu,netdev=net%zu,mac=%s", i, i, mac_format(&n->mac, m, sizeof(m)));
+		add(s, "virtio-net-pci,id=nic%zu,netdev=net%zu,bus=nic-port%zu,mac=%s", i, i, i,
+		    mac_format(&n->mac, m, sizeof(m)));
+}
+
+/* One PCIe root port per NIC slot, as for the disks (q35's pcie.0 takes no hotplug): NIC i's
+ * virtio-net sits on nic-port<i>, where vm detach-nic can take it away and vm attach-nic put
+ * another. */
+static void add_nic_ports(struct strv *s)
+{
+	for (int i = 0; i < GUEST_NICS_MAX; i++) {
+		add(s, "-device");
+		add(s, "pcie-root-port,id=nic-port%d,bus=pcie.0,chassis=%d,addr=0x%x.%d%s", i,
+		    QEMU_NIC_CHASSIS + i, QEMU_NIC_PORTS_SLOT, i, i == 0 ? ",multifunction=on" : "");
+	}
 }
 
 static void add_accel(struct strv *s, enum qemu_accel a)
@@ -487,9 +500,10 @@ int qemu_argv_render(const struct qemu_launch *l, char ***ret)
 		add(&s, "%u", g->vcpus);
 	add_tuning(&s, l);
 	add_boot(&s, g, f);
+	add_nic_ports(&s);
 	for (size_t i = 0; i < l->n_nics; i++)
 		add_nic(&s, &l->nics[i], i);
-	/* After the NICs: their PCI addresses stay what they were without a balloon. */
+	/* After the NICs: the other devices' PCI addresses stay what they were without a balloon. */
 	if (g->max_memory_mib) {
 		add(&s, "-device");
 		add(&s, "virtio-balloon-pci,id=" QEMU_BALLOON_ID);

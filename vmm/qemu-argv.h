@@ -94,6 +94,12 @@ _Static_assert(GUEST_DISKS_MAX == 8, "QEMU_FILES_NONE sets 8 disks, one PCI slot
 
 #define QEMU_DISK_CHASSIS 1
 
+/* NIC slot i's PCIe root port nic-port<i> (vm attach-nic / detach-nic hotplug there): function i
+ * of this slot of pcie.0, chassis QEMU_NIC_CHASSIS + i. */
+_Static_assert(GUEST_NICS_MAX == 8, "one PCI slot holds 8 ports");
+#define QEMU_NIC_PORTS_SLOT 0x12
+#define QEMU_NIC_CHASSIS 17
+
 /* The bootindex each drive gets (-1: none: a -kernel boot) and whether the cdrom goes last once
  * QEMU runs (boot auto: cdrom first until the first reboot). Pure. */
 struct qemu_boot_order {

@@ -379,6 +379,7 @@ static const struct method_area *const areas[] = {
 	&guest_methods,
 	&disk_methods,
 	&vm_live_methods,
+	&vm_nic_methods,
 	&vm_snapshot_methods,
 	&define_methods,
 	&guest_look_methods,

@@ -143,6 +143,7 @@ extern const struct method_area network_methods, daemon_methods, guest_methods, 
  * answered. */
 void disk_jobs_abort(struct daemon *d);
 extern const struct method_area vm_live_methods;
+extern const struct method_area vm_nic_methods;
 extern const struct method_area vm_snapshot_methods;
 
 const struct method *method_find(const char *name);

@@ -616,6 +616,8 @@ static int busy(struct vm *v, struct call *c)
 	if (v->disk_op)
 		return call_errorf(c, -EBUSY, "guest '%s' is changing a disk already; try again",
 				   v->def.name);
+	if (v->nic_op)
+		return call_errorf(c, -EBUSY, "guest '%s' is changing a NIC; try again", v->def.name);
 	if (v->snap) /* a snapshot job names the disks it saves: none may come or go meanwhile */
 		return call_errorf(c, -EBUSY, "guest '%s' is taking or reverting a snapshot; try again",
 				   v->def.name);

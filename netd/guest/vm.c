@@ -209,6 +209,7 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	if (code == -EAGAIN)
 		return 0;
 	vm_disk_op_free(v); /* a disk change under way fails with its QEMU */
+	vm_nic_op_free(v);
 	vm_exited(v, code == -ECHILD ? 0 : code);
 	return 0;
 }
@@ -245,6 +246,7 @@ static void on_qmp_event(struct qmp_client *c, const struct qmp_message *m, void
 
 	log_debug("guest '%s': QMP event %s", v->def.name, m->event);
 	vm_disk_on_event(v, m);
+	vm_nic_on_event(v, m);
 	if (!strcmp(m->event, "STOP") && v->state == VM_STATE_RUNNING)
 		v->state = VM_STATE_PAUSED;
 	else if (!strcmp(m->event, "RESUME") && v->state == VM_STATE_PAUSED)
@@ -474,6 +476,8 @@ static int write_run_files(struct vm *v)
 	}
 	snprintf(buf, sizeof(buf), "%d\n", (int)v->pid);
 	r = write_runtime_file(pidf, buf, strlen(buf), 0644);
+	if (r >= 0)
+		vm_nic_slots_save(v); /* nic-slots too */
 	return r < 0 ? r : write_runtime_file(taps, list, strlen(list), 0644);
 }
 
@@ -686,6 +690,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 		if (r < 0)
 			goto fail;
 		v->nics[i].vhost = false;
+		v->nics[i].slot = i;
 		if (vhost && d->tap.ops->vhost_open(d->tap.userdata, q, fds + n_fds) >= 0) {
 			v->nics[i].vhost = true;
 			n_fds += q;
@@ -1113,6 +1118,7 @@ static void vm_free(struct vm *v)
 	if (!v)
 		return;
 	vm_disk_op_free(v);
+	vm_nic_op_free(v);
 	vm_files_close(v->files);
 	vm_layers_close(&v->layers);
 	if (v->kernel_memfd >= 0)
@@ -1527,12 +1533,13 @@ static int method_vm_show(struct daemon *d, struct call *c, json_object *params)
 	return 0;
 }
 
-static void nic_link_set(struct vm *v, unsigned nic, bool up)
+/* slot: QEMU's device nic<slot> (the NIC's index at start; attach-nic / detach-nic move them apart) */
+static void nic_link_set(struct vm *v, unsigned slot, bool up)
 {
 	json_object *args = json_object_new_object();
 	char id[16];
 
-	snprintf(id, sizeof(id), "nic%u", nic);
+	snprintf(id, sizeof(id), "nic%u", slot);
 	json_object_object_add(args, "name", json_object_new_string(id));
 	json_object_object_add(args, "up", json_object_new_boolean(up));
 	if (v->qmp)
@@ -1571,6 +1578,9 @@ static int method_vm_set_network(struct daemon *d, struct call *c, json_object *
 		return call_errorf(c, -ERANGE, "guest '%s' has no NIC %u (it has %zu)", v->def.name, nic, v->def.n_nics);
 	if (!daemon_network_find(d, net))
 		return call_errorf(c, -ENOENT, "network '%s' does not exist", net);
+	if (v->nic_op)
+		return call_errorf(c, -EBUSY, "guest '%s' is attaching or detaching a NIC; try again",
+				   v->def.name);
 	copy = v->def;
 	snprintf(copy.nics[nic].network, sizeof(copy.nics[nic].network), "%s", net);
 	r = check_guest_conflicts(d, &copy, c->err, sizeof(c->err));
@@ -1605,8 +1615,8 @@ static int method_vm_set_network(struct daemon *d, struct call *c, json_object *
 		}
 		/* Flap the guest's link so that its DHCP client asks again, in the new subnet. */
 		if (v->qmp && qmp_client_ready(v->qmp)) {
-			nic_link_set(v, nic, false);
-			v->links_down |= 1u << nic;
+			nic_link_set(v, v->nics[nic].slot, false);
+			v->links_down |= 1u << v->nics[nic].slot;
 			v->link_timer = sd_event_source_disable_unref(v->link_timer);
 			sd_event_add_time_relative(d->event, &v->link_timer, CLOCK_MONOTONIC, LINK_FLAP_USEC, 0,
 						   on_link_back, v);
@@ -1675,6 +1685,7 @@ static void adopt(struct vm *v)
 	if (read_file(taps, &list, NULL) >= 0)
 		for (char *t = strtok_r(list, "\n", &save); t && i < GUEST_NICS_MAX; t = strtok_r(NULL, "\n", &save))
 			snprintf(v->nics[i++].tap, IFNAMSIZ, "%s", t);
+	vm_nic_slots_load(v);
 	v->state = VM_STATE_RUNNING;
 	snprintf(v->note, sizeof(v->note), "adopted after a netd restart");
 	vm_disk_slots_init(v, true);

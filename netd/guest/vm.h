@@ -40,6 +40,7 @@ enum {
 struct vm_nic {
 	char tap[IFNAMSIZ];
 	bool vhost;
+	unsigned slot; /* QEMU's netS/nicS on nic-port<S>: i at start; attach-nic takes a free one */
 };
 
 /* The layers below each disk of a guest (an overlay of the pool), as QEMU gets them: fds[i][k - 1]
@@ -65,7 +66,7 @@ struct vm {
 	bool waiting_probe;   /* a start waiting for the KVM probe */
 	sd_event_source *timer;
 	sd_event_source *link_timer; /* brings back the links set-network took down */
-	unsigned links_down;	      /* bit N: NIC N's link is down for a set-network flap */
+	unsigned links_down; /* bit S: QEMU's nicS (slot S) is down for a set-network flap */
 	int files[VM_FILES_MAX]; /* opened with the requester's rights for the start under way, or -1 */
 	int kernel_memfd; /* netd's fd of QEMU's kernel copy, emptied once QMP answers; -1 */
 	bool paused;	  /* started with -S: QMP's query-block decides whether it may 'cont' */
@@ -84,6 +85,7 @@ struct vm {
 	pid_t vcpu_tids[GUEST_VCPUS_MAX]; /* vCPU N's thread (QMP query-cpus-fast), 0: unknown */
 	unsigned n_vcpu_tids;
 	struct vm_snap *snap; /* vm-snapshot.c: a snapshot job under way; or NULL */
+	struct nic_op *nic_op; /* vm-nic-live.c: an attach-nic or detach-nic under way; or NULL */
 };
 
 enum kvm_probe_state {
@@ -108,6 +110,16 @@ int method_vm_detach_disk(struct daemon *d, struct call *c, json_object *params)
 void vm_disk_on_event(struct vm *v, const struct qmp_message *m);
 void vm_disk_slots_init(struct vm *v, bool adopted);
 void vm_disk_op_free(struct vm *v);
+
+/* Live NICs (vm-nic-live.c): vm.attach-nic, vm.detach-nic; QMP events (DEVICE_DELETED); the NICs'
+ * slots and TAPs in <run>/guests/NAME/{taps,nic-slots} (save: start and each change; load:
+ * adoption, after the TAPs are read). */
+int method_vm_attach_nic(struct daemon *d, struct call *c, json_object *params);
+int method_vm_detach_nic(struct daemon *d, struct call *c, json_object *params);
+void vm_nic_on_event(struct vm *v, const struct qmp_message *m);
+void vm_nic_op_free(struct vm *v);
+void vm_nic_slots_save(struct vm *v);
+void vm_nic_slots_load(struct vm *v);
 
 /* vm-look.c: screenshots and the serial log. gone: v's QEMU exited (its screenshots fail);
  * watch: v's QEMU runs (its serial log is kept bounded); done: netd stops. rotate: serial.log to

@@ -29,6 +29,9 @@
 # CIDATA (a cloud-init NoCloud seed) read-only and prints "SEED-INSTANCE <instance-id>",
 # "SEED-HOSTNAME <local-hostname>", "SEED-RO <0|1>" (the block device's read-only flag),
 # "SEED-FILES <names>" and "SEED-MD5 <file> <md5>" for each file, or "SEED-MISSING".
+# With shownics on the kernel command line, a NIC that appears later (vm attach-nic) is brought up,
+# "NIC-ADDED ethN <mac>" printed, and udhcpc run on it: its lease prints "LEASE-ethN <ip>/<mask>"
+# (no route); a NIC that goes (vm detach-nic) prints "NIC-REMOVED ethN".
 # With showuuid on the kernel command line it prints "SMBIOS-UUID <uuid>" (QEMU's -uuid, as the
 # guest's firmware tables give it).
 # With snapcount on the kernel command line it loads virtio-blk and keeps a counter in the first
@@ -90,6 +93,11 @@ deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
 bound|renew)
 	ip -4 addr flush dev "$interface"
 	ip addr add "$ip/${mask:-24}" dev "$interface"
+	# a NIC attached later (shownics): its lease only, eth0 keeps the default route
+	if [ "$interface" != eth0 ]; then
+		echo "LEASE-$interface $ip/${mask:-24}" >/dev/console
+		exit 0
+	fi
 	[ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
 	echo "LEASE $ip/${mask:-24} router ${router%% *}" >/dev/console
 	[ -n "$router" ] && ping -c 1 -W 2 "${router%% *}" >/dev/null 2>&1 &&
@@ -265,6 +273,24 @@ udhcpc -i eth0 -s /etc/udhcpc/script -t 20 -T 1 -A 1 -b -R
 		eval "last_$n=$c"
 	done
 done) &
+# shownics: NICs that come and go (vm attach-nic, vm detach-nic)
+if grep -qw shownics /proc/cmdline; then
+	(old=$(ls -d /sys/class/net/eth* 2>/dev/null)
+	while sleep 0.3; do
+		new=$(ls -d /sys/class/net/eth* 2>/dev/null)
+		for f in $new; do
+			echo "$old" | grep -qx "$f" && continue
+			n=${f##*/}
+			echo "NIC-ADDED $n $(cat "$f/address")"
+			ip link set "$n" up
+			udhcpc -i "$n" -s /etc/udhcpc/script -t 20 -T 1 -A 1 -b -R -p "/run/udhcpc-$n.pid"
+		done
+		for f in $old; do
+			echo "$new" | grep -qx "$f" || echo "NIC-REMOVED ${f##*/}"
+		done
+		old=$new
+	done) &
+fi
 while true; do sleep 3600; done
 INIT
 chmod +x "$root/init" "$root/etc/udhcpc/script"

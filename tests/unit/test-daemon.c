@@ -1211,6 +1211,114 @@ static void test_disk_live(void **state)
 	check_golden(w, "disk-live.log");
 }
 
+static char *guest_file(struct world *w, const char *name);
+
+/* vm attach-nic / detach-nic: on a running guest the TAP (tap ops), then QMP getfd (with the fd),
+ * netdev_add, device_add on the slot's port; detach: device_del, DEVICE_DELETED, netdev_del; each
+ * refusal leaves the definition as it was; a stopped guest's definition changes alone. */
+static void test_nic_live(void **state)
+{
+	struct world *w = *state;
+	char *before, *text, kernel[256], params[512];
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"n1\", \"mode\": \"isolated\", \"subnet\": \"10.66.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"n2\", \"mode\": \"isolated\", \"subnet\": \"10.67.0.0/24\"}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"n1\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	note(w, "attach: a TAP, getfd tap1 (the fd over QMP), netdev_add, device_add on nic-port1");
+	assert_true(request(w, "vm.attach-nic",
+			    "{\"name\": \"g1\", \"network\": \"n2\", \"mac\": \"52:54:00:aa:00:02\"}"));
+	text = guest_file(w, "g1");
+	assert_non_null(strstr(text, "[nic1]\nnetwork = n2"));
+	free(text);
+	before = guest_file(w, "g1");
+	note(w,
+	     "refused, nothing changed: unknown network, a MAC the guest has, bad MAC, bad --nic-security, "
+	     "an operator on root's guest, no such NIC");
+	assert_false(request(w, "vm.attach-nic", "{\"name\": \"g1\", \"network\": \"nope\"}"));
+	assert_false(request(w, "vm.attach-nic",
+			     "{\"name\": \"g1\", \"network\": \"n1\", \"mac\": \"52:54:00:aa:00:02\"}"));
+	assert_false(request(w, "vm.attach-nic",
+			     "{\"name\": \"g1\", \"network\": \"n1\", \"mac\": \"01:00:00:aa:00:02\"}"));
+	assert_false(request(w, "vm.attach-nic",
+			     "{\"name\": \"g1\", \"network\": \"n1\", \"nic_security\": \"maybe\"}"));
+	assert_false(request_as(w, 1000, "vm.attach-nic", "{\"name\": \"g1\", \"network\": \"n1\"}"));
+	assert_false(request_as(w, 1000, "vm.detach-nic", "{\"name\": \"g1\", \"nic\": 1}"));
+	assert_false(request(w, "vm.detach-nic", "{\"name\": \"g1\", \"nic\": 5}"));
+	note(w, "device_add fails: netdev_del, closefd, the TAP and its entries go");
+	{
+		static const char *const device_fails[] = { "device_add", "!Bus 'nic-port2' is full", NULL };
+
+		w->qmp_canned = device_fails;
+		assert_false(
+			request(w, "vm.attach-nic",
+				"{\"name\": \"g1\", \"network\": \"n1\", \"mac\": \"52:54:00:aa:00:03\"}"));
+		w->qmp_canned = NULL;
+	}
+	text = guest_file(w, "g1");
+	assert_string_equal(text, before);
+	free(text);
+	free(before);
+	note(w, "detach NIC 0: device_del nic0, DEVICE_DELETED, netdev_del net0; n2's NIC is NIC 0 now");
+	assert_true(request(w, "vm.detach-nic", "{\"name\": \"g1\", \"nic\": 0}"));
+	text = guest_file(w, "g1");
+	assert_non_null(strstr(text, "[nic0]\nnetwork = n2"));
+	assert_null(strstr(text, "[nic1]"));
+	free(text);
+	note(w, "attach again: the free slot 0 (the fake kernel keeps vm-g1-0: the TAP is named vnet0)");
+	assert_true(request(w, "vm.attach-nic",
+			    "{\"name\": \"g1\", \"network\": \"n1\", \"mac\": \"52:54:00:aa:00:04\", "
+			    "\"nic_security\": \"off\"}"));
+	note(w, "one change at a time: while QEMU has not answered device_add, another NIC change, a disk "
+		"change and set-network are refused");
+	w->qmp_hold = "device_add";
+	request_send(w, 0, "vm.attach-nic",
+		     "{\"name\": \"g1\", \"network\": \"n1\", \"mac\": \"52:54:00:aa:00:06\"}");
+	run_for(w, 50 * 1000);
+	assert_false(w->replied);
+	w->qmp_hold = NULL;
+	assert_false(request(w, "vm.detach-nic", "{\"name\": \"g1\", \"nic\": 0}"));
+	assert_false(request(w, "vm.attach-disk", "{\"name\": \"g1\", \"disk\": \"/nonexistent.raw\"}"));
+	assert_false(request(w, "vm.set-network", "{\"name\": \"g1\", \"network\": \"n2\"}"));
+	qmp_send(w, w->qmp_held);
+	assert_true(reply_wait(w, "vm.attach-nic"));
+	w->replied = false;
+	text = guest_file(w, "g1");
+	assert_non_null(strstr(text, "[nic2]\nnetwork = n1"));
+	free(text);
+	note(w,
+	     "QEMU exits during an attach: the call fails, the guest is stopped, the definition unchanged");
+	before = guest_file(w, "g1");
+	w->qmp_exit_on = "netdev_add";
+	assert_false(request(w, "vm.attach-nic",
+			     "{\"name\": \"g1\", \"network\": \"n1\", \"mac\": \"52:54:00:aa:00:05\"}"));
+	assert_false(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	text = guest_file(w, "g1");
+	assert_string_equal(text, before);
+	free(text);
+	free(before);
+	note(w, "a stopped guest: only the definition (a generated MAC, kept in the MACs file)");
+	assert_true(request(w, "vm.detach-nic", "{\"name\": \"g1\", \"nic\": 1}"));
+	assert_true(request(w, "vm.attach-nic", "{\"name\": \"g1\", \"network\": \"n1\"}"));
+	text = guest_file(w, "g1");
+	assert_non_null(strstr(text, "[nic1]\nnetwork = n1"));
+	free(text);
+	assert_true(request(w, "vm.show", "{\"name\": \"g1\"}"));
+	assert_true(request(w, "vm.delete", "{\"name\": \"g1\"}"));
+	check_golden(w, "nic-live.log");
+}
+
 static const char *reply_field(struct world *w, const char *key)
 {
 	json_object *v;
@@ -2716,6 +2824,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vm_show_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nic_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_live_failures, setup, teardown),
 		cmocka_unit_test(test_vm_ipv6_collect_cap),
