@@ -392,21 +392,6 @@ static int op_arm(struct disk_op *op)
 					  OP_TIMEOUT_USEC, 0, on_op_deadline, op);
 }
 
-/* Only the guest's owner (a definition without one: root's) or root changes its disks: at the
- * guest's next start its files are opened with its owner's rights, and root's rules (any path,
- * block devices, no check of a qcow2's backing files) must not apply to an operator's file. */
-static int owner_check(struct vm *v, struct call *c, const char *what)
-{
-	uid_t owner = v->def.has_owner ? (uid_t)v->def.owner : 0;
-
-	if (c->uid == 0 || c->uid == owner)
-		return 0;
-	return call_errorf(c, -EPERM,
-			   "guest '%s' belongs to uid %u: only its owner or root may %s its disks (its "
-			   "files are opened with its owner's rights at each start)",
-			   v->def.name, (unsigned)owner, what);
-}
-
 /* ---- attach ---- */
 
 enum attach_step {
@@ -650,7 +635,10 @@ int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 	v = vm_find(d, name);
 	if (!v)
 		return call_errorf(c, -ENOENT, "no guest named '%s'", name);
-	if ((r = param_disk(d, c, params, &spec)) < 0 || (r = owner_check(v, c, "attach")) < 0 ||
+	if ((r = param_disk(d, c, params, &spec)) < 0 ||
+	    (r = vm_owner_check(
+		     v, c, "attach its disks (its files are opened with its owner's rights at each start)")) <
+		    0 ||
 	    (r = busy(v, c)) < 0)
 		return r;
 	r = guest_disk_parse(&op->disk, spec, c->err, sizeof(c->err));
@@ -824,7 +812,10 @@ int method_vm_detach_disk(struct daemon *d, struct call *c, json_object *params)
 	v = vm_find(d, name);
 	if (!v)
 		return call_errorf(c, -ENOENT, "no guest named '%s'", name);
-	if ((r = param_disk(d, c, params, &which)) < 0 || (r = owner_check(v, c, "detach")) < 0 ||
+	if ((r = param_disk(d, c, params, &which)) < 0 ||
+	    (r = vm_owner_check(
+		     v, c, "detach its disks (its files are opened with its owner's rights at each start)")) <
+		    0 ||
 	    (r = busy(v, c)) < 0)
 		return r;
 	r = find_disk(d, v, which, &op->index);

@@ -461,17 +461,6 @@ static void attach_step(struct nic_op *op, enum nic_step step)
 		attach_fail(op, r, strerror(-r));
 }
 
-/* Only the guest's owner (a definition without one: root's) or root changes its NICs. */
-static int owner_check(struct vm *v, struct call *c, const char *what)
-{
-	uid_t owner = v->def.has_owner ? (uid_t)v->def.owner : 0;
-
-	if (c->uid == 0 || c->uid == owner)
-		return 0;
-	return call_errorf(c, -EPERM, "guest '%s' belongs to uid %u: only its owner or root may %s its NICs",
-			   v->def.name, (unsigned)owner, what);
-}
-
 static int busy(struct vm *v, struct call *c)
 {
 	if (v->nic_op)
@@ -590,7 +579,7 @@ int method_vm_attach_nic(struct daemon *d, struct call *c, json_object *params)
 		return call_errorf(c, -EINVAL, "missing network");
 	(void)protocol_param_string(params, "mac", &mac);
 	(void)protocol_param_string(params, "nic_security", &security);
-	if ((r = owner_check(v, c, "attach")) < 0 || (r = busy(v, c)) < 0)
+	if ((r = vm_owner_check(v, c, "attach its NICs")) < 0 || (r = busy(v, c)) < 0)
 		return r;
 	if (v->def.n_nics >= GUEST_NICS_MAX)
 		return call_errorf(c, -E2BIG, "guest '%s' has %d NICs already (at most %d)", v->def.name,
@@ -772,7 +761,7 @@ int method_vm_detach_nic(struct daemon *d, struct call *c, json_object *params)
 	if (r < 0)
 		return call_errorf(c, -EINVAL,
 				   "--nic must be a NIC number (vm show lists them: nic0, nic1, ...)");
-	if ((r = owner_check(v, c, "detach")) < 0 || (r = busy(v, c)) < 0)
+	if ((r = vm_owner_check(v, c, "detach its NICs")) < 0 || (r = busy(v, c)) < 0)
 		return r;
 	if (nic >= v->def.n_nics)
 		return call_errorf(c, -ERANGE, "guest '%s' has no NIC %u (it has %zu)", v->def.name, nic,

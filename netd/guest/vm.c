@@ -1561,6 +1561,20 @@ static int on_link_back(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* Only the guest's owner (a definition without one: root's) or root changes what the guest is made
+ * of (its disks, NICs, networks, snapshots): at its next start its files are opened with its
+ * owner's rights, and root's rules (any path, block devices) must not apply to what an operator
+ * chose. what: "attach its disks", "move its NICs", ... */
+int vm_owner_check(struct vm *v, struct call *c, const char *what)
+{
+	uid_t owner = v->def.has_owner ? (uid_t)v->def.owner : 0;
+
+	if (c->uid == 0 || c->uid == owner)
+		return 0;
+	return call_errorf(c, -EPERM, "guest '%s' belongs to uid %u: only its owner or root may %s",
+			   v->def.name, (unsigned)owner, what);
+}
+
 static int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 {
 	struct vm *v;
@@ -1574,6 +1588,8 @@ static int method_vm_set_network(struct daemon *d, struct call *c, json_object *
 		return r;
 	if (protocol_param_string(params, "network", &net) < 0)
 		return call_errorf(c, -EINVAL, "missing network");
+	if ((r = vm_owner_check(v, c, "move its NICs")) < 0)
+		return r;
 	if (protocol_param_uint(params, "nic", 1u << 30, &nic) >= 0 && nic >= v->def.n_nics)
 		return call_errorf(c, -ERANGE, "guest '%s' has no NIC %u (it has %zu)", v->def.name, nic, v->def.n_nics);
 	if (!daemon_network_find(d, net))

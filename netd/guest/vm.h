@@ -199,3 +199,7 @@ void vm_notify(struct vm *v, const char *action);
 /* Takes g, whose file is written: adds it as a new guest, or makes it the definition of the
  * stopped guest of that name; the MACs it lacks are resolved (generated and kept). */
 struct vm *vm_definition_put(struct daemon *d, struct guest *g);
+
+/* Only the guest's owner (none: root) or root may change what the guest is made of; else an
+ * error answered on c ("only its owner or root may WHAT"). */
+int vm_owner_check(struct vm *v, struct call *c, const char *what);

@@ -51,6 +51,8 @@ assert_eq "$out" "netdctl: guest 'g1' belongs to uid 0: only its owner or root m
 	"an operator's attach on root's guest"
 out=$(op vm detach-nic g1 --nic 0 2>&1) && fail "an operator detached a NIC of root's guest"
 has "only its owner or root may detach its NICs" <<<"$out" || fail "an operator's detach: $out"
+out=$(op vm set-network g1 n2 2>&1) && fail "an operator moved a NIC of root's guest"
+has "only its owner or root may move its NICs" <<<"$out" || fail "an operator's set-network: $out"
 assert_eq "$(cat "$T/etc/guests/g1.conf")" "$DEF_BEFORE" "g1's definition after the refusals"
 assert_eq "$(ip -n "$NS" -o link show | awk '{print $2}' | sort)" "$LINKS_BEFORE" "links after the refusals"
 assert_eq "$(vm_field g1 '.nics | length')" 1 "g1's NICs after the refusals"
