@@ -616,7 +616,7 @@ static int busy(struct vm *v, struct call *c)
 	if (v->disk_op)
 		return call_errorf(c, -EBUSY, "guest '%s' is changing a disk already; try again",
 				   v->def.name);
-	if (v->snap) /* a snapshot job names the disks it saves: none may come or go meanwhile */
+	if (vm_snapshot_busy(v)) /* a snapshot job names the disks it saves: none may come or go */
 		return call_errorf(c, -EBUSY, "guest '%s' is taking or reverting a snapshot; try again",
 				   v->def.name);
 	if (v->next_def)

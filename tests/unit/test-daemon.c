@@ -39,6 +39,7 @@
 #include "protocol.h"
 #include "server.h"
 #include "vm-ipv6.h"
+#include "disk-pool.h"
 #include "vm.h"
 
 struct world {
@@ -83,6 +84,7 @@ struct world {
 	char snap_job[48], snap_job_type[24];
 	const char *snap_job_error;
 	bool snap_job_early;
+	const char *snap_jobs_status; /* query-jobs says this of the last job (NULL: concluded) */
 };
 
 static uint64_t now(clockid_t clock)
@@ -303,10 +305,11 @@ static const char *qmp_snapshot_return(struct world *w, const char *what, char *
 
 	if (!strcmp(what, "query-jobs")) {
 		snprintf(buf, size,
-			 "[{\"current-progress\": 1, \"status\": \"concluded\", \"total-progress\": 1, "
+			 "[{\"current-progress\": 1, \"status\": \"%s\", \"total-progress\": 1, "
 			 "\"type\": \"%s\", \"id\": \"%s\"%s%s%s}]",
-			 w->snap_job_type, w->snap_job, w->snap_job_error ? ", \"error\": \"" : "",
-			 w->snap_job_error ?: "", w->snap_job_error ? "\"" : "");
+			 w->snap_jobs_status ?: "concluded", w->snap_job_type, w->snap_job,
+			 w->snap_job_error ? ", \"error\": \"" : "", w->snap_job_error ?: "",
+			 w->snap_job_error ? "\"" : "");
 		return buf;
 	}
 	n += snprintf(buf + n, size - n,
@@ -1348,11 +1351,12 @@ static void test_vm_snapshot(void **state)
 		"false, \"snapshots\": [{\"icount\": 0, \"vm-clock-nsec\": 0, \"name\": \"off1\", \"date-sec\": "
 		"1796130000, \"date-nsec\": 0, \"vm-clock-sec\": 0, \"id\": \"1\", \"vm-state-size\": 0}]}";
 	struct world *w = *state;
-	char kernel[128], disk[128], raw[128], raw2[128], params[768];
+	char kernel[128], disk[128], raw[128], raw2[128], params[768], params_raw_attach[256];
 	size_t n;
 
 	if (geteuid() != 0)
 		skip();
+	vm_snapshot_run_id_set("t");
 	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
 	snprintf(disk, sizeof(disk), "%s/d.qcow2", w->root);
 	snprintf(raw, sizeof(raw), "%s/w.raw", w->root);
@@ -1361,6 +1365,8 @@ static void test_vm_snapshot(void **state)
 	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
 	assert_int_equal(write_file_atomic(disk, "QFI\xfb", 4, 0600), 0);
 	assert_int_equal(write_file_atomic(raw, "raw", 3, 0600), 0);
+	snprintf(params_raw_attach, sizeof(params_raw_attach),
+		 "{\"name\": \"g1\", \"disk\": \"%s,readonly\"}", raw);
 	snprintf(w->guest, sizeof(w->guest), "g1");
 	assert_true(request(w, "network.create",
 			    "{\"name\": \"lab\", \"mode\": \"isolated\", \"subnet\": \"10.62.0.0/24\"}"));
@@ -1401,6 +1407,58 @@ static void test_vm_snapshot(void **state)
 	assert_true(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"off1\"}"));
 	assert_string_equal(reply_field(w, "warning"), "null"); /* no memory state to lose */
 
+	note(w, "an operator may not change root's guest's snapshots");
+	assert_false(request_as(w, 1000, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"op1\"}"));
+	assert_non_null(strstr(reply_error(w), "only its owner or root may change its snapshots"));
+	assert_false(request_as(w, 1000, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"off1\"}"));
+	assert_non_null(strstr(reply_error(w), "only its owner or root may change its snapshots"));
+
+	note(w, "the disk is the base of a pool overlay (a clone's): not written");
+	{
+		char overlay[128];
+		int pool, ofd;
+
+		snprintf(overlay, sizeof(overlay), "%s/o.qcow2", w->root);
+		assert_int_equal(write_file_atomic(overlay, "QFI\xfb", 4, 0600), 0);
+		w->d.image_dirs[0] = w->root;
+		w->d.n_image_dirs = 1;
+		pool = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ofd = open(overlay, O_RDONLY | O_CLOEXEC);
+		assert_true(pool >= 0 && ofd >= 0);
+		assert_int_equal(disk_record_put(NULL, pool, "o.qcow2", ofd, DISK_FORMAT_QCOW2, "d.qcow2"),
+				 0);
+		assert_false(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"off1\"}"));
+		assert_non_null(strstr(reply_error(w), "is the base of overlay 'o.qcow2'"));
+		assert_false(request(w, "vm.snapshot.delete", "{\"name\": \"g1\", \"snapshot\": \"off1\"}"));
+		assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"s9\"}"));
+		assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
+		disk_record_remove(pool, "o.qcow2");
+		close(ofd);
+		close(pool);
+		unlink(overlay);
+		w->d.n_image_dirs = 0;
+	}
+
+	note(w, "descriptions: create without one drops a stale line; a list drops those of snapshots gone");
+	{
+		char path[256], *text = NULL;
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/guests/g1/snapshots", w->d.paths.state_dir);
+		assert_int_equal(
+			write_file_atomic(path, "off1\tfresh\n\ngone1\told\noff2\tstale\n", 35, 0644), 0);
+		assert_true(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"off2\"}"));
+		assert_int_equal(read_file(path, &text, NULL), 0);
+		assert_string_equal(text, "off1\tfresh\ngone1\told\n");
+		free(TAKE_PTR(text));
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}")); /* the fake has off1 */
+		assert_int_equal(read_file(path, &text, NULL), 0);
+		assert_string_equal(text, "off1\tfresh\n");
+		free(text);
+	}
+
 	note(w, "running: snapshot-save with vmstate and devices, concluded, query-jobs, job-dismiss");
 	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
 	assert_true(
@@ -1414,6 +1472,55 @@ static void test_vm_snapshot(void **state)
 		strstr(reply_field(w, "snapshots"),
 		       "\"name\": \"live1\", \"date\": \"2026-12-01T13:07:25Z\", \"date_sec\": 1796130445, "
 		       "\"vm_state_size\": 926142, \"memory\": true, \"description\": \"before upgrade\""));
+
+	note(w, "an operator against root's running guest: refused");
+	assert_false(
+		request_as(w, 1000, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+	assert_non_null(strstr(reply_error(w), "only its owner or root may change its snapshots"));
+	assert_false(
+		request_as(w, 1000, "vm.snapshot.delete", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+
+	note(w, "after a list (no job in QEMU) a disk can be detached; then live1's machine is gone: a live "
+		"revert is refused");
+	assert_true(request(w, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"disk1\"}"));
+	assert_false(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+	assert_non_null(strstr(reply_error(w), "changed since snapshot 'live1' was taken"));
+
+	note(w, "QEMU's list says a job whose concluded came is still running: an error, the job left; "
+		"a disk change waits for it; another id's concluded is not dismissed; its own is");
+	w->snap_jobs_status = "running";
+	w->snap_job_error = "not done"; /* (the fake keeps no snapshot of it) */
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"odd\"}"));
+	assert_non_null(strstr(reply_error(w), "is 'running', not concluded"));
+	w->snap_jobs_status = NULL;
+	w->snap_job_error = NULL;
+	assert_false(request(w, "vm.attach-disk", params_raw_attach));
+	assert_non_null(strstr(reply_error(w), "snapshot"));
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"next\"}"));
+	qmp_send(w, "{\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"status\": \"concluded\", "
+		    "\"id\": \"netd-snap-other-1\"}}\n");
+	run_for(w, 50 * 1000);
+	note(w, "(no job-dismiss above)");
+	qmp_send(w, "{\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"status\": \"concluded\", "
+		    "\"id\": \"netd-snap-t-4\"}}\n");
+	run_for(w, 50 * 1000);
+	assert_true(request(w, "vm.attach-disk", params_raw_attach));
+	assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
+
+	note(w, "netd restarts while a job it left is in QEMU: adopted, query-jobs, that concluded job "
+		"dismissed");
+	w->snap_jobs_status = "running";
+	w->snap_job_error = "not done";
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"odd2\"}"));
+	w->snap_jobs_status = NULL;
+	w->snap_job_error = NULL;
+	w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
+	close(w->qmp_fd);
+	w->qmp_fd = -1;
+	daemon_stop(&w->d);
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 200 * 1000);
+	assert_true(request(w, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"disk1\"}"));
 
 	note(w, "QEMU fails the job: its error, from query-jobs");
 	w->snap_job_error = "Error while writing VM state: No space left on device";
