@@ -1443,10 +1443,10 @@ static void test_vm_snapshot(void **state)
 	{
 		char path[256], *text = NULL;
 		struct stat st;
+		static const char old[] = "off1\tfresh\n\ngone1\told\noff2\tstale\n";
 
 		snprintf(path, sizeof(path), "%s/guests/g1/snapshots", w->d.paths.state_dir);
-		assert_int_equal(
-			write_file_atomic(path, "off1\tfresh\n\ngone1\told\noff2\tstale\n", 35, 0644), 0);
+		assert_int_equal(write_file_atomic(path, old, strlen(old), 0644), 0);
 		assert_true(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"off2\"}"));
 		assert_int_equal(read_file(path, &text, NULL), 0);
 		assert_string_equal(text, "off1\tfresh\ngone1\told\n");
