@@ -1032,10 +1032,12 @@ static int live_start(struct call *c, struct vm *v, enum snap_op op, const char 
 static void on_adopt_jobs(struct qmp_client *c, const struct qmp_message *m, void *userdata)
 {
 	struct vm *v = userdata;
+	unsigned dismissed = 0;
 
 	if (!m || m->type != QMP_MESSAGE_RETURN || !json_object_is_type(m->data, json_type_array))
 		return;
-	for (size_t i = 0; i < json_object_array_length(m->data); i++) {
+	/* a few: an earlier netd left at most SNAP_LEFT_MAX per QEMU it ran (more: not netd's doing) */
+	for (size_t i = 0; i < json_object_array_length(m->data) && dismissed < 4 * SNAP_LEFT_MAX; i++) {
 		json_object *j = json_object_array_get_idx(m->data, i), *id, *status;
 		const char *job;
 
@@ -1049,6 +1051,7 @@ static void on_adopt_jobs(struct qmp_client *c, const struct qmp_message *m, voi
 			log_info("guest '%s': dismissing snapshot job %s an earlier netd left", v->def.name,
 				 job);
 			job_dismiss(v, job);
+			dismissed++;
 		} else if (snap_get(v)) {
 			left_add(v, job);
 		}

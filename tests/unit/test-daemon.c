@@ -1459,6 +1459,31 @@ static void test_vm_snapshot(void **state)
 		free(text);
 	}
 
+	note(w, "a disk with 64 snapshots: the list says truncated, create is refused");
+	{
+		char *many = malloc(16384);
+		size_t len;
+
+		assert_non_null(many);
+		len = snprintf(many, 16384,
+			       "{\"virtual-size\": 16777216, \"format\": \"qcow2\", \"actual-size\": "
+			       "200704, \"snapshots\": [");
+		for (int i = 0; i < 64; i++)
+			len += snprintf(many + len, 16384 - len,
+					"%s{\"name\": \"m%d\", \"date-sec\": 1796130000, \"date-nsec\": 0, "
+					"\"vm-clock-sec\": 0, \"vm-clock-nsec\": 0, \"id\": \"%d\", "
+					"\"vm-state-size\": 0}",
+					i ? ", " : "", i, i + 1);
+		snprintf(many + len, 16384 - len, "]}");
+		assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/qemu-img", many, 0), 0);
+		assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
+		assert_string_equal(reply_field(w, "truncated"), "true");
+		assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"m64\"}"));
+		assert_non_null(strstr(reply_error(w), "a disk has 64 snapshots"));
+		assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/qemu-img", info1, 0), 0);
+		free(many);
+	}
+
 	note(w, "running: snapshot-save with vmstate and devices, concluded, query-jobs, job-dismiss");
 	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
 	assert_true(
@@ -1521,6 +1546,25 @@ static void test_vm_snapshot(void **state)
 	assert_int_equal(daemon_start(&w->d), 0);
 	run_for(w, 200 * 1000);
 	assert_true(request(w, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"disk1\"}"));
+
+	note(w, "adopted without its disk slots record: live snapshots refused until its next start");
+	{
+		char slots[256];
+
+		snprintf(slots, sizeof(slots), "%s/guests/g1/disk-slots", w->d.paths.run_dir);
+		assert_int_equal(unlink(slots), 0);
+		w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
+		close(w->qmp_fd);
+		w->qmp_fd = -1;
+		daemon_stop(&w->d);
+		assert_int_equal(daemon_start(&w->d), 0);
+		run_for(w, 200 * 1000);
+		assert_false(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
+		assert_non_null(strstr(reply_error(w), "adopted without its disk slots record"));
+		assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"s9\"}"));
+		assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+		assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	}
 
 	note(w, "QEMU fails the job: its error, from query-jobs");
 	w->snap_job_error = "Error while writing VM state: No space left on device";
