@@ -109,7 +109,6 @@ struct snap_req {
 	bool waiting; /* a command's answer has not come yet */
 	bool job_running; /* the job was accepted; its JOB_STATUS_CHANGE concluded has not come */
 	bool concluded; /* its JOB_STATUS_CHANGE concluded came (maybe before the command's return) */
-	bool was_running; /* the guest ran: a failed snapshot-load leaves it paused (QEMU 7.2) */
 	bool job_sent; /* the job's command went to QEMU: its id is QEMU's until dismissed */
 	bool dismissed; /* job-dismiss sent */
 	char tag[DISK_SNAPSHOT_NAME_MAX + 1];
@@ -853,9 +852,10 @@ static void on_jobs(struct qmp_client *c, const struct qmp_message *m, void *use
 	if (r < 0)
 		return req_fail(v, -EIO, "guest '%s': cannot read how job %s ended (query-jobs): %s",
 				v->def.name, req->job, m && m->error_desc ? m->error_desc : strerror(-r));
-	if (r > 0 && req->op == SNAP_REVERT && req->was_running) {
-		/* QEMU 7.2 stops the guest for a load and leaves it stopped when the load fails: part
-		 * of the snapshot may be in it already, so netd does not resume it either */
+	if (r > 0 && req->op == SNAP_REVERT) {
+		/* QEMU 7.2 stops the guest for a load and leaves it stopped when the load fails (a paused
+		 * guest stays paused): part of the snapshot may be in it already, so netd does not resume
+		 * it, and only a destroy gets rid of the mix */
 		return req_fail(
 			v, -EIO,
 			"guest '%s': QEMU failed %s snapshot '%s': %s; the guest is left paused: part "
@@ -1007,11 +1007,7 @@ static int live_start(struct call *c, struct vm *v, enum snap_op op, const char 
 
 	if (!snap_get(v) || !(req = calloc(1, sizeof(*req))))
 		return call_errorf(c, -ENOMEM, "out of memory");
-	*req = (struct snap_req){ .call = c,
-				  .op = op,
-				  .disks = disks,
-				  .timeout_sec = timeout_sec,
-				  .was_running = v->state == VM_STATE_RUNNING };
+	*req = (struct snap_req){ .call = c, .op = op, .disks = disks, .timeout_sec = timeout_sec };
 	snprintf(req->tag, sizeof(req->tag), "%s", tag ?: "");
 	snprintf(req->description, sizeof(req->description), "%s", description ?: "");
 	if (op != SNAP_LIST)

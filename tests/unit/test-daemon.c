@@ -1498,6 +1498,12 @@ static void test_vm_snapshot(void **state)
 		       "\"name\": \"live1\", \"date\": \"2026-12-01T13:07:25Z\", \"date_sec\": 1796130445, "
 		       "\"vm_state_size\": 926142, \"memory\": true, \"description\": \"before upgrade\""));
 
+	note(w, "QEMU fails a load: the guest may hold part of it; only a destroy is recommended");
+	w->snap_job_error = "Device 'disk0' does not have the requested snapshot";
+	assert_false(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+	assert_non_null(strstr(reply_error(w), "'vm destroy' it (do not resume it)"));
+	w->snap_job_error = NULL;
+
 	note(w, "an operator against root's running guest: refused");
 	assert_false(
 		request_as(w, 1000, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
@@ -1526,8 +1532,15 @@ static void test_vm_snapshot(void **state)
 		    "\"id\": \"netd-snap-other-1\"}}\n");
 	run_for(w, 50 * 1000);
 	note(w, "(no job-dismiss above)");
-	qmp_send(w, "{\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"status\": \"concluded\", "
-		    "\"id\": \"netd-snap-t-4\"}}\n");
+	{
+		char ev[256];
+
+		snprintf(ev, sizeof(ev),
+			 "{\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"status\": \"concluded\", "
+			 "\"id\": \"%s\"}}\n",
+			 w->snap_job);
+		qmp_send(w, ev);
+	}
 	run_for(w, 50 * 1000);
 	assert_true(request(w, "vm.attach-disk", params_raw_attach));
 	assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
