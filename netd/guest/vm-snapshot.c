@@ -938,9 +938,11 @@ static void on_job_started(struct qmp_client *c, const struct qmp_message *m, vo
 
 	if (!req)
 		return;
-	if (!m || m->type != QMP_MESSAGE_RETURN)
+	if (!m || m->type != QMP_MESSAGE_RETURN) {
+		req->job_sent = false; /* refused: QEMU made no job (nothing left to dismiss) */
 		return req_fail(v, -EIO, "guest '%s': QEMU refused %s '%s': %s", v->def.name, op_job[req->op],
 				req->tag, m && m->error_desc ? m->error_desc : "QMP connection lost");
+	}
 	req->job_running = true;
 	if (req->concluded)
 		return job_concluded(v, req);

@@ -334,6 +334,10 @@ static void qmp_snapshot_job(struct world *w, const char *what, json_object *arg
 	char ev[256];
 	const char *const early[] = { "created", "running", "concluded" };
 
+	if (!strncmp(ret, "{\"error\"", 8)) { /* refused: no job, no events */
+		qmp_send(w, ret);
+		return;
+	}
 	json_object_object_get_ex(args, "job-id", &id);
 	json_object_object_get_ex(args, "tag", &tag);
 	snprintf(w->snap_job, sizeof(w->snap_job), "%s", id ? json_object_get_string(id) : "");
@@ -1497,6 +1501,19 @@ static void test_vm_snapshot(void **state)
 		strstr(reply_field(w, "snapshots"),
 		       "\"name\": \"live1\", \"date\": \"2026-12-01T13:07:25Z\", \"date_sec\": 1796130445, "
 		       "\"vm_state_size\": 926142, \"memory\": true, \"description\": \"before upgrade\""));
+
+	note(w, "QEMU refuses the job's command: no job is left behind (the next one goes)");
+	{
+		static const char *const refuse[] = { "snapshot-save",
+						      "!No block device can accept snapshots", NULL };
+
+		w->qmp_canned = refuse;
+		assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"no\"}"));
+		assert_non_null(strstr(reply_error(w), "QEMU refused snapshot-save"));
+		w->qmp_canned = NULL;
+		assert_true(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"yes\"}"));
+		assert_true(request(w, "vm.snapshot.delete", "{\"name\": \"g1\", \"snapshot\": \"yes\"}"));
+	}
 
 	note(w, "QEMU fails a load: the guest may hold part of it; only a destroy is recommended");
 	w->snap_job_error = "Device 'disk0' does not have the requested snapshot";
