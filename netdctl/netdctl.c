@@ -602,9 +602,29 @@ static int build_vm_snapshot(int argc, char **argv, json_object *params)
 }
 
 /* NAME  DATE  VM STATE  DESCRIPTION, one snapshot a line */
+/* s with control characters (C0, DEL; C1 as UTF-8 \xc2\x80-\x9f) as \xNN, for a terminal: a
+ * snapshot made by hand (qemu-img) may have any name. */
+static const char *snap_text(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && n + 9 < size; p++) {
+		if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
+			n += snprintf(buf + n, size - n, "\\x%02x", *p);
+			if (*p == 0xc2)
+				n += snprintf(buf + n, size - n, "\\x%02x", *++p);
+			continue;
+		}
+		buf[n++] = (char)*p;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
 static void print_vm_snapshots(json_object *o)
 {
 	json_object *a = json_object_object_get(o, "snapshots");
+	char name[512], desc[1200];
 
 	if (json_object_object_get_ex(o, "warning", NULL))
 		fprintf(stderr, "warning: %s\n", jstr(o, "warning"));
@@ -618,10 +638,14 @@ static void print_vm_snapshots(json_object *o)
 		bool mem = json_object_get_boolean(json_object_object_get(s, "memory"));
 		bool complete = json_object_get_boolean(json_object_object_get(s, "complete"));
 
-		printf("%-24s %-20s %12s  %s%s\n", jstr(s, "name"), jstr(s, "date"),
-		       mem ? jstr(s, "vm_state_size") : "(disks only)", jstr(s, "description"),
+		printf("%-24s %-20s %12s  %s%s\n", snap_text(jstr(s, "name"), name, sizeof(name)),
+		       jstr(s, "date"), mem ? jstr(s, "vm_state_size") : "(disks only)",
+		       snap_text(jstr(s, "description"), desc, sizeof(desc)),
 		       complete ? "" : " [not on every disk]");
 	}
+	if (json_object_get_boolean(json_object_object_get(o, "truncated")))
+		printf("(the list may be incomplete: a disk has %d snapshots or more, or was not read)\n",
+		       64);
 }
 
 /* vm set-vcpus NAME N [--live] [--config], vm set-memory NAME SIZE [--live] [--config] */

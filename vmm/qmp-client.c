@@ -130,10 +130,17 @@ static int queue(struct qmp_client *c, const char *command, json_object *args, i
 		 void *userdata)
 {
 	_cleanup_(json_putp) json_object *o = json_object_new_object();
-	struct pending *l = realloc(c->pending, (c->n_pending + 1) * sizeof(*l));
+	struct pending *l;
 	int copy = -1;
 	char *text;
 
+	/* A QEMU that never answers (or a caller it makes loop, e.g. on events it streams) must not
+	 * grow netd without bound: the command is refused, the connection stays. */
+	if (c->n_pending >= QMP_CLIENT_PENDING_MAX) {
+		json_object_put(args);
+		return -EBUSY;
+	}
+	l = realloc(c->pending, (c->n_pending + 1) * sizeof(*l));
 	if (l)
 		c->pending = l;
 	/* The copy only once nothing else can fail but the text: no path leaks it. */

@@ -96,7 +96,10 @@ typedef void (*qmp_state_fn)(struct qmp_client *c, int error, void *userdata);
 
 int qmp_client_new(sd_event *e, const char *path, uint64_t connect_timeout_usec, qmp_event_fn on_event,
 		   qmp_state_fn on_state, void *userdata, struct qmp_client **ret);
-/* Queue a command; sent once the client is ready. args is taken (may be NULL). */
+/* The most commands waiting for their answer (or to be sent) on one client. */
+#define QMP_CLIENT_PENDING_MAX 64
+/* Queue a command; sent once the client is ready. args is taken (may be NULL). -EBUSY: already
+ * QMP_CLIENT_PENDING_MAX commands wait for their answer (args freed all the same). */
 int qmp_client_command(struct qmp_client *c, const char *command, json_object *args, qmp_reply_fn fn,
 		       void *userdata);
 /* The same with fd sent along (SCM_RIGHTS on the command's bytes), for add-fd and getfd: the client

@@ -603,7 +603,7 @@ static int busy(struct vm *v, struct call *c)
 				   v->def.name);
 	if (v->nic_op)
 		return call_errorf(c, -EBUSY, "guest '%s' is changing a NIC; try again", v->def.name);
-	if (v->snap) /* a snapshot job names the disks it saves: none may come or go meanwhile */
+	if (vm_snapshot_busy(v)) /* a snapshot job names the disks it saves: none may come or go */
 		return call_errorf(c, -EBUSY, "guest '%s' is taking or reverting a snapshot; try again",
 				   v->def.name);
 	if (v->next_def)

@@ -467,7 +467,7 @@ static int busy(struct vm *v, struct call *c)
 		return call_errorf(c, -EBUSY, "guest '%s' is changing a NIC already; try again", v->def.name);
 	if (v->disk_op)
 		return call_errorf(c, -EBUSY, "guest '%s' is changing a disk; try again", v->def.name);
-	if (v->snap)
+	if (vm_snapshot_busy(v))
 		return call_errorf(c, -EBUSY, "guest '%s' is taking or reverting a snapshot; try again",
 				   v->def.name);
 	if (v->next_def)

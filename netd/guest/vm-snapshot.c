@@ -9,6 +9,20 @@
  * it after, when it ran). netd waits for the job's JOB_STATUS_CHANGE "concluded", reads its error
  * with query-jobs, then job-dismiss. Existence is checked first (query-named-block-nodes).
  *
+ * A job netd stops waiting for (timeout, destroy of the call) is "left": its id is kept (a few) until
+ * its "concluded" comes, then dismissed; only those are dismissed (a QEMU sending events for other
+ * ids gets nothing back), and disks are not attached or detached while one is in QEMU. Job ids carry
+ * netd's run (netd-snap-RUN-N): after a restart, adoption asks QEMU for its jobs (query-jobs) and
+ * dismisses concluded netd-snap-* ones (or keeps those still running as left).
+ *
+ * Only root or the guest's owner (a guest without one is root's) creates, reverts or deletes
+ * snapshots; anyone who may read the guest lists them. A disk that is the base of an overlay (vm
+ * clone, disk create --backing) is not written: refused as vm start refuses it.
+ *
+ * A live snapshot records the machine's shape (vCPUs present, memory, each disk's slot and path) in
+ * <state>/guests/NAME/snapshot-shapes; a live revert into a guest whose shape changed since (set-vcpus,
+ * attach/detach-disk) is refused: QEMU would load part of it and fail, leaving a mix.
+ *
  * A stopped guest: qemu-img snapshot -c/-a/-d on each disk, opened by netd with the requester's
  * rights as a start opens them (vm_file_open_disk) and given to a confined qemu-img as /dev/fd/3 in
  * the json: form with "backing": null (no name in a header is followed). Such a snapshot has no
@@ -17,10 +31,16 @@
  *
  * Raw disks cannot hold a snapshot: a guest with a writable raw disk is refused. Readonly disks are
  * skipped (they cannot change, so every snapshot has them as they are). Descriptions (QEMU's
- * snapshots have none) are kept in <state>/guests/NAME/snapshots, "SNAP<TAB>TEXT" a line.
+ * snapshots have none) are kept in <state>/guests/NAME/snapshots, "SNAP<TAB>TEXT" a line, 0600 (they
+ * are served through netd to whoever may read the guest); a list drops the lines of snapshots gone.
+ *
+ * The stopped path runs qemu-img synchronously (up to 30 s a disk, as disk.c): netd's loop waits
+ * meanwhile. A disk holds at most 64 snapshots for netd (create refused at 64; a list of more is
+ * marked truncated).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +48,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fileio.h"
 #include "disk-pool.h"
 #include "disk.h"
 #include "log.h"
@@ -38,10 +59,13 @@
 #include "vm.h"
 
 #define SNAP_JOB_TIMEOUT_SEC_DEFAULT 600
-#define SNAP_QEMU_IMG_TIMEOUT_MS 60000
+#define SNAP_QEMU_IMG_TIMEOUT_MS 30000
 #define SNAP_DESCRIPTION_MAX 256
 #define SNAP_ROWS_MAX DISK_SNAPSHOTS_MAX
 #define SNAP_FILE "snapshots"
+#define SHAPE_FILE "snapshot-shapes"
+#define SNAP_LEFT_MAX 4
+#define SNAP_JOB_ID_MAX 48
 
 enum snap_op {
 	SNAP_CREATE,
@@ -74,6 +98,8 @@ struct snap_list {
 	struct snap_row rows[SNAP_ROWS_MAX];
 	size_t n;
 	unsigned disks; /* the disks a snapshot goes on */
+	bool full; /* a disk has DISK_SNAPSHOTS_MAX: no more */
+	bool truncated; /* rows were left out (or may be: a disk with DISK_SNAPSHOTS_MAX) */
 };
 
 /* One request on a running guest, from its call until the call is answered. */
@@ -83,10 +109,12 @@ struct snap_req {
 	bool waiting; /* a command's answer has not come yet */
 	bool job_running; /* the job was accepted; its JOB_STATUS_CHANGE concluded has not come */
 	bool concluded; /* its JOB_STATUS_CHANGE concluded came (maybe before the command's return) */
-	bool was_running; /* the guest ran: a failed snapshot-load leaves it paused (QEMU 7.2) */
+	bool job_sent; /* the job's command went to QEMU: its id is QEMU's until dismissed */
+	bool dismissed; /* job-dismiss sent */
 	char tag[DISK_SNAPSHOT_NAME_MAX + 1];
 	char description[SNAP_DESCRIPTION_MAX + 1];
-	char job[48];
+	char shape[17]; /* the machine's shape when asked (shape_hash) */
+	char job[SNAP_JOB_ID_MAX];
 	unsigned disks;
 	unsigned timeout_sec;
 	sd_event_source *timer;
@@ -97,7 +125,28 @@ struct vm_snap {
 	unsigned stale;
 	unsigned next_job;
 	struct snap_req *req;
+	/* Jobs whose call was answered before they concluded: dismissed when they do. */
+	char left[SNAP_LEFT_MAX][SNAP_JOB_ID_MAX];
+	size_t n_left;
+	bool adopted; /* QEMU was adopted: ask it for left jobs once QMP is up */
 };
+
+/* This netd run's part of job ids: a restarted netd does not take a job of the one before for its
+ * own. */
+static char run_id[24];
+
+void vm_snapshot_run_id_set(const char *id)
+{
+	snprintf(run_id, sizeof(run_id), "%s", id);
+}
+
+static const char *run_id_get(void)
+{
+	if (!run_id[0])
+		snprintf(run_id, sizeof(run_id), "%llx%04x", (unsigned long long)time(NULL),
+			 (unsigned)getpid() & 0xffff);
+	return run_id;
+}
 
 /* ---- names, descriptions, the disks a snapshot covers ---- */
 
@@ -162,14 +211,18 @@ static struct snap_row *list_find(struct snap_list *l, const char *name)
 	return NULL;
 }
 
-/* Disk i's snapshots into the list. */
+/* Disk i's snapshots into the list (n: how many it has; may be more than DISK_SNAPSHOTS_MAX). */
 static void list_add(struct snap_list *l, size_t disk, const struct disk_snapshot *s, size_t n)
 {
+	if (n >= DISK_SNAPSHOTS_MAX)
+		l->full = l->truncated = true;
 	for (size_t k = 0; k < n; k++) {
 		struct snap_row *r = list_find(l, s[k].name);
 
-		if (!r && l->n == SNAP_ROWS_MAX)
+		if (!r && l->n == SNAP_ROWS_MAX) {
+			l->truncated = true;
 			continue;
+		}
 		if (!r) {
 			r = &l->rows[l->n++];
 			*r = (struct snap_row){ .date_sec = s[k].date_sec };
@@ -180,19 +233,22 @@ static void list_add(struct snap_list *l, size_t disk, const struct disk_snapsho
 	}
 }
 
-/* The description of tag kept for guest name, into buf ("" when none). */
-static void description_get(struct daemon *d, const char *name, const char *tag, char *buf, size_t size)
+/* The text kept for tag in guest name's state file (descriptions, shapes), into buf ("" when none). */
+static void line_get(struct daemon *d, const char *name, const char *file, const char *tag, char *buf,
+		     size_t size)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t n = strlen(tag);
 
 	buf[0] = 0;
-	if (store_state_read(&d->paths, "guests", name, SNAP_FILE, &text) < 0)
+	if (store_state_read(&d->paths, "guests", name, file, &text) < 0)
 		return;
-	for (char *line = text, *next; line && *line; line = next) {
+	for (char *line = text, *next; line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = 0;
+		if (!*line)
+			continue;
 		if (!strncmp(line, tag, n) && line[n] == '\t') {
 			snprintf(buf, size, "%s", line + n + 1);
 			return;
@@ -200,28 +256,107 @@ static void description_get(struct daemon *d, const char *name, const char *tag,
 	}
 }
 
-/* Sets (text non-NULL) or removes tag's description; the other lines stay. */
-static int description_put(struct daemon *d, const char *name, const char *tag, const char *text)
+/* root's only (0600): what an operator sees of it goes through netd. */
+static int lines_write(struct daemon *d, const char *name, const char *file, const char *text)
+{
+	_cleanup_free_ char *dir = store_pathf("%s/guests/%s", d->paths.state_dir, name);
+	_cleanup_free_ char *path = store_pathf("%s/guests/%s/%s", d->paths.state_dir, name, file);
+	int r;
+
+	if (!dir || !path)
+		return -ENOMEM;
+	r = mkdir_p(dir, 0755);
+	return r < 0 ? r : write_file_atomic(path, text, strlen(text), 0600);
+}
+
+/*
+ * Sets (text non-empty) or removes tag's line (tag NULL: keeps only the lines of l's rows); the other
+ * lines stay. A file with nothing to change is not written.
+ */
+static int line_put(struct daemon *d, const char *name, const char *file, const char *tag, const char *text,
+		    const struct snap_list *l)
 {
 	_cleanup_free_ char *old = NULL, *out = NULL;
-	size_t n = strlen(tag), len = 0, cap;
+	size_t n = tag ? strlen(tag) : 0, len = 0, cap;
+	bool changed = false;
 
-	store_state_read(&d->paths, "guests", name, SNAP_FILE, &old);
+	if (store_state_read(&d->paths, "guests", name, file, &old) < 0 && !(text && text[0]))
+		return 0;
 	cap = (old ? strlen(old) : 0) + n + (text ? strlen(text) : 0) + 4;
 	out = calloc(1, cap);
 	if (!out)
 		return -ENOMEM;
-	for (char *line = old, *next; line && *line; line = next) {
+	for (char *line = old, *next; line; line = next) {
+		char *tab;
+
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = 0;
-		if (!strncmp(line, tag, n) && line[n] == '\t')
+		if (!*line)
 			continue;
+		tab = strchr(line, '\t');
+		if ((tag && !strncmp(line, tag, n) && line[n] == '\t') ||
+		    (!tag && (!tab || (*tab = 0, !list_find((struct snap_list *)l, line))))) {
+			changed = true;
+			continue;
+		}
+		if (tab && !tag)
+			*tab = '\t';
 		len += snprintf(out + len, cap - len, "%s\n", line);
 	}
-	if (text && text[0])
+	if (tag && text && text[0]) {
 		snprintf(out + len, cap - len, "%s\t%s\n", tag, text);
-	return store_state_write(&d->paths, "guests", name, SNAP_FILE, out);
+		changed = true;
+	}
+	return changed ? lines_write(d, name, file, out) : 0;
+}
+
+static int description_put(struct daemon *d, const char *name, const char *tag, const char *text)
+{
+	return line_put(d, name, SNAP_FILE, tag, text, NULL);
+}
+
+/* A complete list: the descriptions and shapes of snapshots no longer there go. */
+static void lines_prune(struct daemon *d, const char *name, const struct snap_list *l)
+{
+	if (l->truncated)
+		return;
+	line_put(d, name, SNAP_FILE, NULL, NULL, l);
+	line_put(d, name, SHAPE_FILE, NULL, NULL, l);
+}
+
+/* Created (text: its description, maybe empty) or deleted (NULL): its lines follow. */
+static void lines_update(struct vm *v, const char *tag, const char *description, const char *shape)
+{
+	if (description_put(v->daemon, v->def.name, tag, description) < 0 ||
+	    line_put(v->daemon, v->def.name, SHAPE_FILE, tag, shape, NULL) < 0)
+		log_warning("guest '%s': cannot keep the description of snapshot '%s'", v->def.name, tag);
+}
+
+/*
+ * What a memory state loads into: vCPUs present, memory, each disk's slot, path and mode (FNV-1a
+ * of it, in hex). A running guest's; QEMU fails a snapshot-load into another shape part-way.
+ */
+static void shape_hash(struct vm *v, char buf[17])
+{
+	json_object *o = json_object_new_object(), *present = NULL;
+	char text[GUEST_DISKS_MAX * 300 + 128];
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned vcpus = v->def.vcpus;
+	size_t len;
+
+	vm_live_json(v, o);
+	if (json_object_object_get_ex(o, "vcpus_present", &present) && present)
+		vcpus = (unsigned)json_object_get_int(present);
+	json_object_put(o);
+	len = snprintf(text, sizeof(text), "vcpus=%u max=%u memory=%" PRIu64 "/%" PRIu64, vcpus,
+		       guest_max_vcpus(&v->def), v->def.memory_mib, v->def.max_memory_mib);
+	for (size_t i = 0; i < v->def.n_disks && len < sizeof(text); i++)
+		len += snprintf(text + len, sizeof(text) - len, " %u:%s:%d:%d", v->disk_slot[i],
+				v->def.disks[i].path, v->def.disks[i].readonly, (int)v->def.disks[i].format);
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	snprintf(buf, 17, "%016" PRIx64, h);
 }
 
 static json_object *list_json(struct vm *v, const struct snap_list *l)
@@ -237,7 +372,7 @@ static json_object *list_json(struct vm *v, const struct snap_list *l)
 
 		if (gmtime_r(&t, &tm))
 			strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		description_get(v->daemon, v->def.name, r->name, desc, sizeof(desc));
+		line_get(v->daemon, v->def.name, SNAP_FILE, r->name, desc, sizeof(desc));
 		for (size_t k = 0; k < v->def.n_disks; k++)
 			if (r->disks & (1u << k))
 				json_object_array_add(disks, json_object_new_string(v->def.disks[k].path));
@@ -256,6 +391,7 @@ static json_object *list_json(struct vm *v, const struct snap_list *l)
 	json_object_object_add(o, "guest", json_object_new_string(v->def.name));
 	json_object_object_add(o, "state", json_object_new_string(vm_state_to_string(v->state)));
 	json_object_object_add(o, "snapshots", a);
+	json_object_object_add(o, "truncated", json_object_new_boolean(l->truncated));
 	return o;
 }
 
@@ -270,6 +406,11 @@ static int check_tag(struct call *c, struct vm *v, const struct snap_list *l, en
 			c, -EEXIST,
 			"guest '%s' has a snapshot '%s' already: delete it first or choose another name",
 			v->def.name, tag);
+	if (op == SNAP_CREATE && l->full)
+		return call_errorf(c, -ENOSPC,
+				   "guest '%s': a disk has %d snapshots, the most netd keeps on one: delete "
+				   "one first",
+				   v->def.name, DISK_SNAPSHOTS_MAX);
 	if (op != SNAP_CREATE && !r)
 		return call_errorf(c, -ENOENT,
 				   "guest '%s' has no snapshot '%s' (netdctl vm snapshot list %s)",
@@ -364,11 +505,11 @@ static int offline_apply(struct call *c, struct vm *v, const int fds[GUEST_DISKS
 		[SNAP_REVERT] = DISK_SNAPSHOT_APPLY,
 		[SNAP_DELETE] = DISK_SNAPSHOT_DELETE,
 	};
-	unsigned done = 0;
+	unsigned done = 0, left = 0;
 
 	for (size_t i = 0; i < v->def.n_disks; i++) {
 		struct disk_argv a;
-		char err[512];
+		char err[512], kept[256] = "";
 		int r;
 
 		if (fds[i] < 0 || (op != SNAP_CREATE && !(have & (1u << i))))
@@ -386,14 +527,21 @@ static int offline_apply(struct call *c, struct vm *v, const int fds[GUEST_DISKS
 					char ignored[256];
 
 					disk_argv_snapshot(&a, QEMU_IMG, DISK_SNAPSHOT_DELETE, tag, 3);
-					disk_qemu_img(v->daemon, c, &a, fds[k], SNAP_QEMU_IMG_TIMEOUT_MS, NULL, 0, ignored,
-						      sizeof(ignored));
+					if (disk_qemu_img(v->daemon, c, &a, fds[k], SNAP_QEMU_IMG_TIMEOUT_MS,
+							  NULL, 0, ignored, sizeof(ignored)) < 0) {
+						left |= 1u << k;
+						snprintf(kept + strlen(kept), sizeof(kept) - strlen(kept),
+							 " disk%zu", k);
+					}
 				}
-		return call_errorf(c, r, "guest '%s': qemu-img snapshot on disk%zu (%s) failed: %s%s",
+		return call_errorf(c, r, "guest '%s': qemu-img snapshot on disk%zu (%s) failed: %s%s%s%s",
 				   v->def.name, i, v->def.disks[i].path, err,
-				   op == SNAP_CREATE ? "; no snapshot was made" :
+				   op == SNAP_CREATE && !left ? "; no snapshot was made" :
+				   op == SNAP_CREATE ? "; removing it again failed: these disks still "
+						       "have it:" :
 				   done		     ? "; the disks before it were done already" :
-						       "; nothing changed");
+						       "; nothing changed",
+				   left ? kept : "", left ? " (vm snapshot delete)" : "");
 	}
 	return 0;
 }
@@ -428,16 +576,21 @@ static int offline_run(struct daemon *d, struct call *c, struct vm *v, enum snap
 	}
 	if (r >= 0 && op != SNAP_LIST) {
 		*l = (struct snap_list){ .disks = l->disks };
-		offline_list(c, v, fds, l);
+		/* done: a list that cannot be read now is not the request's error */
+		if (offline_list(c, v, fds, l) < 0) {
+			log_warning("guest '%s': %s", v->def.name, c->err);
+			c->err[0] = 0;
+			l->truncated = true;
+		}
 	}
 	offline_close(fds);
 	if (r < 0)
 		return r;
-	if (op == SNAP_CREATE && description && description[0] &&
-	    description_put(d, v->def.name, tag, description) < 0)
-		log_warning("guest '%s': cannot keep the description of snapshot '%s'", v->def.name, tag);
-	if (op == SNAP_DELETE)
-		description_put(d, v->def.name, tag, NULL);
+	/* a stopped snapshot has no memory state: no shape */
+	if (op == SNAP_CREATE || op == SNAP_DELETE)
+		lines_update(v, tag, op == SNAP_CREATE ? description : NULL, NULL);
+	if (op == SNAP_LIST)
+		lines_prune(d, v->def.name, l);
 	if (op != SNAP_LIST) {
 		log_info("guest '%s': snapshot '%s' %s (stopped: its disks)", v->def.name, tag,
 			 op == SNAP_CREATE ? "created" :
@@ -477,6 +630,57 @@ static void req_free(struct snap_req *req)
 	free(req);
 }
 
+bool vm_snapshot_busy(const struct vm *v)
+{
+	return v->snap && (v->snap->req || v->snap->n_left);
+}
+
+static void on_job_dismissed(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+
+	if (m && m->type == QMP_MESSAGE_ERROR)
+		log_debug("guest '%s': job-dismiss: %s", v->def.name, m->error_desc ?: "");
+}
+
+static void job_dismiss(struct vm *v, const char *job)
+{
+	json_object *args = json_object_new_object();
+
+	json_object_object_add(args, "id", json_object_new_string(job));
+	if (qmp_client_command(v->qmp, "job-dismiss", args, on_job_dismissed, v) < 0)
+		log_warning("guest '%s': cannot send job-dismiss for %s", v->def.name, job);
+}
+
+/* A job netd no longer waits for: dismissed when its "concluded" comes. */
+static void left_add(struct vm *v, const char *job)
+{
+	struct vm_snap *s = v->snap;
+
+	for (size_t i = 0; i < s->n_left; i++)
+		if (!strcmp(s->left[i], job))
+			return;
+	if (s->n_left == SNAP_LEFT_MAX) {
+		log_warning("guest '%s': snapshot job %s left in QEMU undismissed (%d left already)",
+			    v->def.name, job, SNAP_LEFT_MAX);
+		return;
+	}
+	snprintf(s->left[s->n_left++], sizeof(s->left[0]), "%s", job);
+}
+
+static bool left_take(struct vm *v, const char *job)
+{
+	struct vm_snap *s = v->snap;
+
+	for (size_t i = 0; s && i < s->n_left; i++)
+		if (!strcmp(s->left[i], job)) {
+			memmove(s->left[i], s->left[i + 1], (s->n_left - i - 1) * sizeof(s->left[0]));
+			s->n_left--;
+			return true;
+		}
+	return false;
+}
+
 void vm_snapshot_reset(struct vm *v)
 {
 	if (v->snap)
@@ -492,6 +696,13 @@ void vm_snapshot_call_done(struct vm *v, struct call *c)
 		return;
 	if (s->req->waiting)
 		s->stale++;
+	/* its job is QEMU's until dismissed: now if it concluded, else when it does */
+	if (s->req->job_sent && !s->req->dismissed && v->qmp) {
+		if (s->req->concluded)
+			job_dismiss(v, s->req->job);
+		else
+			left_add(v, s->req->job);
+	}
 	req_free(TAKE_PTR(s->req));
 }
 
@@ -560,8 +771,12 @@ static json_object *nodes_args(void)
 /* The snapshots of the running guest's disks, from a query-named-block-nodes return. */
 static int nodes_list(struct vm *v, const struct qmp_message *m, struct snap_list *l)
 {
-	struct disk_snapshot s[DISK_SNAPSHOTS_MAX];
+	/* more than DISK_SNAPSHOTS_MAX on a disk (made by hand): listed (truncated), not an error */
+	enum { MANY = 16 * DISK_SNAPSHOTS_MAX };
+	_cleanup_free_ struct disk_snapshot *s = calloc(MANY, sizeof(*s));
 
+	if (!s)
+		return -ENOMEM;
 	if (!m || m->type != QMP_MESSAGE_RETURN)
 		return -EIO;
 	for (size_t i = 0; i < v->def.n_disks; i++) {
@@ -572,8 +787,11 @@ static int nodes_list(struct vm *v, const struct qmp_message *m, struct snap_lis
 		if (!(l->disks & (1u << i)))
 			continue;
 		snprintf(node, sizeof(node), "disk%u", v->disk_slot[i]);
-		r = qmp_node_snapshots(m->data, node, s, ELEMENTSOF(s), &n);
-		if (r < 0)
+		r = qmp_node_snapshots(m->data, node, s, MANY, &n);
+		if (r == -E2BIG) {
+			l->full = l->truncated = true;
+			n = MANY;
+		} else if (r < 0)
 			return r;
 		list_add(l, i, s, n);
 	}
@@ -601,25 +819,11 @@ static void on_list_done(struct qmp_client *c, const struct qmp_message *m, void
 				m && m->error_desc ? m->error_desc : "an answer netd cannot read");
 		/* the job went through: answer with what is known */
 		l->n = 0;
-	}
+		l->truncated = true;
+	} else if (req->op == SNAP_LIST)
+		lines_prune(v->daemon, v->def.name, l);
 	o = list_json(v, l);
 	vm_pending_reply(v, o);
-}
-
-static void on_job_dismissed(struct qmp_client *c, const struct qmp_message *m, void *userdata)
-{
-	struct vm *v = userdata;
-
-	if (m && m->type == QMP_MESSAGE_ERROR)
-		log_debug("guest '%s': job-dismiss: %s", v->def.name, m->error_desc ?: "");
-}
-
-static void job_dismiss(struct vm *v, const char *job)
-{
-	json_object *args = json_object_new_object();
-
-	json_object_object_add(args, "id", json_object_new_string(job));
-	qmp_client_command(v->qmp, "job-dismiss", args, on_job_dismissed, v);
 }
 
 static void on_jobs(struct qmp_client *c, const struct qmp_message *m, void *userdata)
@@ -634,17 +838,29 @@ static void on_jobs(struct qmp_client *c, const struct qmp_message *m, void *use
 	r = m && m->type == QMP_MESSAGE_RETURN ?
 		    qmp_job_status(m->data, req->job, status, sizeof(status), error, sizeof(error)) :
 		    -EIO;
-	job_dismiss(v, req->job);
+	if (r >= 0 && strcmp(status, "concluded")) {
+		/* its event said concluded, QEMU's list does not: wait for one that is true (left) */
+		req->concluded = false;
+		return req_fail(v, -EIO,
+				"guest '%s': QEMU's job %s is '%s', not concluded, after its event said so: "
+				"how %s snapshot '%s' ends is unknown; see vm snapshot list later",
+				v->def.name, req->job, status, op_doing[req->op], req->tag);
+	}
+	if (r != -ENOENT)
+		job_dismiss(v, req->job);
+	req->dismissed = true;
 	if (r < 0)
 		return req_fail(v, -EIO, "guest '%s': cannot read how job %s ended (query-jobs): %s",
 				v->def.name, req->job, m && m->error_desc ? m->error_desc : strerror(-r));
-	if (r > 0 && req->op == SNAP_REVERT && req->was_running) {
-		/* QEMU 7.2 stops the guest for a load and leaves it stopped when the load fails: part
-		 * of the snapshot may be in it already, so netd does not resume it either */
+	if (r > 0 && req->op == SNAP_REVERT) {
+		/* QEMU 7.2 stops the guest for a load and leaves it stopped when the load fails (a paused
+		 * guest stays paused): part of the snapshot may be in it already, so netd does not resume
+		 * it, and only a destroy gets rid of the mix */
 		return req_fail(
 			v, -EIO,
-			"guest '%s': QEMU failed %s snapshot '%s': %s; the guest is left paused (part "
-			"of the snapshot may be loaded): revert again, or 'vm resume' or 'vm destroy' it",
+			"guest '%s': QEMU failed %s snapshot '%s': %s; the guest is left paused: part "
+			"of the snapshot may be loaded, a mix of two states: 'vm destroy' it (do not "
+			"resume it)",
 			v->def.name, op_doing[req->op], req->tag, error);
 	}
 	if (r > 0)
@@ -654,12 +870,9 @@ static void on_jobs(struct qmp_client *c, const struct qmp_message *m, void *use
 		 req->op == SNAP_CREATE ? "created" :
 		 req->op == SNAP_REVERT ? "reverted to" :
 					  "deleted");
-	if (req->op == SNAP_CREATE && req->description[0] &&
-	    description_put(v->daemon, v->def.name, req->tag, req->description) < 0)
-		log_warning("guest '%s': cannot keep the description of snapshot '%s'", v->def.name,
-			    req->tag);
-	if (req->op == SNAP_DELETE)
-		description_put(v->daemon, v->def.name, req->tag, NULL);
+	if (req->op == SNAP_CREATE || req->op == SNAP_DELETE)
+		lines_update(v, req->tag, req->op == SNAP_CREATE ? req->description : NULL,
+			     req->op == SNAP_CREATE ? req->shape : NULL);
 	vm_changed(v, req->op == SNAP_CREATE ? "snapshot created" :
 		      req->op == SNAP_REVERT ? "snapshot reverted" :
 					       "snapshot deleted");
@@ -683,8 +896,9 @@ void vm_snapshot_event(struct vm *v, const struct qmp_message *m)
 	if (qmp_job_event(m, &id, &status) < 0 || strncmp(id, "netd-snap-", 10))
 		return;
 	if (!req || strcmp(id, req->job) || v->pending != req->call) {
-		/* a job whose call was answered otherwise (timeout): QEMU keeps it until dismissed */
-		if (!strcmp(status, "concluded"))
+		/* a job whose call was answered otherwise (timeout): QEMU keeps it until dismissed; any
+		 * other id is not netd's to dismiss (a QEMU streaming such events gets nothing back) */
+		if (!strcmp(status, "concluded") && left_take(v, id))
 			job_dismiss(v, id);
 		return;
 	}
@@ -724,9 +938,11 @@ static void on_job_started(struct qmp_client *c, const struct qmp_message *m, vo
 
 	if (!req)
 		return;
-	if (!m || m->type != QMP_MESSAGE_RETURN)
+	if (!m || m->type != QMP_MESSAGE_RETURN) {
+		req->job_sent = false; /* refused: QEMU made no job (nothing left to dismiss) */
 		return req_fail(v, -EIO, "guest '%s': QEMU refused %s '%s': %s", v->def.name, op_job[req->op],
 				req->tag, m && m->error_desc ? m->error_desc : "QMP connection lost");
+	}
 	req->job_running = true;
 	if (req->concluded)
 		return job_concluded(v, req);
@@ -781,7 +997,8 @@ static void on_nodes(struct qmp_client *c, const struct qmp_message *m, void *us
 		return vm_pending_fail(v, r, msg);
 	}
 	if (req_send(v, op_job[req->op], job_args(v, req), on_job_started) < 0)
-		req_fail(v, -EIO, "guest '%s': cannot send %s", v->def.name, op_job[req->op]);
+		return req_fail(v, -EIO, "guest '%s': cannot send %s", v->def.name, op_job[req->op]);
+	req->job_sent = true;
 }
 
 static int live_start(struct call *c, struct vm *v, enum snap_op op, const char *tag, const char *description,
@@ -792,15 +1009,13 @@ static int live_start(struct call *c, struct vm *v, enum snap_op op, const char 
 
 	if (!snap_get(v) || !(req = calloc(1, sizeof(*req))))
 		return call_errorf(c, -ENOMEM, "out of memory");
-	*req = (struct snap_req){ .call = c,
-				  .op = op,
-				  .disks = disks,
-				  .timeout_sec = timeout_sec,
-				  .was_running = v->state == VM_STATE_RUNNING };
+	*req = (struct snap_req){ .call = c, .op = op, .disks = disks, .timeout_sec = timeout_sec };
 	snprintf(req->tag, sizeof(req->tag), "%s", tag ?: "");
 	snprintf(req->description, sizeof(req->description), "%s", description ?: "");
 	if (op != SNAP_LIST)
-		snprintf(req->job, sizeof(req->job), "netd-snap-%u", v->snap->next_job++);
+		snprintf(req->job, sizeof(req->job), "netd-snap-%s-%u", run_id_get(), v->snap->next_job++);
+	if (op == SNAP_CREATE)
+		shape_hash(v, req->shape);
 	v->snap->req = req;
 	r = req_send(v, "query-named-block-nodes", nodes_args(), op == SNAP_LIST ? on_list_done : on_nodes);
 	if (r < 0) {
@@ -811,7 +1026,114 @@ static int live_start(struct call *c, struct vm *v, enum snap_op op, const char 
 	return 0;
 }
 
+/* Adopted (netd restarted): the jobs an earlier netd left in QEMU. */
+static void on_adopt_jobs(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+	unsigned dismissed = 0;
+
+	if (!m || m->type != QMP_MESSAGE_RETURN || !json_object_is_type(m->data, json_type_array))
+		return;
+	/* a few: an earlier netd left at most SNAP_LEFT_MAX per QEMU it ran (more: not netd's doing) */
+	for (size_t i = 0; i < json_object_array_length(m->data) && dismissed < 4 * SNAP_LEFT_MAX; i++) {
+		json_object *j = json_object_array_get_idx(m->data, i), *id, *status;
+		const char *job;
+
+		if (!json_object_object_get_ex(j, "id", &id) ||
+		    !json_object_object_get_ex(j, "status", &status))
+			continue;
+		job = json_object_get_string(id);
+		if (!job || strncmp(job, "netd-snap-", 10) || strlen(job) >= SNAP_JOB_ID_MAX)
+			continue;
+		if (!strcmp(json_object_get_string(status) ?: "", "concluded")) {
+			log_info("guest '%s': dismissing snapshot job %s an earlier netd left", v->def.name,
+				 job);
+			job_dismiss(v, job);
+			dismissed++;
+		} else if (snap_get(v)) {
+			left_add(v, job);
+		}
+	}
+}
+
+void vm_snapshot_adopted(struct vm *v)
+{
+	if (snap_get(v))
+		v->snap->adopted = true;
+}
+
+void vm_snapshot_qmp_ready(struct vm *v)
+{
+	if (!v->snap || !v->snap->adopted)
+		return;
+	v->snap->adopted = false;
+	if (qmp_client_command(v->qmp, "query-jobs", NULL, on_adopt_jobs, v) < 0)
+		log_warning("guest '%s': cannot ask QEMU for snapshot jobs left behind", v->def.name);
+}
+
 /* ---- requests ---- */
+
+/* A disk an overlay reads from is not written (vm start refuses it too). */
+static int base_check(struct daemon *d, struct call *c, struct vm *v, unsigned disks)
+{
+	char overlay[NAME_MAX + 1];
+
+	for (size_t i = 0; i < v->def.n_disks; i++)
+		if ((disks & (1u << i)) &&
+		    disk_pool_is_base(d, v->def.disks[i].path, overlay, sizeof(overlay)))
+			return call_errorf(
+				c, -EBUSY,
+				"cannot change snapshots of guest '%s': its disk %s is the base of overlay "
+				"'%s' (a clone's, or 'disk create --backing'): writing it would change what the "
+				"overlay reads; give the guest the disk readonly, or convert or delete '%s'",
+				v->def.name, v->def.disks[i].path, overlay, overlay);
+	return 0;
+}
+
+/* A live revert loads a memory state: only into the machine it was taken of. */
+static int shape_check(struct call *c, struct vm *v, const char *tag)
+{
+	char was[32], now[17];
+
+	line_get(v->daemon, v->def.name, SHAPE_FILE, tag, was, sizeof(was));
+	if (!was[0]) /* taken by an older netd or by hand: QEMU checks what it can */
+		return 0;
+	shape_hash(v, now);
+	if (!strcmp(was, now))
+		return 0;
+	return call_errorf(
+		c, -EBUSY,
+		"guest '%s' changed since snapshot '%s' was taken (vCPUs, memory or disks): its memory "
+		"state would not load into it; stop the guest, then revert: disks only",
+		v->def.name, tag);
+}
+
+/* What a running guest must be for a live request. */
+static int live_check(struct call *c, struct vm *v, enum snap_op op, const char *tag)
+{
+	int r = vm_qmp_check(c, v);
+
+	if (r < 0)
+		return r;
+	/* its disks are changing: a snapshot would miss one or name one that goes */
+	if (v->disk_op)
+		return call_errorf(c, -EBUSY,
+				   "guest '%s' is attaching or detaching a disk: try again once it is done",
+				   v->def.name);
+	if (v->disk_slots_unknown)
+		return call_errorf(
+			c, -EBUSY,
+			"guest '%s' was adopted without its disk slots record: netd does not know QEMU's "
+			"names of its disks; live snapshots work again after its next start (stopped: "
+			"disks only)",
+			v->def.name);
+	if (op != SNAP_LIST && v->snap && v->snap->n_left)
+		return call_errorf(c, -EBUSY,
+				   "guest '%s': QEMU still runs snapshot job %s of an earlier request: try "
+				   "again once it ends (vm snapshot list)",
+				   v->def.name, v->snap->left[0]);
+	return op == SNAP_REVERT ? shape_check(c, v, tag) : 0;
+}
 
 static int snapshot_request(struct daemon *d, struct call *c, json_object *params, enum snap_op op)
 {
@@ -836,17 +1158,11 @@ static int snapshot_request(struct daemon *d, struct call *c, json_object *param
 	if (v->state == VM_STATE_STARTING || v->state == VM_STATE_SHUTTING_DOWN)
 		return call_errorf(c, -EBUSY, "guest '%s' is %s: try again once it runs or is stopped",
 				   v->def.name, v->state == VM_STATE_STARTING ? "starting" : "shutting down");
+	if (op != SNAP_LIST && ((r = vm_owner_check(v, c, "change its snapshots")) < 0 || (r = base_check(d, c, v, disks)) < 0))
+		return r;
 	if (vm_running(v)) {
-		r = vm_qmp_check(c, v);
-		if (r < 0)
-			return r;
-		/* its disks are changing: a snapshot would miss one or name one that goes */
-		if (v->disk_op)
-			return call_errorf(
-				c, -EBUSY,
-				"guest '%s' is attaching or detaching a disk: try again once it is done",
-				v->def.name);
-		return live_start(c, v, op, tag, description, disks, timeout);
+		r = live_check(c, v, op, tag);
+		return r < 0 ? r : live_start(c, v, op, tag, description, disks, timeout);
 	}
 	if (vm_in_use(v))
 		return call_errorf(c, -EBUSY, "guest '%s' is busy with another request", v->def.name);

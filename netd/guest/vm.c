@@ -385,6 +385,7 @@ static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 		vnc_password_set(v);
 		cdrom_last(v);
 		vm_live_qmp_ready(v, v->state == VM_STATE_STARTING);
+		vm_snapshot_qmp_ready(v);
 		vm_tune_qmp_ready(v); /* pinning, again after an adoption */
 		if (v->paused)
 			qmp_client_command(c, "query-block", NULL, on_block_checked, v);
@@ -1725,6 +1726,7 @@ static void adopt(struct vm *v)
 		return;
 	}
 	vm_tune_adopted(v); /* which accelerator it runs with */
+	vm_snapshot_adopted(v); /* the jobs an earlier netd left */
 	log_info("guest '%s': adopted running QEMU (pid %d)", v->def.name, pid);
 }
 

@@ -189,6 +189,13 @@ void vm_snapshot_call_done(struct vm *v, struct call *c);
 void vm_snapshot_event(struct vm *v, const struct qmp_message *m);
 void vm_snapshot_exited(struct vm *v);
 void vm_snapshot_reset(struct vm *v);
+/* An adopted QEMU: once QMP is up, the snapshot jobs an earlier netd left are dismissed. */
+void vm_snapshot_adopted(struct vm *v);
+void vm_snapshot_qmp_ready(struct vm *v);
+/* A snapshot request under way, or a job of one still in QEMU: no disk may come or go. */
+bool vm_snapshot_busy(const struct vm *v);
+/* Tests: the run part of job ids (netd-snap-RUN-N), else from the time and pid at first use. */
+void vm_snapshot_run_id_set(const char *id);
 /* For vm-define.c (vm dump, vm define). */
 struct vm *vm_named(struct daemon *d, const char *name);
 /* QEMU runs or is about to: the definition is in use. */

@@ -10,7 +10,11 @@
 # Bad inputs, each one clear error and nothing changed (the disks' bytes, netd's files): a guest
 # with a writable raw disk, one with no disk, invalid names, a name that exists, revert and delete
 # of a missing snapshot, a bad description, an unknown guest; an operator (group netd) asking for a
-# snapshot of a root-only disk (netd opens it with the operator's rights: permission denied).
+# snapshot of a root-only disk (netd opens it with the operator's rights: permission denied), and
+# one reverting or deleting a snapshot of root's running guest (only root or its owner may).
+# After a live list a disk can be detached (no job holds the disks), and then a live revert into
+# the changed machine is refused. A snapshot made by hand with an escape in its name is listed
+# with it escaped (no control character reaches the terminal).
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
 [ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
@@ -60,8 +64,12 @@ if command -v setpriv >/dev/null && getent group netd >/dev/null; then
 	add_user "$OP" netd
 	op() { run_as "$OP" "$NETDCTL" --socket "$SOCK" "$@"; }
 	qemu-img create -q -f qcow2 "$T/op/root.qcow2" 16M
+	chmod 0666 "$T/op/root.qcow2" # the operator's own guest (root's is refused by owner before its
+	# disk is opened), defined while the disk was theirs to write; root's only since
+	install -m 0644 "$KERNEL" "$T/op/vmlinuz" && install -m 0644 "$INITRD" "$T/op/initrd" || fail "copy the kernel"
+	out=$(op vm create g3 --network n1 --memory 256M --kernel "$T/op/vmlinuz" --initrd "$T/op/initrd" \
+		--accel tcg --no-autostart --disk "$T/op/root.qcow2,format=qcow2" 2>&1) || fail "vm create g3 (operator): $out"
 	chmod 0600 "$T/op/root.qcow2"
-	ctl vm create g3 $B --disk "$T/op/root.qcow2,format=qcow2" >/dev/null || fail "vm create g3"
 	BEFORE=$(files; md5sum "$T/op/root.qcow2")
 	out=$(op vm snapshot create g3 s1 2>&1) && fail "an operator snapshotted a root-only disk"
 	has "guest 'g3': disk $T/op/root.qcow2" <<<"$out" && has -i "permission denied" <<<"$out" ||
@@ -103,11 +111,28 @@ next=$(serial g1 | grep -a '^COUNT ' | sed -n "$((lines + 1))p" | cut -d' ' -f2)
 [ "$next" -le $((c1 + 1)) ] || fail "after the revert the count went on from $next (snapshot at or before $c1)"
 assert_eq "$(vm_field g1 .state)" running "g1's state after the live revert"
 ok "live snapshot at count <= $c1, the count went to $((c1 + 3)), revert: it goes on from $next (disk and memory went back)"
+if [ -n "${OP:-}" ]; then
+	for verb in revert delete; do
+		out=$(op vm snapshot $verb g1 live1 2>&1) && fail "an operator's $verb of root's running guest's snapshot went through"
+		has "guest 'g1' belongs to uid 0: only its owner or root may change its snapshots" <<<"$out" ||
+			fail "the operator's $verb: $out"
+	done
+	ctl --json vm snapshot list g1 | jq -e '.snapshots[] | select(.name == "live1")' >/dev/null ||
+		fail "live1 gone after the operator's refused delete"
+	ok "an operator may not revert or delete root's running guest's snapshots"
+fi
 ctl vm snapshot delete g1 live1 >/dev/null || fail "live delete"
 assert_eq "$(ctl --json vm snapshot list g1 | jq -c '[.snapshots[].name]')" '["off1"]' "the list after the live delete"
 grep -q '^live1	' "$T/lib/guests/g1/snapshots" && fail "live1's description outlived it"
 ctl vm snapshot create g1 live2 >/dev/null || fail "live snapshot live2"
 ok "live delete; live2 taken"
+ctl vm snapshot list g1 >/dev/null || fail "live list"
+ctl vm detach-disk g1 disk1 >/dev/null || fail "detach-disk after a live snapshot list"
+out=$(ctl vm snapshot revert g1 live2 2>&1) && fail "a live revert into a machine without disk1 went through"
+has "guest 'g1' changed since snapshot 'live2' was taken (vCPUs, memory or disks)" <<<"$out" || fail "the refusal: $out"
+has "stop the guest, then revert: disks only" <<<"$out" || fail "the refusal: $out"
+assert_eq "$(vm_field g1 .state)" running "g1's state after the refused revert"
+ok "after a live list the readonly disk detaches; a live revert to live2 is then refused (machine changed)"
 
 # ---- stopped again: offline revert ----
 ctl vm destroy g1 >/dev/null
@@ -122,3 +147,8 @@ ctl vm snapshot delete g1 live2 >/dev/null && ctl vm snapshot delete g1 off1 >/d
 assert_eq "$(ctl --json vm snapshot list g1 | jq -c '.snapshots')" '[]' "the list after the deletes"
 qemu-img snapshot -l "$T/a.qcow2" | has -w off1 && fail "off1 is still in the file"
 ok "offline revert: the disk's counter sector is empty again (off1), live2's counter back with a warning; deletes"
+qemu-img snapshot -c "$(printf 'x\033]0;y')" "$T/a.qcow2" || fail "qemu-img snapshot -c with an escape"
+out=$(ctl vm snapshot list g1)
+has -F 'x\x1b]0;y' <<<"$out" || fail "the escaped name: $out"
+[[ "$out" == *$'\033'* ]] && fail "an escape character reached the terminal"
+ok "a snapshot named with an escape (made by hand) is listed escaped"

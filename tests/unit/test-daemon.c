@@ -39,6 +39,7 @@
 #include "protocol.h"
 #include "server.h"
 #include "vm-ipv6.h"
+#include "disk-pool.h"
 #include "vm.h"
 
 struct world {
@@ -83,6 +84,7 @@ struct world {
 	char snap_job[48], snap_job_type[24];
 	const char *snap_job_error;
 	bool snap_job_early;
+	const char *snap_jobs_status; /* query-jobs says this of the last job (NULL: concluded) */
 };
 
 static uint64_t now(clockid_t clock)
@@ -303,10 +305,11 @@ static const char *qmp_snapshot_return(struct world *w, const char *what, char *
 
 	if (!strcmp(what, "query-jobs")) {
 		snprintf(buf, size,
-			 "[{\"current-progress\": 1, \"status\": \"concluded\", \"total-progress\": 1, "
+			 "[{\"current-progress\": 1, \"status\": \"%s\", \"total-progress\": 1, "
 			 "\"type\": \"%s\", \"id\": \"%s\"%s%s%s}]",
-			 w->snap_job_type, w->snap_job, w->snap_job_error ? ", \"error\": \"" : "",
-			 w->snap_job_error ?: "", w->snap_job_error ? "\"" : "");
+			 w->snap_jobs_status ?: "concluded", w->snap_job_type, w->snap_job,
+			 w->snap_job_error ? ", \"error\": \"" : "", w->snap_job_error ?: "",
+			 w->snap_job_error ? "\"" : "");
 		return buf;
 	}
 	n += snprintf(buf + n, size - n,
@@ -331,6 +334,10 @@ static void qmp_snapshot_job(struct world *w, const char *what, json_object *arg
 	char ev[256];
 	const char *const early[] = { "created", "running", "concluded" };
 
+	if (!strncmp(ret, "{\"error\"", 8)) { /* refused: no job, no events */
+		qmp_send(w, ret);
+		return;
+	}
 	json_object_object_get_ex(args, "job-id", &id);
 	json_object_object_get_ex(args, "tag", &tag);
 	snprintf(w->snap_job, sizeof(w->snap_job), "%s", id ? json_object_get_string(id) : "");
@@ -1456,11 +1463,12 @@ static void test_vm_snapshot(void **state)
 		"false, \"snapshots\": [{\"icount\": 0, \"vm-clock-nsec\": 0, \"name\": \"off1\", \"date-sec\": "
 		"1796130000, \"date-nsec\": 0, \"vm-clock-sec\": 0, \"id\": \"1\", \"vm-state-size\": 0}]}";
 	struct world *w = *state;
-	char kernel[128], disk[128], raw[128], raw2[128], params[768];
+	char kernel[128], disk[128], raw[128], raw2[128], params[768], params_raw_attach[256];
 	size_t n;
 
 	if (geteuid() != 0)
 		skip();
+	vm_snapshot_run_id_set("t");
 	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
 	snprintf(disk, sizeof(disk), "%s/d.qcow2", w->root);
 	snprintf(raw, sizeof(raw), "%s/w.raw", w->root);
@@ -1469,6 +1477,8 @@ static void test_vm_snapshot(void **state)
 	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
 	assert_int_equal(write_file_atomic(disk, "QFI\xfb", 4, 0600), 0);
 	assert_int_equal(write_file_atomic(raw, "raw", 3, 0600), 0);
+	snprintf(params_raw_attach, sizeof(params_raw_attach),
+		 "{\"name\": \"g1\", \"disk\": \"%s,readonly\"}", raw);
 	snprintf(w->guest, sizeof(w->guest), "g1");
 	assert_true(request(w, "network.create",
 			    "{\"name\": \"lab\", \"mode\": \"isolated\", \"subnet\": \"10.62.0.0/24\"}"));
@@ -1509,6 +1519,83 @@ static void test_vm_snapshot(void **state)
 	assert_true(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"off1\"}"));
 	assert_string_equal(reply_field(w, "warning"), "null"); /* no memory state to lose */
 
+	note(w, "an operator may not change root's guest's snapshots");
+	assert_false(request_as(w, 1000, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"op1\"}"));
+	assert_non_null(strstr(reply_error(w), "only its owner or root may change its snapshots"));
+	assert_false(request_as(w, 1000, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"off1\"}"));
+	assert_non_null(strstr(reply_error(w), "only its owner or root may change its snapshots"));
+
+	note(w, "the disk is the base of a pool overlay (a clone's): not written");
+	{
+		char overlay[128];
+		int pool, ofd;
+
+		snprintf(overlay, sizeof(overlay), "%s/o.qcow2", w->root);
+		assert_int_equal(write_file_atomic(overlay, "QFI\xfb", 4, 0600), 0);
+		w->d.image_dirs[0] = w->root;
+		w->d.n_image_dirs = 1;
+		pool = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ofd = open(overlay, O_RDONLY | O_CLOEXEC);
+		assert_true(pool >= 0 && ofd >= 0);
+		assert_int_equal(disk_record_put(NULL, pool, "o.qcow2", ofd, DISK_FORMAT_QCOW2, "d.qcow2"),
+				 0);
+		assert_false(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"off1\"}"));
+		assert_non_null(strstr(reply_error(w), "is the base of overlay 'o.qcow2'"));
+		assert_false(request(w, "vm.snapshot.delete", "{\"name\": \"g1\", \"snapshot\": \"off1\"}"));
+		assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"s9\"}"));
+		assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
+		disk_record_remove(pool, "o.qcow2");
+		close(ofd);
+		close(pool);
+		unlink(overlay);
+		w->d.n_image_dirs = 0;
+	}
+
+	note(w, "descriptions: create without one drops a stale line; a list drops those of snapshots gone");
+	{
+		char path[256], *text = NULL;
+		struct stat st;
+		static const char old[] = "off1\tfresh\n\ngone1\told\noff2\tstale\n";
+
+		snprintf(path, sizeof(path), "%s/guests/g1/snapshots", w->d.paths.state_dir);
+		assert_int_equal(write_file_atomic(path, old, strlen(old), 0644), 0);
+		assert_true(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"off2\"}"));
+		assert_int_equal(read_file(path, &text, NULL), 0);
+		assert_string_equal(text, "off1\tfresh\ngone1\told\n");
+		free(TAKE_PTR(text));
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}")); /* the fake has off1 */
+		assert_int_equal(read_file(path, &text, NULL), 0);
+		assert_string_equal(text, "off1\tfresh\n");
+		free(text);
+	}
+
+	note(w, "a disk with 64 snapshots: the list says truncated, create is refused");
+	{
+		char *many = malloc(16384);
+		size_t len;
+
+		assert_non_null(many);
+		len = snprintf(many, 16384,
+			       "{\"virtual-size\": 16777216, \"format\": \"qcow2\", \"actual-size\": "
+			       "200704, \"snapshots\": [");
+		for (int i = 0; i < 64; i++)
+			len += snprintf(many + len, 16384 - len,
+					"%s{\"name\": \"m%d\", \"date-sec\": 1796130000, \"date-nsec\": 0, "
+					"\"vm-clock-sec\": 0, \"vm-clock-nsec\": 0, \"id\": \"%d\", "
+					"\"vm-state-size\": 0}",
+					i ? ", " : "", i, i + 1);
+		snprintf(many + len, 16384 - len, "]}");
+		assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/qemu-img", many, 0), 0);
+		assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
+		assert_string_equal(reply_field(w, "truncated"), "true");
+		assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"m64\"}"));
+		assert_non_null(strstr(reply_error(w), "a disk has 64 snapshots"));
+		assert_int_equal(proc_fake_set_run(w->proc, "/usr/bin/qemu-img", info1, 0), 0);
+		free(many);
+	}
+
 	note(w, "running: snapshot-save with vmstate and devices, concluded, query-jobs, job-dismiss");
 	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
 	assert_true(
@@ -1522,6 +1609,100 @@ static void test_vm_snapshot(void **state)
 		strstr(reply_field(w, "snapshots"),
 		       "\"name\": \"live1\", \"date\": \"2026-12-01T13:07:25Z\", \"date_sec\": 1796130445, "
 		       "\"vm_state_size\": 926142, \"memory\": true, \"description\": \"before upgrade\""));
+
+	note(w, "QEMU refuses the job's command: no job is left behind (the next one goes)");
+	{
+		static const char *const refuse[] = { "snapshot-save",
+						      "!No block device can accept snapshots", NULL };
+
+		w->qmp_canned = refuse;
+		assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"no\"}"));
+		assert_non_null(strstr(reply_error(w), "QEMU refused snapshot-save"));
+		w->qmp_canned = NULL;
+		assert_true(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"yes\"}"));
+		assert_true(request(w, "vm.snapshot.delete", "{\"name\": \"g1\", \"snapshot\": \"yes\"}"));
+	}
+
+	note(w, "QEMU fails a load: the guest may hold part of it; only a destroy is recommended");
+	w->snap_job_error = "Device 'disk0' does not have the requested snapshot";
+	assert_false(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+	assert_non_null(strstr(reply_error(w), "'vm destroy' it (do not resume it)"));
+	w->snap_job_error = NULL;
+
+	note(w, "an operator against root's running guest: refused");
+	assert_false(
+		request_as(w, 1000, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+	assert_non_null(strstr(reply_error(w), "only its owner or root may change its snapshots"));
+	assert_false(
+		request_as(w, 1000, "vm.snapshot.delete", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+
+	note(w, "after a list (no job in QEMU) a disk can be detached; then live1's machine is gone: a live "
+		"revert is refused");
+	assert_true(request(w, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"disk1\"}"));
+	assert_false(request(w, "vm.snapshot.revert", "{\"name\": \"g1\", \"snapshot\": \"live1\"}"));
+	assert_non_null(strstr(reply_error(w), "changed since snapshot 'live1' was taken"));
+
+	note(w, "QEMU's list says a job whose concluded came is still running: an error, the job left; "
+		"a disk change waits for it; another id's concluded is not dismissed; its own is");
+	w->snap_jobs_status = "running";
+	w->snap_job_error = "not done"; /* (the fake keeps no snapshot of it) */
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"odd\"}"));
+	assert_non_null(strstr(reply_error(w), "is 'running', not concluded"));
+	w->snap_jobs_status = NULL;
+	w->snap_job_error = NULL;
+	assert_false(request(w, "vm.attach-disk", params_raw_attach));
+	assert_non_null(strstr(reply_error(w), "snapshot"));
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"next\"}"));
+	qmp_send(w, "{\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"status\": \"concluded\", "
+		    "\"id\": \"netd-snap-other-1\"}}\n");
+	run_for(w, 50 * 1000);
+	note(w, "(no job-dismiss above)");
+	{
+		char ev[256];
+
+		snprintf(ev, sizeof(ev),
+			 "{\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"status\": \"concluded\", "
+			 "\"id\": \"%s\"}}\n",
+			 w->snap_job);
+		qmp_send(w, ev);
+	}
+	run_for(w, 50 * 1000);
+	assert_true(request(w, "vm.attach-disk", params_raw_attach));
+	assert_true(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
+
+	note(w, "netd restarts while a job it left is in QEMU: adopted, query-jobs, that concluded job "
+		"dismissed");
+	w->snap_jobs_status = "running";
+	w->snap_job_error = "not done";
+	assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"odd2\"}"));
+	w->snap_jobs_status = NULL;
+	w->snap_job_error = NULL;
+	w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
+	close(w->qmp_fd);
+	w->qmp_fd = -1;
+	daemon_stop(&w->d);
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 200 * 1000);
+	assert_true(request(w, "vm.detach-disk", "{\"name\": \"g1\", \"disk\": \"disk1\"}"));
+
+	note(w, "adopted without its disk slots record: live snapshots refused until its next start");
+	{
+		char slots[256];
+
+		snprintf(slots, sizeof(slots), "%s/guests/g1/disk-slots", w->d.paths.run_dir);
+		assert_int_equal(unlink(slots), 0);
+		w->qmp_source = sd_event_source_disable_unref(w->qmp_source);
+		close(w->qmp_fd);
+		w->qmp_fd = -1;
+		daemon_stop(&w->d);
+		assert_int_equal(daemon_start(&w->d), 0);
+		run_for(w, 200 * 1000);
+		assert_false(request(w, "vm.snapshot.list", "{\"name\": \"g1\"}"));
+		assert_non_null(strstr(reply_error(w), "adopted without its disk slots record"));
+		assert_false(request(w, "vm.snapshot.create", "{\"name\": \"g1\", \"snapshot\": \"s9\"}"));
+		assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+		assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	}
 
 	note(w, "QEMU fails the job: its error, from query-jobs");
 	w->snap_job_error = "Error while writing VM state: No space left on device";

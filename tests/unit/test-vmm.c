@@ -1675,6 +1675,46 @@ static void test_qmp_client_flood(void **state)
 	qmp_pair_close(&b);
 }
 
+static void count_reply(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	(*(int *)userdata)++;
+}
+
+/* A QEMU that answers nothing: past QMP_CLIENT_PENDING_MAX commands waiting, the next is refused
+ * (-EBUSY) and the connection stays; once answers come, commands are taken again. */
+static void test_qmp_client_pending_cap(void **state)
+{
+	static const char greeting[] =
+		"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+		"\"major\": 7}}, \"capabilities\": []}}\n{\"return\": {}, \"id\": 1}\n";
+	struct qmp_burst b = {};
+	int replies = 0;
+	char answer[64];
+	int n;
+
+	qmp_pair_open(&b);
+	assert_int_equal(write(b.peer, greeting, strlen(greeting)), (ssize_t)strlen(greeting));
+	for (int i = 0; i < 50 && !b.ready; i++)
+		assert_true(sd_event_run(b.e, 20000) >= 0);
+	assert_int_equal(b.ready, 1);
+	for (int i = 0; i < QMP_CLIENT_PENDING_MAX; i++)
+		assert_int_equal(qmp_client_command(b.c, "query-status", NULL, count_reply, &replies), 0);
+	assert_int_equal(qmp_client_command(b.c, "query-status", json_object_new_object(), count_reply,
+					    &replies),
+			 -EBUSY);
+	assert_true(qmp_client_ready(b.c));
+	/* ids: 1 was qmp_capabilities, the commands are 2.. */
+	n = snprintf(answer, sizeof(answer), "{\"return\": {}, \"id\": 2}\n");
+	assert_int_equal(write(b.peer, answer, n), n);
+	for (int i = 0; i < 50 && !replies; i++)
+		assert_true(sd_event_run(b.e, 20000) >= 0);
+	assert_int_equal(replies, 1);
+	assert_int_equal(qmp_client_command(b.c, "query-status", NULL, count_reply, &replies), 0);
+	qmp_client_free(TAKE_PTR(b.c));
+	assert_int_equal(replies, 1);
+	qmp_pair_close(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1706,6 +1746,7 @@ int main(void)
 		cmocka_unit_test(test_process_fake),
 		cmocka_unit_test(test_qmp_client_burst),
 		cmocka_unit_test(test_qmp_client_flood),
+		cmocka_unit_test(test_qmp_client_pending_cap),
 		cmocka_unit_test(test_qmp_client_fd),
 		cmocka_unit_test(test_argv_live),
 		cmocka_unit_test(test_qmp_live_bad),
