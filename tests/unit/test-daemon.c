@@ -1822,13 +1822,19 @@ static void test_guest_user(void **state)
 	check_golden(w, "guest-user.log");
 }
 
-/* vm define's request: NAME and the text, JSON-escaped. */
+/* vm define's request: NAME and the text, JSON-escaped. "kernel = /k" stands for the test's
+ * kernel, <root>/vmlinuz (define opens the files a text names with the requester's rights). */
 static bool define_as(struct world *w, uid_t uid, const char *name, const char *text)
 {
 	_cleanup_json_ json_object *p = json_object_new_object();
+	_cleanup_free_ char *real = NULL;
+	const char *k = strstr(text, "kernel = /k\n");
 
+	if (k)
+		assert_true(asprintf(&real, "%.*skernel = %s/vmlinuz\n%s", (int)(k - text), text, w->root,
+				     k + 12) > 0);
 	json_object_object_add(p, "name", json_object_new_string(name));
-	json_object_object_add(p, "text", json_object_new_string(text));
+	json_object_object_add(p, "text", json_object_new_string(real ?: text));
 	return request_as(w, uid, "vm.define", json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
 }
 
@@ -2178,11 +2184,21 @@ static void test_vm_define(void **state)
 	free(TAKE_PTR(after));
 	after = guest_files(w, "g3");
 	assert_non_null(strstr(after, "\nowner = 1000\n"));
-	note(w, "an operator's redefinition makes the guest theirs");
-	assert_true(define_as(w, 1000, "g2", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	note(w, "an operator may not replace root's guest (nor another's), only their own");
 	free(TAKE_PTR(after));
 	after = guest_files(w, "g2");
+	assert_false(define_as(w, 1000, "g2", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "it belongs to uid 0: only its owner or root"));
+	free(TAKE_PTR(before));
+	before = guest_files(w, "g2");
+	assert_string_equal(before, after);
+	assert_false(define_as(w, 1001, "g3", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "it belongs to uid 1000"));
+	assert_true(define_as(w, 1000, "g3", "[guest]\nkernel = /k\nvcpus = 2\n[nic0]\nnetwork = lab\n"));
+	free(TAKE_PTR(after));
+	after = guest_files(w, "g3");
 	assert_non_null(strstr(after, "\nowner = 1000\n"));
+	assert_non_null(strstr(after, "\nvcpus = 2\n"));
 	note(w, "root may name the owner");
 	assert_true(define_as(w, 0, "g4", "[guest]\nkernel = /k\nowner = 1001\n[nic0]\nnetwork = lab\n"));
 	free(TAKE_PTR(after));
