@@ -2140,6 +2140,9 @@ static void test_vm_define(void **state)
 	big[39999] = 0;
 	assert_false(define_as(w, 0, "g1", big));
 	assert_non_null(strstr(reply_error(w), "larger than"));
+	after = guest_files(w, "g1");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
 	note(w, "another guest's uuid: refused");
 	text = dump_text(w, "g2");
 	assert_true(request(w, "vm.delete", "{\"name\": \"g2\"}"));
@@ -2245,6 +2248,154 @@ static void test_vm_define(void **state)
 	assert_int_equal(write_file_atomic(path, dump, strlen(dump), 0640), 0);
 	assert_true(request(w, "daemon.reload", NULL));
 	assert_false(request(w, "vm.show", "{\"name\": \"g5\"}"));
+}
+
+/* The MAC of NIC i of a guest, as vm show gives it. */
+static const char *shown_mac(struct world *w, const char *name, size_t i)
+{
+	static char buf[32];
+	char params[128];
+	json_object *r, *nics;
+
+	snprintf(params, sizeof(params), "{\"name\": \"%s\"}", name);
+	assert_true(request(w, "vm.show", params));
+	assert_true(json_object_object_get_ex(w->reply, "result", &r));
+	assert_true(json_object_object_get_ex(r, "nics", &nics));
+	snprintf(buf, sizeof(buf), "%s",
+		 json_object_get_string(json_object_object_get(json_object_array_get_idx(nics, i), "mac")));
+	return buf;
+}
+
+/* vm define of what is on disk but not loaded, cloud-init texts, MACs, and the checks of vm create
+ * (an adversarial review's findings); a dump -> define round trip with disks and tuning. */
+static void test_vm_define_inherit(void **state)
+{
+	struct world *w = *state;
+	_cleanup_free_ char *dump = NULL, *file = NULL, *again = NULL;
+	char kernel[128], params[512], path[256], text[1024], m0[32], disk1[256];
+	const char *m1;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"lab\", \"lab\"], \"memory\": \"256M\", "
+		 "\"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+
+	note(w, "the text gives NIC 0 the MAC saved for NIC 1: NIC 1 gets another one");
+	dump = dump_text(w, "g1");
+	m1 = strstr(strstr(dump, "[nic1]"), "generated-mac = ") + 16;
+	snprintf(
+		text, sizeof(text),
+		"[guest]\nkernel = /k\n[nic0]\nnetwork = lab\ngenerated-mac = %.17s\n[nic1]\nnetwork = lab\n",
+		m1);
+	assert_true(define_as(w, 0, "g1", text));
+	snprintf(m0, sizeof(m0), "%s", shown_mac(w, "g1", 0));
+	assert_int_equal(strncmp(m0, m1, 17), 0);
+	assert_string_not_equal(shown_mac(w, "g1", 1), m0);
+
+	note(w, "a definition file that failed to load is not overwritten (by root either)");
+	snprintf(path, sizeof(path), "%s/etc/guests/g9.conf", w->root);
+	snprintf(text, sizeof(text), "[guest]\nkernel = /root-k\nbogus = 1\n[nic0]\nnetwork = lab\n");
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0640), 0);
+	assert_true(request(w, "daemon.reload", NULL));
+	assert_false(define_as(w, 1000, "g9", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "exists but is not loaded"));
+	assert_false(define_as(w, 0, "g9", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_int_equal(read_file(path, &file, NULL), 0);
+	assert_string_equal(file, text);
+
+	note(w, "a QEMU of a former guest of that name still runs: refused (it would be adopted)");
+	snprintf(path, sizeof(path), "%s/run/guests/g10", w->root);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/run/guests/g10/pid", w->root);
+	snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
+	assert_false(define_as(w, 0, "g10", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "still runs"));
+	note(w, "its pid file names no process: the run dir of the former guest goes");
+	assert_int_equal(write_file_atomic(path, "999999999\n", 10, 0644), 0);
+	assert_true(define_as(w, 0, "g10", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_int_equal(access(path, F_OK), -1);
+
+	note(w, "a leftover state dir (seed texts, uuid, MACs) is not inherited by a new guest");
+	snprintf(path, sizeof(path), "%s/lib/guests/g8", w->root);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/lib/guests/g8/uuid", w->root);
+	assert_int_equal(write_file_atomic(path, "01234567-89ab-4def-8123-456789abcdef\n", 37, 0644), 0);
+	snprintf(path, sizeof(path), "%s/lib/guests/g8/cloud-init-user-data", w->root);
+	assert_int_equal(write_file_atomic(path, "#cloud-config\npassword: secret\n", 31, 0600), 0);
+	assert_true(
+		define_as(w, 1000, "g8", "[guest]\nkernel = /k\ncloud-init = yes\n[nic0]\nnetwork = lab\n"));
+	assert_int_equal(access(path, F_OK), -1);
+	free(TAKE_PTR(file));
+	file = dump_text(w, "g8");
+	assert_null(strstr(file, "01234567-89ab-4def-8123-456789abcdef"));
+
+	note(w, "cloud-init = no takes the seed's texts away: a later definition does not boot them");
+	assert_true(define_as(w, 0, "g7", "[guest]\nkernel = /k\ncloud-init = yes\n[nic0]\nnetwork = lab\n"));
+	snprintf(path, sizeof(path), "%s/lib/guests/g7", w->root);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/lib/guests/g7/cloud-init-user-data", w->root);
+	assert_int_equal(write_file_atomic(path, "#cloud-config\npassword: secret\n", 31, 0600), 0);
+	assert_false(
+		define_as(w, 1000, "g7", "[guest]\nkernel = /k\ncloud-init = yes\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "cloud-init data"));
+	assert_true(define_as(w, 0, "g7", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_int_equal(access(path, F_OK), -1);
+	note(w, "texts without cloud-init in the definition: still its owner's");
+	assert_int_equal(write_file_atomic(path, "#cloud-config\npassword: secret\n", 31, 0600), 0);
+	assert_true(define_as(w, 0, "g7", "[guest]\nkernel = /k\nowner = 1001\n[nic0]\nnetwork = lab\n"));
+	assert_int_equal(write_file_atomic(path, "#cloud-config\npassword: secret\n", 31, 0600), 0);
+	assert_false(
+		define_as(w, 1000, "g7", "[guest]\nkernel = /k\ncloud-init = yes\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "cloud-init data"));
+
+	note(w, "the checks of vm create: host CPUs, shared disks, relative paths, pool names, rights");
+	assert_false(
+		define_as(w, 0, "t1", "[guest]\nkernel = /k\nvcpu-pin = 0:1000\n[nic0]\nnetwork = lab\n"));
+	snprintf(text, sizeof(text), "[guest]\n[nic0]\nnetwork = lab\n[disk0]\npath = %s\n", kernel);
+	assert_true(define_as(w, 0, "d1", text));
+	assert_true(define_as(w, 0, "d1", text)); /* its own disk: no conflict */
+	assert_false(define_as(w, 0, "d2", text));
+	assert_non_null(strstr(reply_error(w), "is already disk 0 of guest 'd1'"));
+	assert_false(
+		define_as(w, 1000, "d3", "[guest]\n[nic0]\nnetwork = lab\n[disk0]\npath = sub/x.qcow2\n"));
+	assert_non_null(strstr(reply_error(w), "is a relative path"));
+	assert_false(
+		define_as(w, 1000, "d3", "[guest]\n[nic0]\nnetwork = lab\n[disk0]\npath = nothere.qcow2\n"));
+	assert_false(request(w, "vm.show", "{\"name\": \"d3\"}"));
+	assert_false(
+		define_as(w, 1000, "d3", "[guest]\nkernel = /nonexistent/vmlinuz\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "/nonexistent/vmlinuz"));
+	assert_false(request(w, "vm.show", "{\"name\": \"d3\"}"));
+
+	note(w, "dump -> define round trip with disks, max-vcpus and tuning");
+	snprintf(path, sizeof(path), "%s/disk0.img", w->root);
+	assert_int_equal(write_file_atomic(path, "disk", 4, 0644), 0);
+	snprintf(disk1, sizeof(disk1), "%s/disk1.img", w->root);
+	assert_int_equal(write_file_atomic(disk1, "disk", 4, 0644), 0);
+	snprintf(text, sizeof(text),
+		 "[guest]\nkernel = %s\nvcpus = 2\nmax-vcpus = 4\nvcpu-pin = 0:0\nemulator-pin = 0\n"
+		 "io-threads = 1\n[nic0]\nnetwork = lab\n[disk0]\npath = %s\nreadonly = yes\n"
+		 "[disk1]\npath = %s\nformat = raw\n",
+		 kernel, path, disk1);
+	if (!define_as(w, 0, "rt", text))
+		fail_msg("%s", reply_error(w));
+	free(TAKE_PTR(dump));
+	dump = dump_text(w, "rt");
+	assert_non_null(strstr(dump, "[disk1]\n"));
+	assert_non_null(strstr(dump, "max-vcpus = 4\n"));
+	assert_non_null(strstr(dump, "vcpu-pin = 0:0\n"));
+	assert_non_null(strstr(dump, "io-threads = 1\n"));
+	assert_true(request(w, "vm.delete", "{\"name\": \"rt\"}"));
+	assert_true(define_as(w, 0, "rt", dump));
+	again = dump_text(w, "rt");
+	assert_string_equal(again, dump);
 }
 
 /* Each entry of 'network list' as 'network show' gives it (which is made anew every time) without its
@@ -2737,6 +2888,7 @@ int main(void)
 		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_define, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_define_inherit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_clone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
