@@ -9,7 +9,8 @@
 #   that, and the restarted netd adopts it (adoption checks the uuid on QEMU's command line);
 # - an operator (a throw-away user in group netd) may not define a guest owned by root or by another
 #   user; without an owner line the guest is theirs; netdctl reads the file with the operator's
-#   rights (a root-only file is not sent).
+#   rights (a root-only file is not sent, nor a FIFO); they may not replace root's guest, nor write
+#   over a definition file that failed to load.
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
 [ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
@@ -124,7 +125,18 @@ chmod 0644 "$T/files/o1.conf"
 refused 1 "the file names owner 0, but a guest's owner is who defines it (you are uid $OP_UID" op vm define "$T/files/o1.conf"
 sed -i "s/^owner = .*/owner = $(id -u nobody)/" "$T/files/o1.conf"
 refused 1 "the file names owner $(id -u nobody)" op vm define "$T/files/o1.conf"
-refused 1 "the file names owner 0" op vm define "$T/files/g1-160.conf" --name g1
+refused 1 "cannot define guest 'g1': it belongs to uid 0: only its owner or root" op vm define "$T/files/g1-160.conf" --name g1
+sed '/^owner = /d' "$T/files/g1-160.conf" >"$T/files/g1-op.conf"
+chmod 0644 "$T/files/g1-op.conf"
+refused 1 "cannot define guest 'g1': it belongs to uid 0: only its owner or root" op vm define "$T/files/g1-op.conf" --name g1
+# A definition file that failed to load (root's) is not the operator's to overwrite.
+printf '[guest]\nkernel = %s\nbogus = 1\n[nic0]\nnetwork = n1\n' "$IMAGES/vmlinuz" >"$T/etc/guests/r9.conf"
+ctl reload >/dev/null
+refused 1 "cannot define guest 'r9': $T/etc/guests/r9.conf exists but is not loaded" op vm define "$T/files/g1-op.conf" --name r9
+rm -f "$T/etc/guests/r9.conf"
+# netdctl reads a regular file only: a FIFO does not block it.
+mkfifo "$T/files/fifo.conf"
+refused 2 "$T/files/fifo.conf is not a regular file" timeout 10 "$NETDCTL" --socket "$SOCK" vm define "$T/files/fifo.conf" --name f1
 chmod 0600 "$T/files/g1.conf"
 refused 2 "cannot read $T/files/g1.conf: Permission denied" op vm define "$T/files/g1.conf" --name o2
 sed -i '/^owner = /d' "$T/files/o1.conf"
