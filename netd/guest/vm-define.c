@@ -11,12 +11,16 @@
  * refused at load (vm-store.c): they are a dump's.
  *
  * define parses and checks the whole text with the code that loads definitions at boot
- * (guest_config_parse, guest_validate) and the conflict check of vm create; any error is answered
- * (with the line where there is one) before anything is written. Then the identity goes to the state
- * dir and the definition file is written atomically (store_guest_save); a failed write puts the
- * state files back. The owner key is netd's: a guest's owner is who defines it (autostart opens its
- * files with the owner's rights); an operator's file that names another owner is refused, root's
- * keeps the one it names (or none, which means root).
+ * (guest_config_parse, guest_validate) and the checks of vm create (conflicts with every MAC the
+ * guest will have, pool disk names, absolute paths, shared disks, tuning, the requester's rights on
+ * its files); any error is answered (with the line where there is one) before anything is written.
+ * Then the identity goes to the state dir and the definition file is written atomically
+ * (store_guest_save); a failed write puts the state files back. The owner key is netd's: a guest's
+ * owner is who defines it (autostart opens its files with the owner's rights); an operator's file
+ * that names another owner is refused, root's keeps the one it names (or none, which means root).
+ * Only root or its owner replaces a guest. A name no guest has loaded inherits nothing: a file of
+ * that name that failed to load and a live QEMU of that name are refused, a former guest's state
+ * dir is removed. vmm/DESIGN.md, "Dump and define".
  */
 #include <dirent.h>
 #include <errno.h>
@@ -167,11 +171,13 @@ static bool mac_in(const struct mac *list, size_t n, const struct mac *m)
 
 /* Each NIC's MAC: the pinned one, the one the text brings (generated-mac), else the one saved for
  * that NIC (a guest defined anew) unless the text's MACs or another guest has it, else a new one. */
-static int define_macs_fill(struct daemon *d, const struct guest *g, struct define_macs *m, char *err,
-			    size_t errlen)
+static int define_macs_fill(struct daemon *d, const struct guest *g, bool fresh, struct define_macs *m,
+			    char *err, size_t errlen)
 {
 	struct mac saved[GUEST_NICS_MAX] = {}, all[1024 + 2 * GUEST_NICS_MAX];
-	int n_saved = store_macs_load(&d->paths, "guests", g->name, "macs", saved, GUEST_NICS_MAX);
+	/* A new guest has none: a former guest's state dir goes (define_write). */
+	int n_saved = fresh ? -ENOENT :
+			      store_macs_load(&d->paths, "guests", g->name, "macs", saved, GUEST_NICS_MAX);
 	size_t n_all = vm_taken_macs(d, g->name, all, 1024);
 
 	if (n_saved < 0 && n_saved != -ENOENT) {
@@ -222,7 +228,7 @@ static int define_path_check(const char *what, const char *path, char *err, size
 /* The text, checked as netd checks a definition file at boot, then as vm create checks a new guest:
  * against the other guests, the host's CPUs, the requester's rights on its files. On failure, the
  * call's error is set. */
-static int define_check(struct daemon *d, struct call *c, const char *text, struct guest *g,
+static int define_check(struct daemon *d, struct call *c, const char *text, struct guest *g, bool fresh,
 			struct define_macs *m)
 {
 	struct process_cred who;
@@ -255,7 +261,7 @@ static int define_check(struct daemon *d, struct call *c, const char *text, stru
 	if (r >= 0)
 		r = guest_validate(g, err, sizeof(err));
 	if (r >= 0)
-		r = define_macs_fill(d, g, m, err, sizeof(err));
+		r = define_macs_fill(d, g, fresh, m, err, sizeof(err));
 	if (r < 0)
 		return call_errorf(c, r, "cannot define guest '%s': %s", g->name, err);
 	/* Every MAC it will have is checked as a pinned one: the text's and the ones kept. */
@@ -522,7 +528,7 @@ static int method_vm_define(struct daemon *d, struct call *c, json_object *param
 	if (!v && (r = define_new_check(d, c, name)) < 0)
 		return r;
 	guest_init(g, name);
-	r = define_check(d, c, text, g, m);
+	r = define_check(d, c, text, g, !v, m);
 	if (r < 0)
 		return r;
 	r = define_write(d, g, !v, m, err, sizeof(err));

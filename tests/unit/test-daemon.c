@@ -2327,6 +2327,8 @@ static void test_vm_define_inherit(void **state)
 	assert_int_equal(mkdir_p(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/lib/guests/g8/uuid", w->root);
 	assert_int_equal(write_file_atomic(path, "01234567-89ab-4def-8123-456789abcdef\n", 37, 0644), 0);
+	snprintf(path, sizeof(path), "%s/lib/guests/g8/macs", w->root);
+	assert_int_equal(write_file_atomic(path, "52:54:00:aa:00:42\n", 18, 0644), 0);
 	snprintf(path, sizeof(path), "%s/lib/guests/g8/cloud-init-user-data", w->root);
 	assert_int_equal(write_file_atomic(path, "#cloud-config\npassword: secret\n", 31, 0600), 0);
 	assert_true(
@@ -2335,6 +2337,7 @@ static void test_vm_define_inherit(void **state)
 	free(TAKE_PTR(file));
 	file = dump_text(w, "g8");
 	assert_null(strstr(file, "01234567-89ab-4def-8123-456789abcdef"));
+	assert_string_not_equal(shown_mac(w, "g8", 0), "52:54:00:aa:00:42");
 
 	note(w, "cloud-init = no takes the seed's texts away: a later definition does not boot them");
 	assert_true(define_as(w, 0, "g7", "[guest]\nkernel = /k\ncloud-init = yes\n[nic0]\nnetwork = lab\n"));
