@@ -1992,6 +1992,33 @@ static void test_vm_clone(void **state)
 		assert_true(log_has(w, "qemu-img convert"));
 	}
 
+	note(w, "while a --copy clone copies: define of its target and of its source refused");
+	request_send(w, 0, "vm.clone", "{\"name\": \"g1\", \"target\": \"c5\", \"copy\": true}");
+	assert_false(w->replied); /* the copy runs on the event loop */
+	{
+		_cleanup_json_ json_object *p = json_object_new_object();
+		_cleanup_free_ char *g1 = root_file(w, "etc/guests/g1.conf");
+		json_object *clone_params = json_object_get(w->params);
+		const char *names[] = { "c5", "g1" }, *errors[] = { "vm clone is making a guest of that name",
+								    "vm clone is copying its disks" };
+
+		for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+			json_object_object_add(p, "name", json_object_new_string(names[i]));
+			json_object_object_add(p, "text", json_object_new_string(g1));
+			/* answered at once: the clone's reply comes later */
+			request_send(w, 0, "vm.define",
+				     json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
+			assert_true(w->replied);
+			if (!strstr(reply_error(w), errors[i]))
+				fail_msg("define %s during the clone: %s", names[i], reply_error(w));
+		}
+		json_object_put(w->params);
+		w->params = clone_params;
+		w->replied = false;
+		reply_wait(w, "vm.clone");
+	}
+	assert_true(json_object_get_boolean(json_object_object_get(w->reply, "ok")));
+
 	note(w, "cloud-init: bad inputs refused, nothing made");
 	for (size_t i = 0; i < ELEMENTSOF(bad_ci); i++) {
 		_cleanup_free_ char *conf = NULL;
