@@ -247,6 +247,12 @@ static int define_check(struct daemon *d, struct call *c, const char *text, stru
 	/* A disk of the pool by its NAME, as vm create takes it. */
 	for (size_t i = 0; i < g->n_disks; i++)
 		if (g->disks[i].path[0] && !strchr(g->disks[i].path, '/')) {
+			if (d->n_image_dirs == 0)
+				return call_errorf(
+					c, -ENOENT,
+					"cannot define guest '%s': disk '%.64s' names a disk of the pool, "
+					"and netd has none (--image-dir)",
+					g->name, g->disks[i].path);
 			r = disk_pool_resolve(d, c, &g->disks[i]);
 			if (r < 0)
 				return r;

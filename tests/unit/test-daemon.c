@@ -2019,6 +2019,24 @@ static void test_vm_clone(void **state)
 	}
 	assert_true(json_object_get_boolean(json_object_object_get(w->reply, "ok")));
 
+	note(w, "vm define takes a disk of the pool by its NAME, as vm create does");
+	assert_true(request(w, "disk.create", "{\"name\": \"e.qcow2\", \"size\": \"1G\"}"));
+	snprintf(params, sizeof(params),
+		 "[guest]\nkernel = %s\n[nic0]\nnetwork = n2\n[disk0]\npath = e.qcow2\n", kernel);
+	if (!define_as(w, 0, "pd", params))
+		fail_msg("%s", reply_error(w));
+	{
+		_cleanup_free_ char *conf = root_file(w, "etc/guests/pd.conf");
+		char want[256];
+
+		snprintf(want, sizeof(want), "path = %s/e.qcow2\nformat = qcow2\n", pool);
+		assert_non_null(strstr(conf, want));
+	}
+	assert_false(define_as(w, 0, "pd2",
+			       "[guest]\nkernel = /k\n[nic0]\nnetwork = n2\n[disk0]\npath = nope.qcow2\n"));
+	assert_false(request(w, "vm.show", "{\"name\": \"pd2\"}"));
+	assert_true(request(w, "vm.delete", "{\"name\": \"pd\"}"));
+
 	note(w, "cloud-init: bad inputs refused, nothing made");
 	for (size_t i = 0; i < ELEMENTSOF(bad_ci); i++) {
 		_cleanup_free_ char *conf = NULL;
