@@ -26,6 +26,8 @@ install -m 0644 "$KERNEL" "$IMAGES/vmlinuz"
 install -m 0644 "$INITRD" "$IMAGES/initrd"
 start_netd --image-dir "$IMAGES"
 ctl network create n1 --mode nat --subnet 10.86.0.0/24 >/dev/null
+# The bridge loses its carrier a moment after the guest's taps go: wait for it before a snapshot.
+settle() { for _ in $(seq 1 50); do nsx ip -j link show dev "$1" | grep -q NO-CARRIER && return; sleep 0.1; done; }
 alive() { [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 qemu_pids() {
 	for pid in $(ip netns pids "$NS"); do
@@ -108,6 +110,7 @@ ok "kill -9 of netd: QEMU $pid adopted (its -uuid is the defined one)"
 
 # ---- replacing a stopped guest's definition ----
 ctl vm destroy g1 >/dev/null
+settle nd-n1
 sed 's/^memory = .*/memory = 160M/' "$T/files/g1.conf" >"$T/files/g1-160.conf"
 ctl --json vm define "$T/files/g1-160.conf" --name g1 >"$T/define.json"
 assert_eq "$(jq -r .replaced "$T/define.json")" true "define's replaced"
