@@ -225,6 +225,17 @@ static int define_path_check(const char *what, const char *path, char *err, size
 	return -EINVAL;
 }
 
+/* A check of vm create's that set the call's error: the same error, said to be define's. */
+static int define_fail(struct call *c, int r, const char *name)
+{
+	char why[sizeof(c->err)], prefix[NAME_MAX_LEN + 16];
+	size_t n = (size_t)snprintf(prefix, sizeof(prefix), "guest '%s': ", name);
+
+	/* vm_files_open's "guest 'x': kernel ...": said once */
+	snprintf(why, sizeof(why), "%s", c->err + (strncmp(c->err, prefix, n) ? 0 : n));
+	return call_errorf(c, r, "cannot define guest '%s': %s", name, why);
+}
+
 /* The text, checked as netd checks a definition file at boot, then as vm create checks a new guest:
  * against the other guests, the host's CPUs, the requester's rights on its files. On failure, the
  * call's error is set. */
@@ -255,7 +266,7 @@ static int define_check(struct daemon *d, struct call *c, const char *text, stru
 					g->name, g->disks[i].path);
 			r = disk_pool_resolve(d, c, &g->disks[i]);
 			if (r < 0)
-				return r;
+				return define_fail(c, r, g->name);
 		}
 	r = define_path_check("kernel", g->kernel, err, sizeof(err));
 	if (r >= 0)
@@ -301,13 +312,13 @@ static int define_check(struct daemon *d, struct call *c, const char *text, stru
 		return call_errorf(c, r, "cannot define guest '%s': %s", g->name, err);
 	r = vm_check_disks_shared_others(d, c, g);
 	if (r < 0)
-		return r;
+		return define_fail(c, r, g->name);
 	/* The requester may use every file it names (checked again at each start, with the owner's
 	 * rights): a clear error now rather than at the first start. */
 	vm_cred_from_peer(&c->peer, &who);
 	r = vm_files_open(d, g, &who, fds, NULL, c->err, sizeof(c->err));
 	if (r < 0)
-		return r;
+		return define_fail(c, r, g->name);
 	vm_files_close(fds);
 	return 0;
 }

@@ -137,6 +137,13 @@ printf '[guest]\nkernel = %s\nbogus = 1\n[nic0]\nnetwork = n1\n' "$IMAGES/vmlinu
 ctl reload >/dev/null
 refused 1 "cannot define guest 'r9': $T/etc/guests/r9.conf exists but is not loaded" op vm define "$T/files/g1-op.conf" --name r9
 rm -f "$T/etc/guests/r9.conf"
+# The files a text names are opened with the requester's rights at define (as vm create does).
+install -m 0600 "$IMAGES/vmlinuz" "$IMAGES/root-only"
+printf '[guest]\nkernel = %s\n[nic0]\nnetwork = n1\n' "$IMAGES/root-only" >"$T/files/o3.conf"
+chmod 0644 "$T/files/o3.conf"
+refused 1 "cannot define guest 'o3'" op vm define "$T/files/o3.conf"
+grep -qF "kernel" "$T/err" || fail "the refusal does not name the kernel: $(cat "$T/err")"
+rm -f "$IMAGES/root-only"
 # netdctl reads a regular file only: a FIFO does not block it.
 mkfifo "$T/files/fifo.conf"
 refused 2 "$T/files/fifo.conf is not a regular file" timeout 10 "$NETDCTL" --socket "$SOCK" vm define "$T/files/fifo.conf" --name f1
