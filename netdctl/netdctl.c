@@ -716,15 +716,44 @@ static int file_error(const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* A regular file opened to read: without waiting for a writer (a FIFO would block netdctl forever),
+ * then refused unless it is a regular file. NULL with errno set; EINVAL: not a regular file. */
+static FILE *open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int e = fstat(fd, &st) < 0 ? errno : EINVAL;
+
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
 /* FILE's text, read with the caller's rights (netd never opens it): at most GUEST_CONFIG_TEXT_MAX
  * bytes, no NUL. "-" is stdin. */
 static int read_definition(const char *path, char **ret)
 {
-	_cleanup_fclose_ FILE *f = strcmp(path, "-") ? fopen(path, "re") : NULL;
+	_cleanup_fclose_ FILE *f = strcmp(path, "-") ? open_regular(path) : NULL;
 	FILE *in = strcmp(path, "-") ? f : stdin;
 	_cleanup_free_ char *buf = malloc(GUEST_CONFIG_TEXT_MAX + 2);
 	size_t n;
 
+	if (!in && errno == EINVAL)
+		return file_error("vm define: %s is not a regular file ('-' reads standard input)", path);
 	if (!in)
 		return file_error("vm define: cannot read %s: %m", path);
 	if (!buf)
@@ -746,10 +775,12 @@ static int read_definition(const char *path, char **ret)
  * at most CLOUD_INIT_FILE_MAX bytes, no NUL. */
 static int read_cloud_init_file(const char *what, const char *path, size_t max, char **ret)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_fclose_ FILE *f = open_regular(path);
 	_cleanup_free_ char *buf = malloc(max + 2);
 	size_t n;
 
+	if (!f && errno == EINVAL)
+		return file_error("vm create: %s %s is not a regular file", what, path);
 	if (!f)
 		return file_error("vm create: cannot read %s %s: %m", what, path);
 	if (!buf)

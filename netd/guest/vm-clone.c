@@ -74,6 +74,14 @@ bool vm_clone_copying(const char *name)
 	return false;
 }
 
+bool vm_clone_making(const char *name)
+{
+	for (struct clone *k = clones; k; k = k->next)
+		if (k->g && !strcmp(k->g->name, name))
+			return true;
+	return false;
+}
+
 static void clone_free(struct clone *k)
 {
 	for (struct clone **p = &clones; *p; p = &(*p)->next)

@@ -6,3 +6,5 @@
 
 /* A vm clone --copy is copying the disks of guest name: it may not start (the copy would be torn). */
 bool vm_clone_copying(const char *name);
+/* A clone under way makes a guest of that name. */
+bool vm_clone_making(const char *name);

@@ -1051,7 +1051,7 @@ static bool network_exists(const char *name, void *userdata)
 }
 
 /* Every MAC of the other guests, for generating new ones. */
-static size_t taken_macs(struct daemon *d, const char *except, struct mac *ret, size_t max)
+size_t vm_taken_macs(struct daemon *d, const char *except, struct mac *ret, size_t max)
 {
 	size_t n = 0;
 
@@ -1216,7 +1216,7 @@ static int create_disks_resolve(struct daemon *d, struct call *c, struct guest *
 
 /* A disk another guest's definition names (the same file): two guests writing one image corrupt it;
  * both readonly may share it. */
-int vm_check_disks_shared(struct daemon *d, struct call *c, const struct guest *g)
+static int disks_shared(struct daemon *d, struct call *c, const struct guest *g, bool others_only)
 {
 	for (size_t i = 0; i < g->n_disks; i++) {
 		const struct guest_disk *disk = &g->disks[i];
@@ -1227,6 +1227,8 @@ int vm_check_disks_shared(struct daemon *d, struct call *c, const struct guest *
 		for (size_t k = 0; k < d->n_vms; k++) {
 			const struct guest *o = &d->vms[k]->def;
 
+			if (others_only && !strcmp(o->name, g->name))
+				continue;
 			for (size_t j = 0; j < o->n_disks; j++)
 				if ((!disk->readonly || !o->disks[j].readonly) &&
 				    stat(o->disks[j].path, &ost) >= 0 && ost.st_dev == st.st_dev &&
@@ -1239,6 +1241,16 @@ int vm_check_disks_shared(struct daemon *d, struct call *c, const struct guest *
 		}
 	}
 	return 0;
+}
+
+int vm_check_disks_shared(struct daemon *d, struct call *c, const struct guest *g)
+{
+	return disks_shared(d, c, g, false);
+}
+
+int vm_check_disks_shared_others(struct daemon *d, struct call *c, const struct guest *g)
+{
+	return disks_shared(d, c, g, true);
 }
 
 static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, const char *new_disk,
@@ -1263,7 +1275,8 @@ static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, con
 		r = vm_check_disks_shared(d, c, &v->def);
 	if (r < 0)
 		return r;
-	r = store_guest_macs(&d->paths, &v->def, taken, taken_macs(d, v->def.name, taken, ELEMENTSOF(taken)));
+	r = store_guest_macs(&d->paths, &v->def, taken,
+			     vm_taken_macs(d, v->def.name, taken, ELEMENTSOF(taken)));
 	if (r < 0)
 		return call_errorf(c, r, "cannot store the guest's MACs: %s", strerror(-r));
 	v->def.has_owner = true; /* the definition says who may autostart it with which rights */
@@ -1734,7 +1747,7 @@ static void resolve_macs(struct daemon *d, struct guest *g)
 {
 	struct mac taken[1024];
 
-	if (store_guest_macs(&d->paths, g, taken, taken_macs(d, g->name, taken, ELEMENTSOF(taken))) < 0)
+	if (store_guest_macs(&d->paths, g, taken, vm_taken_macs(d, g->name, taken, ELEMENTSOF(taken))) < 0)
 		log_error("guest '%s': cannot read its MACs", g->name);
 }
 

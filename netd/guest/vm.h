@@ -102,6 +102,8 @@ json_object *vm_json(struct vm *v);
 /* A disk of g that another guest's definition names (the same inode) is refused unless both have
  * it readonly: the call's error is set. */
 int vm_check_disks_shared(struct daemon *d, struct call *c, const struct guest *g);
+/* The same against the guests other than g's name (vm define replacing a definition). */
+int vm_check_disks_shared_others(struct daemon *d, struct call *c, const struct guest *g);
 
 /* Live disks (vm-disk-live.c): vm.attach-disk, vm.detach-disk; QMP events (DEVICE_DELETED); the
  * slots of a guest QEMU started or netd adopted. */
@@ -202,6 +204,8 @@ struct vm *vm_named(struct daemon *d, const char *name);
 bool vm_in_use(const struct vm *v);
 /* g against the networks and the other guests' MACs. */
 int vm_conflicts_check(struct daemon *d, const struct guest *g, char *err, size_t errlen);
+/* The MACs of the guests but except (up to max), for guest_mac_generate. */
+size_t vm_taken_macs(struct daemon *d, const char *except, struct mac *ret, size_t max);
 void vm_notify(struct vm *v, const char *action);
 /* Takes g, whose file is written: adds it as a new guest, or makes it the definition of the
  * stopped guest of that name; the MACs it lacks are resolved (generated and kept). */

@@ -9,7 +9,8 @@
 #   instance-id (the one vm show gives) and the host name; the seed and the texts are root's 0600 in
 #   the state dir; a restart keeps the seed (same instance-id), vm delete removes it;
 # - vm clone: the clone's seed has a new instance-id, the clone's name as host name, the same texts;
-# - --ssh-key: the user-data netd writes holds the key, read back as given.
+# - --ssh-key: the user-data netd writes holds the key, read back as given;
+# - vm define without cloud-init removes the texts and the seed.
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
 [ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
@@ -144,3 +145,11 @@ chmod 0644 "$T/ci1-op.conf"
 refused 1 "cannot define guest 'ci1': it has cloud-init data (which may hold secrets) of its owner" \
 	op vm define "$T/ci1-op.conf" --name ci1
 ok "an operator may not redefine root's cloud-init guest either"
+
+# ---- a definition without cloud-init takes the texts and the seed away ----
+[ -e "$T/lib/guests/ci1/cloud-init-user-data" ] || fail "ci1 has no texts: $(ls "$T/lib/guests/ci1")"
+ctl vm dump ci1 | sed '/^cloud-init = /d' >"$T/ci1-off.conf"
+ctl vm define "$T/ci1-off.conf" --name ci1 >/dev/null || fail "root's define of ci1 without cloud-init"
+left=$(ls "$T/lib/guests/ci1" | grep '^cloud-init-\|^cidata' || true)
+[ -z "$left" ] || fail "left after a definition without cloud-init: $left"
+ok "root's definition of ci1 without cloud-init: its texts and seed are gone (no later definition boots them)"

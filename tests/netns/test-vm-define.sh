@@ -9,7 +9,8 @@
 #   that, and the restarted netd adopts it (adoption checks the uuid on QEMU's command line);
 # - an operator (a throw-away user in group netd) may not define a guest owned by root or by another
 #   user; without an owner line the guest is theirs; netdctl reads the file with the operator's
-#   rights (a root-only file is not sent).
+#   rights (a root-only file is not sent, nor a FIFO); they may not replace root's guest, nor write
+#   over a definition file that failed to load.
 . "$(dirname "$0")/lib.sh"
 QEMU=/usr/bin/qemu-system-x86_64
 [ -x "$QEMU" ] || skip "qemu-system-x86_64 missing"
@@ -25,6 +26,8 @@ install -m 0644 "$KERNEL" "$IMAGES/vmlinuz"
 install -m 0644 "$INITRD" "$IMAGES/initrd"
 start_netd --image-dir "$IMAGES"
 ctl network create n1 --mode nat --subnet 10.86.0.0/24 >/dev/null
+# The bridge loses its carrier a moment after the guest's taps go: wait for it before a snapshot.
+settle() { for _ in $(seq 1 50); do nsx ip -j link show dev "$1" | grep -q NO-CARRIER && return; sleep 0.1; done; }
 alive() { [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 qemu_pids() {
 	for pid in $(ip netns pids "$NS"); do
@@ -107,6 +110,7 @@ ok "kill -9 of netd: QEMU $pid adopted (its -uuid is the defined one)"
 
 # ---- replacing a stopped guest's definition ----
 ctl vm destroy g1 >/dev/null
+settle nd-n1
 sed 's/^memory = .*/memory = 160M/' "$T/files/g1.conf" >"$T/files/g1-160.conf"
 ctl --json vm define "$T/files/g1-160.conf" --name g1 >"$T/define.json"
 assert_eq "$(jq -r .replaced "$T/define.json")" true "define's replaced"
@@ -124,7 +128,25 @@ chmod 0644 "$T/files/o1.conf"
 refused 1 "the file names owner 0, but a guest's owner is who defines it (you are uid $OP_UID" op vm define "$T/files/o1.conf"
 sed -i "s/^owner = .*/owner = $(id -u nobody)/" "$T/files/o1.conf"
 refused 1 "the file names owner $(id -u nobody)" op vm define "$T/files/o1.conf"
-refused 1 "the file names owner 0" op vm define "$T/files/g1-160.conf" --name g1
+refused 1 "cannot define guest 'g1': it belongs to uid 0: only its owner or root" op vm define "$T/files/g1-160.conf" --name g1
+sed '/^owner = /d' "$T/files/g1-160.conf" >"$T/files/g1-op.conf"
+chmod 0644 "$T/files/g1-op.conf"
+refused 1 "cannot define guest 'g1': it belongs to uid 0: only its owner or root" op vm define "$T/files/g1-op.conf" --name g1
+# A definition file that failed to load (root's) is not the operator's to overwrite.
+printf '[guest]\nkernel = %s\nbogus = 1\n[nic0]\nnetwork = n1\n' "$IMAGES/vmlinuz" >"$T/etc/guests/r9.conf"
+ctl reload >/dev/null
+refused 1 "cannot define guest 'r9': $T/etc/guests/r9.conf exists but is not loaded" op vm define "$T/files/g1-op.conf" --name r9
+rm -f "$T/etc/guests/r9.conf"
+# The files a text names are opened with the requester's rights at define (as vm create does).
+install -m 0600 "$IMAGES/vmlinuz" "$IMAGES/root-only"
+printf '[guest]\nkernel = %s\n[nic0]\nnetwork = n1\n' "$IMAGES/root-only" >"$T/files/o3.conf"
+chmod 0644 "$T/files/o3.conf"
+refused 1 "cannot define guest 'o3'" op vm define "$T/files/o3.conf"
+grep -qF "kernel" "$T/err" || fail "the refusal does not name the kernel: $(cat "$T/err")"
+rm -f "$IMAGES/root-only"
+# netdctl reads a regular file only: a FIFO does not block it.
+mkfifo "$T/files/fifo.conf"
+refused 2 "$T/files/fifo.conf is not a regular file" timeout 10 "$NETDCTL" --socket "$SOCK" vm define "$T/files/fifo.conf" --name f1
 chmod 0600 "$T/files/g1.conf"
 refused 2 "cannot read $T/files/g1.conf: Permission denied" op vm define "$T/files/g1.conf" --name o2
 sed -i '/^owner = /d' "$T/files/o1.conf"

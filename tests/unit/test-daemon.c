@@ -2111,13 +2111,19 @@ static void test_guest_user(void **state)
 	check_golden(w, "guest-user.log");
 }
 
-/* vm define's request: NAME and the text, JSON-escaped. */
+/* vm define's request: NAME and the text, JSON-escaped. "kernel = /k" stands for the test's
+ * kernel, <root>/vmlinuz (define opens the files a text names with the requester's rights). */
 static bool define_as(struct world *w, uid_t uid, const char *name, const char *text)
 {
 	_cleanup_json_ json_object *p = json_object_new_object();
+	_cleanup_free_ char *real = NULL;
+	const char *k = strstr(text, "kernel = /k\n");
 
+	if (k)
+		assert_true(asprintf(&real, "%.*skernel = %s/vmlinuz\n%s", (int)(k - text), text, w->root,
+				     k + 12) > 0);
 	json_object_object_add(p, "name", json_object_new_string(name));
-	json_object_object_add(p, "text", json_object_new_string(text));
+	json_object_object_add(p, "text", json_object_new_string(real ?: text));
 	return request_as(w, uid, "vm.define", json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
 }
 
@@ -2275,6 +2281,51 @@ static void test_vm_clone(void **state)
 		assert_true(log_has(w, "qemu-img convert"));
 	}
 
+	note(w, "while a --copy clone copies: define of its target and of its source refused");
+	request_send(w, 0, "vm.clone", "{\"name\": \"g1\", \"target\": \"c5\", \"copy\": true}");
+	assert_false(w->replied); /* the copy runs on the event loop */
+	{
+		_cleanup_json_ json_object *p = json_object_new_object();
+		_cleanup_free_ char *g1 = root_file(w, "etc/guests/g1.conf");
+		json_object *clone_params = json_object_get(w->params);
+		const char *names[] = { "c5", "g1" }, *errors[] = { "vm clone is making a guest of that name",
+								    "vm clone is copying its disks" };
+
+		for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+			json_object_object_add(p, "name", json_object_new_string(names[i]));
+			json_object_object_add(p, "text", json_object_new_string(g1));
+			/* answered at once: the clone's reply comes later */
+			request_send(w, 0, "vm.define",
+				     json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
+			assert_true(w->replied);
+			if (!strstr(reply_error(w), errors[i]))
+				fail_msg("define %s during the clone: %s", names[i], reply_error(w));
+		}
+		json_object_put(w->params);
+		w->params = clone_params;
+		w->replied = false;
+		reply_wait(w, "vm.clone");
+	}
+	assert_true(json_object_get_boolean(json_object_object_get(w->reply, "ok")));
+
+	note(w, "vm define takes a disk of the pool by its NAME, as vm create does");
+	assert_true(request(w, "disk.create", "{\"name\": \"e.qcow2\", \"size\": \"1G\"}"));
+	snprintf(params, sizeof(params),
+		 "[guest]\nkernel = %s\n[nic0]\nnetwork = n2\n[disk0]\npath = e.qcow2\n", kernel);
+	if (!define_as(w, 0, "pd", params))
+		fail_msg("%s", reply_error(w));
+	{
+		_cleanup_free_ char *conf = root_file(w, "etc/guests/pd.conf");
+		char want[256];
+
+		snprintf(want, sizeof(want), "path = %s/e.qcow2\nformat = qcow2\n", pool);
+		assert_non_null(strstr(conf, want));
+	}
+	assert_false(define_as(w, 0, "pd2",
+			       "[guest]\nkernel = /k\n[nic0]\nnetwork = n2\n[disk0]\npath = nope.qcow2\n"));
+	assert_false(request(w, "vm.show", "{\"name\": \"pd2\"}"));
+	assert_true(request(w, "vm.delete", "{\"name\": \"pd\"}"));
+
 	note(w, "cloud-init: bad inputs refused, nothing made");
 	for (size_t i = 0; i < ELEMENTSOF(bad_ci); i++) {
 		_cleanup_free_ char *conf = NULL;
@@ -2423,6 +2474,9 @@ static void test_vm_define(void **state)
 	big[39999] = 0;
 	assert_false(define_as(w, 0, "g1", big));
 	assert_non_null(strstr(reply_error(w), "larger than"));
+	after = guest_files(w, "g1");
+	assert_string_equal(before, after);
+	free(TAKE_PTR(after));
 	note(w, "another guest's uuid: refused");
 	text = dump_text(w, "g2");
 	assert_true(request(w, "vm.delete", "{\"name\": \"g2\"}"));
@@ -2467,11 +2521,21 @@ static void test_vm_define(void **state)
 	free(TAKE_PTR(after));
 	after = guest_files(w, "g3");
 	assert_non_null(strstr(after, "\nowner = 1000\n"));
-	note(w, "an operator's redefinition makes the guest theirs");
-	assert_true(define_as(w, 1000, "g2", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	note(w, "an operator may not replace root's guest (nor another's), only their own");
 	free(TAKE_PTR(after));
 	after = guest_files(w, "g2");
+	assert_false(define_as(w, 1000, "g2", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "it belongs to uid 0: only its owner or root"));
+	free(TAKE_PTR(before));
+	before = guest_files(w, "g2");
+	assert_string_equal(before, after);
+	assert_false(define_as(w, 1001, "g3", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "it belongs to uid 1000"));
+	assert_true(define_as(w, 1000, "g3", "[guest]\nkernel = /k\nvcpus = 2\n[nic0]\nnetwork = lab\n"));
+	free(TAKE_PTR(after));
+	after = guest_files(w, "g3");
 	assert_non_null(strstr(after, "\nowner = 1000\n"));
+	assert_non_null(strstr(after, "\nvcpus = 2\n"));
 	note(w, "root may name the owner");
 	assert_true(define_as(w, 0, "g4", "[guest]\nkernel = /k\nowner = 1001\n[nic0]\nnetwork = lab\n"));
 	free(TAKE_PTR(after));
@@ -2518,6 +2582,157 @@ static void test_vm_define(void **state)
 	assert_int_equal(write_file_atomic(path, dump, strlen(dump), 0640), 0);
 	assert_true(request(w, "daemon.reload", NULL));
 	assert_false(request(w, "vm.show", "{\"name\": \"g5\"}"));
+}
+
+/* The MAC of NIC i of a guest, as vm show gives it. */
+static const char *shown_mac(struct world *w, const char *name, size_t i)
+{
+	static char buf[32];
+	char params[128];
+	json_object *r, *nics;
+
+	snprintf(params, sizeof(params), "{\"name\": \"%s\"}", name);
+	assert_true(request(w, "vm.show", params));
+	assert_true(json_object_object_get_ex(w->reply, "result", &r));
+	assert_true(json_object_object_get_ex(r, "nics", &nics));
+	snprintf(buf, sizeof(buf), "%s",
+		 json_object_get_string(json_object_object_get(json_object_array_get_idx(nics, i), "mac")));
+	return buf;
+}
+
+/* vm define of what is on disk but not loaded, cloud-init texts, MACs, and the checks of vm create
+ * (an adversarial review's findings); a dump -> define round trip with disks and tuning. */
+static void test_vm_define_inherit(void **state)
+{
+	struct world *w = *state;
+	_cleanup_free_ char *dump = NULL, *file = NULL, *again = NULL;
+	char kernel[128], params[512], path[256], text[1024], m0[32], disk1[256];
+	const char *m1;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.60.0.0/24\"}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"lab\", \"lab\"], \"memory\": \"256M\", "
+		 "\"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+
+	note(w, "the text gives NIC 0 the MAC saved for NIC 1: NIC 1 gets another one");
+	dump = dump_text(w, "g1");
+	m1 = strstr(strstr(dump, "[nic1]"), "generated-mac = ") + 16;
+	snprintf(
+		text, sizeof(text),
+		"[guest]\nkernel = /k\n[nic0]\nnetwork = lab\ngenerated-mac = %.17s\n[nic1]\nnetwork = lab\n",
+		m1);
+	assert_true(define_as(w, 0, "g1", text));
+	snprintf(m0, sizeof(m0), "%s", shown_mac(w, "g1", 0));
+	assert_int_equal(strncmp(m0, m1, 17), 0);
+	assert_string_not_equal(shown_mac(w, "g1", 1), m0);
+
+	note(w, "a definition file that failed to load is not overwritten (by root either)");
+	snprintf(path, sizeof(path), "%s/etc/guests/g9.conf", w->root);
+	snprintf(text, sizeof(text), "[guest]\nkernel = /root-k\nbogus = 1\n[nic0]\nnetwork = lab\n");
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0640), 0);
+	assert_true(request(w, "daemon.reload", NULL));
+	assert_false(define_as(w, 1000, "g9", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "exists but is not loaded"));
+	assert_false(define_as(w, 0, "g9", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_int_equal(read_file(path, &file, NULL), 0);
+	assert_string_equal(file, text);
+
+	note(w, "a QEMU of a former guest of that name still runs: refused (it would be adopted)");
+	snprintf(path, sizeof(path), "%s/run/guests/g10", w->root);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/run/guests/g10/pid", w->root);
+	snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
+	assert_false(define_as(w, 0, "g10", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "still runs"));
+	note(w, "its pid file names no process: the run dir of the former guest goes");
+	assert_int_equal(write_file_atomic(path, "999999999\n", 10, 0644), 0);
+	assert_true(define_as(w, 0, "g10", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_int_equal(access(path, F_OK), -1);
+
+	note(w, "a leftover state dir (seed texts, uuid, MACs) is not inherited by a new guest");
+	snprintf(path, sizeof(path), "%s/lib/guests/g8", w->root);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/lib/guests/g8/uuid", w->root);
+	assert_int_equal(write_file_atomic(path, "01234567-89ab-4def-8123-456789abcdef\n", 37, 0644), 0);
+	snprintf(path, sizeof(path), "%s/lib/guests/g8/macs", w->root);
+	assert_int_equal(write_file_atomic(path, "52:54:00:aa:00:42\n", 18, 0644), 0);
+	snprintf(path, sizeof(path), "%s/lib/guests/g8/cloud-init-user-data", w->root);
+	assert_int_equal(write_file_atomic(path, "#cloud-config\npassword: secret\n", 31, 0600), 0);
+	assert_true(
+		define_as(w, 1000, "g8", "[guest]\nkernel = /k\ncloud-init = yes\n[nic0]\nnetwork = lab\n"));
+	assert_int_equal(access(path, F_OK), -1);
+	free(TAKE_PTR(file));
+	file = dump_text(w, "g8");
+	assert_null(strstr(file, "01234567-89ab-4def-8123-456789abcdef"));
+	assert_string_not_equal(shown_mac(w, "g8", 0), "52:54:00:aa:00:42");
+
+	note(w, "cloud-init = no takes the seed's texts away: a later definition does not boot them");
+	assert_true(define_as(w, 0, "g7", "[guest]\nkernel = /k\ncloud-init = yes\n[nic0]\nnetwork = lab\n"));
+	snprintf(path, sizeof(path), "%s/lib/guests/g7", w->root);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/lib/guests/g7/cloud-init-user-data", w->root);
+	assert_int_equal(write_file_atomic(path, "#cloud-config\npassword: secret\n", 31, 0600), 0);
+	assert_false(
+		define_as(w, 1000, "g7", "[guest]\nkernel = /k\ncloud-init = yes\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "cloud-init data"));
+	assert_true(define_as(w, 0, "g7", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
+	assert_int_equal(access(path, F_OK), -1);
+	note(w, "texts without cloud-init in the definition: still its owner's");
+	assert_int_equal(write_file_atomic(path, "#cloud-config\npassword: secret\n", 31, 0600), 0);
+	assert_true(define_as(w, 0, "g7", "[guest]\nkernel = /k\nowner = 1001\n[nic0]\nnetwork = lab\n"));
+	assert_int_equal(write_file_atomic(path, "#cloud-config\npassword: secret\n", 31, 0600), 0);
+	assert_false(
+		define_as(w, 1000, "g7", "[guest]\nkernel = /k\ncloud-init = yes\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "cloud-init data"));
+
+	note(w, "the checks of vm create: host CPUs, shared disks, relative paths, pool names, rights");
+	assert_false(
+		define_as(w, 0, "t1", "[guest]\nkernel = /k\nvcpu-pin = 0:1000\n[nic0]\nnetwork = lab\n"));
+	snprintf(text, sizeof(text), "[guest]\n[nic0]\nnetwork = lab\n[disk0]\npath = %s\n", kernel);
+	assert_true(define_as(w, 0, "d1", text));
+	assert_true(define_as(w, 0, "d1", text)); /* its own disk: no conflict */
+	assert_false(define_as(w, 0, "d2", text));
+	assert_non_null(strstr(reply_error(w), "is already disk 0 of guest 'd1'"));
+	assert_false(
+		define_as(w, 1000, "d3", "[guest]\n[nic0]\nnetwork = lab\n[disk0]\npath = sub/x.qcow2\n"));
+	assert_non_null(strstr(reply_error(w), "is a relative path"));
+	assert_false(
+		define_as(w, 1000, "d3", "[guest]\n[nic0]\nnetwork = lab\n[disk0]\npath = nothere.qcow2\n"));
+	assert_false(request(w, "vm.show", "{\"name\": \"d3\"}"));
+	assert_false(
+		define_as(w, 1000, "d3", "[guest]\nkernel = /nonexistent/vmlinuz\n[nic0]\nnetwork = lab\n"));
+	assert_non_null(strstr(reply_error(w), "/nonexistent/vmlinuz"));
+	assert_false(request(w, "vm.show", "{\"name\": \"d3\"}"));
+
+	note(w, "dump -> define round trip with disks, max-vcpus and tuning");
+	snprintf(path, sizeof(path), "%s/disk0.img", w->root);
+	assert_int_equal(write_file_atomic(path, "disk", 4, 0644), 0);
+	snprintf(disk1, sizeof(disk1), "%s/disk1.img", w->root);
+	assert_int_equal(write_file_atomic(disk1, "disk", 4, 0644), 0);
+	snprintf(text, sizeof(text),
+		 "[guest]\nkernel = %s\nvcpus = 2\nmax-vcpus = 4\nvcpu-pin = 0:0\nemulator-pin = 0\n"
+		 "io-threads = 1\n[nic0]\nnetwork = lab\n[disk0]\npath = %s\nreadonly = yes\n"
+		 "[disk1]\npath = %s\nformat = raw\n",
+		 kernel, path, disk1);
+	if (!define_as(w, 0, "rt", text))
+		fail_msg("%s", reply_error(w));
+	free(TAKE_PTR(dump));
+	dump = dump_text(w, "rt");
+	assert_non_null(strstr(dump, "[disk1]\n"));
+	assert_non_null(strstr(dump, "max-vcpus = 4\n"));
+	assert_non_null(strstr(dump, "vcpu-pin = 0:0\n"));
+	assert_non_null(strstr(dump, "io-threads = 1\n"));
+	assert_true(request(w, "vm.delete", "{\"name\": \"rt\"}"));
+	assert_true(define_as(w, 0, "rt", dump));
+	again = dump_text(w, "rt");
+	assert_string_equal(again, dump);
 }
 
 /* Each entry of 'network list' as 'network show' gives it (which is made anew every time) without its
@@ -3011,6 +3226,7 @@ int main(void)
 		cmocka_unit_test(test_vm_ipv6_collect_cap),
 		cmocka_unit_test_setup_teardown(test_guest_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_define, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_define_inherit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_clone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_follows, setup, teardown),
