@@ -51,8 +51,11 @@ const char *disk_pool_path(struct daemon *d)
 /* The pool's fd; made 0750 root:netd when it is not there. */
 int disk_pool_open(struct daemon *d, struct call *c, bool create)
 {
-	int fd = open(disk_pool_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r;
+	int fd, r;
+
+	if (!disk_pool_path(d)) /* netd sets a default --image-dir: only a test world has none */
+		return call_errorf(c, -ENOENT, "netd has no disk pool (no --image-dir)");
+	fd = open(disk_pool_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd >= 0 || errno != ENOENT || !create) {
 		if (fd < 0)
