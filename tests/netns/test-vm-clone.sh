@@ -247,3 +247,16 @@ for p in "${xp[@]}"; do wait "$p" || fail "disk convert beside the clone"; done
 ctl vm delete c10 >/dev/null
 for x in x1 x2 x3 c10-disk0 c10-disk1; do ctl disk delete "$x.qcow2" >/dev/null 2>&1 || true; done
 ok "a two-disk --copy beside three other converts: not refused as a fifth job"
+
+# ---- an overlay clone of a disk whose chain is as long as netd opens (16): refused as 'disk create
+# --backing' refuses it, nothing made ----
+ctl disk create l1.qcow2 --size 1M >/dev/null
+prev=l1.qcow2
+for i in $(seq 2 16); do
+	ctl disk create "l$i.qcow2" --backing $prev >/dev/null || fail "layer $i"
+	prev=l$i.qcow2
+done
+ctl vm create deep --network n1 --memory 128M --disk l16.qcow2 --no-autostart >/dev/null || fail "vm create deep"
+refused "cannot create disk 'c11-disk0.qcow2' on 'l16.qcow2': its backing chain has 16 layers already (at most 16)" \
+	ctl vm clone deep c11
+ok "an overlay clone does not make a chain longer than netd opens"
