@@ -23,7 +23,9 @@
  *
  * Nothing half-made: every check runs before the first disk is made; a disk that cannot be made,
  * a copy that fails or is stopped (the client hangs up, netd stops), or a definition that cannot be
- * written removes the disks made so far, and no definition stays.
+ * written removes the disks made so far, and no definition stays; a netd killed meanwhile removes
+ * them at its next start (the intent file, below). An overlay clone makes SRC's disks bases (SRC
+ * may not start any more): only root and SRC's owner may make one; others use --copy.
  */
 #include <dirent.h>
 #include <errno.h>
