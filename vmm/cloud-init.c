@@ -135,9 +135,59 @@ static bool line_sets(const char *line, const char *key)
 	return *line == ':';
 }
 
+/* "key: value" on this line, the value a plain scalar (which an indented next line cannot nest under) */
+static bool has_plain_value(const char *line)
+{
+	const char *end = strchrnul(line, '\n'), *v;
+
+	for (const char *c = line; c < end; c++) {
+		if (*c != ':' || (c + 1 < end && c[1] != ' ' && c[1] != '\t' && c[1] != '\r'))
+			continue;
+		v = c + 1 + strspn(c + 1, " \t");
+		return v < end && *v != '\r' && !strchr("\"'|>#[{&!*", *v);
+	}
+	return false;
+}
+
+/*
+ * The user's meta-data is appended to netd's two keys, so it must not be able to set them again.
+ * YAML breaks lines on \n, \r, NEL, U+2028 and U+2029, and skips a BOM: netd accepts only
+ * printable ASCII and tabs, with \n or \r\n line ends, so that its line split is YAML's. A first
+ * content line that is indented would continue netd's last key (the whole meta-data would not
+ * parse), and a tab cannot indent YAML: both are refused with a clear reason.
+ */
 const char *cloud_init_meta_extra_invalid_reason(const char *text)
 {
+	bool content = false, plain_value = false;
+	size_t indent = 0;
+
+	for (const char *p = text; *p; p++) {
+		unsigned char c = *p;
+
+		if (c == '\r' && p[1] != '\n')
+			return "has a carriage return that does not end a line (use \\n or \\r\\n line ends)";
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x7f)
+			return "holds a character that is not printable ASCII or a tab (YAML would read some as line "
+			       "breaks)";
+	}
 	for (const char *line = text; *line; line = strchrnul(line, '\n'), line += *line == '\n') {
+		const char *t = line + strspn(line, " \t");
+
+		if (line[0] == '\t')
+			return "indents a line with a tab, which YAML refuses";
+		if (!content && *t && *t != '\n' && *t != '\r' && *t != '#') {
+			if (t != line)
+				return "starts with an indented line: it would continue netd's local-hostname and the "
+				       "meta-data would not parse";
+			content = true;
+		}
+		if (*t && *t != '\n' && *t != '\r' && *t != '#') {
+			if (plain_value && (size_t)(t - line) > indent)
+				return "indents a line under a key that already has a plain value (YAML would not parse "
+				       "it: quote the value or nest under a key without one)";
+			plain_value = has_plain_value(t);
+			indent = t - line;
+		}
 		if (line_sets(line, "instance-id") || line_sets(line, "local-hostname"))
 			return "sets instance-id or local-hostname, which netd writes itself (use --hostname)";
 		if (!strncmp(line, "---", 3) || !strncmp(line, "...", 3) || line[0] == '%')

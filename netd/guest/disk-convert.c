@@ -52,6 +52,17 @@ struct disk_job {
 	void *userdata;
 };
 
+/* Off the list of running jobs (jobs_count): before done, which may start the next one. */
+static void job_unlink(struct disk_job *j)
+{
+	for (struct disk_job **p = &j->d->disk_jobs; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			j->next = NULL;
+			break;
+		}
+}
+
 /* The job's end: its own call answered, or its owner told (done takes the message). */
 static void job_fail(struct disk_job *j, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void job_fail(struct disk_job *j, int r, const char *fmt, ...)
@@ -62,6 +73,7 @@ static void job_fail(struct disk_job *j, int r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	job_unlink(j);
 	if (j->done)
 		j->done(j->userdata, r, msg);
 	else
@@ -70,11 +82,7 @@ static void job_fail(struct disk_job *j, int r, const char *fmt, ...)
 
 static void job_free(struct disk_job *j)
 {
-	for (struct disk_job **p = &j->d->disk_jobs; *p; p = &(*p)->next)
-		if (*p == j) {
-			*p = j->next;
-			break;
-		}
+	job_unlink(j);
 	sd_event_source_disable_unref(j->out_source);
 	sd_event_source_disable_unref(j->exit_source);
 	sd_event_source_disable_unref(j->timer);
@@ -136,6 +144,7 @@ static void job_finish(struct disk_job *j)
 	log_info("disk '%s' converted to '%s' (%s)", j->src, j->dst, disk_format_to_string(j->format));
 	if (j->done) {
 		call_progress(c, "copying '%s' to '%s': 100%%", j->src, j->dst);
+		job_unlink(j); /* the next disk's job may start: this one counts no more */
 		j->done(j->userdata, 0, NULL);
 		return;
 	}

@@ -734,12 +734,44 @@ const char *disk_pool_name_of(struct daemon *d, const char *path)
 	return slash + 1;
 }
 
+/* The pool disk that is the file path names (by device and inode: '/pool//x', '/pool/./x', a
+ * symlink or a hard link to a pool disk are that disk), its name into ret; false: none. */
+static bool pool_name_of_file(int pool, const char *path, char *ret, size_t size)
+{
+	int dfd = fcntl(pool, F_DUPFD_CLOEXEC, 3);
+	DIR *dir = dfd < 0 ? NULL : fdopendir(dfd);
+	struct stat want, st;
+	struct dirent *e;
+	bool found = false;
+
+	if (!dir) {
+		if (dfd >= 0)
+			close(dfd);
+		return false;
+	}
+	if (stat(path, &want) < 0 || !S_ISREG(want.st_mode)) {
+		closedir(dir);
+		return false;
+	}
+	while (!found && (e = readdir(dir)))
+		if (!disk_name_invalid_reason(e->d_name) &&
+		    fstatat(pool, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == want.st_dev &&
+		    st.st_ino == want.st_ino) {
+			snprintf(ret, size, "%s", e->d_name);
+			found = true;
+		}
+	closedir(dir);
+	return found;
+}
+
 bool disk_pool_is_base(struct daemon *d, const char *path, char *ret_overlay, size_t size)
 {
-	const char *name = disk_pool_name_of(d, path);
 	_cleanup_close_ int pool = -1;
+	char name[NAME_MAX + 1];
 
-	if (!name || (pool = open(disk_pool_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (!disk_pool_path(d) || (pool = open(disk_pool_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return false;
+	if (!pool_name_of_file(pool, path, name, sizeof(name)))
 		return false;
 	return overlay_on(pool, name, ret_overlay, size);
 }
@@ -768,6 +800,9 @@ int disk_pool_overlay(struct daemon *d, struct call *c, const char *name, const 
 	bfd = disk_open(c, pool, base, O_RDONLY, &st, &bf);
 	if (bfd < 0)
 		return bfd;
+	r = check_base_chain(c, pool, name, base, bfd, bf); /* as 'disk create --backing' */
+	if (r < 0)
+		return r;
 	r = disk_info_read(d, c, base, bfd, bf, info);
 	if (r < 0)
 		return r;

@@ -23,8 +23,11 @@
  *
  * Nothing half-made: every check runs before the first disk is made; a disk that cannot be made,
  * a copy that fails or is stopped (the client hangs up, netd stops), or a definition that cannot be
- * written removes the disks made so far, and no definition stays.
+ * written removes the disks made so far, and no definition stays; a netd killed meanwhile removes
+ * them at its next start (the intent file, below). An overlay clone makes SRC's disks bases (SRC
+ * may not start any more): only root and SRC's owner may make one; others use --copy.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -35,6 +38,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fileio.h"
 #include "disk-pool.h"
 #include "guest-schema.h"
 #include "log.h"
@@ -54,6 +58,7 @@ struct clone {
 	struct clone *next;
 	struct guest *g; /* NEW's definition, disk paths already the new ones */
 	char src[NAME_MAX_LEN + 1];
+	uid_t src_owner; /* SRC's owner (a guest without one: root's) */
 	size_t n; /* disks to make */
 	size_t made; /* made so far */
 	struct {
@@ -62,6 +67,7 @@ struct clone {
 		enum disk_format format;
 	} disks[GUEST_DISKS_MAX];
 	bool copy;
+	char *texts[_CLOUD_INIT_FILE_MAX]; /* SRC's cloud-init texts, read when the clone is admitted */
 };
 
 static struct clone *clones; /* the clones copying disks: their names are taken */
@@ -89,8 +95,85 @@ static void clone_free(struct clone *k)
 			*p = k->next;
 			break;
 		}
+	vm_cloud_init_texts_free(k->texts);
 	free(k->g);
 	free(k);
+}
+
+/*
+ * The intent file <state>/clones/NEW names the disks a clone makes, one a line: written before the
+ * first one is made, removed once the definition is written or the disks are removed. A netd
+ * killed meanwhile (kill -9, a crash) finds it at its next start (vm_clone_recover): with no
+ * definition of NEW, the disks it names are removed (their names were free when the clone was
+ * admitted, and nothing else made pool disks while netd was down).
+ */
+static char *intent_path(struct daemon *d, const char *name)
+{
+	return store_pathf("%s/clones/%s", d->paths.state_dir, name);
+}
+
+static int intent_write(struct clone *k)
+{
+	_cleanup_free_ char *dir = store_pathf("%s/clones", k->d->paths.state_dir),
+			    *path = intent_path(k->d, k->g->name);
+	char text[GUEST_DISKS_MAX * (NAME_MAX + 2)];
+	size_t len = 0;
+	int r;
+
+	if (!dir || !path)
+		return -ENOMEM;
+	for (size_t i = 0; i < k->n; i++)
+		len += snprintf(text + len, sizeof(text) - len, "%s\n", k->disks[i].to);
+	r = mkdir_p(dir, 0700);
+	return r < 0 ? r : write_file_atomic(path, text, len, 0600);
+}
+
+static void intent_remove(struct daemon *d, const char *name)
+{
+	_cleanup_free_ char *path = intent_path(d, name);
+
+	if (path && unlink(path) < 0 && errno != ENOENT)
+		log_warning("cannot remove %s: %m", path);
+}
+
+void vm_clone_recover(struct daemon *d)
+{
+	_cleanup_free_ char *dirpath = store_pathf("%s/clones", d->paths.state_dir);
+	DIR *dir = dirpath ? opendir(dirpath) : NULL;
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		_cleanup_free_ char *text = NULL, *conf = NULL, *path = NULL;
+
+		if (object_name_invalid_reason(e->d_name))
+			continue;
+		conf = store_pathf("%s/guests/%s.conf", d->paths.config_dir, e->d_name);
+		path = store_pathf("%s/%s", dirpath, e->d_name);
+		if (conf && path && access(conf, F_OK) < 0 && errno == ENOENT &&
+		    read_file(path, &text, NULL) >= 0) {
+			for (char *line = text, *next; *line; line = next) {
+				next = line + strcspn(line, "\n");
+				if (*next)
+					*next++ = 0;
+				if (disk_pool_path(d) && !disk_name_invalid_reason(line)) {
+					_cleanup_free_ char *disk =
+						store_pathf("%s/%s", disk_pool_path(d), line);
+
+					if (disk && access(disk, F_OK) == 0) {
+						log_info(
+							"clone '%s' was interrupted (netd stopped): removing its disk '%s'",
+							e->d_name, line);
+						disk_pool_remove(d, line);
+					}
+				}
+			}
+		}
+		if (unlinkat(dirfd(dir), e->d_name, 0) < 0)
+			log_warning("cannot remove %s/%s: %m", dirpath, e->d_name);
+	}
+	closedir(dir);
 }
 
 /* Remove the disks made so far (a failure: nothing half-made stays). */
@@ -99,6 +182,7 @@ static void clone_undo(struct clone *k)
 	for (size_t i = 0; i < k->made; i++)
 		disk_pool_remove(k->d, k->disks[i].to);
 	k->made = 0;
+	intent_remove(k->d, k->g->name);
 }
 
 static int param_names(struct call *c, json_object *params, const char **src, const char **dst)
@@ -225,7 +309,7 @@ static int clone_finish(struct clone *k)
 	if (r >= 0 && k->g->cloud_init) {
 		char why[256];
 
-		r = vm_cloud_init_clone(k->d, k->src, k->g->name, why, sizeof(why));
+		r = vm_cloud_init_clone(k->d, k->texts, k->g->name, c->peer.uid, why, sizeof(why));
 		if (r < 0) {
 			store_guest_remove(&k->d->paths, k->g->name);
 			clone_undo(k);
@@ -240,6 +324,7 @@ static int clone_finish(struct clone *k)
 			c, r, "cannot clone guest '%s': cannot write the definition: %s; nothing was made",
 			k->src, strerror(-r));
 	}
+	intent_remove(k->d, k->g->name); /* the definition names the disks now */
 	v = vm_definition_put(k->d, TAKE_PTR(k->g));
 	if (!v)
 		return call_errorf(c, -ENOMEM, "guest cloned, but out of memory: 'netdctl reload' loads it");
@@ -333,12 +418,23 @@ static int clone_start(struct clone *k, const char *new_name)
 		return call_errorf(c, r, "cannot clone guest '%s' to '%s': %s", k->src, new_name, why);
 	}
 	r = clone_plan(k, new_name);
-	return r < 0 ? r : paths_set(k);
+	if (r < 0)
+		return r;
+	/* An overlay makes SRC's disk a base: SRC could not start any more (vm start refuses to write a
+	 * base). Only SRC's owner (none: root) or root may do that to SRC; others copy. */
+	if (!k->copy && k->n > 0 && c->peer.uid != 0 && c->peer.uid != k->src_owner)
+		return call_errorf(
+			c, -EPERM,
+			"cannot clone guest '%s' to '%s' as overlays: its disks would become their "
+			"base and guest '%s' (uid %u's) could not start any more; only its owner or "
+			"root may, use --copy",
+			k->src, new_name, k->src, (unsigned)k->src_owner);
+	return paths_set(k);
 }
 
 /* The refusals that need nothing made: src missing or in use, dst taken, a bad network, a seed
  * the requester may not copy or whose host name would be no host name. */
-static int clone_admit(struct daemon *d, struct call *c, const char *src, const char *dst,
+static int clone_admit(struct daemon *d, struct call *c, struct clone *k, const char *src, const char *dst,
 		       const char *network, struct vm **ret)
 {
 	struct vm *v = vm_named(d, src);
@@ -377,6 +473,14 @@ static int clone_admit(struct daemon *d, struct call *c, const char *src, const 
 			"cannot clone guest '%s' to '%s': the clone's cloud-init local-hostname is its name, "
 			"and '%s' is no host name (it %s)",
 			src, dst, dst, vm_cloud_init_clone_refuse_reason(dst));
+	/* Read now: a vm delete of SRC during a --copy would take them with its state dir. */
+	if (g->cloud_init) {
+		char why[sizeof(c->err)];
+		int r = vm_cloud_init_texts_read(d, g, k->texts, why, sizeof(why));
+
+		if (r < 0)
+			return call_errorf(c, r, "cannot clone guest '%s': %s", src, why);
+	}
 	*ret = v;
 	return 0;
 }
@@ -401,21 +505,29 @@ static int method_vm_clone(struct daemon *d, struct call *c, json_object *params
 	if (json_object_object_get_ex(params, "copy", &o))
 		k->copy = json_object_get_boolean(o);
 	protocol_param_string(params, "network", &network);
-	r = clone_admit(d, c, src, dst, network, &v);
+	r = clone_admit(d, c, k, src, dst, network, &v);
 	if (r < 0)
 		goto fail;
 	*k->g = v->next_def ? *v->next_def : v->def;
+	k->src_owner = k->g->has_owner ? (uid_t)k->g->owner : 0;
 	clone_identity(c, k->g, dst, network);
 	r = clone_start(k, dst);
 	if (r < 0)
 		goto fail;
+	if (k->n > 0 && (r = intent_write(k)) < 0) {
+		call_errorf(c, r, "cannot clone guest '%s': cannot write %s/clones/%s: %s", src,
+			    d->paths.state_dir, dst, strerror(-r));
+		goto fail;
+	}
 	if (k->copy && k->n > 0) {
 		k->next = clones;
 		clones = k;
 		r = disk_convert_start(d, c, k->disks[0].from, k->disks[0].to, k->disks[0].format, on_copied,
 				       k);
-		if (r < 0)
+		if (r < 0) {
+			intent_remove(d, k->g->name);
 			clone_free(k);
+		}
 		TAKE_PTR(k); /* freed, or the copy's now */
 		return r;
 	}
@@ -423,6 +535,7 @@ static int method_vm_clone(struct daemon *d, struct call *c, json_object *params
 	if (r >= 0)
 		r = clone_finish(k);
 fail:
+	vm_cloud_init_texts_free(k->texts);
 	free(k->g);
 	return r;
 }

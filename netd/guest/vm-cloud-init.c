@@ -8,8 +8,9 @@
  *
  * The seed, cidata.img next to them, is a 1 MiB FAT image labelled CIDATA with user-data, meta-data
  * (netd's instance-id and local-hostname, then the user's part) and network-config, made by mtools
- * (mformat, mcopy) run as root but confined to the fds netd gives them (proc.h, confine_files): the
- * image is an unnamed file until it is complete, each text a memfd; no path reaches them. It is
+ * (mformat, mcopy) run as QEMU's user (netd-qemu), no-new-privs, confined to the fds netd gives
+ * them (proc.h, confine_files): the image is an unnamed file until it is complete, each text an
+ * unnamed file too, theirs only while they run; no path reaches them. It is
  * made again at a start when the instance-id it was made for (cidata.instance-id) is not the
  * guest's (vm clone gives a new one), and goes with the state dir (vm delete). QEMU gets it read-only
  * by fd as a virtio disk of its own (node "cidata", qemu-argv.c).
@@ -31,6 +32,7 @@
 #include "proc.h"
 #include "protocol.h"
 #include "store.h"
+#include "vm-files.h"
 
 #define MFORMAT "/usr/bin/mformat"
 #define MCOPY "/usr/bin/mcopy"
@@ -196,8 +198,66 @@ static int instance_id_new(struct daemon *d, const char *guest)
 	return state_put(d, guest, "cloud-init-instance-id", id);
 }
 
-int vm_cloud_init_save(struct daemon *d, const char *guest, const struct vm_cloud_init *ci, char *err,
-		       size_t errlen)
+/* The uid whose request brought the texts ("cloud-init-owner"; none: root's, as a guest without owner). */
+static int owner_put(struct daemon *d, const char *guest, uid_t owner)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%u\n", (unsigned)owner);
+	return state_put(d, guest, "cloud-init-owner", text);
+}
+
+static int owner_get(struct daemon *d, const char *guest, uid_t *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	char *end;
+	unsigned long u;
+	int r = state_get(d, guest, "cloud-init-owner", &text);
+
+	if (r == -ENOENT) {
+		*ret = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	errno = 0;
+	u = strtoul(text, &end, 10);
+	if (errno || end == text || (*end && *end != '\n') || u > UINT32_MAX - 1)
+		return -EBADMSG;
+	*ret = u;
+	return 0;
+}
+
+static uid_t guest_owner(const struct guest *g)
+{
+	return g->has_owner ? (uid_t)g->owner : 0;
+}
+
+/* The texts in the state dir are g's owner's (written for this owner, not left by another guest). */
+static int owner_check(struct daemon *d, const struct guest *g, char *err, size_t errlen)
+{
+	uid_t owner;
+	int r = owner_get(d, g->name, &owner);
+
+	if (r < 0) {
+		snprintf(err, errlen, "guest '%s': cannot read the owner of its cloud-init data: %s", g->name,
+			 strerror(-r));
+		return r;
+	}
+	if (owner != guest_owner(g)) {
+		snprintf(
+			err, errlen,
+			"guest '%s' is uid %u's, but the cloud-init data in its state dir was given by uid %u "
+			"(left by an older guest of that name?): netd uses no one else's texts; give the guest "
+			"its own with vm create --cloud-init, or remove the cloud-init line",
+			g->name, (unsigned)guest_owner(g), (unsigned)owner);
+		return -EPERM;
+	}
+	return 0;
+}
+
+int vm_cloud_init_save(struct daemon *d, const char *guest, const struct vm_cloud_init *ci, uid_t owner,
+		       char *err, size_t errlen)
 {
 	int r = 0;
 
@@ -205,6 +265,8 @@ int vm_cloud_init_save(struct daemon *d, const char *guest, const struct vm_clou
 		r = state_put(d, guest, state_files[f], ci->files[f]);
 	if (r >= 0)
 		r = state_put(d, guest, "cloud-init-hostname", ci->hostname[0] ? ci->hostname : NULL);
+	if (r >= 0)
+		r = owner_put(d, guest, owner);
 	if (r >= 0)
 		r = instance_id_new(d, guest);
 	if (r < 0)
@@ -218,23 +280,48 @@ const char *vm_cloud_init_clone_refuse_reason(const char *dst)
 	return cloud_init_hostname_invalid_reason(dst);
 }
 
-int vm_cloud_init_clone(struct daemon *d, const char *src, const char *dst, char *err, size_t errlen)
+int vm_cloud_init_texts_read(struct daemon *d, const struct guest *src, char *texts[_CLOUD_INIT_FILE_MAX],
+			     char *err, size_t errlen)
+{
+	int r = owner_check(d, src, err, errlen);
+
+	for (int f = 0; f < _CLOUD_INIT_FILE_MAX; f++)
+		texts[f] = NULL;
+	if (r < 0)
+		return r;
+	for (int f = 0; f < _CLOUD_INIT_FILE_MAX; f++) {
+		r = state_get(d, src->name, state_files[f], &texts[f]);
+		if (r < 0 && r != -ENOENT) {
+			snprintf(err, errlen, "cannot read the cloud-init data of guest '%s': %s", src->name,
+				 strerror(-r));
+			vm_cloud_init_texts_free(texts);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void vm_cloud_init_texts_free(char *texts[_CLOUD_INIT_FILE_MAX])
+{
+	for (int f = 0; f < _CLOUD_INIT_FILE_MAX; f++) {
+		free(texts[f]);
+		texts[f] = NULL;
+	}
+}
+
+int vm_cloud_init_clone(struct daemon *d, char *const texts[_CLOUD_INIT_FILE_MAX], const char *dst,
+			uid_t owner, char *err, size_t errlen)
 {
 	int r = 0;
 
-	for (int f = 0; f < _CLOUD_INIT_FILE_MAX && r >= 0; f++) {
-		_cleanup_free_ char *text = NULL;
-		int k = state_get(d, src, state_files[f], &text);
-
-		if (k < 0 && k != -ENOENT)
-			r = k;
-		else
-			r = state_put(d, dst, state_files[f], text);
-	}
+	for (int f = 0; f < _CLOUD_INIT_FILE_MAX && r >= 0; f++)
+		r = state_put(d, dst, state_files[f], texts[f]);
+	if (r >= 0)
+		r = owner_put(d, dst, owner);
 	if (r >= 0)
 		r = instance_id_new(d, dst);
 	if (r < 0)
-		snprintf(err, errlen, "cannot copy the cloud-init data of guest '%s': %s", src, strerror(-r));
+		snprintf(err, errlen, "cannot write the clone's cloud-init data: %s", strerror(-r));
 	return r;
 }
 
@@ -262,8 +349,8 @@ static int identity(struct daemon *d, const struct guest *g, char id[CLOUD_INIT_
 	return cloud_init_hostname_invalid_reason(hostname) ? -EBADMSG : 0;
 }
 
-static int mtools_run(struct daemon *d, char *const *argv, const int *fds, size_t n_fds, char *err,
-		      size_t errlen)
+static int mtools_run(struct daemon *d, const struct process_cred *cred, char *const *argv, const int *fds,
+		      size_t n_fds, char *err, size_t errlen)
 {
 	static char *const envp[] = { "MTOOLS_SKIP_CHECK=1", "HOME=/nonexistent", NULL };
 	struct proc_spawn spec = { .exe = argv[0],
@@ -272,6 +359,7 @@ static int mtools_run(struct daemon *d, char *const *argv, const int *fds, size_
 				   .fds = fds,
 				   .n_fds = n_fds,
 				   .first_fd = 3,
+				   .cred = cred && cred->uid ? cred : NULL, /* --qemu-user root: stays root */
 				   .no_new_privs = true,
 				   .confine_files = true,
 				   .new_session = true };
@@ -298,11 +386,16 @@ static int seed_fill(struct daemon *d, int dir, int fd, char *const texts[_CLOUD
 		     size_t errlen)
 {
 	char *format_argv[] = { MFORMAT, "-i", "/dev/fd/3", "-v", "CIDATA", "::", NULL };
-	int r;
+	struct process_cred cred;
+	int r = vm_qemu_cred(d, &cred, err, errlen);
 
-	if (ftruncate(fd, SEED_SIZE) < 0)
+	/* mtools run as QEMU's user (no root for a FAT parser), on files made theirs while they run
+	 * (unnamed: no path reaches them) and root's again after. */
+	if (r < 0)
+		return r;
+	if (ftruncate(fd, SEED_SIZE) < 0 || fchown(fd, cred.uid, cred.gid) < 0)
 		return -errno;
-	r = mtools_run(d, format_argv, &fd, 1, err, errlen);
+	r = mtools_run(d, &cred, format_argv, &fd, 1, err, errlen);
 	/* mformat fills the boot sector's partition table with one entry covering the file system
 	 * from sector 0: the guest's kernel would see a partition (vda1) beside the disk. Empty. */
 	if (r >= 0 && pwrite(fd, (char[64]){}, 64, 446) != 64)
@@ -317,9 +410,13 @@ static int seed_fill(struct daemon *d, int dir, int fd, char *const texts[_CLOUD
 		tfd = text_file(dir, texts[f]);
 		if (tfd < 0)
 			return tfd;
+		if (fchown(tfd, cred.uid, cred.gid) < 0)
+			return -errno;
 		snprintf(target, sizeof(target), "::%s", cloud_init_file_to_string(f));
-		r = mtools_run(d, copy_argv, (int[]){ fd, tfd }, 2, err, errlen);
+		r = mtools_run(d, &cred, copy_argv, (int[]){ fd, tfd }, 2, err, errlen);
 	}
+	if (fchown(fd, 0, 0) < 0 && r >= 0)
+		r = -errno;
 	return r;
 }
 
@@ -385,6 +482,9 @@ int vm_cloud_init_seed_open(struct daemon *d, const struct guest *g, int *ret_fd
 
 	if (!dirpath)
 		return -ENOMEM;
+	r = owner_check(d, g, err, errlen);
+	if (r < 0)
+		return r;
 	r = seed_texts(d, g, texts, id, hostname);
 	if (r < 0) {
 		snprintf(err, errlen,

@@ -1287,7 +1287,7 @@ static int vm_create_checked(struct daemon *d, struct call *c, struct vm *v, con
 		return call_errorf(c, r, "cannot write the guest definition: %s", strerror(-r));
 	}
 	if (ci) {
-		r = vm_cloud_init_save(d, v->def.name, ci, c->err, sizeof(c->err));
+		r = vm_cloud_init_save(d, v->def.name, ci, c->peer.uid, c->err, sizeof(c->err));
 		if (r < 0) {
 			store_guest_remove(&d->paths, v->def.name);
 			return r;
@@ -1505,6 +1505,12 @@ static int method_vm_delete(struct daemon *d, struct call *c, json_object *param
 	if (vm_alive(v))
 		return call_errorf(c, -EBUSY, "guest '%s' is %s: shut it down or destroy it first", v->def.name,
 				   vm_state_table[v->state]);
+	if (vm_clone_copying(v->def.name))
+		return call_errorf(
+			c, -EBUSY,
+			"guest '%s' is being cloned (vm clone --copy copies its disks): wait for the "
+			"clone to end, or stop it",
+			v->def.name);
 	r = store_guest_remove(&d->paths, v->def.name);
 	if (r < 0)
 		return call_errorf(c, r, "cannot remove the guest's files: %s", strerror(-r));
@@ -1772,8 +1778,10 @@ int vm_load_all(struct daemon *d)
 {
 	struct guest **list = NULL;
 	size_t n = 0;
-	int r = store_guests_load(&d->paths, &list, &n, load_error, NULL);
+	int r;
 
+	vm_clone_recover(d); /* a clone's disks, when netd was killed in its middle */
+	r = store_guests_load(&d->paths, &list, &n, load_error, NULL);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)

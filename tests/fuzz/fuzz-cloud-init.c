@@ -13,6 +13,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* the line after l's first YAML line break (\n, \r, \r\n, NEL, U+2028, U+2029), or NULL */
+static const char *yaml_next_line(const char *l)
+{
+	for (; *l; l++) {
+		if (*l == '\n')
+			return l + 1;
+		if (*l == '\r')
+			return l + 1 + (l[1] == '\n');
+		if (!strncmp(l, "\xc2\x85", 2))
+			return l + 2;
+		if (!strncmp(l, "\xe2\x80\xa8", 3) || !strncmp(l, "\xe2\x80\xa9", 3))
+			return l + 3;
+	}
+	return NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1), *paths[_CLOUD_INIT_FILE_MAX], err[512];
@@ -48,11 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!cloud_init_meta_extra_invalid_reason(text)) {
 		char *m = cloud_init_meta_data_render("iid-0123456789abcdef0123456789abcdef", "h", text);
 
-		/* the user's part never sets netd's keys at the start of a line */
+		/* the user's part never sets netd's keys at the start of a line, whatever YAML breaks lines
+		 * on */
 		for (const char *l = m ? strchr(strchr(m, '\n') + 1, '\n') + 1 : NULL; l && *l;
-		     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		     l = yaml_next_line(l)) {
+			if (!strncmp(l, "\xef\xbb\xbf", 3))
+				l += 3;
 			if (!strncmp(l, "instance-id:", 12) || !strncmp(l, "local-hostname:", 15))
 				abort();
+		}
 		free(m);
 	}
 	if (!cloud_init_ssh_key_invalid_reason(text)) {

@@ -127,6 +127,12 @@ ok "a clone of a disk whose header changed behind netd's back is refused, nothin
 # the template may not write the base of the overlay clone's disk
 refused "cannot start guest 'tmpl': its disk $POOL/tmpl-root.qcow2 is the base of overlay 'c1-disk0.qcow2'" ctl vm start tmpl
 refused "cannot attach disk $POOL/tmpl-root.qcow2: it is the base of overlay 'c1-disk0.qcow2'" ctl vm attach-disk c2 tmpl-root.qcow2
+# other spellings of the base's path are the base too (compared by device and inode)
+ln -s "$POOL/tmpl-root.qcow2" "$T/files/link.qcow2"
+for p in "$POOL//tmpl-root.qcow2" "$POOL/./tmpl-root.qcow2" "$T/files/link.qcow2"; do
+	refused "cannot attach disk $p: it is the base of overlay 'c1-disk0.qcow2'" ctl vm attach-disk c2 "$p"
+done
+rm -f "$T/files/link.qcow2"
 # the template's disk stays while the overlay clone needs it (also once no guest uses it)
 ctl vm delete tmpl >/dev/null
 refused "cannot delete disk 'tmpl-root.qcow2': disk 'c1-disk0.qcow2' is an overlay on it" ctl disk delete tmpl-root.qcow2
@@ -136,3 +142,121 @@ lease1=$(wait_serial c1 '^LEASE 10\.87\.0\.')
 [ "${lease1#LEASE }" != "${lease2#LEASE }" ] || fail "c1's lease is c2's"
 ctl vm destroy c1 >/dev/null
 ok "the overlay clone c1 boots on n2 from c1-disk0.qcow2 over tmpl-root.qcow2: ${lease1#LEASE }"
+
+# ---- during a --copy: vm delete of SRC, a client that hangs up, a second disk that fails ----
+# qimg_child_now: netd's running qemu-img children; qimg_child: the first one, waited for
+qimg_child_now() { ps -o pid=,stat=,comm= --ppid "$NETD_PID" | awk '$3 == "qemu-img" && $2 !~ /^Z/ { print $1 }'; }
+qimg_child() {
+	local p
+	for _ in $(seq 1 3000); do
+		p=$(qimg_child_now | head -n 1)
+		[ -n "$p" ] && { echo "$p"; return 0; }
+		sleep 0.005
+	done
+	return 1
+}
+no_qimg() { for _ in $(seq 1 400); do [ -z "$(qimg_child_now)" ] && return 0; sleep 0.05; done; fail "netd's qemu-img did not end"; }
+wait_file() { for _ in $(seq 1 1000); do [ -e "$1" ] && return 0; sleep 0.01; done; fail "$1 did not appear"; }
+ctl disk create t3-a.qcow2 --size 4M >/dev/null
+ctl disk create t3-b.qcow2 --size 512M >/dev/null
+qemu-io -f qcow2 -c 'write -P 0x33 0 512M' "$POOL/t3-b.qcow2" >/dev/null # a copy that takes a while (to catch its qemu-img)
+ctl vm create tmpl3 --network n1 --memory 128M --kernel "$T/files/vmlinuz" --disk t3-a.qcow2 --disk t3-b.qcow2 \
+	--no-autostart >/dev/null || fail "vm create tmpl3"
+# vm delete of SRC while its disks are copied: refused (the clone keeps SRC's definition and texts)
+"$NETDCTL" --socket "$SOCK" vm clone tmpl3 c6 --copy >"$T/c6.out" 2>&1 &
+cpid=$!
+q=$(qimg_child) || fail "no qemu-img for the clone c6"
+kill -STOP "$q"
+refused "guest 'tmpl3' is being cloned (vm clone --copy copies its disks)" ctl vm delete tmpl3
+kill -CONT "$q"
+wait "$cpid" || fail "vm clone tmpl3 c6 --copy: $(cat "$T/c6.out")"
+ctl vm delete c6 >/dev/null
+ctl disk delete c6-disk0.qcow2 >/dev/null
+ctl disk delete c6-disk1.qcow2 >/dev/null
+ok "vm delete of a guest whose disks a clone copies is refused; the clone ends"
+# the client hangs up while the second disk is copied: the first one is removed, nothing stays
+before=$(files)
+"$NETDCTL" --socket "$SOCK" vm clone tmpl3 c7 --copy >/dev/null 2>&1 &
+cpid=$!
+wait_file "$POOL/c7-disk0.qcow2"
+q=$(qimg_child) || fail "no qemu-img for the clone c7's second disk"
+kill -STOP "$q"
+kill "$cpid"
+wait "$cpid" 2>/dev/null || true
+kill -CONT "$q" 2>/dev/null || true
+no_qimg
+for _ in $(seq 1 100); do [ "$before" = "$(files)" ] && break; sleep 0.05; done
+[ "$before" = "$(files)" ] || fail "a clone whose client hung up left: $(diff <(echo "$before") <(files) | tr "\n" " ")"
+ok "a client that hangs up during a --copy: the disk copied so far is removed, nothing stays"
+# the second disk's copy fails (its qemu-img killed): the first disk is removed, one clear error
+"$NETDCTL" --socket "$SOCK" vm clone tmpl3 c8 --copy >"$T/c8.out" 2>"$T/c8.err" &
+cpid=$!
+wait_file "$POOL/c8-disk0.qcow2"
+q=$(qimg_child) || fail "no qemu-img for the clone c8's second disk"
+kill -9 "$q"
+rc=0; wait "$cpid" || rc=$?
+assert_eq "$rc" 1 "exit code of a clone whose second copy failed ($(cat "$T/c8.err"))"
+grep -q "^netdctl: cannot clone guest 'tmpl3': .*nothing was made" "$T/c8.err" || fail "the failed clone's error: $(cat "$T/c8.err")"
+no_qimg
+[ "$before" = "$(files)" ] || fail "a clone whose second copy failed left: $(diff <(echo "$before") <(files) | tr "\n" " ")"
+ok "a second disk's copy that fails: the first disk is removed, nothing stays: $(tail -n 1 "$T/c8.err")"
+# netd killed (kill -9) during a --copy: its next start removes the disk copied so far (the intent
+# file <state>/clones/NEW names the clone's disks until its definition is written)
+"$NETDCTL" --socket "$SOCK" vm clone tmpl3 c9 --copy >/dev/null 2>&1 &
+cpid=$!
+wait_file "$POOL/c9-disk0.qcow2"
+q=$(qimg_child) || fail "no qemu-img for the clone c9's second disk"
+kill -STOP "$q"
+assert_eq "$(cat "$T/lib/clones/c9")" "$(printf 'c9-disk0.qcow2\nc9-disk1.qcow2')" "the clone's intent file"
+kill9_netd
+wait "$cpid" 2>/dev/null || true
+for _ in $(seq 1 100); do kill -0 "$q" 2>/dev/null || break; sleep 0.05; done # its PDEATHSIG
+kill -0 "$q" 2>/dev/null && { kill -9 "$q"; fail "qemu-img outlived netd"; }
+[ -e "$POOL/c9-disk0.qcow2" ] || fail "c9-disk0.qcow2 went before the restart (the test proves nothing)"
+start_netd --image-dir "$POOL"
+[ ! -e "$POOL/c9-disk0.qcow2" ] || fail "a restart after a kill -9 mid-clone left c9-disk0.qcow2"
+[ ! -e "$POOL/.netd/c9-disk0.qcow2" ] || fail "a restart after a kill -9 mid-clone left c9-disk0.qcow2's record"
+[ ! -e "$T/lib/clones/c9" ] || fail "the intent file stayed"
+[ ! -e "$T/etc/guests/c9.conf" ] || fail "a definition of c9"
+ok "netd killed mid-clone: its next start removes the disk copied so far and the intent file"
+
+# ---- an operator may not make root's guest's disks the base of their overlays ----
+getent group netd >/dev/null || skip "no group netd"
+OP="netdt-cl-$$"
+add_user "$OP" netd
+ctl disk create t4.qcow2 --size 4M >/dev/null
+ctl vm create tmpl4 --network n1 --memory 128M --disk t4.qcow2 --no-autostart >/dev/null || fail "vm create tmpl4"
+refused "cannot clone guest 'tmpl4' to 'oc' as overlays: its disks would become their base and guest 'tmpl4' (uid 0's) could not start any more" \
+	run_as "$OP" "$NETDCTL" --socket "$SOCK" vm clone tmpl4 oc
+ok "an operator's overlay clone of root's guest is refused (root's guest could not start any more)"
+
+# ---- a two-disk --copy beside three other converts (4 at most): the first disk's finished job
+# counts no more when the second one starts (it was refused as a fifth) ----
+xp=()
+for i in 1 2 3; do
+	"$NETDCTL" --socket "$SOCK" disk convert t3-b.qcow2 "x$i.qcow2" --format qcow2 >/dev/null 2>&1 &
+	xp+=($!)
+done
+for _ in $(seq 1 400); do [ "$(qimg_child_now | wc -l)" = 3 ] && break; sleep 0.01; done
+qs=$(qimg_child_now)
+[ "$(echo "$qs" | wc -l)" = 3 ] || fail "three converts: qemu-img pids '$qs'"
+kill -STOP $qs
+ctl vm clone tmpl3 c10 --copy >/dev/null 2>"$T/c10.err" || { kill -CONT $qs; fail "a two-disk copy beside three converts: $(cat "$T/c10.err")"; }
+kill -CONT $qs
+for p in "${xp[@]}"; do wait "$p" || fail "disk convert beside the clone"; done
+ctl vm delete c10 >/dev/null
+for x in x1 x2 x3 c10-disk0 c10-disk1; do ctl disk delete "$x.qcow2" >/dev/null 2>&1 || true; done
+ok "a two-disk --copy beside three other converts: not refused as a fifth job"
+
+# ---- an overlay clone of a disk whose chain is as long as netd opens (16): refused as 'disk create
+# --backing' refuses it, nothing made ----
+ctl disk create l1.qcow2 --size 1M >/dev/null
+prev=l1.qcow2
+for i in $(seq 2 16); do
+	ctl disk create "l$i.qcow2" --backing $prev >/dev/null || fail "layer $i"
+	prev=l$i.qcow2
+done
+ctl vm create deep --network n1 --memory 128M --disk l16.qcow2 --no-autostart >/dev/null || fail "vm create deep"
+refused "cannot create disk 'c11-disk0.qcow2' on 'l16.qcow2': its backing chain has 16 layers already (at most 16)" \
+	ctl vm clone deep c11
+ok "an overlay clone does not make a chain longer than netd opens"

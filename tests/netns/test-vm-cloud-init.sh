@@ -61,6 +61,15 @@ refused 1 "--ssh-key writes the user-data, and --cloud-init gives one" \
 	ctl vm create c0 --network n1 "${BOOT[@]}" --ssh-key "$F/id.pub" --cloud-init "user-data=$F/user.yaml"
 refused 1 "invalid cloud-init meta-data: it sets instance-id or local-hostname, which netd writes itself" \
 	ctl vm create c0 --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/user.yaml,meta-data=$F/meta-bad.yaml"
+printf 'foo: bar\rinstance-id: evil\n' >"$F/meta-cr.yaml"
+refused 1 "invalid cloud-init meta-data: it has a carriage return that does not end a line" \
+	ctl vm create c0 --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/user.yaml,meta-data=$F/meta-cr.yaml"
+printf 'foo: bar\xe2\x80\xa8instance-id: evil\n' >"$F/meta-ls.yaml"
+refused 1 "invalid cloud-init meta-data: it holds a character that is not printable ASCII or a tab" \
+	ctl vm create c0 --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/user.yaml,meta-data=$F/meta-ls.yaml"
+printf '  foo: bar\n' >"$F/meta-ind.yaml"
+refused 1 "invalid cloud-init meta-data: it starts with an indented line" \
+	ctl vm create c0 --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/user.yaml,meta-data=$F/meta-ind.yaml"
 refused 2 "vm create: user-data $F/big.yaml is larger than 16384 bytes" \
 	ctl vm create c0 --network n1 "${BOOT[@]}" --cloud-init "user-data=$F/big.yaml"
 refused 2 "vm create: cannot read network-config $F/nope: No such file or directory" \
@@ -88,6 +97,16 @@ S=$T/lib/guests/ci1
 assert_eq "$(stat -c '%a %U' "$S/cidata.img" "$S/cloud-init-user-data" "$S/cloud-init-network-config" | sort -u)" "600 root" \
 	"the seed's and the texts' mode and owner"
 grep -qx 'cloud-init = yes' "$T/etc/guests/ci1.conf" || fail "the definition says nothing of cloud-init"
+assert_eq "$(cat "$S/cloud-init-owner")" 0 "the texts' owner (cloud-init-owner)"
+grep -q "spawn /usr/bin/mformat pid [0-9]* .*uid=$(id -u netd-qemu)\b" "$T/netd.log" ||
+	fail "mformat did not run as netd-qemu: $(grep 'spawn /usr/bin/m' "$T/netd.log" | head -n 2)"
+grep -q "spawn /usr/bin/mcopy pid [0-9]* .*uid=$(id -u netd-qemu)\b" "$T/netd.log" || fail "mcopy did not run as netd-qemu"
+if python3 -c 'import yaml' 2>/dev/null && [ -x /usr/bin/mtype ]; then
+	/usr/bin/mtype -i "$S/cidata.img" ::meta-data >"$T/meta.got"
+	assert_eq "$(python3 -c 'import sys, yaml; m = yaml.safe_load(open(sys.argv[1])); print(m["instance-id"], m["local-hostname"], m["place"])' "$T/meta.got")" \
+		"$iid1 web1.lab lab" "meta-data as PyYAML reads it"
+	ok "PyYAML reads netd's instance-id and host name from the seed's meta-data"
+fi
 ok "ci1 reads its seed: $iid1, web1.lab, user-data and network-config as given, read-only"
 before=$(stat -c %i.%Y "$S/cidata.img")
 ctl vm destroy ci1 >/dev/null
@@ -145,6 +164,27 @@ chmod 0644 "$T/ci1-op.conf"
 refused 1 "cannot define guest 'ci1': it has cloud-init data (which may hold secrets) of its owner" \
 	op vm define "$T/ci1-op.conf" --name ci1
 ok "an operator may not redefine root's cloud-init guest either"
+
+# ---- texts left in a state dir by another owner's guest are not booted in an operator's guest ----
+install -m 0644 "$KERNEL" "$T/images/vmlinuz" # an operator's guest boots files of the image dir
+install -m 0644 "$INITRD" "$T/images/initrd"
+sed "/^owner = /d; s|^kernel = .*|kernel = $T/images/vmlinuz|; s|^initrd = .*|initrd = $T/images/initrd|" "$T/ci3.conf" >"$T/opl.conf"
+chmod 0644 "$T/opl.conf"
+op vm define "$T/opl.conf" --name opl >/dev/null || fail "the operator's vm define of opl"
+mkdir -p "$T/lib/guests/opl"
+cp -p "$T/lib/guests/ci1/"cloud-init-* "$T/lib/guests/opl/" # root's texts, as an older guest 'opl' left them
+rc=0; op vm start opl >"$T/out" 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of the start of opl ($(cat "$T/err"))"
+grep -qF "guest 'opl' is uid $(id -u "$OP")'s, but the cloud-init data in its state dir was given by uid 0" "$T/err" ||
+	fail "the start of opl: $(cat "$T/err")"
+assert_eq "$(ctl --json vm show opl | jq -r .state)" stopped "opl's state"
+[ ! -e "$T/lib/guests/opl/cidata.img" ] || fail "a seed was made of root's texts for the operator's guest"
+rm -f "$T/lib/guests/opl/cloud-init-owner" # no owner: root's
+rc=0; op vm start opl >"$T/out" 2>"$T/err" || rc=$?
+assert_eq "$rc" 1 "exit code of the start of opl without cloud-init-owner ($(cat "$T/err"))"
+grep -qF "was given by uid 0" "$T/err" || fail "the start of opl without cloud-init-owner: $(cat "$T/err")"
+op vm delete opl >/dev/null
+ok "texts that root's guest left are not the operator's: $(cat "$T/err")"
 
 # ---- a definition without cloud-init takes the texts and the seed away ----
 [ -e "$T/lib/guests/ci1/cloud-init-user-data" ] || fail "ci1 has no texts: $(ls "$T/lib/guests/ci1")"

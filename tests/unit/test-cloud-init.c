@@ -101,8 +101,35 @@ static void test_meta_extra(void **state)
 	assert_null(cloud_init_meta_extra_invalid_reason(""));
 	assert_null(cloud_init_meta_extra_invalid_reason(
 		"# mine\npublic-keys:\n  - ssh-ed25519 AAAA x\nplace: \"lab\"\n"));
-	assert_null(cloud_init_meta_extra_invalid_reason(
-		"instance-type: small\n  instance-id: nested is fine\n"));
+	assert_null(cloud_init_meta_extra_invalid_reason("# c\r\na: 1\r\nb:\r\n  instance-id: nested\r\n"));
+	assert_null(cloud_init_meta_extra_invalid_reason("a: \"x\n  y\"\n  # c\nb: |\n  z\n"));
+	assert_string_equal(
+		cloud_init_meta_extra_invalid_reason("instance-type: small\n  instance-id: not nested\n"),
+		"indents a line under a key that already has a plain value (YAML would not parse it: quote the "
+		"value or nest under a key without one)");
+	assert_string_equal(cloud_init_meta_extra_invalid_reason("  a: 1\n"),
+			    "starts with an indented line: it would continue netd's local-hostname and the "
+			    "meta-data would not parse");
+	assert_null(cloud_init_meta_extra_invalid_reason("\n  # c\na: 1\n"));
+	assert_string_equal(cloud_init_meta_extra_invalid_reason("a:\n\tb: 1\n"),
+			    "indents a line with a tab, which YAML refuses");
+	{
+		static const char *const breaks[] = {
+			"foo: bar\rinstance-id: evil\n",
+			"foo: bar\xc2\x85instance-id: evil\n",
+			"foo: bar\xe2\x80\xa8instance-id: evil\n",
+			"foo: bar\xe2\x80\xa9instance-id: evil\n",
+			"\xef\xbb\xbfinstance-id: evil\n",
+			"foo: bar\r",
+			"a: \x01\n",
+		};
+
+		for (size_t i = 0; i < sizeof(breaks) / sizeof(breaks[0]); i++)
+			assert_non_null(cloud_init_meta_extra_invalid_reason(breaks[i]));
+		assert_string_equal(
+			cloud_init_meta_extra_invalid_reason(breaks[0]),
+			"has a carriage return that does not end a line (use \\n or \\r\\n line ends)");
+	}
 	assert_string_equal(cloud_init_meta_extra_invalid_reason("a: 1\ninstance-id: x\n"),
 			    "sets instance-id or local-hostname, which netd writes itself (use --hostname)");
 	assert_string_equal(cloud_init_meta_extra_invalid_reason("local-hostname : x"),

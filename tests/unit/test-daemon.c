@@ -2395,6 +2395,28 @@ static void test_vm_clone(void **state)
 			assert_string_equal(ud4, "#cloud-config\n");
 			assert_string_equal(host4, "(none)");
 		}
+		note(w, "the texts are their owner's: a seed is made for no other owner's guest");
+		{
+			_cleanup_free_ char *o3 = root_file(w, "lib/guests/c3/cloud-init-owner"),
+					    *o4 = root_file(w, "lib/guests/c4/cloud-init-owner");
+			char want[32], opath[512];
+			FILE *f;
+
+			snprintf(want, sizeof(want), "%u\n", (unsigned)getuid());
+			assert_string_equal(o3, want);
+			assert_string_equal(o4, want);
+			snprintf(opath, sizeof(opath), "%s/lib/guests/c4/cloud-init-owner", w->root);
+			assert_non_null(f = fopen(opath, "w"));
+			fputs("4242\n", f);
+			fclose(f);
+			snprintf(w->guest, sizeof(w->guest), "c4");
+			assert_false(request(w, "vm.start", "{\"name\": \"c4\"}"));
+			if (!strstr(reply_error(w),
+				    "the cloud-init data in its state dir was given by uid 4242"))
+				fail_msg("%s", reply_error(w));
+			snprintf(opath, sizeof(opath), "%s/lib/guests/c4/cidata.img", w->root);
+			assert_int_equal(access(opath, F_OK), -1);
+		}
 	}
 	assert_true(request(w, "vm.delete", "{\"name\": \"c4\"}"));
 	{
