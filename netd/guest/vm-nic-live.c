@@ -482,20 +482,6 @@ static int busy(struct vm *v, struct call *c)
 	return 0;
 }
 
-static bool tap_in_use(const char *name, void *userdata)
-{
-	struct daemon *d = ((void **)userdata)[0];
-	const struct link_dump *dump = ((void **)userdata)[1];
-
-	if (link_dump_find_name(dump, name))
-		return true;
-	for (size_t i = 0; i < d->n_vms; i++)
-		for (size_t j = 0; j < d->vms[i]->def.n_nics; j++)
-			if (!strcmp(d->vms[i]->nics[j].tap, name))
-				return true;
-	return false;
-}
-
 /* The TAP, its entries, the bridge port, vhost fds: everything before QEMU. */
 static int attach_host(struct nic_op *op, struct call *c)
 {
@@ -516,7 +502,7 @@ static int attach_host(struct nic_op *op, struct call *c)
 		return call_errorf(c, -ENETDOWN, "network '%s' is not running (netdctl network start %s)",
 				   op->nic.network, op->nic.network);
 	}
-	r = guest_tap_name(&v->def, op->slot, tap_in_use, ctx, op->tap, sizeof(op->tap));
+	r = guest_tap_name(&v->def, op->slot, vm_tap_in_use, ctx, op->tap, sizeof(op->tap));
 	link_dump_free(&dump);
 	if (r < 0)
 		return call_errorf(c, -EADDRINUSE, "no free TAP name for the NIC");

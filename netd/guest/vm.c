@@ -423,7 +423,8 @@ static int watch_qemu(struct vm *v)
 	return qmp_client_new(d->event, qmp, QMP_CONNECT_USEC, on_qmp_event, on_qmp_state, v, &v->qmp);
 }
 
-static bool tap_in_use(const char *name, void *userdata)
+/* guest_tap_name's in_use: userdata is { struct daemon *, const struct link_dump * }. */
+bool vm_tap_in_use(const char *name, void *userdata)
 {
 	struct daemon *d = ((void **)userdata)[0];
 	const struct link_dump *dump = ((void **)userdata)[1];
@@ -667,7 +668,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 			r = -ENETDOWN;
 			goto fail;
 		}
-		r = guest_tap_name(g, i, tap_in_use, ctx, v->nics[i].tap, sizeof(v->nics[i].tap));
+		r = guest_tap_name(g, i, vm_tap_in_use, ctx, v->nics[i].tap, sizeof(v->nics[i].tap));
 		if (r < 0) {
 			snprintf(err, errlen, "no free TAP name for NIC %zu", i);
 			goto fail;
