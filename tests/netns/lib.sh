@@ -5,7 +5,7 @@ set -euo pipefail
 skip() { echo "SKIP: $*"; exit 77; }
 # need CMD...: skip unless every command is installed.
 need() { local c; for c; do command -v "$c" >/dev/null || skip "$c missing"; done; }
-fail() { echo "FAIL: $*" >&2; [ -f "${T:-/nonexistent}/netd.log" ] && { echo "--- netd log (tail)" >&2; tail -n 40 "$T/netd.log" >&2; }; exit 1; }
+fail() { FAIL_SAID=1; echo "FAIL: $*" >&2; [ -f "${T:-/nonexistent}/netd.log" ] && { echo "--- netd log (tail)" >&2; tail -n 40 "$T/netd.log" >&2; }; exit 1; }
 ok() { echo "ok - $*"; }
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
@@ -27,7 +27,12 @@ EXTRA_USERS=()
 CLEANUP_HOOKS=()
 
 cleanup() {
-	local rc=$?
+	local rc=$? cmd=$BASH_COMMAND
+	# A command that failed under set -e ends the test without fail()'s message: say which.
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ "$rc" != 130 ] && [ -z "${FAIL_SAID:-}" ]; then
+		echo "FAIL: the test stopped with status $rc at: $cmd" >&2
+		[ -f "$T/netd.log" ] && { echo "--- netd log (tail)" >&2; tail -n 20 "$T/netd.log" >&2; }
+	fi
 	# A sanitizer build reports into netd's log: any report fails the test.
 	if [ -f "$T/netd.log" ] && grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/netd.log"; then
 		echo "FAIL: sanitizer report in netd's log:" >&2

@@ -90,7 +90,7 @@ gx g2 ping -6 -c1 -W2 "$P6::1" >/dev/null || fail "g2 cannot reach the gateway $
 ok "dhcpv6: default route via $gw, the gateway answers"
 
 # DNS: AAAA of a leased (reserved) name, asked from another guest over IPv6.
-aaaa=$(gx g4 busybox nslookup -type=AAAA gthree.lab.test "$P6::1" 2>&1 | awk '/^Address: / { a = $2 } END { print a }')
+aaaa=$({ gx g4 busybox nslookup -type=AAAA gthree.lab.test "$P6::1" 2>&1 || true; } | awk '/^Address: / { a = $2 } END { print a }') # a failed query: assert_eq says so
 assert_eq "$aaaa" "$P6::60" "AAAA of gthree.lab.test"
 ok "DNS answers AAAA $aaaa for gthree.lab.test"
 
