@@ -365,9 +365,16 @@ int guest_file_memfd(int fd, const char *name, int *ret_fd, int *ret_ro_fd)
 		}
 		off += n;
 	}
-	/* No writes and no growing from here on, by anyone; shrinking stays possible for the owner. */
-	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-		return -errno;
+	/* No writes and no growing from here on, by anyone; shrinking stays possible for the owner.
+	 * F_SEAL_WRITE waits for the pages' extra references to go and fails with EBUSY when they do
+	 * not in time: pages just written can sit in another CPU's LRU batch (seen on a loaded
+	 * 2-CPU machine). Nobody ever mapped this memfd, so F_SEAL_FUTURE_WRITE (no write(), no new
+	 * writable mapping) closes it just as well then. */
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		if (errno != EBUSY ||
+		    fcntl(mfd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+			return -errno;
+	}
 	proc_fd_path(proc, mfd);
 	ro = open(proc, O_RDONLY | O_CLOEXEC);
 	if (ro < 0)
