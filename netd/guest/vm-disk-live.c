@@ -759,8 +759,9 @@ void vm_disk_on_event(struct vm *v, const struct qmp_message *m)
 	char id[32];
 
 	if (!op || op->kind != DISK_OP_DETACH || strcmp(m->event, "DEVICE_DELETED") || !m->data ||
-	    !json_object_object_get_ex(m->data, "device", &dev))
-		return;
+	    !json_object_object_get_ex(m->data, "device", &dev) ||
+	    !json_object_is_type(dev, json_type_string))
+		return; /* (a hostile QEMU's "device": null must not reach strcmp) */
 	snprintf(id, sizeof(id), "disk%u-dev", op->slot);
 	if (strcmp(json_object_get_string(dev), id))
 		return;

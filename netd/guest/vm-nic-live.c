@@ -109,14 +109,25 @@ static void op_reply_error(struct nic_op *op, int error, const char *fmt, ...)
 	call_reply_error(TAKE_PTR(op->c), error, "%s", text);
 }
 
-/* The host's side of an attach undone: the TAP goes with netd's last fd (QEMU closed its copies, or
- * never got them), then its entries. */
+/* The host's side of an attach undone: netd's fds closed, the TAP deleted (QEMU may still hold a
+ * copy of its fd: a QEMU that ignored closefd/netdev_del, or whose QMP went, must not keep a bridge
+ * port), then its entries. Were the TAP still there, its entries stay: a port without entries is a
+ * port without port security. */
 static void attach_undo_local(struct nic_op *op)
 {
 	struct daemon *d = op->v->daemon;
 	struct net *n = daemon_net_find(d, op->nic.network);
+	int ifindex;
 
 	fds_close(op);
+	ifindex = op->tap[0] ? (int)if_nametoindex(op->tap) : 0;
+	if (ifindex > 0 && d->link.ops->links_del(d->link.userdata, &ifindex, 1) < 0 &&
+	    if_nametoindex(op->tap) > 0) {
+		log_error("guest '%s': cannot delete TAP %s of a NIC that was not attached: its port "
+			  "security entries stay",
+			  op->v->def.name, op->tap);
+		op->portsec = false;
+	}
 	if (op->user && n)
 		net_user_remove(n, op->v->def.name, op->index);
 	if (op->portsec)
@@ -719,8 +730,9 @@ void vm_nic_on_event(struct vm *v, const struct qmp_message *m)
 	char id[32];
 
 	if (!op || op->kind != NIC_OP_DETACH || strcmp(m->event, "DEVICE_DELETED") || !m->data ||
-	    !json_object_object_get_ex(m->data, "device", &dev))
-		return;
+	    !json_object_object_get_ex(m->data, "device", &dev) ||
+	    !json_object_is_type(dev, json_type_string))
+		return; /* (a hostile QEMU's "device": null must not reach strcmp) */
 	snprintf(id, sizeof(id), "nic%u", op->slot);
 	if (strcmp(json_object_get_string(dev), id))
 		return;
