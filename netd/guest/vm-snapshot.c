@@ -1120,6 +1120,11 @@ static int live_check(struct call *c, struct vm *v, enum snap_op op, const char 
 		return call_errorf(c, -EBUSY,
 				   "guest '%s' is attaching or detaching a disk: try again once it is done",
 				   v->def.name);
+	/* its devices are changing: the memory state would not match the devices a load finds */
+	if (v->nic_op)
+		return call_errorf(c, -EBUSY,
+				   "guest '%s' is attaching or detaching a NIC: try again once it is done",
+				   v->def.name);
 	if (v->disk_slots_unknown)
 		return call_errorf(
 			c, -EBUSY,
