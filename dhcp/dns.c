@@ -523,7 +523,7 @@ const char *dnsmasq_option_invalid_reason(const char *s)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
 			return "must be NAME or NAME=VALUE with a dnsmasq option's long name, like dhcp-option=42,10.0.0.1";
 	if (!option_allowed(s, name))
-		return "is not an option netd passes on: netd owns it, or it reads or writes files or runs programs as root (the allowed ones: README, [dnsmasq])";
+		return "is not an option netd passes on: netd owns it, or it reads or writes files or runs programs as root (the options allowed: README, [dnsmasq])";
 	if (s[name] == '=' && s[name + 1] == 0)
 		return "has an empty value";
 	return NULL;
