@@ -86,6 +86,7 @@ ok "forwarded: the host's resolver, a per-domain forwarder and port; /priv.examp
 
 expect 192.0.2.99 "the escape hatch's address=" blocked.example
 assert_eq "$(ctl --json network show lab | jq -c .dnsmasq_options)" '["address=/blocked.example/192.0.2.99"]' "show's dnsmasq_options"
+ctl network show lab | has -F "dnsmasq +:  address=/blocked.example/192.0.2.99" || fail "network show: no dnsmasq option line"
 ok "an allowed [dnsmasq] option is in effect and shown"
 
 # --domain-local-only and --no-resolv, by hand in the definition and a reload.
