@@ -43,9 +43,10 @@ rctl() { nsx "$RESOLVECTL" "$@" 2>&1; }
 start_resolved
 
 start_netd
-ctl network create lab --mode nat --subnet 10.54.0.0/24 --domain lab.test --domain-local-only --register-dns \
+ctl network create lab --mode nat --subnet 10.54.0.0/24 --subnet6 fd00:54::/64 --domain lab.test --domain-local-only --register-dns \
 	--dns-host 10.54.0.80,web.lab.test >/dev/null
 rctl dns nd-lab | has -F 10.54.0.1 || fail "the gateway is not nd-lab's DNS server in resolved: $(rctl dns nd-lab)"
+rctl dns nd-lab | has -F fd00:54::1 || fail "the IPv6 gateway is not nd-lab's DNS server in resolved: $(rctl dns nd-lab)"
 rctl domain nd-lab | has -F '~lab.test' || fail "~lab.test is not nd-lab's domain in resolved: $(rctl domain nd-lab)"
 assert_eq "$(ctl --json network show lab | jq -c .register_dns)" '{"registered":true,"warning":null}' "show's register_dns"
 ctl network show lab | has -F "register:   the domain is registered with systemd-resolved" || fail "network show: no register line"
@@ -57,7 +58,7 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 has -F 10.54.0.80 <<<"$got" || fail "the host did not resolve web.lab.test through resolved: $got"
-ok "registered: the gateway and ~lab.test on nd-lab; the host resolves a guest's name through resolved"
+ok "registered: both gateways and ~lab.test on nd-lab; the host resolves a guest's name through resolved"
 
 # Registration taken back while the network runs (by hand and a reload): RevertLink.
 sed -i '/^register = yes$/d' "$T/etc/networks/lab.conf"
