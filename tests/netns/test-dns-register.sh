@@ -3,17 +3,17 @@
 # through its dnsmasq. resolved runs in the test's namespace on a private system bus (dbus-daemon
 # with a copy of the system bus config), in a mount namespace of its own (a tmpfs on /run/systemd:
 # the host's /run/systemd/resolve and resolv.conf are never touched). systemd-resolved is not
-# installed for this (it would take over the host's /etc/resolv.conf): its package is unpacked
-# into the test's folder (apt-get download + dpkg-deb -x) unless its binary is on the host already.
+# installed for this (it would take over the host's /etc/resolv.conf): scripts/install-deps only
+# downloads its package (into /var/cache/netd-tests), which the test unpacks into its own folder,
+# unless the binary is on the host already.
 . "$(dirname "$0")/lib.sh"
 need dnsmasq dbus-daemon dpkg-deb
 
 RESOLVED=/lib/systemd/systemd-resolved RESOLVECTL=$(command -v resolvectl || true) BUSD=
 if [ ! -x "$RESOLVED" ]; then
-	command -v apt-get >/dev/null || skip "no systemd-resolved and no apt-get to fetch its package"
-	(cd "$T" && timeout 60 apt-get download systemd-resolved >"$T/apt.log" 2>&1) ||
-		skip "cannot download the systemd-resolved package: $(tail -n1 "$T/apt.log")"
-	dpkg-deb -x "$T"/systemd-resolved_*.deb "$T/rsd" || skip "cannot unpack systemd-resolved"
+	deb=$(compgen -G "/var/cache/netd-tests/systemd-resolved_*.deb" | tail -n1 || true)
+	[ -n "$deb" ] || skip "no systemd-resolved package in /var/cache/netd-tests (scripts/install-deps downloads it)"
+	dpkg-deb -x "$deb" "$T/rsd" || skip "cannot unpack $deb"
 	RESOLVED="$T/rsd/lib/systemd/systemd-resolved" RESOLVECTL="$T/rsd/usr/bin/resolvectl"
 	BUSD="$T/rsd/usr/share/dbus-1/system.d"
 	"$RESOLVED" --version >/dev/null 2>&1 || skip "the unpacked systemd-resolved does not run here (libsystemd-shared?)"
