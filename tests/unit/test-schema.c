@@ -162,7 +162,7 @@ static void test_network_same_message(void **state)
 		  "invalid domain 'lab example': may contain only letters" },
 		{ "dhcp", "host", "host", "52:54:00:00:00:01,10.1.0.5,a,b",
 		  "{\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]}",
-		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]" },
+		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME][,LEASE] or id:DUID,IPv6[,HOSTNAME][,LEASE]" },
 		{ "network", "allow-host-port", "allow-host-port", "tcp/99999",
 		  "{\"allow_host_ports\": [\"tcp/99999\"]}",
 		  "invalid host port 'tcp/99999': expected PROTO/PORT" },
@@ -556,11 +556,10 @@ static void test_usage(void **state)
 		"  network create NAME --mode MODE [--bridge IFNAME] [--subnet CIDR|auto|none] [--gateway IP]\n"
 		"        [--subnet6 PREFIX|auto] [--ipv6-mode slaac|dhcpv6|slaac+dhcpv6] [--nat6] [--no-nat6] "
 		"[--uplink IFNAME]\n"
-		"        [--mtu N] [--allow-host-port PROTO/PORT]... [--no-autostart] [--no-dhcp] "
-		"[--dhcp-range START-END]...\n"
-		"        [--dhcp6-range START-END]... [--lease-time DURATION] "
-		"[--host MAC|id:DUID,IP[,IPv6][,HOSTNAME]]...\n"
-		"        [--no-dns] [--domain DOMAIN] [--dns-host IP,HOSTNAME]...");
+		"        [--mtu N] [--allow-host-port PROTO/PORT]... [--no-autostart] [--no-dhcp]\n"
+		"        [--dhcp-range START-END|static]... [--dhcp6-range START-END]... [--lease-time DURATION|infinite]\n"
+		"        [--host MAC|id:DUID,IP[,IPv6][,HOSTNAME][,LEASE]]... [--pxe-boot FILE] [--next-server IP]\n"
+		"        [--tftp-root DIR] [--no-dns] [--domain DOMAIN] [--dns-host IP,HOSTNAME]...");
 	free(buf);
 }
 
