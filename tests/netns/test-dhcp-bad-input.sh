@@ -21,7 +21,7 @@ cases=(
 	"1|DHCP ranges 10.1.0.10-10.1.0.50 and 10.1.0.40-10.1.0.60 overlap|$C --dhcp-range 10.1.0.10-10.1.0.50 --dhcp-range 10.1.0.40-10.1.0.60"
 	"1|lease time '30s' is out of range (2m to 30d)|$C --lease-time 30s"
 	"1|lease time '31d' is out of range (2m to 30d)|$C --lease-time 31d"
-	"1|invalid lease time '1y': expected a number of seconds or a duration|$C --lease-time 1y"
+	"1|invalid lease time '1y': expected a number of seconds, a duration|$C --lease-time 1y"
 	"1|invalid domain 'lab example': may contain only letters, digits and '-'|$C --domain 'lab example'"
 	"1|invalid domain 'lab\\nport=0': may contain only letters|$C --domain \$'lab\\nport=0'"
 	"1|invalid domain 'lab=x'|$C --domain lab=x"
