@@ -659,6 +659,17 @@ static void test_issue17_bad(void **state)
 		assert_string_equal(err, defs[i].err);
 		network_done(&back);
 	}
+	/* Mode bridge: the LAN's DHCP server serves the guests. */
+	static const char *const bridge_sets[] = { "range = static", "pxe-boot = a.0", "tftp-root = /srv" };
+	for (size_t i = 0; i < ELEMENTSOF(bridge_sets); i++) {
+		snprintf(text, sizeof(text), "[network]\nmode = bridge\nbridge = br0\n[dhcp]\n%s\n",
+			 bridge_sets[i]);
+		assert_int_equal(config_network_parse("lan", text, &back, err, sizeof(err)), 0);
+		network_fill_defaults(&back);
+		assert_true(network_validate(&back, err, sizeof(err)) < 0);
+		assert_non_null(strstr(err, "mode bridge takes no DHCP or DNS settings"));
+		network_done(&back);
+	}
 	/* An IPv6-only network has no subnet for a static range nor PXE. */
 	struct network n;
 	network_init(&n, "v6");
