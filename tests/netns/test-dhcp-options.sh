@@ -10,6 +10,7 @@
 # - --pxe-boot/--tftp-root: the answer carries the boot file and next-server (the gateway), busybox
 #   tftp fetches the file through netd's firewall, and dnsmasq (running as its unprivileged user)
 #   refuses a root-only file inside the root: it opens TFTP files after dropping privileges;
+# - another next server (a hand edit and reload) is the one the answer names;
 # - a TFTP root dnsmasq's user cannot read is refused at create, nothing changed; and bad values.
 . "$(dirname "$0")/lib.sh"
 need busybox dnsmasq dhclient dig
@@ -62,7 +63,8 @@ add_guest stranger 52:54:00:61:00:99 nd-lab
 udhcpc_in stranger -n -q -t 3 -T 1
 stranger_pid=$!
 udhcpc_in web -f -t 10 -T 1
-BG_PIDS+=($!)
+web_pid=$!
+BG_PIDS+=($web_pid)
 
 # dhclient: its own script (dhclient-script would write this machine's resolv.conf) that applies
 # the MTU the way dhclient-script does; its config asks for the MTU (interface-mtu).
@@ -127,6 +129,22 @@ has -x "host = 52:54:00:61:00:99,10.61.0.12,stranger.example.com,2h" "$T/etc/net
 	fail "definition: $(cat "$T/etc/networks/lab.conf")"
 assert_eq "$(gx web dig +short +time=2 @10.61.0.1 stranger.example.com)" 10.61.0.12 "dig stranger.example.com"
 ok "an unknown MAC got no answer; reserved live (host add --lease-time 2h), it got 10.61.0.12 for 2h"
+
+# Another next server, written into the definition by hand: after a reload the answer names it.
+sed -i '/^pxe-boot = /a next-server = 10.61.0.5' "$T/etc/networks/lab.conf"
+ctl reload >/dev/null
+has -x 'dhcp-boot=boot.0,,10.61.0.5' "$conf" || fail "no next server: $(grep dhcp-boot "$conf")"
+kill "$web_pid" 2>/dev/null || true
+: >"$T/web.events"
+for _ in $(seq 1 100); do
+	p=$(dnsmasq_pid lab)
+	[ -n "$p" ] && [ "$p" != "$pid" ] && break
+	sleep 0.05
+done
+udhcpc_in web -n -q -t 5 -T 1
+got=$(wait_event web '^bound ')
+assert_eq "$got" "bound ip=10.61.0.10 lease=300 mtu=1400 boot_file=boot.0 siaddr=10.61.0.5" "udhcpc (web, next server)"
+ok "with next-server = 10.61.0.5 (a hand edit and reload) the answer names that TFTP server"
 
 # A TFTP root dnsmasq's user cannot enter: refused at create, nothing left behind; bad values.
 mkdir -m 0700 "$T/private"
