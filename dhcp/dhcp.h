@@ -27,6 +27,11 @@
 #define DHCP_LEASE_TIME_DEFAULT 3600u
 #define DHCP_LEASE_TIME_MIN 120u
 #define DHCP_LEASE_TIME_MAX (30u * 86400u)
+/* "infinite": dnsmasq's lease that never expires (its 0xffffffff). */
+#define DHCP_LEASE_TIME_INFINITE UINT32_MAX
+/* The BOOTP file field holds 128 bytes with the terminating NUL. */
+#define DHCP_BOOT_FILE_MAX 127
+#define DHCP_TFTP_ROOT_MAX 512
 
 struct dhcp_range {
 	union in_addr_union start, end; /* IPv4, inclusive */
@@ -43,9 +48,10 @@ struct dhcp_duid {
 };
 
 /*
- * A reservation: this client always gets these addresses (and name). The client is a MAC (DHCPv4,
- * and DHCPv6 where dnsmasq learns the MAC: directly attached clients) or a DUID (DHCPv6 only):
- * "MAC,IPv4[,NAME]", "MAC,IPv6[,NAME]", "MAC,IPv4,IPv6[,NAME]", "id:DUID,IPv6[,NAME]".
+ * A reservation: this client always gets these addresses (and name, and lease time). The client is
+ * a MAC (DHCPv4, and DHCPv6 where dnsmasq learns the MAC: directly attached clients) or a DUID
+ * (DHCPv6 only): "MAC,IPv4[,NAME][,LEASE]", "MAC,IPv6[,NAME][,LEASE]", "MAC,IPv4,IPv6[,NAME][,LEASE]",
+ * "id:DUID,IPv6[,NAME][,LEASE]". NAME is a label (web) or a full name (web.example.com).
  */
 struct dhcp_host {
 	struct mac mac; /* zero for a reservation by DUID */
@@ -53,11 +59,13 @@ struct dhcp_host {
 	bool has_ip, has_ip6;
 	union in_addr_union ip; /* IPv4, when has_ip */
 	union in_addr_union ip6; /* when has_ip6 */
-	char hostname[DNS_LABEL_MAX + 1]; /* "" for none */
+	char hostname[DNS_NAME_MAX + 1]; /* "" for none; a label or a full name */
+	uint32_t lease_time; /* 0: the network's; seconds, or DHCP_LEASE_TIME_INFINITE */
 };
 
 /* The text of a reservation, as dhcp_host_parse reads it back. */
-#define DHCP_HOST_STRLEN (DHCP_DUID_STRLEN + 3 + INET_ADDRSTRLEN + INET6_ADDRSTRLEN + DNS_LABEL_MAX + 4)
+#define DHCP_HOST_STRLEN \
+	(DHCP_DUID_STRLEN + 3 + INET_ADDRSTRLEN + INET6_ADDRSTRLEN + DNS_NAME_MAX + sizeof("infinite") + 5)
 
 /* An extra DNS record served on the network: an A or (family AF_INET6) AAAA record. */
 struct dns_host {
@@ -129,6 +137,13 @@ struct dhcp_settings {
 	char domain[DNS_NAME_MAX + 1];
 	struct dhcp_range ranges[DHCP_RANGES_MAX]; /* none: the whole subnet minus the gateway */
 	size_t n_ranges;
+	bool static_only; /* range = static: no dynamic range, answer reserved hosts only (IPv4) */
+	/* PXE: the boot file (BOOTP file field), the TFTP server given with it (has_next_server;
+	 * otherwise dnsmasq gives its own address, the gateway), dnsmasq's TFTP root ("": no TFTP). */
+	char pxe_boot[DHCP_BOOT_FILE_MAX + 1];
+	bool has_next_server;
+	union in_addr_union next_server;
+	char tftp_root[DHCP_TFTP_ROOT_MAX + 1];
 	/* DHCPv6 ranges (ipv6-mode dhcpv6 or slaac+dhcpv6); none: PREFIX::2 to PREFIX::ffff */
 	struct dhcp_range6 ranges6[DHCP_RANGES_MAX];
 	size_t n_ranges6;
@@ -163,17 +178,24 @@ int dhcp_duid_parse(const char *s, struct dhcp_duid *ret);
 const char *dhcp_duid_format(const struct dhcp_duid *d, char *buf, size_t size);
 bool dhcp_duid_equal(const struct dhcp_duid *a, const struct dhcp_duid *b);
 int dns_host_parse(const char *s, struct dns_host *ret, char *err, size_t errlen);
-/* "3600", "90s", "30m", "1h", "7d". */
+/* "3600", "90s", "30m", "1h", "7d", "infinite" (DHCP_LEASE_TIME_INFINITE). */
 int dhcp_lease_time_parse(const char *s, uint32_t *ret, char *err, size_t errlen);
-/* The shortest exact form: "1h", "90m", "45s". */
+/* The shortest exact form: "1h", "90m", "45s", "infinite". */
 const char *dhcp_lease_time_format(uint32_t secs, char *buf, size_t size);
 int dhcp_domain_check(const char *s, char *err, size_t errlen);
 /* Why a single DNS label / a dotted DNS name is invalid; NULL when valid. */
 const char *dns_label_invalid_reason(const char *s);
 const char *dns_name_invalid_reason(const char *s);
-/* Why a reservation's hostname is invalid: not a DNS label, or a word dnsmasq reads as a keyword
- * or a lease time in a dhcp-host line (ignore, infinite, 120, 12h); NULL when valid. */
+/* Why a reservation's hostname is invalid: not a DNS label or name, a first label dnsmasq reads
+ * as a keyword or a lease time in a dhcp-host line (ignore, infinite, 120, 12h), or a last label
+ * of digits only (1.2.3.4 is an address); NULL when valid. */
 const char *dhcp_hostname_invalid_reason(const char *s);
+/* Why a PXE boot file name or a TFTP root cannot be written to dnsmasq; NULL when valid. */
+const char *dhcp_boot_file_invalid_reason(const char *s);
+const char *dhcp_tftp_root_invalid_reason(const char *s);
+/* The boot file dnsmasq's own TFTP serves, below tftp_root (NULL: none, i.e. no tftp-root, another
+ * next-server or a URL); what netd checks dnsmasq's user can read. */
+const char *dhcp_boot_file_local(const struct dhcp_settings *s, const union in_addr_union *gateway);
 
 /* -EEXIST: the MAC (or DUID) is reserved already; -E2BIG: DHCP_HOSTS_MAX reached. */
 int dhcp_host_add(struct dhcp_settings *s, const struct dhcp_host *h);

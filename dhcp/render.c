@@ -246,6 +246,24 @@ static uint64_t range6_size(const struct dhcp_range6 *r)
 						 (uint64_t)(end - start) + 1;
 }
 
+/*
+ * PXE: the boot file and its server (dhcp-boot=FILE[,,NEXT-SERVER]: no server name; without an
+ * address dnsmasq gives its own, the gateway), and dnsmasq's TFTP server on the bridge. dnsmasq
+ * opens TFTP files after it has dropped to its user, so a guest gets only what that user may read
+ * (netd checks the root and the boot file at start); "tftp-no-fail": a root removed later costs
+ * the TFTP service, not DHCP and DNS. No tftp-secure: it would serve only files that user owns.
+ */
+static void render_pxe(struct buf *b, const struct dhcp_settings *s)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (s->pxe_boot[0])
+		buf_printf(b, "dhcp-boot=%s%s%s\n", s->pxe_boot, s->has_next_server ? ",," : "",
+			   s->has_next_server ? ip4(&s->next_server, a) : "");
+	if (s->tftp_root[0])
+		buf_printf(b, "enable-tftp\ntftp-root=%s\ntftp-no-fail\n", s->tftp_root);
+}
+
 static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const struct dhcp_render_ctx *ctx)
 {
 	struct dhcp_range ranges[DHCP_RANGES_MAX + 1];
@@ -266,6 +284,12 @@ static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const stru
 			   ip4(&mask, m), t);
 		total += ip4_to_host(&ranges[i].end) - ip4_to_host(&ranges[i].start) + 1;
 	}
+	/* DHCP on the subnet without a dynamic range: only reserved hosts get an answer. */
+	if (s->static_only && ctx->subnet.family == AF_INET) {
+		buf_printf(b, "# reserved hosts only\ndhcp-range=%s,static,%s,%s\n",
+			   ip4(&ctx->subnet.addr, a), ip4(&mask, m), t);
+		n = 1;
+	}
 	for (size_t i = 0; i < n6; i++)
 		total += range6_size(&ranges6[i]);
 	/* Room for every address of the ranges and every possible reservation: the limit must not
@@ -275,6 +299,11 @@ static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const stru
 		(unsigned long long)((total < LEASE_MAX_RANGES ? total : LEASE_MAX_RANGES) + DHCP_HOSTS_MAX));
 	if (n && !ctx->router)
 		buf_printf(b, "# no default route on this network: an empty router option\ndhcp-option=3\n");
+	/* The bridge's MTU for the guests too (option 26; sent to clients that ask for it). */
+	if (n && ctx->mtu)
+		buf_printf(b, "dhcp-option=option:mtu,%u\n", ctx->mtu);
+	if (n)
+		render_pxe(b, s);
 	/* A private bridge has no other DHCP server: answer at once, and skip the ~3 s ping
 	 * dnsmasq otherwise sends before offering an address. */
 	buf_printf(b, "dhcp-authoritative\nno-ping\n");
@@ -358,7 +387,8 @@ static bool ctx6_valid(const struct dhcp_render_ctx *ctx)
 int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_ctx *ctx, char **ret)
 {
 	const char *values[] = { ctx->network,	       ctx->bridge, ctx->lease_file, ctx->hosts_file,
-				 ctx->addn_hosts_file, ctx->script, s->domain,	     ctx->servers_file };
+				 ctx->addn_hosts_file, ctx->script, s->domain,	     ctx->servers_file,
+				 s->pxe_boot,	       s->tftp_root };
 	char domain[DNS_NAME_MAX + 1], gw[INET6_ADDRSTRLEN];
 	struct buf b = {};
 
@@ -369,6 +399,10 @@ int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_c
 		return -EINVAL;
 	/* The records and forwarders are written as fields: only what their checks let through. */
 	if (dns_config_validate(s, NULL, NULL, domain, sizeof(domain)) < 0)
+		return -EINVAL;
+	/* A ',' would start another field of dhcp-boot or tftp-root. */
+	if ((s->pxe_boot[0] && dhcp_boot_file_invalid_reason(s->pxe_boot)) ||
+	    (s->tftp_root[0] && dhcp_tftp_root_invalid_reason(s->tftp_root)))
 		return -EINVAL;
 	if (!ctx6_valid(ctx) || (ctx->subnet.family != AF_INET && ctx->subnet6.family != AF_INET6))
 		return -EINVAL;
@@ -401,7 +435,8 @@ int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_c
 int dhcp_hosts_render(const struct dhcp_settings *s, char **ret)
 {
 	struct buf b = {};
-	char c[DHCP_DUID_STRLEN + 3], a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], name[DNS_LABEL_MAX + 1];
+	char c[DHCP_DUID_STRLEN + 3], a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], name[DNS_LABEL_MAX + 1],
+		t[16];
 
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		const struct dhcp_host *h = &s->hosts[i];
@@ -409,6 +444,8 @@ int dhcp_hosts_render(const struct dhcp_settings *s, char **ret)
 		/* A field dnsmasq would read as a keyword or lease time would lose the name; a DUID
 		 * of no octets would be "id:", and a host without an address means nothing. */
 		if ((h->hostname[0] && dhcp_hostname_invalid_reason(h->hostname)) ||
+		    (h->lease_time && h->lease_time != DHCP_LEASE_TIME_INFINITE &&
+		     (h->lease_time < DHCP_LEASE_TIME_MIN || h->lease_time > DHCP_LEASE_TIME_MAX)) ||
 		    (!h->has_ip && !h->has_ip6) || h->duid.len > DHCP_DUID_MAX ||
 		    (h->duid.len && (h->has_ip || h->duid.len < DHCP_DUID_MIN))) {
 			free(b.s);
@@ -420,12 +457,44 @@ int dhcp_hosts_render(const struct dhcp_settings *s, char **ret)
 		} else {
 			mac_format(&h->mac, c, sizeof(c));
 		}
+		/* Of a full name only the first label: dnsmasq would keep just that as the lease's name
+		 * anyway, and log "Ignoring domain" at every lease when the rest is not domain=. The full
+		 * name is in the DNS hosts file (dhcp_addn_hosts_render). */
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(h->hostname, "."), h->hostname);
+		lower(name, name, sizeof(name));
+		/* The lease time as dnsmasq reads it back: 90m, 1h, 2d, 121s, infinite. */
+		if (h->lease_time)
+			dhcp_lease_time_format(h->lease_time, t, sizeof(t));
 		/* An IPv6 address in brackets: dnsmasq reads a bare one as a MAC (it has colons). */
-		buf_printf(&b, "%s%s%s%s%s%s%s%s\n", c, h->has_ip ? "," : "", h->has_ip ? ip4(&h->ip, a) : "",
-			   h->has_ip6 ? ",[" : "", h->has_ip6 ? ip6(&h->ip6, a6) : "", h->has_ip6 ? "]" : "",
-			   h->hostname[0] ? "," : "", lower(h->hostname, name, sizeof(name)));
+		buf_printf(&b, "%s%s%s%s%s%s%s%s%s%s\n", c, h->has_ip ? "," : "",
+			   h->has_ip ? ip4(&h->ip, a) : "", h->has_ip6 ? ",[" : "",
+			   h->has_ip6 ? ip6(&h->ip6, a6) : "", h->has_ip6 ? "]" : "", name[0] ? "," : "",
+			   name, h->lease_time ? "," : "", h->lease_time ? t : "");
 	}
 	return buf_finish(&b, ret);
+}
+
+/*
+ * Reservations named with a domain (web.example.com): dnsmasq names the lease by the first label
+ * only, and serves it under domain= (web.lab.example). The full name is a DNS record of its own,
+ * for each address of the reservation, whatever the network's domain (names the reservation
+ * renderer refuses are not written: it fails the whole render first).
+ */
+static void render_host_names(struct buf *b, const struct dhcp_settings *s)
+{
+	char a[INET6_ADDRSTRLEN], name[DNS_NAME_MAX + 1];
+
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		const struct dhcp_host *h = &s->hosts[i];
+
+		if (!strchr(h->hostname, '.') || dhcp_hostname_invalid_reason(h->hostname))
+			continue;
+		lower(h->hostname, name, sizeof(name));
+		if (h->has_ip)
+			buf_printf(b, "%s %s\n", ip4(&h->ip, a), name);
+		if (h->has_ip6)
+			buf_printf(b, "%s %s\n", ip6(&h->ip6, a), name);
+	}
 }
 
 int dhcp_addn_hosts_render(const struct dhcp_settings *s, char **ret)
@@ -444,6 +513,7 @@ int dhcp_addn_hosts_render(const struct dhcp_settings *s, char **ret)
 		buf_printf(&b, "%s %s\n", ip_addr_format(h->family, &h->ip, a, sizeof(a)),
 			   lower(h->hostname, name, sizeof(name)));
 	}
+	render_host_names(&b, s);
 	return buf_finish(&b, ret);
 }
 

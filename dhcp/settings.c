@@ -97,8 +97,10 @@ static bool ranges_equal(const struct dhcp_settings *a, const struct dhcp_settin
 bool dhcp_settings_equal_but_hosts(const struct dhcp_settings *a, const struct dhcp_settings *b)
 {
 	return a->dhcp == b->dhcp && a->dns == b->dns && a->lease_time == b->lease_time &&
-	       !strcmp(a->domain, b->domain) && ranges_equal(a, b) &&
-	       dns_config_equal(&a->dnscfg, &b->dnscfg);
+	       !strcmp(a->domain, b->domain) && ranges_equal(a, b) && a->static_only == b->static_only &&
+	       !strcmp(a->pxe_boot, b->pxe_boot) && a->has_next_server == b->has_next_server &&
+	       (!a->has_next_server || ip_addr_equal(AF_INET, &a->next_server, &b->next_server)) &&
+	       !strcmp(a->tftp_root, b->tftp_root) && dns_config_equal(&a->dnscfg, &b->dnscfg);
 }
 
 bool dhcp_duid_equal(const struct dhcp_duid *a, const struct dhcp_duid *b)
@@ -111,7 +113,7 @@ static bool host_equal(const struct dhcp_host *a, const struct dhcp_host *b)
 	return mac_equal(&a->mac, &b->mac) && dhcp_duid_equal(&a->duid, &b->duid) && a->has_ip == b->has_ip &&
 	       a->has_ip6 == b->has_ip6 && (!a->has_ip || ip_addr_equal(AF_INET, &a->ip, &b->ip)) &&
 	       (!a->has_ip6 || ip_addr_equal(AF_INET6, &a->ip6, &b->ip6)) &&
-	       !strcmp(a->hostname, b->hostname);
+	       !strcmp(a->hostname, b->hostname) && a->lease_time == b->lease_time;
 }
 
 bool dhcp_settings_equal(const struct dhcp_settings *a, const struct dhcp_settings *b)
@@ -307,22 +309,11 @@ static bool is_time_suffix(char c)
 	return c && strchr("smhdwSMHDW", c);
 }
 
-/*
- * dnsmasq (option.c, --dhcp-host, also for each line of --dhcp-hostsfile) reads each
- * comma-separated field by its look, not by its position: with a ':' it is a hardware address, a
- * client id ("id:"), a tag ("set:", "tag:", "net:") or "[IPv6]"; with a '.' and an IPv4 form, the
- * address; "infinite" and digits with an optional time suffix (120, 45m, 12h, 2d, 1w) are the
- * lease time; "ignore" means never answer that MAC. Only what is left is the hostname. A label
- * has no ':' nor '.', so the keywords and times are what remain to refuse; dnsmasq compares the
- * words case-sensitively, netd refuses every case because DNS names are case-insensitive.
- */
-const char *dhcp_hostname_invalid_reason(const char *s)
+/* Why the first label of a reservation's name cannot be one (see below). */
+static const char *first_label_invalid_reason(const char *s)
 {
-	const char *why = dns_label_invalid_reason(s);
 	size_t n = strlen(s), digits = strspn(s, "0123456789");
 
-	if (why)
-		return why;
 	if (!strcasecmp(s, "ignore"))
 		return "dnsmasq reads 'ignore' as 'never give this MAC a lease', not as a name";
 	if (!strcasecmp(s, "infinite"))
@@ -330,6 +321,76 @@ const char *dhcp_hostname_invalid_reason(const char *s)
 	if (digits > 0 && (digits == n || (digits + 1 == n && is_time_suffix(s[n - 1]))))
 		return "dnsmasq reads a number (with an optional s, m, h, d or w) as a lease time, not as a name";
 	return NULL;
+}
+
+/*
+ * dnsmasq (option.c, --dhcp-host, also for each line of --dhcp-hostsfile) reads each
+ * comma-separated field by its look, not by its position: with a ':' it is a hardware address, a
+ * client id ("id:"), a tag ("set:", "tag:", "net:") or "[IPv6]"; with a '.' and an IPv4 form, the
+ * address; "infinite" and digits with an optional time suffix (120, 45m, 12h, 2d, 1w) are the
+ * lease time; "ignore" means never answer that MAC. Only what is left is the hostname. A name has
+ * no ':', so the keywords and times are what remain to refuse, and a last label of digits (an
+ * IPv4 form: 1.2.3.4); dnsmasq compares the words case-sensitively, netd refuses every case because
+ * DNS names are case-insensitive. Only the first label goes into the hosts file (dnsmasq keeps
+ * just that as the DHCP name: dhcp/DESIGN.md, "Reservation names with a domain"), so it is held to
+ * the same rules as a name of one label.
+ */
+const char *dhcp_hostname_invalid_reason(const char *s)
+{
+	char first[DNS_LABEL_MAX + 1];
+	const char *why = dns_name_invalid_reason(s), *last = strrchr(s, '.');
+	size_t n = strcspn(s, ".");
+
+	if (why)
+		return why;
+	if (last && !last[1 + strspn(last + 1, "0123456789")])
+		return "its last label is a number: dnsmasq would read an address, and no top-level domain is all digits";
+	memcpy(first, s, n);
+	first[n] = 0;
+	return first_label_invalid_reason(first);
+}
+
+/* Printable ASCII without blanks, ',' (dnsmasq's field separator), '"', '#', '\\' (its config
+ * reader's quoting, comments and escapes) and "..". */
+static const char *path_text_invalid_reason(const char *s, size_t max)
+{
+	if (!*s)
+		return "must not be empty";
+	if (strlen(s) > max)
+		return "is too long";
+	for (const char *p = s; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr(",\"#\\", *p))
+			return "may not contain blanks, control characters, ',', '\"', '#' or '\\'";
+	for (const char *p = s; (p = strstr(p, "..")); p++)
+		if ((p == s || p[-1] == '/') && (!p[2] || p[2] == '/'))
+			return "may not contain a '..' component";
+	return NULL;
+}
+
+const char *dhcp_boot_file_invalid_reason(const char *s)
+{
+	if (strlen(s) > DHCP_BOOT_FILE_MAX)
+		return "is longer than the 127 bytes of the DHCP boot file field";
+	return path_text_invalid_reason(s, DHCP_BOOT_FILE_MAX);
+}
+
+const char *dhcp_tftp_root_invalid_reason(const char *s)
+{
+	const char *why = path_text_invalid_reason(s, DHCP_TFTP_ROOT_MAX);
+
+	if (why)
+		return why;
+	if (s[0] != '/')
+		return "must be an absolute path";
+	return NULL;
+}
+
+const char *dhcp_boot_file_local(const struct dhcp_settings *s, const union in_addr_union *gateway)
+{
+	if (!s->pxe_boot[0] || !s->tftp_root[0] || strstr(s->pxe_boot, "://") ||
+	    (s->has_next_server && !ip_addr_equal(AF_INET, &s->next_server, gateway)))
+		return NULL;
+	return s->pxe_boot;
 }
 
 static int check_hostname(const char *what, const char *name, char *err, size_t errlen)
@@ -384,19 +445,52 @@ static int host_parse_client(const char *s, const char *f, struct dhcp_host *h, 
 	return 0;
 }
 
-/* "MAC,IPv4[,HOSTNAME]", "MAC,IPv6[,HOSTNAME]", "MAC,IPv4,IPv6[,HOSTNAME]", "id:DUID,IPv6[,HOSTNAME]";
+/* A field dnsmasq reads as a lease time rather than a name: "infinite" (any case: netd's own
+ * parser takes it so) or digits with an optional s, m, h, d or w (dhcp_hostname_invalid_reason
+ * refuses both as names). */
+static bool looks_like_lease(const char *f)
+{
+	size_t d = strspn(f, "0123456789");
+
+	return !strcasecmp(f, "infinite") || (d > 0 && (!f[d] || (is_time_suffix(f[d]) && !f[d + 1])));
+}
+
+#define HOST_EXPECTED "expected MAC,IP[,IPv6][,HOSTNAME][,LEASE] or id:DUID,IPv6[,HOSTNAME][,LEASE]"
+
+/* What follows the addresses: [NAME][,LEASE] (n fields from f). */
+static int host_parse_tail(const char *s, char **f, int n, struct dhcp_host *h, char *err, size_t errlen)
+{
+	union in_addr_union tmp;
+	char e[160];
+
+	if (n > 2 || (n == 2 && !looks_like_lease(f[1])) ||
+	    (n >= 1 && (parse_ip4(f[0], &tmp) >= 0 || parse_host_ip6(f[0], &tmp) >= 0))) {
+		snprintf(err, errlen, "invalid host '%s': " HOST_EXPECTED, text_escape(s, e, sizeof(e)));
+		return -EINVAL;
+	}
+	if (n >= 1 && looks_like_lease(f[n - 1])) {
+		if (dhcp_lease_time_parse(f[n - 1], &h->lease_time, err, errlen) < 0)
+			return -EINVAL;
+		n--;
+	}
+	if (n == 1) {
+		if (check_hostname("a host reservation", f[0], err, errlen) < 0)
+			return -EINVAL;
+		snprintf(h->hostname, sizeof(h->hostname), "%s", f[0]);
+	}
+	return 0;
+}
+
+/* "MAC,IPv4[,HOSTNAME][,LEASE]", "MAC,IPv6[,...]", "MAC,IPv4,IPv6[,...]", "id:DUID,IPv6[,...]";
  * an IPv6 address may come in dnsmasq's brackets. */
 int dhcp_host_parse(const char *s, struct dhcp_host *ret, char *err, size_t errlen)
 {
-	char buf[DHCP_HOST_STRLEN], e[160], e2[160], *f[4];
+	char buf[DHCP_HOST_STRLEN], e[160], e2[160], *f[6];
 	struct dhcp_host h = {};
-	union in_addr_union tmp;
-	int n = split_commas(s, buf, sizeof(buf), f, 4), i;
+	int n = split_commas(s, buf, sizeof(buf), f, 6), i;
 
 	if (n < 2) {
-		snprintf(err, errlen,
-			 "invalid host '%s': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]",
-			 text_escape(s, e, sizeof(e)));
+		snprintf(err, errlen, "invalid host '%s': " HOST_EXPECTED, text_escape(s, e, sizeof(e)));
 		return -EINVAL;
 	}
 	if (host_parse_client(s, f[0], &h, err, errlen) < 0)
@@ -416,24 +510,15 @@ int dhcp_host_parse(const char *s, struct dhcp_host *ret, char *err, size_t errl
 		return -EINVAL;
 	}
 	/* Fields left over, or an address where the name goes (IPv4 after IPv6, a third address). */
-	if (i < n - 1 || (i == n - 1 && (parse_ip4(f[i], &tmp) >= 0 || parse_host_ip6(f[i], &tmp) >= 0))) {
-		snprintf(err, errlen,
-			 "invalid host '%s': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]",
-			 text_escape(s, e, sizeof(e)));
+	if (host_parse_tail(s, f + i, n - i, &h, err, errlen) < 0)
 		return -EINVAL;
-	}
-	if (i == n - 1) {
-		if (check_hostname("a host reservation", f[i], err, errlen) < 0)
-			return -EINVAL;
-		snprintf(h.hostname, sizeof(h.hostname), "%s", f[i]);
-	}
 	*ret = h;
 	return 0;
 }
 
 const char *dhcp_host_format(const struct dhcp_host *h, char *buf, size_t size)
 {
-	char c[DHCP_DUID_STRLEN + 3], a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	char c[DHCP_DUID_STRLEN + 3], a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], t[16] = "";
 	int n;
 
 	if (h->duid.len) {
@@ -442,10 +527,12 @@ const char *dhcp_host_format(const struct dhcp_host *h, char *buf, size_t size)
 	} else {
 		mac_format(&h->mac, c, sizeof(c));
 	}
-	n = snprintf(buf, size, "%s%s%s%s%s%s%s", c, h->has_ip ? "," : "",
+	if (h->lease_time)
+		dhcp_lease_time_format(h->lease_time, t, sizeof(t));
+	n = snprintf(buf, size, "%s%s%s%s%s%s%s%s%s", c, h->has_ip ? "," : "",
 		     h->has_ip ? ip_addr_format(AF_INET, &h->ip, a, sizeof(a)) : "", h->has_ip6 ? "," : "",
 		     h->has_ip6 ? ip_addr_format(AF_INET6, &h->ip6, a6, sizeof(a6)) : "",
-		     h->hostname[0] ? "," : "", h->hostname);
+		     h->hostname[0] ? "," : "", h->hostname, t[0] ? "," : "", t);
 	if (n < 0 || (size_t)n >= size) {
 		if (size)
 			buf[0] = 0;
@@ -487,13 +574,20 @@ int dhcp_lease_time_parse(const char *s, uint32_t *ret, char *err, size_t errlen
 	unsigned long long v = 0, mult = 1;
 	size_t i, n = strlen(s);
 
+	if (!strcasecmp(s, "infinite")) {
+		*ret = DHCP_LEASE_TIME_INFINITE;
+		return 0;
+	}
 	for (i = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
 		v = v < (1ull << 40) ? v * 10 + (s[i] - '0') : v; /* saturates: out of range anyway */
 	if (i == 0 || n - i > 1)
 		goto bad;
-	if (i < n) {
+	/* The suffixes dnsmasq reads, in either case; w (a week) only here: written as 7d. */
+	if (i < n && (s[i] | 0x20) == 'w') {
+		mult = 7 * 86400;
+	} else if (i < n) {
 		size_t u;
-		for (u = 0; u < ELEMENTSOF(lease_units) && lease_units[u].suffix != s[i]; u++)
+		for (u = 0; u < ELEMENTSOF(lease_units) && lease_units[u].suffix != (s[i] | 0x20); u++)
 			;
 		if (u == ELEMENTSOF(lease_units))
 			goto bad;
@@ -509,13 +603,19 @@ int dhcp_lease_time_parse(const char *s, uint32_t *ret, char *err, size_t errlen
 	*ret = v;
 	return 0;
 bad:
-	snprintf(err, errlen, "invalid lease time '%s': expected a number of seconds or a duration like 30m, 1h, 7d",
-		 text_escape(s, e, sizeof(e)));
+	snprintf(
+		err, errlen,
+		"invalid lease time '%s': expected a number of seconds, a duration like 30m, 1h, 7d, or infinite",
+		text_escape(s, e, sizeof(e)));
 	return -EINVAL;
 }
 
 const char *dhcp_lease_time_format(uint32_t secs, char *buf, size_t size)
 {
+	if (secs == DHCP_LEASE_TIME_INFINITE) {
+		snprintf(buf, size, "infinite");
+		return buf;
+	}
 	for (size_t u = ELEMENTSOF(lease_units); u-- > 1;)
 		if (secs && secs % lease_units[u].mult == 0) {
 			snprintf(buf, size, "%u%c", secs / lease_units[u].mult, lease_units[u].suffix);
@@ -602,7 +702,7 @@ size_t dhcp_ranges_effective(const struct dhcp_settings *s, const struct ip_pref
 	uint32_t f, l, g = ip4_to_host(gateway);
 	size_t n = 0;
 
-	if (s->n_ranges) {
+	if (s->n_ranges || s->static_only) {
 		memcpy(ret, s->ranges, s->n_ranges * sizeof(ret[0]));
 		return s->n_ranges;
 	}
@@ -719,6 +819,11 @@ static int check_host_ip4(const struct dhcp_host *h, const char *who, const stru
 	return 0;
 }
 
+static bool lease_time_valid(uint32_t t)
+{
+	return t == DHCP_LEASE_TIME_INFINITE || (t >= DHCP_LEASE_TIME_MIN && t <= DHCP_LEASE_TIME_MAX);
+}
+
 /* What reservations i and j (j < i) must not share: client, addresses, name. */
 static int check_host_pair(const struct dhcp_host *o, const struct dhcp_host *h, const char *who, char *err,
 			   size_t errlen)
@@ -740,8 +845,15 @@ static int check_host_pair(const struct dhcp_host *o, const struct dhcp_host *h,
 			 who);
 		return -EEXIST;
 	}
-	if (h->hostname[0] && !strcasecmp(o->hostname, h->hostname)) {
-		snprintf(err, errlen, "hostname '%s' is reserved for both %s and %s", h->hostname, ow, who);
+	/* dnsmasq names a lease by the first label only (web of web.example.com): two hosts with
+	 * the same one would take the name from each other. */
+	if (h->hostname[0] && o->hostname[0] && strcspn(o->hostname, ".") == strcspn(h->hostname, ".") &&
+	    !strncasecmp(o->hostname, h->hostname, strcspn(h->hostname, "."))) {
+		snprintf(err, errlen, "hostname '%.*s' is reserved for both %s and %s%s",
+			 (int)strcspn(h->hostname, "."), h->hostname, ow, who,
+			 strchr(o->hostname, '.') || strchr(h->hostname, '.') ?
+				 " (dnsmasq names a lease by its first label)" :
+				 "");
 		return -EEXIST;
 	}
 	return 0;
@@ -771,10 +883,48 @@ static int check_host(const struct dhcp_settings *set, size_t i, const struct ip
 		return r;
 	if (h->hostname[0] && check_hostname("a host reservation", h->hostname, err, errlen) < 0)
 		return -EINVAL;
+	if (h->lease_time && !lease_time_valid(h->lease_time)) {
+		snprintf(err, errlen, "host %s: lease time %us is out of range (2m to 30d, or infinite)", who,
+			 h->lease_time);
+		return -ERANGE;
+	}
 	for (size_t j = 0; j < i; j++) {
 		r = check_host_pair(&set->hosts[j], h, who, err, errlen);
 		if (r < 0)
 			return r;
+	}
+	return 0;
+}
+
+/* PXE and TFTP: what the values are on their own, and what they need of the rest. */
+static int check_pxe(const struct dhcp_settings *s, const struct ip_prefix *subnet, char *err, size_t errlen)
+{
+	char e[160], a[INET_ADDRSTRLEN];
+	const char *why = NULL, *what = NULL, *v = NULL;
+	uint32_t ns = ip4_to_host(&s->next_server);
+
+	if (s->pxe_boot[0] && (why = dhcp_boot_file_invalid_reason(s->pxe_boot)))
+		what = "PXE boot file", v = s->pxe_boot;
+	else if (s->tftp_root[0] && (why = dhcp_tftp_root_invalid_reason(s->tftp_root)))
+		what = "TFTP root", v = s->tftp_root;
+	if (why) {
+		snprintf(err, errlen, "invalid %s '%s': %s", what, text_escape(v, e, sizeof(e)), why);
+		return -EINVAL;
+	}
+	if (s->has_next_server && (!ns || ns == 0xffffffffu || (ns >> 28) == 0xe || (ns >> 24) == 127)) {
+		snprintf(err, errlen, "invalid next server %s: expected a unicast IPv4 address",
+			 ip_addr_format(AF_INET, &s->next_server, a, sizeof(a)));
+		return -EINVAL;
+	}
+	if (s->has_next_server && !s->pxe_boot[0]) {
+		snprintf(err, errlen, "--next-server needs --pxe-boot (it is the server of the boot file)");
+		return -EINVAL;
+	}
+	if ((s->pxe_boot[0] || s->tftp_root[0]) && (!s->dhcp || subnet->family != AF_INET)) {
+		snprintf(err, errlen, "--%s needs DHCP on an IPv4 subnet%s",
+			 s->pxe_boot[0] ? "pxe-boot" : "tftp-root",
+			 !s->dhcp ? " (--no-dhcp turns it off)" : ": the network has none");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -785,7 +935,7 @@ int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix
 	char m1[16], m2[16];
 	int r;
 
-	if (s->lease_time && (s->lease_time < DHCP_LEASE_TIME_MIN || s->lease_time > DHCP_LEASE_TIME_MAX)) {
+	if (s->lease_time && !lease_time_valid(s->lease_time)) {
 		snprintf(err, errlen, "lease time %us is out of range (%s to %s)", s->lease_time,
 			 dhcp_lease_time_format(DHCP_LEASE_TIME_MIN, m1, sizeof(m1)),
 			 dhcp_lease_time_format(DHCP_LEASE_TIME_MAX, m2, sizeof(m2)));
@@ -797,7 +947,19 @@ int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix
 		snprintf(err, errlen, "DHCP ranges need an IPv4 subnet: the network has none");
 		return -EINVAL;
 	}
+	if (s->static_only && s->n_ranges) {
+		snprintf(err, errlen,
+			 "DHCP range 'static' (reserved hosts only) cannot go with START-END ranges");
+		return -EINVAL;
+	}
+	if (s->static_only && subnet->family != AF_INET) {
+		snprintf(err, errlen, "DHCP range 'static' needs an IPv4 subnet: the network has none");
+		return -EINVAL;
+	}
 	r = check_ranges(s, subnet, gateway, err, errlen);
+	if (r < 0)
+		return r;
+	r = check_pxe(s, subnet, err, errlen);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < s->n_hosts; i++) {

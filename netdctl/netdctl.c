@@ -162,12 +162,41 @@ static void add_client(json_object *params, const char *s)
 		json_object_object_add(params, "mac", json_object_new_string(s));
 }
 
-/* NAME MAC|id:DUID ADDRESS [ADDRESS] [HOSTNAME]: an address with a ':' is the IPv6 one, one of digits
- * and dots the IPv4 one; netd checks each. */
+/* NAME MAC|id:DUID ADDRESS [ADDRESS] [HOSTNAME] [--lease-time LEASE]: an address with a ':' is the
+ * IPv6 one, one of digits and dots the IPv4 one; netd checks each. */
 static int build_host_add(int argc, char **argv, json_object *params)
 {
+	char *args[8];
+	int n = 0;
+
+	/* --lease-time LEASE (or =LEASE) anywhere after the verb; the rest are the positional words. */
+	for (int i = 0; i < argc; i++) {
+		const char *lease = NULL;
+
+		if (!strcmp(argv[i], "--lease-time")) {
+			if (i + 1 == argc)
+				return usage_error(
+					"network host add: --lease-time needs a value (a duration or infinite)");
+			lease = argv[++i];
+		} else if (!strncmp(argv[i], "--lease-time=", 13)) {
+			lease = argv[i] + 13;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			return usage_error("network host add: unknown option '%s'", argv[i]);
+		} else if (n < (int)ELEMENTSOF(args)) {
+			args[n++] = argv[i];
+			continue;
+		} else {
+			return usage_error("unexpected argument '%s'", argv[i]);
+		}
+		if (json_object_object_get_ex(params, "lease_time", NULL))
+			return usage_error("--lease-time is given twice");
+		json_object_object_add(params, "lease_time", json_object_new_string(lease));
+	}
+	argc = n;
+	argv = args;
 	if (argc < 4)
-		return usage_error("network host add: expected NAME MAC|id:DUID IP [IP] [HOSTNAME]");
+		return usage_error(
+			"network host add: expected NAME MAC|id:DUID IP [IP] [HOSTNAME] [--lease-time LEASE]");
 	if (argc > 6)
 		return usage_error("unexpected argument '%s'", argv[6]);
 	json_object_object_add(params, "name", json_object_new_string(argv[1]));
@@ -1473,8 +1502,9 @@ static const struct verb verbs[] = {
 	{ "network", "leases", "network.leases", build_name, print_leases,
 	  "network leases NAME                  live leases: MAC, IP, hostname, expiry, static/dynamic" },
 	{ "network", "host add", "network.host.add", build_host_add, print_network,
-	  "network host add NAME MAC|id:DUID IP [IP] [HOSTNAME]\n"
-	  "                                       reserve an IPv4 and/or an IPv6 address (live: no dnsmasq restart)" },
+	  "network host add NAME MAC|id:DUID IP [IP] [HOSTNAME] [--lease-time DURATION|infinite]\n"
+	  "                                       reserve an IPv4 and/or an IPv6 address (live: no dnsmasq restart);\n"
+	  "                                       HOSTNAME may have a domain (web.example.com: DNS serves it whole)" },
 	{ "network", "host remove", "network.host.remove", build_host_remove, print_network,
 	  "network host remove NAME MAC|id:DUID" },
 	{ "uplink", "convert", "uplink.convert", build_uplink_convert, print_uplink, "uplink convert IFACE",
@@ -1623,7 +1653,10 @@ static void usage(void)
 	for (size_t i = 0; net_mode_at(i); i++)
 		printf("%s%s (%s)%s\n", i ? "       " : "Modes: ", net_mode_at(i)->name, net_mode_at(i)->summary,
 		       net_mode_at(i + 1) ? "," : ".");
-	printf("DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
+	printf("DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d;\n"
+	       "infinite); --dhcp-range static answers reserved hosts only; --mtu is sent to guests (option 26).\n"
+	       "--pxe-boot FILE with --tftp-root DIR: dnsmasq serves DIR by TFTP on the gateway, as its own\n"
+	       "unprivileged user (DIR and FILE must be readable by it); --next-server IP: another TFTP server.\n"
 	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
 	       "--uplink IFNAME lets a forwarding network's traffic out through that interface only.\n"
 	       "Guests reach only DHCP, DNS and ICMP on their own gateway; --allow-host-port tcp/22 adds a\n"

@@ -173,6 +173,118 @@ static int server_new(struct daemon *d, const char *name, const struct dnsmasq_f
 	return 0;
 }
 
+/* dnsmasq's user as the permission bits see it (ACLs aside). */
+struct dnsmasq_id {
+	const char *name;
+	uid_t uid;
+	gid_t groups[64];
+	int n_groups;
+};
+
+static int dnsmasq_id_get(struct dnsmasq_id *ret)
+{
+	const char *user, *group;
+	struct passwd *pw;
+
+	dnsmasq_user(&user, &group);
+	if (!user || !(pw = getpwnam(user)))
+		return -ENOENT;
+	ret->name = user;
+	ret->uid = pw->pw_uid;
+	ret->n_groups = ELEMENTSOF(ret->groups);
+	if (getgrouplist(pw->pw_name, pw->pw_gid, ret->groups, &ret->n_groups) < 0) {
+		ret->groups[0] = pw->pw_gid;
+		ret->n_groups = 1;
+	}
+	return 0;
+}
+
+/* Whether id may do bit (4 read, 1 search) on st: the owner's, group's or others' bits. */
+static bool id_may(const struct dnsmasq_id *id, const struct stat *st, unsigned bit)
+{
+	if (id->uid == 0)
+		return true;
+	if (st->st_uid == id->uid)
+		return st->st_mode & (bit << 6);
+	for (int i = 0; i < id->n_groups; i++)
+		if (st->st_gid == id->groups[i])
+			return st->st_mode & (bit << 3);
+	return st->st_mode & bit;
+}
+
+/*
+ * Whether dnsmasq's user reaches path (a directory it must list, or a regular file it must read):
+ * every directory on the way searchable, as written and as resolved (symbolic links). netd only
+ * stats; dnsmasq opens TFTP files itself, after it has dropped to its user. 0, or -EACCES/-ENOENT/
+ * -ENOTDIR/-EISDIR with what is in the way in why.
+ */
+static int path_reachable(const struct dnsmasq_id *id, const char *path, bool dir, char *why, size_t whylen)
+{
+	char buf[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+
+	for (int pass = 0; pass < 2; pass++) {
+		const char *p = pass ? realpath(path, real) : path;
+
+		if (!p || strlen(p) >= sizeof(buf)) {
+			snprintf(why, whylen, "%s: %s", path, strerror(errno ?: ENAMETOOLONG));
+			return -ENOENT;
+		}
+		for (const char *slash = p; (slash = strchr(slash + 1, '/'));) {
+			snprintf(buf, sizeof(buf), "%.*s", (int)(slash - p), p);
+			if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode) || !id_may(id, &st, 1)) {
+				snprintf(why, whylen, "%s is not a directory user '%s' may enter", buf,
+					 id->name);
+				return -EACCES;
+			}
+		}
+		if (stat(p, &st) < 0) {
+			snprintf(why, whylen, "%s: %s", p, strerror(errno));
+			return -ENOENT;
+		}
+		if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+			snprintf(why, whylen, "%s is not a %s", p, dir ? "directory" : "regular file");
+			return dir ? -ENOTDIR : -EISDIR;
+		}
+		if (!id_may(id, &st, dir ? 5 : 4)) {
+			snprintf(why, whylen, "%s (mode %04o, owner %u:%u) is not readable by user '%s'", p,
+				 (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid,
+				 id->name);
+			return -EACCES;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The TFTP root and the boot file served from it must be readable by dnsmasq's user: dnsmasq opens
+ * them after dropping privileges, so what it serves is what that user may read, never more (no
+ * tftp-secure: it would serve only that user's own files, which an operator cannot make).
+ */
+static int tftp_check(const struct network *n, char *err, size_t errlen)
+{
+	const char *boot = dhcp_boot_file_local(&n->dhcp, &n->gateway);
+	_cleanup_free_ char *file = NULL;
+	struct dnsmasq_id id;
+	char why[PATH_MAX + 128];
+	int r;
+
+	if (!n->dhcp.tftp_root[0] || !n->dhcp.dhcp)
+		return 0;
+	if (dnsmasq_id_get(&id) < 0) {
+		snprintf(err, errlen, "--tftp-root: there is no user dnsmasq or nobody for dnsmasq's TFTP");
+		return -ENOENT;
+	}
+	r = path_reachable(&id, n->dhcp.tftp_root, true, why, sizeof(why));
+	if (r >= 0 && boot &&
+	    asprintf(&file, "%s%s%s", n->dhcp.tftp_root, boot[0] == '/' ? "" : "/", boot) >= 0)
+		r = path_reachable(&id, file, false, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen, "--%s: %s (dnsmasq serves TFTP as that user)",
+			 file ? "pxe-boot" : "tftp-root", why);
+	return r;
+}
+
 struct rendered {
 	char *conf, *hosts, *addn;
 };
@@ -471,6 +583,9 @@ static int dhcp_sync(struct daemon *d, const struct network *n, bool active, cha
 
 	if (!active || !network_wants_dnsmasq(n))
 		return stop_server(d, n->name, err, errlen);
+	r = tftp_check(n, err, errlen);
+	if (r < 0)
+		return r;
 	if (stopping_find(d, n->name)) {
 		snprintf(
 			err, errlen,
@@ -608,6 +723,8 @@ static void dhcp_show(struct daemon *d, const struct net *net, const struct net_
 			 ip_addr_format(AF_INET, &ranges[i].end, y, sizeof(y)));
 		json_object_array_add(a, json_object_new_string(line));
 	}
+	if (n->dhcp.dhcp && n->dhcp.static_only)
+		json_object_array_add(a, json_object_new_string("static"));
 	json_object_object_add(o, "ranges", a);
 	json_object_object_add(o, "lease_time",
 			       json_object_new_string(dhcp_lease_time_format(

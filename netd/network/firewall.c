@@ -537,6 +537,14 @@ static void monitor_drain(struct daemon *d)
 	}
 }
 
+static bool tftp_port_given(const struct network *w)
+{
+	for (size_t i = 0; i < w->n_host_ports; i++)
+		if (w->host_ports[i].proto == IPPROTO_UDP && w->host_ports[i].port == 69)
+			return true;
+	return false;
+}
+
 static void fw_network_of(const struct network *w, struct fw_network *ret)
 {
 	*ret = (struct fw_network){ .subnet = w->subnet, /* family 0: IPv6 only */
@@ -549,6 +557,11 @@ static void fw_network_of(const struct network *w, struct fw_network *ret)
 	memcpy(ret->bridge, w->bridge, sizeof(ret->bridge)); /* both IFNAMSIZ, terminated */
 	memcpy(ret->uplink, w->uplink, sizeof(ret->uplink));
 	memcpy(ret->host_ports, w->host_ports, w->n_host_ports * sizeof(w->host_ports[0]));
+	/* dnsmasq's TFTP (--tftp-root) on the gateway: its port 69; a transfer's own port is the
+	 * reply side of dnsmasq's first datagram (ct state established). */
+	if (w->dhcp.tftp_root[0] && w->dhcp.dhcp && ret->n_host_ports < FW_HOST_PORTS_MAX &&
+	    !tftp_port_given(w))
+		ret->host_ports[ret->n_host_ports++] = (struct l4_port){ .proto = IPPROTO_UDP, .port = 69 };
 }
 
 /* The prefix lengths of a share as one bit each: IPv4's 64 (lens), then IPv6's 128 (lens6). */

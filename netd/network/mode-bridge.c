@@ -44,7 +44,8 @@ static int validate(const struct network *n, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (n->dhcp.n_ranges || n->dhcp.lease_time || n->dhcp.n_hosts || n->dhcp.domain[0] ||
-	    n->dhcp.n_dns_hosts) {
+	    n->dhcp.n_dns_hosts || n->dhcp.static_only || n->dhcp.pxe_boot[0] || n->dhcp.has_next_server ||
+	    n->dhcp.tftp_root[0]) {
 		snprintf(err, errlen,
 			 "network '%s': mode bridge takes no DHCP or DNS settings: the LAN's own "
 			 "DHCP server serves its guests",

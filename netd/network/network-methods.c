@@ -517,22 +517,33 @@ static int host_field(struct call *c, json_object *params, const char *key, cons
 static int method_host_add(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_network_ struct network *copy = NULL;
-	const char *ip = NULL, *ip6 = NULL, *hostname = NULL;
+	const char *ip = NULL, *ip6 = NULL, *hostname = NULL, *lease = NULL;
 	struct net *net;
 	const struct network *n;
 	struct dhcp_host h;
-	char spec[DHCP_HOST_STRLEN + 64], who[DHCP_DUID_STRLEN + 4];
+	char spec[DHCP_HOST_STRLEN + 64], who[DHCP_DUID_STRLEN + 4], t[16], e[128];
+	const char *why;
+	uint32_t secs;
 	int r = lookup(d, c, params, &net);
 
 	if (r < 0 || (r = param_client(c, params, &h)) < 0)
 		return r;
 	if ((r = host_field(c, params, "ip", &ip)) < 0 || (r = host_field(c, params, "ip6", &ip6)) < 0 ||
-	    (r = host_field(c, params, "hostname", &hostname)) < 0)
+	    (r = host_field(c, params, "hostname", &hostname)) < 0 ||
+	    (r = host_field(c, params, "lease_time", &lease)) < 0)
 		return r;
 	if (!ip && !ip6)
 		return call_errorf(c, -EINVAL, "missing parameter 'ip' (an IPv4 or IPv6 address) or 'ip6'");
-	snprintf(spec, sizeof(spec), "%s%s%s%s%s%s%s", client_format(&h, who, sizeof(who)), ip ? "," : "",
-		 ip ?: "", ip6 ? "," : "", ip6 ?: "", hostname ? "," : "", hostname ?: "");
+	/* Each checked on its own first: in the reservation's text a bad lease time would read as a
+	 * name, and a name that looks like a lease time ("120", "infinite") as a lease time. */
+	if (lease && dhcp_lease_time_parse(lease, &secs, c->err, sizeof(c->err)) < 0)
+		return -EINVAL;
+	if (hostname && (why = dhcp_hostname_invalid_reason(hostname)))
+		return call_errorf(c, -EINVAL, "invalid hostname '%s' in a host reservation: %s",
+				   text_escape(hostname, e, sizeof(e)), why);
+	snprintf(spec, sizeof(spec), "%s%s%s%s%s%s%s%s%s", client_format(&h, who, sizeof(who)), ip ? "," : "",
+		 ip ?: "", ip6 ? "," : "", ip6 ?: "", hostname ? "," : "", hostname ?: "", lease ? "," : "",
+		 lease ? dhcp_lease_time_format(secs, t, sizeof(t)) : "");
 	if (dhcp_host_parse(spec, &h, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
 	n = net->def;

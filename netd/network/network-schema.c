@@ -210,6 +210,13 @@ static int parse_range(void *obj, const char *v, char *err, size_t errlen)
 {
 	NET(obj);
 
+	/* "static": reserved hosts only (network_validate: not with START-END ranges) */
+	if (!strcmp(v, "static")) {
+		if (n->dhcp.static_only)
+			return schema_error(err, errlen, "DHCP range 'static' is given twice");
+		n->dhcp.static_only = true;
+		return 0;
+	}
 	if (n->dhcp.n_ranges >= DHCP_RANGES_MAX) {
 		snprintf(err, errlen, "too many DHCP ranges (at most %d)", DHCP_RANGES_MAX);
 		return -E2BIG;
@@ -225,6 +232,8 @@ static int format_range(const void *obj, size_t i, char *buf, size_t size)
 	CNET(obj);
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
+	if (n->dhcp.static_only && i == n->dhcp.n_ranges)
+		return fmt(buf, size, "static");
 	if (i >= n->dhcp.n_ranges)
 		return 0;
 	snprintf(buf, size, "%s-%s", ip_addr_format(AF_INET, &n->dhcp.ranges[i].start, a, sizeof(a)),
@@ -296,6 +305,63 @@ static int format_dhcp_host(const void *obj, size_t i, char *buf, size_t size)
 		return 0;
 	dhcp_host_format(&n->dhcp.hosts[i], buf, size);
 	return 1;
+}
+
+/* A PXE boot file or TFTP root: dhcp/settings.c says what dnsmasq could not read back. */
+static int parse_pxe_boot(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	const char *why = dhcp_boot_file_invalid_reason(v);
+
+	if (why)
+		return schema_invalid(err, errlen, "PXE boot file", v, why);
+	snprintf(n->dhcp.pxe_boot, sizeof(n->dhcp.pxe_boot), "%s", v);
+	return 0;
+}
+
+static int format_pxe_boot(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return fmt(buf, size, n->dhcp.pxe_boot);
+}
+
+static int parse_next_server(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	int family;
+
+	if (ip_addr_parse(v, &family, &n->dhcp.next_server) < 0 || family != AF_INET)
+		return schema_invalid(err, errlen, "next server", v, "expected an IPv4 address");
+	n->dhcp.has_next_server = true;
+	return 0;
+}
+
+static int format_next_server(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return n->dhcp.has_next_server ?
+		       fmt(buf, size, ip_addr_format(AF_INET, &n->dhcp.next_server, buf, size)) :
+		       0;
+}
+
+static int parse_tftp_root(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	const char *why = dhcp_tftp_root_invalid_reason(v);
+
+	if (why)
+		return schema_invalid(err, errlen, "TFTP root", v, why);
+	snprintf(n->dhcp.tftp_root, sizeof(n->dhcp.tftp_root), "%s", v);
+	return 0;
+}
+
+static int format_tftp_root(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return fmt(buf, size, n->dhcp.tftp_root);
 }
 
 /* ---- [dns] ---- */
@@ -415,14 +481,20 @@ static const struct schema_field dhcp_fields[] = {
 	/* clang-format off */
 	{ .key = "enabled", .json = "dhcp", .flag = "no-dhcp", .flag_value = "no", .label = "dhcp",
 	  .def = "yes", .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dhcp) },
-	{ .key = "range", .json = "dhcp_ranges", .flag = "dhcp-range", .metavar = "START-END",
+	{ .key = "range", .json = "dhcp_ranges", .flag = "dhcp-range", .metavar = "START-END|static",
 	  .label = "DHCP range", .flags = SCHEMA_REPEATABLE, .parse = parse_range, .format = format_range },
 	{ .key = "range6", .json = "dhcp6_ranges", .flag = "dhcp6-range", .metavar = "START-END",
 	  .label = "DHCPv6 range", .flags = SCHEMA_REPEATABLE, .parse = parse_range6, .format = format_range6 },
-	{ .key = "lease-time", .json = "lease_time", .flag = "lease-time", .metavar = "DURATION",
+	{ .key = "lease-time", .json = "lease_time", .flag = "lease-time", .metavar = "DURATION|infinite",
 	  .label = "lease time", .parse = parse_lease_time, .format = format_lease_time },
-	{ .key = "host", .json = "hosts", .flag = "host", .metavar = "MAC|id:DUID,IP[,IPv6][,HOSTNAME]", .label = "host",
-	  .flags = SCHEMA_REPEATABLE, .parse = parse_dhcp_host, .format = format_dhcp_host },
+	{ .key = "host", .json = "hosts", .flag = "host", .metavar = "MAC|id:DUID,IP[,IPv6][,HOSTNAME][,LEASE]",
+	  .label = "host", .flags = SCHEMA_REPEATABLE, .parse = parse_dhcp_host, .format = format_dhcp_host },
+	{ .key = "pxe-boot", .json = "pxe_boot", .flag = "pxe-boot", .metavar = "FILE", .label = "PXE boot file",
+	  .parse = parse_pxe_boot, .format = format_pxe_boot },
+	{ .key = "next-server", .json = "next_server", .flag = "next-server", .metavar = "IP", .label = "next server",
+	  .parse = parse_next_server, .format = format_next_server },
+	{ .key = "tftp-root", .json = "tftp_root", .flag = "tftp-root", .metavar = "DIR", .label = "TFTP root",
+	  .parse = parse_tftp_root, .format = format_tftp_root },
 	/* clang-format on */
 };
 

@@ -16,7 +16,7 @@ cases=(
 	"network|bridge|br/0|\"bridge\": \"br/0\"|--bridge br/0|invalid bridge name 'br/0': may contain only letters"
 	"network|gateway|fd00::1|\"gateway\": \"fd00::1\"|--gateway fd00::1|invalid gateway 'fd00::1': expected an IPv4 address"
 	"dhcp|lease-time|1y|\"lease_time\": \"1y\"|--lease-time 1y|invalid lease time '1y'"
-	"dhcp|host|52:54:00:00:00:01,10.1.0.5,a,b|\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]|--host 52:54:00:00:00:01,10.1.0.5,a,b|invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]"
+	"dhcp|host|52:54:00:00:00:01,10.1.0.5,a,b|\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]|--host 52:54:00:00:00:01,10.1.0.5,a,b|invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME][,LEASE] or id:DUID,IPv6[,HOSTNAME][,LEASE]"
 	"dns|domain|lab=x|\"domain\": \"lab=x\"|--domain lab=x|invalid domain 'lab=x'"
 	"network|allow-host-port|tcp/99999|\"allow_host_ports\": [\"tcp/99999\"]|--allow-host-port tcp/99999|invalid host port 'tcp/99999'"
 	"network|subnet6|fd00::|\"subnet6\": \"fd00::\"|--subnet6 fd00::|invalid IPv6 prefix 'fd00::': expected an IPv6 prefix like fd00:1:2:3::/64, or auto"

@@ -64,6 +64,7 @@ static void golden_config(const char *file, const struct network *n)
 		.gateway = n->gateway,
 		.router = n->dhcp_router,
 		.dns_forward = n->dhcp_router,
+		.mtu = n->mtu,
 		.lease_file = "/var/lib/netd/networks/lab/leases",
 		.hosts_file = "/run/netd/dnsmasq/lab.hosts",
 		.addn_hosts_file = "/run/netd/dnsmasq/lab.addnhosts",
@@ -198,19 +199,33 @@ static void test_lease_time(void **state)
 		const char *in;
 		uint32_t secs;
 		const char *out;
-	} good[] = { { "3600", 3600, "1h" }, { "1h", 3600, "1h" }, { "30m", 1800, "30m" }, { "90m", 5400, "90m" },
-		     { "2m", 120, "2m" },     { "30d", 2592000, "30d" }, { "125s", 125, "125s" } };
+	} good[] = { { "3600", 3600, "1h" },
+		     { "1h", 3600, "1h" },
+		     { "30m", 1800, "30m" },
+		     { "90m", 5400, "90m" },
+		     { "2m", 120, "2m" },
+		     { "30d", 2592000, "30d" },
+		     { "125s", 125, "125s" },
+		     { "infinite", DHCP_LEASE_TIME_INFINITE, "infinite" },
+		     { "INFINITE", DHCP_LEASE_TIME_INFINITE, "infinite" },
+		     { "2w", 14 * 86400, "14d" },
+		     { "2H", 7200, "2h" } };
 	static const struct {
 		const char *in, *err;
 	} bad[] = {
 		{ "1m", "lease time '1m' is out of range (2m to 30d)" },
 		{ "31d", "lease time '31d' is out of range (2m to 30d)" },
 		{ "99999999999999999999", "lease time '99999999999999999999' is out of range (2m to 30d)" },
-		{ "", "invalid lease time '': expected a number of seconds or a duration like 30m, 1h, 7d" },
-		{ "1x", "invalid lease time '1x': expected a number of seconds or a duration like 30m, 1h, 7d" },
-		{ "1hh", "invalid lease time '1hh': expected a number of seconds or a duration like 30m, 1h, 7d" },
-		{ "-5", "invalid lease time '-5': expected a number of seconds or a duration like 30m, 1h, 7d" },
-		{ "1h\n", "invalid lease time '1h\\n': expected a number of seconds or a duration like 30m, 1h, 7d" },
+		{ "",
+		  "invalid lease time '': expected a number of seconds, a duration like 30m, 1h, 7d, or infinite" },
+		{ "1x",
+		  "invalid lease time '1x': expected a number of seconds, a duration like 30m, 1h, 7d, or infinite" },
+		{ "1hh",
+		  "invalid lease time '1hh': expected a number of seconds, a duration like 30m, 1h, 7d, or infinite" },
+		{ "-5",
+		  "invalid lease time '-5': expected a number of seconds, a duration like 30m, 1h, 7d, or infinite" },
+		{ "1h\n",
+		  "invalid lease time '1h\\n': expected a number of seconds, a duration like 30m, 1h, 7d, or infinite" },
 	};
 	char buf[16], err[256];
 	uint32_t v;
@@ -237,7 +252,7 @@ static void test_parse_errors(void **state)
 		{ 0, "10.0.0.5-fd00::1",
 		  "invalid DHCP range '10.0.0.5-fd00::1': expected START-END with IPv4 addresses, like 10.0.0.10-10.0.0.99" },
 		{ 1, "52:54:00:00:00:01",
-		  "invalid host '52:54:00:00:00:01': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]" },
+		  "invalid host '52:54:00:00:00:01': expected MAC,IP[,IPv6][,HOSTNAME][,LEASE] or id:DUID,IPv6[,HOSTNAME][,LEASE]" },
 		{ 1, "52:54:00:00:00,10.0.0.5",
 		  "invalid MAC '52:54:00:00:00' in host '52:54:00:00:00,10.0.0.5': expected six hex pairs like 52:54:00:12:34:56" },
 		{ 1, "01:00:5e:00:00:01,10.0.0.5",
@@ -251,9 +266,28 @@ static void test_parse_errors(void **state)
 		{ 1, "52:54:00:00:00:01,10.0.0.5,web\nport=1",
 		  "invalid hostname 'web\\nport=1' in a host reservation: may contain only letters, digits and '-'" },
 		{ 1, "52:54:00:00:00:01,10.0.0.5,a,b",
-		  "invalid host '52:54:00:00:00:01,10.0.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]" },
-		{ 1, "52:54:00:00:00:01,10.0.0.5,web.lab",
-		  "invalid hostname 'web.lab' in a host reservation: may contain only letters, digits and '-'" },
+		  "invalid host '52:54:00:00:00:01,10.0.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME][,LEASE] or id:DUID,IPv6[,HOSTNAME][,LEASE]" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web..lab",
+		  "invalid hostname 'web..lab' in a host reservation: has an empty label (two dots, or a leading or trailing dot)" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web.lab.",
+		  "invalid hostname 'web.lab.' in a host reservation: has an empty label (two dots, or a leading or trailing dot)" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,ignore.example.com",
+		  "invalid hostname 'ignore.example.com' in a host reservation: dnsmasq reads 'ignore' as 'never give this MAC a lease', not as a name" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,120.example.com",
+		  "invalid hostname '120.example.com' in a host reservation: dnsmasq reads a number (with an optional s, m, h, d or w) as a lease time, not as a name" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web.example.123",
+		  "invalid hostname 'web.example.123' in a host reservation: its last label is a number: dnsmasq would read an address, and no top-level domain is all digits" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web,1y",
+		  "invalid host '52:54:00:00:00:01,10.0.0.5,web,1y': expected MAC,IP[,IPv6][,HOSTNAME][,LEASE] or id:DUID,IPv6[,HOSTNAME][,LEASE]" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web,0", "lease time '0' is out of range (2m to 30d)" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web,60", "lease time '60' is out of range (2m to 30d)" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,31d", "lease time '31d' is out of range (2m to 30d)" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,1h,web",
+		  "invalid host '52:54:00:00:00:01,10.0.0.5,1h,web': expected MAC,IP[,IPv6][,HOSTNAME][,LEASE] or id:DUID,IPv6[,HOSTNAME][,LEASE]" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web,1h,2h",
+		  "invalid host '52:54:00:00:00:01,10.0.0.5,web,1h,2h': expected MAC,IP[,IPv6][,HOSTNAME][,LEASE] or id:DUID,IPv6[,HOSTNAME][,LEASE]" },
+		{ 1, "52:54:00:00:00:01,10.0.0.5,web,ignore",
+		  "invalid host '52:54:00:00:00:01,10.0.0.5,web,ignore': expected MAC,IP[,IPv6][,HOSTNAME][,LEASE] or id:DUID,IPv6[,HOSTNAME][,LEASE]" },
 		{ 1, "52:54:00:00:00:01,10.0.0.5,-web",
 		  "invalid hostname '-web' in a host reservation: must not start or end with '-'" },
 		{ 2, "10.0.0.5", "invalid DNS host '10.0.0.5': expected IP,HOSTNAME with an IPv4 or IPv6 address" },
@@ -298,17 +332,43 @@ static void test_validate(void **state)
 		const char *ranges[3], *hosts[3];
 		const char *err;
 	} cases[] = {
-		{ { "10.60.1.10-10.60.1.20" }, {}, "network 'lab': DHCP range 10.60.1.10-10.60.1.20 is not inside the hosts of subnet 10.60.0.0/24" },
-		{ { "10.60.0.0-10.60.0.20" }, {}, "network 'lab': DHCP range 10.60.0.0-10.60.0.20 is not inside the hosts of subnet 10.60.0.0/24" },
-		{ { "10.60.0.200-10.60.0.255" }, {}, "network 'lab': DHCP range 10.60.0.200-10.60.0.255 is not inside the hosts of subnet 10.60.0.0/24" },
-		{ { "10.60.0.1-10.60.0.20" }, {}, "network 'lab': DHCP range 10.60.0.1-10.60.0.20 covers the gateway 10.60.0.1" },
-		{ { "10.60.0.30-10.60.0.20" }, {}, "network 'lab': DHCP range 10.60.0.30-10.60.0.20: start is after end" },
-		{ { "10.60.0.10-10.60.0.50", "10.60.0.50-10.60.0.60" }, {}, "network 'lab': DHCP ranges 10.60.0.10-10.60.0.50 and 10.60.0.50-10.60.0.60 overlap" },
-		{ {}, { "52:54:00:00:00:01,10.60.1.5" }, "network 'lab': host 52:54:00:00:00:01: address 10.60.1.5 is not a host address of subnet 10.60.0.0/24" },
-		{ {}, { "52:54:00:00:00:01,10.60.0.255" }, "network 'lab': host 52:54:00:00:00:01: address 10.60.0.255 is not a host address of subnet 10.60.0.0/24" },
-		{ {}, { "52:54:00:00:00:01,10.60.0.1" }, "network 'lab': host 52:54:00:00:00:01: address 10.60.0.1 is the gateway" },
-		{ {}, { "52:54:00:00:00:01,10.60.0.5", "52:54:00:00:00:02,10.60.0.5" }, "network 'lab': address 10.60.0.5 is reserved for both 52:54:00:00:00:01 and 52:54:00:00:00:02" },
-		{ {}, { "52:54:00:00:00:01,10.60.0.5,web", "52:54:00:00:00:02,10.60.0.6,WEB" }, "network 'lab': hostname 'WEB' is reserved for both 52:54:00:00:00:01 and 52:54:00:00:00:02" },
+		{ { "10.60.1.10-10.60.1.20" },
+		  {},
+		  "network 'lab': DHCP range 10.60.1.10-10.60.1.20 is not inside the hosts of subnet 10.60.0.0/24" },
+		{ { "10.60.0.0-10.60.0.20" },
+		  {},
+		  "network 'lab': DHCP range 10.60.0.0-10.60.0.20 is not inside the hosts of subnet 10.60.0.0/24" },
+		{ { "10.60.0.200-10.60.0.255" },
+		  {},
+		  "network 'lab': DHCP range 10.60.0.200-10.60.0.255 is not inside the hosts of subnet 10.60.0.0/24" },
+		{ { "10.60.0.1-10.60.0.20" },
+		  {},
+		  "network 'lab': DHCP range 10.60.0.1-10.60.0.20 covers the gateway 10.60.0.1" },
+		{ { "10.60.0.30-10.60.0.20" },
+		  {},
+		  "network 'lab': DHCP range 10.60.0.30-10.60.0.20: start is after end" },
+		{ { "10.60.0.10-10.60.0.50", "10.60.0.50-10.60.0.60" },
+		  {},
+		  "network 'lab': DHCP ranges 10.60.0.10-10.60.0.50 and 10.60.0.50-10.60.0.60 overlap" },
+		{ {},
+		  { "52:54:00:00:00:01,10.60.1.5" },
+		  "network 'lab': host 52:54:00:00:00:01: address 10.60.1.5 is not a host address of subnet 10.60.0.0/24" },
+		{ {},
+		  { "52:54:00:00:00:01,10.60.0.255" },
+		  "network 'lab': host 52:54:00:00:00:01: address 10.60.0.255 is not a host address of subnet 10.60.0.0/24" },
+		{ {},
+		  { "52:54:00:00:00:01,10.60.0.1" },
+		  "network 'lab': host 52:54:00:00:00:01: address 10.60.0.1 is the gateway" },
+		{ {},
+		  { "52:54:00:00:00:01,10.60.0.5", "52:54:00:00:00:02,10.60.0.5" },
+		  "network 'lab': address 10.60.0.5 is reserved for both 52:54:00:00:00:01 and 52:54:00:00:00:02" },
+		{ {},
+		  { "52:54:00:00:00:01,10.60.0.5,web", "52:54:00:00:00:02,10.60.0.6,WEB" },
+		  "network 'lab': hostname 'WEB' is reserved for both 52:54:00:00:00:01 and 52:54:00:00:00:02" },
+		{ {},
+		  { "52:54:00:00:00:01,10.60.0.5,web.a.example",
+		    "52:54:00:00:00:02,10.60.0.6,web.b.example" },
+		  "network 'lab': hostname 'web' is reserved for both 52:54:00:00:00:01 and 52:54:00:00:00:02 (dnsmasq names a lease by its first label)" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -328,6 +388,8 @@ static void test_validate(void **state)
 	n.dhcp.lease_time = 60;
 	assert_int_equal(network_validate(&n, err, sizeof(err)), -ERANGE);
 	assert_string_equal(err, "network 'lab': lease time 60s is out of range (2m to 30d)");
+	n.dhcp.lease_time = DHCP_LEASE_TIME_INFINITE;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
 	/* The same MAC twice is refused when added. */
 	add_host(&n, "52:54:00:00:00:01,10.60.0.5");
 	struct dhcp_host h = n.dhcp.hosts[0];
@@ -440,12 +502,21 @@ static void test_hostname_keywords(void **state)
 
 	for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
 		const char *why = dhcp_hostname_invalid_reason(refused[i]);
+		int r;
 
 		if (!why)
 			fail_msg("'%s' accepted as a hostname", refused[i]);
 		assert_non_null(strstr(why, "dnsmasq reads"));
+		/* After the address it is the LEASE field (as dnsmasq reads it), never a name; "ignore"
+		 * is refused. The same word as a name before a lease is refused as a name. */
 		snprintf(spec, sizeof(spec), "52:54:00:00:00:01,10.0.0.5,%s", refused[i]);
+		r = dhcp_host_parse(spec, &h, err, sizeof(err));
+		assert_true(r < 0 || (!h.hostname[0] && h.lease_time));
+		snprintf(spec, sizeof(spec), "52:54:00:00:00:01,10.0.0.5,%s,1h", refused[i]);
 		assert_int_equal(dhcp_host_parse(spec, &h, err, sizeof(err)), -EINVAL);
+		/* And as the first label of a full name. */
+		snprintf(spec, sizeof(spec), "%s.example.com", refused[i]);
+		assert_non_null(dhcp_hostname_invalid_reason(spec));
 	}
 	for (size_t i = 0; i < ELEMENTSOF(kept); i++) {
 		if (dhcp_hostname_invalid_reason(kept[i]))
@@ -459,10 +530,196 @@ static void test_hostname_keywords(void **state)
 	assert_non_null(dhcp_hostname_invalid_reason("set:x"));
 	assert_non_null(dhcp_hostname_invalid_reason("10.0.0.6"));
 	assert_non_null(dhcp_hostname_invalid_reason(""));
-	snprintf(spec, sizeof(spec), "52:54:00:00:00:01,10.0.0.5,120");
+	snprintf(spec, sizeof(spec), "52:54:00:00:00:01,10.0.0.5,120,1h");
 	assert_int_equal(dhcp_host_parse(spec, &h, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "invalid hostname '120' in a host reservation: dnsmasq reads a number (with an "
 				 "optional s, m, h, d or w) as a lease time, not as a name");
+}
+
+/* Issue 17's options: full names, lease times per host, infinite, static, MTU, PXE and TFTP. */
+static void test_issue17_golden(void **state)
+{
+	struct network n = make("lab", "10.60.0.0/24");
+	char *text;
+
+	add_host(&n, "52:54:00:00:00:0a,10.60.0.10,Web.Example.COM,90m");
+	add_host(&n, "52:54:00:00:00:0b,10.60.0.11,db,infinite");
+	add_host(&n, "52:54:00:00:00:0c,10.60.0.12,2h");
+	add_host(&n, "52:54:00:00:00:0d,10.60.0.13,mail.lab.example,121");
+	n.dhcp.static_only = true;
+	n.dhcp.lease_time = DHCP_LEASE_TIME_INFINITE;
+	snprintf(n.dhcp.domain, sizeof(n.dhcp.domain), "lab.example");
+	golden_config("dnsmasq-static.conf", &n);
+	assert_int_equal(dhcp_hosts_render(&n.dhcp, &text), 0);
+	assert_golden("dnsmasq-fqdn.hosts", text);
+	free(text);
+	assert_int_equal(dhcp_addn_hosts_render(&n.dhcp, &text), 0);
+	assert_golden("dnsmasq-fqdn.addnhosts", text);
+	free(text);
+	/* What the definition file says, read back as it was. */
+	struct network back;
+	char err[256];
+	text = config_network_render(&n);
+	assert_non_null(strstr(text, "range = static\n"));
+	assert_non_null(strstr(text, "lease-time = infinite\n"));
+	assert_non_null(strstr(text, "host = 52:54:00:00:00:0a,10.60.0.10,Web.Example.COM,90m\n"));
+	assert_non_null(strstr(text, "host = 52:54:00:00:00:0c,10.60.0.12,2h\n"));
+	assert_int_equal(config_network_parse("lab", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	free(text);
+	network_done(&back);
+	network_done(&n);
+
+	n = make("lab", "10.60.0.0/24");
+	n.mtu = 1400;
+	snprintf(n.dhcp.pxe_boot, sizeof(n.dhcp.pxe_boot), "pxelinux.0");
+	snprintf(n.dhcp.tftp_root, sizeof(n.dhcp.tftp_root), "/srv/tftp");
+	golden_config("dnsmasq-pxe.conf", &n);
+	text = config_network_render(&n);
+	assert_int_equal(config_network_parse("lab", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	free(text);
+	network_done(&back);
+	n.dhcp.has_next_server = true;
+	assert_int_equal(ip_addr_parse("10.60.0.5", &(int){ 0 }, &n.dhcp.next_server), 0);
+	n.dhcp.tftp_root[0] = 0;
+	golden_config("dnsmasq-pxe-next-server.conf", &n);
+	text = config_network_render(&n);
+	assert_int_equal(config_network_parse("lab", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	free(text);
+	network_done(&back);
+}
+
+/* Bad values of issue 17's options, each with the message every path gives. */
+static void test_issue17_bad(void **state)
+{
+	static const struct {
+		const char *text, *err;
+	} files[] = {
+		{ "[dhcp]\nrange = static\nrange = static\n", "line 3: DHCP range 'static' is given twice" },
+		{ "[dhcp]\nrange = Static\n",
+		  "line 2: invalid DHCP range 'Static': expected START-END with IPv4 addresses, like 10.0.0.10-10.0.0.99" },
+		{ "[dhcp]\nlease-time = infinity\n",
+		  "line 2: invalid lease time 'infinity': expected a number of seconds, a duration like 30m, 1h, 7d, or infinite" },
+		{ "[dhcp]\npxe-boot = a,b\n",
+		  "line 2: invalid PXE boot file 'a,b': may not contain blanks, control characters, ',', '\"', '#' or '\\'" },
+		{ "[dhcp]\npxe-boot = ../etc/shadow\n",
+		  "line 2: invalid PXE boot file '../etc/shadow': may not contain a '..' component" },
+		{ "[dhcp]\npxe-boot = " LONG_LABEL LONG_LABEL LONG_LABEL "\n",
+		  "line 2: invalid PXE boot file '" LONG_LABEL LONG_LABEL LONG_LABEL
+		  "': is longer than the 127 bytes of the DHCP boot file field" },
+		{ "[dhcp]\nnext-server = fd00::1\n",
+		  "line 2: invalid next server 'fd00::1': expected an IPv4 address" },
+		{ "[dhcp]\ntftp-root = srv/tftp\n",
+		  "line 2: invalid TFTP root 'srv/tftp': must be an absolute path" },
+		{ "[dhcp]\ntftp-root = /srv/a b\n",
+		  "line 2: invalid TFTP root '/srv/a b': may not contain blanks, control characters, ',', '\"', '#' or '\\'" },
+		{ "[dhcp]\ntftp-root = /srv/tftp,eth0\n",
+		  "line 2: invalid TFTP root '/srv/tftp,eth0': may not contain blanks, control characters, ',', '\"', '#' or '\\'" },
+		{ "[dhcp]\ntftp-root = /srv/../etc\n",
+		  "line 2: invalid TFTP root '/srv/../etc': may not contain a '..' component" },
+		{ "[dhcp]\nhost = 52:54:00:00:00:01,10.0.0.5,web,99999999999w\n",
+		  "line 2: lease time '99999999999w' is out of range (2m to 30d)" },
+	};
+	static const struct {
+		const char *set, *err;
+	} defs[] = {
+		{ "range = static\nrange = 10.60.0.10-10.60.0.20",
+		  "network 'lab': DHCP range 'static' (reserved hosts only) cannot go with START-END ranges" },
+		{ "next-server = 10.60.0.5",
+		  "network 'lab': --next-server needs --pxe-boot (it is the server of the boot file)" },
+		{ "pxe-boot = a.0\nnext-server = 0.0.0.0",
+		  "network 'lab': invalid next server 0.0.0.0: expected a unicast IPv4 address" },
+		{ "pxe-boot = a.0\nnext-server = 224.0.0.1",
+		  "network 'lab': invalid next server 224.0.0.1: expected a unicast IPv4 address" },
+		{ "pxe-boot = a.0\nnext-server = 255.255.255.255",
+		  "network 'lab': invalid next server 255.255.255.255: expected a unicast IPv4 address" },
+		{ "enabled = no\npxe-boot = a.0",
+		  "network 'lab': --pxe-boot needs DHCP on an IPv4 subnet (--no-dhcp turns it off)" },
+		{ "enabled = no\ntftp-root = /srv",
+		  "network 'lab': --tftp-root needs DHCP on an IPv4 subnet (--no-dhcp turns it off)" },
+	};
+	struct network back;
+	char err[512], text[512];
+
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		err[0] = 0;
+		if (config_network_parse("lab", files[i].text, &back, err, sizeof(err)) >= 0)
+			fail_msg("accepted: %s", files[i].text);
+		assert_string_equal(err, files[i].err);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(defs); i++) {
+		snprintf(text, sizeof(text),
+			 "[network]\nmode = isolated\nsubnet = 10.60.0.0/24\n[dhcp]\n%s\n", defs[i].set);
+		assert_int_equal(config_network_parse("lab", text, &back, err, sizeof(err)), 0);
+		network_fill_defaults(&back);
+		err[0] = 0;
+		assert_true(network_validate(&back, err, sizeof(err)) < 0);
+		assert_string_equal(err, defs[i].err);
+		network_done(&back);
+	}
+	/* Mode bridge: the LAN's DHCP server serves the guests. */
+	static const char *const bridge_sets[] = { "range = static", "pxe-boot = a.0", "tftp-root = /srv" };
+	for (size_t i = 0; i < ELEMENTSOF(bridge_sets); i++) {
+		snprintf(text, sizeof(text), "[network]\nmode = bridge\nbridge = br0\n[dhcp]\n%s\n",
+			 bridge_sets[i]);
+		assert_int_equal(config_network_parse("lan", text, &back, err, sizeof(err)), 0);
+		network_fill_defaults(&back);
+		assert_true(network_validate(&back, err, sizeof(err)) < 0);
+		assert_non_null(strstr(err, "mode bridge takes no DHCP or DNS settings"));
+		network_done(&back);
+	}
+	/* An IPv6-only network has no subnet for a static range nor PXE. */
+	struct network n;
+	network_init(&n, "v6");
+	n.subnet_none = true;
+	assert_int_equal(ip_prefix_parse("fd00:1::/64", &n.subnet6), 0);
+	network_fill_defaults(&n);
+	n.dhcp.static_only = true;
+	assert_true(network_validate(&n, err, sizeof(err)) < 0);
+	assert_string_equal(err,
+			    "network 'v6': DHCP range 'static' needs an IPv4 subnet: the network has none");
+	network_done(&n);
+	/* The renderers refuse what validation would (the last line of defence). */
+	n = make("lab", "10.60.0.0/24");
+	struct dhcp_render_ctx ctx = { .network = "lab",
+				       .bridge = "nd-lab",
+				       .subnet = n.subnet,
+				       .gateway = n.gateway,
+				       .lease_file = "/l",
+				       .hosts_file = "/h",
+				       .addn_hosts_file = "/a" };
+	char *out = NULL;
+	snprintf(n.dhcp.pxe_boot, sizeof(n.dhcp.pxe_boot), "a,b");
+	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &out), -EINVAL);
+	n.dhcp.pxe_boot[0] = 0;
+	snprintf(n.dhcp.tftp_root, sizeof(n.dhcp.tftp_root), "/srv\ntftp-root=/");
+	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &out), -EINVAL);
+	n.dhcp.tftp_root[0] = 0;
+	add_host(&n, "52:54:00:00:00:01,10.60.0.5,web");
+	n.dhcp.hosts[0].lease_time = 60;
+	assert_int_equal(dhcp_hosts_render(&n.dhcp, &out), -EINVAL);
+	n.dhcp.hosts[0].lease_time = 0;
+	snprintf(n.dhcp.hosts[0].hostname, sizeof(n.dhcp.hosts[0].hostname), "ignore.lab");
+	assert_int_equal(dhcp_hosts_render(&n.dhcp, &out), -EINVAL);
+	assert_null(out);
+	network_done(&n);
+	/* The boot file dnsmasq's TFTP serves (what netd checks it may read). */
+	n = make("lab", "10.60.0.0/24");
+	snprintf(n.dhcp.pxe_boot, sizeof(n.dhcp.pxe_boot), "boot/pxelinux.0");
+	assert_null(dhcp_boot_file_local(&n.dhcp, &n.gateway));
+	snprintf(n.dhcp.tftp_root, sizeof(n.dhcp.tftp_root), "/srv/tftp");
+	assert_string_equal(dhcp_boot_file_local(&n.dhcp, &n.gateway), "boot/pxelinux.0");
+	n.dhcp.has_next_server = true;
+	n.dhcp.next_server = n.gateway;
+	assert_non_null(dhcp_boot_file_local(&n.dhcp, &n.gateway));
+	ip4_from_host(ip4_to_host(&n.gateway) + 1, &n.dhcp.next_server);
+	assert_null(dhcp_boot_file_local(&n.dhcp, &n.gateway));
+	n.dhcp.has_next_server = false;
+	snprintf(n.dhcp.pxe_boot, sizeof(n.dhcp.pxe_boot), "http://10.60.0.1/boot.ipxe");
+	assert_null(dhcp_boot_file_local(&n.dhcp, &n.gateway));
+	network_done(&n);
 }
 
 /* Names reach dnsmasq in lower case: an upper-case one goes through IDN there, which refuses some
@@ -975,6 +1232,8 @@ int main(void)
 		cmocka_unit_test(test_hosts_grow_and_copy),
 		cmocka_unit_test(test_hostname_keywords),
 		cmocka_unit_test(test_render_lower_case),
+		cmocka_unit_test(test_issue17_golden),
+		cmocka_unit_test(test_issue17_bad),
 		cmocka_unit_test(test_definition_long_values),
 		cmocka_unit_test(test_lease_fields),
 		cmocka_unit_test(test_lease_macs_server),

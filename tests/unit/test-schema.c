@@ -162,7 +162,7 @@ static void test_network_same_message(void **state)
 		  "invalid domain 'lab example': may contain only letters" },
 		{ "dhcp", "host", "host", "52:54:00:00:00:01,10.1.0.5,a,b",
 		  "{\"hosts\": [\"52:54:00:00:00:01,10.1.0.5,a,b\"]}",
-		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME] or id:DUID,IPv6[,HOSTNAME]" },
+		  "invalid host '52:54:00:00:00:01,10.1.0.5,a,b': expected MAC,IP[,IPv6][,HOSTNAME][,LEASE] or id:DUID,IPv6[,HOSTNAME][,LEASE]" },
 		{ "network", "allow-host-port", "allow-host-port", "tcp/99999",
 		  "{\"allow_host_ports\": [\"tcp/99999\"]}",
 		  "invalid host port 'tcp/99999': expected PROTO/PORT" },
@@ -554,15 +554,13 @@ static void test_usage(void **state)
 	assert_string_equal(
 		buf,
 		"  network create NAME --mode MODE [--bridge IFNAME] [--subnet CIDR|auto|none] [--gateway IP]\n"
-		"        [--subnet6 PREFIX|auto] [--ipv6-mode slaac|dhcpv6|slaac+dhcpv6] [--nat6] [--no-nat6] "
-		"[--uplink IFNAME]\n"
-		"        [--mtu N] [--allow-host-port PROTO/PORT]... [--no-autostart] [--no-dhcp] "
-		"[--dhcp-range START-END]...\n"
-		"        [--dhcp6-range START-END]... [--lease-time DURATION] "
-		"[--host MAC|id:DUID,IP[,IPv6][,HOSTNAME]]...\n"
-		"        [--no-dns] [--domain DOMAIN] [--domain-local-only] [--register-dns] [--dns-host IP,HOSTNAME]...\n"
-		"        [--dns-srv _SERVICE._PROTO[.DOMAIN][,TARGET,PORT[,PRIORITY[,WEIGHT]]]]... [--dns-txt NAME,TEXT]...\n"
-		"        [--dns-cname ALIAS,TARGET]... [--dns-ptr NAME,TARGET]...\n"
+		"        [--subnet6 PREFIX|auto] [--ipv6-mode slaac|dhcpv6|slaac+dhcpv6] [--nat6] [--no-nat6] [--uplink IFNAME]\n"
+		"        [--mtu N] [--allow-host-port PROTO/PORT]... [--no-autostart] [--no-dhcp]\n"
+		"        [--dhcp-range START-END|static]... [--dhcp6-range START-END]... [--lease-time DURATION|infinite]\n"
+		"        [--host MAC|id:DUID,IP[,IPv6][,HOSTNAME][,LEASE]]... [--pxe-boot FILE] [--next-server IP]\n"
+		"        [--tftp-root DIR] [--no-dns] [--domain DOMAIN] [--domain-local-only] [--register-dns]\n"
+		"        [--dns-host IP,HOSTNAME]... [--dns-srv _SERVICE._PROTO[.DOMAIN][,TARGET,PORT[,PRIORITY[,WEIGHT]]]]...\n"
+		"        [--dns-txt NAME,TEXT]... [--dns-cname ALIAS,TARGET]... [--dns-ptr NAME,TARGET]...\n"
 		"        [--dns-forwarder [/DOMAIN/]IP[#PORT]|/DOMAIN/]... [--no-resolv] [--dnsmasq-option TEXT]...");
 	free(buf);
 }

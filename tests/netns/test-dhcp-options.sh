@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Issue 17's DHCP options with real DHCP clients (busybox udhcpc and dhclient), each guest in a
+# namespace of its own on one netd network that answers reserved hosts only (--dhcp-range static):
+# - a reservation named web.example.com resolves as that name from the gateway (dig), and as
+#   web.DOMAIN once leased (dnsmasq keeps the first label);
+# - per-host lease times (5m in --host, 2h through 'network host add --lease-time') and the network's
+#   --lease-time infinite reach the clients as such;
+# - an unknown MAC gets no answer, and gets its reserved address once 'network host add' reserves it;
+# - --mtu 1400 reaches the clients as option 26 and is applied to their link (dhclient and udhcpc);
+# - --pxe-boot/--tftp-root: the answer carries the boot file and next-server (the gateway), busybox
+#   tftp fetches the file through netd's firewall, and dnsmasq (running as its unprivileged user)
+#   refuses a root-only file inside the root: it opens TFTP files after dropping privileges;
+# - another next server (a hand edit and reload) is the one the answer names;
+# - a TFTP root dnsmasq's user cannot read is refused at create, nothing changed; and bad values.
+. "$(dirname "$0")/lib.sh"
+need busybox dnsmasq dhclient dig
+busybox --list | grep -qx tftp || skip "busybox without tftp"
+
+start_netd
+TFTP="$T/tftp"
+mkdir -m 0755 "$TFTP"
+head -c 3000 /dev/urandom >"$TFTP/boot.0" # two TFTP blocks
+echo secret >"$TFTP/root-only"
+chmod 0644 "$TFTP/boot.0"
+chmod 0600 "$TFTP/root-only"
+
+ctl network create lab --mode isolated --subnet 10.61.0.0/24 --mtu 1400 --domain lab.test \
+	--dhcp-range static --lease-time infinite \
+	--host 52:54:00:61:00:10,10.61.0.10,Web.Example.com,5m --host 52:54:00:61:00:11,10.61.0.11,db \
+	--pxe-boot boot.0 --tftp-root "$TFTP" >/dev/null
+conf="$T/run/dnsmasq/lab.conf"
+has -x 'dhcp-range=10.61.0.0,static,255.255.255.0,infinite' "$conf" || fail "no static range: $(cat "$conf")"
+assert_eq "$(ctl --json network show lab | jq -c .dhcp.ranges)" '["static"]' "ranges shown"
+pid=$(dnsmasq_pid lab)
+user=$(ps -o user= -p "$pid")
+[ "$user" != root ] || fail "dnsmasq runs as root"
+ok "dnsmasq (pid $pid) runs as $user with a static range, option 26, dhcp-boot and tftp-root"
+
+# The guests' own event script: what udhcpc got, and the MTU applied as a client applies it.
+cat >"$T/udhcpc.sh" <<'EOF'
+#!/bin/sh
+case "$1" in
+bound | renew)
+	ip addr add "$ip/$mask" dev "$interface"
+	[ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
+	echo "bound ip=$ip lease=$lease mtu=$mtu boot_file=$boot_file siaddr=$siaddr" >>"$EVENTS"
+	;;
+esac
+exit 0
+EOF
+chmod 0755 "$T/udhcpc.sh"
+udhcpc_in() { # GUEST [udhcpc options]: in the background, one lease, events in $T/GUEST.events
+	local g=$1
+	shift
+	EVENTS="$T/$g.events" gx "$g" busybox udhcpc -i eth0 -O mtu -s "$T/udhcpc.sh" -A 1 "$@" \
+		>"$T/$g.udhcpc.log" 2>&1 &
+}
+
+add_guest web 52:54:00:61:00:10 nd-lab
+add_guest db 52:54:00:61:00:11 nd-lab
+add_guest stranger 52:54:00:61:00:99 nd-lab
+# The stranger first (it waits out its tries), the others while it does.
+udhcpc_in stranger -n -q -t 3 -T 1
+stranger_pid=$!
+udhcpc_in web -f -t 10 -T 1
+web_pid=$!
+BG_PIDS+=($web_pid)
+
+# dhclient: its own script (dhclient-script would write this machine's resolv.conf) that applies
+# the MTU the way dhclient-script does; its config asks for the MTU (interface-mtu).
+cat >"$T/dhclient.conf" <<'EOF'
+request subnet-mask, routers, domain-name-servers, domain-name, host-name, interface-mtu;
+EOF
+cat >"$T/dhclient.sh" <<EOF
+#!/bin/sh
+case "\$reason" in
+BOUND|RENEW|REBIND|REBOOT)
+	ip addr add "\$new_ip_address/24" dev "\$interface"
+	[ -n "\$new_interface_mtu" ] && ip link set "\$interface" mtu "\$new_interface_mtu"
+	echo "bound ip=\$new_ip_address lease=\$new_dhcp_lease_time mtu=\$new_interface_mtu" >>"$T/db.events"
+	;;
+esac
+exit 0
+EOF
+chmod 0755 "$T/dhclient.sh"
+gx db dhclient -4 -d -1 -cf "$T/dhclient.conf" -sf "$T/dhclient.sh" -lf "$T/db.leases" \
+	-pf "$T/db.dhclient.pid" eth0 >"$T/db.dhclient.log" 2>&1 &
+BG_PIDS+=($!)
+
+got=$(wait_event web '^bound ')
+assert_eq "$got" "bound ip=10.61.0.10 lease=300 mtu=1400 boot_file=boot.0 siaddr=10.61.0.1" "udhcpc (web)"
+assert_eq "$(gx web cat /sys/class/net/eth0/mtu)" 1400 "web's MTU"
+ok "udhcpc: reserved address, its 5m lease, MTU 1400 applied, boot file boot.0 from 10.61.0.1"
+got=$(wait_event db '^bound ')
+assert_eq "$got" "bound ip=10.61.0.11 lease=4294967295 mtu=1400" "dhclient (db)"
+assert_eq "$(gx db cat /sys/class/net/eth0/mtu)" 1400 "db's MTU"
+ok "dhclient: reserved address, the network's infinite lease, MTU 1400 applied"
+
+# DNS: the full name as a record of its own, the first label under the network's domain.
+for _ in $(seq 1 100); do
+	[ "$(ctl --json network leases lab | jq length)" = 2 ] && break
+	sleep 0.05
+done
+assert_eq "$(gx web dig +short +time=2 @10.61.0.1 web.example.com)" 10.61.0.10 "dig web.example.com"
+assert_eq "$(gx web dig +short +time=2 @10.61.0.1 web.lab.test)" 10.61.0.10 "dig web.lab.test"
+assert_eq "$(gx web dig +short +time=2 @10.61.0.1 db.lab.test)" 10.61.0.11 "dig db.lab.test"
+assert_eq "$(ctl --json network leases lab | jq -r '.[] | select(.ip == "10.61.0.10") | .hostname')" web \
+	"the lease's name"
+grep -q "Ignoring domain" "$T/netd.log" && fail "dnsmasq ignored a domain: $(grep 'Ignoring domain' "$T/netd.log")"
+ok "web.example.com and web.lab.test resolve to the reservation (dig against the gateway)"
+
+# TFTP from the guest, through netd's firewall; a file only root may read is refused.
+gx web busybox timeout 10 busybox tftp -g -r boot.0 -l "$T/fetched" 10.61.0.1 || fail "tftp fetch failed"
+cmp -s "$T/fetched" "$TFTP/boot.0" || fail "tftp: the file fetched differs"
+rc=0
+gx web busybox timeout 10 busybox tftp -g -r root-only -l "$T/fetched2" 10.61.0.1 2>"$T/tftp.err" || rc=$?
+[ "$rc" != 0 ] || fail "tftp served a root-only file: dnsmasq read it as root"
+ok "busybox tftp fetched boot.0 (3000 bytes); a 0600 root file was refused ($(head -c 80 "$T/tftp.err"))"
+
+# The stranger got no answer; reserved live, it gets its address and the lease time given.
+wait "$stranger_pid" && fail "an unknown MAC got a lease from a static range: $(cat "$T/stranger.events")"
+[ ! -s "$T/stranger.events" ] || fail "stranger: $(cat "$T/stranger.events")"
+ctl network host add lab 52:54:00:61:00:99 10.61.0.12 stranger.example.com --lease-time 2h >/dev/null
+udhcpc_in stranger -n -q -t 5 -T 1
+got=$(wait_event stranger '^bound ')
+assert_eq "$got" "bound ip=10.61.0.12 lease=7200 mtu=1400 boot_file=boot.0 siaddr=10.61.0.1" "udhcpc (stranger)"
+assert_eq "$(ctl --json network show lab | jq -r '.dhcp.hosts')" 3 "reservations"
+has -x "host = 52:54:00:61:00:99,10.61.0.12,stranger.example.com,2h" "$T/etc/networks/lab.conf" ||
+	fail "definition: $(cat "$T/etc/networks/lab.conf")"
+assert_eq "$(gx web dig +short +time=2 @10.61.0.1 stranger.example.com)" 10.61.0.12 "dig stranger.example.com"
+ok "an unknown MAC got no answer; reserved live (host add --lease-time 2h), it got 10.61.0.12 for 2h"
+
+# Another next server, written into the definition by hand: after a reload the answer names it.
+sed -i '/^pxe-boot = /a next-server = 10.61.0.5' "$T/etc/networks/lab.conf"
+ctl reload >/dev/null
+has -x 'dhcp-boot=boot.0,,10.61.0.5' "$conf" || fail "no next server: $(grep dhcp-boot "$conf")"
+kill "$web_pid" 2>/dev/null || true
+: >"$T/web.events"
+for _ in $(seq 1 100); do
+	p=$(dnsmasq_pid lab)
+	[ -n "$p" ] && [ "$p" != "$pid" ] && break
+	sleep 0.05
+done
+udhcpc_in web -n -q -t 5 -T 1
+got=$(wait_event web '^bound ')
+assert_eq "$got" "bound ip=10.61.0.10 lease=300 mtu=1400 boot_file=boot.0 siaddr=10.61.0.5" "udhcpc (web, next server)"
+ok "with next-server = 10.61.0.5 (a hand edit and reload) the answer names that TFTP server"
+
+# A TFTP root dnsmasq's user cannot enter: refused at create, nothing left behind; bad values.
+mkdir -m 0700 "$T/private"
+C="network create bad --mode isolated --subnet 10.62.0.0/24"
+M=52:54:00:62:00:01
+bad=(
+	"1|--tftp-root: $T/private (mode 0700, owner 0:0) is not readable by user '$user' (dnsmasq serves TFTP as that user)|$C --tftp-root $T/private"
+	"1|--pxe-boot: $TFTP/missing.0: No such file or directory|$C --tftp-root $TFTP --pxe-boot missing.0"
+	"1|--pxe-boot: $TFTP/root-only (mode 0600, owner 0:0) is not readable by user '$user'|$C --tftp-root $TFTP --pxe-boot root-only"
+	"1|invalid TFTP root 'tftp': must be an absolute path|$C --tftp-root tftp"
+	"1|invalid TFTP root '/srv/../etc': may not contain a '..' component|$C --tftp-root /srv/../etc"
+	"1|invalid PXE boot file 'a,b': may not contain blanks|$C --pxe-boot a,b"
+	"1|invalid next server 'fd00::1': expected an IPv4 address|$C --pxe-boot a.0 --next-server fd00::1"
+	"1|--next-server needs --pxe-boot|$C --next-server 10.62.0.5"
+	"1|--pxe-boot needs DHCP on an IPv4 subnet (--no-dhcp turns it off)|$C --no-dhcp --pxe-boot a.0"
+	"1|DHCP range 'static' (reserved hosts only) cannot go with START-END ranges|$C --dhcp-range static --dhcp-range 10.62.0.10-10.62.0.20"
+	"1|DHCP range 'static' is given twice|$C --dhcp-range static --dhcp-range static"
+	"1|invalid lease time 'forever'|$C --lease-time forever"
+	"1|invalid hostname 'ignore.example.com' in a host reservation: dnsmasq reads 'ignore'|$C --host $M,10.62.0.5,ignore.example.com"
+	"1|its last label is a number|$C --host $M,10.62.0.5,web.example.42"
+	"1|lease time '1m' is out of range (2m to 30d)|$C --host $M,10.62.0.5,web,1m"
+	"1|hostname 'WEB' is reserved for both 52:54:00:61:00:10 and $M (dnsmasq names a lease by its first label)|network host add lab $M 10.61.0.20 WEB.other.example"
+	"1|invalid lease time 'soon'|network host add lab $M 10.61.0.20 --lease-time soon"
+	"1|lease time '31d' is out of range|network host add lab $M 10.61.0.20 x1 --lease-time 31d"
+	"2|--lease-time needs a value|network host add lab $M 10.61.0.20 --lease-time"
+)
+bad_cli_cases bad
+bad_raw=(
+	'{"method":"network.host.add","params":{"name":"lab","mac":"'$M'","ip":"10.61.0.20","lease_time":"1h,web"}}|invalid lease_time'
+	'{"method":"network.host.add","params":{"name":"lab","mac":"'$M'","ip":"10.61.0.20","lease_time":"web"}}|invalid lease time'
+	'{"method":"network.create","params":{"name":"bad","mode":"isolated","subnet":"10.62.0.0/24","tftp_root":"/x\ny"}}|invalid TFTP root'
+)
+bad_raw_cases bad_raw
+ok "$BAD_N bad inputs refused, nothing changed"
