@@ -1610,6 +1610,8 @@ static void usage(void)
 	printf("DHCP defaults: the whole subnet minus the gateway, lease time 1h (2m to 30d; 90s, 30m, 1h, 7d).\n"
 	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
 	       "--uplink IFNAME lets a forwarding network's traffic out through that interface only.\n"
+	       "--stp on: spanning tree on the bridge; a new port listens and learns for --forward-delay seconds\n"
+	       "(2-30, default 15) before it forwards. Off (the default): it forwards at once, delay 0.\n"
 	       "Guests reach only DHCP, DNS and ICMP on their own gateway; --allow-host-port tcp/22 adds a\n"
 	       "host service (on that gateway address only).\n"
 	       "Guest NICs may send only from their own MAC and their leased or reserved addresses, and never\n"

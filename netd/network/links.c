@@ -86,7 +86,7 @@ static int plan_dump(struct daemon *d, const struct desired_bridge *want, size_t
 
 static int desired_from_network(struct daemon *d, const struct network *n, struct desired_bridge *ret)
 {
-	struct desired_bridge w = { .mtu = n->mtu };
+	struct desired_bridge w = { .mtu = n->mtu, .stp = n->stp, .forward_delay = network_forward_delay(n) };
 	int r;
 
 	network_alias(n, w.owner, sizeof(w.owner));
