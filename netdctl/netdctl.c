@@ -1653,7 +1653,8 @@ static void print_event(json_object *e)
 {
 	const char *type = jstr(e, "event");
 	time_t t = (time_t)json_object_get_double(json_object_object_get(e, "time"));
-	char when[32];
+	json_object *in = json_object_object_get(e, "expires_in");
+	char when[32], until[48] = "";
 
 	if (arg_json) {
 		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
@@ -1661,10 +1662,15 @@ static void print_event(json_object *e)
 		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
 		if (!strcmp(type, "overflow"))
 			printf("%s overflow: this monitor fell behind, %s event(s) dropped\n", when, jstr(e, "dropped"));
-		else if (!strcmp(type, "lease"))
-			printf("%s lease %s %s: %s %s %s (%s)\n", when, jstr(e, "action"), jstr(e, "network"),
-			       jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"), jstr(e, "type"));
-		else if (!strcmp(type, "guest"))
+		else if (!strcmp(type, "lease")) {
+			/* a renewal's news is its expiry */
+			if (in && strcmp(jstr(e, "action"), "del"))
+				snprintf(until, sizeof(until), ", expires in %llds",
+					 (long long)json_object_get_int64(in));
+			printf("%s lease %s %s: %s %s %s (%s%s)\n", when, jstr(e, "action"),
+			       jstr(e, "network"), jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"),
+			       jstr(e, "type"), until);
+		} else if (!strcmp(type, "guest"))
 			printf("%s guest %s: %s (%s)\n", when, jstr(e, "guest"), jstr(e, "action"), jstr(e, "state"));
 		else
 			printf("%s %s %s: %s\n", when, type, jstr(e, "network"), jstr(e, "action"));
