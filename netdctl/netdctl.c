@@ -273,6 +273,7 @@ static void print_firewall_integration(json_object *n)
 static void print_network(json_object *n)
 {
 	json_object *k, *addrs;
+	char fd[48] = "";
 
 	printf("name:       %s\nmode:       %s\nstate:      %s", jstr(n, "name"), jstr(n, "mode"), jstr(n, "state"));
 	if (json_object_object_get_ex(n, "problem", NULL))
@@ -294,9 +295,11 @@ static void print_network(json_object *n)
 		printf("kernel:     bridge does not exist\n");
 		return;
 	}
-	printf("kernel:     ifindex %s, %s, mtu %s, mac %s, stp %s\naddresses: ", jstr(k, "ifindex"),
+	if (json_object_object_get(k, "forward_delay"))
+		snprintf(fd, sizeof(fd), " (forward delay %s s)", jstr(k, "forward_delay"));
+	printf("kernel:     ifindex %s, %s, mtu %s, mac %s, stp %s%s\naddresses: ", jstr(k, "ifindex"),
 	       json_object_get_boolean(json_object_object_get(k, "up")) ? "up" : "down", jstr(k, "mtu"),
-	       jstr(k, "mac"), json_object_get_boolean(json_object_object_get(k, "stp")) ? "on" : "off");
+	       jstr(k, "mac"), json_object_get_boolean(json_object_object_get(k, "stp")) ? "on" : "off", fd);
 	addrs = json_object_object_get(k, "addresses");
 	for (size_t i = 0; i < json_object_array_length(addrs); i++)
 		printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, i)));

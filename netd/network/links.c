@@ -332,6 +332,9 @@ static void add_common(json_object *k, const struct link_info *l)
 	json_object_object_add(k, "mtu", json_object_new_int64(l->mtu));
 	json_object_object_add(k, "mac", json_mac(&l->mac));
 	json_object_object_add(k, "stp", json_object_new_boolean(l->stp_state > 0));
+	/* seconds (the kernel counts hundredths) */
+	if (l->stp_state > 0)
+		json_object_object_add(k, "forward_delay", json_object_new_int64(l->forward_delay / 100));
 }
 
 /* Someone else's bridge (a converted uplink, say): it and its ports (into k unless NULL). */

@@ -20,7 +20,9 @@ ctl network create lab --mode nat --subnet 10.61.0.0/24 --stp on --forward-delay
 assert_eq "$(stp_of nd-lab)" "1 400" "STP of lab"
 grep -q "^stp = yes$" "$T/etc/networks/lab.conf" && grep -q "^forward-delay = 4$" "$T/etc/networks/lab.conf" ||
 	fail "definition: $(cat "$T/etc/networks/lab.conf")"
-assert_eq "$(ctl --json network show lab | jq -c '[.stp, .forward_delay]')" "[true,4]" "show of lab"
+assert_eq "$(ctl --json network show lab | jq -c '[.stp, .forward_delay, .kernel.stp, .kernel.forward_delay]')" \
+	"[true,4,true,4]" "show of lab"
+ctl network show lab | has "stp on (forward delay 4 s)" || fail "network show lab: $(ctl network show lab)"
 ctl network create dflt --mode isolated --subnet 10.62.0.0/24 --stp on >/dev/null
 assert_eq "$(stp_of nd-dflt)" "1 1500" "STP of dflt (default delay)"
 ok "--stp on --forward-delay 4: stp_state 1, forward_delay 400; --stp on alone: 15 s"
