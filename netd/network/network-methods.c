@@ -734,16 +734,19 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	} else {
 		mac_format(&l.mac, m, sizeof(m));
 	}
-	/* the table's lease: a renewal's new expiry (the event's own fields for one that changed nothing) */
+	/* What monitor shows: the table's lease after the event (a renewal's new expiry), a copy (the
+	 * table may change before the event goes out); a "del" or a "moved" event's own fields. */
 	now = lease_actions[i].remove || moved ? NULL : dhcp_lease_table_get(&srv->leases, l.family, &l.ip);
 	action = lease_event_action(action, had, &before, now);
+	if (now)
+		l = *now;
 	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, m,
 		 ip_addr_format(l.family, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
 	daemon_portsec_network_changed(d, network);
 	call_reply(c, NULL);
 	n = daemon_network_find(d, network);
 	if (n) {
-		json_object *e = lease_json(n, now ?: &l, time(NULL));
+		json_object *e = lease_json(n, &l, time(NULL));
 
 		json_object_object_add(e, "network", json_object_new_string(network));
 		json_object_object_add(e, "action", json_object_new_string(action));
