@@ -3,7 +3,7 @@
 # hundredths of a second): off by default (forward delay 0: a new port forwards at once); --stp on
 # with a forward delay, or the default 15 s; a redefinition (the file edited, reload) changes it on
 # the running bridge (same ifindex) both ways; a restarted netd adopts the bridge with STP as it is;
-# bad inputs change nothing.
+# bad inputs change nothing (more of them: tests/unit/test-network.c test_stp).
 . "$(dirname "$0")/lib.sh"
 export NETDCTL SOCK
 
@@ -55,10 +55,8 @@ ok "kill -9 and restart: bridges adopted with their STP, nothing changed"
 cases=(
 	"1|forward delay is out of range (2-30)|network create x --mode isolated --subnet 10.1.0.0/24 --stp on --forward-delay 1"
 	"1|forward delay is out of range (2-30)|network create x --mode isolated --subnet 10.1.0.0/24 --stp on --forward-delay 31"
-	"1|forward delay is out of range (2-30)|network create x --mode isolated --subnet 10.1.0.0/24 --stp on --forward-delay 0"
 	"2|invalid forward delay 'soon': expected a number|network create x --mode isolated --subnet 10.1.0.0/24 --stp on --forward-delay soon"
 	"1|--forward-delay needs --stp on|network create x --mode isolated --subnet 10.1.0.0/24 --forward-delay 10"
-	"1|--forward-delay needs --stp on|network create x --mode isolated --subnet 10.1.0.0/24 --stp off --forward-delay 10"
 	"2|invalid STP 'maybe': expected yes or no|network create x --mode isolated --subnet 10.1.0.0/24 --stp maybe"
 	"1|mode bridge takes no --stp or --forward-delay|network create x --mode bridge --bridge br0 --stp on"
 	"2|--stp is given twice|network create x --mode isolated --subnet 10.1.0.0/24 --stp on --stp off"
