@@ -78,7 +78,7 @@ static int fake_bridge_add(void *userdata, const struct bridge_spec *spec, int *
 {
 	struct link_fake *f = userdata;
 	struct link_info *l;
-	char mac[MAC_STRLEN];
+	char mac[MAC_STRLEN], stp[48];
 	int r;
 
 	r = fake_mutation(f, "bridge_add");
@@ -91,10 +91,13 @@ static int fake_bridge_add(void *userdata, const struct bridge_spec *spec, int *
 		return r;
 	l->mac = spec->mac;
 	l->mtu = spec->mtu ? spec->mtu : 1500;
-	l->stp_state = 0;
+	l->stp_state = spec->stp;
+	l->forward_delay = spec->stp ? spec->forward_delay * 100 : 0;
 	snprintf(l->alias, sizeof(l->alias), "%s", spec->alias ? spec->alias : "");
-	fake_log_add(&f->log, "bridge_add name=%s mac=%s mtu=%u alias=%s", spec->name,
-		     mac_format(&spec->mac, mac, sizeof(mac)), spec->mtu, l->alias);
+	/* STP only when on: the log of every bridge without it stays as it was */
+	snprintf(stp, sizeof(stp), " stp=on forward_delay=%u", spec->forward_delay);
+	fake_log_add(&f->log, "bridge_add name=%s mac=%s mtu=%u alias=%s%s", spec->name,
+		     mac_format(&spec->mac, mac, sizeof(mac)), spec->mtu, l->alias, spec->stp ? stp : "");
 	*ret_ifindex = l->ifindex;
 	return 0;
 }
@@ -164,6 +167,28 @@ static int fake_link_set_mtu(void *userdata, int ifindex, uint32_t mtu)
 		return -ENODEV;
 	l->mtu = mtu;
 	fake_log_add(&f->log, "link_set_mtu %s %u", l->name, mtu);
+	return 0;
+}
+
+/* As the kernel: a delay outside 2-30 s is refused while STP is on. */
+static int fake_bridge_set_stp(void *userdata, int ifindex, bool stp, unsigned forward_delay)
+{
+	struct link_fake *f = userdata;
+	struct link_info *l = fake_link(f, ifindex);
+	int r = fake_mutation(f, "bridge_set_stp");
+
+	if (r < 0)
+		return r;
+	if (!l)
+		return -ENODEV;
+	if (strcmp(l->kind, "bridge"))
+		return -EOPNOTSUPP;
+	if (stp && (forward_delay < 2 || forward_delay > 30))
+		return -ERANGE;
+	l->stp_state = stp;
+	l->forward_delay = forward_delay * 100;
+	fake_log_add(&f->log, "bridge_set_stp %s stp=%s forward_delay=%u", l->name, stp ? "on" : "off",
+		     forward_delay);
 	return 0;
 }
 
@@ -857,6 +882,7 @@ static const struct link_ops fake_ops = {
 	.link_del = fake_link_del,
 	.link_set_up = fake_link_set_up,
 	.link_set_mtu = fake_link_set_mtu,
+	.bridge_set_stp = fake_bridge_set_stp,
 	.link_set_mac = fake_link_set_mac,
 	.link_set_alias = fake_link_set_alias,
 	.addr_add = fake_addr_add,

@@ -40,6 +40,8 @@
 #define NL_DUMP_TRIES 4
 #define NL_BATCH_SIZE (128 * 1024)
 #define NL_BATCH_MAX 512
+/* IFLA_BR_FORWARD_DELAY counts clock ticks of USER_HZ, 100 on Linux */
+#define BR_CLOCK_HZ 100
 #define NL_BURST_SAFE 128 /* ACKs that fit the default receive buffer */
 #define NL_DESC_SIZE 160
 /* The cache's notification socket: room for a burst of changes between two uses (a link's
@@ -331,8 +333,27 @@ static int bridge_create(struct link_nl *n, const struct bridge_spec *spec)
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	mnl_attr_put_u32(nlh, IFLA_BR_STP_STATE, 0);
-	mnl_attr_put_u32(nlh, IFLA_BR_FORWARD_DELAY, 0);
+	/* The kernel takes the delay before the STP state (any delay while STP is off) */
+	mnl_attr_put_u32(nlh, IFLA_BR_STP_STATE, spec->stp);
+	mnl_attr_put_u32(nlh, IFLA_BR_FORWARD_DELAY, spec->stp ? spec->forward_delay * BR_CLOCK_HZ : 0);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return nl_call(n, nlh, NULL, NULL);
+}
+
+/* One change of a bridge's own attributes (IFLA_BR_*): a value of -1 is not sent. */
+static int bridge_change(struct link_nl *n, int ifindex, int64_t stp, int64_t forward_delay)
+{
+	struct nlmsghdr *nlh = link_msg(n, RTM_NEWLINK, 0, ifindex);
+	struct nlattr *info, *data;
+
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	if (stp >= 0)
+		mnl_attr_put_u32(nlh, IFLA_BR_STP_STATE, stp);
+	if (forward_delay >= 0)
+		mnl_attr_put_u32(nlh, IFLA_BR_FORWARD_DELAY, forward_delay);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 	return nl_call(n, nlh, NULL, NULL);
@@ -390,8 +411,9 @@ static int nl_bridge_add(void *userdata, const struct bridge_spec *spec, int *re
 	r = bridge_finish(n, spec, &ifindex);
 	if (r < 0)
 		return r;
-	log_debug("bridge add %s ifindex=%d mac=%s mtu=%u stp=off fd=0 alias=%s", spec->name,
-		  ifindex, mac_format(&spec->mac, mac, sizeof(mac)), spec->mtu, strna(spec->alias));
+	log_debug("bridge add %s ifindex=%d mac=%s mtu=%u stp=%s fd=%u alias=%s", spec->name, ifindex,
+		  mac_format(&spec->mac, mac, sizeof(mac)), spec->mtu, spec->stp ? "on" : "off",
+		  spec->stp ? spec->forward_delay : 0, strna(spec->alias));
 	*ret_ifindex = ifindex;
 	return 0;
 }
@@ -425,6 +447,25 @@ static int nl_link_set_mtu(void *userdata, int ifindex, uint32_t mtu)
 
 	if (r >= 0)
 		log_debug("link %d mtu %u", ifindex, mtu);
+	return r;
+}
+
+/* On: the delay and the state in one request (the kernel sets the delay first, which it takes
+ * whatever it is while STP is still off). Off: the state first, since the kernel refuses a delay
+ * out of 2-30 s while STP is on, even in the request that turns it off. */
+static int nl_bridge_set_stp(void *userdata, int ifindex, bool stp, unsigned forward_delay)
+{
+	struct link_nl *n = userdata;
+	int64_t fd = (int64_t)forward_delay * BR_CLOCK_HZ;
+	int r;
+
+	n->error[0] = 0;
+	if (stp)
+		r = bridge_change(n, ifindex, 1, fd);
+	else if ((r = bridge_change(n, ifindex, 0, -1)) >= 0)
+		r = bridge_change(n, ifindex, -1, fd);
+	if (r >= 0)
+		log_debug("bridge %d stp=%s fd=%u", ifindex, stp ? "on" : "off", forward_delay);
 	return r;
 }
 
@@ -2121,6 +2162,7 @@ static void nl_events_close(void *userdata, int fd)
 static const struct link_ops link_nl_ops = {
 	.name = "netlink",
 	.bridge_add = nl_bridge_add,
+	.bridge_set_stp = nl_bridge_set_stp,
 	.link_del = nl_link_del,
 	.link_set_up = nl_link_set_up,
 	.link_set_mtu = nl_link_set_mtu,

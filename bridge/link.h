@@ -152,6 +152,10 @@ struct bridge_spec {
 	struct mac mac; /* set at creation so the bridge never inherits a port's MAC */
 	uint32_t mtu;	/* 0: kernel default */
 	const char *alias;
+	/* Spanning tree: off (the default, a new port forwards at once) or on with a forward delay
+	 * of 2-30 s (the kernel's range with STP; 0 with STP off). */
+	bool stp;
+	unsigned forward_delay; /* seconds */
 };
 
 /* Kinds of kernel change notifications (events_open): a trigger to read the kernel again. */
@@ -174,8 +178,11 @@ enum {
 
 struct link_ops {
 	const char *name;
-	/* Bridge with STP off and forward delay 0, the given MAC, MTU and alias; not brought up. */
+	/* Bridge with the given MAC, MTU, alias and STP (off: forward delay 0); not brought up. */
 	int (*bridge_add)(void *userdata, const struct bridge_spec *spec, int *ret_ifindex);
+	/* A bridge's STP on or off and its forward delay in seconds (2-30 with STP on; the kernel
+	 * refuses a delay out of that range while STP is on, so off is set before the delay). */
+	int (*bridge_set_stp)(void *userdata, int ifindex, bool stp, unsigned forward_delay);
 	int (*link_del)(void *userdata, int ifindex);
 	int (*link_set_up)(void *userdata, int ifindex, bool up);
 	int (*link_set_mtu)(void *userdata, int ifindex, uint32_t mtu);

@@ -90,6 +90,8 @@ static int plan_create(struct link_plan *p, const struct desired_bridge *w)
 		return -ENOMEM;
 	s->mac = w->mac;
 	s->mtu = w->mtu;
+	s->stp = w->stp;
+	s->forward_delay = w->stp ? w->forward_delay : 0;
 	snprintf(s->alias, sizeof(s->alias), "%s", w->owner);
 	bool ipv6_on = false;
 
@@ -98,6 +100,25 @@ static int plan_create(struct link_plan *p, const struct desired_bridge *w)
 	if (r >= 0 && !link_plan_push(p, LINK_STEP_LINK_UP, w->ifname, 0))
 		r = -ENOMEM;
 	return r;
+}
+
+/* STP and the forward delay as wanted (the kernel counts the delay in hundredths of a second). With
+ * STP off the delay does nothing: one left from STP on is set back to 0 all the same, so that the
+ * bridge reads back as a new one would. */
+static int plan_stp(struct link_plan *p, const struct desired_bridge *w, const struct link_info *l)
+{
+	unsigned fd = w->stp ? w->forward_delay : 0;
+	struct link_step *s;
+
+	if ((l->stp_state > 0) == w->stp && l->forward_delay == fd * 100)
+		return 0;
+	if (!(s = link_plan_push(p, LINK_STEP_BRIDGE_SET_STP, l->name, l->ifindex)))
+		return -ENOMEM;
+	s->stp = w->stp;
+	s->forward_delay = fd;
+	s->old_stp = l->stp_state > 0;
+	s->old_forward_delay = l->forward_delay / 100;
+	return 0;
 }
 
 /* Adopt a bridge netd already owns: change only what differs. New addresses go on before old
@@ -121,6 +142,7 @@ static int plan_adopt(struct link_plan *p, const struct desired_bridge *w, const
 		s->mac = w->mac;
 		s->old_mac = l->mac;
 	}
+	r = plan_stp(p, w, l);
 	for (size_t i = 0; r >= 0 && i < w->n_addrs; i++)
 		if (!addr_present(d, l->ifindex, &w->addrs[i]))
 			r = push_wanted_addr(p, l->name, l->ifindex, &w->addrs[i], &ipv6_on);

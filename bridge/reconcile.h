@@ -29,6 +29,10 @@ struct desired_bridge {
 	 * once, not tentative for 1-2 s), after net.ipv6.conf.IFNAME.disable_ipv6=0. */
 	struct ip_prefix addrs[DESIRED_MAX_ADDRS];
 	size_t n_addrs;
+	/* Spanning tree: off (a new port forwards at once; forward delay 0), or on with a forward
+	 * delay of 2-30 s. Changed in place on a bridge netd owns, kept as it is when adopted. */
+	bool stp;
+	unsigned forward_delay; /* seconds */
 };
 
 /*

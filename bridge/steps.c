@@ -30,6 +30,7 @@ static const char *const link_step_table[_LINK_STEP_MAX] = {
 	[LINK_STEP_NEIGH_REPLACE] = "neigh-replace",
 	[LINK_STEP_NEIGH_DEL] = "neigh-del",
 	[LINK_STEP_ROUTE_DEL] = "route-del",
+	[LINK_STEP_BRIDGE_SET_STP] = "bridge-set-stp",
 };
 
 const char *link_step_type_to_string(enum link_step_type t)
@@ -92,8 +93,13 @@ void link_step_describe(const struct link_step *s, char *buf, size_t size)
 
 	switch (s->type) {
 	case LINK_STEP_BRIDGE_ADD:
-		snprintf(buf, size, "%s %s mac=%s mtu=%u stp=off forward_delay=0 alias=%s", t, s->ifname,
-			 mac_format(&s->mac, m, sizeof(m)), s->mtu, s->alias);
+		snprintf(buf, size, "%s %s mac=%s mtu=%u stp=%s forward_delay=%u alias=%s", t, s->ifname,
+			 mac_format(&s->mac, m, sizeof(m)), s->mtu, s->stp ? "on" : "off", s->forward_delay,
+			 s->alias);
+		break;
+	case LINK_STEP_BRIDGE_SET_STP:
+		snprintf(buf, size, "%s %s stp=%s forward_delay=%u", t, s->ifname, s->stp ? "on" : "off",
+			 s->forward_delay);
 		break;
 	case LINK_STEP_LINK_SET_MTU:
 		snprintf(buf, size, "%s %s %u", t, s->ifname, s->mtu);
@@ -211,7 +217,12 @@ static int step_run(struct apply *a, const struct link_step *s, int ifindex, siz
 {
 	const struct link_ops *o = a->b->ops;
 	void *u = a->b->userdata;
-	struct bridge_spec spec = { .name = s->ifname, .mac = s->mac, .mtu = s->mtu, .alias = s->alias };
+	struct bridge_spec spec = { .name = s->ifname,
+				    .mac = s->mac,
+				    .mtu = s->mtu,
+				    .alias = s->alias,
+				    .stp = s->stp,
+				    .forward_delay = s->forward_delay };
 	struct addr_info addr = s->addr;
 	struct route_info rt = s->route;
 	struct neigh_info nb = s->neigh;
@@ -230,6 +241,8 @@ static int step_run(struct apply *a, const struct link_step *s, int ifindex, siz
 		return o->link_set_mtu(u, ifindex, s->mtu);
 	case LINK_STEP_LINK_SET_MAC:
 		return o->link_set_mac(u, ifindex, &s->mac);
+	case LINK_STEP_BRIDGE_SET_STP:
+		return o->bridge_set_stp(u, ifindex, s->stp, s->forward_delay);
 	case LINK_STEP_SYSCTL_SET:
 		return o->sysctl_set(u, s->family, s->ifname, s->key, s->value);
 	case LINK_STEP_ADDR_ADD:
@@ -290,6 +303,7 @@ static bool step_inverse(const struct link_step *s, int ifindex, struct link_ste
 		[LINK_STEP_ADDR_DEL] = LINK_STEP_ADDR_ADD,
 		[LINK_STEP_NEIGH_REPLACE] = LINK_STEP_NEIGH_DEL,
 		[LINK_STEP_NEIGH_DEL] = LINK_STEP_NEIGH_REPLACE,
+		[LINK_STEP_BRIDGE_SET_STP] = LINK_STEP_BRIDGE_SET_STP,
 	};
 
 	/* 0 (BRIDGE_ADD) is no step's inverse: it means none. */
@@ -300,6 +314,8 @@ static bool step_inverse(const struct link_step *s, int ifindex, struct link_ste
 	ret->ifindex = ifindex;
 	ret->mtu = s->old_mtu; /* LINK_SET_MTU; the others do not read it */
 	ret->mac = s->old_mac; /* LINK_SET_MAC */
+	ret->stp = s->old_stp; /* BRIDGE_SET_STP */
+	ret->forward_delay = s->old_forward_delay;
 	return true;
 }
 

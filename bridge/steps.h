@@ -15,7 +15,7 @@
 #include "link.h"
 
 enum link_step_type {
-	LINK_STEP_BRIDGE_ADD, /* STP off, forward delay 0, mac, mtu and alias; not brought up */
+	LINK_STEP_BRIDGE_ADD, /* mac, mtu, alias, STP and forward delay; not brought up */
 	LINK_STEP_LINK_DEL,
 	LINK_STEP_LINK_UP,
 	LINK_STEP_LINK_DOWN,
@@ -34,6 +34,7 @@ enum link_step_type {
 	LINK_STEP_NEIGH_REPLACE, /* a neighbour entry, created or replaced */
 	LINK_STEP_NEIGH_DEL,
 	LINK_STEP_ROUTE_DEL,
+	LINK_STEP_BRIDGE_SET_STP, /* STP on or off and the forward delay of a bridge */
 	_LINK_STEP_MAX,
 };
 
@@ -51,6 +52,8 @@ struct link_step {
 	struct mac mac; /* BRIDGE_ADD, LINK_SET_MAC, ANNOUNCE */
 	struct mac old_mac; /* LINK_SET_MAC: what an undo puts back */
 	uint32_t mtu, old_mtu; /* BRIDGE_ADD (0: the kernel's), LINK_SET_MTU */
+	bool stp, old_stp; /* BRIDGE_ADD, BRIDGE_SET_STP (old: what an undo puts back) */
+	unsigned forward_delay, old_forward_delay; /* the same, seconds */
 	struct addr_info addr; /* ADDR_*, ANNOUNCE; its ifindex is the step's, set when applied */
 	/* ADDR_ADD, ADDR_DEL: the address with its flags, scope and lifetimes (addr_add_full, and so
 	 * in the text form); otherwise the prefix alone. */

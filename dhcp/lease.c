@@ -184,6 +184,27 @@ static struct dhcp_lease *find(struct dhcp_lease_table *t, int family, const uni
 	return NULL;
 }
 
+const struct dhcp_lease *dhcp_lease_table_get(const struct dhcp_lease_table *t, int family,
+					      const union in_addr_union *ip)
+{
+	return find((struct dhcp_lease_table *)t, family, ip);
+}
+
+static bool same_client(const struct dhcp_lease *a, const struct dhcp_lease *b)
+{
+	if (a->family != b->family || !ip_addr_equal(a->family, &a->ip, &b->ip))
+		return false;
+	if (a->family == AF_INET)
+		return mac_equal(&a->mac, &b->mac);
+	return a->duid.len && dhcp_duid_equal(&a->duid, &b->duid) && a->iaid == b->iaid &&
+	       a->temporary == b->temporary;
+}
+
+bool dhcp_lease_renewed(const struct dhcp_lease *before, const struct dhcp_lease *after)
+{
+	return same_client(before, after) && before->expiry != after->expiry;
+}
+
 int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l)
 {
 	struct dhcp_lease *old = find(t, l->family, &l->ip), *v;

@@ -74,6 +74,16 @@ int dhcp_lease_file_parse(const char *text, size_t len, struct dhcp_lease_table 
  * kept the lease against another MAC, 0 otherwise (also against an event without a MAC).
  */
 int dhcp_lease_table_put(struct dhcp_lease_table *t, const struct dhcp_lease *l);
+/* The lease of that address (family and address), or NULL. */
+const struct dhcp_lease *dhcp_lease_table_get(const struct dhcp_lease_table *t, int family,
+					      const union in_addr_union *ip);
+/*
+ * Whether after is before renewed: the same address of the same client (IPv4: its MAC; IPv6: its
+ * DUID and IAID) with another expiry. dnsmasq runs the script with "old" for a renewal (with
+ * script-on-renewal), and also for a new name or MAC and for each lease a restarted dnsmasq reads
+ * back: netd tells a renewal from the rest by what changed.
+ */
+bool dhcp_lease_renewed(const struct dhcp_lease *before, const struct dhcp_lease *after);
 /* Give each IPv6 lease of t without a MAC the one from's lease of the same address has, when that
  * lease is the same client's (DUID and IAID). Returns how many it gave. O(n log n). */
 size_t dhcp_lease_table_take_macs(struct dhcp_lease_table *t, const struct dhcp_lease_table *from);

@@ -317,6 +317,7 @@ static void print_firewall_integration(json_object *n)
 static void print_network(json_object *n)
 {
 	json_object *k, *addrs;
+	char fd[48] = "";
 
 	printf("name:       %s\nmode:       %s\nstate:      %s", jstr(n, "name"), jstr(n, "mode"), jstr(n, "state"));
 	if (json_object_object_get_ex(n, "problem", NULL))
@@ -338,9 +339,11 @@ static void print_network(json_object *n)
 		printf("kernel:     bridge does not exist\n");
 		return;
 	}
-	printf("kernel:     ifindex %s, %s, mtu %s, mac %s, stp %s\naddresses: ", jstr(k, "ifindex"),
+	if (json_object_object_get(k, "forward_delay"))
+		snprintf(fd, sizeof(fd), " (forward delay %s s)", jstr(k, "forward_delay"));
+	printf("kernel:     ifindex %s, %s, mtu %s, mac %s, stp %s%s\naddresses: ", jstr(k, "ifindex"),
 	       json_object_get_boolean(json_object_object_get(k, "up")) ? "up" : "down", jstr(k, "mtu"),
-	       jstr(k, "mac"), json_object_get_boolean(json_object_object_get(k, "stp")) ? "on" : "off");
+	       jstr(k, "mac"), json_object_get_boolean(json_object_object_get(k, "stp")) ? "on" : "off", fd);
 	addrs = json_object_object_get(k, "addresses");
 	for (size_t i = 0; i < json_object_array_length(addrs); i++)
 		printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, i)));
@@ -1659,6 +1662,8 @@ static void usage(void)
 	       "unprivileged user (DIR and FILE must be readable by it); --next-server IP: another TFTP server.\n"
 	       "DNS is served on the gateway; --no-dns turns it off, --no-dhcp turns DHCP off.\n"
 	       "--uplink IFNAME lets a forwarding network's traffic out through that interface only.\n"
+	       "--stp on: spanning tree on the bridge; a new port listens and learns for --forward-delay seconds\n"
+	       "(2-30, default 15) before it forwards. Off (the default): it forwards at once, delay 0.\n"
 	       "Guests reach only DHCP, DNS and ICMP on their own gateway; --allow-host-port tcp/22 adds a\n"
 	       "host service (on that gateway address only).\n"
 	       "Guest NICs may send only from their own MAC and their leased or reserved addresses, and never\n"
@@ -1700,7 +1705,8 @@ static void print_event(json_object *e)
 {
 	const char *type = jstr(e, "event");
 	time_t t = (time_t)json_object_get_double(json_object_object_get(e, "time"));
-	char when[32];
+	json_object *in = json_object_object_get(e, "expires_in");
+	char when[32], until[48] = "";
 
 	if (arg_json) {
 		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
@@ -1708,10 +1714,15 @@ static void print_event(json_object *e)
 		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
 		if (!strcmp(type, "overflow"))
 			printf("%s overflow: this monitor fell behind, %s event(s) dropped\n", when, jstr(e, "dropped"));
-		else if (!strcmp(type, "lease"))
-			printf("%s lease %s %s: %s %s %s (%s)\n", when, jstr(e, "action"), jstr(e, "network"),
-			       jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"), jstr(e, "type"));
-		else if (!strcmp(type, "guest"))
+		else if (!strcmp(type, "lease")) {
+			/* a renewal's news is its expiry */
+			if (in && strcmp(jstr(e, "action"), "del"))
+				snprintf(until, sizeof(until), ", expires in %llds",
+					 (long long)json_object_get_int64(in));
+			printf("%s lease %s %s: %s %s %s (%s%s)\n", when, jstr(e, "action"),
+			       jstr(e, "network"), jstr(e, "mac"), jstr(e, "ip"), jstr(e, "hostname"),
+			       jstr(e, "type"), until);
+		} else if (!strcmp(type, "guest"))
 			printf("%s guest %s: %s (%s)\n", when, jstr(e, "guest"), jstr(e, "action"), jstr(e, "state"));
 		else
 			printf("%s %s %s: %s\n", when, type, jstr(e, "network"), jstr(e, "action"));

@@ -86,7 +86,7 @@ static int plan_dump(struct daemon *d, const struct desired_bridge *want, size_t
 
 static int desired_from_network(struct daemon *d, const struct network *n, struct desired_bridge *ret)
 {
-	struct desired_bridge w = { .mtu = n->mtu };
+	struct desired_bridge w = { .mtu = n->mtu, .stp = n->stp, .forward_delay = network_forward_delay(n) };
 	int r;
 
 	network_alias(n, w.owner, sizeof(w.owner));
@@ -332,6 +332,9 @@ static void add_common(json_object *k, const struct link_info *l)
 	json_object_object_add(k, "mtu", json_object_new_int64(l->mtu));
 	json_object_object_add(k, "mac", json_mac(&l->mac));
 	json_object_object_add(k, "stp", json_object_new_boolean(l->stp_state > 0));
+	/* seconds (the kernel counts hundredths) */
+	if (l->stp_state > 0)
+		json_object_object_add(k, "forward_delay", json_object_new_int64(l->forward_delay / 100));
 }
 
 /* Someone else's bridge (a converted uplink, say): it and its ports (into k unless NULL). */

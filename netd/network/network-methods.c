@@ -678,13 +678,24 @@ static int lease_from_params(struct call *c, json_object *params, struct dhcp_le
 	return 0;
 }
 
+/* What a lease event did, for the log and 'monitor': dnsmasq's action, except that an "old" that
+ * gives the same client's lease another expiry is a "renew" (dnsmasq says "old" for a new name or
+ * MAC too, and for each lease a restarted dnsmasq reads back). */
+static const char *lease_event_action(const char *action, bool had, const struct dhcp_lease *before,
+				      const struct dhcp_lease *after)
+{
+	return !strcmp(action, "old") && had && after && dhcp_lease_renewed(before, after) ? "renew" : action;
+}
+
 /* From netd-lease-event, run by dnsmasq (as root) for every lease change. */
 static int method_lease_event(struct daemon *d, struct call *c, json_object *params)
 {
 	const char *network, *action;
 	struct dhcp_server *srv;
 	const struct network *n;
-	struct dhcp_lease l;
+	const struct dhcp_lease *now;
+	struct dhcp_lease l, before = {};
+	bool had, moved = false;
 	char m[DHCP_DUID_STRLEN + 5], ip[INET6_ADDRSTRLEN];
 	size_t i;
 	int r;
@@ -703,6 +714,10 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 		return r;
 	/* leases dnsmasq ended early, kept for their owner until their expiry: now theirs to give */
 	dhcp_lease_table_purge(&srv->leases, time(NULL));
+	now = dhcp_lease_table_get(&srv->leases, l.family, &l.ip);
+	had = now;
+	if (had)
+		before = *now;
 	if (lease_actions[i].remove) {
 		if (dhcp_lease_table_remove(&srv->leases, l.family, &l.ip, time(NULL)) > 0)
 			log_notice("network '%s': dnsmasq ended DHCPv6 lease %s before the expiry its owner "
@@ -712,6 +727,7 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	} else if ((r = dhcp_lease_table_put(&srv->leases, &l)) < 0) {
 		return -ENOMEM;
 	} else if (r > 0) {
+		moved = true;
 		log_warning("network '%s': DHCPv6 lease %s stays with the MAC it had, its expiry and "
 			    "client too; dnsmasq reports %s for it now (another guest renewing it with "
 			    "its DUID, or leasing it before the expiry its owner was given?)",
@@ -729,6 +745,12 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	} else {
 		mac_format(&l.mac, m, sizeof(m));
 	}
+	/* What monitor shows: the table's lease after the event (a renewal's new expiry), a copy (the
+	 * table may change before the event goes out); a "del" or a "moved" event's own fields. */
+	now = lease_actions[i].remove || moved ? NULL : dhcp_lease_table_get(&srv->leases, l.family, &l.ip);
+	action = lease_event_action(action, had, &before, now);
+	if (now)
+		l = *now;
 	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, m,
 		 ip_addr_format(l.family, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
 	daemon_portsec_network_changed(d, network);

@@ -468,6 +468,13 @@ static const struct schema_field network_fields[] = {
 	/* 0: the kernel's; network_validate() has the range */
 	{ .key = "mtu", .json = "mtu", .flag = "mtu", .metavar = "N", .label = "MTU",
 	  .flags = SCHEMA_SHOW | SCHEMA_ZERO_UNSET, SCHEMA_UINT_AT(struct network, mtu) },
+	/* 0: unset (with STP on: NETWORK_FORWARD_DELAY_DEFAULT); network_validate() wants STP on */
+	{ .key = "stp", .json = "stp", .flag = "stp", .metavar = "on|off", .label = "STP", .def = "no",
+	  .flags = SCHEMA_SHOW | SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, stp) },
+	{ .key = "forward-delay", .json = "forward_delay", .flag = "forward-delay", .metavar = "SECONDS",
+	  .label = "forward delay", .flags = SCHEMA_SHOW | SCHEMA_ZERO_UNSET,
+	  .min = NETWORK_FORWARD_DELAY_MIN, .max = NETWORK_FORWARD_DELAY_MAX,
+	  SCHEMA_UINT_AT(struct network, forward_delay) },
 	{ .key = "allow-host-port", .json = "allow_host_ports", .flag = "allow-host-port",
 	  .metavar = "PROTO/PORT", .label = "host port", .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE,
 	  .parse = parse_host_port, .format = format_host_port },

@@ -427,6 +427,32 @@ int network_host_port_add(struct network *n, const char *spec, char *err, size_t
 	return 0;
 }
 
+unsigned network_forward_delay(const struct network *n)
+{
+	return n->stp ? n->forward_delay ?: NETWORK_FORWARD_DELAY_DEFAULT : 0;
+}
+
+/* The range is the schema row's; a delay means nothing without STP, and only a bridge netd makes
+ * is netd's to change. */
+static int check_stp(const struct network *n, char *err, size_t errlen)
+{
+	if ((n->stp || n->forward_delay) && !n->mode->owns_bridge) {
+		snprintf(err, errlen,
+			 "network '%s': mode %s takes no --stp or --forward-delay: netd does not own its "
+			 "bridge",
+			 n->name, n->mode->name);
+		return -EINVAL;
+	}
+	if (n->forward_delay && !n->stp) {
+		snprintf(err, errlen,
+			 "network '%s': --forward-delay needs --stp on (with STP off a new port forwards "
+			 "at once)",
+			 n->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int network_validate(const struct network *n, char *err, size_t errlen)
 {
 	const char *why;
@@ -446,6 +472,9 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 		if (r < 0)
 			return r;
 	}
+	r = check_stp(n, err, errlen);
+	if (r < 0)
+		return r;
 	if (!n->mode->has_subnet)
 		return 0;
 	why = ifname_invalid_reason(n->bridge);
@@ -788,11 +817,11 @@ bool network_equal(const struct network *a, const struct network *b)
 	       ip_addr_equal(AF_INET, &a->gateway, &b->gateway) && a->subnet_none == b->subnet_none &&
 	       ip_prefix_equal(&a->subnet6, &b->subnet6) && a->subnet6_auto == b->subnet6_auto &&
 	       ip_addr_equal(AF_INET6, &a->gateway6, &b->gateway6) && a->ipv6_mode == b->ipv6_mode &&
-	       a->nat6 == b->nat6 && a->nat6_given == b->nat6_given && a->mtu == b->mtu &&
-	       a->autostart == b->autostart && a->has_mac == b->has_mac &&
-	       (!a->has_mac || mac_equal(&a->mac, &b->mac)) && a->dhcp_router == b->dhcp_router &&
-	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp) &&
-	       host_ports_equal(a, b);
+	       a->nat6 == b->nat6 && a->nat6_given == b->nat6_given && a->mtu == b->mtu && a->stp == b->stp &&
+	       a->forward_delay == b->forward_delay && a->autostart == b->autostart &&
+	       a->has_mac == b->has_mac && (!a->has_mac || mac_equal(&a->mac, &b->mac)) &&
+	       a->dhcp_router == b->dhcp_router && !strcmp(a->uplink, b->uplink) &&
+	       dhcp_settings_equal(&a->dhcp, &b->dhcp) && host_ports_equal(a, b);
 }
 
 int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,

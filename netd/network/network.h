@@ -51,6 +51,11 @@ struct network {
 	bool nat6;
 	int nat6_given; /* -1 not given, 0 --no-nat6, 1 --nat6 (what the file keeps) */
 	uint32_t mtu; /* 0: kernel default */
+	/* The bridge's spanning tree: off by default (a new port forwards at once); on, a new port
+	 * listens and learns for forward_delay seconds (2-30; 0: NETWORK_FORWARD_DELAY_DEFAULT) first.
+	 * Only on a bridge netd owns. */
+	bool stp;
+	unsigned forward_delay;
 	bool autostart;
 	bool has_mac; /* mac pinned in the config file */
 	struct mac mac;
@@ -66,6 +71,10 @@ struct network {
 #define NETWORK_MTU_MIN 68
 #define NETWORK_MTU_MAX 65535
 #define NETWORK_MTU6_MIN 1280 /* a network with an IPv6 prefix */
+/* The kernel's range of a forward delay with STP on, and its default (IEEE 802.1D's) */
+#define NETWORK_FORWARD_DELAY_MIN 2
+#define NETWORK_FORWARD_DELAY_MAX 30
+#define NETWORK_FORWARD_DELAY_DEFAULT 15
 
 /* A fresh definition with defaults (isolated, autostart). Owns memory: network_done() it. */
 void network_init(struct network *n, const char *name);
@@ -84,6 +93,8 @@ struct network *network_dup(const struct network *n);
 void network_swap(struct network *a, struct network *b);
 /* The stable default bridge name derived from a network name: "nd-<name>" or a hashed form. */
 void network_default_bridge(const char *name, char ret[IFNAMSIZ]);
+/* The bridge's forward delay in seconds: 0 with STP off, else the one given or the default. */
+unsigned network_forward_delay(const struct network *n);
 /* Fill the defaults that derive from other fields (bridge, gateway, gateway6, nat6, dhcp_router). */
 void network_fill_defaults(struct network *n);
 /* Check one definition on its own; on failure writes a message for the user into err. */

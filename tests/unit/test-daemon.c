@@ -2962,6 +2962,21 @@ static void test_list_follows(void **state)
 			    "{\"network\": \"lab\", \"action\": \"add\", \"mac\": \"52:54:00:aa:00:01\", "
 			    "\"ip\": \"10.60.0.50\", \"expires\": \"4000000000\"}"));
 	assert_string_equal(list_field(w, "lab", "dhcp.leases"), "1");
+	note(w, "renewed (dnsmasq's \"old\" with a new expiry): network leases has the new one");
+	assert_true(request(w, "lease.event",
+			    "{\"network\": \"lab\", \"action\": \"old\", \"mac\": \"52:54:00:aa:00:01\", "
+			    "\"ip\": \"10.60.0.50\", \"expires\": \"4000000600\"}"));
+	assert_true(request(w, "network.leases", "{\"name\": \"lab\"}"));
+	{
+		json_object *result, *expires;
+
+		assert_true(json_object_object_get_ex(w->reply, "result", &result));
+		assert_int_equal(json_object_array_length(result), 1);
+		assert_true(
+			json_object_object_get_ex(json_object_array_get_idx(result, 0), "expires", &expires));
+		assert_int_equal(json_object_get_int64(expires), 4000000600);
+	}
+	assert_string_equal(list_field(w, "lab", "dhcp.leases"), "1");
 	note(w, "stopped, started");
 	assert_true(request(w, "network.stop", "{\"name\": \"lab\"}"));
 	assert_string_equal(list_field(w, "lab", "state"), "inactive");

@@ -871,6 +871,77 @@ static void test_lease_parser(void **state)
 	dhcp_lease_table_clear(&t);
 }
 
+/* A renewal reaches the table: dnsmasq's "old" with the new expiry (script-on-renewal) replaces the
+ * lease, and only the same client's lease with another expiry counts as renewed (not a new name, not
+ * another MAC's lease of the address, not a restarted dnsmasq telling the lease back as it was). The
+ * client id comes from either source, as dnsmasq gives it. */
+static void test_lease_renewal(void **state)
+{
+	static const char file[] = "1700000000 52:54:00:00:00:0a 10.60.0.10 web 01:52:54:00:00:00:0a\n";
+	struct dhcp_lease_table t;
+	struct dhcp_lease old, ev;
+	const struct dhcp_lease *l;
+
+	assert_int_equal(dhcp_lease_file_parse(file, strlen(file), &t, NULL), 0);
+	l = dhcp_lease_table_get(&t, AF_INET, &t.leases[0].ip);
+	assert_non_null(l);
+	assert_string_equal(l->client_id, "01:52:54:00:00:00:0a");
+	old = *l;
+	assert_null(dhcp_lease_table_get(&t, AF_INET6, &t.leases[0].ip));
+
+	/* the renewal: the same MAC and address, a later expiry */
+	assert_int_equal(dhcp_lease_from_fields("1700000060", "52:54:00:00:00:0a", "10.60.0.10", "web",
+						"01:52:54:00:00:00:0a", &ev),
+			 0);
+	assert_true(dhcp_lease_renewed(&old, &ev));
+	assert_int_equal(dhcp_lease_table_put(&t, &ev), 0);
+	assert_int_equal(t.n, 1);
+	l = dhcp_lease_table_get(&t, AF_INET, &ev.ip);
+	assert_int_equal(l->expiry, 1700000060);
+	assert_string_equal(l->client_id, "01:52:54:00:00:00:0a");
+	assert_true(dhcp_lease_renewed(&old, l));
+	old = *l;
+
+	/* told back unchanged (a restarted dnsmasq), or a new name only: no renewal */
+	assert_false(dhcp_lease_renewed(&old, &ev));
+	assert_int_equal(dhcp_lease_from_fields("1700000060", "52:54:00:00:00:0a", "10.60.0.10", "web2", NULL,
+						&ev),
+			 0);
+	assert_false(dhcp_lease_renewed(&old, &ev));
+	/* the address leased to another MAC: a new client, not a renewal */
+	assert_int_equal(
+		dhcp_lease_from_fields("1700000999", "52:54:00:00:00:0b", "10.60.0.10", NULL, NULL, &ev), 0);
+	assert_false(dhcp_lease_renewed(&old, &ev));
+	/* another address of the same MAC */
+	assert_int_equal(
+		dhcp_lease_from_fields("1700000999", "52:54:00:00:00:0a", "10.60.0.11", NULL, NULL, &ev), 0);
+	assert_false(dhcp_lease_renewed(&old, &ev));
+	/* a lease that never expires, renewed into one that does (and back) */
+	assert_int_equal(dhcp_lease_from_fields(NULL, "52:54:00:00:00:0a", "10.60.0.10", NULL, NULL, &ev), 0);
+	assert_true(dhcp_lease_renewed(&old, &ev));
+
+	/* client ids: hex with or without colons, up to DHCP_CLIENT_ID_MAX characters; else dropped */
+	assert_int_equal(dhcp_lease_from_fields("1", "52:54:00:00:00:0a", "10.60.0.10", NULL, "ff00AB", &ev),
+			 0);
+	assert_string_equal(ev.client_id, "ff00AB");
+	char id[DHCP_CLIENT_ID_MAX + 2];
+	memset(id, 'a', sizeof(id));
+	id[DHCP_CLIENT_ID_MAX] = 0;
+	assert_int_equal(dhcp_lease_from_fields("1", "52:54:00:00:00:0a", "10.60.0.10", NULL, id, &ev), 0);
+	assert_string_equal(ev.client_id, id);
+	id[DHCP_CLIENT_ID_MAX] = 'a';
+	id[DHCP_CLIENT_ID_MAX + 1] = 0;
+	assert_int_equal(dhcp_lease_from_fields("1", "52:54:00:00:00:0a", "10.60.0.10", NULL, id, &ev), 0);
+	assert_string_equal(ev.client_id, "");
+	assert_int_equal(dhcp_lease_from_fields("1", "52:54:00:00:00:0a", "10.60.0.10", NULL, "01 02", &ev),
+			 0);
+	assert_string_equal(ev.client_id, "");
+	assert_int_equal(dhcp_lease_parse_line("1 52:54:00:00:00:0a 10.60.0.10 * 01:aa", 38, &ev), 0);
+	assert_string_equal(ev.client_id, "01:aa");
+	assert_string_equal(ev.hostname, "");
+	dhcp_lease_table_clear(&t);
+}
+
 /* The supervisor against the recording fake: start, SIGHUP, crash and restart, adopt, stop. */
 static sd_event *event;
 static struct proc_fake *fake;
@@ -1228,6 +1299,7 @@ int main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_definition_roundtrip),
 		cmocka_unit_test(test_lease_parser),
+		cmocka_unit_test(test_lease_renewal),
 		cmocka_unit_test(test_supervisor),
 		cmocka_unit_test(test_hosts_grow_and_copy),
 		cmocka_unit_test(test_hostname_keywords),

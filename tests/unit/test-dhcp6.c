@@ -635,10 +635,16 @@ static void test_lease_keeps_mac6(void **state)
 	got = &t.leases[0];
 	assert_int_equal(t.n, 1);
 	assert_memory_equal(got, &owner, sizeof(owner));
-	/* the owner's own renewal changes it */
+	/* neither is a renewal of the owner's lease (monitor's "renew"): not the table's lease, which
+	 * did not change, nor the event, another client's */
+	assert_false(dhcp_lease_renewed(&owner, got));
+	assert_false(dhcp_lease_renewed(&owner, &l));
+	/* the owner's own renewal changes it, and is one */
+	l = owner;
 	owner.expiry = 1700007200;
 	assert_int_equal(dhcp_lease_table_put(&t, &owner), 0);
 	assert_int_equal(t.leases[0].expiry, 1700007200);
+	assert_true(dhcp_lease_renewed(&l, &t.leases[0]));
 	/* IPv4 leases follow dnsmasq (its MAC checks are port security's chaddr rule). */
 	l = (struct dhcp_lease){ .family = AF_INET };
 	assert_int_equal(ip_addr_parse("10.0.0.5", &(int){ 0 }, &l.ip), 0);

@@ -724,6 +724,71 @@ static void test_config_errors(void **state)
 	}
 }
 
+/* STP on request: the file keeps it, a delay needs STP on and lies in the kernel's range with STP
+ * (2-30 s), only a bridge netd owns takes it, and the delay in force is the default when unset. */
+static void test_stp(void **state)
+{
+	static const struct {
+		const char *text, *error;
+	} bad[] = {
+		{ "[network]\nstp = maybe\n", "line 2: invalid STP 'maybe': expected yes or no" },
+		{ "[network]\nstp = on\nforward-delay = 1\n",
+		  "line 3: forward delay is out of range (2-30)" },
+		{ "[network]\nstp = on\nforward-delay = 31\n",
+		  "line 3: forward delay is out of range (2-30)" },
+		{ "[network]\nstp = on\nforward-delay = 0\n",
+		  "line 3: forward delay is out of range (2-30)" },
+		{ "[network]\nstp = on\nforward-delay = 5s\n",
+		  "line 3: invalid forward delay '5s': expected a number" },
+		{ "[network]\nstp = on\nstp = off\n",
+		  "line 3: 'stp' is given twice in [network] (first on line 2); it takes one value" },
+	};
+	struct network n = make("lab", "10.30.0.0/24"), back;
+	char *text, err[256];
+
+	assert_int_equal(network_forward_delay(&n), 0);
+	n.stp = true;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+	assert_int_equal(network_forward_delay(&n), NETWORK_FORWARD_DELAY_DEFAULT);
+	n.forward_delay = 4;
+	assert_int_equal(network_forward_delay(&n), 4);
+	text = config_network_render(&n);
+	assert_non_null(strstr(text, "\nstp = yes\nforward-delay = 4\n"));
+	assert_int_equal(config_network_parse("lab", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	assert_true(back.stp);
+	assert_int_equal(back.forward_delay, 4);
+	network_done(&back);
+	free(text);
+	/* off is the default and is not written */
+	n.stp = false;
+	n.forward_delay = 0;
+	text = config_network_render(&n);
+	assert_null(strstr(text, "stp"));
+	assert_null(strstr(text, "forward-delay"));
+	free(text);
+
+	n.forward_delay = 10;
+	assert_true(network_validate(&n, err, sizeof(err)) < 0);
+	assert_string_equal(err, "network 'lab': --forward-delay needs --stp on (with STP off a new port "
+				 "forwards at once)");
+	network_done(&n);
+
+	assert_int_equal(config_network_parse("br", "[network]\nmode = bridge\nbridge = br0\nstp = on\n", &n,
+					      err, sizeof(err)),
+			 0);
+	assert_true(network_validate(&n, err, sizeof(err)) < 0);
+	assert_string_equal(err, "network 'br': mode bridge takes no --stp or --forward-delay: netd does not "
+				 "own its bridge");
+	network_done(&n);
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		err[0] = 0;
+		assert_true(config_network_parse("lab", bad[i].text, &n, err, sizeof(err)) < 0);
+		assert_string_equal(err, bad[i].error);
+	}
+}
+
 static void count_error(const char *file, const char *msg, void *userdata)
 {
 	char *seen = userdata;
@@ -811,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_dump_foreign),
 		cmocka_unit_test(test_config_roundtrip),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_stp),
 		cmocka_unit_test(test_uplink_conflicts),
 		cmocka_unit_test(test_host_ports),
 		cmocka_unit_test(test_store),

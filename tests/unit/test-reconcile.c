@@ -110,6 +110,68 @@ static void test_ipv6_gateway(void **state)
 	link_fake_free(fake);
 }
 
+/* STP on request: made with it, changed in place on a redefinition (off before the delay goes to 0,
+ * as the kernel wants), kept on adoption, and a failed change undone. */
+static void test_stp(void **state)
+{
+	struct link_fake *fake;
+	struct link_backend be;
+	struct desired_bridge w = want("lab", "nd-lab", "10.0.0.1/24");
+	struct link_dump dump;
+	const struct link_info *l;
+	char *text;
+
+	w.stp = true;
+	w.forward_delay = 4;
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	text = plan_and_apply(&be, &w, 1, "netd:lab", 0);
+	assert_string_equal(
+		text, "bridge-add nd-lab mac=52:54:00:aa:bb:01 mtu=0 stp=on forward_delay=4 alias=netd:lab\n"
+		      "addr-add nd-lab 10.0.0.1/24\n"
+		      "link-up nd-lab\n");
+	free(text);
+	assert_non_null(strstr(link_fake_log(fake), "alias=netd:lab stp=on forward_delay=4\n"));
+	/* adopted as it is (a netd restart) */
+	text = plan_and_apply(&be, &w, 1, "netd:lab", 0);
+	assert_string_equal(text, "");
+	free(text);
+	/* a new delay */
+	w.forward_delay = 20;
+	text = plan_and_apply(&be, &w, 1, "netd:lab", 0);
+	assert_string_equal(text, "bridge-set-stp nd-lab stp=on forward_delay=20\n");
+	free(text);
+	/* off: the delay goes back to 0 with it */
+	w.stp = false;
+	w.forward_delay = 0;
+	text = plan_and_apply(&be, &w, 1, "netd:lab", 0);
+	assert_string_equal(text, "bridge-set-stp nd-lab stp=off forward_delay=0\n");
+	free(text);
+	/* on again, and a failure after it: the undo puts off back */
+	w.stp = true;
+	w.forward_delay = 15;
+	w.mtu = 9000;
+	link_fake_clear_log(fake);
+	link_fake_fail_op(fake, "link_set_mtu", EINVAL);
+	free(plan_and_apply(&be, &w, 1, "netd:lab", -EINVAL));
+	assert_string_equal(link_fake_log(fake), "link_set_mtu FAILED Invalid argument\n");
+	link_fake_fail_op(fake, NULL, 0);
+	w.mtu = 0;
+	link_fake_clear_log(fake);
+	link_fake_fail_op(fake, "addr_add", EBUSY);
+	assert_int_equal(ip_prefix_parse("10.0.9.1/24", &w.addrs[0]), 0);
+	free(plan_and_apply(&be, &w, 1, "netd:lab", -EBUSY));
+	assert_string_equal(link_fake_log(fake), "bridge_set_stp nd-lab stp=on forward_delay=15\n"
+						 "addr_add FAILED Device or resource busy\n"
+						 "bridge_set_stp nd-lab stp=off forward_delay=0\n");
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	l = link_dump_find_name(&dump, "nd-lab");
+	assert_non_null(l);
+	assert_int_equal(l->stp_state, 0);
+	assert_int_equal(l->forward_delay, 0);
+	link_dump_free(&dump);
+	link_fake_free(fake);
+}
+
 static void test_foreign_links_untouched(void **state)
 {
 	struct link_fake *fake;
@@ -279,7 +341,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_gateway),	    cmocka_unit_test(test_prune_orphans),
 		cmocka_unit_test(test_rollback_every_step), cmocka_unit_test(test_error_message),
 		cmocka_unit_test(test_step_names),	    cmocka_unit_test(test_link_events),
-		cmocka_unit_test(test_dump_index),
+		cmocka_unit_test(test_dump_index),	    cmocka_unit_test(test_stp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
