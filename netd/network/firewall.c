@@ -549,6 +549,9 @@ static void fw_network_of(const struct network *w, struct fw_network *ret)
 	memcpy(ret->bridge, w->bridge, sizeof(ret->bridge)); /* both IFNAMSIZ, terminated */
 	memcpy(ret->uplink, w->uplink, sizeof(ret->uplink));
 	memcpy(ret->host_ports, w->host_ports, w->n_host_ports * sizeof(w->host_ports[0]));
+	_Static_assert(NETWORK_ADDRESSES_MAX <= FW_ADDRESSES_MAX, "room for every address");
+	ret->n_addresses = w->n_addresses;
+	memcpy(ret->addresses, w->addresses, w->n_addresses * sizeof(w->addresses[0]));
 }
 
 /* The prefix lengths of a share as one bit each: IPv4's 64 (lens), then IPv6's 128 (lens6). */

@@ -315,7 +315,7 @@ static void test_request_types(void **state)
 	assert_string_equal(
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"10.1.0.0\\/24\",\"gateway\":\"10.1.0.1\","
-		"\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"allow_host_ports\":[\"tcp\\/22\"],\"autostart\":false}");
+		"\"addresses\":[],\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"allow_host_ports\":[\"tcp\\/22\"],\"autostart\":false}");
 	network_done(&n);
 }
 
@@ -517,7 +517,7 @@ static void test_network_ipv6(void **state)
 	assert_string_equal(
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"none\",\"gateway\":null,"
-		"\"subnet6\":\"fd00:5::\\/64\",\"gateway6\":\"fd00:5::1\",\"ipv6_mode\":\"dhcpv6\","
+		"\"addresses\":[],\"subnet6\":\"fd00:5::\\/64\",\"gateway6\":\"fd00:5::1\",\"ipv6_mode\":\"dhcpv6\","
 		"\"nat6\":true,\"uplink\":null,\"mtu\":null,\"allow_host_ports\":[],\"autostart\":true}");
 	network_done(&n);
 
@@ -554,13 +554,13 @@ static void test_usage(void **state)
 	assert_string_equal(
 		buf,
 		"  network create NAME --mode MODE [--bridge IFNAME] [--subnet CIDR|auto|none] [--gateway IP]\n"
-		"        [--subnet6 PREFIX|auto] [--ipv6-mode slaac|dhcpv6|slaac+dhcpv6] [--nat6] [--no-nat6] "
-		"[--uplink IFNAME]\n"
-		"        [--mtu N] [--allow-host-port PROTO/PORT]... [--no-autostart] [--no-dhcp] "
-		"[--dhcp-range START-END]...\n"
-		"        [--dhcp6-range START-END]... [--lease-time DURATION] "
-		"[--host MAC|id:DUID,IP[,IPv6][,HOSTNAME]]...\n"
-		"        [--no-dns] [--domain DOMAIN] [--dns-host IP,HOSTNAME]...");
+		"        [--address GATEWAY/PREFIX]... [--subnet6 PREFIX|auto] [--ipv6-mode slaac|dhcpv6|slaac+dhcpv6] "
+		"[--nat6]\n"
+		"        [--no-nat6] [--uplink IFNAME] [--mtu N] [--allow-host-port PROTO/PORT]... [--no-autostart] "
+		"[--no-dhcp]\n"
+		"        [--dhcp-range START-END]... [--dhcp6-range START-END]... [--lease-time DURATION]\n"
+		"        [--host MAC|id:DUID,IP[,IPv6][,HOSTNAME]]... [--no-dns] [--domain DOMAIN] "
+		"[--dns-host IP,HOSTNAME]...");
 	free(buf);
 }
 
