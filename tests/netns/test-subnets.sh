@@ -8,7 +8,7 @@
 #   are in masq_24;
 # - port security: A's datagram from an address of the second subnet (B's, or one nobody leased)
 #   is dropped; guest filtering: B reaches only DHCP/DNS/ICMP on its gateway, not another port
-#   there nor the host's uplink address;
+#   there nor the host's uplink address; doctor names a missing second gateway;
 # - bad --address values are refused, changing nothing; a reload with a third address puts it on
 #   the bridge, one without it takes it off; kill -9 and restart keep the bridge's addresses.
 . "$(dirname "$0")/lib.sh"
@@ -92,6 +92,16 @@ got=$(gx B busybox timeout 2 busybox nc 192.168.50.2 7001 </dev/null 2>/dev/null
 got=$(gx A busybox timeout 2 busybox nc 10.96.0.1 7001 </dev/null 2>/dev/null || true)
 [ -z "$got" ] || fail "A reached TCP 7001 on its gateway: $got"
 ok "guest filtering: TCP 7001 of the host is closed to both, on either gateway and the uplink address"
+
+# doctor: every gateway on the bridge; one taken off by hand is named, with its fix.
+bridge_step() { { ctl --json doctor multi 2>/dev/null || true; } | jq -c '.steps[] | select(.name == "bridge") | [.status, .detail, .fix]' | head -n1; }
+step=$(bridge_step)
+grep -q '"ok",.*and those of its other subnets' <<<"$step" || fail "doctor's bridge step: $step"
+nsx ip addr del 10.97.0.1/24 dev nd-multi
+step=$(bridge_step)
+assert_eq "$step" '["fail","bridge nd-multi lacks its gateway address 10.97.0.1","ip addr add 10.97.0.1/24 dev nd-multi"]' "doctor's bridge step without 10.97.0.1"
+nsx ip addr add 10.97.0.1/24 dev nd-multi
+ok "doctor: the bridge step knows the second gateway (missing: named, with its fix)"
 
 # A third subnet by hand and a reload: on the bridge; taken away again: off it.
 conf="$T/etc/networks/multi.conf"
