@@ -7,10 +7,11 @@
  *
  * - A guest NIC's TAP gets its entry before QEMU starts (vm.c), and loses it when QEMU is gone;
  *   a NIC moved to another network gets that network's addresses.
- * - A port on a network with DHCP may send from the addresses dnsmasq leased to its MAC and the
- *   one reserved for it; a lease event, a reservation or a reload changes the port's addresses
- *   in one small transaction (that port's elements only). Without DHCP on the network, the
- *   subnet's host addresses except the gateway. On a network of mode bridge (the LAN's
+ * - A port on a network with DHCP may send from the addresses dnsmasq leased to its MAC (host
+ *   addresses of one of the network's IPv4 subnets) and the one reserved for it; a lease event, a
+ *   reservation or a reload changes the port's addresses in one small transaction (that port's
+ *   elements only). Without DHCP on the network, every subnet's host addresses except the
+ *   gateways. On a network of mode bridge (the LAN's
  *   addresses), the MAC only.
  * - The whole table is applied when netd starts (adopted as it is when it matches), and again
  *   when someone else's change removed or emptied it, or when a small transaction fails.
