@@ -290,6 +290,10 @@ static void test_request_types(void **state)
 		{ "{\"domain\": \"lab\\u0000.evil\"}",
 		  "parameter 'domain' must be a string without NUL characters" },
 		{ "{\"mtu\": -5}", "invalid MTU '-5': expected a number" },
+		{ "{\"addresses\": \"10.1.1.1/24\"}", "parameter 'addresses' must be an array of strings" },
+		{ "{\"addresses\": [\"10.1.1.1\"]}",
+		  "invalid address '10.1.1.1': expected GATEWAY/PREFIX like 10.1.1.1/24 (the gateway of another "
+		  "IPv4 subnet)" },
 	};
 	struct network n;
 	_cleanup_json_ json_object *ok = json_tokener_parse(
