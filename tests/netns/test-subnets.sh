@@ -7,7 +7,7 @@
 # - each reaches its gateway and upstream, masqueraded to the host's uplink address; both subnets
 #   are in masq_24;
 # - port security: A's datagram from an address of the second subnet (B's, or one nobody leased)
-#   is dropped; guest filtering: B reaches only DHCP/DNS/ICMP on its gateway, not another port
+#   is dropped (the same from C, whose port is not filtered, goes through); guest filtering: B reaches only DHCP/DNS/ICMP on its gateway, not another port
 #   there nor the host's uplink address; doctor names a missing second gateway;
 # - bad --address values are refused, changing nothing; a reload with a third address puts it on
 #   the bridge, one without it takes it off; kill -9 and restart keep the bridge's addresses.
@@ -80,7 +80,12 @@ gx A ping -c1 -W1 -I 10.97.0.149 10.97.0.1 >/dev/null 2>&1 && fail "A's ping fro
 gx A ping -c1 -W1 -I "$IP_B" 10.97.0.1 >/dev/null 2>&1 && fail "A's ping from B's address got through"
 gx A ping -c1 -W1 -I "$IP_A" 10.97.0.1 >/dev/null || fail "A's ping from its own address to B's gateway"
 gx A ip addr del 10.97.0.149/32 dev eth0
-ok "port security: A's pings from 10.97.0.149 and from B's $IP_B are dropped, from its own go through"
+# The same attack from a guest whose port is not filtered gets through: port security drops A's.
+tap_guest C 52:54:00:96:00:0c multi --nic-security off
+gx C ip addr add 10.97.0.148/32 dev eth0
+gx C ip route add 10.97.0.0/24 dev eth0
+gx C ping -c1 -W2 -I 10.97.0.148 10.97.0.1 >/dev/null || fail "C's ping from 10.97.0.148 (port security off)"
+ok "port security: A's pings from 10.97.0.149 and from B's $IP_B are dropped, from its own go through (C's unfiltered one from 10.97.0.148 too)"
 
 # Guest filtering on the second subnet's gateway: DHCP, DNS, ICMP only; no other host address.
 nsx socat -U TCP-LISTEN:7001,fork,reuseaddr SYSTEM:'echo host' &
