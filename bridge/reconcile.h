@@ -18,7 +18,8 @@
 /* The owner a tag names (a valid object name after the prefix), or NULL: not netd's. */
 const char *reconcile_tag_owner(const char *alias);
 
-#define DESIRED_MAX_ADDRS 4
+/* A network's IPv4 gateways (one per subnet, NETWORK_SUBNETS4_MAX) and its IPv6 one. */
+#define DESIRED_MAX_ADDRS 12
 
 struct desired_bridge {
 	char owner[64]; /* alias tag, "netd:<network>" */

@@ -207,11 +207,14 @@ const struct dhcp_host *dhcp_host_find_duid(const struct dhcp_settings *s, const
 int dhcp_host_remove_duid(struct dhcp_settings *s, const struct dhcp_duid *duid);
 
 /*
- * The ranges dnsmasq serves: the configured ones, or the subnet's hosts minus the gateway
- * (one or two ranges). Returns the count written to ret.
+ * The ranges dnsmasq serves: the configured ones, after the subnet's hosts minus the gateway (one
+ * or two ranges) when none of them lies in subnet (the network's first: a range of one of its
+ * other subnets does not take the first one's default away). Returns the count written to ret.
  */
+#define DHCP_RANGES_EFFECTIVE_MAX (DHCP_RANGES_MAX + 2)
 size_t dhcp_ranges_effective(const struct dhcp_settings *s, const struct ip_prefix *subnet,
-			     const union in_addr_union *gateway, struct dhcp_range ret[DHCP_RANGES_MAX + 1]);
+			     const union in_addr_union *gateway,
+			     struct dhcp_range ret[DHCP_RANGES_EFFECTIVE_MAX]);
 
 /* The DHCPv6 ranges dnsmasq serves: the configured ones, or PREFIX::2 to PREFIX::ffff (clipped to
  * the prefix). Returns the count written to ret. */
@@ -224,6 +227,11 @@ size_t dhcp_ranges6_effective(const struct dhcp_settings *s, const struct ip_pre
  */
 int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix *subnet,
 			   const union in_addr_union *gateway, char *err, size_t errlen);
+/* The same for a network of several IPv4 subnets, each given as its gateway with the subnet's
+ * prefix length (10.1.1.1/24), the first subnet first (n 0: no IPv4): a range lies in the hosts of
+ * one of them and covers none of the gateways, a reservation is a host address of one of them. */
+int dhcp_settings_validate_subnets(const struct dhcp_settings *s, const struct ip_prefix *gateways,
+				   size_t n_gateways, char *err, size_t errlen);
 
 /* How a network's guests get IPv6 addresses (a network's ipv6-mode). */
 enum dhcp_ipv6_mode {
@@ -246,6 +254,10 @@ struct dhcp_render_ctx {
 	int bridge_ifindex; /* dnsmasq binds to this bridge: a new one (a new ifindex) needs a new dnsmasq */
 	struct ip_prefix subnet;
 	union in_addr_union gateway;
+	/* The network's other IPv4 subnets, each its gateway with the subnet's length (10.1.1.1/24):
+	 * a range in one of them gets its netmask, and dnsmasq its gateway as router and DNS server. */
+	const struct ip_prefix *addresses;
+	size_t n_addresses;
 	bool router;	  /* hand out the gateway as default route (false for isolated) */
 	bool dns_forward; /* forward other DNS queries upstream (false for isolated) */
 	/* IPv6 (subnet6.family 0: none). subnet.family 0: IPv6 only, no DHCPv4. */

@@ -696,16 +696,22 @@ int dhcp_host_remove_duid(struct dhcp_settings *s, const struct dhcp_duid *duid)
 }
 
 size_t dhcp_ranges_effective(const struct dhcp_settings *s, const struct ip_prefix *subnet,
-			     const union in_addr_union *gateway, struct dhcp_range ret[DHCP_RANGES_MAX + 1])
+			     const union in_addr_union *gateway,
+			     struct dhcp_range ret[DHCP_RANGES_EFFECTIVE_MAX])
 {
 	union in_addr_union first, last;
 	uint32_t f, l, g = ip4_to_host(gateway);
 	size_t n = 0;
 
-	if (s->n_ranges || s->static_only) {
-		memcpy(ret, s->ranges, s->n_ranges * sizeof(ret[0]));
-		return s->n_ranges;
-	}
+	if (s->static_only)
+		return 0;
+	/* The first subnet's default only when none of the ranges is its own: the ranges of the
+	 * network's other subnets (--address) do not take it away. */
+	for (size_t i = 0; i < s->n_ranges; i++)
+		if (ip_prefix_contains(subnet, AF_INET, &s->ranges[i].start)) {
+			memcpy(ret, s->ranges, s->n_ranges * sizeof(ret[0]));
+			return s->n_ranges;
+		}
 	ip_prefix_first_host(subnet, &first);
 	ip_prefix_broadcast(subnet, &last);
 	f = ip4_to_host(&first);
@@ -718,45 +724,82 @@ size_t dhcp_ranges_effective(const struct dhcp_settings *s, const struct ip_pref
 		ip4_from_host(g + 1, &ret[n].start);
 		ip4_from_host(l, &ret[n++].end);
 	}
-	return n;
+	memcpy(&ret[n], s->ranges, s->n_ranges * sizeof(ret[0]));
+	return n + s->n_ranges;
 }
 
-static int check_range(const struct dhcp_range *r, const struct ip_prefix *subnet,
-		       const union in_addr_union *gateway, char *err, size_t errlen)
+/* The subnet of gateways (each a gateway with its subnet's length) that holds a, or NULL. */
+static const struct ip_prefix *subnet_of(const struct ip_prefix *gateways, size_t n,
+					 const union in_addr_union *a)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], sn[IP_PREFIX_STRLEN], gw[INET_ADDRSTRLEN];
+	for (size_t i = 0; i < n; i++)
+		if (ip_prefix_contains(&gateways[i], AF_INET, a))
+			return &gateways[i];
+	return NULL;
+}
+
+/* "subnet 10.0.0.0/24", or "any subnet of the network (10.0.0.0/24, 10.1.1.0/24)". */
+static const char *subnets_text(const struct ip_prefix *gateways, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	snprintf(buf, size, "%s", n == 1 ? "subnet " : "any subnet of the network (");
+	for (size_t i = 0; i < n; i++) {
+		struct ip_prefix p = gateways[i];
+		char t[IP_PREFIX_STRLEN];
+
+		ip_prefix_mask(&p);
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s", i ? ", " : "", ip_prefix_format(&p, t, sizeof(t)));
+	}
+	len = strlen(buf);
+	if (n > 1)
+		snprintf(buf + len, size - len, ")");
+	return buf;
+}
+
+/* A range lies in the hosts of one of the subnets (gateways: each gateway with its subnet's
+ * length) and does not cover that subnet's gateway. */
+static int check_range(const struct dhcp_range *r, const struct ip_prefix *gateways, size_t n_gateways,
+		       char *err, size_t errlen)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], sn[160], gw[INET_ADDRSTRLEN];
+	const struct ip_prefix *in = subnet_of(gateways, n_gateways, &r->start);
+	struct ip_prefix subnet = in ? *in : (struct ip_prefix){};
+	uint32_t s = ip4_to_host(&r->start), e = ip4_to_host(&r->end), g;
 	union in_addr_union bcast;
-	uint32_t s = ip4_to_host(&r->start), e = ip4_to_host(&r->end), g = ip4_to_host(gateway);
 
 	ip_addr_format(AF_INET, &r->start, a, sizeof(a));
 	ip_addr_format(AF_INET, &r->end, b, sizeof(b));
-	ip_prefix_format(subnet, sn, sizeof(sn));
-	ip_prefix_broadcast(subnet, &bcast);
 	if (s > e) {
 		snprintf(err, errlen, "DHCP range %s-%s: start is after end", a, b);
 		return -EINVAL;
 	}
-	if (!ip_prefix_contains(subnet, AF_INET, &r->start) || !ip_prefix_contains(subnet, AF_INET, &r->end) ||
-	    s == ip4_to_host(&subnet->addr) || e == ip4_to_host(&bcast)) {
-		snprintf(err, errlen, "DHCP range %s-%s is not inside the hosts of subnet %s", a, b, sn);
+	ip_prefix_mask(&subnet);
+	ip_prefix_broadcast(&subnet, &bcast);
+	if (!in || !ip_prefix_contains(&subnet, AF_INET, &r->end) || s == ip4_to_host(&subnet.addr) ||
+	    e == ip4_to_host(&bcast)) {
+		snprintf(err, errlen, "DHCP range %s-%s is not inside the hosts of %s", a, b,
+			 subnets_text(gateways, n_gateways, sn, sizeof(sn)));
 		return -EINVAL;
 	}
+	g = ip4_to_host(&in->addr);
 	if (g >= s && g <= e) {
 		snprintf(err, errlen, "DHCP range %s-%s covers the gateway %s", a, b,
-			 ip_addr_format(AF_INET, gateway, gw, sizeof(gw)));
+			 ip_addr_format(AF_INET, &in->addr, gw, sizeof(gw)));
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int check_ranges(const struct dhcp_settings *set, const struct ip_prefix *subnet,
-			const union in_addr_union *gateway, char *err, size_t errlen)
+static int check_ranges(const struct dhcp_settings *set, const struct ip_prefix *gateways, size_t n_gateways,
+			char *err, size_t errlen)
 {
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], c[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
 
 	for (size_t i = 0; i < set->n_ranges; i++) {
 		const struct dhcp_range *r = &set->ranges[i];
-		int k = check_range(r, subnet, gateway, err, errlen);
+		int k = check_range(r, gateways, n_gateways, err, errlen);
 
 		if (k < 0)
 			return k;
@@ -786,11 +829,13 @@ static const char *host_who(const struct dhcp_host *h, char *buf, size_t size)
 	return buf;
 }
 
-/* The IPv4 address of a reservation against the subnet and gateway. */
-static int check_host_ip4(const struct dhcp_host *h, const char *who, const struct ip_prefix *subnet,
-			  const union in_addr_union *gateway, char *err, size_t errlen)
+/* The IPv4 address of a reservation against the subnets and their gateways. */
+static int check_host_ip4(const struct dhcp_host *h, const char *who, const struct ip_prefix *gateways,
+			  size_t n_gateways, char *err, size_t errlen)
 {
-	char ip[INET_ADDRSTRLEN], sn[IP_PREFIX_STRLEN];
+	char ip[INET_ADDRSTRLEN], sn[160];
+	const struct ip_prefix *in = subnet_of(gateways, n_gateways, &h->ip);
+	struct ip_prefix sub = in ? *in : (struct ip_prefix){};
 	union in_addr_union bcast;
 
 	ip_addr_format(AF_INET, &h->ip, ip, sizeof(ip));
@@ -800,19 +845,19 @@ static int check_host_ip4(const struct dhcp_host *h, const char *who, const stru
 			 who, ip);
 		return -EINVAL;
 	}
-	if (subnet->family != AF_INET) {
+	if (!n_gateways) {
 		snprintf(err, errlen, "host %s: address %s is IPv4, but the network has no IPv4 subnet", who,
 			 ip);
 		return -EINVAL;
 	}
-	ip_prefix_broadcast(subnet, &bcast);
-	if (!ip_prefix_contains(subnet, AF_INET, &h->ip) || ip_addr_equal(AF_INET, &h->ip, &subnet->addr) ||
-	    ip_addr_equal(AF_INET, &h->ip, &bcast)) {
-		snprintf(err, errlen, "host %s: address %s is not a host address of subnet %s", who, ip,
-			 ip_prefix_format(subnet, sn, sizeof(sn)));
+	ip_prefix_mask(&sub);
+	ip_prefix_broadcast(&sub, &bcast);
+	if (!in || ip_addr_equal(AF_INET, &h->ip, &sub.addr) || ip_addr_equal(AF_INET, &h->ip, &bcast)) {
+		snprintf(err, errlen, "host %s: address %s is not a host address of %s", who, ip,
+			 subnets_text(gateways, n_gateways, sn, sizeof(sn)));
 		return -EINVAL;
 	}
-	if (ip_addr_equal(AF_INET, &h->ip, gateway)) {
+	if (ip_addr_equal(AF_INET, &h->ip, &in->addr)) {
 		snprintf(err, errlen, "host %s: address %s is the gateway", who, ip);
 		return -EINVAL;
 	}
@@ -859,8 +904,8 @@ static int check_host_pair(const struct dhcp_host *o, const struct dhcp_host *h,
 	return 0;
 }
 
-static int check_host(const struct dhcp_settings *set, size_t i, const struct ip_prefix *subnet,
-		      const union in_addr_union *gateway, char *err, size_t errlen)
+static int check_host(const struct dhcp_settings *set, size_t i, const struct ip_prefix *gateways,
+		      size_t n_gateways, char *err, size_t errlen)
 {
 	const struct dhcp_host *h = &set->hosts[i];
 	char who[DHCP_DUID_STRLEN + 3];
@@ -879,7 +924,7 @@ static int check_host(const struct dhcp_settings *set, size_t i, const struct ip
 		snprintf(err, errlen, "host %s: a reservation needs an address", who);
 		return -EINVAL;
 	}
-	if (h->has_ip && (r = check_host_ip4(h, who, subnet, gateway, err, errlen)) < 0)
+	if (h->has_ip && (r = check_host_ip4(h, who, gateways, n_gateways, err, errlen)) < 0)
 		return r;
 	if (h->hostname[0] && check_hostname("a host reservation", h->hostname, err, errlen) < 0)
 		return -EINVAL;
@@ -897,7 +942,7 @@ static int check_host(const struct dhcp_settings *set, size_t i, const struct ip
 }
 
 /* PXE and TFTP: what the values are on their own, and what they need of the rest. */
-static int check_pxe(const struct dhcp_settings *s, const struct ip_prefix *subnet, char *err, size_t errlen)
+static int check_pxe(const struct dhcp_settings *s, bool ipv4, char *err, size_t errlen)
 {
 	char e[160], a[INET_ADDRSTRLEN];
 	const char *why = NULL, *what = NULL, *v = NULL;
@@ -920,7 +965,7 @@ static int check_pxe(const struct dhcp_settings *s, const struct ip_prefix *subn
 		snprintf(err, errlen, "--next-server needs --pxe-boot (it is the server of the boot file)");
 		return -EINVAL;
 	}
-	if ((s->pxe_boot[0] || s->tftp_root[0]) && (!s->dhcp || subnet->family != AF_INET)) {
+	if ((s->pxe_boot[0] || s->tftp_root[0]) && (!s->dhcp || !ipv4)) {
 		snprintf(err, errlen, "--%s needs DHCP on an IPv4 subnet%s",
 			 s->pxe_boot[0] ? "pxe-boot" : "tftp-root",
 			 !s->dhcp ? " (--no-dhcp turns it off)" : ": the network has none");
@@ -931,6 +976,14 @@ static int check_pxe(const struct dhcp_settings *s, const struct ip_prefix *subn
 
 int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix *subnet,
 			   const union in_addr_union *gateway, char *err, size_t errlen)
+{
+	struct ip_prefix g = { .family = AF_INET, .addr = *gateway, .len = subnet->len };
+
+	return dhcp_settings_validate_subnets(s, &g, subnet->family == AF_INET, err, errlen);
+}
+
+int dhcp_settings_validate_subnets(const struct dhcp_settings *s, const struct ip_prefix *gateways,
+				   size_t n_gateways, char *err, size_t errlen)
 {
 	char m1[16], m2[16];
 	int r;
@@ -943,7 +996,7 @@ int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix
 	}
 	if (s->domain[0] && dhcp_domain_check(s->domain, err, errlen) < 0)
 		return -EINVAL;
-	if (s->n_ranges && subnet->family != AF_INET) {
+	if (s->n_ranges && !n_gateways) {
 		snprintf(err, errlen, "DHCP ranges need an IPv4 subnet: the network has none");
 		return -EINVAL;
 	}
@@ -952,18 +1005,18 @@ int dhcp_settings_validate(const struct dhcp_settings *s, const struct ip_prefix
 			 "DHCP range 'static' (reserved hosts only) cannot go with START-END ranges");
 		return -EINVAL;
 	}
-	if (s->static_only && subnet->family != AF_INET) {
+	if (s->static_only && !n_gateways) {
 		snprintf(err, errlen, "DHCP range 'static' needs an IPv4 subnet: the network has none");
 		return -EINVAL;
 	}
-	r = check_ranges(s, subnet, gateway, err, errlen);
+	r = check_ranges(s, gateways, n_gateways, err, errlen);
 	if (r < 0)
 		return r;
-	r = check_pxe(s, subnet, err, errlen);
+	r = check_pxe(s, n_gateways > 0, err, errlen);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		r = check_host(s, i, subnet, gateway, err, errlen);
+		r = check_host(s, i, gateways, n_gateways, err, errlen);
 		if (r < 0)
 			return r;
 	}

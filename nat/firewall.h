@@ -22,6 +22,7 @@ enum fw_mode {
 };
 
 #define FW_HOST_PORTS_MAX 32
+#define FW_ADDRESSES_MAX 7
 
 /* One active network as the rules see it. */
 struct fw_network {
@@ -36,6 +37,10 @@ struct fw_network {
 	/* Host services on the gateway its guests may reach besides DHCP, DNS and ICMP. */
 	struct l4_port host_ports[FW_HOST_PORTS_MAX];
 	size_t n_host_ports;
+	/* More IPv4 subnets on the bridge, each its gateway with the subnet's length (10.1.1.1/24):
+	 * filtered, masqueraded or routed as subnet is, each a gateway its guests reach. */
+	struct ip_prefix addresses[FW_ADDRESSES_MAX];
+	size_t n_addresses;
 };
 
 /* The whole table as an nft script that replaces netd's table in one transaction (or removes it

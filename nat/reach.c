@@ -1492,6 +1492,19 @@ static void checks4(const struct fw_network *w, unsigned serves, struct reach_ch
 		input_check(w, REACH_CHECK_DNS_UDP, AF_INET, &guest, &w->gateway, IPPROTO_UDP, 53, c, n);
 		input_check(w, REACH_CHECK_DNS_TCP, AF_INET, &guest, &w->gateway, IPPROTO_TCP, 53, c, n);
 	}
+	/* The network's other subnets (--address): a guest of each, forwarded and asking its own
+	 * gateway (DHCP's broadcast is the same for all). */
+	for (size_t i = 0; i < w->n_addresses && i < FW_ADDRESSES_MAX; i++) {
+		const union in_addr_union *gw = &w->addresses[i].addr;
+
+		guest_addr(&w->addresses[i], gw, &guest);
+		if (w->mode != FW_ISOLATED)
+			forward_checks(w, AF_INET, &guest, c, n);
+		if (!(serves & REACH_SERVES_DNS))
+			continue;
+		input_check(w, REACH_CHECK_DNS_UDP, AF_INET, &guest, gw, IPPROTO_UDP, 53, c, n);
+		input_check(w, REACH_CHECK_DNS_TCP, AF_INET, &guest, gw, IPPROTO_TCP, 53, c, n);
+	}
 }
 
 static void checks6(const struct fw_network *w, unsigned serves, struct reach_check *c, size_t *n)

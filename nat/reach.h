@@ -136,7 +136,8 @@ const char *reach_check_name(const struct reach_check *c, char *buf, size_t size
 #define REACH_SERVES_DHCP 1u
 #define REACH_SERVES_DNS 2u
 
-#define REACH_CHECKS_MAX 16
+/* 16 for the first IPv4 subnet and IPv6, 4 for each further IPv4 subnet. */
+#define REACH_CHECKS_MAX (16 + 4 * FW_ADDRESSES_MAX)
 
 /* Every check of network w (forwarding both ways unless isolated, then DHCP, DNS, ND and DHCPv6 to
  * the gateway as it serves them) into ret (REACH_CHECKS_MAX), evaluated. Returns their number. The

@@ -317,10 +317,16 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-/* The subnets the sets keyed by a subnet (and their index) take: an IPv4 one or none, an IPv6 one
- * up to /127 or none (a network with neither has only its bridge in the sets). */
+/* The subnets the sets keyed by a subnet (and their index) take: an IPv4 one or none (and more
+ * IPv4 ones only with a first), an IPv6 one up to /127 or none (a network with neither has only its
+ * bridge in the sets). */
 static bool subnet_ok(const struct fw_network *w)
 {
+	if (w->n_addresses > FW_ADDRESSES_MAX || (w->n_addresses && w->subnet.family != AF_INET))
+		return false;
+	for (size_t i = 0; i < w->n_addresses; i++)
+		if (w->addresses[i].family != AF_INET || w->addresses[i].len > FW_LEN_MAX)
+			return false;
 	return (w->subnet.family == 0 || (w->subnet.family == AF_INET && w->subnet.len <= FW_LEN_MAX)) &&
 	       (w->subnet6.family == 0 || (w->subnet6.family == AF_INET6 && w->subnet6.len <= FW_LEN6_MAX));
 }
@@ -330,10 +336,17 @@ static bool forwards(const struct fw_network *w)
 	return w->mode == FW_NAT || w->mode == FW_ROUTED;
 }
 
-/* A nat or routed network has elements in the sets of its prefix lengths. */
+/* A nat or routed network has elements in the sets of its prefix lengths (each of its subnets'). */
 static uint64_t network_lens(const struct fw_network *w)
 {
-	return forwards(w) && subnet_ok(w) && w->subnet.family == AF_INET ? UINT64_C(1) << w->subnet.len : 0;
+	uint64_t lens;
+
+	if (!forwards(w) || !subnet_ok(w) || w->subnet.family != AF_INET)
+		return 0;
+	lens = UINT64_C(1) << w->subnet.len;
+	for (size_t i = 0; i < w->n_addresses; i++)
+		lens |= UINT64_C(1) << w->addresses[i].len;
+	return lens;
 }
 
 static void network_lens6(const struct fw_network *w, uint64_t lens6[static 2])
@@ -370,13 +383,42 @@ static void fill_sets6(struct out *o, const struct fw_network *w)
 		element(o, SET_OUT6, F_ADDR6, s, F_IF, b, F_END);
 }
 
+/* The elements of one IPv4 subnet of a network (s masked, g its gateway): each of a network's
+ * subnets is filtered, masqueraded or routed as the first. Traffic between two subnets of one
+ * network leaves its bridge and comes back: masqueraded in mode nat (inside_L holds a subnet with
+ * itself only), as libvirt does. */
+static void fill_sets4(struct out *o, const struct fw_network *w, const struct ip_prefix *subnet,
+		       const union in_addr_union *g)
+{
+	const char *b = w->bridge, *u = w->uplink;
+	const union in_addr_union *s = &subnet->addr;
+
+	o->len = subnet->len;
+	element(o, SET_GATEWAYS, F_IF, b, F_ADDR, g, F_END);
+	if (w->mode == FW_NAT) {
+		element(o, SET_REPLIES, F_ADDR, s, F_IF, b, F_END);
+		element(o, SET_INSIDE, F_ADDR, s, F_ADDR, s, F_END);
+		if (u[0])
+			element(o, SET_MASQ_UPLINK, F_ADDR, s, F_IF, u, F_END);
+		else
+			element(o, SET_MASQ, F_ADDR, s, F_END);
+	} else if (w->mode == FW_ROUTED) {
+		element(o, SET_ROUTED_IN, F_ADDR, s, F_IF, b, F_END);
+	}
+	if (forwards(w)) {
+		if (u[0])
+			element(o, SET_OUT_UPLINK, F_ADDR, s, F_IF, b, F_IF, u, F_END);
+		else
+			element(o, SET_OUT, F_ADDR, s, F_IF, b, F_END);
+	}
+}
+
 /* Each network's elements. */
 static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct fw_network *w = &nets[i];
 		const char *b = w->bridge, *u = w->uplink;
-		const union in_addr_union *s = &w->subnet.addr; /* masked */
 
 		if (!subnet_ok(w)) {
 			o->failed = true; /* validated definitions never get here */
@@ -397,22 +439,12 @@ static void fill_sets(struct out *o, const struct fw_network *nets, size_t n)
 			fill_sets6(o, w);
 		if (w->subnet.family != AF_INET)
 			continue;
-		element(o, SET_GATEWAYS, F_IF, b, F_ADDR, &w->gateway, F_END);
-		if (w->mode == FW_NAT) {
-			element(o, SET_REPLIES, F_ADDR, s, F_IF, b, F_END);
-			element(o, SET_INSIDE, F_ADDR, s, F_ADDR, s, F_END);
-			if (u[0])
-				element(o, SET_MASQ_UPLINK, F_ADDR, s, F_IF, u, F_END);
-			else
-				element(o, SET_MASQ, F_ADDR, s, F_END);
-		} else if (w->mode == FW_ROUTED) {
-			element(o, SET_ROUTED_IN, F_ADDR, s, F_IF, b, F_END);
-		}
-		if (forwards(w)) {
-			if (u[0])
-				element(o, SET_OUT_UPLINK, F_ADDR, s, F_IF, b, F_IF, u, F_END);
-			else
-				element(o, SET_OUT, F_ADDR, s, F_IF, b, F_END);
+		fill_sets4(o, w, &w->subnet, &w->gateway); /* subnet is masked */
+		for (size_t j = 0; j < w->n_addresses; j++) {
+			struct ip_prefix sub = w->addresses[j];
+
+			ip_prefix_mask(&sub);
+			fill_sets4(o, w, &sub, &w->addresses[j].addr);
 		}
 	}
 }
@@ -703,6 +735,16 @@ char *fw_render(const struct fw_network *in, size_t n, char **ret_marker)
 	return script;
 }
 
+static bool addresses_equal(const struct fw_network *a, const struct fw_network *b)
+{
+	if (a->n_addresses != b->n_addresses)
+		return false;
+	for (size_t i = 0; i < a->n_addresses && i < FW_ADDRESSES_MAX; i++)
+		if (!ip_prefix_equal(&a->addresses[i], &b->addresses[i]))
+			return false;
+	return true;
+}
+
 /* What the rules see of a network is the same (then so are its elements). */
 bool fw_network_equal(const struct fw_network *a, const struct fw_network *b)
 {
@@ -711,7 +753,8 @@ bool fw_network_equal(const struct fw_network *a, const struct fw_network *b)
 	       ip_prefix_equal(&a->subnet6, &b->subnet6) &&
 	       !memcmp(&a->gateway6.in6, &b->gateway6.in6, sizeof(a->gateway6.in6)) && a->nat6 == b->nat6 &&
 	       a->mode == b->mode && !strcmp(a->uplink, b->uplink) && a->n_host_ports == b->n_host_ports &&
-	       !memcmp(a->host_ports, b->host_ports, a->n_host_ports * sizeof(a->host_ports[0]));
+	       !memcmp(a->host_ports, b->host_ports, a->n_host_ports * sizeof(a->host_ports[0])) &&
+	       addresses_equal(a, b);
 }
 
 /* "VERB element FAMILY TABLE SET { ... }" for each set and map a network has elements in; how

@@ -305,6 +305,8 @@ static int render(struct daemon *d, const struct network *n, const struct dnsmas
 		.bridge_ifindex = net ? daemon_net_bridge_ifindex(d, net) : 0,
 		.subnet = n->subnet,
 		.gateway = n->gateway,
+		.addresses = n->addresses,
+		.n_addresses = n->n_addresses,
 		.router = n->dhcp_router,
 		.dns_forward = n->dhcp_router,
 		.subnet6 = n->subnet6,
@@ -710,7 +712,7 @@ static void dhcp_show(struct daemon *d, const struct net *net, const struct net_
 {
 	const struct network *n = net->def;
 	struct dhcp_server *srv = *net_slot((struct net *)net, &feature_dhcp);
-	struct dhcp_range ranges[DHCP_RANGES_MAX + 1];
+	struct dhcp_range ranges[DHCP_RANGES_EFFECTIVE_MAX];
 	size_t nr = dhcp_ranges_effective(&n->dhcp, &n->subnet, &n->gateway, ranges);
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
 	char x[INET_ADDRSTRLEN], y[INET_ADDRSTRLEN], line[40], t[16];

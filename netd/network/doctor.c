@@ -164,14 +164,18 @@ static const struct link_info *step_bridge(struct doctor_call *dc, struct net *n
 		     "bridge %s is down", n->bridge);
 		return br;
 	}
-	if (n->mode->owns_bridge && n->subnet.family && n->has_gateway &&
-	    !link_has_addr(&dc->dump, br->ifindex, AF_INET, &n->gateway)) {
-		network_gateway_prefix(n, &gw);
+	/* Every IPv4 subnet's gateway (--subnet's, each --address). */
+	struct ip_prefix gws[NETWORK_SUBNETS4_MAX];
+	size_t n_gws = n->mode->owns_bridge ? network_gateways4(n, gws) : 0;
+
+	for (size_t i = 0; i < n_gws; i++) {
+		if (link_has_addr(&dc->dump, br->ifindex, AF_INET, &gws[i].addr))
+			continue;
 		step(dc, n->name, "bridge", "fail",
-		     fixf(fix, sizeof(fix), "ip addr add %s dev %s", ip_prefix_format(&gw, p, sizeof(p)),
+		     fixf(fix, sizeof(fix), "ip addr add %s dev %s", ip_prefix_format(&gws[i], p, sizeof(p)),
 			  n->bridge),
 		     "bridge %s lacks its gateway address %s", n->bridge,
-		     addr_str(AF_INET, &n->gateway, a, sizeof(a)));
+		     addr_str(AF_INET, &gws[i].addr, a, sizeof(a)));
 		return br;
 	}
 	if (n->mode->owns_bridge && n->subnet6.family &&
@@ -192,9 +196,10 @@ static const struct link_info *step_bridge(struct doctor_call *dc, struct net *n
 		     "bridge %s is up but has no carrier (no port is up)", n->bridge);
 		return br;
 	}
-	step(dc, n->name, "bridge", "ok", NULL, "bridge %s is up, has carrier%s%s", n->bridge,
+	step(dc, n->name, "bridge", "ok", NULL, "bridge %s is up, has carrier%s%s%s", n->bridge,
 	     n->subnet.family ? ", and its gateway " : "",
-	     n->subnet.family ? addr_str(AF_INET, &n->gateway, a, sizeof(a)) : "");
+	     n->subnet.family ? addr_str(AF_INET, &n->gateway, a, sizeof(a)) : "",
+	     n->n_addresses ? " (and those of its other subnets)" : "");
 	return br;
 }
 
@@ -259,9 +264,13 @@ static bool step_dnsmasq(struct doctor_call *dc, const struct network *n)
 	if (n->dhcp.dhcp && n->subnet6.family && n->ipv6_mode != IPV6_MODE_SLAAC &&
 	    !bound(socks, n_socks, AF_INET6, NULL, 547))
 		MISSING("%sUDP 547 (DHCPv6)", len ? ", " : "");
-	if (n->dhcp.dns && n->subnet.family && n->has_gateway &&
-	    !bound(socks, n_socks, AF_INET, &n->gateway, 53))
-		MISSING("%sUDP %s:53 (DNS)", len ? ", " : "", addr_str(AF_INET, &n->gateway, a, sizeof(a)));
+	struct ip_prefix gws[NETWORK_SUBNETS4_MAX];
+	size_t n_gws = network_gateways4(n, gws);
+
+	for (size_t i = 0; n->dhcp.dns && i < n_gws; i++)
+		if (!bound(socks, n_socks, AF_INET, &gws[i].addr, 53))
+			MISSING("%sUDP %s:53 (DNS)", len ? ", " : "",
+				addr_str(AF_INET, &gws[i].addr, a, sizeof(a)));
 	if (n->dhcp.dns && n->subnet6.family && !bound(socks, n_socks, AF_INET6, &n->gateway6, 53))
 		MISSING("%sUDP [%s]:53 (DNS)", len ? ", " : "",
 			addr_str(AF_INET6, &n->gateway6, a, sizeof(a)));
@@ -398,6 +407,18 @@ static int sysctl_int(struct daemon *d, int family, const char *ifname, const ch
 }
 
 /* 5. Forwarding and rp_filter. */
+/* Whether rt leads to (part of) one of n's IPv4 subnets. */
+static bool route_within_subnets(const struct network *n, const struct route_info *rt)
+{
+	struct ip_prefix subs[NETWORK_SUBNETS4_MAX];
+	size_t k = network_subnets4(n, subs);
+
+	for (size_t i = 0; i < k; i++)
+		if (rt->dst.len >= subs[i].len && ip_prefix_overlaps(&rt->dst, &subs[i]))
+			return true;
+	return false;
+}
+
 static void step_sysctls(struct doctor_call *dc, const struct network *n, const struct link_info *br)
 {
 	struct daemon *d = dc->d;
@@ -433,12 +454,13 @@ static void step_sysctls(struct doctor_call *dc, const struct network *n, const 
 		     n->bridge);
 		return;
 	}
-	/* Strict: a guest's packets are dropped when the route back to their source is not the bridge. */
+	/* Strict: a guest's packets are dropped when the route back to their source (in any of the
+	 * network's subnets) is not the bridge. */
 	for (size_t i = 0; rp == 1 && i < dc->dump.n_routes; i++) {
 		const struct route_info *rt = &dc->dump.routes[i];
 
 		if (rt->table != RT_TABLE_MAIN || rt->dst.family != AF_INET || rt->ifindex == br->ifindex ||
-		    rt->dst.len < n->subnet.len || !ip_prefix_overlaps(&rt->dst, &n->subnet))
+		    !route_within_subnets(n, rt))
 			continue;
 		step(dc, n->name, "rp_filter", "fail",
 		     fixf(fix, sizeof(fix), "ip route del %s dev %s",
@@ -448,8 +470,8 @@ static void step_sysctls(struct doctor_call *dc, const struct network *n, const 
 		     link_dump_ifname(&dc->dump, rt->ifindex));
 		return;
 	}
-	step(dc, n->name, "rp_filter", "ok", NULL, "rp_filter=%d on %s, the subnet routed back through it",
-	     rp, n->bridge);
+	step(dc, n->name, "rp_filter", "ok", NULL, "rp_filter=%d on %s, the subnet%s routed back through it",
+	     rp, n->bridge, n->n_addresses ? "s" : "");
 }
 
 /* The link that carries traffic out: --uplink, else the main table's IPv4 default route's. */

@@ -557,6 +557,9 @@ static void fw_network_of(const struct network *w, struct fw_network *ret)
 	memcpy(ret->bridge, w->bridge, sizeof(ret->bridge)); /* both IFNAMSIZ, terminated */
 	memcpy(ret->uplink, w->uplink, sizeof(ret->uplink));
 	memcpy(ret->host_ports, w->host_ports, w->n_host_ports * sizeof(w->host_ports[0]));
+	_Static_assert(NETWORK_ADDRESSES_MAX <= FW_ADDRESSES_MAX, "room for every address");
+	ret->n_addresses = w->n_addresses;
+	memcpy(ret->addresses, w->addresses, w->n_addresses * sizeof(w->addresses[0]));
 	/* dnsmasq's TFTP (--tftp-root) on the gateway: its port 69; a transfer's own port is the
 	 * reply side of dnsmasq's first datagram (ct state established). */
 	if (w->dhcp.tftp_root[0] && w->dhcp.dhcp && ret->n_host_ports < FW_HOST_PORTS_MAX &&

@@ -91,9 +91,10 @@ static int desired_from_network(struct daemon *d, const struct network *n, struc
 
 	network_alias(n, w.owner, sizeof(w.owner));
 	snprintf(w.ifname, sizeof(w.ifname), "%s", n->bridge);
-	/* The IPv4 gateway, the IPv6 one (without DAD), or both: the bridge is the guests' router. */
-	if (n->subnet.family)
-		network_gateway_prefix(n, &w.addrs[w.n_addrs++]);
+	/* The IPv4 gateways (the first subnet's first: the primary address; one per --address), the
+	 * IPv6 one (without DAD), or both: the bridge is the guests' router. */
+	_Static_assert(NETWORK_SUBNETS4_MAX + 1 <= DESIRED_MAX_ADDRS, "room for every gateway");
+	w.n_addrs = network_gateways4(n, w.addrs);
 	if (n->subnet6.family)
 		network_gateway6_prefix(n, &w.addrs[w.n_addrs++]);
 	r = store_network_mac(&d->paths, n, &w.mac);
@@ -370,14 +371,15 @@ static const char *kernel_state(struct daemon *d, const struct network *n, const
 	const struct addr_info *first, *end;
 	size_t n_addrs;
 	json_object *addrs = NULL;
-	struct ip_prefix gw, gw6;
+	struct ip_prefix gw[NETWORK_SUBNETS4_MAX], gw6;
 	char alias[64], s[IP_PREFIX_STRLEN];
-	bool has_gw = !n->subnet.family, has_gw6 = !n->subnet6.family;
+	size_t n_gw = network_gateways4(n, gw);
+	bool has_gw6 = !n->subnet6.family;
+	unsigned gw_seen = 0; /* bit i: gw[i] is there */
 
 	if (!n->mode->owns_bridge)
 		return kernel_state_attached(d, n, dump, k);
 	network_alias(n, alias, sizeof(alias));
-	network_gateway_prefix(n, &gw);
 	network_gateway6_prefix(n, &gw6);
 	if (k)
 		json_object_object_add(k, "exists", json_object_new_boolean(l && !strcmp(l->alias, alias)));
@@ -398,9 +400,12 @@ static const char *kernel_state(struct daemon *d, const struct network *n, const
 		if (addrs)
 			json_object_array_add(
 				addrs, json_object_new_string(ip_prefix_format(&a->prefix, s, sizeof(s))));
-		has_gw |= ip_prefix_equal(&a->prefix, &gw);
+		for (size_t i = 0; i < n_gw; i++)
+			gw_seen |= ip_prefix_equal(&a->prefix, &gw[i]) << i;
 		has_gw6 |= ip_prefix_equal(&a->prefix, &gw6);
 	}
+	bool has_gw = gw_seen == (1u << n_gw) - 1;
+
 	if (k) {
 		add_common(k, l);
 		json_object_object_add(k, "gateway_present", json_object_new_boolean(has_gw && has_gw6));

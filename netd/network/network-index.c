@@ -71,7 +71,10 @@ int network_index_reserve(struct network_index *x, size_t n)
 	while (cap < n)
 		cap *= 2;
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		struct network_index_entry *e = reallocarray(lists[i]->e, cap, sizeof(*e));
+		/* subnet4: every IPv4 subnet of a definition (--subnet, --address), so that a
+		 * redefinition with more of them fits too */
+		size_t k = lists[i] == &x->subnet4 ? NETWORK_SUBNETS4_MAX : 1;
+		struct network_index_entry *e = reallocarray(lists[i]->e, cap * k, sizeof(*e));
 
 		if (!e)
 			return -ENOMEM; /* the lists that grew keep their room: cap is what all have */
@@ -86,20 +89,27 @@ static uint32_t mask4(uint8_t len)
 	return len ? ~(uint32_t)0 << (32 - len) : 0;
 }
 
-static bool entry_subnet4(const struct network *def, void *owner, struct network_index_entry *ret)
+/* The entries of def's IPv4 subnets into ret; returns how many. */
+static size_t entries_subnet4(const struct network *def, void *owner, uint64_t seq,
+			      struct network_index_entry ret[NETWORK_SUBNETS4_MAX])
 {
-	if (def->subnet.family != AF_INET)
-		return false;
-	*ret = (struct network_index_entry){ .start = ip4_to_host(&def->subnet.addr) & mask4(def->subnet.len),
-					     .len = def->subnet.len,
-					     .def = def,
-					     .owner = owner };
-	return true;
+	struct ip_prefix subnets[NETWORK_SUBNETS4_MAX];
+	size_t k = network_subnets4(def, subnets);
+
+	for (size_t i = 0; i < k; i++)
+		ret[i] = (struct network_index_entry){ .start = ip4_to_host(&subnets[i].addr) &
+								mask4(subnets[i].len),
+						       .len = subnets[i].len,
+						       .seq = seq,
+						       .def = def,
+						       .owner = owner };
+	return k;
 }
 
 void network_index_add(struct network_index *x, const struct network *def, void *owner, uint64_t seq)
 {
-	struct network_index_entry e = { .seq = seq, .def = def, .owner = owner };
+	struct network_index_entry e = { .seq = seq, .def = def, .owner = owner }, sub[NETWORK_SUBNETS4_MAX];
+	size_t k = entries_subnet4(def, owner, seq, sub);
 
 	e.key = def->name;
 	list_add(&x->name, &e);
@@ -108,15 +118,14 @@ void network_index_add(struct network_index *x, const struct network *def, void 
 	e.key = def->uplink;
 	if (def->uplink[0])
 		list_add(&x->uplink, &e);
-	if (entry_subnet4(def, owner, &e)) {
-		e.seq = seq;
-		list_add(&x->subnet4, &e);
-	}
+	for (size_t i = 0; i < k; i++)
+		list_add(&x->subnet4, &sub[i]);
 }
 
 uint64_t network_index_remove(struct network_index *x, const struct network *def, void *owner)
 {
-	struct network_index_entry e = { .def = def, .owner = owner };
+	struct network_index_entry e = { .def = def, .owner = owner }, sub[NETWORK_SUBNETS4_MAX];
+	size_t k = entries_subnet4(def, owner, 0, sub);
 	uint64_t seq;
 
 	e.key = def->name;
@@ -126,8 +135,8 @@ uint64_t network_index_remove(struct network_index *x, const struct network *def
 	e.key = def->uplink;
 	if (def->uplink[0])
 		list_remove(&x->uplink, &e);
-	if (entry_subnet4(def, owner, &e))
-		list_remove(&x->subnet4, &e);
+	for (size_t i = 0; i < k; i++)
+		list_remove(&x->subnet4, &sub[i]);
 	return seq;
 }
 

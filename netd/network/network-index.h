@@ -8,8 +8,8 @@
 struct network;
 
 /*
- * The daemon's networks by name, bridge, uplink and IPv4 subnet: sorted arrays, so that a lookup
- * or a conflict check costs O(log n) however many networks there are. Each entry points at the
+ * The daemon's networks by name, bridge, uplink and IPv4 subnet (each of its subnets): sorted arrays, so that
+ * a lookup or a conflict check costs O(log n) however many networks there are. Each entry points at the
  * definition it was made from (its keys are that definition's strings) and at an owner (the
  * daemon's struct net): a definition is removed before it is freed or replaced.
  */
@@ -29,7 +29,7 @@ struct network_index_list {
 
 struct network_index {
 	struct network_index_list name, bridge, uplink, subnet4;
-	size_t cap; /* of each list */
+	size_t cap; /* of each list; subnet4 has NETWORK_SUBNETS4_MAX entries for each */
 };
 
 /* Room for n definitions in every list, so that add after it cannot fail. */

@@ -175,6 +175,19 @@ static int format_gateway(const void *obj, size_t i, char *buf, size_t size)
 	return n->has_gateway ? fmt(buf, size, ip_addr_format(AF_INET, &n->gateway, buf, size)) : 0;
 }
 
+/* More IPv4 subnets: network_validate() checks each against the others. */
+static int parse_address(void *obj, const char *v, char *err, size_t errlen)
+{
+	return network_address_add(obj, v, err, errlen);
+}
+
+static int format_address(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return i < n->n_addresses ? fmt(buf, size, ip_prefix_format(&n->addresses[i], buf, size)) : 0;
+}
+
 static int parse_host_port(void *obj, const char *v, char *err, size_t errlen)
 {
 	return network_host_port_add(obj, v, err, errlen);
@@ -451,6 +464,9 @@ static const struct schema_field network_fields[] = {
 	  .flags = SCHEMA_SHOW, .parse = parse_subnet, .format = format_subnet },
 	{ .key = "gateway", .json = "gateway", .flag = "gateway", .metavar = "IP", .label = "gateway",
 	  .flags = SCHEMA_SHOW, .parse = parse_gateway, .format = format_gateway },
+	{ .key = "address", .json = "addresses", .flag = "address", .metavar = "GATEWAY/PREFIX",
+	  .label = "address", .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE, .parse = parse_address,
+	  .format = format_address },
 	{ .key = "subnet6", .json = "subnet6", .flag = "subnet6", .metavar = "PREFIX|auto", .label = "IPv6 prefix",
 	  .flags = SCHEMA_SHOW, .parse = parse_subnet6, .format = format_subnet6 },
 	{ .json = "gateway6", .label = "IPv6 gateway", .flags = SCHEMA_SHOW, .parse = parse_gateway6,

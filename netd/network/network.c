@@ -199,6 +199,51 @@ void network_gateway_prefix(const struct network *n, struct ip_prefix *ret)
 	*ret = (struct ip_prefix){ .family = n->subnet.family, .addr = n->gateway, .len = n->subnet.len };
 }
 
+size_t network_gateways4(const struct network *n, struct ip_prefix ret[NETWORK_SUBNETS4_MAX])
+{
+	size_t k = 0;
+
+	if (n->subnet.family == AF_INET && n->has_gateway)
+		network_gateway_prefix(n, &ret[k++]);
+	for (size_t i = 0; i < n->n_addresses && k < NETWORK_SUBNETS4_MAX; i++)
+		ret[k++] = n->addresses[i];
+	return k;
+}
+
+size_t network_subnets4(const struct network *n, struct ip_prefix ret[NETWORK_SUBNETS4_MAX])
+{
+	size_t k = 0;
+
+	if (n->subnet.family == AF_INET)
+		ret[k++] = n->subnet;
+	for (size_t i = 0; i < n->n_addresses && k < NETWORK_SUBNETS4_MAX; i++) {
+		ret[k] = n->addresses[i];
+		ip_prefix_mask(&ret[k++]);
+	}
+	return k;
+}
+
+int network_address_add(struct network *n, const char *spec, char *err, size_t errlen)
+{
+	struct ip_prefix p;
+	char e[64];
+
+	if (ip_prefix_parse(spec, &p) < 0 || p.family != AF_INET) {
+		snprintf(err, errlen,
+			 "invalid address '%s': expected GATEWAY/PREFIX like 10.1.1.1/24 (the "
+			 "gateway of another IPv4 subnet)",
+			 text_escape(spec, e, sizeof(e)));
+		return -EINVAL;
+	}
+	if (n->n_addresses >= NETWORK_ADDRESSES_MAX) {
+		snprintf(err, errlen, "too many addresses (at most %d more IPv4 subnets)",
+			 NETWORK_ADDRESSES_MAX);
+		return -E2BIG;
+	}
+	n->addresses[n->n_addresses++] = p;
+	return 0;
+}
+
 void network_gateway6_prefix(const struct network *n, struct ip_prefix *ret)
 {
 	*ret = (struct ip_prefix){ .family = n->subnet6.family, .addr = n->gateway6, .len = n->subnet6.len };
@@ -393,10 +438,60 @@ static int check_subnet6(const struct network *n, char *err, size_t errlen)
 	return 0;
 }
 
+/* The more IPv4 subnets (--address): each a host address of a subnet of /8 to /30 that overlaps no
+ * other subnet of the network, on a network that has an IPv4 subnet of its own. */
+static int check_addresses(const struct network *n, char *err, size_t errlen)
+{
+	struct ip_prefix subnets[NETWORK_SUBNETS4_MAX];
+	char a[IP_PREFIX_STRLEN], s[IP_PREFIX_STRLEN];
+	size_t k = network_subnets4(n, subnets), first = k - n->n_addresses;
+
+	if (n->n_addresses && n->subnet.family != AF_INET) {
+		snprintf(err, errlen, "network '%s': --address %s needs an IPv4 --subnet (the first subnet)",
+			 n->name, ip_prefix_format(&n->addresses[0], a, sizeof(a)));
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n->n_addresses; i++) {
+		const struct ip_prefix *g = &n->addresses[i], *sub = &subnets[first + i];
+		union in_addr_union bcast;
+
+		ip_prefix_format(g, a, sizeof(a));
+		ip_prefix_format(sub, s, sizeof(s));
+		if (g->family != AF_INET || g->len < 8 || g->len > 30) {
+			snprintf(
+				err, errlen,
+				"network '%s': address %s must be IPv4 with a prefix length between /8 and /30",
+				n->name, a);
+			return -ERANGE;
+		}
+		ip_prefix_broadcast(sub, &bcast);
+		if (ip_addr_equal(AF_INET, &g->addr, &sub->addr) ||
+		    ip_addr_equal(AF_INET, &g->addr, &bcast)) {
+			snprintf(err, errlen,
+				 "network '%s': address %s is not a host address of %s; give the gateway's "
+				 "address with the prefix length (e.g. 10.1.1.1/24)",
+				 n->name, a, s);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < first + i; j++) {
+			char o[IP_PREFIX_STRLEN];
+
+			if (!ip_prefix_overlaps(sub, &subnets[j]))
+				continue;
+			snprintf(err, errlen, "network '%s': address %s (subnet %s) overlaps its subnet %s",
+				 n->name, a, s, ip_prefix_format(&subnets[j], o, sizeof(o)));
+			return -EADDRINUSE;
+		}
+	}
+	return 0;
+}
+
 static int check_dhcp(const struct network *n, char *err, size_t errlen)
 {
+	struct ip_prefix gws[NETWORK_SUBNETS4_MAX];
+	size_t n_gws = network_gateways4(n, gws);
 	char msg[512];
-	int r = dhcp_settings_validate(&n->dhcp, &n->subnet, &n->gateway, msg, sizeof(msg)) ?:
+	int r = dhcp_settings_validate_subnets(&n->dhcp, gws, n_gws, msg, sizeof(msg)) ?:
 			dhcp_settings_validate6(&n->dhcp, &n->subnet6, &n->gateway6, network_dhcp_ipv6_mode(n), msg, sizeof(msg)) ?:
 			dns_config_validate(&n->dhcp, n->subnet.family ? &n->gateway : NULL,
 					    n->subnet6.family ? &n->gateway6 : NULL, msg, sizeof(msg));
@@ -475,8 +570,13 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 	r = check_stp(n, err, errlen);
 	if (r < 0)
 		return r;
-	if (!n->mode->has_subnet)
-		return 0;
+	if (!n->mode->has_subnet) {
+		if (!n->n_addresses)
+			return 0;
+		snprintf(err, errlen, "network '%s': mode %s takes no --address: it has no subnet of its own",
+			 n->name, n->mode->name);
+		return -EINVAL;
+	}
 	why = ifname_invalid_reason(n->bridge);
 	if (why) {
 		snprintf(err, errlen, "network '%s': invalid bridge name '%s': %s", n->name, n->bridge, why);
@@ -502,6 +602,9 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 	if (r < 0)
 		return r;
 	r = check_gateway(n, err, errlen);
+	if (r < 0)
+		return r;
+	r = check_addresses(n, err, errlen);
 	if (r < 0)
 		return r;
 	r = check_subnet6(n, err, errlen);
@@ -546,11 +649,18 @@ static int check_other_network(const struct network *n, const struct network *o,
 			 n->name, n->bridge, o->name);
 		return -EINVAL;
 	}
-	if (n->subnet.family && o->subnet.family && ip_prefix_overlaps(&n->subnet, &o->subnet)) {
-		snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
-			 ip_prefix_format(&o->subnet, s, sizeof(s)));
-		return -EADDRINUSE;
-	}
+	/* Every IPv4 subnet of each (--subnet and --address): the first pair that overlaps. */
+	struct ip_prefix mine[NETWORK_SUBNETS4_MAX], theirs[NETWORK_SUBNETS4_MAX];
+	size_t n_mine = network_subnets4(n, mine), n_theirs = network_subnets4(o, theirs);
+
+	for (size_t i = 0; i < n_mine; i++)
+		for (size_t j = 0; j < n_theirs; j++) {
+			if (!ip_prefix_overlaps(&mine[i], &theirs[j]))
+				continue;
+			snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
+				 ip_prefix_format(&theirs[j], s, sizeof(s)));
+			return -EADDRINUSE;
+		}
 	if (n->subnet6.family && o->subnet6.family && ip_prefix_overlaps(&n->subnet6, &o->subnet6)) {
 		snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
 			 ip_prefix_format(&o->subnet6, s, sizeof(s)));
@@ -605,8 +715,11 @@ static int check_other_networks_index(const struct network *n, const struct netw
 	}
 	if (n->mode->owns_bridge)
 		network_index_each_key(&x->uplink, n->bridge, note_other, &f);
-	if (n->subnet.family == AF_INET)
-		network_index_each_overlap4(x, ip4_to_host(&n->subnet.addr), n->subnet.len, note_other, &f);
+	struct ip_prefix subnets[NETWORK_SUBNETS4_MAX];
+	size_t n_subnets = network_subnets4(n, subnets);
+
+	for (size_t i = 0; i < n_subnets; i++)
+		network_index_each_overlap4(x, ip4_to_host(&subnets[i].addr), subnets[i].len, note_other, &f);
 	/* IPv6 prefixes have no index of their own yet: a walk, only for a network that has one. */
 	for (size_t i = 0; n->subnet6.family && i < x->name.n; i++) {
 		const struct network_index_entry *e = &x->name.e[i];
@@ -774,12 +887,14 @@ static int check_conflicts(const struct network *n, struct network *const *other
 	r = check_uplink(n, others, n_others, x, host, err, errlen);
 	if (r < 0)
 		return r;
-	for (int v6 = 0; v6 <= 1; v6++) {
-		const struct ip_prefix *p = v6 ? &n->subnet6 : &n->subnet;
+	struct ip_prefix prefixes[NETWORK_SUBNETS4_MAX + 1];
+	size_t k = network_subnets4(n, prefixes);
 
-		r = check_host_addresses(n, p, host, err, errlen);
+	prefixes[k++] = n->subnet6; /* family 0: none */
+	for (size_t i = 0; i < k; i++) {
+		r = check_host_addresses(n, &prefixes[i], host, err, errlen);
 		if (r >= 0)
-			r = check_host_routes(n, p, host, err, errlen);
+			r = check_host_routes(n, &prefixes[i], host, err, errlen);
 		if (r < 0)
 			return r;
 	}
@@ -809,6 +924,16 @@ static bool host_ports_equal(const struct network *a, const struct network *b)
 	return true;
 }
 
+static bool addresses_equal(const struct network *a, const struct network *b)
+{
+	if (a->n_addresses != b->n_addresses)
+		return false;
+	for (size_t i = 0; i < a->n_addresses; i++)
+		if (!ip_prefix_equal(&a->addresses[i], &b->addresses[i]))
+			return false;
+	return true;
+}
+
 bool network_equal(const struct network *a, const struct network *b)
 {
 	return !strcmp(a->name, b->name) && a->mode == b->mode && !strcmp(a->bridge, b->bridge) &&
@@ -821,7 +946,19 @@ bool network_equal(const struct network *a, const struct network *b)
 	       a->forward_delay == b->forward_delay && a->autostart == b->autostart &&
 	       a->has_mac == b->has_mac && (!a->has_mac || mac_equal(&a->mac, &b->mac)) &&
 	       a->dhcp_router == b->dhcp_router && !strcmp(a->uplink, b->uplink) &&
-	       dhcp_settings_equal(&a->dhcp, &b->dhcp) && host_ports_equal(a, b);
+	       dhcp_settings_equal(&a->dhcp, &b->dhcp) && host_ports_equal(a, b) && addresses_equal(a, b);
+}
+
+/* Whether p overlaps one of o's IPv4 subnets. */
+static bool overlaps_subnets4(const struct ip_prefix *p, const struct network *o)
+{
+	struct ip_prefix subnets[NETWORK_SUBNETS4_MAX];
+	size_t k = network_subnets4(o, subnets);
+
+	for (size_t i = 0; i < k; i++)
+		if (ip_prefix_overlaps(p, &subnets[i]))
+			return true;
+	return false;
 }
 
 int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,
@@ -843,8 +980,10 @@ int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struc
 		/* Only what the subnet overlaps: other problems (the bridge name, say) are reported as
 		 * themselves by the checks after the choice, not as "no free subnet". */
 		for (size_t j = 0; j < n_others && !taken; j++)
-			taken = strcmp(others[j]->name, n->name) && others[j]->subnet.family &&
-				ip_prefix_overlaps(&n->subnet, &others[j]->subnet);
+			taken = strcmp(others[j]->name, n->name) && overlaps_subnets4(&n->subnet, others[j]);
+		/* nor one of its own further subnets (--address) */
+		for (size_t j = 0; j < n->n_addresses && !taken; j++)
+			taken = ip_prefix_overlaps(&n->subnet, &n->addresses[j]);
 		if (taken)
 			continue;
 		if (check_host_addresses(n, &n->subnet, host, err, errlen) == 0 &&

@@ -14,6 +14,9 @@
 #include "names.h"
 
 #define NETWORK_HOST_PORTS_MAX 32 /* FW_HOST_PORTS_MAX too */
+/* More IPv4 subnets besides the first (--address): FW_ADDRESSES_MAX too. */
+#define NETWORK_ADDRESSES_MAX 7
+#define NETWORK_SUBNETS4_MAX (NETWORK_ADDRESSES_MAX + 1)
 
 /* How a network's IPv6 guests get their addresses (router advertisements always go out). */
 enum ipv6_mode {
@@ -66,6 +69,10 @@ struct network {
 	/* Host services the network's guests may reach on its gateway, beyond DHCP, DNS and ICMP. */
 	struct l4_port host_ports[NETWORK_HOST_PORTS_MAX];
 	size_t n_host_ports;
+	/* More IPv4 subnets on the bridge (--address): each its gateway with the subnet's prefix
+	 * length (10.1.1.1/24: gateway 10.1.1.1 of 10.1.1.0/24); the first subnet is subnet. */
+	struct ip_prefix addresses[NETWORK_ADDRESSES_MAX];
+	size_t n_addresses;
 };
 
 #define NETWORK_MTU_MIN 68
@@ -130,6 +137,13 @@ const char *network_prefix6_invalid_reason(const struct ip_prefix *p);
 int network_check_bridge_exists(const struct network *n, const struct link_dump *host, char *err, size_t errlen);
 /* The gateway address with the subnet's prefix length, as put on the bridge. */
 void network_gateway_prefix(const struct network *n, struct ip_prefix *ret);
+/* Every IPv4 subnet's gateway with its prefix length: the first subnet's, then the addresses.
+ * Returns how many were written to ret. */
+size_t network_gateways4(const struct network *n, struct ip_prefix ret[NETWORK_SUBNETS4_MAX]);
+/* The same subnets, masked (10.1.1.0/24). */
+size_t network_subnets4(const struct network *n, struct ip_prefix ret[NETWORK_SUBNETS4_MAX]);
+/* Add "10.1.1.1/24" to the addresses; -E2BIG, -EINVAL (with a message). */
+int network_address_add(struct network *n, const char *spec, char *err, size_t errlen);
 /* The same for IPv6: gateway6 with subnet6's length (family 0 without IPv6). */
 void network_gateway6_prefix(const struct network *n, struct ip_prefix *ret);
 /* "netd:<name>": the alias netd tags its bridges with. */

@@ -7,10 +7,11 @@
  *
  * - A guest NIC's TAP gets its entry before QEMU starts (vm.c), and loses it when QEMU is gone;
  *   a NIC moved to another network gets that network's addresses.
- * - A port on a network with DHCP may send from the addresses dnsmasq leased to its MAC and the
- *   one reserved for it; a lease event, a reservation or a reload changes the port's addresses
- *   in one small transaction (that port's elements only). Without DHCP on the network, the
- *   subnet's host addresses except the gateway. On a network of mode bridge (the LAN's
+ * - A port on a network with DHCP may send from the addresses dnsmasq leased to its MAC (host
+ *   addresses of one of the network's IPv4 subnets) and the one reserved for it; a lease event, a
+ *   reservation or a reload changes the port's addresses in one small transaction (that port's
+ *   elements only). Without DHCP on the network, every subnet's host addresses except the
+ *   gateways. On a network of mode bridge (the LAN's
  *   addresses), the MAC only.
  * - The whole table is applied when netd starts (adopted as it is when it matches), and again
  *   when someone else's change removed or emptied it, or when a small transaction fails.
@@ -94,22 +95,54 @@ static int push_range(struct ps_port *p, uint32_t first, uint32_t last)
 	return r;
 }
 
-/* A network without DHCP: its guests choose their addresses, any host address of the subnet but
- * the gateway (a guest must not answer for it). */
+/* A network without DHCP: its guests choose their addresses, any host address of one of its
+ * subnets but the gateways (a guest must not answer for them). An IPv6-only network has none: no
+ * IPv4 source is a guest's. */
 static int push_subnet_hosts(struct ps_port *p, const struct network *n)
 {
-	union in_addr_union bcast;
-	uint32_t first = ip4_to_host(&n->subnet.addr) + 1, gw = ip4_to_host(&n->gateway), last;
-	int r;
+	struct ip_prefix gws[NETWORK_SUBNETS4_MAX];
+	size_t n_gws = network_gateways4(n, gws);
+	int r = 0;
 
-	if (n->subnet.family != AF_INET)
-		return 0; /* an IPv6-only network: no IPv4 source is a guest's */
-	ip_prefix_broadcast(&n->subnet, &bcast);
-	last = ip4_to_host(&bcast) - 1;
-	if (!n->has_gateway || gw < first || gw > last)
-		return push_range(p, first, last);
-	r = gw > first ? push_range(p, first, gw - 1) : 0;
-	return r >= 0 && gw < last ? push_range(p, gw + 1, last) : r;
+	for (size_t i = 0; r >= 0 && i < n_gws; i++) {
+		struct ip_prefix sub = gws[i];
+		union in_addr_union bcast;
+		uint32_t first, last, gw = ip4_to_host(&gws[i].addr);
+
+		ip_prefix_mask(&sub);
+		ip_prefix_broadcast(&sub, &bcast);
+		first = ip4_to_host(&sub.addr) + 1;
+		last = ip4_to_host(&bcast) - 1;
+		if (gw < first || gw > last) {
+			r = push_range(p, first, last);
+			continue;
+		}
+		r = gw > first ? push_range(p, first, gw - 1) : 0;
+		if (r >= 0 && gw < last)
+			r = push_range(p, gw + 1, last);
+	}
+	return r;
+}
+
+/* An IPv4 lease counts only for a host address of one of the network's subnets, never a gateway:
+ * a lease file from before a redefinition may hold others. */
+static bool lease4_in_network(const struct network *n, const union in_addr_union *a)
+{
+	struct ip_prefix gws[NETWORK_SUBNETS4_MAX];
+	size_t n_gws = network_gateways4(n, gws);
+
+	for (size_t i = 0; i < n_gws; i++) {
+		struct ip_prefix sub = gws[i];
+		union in_addr_union bcast;
+
+		if (!ip_prefix_contains(&sub, AF_INET, a))
+			continue;
+		ip_prefix_mask(&sub);
+		ip_prefix_broadcast(&sub, &bcast);
+		return !ip_addr_equal(AF_INET, a, &gws[i].addr) && !ip_addr_equal(AF_INET, a, &sub.addr) &&
+		       !ip_addr_equal(AF_INET, a, &bcast);
+	}
+	return false;
 }
 
 /* Whether lease a ends later than b (0: never). */
@@ -191,7 +224,9 @@ static int port_compute(struct daemon *d, const struct network *n, struct ps_por
 	if (h && h->has_ip)
 		r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET, .addr = h->ip, .len = 32 });
 	for (size_t i = 0; r >= 0 && srv && i < srv->leases.n; i++)
-		if (srv->leases.leases[i].family == AF_INET && mac_equal(&srv->leases.leases[i].mac, &p->mac))
+		if (srv->leases.leases[i].family == AF_INET &&
+		    mac_equal(&srv->leases.leases[i].mac, &p->mac) &&
+		    lease4_in_network(n, &srv->leases.leases[i].ip))
 			r = addrs_push(p, &(struct ip_prefix){ .family = AF_INET,
 							       .addr = srv->leases.leases[i].ip,
 							       .len = 32 });

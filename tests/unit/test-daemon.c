@@ -969,6 +969,59 @@ static void test_portsec_ipv6(void **state)
 	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
 }
 
+/* Several IPv4 subnets: without DHCP a port may send from every subnet's hosts but the gateways;
+ * with DHCP from its leases in any of them, never from a lease outside them. */
+static void test_portsec_subnets(void **state)
+{
+	struct world *w = *state;
+	char kernel[128], params[512];
+	const char *log;
+
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"multi\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
+			    "\"addresses\": [\"10.65.0.1/24\"], \"dhcp\": false}"));
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"multi\"], \"macs\": [\"52:54:00:aa:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "\"vm-g1-0\" . 10.64.0.128/26"));
+	assert_non_null(strstr(log, "\"vm-g1-0\" . 10.65.0.128/26"));
+	assert_non_null(strstr(log, "\"vm-g1-0\" . 10.65.0.254"));
+	assert_non_null(strstr(log, "\"vm-g1-0\" . 10.65.0.2/31"));
+	assert_null(strstr(log, "10.65.0.0/24"));
+	assert_null(strstr(log, "10.65.0.0/31"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+
+	assert_true(request(w, "network.delete", "{\"name\": \"multi\"}"));
+	assert_true(request(
+		w, "network.create",
+		"{\"name\": \"multi\", \"mode\": \"nat\", \"subnet\": \"10.64.0.0/24\", "
+		"\"addresses\": [\"10.65.0.1/24\"], \"dhcp_ranges\": [\"10.65.0.100-10.65.0.150\"]}"));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	/* A lease outside the network's subnets changes nothing; the next event's small change
+	 * fails, so the whole table is applied (what the fake keeps). */
+	assert_true(request(w, "lease.event",
+			    "{\"network\": \"multi\", \"action\": \"add\", \"mac\": \"52:54:00:aa:00:01\", "
+			    "\"ip\": \"10.99.0.5\", \"expires\": \"4000000000\"}"));
+	fw_fake_fail_at(w->fw, 1);
+	assert_true(request(w, "lease.event",
+			    "{\"network\": \"multi\", \"action\": \"add\", \"mac\": \"52:54:00:aa:00:01\", "
+			    "\"ip\": \"10.65.0.120\", \"expires\": \"4000000000\"}"));
+	log = fw_fake_table(w->fw, "bridge netd");
+	assert_non_null(log);
+	assert_non_null(strstr(log, " . 10.65.0.120"));
+	assert_null(strstr(log, "10.99.0.5"));
+	assert_null(strstr(log, "10.65.0.128/26"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+}
+
 /* A guest leasing under many DUIDs: its port may send from its newest 8 DHCPv6 leases only. */
 static void test_portsec_leases6_max(void **state)
 {
@@ -3254,6 +3307,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_portsec_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_ipv6_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_leases6_max, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_portsec_subnets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_show_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_live, setup, teardown),

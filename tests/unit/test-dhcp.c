@@ -62,6 +62,8 @@ static void golden_config(const char *file, const struct network *n)
 		.bridge_ifindex = 7,
 		.subnet = n->subnet,
 		.gateway = n->gateway,
+		.addresses = n->addresses,
+		.n_addresses = n->n_addresses,
 		.router = n->dhcp_router,
 		.dns_forward = n->dhcp_router,
 		.mtu = n->mtu,
@@ -110,7 +112,7 @@ static void test_servers_render(void **state)
 static void test_config_golden(void **state)
 {
 	struct network n = make("lab", "10.60.0.0/24");
-	char *text;
+	char *text, err[256];
 
 	golden_config("dnsmasq-defaults.conf", &n);
 
@@ -155,6 +157,25 @@ static void test_config_golden(void **state)
 	n = make("lab", "10.60.0.0/24");
 	n.dhcp.dhcp = false;
 	golden_config("dnsmasq-dns-only.conf", &n);
+
+	/* Several subnets (--address): each range with its subnet's netmask; the first subnet keeps
+	 * its default range without one of its own; the comment names every gateway (a new one
+	 * restarts dnsmasq, bound to the bridge's addresses at start). */
+	n = make("lab", "10.60.0.0/24");
+	n.dhcp_router = true;
+	assert_int_equal(network_address_add(&n, "10.61.0.1/25", err, sizeof(err)), 0);
+	assert_int_equal(network_address_add(&n, "172.16.4.1/22", err, sizeof(err)), 0);
+	add_range(&n, "10.61.0.10-10.61.0.99");
+	add_range(&n, "172.16.5.1-172.16.6.0");
+	golden_config("dnsmasq-subnets.conf", &n);
+
+	/* 'static' on several subnets: reserved hosts only, on each subnet with its netmask. */
+	n = make("lab", "10.60.0.0/24");
+	n.dhcp_router = true;
+	assert_int_equal(network_address_add(&n, "10.61.0.1/25", err, sizeof(err)), 0);
+	n.dhcp.static_only = true;
+	add_host(&n, "52:54:00:00:00:0e,10.61.0.20,web");
+	golden_config("dnsmasq-subnets-static.conf", &n);
 }
 
 static void test_isolated_has_no_router(void **state)

@@ -124,6 +124,48 @@ static void test_open(void **state)
 	render_golden("nft-open.txt", n, ELEMENTSOF(n), NULL);
 }
 
+/* Several IPv4 subnets on one bridge (--address): each masqueraded (nat), routed (routed) and a
+ * gateway its guests reach, as the first; the sets of each length in use; a change that adds a
+ * subnet of a length already in use is set elements only. */
+static void test_subnets(void **state)
+{
+	struct fw_network n[] = {
+		net("nd-multi", "10.40.0.0/24", FW_NAT, NULL),
+		net("nd-mroute", "10.50.0.0/24", FW_ROUTED, "eth1"),
+		net("nd-miso", "10.60.0.0/24", FW_ISOLATED, NULL),
+	};
+	_cleanup_free_ char *marker = NULL, *script = NULL, *m2 = NULL, *change = NULL;
+	struct fw_network more[3];
+
+	assert_int_equal(ip_prefix_parse("10.41.0.1/24", &n[0].addresses[n[0].n_addresses++]), 0);
+	assert_int_equal(ip_prefix_parse("10.42.1.254/23", &n[0].addresses[n[0].n_addresses++]), 0);
+	assert_int_equal(ip_prefix_parse("10.51.0.1/25", &n[1].addresses[n[1].n_addresses++]), 0);
+	assert_int_equal(ip_prefix_parse("10.61.0.1/24", &n[2].addresses[n[2].n_addresses++]), 0);
+	render_golden("nft-subnets.txt", n, ELEMENTSOF(n), NULL);
+	script = fw_render(n, ELEMENTSOF(n), &marker);
+	assert_non_null(script);
+	assert_non_null(strstr(script, "10.41.0.0 . \"nd-multi\""));
+	assert_non_null(strstr(script, "\"nd-multi\" . 10.42.1.254"));
+	assert_non_null(strstr(script, "10.42.0.0 . 10.42.0.0"));
+	assert_non_null(strstr(script, "ip saddr & 255.255.254.0 @masq_23 masquerade"));
+	assert_non_null(strstr(script, "10.51.0.0 . \"nd-mroute\" . \"eth1\""));
+
+	/* One more /24 on nd-multi: elements only, the same as the whole table's. */
+	memcpy(more, n, sizeof(n));
+	assert_int_equal(ip_prefix_parse("10.43.0.1/24", &more[0].addresses[more[0].n_addresses++]), 0);
+	assert_false(fw_network_equal(&n[0], &more[0]));
+	free(fw_render(more, ELEMENTSOF(more), &m2));
+	assert_non_null(m2);
+	change = fw_render_change(n, ELEMENTSOF(n), marker, more, ELEMENTSOF(more), m2);
+	assert_non_null(change);
+	assert_non_null(strstr(change, "add element inet netd masq_24 { 10.40.0.0, 10.41.0.0, 10.43.0.0 }"));
+	/* A subnet the renderer cannot index is refused, as for the first. */
+	more[0].addresses[0].family = AF_INET6;
+	free(marker);
+	marker = NULL;
+	assert_null(fw_render(more, ELEMENTSOF(more), &marker));
+}
+
 /* A network that comes, goes or changes is set elements only, while the prefix lengths of the
  * subnets with rules stay the same; when they change, the rules do: the whole table. */
 static void test_change(void **state)
@@ -660,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_all_modes),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_subnets),
 		cmocka_unit_test(test_change),
 		cmocka_unit_test(test_change_of_lengths),
 		cmocka_unit_test(test_change_only),

@@ -490,6 +490,12 @@ static void random_network(struct network *n, unsigned *seed)
 	ip_prefix_mask(&n->subnet);
 	if (rand_r(seed) % 8 == 0)
 		n->subnet = (struct ip_prefix){};
+	/* More IPv4 subnets (--address): the index must find each of them. */
+	for (int k = rand_r(seed) % 4; k > 0 && n->subnet.family; k--) {
+		snprintf(subnet, sizeof(subnet), "10.%d.%d.%d/%d", rand_r(seed) % 3, rand_r(seed) % 3,
+			 rand_r(seed) % 256, lens[rand_r(seed) % (ELEMENTSOF(lens) - 1)]);
+		assert_int_equal(network_address_add(n, subnet, NULL, 0), 0);
+	}
 }
 
 static void test_index(void **state)
@@ -648,6 +654,214 @@ static void test_host_ports(void **state)
 				 "the LAN reaches on the host");
 }
 
+/* Several IPv4 subnets: --address GATEWAY/PREFIX, checked against each other, the mode, the DHCP
+ * settings and the other networks (listed and indexed alike). */
+static void test_addresses(void **state)
+{
+	static const struct {
+		const char *mode, *subnet, *addresses[3], *error;
+	} bad[] = {
+		{ "nat",
+		  "10.0.0.0/24",
+		  { "10.1.1.0/24" },
+		  "network 'lab': address 10.1.1.0/24 is not a host address of 10.1.1.0/24; give the gateway's address with the prefix length (e.g. 10.1.1.1/24)" },
+		{ "nat",
+		  "10.0.0.0/24",
+		  { "10.1.1.255/24" },
+		  "network 'lab': address 10.1.1.255/24 is not a host address of 10.1.1.0/24; give the gateway's address with the prefix length (e.g. 10.1.1.1/24)" },
+		{ "nat",
+		  "10.0.0.0/24",
+		  { "10.1.1.1/31" },
+		  "network 'lab': address 10.1.1.1/31 must be IPv4 with a prefix length between /8 and /30" },
+		{ "nat",
+		  "10.0.0.0/24",
+		  { "10.0.0.9/16" },
+		  "network 'lab': address 10.0.0.9/16 (subnet 10.0.0.0/16) overlaps its subnet 10.0.0.0/24" },
+		{ "routed",
+		  "10.0.0.0/24",
+		  { "10.1.1.1/24", "10.1.1.200/25" },
+		  "network 'lab': address 10.1.1.200/25 (subnet 10.1.1.128/25) overlaps its subnet 10.1.1.0/24" },
+		{ "isolated",
+		  "10.0.0.0/24",
+		  { "10.1.1.1/24", "10.1.1.1/24" },
+		  "network 'lab': address 10.1.1.1/24 (subnet 10.1.1.0/24) overlaps its subnet 10.1.1.0/24" },
+		{ "bridge",
+		  NULL,
+		  { "10.1.1.1/24" },
+		  "network 'lab': mode bridge takes no --address: it has no subnet of its own" },
+		{ "nat",
+		  "none",
+		  { "10.1.1.1/24" },
+		  "network 'lab': --address 10.1.1.1/24 needs an IPv4 --subnet (the first subnet)" },
+	};
+	char err[256];
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		struct network n;
+
+		network_init(&n, "lab");
+		n.mode = net_mode_from_string(bad[i].mode);
+		if (!bad[i].subnet)
+			strcpy(n.bridge, "br0");
+		else if (!strcmp(bad[i].subnet, "none")) {
+			n.subnet_none = true;
+			assert_int_equal(ip_prefix_parse("fd00:9::/64", &n.subnet6), 0);
+		} else
+			assert_int_equal(ip_prefix_parse(bad[i].subnet, &n.subnet), 0);
+		for (size_t j = 0; j < 3 && bad[i].addresses[j]; j++)
+			assert_int_equal(network_address_add(&n, bad[i].addresses[j], err, sizeof(err)), 0);
+		network_fill_defaults(&n);
+		err[0] = 0;
+		assert_true(network_validate(&n, err, sizeof(err)) < 0);
+		assert_string_equal(err, bad[i].error);
+		network_done(&n);
+	}
+
+	/* The parser: IPv4 GATEWAY/PREFIX, at most NETWORK_ADDRESSES_MAX. */
+	struct network n = make("lab", "10.0.0.0/24");
+	assert_int_equal(network_address_add(&n, "10.1.1.1", err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "invalid address '10.1.1.1': expected GATEWAY/PREFIX like 10.1.1.1/24 (the gateway of "
+		     "another IPv4 subnet)");
+	assert_int_equal(network_address_add(&n, "fd00::1/64", err, sizeof(err)), -EINVAL);
+	for (int i = 0; i < NETWORK_ADDRESSES_MAX; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "10.1.%d.1/24", i);
+		assert_int_equal(network_address_add(&n, a, err, sizeof(err)), 0);
+	}
+	assert_int_equal(network_address_add(&n, "10.2.0.1/24", err, sizeof(err)), -E2BIG);
+	assert_string_equal(err, "too many addresses (at most 7 more IPv4 subnets)");
+	n.mode = net_mode_from_string("nat");
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+	network_done(&n);
+
+	/* DHCP ranges and reservations in any of the subnets. */
+	n = make("lab", "10.0.0.0/24");
+	n.mode = net_mode_from_string("nat");
+	assert_int_equal(network_address_add(&n, "10.1.1.1/24", err, sizeof(err)), 0);
+	assert_int_equal(dhcp_range_parse("10.1.1.100-10.1.1.200", &n.dhcp.ranges[n.dhcp.n_ranges++], err,
+					  sizeof(err)),
+			 0);
+	struct dhcp_host h;
+	assert_int_equal(dhcp_host_parse("52:54:00:00:00:07,10.1.1.7", &h, err, sizeof(err)), 0);
+	assert_int_equal(dhcp_host_add(&n.dhcp, &h), 0);
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+	assert_int_equal(dhcp_range_parse("10.1.2.100-10.1.2.200", &n.dhcp.ranges[n.dhcp.n_ranges++], err,
+					  sizeof(err)),
+			 0);
+	assert_true(network_validate(&n, err, sizeof(err)) < 0);
+	assert_string_equal(err,
+			    "network 'lab': DHCP range 10.1.2.100-10.1.2.200 is not inside the hosts of any "
+			    "subnet of the network (10.0.0.0/24, 10.1.1.0/24)");
+	assert_int_equal(dhcp_range_parse("10.1.1.1-10.1.1.20", &n.dhcp.ranges[n.dhcp.n_ranges - 1], err,
+					  sizeof(err)),
+			 0);
+	assert_true(network_validate(&n, err, sizeof(err)) < 0);
+	assert_string_equal(err, "network 'lab': DHCP range 10.1.1.1-10.1.1.20 covers the gateway 10.1.1.1");
+	n.dhcp.n_ranges--;
+	assert_int_equal(dhcp_host_parse("52:54:00:00:00:08,10.1.1.1", &h, err, sizeof(err)), 0);
+	assert_int_equal(dhcp_host_add(&n.dhcp, &h), 0);
+	assert_true(network_validate(&n, err, sizeof(err)) < 0);
+	assert_string_equal(err, "network 'lab': host 52:54:00:00:00:08: address 10.1.1.1 is the gateway");
+	network_done(&n);
+
+	/* The ranges dnsmasq serves: the first subnet keeps its default without a range of its own. */
+	n = make("lab", "10.0.0.0/24");
+	struct dhcp_range eff[DHCP_RANGES_EFFECTIVE_MAX];
+	char x[INET_ADDRSTRLEN], y[INET_ADDRSTRLEN];
+	assert_int_equal(dhcp_range_parse("10.1.1.100-10.1.1.200", &n.dhcp.ranges[n.dhcp.n_ranges++], err,
+					  sizeof(err)),
+			 0);
+	assert_int_equal(dhcp_ranges_effective(&n.dhcp, &n.subnet, &n.gateway, eff), 2);
+	assert_string_equal(ip_addr_format(AF_INET, &eff[0].start, x, sizeof(x)), "10.0.0.2");
+	assert_string_equal(ip_addr_format(AF_INET, &eff[1].end, y, sizeof(y)), "10.1.1.200");
+	assert_int_equal(dhcp_range_parse("10.0.0.10-10.0.0.20", &n.dhcp.ranges[n.dhcp.n_ranges++], err,
+					  sizeof(err)),
+			 0);
+	assert_int_equal(dhcp_ranges_effective(&n.dhcp, &n.subnet, &n.gateway, eff), 2);
+	assert_string_equal(ip_addr_format(AF_INET, &eff[0].start, x, sizeof(x)), "10.1.1.100");
+	network_done(&n);
+
+	/* Conflicts: each subnet against each of the other networks', listed and indexed. */
+	struct network a = make("a", "10.5.0.0/24"), b = make("b", "10.6.0.0/24"), c;
+	struct network *others[] = { &a };
+	struct network_index idx = {};
+	char err_index[256];
+	assert_int_equal(network_address_add(&a, "10.7.0.1/24", err, sizeof(err)), 0);
+	assert_int_equal(network_index_reserve(&idx, 1), 0);
+	network_index_add(&idx, &a, &a, 1);
+	assert_int_equal(network_check_conflicts(&b, others, 1, NULL, err, sizeof(err)), 0);
+	assert_int_equal(network_address_add(&b, "10.7.0.129/25", err, sizeof(err)), 0);
+	assert_int_equal(network_check_conflicts(&b, others, 1, NULL, err, sizeof(err)), -EADDRINUSE);
+	assert_string_equal(err, "network 'b' overlaps network 'a' (10.7.0.0/24)");
+	assert_int_equal(network_check_conflicts_index(&b, &idx, NULL, err_index, sizeof(err_index)),
+			 -EADDRINUSE);
+	assert_string_equal(err_index, err);
+	c = make("c", "10.7.0.0/16");
+	assert_int_equal(network_check_conflicts_index(&c, &idx, NULL, err_index, sizeof(err_index)),
+			 -EADDRINUSE);
+	assert_string_equal(err_index, "network 'c' overlaps network 'a' (10.7.0.0/24)");
+	network_index_remove(&idx, &a, &a);
+	assert_int_equal(idx.subnet4.n, 0);
+	network_index_done(&idx);
+
+	/* The host's addresses and routes against every subnet. */
+	struct link_backend be;
+	struct link_fake *fake;
+	struct link_dump dump;
+	int eth1;
+	assert_int_equal(link_fake_new(&fake, &be), 0);
+	assert_int_equal(link_fake_add_link(fake, "eth1", "veth", &eth1), 0);
+	assert_int_equal(link_fake_add_addr(fake, eth1, "10.7.0.9/24"), 0);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	assert_int_equal(network_check_conflicts(&a, NULL, 0, &dump, err, sizeof(err)), -EADDRINUSE);
+	assert_string_equal(err, "network 'a' overlaps address 10.7.0.9/24 on eth1");
+
+	/* --subnet auto passes over the network's own further subnets and the other networks'. */
+	struct ip_prefix pool;
+	c = make("c", "10.7.0.0/24");
+	c.subnet = (struct ip_prefix){};
+	c.has_gateway = false;
+	assert_int_equal(network_address_add(&c, "10.8.0.1/24", err, sizeof(err)), 0);
+	assert_int_equal(ip_prefix_parse("10.7.0.0/15", &pool), 0);
+	link_dump_free(&dump);
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	assert_int_equal(network_choose_subnet(&c, &pool, NULL, 0, &dump, NULL, err, sizeof(err)), 0);
+	assert_string_equal(ip_prefix_format(&c.subnet, x, sizeof(x)), "10.7.1.0/24");
+	struct network *a_only[] = { &a };
+	a.subnet = (struct ip_prefix){ .family = AF_INET, .len = 24 };
+	assert_int_equal(ip_prefix_parse("10.9.0.0/24", &a.subnet), 0);
+	assert_int_equal(ip_prefix_parse("10.7.1.1/24", &a.addresses[0]), 0);
+	assert_int_equal(network_choose_subnet(&c, &pool, a_only, 1, &dump, NULL, err, sizeof(err)), 0);
+	assert_string_equal(ip_prefix_format(&c.subnet, x, sizeof(x)), "10.7.2.0/24");
+	link_dump_free(&dump);
+	link_fake_free(fake);
+
+	/* network_equal sees them; the file keeps them (golden). */
+	struct network back;
+	char *text;
+	n = make("multi", "10.40.0.0/24");
+	n.mode = net_mode_from_string("nat");
+	network_fill_defaults(&n);
+	assert_int_equal(network_address_add(&n, "10.41.0.1/24", err, sizeof(err)), 0);
+	assert_int_equal(network_address_add(&n, "10.42.0.254/23", err, sizeof(err)), 0);
+	assert_int_equal(dhcp_range_parse("10.41.0.100-10.41.0.150", &n.dhcp.ranges[n.dhcp.n_ranges++], err,
+					  sizeof(err)),
+			 0);
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+	text = config_network_render(&n);
+	assert_non_null(text);
+	assert_golden("network-subnets.conf", text);
+	assert_int_equal(config_network_parse("multi", text, &back, err, sizeof(err)), 0);
+	assert_true(network_equal(&n, &back));
+	back.n_addresses--;
+	assert_false(network_equal(&n, &back));
+	free(text);
+	network_done(&back);
+	network_done(&n);
+}
+
 static void test_config_roundtrip(void **state)
 {
 	struct network n = make("lab", "10.30.0.0/24"), back;
@@ -698,21 +912,34 @@ static void test_config_errors(void **state)
 	static const struct {
 		const char *text, *error;
 	} cases[] = {
-		{ "[network]\nmode = bogus\n", "line 2: unknown mode 'bogus' (known: %s)" }, /* net_mode_names() */
-		{ "[network]\nsubnet = 10.0.0.0/24\ncolour = blue\n", "line 3: unknown key 'colour' in section [network]" },
+		{ "[network]\nmode = bogus\n", "line 2: unknown mode 'bogus' (known: %s)" }, /* net_mode_names()
+											      */
+		{ "[network]\nsubnet = 10.0.0.0/24\ncolour = blue\n",
+		  "line 3: unknown key 'colour' in section [network]" },
 		{ "[network]\nsubnet 10.0.0.0/24\n", "line 2: syntax error" },
 		{ "[network]\nmtu = -5\n", "line 2: invalid MTU '-5': expected a number" },
 		{ "[network]\nautostart = maybe\n", "line 2: invalid autostart 'maybe': expected yes or no" },
-		{ "[network]\ngateway = fd00::1\n", "line 2: invalid gateway 'fd00::1': expected an IPv4 address" },
-		{ "[network]\nbridge = x\n  continued = 1\n", "line 3: unknown key 'continued' in section [network]" },
+		{ "[network]\ngateway = fd00::1\n",
+		  "line 2: invalid gateway 'fd00::1': expected an IPv4 address" },
+		{ "[network]\nbridge = x\n  continued = 1\n",
+		  "line 3: unknown key 'continued' in section [network]" },
 		{ "[network\nmode = isolated\n", "line 1: syntax error" },
-		{ "[network]\nallow-host-port = tcp/99999\n", "line 2: invalid host port 'tcp/99999': expected PROTO/PORT like tcp/22 or udp/5353" },
-		{ "[network]\nsubnet6 = 10.0.0.0/24\n", "line 2: invalid IPv6 prefix '10.0.0.0/24': expected an IPv6 prefix like fd00:1:2:3::/64, or auto" },
-		{ "[network]\nsubnet6 = fd00::\n", "line 2: invalid IPv6 prefix 'fd00::': expected an IPv6 prefix like fd00:1:2:3::/64, or auto" },
-		{ "[network]\nipv6-mode = stateful\n", "line 2: invalid IPv6 mode 'stateful': expected slaac, dhcpv6 or slaac+dhcpv6" },
+		{ "[network]\nallow-host-port = tcp/99999\n",
+		  "line 2: invalid host port 'tcp/99999': expected PROTO/PORT like tcp/22 or udp/5353" },
+		{ "[network]\nsubnet6 = 10.0.0.0/24\n",
+		  "line 2: invalid IPv6 prefix '10.0.0.0/24': expected an IPv6 prefix like fd00:1:2:3::/64, or auto" },
+		{ "[network]\nsubnet6 = fd00::\n",
+		  "line 2: invalid IPv6 prefix 'fd00::': expected an IPv6 prefix like fd00:1:2:3::/64, or auto" },
+		{ "[network]\nipv6-mode = stateful\n",
+		  "line 2: invalid IPv6 mode 'stateful': expected slaac, dhcpv6 or slaac+dhcpv6" },
 		{ "[network]\nnat6 = maybe\n", "line 2: invalid nat6 'maybe': expected yes or no" },
-		{ "[network]\nsubnet = nothing\n", "line 2: invalid subnet 'nothing': expected CIDR notation like 10.0.0.0/24, auto or none" },
+		{ "[network]\nsubnet = nothing\n",
+		  "line 2: invalid subnet 'nothing': expected CIDR notation like 10.0.0.0/24, auto or none" },
 		{ "[network]\ngateway6 = fd00::1\n", "line 2: unknown key 'gateway6' in section [network]" },
+		{ "[network]\naddress = 10.1.1.1\n",
+		  "line 2: invalid address '10.1.1.1': expected GATEWAY/PREFIX like 10.1.1.1/24 (the gateway of another IPv4 subnet)" },
+		{ "[network]\naddress = fd00::1/64\n",
+		  "line 2: invalid address 'fd00::1/64': expected GATEWAY/PREFIX like 10.1.1.1/24 (the gateway of another IPv4 subnet)" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct network n;
@@ -873,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_choose_subnet),
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_dump_foreign),
 		cmocka_unit_test(test_config_roundtrip),
 		cmocka_unit_test(test_config_errors),

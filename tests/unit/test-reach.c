@@ -113,6 +113,45 @@ static void test_parse(void **state)
 	assert_string_equal(reach_verdict_to_string(REACH_MAYBE), "maybe");
 }
 
+/* A network's other subnets (--address) are checked too: a forward chain that lets the first
+ * subnet out but drops the rest blocks the second one's guests; DNS to each gateway. */
+static void test_subnets(void **state)
+{
+	struct reach_ruleset *rs;
+	struct fw_network w = net("nd-x", "10.1.0.0/24", NULL, FW_NAT, NULL);
+	struct run r;
+	const struct reach_check *c;
+	char a[INET6_ADDRSTRLEN];
+
+	assert_int_equal(
+		reach_ruleset_parse(
+			"{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"f\"}},"
+			"{\"chain\": {\"family\": \"ip\", \"table\": \"f\", \"name\": \"fwd\", \"handle\": 1, "
+			"\"type\": \"filter\", \"hook\": \"forward\", \"prio\": 0, \"policy\": \"drop\"}},"
+			"{\"rule\": {\"family\": \"ip\", \"table\": \"f\", \"chain\": \"fwd\", \"handle\": 2, "
+			"\"expr\": [{\"match\": {\"op\": \"in\", \"left\": {\"ct\": {\"key\": \"state\"}}, "
+			"\"right\": [\"established\", \"related\"]}}, {\"accept\": null}]}},"
+			"{\"rule\": {\"family\": \"ip\", \"table\": \"f\", \"chain\": \"fwd\", \"handle\": 3, "
+			"\"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"ip\", "
+			"\"field\": \"saddr\"}}, \"right\": {\"prefix\": {\"addr\": \"10.1.0.0\", \"len\": 24}}}}, "
+			"{\"accept\": null}]}}]}",
+			&rs),
+		0);
+	run(&r, rs, &w);
+	assert_all_pass(&r);
+	assert_int_equal(ip_prefix_parse("10.2.0.1/24", &w.addresses[w.n_addresses++]), 0);
+	run(&r, rs, &w);
+	assert_int_equal(r.n, 9);
+	c = reach_checks_first_failure(r.c, r.n);
+	assert_non_null(c);
+	assert_int_equal(c->kind, REACH_CHECK_FORWARD_OUT);
+	assert_string_equal(ip_addr_format(AF_INET, &c->packet.saddr, a, sizeof(a)), "10.2.0.2");
+	assert_int_equal(r.c[7].kind, REACH_CHECK_DNS_UDP);
+	assert_string_equal(ip_addr_format(AF_INET, &r.c[7].packet.daddr, a, sizeof(a)), "10.2.0.1");
+	assert_int_equal(r.c[7].result.verdict, REACH_ACCEPT);
+	reach_ruleset_free(rs);
+}
+
 /* Policy drop and the two rules of netd's advice: everything passes. */
 static void test_basic(void **state)
 {
@@ -463,12 +502,19 @@ static void test_xt_decode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),	     cmocka_unit_test(test_basic),
-		cmocka_unit_test(test_inbound_only), cmocka_unit_test(test_drop_naming_bridge),
-		cmocka_unit_test(test_docker),	     cmocka_unit_test(test_ufw),
-		cmocka_unit_test(test_firewalld),    cmocka_unit_test(test_firewalld_reload),
-		cmocka_unit_test(test_undecidable),  cmocka_unit_test(test_sets),
-		cmocka_unit_test(test_vmap),	     cmocka_unit_test(test_priorities),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_subnets),
+		cmocka_unit_test(test_inbound_only),
+		cmocka_unit_test(test_drop_naming_bridge),
+		cmocka_unit_test(test_docker),
+		cmocka_unit_test(test_ufw),
+		cmocka_unit_test(test_firewalld),
+		cmocka_unit_test(test_firewalld_reload),
+		cmocka_unit_test(test_undecidable),
+		cmocka_unit_test(test_sets),
+		cmocka_unit_test(test_vmap),
+		cmocka_unit_test(test_priorities),
 		cmocka_unit_test(test_xt_decode),
 	};
 
