@@ -343,6 +343,30 @@ static int format_dns_host(const void *obj, size_t i, char *buf, size_t size)
 	return 1;
 }
 
+/* ---- [forwards] ---- */
+
+static int parse_forward(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	struct nat_forward f;
+	char e[SCHEMA_MSG_MAX];
+	int r;
+
+	if (nat_forward_parse(v, &f, err, errlen) < 0)
+		return -EINVAL;
+	r = nat_forwards_add(&n->forwards, &n->n_forwards, &f, e, sizeof(e));
+	if (r < 0)
+		schema_error(err, errlen, "forward '%s': %s", v, e);
+	return r;
+}
+
+static int format_forward(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return i < n->n_forwards ? fmt(buf, size, nat_forward_format(&n->forwards[i], buf, size)) : 0;
+}
+
 /* In the order the file is written and --help lists the options. */
 static const struct schema_field network_fields[] = {
 	/* clang-format off */
@@ -407,10 +431,19 @@ static const struct schema_field dns_fields[] = {
 	/* clang-format on */
 };
 
+/* Changed by 'netdctl network forward add|remove' (forward-methods.c), not by options. */
+static const struct schema_field forward_fields[] = {
+	/* clang-format off */
+	{ .key = "forward", .json = "forwards", .label = "forward", .flags = SCHEMA_REPEATABLE | SCHEMA_SHOW,
+	  .parse = parse_forward, .format = format_forward },
+	/* clang-format on */
+};
+
 static const struct schema_section network_sections[] = {
 	{ "network", network_fields, ELEMENTSOF(network_fields) },
 	{ "dhcp", dhcp_fields, ELEMENTSOF(dhcp_fields) },
 	{ "dns", dns_fields, ELEMENTSOF(dns_fields) },
+	{ "forwards", forward_fields, ELEMENTSOF(forward_fields) },
 };
 
 const struct schema network_schema = { "network", network_sections, ELEMENTSOF(network_sections) };

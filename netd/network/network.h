@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "dhcp.h"
+#include "forward.h"
 #include "link.h"
 #include "mac.h"
 #include "mode.h"
@@ -61,6 +62,9 @@ struct network {
 	/* Host services the network's guests may reach on its gateway, beyond DHCP, DNS and ICMP. */
 	struct l4_port host_ports[NETWORK_HOST_PORTS_MAX];
 	size_t n_host_ports;
+	/* Port forwards into its guests (nat/forward.h; [forwards], the forward feature). */
+	struct nat_forward *forwards;
+	size_t n_forwards;
 };
 
 #define NETWORK_MTU_MIN 68
