@@ -301,10 +301,13 @@ int nat_forward_elements(const struct nat_forward *f, const union in_addr_union 
 	return r;
 }
 
-void nat_fwd_hairpin_element(const char *bridge, struct nat_fwd_elem *ret)
+void nat_fwd_hairpin_element(const char *bridge, const struct ip_prefix *subnet, struct nat_fwd_elem *ret)
 {
-	*ret = (struct nat_fwd_elem){ .map = "hairpin" };
-	snprintf(ret->key, sizeof(ret->key), "\"%s\" . \"%s\"", bridge, bridge);
+	char p[IP_PREFIX_STRLEN];
+
+	*ret = (struct nat_fwd_elem){};
+	snprintf(ret->map, sizeof(ret->map), "%s", subnet->family == AF_INET6 ? "hairpin6" : "hairpin4");
+	snprintf(ret->key, sizeof(ret->key), "\"%s\" . %s", bridge, ip_prefix_format(subnet, p, sizeof(p)));
 }
 
 int nat_fwd_elem_cmp(const struct nat_fwd_elem *a, const struct nat_fwd_elem *b)
@@ -318,7 +321,9 @@ int nat_fwd_elem_cmp(const struct nat_fwd_elem *a, const struct nat_fwd_elem *b)
  * (the host itself); "any" only for local addresses that are not loopback ones (a DNAT of
  * 127.0.0.1 would need route_localnet). Hairpinned connections (a guest to a forward of its own
  * network) are masqueraded to the gateway before netd's own masquerade (priority srcnat - 1):
- * the target's replies must come back through the host to be translated back. */
+ * the target's replies must come back through the host to be translated back. They are told by
+ * their source being in the subnet of the bridge they leave by: postrouting has no input
+ * interface. */
 static const char rules_text[] =
 	"\tchain prerouting {\n"
 	"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
@@ -342,7 +347,8 @@ static const char rules_text[] =
 	"\t}\n"
 	"\tchain postrouting {\n"
 	"\t\ttype nat hook postrouting priority srcnat - 1; policy accept;\n"
-	"\t\tct status dnat iifname . oifname @hairpin masquerade\n"
+	"\t\tct status dnat oifname . ip saddr @hairpin4 masquerade\n"
+	"\t\tct status dnat oifname . ip6 saddr @hairpin6 masquerade\n"
 	"\t}\n";
 
 size_t nat_fwd_rules(void)
@@ -369,7 +375,9 @@ static void sets_render(FILE *f)
 
 	fprintf(f, "\tset %s {\n\t\ttype ifname\n\t\tcomment \"netd:fwd:%zu\"\n\t}\n", NAT_FWD_MARKER_SET,
 		nat_fwd_rules());
-	fprintf(f, "\tset hairpin {\n\t\ttype ifname . ifname\n\t}\n");
+	/* a network's subnets, few elements: an interval set is cheap at that size */
+	fprintf(f, "\tset hairpin4 {\n\t\ttype ifname . ipv4_addr\n\t\tflags interval\n\t}\n");
+	fprintf(f, "\tset hairpin6 {\n\t\ttype ifname . ipv6_addr\n\t\tflags interval\n\t}\n");
 	for (size_t i = 0; i < ELEMENTSOF(decl); i++)
 		fprintf(f, "\tmap %s {\n\t\ttype %s\n\t}\n", decl[i][0], decl[i][1]);
 }

@@ -76,9 +76,9 @@ struct nat_fwd_elem {
  * *n. */
 int nat_forward_elements(const struct nat_forward *f, const union in_addr_union *to, const char *uplink,
 			 struct nat_fwd_elem **elems, size_t *n);
-/* The hairpin element of a bridge: guests reaching a forward of their own network are
+/* The hairpin element of a bridge and one of its subnets: guests reaching a forward of their own network are
  * masqueraded to the gateway, so the target's replies come back through the host. */
-void nat_fwd_hairpin_element(const char *bridge, struct nat_fwd_elem *ret);
+void nat_fwd_hairpin_element(const char *bridge, const struct ip_prefix *subnet, struct nat_fwd_elem *ret);
 int nat_fwd_elem_cmp(const struct nat_fwd_elem *a, const struct nat_fwd_elem *b);
 
 /* The whole table with these elements, replacing what is there, in one transaction ("table X",

@@ -120,10 +120,15 @@ static int net_elements(struct daemon *d, const struct net *net, struct nat_fwd_
 		if (daemon_forward_resolve(d, net, &net->def->forwards[i], &to) > 0)
 			r = nat_forward_elements(&net->def->forwards[i], &to, net->def->uplink, &elems, &n);
 	}
-	if (r >= 0 && n) {
-		struct nat_fwd_elem *l = reallocarray(elems, n + 1, sizeof(*l));
+	/* the subnets whose guests reach a forward of their own network through the host */
+	for (int k = 0; r >= 0 && n && k < 2; k++) {
+		const struct ip_prefix *p = k ? &net->def->subnet6 : &net->def->subnet;
+		struct nat_fwd_elem *l;
 
-		nat_fwd_hairpin_element(net->def->bridge, &h);
+		if (!p->family)
+			continue;
+		l = reallocarray(elems, n + 1, sizeof(*l));
+		nat_fwd_hairpin_element(net->def->bridge, p, &h);
 		if (!l)
 			r = -ENOMEM;
 		else
