@@ -348,10 +348,54 @@ static const char rules_text[] =
 	"\tchain postrouting {\n"
 	"\t\ttype nat hook postrouting priority srcnat - 1; policy accept;\n"
 	"\t\tct status dnat oifname . ip saddr @hairpin4 masquerade\n"
-	"\t\tct status dnat oifname . ip6 saddr @hairpin6 masquerade\n"
-	"\t}\n";
+	"\t\tct status dnat oifname . ip6 saddr @hairpin6 masquerade\n";
+/* (then the networks' source NAT, and the chain's end) */
 
-size_t nat_fwd_rules(void)
+/* The rules of one network's source NAT: with ports, TCP and UDP get them and the rest the address
+ * alone (or netd's masquerade, without an address). Into f when not NULL; how many. */
+static size_t snat_rules(FILE *f, const struct nat_snat *w)
+{
+	char net[IP_PREFIX_STRLEN], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], match[256], to[64] = "";
+	size_t n = 0;
+
+	ip_prefix_format(&w->subnet, net, sizeof(net));
+	snprintf(match, sizeof(match), "ip saddr %s ip daddr != { %s, 224.0.0.0/4, 255.255.255.255 }%s%s%s",
+		 net, net, w->uplink[0] ? " oifname \"" : "", w->uplink, w->uplink[0] ? "\"" : "");
+	if (w->has_addr) {
+		ip_addr_format(AF_INET, &w->first, a, sizeof(a));
+		ip_addr_format(AF_INET, &w->last, b, sizeof(b));
+		if (ip_addr_equal(AF_INET, &w->first, &w->last))
+			snprintf(to, sizeof(to), "%s", a);
+		else
+			snprintf(to, sizeof(to), "%s-%s", a, b);
+	}
+	if (w->port_lo) {
+		if (f && w->has_addr)
+			fprintf(f, "\t\tmeta l4proto { tcp, udp } %s snat ip to %s:%u-%u\n", match, to,
+				w->port_lo, w->port_hi);
+		else if (f)
+			fprintf(f, "\t\tmeta l4proto { tcp, udp } %s masquerade to :%u-%u\n", match,
+				w->port_lo, w->port_hi);
+		n++;
+	}
+	if (w->has_addr) {
+		if (f)
+			fprintf(f, "\t\t%s snat ip to %s\n", match, to);
+		n++;
+	}
+	return n;
+}
+
+bool nat_snat_equal(const struct nat_snat *a, const struct nat_snat *b)
+{
+	return !strcmp(a->bridge, b->bridge) && ip_prefix_equal(&a->subnet, &b->subnet) &&
+	       !strcmp(a->uplink, b->uplink) && a->has_addr == b->has_addr &&
+	       (!a->has_addr || (ip_addr_equal(AF_INET, &a->first, &b->first) &&
+				 ip_addr_equal(AF_INET, &a->last, &b->last))) &&
+	       a->port_lo == b->port_lo && a->port_hi == b->port_hi;
+}
+
+size_t nat_fwd_rules(const struct nat_snat *snats, size_t n_snats)
 {
 	size_t n = 0;
 
@@ -359,10 +403,12 @@ size_t nat_fwd_rules(void)
 	for (const char *p = rules_text; (p = strstr(p, "\n\t\t")); p++)
 		if (strncmp(p + 3, "type ", 5))
 			n++;
+	for (size_t i = 0; i < n_snats; i++)
+		n += snat_rules(NULL, &snats[i]);
 	return n;
 }
 
-static void sets_render(FILE *f)
+static void sets_render(FILE *f, size_t rules)
 {
 	static const char *const decl[][2] = {
 		{ "fwd4", "ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service" },
@@ -374,7 +420,7 @@ static void sets_render(FILE *f)
 	};
 
 	fprintf(f, "\tset %s {\n\t\ttype ifname\n\t\tcomment \"netd:fwd:%zu\"\n\t}\n", NAT_FWD_MARKER_SET,
-		nat_fwd_rules());
+		rules);
 	/* a network's subnets, few elements: an interval set is cheap at that size */
 	fprintf(f, "\tset hairpin4 {\n\t\ttype ifname . ipv4_addr\n\t\tflags interval\n\t}\n");
 	fprintf(f, "\tset hairpin6 {\n\t\ttype ifname . ipv6_addr\n\t\tflags interval\n\t}\n");
@@ -390,7 +436,7 @@ static void elem_line(FILE *f, const char *verb, const struct nat_fwd_elem *e)
 		add && e->data[0] ? " : " : "", add ? e->data : "");
 }
 
-char *nat_fwd_render(const struct nat_fwd_elem *elems, size_t n)
+char *nat_fwd_render(const struct nat_fwd_elem *elems, size_t n, const struct nat_snat *snats, size_t n_snats)
 {
 	char *text = NULL;
 	size_t len;
@@ -400,9 +446,12 @@ char *nat_fwd_render(const struct nat_fwd_elem *elems, size_t n)
 		return NULL;
 	fprintf(f, "table %s %s\ndelete table %s %s\n", FWD_FAMILY, FWD_TABLE, FWD_FAMILY, FWD_TABLE);
 	fprintf(f, "table %s %s {\n", FWD_FAMILY, FWD_TABLE);
-	sets_render(f);
+	sets_render(f, nat_fwd_rules(snats, n_snats));
 	fputs(rules_text, f);
-	fputs("}\n", f);
+	/* before netd's masquerade (table inet netd, priority srcnat), after the hairpin */
+	for (size_t i = 0; i < n_snats; i++)
+		snat_rules(f, &snats[i]);
+	fputs("\t}\n}\n", f);
 	for (size_t i = 0; i < n; i++)
 		elem_line(f, "add", &elems[i]);
 	if (fclose(f) != 0) {

@@ -81,12 +81,28 @@ int nat_forward_elements(const struct nat_forward *f, const union in_addr_union 
 void nat_fwd_hairpin_element(const char *bridge, const struct ip_prefix *subnet, struct nat_fwd_elem *ret);
 int nat_fwd_elem_cmp(const struct nat_fwd_elem *a, const struct nat_fwd_elem *b);
 
-/* The whole table with these elements, replacing what is there, in one transaction ("table X",
- * "delete table X", "table X { ... }"), or removing it when n is 0 and drop is true. The marker
- * is the comment of set "marker": "netd:fwd:RULES". NULL without memory. */
-char *nat_fwd_render(const struct nat_fwd_elem *elems, size_t n);
+/* A nat network's own source NAT (--nat-address, --nat-ports) instead of netd's masquerade: its
+ * subnet's traffic leaving the subnet (through its uplink, when it has one) is translated to that
+ * address range and those ports. One or two rules of the table each (they are per network: a
+ * change of them applies the whole table, which is rare). */
+struct nat_snat {
+	char bridge[16];
+	struct ip_prefix subnet; /* IPv4 */
+	char uplink[16]; /* "": any */
+	bool has_addr;
+	union in_addr_union first, last; /* has_addr */
+	uint16_t port_lo, port_hi; /* 0: any */
+};
+/* One network's --nat-address and --nat-ports as the rules say them ("" none). */
+bool nat_snat_equal(const struct nat_snat *a, const struct nat_snat *b);
+
+/* The whole table with these elements and source NAT rules, replacing what is there, in one
+ * transaction ("table X", "delete table X", "table X { ... }"). The marker is the comment of set
+ * "marker": "netd:fwd:RULES". NULL without memory. */
+char *nat_fwd_render(const struct nat_fwd_elem *elems, size_t n, const struct nat_snat *snats,
+		     size_t n_snats);
 /* How many rules nat_fwd_render's table has. */
-size_t nat_fwd_rules(void);
+size_t nat_fwd_rules(const struct nat_snat *snats, size_t n_snats);
 #define NAT_FWD_MARKER_SET "marker"
 /* A change: delete gone, add added (one transaction). "" when both are empty. */
 char *nat_fwd_render_change(const struct nat_fwd_elem *gone, size_t n_gone, const struct nat_fwd_elem *added,

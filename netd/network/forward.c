@@ -35,12 +35,15 @@ extern const struct feature feature_forward; /* this file's, at its end */
 struct fwd_net {
 	struct nat_fwd_elem *elems; /* sorted: what the kernel has of this network */
 	size_t n;
+	bool has_snat; /* --nat-address, --nat-ports: rules of the table */
+	struct nat_snat snat;
 };
 
 struct fwd {
 	bool started; /* after the first settle(): changes go to the kernel at once */
 	bool in_kernel; /* the table is as netd last applied it */
 	size_t total; /* elements of every network */
+	size_t n_snats; /* networks with source NAT rules, as last applied */
 };
 
 #define FWD(d) ((struct fwd *)*daemon_feature_state((d), &feature_forward))
@@ -155,17 +158,37 @@ static int apply_script(struct daemon *d, const char *script, char *err, size_t 
 	return nft->ops->apply(nft->userdata, script, err, errlen);
 }
 
-/* The whole table from every network's recorded elements (removed when there are none). */
+/* Every network's source NAT rules, in the order of the networks (their bridges differ). */
+static int snats_of(struct daemon *d, struct nat_snat **ret, size_t *ret_n)
+{
+	struct nat_snat *l = calloc(d->n_nets + 1, sizeof(*l));
+	size_t n = 0;
+
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_nets; i++) {
+		struct fwd_net *s = *SLOT(d->nets[i]);
+
+		if (s && s->has_snat)
+			l[n++] = s->snat;
+	}
+	*ret = l;
+	*ret_n = n;
+	return 0;
+}
+
+/* The whole table from every network's recorded elements and rules (removed when there are none). */
 static int apply_full(struct daemon *d, char *err, size_t errlen)
 {
 	struct fwd *fw = FWD(d);
 	_cleanup_free_ struct nat_fwd_elem *all = NULL;
+	_cleanup_free_ struct nat_snat *snats = NULL;
 	_cleanup_free_ char *script = NULL;
-	size_t n = 0;
+	size_t n = 0, n_snats = 0;
 	int r;
 
 	all = calloc(fw->total + 1, sizeof(*all));
-	if (!all)
+	if (!all || snats_of(d, &snats, &n_snats) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->n_nets; i++) {
 		struct fwd_net *s = *SLOT(d->nets[i]);
@@ -173,8 +196,9 @@ static int apply_full(struct daemon *d, char *err, size_t errlen)
 		for (size_t j = 0; s && j < s->n && n < fw->total; j++)
 			all[n++] = s->elems[j];
 	}
-	if (n)
-		script = nat_fwd_render(all, n);
+	fw->n_snats = n_snats;
+	if (n || n_snats)
+		script = nat_fwd_render(all, n, snats, n_snats);
 	else if (asprintf(&script, "table %s %s\ndelete table %s %s\n", FWD_FAMILY, FWD_TABLE, FWD_FAMILY,
 			  FWD_TABLE) < 0)
 		script = NULL;
@@ -213,18 +237,19 @@ static int elems_minus(const struct nat_fwd_elem *a, size_t na, const struct nat
 
 /* Network net's elements become elems (taken): the difference applied (or, when the table comes
  * or goes or the change fails, the whole table). */
-static int net_set(struct daemon *d, struct net *net, struct nat_fwd_elem *elems, size_t n, char *err,
-		   size_t errlen)
+static int net_set(struct daemon *d, struct net *net, struct nat_fwd_elem *elems, size_t n,
+		   const struct nat_snat *snat, char *err, size_t errlen)
 {
 	struct fwd *fw = FWD(d);
 	struct fwd_net *s = *SLOT(net);
 	_cleanup_free_ struct nat_fwd_elem *gone = NULL, *added = NULL;
 	_cleanup_free_ char *script = NULL;
-	size_t n_gone = 0, n_added = 0, had = s ? s->n : 0;
+	size_t n_gone = 0, n_added = 0, had = s ? s->n : 0, old_total = fw->total;
+	bool rules_change;
 	int r;
 
 	if (!s) {
-		if (!n)
+		if (!n && !snat)
 			return 0;
 		s = *SLOT(net) = calloc(1, sizeof(*s));
 		if (!s) {
@@ -244,9 +269,14 @@ static int net_set(struct daemon *d, struct net *net, struct nat_fwd_elem *elems
 	s->elems = elems;
 	s->n = n;
 	fw->total = fw->total - had + n;
-	if (!fw->started || (!n_gone && !n_added))
+	rules_change = s->has_snat != !!snat || (snat && !nat_snat_equal(&s->snat, snat));
+	s->has_snat = snat;
+	if (snat)
+		s->snat = *snat;
+	if (!fw->started || (!n_gone && !n_added && !rules_change))
 		return 0;
-	if (fw->in_kernel && fw->total && fw->total != n_added) {
+	/* the table comes or goes, or its rules change: the whole of it */
+	if (fw->in_kernel && !rules_change && (old_total || fw->n_snats) && (fw->total || fw->n_snats)) {
 		script = nat_fwd_render_change(gone, n_gone, added, n_added);
 		if (!script)
 			return -ENOMEM;
@@ -271,9 +301,29 @@ static void slot_free(struct net *net)
 	*SLOT(net) = NULL;
 }
 
+/* The network's --nat-address and --nat-ports as rules: 1 when it has them (and runs). */
+static int net_snat(const struct net *net, struct nat_snat *ret)
+{
+	const struct network *def = net->def;
+
+	if (!net->active || def->mode->fw != FW_NAT || def->subnet.family != AF_INET ||
+	    (!def->has_nat_address && !def->nat_port_lo))
+		return 0;
+	*ret = (struct nat_snat){ .subnet = def->subnet,
+				  .has_addr = def->has_nat_address,
+				  .first = def->nat_address_first,
+				  .last = def->nat_address_last,
+				  .port_lo = def->nat_port_lo,
+				  .port_hi = def->nat_port_hi };
+	snprintf(ret->bridge, sizeof(ret->bridge), "%s", def->bridge);
+	snprintf(ret->uplink, sizeof(ret->uplink), "%s", def->uplink);
+	return 1;
+}
+
 static int forward_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	struct nat_fwd_elem *elems;
+	struct nat_snat snat;
 	size_t count;
 	int r = net_elements(d, n, &elems, &count);
 
@@ -281,7 +331,7 @@ static int forward_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 		snprintf(err, errlen, "port forwards: %s", strerror(-r));
 		return r;
 	}
-	r = net_set(d, n, elems, count, err, errlen);
+	r = net_set(d, n, elems, count, net_snat(n, &snat) ? &snat : NULL, err, errlen);
 	if (r < 0 && !strstr(err, "port forward")) {
 		char e[512];
 
@@ -293,7 +343,7 @@ static int forward_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 
 static int forward_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
-	int r = net_set(d, n, NULL, 0, err, errlen);
+	int r = net_set(d, n, NULL, 0, NULL, err, errlen);
 
 	if (r >= 0)
 		slot_free(n);
@@ -320,6 +370,14 @@ static int forward_user_add(struct daemon *d, struct net *n, const struct net_us
 	return 0;
 }
 
+static bool has_snats(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_nets; i++)
+		if (*SLOT(d->nets[i]) && (*SLOT(d->nets[i]))->has_snat)
+			return true;
+	return false;
+}
+
 static bool table_exists(struct daemon *d)
 {
 	const struct fw_backend *nft = daemon_nft(d);
@@ -338,7 +396,7 @@ static void forward_settle(struct daemon *d)
 	if (fw->started)
 		return;
 	fw->started = true;
-	if (!daemon_nft(d) || (!fw->total && !table_exists(d)))
+	if (!daemon_nft(d) || (!fw->total && !has_snats(d) && !table_exists(d)))
 		return;
 	if (apply_full(d, err, sizeof(err)) < 0)
 		log_error("nftables: cannot apply table %s %s: %s", FWD_FAMILY, FWD_TABLE, err);
@@ -359,10 +417,17 @@ void daemon_forward_check(struct daemon *d)
 		return;
 	r = nft->ops->table_state(nft->userdata, FWD_FAMILY, FWD_TABLE, NAT_FWD_MARKER_SET, marker,
 				  sizeof(marker), &rules, &elements);
-	if (r == -ENOENT && !fw->total)
+	_cleanup_free_ struct nat_snat *snats = NULL;
+	size_t n_snats = 0, want_rules;
+
+	if (snats_of(d, &snats, &n_snats) < 0)
 		return;
-	snprintf(want, sizeof(want), "netd:fwd:%zu", nat_fwd_rules());
-	if (r >= 0 && fw->total && !strcmp(marker, want) && rules == nat_fwd_rules() && elements == fw->total)
+	if (r == -ENOENT && !fw->total && !n_snats)
+		return;
+	want_rules = nat_fwd_rules(snats, n_snats);
+	snprintf(want, sizeof(want), "netd:fwd:%zu", want_rules);
+	if (r >= 0 && (fw->total || n_snats) && !strcmp(marker, want) && rules == want_rules &&
+	    elements == fw->total)
 		return;
 	log_warning("nftables: table %s %s was %s by another process; re-applying it", FWD_FAMILY, FWD_TABLE,
 		    r == -ENOENT ? "removed" : "changed");

@@ -440,6 +440,15 @@ static int check_forwards(const struct network *n, char *err, size_t errlen)
 {
 	char f[NAT_FWD_STRLEN];
 
+	if ((n->has_nat_address || n->nat_port_lo) && n->mode->fw != FW_NAT)
+		return schema_error(err, errlen,
+				    "network '%s': --nat-address and --nat-ports need mode nat (mode %s)",
+				    n->name, n->mode->name);
+	if ((n->has_nat_address || n->nat_port_lo) && n->subnet.family != AF_INET)
+		return schema_error(err, errlen,
+				    "network '%s': --nat-address and --nat-ports need an IPv4 subnet",
+				    n->name);
+
 	for (size_t i = 0; i < n->n_forwards; i++) {
 		const struct nat_forward *w = &n->forwards[i];
 
@@ -851,7 +860,10 @@ bool network_equal(const struct network *a, const struct network *b)
 	       a->autostart == b->autostart && a->has_mac == b->has_mac &&
 	       (!a->has_mac || mac_equal(&a->mac, &b->mac)) && a->dhcp_router == b->dhcp_router &&
 	       !strcmp(a->uplink, b->uplink) && dhcp_settings_equal(&a->dhcp, &b->dhcp) &&
-	       host_ports_equal(a, b) && forwards_equal(a, b);
+	       host_ports_equal(a, b) && forwards_equal(a, b) && a->has_nat_address == b->has_nat_address &&
+	       ip_addr_equal(AF_INET, &a->nat_address_first, &b->nat_address_first) &&
+	       ip_addr_equal(AF_INET, &a->nat_address_last, &b->nat_address_last) &&
+	       a->nat_port_lo == b->nat_port_lo && a->nat_port_hi == b->nat_port_hi;
 }
 
 int network_choose_subnet(struct network *n, const struct ip_prefix *pool, struct network *const *others,

@@ -62,6 +62,11 @@ struct network {
 	/* Host services the network's guests may reach on its gateway, beyond DHCP, DNS and ICMP. */
 	struct l4_port host_ports[NETWORK_HOST_PORTS_MAX];
 	size_t n_host_ports;
+	/* nat: source NAT to this IPv4 address range instead of masquerade (--nat-address), and the
+	 * source ports of the NAT (--nat-ports; 0: the kernel's choice); the forward feature's table. */
+	bool has_nat_address;
+	union in_addr_union nat_address_first, nat_address_last;
+	uint16_t nat_port_lo, nat_port_hi;
 	/* Port forwards into its guests (nat/forward.h; [forwards], the forward feature). */
 	struct nat_forward *forwards;
 	size_t n_forwards;
