@@ -9,6 +9,7 @@
 # - conflicts refused (a local socket, another forward), nothing changed; bad inputs;
 # - owned tables survive nft flush ruleset; kill -9 and restart keep the elements (no duplicate,
 #   none lost); with plain tables a flush is re-applied;
+# - IPv6: forwards into a NAT66 network (an address and any) from outside;
 # - remove: the port is closed again; --nat-address and --nat-ports as the outside sees them.
 . "$(dirname "$0")/lib.sh"
 need nft socat dnsmasq busybox
@@ -214,3 +215,30 @@ raw=(
 )
 bad_raw_cases raw
 ok "bad --nat-address, --nat-ports and forwards in a definition refused, nothing changed"
+
+# IPv6: a forward to a guest's address on a network whose ULA prefix is masqueraded (NAT66).
+ctl network create f6 --mode nat --subnet 10.75.0.0/24 --subnet6 fd00:75::/64 --no-dhcp >/dev/null
+add_guest w6 52:54:00:cc:00:06 nd-f6
+gx w6 ip -6 addr add fd00:75::5/64 dev eth0 nodad
+gx w6 ip -6 route add default via fd00:75::1
+nsx ip -6 addr add fd00:50::2/64 dev up0 nodad
+up ip -6 addr add fd00:50::1/64 dev eth0 nodad
+gx w6 socat -T 2 TCP6-LISTEN:80,fork,reuseaddr SYSTEM:'echo w6 $SOCAT_PEERADDR' &
+ctl network forward add f6 --listen fd00:50::2 --proto tcp --port 8086 --to '[fd00:75::5]:80' >/dev/null
+ctl network forward add f6 --proto tcp --port 8087 --to fd00:75::5 >/dev/null
+a=
+for _ in $(seq 1 50); do
+	a=$(up busybox timeout 3 busybox nc fd00:50::2 8086 </dev/null 2>/dev/null | tr -d '\r' || true)
+	[ -n "$a" ] && break
+	sleep 0.1 # the guest's socat listening, the outside's address usable
+done
+[[ $a == "w6 [fd00:0050:0000:0000:0000:0000:0000:0001]" ]] || fail "IPv6 forward from outside: '$a'"
+gx w6 socat -T 2 TCP6-LISTEN:8087,fork,reuseaddr SYSTEM:'echo w6b $SOCAT_PEERADDR' &
+a=
+for _ in $(seq 1 50); do
+	a=$(up busybox timeout 3 busybox nc fd00:50::2 8087 </dev/null 2>/dev/null | tr -d '\r' || true)
+	[ -n "$a" ] && break
+	sleep 0.1
+done
+[[ $a == "w6b"* ]] || fail "IPv6 forward on any address from outside: '$a'"
+ok "IPv6 forwards into a NAT66 network: fd00:50::2:8086 -> [fd00:75::5]:80 and any:8087 ($a)"
