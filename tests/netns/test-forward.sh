@@ -9,7 +9,7 @@
 # - conflicts refused (a local socket, another forward), nothing changed; bad inputs;
 # - owned tables survive nft flush ruleset; kill -9 and restart keep the elements (no duplicate,
 #   none lost); with plain tables a flush is re-applied;
-# - IPv6: forwards into a NAT66 network (an address and any) from outside;
+# - IPv6: forwards into a NAT66 network (an address and any) from outside; --listen-uplink;
 # - remove: the port is closed again; --nat-address and --nat-ports as the outside sees them.
 . "$(dirname "$0")/lib.sh"
 need nft socat dnsmasq busybox
@@ -242,3 +242,22 @@ for _ in $(seq 1 50); do
 done
 [[ $a == "w6b"* ]] || fail "IPv6 forward on any address from outside: '$a'"
 ok "IPv6 forwards into a NAT66 network: fd00:50::2:8086 -> [fd00:75::5]:80 and any:8087 ($a)"
+
+# --listen-uplink: what arrives on the network's --uplink for a local address.
+ctl network create fu --mode nat --subnet 10.76.0.0/24 --uplink up0 --no-dhcp >/dev/null
+add_guest wu 52:54:00:cc:00:07 nd-fu
+gx wu ip addr add 10.76.0.5/24 dev eth0
+gx wu ip route add default via 10.76.0.1
+gx wu socat -T 2 TCP-LISTEN:80,fork,reuseaddr SYSTEM:'echo wu $SOCAT_PEERADDR' &
+ctl network forward add fu --listen-uplink --proto tcp --port 8090 --to 10.76.0.5:80 >/dev/null
+PORT=8090
+a=
+for _ in $(seq 1 50); do
+	a=$(tcp_ask up)
+	[ -n "$a" ] && break
+	sleep 0.1 # the guest's socat listening
+done
+assert_eq "$a" "wu 192.168.50.1" "--listen-uplink from outside"
+a=$(tcp_ask nsx)
+[ -z "$a" ] || fail "--listen-uplink answered the host's own connection: $a"
+ok "--listen-uplink: a connection arriving on up0 reaches the guest; the host's own does not"
