@@ -177,6 +177,18 @@ static int method_forward_add(struct daemon *d, struct call *c, json_object *par
 	r = nat_forwards_add(&copy->forwards, &copy->n_forwards, &f, e, sizeof(e));
 	if (r < 0)
 		return call_errorf(c, r, "network '%s': %s", net->def->name, e);
+	/* the same map key from two networks: the table would refuse the second */
+	for (size_t i = 0; i < d->n_nets; i++) {
+		const struct network *o = d->nets[i]->def;
+
+		for (size_t j = 0; o != net->def && j < o->n_forwards; j++)
+			if (nat_forward_overlaps(&o->forwards[j], &f))
+				return call_errorf(
+					c, -EEXIST,
+					"network '%s': the ports overlap those of forward %s of network '%s'",
+					net->def->name,
+					nat_forward_format(&o->forwards[j], text, sizeof(text)), o->name);
+	}
 	used = socket_conflict(&f, &sproto);
 	if (used)
 		return call_errorf(c, -EADDRINUSE,

@@ -205,8 +205,9 @@ bad=(
 	"1|invalid NAT ports '1024-70000'|network create r1 --mode nat --subnet 10.74.0.0/24 --nat-ports 1024-70000"
 	"1|--nat-address and --nat-ports need an IPv4 subnet|network create r1 --mode nat --subnet none --subnet6 fd00:74::/64 --nat-ports 1024-2000"
 	"1|port forwards need mode nat (mode isolated)|network create r1 --mode isolated --subnet 10.74.0.0/24"
+	"1|network 'sn': the ports overlap those of forward 2 udp 192.168.50.2 5353 $WEB:53 of network 'fw'|network forward add sn --proto udp --port 5353 --to 10.72.0.9"
 )
-# (the last one through a request: netdctl has no option for forwards)
+# (that one through a request: netdctl has no option for forwards)
 unset 'bad[8]'
 bad_cli_cases bad
 raw=(
