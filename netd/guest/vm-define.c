@@ -536,12 +536,8 @@ static int method_vm_define(struct daemon *d, struct call *c, json_object *param
 			"its owner: only they or root may replace its definition",
 			name);
 	/* As for its disks (vm attach-disk): its files are opened with its owner's rights at start. */
-	if (v && c->uid != 0 && (v->def.has_owner ? (uid_t)v->def.owner : 0) != c->uid)
-		return call_errorf(
-			c, -EPERM,
-			"cannot define guest '%s': it belongs to uid %u: only its owner or root may "
-			"replace its definition",
-			name, v->def.has_owner ? (unsigned)v->def.owner : 0u);
+	if (v && (r = vm_owner_check(v, c, "replace its definition")) < 0)
+		return r;
 	if (!v && (r = define_new_check(d, c, name)) < 0)
 		return r;
 	guest_init(g, name);

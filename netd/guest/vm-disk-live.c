@@ -596,28 +596,6 @@ static int param_disk(struct daemon *d, struct call *c, json_object *params, con
 	return 0;
 }
 
-static int busy(struct vm *v, struct call *c)
-{
-	if (v->disk_op)
-		return call_errorf(c, -EBUSY, "guest '%s' is changing a disk already; try again",
-				   v->def.name);
-	if (v->nic_op)
-		return call_errorf(c, -EBUSY, "guest '%s' is changing a NIC; try again", v->def.name);
-	if (vm_snapshot_busy(v)) /* a snapshot job names the disks it saves: none may come or go */
-		return call_errorf(c, -EBUSY, "guest '%s' is taking or reverting a snapshot; try again",
-				   v->def.name);
-	if (v->next_def)
-		return call_errorf(
-			c, -EBUSY,
-			"guest '%s''s definition was reloaded while it runs (it applies when it stops): "
-			"change its disks after that",
-			v->def.name);
-	if (v->state == VM_STATE_STARTING || v->state == VM_STATE_SHUTTING_DOWN || v->waiting_probe)
-		return call_errorf(c, -EBUSY, "guest '%s' is %s; try again", v->def.name,
-				   vm_state_to_string(v->state));
-	return 0;
-}
-
 int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_(op_freep) struct disk_op *op = calloc(1, sizeof(*op));
@@ -639,7 +617,7 @@ int method_vm_attach_disk(struct daemon *d, struct call *c, json_object *params)
 	    (r = vm_owner_check(
 		     v, c, "attach its disks (its files are opened with its owner's rights at each start)")) <
 		    0 ||
-	    (r = busy(v, c)) < 0)
+	    (r = vm_change_busy(v, c, "disks")) < 0)
 		return r;
 	r = guest_disk_parse(&op->disk, spec, c->err, sizeof(c->err));
 	if (r < 0)
@@ -817,7 +795,7 @@ int method_vm_detach_disk(struct daemon *d, struct call *c, json_object *params)
 	    (r = vm_owner_check(
 		     v, c, "detach its disks (its files are opened with its owner's rights at each start)")) <
 		    0 ||
-	    (r = busy(v, c)) < 0)
+	    (r = vm_change_busy(v, c, "disks")) < 0)
 		return r;
 	r = find_disk(d, v, which, &op->index);
 	if (r == -EEXIST)

@@ -472,27 +472,6 @@ static void attach_step(struct nic_op *op, enum nic_step step)
 		attach_fail(op, r, strerror(-r));
 }
 
-static int busy(struct vm *v, struct call *c)
-{
-	if (v->nic_op)
-		return call_errorf(c, -EBUSY, "guest '%s' is changing a NIC already; try again", v->def.name);
-	if (v->disk_op)
-		return call_errorf(c, -EBUSY, "guest '%s' is changing a disk; try again", v->def.name);
-	if (vm_snapshot_busy(v))
-		return call_errorf(c, -EBUSY, "guest '%s' is taking or reverting a snapshot; try again",
-				   v->def.name);
-	if (v->next_def)
-		return call_errorf(
-			c, -EBUSY,
-			"guest '%s''s definition was reloaded while it runs (it applies when it stops): "
-			"change its NICs after that",
-			v->def.name);
-	if (v->state == VM_STATE_STARTING || v->state == VM_STATE_SHUTTING_DOWN || v->waiting_probe)
-		return call_errorf(c, -EBUSY, "guest '%s' is %s; try again", v->def.name,
-				   vm_state_to_string(v->state));
-	return 0;
-}
-
 /* The TAP, its entries, the bridge port, vhost fds: everything before QEMU. */
 static int attach_host(struct nic_op *op, struct call *c)
 {
@@ -576,7 +555,7 @@ int method_vm_attach_nic(struct daemon *d, struct call *c, json_object *params)
 		return call_errorf(c, -EINVAL, "missing network");
 	(void)protocol_param_string(params, "mac", &mac);
 	(void)protocol_param_string(params, "nic_security", &security);
-	if ((r = vm_owner_check(v, c, "attach its NICs")) < 0 || (r = busy(v, c)) < 0)
+	if ((r = vm_owner_check(v, c, "attach its NICs")) < 0 || (r = vm_change_busy(v, c, "NICs")) < 0)
 		return r;
 	if (v->def.n_nics >= GUEST_NICS_MAX)
 		return call_errorf(c, -E2BIG, "guest '%s' has %d NICs already (at most %d)", v->def.name,
@@ -759,7 +738,7 @@ int method_vm_detach_nic(struct daemon *d, struct call *c, json_object *params)
 	if (r < 0)
 		return call_errorf(c, -EINVAL,
 				   "--nic must be a NIC number (vm show lists them: nic0, nic1, ...)");
-	if ((r = vm_owner_check(v, c, "detach its NICs")) < 0 || (r = busy(v, c)) < 0)
+	if ((r = vm_owner_check(v, c, "detach its NICs")) < 0 || (r = vm_change_busy(v, c, "NICs")) < 0)
 		return r;
 	if (nic >= v->def.n_nics)
 		return call_errorf(c, -ERANGE, "guest '%s' has no NIC %u (it has %zu)", v->def.name, nic,

@@ -1596,6 +1596,31 @@ int vm_owner_check(struct vm *v, struct call *c, const char *what)
 			   v->def.name, (unsigned)owner, what);
 }
 
+/* A live change of the guest's devices (its disks, NICs: what) waits for any other one, a snapshot
+ * job (it names the disks it saves; its memory state must match the devices a load finds), a
+ * definition reloaded while it runs, and a start or shutdown under way. */
+int vm_change_busy(struct vm *v, struct call *c, const char *what)
+{
+	const char *name = v->def.name;
+
+	if (v->disk_op)
+		return call_errorf(c, -EBUSY, "guest '%s' is changing a disk; try again", name);
+	if (v->nic_op)
+		return call_errorf(c, -EBUSY, "guest '%s' is changing a NIC; try again", name);
+	if (vm_snapshot_busy(v))
+		return call_errorf(c, -EBUSY, "guest '%s' is taking or reverting a snapshot; try again",
+				   name);
+	if (v->next_def)
+		return call_errorf(c, -EBUSY,
+				   "guest '%s''s definition was reloaded while it runs (it applies when it "
+				   "stops): change its %s after that",
+				   name, what);
+	if (v->state == VM_STATE_STARTING || v->state == VM_STATE_SHUTTING_DOWN || v->waiting_probe)
+		return call_errorf(c, -EBUSY, "guest '%s' is %s; try again", name,
+				   vm_state_to_string(v->state));
+	return 0;
+}
+
 static int method_vm_set_network(struct daemon *d, struct call *c, json_object *params)
 {
 	struct vm *v;

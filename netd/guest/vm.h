@@ -214,6 +214,9 @@ struct vm *vm_definition_put(struct daemon *d, struct guest *g);
 /* Only the guest's owner (none: root) or root may change what the guest is made of; else an
  * error answered on c ("only its owner or root may WHAT"). */
 int vm_owner_check(struct vm *v, struct call *c, const char *what);
+/* -EBUSY with the call's error while another change of the guest's devices, a snapshot job, a
+ * reload or a start or shutdown is under way; what: "disks", "NICs". */
+int vm_change_busy(struct vm *v, struct call *c, const char *what);
 /* A TAP name the kernel (the dump) or a guest of netd holds: guest_tap_name's in_use, userdata
  * { struct daemon *, const struct link_dump * }. */
 bool vm_tap_in_use(const char *name, void *userdata);

@@ -128,10 +128,10 @@ chmod 0644 "$T/files/o1.conf"
 refused 1 "the file names owner 0, but a guest's owner is who defines it (you are uid $OP_UID" op vm define "$T/files/o1.conf"
 sed -i "s/^owner = .*/owner = $(id -u nobody)/" "$T/files/o1.conf"
 refused 1 "the file names owner $(id -u nobody)" op vm define "$T/files/o1.conf"
-refused 1 "cannot define guest 'g1': it belongs to uid 0: only its owner or root" op vm define "$T/files/g1-160.conf" --name g1
+refused 1 "guest 'g1' belongs to uid 0: only its owner or root may replace its definition" op vm define "$T/files/g1-160.conf" --name g1
 sed '/^owner = /d' "$T/files/g1-160.conf" >"$T/files/g1-op.conf"
 chmod 0644 "$T/files/g1-op.conf"
-refused 1 "cannot define guest 'g1': it belongs to uid 0: only its owner or root" op vm define "$T/files/g1-op.conf" --name g1
+refused 1 "guest 'g1' belongs to uid 0: only its owner or root may replace its definition" op vm define "$T/files/g1-op.conf" --name g1
 # A definition file that failed to load (root's) is not the operator's to overwrite.
 printf '[guest]\nkernel = %s\nbogus = 1\n[nic0]\nnetwork = n1\n' "$IMAGES/vmlinuz" >"$T/etc/guests/r9.conf"
 ctl reload >/dev/null

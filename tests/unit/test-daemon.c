@@ -2604,12 +2604,12 @@ static void test_vm_define(void **state)
 	free(TAKE_PTR(after));
 	after = guest_files(w, "g2");
 	assert_false(define_as(w, 1000, "g2", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
-	assert_non_null(strstr(reply_error(w), "it belongs to uid 0: only its owner or root"));
+	assert_non_null(strstr(reply_error(w), "guest 'g2' belongs to uid 0: only its owner or root may replace its definition"));
 	free(TAKE_PTR(before));
 	before = guest_files(w, "g2");
 	assert_string_equal(before, after);
 	assert_false(define_as(w, 1001, "g3", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
-	assert_non_null(strstr(reply_error(w), "it belongs to uid 1000"));
+	assert_non_null(strstr(reply_error(w), "belongs to uid 1000: only its owner or root may replace"));
 	assert_true(define_as(w, 1000, "g3", "[guest]\nkernel = /k\nvcpus = 2\n[nic0]\nnetwork = lab\n"));
 	free(TAKE_PTR(after));
 	after = guest_files(w, "g3");
