@@ -44,6 +44,7 @@ struct fwd {
 	bool in_kernel; /* the table is as netd last applied it */
 	size_t total; /* elements of every network */
 	size_t n_snats; /* networks with source NAT rules, as last applied */
+	bool table; /* the last whole apply made the table (rather than removing it) */
 };
 
 #define FWD(d) ((struct fwd *)*daemon_feature_state((d), &feature_forward))
@@ -206,6 +207,7 @@ static int apply_full(struct daemon *d, char *err, size_t errlen)
 		return -ENOMEM;
 	r = apply_script(d, script, err, errlen);
 	fw->in_kernel = r >= 0;
+	fw->table = r >= 0 ? n || n_snats : fw->table;
 	if (r >= 0)
 		log_debug("nftables: applied table %s %s (%zu element(s))", FWD_FAMILY, FWD_TABLE, n);
 	return r;
@@ -413,7 +415,8 @@ void daemon_forward_check(struct daemon *d)
 	size_t rules = 0, elements = 0;
 	int r;
 
-	if (!fw || !fw->started || !nft)
+	/* nothing of netd's to look for (no listing: a busy ruleset makes many checks) */
+	if (!fw || !fw->started || !nft || (!fw->total && !fw->table && !has_snats(d)))
 		return;
 	r = nft->ops->table_state(nft->userdata, FWD_FAMILY, FWD_TABLE, NAT_FWD_MARKER_SET, marker,
 				  sizeof(marker), &rules, &elements);
