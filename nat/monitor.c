@@ -16,6 +16,7 @@
 
 #include "firewall.h"
 #include "macro.h"
+#include "forward.h"
 #include "portsec.h"
 
 int fw_monitor_open(void)
@@ -47,7 +48,8 @@ static int table_attr(const struct nlattr *a, void *data)
 	bool *netd = data;
 
 	if (mnl_attr_get_type(a) == NFTA_TABLE_NAME && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0 &&
-	    (!strcmp(mnl_attr_get_str(a), FW_TABLE) || !strcmp(mnl_attr_get_str(a), PS_INET_TABLE)))
+	    (!strcmp(mnl_attr_get_str(a), FW_TABLE) || !strcmp(mnl_attr_get_str(a), PS_INET_TABLE) ||
+	     !strcmp(mnl_attr_get_str(a), FWD_TABLE)))
 		*netd = true;
 	return MNL_CB_OK;
 }

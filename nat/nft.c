@@ -20,6 +20,7 @@
 
 #include "firewall.h"
 #include "macro.h"
+#include "forward.h"
 #include "portsec.h"
 #include "reach.h"
 
@@ -41,6 +42,7 @@ static const char *const owned_tables[][2] = {
 	{ FW_FAMILY, FW_TABLE },
 	{ PS_FAMILY, PS_TABLE },
 	{ PS_INET_FAMILY, PS_INET_TABLE },
+	{ FWD_FAMILY, FWD_TABLE },
 };
 
 static const struct fw_ops nft_ops;
@@ -708,7 +710,8 @@ static bool foreign_table(const char *family, const char *name)
 	if (strcmp(family, "ip") && strcmp(family, "ip6") && strcmp(family, "inet"))
 		return false;
 	return !(!strcmp(family, FW_FAMILY) && !strcmp(name, FW_TABLE)) &&
-	       !(!strcmp(family, PS_INET_FAMILY) && !strcmp(name, PS_INET_TABLE));
+	       !(!strcmp(family, PS_INET_FAMILY) && !strcmp(name, PS_INET_TABLE)) &&
+	       !(!strcmp(family, FWD_FAMILY) && !strcmp(name, FWD_TABLE));
 }
 
 /* A name nft's parser takes as it is in "list table FAMILY NAME". */

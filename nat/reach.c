@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "macro.h"
+#include "forward.h"
 #include "portsec.h"
 #include "reach.h"
 
@@ -126,7 +127,8 @@ void reach_ruleset_free(struct reach_ruleset *rs)
 static bool skipped(const char *family, const char *name)
 {
 	return (!strcmp(family, FW_FAMILY) && !strcmp(name, FW_TABLE)) ||
-	       (!strcmp(family, PS_INET_FAMILY) && !strcmp(name, PS_INET_TABLE));
+	       (!strcmp(family, PS_INET_FAMILY) && !strcmp(name, PS_INET_TABLE)) ||
+	       (!strcmp(family, FWD_FAMILY) && !strcmp(name, FWD_TABLE));
 }
 
 static struct rs_table *table_find(const struct reach_ruleset *rs, const char *family, const char *name)

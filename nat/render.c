@@ -528,6 +528,8 @@ static void render_forward(struct out *o)
 	rule(o, "iifname . oifname @open_uplink accept");
 	rule(o, "oifname . iifname @open_uplink accept");
 	rule(o, "iifname . oifname @self accept");
+	/* port forwards (table inet netd_fwd, nat/forward.h): into a nat guest and its replies */
+	rule(o, "ct status dnat accept");
 	rule(o, "iifname @bridges reject with icmpx type admin-prohibited");
 	rule(o, "oifname @bridges reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n");

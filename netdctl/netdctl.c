@@ -229,6 +229,88 @@ static int build_host_remove(int argc, char **argv, json_object *params)
 	return 0;
 }
 
+/* NAME [--listen ADDR|--listen-uplink] --proto tcp|udp|tcp,udp --port P[-Q] --to GUEST|IP[:PORT[-PORT]] */
+static int build_forward_add(int argc, char **argv, json_object *params)
+{
+	static const char *const opts[] = { "--listen", "--proto", "--port", "--to" };
+
+	if (argc < 2 || argv[1][0] == '-')
+		return usage_error("network forward add: missing network NAME");
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	for (int i = 2; i < argc; i++) {
+		size_t k;
+
+		if (!strcmp(argv[i], "--listen-uplink")) {
+			if (json_object_object_get_ex(params, "listen", NULL))
+				return usage_error(
+					"network forward add: --listen and --listen-uplink exclude each other");
+			json_object_object_add(params, "listen", json_object_new_string("uplink"));
+			continue;
+		}
+		for (k = 0; k < ELEMENTSOF(opts) && strcmp(argv[i], opts[k]); k++)
+			;
+		if (k == ELEMENTSOF(opts))
+			return usage_error("network forward add: unexpected argument '%s'", argv[i]);
+		if (i + 1 >= argc)
+			return usage_error("network forward add: %s needs a value", opts[k]);
+		if (json_object_object_get_ex(params, opts[k] + 2, NULL))
+			return usage_error("network forward add: %s is given twice%s", opts[k],
+					   k == 0 ? " (or with --listen-uplink)" : "");
+		json_object_object_add(params, opts[k] + 2, json_object_new_string(argv[++i]));
+	}
+	for (size_t k = 1; k < ELEMENTSOF(opts); k++)
+		if (!json_object_object_get_ex(params, opts[k] + 2, NULL))
+			return usage_error("network forward add: missing %s", opts[k]);
+	return 0;
+}
+
+/* NAME ID */
+static int build_forward_remove(int argc, char **argv, json_object *params)
+{
+	char *end;
+	unsigned long id;
+
+	if (argc != 3)
+		return usage_error(argc < 3 ? "network forward remove: expected NAME ID" :
+					      "unexpected argument '%s'",
+				   argc > 3 ? argv[3] : "");
+	errno = 0;
+	id = strtoul(argv[2], &end, 10);
+	if (errno || *end || !argv[2][0] || argv[2][0] == '-' || id > 65535)
+		return usage_error("network forward remove: invalid ID '%s' (a number, see 'netdctl network "
+				   "forward list')",
+				   argv[2]);
+	json_object_object_add(params, "name", json_object_new_string(argv[1]));
+	json_object_object_add(params, "id", json_object_new_int((int)id));
+	return 0;
+}
+
+static void print_forward_row(json_object *f)
+{
+	char to[96];
+
+	snprintf(to, sizeof(to), "%s:%s", jstr(f, "to"), jstr(f, "to_port"));
+	printf("%-4s %-8s %-24s %-12s %-28s %s\n", jstr(f, "id"), jstr(f, "proto"), jstr(f, "listen"),
+	       jstr(f, "port"), to, jstr(f, "to_address"));
+}
+
+static void print_forwards(json_object *list)
+{
+	printf("%-4s %-8s %-24s %-12s %-28s %s\n", "ID", "PROTO", "LISTEN", "PORT", "TO", "ADDRESS");
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		print_forward_row(json_object_array_get_idx(list, i));
+}
+
+static void print_forward(json_object *f)
+{
+	printf("forward %s added: %s %s port %s -> %s:%s (now %s)\n", jstr(f, "id"), jstr(f, "proto"),
+	       jstr(f, "listen"), jstr(f, "port"), jstr(f, "to"), jstr(f, "to_port"), jstr(f, "to_address"));
+}
+
+static void print_nothing(json_object *o)
+{
+}
+
 static void print_dhcp(json_object *n)
 {
 	json_object *h, *ranges;
@@ -297,6 +379,15 @@ static void print_host_ports(json_object *n)
 	printf("\n");
 }
 
+/* The network's port forwards, as the definition keeps them ("ID PROTO LISTEN PORTS TO"). */
+static void print_forward_lines(json_object *n)
+{
+	json_object *a = json_object_object_get(n, "forwards");
+
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		printf("forward:    %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
+}
+
 /* What netd added to other firewall managers for the network (netd --firewall-integration auto). */
 static void print_firewall_integration(json_object *n)
 {
@@ -332,6 +423,7 @@ static void print_network(json_object *n)
 		       json_object_get_boolean(json_object_object_get(n, "nat6")) ? "yes (masqueraded)" :
 										    "no (routed)");
 	print_host_ports(n);
+	print_forward_lines(n);
 	print_firewall_integration(n);
 	if (!json_object_object_get_ex(n, "kernel", &k))
 		return;
@@ -1510,6 +1602,15 @@ static const struct verb verbs[] = {
 	  "                                       HOSTNAME may have a domain (web.example.com: DNS serves it whole)" },
 	{ "network", "host remove", "network.host.remove", build_host_remove, print_network,
 	  "network host remove NAME MAC|id:DUID" },
+	{ "network", "forward add", "network.forward.add", build_forward_add, print_forward,
+	  "network forward add NAME [--listen ADDR|--listen-uplink] --proto tcp|udp|tcp,udp --port P[-Q]\n"
+	  "                     --to GUEST|IP[:PORT[-PORT]]\n"
+	  "                                       forward a host port (range) into a nat guest; GUEST: a guest's\n"
+	  "                                       name (its NIC's lease) or a DHCP hostname, followed as it moves" },
+	{ "network", "forward list", "network.forward.list", build_name, print_forwards,
+	  "network forward list NAME" },
+	{ "network", "forward remove", "network.forward.remove", build_forward_remove, print_nothing,
+	  "network forward remove NAME ID" },
 	{ "uplink", "convert", "uplink.convert", build_uplink_convert, print_uplink, "uplink convert IFACE",
 	  &uplink_schema },
 	{ "uplink", "confirm", "uplink.confirm", build_bridge, print_uplink, "uplink confirm BRIDGE" },

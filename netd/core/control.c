@@ -375,6 +375,7 @@ bool call_client_gone(const struct call *call)
 static const struct method_area *const areas[] = {
 	/* clang-format off */
 	&network_methods,
+	&forward_methods,
 	&doctor_methods,
 	&guest_methods,
 	&disk_methods,

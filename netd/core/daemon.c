@@ -44,6 +44,7 @@ void daemon_trim_later(struct daemon *d)
  * that names them. A new feature is its own file(s) and its line here (netd/DESIGN.md). */
 extern const struct feature feature_links, feature_watch, feature_firewall, feature_fwint, feature_forward6,
 	feature_upstream, feature_dhcp, feature_resolved, feature_portsec, feature_doctor;
+extern const struct feature feature_forward;
 static const struct feature *const features[] = {
 	&feature_links, /* the bridge, its address and sysctls; guests' TAPs as its ports */
 	&feature_watch, /* conflicts with the host that appear later */
@@ -54,6 +55,7 @@ static const struct feature *const features[] = {
 	&feature_dhcp, /* dnsmasq: DHCP and DNS */
 	&feature_resolved, /* [dns] register: the domain in systemd-resolved (after dnsmasq) */
 	&feature_portsec, /* what each guest port may send (table bridge netd) */
+	&feature_forward, /* port forwards into nat guests (table inet netd_fwd), after the leases */
 	&feature_doctor, /* netdctl doctor: no part in a network's up or down */
 };
 

@@ -145,6 +145,7 @@ void disk_jobs_abort(struct daemon *d);
 extern const struct method_area vm_live_methods;
 extern const struct method_area vm_nic_methods;
 extern const struct method_area vm_snapshot_methods;
+extern const struct method_area forward_methods;
 
 const struct method *method_find(const char *name);
 /* Run m for call after the checks its flags declare; a negative errno has been answered already
@@ -219,6 +220,9 @@ void daemon_portsec_network_changed(struct daemon *d, const char *network);
 enum ps_level daemon_portsec_level(struct daemon *d, const char *ifname);
 /* After another process's nftables change. */
 void daemon_portsec_check(struct daemon *d);
+/* Port forwards (forward.c): a network's leases changed; another process changed nftables. */
+void daemon_forward_network_changed(struct daemon *d, const char *network);
+void daemon_forward_check(struct daemon *d);
 /* The nftables backend the firewall runs on (firewall.c), or NULL without nftables. */
 const struct fw_backend *daemon_nft(struct daemon *d);
 struct reach_ruleset;

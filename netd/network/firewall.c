@@ -855,6 +855,7 @@ static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
 	}
 	scan_blockers(d);
 	daemon_portsec_check(d);
+	daemon_forward_check(d);
 	return 0;
 }
 

@@ -754,6 +754,7 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, m,
 		 ip_addr_format(l.family, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
 	daemon_portsec_network_changed(d, network);
+	daemon_forward_network_changed(d, network);
 	call_reply(c, NULL);
 	n = daemon_network_find(d, network);
 	if (n) {

@@ -453,6 +453,93 @@ DNS_LIST_ROW(dns_ptr, ptr, dns_ptr_add, dns_pair_format)
 DNS_LIST_ROW(dns_forwarder, fwd, dns_forwarder_add, dns_forwarder_format)
 DNS_LIST_ROW(dnsmasq_option, opts, dnsmasq_option_add, option_format)
 
+/* ADDR or ADDR-ADDR (IPv4, the first not after the last). */
+static int parse_nat_address(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	char a[INET_ADDRSTRLEN + 1];
+	const char *dash = strchr(v, '-');
+	size_t len = dash ? (size_t)(dash - v) : strlen(v);
+	int fa = 0, fb = 0;
+
+	if (len < sizeof(a)) {
+		memcpy(a, v, len);
+		a[len] = 0;
+	}
+	if (len >= sizeof(a) || ip_addr_parse(a, &fa, &n->nat_address_first) < 0 || fa != AF_INET ||
+	    ip_addr_parse(dash ? dash + 1 : a, &fb, &n->nat_address_last) < 0 || fb != AF_INET ||
+	    ip4_to_host(&n->nat_address_first) > ip4_to_host(&n->nat_address_last))
+		return schema_invalid(err, errlen, "NAT address", v,
+				      "expected an IPv4 address or a range like 192.0.2.10-192.0.2.20");
+	n->has_nat_address = true;
+	return 0;
+}
+
+static int format_nat_address(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	if (!n->has_nat_address)
+		return 0;
+	ip_addr_format(AF_INET, &n->nat_address_first, a, sizeof(a));
+	ip_addr_format(AF_INET, &n->nat_address_last, b, sizeof(b));
+	if (!strcmp(a, b))
+		snprintf(buf, size, "%s", a);
+	else
+		snprintf(buf, size, "%s-%s", a, b);
+	return 1;
+}
+
+/* LO-HI, 1-65535, LO not above HI. */
+static int parse_nat_ports(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	unsigned lo, hi;
+	int end = 0;
+
+	if (sscanf(v, "%5u-%5u%n", &lo, &hi, &end) != 2 || v[end] || !lo || lo > hi || hi > 65535 ||
+	    strspn(v, "0123456789-") != strlen(v) || v[0] == '0' || strstr(v, "-0"))
+		return schema_invalid(err, errlen, "NAT ports", v, "expected a range LO-HI like 1024-65535");
+	n->nat_port_lo = lo;
+	n->nat_port_hi = hi;
+	return 0;
+}
+
+static int format_nat_ports(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	if (!n->nat_port_lo)
+		return 0;
+	snprintf(buf, size, "%u-%u", n->nat_port_lo, n->nat_port_hi);
+	return 1;
+}
+
+/* ---- [forwards] ---- */
+
+static int parse_forward(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+	struct nat_forward f;
+	char e[SCHEMA_MSG_MAX];
+	int r;
+
+	if (nat_forward_parse(v, &f, err, errlen) < 0)
+		return -EINVAL;
+	r = nat_forwards_add(&n->forwards, &n->n_forwards, &f, e, sizeof(e));
+	if (r < 0)
+		schema_error(err, errlen, "forward '%s': %s", v, e);
+	return r;
+}
+
+static int format_forward(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	return i < n->n_forwards ? fmt(buf, size, nat_forward_format(&n->forwards[i], buf, size)) : 0;
+}
+
 /* In the order the file is written and --help lists the options. */
 static const struct schema_field network_fields[] = {
 	/* clang-format off */
@@ -494,6 +581,11 @@ static const struct schema_field network_fields[] = {
 	{ .key = "allow-host-port", .json = "allow_host_ports", .flag = "allow-host-port",
 	  .metavar = "PROTO/PORT", .label = "host port", .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE,
 	  .parse = parse_host_port, .format = format_host_port },
+	/* nat mode only (network_validate) */
+	{ .key = "nat-address", .json = "nat_address", .flag = "nat-address", .metavar = "ADDR[-ADDR]",
+	  .label = "NAT address", .flags = SCHEMA_SHOW, .parse = parse_nat_address, .format = format_nat_address },
+	{ .key = "nat-ports", .json = "nat_ports", .flag = "nat-ports", .metavar = "LO-HI", .label = "NAT ports",
+	  .flags = SCHEMA_SHOW, .parse = parse_nat_ports, .format = format_nat_ports },
 	{ .key = "mac", .label = "MAC", .parse = parse_mac, .format = format_mac },
 	{ .key = "autostart", .json = "autostart", .flag = "no-autostart", .flag_value = "no",
 	  .label = "autostart", .flags = SCHEMA_SHOW, SCHEMA_BOOL_AT(struct network, autostart) },
@@ -561,11 +653,20 @@ static const struct schema_field dnsmasq_fields[] = {
 	/* clang-format on */
 };
 
+/* Changed by 'netdctl network forward add|remove' (forward-methods.c), not by options. */
+static const struct schema_field forward_fields[] = {
+	/* clang-format off */
+	{ .key = "forward", .json = "forwards", .label = "forward", .flags = SCHEMA_REPEATABLE | SCHEMA_SHOW,
+	  .parse = parse_forward, .format = format_forward },
+	/* clang-format on */
+};
+
 static const struct schema_section network_sections[] = {
 	{ "network", network_fields, ELEMENTSOF(network_fields) },
 	{ "dhcp", dhcp_fields, ELEMENTSOF(dhcp_fields) },
 	{ "dns", dns_fields, ELEMENTSOF(dns_fields) },
 	{ "dnsmasq", dnsmasq_fields, ELEMENTSOF(dnsmasq_fields) },
+	{ "forwards", forward_fields, ELEMENTSOF(forward_fields) },
 };
 
 const struct schema network_schema = { "network", network_sections, ELEMENTSOF(network_sections) };

@@ -9,6 +9,7 @@
 #include "mode.h"
 #include "network-index.h"
 #include "reconcile.h"
+#include "schema.h"
 
 /* The modes: one file each (mode-NAME.c), one line here. */
 extern const struct net_mode mode_nat, mode_routed, mode_isolated, mode_bridge, mode_open;
@@ -100,6 +101,9 @@ void network_init(struct network *n, const char *name)
 void network_done(struct network *n)
 {
 	dhcp_settings_done(&n->dhcp);
+	free(n->forwards);
+	n->forwards = NULL;
+	n->n_forwards = 0;
 }
 
 struct network *network_free(struct network *n)
@@ -114,6 +118,11 @@ struct network *network_free(struct network *n)
 int network_copy(struct network *dst, const struct network *src)
 {
 	*dst = *src;
+	if (nat_forwards_copy(&dst->forwards, src->forwards, src->n_forwards) < 0) {
+		dst->n_forwards = 0;
+		(void)dhcp_settings_copy(&dst->dhcp, &src->dhcp);
+		return -ENOMEM;
+	}
 	return dhcp_settings_copy(&dst->dhcp, &src->dhcp);
 }
 
@@ -548,6 +557,53 @@ static int check_stp(const struct network *n, char *err, size_t errlen)
 	return 0;
 }
 
+/* Forwards lead into a masqueraded subnet (mode nat); an IPv6 one into a NAT66 prefix. */
+static int check_forwards(const struct network *n, char *err, size_t errlen)
+{
+	char f[NAT_FWD_STRLEN];
+
+	if ((n->has_nat_address || n->nat_port_lo) && n->mode->fw != FW_NAT)
+		return schema_error(err, errlen,
+				    "network '%s': --nat-address and --nat-ports need mode nat (mode %s)",
+				    n->name, n->mode->name);
+	if ((n->has_nat_address || n->nat_port_lo) && n->subnet.family != AF_INET)
+		return schema_error(err, errlen,
+				    "network '%s': --nat-address and --nat-ports need an IPv4 subnet",
+				    n->name);
+
+	for (size_t i = 0; i < n->n_forwards; i++) {
+		const struct nat_forward *w = &n->forwards[i];
+
+		if (n->mode->fw != FW_NAT)
+			return schema_error(err, errlen,
+					    "network '%s': port forwards need mode nat (mode %s)", n->name,
+					    n->mode->name);
+		if (w->family == AF_INET && n->subnet.family != AF_INET)
+			return schema_error(err, errlen,
+					    "network '%s': forward %s: the network has no IPv4 subnet",
+					    n->name, nat_forward_format(w, f, sizeof(f)));
+		if (w->family == AF_INET6 && (n->subnet6.family != AF_INET6 || !n->nat6))
+			return schema_error(
+				err, errlen,
+				"network '%s': forward %s: IPv6 forwards need a masqueraded IPv6 prefix "
+				"(nat6)",
+				n->name, nat_forward_format(w, f, sizeof(f)));
+		if (w->listen == NAT_FWD_LISTEN_UPLINK && !n->uplink[0])
+			return schema_error(err, errlen,
+					    "network '%s': forward %s listens on the uplink: the network "
+					    "has no --uplink",
+					    n->name, nat_forward_format(w, f, sizeof(f)));
+		if (!w->to_name[0] &&
+		    !(w->family == AF_INET ? ip_prefix_contains(&n->subnet, AF_INET, &w->to_addr) :
+					     ip_prefix_contains(&n->subnet6, AF_INET6, &w->to_addr)))
+			return schema_error(err, errlen,
+					    "network '%s': forward %s: the target is not in the network's "
+					    "subnet",
+					    n->name, nat_forward_format(w, f, sizeof(f)));
+	}
+	return 0;
+}
+
 int network_validate(const struct network *n, char *err, size_t errlen)
 {
 	const char *why;
@@ -619,6 +675,9 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 		snprintf(err, errlen, "network '%s': bridge MAC must be a unicast, non-zero address", n->name);
 		return -EINVAL;
 	}
+	r = check_forwards(n, err, errlen);
+	if (r < 0)
+		return r;
 	return check_dhcp(n, err, errlen);
 }
 
@@ -934,6 +993,16 @@ static bool addresses_equal(const struct network *a, const struct network *b)
 	return true;
 }
 
+static bool forwards_equal(const struct network *a, const struct network *b)
+{
+	if (a->n_forwards != b->n_forwards)
+		return false;
+	for (size_t i = 0; i < a->n_forwards; i++)
+		if (!nat_forward_equal(&a->forwards[i], &b->forwards[i]))
+			return false;
+	return true;
+}
+
 bool network_equal(const struct network *a, const struct network *b)
 {
 	return !strcmp(a->name, b->name) && a->mode == b->mode && !strcmp(a->bridge, b->bridge) &&
@@ -946,7 +1015,11 @@ bool network_equal(const struct network *a, const struct network *b)
 	       a->forward_delay == b->forward_delay && a->autostart == b->autostart &&
 	       a->has_mac == b->has_mac && (!a->has_mac || mac_equal(&a->mac, &b->mac)) &&
 	       a->dhcp_router == b->dhcp_router && !strcmp(a->uplink, b->uplink) &&
-	       dhcp_settings_equal(&a->dhcp, &b->dhcp) && host_ports_equal(a, b) && addresses_equal(a, b);
+	       dhcp_settings_equal(&a->dhcp, &b->dhcp) && host_ports_equal(a, b) && addresses_equal(a, b) &&
+	       forwards_equal(a, b) && a->has_nat_address == b->has_nat_address &&
+	       ip_addr_equal(AF_INET, &a->nat_address_first, &b->nat_address_first) &&
+	       ip_addr_equal(AF_INET, &a->nat_address_last, &b->nat_address_last) &&
+	       a->nat_port_lo == b->nat_port_lo && a->nat_port_hi == b->nat_port_hi;
 }
 
 /* Whether p overlaps one of o's IPv4 subnets. */

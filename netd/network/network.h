@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "dhcp.h"
+#include "forward.h"
 #include "link.h"
 #include "mac.h"
 #include "mode.h"
@@ -73,6 +74,14 @@ struct network {
 	 * length (10.1.1.1/24: gateway 10.1.1.1 of 10.1.1.0/24); the first subnet is subnet. */
 	struct ip_prefix addresses[NETWORK_ADDRESSES_MAX];
 	size_t n_addresses;
+	/* nat: source NAT to this IPv4 address range instead of masquerade (--nat-address), and the
+	 * source ports of the NAT (--nat-ports; 0: the kernel's choice); the forward feature's table. */
+	bool has_nat_address;
+	union in_addr_union nat_address_first, nat_address_last;
+	uint16_t nat_port_lo, nat_port_hi;
+	/* Port forwards into its guests (nat/forward.h; [forwards], the forward feature). */
+	struct nat_forward *forwards;
+	size_t n_forwards;
 };
 
 #define NETWORK_MTU_MIN 68

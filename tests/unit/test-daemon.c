@@ -843,6 +843,63 @@ static void test_restart_adopts(void **state)
 	check_golden(w, "restart.log");
 }
 
+/* Port forwards (the forward feature): the first forward makes table inet netd_fwd, the next ones
+ * and a lease that moves a name are element changes; a change that fails is followed by the whole
+ * table; a start applies it whole; the last forward removed takes the table away. */
+static void test_forwards(void **state)
+{
+	struct world *w = *state;
+	const char *t;
+
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"fw\", \"mode\": \"nat\", \"subnet\": \"10.80.0.0/24\"}"));
+	note(w, "a lease of hostname web, then a forward to it: the table with its elements");
+	assert_true(
+		request(w, "lease.event",
+			"{\"network\": \"fw\", \"action\": \"add\", \"mac\": \"52:54:00:80:00:05\", \"ip\": "
+			"\"10.80.0.5\", \"hostname\": \"web\", \"expires\": \"4000000000\"}"));
+	assert_true(
+		request(w, "network.forward.add",
+			"{\"name\": \"fw\", \"proto\": \"tcp\", \"port\": \"48080\", \"to\": \"web:80\"}"));
+	note(w, "a second forward, to an address: its element alone");
+	assert_true(request(
+		w, "network.forward.add",
+		"{\"name\": \"fw\", \"listen\": \"192.0.2.1\", \"proto\": \"udp\", \"port\": \"48053\", "
+		"\"to\": \"10.80.0.6:53\"}"));
+	note(w, "web leases another address (another MAC, later): the element follows");
+	assert_true(
+		request(w, "lease.event",
+			"{\"network\": \"fw\", \"action\": \"add\", \"mac\": \"52:54:00:80:00:07\", \"ip\": "
+			"\"10.80.0.7\", \"hostname\": \"web\", \"expires\": \"4000000100\"}"));
+	assert_true(request(w, "network.forward.list", "{\"name\": \"fw\"}"));
+	assert_non_null(strstr(json_object_to_json_string_ext(w->reply, JSON_C_TO_STRING_PLAIN),
+			       "\"to_address\":\"10.80.0.7\""));
+	note(w, "a change that fails: the whole table instead");
+	fw_fake_fail_at(w->fw, 1);
+	assert_true(request(
+		w, "network.forward.add",
+		"{\"name\": \"fw\", \"proto\": \"tcp,udp\", \"port\": \"48100-48101\", \"to\": \"web\"}"));
+	fw_fake_fail_at(w->fw, 0);
+	t = fw_fake_table(w->fw, "inet netd_fwd");
+	assert_non_null(t);
+	assert_non_null(strstr(t, "fwd4_any { udp . 48101 : 10.80.0.7 . 48101 }"));
+	assert_non_null(strstr(t, "hairpin4 { \"nd-fw\" . 10.80.0.0/24 }"));
+	note(w, "a bad forward changes nothing");
+	assert_false(request(w, "network.forward.add",
+			     "{\"name\": \"fw\", \"proto\": \"tcp\", \"port\": \"48080\", \"to\": \"web\"}"));
+	note(w, "netd restarts: the whole table at the end of the start (the fake dnsmasq keeps no lease "
+		"file: the names have no address now, only forward 2 has its element)");
+	daemon_stop(&w->d);
+	assert_int_equal(daemon_start(&w->d), 0);
+	flush_backends(w);
+	note(w, "the forwards removed: the last one takes the table away");
+	assert_true(request(w, "network.forward.remove", "{\"name\": \"fw\", \"id\": 1}"));
+	assert_true(request(w, "network.forward.remove", "{\"name\": \"fw\", \"id\": 2}"));
+	assert_true(request(w, "network.forward.remove", "{\"name\": \"fw\", \"id\": 3}"));
+	assert_true(request(w, "network.delete", "{\"name\": \"fw\"}"));
+	check_golden(w, "forwards.log");
+}
+
 /* Definitions written by hand that conflict with one before them (name order) are skipped at
  * start, as create and reload refuse them: the same subnet (here inside it), the same bridge. */
 static void test_start_skips_conflicts(void **state)
@@ -3302,6 +3359,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_fails_each_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forwards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_skips_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward6_keeps_ra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_ipv6, setup, teardown),

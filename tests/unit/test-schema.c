@@ -319,7 +319,7 @@ static void test_request_types(void **state)
 	assert_string_equal(
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"10.1.0.0\\/24\",\"gateway\":\"10.1.0.1\","
-		"\"addresses\":[],\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[\"tcp\\/22\"],\"autostart\":false,\"dnsmasq_options\":[]}");
+		"\"addresses\":[],\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[\"tcp\\/22\"],\"nat_address\":null,\"nat_ports\":null,\"autostart\":false,\"dnsmasq_options\":[],\"forwards\":[]}");
 	network_done(&n);
 }
 
@@ -522,7 +522,7 @@ static void test_network_ipv6(void **state)
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"none\",\"gateway\":null,"
 		"\"addresses\":[],\"subnet6\":\"fd00:5::\\/64\",\"gateway6\":\"fd00:5::1\",\"ipv6_mode\":\"dhcpv6\","
-		"\"nat6\":true,\"uplink\":null,\"mtu\":null,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[],\"autostart\":true,\"dnsmasq_options\":[]}");
+		"\"nat6\":true,\"uplink\":null,\"mtu\":null,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[],\"nat_address\":null,\"nat_ports\":null,\"autostart\":true,\"dnsmasq_options\":[],\"forwards\":[]}");
 	network_done(&n);
 
 	/* --no-nat6 is the same parameter as --nat6; gateway6 is never taken. */
@@ -560,12 +560,13 @@ static void test_usage(void **state)
 		"  network create NAME --mode MODE [--bridge IFNAME] [--subnet CIDR|auto|none] [--gateway IP]\n"
 		"        [--address GATEWAY/PREFIX]... [--subnet6 PREFIX|auto] [--ipv6-mode slaac|dhcpv6|slaac+dhcpv6] [--nat6]\n"
 		"        [--no-nat6] [--uplink IFNAME] [--mtu N] [--stp on|off] [--forward-delay SECONDS]\n"
-		"        [--allow-host-port PROTO/PORT]... [--no-autostart] [--no-dhcp] [--dhcp-range START-END|static]...\n"
-		"        [--dhcp6-range START-END]... [--lease-time DURATION|infinite]\n"
-		"        [--host MAC|id:DUID,IP[,IPv6][,HOSTNAME][,LEASE]]... [--pxe-boot FILE] [--next-server IP]\n"
-		"        [--tftp-root DIR] [--no-dns] [--domain DOMAIN] [--domain-local-only] [--register-dns]\n"
-		"        [--dns-host IP,HOSTNAME]... [--dns-srv _SERVICE._PROTO[.DOMAIN][,TARGET,PORT[,PRIORITY[,WEIGHT]]]]...\n"
-		"        [--dns-txt NAME,TEXT]... [--dns-cname ALIAS,TARGET]... [--dns-ptr NAME,TARGET]...\n"
+		"        [--allow-host-port PROTO/PORT]... [--nat-address ADDR[-ADDR]] [--nat-ports LO-HI] [--no-autostart]\n"
+		"        [--no-dhcp] [--dhcp-range START-END|static]... [--dhcp6-range START-END]...\n"
+		"        [--lease-time DURATION|infinite] [--host MAC|id:DUID,IP[,IPv6][,HOSTNAME][,LEASE]]...\n"
+		"        [--pxe-boot FILE] [--next-server IP] [--tftp-root DIR] [--no-dns] [--domain DOMAIN]\n"
+		"        [--domain-local-only] [--register-dns] [--dns-host IP,HOSTNAME]...\n"
+		"        [--dns-srv _SERVICE._PROTO[.DOMAIN][,TARGET,PORT[,PRIORITY[,WEIGHT]]]]... [--dns-txt NAME,TEXT]...\n"
+		"        [--dns-cname ALIAS,TARGET]... [--dns-ptr NAME,TARGET]...\n"
 		"        [--dns-forwarder [/DOMAIN/]IP[#PORT]|/DOMAIN/]... [--no-resolv] [--dnsmasq-option TEXT]...");
 	free(buf);
 }
