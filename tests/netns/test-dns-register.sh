@@ -36,7 +36,7 @@ chmod 0644 "$T/passwd" "$T/group"
 # host's) with those users and a tmpfs on /run/systemd. It execs (so in the background, where a
 # function is a subshell, $! is CMD's pid): in the foreground only inside ( ).
 isolated() {
-	exec ip netns exec "$NS" unshare -m --propagation private sh -c 'mount --bind "$0/passwd" /etc/passwd &&
+	exec ip netns exec "${ISO_NS:-$NS}" unshare -m --propagation private sh -c 'mount --bind "$0/passwd" /etc/passwd &&
 		mount --bind "$0/group" /etc/group && mount -t tmpfs tmpfs /run/systemd &&
 		mkdir /run/systemd/resolve && chown systemd-resolve: /run/systemd/resolve && exec "$@"' "$T" "$@"
 }
@@ -56,7 +56,10 @@ start_resolved() {
 	# Not through nsx: $! must be resolved's own pid ('ip netns exec', unshare and sh exec it).
 	isolated "$RESOLVED" 2>>"$T/resolved.log" &
 	RESOLVED_PID=$!
-	for _ in $(seq 1 100); do nsx "$RESOLVECTL" status >/dev/null 2>&1 && return 0; sleep 0.05; done
+	for _ in $(seq 1 100); do
+		ip netns exec "${ISO_NS:-$NS}" "$RESOLVECTL" status >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
 	fail "systemd-resolved did not start: $(tail -n5 "$T/resolved.log")"
 }
 rctl() { nsx "$RESOLVECTL" "$@" 2>&1; }
@@ -137,3 +140,19 @@ rctl domain nd-lab | has -F '~lab2.test' && fail "~lab2.test still registered af
 rctl dns nd-lab | has -F 10.54.0.1 && fail "the gateway still nd-lab's DNS server after kill -9 and a start without register"
 [ -e "$T/run/resolved/lab" ] && fail "the record stays after the start reverted it"
 ok "kill -9, register dropped, start: the recorded registration is reverted"
+
+# resolved in another network namespace than netd (a netd in a container on the host's bus): its
+# ifindex would name some other link, so nothing is registered and show says why.
+kill "$RESOLVED_PID"
+wait "$RESOLVED_PID" 2>/dev/null || true
+OTHER="netdt-rsd-$$-${RANDOM}"
+ip netns add "$OTHER"
+EXTRA_NS+=("$OTHER")
+ISO_NS=$OTHER start_resolved
+sed -i 's/^local-only = yes$/local-only = yes\nregister = yes/' "$T/etc/networks/lab.conf"
+ctl reload >/dev/null
+warn=$(ctl --json network show lab | jq -r .register_dns.warning)
+has -E "^the domain lab2.test is not registered with the host's resolver: systemd-resolved \(pid [0-9]+\) runs in another network namespace than netd" <<<"$warn" ||
+	fail "resolved in another namespace: $warn"
+assert_eq "$(ctl --json network show lab | jq -r .register_dns.registered)" false "registered with resolved elsewhere"
+ok "resolved in another network namespace: nothing registered, show says why"
