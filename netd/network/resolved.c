@@ -306,9 +306,13 @@ static void resolved_settle(struct daemon *d)
 				log_info("network '%s': ~%s on %s no longer registered with systemd-resolved "
 					 "(left by an earlier netd)",
 					 e->d_name, domain, bridge);
-			else
+			else {
+				/* Kept for the next start or reload: a resolved started later reads
+				 * its links' state back from its run dir. */
 				log_warning("network '%s': cannot revert %s in systemd-resolved: %s",
 					    e->d_name, bridge, err);
+				continue;
+			}
 		}
 		unlink(p);
 	}
