@@ -384,7 +384,7 @@ const char *dns_pair_format(const struct dns_pair *r, char *buf, size_t size)
 /* ---- forwarders ---- */
 
 /*
- * Where dnsmasq may send the guests' queries (dhcp/DESIGN.md, "Forwarders"): somewhere out on a
+ * Where dnsmasq may send the guests' queries (dhcp/DESIGN.md, "DNS beyond hosts", Upstream): somewhere out on a
  * network, never at a service of the host's own (127.0.0.1#6379: guests would talk to it through
  * dnsmasq), nor to an address that is no one host. The host's own resolver stub (loopback, port
  * 53) is fine. IPv6 link-local needs a scope, which dnsmasq's server= would take but netd's value
