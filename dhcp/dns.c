@@ -384,11 +384,10 @@ const char *dns_pair_format(const struct dns_pair *r, char *buf, size_t size)
 /* ---- forwarders ---- */
 
 /*
- * Where dnsmasq may send the guests' queries (dhcp/DESIGN.md, "DNS beyond hosts", Upstream): somewhere out on a
- * network, never at a service of the host's own (127.0.0.1#6379: guests would talk to it through
- * dnsmasq), nor to an address that is no one host. The host's own resolver stub (loopback, port
- * 53) is fine. IPv6 link-local needs a scope, which dnsmasq's server= would take but netd's value
- * does not (a '%' is refused).
+ * Where dnsmasq may send the guests' queries (dhcp/DESIGN.md, "DNS beyond hosts", Upstream): somewhere out on
+ * a network, never at a service of the host's own (127.0.0.1#6379: guests would talk to it through dnsmasq),
+ * nor to an address that is no one host. The host's own resolver stub (loopback, port 53) is fine. IPv6
+ * link-local needs a scope, which dnsmasq's server= would take but netd's value does not (a '%' is refused).
  */
 static const char *forwarder_addr4_invalid_reason(const uint8_t *b, unsigned port)
 {
