@@ -292,6 +292,8 @@ int dns_cname_add(struct dns_config *c, const char *s, char *err, size_t errlen)
 int dns_ptr_add(struct dns_config *c, const char *s, char *err, size_t errlen);
 int dns_forwarder_add(struct dns_config *c, const char *s, char *err, size_t errlen);
 int dnsmasq_option_add(struct dns_config *c, const char *s, char *err, size_t errlen);
+/* name is domain or a name under it (case ignored). */
+bool dns_name_under(const char *name, const char *domain);
 /* What the parsers read back ("" when buf is too small). */
 const char *dns_srv_format(const struct dns_srv *r, char *buf, size_t size);
 const char *dns_txt_format(const struct dns_txt *r, char *buf, size_t size);

@@ -383,11 +383,63 @@ const char *dns_pair_format(const struct dns_pair *r, char *buf, size_t size)
 
 /* ---- forwarders ---- */
 
+/*
+ * Where dnsmasq may send the guests' queries (dhcp/DESIGN.md, "DNS beyond hosts", Upstream): somewhere out on
+ * a network, never at a service of the host's own (127.0.0.1#6379: guests would talk to it through dnsmasq),
+ * nor to an address that is no one host. The host's own resolver stub (loopback, port 53) is fine. IPv6
+ * link-local needs a scope, which dnsmasq's server= would take but netd's value does not (a '%' is refused).
+ */
+static const char *forwarder_addr4_invalid_reason(const uint8_t *b, unsigned port)
+{
+	if (b[0] == 0)
+		return "is an unspecified address (0.0.0.0/8)";
+	if (b[0] == 127 && port && port != 53)
+		return "is a loopback address on a port other than 53 (a service of the host's, not a DNS "
+		       "resolver)";
+	if (b[0] >= 224 && b[0] <= 239)
+		return "is a multicast address";
+	if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+		return "is the broadcast address";
+	return NULL;
+}
+
+static const char *forwarder_addr_invalid_reason(int family, const union in_addr_union *a, unsigned port)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t zero[15] = {};
+	const uint8_t *b = a->bytes;
+
+	if (family == AF_INET)
+		return forwarder_addr4_invalid_reason(b, port);
+	if (family != AF_INET6)
+		return "is not an IPv4 or IPv6 address";
+	if (!memcmp(b, mapped, sizeof(mapped)))
+		return forwarder_addr4_invalid_reason(b + 12, port);
+	if (!memcmp(b, zero, sizeof(zero))) {
+		if (b[15] == 0)
+			return "is the unspecified address (::)";
+		if (b[15] == 1 && port && port != 53)
+			return "is a loopback address on a port other than 53 (a service of the host's, not "
+			       "a DNS resolver)";
+		if (b[15] != 1)
+			return "is an IPv4-compatible address (::/96, deprecated)";
+		return NULL;
+	}
+	if (!memcmp(b, zero, 12))
+		return "is an IPv4-compatible address (::/96, deprecated)";
+	if (b[0] == 0xff)
+		return "is a multicast address";
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "is a link-local address (it needs a scope, which a forwarder cannot have)";
+	return NULL;
+}
+
 /* "[/DOMAIN/]IP[#PORT]" or "/DOMAIN/". */
 int dns_forwarder_add(struct dns_config *c, const char *s, char *err, size_t errlen)
 {
 	char buf[DNS_NAME_MAX + INET6_ADDRSTRLEN + 16], e[160], *addr = buf, *hash;
 	struct dns_forwarder r;
+	const char *why;
 	void *p;
 
 	memset(&r, 0, sizeof(r));
@@ -396,15 +448,16 @@ int dns_forwarder_add(struct dns_config *c, const char *s, char *err, size_t err
 	strcpy(buf, s);
 	if (buf[0] == '/') {
 		char *end = strchr(buf + 1, '/');
-		const char *why;
 
 		if (!end)
 			goto bad;
 		*end = 0;
 		why = dns_name_invalid_reason(buf + 1);
 		if (why) {
+			char e2[160];
+
 			snprintf(err, errlen, "invalid domain '%s' in forwarder '%s': %s",
-				 text_escape(buf + 1, e, sizeof(e)), s, why);
+				 text_escape(buf + 1, e, sizeof(e)), text_escape(s, e2, sizeof(e2)), why);
 			return -EINVAL;
 		}
 		copy_str(r.domain, sizeof(r.domain), buf + 1);
@@ -419,6 +472,12 @@ int dns_forwarder_add(struct dns_config *c, const char *s, char *err, size_t err
 		}
 		if (ip_addr_parse(addr, &r.family, &r.addr) < 0)
 			goto bad;
+		why = forwarder_addr_invalid_reason(r.family, &r.addr, r.port);
+		if (why) {
+			snprintf(err, errlen, "invalid DNS forwarder '%s': %s", text_escape(s, e, sizeof(e)),
+				 why);
+			return -EINVAL;
+		}
 	} else if (!r.domain[0]) {
 		goto bad;
 	}
@@ -463,7 +522,8 @@ const char *dns_forwarder_format(const struct dns_forwarder *r, char *buf, size_
  * listens (user, interface, port, bind-*), or gives it the host's firewall (ipset, nftset: it
  * keeps CAP_NET_ADMIN for them and could fill netd's own sets) would make an operator root. So a
  * deny-list cannot be complete (each new dnsmasq may add such an option); these only change what
- * dnsmasq answers on the network: DNS data and DHCP options and matching.
+ * dnsmasq answers on the network: DNS data and DHCP options and matching. Not log-queries nor
+ * log-dhcp: guests would decide how much netd's log (dnsmasq's goes there) grows.
  */
 static const char *const allowed_options[] = {
 	"address",	     "alias",
@@ -479,8 +539,7 @@ static const char *const allowed_options[] = {
 	"dhcp-vendorclass",  "dns-rr",
 	"domain-needed",     "filterwin2k",
 	"host-record",	     "ignore-address",
-	"local-ttl",	     "log-dhcp",
-	"log-queries",	     "max-cache-ttl",
+	"local-ttl",	     "max-cache-ttl",
 	"max-ttl",	     "min-cache-ttl",
 	"mx-host",	     "mx-target",
 	"naptr-record",	     "neg-ttl",
@@ -589,7 +648,9 @@ static int validate_records(const struct dns_config *c, char *err, size_t errlen
 			goto bad;
 	for (size_t i = 0; i < c->n_fwd; i++)
 		if ((c->fwd[i].domain[0] && dns_name_invalid_reason(c->fwd[i].domain)) ||
-		    (!c->fwd[i].family && !c->fwd[i].domain[0]) || c->fwd[i].port > 65535)
+		    (!c->fwd[i].family && !c->fwd[i].domain[0]) || c->fwd[i].port > 65535 ||
+		    (c->fwd[i].family &&
+		     forwarder_addr_invalid_reason(c->fwd[i].family, &c->fwd[i].addr, c->fwd[i].port)))
 			goto bad;
 	for (size_t i = 0; i < c->n_opts; i++)
 		if (dnsmasq_option_invalid_reason(c->opts[i].text)) {
@@ -604,11 +665,47 @@ bad:
 	return -EINVAL;
 }
 
+/* name is domain or under it (no case). */
+bool dns_name_under(const char *name, const char *domain)
+{
+	size_t n = strlen(name), d = strlen(domain);
+
+	if (!d || n < d || strcasecmp(name + n - d, domain))
+		return false;
+	return n == d || name[n - d - 1] == '.';
+}
+
+/*
+ * A CNAME chain among the network's aliases that comes back to where it started: dnsmasq exits
+ * ("CNAME loop") and would be restarted for ever. Each alias leads to at most one other (aliases
+ * are unique), so a walk of n_cname steps finds it.
+ */
+static const struct dns_pair *cname_loop(const struct dns_config *c)
+{
+	for (size_t i = 0; i < c->n_cname; i++) {
+		const char *at = c->cname[i].target;
+
+		for (size_t step = 0; step < c->n_cname; step++) {
+			size_t j;
+
+			for (j = 0; j < c->n_cname; j++)
+				if (!strcasecmp(c->cname[j].name, at))
+					break;
+			if (j == c->n_cname)
+				break;
+			if (j == i)
+				return &c->cname[i];
+			at = c->cname[j].target;
+		}
+	}
+	return NULL;
+}
+
 int dns_config_validate(const struct dhcp_settings *s, const union in_addr_union *gateway,
 			const union in_addr_union *gateway6, char *err, size_t errlen)
 {
 	const struct dns_config *c = &s->dnscfg;
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], a2[DNS_NAME_MAX + INET6_ADDRSTRLEN + 16];
 
 	if (c->local_only && !s->domain[0]) {
 		snprintf(err, errlen, "--domain-local-only needs --domain");
@@ -622,6 +719,44 @@ int dns_config_validate(const struct dhcp_settings *s, const union in_addr_union
 			"--register-dns needs DNS, --domain and --domain-local-only (else the host's resolver "
 			"and dnsmasq would send the domain's names to each other)");
 		return -EINVAL;
+	}
+	/* resolved sends every name under the domain to the network's dnsmasq, whose answers the
+	 * network's operator and guests control: never a top-level domain (com), nor the reverse
+	 * trees (arpa). Who may ask for it at all (root) is the request's business. */
+	if (c->register_dns && !strchr(s->domain, '.')) {
+		snprintf(err, errlen,
+			 "--register-dns needs a domain of two labels or more, not '%s' (the host would "
+			 "send every name under it to this network)",
+			 s->domain);
+		return -EINVAL;
+	}
+	if (c->register_dns && dns_name_under(s->domain, "arpa")) {
+		snprintf(err, errlen,
+			 "--register-dns cannot register '%s': the host's reverse lookups are not a "
+			 "network's to answer",
+			 s->domain);
+		return -EINVAL;
+	}
+	/* server=/DOMAIN/ beats local=/DOMAIN/ in dnsmasq: a forwarder for the domain or below it
+	 * would send its names upstream after all (to resolved, when registered: a loop). */
+	for (size_t i = 0; c->local_only && i < c->n_fwd; i++)
+		if (c->fwd[i].family && c->fwd[i].domain[0] && dns_name_under(c->fwd[i].domain, s->domain)) {
+			snprintf(err, errlen,
+				 "DNS forwarder '%s' sends names of the domain %s upstream, which "
+				 "--domain-local-only answers locally only (/%s/ without an address is "
+				 "fine)",
+				 dns_forwarder_format(&c->fwd[i], a2, sizeof(a2)), s->domain,
+				 c->fwd[i].domain);
+			return -EINVAL;
+		}
+	{
+		const struct dns_pair *loop = cname_loop(c);
+
+		if (loop) {
+			snprintf(err, errlen, "CNAME '%s,%s' is part of a loop of aliases", loop->name,
+				 loop->target);
+			return -ELOOP;
+		}
 	}
 	if (!s->dns &&
 	    (c->n_srv || c->n_txt || c->n_cname || c->n_ptr || c->n_fwd || c->no_resolv || c->local_only)) {

@@ -340,7 +340,7 @@ static void print_dns_extra(json_object *n)
 	json_object *r = json_object_object_get(n, "register_dns"),
 		    *o = json_object_object_get(n, "dnsmasq_options");
 
-	if (r)
+	if (json_object_get_boolean(json_object_object_get(r, "requested")))
 		printf("register:   %s\n", json_object_get_boolean(json_object_object_get(r, "registered")) ?
 						   "the domain is registered with systemd-resolved" :
 						   jstr(r, "warning"));

@@ -212,6 +212,13 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	r = network_from_params(c, params, n);
 	if (r < 0)
 		return r;
+	/* resolved would send the host's own lookups of the domain to this network's dnsmasq: root's
+	 * decision, not an operator's (dhcp/DESIGN.md, "Registering with systemd-resolved"). */
+	if (n->dhcp.dnscfg.register_dns && c->uid != 0)
+		return call_errorf(c, -EPERM,
+				   "--register-dns: only root may have the host resolve a network's domain "
+				   "through it (uid %u is not root)",
+				   (unsigned)c->uid);
 	if (daemon_network_find(d, n->name))
 		return call_errorf(c, -EEXIST, "network '%s' already exists", n->name);
 	r = refuse_pending(d, c, n->name);

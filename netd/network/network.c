@@ -681,6 +681,11 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 	return check_dhcp(n, err, errlen);
 }
 
+static bool registers_dns(const struct network *n)
+{
+	return n->dhcp.dnscfg.register_dns && n->dhcp.dns && n->dhcp.domain[0];
+}
+
 /* Whether o, another network, stands in n's way, in the order the checks are reported. */
 static int check_other_network(const struct network *n, const struct network *o, char *err, size_t errlen)
 {
@@ -724,6 +729,17 @@ static int check_other_network(const struct network *n, const struct network *o,
 		snprintf(err, errlen, "network '%s' overlaps network '%s' (%s)", n->name, o->name,
 			 ip_prefix_format(&o->subnet6, s, sizeof(s)));
 		return -EADDRINUSE;
+	}
+	/* Two networks registering one domain (or one under the other) with resolved: the host's
+	 * lookups of the other's names would go to this one's dnsmasq. */
+	if (registers_dns(n) && registers_dns(o) &&
+	    (dns_name_under(n->dhcp.domain, o->dhcp.domain) ||
+	     dns_name_under(o->dhcp.domain, n->dhcp.domain))) {
+		snprintf(err, errlen,
+			 "network '%s': the domain %s is registered with systemd-resolved by network '%s' "
+			 "(%s) already",
+			 n->name, n->dhcp.domain, o->name, o->dhcp.domain);
+		return -EEXIST;
 	}
 	return 0;
 }
@@ -784,6 +800,14 @@ static int check_other_networks_index(const struct network *n, const struct netw
 		const struct network_index_entry *e = &x->name.e[i];
 
 		if (e->def->subnet6.family && ip_prefix_overlaps(&n->subnet6, &e->def->subnet6))
+			note_other(e, &f);
+	}
+	/* Nor for registered domains: a walk, only for a network that registers one. */
+	for (size_t i = 0; registers_dns(n) && i < x->name.n; i++) {
+		const struct network_index_entry *e = &x->name.e[i];
+
+		if (registers_dns(e->def) && (dns_name_under(n->dhcp.domain, e->def->dhcp.domain) ||
+					      dns_name_under(e->def->dhcp.domain, n->dhcp.domain)))
 			note_other(e, &f);
 	}
 	return f.first ? check_other_network(n, f.first->def, err, errlen) : 0;

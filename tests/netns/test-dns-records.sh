@@ -116,6 +116,14 @@ cases=(
 	"1|invalid CNAME 'www,3600': dnsmasq reads a target of digits as a TTL|$C --dns-cname www,3600"
 	"1|DNS forwarder 10.1.0.1 is the network's own DNS server (a loop)|$C --dns-forwarder 10.1.0.1"
 	"1|--register-dns needs DNS, --domain and --domain-local-only|$C --domain lab --register-dns"
+	"1|--register-dns needs a domain of two labels or more, not 'com'|$C --domain com --domain-local-only --register-dns"
+	"1|--register-dns cannot register '10.in-addr.arpa'|$C --domain 10.in-addr.arpa --domain-local-only --register-dns"
+	"1|invalid DNS forwarder '127.0.0.1#6379': is a loopback address on a port other than 53|$C --dns-forwarder 127.0.0.1#6379"
+	"1|invalid DNS forwarder '::#6380': is the unspecified address|$C --dns-forwarder ::#6380"
+	"1|invalid DNS forwarder '::ffff:127.0.0.1#6379': is a loopback address|$C --dns-forwarder ::ffff:127.0.0.1#6379"
+	"1|invalid domain 'a\\x1b[31m' in forwarder '/a\\x1b[31m/1.2.3.4'|$C --dns-forwarder \$'/a\\e[31m/1.2.3.4'"
+	"1|DNS forwarder '/lab.test/192.0.2.1' sends names of the domain lab.test upstream|$C --domain lab.test --domain-local-only --dns-forwarder /lab.test/192.0.2.1"
+	"1|CNAME 'a.x,b.x' is part of a loop of aliases|$C --dns-cname a.x,b.x --dns-cname b.x,a.x"
 )
 bad_cli_cases cases
 raw_cases=(
@@ -123,6 +131,23 @@ raw_cases=(
 	'{"method": "network.create", "params": {"name": "x", "mode": "nat", "subnet": "10.1.0.0/24", "dns_txt": ["a,b\u0000c"]}}|contains a NUL character'
 )
 bad_raw_cases raw_cases
+
+# --register-dns is root's: an operator (group netd) would have the host's own lookups answered by
+# a dnsmasq whose data it and the guests control.
+if getent group netd >/dev/null; then
+	chmod 0711 "$T"
+	chmod 0666 "$SOCK"
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --groups="$(getent group netd | cut -d: -f3)" "$NETDCTL" --socket "$SOCK" \
+		network create x --mode nat --subnet 10.1.0.0/24 --domain x.test --domain-local-only --register-dns \
+		>"$T/out" 2>"$T/err" || rc=$?
+	chmod 0660 "$SOCK"
+	assert_eq "$rc" 1 "exit code of an operator's --register-dns"
+	grep -qF -- "--register-dns: only root may have the host resolve a network's domain through it (uid 65534 is not root)" \
+		"$T/err" || fail "an operator's --register-dns: $(cat "$T/err")"
+	bad_unchanged "an operator's --register-dns"
+	ok "an operator's --register-dns is refused: $(cat "$T/err")"
+fi
 
 # A hand-written file with a denied option: the reload refuses it, the running network keeps its.
 pid=$(dnsmasq_pid lab)

@@ -920,6 +920,31 @@ static void test_start_skips_conflicts(void **state)
 	assert_int_equal(w->d.n_nets, 2);
 }
 
+static const char *reply_error(struct world *w);
+
+/* --register-dns has the host's own lookups of the domain answered by the network: root's only.
+ * An operator's create is refused and writes nothing; without it the same create is fine. */
+static void test_register_dns_root_only(void **state)
+{
+	struct world *w = *state;
+	char path[PATH_MAX];
+
+	assert_false(
+		request_as(w, 1000, "network.create",
+			   "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.93.0.0/24\", "
+			   "\"domain\": \"lab.test\", \"domain_local_only\": true, \"register_dns\": true}"));
+	assert_string_equal(reply_error(w), "--register-dns: only root may have the host resolve a "
+					    "network's domain through it (uid 1000 is not root)");
+	snprintf(path, sizeof(path), "%s/networks/lab.conf", w->d.paths.config_dir);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(w->d.n_nets, 0);
+	assert_true(
+		request_as(w, 1000, "network.create",
+			   "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.93.0.0/24\", "
+			   "\"domain\": \"lab.test\", \"domain_local_only\": true, \"autostart\": false}"));
+	assert_int_equal(w->d.n_nets, 1);
+}
+
 /* A network that forwards an IPv6 prefix turns IPv6 forwarding on, first accept_ra=2 on the
  * interfaces with a route from router advertisements and accept_ra=1 (forward6.c); not on one
  * with accept_ra=0, nor for a network without IPv6 or one that does not forward. */
@@ -3361,6 +3386,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forwards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_skips_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_dns_root_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward6_keeps_ra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_portsec_ipv6_restart, setup, teardown),

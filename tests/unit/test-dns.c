@@ -74,7 +74,7 @@ static void test_records_golden(void **state)
 			       "[dnsmasq]\n"
 			       "option = dhcp-option=42,10.60.0.1\n"
 			       "option = address=/blocked.example/0.0.0.0\n"
-			       "option = log-queries\n",
+			       "option = domain-needed\n",
 			       &n, err, sizeof(err)),
 			 0);
 	network_fill_defaults(&n);
@@ -189,6 +189,29 @@ static void test_bad_values(void **state)
 		{ "[dnsmasq]\noption = txt-record=a, #b",
 		  "must not contain '#' at its start or after a blank" },
 		{ "[dnsmasq]\noption = address=", "has an empty value" },
+		/* Guests would decide how much netd's log grows. */
+		{ "[dnsmasq]\noption = log-queries", "is not an option netd passes on" },
+		{ "[dnsmasq]\noption = log-dhcp", "is not an option netd passes on" },
+		/* Forwarders: never a service on the host's loopback, nor no one host. */
+		{ "[dns]\nforwarder = 127.0.0.1#6379",
+		  "line 5: invalid DNS forwarder '127.0.0.1#6379': is a loopback address on a port other than 53" },
+		{ "[dns]\nforwarder = 127.0.0.53", "" },
+		{ "[dns]\nforwarder = 127.0.0.53#53", "" },
+		{ "[dns]\nforwarder = ::1#6380", "is a loopback address on a port other than 53" },
+		{ "[dns]\nforwarder = ::1", "" },
+		{ "[dns]\nforwarder = ::#6380", "is the unspecified address (::)" },
+		{ "[dns]\nforwarder = ::", "is the unspecified address (::)" },
+		{ "[dns]\nforwarder = ::ffff:127.0.0.1#6379",
+		  "is a loopback address on a port other than 53" },
+		{ "[dns]\nforwarder = ::ffff:0.0.0.0", "is an unspecified address" },
+		{ "[dns]\nforwarder = ::127.0.0.1", "is an IPv4-compatible address" },
+		{ "[dns]\nforwarder = 0.0.0.0", "is an unspecified address" },
+		{ "[dns]\nforwarder = /corp/224.0.0.251#5353", "is a multicast address" },
+		{ "[dns]\nforwarder = ff02::fb", "is a multicast address" },
+		{ "[dns]\nforwarder = 255.255.255.255", "is the broadcast address" },
+		{ "[dns]\nforwarder = fe80::1", "is a link-local address (it needs a scope" },
+		{ "[dns]\nforwarder = 192.0.2.1#5353", "" },
+		{ "[dns]\nforwarder = 2001:db8::53", "" },
 	};
 	struct network n;
 	char err[512];
@@ -213,12 +236,12 @@ static void test_bad_values(void **state)
 	assert_int_equal(dnsmasq_option_add(&c, "address=/x/1.2.3.4\nconf-file=/etc/shadow", err,
 					    sizeof(err)),
 			 -EINVAL);
-	assert_int_equal(dnsmasq_option_add(&c, "log-dhcp", err, sizeof(err)), 0);
+	assert_int_equal(dnsmasq_option_add(&c, "domain-needed", err, sizeof(err)), 0);
 	assert_int_equal(dns_txt_add(&c, "a,x\ny", err, sizeof(err)), -EINVAL);
 	assert_int_equal(dns_cname_add(&c, "a,b\nport=0", err, sizeof(err)), -EINVAL);
 	for (int i = 0; i < DNSMASQ_OPTIONS_MAX - 1; i++)
-		assert_int_equal(dnsmasq_option_add(&c, "log-dhcp", err, sizeof(err)), 0);
-	assert_int_equal(dnsmasq_option_add(&c, "log-dhcp", err, sizeof(err)), -E2BIG);
+		assert_int_equal(dnsmasq_option_add(&c, "domain-needed", err, sizeof(err)), 0);
+	assert_int_equal(dnsmasq_option_add(&c, "domain-needed", err, sizeof(err)), -E2BIG);
 	assert_string_equal(err, "too many dnsmasq options (at most 64)");
 	dns_config_done(&c);
 }
@@ -236,7 +259,29 @@ static void test_validate_rules(void **state)
 		{ "[dns]\nforwarder = 10.60.0.1\n",
 		  "DNS forwarder 10.60.0.1 is the network's own DNS server (a loop)" },
 		{ "[dns]\nforwarder = 10.60.0.1#5353\n", "" },
-		{ "[dns]\ndomain = lab\nlocal-only = yes\nregister = yes\n", "" },
+		{ "[dns]\ndomain = lab.test\nlocal-only = yes\nregister = yes\n", "" },
+		/* register: never a whole top-level domain, nor the reverse trees. */
+		{ "[dns]\ndomain = com\nlocal-only = yes\nregister = yes\n",
+		  "--register-dns needs a domain of two labels or more, not 'com'" },
+		{ "[dns]\ndomain = lab\nlocal-only = yes\nregister = yes\n",
+		  "--register-dns needs a domain of two labels or more" },
+		{ "[dns]\ndomain = 10.in-addr.arpa\nlocal-only = yes\nregister = yes\n",
+		  "--register-dns cannot register '10.in-addr.arpa'" },
+		{ "[dns]\ndomain = ip6.ARPA\nlocal-only = yes\nregister = yes\n",
+		  "--register-dns cannot register 'ip6.ARPA'" },
+		{ "[dns]\ndomain = arpa.test\nlocal-only = yes\nregister = yes\n", "" },
+		/* local-only: a forwarder with an address for the domain or below would beat it. */
+		{ "[dns]\ndomain = lab.test\nlocal-only = yes\nforwarder = /lab.test/192.0.2.1\n",
+		  "DNS forwarder '/lab.test/192.0.2.1' sends names of the domain lab.test upstream" },
+		{ "[dns]\ndomain = lab.test\nlocal-only = yes\nforwarder = /A.Lab.Test/192.0.2.1#5353\n",
+		  "DNS forwarder '/A.Lab.Test/192.0.2.1#5353' sends names of the domain lab.test" },
+		{ "[dns]\ndomain = lab.test\nlocal-only = yes\nforwarder = /a.lab.test/\n", "" },
+		{ "[dns]\ndomain = lab.test\nlocal-only = yes\nforwarder = /xlab.test/192.0.2.1\n", "" },
+		{ "[dns]\ndomain = lab.test\nforwarder = /lab.test/192.0.2.1\n", "" },
+		/* CNAME loops: dnsmasq would exit, and be restarted for ever. */
+		{ "[dns]\ncname = a,b\ncname = b,c\ncname = C,A\n", "is part of a loop of aliases" },
+		{ "[dns]\ncname = a,b\ncname = b,a\n", "CNAME 'a,b' is part of a loop of aliases" },
+		{ "[dns]\ncname = a,b\ncname = b,c\ncname = x,a\n", "" },
 	};
 	struct network n;
 	char err[512];
@@ -275,10 +320,10 @@ static void test_render_refuses(void **state)
 	strcpy(n.dhcp.dnscfg.txt[0].text, "a\nport=0");
 	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), -EINVAL);
 	strcpy(n.dhcp.dnscfg.txt[0].text, "ok");
-	assert_int_equal(dnsmasq_option_add(&n.dhcp.dnscfg, "log-dhcp", err, sizeof(err)), 0);
+	assert_int_equal(dnsmasq_option_add(&n.dhcp.dnscfg, "domain-needed", err, sizeof(err)), 0);
 	strcpy(n.dhcp.dnscfg.opts[0].text, "conf-file=/etc/shadow");
 	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), -EINVAL);
-	strcpy(n.dhcp.dnscfg.opts[0].text, "log-dhcp");
+	strcpy(n.dhcp.dnscfg.opts[0].text, "domain-needed");
 	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), 0);
 	free(text);
 	network_done(&n);

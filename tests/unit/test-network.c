@@ -431,6 +431,46 @@ static void test_dump_foreign(void **state)
 	link_fake_free(fake);
 }
 
+/* Two networks registering one domain, or one under the other, with systemd-resolved. */
+static void test_register_dns_conflicts(void **state)
+{
+	struct network a = make("a", "10.1.0.0/24"), b = make("b", "10.2.0.0/24");
+	struct network *others[] = { &a };
+	struct network_index x = {};
+	char err[256];
+
+	for (int i = 0; i < 2; i++) {
+		struct network *n = i ? &b : &a;
+
+		n->dhcp.dnscfg.register_dns = n->dhcp.dnscfg.local_only = true;
+	}
+	strcpy(a.dhcp.domain, "lab.test");
+	strcpy(b.dhcp.domain, "Lab.Test");
+	assert_int_equal(network_index_reserve(&x, 1), 0);
+	network_index_add(&x, &a, &a, 1);
+	assert_int_equal(network_check_conflicts(&b, others, 1, NULL, err, sizeof(err)), -EEXIST);
+	assert_string_equal(err, "network 'b': the domain Lab.Test is registered with systemd-resolved by "
+				 "network 'a' (lab.test) already");
+	err[0] = 0;
+	assert_int_equal(network_check_conflicts_index(&b, &x, NULL, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "by network 'a' (lab.test) already"));
+	strcpy(b.dhcp.domain, "a.lab.test"); /* under it */
+	assert_int_equal(network_check_conflicts_index(&b, &x, NULL, err, sizeof(err)), -EEXIST);
+	strcpy(b.dhcp.domain, "test"); /* above it */
+	assert_int_equal(network_check_conflicts(&b, others, 1, NULL, err, sizeof(err)), -EEXIST);
+	strcpy(b.dhcp.domain, "xlab.test");
+	assert_int_equal(network_check_conflicts(&b, others, 1, NULL, err, sizeof(err)), 0);
+	assert_int_equal(network_check_conflicts_index(&b, &x, NULL, err, sizeof(err)), 0);
+	/* The same domain without register on one of them: no conflict of this kind. */
+	strcpy(b.dhcp.domain, "lab.test");
+	b.dhcp.dnscfg.register_dns = false;
+	assert_int_equal(network_check_conflicts(&b, others, 1, NULL, err, sizeof(err)), 0);
+	assert_int_equal(network_check_conflicts_index(&b, &x, NULL, err, sizeof(err)), 0);
+	network_index_done(&x);
+	network_done(&a);
+	network_done(&b);
+}
+
 static void test_conflicts(void **state)
 {
 	struct network a = make("a", "10.1.0.0/24"), b = make("b", "10.1.0.0/16"), c = make("c", "10.9.0.0/24");
@@ -1098,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_conflicts),
+		cmocka_unit_test(test_register_dns_conflicts),
 		cmocka_unit_test(test_choose_subnet),
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_addresses),
