@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "lease.h"
 #include "log.h"
@@ -200,15 +201,36 @@ static int refuse_pending(struct daemon *d, struct call *c, const char *name)
 		"network '%s' is still being stopped (its dnsmasq is exiting); try again in a moment", name);
 }
 
+/* dry_run: every check of a create, then the definition text it would have written, and nothing
+ * made (netdctl network import --dry-run). Only an --subnet6 auto may make the host's ULA prefix
+ * file, once: it is the host's, not the network's. */
+static int reply_dry_run(struct call *c, const struct network *n)
+{
+	_cleanup_free_ char *text = config_network_render(n);
+	json_object *o;
+
+	if (!text)
+		return -ENOMEM;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(n->name));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(true));
+	json_object_object_add(o, "definition", json_object_new_string(text));
+	call_reply(c, o);
+	return 0;
+}
+
 static int method_network_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_network_ struct network *n = calloc(1, sizeof(*n)); /* calloc: no hosts to free */
 	struct net *net;
+	bool dry_run = false;
 	char err[1024];
 	int r;
 
 	if (!n)
 		return -ENOMEM;
+	if (protocol_param_bool(params, "dry_run", &dry_run) == -EINVAL)
+		return call_errorf(c, -EINVAL, "parameter 'dry_run' must be a boolean");
 	r = network_from_params(c, params, n);
 	if (r < 0)
 		return r;
@@ -236,6 +258,8 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	r = daemon_check_conflicts(d, n, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
+	if (dry_run)
+		return reply_dry_run(c, n);
 	r = store_network_save(&d->paths, n);
 	if (r < 0)
 		return call_errorf(c, r, "cannot write %s/networks/%s.conf: %s", d->paths.config_dir, n->name,

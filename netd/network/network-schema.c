@@ -374,7 +374,7 @@ static const struct schema_field network_fields[] = {
 	{ .key = "allow-host-port", .json = "allow_host_ports", .flag = "allow-host-port",
 	  .metavar = "PROTO/PORT", .label = "host port", .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE,
 	  .parse = parse_host_port, .format = format_host_port },
-	{ .key = "mac", .label = "MAC", .parse = parse_mac, .format = format_mac },
+	{ .key = "mac", .json = "mac", .label = "MAC", .parse = parse_mac, .format = format_mac },
 	{ .key = "autostart", .json = "autostart", .flag = "no-autostart", .flag_value = "no",
 	  .label = "autostart", .flags = SCHEMA_SHOW, SCHEMA_BOOL_AT(struct network, autostart) },
 	/* clang-format on */
