@@ -62,6 +62,7 @@ static const struct {
 	bool netd_takes; /* every parameter this netd knows is accepted as it is */
 } cases[] = {
 	{ "default", true },
+	{ "default-shipped", true }, /* libvirt's own default.xml, before libvirt fills it in */
 	{ "nat-options", true },
 	{ "route", true },
 	{ "open", true },
