@@ -25,6 +25,7 @@ struct ctx {
 	json_object *params, *dropped, *ignored;
 	xmlChar **keep; /* attribute and text values handed out, freed at the end */
 	size_t n_keep, cap_keep;
+	unsigned seen; /* second()'s elements met */
 	const char *forward_mode; /* NULL: no <forward> (isolated) */
 	bool no_mode /* a <forward> netd has no mode for */, nat6, have_ip4, have_ip6, dhcp4, dhcp6_ranges;
 };
@@ -121,6 +122,20 @@ static void set_string(struct ctx *c, const char *key, const char *v)
 {
 	if (v)
 		json_object_object_add(c->params, key, json_object_new_string(v));
+}
+
+/* A setting netd has once a network, from an element that may come on several <ip>: a second,
+ * different value is dropped. */
+static void set_once(struct ctx *c, xmlNode *n, const char *key, const char *v)
+{
+	json_object *have;
+
+	if (!v)
+		return;
+	if (json_object_object_get_ex(c->params, key, &have) && strcmp(json_object_get_string(have), v))
+		drop(c, "a second <%s> (%s): netd has one %s a network", n->name, v, key);
+	else
+		set_string(c, key, v);
 }
 
 static void set_bool(struct ctx *c, const char *key, bool v)
@@ -411,13 +426,14 @@ static int ip_read(struct ctx *c, xmlNode *n, struct ip *ret)
 			return -EINVAL;
 		ip.prefix = p;
 	} else if (mask && ip.family == AF_INET && inet_pton(AF_INET, mask, m) == 1) {
-		uint32_t v = (uint32_t)m[0] << 24 | m[1] << 16 | m[2] << 8 | m[3];
+		uint32_t v = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
 
-		if (v & ~(v ? 0xffffffffu << __builtin_ctz(v) : 0))
+		if (~v & (~v + 1))
 			return -EINVAL; /* not contiguous */
 		ip.prefix = v ? 32 - __builtin_ctz(v) : 0;
 	} else if (!mask) {
-		ip.prefix = ip.family == AF_INET ? 24 : 64; /* libvirt's defaults: class C and /64 */
+		/* libvirt's defaults: the address's class for IPv4, /64 for IPv6 */
+		ip.prefix = ip.family == AF_INET6 ? 64 : ip.addr[0] < 128 ? 8 : ip.addr[0] < 192 ? 16 : 24;
 	} else {
 		return -EINVAL;
 	}
@@ -543,8 +559,8 @@ static void dhcp(struct ctx *c, xmlNode *d, int family)
 			hosts = true;
 		} else if (is(k, "bootp") && family == AF_INET) {
 			check_attrs(c, k, KNOWN("file", "server"));
-			set_string(c, "pxe_boot", attr(c, k, "file"));
-			set_string(c, "next_server", attr(c, k, "server"));
+			set_once(c, k, "pxe_boot", attr(c, k, "file"));
+			set_once(c, k, "next_server", attr(c, k, "server"));
 		} else {
 			drop(c, "<dhcp><%s>", k->name);
 		}
@@ -599,7 +615,7 @@ static void ip_element(struct ctx *c, xmlNode *n)
 			dhcp(c, k, ip.family);
 		} else if (is(k, "tftp") && ip.family == AF_INET) {
 			check_attrs(c, k, KNOWN("root"));
-			set_string(c, "tftp_root", attr(c, k, "root"));
+			set_once(c, k, "tftp_root", attr(c, k, "root"));
 		} else {
 			drop(c, "<ip address='%s'><%s>", ip.text, k->name);
 		}
@@ -646,8 +662,27 @@ static void network_attrs(struct ctx *c, xmlNode *n)
 	}
 }
 
+/* Elements libvirt has once: a second is dropped, not mixed into the first. */
+static bool second(struct ctx *c, xmlNode *k)
+{
+	static const char *const once[] = { "name", "uuid", "bridge", "mtu", "mac", "domain", "dns" };
+
+	for (size_t i = 0; i < sizeof(once) / sizeof(once[0]); i++)
+		if (is(k, once[i])) {
+			if (!(c->seen & 1u << i)) {
+				c->seen |= 1u << i;
+				return false;
+			}
+			drop(c, "a second <%s>", once[i]);
+			return true;
+		}
+	return false;
+}
+
 static void child(struct ctx *c, xmlNode *k)
 {
+	if (second(c, k))
+		return;
 	if (k->ns && !strcmp((const char *)k->ns->href, DNSMASQ_NS) &&
 	    !strcmp((const char *)k->name, "options"))
 		dnsmasq_options(c, k);

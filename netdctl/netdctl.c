@@ -850,7 +850,9 @@ static int build_import(int argc, char **argv, json_object *params)
 			arg_import_dry_run = true;
 		else if (!strcmp(argv[i], "--partial"))
 			partial = true;
-		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
+		else if (!strcmp(argv[i], "--name") && i + 1 == argc)
+			return usage_error("option '--name' needs a value");
+		else if (!strcmp(argv[i], "--name"))
 			name = argv[++i];
 		else if ((argv[i][0] == '-' && argv[i][1]) || path)
 			return usage_error("network import: unexpected argument '%s'", argv[i]);

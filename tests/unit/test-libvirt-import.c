@@ -79,6 +79,7 @@ static const struct {
 	{ "ipv6-only", true },
 	{ "dnsmasq-options", true },
 	{ "stp", true },
+	{ "dup-and-defaults", false }, /* second subnets: branch subnets */
 	{ "refused-qos", true },
 	{ "refused-hostdev", true },
 	{ "refused-macvtap", true },
