@@ -39,6 +39,10 @@ static void drop(struct ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* netdctl prints these on a terminal: no control characters (escape sequences) from the file */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	json_object_array_add(c->dropped, json_object_new_string(buf));
 }
 

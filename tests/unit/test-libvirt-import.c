@@ -146,6 +146,25 @@ static void test_refused_names(void **state)
 	}
 }
 
+/* What netdctl prints of a file holds no control characters (a terminal's escape sequences): an ESC
+ * is no XML character, a tab only comes as a character reference (a literal one is a space). */
+static void test_dropped_printable(void **state)
+{
+	static const char esc
+		[] = "<network><name>x</name><bridge zone='\x1b]0;pwned\x07'/></network>",
+	     tab[] = "<network><name>x</name><bridge zone='a&#x9;b\tc&#27;'/><ip address='10.0.0.1'/></network>",
+	     tab2[] = "<network><name>x</name><bridge zone='a&#x9;b\tc'/><ip address='10.0.0.1'/></network>";
+	struct libvirt_import imp;
+	char err[512];
+
+	assert_int_equal(libvirt_import_parse(esc, strlen(esc), &imp, err, sizeof(err)), -EINVAL);
+	assert_int_equal(libvirt_import_parse(tab, strlen(tab), &imp, err, sizeof(err)), -EINVAL);
+	assert_int_equal(libvirt_import_parse(tab2, strlen(tab2), &imp, err, sizeof(err)), 0);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(imp.dropped, 0)),
+			    "<bridge zone='a?b c'>");
+	libvirt_import_done(&imp);
+}
+
 static void assert_refused(const char *xml, size_t len, int error, const char *msg)
 {
 	struct libvirt_import imp = {};
@@ -241,8 +260,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_goldens), cmocka_unit_test(test_refused_names),
-		cmocka_unit_test(test_bad_xml), cmocka_unit_test(test_xxe),
-		cmocka_unit_test(test_huge),
+		cmocka_unit_test(test_bad_xml), cmocka_unit_test(test_dropped_printable),
+		cmocka_unit_test(test_xxe),	cmocka_unit_test(test_huge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
