@@ -774,8 +774,6 @@ static int read_definition(const char *path, char **ret)
 
 /* ---- network import: a libvirt network's XML (libvirt-import.c) as a network.create ---- */
 
-static bool arg_import_dry_run;
-
 /* Does this netd (the schema netdctl was built with) have a request parameter of this name? */
 static bool network_json_known(const char *key)
 {
@@ -840,14 +838,14 @@ static int build_import(int argc, char **argv, json_object *params)
 	const char *path = NULL, *name = NULL;
 	_cleanup_free_ char *xml = NULL;
 	struct libvirt_import imp;
-	bool partial = false;
+	bool partial = false, dry_run = false;
 	char err[512];
 	size_t len = 0, n;
 	int r;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--dry-run"))
-			arg_import_dry_run = true;
+			dry_run = true;
 		else if (!strcmp(argv[i], "--partial"))
 			partial = true;
 		else if (!strcmp(argv[i], "--name") && i + 1 == argc)
@@ -893,7 +891,7 @@ static int build_import(int argc, char **argv, json_object *params)
 		json_object_object_add(params, key, json_object_get(val));
 	if (name)
 		json_object_object_add(params, "name", json_object_new_string(name));
-	if (arg_import_dry_run)
+	if (dry_run)
 		json_object_object_add(params, "dry_run", json_object_new_boolean(true));
 	libvirt_import_done(&imp);
 	return 0;
