@@ -59,10 +59,67 @@ struct dhcp_host {
 /* The text of a reservation, as dhcp_host_parse reads it back. */
 #define DHCP_HOST_STRLEN (DHCP_DUID_STRLEN + 3 + INET_ADDRSTRLEN + INET6_ADDRSTRLEN + DNS_LABEL_MAX + 4)
 
-/* An extra DNS record served on the network. */
+/* An extra DNS record served on the network: an A or (family AF_INET6) AAAA record. */
 struct dns_host {
+	int family; /* AF_INET or AF_INET6 */
 	union in_addr_union ip;
 	char hostname[DNS_NAME_MAX + 1];
+};
+
+/*
+ * The DNS part beyond domain and hosts (dhcp/dns.c): records, forwarders, what the domain means,
+ * and the raw dnsmasq options of the escape hatch. Each parser memsets what it fills, so the
+ * arrays compare with memcmp.
+ */
+#define DNS_RECORDS_MAX 256 /* of each kind */
+#define DNS_TXT_MAX 255 /* one character-string of a TXT record */
+#define DNSMASQ_OPTIONS_MAX 64
+#define DNSMASQ_OPTION_MAX 512
+
+/* srv-host: "_service._proto[.domain]", with a target and port unless the service is absent. */
+struct dns_srv {
+	char name[DNS_NAME_MAX + 1];
+	char target[DNS_NAME_MAX + 1]; /* "": no target, the service is not offered */
+	unsigned port, priority, weight;
+};
+
+struct dns_txt {
+	char name[DNS_NAME_MAX + 1];
+	char text[DNS_TXT_MAX + 1]; /* printable ASCII */
+};
+
+/* A CNAME (name: the alias) or a PTR record (name: e.g. 10.0.60.10.in-addr.arpa). */
+struct dns_pair {
+	char name[DNS_NAME_MAX + 1];
+	char target[DNS_NAME_MAX + 1];
+};
+
+/* server=[/DOMAIN/]ADDRESS[#PORT], or server=/DOMAIN/ (family 0: the domain is answered locally only). */
+struct dns_forwarder {
+	char domain[DNS_NAME_MAX + 1]; /* "": every name */
+	int family; /* AF_INET, AF_INET6, or 0 for none */
+	union in_addr_union addr;
+	unsigned port; /* 0: 53 */
+};
+
+struct dnsmasq_option {
+	char text[DNSMASQ_OPTION_MAX + 1]; /* "name" or "name=value", an allowed option */
+};
+
+struct dns_config {
+	bool local_only; /* names under the domain are never forwarded (local=/DOMAIN/) */
+	bool register_dns; /* systemd-resolved: the gateway and ~DOMAIN on the bridge */
+	bool no_resolv; /* not the host's resolvers */
+	struct dns_srv *srv;
+	size_t n_srv;
+	struct dns_txt *txt;
+	size_t n_txt;
+	struct dns_pair *cname, *ptr;
+	size_t n_cname, n_ptr;
+	struct dns_forwarder *fwd;
+	size_t n_fwd;
+	struct dnsmasq_option *opts;
+	size_t n_opts;
 };
 
 struct dhcp_settings {
@@ -81,6 +138,7 @@ struct dhcp_settings {
 	size_t n_hosts;
 	struct dns_host *dns_hosts;
 	size_t n_dns_hosts;
+	struct dns_config dnscfg; /* records, forwarders, the escape hatch (dhcp/dns.c) */
 };
 
 void dhcp_settings_init(struct dhcp_settings *s);
@@ -187,6 +245,35 @@ int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_c
 int dhcp_hosts_render(const struct dhcp_settings *s, char **ret);
 /* --addn-hosts: "IP HOSTNAME" per line. */
 int dhcp_addn_hosts_render(const struct dhcp_settings *s, char **ret);
+/* ---- dhcp/dns.c: the DNS records, forwarders and dnsmasq options of struct dns_config ---- */
+void dns_config_done(struct dns_config *c);
+/* dst (uninitialised) becomes a deep copy; -ENOMEM leaves it empty. */
+int dns_config_copy(struct dns_config *dst, const struct dns_config *src);
+bool dns_config_equal(const struct dns_config *a, const struct dns_config *b);
+/* Each parses one user value and appends it (-E2BIG past the maximum, -EEXIST for a CNAME alias
+ * given twice); the message names the value. */
+int dns_srv_add(struct dns_config *c, const char *s, char *err, size_t errlen);
+int dns_txt_add(struct dns_config *c, const char *s, char *err, size_t errlen);
+int dns_cname_add(struct dns_config *c, const char *s, char *err, size_t errlen);
+int dns_ptr_add(struct dns_config *c, const char *s, char *err, size_t errlen);
+int dns_forwarder_add(struct dns_config *c, const char *s, char *err, size_t errlen);
+int dnsmasq_option_add(struct dns_config *c, const char *s, char *err, size_t errlen);
+/* What the parsers read back ("" when buf is too small). */
+const char *dns_srv_format(const struct dns_srv *r, char *buf, size_t size);
+const char *dns_txt_format(const struct dns_txt *r, char *buf, size_t size);
+const char *dns_pair_format(const struct dns_pair *r, char *buf, size_t size);
+const char *dns_forwarder_format(const struct dns_forwarder *r, char *buf, size_t size);
+/* Why a raw dnsmasq option line is refused (not on the allow-list, or not one option line that
+ * dnsmasq reads back as written); NULL when it passes. */
+const char *dnsmasq_option_invalid_reason(const char *s);
+/* The rules between them and the rest of the settings (a domain for local-only and register, DNS
+ * on, no forwarder to the gateway itself); gateway/gateway6 may be NULL. */
+int dns_config_validate(const struct dhcp_settings *s, const union in_addr_union *gateway,
+			const union in_addr_union *gateway6, char *err, size_t errlen);
+/* Whether dnsmasq asks the host's resolvers (the servers file): a network that forwards, without
+ * --no-resolv and without a forwarder for every name. */
+bool dns_config_uses_host_resolvers(const struct dhcp_settings *s, bool dns_forward);
+
 /* --servers-file: "server=ADDRESS" for each valid "nameserver ADDRESS" of a resolv.conf text
  * (IPv4, IPv6, IPv6%IFNAME); the rest is skipped, as dnsmasq skips it. */
 int dhcp_servers_render(const char *resolv_conf, char **ret);

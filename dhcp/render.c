@@ -108,9 +108,72 @@ static const char *ip4(const union in_addr_union *a, char *buf)
 	return ip_addr_format(AF_INET, a, buf, INET_ADDRSTRLEN);
 }
 
+/* The forwarders (server=[/DOMAIN/][ADDRESS[#PORT]]); whether one of them takes names upstream. */
+static bool render_forwarders(struct buf *b, const struct dns_config *c)
+{
+	char domain[DNS_NAME_MAX + 1], a[INET6_ADDRSTRLEN];
+	bool upstream = false;
+
+	for (size_t i = 0; i < c->n_fwd; i++) {
+		const struct dns_forwarder *f = &c->fwd[i];
+
+		buf_printf(b, "server=");
+		if (f->domain[0])
+			buf_printf(b, "/%s/", lower(f->domain, domain, sizeof(domain)));
+		if (f->family) {
+			buf_printf(b, "%s", ip_addr_format(f->family, &f->addr, a, sizeof(a)));
+			if (f->port)
+				buf_printf(b, "#%u", f->port);
+			upstream = true;
+		}
+		buf_printf(b, "\n");
+	}
+	return upstream;
+}
+
+/*
+ * A TXT text in dnsmasq's quotes: inside them its config reader takes ',' (else a new
+ * character-string), blanks and '#' as they are, and reads \\ and \" as \ and "; a backslash
+ * before any other character stays. The text is printable ASCII (dns.c), so this is the whole text.
+ */
+static void quoted(struct buf *b, const char *s)
+{
+	buf_printf(b, "\"");
+	for (; *s; s++)
+		buf_printf(b, "%s%c", *s == '\\' || *s == '"' ? "\\" : "", *s);
+	buf_printf(b, "\"");
+}
+
+static void render_records(struct buf *b, const struct dns_config *c)
+{
+	char n1[DNS_NAME_MAX + 1], n2[DNS_NAME_MAX + 1];
+
+	for (size_t i = 0; i < c->n_srv; i++) {
+		const struct dns_srv *r = &c->srv[i];
+
+		buf_printf(b, "srv-host=%s", lower(r->name, n1, sizeof(n1)));
+		if (r->target[0])
+			buf_printf(b, ",%s,%u,%u,%u", lower(r->target, n2, sizeof(n2)), r->port, r->priority,
+				   r->weight);
+		buf_printf(b, "\n");
+	}
+	for (size_t i = 0; i < c->n_txt; i++) {
+		buf_printf(b, "txt-record=%s,", lower(c->txt[i].name, n1, sizeof(n1)));
+		quoted(b, c->txt[i].text);
+		buf_printf(b, "\n");
+	}
+	for (size_t i = 0; i < c->n_cname; i++)
+		buf_printf(b, "cname=%s,%s\n", lower(c->cname[i].name, n1, sizeof(n1)),
+			   lower(c->cname[i].target, n2, sizeof(n2)));
+	for (size_t i = 0; i < c->n_ptr; i++)
+		buf_printf(b, "ptr-record=%s,%s\n", lower(c->ptr[i].name, n1, sizeof(n1)),
+			   lower(c->ptr[i].target, n2, sizeof(n2)));
+}
+
 static void render_dns(struct buf *b, const struct dhcp_settings *s, const struct dhcp_render_ctx *ctx)
 {
 	char domain[DNS_NAME_MAX + 1];
+	bool host = dns_config_uses_host_resolvers(s, ctx->dns_forward), upstream;
 
 	if (!s->dns) {
 		buf_printf(b, "# DNS is off for this network\nport=0\n");
@@ -120,13 +183,40 @@ static void render_dns(struct buf *b, const struct dhcp_settings *s, const struc
 	/* Never resolv.conf itself: dnsmasq would hold an inotify instance to watch it, and a host
 	 * allows a user 128 of them (fs.inotify.max_user_instances): the 129th network's dnsmasq
 	 * would not start. netd watches it once and keeps the servers file (re-read on SIGHUP). */
-	if (ctx->dns_forward)
-		buf_printf(b, "no-resolv\nservers-file=%s\nstrict-order\n", ctx->servers_file);
-	else
+	if (host)
+		buf_printf(b, "no-resolv\nservers-file=%s\n", ctx->servers_file);
+	else if (!ctx->dns_forward && !s->dnscfg.n_fwd)
 		buf_printf(b, "# isolated: no upstream resolvers\nno-resolv\n");
-	if (s->domain[0])
-		buf_printf(b, "local=/%s/\nexpand-hosts\n", lower(s->domain, domain, sizeof(domain)));
+	else
+		buf_printf(b, "# not the host's resolvers\nno-resolv\n");
+	upstream = render_forwarders(b, &s->dnscfg) || host;
+	if (upstream)
+		buf_printf(b, "strict-order\n");
+	/* libvirt's localOnly: names under the domain that are no guest's are never sent upstream.
+	 * Without it they are (libvirt's default), unless nothing is upstream anyway: then the
+	 * answer is NXDOMAIN rather than REFUSED, as before local-only existed. */
+	if (s->domain[0]) {
+		lower(s->domain, domain, sizeof(domain));
+		if (s->dnscfg.local_only || !upstream)
+			buf_printf(b, "local=/%s/\n", domain);
+		buf_printf(b, "expand-hosts\n");
+	}
 	buf_printf(b, "addn-hosts=%s\n", ctx->addn_hosts_file);
+	render_records(b, &s->dnscfg);
+}
+
+/* The escape hatch, last: each line an allowed option, checked once more (dns.c). */
+static int render_options(struct buf *b, const struct dns_config *c)
+{
+	if (!c->n_opts)
+		return 0;
+	buf_printf(b, "# [dnsmasq] option lines of the definition\n");
+	for (size_t i = 0; i < c->n_opts; i++) {
+		if (dnsmasq_option_invalid_reason(c->opts[i].text) || !value_safe(c->opts[i].text))
+			return -EINVAL;
+		buf_printf(b, "%s\n", c->opts[i].text);
+	}
+	return 0;
 }
 
 static const char *ip6(const union in_addr_union *a, char *buf)
@@ -277,6 +367,9 @@ int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_c
 			return -EINVAL;
 	if (s->domain[0] && dns_name_invalid_reason(s->domain))
 		return -EINVAL;
+	/* The records and forwarders are written as fields: only what their checks let through. */
+	if (dns_config_validate(s, NULL, NULL, domain, sizeof(domain)) < 0)
+		return -EINVAL;
 	if (!ctx6_valid(ctx) || (ctx->subnet.family != AF_INET && ctx->subnet6.family != AF_INET6))
 		return -EINVAL;
 	buf_printf(&b, "# dnsmasq config of netd network '%s'. Generated by netd: edits are overwritten.\n",
@@ -300,6 +393,8 @@ int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_c
 		render_dhcp(&b, s, ctx);
 	if (ctx->subnet6.family == AF_INET6)
 		render_ipv6(&b, s, ctx);
+	if (render_options(&b, &s->dnscfg) < 0)
+		b.r = -EINVAL;
 	return buf_finish(&b, ret);
 }
 
@@ -336,16 +431,18 @@ int dhcp_hosts_render(const struct dhcp_settings *s, char **ret)
 int dhcp_addn_hosts_render(const struct dhcp_settings *s, char **ret)
 {
 	struct buf b = {};
-	char a[INET_ADDRSTRLEN], name[DNS_NAME_MAX + 1];
+	char a[INET6_ADDRSTRLEN], name[DNS_NAME_MAX + 1];
 
 	for (size_t i = 0; i < s->n_dns_hosts; i++) {
 		const struct dns_host *h = &s->dns_hosts[i];
 
-		if (dns_name_invalid_reason(h->hostname)) {
+		if (dns_name_invalid_reason(h->hostname) || (h->family != AF_INET && h->family != AF_INET6)) {
 			free(b.s);
 			return -EINVAL;
 		}
-		buf_printf(&b, "%s %s\n", ip4(&h->ip, a), lower(h->hostname, name, sizeof(name)));
+		/* A hosts file takes an IPv6 address bare (unlike a dhcp-host line). */
+		buf_printf(&b, "%s %s\n", ip_addr_format(h->family, &h->ip, a, sizeof(a)),
+			   lower(h->hostname, name, sizeof(name)));
 	}
 	return buf_finish(&b, ret);
 }

@@ -25,6 +25,7 @@ void dhcp_settings_done(struct dhcp_settings *s)
 	free(s->dns_hosts);
 	s->dns_hosts = NULL;
 	s->n_dns_hosts = 0;
+	dns_config_done(&s->dnscfg);
 }
 
 /* The room an array of n elements has: 0, 4, 8, 16, ... (at least n). Copies and growth both keep
@@ -70,7 +71,8 @@ int dhcp_settings_copy(struct dhcp_settings *dst, const struct dhcp_settings *sr
 	*dst = *src;
 	dst->hosts = array_dup(src->hosts, src->n_hosts, sizeof(src->hosts[0]));
 	dst->dns_hosts = array_dup(src->dns_hosts, src->n_dns_hosts, sizeof(src->dns_hosts[0]));
-	if ((src->n_hosts && !dst->hosts) || (src->n_dns_hosts && !dst->dns_hosts)) {
+	if (dns_config_copy(&dst->dnscfg, &src->dnscfg) < 0 || (src->n_hosts && !dst->hosts) ||
+	    (src->n_dns_hosts && !dst->dns_hosts)) {
 		dhcp_settings_done(dst);
 		return -ENOMEM;
 	}
@@ -95,7 +97,8 @@ static bool ranges_equal(const struct dhcp_settings *a, const struct dhcp_settin
 bool dhcp_settings_equal_but_hosts(const struct dhcp_settings *a, const struct dhcp_settings *b)
 {
 	return a->dhcp == b->dhcp && a->dns == b->dns && a->lease_time == b->lease_time &&
-	       !strcmp(a->domain, b->domain) && ranges_equal(a, b);
+	       !strcmp(a->domain, b->domain) && ranges_equal(a, b) &&
+	       dns_config_equal(&a->dnscfg, &b->dnscfg);
 }
 
 bool dhcp_duid_equal(const struct dhcp_duid *a, const struct dhcp_duid *b)
@@ -119,7 +122,8 @@ bool dhcp_settings_equal(const struct dhcp_settings *a, const struct dhcp_settin
 		if (!host_equal(&a->hosts[i], &b->hosts[i]))
 			return false;
 	for (size_t i = 0; i < a->n_dns_hosts; i++)
-		if (!ip_addr_equal(AF_INET, &a->dns_hosts[i].ip, &b->dns_hosts[i].ip) ||
+		if (a->dns_hosts[i].family != b->dns_hosts[i].family ||
+		    !ip_addr_equal(a->dns_hosts[i].family, &a->dns_hosts[i].ip, &b->dns_hosts[i].ip) ||
 		    strcmp(a->dns_hosts[i].hostname, b->dns_hosts[i].hostname))
 			return false;
 	return true;
@@ -456,8 +460,9 @@ int dns_host_parse(const char *s, struct dns_host *ret, char *err, size_t errlen
 	const char *why;
 	int n = split_commas(s, buf, sizeof(buf), f, 2);
 
-	if (n != 2 || parse_ip4(f[0], &h.ip) < 0) {
-		snprintf(err, errlen, "invalid DNS host '%s': expected IP,HOSTNAME with an IPv4 address",
+	if (n != 2 || ip_addr_parse(f[0], &h.family, &h.ip) < 0) {
+		snprintf(err, errlen,
+			 "invalid DNS host '%s': expected IP,HOSTNAME with an IPv4 or IPv6 address",
 			 text_escape(s, e, sizeof(e)));
 		return -EINVAL;
 	}

@@ -224,6 +224,21 @@ static void print_dhcp(json_object *n)
 	       jstr(h, "dnsmasq_pid"), jstr(h, "dnsmasq_restarts"), jstr(h, "leases"));
 }
 
+/* [dns] register and the [dnsmasq] option lines (issue 17). */
+static void print_dns_extra(json_object *n)
+{
+	json_object *r = json_object_object_get(n, "register_dns"),
+		    *o = json_object_object_get(n, "dnsmasq_options");
+
+	if (r)
+		printf("register:   %s\n", json_object_get_boolean(json_object_object_get(r, "registered")) ?
+						   "the domain is registered with systemd-resolved" :
+						   jstr(r, "warning"));
+	for (size_t i = 0; i < json_object_array_length(o); i++)
+		printf("%s%s\n", i ? "            " : "dnsmasq +:  ",
+		       json_object_get_string(json_object_array_get_idx(o, i)));
+}
+
 static void print_leases(json_object *list)
 {
 	printf("%-17s  %-15s  %-20s  %-20s  %s\n", "MAC", "IP", "HOSTNAME", "EXPIRES", "TYPE");
@@ -303,6 +318,7 @@ static void print_network(json_object *n)
 		printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, i)));
 	printf("\n");
 	print_dhcp(n);
+	print_dns_extra(n);
 }
 
 static void print_list(json_object *list)

@@ -43,7 +43,7 @@ void daemon_trim_later(struct daemon *d)
 /* The features of a network, in the order they come up (and go down in reverse): the one place
  * that names them. A new feature is its own file(s) and its line here (netd/DESIGN.md). */
 extern const struct feature feature_links, feature_watch, feature_firewall, feature_fwint, feature_forward6,
-	feature_upstream, feature_dhcp, feature_portsec, feature_doctor;
+	feature_upstream, feature_dhcp, feature_resolved, feature_portsec, feature_doctor;
 static const struct feature *const features[] = {
 	&feature_links, /* the bridge, its address and sysctls; guests' TAPs as its ports */
 	&feature_watch, /* conflicts with the host that appear later */
@@ -52,6 +52,7 @@ static const struct feature *const features[] = {
 	&feature_forward6, /* IPv6 forwarding, the host's RA-learnt routes kept (after the rules) */
 	&feature_upstream, /* the upstream resolvers of the networks that forward DNS */
 	&feature_dhcp, /* dnsmasq: DHCP and DNS */
+	&feature_resolved, /* [dns] register: the domain in systemd-resolved (after dnsmasq) */
 	&feature_portsec, /* what each guest port may send (table bridge netd) */
 	&feature_doctor, /* netdctl doctor: no part in a network's up or down */
 };

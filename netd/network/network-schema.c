@@ -334,14 +334,45 @@ static int parse_dns_host(void *obj, const char *v, char *err, size_t errlen)
 static int format_dns_host(const void *obj, size_t i, char *buf, size_t size)
 {
 	CNET(obj);
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
 	if (i >= n->dhcp.n_dns_hosts)
 		return 0;
-	snprintf(buf, size, "%s,%s", ip_addr_format(AF_INET, &n->dhcp.dns_hosts[i].ip, a, sizeof(a)),
+	snprintf(buf, size, "%s,%s",
+		 ip_addr_format(n->dhcp.dns_hosts[i].family, &n->dhcp.dns_hosts[i].ip, a, sizeof(a)),
 		 n->dhcp.dns_hosts[i].hostname);
 	return 1;
 }
+
+/* The records, forwarders and raw options of dhcp/dns.c: each row parses with its add function
+ * and formats what it reads back. */
+#define DNS_LIST_ROW(name, member, add, format_fn)                                  \
+	static int parse_##name(void *obj, const char *v, char *err, size_t errlen) \
+	{                                                                           \
+		NET(obj);                                                           \
+		return add(&n->dhcp.dnscfg, v, err, errlen);                        \
+	}                                                                           \
+	static int format_##name(const void *obj, size_t i, char *buf, size_t size) \
+	{                                                                           \
+		CNET(obj);                                                          \
+		if (i >= n->dhcp.dnscfg.n_##member)                                 \
+			return 0;                                                   \
+		format_fn(&n->dhcp.dnscfg.member[i], buf, size);                    \
+		return 1;                                                           \
+	}
+
+static const char *option_format(const struct dnsmasq_option *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", o->text);
+	return buf;
+}
+
+DNS_LIST_ROW(dns_srv, srv, dns_srv_add, dns_srv_format)
+DNS_LIST_ROW(dns_txt, txt, dns_txt_add, dns_txt_format)
+DNS_LIST_ROW(dns_cname, cname, dns_cname_add, dns_pair_format)
+DNS_LIST_ROW(dns_ptr, ptr, dns_ptr_add, dns_pair_format)
+DNS_LIST_ROW(dns_forwarder, fwd, dns_forwarder_add, dns_forwarder_format)
+DNS_LIST_ROW(dnsmasq_option, opts, dnsmasq_option_add, option_format)
 
 /* In the order the file is written and --help lists the options. */
 static const struct schema_field network_fields[] = {
@@ -401,9 +432,37 @@ static const struct schema_field dns_fields[] = {
 	  .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dns) },
 	{ .key = "domain", .json = "domain", .flag = "domain", .metavar = "DOMAIN", .label = "domain",
 	  .parse = parse_domain, .format = format_domain },
+	{ .key = "local-only", .json = "domain_local_only", .flag = "domain-local-only", .flag_value = "yes",
+	  .label = "domain-local-only", .def = "no", .flags = SCHEMA_OMIT_DEFAULT,
+	  SCHEMA_BOOL_AT(struct network, dhcp.dnscfg.local_only) },
+	{ .key = "register", .json = "register_dns", .flag = "register-dns", .flag_value = "yes",
+	  .label = "register-dns", .def = "no", .flags = SCHEMA_OMIT_DEFAULT,
+	  SCHEMA_BOOL_AT(struct network, dhcp.dnscfg.register_dns) },
 	{ .key = "host", .json = "dns_hosts", .flag = "dns-host", .metavar = "IP,HOSTNAME",
 	  .label = "DNS host", .flags = SCHEMA_REPEATABLE, .parse = parse_dns_host,
 	  .format = format_dns_host },
+	{ .key = "srv", .json = "dns_srv", .flag = "dns-srv",
+	  .metavar = "_SERVICE._PROTO[.DOMAIN][,TARGET,PORT[,PRIORITY[,WEIGHT]]]", .label = "SRV record",
+	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_srv, .format = format_dns_srv },
+	{ .key = "txt", .json = "dns_txt", .flag = "dns-txt", .metavar = "NAME,TEXT", .label = "TXT record",
+	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_txt, .format = format_dns_txt },
+	{ .key = "cname", .json = "dns_cname", .flag = "dns-cname", .metavar = "ALIAS,TARGET", .label = "CNAME",
+	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_cname, .format = format_dns_cname },
+	{ .key = "ptr", .json = "dns_ptr", .flag = "dns-ptr", .metavar = "NAME,TARGET", .label = "PTR record",
+	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_ptr, .format = format_dns_ptr },
+	{ .key = "forwarder", .json = "dns_forwarders", .flag = "dns-forwarder", .metavar = "[/DOMAIN/]IP[#PORT]|/DOMAIN/",
+	  .label = "DNS forwarder", .flags = SCHEMA_REPEATABLE, .parse = parse_dns_forwarder,
+	  .format = format_dns_forwarder },
+	{ .key = "no-resolv", .json = "no_resolv", .flag = "no-resolv", .flag_value = "yes", .label = "no-resolv",
+	  .def = "no", .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dnscfg.no_resolv) },
+	/* clang-format on */
+};
+
+static const struct schema_field dnsmasq_fields[] = {
+	/* clang-format off */
+	{ .key = "option", .json = "dnsmasq_options", .flag = "dnsmasq-option", .metavar = "TEXT",
+	  .label = "dnsmasq option", .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE, .parse = parse_dnsmasq_option,
+	  .format = format_dnsmasq_option },
 	/* clang-format on */
 };
 
@@ -411,6 +470,7 @@ static const struct schema_section network_sections[] = {
 	{ "network", network_fields, ELEMENTSOF(network_fields) },
 	{ "dhcp", dhcp_fields, ELEMENTSOF(dhcp_fields) },
 	{ "dns", dns_fields, ELEMENTSOF(dns_fields) },
+	{ "dnsmasq", dnsmasq_fields, ELEMENTSOF(dnsmasq_fields) },
 };
 
 const struct schema network_schema = { "network", network_sections, ELEMENTSOF(network_sections) };

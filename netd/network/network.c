@@ -397,8 +397,9 @@ static int check_dhcp(const struct network *n, char *err, size_t errlen)
 {
 	char msg[512];
 	int r = dhcp_settings_validate(&n->dhcp, &n->subnet, &n->gateway, msg, sizeof(msg)) ?:
-			dhcp_settings_validate6(&n->dhcp, &n->subnet6, &n->gateway6,
-						network_dhcp_ipv6_mode(n), msg, sizeof(msg));
+			dhcp_settings_validate6(&n->dhcp, &n->subnet6, &n->gateway6, network_dhcp_ipv6_mode(n), msg, sizeof(msg)) ?:
+			dns_config_validate(&n->dhcp, n->subnet.family ? &n->gateway : NULL,
+					    n->subnet6.family ? &n->gateway6 : NULL, msg, sizeof(msg));
 
 	if (r < 0)
 		snprintf(err, errlen, "network '%s': %s", n->name, msg);

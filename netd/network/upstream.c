@@ -114,8 +114,10 @@ static int on_change(sd_event_source *s, const struct inotify_event *ev, void *u
 		return 0;
 	for (size_t i = 0; i < d->n_nets; i++) {
 		struct net *net = d->nets[i];
-		struct dhcp_server *srv =
-			net->active && net->def->dhcp_router ? daemon_dhcp_find(d, net->def->name) : NULL;
+		struct dhcp_server *srv = net->active && dns_config_uses_host_resolvers(
+								 &net->def->dhcp, net->def->dhcp_router) ?
+						  daemon_dhcp_find(d, net->def->name) :
+						  NULL;
 
 		if (srv && srv->state == DHCP_SERVER_RUNNING && dhcp_server_reload(srv) >= 0)
 			n++;

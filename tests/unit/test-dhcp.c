@@ -256,7 +256,7 @@ static void test_parse_errors(void **state)
 		  "invalid hostname 'web.lab' in a host reservation: may contain only letters, digits and '-'" },
 		{ 1, "52:54:00:00:00:01,10.0.0.5,-web",
 		  "invalid hostname '-web' in a host reservation: must not start or end with '-'" },
-		{ 2, "10.0.0.5", "invalid DNS host '10.0.0.5': expected IP,HOSTNAME with an IPv4 address" },
+		{ 2, "10.0.0.5", "invalid DNS host '10.0.0.5': expected IP,HOSTNAME with an IPv4 or IPv6 address" },
 		{ 2, "10.0.0.5,a=b",
 		  "invalid hostname 'a=b' in a DNS host: may contain only letters, digits and '-'" },
 		{ 2, "10.0.0.5,a..b",
@@ -340,7 +340,7 @@ static void test_hosts_grow_and_copy(void **state)
 {
 	struct network n = make("lab", "10.60.0.0/22"), copy;
 	struct dhcp_host h = {};
-	struct dns_host dh = {};
+	struct dns_host dh = { .family = AF_INET };
 
 	for (unsigned i = 0; i < DHCP_HOSTS_MAX; i++) {
 		h.mac = (struct mac){ { 0x52, 0x54, 0, 0, i >> 8, i & 0xff } };
@@ -509,7 +509,7 @@ static void test_definition_long_values(void **state)
 	assert_int_equal(strlen(name), DNS_NAME_MAX);
 	assert_null(dns_name_invalid_reason(name));
 	snprintf(n.dhcp.domain, sizeof(n.dhcp.domain), "%s", name);
-	struct dns_host h = {};
+	struct dns_host h = { .family = AF_INET };
 	ip4_from_host(ip4_to_host(&n.subnet.addr) + 9, &h.ip);
 	snprintf(h.hostname, sizeof(h.hostname), "%s", name);
 	assert_int_equal(dns_host_add(&n.dhcp, &h), 0);

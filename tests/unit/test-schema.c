@@ -315,7 +315,7 @@ static void test_request_types(void **state)
 	assert_string_equal(
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"10.1.0.0\\/24\",\"gateway\":\"10.1.0.1\","
-		"\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"allow_host_ports\":[\"tcp\\/22\"],\"autostart\":false}");
+		"\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"allow_host_ports\":[\"tcp\\/22\"],\"autostart\":false,\"dnsmasq_options\":[]}");
 	network_done(&n);
 }
 
@@ -518,7 +518,7 @@ static void test_network_ipv6(void **state)
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"none\",\"gateway\":null,"
 		"\"subnet6\":\"fd00:5::\\/64\",\"gateway6\":\"fd00:5::1\",\"ipv6_mode\":\"dhcpv6\","
-		"\"nat6\":true,\"uplink\":null,\"mtu\":null,\"allow_host_ports\":[],\"autostart\":true}");
+		"\"nat6\":true,\"uplink\":null,\"mtu\":null,\"allow_host_ports\":[],\"autostart\":true,\"dnsmasq_options\":[]}");
 	network_done(&n);
 
 	/* --no-nat6 is the same parameter as --nat6; gateway6 is never taken. */
@@ -560,7 +560,10 @@ static void test_usage(void **state)
 		"[--dhcp-range START-END]...\n"
 		"        [--dhcp6-range START-END]... [--lease-time DURATION] "
 		"[--host MAC|id:DUID,IP[,IPv6][,HOSTNAME]]...\n"
-		"        [--no-dns] [--domain DOMAIN] [--dns-host IP,HOSTNAME]...");
+		"        [--no-dns] [--domain DOMAIN] [--domain-local-only] [--register-dns] [--dns-host IP,HOSTNAME]...\n"
+		"        [--dns-srv _SERVICE._PROTO[.DOMAIN][,TARGET,PORT[,PRIORITY[,WEIGHT]]]]... [--dns-txt NAME,TEXT]...\n"
+		"        [--dns-cname ALIAS,TARGET]... [--dns-ptr NAME,TARGET]...\n"
+		"        [--dns-forwarder [/DOMAIN/]IP[#PORT]|/DOMAIN/]... [--no-resolv] [--dnsmasq-option TEXT]...");
 	free(buf);
 }
 
