@@ -801,8 +801,8 @@ static bool network_json_known(const char *key)
 	return !strcmp(key, "name");
 }
 
-/* A setting the mapping knows but this netd does not (yet) is as dropped as an element netd
- * cannot express: netd would ignore the parameter. */
+/* A setting the mapping knows but this netdctl's schema has not is as dropped as an element netd
+ * cannot express (a netd without it refuses the parameter too). */
 static void import_check_known(struct libvirt_import *imp)
 {
 	_cleanup_json_ json_object *unknown = json_object_new_array();
@@ -811,7 +811,7 @@ static void import_check_known(struct libvirt_import *imp)
 	json_object_object_foreach(imp->params, key, val) {
 		if (network_json_known(key))
 			continue;
-		snprintf(buf, sizeof(buf), "%s %s (this netd has no such setting)", key,
+		snprintf(buf, sizeof(buf), "%s %s (this netdctl has no such setting)", key,
 			 json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
 		json_object_array_add(imp->dropped, json_object_new_string(buf));
 		json_object_array_add(unknown, json_object_new_string(key));
@@ -846,6 +846,8 @@ static int read_xml(const char *path, char **ret, size_t *ret_len)
 	*ret_len = n;
 	return 0;
 }
+
+static bool import_dry_run; /* build_import sent dry_run: check_import_reply wants it answered */
 
 /* FILE.xml [--name NAME] [--dry-run] [--partial]: the mapping's parameters, refused (exit 2,
  * nothing sent) while something in FILE cannot be expressed, unless --partial. */
@@ -909,8 +911,24 @@ static int build_import(int argc, char **argv, json_object *params)
 		json_object_object_add(params, "name", json_object_new_string(name));
 	if (dry_run)
 		json_object_object_add(params, "dry_run", json_object_new_boolean(true));
+	import_dry_run = dry_run;
 	libvirt_import_done(&imp);
 	return 0;
+}
+
+/* A netd that did not take dry_run for what it is would have created the network: say so. */
+static int check_import_reply(json_object *result)
+{
+	json_object *v;
+
+	if (!import_dry_run || (json_object_object_get_ex(result, "dry_run", &v) &&
+				json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v)))
+		return 0;
+	fprintf(stderr,
+		"netdctl: network import --dry-run: netd's reply is no dry run's (no \"dry_run\": true): "
+		"this netd may have created network '%s'; check with 'netdctl network show %s'\n",
+		jstr(result, "name"), jstr(result, "name"));
+	return -EPROTO;
 }
 
 /* --dry-run: the definition file netd would write, as it would write it. */
@@ -1611,7 +1629,8 @@ static const struct verb verbs[] = {
 	  "network import FILE.xml [--name NAME] [--dry-run] [--partial]\n"
 	  "                                       a libvirt network (virsh net-dumpxml) as a netd network; refused,\n"
 	  "                                       listing them, while it has elements netd cannot express, unless\n"
-	  "                                       --partial; --dry-run prints the definition and creates nothing" },
+	  "                                       --partial; --dry-run prints the definition and creates nothing",
+	  .save = check_import_reply },
 	{ "network", "host add", "network.host.add", build_host_add, print_network,
 	  "network host add NAME MAC|id:DUID IP [IP] [HOSTNAME]\n"
 	  "                                       reserve an IPv4 and/or an IPv6 address (live: no dnsmasq restart)" },

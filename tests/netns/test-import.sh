@@ -12,8 +12,19 @@ X="$TESTS_DIR/data/libvirt"
 
 start_netd
 
-# 1. --dry-run: the definition on stdout, nothing created.
+# 1. --dry-run: the definition on stdout, nothing created or written (links, addresses, routes,
+# dnsmasq, nft, the config and state dirs: no ula-prefix either, for a subnet6 auto).
+full_snapshot() {
+	snapshot
+	nsx nft list ruleset
+	(cd "$T" && { find etc lib run -path run/netd.sock -prune -o -print 2>/dev/null || true; } | sort)
+}
+full_snapshot >"$T/before"
 ctl network import "$X/default-shipped.xml" --dry-run >"$T/dry.conf" 2>"$T/dry.err" || fail "dry run: $(cat "$T/dry.err")"
+reply=$(raw_request '{"method":"network.create","params":{"name":"six","mode":"nat","subnet6":"auto","dry_run":true}}')
+jq -e '.ok and .result.dry_run' <<<"$reply" >/dev/null || fail "subnet6 auto dry run: $reply"
+full_snapshot >"$T/after"
+diff -u "$T/before" "$T/after" || fail "a dry run changed something"
 has '^mode = nat$' "$T/dry.conf" || fail "dry run's definition: $(cat "$T/dry.conf")"
 has '^range = 192.168.122.2-192.168.122.254$' "$T/dry.conf" || fail "dry run's range: $(cat "$T/dry.conf")"
 assert_eq "$(ctl --json network list | jq length)" 0 "networks after a dry run"
@@ -22,6 +33,26 @@ has_link virbr0 && fail "a dry run made a bridge"
 ctl --json network import "$X/default-shipped.xml" --dry-run --name other | jq -e '.dry_run and .name == "other"' >/dev/null ||
 	fail "--json --dry-run --name"
 ok "--dry-run prints the definition ($(wc -l <"$T/dry.conf") lines) and creates nothing"
+
+# A netd that ignores dry_run (an older one) would create: netdctl says so and fails.
+python3 - "$T/fake.sock" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept(); c.makefile().readline()
+c.sendall(b'{"ok": true, "result": {"name": "default", "state": "active"}}\n'); c.close()
+PY
+fake=$!
+for _ in $(seq 50); do [ -S "$T/fake.sock" ] && break; sleep 0.1; done
+rc=0
+"$NETDCTL" --socket "$T/fake.sock" network import "$X/default-shipped.xml" --dry-run >/dev/null 2>"$T/err" || rc=$?
+wait "$fake"
+assert_eq "$rc" 1 "exit status of a dry run a netd did not do"
+has -F 'no dry run'"'"'s (no "dry_run": true): this netd may have created network '"'"'default'"'"'' "$T/err" ||
+	fail "ignored dry run: $(cat "$T/err")"
+reply=$(raw_request '{"method":"network.create","params":{"name":"x","mode":"nat","dry_rn":true}}')
+jq -e '.ok == false and (.error | startswith("unknown parameter '"'"'dry_rn'"'"'"))' <<<"$reply" >/dev/null ||
+	fail "unknown parameter: $reply"
+ok "a reply without dry_run fails loudly; netd refuses a parameter it does not know"
 
 # 2. The import: the same file as the dry run said, the network up, a lease from the range.
 ctl network import "$X/default-shipped.xml" >/dev/null 2>"$T/imp.err" || fail "import: $(cat "$T/imp.err")"
