@@ -450,7 +450,7 @@ static const struct schema_field dns_fields[] = {
 	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_cname, .format = format_dns_cname },
 	{ .key = "ptr", .json = "dns_ptr", .flag = "dns-ptr", .metavar = "NAME,TARGET", .label = "PTR record",
 	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_ptr, .format = format_dns_ptr },
-	{ .key = "forwarder", .json = "dns_forwarders", .flag = "dns-forwarder", .metavar = "[/DOMAIN/]IP[#PORT]|/DOMAIN/",
+	{ .key = "forwarder", .json = "dns_forwarders", .flag = "dns-forwarder", .metavar = "[/DOMAIN/]IP[#PORT]|/DOMAIN/[#]",
 	  .label = "DNS forwarder", .flags = SCHEMA_REPEATABLE, .parse = parse_dns_forwarder,
 	  .format = format_dns_forwarder },
 	{ .key = "no-resolv", .json = "no_resolv", .flag = "no-resolv", .flag_value = "yes", .label = "no-resolv",

@@ -598,7 +598,7 @@ static void test_usage(void **state)
 		"        [--no-dns] [--domain DOMAIN] [--domain-local-only] [--register-dns] [--dns-host IP,HOSTNAME]...\n"
 		"        [--dns-srv _SERVICE._PROTO[.DOMAIN][,TARGET,PORT[,PRIORITY[,WEIGHT]]]]... [--dns-txt NAME,TEXT]...\n"
 		"        [--dns-cname ALIAS,TARGET]... [--dns-ptr NAME,TARGET]...\n"
-		"        [--dns-forwarder [/DOMAIN/]IP[#PORT]|/DOMAIN/]... [--no-resolv] [--dnsmasq-option TEXT]...");
+		"        [--dns-forwarder [/DOMAIN/]IP[#PORT]|/DOMAIN/[#]]... [--no-resolv] [--dnsmasq-option TEXT]...");
 	free(buf);
 }
 
