@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,38 @@ struct ctx {
 	size_t n_keep, cap_keep;
 	unsigned seen; /* second()'s elements met */
 	const char *forward_mode; /* NULL: no <forward> (isolated) */
-	bool no_mode /* a <forward> netd has no mode for */, nat6, have_ip4, have_ip6, dhcp4, dhcp6_ranges;
+	bool no_mode /* a <forward> netd has no mode for */, nat6, have_ip4, have_ip6, dhcp4, dhcp6;
+	bool nat_address, nat_port; /* <nat><address>, <nat><port> met */
+	const char *fatal; /* why nothing can be imported, not even with --partial */
 };
+
+/* A terminal reads C1 controls (U+0080-U+009F) and bidi overrides and isolates (U+202A-U+202E,
+ * U+2066-U+2069) as commands or a reordering of what follows: each becomes one '?', as do the C0
+ * controls and DEL. The text is the file's (UTF-8, checked before parsing). */
+static void printable(char *s)
+{
+	unsigned char *p = (unsigned char *)s, *w = p;
+
+	while (*p) {
+		size_t skip = 0;
+
+		if (*p < 0x20 || *p == 0x7f)
+			skip = 1;
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			skip = 2;
+		else if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+			skip = 3;
+		else if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+			skip = 3;
+		if (skip) {
+			*w++ = '?';
+			p += skip;
+		} else {
+			*w++ = *p++;
+		}
+	}
+	*w = 0;
+}
 
 static void drop(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void drop(struct ctx *c, const char *fmt, ...)
@@ -40,9 +71,7 @@ static void drop(struct ctx *c, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	/* netdctl prints these on a terminal: no control characters (escape sequences) from the file */
-	for (char *p = buf; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	printable(buf);
 	json_object_array_add(c->dropped, json_object_new_string(buf));
 }
 
@@ -76,8 +105,15 @@ static const char *attr(struct ctx *c, xmlNode *n, const char *name)
 	return keep(c, xmlGetNoNsProp(n, (const xmlChar *)name));
 }
 
+/* A text element's text; NULL (and dropped) when it has elements inside, which libvirt would not
+ * read as its text either. */
 static const char *text(struct ctx *c, xmlNode *n)
 {
+	for (xmlNode *k = n->children; k; k = k->next)
+		if (k->type == XML_ELEMENT_NODE) {
+			drop(c, "<%s> with an element <%s> inside its text", n->name, k->name);
+			return NULL;
+		}
 	return keep(c, xmlNodeGetContent(n));
 }
 
@@ -91,6 +127,39 @@ static bool attr_is(struct ctx *c, xmlNode *n, const char *name, const char *val
 	const char *v = attr(c, n, name);
 
 	return v && !strcmp(v, value);
+}
+
+/* A yes/no (or on/off) attribute: 1, 0, -1 when absent; a value libvirt would refuse is dropped,
+ * and the handler then treats the element as not understood (-2). */
+static int yes_no(struct ctx *c, xmlNode *n, const char *name, const char *yes, const char *no)
+{
+	const char *v = attr(c, n, name);
+
+	if (!v)
+		return -1;
+	if (!strcmp(v, yes))
+		return 1;
+	if (!strcmp(v, no))
+		return 0;
+	drop(c, "<%s %s='%s'> (%s or %s)", n->name, name, v, yes, no);
+	return -2;
+}
+
+/* The values of n that netd reads as one field of a list ("MAC,IP,NAME", "START-END",
+ * "/DOMAIN/IP#PORT"): a separator inside one would make it other fields. The names end with
+ * NULL; false (and dropped, naming the element and attribute) when one has any of seps. */
+static bool single(struct ctx *c, xmlNode *n, const char *seps, const char *const *names)
+{
+	for (size_t i = 0; names[i]; i++) {
+		const char *v = attr(c, n, names[i]);
+
+		if (v && strpbrk(v, seps)) {
+			drop(c, "<%s %s='%s'> (netd reads one of '%s' in it as a separator)", n->name,
+			     names[i], v, seps);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Every attribute of n not in known (NULL-terminated) is dropped, by name and value. */
@@ -191,10 +260,8 @@ static const char *lease_text(struct ctx *c, xmlNode *lease, char *buf, size_t s
 
 static void forward_nat(struct ctx *c, xmlNode *nat)
 {
-	const char *v6 = attr(c, nat, "ipv6");
-
 	check_attrs(c, nat, KNOWN("ipv6"));
-	c->nat6 = v6 && !strcmp(v6, "yes");
+	c->nat6 = yes_no(c, nat, "ipv6", "yes", "no") == 1;
 	for (xmlNode *k = nat->children; k; k = k->next) {
 		const char *start, *end;
 		char buf[128];
@@ -212,6 +279,15 @@ static void forward_nat(struct ctx *c, xmlNode *nat)
 			drop(c, "<nat><%s> without start", k->name);
 			continue;
 		}
+		/* netd has one NAT address range and one port range */
+		if (is(k, "address") ? c->nat_address : c->nat_port) {
+			drop(c, "a second <nat><%s start='%s'> (netd has one %s range)", k->name, start,
+			     is(k, "address") ? "address" : "port");
+			continue;
+		}
+		*(is(k, "address") ? &c->nat_address : &c->nat_port) = true;
+		if (!single(c, k, "-,/# ", KNOWN("start", "end")))
+			continue;
 		if (end && strcmp(start, end))
 			snprintf(buf, sizeof(buf), "%s-%s", start, end);
 		else
@@ -276,12 +352,15 @@ static void bridge(struct ctx *c, xmlNode *b)
 	check_attrs(c, b, KNOWN("name", "stp", "delay", "macTableManager"));
 	set_string(c, "bridge", attr(c, b, "name"));
 	if (stp && strcmp(stp, "on") && strcmp(stp, "off"))
-		drop(c, "<bridge stp='%s'>", stp);
-	if (stp_on && delay && strcmp(delay, "0")) {
+		drop(c, "<bridge stp='%s'> (on or off)", stp);
+	if (c->forward_mode && !strcmp(c->forward_mode, "bridge")) {
+		/* an existing bridge: its STP is its owner's; libvirt ignores both here too */
+		if (stp || delay)
+			ignore(c, "<bridge stp delay> of <forward mode='bridge'>: the bridge's STP is its "
+				  "owner's (libvirt ignores them too)");
+	} else if (stp_on && delay && strcmp(delay, "0")) {
 		set_bool(c, "stp", true);
 		set_string(c, "forward_delay", delay);
-	} else if (stp_on && c->forward_mode != NULL && !strcmp(c->forward_mode, "bridge")) {
-		; /* an existing bridge: its STP is its owner's */
 	} else if (stp_on) {
 		ignore(c, "<bridge stp='on' delay='0'>: netd's bridges run without STP; with delay 0 a "
 			  "port forwards at once either way");
@@ -292,28 +371,34 @@ static void bridge(struct ctx *c, xmlNode *b)
 
 static void domain(struct ctx *c, xmlNode *d)
 {
+	int local = yes_no(c, d, "localOnly", "yes", "no"), reg = yes_no(c, d, "register", "yes", "no");
+
 	check_attrs(c, d, KNOWN("name", "localOnly", "register"));
 	set_string(c, "domain", attr(c, d, "name"));
-	if (attr_is(c, d, "localOnly", "yes"))
-		set_bool(c, "domain_local_only", true);
-	if (attr_is(c, d, "register", "yes"))
-		set_bool(c, "register_dns", true);
+	/* explicit either way: netd's default for a domain is not libvirt's (forwarded unless
+	 * localOnly='yes') in every netd */
+	if (local >= -1)
+		set_bool(c, "domain_local_only", local == 1);
+	if (reg >= 0)
+		set_bool(c, "register_dns", reg == 1);
 }
 
 /* ---- <dns> ---- */
 
 static void dns_forwarder(struct ctx *c, xmlNode *f, bool *no_resolv)
 {
-	const char *addr = attr(c, f, "addr"), *port = attr(c, f, "port"), *dom = attr(c, f, "domain");
+	const char *addr = attr(c, f, "addr"), *dom = attr(c, f, "domain");
 	char buf[512];
 
-	check_attrs(c, f, KNOWN("addr", "port", "domain"));
+	check_attrs(c, f, KNOWN("addr", "domain"));
 	if (!addr && !dom) {
 		drop(c, "<forwarder> without addr or domain");
 		return;
 	}
-	snprintf(buf, sizeof(buf), "%s%s%s%s%s%s", dom ? "/" : "", dom ?: "", dom ? "/" : "", addr ?: "",
-		 addr && port ? "#" : "", addr && port ? port : "");
+	if (!single(c, f, ",/# ", KNOWN("addr", "domain")))
+		return;
+	/* a domain without addr: libvirt's server=/D/# (the usual servers), netd's /D/# */
+	snprintf(buf, sizeof(buf), "%s%s%s%s", dom ? "/" : "", dom ?: "", dom ? "/" : "", addr ?: "#");
 	append(c, "dns_forwarders", buf);
 	/* libvirt's dnsmasq stops reading resolv.conf when a forwarder serves every domain */
 	if (addr && !dom)
@@ -327,14 +412,26 @@ static void dns_host(struct ctx *c, xmlNode *h)
 	bool any = false;
 
 	check_attrs(c, h, KNOWN("ip"));
+	if (!single(c, h, ",/# ", KNOWN("ip")))
+		return;
 	for (xmlNode *k = h->children; k; k = k->next) {
+		const char *name;
+
 		if (k->type != XML_ELEMENT_NODE)
 			continue;
 		if (!is(k, "hostname")) {
 			drop(c, "<dns><host><%s>", k->name);
 			continue;
 		}
-		snprintf(buf, sizeof(buf), "%s,%s", ip ?: "", text(c, k) ?: "");
+		name = text(c, k);
+		if (!name)
+			continue;
+		if (strpbrk(name, ",/# ")) {
+			drop(c, "<hostname>%s</hostname> (netd reads one of ',/# ' in it as a separator)",
+			     name);
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%s,%s", ip ?: "", name);
 		append(c, "dns_hosts", buf);
 		any = true;
 	}
@@ -356,6 +453,9 @@ static void dns_srv(struct ctx *c, xmlNode *s)
 		drop(c, "<srv> without service or protocol");
 		return;
 	}
+	if (!single(c, s, ",/# ",
+		    KNOWN("service", "protocol", "domain", "target", "port", "priority", "weight")))
+		return;
 	n = snprintf(buf, sizeof(buf), "_%s._%s%s%s", service, proto, dom ? "." : "", dom ?: "");
 	if (target && port && n > 0 && (size_t)n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - n, ",%s,%s%s%s%s%s", target, port, prio || weight ? "," : "",
@@ -367,15 +467,24 @@ static void dns_srv(struct ctx *c, xmlNode *s)
 
 static void dns(struct ctx *c, xmlNode *d)
 {
-	const char *enable = attr(c, d, "enable"), *fpn = attr(c, d, "forwardPlainNames");
+	int enable = yes_no(c, d, "enable", "yes", "no"),
+	    fpn = yes_no(c, d, "forwardPlainNames", "yes", "no");
 	bool no_resolv = false;
 	char buf[512];
 
 	check_attrs(c, d, KNOWN("enable", "forwardPlainNames"));
-	if (enable && !strcmp(enable, "no"))
+	if (fpn == 0)
+		drop(c, "<dns forwardPlainNames='no'>");
+	if (enable == 0) {
 		set_bool(c, "dns", false);
-	if (fpn && strcmp(fpn, "yes"))
-		drop(c, "<dns forwardPlainNames='%s'>", fpn);
+		/* libvirt runs no DNS then, and reads none of what is inside */
+		for (xmlNode *k = d->children; k; k = k->next)
+			if (k->type == XML_ELEMENT_NODE) {
+				ignore(c, "what is inside <dns enable='no'>: libvirt ignores it too");
+				break;
+			}
+		return;
+	}
 	for (xmlNode *k = d->children; k; k = k->next) {
 		if (k->type != XML_ELEMENT_NODE)
 			continue;
@@ -387,6 +496,8 @@ static void dns(struct ctx *c, xmlNode *d)
 			dns_srv(c, k);
 		} else if (is(k, "txt")) {
 			check_attrs(c, k, KNOWN("name", "value"));
+			if (!single(c, k, ",/# ", KNOWN("name")))
+				continue;
 			snprintf(buf, sizeof(buf), "%s,%s", attr(c, k, "name") ?: "",
 				 attr(c, k, "value") ?: "");
 			append(c, "dns_txt", buf);
@@ -482,10 +593,10 @@ static void dhcp_range(struct ctx *c, xmlNode *r, int family)
 	char buf[256], lease[32];
 
 	check_attrs(c, r, KNOWN("start", "end"));
+	if (!single(c, r, "-,/# ", KNOWN("start", "end")))
+		return;
 	snprintf(buf, sizeof(buf), "%s-%s", start ?: "", end ?: "");
 	append(c, family == AF_INET ? "dhcp_ranges" : "dhcp6_ranges", buf);
-	if (family == AF_INET6)
-		c->dhcp6_ranges = true;
 	for (xmlNode *k = r->children; k; k = k->next) {
 		json_object *have;
 		const char *l;
@@ -518,6 +629,8 @@ static void dhcp_host(struct ctx *c, xmlNode *h, int family)
 	char buf[512], lease[32];
 
 	check_attrs(c, h, KNOWN("mac", "id", "name", "ip"));
+	if (!single(c, h, ",/# ", KNOWN("mac", "id", "name", "ip")))
+		return;
 	for (xmlNode *k = h->children; k; k = k->next) {
 		if (k->type != XML_ELEMENT_NODE)
 			continue;
@@ -569,6 +682,8 @@ static void dhcp(struct ctx *c, xmlNode *d, int family)
 			drop(c, "<dhcp><%s>", k->name);
 		}
 	}
+	if (family == AF_INET6)
+		c->dhcp6 = c->dhcp6 || ranges || hosts;
 	if (family == AF_INET) {
 		c->dhcp4 = c->dhcp4 || ranges || hosts;
 		/* reservations without a range: libvirt answers those hosts only */
@@ -583,12 +698,17 @@ static void ip_element(struct ctx *c, xmlNode *n)
 	char net[INET6_ADDRSTRLEN + 8], buf[INET6_ADDRSTRLEN + 8];
 
 	check_attrs(c, n, KNOWN("address", "family", "prefix", "netmask", "localPtr"));
+	if (attr(c, n, "prefix") && attr(c, n, "netmask")) {
+		drop(c, "<ip address='%s'> with both prefix and netmask (libvirt refuses it too)",
+		     attr(c, n, "address") ?: "");
+		return;
+	}
 	if (ip_read(c, n, &ip) < 0) {
 		drop(c, "<ip address='%s'> (not an address and prefix netd can read)",
 		     attr(c, n, "address") ?: "");
 		return;
 	}
-	if (attr_is(c, n, "localPtr", "yes"))
+	if (yes_no(c, n, "localPtr", "yes", "no") == 1)
 		drop(c, "<ip address='%s' localPtr='yes'>", ip.text);
 	ip_network(&ip, net, sizeof(net));
 	if (ip.family == AF_INET6) {
@@ -630,6 +750,7 @@ static void ip_element(struct ctx *c, xmlNode *n)
 
 static void dnsmasq_options(struct ctx *c, xmlNode *o)
 {
+	check_attrs(c, o, KNOWN(NULL));
 	for (xmlNode *k = o->children; k; k = k->next) {
 		const char *v;
 
@@ -661,6 +782,8 @@ static void network_attrs(struct ctx *c, xmlNode *n)
 			;
 		else if (!strcmp((const char *)a->name, "ipv6") && !strcmp(v, "no"))
 			;
+		else if (!strcmp((const char *)a->name, "ipv6") && !strcmp(v, "yes"))
+			drop(c, "<network ipv6='yes'> (guest-to-guest IPv6 without an IPv6 address)");
 		else
 			drop(c, "<network %s='%s'>", a->name, v);
 	}
@@ -719,7 +842,11 @@ static void child(struct ctx *c, xmlNode *k)
 		dns(c, k);
 	else if (is(k, "ip"))
 		ip_element(c, k);
-	else
+	else if (is(k, "virtualport")) {
+		/* guests would be plugged into another kind of port (Open vSwitch, 802.1Qbh) */
+		drop_element(c, k);
+		c->fatal = "<virtualport>: guests would be attached to another kind of port";
+	} else
 		drop_element(c, k);
 }
 
@@ -734,16 +861,22 @@ static void finish(struct ctx *c)
 	if (bridged)
 		return;
 	if (!c->have_ip4 && !c->have_ip6) {
+		/* as an L3 network it would get a pool subnet, DHCP and DNS: not what libvirt ran */
 		drop(c, "a network without <ip> (netd's %s networks have an address)",
 		     c->forward_mode ?: "isolated");
+		c->fatal = "a network without <ip>: netd would give it a subnet, DHCP and DNS";
 		return;
 	}
 	if (!c->have_ip4)
 		set_string(c, "subnet", "none");
-	/* libvirt serves DHCPv4 only on an <ip> with <dhcp>; netd by default on the whole subnet */
-	if (c->have_ip4 && !c->dhcp4)
+	/* libvirt serves DHCPv4 only on an <ip> with <dhcp>; netd by default on the whole subnet.
+	 * netd's dhcp switch is both families': with DHCPv6 on, there is no "no DHCPv4". */
+	if (c->have_ip4 && !c->dhcp4 && c->dhcp6)
+		drop(c, "an IPv4 <ip> without <dhcp> beside an IPv6 <dhcp> (netd's DHCP switch is both "
+			"families': it would serve DHCPv4 on the whole subnet)");
+	else if (c->have_ip4 && !c->dhcp4)
 		set_bool(c, "dhcp", false);
-	if (c->dhcp6_ranges)
+	if (c->dhcp6)
 		set_string(c, "ipv6_mode", "dhcpv6");
 	/* libvirt routes a nat network's IPv6 unless <nat ipv6='yes'>; netd would masquerade a ULA */
 	if (c->have_ip6 && c->forward_mode && !strcmp(c->forward_mode, "nat"))
@@ -771,8 +904,41 @@ static xmlParserInputPtr no_entity_loader(const char *url, const char *id, xmlPa
 	return NULL; /* nothing outside the text given is ever read */
 }
 
+/* The offset of the first byte that is not UTF-8 (overlong forms, surrogates and code points
+ * past U+10FFFF included), or len. */
+static size_t utf8_valid_len(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char b = s[i];
+		size_t n = b < 0x80	      ? 1 :
+			   (b & 0xe0) == 0xc0 ? 2 :
+			   (b & 0xf0) == 0xe0 ? 3 :
+			   (b & 0xf8) == 0xf0 ? 4 :
+						0;
+		uint32_t cp;
+
+		if (!n || i + n > len)
+			return i;
+		cp = n == 1 ? b : b & (0x7f >> n);
+		for (size_t k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += n;
+	}
+	return len;
+}
+
 static int xml_read(const char *xml, size_t len, xmlDoc **ret, char *err, size_t errlen)
 {
+	size_t bad;
+
 	xmlParserCtxt *p;
 	xmlDoc *doc;
 
@@ -785,6 +951,14 @@ static int xml_read(const char *xml, size_t len, xmlDoc **ret, char *err, size_t
 	 * below) or no XML at all */
 	if (memchr(xml, 0, len)) {
 		snprintf(err, errlen, "holds a NUL byte: not a UTF-8 libvirt network definition");
+		return -EINVAL;
+	}
+	bad = utf8_valid_len((const unsigned char *)xml, len);
+	if (bad < len) {
+		snprintf(err, errlen,
+			 "is not UTF-8 (byte %zu, 0x%02x): libvirt writes UTF-8; convert the file, e.g. "
+			 "with 'iconv -f LATIN1 -t UTF-8'",
+			 bad, (unsigned char)xml[bad]);
 		return -EINVAL;
 	}
 	/* libvirt writes no DOCTYPE; one is where entities (XXE, "billion laughs") come from */
@@ -805,13 +979,20 @@ static int xml_read(const char *xml, size_t len, xmlDoc **ret, char *err, size_t
 		const xmlError *e = xmlCtxtGetLastError(p);
 		size_t l;
 
-		if (e && e->message)
+		/* libxml2's own advice (XML_PARSE_HUGE) is not the user's to follow */
+		if (e && e->message && strstr(e->message, "XML_PARSE_HUGE"))
+			snprintf(err, errlen,
+				 "has elements nested deeper than %d (line %d): not a libvirt network "
+				 "definition",
+				 LIBVIRT_XML_DEPTH, e->line);
+		else if (e && e->message)
 			snprintf(err, errlen, "is not well-formed XML: line %d: %s", e->line, e->message);
 		else
 			snprintf(err, errlen, "is not well-formed XML");
 		l = strlen(err);
 		if (l && err[l - 1] == '\n')
 			err[l - 1] = 0;
+		printable(err); /* libxml2 quotes the file's bytes */
 		xmlFreeDoc(doc);
 		xmlFreeParserCtxt(p);
 		return -EINVAL;
@@ -836,10 +1017,20 @@ int libvirt_import_parse(const char *xml, size_t len, struct libvirt_import *ret
 	if (r < 0)
 		return r;
 	root = xmlDocGetRootElement(doc);
+	if (root && root->ns && !strcmp((const char *)root->name, "network")) {
+		snprintf(err, errlen,
+			 "is no libvirt network definition: its root element <network> is in namespace "
+			 "'%s' (libvirt's has none)",
+			 (const char *)root->ns->href);
+		printable(err);
+		xmlFreeDoc(doc);
+		return -EINVAL;
+	}
 	if (!root || !is(root, "network")) {
 		snprintf(err, errlen,
 			 "is no libvirt network definition: its root element is <%s>, not <network>",
 			 root ? (const char *)root->name : "");
+		printable(err);
 		xmlFreeDoc(doc);
 		return -EINVAL;
 	}
@@ -862,7 +1053,7 @@ int libvirt_import_parse(const char *xml, size_t len, struct libvirt_import *ret
 		xmlFree(c.keep[i]);
 	free(c.keep);
 	xmlFreeDoc(doc);
-	*ret = (struct libvirt_import){ c.params, c.dropped, c.ignored };
+	*ret = (struct libvirt_import){ c.params, c.dropped, c.ignored, c.fatal };
 	return 0;
 }
 

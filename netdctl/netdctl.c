@@ -27,6 +27,7 @@
 #include "libvirt-import.h"
 #include "macro.h"
 #include "mode.h"
+#include "names.h"
 #include "network-schema.h"
 #include "protocol.h"
 #include "uplink-schema.h"
@@ -870,6 +871,8 @@ static int build_import(int argc, char **argv, json_object *params)
 			return usage_error("option '--name' needs a value");
 		else if (!strcmp(argv[i], "--name"))
 			name = argv[++i];
+		else if (!strncmp(argv[i], "--name=", 7))
+			name = argv[i] + 7;
 		else if ((argv[i][0] == '-' && argv[i][1]) || path)
 			return usage_error("network import: unexpected argument '%s'", argv[i]);
 		else
@@ -893,6 +896,12 @@ static int build_import(int argc, char **argv, json_object *params)
 			partial ? " (left out: --partial)" : "");
 	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, "  %s\n", json_object_get_string(json_object_array_get_idx(imp.dropped, i)));
+	if (imp.fatal) {
+		r = file_error("network import: %s: %s: nothing imported, not even with --partial", path,
+			       imp.fatal);
+		libvirt_import_done(&imp);
+		return r;
+	}
 	if (n && !partial) {
 		libvirt_import_done(&imp);
 		return file_error("network import: refused, nothing imported (--partial imports the rest)");
@@ -904,6 +913,20 @@ static int build_import(int argc, char **argv, json_object *params)
 	if (!name && !json_object_object_get_ex(imp.params, "name", NULL)) {
 		libvirt_import_done(&imp);
 		return file_error("network import: %s has no <name>: give --name NAME", path);
+	}
+	/* libvirt's names may be what netd's may not ("my net", "a.b"): say what to do about it */
+	if (!name) {
+		const char *file_name = json_object_get_string(json_object_object_get(imp.params, "name"));
+		const char *why = object_name_invalid_reason(file_name);
+		char e[160];
+
+		if (why) {
+			r = file_error("network import: %s: <name>%s</name> is no netd network name (it %s): "
+				       "give --name NAME",
+				       path, text_escape(file_name, e, sizeof(e)), why);
+			libvirt_import_done(&imp);
+			return r;
+		}
 	}
 	json_object_object_foreach(imp.params, key, val)
 		json_object_object_add(params, key, json_object_get(val));

@@ -30,7 +30,7 @@ has '^range = 192.168.122.2-192.168.122.254$' "$T/dry.conf" || fail "dry run's r
 assert_eq "$(ctl --json network list | jq length)" 0 "networks after a dry run"
 [ ! -e "$T/etc/networks/default.conf" ] || fail "a dry run wrote a definition"
 has_link virbr0 && fail "a dry run made a bridge"
-ctl --json network import "$X/default-shipped.xml" --dry-run --name other | jq -e '.dry_run and .name == "other"' >/dev/null ||
+ctl --json network import "$X/default-shipped.xml" --dry-run --name=other | jq -e '.dry_run and .name == "other"' >/dev/null ||
 	fail "--json --dry-run --name"
 ok "--dry-run prints the definition ($(wc -l <"$T/dry.conf") lines) and creates nothing"
 
@@ -80,11 +80,13 @@ ip2=$(guest_ip g2)
 ok "imported dual-stack network: 192.168.80.1 and fd00:80::1 on virbr13, DHCPv6 range, udhcpc leased $ip2"
 
 # 4. Refused: every element netd cannot express is named, nothing is created.
+# (the guests' link-local addresses first finish their DAD: the kernel's change, not netd's)
+for _ in $(seq 50); do [ -z "$(ip -n "$NS" -6 addr show tentative)" ] && break; sleep 0.1; done
 snapshot >"$T/before"
 rc=0
 ctl network import "$X/refused-qos.xml" >"$T/out" 2>"$T/err" || rc=$?
 assert_eq "$rc" 2 "exit status of a refused import"
-for e in "<bandwidth>" "<portgroup>" "<vlan>" "<virtualport>" "<route>" "<network trustGuestRxFilters='yes'>"; do
+for e in "<bandwidth>" "<portgroup>" "<vlan>" "<route>" "<network trustGuestRxFilters='yes'>"; do
 	grep -qF -- "  $e" "$T/err" || fail "refusal does not list $e: $(cat "$T/err")"
 done
 has "refused, nothing imported (--partial imports the rest)" "$T/err" || fail "refusal: $(cat "$T/err")"
@@ -93,6 +95,9 @@ diff -u "$T/before" "$T/after" || fail "a refused import changed something"
 ctl network import "$X/refused-hostdev.xml" --partial 2>"$T/err" && fail "hostdev imported with --partial"
 has "<forward mode='hostdev'>" "$T/err" || fail "hostdev refusal: $(cat "$T/err")"
 has "no forward mode netd has: nothing to import" "$T/err" || fail "hostdev --partial: $(cat "$T/err")"
+ctl network import "$X/refused-virtualport.xml" --partial 2>"$T/err" && fail "virtualport imported with --partial"
+has "<virtualport>: guests would be attached to another kind of port: nothing imported, not even with --partial" "$T/err" ||
+	fail "virtualport --partial: $(cat "$T/err")"
 ok "refused: $(grep -c '^  <' "$T/err") elements of a hostdev network; refused-qos.xml's are listed by name; nothing changed"
 
 # 5. --partial: the rest is imported (and the list is still shown).
@@ -122,8 +127,18 @@ head -c 1048577 /dev/zero | tr '\0' ' ' >"$T/huge.xml"
 bad "is larger than 1048576 bytes" network import "$T/huge.xml"
 bad "network 'default' already exists" network import "$X/default-shipped.xml" --dry-run
 bad "bridge 'virbr0' is already used by network 'default'" network import "$X/default-shipped.xml" --name copy --dry-run
+# the definition's pinned MAC in a request: checked as in a file
+for m in 'zz:54:00:00:00:01|expected six hex pairs' '01:00:5e:00:00:01|' '00:00:00:00:00:00|' '52:54:00:00:00:01,x|expected six hex pairs'; do
+	reply=$(raw_request '{"method":"network.create","params":{"name":"x","mode":"nat","mac":"'"${m%%|*}"'"}}')
+	jq -e --arg w "${m#*|}" '.ok == false and (.error | contains("MAC") and contains($w))' <<<"$reply" >/dev/null ||
+		fail "bad mac ${m%%|*}: $reply"
+done
+printf '<network><name>noip</name><forward mode="nat"/></network>' >"$T/noip.xml"
+bad "a network without <ip>: netd would give it a subnet, DHCP and DNS: nothing imported, not even with --partial" network import "$T/noip.xml" --partial
+sed 's|<name>default</name>|<name>my net</name>|' "$X/default-shipped.xml" >"$T/badname.xml"
+bad "<name>my net</name> is no netd network name (it may contain only letters, digits, '-' and '_'): give --name NAME" network import "$T/badname.xml"
 reply=$(raw_request '{"method":"network.create","params":{"name":"x","mode":"nat","dry_run":"yes"}}')
 jq -e '.ok == false and .error == "parameter '"'"'dry_run'"'"' must be a boolean"' <<<"$reply" >/dev/null || fail "dry_run not a boolean: $reply"
 snapshot >"$T/after"
 diff -u "$T/before" "$T/after" || fail "a bad import changed something"
-ok "malformed, XXE, not a network, unreadable, huge, conflicting and bad dry_run: refused, nothing changed"
+ok "malformed, XXE, not a network, unreadable, huge, conflicting, no <ip>, a bad name, a bad mac and bad dry_run: refused, nothing changed"

@@ -71,7 +71,7 @@ static const struct {
 	{ "dhcp-hosts", false }, /* FQDN and per-host leases: branch dhcpopts */
 	{ "static-only", false }, /* range static: branch dhcpopts */
 	{ "pxe", true },
-	{ "dns", false }, /* an IPv6 DNS host: branch dns */
+	{ "dns", true },
 	{ "dns-off", true },
 	{ "subnets", false }, /* ranges in a second subnet: branch subnets */
 	{ "dual-stack", true },
@@ -83,6 +83,7 @@ static const struct {
 	{ "refused-qos", true },
 	{ "refused-hostdev", true },
 	{ "refused-macvtap", true },
+	{ "refused-virtualport", true },
 };
 
 static void test_goldens(void **state)
@@ -118,7 +119,7 @@ static void test_refused_names(void **state)
 	} want[] = {
 		{ "refused-qos", "<bandwidth>" },
 		{ "refused-qos", "<vlan>" },
-		{ "refused-qos", "<virtualport>" },
+		{ "refused-virtualport", "<virtualport>" },
 		{ "refused-qos", "<portgroup>" },
 		{ "refused-qos", "<port>" },
 		{ "refused-qos", "<route>" },
@@ -162,6 +163,15 @@ static void test_dropped_printable(void **state)
 	assert_int_equal(libvirt_import_parse(tab2, strlen(tab2), &imp, err, sizeof(err)), 0);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(imp.dropped, 0)),
 			    "<bridge zone='a?b c'>");
+	libvirt_import_done(&imp);
+	/* UTF-8 C1 controls (CSI U+009B, as a terminal reads ESC [) and bidi controls: one '?' each;
+	 * other UTF-8 stays */
+	static const char c1[] = "<network><name>x</name><bridge zone='\xc2\x9b"
+				 "31m\xe2\x80\xae"
+				 "z\xe2\x81\xa6\xc3\xa9'/><ip address='10.0.0.1'/></network>";
+	assert_int_equal(libvirt_import_parse(c1, strlen(c1), &imp, err, sizeof(err)), 0);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(imp.dropped, 0)),
+			    "<bridge zone='?31m?z?\xc3\xa9'>");
 	libvirt_import_done(&imp);
 }
 
@@ -239,10 +249,25 @@ static void test_huge(void **state)
 	/* too large: refused before parsing */
 	memset(xml, ' ', cap);
 	assert_refused(xml, LIBVIRT_XML_MAX + 1, -EFBIG, "is larger than 1048576 bytes");
-	/* deeper than libxml2's limit (256 without XML_PARSE_HUGE) */
-	for (int i = 0; i < 20000; i++)
+	/* deeper than libxml2's limit (256 without XML_PARSE_HUGE), well-formed: said plainly */
+	len = sprintf(xml, "<network>");
+	for (int i = 0; i < 300; i++)
 		len += sprintf(xml + len, "<a>");
-	assert_refused(xml, len, -EINVAL, "well-formed");
+	for (int i = 0; i < 300; i++)
+		len += sprintf(xml + len, "</a>");
+	len += sprintf(xml + len, "</network>");
+	assert_int_equal(libvirt_import_parse(xml, len, &imp, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "has elements nested deeper than 256 (line 1): not a libvirt network "
+				 "definition");
+	/* 250 levels are read */
+	len = sprintf(xml, "<network><name>deep</name><ip address='10.0.0.1' prefix='24'/>");
+	for (int i = 0; i < 250; i++)
+		len += sprintf(xml + len, "<a>");
+	for (int i = 0; i < 250; i++)
+		len += sprintf(xml + len, "</a>");
+	len += sprintf(xml + len, "</network>");
+	assert_int_equal(libvirt_import_parse(xml, len, &imp, err, sizeof(err)), 0);
+	libvirt_import_done(&imp);
 	/* the largest that is taken: thousands of reservations */
 	len = sprintf(xml, "<network><name>big</name><forward/><ip address='10.0.0.1' prefix='16'><dhcp>");
 	for (int i = 0; len + 200 < LIBVIRT_XML_MAX; i++)
@@ -256,12 +281,147 @@ static void test_huge(void **state)
 	libvirt_import_done(&imp);
 }
 
+static bool listed(json_object *list, const char *what)
+{
+	for (size_t k = 0; k < json_object_array_length(list); k++)
+		if (strstr(json_object_get_string(json_object_array_get_idx(list, k)), what))
+			return true;
+	return false;
+}
+
+static const char *param(const struct libvirt_import *imp, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(imp->params, key, &v) ? json_object_to_json_string(v) : NULL;
+}
+
+#define NET(body) "<network><name>n</name>" body "</network>"
+#define IP4 "<ip address='10.0.0.1' prefix='24'><dhcp><range start='10.0.0.2' end='10.0.0.9'/></dhcp></ip>"
+
+/* Each mapping case: what lands in the parameters, what is listed, what is fatal. */
+static void test_cases(void **state)
+{
+	static const struct {
+		const char *xml, *key, *value; /* value NULL: key absent */
+		const char *dropped, *ignored;
+		bool fatal;
+	} cases[] = {
+		/* the domain's local-only, explicit either way */
+		{ NET("<domain name='lab'/>" IP4), "domain_local_only", "false" },
+		{ NET("<domain name='lab' localOnly='yes'/>" IP4), "domain_local_only", "true" },
+		{ NET("<domain name='lab' localOnly='no'/>" IP4), "domain_local_only", "false" },
+		{ NET("<domain name='lab' localOnly='bogus'/>" IP4), "domain_local_only", NULL,
+		  "<domain localOnly='bogus'> (yes or no)" },
+		/* a forwarder for a domain without addr: the usual servers; no port attribute in libvirt */
+		{ NET("<dns><forwarder domain='corp'/></dns>" IP4), "dns_forwarders", "[ \"\\/corp\\/#\" ]" },
+		{ NET("<dns><forwarder addr='10.9.9.9' port='53'/></dns>" IP4), NULL, NULL,
+		  "<forwarder port='53'>" },
+		/* netd's dhcp switch is both families' */
+		{ NET("<ip address='10.0.0.1' prefix='24'/><ip family='ipv6' address='fd00::1' prefix='64'>"
+		      "<dhcp><range start='fd00::10' end='fd00::20'/></dhcp></ip>"),
+		  "dhcp", NULL, "an IPv4 <ip> without <dhcp> beside an IPv6 <dhcp>" },
+		{ NET("<ip address='10.0.0.1' prefix='24'/><ip family='ipv6' address='fd00::1' prefix='64'/>"),
+		  "dhcp", "false" },
+		{ NET("<ip family='ipv6' address='fd00::1' prefix='64'><dhcp><host id='0:1:2' ip='fd00::5'/>"
+		      "</dhcp></ip>"),
+		  "ipv6_mode", "\"dhcpv6\"" },
+		/* no <ip>: nothing, not even with --partial */
+		{ NET("<forward mode='nat'/>"), NULL, NULL, "a network without <ip>", NULL, true },
+		{ NET("<virtualport type='openvswitch'/>" IP4), NULL, NULL, "<virtualport>", NULL, true },
+		/* silent passes no more */
+		{ NET("<forward mode='nat'><nat><address start='1.1.1.1'/><address start='2.2.2.2'/>"
+		      "<port start='1024' end='2047'/><port start='3000'/></nat></forward>" IP4),
+		  "nat_address", "\"1.1.1.1\"", "a second <nat><address start='2.2.2.2'>" },
+		{ NET("<forward mode='nat'><nat><port start='1024' end='2047'/><port start='3000'/></nat>"
+		      "</forward>" IP4),
+		  "nat_ports", "\"1024-2047\"", "a second <nat><port start='3000'>" },
+		{ NET("<ip address='10.0.0.1' prefix='24' netmask='255.255.255.0'/>"
+		      "<ip family='ipv6' address='fd00::1' prefix='64'/>"),
+		  "gateway", NULL, "with both prefix and netmask" },
+		{ "<network><name>a<b/>c</name>" IP4 "</network>", "name", NULL,
+		  "<name> with an element <b> inside its text" },
+		{ "<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'><name>n</name>" IP4
+		  "<dnsmasq:options x='1'><dnsmasq:option value='log-queries'/></dnsmasq:options></network>",
+		  "dnsmasq_options", "[ \"log-queries\" ]", "<options x='1'>" },
+		{ NET("<dns enable='no'><host ip='10.0.0.5'><hostname>h</hostname></host></dns>" IP4),
+		  "dns_hosts", NULL, NULL, "what is inside <dns enable='no'>: libvirt ignores it too" },
+		{ NET("<dns enable='bogus'/>" IP4), "dns", NULL, "<dns enable='bogus'> (yes or no)" },
+		{ NET("<forward mode='nat'><nat ipv6='maybe'/></forward>" IP4), NULL, NULL,
+		  "<nat ipv6='maybe'> (yes or no)" },
+		{ NET("<forward mode='bridge'/><bridge name='br0' stp='on' delay='5'/>"), "stp", NULL, NULL,
+		  "<bridge stp delay> of <forward mode='bridge'>" },
+		/* a separator inside one value */
+		{ NET("<ip address='10.0.0.1' prefix='24'><dhcp><host mac='52:54:00:00:00:01,x' ip='10.0.0.5'/>"
+		      "</dhcp></ip>"),
+		  "hosts", NULL, "<host mac='52:54:00:00:00:01,x'> (netd reads one of ',/# ' in it" },
+		{ NET("<ip address='10.0.0.1' prefix='24'><dhcp><range start='10.0.0.2-10.0.0.3' "
+		      "end='10.0.0.9'/></dhcp></ip>"),
+		  "dhcp_ranges", NULL, "<range start='10.0.0.2-10.0.0.3'>" },
+		{ NET("<dns><host ip='10.0.0.5'><hostname>a,b</hostname></host></dns>" IP4), "dns_hosts",
+		  NULL, "<hostname>a,b</hostname>" },
+		{ NET("<dns><forwarder domain='a/b' addr='10.0.0.9'/></dns>" IP4), "dns_forwarders", NULL,
+		  "<forwarder domain='a/b'>" },
+		{ NET("<dns><txt name='a,b' value='v'/></dns>" IP4), "dns_txt", NULL, "<txt name='a,b'>" },
+		{ NET("<dns><srv service='ldap' protocol='tcp' target='a b' port='1'/></dns>" IP4), "dns_srv",
+		  NULL, "<srv target='a b'>" },
+		/* dnsmasq's namespace by its URI, whatever the prefix */
+		{ "<network xmlns:dnsmasq='http://example.com/other'><name>n</name>" IP4
+		  "<dnsmasq:options><dnsmasq:option value='log-queries'/></dnsmasq:options></network>",
+		  "dnsmasq_options", NULL, "<dnsmasq:options>" },
+		{ "<network xmlns:d='http://libvirt.org/schemas/network/dnsmasq/1.0'><name>n</name>" IP4
+		  "<d:options><d:option value='log-queries'/></d:options></network>",
+		  "dnsmasq_options", "[ \"log-queries\" ]" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct libvirt_import imp;
+		char err[512] = "";
+		const char *v;
+
+		if (libvirt_import_parse(cases[i].xml, strlen(cases[i].xml), &imp, err, sizeof(err)) < 0)
+			fail_msg("case %zu: %s", i, err);
+		v = cases[i].key ? param(&imp, cases[i].key) : NULL;
+		if (cases[i].key && (cases[i].value ? !v || strcmp(v, cases[i].value) : v != NULL))
+			fail_msg("case %zu: %s is %s, not %s", i, cases[i].key, v ?: "absent",
+				 cases[i].value ?: "absent");
+		if (cases[i].dropped && !listed(imp.dropped, cases[i].dropped))
+			fail_msg("case %zu: '%s' not dropped: %s", i, cases[i].dropped,
+				 json_object_to_json_string(imp.dropped));
+		if (!cases[i].dropped && json_object_array_length(imp.dropped))
+			fail_msg("case %zu: dropped %s", i, json_object_to_json_string(imp.dropped));
+		if (cases[i].ignored && !listed(imp.ignored, cases[i].ignored))
+			fail_msg("case %zu: '%s' not ignored: %s", i, cases[i].ignored,
+				 json_object_to_json_string(imp.ignored));
+		if (cases[i].fatal != (imp.fatal != NULL))
+			fail_msg("case %zu: fatal %s", i, imp.fatal ?: "(none)");
+		libvirt_import_done(&imp);
+	}
+}
+
+/* What is said of a file that is no libvirt network, or not UTF-8. */
+static void test_messages(void **state)
+{
+	struct libvirt_import imp;
+	char err[512];
+	static const char ns[] = "<network xmlns='http://example.com/x'><name>n</name></network>",
+			  latin1[] = "<network><name>caf\xe9</name></network>";
+
+	assert_int_equal(libvirt_import_parse(ns, strlen(ns), &imp, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "is no libvirt network definition: its root element <network> is in "
+				 "namespace 'http://example.com/x' (libvirt's has none)");
+	assert_int_equal(libvirt_import_parse(latin1, strlen(latin1), &imp, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "is not UTF-8 (byte 18, 0xe9): libvirt writes UTF-8; convert the file, "
+				 "e.g. with 'iconv -f LATIN1 -t UTF-8'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_goldens), cmocka_unit_test(test_refused_names),
 		cmocka_unit_test(test_bad_xml), cmocka_unit_test(test_dropped_printable),
 		cmocka_unit_test(test_xxe),	cmocka_unit_test(test_huge),
+		cmocka_unit_test(test_cases),	cmocka_unit_test(test_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
