@@ -56,9 +56,25 @@ bool ifname_valid(const char *s)
 	return !ifname_invalid_reason(s);
 }
 
+/* The code point of a UTF-8 C1 control (U+0080-U+009F) or bidi control (U+202A-U+202E,
+ * U+2066-U+2069) at s, else 0. */
+static unsigned terminal_control(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return p[1];
+	if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+		return 0x2000 | (p[2] & 0x3f);
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 0x2040 | (p[2] & 0x3f);
+	return 0;
+}
+
 const char *text_escape(const char *s, char *buf, size_t size)
 {
 	size_t o = 0;
+	unsigned cp;
 
 	if (!size)
 		return buf;
@@ -71,6 +87,12 @@ const char *text_escape(const char *s, char *buf, size_t size)
 			o += snprintf(buf + o, size - o, "\\\\");
 		else if (c < 0x20 || c == 0x7f)
 			o += snprintf(buf + o, size - o, "\\x%02x", c);
+		else if ((cp = terminal_control(s)) && o + 7 < size) {
+			/* a C1 control or a bidi override: as dangerous to a terminal as ESC */
+			o += snprintf(buf + o, size - o, "\\u%04x", cp);
+			s += cp < 0x100 ? 1 : 2;
+		} else if (cp)
+			break;
 		else
 			buf[o++] = c;
 	}

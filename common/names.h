@@ -15,6 +15,6 @@ bool ifname_valid(const char *s);
 /* Why an interface name is invalid, for the error message; NULL when valid. */
 const char *ifname_invalid_reason(const char *s);
 const char *object_name_invalid_reason(const char *s);
-/* s with control characters and backslashes escaped, for a message (outside input, shown to a
- * user or a log); cut to fit buf. */
+/* s with control characters (C0, DEL, and the UTF-8 C1 and bidi controls as \uXXXX) and
+ * backslashes escaped, for a message (outside input, shown to a user or a log); cut to fit buf. */
 const char *text_escape(const char *s, char *buf, size_t size);

@@ -549,6 +549,37 @@ int schema_json_parse(const struct schema *s, void *obj, json_object *params, ch
 	return 0;
 }
 
+static bool json_name_known(const struct schema *s, const char *const *extra, const char *key)
+{
+	for (size_t i = 0; extra && extra[i]; i++)
+		if (!strcmp(extra[i], key))
+			return true;
+	for (size_t i = 0; i < s->n_sections; i++)
+		for (size_t k = 0; k < s->sections[i].n_fields; k++)
+			if (s->sections[i].fields[k].json && !strcmp(s->sections[i].fields[k].json, key))
+				return true;
+	return false;
+}
+
+int schema_json_parse_strict(const struct schema *s, void *obj, json_object *params, const char *const *extra,
+			     char *err, size_t errlen)
+{
+	char e[128];
+
+	if (params && !json_object_is_type(params, json_type_object))
+		return schema_error(err, errlen, "parameters must be a JSON object");
+	if (params) {
+		json_object_object_foreach(params, key, val) {
+			(void)val;
+			if (!json_name_known(s, extra, key))
+				return schema_error(err, errlen,
+						    "unknown parameter '%s' (this netd has no such setting)",
+						    text_escape(key, e, sizeof(e)));
+		}
+	}
+	return schema_json_parse(s, obj, params, err, errlen);
+}
+
 static json_object *show_value(const struct schema_field *f, const char *text)
 {
 	switch (f->type) {

@@ -143,6 +143,12 @@ int schema_ini_render(const struct schema *s, const void *obj, FILE *f);
 
 /* Fill obj from request parameters (NULL: none); every field of the table that has a JSON name. */
 int schema_json_parse(const struct schema *s, void *obj, json_object *params, char *err, size_t errlen);
+/* The same, but a parameter that is neither a field's JSON name nor one of extra (the method's own
+ * parameters, NULL-terminated; NULL: none) is refused, "unknown parameter 'x'": a request asking for
+ * something this netd would not do (a newer client's setting, a misspelled key, a dry_run that
+ * would create) is never carried out without it. What every method taking a schema uses. */
+int schema_json_parse_strict(const struct schema *s, void *obj, json_object *params, const char *const *extra,
+			     char *err, size_t errlen);
 /* Add obj's SCHEMA_SHOW fields of the plain sections to o. */
 void schema_json_show(const struct schema *s, const void *obj, json_object *o);
 

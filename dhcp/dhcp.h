@@ -108,6 +108,7 @@ struct dns_forwarder {
 	int family; /* AF_INET, AF_INET6, or 0 for none */
 	union in_addr_union addr;
 	unsigned port; /* 0: 53 */
+	bool usual; /* "/DOMAIN/#": the domain goes to the host's usual servers (no family) */
 };
 
 struct dnsmasq_option {

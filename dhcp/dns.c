@@ -434,7 +434,7 @@ static const char *forwarder_addr_invalid_reason(int family, const union in_addr
 	return NULL;
 }
 
-/* "[/DOMAIN/]IP[#PORT]" or "/DOMAIN/". */
+/* "[/DOMAIN/]IP[#PORT]", "/DOMAIN/" or "/DOMAIN/#" (dnsmasq's '#': the usual servers). */
 int dns_forwarder_add(struct dns_config *c, const char *s, char *err, size_t errlen)
 {
 	char buf[DNS_NAME_MAX + INET6_ADDRSTRLEN + 16], e[160], *addr = buf, *hash;
@@ -463,7 +463,9 @@ int dns_forwarder_add(struct dns_config *c, const char *s, char *err, size_t err
 		copy_str(r.domain, sizeof(r.domain), buf + 1);
 		addr = end + 1;
 	}
-	if (*addr) {
+	if (r.domain[0] && !strcmp(addr, "#")) {
+		r.usual = true;
+	} else if (*addr) {
 		hash = strchr(addr, '#');
 		if (hash) {
 			*hash++ = 0;
@@ -492,7 +494,7 @@ int dns_forwarder_add(struct dns_config *c, const char *s, char *err, size_t err
 bad:
 	snprintf(err, errlen,
 		 "invalid DNS forwarder '%s': expected [/DOMAIN/]IP[#PORT] (an IPv4 or IPv6 address, port "
-		 "1-65535) or /DOMAIN/",
+		 "1-65535), /DOMAIN/ or /DOMAIN/#",
 		 text_escape(s, e, sizeof(e)));
 	return -EINVAL;
 }
@@ -506,8 +508,8 @@ const char *dns_forwarder_format(const struct dns_forwarder *r, char *buf, size_
 		ip_addr_format(r->family, &r->addr, a, sizeof(a));
 	if (r->family && r->port)
 		snprintf(port, sizeof(port), "#%u", r->port);
-	n = snprintf(buf, size, "%s%s%s%s%s", r->domain[0] ? "/" : "", r->domain, r->domain[0] ? "/" : "", a,
-		     port);
+	n = snprintf(buf, size, "%s%s%s%s%s", r->domain[0] ? "/" : "", r->domain, r->domain[0] ? "/" : "",
+		     r->usual ? "#" : a, port);
 	if ((n < 0 || (size_t)n >= size) && size)
 		buf[0] = 0;
 	return buf;
@@ -650,7 +652,8 @@ static int validate_records(const struct dns_config *c, char *err, size_t errlen
 		if ((c->fwd[i].domain[0] && dns_name_invalid_reason(c->fwd[i].domain)) ||
 		    (!c->fwd[i].family && !c->fwd[i].domain[0]) || c->fwd[i].port > 65535 ||
 		    (c->fwd[i].family &&
-		     forwarder_addr_invalid_reason(c->fwd[i].family, &c->fwd[i].addr, c->fwd[i].port)))
+		     forwarder_addr_invalid_reason(c->fwd[i].family, &c->fwd[i].addr, c->fwd[i].port)) ||
+		    (c->fwd[i].usual && (c->fwd[i].family || !c->fwd[i].domain[0])))
 			goto bad;
 	for (size_t i = 0; i < c->n_opts; i++)
 		if (dnsmasq_option_invalid_reason(c->opts[i].text)) {

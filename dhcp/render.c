@@ -108,7 +108,7 @@ static const char *ip4(const union in_addr_union *a, char *buf)
 	return ip_addr_format(AF_INET, a, buf, INET_ADDRSTRLEN);
 }
 
-/* The forwarders (server=[/DOMAIN/][ADDRESS[#PORT]]); whether one of them takes names upstream. */
+/* The forwarders (server=[/DOMAIN/][ADDRESS[#PORT]|#]); whether one of them takes names upstream. */
 static bool render_forwarders(struct buf *b, const struct dns_config *c)
 {
 	char domain[DNS_NAME_MAX + 1], a[INET6_ADDRSTRLEN];
@@ -124,6 +124,9 @@ static bool render_forwarders(struct buf *b, const struct dns_config *c)
 			buf_printf(b, "%s", ip_addr_format(f->family, &f->addr, a, sizeof(a)));
 			if (f->port)
 				buf_printf(b, "#%u", f->port);
+			upstream = true;
+		} else if (f->usual) {
+			buf_printf(b, "#"); /* dnsmasq: the servers it would use for any other name */
 			upstream = true;
 		}
 		buf_printf(b, "\n");

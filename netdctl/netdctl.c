@@ -24,8 +24,10 @@
 #include "guest-config.h"
 #include "guest-look.h"
 #include "guest-schema.h"
+#include "libvirt-import.h"
 #include "macro.h"
 #include "mode.h"
+#include "names.h"
 #include "network-schema.h"
 #include "protocol.h"
 #include "uplink-schema.h"
@@ -911,6 +913,180 @@ static int read_definition(const char *path, char **ret)
 	return 0;
 }
 
+/* ---- network import: a libvirt network's XML (libvirt-import.c) as a network.create ---- */
+
+/* Does this netd (the schema netdctl was built with) have a request parameter of this name? */
+static bool network_json_known(const char *key)
+{
+	for (size_t i = 0; i < network_schema.n_sections; i++)
+		for (size_t k = 0; k < network_schema.sections[i].n_fields; k++)
+			if (network_schema.sections[i].fields[k].json &&
+			    !strcmp(network_schema.sections[i].fields[k].json, key))
+				return true;
+	return !strcmp(key, "name");
+}
+
+/* A setting the mapping knows but this netdctl's schema has not is as dropped as an element netd
+ * cannot express (a netd without it refuses the parameter too). */
+static void import_check_known(struct libvirt_import *imp)
+{
+	_cleanup_json_ json_object *unknown = json_object_new_array();
+	char buf[256];
+
+	json_object_object_foreach(imp->params, key, val) {
+		if (network_json_known(key))
+			continue;
+		snprintf(buf, sizeof(buf), "%s %s (this netdctl has no such setting)", key,
+			 json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+		json_object_array_add(imp->dropped, json_object_new_string(buf));
+		json_object_array_add(unknown, json_object_new_string(key));
+	}
+	for (size_t i = 0; i < json_object_array_length(unknown); i++)
+		json_object_object_del(imp->params,
+				       json_object_get_string(json_object_array_get_idx(unknown, i)));
+}
+
+static int read_xml(const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_fclose_ FILE *f = strcmp(path, "-") ? open_regular(path) : NULL;
+	FILE *in = strcmp(path, "-") ? f : stdin;
+	_cleanup_free_ char *buf = malloc(LIBVIRT_XML_MAX + 1);
+	size_t n;
+
+	if (!in && errno == EINVAL)
+		return file_error("network import: %s is not a regular file ('-' reads standard input)",
+				  path);
+	if (!in)
+		return file_error("network import: cannot read %s: %m", path);
+	if (!buf)
+		return -ENOMEM;
+	n = fread(buf, 1, LIBVIRT_XML_MAX + 1, in);
+	if (ferror(in))
+		return file_error("network import: cannot read %s: %m", path);
+	if (n > LIBVIRT_XML_MAX)
+		return file_error(
+			"network import: %s is larger than %d bytes: not a libvirt network definition", path,
+			LIBVIRT_XML_MAX);
+	*ret = TAKE_PTR(buf);
+	*ret_len = n;
+	return 0;
+}
+
+static bool import_dry_run; /* build_import sent dry_run: check_import_reply wants it answered */
+
+/* FILE.xml [--name NAME] [--dry-run] [--partial]: the mapping's parameters, refused (exit 2,
+ * nothing sent) while something in FILE cannot be expressed, unless --partial. */
+static int build_import(int argc, char **argv, json_object *params)
+{
+	const char *path = NULL, *name = NULL;
+	_cleanup_free_ char *xml = NULL;
+	struct libvirt_import imp;
+	bool partial = false, dry_run = false;
+	char err[512];
+	size_t len = 0, n;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run"))
+			dry_run = true;
+		else if (!strcmp(argv[i], "--partial"))
+			partial = true;
+		else if (!strcmp(argv[i], "--name") && i + 1 == argc)
+			return usage_error("option '--name' needs a value");
+		else if (!strcmp(argv[i], "--name"))
+			name = argv[++i];
+		else if (!strncmp(argv[i], "--name=", 7))
+			name = argv[i] + 7;
+		else if ((argv[i][0] == '-' && argv[i][1]) || path)
+			return usage_error("network import: unexpected argument '%s'", argv[i]);
+		else
+			path = argv[i];
+	}
+	if (!path)
+		return usage_error(
+			"network import: missing FILE.xml (as 'virsh net-dumpxml NAME' writes it)");
+	r = read_xml(path, &xml, &len);
+	if (r < 0)
+		return r;
+	if (libvirt_import_parse(xml, len, &imp, err, sizeof(err)) < 0)
+		return file_error("network import: %s %s", path, err);
+	import_check_known(&imp);
+	for (size_t i = 0; i < json_object_array_length(imp.ignored); i++)
+		fprintf(stderr, "netdctl: note: not imported: %s\n",
+			json_object_get_string(json_object_array_get_idx(imp.ignored, i)));
+	n = json_object_array_length(imp.dropped);
+	if (n)
+		fprintf(stderr, "netdctl: %s: netd cannot express%s:\n", path,
+			partial ? " (left out: --partial)" : "");
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "  %s\n", json_object_get_string(json_object_array_get_idx(imp.dropped, i)));
+	if (imp.fatal) {
+		r = file_error("network import: %s: %s: nothing imported, not even with --partial", path,
+			       imp.fatal);
+		libvirt_import_done(&imp);
+		return r;
+	}
+	if (n && !partial) {
+		libvirt_import_done(&imp);
+		return file_error("network import: refused, nothing imported (--partial imports the rest)");
+	}
+	if (!json_object_object_get_ex(imp.params, "mode", NULL)) {
+		libvirt_import_done(&imp);
+		return file_error("network import: %s has no forward mode netd has: nothing to import", path);
+	}
+	if (!name && !json_object_object_get_ex(imp.params, "name", NULL)) {
+		libvirt_import_done(&imp);
+		return file_error("network import: %s has no <name>: give --name NAME", path);
+	}
+	/* libvirt's names may be what netd's may not ("my net", "a.b"): say what to do about it */
+	if (!name) {
+		const char *file_name = json_object_get_string(json_object_object_get(imp.params, "name"));
+		const char *why = object_name_invalid_reason(file_name);
+		char e[160];
+
+		if (why) {
+			r = file_error("network import: %s: <name>%s</name> is no netd network name (it %s): "
+				       "give --name NAME",
+				       path, text_escape(file_name, e, sizeof(e)), why);
+			libvirt_import_done(&imp);
+			return r;
+		}
+	}
+	json_object_object_foreach(imp.params, key, val)
+		json_object_object_add(params, key, json_object_get(val));
+	if (name)
+		json_object_object_add(params, "name", json_object_new_string(name));
+	if (dry_run)
+		json_object_object_add(params, "dry_run", json_object_new_boolean(true));
+	import_dry_run = dry_run;
+	libvirt_import_done(&imp);
+	return 0;
+}
+
+/* A netd that did not take dry_run for what it is would have created the network: say so. */
+static int check_import_reply(json_object *result)
+{
+	json_object *v;
+
+	if (!import_dry_run || (json_object_object_get_ex(result, "dry_run", &v) &&
+				json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v)))
+		return 0;
+	fprintf(stderr,
+		"netdctl: network import --dry-run: netd's reply is no dry run's (no \"dry_run\": true): "
+		"this netd may have created network '%s'; check with 'netdctl network show %s'\n",
+		jstr(result, "name"), jstr(result, "name"));
+	return -EPROTO;
+}
+
+/* --dry-run: the definition file netd would write, as it would write it. */
+static void print_import(json_object *o)
+{
+	if (json_object_object_get_ex(o, "definition", NULL))
+		fputs(jstr(o, "definition"), stdout);
+	else
+		print_network(o);
+}
+
 /* A cloud-init file's text, read with the caller's rights (netd never opens a path a user gives):
  * at most CLOUD_INIT_FILE_MAX bytes, no NUL. */
 static int read_cloud_init_file(const char *what, const char *path, size_t max, char **ret)
@@ -1596,6 +1772,12 @@ static const struct verb verbs[] = {
 	  "network delete NAME [--force]" },
 	{ "network", "leases", "network.leases", build_name, print_leases,
 	  "network leases NAME                  live leases: MAC, IP, hostname, expiry, static/dynamic" },
+	{ "network", "import", "network.create", build_import, print_import,
+	  "network import FILE.xml [--name NAME] [--dry-run] [--partial]\n"
+	  "                                       a libvirt network (virsh net-dumpxml) as a netd network; refused,\n"
+	  "                                       listing them, while it has elements netd cannot express, unless\n"
+	  "                                       --partial; --dry-run prints the definition and creates nothing",
+	  .save = check_import_reply },
 	{ "network", "host add", "network.host.add", build_host_add, print_network,
 	  "network host add NAME MAC|id:DUID IP [IP] [HOSTNAME] [--lease-time DURATION|infinite]\n"
 	  "                                       reserve an IPv4 and/or an IPv6 address (live: no dnsmasq restart);\n"

@@ -521,11 +521,11 @@ static int choose_subnet6(struct daemon *d, struct network *n, const struct ip_p
 }
 
 /* The same for IPv6, from the host's ULA prefix (made once, kept in the state dir). */
-int daemon_choose_subnet6(struct daemon *d, struct network *n, char *err, size_t errlen)
+int daemon_choose_subnet6(struct daemon *d, struct network *n, bool dry_run, char *err, size_t errlen)
 {
 	struct ip_prefix ula;
 	bool refused = false;
-	int r = store_ula_prefix(&d->paths, &ula);
+	int r = store_ula_prefix(&d->paths, !dry_run, &ula);
 
 	if (r < 0) {
 		snprintf(err, errlen,

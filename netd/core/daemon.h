@@ -179,7 +179,7 @@ int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err,
 /* --subnet auto: pick a free /24 of the pool for n (see network_choose_subnet). */
 int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen);
 /* --subnet6 auto: pick a free /64 of the host's ULA /48 for n (see network_choose_subnet6). */
-int daemon_choose_subnet6(struct daemon *d, struct network *n, char *err, size_t errlen);
+int daemon_choose_subnet6(struct daemon *d, struct network *n, bool dry_run, char *err, size_t errlen);
 /* Bring every network up or down as its active flag says, then settle what no network owns. */
 int daemon_reconcile_all(struct daemon *d);
 int daemon_reload(struct daemon *d, json_object **ret_report);

@@ -319,7 +319,7 @@ static int ula_read(const char *path, struct ip_prefix *ret)
 	return 0;
 }
 
-int store_ula_prefix(const struct netd_paths *p, struct ip_prefix *ret)
+int store_ula_prefix(const struct netd_paths *p, bool save, struct ip_prefix *ret)
 {
 	_cleanup_free_ char *path = store_pathf("%s/ula-prefix", p->state_dir);
 	char text[IP_PREFIX_STRLEN + 1];
@@ -337,7 +337,7 @@ int store_ula_prefix(const struct netd_paths *p, struct ip_prefix *ret)
 	network_ula_prefix(id, &u);
 	ip_prefix_format(&u, text, sizeof(text) - 1);
 	strcat(text, "\n");
-	r = write_in(p->state_dir, path, text, 0644);
+	r = save ? write_in(p->state_dir, path, text, 0644) : 0;
 	if (r < 0)
 		return r;
 	*ret = u;

@@ -36,8 +36,9 @@ int store_network_mac(const struct netd_paths *p, const struct network *n, struc
 int store_network_state_remove(const struct netd_paths *p, const char *name);
 
 /* The host's IPv6 ULA /48 (RFC 4193, a random global ID), <state>/ula-prefix: generated once, then
- * read back. -EBADMSG when the file holds something else (it is left alone, for the operator). */
-int store_ula_prefix(const struct netd_paths *p, struct ip_prefix *ret);
+ * read back. -EBADMSG when the file holds something else (it is left alone, for the operator).
+ * !save (a dry run): a missing file is not made, the prefix is a random one of this call only. */
+int store_ula_prefix(const struct netd_paths *p, bool save, struct ip_prefix *ret);
 
 int store_active_set(const struct netd_paths *p, const char *name, bool active);
 bool store_active_get(const struct netd_paths *p, const char *name);

@@ -1088,7 +1088,11 @@ static int guest_from_params(struct call *c, json_object *params, struct guest *
 	if (strlen(name) > NAME_MAX_LEN)
 		return call_errorf(c, -EINVAL, "invalid guest name '%s': is longer than %d characters", name, NAME_MAX_LEN);
 	guest_init(g, name);
-	return schema_json_parse(&guest_schema, g, params, c->err, sizeof(c->err));
+	/* vm.create's own: the name, and the cloud-init seed (vm-cloud-init.c) */
+	return schema_json_parse_strict(&guest_schema, g, params,
+					(const char *const[]){ "name", "cloud_init_files", "ssh_key",
+							       "hostname", NULL },
+					c->err, sizeof(c->err));
 }
 
 static int vm_add(struct daemon *d, struct vm *v)

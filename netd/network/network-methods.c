@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "lease.h"
 #include "log.h"
@@ -174,7 +175,10 @@ static int network_from_params(struct call *c, json_object *params, struct netwo
 		return call_errorf(c, -EINVAL, "invalid network name '%s': is longer than %d characters", name,
 				   NAME_MAX_LEN);
 	snprintf(n->name, sizeof(n->name), "%s", name);
-	r = schema_json_parse(&network_schema, n, params, c->err, sizeof(c->err));
+	/* network.create's own: the name, and dry_run (a netd that ignored it would create) */
+	r = schema_json_parse_strict(&network_schema, n, params,
+				     (const char *const[]){ "name", "dry_run", NULL }, c->err,
+				     sizeof(c->err));
 	if (r < 0)
 		return r;
 	network_fill_defaults(n);
@@ -200,15 +204,37 @@ static int refuse_pending(struct daemon *d, struct call *c, const char *name)
 		"network '%s' is still being stopped (its dnsmasq is exiting); try again in a moment", name);
 }
 
+/* dry_run: the checks a create runs before it touches the kernel (request, validation, conflicts
+ * with other networks and the host), then the definition text it would have written; nothing is
+ * written, not even the host's ULA prefix file for --subnet6 auto (a missing one is made up in
+ * memory, so a later create may pick another /64). netdctl network import --dry-run. */
+static int reply_dry_run(struct call *c, const struct network *n)
+{
+	_cleanup_free_ char *text = config_network_render(n);
+	json_object *o;
+
+	if (!text)
+		return -ENOMEM;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(n->name));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(true));
+	json_object_object_add(o, "definition", json_object_new_string(text));
+	call_reply(c, o);
+	return 0;
+}
+
 static int method_network_create(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_network_ struct network *n = calloc(1, sizeof(*n)); /* calloc: no hosts to free */
 	struct net *net;
+	bool dry_run = false;
 	char err[1024];
 	int r;
 
 	if (!n)
 		return -ENOMEM;
+	if (protocol_param_bool(params, "dry_run", &dry_run) == -EINVAL)
+		return call_errorf(c, -EINVAL, "parameter 'dry_run' must be a boolean");
 	r = network_from_params(c, params, n);
 	if (r < 0)
 		return r;
@@ -233,7 +259,7 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	}
 	if (n->mode->has_subnet && n->subnet6_auto) {
 		/* --subnet6 auto: a free /64 of the host's ULA /48, written into the definition. */
-		r = daemon_choose_subnet6(d, n, c->err, sizeof(c->err));
+		r = daemon_choose_subnet6(d, n, dry_run, c->err, sizeof(c->err));
 		if (r < 0)
 			return r;
 		call_progress(c, "picked IPv6 prefix %s", ip_prefix_format(&n->subnet6, err, sizeof(err)));
@@ -243,6 +269,8 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	r = daemon_check_conflicts(d, n, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
+	if (dry_run)
+		return reply_dry_run(c, n);
 	r = store_network_save(&d->paths, n);
 	if (r < 0)
 		return call_errorf(c, r, "cannot write %s/networks/%s.conf: %s", d->paths.config_dir, n->name,

@@ -586,7 +586,7 @@ static const struct schema_field network_fields[] = {
 	  .label = "NAT address", .flags = SCHEMA_SHOW, .parse = parse_nat_address, .format = format_nat_address },
 	{ .key = "nat-ports", .json = "nat_ports", .flag = "nat-ports", .metavar = "LO-HI", .label = "NAT ports",
 	  .flags = SCHEMA_SHOW, .parse = parse_nat_ports, .format = format_nat_ports },
-	{ .key = "mac", .label = "MAC", .parse = parse_mac, .format = format_mac },
+	{ .key = "mac", .json = "mac", .label = "MAC", .parse = parse_mac, .format = format_mac },
 	{ .key = "autostart", .json = "autostart", .flag = "no-autostart", .flag_value = "no",
 	  .label = "autostart", .flags = SCHEMA_SHOW, SCHEMA_BOOL_AT(struct network, autostart) },
 	/* clang-format on */
@@ -637,7 +637,7 @@ static const struct schema_field dns_fields[] = {
 	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_cname, .format = format_dns_cname },
 	{ .key = "ptr", .json = "dns_ptr", .flag = "dns-ptr", .metavar = "NAME,TARGET", .label = "PTR record",
 	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_ptr, .format = format_dns_ptr },
-	{ .key = "forwarder", .json = "dns_forwarders", .flag = "dns-forwarder", .metavar = "[/DOMAIN/]IP[#PORT]|/DOMAIN/",
+	{ .key = "forwarder", .json = "dns_forwarders", .flag = "dns-forwarder", .metavar = "[/DOMAIN/]IP[#PORT]|/DOMAIN/[#]",
 	  .label = "DNS forwarder", .flags = SCHEMA_REPEATABLE, .parse = parse_dns_forwarder,
 	  .format = format_dns_forwarder },
 	{ .key = "no-resolv", .json = "no_resolv", .flag = "no-resolv", .flag_value = "yes", .label = "no-resolv",

@@ -946,7 +946,7 @@ static int convert_params_parse(struct call *c, json_object *params, struct upli
 	int r;
 
 	uplink_def_init(ret);
-	r = schema_json_parse(&uplink_schema, ret, params, c->err, sizeof(c->err));
+	r = schema_json_parse_strict(&uplink_schema, ret, params, NULL, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
 	if (!ret->port[0])

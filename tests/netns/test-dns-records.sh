@@ -2,7 +2,7 @@
 # Issue 17's DNS, asked with dig from a guest to its gateway: SRV, TXT (commas, quotes, a
 # backslash, '#'), CNAME, PTR, AAAA of an IPv6 --dns-host; forwarding to the host's resolver (an
 # upstream test dnsmasq in another namespace), a per-domain forwarder on another port, a
-# /DOMAIN/-only forwarder (answered locally, never forwarded), the domain forwarded unless
+# /DOMAIN/-only forwarder (answered locally, never forwarded), a /DOMAIN/# one (the usual servers), the domain forwarded unless
 # --domain-local-only, --no-resolv; the [dnsmasq] escape hatch: an allowed option in effect, denied
 # ones refused with nothing changed, the options shown.
 . "$(dirname "$0")/lib.sh"
@@ -40,6 +40,7 @@ ctl network create lab --mode nat --subnet 10.54.0.0/24 --uplink up0 --domain la
 	--dns-txt "info.lab.test,$TXT" --dns-cname www.lab.test,web.lab.test \
 	--dns-ptr 99.0.54.10.in-addr.arpa,printer.lab.test \
 	--dns-forwarder /corp.example/10.53.0.3#5353 --dns-forwarder /priv.example/ \
+	--dns-forwarder /usual.corp.example/# \
 	--dnsmasq-option address=/blocked.example/192.0.2.99 >/dev/null
 add_guest g1 52:54:00:54:00:01 nd-lab
 gx g1 ip addr add 10.54.0.50/24 dev eth0
@@ -81,8 +82,9 @@ ok "SRV, TXT (commas, quotes, a backslash, '#' as typed), CNAME, PTR, AAAA from 
 expect 203.0.113.2 "a name forwarded to the host's resolver" only.upstream
 expect 203.0.113.3 "a per-domain forwarder on port 5353" a.corp.example
 expect_status NXDOMAIN "a /DOMAIN/-only forwarder" x.priv.example
+expect 203.0.113.66 "a /DOMAIN/# forwarder (the host's resolver, not corp.example's server)" a.usual.corp.example
 expect 203.0.113.9 "an unknown name under the domain (not local-only: forwarded)" unknown.lab.test
-ok "forwarded: the host's resolver, a per-domain forwarder and port; /priv.example/ answered locally only"
+ok "forwarded: the host's resolver, a per-domain forwarder and port, /usual.corp.example/# to the host's resolver; /priv.example/ answered locally only"
 
 expect 192.0.2.99 "the escape hatch's address=" blocked.example
 assert_eq "$(ctl --json network show lab | jq -c .dnsmasq_options)" '["address=/blocked.example/192.0.2.99"]' "show's dnsmasq_options"

@@ -126,6 +126,12 @@ static void test_inifile_lines(void **state)
 	assert_string_equal(v.value, "a");
 	assert_int_equal(f.line, 2);
 	assert_string_equal(text_escape("a\nb\x1b\\", e, sizeof(e)), "a\\nb\\x1b\\\\");
+	/* a terminal's C1 controls (CSI U+009B) and bidi overrides and isolates; other UTF-8 stays */
+	assert_string_equal(text_escape("a\xc2\x9b"
+					"31m\xe2\x80\xae"
+					"b\xe2\x81\xa9\xc3\xa9\xe2\x80\xa9",
+					e, sizeof(e)),
+			    "a\\u009b31m\\u202eb\\u2069\xc3\xa9\xe2\x80\xa9");
 }
 
 static void test_prefix_parse(void **state)

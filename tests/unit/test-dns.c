@@ -71,6 +71,7 @@ static void test_records_golden(void **state)
 			       "forwarder = 192.0.2.53\n"
 			       "forwarder = /corp.example/2001:db8::53#5353\n"
 			       "forwarder = /local.lab.example/\n"
+			       "forwarder = /usual.example/#\n"
 			       "[dnsmasq]\n"
 			       "option = dhcp-option=42,10.60.0.1\n"
 			       "option = address=/blocked.example/0.0.0.0\n"
@@ -169,6 +170,10 @@ static void test_bad_values(void **state)
 		{ "[dns]\nforwarder = 192.0.2.1#0", "line 5: invalid DNS forwarder '192.0.2.1#0'" },
 		{ "[dns]\nforwarder = 192.0.2.1#65536", "line 5: invalid DNS forwarder" },
 		{ "[dns]\nforwarder = /corp/", "" }, /* fine: local only */
+		{ "[dns]\nforwarder = /corp/#", "" }, /* fine: the usual servers */
+		{ "[dns]\nforwarder = #", "line 5: invalid DNS forwarder '#'" },
+		{ "[dns]\nforwarder = /corp/##", "line 5: invalid DNS forwarder" },
+		{ "[dns]\nforwarder = /corp/#53", "line 5: invalid DNS forwarder" },
 		{ "[dns]\nforwarder = //192.0.2.1", "line 5: invalid domain '' in forwarder" },
 		{ "[dns]\nforwarder = /a b/192.0.2.1", "line 5: invalid domain 'a b' in forwarder" },
 		{ "[dns]\nforwarder = fe80::1%eth0", "line 5: invalid DNS forwarder" },

@@ -1112,15 +1112,21 @@ static void test_store(void **state)
 
 	/* The ULA prefix: generated once (a ULA /48), then read back; a bad file is left alone. */
 	struct ip_prefix ula, ula2;
-	assert_int_equal(store_ula_prefix(&p, &ula), 0);
+	/* a dry run makes no file: the prefix is of that call only */
+	snprintf(path, sizeof(path), "%s/ula-prefix", dir);
+	assert_int_equal(store_ula_prefix(&p, false, &ula), 0);
+	assert_int_equal(ula.len, 48);
+	assert_true(ip6_prefix_is_ula(&ula));
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(store_ula_prefix(&p, true, &ula), 0);
 	assert_int_equal(ula.len, 48);
 	assert_true(ip6_prefix_is_ula(&ula));
 	assert_int_equal(ula.addr.bytes[0], 0xfd);
-	assert_int_equal(store_ula_prefix(&p, &ula2), 0);
+	assert_int_equal(store_ula_prefix(&p, true, &ula2), 0);
 	assert_true(ip_prefix_equal(&ula, &ula2));
 	snprintf(path, sizeof(path), "%s/ula-prefix", dir);
 	assert_int_equal(write_file_atomic(path, "2001:db8::/48\n", 14, 0644), 0);
-	assert_int_equal(store_ula_prefix(&p, &ula2), -EBADMSG);
+	assert_int_equal(store_ula_prefix(&p, true, &ula2), -EBADMSG);
 	assert_int_equal(unlink(path), 0);
 
 	assert_int_equal(store_guest_uuid(&p, "g", uuid), 0);

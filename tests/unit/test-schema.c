@@ -464,6 +464,41 @@ static void test_uplink(void **state)
 	assert_false(u.verify);
 }
 
+/* A parameter neither a row's nor the method's own is refused by name, before anything is filled:
+ * a netd that silently dropped it would do something else than asked (a dry_run that creates). */
+static void test_json_unknown(void **state)
+{
+	static const char *const extra[] = { "name", "dry_run", NULL };
+	char err[SCHEMA_MSG_MAX] = "";
+	struct network n;
+	json_object *p;
+
+	network_init(&n, "x");
+	p = json_tokener_parse("{\"name\": \"x\", \"mode\": \"nat\", \"dry_run\": true, \"mac\": "
+			       "\"52:54:00:00:00:01\", \"dns_forwarders\": [\"10.0.0.1\"]}");
+	assert_int_equal(schema_json_parse_strict(&network_schema, &n, p, extra, err, sizeof(err)), 0);
+	json_object_put(p);
+	network_done(&n);
+	network_init(&n, "x");
+	p = json_tokener_parse("{\"name\": \"x\", \"mode\": \"nat\", \"dry_rn\": true}");
+	assert_int_equal(schema_json_parse_strict(&network_schema, &n, p, extra, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "unknown parameter 'dry_rn' (this netd has no such setting)");
+	json_object_put(p);
+	/* without extra, the method's own parameters are unknown too; a key is escaped */
+	p = json_tokener_parse("{\"name\": \"x\"}");
+	assert_int_equal(schema_json_parse_strict(&network_schema, &n, p, NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "unknown parameter 'name' (this netd has no such setting)");
+	json_object_put(p);
+	p = json_tokener_parse("{\"a\\u001b[31m\": 1}");
+	assert_int_equal(schema_json_parse_strict(&network_schema, &n, p, NULL, err, sizeof(err)), -EINVAL);
+	assert_null(strchr(err, 0x1b));
+	json_object_put(p);
+	p = json_tokener_parse("[1]");
+	assert_int_equal(schema_json_parse_strict(&network_schema, &n, p, NULL, err, sizeof(err)), -EINVAL);
+	json_object_put(p);
+	network_done(&n);
+}
+
 /* The plain rows' limits: a string's length, the uplink's interface, a number that is unset. */
 static void test_plain_limits(void **state)
 {
@@ -567,7 +602,7 @@ static void test_usage(void **state)
 		"        [--domain-local-only] [--register-dns] [--dns-host IP,HOSTNAME]...\n"
 		"        [--dns-srv _SERVICE._PROTO[.DOMAIN][,TARGET,PORT[,PRIORITY[,WEIGHT]]]]... [--dns-txt NAME,TEXT]...\n"
 		"        [--dns-cname ALIAS,TARGET]... [--dns-ptr NAME,TARGET]...\n"
-		"        [--dns-forwarder [/DOMAIN/]IP[#PORT]|/DOMAIN/]... [--no-resolv] [--dnsmasq-option TEXT]...");
+		"        [--dns-forwarder [/DOMAIN/]IP[#PORT]|/DOMAIN/[#]]... [--no-resolv] [--dnsmasq-option TEXT]...");
 	free(buf);
 }
 
@@ -610,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_network_ipv6),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_json_unknown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
