@@ -21,7 +21,7 @@ enum fw_mode {
 	FW_OPEN,     /* anything in and out between the bridge and the outside, unfiltered, no NAT */
 };
 
-#define FW_HOST_PORTS_MAX 32
+#define FW_HOST_PORTS_MAX 33 /* a network's 32 (NETWORK_HOST_PORTS_MAX) and TFTP's udp/69 */
 #define FW_ADDRESSES_MAX 7
 
 /* One active network as the rules see it. */

@@ -72,6 +72,8 @@ enum set_id {
 	SET_MASQ6,
 	SET_MASQ_UPLINK6,
 	SET_GATEWAYS6, /* every network with IPv6: bridge . gateway6 */
+	SET_GATEWAY_ADDRS, /* every network: its gateway addresses (input from elsewhere) */
+	SET_GATEWAY_ADDRS6,
 	_SET_MAX,
 };
 
@@ -99,6 +101,8 @@ static const struct {
 	[SET_MASQ6] = { "masq6", "ipv6_addr", AF_INET6 },
 	[SET_MASQ_UPLINK6] = { "masq_uplink6", "ipv6_addr . ifname", AF_INET6 },
 	[SET_GATEWAYS6] = { "gateways6", "ifname . ipv6_addr" },
+	[SET_GATEWAY_ADDRS] = { "gateway_addrs", "ipv4_addr" },
+	[SET_GATEWAY_ADDRS6] = { "gateway_addrs6", "ipv6_addr" },
 };
 
 /* The elements of one set (of one length's set), as text. */
@@ -364,6 +368,7 @@ static void fill_sets6(struct out *o, const struct fw_network *w)
 	const union in_addr_union *s = &w->subnet6.addr; /* masked */
 
 	element(o, SET_GATEWAYS6, F_IF, b, F_ADDR6, &w->gateway6, F_END);
+	element(o, SET_GATEWAY_ADDRS6, F_ADDR6, &w->gateway6, F_END);
 	if (!forwards(w))
 		return;
 	o->len6 = w->subnet6.len;
@@ -395,6 +400,7 @@ static void fill_sets4(struct out *o, const struct fw_network *w, const struct i
 
 	o->len = subnet->len;
 	element(o, SET_GATEWAYS, F_IF, b, F_ADDR, g, F_END);
+	element(o, SET_GATEWAY_ADDRS, F_ADDR, g, F_END);
 	if (w->mode == FW_NAT) {
 		element(o, SET_REPLIES, F_ADDR, s, F_IF, b, F_END);
 		element(o, SET_INSIDE, F_ADDR, s, F_ADDR, s, F_END);
@@ -538,6 +544,16 @@ static void render_input(struct out *o)
 {
 	fprintf(o->f, "\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n");
 	rule(o, "iifname @bridges jump guest_in");
+	/* A network's DHCP, DNS and TFTP answer its own bridge only (guest_in, which ends every packet
+	 * from a bridge): from anywhere else (an uplink neighbour with a route through the host, a
+	 * bridge that is not netd's, a local user) they are dropped, except DNS from the host itself
+	 * (lo), which --register-dns hands to systemd-resolved. */
+	rule(o, "ip daddr @gateway_addrs jump elsewhere_to_gateway");
+	rule(o, "ip6 daddr @gateway_addrs6 jump elsewhere_to_gateway");
+	fprintf(o->f, "\t}\n\n\tchain elsewhere_to_gateway {\n");
+	rule(o, "iifname \"lo\" meta l4proto { tcp, udp } th dport 53 accept");
+	rule(o, "udp dport { 53, 67, 69, 547 } drop");
+	rule(o, "tcp dport 53 drop");
 	fprintf(o->f, "\t}\n\n\tchain guest_in {\n");
 	/* DHCPv6 messages a guest never sends for itself, dropped before anything that accepts (a
 	 * Solicit's answer makes the next datagram from port 546 an established one): a relay's

@@ -23,8 +23,8 @@
 
 extern const struct feature feature_firewall; /* this file's, at its end */
 
-_Static_assert(NETWORK_HOST_PORTS_MAX <= FW_HOST_PORTS_MAX,
-	       "a network's host ports must fit the rules' facts");
+_Static_assert(NETWORK_HOST_PORTS_MAX + 1 <= FW_HOST_PORTS_MAX,
+	       "a network's host ports and TFTP's udp/69 must fit the rules' facts");
 _Static_assert(sizeof(((struct network *)0)->bridge) == sizeof(((struct fw_network *)0)->bridge) &&
 		       sizeof(((struct network *)0)->uplink) == sizeof(((struct fw_network *)0)->uplink),
 	       "interface names are copied whole");
@@ -562,8 +562,7 @@ static void fw_network_of(const struct network *w, struct fw_network *ret)
 	memcpy(ret->addresses, w->addresses, w->n_addresses * sizeof(w->addresses[0]));
 	/* dnsmasq's TFTP (--tftp-root) on the gateway: its port 69; a transfer's own port is the
 	 * reply side of dnsmasq's first datagram (ct state established). */
-	if (w->dhcp.tftp_root[0] && w->dhcp.dhcp && ret->n_host_ports < FW_HOST_PORTS_MAX &&
-	    !tftp_port_given(w))
+	if (w->dhcp.tftp_root[0] && w->dhcp.dhcp && !tftp_port_given(w)) /* room: the assert above */
 		ret->host_ports[ret->n_host_ports++] = (struct l4_port){ .proto = IPPROTO_UDP, .port = 69 };
 }
 

@@ -59,7 +59,7 @@ static void test_nat_default(void **state)
 {
 	struct fw_network n[] = { net("virbr0", "192.168.122.0/24", FW_NAT, NULL) };
 
-	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "53");
+	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "59");
 }
 
 /* IPv6: a dual-stack nat network whose ULA prefix is masqueraded (NAT66), one whose global prefix
@@ -108,7 +108,7 @@ static void test_all_modes(void **state)
 	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_TCP, 22 };
 	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_UDP, 5353 };
 
-	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "70");
+	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "79");
 }
 
 /* open: unfiltered between its bridge and the outside (only its uplink with one), never into or
