@@ -10,6 +10,7 @@
 # - --pxe-boot/--tftp-root: the answer carries the boot file and next-server (the gateway), busybox
 #   tftp fetches the file through netd's firewall, and dnsmasq (running as its unprivileged user)
 #   refuses a root-only file inside the root: it opens TFTP files after dropping privileges;
+# - the gateway's TFTP and DNS answer the bridge only (not an uplink neighbour; lo: DNS only);
 # - another next server (a hand edit and reload) is the one the answer names;
 # - a TFTP root dnsmasq's user cannot read is refused at create, nothing changed; and bad values.
 . "$(dirname "$0")/lib.sh"
@@ -116,6 +117,24 @@ rc=0
 gx web busybox timeout 10 busybox tftp -g -r root-only -l "$T/fetched2" 10.61.0.1 2>"$T/tftp.err" || rc=$?
 [ "$rc" != 0 ] || fail "tftp served a root-only file: dnsmasq read it as root"
 ok "busybox tftp fetched boot.0 (3000 bytes); a 0600 root file was refused ($(head -c 80 "$T/tftp.err"))"
+
+# The gateway's TFTP and DNS answer the network's bridge only: an uplink neighbour with a route
+# through the host gets nothing; the host itself (lo) gets DNS (--register-dns) but not TFTP.
+add_upstream
+ip -n "$UP" route add 10.61.0.0/24 via 192.168.50.2
+rc=0
+ip netns exec "$UP" busybox timeout 3 busybox tftp -g -r boot.0 -l "$T/fetched3" 10.61.0.1 2>/dev/null || rc=$?
+[ "$rc" != 0 ] && [ ! -s "$T/fetched3" ] || fail "an uplink neighbour fetched boot.0 over TFTP"
+[ -z "$(ip netns exec "$UP" dig +short +time=1 +tries=1 @10.61.0.1 web.example.com 2>/dev/null | grep -v '^;')" ] ||
+	fail "an uplink neighbour got a DNS answer from the gateway"
+[ -z "$(ip netns exec "$UP" dig +tcp +short +time=1 +tries=1 @10.61.0.1 web.example.com 2>/dev/null | grep -v '^;')" ] ||
+	fail "an uplink neighbour got a DNS answer over TCP from the gateway"
+assert_eq "$(nsx dig +short +time=2 @10.61.0.1 web.example.com)" 10.61.0.10 "dig from the host itself (lo)"
+rc=0
+nsx busybox timeout 3 busybox tftp -g -r boot.0 -l "$T/fetched4" 10.61.0.1 2>/dev/null || rc=$?
+[ "$rc" != 0 ] && [ ! -s "$T/fetched4" ] || fail "the host's lo fetched boot.0 over TFTP"
+gx web busybox timeout 10 busybox tftp -g -r boot.0 -l "$T/fetched5" 10.61.0.1 || fail "tftp fetch failed after"
+ok "an uplink neighbour gets neither TFTP nor DNS from the gateway; lo gets DNS only; the guest both"
 
 # The stranger got no answer; reserved live, it gets its address and the lease time given.
 wait "$stranger_pid" && fail "an unknown MAC got a lease from a static range: $(cat "$T/stranger.events")"
