@@ -1823,6 +1823,8 @@ static int nl_port_plug(void *userdata, int ifindex, int master, const struct ma
 	struct nlmsghdr *nlh = link_msg(userdata, RTM_NEWLINK, 0, ifindex);
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	char desc[NL_DESC_SIZE];
+	struct nlattr *nest;
+	int r;
 
 	if (mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(mac->b), mac->b);
@@ -1830,6 +1832,22 @@ static int nl_port_plug(void *userdata, int ifindex, int master, const struct ma
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
 	snprintf(desc, sizeof(desc), "link %d master %d up", ifindex, master);
+	r = nl_submit(userdata, nlh, desc);
+	if (r < 0)
+		return r;
+	/* A guest's port takes no part in STP (--stp on, now or later): the kernel hands BPDUs to STP
+	 * before any bridge-family hook, so port security never sees them, and a hostile guest's
+	 * config BPDU (priority 0, a 250 s forward delay) would make it the root port. BPDU guard
+	 * disables the port on a BPDU, root block keeps it from ever being the root port; with STP off
+	 * neither does anything. */
+	nlh = link_msg(userdata, RTM_SETLINK, 0, ifindex);
+	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi->ifi_family = AF_BRIDGE;
+	nest = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_GUARD, 1);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_PROTECT, 1);
+	mnl_attr_nest_end(nlh, nest);
+	snprintf(desc, sizeof(desc), "link %d bpdu_guard on root_block on", ifindex);
 	return nl_submit(userdata, nlh, desc);
 }
 
