@@ -3,7 +3,8 @@
 # hundredths of a second): off by default (forward delay 0: a new port forwards at once); --stp on
 # with a forward delay, or the default 15 s; a redefinition (the file edited, reload) changes it on
 # the running bridge (same ifindex) both ways; a restarted netd adopts the bridge with STP as it is;
-# bad inputs change nothing (more of them: tests/unit/test-network.c test_stp).
+# bad inputs change nothing (more of them: tests/unit/test-network.c test_stp); a guest's config
+# BPDU (root priority 0, forward delay 250 s) changes neither the root port nor the forward delay.
 . "$(dirname "$0")/lib.sh"
 export NETDCTL SOCK
 
@@ -73,3 +74,34 @@ ctl reload >/dev/null 2>&1 || true
 grep -q "bad.conf: line 5: forward delay is out of range (2-30)" "$T/netd.log" || fail "no message for bad.conf: $(tail -5 "$T/netd.log")"
 has_link nd-bad && fail "bad.conf made a bridge"
 ok "$BAD_N bad inputs refused, state unchanged; a definition file with forward-delay = 99 skipped"
+
+# A hostile guest's config BPDU (root priority 0, forward delay 250 s) takes no part in STP: its
+# port has BPDU guard and root block (the kernel hands BPDUs to STP before any bridge hook).
+kill9_netd
+: >"$T/netd.log"
+. "$(dirname "$0")/tap-guest-lib.sh"
+start_netd_tap_guests
+tap_guest evil 52:54:00:64:00:10 plain
+port=$(ip -n "$NS" -j link show master nd-plain | jq -r '.[0].ifname')
+[ -n "$port" ] && [ "$port" != null ] || fail "no port on nd-plain"
+assert_eq "$(ip -n "$NS" -d -j link show "$port" | jq -c '.[0].linkinfo.info_slave_data | [.guard, .root_block]')" \
+	"[true,true]" "BPDU guard and root block of the guest's port $port"
+gx evil python3 - <<'PY'
+import socket, struct
+mac = bytes.fromhex("525400640010")
+bid = struct.pack("!H", 0) + mac
+# config BPDU: protocol 0, version 0, type 0, flags 0, root id, cost 0, bridge id, port 0x8001,
+# message age 0, max age 20 s, hello 2 s, forward delay 250 s (1/256 s units)
+bpdu = struct.pack("!HBBB", 0, 0, 0, 0) + bid + struct.pack("!I", 0) + bid + struct.pack("!HHHHH", 0x8001, 0, 20 * 256, 2 * 256, 250 * 256)
+llc = b"\x42\x42\x03"
+frame = bytes.fromhex("0180c2000000") + mac + struct.pack("!H", len(llc) + len(bpdu)) + llc + bpdu
+frame += b"\0" * (60 - len(frame))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+for _ in range(3):
+    s.send(frame)
+PY
+sleep 1 # STP acts on the frame at once; give the relay and the bridge a moment
+assert_eq "$(link_field nd-plain '.linkinfo.info_data | "\(.root_port) \(.forward_delay)"')" "0 1500" \
+	"root port and forward delay of nd-plain after a guest's BPDU"
+ok "a guest's config BPDU (priority 0, forward delay 250 s) changed neither root port nor forward delay"
