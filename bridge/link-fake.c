@@ -1056,6 +1056,16 @@ int link_fake_set_master(struct link_fake *f, int ifindex, int master)
 	return 0;
 }
 
+int link_fake_set_forward_delay(struct link_fake *f, int ifindex, uint32_t forward_delay)
+{
+	struct link_info *l = fake_link(f, ifindex);
+
+	if (!l)
+		return -ENODEV;
+	l->forward_delay = forward_delay;
+	return 0;
+}
+
 int link_fake_set_lower(struct link_fake *f, int ifindex, int lower)
 {
 	struct link_info *l = fake_link(f, ifindex);

@@ -274,6 +274,9 @@ int link_fake_add_neigh(struct link_fake *f, const struct neigh_info *n);
 int link_fake_set_master(struct link_fake *f, int ifindex, int master);
 int link_fake_set_mac(struct link_fake *f, int ifindex, const struct mac *mac);
 int link_fake_set_lower(struct link_fake *f, int ifindex, int lower);
+/* A bridge's forward delay as the kernel reports it (hundredths of a second): one learnt from a
+ * BPDU may lie outside what can be set (2-30 s). */
+int link_fake_set_forward_delay(struct link_fake *f, int ifindex, uint32_t forward_delay);
 /* The kernel notifies what (LINK_EVENT_*): every subscription to one of them becomes readable. */
 void link_fake_notify(struct link_fake *f, unsigned what);
 /* Sysctls of the fake: "IFNAME/KEY" per family; unset ones read as "0" (accept_ra "1"). */

@@ -117,7 +117,13 @@ static int plan_stp(struct link_plan *p, const struct desired_bridge *w, const s
 	s->stp = w->stp;
 	s->forward_delay = fd;
 	s->old_stp = l->stp_state > 0;
+	/* What the kernel reports may have been learnt from a BPDU (any value): an undo sets only what
+	 * can be set with STP on, 2-30 s. */
 	s->old_forward_delay = l->forward_delay / 100;
+	if (s->old_forward_delay > 30)
+		s->old_forward_delay = 30;
+	else if (s->old_stp && s->old_forward_delay < 2)
+		s->old_forward_delay = 2;
 	return 0;
 }
 

@@ -169,6 +169,25 @@ static void test_stp(void **state)
 	assert_int_equal(l->stp_state, 0);
 	assert_int_equal(l->forward_delay, 0);
 	link_dump_free(&dump);
+	/* a forward delay learnt from a BPDU (250 s, out of the settable range): the undo of a failed
+	 * change sets 30 s, not 250 (which the kernel would refuse, leaving the change in place) */
+	link_fake_fail_op(fake, NULL, 0);
+	assert_int_equal(ip_prefix_parse("10.0.0.1/24", &w.addrs[0]), 0);
+	free(plan_and_apply(&be, &w, 1, "netd:lab", 0));
+	assert_int_equal(be.ops->dump(be.userdata, LINK_DUMP_ALL, &dump), 0);
+	l = link_dump_find_name(&dump, "nd-lab");
+	assert_non_null(l);
+	assert_int_equal(link_fake_set_forward_delay(fake, l->ifindex, 25000), 0);
+	link_dump_free(&dump);
+	w.forward_delay = 10;
+	assert_int_equal(ip_prefix_parse("10.0.9.1/24", &w.addrs[0]), 0);
+	link_fake_clear_log(fake);
+	link_fake_fail_op(fake, "addr_add", EBUSY);
+	free(plan_and_apply(&be, &w, 1, "netd:lab", -EBUSY));
+	assert_string_equal(link_fake_log(fake), "bridge_set_stp nd-lab stp=on forward_delay=10\n"
+						 "addr_add FAILED Device or resource busy\n"
+						 "bridge_set_stp nd-lab stp=on forward_delay=30\n");
+	link_fake_fail_op(fake, NULL, 0);
 	link_fake_free(fake);
 }
 
