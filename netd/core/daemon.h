@@ -198,6 +198,13 @@ void daemon_trim_later(struct daemon *d);
 int daemon_net_bridge_ifindex(struct daemon *d, const struct net *n);
 /* The dnsmasq of network name (dnsmasq.c, feature_dhcp), or NULL. */
 struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name);
+/* --tftp-root and --pxe-boot at network create (who: the requester) and start: the requester and
+ * dnsmasq's user may read them, the root is no system or netd directory, and no other socket holds
+ * udp/69 on the gateway or every address. Never at adoption or reload: a root that went away later
+ * is a problem shown (dhcp's problem()), not a failure. */
+int dhcp_tftp_check_request(struct daemon *d, const struct network *n, const struct peer_cred *who, char *err,
+			    size_t errlen);
+int dhcp_tftp_port_check(const struct network *n, char *err, size_t errlen);
 /* dnsmasq's --servers-file for the networks that forward DNS (upstream.c, feature_upstream). */
 const char *daemon_upstream_servers_file(struct daemon *d);
 

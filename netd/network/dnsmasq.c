@@ -21,12 +21,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
 
 #include "daemon.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
 #include "vm-files.h"
+#include "forward.h"
 
 extern const struct feature feature_dhcp; /* this file's, at its end */
 
@@ -191,10 +194,15 @@ static int dnsmasq_id_get(struct dnsmasq_id *ret)
 		return -ENOENT;
 	ret->name = user;
 	ret->uid = pw->pw_uid;
-	ret->n_groups = ELEMENTSOF(ret->groups);
-	if (getgrouplist(pw->pw_name, pw->pw_gid, ret->groups, &ret->n_groups) < 0) {
-		ret->groups[0] = pw->pw_gid;
-		ret->n_groups = 1;
+	/* dnsmasq drops its supplementary groups (setgroups(0)) and runs with --group's gid: the
+	 * user's primary one is what netd starts it with (dnsmasq_user) */
+	ret->groups[0] = pw->pw_gid;
+	ret->n_groups = 1;
+	if (group) {
+		struct group *gr = getgrnam(group);
+
+		if (gr)
+			ret->groups[0] = gr->gr_gid;
 	}
 	return 0;
 }
@@ -247,9 +255,7 @@ static int path_reachable(const struct dnsmasq_id *id, const char *path, bool di
 			return dir ? -ENOTDIR : -EISDIR;
 		}
 		if (!id_may(id, &st, dir ? 5 : 4)) {
-			snprintf(why, whylen, "%s (mode %04o, owner %u:%u) is not readable by user '%s'", p,
-				 (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid,
-				 id->name);
+			snprintf(why, whylen, "%s is not readable by user '%s'", p, id->name);
 			return -EACCES;
 		}
 	}
@@ -283,6 +289,131 @@ static int tftp_check(const struct network *n, char *err, size_t errlen)
 		snprintf(err, errlen, "--%s: %s (dnsmasq serves TFTP as that user)",
 			 file ? "pxe-boot" : "tftp-root", why);
 	return r;
+}
+
+/* Whether cred may read path (a directory: read and search it) as the kernel decides (ACLs
+ * included): access() in a child that took cred's groups, gid and uid. 0 or -errno. */
+static int access_as(const struct process_cred *cred, const char *path, bool dir)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct stat st;
+
+		if (setgroups(cred->n_groups, cred->groups) < 0 ||
+		    setresgid(cred->gid, cred->gid, cred->gid) < 0 ||
+		    setresuid(cred->uid, cred->uid, cred->uid) < 0)
+			_exit(EPERM);
+		if (access(path, R_OK | (dir ? X_OK : 0)) < 0)
+			_exit(errno & 0xff);
+		if (stat(path, &st) < 0)
+			_exit(errno & 0xff);
+		if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+			_exit(dir ? ENOTDIR : EISDIR);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
+}
+
+/* path is dir or under it (both canonical). */
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (!dir[0])
+		return false;
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return !strncmp(path, dir, n) && (path[n] == '/' || !path[n]);
+}
+
+int dhcp_tftp_check_request(struct daemon *d, const struct network *n, const struct peer_cred *who, char *err,
+			    size_t errlen)
+{
+	static const char *const system_dirs[] = { "/proc", "/sys", "/dev", "/etc", "/run", "/boot", "/root" };
+	const char *boot = dhcp_boot_file_local(&n->dhcp, &n->gateway);
+	const char *own[] = { d->paths.config_dir, d->paths.state_dir, d->paths.run_dir };
+	_cleanup_free_ char *file = NULL, *real = NULL;
+	struct process_cred cred;
+	int r;
+
+	if (!n->dhcp.tftp_root[0] || !n->dhcp.dhcp)
+		return 0;
+	/* what the requester may read, first: nothing is said of what it could not see itself */
+	vm_cred_from_peer(who, &cred);
+	if (cred.uid != 0) {
+		r = access_as(&cred, n->dhcp.tftp_root, true);
+		if (r < 0) {
+			snprintf(err, errlen, "--tftp-root: %s: %s (for uid %u, who asked)",
+				 n->dhcp.tftp_root,
+				 r == -EACCES || r == -EPERM ? "not a directory you may read" : strerror(-r),
+				 (unsigned)cred.uid);
+			return r;
+		}
+		if (boot &&
+		    asprintf(&file, "%s%s%s", n->dhcp.tftp_root, boot[0] == '/' ? "" : "/", boot) >= 0) {
+			r = access_as(&cred, file, false);
+			if (r < 0) {
+				snprintf(err, errlen, "--pxe-boot: %s: %s (for uid %u, who asked)", file,
+					 r == -EACCES || r == -EPERM ? "not a file you may read" :
+								       strerror(-r),
+					 (unsigned)cred.uid);
+				return r;
+			}
+		}
+	}
+	real = realpath(n->dhcp.tftp_root, NULL);
+	if (!real) {
+		snprintf(err, errlen, "--tftp-root: %s: %s", n->dhcp.tftp_root, strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(system_dirs) + ELEMENTSOF(own); i++) {
+		const char *dir = i < ELEMENTSOF(system_dirs) ? system_dirs[i] :
+								own[i - ELEMENTSOF(system_dirs)];
+		_cleanup_free_ char *dir_real = dir ? realpath(dir, NULL) : NULL;
+
+		if (!dir || !dir[0])
+			continue;
+		if (path_under(real, dir) || (dir_real && path_under(real, dir_real)) || !strcmp(real, "/")) {
+			snprintf(
+				err, errlen,
+				"--tftp-root: %s (%s) is %s: TFTP would serve the host's own files to guests",
+				n->dhcp.tftp_root, real,
+				!strcmp(real, "/") ? "the root directory" :
+						     "under a system or netd directory");
+			return -EPERM;
+		}
+	}
+	r = tftp_check(n, err, errlen);
+	if (r < 0)
+		return r;
+	return dhcp_tftp_port_check(n, err, errlen);
+}
+
+int dhcp_tftp_port_check(const struct network *n, char *err, size_t errlen)
+{
+	static const union in_addr_union any6;
+	_cleanup_free_ char *udp = NULL, *udp6 = NULL;
+
+	if (!n->dhcp.tftp_root[0] || !n->dhcp.dhcp || n->subnet.family != AF_INET)
+		return 0;
+	if ((read_file("/proc/net/udp", &udp, NULL) >= 0 &&
+	     nat_fwd_socket_port(udp, false, false, &n->gateway, 69, 69)) ||
+	    (read_file("/proc/net/udp6", &udp6, NULL) >= 0 &&
+	     nat_fwd_socket_port(udp6, false, true, &any6, 69, 69))) {
+		snprintf(err, errlen,
+			 "--tftp-root: another program's socket holds udp port 69 on %s or on every address: "
+			 "dnsmasq could not serve TFTP (nor DHCP and DNS); stop that TFTP server first",
+			 inet_ntoa(n->gateway.in));
+		return -EADDRINUSE;
+	}
+	return 0;
 }
 
 struct rendered {
@@ -585,9 +716,6 @@ static int dhcp_sync(struct daemon *d, const struct network *n, bool active, cha
 
 	if (!active || !network_wants_dnsmasq(n))
 		return stop_server(d, n->name, err, errlen);
-	r = tftp_check(n, err, errlen);
-	if (r < 0)
-		return r;
 	if (stopping_find(d, n->name)) {
 		snprintf(
 			err, errlen,
@@ -767,7 +895,13 @@ static const char *dhcp_problem(struct daemon *d, const struct net *net, const s
 {
 	struct dhcp_server *srv = *net_slot((struct net *)net, &feature_dhcp);
 
-	if (!network_wants_dnsmasq(net->def) || (srv && srv->state == DHCP_SERVER_RUNNING))
+	if (!network_wants_dnsmasq(net->def))
+		return NULL;
+	/* A TFTP root or boot file gone or made unreadable since the network was created costs TFTP
+	 * only: dnsmasq runs, the problem is shown (never a failed start). */
+	if ((!srv || srv->state == DHCP_SERVER_RUNNING) && tftp_check(net->def, buf, size) < 0)
+		return buf;
+	if (srv && srv->state == DHCP_SERVER_RUNNING)
 		return NULL;
 	if (!srv)
 		return "dnsmasq (DHCP and DNS) is not running";

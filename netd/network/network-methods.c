@@ -269,6 +269,9 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	r = daemon_check_conflicts(d, n, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
+	r = dhcp_tftp_check_request(d, n, &c->peer, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
 	if (dry_run)
 		return reply_dry_run(c, n);
 	r = store_network_save(&d->paths, n);
@@ -313,6 +316,11 @@ static int method_network_start(struct daemon *d, struct call *c, json_object *p
 	r = daemon_check_conflicts(d, n->def, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
+	if (!n->active) {
+		r = dhcp_tftp_port_check(n->def, c->err, sizeof(c->err));
+		if (r < 0)
+			return r;
+	}
 	r = daemon_net_up(d, n, err, sizeof(err));
 	if (r < 0)
 		return call_errorf(c, r, "cannot start network '%s': %s", n->def->name, err);

@@ -12,7 +12,10 @@
 #   refuses a root-only file inside the root: it opens TFTP files after dropping privileges;
 # - the gateway's TFTP and DNS answer the bridge only (not an uplink neighbour; lo: DNS only);
 # - another next server (a hand edit and reload) is the one the answer names;
-# - a TFTP root dnsmasq's user cannot read is refused at create, nothing changed; and bad values.
+# - a TFTP root dnsmasq's user cannot read, a system or netd directory, one the operator asking
+#   cannot read, or one whose udp/69 another program holds is refused at create, nothing changed;
+#   and bad values;
+# - a TFTP root removed later: changes go through, a restarted netd keeps dnsmasq, show says why.
 . "$(dirname "$0")/lib.sh"
 need busybox dnsmasq dhclient dig
 busybox --list | grep -qx tftp || skip "busybox without tftp"
@@ -167,12 +170,17 @@ ok "with next-server = 10.61.0.5 (a hand edit and reload) the answer names that 
 
 # A TFTP root dnsmasq's user cannot enter: refused at create, nothing left behind; bad values.
 mkdir -m 0700 "$T/private"
+ln -s /proc "$T/to-proc"
 C="network create bad --mode isolated --subnet 10.62.0.0/24"
 M=52:54:00:62:00:01
 bad=(
-	"1|--tftp-root: $T/private (mode 0700, owner 0:0) is not readable by user '$user' (dnsmasq serves TFTP as that user)|$C --tftp-root $T/private"
+	"1|--tftp-root: $T/private is not readable by user '$user' (dnsmasq serves TFTP as that user)|$C --tftp-root $T/private"
+	"1|--tftp-root: /etc (/etc) is under a system or netd directory|$C --tftp-root /etc"
+	"1|--tftp-root: // (/) is the root directory|$C --tftp-root //"
+	"1|--tftp-root: $T/etc ($T/etc) is under a system or netd directory|$C --tftp-root $T/etc"
+	"1|--tftp-root: $T/to-proc (/proc) is under a system or netd directory|$C --tftp-root $T/to-proc"
 	"1|--pxe-boot: $TFTP/missing.0: No such file or directory|$C --tftp-root $TFTP --pxe-boot missing.0"
-	"1|--pxe-boot: $TFTP/root-only (mode 0600, owner 0:0) is not readable by user '$user'|$C --tftp-root $TFTP --pxe-boot root-only"
+	"1|--pxe-boot: $TFTP/root-only is not readable by user '$user'|$C --tftp-root $TFTP --pxe-boot root-only"
 	"1|invalid TFTP root 'tftp': must be an absolute path|$C --tftp-root tftp"
 	"1|invalid TFTP root '/srv/../etc': may not contain a '..' component|$C --tftp-root /srv/../etc"
 	"1|invalid PXE boot file 'a,b': may not contain blanks|$C --pxe-boot a,b"
@@ -198,3 +206,48 @@ bad_raw=(
 )
 bad_raw_cases bad_raw
 ok "$BAD_N bad inputs refused, nothing changed"
+
+# Another program on udp/69 of the gateway (IP_FREEBIND: the address is not there yet): refused,
+# dnsmasq would fail in a loop and TFTP reach that program.
+nsx python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_IP, 15, 1)  # IP_FREEBIND
+s.bind(("10.62.0.1", 69))
+time.sleep(30)' &
+holder=$!
+for _ in $(seq 100); do nsx ss -Hunl | grep -q '10.62.0.1:69' && break; sleep 0.05; done
+rc=0
+ctl network create bad --mode isolated --subnet 10.62.0.0/24 --tftp-root "$TFTP" >/dev/null 2>"$T/err" || rc=$?
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
+[ "$rc" = 1 ] && grep -qF "another program's socket holds udp port 69 on 10.62.0.1" "$T/err" ||
+	fail "udp/69 held: rc $rc, $(cat "$T/err")"
+ctl network show bad >/dev/null 2>&1 && fail "network bad made although udp/69 is held"
+ok "a TFTP root with udp/69 held by another program: $(cat "$T/err")"
+
+# An operator (group netd) may not name a TFTP root it cannot read itself.
+if getent group netd >/dev/null && command -v useradd >/dev/null; then
+	OP="netdt-tf-$$"
+	add_user "$OP" netd
+	rc=0
+	run_as "$OP" "$NETDCTL" --socket "$SOCK" network create opnet --mode isolated --subnet 10.64.0.0/24 \
+		--tftp-root "$T/private" >/dev/null 2>"$T/err" || rc=$?
+	[ "$rc" = 1 ] && grep -qF -- "--tftp-root: $T/private: not a directory you may read (for uid" "$T/err" ||
+		fail "operator's unreadable TFTP root: rc $rc, $(cat "$T/err")"
+	ctl network show opnet >/dev/null 2>&1 && fail "network opnet made"
+	ok "an operator's TFTP root it cannot read is refused: $(cat "$T/err")"
+fi
+
+# A TFTP root removed later costs TFTP only: a change still goes through, a restarted netd adopts
+# and supervises dnsmasq, and the problem is shown.
+mv "$TFTP" "$TFTP.gone"
+ctl network host add lab 52:54:00:61:00:78 10.61.0.31 >/dev/null || fail "a change with the TFTP root gone"
+kill9_netd
+: >"$T/netd.log"
+start_netd
+problem=$(ctl --json network show lab | jq -r .problem)
+case "$problem" in *"$TFTP: No such file or directory"*) ;; *) fail "problem of lab: $problem" ;; esac
+pid=$(dnsmasq_pid lab)
+[ -n "$pid" ] && kill -0 "$pid" || fail "no dnsmasq for lab after the restart"
+mv "$TFTP.gone" "$TFTP"
+ok "TFTP root gone: a host added, netd restarted and dnsmasq (pid $pid) kept; shown: $problem"
