@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "macro.h"
 #include "names.h"
@@ -371,6 +372,9 @@ const char *dhcp_boot_file_invalid_reason(const char *s)
 {
 	if (strlen(s) > DHCP_BOOT_FILE_MAX)
 		return "is longer than the 127 bytes of the DHCP boot file field";
+	/* dhcp-boot=tag:x,... : dnsmasq reads a leading tag: or net: as a tag, not the file */
+	if (!strncasecmp(s, "tag:", 4) || !strncasecmp(s, "net:", 4))
+		return "may not start with 'tag:' or 'net:' (dnsmasq reads a tag there)";
 	return path_text_invalid_reason(s, DHCP_BOOT_FILE_MAX);
 }
 

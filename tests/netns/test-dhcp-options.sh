@@ -184,6 +184,7 @@ bad=(
 	"1|invalid TFTP root 'tftp': must be an absolute path|$C --tftp-root tftp"
 	"1|invalid TFTP root '/srv/../etc': may not contain a '..' component|$C --tftp-root /srv/../etc"
 	"1|invalid PXE boot file 'a,b': may not contain blanks|$C --pxe-boot a,b"
+	"1|invalid PXE boot file 'tag:x': may not start with 'tag:' or 'net:'|$C --pxe-boot tag:x"
 	"1|invalid next server 'fd00::1': expected an IPv4 address|$C --pxe-boot a.0 --next-server fd00::1"
 	"1|--next-server needs --pxe-boot|$C --next-server 10.62.0.5"
 	"1|--pxe-boot needs DHCP on an IPv4 subnet (--no-dhcp turns it off)|$C --no-dhcp --pxe-boot a.0"
