@@ -363,7 +363,13 @@ static void render_ipv6(struct buf *b, const struct dhcp_settings *s, const stru
 	unsigned plen = ctx->subnet6.len < 64 ? 64 : ctx->subnet6.len;
 	size_t n6;
 
-	dhcp_lease_time_format(s->lease_time ?: DHCP_LEASE_TIME_DEFAULT, t, sizeof(t));
+	/* An infinite lease stays IPv4's: in an IPv6 dhcp-range dnsmasq takes the time as the valid
+	 * lifetime of the prefix in its router advertisements too, which would keep the prefix on
+	 * the guests forever (and DHCPv6 leases that never end). */
+	dhcp_lease_time_format(s->lease_time && s->lease_time != DHCP_LEASE_TIME_INFINITE ?
+				       s->lease_time :
+				       DHCP_LEASE_TIME_DEFAULT,
+			       t, sizeof(t));
 	buf_printf(b, "# IPv6: router advertisements%s\nenable-ra\n", leases6(s, ctx) ? " and DHCPv6" : "");
 	if (!leases6(s, ctx)) {
 		buf_printf(b, "dhcp-range=%s,%s,%u,%s\n", ip6(&ctx->subnet6.addr, a),

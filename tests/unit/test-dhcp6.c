@@ -430,6 +430,13 @@ static void test_config_golden6(void **state)
 	ctx.mtu = 1400;
 	golden6("dnsmasq6-slaac-dhcpv6.conf", &n, &ctx);
 
+	/* --lease-time infinite: IPv4's range only; the IPv6 ones (the RA prefix's valid lifetime)
+	 * keep the default hour. */
+	net6_init(&n, "10.60.0.0/24", "fd12:3456:789a:1::/64", DHCP_IPV6_MODE_SLAAC_DHCPV6);
+	n.s.lease_time = DHCP_LEASE_TIME_INFINITE;
+	ctx = ctx_of(&n, true);
+	golden6("dnsmasq6-infinite.conf", &n, &ctx);
+
 	/* IPv6 only: no DHCPv4 range, no router option; a /56 served as its first /64. */
 	net6_init(&n, NULL, "fd00:aa:bb::/56", DHCP_IPV6_MODE_DHCPV6);
 	ctx = ctx_of(&n, true);
