@@ -341,11 +341,14 @@ int dhcp_tftp_check_request(struct daemon *d, const struct network *n, const str
 	const char *own[] = { d->paths.config_dir, d->paths.state_dir, d->paths.run_dir };
 	_cleanup_free_ char *file = NULL, *real = NULL;
 	struct process_cred cred;
+	struct dnsmasq_id id;
 	int r;
 
 	if (!n->dhcp.tftp_root[0] || !n->dhcp.dhcp)
 		return 0;
 	/* what the requester may read, first: nothing is said of what it could not see itself */
+	if (boot && asprintf(&file, "%s%s%s", n->dhcp.tftp_root, boot[0] == '/' ? "" : "/", boot) < 0)
+		return -ENOMEM;
 	vm_cred_from_peer(who, &cred);
 	if (cred.uid != 0) {
 		r = access_as(&cred, n->dhcp.tftp_root, true);
@@ -356,8 +359,7 @@ int dhcp_tftp_check_request(struct daemon *d, const struct network *n, const str
 				 (unsigned)cred.uid);
 			return r;
 		}
-		if (boot &&
-		    asprintf(&file, "%s%s%s", n->dhcp.tftp_root, boot[0] == '/' ? "" : "/", boot) >= 0) {
+		if (file) {
 			r = access_as(&cred, file, false);
 			if (r < 0) {
 				snprintf(err, errlen, "--pxe-boot: %s: %s (for uid %u, who asked)", file,
@@ -390,9 +392,30 @@ int dhcp_tftp_check_request(struct daemon *d, const struct network *n, const str
 			return -EPERM;
 		}
 	}
-	r = tftp_check(n, err, errlen);
-	if (r < 0)
-		return r;
+	/* dnsmasq's user, as the kernel decides (ACLs included): its uid and its one group */
+	if (dnsmasq_id_get(&id) < 0) {
+		snprintf(err, errlen, "--tftp-root: there is no user dnsmasq or nobody for dnsmasq's TFTP");
+		return -ENOENT;
+	}
+	cred = (struct process_cred){ .uid = id.uid, .gid = id.groups[0] };
+	for (int pass = 0; pass < 2; pass++) {
+		const char *path = pass ? file : n->dhcp.tftp_root;
+
+		if (!path)
+			break;
+		r = access_as(&cred, path, !pass);
+		if (r < 0) {
+			if (r == -EACCES || r == -EPERM)
+				snprintf(
+					err, errlen,
+					"--%s: %s is not readable by user '%s' (dnsmasq serves TFTP as that user)",
+					pass ? "pxe-boot" : "tftp-root", path, id.name);
+			else
+				snprintf(err, errlen, "--%s: %s: %s (dnsmasq serves TFTP as that user)",
+					 pass ? "pxe-boot" : "tftp-root", path, strerror(-r));
+			return r;
+		}
+	}
 	return dhcp_tftp_port_check(n, err, errlen);
 }
 
