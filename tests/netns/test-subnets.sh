@@ -10,7 +10,7 @@
 #   is dropped (the same from C, whose port is not filtered, goes through); guest filtering: B reaches only DHCP/DNS/ICMP on its gateway, not another port
 #   there nor the host's uplink address; doctor names a missing second gateway;
 # - bad --address values are refused, changing nothing; a reload with a third address puts it on
-#   the bridge, one without it takes it off; kill -9 and restart keep the bridge's addresses.
+#   the bridge (a reservation there without a range is served), one without it takes it off; kill -9 and restart keep the bridge's addresses.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tap-guest-lib.sh"
 need nft socat dnsmasq busybox python3
@@ -114,6 +114,17 @@ sed -i 's|^address = 10.97.0.1/24$|&\naddress = 10.98.0.1/25|' "$conf"
 ctl reload >/dev/null || fail "reload with a third address"
 assert_eq "$(br_addrs)" "10.96.0.1/24 10.97.0.1/24 10.98.0.1/25" "the bridge's addresses after the reload"
 grep -q 10.98.0.0 <<<"$(nsx nft list set inet netd masq_25)" || fail "masq_25 lacks the third subnet"
+# The third subnet has no range: D's reservation there is served all the same (a static range).
+MAC_D=52:54:00:96:00:0d
+ctl network host add multi "$MAC_D" 10.98.0.20 >/dev/null || fail "host add D in the third subnet"
+tap_guest D $MAC_D multi
+dhcp_client D multi
+bound_d=$(wait_event D '^bound ')
+grep -q " ip=10.98.0.20 .*router=10.98.0.1 dns=10.98.0.1 " <<<"$bound_d" || fail "D's lease: $bound_d"
+kill "$CLIENT_D" 2>/dev/null || true
+ctl vm destroy D >/dev/null || fail "vm destroy D"
+ctl network host remove multi "$MAC_D" >/dev/null || fail "host remove D"
+ok "D's reservation 10.98.0.20 in the third subnet (no range there) leased, its gateway as router"
 sed -i '/^address = 10.98.0.1\/25$/d' "$conf"
 ctl reload >/dev/null || fail "reload without the third address"
 assert_eq "$(br_addrs)" "10.96.0.1/24 10.97.0.1/24" "the bridge's addresses after the second reload"
