@@ -5,7 +5,7 @@
 #   reservation, the range's one address), B an address of the second subnet's range (the first
 #   has no free one), each with its own subnet's mask and gateway as router and DNS server;
 # - each reaches its gateway and upstream, masqueraded to the host's uplink address; both subnets
-#   are in masq_24;
+#   are in masq_24; A reaches B unmasqueraded (traffic that stays on the bridge);
 # - port security: A's datagram from an address of the second subnet (B's, or one nobody leased)
 #   is dropped (the same from C, whose port is not filtered, goes through); guest filtering: B reaches only DHCP/DNS/ICMP on its gateway, not another port
 #   there nor the host's uplink address; doctor names a missing second gateway;
@@ -72,6 +72,12 @@ assert_eq "$(upstream_sees B)" 192.168.50.2 "source address upstream sees from B
 masq=$(nsx nft list set inet netd masq_24)
 grep -q 10.96.0.0 <<<"$masq" && grep -q 10.97.0.0 <<<"$masq" || fail "masq_24: $masq"
 ok "each reaches its gateway and upstream, masqueraded to 192.168.50.2 (both subnets in masq_24)"
+# Between the two subnets of the network (out its own bridge and back): not masqueraded, B sees A.
+gx B socat -U -T 2 TCP-LISTEN:7002,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
+for _ in $(seq 1 50); do gx B ss -ltn | has ':7002 ' && break; sleep 0.05; done
+got=$(gx A busybox timeout 3 busybox nc "$IP_B" 7002 </dev/null 2>/dev/null || true)
+assert_eq "$got" "$IP_A" "the source B sees from A (the other subnet of the network)"
+ok "A to B across the network's two subnets: B sees A's own address $IP_A (not masqueraded)"
 
 # Port security: A may send only from its own lease, in whichever subnet. The spoofed address is
 # added without a route of its own, so the ping's source is the only thing that changes.
