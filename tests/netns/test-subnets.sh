@@ -70,6 +70,10 @@ gx B ip -j addr show dev eth0 | jq -e '.[0].addr_info[] | select(.local == "'"$I
 	>/dev/null || fail "B's address is not a /24: $(gx B ip addr show dev eth0)"
 ok "A leased $IP_A (first subnet), B $IP_B (second subnet's range), each its own gateway as router and DNS"
 
+# A's wire tA is no interface of the host: no ARP answer comes from it (only through A's TAP).
+tA_mac=$(ip -n "$NS" -j link show tA | jq -r '.[0].address')
+arp=$(gx A busybox arping -c 2 -w 2 -I eth0 192.168.50.2 2>&1 || true)
+grep -qi "$tA_mac" <<<"$arp" && fail "the namespace answered A's ARP on its wire tA: $arp"
 gx A ip route add default via 10.96.0.1
 gx B ip route add default via 10.97.0.1
 gx A ping -c1 -W1 10.96.0.1 >/dev/null || fail "A cannot reach its gateway"
