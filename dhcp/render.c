@@ -300,18 +300,30 @@ static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const stru
 			   ip4(&mask, m), t);
 		total += ip4_to_host(&ranges[i].end) - ip4_to_host(&ranges[i].start) + 1;
 	}
-	/* DHCP on the subnets without a dynamic range: only reserved hosts get an answer. */
-	if (s->static_only && ctx->subnet.family == AF_INET) {
-		buf_printf(b, "# reserved hosts only\n");
+	/* DHCP on every IPv4 subnet without a dynamic range (all of them with 'static'): dnsmasq
+	 * answers a reserved host only in a subnet it has a dhcp-range for, so these reserved hosts
+	 * get their address and nobody else one. */
+	if (ctx->subnet.family == AF_INET) {
+		bool comment = false;
+
 		for (size_t i = 0; i <= ctx->n_addresses; i++) {
 			const struct ip_prefix *p = i ? &ctx->addresses[i - 1] : &ctx->subnet;
 			struct ip_prefix net = *p;
+			bool dynamic = false;
 
+			for (size_t j = 0; j < n && !dynamic; j++)
+				dynamic = ip_prefix_contains(p, AF_INET, &ranges[j].start);
+			if (dynamic)
+				continue;
+			if (!comment)
+				buf_printf(b, "# reserved hosts only\n");
+			comment = true;
 			ip_prefix_mask(&net);
 			ip4_from_host(p->len ? ~0u << (32 - p->len) : 0, &mask);
 			buf_printf(b, "dhcp-range=%s,static,%s,%s\n", ip4(&net.addr, a), ip4(&mask, m), t);
 		}
-		n = 1;
+		if (comment && !n)
+			n = 1;
 	}
 	for (size_t i = 0; i < n6; i++)
 		total += range6_size(&ranges6[i]);

@@ -359,8 +359,11 @@ static size_t snat_rules(FILE *f, const struct nat_snat *w)
 	size_t n = 0;
 
 	ip_prefix_format(&w->subnet, net, sizeof(net));
-	snprintf(match, sizeof(match), "ip saddr %s ip daddr != { %s, 224.0.0.0/4, 255.255.255.255 }%s%s%s",
-		 net, net, w->uplink[0] ? " oifname \"" : "", w->uplink, w->uplink[0] ? "\"" : "");
+	/* not what stays on the bridge (the network's subnets among themselves: netd's table
+	 * accepts it unmasqueraded); with an uplink, only what leaves through it */
+	snprintf(match, sizeof(match),
+		 "ip saddr %s ip daddr != { %s, 224.0.0.0/4, 255.255.255.255 } oifname %s\"%s\"", net, net,
+		 w->uplink[0] ? "" : "!= ", w->uplink[0] ? w->uplink : w->bridge);
 	if (w->has_addr) {
 		ip_addr_format(AF_INET, &w->first, a, sizeof(a));
 		ip_addr_format(AF_INET, &w->last, b, sizeof(b));

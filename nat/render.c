@@ -11,7 +11,7 @@
  *   one); port to port on the same bridge; last, reject whatever else enters or leaves a netd
  *   bridge.
  * postrouting (nat, priority srcnat): the nat subnets masqueraded, except multicast and
- *   broadcast and traffic that stays inside the subnet.
+ *   broadcast and traffic that stays on the network's bridge (its subnets among themselves).
  * input (filter, policy accept: only traffic from netd's bridges is looked at): what guests reach
  *   on the host. Replies to what the host started; DHCP broadcasts; nothing from a source not
  *   routed back through the bridge; DHCP, DNS, ICMP essentials and the ports the
@@ -56,7 +56,7 @@ enum set_id {
 	SET_ROUTED_IN, /* routed: subnet . bridge (per length) */
 	SET_OUT, /* nat, routed: subnet . bridge (per length) */
 	SET_OUT_UPLINK, /* nat, routed with an uplink: subnet . bridge . uplink (per length) */
-	SET_INSIDE, /* nat: subnet . subnet (per length) */
+	SET_INSIDE, /* nat: subnet . its own bridge (per length) */
 	SET_MASQ, /* nat: subnet (per length) */
 	SET_MASQ_UPLINK, /* nat with an uplink: subnet . uplink (per length) */
 	SET_OPEN, /* open: bridge */
@@ -86,7 +86,7 @@ static const struct {
 	[SET_ROUTED_IN] = { "routed_in", "ipv4_addr . ifname", AF_INET },
 	[SET_OUT] = { "out", "ipv4_addr . ifname", AF_INET },
 	[SET_OUT_UPLINK] = { "out_uplink", "ipv4_addr . ifname . ifname", AF_INET },
-	[SET_INSIDE] = { "inside", "ipv4_addr . ipv4_addr", AF_INET },
+	[SET_INSIDE] = { "inside", "ipv4_addr . ifname", AF_INET },
 	[SET_MASQ] = { "masq", "ipv4_addr", AF_INET },
 	[SET_MASQ_UPLINK] = { "masq_uplink", "ipv4_addr . ifname", AF_INET },
 	[SET_OPEN] = { "open", "ifname" },
@@ -389,9 +389,10 @@ static void fill_sets6(struct out *o, const struct fw_network *w)
 }
 
 /* The elements of one IPv4 subnet of a network (s masked, g its gateway): each of a network's
- * subnets is filtered, masqueraded or routed as the first. Traffic between two subnets of one
- * network leaves its bridge and comes back: masqueraded in mode nat (inside_L holds a subnet with
- * itself only), as libvirt does. */
+ * subnets is filtered, masqueraded or routed as the first. Traffic that stays on the network's
+ * bridge is never masqueraded, also between two of its subnets (it leaves the bridge and comes
+ * back through the host): inside_L holds each subnet with its own bridge, as with --uplink
+ * (masqueraded only out of the uplink) and in mode routed (never). */
 static void fill_sets4(struct out *o, const struct fw_network *w, const struct ip_prefix *subnet,
 		       const union in_addr_union *g)
 {
@@ -403,7 +404,7 @@ static void fill_sets4(struct out *o, const struct fw_network *w, const struct i
 	element(o, SET_GATEWAY_ADDRS, F_ADDR, g, F_END);
 	if (w->mode == FW_NAT) {
 		element(o, SET_REPLIES, F_ADDR, s, F_IF, b, F_END);
-		element(o, SET_INSIDE, F_ADDR, s, F_ADDR, s, F_END);
+		element(o, SET_INSIDE, F_ADDR, s, F_IF, b, F_END);
 		if (u[0])
 			element(o, SET_MASQ_UPLINK, F_ADDR, s, F_IF, u, F_END);
 		else
@@ -604,7 +605,9 @@ static void render_input(struct out *o)
 	fprintf(o->f, "\t}\n");
 }
 
-/* Traffic that stays inside its subnet is accepted (not masqueraded) before any masquerade. */
+/* Traffic that stays on its network's bridge (inside its subnet, or to another subnet of the
+ * network) is accepted (not masqueraded) before any masquerade. A forward's hairpin (a guest to a
+ * forward of its own network) is masqueraded before, at srcnat - 1 (table inet netd_fwd). */
 static void render_postrouting(struct out *o)
 {
 	char m[INET6_ADDRSTRLEN];
@@ -614,8 +617,7 @@ static void render_postrouting(struct out *o)
 	rule(o, "ip6 daddr ff00::/8 return");
 	for (unsigned k = 0; k <= FW_LEN_MAX; k++)
 		if (in_use(o, AF_INET, k))
-			rule(o, "ip saddr & %s . ip daddr & %s @inside_%u accept", mask_text(AF_INET, k, m),
-			     m, k);
+			rule(o, "ip saddr & %s . oifname @inside_%u accept", mask_text(AF_INET, k, m), k);
 	for (unsigned k = 0; k <= FW_LEN_MAX; k++)
 		if (in_use(o, AF_INET, k))
 			rule(o, "ip saddr & %s . oifname @masq_uplink_%u masquerade",

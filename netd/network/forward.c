@@ -35,8 +35,8 @@ extern const struct feature feature_forward; /* this file's, at its end */
 struct fwd_net {
 	struct nat_fwd_elem *elems; /* sorted: what the kernel has of this network */
 	size_t n;
-	bool has_snat; /* --nat-address, --nat-ports: rules of the table */
-	struct nat_snat snat;
+	size_t n_snat; /* --nat-address, --nat-ports: rules of the table, one per IPv4 subnet */
+	struct nat_snat snat[NETWORK_SUBNETS4_MAX];
 };
 
 struct fwd {
@@ -111,7 +111,8 @@ int daemon_forward_resolve(struct daemon *d, const struct net *net, const struct
 static int net_elements(struct daemon *d, const struct net *net, struct nat_fwd_elem **ret, size_t *ret_n)
 {
 	struct nat_fwd_elem *elems = NULL, h;
-	size_t n = 0;
+	struct ip_prefix subnets[NETWORK_SUBNETS4_MAX + 1];
+	size_t n = 0, n4;
 	int r = 0;
 
 	*ret = NULL;
@@ -124,13 +125,15 @@ static int net_elements(struct daemon *d, const struct net *net, struct nat_fwd_
 		if (daemon_forward_resolve(d, net, &net->def->forwards[i], &to) > 0)
 			r = nat_forward_elements(&net->def->forwards[i], &to, net->def->uplink, &elems, &n);
 	}
-	/* the subnets whose guests reach a forward of their own network through the host */
-	for (int k = 0; r >= 0 && n && k < 2; k++) {
-		const struct ip_prefix *p = k ? &net->def->subnet6 : &net->def->subnet;
+	/* the subnets whose guests reach a forward of their own network through the host: every
+	 * IPv4 one (--subnet, each --address), the IPv6 prefix */
+	n4 = network_subnets4(net->def, subnets);
+	if (net->def->subnet6.family)
+		subnets[n4++] = net->def->subnet6;
+	for (size_t k = 0; r >= 0 && n && k < n4; k++) {
+		const struct ip_prefix *p = &subnets[k];
 		struct nat_fwd_elem *l;
 
-		if (!p->family)
-			continue;
 		l = reallocarray(elems, n + 1, sizeof(*l));
 		nat_fwd_hairpin_element(net->def->bridge, p, &h);
 		if (!l)
@@ -162,7 +165,7 @@ static int apply_script(struct daemon *d, const char *script, char *err, size_t 
 /* Every network's source NAT rules, in the order of the networks (their bridges differ). */
 static int snats_of(struct daemon *d, struct nat_snat **ret, size_t *ret_n)
 {
-	struct nat_snat *l = calloc(d->n_nets + 1, sizeof(*l));
+	struct nat_snat *l = calloc(d->n_nets * NETWORK_SUBNETS4_MAX + 1, sizeof(*l));
 	size_t n = 0;
 
 	if (!l)
@@ -170,8 +173,8 @@ static int snats_of(struct daemon *d, struct nat_snat **ret, size_t *ret_n)
 	for (size_t i = 0; i < d->n_nets; i++) {
 		struct fwd_net *s = *SLOT(d->nets[i]);
 
-		if (s && s->has_snat)
-			l[n++] = s->snat;
+		for (size_t j = 0; s && j < s->n_snat; j++)
+			l[n++] = s->snat[j];
 	}
 	*ret = l;
 	*ret_n = n;
@@ -240,7 +243,7 @@ static int elems_minus(const struct nat_fwd_elem *a, size_t na, const struct nat
 /* Network net's elements become elems (taken): the difference applied (or, when the table comes
  * or goes or the change fails, the whole table). */
 static int net_set(struct daemon *d, struct net *net, struct nat_fwd_elem *elems, size_t n,
-		   const struct nat_snat *snat, char *err, size_t errlen)
+		   const struct nat_snat *snat, size_t n_snat, char *err, size_t errlen)
 {
 	struct fwd *fw = FWD(d);
 	struct fwd_net *s = *SLOT(net);
@@ -251,7 +254,7 @@ static int net_set(struct daemon *d, struct net *net, struct nat_fwd_elem *elems
 	int r;
 
 	if (!s) {
-		if (!n && !snat)
+		if (!n && !n_snat)
 			return 0;
 		s = *SLOT(net) = calloc(1, sizeof(*s));
 		if (!s) {
@@ -271,10 +274,12 @@ static int net_set(struct daemon *d, struct net *net, struct nat_fwd_elem *elems
 	s->elems = elems;
 	s->n = n;
 	fw->total = fw->total - had + n;
-	rules_change = s->has_snat != !!snat || (snat && !nat_snat_equal(&s->snat, snat));
-	s->has_snat = snat;
-	if (snat)
-		s->snat = *snat;
+	rules_change = s->n_snat != n_snat;
+	for (size_t i = 0; i < n_snat && !rules_change; i++)
+		rules_change = !nat_snat_equal(&s->snat[i], &snat[i]);
+	s->n_snat = n_snat;
+	if (n_snat)
+		memcpy(s->snat, snat, n_snat * sizeof(*snat));
 	if (!fw->started || (!n_gone && !n_added && !rules_change))
 		return 0;
 	/* the table comes or goes, or its rules change: the whole of it */
@@ -303,29 +308,35 @@ static void slot_free(struct net *net)
 	*SLOT(net) = NULL;
 }
 
-/* The network's --nat-address and --nat-ports as rules: 1 when it has them (and runs). */
-static int net_snat(const struct net *net, struct nat_snat *ret)
+/* The network's --nat-address and --nat-ports as rules, one for each of its IPv4 subnets (--subnet
+ * and every --address): how many (0 without them, or when it does not run). */
+static size_t net_snat(const struct net *net, struct nat_snat ret[NETWORK_SUBNETS4_MAX])
 {
 	const struct network *def = net->def;
+	struct ip_prefix subnets[NETWORK_SUBNETS4_MAX];
+	size_t n;
 
 	if (!net->active || def->mode->fw != FW_NAT || def->subnet.family != AF_INET ||
 	    (!def->has_nat_address && !def->nat_port_lo))
 		return 0;
-	*ret = (struct nat_snat){ .subnet = def->subnet,
-				  .has_addr = def->has_nat_address,
-				  .first = def->nat_address_first,
-				  .last = def->nat_address_last,
-				  .port_lo = def->nat_port_lo,
-				  .port_hi = def->nat_port_hi };
-	snprintf(ret->bridge, sizeof(ret->bridge), "%s", def->bridge);
-	snprintf(ret->uplink, sizeof(ret->uplink), "%s", def->uplink);
-	return 1;
+	n = network_subnets4(def, subnets);
+	for (size_t i = 0; i < n; i++) {
+		ret[i] = (struct nat_snat){ .subnet = subnets[i],
+					    .has_addr = def->has_nat_address,
+					    .first = def->nat_address_first,
+					    .last = def->nat_address_last,
+					    .port_lo = def->nat_port_lo,
+					    .port_hi = def->nat_port_hi };
+		snprintf(ret[i].bridge, sizeof(ret[i].bridge), "%s", def->bridge);
+		snprintf(ret[i].uplink, sizeof(ret[i].uplink), "%s", def->uplink);
+	}
+	return n;
 }
 
 static int forward_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	struct nat_fwd_elem *elems;
-	struct nat_snat snat;
+	struct nat_snat snat[NETWORK_SUBNETS4_MAX];
 	size_t count;
 	int r = net_elements(d, n, &elems, &count);
 
@@ -333,7 +344,7 @@ static int forward_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 		snprintf(err, errlen, "port forwards: %s", strerror(-r));
 		return r;
 	}
-	r = net_set(d, n, elems, count, net_snat(n, &snat) ? &snat : NULL, err, errlen);
+	r = net_set(d, n, elems, count, snat, net_snat(n, snat), err, errlen);
 	if (r < 0 && !strstr(err, "port forward")) {
 		char e[512];
 
@@ -345,7 +356,7 @@ static int forward_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 
 static int forward_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
-	int r = net_set(d, n, NULL, 0, NULL, err, errlen);
+	int r = net_set(d, n, NULL, 0, NULL, 0, err, errlen);
 
 	if (r >= 0)
 		slot_free(n);
@@ -375,7 +386,7 @@ static int forward_user_add(struct daemon *d, struct net *n, const struct net_us
 static bool has_snats(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_nets; i++)
-		if (*SLOT(d->nets[i]) && (*SLOT(d->nets[i]))->has_snat)
+		if (*SLOT(d->nets[i]) && (*SLOT(d->nets[i]))->n_snat)
 			return true;
 	return false;
 }

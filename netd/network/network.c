@@ -558,6 +558,18 @@ static int check_stp(const struct network *n, char *err, size_t errlen)
 }
 
 /* Forwards lead into a masqueraded subnet (mode nat); an IPv6 one into a NAT66 prefix. */
+/* Whether a is in one of the network's IPv4 subnets (--subnet or an --address). */
+static bool in_subnets4(const struct network *n, const union in_addr_union *a)
+{
+	struct ip_prefix subnets[NETWORK_SUBNETS4_MAX];
+	size_t count = network_subnets4(n, subnets);
+
+	for (size_t i = 0; i < count; i++)
+		if (ip_prefix_contains(&subnets[i], AF_INET, a))
+			return true;
+	return false;
+}
+
 static int check_forwards(const struct network *n, char *err, size_t errlen)
 {
 	char f[NAT_FWD_STRLEN];
@@ -594,11 +606,11 @@ static int check_forwards(const struct network *n, char *err, size_t errlen)
 					    "has no --uplink",
 					    n->name, nat_forward_format(w, f, sizeof(f)));
 		if (!w->to_name[0] &&
-		    !(w->family == AF_INET ? ip_prefix_contains(&n->subnet, AF_INET, &w->to_addr) :
+		    !(w->family == AF_INET ? in_subnets4(n, &w->to_addr) :
 					     ip_prefix_contains(&n->subnet6, AF_INET6, &w->to_addr)))
 			return schema_error(err, errlen,
 					    "network '%s': forward %s: the target is not in the network's "
-					    "subnet",
+					    "subnets",
 					    n->name, nat_forward_format(w, f, sizeof(f)));
 	}
 	return 0;

@@ -5,9 +5,13 @@
 # guest is a real network stack (gx NAME ... as with add_guest). Needs python3 and nft.
 
 # start_netd_tap_guests: start_netd with the stand-in as QEMU (root-owned, as a QEMU binary is; root:
-# it relays through a packet socket) and a kernel file for 'vm create'.
+# it relays through a packet socket) and a kernel file for 'vm create'. $T/qemu is a binary
+# (tests/netns/qemu-standin.c) that runs veth-qemu.py as its child: /proc/PID/exe is the
+# configured QEMU, so a netd restarted after kill -9 adopts the guests.
 start_netd_tap_guests() {
-	install -o root -g root -m 0755 "$TESTS_LIB_DIR/veth-qemu.py" "$T/qemu"
+	[ -n "${QEMU_STANDIN:-}" ] || fail "QEMU_STANDIN not set (run through meson)"
+	install -o root -g root -m 0755 "$QEMU_STANDIN" "$T/qemu"
+	install -o root -g root -m 0644 "$TESTS_LIB_DIR/veth-qemu.py" "$T/veth-qemu.py"
 	head -c 4096 /dev/zero >"$T/vmlinuz"
 	start_netd --qemu "$T/qemu" --qemu-user root "$@"
 }
@@ -22,6 +26,13 @@ tap_guest() {
 	ip -n "$NS" link add "t$name" type veth peer name eth0 netns "$ns"
 	nsx sysctl -qw "net.ipv6.conf.t$name.disable_ipv6=1"
 	ip -n "$NS" link set "t$name" up
+	# tNAME stands in for a wire, not for an interface of the host: netd's namespace must not
+	# answer ARP on it nor take frames sent to its MAC (they would skip the guest's TAP, its port
+	# security and its bridge). Its ingress drops everything; the stand-in's packet socket still
+	# sees each frame (taps come before the ingress hook). A 'nft flush ruleset' takes this away.
+	nsx nft add table netdev netdt_tap
+	nsx nft add chain netdev netdt_tap "in_t$name" \
+		"{ type filter hook ingress device \"t$name\" priority 0; policy drop; }"
 	ip -n "$ns" link set lo up
 	ip -n "$ns" link set eth0 address "$mac"
 	eval "GNS_$name=$ns"

@@ -35,7 +35,7 @@ fi
 grep -q "netd's tables are owned by netd and persist" "$T/netd.log" || fail "no word on the tables' flags at start"
 ctl network create lab --mode nat --subnet 10.91.0.0/24 >/dev/null || fail "network create"
 tap_guest g1 52:54:00:91:00:01 lab
-# netd adopts a running QEMU whose /proc/PID/exe is its --qemu binary: the stand-in's is python's.
+# netd adopts a running QEMU whose /proc/PID/exe is its --qemu binary: the stand-in's ($T/qemu).
 QEMU_EXE=$(readlink -f "/proc/$(cat "$T/run/guests/g1/pid")/exe")
 dhcp_client g1 lab
 guest_ip g1 >/dev/null

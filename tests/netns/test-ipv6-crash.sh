@@ -32,8 +32,8 @@ peer6() {
 # Plain tables (--nft-table-flags none), which another process can flush: the flush below tests
 # their re-apply (owned tables: test-fw-owner.sh).
 start_netd_tap_guests --nft-table-flags none
-# netd adopts a running QEMU whose /proc/PID/exe is its --qemu binary: the stand-in's is python's,
-# so the restarted netd is told that one (it starts no new guest).
+# netd adopts a running QEMU whose /proc/PID/exe is its --qemu binary: the stand-in's ($T/qemu,
+# tap-guest-lib.sh), which the restarted netd is given again (it starts no new guest).
 restart_netd() { start_netd --qemu "$QEMU_EXE" --qemu-user root --nft-table-flags none; }
 ctl network create dual --mode nat --subnet 10.171.0.0/24 --subnet6 fd00:171::/64 --ipv6-mode slaac+dhcpv6 \
 	--dhcp6-range fd00:171::100-fd00:171::1ff >/dev/null || fail "create dual"

@@ -28,13 +28,19 @@ s.bind(("0.0.0.0", 67))
 time.sleep(60)' &
 blocker=$!
 BG_PIDS+=("$blocker")
-sleep 0.3
-ctl network create blocked --mode nat --subnet 10.199.0.0/24 --uplink up0 >/dev/null
-for _ in $(seq 1 50); do
-	case "$(state blocked)" in degraded*) break ;; esac
+# The network comes only once the port is taken (python3 may take a while to start: a pyenv shim).
+for _ in $(seq 1 100); do
+	ip netns exec "$NS" ss -Hlun 'sport = :67' | grep -q . && break
 	sleep 0.1
 done
-s=$(state blocked)
+ctl network create blocked --mode nat --subnet 10.199.0.0/24 --uplink up0 >/dev/null
+# (the state the loop saw: netd restarts the dnsmasq with a backoff, and each new one is "active"
+# for the few ms it takes to fail, so a second look may catch one of those)
+for _ in $(seq 1 50); do
+	s=$(state blocked)
+	case "$s" in degraded*) break ;; esac
+	sleep 0.1
+done
 case "$s" in
 "degraded dnsmasq (DHCP and DNS) is not running: it exited with status"*) ;;
 *) fail "a network whose dnsmasq cannot run: '$s'" ;;

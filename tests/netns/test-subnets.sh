@@ -5,12 +5,12 @@
 #   reservation, the range's one address), B an address of the second subnet's range (the first
 #   has no free one), each with its own subnet's mask and gateway as router and DNS server;
 # - each reaches its gateway and upstream, masqueraded to the host's uplink address; both subnets
-#   are in masq_24;
+#   are in masq_24; A reaches B unmasqueraded (traffic that stays on the bridge);
 # - port security: A's datagram from an address of the second subnet (B's, or one nobody leased)
 #   is dropped (the same from C, whose port is not filtered, goes through); guest filtering: B reaches only DHCP/DNS/ICMP on its gateway, not another port
 #   there nor the host's uplink address; doctor names a missing second gateway;
 # - bad --address values are refused, changing nothing; a reload with a third address puts it on
-#   the bridge, one without it takes it off; kill -9 and restart keep the bridge's addresses.
+#   the bridge (a reservation there without a range is served), one without it takes it off; kill -9 and restart keep the bridge's addresses.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tap-guest-lib.sh"
 need nft socat dnsmasq busybox python3
@@ -27,6 +27,13 @@ upstream_sees() {
 	echo "$got"
 }
 add_upstream
+# up0's IPv6 link-local address (and its local route) out of DAD first: the bad cases compare the
+# routes before and after, and its late arrival looked like a change.
+for _ in $(seq 1 100); do
+	ip -n "$NS" -6 addr show dev up0 scope link | has inet6 &&
+		! ip -n "$NS" -6 addr show dev up0 tentative | has inet6 && break
+	sleep 0.05
+done
 start_netd_tap_guests
 ctl network create multi --mode nat --subnet 10.96.0.0/24 --address 10.97.0.1/24 \
 	--dhcp-range 10.96.0.50-10.96.0.50 --dhcp-range 10.97.0.100-10.97.0.150 \
@@ -63,6 +70,10 @@ gx B ip -j addr show dev eth0 | jq -e '.[0].addr_info[] | select(.local == "'"$I
 	>/dev/null || fail "B's address is not a /24: $(gx B ip addr show dev eth0)"
 ok "A leased $IP_A (first subnet), B $IP_B (second subnet's range), each its own gateway as router and DNS"
 
+# A's wire tA is no interface of the host: no ARP answer comes from it (only through A's TAP).
+tA_mac=$(ip -n "$NS" -j link show tA | jq -r '.[0].address')
+arp=$(gx A busybox arping -c 2 -w 2 -I eth0 192.168.50.2 2>&1 || true)
+grep -qi "$tA_mac" <<<"$arp" && fail "the namespace answered A's ARP on its wire tA: $arp"
 gx A ip route add default via 10.96.0.1
 gx B ip route add default via 10.97.0.1
 gx A ping -c1 -W1 10.96.0.1 >/dev/null || fail "A cannot reach its gateway"
@@ -72,6 +83,12 @@ assert_eq "$(upstream_sees B)" 192.168.50.2 "source address upstream sees from B
 masq=$(nsx nft list set inet netd masq_24)
 grep -q 10.96.0.0 <<<"$masq" && grep -q 10.97.0.0 <<<"$masq" || fail "masq_24: $masq"
 ok "each reaches its gateway and upstream, masqueraded to 192.168.50.2 (both subnets in masq_24)"
+# Between the two subnets of the network (out its own bridge and back): not masqueraded, B sees A.
+gx B socat -U -T 2 TCP-LISTEN:7002,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
+for _ in $(seq 1 50); do gx B ss -ltn | has ':7002 ' && break; sleep 0.05; done
+got=$(gx A busybox timeout 3 busybox nc "$IP_B" 7002 </dev/null 2>/dev/null || true)
+assert_eq "$got" "$IP_A" "the source B sees from A (the other subnet of the network)"
+ok "A to B across the network's two subnets: B sees A's own address $IP_A (not masqueraded)"
 
 # Port security: A may send only from its own lease, in whichever subnet. The spoofed address is
 # added without a route of its own, so the ping's source is the only thing that changes.
@@ -114,15 +131,35 @@ sed -i 's|^address = 10.97.0.1/24$|&\naddress = 10.98.0.1/25|' "$conf"
 ctl reload >/dev/null || fail "reload with a third address"
 assert_eq "$(br_addrs)" "10.96.0.1/24 10.97.0.1/24 10.98.0.1/25" "the bridge's addresses after the reload"
 grep -q 10.98.0.0 <<<"$(nsx nft list set inet netd masq_25)" || fail "masq_25 lacks the third subnet"
+# The third subnet has no range: D's reservation there is served all the same (a static range).
+MAC_D=52:54:00:96:00:0d
+ctl network host add multi "$MAC_D" 10.98.0.20 >/dev/null || fail "host add D in the third subnet"
+tap_guest D $MAC_D multi
+dhcp_client D multi
+bound_d=$(wait_event D '^bound ')
+grep -q " ip=10.98.0.20 .*router=10.98.0.1 dns=10.98.0.1 " <<<"$bound_d" || fail "D's lease: $bound_d"
+kill "$CLIENT_D" 2>/dev/null || true
+ctl vm destroy D >/dev/null || fail "vm destroy D"
+ctl network host remove multi "$MAC_D" >/dev/null || fail "host remove D"
+ok "D's reservation 10.98.0.20 in the third subnet (no range there) leased, its gateway as router"
 sed -i '/^address = 10.98.0.1\/25$/d' "$conf"
 ctl reload >/dev/null || fail "reload without the third address"
 assert_eq "$(br_addrs)" "10.96.0.1/24 10.97.0.1/24" "the bridge's addresses after the second reload"
 ok "a reload adds the third subnet's gateway (and its rules), the next takes it off"
 
-# kill -9 and a restart: the bridge adopted with both addresses, B still reaches upstream.
+# kill -9 and a restart: the bridge adopted with both addresses, the guests adopted (their QEMU,
+# the stand-in, still runs) with their ports' allowed addresses, B still reaches upstream.
 ifindex=$(ip -n "$NS" -j link show nd-multi | jq '.[0].ifindex')
+ips_before=$(port_set_json port_ip4 | jq -c sort)
 kill9_netd
 start_netd_tap_guests
+for g in A B C; do
+	assert_eq "$(ctl --json vm show $g | jq -r .state)" running "state of guest $g after a restart"
+done
+assert_eq "$(port_set_json port_ip4 | jq -c sort)" "$ips_before" "set port_ip4 after a restart"
+in_port4() { port_set_json port_ip4 | jq -e --arg p "$1" --arg a "$2" 'index([[$p, $a]]) != null' >/dev/null; }
+in_port4 vm-A-0 "$IP_A" && in_port4 vm-B-0 "$IP_B" || fail "port_ip4 after a restart: $(port_set_json port_ip4)"
+ok "kill -9 and restart: guests A, B, C adopted (running), their ports' addresses kept"
 assert_eq "$(ip -n "$NS" -j link show nd-multi | jq '.[0].ifindex')" "$ifindex" "the bridge's ifindex after a restart"
 assert_eq "$(br_addrs)" "10.96.0.1/24 10.97.0.1/24" "the bridge's addresses after a restart"
 assert_eq "$(upstream_sees B)" 192.168.50.2 "source address upstream sees from B after a restart"

@@ -900,6 +900,41 @@ static void test_forwards(void **state)
 	check_golden(w, "forwards.log");
 }
 
+/* A nat network of several IPv4 subnets: --nat-address/--nat-ports apply to each of them (one SNAT
+ * rule each, none left to masquerade), a forward may go to a guest of an --address subnet, and the
+ * guests of every subnet reach the forwards through the host (a hairpin4 element each). */
+static void test_forwards_subnets(void **state)
+{
+	struct world *w = *state;
+	const char *t;
+
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"fs\", \"mode\": \"nat\", \"subnet\": \"10.81.0.0/24\", "
+			    "\"addresses\": [\"10.82.0.1/24\", \"10.83.0.1/25\"], \"nat_address\": "
+			    "\"192.0.2.10-192.0.2.11\", \"nat_ports\": \"1024-65535\"}"));
+	note(w, "a forward to a guest of the second subnet (the change fails: the whole table)");
+	fw_fake_fail_at(w->fw, 1);
+	assert_true(request(
+		w, "network.forward.add",
+		"{\"name\": \"fs\", \"proto\": \"tcp\", \"port\": \"48080\", \"to\": \"10.82.0.9:80\"}"));
+	fw_fake_fail_at(w->fw, 0);
+	t = fw_fake_table(w->fw, "inet netd_fwd");
+	assert_non_null(t);
+	assert_non_null(strstr(t, "fwd4_any { tcp . 48080 : 10.82.0.9 . 80 }"));
+	assert_non_null(strstr(t, "\"nd-fs\" . 10.81.0.0/24"));
+	assert_non_null(strstr(t, "\"nd-fs\" . 10.82.0.0/24"));
+	assert_non_null(strstr(t, "\"nd-fs\" . 10.83.0.0/25"));
+	assert_non_null(strstr(t, "ip saddr 10.82.0.0/24"));
+	assert_non_null(strstr(t, "ip saddr 10.83.0.0/25"));
+	note(w, "a target in none of the subnets is refused");
+	assert_false(request(
+		w, "network.forward.add",
+		"{\"name\": \"fs\", \"proto\": \"tcp\", \"port\": \"48081\", \"to\": \"10.84.0.9:80\"}"));
+	assert_true(request(w, "network.forward.remove", "{\"name\": \"fs\", \"id\": 1}"));
+	assert_true(request(w, "network.delete", "{\"name\": \"fs\"}"));
+	check_golden(w, "forwards-subnets.log");
+}
+
 /* Definitions written by hand that conflict with one before them (name order) are skipped at
  * start, as create and reload refuse them: the same subnet (here inside it), the same bridge. */
 static void test_start_skips_conflicts(void **state)
@@ -3385,6 +3420,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forwards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forwards_subnets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_skips_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_dns_root_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward6_keeps_ra, setup, teardown),
