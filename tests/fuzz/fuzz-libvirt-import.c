@@ -41,7 +41,8 @@ static void through_netd(json_object *params)
 	json_object_object_foreach(params, key, val) {
 		if (json_object_is_type(val, json_type_array))
 			check_strings(val);
-		else if (!json_object_is_type(val, json_type_string) && !json_object_is_type(val, json_type_boolean) &&
+		else if (!json_object_is_type(val, json_type_string) &&
+			 !json_object_is_type(val, json_type_boolean) &&
 			 !json_object_is_type(val, json_type_int))
 			abort();
 		if (known(key))

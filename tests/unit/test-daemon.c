@@ -2717,7 +2717,9 @@ static void test_vm_define(void **state)
 	free(TAKE_PTR(after));
 	after = guest_files(w, "g2");
 	assert_false(define_as(w, 1000, "g2", "[guest]\nkernel = /k\n[nic0]\nnetwork = lab\n"));
-	assert_non_null(strstr(reply_error(w), "guest 'g2' belongs to uid 0: only its owner or root may replace its definition"));
+	assert_non_null(
+		strstr(reply_error(w),
+		       "guest 'g2' belongs to uid 0: only its owner or root may replace its definition"));
 	free(TAKE_PTR(before));
 	before = guest_files(w, "g2");
 	assert_string_equal(before, after);

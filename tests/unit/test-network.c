@@ -952,8 +952,9 @@ static void test_config_errors(void **state)
 	static const struct {
 		const char *text, *error;
 	} cases[] = {
-		{ "[network]\nmode = bogus\n", "line 2: unknown mode 'bogus' (known: %s)" }, /* net_mode_names()
-											      */
+		{ "[network]\nmode = bogus\n",
+		  "line 2: unknown mode 'bogus' (known: %s)" }, /* net_mode_names()
+								 */
 		{ "[network]\nsubnet = 10.0.0.0/24\ncolour = blue\n",
 		  "line 3: unknown key 'colour' in section [network]" },
 		{ "[network]\nsubnet 10.0.0.0/24\n", "line 2: syntax error" },
