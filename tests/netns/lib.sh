@@ -133,6 +133,12 @@ assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 # Everything a failed request must leave untouched: links, addresses, routes, rules, files, and which
 # dnsmasq processes run.
 snapshot() {
+	# The kernel's own change first: an IPv6 link-local address that is still in DAD gets its local
+	# route when DAD ends, which a later snapshot would count as a change.
+	for _ in $(seq 1 30); do
+		[ -z "$(ip -n "$NS" -6 addr show tentative 2>/dev/null)" ] && break
+		sleep 0.1
+	done
 	{
 		# pid files are rewritten by dnsmasq itself as it starts: the process list below covers them
 		(cd "$T" && find run/dnsmasq -type f ! -name "*.pid" 2>/dev/null | sort | xargs -r md5sum)
