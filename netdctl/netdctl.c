@@ -332,16 +332,38 @@ static void print_dhcp(json_object *n)
 	printf("\ndns:        %s", json_object_get_boolean(json_object_object_get(h, "dns")) ? "on" : "off");
 	if (json_object_object_get(h, "domain"))
 		printf(", domain %s", jstr(h, "domain"));
+	if (json_object_get_boolean(json_object_object_get(n, "domain_local_only")))
+		printf(" (answered locally only)");
+	if (json_object_get_boolean(json_object_object_get(n, "no_resolv")))
+		printf(", not the host's resolvers");
 	printf("\ndnsmasq:    %s, pid %s, %s restart(s)\nleases:     %s\n", jstr(h, "dnsmasq_state"),
 	       jstr(h, "dnsmasq_pid"), jstr(h, "dnsmasq_restarts"), jstr(h, "leases"));
 }
 
-/* [dns] register and the [dnsmasq] option lines (issue 17). */
+/* One "label:      value" line per element of n's array named json. */
+static void print_lines(json_object *n, const char *json, const char *label)
+{
+	json_object *a = json_object_object_get(n, json);
+
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		printf("%-12s%s\n", i ? "" : label, json_object_get_string(json_object_array_get_idx(a, i)));
+}
+
+/* PXE, the DNS records and forwarders, [dns] register and the [dnsmasq] option lines (issue 17). */
 static void print_dns_extra(json_object *n)
 {
 	json_object *r = json_object_object_get(n, "register_dns"),
 		    *o = json_object_object_get(n, "dnsmasq_options");
 
+	if (json_object_object_get(n, "pxe_boot") || json_object_object_get(n, "tftp_root"))
+		printf("pxe:        boot file %s, next server %s, tftp root %s\n", jstr(n, "pxe_boot"),
+		       json_object_object_get(n, "next_server") ? jstr(n, "next_server") : "the gateway",
+		       jstr(n, "tftp_root"));
+	print_lines(n, "dns_srv", "dns srv:");
+	print_lines(n, "dns_txt", "dns txt:");
+	print_lines(n, "dns_cname", "dns cname:");
+	print_lines(n, "dns_ptr", "dns ptr:");
+	print_lines(n, "dns_forwarders", "forwarder:");
 	if (json_object_get_boolean(json_object_object_get(r, "requested")))
 		printf("register:   %s\n", json_object_get_boolean(json_object_object_get(r, "registered")) ?
 						   "the domain is registered with systemd-resolved" :

@@ -43,8 +43,7 @@ void daemon_trim_later(struct daemon *d)
 /* The features of a network, in the order they come up (and go down in reverse): the one place
  * that names them. A new feature is its own file(s) and its line here (netd/DESIGN.md). */
 extern const struct feature feature_links, feature_watch, feature_firewall, feature_fwint, feature_forward6,
-	feature_upstream, feature_dhcp, feature_resolved, feature_portsec, feature_doctor;
-extern const struct feature feature_forward;
+	feature_upstream, feature_dhcp, feature_resolved, feature_portsec, feature_forward, feature_doctor;
 static const struct feature *const features[] = {
 	&feature_links, /* the bridge, its address and sysctls; guests' TAPs as its ports */
 	&feature_watch, /* conflicts with the host that appear later */

@@ -2,10 +2,18 @@
 /* bridge: guests straight onto an existing bridge (a converted uplink): the LAN's addresses and DHCP,
  * no subnet, firewall or dnsmasq of netd's. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "mode.h"
 #include "network.h"
+
+/* Any [dns] record, forwarder or flag, or a [dnsmasq] option: all are the network's dnsmasq's. */
+static bool dns_config_given(const struct dns_config *c)
+{
+	return c->local_only || c->register_dns || c->no_resolv || c->n_srv || c->n_txt || c->n_cname ||
+	       c->n_ptr || c->n_fwd || c->n_opts;
+}
 
 static int validate(const struct network *n, char *err, size_t errlen)
 {
@@ -45,7 +53,7 @@ static int validate(const struct network *n, char *err, size_t errlen)
 	}
 	if (n->dhcp.n_ranges || n->dhcp.lease_time || n->dhcp.n_hosts || n->dhcp.domain[0] ||
 	    n->dhcp.n_dns_hosts || n->dhcp.static_only || n->dhcp.pxe_boot[0] || n->dhcp.has_next_server ||
-	    n->dhcp.tftp_root[0]) {
+	    n->dhcp.tftp_root[0] || dns_config_given(&n->dhcp.dnscfg)) {
 		snprintf(err, errlen,
 			 "network '%s': mode bridge takes no DHCP or DNS settings: the LAN's own "
 			 "DHCP server serves its guests",

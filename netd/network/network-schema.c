@@ -605,11 +605,11 @@ static const struct schema_field dhcp_fields[] = {
 	{ .key = "host", .json = "hosts", .flag = "host", .metavar = "MAC|id:DUID,IP[,IPv6][,HOSTNAME][,LEASE]",
 	  .label = "host", .flags = SCHEMA_REPEATABLE, .parse = parse_dhcp_host, .format = format_dhcp_host },
 	{ .key = "pxe-boot", .json = "pxe_boot", .flag = "pxe-boot", .metavar = "FILE", .label = "PXE boot file",
-	  .parse = parse_pxe_boot, .format = format_pxe_boot },
+	  .flags = SCHEMA_SHOW, .parse = parse_pxe_boot, .format = format_pxe_boot },
 	{ .key = "next-server", .json = "next_server", .flag = "next-server", .metavar = "IP", .label = "next server",
-	  .parse = parse_next_server, .format = format_next_server },
+	  .flags = SCHEMA_SHOW, .parse = parse_next_server, .format = format_next_server },
 	{ .key = "tftp-root", .json = "tftp_root", .flag = "tftp-root", .metavar = "DIR", .label = "TFTP root",
-	  .parse = parse_tftp_root, .format = format_tftp_root },
+	  .flags = SCHEMA_SHOW, .parse = parse_tftp_root, .format = format_tftp_root },
 	/* clang-format on */
 };
 
@@ -620,7 +620,7 @@ static const struct schema_field dns_fields[] = {
 	{ .key = "domain", .json = "domain", .flag = "domain", .metavar = "DOMAIN", .label = "domain",
 	  .parse = parse_domain, .format = format_domain },
 	{ .key = "local-only", .json = "domain_local_only", .flag = "domain-local-only", .flag_value = "yes",
-	  .label = "domain-local-only", .def = "no", .flags = SCHEMA_OMIT_DEFAULT,
+	  .label = "domain-local-only", .def = "no", .flags = SCHEMA_SHOW | SCHEMA_OMIT_DEFAULT,
 	  SCHEMA_BOOL_AT(struct network, dhcp.dnscfg.local_only) },
 	{ .key = "register", .json = "register_dns", .flag = "register-dns", .flag_value = "yes",
 	  .label = "register-dns", .def = "no", .flags = SCHEMA_OMIT_DEFAULT,
@@ -630,18 +630,18 @@ static const struct schema_field dns_fields[] = {
 	  .format = format_dns_host },
 	{ .key = "srv", .json = "dns_srv", .flag = "dns-srv",
 	  .metavar = "_SERVICE._PROTO[.DOMAIN][,TARGET,PORT[,PRIORITY[,WEIGHT]]]", .label = "SRV record",
-	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_srv, .format = format_dns_srv },
+	  .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE, .parse = parse_dns_srv, .format = format_dns_srv },
 	{ .key = "txt", .json = "dns_txt", .flag = "dns-txt", .metavar = "NAME,TEXT", .label = "TXT record",
-	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_txt, .format = format_dns_txt },
+	  .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE, .parse = parse_dns_txt, .format = format_dns_txt },
 	{ .key = "cname", .json = "dns_cname", .flag = "dns-cname", .metavar = "ALIAS,TARGET", .label = "CNAME",
-	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_cname, .format = format_dns_cname },
+	  .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE, .parse = parse_dns_cname, .format = format_dns_cname },
 	{ .key = "ptr", .json = "dns_ptr", .flag = "dns-ptr", .metavar = "NAME,TARGET", .label = "PTR record",
-	  .flags = SCHEMA_REPEATABLE, .parse = parse_dns_ptr, .format = format_dns_ptr },
+	  .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE, .parse = parse_dns_ptr, .format = format_dns_ptr },
 	{ .key = "forwarder", .json = "dns_forwarders", .flag = "dns-forwarder", .metavar = "[/DOMAIN/]IP[#PORT]|/DOMAIN/[#]",
-	  .label = "DNS forwarder", .flags = SCHEMA_REPEATABLE, .parse = parse_dns_forwarder,
+	  .label = "DNS forwarder", .flags = SCHEMA_SHOW | SCHEMA_REPEATABLE, .parse = parse_dns_forwarder,
 	  .format = format_dns_forwarder },
 	{ .key = "no-resolv", .json = "no_resolv", .flag = "no-resolv", .flag_value = "yes", .label = "no-resolv",
-	  .def = "no", .flags = SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dnscfg.no_resolv) },
+	  .def = "no", .flags = SCHEMA_SHOW | SCHEMA_OMIT_DEFAULT, SCHEMA_BOOL_AT(struct network, dhcp.dnscfg.no_resolv) },
 	/* clang-format on */
 };
 

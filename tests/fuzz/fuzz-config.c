@@ -76,6 +76,8 @@ static void dnsmasq_conf(const struct network *n)
 		.bridge_ifindex = 3,
 		.subnet = n->subnet,
 		.gateway = n->gateway,
+		.addresses = n->addresses,
+		.n_addresses = n->n_addresses,
 		.router = n->dhcp_router,
 		.dns_forward = n->dhcp_router,
 		.subnet6 = n->subnet6,

@@ -25,6 +25,8 @@ cases=(
 	"1|subnet 10.1.0.5/24 has host bits set; did you mean 10.1.0.0/24?|network create x --mode isolated --subnet 10.1.0.5/24"
 	"1|gateway 10.2.0.1 is outside subnet 10.1.0.0/24|network create x --mode isolated --subnet 10.1.0.0/24 --gateway 10.2.0.1"
 	"1|mode bridge takes no --uplink: guests reach the LAN through the bridge's own ports|network create x --mode bridge --bridge br0 --uplink eth0"
+	"1|mode bridge takes no DHCP or DNS settings|network create x --mode bridge --bridge br0 --dns-forwarder 192.0.2.53"
+	"1|mode bridge takes no DHCP or DNS settings|network create x --mode bridge --bridge br0 --dnsmasq-option dhcp-option=42,192.0.2.1"
 	"1|gateway 10.1.0.0 is the network address of 10.1.0.0/24|network create x --mode isolated --subnet 10.1.0.0/24 --gateway 10.1.0.0"
 	"1|gateway 10.1.0.255 is the broadcast address of 10.1.0.0/24|network create x --mode isolated --subnet 10.1.0.0/24 --gateway 10.1.0.255"
 	"1|network 'x' overlaps network 'lab' (10.90.0.0/24)|network create x --mode isolated --subnet 10.90.0.0/16"

@@ -1057,6 +1057,45 @@ static void test_stp(void **state)
 	}
 }
 
+/* Mode bridge has no dnsmasq of netd's: every DNS record, forwarder and flag and every raw dnsmasq
+ * option is refused, never kept and ignored. */
+static void test_bridge_mode_dns(void **state)
+{
+	static const char *const sets[] = {
+		"[dns]\nsrv = _ldap._tcp,ldap.example.com,389",
+		"[dns]\ntxt = info,v=1",
+		"[dns]\ncname = www,web",
+		"[dns]\nptr = 10.0.60.10.in-addr.arpa,web.example.com",
+		"[dns]\nforwarder = 192.0.2.53",
+		"[dns]\nforwarder = /corp.example/",
+		"[dns]\nno-resolv = yes",
+		"[dns]\nlocal-only = yes",
+		"[dns]\nregister = yes",
+		"[dnsmasq]\noption = dhcp-option=42,192.0.2.1",
+	};
+	struct network n;
+	char text[256], err[512];
+
+	for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+		snprintf(text, sizeof(text), "[network]\nmode = bridge\nbridge = br0\n%s\n", sets[i]);
+		assert_int_equal(config_network_parse("lan", text, &n, err, sizeof(err)), 0);
+		network_fill_defaults(&n);
+		err[0] = 0;
+		assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err,
+				    "network 'lan': mode bridge takes no DHCP or DNS settings: the LAN's "
+				    "own DHCP server serves its guests");
+		network_done(&n);
+	}
+	/* and without them it is fine */
+	assert_int_equal(config_network_parse("lan", "[network]\nmode = bridge\nbridge = br0\n", &n, err,
+					      sizeof(err)),
+			 0);
+	network_fill_defaults(&n);
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+	network_done(&n);
+}
+
 static void count_error(const char *file, const char *msg, void *userdata)
 {
 	char *seen = userdata;
@@ -1153,6 +1192,7 @@ int main(void)
 		cmocka_unit_test(test_config_roundtrip),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_stp),
+		cmocka_unit_test(test_bridge_mode_dns),
 		cmocka_unit_test(test_uplink_conflicts),
 		cmocka_unit_test(test_host_ports),
 		cmocka_unit_test(test_store),

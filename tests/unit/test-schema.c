@@ -319,7 +319,7 @@ static void test_request_types(void **state)
 	assert_string_equal(
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"10.1.0.0\\/24\",\"gateway\":\"10.1.0.1\","
-		"\"addresses\":[],\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[\"tcp\\/22\"],\"nat_address\":null,\"nat_ports\":null,\"autostart\":false,\"dnsmasq_options\":[],\"forwards\":[]}");
+		"\"addresses\":[],\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[\"tcp\\/22\"],\"nat_address\":null,\"nat_ports\":null,\"autostart\":false,\"pxe_boot\":null,\"next_server\":null,\"tftp_root\":null,\"domain_local_only\":false,\"dns_srv\":[],\"dns_txt\":[],\"dns_cname\":[],\"dns_ptr\":[],\"dns_forwarders\":[],\"no_resolv\":false,\"dnsmasq_options\":[],\"forwards\":[]}");
 	network_done(&n);
 }
 
@@ -539,6 +539,44 @@ static void test_plain_limits(void **state)
 	network_done(&n);
 }
 
+/* The PXE and DNS rows of a definition are in show as the file has them (issue 17's review). */
+static void test_network_dns_show(void **state)
+{
+	_cleanup_json_ json_object *show = json_object_new_object();
+	char err[SCHEMA_MSG_MAX];
+	struct network n;
+
+	network_init(&n, "x");
+	assert_int_equal(config_network_parse("x",
+					      "[network]\nmode = nat\nsubnet = 10.1.0.0/24\n"
+					      "[dhcp]\npxe-boot = pxelinux.0\nnext-server = 10.1.0.5\n"
+					      "tftp-root = /srv/tftp\n"
+					      "[dns]\ndomain = lab.example\nlocal-only = yes\n"
+					      "srv = _ldap._tcp,ldap.lab.example,389\ntxt = info,v=1\n"
+					      "cname = www,web\nptr = 5.0.1.10.in-addr.arpa,web.lab.example\n"
+					      "forwarder = /corp.example/192.0.2.54#5353\nno-resolv = yes\n",
+					      &n, err, sizeof(err)),
+			 0);
+	schema_json_show(&network_schema, &n, show);
+	static const char *const want[][2] = {
+		{ "pxe_boot", "\"pxelinux.0\"" },
+		{ "next_server", "\"10.1.0.5\"" },
+		{ "tftp_root", "\"\\/srv\\/tftp\"" },
+		{ "domain_local_only", "true" },
+		{ "dns_srv", "[\"_ldap._tcp,ldap.lab.example,389,0,0\"]" },
+		{ "dns_txt", "[\"info,v=1\"]" },
+		{ "dns_cname", "[\"www,web\"]" },
+		{ "dns_ptr", "[\"5.0.1.10.in-addr.arpa,web.lab.example\"]" },
+		{ "dns_forwarders", "[\"\\/corp.example\\/192.0.2.54#5353\"]" },
+		{ "no_resolv", "true" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(want); i++)
+		assert_string_equal(json_object_to_json_string_ext(json_object_object_get(show, want[i][0]),
+								   JSON_C_TO_STRING_PLAIN),
+				    want[i][1]);
+	network_done(&n);
+}
+
 /* The IPv6 rows through a request and show: gateway6 and nat6 are what is in force, not set. */
 static void test_network_ipv6(void **state)
 {
@@ -557,7 +595,7 @@ static void test_network_ipv6(void **state)
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"none\",\"gateway\":null,"
 		"\"addresses\":[],\"subnet6\":\"fd00:5::\\/64\",\"gateway6\":\"fd00:5::1\",\"ipv6_mode\":\"dhcpv6\","
-		"\"nat6\":true,\"uplink\":null,\"mtu\":null,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[],\"nat_address\":null,\"nat_ports\":null,\"autostart\":true,\"dnsmasq_options\":[],\"forwards\":[]}");
+		"\"nat6\":true,\"uplink\":null,\"mtu\":null,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[],\"nat_address\":null,\"nat_ports\":null,\"autostart\":true,\"pxe_boot\":null,\"next_server\":null,\"tftp_root\":null,\"domain_local_only\":false,\"dns_srv\":[],\"dns_txt\":[],\"dns_cname\":[],\"dns_ptr\":[],\"dns_forwarders\":[],\"no_resolv\":false,\"dnsmasq_options\":[],\"forwards\":[]}");
 	network_done(&n);
 
 	/* --no-nat6 is the same parameter as --nat6; gateway6 is never taken. */
@@ -644,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_plain_limits),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_network_ipv6),
+		cmocka_unit_test(test_network_dns_show),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_json_unknown),
 	};
