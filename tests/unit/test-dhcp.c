@@ -176,6 +176,7 @@ static void test_config_golden(void **state)
 	n.dhcp.static_only = true;
 	add_host(&n, "52:54:00:00:00:0e,10.61.0.20,web");
 	golden_config("dnsmasq-subnets-static.conf", &n);
+	network_done(&n);
 
 	/* A subnet without a range of its own (172.16.4.1/22): dnsmasq answers its reserved host
 	 * only with a static range there; the others keep their dynamic ranges. */
@@ -186,6 +187,7 @@ static void test_config_golden(void **state)
 	add_range(&n, "10.61.0.10-10.61.0.99");
 	add_host(&n, "52:54:00:00:00:0e,172.16.4.20,web");
 	golden_config("dnsmasq-subnets-reserved.conf", &n);
+	network_done(&n);
 }
 
 static void test_isolated_has_no_router(void **state)
