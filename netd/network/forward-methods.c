@@ -189,6 +189,9 @@ static int method_forward_add(struct daemon *d, struct call *c, json_object *par
 					net->def->name,
 					nat_forward_format(&o->forwards[j], text, sizeof(text)), o->name);
 	}
+	r = daemon_check_forward_listen(d, copy, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
 	used = socket_conflict(&f, &sproto);
 	if (used)
 		return call_errorf(c, -EADDRINUSE,
