@@ -557,7 +557,6 @@ static int check_stp(const struct network *n, char *err, size_t errlen)
 	return 0;
 }
 
-/* Forwards lead into a masqueraded subnet (mode nat); an IPv6 one into a NAT66 prefix. */
 /* Whether a is in one of the network's IPv4 subnets (--subnet or an --address). */
 static bool in_subnets4(const struct network *n, const union in_addr_union *a)
 {
@@ -570,14 +569,27 @@ static bool in_subnets4(const struct network *n, const union in_addr_union *a)
 	return false;
 }
 
+/* --nat-address, --nat-ports and forwards are nat's alone: checked for every mode (before the
+ * return of the modes without a subnet of their own, which would take them silently). */
+static int check_nat_only(const struct network *n, char *err, size_t errlen)
+{
+	if (n->mode->fw == FW_NAT)
+		return 0;
+	if (n->has_nat_address || n->nat_port_lo)
+		return schema_error(err, errlen,
+				    "network '%s': --nat-address and --nat-ports need mode nat (mode %s)",
+				    n->name, n->mode->name);
+	if (n->n_forwards)
+		return schema_error(err, errlen, "network '%s': port forwards need mode nat (mode %s)",
+				    n->name, n->mode->name);
+	return 0;
+}
+
+/* Forwards lead into a masqueraded subnet (mode nat); an IPv6 one into a NAT66 prefix. */
 static int check_forwards(const struct network *n, char *err, size_t errlen)
 {
 	char f[NAT_FWD_STRLEN];
 
-	if ((n->has_nat_address || n->nat_port_lo) && n->mode->fw != FW_NAT)
-		return schema_error(err, errlen,
-				    "network '%s': --nat-address and --nat-ports need mode nat (mode %s)",
-				    n->name, n->mode->name);
 	if ((n->has_nat_address || n->nat_port_lo) && n->subnet.family != AF_INET)
 		return schema_error(err, errlen,
 				    "network '%s': --nat-address and --nat-ports need an IPv4 subnet",
@@ -586,10 +598,6 @@ static int check_forwards(const struct network *n, char *err, size_t errlen)
 	for (size_t i = 0; i < n->n_forwards; i++) {
 		const struct nat_forward *w = &n->forwards[i];
 
-		if (n->mode->fw != FW_NAT)
-			return schema_error(err, errlen,
-					    "network '%s': port forwards need mode nat (mode %s)", n->name,
-					    n->mode->name);
 		if (w->family == AF_INET && n->subnet.family != AF_INET)
 			return schema_error(err, errlen,
 					    "network '%s': forward %s: the network has no IPv4 subnet",
@@ -636,6 +644,8 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 			return r;
 	}
 	r = check_stp(n, err, errlen);
+	if (r >= 0)
+		r = check_nat_only(n, err, errlen);
 	if (r < 0)
 		return r;
 	if (!n->mode->has_subnet) {

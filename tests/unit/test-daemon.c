@@ -958,14 +958,29 @@ static void test_start_skips_conflicts(void **state)
 	write_def(w, "b", "[network]\nmode = nat\nsubnet = 10.80.0.0/16\n");
 	write_def(w, "c", "[network]\nmode = isolated\nsubnet = 10.81.0.0/24\nbridge = nd-a\n");
 	write_def(w, "d", "[network]\nmode = routed\nsubnet = 10.82.0.0/24\n");
+	/* a port forward with e's map key: f would make the whole table's apply fail */
+	write_def(
+		w, "e",
+		"[network]\nmode = nat\nsubnet = 10.83.0.0/24\n[forwards]\nforward = 1 tcp any 8080 10.83.0.5\n");
+	write_def(
+		w, "f",
+		"[network]\nmode = nat\nsubnet = 10.84.0.0/24\n[forwards]\nforward = 1 tcp,udp any 8080 10.84.0.5\n");
 	daemon_stop(&w->d);
 	assert_int_equal(daemon_start(&w->d), 0);
 	flush_backends(w);
 	assert_string_equal(show_field(w, "a", "subnet"), "10.80.0.0/24");
 	assert_string_equal(show_field(w, "d", "subnet"), "10.82.0.0/24");
+	assert_string_equal(show_field(w, "e", "subnet"), "10.83.0.0/24");
 	assert_false(request(w, "network.show", "{\"name\": \"b\"}"));
 	assert_false(request(w, "network.show", "{\"name\": \"c\"}"));
-	assert_int_equal(w->d.n_nets, 2);
+	assert_false(request(w, "network.show", "{\"name\": \"f\"}"));
+	assert_int_equal(w->d.n_nets, 3);
+	/* nor does create take one (the definition checks, not forward add alone) */
+	assert_false(request(w, "network.create",
+			     "{\"name\": \"g\", \"mode\": \"nat\", \"subnet\": \"10.85.0.0/24\", "
+			     "\"forwards\": [\"1 tcp any 8079-8080 10.85.0.5\"]}"));
+	assert_non_null(strstr(reply_error(w),
+			       "the ports overlap those of forward 1 tcp any 8080 10.83.0.5 of network 'e'"));
 }
 
 static const char *reply_error(struct world *w);
