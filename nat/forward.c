@@ -318,31 +318,39 @@ int nat_fwd_elem_cmp(const struct nat_fwd_elem *a, const struct nat_fwd_elem *b)
 }
 
 /* The rules, fixed. The maps are looked up in prerouting (from outside, from guests) and output
- * (the host itself); "any" only for local addresses that are not loopback ones (a DNAT of
+ * (the host itself), every one only for a destination the kernel finds local (fib daddr type
+ * local): a forward's listen address that is not (or no longer) the host's would otherwise take
+ * the host's own traffic to it, routed traffic and other guests'; "any" only for local addresses
+ * that are not loopback ones (a DNAT of
  * 127.0.0.1 would need route_localnet). Hairpinned connections (a guest to a forward of its own
  * network) are masqueraded to the gateway before netd's own masquerade (priority srcnat - 1):
  * the target's replies must come back through the host to be translated back. They are told by
  * their source being in the subnet of the bridge they leave by: postrouting has no input
- * interface. */
+ * interface. Each DNAT is preceded by the same key's lookup that sets NAT_FWD_CT_MARK (a map
+ * looked up as a set), so the mark is on the connections netd_fwd translated and no others: a
+ * NAT hook's chains stop at the first that binds, so another table's earlier DNAT leaves it unset. */
 static const char rules_text[] =
 	"\tchain prerouting {\n"
 	"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-	"\t\tjump lookup\n"
 	"\t\tfib daddr type local jump lookup_local\n"
 	"\t}\n"
 	"\tchain output {\n"
 	"\t\ttype nat hook output priority -100; policy accept;\n"
-	"\t\tjump lookup\n"
 	"\t\tfib daddr type local jump lookup_local\n"
 	"\t}\n"
-	"\tchain lookup {\n"
-	"\t\tdnat ip to ip daddr . meta l4proto . th dport map @fwd4\n"
-	"\t\tdnat ip6 to ip6 daddr . meta l4proto . th dport map @fwd6\n"
-	"\t}\n"
 	"\tchain lookup_local {\n"
+	"\t\tip daddr . meta l4proto . th dport @fwd4 ct mark set ct mark | " NAT_FWD_CT_MARK "\n"
+	"\t\tdnat ip to ip daddr . meta l4proto . th dport map @fwd4\n"
+	"\t\tip6 daddr . meta l4proto . th dport @fwd6 ct mark set ct mark | " NAT_FWD_CT_MARK "\n"
+	"\t\tdnat ip6 to ip6 daddr . meta l4proto . th dport map @fwd6\n"
+	"\t\tiifname . meta l4proto . th dport @fwd4_if ct mark set ct mark | " NAT_FWD_CT_MARK "\n"
 	"\t\tdnat ip to iifname . meta l4proto . th dport map @fwd4_if\n"
+	"\t\tiifname . meta l4proto . th dport @fwd6_if ct mark set ct mark | " NAT_FWD_CT_MARK "\n"
 	"\t\tdnat ip6 to iifname . meta l4proto . th dport map @fwd6_if\n"
+	"\t\tip daddr != 127.0.0.0/8 meta l4proto . th dport @fwd4_any ct mark set ct mark | " NAT_FWD_CT_MARK
+	"\n"
 	"\t\tip daddr != 127.0.0.0/8 dnat ip to meta l4proto . th dport map @fwd4_any\n"
+	"\t\tip6 daddr != ::1 meta l4proto . th dport @fwd6_any ct mark set ct mark | " NAT_FWD_CT_MARK "\n"
 	"\t\tip6 daddr != ::1 dnat ip6 to meta l4proto . th dport map @fwd6_any\n"
 	"\t}\n"
 	"\tchain postrouting {\n"

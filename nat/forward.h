@@ -24,6 +24,10 @@
 
 #define FWD_FAMILY "inet"
 #define FWD_TABLE "netd_fwd"
+/* The conntrack mark bit netd_fwd sets on the connections it DNATs (and only those): table inet
+ * netd's forward chain lets them through to a network's bridge and back, and no other DNAT
+ * (Docker's published ports, a foreign table's) past its isolation. */
+#define NAT_FWD_CT_MARK "0x00800000"
 
 /* A forward's ports: at most this many (each is one map element per protocol). */
 #define NAT_FWD_RANGE_MAX 1024

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "firewall.h"
+#include "forward.h"
 #include "macro.h"
 
 /* The sets keyed by a subnet come once per IPv4 prefix length that a nat or routed network has, and
@@ -535,8 +536,13 @@ static void render_forward(struct out *o)
 	rule(o, "iifname . oifname @open_uplink accept");
 	rule(o, "oifname . iifname @open_uplink accept");
 	rule(o, "iifname . oifname @self accept");
-	/* port forwards (table inet netd_fwd, nat/forward.h): into a nat guest and its replies */
-	rule(o, "ct status dnat accept");
+	/* port forwards: the connections table inet netd_fwd translated (its mark, nat/forward.h) into
+	 * a network's bridge, and their replies out of it; no other DNAT (Docker's, a foreign table's)
+	 * passes netd's isolation here */
+	rule(o, "ct direction original ct status dnat ct mark & " NAT_FWD_CT_MARK " == " NAT_FWD_CT_MARK
+		" oifname @bridges accept");
+	rule(o, "ct direction reply ct status dnat ct mark & " NAT_FWD_CT_MARK " == " NAT_FWD_CT_MARK
+		" iifname @bridges accept");
 	rule(o, "iifname @bridges reject with icmpx type admin-prohibited");
 	rule(o, "oifname @bridges reject with icmpx type admin-prohibited");
 	fprintf(o->f, "\t}\n");

@@ -288,8 +288,9 @@ static void forward_nat(struct ctx *c, xmlNode *nat)
 		*(is(k, "address") ? &c->nat_address : &c->nat_port) = true;
 		if (!single(c, k, "-,/# ", KNOWN("start", "end")))
 			continue;
-		if (end && strcmp(start, end))
-			snprintf(buf, sizeof(buf), "%s-%s", start, end);
+		/* one port is the range X-X (netd's nat-ports is a range); one address is itself */
+		if ((end && strcmp(start, end)) || !is(k, "address"))
+			snprintf(buf, sizeof(buf), "%s-%s", start, end ?: start);
 		else
 			snprintf(buf, sizeof(buf), "%s", start);
 		set_string(c, is(k, "address") ? "nat_address" : "nat_ports", buf);

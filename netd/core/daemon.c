@@ -464,6 +464,27 @@ static int check_conflicts(struct daemon *d, const struct network *n, unsigned f
 	return r;
 }
 
+int daemon_check_forward_listen(struct daemon *d, const struct network *n, char *err, size_t errlen)
+{
+	struct link_dump host = {};
+	int r;
+
+	for (size_t i = 0; i < n->n_forwards; i++)
+		if (n->forwards[i].listen == NAT_FWD_LISTEN_ADDR)
+			goto check;
+	return 0;
+check:
+	/* every address, netd's bridges' too (a gateway is the host's); fresh: a refusal is final */
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS | LINK_DUMP_FRESH, &host);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read addresses from the kernel: %s", strerror(-r));
+		return r;
+	}
+	r = network_check_forward_listen(n, &host, err, errlen);
+	link_dump_free(&host);
+	return r;
+}
+
 /*
  * The addresses and routes come from the link backend's cache, which may hold more than the
  * kernel, never less (bridge/DESIGN.md): no conflict there is none in the kernel; a conflict is
@@ -658,6 +679,8 @@ static void reload_one(struct daemon *d, struct network *def, json_object *repor
 	}
 	snprintf(name, sizeof(name), "%s", def->name);
 	r = daemon_check_conflicts(d, def, err, sizeof(err));
+	if (r >= 0)
+		r = daemon_check_forward_listen(d, def, err, sizeof(err));
 	if (r < 0)
 		network_free(def);
 	else if (n)

@@ -176,6 +176,9 @@ struct network *daemon_network_find(struct daemon *d, const char *name);
 struct network *daemon_network_find_bridge(struct daemon *d, const char *bridge);
 /* Check a definition against the other networks and the host's addresses, routes and links. */
 int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen);
+/* network_check_forward_listen on a fresh dump of the host's addresses: create, forward add and
+ * reload (not start: an address that comes later, by DHCP on the uplink, is matched then). */
+int daemon_check_forward_listen(struct daemon *d, const struct network *n, char *err, size_t errlen);
 /* --subnet auto: pick a free /24 of the pool for n (see network_choose_subnet). */
 int daemon_choose_subnet(struct daemon *d, struct network *n, char *err, size_t errlen);
 /* --subnet6 auto: pick a free /64 of the host's ULA /48 for n (see network_choose_subnet6). */

@@ -189,6 +189,13 @@ static int method_forward_add(struct daemon *d, struct call *c, json_object *par
 					net->def->name,
 					nat_forward_format(&o->forwards[j], text, sizeof(text)), o->name);
 	}
+	/* the new forward's listen address alone (one the host lost since does not block an add) */
+	struct network one = { .forwards = &f, .n_forwards = 1 };
+
+	snprintf(one.name, sizeof(one.name), "%s", net->def->name);
+	r = daemon_check_forward_listen(d, &one, c->err, sizeof(c->err));
+	if (r < 0)
+		return r;
 	used = socket_conflict(&f, &sproto);
 	if (used)
 		return call_errorf(c, -EADDRINUSE,

@@ -5,8 +5,8 @@
  *
  * - A network's elements are worked out from its definition's forwards (n->def->forwards) and,
  *   for a forward to a name, the name's current address: a guest of that name with a NIC on the
- *   network (a user: its MAC) leased or reserved that address; else a DHCP lease whose client
- *   gave that hostname (the newest).
+ *   network (a user: its MAC) leased or reserved that address; else the address of a reservation
+ *   of that name (--host MAC,IP,NAME). Never a DHCP client's hostname: a guest chooses it.
  * - up() (a start, a changed definition, an adoption), a lease event and a guest's NIC that
  *   registers (user_add) recompute the network's elements and apply only the difference, one
  *   small transaction; down() deletes the network's elements. The first element makes the table,
@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "daemon.h"
 #include "firewall.h"
@@ -60,7 +61,24 @@ static bool lease_newer(const struct dhcp_lease *a, const struct dhcp_lease *b)
 	return !b || !a->expiry || (b->expiry && a->expiry > b->expiry);
 }
 
-/* The address of name on net now: 1 when found. */
+/* The address of a reservation, of f's family: 1 when it has one. */
+static int host_address(const struct dhcp_host *h, const struct nat_forward *f, union in_addr_union *ret)
+{
+	if (h && f->family == AF_INET && h->has_ip) {
+		*ret = h->ip;
+		return 1;
+	}
+	if (h && f->family == AF_INET6 && h->has_ip6) {
+		*ret = h->ip6;
+		return 1;
+	}
+	return 0;
+}
+
+/* The address of name on net now: 1 when found. A name is a netd guest with a NIC on the network
+ * (its MAC's newest lease, else its MAC's reservation) or a reservation the operator named
+ * (--host MAC,IP,NAME: its address); never a hostname a DHCP client chose, which a hostile guest
+ * could set to take another's forward over. */
 int daemon_forward_resolve(struct daemon *d, const struct net *net, const struct nat_forward *f,
 			   union in_addr_union *ret)
 {
@@ -76,14 +94,22 @@ int daemon_forward_resolve(struct daemon *d, const struct net *net, const struct
 	for (size_t i = 0; i < net->n_users && !mac; i++)
 		if (!strcmp(net->users[i].guest, f->to_name))
 			mac = &net->users[i].mac;
+	if (!mac) {
+		for (size_t i = 0; i < net->def->dhcp.n_hosts; i++) {
+			const struct dhcp_host *h = &net->def->dhcp.hosts[i];
+
+			if (!strcasecmp(h->hostname, f->to_name) && host_address(h, f, ret))
+				return 1;
+		}
+		return 0;
+	}
 	for (size_t i = 0; srv && i < srv->leases.n; i++) {
 		const struct dhcp_lease *l = &srv->leases.leases[i];
 
 		if (l->family != f->family || l->ended)
 			continue;
-		if (mac ? !(l->family == AF_INET ? mac_equal(&l->mac, mac) :
-						   dhcp_lease6_mac(l, &m) && mac_equal(&m, mac)) :
-			  strcmp(l->hostname, f->to_name))
+		if (!(l->family == AF_INET ? mac_equal(&l->mac, mac) :
+					     dhcp_lease6_mac(l, &m) && mac_equal(&m, mac)))
 			continue;
 		if (lease_newer(l, best))
 			best = l;
@@ -92,19 +118,7 @@ int daemon_forward_resolve(struct daemon *d, const struct net *net, const struct
 		*ret = best->ip;
 		return 1;
 	}
-	if (mac) {
-		const struct dhcp_host *h = dhcp_host_find(&net->def->dhcp, mac);
-
-		if (h && f->family == AF_INET && h->has_ip) {
-			*ret = h->ip;
-			return 1;
-		}
-		if (h && f->family == AF_INET6 && h->has_ip6) {
-			*ret = h->ip6;
-			return 1;
-		}
-	}
-	return 0;
+	return host_address(dhcp_host_find(&net->def->dhcp, mac), f, ret);
 }
 
 /* What the kernel should have of net now, sorted. */

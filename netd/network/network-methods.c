@@ -267,6 +267,8 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 	if (network_validate(n, c->err, sizeof(c->err)) < 0)
 		return -EINVAL;
 	r = daemon_check_conflicts(d, n, c->err, sizeof(c->err));
+	if (r >= 0)
+		r = daemon_check_forward_listen(d, n, c->err, sizeof(c->err));
 	if (r < 0)
 		return r;
 	r = dhcp_tftp_check_request(d, n, &c->peer, c->err, sizeof(c->err));

@@ -557,7 +557,6 @@ static int check_stp(const struct network *n, char *err, size_t errlen)
 	return 0;
 }
 
-/* Forwards lead into a masqueraded subnet (mode nat); an IPv6 one into a NAT66 prefix. */
 /* Whether a is in one of the network's IPv4 subnets (--subnet or an --address). */
 static bool in_subnets4(const struct network *n, const union in_addr_union *a)
 {
@@ -570,14 +569,27 @@ static bool in_subnets4(const struct network *n, const union in_addr_union *a)
 	return false;
 }
 
+/* --nat-address, --nat-ports and forwards are nat's alone: checked for every mode (before the
+ * return of the modes without a subnet of their own, which would take them silently). */
+static int check_nat_only(const struct network *n, char *err, size_t errlen)
+{
+	if (n->mode->fw == FW_NAT)
+		return 0;
+	if (n->has_nat_address || n->nat_port_lo)
+		return schema_error(err, errlen,
+				    "network '%s': --nat-address and --nat-ports need mode nat (mode %s)",
+				    n->name, n->mode->name);
+	if (n->n_forwards)
+		return schema_error(err, errlen, "network '%s': port forwards need mode nat (mode %s)",
+				    n->name, n->mode->name);
+	return 0;
+}
+
+/* Forwards lead into a masqueraded subnet (mode nat); an IPv6 one into a NAT66 prefix. */
 static int check_forwards(const struct network *n, char *err, size_t errlen)
 {
 	char f[NAT_FWD_STRLEN];
 
-	if ((n->has_nat_address || n->nat_port_lo) && n->mode->fw != FW_NAT)
-		return schema_error(err, errlen,
-				    "network '%s': --nat-address and --nat-ports need mode nat (mode %s)",
-				    n->name, n->mode->name);
 	if ((n->has_nat_address || n->nat_port_lo) && n->subnet.family != AF_INET)
 		return schema_error(err, errlen,
 				    "network '%s': --nat-address and --nat-ports need an IPv4 subnet",
@@ -586,10 +598,6 @@ static int check_forwards(const struct network *n, char *err, size_t errlen)
 	for (size_t i = 0; i < n->n_forwards; i++) {
 		const struct nat_forward *w = &n->forwards[i];
 
-		if (n->mode->fw != FW_NAT)
-			return schema_error(err, errlen,
-					    "network '%s': port forwards need mode nat (mode %s)", n->name,
-					    n->mode->name);
 		if (w->family == AF_INET && n->subnet.family != AF_INET)
 			return schema_error(err, errlen,
 					    "network '%s': forward %s: the network has no IPv4 subnet",
@@ -636,6 +644,8 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 			return r;
 	}
 	r = check_stp(n, err, errlen);
+	if (r >= 0)
+		r = check_nat_only(n, err, errlen);
 	if (r < 0)
 		return r;
 	if (!n->mode->has_subnet) {
@@ -742,6 +752,18 @@ static int check_other_network(const struct network *n, const struct network *o,
 			 ip_prefix_format(&o->subnet6, s, sizeof(s)));
 		return -EADDRINUSE;
 	}
+	/* Port forwards with one map key in two networks: table netd_fwd would refuse the second. */
+	for (size_t i = 0; i < n->n_forwards; i++)
+		for (size_t j = 0; j < o->n_forwards; j++) {
+			char t[NAT_FWD_STRLEN];
+
+			if (!nat_forward_overlaps(&n->forwards[i], &o->forwards[j]))
+				continue;
+			snprintf(err, errlen,
+				 "network '%s': the ports overlap those of forward %s of network '%s'",
+				 n->name, nat_forward_format(&o->forwards[j], t, sizeof(t)), o->name);
+			return -EEXIST;
+		}
 	/* Two networks registering one domain (or one under the other) with resolved: the host's
 	 * lookups of the other's names would go to this one's dnsmasq. */
 	if (registers_dns(n) && registers_dns(o) &&
@@ -821,6 +843,16 @@ static int check_other_networks_index(const struct network *n, const struct netw
 		if (registers_dns(e->def) && (dns_name_under(n->dhcp.domain, e->def->dhcp.domain) ||
 					      dns_name_under(e->def->dhcp.domain, n->dhcp.domain)))
 			note_other(e, &f);
+	}
+	/* Nor for port forwards (few networks have some, each few): a walk, only for a network with
+	 * forwards. */
+	for (size_t i = 0; n->n_forwards && i < x->name.n; i++) {
+		const struct network_index_entry *e = &x->name.e[i];
+
+		for (size_t a = 0; a < n->n_forwards; a++)
+			for (size_t b = 0; b < e->def->n_forwards; b++)
+				if (nat_forward_overlaps(&n->forwards[a], &e->def->forwards[b]))
+					note_other(e, &f);
 	}
 	return f.first ? check_other_network(n, f.first->def, err, errlen) : 0;
 }
@@ -992,6 +1024,29 @@ static int check_conflicts(const struct network *n, struct network *const *other
 			r = check_host_routes(n, &prefixes[i], host, err, errlen);
 		if (r < 0)
 			return r;
+	}
+	return 0;
+}
+
+int network_check_forward_listen(const struct network *n, const struct link_dump *host, char *err,
+				 size_t errlen)
+{
+	for (size_t i = 0; i < n->n_forwards; i++) {
+		const struct nat_forward *f = &n->forwards[i];
+		char a[INET6_ADDRSTRLEN];
+		bool found = false;
+
+		if (f->listen != NAT_FWD_LISTEN_ADDR)
+			continue;
+		for (size_t j = 0; j < host->n_addrs && !found; j++)
+			found = host->addrs[j].prefix.family == f->family &&
+				ip_addr_equal(f->family, &host->addrs[j].prefix.addr, &f->listen_addr);
+		if (found)
+			continue;
+		snprintf(err, errlen,
+			 "network '%s': listen address %s is not an address of the host (see 'ip address')",
+			 n->name, ip_addr_format(f->family, &f->listen_addr, a, sizeof(a)));
+		return -EADDRNOTAVAIL;
 	}
 	return 0;
 }

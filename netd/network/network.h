@@ -121,6 +121,11 @@ int network_check_conflicts(const struct network *n, struct network *const *othe
 			    const struct link_dump *host, char *err, size_t errlen);
 /* The same, with the other networks from an index (network-index.h): the same checks in the same
  * order, the same messages, at O(log n) each. */
+/* Every forward's --listen ADDR is one of the host's addresses in host (a dump with addresses):
+ * else -EADDRNOTAVAIL and why. A listen address that is not the host's would take traffic that is
+ * not the host's (nat/forward.c matches local destinations alone too). */
+int network_check_forward_listen(const struct network *n, const struct link_dump *host, char *err,
+				 size_t errlen);
 int network_check_conflicts_index(const struct network *n, const struct network_index *x,
 				  const struct link_dump *host, char *err, size_t errlen);
 /* --subnet auto: the first /24 of pool that passes network_check_conflicts(); sets n->subnet and

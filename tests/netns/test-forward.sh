@@ -5,7 +5,9 @@
 # the source address and port it sees; guest "other" is a second guest on the same network.
 # - TCP and UDP forwards, a port range to a shifted range, reached from outside, from the other
 #   guest (hairpin: it sees the gateway) and from the host itself;
-# - a forward to a name follows the guest's new lease (new MAC, new address);
+# - a forward to a name stays on its reservation when another guest (another MAC) sends that
+#   hostname; a listen address the host does not have is refused, and one it loses no longer
+#   forwards; a DNAT of another table does not pass netd's isolation into a guest;
 # - conflicts refused (a local socket, another forward), nothing changed; bad inputs;
 # - owned tables survive nft flush ruleset; kill -9 and restart keep the elements (no duplicate,
 #   none lost); with plain tables a flush is re-applied;
@@ -16,7 +18,9 @@ need nft socat dnsmasq busybox
 
 add_upstream
 start_netd
-ctl network create fw --mode nat --subnet 10.71.0.0/24 >/dev/null
+# web's name is a reservation (a name resolves to a netd guest or a reservation, never to a
+# hostname a DHCP client sent)
+ctl network create fw --mode nat --subnet 10.71.0.0/24 --host 52:54:00:cc:00:01,10.71.0.50,web >/dev/null
 
 add_guest web 52:54:00:cc:00:01 nd-fw
 add_guest other 52:54:00:cc:00:02 nd-fw
@@ -96,6 +100,7 @@ bad=(
 	"1|target ports '81-82' are not as many as the forwarded ones (1)|network forward add fw --proto tcp --port 80 --to web:81-82"
 	"1|invalid target 'we\$b': expected a guest name, a hostname or an address|network forward add fw --proto tcp --port 81 --to 'we\$b'"
 	"1|the target is not in the network's subnet|network forward add fw --proto tcp --port 81 --to 10.9.9.9"
+	"1|listen address 192.168.50.9 is not an address of the host|network forward add fw --listen 192.168.50.9 --proto tcp --port 81 --to web"
 	"1|invalid listen address 'nowhere': expected an address, any or uplink|network forward add fw --listen nowhere --proto tcp --port 81 --to web"
 	"1|invalid listen address '127.0.0.1': not a loopback or wildcard address (use any)|network forward add fw --listen 127.0.0.1 --proto tcp --port 81 --to web"
 	"1|listens on the uplink: the network has no --uplink|network forward add fw --listen-uplink --proto tcp --port 81 --to web"
@@ -144,7 +149,8 @@ done
 grep -q "table inet netd_fwd was removed by another process; re-applying it" "$T/netd.log" || fail "re-apply not logged"
 ok "plain tables: nft flush ruleset re-applied, the forward works"
 
-# The guest "web" comes back with another MAC, so another address: the forward follows its name.
+# The guest "web" comes back with another MAC (another guest, as far as netd can tell) and sends
+# the hostname web: the forward stays on the reservation (a guest's hostname takes no forward).
 kill "$CLIENT_web"
 wait "$CLIENT_web" 2>/dev/null || true
 gx web ip link set eth0 address 52:54:00:cc:00:09
@@ -152,15 +158,56 @@ gx web ip link set eth0 address 52:54:00:cc:00:09
 dhcp_client web fw
 WEB2=$(guest_ip web)
 [ "$WEB2" != "$WEB" ] || fail "web got the same address again"
-gx web ip route replace default via 10.71.0.1
+# (dnsmasq may keep the reserved name from the client: the lease event is what counts)
+has_lease() { ctl --json network leases fw | jq -e --arg ip "$1" 'any(.[]; .ip == $ip)' >/dev/null; }
 for _ in $(seq 1 100); do
-	[ "$(ctl --json network forward list fw | jq -r '.[0].to_address')" = "$WEB2" ] && break
+	has_lease "$WEB2" && break
 	sleep 0.02
 done
-assert_eq "$(ctl --json network forward list fw | jq -r '.[0].to_address')" "$WEB2" "target after the new lease"
-[[ $(tcp_ask up) == "web80 192.168.50.1" ]] || fail "forward to web after its new lease"
-nsx nft list map inet netd_fwd fwd4_any | has "$WEB2 . 80" || fail "map element not updated"
-ok "forward to 'web' follows its new lease $WEB -> $WEB2"
+has_lease "$WEB2" || fail "netd has no lease of $WEB2: $(ctl --json network leases fw)"
+assert_eq "$(ctl --json network forward list fw | jq -r '.[0].to_address')" "$WEB" "target after another MAC's lease named web"
+nsx nft list map inet netd_fwd fwd4_any | has "$WEB . 80" || fail "map element moved"
+nsx nft list map inet netd_fwd fwd4_any | has "$WEB2 . 80" && fail "map element taken by a guest's hostname"
+ok "another MAC's lease with hostname web ($WEB2) does not take the forward: it stays on $WEB"
+gx web ip link set eth0 address 52:54:00:cc:00:01
+
+# A listen address the host loses: traffic to it is no longer forwarded (every lookup is for local
+# destinations alone), whatever element the map has.
+nsx ip addr add 198.51.100.4/32 dev lo
+up ip route add 198.51.100.4/32 via 192.168.50.2
+kill "$CLIENT_web"
+wait "$CLIENT_web" 2>/dev/null || true
+: >"$T/web.events"
+dhcp_client web fw
+assert_eq "$(guest_ip web)" "$WEB" "web back on its reservation"
+gx web ip route replace default via 10.71.0.1
+ctl network forward add fw --listen 198.51.100.4 --proto tcp --port 8181 --to web:80 >/dev/null
+HOST_ADDR=198.51.100.4 PORT=8181
+a=$(tcp_ask up)
+[[ $a == "web80 192.168.50.1" ]] || fail "forward on 198.51.100.4:8181 from outside: '$a'"
+nsx ip addr del 198.51.100.4/32 dev lo
+nsx nft list map inet netd_fwd fwd4 | has "198.51.100.4 . tcp . 8181" || fail "element gone with the address"
+a=$(tcp_ask up)
+[ -z "$a" ] || fail "traffic to an address the host no longer has was forwarded: '$a'"
+ok "listen address 198.51.100.4 removed from the host: its element stays, nothing is forwarded"
+
+# Another table's DNAT into a guest (as Docker's published ports are) does not pass netd's forward
+# chain: only netd_fwd's own (their ct mark).
+nsx nft -f - <<EOF2
+table ip netdt_foreign {
+	chain pre {
+		type nat hook prerouting priority dstnat - 10; policy accept;
+		tcp dport 8282 dnat to $WEB:80
+	}
+}
+EOF2
+HOST_ADDR=192.168.50.2 PORT=8282
+a=$(tcp_ask up)
+nsx nft delete table ip netdt_foreign
+[ -z "$a" ] || fail "a foreign DNAT reached the guest through netd's isolation: '$a'"
+HOST_ADDR=192.168.50.2 PORT=8080
+[[ $(tcp_ask up) == "web80 192.168.50.1" ]] || fail "forward 8080 after the foreign DNAT check"
+ok "a foreign table's DNAT into web is rejected; netd's own forward still passes"
 
 ctl network forward remove fw 1
 a=$(tcp_ask up)
@@ -194,6 +241,11 @@ for _ in 1 2 3; do
 done
 gx cl ping -c1 -W1 192.168.50.1 >/dev/null || fail "ICMP with --nat-address"
 ok "--nat-address 192.168.50.3 --nat-ports 40000-40009 and --nat-ports alone: the outside sees them"
+# the state compared below includes local routes, which an address still in DAD adds later
+for _ in $(seq 1 200); do
+	nsx ip -6 addr show tentative | has . || break
+	sleep 0.05
+done
 BAD_BEFORE=
 bad=(
 	"1|--nat-address and --nat-ports need mode nat (mode routed)|network create r1 --mode routed --subnet 10.74.0.0/24 --nat-address 192.168.50.3"
@@ -206,6 +258,8 @@ bad=(
 	"1|--nat-address and --nat-ports need an IPv4 subnet|network create r1 --mode nat --subnet none --subnet6 fd00:74::/64 --nat-ports 1024-2000"
 	"1|port forwards need mode nat (mode isolated)|network create r1 --mode isolated --subnet 10.74.0.0/24"
 	"1|network 'sn': the ports overlap those of forward 2 udp 192.168.50.2 5353 $WEB:53 of network 'fw'|network forward add sn --proto udp --port 5353 --to 10.72.0.9"
+	"1|network 'b1': --nat-address and --nat-ports need mode nat (mode bridge)|network create b1 --mode bridge --bridge up0 --nat-ports 1024-65535"
+	"1|network 'b1': --nat-address and --nat-ports need mode nat (mode bridge)|network create b1 --mode bridge --bridge up0 --nat-address 192.168.50.3"
 )
 # (that one through a request: netdctl has no option for forwards)
 unset 'bad[8]'
@@ -213,6 +267,8 @@ bad_cli_cases bad
 raw=(
 	'{"method":"network.create","params":{"name":"r1","mode":"isolated","subnet":"10.74.0.0/24","forwards":["1 tcp any 80 10.74.0.5"]}}|port forwards need mode nat (mode isolated)'
 	'{"method":"network.create","params":{"name":"r1","mode":"nat","subnet":"10.74.0.0/24","forwards":["1 tcp any 80 10.74.0.5","1 udp any 80 10.74.0.5"]}}|forward ID 1 is taken'
+	'{"method":"network.create","params":{"name":"b1","mode":"bridge","bridge":"up0","forwards":["1 tcp any 80 10.74.0.5"]}}|port forwards need mode nat (mode bridge)'
+	'{"method":"network.create","params":{"name":"r1","mode":"nat","subnet":"10.74.0.0/24","forwards":["1 tcp any 9001 10.74.0.5"]}}|network '"'"'r1'"'"': the ports overlap those of forward 3 tcp any 9000-9002 web:9100-9102 of network '"'"'fw'"'"''
 )
 bad_raw_cases raw
 ok "bad --nat-address, --nat-ports and forwards in a definition refused, nothing changed"

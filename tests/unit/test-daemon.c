@@ -846,14 +846,18 @@ static void test_restart_adopts(void **state)
 /* Port forwards (the forward feature): the first forward makes table inet netd_fwd, the next ones
  * and a lease that moves a name are element changes; a change that fails is followed by the whole
  * table; a start applies it whole; the last forward removed takes the table away. */
+static const char *reply_error(struct world *w);
+
 static void test_forwards(void **state)
 {
 	struct world *w = *state;
 	const char *t;
+	int ifindex;
 
 	assert_true(request(w, "network.create",
-			    "{\"name\": \"fw\", \"mode\": \"nat\", \"subnet\": \"10.80.0.0/24\"}"));
-	note(w, "a lease of hostname web, then a forward to it: the table with its elements");
+			    "{\"name\": \"fw\", \"mode\": \"nat\", \"subnet\": \"10.80.0.0/24\", "
+			    "\"hosts\": [\"52:54:00:80:00:05,10.80.0.5,web\"]}"));
+	note(w, "a lease of the reservation web, then a forward to it: the table with its elements");
 	assert_true(
 		request(w, "lease.event",
 			"{\"network\": \"fw\", \"action\": \"add\", \"mac\": \"52:54:00:80:00:05\", \"ip\": "
@@ -861,19 +865,28 @@ static void test_forwards(void **state)
 	assert_true(
 		request(w, "network.forward.add",
 			"{\"name\": \"fw\", \"proto\": \"tcp\", \"port\": \"48080\", \"to\": \"web:80\"}"));
-	note(w, "a second forward, to an address: its element alone");
+	note(w, "a listen address that is not the host's is refused");
+	assert_false(request(
+		w, "network.forward.add",
+		"{\"name\": \"fw\", \"listen\": \"192.0.2.53\", \"proto\": \"udp\", \"port\": \"48053\", "
+		"\"to\": \"10.80.0.6:53\"}"));
+	assert_non_null(strstr(reply_error(w), "listen address 192.0.2.53 is not an address of the host"));
+	assert_int_equal(link_fake_add_link(w->link, "eth0", "veth", &ifindex), 0);
+	assert_int_equal(link_fake_add_addr(w->link, ifindex, "192.0.2.1/24"), 0);
+	note(w, "a second forward, to an address, listening on one of the host's: its element alone");
 	assert_true(request(
 		w, "network.forward.add",
 		"{\"name\": \"fw\", \"listen\": \"192.0.2.1\", \"proto\": \"udp\", \"port\": \"48053\", "
 		"\"to\": \"10.80.0.6:53\"}"));
-	note(w, "web leases another address (another MAC, later): the element follows");
+	note(w, "another guest's lease with the hostname web (another MAC, later): the forward stays on "
+		"the reservation (a guest's chosen hostname takes no forward)");
 	assert_true(
 		request(w, "lease.event",
 			"{\"network\": \"fw\", \"action\": \"add\", \"mac\": \"52:54:00:80:00:07\", \"ip\": "
 			"\"10.80.0.7\", \"hostname\": \"web\", \"expires\": \"4000000100\"}"));
 	assert_true(request(w, "network.forward.list", "{\"name\": \"fw\"}"));
 	assert_non_null(strstr(json_object_to_json_string_ext(w->reply, JSON_C_TO_STRING_PLAIN),
-			       "\"to_address\":\"10.80.0.7\""));
+			       "\"to_address\":\"10.80.0.5\""));
 	note(w, "a change that fails: the whole table instead");
 	fw_fake_fail_at(w->fw, 1);
 	assert_true(request(
@@ -882,13 +895,13 @@ static void test_forwards(void **state)
 	fw_fake_fail_at(w->fw, 0);
 	t = fw_fake_table(w->fw, "inet netd_fwd");
 	assert_non_null(t);
-	assert_non_null(strstr(t, "fwd4_any { udp . 48101 : 10.80.0.7 . 48101 }"));
+	assert_non_null(strstr(t, "fwd4_any { udp . 48101 : 10.80.0.5 . 48101 }"));
 	assert_non_null(strstr(t, "hairpin4 { \"nd-fw\" . 10.80.0.0/24 }"));
 	note(w, "a bad forward changes nothing");
 	assert_false(request(w, "network.forward.add",
 			     "{\"name\": \"fw\", \"proto\": \"tcp\", \"port\": \"48080\", \"to\": \"web\"}"));
 	note(w, "netd restarts: the whole table at the end of the start (the fake dnsmasq keeps no lease "
-		"file: the names have no address now, only forward 2 has its element)");
+		"file: web is its reservation's address)");
 	daemon_stop(&w->d);
 	assert_int_equal(daemon_start(&w->d), 0);
 	flush_backends(w);
@@ -945,14 +958,29 @@ static void test_start_skips_conflicts(void **state)
 	write_def(w, "b", "[network]\nmode = nat\nsubnet = 10.80.0.0/16\n");
 	write_def(w, "c", "[network]\nmode = isolated\nsubnet = 10.81.0.0/24\nbridge = nd-a\n");
 	write_def(w, "d", "[network]\nmode = routed\nsubnet = 10.82.0.0/24\n");
+	/* a port forward with e's map key: f would make the whole table's apply fail */
+	write_def(
+		w, "e",
+		"[network]\nmode = nat\nsubnet = 10.83.0.0/24\n[forwards]\nforward = 1 tcp any 8080 10.83.0.5\n");
+	write_def(
+		w, "f",
+		"[network]\nmode = nat\nsubnet = 10.84.0.0/24\n[forwards]\nforward = 1 tcp,udp any 8080 10.84.0.5\n");
 	daemon_stop(&w->d);
 	assert_int_equal(daemon_start(&w->d), 0);
 	flush_backends(w);
 	assert_string_equal(show_field(w, "a", "subnet"), "10.80.0.0/24");
 	assert_string_equal(show_field(w, "d", "subnet"), "10.82.0.0/24");
+	assert_string_equal(show_field(w, "e", "subnet"), "10.83.0.0/24");
 	assert_false(request(w, "network.show", "{\"name\": \"b\"}"));
 	assert_false(request(w, "network.show", "{\"name\": \"c\"}"));
-	assert_int_equal(w->d.n_nets, 2);
+	assert_false(request(w, "network.show", "{\"name\": \"f\"}"));
+	assert_int_equal(w->d.n_nets, 3);
+	/* nor does create take one (the definition checks, not forward add alone) */
+	assert_false(request(w, "network.create",
+			     "{\"name\": \"g\", \"mode\": \"nat\", \"subnet\": \"10.85.0.0/24\", "
+			     "\"forwards\": [\"1 tcp any 8079-8080 10.85.0.5\"]}"));
+	assert_non_null(strstr(reply_error(w),
+			       "the ports overlap those of forward 1 tcp any 8080 10.83.0.5 of network 'e'"));
 }
 
 static const char *reply_error(struct world *w);

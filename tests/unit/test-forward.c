@@ -165,10 +165,20 @@ static void test_render(void **state)
 	script = nat_fwd_render(l, n, sn, ELEMENTSOF(sn));
 	assert_non_null(script);
 	assert_golden("nft-forward.txt", script);
-	/* the marker counts the rules: 12 fixed, 2 + 1 of the networks */
-	assert_int_equal(nat_fwd_rules(NULL, 0), 12);
-	assert_int_equal(nat_fwd_rules(sn, ELEMENTSOF(sn)), 15);
-	assert_non_null(strstr(script, "comment \"netd:fwd:15\""));
+	/* the marker counts the rules: 16 fixed, 2 + 1 of the networks */
+	assert_int_equal(nat_fwd_rules(NULL, 0), 16);
+	assert_int_equal(nat_fwd_rules(sn, ELEMENTSOF(sn)), 19);
+	assert_non_null(strstr(script, "comment \"netd:fwd:19\""));
+	/* every map is looked up for local destinations alone (a listen address the host lost would
+	 * otherwise take traffic to it), and each DNAT marks its connection for netd's forward chain */
+	assert_non_null(strstr(script, "type nat hook prerouting priority dstnat; policy accept;\n"
+				       "\t\tfib daddr type local jump lookup_local\n\t}\n"));
+	assert_non_null(strstr(script, "type nat hook output priority -100; policy accept;\n"
+				       "\t\tfib daddr type local jump lookup_local\n\t}\n"));
+	assert_null(strstr(script, "jump lookup\n"));
+	assert_non_null(strstr(script,
+			       "\t\tip daddr . meta l4proto . th dport @fwd4 ct mark set ct mark | "
+			       "0x00800000\n\t\tdnat ip to ip daddr . meta l4proto . th dport map @fwd4\n"));
 	change = nat_fwd_render_change(&l[0], 1, &l[1], 2);
 	assert_non_null(change);
 	assert_golden("nft-forward-change.txt", change);

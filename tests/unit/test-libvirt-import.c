@@ -64,6 +64,7 @@ static const struct {
 	{ "default", true },
 	{ "default-shipped", true }, /* libvirt's own default.xml, before libvirt fills it in */
 	{ "nat-options", true },
+	{ "nat-single-port", true }, /* <port start='X' end='X'/>: nat-ports X-X */
 	{ "route", true },
 	{ "open", true },
 	{ "isolated", true },

@@ -59,7 +59,19 @@ static void test_nat_default(void **state)
 {
 	struct fw_network n[] = { net("virbr0", "192.168.122.0/24", FW_NAT, NULL) };
 
-	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "59");
+	render_golden("nft-nat.txt", n, ELEMENTSOF(n), "60");
+	{
+		_cleanup_free_ char *marker = NULL;
+		_cleanup_free_ char *script = fw_render(n, ELEMENTSOF(n), &marker);
+
+		/* only netd_fwd's own DNATs (its ct mark) pass the isolation, into netd's bridges and back:
+		 * not any DNAT (Docker's published ports) */
+		assert_null(strstr(script, "\t\tct status dnat accept\n"));
+		assert_non_null(strstr(script, "ct direction original ct status dnat ct mark & 0x00800000 == "
+					       "0x00800000 oifname @bridges accept"));
+		assert_non_null(strstr(script, "ct direction reply ct status dnat ct mark & 0x00800000 == "
+					       "0x00800000 iifname @bridges accept"));
+	}
 }
 
 /* IPv6: a dual-stack nat network whose ULA prefix is masqueraded (NAT66), one whose global prefix
@@ -108,7 +120,7 @@ static void test_all_modes(void **state)
 	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_TCP, 22 };
 	n[1].host_ports[n[1].n_host_ports++] = (struct l4_port){ IPPROTO_UDP, 5353 };
 
-	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "79");
+	render_golden("nft-modes.txt", n, ELEMENTSOF(n), "80");
 }
 
 /* open: unfiltered between its bridge and the outside (only its uplink with one), never into or

@@ -471,6 +471,91 @@ static void test_register_dns_conflicts(void **state)
 	network_done(&b);
 }
 
+/* Port forwards of two networks with one map key: refused by the definition checks (create, reload,
+ * a hand-edited file at start), with and without the index; and every --listen ADDR must be the
+ * host's. */
+/* --nat-address, --nat-ports and forwards in a mode without NAT (bridge: no subnet of its own, its
+ * checks end early) are refused, not taken silently. */
+static void test_nat_only(void **state)
+{
+	static const char *const modes[] = { "bridge", "routed", "isolated", "open" };
+	char err[256];
+
+	for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
+		struct network n;
+		struct nat_forward f;
+		char want[128];
+
+		network_init(&n, "lab");
+		n.mode = net_mode_from_string(modes[i]);
+		assert_non_null(n.mode);
+		if (n.mode->has_subnet)
+			assert_int_equal(ip_prefix_parse("10.0.0.0/24", &n.subnet), 0);
+		else
+			snprintf(n.bridge, sizeof(n.bridge), "br0");
+		network_fill_defaults(&n);
+		assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+		n.nat_port_lo = 1024;
+		n.nat_port_hi = 65535;
+		assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+		snprintf(want, sizeof(want),
+			 "network 'lab': --nat-address and --nat-ports need mode nat (mode %s)", modes[i]);
+		assert_string_equal(err, want);
+		n.nat_port_lo = n.nat_port_hi = 0;
+		n.has_nat_address = true;
+		assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, want);
+		n.has_nat_address = false;
+		assert_int_equal(nat_forward_parse("1 tcp any 80 10.0.0.5", &f, err, sizeof(err)), 0);
+		assert_int_equal(nat_forwards_add(&n.forwards, &n.n_forwards, &f, err, sizeof(err)), 0);
+		assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+		snprintf(want, sizeof(want), "network 'lab': port forwards need mode nat (mode %s)",
+			 modes[i]);
+		assert_string_equal(err, want);
+		network_done(&n);
+	}
+}
+
+static void test_forward_conflicts(void **state)
+{
+	struct network a = make("a", "10.1.0.0/24"), b = make("b", "10.2.0.0/24");
+	struct network *others[] = { &a };
+	struct network_index x = {};
+	struct nat_forward f;
+	struct link_dump host = {};
+	struct addr_info ai = {};
+	char err[256];
+
+	assert_int_equal(nat_forward_parse("1 tcp any 8080-8081 10.1.0.5:80-81", &f, err, sizeof(err)), 0);
+	assert_int_equal(nat_forwards_add(&a.forwards, &a.n_forwards, &f, err, sizeof(err)), 0);
+	assert_int_equal(nat_forward_parse("1 tcp,udp 192.0.2.1 8081 10.2.0.5", &f, err, sizeof(err)), 0);
+	assert_int_equal(nat_forwards_add(&b.forwards, &b.n_forwards, &f, err, sizeof(err)), 0);
+	assert_int_equal(network_index_reserve(&x, 1), 0);
+	network_index_add(&x, &a, &a, 1);
+	assert_int_equal(network_check_conflicts(&b, others, 1, NULL, err, sizeof(err)), -EEXIST);
+	assert_string_equal(err, "network 'b': the ports overlap those of forward 1 tcp any 8080-8081 "
+				 "10.1.0.5:80-81 of network 'a'");
+	err[0] = 0;
+	assert_int_equal(network_check_conflicts_index(&b, &x, NULL, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "of network 'a'"));
+	/* another port, or UDP alone: no overlap */
+	b.forwards[0].protos = NAT_FWD_UDP;
+	assert_int_equal(network_check_conflicts(&b, others, 1, NULL, err, sizeof(err)), 0);
+	assert_int_equal(network_check_conflicts_index(&b, &x, NULL, err, sizeof(err)), 0);
+	/* the listen address: one of the host's, or refused */
+	assert_int_equal(network_check_forward_listen(&b, &host, err, sizeof(err)), -EADDRNOTAVAIL);
+	assert_string_equal(err, "network 'b': listen address 192.0.2.1 is not an address of the host "
+				 "(see 'ip address')");
+	assert_int_equal(ip_prefix_parse("192.0.2.1/24", &ai.prefix), 0);
+	host.addrs = &ai;
+	host.n_addrs = 1;
+	assert_int_equal(network_check_forward_listen(&b, &host, err, sizeof(err)), 0);
+	assert_int_equal(network_check_forward_listen(&a, &(struct link_dump){}, err, sizeof(err)), 0);
+	network_index_done(&x);
+	network_done(&a);
+	network_done(&b);
+}
+
 static void test_conflicts(void **state)
 {
 	struct network a = make("a", "10.1.0.0/24"), b = make("b", "10.1.0.0/16"), c = make("c", "10.9.0.0/24");
@@ -1185,6 +1270,8 @@ int main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_register_dns_conflicts),
+		cmocka_unit_test(test_forward_conflicts),
+		cmocka_unit_test(test_nat_only),
 		cmocka_unit_test(test_choose_subnet),
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_addresses),
