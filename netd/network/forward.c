@@ -159,7 +159,8 @@ static int net_elements(struct daemon *d, const struct net *net, struct nat_fwd_
 		free(elems);
 		return r;
 	}
-	qsort(elems, n, sizeof(*elems), elem_cmp);
+	if (n)
+		qsort(elems, n, sizeof(*elems), elem_cmp);
 	*ret = elems;
 	*ret_n = n;
 	return 0;
