@@ -47,7 +47,9 @@ ms() { awk -F'[:. ]' '{ print (($1 * 60 + $2) * 60 + $3) * 1000 + $4 }'; }
 t_lease=$(grep -m1 "network 'n1': lease add $M1 $ip1" "$T/netd.log" | ms)
 t_rules=$(grep -m1 "port security: vm-g1-0 may now send from 1 address" "$T/netd.log" | ms)
 [ -n "$t_lease" ] && [ -n "$t_rules" ] || fail "lease or rule update not in netd's log"
-[ $((t_rules - t_lease)) -lt 50 ] || fail "rules updated $((t_rules - t_lease)) ms after the lease event"
+# (a bound that says the update follows the event itself, not a later pass; how fast it is, tens of
+# ms, is reported: under ASan on a loaded CI machine it took 76)
+[ $((t_rules - t_lease)) -lt 1000 ] || fail "rules updated $((t_rules - t_lease)) ms after the lease event"
 ok "g1 leased $ip1 and pinged its gateway; its address was allowed $((t_rules - t_lease)) ms after the lease event"
 
 assert_eq "$(wait_serial g1 '^SPOOF-PING' | cut -d' ' -f2)" fail "g1's ping from 10.85.0.200 (port security on)"
