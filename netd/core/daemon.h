@@ -233,6 +233,13 @@ void daemon_portsec_check(struct daemon *d);
 /* Port forwards (forward.c): a network's leases changed; another process changed nftables. */
 void daemon_forward_network_changed(struct daemon *d, const char *network);
 void daemon_forward_check(struct daemon *d);
+/* The address a forward to a name stands for now (forward.c): 1 with *ret, 0 when none yet. */
+struct nat_forward;
+int daemon_forward_resolve(struct daemon *d, const struct net *net, const struct nat_forward *f,
+			   union in_addr_union *ret);
+/* A network's definition with one change applied: validated, saved and made live (on failure the
+ * previous one is saved and runs again). Takes changed (network-methods.c). */
+int daemon_network_replace(struct daemon *d, struct call *c, struct net *n, struct network *changed);
 /* The nftables backend the firewall runs on (firewall.c), or NULL without nftables. */
 const struct fw_backend *daemon_nft(struct daemon *d);
 struct reach_ruleset;

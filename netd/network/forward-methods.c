@@ -18,9 +18,6 @@
 #include "protocol.h"
 #include "store.h"
 
-int daemon_forward_resolve(struct daemon *d, const struct net *net, const struct nat_forward *f,
-			   union in_addr_union *ret);
-
 static int fwd_lookup(struct daemon *d, struct call *c, json_object *params, struct net **ret)
 {
 	const char *name;
@@ -127,30 +124,6 @@ static unsigned socket_conflict(const struct nat_forward *f, const char **ret_pr
 	return 0;
 }
 
-static int replace_def(struct daemon *d, struct call *c, struct net *n, struct network *changed)
-{
-	char err[1024];
-	int r;
-
-	if (network_validate(changed, c->err, sizeof(c->err)) < 0) {
-		network_free(changed);
-		return -EINVAL;
-	}
-	r = store_network_save(&d->paths, changed);
-	if (r < 0) {
-		network_free(changed);
-		return call_errorf(c, r, "cannot write %s/networks/%s.conf: %s", d->paths.config_dir,
-				   n->def->name, strerror(-r));
-	}
-	r = daemon_net_redefine(d, n, changed, err, sizeof(err));
-	if (r < 0) {
-		if (store_network_save(&d->paths, n->def) < 0)
-			log_error("network '%s': cannot write its previous definition back", n->def->name);
-		return call_errorf(c, r, "network '%s': not changed: %s", n->def->name, err);
-	}
-	return 0;
-}
-
 static int method_forward_add(struct daemon *d, struct call *c, json_object *params)
 {
 	_cleanup_network_ struct network *copy = NULL;
@@ -202,7 +175,7 @@ static int method_forward_add(struct daemon *d, struct call *c, json_object *par
 				   "network '%s': %s port %u is already used by a local socket on the host "
 				   "(see 'ss -lntup')",
 				   net->def->name, sproto, used);
-	r = replace_def(d, c, net, TAKE_PTR(copy));
+	r = daemon_network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
 	log_info("network '%s': port forward %s added", net->def->name,
@@ -232,7 +205,7 @@ static int method_forward_remove(struct daemon *d, struct call *c, json_object *
 		return call_errorf(c, -ENOENT,
 				   "network '%s' has no forward %u (see 'netdctl network forward list %s')",
 				   net->def->name, id, net->def->name);
-	r = replace_def(d, c, net, TAKE_PTR(copy));
+	r = daemon_network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
 	log_info("network '%s': port forward %u removed", net->def->name, id);

@@ -487,7 +487,7 @@ static int method_network_list(struct daemon *d, struct call *c, json_object *pa
 
 /* The definition with one change applied: validated, saved, and made live (on failure the
  * previous one is saved and runs again). Takes changed. */
-static int network_replace(struct daemon *d, struct call *c, struct net *n, struct network *changed)
+int daemon_network_replace(struct daemon *d, struct call *c, struct net *n, struct network *changed)
 {
 	char err[1024];
 	int r;
@@ -603,7 +603,7 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 		return call_errorf(c, r, "network '%s': too many reservations (at most %d)", n->name, DHCP_HOSTS_MAX);
 	if (r < 0)
 		return r;
-	r = network_replace(d, c, net, TAKE_PTR(copy));
+	r = daemon_network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
 	log_info("network '%s': host %s reserved %s%s%s", net->def->name, who, ip ?: "", ip && ip6 ? " " : "",
@@ -628,7 +628,7 @@ static int method_host_remove(struct daemon *d, struct call *c, json_object *par
 	if ((h.duid.len ? dhcp_host_remove_duid(&copy->dhcp, &h.duid) :
 			  dhcp_host_remove(&copy->dhcp, &h.mac)) < 0)
 		return call_errorf(c, -ENOENT, "network '%s' has no reservation for %s", net->def->name, who);
-	r = network_replace(d, c, net, TAKE_PTR(copy));
+	r = daemon_network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
 	log_info("network '%s': reservation of %s removed", net->def->name, who);
