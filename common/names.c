@@ -71,6 +71,17 @@ static unsigned terminal_control(const char *s)
 	return 0;
 }
 
+size_t terminal_control_len(const char *s)
+{
+	unsigned char c = *s;
+	unsigned cp;
+
+	if (c && (c < 0x20 || c == 0x7f))
+		return 1;
+	cp = terminal_control(s);
+	return !cp ? 0 : cp < 0x100 ? 2 : 3;
+}
+
 const char *text_escape(const char *s, char *buf, size_t size)
 {
 	size_t o = 0;

@@ -18,3 +18,6 @@ const char *object_name_invalid_reason(const char *s);
 /* s with control characters (C0, DEL, and the UTF-8 C1 and bidi controls as \uXXXX) and
  * backslashes escaped, for a message (outside input, shown to a user or a log); cut to fit buf. */
 const char *text_escape(const char *s, char *buf, size_t size);
+/* The length in bytes of the terminal control at s: a C0 control or DEL (1), a C1 control in UTF-8
+ * (2), a bidi override or isolate (3); 0 when s starts with none. */
+size_t terminal_control_len(const char *s);

@@ -7,6 +7,7 @@
  * Element names and meanings: https://libvirt.org/formatnetwork.html
  */
 #include "libvirt-import.h"
+#include "names.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,19 +39,11 @@ struct ctx {
  * controls and DEL. The text is the file's (UTF-8, checked before parsing). */
 static void printable(char *s)
 {
-	unsigned char *p = (unsigned char *)s, *w = p;
+	char *p = s, *w = s;
 
 	while (*p) {
-		size_t skip = 0;
+		size_t skip = terminal_control_len(p);
 
-		if (*p < 0x20 || *p == 0x7f)
-			skip = 1;
-		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			skip = 2;
-		else if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
-			skip = 3;
-		else if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
-			skip = 3;
 		if (skip) {
 			*w++ = '?';
 			p += skip;
