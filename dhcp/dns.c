@@ -5,6 +5,7 @@
  * user text and the checks between them. Pure.
  */
 #include "dhcp.h"
+#include "dhcp-array.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,32 +14,6 @@
 
 #include "macro.h"
 #include "names.h"
-
-/* ---- the arrays ---- */
-
-static void *push(void *p, size_t *n, const void *elem, size_t size)
-{
-	/* Grown one at a time: a definition holds a handful, at most DNS_RECORDS_MAX. */
-	void *q = realloc(p, (*n + 1) * size);
-
-	if (!q)
-		return NULL;
-	memcpy((char *)q + *n * size, elem, size);
-	(*n)++;
-	return q;
-}
-
-static void *dup_array(const void *p, size_t n, size_t size)
-{
-	void *q;
-
-	if (!n)
-		return NULL;
-	q = malloc(n * size);
-	if (q)
-		memcpy(q, p, n * size);
-	return q;
-}
 
 void dns_config_done(struct dns_config *c)
 {
@@ -56,12 +31,12 @@ void dns_config_done(struct dns_config *c)
 int dns_config_copy(struct dns_config *dst, const struct dns_config *src)
 {
 	*dst = *src;
-	dst->srv = dup_array(src->srv, src->n_srv, sizeof(*src->srv));
-	dst->txt = dup_array(src->txt, src->n_txt, sizeof(*src->txt));
-	dst->cname = dup_array(src->cname, src->n_cname, sizeof(*src->cname));
-	dst->ptr = dup_array(src->ptr, src->n_ptr, sizeof(*src->ptr));
-	dst->fwd = dup_array(src->fwd, src->n_fwd, sizeof(*src->fwd));
-	dst->opts = dup_array(src->opts, src->n_opts, sizeof(*src->opts));
+	dst->srv = dhcp_array_dup(src->srv, src->n_srv, sizeof(*src->srv));
+	dst->txt = dhcp_array_dup(src->txt, src->n_txt, sizeof(*src->txt));
+	dst->cname = dhcp_array_dup(src->cname, src->n_cname, sizeof(*src->cname));
+	dst->ptr = dhcp_array_dup(src->ptr, src->n_ptr, sizeof(*src->ptr));
+	dst->fwd = dhcp_array_dup(src->fwd, src->n_fwd, sizeof(*src->fwd));
+	dst->opts = dhcp_array_dup(src->opts, src->n_opts, sizeof(*src->opts));
 	if ((src->n_srv && !dst->srv) || (src->n_txt && !dst->txt) || (src->n_cname && !dst->cname) ||
 	    (src->n_ptr && !dst->ptr) || (src->n_fwd && !dst->fwd) || (src->n_opts && !dst->opts)) {
 		dns_config_done(dst);
@@ -226,7 +201,7 @@ int dns_srv_add(struct dns_config *c, const char *s, char *err, size_t errlen)
 		snprintf(err, errlen, "too many SRV records (at most %d)", DNS_RECORDS_MAX);
 		return -E2BIG;
 	}
-	if (!(p = push(c->srv, &c->n_srv, &r, sizeof(r))))
+	if (!(p = dhcp_array_push(c->srv, &c->n_srv, &r, sizeof(r))))
 		return -ENOMEM;
 	c->srv = p;
 	return 0;
@@ -287,7 +262,7 @@ int dns_txt_add(struct dns_config *c, const char *s, char *err, size_t errlen)
 		snprintf(err, errlen, "too many TXT records (at most %d)", DNS_RECORDS_MAX);
 		return -E2BIG;
 	}
-	if (!(p = push(c->txt, &c->n_txt, &r, sizeof(r))))
+	if (!(p = dhcp_array_push(c->txt, &c->n_txt, &r, sizeof(r))))
 		return -ENOMEM;
 	c->txt = p;
 	return 0;
@@ -349,7 +324,7 @@ int dns_cname_add(struct dns_config *c, const char *s, char *err, size_t errlen)
 		snprintf(err, errlen, "too many CNAME records (at most %d)", DNS_RECORDS_MAX);
 		return -E2BIG;
 	}
-	if (!(p = push(c->cname, &c->n_cname, &r, sizeof(r))))
+	if (!(p = dhcp_array_push(c->cname, &c->n_cname, &r, sizeof(r))))
 		return -ENOMEM;
 	c->cname = p;
 	return 0;
@@ -366,7 +341,7 @@ int dns_ptr_add(struct dns_config *c, const char *s, char *err, size_t errlen)
 		snprintf(err, errlen, "too many PTR records (at most %d)", DNS_RECORDS_MAX);
 		return -E2BIG;
 	}
-	if (!(p = push(c->ptr, &c->n_ptr, &r, sizeof(r))))
+	if (!(p = dhcp_array_push(c->ptr, &c->n_ptr, &r, sizeof(r))))
 		return -ENOMEM;
 	c->ptr = p;
 	return 0;
@@ -487,7 +462,7 @@ int dns_forwarder_add(struct dns_config *c, const char *s, char *err, size_t err
 		snprintf(err, errlen, "too many DNS forwarders (at most %d)", DNS_RECORDS_MAX);
 		return -E2BIG;
 	}
-	if (!(p = push(c->fwd, &c->n_fwd, &r, sizeof(r))))
+	if (!(p = dhcp_array_push(c->fwd, &c->n_fwd, &r, sizeof(r))))
 		return -ENOMEM;
 	c->fwd = p;
 	return 0;
@@ -607,7 +582,7 @@ int dnsmasq_option_add(struct dns_config *c, const char *s, char *err, size_t er
 	}
 	memset(&o, 0, sizeof(o));
 	copy_str(o.text, sizeof(o.text), s);
-	if (!(p = push(c->opts, &c->n_opts, &o, sizeof(o))))
+	if (!(p = dhcp_array_push(c->opts, &c->n_opts, &o, sizeof(o))))
 		return -ENOMEM;
 	c->opts = p;
 	return 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* DHCP/DNS settings: parsing user values and validating them against the subnet. */
 #include "dhcp.h"
+#include "dhcp-array.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,8 +43,7 @@ static size_t array_capacity(size_t n)
 	return c;
 }
 
-/* Append elem to p, an array of *n elements: the array (moved, maybe), NULL without memory. */
-static void *array_push(void *p, size_t *n, const void *elem, size_t size)
+void *dhcp_array_push(void *p, size_t *n, const void *elem, size_t size)
 {
 	if (*n >= array_capacity(*n)) {
 		p = realloc(p, (*n ? *n * 2 : 4) * size);
@@ -55,7 +55,7 @@ static void *array_push(void *p, size_t *n, const void *elem, size_t size)
 	return p;
 }
 
-static void *array_dup(const void *p, size_t n, size_t size)
+void *dhcp_array_dup(const void *p, size_t n, size_t size)
 {
 	void *q;
 
@@ -70,8 +70,8 @@ static void *array_dup(const void *p, size_t n, size_t size)
 int dhcp_settings_copy(struct dhcp_settings *dst, const struct dhcp_settings *src)
 {
 	*dst = *src;
-	dst->hosts = array_dup(src->hosts, src->n_hosts, sizeof(src->hosts[0]));
-	dst->dns_hosts = array_dup(src->dns_hosts, src->n_dns_hosts, sizeof(src->dns_hosts[0]));
+	dst->hosts = dhcp_array_dup(src->hosts, src->n_hosts, sizeof(src->hosts[0]));
+	dst->dns_hosts = dhcp_array_dup(src->dns_hosts, src->n_dns_hosts, sizeof(src->dns_hosts[0]));
 	if (dns_config_copy(&dst->dnscfg, &src->dnscfg) < 0 || (src->n_hosts && !dst->hosts) ||
 	    (src->n_dns_hosts && !dst->dns_hosts)) {
 		dhcp_settings_done(dst);
@@ -657,7 +657,7 @@ int dhcp_host_add(struct dhcp_settings *s, const struct dhcp_host *h)
 		return -EEXIST;
 	if (s->n_hosts >= DHCP_HOSTS_MAX)
 		return -E2BIG;
-	p = array_push(s->hosts, &s->n_hosts, h, sizeof(*h));
+	p = dhcp_array_push(s->hosts, &s->n_hosts, h, sizeof(*h));
 	if (!p)
 		return -ENOMEM;
 	s->hosts = p;
@@ -670,7 +670,7 @@ int dns_host_add(struct dhcp_settings *s, const struct dns_host *h)
 
 	if (s->n_dns_hosts >= DNS_HOSTS_MAX)
 		return -E2BIG;
-	p = array_push(s->dns_hosts, &s->n_dns_hosts, h, sizeof(*h));
+	p = dhcp_array_push(s->dns_hosts, &s->n_dns_hosts, h, sizeof(*h));
 	if (!p)
 		return -ENOMEM;
 	s->dns_hosts = p;
