@@ -201,12 +201,13 @@ int nat_forward_parse(const char *s, struct nat_forward *ret, char *err, size_t 
 	return 0;
 }
 
-static void ports_format(char *buf, size_t size, unsigned lo, unsigned hi)
+const char *nat_fwd_ports_format(unsigned lo, unsigned hi, char *buf, size_t size)
 {
 	if (lo == hi)
 		snprintf(buf, size, "%u", lo);
 	else
 		snprintf(buf, size, "%u-%u", lo, hi);
+	return buf;
 }
 
 const char *nat_forward_format(const struct nat_forward *f, char *buf, size_t size)
@@ -224,9 +225,10 @@ const char *nat_forward_format(const struct nat_forward *f, char *buf, size_t si
 		snprintf(to, sizeof(to), "[%s]", ip_addr_format(AF_INET6, &f->to_addr, a6, sizeof(a6)));
 	else
 		ip_addr_format(f->family, &f->to_addr, to, sizeof(to));
-	ports_format(ports, sizeof(ports), f->port, f->port_end);
+	nat_fwd_ports_format(f->port, f->port_end, ports, sizeof(ports));
 	if (f->to_port)
-		ports_format(tports, sizeof(tports), f->to_port, f->to_port + (f->port_end - f->port));
+		nat_fwd_ports_format(f->to_port, f->to_port + (f->port_end - f->port), tports,
+				     sizeof(tports));
 	snprintf(buf, size, "%u %s %s %s %s%s%s", f->id, nat_fwd_protos_to_string(f->protos), listen, ports,
 		 to, tports[0] ? ":" : "", tports);
 	return buf;

@@ -62,6 +62,8 @@ int nat_forward_parse(const char *s, struct nat_forward *ret, char *err, size_t 
 const char *nat_forward_format(const struct nat_forward *f, char *buf, size_t size);
 /* "tcp", "udp", "tcp,udp". */
 const char *nat_fwd_protos_to_string(unsigned protos);
+/* "P" or "P-Q" (lo == hi: one port). */
+const char *nat_fwd_ports_format(unsigned lo, unsigned hi, char *buf, size_t size);
 /* Whether a and b would take a packet of the same protocol, port and listen address (any and an
  * address overlap; uplink overlaps any and every address: the packet's address is a local one). */
 bool nat_forward_overlaps(const struct nat_forward *a, const struct nat_forward *b);

@@ -50,15 +50,6 @@ static int fwd_param(struct call *c, json_object *params, const char *key, bool 
 	return 1;
 }
 
-static const char *ports_text(unsigned lo, unsigned hi, char *buf, size_t size)
-{
-	if (lo == hi)
-		snprintf(buf, size, "%u", lo);
-	else
-		snprintf(buf, size, "%u-%u", lo, hi);
-	return buf;
-}
-
 static json_object *forward_json(struct daemon *d, const struct net *net, const struct nat_forward *f)
 {
 	json_object *o = json_object_new_object();
@@ -75,13 +66,14 @@ static json_object *forward_json(struct daemon *d, const struct net *net, const 
 					       "uplink" :
 					       ip_addr_format(f->family, &f->listen_addr, a, sizeof(a))));
 	json_object_object_add(
-		o, "port", json_object_new_string(ports_text(f->port, f->port_end, ports, sizeof(ports))));
+		o, "port",
+		json_object_new_string(nat_fwd_ports_format(f->port, f->port_end, ports, sizeof(ports))));
 	json_object_object_add(
 		o, "to",
 		json_object_new_string(f->to_name[0] ? f->to_name :
 						       ip_addr_format(f->family, &f->to_addr, a, sizeof(a))));
 	if (f->to_port)
-		ports_text(f->to_port, f->to_port + (f->port_end - f->port), ports, sizeof(ports));
+		nat_fwd_ports_format(f->to_port, f->to_port + (f->port_end - f->port), ports, sizeof(ports));
 	json_object_object_add(o, "to_port", json_object_new_string(ports));
 	json_object_object_add(o, "to_address",
 			       net->active && daemon_forward_resolve(d, net, f, &to) > 0 ?
