@@ -242,6 +242,8 @@ int daemon_forward_resolve(struct daemon *d, const struct net *net, const struct
 int daemon_network_replace(struct daemon *d, struct call *c, struct net *n, struct network *changed);
 /* The nftables backend the firewall runs on (firewall.c), or NULL without nftables. */
 const struct fw_backend *daemon_nft(struct daemon *d);
+/* Apply an nft script through that backend (-EOPNOTSUPP without nftables, with a message). */
+int daemon_nft_apply(struct daemon *d, const char *script, char *err, size_t errlen);
 struct reach_ruleset;
 /* The other tables as the firewall listed them last (reach.h; firewall.c), NULL before the first
  * listing or without nftables. Listed again only after another process changed the ruleset. */

@@ -935,6 +935,17 @@ const struct fw_backend *daemon_nft(struct daemon *d)
 	return FW(d) && d->nft.ops ? &d->nft : NULL;
 }
 
+int daemon_nft_apply(struct daemon *d, const char *script, char *err, size_t errlen)
+{
+	const struct fw_backend *nft = daemon_nft(d);
+
+	if (!nft) {
+		snprintf(err, errlen, "nftables is not available to netd");
+		return -EOPNOTSUPP;
+	}
+	return nft->ops->apply(nft->userdata, script, err, errlen);
+}
+
 static const char *firewall_problem(struct daemon *d, const struct net *net, const struct net_view *v,
 				    char *buf, size_t size)
 {

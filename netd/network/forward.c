@@ -166,17 +166,6 @@ static int net_elements(struct daemon *d, const struct net *net, struct nat_fwd_
 	return 0;
 }
 
-static int apply_script(struct daemon *d, const char *script, char *err, size_t errlen)
-{
-	const struct fw_backend *nft = daemon_nft(d);
-
-	if (!nft) {
-		snprintf(err, errlen, "nftables is not available to netd");
-		return -EOPNOTSUPP;
-	}
-	return nft->ops->apply(nft->userdata, script, err, errlen);
-}
-
 /* Every network's source NAT rules, in the order of the networks (their bridges differ). */
 static int snats_of(struct daemon *d, struct nat_snat **ret, size_t *ret_n)
 {
@@ -223,7 +212,7 @@ static int apply_full(struct daemon *d, char *err, size_t errlen)
 		script = NULL;
 	if (!script)
 		return -ENOMEM;
-	r = apply_script(d, script, err, errlen);
+	r = daemon_nft_apply(d, script, err, errlen);
 	fw->in_kernel = r >= 0;
 	fw->table = r >= 0 ? n || n_snats : fw->table;
 	if (r >= 0)
@@ -302,7 +291,7 @@ static int net_set(struct daemon *d, struct net *net, struct nat_fwd_elem *elems
 		script = nat_fwd_render_change(gone, n_gone, added, n_added);
 		if (!script)
 			return -ENOMEM;
-		r = apply_script(d, script, err, errlen);
+		r = daemon_nft_apply(d, script, err, errlen);
 		if (r >= 0) {
 			log_debug("nftables: table %s %s: %zu element(s) of network '%s' deleted, %zu added",
 				  FWD_FAMILY, FWD_TABLE, n_gone, net->def->name, n_added);

@@ -233,17 +233,6 @@ static int port_compute(struct daemon *d, const struct network *n, struct ps_por
 	return r < 0 ? r : push_ipv6(p, n, h, srv, ret_over);
 }
 
-static int apply_script(struct daemon *d, const char *script, char *err, size_t errlen)
-{
-	const struct fw_backend *nft = daemon_nft(d);
-
-	if (!nft) {
-		snprintf(err, errlen, "nftables is not available to netd");
-		return -EOPNOTSUPP;
-	}
-	return nft->ops->apply(nft->userdata, script, err, errlen);
-}
-
 static struct ps_port *ports_view(struct portsec *ps)
 {
 	struct ps_port *v = calloc(ps->n_ports + 1, sizeof(*v));
@@ -266,7 +255,7 @@ static int apply_full(struct daemon *d, char *err, size_t errlen)
 	script = ps_render(v, ps->n_ports, &marker);
 	if (!script || !marker)
 		return -ENOMEM;
-	r = apply_script(d, script, err, errlen);
+	r = daemon_nft_apply(d, script, err, errlen);
 	if (r < 0) {
 		ps->in_kernel = false;
 		return r;
@@ -294,7 +283,7 @@ static int apply_change(struct daemon *d, const struct ps_change *c, char *err, 
 			return -ENOMEM;
 		if (!script[0])
 			return 0;
-		r = apply_script(d, script, err, errlen);
+		r = daemon_nft_apply(d, script, err, errlen);
 		if (r >= 0)
 			return 0;
 		log_warning("port security: a change did not apply (%s); applying the whole table", err);
