@@ -549,7 +549,7 @@ int schema_json_parse(const struct schema *s, void *obj, json_object *params, ch
 	return 0;
 }
 
-static bool json_name_known(const struct schema *s, const char *const *extra, const char *key)
+bool schema_json_name_known(const struct schema *s, const char *const *extra, const char *key)
 {
 	for (size_t i = 0; extra && extra[i]; i++)
 		if (!strcmp(extra[i], key))
@@ -571,7 +571,7 @@ int schema_json_parse_strict(const struct schema *s, void *obj, json_object *par
 	if (params) {
 		json_object_object_foreach(params, key, val) {
 			(void)val;
-			if (!json_name_known(s, extra, key))
+			if (!schema_json_name_known(s, extra, key))
 				return schema_error(err, errlen,
 						    "unknown parameter '%s' (this netd has no such setting)",
 						    text_escape(key, e, sizeof(e)));

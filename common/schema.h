@@ -149,6 +149,8 @@ int schema_json_parse(const struct schema *s, void *obj, json_object *params, ch
  * would create) is never carried out without it. What every method taking a schema uses. */
 int schema_json_parse_strict(const struct schema *s, void *obj, json_object *params, const char *const *extra,
 			     char *err, size_t errlen);
+/* Whether key is a row's JSON name of s, or one of extra (a NULL-terminated list; may be NULL). */
+bool schema_json_name_known(const struct schema *s, const char *const *extra, const char *key);
 /* Add obj's SCHEMA_SHOW fields of the plain sections to o. */
 void schema_json_show(const struct schema *s, const void *obj, json_object *o);
 

@@ -938,15 +938,6 @@ static int read_definition(const char *path, char **ret)
 /* ---- network import: a libvirt network's XML (libvirt-import.c) as a network.create ---- */
 
 /* Does this netd (the schema netdctl was built with) have a request parameter of this name? */
-static bool network_json_known(const char *key)
-{
-	for (size_t i = 0; i < network_schema.n_sections; i++)
-		for (size_t k = 0; k < network_schema.sections[i].n_fields; k++)
-			if (network_schema.sections[i].fields[k].json &&
-			    !strcmp(network_schema.sections[i].fields[k].json, key))
-				return true;
-	return !strcmp(key, "name");
-}
 
 /* A setting the mapping knows but this netdctl's schema has not is as dropped as an element netd
  * cannot express (a netd without it refuses the parameter too). */
@@ -956,7 +947,7 @@ static void import_check_known(struct libvirt_import *imp)
 	char buf[256];
 
 	json_object_object_foreach(imp->params, key, val) {
-		if (network_json_known(key))
+		if (schema_json_name_known(&network_schema, (const char *const[]){ "name", NULL }, key))
 			continue;
 		snprintf(buf, sizeof(buf), "%s %s (this netdctl has no such setting)", key,
 			 json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
