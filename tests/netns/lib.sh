@@ -258,6 +258,21 @@ guest_ip() { wait_event "$1" '^bound ' | sed 's/.* ip=\([^ ]*\).*/\1/'; }
 # answers TCP port 7000 with the source address it sees. -U: socat only sends (the address) and
 # never writes what the client sends into the finished 'echo' (that EPIPE made the child exit before
 # it had relayed the answer: 8 empty answers in 200).
+# The namespace of a test's upstream DNS servers ($UPD): up0 in $NS (10.53.0.1) to its eth0, which
+# has 10.53.0.2 and 10.53.0.3 for the servers the test starts there.
+add_dns_upstreams() {
+	UPD="netdt-dnsup-$$-${RANDOM}"
+	ip netns add "$UPD"
+	EXTRA_NS+=("$UPD")
+	ip -n "$UPD" link set lo up
+	ip -n "$NS" link add up0 type veth peer name eth0 netns "$UPD"
+	ip -n "$NS" addr add 10.53.0.1/24 dev up0
+	ip -n "$NS" link set up0 up
+	ip -n "$UPD" addr add 10.53.0.2/24 dev eth0
+	ip -n "$UPD" addr add 10.53.0.3/24 dev eth0
+	ip -n "$UPD" link set eth0 up
+}
+
 add_upstream() {
 	command -v socat >/dev/null || skip "socat missing"
 	UP="netdt-up-$$-${RANDOM}"

@@ -10,16 +10,7 @@ need dnsmasq dig
 
 # The upstream: 10.53.0.2 is the host's resolver (resolv.conf), 10.53.0.3 port 5353 the corp
 # domain's server. Each names the names it answers after itself.
-UPD="netdt-dnsup-$$-${RANDOM}"
-ip netns add "$UPD"
-EXTRA_NS+=("$UPD")
-ip -n "$UPD" link set lo up
-ip -n "$NS" link add up0 type veth peer name eth0 netns "$UPD"
-ip -n "$NS" addr add 10.53.0.1/24 dev up0
-ip -n "$NS" link set up0 up
-ip -n "$UPD" addr add 10.53.0.2/24 dev eth0
-ip -n "$UPD" addr add 10.53.0.3/24 dev eth0
-ip -n "$UPD" link set eth0 up
+add_dns_upstreams
 upstream() {
 	ip netns exec "$UPD" dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-file= --user=root \
 		--bind-interfaces --listen-address="$1" --port="$2" --no-resolv --no-hosts "${@:3}" \

@@ -9,16 +9,7 @@
 need busybox dnsmasq
 
 # Two upstream resolvers in a namespace of their own, each answering only.upstream differently.
-UPD="netdt-dns-$$-${RANDOM}"
-ip netns add "$UPD"
-EXTRA_NS+=("$UPD")
-ip -n "$UPD" link set lo up
-ip -n "$NS" link add up0 type veth peer name eth0 netns "$UPD"
-ip -n "$NS" addr add 10.53.0.1/24 dev up0
-ip -n "$NS" link set up0 up
-ip -n "$UPD" addr add 10.53.0.2/24 dev eth0
-ip -n "$UPD" addr add 10.53.0.3/24 dev eth0
-ip -n "$UPD" link set eth0 up
+add_dns_upstreams
 for i in 2 3; do
 	ip netns exec "$UPD" dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-file= --user=root \
 		--bind-interfaces --listen-address="10.53.0.$i" --no-resolv --no-hosts \
