@@ -46,11 +46,13 @@ case "$s" in
 *) fail "a network whose dnsmasq cannot run: '$s'" ;;
 esac
 # (netd restarts the dnsmasq with a backoff: each new one is "active" for the few ms it takes to fail)
+# (the list the loop saw, not a second look: that may catch one of those restarts)
 for _ in $(seq 1 50); do
-	grep -q "blocked .*degraded" <<<"$(ctl network list)" && break
+	list=$(ctl network list)
+	grep -q "blocked .*degraded" <<<"$list" && break
 	sleep 0.1
 done
-grep -q "blocked .*degraded" <<<"$(ctl network list)" || fail "'network list' does not say degraded: $(ctl network list)"
+grep -q "blocked .*degraded" <<<"$list" || fail "'network list' does not say degraded: $list"
 ok "a network whose dnsmasq exits is degraded in 'network list': ${s#degraded }"
 kill "$blocker"
 wait "$blocker" 2>/dev/null || true
