@@ -4,7 +4,7 @@
 # namespace (192.168.50.1). Guest "web" listens on TCP 80, UDP 53 and TCP 9100-9102 and answers with
 # the source address and port it sees; guest "other" is a second guest on the same network.
 # - TCP and UDP forwards, a port range to a shifted range, reached from outside, from the other
-#   guest (hairpin: it sees the gateway) and from the host itself;
+#   guest (hairpin: it sees the gateway) and from the host itself (TCP and UDP);
 # - a forward to a name stays on its reservation when another guest (another MAC) sends that
 #   hostname; a listen address the host does not have is refused, and one it loses no longer
 #   forwards; a DNAT of another table does not pass netd's isolation into a guest;
@@ -66,7 +66,9 @@ a=$(udp_ask up)
 [[ $a == "web53 192.168.50.1" ]] || fail "udp 5353 from outside: '$a'"
 a=$(udp_ask gx other)
 [[ $a == "web53 10.71.0.1" ]] || fail "udp 5353 hairpin: '$a'"
-ok "udp forward 192.168.50.2:5353 -> $WEB:53 from outside and hairpin"
+a=$(udp_ask nsx)
+[[ $a == "web53 192.168.50.2" ]] || fail "udp 5353 from the host: '$a'"
+ok "udp forward 192.168.50.2:5353 -> $WEB:53 from outside, hairpin and the host itself"
 
 ctl network forward add fw --proto tcp --port 9000-9002 --to web:9100-9102 >/dev/null
 for i in 0 1 2; do
