@@ -145,7 +145,8 @@ ok "the overlay clone c1 boots on n2 from c1-disk0.qcow2 over tmpl-root.qcow2: $
 
 # ---- during a --copy: vm delete of SRC, a client that hangs up, a second disk that fails ----
 # qimg_child_now: netd's running qemu-img children; qimg_child: the first one, waited for
-qimg_child_now() { ps -o pid=,stat=,comm= --ppid "$NETD_PID" | awk '$3 == "qemu-img" && $2 !~ /^Z/ { print $1 }'; }
+# (ps exits 1 when netd has no child at all)
+qimg_child_now() { { ps -o pid=,stat=,comm= --ppid "$NETD_PID" || true; } | awk '$3 == "qemu-img" && $2 !~ /^Z/ { print $1 }'; }
 qimg_child() {
 	local p
 	for _ in $(seq 1 3000); do
