@@ -17,6 +17,11 @@ TESTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NS="netdt-$$-${RANDOM}"
 T=$(mktemp -d /tmp/netd-test.XXXXXX)
 chmod 0711 "$T" # dnsmasq re-reads its hosts files in $T/run after dropping privileges
+# Debian's python3, the one install-deps installs: a python3 earlier in PATH (a pyenv shim, say)
+# can take a second to start on a loaded machine, longer than some tests' windows.
+if [ -x /usr/bin/python3 ]; then
+	mkdir "$T/bin" && ln -s /usr/bin/python3 "$T/bin/python3" && PATH="$T/bin:$PATH"
+fi
 SOCK="$T/run/netd.sock"
 NETD_PID=
 EXTRA_NS=()
