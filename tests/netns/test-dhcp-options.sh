@@ -295,6 +295,22 @@ wait_event pxe '^bound ip=10.61.0.14 ' >/dev/null
 assert_eq "$(lease_siaddr pxe)" 10.61.0.5 "next server of dhcpcd's lease (pxe, after the reload)"
 ok "with next-server = 10.61.0.5 (a hand edit and reload) the answer names that TFTP server (udhcpc, dhclient, dhcpcd)"
 
+# The reload's old dnsmasq: its script helper outlives it while it runs the lease events still
+# queued (under ASan, on a loaded machine, seconds). The bad inputs' snapshot below counts dnsmasq
+# processes: that one goes first.
+main=$(dnsmasq_pid lab)
+for _ in $(seq 1 100); do
+	others=
+	for pid in $(ip netns pids "$NS"); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dnsmasq ] || continue
+		ppid=$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+		if [ "$pid" != "$main" ] && [ "$ppid" != "$main" ]; then others+=" $pid"; fi
+	done
+	[ -z "$others" ] && break
+	sleep 0.1
+done
+[ -z "$others" ] || fail "dnsmasq processes other than lab's ($main) and its helper still run:$others"
+
 # A TFTP root dnsmasq's user cannot enter: refused at create, nothing left behind; bad values.
 mkdir -m 0700 "$T/private"
 ln -s /proc "$T/to-proc"
