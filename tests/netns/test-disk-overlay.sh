@@ -267,12 +267,36 @@ assert_eq "$(pool_state)" "$before" "the pool after a conversion done after its 
 ok "a conversion whose client hangs up is stopped or dropped, nothing made; qemu-img runs as the operator"
 
 # At most 4 at once: a fifth is refused; their clients hang up, all go.
+# catch_convert N: a conversion to cN.qcow2 caught mid-way: netd's qemu-img children, N of them,
+# stopped (SIGSTOP: none finishes meanwhile). Prints its client's pid. A conversion of big.raw
+# takes half a second: one may finish before a loaded machine's test catches it; then its disk is
+# deleted and it is started again (5 tries).
+catch_convert() {
+	local try cpid pids n
+	for try in 1 2 3 4 5; do
+		"$NETDCTL" --socket "$SOCK" disk convert big.raw "c$1.qcow2" --format qcow2 >/dev/null 2>&1 &
+		cpid=$!
+		for _ in $(seq 1000); do
+			pids=$(qemu_img_pids)
+			n=$(wc -w <<<"$pids")
+			[ "$n" -ge "$1" ] && break
+			kill -0 "$cpid" 2>/dev/null || break
+			sleep 0.02
+		done
+		# shellcheck disable=SC2086 # a pid list
+		[ -z "$pids" ] || kill -STOP $pids
+		if [ "$n" -ge "$1" ] && kill -0 "$cpid" 2>/dev/null; then
+			echo "$cpid"
+			return 0
+		fi
+		echo "# conversion $1 finished before it was caught (try $try)" >&2
+		ctl disk delete "c$1.qcow2" >/dev/null 2>&1 || true
+	done
+	fail "conversion $1 finished every time before it could be stopped"
+}
 cpids=()
 for i in 1 2 3 4; do
-	"$NETDCTL" --socket "$SOCK" disk convert big.raw "c$i.qcow2" --format qcow2 >/dev/null 2>&1 &
-	cpids+=($!)
-	wait_qemu_img $i >/dev/null
-	kill -STOP $(qemu_img_pids) # none finishes meanwhile
+	cpids+=("$(catch_convert $i)")
 done
 refused "cannot convert disk: 4 conversions run already (wait for one to finish)" disk convert big.raw c5.qcow2 --format qcow2
 kill -9 "${cpids[@]}"; wait "${cpids[@]}" 2>/dev/null || true
