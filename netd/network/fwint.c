@@ -46,8 +46,10 @@ extern const struct feature feature_fwint; /* this file's, at its end */
 /* ufw holds a lock on this file (lockf) for its whole run: a reload empties its chains, then
  * deletes them (iptables -X), which fails if a rule went back in between. */
 #define UFW_LOCK "/run/ufw.lock"
-#define RETRY_USEC (200 * 1000)
-#define RETRY_MAX_USEC (5 * 1000 * 1000)
+/* ufw's lock is looked at (a non-blocking fcntl) four times a second while ufw holds it: netd's
+ * rules are back within about 250 ms of ufw's end, however long ufw ran (a reload under load took
+ * 16 s, and a backoff up to 5 s left the rules out for seconds after it). */
+#define UFW_LOCK_RETRY_USEC (250 * 1000)
 /* How long the other tables must have been left alone before netd adds to a manager's chains. */
 #define QUIET_USEC (300 * 1000)
 #define PROBLEM_MAX 320
@@ -104,7 +106,7 @@ struct fwint {
 	bool firewalld_open;
 	int ufw_lock_fd; /* ufw's lock, held for the pass that changes its chains; -1 */
 	bool sweep; /* a removal waits for ufw: sweep() when it is done */
-	uint64_t lock_backoff; /* the retry's delay while ufw holds its lock */
+	bool ufw_busy; /* ufw held its lock at the last look */
 	int zone_netd; /* this pass: whether firewalld has zone netd (-1: not asked yet) */
 	bool firewalld_mute; /* this pass: firewalld did not answer; not asked again */
 	sd_event_source *retry_timer; /* ufw ran: look again when it is done */
@@ -355,16 +357,16 @@ static bool ufw_lock(struct daemon *d)
 		return true;
 	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
 		close(fd);
-		/* ufw may hold it for long (a prompt): look again less and less often */
-		f->lock_backoff = !f->lock_backoff		       ? RETRY_USEC :
-				  2 * f->lock_backoff < RETRY_MAX_USEC ? 2 * f->lock_backoff :
-									 RETRY_MAX_USEC;
-		log_debug("firewall integration: ufw runs (%s is locked); looking again in %" PRIu64 " ms",
-			  UFW_LOCK, f->lock_backoff / 1000);
-		retry_later(d, f->lock_backoff);
+		/* ufw may hold it for long (a prompt): said once */
+		if (!f->ufw_busy)
+			log_debug(
+				"firewall integration: ufw runs (%s is locked); looking again every %llu ms until it ends",
+				UFW_LOCK, (unsigned long long)(UFW_LOCK_RETRY_USEC / 1000));
+		f->ufw_busy = true;
+		retry_later(d, UFW_LOCK_RETRY_USEC);
 		return false;
 	}
-	f->lock_backoff = 0;
+	f->ufw_busy = false;
 	f->ufw_lock_fd = fd;
 	return true;
 }
