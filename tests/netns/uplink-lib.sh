@@ -93,7 +93,7 @@ host_wait() {
 	for _ in $(seq 1 100); do
 		HOST4=$(ip -n "$NS" -j addr show "$dev" | jq -r '.[0].addr_info[] | select(.family=="inet") | .local' | head -1)
 		HOST6=$(ip -n "$NS" -j addr show "$dev" | jq -r '.[0].addr_info[] | select(.family=="inet6" and .scope=="global") | .local' | head -1)
-		DEF6=$(ip -n "$NS" -6 route show default | head -1)
+		DEF6=$(ip -n "$NS" -6 route show default | sed -n 1p)
 		[ -n "$HOST4" ] && [ -n "$HOST6" ] && [ -n "$DEF6" ] && break
 		sleep 0.1
 	done
