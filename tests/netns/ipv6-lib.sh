@@ -60,11 +60,7 @@ EOS
 # upstream6: namespace $UP with eth0 (2001:db8:50::1), the peer of the host's up0 (2001:db8:50::2),
 # the host's IPv6 default route through it, no DAD on either end.
 upstream6() {
-	UP="netdt-up6-$$-${RANDOM}"
-	ip netns add "$UP"
-	EXTRA_NS+=("$UP")
-	ip -n "$UP" link set lo up
-	ip -n "$NS" link add up0 type veth peer name eth0 netns "$UP"
+	peer_ns UP netdt-up6
 	nsx sysctl -qw net.ipv6.conf.up0.accept_dad=0
 	ip netns exec "$UP" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
 	ip -n "$NS" addr add 2001:db8:50::2/64 dev up0 nodad

@@ -259,18 +259,21 @@ wait_event() {
 # guest_ip NAME: the address of the guest's last bound event.
 guest_ip() { wait_event "$1" '^bound ' | sed 's/.* ip=\([^ ]*\).*/\1/'; }
 
-# add_upstream: namespace $UP on netd's uplink up0 (192.168.50.2 here, 192.168.50.1 there) that
-# answers TCP port 7000 with the source address it sees. -U: socat only sends (the address) and
-# never writes what the client sends into the finished 'echo' (that EPIPE made the child exit before
-# it had relayed the answer: 8 empty answers in 200).
+# peer_ns VAR PREFIX: a namespace of the test's own, PREFIX-PID-RANDOM, named in VAR (removed at
+# cleanup), lo up, its eth0 the peer of up0 in $NS (both down, no address yet).
+peer_ns() {
+	local -n peer_ns_name=$1
+	peer_ns_name="$2-$$-${RANDOM}"
+	ip netns add "$peer_ns_name"
+	EXTRA_NS+=("$peer_ns_name")
+	ip -n "$peer_ns_name" link set lo up
+	ip -n "$NS" link add up0 type veth peer name eth0 netns "$peer_ns_name"
+}
+
 # The namespace of a test's upstream DNS servers ($UPD): up0 in $NS (10.53.0.1) to its eth0, which
 # has 10.53.0.2 and 10.53.0.3 for the servers the test starts there.
 add_dns_upstreams() {
-	UPD="netdt-dnsup-$$-${RANDOM}"
-	ip netns add "$UPD"
-	EXTRA_NS+=("$UPD")
-	ip -n "$UPD" link set lo up
-	ip -n "$NS" link add up0 type veth peer name eth0 netns "$UPD"
+	peer_ns UPD netdt-dnsup
 	ip -n "$NS" addr add 10.53.0.1/24 dev up0
 	ip -n "$NS" link set up0 up
 	ip -n "$UPD" addr add 10.53.0.2/24 dev eth0
@@ -278,13 +281,13 @@ add_dns_upstreams() {
 	ip -n "$UPD" link set eth0 up
 }
 
+# add_upstream: namespace $UP on netd's uplink up0 (192.168.50.2 here, 192.168.50.1 there) that
+# answers TCP port 7000 with the source address it sees. -U: socat only sends (the address) and
+# never writes what the client sends into the finished 'echo' (that EPIPE made the child exit before
+# it had relayed the answer: 8 empty answers in 200).
 add_upstream() {
 	command -v socat >/dev/null || skip "socat missing"
-	UP="netdt-up-$$-${RANDOM}"
-	ip netns add "$UP"
-	EXTRA_NS+=("$UP")
-	ip -n "$UP" link set lo up
-	ip -n "$NS" link add up0 type veth peer name eth0 netns "$UP"
+	peer_ns UP netdt-up
 	ip -n "$NS" addr add 192.168.50.2/24 dev up0
 	ip -n "$NS" link set up0 up
 	ip -n "$UP" addr add 192.168.50.1/24 dev eth0
