@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Prints every key of the definition files, from the schema tables themselves, one line each:
- *   FILE <tab> SECTION <tab> ITEMS <tab> KEY <tab> TYPE <tab> DEFAULT <tab> MIN <tab> MAX <tab> FLAGS
+ *   FILE SECTION ITEMS KEY TYPE DEFAULT MIN MAX FLAGS OPTION (separated by tabs)
  * FILE is the schema's kind (network, guest, uplink); ITEMS is 0 for a plain section, else how many
  * [SECTION0].. it may have; TYPE is the engine's (string, number, boolean, duration) for a typed
  * row and "text" for a row with a parse function of its own; DEFAULT is the row's written default
- * ("-" when it has none); FLAGS is "repeatable" or "-". tests/man/test-man.py compares this with
- * netd.conf(5), so that the man page cannot drift from the tables. Rows without a file key (request
- * or command line only) are not listed.
+ * ("-" when it has none); FLAGS is "repeatable" or "-"; OPTION is netdctl's --option that sets
+ * it ("-" for none). tests/man/test-man.py compares this with netd.conf(5), so that the man page
+ * cannot drift from the tables. Rows without a file key (request or command line only) are not
+ * listed.
  */
 #include <stdio.h>
 
@@ -37,9 +38,10 @@ static void dump(const struct schema *s)
 
 			if (!f->key)
 				continue;
-			printf("%s\t%s\t%zu\t%s\t%s\t%s\t%u\t%u\t%s\n", s->kind, sec->name, sec->max_items,
-			       f->key, type_name(f), f->def ? f->def : "-", f->min, f->max,
-			       f->flags & SCHEMA_REPEATABLE ? "repeatable" : "-");
+			printf("%s\t%s\t%zu\t%s\t%s\t%s\t%u\t%u\t%s\t%s%s\n", s->kind, sec->name,
+			       sec->max_items, f->key, type_name(f), f->def ? f->def : "-", f->min, f->max,
+			       f->flags & SCHEMA_REPEATABLE ? "repeatable" : "-", f->flag ? "--" : "-",
+			       f->flag ? f->flag : "");
 		}
 	}
 }

@@ -9,8 +9,9 @@
   every option anywhere in --help appears in the page.
 - netd.conf(5): every [section] and key of the network, guest and uplink schema tables (schema-dump)
   has an entry (`*key* = ...` under `## [section]` of its file's `# ...` section) and the reverse; an
-  entry states the row's default, "boolean" for a boolean row, the range of a number, and
-  "repeatable" exactly when the row is.
+  entry states the row's default, "boolean" for a boolean row, the range of a number, the netdctl
+  option that sets it, and "repeatable" exactly when the row is; every option the page names is one
+  of netd's or netdctl's.
 
 Usage: test-man.py NETD NETDCTL SCHEMA_DUMP MAN_DIR
 """
@@ -186,12 +187,12 @@ def check_netdctl(netdctl, man_dir):
 
 
 # ---- netd.conf(5) ----
-def check_conf(schema_dump, man_dir):
+def check_conf(schema_dump, man_dir, known_opts):
     rows = {}
     items = {}
     for line in run(schema_dump).splitlines():
-        kind, sec, n, key, typ, default, lo, hi, flags = line.split("\t")
-        rows[(kind, sec, key)] = (typ, default, int(lo), int(hi), flags == "repeatable")
+        kind, sec, n, key, typ, default, lo, hi, flags, option = line.split("\t")
+        rows[(kind, sec, key)] = (typ, default, int(lo), int(hi), flags == "repeatable", option)
         items[(kind, sec)] = int(n)
     page = sections(f"{man_dir}/netd.conf.5.scd")
     man = {}
@@ -226,7 +227,7 @@ def check_conf(schema_dump, man_dir):
         elif n and not (f"[{sec}0]" in h and f"[{sec}{n - 1}]" in h):
             fail(f"netd.conf.5: '{h}' should name [{sec}0] to [{sec}{n - 1}]")
     for k in sorted(set(rows) & set(man)):
-        typ, default, lo, hi, repeatable = rows[k]
+        typ, default, lo, hi, repeatable, option = rows[k]
         body = plain(" ".join(x.strip() for x in man[k]))
         name = f"{k[0]} [{k[1]}] {k[2]}"
         if default != "-" and not re.search(rf"default:? {re.escape(default)}\b", body, re.I):
@@ -235,8 +236,13 @@ def check_conf(schema_dump, man_dir):
             fail(f"netd.conf.5: {name} is a boolean (yes/no) and should say so")
         if typ in ("number", "duration") and hi and f"{lo}-{hi}" not in body:
             fail(f"netd.conf.5: {name} should give its range {lo}-{hi}")
+        if option != "-" and option not in opts(body):
+            fail(f"netd.conf.5: {name} should name its netdctl option {option}")
         if repeatable != ("repeatable" in body.lower()):
             fail(f"netd.conf.5: {name} is {'' if repeatable else 'not '}repeatable, the page says otherwise")
+    whole = plain(open(f"{man_dir}/netd.conf.5.scd").read())
+    for o in sorted(opts(whole) - known_opts):
+        fail(f"netd.conf.5: names option {o}, which neither netd nor netdctl has")
     return len(rows)
 
 
@@ -244,7 +250,8 @@ def main():
     netd, netdctl, schema_dump, man_dir = sys.argv[1:5]
     n_netd = check_netd(netd, man_dir)
     n_cmds = check_netdctl(netdctl, man_dir)
-    n_keys = check_conf(schema_dump, man_dir)
+    known = opts(run(netd, "--help")) | opts(run(netdctl, "--help"))
+    n_keys = check_conf(schema_dump, man_dir, known)
     for f in failures:
         print("FAIL", f)
     print(f"{n_netd} netd options, {n_cmds} netdctl commands, {n_keys} definition keys checked; "
