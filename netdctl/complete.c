@@ -133,8 +133,8 @@ static void add_alt_option(const char *alt, size_t len, void *u)
 	opt_add(u, alt, n, true, NULL);
 }
 
-/* One line of a synopsis, or the text after the options (args false: options only). Returns
- * whether the line went on to its end (a word of description ends it). */
+/* One line of a synopsis: its options into c, its arguments into pos; a word of description ends
+ * it. Or the text after the options (args false): its options only. */
 static void parse_words(struct csyntax *c, char *line, bool args, char pos[][SPEC_MAX], size_t *n_pos)
 {
 	char *save = NULL, *next;
@@ -175,6 +175,15 @@ static size_t verb_word_count(const char *verb)
 	return n;
 }
 
+/* The arguments of the synopsis with the most of them are the command's. */
+static void keep_args(struct csyntax *c, char pos[][SPEC_MAX], size_t n_pos)
+{
+	if (n_pos > c->n_pos) {
+		memcpy(c->pos, pos, n_pos * sizeof(pos[0]));
+		c->n_pos = n_pos;
+	}
+}
+
 /* A row's synopsis lines: the first line, and the lines indented less than the description, each
  * up to two spaces (where the description starts). */
 static void parse_row(struct csyntax *c, const struct complete_cmd *row)
@@ -200,14 +209,12 @@ static void parse_row(struct csyntax *c, const struct complete_cmd *row)
 		if (!strncmp(line, row->noun, strlen(row->noun)) && line[strlen(row->noun)] == ' ') {
 			for (size_t i = 0; i < skip && *line; i++)
 				line += strcspn(line, " "), line += *line == ' ';
+			keep_args(c, pos, n_pos);
 			n_pos = 0;
 		}
 		parse_words(c, line, true, pos, &n_pos);
 	}
-	if (n_pos > c->n_pos) {
-		memcpy(c->pos, pos, sizeof(pos));
-		c->n_pos = n_pos;
-	}
+	keep_args(c, pos, n_pos);
 }
 
 static void parse_schema(struct csyntax *c, const struct schema *s)

@@ -39,6 +39,7 @@ static const struct complete_cmd cmds[] = {
 	  "disk create NAME --size SIZE [--format qcow2|raw]\n"
 	  "                                       a new image\n"
 	  "  disk create NAME --backing BASE [--size SIZE]" },
+	{ "disk", "import", "disk import FILE NAME [--format qcow2|raw]\n  disk import --url URL" },
 	{ "doctor", NULL, "doctor NETWORK | --guest NAME        why" },
 	{ "status", NULL, "status" },
 };
@@ -134,6 +135,9 @@ static void test_arguments(void **state)
 	assert_int_equal(w.kinds, COMPLETE_FORWARDS);
 	assert_string_equal(w.arg, "lan");
 	free(s);
+	/* the synopsis with the most arguments, whichever comes first; a new NAME */
+	EXPECT("", COMPLETE_FILES, "disk", "import", "");
+	EXPECT("", 0, "disk", "import", "f", "");
 	/* past the last argument: the options */
 	EXPECT("--json\n", 0, "network", "show", "n", "");
 	EXPECT("--json\n", 0, "status", "");
