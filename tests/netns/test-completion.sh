@@ -2,7 +2,7 @@
 # Shell completion (completion/netdctl.bash, netdctl complete): the bash completion is sourced with
 # bash-completion loaded and asked, as bash asks it (COMP_WORDS, COMP_CWORD, COMP_LINE, COMP_POINT,
 # _netdctl), for commands, verbs, options, option values, files, and the live names of a netd
-# running in this test's namespace (networks, guests, disks, forward IDs), through --socket and
+# running in this test's namespace (networks, guests, disks, forward IDs, snapshots), through --socket and
 # through $NETD_SOCKET. Its lists cannot drift: netdctl reads them off the table --help prints
 # (checked here against --help too). 'netdctl complete' with netd down, and as a user who may not
 # ask netd, prints nothing and exits 0; a bad KIND is a usage error (exit status 2).
@@ -18,13 +18,14 @@ ctl network create lan --mode nat --subnet 10.96.0.0/24 >/dev/null
 ctl network create lab --mode isolated --subnet 10.97.0.0/24 >/dev/null
 head -c 4096 /dev/zero >"$T/vmlinuz"
 ctl vm create web --network lan --kernel "$T/vmlinuz" --no-autostart >/dev/null
-ctl vm create db --network lab --kernel "$T/vmlinuz" --no-autostart >/dev/null
 ctl disk create root.qcow2 --size 16M >/dev/null
+ctl vm create db --network lab --kernel "$T/vmlinuz" --disk root.qcow2 --no-autostart >/dev/null
+ctl vm snapshot create db before-upgrade >/dev/null
 ctl network forward add lan --proto tcp --port 8080 --to 10.96.0.5:80 >/dev/null
 ctl network forward add lan --proto udp --port 5353 --to 10.96.0.6 >/dev/null
 mkdir "$T/files" "$T/files/subdir"
 touch "$T/files/def.xml" "$T/files/other.conf"
-ok "netd with networks lan and lab, guests web and db, disk root.qcow2, two forwards on lan"
+ok "netd with networks lan and lab, guests web and db (on disk root.qcow2, snapshot before-upgrade), two forwards on lan"
 
 # comp WORD...: what _netdctl (in a bash with bash-completion and the completion sourced) offers
 # for the last WORD (the cursor at its end), sorted, one a line. $NETDCTL is the command word.
@@ -85,6 +86,9 @@ expect "${S[@]}" vm create g --disk "$T/files/o" = "$T/files/other.conf"
 expect "${S[@]}" vm create g --disk r = root.qcow2
 expect "${S[@]}" network forward remove lan "" = 1 2
 expect "${S[@]}" network forward add lan --to w = web
+expect "${S[@]}" vm snapshot revert db "" = before-upgrade
+expect "${S[@]}" vm snapshot delete --timeout 5 db b = before-upgrade
+expect "${S[@]}" vm snapshot create db "" =
 expect "${S[@]}" vm set-network web --nic 0 "" = lab lan
 # a new name is not an existing one
 expect "${S[@]}" network create "" =
@@ -136,7 +140,8 @@ assert_eq "$(ctl complete guests | sort | tr '\n' ' ')" "db web " "complete gues
 assert_eq "$(ctl complete disks)" "root.qcow2" "complete disks"
 assert_eq "$(ctl complete forwards lan | tr '\n' ' ')" "1 2 " "complete forwards lan"
 assert_eq "$(ctl complete forwards nosuch)" "" "complete forwards of no such network"
-ok "complete networks, guests, disks, forwards NET"
+assert_eq "$(ctl complete snapshots db)" "before-upgrade" "complete snapshots db"
+ok "complete networks, guests, disks, forwards NET, snapshots GUEST"
 
 OP=netdtc$$
 add_user "$OP" netd
