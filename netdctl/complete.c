@@ -72,9 +72,14 @@ static const struct {
 	{ "uplink", COMPLETE_BRIDGES },
 };
 
+/* "--name..." or "-x" (a letter alone: "-o FILE", "[-o FILE]"). */
 static bool is_option(const char *s)
 {
-	return s[0] == '-' && s[1] == '-' && isalpha((unsigned char)s[2]);
+	if (s[0] != '-')
+		return false;
+	if (s[1] == '-')
+		return isalpha((unsigned char)s[2]);
+	return isalpha((unsigned char)s[1]) && (!s[2] || strchr("]),;:|", s[2]));
 }
 
 static struct copt *opt_find(struct csyntax *c, const char *name, size_t len)

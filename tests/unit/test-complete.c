@@ -41,6 +41,7 @@ static const struct complete_cmd cmds[] = {
 	  "  disk create NAME --backing BASE [--size SIZE]" },
 	{ "disk", "import", "disk import FILE NAME [--format qcow2|raw]\n  disk import --url URL" },
 	{ "doctor", NULL, "doctor NETWORK | --guest NAME        why" },
+	{ "graph", NULL, "graph [--format dot|svg|png] [-o FILE]   a picture" },
 	{ "status", NULL, "status" },
 };
 
@@ -73,11 +74,11 @@ static char *line(struct complete_what *what, ...)
 
 static void test_commands(void **state)
 {
-	EXPECT("network\nvm\ndisk\ndoctor\nstatus\n", 0, "");
-	EXPECT("network\nvm\ndisk\ndoctor\nstatus\n", 0, "--json", "");
+	EXPECT("network\nvm\ndisk\ndoctor\ngraph\nstatus\n", 0, "");
+	EXPECT("network\nvm\ndisk\ndoctor\ngraph\nstatus\n", 0, "--json", "");
 	EXPECT("--socket\n--json\n--help\n--version\n", 0, "-");
 	EXPECT("", COMPLETE_FILES, "--socket", "");
-	EXPECT("network\nvm\ndisk\ndoctor\nstatus\n", 0, "--socket", "/s", "");
+	EXPECT("network\nvm\ndisk\ndoctor\ngraph\nstatus\n", 0, "--socket", "/s", "");
 	EXPECT("create\nshow\nstop\nforward\n", 0, "network", "");
 	EXPECT("add\nremove\n", 0, "network", "forward", "");
 	EXPECT("create\nconsole\nscreenshot\nattach-disk\nsnapshot\n", 0, "vm", "");
@@ -102,6 +103,10 @@ static void test_options(void **state)
 	EXPECT("qcow2\nraw\n", 0, "disk", "create", "d", "--format", "");
 	EXPECT("", COMPLETE_DISKS, "disk", "create", "d", "--backing", "");
 	EXPECT("", COMPLETE_GUESTS, "doctor", "--guest", "");
+	/* a short option */
+	EXPECT("--format\n-o\n--json\n", 0, "graph", "");
+	EXPECT("", COMPLETE_FILES, "graph", "-o", "");
+	EXPECT("dot\nsvg\npng\n", 0, "graph", "-o", "x.svg", "--format", "");
 	/* a schema's options and the text after them */
 	EXPECT("auto\nkvm\ntcg\n", 0, "vm", "create", "g", "--accel", "");
 	EXPECT("", COMPLETE_NETWORKS, "vm", "create", "g", "--network", "");
