@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cloud-init.h"
+#include "complete.h"
 #include "guest-config.h"
 #include "guest-look.h"
 #include "guest-schema.h"
@@ -1943,6 +1944,10 @@ static void usage(void)
 			schema_cli_usage(verbs[i].schema, stdout, 2 + strlen(verbs[i].usage), 8, USAGE_WIDTH);
 		printf("%s\n", verbs[i].tail ?: "");
 	}
+	printf("  complete KIND [ARG]...               for shell completion: names one a line (networks, guests,\n"
+	       "                                       disks, bridges, forwards NETWORK, snapshots GUEST, commands,\n"
+	       "                                       options COMMAND...; line CWORD WORD...: the candidates for a\n"
+	       "                                       word); nothing, and exit status 0, when netd cannot be asked\n");
 	printf("\nOptions:\n"
 	       "  --socket PATH  netd's control socket (default $NETD_SOCKET or /run/netd/netd.sock)\n"
 	       "  --json         print the reply as JSON\n"
@@ -2133,6 +2138,17 @@ static const struct verb *verb_find(int argc, char **argv, int *ret_shift)
 	return NULL;
 }
 
+/* netdctl complete (complete.c) reads the verb table as --help prints it. */
+static int complete(int argc, char **argv)
+{
+	struct complete_cmd cmds[ELEMENTSOF(verbs)];
+
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		cmds[i] = (struct complete_cmd){ verbs[i].noun, verbs[i].verb, verbs[i].usage,
+						 verbs[i].schema, verbs[i].tail };
+	return complete_main(cmds, ELEMENTSOF(cmds), argc, argv, call, &arg_socket);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -2175,6 +2191,8 @@ int main(int argc, char **argv)
 		usage_error("missing command");
 		return 2;
 	}
+	if (!strcmp(argv[0], "complete"))
+		return complete(argc, argv);
 	/* --json may also follow the command. */
 	for (int i = 0; i < argc; i++)
 		if (!strcmp(argv[i], "--json")) {

@@ -19,10 +19,9 @@ import re
 import subprocess
 import sys
 
-# Commands netdctl(1) documents before netdctl has them: issue 19's `graph` (helper D) and `complete`
-# (helper C) come in other branches. Only these two may be missing from `netdctl --help`; drop this
-# exemption once both are merged.
-PENDING_COMMANDS = {"graph", "complete"}
+# Commands netdctl(1) documents before netdctl has them: issue 19's `graph` comes in another branch.
+# Only it may be missing from `netdctl --help`; drop this exemption once it is merged.
+PENDING_COMMANDS = {"graph"}
 
 # netd.conf(5)'s top-level sections, and the schema kind each describes.
 CONF_FILES = {
