@@ -3,6 +3,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdio.h>
 
 /* At most this many DHCP clients that are no guest of netd's are drawn per network (then "+N"). */
 #define GRAPH_CLIENTS_MAX 16
