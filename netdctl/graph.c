@@ -5,7 +5,7 @@
  * cluster (its bridge with subnets, mode and DHCP; DHCP clients that are no guest of netd's), each
  * guest as a cluster of its NICs (tap, MAC, addresses, DHCP hostname) tied to its network's
  * bridge, and each port forward from the host to the NIC it reaches. Problems are red: a degraded
- * network (its problem: a firewall that blocks it, a conflict, dnsmasq down...), a crashed guest,
+ * network (netd's problem: a firewall that blocks it, a conflict, dnsmasq down...), a crashed guest,
  * an uplink rolling back, a forward whose target has no address, a NIC on a network netd does not
  * know. Node ids are made here (net0, g1_nic0): no name from netd or a guest is ever one. */
 #include <errno.h>
@@ -254,19 +254,12 @@ static void draw_bridge_label(FILE *f, json_object *n)
 		label_value(f, "DHCP ", json_object_get_string(jat(ranges, i)));
 }
 
-/* Problems of a network beside its degraded state: an active network whose dnsmasq does not run. */
+/* What netd says is wrong with a network (a firewall that blocks it, dnsmasq down, a conflict). */
 static const char *network_problem(json_object *n)
 {
-	json_object *dhcp = jget(n, "dhcp");
-
 	if (jstr(n, "problem"))
 		return jstr(n, "problem");
-	if (jis(n, "state", "degraded"))
-		return "degraded";
-	if (jis(n, "state", "active") && dhcp && jstr(dhcp, "dnsmasq_state") &&
-	    !jis(dhcp, "dnsmasq_state", "running"))
-		return "dnsmasq is not running";
-	return NULL;
+	return jis(n, "state", "degraded") ? "degraded" : NULL;
 }
 
 /* How a network's traffic leaves: by mode, from the host (NULL: it does not). */

@@ -1,7 +1,8 @@
 #!/bin/bash
-# netdctl graph against a running netd: a nat network with IPv6 and a guest behind netd's TAP
-# (its lease, its hostname) with a port forward to it, an isolated network with a DHCP client that
-# is no guest of netd's and a second guest that crashes. The DOT text has each of them, and the
+# netdctl graph against a running netd: its uplink up0 converted into br0 with a mode bridge
+# network on it, a nat network with IPv6 and a guest behind netd's TAP (its lease, its hostname)
+# with a port forward to it, an isolated network with a DHCP client that is no guest of netd's and
+# a second guest that crashes. The DOT text has each of them, and the
 # problems in red (the crashed guest; the nat network once another table's FORWARD chain drops its
 # traffic). dot renders SVG and PNG (skipped, saying so, only where Graphviz is not installed);
 # -o refuses an existing file or symlink unless --force; without dot svg fails naming the package
@@ -10,7 +11,12 @@
 . "$(dirname "$0")/tap-guest-lib.sh"
 need nft socat dnsmasq busybox python3
 
+add_upstream
+ip -n "$NS" route add default via 192.168.50.1
 start_netd_tap_guests
+ctl uplink convert up0 --bridge br0 >/dev/null || fail "uplink convert up0"
+ctl uplink confirm br0 >/dev/null || fail "uplink confirm br0"
+ctl network create lan --mode bridge --bridge br0 >/dev/null || fail "network create lan"
 ctl network create lab --mode nat --subnet 10.93.0.0/24 --subnet6 fd00:93::/64 >/dev/null || fail "network create lab"
 ctl network create iso --mode isolated --subnet 10.94.0.0/24 >/dev/null || fail "network create iso"
 tap_guest g1 52:54:00:93:00:01 lab
@@ -31,21 +37,33 @@ has_dot() {
 	for t; do grep -qF -- "$t" "$T/g.dot" || fail "graph: '$t' missing from the DOT text:
 $(cat "$T/g.dot")"; done
 }
+# cluster_of LABEL: the renderer's id of the cluster with that label (net1, g0).
+cluster_of() {
+	# (through the environment: awk -v would read the label's "\n" as a line break)
+	L="label=\"$1\\n" awk '/subgraph cluster_/ { id = substr($2, 9) } index($0, ENVIRON["L"]) { print id; exit }' "$T/g.dot"
+}
 ctl graph >"$T/g.dot" || fail "netdctl graph"
+lab=$(cluster_of "network lab")
+g1=$(cluster_of "guest g1")
+[ -n "$lab" ] && [ -n "$g1" ] || fail "no cluster for network lab or guest g1: $(cat "$T/g.dot")"
 has_dot 'digraph netd {' \
+	'uplink0_port [label="up0\nthe LAN (converted port)"' 'uplink0 [label="bridge br0\nuplink, confirmed' \
+	'uplink0_port -> uplink0 [label="port"];' 'uplink0 -> host;' 'label="network lan\nbridge, active"' \
 	'label="network lab\nnat, active"' 'bridge nd-lab\nIPv4 10.93.0.0/24\ngateway 10.93.0.1' \
-	'IPv6 fd00:93::/64 (slaac, masqueraded)' 'host -> net0 [label="masquerade"]' \
+	'IPv6 fd00:93::/64 (slaac, masqueraded)' "host -> $lab [label=\"masquerade\"]" \
 	'label="network iso\nisolated, active"' 'bridge nd-iso\nIPv4 10.94.0.0/24' \
-	'label="guest g1\nrunning"' "g0_nic0 [label=\"nic0 vm-g1-0\n52:54:00:93:00:01\n$ip1\nhostname g1\"" \
-	'net0 -> g0_nic0;' \
+	'label="guest g1\nrunning"' "${g1}_nic0 [label=\"nic0 vm-g1-0\n52:54:00:93:00:01\n$ip1\nhostname g1\"" \
+	"$lab -> ${g1}_nic0;" \
 	"[label=\"DHCP client\nc1\n52:54:00:94:00:99\n$ipc\"" \
 	'label="guest g2\ncrashed";' \
-	"fw0_0 [label=\"forward 1\ntcp any port 8080\nto g1:80\nnow $ip1\"" 'fw0_0 -> g0_nic0 [arrowhead=normal'
+	"fw${lab#net}_0 [label=\"forward 1\ntcp any port 8080\nto g1:80\nnow $ip1\"" \
+	"fw${lab#net}_0 -> ${g1}_nic0 [arrowhead=normal"
+grep -qE '^	uplink0 -> net[0-9]+ \[label="guests on the LAN"\];$' "$T/g.dot" || fail "lan is not on br0: $(cat "$T/g.dot")"
 grep -A1 -F 'label="guest g2\ncrashed";' "$T/g.dot" | grep -qF 'color="#c0392b"; fontcolor="#c0392b"' ||
 	fail "the crashed guest is not red"
 grep -q 'color="#c0392b"' <(grep -v -F -e 'guest g2' -e 'fontcolor="#c0392b"; penwidth=2;' "$T/g.dot") &&
 	fail "something but the crashed guest is red: $(grep '#c0392b' "$T/g.dot")"
-ok "DOT: both networks (subnets, modes), g1's NIC (MAC, lease, hostname), the DHCP client c1, the forward to g1, crashed g2 in red"
+ok "DOT: the converted uplink and the bridge network on it, the other networks (subnets, modes), g1's NIC (MAC, lease, hostname), the DHCP client c1, the forward to g1, crashed g2 in red"
 
 # Another table's FORWARD chain drops the nat network's traffic: its cluster and bridge turn red.
 nsx nft -f - <<'NFT'
