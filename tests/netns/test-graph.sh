@@ -45,7 +45,7 @@ cluster_of() {
 ctl graph >"$T/g.dot" || fail "netdctl graph"
 lab=$(cluster_of "network lab")
 g1=$(cluster_of "guest g1")
-[ -n "$lab" ] && [ -n "$g1" ] || fail "no cluster for network lab or guest g1: $(cat "$T/g.dot")"
+if [ -z "$lab" ] || [ -z "$g1" ]; then fail "no cluster for network lab or guest g1: $(cat "$T/g.dot")"; fi
 has_dot 'digraph netd {' \
 	'uplink0_port [label="up0\nthe LAN (converted port)"' 'uplink0 [label="bridge br0\nuplink, confirmed' \
 	'uplink0_port -> uplink0 [label="port"];' 'uplink0 -> host;' 'label="network lan\nbridge, active"' \
