@@ -112,6 +112,12 @@ ctl graph --format svg | cmp -s - "$T/g.svg" || fail "SVG on standard output dif
 ctl graph --format png -o "$T/g.png" || fail "graph --format png"
 [ "$(head -c 8 "$T/g.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$T/g.png is no PNG"
 ok "dot renders the graph: SVG (with every network, guest, address and the forward) and PNG"
+if command -v script >/dev/null; then
+	rc=0; script -qec "$NETDCTL --socket $SOCK graph --format png" /dev/null >"$T/tty" 2>&1 || rc=$?
+	assert_eq "$rc" 1 "exit status of a PNG to a terminal"
+	grep -q "a PNG is not for a terminal" "$T/tty" || fail "PNG to a terminal: $(cat "$T/tty")"
+	ok "no PNG onto a terminal"
+fi
 
 # -o: an existing file or a symlink only with --force (the symlink replaced, its target untouched).
 echo keep >"$T/target"
