@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,6 +23,7 @@
 
 #include "cloud-init.h"
 #include "complete.h"
+#include "graph.h"
 #include "guest-config.h"
 #include "guest-look.h"
 #include "guest-schema.h"
@@ -30,6 +32,7 @@
 #include "mode.h"
 #include "names.h"
 #include "network-schema.h"
+#include "proc.h"
 #include "protocol.h"
 #include "uplink-schema.h"
 
@@ -52,6 +55,8 @@ struct verb {
 	const char *with; /* this row only when the command line has this option (vm console --log) */
 	/* Run on the result before it is printed, with --json too (vm screenshot writes its file). */
 	int (*save)(json_object *result);
+	/* The command asks netd itself, more than once (graph): no method, no print. */
+	int (*run)(json_object *params);
 };
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
@@ -1650,6 +1655,244 @@ static void print_screenshot(json_object *o)
 	       jstr(o, "height"), jstr(o, "name"), jstr(o, "size"));
 }
 
+/* ---- graph: the host's networks as a picture (graph.c draws, Graphviz's dot renders) ---- */
+
+static int call(const char *method, json_object *params, json_object **ret_reply);
+
+/* graph [--format dot|svg|png] [-o FILE] [--force] */
+static struct {
+	const char *format; /* "dot", "svg" or "png" */
+	const char *output; /* NULL or "-": standard output */
+	bool force;
+} arg_graph = { .format = "dot" };
+
+static int build_graph(int argc, char **argv, json_object *params)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *value = NULL;
+		bool format = !strcmp(a, "--format") || !strncmp(a, "--format=", 9);
+		bool output = !strcmp(a, "-o") || !strcmp(a, "--output") || !strncmp(a, "--output=", 9);
+
+		if (!strcmp(a, "--force")) {
+			arg_graph.force = true;
+			continue;
+		}
+		if (!format && !output)
+			return usage_error("graph: unexpected argument '%s'", a);
+		if (strchr(a, '='))
+			value = strchr(a, '=') + 1;
+		else if (i + 1 < argc)
+			value = argv[++i];
+		else
+			return usage_error("graph: option '%s' needs a value", a);
+		if (format && strcmp(value, "dot") && strcmp(value, "svg") && strcmp(value, "png"))
+			return usage_error("graph: unknown --format '%s' (dot, svg or png)", value);
+		if (format)
+			arg_graph.format = value;
+		else if (!value[0])
+			return usage_error("graph: -o needs a FILE ('-': standard output)");
+		else
+			arg_graph.output = value;
+	}
+	if (arg_graph.force && (!arg_graph.output || !strcmp(arg_graph.output, "-")))
+		return usage_error("graph: --force replaces an existing -o FILE: give one");
+	/* What netd answers is no picture: the JSON is that of the commands graph asks for. */
+	if (arg_json)
+		return usage_error("graph: --json does not apply: graph draws DOT, SVG or PNG from what "
+				   "'netdctl --json status', 'network list', 'vm show', 'network leases', "
+				   "'network forward list' and 'uplink status' print");
+	return 0;
+}
+
+/* Graphviz's dot in PATH (as a shell finds it), or NULL. */
+static char *graph_find_dot(void)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	char *save = NULL;
+
+	if (!copy)
+		return NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *exe = NULL;
+		struct stat st;
+
+		if (asprintf(&exe, "%s/dot", *dir ? dir : ".") < 0)
+			return NULL;
+		if (!stat(exe, &st) && S_ISREG(st.st_mode) && !access(exe, X_OK))
+			return exe;
+		free(exe);
+	}
+	return NULL;
+}
+
+/* One request's result (a new reference), or NULL; quiet says nothing when netd refuses it. */
+static json_object *graph_ask(const char *method, const char *name, bool quiet)
+{
+	_cleanup_json_ json_object *params = json_object_new_object(), *reply = NULL;
+	json_object *ok;
+
+	if (name)
+		json_object_object_add(params, "name", json_object_new_string(name));
+	if (call(method, params, &reply) < 0)
+		return NULL;
+	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
+		if (!quiet)
+			fprintf(stderr, "netdctl: graph: %s: %s\n", method, jstr(reply, "error"));
+		return NULL;
+	}
+	return json_object_get(json_object_object_get(reply, "result"));
+}
+
+/* The document graph_render() draws: netd's answers, as netdctl --json prints them. */
+static int graph_collect(json_object *host)
+{
+	static const char *const required[][2] = { { "status", "daemon.status" },
+						   { "networks", "network.list" },
+						   { "guests", "vm.list" } };
+	json_object *leases = json_object_new_object(), *forwards = json_object_new_object(), *nets, *guests;
+
+	json_object_object_add(host, "leases", leases);
+	json_object_object_add(host, "forwards", forwards);
+	for (size_t i = 0; i < ELEMENTSOF(required); i++) {
+		json_object *o = graph_ask(required[i][1], NULL, false);
+
+		if (!o)
+			return -EIO;
+		json_object_object_add(host, required[i][0], o);
+	}
+	json_object_object_add(host, "uplinks", graph_ask("uplink.status", NULL, false));
+	nets = json_object_object_get(host, "networks");
+	guests = json_object_object_get(host, "guests");
+	/* vm.show has each NIC's IPv6 addresses; a guest deleted meanwhile keeps vm.list's entry. */
+	for (size_t i = 0; i < json_object_array_length(guests); i++) {
+		json_object *v =
+			graph_ask("vm.show", jstr(json_object_array_get_idx(guests, i), "name"), true);
+
+		if (v)
+			json_object_array_put_idx(guests, i, v);
+	}
+	for (size_t i = 0; i < json_object_array_length(nets); i++) {
+		json_object *n = json_object_array_get_idx(nets, i), *o;
+		const char *name = jstr(n, "name");
+
+		if (strcmp(jstr(n, "state"), "inactive") &&
+		    json_object_get_boolean(
+			    json_object_object_get(json_object_object_get(n, "dhcp"), "enabled")) &&
+		    (o = graph_ask("network.leases", name, true)))
+			json_object_object_add(leases, name, o);
+		if (json_object_array_length(json_object_object_get(n, "forwards")) &&
+		    (o = graph_ask("network.forward.list", name, true)))
+			json_object_object_add(forwards, name, o);
+	}
+	return 0;
+}
+
+/* dot -Tsvg|png with the DOT text on its stdin; its picture (malloc'ed) in *ret. */
+static int graph_run_dot(const char *dot, const char *text, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_close_ int in = memfd_create("netdctl-graph.dot", MFD_CLOEXEC),
+			    out = memfd_create("netdctl-graph.out", MFD_CLOEXEC);
+	char type[16], *argv[] = { "dot", type, "-o/dev/fd/3", NULL }, o[64], err[512];
+	int fds[1] = { out }, r;
+	struct proc_spawn spec = {
+		.exe = dot,
+		.argv = argv,
+		.envp = environ,
+		.fds = fds,
+		.n_fds = 1,
+		.first_fd = 3,
+		.no_new_privs = true,
+	};
+	struct proc_backend proc;
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct stat st;
+
+	if (in < 0 || out < 0 || write_all(in, (const uint8_t *)text, strlen(text)) < 0 ||
+	    lseek(in, 0, SEEK_SET) < 0) {
+		fprintf(stderr, "netdctl: graph: cannot hand the DOT text to dot: %m\n");
+		return -EIO;
+	}
+	snprintf(type, sizeof(type), "-T%s", arg_graph.format);
+	spec.stdio[0] = (struct proc_io){ PROC_IO_FD, in };
+	proc_real_init(&proc);
+	r = proc_run_check(&proc, &spec, 60 * 1000, o, sizeof(o), err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "netdctl: graph: %s; nothing written\n", err);
+		return r;
+	}
+	if (fstat(out, &st) < 0 || !(buf = malloc(st.st_size + 1)) ||
+	    pread(out, buf, st.st_size, 0) != st.st_size || !st.st_size) {
+		fprintf(stderr, "netdctl: graph: dot wrote no %s picture; nothing written\n",
+			arg_graph.format);
+		return -EIO;
+	}
+	*ret_len = st.st_size;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* To -o FILE (a new file; --force: replaced by a rename) or standard output (never a PNG to a
+ * terminal). */
+static int graph_write(const uint8_t *buf, size_t len)
+{
+	const char *file = arg_graph.output;
+	int r;
+
+	if (!file || !strcmp(file, "-")) {
+		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+			fprintf(stderr, "netdctl: graph: cannot write to standard output: %m\n");
+			return -EIO;
+		}
+		return 0;
+	}
+	r = arg_graph.force ? write_replace(file, buf, len) : write_new(file, buf, len);
+	if (r == -EEXIST || r == -ELOOP)
+		fprintf(stderr, "netdctl: graph: %s exists (--force replaces it)\n", file);
+	else if (r < 0)
+		fprintf(stderr, "netdctl: graph: cannot write %s: %s\n", file, strerror(-r));
+	return r;
+}
+
+/* Checked before netd is asked anything: dot for svg and png, the file, the terminal. */
+static int run_graph(json_object *params)
+{
+	_cleanup_json_ json_object *host = json_object_new_object();
+	_cleanup_free_ char *dot = NULL, *text = NULL;
+	_cleanup_free_ uint8_t *pic = NULL;
+	bool to_stdout = !arg_graph.output || !strcmp(arg_graph.output, "-");
+	size_t len = 0;
+	struct stat st;
+	int r;
+
+	if (strcmp(arg_graph.format, "dot") && !(dot = graph_find_dot())) {
+		fprintf(stderr,
+			"netdctl: graph: --format %s needs Graphviz's 'dot', which is not in PATH: install the "
+			"package graphviz (--format dot prints the DOT text without it)\n",
+			arg_graph.format);
+		return -ENOENT;
+	}
+	if (!to_stdout && !arg_graph.force && lstat(arg_graph.output, &st) == 0) {
+		fprintf(stderr, "netdctl: graph: %s exists (--force replaces it)\n", arg_graph.output);
+		return -EEXIST;
+	}
+	if (to_stdout && !strcmp(arg_graph.format, "png") && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "netdctl: graph: a PNG is not for a terminal: give -o FILE.png\n");
+		return -EINVAL;
+	}
+	r = graph_collect(host);
+	if (r < 0)
+		return r;
+	if (graph_render(host, &text) < 0) {
+		fprintf(stderr, "netdctl: graph: out of memory\n");
+		return -ENOMEM;
+	}
+	if (!dot)
+		return graph_write((const uint8_t *)text, strlen(text));
+	r = graph_run_dot(dot, text, &pic, &len);
+	return r < 0 ? r : graph_write(pic, len);
+}
+
 /* vm console NAME --log [--lines N] */
 static int build_vm_console_log(int argc, char **argv, json_object *params)
 {
@@ -1931,6 +2174,14 @@ static const struct verb verbs[] = {
 	  "                                       its fix (a DHCP/DNS probe from a scratch port); exit status 1 when\n"
 	  "                                       a step fails",
 	  .verdict = true },
+	{ "graph", NULL, NULL, build_graph, print_nothing,
+	  "graph [--format dot|svg|png] [-o FILE] [--force]\n"
+	  "                                       the host's networks as a picture: uplinks, bridges, networks\n"
+	  "                                       (subnets, modes), guests' NICs (MACs, addresses), DHCP clients,\n"
+	  "                                       forwards; problems in red. DOT text by default; svg and png run\n"
+	  "                                       Graphviz's dot (package graphviz); FILE (default: standard\n"
+	  "                                       output) is written by netdctl, an existing one only with --force",
+	  .run = run_graph },
 	{ "status", NULL, "daemon.status", build_none, print_status, "status" },
 	{ "reload", NULL, "daemon.reload", build_none, print_reload, "reload" },
 };
@@ -2208,6 +2459,8 @@ int main(int argc, char **argv)
 	}
 	if (v->build(argc - shift, argv + shift, params) < 0)
 		return 2;
+	if (v->run)
+		return v->run(params) < 0 ? 1 : 0;
 	if (call(v->method, params, &reply) < 0)
 		return 1;
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {

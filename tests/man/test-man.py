@@ -19,9 +19,6 @@ import re
 import subprocess
 import sys
 
-# Commands netdctl(1) documents before netdctl has them: issue 19's `graph` comes in another branch.
-# Only it may be missing from `netdctl --help`; drop this exemption once it is merged.
-PENDING_COMMANDS = {"graph"}
 
 # netd.conf(5)'s top-level sections, and the schema kind each describes.
 CONF_FILES = {
@@ -162,11 +159,7 @@ def check_netdctl(netdctl, man_dir):
     for key in sorted(set(help_cmds) - set(man_cmds)):
         fail(f"netdctl.1: command '{key}' of netdctl --help has no entry")
     for key in sorted(set(man_cmds) - set(help_cmds)):
-        if key in PENDING_COMMANDS:
-            print(f"note: netdctl.1 documents '{key}', which this netdctl --help does not have yet "
-                  "(PENDING_COMMANDS)")
-        else:
-            fail(f"netdctl.1: documents command '{key}', which netdctl --help does not have")
+        fail(f"netdctl.1: documents command '{key}', which netdctl --help does not have")
     for key in sorted(set(help_cmds) & set(man_cmds)):
         terms, documented = man_cmds[key]
         for o in sorted(help_cmds[key] - documented):
