@@ -111,6 +111,28 @@ for dep in dnsmasq-base libnftables1 libmnl0; do
 done
 [[ ", $recommends," == *", qemu-system-x86"[\ ,]* ]] || fail "Recommends lacks qemu-system-x86: $recommends"
 
+step "postrm purge in a scratch root (DPKG_ROOT)"
+# Only the package's own part of postrm (debhelper's sections would ask this machine's systemd).
+dpkg-deb -e "$deb" "$T/control"
+sed '/^# Automatically added by/,$d' "$T/control/postrm" >"$T/postrm-own"
+grep -q 'keep_only' "$T/postrm-own" || fail "postrm has no purge part"
+P=$T/purge
+mkdir -p "$P"/etc/netd/{networks,guests,uplinks} "$P"/var/lib/netd/{networks/lab,guests/g,images/.netd,uplinks/br0} \
+	"$P"/run/netd/networks
+touch "$P"/etc/netd/networks/lab.conf "$P"/etc/netd/guests/g.conf "$P"/etc/netd/uplinks/br0.conf \
+	"$P"/var/lib/netd/networks/lab/mac "$P"/var/lib/netd/guests/g/uuid "$P"/var/lib/netd/images/g.qcow2 \
+	"$P"/var/lib/netd/images/.netd/g.qcow2 "$P"/var/lib/netd/uplinks/br0/state "$P"/run/netd/netd.lock
+(cd "$P" && find . | sort) >"$T/purge-before"
+DPKG_ROOT=$P sh "$T/postrm-own" remove
+(cd "$P" && find . | sort) | cmp -s - "$T/purge-before" || fail "postrm remove deleted files"
+DPKG_ROOT=$P sh "$T/postrm-own" purge 2>"$T/purge.log"
+cat "$T/purge.log"
+(cd "$P" && find . ! -type d | sort) >"$T/purge-after"
+printf '%s\n' ./etc/netd/uplinks/br0.conf ./var/lib/netd/images/.netd/g.qcow2 ./var/lib/netd/images/g.qcow2 \
+	./var/lib/netd/uplinks/br0/state | cmp -s - "$T/purge-after" ||
+	fail "after purge: expected only the uplink records and the image pool, found: $(cat "$T/purge-after")"
+[[ ! -e $P/run/netd && ! -e $P/etc/netd/networks && ! -e $P/var/lib/netd/guests ]] || fail "purge left netd's dirs"
+
 step "the unpacked netd --version"
 out=$("$R/usr/sbin/netd" --version) || fail "netd --version failed"
 echo "$out"
