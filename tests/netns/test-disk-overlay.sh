@@ -10,9 +10,9 @@ need qemu-img qemu-io python3 ss socat
 getent group netd >/dev/null || skip "no group netd (run scripts/install-deps)"
 
 POOL=$T/images
-# netd with the capabilities its unit leaves it (systemd/netd.service's CapabilityBoundingSet: no
+# netd with the capabilities its unit leaves it (systemd/netd.service.in's CapabilityBoundingSet: no
 # CAP_SYS_ADMIN, so no trusted.* xattrs): the pool must work there.
-UNIT=$TESTS_LIB_DIR/../../systemd/netd.service
+UNIT=$TESTS_LIB_DIR/../../systemd/netd.service.in
 caps=$(sed -n '/^CapabilityBoundingSet=/,/[^\\]$/p' "$UNIT" | tr -d '\\\n' | sed 's/^CapabilityBoundingSet=//')
 [ -n "$caps" ] || fail "no CapabilityBoundingSet in $UNIT"
 bset=-all$(for c in $caps; do c=${c,,}; printf ',+%s' "${c#cap_}"; done)
