@@ -305,14 +305,14 @@ static void resolved_settle(struct daemon *d)
 		}
 		if (if_indextoname(ifindex, now) && !strcmp(now, bridge)) {
 			if (revert_link(d, ifindex, err, sizeof(err)) >= 0)
-				log_net(LOG_INFO, e->d_name,
+				log_obj(LOG_INFO, LOG_OBJ(.network = e->d_name, .bridge = bridge),
 					"network '%s': ~%s on %s no longer registered with systemd-resolved "
 					"(left by an earlier netd)",
 					e->d_name, domain, bridge);
 			else {
 				/* Kept for the next start or reload: a resolved started later reads
 				 * its links' state back from its run dir. */
-				log_net(LOG_WARNING, e->d_name,
+				log_obj(LOG_WARNING, LOG_OBJ(.network = e->d_name, .bridge = bridge),
 					"network '%s': cannot revert %s in systemd-resolved: %s", e->d_name,
 					bridge, err);
 				continue;
@@ -392,8 +392,9 @@ static int resolved_up(struct daemon *d, struct net *n, char *errmsg, size_t err
 		return 0; /* never fails the network */
 	}
 	if (l->ifindex != ifindex || strcmp(l->domain, def->dhcp.domain))
-		log_net(LOG_INFO, def->name, "network '%s': ~%s registered with systemd-resolved on %s",
-			def->name, def->dhcp.domain, def->bridge);
+		log_obj(LOG_INFO, LOG_OBJ(.network = def->name, .bridge = def->bridge),
+			"network '%s': ~%s registered with systemd-resolved on %s", def->name,
+			def->dhcp.domain, def->bridge);
 	l->ifindex = ifindex;
 	snprintf(l->domain, sizeof(l->domain), "%s", def->dhcp.domain);
 	l->warning[0] = 0;
