@@ -389,7 +389,7 @@ static int bridge_finish(struct link_nl *n, const struct bridge_spec *spec, int 
 	}
 	memcpy(saved, n->error, sizeof(saved));
 	if (link_delete(n, ifindex, spec->name) >= 0)
-		log_debug("bridge del %s (undo)", spec->name);
+		log_bridge(LOG_DEBUG, spec->name, "bridge del %s (undo)", spec->name);
 	memcpy(n->error, saved, sizeof(saved));
 	return r;
 }
@@ -411,9 +411,9 @@ static int nl_bridge_add(void *userdata, const struct bridge_spec *spec, int *re
 	r = bridge_finish(n, spec, &ifindex);
 	if (r < 0)
 		return r;
-	log_debug("bridge add %s ifindex=%d mac=%s mtu=%u stp=%s fd=%u alias=%s", spec->name, ifindex,
-		  mac_format(&spec->mac, mac, sizeof(mac)), spec->mtu, spec->stp ? "on" : "off",
-		  spec->stp ? spec->forward_delay : 0, strna(spec->alias));
+	log_bridge(LOG_DEBUG, spec->name, "bridge add %s ifindex=%d mac=%s mtu=%u stp=%s fd=%u alias=%s",
+		   spec->name, ifindex, mac_format(&spec->mac, mac, sizeof(mac)), spec->mtu,
+		   spec->stp ? "on" : "off", spec->stp ? spec->forward_delay : 0, strna(spec->alias));
 	*ret_ifindex = ifindex;
 	return 0;
 }

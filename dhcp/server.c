@@ -178,9 +178,10 @@ static void schedule_restart(struct dhcp_server *s)
 	r = sd_event_add_time_relative(s->event, &s->timer, CLOCK_MONOTONIC, s->backoff_usec, 0,
 				       on_restart_timer, s);
 	if (r < 0)
-		log_error("network '%s': cannot schedule a dnsmasq restart: %s", s->network, strerror(-r));
-	log_notice("network '%s': restarting dnsmasq in %llu ms", s->network,
-		   (unsigned long long)(s->backoff_usec / 1000));
+		log_net(LOG_ERR, s->network, "network '%s': cannot schedule a dnsmasq restart: %s",
+			s->network, strerror(-r));
+	log_net(LOG_NOTICE, s->network, "network '%s': restarting dnsmasq in %llu ms", s->network,
+		(unsigned long long)(s->backoff_usec / 1000));
 	s->backoff_usec = s->backoff_usec * 2 > DHCP_BACKOFF_MAX_USEC ? DHCP_BACKOFF_MAX_USEC : s->backoff_usec * 2;
 }
 
@@ -192,7 +193,8 @@ static void stopped(struct dhcp_server *s)
 	s->pid = 0;
 	s->state = DHCP_SERVER_STOPPED;
 	if (unlink(s->pid_path) < 0 && errno != ENOENT)
-		log_warning("network '%s': cannot remove %s: %s", s->network, s->pid_path, strerror(errno));
+		log_net(LOG_WARNING, s->network, "network '%s': cannot remove %s: %s", s->network,
+			s->pid_path, strerror(errno));
 	if (s->spawn_pid_path)
 		unlink(s->spawn_pid_path);
 	if (s->stopped)
@@ -213,7 +215,7 @@ static int on_process_exit(sd_event_source *src, int fd, uint32_t revents, void 
 		return 0;
 	}
 	describe_status(r < 0 ? -1 : status, how, sizeof(how));
-	log_error("network '%s': dnsmasq (pid %d) %s", s->network, (int)s->pid, how);
+	log_net(LOG_ERR, s->network, "network '%s': dnsmasq (pid %d) %s", s->network, (int)s->pid, how);
 	snprintf(s->last_exit, sizeof(s->last_exit), "%s", how);
 	unwatch(s);
 	s->pid = 0;
@@ -247,11 +249,12 @@ static int on_quiet_timer(sd_event_source *src, uint64_t usec, void *userdata)
 	}
 	s->quiet_timer = sd_event_source_disable_unref(s->quiet_timer);
 	if (r > 0)
-		log_debug("network '%s': dnsmasq (pid %d) left the host's address and route notifications",
-			  s->network, (int)s->pid);
+		log_net(LOG_DEBUG, s->network,
+			"network '%s': dnsmasq (pid %d) left the host's address and route notifications",
+			s->network, (int)s->pid);
 	else if (r < 0 && r != -ESRCH && !warned) {
 		warned = true;
-		log_warning(
+		log_net(LOG_WARNING, s->network,
 			"dnsmasq (pid %d of network '%s'): cannot take its netlink socket out of the host's "
 			"address and route notifications: %s; every dnsmasq will wake for each change",
 			(int)s->pid, s->network, strerror(-r));
@@ -340,21 +343,23 @@ static void lease_macs_load(struct dhcp_server *s, struct dhcp_lease_table *t)
 		free(s->lease_macs_text);
 		s->lease_macs_text = NULL;
 		if (r != -ENOENT)
-			log_warning("network '%s': ignoring %s: %s; DHCPv6 leases whose MAC netd does not "
-				    "know are allowed to no port until their client renews them",
-				    s->network, s->lease_macs_path,
-				    r == -EPERM ? "not root's alone" : strerror(-r));
+			log_net(LOG_WARNING, s->network,
+				"network '%s': ignoring %s: %s; DHCPv6 leases whose MAC netd does not "
+				"know are allowed to no port until their client renews them",
+				s->network, s->lease_macs_path,
+				r == -EPERM ? "not root's alone" : strerror(-r));
 		return;
 	}
 	if (bad || cut)
-		log_warning("network '%s': %s: skipped %zu malformed or repeated lines%s; their DHCPv6 "
-			    "leases are allowed to no port until their client renews them",
-			    s->network, s->lease_macs_path, bad,
-			    cut ? " and what is past its first 4 MiB" : "");
+		log_net(LOG_WARNING, s->network,
+			"network '%s': %s: skipped %zu malformed or repeated lines%s; their DHCPv6 "
+			"leases are allowed to no port until their client renews them",
+			s->network, s->lease_macs_path, bad, cut ? " and what is past its first 4 MiB" : "");
 	dhcp_lease_table_take_macs(t, &saved);
 	if (dhcp_lease_table_keep_ended(t, &saved, time(NULL)) < 0)
-		log_warning("network '%s': cannot keep the DHCPv6 leases %s records as ended early: %s",
-			    s->network, s->lease_macs_path, strerror(ENOMEM));
+		log_net(LOG_WARNING, s->network,
+			"network '%s': cannot keep the DHCPv6 leases %s records as ended early: %s",
+			s->network, s->lease_macs_path, strerror(ENOMEM));
 	dhcp_lease_table_clear(&saved);
 	free(s->lease_macs_text);
 	/* what was skipped is not there after the next write */
@@ -394,9 +399,10 @@ static int on_lease_macs_timer(sd_event_source *src, uint64_t usec, void *userda
 	/* From dhcp_server_free (src NULL) after a network's delete removed its state directory:
 	 * nothing to keep. */
 	if (r < 0 && !(!src && r == -ENOENT))
-		log_warning("network '%s': cannot write %s: %s; after a restart netd may not know the MAC of "
-			    "a DHCPv6 lease",
-			    s->network, s->lease_macs_path, strerror(-r));
+		log_net(LOG_WARNING, s->network,
+			"network '%s': cannot write %s: %s; after a restart netd may not know the MAC of "
+			"a DHCPv6 lease",
+			s->network, s->lease_macs_path, strerror(-r));
 	return 0;
 }
 
@@ -441,8 +447,8 @@ int dhcp_server_leases_load(struct dhcp_server *s)
 	s->leases = t;
 	r = dhcp_server_lease_macs_save(s);
 	if (r < 0)
-		log_warning("network '%s': cannot write %s: %s", s->network, s->lease_macs_path,
-			    strerror(-r));
+		log_net(LOG_WARNING, s->network, "network '%s': cannot write %s: %s", s->network,
+			s->lease_macs_path, strerror(-r));
 	return 0;
 }
 
@@ -458,7 +464,8 @@ static void write_pid_file(struct dhcp_server *s)
 	snprintf(buf, sizeof(buf), "%d\n", (int)s->pid);
 	r = write_runtime_file(s->spawn_pid_path, buf, strlen(buf), 0644);
 	if (r < 0)
-		log_warning("network '%s': cannot write %s: %s", s->network, s->spawn_pid_path, strerror(-r));
+		log_net(LOG_WARNING, s->network, "network '%s': cannot write %s: %s", s->network,
+			s->spawn_pid_path, strerror(-r));
 }
 
 int dhcp_server_start(struct dhcp_server *s)
@@ -493,7 +500,8 @@ int dhcp_server_start(struct dhcp_server *s)
 	 * which a netd killed right after the spawn would find nothing to adopt. */
 	write_pid_file(s);
 	if (s->restarts++ > 0)
-		log_info("network '%s': dnsmasq restarted (pid %d)", s->network, (int)pid);
+		log_net(LOG_INFO, s->network, "network '%s': dnsmasq restarted (pid %d)", s->network,
+			(int)pid);
 	dhcp_server_leases_load(s);
 	return 0;
 }
@@ -506,7 +514,8 @@ static int on_restart_timer(sd_event_source *src, uint64_t usec, void *userdata)
 	s->timer = sd_event_source_disable_unref(s->timer);
 	r = dhcp_server_start(s);
 	if (r < 0) {
-		log_error("network '%s': cannot start dnsmasq: %s", s->network, strerror(-r));
+		log_net(LOG_ERR, s->network, "network '%s': cannot start dnsmasq: %s", s->network,
+			strerror(-r));
 		snprintf(s->last_exit, sizeof(s->last_exit), "could not be started (%s)", strerror(-r));
 		schedule_restart(s);
 	}
@@ -599,14 +608,15 @@ static int on_stop_timeout(sd_event_source *src, uint64_t usec, void *userdata)
 	s->timer = sd_event_source_disable_unref(s->timer);
 	if (s->killed) {
 		/* SIGKILL did not end it either (stuck in the kernel): stop waiting for it */
-		log_error(
+		log_net(LOG_ERR, s->network,
 			"network '%s': dnsmasq (pid %d) did not exit after SIGKILL either; no longer waiting for it",
 			s->network, (int)s->pid);
 		stopped(s);
 		return 0;
 	}
-	log_warning("network '%s': dnsmasq (pid %d) did not exit within %d ms of SIGTERM; sending SIGKILL",
-		    s->network, (int)s->pid, DHCP_STOP_TIMEOUT_MS);
+	log_net(LOG_WARNING, s->network,
+		"network '%s': dnsmasq (pid %d) did not exit within %d ms of SIGTERM; sending SIGKILL",
+		s->network, (int)s->pid, DHCP_STOP_TIMEOUT_MS);
 	s->proc.ops->kill(s->proc.userdata, s->pid, s->pidfd, SIGKILL);
 	s->killed = true;
 	if (sd_event_add_time_relative(s->event, &s->timer, CLOCK_MONOTONIC, DHCP_STOP_TIMEOUT_MS * 1000ull,

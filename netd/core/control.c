@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "macro.h"
+#include "names.h"
 #include "protocol.h"
 
 /* The listening side. */
@@ -400,6 +401,27 @@ const struct method *method_find(const char *name)
 	return NULL;
 }
 
+/* Who changed what: a request that names a network or a guest (its "name") carries that object's
+ * field in the journal, so that journalctl NETWORK=lab shows who changed lab. */
+static void log_request(const struct method *m, const struct call *call, json_object *params)
+{
+	json_object *v = NULL;
+	const char *name = NULL;
+	bool net = !strncmp(m->name, "network.", 8), vm = !strncmp(m->name, "vm.", 3);
+
+	if ((net || vm) && json_object_object_get_ex(params, "name", &v) &&
+	    json_object_is_type(v, json_type_string) && object_name_valid(json_object_get_string(v)))
+		name = json_object_get_string(v);
+	if (!name) {
+		log_info("request %s from uid %u (pid %d)", m->name, (unsigned)call->uid,
+			 (int)call->peer.pid);
+		return;
+	}
+	log_obj(LOG_INFO, LOG_OBJ(.network = net ? name : NULL, .guest = vm ? name : NULL),
+		"request %s of %s '%s' from uid %u (pid %d)", m->name, net ? "network" : "guest", name,
+		(unsigned)call->uid, (int)call->peer.pid);
+}
+
 int method_call(struct daemon *d, const struct method *m, struct call *call, json_object *params)
 {
 	struct client *c = call->client;
@@ -410,8 +432,7 @@ int method_call(struct daemon *d, const struct method *m, struct call *call, jso
 				   (unsigned)call->uid);
 	/* Who changed what (root-only methods come from netd's own helpers and log what they did). */
 	if ((m->flags & METHOD_CHANGE) && !(m->flags & METHOD_ROOT))
-		log_info("request %s from uid %u (pid %d)", m->name, (unsigned)call->uid,
-			 (int)call->peer.pid);
+		log_request(m, call, params);
 	r = m->fn(d, call, params);
 	/* A method that is not declared async answers before it returns. */
 	if (r >= 0 && !(m->flags & METHOD_ASYNC) && c && c->call == call) {

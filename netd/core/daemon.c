@@ -227,8 +227,8 @@ static void net_set_active(struct daemon *d, struct net *n, bool active)
 {
 	n->active = active;
 	if (store_active_set(&d->paths, n->def->name, active) < 0)
-		log_warning("network '%s': cannot record that it %s in %s/networks", n->def->name,
-			    active ? "runs" : "is stopped", d->paths.run_dir);
+		log_net(LOG_WARNING, n->def->name, "network '%s': cannot record that it %s in %s/networks",
+			n->def->name, active ? "runs" : "is stopped", d->paths.run_dir);
 }
 
 int daemon_net_up(struct daemon *d, struct net *n, char *err, size_t errlen)
@@ -249,8 +249,8 @@ int daemon_net_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 		 * half included (down() is idempotent). */
 		for (size_t k = i + 1; k-- > 0;)
 			if (features[k]->down && features[k]->down(d, n, undo, sizeof(undo)) < 0)
-				log_error("network '%s': cannot undo %s: %s", n->def->name, features[k]->name,
-					  undo);
+				log_net(LOG_ERR, n->def->name, "network '%s': cannot undo %s: %s",
+					n->def->name, features[k]->name, undo);
 		return r;
 	}
 	net_set_active(d, n, true);
@@ -271,7 +271,7 @@ int daemon_net_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 			first = r;
 			snprintf(err, errlen, "%s", e);
 		} else if (r < 0) {
-			log_error("network '%s': %s", n->def->name, e);
+			log_net(LOG_ERR, n->def->name, "network '%s': %s", n->def->name, e);
 		}
 	}
 	return first;
@@ -307,7 +307,8 @@ int daemon_net_redefine(struct daemon *d, struct net *n, struct network *def, ch
 	net_def_set(d, n, old);
 	network_free(def);
 	if (daemon_net_up(d, n, again, sizeof(again)) < 0)
-		log_error("network '%s': cannot apply its previous definition again: %s", old->name, again);
+		log_net(LOG_ERR, old->name, "network '%s': cannot apply its previous definition again: %s",
+			old->name, again);
 	return r;
 }
 
@@ -583,7 +584,7 @@ int daemon_reconcile_all(struct daemon *d)
 				    daemon_net_down(d, n, err, sizeof(err));
 
 		if (r < 0) {
-			log_error("network '%s': %s", n->def->name, err);
+			log_net(LOG_ERR, n->def->name, "network '%s': %s", n->def->name, err);
 			failed++;
 		}
 	}
@@ -635,14 +636,15 @@ static void reload_removed(struct daemon *d, struct network **loaded, size_t n_l
 				 "network '%s': definition removed, but guests %s run on it; it keeps "
 				 "running until they are shut down or moved",
 				 n->def->name, names);
-			log_error("%s", err);
+			log_net(LOG_ERR, n->def->name, "%s", err);
 			json_object_array_add(errors, json_object_new_string(err));
 			i++;
 			continue;
 		}
-		log_info("network '%s': definition removed, stopping it", n->def->name);
+		log_net(LOG_INFO, n->def->name, "network '%s': definition removed, stopping it",
+			n->def->name);
 		if (daemon_net_down(d, n, err, sizeof(err)) < 0)
-			log_error("network '%s': %s", n->def->name, err);
+			log_net(LOG_ERR, n->def->name, "network '%s': %s", n->def->name, err);
 		json_object_array_add(removed, json_object_new_string(n->def->name));
 		daemon_net_remove(d, n);
 	}
@@ -688,11 +690,12 @@ static void reload_one(struct daemon *d, struct network *def, json_object *repor
 	else
 		r = reload_new(d, def, err, sizeof(err));
 	if (r < 0) {
-		log_error("network '%s': %s; keeping the previous state", name, err);
+		log_net(LOG_ERR, name, "network '%s': %s; keeping the previous state", name, err);
 		json_object_array_add(json_object_object_get(report, "errors"), json_object_new_string(err));
 		return;
 	}
-	log_info("network '%s': %s", name, n ? "definition changed, applied" : "new definition loaded");
+	log_net(LOG_INFO, name, "network '%s': %s", name,
+		n ? "definition changed, applied" : "new definition loaded");
 	json_object_array_add(json_object_object_get(report, n ? "changed" : "added"),
 			      json_object_new_string(name));
 }

@@ -162,7 +162,8 @@ void vm_clone_recover(struct daemon *d)
 						store_pathf("%s/%s", disk_pool_path(d), line);
 
 					if (disk && access(disk, F_OK) == 0) {
-						log_info(
+						log_guest(
+							LOG_INFO, e->d_name,
 							"clone '%s' was interrupted (netd stopped): removing its disk '%s'",
 							e->d_name, line);
 						disk_pool_remove(d, line);
@@ -328,8 +329,9 @@ static int clone_finish(struct clone *k)
 	v = vm_definition_put(k->d, TAKE_PTR(k->g));
 	if (!v)
 		return call_errorf(c, -ENOMEM, "guest cloned, but out of memory: 'netdctl reload' loads it");
-	log_info("guest '%s' cloned from '%s' by uid %u (%zu disk%s %s)", v->def.name, k->src,
-		 (unsigned)c->peer.uid, k->n, k->n == 1 ? "" : "s", k->copy ? "copied" : "as overlays");
+	log_guest(LOG_INFO, v->def.name, "guest '%s' cloned from '%s' by uid %u (%zu disk%s %s)", v->def.name,
+		  k->src, (unsigned)c->peer.uid, k->n, k->n == 1 ? "" : "s",
+		  k->copy ? "copied" : "as overlays");
 	vm_notify(v, "created");
 	o = vm_to_json(v);
 	a = json_object_new_array();
@@ -368,7 +370,7 @@ static void on_copied(void *userdata, int r, const char *msg)
 		return;
 	}
 	clone_undo(k);
-	log_info("clone of guest '%s' to '%s' failed: %s", k->src, k->g->name, why);
+	log_guest(LOG_INFO, k->g->name, "clone of guest '%s' to '%s' failed: %s", k->src, k->g->name, why);
 	call_reply_error(k->call, r, "cannot clone guest '%s': %s; nothing was made", k->src, why);
 	clone_free(k);
 }

@@ -467,7 +467,7 @@ static int seed_make(struct daemon *d, const struct guest *g, int dir, const cha
 			 strerror(-r));
 		return r;
 	}
-	log_info("guest '%s': cloud-init seed made for %s", g->name, id);
+	log_guest(LOG_INFO, g->name, "guest '%s': cloud-init seed made for %s", g->name, id);
 	return 0;
 }
 

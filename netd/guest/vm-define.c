@@ -549,13 +549,15 @@ static int method_vm_define(struct daemon *d, struct call *c, json_object *param
 		return call_errorf(c, r, "cannot define guest '%s': %s", name, err);
 	/* Its seed goes with cloud-init: texts left behind would be the next definition's. */
 	if (!g->cloud_init && (r = seed_remove(d, name)) < 0)
-		log_error("guest '%s': cannot remove its cloud-init data: %s", name, strerror(-r));
+		log_guest(LOG_ERR, name, "guest '%s': cannot remove its cloud-init data: %s", name,
+			  strerror(-r));
 	replaced = v != NULL;
 	v = vm_definition_put(d, TAKE_PTR(g));
 	if (!v)
 		return call_errorf(c, -ENOMEM,
 				   "guest '%s': defined, but out of memory; 'netdctl reload' loads it", name);
-	log_info("guest '%s' %s by uid %u", name, replaced ? "redefined" : "defined", (unsigned)c->uid);
+	log_guest(LOG_INFO, name, "guest '%s' %s by uid %u", name, replaced ? "redefined" : "defined",
+		  (unsigned)c->uid);
 	vm_notify(v, replaced ? "defined" : "created");
 	o = vm_to_json(v);
 	json_object_object_add(o, "replaced", json_object_new_boolean(replaced));

@@ -131,7 +131,8 @@ static void slots_save(struct vm *v)
 	if (len < sizeof(buf) - 1)
 		buf[len++] = '\n';
 	if (!path || write_runtime_file(path, buf, len, 0644) < 0)
-		log_warning(
+		log_guest(
+			LOG_WARNING, v->def.name,
 			"guest '%s': cannot write its disk slots (a restarted netd assumes disk N in slot N)",
 			v->def.name);
 }
@@ -261,12 +262,12 @@ static void op_done(struct disk_op *op)
 		op_reply_error(op, r, "%s%s", err,
 			       alive ? " (the running guest has the change; its definition file does not)" :
 				       "");
-		log_warning("guest '%s': %s", v->def.name, err);
+		log_guest(LOG_WARNING, v->def.name, "guest '%s': %s", v->def.name, err);
 	} else if (op->c) {
 		call_reply(TAKE_PTR(op->c), vm_json(v));
 	}
-	log_info("guest '%s': disk %s %s", v->def.name, op->disk.path,
-		 op->kind == DISK_OP_ATTACH ? "attached" : "detached");
+	log_guest(LOG_INFO, v->def.name, "guest '%s': disk %s %s", v->def.name, op->disk.path,
+		  op->kind == DISK_OP_ATTACH ? "attached" : "detached");
 	v->disk_op = NULL;
 	op_free(op);
 }
@@ -365,7 +366,7 @@ static void op_fail(struct disk_op *op, int error, const char *fmt, const char *
 		qemu_release(v, op->slot, op->layers.n[0], op->layer_formats | op->format_node,
 			     op->layer_files | op->file_node);
 	op_reply_error(op, error, fmt, v->def.name, op->disk.path, detail);
-	log_warning("guest '%s': disk %s: %s", v->def.name, op->disk.path, detail);
+	log_guest(LOG_WARNING, v->def.name, "guest '%s': disk %s: %s", v->def.name, op->disk.path, detail);
 	v->disk_op = NULL;
 	op_free(op);
 }
@@ -382,7 +383,8 @@ static int on_op_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 		       "guest '%s': QEMU did not %s disk %s within 30 s (the change is undone when QEMU "
 		       "answers)",
 		       op->v->def.name, op->kind == DISK_OP_ATTACH ? "attach" : "detach", op->disk.path);
-	log_warning("guest '%s': disk %s: QEMU did not answer within 30 s", op->v->def.name, op->disk.path);
+	log_guest(LOG_WARNING, op->v->def.name, "guest '%s': disk %s: QEMU did not answer within 30 s",
+		  op->v->def.name, op->disk.path);
 	return 0;
 }
 

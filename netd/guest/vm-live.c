@@ -169,11 +169,11 @@ static void on_balloon_start(struct qmp_client *c, const struct qmp_message *m, 
 	struct vm *v = userdata;
 
 	if (!m || m->type != QMP_MESSAGE_RETURN)
-		log_warning("guest '%s': cannot set its balloon to %" PRIu64 "M (%s); it has all %" PRIu64
-			    "M",
-			    v->def.name, v->def.memory_mib,
-			    m && m->error_desc ? m->error_desc : "QMP connection lost",
-			    guest_max_memory_mib(&v->def));
+		log_guest(LOG_WARNING, v->def.name,
+			  "guest '%s': cannot set its balloon to %" PRIu64 "M (%s); it has all %" PRIu64 "M",
+			  v->def.name, v->def.memory_mib,
+			  m && m->error_desc ? m->error_desc : "QMP connection lost",
+			  guest_max_memory_mib(&v->def));
 	else if (live_get(v))
 		v->live->balloon_target_mib = v->def.memory_mib;
 }
@@ -191,7 +191,7 @@ static void balloon_start(struct vm *v)
 {
 	if (v->def.memory_mib < guest_max_memory_mib(&v->def) &&
 	    balloon_set(v, v->def.memory_mib, on_balloon_start) < 0)
-		log_warning("guest '%s': cannot set its balloon", v->def.name);
+		log_guest(LOG_WARNING, v->def.name, "guest '%s': cannot set its balloon", v->def.name);
 }
 
 void vm_live_qmp_ready(struct vm *v, bool start)
@@ -368,7 +368,7 @@ static void live_done(struct vm *v, struct live_req *req, unsigned vcpus, uint64
 			 "the running guest changed, but its definition could not be saved (%s): its next "
 			 "start has what it had",
 			 strerror(-r));
-		log_error("guest '%s': %s", v->def.name, warning);
+		log_guest(LOG_ERR, v->def.name, "guest '%s': %s", v->def.name, warning);
 	}
 	vm_changed(v, what);
 	o = vm_to_json(v);
@@ -395,7 +395,7 @@ static void cpu_plug_next(struct vm *v);
 
 static void req_fail(struct vm *v, int error, const char *msg)
 {
-	log_warning("%s", msg);
+	log_guest(LOG_WARNING, v->def.name, "%s", msg);
 	vm_pending_fail(v, error, msg);
 }
 
@@ -427,8 +427,8 @@ static void on_cpus_done(struct qmp_client *c, const struct qmp_message *m, void
 		return;
 	now = v->live->vcpus_present ? v->live->vcpus_present : cpus_plugged(req);
 	if (!req->failed[0]) {
-		log_info("guest '%s': %d vCPU%s plugged in live, %u present", v->def.name, req->n_plan,
-			 plural((unsigned)req->n_plan), now);
+		log_guest(LOG_INFO, v->def.name, "guest '%s': %d vCPU%s plugged in live, %u present",
+			  v->def.name, req->n_plan, plural((unsigned)req->n_plan), now);
 		live_done(v, req, req->want, 0, "vcpus changed");
 		return;
 	}
@@ -568,7 +568,8 @@ static int method_vm_set_vcpus(struct daemon *d, struct call *c, json_object *pa
 	if (!live) {
 		r = config_only(c, v, n, 0, "vcpus changed");
 		if (r >= 0)
-			log_info("guest '%s': %u vCPU%s from its next start", v->def.name, n, plural(n));
+			log_guest(LOG_INFO, v->def.name, "guest '%s': %u vCPU%s from its next start",
+				  v->def.name, n, plural(n));
 		return r;
 	}
 	r = vm_qmp_check(c, v);
@@ -603,7 +604,7 @@ static void on_balloon_set(struct qmp_client *c, const struct qmp_message *m, vo
 		return;
 	}
 	v->live->balloon_target_mib = req->want;
-	log_info("guest '%s': balloon target %uM", v->def.name, req->want);
+	log_guest(LOG_INFO, v->def.name, "guest '%s': balloon target %uM", v->def.name, req->want);
 	qmp_client_command(v->qmp, "query-balloon", NULL, on_balloon_query, v);
 	live_done(v, req, 0, req->want, "memory changed");
 }
@@ -637,7 +638,8 @@ static int method_vm_set_memory(struct daemon *d, struct call *c, json_object *p
 	if (!live) {
 		r = config_only(c, v, 0, mib, "memory changed");
 		if (r >= 0)
-			log_info("guest '%s': %" PRIu64 "M of memory from its next start", v->def.name, mib);
+			log_guest(LOG_INFO, v->def.name,
+				  "guest '%s': %" PRIu64 "M of memory from its next start", v->def.name, mib);
 		return r;
 	}
 	r = vm_qmp_check(c, v);

@@ -132,7 +132,8 @@ static void on_remove_fd(struct qmp_client *q, const struct qmp_message *m, void
 	struct shot *s = userdata;
 
 	if (!m || m->type != QMP_MESSAGE_RETURN)
-		log_debug("guest '%s': remove-fd of fd set %d failed", s->vm->def.name, s->fdset);
+		log_guest(LOG_DEBUG, s->vm->def.name, "guest '%s': remove-fd of fd set %d failed",
+			  s->vm->def.name, s->fdset);
 	if (!s->call)
 		return shot_free(s);
 	if (s->error[0]) {
@@ -372,9 +373,10 @@ int vm_serial_log_rotate(struct daemon *d, const char *name)
 		if (ftruncate(fd, 0) < 0)
 			return -errno;
 		if (serial_warn_ok())
-			log_warning("guest '%s': its serial log was %lld bytes (QEMU made it that large, no "
-				    "guest writes so much): emptied without keeping a copy",
-				    name, (long long)st.st_size);
+			log_guest(LOG_WARNING, name,
+				  "guest '%s': its serial log was %lld bytes (QEMU made it that large, no "
+				  "guest writes so much): emptied without keeping a copy",
+				  name, (long long)st.st_size);
 		return 1;
 	}
 	r = serial_copy(fd, st.st_size, tmp);
@@ -387,7 +389,8 @@ int vm_serial_log_rotate(struct daemon *d, const char *name)
 	/* What QEMU wrote since the copy is lost with it: at most a moment's output. */
 	if (ftruncate(fd, 0) < 0)
 		return -errno;
-	log_debug("guest '%s': serial log rotated at %lld bytes", name, (long long)st.st_size);
+	log_guest(LOG_DEBUG, name, "guest '%s': serial log rotated at %lld bytes", name,
+		  (long long)st.st_size);
 	return 1;
 }
 
@@ -405,8 +408,8 @@ static int on_serial_check(sd_event_source *s, uint64_t usec, void *userdata)
 		any = true;
 		r = vm_serial_log_rotate(d, v->def.name);
 		if (r < 0 && serial_warn_ok())
-			log_warning("guest '%s': cannot rotate its serial log: %s", v->def.name,
-				    strerror(-r));
+			log_guest(LOG_WARNING, v->def.name, "guest '%s': cannot rotate its serial log: %s",
+				  v->def.name, strerror(-r));
 	}
 	if (!any) {
 		serial_timer = sd_event_source_disable_unref(serial_timer);

@@ -123,7 +123,8 @@ static void attach_undo_local(struct nic_op *op)
 	ifindex = op->tap[0] ? (int)if_nametoindex(op->tap) : 0;
 	if (ifindex > 0 && d->link.ops->links_del(d->link.userdata, &ifindex, 1) < 0 &&
 	    if_nametoindex(op->tap) > 0) {
-		log_error("guest '%s': cannot delete TAP %s of a NIC that was not attached: its port "
+		log_guest(LOG_ERR, op->v->def.name,
+			  "guest '%s': cannot delete TAP %s of a NIC that was not attached: its port "
 			  "security entries stay",
 			  op->v->def.name, op->tap);
 		op->portsec = false;
@@ -172,7 +173,8 @@ void vm_nic_slots_save(struct vm *v)
 	snprintf(buf + len, sizeof(buf) - len, "\n");
 	if (!taps || !slots || write_runtime_file(taps, list, strlen(list), 0644) < 0 ||
 	    write_runtime_file(slots, buf, strlen(buf), 0644) < 0)
-		log_warning(
+		log_guest(
+			LOG_WARNING, v->def.name,
 			"guest '%s': cannot write its TAPs and NIC slots (a restarted netd would not know them)",
 			v->def.name);
 }
@@ -261,25 +263,27 @@ static void op_done(struct nic_op *op)
 				snprintf(u.guest, sizeof(u.guest), "%s", g.name);
 				snprintf(u.tap, sizeof(u.tap), "%s", v->nics[j].tap);
 				if (n && daemon_net_user_add(d, n, &u, err, sizeof(err)) < 0)
-					log_error("guest '%s': NIC %zu: %s", g.name, j, err);
+					log_guest(LOG_ERR, g.name, "guest '%s': NIC %zu: %s", g.name, j, err);
 			}
 	}
 	v->def = g;
 	if (alive)
 		vm_nic_slots_save(v);
 	if (macs_save(v, &g) < 0)
-		log_warning("guest '%s': cannot write its MACs file", g.name);
+		log_guest(LOG_WARNING, g.name, "guest '%s': cannot write its MACs file", g.name);
 	r = store_guest_save(&d->paths, &g);
 	if (r < 0) {
 		op_reply_error(op, r, "cannot write the definition of guest '%s': %s%s", g.name, strerror(-r),
 			       alive ? " (the running guest has the change; its definition file does not)" :
 				       "");
-		log_warning("guest '%s': cannot write its definition: %s", g.name, strerror(-r));
+		log_guest(LOG_WARNING, g.name, "guest '%s': cannot write its definition: %s", g.name,
+			  strerror(-r));
 	} else if (op->c) {
 		call_reply(TAKE_PTR(op->c), vm_to_json(v));
 	}
-	log_info("guest '%s': NIC on network '%s' %s", g.name, op->nic.network,
-		 op->kind == NIC_OP_ATTACH ? "attached" : "detached");
+	log_obj(LOG_INFO, LOG_OBJ(.guest = g.name, .network = op->nic.network),
+		"guest '%s': NIC on network '%s' %s", g.name, op->nic.network,
+		op->kind == NIC_OP_ATTACH ? "attached" : "detached");
 	vm_notify(v, op->kind == NIC_OP_ATTACH ? "nic attached" : "nic detached");
 	v->nic_op = NULL;
 	op_free(op);
@@ -380,7 +384,8 @@ static int on_op_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 		       "guest '%s': QEMU did not %s the NIC within 30 s (%s when QEMU answers)",
 		       op->v->def.name, op->kind == NIC_OP_ATTACH ? "attach" : "detach",
 		       op->kind == NIC_OP_ATTACH ? "the change is undone" : "the detach completes");
-	log_warning("guest '%s': NIC change: QEMU did not answer within 30 s", op->v->def.name);
+	log_guest(LOG_WARNING, op->v->def.name, "guest '%s': NIC change: QEMU did not answer within 30 s",
+		  op->v->def.name);
 	return 0;
 }
 
@@ -409,7 +414,8 @@ static void attach_fail(struct nic_op *op, int error, const char *detail)
 	attach_undo_local(op);
 	op_reply_error(op, error, "guest '%s': cannot attach a NIC on network '%s': %s", v->def.name,
 		       op->nic.network, detail);
-	log_warning("guest '%s': NIC on network '%s': %s", v->def.name, op->nic.network, detail);
+	log_obj(LOG_WARNING, LOG_OBJ(.guest = v->def.name, .network = op->nic.network),
+		"guest '%s': NIC on network '%s': %s", v->def.name, op->nic.network, detail);
 	v->nic_op = NULL;
 	op_free(op);
 }
@@ -630,7 +636,7 @@ static void detach_fail(struct nic_op *op, int error, const char *detail)
 	struct vm *v = op->v;
 
 	op_reply_error(op, error, "guest '%s': cannot detach NIC %zu: %s", v->def.name, op->index, detail);
-	log_warning("guest '%s': NIC %zu: %s", v->def.name, op->index, detail);
+	log_guest(LOG_WARNING, v->def.name, "guest '%s': NIC %zu: %s", v->def.name, op->index, detail);
 	v->nic_op = NULL;
 	op_free(op);
 }
@@ -642,15 +648,17 @@ static void on_netdev_del(struct qmp_client *c, const struct qmp_message *m, voi
 	int ifindex;
 
 	if (m && m->type == QMP_MESSAGE_ERROR)
-		log_warning("guest '%s': netdev_del net%u: %s", op->v->def.name, op->slot,
-			    m->error_desc ? m->error_desc : "an error");
+		log_guest(LOG_WARNING, op->v->def.name, "guest '%s': netdev_del net%u: %s", op->v->def.name,
+			  op->slot, m->error_desc ? m->error_desc : "an error");
 	/* QEMU closed the TAP's fds: the kernel removed it. One still there (an fd QEMU kept) goes now. */
 	ifindex = op->tap[0] ? (int)if_nametoindex(op->tap) : 0;
 	if (ifindex > 0) {
-		log_info("guest '%s': TAP %s still there after netdev_del: deleting it", op->v->def.name,
-			 op->tap);
+		log_guest(LOG_INFO, op->v->def.name,
+			  "guest '%s': TAP %s still there after netdev_del: deleting it", op->v->def.name,
+			  op->tap);
 		if (d->link.ops->links_del(d->link.userdata, &ifindex, 1) < 0)
-			log_warning("guest '%s': cannot delete TAP %s", op->v->def.name, op->tap);
+			log_guest(LOG_WARNING, op->v->def.name, "guest '%s': cannot delete TAP %s",
+				  op->v->def.name, op->tap);
 	}
 	op_done(op);
 }

@@ -330,7 +330,8 @@ static void lines_update(struct vm *v, const char *tag, const char *description,
 {
 	if (description_put(v->daemon, v->def.name, tag, description) < 0 ||
 	    line_put(v->daemon, v->def.name, SHAPE_FILE, tag, shape, NULL) < 0)
-		log_warning("guest '%s': cannot keep the description of snapshot '%s'", v->def.name, tag);
+		log_guest(LOG_WARNING, v->def.name,
+			  "guest '%s': cannot keep the description of snapshot '%s'", v->def.name, tag);
 }
 
 /*
@@ -515,7 +516,8 @@ static int offline_apply(struct call *c, struct vm *v, const int fds[GUEST_DISKS
 		if (fds[i] < 0 || (op != SNAP_CREATE && !(have & (1u << i))))
 			continue;
 		disk_argv_snapshot(&a, QEMU_IMG, img_op[op], tag, 3);
-		log_debug("guest '%s': qemu-img snapshot %s %s on disk%zu", v->def.name, a.argv[3], tag, i);
+		log_guest(LOG_DEBUG, v->def.name, "guest '%s': qemu-img snapshot %s %s on disk%zu",
+			  v->def.name, a.argv[3], tag, i);
 		r = disk_qemu_img(v->daemon, c, &a, fds[i], SNAP_QEMU_IMG_TIMEOUT_MS, NULL, 0, err, sizeof(err));
 		if (r >= 0) {
 			done |= 1u << i;
@@ -578,7 +580,7 @@ static int offline_run(struct daemon *d, struct call *c, struct vm *v, enum snap
 		*l = (struct snap_list){ .disks = l->disks };
 		/* done: a list that cannot be read now is not the request's error */
 		if (offline_list(c, v, fds, l) < 0) {
-			log_warning("guest '%s': %s", v->def.name, c->err);
+			log_guest(LOG_WARNING, v->def.name, "guest '%s': %s", v->def.name, c->err);
 			c->err[0] = 0;
 			l->truncated = true;
 		}
@@ -592,10 +594,11 @@ static int offline_run(struct daemon *d, struct call *c, struct vm *v, enum snap
 	if (op == SNAP_LIST)
 		lines_prune(d, v->def.name, l);
 	if (op != SNAP_LIST) {
-		log_info("guest '%s': snapshot '%s' %s (stopped: its disks)", v->def.name, tag,
-			 op == SNAP_CREATE ? "created" :
-			 op == SNAP_REVERT ? "reverted to" :
-					     "deleted");
+		log_guest(LOG_INFO, v->def.name, "guest '%s': snapshot '%s' %s (stopped: its disks)",
+			  v->def.name, tag,
+			  op == SNAP_CREATE ? "created" :
+			  op == SNAP_REVERT ? "reverted to" :
+					      "deleted");
 		vm_changed(v, op == SNAP_CREATE ? "snapshot created" :
 			      op == SNAP_REVERT ? "snapshot reverted" :
 						  "snapshot deleted");
@@ -640,7 +643,8 @@ static void on_job_dismissed(struct qmp_client *c, const struct qmp_message *m, 
 	struct vm *v = userdata;
 
 	if (m && m->type == QMP_MESSAGE_ERROR)
-		log_debug("guest '%s': job-dismiss: %s", v->def.name, m->error_desc ?: "");
+		log_guest(LOG_DEBUG, v->def.name, "guest '%s': job-dismiss: %s", v->def.name,
+			  m->error_desc ?: "");
 }
 
 static void job_dismiss(struct vm *v, const char *job)
@@ -649,7 +653,8 @@ static void job_dismiss(struct vm *v, const char *job)
 
 	json_object_object_add(args, "id", json_object_new_string(job));
 	if (qmp_client_command(v->qmp, "job-dismiss", args, on_job_dismissed, v) < 0)
-		log_warning("guest '%s': cannot send job-dismiss for %s", v->def.name, job);
+		log_guest(LOG_WARNING, v->def.name, "guest '%s': cannot send job-dismiss for %s", v->def.name,
+			  job);
 }
 
 /* A job netd no longer waits for: dismissed when its "concluded" comes. */
@@ -661,8 +666,9 @@ static void left_add(struct vm *v, const char *job)
 		if (!strcmp(s->left[i], job))
 			return;
 	if (s->n_left == SNAP_LEFT_MAX) {
-		log_warning("guest '%s': snapshot job %s left in QEMU undismissed (%d left already)",
-			    v->def.name, job, SNAP_LEFT_MAX);
+		log_guest(LOG_WARNING, v->def.name,
+			  "guest '%s': snapshot job %s left in QEMU undismissed (%d left already)",
+			  v->def.name, job, SNAP_LEFT_MAX);
 		return;
 	}
 	snprintf(s->left[s->n_left++], sizeof(s->left[0]), "%s", job);
@@ -756,7 +762,7 @@ static void req_fail(struct vm *v, int error, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warning("%s", msg);
+	log_guest(LOG_WARNING, v->def.name, "%s", msg);
 	vm_pending_fail(v, error, msg);
 }
 
@@ -866,10 +872,11 @@ static void on_jobs(struct qmp_client *c, const struct qmp_message *m, void *use
 	if (r > 0)
 		return req_fail(v, -EIO, "guest '%s': QEMU failed %s snapshot '%s': %s", v->def.name,
 				op_doing[req->op], req->tag, error);
-	log_info("guest '%s': snapshot '%s' %s (live, with its memory)", v->def.name, req->tag,
-		 req->op == SNAP_CREATE ? "created" :
-		 req->op == SNAP_REVERT ? "reverted to" :
-					  "deleted");
+	log_guest(LOG_INFO, v->def.name, "guest '%s': snapshot '%s' %s (live, with its memory)", v->def.name,
+		  req->tag,
+		  req->op == SNAP_CREATE ? "created" :
+		  req->op == SNAP_REVERT ? "reverted to" :
+					   "deleted");
 	if (req->op == SNAP_CREATE || req->op == SNAP_DELETE)
 		lines_update(v, req->tag, req->op == SNAP_CREATE ? req->description : NULL,
 			     req->op == SNAP_CREATE ? req->shape : NULL);
@@ -948,7 +955,8 @@ static void on_job_started(struct qmp_client *c, const struct qmp_message *m, vo
 		return job_concluded(v, req);
 	if (sd_event_add_time_relative(v->daemon->event, &req->timer, CLOCK_MONOTONIC,
 				       req->timeout_sec * 1000000ull, 0, on_timeout, v) < 0)
-		log_warning("guest '%s': no timer for snapshot job %s", v->def.name, req->job);
+		log_guest(LOG_WARNING, v->def.name, "guest '%s': no timer for snapshot job %s", v->def.name,
+			  req->job);
 }
 
 static json_object *job_args(struct vm *v, const struct snap_req *req)
@@ -1046,8 +1054,9 @@ static void on_adopt_jobs(struct qmp_client *c, const struct qmp_message *m, voi
 		if (!job || strncmp(job, "netd-snap-", 10) || strlen(job) >= SNAP_JOB_ID_MAX)
 			continue;
 		if (!strcmp(json_object_get_string(status) ?: "", "concluded")) {
-			log_info("guest '%s': dismissing snapshot job %s an earlier netd left", v->def.name,
-				 job);
+			log_guest(LOG_INFO, v->def.name,
+				  "guest '%s': dismissing snapshot job %s an earlier netd left", v->def.name,
+				  job);
 			job_dismiss(v, job);
 			dismissed++;
 		} else if (snap_get(v)) {
@@ -1068,7 +1077,8 @@ void vm_snapshot_qmp_ready(struct vm *v)
 		return;
 	v->snap->adopted = false;
 	if (qmp_client_command(v->qmp, "query-jobs", NULL, on_adopt_jobs, v) < 0)
-		log_warning("guest '%s': cannot ask QEMU for snapshot jobs left behind", v->def.name);
+		log_guest(LOG_WARNING, v->def.name,
+			  "guest '%s': cannot ask QEMU for snapshot jobs left behind", v->def.name);
 }
 
 /* ---- requests ---- */

@@ -140,11 +140,12 @@ static int set_affinity(struct vm *v, pid_t tid, const cpu_set_t *cpus, const ch
 	if (sched_setaffinity(tid, sizeof(*cpus), cpus) < 0) {
 		int r = -errno;
 
-		log_error("guest '%s': cannot pin %s (thread %d) to CPUs %s: %s", v->def.name, what, (int)tid,
-			  list, strerror(-r));
+		log_guest(LOG_ERR, v->def.name, "guest '%s': cannot pin %s (thread %d) to CPUs %s: %s",
+			  v->def.name, what, (int)tid, list, strerror(-r));
 		return r;
 	}
-	log_debug("sched_setaffinity guest=%s %s tid=%d cpus=%s", v->def.name, what, (int)tid, list);
+	log_guest(LOG_DEBUG, v->def.name, "sched_setaffinity guest=%s %s tid=%d cpus=%s", v->def.name, what,
+		  (int)tid, list);
 	return 0;
 }
 
@@ -170,7 +171,8 @@ static void pin_emulator(struct vm *v)
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)v->pid);
 	dir = opendir(path);
 	if (!dir) {
-		log_error("guest '%s': cannot list QEMU's threads (%s): %m", v->def.name, path);
+		log_guest(LOG_ERR, v->def.name, "guest '%s': cannot list QEMU's threads (%s): %m",
+			  v->def.name, path);
 		return;
 	}
 	while ((e = readdir(dir))) {
@@ -191,7 +193,8 @@ static void pin_vcpus(struct vm *v)
 		char what[32];
 
 		if (pins[i].vcpu >= v->n_vcpu_tids || v->vcpu_tids[pins[i].vcpu] <= 0) {
-			log_error("guest '%s': QEMU reports no thread for vCPU %u; it is not pinned",
+			log_guest(LOG_ERR, v->def.name,
+				  "guest '%s': QEMU reports no thread for vCPU %u; it is not pinned",
 				  v->def.name, pins[i].vcpu);
 			continue;
 		}
@@ -218,7 +221,8 @@ void vm_tune_on_cpus(struct qmp_client *q, const struct qmp_message *m, void *us
 	struct vm *v = userdata;
 
 	if (!m || m->type != QMP_MESSAGE_RETURN || !json_object_is_type(m->data, json_type_array)) {
-		log_error("guest '%s': query-cpus-fast failed (%s): its vCPUs are not pinned", v->def.name,
+		log_guest(LOG_ERR, v->def.name,
+			  "guest '%s': query-cpus-fast failed (%s): its vCPUs are not pinned", v->def.name,
 			  m && m->error_desc ? m->error_desc : "no answer");
 		return;
 	}
@@ -236,7 +240,8 @@ void vm_tune_on_cpus(struct qmp_client *q, const struct qmp_message *m, void *us
 			continue;
 		v->vcpu_tids[k] = own_thread(v, tid);
 		if (!v->vcpu_tids[k])
-			log_error("guest '%s': QEMU reported thread %s for vCPU %" PRId64
+			log_guest(LOG_ERR, v->def.name,
+				  "guest '%s': QEMU reported thread %s for vCPU %" PRId64
 				  ", which is not its own: not pinned",
 				  v->def.name, json_object_get_string(tid), k);
 		if ((unsigned)k + 1 > v->n_vcpu_tids)
@@ -253,7 +258,8 @@ void vm_tune_qmp_ready(struct vm *v)
 	if (!v->def.vcpu_pin[0] && !v->def.emulator_pin[0])
 		return;
 	if (qmp_client_command(v->qmp, "query-cpus-fast", NULL, vm_tune_on_cpus, v) < 0)
-		log_error("guest '%s': cannot send query-cpus-fast: its vCPUs are not pinned", v->def.name);
+		log_guest(LOG_ERR, v->def.name,
+			  "guest '%s': cannot send query-cpus-fast: its vCPUs are not pinned", v->def.name);
 }
 
 void vm_tune_on_kvm(struct qmp_client *q, const struct qmp_message *m, void *userdata)
@@ -263,20 +269,23 @@ void vm_tune_on_kvm(struct qmp_client *q, const struct qmp_message *m, void *use
 
 	if (!m || m->type != QMP_MESSAGE_RETURN || !json_object_object_get_ex(m->data, "enabled", &enabled) ||
 	    !json_object_is_type(enabled, json_type_boolean)) {
-		log_warning("guest '%s': query-kvm failed (%s): vm show may name the wrong CPU model",
-			    v->def.name, m && m->error_desc ? m->error_desc : "no answer");
+		log_guest(LOG_WARNING, v->def.name,
+			  "guest '%s': query-kvm failed (%s): vm show may name the wrong CPU model",
+			  v->def.name, m && m->error_desc ? m->error_desc : "no answer");
 		return;
 	}
 	v->accel = json_object_get_boolean(enabled) ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG;
-	log_debug("guest '%s': adopted QEMU runs with %s", v->def.name, qemu_accel_to_string(v->accel));
+	log_guest(LOG_DEBUG, v->def.name, "guest '%s': adopted QEMU runs with %s", v->def.name,
+		  qemu_accel_to_string(v->accel));
 }
 
 void vm_tune_adopted(struct vm *v)
 {
 	/* The start that chose the accelerator was another netd's: ask QEMU which one it uses. */
 	if (qmp_client_command(v->qmp, "query-kvm", NULL, vm_tune_on_kvm, v) < 0)
-		log_warning("guest '%s': cannot send query-kvm: vm show may name the wrong CPU model",
-			    v->def.name);
+		log_guest(LOG_WARNING, v->def.name,
+			  "guest '%s': cannot send query-kvm: vm show may name the wrong CPU model",
+			  v->def.name);
 }
 
 /* The thread's affinity as the kernel has it now ("" when the thread is gone). */

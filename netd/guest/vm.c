@@ -158,7 +158,8 @@ static void apply_next_def(struct vm *v)
 		return;
 	v->def = *v->next_def;
 	free(TAKE_PTR(v->next_def));
-	log_info("guest '%s': the definition reloaded while it ran applies from now on", v->def.name);
+	log_guest(LOG_INFO, v->def.name,
+		  "guest '%s': the definition reloaded while it ran applies from now on", v->def.name);
 }
 
 /* QEMU is gone: bookkeeping follows (the kernel removed the TAPs with QEMU's fds). */
@@ -187,13 +188,13 @@ static void vm_exited(struct vm *v, int code)
 	if (expected || code == 0) {
 		snprintf(v->note, sizeof(v->note), "%s", v->state == VM_STATE_STOPPED ? "destroyed" : "powered off");
 		v->state = VM_STATE_STOPPED;
-		log_info("guest '%s': QEMU exited (%d)", v->def.name, code);
+		log_guest(LOG_INFO, v->def.name, "guest '%s': QEMU exited (%d)", v->def.name, code);
 	} else {
 		v->state = VM_STATE_CRASHED;
 		snprintf(v->note, sizeof(v->note), "QEMU exited unexpectedly (%s %d); see %s/guests/%s/qemu.log",
 			 code > 128 ? "signal" : "code", code > 128 ? code - 128 : code, v->daemon->paths.run_dir,
 			 v->def.name);
-		log_warning("guest '%s': %s", v->def.name, v->note);
+		log_guest(LOG_WARNING, v->def.name, "guest '%s': %s", v->def.name, v->note);
 	}
 	apply_next_def(v);
 	vm_event(v, "exited");
@@ -244,7 +245,7 @@ static void on_qmp_event(struct qmp_client *c, const struct qmp_message *m, void
 {
 	struct vm *v = userdata;
 
-	log_debug("guest '%s': QMP event %s", v->def.name, m->event);
+	log_guest(LOG_DEBUG, v->def.name, "guest '%s': QMP event %s", v->def.name, m->event);
 	vm_disk_on_event(v, m);
 	vm_nic_on_event(v, m);
 	if (!strcmp(m->event, "STOP") && v->state == VM_STATE_RUNNING)
@@ -263,8 +264,9 @@ static void on_vnc_password(struct qmp_client *c, const struct qmp_message *m, v
 
 	if (m && m->type == QMP_MESSAGE_RETURN)
 		return;
-	log_warning("guest '%s': cannot set the VNC password (%s); the display refuses every viewer",
-		    v->def.name, m && m->error_desc ? m->error_desc : "QMP connection lost");
+	log_guest(LOG_WARNING, v->def.name,
+		  "guest '%s': cannot set the VNC password (%s); the display refuses every viewer",
+		  v->def.name, m && m->error_desc ? m->error_desc : "QMP connection lost");
 	v->vnc_password[0] = 0;
 }
 
@@ -279,7 +281,8 @@ static void vnc_password_set(struct vm *v)
 	if (!v->def.vnc[0] || qemu_vnc_parse(v->def.vnc, &vnc) < 0)
 		return;
 	if (vm_vnc_password(v->vnc_password) < 0) {
-		log_error("guest '%s': cannot make a VNC password; the display refuses every viewer",
+		log_guest(LOG_ERR, v->def.name,
+			  "guest '%s': cannot make a VNC password; the display refuses every viewer",
 			  v->def.name);
 		return;
 	}
@@ -295,12 +298,13 @@ static void on_cdrom_last(struct qmp_client *c, const struct qmp_message *m, voi
 	struct vm *v = userdata;
 
 	if (!m || m->type == QMP_MESSAGE_ERROR)
-		log_warning(
-			"guest '%s': cannot put the cdrom after the disks in the boot order (its next boot "
-			"starts from the cdrom again): %s",
-			v->def.name, m && m->error_desc ? m->error_desc : "no answer");
+		log_guest(LOG_WARNING, v->def.name,
+			  "guest '%s': cannot put the cdrom after the disks in the boot order (its next boot "
+			  "starts from the cdrom again): %s",
+			  v->def.name, m && m->error_desc ? m->error_desc : "no answer");
 	else
-		log_debug("guest '%s': cdrom after the disks from the next reset on", v->def.name);
+		log_guest(LOG_DEBUG, v->def.name, "guest '%s': cdrom after the disks from the next reset on",
+			  v->def.name);
 }
 
 /*
@@ -332,7 +336,8 @@ static void kernel_copy_release(struct vm *v)
 	if (v->kernel_memfd < 0)
 		return;
 	if (ftruncate(v->kernel_memfd, 0) < 0)
-		log_debug("guest '%s': cannot empty the kernel's copy: %m", v->def.name);
+		log_guest(LOG_DEBUG, v->def.name, "guest '%s': cannot empty the kernel's copy: %m",
+			  v->def.name);
 	close(TAKE_FD(v->kernel_memfd));
 }
 
@@ -370,7 +375,7 @@ static void on_block_checked(struct qmp_client *c, const struct qmp_message *m, 
 	snprintf(msg, sizeof(msg), "guest '%s': %s%s; refused (a qcow2 image may name other files only when root "
 		 "gives it)", v->def.name, r > 0 ? "QEMU opened another file than netd passed: " : "cannot check "
 		 "what QEMU opened", r > 0 ? what : "");
-	log_warning("%s", msg);
+	log_guest(LOG_WARNING, v->def.name, "%s", msg);
 	v->state = VM_STATE_STOPPED; /* refused, not crashed: on_pidfd finds it expected */
 	vm_kill(v);
 	pending_fail(v, -EPERM, msg);
@@ -394,9 +399,11 @@ static void on_qmp_state(struct qmp_client *c, int error, void *userdata)
 		return;
 	}
 	if (v->state == VM_STATE_SHUTTING_DOWN || v->state == VM_STATE_STOPPED)
-		log_debug("guest '%s': QMP connection closed: %s", v->def.name, strerror(-error));
+		log_guest(LOG_DEBUG, v->def.name, "guest '%s': QMP connection closed: %s", v->def.name,
+			  strerror(-error));
 	else
-		log_warning("guest '%s': QMP connection lost: %s", v->def.name, strerror(-error));
+		log_guest(LOG_WARNING, v->def.name, "guest '%s': QMP connection lost: %s", v->def.name,
+			  strerror(-error));
 	if (v->state == VM_STATE_STARTING && vm_alive(v)) {
 		vm_kill(v); /* an unusable QEMU: on_pidfd does the rest */
 		pending_fail(v, error, "QEMU started but its QMP socket did not answer; see qemu.log in the run dir");
@@ -567,7 +574,7 @@ static int launch_files_make(struct vm *v, struct launch_files *f, char *err, si
 	}
 	r = vm_log_open(log, &f->qemu_log);
 	if (r >= 0 && vm_serial_log_rotate(d, v->def.name) < 0)
-		log_warning("guest '%s': cannot rotate its serial log", v->def.name);
+		log_guest(LOG_WARNING, v->def.name, "guest '%s': cannot rotate its serial log", v->def.name);
 	if (r >= 0)
 		r = vm_log_open(serial, &f->serial_log);
 	if (r >= 0)
@@ -716,7 +723,7 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 	}
 	if (log_get_max_level() >= LOG_DEBUG) {
 		_cleanup_free_ char *text = qemu_argv_format(argv);
-		log_debug("guest '%s': QEMU command line:\n%s", g->name, strna(text));
+		log_guest(LOG_DEBUG, g->name, "guest '%s': QEMU command line:\n%s", g->name, strna(text));
 	}
 	r = process_spawn(&d->proc, argv, fds, n_all, f.qemu_log, &f.user, &v->pid);
 	strv_free(argv);
@@ -738,8 +745,8 @@ static int vm_launch(struct vm *v, char *err, size_t errlen)
 		goto fail;
 	}
 	link_dump_free(&dump);
-	log_info("guest '%s': QEMU pid %d as uid %u, %s", g->name, (int)v->pid, (unsigned)f.user.uid,
-		 v->note);
+	log_guest(LOG_INFO, g->name, "guest '%s': QEMU pid %d as uid %u, %s", g->name, (int)v->pid,
+		  (unsigned)f.user.uid, v->note);
 	return 0;
 fail:
 	close_fds(fds, n_fds);
@@ -792,8 +799,10 @@ void vm_kvm_probe_done(struct daemon *d)
 		v->waiting_probe = false;
 		v->accel = d->kvm_probe == KVM_PROBE_OK ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG;
 		if (v->accel == QEMU_ACCEL_TCG)
-			log_warning("guest '%s': KVM is not usable (%s); running with TCG, which is much slower",
-				    v->def.name, d->kvm_note);
+			log_guest(
+				LOG_WARNING, v->def.name,
+				"guest '%s': KVM is not usable (%s); running with TCG, which is much slower",
+				v->def.name, d->kvm_note);
 		vm_start_now(v);
 	}
 }
@@ -1343,7 +1352,7 @@ static int method_vm_create(struct daemon *d, struct call *c, json_object *param
 	}
 	struct vm *vm = TAKE_PTR(v); /* d->vms owns it now */
 
-	log_info("guest '%s' created", vm->def.name);
+	log_guest(LOG_INFO, vm->def.name, "guest '%s' created", vm->def.name);
 	vm_event(vm, "created");
 	if (!vm->def.autostart) {
 		call_reply(c, vm_json(vm));
@@ -1429,7 +1438,12 @@ static void delete_taps(struct daemon *d, struct vm *v)
 			ifindexes[n++] = ifindex;
 	}
 	if (n > 0 && d->link.ops->links_del(d->link.userdata, ifindexes, n) < 0)
-		log_debug("guest %s: TAPs left to QEMU's exit", v->def.name); /* they go with its fds */
+		log_guest(LOG_DEBUG, v->def.name, "guest %s: TAPs left to QEMU's exit", v->def.name); /* they
+													 go
+													 with
+													 its
+													 fds
+												       */
 }
 
 static int method_vm_destroy(struct daemon *d, struct call *c, json_object *params)
@@ -1480,7 +1494,7 @@ static int simple_command(struct daemon *d, struct call *c, json_object *params,
 	if (r < 0)
 		return call_errorf(c, r, "cannot send %s: %s", cmd, strerror(-r));
 	v->pending = c;
-	log_info("guest '%s': %s", v->def.name, what);
+	log_guest(LOG_INFO, v->def.name, "guest '%s': %s", v->def.name, what);
 	return 0;
 }
 
@@ -1519,7 +1533,7 @@ static int method_vm_delete(struct daemon *d, struct call *c, json_object *param
 	r = store_guest_remove(&d->paths, v->def.name);
 	if (r < 0)
 		return call_errorf(c, r, "cannot remove the guest's files: %s", strerror(-r));
-	log_info("guest '%s' deleted", v->def.name);
+	log_guest(LOG_INFO, v->def.name, "guest '%s' deleted", v->def.name);
 	vm_event(v, "deleted");
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(v->def.name));
@@ -1550,7 +1564,8 @@ static int method_vm_show(struct daemon *d, struct call *c, json_object *params)
 	/* Its IPv6 addresses cost a neighbour dump of each NIC's bridge: here, not in vm list. */
 	r = vm_ipv6_show(d, &v->def, vm_alive(v), json_object_object_get(o, "nics"));
 	if (r < 0)
-		log_warning(
+		log_guest(
+			LOG_WARNING, v->def.name,
 			"guest '%s': cannot read its networks' neighbour tables for its IPv6 addresses: %s; "
 			"vm show lists its DHCPv6 leases alone",
 			v->def.name, strerror(-r));
@@ -1675,8 +1690,10 @@ static int method_vm_set_network(struct daemon *d, struct call *c, json_object *
 			if (daemon_portsec_port_set(d, v->nics[nic].tap, old.nics[nic].network, &old.nics[nic].mac,
 						    nic_level(&old.nics[nic]), undo, sizeof(undo)) < 0 ||
 			    nic_register(v, nic, undo, sizeof(undo)) < 0)
-				log_error("guest '%s': NIC %u: cannot put it back on network '%s': %s", v->def.name,
-					  nic, old.nics[nic].network, undo);
+				log_obj(LOG_ERR,
+					LOG_OBJ(.guest = v->def.name, .network = old.nics[nic].network),
+					"guest '%s': NIC %u: cannot put it back on network '%s': %s",
+					v->def.name, nic, old.nics[nic].network, undo);
 			return call_errorf(c, r, "%s", err);
 		}
 		/* Flap the guest's link so that its DHCP client asks again, in the new subnet. */
@@ -1694,8 +1711,11 @@ static int method_vm_set_network(struct daemon *d, struct call *c, json_object *
 		snprintf(v->next_def->nics[nic].network, sizeof(v->next_def->nics[nic].network), "%s", net);
 	r = store_guest_save(&d->paths, v->next_def ? v->next_def : &v->def);
 	if (r < 0)
-		log_error("guest '%s': moved, but the definition could not be saved: %s", v->def.name, strerror(-r));
-	log_info("guest '%s': NIC %u now on network '%s'", v->def.name, nic, net);
+		log_guest(LOG_ERR, v->def.name,
+			  "guest '%s': moved, but the definition could not be saved: %s", v->def.name,
+			  strerror(-r));
+	log_obj(LOG_INFO, LOG_OBJ(.guest = v->def.name, .network = net),
+		"guest '%s': NIC %u now on network '%s'", v->def.name, nic, net);
 	vm_event(v, "network changed");
 	call_reply(c, vm_json(v));
 	return 0;
@@ -1742,7 +1762,7 @@ static void adopt(struct vm *v)
 	if (pid <= 0 || !is_our_qemu(v, pid)) {
 		v->state = VM_STATE_CRASHED;
 		snprintf(v->note, sizeof(v->note), "QEMU (pid %d) exited while netd was not running", pid);
-		log_warning("guest '%s': %s", v->def.name, v->note);
+		log_guest(LOG_WARNING, v->def.name, "guest '%s': %s", v->def.name, v->note);
 		unlink(pidf);
 		unlink(taps);
 		return;
@@ -1759,24 +1779,24 @@ static void adopt(struct vm *v)
 		char err[256];
 
 		if (daemon_port_guard(v->daemon, v->nics[j].tap, err, sizeof(err)) < 0)
-			log_error("guest '%s': %s", v->def.name, err);
+			log_guest(LOG_ERR, v->def.name, "guest '%s': %s", v->def.name, err);
 		if (daemon_portsec_port_set(v->daemon, v->nics[j].tap, v->def.nics[j].network, &v->def.nics[j].mac,
 					    nic_level(&v->def.nics[j]), err, sizeof(err)) < 0)
-			log_error("guest '%s': %s", v->def.name, err);
+			log_guest(LOG_ERR, v->def.name, "guest '%s': %s", v->def.name, err);
 	}
 	for (size_t j = 0; j < v->def.n_nics && j < i; j++) {
 		char err[256];
 
 		if (nic_register(v, j, err, sizeof(err)) < 0)
-			log_error("guest '%s': NIC %zu: %s", v->def.name, j, err);
+			log_guest(LOG_ERR, v->def.name, "guest '%s': NIC %zu: %s", v->def.name, j, err);
 	}
 	if (watch_qemu(v) < 0) {
-		log_error("guest '%s': cannot watch QEMU pid %d", v->def.name, pid);
+		log_guest(LOG_ERR, v->def.name, "guest '%s': cannot watch QEMU pid %d", v->def.name, pid);
 		return;
 	}
 	vm_tune_adopted(v); /* which accelerator it runs with */
 	vm_snapshot_adopted(v); /* the jobs an earlier netd left */
-	log_info("guest '%s': adopted running QEMU (pid %d)", v->def.name, pid);
+	log_guest(LOG_INFO, v->def.name, "guest '%s': adopted running QEMU (pid %d)", v->def.name, pid);
 }
 
 static void resolve_macs(struct daemon *d, struct guest *g)
@@ -1784,7 +1804,7 @@ static void resolve_macs(struct daemon *d, struct guest *g)
 	struct mac taken[1024];
 
 	if (store_guest_macs(&d->paths, g, taken, vm_taken_macs(d, g->name, taken, ELEMENTSOF(taken))) < 0)
-		log_error("guest '%s': cannot read its MACs", g->name);
+		log_guest(LOG_ERR, g->name, "guest '%s': cannot read its MACs", g->name);
 }
 
 /* Takes g: a guest netd did not know, whose QEMU may run already (a restart). */
@@ -1871,13 +1891,14 @@ static void reload_removed(struct daemon *d, struct guest **list, size_t n, stru
 			snprintf(err, sizeof(err), "guest '%s': definition removed, but the guest is %s; it keeps "
 				 "running, and the first reload after it stopped forgets it", v->def.name,
 				 vm_state_table[v->state]);
-			log_error("%s", err);
+			log_guest(LOG_ERR, v->def.name, "%s", err);
 			json_object_array_add(rep->errors, json_object_new_string(err));
 			free(TAKE_PTR(v->next_def));
 			i++;
 			continue;
 		}
-		log_info("guest '%s': definition removed, forgetting the guest", v->def.name);
+		log_guest(LOG_INFO, v->def.name, "guest '%s': definition removed, forgetting the guest",
+			  v->def.name);
 		json_object_array_add(rep->removed, json_object_new_string(v->def.name));
 		vm_remove(d, v);
 	}
@@ -1890,7 +1911,9 @@ static void reload_one(struct daemon *d, struct guest *g, struct reload_report *
 
 	if (!v) {
 		json_object_array_add(rep->added, json_object_new_string(g->name));
-		log_info("guest '%s': new definition loaded ('netdctl vm start %s' starts it)", g->name, g->name);
+		log_guest(LOG_INFO, g->name,
+			  "guest '%s': new definition loaded ('netdctl vm start %s' starts it)", g->name,
+			  g->name);
 		vm_add_loaded(d, g);
 		return;
 	}
@@ -1902,13 +1925,14 @@ static void reload_one(struct daemon *d, struct guest *g, struct reload_report *
 	resolve_macs(d, g);
 	free(TAKE_PTR(v->next_def));
 	if (!vm_busy(v)) {
-		log_info("guest '%s': definition changed", g->name);
+		log_guest(LOG_INFO, g->name, "guest '%s': definition changed", g->name);
 		v->def = *g;
 		free(g);
 	} else if (guest_same(&v->def, g)) {
 		free(g); /* back to what runs */
 	} else {
-		log_info("guest '%s': definition changed; it applies when the guest next starts", g->name);
+		log_guest(LOG_INFO, g->name,
+			  "guest '%s': definition changed; it applies when the guest next starts", g->name);
 		v->next_def = g;
 	}
 }
@@ -1991,7 +2015,8 @@ void vm_autostart_all(struct daemon *d)
 		if (!v->def.autostart || vm_alive(v))
 			continue;
 		if (autostart_cred(d, &v->def, &owner, err, sizeof(err)) < 0) {
-			log_error("guest '%s': not started at boot: %s", v->def.name, err);
+			log_guest(LOG_ERR, v->def.name, "guest '%s': not started at boot: %s", v->def.name,
+				  err);
 			continue;
 		}
 		c = calloc(1, sizeof(*c)); /* no client: the reply goes nowhere, the log says it */
@@ -1999,9 +2024,11 @@ void vm_autostart_all(struct daemon *d)
 			return;
 		vm_peer_from_cred(&owner, &c->peer);
 		c->uid = c->peer.uid;
-		log_info("guest '%s': autostart as uid %u", v->def.name, (unsigned)c->peer.uid);
+		log_guest(LOG_INFO, v->def.name, "guest '%s': autostart as uid %u", v->def.name,
+			  (unsigned)c->peer.uid);
 		if (vm_start(d, c, v) < 0) {
-			log_error("guest '%s': autostart failed: %s", v->def.name, c->err);
+			log_guest(LOG_ERR, v->def.name, "guest '%s': autostart failed: %s", v->def.name,
+				  c->err);
 			call_reply_error(c, -EIO, "%s", c->err);
 		}
 	}

@@ -550,7 +550,7 @@ static void on_stopped(struct dhcp_server *s, void *userdata)
 			df->n_stopping--;
 			break;
 		}
-	log_debug("network '%s': dnsmasq is gone", s->network);
+	log_net(LOG_DEBUG, s->network, "network '%s': dnsmasq is gone", s->network);
 	if (!restart)
 		files_remove_of(d, s->network);
 	dhcp_server_free(s);
@@ -562,7 +562,8 @@ static void on_stopped(struct dhcp_server *s, void *userdata)
 
 		/* Its files are the new config already: the new dnsmasq starts from them. */
 		if (n && n->active && dhcp_sync(d, n->def, true, err, sizeof(err)) < 0)
-			log_error("network '%s': %s", name, err[0] ? err : "cannot start dnsmasq again");
+			log_net(LOG_ERR, name, "network '%s': %s", name,
+				err[0] ? err : "cannot start dnsmasq again");
 	}
 	daemon_net_settled(d, name);
 }
@@ -635,7 +636,7 @@ static int stop_server(struct daemon *d, const char *name, char *err, size_t err
 		}
 	}
 	if (s->pid)
-		log_info("network '%s': stopping dnsmasq (pid %d)", name, (int)s->pid);
+		log_net(LOG_INFO, name, "network '%s': stopping dnsmasq (pid %d)", name, (int)s->pid);
 	r = stop_async(d, s, false);
 	files_free(&f);
 	if (r < 0)
@@ -672,8 +673,9 @@ static int start_or_update(struct daemon *d, const struct network *n, const stru
 		/* A dnsmasq left running by a previous netd is adopted; with another config (a bridge
 		 * made anew, an older netd's) it is then restarted below, never left behind. */
 		if (dhcp_server_adopt(s) >= 0)
-			log_info("network '%s': adopted running dnsmasq (pid %d)%s", n->name, (int)s->pid,
-				 file_equals(f->conf, text->conf) ? "" : "; its config is not this one");
+			log_net(LOG_INFO, n->name, "network '%s': adopted running dnsmasq (pid %d)%s",
+				n->name, (int)s->pid,
+				file_equals(f->conf, text->conf) ? "" : "; its config is not this one");
 	}
 	r = write_files(f, text, &conf_changed, &hosts_changed);
 	if (r < 0) {
@@ -682,8 +684,9 @@ static int start_or_update(struct daemon *d, const struct network *n, const stru
 	}
 	if (s->state == DHCP_SERVER_RUNNING && conf_changed) {
 		/* Not waited for here: the new one starts once the old one is gone (on_stopped). */
-		log_info("network '%s': dnsmasq config changed, restarting dnsmasq (pid %d) once it has exited",
-			 n->name, (int)s->pid);
+		log_net(LOG_INFO, n->name,
+			"network '%s': dnsmasq config changed, restarting dnsmasq (pid %d) once it has exited",
+			n->name, (int)s->pid);
 		r = stop_async(d, s, true);
 		if (r != 0) {
 			if (r < 0)
@@ -697,8 +700,9 @@ static int start_or_update(struct daemon *d, const struct network *n, const stru
 	}
 	if (s->state == DHCP_SERVER_RUNNING) {
 		if (hosts_changed) {
-			log_info("network '%s': hosts changed, dnsmasq (pid %d) re-reads them (SIGHUP)", n->name,
-				 (int)s->pid);
+			log_net(LOG_INFO, n->name,
+				"network '%s': hosts changed, dnsmasq (pid %d) re-reads them (SIGHUP)",
+				n->name, (int)s->pid);
 			return dhcp_server_reload(s);
 		}
 		return 0;
@@ -712,7 +716,7 @@ static int start_or_update(struct daemon *d, const struct network *n, const stru
 			server_forget(d, s);
 		return r;
 	}
-	log_info("network '%s': dnsmasq started (pid %d)", n->name, (int)s->pid);
+	log_net(LOG_INFO, n->name, "network '%s': dnsmasq started (pid %d)", n->name, (int)s->pid);
 	return 0;
 }
 
@@ -832,9 +836,10 @@ static void dhcp_settle(struct daemon *d)
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 4), de->d_name);
 		if (daemon_network_find(d, name) || stopping_find(d, name))
 			continue;
-		log_info("network '%s' is no longer defined: stopping its dnsmasq if it runs", name);
+		log_net(LOG_INFO, name, "network '%s' is no longer defined: stopping its dnsmasq if it runs",
+			name);
 		if (stop_server(d, name, err, sizeof(err)) < 0)
-			log_error("network '%s': %s", name, err);
+			log_net(LOG_ERR, name, "network '%s': %s", name, err);
 	}
 	closedir(dp);
 }

@@ -756,7 +756,7 @@ static void doctor_probe(struct doctor_call *dc, const struct network *n, const 
 		return;
 	}
 	DOCTOR(d)->probing = dc;
-	log_debug("network '%s': doctor probes DHCP and DNS from a scratch port", n->name);
+	log_net(LOG_DEBUG, n->name, "network '%s': doctor probes DHCP and DNS from a scratch port", n->name);
 	return;
 done:
 	probe_steps(dc, n, &res);

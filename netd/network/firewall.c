@@ -240,8 +240,9 @@ static void entry_eval(struct daemon *d, const struct net *net, const struct fw_
 	}
 	if (old && !strcmp(old, problem))
 		return;
-	log_warning("bridge %s: %s; %s", w->bridge, problem,
-		    reach_check_advice(fw->ruleset, c, w->bridge, advice, sizeof(advice)));
+	log_obj(LOG_WARNING, LOG_OBJ(.network = net ? net->def->name : NULL, .bridge = w->bridge),
+		"bridge %s: %s; %s", w->bridge, problem,
+		reach_check_advice(fw->ruleset, c, w->bridge, advice, sizeof(advice)));
 }
 
 static void scan_blockers(struct daemon *d);
@@ -376,10 +377,12 @@ static void enable_forwarding(struct daemon *d, const struct network *n)
 		return;
 	r = d->link.ops->sysctl_set(d->link.userdata, AF_INET, "all", "forwarding", "1");
 	if (r < 0)
-		log_error("network '%s': cannot enable IPv4 forwarding (net.ipv4.conf.all.forwarding): %s",
-			  n->name, strerror(-r));
+		log_net(LOG_ERR, n->name,
+			"network '%s': cannot enable IPv4 forwarding (net.ipv4.conf.all.forwarding): %s",
+			n->name, strerror(-r));
 	else
-		log_notice("enabled IPv4 forwarding (net.ipv4.ip_forward=1) for network '%s'", n->name);
+		log_net(LOG_NOTICE, n->name,
+			"enabled IPv4 forwarding (net.ipv4.ip_forward=1) for network '%s'", n->name);
 }
 
 /* Apply the whole table of nets (marker: its marker) unless check_kernel and the kernel has it. */

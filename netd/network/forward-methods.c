@@ -170,8 +170,8 @@ static int method_forward_add(struct daemon *d, struct call *c, json_object *par
 	r = daemon_network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
-	log_info("network '%s': port forward %s added", net->def->name,
-		 nat_forward_format(&f, text, sizeof(text)));
+	log_net(LOG_INFO, net->def->name, "network '%s': port forward %s added", net->def->name,
+		nat_forward_format(&f, text, sizeof(text)));
 	call_reply(c, forward_json(d, net, &f));
 	return 0;
 }
@@ -200,7 +200,7 @@ static int method_forward_remove(struct daemon *d, struct call *c, json_object *
 	r = daemon_network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
-	log_info("network '%s': port forward %u removed", net->def->name, id);
+	log_net(LOG_INFO, net->def->name, "network '%s': port forward %u removed", net->def->name, id);
 	call_reply(c, NULL);
 	return 0;
 }

@@ -376,7 +376,7 @@ void daemon_forward_network_changed(struct daemon *d, const char *network)
 	if (!n || !n->active || !n->def->n_forwards || !FWD(d))
 		return;
 	if (forward_up(d, n, err, sizeof(err)) < 0)
-		log_error("network '%s': %s", network, err);
+		log_net(LOG_ERR, network, "network '%s': %s", network, err);
 }
 
 static int forward_user_add(struct daemon *d, struct net *n, const struct net_user *u, char *err,

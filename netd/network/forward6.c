@@ -86,10 +86,11 @@ static int keep_ra(struct daemon *d, struct forward6 *f, const struct network *n
 				 l->name, strerror(-r));
 			break;
 		}
-		log_notice("network '%s': set net.ipv6.conf.%s.accept_ra=2 (was 1): with IPv6 forwarding "
-			   "on, the kernel would ignore its router advertisements and the host would lose "
-			   "its IPv6 routes learnt from them",
-			   n->name, l->name);
+		log_net(LOG_NOTICE, n->name,
+			"network '%s': set net.ipv6.conf.%s.accept_ra=2 (was 1): with IPv6 forwarding "
+			"on, the kernel would ignore its router advertisements and the host would lose "
+			"its IPv6 routes learnt from them",
+			n->name, l->name);
 		kept_add(f, l->name);
 	}
 	link_dump_free(&dump);
@@ -121,7 +122,8 @@ static int forward6_up(struct daemon *d, struct net *net, char *err, size_t errl
 		return r;
 	}
 	f->enabled = true;
-	log_notice("enabled IPv6 forwarding (net.ipv6.conf.all.forwarding=1) for network '%s'", n->name);
+	log_net(LOG_NOTICE, n->name,
+		"enabled IPv6 forwarding (net.ipv6.conf.all.forwarding=1) for network '%s'", n->name);
 	return 0;
 }
 

@@ -431,7 +431,8 @@ static int firewalld_take(struct daemon *d, struct fwint_net *s, const char *bri
 	snprintf(b->bridge, sizeof(b->bridge), "%s", bridge);
 	snprintf(b->zone, sizeof(b->zone), "%s", want);
 	if (zone[0])
-		log_notice("firewall integration: firewalld: %s moves from zone %s to zone %s", bridge, zone,
+		log_bridge(LOG_NOTICE, bridge,
+			   "firewall integration: firewalld: %s moves from zone %s to zone %s", bridge, zone,
 			   want);
 	snprintf(s->zone, sizeof(s->zone), "%s", want);
 	return 1;
@@ -492,7 +493,7 @@ int daemon_fwint_take(struct daemon *d, const struct net *net, const struct reac
 		taken |= r;
 	}
 	if (taken && ++s->takes == TAKES_MAX)
-		log_error(
+		log_obj(LOG_ERR, LOG_OBJ(.network = net->def->name, .bridge = net->def->bridge),
 			"firewall integration: bridge %s is still blocked after netd let it through %u times; "
 			"netd leaves it as it is until the network passes its checks again",
 			net->def->bridge, TAKES_MAX);
@@ -551,7 +552,8 @@ static bool binds_apply(struct daemon *d)
 		if (r < 0)
 			firewalld_failed(d, r, what, err[0] ? err : "no answer");
 		else
-			log_notice("firewall integration: firewalld: %s bound to zone %s", f->binds[i].bridge,
+			log_bridge(LOG_NOTICE, f->binds[i].bridge,
+				   "firewall integration: firewalld: %s bound to zone %s", f->binds[i].bridge,
 				   f->binds[i].zone);
 	}
 	free(f->binds);
@@ -689,7 +691,8 @@ static void legacy_pass(struct daemon *d, bool integrate)
 		if (!s || (p && !strcmp(problem, s->legacy_problem) && !strcmp(fix, s->legacy_fix)))
 			continue;
 		if (p)
-			log_warning("bridge %s: %s; let it through: %s", n->def->bridge, problem, fix);
+			log_obj(LOG_WARNING, LOG_OBJ(.network = n->def->name, .bridge = n->def->bridge),
+				"bridge %s: %s; let it through: %s", n->def->bridge, problem, fix);
 		snprintf(s->legacy_problem, sizeof(s->legacy_problem), "%s", p ? problem : "");
 		snprintf(s->legacy_fix, sizeof(s->legacy_fix), "%s", p ? fix : "");
 	}
@@ -851,11 +854,13 @@ static int fwint_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 	if (s && s->zone[0] && d->firewalld.ops && d->firewalld.ops->running(d->firewalld.userdata)) {
 		if (d->firewalld.ops->unbind(d->firewalld.userdata, s->zone, n->def->bridge, e, sizeof(e)) <
 		    0)
-			log_error("firewall integration: firewalld: cannot unbind %s from zone %s: %s",
-				  n->def->bridge, s->zone, e);
+			log_obj(LOG_ERR, LOG_OBJ(.network = n->def->name, .bridge = n->def->bridge),
+				"firewall integration: firewalld: cannot unbind %s from zone %s: %s",
+				n->def->bridge, s->zone, e);
 		else
-			log_notice("firewall integration: firewalld: %s unbound from zone %s", n->def->bridge,
-				   s->zone);
+			log_obj(LOG_NOTICE, LOG_OBJ(.network = n->def->name, .bridge = n->def->bridge),
+				"firewall integration: firewalld: %s unbound from zone %s", n->def->bridge,
+				s->zone);
 	}
 	slot_free(n);
 	return 0;

@@ -133,7 +133,10 @@ static int reconcile_scoped(struct daemon *d, const struct desired_bridge *want,
 	}
 	if (plan.n_steps && log_get_max_level() >= LOG_DEBUG) {
 		_cleanup_free_ char *text = link_plan_format(&plan);
-		log_debug("plan for %s:\n%s", scope ? scope : "all", strna(text));
+		log_obj(LOG_DEBUG,
+			LOG_OBJ(.network = scope ? network_alias_owner(scope) : NULL,
+				.bridge = n_want == 1 ? want[0].ifname : NULL),
+			"plan for %s:\n%s", scope ? scope : "all", strna(text));
 	}
 	r = link_plan_apply_made(&plan, &d->link, &made, err, errlen);
 	if (made)
@@ -171,6 +174,10 @@ static int plug_user(struct daemon *d, struct net *n, const struct link_dump *du
 			 u->tap);
 	else if (r < 0)
 		snprintf(err, errlen, "cannot plug %s into %s: %s", u->tap, br->name, strerror(-r));
+	else
+		log_obj(LOG_DEBUG, LOG_OBJ(.network = n->def->name, .guest = u->guest, .bridge = br->name),
+			"network '%s': guest '%s' (%s) plugged into bridge %s", n->def->name, u->guest,
+			u->tap, br->name);
 	return r;
 }
 
@@ -216,8 +223,10 @@ static int replug_users(struct daemon *d, struct net *n, char *err, size_t errle
 			continue;
 		r = plug_user(d, n, &dump, u, err, errlen);
 		if (r >= 0)
-			log_info("network '%s': guest '%s' (%s) plugged into the new bridge %s", n->def->name,
-				 u->guest, u->tap, br->name);
+			log_obj(LOG_INFO,
+				LOG_OBJ(.network = n->def->name, .guest = u->guest, .bridge = br->name),
+				"network '%s': guest '%s' (%s) plugged into the new bridge %s", n->def->name,
+				u->guest, u->tap, br->name);
 	}
 	link_dump_free(&dump);
 	return r;
@@ -311,9 +320,11 @@ static void links_settle(struct daemon *d)
 
 		if (!owner || strcmp(l->kind, "bridge") || daemon_network_find(d, owner))
 			continue;
-		log_info("removing bridge '%s': network '%s' is no longer defined", l->name, owner);
+		log_obj(LOG_INFO, LOG_OBJ(.network = owner, .bridge = l->name),
+			"removing bridge '%s': network '%s' is no longer defined", l->name, owner);
 		if (reconcile_scoped(d, NULL, 0, l->alias, NULL, err, sizeof(err)) < 0)
-			log_error("cannot remove bridge '%s': %s", l->name, err);
+			log_obj(LOG_ERR, LOG_OBJ(.network = owner, .bridge = l->name),
+				"cannot remove bridge '%s': %s", l->name, err);
 	}
 	link_dump_free(&dump);
 	walk_drop(d); /* the walk ends with settle() */

@@ -299,7 +299,8 @@ static int method_network_create(struct daemon *d, struct call *c, json_object *
 			return call_errorf(c, r, "cannot start network '%s': %s", name, err);
 		}
 	}
-	log_info("network '%s' created (%s)", net->def->name, net->active ? "started" : "not started");
+	log_net(LOG_INFO, net->def->name, "network '%s' created (%s)", net->def->name,
+		net->active ? "started" : "not started");
 	network_event(d, net->def->name, net->active ? "created, started" : "created");
 	return reply_network(d, c, net);
 }
@@ -326,7 +327,7 @@ static int method_network_start(struct daemon *d, struct call *c, json_object *p
 	r = daemon_net_up(d, n, err, sizeof(err));
 	if (r < 0)
 		return call_errorf(c, r, "cannot start network '%s': %s", n->def->name, err);
-	log_info("network '%s' started", n->def->name);
+	log_net(LOG_INFO, n->def->name, "network '%s' started", n->def->name);
 	network_event(d, n->def->name, "started");
 	return reply_network(d, c, n);
 }
@@ -356,8 +357,8 @@ static int stop(struct daemon *d, struct call *c, json_object *params, struct ne
 	if (r < 0)
 		return call_errorf(c, r, "cannot stop network '%s': %s", n->def->name, err);
 	if (users)
-		log_warning("network '%s' stopped under its running guests %s (--force)", n->def->name,
-			    names);
+		log_net(LOG_WARNING, n->def->name,
+			"network '%s' stopped under its running guests %s (--force)", n->def->name, names);
 	return 0;
 }
 
@@ -412,7 +413,7 @@ static int method_network_stop(struct daemon *d, struct call *c, json_object *pa
 
 	if (r < 0)
 		return r;
-	log_info("network '%s' stopped", n->def->name);
+	log_net(LOG_INFO, n->def->name, "network '%s' stopped", n->def->name);
 	network_event(d, n->def->name, "stopped");
 	return reply_when_settled(d, c, n->def->name, false);
 }
@@ -430,7 +431,7 @@ static int method_network_delete(struct daemon *d, struct call *c, json_object *
 		return call_errorf(c, r, "network '%s' stopped, but its definition could not be removed: %s",
 				   n->def->name, strerror(-r));
 	store_network_state_remove(&d->paths, n->def->name);
-	log_info("network '%s' deleted", n->def->name);
+	log_net(LOG_INFO, n->def->name, "network '%s' deleted", n->def->name);
 	network_event(d, n->def->name, "deleted");
 	snprintf(name, sizeof(name), "%s", n->def->name);
 	daemon_net_remove(d, n);
@@ -505,7 +506,8 @@ int daemon_network_replace(struct daemon *d, struct call *c, struct net *n, stru
 	r = daemon_net_redefine(d, n, changed, err, sizeof(err));
 	if (r < 0) {
 		if (store_network_save(&d->paths, n->def) < 0)
-			log_error("network '%s': cannot write its previous definition back", n->def->name);
+			log_net(LOG_ERR, n->def->name,
+				"network '%s': cannot write its previous definition back", n->def->name);
 		return call_errorf(c, r, "network '%s': not changed: %s", n->def->name, err);
 	}
 	return 0;
@@ -606,8 +608,8 @@ static int method_host_add(struct daemon *d, struct call *c, json_object *params
 	r = daemon_network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
-	log_info("network '%s': host %s reserved %s%s%s", net->def->name, who, ip ?: "", ip && ip6 ? " " : "",
-		 ip6 ?: "");
+	log_net(LOG_INFO, net->def->name, "network '%s': host %s reserved %s%s%s", net->def->name, who,
+		ip ?: "", ip && ip6 ? " " : "", ip6 ?: "");
 	return reply_network(d, c, net);
 }
 
@@ -631,7 +633,7 @@ static int method_host_remove(struct daemon *d, struct call *c, json_object *par
 	r = daemon_network_replace(d, c, net, TAKE_PTR(copy));
 	if (r < 0)
 		return r;
-	log_info("network '%s': reservation of %s removed", net->def->name, who);
+	log_net(LOG_INFO, net->def->name, "network '%s': reservation of %s removed", net->def->name, who);
 	return reply_network(d, c, net);
 }
 
@@ -765,25 +767,28 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 		before = *now;
 	if (lease_actions[i].remove) {
 		if (dhcp_lease_table_remove(&srv->leases, l.family, &l.ip, time(NULL)) > 0)
-			log_notice("network '%s': dnsmasq ended DHCPv6 lease %s before the expiry its owner "
-				   "was given; its port may send from it until then (a Release, or another "
-				   "guest's renewal with the owner's DUID and a short lifetime)",
-				   srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)));
+			log_net(LOG_NOTICE, srv->network,
+				"network '%s': dnsmasq ended DHCPv6 lease %s before the expiry its owner "
+				"was given; its port may send from it until then (a Release, or another "
+				"guest's renewal with the owner's DUID and a short lifetime)",
+				srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)));
 	} else if ((r = dhcp_lease_table_put(&srv->leases, &l)) < 0) {
 		return -ENOMEM;
 	} else if (r > 0) {
 		moved = true;
-		log_warning("network '%s': DHCPv6 lease %s stays with the MAC it had, its expiry and "
-			    "client too; dnsmasq reports %s for it now (another guest renewing it with "
-			    "its DUID, or leasing it before the expiry its owner was given?)",
-			    srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)),
-			    mac_format(&l.mac, m, sizeof(m)));
+		log_net(LOG_WARNING, srv->network,
+			"network '%s': DHCPv6 lease %s stays with the MAC it had, its expiry and "
+			"client too; dnsmasq reports %s for it now (another guest renewing it with "
+			"its DUID, or leasing it before the expiry its owner was given?)",
+			srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)),
+			mac_format(&l.mac, m, sizeof(m)));
 	}
 	if (l.family == AF_INET6 && (r = dhcp_server_lease_macs_save(srv)) < 0)
-		log_warning("network '%s': cannot record the MAC of DHCPv6 lease %s in %s: %s; after a "
-			    "restart netd may not know it",
-			    srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)),
-			    srv->lease_macs_path, strerror(-r));
+		log_net(LOG_WARNING, srv->network,
+			"network '%s': cannot record the MAC of DHCPv6 lease %s in %s: %s; after a "
+			"restart netd may not know it",
+			srv->network, ip_addr_format(l.family, &l.ip, ip, sizeof(ip)), srv->lease_macs_path,
+			strerror(-r));
 	if (l.family == AF_INET6) {
 		memcpy(m, "duid ", 5);
 		dhcp_duid_format(&l.duid, m + 5, sizeof(m) - 5);
@@ -796,8 +801,8 @@ static int method_lease_event(struct daemon *d, struct call *c, json_object *par
 	action = lease_event_action(action, had, &before, now);
 	if (now)
 		l = *now;
-	log_info("network '%s': lease %s %s %s%s%s", srv->network, action, m,
-		 ip_addr_format(l.family, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
+	log_net(LOG_INFO, srv->network, "network '%s': lease %s %s %s%s%s", srv->network, action, m,
+		ip_addr_format(l.family, &l.ip, ip, sizeof(ip)), l.hostname[0] ? " " : "", l.hostname);
 	daemon_portsec_network_changed(d, network);
 	daemon_forward_network_changed(d, network);
 	call_reply(c, NULL);

@@ -220,11 +220,13 @@ static void revert(struct daemon *d, struct net *n, struct resolved_link *l)
 	if (l->ifindex <= 0)
 		return;
 	if (revert_link(d, l->ifindex, err, sizeof(err)) >= 0)
-		log_info("network '%s': ~%s and its DNS server no longer registered with systemd-resolved",
-			 n->def->name, l->domain);
+		log_net(LOG_INFO, n->def->name,
+			"network '%s': ~%s and its DNS server no longer registered with systemd-resolved",
+			n->def->name, l->domain);
 	else
-		log_warning("network '%s': cannot revert link %d in systemd-resolved: %s", n->def->name,
-			    l->ifindex, err);
+		log_net(LOG_WARNING, n->def->name,
+			"network '%s': cannot revert link %d in systemd-resolved: %s", n->def->name,
+			l->ifindex, err);
 	/* Gone either way: resolved forgets a link that is deleted, and a stopped resolved has no
 	 * state to revert. */
 	l->ifindex = 0;
@@ -303,14 +305,16 @@ static void resolved_settle(struct daemon *d)
 		}
 		if (if_indextoname(ifindex, now) && !strcmp(now, bridge)) {
 			if (revert_link(d, ifindex, err, sizeof(err)) >= 0)
-				log_info("network '%s': ~%s on %s no longer registered with systemd-resolved "
-					 "(left by an earlier netd)",
-					 e->d_name, domain, bridge);
+				log_obj(LOG_INFO, LOG_OBJ(.network = e->d_name, .bridge = bridge),
+					"network '%s': ~%s on %s no longer registered with systemd-resolved "
+					"(left by an earlier netd)",
+					e->d_name, domain, bridge);
 			else {
 				/* Kept for the next start or reload: a resolved started later reads
 				 * its links' state back from its run dir. */
-				log_warning("network '%s': cannot revert %s in systemd-resolved: %s",
-					    e->d_name, bridge, err);
+				log_obj(LOG_WARNING, LOG_OBJ(.network = e->d_name, .bridge = bridge),
+					"network '%s': cannot revert %s in systemd-resolved: %s", e->d_name,
+					bridge, err);
 				continue;
 			}
 		}
@@ -384,12 +388,13 @@ static int resolved_up(struct daemon *d, struct net *n, char *errmsg, size_t err
 		snprintf(l->warning, sizeof(l->warning),
 			 "the domain %s is not registered with the host's resolver: %s", def->dhcp.domain,
 			 err);
-		log_warning("network '%s': %s", def->name, l->warning);
+		log_net(LOG_WARNING, def->name, "network '%s': %s", def->name, l->warning);
 		return 0; /* never fails the network */
 	}
 	if (l->ifindex != ifindex || strcmp(l->domain, def->dhcp.domain))
-		log_info("network '%s': ~%s registered with systemd-resolved on %s", def->name,
-			 def->dhcp.domain, def->bridge);
+		log_obj(LOG_INFO, LOG_OBJ(.network = def->name, .bridge = def->bridge),
+			"network '%s': ~%s registered with systemd-resolved on %s", def->name,
+			def->dhcp.domain, def->bridge);
 	l->ifindex = ifindex;
 	snprintf(l->domain, sizeof(l->domain), "%s", def->dhcp.domain);
 	l->warning[0] = 0;

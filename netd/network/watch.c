@@ -106,8 +106,9 @@ static void check_all(struct daemon *d)
 		const struct conflict *c = &now[i], *old = conflict_find(w, c->name);
 
 		if (!old || strcmp(old->reason, c->reason)) {
-			log_warning("network '%s' is degraded: %s (it appeared after the network started)",
-				    c->name, c->reason);
+			log_net(LOG_WARNING, c->name,
+				"network '%s' is degraded: %s (it appeared after the network started)",
+				c->name, c->reason);
 			conflict_event(d, c->name, "degraded", c->reason);
 		}
 	}
@@ -117,7 +118,8 @@ static void check_all(struct daemon *d)
 		for (size_t j = 0; j < n && !still; j++)
 			still = !strcmp(now[j].name, w->conflicts[i].name);
 		if (!still && daemon_network_find(d, w->conflicts[i].name)) {
-			log_notice("network '%s': the conflict is gone (%s)", w->conflicts[i].name, w->conflicts[i].reason);
+			log_net(LOG_NOTICE, w->conflicts[i].name, "network '%s': the conflict is gone (%s)",
+				w->conflicts[i].name, w->conflicts[i].reason);
 			conflict_event(d, w->conflicts[i].name, "conflict gone", NULL);
 		}
 	}

@@ -266,8 +266,9 @@ static void uplink_load_client(struct uplink *u)
 	if (r >= 0)
 		r = manager_client_check(m.exe, m.argv, m.argv_len, why, sizeof(why));
 	if (r < 0) {
-		log_warning("uplink %s: the DHCP client saved in %s will not be restarted: %s", u->bridge,
-			    path, why);
+		log_bridge(LOG_WARNING, u->bridge,
+			   "uplink %s: the DHCP client saved in %s will not be restarted: %s", u->bridge,
+			   path, why);
 		return;
 	}
 	u->client = m;
@@ -424,19 +425,21 @@ static int client_start_on(struct uplink *u, const char *on, pid_t *ret_pid, cha
 		r = manager_argv_adapt(u->client.exe, retargeted, rlen, !strcmp(on, u->bridge),
 				       client_metric(&u->snap), argv, sizeof(argv), &len);
 	if (r < 0) {
-		log_error("uplink %s: cannot start the DHCP client on %s: its command line does not fit: %s",
-			  u->bridge, on, strerror(-r));
+		log_bridge(LOG_ERR, u->bridge,
+			   "uplink %s: cannot start the DHCP client on %s: its command line does not fit: %s",
+			   u->bridge, on, strerror(-r));
 		return r;
 	}
 	manager_argv_format(argv, len, text, textlen);
 	r = manager_client_start(&u->d->proc, u->client.exe, argv, len, ret_pid, why, sizeof(why));
 	if (r < 0) {
-		log_error("uplink %s: not starting the DHCP client on %s (%s): %s; start it by hand",
-			  u->bridge, on, text, why);
+		log_bridge(LOG_ERR, u->bridge,
+			   "uplink %s: not starting the DHCP client on %s (%s): %s; start it by hand",
+			   u->bridge, on, text, why);
 		return r;
 	}
-	log_info("uplink %s: started DHCP client %s on %s (pid %d): %s", u->bridge, u->client.exe, on,
-		 (int)*ret_pid, text);
+	log_bridge(LOG_INFO, u->bridge, "uplink %s: started DHCP client %s on %s (pid %d): %s", u->bridge,
+		   u->client.exe, on, (int)*ret_pid, text);
 	return 0;
 }
 
@@ -452,9 +455,10 @@ static void on_client_ignored(const struct manager *m, uid_t uid, const char *wh
 	char argv[512];
 
 	manager_argv_format(m->argv, m->argv_len, argv, sizeof(argv));
-	log_warning("uplink %s: ignoring pid %d (uid %u, %s): not a root-owned system binary (%s); "
-		    "neither stopped nor restarted: %s",
-		    ctx->bridge, (int)m->pid, (unsigned)uid, m->exe, why, argv);
+	log_bridge(LOG_WARNING, ctx->bridge,
+		   "uplink %s: ignoring pid %d (uid %u, %s): not a root-owned system binary (%s); "
+		   "neither stopped nor restarted: %s",
+		   ctx->bridge, (int)m->pid, (unsigned)uid, m->exe, why, argv);
 	if (ctx->call)
 		call_progress(ctx->call, "ignoring pid %d (uid %u, %s): not a root-owned system binary (%s)",
 			      (int)m->pid, (unsigned)uid, m->exe, why);
@@ -473,16 +477,18 @@ static void bridge_client_stop(struct uplink *u)
 	/* Also when the saved client was refused: the one running on the bridge is checked itself. */
 	if (u->bridge_client_pid > 0 &&
 	    manager_client_kill(&u->d->proc, u->bridge_client_pid, u->bridge) == -ETIMEDOUT)
-		log_warning("uplink %s: DHCP client pid %d on %s did not exit after SIGKILL", u->bridge,
-			    (int)u->bridge_client_pid, u->bridge);
+		log_bridge(LOG_WARNING, u->bridge,
+			   "uplink %s: DHCP client pid %d on %s did not exit after SIGKILL", u->bridge,
+			   (int)u->bridge_client_pid, u->bridge);
 	u->bridge_client_pid = 0;
 	/* One netd started but had not recorded when it was killed, or one an older netd left (it
 	 * lost track of forking clients): left running, its lease's expiry would later delete the
 	 * address of the next bridge of that name. */
 	n = manager_clients_stop(&u->d->proc, u->bridge);
 	if (n > 0)
-		log_warning("uplink %s: stopped %d more DHCP client(s) on %s that netd had not recorded", u->bridge,
-			    n, u->bridge);
+		log_bridge(LOG_WARNING, u->bridge,
+			   "uplink %s: stopped %d more DHCP client(s) on %s that netd had not recorded",
+			   u->bridge, n, u->bridge);
 }
 
 static void client_back_to_port(struct uplink *u)
@@ -526,9 +532,10 @@ static int mgr_step(struct uplink *u, mgr_op op, const char *what, char *err, si
 	if (r < 0 && !err[0])
 		snprintf(err, errlen, "%s", strerror(-r));
 	if (r < 0)
-		log_error("uplink %s: %s could not %s: %s", u->bridge, u->mgr->name, what, err);
+		log_bridge(LOG_ERR, u->bridge, "uplink %s: %s could not %s: %s", u->bridge, u->mgr->name,
+			   what, err);
 	else
-		log_info("uplink %s: %s: %s", u->bridge, u->mgr->name, what);
+		log_bridge(LOG_INFO, u->bridge, "uplink %s: %s: %s", u->bridge, u->mgr->name, what);
 	return r;
 }
 
@@ -622,7 +629,7 @@ static int uplink_rollback(struct uplink *u, const char *why)
 	char err[1024] = "";
 	int r;
 
-	log_warning("uplink %s: rolling back to %s: %s", u->bridge, u->port, why);
+	log_bridge(LOG_WARNING, u->bridge, "uplink %s: rolling back to %s: %s", u->bridge, u->port, why);
 	probe_stop(u);
 	u->confirm_timer = sd_event_source_disable_unref(u->confirm_timer);
 	bridge_client_stop(u);
@@ -630,10 +637,11 @@ static int uplink_rollback(struct uplink *u, const char *why)
 	mgr_before_rollback(u);
 	r = uplink_apply_rollback(u, &usec, err, sizeof(err));
 	if (r < 0)
-		log_error("uplink %s: rollback incomplete: %s", u->bridge, err);
+		log_bridge(LOG_ERR, u->bridge, "uplink %s: rollback incomplete: %s", u->bridge, err);
 	else
-		log_info("uplink %s: rolled back, %s has its addresses and routes again (cut-over %.1f ms)", u->bridge,
-			 u->port, usec / 1000.0);
+		log_bridge(LOG_INFO, u->bridge,
+			   "uplink %s: rolled back, %s has its addresses and routes again (cut-over %.1f ms)",
+			   u->bridge, u->port, usec / 1000.0);
 	client_back_to_port(u);
 	/* Its files stay (with the originals) when the manager could not have them back. */
 	if (mgr_after_rollback(u) < 0 && r >= 0)
@@ -765,8 +773,9 @@ static void uplink_converted(struct uplink *u)
 		uplink_rollback(u, "cannot arm the confirmation timer");
 		return;
 	}
-	log_info("uplink %s: converted; waiting %llu s for 'netdctl uplink confirm %s'", u->bridge,
-		 (unsigned long long)(u->confirm_timeout_usec / 1000000), u->bridge);
+	log_bridge(LOG_INFO, u->bridge,
+		   "uplink %s: converted; waiting %llu s for 'netdctl uplink confirm %s'", u->bridge,
+		   (unsigned long long)(u->confirm_timeout_usec / 1000000), u->bridge);
 	if (c) {
 		call_progress(c, "waiting %llu s for 'netdctl uplink confirm %s'; without it netd rolls back",
 			      (unsigned long long)(u->confirm_timeout_usec / 1000000), u->bridge);
@@ -1038,10 +1047,13 @@ static void client_stop(struct uplink *u, struct call *c)
 	manager_argv_format(u->client.argv, u->client.argv_len, text, sizeof(text));
 	r = manager_client_stop(&u->d->proc, &u->client);
 	if (r == -ETIMEDOUT)
-		log_warning("uplink %s: DHCP client pid %d did not exit after SIGKILL", u->bridge, (int)u->client.pid);
+		log_bridge(LOG_WARNING, u->bridge, "uplink %s: DHCP client pid %d did not exit after SIGKILL",
+			   u->bridge, (int)u->client.pid);
 	else if (r < 0)
-		log_warning("uplink %s: DHCP client pid %d is gone already", u->bridge, (int)u->client.pid);
-	log_info("uplink %s: stopped DHCP client on %s (pid %d, no release): %s", u->bridge, u->port, (int)u->client.pid, text);
+		log_bridge(LOG_WARNING, u->bridge, "uplink %s: DHCP client pid %d is gone already", u->bridge,
+			   (int)u->client.pid);
+	log_bridge(LOG_INFO, u->bridge, "uplink %s: stopped DHCP client on %s (pid %d, no release): %s",
+		   u->bridge, u->port, (int)u->client.pid, text);
 	if (c)
 		call_progress(c, "stopped the DHCP client on %s (pid %d, without a release): %s", u->port, (int)u->client.pid, text);
 }
@@ -1117,7 +1129,8 @@ static int uplink_method_convert(struct daemon *d, struct call *c, json_object *
 		uplink_rollback(u, err);
 		return call_errorf(c, r, "converting '%s' into '%s' failed: %s; rolled back", p.port, p.bridge, err);
 	}
-	log_info("uplink %s: %s converted, cut-over %.1f ms", u->bridge, u->port, u->cutover_usec / 1000.0);
+	log_bridge(LOG_INFO, u->bridge, "uplink %s: %s converted, cut-over %.1f ms", u->bridge, u->port,
+		   u->cutover_usec / 1000.0);
 	call_progress(c, "cut-over done in %.1f ms", u->cutover_usec / 1000.0);
 	gateways_collect(u);
 	if (!p.verify || u->n_gws == 0) {
@@ -1195,7 +1208,8 @@ static int uplink_method_confirm(struct daemon *d, struct call *c, json_object *
 				   strerror(-r));
 	u->confirm_timer = sd_event_source_disable_unref(u->confirm_timer);
 	uplink_save_state(u, UPLINK_CONFIRMED);
-	log_info("uplink %s: confirmed; %s stays a port of it, also after a reboot", u->bridge, u->port);
+	log_bridge(LOG_INFO, u->bridge, "uplink %s: confirmed; %s stays a port of it, also after a reboot",
+		   u->bridge, u->port);
 	call_reply(c, uplink_json(u));
 	return 0;
 }
@@ -1277,7 +1291,9 @@ static void recover_one(struct daemon *d, const char *bridge)
 	if (!u)
 		return;
 	if (uplink_load(u) < 0) {
-		log_error("uplink %s: cannot read its state in %s/uplinks; leaving it alone", bridge, d->paths.state_dir);
+		log_bridge(LOG_ERR, bridge,
+			   "uplink %s: cannot read its state in %s/uplinks; leaving it alone", bridge,
+			   d->paths.state_dir);
 		uplink_free(u);
 		return;
 	}
@@ -1285,7 +1301,8 @@ static void recover_one(struct daemon *d, const char *bridge)
 	uplink_load_mgr(u);
 	if (u->state == UPLINK_CONFIRMED)
 		return;
-	log_warning("uplink %s: netd stopped while it was %s; finishing the rollback", bridge, uplink_state_to_string(u->state));
+	log_bridge(LOG_WARNING, bridge, "uplink %s: netd stopped while it was %s; finishing the rollback",
+		   bridge, uplink_state_to_string(u->state));
 	uplink_rollback(u, "interrupted conversion");
 }
 
@@ -1308,7 +1325,8 @@ static int rebuild_take_client(struct uplink *u)
 	if (r >= 0)
 		r = manager_detect(u->port, on_client_ignored, &ignored, &found, err, sizeof(err));
 	if (r < 0) {
-		log_error("uplink %s: not rebuilt: %s; then restart netd", u->bridge, err);
+		log_bridge(LOG_ERR, u->bridge, "uplink %s: not rebuilt: %s; then restart netd", u->bridge,
+			   err);
 		return r;
 	}
 	if (found.kind == MANAGER_DHCP_CLIENT) {
@@ -1339,17 +1357,21 @@ static void rebuild_one(struct daemon *d, const char *bridge, const char *port)
 		 * was (a revert deletes only a bridge with this tag). */
 		snprintf(tag, sizeof(tag), CONVERT_ALIAS_PREFIX "%s", port);
 		if (had && strcmp(br->alias, tag) && d->link.ops->link_set_alias(d->link.userdata, br->ifindex, tag) < 0)
-			log_warning("uplink %s: cannot tag it as the bridge of %s (alias %s): a revert would leave it",
-				    bridge, port, tag);
+			log_bridge(
+				LOG_WARNING, bridge,
+				"uplink %s: cannot tag it as the bridge of %s (alias %s): a revert would leave it",
+				bridge, port, tag);
 		link_dump_free(&dump);
 		if (!u && (u = uplink_new(d, port, bridge)))
 			u->state = UPLINK_CONFIRMED; /* made by hand or by an older state dir: adopt */
-		log_info("uplink %s: %s is its port; adopted", bridge, port);
+		log_bridge(LOG_INFO, bridge, "uplink %s: %s is its port; adopted", bridge, port);
 		return;
 	}
 	if (u && mgr_persisted_of(u)) {
 		link_dump_free(&dump);
-		log_info("uplink %s: left to %s, whose config builds it with %s as its port", bridge, u->mgr->name, port);
+		log_bridge(LOG_INFO, bridge,
+			   "uplink %s: left to %s, whose config builds it with %s as its port", bridge,
+			   u->mgr->name, port);
 		return;
 	}
 	if (u) {
@@ -1361,7 +1383,7 @@ static void rebuild_one(struct daemon *d, const char *bridge, const char *port)
 		u->client = client;
 	if (!u || convert_snapshot_take(&dump, port, bridge, &u->snap, err, sizeof(err)) < 0 ||
 	    convert_snapshot_read_sysctls(&u->snap, &d->link) < 0) {
-		log_error("uplink %s: cannot rebuild it from %s: %s", bridge, port, err);
+		log_bridge(LOG_ERR, bridge, "uplink %s: cannot rebuild it from %s: %s", bridge, port, err);
 		link_dump_free(&dump);
 		if (u)
 			uplink_free(u);
@@ -1374,13 +1396,13 @@ static void rebuild_one(struct daemon *d, const char *bridge, const char *port)
 	}
 	u->state = UPLINK_PREPARING;
 	if (uplink_save_all(u) < 0 || convert_run(u, err, sizeof(err)) < 0) {
-		log_error("uplink %s: rebuilding failed: %s", bridge, err);
+		log_bridge(LOG_ERR, bridge, "uplink %s: rebuilding failed: %s", bridge, err);
 		uplink_rollback(u, err);
 		return;
 	}
 	uplink_save_state(u, UPLINK_CONFIRMED);
-	log_info("uplink %s: rebuilt with %s as its port (cut-over %.1f ms)%s", bridge, port, u->cutover_usec / 1000.0,
-		 had ? "" : ", from the config");
+	log_bridge(LOG_INFO, bridge, "uplink %s: rebuilt with %s as its port (cut-over %.1f ms)%s", bridge,
+		   port, u->cutover_usec / 1000.0, had ? "" : ", from the config");
 	if (u->client.kind == MANAGER_DHCP_CLIENT &&
 	    !manager_client_running(&u->d->proc, u->bridge_client_pid, bridge))
 		client_start_on(u, bridge, &u->bridge_client_pid, text, sizeof(text));
