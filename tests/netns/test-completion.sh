@@ -52,7 +52,7 @@ expect() {
 S=(--socket "$SOCK")
 
 # ---- commands, verbs, options, fixed values ----
-expect "" = network uplink vm disk monitor doctor status reload
+expect "" = network uplink vm disk monitor doctor graph status reload
 expect net = network
 expect network f = forward
 expect "${S[@]}" network forward "" = add list remove
