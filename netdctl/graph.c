@@ -470,7 +470,9 @@ static void draw_forward(struct graph *g, size_t i, size_t k, json_object *fw)
 	const char *net = jstr(jat(g->networks, i), "name");
 	char target[64];
 	bool to_nic = nic_of_address(g, net, jstr(fw, "to_address"), target, sizeof(target));
-	bool lost = !jstr(fw, "to_address");
+	/* (a stopped network's forwards have no address: they are drawn as gray as it is, not red) */
+	bool inactive = jis(jat(g->networks, i), "state", "inactive");
+	bool lost = !jstr(fw, "to_address") && !inactive;
 	FILE *f = g->f;
 
 	fprintf(f, "\tfw%zu_%zu [label=\"forward ", i, k);
@@ -487,15 +489,22 @@ static void draw_forward(struct graph *g, size_t i, size_t k, json_object *fw)
 		fputc(':', f);
 		esc(f, jstr(fw, "to_port"));
 	}
-	label_value(f, "now ", lost ? "no address" : jstr(fw, "to_address"));
-	fprintf(f, "\", shape=cds, fillcolor=\"%s\"%s];\n", lost ? "#fadbd8" : "#fef9e7",
-		lost ? ", color=\"" RED "\", fontcolor=\"" RED "\"" : "");
+	label_value(f, "now ", inactive ? "network stopped" : lost ? "no address" : jstr(fw, "to_address"));
+	fprintf(f, "\", shape=cds, fillcolor=\"%s\"%s];\n",
+		lost	 ? "#fadbd8" :
+		inactive ? "#f2f3f4" :
+			   "#fef9e7",
+		lost	 ? ", color=\"" RED "\", fontcolor=\"" RED "\"" :
+		inactive ? ", style=\"filled,dashed\", color=\"" GRAY "\"" :
+			   "");
 	fprintf(f, "\thost -> fw%zu_%zu [style=dashed];\n", i, k);
 	if (to_nic)
 		fprintf(f, "\tfw%zu_%zu -> %s [arrowhead=normal, color=\"#b7950b\"];\n", i, k, target);
 	else
 		fprintf(f, "\tfw%zu_%zu -> net%zu [arrowhead=normal, style=dashed, color=\"%s\"];\n", i, k, i,
-			lost ? RED : "#b7950b");
+			lost	 ? RED :
+			inactive ? GRAY :
+				   "#b7950b");
 }
 
 /* A network's forwards: network.forward.list's entries, else the definition's texts. */
@@ -511,7 +520,7 @@ static void draw_forwards(struct graph *g, size_t i)
 	}
 	for (size_t k = 0; k < jlen(texts); k++) {
 		fprintf(g->f, "\tfw%zu_%zu [label=\"forward ", i, k);
-		esc(g->f, json_object_get_string(jat(texts, k)));
+		esc(g->f, json_object_get_string(jat(texts, k)) ?: "?");
 		fprintf(g->f,
 			"\", shape=cds, fillcolor=\"#fef9e7\"];\n\thost -> fw%zu_%zu [style=dashed];\n"
 			"\tfw%zu_%zu -> net%zu [arrowhead=normal, color=\"#b7950b\"];\n",
