@@ -1437,13 +1437,9 @@ static void delete_taps(struct daemon *d, struct vm *v)
 		if (ifindex > 0)
 			ifindexes[n++] = ifindex;
 	}
+	/* (TAPs that cannot be deleted go with QEMU's fds) */
 	if (n > 0 && d->link.ops->links_del(d->link.userdata, ifindexes, n) < 0)
-		log_guest(LOG_DEBUG, v->def.name, "guest %s: TAPs left to QEMU's exit", v->def.name); /* they
-													 go
-													 with
-													 its
-													 fds
-												       */
+		log_guest(LOG_DEBUG, v->def.name, "guest %s: TAPs left to QEMU's exit", v->def.name);
 }
 
 static int method_vm_destroy(struct daemon *d, struct call *c, json_object *params)

@@ -293,8 +293,9 @@ static int net_set(struct daemon *d, struct net *net, struct nat_fwd_elem *elems
 			return -ENOMEM;
 		r = daemon_nft_apply(d, script, err, errlen);
 		if (r >= 0) {
-			log_debug("nftables: table %s %s: %zu element(s) of network '%s' deleted, %zu added",
-				  FWD_FAMILY, FWD_TABLE, n_gone, net->def->name, n_added);
+			log_net(LOG_DEBUG, net->def->name,
+				"nftables: table %s %s: %zu element(s) of network '%s' deleted, %zu added",
+				FWD_FAMILY, FWD_TABLE, n_gone, net->def->name, n_added);
 			return 0;
 		}
 		log_warning("port forwards: a change did not apply (%s); applying the whole table", err);

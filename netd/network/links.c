@@ -174,10 +174,6 @@ static int plug_user(struct daemon *d, struct net *n, const struct link_dump *du
 			 u->tap);
 	else if (r < 0)
 		snprintf(err, errlen, "cannot plug %s into %s: %s", u->tap, br->name, strerror(-r));
-	else
-		log_obj(LOG_DEBUG, LOG_OBJ(.network = n->def->name, .guest = u->guest, .bridge = br->name),
-			"network '%s': guest '%s' (%s) plugged into bridge %s", n->def->name, u->guest,
-			u->tap, br->name);
 	return r;
 }
 
@@ -196,6 +192,11 @@ static int links_user_add(struct daemon *d, struct net *n, const struct net_user
 		return r;
 	}
 	r = plug_user(d, n, &dump, u, err, errlen);
+	if (r >= 0)
+		log_obj(LOG_DEBUG,
+			LOG_OBJ(.network = n->def->name, .guest = u->guest, .bridge = n->def->bridge),
+			"network '%s': guest '%s' (%s) plugged into bridge %s", n->def->name, u->guest,
+			u->tap, n->def->bridge);
 	link_dump_free(&dump);
 	return r;
 }
