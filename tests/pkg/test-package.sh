@@ -132,6 +132,23 @@ printf '%s\n' ./etc/netd/uplinks/br0.conf ./var/lib/netd/images/.netd/g.qcow2 ./
 	./var/lib/netd/uplinks/br0/state | cmp -s - "$T/purge-after" ||
 	fail "after purge: expected only the uplink records and the image pool, found: $(cat "$T/purge-after")"
 [[ ! -e $P/run/netd && ! -e $P/etc/netd/networks && ! -e $P/var/lib/netd/guests ]] || fail "purge left netd's dirs"
+# While a dnsmasq or QEMU netd started still runs (its pid file names a live process), purge keeps
+# everything: their leases, sockets and pid files.
+P=$T/purge-running
+mkdir -p "$P"/etc/netd/networks "$P"/var/lib/netd/networks/lab "$P"/run/netd/dnsmasq "$P"/run/netd/guests/g
+touch "$P"/etc/netd/networks/lab.conf "$P"/var/lib/netd/networks/lab/leases
+echo 999999999 >"$P"/run/netd/guests/g/pid # (no such process: not counted)
+sleep 60 &
+sleeper=$!
+echo "$sleeper" >"$P"/run/netd/dnsmasq/lab.pid
+(cd "$P" && find . | sort) >"$T/purge-before"
+DPKG_ROOT=$P sh "$T/postrm-own" purge 2>"$T/purge.log" || { kill "$sleeper"; fail "postrm purge failed"; }
+kill "$sleeper"
+wait "$sleeper" 2>/dev/null || true
+cat "$T/purge.log"
+(cd "$P" && find . | sort) | cmp -s - "$T/purge-before" || fail "purge deleted files while a dnsmasq ran"
+grep -q "run/netd/dnsmasq/lab.pid (pid $sleeper)" "$T/purge.log" || fail "purge did not say what runs"
+grep -q "guests/g/pid" "$T/purge.log" && fail "purge counted a pid file of a process that is gone"
 
 step "the unpacked netd --version"
 out=$("$R/usr/sbin/netd" --version) || fail "netd --version failed"
