@@ -1671,7 +1671,7 @@ static int build_graph(int argc, char **argv, json_object *params)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *value = NULL;
 		bool format = !strcmp(a, "--format") || !strncmp(a, "--format=", 9);
-		bool output = !strcmp(a, "-o") || !strcmp(a, "--output") || !strncmp(a, "--output=", 9);
+		bool output = !strcmp(a, "-o");
 
 		if (!strcmp(a, "--force")) {
 			arg_graph.force = true;
