@@ -406,20 +406,27 @@ const struct method *method_find(const char *name)
 static void log_request(const struct method *m, const struct call *call, json_object *params)
 {
 	json_object *v = NULL;
-	const char *name = NULL;
-	bool net = !strncmp(m->name, "network.", 8), vm = !strncmp(m->name, "vm.", 3);
+	const char *name = NULL, *kind;
+	bool net = !strncmp(m->name, "network.", 8), vm = !strncmp(m->name, "vm.", 3),
+	     uplink = !strncmp(m->name, "uplink.", 7);
 
 	if ((net || vm) && json_object_object_get_ex(params, "name", &v) &&
 	    json_object_is_type(v, json_type_string) && object_name_valid(json_object_get_string(v)))
+		name = json_object_get_string(v);
+	if (uplink && json_object_object_get_ex(params, "bridge", &v) &&
+	    json_object_is_type(v, json_type_string) && ifname_valid(json_object_get_string(v)))
 		name = json_object_get_string(v);
 	if (!name) {
 		log_info("request %s from uid %u (pid %d)", m->name, (unsigned)call->uid,
 			 (int)call->peer.pid);
 		return;
 	}
-	log_obj(LOG_INFO, LOG_OBJ(.network = net ? name : NULL, .guest = vm ? name : NULL),
-		"request %s of %s '%s' from uid %u (pid %d)", m->name, net ? "network" : "guest", name,
-		(unsigned)call->uid, (int)call->peer.pid);
+	kind = net ? "network" : vm ? "guest" : "bridge";
+	log_obj(LOG_INFO,
+		LOG_OBJ(.network = net ? name : NULL, .guest = vm ? name : NULL,
+			.bridge = uplink ? name : NULL),
+		"request %s of %s '%s' from uid %u (pid %d)", m->name, kind, name, (unsigned)call->uid,
+		(int)call->peer.pid);
 }
 
 int method_call(struct daemon *d, const struct method *m, struct call *call, json_object *params)
