@@ -38,13 +38,16 @@ grep -q ' domain=lab.test ' <<<"$bound" || fail "domain not handed out: $bound"
 ok "guest g1 got $ip1 from the range, DNS 10.50.0.1, domain lab.test, no router"
 [[ "$visible" == visible* ]] || fail "lease not listed by netd within 2 s of bound"
 ms=$(sed 's/.*ms=//' <<<"$visible")
-[ "$ms" -lt 1000 ] || fail "lease listed only ${ms} ms after bound"
+# (the poll's own netdctl and jq, ASan-built and on a loaded machine, cost up to a few hundred ms:
+# the bound on netd itself is the next one, on its log line)
+[ "$ms" -lt 2000 ] || fail "lease listed only ${ms} ms after bound"
 ok "lease visible in 'netdctl network leases' ${ms} ms after the client's bound event"
 # The same, without the cost of polling with netdctl and jq: netd's own log line of the event
-# against the client's bound time (both wall clock, milliseconds).
+# against the client's bound time (both wall clock, milliseconds): within 1 s.
 b_ms=$(sed 's/.* t=\([0-9]*\).*/\1/' <<<"$bound")
 t=$(grep -m1 "lease add 52:54:00:aa:00:01" "$T/netd.log" | cut -d' ' -f1) # HH:MM:SS.mmm, local time
 n_ms=$(($(date -d "$(date -d @$((b_ms / 1000)) +%F) ${t%.*}" +%s) * 1000 + 10#${t#*.}))
+[ $((n_ms - b_ms)) -lt 1000 ] || fail "netd logged the lease event only $((n_ms - b_ms)) ms after the client's bound event"
 ok "netd logged the lease event $((n_ms - b_ms)) ms after the client's bound event (negative: before the client's script ran)"
 for _ in $(seq 1 100); do grep -q '"event":"lease"' "$T/events" && break; sleep 0.01; done
 ev=$(grep -m1 '"event":"lease"' "$T/events") || fail "no lease event on 'netdctl monitor': $(cat "$T/events")"
