@@ -28,7 +28,7 @@
 # - a TFTP root removed later: changes go through, a restarted netd keeps dnsmasq, show says why.
 . "$(dirname "$0")/lib.sh"
 need busybox dnsmasq dhclient dhcpcd dig unshare od
-busybox --list | grep -qx tftp || skip "busybox without tftp"
+busybox --list | has -x tftp || skip "busybox without tftp"
 
 start_netd
 TFTP="$T/tftp"

@@ -46,7 +46,7 @@ cpu=$(((t1 - t0) * 1000 / $(getconf CLK_TCK)))
 # (the bound is 2 ms an event; under ASan, where each of netd's allocations costs ~10 times as much,
 # 8: 2.4 ms an event was measured there, against 0.27 in the plain build)
 per=2
-ldd "$NETD" | grep -q libasan && per=8
+ldd "$NETD" | has libasan && per=8
 [ "$cpu" -lt $((FLOOD * per)) ] || fail "netd used $cpu ms of CPU for $FLOOD lease events (bound $((FLOOD * per)))"
 ok "B's port may send from its 8 newest leases only (logged once); netd used $cpu ms of CPU for the flood"
 # netd's record of the leases' MACs holds what port security uses: a guest's flood (any number of

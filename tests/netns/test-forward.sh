@@ -82,7 +82,7 @@ list=$(ctl --json network forward list fw)
 assert_eq "$(jq -c 'map([.id, .proto, .listen, .port, .to, .to_port, .to_address])' <<<"$list")" \
 	"[[1,\"tcp\",\"any\",\"8080\",\"web\",\"80\",\"$WEB\"],[2,\"udp\",\"192.168.50.2\",\"5353\",\"$WEB\",\"53\",\"$WEB\"],[3,\"tcp\",\"any\",\"9000-9002\",\"web\",\"9100-9102\",\"$WEB\"]]" \
 	"forward list --json"
-ctl network show fw | grep -q "^forward:    3 tcp any 9000-9002 web:9100-9102$" || fail "show lists no forwards"
+ctl network show fw | has "^forward:    3 tcp any 9000-9002 web:9100-9102$" || fail "show lists no forwards"
 grep -q "^forward = 2 udp 192.168.50.2 5353 $WEB:53$" "$T/etc/networks/fw.conf" || fail "definition: $(cat "$T/etc/networks/fw.conf")"
 ok "forward list --json, network show and the definition file"
 

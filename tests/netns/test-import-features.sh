@@ -17,7 +17,7 @@
 #   name is not forwarded, while the same name is from another network).
 . "$(dirname "$0")/lib.sh"
 need busybox dnsmasq dig socat nft
-busybox --list | grep -qx tftp || skip "busybox without tftp"
+busybox --list | has -x tftp || skip "busybox without tftp"
 X="$TESTS_DIR/data/libvirt"
 
 # Outside: netd's uplink is eth0 (nat-options.xml's forward dev), 198.51.100.2 here, .1 there,
