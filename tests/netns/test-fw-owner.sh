@@ -71,7 +71,8 @@ done
 wait "$PING" || true
 wait "$SAMPLER" || true
 samples=$(wc -l <"$T/samples")
-[ "$samples" -ge 20 ] || fail "only $samples samples of the tables"
+# (each sample is an nft list: 30-60 a second on a quiet machine, 6 on a CI machine under five lanes)
+[ "$samples" -ge 10 ] || fail "only $samples samples of the tables"
 grep -q MISSING "$T/samples" && fail "a table was missing in $(grep -c MISSING "$T/samples") of $samples samples"
 grep -q " 0% packet loss" "$T/ping-flush" || fail "pings lost across nft flush ruleset: $(tail -n2 "$T/ping-flush")"
 if tail -n +"$((log_lines + 1))" "$T/netd.log" | grep -E "re-appl|cannot"; then

@@ -166,9 +166,14 @@ check_on_br0() {
 	[ -n "$pid" ] || fail "$what: netd reports no DHCP client on br0: $(ctl --json uplink status br0)"
 	assert_eq "$(client_pids br0 | xargs)" "$pid" "$what: the $CLIENT on br0 (all: $(client_ps))"
 	[ -z "$(client_pids eth0)" ] || fail "$what: a $CLIENT still runs on eth0: $(client_ps)"
-	# Running, not a zombie (this machine's pid 1 may not reap the orphans a kill leaves).
+	# Gone within 3 s of netd's signal (a loaded machine schedules its exit late), or a zombie
+	# (this machine's pid 1 may not reap the orphans a kill leaves).
+	for _ in $(seq 1 30); do
+		{ [ -e "/proc/$CLIENT_PID" ] && ! grep -q '^State:.*Z' "/proc/$CLIENT_PID/status" 2>/dev/null; } || break
+		sleep 0.1
+	done
 	[ -e "/proc/$CLIENT_PID" ] && ! grep -q '^State:.*Z' "/proc/$CLIENT_PID/status" 2>/dev/null &&
-		fail "$what: eth0's $CLIENT (pid $CLIENT_PID) still runs"
+		fail "$what: eth0's $CLIENT (pid $CLIENT_PID) still runs 3 s after the conversion"
 	BRIDGE_CLIENT_PID=$pid
 }
 
