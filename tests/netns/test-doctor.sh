@@ -186,7 +186,8 @@ kill -CONT "$(dnsmasq_pid lab)"
 assert_eq "$(jq -r '.steps[] | select(.name == "dhcp probe") | .status' "$T/second.json")" skip "the second doctor's probe"
 jq -r '.steps[] | select(.name == "dhcp probe") | .detail' "$T/second.json" | has "another doctor's probe is running" ||
 	fail "second: $(cat "$T/second.json")"
-assert_eq "$(jq -r '.steps[] | select(.name == "dhcp probe") | .status' "$T/first.json")" fail "the first doctor's probe (dnsmasq stopped)"
+assert_eq "$(jq -r '.steps[] | select(.name == "dhcp probe") | .status' "$T/first.json")" fail \
+	"the first doctor's probe (dnsmasq stopped; $(jq -r '.steps[] | select(.name == "dhcp probe") | .detail' "$T/first.json"))"
 no_probe_left
 ok "one probe at a time: a second doctor meanwhile skips its probe; the timed-out probe left no port"
 

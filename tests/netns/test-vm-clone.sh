@@ -156,6 +156,16 @@ qimg_child() {
 	done
 	return 1
 }
+# stop_qimg: SIGSTOP to netd's running qemu-img, printing its pid (one that ends before the signal,
+# a small disk's copy, makes it take the next)
+stop_qimg() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$(qimg_child) || return 1
+		kill -STOP "$p" 2>/dev/null && { echo "$p"; return 0; }
+	done
+	return 1
+}
 no_qimg() { for _ in $(seq 1 400); do [ -z "$(qimg_child_now)" ] && return 0; sleep 0.05; done; fail "netd's qemu-img did not end"; }
 wait_file() { for _ in $(seq 1 1000); do [ -e "$1" ] && return 0; sleep 0.01; done; fail "$1 did not appear"; }
 ctl disk create t3-a.qcow2 --size 4M >/dev/null
@@ -166,8 +176,7 @@ ctl vm create tmpl3 --network n1 --memory 128M --kernel "$T/files/vmlinuz" --dis
 # vm delete of SRC while its disks are copied: refused (the clone keeps SRC's definition and texts)
 "$NETDCTL" --socket "$SOCK" vm clone tmpl3 c6 --copy >"$T/c6.out" 2>&1 &
 cpid=$!
-q=$(qimg_child) || fail "no qemu-img for the clone c6"
-kill -STOP "$q"
+q=$(stop_qimg) || fail "no qemu-img for the clone c6"
 refused "guest 'tmpl3' is being cloned (vm clone --copy copies its disks)" ctl vm delete tmpl3
 kill -CONT "$q"
 wait "$cpid" || fail "vm clone tmpl3 c6 --copy: $(cat "$T/c6.out")"
@@ -180,8 +189,7 @@ before=$(files)
 "$NETDCTL" --socket "$SOCK" vm clone tmpl3 c7 --copy >/dev/null 2>&1 &
 cpid=$!
 wait_file "$POOL/c7-disk0.qcow2"
-q=$(qimg_child) || fail "no qemu-img for the clone c7's second disk"
-kill -STOP "$q"
+q=$(stop_qimg) || fail "no qemu-img for the clone c7's second disk"
 kill "$cpid"
 wait "$cpid" 2>/dev/null || true
 kill -CONT "$q" 2>/dev/null || true
@@ -193,7 +201,7 @@ ok "a client that hangs up during a --copy: the disk copied so far is removed, n
 "$NETDCTL" --socket "$SOCK" vm clone tmpl3 c8 --copy >"$T/c8.out" 2>"$T/c8.err" &
 cpid=$!
 wait_file "$POOL/c8-disk0.qcow2"
-q=$(qimg_child) || fail "no qemu-img for the clone c8's second disk"
+q=$(stop_qimg) || fail "no qemu-img for the clone c8's second disk"
 kill -9 "$q"
 rc=0; wait "$cpid" || rc=$?
 assert_eq "$rc" 1 "exit code of a clone whose second copy failed ($(cat "$T/c8.err"))"
@@ -206,8 +214,7 @@ ok "a second disk's copy that fails: the first disk is removed, nothing stays: $
 "$NETDCTL" --socket "$SOCK" vm clone tmpl3 c9 --copy >/dev/null 2>&1 &
 cpid=$!
 wait_file "$POOL/c9-disk0.qcow2"
-q=$(qimg_child) || fail "no qemu-img for the clone c9's second disk"
-kill -STOP "$q"
+q=$(stop_qimg) || fail "no qemu-img for the clone c9's second disk"
 assert_eq "$(cat "$T/lib/clones/c9")" "$(printf 'c9-disk0.qcow2\nc9-disk1.qcow2')" "the clone's intent file"
 kill9_netd
 wait "$cpid" 2>/dev/null || true
