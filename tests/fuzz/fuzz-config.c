@@ -7,6 +7,7 @@
  * definition's dnsmasq config holds one option a line, quotes only around a TXT text that reads
  * back as given.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,6 +67,15 @@ static char *unquote(const char *q)
 	return out;
 }
 
+/* Whether line is one of the definition's raw [dnsmasq] options. */
+static bool raw_option(const struct dns_config *c, const char *line)
+{
+	for (size_t i = 0; i < c->n_opts; i++)
+		if (!strcmp(c->opts[i].text, line))
+			return true;
+	return false;
+}
+
 /* dnsmasq's config of a good definition: one option a line, no control character, a quote only
  * around a TXT record's text, which reads back as the text given (dhcp/render.c). */
 static void dnsmasq_conf(const struct network *n)
@@ -99,6 +109,11 @@ static void dnsmasq_conf(const struct network *n)
 		for (const char *p = line; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				abort();
+		if (raw_option(&n->dhcp.dnscfg, line)) { /* passed on as written: it may be a txt-record= */
+			if (strchr(line, '"'))
+				abort();
+			continue;
+		}
 		if (!strncmp(line, "txt-record=", 11)) {
 			const char *comma = strchr(line, ',');
 			char *t = comma ? unquote(comma + 1) : NULL;
