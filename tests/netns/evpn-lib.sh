@@ -1,0 +1,128 @@
+# Hosts on an underlay for the EVPN tests (source after lib.sh). Each "host" is a network
+# namespace with eth0 on the underlay bridge, FRR's zebra and bgpd of its own (FRR's pathspace
+# -N NAME: /etc/frr/NAME and /var/run/frr/NAME, removed at cleanup) and, when the test starts
+# one, a netd of its own (its dirs under $T/hI). Guests are namespaces on a host's bridge.
+#
+#   evpn_underlay N            the underlay ($NS holds bridge ul0) and hosts 1..N: host I's
+#                              namespace is ${EVPN_HOST[I]}, its eth0 192.0.2.I/24 (the VTEP),
+#                              MTU $EVPN_UL_MTU (default 1550)
+#   evpn_host_add I            one more host later (a host that joins)
+#   hx I CMD...                CMD in host I's namespace
+#   evpn_frr_start I [FILE]    zebra and bgpd in host I with FILE as frr.conf (default: empty);
+#                              waits until vtysh answers
+#   evpn_vtysh I ARGS...       vtysh -N NAME in host I
+#   evpn_netd_start I ARGS...  netd in host I (socket $T/hI/run/netd.sock); EVPN_NETD_PID[I]
+#   evpn_netd_kill9 I          kill -9 of host I's netd
+#   hctl I ARGS...             netdctl against host I's netd
+#   evpn_guest I NAME BRIDGE MAC [IP/PLEN GW]
+#                              a guest namespace on host I (GNS_NAME, for gx): its eth0 is a veth
+#                              whose peer, vNAME, is a port of BRIDGE in host I; with IP/PLEN and
+#                              GW an address and a default route (else none: a DHCP client's)
+command -v vtysh >/dev/null && [ -x /usr/lib/frr/zebra ] && [ -x /usr/lib/frr/bgpd ] ||
+	skip "FRR missing (packages frr frr-pythontools: scripts/install-deps)"
+
+EVPN_UL_MTU=${EVPN_UL_MTU:-1550}
+EVPN_HOST=()
+EVPN_NETD_PID=()
+EVPN_FRR_PIDS=()
+
+evpn_cleanup() {
+	local i rc=0
+	# The processes are gone with the namespaces (lib.sh's cleanup); their pathspace dirs remain.
+	for i in "${!EVPN_HOST[@]}"; do
+		rm -rf "/etc/frr/${EVPN_HOST[$i]}" "/var/run/frr/${EVPN_HOST[$i]}" || rc=1
+		# A sanitizer build of a host's netd reports into its log: any report fails the test.
+		if [ -f "$T/h$i/netd.log" ] && grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/h$i/netd.log"; then
+			echo "FAIL: sanitizer report in host $i's netd log:" >&2
+			grep -A20 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/h$i/netd.log" | head -40 >&2
+			rc=1
+		fi
+	done
+	return $rc
+}
+CLEANUP_HOOKS+=(evpn_cleanup)
+
+hx() { local i=$1; shift; ip netns exec "${EVPN_HOST[$i]}" "$@"; }
+
+evpn_host_add() {
+	local i=$1 h="$NS-h$1"
+	ip netns add "$h"
+	EXTRA_NS+=("$h")
+	EVPN_HOST[$i]=$h
+	ip -n "$h" link set lo up
+	ip -n "$NS" link add "ul$i" type veth peer name eth0 netns "$h"
+	ip -n "$NS" link set "ul$i" mtu "$EVPN_UL_MTU" master ul0 up
+	ip -n "$h" link set eth0 mtu "$EVPN_UL_MTU" up
+	ip -n "$h" addr add "192.0.2.$i/24" dev eth0
+	hx "$i" sysctl -qw net.ipv4.ip_forward=1
+}
+
+evpn_underlay() {
+	ip -n "$NS" link add ul0 type bridge
+	ip -n "$NS" link set ul0 mtu "$EVPN_UL_MTU" up
+	for i in $(seq 1 "$1"); do evpn_host_add "$i"; done
+}
+
+evpn_vtysh() { local i=$1; shift; hx "$i" vtysh -N "${EVPN_HOST[$i]}" "$@"; }
+
+evpn_frr_start() {
+	local i=$1 h=${EVPN_HOST[$1]} d
+	for d in "/etc/frr/$h" "/var/run/frr/$h"; do
+		mkdir -p "$d"
+		chown frr:frr "$d"
+	done
+	if [ -n "${2:-}" ]; then cp "$2" "/etc/frr/$h/frr.conf"; else : >"/etc/frr/$h/frr.conf"; fi
+	: >"/etc/frr/$h/vtysh.conf"
+	chown frr:frr "/etc/frr/$h/frr.conf" "/etc/frr/$h/vtysh.conf"
+	chmod 0640 "/etc/frr/$h/frr.conf"
+	# -d: each returns once its daemon runs (zebra first: bgpd connects to it).
+	hx "$i" /usr/lib/frr/zebra -d -N "$h" -f "/etc/frr/$h/frr.conf" >>"$T/frr-h$i.log" 2>&1 ||
+		fail "zebra did not start in host $i: $(tail -5 "$T/frr-h$i.log")"
+	hx "$i" /usr/lib/frr/bgpd -d -N "$h" -f "/etc/frr/$h/frr.conf" >>"$T/frr-h$i.log" 2>&1 ||
+		fail "bgpd did not start in host $i: $(tail -5 "$T/frr-h$i.log")"
+	for _ in $(seq 1 100); do
+		evpn_vtysh "$i" -c 'show version' >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	evpn_vtysh "$i" -c 'show version' >/dev/null 2>&1 || fail "vtysh cannot reach host $i's FRR"
+	EVPN_FRR_PIDS+=($(cat "/var/run/frr/$h/zebra.pid" "/var/run/frr/$h/bgpd.pid"))
+}
+
+evpn_netd_start() {
+	local i=$1 dir="$T/h$1" sock
+	shift
+	sock="$dir/run/netd.sock"
+	mkdir -p "$dir"
+	hx "$i" "$NETD" --config-dir "$dir/etc" --state-dir "$dir/lib" --run-dir "$dir/run" --socket "$sock" \
+		--log-level debug "$@" 2>>"$dir/netd.log" &
+	EVPN_NETD_PID[$i]=$!
+	for _ in $(seq 1 200); do
+		[ -S "$sock" ] && hctl "$i" status >/dev/null 2>&1 && return 0
+		kill -0 "${EVPN_NETD_PID[$i]}" 2>/dev/null || fail "host $i's netd exited at start: $(tail -5 "$dir/netd.log")"
+		sleep 0.02
+	done
+	fail "host $i's netd did not open its socket"
+}
+
+evpn_netd_kill9() {
+	kill -9 "${EVPN_NETD_PID[$1]}"
+	wait "${EVPN_NETD_PID[$1]}" 2>/dev/null || true
+	EVPN_NETD_PID[$1]=
+}
+
+hctl() { local i=$1; shift; "$NETDCTL" --socket "$T/h$i/run/netd.sock" "$@"; }
+
+evpn_guest() {
+	local i=$1 name=$2 ns="netdt-$2-$$-${RANDOM}"
+	ip netns add "$ns"
+	EXTRA_NS+=("$ns")
+	hx "$i" ip link add "v$name" type veth peer name eth0 netns "$ns"
+	hx "$i" ip link set "v$name" master "$3" up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 address "$4" up
+	if [ -n "${5:-}" ]; then
+		ip -n "$ns" addr add "$5" dev eth0
+		ip -n "$ns" route add default via "$6"
+	fi
+	eval "GNS_$name=$ns"
+}
