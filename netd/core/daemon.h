@@ -86,6 +86,12 @@ struct daemon {
 	const char *resolv_conf; /* where the upstream resolvers are (netd --resolv-conf), NULL:
 				    /etc/resolv.conf */
 	struct ip_prefix subnet_pool; /* where --subnet auto picks a /24 */
+	/* Networks across hosts (mode evpn): this host's VXLAN tunnel endpoint (netd --vtep);
+	 * vtep_family 0: none, EVPN is off. The FRR side's settings join it (network/evpn.c). */
+	struct daemon_evpn {
+		int vtep_family;
+		union in_addr_union vtep;
+	} evpn;
 	/* Guests (vm.c) */
 	struct tap_backend tap;
 	struct vm **vms;

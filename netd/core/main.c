@@ -45,6 +45,8 @@ static void usage(void)
 	       "                     default " NETD_IMAGE_DIR_DEFAULT "; the first is netdctl disk's pool)\n"
 	       "  --subnet-pool CIDR where --subnet auto picks a free /24 (default " NETD_SUBNET_POOL_DEFAULT
 	       ")\n"
+	       "  --vtep ADDR        this host's VXLAN tunnel endpoint, an address of the host on the\n"
+	       "                     underlay: networks of mode evpn span the hosts (default none)\n"
 	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
 	       "  --manager-root DIR where other network managers keep their /run files (default /, when\n"
 	       "                     netd runs in the initial network namespace; otherwise not looked at)\n"
@@ -64,6 +66,19 @@ static void usage(void)
 	       "leaves its networks running (a restarted netd adopts them).\n");
 }
 
+/* A VXLAN tunnel endpoint: a unicast address other hosts can reach (not unspecified, loopback,
+ * multicast, broadcast or IPv6 link-local). */
+static bool vtep_usable(int family, const union in_addr_union *a)
+{
+	if (family == AF_INET) {
+		uint32_t h = ip4_to_host(a);
+
+		return h != 0 && (h >> 24) != 127 && (h >> 28) != 0xe && h != 0xffffffffu;
+	}
+	return !IN6_IS_ADDR_UNSPECIFIED(&a->in6) && !IN6_IS_ADDR_LOOPBACK(&a->in6) &&
+	       !IN6_IS_ADDR_MULTICAST(&a->in6) && !IN6_IS_ADDR_LINKLOCAL(&a->in6);
+}
+
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
 	enum {
@@ -81,7 +96,8 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		ARG_IMAGE_DIR,
 		ARG_RESOLV,
 		ARG_NFT_FLAGS,
-		ARG_FWINT
+		ARG_FWINT,
+		ARG_VTEP
 	};
 	struct netd_paths *p = &d->paths;
 	static const struct option opts[] = {
@@ -99,6 +115,7 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "manager-root", required_argument, NULL, ARG_MANAGER_ROOT },
 		{ "nft-table-flags", required_argument, NULL, ARG_NFT_FLAGS },
 		{ "firewall-integration", required_argument, NULL, ARG_FWINT },
+		{ "vtep", required_argument, NULL, ARG_VTEP },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -175,6 +192,16 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 			    d->subnet_pool.len > 24 || !ip_prefix_is_masked(&d->subnet_pool)) {
 				fprintf(stderr, "netd: invalid --subnet-pool '%s': expected an IPv4 CIDR of /24 or wider, "
 					"like %s\n", optarg, NETD_SUBNET_POOL_DEFAULT);
+				return -EINVAL;
+			}
+			break;
+		case ARG_VTEP:
+			if (ip_addr_parse(optarg, &d->evpn.vtep_family, &d->evpn.vtep) < 0 ||
+			    !vtep_usable(d->evpn.vtep_family, &d->evpn.vtep)) {
+				fprintf(stderr,
+					"netd: invalid --vtep '%s': expected a unicast IPv4 or IPv6 address of "
+					"this host, like 192.0.2.1\n",
+					optarg);
 				return -EINVAL;
 			}
 			break;
