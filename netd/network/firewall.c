@@ -98,7 +98,7 @@ static bool fw_wants(const struct network *n)
 
 static enum fw_mode fw_mode_of(const struct network *n)
 {
-	return n->mode->fw;
+	return net_mode_fw(n);
 }
 
 /* What the reachability checks found for one network, kept until the network or the other tables

@@ -131,7 +131,7 @@ static int net_elements(struct daemon *d, const struct net *net, struct nat_fwd_
 
 	*ret = NULL;
 	*ret_n = 0;
-	if (!net->active || !net->def->n_forwards || net->def->mode->fw != FW_NAT)
+	if (!net->active || !net->def->n_forwards || net_mode_fw(net->def) != FW_NAT)
 		return 0;
 	for (size_t i = 0; i < net->def->n_forwards && r >= 0; i++) {
 		union in_addr_union to;
@@ -321,7 +321,7 @@ static size_t net_snat(const struct net *net, struct nat_snat ret[NETWORK_SUBNET
 	struct ip_prefix subnets[NETWORK_SUBNETS4_MAX];
 	size_t n;
 
-	if (!net->active || def->mode->fw != FW_NAT || def->subnet.family != AF_INET ||
+	if (!net->active || net_mode_fw(def) != FW_NAT || def->subnet.family != AF_INET ||
 	    (!def->has_nat_address && !def->nat_port_lo))
 		return 0;
 	n = network_subnets4(def, subnets);

@@ -29,8 +29,11 @@ struct net_mode {
 	/* May masquerade its IPv6 prefix (NAT66): by default for a ULA prefix, with --nat6 for a
 	 * global one. Without it --nat6 is refused and IPv6 is never masqueraded. */
 	bool nat6;
-	/* How nat/ filters it (has_subnet modes only). */
+	/* How nat/ filters it (has_subnet modes only); read through net_mode_fw(). */
 	enum fw_mode fw;
+	/* A treatment that depends on the definition (evpn: --routed or NAT): it instead of fw;
+	 * NULL: fw. */
+	enum fw_mode (*fw_of)(const struct network *n);
 	/* The most port security can check on its guests' ports. */
 	enum ps_level port_level;
 	/* Rules of its own on a definition (called after the common ones); NULL: none. */
@@ -42,3 +45,5 @@ struct net_mode {
 const struct net_mode *net_mode_from_string(const char *s);
 const char *net_mode_names(void);
 const struct net_mode *net_mode_at(size_t i);
+/* How nat/ filters network n: its mode's fw_of(n), or its fw. */
+enum fw_mode net_mode_fw(const struct network *n);

@@ -34,6 +34,11 @@ const struct net_mode *net_mode_at(size_t i)
 	return i < ELEMENTSOF(modes) ? modes[i] : NULL;
 }
 
+enum fw_mode net_mode_fw(const struct network *n)
+{
+	return n->mode->fw_of ? n->mode->fw_of(n) : n->mode->fw;
+}
+
 const char *net_mode_names(void)
 {
 	static char names[128];
@@ -573,7 +578,7 @@ static bool in_subnets4(const struct network *n, const union in_addr_union *a)
  * return of the modes without a subnet of their own, which would take them silently). */
 static int check_nat_only(const struct network *n, char *err, size_t errlen)
 {
-	if (n->mode->fw == FW_NAT)
+	if (net_mode_fw(n) == FW_NAT)
 		return 0;
 	if (n->has_nat_address || n->nat_port_lo)
 		return schema_error(err, errlen,
