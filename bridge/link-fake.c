@@ -102,6 +102,48 @@ static int fake_bridge_add(void *userdata, const struct bridge_spec *spec, int *
 	return 0;
 }
 
+static int fake_vxlan_add(void *userdata, const struct vxlan_spec *spec, int *ret_ifindex)
+{
+	struct link_fake *f = userdata;
+	struct link_info *l;
+	char local[INET6_ADDRSTRLEN];
+	int r;
+
+	r = fake_mutation(f, "vxlan_add");
+	if (r < 0)
+		return r;
+	if (link_dump_find_name(&f->k, spec->name))
+		return -EEXIST;
+	r = fake_new_link(f, spec->name, "vxlan", &l);
+	if (r < 0)
+		return r;
+	l->mtu = spec->mtu ? spec->mtu : 1500;
+	snprintf(l->alias, sizeof(l->alias), "%s", spec->alias ? spec->alias : "");
+	fake_log_add(&f->log, "vxlan_add name=%s id=%u local=%s dstport=%u learning=off mtu=%u alias=%s",
+		     spec->name, spec->vni,
+		     ip_addr_format(spec->local_family, &spec->local, local, sizeof(local)), spec->dstport,
+		     spec->mtu, l->alias);
+	*ret_ifindex = l->ifindex;
+	return 0;
+}
+
+static int fake_port_set_flags(void *userdata, int ifindex, bool learning, bool neigh_suppress)
+{
+	struct link_fake *f = userdata;
+	struct link_info *l = fake_link(f, ifindex);
+	int r = fake_mutation(f, "port_set_flags");
+
+	if (r < 0)
+		return r;
+	if (!l)
+		return -ENODEV;
+	if (!l->master)
+		return -EOPNOTSUPP; /* the kernel's answer for a link that is no bridge port */
+	fake_log_add(&f->log, "port_set_flags %s learning=%s neigh_suppress=%s", l->name,
+		     learning ? "on" : "off", neigh_suppress ? "on" : "off");
+	return 0;
+}
+
 static int fake_link_del(void *userdata, int ifindex)
 {
 	struct link_fake *f = userdata;
@@ -879,6 +921,8 @@ static void fake_events_close(void *userdata, int fd)
 static const struct link_ops fake_ops = {
 	.name = "fake",
 	.bridge_add = fake_bridge_add,
+	.vxlan_add = fake_vxlan_add,
+	.port_set_flags = fake_port_set_flags,
 	.link_del = fake_link_del,
 	.link_set_up = fake_link_set_up,
 	.link_set_mtu = fake_link_set_mtu,

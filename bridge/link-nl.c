@@ -418,6 +418,96 @@ static int nl_bridge_add(void *userdata, const struct bridge_spec *spec, int *re
 	return 0;
 }
 
+static int vxlan_create(struct link_nl *n, const struct vxlan_spec *spec)
+{
+	struct nlmsghdr *nlh = link_msg(n, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	struct nlattr *info, *data;
+
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, spec->name);
+	if (spec->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, spec->mtu);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u32(nlh, IFLA_VXLAN_ID, spec->vni);
+	if (spec->local_family == AF_INET)
+		mnl_attr_put(nlh, IFLA_VXLAN_LOCAL, 4, &spec->local);
+	else
+		mnl_attr_put(nlh, IFLA_VXLAN_LOCAL6, 16, &spec->local);
+	mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons(spec->dstport));
+	mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, 0);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return nl_call(n, nlh, NULL, NULL);
+}
+
+/* The kernel ignores IFLA_IFALIAS at creation: set it after, deleting the device if that fails. */
+static int vxlan_finish(struct link_nl *n, const struct vxlan_spec *spec, int *ret_ifindex)
+{
+	char saved[sizeof(n->error)];
+	int ifindex = 0, r;
+
+	r = link_get_index(n, spec->name, &ifindex);
+	if (r >= 0 && spec->alias && spec->alias[0])
+		r = link_set(n, ifindex, IFLA_IFALIAS, spec->alias, strlen(spec->alias));
+	if (r >= 0) {
+		*ret_ifindex = ifindex;
+		return 0;
+	}
+	memcpy(saved, n->error, sizeof(saved));
+	if (link_delete(n, ifindex, spec->name) >= 0)
+		log_bridge(LOG_DEBUG, spec->name, "vxlan del %s (undo)", spec->name);
+	memcpy(n->error, saved, sizeof(saved));
+	return r;
+}
+
+static int nl_vxlan_add(void *userdata, const struct vxlan_spec *spec, int *ret_ifindex)
+{
+	struct link_nl *n = userdata;
+	char local[INET6_ADDRSTRLEN];
+	int ifindex, r;
+
+	n->error[0] = 0;
+	if (!spec->name || !spec->name[0] || strlen(spec->name) >= IFNAMSIZ)
+		return nl_invalid(n, "invalid interface name");
+	if (spec->alias && strlen(spec->alias) > NL_ALIAS_MAX)
+		return nl_invalid(n, "interface alias too long");
+	if (spec->local_family != AF_INET && spec->local_family != AF_INET6)
+		return nl_invalid(n, "no local VXLAN address");
+	r = vxlan_create(n, spec);
+	if (r >= 0)
+		r = vxlan_finish(n, spec, &ifindex);
+	if (r < 0)
+		return r;
+	log_debug("vxlan add %s ifindex=%d id=%u local=%s dstport=%u mtu=%u alias=%s", spec->name, ifindex,
+		  spec->vni, ip_addr_format(spec->local_family, &spec->local, local, sizeof(local)),
+		  spec->dstport, spec->mtu, strna(spec->alias));
+	*ret_ifindex = ifindex;
+	return 0;
+}
+
+/* RTM_SETLINK of family AF_BRIDGE: the port's IFLA_PROTINFO (what 'bridge link set' sends). */
+static int nl_port_set_flags(void *userdata, int ifindex, bool learning, bool neigh_suppress)
+{
+	struct link_nl *n = userdata;
+	struct nlmsghdr *nlh = link_msg(n, RTM_SETLINK, 0, ifindex);
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *info;
+	int r;
+
+	n->error[0] = 0;
+	ifi->ifi_family = AF_BRIDGE;
+	info = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_LEARNING, learning);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_NEIGH_SUPPRESS, neigh_suppress);
+	mnl_attr_nest_end(nlh, info);
+	r = nl_call(n, nlh, NULL, NULL);
+	if (r >= 0)
+		log_debug("link %d port learning=%s neigh_suppress=%s", ifindex, learning ? "on" : "off",
+			  neigh_suppress ? "on" : "off");
+	return r;
+}
+
 static int nl_link_del(void *userdata, int ifindex)
 {
 	int r = link_delete(userdata, ifindex, "");
@@ -2181,6 +2271,8 @@ static const struct link_ops link_nl_ops = {
 	.name = "netlink",
 	.bridge_add = nl_bridge_add,
 	.bridge_set_stp = nl_bridge_set_stp,
+	.vxlan_add = nl_vxlan_add,
+	.port_set_flags = nl_port_set_flags,
 	.link_del = nl_link_del,
 	.link_set_up = nl_link_set_up,
 	.link_set_mtu = nl_link_set_mtu,

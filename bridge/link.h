@@ -158,6 +158,20 @@ struct bridge_spec {
 	unsigned forward_delay; /* seconds */
 };
 
+/* A VXLAN device (a network across hosts, mode evpn): its VNI, this host's tunnel endpoint as the
+ * source, the UDP port, no learning of remote MACs (BGP EVPN installs them), its MTU. */
+struct vxlan_spec {
+	const char *name;
+	uint32_t vni;
+	int local_family; /* AF_INET or AF_INET6 */
+	union in_addr_union local;
+	uint16_t dstport;
+	uint32_t mtu; /* 0: the kernel's */
+	const char *alias;
+};
+
+#define VXLAN_PORT 4789 /* IANA's */
+
 /* Kinds of kernel change notifications (events_open): a trigger to read the kernel again. */
 enum {
 	LINK_EVENT_LINKS = 1 << 0,
@@ -195,6 +209,12 @@ struct link_ops {
 	 * there is no such link): one network's view without a copy of every bridge's (1000
 	 * networks: 3000 addresses). Optional: link_dump_of() filters a whole dump without it. */
 	int (*dump_of)(void *userdata, unsigned what, const char *ifname, struct link_dump *ret);
+	/* A VXLAN device as spec says (learning off), with its alias; not brought up. Optional. */
+	int (*vxlan_add)(void *userdata, const struct vxlan_spec *spec, int *ret_ifindex);
+	/* A bridge port's flags: whether the bridge learns source MACs on it, and whether ARP and
+	 * neighbour solicitations to it are answered from the bridge's neighbour entries
+	 * (neigh_suppress). Optional. */
+	int (*port_set_flags)(void *userdata, int ifindex, bool learning, bool neigh_suppress);
 	/* Make ifindex a port of master, or release it from its bridge when master is 0. */
 	int (*port_set)(void *userdata, int ifindex, int master);
 	/* A new port in one request: its MAC (unless mac is NULL), a port of master, up. */
