@@ -493,7 +493,17 @@ check:
  */
 int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen)
 {
-	int r = check_conflicts(d, n, 0, err, errlen);
+	int r;
+
+	/* A network across hosts needs this host's end of the tunnels (vxlan.c checks it too). */
+	if (n->mode->vxlan && !d->evpn.vtep_family) {
+		snprintf(err, errlen,
+			 "network '%s': mode %s needs this host's VXLAN tunnel endpoint: start netd with "
+			 "--vtep ADDR",
+			 n->name, n->mode->name);
+		return -EINVAL;
+	}
+	r = check_conflicts(d, n, 0, err, errlen);
 
 	return r < 0 ? check_conflicts(d, n, LINK_DUMP_FRESH, err, errlen) : r;
 }

@@ -279,8 +279,8 @@ int store_network_mac(const struct netd_paths *p, const struct network *n, struc
 	struct mac m;
 	int r;
 
-	if (n->has_mac) {
-		*ret = n->mac;
+	if (network_fixed_mac(n, &m)) {
+		*ret = m;
 		return 0;
 	}
 	if (store_macs_load(p, "networks", n->name, "mac", &m, 1) == 1 && !mac_is_zero(&m)) {

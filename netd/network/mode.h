@@ -13,6 +13,7 @@
 #include "portsec.h"
 
 struct network;
+struct mac;
 
 struct net_mode {
 	const char *name;
@@ -34,6 +35,12 @@ struct net_mode {
 	/* A treatment that depends on the definition (evpn: --routed or NAT): it instead of fw;
 	 * NULL: fw. */
 	enum fw_mode (*fw_of)(const struct network *n);
+	/* A VXLAN port on its bridge spans hosts (the vxlan feature): --vni is required, --routed
+	 * allowed; other modes refuse both. */
+	bool vxlan;
+	/* The bridge's MAC, when the mode fixes it (evpn: the anycast gateway's): true and *ret;
+	 * NULL or false: the pinned MAC, else one generated once. */
+	bool (*bridge_mac)(const struct network *n, struct mac *ret);
 	/* The most port security can check on its guests' ports. */
 	enum ps_level port_level;
 	/* Rules of its own on a definition (called after the common ones); NULL: none. */

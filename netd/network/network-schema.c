@@ -653,6 +653,35 @@ static const struct schema_field dnsmasq_fields[] = {
 	/* clang-format on */
 };
 
+static int parse_routed(void *obj, const char *v, char *err, size_t errlen)
+{
+	NET(obj);
+
+	return schema_parse_bool("routed", v, &n->routed, err, errlen);
+}
+
+/* null in show for a mode without it ("routed": false would be wrong of a routed network). */
+static int format_routed(const void *obj, size_t i, char *buf, size_t size)
+{
+	CNET(obj);
+
+	if (!n->routed && (!n->mode || !n->mode->vxlan))
+		return 0;
+	return fmt(buf, size, n->routed ? "yes" : "no");
+}
+
+/* Mode evpn's (network_validate refuses them with any other mode). */
+static const struct schema_field evpn_fields[] = {
+	/* clang-format off */
+	{ .key = "vni", .json = "vni", .flag = "vni", .metavar = "N", .label = "VNI",
+	  .flags = SCHEMA_SHOW | SCHEMA_ZERO_UNSET, .min = NETWORK_VNI_MIN, .max = NETWORK_VNI_MAX,
+	  SCHEMA_UINT_AT(struct network, vni) },
+	{ .key = "routed", .json = "routed", .flag = "routed", .flag_value = "yes", .label = "routed",
+	  .def = "no", .type = SCHEMA_BOOL, .flags = SCHEMA_SHOW | SCHEMA_OMIT_DEFAULT,
+	  .parse = parse_routed, .format = format_routed },
+	/* clang-format on */
+};
+
 /* Changed by 'netdctl network forward add|remove' (forward-methods.c), not by options. */
 static const struct schema_field forward_fields[] = {
 	/* clang-format off */
@@ -666,6 +695,7 @@ static const struct schema_section network_sections[] = {
 	{ "dhcp", dhcp_fields, ELEMENTSOF(dhcp_fields) },
 	{ "dns", dns_fields, ELEMENTSOF(dns_fields) },
 	{ "dnsmasq", dnsmasq_fields, ELEMENTSOF(dnsmasq_fields) },
+	{ "evpn", evpn_fields, ELEMENTSOF(evpn_fields) },
 	{ "forwards", forward_fields, ELEMENTSOF(forward_fields) },
 };
 

@@ -12,13 +12,14 @@
 #include "schema.h"
 
 /* The modes: one file each (mode-NAME.c), one line here. */
-extern const struct net_mode mode_nat, mode_routed, mode_isolated, mode_bridge, mode_open;
+extern const struct net_mode mode_nat, mode_routed, mode_isolated, mode_bridge, mode_open, mode_evpn;
 static const struct net_mode *const modes[] = {
 	&mode_nat,
 	&mode_routed,
 	&mode_isolated,
 	&mode_bridge,
 	&mode_open,
+	&mode_evpn,
 };
 
 const struct net_mode *net_mode_from_string(const char *s)
@@ -91,6 +92,20 @@ int ipv6_mode_from_string(const char *s, enum ipv6_mode *ret)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+void network_anycast_mac(unsigned vni, struct mac *ret)
+{
+	*ret = (struct mac){ { 0x0a, 0x4e, 0x44, (vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff } };
+}
+
+bool network_fixed_mac(const struct network *n, struct mac *ret)
+{
+	if (n->has_mac) {
+		*ret = n->mac;
+		return true;
+	}
+	return n->mode && n->mode->bridge_mac && n->mode->bridge_mac(n, ret);
 }
 
 void network_init(struct network *n, const char *name)
@@ -653,6 +668,9 @@ int network_validate(const struct network *n, char *err, size_t errlen)
 		r = check_nat_only(n, err, errlen);
 	if (r < 0)
 		return r;
+	if ((n->vni || n->routed) && !n->mode->vxlan)
+		return schema_error(err, errlen, "network '%s': --vni and --routed need mode evpn (mode %s)",
+				    n->name, n->mode->name);
 	if (!n->mode->has_subnet) {
 		if (!n->n_addresses)
 			return 0;
@@ -757,6 +775,12 @@ static int check_other_network(const struct network *n, const struct network *o,
 			 ip_prefix_format(&o->subnet6, s, sizeof(s)));
 		return -EADDRINUSE;
 	}
+	/* One VNI is one network across the hosts: two local networks cannot share it. */
+	if (n->vni && n->vni == o->vni) {
+		snprintf(err, errlen, "network '%s': VNI %u is already used by network '%s'", n->name, n->vni,
+			 o->name);
+		return -EEXIST;
+	}
 	/* Port forwards with one map key in two networks: table netd_fwd would refuse the second. */
 	for (size_t i = 0; i < n->n_forwards; i++)
 		for (size_t j = 0; j < o->n_forwards; j++) {
@@ -841,6 +865,10 @@ static int check_other_networks_index(const struct network *n, const struct netw
 		if (e->def->subnet6.family && ip_prefix_overlaps(&n->subnet6, &e->def->subnet6))
 			note_other(e, &f);
 	}
+	/* Nor for VNIs (few networks have one): a walk, only for a network with one. */
+	for (size_t i = 0; n->vni && i < x->name.n; i++)
+		if (x->name.e[i].def->vni == n->vni)
+			note_other(&x->name.e[i], &f);
 	/* Nor for registered domains: a walk, only for a network that registers one. */
 	for (size_t i = 0; registers_dns(n) && i < x->name.n; i++) {
 		const struct network_index_entry *e = &x->name.e[i];
@@ -1115,7 +1143,8 @@ bool network_equal(const struct network *a, const struct network *b)
 	       forwards_equal(a, b) && a->has_nat_address == b->has_nat_address &&
 	       ip_addr_equal(AF_INET, &a->nat_address_first, &b->nat_address_first) &&
 	       ip_addr_equal(AF_INET, &a->nat_address_last, &b->nat_address_last) &&
-	       a->nat_port_lo == b->nat_port_lo && a->nat_port_hi == b->nat_port_hi;
+	       a->nat_port_lo == b->nat_port_lo && a->nat_port_hi == b->nat_port_hi && a->vni == b->vni &&
+	       a->routed == b->routed;
 }
 
 /* Whether p overlaps one of o's IPv4 subnets. */

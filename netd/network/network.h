@@ -82,7 +82,15 @@ struct network {
 	/* Port forwards into its guests (nat/forward.h; [forwards], the forward feature). */
 	struct nat_forward *forwards;
 	size_t n_forwards;
+	/* evpn ([evpn]): the VXLAN network identifier, the same on every host (0: none), and whether
+	 * the subnet is routed as it is (--routed) instead of masqueraded. */
+	unsigned vni;
+	bool routed;
 };
+
+/* A VXLAN network identifier: 24 bits, 0 reserved. */
+#define NETWORK_VNI_MIN 1
+#define NETWORK_VNI_MAX 16777215
 
 #define NETWORK_MTU_MIN 68
 #define NETWORK_MTU_MAX 65535
@@ -160,6 +168,11 @@ size_t network_subnets4(const struct network *n, struct ip_prefix ret[NETWORK_SU
 int network_address_add(struct network *n, const char *spec, char *err, size_t errlen);
 /* The same for IPv6: gateway6 with subnet6's length (family 0 without IPv6). */
 void network_gateway6_prefix(const struct network *n, struct ip_prefix *ret);
+/* The anycast gateway's MAC of a VNI: 0a:4e:44 (locally administered, unicast) and the VNI's three
+ * bytes, the same on every host. */
+void network_anycast_mac(unsigned vni, struct mac *ret);
+/* The bridge's MAC when the definition fixes it (pinned, or the mode's): true and *ret. */
+bool network_fixed_mac(const struct network *n, struct mac *ret);
 /* "netd:<name>": the alias netd tags its bridges with. */
 void network_alias(const struct network *n, char *buf, size_t size);
 /* If alias is a netd network tag, the network name it carries; NULL otherwise. */

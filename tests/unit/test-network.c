@@ -35,7 +35,7 @@ static void test_mode_roundtrip(void **state)
 		assert_ptr_equal(net_mode_from_string(all[i]->name), all[i]);
 	assert_null(net_mode_from_string("bogus"));
 	assert_null(net_mode_from_string(NULL));
-	assert_string_equal(net_mode_names(), "nat, routed, isolated, bridge, open");
+	assert_string_equal(net_mode_names(), "nat, routed, isolated, bridge, open, evpn");
 }
 
 static void test_default_bridge(void **state)
@@ -516,6 +516,79 @@ static void test_nat_only(void **state)
 	}
 }
 
+/* Mode evpn: its VNI (required, its range in the schema, unique), --routed, what it refuses, its
+ * firewall treatment and its bridge MAC. */
+static void test_evpn(void **state)
+{
+	struct network n, o, *others[1] = { &o };
+	struct network_index x = {};
+	struct mac m;
+	char err[256], s[MAC_STRLEN];
+
+	n = make("lab", "10.77.0.0/24");
+	n.mode = net_mode_from_string("evpn");
+	assert_non_null(n.mode);
+	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "network 'lab': mode evpn needs --vni N (1-16777215), the same on every "
+				 "host of the network");
+	n.vni = 100;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+	assert_int_equal(net_mode_fw(&n), FW_NAT);
+	n.routed = true;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), 0);
+	assert_int_equal(net_mode_fw(&n), FW_ROUTED);
+	/* the anycast gateway's MAC, whatever the state dir has */
+	assert_true(network_fixed_mac(&n, &m));
+	assert_string_equal(mac_format(&m, s, sizeof(s)), "0a:4e:44:00:00:64");
+	network_anycast_mac(16777215, &m);
+	assert_string_equal(mac_format(&m, s, sizeof(s)), "0a:4e:44:ff:ff:ff");
+	n.mtu = 1400;
+	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "network 'lab': mode evpn takes no MAC or MTU: its bridge has the anycast "
+				 "gateway's MAC and the MTU of its VXLAN device (the underlay's less 50)");
+	n.mtu = 0;
+	assert_int_equal(ip_prefix_parse("fd00:77::/64", &n.subnet6), 0);
+	assert_int_equal(network_validate(&n, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "network 'lab': mode evpn takes an IPv4 subnet and no IPv6 prefix (not "
+				 "yet: every host would send router advertisements from the same "
+				 "link-local address)");
+	n.subnet6 = (struct ip_prefix){};
+
+	/* --vni and --routed with another mode */
+	o = make("other", "10.78.0.0/24");
+	o.mode = net_mode_from_string("nat");
+	o.vni = 100;
+	assert_int_equal(network_validate(&o, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "network 'other': --vni and --routed need mode evpn (mode nat)");
+	o.vni = 0;
+	o.routed = true;
+	assert_int_equal(network_validate(&o, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "network 'other': --vni and --routed need mode evpn (mode nat)");
+	o.routed = false;
+	assert_false(network_fixed_mac(&o, &m));
+
+	/* one VNI, one network: the list and the index say the same */
+	o.mode = n.mode;
+	o.vni = 100;
+	assert_int_equal(network_check_conflicts(&n, others, 1, NULL, err, sizeof(err)), -EEXIST);
+	assert_string_equal(err, "network 'lab': VNI 100 is already used by network 'other'");
+	assert_int_equal(network_index_reserve(&x, 1), 0);
+	network_index_add(&x, &o, &o, 1);
+	err[0] = 0;
+	assert_int_equal(network_check_conflicts_index(&n, &x, NULL, err, sizeof(err)), -EEXIST);
+	assert_string_equal(err, "network 'lab': VNI 100 is already used by network 'other'");
+	network_index_remove(&x, &o, &o);
+	o.vni = 101;
+	network_index_add(&x, &o, &o, 1);
+	assert_int_equal(network_check_conflicts(&n, others, 1, NULL, err, sizeof(err)), 0);
+	assert_int_equal(network_check_conflicts_index(&n, &x, NULL, err, sizeof(err)), 0);
+	network_index_remove(&x, &o, &o);
+	network_index_done(&x);
+	assert_false(network_equal(&n, &o));
+	network_done(&n);
+	network_done(&o);
+}
+
 static void test_forward_conflicts(void **state)
 {
 	struct network a = make("a", "10.1.0.0/24"), b = make("b", "10.2.0.0/24");
@@ -620,6 +693,11 @@ static void random_network(struct network *n, unsigned *seed)
 		snprintf(subnet, sizeof(subnet), "10.%d.%d.%d/%d", rand_r(seed) % 3, rand_r(seed) % 3,
 			 rand_r(seed) % 256, lens[rand_r(seed) % (ELEMENTSOF(lens) - 1)]);
 		assert_int_equal(network_address_add(n, subnet, NULL, 0), 0);
+	}
+	/* A VNI, unique among the networks: the index's walk must find the same one. */
+	if (rand_r(seed) % 4 == 0) {
+		n->mode = net_mode_from_string("evpn");
+		n->vni = 1 + rand_r(seed) % 3;
 	}
 }
 
@@ -1030,6 +1108,22 @@ static void test_config_roundtrip(void **state)
 	assert_true(network_equal(&n, &back));
 	assert_int_equal(network_validate(&back, err, sizeof(err)), 0);
 	free(text);
+
+	/* [evpn]: the VNI, routed only when yes */
+	for (int routed = 0; routed < 2; routed++) {
+		n = make("span", "10.77.0.0/24");
+		n.mode = net_mode_from_string("evpn");
+		n.vni = 100;
+		n.routed = routed;
+		network_fill_defaults(&n);
+		text = config_network_render(&n);
+		assert_golden(routed ? "network-evpn-routed.conf" : "network-evpn.conf", text);
+		assert_int_equal(config_network_parse("span", text, &back, err, sizeof(err)), 0);
+		assert_true(network_equal(&n, &back));
+		assert_int_equal(network_validate(&back, err, sizeof(err)), 0);
+		network_done(&back);
+		free(text);
+	}
 }
 
 static void test_config_errors(void **state)
@@ -1066,6 +1160,11 @@ static void test_config_errors(void **state)
 		  "line 2: invalid address '10.1.1.1': expected GATEWAY/PREFIX like 10.1.1.1/24 (the gateway of another IPv4 subnet)" },
 		{ "[network]\naddress = fd00::1/64\n",
 		  "line 2: invalid address 'fd00::1/64': expected GATEWAY/PREFIX like 10.1.1.1/24 (the gateway of another IPv4 subnet)" },
+		{ "[network]\nmode = evpn\n[evpn]\nvni = 0\n", "line 4: VNI is out of range (1-16777215)" },
+		{ "[network]\nmode = evpn\n[evpn]\nvni = 16777216\n",
+		  "line 4: VNI is out of range (1-16777215)" },
+		{ "[network]\nmode = evpn\n[evpn]\nrouted = perhaps\n",
+		  "line 4: invalid routed 'perhaps': expected yes or no" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct network n;
@@ -1272,6 +1371,7 @@ int main(void)
 		cmocka_unit_test(test_register_dns_conflicts),
 		cmocka_unit_test(test_forward_conflicts),
 		cmocka_unit_test(test_nat_only),
+		cmocka_unit_test(test_evpn),
 		cmocka_unit_test(test_choose_subnet),
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_addresses),

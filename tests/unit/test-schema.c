@@ -319,7 +319,7 @@ static void test_request_types(void **state)
 	assert_string_equal(
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"10.1.0.0\\/24\",\"gateway\":\"10.1.0.1\","
-		"\"addresses\":[],\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[\"tcp\\/22\"],\"nat_address\":null,\"nat_ports\":null,\"autostart\":false,\"pxe_boot\":null,\"next_server\":null,\"tftp_root\":null,\"domain_local_only\":false,\"dns_srv\":[],\"dns_txt\":[],\"dns_cname\":[],\"dns_ptr\":[],\"dns_forwarders\":[],\"no_resolv\":false,\"dnsmasq_options\":[],\"forwards\":[]}");
+		"\"addresses\":[],\"subnet6\":null,\"gateway6\":null,\"ipv6_mode\":null,\"nat6\":null,\"uplink\":null,\"mtu\":1400,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[\"tcp\\/22\"],\"nat_address\":null,\"nat_ports\":null,\"autostart\":false,\"pxe_boot\":null,\"next_server\":null,\"tftp_root\":null,\"domain_local_only\":false,\"dns_srv\":[],\"dns_txt\":[],\"dns_cname\":[],\"dns_ptr\":[],\"dns_forwarders\":[],\"no_resolv\":false,\"dnsmasq_options\":[],\"vni\":null,\"routed\":null,\"forwards\":[]}");
 	network_done(&n);
 }
 
@@ -595,7 +595,7 @@ static void test_network_ipv6(void **state)
 		json_object_to_json_string_ext(show, JSON_C_TO_STRING_PLAIN),
 		"{\"mode\":\"nat\",\"bridge\":\"nd-x\",\"subnet\":\"none\",\"gateway\":null,"
 		"\"addresses\":[],\"subnet6\":\"fd00:5::\\/64\",\"gateway6\":\"fd00:5::1\",\"ipv6_mode\":\"dhcpv6\","
-		"\"nat6\":true,\"uplink\":null,\"mtu\":null,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[],\"nat_address\":null,\"nat_ports\":null,\"autostart\":true,\"pxe_boot\":null,\"next_server\":null,\"tftp_root\":null,\"domain_local_only\":false,\"dns_srv\":[],\"dns_txt\":[],\"dns_cname\":[],\"dns_ptr\":[],\"dns_forwarders\":[],\"no_resolv\":false,\"dnsmasq_options\":[],\"forwards\":[]}");
+		"\"nat6\":true,\"uplink\":null,\"mtu\":null,\"stp\":false,\"forward_delay\":null,\"allow_host_ports\":[],\"nat_address\":null,\"nat_ports\":null,\"autostart\":true,\"pxe_boot\":null,\"next_server\":null,\"tftp_root\":null,\"domain_local_only\":false,\"dns_srv\":[],\"dns_txt\":[],\"dns_cname\":[],\"dns_ptr\":[],\"dns_forwarders\":[],\"no_resolv\":false,\"dnsmasq_options\":[],\"vni\":null,\"routed\":null,\"forwards\":[]}");
 	network_done(&n);
 
 	/* --no-nat6 is the same parameter as --nat6; gateway6 is never taken. */
@@ -640,7 +640,8 @@ static void test_usage(void **state)
 		"        [--domain-local-only] [--register-dns] [--dns-host IP,HOSTNAME]...\n"
 		"        [--dns-srv _SERVICE._PROTO[.DOMAIN][,TARGET,PORT[,PRIORITY[,WEIGHT]]]]... [--dns-txt NAME,TEXT]...\n"
 		"        [--dns-cname ALIAS,TARGET]... [--dns-ptr NAME,TARGET]...\n"
-		"        [--dns-forwarder [/DOMAIN/]IP[#PORT]|/DOMAIN/[#]]... [--no-resolv] [--dnsmasq-option TEXT]...");
+		"        [--dns-forwarder [/DOMAIN/]IP[#PORT]|/DOMAIN/[#]]... [--no-resolv] [--dnsmasq-option TEXT]...\n"
+		"        [--vni N] [--routed]");
 	free(buf);
 }
 
