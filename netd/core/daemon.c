@@ -42,10 +42,12 @@ void daemon_trim_later(struct daemon *d)
 
 /* The features of a network, in the order they come up (and go down in reverse): the one place
  * that names them. A new feature is its own file(s) and its line here (netd/DESIGN.md). */
-extern const struct feature feature_links, feature_watch, feature_firewall, feature_fwint, feature_forward6,
-	feature_upstream, feature_dhcp, feature_resolved, feature_portsec, feature_forward, feature_doctor;
+extern const struct feature feature_links, feature_vxlan, feature_watch, feature_firewall, feature_fwint,
+	feature_forward6, feature_upstream, feature_dhcp, feature_resolved, feature_portsec, feature_forward,
+	feature_doctor;
 static const struct feature *const features[] = {
 	&feature_links, /* the bridge, its address and sysctls; guests' TAPs as its ports */
+	&feature_vxlan, /* mode evpn: the VXLAN port of the bridge, the bridge's MTU */
 	&feature_watch, /* conflicts with the host that appear later */
 	&feature_firewall, /* table inet netd */
 	&feature_fwint, /* Docker, ufw, firewalld let the bridge through (netd --firewall-integration) */
@@ -495,14 +497,11 @@ int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err,
 {
 	int r;
 
-	/* A network across hosts needs this host's end of the tunnels (vxlan.c checks it too). */
-	if (n->mode->vxlan && !d->evpn.vtep_family) {
-		snprintf(err, errlen,
-			 "network '%s': mode %s needs this host's VXLAN tunnel endpoint: start netd with "
-			 "--vtep ADDR",
-			 n->name, n->mode->name);
-		return -EINVAL;
-	}
+	/* A network across hosts needs this host's end of the tunnels and an underlay that carries
+	 * them (network/vxlan.c). */
+	r = daemon_vxlan_check(d, n, err, errlen);
+	if (r < 0)
+		return r;
 	r = check_conflicts(d, n, 0, err, errlen);
 
 	return r < 0 ? check_conflicts(d, n, LINK_DUMP_FRESH, err, errlen) : r;

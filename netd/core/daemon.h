@@ -182,6 +182,9 @@ struct network *daemon_network_find(struct daemon *d, const char *name);
 struct network *daemon_network_find_bridge(struct daemon *d, const char *bridge);
 /* Check a definition against the other networks and the host's addresses, routes and links. */
 int daemon_check_conflicts(struct daemon *d, const struct network *n, char *err, size_t errlen);
+/* A network whose mode spans hosts (network/vxlan.c): netd --vtep given, the VTEP address on a link
+ * of the host, whose MTU leaves guests 1500 bytes; 0 for other modes. */
+int daemon_vxlan_check(struct daemon *d, const struct network *n, char *err, size_t errlen);
 /* network_check_forward_listen on a fresh dump of the host's addresses: create, forward add and
  * reload (not start: an address that comes later, by DHCP on the uplink, is matched then). */
 int daemon_check_forward_listen(struct daemon *d, const struct network *n, char *err, size_t errlen);

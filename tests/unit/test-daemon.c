@@ -710,6 +710,80 @@ static bool has_bridge(struct world *w, const char *name)
 	return found;
 }
 
+static const char *reply_error(struct world *w);
+
+/* Mode evpn and the vxlan feature: refused without --vtep, without the VTEP address on a link,
+ * over an underlay whose MTU leaves less than 1500; then the VXLAN port made, adopted after a
+ * restart, a failure half-way undone, a VNI twice refused, the device removed first at delete. */
+static void test_mode_evpn(void **state)
+{
+	struct world *w = *state;
+	const char *create = "{\"name\": \"span\", \"mode\": \"evpn\", \"vni\": 100, "
+			     "\"subnet\": \"10.77.0.0/24\"}";
+	struct ip_prefix vtep;
+	int eth0;
+
+	note(w, "without netd --vtep: refused, naming it");
+	assert_false(request(w, "network.create", create));
+	assert_non_null(strstr(reply_error(w), "start netd with --vtep ADDR"));
+	w->d.evpn.vtep_family = AF_INET;
+	assert_int_equal(ip_prefix_parse("192.0.2.1/24", &vtep), 0);
+	w->d.evpn.vtep = vtep.addr;
+	note(w, "the VTEP address on no link: refused before the kernel is touched");
+	assert_false(request(w, "network.create", create));
+	assert_non_null(strstr(reply_error(w), "the VTEP address 192.0.2.1 (netd --vtep) is not an address"));
+	assert_int_equal(link_fake_add_link(w->link, "eth0", "veth", &eth0), 0);
+	assert_int_equal(link_fake_add_addr(w->link, eth0, "192.0.2.1/24"), 0);
+	note(w, "an underlay of MTU 1500: refused (VXLAN needs 1550)");
+	assert_false(request(w, "network.create", create));
+	assert_non_null(strstr(reply_error(w), "the underlay eth0 (VTEP 192.0.2.1) has MTU 1500; VXLAN "
+					       "needs at least 1550"));
+	assert_int_equal(w->d.link.ops->link_set_mtu(w->d.link.userdata, eth0, 9000), 0);
+	note(w, "--vni with mode nat: refused");
+	assert_false(request(w, "network.create",
+			     "{\"name\": \"n\", \"mode\": \"nat\", \"vni\": 7, \"subnet\": "
+			     "\"10.78.0.0/24\"}"));
+	assert_non_null(strstr(reply_error(w), "--vni and --routed need mode evpn (mode nat)"));
+
+	note(w, "created over eth0 of MTU 9000: the bridge with the anycast MAC, vx100 (MTU 8950) its "
+		"port, learning off, neigh_suppress on, the bridge's MTU 8950");
+	assert_true(request(w, "network.create", create));
+	assert_string_equal(show_field(w, "span", "state"), "active");
+	assert_string_equal(show_field(w, "span", "mac"), "0a:4e:44:00:00:64");
+	assert_string_equal(show_field(w, "span", "vxlan.device"), "vx100");
+	note(w, "VNI 100 twice: refused");
+	assert_false(request(w, "network.create",
+			     "{\"name\": \"twice\", \"mode\": \"evpn\", \"vni\": 100, "
+			     "\"subnet\": \"10.79.0.0/24\"}"));
+	assert_non_null(strstr(reply_error(w), "VNI 100 is already used by network 'span'"));
+
+	note(w, "netd restarts: vx100 adopted as it is");
+	daemon_stop(&w->d);
+	assert_int_equal(daemon_start(&w->d), 0);
+	flush_backends(w);
+	assert_string_equal(show_field(w, "span", "state"), "active");
+
+	note(w, "the VTEP address goes: degraded, saying why");
+	assert_int_equal(w->d.link.ops->addr_del(w->d.link.userdata, eth0, &vtep), 0);
+	assert_string_equal(show_field(w, "span", "state"), "degraded");
+	assert_non_null(strstr(show_field(w, "span", "problem"), "the VTEP address 192.0.2.1"));
+	assert_int_equal(w->d.link.ops->addr_add(w->d.link.userdata, eth0, &vtep), 0);
+
+	note(w, "a start that fails at the port flags: vx100 deleted again, the network stopped");
+	assert_true(request(w, "network.stop", "{\"name\": \"span\"}"));
+	link_fake_fail_op(w->link, "port_set_flags", EPERM);
+	assert_false(request(w, "network.start", "{\"name\": \"span\"}"));
+	link_fake_fail_op(w->link, NULL, 0);
+	assert_false(has_bridge(w, "vx100"));
+	assert_string_equal(show_field(w, "span", "state"), "inactive");
+	assert_true(request(w, "network.start", "{\"name\": \"span\"}"));
+
+	note(w, "delete: vx100 goes before the bridge");
+	assert_true(request(w, "network.delete", "{\"name\": \"span\"}"));
+	assert_false(has_bridge(w, "vx100"));
+	check_golden(w, "mode-evpn.log");
+}
+
 /* A network of mode bridge sits on a bridge netd does not own: nothing is made or removed. */
 static void test_mode_bridge(void **state)
 {
@@ -3446,6 +3520,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_modes_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_bridge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_evpn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_fails_each_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_adopts, setup, teardown),

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The vxlan feature: a network that spans hosts (a mode with .vxlan, evpn) gets a VXLAN device
+ * vx<VNI> as a port of its bridge: VNI, this host's tunnel endpoint (netd --vtep) as its source,
+ * UDP 4789, no learning (BGP EVPN, FRR's zebra, installs the remote MACs; zebra finds the VNI
+ * in the kernel by itself with advertise-all-vni), MTU the underlay's less the encapsulation
+ * (50 bytes over IPv4, 70 over IPv6), tagged "netd:<network>" like the bridge. On the bridge the
+ * port learns nothing and answers ARP and neighbour solicitations from the bridge's neighbour
+ * entries (neigh_suppress); the bridge takes the VXLAN device's MTU. The bridge's MAC, the anycast
+ * gateway's, is the mode's (network_fixed_mac): the links feature makes the bridge with it.
+ *
+ * up() checks everything (the VTEP address on a link of the host, that link's MTU, the device's
+ * name free or ours) before it touches the kernel, and deletes a device it made when a later
+ * step fails. A restarted netd adopts the device as it is (same ifindex: no packet lost).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "macro.h"
+
+extern const struct feature feature_vxlan; /* this file's, at its end */
+
+/* The overhead of VXLAN: outer Ethernet 14, IP 20 (IPv6 40), UDP 8, VXLAN 8. */
+#define VXLAN_OVERHEAD4 50
+#define VXLAN_OVERHEAD6 70
+/* A guest sees an Ethernet link of at least this MTU. */
+#define VXLAN_GUEST_MTU_MIN 1500
+
+static bool wants(const struct network *def)
+{
+	return def->mode->vxlan && def->vni;
+}
+
+static void device_name(unsigned vni, char ret[IFNAMSIZ])
+{
+	snprintf(ret, IFNAMSIZ, "vx%u", vni);
+}
+
+/* The link that holds the VTEP address (the underlay), or NULL. */
+static const struct link_info *underlay(struct daemon *d, const struct link_dump *dump)
+{
+	for (size_t i = 0; i < dump->n_addrs; i++) {
+		const struct addr_info *a = &dump->addrs[i];
+
+		if (a->prefix.family == d->evpn.vtep_family &&
+		    ip_addr_equal(a->prefix.family, &a->prefix.addr, &d->evpn.vtep))
+			return link_dump_find_index(dump, a->ifindex);
+	}
+	return NULL;
+}
+
+/* What the network's VXLAN device must be, from the daemon's VTEP and the dump (links and
+ * addresses); -errno and why when it cannot be. */
+static int spec_of(struct daemon *d, const struct network *def, const struct link_dump *dump,
+		   struct vxlan_spec *spec, char name[IFNAMSIZ], char *alias, size_t alias_size, char *err,
+		   size_t errlen)
+{
+	unsigned overhead = d->evpn.vtep_family == AF_INET6 ? VXLAN_OVERHEAD6 : VXLAN_OVERHEAD4;
+	const struct link_info *ul;
+	char a[INET6_ADDRSTRLEN];
+
+	if (!d->evpn.vtep_family) {
+		snprintf(err, errlen,
+			 "network '%s': mode %s needs this host's VXLAN tunnel endpoint: start netd with "
+			 "--vtep ADDR",
+			 def->name, def->mode->name);
+		return -EINVAL;
+	}
+	ip_addr_format(d->evpn.vtep_family, &d->evpn.vtep, a, sizeof(a));
+	ul = underlay(d, dump);
+	if (!ul) {
+		snprintf(err, errlen,
+			 "network '%s': the VTEP address %s (netd --vtep) is not an address of this host",
+			 def->name, a);
+		return -EADDRNOTAVAIL;
+	}
+	if (ul->mtu < VXLAN_GUEST_MTU_MIN + overhead) {
+		snprintf(err, errlen,
+			 "network '%s': the underlay %s (VTEP %s) has MTU %u; VXLAN needs at least %u "
+			 "(%u for the guests, %u for the encapsulation): raise %s's MTU",
+			 def->name, ul->name, a, ul->mtu, VXLAN_GUEST_MTU_MIN + overhead, VXLAN_GUEST_MTU_MIN,
+			 overhead, ul->name);
+		return -EMSGSIZE;
+	}
+	device_name(def->vni, name);
+	network_alias(def, alias, alias_size);
+	*spec = (struct vxlan_spec){
+		.name = name,
+		.vni = def->vni,
+		.local_family = d->evpn.vtep_family,
+		.local = d->evpn.vtep,
+		.dstport = VXLAN_PORT,
+		.mtu = ul->mtu - overhead,
+		.alias = alias,
+	};
+	return 0;
+}
+
+int daemon_vxlan_check(struct daemon *d, const struct network *n, char *err, size_t errlen)
+{
+	struct link_dump dump = {};
+	struct vxlan_spec spec;
+	char name[IFNAMSIZ], alias[64];
+	int r;
+
+	if (!n->mode->vxlan)
+		return 0;
+	if (d->evpn.vtep_family) {
+		r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+			return r;
+		}
+	}
+	r = spec_of(d, n, &dump, &spec, name, alias, sizeof(alias), err, errlen);
+	link_dump_free(&dump);
+	return r;
+}
+
+static int link_error(struct daemon *d, int r, const char *what, const char *name, char *err, size_t errlen)
+{
+	const char *why = d->link.ops->last_error ? d->link.ops->last_error(d->link.userdata) : NULL;
+
+	snprintf(err, errlen, "cannot %s %s: %s%s%s", what, name, strerror(-r), why && *why ? ": " : "",
+		 why && *why ? why : "");
+	return r;
+}
+
+/* The device made a port of the bridge, its flags, up, the bridge's MTU: each only when it
+ * differs (an adopted device as it was left changes nothing). */
+static int attach(struct daemon *d, const struct vxlan_spec *spec, int ifindex, const struct link_info *vx,
+		  const struct link_info *br, char *err, size_t errlen)
+{
+	const struct link_ops *ops = d->link.ops;
+	void *u = d->link.userdata;
+	int r;
+
+	if (vx && vx->mtu != spec->mtu && (r = ops->link_set_mtu(u, ifindex, spec->mtu)) < 0)
+		return link_error(d, r, "set the MTU of", spec->name, err, errlen);
+	if (!vx || vx->master != br->ifindex) {
+		r = ops->port_set(u, ifindex, br->ifindex);
+		if (r < 0)
+			return link_error(d, r, "make a bridge port of", spec->name, err, errlen);
+		r = ops->port_set_flags(u, ifindex, false, true);
+		if (r < 0)
+			return link_error(d, r, "set learning off and neigh_suppress on for", spec->name, err,
+					  errlen);
+	}
+	if ((!vx || !vx->up) && (r = ops->link_set_up(u, ifindex, true)) < 0)
+		return link_error(d, r, "bring up", spec->name, err, errlen);
+	if (br->mtu != spec->mtu && (r = ops->link_set_mtu(u, br->ifindex, spec->mtu)) < 0)
+		return link_error(d, r, "set the MTU of", br->name, err, errlen);
+	return 0;
+}
+
+/* Devices of this network's tag other than the one it wants now (its VNI changed). */
+static void remove_stale(struct daemon *d, const struct link_dump *dump, const char *alias, const char *keep)
+{
+	for (size_t i = 0; i < dump->n_links; i++) {
+		const struct link_info *l = &dump->links[i];
+
+		if (strcmp(l->kind, "vxlan") || strcmp(l->alias, alias) || (keep && !strcmp(l->name, keep)))
+			continue;
+		if (d->link.ops->link_del(d->link.userdata, l->ifindex) < 0)
+			log_obj(LOG_WARNING, LOG_OBJ(.network = network_alias_owner(alias)),
+				"network '%s': cannot remove VXLAN device %s", network_alias_owner(alias),
+				l->name);
+		else
+			log_obj(LOG_INFO, LOG_OBJ(.network = network_alias_owner(alias)),
+				"network '%s': VXLAN device %s removed", network_alias_owner(alias), l->name);
+	}
+}
+
+static int vxlan_up(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	const struct network *def = n->def;
+	struct link_dump dump = {};
+	const struct link_info *vx, *br;
+	struct vxlan_spec spec;
+	char name[IFNAMSIZ], alias[64];
+	int ifindex, r;
+
+	if (!wants(def))
+		return 0;
+	if (!d->link.ops->vxlan_add || !d->link.ops->port_set_flags) {
+		snprintf(err, errlen, "network '%s': the link backend cannot make VXLAN devices", def->name);
+		return -EOPNOTSUPP;
+	}
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+		return r;
+	}
+	r = spec_of(d, def, &dump, &spec, name, alias, sizeof(alias), err, errlen);
+	if (r < 0)
+		goto out;
+	br = link_dump_find_name(&dump, def->bridge);
+	vx = link_dump_find_name(&dump, name);
+	if (!br) {
+		snprintf(err, errlen, "network '%s' has no bridge %s", def->name, def->bridge);
+		r = -ENETDOWN;
+		goto out;
+	}
+	if (vx && (strcmp(vx->kind, "vxlan") || strcmp(vx->alias, alias))) {
+		snprintf(err, errlen,
+			 "network '%s': interface %s already exists and is not this network's VXLAN device",
+			 def->name, name);
+		r = -EEXIST;
+		goto out;
+	}
+	if (vx)
+		ifindex = vx->ifindex;
+	else if ((r = d->link.ops->vxlan_add(d->link.userdata, &spec, &ifindex)) < 0) {
+		link_error(d, r, "create VXLAN device", name, err, errlen);
+		goto out;
+	}
+	r = attach(d, &spec, ifindex, vx, br, err, errlen);
+	if (r < 0 && !vx && d->link.ops->link_del(d->link.userdata, ifindex) < 0)
+		log_obj(LOG_WARNING, LOG_OBJ(.network = def->name), "network '%s': cannot remove %s again",
+			def->name, name);
+	if (r < 0)
+		goto out;
+	if (!vx)
+		log_obj(LOG_INFO, LOG_OBJ(.network = def->name, .bridge = def->bridge),
+			"network '%s': VXLAN device %s (VNI %u, MTU %u) on bridge %s", def->name, name,
+			def->vni, spec.mtu, def->bridge);
+	remove_stale(d, &dump, alias, name);
+out:
+	link_dump_free(&dump);
+	return r;
+}
+
+static int vxlan_down(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	struct link_dump dump = {};
+	char alias[64];
+	int r;
+
+	if (!n->def->mode->vxlan)
+		return 0;
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+		return r;
+	}
+	network_alias(n->def, alias, sizeof(alias));
+	remove_stale(d, &dump, alias, NULL);
+	link_dump_free(&dump);
+	return 0;
+}
+
+/* Devices tagged for a network that is gone or not running (netd was killed, then the network
+ * deleted or stopped by hand), or whose VNI is not the one it has now. */
+static void vxlan_settle(struct daemon *d)
+{
+	struct link_dump dump = {};
+
+	if (d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump) < 0)
+		return;
+	for (size_t i = 0; i < dump.n_links; i++) {
+		const struct link_info *l = &dump.links[i];
+		const char *owner = network_alias_owner(l->alias);
+		struct net *n = owner && !strcmp(l->kind, "vxlan") ? daemon_net_find(d, owner) : NULL;
+		char name[IFNAMSIZ] = "";
+
+		if (!owner || strcmp(l->kind, "vxlan"))
+			continue;
+		if (n && n->active && wants(n->def))
+			device_name(n->def->vni, name);
+		if (!strcmp(name, l->name))
+			continue;
+		if (d->link.ops->link_del(d->link.userdata, l->ifindex) < 0)
+			log_obj(LOG_ERR, LOG_OBJ(.network = owner),
+				"cannot remove VXLAN device %s of network '%s'", l->name, owner);
+		else
+			log_obj(LOG_INFO, LOG_OBJ(.network = owner),
+				"VXLAN device %s removed: network '%s' does not run it", l->name, owner);
+	}
+	link_dump_free(&dump);
+}
+
+static const char *vxlan_problem(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
+				 size_t size)
+{
+	const struct network *def = n->def;
+	struct link_dump dump = {};
+	const struct link_info *vx, *br;
+	struct vxlan_spec spec;
+	struct mac anycast;
+	char name[IFNAMSIZ], alias[64];
+	const char *p = NULL;
+
+	if (!wants(def))
+		return NULL;
+	if (d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump) < 0)
+		return "cannot read links from the kernel";
+	if (spec_of(d, def, &dump, &spec, name, alias, sizeof(alias), buf, size) < 0) {
+		p = buf;
+		goto out;
+	}
+	vx = link_dump_find_name(&dump, name);
+	br = link_dump_find_name(&dump, def->bridge);
+	network_fixed_mac(def, &anycast);
+	if (!vx || strcmp(vx->alias, alias))
+		snprintf(buf, size, "VXLAN device %s missing", name);
+	else if (!br || vx->master != br->ifindex)
+		snprintf(buf, size, "VXLAN device %s is not a port of bridge %s", name, def->bridge);
+	else if (!vx->up)
+		snprintf(buf, size, "VXLAN device %s down", name);
+	else if (vx->mtu != spec.mtu)
+		snprintf(buf, size, "VXLAN device %s has MTU %u, the underlay allows %u", name, vx->mtu,
+			 spec.mtu);
+	else if (!mac_equal(&br->mac, &anycast))
+		snprintf(buf, size, "bridge %s's MAC is not the anycast gateway's", def->bridge);
+	else
+		goto out;
+	p = buf;
+out:
+	link_dump_free(&dump);
+	return p;
+}
+
+/* 'network show': the device and its underlay (from the kernel, so only in the full view). */
+static void vxlan_show(struct daemon *d, const struct net *n, const struct net_view *v, json_object *o)
+{
+	const struct link_info *vx;
+	char name[IFNAMSIZ], s[MAC_STRLEN];
+	struct mac anycast;
+	json_object *k;
+
+	if (!wants(n->def) || !v->full)
+		return;
+	device_name(n->def->vni, name);
+	network_fixed_mac(n->def, &anycast);
+	vx = link_dump_find_name(v->dump, name);
+	k = json_object_new_object();
+	json_object_object_add(k, "device", json_object_new_string(name));
+	json_object_object_add(k, "exists", json_object_new_boolean(vx && !strcmp(vx->kind, "vxlan")));
+	json_object_object_add(k, "mtu", vx ? json_object_new_int64(vx->mtu) : NULL);
+	json_object_object_add(k, "anycast_mac", json_object_new_string(mac_format(&anycast, s, sizeof(s))));
+	json_object_object_add(o, "vxlan", k);
+}
+
+/* show() adds nothing to 'network list' (not full): nothing beyond the definition. */
+static void vxlan_show_key(struct daemon *d, const struct net *n, struct net_show_key *k)
+{
+}
+
+const struct feature feature_vxlan = {
+	.name = "vxlan",
+	.up = vxlan_up,
+	.down = vxlan_down,
+	.problem = vxlan_problem,
+	.show = vxlan_show,
+	.show_key = vxlan_show_key,
+	.settle = vxlan_settle,
+};
