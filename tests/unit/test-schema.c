@@ -178,6 +178,12 @@ static void test_network_same_message(void **state)
 		  "invalid IPv6 mode 'ra': expected slaac, dhcpv6 or slaac+dhcpv6" },
 		{ "network", "nat6", "nat6", "maybe", "{\"nat6\": \"maybe\"}",
 		  "invalid nat6 'maybe': expected yes or no" },
+		{ "evpn", "vni", "vni", "0", "{\"vni\": 0}", "VNI is out of range (1-16777215)" },
+		{ "evpn", "vni", "vni", "16777216", "{\"vni\": 16777216}",
+		  "VNI is out of range (1-16777215)" },
+		{ "evpn", "vni", "vni", "ten", "{\"vni\": \"ten\"}", "invalid VNI 'ten': expected a number" },
+		{ "evpn", "routed", "routed", "maybe", "{\"routed\": \"maybe\"}",
+		  "invalid routed 'maybe': expected yes or no" },
 	};
 
 	same_message(&network_kind, cases, ELEMENTSOF(cases));
