@@ -2021,7 +2021,7 @@ static const struct verb verbs[] = {
 	  "network create NAME --mode bridge --bridge BRIDGE   (guests straight onto an existing bridge's LAN)" },
 	{ "network", "create", "network.create", build_create, print_network,
 	  "network create NAME --mode evpn --vni N --subnet CIDR [--routed]   (one subnet across hosts:\n"
-	  "                                        the same on each, netd --vtep ADDR on each)" },
+	  "                                        the same on each host, each netd given its VTEP)" },
 	{ "network", "list", "network.list", build_none, print_list, "network list" },
 	{ "network", "show", "network.show", build_name, print_network, "network show NAME" },
 	{ "network", "start", "network.start", build_name, print_network, "network start NAME" },
