@@ -118,6 +118,10 @@ static int fake_vxlan_add(void *userdata, const struct vxlan_spec *spec, int *re
 	if (r < 0)
 		return r;
 	l->mtu = spec->mtu ? spec->mtu : 1500;
+	l->vxlan_id = spec->vni;
+	l->vxlan_local_family = spec->local_family;
+	l->vxlan_local = spec->local;
+	l->vxlan_port = spec->dstport;
 	snprintf(l->alias, sizeof(l->alias), "%s", spec->alias ? spec->alias : "");
 	fake_log_add(&f->log, "vxlan_add name=%s id=%u local=%s dstport=%u learning=off mtu=%u alias=%s",
 		     spec->name, spec->vni,

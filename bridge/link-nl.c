@@ -640,6 +640,27 @@ static void *array_push(void **array, size_t *n, size_t *cap, size_t size)
 /* Appends one zeroed element to a malloc'ed array; NULL when out of memory. */
 #define ARRAY_PUSH(a, n, cap) array_push((void **)&(a), &(n), &(cap), sizeof(*(a)))
 
+static void vxlan_info_parse(struct link_info *l, const struct nlattr *data)
+{
+	const struct nlattr *attr;
+
+	if (!data)
+		return;
+	mnl_attr_for_each_nested(attr, data) {
+		uint16_t type = mnl_attr_get_type(attr);
+		size_t len = mnl_attr_get_payload_len(attr);
+
+		if (type == IFLA_VXLAN_ID)
+			attr_get_u32(attr, &l->vxlan_id);
+		else if (type == IFLA_VXLAN_PORT && len == 2)
+			l->vxlan_port = ntohs(mnl_attr_get_u16(attr));
+		else if ((type == IFLA_VXLAN_LOCAL && len == 4) || (type == IFLA_VXLAN_LOCAL6 && len == 16)) {
+			l->vxlan_local_family = len == 4 ? AF_INET : AF_INET6;
+			memcpy(&l->vxlan_local, mnl_attr_get_payload(attr), len);
+		}
+	}
+}
+
 static void link_info_parse(struct link_info *l, const struct nlattr *info)
 {
 	const struct nlattr *attr, *data = NULL;
@@ -650,6 +671,10 @@ static void link_info_parse(struct link_info *l, const struct nlattr *info)
 			attr_copy_str(attr, l->kind, sizeof(l->kind));
 		else if (mnl_attr_get_type(attr) == IFLA_INFO_DATA)
 			data = attr;
+	}
+	if (!strcmp(l->kind, "vxlan")) {
+		vxlan_info_parse(l, data);
+		return;
 	}
 	if (strcmp(l->kind, "bridge"))
 		return;

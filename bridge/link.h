@@ -28,6 +28,11 @@ struct link_info {
 	int lower;		/* IFLA_LINK in this namespace (a macvlan's parent, a veth's peer), 0 if none */
 	int stp_state;		/* bridges only: IFLA_BR_STP_STATE, -1 if not a bridge */
 	uint32_t forward_delay; /* bridges only: IFLA_BR_FORWARD_DELAY (centiseconds) */
+	/* VXLAN devices only: the VNI, the local address (family 0: none), the UDP port. */
+	uint32_t vxlan_id;
+	int vxlan_local_family;
+	union in_addr_union vxlan_local;
+	uint16_t vxlan_port;
 };
 
 struct addr_info {

@@ -121,6 +121,14 @@ int daemon_vxlan_check(struct daemon *d, const struct network *n, char *err, siz
 	return r;
 }
 
+/* Whether an existing device is what spec makes (a restarted netd may have another --vtep). */
+static bool same_device(const struct link_info *vx, const struct vxlan_spec *spec)
+{
+	return vx->vxlan_id == spec->vni && vx->vxlan_port == spec->dstport &&
+	       vx->vxlan_local_family == spec->local_family &&
+	       ip_addr_equal(spec->local_family, &vx->vxlan_local, &spec->local);
+}
+
 static int link_error(struct daemon *d, int r, const char *what, const char *name, char *err, size_t errlen)
 {
 	const char *why = d->link.ops->last_error ? d->link.ops->last_error(d->link.userdata) : NULL;
@@ -212,6 +220,24 @@ static int vxlan_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 		r = -EEXIST;
 		goto out;
 	}
+	if (vx && !same_device(vx, &spec)) {
+		char had[INET6_ADDRSTRLEN], want[INET6_ADDRSTRLEN];
+
+		/* The kernel changes none of these on a VXLAN device that exists: made anew. */
+		log_obj(LOG_INFO, LOG_OBJ(.network = def->name),
+			"network '%s': VXLAN device %s has VNI %u, local %s, port %u; making it anew with "
+			"VNI %u, local %s, port %u",
+			def->name, name, vx->vxlan_id,
+			ip_addr_format(vx->vxlan_local_family, &vx->vxlan_local, had, sizeof(had)),
+			vx->vxlan_port, spec.vni,
+			ip_addr_format(spec.local_family, &spec.local, want, sizeof(want)), spec.dstport);
+		r = d->link.ops->link_del(d->link.userdata, vx->ifindex);
+		if (r < 0) {
+			link_error(d, r, "delete", name, err, errlen);
+			goto out;
+		}
+		vx = NULL;
+	}
 	if (vx)
 		ifindex = vx->ifindex;
 	else if ((r = d->link.ops->vxlan_add(d->link.userdata, &spec, &ifindex)) < 0) {
@@ -291,7 +317,7 @@ static const char *vxlan_problem(struct daemon *d, const struct net *n, const st
 	const struct link_info *vx, *br;
 	struct vxlan_spec spec;
 	struct mac anycast;
-	char name[IFNAMSIZ], alias[64];
+	char name[IFNAMSIZ], alias[64], a[INET6_ADDRSTRLEN];
 	const char *p = NULL;
 
 	if (!wants(def))
@@ -307,6 +333,11 @@ static const char *vxlan_problem(struct daemon *d, const struct net *n, const st
 	network_fixed_mac(def, &anycast);
 	if (!vx || strcmp(vx->alias, alias))
 		snprintf(buf, size, "VXLAN device %s missing", name);
+	else if (!same_device(vx, &spec))
+		snprintf(buf, size,
+			 "VXLAN device %s does not have VNI %u, local address %s (--vtep) and port %u", name,
+			 spec.vni, ip_addr_format(spec.local_family, &spec.local, a, sizeof(a)),
+			 spec.dstport);
 	else if (!br || vx->master != br->ifindex)
 		snprintf(buf, size, "VXLAN device %s is not a port of bridge %s", name, def->bridge);
 	else if (!vx->up)

@@ -778,6 +778,15 @@ static void test_mode_evpn(void **state)
 	assert_string_equal(show_field(w, "span", "state"), "inactive");
 	assert_true(request(w, "network.start", "{\"name\": \"span\"}"));
 
+	note(w, "netd restarts with --vtep 192.0.2.2 (eth0 has it too): vx100 made anew with it");
+	assert_int_equal(link_fake_add_addr(w->link, eth0, "192.0.2.2/24"), 0);
+	assert_int_equal(ip_prefix_parse("192.0.2.2/24", &vtep), 0);
+	w->d.evpn.vtep = vtep.addr;
+	daemon_stop(&w->d);
+	assert_int_equal(daemon_start(&w->d), 0);
+	flush_backends(w);
+	assert_string_equal(show_field(w, "span", "state"), "active");
+
 	note(w, "delete: vx100 goes before the bridge");
 	assert_true(request(w, "network.delete", "{\"name\": \"span\"}"));
 	assert_false(has_bridge(w, "vx100"));
