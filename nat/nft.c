@@ -23,6 +23,7 @@
 #include "forward.h"
 #include "portsec.h"
 #include "reach.h"
+#include "tunnel.h"
 
 /* A change of elements is one netlink batch of at most this many bytes (~250 elements): larger
  * ones go through libnftables (fw_nft_apply_elems says -E2BIG). */
@@ -39,10 +40,8 @@
 #define OWNED_FLAGS (NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)
 /* The tables netd owns: its own and port security's. */
 static const char *const owned_tables[][2] = {
-	{ FW_FAMILY, FW_TABLE },
-	{ PS_FAMILY, PS_TABLE },
-	{ PS_INET_FAMILY, PS_INET_TABLE },
-	{ FWD_FAMILY, FWD_TABLE },
+	{ FW_FAMILY, FW_TABLE },   { PS_FAMILY, PS_TABLE },	    { PS_INET_FAMILY, PS_INET_TABLE },
+	{ FWD_FAMILY, FWD_TABLE }, { TUNNEL_FAMILY, TUNNEL_TABLE },
 };
 
 static const struct fw_ops nft_ops;

@@ -8,6 +8,7 @@
 #include "macro.h"
 #include "network.h"
 #include "portsec.h"
+#include "tunnel.h"
 
 static struct fw_network net(const char *bridge, const char *subnet, enum fw_mode mode, const char *uplink)
 {
@@ -669,6 +670,24 @@ static void test_portsec(void **state)
 	assert_int_equal(ps_level_from_string("bogus"), _PS_LEVEL_INVALID);
 }
 
+/* table bridge netd_vxlan: the VXLAN ports' set and the fixed DHCP rules; no port, no table; a
+ * name nft would read as more than a name is refused. */
+static void test_tunnel_dhcp(void **state)
+{
+	const char ports[][IFNAMSIZ] = { "vx100", "vx16777215" }, bad[][IFNAMSIZ] = { "vx\"; flush" };
+	char *script = tunnel_dhcp_render(ports, 2);
+
+	assert_non_null(script);
+	assert_golden("nft-tunnel-dhcp.txt", script);
+	free(script);
+	script = tunnel_dhcp_render(NULL, 0);
+	assert_string_equal(script, "table bridge netd_vxlan\ndelete table bridge netd_vxlan\n");
+	free(script);
+	errno = 0;
+	assert_null(tunnel_dhcp_render(bad, 1));
+	assert_int_equal(errno, EINVAL);
+}
+
 static void test_uplink_validation(void **state)
 {
 	struct network n;
@@ -730,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_uplink_validation),
 		cmocka_unit_test(test_definition_roundtrip),
 		cmocka_unit_test(test_portsec),
+		cmocka_unit_test(test_tunnel_dhcp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
