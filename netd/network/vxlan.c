@@ -21,8 +21,16 @@
 #include "daemon.h"
 #include "log.h"
 #include "macro.h"
+#include "tunnel.h"
 
 extern const struct feature feature_vxlan; /* this file's, at its end */
+
+/* The feature's state: the last table bridge netd_vxlan applied (NULL: none yet). */
+struct vxlan_state {
+	char *applied;
+};
+
+#define VXLAN_STATE(d) ((struct vxlan_state *)*daemon_feature_state((d), &feature_vxlan))
 
 /* The overhead of VXLAN: outer Ethernet 14, IP 20 (IPv6 40), UDP 8, VXLAN 8. */
 #define VXLAN_OVERHEAD4 50
@@ -183,6 +191,44 @@ static void remove_stale(struct daemon *d, const struct link_dump *dump, const c
 	}
 }
 
+/* table bridge netd_vxlan (nat/tunnel.h) with the devices of every running network that spans
+ * hosts: DHCP never crosses them, so each host's dnsmasq answers its own guests only. Applied
+ * when it changes (force: always, after a start or a reload, for a table someone removed). */
+static int dhcp_guard(struct daemon *d, bool force, char *err, size_t errlen)
+{
+	struct vxlan_state *st = VXLAN_STATE(d);
+	_cleanup_free_ char(*ports)[IFNAMSIZ] = calloc(d->n_nets + 1, IFNAMSIZ);
+	_cleanup_free_ char *script = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!ports)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_nets; i++)
+		if (d->nets[i]->active && wants(d->nets[i]->def))
+			device_name(d->nets[i]->def->vni, ports[n++]);
+	script = tunnel_dhcp_render((const char(*)[IFNAMSIZ])ports, n);
+	if (!script) {
+		snprintf(err, errlen, "cannot render table %s %s: %s", TUNNEL_FAMILY, TUNNEL_TABLE,
+			 strerror(errno));
+		return -errno;
+	}
+	if (!d->nft.ops || (!force && st && st->applied && !strcmp(st->applied, script)))
+		return 0;
+	/* None to keep off: only a table left behind (netd killed, then the networks went) goes. */
+	if (force && n == 0 &&
+	    (!d->nft.ops->table_state ||
+	     d->nft.ops->table_state(d->nft.userdata, TUNNEL_FAMILY, TUNNEL_TABLE, "ports", err, errlen,
+				     &(size_t){ 0 }, &(size_t){ 0 }) == -ENOENT))
+		return 0;
+	r = d->nft.ops->apply(d->nft.userdata, script, err, errlen);
+	if (r < 0 || !st)
+		return r;
+	free(st->applied);
+	st->applied = TAKE_PTR(script);
+	return 0;
+}
+
 static int vxlan_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	const struct network *def = n->def;
@@ -245,6 +291,9 @@ static int vxlan_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 		goto out;
 	}
 	r = attach(d, &spec, ifindex, vx, br, err, errlen);
+	/* a start's walk of every network leaves it to settle(), once */
+	if (r >= 0 && !d->reconciling_all)
+		r = dhcp_guard(d, false, err, errlen);
 	if (r < 0 && !vx && d->link.ops->link_del(d->link.userdata, ifindex) < 0)
 		log_obj(LOG_WARNING, LOG_OBJ(.network = def->name), "network '%s': cannot remove %s again",
 			def->name, name);
@@ -276,7 +325,7 @@ static int vxlan_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 	network_alias(n->def, alias, sizeof(alias));
 	remove_stale(d, &dump, alias, NULL);
 	link_dump_free(&dump);
-	return 0;
+	return dhcp_guard(d, false, err, errlen);
 }
 
 /* Devices tagged for a network that is gone or not running (netd was killed, then the network
@@ -284,7 +333,11 @@ static int vxlan_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 static void vxlan_settle(struct daemon *d)
 {
 	struct link_dump dump = {};
+	char err[512];
 
+	if (dhcp_guard(d, true, err, sizeof(err)) < 0)
+		log_error("cannot apply table %s %s (DHCP kept off VXLAN ports): %s", TUNNEL_FAMILY,
+			  TUNNEL_TABLE, err);
 	if (d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump) < 0)
 		return;
 	for (size_t i = 0; i < dump.n_links; i++) {
@@ -381,8 +434,30 @@ static void vxlan_show_key(struct daemon *d, const struct net *n, struct net_sho
 {
 }
 
+static int vxlan_init(struct daemon *d)
+{
+	struct vxlan_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	*daemon_feature_state(d, &feature_vxlan) = st;
+	return 0;
+}
+
+static void vxlan_done(struct daemon *d)
+{
+	struct vxlan_state *st = VXLAN_STATE(d);
+
+	if (st)
+		free(st->applied);
+	free(st);
+	*daemon_feature_state(d, &feature_vxlan) = NULL;
+}
+
 const struct feature feature_vxlan = {
 	.name = "vxlan",
+	.init = vxlan_init,
+	.done = vxlan_done,
 	.up = vxlan_up,
 	.down = vxlan_down,
 	.problem = vxlan_problem,

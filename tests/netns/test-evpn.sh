@@ -9,8 +9,9 @@
 # - vx100 as netd made it (VXLAN id, local VTEP, port 4789, no learning, MTU 1550-50, a port of
 #   the bridge with learning off and neigh_suppress on), the bridge's MAC the anycast one and its
 #   MTU vx100's, on all three hosts; a VNI used twice is refused;
-# - a full ping mesh between the guests; each guest's gateway answers with its host's underlay
-#   down (the anycast gateway is local);
+# - a full ping mesh between the guests; a DHCPDISCOVER from g2 gets one offer, h2's (table bridge
+#   netd_vxlan keeps DHCP off vx100: three without it); each guest's gateway answers with its
+#   host's underlay down (the anycast gateway is local);
 # - NAT: the outside sees each guest coming from its own host's address;
 # - kill -9 of h2's netd and a restart under a 100 Hz ping between guests: vx100 adopted (same
 #   ifindex), no ping lost;
@@ -18,7 +19,7 @@
 #   refuses the network there with nothing made.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evpn-lib.sh"
-need socat busybox
+need socat busybox nft
 
 ANYCAST=0a:4e:44:00:00:64
 evpn_underlay 3
@@ -99,8 +100,11 @@ refused 1 "--vni and --routed need mode evpn (mode nat)" network create bad --mo
 refused 1 "mode evpn needs --vni N" network create bad --mode evpn --subnet 10.78.0.0/24
 ok "refused: mode evpn without --vtep, VNI 0 and 16777216, --vni with mode nat, no --vni"
 
+# g2's reservation on every host (the same definition everywhere): a host that sees its DISCOVER
+# answers at once (no ping before the offer).
 for i in 1 2 3; do
-	hctl "$i" network create span --mode evpn --vni 100 --subnet 10.77.0.0/24 >/dev/null
+	hctl "$i" network create span --mode evpn --vni 100 --subnet 10.77.0.0/24 \
+		--host 52:54:00:77:00:02,10.77.0.22 >/dev/null
 done
 for i in 1 2 3; do
 	vx=$(hx "$i" ip -d -j link show vx100 | jq -c '.[0]')
@@ -138,6 +142,18 @@ for a in 1 2 3; do
 	done
 done
 ok "full ping mesh between the guests on h1, h2, h3 ($(( ($(date +%s%N) - t0) / 1000000 )) ms until g2 reached g3)"
+
+# DHCP stays on its host: table bridge netd_vxlan keeps it off vx100 both ways.
+for i in 1 2 3; do
+	hx "$i" nft list set bridge netd_vxlan ports | has -F '"vx100"' || fail "h$i: vx100 not in table bridge netd_vxlan"
+done
+offers=$(gx g2 python3 "$TESTS_DIR/netns/dhcp-offers.py" eth0 52:54:00:77:00:02 1.5)
+assert_eq "$offers" 1 "DHCPOFFERs g2's DISCOVER got"
+grep -q "DHCPOFFER(nd-span) 10.77.0.22 52:54:00:77:00:02" "$T/h2/netd.log" || fail "h2's dnsmasq did not offer"
+for i in 1 3; do
+	! grep -q "52:54:00:77:00:02" "$T/h$i/netd.log" || fail "h$i's dnsmasq saw g2's DISCOVER"
+done
+ok "a DISCOVER from g2 gets one offer, from h2's dnsmasq; h1's and h3's never see it"
 
 for i in 1 2 3; do
 	hx "$i" ip link set eth0 down
