@@ -12,7 +12,8 @@
 # - a full ping mesh between the guests; a DHCPDISCOVER from g2 gets one offer, h2's (table bridge
 #   netd_vxlan keeps DHCP off vx100: three without it); each guest's gateway answers with its
 #   host's underlay down (the anycast gateway is local);
-# - NAT: the outside sees each guest coming from its own host's address;
+# - NAT: the outside sees each guest coming from its own host's address; with --routed (a second
+#   network, VNI 200, on h1) its own address;
 # - kill -9 of h2's netd and a restart under a 100 Hz ping between guests: vx100 adopted (same
 #   ifindex), no ping lost;
 # - network delete on h3 removes its vx100 and bridge only there; an underlay of MTU 1400 then
@@ -168,6 +169,16 @@ for i in 1 2 3; do
 	assert_eq "$seen" "172.16.$i.2" "the source the outside sees from g$i"
 done
 ok "NAT: the outside sees each guest from its own host (172.16.1.2, 172.16.2.2, 172.16.3.2)"
+
+# --routed: the outside sees the guest's own address (it routes the subnet back to h1).
+hctl 1 network create rt --mode evpn --vni 200 --subnet 10.78.0.0/24 --routed >/dev/null
+ip -n "$OUT" route add 10.78.0.0/24 via 172.16.1.2
+evpn_guest 1 r1 nd-rt 52:54:00:78:00:01 10.78.0.11/24 10.78.0.1
+seen=$(gx r1 busybox timeout 3 busybox nc 203.0.113.1 7000 </dev/null 2>/dev/null | tr -d '\r\n' || true)
+assert_eq "$seen" 10.78.0.11 "the source the outside sees from a guest of a --routed network"
+assert_eq "$(hctl 1 --json network show rt | jq -r '[.routed, .vxlan.device] | join(" ")')" "true vx200" \
+	"h1's network show of the --routed network"
+ok "--routed: the outside sees the guest's own address 10.78.0.11"
 
 # The underlays came back: the mesh again before the kill.
 for _ in $(seq 1 100); do
