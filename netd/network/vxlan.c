@@ -229,6 +229,38 @@ static int dhcp_guard(struct daemon *d, bool force, char *err, size_t errlen)
 	return 0;
 }
 
+/* The device of that name as it is, into *vx: another's refused; one whose VNI, local address or
+ * port differ deleted (the kernel changes none of them on a VXLAN device that exists), *vx NULL. */
+static int existing(struct daemon *d, const struct network *def, const struct vxlan_spec *spec,
+		    const char *alias, const struct link_info **vx, char *err, size_t errlen)
+{
+	char had[INET6_ADDRSTRLEN], want[INET6_ADDRSTRLEN];
+	int r;
+
+	if (!*vx)
+		return 0;
+	if (strcmp((*vx)->kind, "vxlan") || strcmp((*vx)->alias, alias)) {
+		snprintf(err, errlen,
+			 "network '%s': interface %s already exists and is not this network's VXLAN device",
+			 def->name, spec->name);
+		return -EEXIST;
+	}
+	if (same_device(*vx, spec))
+		return 0;
+	log_obj(LOG_INFO, LOG_OBJ(.network = def->name),
+		"network '%s': VXLAN device %s has VNI %u, local %s, port %u; making it anew with VNI %u, "
+		"local %s, port %u",
+		def->name, spec->name, (*vx)->vxlan_id,
+		ip_addr_format((*vx)->vxlan_local_family, &(*vx)->vxlan_local, had, sizeof(had)),
+		(*vx)->vxlan_port, spec->vni,
+		ip_addr_format(spec->local_family, &spec->local, want, sizeof(want)), spec->dstport);
+	r = d->link.ops->link_del(d->link.userdata, (*vx)->ifindex);
+	if (r < 0)
+		return link_error(d, r, "delete", spec->name, err, errlen);
+	*vx = NULL;
+	return 0;
+}
+
 static int vxlan_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	const struct network *def = n->def;
@@ -259,31 +291,9 @@ static int vxlan_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 		r = -ENETDOWN;
 		goto out;
 	}
-	if (vx && (strcmp(vx->kind, "vxlan") || strcmp(vx->alias, alias))) {
-		snprintf(err, errlen,
-			 "network '%s': interface %s already exists and is not this network's VXLAN device",
-			 def->name, name);
-		r = -EEXIST;
+	r = existing(d, def, &spec, alias, &vx, err, errlen);
+	if (r < 0)
 		goto out;
-	}
-	if (vx && !same_device(vx, &spec)) {
-		char had[INET6_ADDRSTRLEN], want[INET6_ADDRSTRLEN];
-
-		/* The kernel changes none of these on a VXLAN device that exists: made anew. */
-		log_obj(LOG_INFO, LOG_OBJ(.network = def->name),
-			"network '%s': VXLAN device %s has VNI %u, local %s, port %u; making it anew with "
-			"VNI %u, local %s, port %u",
-			def->name, name, vx->vxlan_id,
-			ip_addr_format(vx->vxlan_local_family, &vx->vxlan_local, had, sizeof(had)),
-			vx->vxlan_port, spec.vni,
-			ip_addr_format(spec.local_family, &spec.local, want, sizeof(want)), spec.dstport);
-		r = d->link.ops->link_del(d->link.userdata, vx->ifindex);
-		if (r < 0) {
-			link_error(d, r, "delete", name, err, errlen);
-			goto out;
-		}
-		vx = NULL;
-	}
 	if (vx)
 		ifindex = vx->ifindex;
 	else if ((r = d->link.ops->vxlan_add(d->link.userdata, &spec, &ifindex)) < 0) {
