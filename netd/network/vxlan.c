@@ -378,21 +378,27 @@ static const char *vxlan_problem(struct daemon *d, const struct net *n, const st
 	const struct network *def = n->def;
 	struct link_dump dump = {};
 	const struct link_info *vx, *br;
-	struct vxlan_spec spec;
+	struct vxlan_spec spec = {};
 	struct mac anycast;
 	char name[IFNAMSIZ], alias[64], a[INET6_ADDRSTRLEN];
 	const char *p = NULL;
 
 	if (!wants(def))
 		return NULL;
-	if (d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump) < 0)
-		return "cannot read links from the kernel";
-	if (spec_of(d, def, &dump, &spec, name, alias, sizeof(alias), buf, size) < 0) {
-		p = buf;
-		goto out;
+	/* The request's dump has every link; 'network list' every address too, 'network show' only
+	 * the bridge's: the VTEP address not found there is looked for in one of its own. */
+	if (spec_of(d, def, v->dump, &spec, name, alias, sizeof(alias), buf, size) == -EADDRNOTAVAIL) {
+		if (d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump) < 0)
+			return "cannot read links from the kernel";
+		if (spec_of(d, def, &dump, &spec, name, alias, sizeof(alias), buf, size) < 0) {
+			p = buf;
+			goto out;
+		}
+	} else if (!spec.name) {
+		return buf; /* no --vtep, or the underlay's MTU */
 	}
-	vx = link_dump_find_name(&dump, name);
-	br = link_dump_find_name(&dump, def->bridge);
+	vx = link_dump_find_name(v->dump, name);
+	br = link_dump_find_name(v->dump, def->bridge);
 	network_fixed_mac(def, &anycast);
 	if (!vx || strcmp(vx->alias, alias))
 		snprintf(buf, size, "VXLAN device %s missing", name);
