@@ -768,6 +768,12 @@ static void test_mode_evpn(void **state)
 	assert_string_equal(show_field(w, "span", "state"), "degraded");
 	assert_non_null(strstr(show_field(w, "span", "problem"), "the VTEP address 192.0.2.1"));
 	assert_int_equal(w->d.link.ops->addr_add(w->d.link.userdata, eth0, &vtep), 0);
+	note(w, "the underlay's MTU drops to 1500: degraded, saying why");
+	assert_int_equal(w->d.link.ops->link_set_mtu(w->d.link.userdata, eth0, 1500), 0);
+	assert_string_equal(show_field(w, "span", "state"), "degraded");
+	assert_non_null(strstr(show_field(w, "span", "problem"), "has MTU 1500; VXLAN needs at least 1550"));
+	assert_int_equal(w->d.link.ops->link_set_mtu(w->d.link.userdata, eth0, 9000), 0);
+	assert_string_equal(show_field(w, "span", "state"), "active");
 
 	note(w, "a start that fails at the port flags: vx100 deleted again, the network stopped");
 	assert_true(request(w, "network.stop", "{\"name\": \"span\"}"));
