@@ -93,8 +93,10 @@ evpn_netd_start() {
 	shift
 	sock="$dir/run/netd.sock"
 	mkdir -p "$dir"
-	hx "$i" "$NETD" --config-dir "$dir/etc" --state-dir "$dir/lib" --run-dir "$dir/run" --socket "$sock" \
-		--log-level debug "$@" 2>>"$dir/netd.log" &
+	# Not through hx (a function: backgrounded, it is a subshell, and $! would be that bash, which
+	# a SIGHUP kills and a kill -9 leaves netd running): 'ip netns exec' execs netd.
+	ip netns exec "${EVPN_HOST[$i]}" "$NETD" --config-dir "$dir/etc" --state-dir "$dir/lib" --run-dir "$dir/run" \
+		--socket "$sock" --log-level debug "$@" 2>>"$dir/netd.log" &
 	EVPN_NETD_PID[$i]=$!
 	for _ in $(seq 1 200); do
 		[ -S "$sock" ] && hctl "$i" status >/dev/null 2>&1 && return 0
