@@ -239,6 +239,16 @@ int frr_state_parse(const char *text, size_t len, struct frr_state *s)
 	size_t used;
 	int r;
 
+	/* vtysh's warnings ("% Can't open configuration file ...") come first, on its stderr */
+	while (len && text[0] == '%') {
+		const char *nl = memchr(text, '\n', len);
+
+		if (!nl)
+			return -EINVAL;
+		len -= (size_t)(nl + 1 - text);
+		text = nl + 1;
+	}
+
 	o = parse_one(text, len, &used);
 	json_object_put(o);
 	if (!o)

@@ -53,7 +53,8 @@ int frr_state_parse_summary(const char *text, size_t len, struct frr_state *s);
 /* `show evpn vni json` into s's VNIs (empty text: none). */
 int frr_state_parse_vnis(const char *text, size_t len, struct frr_state *s);
 /* The output of one vtysh with both commands, in that order (two JSON texts one after the other;
- * the second may be missing when zebra has no EVPN). */
+ * the second may be missing when zebra has no EVPN), after the lines of vtysh's warnings, which
+ * start with '%' (its stderr goes into the same pipe). */
 int frr_state_parse(const char *text, size_t len, struct frr_state *s);
 void frr_state_clear(struct frr_state *s);
 /* Whether a peer's session is up. */

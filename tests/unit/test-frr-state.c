@@ -97,7 +97,8 @@ static void test_empty(void **state)
 /* One vtysh with both commands prints both texts one after the other. */
 static void test_both(void **state)
 {
-	_cleanup_free_ char *sum = data("summary-client.json"), *both = data("both-client.json");
+	_cleanup_free_ char *sum = data("summary-client.json"), *both = data("both-client.json"),
+			    *warned = NULL;
 	struct frr_state s = {};
 	char a[INET6_ADDRSTRLEN];
 
@@ -105,6 +106,16 @@ static void test_both(void **state)
 	assert_true(s.bgp);
 	assert_int_equal(s.n_peers, 1);
 	assert_int_equal(s.peers[0].uptime_msec, 11000);
+	frr_state_clear(&s);
+	/* vtysh's warning first, as it printed it on stderr without its vtysh.conf */
+	free(warned);
+	assert_true(asprintf(&warned,
+			     "%% Can't open configuration file /etc/frr/x/vtysh.conf due to 'No such file "
+			     "or directory'.\n%s",
+			     both) > 0);
+	assert_int_equal(frr_state_parse(warned, strlen(warned), &s), 0);
+	assert_int_equal(s.n_peers, 1);
+	assert_int_equal(s.n_vnis, 1);
 	assert_int_equal(s.n_vnis, 1);
 	assert_string_equal(ip_addr_format(s.vnis[0].vteps[0].family, &s.vnis[0].vteps[0].addr, a, sizeof(a)),
 			    "192.0.2.1");
@@ -117,13 +128,12 @@ static void test_both(void **state)
 
 static void test_hostile(void **state)
 {
-	static const char *const bad[] = { "",
-					   "not json",
-					   "[]",
-					   "\"x\"",
-					   "{",
-					   "% Unknown command: show",
-					   "Exiting: failed to connect to any daemons.\n" };
+	static const char *const bad[] = {
+		"",	  "not json",
+		"[]",	  "\"x\"",
+		"{",	  "% Unknown command: show",
+		"%\n%\n", "% Can't open configuration file\nExiting: failed to connect to any daemons.\n"
+	};
 	static const char *const odd =
 		"{\"as\":-5,\"peers\":{"
 		"\"192.0.2.9\":{\"state\":\"Est\\nablished\"},"
