@@ -106,7 +106,7 @@ int frr_state_parse_summary(const char *text, size_t len, struct frr_state *s)
 	free(s->peers);
 	s->peers = NULL;
 	s->n_peers = 0;
-	/* "{}": no BGP instance (FRR runs, nothing configured). */
+	/* "{}": no BGP instance, or one without peers (frr-state.h). */
 	s->bgp = json_object_object_get_ex(o, "peers", &peers) &&
 		 json_object_is_type(peers, json_type_object);
 	if (json_object_object_get_ex(o, "as", &as) && json_object_is_type(as, json_type_int) &&

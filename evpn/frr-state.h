@@ -40,7 +40,9 @@ struct frr_vni {
 };
 
 struct frr_state {
-	bool bgp; /* FRR has a BGP instance with the l2vpn evpn summary */
+	/* The summary lists peers. FRR 8.4 prints "{}" both without a BGP instance and for one that
+	 * has no peer yet (a reflector before its first client): false says only "no peers". */
+	bool bgp;
 	uint32_t asn;
 	struct frr_bgp_peer *peers;
 	size_t n_peers;

@@ -578,13 +578,6 @@ static void on_polled(struct evpn *ev, int status, const char *out, uint64_t use
 		ev->poll_error[0] = 0;
 		if (!was)
 			log_info("FRR answers (vtysh)");
-		/* FRR restarted empty (not from the file): give it the configuration again */
-		if (!s.bgp && ev->applied && !job_running(&ev->apply)) {
-			log_warning("FRR has no BGP instance: applying %s again", ev->d->evpn.frr_conf);
-			free(ev->applied);
-			ev->applied = NULL;
-			apply_start(ev);
-		}
 		return;
 	}
 	frr_state_clear(&s);
@@ -805,8 +798,22 @@ static void status_problems(struct evpn *ev, json_object *problems)
 		json_object_array_add(problems, json_object_new_string(ev->poll_error));
 	if (!ev->answering)
 		return;
-	if (!ev->state.bgp)
-		json_object_array_add(problems, json_object_new_string("FRR has no BGP instance"));
+	/* FRR 8.4 prints the same "{}" for no BGP instance and for one without peers (a reflector
+	 * before its first client): only a configured peer FRR does not list tells them apart. */
+	for (size_t i = 0; i < ev->d->evpn.n_peers; i++) {
+		const struct frr_peer *c = &ev->d->evpn.peers[i];
+		bool listed = false;
+		char a[INET6_ADDRSTRLEN];
+
+		for (size_t k = 0; k < ev->state.n_peers && !listed; k++)
+			listed = ev->state.peers[k].family == c->family &&
+				 ip_addr_equal(c->family, &ev->state.peers[k].addr, &c->addr);
+		if (listed)
+			continue;
+		snprintf(line, sizeof(line), "FRR has no BGP session to %s configured",
+			 ip_addr_format(c->family, &c->addr, a, sizeof(a)));
+		json_object_array_add(problems, json_object_new_string(line));
+	}
 	for (size_t i = 0; i < ev->state.n_peers; i++) {
 		const struct frr_bgp_peer *p = &ev->state.peers[i];
 		char a[INET6_ADDRSTRLEN];
