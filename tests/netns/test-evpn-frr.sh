@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2046 # $(frr_args I): options without spaces, split on purpose
 # netd owns FRR's configuration (netd --vtep, --evpn-peers, --evpn-reflector; netd.conf's [evpn]):
 # three hosts on an underlay, FRR started empty in each, a netd per host writes and applies FRR's
 # configuration and reports the BGP sessions in 'netdctl status'. A fourth host joins without
@@ -130,7 +131,7 @@ evpn_netd_start 1 --vtep 192.0.2.1 --evpn-reflector $(frr_args 1)
 wait_sessions 1 $'192.0.2.2 Established\n192.0.2.3 Established\n192.0.2.4 Established'
 tail -n +"$mark" "$T/h1/netd.log" | grep -q 'unchanged: nothing to apply' || fail "the restarted netd did not find FRR's configuration unchanged"
 ! tail -n +"$mark" "$T/h1/netd.log" | grep -q 'frr-reload' || fail "the restarted netd ran frr-reload.py"
-[ "$(established 2 192.0.2.1)" = "$est2" ] && [ "$(established 1 192.0.2.3)" = "$est1" ] ||
-	fail "a session was reset by netd's kill -9 and restart"
+[ "$(established 2 192.0.2.1)" = "$est2" ] || fail "host 2's session was reset by netd's kill -9 and restart"
+[ "$(established 1 192.0.2.3)" = "$est1" ] || fail "host 1's session to host 3 was reset by netd's kill -9 and restart"
 [ "$(md5sum <"$conf1")" = "$sum1" ] || fail "host 1's FRR configuration changed with the restart"
 ok "kill -9 of the reflector's netd and a restart: FRR and every session as they were"
