@@ -92,6 +92,8 @@ wait_sessions 4 "192.0.2.1 Established"
 wait_sessions 1 $'192.0.2.2 Established\n192.0.2.3 Established\n192.0.2.4 Established'
 [ "$(md5sum <"$conf1")" = "$sum1" ] || fail "host 1's FRR configuration changed when host 4 joined"
 [ "$(established 2 192.0.2.1)" = "$est2" ] || fail "host 2's session was reset when host 4 joined"
+n=$(grep -c 'applied (frr-reload.py' "$T/h1/netd.log" || true)
+[ "$n" = 1 ] || fail "host 1's netd applied FRR's configuration $n times, not once"
 ok "a fourth host joined through the listen range; host 1's configuration and host 2's session untouched"
 
 # --- A new peer in netd.conf, SIGHUP: applied without resetting the session -----------------------
