@@ -7,6 +7,7 @@
 
 #include "firewall.h"
 #include "frr-conf.h"
+#include "frr-state.h"
 #include "fwint.h"
 #include "link.h"
 #include "net.h"
@@ -143,6 +144,11 @@ bool daemon_frr_pathspace_valid(const char *name);
  * the file's line or the option. */
 int daemon_evpn_load(const struct daemon_evpn *cmdline, const char *config_dir, struct daemon_evpn *ret,
 		     char *err, size_t errlen);
+/* What FRR said last of VNI vni (network/evpn.c's poll, `show evpn vni json`): the remote VTEPs
+ * carrying it (EVPN type-3 routes) into ret, at most max; their count (all of them, even past max),
+ * -ENOENT when FRR does not know the VNI, -ENODATA when EVPN is off or FRR did not answer. For a
+ * network of mode evpn's part of 'network show'. */
+int daemon_evpn_vni_vteps(struct daemon *d, uint32_t vni, struct frr_peer_addr *ret, size_t max);
 /* The same from the file's text (NULL: no file), for the tests. */
 int daemon_evpn_merge(const struct daemon_evpn *cmdline, const char *text, const char *file,
 		      struct daemon_evpn *ret, char *err, size_t errlen);

@@ -779,6 +779,24 @@ static int evpn_reload(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+int daemon_evpn_vni_vteps(struct daemon *d, uint32_t vni, struct frr_peer_addr *ret, size_t max)
+{
+	struct evpn *ev = EVPN(d);
+
+	if (!ev || !ev->answering)
+		return -ENODATA;
+	for (size_t i = 0; i < ev->state.n_vnis; i++) {
+		const struct frr_vni *v = &ev->state.vnis[i];
+
+		if (v->vni != vni)
+			continue;
+		for (size_t k = 0; k < v->n_vteps && k < max; k++)
+			ret[k] = v->vteps[k];
+		return (int)v->n_vteps;
+	}
+	return -ENOENT;
+}
+
 static json_object *addr_json(int family, const union in_addr_union *a)
 {
 	char s[INET6_ADDRSTRLEN];

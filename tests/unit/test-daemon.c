@@ -3504,6 +3504,15 @@ static void test_evpn(void **state)
 	assert_int_equal(read_file(frr_conf, &conf, NULL), 0);
 	assert_non_null(strstr(conf, " bgp listen range 192.0.2.0/24 peer-group netd-evpn\n"));
 	evpn_status_line(w);
+	{
+		struct frr_peer_addr vteps[1];
+		char a[INET6_ADDRSTRLEN];
+
+		assert_int_equal(daemon_evpn_vni_vteps(&w->d, 100, vteps, 1), 1);
+		assert_string_equal(ip_addr_format(vteps[0].family, &vteps[0].addr, a, sizeof(a)),
+				    "192.0.2.2");
+		assert_int_equal(daemon_evpn_vni_vteps(&w->d, 101, vteps, 1), -ENOENT);
+	}
 
 	note(w, "netd restarts: the same text, nothing applied");
 	evpn_restart(w);
@@ -3532,6 +3541,7 @@ static void test_evpn(void **state)
 		proc_fake_set_run(w->proc, vtysh, "Exiting: failed to connect to any daemons.\n", 1 << 8), 0);
 	run_for(w, 2200 * 1000);
 	evpn_status_line(w);
+	assert_int_equal(daemon_evpn_vni_vteps(&w->d, 100, NULL, 0), -ENODATA);
 	check_golden(w, "evpn.log");
 }
 
