@@ -489,6 +489,44 @@ static void print_deleted(json_object *o)
 	printf("network '%s' deleted\n", jstr(o, "name"));
 }
 
+/* netd --vtep: FRR's BGP sessions and the VNIs it knows, one line each, then what is wrong. */
+static void print_status_evpn(json_object *e)
+{
+	json_object *a, *frr = json_object_object_get(e, "frr");
+
+	printf("evpn:       VTEP %s, AS %s%s%s, FRR %s (%s)\n", jstr(e, "vtep"), jstr(e, "asn"),
+	       json_object_get_boolean(json_object_object_get(e, "reflector")) ? ", route reflector for " :
+										 "",
+	       json_object_get_boolean(json_object_object_get(e, "reflector")) ? jstr(e, "listen_range") : "",
+	       json_object_get_boolean(json_object_object_get(frr, "answering")) ? "answers" :
+										   "does not answer",
+	       jstr(frr, "conf"));
+	a = json_object_object_get(e, "peers");
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *p = json_object_array_get_idx(a, i);
+		int64_t ms = json_object_get_int64(json_object_object_get(p, "uptime_msec"));
+
+		printf("bgp peer:   %s %s", jstr(p, "address"), jstr(p, "state"));
+		if (ms > 0)
+			printf(", up %" PRId64 "s", ms / 1000);
+		printf("\n");
+	}
+	a = json_object_object_get(e, "vnis");
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *v = json_object_array_get_idx(a, i),
+			    *t = json_object_object_get(v, "remote_vteps");
+
+		printf("vni:        %s (%s), remote VTEPs:", jstr(v, "vni"), jstr(v, "vxlan_if"));
+		for (size_t k = 0; k < json_object_array_length(t); k++)
+			printf("%s%s", k ? ", " : " ",
+			       json_object_get_string(json_object_array_get_idx(t, k)));
+		printf("%s\n", json_object_array_length(t) ? "" : " none");
+	}
+	a = json_object_object_get(e, "problems");
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		printf("problem:    %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
+}
+
 static void print_status(json_object *o)
 {
 	json_object *p = json_object_object_get(o, "paths"), *c = json_object_object_get(o, "counts");
@@ -498,6 +536,8 @@ static void print_status(json_object *o)
 	       jstr(o, "version"), jstr(o, "pid"), jstr(o, "uptime_sec"), jstr(p, "config_dir"),
 	       jstr(p, "state_dir"), jstr(p, "run_dir"), jstr(p, "socket"), jstr(c, "networks"),
 	       jstr(c, "networks_active"));
+	if (json_object_object_get(o, "evpn"))
+		print_status_evpn(json_object_object_get(o, "evpn"));
 }
 
 static void print_names(const char *what, json_object *a)

@@ -43,6 +43,7 @@ static int method_daemon_status(struct daemon *d, struct call *c, json_object *p
 	json_object_object_add(counts, "networks_active", json_object_new_int64(active));
 	json_object_object_add(o, "counts", counts);
 	json_object_object_add(o, "link_backend", json_object_new_string(d->link.ops->name));
+	daemon_features_status(d, o);
 	call_reply(c, o);
 	return 0;
 }

@@ -44,6 +44,7 @@ void daemon_trim_later(struct daemon *d)
  * that names them. A new feature is its own file(s) and its line here (netd/DESIGN.md). */
 extern const struct feature feature_links, feature_vxlan, feature_watch, feature_firewall, feature_fwint,
 	feature_forward6, feature_upstream, feature_dhcp, feature_resolved, feature_portsec, feature_forward,
+	feature_evpn,
 	feature_doctor;
 static const struct feature *const features[] = {
 	&feature_links, /* the bridge, its address and sysctls; guests' TAPs as its ports */
@@ -57,6 +58,7 @@ static const struct feature *const features[] = {
 	&feature_resolved, /* [dns] register: the domain in systemd-resolved (after dnsmasq) */
 	&feature_portsec, /* what each guest port may send (table bridge netd) */
 	&feature_forward, /* port forwards into nat guests (table inet netd_fwd), after the leases */
+	&feature_evpn, /* FRR's configuration and BGP/EVPN state (netd --vtep): daemon-wide */
 	&feature_doctor, /* netdctl doctor: no part in a network's up or down */
 };
 
@@ -94,6 +96,26 @@ int daemon_features_init(struct daemon *d)
 		}
 	}
 	return 0;
+}
+
+void daemon_features_status(struct daemon *d, json_object *o)
+{
+	for (size_t i = 0; i < ELEMENTSOF(features); i++)
+		if (features[i]->status)
+			features[i]->status(d, o);
+}
+
+/* netd's own settings again (reload): each refusal is an error of the report. */
+static void features_reload(struct daemon *d, json_object *errors)
+{
+	for (size_t i = 0; i < ELEMENTSOF(features); i++) {
+		char err[512] = "";
+
+		if (features[i]->reload && features[i]->reload(d, err, sizeof(err)) < 0) {
+			log_error("reload: %s", err);
+			json_object_array_add(errors, json_object_new_string(err));
+		}
+	}
 }
 
 void daemon_features_done(struct daemon *d)
@@ -824,6 +846,7 @@ int daemon_reload(struct daemon *d, json_object **ret_report)
 	json_object_object_add(report, "changed", json_object_new_array());
 	json_object_object_add(report, "removed", json_object_new_array());
 	json_object_object_add(report, "errors", ctx.errors);
+	features_reload(d, ctx.errors);
 	r = store_networks_load(&d->paths, &loaded, &n_loaded, reload_error, &ctx);
 	if (r < 0) {
 		json_object_put(report);

@@ -6,6 +6,8 @@
 #include <systemd/sd-event.h>
 
 #include "firewall.h"
+#include "frr-conf.h"
+#include "frr-state.h"
 #include "fwint.h"
 #include "link.h"
 #include "net.h"
@@ -87,11 +89,23 @@ struct daemon {
 				    /etc/resolv.conf */
 	struct ip_prefix subnet_pool; /* where --subnet auto picks a /24 */
 	/* Networks across hosts (mode evpn): this host's VXLAN tunnel endpoint (netd --vtep);
-	 * vtep_family 0: none, EVPN is off. The FRR side's settings join it (network/evpn.c). */
+	 * vtep_family 0: none, EVPN is off. The FRR side's settings join it (network/evpn.c): evpn is
+	 * what is in force, the command line's merged over CONFIG_DIR/netd.conf's [evpn]
+	 * (daemon_evpn_load); evpn_cmdline is what the command line gave (given: EVPN_GIVEN_*), which
+	 * wins again at every reload. */
 	struct daemon_evpn {
 		int vtep_family;
 		union in_addr_union vtep;
-	} evpn;
+		struct frr_peer peers[FRR_PEERS_MAX]; /* --evpn-peers */
+		size_t n_peers;
+		bool reflector; /* --evpn-reflector */
+		uint32_t asn; /* --asn, FRR_ASN_DEFAULT when none is given */
+		/* The command line's only: */
+		const char *frr_pathspace; /* FRR's -N NAME, NULL: none */
+		const char *frr_reload, *vtysh; /* the programs (absolute paths) */
+		const char *frr_conf; /* the file netd owns; NULL until daemon_evpn_load: the default */
+		unsigned given;
+	} evpn, evpn_cmdline;
 	/* Guests (vm.c) */
 	struct tap_backend tap;
 	struct vm **vms;
@@ -111,6 +125,33 @@ struct daemon {
 	struct disk_job *disk_jobs; /* disk conversions running (netd/guest/disk.c), a list */
 	void *feature_state[DAEMON_FEATURES_MAX]; /* daemon_feature_state(): each feature's own */
 };
+
+enum {
+	EVPN_GIVEN_VTEP = 1 << 0,
+	EVPN_GIVEN_PEERS = 1 << 1,
+	EVPN_GIVEN_REFLECTOR = 1 << 2,
+	EVPN_GIVEN_ASN = 1 << 3,
+};
+#define NETD_FRR_RELOAD_DEFAULT "/usr/lib/frr/frr-reload.py"
+#define NETD_VTYSH_DEFAULT "/usr/bin/vtysh"
+#define NETD_FRR_CONF_DEFAULT "/etc/frr/frr.conf"
+/* FRR's pathspace (-N NAME): a directory name under /etc/frr and /var/run/frr. */
+#define NETD_FRR_PATHSPACE_MAX 64
+bool daemon_frr_pathspace_valid(const char *name);
+/* The EVPN settings in force (network/evpn.c): cmdline's (its given keys) over the [evpn] section
+ * of CONFIG_DIR/netd.conf (no file: none), the defaults filled in, checked together (peers and a
+ * reflector need a VTEP, peers of its family). On failure ret is untouched and err says why, naming
+ * the file's line or the option. */
+int daemon_evpn_load(const struct daemon_evpn *cmdline, const char *config_dir, struct daemon_evpn *ret,
+		     char *err, size_t errlen);
+/* What FRR said last of VNI vni (network/evpn.c's poll, `show evpn vni json`): the remote VTEPs
+ * carrying it (EVPN type-3 routes) into ret, at most max; their count (all of them, even past max),
+ * -ENOENT when FRR does not know the VNI, -ENODATA when EVPN is off or FRR did not answer. For a
+ * network of mode evpn's part of 'network show'. */
+int daemon_evpn_vni_vteps(struct daemon *d, uint32_t vni, struct frr_peer_addr *ret, size_t max);
+/* The same from the file's text (NULL: no file), for the tests. */
+int daemon_evpn_merge(const struct daemon_evpn *cmdline, const char *text, const char *file,
+		      struct daemon_evpn *ret, char *err, size_t errlen);
 
 /* Where --subnet auto looks by default: 256 /24s that home and office networks rarely use. */
 #define NETD_SUBNET_POOL_DEFAULT "10.122.0.0/16"
@@ -176,6 +217,8 @@ void call_reply_error(struct call *c, int error, const char *fmt, ...) __attribu
 /* The features' init and done, in their order (net.h). */
 int daemon_features_init(struct daemon *d);
 void daemon_features_done(struct daemon *d);
+/* Every feature's part of daemon.status. */
+void daemon_features_status(struct daemon *d, json_object *o);
 
 /* The definition of the network of that name (or bridge), or NULL. */
 struct network *daemon_network_find(struct daemon *d, const char *name);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +48,17 @@ static void usage(void)
 	       ")\n"
 	       "  --vtep ADDR        this host's VXLAN tunnel endpoint, an address of the host on the\n"
 	       "                     underlay: networks of mode evpn span the hosts (default none)\n"
+	       "  --evpn-peers ADDR[,ADDR...]\n"
+	       "                     the route reflectors (or hosts) FRR's BGP peers with (needs --vtep)\n"
+	       "  --evpn-reflector   be a route reflector: accept BGP sessions from the VTEP's subnet\n"
+	       "  --asn N            the BGP AS number of every host, 1-4294967295 (default 65000)\n"
+	       "  --frr-pathspace NAME\n"
+	       "                     FRR's pathspace (its -N NAME) where a host runs several FRRs (default\n"
+	       "                     none)\n"
+	       "  --frr-reload PATH  FRR's frr-reload.py (default " NETD_FRR_RELOAD_DEFAULT ")\n"
+	       "  --vtysh PATH       FRR's vtysh (default " NETD_VTYSH_DEFAULT ")\n"
+	       "  --frr-conf PATH    FRR's configuration, which netd owns and writes (default\n"
+	       "                     " NETD_FRR_CONF_DEFAULT ", with a pathspace /etc/frr/NAME/frr.conf)\n"
 	       "  --log-level LEVEL  error, warning, notice, info (default) or debug\n"
 	       "  --manager-root DIR where other network managers keep their /run files (default /, when\n"
 	       "                     netd runs in the initial network namespace; otherwise not looked at)\n"
@@ -62,44 +74,110 @@ static void usage(void)
 	       "                     off neither looks at nor touches other firewalls\n"
 	       "  --version          print the version\n"
 	       "  -h, --help         this text\n\n"
-	       "Signals: SIGHUP reloads the definitions in the config dir; SIGTERM stops netd and\n"
-	       "leaves its networks running (a restarted netd adopts them).\n");
+	       "Signals: SIGHUP reloads the definitions in the config dir (and netd.conf's [evpn]);\n"
+	       "SIGTERM stops netd and leaves its networks running (a restarted netd adopts them).\n");
 }
 
-/* A VXLAN tunnel endpoint: a unicast address other hosts can reach (not unspecified, loopback,
- * multicast, broadcast or IPv6 link-local). */
-static bool vtep_usable(int family, const union in_addr_union *a)
-{
-	if (family == AF_INET) {
-		uint32_t h = ip4_to_host(a);
+enum {
+	ARG_CONFIG = 0x100,
+	ARG_STATE,
+	ARG_RUN,
+	ARG_SOCKET,
+	ARG_LOG,
+	ARG_VERSION,
+	ARG_DNSMASQ,
+	ARG_POOL,
+	ARG_QEMU,
+	ARG_QEMU_USER,
+	ARG_MANAGER_ROOT,
+	ARG_IMAGE_DIR,
+	ARG_RESOLV,
+	ARG_NFT_FLAGS,
+	ARG_FWINT,
+	ARG_VTEP,
+	ARG_EVPN_PEERS,
+	ARG_EVPN_REFLECTOR,
+	ARG_ASN,
+	ARG_FRR_PATHSPACE,
+	ARG_FRR_RELOAD,
+	ARG_VTYSH,
+	ARG_FRR_CONF,
+};
 
-		return h != 0 && (h >> 24) != 127 && (h >> 28) != 0xe && h != 0xffffffffu;
+/* An absolute path for --frr-reload, --vtysh, --frr-conf. */
+static int evpn_path_arg(const char *opt, const char *v, const char **ret)
+{
+	if (v[0] != '/' || strlen(v) >= PATH_MAX) {
+		fprintf(stderr, "netd: invalid --%s '%s': expected an absolute path\n", opt, v);
+		return -EINVAL;
 	}
-	return !IN6_IS_ADDR_UNSPECIFIED(&a->in6) && !IN6_IS_ADDR_LOOPBACK(&a->in6) &&
-	       !IN6_IS_ADDR_MULTICAST(&a->in6) && !IN6_IS_ADDR_LINKLOCAL(&a->in6);
+	*ret = v;
+	return 0;
+}
+
+/* The EVPN options into d->evpn_cmdline (netd.conf's [evpn] is merged after the parse). */
+static int parse_evpn_arg(struct daemon *d, int c, const char *v)
+{
+	struct daemon_evpn *e = &d->evpn_cmdline;
+	char err[256];
+	int r;
+
+	switch (c) {
+	case ARG_VTEP:
+		if (ip_addr_parse(v, &e->vtep_family, &e->vtep) < 0 ||
+		    !frr_addr_usable(e->vtep_family, &e->vtep)) {
+			fprintf(stderr,
+				"netd: invalid --vtep '%s': expected a unicast IPv4 or IPv6 address of this host, "
+				"like 192.0.2.1\n",
+				v);
+			return -EINVAL;
+		}
+		e->given |= EVPN_GIVEN_VTEP;
+		return 0;
+	case ARG_EVPN_PEERS:
+		r = frr_peers_parse(v, e->peers, FRR_PEERS_MAX, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "netd: invalid --evpn-peers '%s': %s\n", v, err);
+			return r;
+		}
+		e->n_peers = (size_t)r;
+		e->given |= EVPN_GIVEN_PEERS;
+		return 0;
+	case ARG_EVPN_REFLECTOR:
+		e->reflector = true;
+		e->given |= EVPN_GIVEN_REFLECTOR;
+		return 0;
+	case ARG_ASN:
+		if (frr_asn_parse(v, &e->asn) < 0) {
+			fprintf(stderr, "netd: invalid --asn '%s': expected an AS number, 1-4294967295\n", v);
+			return -EINVAL;
+		}
+		e->given |= EVPN_GIVEN_ASN;
+		return 0;
+	case ARG_FRR_PATHSPACE:
+		if (!daemon_frr_pathspace_valid(v)) {
+			fprintf(stderr,
+				"netd: invalid --frr-pathspace '%s': expected a name of letters, digits, '-', '_' "
+				"and '.', at most %d characters, not starting with '.' or '-'\n",
+				v, NETD_FRR_PATHSPACE_MAX);
+			return -EINVAL;
+		}
+		e->frr_pathspace = v;
+		return 0;
+	case ARG_FRR_RELOAD:
+		return evpn_path_arg("frr-reload", v, &e->frr_reload);
+	case ARG_VTYSH:
+		return evpn_path_arg("vtysh", v, &e->vtysh);
+	case ARG_FRR_CONF:
+		return evpn_path_arg("frr-conf", v, &e->frr_conf);
+	}
+	return -EINVAL;
 }
 
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
-	enum {
-		ARG_CONFIG = 0x100,
-		ARG_STATE,
-		ARG_RUN,
-		ARG_SOCKET,
-		ARG_LOG,
-		ARG_VERSION,
-		ARG_DNSMASQ,
-		ARG_POOL,
-		ARG_QEMU,
-		ARG_QEMU_USER,
-		ARG_MANAGER_ROOT,
-		ARG_IMAGE_DIR,
-		ARG_RESOLV,
-		ARG_NFT_FLAGS,
-		ARG_FWINT,
-		ARG_VTEP
-	};
 	struct netd_paths *p = &d->paths;
+
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, ARG_CONFIG },
 		{ "state-dir", required_argument, NULL, ARG_STATE },
@@ -116,6 +194,13 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "nft-table-flags", required_argument, NULL, ARG_NFT_FLAGS },
 		{ "firewall-integration", required_argument, NULL, ARG_FWINT },
 		{ "vtep", required_argument, NULL, ARG_VTEP },
+		{ "evpn-peers", required_argument, NULL, ARG_EVPN_PEERS },
+		{ "evpn-reflector", no_argument, NULL, ARG_EVPN_REFLECTOR },
+		{ "asn", required_argument, NULL, ARG_ASN },
+		{ "frr-pathspace", required_argument, NULL, ARG_FRR_PATHSPACE },
+		{ "frr-reload", required_argument, NULL, ARG_FRR_RELOAD },
+		{ "vtysh", required_argument, NULL, ARG_VTYSH },
+		{ "frr-conf", required_argument, NULL, ARG_FRR_CONF },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -196,14 +281,15 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 			}
 			break;
 		case ARG_VTEP:
-			if (ip_addr_parse(optarg, &d->evpn.vtep_family, &d->evpn.vtep) < 0 ||
-			    !vtep_usable(d->evpn.vtep_family, &d->evpn.vtep)) {
-				fprintf(stderr,
-					"netd: invalid --vtep '%s': expected a unicast IPv4 or IPv6 address of "
-					"this host, like 192.0.2.1\n",
-					optarg);
+		case ARG_EVPN_PEERS:
+		case ARG_EVPN_REFLECTOR:
+		case ARG_ASN:
+		case ARG_FRR_PATHSPACE:
+		case ARG_FRR_RELOAD:
+		case ARG_VTYSH:
+		case ARG_FRR_CONF:
+			if (parse_evpn_arg(d, c, optarg) < 0)
 				return -EINVAL;
-			}
 			break;
 		case ARG_LOG:
 			level = log_level_from_string(optarg);
@@ -412,6 +498,14 @@ int main(int argc, char **argv)
 	d.paths.socket = getenv("NETD_SOCKET");
 	if (parse_args(argc, argv, &d) < 0)
 		return 2;
+	{
+		char err[512];
+
+		if (daemon_evpn_load(&d.evpn_cmdline, d.paths.config_dir, &d.evpn, err, sizeof(err)) < 0) {
+			fprintf(stderr, "netd: %s\n", err);
+			return 2;
+		}
+	}
 	if (!d.paths.manager_root)
 		d.paths.manager_root = manager_root_default();
 	if (!d.paths.socket || !*d.paths.socket)

@@ -101,6 +101,11 @@ struct feature {
 	/* Whether down() left work for the network name that ends later (a dnsmasq exiting): the
 	 * event loop never waits for it. The feature calls daemon_net_settled() when it ended. */
 	bool (*pending)(struct daemon *d, const char *name);
+	/* Daemon-wide, not per network: netd's own settings were read again (SIGHUP, daemon.reload;
+	 * before the networks): take them; -errno with err when they are refused (the old ones stay). */
+	int (*reload)(struct daemon *d, char *err, size_t errlen);
+	/* Its part of daemon.status (netdctl status), into o. */
+	void (*status)(struct daemon *d, json_object *o);
 };
 
 /* A feature's own state: for the daemon (its context: a socket, a table, a list) and for one

@@ -3529,6 +3529,111 @@ static void test_doctor(void **state)
 	check_golden(w, "doctor.log");
 }
 
+/* The evpn feature on the fakes: netd restarts with a VTEP (an address of the fake host) as a
+ * reflector; FRR's configuration is written and frr-reload.py runs; vtysh's answer (the captures
+ * of FRR 8.4) is what status shows; a restart applies nothing; a new peer from netd.conf is applied
+ * at reload, a refused apply and a silent FRR are problems, a bad netd.conf is refused. */
+static void evpn_status_line(struct world *w)
+{
+	json_object *r, *e;
+
+	assert_true(request(w, "daemon.status", "{}"));
+	assert_true(json_object_object_get_ex(w->reply, "result", &r));
+	assert_true(json_object_object_get_ex(r, "evpn", &e));
+	json_object_object_del(json_object_object_get(e, "frr"), "polled_sec_ago");
+	put_text(w, "  status evpn: ",
+		 json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void evpn_restart(struct world *w)
+{
+	daemon_stop(&w->d);
+	assert_int_equal(daemon_start(&w->d), 0);
+	run_for(w, 300 * 1000);
+}
+
+static void test_evpn(void **state)
+{
+	struct world *w = *state;
+	struct daemon_evpn *e = &w->d.evpn;
+	_cleanup_free_ char *sum = NULL, *vni = NULL, *answer = NULL, *conf = NULL;
+	char path[256], reload[256], vtysh[256], frr_conf[256];
+	int ifindex;
+
+	if (geteuid() != 0)
+		skip(); /* FRR's file goes to group frr */
+	assert_int_equal(read_file(TEST_DATA_DIR "/frr/summary-reflector.json", &sum, NULL), 0);
+	assert_int_equal(read_file(TEST_DATA_DIR "/frr/vni-reflector.json", &vni, NULL), 0);
+	assert_true(asprintf(&answer, "%s%s", sum, vni) > 0);
+	snprintf(reload, sizeof(reload), "%s/frr-reload.py", w->root);
+	snprintf(vtysh, sizeof(vtysh), "%s/bin/vtysh", w->root);
+	snprintf(frr_conf, sizeof(frr_conf), "%s/frr/frr.conf", w->root);
+	snprintf(path, sizeof(path), "%s/bin", w->root);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/frr", w->root);
+	assert_int_equal(mkdir_p(path, 0755), 0);
+	assert_int_equal(write_file_atomic(reload, "", 0, 0755), 0);
+	assert_int_equal(write_file_atomic(vtysh, "", 0, 0755), 0);
+	assert_int_equal(proc_fake_set_run(w->proc, reload, "", 0), 0);
+	assert_int_equal(proc_fake_set_run(w->proc, vtysh, answer, 0), 0);
+	assert_int_equal(link_fake_add_link(w->link, "eth0", "veth", &ifindex), 0);
+	assert_int_equal(link_fake_add_addr(w->link, ifindex, "192.0.2.1/24"), 0);
+	*e = (struct daemon_evpn){ .asn = FRR_ASN_DEFAULT,
+				   .reflector = true,
+				   .frr_pathspace = "h1",
+				   .frr_reload = reload,
+				   .vtysh = vtysh,
+				   .frr_conf = frr_conf,
+				   .given = EVPN_GIVEN_VTEP | EVPN_GIVEN_REFLECTOR };
+	assert_int_equal(ip_addr_parse("192.0.2.1", &e->vtep_family, &e->vtep), 0);
+	w->d.evpn_cmdline = *e;
+	flush_backends(w);
+	note(w, "netd restarts with --vtep 192.0.2.1 --evpn-reflector: FRR's file written, applied, polled");
+	evpn_restart(w);
+	assert_int_equal(read_file(frr_conf, &conf, NULL), 0);
+	assert_non_null(strstr(conf, " bgp listen range 192.0.2.0/24 peer-group netd-evpn\n"));
+	evpn_status_line(w);
+	{
+		struct frr_peer_addr vteps[1];
+		char a[INET6_ADDRSTRLEN];
+
+		assert_int_equal(daemon_evpn_vni_vteps(&w->d, 100, vteps, 1), 1);
+		assert_string_equal(ip_addr_format(vteps[0].family, &vteps[0].addr, a, sizeof(a)),
+				    "192.0.2.2");
+		assert_int_equal(daemon_evpn_vni_vteps(&w->d, 101, vteps, 1), -ENOENT);
+	}
+
+	note(w, "netd restarts: the same text, nothing applied");
+	evpn_restart(w);
+
+	note(w, "netd.conf gives a peer, reload: applied; frr-reload.py fails");
+	snprintf(path, sizeof(path), "%s/netd.conf", w->d.paths.config_dir);
+	assert_int_equal(mkdir_p(w->d.paths.config_dir, 0755), 0);
+	assert_int_equal(write_file_atomic(path, "[evpn]\npeers = 192.0.2.9\n", 24, 0644), 0);
+	assert_int_equal(proc_fake_set_run(w->proc, reload,
+					   "line 3: % Unknown command: x\nvtysh failed: error\n", 1 << 8),
+			 0);
+	assert_true(request(w, "daemon.reload", "{}"));
+	run_for(w, 300 * 1000);
+	evpn_status_line(w);
+
+	note(w, "a bad netd.conf: refused, named in the reply");
+	assert_int_equal(write_file_atomic(path, "[evpn]\nasn = 0\n", 15, 0644), 0);
+	assert_true(request(w, "daemon.reload", "{}"));
+	put_text(w, "  reload errors: ",
+		 json_object_to_json_string_ext(
+			 json_object_object_get(json_object_object_get(w->reply, "result"), "errors"),
+			 JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	note(w, "FRR stops answering");
+	assert_int_equal(
+		proc_fake_set_run(w->proc, vtysh, "Exiting: failed to connect to any daemons.\n", 1 << 8), 0);
+	run_for(w, 2200 * 1000);
+	evpn_status_line(w);
+	assert_int_equal(daemon_evpn_vni_vteps(&w->d, 100, NULL, 0), -ENODATA);
+	check_golden(w, "evpn.log");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3564,6 +3669,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_firewall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firewall_integration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doctor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evpn, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
