@@ -393,9 +393,21 @@ static void first_line(const char *out, char *buf, size_t size)
 		p++;
 	n = strcspn(p, "\n");
 	snprintf(buf, size, "%.*s", (int)n, p);
-	for (char *q = buf; *q; q++)
-		if ((unsigned char)*q < ' ' || *q == 0x7f)
-			*q = '?';
+	/* frr-reload.py --stdout colours its ERROR and WARNING (ESC [ 91 m): those go; any other
+	 * control character becomes '?' */
+	for (char *q = buf, *w = buf;; q++) {
+		if (*q == '\033' && q[1] == '[') {
+			size_t k = 2 + strspn(q + 2, "0123456789;");
+
+			if (q[k] >= '@' && q[k] <= '~') {
+				q += k;
+				continue;
+			}
+		}
+		*w++ = ((unsigned char)*q < ' ' && *q) || *q == 0x7f ? '?' : *q;
+		if (!*q)
+			break;
+	}
 }
 
 /* ---- FRR's configuration: write, apply ---- */
@@ -474,13 +486,17 @@ static void apply_start(struct evpn *ev)
 	struct daemon *d = ev->d;
 	const struct daemon_evpn *e = &d->evpn;
 	_cleanup_free_ char *dir_copy = strdup(e->frr_conf), *bin_copy = strdup(e->vtysh);
-	char *argv[12], err[512];
+	char *argv[12], err[512], *confdir;
 	size_t n = 0;
 
 	if (!dir_copy || !bin_copy || job_running(&ev->apply))
 		return;
+	confdir = dirname(dir_copy);
 	argv[n++] = (char *)e->frr_reload;
 	argv[n++] = "--reload";
+	/* Its log to its stdout, which netd reads (not /var/log/frr/frr-reload.log, a file of the
+	 * host's own FRR that netd would otherwise grow, from every namespace alike). */
+	argv[n++] = "--stdout";
 	if (e->frr_pathspace) {
 		argv[n++] = "--pathspace";
 		argv[n++] = (char *)e->frr_pathspace;
@@ -488,7 +504,7 @@ static void apply_start(struct evpn *ev)
 	/* --confdir the file's own directory: frr-reload.py then does not 'write' FRR's running
 	 * configuration over it (it does when the file is not CONFDIR/frr.conf). */
 	argv[n++] = "--confdir";
-	argv[n++] = dirname(dir_copy);
+	argv[n++] = confdir;
 	if (strcmp(e->vtysh, NETD_VTYSH_DEFAULT)) {
 		argv[n++] = "--bindir"; /* frr-reload.py runs BINDIR/vtysh */
 		argv[n++] = dirname(bin_copy);
@@ -504,9 +520,9 @@ static void apply_start(struct evpn *ev)
 	}
 	free(ev->applying);
 	ev->applying = strdup(ev->want);
-	log_debug("FRR: spawn %s --reload%s%s --confdir %s %s (pid %d)", e->frr_reload,
-		  e->frr_pathspace ? " --pathspace " : "", e->frr_pathspace ? e->frr_pathspace : "",
-		  argv[e->frr_pathspace ? 5 : 3], e->frr_conf, (int)ev->apply.pid);
+	log_debug("FRR: spawn %s --reload --stdout%s%s --confdir %s %s (pid %d)", e->frr_reload,
+		  e->frr_pathspace ? " --pathspace " : "", e->frr_pathspace ? e->frr_pathspace : "", confdir,
+		  e->frr_conf, (int)ev->apply.pid);
 }
 
 /* Render from the settings in force; apply when the text is not the one FRR took last (or the
