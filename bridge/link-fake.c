@@ -148,6 +148,25 @@ static int fake_port_set_flags(void *userdata, int ifindex, bool learning, bool 
 	return 0;
 }
 
+/* Logged, not kept: nothing reads the forwarding table back. */
+static int fake_fdb_change(void *userdata, int ifindex, const struct mac *mac, bool add)
+{
+	struct link_fake *f = userdata;
+	struct link_info *l = fake_link(f, ifindex);
+	int r = fake_mutation(f, add ? "fdb_replace" : "fdb_del");
+	char s[MAC_STRLEN];
+
+	if (r < 0)
+		return r;
+	if (!l)
+		return -ENODEV;
+	if (!l->master)
+		return -EINVAL; /* the kernel's answer for 'master' on a link that is no bridge port */
+	fake_log_add(&f->log, "fdb_%s %s %s master static", add ? "replace" : "del", l->name,
+		     mac_format(mac, s, sizeof(s)));
+	return 0;
+}
+
 static int fake_link_del(void *userdata, int ifindex)
 {
 	struct link_fake *f = userdata;
@@ -927,6 +946,7 @@ static const struct link_ops fake_ops = {
 	.bridge_add = fake_bridge_add,
 	.vxlan_add = fake_vxlan_add,
 	.port_set_flags = fake_port_set_flags,
+	.fdb_change = fake_fdb_change,
 	.link_del = fake_link_del,
 	.link_set_up = fake_link_set_up,
 	.link_set_mtu = fake_link_set_mtu,

@@ -2032,6 +2032,30 @@ static int nl_addr_add_full(void *userdata, const struct addr_info *a, bool repl
 	return nl_submit(n, nlh, desc);
 }
 
+/* RTM_NEWNEIGH/RTM_DELNEIGH of family AF_BRIDGE with NTF_MASTER: the bridge's table, not the
+ * port's own (iproute2's 'master'); NUD_NOARP makes it static (never ages, not 'permanent': a
+ * permanent entry is the bridge's own address and is not forwarded to the port). */
+static int nl_fdb_change(void *userdata, int ifindex, const struct mac *mac, bool add)
+{
+	struct link_nl *n = userdata;
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	char desc[NL_DESC_SIZE], s[MAC_STRLEN];
+
+	n->error[0] = 0;
+	nlh = nl_msg(n, add ? RTM_NEWNEIGH : RTM_DELNEIGH, add ? NLM_F_CREATE | NLM_F_REPLACE : 0,
+		     sizeof(*ndm));
+	ndm = mnl_nlmsg_get_payload(nlh);
+	*ndm = (struct ndmsg){ .ndm_family = AF_BRIDGE,
+			       .ndm_ifindex = ifindex,
+			       .ndm_state = NUD_NOARP | NUD_REACHABLE,
+			       .ndm_flags = NTF_MASTER };
+	mnl_attr_put(nlh, NDA_LLADDR, sizeof(mac->b), mac->b);
+	snprintf(desc, sizeof(desc), "fdb %s %s dev %d master static", add ? "replace" : "del",
+		 mac_format(mac, s, sizeof(s)), ifindex);
+	return nl_submit(n, nlh, desc);
+}
+
 static int nl_neigh_change(void *userdata, const struct neigh_info *nb, bool add)
 {
 	struct link_nl *n = userdata;
@@ -2298,6 +2322,7 @@ static const struct link_ops link_nl_ops = {
 	.bridge_set_stp = nl_bridge_set_stp,
 	.vxlan_add = nl_vxlan_add,
 	.port_set_flags = nl_port_set_flags,
+	.fdb_change = nl_fdb_change,
 	.link_del = nl_link_del,
 	.link_set_up = nl_link_set_up,
 	.link_set_mtu = nl_link_set_mtu,

@@ -220,6 +220,10 @@ struct link_ops {
 	 * neighbour solicitations to it are answered from the bridge's neighbour entries
 	 * (neigh_suppress). Optional. */
 	int (*port_set_flags)(void *userdata, int ifindex, bool learning, bool neigh_suppress);
+	/* A static entry of the bridge's forwarding table for mac on the bridge port ifindex ('bridge
+	 * fdb replace MAC dev PORT master static'): add (or replace) when add, else delete. The kernel
+	 * drops a port's entries when it leaves its bridge. Optional. */
+	int (*fdb_change)(void *userdata, int ifindex, const struct mac *mac, bool add);
 	/* Make ifindex a port of master, or release it from its bridge when master is 0. */
 	int (*port_set)(void *userdata, int ifindex, int master);
 	/* A new port in one request: its MAC (unless mac is NULL), a port of master, up. */
