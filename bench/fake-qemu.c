@@ -7,7 +7,8 @@
  * What it does: answers --version as QEMU 7.2 does; keeps every inherited fd open (the TAPs stay
  * up as long as it runs, as with QEMU); finds the QMP socket in '-chardev socket,id=qmp,fd=N' and
  * speaks as much QMP as netd uses (greeting, qmp_capabilities, query-status, query-block, stop,
- * cont, set_password, set_link, system_reset, system_powerdown, quit), with the message shapes of
+ * cont, set_password, set_link, system_reset, system_powerdown, quit, announce-self: answered,
+ * nothing sent), with the message shapes of
  * tests/data/qmp-session-lifecycle.txt; '-S' starts it in "prelaunch". One monitor client at a
  * time; a new one (a restarted netd) is accepted once the old one closed. Exits 0 on quit,
  * system_powerdown (the "guest" powers off at once) and SIGTERM, after a SHUTDOWN event.
@@ -112,7 +113,7 @@ static bool command(int fd, const char *line)
 	} else if (!strcmp(cmd, "quit")) {
 		end = true;
 	} else if (strcmp(cmd, "qmp_capabilities") && strcmp(cmd, "set_password") &&
-		   strcmp(cmd, "set_link")) {
+		   strcmp(cmd, "set_link") && strcmp(cmd, "announce-self")) {
 		snprintf(out, sizeof(out),
 			 "{\"id\": %s, \"error\": {\"class\": \"CommandNotFound\", \"desc\": "
 			 "\"The command %s has not been found\"}}\n",

@@ -435,6 +435,27 @@ static void print_firewall_integration(json_object *n)
 		printf("\n");
 }
 
+/* A network across hosts (mode evpn): its VXLAN port and the other hosts that carry its VNI. */
+static void print_vxlan(json_object *n)
+{
+	json_object *x, *t;
+
+	if (!json_object_object_get_ex(n, "vxlan", &x))
+		return;
+	printf("vxlan:      %s (VNI %s), ", jstr(x, "device"), jstr(n, "vni"));
+	if (json_object_get_boolean(json_object_object_get(x, "exists")))
+		printf("mtu %s", jstr(x, "mtu"));
+	else
+		printf("missing");
+	printf(", anycast mac %s\nvteps:     ", jstr(x, "anycast_mac"));
+	t = json_object_object_get(x, "remote_vteps");
+	if (!t)
+		printf(" unknown (FRR did not answer)");
+	for (size_t k = 0; k < json_object_array_length(t); k++)
+		printf(" %s", json_object_get_string(json_object_array_get_idx(t, k)));
+	printf("%s\n", t && !json_object_array_length(t) ? " none other" : "");
+}
+
 static void print_network(json_object *n)
 {
 	json_object *k, *addrs;
@@ -472,6 +493,7 @@ static void print_network(json_object *n)
 	printf("\n");
 	print_dhcp(n);
 	print_dns_extra(n);
+	print_vxlan(n);
 }
 
 static void print_list(json_object *list)

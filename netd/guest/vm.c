@@ -217,6 +217,46 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 
 static void on_block_checked(struct qmp_client *c, const struct qmp_message *m, void *userdata);
 
+static void on_announce(struct qmp_client *c, const struct qmp_message *m, void *userdata)
+{
+	struct vm *v = userdata;
+
+	if (m && m->type == QMP_MESSAGE_RETURN)
+		log_guest(LOG_DEBUG, v->def.name, "guest '%s': announced (QMP announce-self)", v->def.name);
+	else
+		log_guest(LOG_WARNING, v->def.name,
+			  "guest '%s': QEMU did not announce it (announce-self: %s); the other hosts find it "
+			  "again when it sends a frame",
+			  v->def.name, m && m->error_desc ? m->error_desc : "no answer");
+}
+
+/*
+ * A guest with a NIC on a network that spans hosts (mode evpn) may have run on another host a
+ * moment ago (destroyed there, started here with the same MAC): QEMU's announce-self (what it
+ * sends after a migration: RARPs from every NIC's MAC, 5 rounds 50-350 ms apart) brings the
+ * switches on the way to this host at once. EVPN itself already has the MAC from the static FDB
+ * entry the vxlan feature added on the TAP (user_add). Once, when QEMU first runs.
+ */
+static void announce(struct vm *v)
+{
+	bool spans = false;
+	json_object *args;
+
+	for (size_t i = 0; i < v->def.n_nics && !spans; i++) {
+		const struct net *n = daemon_net_find(v->daemon, v->def.nics[i].network);
+
+		spans = n && n->def->mode->vxlan;
+	}
+	if (!spans)
+		return;
+	args = json_object_new_object();
+	json_object_object_add(args, "initial", json_object_new_int(50));
+	json_object_object_add(args, "max", json_object_new_int(550));
+	json_object_object_add(args, "rounds", json_object_new_int(5));
+	json_object_object_add(args, "step", json_object_new_int(100));
+	qmp_client_command(v->qmp, "announce-self", args, on_announce, v);
+}
+
 static void on_qmp_status(struct qmp_client *c, const struct qmp_message *m, void *userdata)
 {
 	struct vm *v = userdata;
@@ -233,7 +273,11 @@ static void on_qmp_status(struct qmp_client *c, const struct qmp_message *m, voi
 		return;
 	}
 	if (v->state == VM_STATE_STARTING || v->state == VM_STATE_RUNNING || v->state == VM_STATE_PAUSED) {
+		bool starting = v->state == VM_STATE_STARTING;
+
 		v->state = running ? VM_STATE_RUNNING : !strcmp(status, "paused") ? VM_STATE_PAUSED : v->state;
+		if (starting && v->state == VM_STATE_RUNNING)
+			announce(v);
 		if (v->pending && v->state != VM_STATE_STARTING) {
 			vm_event(v, "started");
 			pending_reply(v, vm_json(v));

@@ -261,6 +261,78 @@ static int existing(struct daemon *d, const struct network *def, const struct vx
 	return 0;
 }
 
+/* A guest's MAC as a static entry of the bridge's table on its TAP (only while the TAP is a port
+ * of the network's bridge): zebra advertises a local MAC over EVPN as soon as the kernel has it,
+ * so a guest that moved here is found at once, before it sends a frame (a learnt entry would wait
+ * for one; the other hosts would still send its traffic to the host it left). add false deletes
+ * it. A failure is logged, never refused: the guest works, the move only takes longer. */
+static void user_fdb(struct daemon *d, const struct net *n, const struct link_dump *dump,
+		     const struct net_user *u, bool add)
+{
+	const struct link_info *tap = link_dump_find_name(dump, u->tap);
+	const struct link_info *br = link_dump_find_name(dump, n->def->bridge);
+	char mac[MAC_STRLEN], e[256];
+	int r;
+
+	if (!d->link.ops->fdb_change || !tap || !br || tap->master != br->ifindex)
+		return;
+	r = d->link.ops->fdb_change(d->link.userdata, tap->ifindex, &u->mac, add);
+	mac_format(&u->mac, mac, sizeof(mac));
+	if (r == -ENOENT && !add)
+		return;
+	if (r >= 0) {
+		log_obj(LOG_DEBUG,
+			LOG_OBJ(.network = n->def->name, .guest = u->guest, .bridge = n->def->bridge),
+			"network '%s': guest '%s': static FDB entry of %s on %s %s", n->def->name, u->guest,
+			mac, u->tap, add ? "added (EVPN advertises it)" : "removed");
+		return;
+	}
+	link_error(d, r, add ? "add the static FDB entry of" : "remove the static FDB entry of", mac, e,
+		   sizeof(e));
+	log_obj(LOG_WARNING, LOG_OBJ(.network = n->def->name, .guest = u->guest, .bridge = n->def->bridge),
+		"network '%s': guest '%s' on %s: %s%s", n->def->name, u->guest, u->tap, e,
+		add ? "; EVPN finds the guest when it sends a frame" : "");
+}
+
+/* Every user's entry (up: the bridge may have been made anew; down: they go). */
+static int users_fdb(struct daemon *d, const struct net *n, bool add, char *err, size_t errlen)
+{
+	struct link_dump dump = {};
+	int r;
+
+	if (!n->n_users || !d->link.ops->fdb_change)
+		return 0;
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < n->n_users; i++)
+		user_fdb(d, n, &dump, &n->users[i], add);
+	link_dump_free(&dump);
+	return 0;
+}
+
+/* A guest's NIC registered (start, adoption, set-network): after the links feature made its TAP a
+ * port of the bridge, its static FDB entry. When it leaves (QEMU exits and the TAP goes, or
+ * set-network moves the TAP to another bridge) the kernel drops the entry with the port. */
+static int vxlan_user_add(struct daemon *d, struct net *n, const struct net_user *u, char *err, size_t errlen)
+{
+	struct link_dump dump = {};
+	int r;
+
+	if (!wants(n->def) || !n->active || !d->link.ops->fdb_change)
+		return 0;
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS, &dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+		return r;
+	}
+	user_fdb(d, n, &dump, u, true);
+	link_dump_free(&dump);
+	return 0;
+}
+
 static int vxlan_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	const struct network *def = n->def;
@@ -314,6 +386,7 @@ static int vxlan_up(struct daemon *d, struct net *n, char *err, size_t errlen)
 			"network '%s': VXLAN device %s (VNI %u, MTU %u) on bridge %s", def->name, name,
 			def->vni, spec.mtu, def->bridge);
 	remove_stale(d, &dump, alias, name);
+	r = users_fdb(d, n, true, err, errlen);
 out:
 	link_dump_free(&dump);
 	return r;
@@ -335,6 +408,8 @@ static int vxlan_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 	network_alias(n->def, alias, sizeof(alias));
 	remove_stale(d, &dump, alias, NULL);
 	link_dump_free(&dump);
+	/* A stop that leaves the guests' TAPs (--force) leaves no MAC that EVPN still advertises */
+	users_fdb(d, n, false, err, errlen);
 	return dhcp_guard(d, false, err, errlen);
 }
 
@@ -370,6 +445,18 @@ static void vxlan_settle(struct daemon *d)
 				"VXLAN device %s removed: network '%s' does not run it", l->name, owner);
 	}
 	link_dump_free(&dump);
+}
+
+/* False when peers are configured (--evpn-peers) and FRR's last answer has no remote VTEP for the
+ * network's VNI; true when nothing is known (EVPN's FRR not answering: netdctl status says so). */
+static bool seen_elsewhere(struct daemon *d, const struct network *def)
+{
+	int r;
+
+	if (!d->evpn.n_peers)
+		return true;
+	r = daemon_evpn_vni_vteps(d, def->vni, NULL, 0);
+	return r > 0 || r == -ENODATA;
 }
 
 static const char *vxlan_problem(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
@@ -416,12 +503,36 @@ static const char *vxlan_problem(struct daemon *d, const struct net *n, const st
 			 spec.mtu);
 	else if (!mac_equal(&br->mac, &anycast))
 		snprintf(buf, size, "bridge %s's MAC is not the anycast gateway's", def->bridge);
+	else if (!seen_elsewhere(d, def))
+		snprintf(
+			buf, size,
+			"VNI %u is seen from no other host: FRR has no EVPN route of it from any VTEP "
+			"(is the network created on the other hosts, are the BGP sessions up? netdctl status)",
+			def->vni);
 	else
 		goto out;
 	p = buf;
 out:
 	link_dump_free(&dump);
 	return p;
+}
+
+/* The other hosts that carry the VNI (FRR's EVPN type-3 routes, its last answer), or null when
+ * FRR did not answer (or EVPN is off). */
+static json_object *vteps_json(struct daemon *d, uint32_t vni)
+{
+	struct frr_peer_addr vteps[64];
+	char a[INET6_ADDRSTRLEN];
+	json_object *arr;
+	int r = daemon_evpn_vni_vteps(d, vni, vteps, ELEMENTSOF(vteps));
+
+	if (r == -ENODATA)
+		return NULL;
+	arr = json_object_new_array();
+	for (int i = 0; i < r && i < (int)ELEMENTSOF(vteps); i++)
+		json_object_array_add(arr, json_object_new_string(ip_addr_format(
+						   vteps[i].family, &vteps[i].addr, a, sizeof(a))));
+	return arr;
 }
 
 /* 'network show': the device and its underlay (from the kernel, so only in the full view). */
@@ -442,6 +553,7 @@ static void vxlan_show(struct daemon *d, const struct net *n, const struct net_v
 	json_object_object_add(k, "exists", json_object_new_boolean(vx && !strcmp(vx->kind, "vxlan")));
 	json_object_object_add(k, "mtu", vx ? json_object_new_int64(vx->mtu) : NULL);
 	json_object_object_add(k, "anycast_mac", json_object_new_string(mac_format(&anycast, s, sizeof(s))));
+	json_object_object_add(k, "remote_vteps", vteps_json(d, n->def->vni));
 	json_object_object_add(o, "vxlan", k);
 }
 
@@ -480,4 +592,5 @@ const struct feature feature_vxlan = {
 	.show = vxlan_show,
 	.show_key = vxlan_show_key,
 	.settle = vxlan_settle,
+	.user_add = vxlan_user_add,
 };

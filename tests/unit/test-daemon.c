@@ -711,6 +711,7 @@ static bool has_bridge(struct world *w, const char *name)
 }
 
 static const char *reply_error(struct world *w);
+static bool log_has(struct world *w, const char *text);
 
 static void evpn_fake_frr(struct world *w, const char *vtep, const char *answer);
 
@@ -722,6 +723,7 @@ static void test_mode_evpn(void **state)
 	struct world *w = *state;
 	const char *create = "{\"name\": \"span\", \"mode\": \"evpn\", \"vni\": 100, "
 			     "\"subnet\": \"10.77.0.0/24\"}";
+	char kernel[128], params[512];
 	struct ip_prefix vtep;
 	int eth0;
 
@@ -778,6 +780,27 @@ static void test_mode_evpn(void **state)
 	assert_non_null(strstr(show_field(w, "span", "problem"), "has MTU 1500; VXLAN needs at least 1550"));
 	assert_int_equal(w->d.link.ops->link_set_mtu(w->d.link.userdata, eth0, 9000), 0);
 	assert_string_equal(show_field(w, "span", "state"), "active");
+
+	note(w, "a guest starts on it: its TAP a port of the bridge, its MAC a static FDB entry there "
+		"(EVPN advertises it at once), then QMP announce-self once QEMU runs");
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", w->root);
+	assert_int_equal(write_file_atomic(kernel, "kernel", 6, 0644), 0);
+	snprintf(w->guest, sizeof(w->guest), "g1");
+	snprintf(params, sizeof(params),
+		 "{\"name\": \"g1\", \"networks\": [\"span\"], \"macs\": [\"52:54:00:77:00:01\"], "
+		 "\"memory\": \"256M\", \"kernel\": \"%s\", \"autostart\": false}",
+		 kernel);
+	assert_true(request(w, "vm.create", params));
+	assert_true(request(w, "vm.start", "{\"name\": \"g1\"}"));
+	assert_true(log_has(w, "fdb_replace vm-g1-0 52:54:00:77:00:01 master static"));
+	assert_true(log_has(w, "qmp: announce-self"));
+	note(w, "the network stops under it (--force): the entry goes before the bridge");
+	assert_true(request(w, "network.stop", "{\"name\": \"span\", \"force\": true}"));
+	assert_true(log_has(w, "fdb_del vm-g1-0 52:54:00:77:00:01 master static"));
+	note(w, "it starts again: the TAP plugged again, the entry with it");
+	assert_true(request(w, "network.start", "{\"name\": \"span\"}"));
+	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
+	w->guest[0] = 0;
 
 	note(w, "a start that fails at the port flags: vx100 deleted again, the network stopped");
 	assert_true(request(w, "network.stop", "{\"name\": \"span\"}"));
@@ -3619,6 +3642,18 @@ static void test_evpn(void **state)
 				    "192.0.2.2");
 		assert_int_equal(daemon_evpn_vni_vteps(&w->d, 101, vteps, 1), -ENOENT);
 	}
+	note(w, "networks of VNI 100 (FRR has 192.0.2.2 carrying it) and 101 (no other host): network "
+		"show lists the other hosts; a reflector without configured peers has no problem with 101");
+	assert_int_equal(w->d.link.ops->link_set_mtu(w->d.link.userdata, ifindex, 9000), 0);
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"span\", \"mode\": \"evpn\", \"vni\": 100, "
+			    "\"subnet\": \"10.77.0.0/24\"}"));
+	assert_true(request(w, "network.create",
+			    "{\"name\": \"lone\", \"mode\": \"evpn\", \"vni\": 101, "
+			    "\"subnet\": \"10.78.0.0/24\"}"));
+	assert_string_equal(show_field(w, "span", "vxlan.remote_vteps"), "[ \"192.0.2.2\" ]");
+	assert_string_equal(show_field(w, "lone", "vxlan.remote_vteps"), "[ ]");
+	assert_string_equal(show_field(w, "lone", "state"), "active");
 
 	note(w, "netd restarts: the same text, nothing applied");
 	evpn_restart(w);
@@ -3633,6 +3668,10 @@ static void test_evpn(void **state)
 	assert_true(request(w, "daemon.reload", "{}"));
 	run_for(w, 300 * 1000);
 	evpn_status_line(w);
+	note(w, "with a configured peer: VNI 101, seen from no other host, is a problem; VNI 100 is not");
+	assert_string_equal(show_field(w, "lone", "state"), "degraded");
+	assert_non_null(strstr(show_field(w, "lone", "problem"), "VNI 101 is seen from no other host"));
+	assert_string_equal(show_field(w, "span", "state"), "active");
 
 	note(w, "a bad netd.conf: refused, named in the reply");
 	assert_int_equal(write_file_atomic(path, "[evpn]\nasn = 0\n", 15, 0644), 0);
@@ -3648,6 +3687,9 @@ static void test_evpn(void **state)
 	run_for(w, 2200 * 1000);
 	evpn_status_line(w);
 	assert_int_equal(daemon_evpn_vni_vteps(&w->d, 100, NULL, 0), -ENODATA);
+	note(w, "FRR silent: the other hosts unknown (null), no problem of the network's (status has it)");
+	assert_string_equal(show_field(w, "span", "vxlan.remote_vteps"), "null");
+	assert_string_equal(show_field(w, "lone", "state"), "active");
 	check_golden(w, "evpn.log");
 }
 
