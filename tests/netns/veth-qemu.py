@@ -10,7 +10,8 @@
 # IFF_VNET_HDR, 10 bytes) and IFNAME, a veth in netd's namespace whose peer is the guest's eth0
 # (PACKET_VNET_HDR: the same header, so checksums the guest's stack left to offload stay valid).
 # QMP as bench/fake-qemu.c speaks it (greeting, qmp_capabilities, query-status, query-block, stop,
-# cont, set_password, set_link, system_reset, system_powerdown, quit); set_link false stops the
+# cont, set_password, set_link, system_reset, system_powerdown, quit, announce-self: a RARP of the
+# NIC's MAC into the TAP, counted in announced-IFNAME next to this file); set_link false stops the
 # relay. Exits 0 on quit, system_powerdown and SIGTERM, after a SHUTDOWN event.
 import json
 import os
@@ -27,7 +28,8 @@ if "--version" in sys.argv:
     sys.exit(0)
 
 args = sys.argv[1:]
-qmp_fd = tap_fd = None
+qmp_fd = tap_fd = guest_mac = None
+announced = 0
 ifname = None
 status = "prelaunch" if "-S" in args else "running"
 for i, a in enumerate(args[:-1]):
@@ -36,6 +38,8 @@ for i, a in enumerate(args[:-1]):
         qmp_fd = int(v.split("fd=")[1].split(",")[0])
     elif a == "-netdev" and tap_fd is None and ",fd=" in v:
         tap_fd = int(v.split(",fd=")[1].split(",")[0])
+    elif a == "-device" and guest_mac is None and ",mac=" in v:
+        guest_mac = bytes.fromhex(v.split(",mac=")[1].split(",")[0].replace(":", ""))
     elif a == "-append":
         for w in v.split():
             if w.startswith("veth="):
@@ -76,6 +80,24 @@ def event(c, name, data=None):
     say(c, e)
 
 
+def announce():
+    """What QEMU's announce-self sends from a NIC: a broadcast RARP request of its MAC (one round
+    here), into the TAP; counted in the file announced next to this script."""
+    global announced
+    if guest_mac is None:
+        return
+    rarp = (b"\xff" * 6 + guest_mac + b"\x80\x35" + b"\x00\x01\x08\x00\x06\x04\x00\x03" +
+            guest_mac + b"\x00" * 4 + guest_mac + b"\x00" * 4).ljust(60, b"\x00")
+    try:
+        os.write(tap_fd, b"\x00" * 10 + rarp)  # the vnet header first
+    except OSError:
+        pass
+    announced += 1
+    name = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"announced-{ifname}")
+    with open(name, "w") as f:
+        f.write(f"{announced}\n")
+
+
 def command(c, line):
     """Answers one command; True when the process ends after it."""
     global status, link_up
@@ -96,6 +118,8 @@ def command(c, line):
         event(c, "RESUME")
     elif cmd == "set_link":
         link_up = bool(req.get("arguments", {}).get("up", True))
+    elif cmd == "announce-self":
+        announce()
     elif cmd == "system_reset":
         event(c, "RESET", {"guest": False, "reason": "host-qmp-system-reset"})
     elif cmd == "system_powerdown":
