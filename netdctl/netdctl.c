@@ -449,11 +449,13 @@ static void print_vxlan(json_object *n)
 		printf("missing");
 	printf(", anycast mac %s\nvteps:     ", jstr(x, "anycast_mac"));
 	t = json_object_object_get(x, "remote_vteps");
-	if (!t)
-		printf(" unknown (FRR did not answer)");
+	if (!json_object_is_type(t, json_type_array)) {
+		printf(" unknown (FRR did not answer)\n");
+		return;
+	}
 	for (size_t k = 0; k < json_object_array_length(t); k++)
 		printf(" %s", json_object_get_string(json_object_array_get_idx(t, k)));
-	printf("%s\n", t && !json_object_array_length(t) ? " none other" : "");
+	printf("%s\n", json_object_array_length(t) ? "" : " none other");
 }
 
 static void print_network(json_object *n)
