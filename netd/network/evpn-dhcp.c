@@ -70,7 +70,12 @@ static int remote_collect(struct daemon *d, const struct network *def, unsigned 
 
 	*ret = NULL;
 	*ret_n = 0;
-	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_NEIGHS | what, dump);
+	/* Only the bridge's neighbours (a host's guests on every bridge: not read at each event);
+	 * the FDB entries of the VXLAN port need the whole dump. */
+	if (what & LINK_DUMP_FDB)
+		r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_NEIGHS | what, dump);
+	else
+		r = link_dump_of(&d->link, LINK_DUMP_LINKS | LINK_DUMP_NEIGHS, def->bridge, dump);
 	if (r < 0)
 		return r;
 	br = link_dump_find_name(dump, def->bridge);
