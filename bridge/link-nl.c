@@ -125,7 +125,7 @@ struct link_nl {
 	struct dump_ctx scratch; /* one link parsed from a notification */
 };
 
-/* The notification groups of each kind of change (events_open), all of them for the cache. */
+/* The notification groups of each kind of change (events_open), all but neighbours for the cache. */
 static const struct {
 	unsigned what;
 	unsigned group;
@@ -1565,7 +1565,8 @@ static int cache_open(struct link_nl *n)
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return negative_errno();
 	for (size_t i = 0; i < ELEMENTSOF(event_groups); i++)
-		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &event_groups[i].group,
+		if (event_groups[i].what != LINK_EVENT_NEIGHS && /* neighbours are not cached */
+		    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &event_groups[i].group,
 			       sizeof(unsigned)) < 0)
 			return negative_errno();
 	/* Root may go past rmem_max; otherwise the cache is dumped again sooner. */
