@@ -392,6 +392,8 @@ static void print_leases(json_object *list)
 
 		if (t)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		else if (!strcmp(jstr(l, "type"), "remote"))
+			snprintf(when, sizeof(when), "-"); /* another host's dnsmasq has its lease */
 		/* ended: dnsmasq ended a DHCPv6 lease early; its MAC's port keeps it until it expires */
 		/* remote: a guest on another host of a network across hosts, at that host's VTEP */
 		printf("%-17s  %-15s  %-20s  %-20s  %s%s%s%s\n", jstr(l, "mac"), jstr(l, "ip"),
