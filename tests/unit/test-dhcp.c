@@ -124,6 +124,43 @@ static void test_remote_hosts(void **state)
 	h[3].ip = (union in_addr_union){};
 	assert_int_equal(dhcp_remote_hosts_render(h, 4, &text), -EINVAL);
 
+	/* Any MAC and address the kernel may hold read back as exactly what they were, one per line. */
+	{
+		struct dhcp_remote_host many[512];
+		size_t lines = 0;
+
+		srand(18);
+		for (size_t i = 0; i < ELEMENTSOF(many); i++) {
+			for (size_t k = 0; k < sizeof(many[i].mac.b); k++)
+				many[i].mac.b[k] = rand();
+			many[i].mac.b[0] &= 0xfe; /* unicast */
+			many[i].mac.b[5] |= 1; /* never zero */
+			ip4_from_host(0x0a000001u + (rand() % 400), &many[i].ip);
+		}
+		assert_int_equal(dhcp_remote_hosts_render(many, ELEMENTSOF(many), &text), 0);
+		for (char *line = text, *end; *line; line = end + 1, lines++) {
+			char m[MAC_STRLEN], a[INET_ADDRSTRLEN];
+			struct mac mac;
+			union in_addr_union ip;
+			bool found = false;
+
+			end = strchr(line, '\n');
+			assert_non_null(end);
+			*end = '\0';
+			assert_int_equal(sscanf(line, "%17[^,],%15s", m, a), 2);
+			assert_int_equal(mac_parse(m, &mac), 0);
+			assert_int_equal(inet_pton(AF_INET, a, &ip.in), 1);
+			for (size_t i = 0; i < ELEMENTSOF(many) && !found; i++)
+				found = mac_equal(&many[i].mac, &mac) &&
+					ip_addr_equal(AF_INET, &many[i].ip, &ip);
+			assert_true(found);
+		}
+		for (size_t i = 1; i < ELEMENTSOF(many); i++)
+			lines -= ip4_to_host(&many[i].ip) != ip4_to_host(&many[i - 1].ip);
+		assert_int_equal(lines, 1); /* one line per distinct address (many is sorted now) */
+		free(text);
+	}
+
 	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), 0);
 	assert_non_null(strstr(text, "dhcp-hostsfile=/h\ndhcp-hostsfile=/run/netd/dnsmasq/lab.remote\n"));
 	assert_null(strstr(text, "no-ping"));
