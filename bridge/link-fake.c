@@ -494,9 +494,12 @@ static int fake_dump(void *userdata, unsigned what, struct link_dump *ret)
 		d.rules = dup_array(f->k.rules, f->k.n_rules, sizeof(*d.rules));
 		d.n_rules = f->k.n_rules;
 	}
-	if (what & LINK_DUMP_NEIGHS) {
+	if (what & (LINK_DUMP_NEIGHS | LINK_DUMP_FDB)) {
+		/* bridge FDB entries (AF_BRIDGE) with LINK_DUMP_FDB, the others with LINK_DUMP_NEIGHS */
 		d.neighs = dup_array(f->k.neighs, f->k.n_neighs, sizeof(*d.neighs));
-		d.n_neighs = f->k.n_neighs;
+		for (size_t i = 0; d.neighs && i < f->k.n_neighs; i++)
+			if (what & (f->k.neighs[i].family == AF_BRIDGE ? LINK_DUMP_FDB : LINK_DUMP_NEIGHS))
+				d.neighs[d.n_neighs++] = f->k.neighs[i];
 	}
 	if ((what & LINK_DUMP_FOREIGN) && link_dump_keep_foreign(&d) < 0) {
 		link_dump_free(&d);

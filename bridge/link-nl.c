@@ -125,14 +125,14 @@ struct link_nl {
 	struct dump_ctx scratch; /* one link parsed from a notification */
 };
 
-/* The notification groups of each kind of change (events_open), all of them for the cache. */
+/* The notification groups of each kind of change (events_open), all but neighbours for the cache. */
 static const struct {
 	unsigned what;
 	unsigned group;
 } event_groups[] = {
 	{ LINK_EVENT_LINKS, RTNLGRP_LINK },	    { LINK_EVENT_ADDRS4, RTNLGRP_IPV4_IFADDR },
 	{ LINK_EVENT_ADDRS6, RTNLGRP_IPV6_IFADDR }, { LINK_EVENT_ROUTES4, RTNLGRP_IPV4_ROUTE },
-	{ LINK_EVENT_ROUTES6, RTNLGRP_IPV6_ROUTE },
+	{ LINK_EVENT_ROUTES6, RTNLGRP_IPV6_ROUTE }, { LINK_EVENT_NEIGHS, RTNLGRP_NEIGH },
 };
 
 /* Parses one data message of a reply; returns 0 or -errno. */
@@ -817,6 +817,39 @@ static int neigh_parse(const struct nlmsghdr *nlh, void *userdata)
 	return 0;
 }
 
+/* A bridge FDB entry: its MAC and, on a VXLAN port, the remote VTEP (NDA_DST). */
+static int fdb_parse(const struct nlmsghdr *nlh, void *userdata)
+{
+	struct dump_ctx *ctx = userdata;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct neigh_info *n;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ndm) ||
+	    ndm->ndm_family != AF_BRIDGE)
+		return 0;
+	n = ARRAY_PUSH(ctx->d.neighs, ctx->d.n_neighs, ctx->cap_neighs);
+	if (!n)
+		return -ENOMEM;
+	*n = (struct neigh_info){ .ifindex = ndm->ndm_ifindex,
+				  .family = AF_BRIDGE,
+				  .state = ndm->ndm_state,
+				  .flags = ndm->ndm_flags };
+	mnl_attr_for_each(attr, nlh, sizeof(*ndm)) {
+		uint16_t type = mnl_attr_get_type(attr);
+		uint16_t len = mnl_attr_get_payload_len(attr);
+
+		if (type == NDA_DST && (len == 4 || len == 16)) {
+			n->dst_family = len == 4 ? AF_INET : AF_INET6;
+			attr_get_addr(attr, n->dst_family, &n->dst);
+		} else if (type == NDA_LLADDR && len == sizeof(n->lladdr.b)) {
+			memcpy(n->lladdr.b, mnl_attr_get_payload(attr), sizeof(n->lladdr.b));
+			n->has_lladdr = true;
+		}
+	}
+	return 0;
+}
+
 static int route_parse(const struct nlmsghdr *nlh, void *userdata)
 {
 	struct dump_ctx *ctx = userdata;
@@ -955,6 +988,8 @@ static int dump_once(struct link_nl *n, unsigned what, struct dump_ctx *ctx)
 		r = dump_request(n, RTM_GETRULE, AF_INET6, rule_parse, ctx);
 	if (r >= 0 && (what & LINK_DUMP_NEIGHS))
 		r = dump_neighs(n, ctx);
+	if (r >= 0 && (what & LINK_DUMP_FDB))
+		r = dump_request(n, RTM_GETNEIGH, AF_BRIDGE, fdb_parse, ctx);
 	return r;
 }
 
@@ -1530,7 +1565,8 @@ static int cache_open(struct link_nl *n)
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return negative_errno();
 	for (size_t i = 0; i < ELEMENTSOF(event_groups); i++)
-		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &event_groups[i].group,
+		if (event_groups[i].what != LINK_EVENT_NEIGHS && /* neighbours are not cached */
+		    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &event_groups[i].group,
 			       sizeof(unsigned)) < 0)
 			return negative_errno();
 	/* Root may go past rmem_max; otherwise the cache is dumped again sooner. */
@@ -2279,6 +2315,9 @@ static unsigned event_kind(const struct nlmsghdr *nlh)
 		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct rtmsg))
 			return 0;
 		return *family == AF_INET ? LINK_EVENT_ROUTES4 : *family == AF_INET6 ? LINK_EVENT_ROUTES6 : 0;
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		return LINK_EVENT_NEIGHS;
 	}
 	return 0;
 }

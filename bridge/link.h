@@ -62,6 +62,9 @@ struct neigh_info {
 	uint16_t state; /* NUD_* */
 	uint8_t flags; /* NTF_* (NTF_ROUTER, ...) */
 	uint8_t protocol; /* NDA_PROTOCOL, 0 if unset */
+	/* A bridge FDB entry (family AF_BRIDGE, LINK_DUMP_FDB): lladdr is the MAC; on a VXLAN port
+	 * dst is the remote VTEP (NDA_DST) of dst_family, AF_UNSPEC when there is none. */
+	int dst_family;
 };
 
 #define LINK_LFT_FOREVER UINT32_MAX
@@ -117,6 +120,8 @@ enum {
 	 * (alias "netd:<name>", reconcile_tag_owner), and routes without a link: the host's own,
 	 * which the checks against the host look at (at 1000 networks, a few among ~10000). */
 	LINK_DUMP_FOREIGN = 1 << 6,
+	/* Bridge FDB entries (neighs of family AF_BRIDGE, from the kernel, never with dump_of). */
+	LINK_DUMP_FDB = 1 << 7,
 	LINK_DUMP_ALL = LINK_DUMP_LINKS | LINK_DUMP_ADDRS | LINK_DUMP_ROUTES,
 };
 
@@ -186,6 +191,8 @@ enum {
 	LINK_EVENT_ROUTES6 = 1 << 4,
 	/* Notifications were dropped (the socket overran): anything subscribed to may have changed. */
 	LINK_EVENT_LOST = 1 << 5,
+	/* IPv4 and IPv6 neighbour entries and bridge FDB entries (RTNLGRP_NEIGH) */
+	LINK_EVENT_NEIGHS = 1 << 6,
 };
 
 /*

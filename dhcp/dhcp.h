@@ -270,6 +270,10 @@ struct dhcp_render_ctx {
 	const char *lease_file;
 	const char *hosts_file;
 	const char *addn_hosts_file;
+	/* A network across hosts (mode evpn): the reservations of the guests EVPN places on other
+	 * hosts (dhcp_remote_hosts_render), a hosts file of their own; NULL for none. With it dnsmasq
+	 * pings an address before offering it (a guest elsewhere whose route is not here yet). */
+	const char *remote_hosts_file;
 	const char *script; /* the lease-event helper, NULL for none */
 	const char *servers_file; /* the upstream resolvers (dhcp_servers_render), when dns_forward */
 };
@@ -280,6 +284,15 @@ int dhcp_config_render(const struct dhcp_settings *s, const struct dhcp_render_c
 int dhcp_hosts_render(const struct dhcp_settings *s, char **ret);
 /* --addn-hosts: "IP HOSTNAME" per line. */
 int dhcp_addn_hosts_render(const struct dhcp_settings *s, char **ret);
+/* A guest on another host of a network across hosts, as the kernel's neighbour entry has it. */
+struct dhcp_remote_host {
+	struct mac mac;
+	union in_addr_union ip; /* IPv4 */
+};
+/* The remote guests' hosts file: "MAC,IPv4" per line, sorted by address, one line per address
+ * (the lowest MAC of an address given twice: a guest moving). -EINVAL for a MAC that is zero or
+ * multicast or the address 0.0.0.0: nothing else can be written. h is sorted in place. */
+int dhcp_remote_hosts_render(struct dhcp_remote_host *h, size_t n, char **ret);
 /* ---- dhcp/dns.c: the DNS records, forwarders and dnsmasq options of struct dns_config ---- */
 void dns_config_done(struct dns_config *c);
 /* dst (uninitialised) becomes a deep copy; -ENOMEM leaves it empty. */

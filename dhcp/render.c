@@ -341,12 +341,18 @@ static void render_dhcp(struct buf *b, const struct dhcp_settings *s, const stru
 		render_pxe(b, s);
 	/* A private bridge has no other DHCP server: answer at once, and skip the ~3 s ping
 	 * dnsmasq otherwise sends before offering an address. */
-	buf_printf(b, "dhcp-authoritative\nno-ping\n");
+	buf_printf(b, "dhcp-authoritative\n");
+	/* Across hosts another host's new guest may hold an address whose EVPN route has not
+	 * arrived yet: the ping narrows that window, at ~3 s for a new lease. */
+	if (!ctx->remote_hosts_file)
+		buf_printf(b, "no-ping\n");
 	/* Leases are the MAC's, never a client-id's: a guest could otherwise release or take another
 	 * guest's lease by sending that guest's client-id (port security pins the MAC, not option 61). */
 	buf_printf(b, "dhcp-ignore-clid\n");
 	buf_printf(b, "dhcp-leasefile=%s\n", ctx->lease_file);
 	buf_printf(b, "dhcp-hostsfile=%s\n", ctx->hosts_file);
+	if (ctx->remote_hosts_file)
+		buf_printf(b, "dhcp-hostsfile=%s\n", ctx->remote_hosts_file);
 	/* The script at every renewal too, not only when a lease is new or its MAC or name changed: a
 	 * DHCPv6 lease's expiry in netd is its owner's last renewal, up to which netd keeps the
 	 * address for the owner when another guest's renewal with its DUID makes dnsmasq end it
@@ -518,6 +524,34 @@ int dhcp_hosts_render(const struct dhcp_settings *s, char **ret)
 			   h->has_ip6 ? ip6(&h->ip6, a6) : "", h->has_ip6 ? "]" : "", name[0] ? "," : "",
 			   name, h->lease_time ? "," : "", h->lease_time ? t : "");
 	}
+	return buf_finish(&b, ret);
+}
+
+static int remote_host_cmp(const void *a, const void *b)
+{
+	const struct dhcp_remote_host *x = a, *y = b;
+	uint32_t p = ip4_to_host(&x->ip), q = ip4_to_host(&y->ip);
+
+	if (p != q)
+		return p < q ? -1 : 1;
+	return memcmp(x->mac.b, y->mac.b, sizeof(x->mac.b));
+}
+
+int dhcp_remote_hosts_render(struct dhcp_remote_host *h, size_t n, char **ret)
+{
+	struct buf b = {};
+	char m[MAC_STRLEN], a[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < n; i++)
+		if (mac_is_zero(&h[i].mac) || mac_is_multicast(&h[i].mac) || !ip4_to_host(&h[i].ip))
+			return -EINVAL;
+	if (n)
+		qsort(h, n, sizeof(*h), remote_host_cmp);
+	/* Only netd's own formatting of binary values: nothing a neighbour entry holds can add a
+	 * field, a keyword or a line. */
+	for (size_t i = 0; i < n; i++)
+		if (!i || ip4_to_host(&h[i].ip) != ip4_to_host(&h[i - 1].ip))
+			buf_printf(&b, "%s,%s\n", mac_format(&h[i].mac, m, sizeof(m)), ip4(&h[i].ip, a));
 	return buf_finish(&b, ret);
 }
 

@@ -342,8 +342,11 @@ static void print_dhcp(json_object *n)
 		printf(" (answered locally only)");
 	if (json_object_get_boolean(json_object_object_get(n, "no_resolv")))
 		printf(", not the host's resolvers");
-	printf("\ndnsmasq:    %s, pid %s, %s restart(s)\nleases:     %s\n", jstr(h, "dnsmasq_state"),
+	printf("\ndnsmasq:    %s, pid %s, %s restart(s)\nleases:     %s", jstr(h, "dnsmasq_state"),
 	       jstr(h, "dnsmasq_pid"), jstr(h, "dnsmasq_restarts"), jstr(h, "leases"));
+	if (json_object_object_get(h, "remote_guests"))
+		printf(", %s guest(s) on other hosts reserved", jstr(h, "remote_guests"));
+	printf("\n");
 }
 
 /* One "label:      value" line per element of n's array named json. */
@@ -389,10 +392,15 @@ static void print_leases(json_object *list)
 
 		if (t)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		else if (!strcmp(jstr(l, "type"), "remote"))
+			snprintf(when, sizeof(when), "-"); /* another host's dnsmasq has its lease */
 		/* ended: dnsmasq ended a DHCPv6 lease early; its MAC's port keeps it until it expires */
-		printf("%-17s  %-15s  %-20s  %-20s  %s%s\n", jstr(l, "mac"), jstr(l, "ip"),
+		/* remote: a guest on another host of a network across hosts, at that host's VTEP */
+		printf("%-17s  %-15s  %-20s  %-20s  %s%s%s%s\n", jstr(l, "mac"), jstr(l, "ip"),
 		       jstr(l, "hostname"), when, jstr(l, "type"),
-		       json_object_get_boolean(json_object_object_get(l, "ended")) ? ", ended" : "");
+		       json_object_get_boolean(json_object_object_get(l, "ended")) ? ", ended" : "",
+		       json_object_object_get(l, "vtep") ? " at " : "",
+		       json_object_object_get(l, "vtep") ? jstr(l, "vtep") : "");
 	}
 }
 

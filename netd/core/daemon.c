@@ -44,6 +44,7 @@ void daemon_trim_later(struct daemon *d)
  * that names them. A new feature is its own file(s) and its line here (netd/DESIGN.md). */
 extern const struct feature feature_links, feature_vxlan, feature_watch, feature_firewall, feature_fwint,
 	feature_forward6, feature_upstream, feature_dhcp, feature_resolved, feature_portsec, feature_forward,
+	feature_evpn_dhcp,
 	feature_evpn,
 	feature_doctor;
 static const struct feature *const features[] = {
@@ -55,6 +56,7 @@ static const struct feature *const features[] = {
 	&feature_forward6, /* IPv6 forwarding, the host's RA-learnt routes kept (after the rules) */
 	&feature_upstream, /* the upstream resolvers of the networks that forward DNS */
 	&feature_dhcp, /* dnsmasq: DHCP and DNS */
+	&feature_evpn_dhcp, /* mode evpn: reservations of the guests on other hosts (after dnsmasq) */
 	&feature_resolved, /* [dns] register: the domain in systemd-resolved (after dnsmasq) */
 	&feature_portsec, /* what each guest port may send (table bridge netd) */
 	&feature_forward, /* port forwards into nat guests (table inet netd_fwd), after the leases */

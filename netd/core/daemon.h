@@ -253,6 +253,14 @@ void daemon_trim_later(struct daemon *d);
 int daemon_net_bridge_ifindex(struct daemon *d, const struct net *n);
 /* The dnsmasq of network name (dnsmasq.c, feature_dhcp), or NULL. */
 struct dhcp_server *daemon_dhcp_find(struct daemon *d, const char *name);
+/* The files of a running network's dnsmasq rendered again: dnsmasq re-reads changed hosts files
+ * (SIGHUP), or restarts for a changed config. Nothing when it has no dnsmasq. */
+int daemon_dhcp_refresh(struct daemon *d, struct net *n, char *err, size_t errlen);
+/* evpn-dhcp.c (feature_evpn_dhcp), for a network across hosts: the hosts file of the guests EVPN
+ * places on other hosts (the bridge's extern_learn neighbours), and those guests as entries of
+ * 'network leases' (type "remote", their host's VTEP). */
+int daemon_evpn_dhcp_hosts(struct daemon *d, const struct network *n, char **ret);
+void daemon_evpn_dhcp_leases(struct daemon *d, const struct net *n, json_object *list);
 /* --tftp-root and --pxe-boot at network create (who: the requester) and start: the requester and
  * dnsmasq's user may read them, the root is no system or netd directory, and no other socket holds
  * udp/69 on the gateway or every address. Never at adoption or reload: a root that went away later

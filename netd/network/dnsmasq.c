@@ -38,7 +38,7 @@ extern const struct feature feature_dhcp; /* this file's, at its end */
 #endif
 
 struct dnsmasq_files {
-	char *dir, *conf, *hosts, *addn, *pid, *spawned, *state_dir, *leases, *lease_macs;
+	char *dir, *conf, *hosts, *addn, *remote, *pid, *spawned, *state_dir, *leases, *lease_macs;
 };
 
 static void files_free(struct dnsmasq_files *f)
@@ -47,6 +47,7 @@ static void files_free(struct dnsmasq_files *f)
 	free(f->conf);
 	free(f->hosts);
 	free(f->addn);
+	free(f->remote);
 	free(f->pid);
 	free(f->spawned);
 	free(f->state_dir);
@@ -62,6 +63,7 @@ static int files_init(struct daemon *d, const char *name, struct dnsmasq_files *
 	    asprintf(&f.conf, "%s/%s.conf", f.dir, name) < 0 ||
 	    asprintf(&f.hosts, "%s/%s.hosts", f.dir, name) < 0 ||
 	    asprintf(&f.addn, "%s/%s.addnhosts", f.dir, name) < 0 ||
+	    asprintf(&f.remote, "%s/%s.remote", f.dir, name) < 0 ||
 	    asprintf(&f.pid, "%s/%s.pid", f.dir, name) < 0 ||
 	    asprintf(&f.spawned, "%s/%s.netd.pid", f.dir, name) < 0 ||
 	    asprintf(&f.state_dir, "%s/networks/%s", d->paths.state_dir, name) < 0 ||
@@ -440,7 +442,7 @@ int dhcp_tftp_port_check(const struct network *n, char *err, size_t errlen)
 }
 
 struct rendered {
-	char *conf, *hosts, *addn;
+	char *conf, *hosts, *addn, *remote; /* remote: NULL but for a network across hosts */
 };
 
 static void rendered_free(struct rendered *r)
@@ -448,6 +450,7 @@ static void rendered_free(struct rendered *r)
 	free(r->conf);
 	free(r->hosts);
 	free(r->addn);
+	free(r->remote);
 }
 
 static int render(struct daemon *d, const struct network *n, const struct dnsmasq_files *f, struct rendered *ret)
@@ -471,6 +474,7 @@ static int render(struct daemon *d, const struct network *n, const struct dnsmas
 		.lease_file = f->leases,
 		.hosts_file = f->hosts,
 		.addn_hosts_file = f->addn,
+		.remote_hosts_file = n->mode->vxlan && n->vni ? f->remote : NULL,
 		.script = DHCP(d)->lease_helper,
 		.servers_file = daemon_upstream_servers_file(d),
 	};
@@ -482,6 +486,8 @@ static int render(struct daemon *d, const struct network *n, const struct dnsmas
 		k = dhcp_hosts_render(&n->dhcp, &r.hosts);
 	if (k >= 0)
 		k = dhcp_addn_hosts_render(&n->dhcp, &r.addn);
+	if (k >= 0 && ctx.remote_hosts_file)
+		k = daemon_evpn_dhcp_hosts(d, n, &r.remote);
 	if (k < 0) {
 		rendered_free(&r);
 		return k;
@@ -519,6 +525,7 @@ static void files_remove(const struct dnsmasq_files *f)
 	unlink(f->conf);
 	unlink(f->hosts);
 	unlink(f->addn);
+	unlink(f->remote);
 }
 
 /* The files of network name's dnsmasq go (files_remove). */
@@ -647,15 +654,20 @@ static int stop_server(struct daemon *d, const char *name, char *err, size_t err
 static int write_files(const struct dnsmasq_files *f, const struct rendered *text, bool *ret_conf_changed,
 		       bool *ret_hosts_changed)
 {
-	int a, b, c;
+	int a, b, c, e = 0;
 
-	a = write_if_changed(f->conf, text->conf);
+	/* the remote guests' file before the config that names it: a new dnsmasq reads it at once */
+	if (text->remote)
+		e = write_if_changed(f->remote, text->remote);
+	a = e < 0 ? e : write_if_changed(f->conf, text->conf);
 	b = a < 0 ? a : write_if_changed(f->hosts, text->hosts);
 	c = b < 0 ? b : write_if_changed(f->addn, text->addn);
 	if (c < 0)
 		return c;
+	if (!text->remote)
+		unlink(f->remote);
 	*ret_conf_changed = a > 0;
-	*ret_hosts_changed = b > 0 || c > 0;
+	*ret_hosts_changed = b > 0 || c > 0 || e > 0;
 	return 0;
 }
 
@@ -776,6 +788,13 @@ static int dhcp_sync(struct daemon *d, const struct network *n, bool active, cha
 static int sync_net(struct daemon *d, const struct network *n, bool active, char *err, size_t errlen)
 {
 	return dhcp_sync(d, n, active, err, errlen);
+}
+
+int daemon_dhcp_refresh(struct daemon *d, struct net *n, char *err, size_t errlen)
+{
+	if (!n->active || !daemon_dhcp_find(d, n->def->name))
+		return 0;
+	return dhcp_sync(d, n->def, true, err, errlen);
 }
 
 static char *find_lease_helper(void)

@@ -695,6 +695,8 @@ static int method_network_leases(struct daemon *d, struct call *c, json_object *
 	list = json_object_new_array();
 	for (size_t i = 0; srv && i < srv->leases.n; i++)
 		json_object_array_add(list, lease_json(n->def, &srv->leases.leases[i], now));
+	/* a network across hosts: the guests on other hosts this host's dnsmasq keeps reserved */
+	daemon_evpn_dhcp_leases(d, n, list);
 	call_reply(c, list);
 	return 0;
 }

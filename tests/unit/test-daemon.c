@@ -715,6 +715,71 @@ static bool log_has(struct world *w, const char *text);
 
 static void evpn_fake_frr(struct world *w, const char *vtep, const char *answer);
 
+static int link_index(struct world *w, const char *name)
+{
+	struct link_dump dump = {};
+	const struct link_info *l;
+	int ifindex;
+
+	assert_int_equal(w->d.link.ops->dump(w->d.link.userdata, LINK_DUMP_LINKS, &dump), 0);
+	l = link_dump_find_name(&dump, name);
+	assert_non_null(l);
+	ifindex = l->ifindex;
+	link_dump_free(&dump);
+	return ifindex;
+}
+
+static void plant_neigh(struct world *w, int family, int ifindex, const char *ip, const char *mac,
+			uint8_t flags)
+{
+	struct neigh_info nb = {
+		.ifindex = ifindex, .family = family, .has_lladdr = true, .state = NUD_NOARP, .flags = flags
+	};
+
+	/* an FDB entry's dst: the VTEP */
+	nb.dst_family = family == AF_BRIDGE ? AF_INET : AF_UNSPEC;
+	assert_int_equal(mac_parse(mac, &nb.lladdr), 0);
+	assert_int_equal(inet_pton(AF_INET, ip, &nb.dst.in), 1);
+	assert_int_equal(link_fake_add_neigh(w->link, &nb), 0);
+}
+
+/* The evpn dhcp feature: the bridge's extern_learn neighbours (zebra's: guests on other hosts)
+ * in the subnet become dnsmasq's reservations in span.remote; 'network leases' lists them with
+ * their VTEP (the VXLAN device's FDB entry), show counts them. */
+static void evpn_remote_guests(struct world *w)
+{
+	int br = link_index(w, show_field(w, "span", "bridge")), vx = link_index(w, "vx100");
+	char path[PATH_MAX];
+	_cleanup_free_ char *text = NULL;
+	json_object *list, *l, *v;
+
+	note(w, "zebra installs a guest of another host (extern_learn); a local guest, one of another "
+		"subnet, the gateway and a multicast MAC are no reservations");
+	plant_neigh(w, AF_INET, br, "10.77.0.12", "52:54:00:00:00:02", NTF_EXT_LEARNED);
+	plant_neigh(w, AF_INET, br, "10.77.0.13", "52:54:00:00:00:03", 0);
+	plant_neigh(w, AF_INET, br, "10.99.0.12", "52:54:00:00:00:04", NTF_EXT_LEARNED);
+	plant_neigh(w, AF_INET, br, "10.77.0.1", "52:54:00:00:00:05", NTF_EXT_LEARNED);
+	plant_neigh(w, AF_INET, br, "10.77.0.14", "01:00:5e:00:00:06", NTF_EXT_LEARNED);
+	plant_neigh(w, AF_BRIDGE, vx, "192.0.2.2", "52:54:00:00:00:02", NTF_EXT_LEARNED);
+	link_fake_notify(w->link, LINK_EVENT_NEIGHS);
+	run_for(w, 300 * 1000);
+	snprintf(path, sizeof(path), "%s/dnsmasq/span.remote", w->d.paths.run_dir);
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	assert_string_equal(text, "52:54:00:00:00:02,10.77.0.12\n");
+	put_text(w, "  span.remote: ", text);
+	assert_string_equal(show_field(w, "span", "dhcp.remote_guests"), "1");
+	assert_true(request(w, "network.leases", "{\"name\": \"span\"}"));
+	assert_true(json_object_object_get_ex(w->reply, "result", &list));
+	assert_int_equal(json_object_array_length(list), 1);
+	l = json_object_array_get_idx(list, 0);
+	assert_true(json_object_object_get_ex(l, "type", &v));
+	assert_string_equal(json_object_get_string(v), "remote");
+	assert_true(json_object_object_get_ex(l, "vtep", &v));
+	assert_string_equal(json_object_get_string(v), "192.0.2.2");
+	assert_true(json_object_object_get_ex(l, "ip", &v));
+	assert_string_equal(json_object_get_string(v), "10.77.0.12");
+}
+
 /* Mode evpn and the vxlan feature: refused without --vtep, without the VTEP address on a link,
  * over an underlay whose MTU leaves less than 1500; then the VXLAN port made, adopted after a
  * restart, a failure half-way undone, a VNI twice refused, the device removed first at delete. */
@@ -768,6 +833,7 @@ static void test_mode_evpn(void **state)
 	assert_int_equal(daemon_start(&w->d), 0);
 	flush_backends(w);
 	assert_string_equal(show_field(w, "span", "state"), "active");
+	evpn_remote_guests(w);
 
 	note(w, "the VTEP address goes: degraded, saying why");
 	assert_int_equal(w->d.link.ops->addr_del(w->d.link.userdata, eth0, &vtep), 0);

@@ -81,6 +81,98 @@ static void golden_config(const char *file, const struct network *n)
 	free(text);
 }
 
+/* A network across hosts: the remote guests' hosts file (sorted, one line per address, refused
+ * for a MAC or address that could not be a guest's) and the config naming it, without no-ping. */
+static void test_remote_hosts(void **state)
+{
+	struct dhcp_remote_host h[4] = {};
+	struct network n = make("lab", "10.60.0.0/24");
+	struct dhcp_render_ctx ctx = {
+		.network = "lab",
+		.bridge = "nd-lab",
+		.bridge_ifindex = 7,
+		.subnet = n.subnet,
+		.gateway = n.gateway,
+		.router = true,
+		.lease_file = "/l",
+		.hosts_file = "/h",
+		.addn_hosts_file = "/a",
+		.remote_hosts_file = "/run/netd/dnsmasq/lab.remote",
+	};
+	char *text = NULL;
+
+	assert_int_equal(mac_parse("52:54:00:00:00:02", &h[0].mac), 0);
+	assert_int_equal(inet_pton(AF_INET, "10.60.0.12", &h[0].ip.in), 1);
+	assert_int_equal(mac_parse("52:54:00:00:00:01", &h[1].mac), 0);
+	assert_int_equal(inet_pton(AF_INET, "10.60.0.3", &h[1].ip.in), 1);
+	/* the same address twice (a guest moving): the lower MAC's line alone */
+	assert_int_equal(mac_parse("52:54:00:00:00:09", &h[2].mac), 0);
+	h[2].ip = h[0].ip;
+	assert_int_equal(dhcp_remote_hosts_render(h, 3, &text), 0);
+	assert_string_equal(text, "52:54:00:00:00:01,10.60.0.3\n52:54:00:00:00:02,10.60.0.12\n");
+	free(text);
+	assert_int_equal(dhcp_remote_hosts_render(h, 0, &text), 0);
+	assert_string_equal(text, "");
+	free(text);
+	/* multicast or zero MAC, address 0.0.0.0: nothing written */
+	assert_int_equal(mac_parse("01:00:5e:00:00:01", &h[3].mac), 0);
+	h[3].ip = h[0].ip;
+	assert_int_equal(dhcp_remote_hosts_render(h, 4, &text), -EINVAL);
+	h[3].mac = (struct mac){};
+	assert_int_equal(dhcp_remote_hosts_render(h, 4, &text), -EINVAL);
+	h[3].mac = h[0].mac;
+	h[3].ip = (union in_addr_union){};
+	assert_int_equal(dhcp_remote_hosts_render(h, 4, &text), -EINVAL);
+
+	/* Any MAC and address the kernel may hold read back as exactly what they were, one per line. */
+	{
+		struct dhcp_remote_host many[512];
+		size_t lines = 0;
+
+		srand(18);
+		for (size_t i = 0; i < ELEMENTSOF(many); i++) {
+			for (size_t k = 0; k < sizeof(many[i].mac.b); k++)
+				many[i].mac.b[k] = rand();
+			many[i].mac.b[0] &= 0xfe; /* unicast */
+			many[i].mac.b[5] |= 1; /* never zero */
+			ip4_from_host(0x0a000001u + (rand() % 400), &many[i].ip);
+		}
+		assert_int_equal(dhcp_remote_hosts_render(many, ELEMENTSOF(many), &text), 0);
+		for (char *line = text, *end; *line; line = end + 1, lines++) {
+			char m[MAC_STRLEN], a[INET_ADDRSTRLEN];
+			struct mac mac;
+			union in_addr_union ip;
+			bool found = false;
+
+			end = strchr(line, '\n');
+			assert_non_null(end);
+			*end = '\0';
+			assert_int_equal(sscanf(line, "%17[^,],%15s", m, a), 2);
+			assert_int_equal(mac_parse(m, &mac), 0);
+			assert_int_equal(inet_pton(AF_INET, a, &ip.in), 1);
+			for (size_t i = 0; i < ELEMENTSOF(many) && !found; i++)
+				found = mac_equal(&many[i].mac, &mac) &&
+					ip_addr_equal(AF_INET, &many[i].ip, &ip);
+			assert_true(found);
+		}
+		for (size_t i = 1; i < ELEMENTSOF(many); i++)
+			lines -= ip4_to_host(&many[i].ip) != ip4_to_host(&many[i - 1].ip);
+		assert_int_equal(lines, 1); /* one line per distinct address (many is sorted now) */
+		free(text);
+	}
+
+	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), 0);
+	assert_non_null(strstr(text, "dhcp-hostsfile=/h\ndhcp-hostsfile=/run/netd/dnsmasq/lab.remote\n"));
+	assert_null(strstr(text, "no-ping"));
+	free(text);
+	ctx.remote_hosts_file = NULL;
+	assert_int_equal(dhcp_config_render(&n.dhcp, &ctx, &text), 0);
+	assert_null(strstr(text, "lab.remote"));
+	assert_non_null(strstr(text, "no-ping\n"));
+	free(text);
+	network_done(&n);
+}
+
 /* The upstream resolvers from resolv.conf: nameserver lines with a valid address, nothing else. */
 static void test_servers_render(void **state)
 {
@@ -1349,6 +1441,7 @@ int main(void)
 		cmocka_unit_test(test_lease_macs_server),
 		cmocka_unit_test(test_lease_macs_coalesce),
 		cmocka_unit_test(test_probe_packets),
+		cmocka_unit_test(test_remote_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
