@@ -28,9 +28,10 @@ diff <(echo "$before") <(echo "$after") >"$T/diff" || fail "state after recovery
 echo "# recovery after a crash mid-conversion: lost IPv4 $LOST4/300, IPv6 $LOST6/300"
 ok "restarted netd completed the rollback; state identical; DHCP client back on eth0"
 
-# The DHCP client netd starts on br0 is held in its script for 5 s when it binds, and netd is
-# killed then (5 s: longer than a restart of an ASan netd on a loaded machine, 2.4 s seen): the rollback must stop the client with its script, or the script would put the
-# lease back on br0 after the burst (and with br0 gone, IPv4 until eth0's client binds).
+# The DHCP client netd starts on br0 is held in its script for 5 s when it binds (longer than a
+# restart of an ASan netd on a loaded machine: 2.4 s seen), and netd is killed then: the rollback
+# must stop the client with its script, or the script would put the lease back on br0 after the
+# burst (and with br0 gone, IPv4 until eth0's client binds).
 : >"$T/slow-bridge-script"
 ctl uplink convert eth0 --confirm-timeout 60s >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"
 assert_eq "$(sed -n 's/^state=//p' "$T/lib/uplinks/br0/state")" waiting "state file while waiting"
