@@ -99,6 +99,21 @@ stop_netd() {
 
 ctl() { "$NETDCTL" --socket "$SOCK" "$@"; }
 
+# monitor_start FILE [GLOBAL-OPTION...]: 'netdctl monitor' into FILE in the background; returns
+# once netd took the subscription (its log line), so no event after it is missed.
+monitor_start() {
+	local file=$1 n
+	shift
+	n=$(grep -c 'request daemon.monitor' "$T/netd.log" || true)
+	ctl "$@" monitor >"$file" 2>/dev/null &
+	BG_PIDS+=($!)
+	for _ in $(seq 1 200); do
+		[ "$(grep -c 'request daemon.monitor' "$T/netd.log" || true)" -gt "$n" ] && return 0
+		sleep 0.025
+	done
+	fail "netdctl monitor did not subscribe within 5 s"
+}
+
 # add_user NAME [GROUP...]: a throw-away system user (and its own group), removed on exit.
 add_user() {
 	command -v useradd >/dev/null || skip "useradd missing"

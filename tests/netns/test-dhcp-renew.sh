@@ -12,10 +12,8 @@ lease_field() { ctl --json network leases lab | jq -r --arg mac "$1" ".[] | sele
 
 start_netd
 ctl network create lab --mode isolated --subnet 10.51.0.0/24 --lease-time 2m >/dev/null
-ctl --json monitor >"$T/events" 2>/dev/null &
-BG_PIDS+=($!)
-ctl monitor >"$T/events.txt" 2>/dev/null &
-BG_PIDS+=($!)
+monitor_start "$T/events" --json
+monitor_start "$T/events.txt"
 add_guest g1 52:54:00:aa:01:01 nd-lab
 dhcp_client g1
 ip1=$(guest_ip g1)

@@ -24,8 +24,7 @@ assert_eq "$(ps -o user= -p "$pid")" "$(getent passwd dnsmasq >/dev/null && echo
 ok "dnsmasq $pid runs unprivileged ($(ps -o user= -p "$pid")) for network lab"
 
 # 1. A lease from the range, the gateway as DNS server, no router (isolated).
-ctl --json monitor >"$T/events" 2>/dev/null &
-BG_PIDS+=($!)
+monitor_start "$T/events" --json
 add_guest g1 52:54:00:aa:00:01 nd-lab
 dhcp_client g1
 bound=$(wait_event g1 '^bound ')
@@ -38,9 +37,10 @@ grep -q ' domain=lab.test ' <<<"$bound" || fail "domain not handed out: $bound"
 ok "guest g1 got $ip1 from the range, DNS 10.50.0.1, domain lab.test, no router"
 [[ "$visible" == visible* ]] || fail "lease not listed by netd within 2 s of bound"
 ms=$(sed 's/.*ms=//' <<<"$visible")
-# (the poll's own netdctl and jq, ASan-built and on a loaded machine, cost up to a few hundred ms:
-# the bound on netd itself is the next one, on its log line)
-[ "$ms" -lt 2000 ] || fail "lease listed only ${ms} ms after bound"
+# (the poll's own netdctl and jq, ASan-built and on a loaded machine, cost up to a few hundred ms,
+# and 2 s once in a rehearsal with other builds beside CI's lanes: this bound is on the poll, the
+# one on netd itself is the next, on its log line)
+[ "$ms" -lt 5000 ] || fail "lease listed only ${ms} ms after bound"
 ok "lease visible in 'netdctl network leases' ${ms} ms after the client's bound event"
 # The same, without the cost of polling with netdctl and jq: netd's own log line of the event
 # against the client's bound time (both wall clock, milliseconds): within 1 s.

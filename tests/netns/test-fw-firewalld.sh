@@ -146,7 +146,9 @@ ctl status >/dev/null
 ms=$((($(date +%s%N) - t0) / 1000000))
 kill -CONT "$FWD_PID"
 [ "$ms" -gt 1500 ] || fail "the pass did not wait for firewalld at all ($ms ms): the test measures nothing"
-[ "$ms" -lt 3500 ] || fail "netd answered $ms ms after a foreign change with firewalld frozen (one timeout: 2 s)"
+# One timeout (2 s) and the pass's work; a netd that asked once per network would take 6 s. 3.9 s
+# was seen in a rehearsal with other builds beside CI's lanes: the bound is 5.5 s.
+[ "$ms" -lt 5500 ] || fail "netd answered $ms ms after a foreign change with firewalld frozen (one timeout: 2 s, three: 6 s)"
 ok "a frozen firewalld holds netd one call's timeout per pass ($ms ms for a status after a change), not one per network"
 
 fwd_host_check

@@ -48,9 +48,7 @@ grep -q "invalid --subnet-pool '10.0.0.0/25'" "$T/err" || fail "netd --subnet-po
 ok "netd --subnet-pool 10.0.0.0/25: $(cat "$T/err" | head -n1)"
 
 # A VPN-like route over a running network, then gone again.
-ctl --json monitor >"$T/events" 2>/dev/null &
-BG_PIDS+=($!)
-sleep 0.1
+monitor_start "$T/events" --json
 ip -n "$NS" route add 10.123.0.0/16 dev host0 table 200
 for _ in $(seq 1 100); do
 	[ "$(ctl --json network show c | jq -r .state)" = degraded ] && break

@@ -61,7 +61,7 @@ case "\$1" in
 deconfig) ip link set "\$interface" up ;;
 bound|renew)
 	# A client caught in its script when netd rolls back (test-uplink-crash.sh).
-	[ "\$interface" = br0 ] && [ -e "$T/slow-bridge-script" ] && { : >"$T/bridge-script-in"; sleep 2; }
+	[ "\$interface" = br0 ] && [ -e "$T/slow-bridge-script" ] && { : >"$T/bridge-script-in"; sleep 5; }
 	ip addr replace "\$ip/\$mask" dev "\$interface"
 	[ -n "\$router" ] && ip route replace default via "\${router%% *}" dev "\$interface"
 	echo "\$1 \$interface \$ip \$(date +%s)" >>"$T/dhcp-events"
