@@ -345,6 +345,14 @@ void daemon_net_show_features(struct daemon *d, const struct net *n, const struc
 			features[i]->show(d, n, v, o);
 }
 
+void daemon_net_doctor(struct daemon *d, const struct net *n, const struct link_dump *dump,
+		       doctor_step_fn step, void *ctx)
+{
+	for (size_t i = 0; i < ELEMENTSOF(features); i++)
+		if (features[i]->doctor)
+			features[i]->doctor(d, n, dump, step, ctx);
+}
+
 const char *daemon_net_state(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
 			     size_t size, const char **ret_problem)
 {

@@ -70,6 +70,11 @@ struct net_view {
 	bool full; /* 'network show' (kernel details) rather than 'network list' */
 };
 
+/* One step of 'netdctl doctor' (network/doctor.c): status "ok", "warn", "fail" or "skip", fix a
+ * command an operator can paste (or NULL), detail what was found. */
+typedef void (*doctor_step_fn)(void *ctx, const char *name, const char *status, const char *fix,
+			       const char *detail);
+
 struct feature {
 	const char *name;
 	int (*init)(struct daemon *d);
@@ -106,6 +111,10 @@ struct feature {
 	int (*reload)(struct daemon *d, char *err, size_t errlen);
 	/* Its part of daemon.status (netdctl status), into o. */
 	void (*status)(struct daemon *d, json_object *o);
+	/* Its steps of 'netdctl doctor NETWORK', after the common ones, through step(ctx, ...); dump
+	 * holds every link, address and route (read-only: doctor changes nothing). */
+	void (*doctor)(struct daemon *d, const struct net *n, const struct link_dump *dump,
+		       doctor_step_fn step, void *ctx);
 };
 
 /* A feature's own state: for the daemon (its context: a socket, a table, a list) and for one
@@ -148,6 +157,9 @@ const char *daemon_net_state(struct daemon *d, const struct net *n, const struct
 /* Into k: what daemon_net_show_features() of n (not full) depends on: its definition's generation
  * and every feature's show_key(). */
 void daemon_net_show_key(struct daemon *d, const struct net *n, struct net_show_key *k);
+/* Every feature's doctor() steps of n (net.h feature). */
+void daemon_net_doctor(struct daemon *d, const struct net *n, const struct link_dump *dump,
+		       doctor_step_fn step, void *ctx);
 
 /* Users: a running guest's NIC registers with its network; every feature's user_add() gives it
  * what it needs (links: a port of the bridge, once the network runs), and again whenever the

@@ -16,7 +16,9 @@
  *   6. the default route (with --uplink: through that link, which is up);
  *   7. the conntrack table's fill;
  *   8. the bridge's MTU against the uplink's;
- *   9. conflicting routes and addresses (network_check_conflicts, as the conflict watch).
+ *   9. conflicting routes and addresses (network_check_conflicts, as the conflict watch);
+ *  10. the features' own steps (net.h feature doctor(): a mode evpn network's VXLAN device and
+ *      underlay, its BGP sessions and the other hosts that carry its VNI).
  */
 #include <errno.h>
 #include <linux/rtnetlink.h>
@@ -609,6 +611,13 @@ static void step_mtu(struct doctor_call *dc, const struct network *n, const stru
 		     br ? "the network does not forward" : "no bridge");
 		return;
 	}
+	if (n->mode->vxlan) {
+		/* not the operator's to set: the underlay's less VXLAN's overhead (step "vxlan") */
+		step(dc, n->name, "mtu", "skip", NULL,
+		     "a mode %s network's MTU is its underlay's less VXLAN's overhead (step vxlan)",
+		     n->mode->name);
+		return;
+	}
 	up = uplink_of(dc, n, &rt);
 	if (!up) {
 		step(dc, n->name, "mtu", "skip", NULL, "no uplink to compare with");
@@ -667,7 +676,15 @@ static struct vm *guest_find(struct daemon *d, const char *name)
 	return NULL;
 }
 
-/* Steps 4 to 9 of the network at hand, then the next network. */
+/* 10. A feature's step (daemon_net_doctor). */
+static void feature_step(void *ctx, const char *name, const char *status, const char *fix, const char *detail)
+{
+	struct doctor_call *dc = ctx;
+
+	step(dc, dc->nets[dc->at], name, status, fix, "%s", detail);
+}
+
+/* Steps 4 to 10 of the network at hand, then the next network. */
 static void doctor_rest(struct doctor_call *dc)
 {
 	struct net *net = daemon_net_find(dc->d, dc->nets[dc->at]);
@@ -682,6 +699,7 @@ static void doctor_rest(struct doctor_call *dc)
 		step_conntrack(dc, net->def);
 		step_mtu(dc, net->def, br);
 		step_conflicts(dc, net->def);
+		daemon_net_doctor(dc->d, net, &dc->dump, feature_step, dc);
 	}
 	link_dump_free(&dc->dump);
 	dc->at++;

@@ -927,10 +927,84 @@ static void evpn_status(struct daemon *d, json_object *o)
 	json_object_object_add(o, "evpn", j);
 }
 
+/* 'netdctl doctor' of a mode evpn network: steps "bgp" (the sessions, as status's problems) and
+ * "evpn vni" (FRR's VNI and the other hosts that carry it, from EVPN type-3 routes). */
+static void evpn_doctor(struct daemon *d, const struct net *n, const struct link_dump *dump,
+			doctor_step_fn step, void *ctx)
+{
+	struct evpn *ev = EVPN(d);
+	const struct frr_vni *v = NULL;
+	json_object *problems;
+	char buf[1024], a[INET6_ADDRSTRLEN];
+	size_t len = 0;
+
+	if (!n->def->mode->vxlan || !n->def->vni)
+		return;
+	if (!d->evpn.vtep_family || !ev) {
+		step(ctx, "bgp", "skip", NULL, "netd runs no EVPN: no --vtep (step vxlan)");
+		return;
+	}
+	problems = json_object_new_array();
+	status_problems(ev, problems);
+	for (size_t i = 0; i < json_object_array_length(problems) && len < sizeof(buf); i++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? "; " : "",
+				json_object_get_string(json_object_array_get_idx(problems, i)));
+	if (len)
+		step(ctx, "bgp", "fail",
+		     "vtysh -c 'show bgp l2vpn evpn summary' on this host and its peers: FRR (zebra, bgpd) "
+		     "must run on each, TCP port 179 open between their VTEPs",
+		     buf);
+	json_object_put(problems);
+	if (!len && !ev->polled) {
+		step(ctx, "bgp", "skip", NULL, "FRR was not asked yet: netd asks every 2 s, try again");
+		return;
+	}
+	if (!len && !ev->state.n_peers)
+		step(ctx, "bgp", "warn", "netd --evpn-peers ADDR (or peers in [evpn] of netd.conf)",
+		     "FRR has no BGP session: the network reaches no other host");
+	else if (!len) {
+		len = snprintf(buf, sizeof(buf), "BGP sessions Established:");
+		for (size_t i = 0; i < ev->state.n_peers && len < sizeof(buf); i++)
+			len += snprintf(buf + len, sizeof(buf) - len, " %s",
+					ip_addr_format(ev->state.peers[i].family, &ev->state.peers[i].addr, a,
+						       sizeof(a)));
+		step(ctx, "bgp", "ok", NULL, buf);
+	}
+	if (!ev->answering) {
+		step(ctx, "evpn vni", "skip", NULL, "FRR does not answer (step bgp)");
+		return;
+	}
+	for (size_t i = 0; i < ev->state.n_vnis && !v; i++)
+		if (ev->state.vnis[i].vni == n->def->vni)
+			v = &ev->state.vnis[i];
+	if (!v) {
+		snprintf(buf, sizeof(buf),
+			 "FRR has no VNI %u: zebra did not take the VXLAN device (step vxlan)", n->def->vni);
+		step(ctx, "evpn vni", "fail", "vtysh -c 'show evpn vni'; vtysh -c 'show interface vx<VNI>'",
+		     buf);
+		return;
+	}
+	if (!v->n_vteps) {
+		snprintf(buf, sizeof(buf),
+			 "VNI %u is seen from no other host: FRR has no EVPN route of it from another VTEP",
+			 n->def->vni);
+		step(ctx, "evpn vni", d->evpn.n_peers || d->evpn.reflector ? "fail" : "warn",
+		     "create the same network (mode evpn, same VNI) on the other hosts; see step bgp", buf);
+		return;
+	}
+	len = snprintf(buf, sizeof(buf), "VNI %u (%s) is carried by this host and", v->vni,
+		       v->vxlan_if[0] ? v->vxlan_if : "?");
+	for (size_t i = 0; i < v->n_vteps && len < sizeof(buf); i++)
+		len += snprintf(buf + len, sizeof(buf) - len, " %s",
+				ip_addr_format(v->vteps[i].family, &v->vteps[i].addr, a, sizeof(a)));
+	step(ctx, "evpn vni", "ok", NULL, buf);
+}
+
 const struct feature feature_evpn = {
 	.name = "evpn",
 	.init = evpn_init,
 	.done = evpn_done,
 	.reload = evpn_reload,
 	.status = evpn_status,
+	.doctor = evpn_doctor,
 };

@@ -11,7 +11,9 @@
  *
  * up() checks everything (the VTEP address on a link of the host, that link's MTU, the device's
  * name free or ours) before it touches the kernel, and deletes a device it made when a later
- * step fails. A restarted netd adopts the device as it is (same ifindex: no packet lost).
+ * step fails. A restarted netd adopts the device as it is (same ifindex: no packet lost); a reload
+ * gives each device and bridge the MTU of its underlay as it is then. 'netdctl doctor' has a step
+ * "vxlan": the device and its underlay.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -392,6 +394,32 @@ out:
 	return r;
 }
 
+/* netdctl reload (SIGHUP): every running network's device again, so that one whose underlay's MTU
+ * changed since takes the new one (attach() sets only what differs: an unchanged device is left
+ * as it is). A network that cannot (the underlay now too small) keeps its device; its error is
+ * the reply's. */
+static int vxlan_reload(struct daemon *d, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < d->n_nets; i++) {
+		struct net *n = d->nets[i];
+		char e[512];
+		int r;
+
+		if (!n->active || !wants(n->def))
+			continue;
+		r = vxlan_up(d, n, e, sizeof(e));
+		if (r < 0 && !ret) {
+			snprintf(err, errlen, "%s", e); /* logged by the caller */
+			ret = r;
+		} else if (r < 0) {
+			log_obj(LOG_ERR, LOG_OBJ(.network = n->def->name), "reload: %s", e);
+		}
+	}
+	return ret;
+}
+
 static int vxlan_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	struct link_dump dump = {};
@@ -459,16 +487,49 @@ static bool seen_elsewhere(struct daemon *d, const struct network *def)
 	return r > 0 || r == -ENODATA;
 }
 
+/* What is wrong with the network's device in dump (spec: what it must be), or NULL; *mtu_only
+ * when only its MTU differs from the underlay's less the overhead (the underlay changed since). */
+static const char *device_problem(const struct network *def, const struct link_dump *dump,
+				  const struct vxlan_spec *spec, const char *alias, bool *mtu_only, char *buf,
+				  size_t size)
+{
+	const struct link_info *vx = link_dump_find_name(dump, spec->name);
+	const struct link_info *br = link_dump_find_name(dump, def->bridge);
+	char a[INET6_ADDRSTRLEN];
+	struct mac anycast;
+
+	*mtu_only = false;
+	network_fixed_mac(def, &anycast);
+	if (!vx || strcmp(vx->alias, alias))
+		snprintf(buf, size, "VXLAN device %s missing", spec->name);
+	else if (!same_device(vx, spec))
+		snprintf(buf, size,
+			 "VXLAN device %s does not have VNI %u, local address %s (--vtep) and port %u",
+			 spec->name, spec->vni,
+			 ip_addr_format(spec->local_family, &spec->local, a, sizeof(a)), spec->dstport);
+	else if (!br || vx->master != br->ifindex)
+		snprintf(buf, size, "VXLAN device %s is not a port of bridge %s", spec->name, def->bridge);
+	else if (!vx->up)
+		snprintf(buf, size, "VXLAN device %s down", spec->name);
+	else if (!mac_equal(&br->mac, &anycast))
+		snprintf(buf, size, "bridge %s's MAC is not the anycast gateway's", def->bridge);
+	else if (vx->mtu != spec->mtu && (*mtu_only = true))
+		snprintf(buf, size, "VXLAN device %s has MTU %u, the underlay allows %u", spec->name, vx->mtu,
+			 spec->mtu);
+	else
+		return NULL;
+	return buf;
+}
+
 static const char *vxlan_problem(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
 				 size_t size)
 {
 	const struct network *def = n->def;
 	struct link_dump dump = {};
-	const struct link_info *vx, *br;
 	struct vxlan_spec spec = {};
-	struct mac anycast;
-	char name[IFNAMSIZ], alias[64], a[INET6_ADDRSTRLEN];
+	char name[IFNAMSIZ], alias[64];
 	const char *p = NULL;
+	bool mtu_only;
 
 	if (!wants(def))
 		return NULL;
@@ -484,37 +545,74 @@ static const char *vxlan_problem(struct daemon *d, const struct net *n, const st
 	} else if (!spec.name) {
 		return buf; /* no --vtep, or the underlay's MTU */
 	}
-	vx = link_dump_find_name(v->dump, name);
-	br = link_dump_find_name(v->dump, def->bridge);
-	network_fixed_mac(def, &anycast);
-	if (!vx || strcmp(vx->alias, alias))
-		snprintf(buf, size, "VXLAN device %s missing", name);
-	else if (!same_device(vx, &spec))
-		snprintf(buf, size,
-			 "VXLAN device %s does not have VNI %u, local address %s (--vtep) and port %u", name,
-			 spec.vni, ip_addr_format(spec.local_family, &spec.local, a, sizeof(a)),
-			 spec.dstport);
-	else if (!br || vx->master != br->ifindex)
-		snprintf(buf, size, "VXLAN device %s is not a port of bridge %s", name, def->bridge);
-	else if (!vx->up)
-		snprintf(buf, size, "VXLAN device %s down", name);
-	else if (vx->mtu != spec.mtu)
-		snprintf(buf, size, "VXLAN device %s has MTU %u, the underlay allows %u", name, vx->mtu,
-			 spec.mtu);
-	else if (!mac_equal(&br->mac, &anycast))
-		snprintf(buf, size, "bridge %s's MAC is not the anycast gateway's", def->bridge);
-	else if (!seen_elsewhere(d, def))
+	p = device_problem(def, v->dump, &spec, alias, &mtu_only, buf, size);
+	if (!p && !seen_elsewhere(d, def)) {
 		snprintf(
 			buf, size,
 			"VNI %u is seen from no other host: FRR has no EVPN route of it from any VTEP "
 			"(is the network created on the other hosts, are the BGP sessions up? netdctl status)",
 			def->vni);
-	else
-		goto out;
-	p = buf;
+		p = buf;
+	}
 out:
 	link_dump_free(&dump);
 	return p;
+}
+
+/* 'netdctl doctor': step "vxlan", the device and its underlay (the BGP side is the evpn feature's). */
+static void vxlan_doctor(struct daemon *d, const struct net *n, const struct link_dump *dump,
+			 doctor_step_fn step, void *ctx)
+{
+	const struct network *def = n->def;
+	unsigned overhead = d->evpn.vtep_family == AF_INET6 ? VXLAN_OVERHEAD6 : VXLAN_OVERHEAD4;
+	struct vxlan_spec spec = {};
+	char name[IFNAMSIZ], alias[64], buf[512], fix[256], a[INET6_ADDRSTRLEN];
+	const struct link_info *ul;
+	bool mtu_only;
+	int r;
+
+	if (!wants(def))
+		return;
+	r = spec_of(d, def, dump, &spec, name, alias, sizeof(alias), buf, sizeof(buf));
+	ul = d->evpn.vtep_family ? underlay(d, dump) : NULL;
+	if (r == -EMSGSIZE)
+		snprintf(fix, sizeof(fix), "ip link set %s mtu %u; netdctl reload", ul ? ul->name : "IFACE",
+			 VXLAN_GUEST_MTU_MIN + overhead);
+	else if (r == -EADDRNOTAVAIL)
+		snprintf(
+			fix, sizeof(fix),
+			"ip addr add %s/PREFIX dev IFACE (or restart netd with --vtep set to an address of this host)",
+			ip_addr_format(d->evpn.vtep_family, &d->evpn.vtep, a, sizeof(a)));
+	else if (r < 0)
+		snprintf(fix, sizeof(fix),
+			 "restart netd with --vtep ADDR (or vtep in [evpn] of %s/netd.conf)",
+			 d->paths.config_dir);
+	if (r < 0) {
+		step(ctx, "vxlan", "fail", fix, buf);
+		return;
+	}
+	if (device_problem(def, dump, &spec, alias, &mtu_only, buf, sizeof(buf))) {
+		const struct link_info *vx = link_dump_find_name(dump, name);
+
+		if (mtu_only) {
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+				 " (%s's MTU %u less %u): netd sets it at a reload%s", ul->name, ul->mtu,
+				 overhead,
+				 vx->mtu > spec.mtu ? "; until then large frames are lost on the way" : "");
+			step(ctx, "vxlan", vx->mtu > spec.mtu ? "fail" : "warn", "netdctl reload", buf);
+		} else {
+			snprintf(fix, sizeof(fix), "netdctl network stop %s && netdctl network start %s",
+				 def->name, def->name);
+			step(ctx, "vxlan", "fail", fix, buf);
+		}
+		return;
+	}
+	snprintf(
+		buf, sizeof(buf),
+		"VXLAN device %s (VNI %u, local %s, UDP %u) is up, a port of %s; MTU %u: underlay %s's %u less %u",
+		name, spec.vni, ip_addr_format(spec.local_family, &spec.local, a, sizeof(a)), spec.dstport,
+		def->bridge, spec.mtu, ul->name, ul->mtu, overhead);
+	step(ctx, "vxlan", "ok", NULL, buf);
 }
 
 /* The other hosts that carry the VNI (FRR's EVPN type-3 routes, its last answer), or null when
@@ -589,8 +687,10 @@ const struct feature feature_vxlan = {
 	.up = vxlan_up,
 	.down = vxlan_down,
 	.problem = vxlan_problem,
+	.doctor = vxlan_doctor,
 	.show = vxlan_show,
 	.show_key = vxlan_show_key,
 	.settle = vxlan_settle,
 	.user_add = vxlan_user_add,
+	.reload = vxlan_reload,
 };

@@ -16,6 +16,9 @@
 #   network, VNI 200, on h1) its own address;
 # - kill -9 of h2's netd and a restart under a 100 Hz ping between guests: vx100 adopted (same
 #   ifindex), no ping lost;
+# - doctor's step vxlan on h3 (ok; the mtu step skipped): its underlay's MTU raised, then lowered,
+#   warns, then fails, each fixed by the fix it names (netdctl reload: vx100 and the bridge take the
+#   underlay's MTU less 50); an underlay too small for 1500-byte guests fails, naming the MTU;
 # - network delete on h3 removes its vx100 and bridge only there; an underlay of MTU 1400 then
 #   refuses the network there with nothing made.
 . "$(dirname "$0")/lib.sh"
@@ -198,6 +201,37 @@ assert_eq "$(hx 2 ip -j link show vx100 | jq -r '.[0].ifindex')" "$ifindex" "h2'
 assert_eq "$(hctl 2 --json network show span | jq -r .state)" active "h2's network after the restart"
 [ "$(grep -c "vxlan add" "$T/h2/netd.log")" = 1 ] || fail "h2's restarted netd made vx100 again"
 ok "kill -9 of h2's netd and a restart: vx100 adopted (ifindex $ifindex), 0 of 200 pings at 100 Hz lost"
+
+# doctor: the VXLAN device against its underlay, on h3.
+doctor_step() { # I NETWORK STEP: "status|fix|detail" of STEP in host I's doctor of NETWORK
+	{ hctl "$1" --json doctor "$2" 2>/dev/null || true; } | # exit status 1: a step failed
+		jq -r --arg s "$3" '.steps[] | select(.name == $s) | "\(.status)|\(.fix // "")|\(.detail)"'
+}
+has -E '^ok\|\|VXLAN device vx100 \(VNI 100, local 192\.0\.2\.3, UDP 4789\) is up, a port of nd-span; MTU 1500: underlay eth0.s 1550 less 50$' \
+	<<<"$(doctor_step 3 span vxlan)" || fail "h3's doctor, step vxlan: $(doctor_step 3 span vxlan)"
+has -E '^skip\|' <<<"$(doctor_step 3 span mtu)" || fail "h3's doctor, step mtu: $(doctor_step 3 span mtu)"
+# underlay_mtu MTU STATUS VX_MTU ALLOWED: h3's underlay set to MTU, doctor's step vxlan says
+# STATUS (vx100's MTU VX_MTU, the underlay allows ALLOWED) with its fix, which then makes it fit.
+underlay_mtu() {
+	local step
+	hx 3 ip link set eth0 mtu "$1"
+	step=$(doctor_step 3 span vxlan)
+	has -F "$2|netdctl reload|VXLAN device vx100 has MTU $3, the underlay allows $4" <<<"$step" ||
+		fail "h3's doctor with an underlay of MTU $1: $step"
+	hctl 3 reload >/dev/null
+	assert_eq "$(hx 3 cat /sys/class/net/vx100/mtu) $(hx 3 cat /sys/class/net/nd-span/mtu)" "$4 $4" \
+		"h3's vx100 and bridge MTU after the reload (underlay $1)"
+	has -E "^ok\\|.*MTU $4: underlay eth0.s $1 less 50\$" <<<"$(doctor_step 3 span vxlan)" ||
+		fail "h3's doctor after the reload: $(doctor_step 3 span vxlan)"
+}
+underlay_mtu 1600 warn 1500 1550
+underlay_mtu 1550 fail 1550 1500
+hx 3 ip link set eth0 mtu 1520
+step=$(doctor_step 3 span vxlan)
+has -F "fail|ip link set eth0 mtu 1550; netdctl reload|network 'span': the underlay eth0 (VTEP 192.0.2.3) has MTU 1520; VXLAN needs at least 1550" <<<"$step" ||
+	fail "h3's doctor with an underlay of MTU 1520: $step"
+hx 3 ip link set eth0 mtu 1550
+ok "doctor, step vxlan: an underlay grown (warn) or shrunk (fail) since vx100 was made, fixed by its fix (netdctl reload); one too small for 1500-byte guests (fail, raise its MTU)"
 
 hctl 3 network delete span >/dev/null
 ! hx 3 ip link show vx100 >/dev/null 2>&1 || fail "h3's vx100 is still there after the delete"
