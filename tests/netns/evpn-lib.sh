@@ -14,6 +14,11 @@
 #   evpn_netd_start I ARGS...  netd in host I (socket $T/hI/run/netd.sock); EVPN_NETD_PID[I]
 #   evpn_netd_kill9 I          kill -9 of host I's netd
 #   hctl I ARGS...             netdctl against host I's netd
+#   poll SECONDS CMD...        until CMD succeeds; 1 when SECONDS passed first
+#   sessions I                 the BGP sessions host I's netd reports: "ADDR STATE" lines, sorted
+#   wait_sessions I WANT       until sessions I is WANT (60 s: frr-reload.py took 13 s in a loaded
+#                              CI rehearsal)
+#   doctor_step I NETWORK STEP "status|fix|detail" of STEP in host I's netdctl doctor NETWORK
 #   evpn_guest I NAME BRIDGE MAC [IP/PLEN GW]
 #                              a guest namespace on host I (GNS_NAME, for gx): its eth0 is a veth
 #                              whose peer, vNAME, is a port of BRIDGE in host I; with IP/PLEN and
@@ -127,4 +132,25 @@ evpn_guest() {
 		ip -n "$ns" route add default via "$6"
 	fi
 	eval "GNS_$name=$ns"
+}
+
+poll() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+sessions() { hctl "$1" --json status | jq -r '.evpn.peers[] | "\(.address) \(.state)"' | sort; }
+sessions_are() { [ "$(sessions "$1" 2>/dev/null)" = "$2" ]; }
+wait_sessions() {
+	poll 60 sessions_are "$1" "$2" ||
+		fail "host $1's sessions: expected '$2', got '$(sessions "$1")'; $(tail -5 "$T/h$1/netd.log")"
+}
+
+doctor_step() {
+	{ hctl "$1" --json doctor "$2" 2>/dev/null || true; } | # exit status 1: a step failed
+		jq -r --arg s "$3" '.steps[] | select(.name == $s) | "\(.status)|\(.fix // "")|\(.detail)"'
 }

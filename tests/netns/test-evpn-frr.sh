@@ -14,26 +14,9 @@ for i in 1 2 3; do evpn_frr_start "$i"; done
 # netd's FRR options for host I: its own pathspace and file.
 frr_args() { echo "--frr-pathspace ${EVPN_HOST[$1]} --frr-conf /etc/frr/${EVPN_HOST[$1]}/frr.conf"; }
 
-# The BGP sessions host I's netd reports: "ADDR STATE" lines, sorted.
-sessions() { hctl "$1" --json status | jq -r '.evpn.peers[] | "\(.address) \(.state)"' | sort; }
 # A session's established counter as vtysh says it (not netd: the check must not trust netd).
 established() {
 	evpn_vtysh "$1" -c 'show bgp l2vpn evpn summary json' | jq -r --arg p "$2" '.peers[$p].connectionsEstablished'
-}
-# poll SECONDS CMD...: until CMD succeeds; 1 when SECONDS passed first (frr-reload.py took 13 s in
-# a loaded CI rehearsal, vtysh about 1 s).
-poll() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
-sessions_are() { [ "$(sessions "$1" 2>/dev/null)" = "$2" ]; }
-wait_sessions() { # I WANT
-	poll 60 sessions_are "$1" "$2" ||
-		fail "host $1's sessions: expected '$2', got '$(sessions "$1")'; $(tail -5 "$T/h$1/netd.log")"
 }
 has_peer() { evpn_vtysh "$1" -c 'show bgp l2vpn evpn summary json' | jq -e --arg p "$2" '.peers[$p]' >/dev/null; }
 has_problem() { hctl "$1" --json status | jq -e --arg p "$2" '.evpn.problems[] | select(startswith($p))' >/dev/null; }
@@ -110,7 +93,13 @@ sum=$(evpn_vtysh 2 -c 'show bgp l2vpn evpn summary json')
 # host 3 does not peer with host 2: netd reports that session as a problem
 poll 20 has_problem 2 "BGP session to 192.0.2.3 is " || fail "no problem: $(hctl 2 --json status | jq -c .evpn)"
 hctl 2 status | grep -q '^problem:    BGP session to 192.0.2.3 is ' || fail "no problem line: $(hctl 2 status)"
-ok "a new peer from netd.conf applied on SIGHUP without resetting the session to the reflector; the peer that does not answer is a problem"
+# and doctor says so for a network of mode evpn (step bgp), naming the session
+hctl 2 network create d1 --mode evpn --vni 300 --subnet 10.99.0.0/24 >/dev/null
+step=$(doctor_step 2 d1 bgp)
+has -E '^fail\|vtysh .*\|.*BGP session to 192\.0\.2\.3 is [A-Za-z]+, not Established' <<<"$step" ||
+	fail "host 2's doctor, step bgp: $step"
+hctl 2 network delete d1 >/dev/null
+ok "a new peer from netd.conf applied on SIGHUP without resetting the session to the reflector; the peer that does not answer is a problem (status, doctor)"
 
 # A bad netd.conf on reload: refused, named in the reply, nothing changes.
 printf '[evpn]\nvtep = 192.0.2.2\nasn = 0\n' >"$T/h2/etc/netd.conf"

@@ -13,7 +13,10 @@
 #   returned on h2 (the issue's bound; the whole gap, destroy and start included, is printed);
 # - ping-pong moves (h2 -> h1 -> h2): after each, EVPN's MAC tables agree on every host
 #   (vtysh 'show evpn mac vni 100 json': local on m's host, remote at its VTEP elsewhere), and the
-#   host m left has no entry of m's on a port.
+#   host m left has no entry of m's on a port;
+# - doctor: span on h1 passes steps vxlan, bgp and evpn vni; lone on h2 fails evpn vni;
+# - a fourth host joins (FRR and netd up, its session Established): its guest reaches m and g3
+#   < 3 s after 'network create' there (the issue's bound).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evpn-lib.sh"
 need python3 nft jq ping
@@ -59,6 +62,17 @@ hctl 2 --json network show lone | jq -r .problem | has -F "VNI 101 is seen from 
 	fail "h2's lone: no problem of its VNI: $(hctl 2 --json network show lone)"
 assert_eq "$(hctl 2 --json network show span | jq -r .state)" active "h2's span"
 ok "network show: span's remote VTEPs on each host; VNI 101 on h2 alone is a problem (peers configured)"
+
+# doctor: h1's span passes the EVPN steps; h2's lone fails step evpn vni.
+poll 10 eval 'doctor_step 1 span bgp | has -xE "ok\|\|BGP sessions Established: (192\.0\.2\.2 192\.0\.2\.3|192\.0\.2\.3 192\.0\.2\.2)"' ||
+	fail "h1's doctor, step bgp: $(doctor_step 1 span bgp)"
+# (FRR's order of the VTEPs)
+has -xE 'ok\|\|VNI 100 \(vx100\) is carried by this host and (192\.0\.2\.2 192\.0\.2\.3|192\.0\.2\.3 192\.0\.2\.2)' \
+	<<<"$(doctor_step 1 span 'evpn vni')" || fail "h1's doctor, step evpn vni: $(doctor_step 1 span 'evpn vni')"
+has -E '^ok\|\|VXLAN device vx100 ' <<<"$(doctor_step 1 span vxlan)" || fail "h1's doctor, step vxlan: $(doctor_step 1 span vxlan)"
+has -F "fail|create the same network (mode evpn, same VNI) on the other hosts; see step bgp|VNI 101 is seen from no other host" \
+	<<<"$(doctor_step 2 lone 'evpn vni')" || fail "h2's doctor of lone, step evpn vni: $(doctor_step 2 lone 'evpn vni')"
+ok "doctor: span on h1 passes steps vxlan, bgp and evpn vni; lone on h2 fails evpn vni (no other host carries VNI 101)"
 
 # m's namespace, its wire tm on host $1 (the stand-in relays m's TAP to it).
 GM="netdt-m-$$-${RANDOM}"
@@ -175,6 +189,27 @@ vm_move 1 2
 macs_agree 2
 gx g3 ping -c1 -W1 "$IP" >/dev/null || fail "g3 cannot reach m on h2 again"
 ok "ping-pong h2 -> h1 -> h2: EVPN's MAC tables agree on all hosts after each move, no stale port entry"
+
+# --- A fourth host joins: its guest reaches the others in < 3 s -------------------------------
+# From 'network create' on h4 (its netd and FRR up, its session to the reflector Established)
+# until its guest g4 has answers from m on h2 and g3 on h3.
+evpn_host_add 4
+evpn_frr_start 4
+# shellcheck disable=SC2046
+evpn_netd_start 4 --evpn-peers 192.0.2.1 $(frr_args 4)
+wait_sessions 4 "192.0.2.1 Established"
+t0=$(date +%s%N)
+hctl 4 network create span --mode evpn --vni 100 --subnet 10.77.0.0/24 --host "$MAC,$IP" >/dev/null
+evpn_guest 4 g4 nd-span 52:54:00:77:00:04 10.77.0.14/24 10.77.0.1
+reached=
+for _ in $(seq 1 200); do
+	[ -z "${reached_m:-}" ] && gx g4 ping -c1 -W 0.1 "$IP" >/dev/null 2>&1 && reached_m=1
+	[ -n "${reached_m:-}" ] && gx g4 ping -c1 -W 0.1 10.77.0.13 >/dev/null 2>&1 && { reached=$(date +%s%N); break; }
+done
+[ -n "$reached" ] || fail "g4 on h4 reaches no other guest: m $([ -n "${reached_m:-}" ] && echo yes || echo no); $(evpn_vtysh 4 -c 'show evpn vni 100' 2>&1 | tail -5)"
+join_ms=$(((reached - t0) / 1000000))
+[ "$join_ms" -lt 3000 ] || fail "g4 reached m and g3 only $join_ms ms after 'network create' on h4 (bound 3000 ms)"
+ok "h4 joins: its guest g4 reaches m on h2 and g3 on h3 $join_ms ms after 'network create' there (bound 3 s)"
 
 hctl 2 vm destroy m >/dev/null
 for _ in $(seq 1 100); do

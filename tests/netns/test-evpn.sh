@@ -203,10 +203,6 @@ assert_eq "$(hctl 2 --json network show span | jq -r .state)" active "h2's netwo
 ok "kill -9 of h2's netd and a restart: vx100 adopted (ifindex $ifindex), 0 of 200 pings at 100 Hz lost"
 
 # doctor: the VXLAN device against its underlay, on h3.
-doctor_step() { # I NETWORK STEP: "status|fix|detail" of STEP in host I's doctor of NETWORK
-	{ hctl "$1" --json doctor "$2" 2>/dev/null || true; } | # exit status 1: a step failed
-		jq -r --arg s "$3" '.steps[] | select(.name == $s) | "\(.status)|\(.fix // "")|\(.detail)"'
-}
 has -E '^ok\|\|VXLAN device vx100 \(VNI 100, local 192\.0\.2\.3, UDP 4789\) is up, a port of nd-span; MTU 1500: underlay eth0.s 1550 less 50$' \
 	<<<"$(doctor_step 3 span vxlan)" || fail "h3's doctor, step vxlan: $(doctor_step 3 span vxlan)"
 has -E '^skip\|' <<<"$(doctor_step 3 span mtu)" || fail "h3's doctor, step mtu: $(doctor_step 3 span mtu)"
