@@ -927,6 +927,28 @@ static void evpn_status(struct daemon *d, json_object *o)
 	json_object_object_add(o, "evpn", j);
 }
 
+/* A mode evpn network's problem: the first of status's (a session down, FRR not answering or
+ * refusing the configuration): the network reaches the other hosts through them. */
+static const char *evpn_problem(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
+				size_t size)
+{
+	struct evpn *ev = EVPN(d);
+	json_object *problems;
+	const char *p = NULL;
+
+	if (!n->def->mode->vxlan || !n->def->vni || !ev || !d->evpn.vtep_family)
+		return NULL;
+	problems = json_object_new_array();
+	status_problems(ev, problems);
+	if (json_object_array_length(problems)) {
+		snprintf(buf, size, "%s (netdctl status)",
+			 json_object_get_string(json_object_array_get_idx(problems, 0)));
+		p = buf;
+	}
+	json_object_put(problems);
+	return p;
+}
+
 /* 'netdctl doctor' of a mode evpn network: steps "bgp" (the sessions, as status's problems) and
  * "evpn vni" (FRR's VNI and the other hosts that carry it, from EVPN type-3 routes). */
 static void evpn_doctor(struct daemon *d, const struct net *n, const struct link_dump *dump,
@@ -1006,5 +1028,6 @@ const struct feature feature_evpn = {
 	.done = evpn_done,
 	.reload = evpn_reload,
 	.status = evpn_status,
+	.problem = evpn_problem,
 	.doctor = evpn_doctor,
 };

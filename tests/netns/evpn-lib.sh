@@ -11,7 +11,10 @@
 #   evpn_frr_start I [FILE]    zebra and bgpd in host I with FILE as frr.conf (default: empty);
 #                              waits until vtysh answers
 #   evpn_vtysh I ARGS...       vtysh -N NAME in host I
-#   evpn_netd_start I ARGS...  netd in host I (socket $T/hI/run/netd.sock); EVPN_NETD_PID[I]
+#   evpn_netd_start I ARGS...  netd in host I (socket $T/hI/run/netd.sock) with FRR's paths of
+#                              host I's pathspace; EVPN_NETD_PID[I]
+#   evpn_args I                netd's EVPN options of host I: host 1 the route reflector, the
+#                              others its clients
 #   evpn_netd_kill9 I          kill -9 of host I's netd
 #   hctl I ARGS...             netdctl against host I's netd
 #   poll SECONDS CMD...        until CMD succeeds; 1 when SECONDS passed first
@@ -100,8 +103,12 @@ evpn_netd_start() {
 	mkdir -p "$dir"
 	# Not through hx: a function run in the background is a subshell of its own, and $! would be
 	# that subshell's pid, not netd's (evpn_netd_kill9 killed the subshell and left netd running).
+	# FRR's paths are always the host's own pathspace: a netd with --vtep writes FRR's file and
+	# runs frr-reload.py, never on this machine's /etc/frr/frr.conf (ARGS may name them again).
 	ip netns exec "${EVPN_HOST[$i]}" "$NETD" --config-dir "$dir/etc" --state-dir "$dir/lib" \
-		--run-dir "$dir/run" --socket "$sock" --log-level debug "$@" 2>>"$dir/netd.log" &
+		--run-dir "$dir/run" --socket "$sock" --log-level debug \
+		--frr-pathspace "${EVPN_HOST[$i]}" --frr-conf "/etc/frr/${EVPN_HOST[$i]}/frr.conf" \
+		"$@" 2>>"$dir/netd.log" &
 	EVPN_NETD_PID[$i]=$!
 	for _ in $(seq 1 200); do
 		[ -S "$sock" ] && hctl "$i" status >/dev/null 2>&1 && return 0
@@ -109,6 +116,14 @@ evpn_netd_start() {
 		sleep 0.02
 	done
 	fail "host $i's netd did not open its socket"
+}
+
+evpn_args() {
+	if [ "$1" = 1 ]; then
+		echo "--vtep 192.0.2.1 --evpn-reflector"
+	else
+		echo "--vtep 192.0.2.$1 --evpn-peers 192.0.2.1"
+	fi
 }
 
 evpn_netd_kill9() {

@@ -93,13 +93,17 @@ sum=$(evpn_vtysh 2 -c 'show bgp l2vpn evpn summary json')
 # host 3 does not peer with host 2: netd reports that session as a problem
 poll 20 has_problem 2 "BGP session to 192.0.2.3 is " || fail "no problem: $(hctl 2 --json status | jq -c .evpn)"
 hctl 2 status | grep -q '^problem:    BGP session to 192.0.2.3 is ' || fail "no problem line: $(hctl 2 status)"
-# and doctor says so for a network of mode evpn (step bgp), naming the session
-hctl 2 network create d1 --mode evpn --vni 300 --subnet 10.99.0.0/24 >/dev/null
+# and so are its networks of mode evpn: network show (degraded once host 1, which carries VNI 300
+# too, is seen) and doctor (step bgp), naming the session
+for i in 1 2; do hctl "$i" network create d1 --mode evpn --vni 300 --subnet 10.99.0.0/24 >/dev/null; done
+d1_problem() { hctl 2 --json network show d1 | jq -r '"\(.state) \(.problem)"'; }
+poll 20 eval 'd1_problem | has -E "^degraded BGP session to 192\.0\.2\.3 is [A-Za-z]+, not Established \(netdctl status\)$"' ||
+	fail "host 2's network show d1: $(d1_problem)"
 step=$(doctor_step 2 d1 bgp)
 has -E '^fail\|vtysh .*\|.*BGP session to 192\.0\.2\.3 is [A-Za-z]+, not Established' <<<"$step" ||
 	fail "host 2's doctor, step bgp: $step"
-hctl 2 network delete d1 >/dev/null
-ok "a new peer from netd.conf applied on SIGHUP without resetting the session to the reflector; the peer that does not answer is a problem (status, doctor)"
+for i in 1 2; do hctl "$i" network delete d1 >/dev/null; done
+ok "a new peer from netd.conf applied on SIGHUP without resetting the session to the reflector; the peer that does not answer is a problem (status, network show, doctor)"
 
 # A bad netd.conf on reload: refused, named in the reply, nothing changes.
 printf '[evpn]\nvtep = 192.0.2.2\nasn = 0\n' >"$T/h2/etc/netd.conf"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Mode evpn across three hosts (evpn-lib.sh: namespaces on an underlay, FRR in each, a netd each
-# with --vtep 192.0.2.I). FRR's config is the test's own here: iBGP EVPN, h1 the route reflector
-# (bgp listen range + a peer-group), h2 and h3 its clients, advertise-all-vni (zebra finds vx100
-# in the kernel). The same 'network create span --mode evpn --vni 100' on each host, a guest on
+# with --vtep 192.0.2.I, which owns FRR's configuration): iBGP EVPN, h1 the route reflector
+# (--evpn-reflector: bgp listen range + a peer-group), h2 and h3 its clients (--evpn-peers),
+# advertise-all-vni (zebra finds vx100 in the kernel). The same 'network create span --mode evpn --vni 100' on each host, a guest on
 # each host's bridge with a static address (10.77.0.1I), and an outside namespace behind every
 # host (172.16.I.0/24 to host I, 203.0.113.1 on its loopback answering "who is asking"):
 # - bad inputs first: no --vtep, VNI 0 and 16777216, --vni without mode evpn;
@@ -42,44 +42,15 @@ for i in 1 2 3; do
 done
 ip netns exec "$OUT" socat -U -T 2 TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
 
-cat >"$T/frr-rr.conf" <<'EOF'
-frr defaults datacenter
-router bgp 65000
- bgp router-id 192.0.2.1
- no bgp default ipv4-unicast
- coalesce-time 100
- neighbor rr peer-group
- neighbor rr remote-as 65000
- bgp listen range 192.0.2.0/24 peer-group rr
- address-family l2vpn evpn
-  neighbor rr activate
-  neighbor rr route-reflector-client
-  advertise-all-vni
- exit-address-family
-EOF
-for i in 2 3; do
-	cat >"$T/frr-h$i.conf" <<EOF
-frr defaults datacenter
-router bgp 65000
- bgp router-id 192.0.2.$i
- no bgp default ipv4-unicast
- coalesce-time 100
- neighbor 192.0.2.1 remote-as 65000
- address-family l2vpn evpn
-  neighbor 192.0.2.1 activate
-  advertise-all-vni
- exit-address-family
-EOF
-done
-# The three FRRs side by side (about 1.5 s each on a loaded machine); their processes go with
-# the namespaces at cleanup.
-cp "$T/frr-rr.conf" "$T/frr-h1.conf"
+# The three FRRs side by side (about 1.5 s each on a loaded machine), started empty: each netd
+# writes and applies its FRR's configuration (h1 the route reflector, h2 and h3 its clients).
+# Their processes go with the namespaces at cleanup.
 frr_pids=()
 for i in 1 2 3; do
-	evpn_frr_start "$i" "$T/frr-h$i.conf" &
+	evpn_frr_start "$i" &
 	frr_pids+=($!)
 done
-for p in "${frr_pids[@]}"; do wait "$p" || fail "FRR did not start: $(tail -5 "$T"/frr-h*.log)"; done
+for p in "${frr_pids[@]}"; do wait "$p" || fail "FRR did not start"; done
 
 # refused: the command fails, says $2, and leaves the host's links and definitions as they were
 refused() {
@@ -97,7 +68,9 @@ evpn_netd_start 3
 refused 3 "needs this host's VXLAN tunnel endpoint: start netd with --vtep ADDR" \
 	network create span --mode evpn --vni 100 --subnet 10.77.0.0/24
 evpn_netd_kill9 3
-for i in 1 2 3; do evpn_netd_start "$i" --vtep "192.0.2.$i"; done
+# shellcheck disable=SC2046 # evpn_args' words on purpose
+for i in 1 2 3; do evpn_netd_start "$i" $(evpn_args "$i"); done
+wait_sessions 1 $'192.0.2.2 Established\n192.0.2.3 Established'
 refused 1 "VNI is out of range (1-16777215)" network create bad --mode evpn --vni 0 --subnet 10.78.0.0/24
 refused 1 "VNI is out of range (1-16777215)" network create bad --mode evpn --vni 16777216 --subnet 10.78.0.0/24
 refused 1 "--vni and --routed need mode evpn (mode nat)" network create bad --mode nat --vni 5 --subnet 10.78.0.0/24
@@ -193,7 +166,8 @@ gx g1 ping -i 0.01 -c 200 -W 1 10.77.0.12 >"$T/ping-kill" 2>&1 &
 PING=$!
 sleep 0.3
 evpn_netd_kill9 2
-evpn_netd_start 2 --vtep 192.0.2.2
+# shellcheck disable=SC2046
+evpn_netd_start 2 $(evpn_args 2)
 wait "$PING" || true
 lost=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T/ping-kill")
 assert_eq "$lost" 200 "pings g1 -> g2 received of 200 across h2's netd kill -9 and restart"

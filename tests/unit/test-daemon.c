@@ -3734,10 +3734,19 @@ static void test_evpn(void **state)
 	assert_true(request(w, "daemon.reload", "{}"));
 	run_for(w, 300 * 1000);
 	evpn_status_line(w);
-	note(w, "with a configured peer: VNI 101, seen from no other host, is a problem; VNI 100 is not");
+	note(w, "with a configured peer: VNI 101, seen from no other host, is a problem; VNI 100's is "
+		"FRR's: the configuration not applied (status's first problem)");
 	assert_string_equal(show_field(w, "lone", "state"), "degraded");
 	assert_non_null(strstr(show_field(w, "lone", "problem"), "VNI 101 is seen from no other host"));
-	assert_string_equal(show_field(w, "span", "state"), "active");
+	assert_string_equal(show_field(w, "span", "state"), "degraded");
+	assert_non_null(strstr(show_field(w, "span", "problem"), "FRR's configuration is not applied: "));
+	note(w, "doctor of span: steps vxlan, bgp (failed) and evpn vni");
+	assert_true(doctor(w, "{\"name\": \"span\"}"));
+	assert_false(doctor_ok(w));
+	assert_string_equal(doctor_step(w, "span", "vxlan"), "ok");
+	assert_string_equal(doctor_step(w, "span", "bgp"), "fail");
+	assert_string_equal(doctor_step(w, "span", "evpn vni"), "ok");
+	assert_string_equal(doctor_step(w, "span", "mtu"), "skip");
 
 	note(w, "a bad netd.conf: refused, named in the reply");
 	assert_int_equal(write_file_atomic(path, "[evpn]\nasn = 0\n", 15, 0644), 0);
@@ -3753,9 +3762,11 @@ static void test_evpn(void **state)
 	run_for(w, 2200 * 1000);
 	evpn_status_line(w);
 	assert_int_equal(daemon_evpn_vni_vteps(&w->d, 100, NULL, 0), -ENODATA);
-	note(w, "FRR silent: the other hosts unknown (null), no problem of the network's (status has it)");
+	note(w, "FRR silent: the other hosts unknown (null); the network's problem is FRR's");
 	assert_string_equal(show_field(w, "span", "vxlan.remote_vteps"), "null");
-	assert_string_equal(show_field(w, "lone", "state"), "active");
+	assert_string_equal(show_field(w, "lone", "state"), "degraded");
+	assert_non_null(strstr(show_field(w, "lone", "problem"), "FRR"));
+	put_text(w, "  lone's problem: ", show_field(w, "lone", "problem"));
 	check_golden(w, "evpn.log");
 }
 
