@@ -271,6 +271,9 @@ static const char *network_way_out(json_object *n)
 
 	if (jis(n, "mode", "isolated") || jis(n, "mode", "bridge"))
 		return NULL;
+	if (jis(n, "mode", "evpn")) /* each host its own guests' way out */
+		return jis(n, "routed", "true") ? "routed, this host's guests" :
+						  "masquerade, this host's guests";
 	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++)
 		if (jis(n, "mode", ways[i].mode))
 			return ways[i].edge;
@@ -337,6 +340,10 @@ static void draw_network(struct graph *g, size_t i)
 	esc(f, jstr(n, "name") ?: "-");
 	nl(f, "");
 	esc(f, jstr(n, "mode") ?: "-");
+	if (jstr(n, "vni")) {
+		fputs(", VNI ", f);
+		esc(f, jstr(n, "vni"));
+	}
 	fputs(", ", f);
 	esc(f, jstr(n, "state") ?: "-");
 	fprintf(f, "\";\n\t\tstyle=\"rounded%s\"; color=\"%s\"; fontcolor=\"%s\";%s\n",
