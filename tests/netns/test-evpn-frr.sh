@@ -4,7 +4,9 @@
 # three hosts on an underlay, FRR started empty in each, a netd per host writes and applies FRR's
 # configuration and reports the BGP sessions in 'netdctl status'. A fourth host joins without
 # touching the others; a new peer (netd.conf, SIGHUP) is applied without resetting the existing
-# session; kill -9 of a netd and a restart change nothing in FRR; bad settings are refused.
+# session, and the peer that does not answer is a problem (status; network show and doctor of a
+# network of mode evpn); a new VNI changes no FRR configuration and resets no session; kill -9 of
+# a netd and a restart change nothing in FRR; bad settings are refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evpn-lib.sh"
 
@@ -103,7 +105,11 @@ step=$(doctor_step 2 d1 bgp)
 has -E '^fail\|vtysh .*\|.*BGP session to 192\.0\.2\.3 is [A-Za-z]+, not Established' <<<"$step" ||
 	fail "host 2's doctor, step bgp: $step"
 for i in 1 2; do hctl "$i" network delete d1 >/dev/null; done
-ok "a new peer from netd.conf applied on SIGHUP without resetting the session to the reflector; the peer that does not answer is a problem (status, network show, doctor)"
+# a new VNI (d1's 300 on hosts 1 and 2, carried over EVPN: h2 saw h1's VTEP for it above) changed
+# no FRR configuration and reset no session: zebra takes VNIs from the kernel (advertise-all-vni)
+[ "$(established 2 192.0.2.1)" = "$est2" ] || fail "host 2's session to 192.0.2.1 was reset by a new VNI"
+[ "$(md5sum <"$conf1")" = "$sum1" ] || fail "host 1's FRR configuration changed with a new VNI"
+ok "a new peer from netd.conf applied on SIGHUP without resetting the session to the reflector; the peer that does not answer is a problem (status, network show, doctor); a new VNI changes no FRR configuration and resets no session"
 
 # A bad netd.conf on reload: refused, named in the reply, nothing changes.
 printf '[evpn]\nvtep = 192.0.2.2\nasn = 0\n' >"$T/h2/etc/netd.conf"
