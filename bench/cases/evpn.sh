@@ -77,18 +77,10 @@ MAC_M=52:54:00:77:00:99 IP_M=10.77.0.99 # netd's guest that moves
 MAC_B=52:54:00:77:00:98 IP_B=10.77.0.98 # the plain guest that moves
 SPAN=(span --mode evpn --vni 100 --subnet 10.77.0.0/24 --host "$MAC_M,$IP_M")
 
-# poll SECONDS CMD...: until CMD succeeds; 1 when SECONDS passed first.
-poll() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.02
-	done
-}
+EVPN_POLL_SLEEP=0.02 # evpn-lib.sh's poll
 
 evpn_underlay 3
-for i in 1 2 3; do evpn_frr_start "$i"; done
+evpn_frr_start_all 3
 host_args() {
 	echo "--vtep 192.0.2.$1 --frr-pathspace ${EVPN_HOST[$1]} --frr-conf /etc/frr/${EVPN_HOST[$1]}/frr.conf" \
 		"--qemu $T/qemu --qemu-user root --log-level info"
@@ -222,26 +214,10 @@ arp_retrans 1000
 
 # netd's guest m: its namespace keeps its address across moves (as a guest's memory does), its
 # wire tm goes from host to host; the stand-in relays m's TAP to tm.
-GM="netdb-m-$$-${RANDOM}"
-ip netns add "$GM"
-EXTRA_NS+=("$GM")
-ip -n "$GM" link set lo up
+evpn_wire_guest m 1 "$MAC_M" "$IP_M/24" 10.77.0.1
 # silent guests: no IPv6 (its DAD and router solicitation at each carrier change would teach the
 # bridge the MAC); b learns nothing else, m announces itself through netd
-ip netns exec "$GM" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-hx 1 ip link add tm type veth peer name eth0 netns "$GM"
-ip -n "$GM" link set eth0 address "$MAC_M" up
-ip -n "$GM" addr add "$IP_M/24" dev eth0
-ip -n "$GM" route add default via 10.77.0.1
-# tm is a wire, not the host's interface (tap-guest-lib.sh's reason): the host takes nothing on it
-wire_up() {
-	hx "$1" sysctl -qw net.ipv6.conf.tm.disable_ipv6=1
-	hx "$1" nft add table netdev netdt_tap
-	hx "$1" nft add chain netdev netdt_tap in_tm \
-		'{ type filter hook ingress device "tm" priority 0; policy drop; }'
-	hx "$1" ip link set tm up
-}
-wire_up 1
+gx m sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.eth0.disable_ipv6=1
 for i in 1 2; do
 	hctl "$i" vm create m --network span --mac "$MAC_M" --memory 64M --kernel "$T/vmlinuz" \
 		--append veth=tm --accel tcg --no-autostart >/dev/null
@@ -279,9 +255,7 @@ move_sample() {
 	poll 10 replies_at_least "$T/ping-move" 30 || fail "g3's ping of $dest: $(tail -3 "$T/ping-move")"
 	if [ "$way" = netd ]; then
 		hctl "$from" vm destroy m >/dev/null
-		hx "$from" nft delete table netdev netdt_tap
-		hx "$from" ip link set tm netns "${EVPN_HOST[$to]}"
-		wire_up "$to"
+		evpn_wire_move "$from" "$to"
 		hctl "$to" vm start m >/dev/null
 	else
 		hx "$from" ip link set vb netns "${EVPN_HOST[$to]}"

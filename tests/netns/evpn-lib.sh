@@ -10,6 +10,7 @@
 #   hx I CMD...                CMD in host I's namespace
 #   evpn_frr_start I [FILE]    zebra and bgpd in host I with FILE as frr.conf (default: empty);
 #                              waits until vtysh answers
+#   evpn_frr_start_all N       evpn_frr_start of hosts 1..N side by side, each empty
 #   evpn_vtysh I ARGS...       vtysh -N NAME in host I
 #   evpn_netd_start I ARGS...  netd in host I (socket $T/hI/run/netd.sock) with FRR's paths of
 #                              host I's pathspace; EVPN_NETD_PID[I]
@@ -17,7 +18,13 @@
 #                              others its clients
 #   evpn_netd_kill9 I          kill -9 of host I's netd
 #   hctl I ARGS...             netdctl against host I's netd
-#   poll SECONDS CMD...        until CMD succeeds; 1 when SECONDS passed first
+#   evpn_wire_guest NAME I MAC IP/PLEN GW
+#                              a guest namespace (GNS_NAME) for netd's QEMU stand-in: its eth0's
+#                              peer is the wire tm in host I, to which the stand-in relays the
+#                              guest's TAP (--append veth=tm); the host takes nothing on tm
+#   evpn_wire_move FROM TO     tm from host FROM to host TO (the guest destroyed on FROM first)
+#   poll SECONDS CMD...        until CMD succeeds, every $EVPN_POLL_SLEEP s (default 0.1); 1 when
+#                              SECONDS passed first
 #   sessions I                 the BGP sessions host I's netd reports: "ADDR STATE" lines, sorted
 #   wait_sessions I WANT       until sessions I is WANT (60 s: frr-reload.py took 13 s in a loaded
 #                              CI rehearsal)
@@ -32,7 +39,6 @@ command -v vtysh >/dev/null && [ -x /usr/lib/frr/zebra ] && [ -x /usr/lib/frr/bg
 EVPN_UL_MTU=${EVPN_UL_MTU:-1550}
 EVPN_HOST=()
 EVPN_NETD_PID=()
-EVPN_FRR_PIDS=()
 
 evpn_cleanup() {
 	local i rc=0
@@ -71,6 +77,15 @@ evpn_underlay() {
 	for i in $(seq 1 "$1"); do evpn_host_add "$i"; done
 }
 
+evpn_frr_start_all() {
+	local i p pids=()
+	for i in $(seq 1 "$1"); do
+		evpn_frr_start "$i" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || fail "FRR did not start"; done
+}
+
 evpn_vtysh() { local i=$1; shift; hx "$i" vtysh -N "${EVPN_HOST[$i]}" "$@"; }
 
 evpn_frr_start() {
@@ -93,7 +108,6 @@ evpn_frr_start() {
 		sleep 0.05
 	done
 	evpn_vtysh "$i" -c 'show version' >/dev/null 2>&1 || fail "vtysh cannot reach host $i's FRR"
-	EVPN_FRR_PIDS+=($(cat "/var/run/frr/$h/zebra.pid" "/var/run/frr/$h/bgpd.pid"))
 }
 
 evpn_netd_start() {
@@ -154,7 +168,7 @@ poll() {
 	shift
 	until "$@"; do
 		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.1
+		sleep "${EVPN_POLL_SLEEP:-0.1}"
 	done
 }
 
@@ -168,4 +182,32 @@ wait_sessions() {
 doctor_step() {
 	{ hctl "$1" --json doctor "$2" 2>/dev/null || true; } | # exit status 1: a step failed
 		jq -r --arg s "$3" '.steps[] | select(.name == $s) | "\(.status)|\(.fix // "")|\(.detail)"'
+}
+
+# tm is a wire, not the host's interface (tap-guest-lib.sh's reason): the host takes nothing on it.
+evpn_wire_up() {
+	hx "$1" sysctl -qw net.ipv6.conf.tm.disable_ipv6=1
+	hx "$1" nft add table netdev netdt_tap
+	hx "$1" nft add chain netdev netdt_tap in_tm \
+		'{ type filter hook ingress device "tm" priority 0; policy drop; }'
+	hx "$1" ip link set tm up
+}
+
+evpn_wire_guest() {
+	local name=$1 i=$2 ns="netdt-$1-$$-${RANDOM}"
+	ip netns add "$ns"
+	EXTRA_NS+=("$ns")
+	ip -n "$ns" link set lo up
+	hx "$i" ip link add tm type veth peer name eth0 netns "$ns"
+	ip -n "$ns" link set eth0 address "$3" up
+	ip -n "$ns" addr add "$4" dev eth0
+	ip -n "$ns" route add default via "$5"
+	eval "GNS_$name=$ns"
+	evpn_wire_up "$i"
+}
+
+evpn_wire_move() {
+	hx "$1" nft delete table netdev netdt_tap
+	hx "$1" ip link set tm netns "${EVPN_HOST[$2]}"
+	evpn_wire_up "$2"
 }

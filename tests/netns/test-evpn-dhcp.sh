@@ -17,15 +17,9 @@ need busybox jq python3
 M1=52:54:00:77:00:01
 evpn_underlay 3
 
-# The three FRRs side by side (about 1.5 s each on a loaded machine), started empty: each netd
-# writes and applies its FRR's configuration (h1 the route reflector, h2 and h3 its clients).
-# Their processes go with the namespaces at cleanup.
-frr_pids=()
-for i in 1 2 3; do
-	evpn_frr_start "$i" &
-	frr_pids+=($!)
-done
-for p in "${frr_pids[@]}"; do wait "$p" || fail "FRR did not start"; done
+# FRR started empty in each host (side by side): each netd writes and applies its configuration
+# (evpn_args: h1 the route reflector, h2 and h3 its clients).
+evpn_frr_start_all 3
 for i in 1 2 3; do
 	# shellcheck disable=SC2046 # evpn_args' words on purpose
 	evpn_netd_start "$i" $(evpn_args "$i")
@@ -35,6 +29,8 @@ for i in 1 2 3; do
 		fail "h$i's dnsmasq config does not name span.remote"
 done
 wait_sessions 1 $'192.0.2.2 Established\n192.0.2.3 Established'
+# (and as h2's and h3's netd saw it last: a network is degraded while a session is not up)
+for i in 2 3; do wait_sessions "$i" "192.0.2.1 Established"; done
 
 # remote_at I MAC VTEP: wait up to 10 s until host I's network leases list MAC as a remote guest
 # at VTEP; prints its address.

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/evpn-lib.sh"
 
 evpn_underlay 3
-for i in 1 2 3; do evpn_frr_start "$i"; done
+evpn_frr_start_all 3
 
 # netd's FRR options for host I: its own pathspace and file.
 frr_args() { echo "--frr-pathspace ${EVPN_HOST[$1]} --frr-conf /etc/frr/${EVPN_HOST[$1]}/frr.conf"; }

@@ -29,7 +29,7 @@ head -c 4096 /dev/zero >"$T/vmlinuz"
 MAC=52:54:00:77:00:99
 IP=10.77.0.99
 evpn_underlay 3
-for i in 1 2 3; do evpn_frr_start "$i"; done
+evpn_frr_start_all 3
 frr_args() { echo "--vtep 192.0.2.$1 --frr-pathspace ${EVPN_HOST[$1]} --frr-conf /etc/frr/${EVPN_HOST[$1]}/frr.conf --qemu $T/qemu --qemu-user root"; }
 # shellcheck disable=SC2046 # frr_args' words on purpose
 evpn_netd_start 1 --evpn-reflector $(frr_args 1)
@@ -74,24 +74,8 @@ has -F "fail|create the same network (mode evpn, same VNI) on the other hosts; s
 	<<<"$(doctor_step 2 lone 'evpn vni')" || fail "h2's doctor of lone, step evpn vni: $(doctor_step 2 lone 'evpn vni')"
 ok "doctor: span on h1 passes steps vxlan, bgp and evpn vni; lone on h2 fails evpn vni (no other host carries VNI 101)"
 
-# m's namespace, its wire tm on host $1 (the stand-in relays m's TAP to it).
-GM="netdt-m-$$-${RANDOM}"
-ip netns add "$GM"
-EXTRA_NS+=("$GM")
-ip -n "$GM" link set lo up
-hx 1 ip link add tm type veth peer name eth0 netns "$GM"
-ip -n "$GM" link set eth0 address "$MAC" up
-ip -n "$GM" addr add "$IP/24" dev eth0
-ip -n "$GM" route add default via 10.77.0.1
-# tm is a wire, not the host's interface: the host takes nothing on it (tap-guest-lib.sh's reason)
-wire_up() {
-	hx "$1" sysctl -qw net.ipv6.conf.tm.disable_ipv6=1
-	hx "$1" nft add table netdev netdt_tap
-	hx "$1" nft add chain netdev netdt_tap in_tm \
-		'{ type filter hook ingress device "tm" priority 0; policy drop; }'
-	hx "$1" ip link set tm up
-}
-wire_up 1
+# m's namespace, its wire tm on h1 (the stand-in relays m's TAP to it).
+evpn_wire_guest m 1 "$MAC" "$IP/24" 10.77.0.1
 for i in 1 2; do
 	hctl "$i" vm create m --network span --mac "$MAC" --memory 64M --kernel "$T/vmlinuz" \
 		--append veth=tm --accel tcg --no-autostart >/dev/null || fail "vm create m on h$i"
@@ -117,9 +101,7 @@ vm_start() {
 # vm_move FROM TO: m destroyed on FROM, its wire moved, started on TO.
 vm_move() {
 	hctl "$1" vm destroy m >/dev/null || fail "vm destroy m on h$1"
-	hx "$1" nft delete table netdev netdt_tap
-	hx "$1" ip link set tm netns "${EVPN_HOST[$2]}"
-	wire_up "$2"
+	evpn_wire_move "$1" "$2"
 	vm_start "$2"
 }
 
@@ -165,9 +147,7 @@ PING=$!
 sleep 0.5
 hctl 1 vm destroy m >/dev/null || fail "vm destroy m on h1"
 t_destroyed=$(date +%s.%N)
-hx 1 nft delete table netdev netdt_tap
-hx 1 ip link set tm netns "${EVPN_HOST[2]}"
-wire_up 2
+evpn_wire_move 1 2
 vm_start 2
 t_started=$T_STARTED
 wait "$PING" || true

@@ -42,15 +42,9 @@ for i in 1 2 3; do
 done
 ip netns exec "$OUT" socat -U -T 2 TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
 
-# The three FRRs side by side (about 1.5 s each on a loaded machine), started empty: each netd
-# writes and applies its FRR's configuration (h1 the route reflector, h2 and h3 its clients).
-# Their processes go with the namespaces at cleanup.
-frr_pids=()
-for i in 1 2 3; do
-	evpn_frr_start "$i" &
-	frr_pids+=($!)
-done
-for p in "${frr_pids[@]}"; do wait "$p" || fail "FRR did not start"; done
+# FRR started empty in each host (side by side): each netd writes and applies its configuration
+# (evpn_args: h1 the route reflector, h2 and h3 its clients).
+evpn_frr_start_all 3
 
 # refused: the command fails, says $2, and leaves the host's links and definitions as they were
 refused() {
@@ -71,6 +65,8 @@ evpn_netd_kill9 3
 # shellcheck disable=SC2046 # evpn_args' words on purpose
 for i in 1 2 3; do evpn_netd_start "$i" $(evpn_args "$i"); done
 wait_sessions 1 $'192.0.2.2 Established\n192.0.2.3 Established'
+# (and as h2's and h3's netd saw it last: a network is degraded while a session is not up)
+for i in 2 3; do wait_sessions "$i" "192.0.2.1 Established"; done
 refused 1 "VNI is out of range (1-16777215)" network create bad --mode evpn --vni 0 --subnet 10.78.0.0/24
 refused 1 "VNI is out of range (1-16777215)" network create bad --mode evpn --vni 16777216 --subnet 10.78.0.0/24
 refused 1 "--vni and --routed need mode evpn (mode nat)" network create bad --mode nat --vni 5 --subnet 10.78.0.0/24
@@ -96,8 +92,13 @@ for i in 1 2 3; do
 	br=$(hx "$i" ip -j link show nd-span | jq -c '.[0]')
 	assert_eq "$(jq -r '.address' <<<"$br")" "$ANYCAST" "h$i bridge MAC (anycast)"
 	assert_eq "$(jq -r '.mtu' <<<"$br")" 1500 "h$i bridge MTU"
-	assert_eq "$(hctl "$i" --json network show span | jq -r '[.state, .vxlan.device, .vni] | join(" ")')" \
-		"active vx100 100" "h$i network show"
+	assert_eq "$(hctl "$i" --json network show span | jq -r '[.vxlan.device, .vni] | join(" ")')" \
+		"vx100 100" "h$i network show"
+done
+# active once FRR's answer (netd asks every 2 s) has the other hosts' VTEPs for VNI 100
+span_state() { hctl "$1" --json network show span | jq -r '"\(.state) \(.problem // "")"'; }
+for i in 1 2 3; do
+	poll 10 eval '[ "$(span_state '"$i"')" = "active " ]' || fail "h$i's span: $(span_state "$i")"
 done
 ok "vx100 on each host: VNI 100, local its VTEP, port 4789, nolearning, MTU 1500, a port of nd-span (learning off, neigh_suppress on); nd-span's MAC $ANYCAST, MTU 1500"
 refused 1 "VNI 100 is already used by network 'span'" network create other --mode evpn --vni 100 --subnet 10.79.0.0/24
