@@ -360,36 +360,33 @@ static int bridge_change(struct link_nl *n, int ifindex, int64_t stp, int64_t fo
 }
 
 /*
- * What creation does not keep: the kernel ignores IFLA_IFALIAS there, and an MTU given at
- * creation is not marked as set by the user, so the first port's MTU would replace it.
+ * After a link's creation: finds it and sets what creation does not keep (the kernel ignores
+ * IFLA_IFALIAS there, and a bridge's MTU given at creation is not marked as set by the user, so
+ * its first port's MTU would replace it); deletes the link again if either fails.
  */
-static int bridge_configure(struct link_nl *n, int ifindex, const struct bridge_spec *spec)
-{
-	struct nlmsghdr *nlh = link_msg(n, RTM_NEWLINK, 0, ifindex);
-
-	if (spec->mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, spec->mtu);
-	if (spec->alias && spec->alias[0])
-		mnl_attr_put_str(nlh, IFLA_IFALIAS, spec->alias);
-	return nl_call(n, nlh, NULL, NULL);
-}
-
-/* Finds the new bridge and configures it; deletes it again if either fails. */
-static int bridge_finish(struct link_nl *n, const struct bridge_spec *spec, int *ret_ifindex)
+static int link_finish(struct link_nl *n, const char *kind, const char *name, uint32_t mtu, const char *alias,
+		       int *ret_ifindex)
 {
 	char saved[sizeof(n->error)];
 	int ifindex = 0, r;
 
-	r = link_get_index(n, spec->name, &ifindex);
-	if (r >= 0)
-		r = bridge_configure(n, ifindex, spec);
+	r = link_get_index(n, name, &ifindex);
+	if (r >= 0 && (mtu || (alias && alias[0]))) {
+		struct nlmsghdr *nlh = link_msg(n, RTM_NEWLINK, 0, ifindex);
+
+		if (mtu)
+			mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+		if (alias && alias[0])
+			mnl_attr_put_str(nlh, IFLA_IFALIAS, alias);
+		r = nl_call(n, nlh, NULL, NULL);
+	}
 	if (r >= 0) {
 		*ret_ifindex = ifindex;
 		return 0;
 	}
 	memcpy(saved, n->error, sizeof(saved));
-	if (link_delete(n, ifindex, spec->name) >= 0)
-		log_bridge(LOG_DEBUG, spec->name, "bridge del %s (undo)", spec->name);
+	if (link_delete(n, ifindex, name) >= 0)
+		log_bridge(LOG_DEBUG, name, "%s del %s (undo)", kind, name);
 	memcpy(n->error, saved, sizeof(saved));
 	return r;
 }
@@ -408,7 +405,7 @@ static int nl_bridge_add(void *userdata, const struct bridge_spec *spec, int *re
 	r = bridge_create(n, spec);
 	if (r < 0)
 		return r;
-	r = bridge_finish(n, spec, &ifindex);
+	r = link_finish(n, "bridge", spec->name, spec->mtu, spec->alias, &ifindex);
 	if (r < 0)
 		return r;
 	log_bridge(LOG_DEBUG, spec->name, "bridge add %s ifindex=%d mac=%s mtu=%u stp=%s fd=%u alias=%s",
@@ -441,26 +438,6 @@ static int vxlan_create(struct link_nl *n, const struct vxlan_spec *spec)
 	return nl_call(n, nlh, NULL, NULL);
 }
 
-/* The kernel ignores IFLA_IFALIAS at creation: set it after, deleting the device if that fails. */
-static int vxlan_finish(struct link_nl *n, const struct vxlan_spec *spec, int *ret_ifindex)
-{
-	char saved[sizeof(n->error)];
-	int ifindex = 0, r;
-
-	r = link_get_index(n, spec->name, &ifindex);
-	if (r >= 0 && spec->alias && spec->alias[0])
-		r = link_set(n, ifindex, IFLA_IFALIAS, spec->alias, strlen(spec->alias));
-	if (r >= 0) {
-		*ret_ifindex = ifindex;
-		return 0;
-	}
-	memcpy(saved, n->error, sizeof(saved));
-	if (link_delete(n, ifindex, spec->name) >= 0)
-		log_bridge(LOG_DEBUG, spec->name, "vxlan del %s (undo)", spec->name);
-	memcpy(n->error, saved, sizeof(saved));
-	return r;
-}
-
 static int nl_vxlan_add(void *userdata, const struct vxlan_spec *spec, int *ret_ifindex)
 {
 	struct link_nl *n = userdata;
@@ -476,7 +453,7 @@ static int nl_vxlan_add(void *userdata, const struct vxlan_spec *spec, int *ret_
 		return nl_invalid(n, "no local VXLAN address");
 	r = vxlan_create(n, spec);
 	if (r >= 0)
-		r = vxlan_finish(n, spec, &ifindex);
+		r = link_finish(n, "vxlan", spec->name, 0, spec->alias, &ifindex); /* its MTU: at creation */
 	if (r < 0)
 		return r;
 	log_debug("vxlan add %s ifindex=%d id=%u local=%s dstport=%u mtu=%u alias=%s", spec->name, ifindex,

@@ -1250,20 +1250,6 @@ static bool link_master_is(struct world *w, const char *ifname, const char *mast
 	return is;
 }
 
-static int bridge_ifindex(struct world *w, const char *name)
-{
-	struct link_dump dump = {};
-	const struct link_info *l;
-	int ifindex;
-
-	assert_int_equal(w->d.link.ops->dump(w->d.link.userdata, LINK_DUMP_LINKS, &dump), 0);
-	l = link_dump_find_name(&dump, name);
-	assert_non_null(l);
-	ifindex = l->ifindex;
-	link_dump_free(&dump);
-	return ifindex;
-}
-
 /* A guest is a user of its network: plugged at start, the network refuses to stop under it
  * unless forced, it is plugged again when its bridge is made anew, set-network moves it. */
 /* A guest on a dual-stack network may send IPv6 from its SLAAC address (the prefix and its MAC's
@@ -1397,7 +1383,7 @@ static void test_portsec_leases6_max(void **state)
 
 static void add_neigh(struct world *w, const char *bridge, const char *addr, const char *mac, uint16_t state)
 {
-	struct neigh_info n = { .ifindex = bridge_ifindex(w, bridge), .family = AF_INET6, .state = state };
+	struct neigh_info n = { .ifindex = link_index(w, bridge), .family = AF_INET6, .state = state };
 
 	assert_int_equal(ip_addr_parse(addr, &n.family, &n.dst), 0);
 	assert_int_equal(mac_parse(mac, &n.lladdr), 0);
@@ -2480,7 +2466,7 @@ static void test_guest_user(void **state)
 	assert_false(request(w, "network.stop", "{\"name\": \"lab2\"}"));
 	note(w, "netd restarts after lab2's bridge was deleted behind its back: made anew, g1 plugged again");
 	daemon_stop(&w->d);
-	assert_int_equal(w->d.link.ops->link_del(w->d.link.userdata, bridge_ifindex(w, "nd-lab2")), 0);
+	assert_int_equal(w->d.link.ops->link_del(w->d.link.userdata, link_index(w, "nd-lab2")), 0);
 	assert_true(link_master_is(w, "vm-g1-0", NULL));
 	flush_backends(w);
 	assert_int_equal(daemon_start(&w->d), 0);
@@ -3375,7 +3361,7 @@ static void test_list_follows(void **state)
 	assert_string_equal(list_field(w, "lab", "subnet"), "10.62.0.0/24");
 	assert_string_equal(list_field(w, "lab", "dhcp.hosts"), "0");
 	note(w, "iso's bridge is deleted behind netd's back: degraded");
-	assert_int_equal(w->d.link.ops->link_del(w->d.link.userdata, bridge_ifindex(w, "nd-iso")), 0);
+	assert_int_equal(w->d.link.ops->link_del(w->d.link.userdata, link_index(w, "nd-iso")), 0);
 	assert_string_equal(list_field(w, "iso", "problem"), "bridge missing");
 	note(w, "lab deleted, then a new lab: a new MAC");
 	snprintf(mac, sizeof(mac), "%s", list_field(w, "lab", "mac"));
@@ -3471,7 +3457,7 @@ static void test_doctor(void **state)
 	probe_fake_set_result(w->probe, &good);
 	assert_true(request(w, "network.create",
 			    "{\"name\": \"lab\", \"mode\": \"nat\", \"subnet\": \"10.90.0.0/24\", \"mtu\": 1500}"));
-	br = bridge_ifindex(w, "nd-lab");
+	br = link_index(w, "nd-lab");
 
 	note(w, "all well: every step ok, the probe run once");
 	assert_true(doctor(w, "{\"name\": \"lab\"}"));
@@ -3583,11 +3569,11 @@ static void test_doctor(void **state)
 	assert_true(doctor(w, "{\"guest\": \"g1\"}"));
 	assert_true(doctor_ok(w));
 	assert_string_equal(doctor_step(w, "lab", "tap (nic 0)"), "ok");
-	assert_int_equal(w->d.link.ops->port_set(w->d.link.userdata, bridge_ifindex(w, "vm-g1-0"), 0), 0);
+	assert_int_equal(w->d.link.ops->port_set(w->d.link.userdata, link_index(w, "vm-g1-0"), 0), 0);
 	assert_true(doctor(w, "{\"guest\": \"g1\"}"));
 	assert_string_equal(doctor_step(w, "lab", "tap (nic 0)"), "fail");
-	assert_int_equal(w->d.link.ops->port_set(w->d.link.userdata, bridge_ifindex(w, "vm-g1-0"), br), 0);
-	assert_int_equal(w->d.link.ops->link_set_up(w->d.link.userdata, bridge_ifindex(w, "vm-g1-0"), false), 0);
+	assert_int_equal(w->d.link.ops->port_set(w->d.link.userdata, link_index(w, "vm-g1-0"), br), 0);
+	assert_int_equal(w->d.link.ops->link_set_up(w->d.link.userdata, link_index(w, "vm-g1-0"), false), 0);
 	assert_true(doctor(w, "{\"guest\": \"g1\"}"));
 	assert_string_equal(doctor_step(w, "lab", "tap (nic 0)"), "fail");
 	assert_true(request(w, "vm.destroy", "{\"name\": \"g1\"}"));
