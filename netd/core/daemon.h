@@ -137,6 +137,8 @@ enum {
 #define NETD_FRR_CONF_DEFAULT "/etc/frr/frr.conf"
 /* FRR's pathspace (-N NAME): a directory name under /etc/frr and /var/run/frr. */
 #define NETD_FRR_PATHSPACE_MAX 64
+/* FRR's run directory (Debian's frr), a pathspace's a directory NAME in it. */
+#define NETD_FRR_RUNDIR "/var/run/frr"
 bool daemon_frr_pathspace_valid(const char *name);
 /* The EVPN settings in force (network/evpn.c): cmdline's (its given keys) over the [evpn] section
  * of CONFIG_DIR/netd.conf (no file: none), the defaults filled in, checked together (peers and a

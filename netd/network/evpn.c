@@ -486,7 +486,7 @@ static void apply_start(struct evpn *ev)
 	struct daemon *d = ev->d;
 	const struct daemon_evpn *e = &d->evpn;
 	_cleanup_free_ char *dir_copy = strdup(e->frr_conf), *bin_copy = strdup(e->vtysh);
-	char *argv[12], err[512], *confdir;
+	char *argv[14], err[512], *confdir, rundir[sizeof(NETD_FRR_RUNDIR) + NETD_FRR_PATHSPACE_MAX + 1];
 	size_t n = 0;
 
 	if (!dir_copy || !bin_copy || job_running(&ev->apply))
@@ -500,6 +500,10 @@ static void apply_start(struct evpn *ev)
 	if (e->frr_pathspace) {
 		argv[n++] = "--pathspace";
 		argv[n++] = (char *)e->frr_pathspace;
+		/* its temporary file where that FRR's sockets are, not in the host's FRR's */
+		snprintf(rundir, sizeof(rundir), "%s/%s", NETD_FRR_RUNDIR, e->frr_pathspace);
+		argv[n++] = "--rundir";
+		argv[n++] = rundir;
 	}
 	/* --confdir the file's own directory: frr-reload.py then does not 'write' FRR's running
 	 * configuration over it (it does when the file is not CONFDIR/frr.conf). */
@@ -949,6 +953,16 @@ static const char *evpn_problem(struct daemon *d, const struct net *n, const str
 	return p;
 }
 
+/* The vtysh command an operator types for FRR's pathspace of netd's (-N NAME). */
+static const char *vtysh_cmd(const struct daemon_evpn *e, char *buf, size_t size)
+{
+	if (e->frr_pathspace)
+		snprintf(buf, size, "vtysh -N %s", e->frr_pathspace);
+	else
+		snprintf(buf, size, "vtysh");
+	return buf;
+}
+
 /* 'netdctl doctor' of a mode evpn network: steps "bgp" (the sessions, as status's problems) and
  * "evpn vni" (FRR's VNI and the other hosts that carry it, from EVPN type-3 routes). */
 static void evpn_doctor(struct daemon *d, const struct net *n, const struct link_dump *dump,
@@ -957,7 +971,7 @@ static void evpn_doctor(struct daemon *d, const struct net *n, const struct link
 	struct evpn *ev = EVPN(d);
 	const struct frr_vni *v = NULL;
 	json_object *problems;
-	char buf[1024], a[INET6_ADDRSTRLEN];
+	char buf[1024], fix[512], vtysh[NETD_FRR_PATHSPACE_MAX + 16], a[INET6_ADDRSTRLEN];
 	size_t len = 0;
 
 	if (!n->def->mode->vxlan || !n->def->vni)
@@ -966,25 +980,42 @@ static void evpn_doctor(struct daemon *d, const struct net *n, const struct link
 		step(ctx, "bgp", "skip", NULL, "netd runs no EVPN: no --vtep (step vxlan)");
 		return;
 	}
+	vtysh_cmd(&d->evpn, vtysh, sizeof(vtysh));
 	problems = json_object_new_array();
 	status_problems(ev, problems);
 	for (size_t i = 0; i < json_object_array_length(problems) && len < sizeof(buf); i++)
 		len += snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? "; " : "",
 				json_object_get_string(json_object_array_get_idx(problems, i)));
-	if (len)
-		step(ctx, "bgp", "fail",
-		     "vtysh -c 'show bgp l2vpn evpn summary' on this host and its peers: FRR (zebra, bgpd) "
-		     "must run on each, TCP port 179 open between their VTEPs",
-		     buf);
 	json_object_put(problems);
-	if (!len && !ev->polled) {
+	if (len) {
+		if (ev->apply_error[0])
+			snprintf(fix, sizeof(fix),
+				 "netd's log has frr-reload.py's error (journalctl -u netd); %s -c 'show "
+				 "running-config' shows what FRR runs",
+				 vtysh);
+		else if (!ev->answering)
+			snprintf(
+				fix, sizeof(fix),
+				"systemctl status frr: zebra and bgpd must run (bgpd=yes in /etc/frr/daemons)");
+		else
+			snprintf(
+				fix, sizeof(fix),
+				"%s -c 'show bgp l2vpn evpn summary' on this host and the peer: FRR must run "
+				"on each, TCP port 179 open between their VTEPs",
+				vtysh);
+		step(ctx, "bgp", "fail", fix, buf);
+	} else if (!ev->polled) {
 		step(ctx, "bgp", "skip", NULL, "FRR was not asked yet: netd asks every 2 s, try again");
 		return;
-	}
-	if (!len && !ev->state.n_peers)
-		step(ctx, "bgp", "warn", "netd --evpn-peers ADDR (or peers in [evpn] of netd.conf)",
-		     "FRR has no BGP session: the network reaches no other host");
-	else if (!len) {
+	} else if (!ev->state.n_peers) {
+		if (d->evpn.reflector)
+			snprintf(fix, sizeof(fix), "start the other hosts' netd with --evpn-peers %s",
+				 ip_addr_format(d->evpn.vtep_family, &d->evpn.vtep, a, sizeof(a)));
+		else
+			snprintf(fix, sizeof(fix),
+				 "netd --evpn-peers ADDR (or peers in [evpn] of netd.conf)");
+		step(ctx, "bgp", "warn", fix, "FRR has no BGP session: the network reaches no other host");
+	} else {
 		len = snprintf(buf, sizeof(buf), "BGP sessions Established:");
 		for (size_t i = 0; i < ev->state.n_peers && len < sizeof(buf); i++)
 			len += snprintf(buf + len, sizeof(buf) - len, " %s",
@@ -1001,9 +1032,12 @@ static void evpn_doctor(struct daemon *d, const struct net *n, const struct link
 			v = &ev->state.vnis[i];
 	if (!v) {
 		snprintf(buf, sizeof(buf),
-			 "FRR has no VNI %u: zebra did not take the VXLAN device (step vxlan)", n->def->vni);
-		step(ctx, "evpn vni", "fail", "vtysh -c 'show evpn vni'; vtysh -c 'show interface vx<VNI>'",
-		     buf);
+			 "FRR has no VNI %u: zebra did not take vx%u (step vxlan; netd asks FRR every 2 s: "
+			 "right after a create, try again)",
+			 n->def->vni, n->def->vni);
+		snprintf(fix, sizeof(fix), "%s -c 'show evpn vni'; %s -c 'show interface vx%u'", vtysh, vtysh,
+			 n->def->vni);
+		step(ctx, "evpn vni", "fail", fix, buf);
 		return;
 	}
 	if (!v->n_vteps) {

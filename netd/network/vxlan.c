@@ -394,32 +394,6 @@ out:
 	return r;
 }
 
-/* netdctl reload (SIGHUP): every running network's device again, so that one whose underlay's MTU
- * changed since takes the new one (attach() sets only what differs: an unchanged device is left
- * as it is). A network that cannot (the underlay now too small) keeps its device; its error is
- * the reply's. */
-static int vxlan_reload(struct daemon *d, char *err, size_t errlen)
-{
-	int ret = 0;
-
-	for (size_t i = 0; i < d->n_nets; i++) {
-		struct net *n = d->nets[i];
-		char e[512];
-		int r;
-
-		if (!n->active || !wants(n->def))
-			continue;
-		r = vxlan_up(d, n, e, sizeof(e));
-		if (r < 0 && !ret) {
-			snprintf(err, errlen, "%s", e); /* logged by the caller */
-			ret = r;
-		} else if (r < 0) {
-			log_obj(LOG_ERR, LOG_OBJ(.network = n->def->name), "reload: %s", e);
-		}
-	}
-	return ret;
-}
-
 static int vxlan_down(struct daemon *d, struct net *n, char *err, size_t errlen)
 {
 	struct link_dump dump = {};
@@ -487,20 +461,41 @@ static bool seen_elsewhere(struct daemon *d, const struct network *def)
 	return r > 0 || r == -ENODATA;
 }
 
-/* What is wrong with the network's device in dump (spec: what it must be), or NULL; *mtu_only
- * when only its MTU differs from the underlay's less the overhead (the underlay changed since). */
+/* What device_problem() found: what fixes it differs. */
+enum device_fault {
+	DEVICE_OK,
+	DEVICE_REPAIR, /* missing, not a port, down, another VNI/address/port: a reload makes it anew */
+	DEVICE_FOREIGN, /* the name is another interface's: the operator's to remove */
+	DEVICE_MTU, /* only its MTU differs from the underlay's less the overhead */
+	DEVICE_MAC, /* the bridge's MAC is not the anycast one (the links feature's: a restart) */
+};
+
+/* What is wrong with the network's device in dump (spec: what it must be), or NULL (*fault
+ * DEVICE_OK). */
 static const char *device_problem(const struct network *def, const struct link_dump *dump,
-				  const struct vxlan_spec *spec, const char *alias, bool *mtu_only, char *buf,
-				  size_t size)
+				  const struct vxlan_spec *spec, const char *alias, enum device_fault *fault,
+				  char *buf, size_t size)
 {
 	const struct link_info *vx = link_dump_find_name(dump, spec->name);
 	const struct link_info *br = link_dump_find_name(dump, def->bridge);
 	char a[INET6_ADDRSTRLEN];
 	struct mac anycast;
 
-	*mtu_only = false;
 	network_fixed_mac(def, &anycast);
-	if (!vx || strcmp(vx->alias, alias))
+	if (vx && (strcmp(vx->kind, "vxlan") || strcmp(vx->alias, alias))) {
+		snprintf(buf, size, "interface %s exists and is not the VXLAN device of network '%s'",
+			 spec->name, def->name);
+		*fault = DEVICE_FOREIGN;
+		return buf;
+	}
+	if (vx && same_device(vx, spec) && br && vx->master == br->ifindex && vx->up &&
+	    !mac_equal(&br->mac, &anycast)) {
+		snprintf(buf, size, "bridge %s's MAC is not the anycast gateway's", def->bridge);
+		*fault = DEVICE_MAC;
+		return buf;
+	}
+	*fault = DEVICE_REPAIR;
+	if (!vx)
 		snprintf(buf, size, "VXLAN device %s missing", spec->name);
 	else if (!same_device(vx, spec))
 		snprintf(buf, size,
@@ -511,14 +506,14 @@ static const char *device_problem(const struct network *def, const struct link_d
 		snprintf(buf, size, "VXLAN device %s is not a port of bridge %s", spec->name, def->bridge);
 	else if (!vx->up)
 		snprintf(buf, size, "VXLAN device %s down", spec->name);
-	else if (!mac_equal(&br->mac, &anycast))
-		snprintf(buf, size, "bridge %s's MAC is not the anycast gateway's", def->bridge);
-	else if (vx->mtu != spec->mtu && (*mtu_only = true))
+	else if (vx->mtu != spec->mtu) {
 		snprintf(buf, size, "VXLAN device %s has MTU %u, the underlay allows %u", spec->name, vx->mtu,
 			 spec->mtu);
-	else
-		return NULL;
-	return buf;
+		*fault = DEVICE_MTU;
+	} else {
+		*fault = DEVICE_OK;
+	}
+	return *fault == DEVICE_OK ? NULL : buf;
 }
 
 static const char *vxlan_problem(struct daemon *d, const struct net *n, const struct net_view *v, char *buf,
@@ -529,7 +524,7 @@ static const char *vxlan_problem(struct daemon *d, const struct net *n, const st
 	struct vxlan_spec spec = {};
 	char name[IFNAMSIZ], alias[64];
 	const char *p = NULL;
-	bool mtu_only;
+	enum device_fault fault;
 
 	if (!wants(def))
 		return NULL;
@@ -545,7 +540,7 @@ static const char *vxlan_problem(struct daemon *d, const struct net *n, const st
 	} else if (!spec.name) {
 		return buf; /* no --vtep, or the underlay's MTU */
 	}
-	p = device_problem(def, v->dump, &spec, alias, &mtu_only, buf, size);
+	p = device_problem(def, v->dump, &spec, alias, &fault, buf, size);
 	if (!p && !seen_elsewhere(d, def)) {
 		snprintf(
 			buf, size,
@@ -568,7 +563,7 @@ static void vxlan_doctor(struct daemon *d, const struct net *n, const struct lin
 	struct vxlan_spec spec = {};
 	char name[IFNAMSIZ], alias[64], buf[512], fix[256], a[INET6_ADDRSTRLEN];
 	const struct link_info *ul;
-	bool mtu_only;
+	enum device_fault fault;
 	int r;
 
 	if (!wants(def))
@@ -591,20 +586,28 @@ static void vxlan_doctor(struct daemon *d, const struct net *n, const struct lin
 		step(ctx, "vxlan", "fail", fix, buf);
 		return;
 	}
-	if (device_problem(def, dump, &spec, alias, &mtu_only, buf, sizeof(buf))) {
+	if (device_problem(def, dump, &spec, alias, &fault, buf, sizeof(buf))) {
 		const struct link_info *vx = link_dump_find_name(dump, name);
+		const char *status = "fail";
 
-		if (mtu_only) {
+		if (fault == DEVICE_MTU) {
 			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
 				 " (%s's MTU %u less %u): netd sets it at a reload%s", ul->name, ul->mtu,
 				 overhead,
 				 vx->mtu > spec.mtu ? "; until then large frames are lost on the way" : "");
-			step(ctx, "vxlan", vx->mtu > spec.mtu ? "fail" : "warn", "netdctl reload", buf);
+			status = vx->mtu > spec.mtu ? "fail" : "warn";
+			snprintf(fix, sizeof(fix), "netdctl reload");
+		} else if (fault == DEVICE_FOREIGN) {
+			snprintf(fix, sizeof(fix),
+				 "ip link del %s (if nothing else uses it), then netdctl reload", name);
+		} else if (fault == DEVICE_MAC) {
+			snprintf(fix, sizeof(fix),
+				 "netdctl network stop %s --force && netdctl network start %s", def->name,
+				 def->name);
 		} else {
-			snprintf(fix, sizeof(fix), "netdctl network stop %s && netdctl network start %s",
-				 def->name, def->name);
-			step(ctx, "vxlan", "fail", fix, buf);
+			snprintf(fix, sizeof(fix), "netdctl reload (netd makes the device as it should be)");
 		}
+		step(ctx, "vxlan", status, fix, buf);
 		return;
 	}
 	snprintf(
@@ -678,6 +681,45 @@ static void vxlan_done(struct daemon *d)
 		free(st->applied);
 	free(st);
 	*daemon_feature_state(d, &feature_vxlan) = NULL;
+}
+
+/* netdctl reload (SIGHUP): a running network's device that differs from what it should be (its
+ * underlay's MTU changed since, missing, down, not a port) is made so again by up(); one that is
+ * as it should be costs a lookup in one dump. A network that cannot (the underlay now too small,
+ * the name another interface's) keeps what it has; its error is the reply's. */
+static int vxlan_reload(struct daemon *d, char *err, size_t errlen)
+{
+	struct link_dump dump = {};
+	int ret = 0, r;
+
+	r = d->link.ops->dump(d->link.userdata, LINK_DUMP_LINKS | LINK_DUMP_ADDRS, &dump);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read links from the kernel: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < d->n_nets; i++) {
+		struct net *n = d->nets[i];
+		struct vxlan_spec spec = {};
+		char e[512], name[IFNAMSIZ], alias[64];
+		enum device_fault fault;
+
+		if (!n->active || !wants(n->def))
+			continue;
+		r = spec_of(d, n->def, &dump, &spec, name, alias, sizeof(alias), e, sizeof(e));
+		if (r >= 0 && (!device_problem(n->def, &dump, &spec, alias, &fault, e, sizeof(e)) ||
+			       fault == DEVICE_MAC))
+			continue; /* as it should be (the bridge's MAC is the links feature's) */
+		if (r >= 0)
+			r = vxlan_up(d, n, e, sizeof(e));
+		if (r < 0 && !ret) {
+			snprintf(err, errlen, "%s", e); /* logged by the caller */
+			ret = r;
+		} else if (r < 0) {
+			log_obj(LOG_ERR, LOG_OBJ(.network = n->def->name), "reload: %s", e);
+		}
+	}
+	link_dump_free(&dump);
+	return ret;
 }
 
 const struct feature feature_vxlan = {

@@ -44,7 +44,7 @@ evpn_cleanup() {
 	local i rc=0
 	# The processes are gone with the namespaces (lib.sh's cleanup); their pathspace dirs remain.
 	for i in "${!EVPN_HOST[@]}"; do
-		rm -rf "/etc/frr/${EVPN_HOST[$i]}" "/var/run/frr/${EVPN_HOST[$i]}" || rc=1
+		rm -rf "/etc/frr/${EVPN_HOST[$i]:?}" "/var/run/frr/${EVPN_HOST[$i]:?}" || rc=1
 		# A sanitizer build of a host's netd reports into its log: any report fails the test.
 		if [ -f "$T/h$i/netd.log" ] && grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/h$i/netd.log"; then
 			echo "FAIL: sanitizer report in host $i's netd log:" >&2
@@ -78,12 +78,14 @@ evpn_underlay() {
 }
 
 evpn_frr_start_all() {
-	local i p pids=()
+	local i p pids=() failed=
 	for i in $(seq 1 "$1"); do
 		evpn_frr_start "$i" &
 		pids+=($!)
 	done
-	for p in "${pids[@]}"; do wait "$p" || fail "FRR did not start"; done
+	# every one waited for before a failure ends the test: none outlives the cleanup
+	for p in "${pids[@]}"; do wait "$p" || failed=1; done
+	[ -z "$failed" ] || fail "FRR did not start"
 }
 
 evpn_vtysh() { local i=$1; shift; hx "$i" vtysh -N "${EVPN_HOST[$i]}" "$@"; }

@@ -27,8 +27,9 @@ has_problem() { hctl "$1" --json status | jq -e --arg p "$2" '.evpn.problems[] |
 refused() { # WANT ARGS...: netd in host 1 exits non-zero saying WANT
 	local want=$1 out rc=0
 	shift
+	# (FRR's paths of host 1 first: a netd that started would not touch this machine's FRR)
 	out=$(hx 1 timeout 20 "$NETD" --config-dir "$T/bad/etc" --state-dir "$T/bad/lib" --run-dir "$T/bad/run" \
-		--socket "$T/bad/run/netd.sock" "$@" 2>&1) || rc=$?
+		--socket "$T/bad/run/netd.sock" $(frr_args 1) "$@" 2>&1) || rc=$?
 	[ "$rc" != 0 ] || fail "netd $* started"
 	grep -qF -- "$want" <<<"$out" || fail "netd $*: expected '$want' in: $out"
 }

@@ -19,6 +19,7 @@
 # - doctor's step vxlan on h3 (ok; the mtu step skipped): its underlay's MTU raised, then lowered,
 #   warns, then fails, each fixed by the fix it names (netdctl reload: vx100 and the bridge take the
 #   underlay's MTU less 50); an underlay too small for 1500-byte guests fails, naming the MTU;
+#   vx100 down, then deleted: fails, and the reload it names repairs it;
 # - network delete on h3 removes its vx100 and bridge only there; an underlay of MTU 1400 then
 #   refuses the network there with nothing made.
 . "$(dirname "$0")/lib.sh"
@@ -202,7 +203,17 @@ step=$(doctor_step 3 span vxlan)
 has -F "fail|ip link set eth0 mtu 1550; netdctl reload|network 'span': the underlay eth0 (VTEP 192.0.2.3) has MTU 1520; VXLAN needs at least 1550" <<<"$step" ||
 	fail "h3's doctor with an underlay of MTU 1520: $step"
 hx 3 ip link set eth0 mtu 1550
-ok "doctor, step vxlan: an underlay grown (warn) or shrunk (fail) since vx100 was made, fixed by its fix (netdctl reload); one too small for 1500-byte guests (fail, raise its MTU)"
+# vx100 taken down, then deleted: doctor names it, and its fix (netdctl reload) makes it again
+for break_it in "ip link set vx100 down" "ip link del vx100"; do
+	# shellcheck disable=SC2086 # a command line, split on purpose
+	hx 3 $break_it
+	step=$(doctor_step 3 span vxlan)
+	has -E '^fail\|netdctl reload .*\|VXLAN device vx100 (down|missing)$' <<<"$step" ||
+		fail "h3's doctor after '$break_it': $step"
+	hctl 3 reload >/dev/null
+	has -E '^ok\|' <<<"$(doctor_step 3 span vxlan)" || fail "h3's doctor after the reload: $(doctor_step 3 span vxlan)"
+done
+ok "doctor, step vxlan: an underlay grown (warn) or shrunk (fail) since vx100 was made, fixed by its fix (netdctl reload); one too small for 1500-byte guests (fail, raise its MTU); vx100 down or deleted, repaired by netdctl reload"
 
 hctl 3 network delete span >/dev/null
 ! hx 3 ip link show vx100 >/dev/null 2>&1 || fail "h3's vx100 is still there after the delete"
