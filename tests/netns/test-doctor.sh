@@ -186,8 +186,15 @@ kill -CONT "$(dnsmasq_pid lab)"
 assert_eq "$(jq -r '.steps[] | select(.name == "dhcp probe") | .status' "$T/second.json")" skip "the second doctor's probe"
 jq -r '.steps[] | select(.name == "dhcp probe") | .detail' "$T/second.json" | has "another doctor's probe is running" ||
 	fail "second: $(cat "$T/second.json")"
-assert_eq "$(jq -r '.steps[] | select(.name == "dhcp probe") | .status' "$T/first.json")" fail \
-	"the first doctor's probe (dnsmasq stopped; $(jq -r '.steps[] | select(.name == "dhcp probe") | .detail' "$T/first.json"))"
+# The first's probe ran: no offer from the stopped dnsmasq (fail). On a loaded machine the probe's
+# child (a namespace, a veth, 1.9 s of DISCOVERs) may not end within netd's 2 s margin: netd kills
+# it and says so (warn), which is the bound working, not a second probe.
+first_probe=$(jq -r '.steps[] | select(.name == "dhcp probe") | "\(.status)|\(.detail)"' "$T/first.json")
+case "$first_probe" in
+fail\|*) ;;
+"warn|the DHCP probe could not run: the probe did not end in time") echo "# the first probe hit netd's bound (a loaded machine)" ;;
+*) fail "the first doctor's probe (dnsmasq stopped): $first_probe" ;;
+esac
 no_probe_left
 ok "one probe at a time: a second doctor meanwhile skips its probe; the timed-out probe left no port"
 
